@@ -1,0 +1,376 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The requirement catalogue: every requirement of Compute Engine's
+"Requirements to build custom images", written down once, as data.
+
+Modules, roles, reports, docs and tests read this table; nothing else states a
+requirement's value.  IDs are stable: they never change meaning once released.
+
+Vocabulary of the fields:
+
+``compare`` -- how an actual value is held against ``expected``:
+  ``exact``     equal (kernel option ``=y``, sysctl switch, device identity);
+  ``at_least``  numerically >= expected: a stricter (higher) level passes;
+  ``not_set``   kconfig ``=n``: satisfied by ``# CONFIG_X is not set`` or absence;
+  ``one_of``    the actual value is one of the listed values.
+``arches`` -- architectures where the requirement applies (``None``: all).
+  Names: ``x86_64``, ``x86_32``, ``arm64`` (see ``normalize_arch``).
+``kernel`` -- ``(since, until)`` kernel versions, ``until`` exclusive.
+``symbols`` (kconfig) -- the option's names by kernel version, tried in
+  order; each may carry its own ``expected``/``compare`` (an equivalent way to
+  satisfy the requirement) and a ``since``/``until`` range.
+``combine`` (sysctl ``net.ipv4.conf.all.*``) -- how the kernel combines the
+  ``all`` value with each interface's own (include/linux/inetdevice.h):
+  ``or``, ``and``, ``max`` or ``forwarding`` (AND when the interface forwards,
+  OR when it does not).
+"""
+
+AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl")
+SEVERITIES = ("required", "recommended")
+COMPARISONS = ("exact", "at_least", "not_set", "one_of")
+ARCHES = ("x86_64", "x86_32", "arm64")
+COMBINE_RULES = ("or", "and", "max", "forwarding")
+
+X86 = ("x86_64", "x86_32")
+
+
+def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
+         kernel=None, **extra):
+    entry = {
+        "id": rid,
+        "area": area,
+        "severity": severity,
+        "title": title,
+        "rationale": rationale,
+        "expected": expected,
+        "compare": compare,
+        "arches": arches,
+        "kernel": kernel,
+    }
+    entry.update(extra)
+    return entry
+
+
+# --------------------------------------------------------------------------
+# 1. Hardware the kernel must support (required)
+# --------------------------------------------------------------------------
+# ``expected`` of a hardware entry is a structured description of the device:
+#   ``pci``      the identity a live guest must show (sysfs values, lower-case
+#                hex) and, with ``class``, what the offline check turns into a
+#                modalias to match against modules.alias / modules.builtin.alias;
+#   ``driver``   the kernel driver that must bind the PCI function (absent for
+#                bridges: platform code serves them, no PCI driver binds);
+#   ``virtio``   the virtio device id, its driver and the feature bits that
+#                must be on; ``offloads`` the NIC offloads (ethtool names);
+#   ``disks``    what every SCSI device behind the controller must report
+#                (sysfs scsi_level is the SCSI version + 1: SPC-4 reads 7);
+#   ``serial``   the ports, their UART type, IRQ and I/O port, and the driver
+#                that must be built in or loadable (no modalias exists).
+
+def _hw(rid, title, rationale, expected, arches):
+    return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches)
+
+
+HARDWARE = [
+    _hw("HW-PCI-PIIX4-ACPI",
+        "PCI bridge: Intel 82371AB/EB/MB PIIX4 ACPI (rev 03)",
+        "Compute Engine's x86 machines present this PIIX4 power-management function.",
+        {"pci": {"vendor": "0x8086", "device": "0x7113", "revision": "0x03"}},
+        X86),
+    _hw("HW-ISA-PIIX4",
+        "ISA bridge: Intel 82371AB/EB/MB PIIX4 ISA (rev 03)",
+        "The legacy ISA bridge behind which the serial ports live.",
+        {"pci": {"vendor": "0x8086", "device": "0x7110", "revision": "0x03"}},
+        X86),
+    _hw("HW-NET-VIRTIO",
+        "Virtio-Net Ethernet adapter (1af4:1000, subsystem 0x1) with checksum offload, TSO v4 and GRO",
+        "The network card of Compute Engine's x86 machines.",
+        {"pci": {"vendor": "0x1af4", "device": "0x1000", "subsystem_device": "0x0001",
+                 "class": "0x020000"},
+         "driver": "virtio-pci",
+         "virtio": {"device_id": 1, "driver": "virtio_net",
+                    "features": ["CSUM", "GUEST_CSUM", "HOST_TSO4", "GUEST_TSO4"]},
+         "offloads": ["tx-checksumming", "tcp-segmentation-offload", "generic-receive-offload"]},
+        X86),
+    _hw("HW-NET-GVNIC",
+        "gVNIC, Google Virtual NIC (1ae0:0042), driver gve",
+        "Required instead of virtio-net on Tau T2A (Arm) machines.",
+        {"pci": {"vendor": "0x1ae0", "device": "0x0042", "class": "0x020000"},
+         "driver": "gve"},
+        ("arm64",)),
+    _hw("HW-SCSI-VIRTIO",
+        "Virtio-SCSI controller (1af4:1004, subsystem 0x8): one request queue, disks only, "
+        "4 KiB physical / 512-byte logical sectors, SPC-4, hotplug/event features",
+        "The persistent-disk controller of Compute Engine.",
+        {"pci": {"vendor": "0x1af4", "device": "0x1004", "subsystem_device": "0x0008",
+                 "class": "0x010000"},
+         "driver": "virtio-pci",
+         "virtio": {"device_id": 8, "driver": "virtio_scsi", "features": ["HOTPLUG", "CHANGE"]},
+         "disks": {"request_queues": 1, "physical_block_size": 4096, "logical_block_size": 512,
+                   "min_scsi_level": 7, "device_types": ["disk"]}},
+        None),
+    _hw("HW-SERIAL",
+        "Four 16550A serial ports: ttyS0 IRQ 4, ttyS1 IRQ 3, ttyS2 IRQ 6, ttyS3 IRQ 7",
+        "The serial console and the ports Compute Engine's tooling reads.",
+        {"serial": {"uart": "16550A", "driver": "8250",
+                    "ports": {"ttyS0": {"irq": 4, "port": "0x3f8"},
+                              "ttyS1": {"irq": 3, "port": "0x2f8"},
+                              "ttyS2": {"irq": 6, "port": "0x3e8"},
+                              "ttyS3": {"irq": 7, "port": "0x2e8"}}}},
+        X86),
+]
+
+
+# --------------------------------------------------------------------------
+# 2. and 3. Kernel build options
+# --------------------------------------------------------------------------
+# Version boundaries, checked against the kernel's history:
+#   v3.4   SECURITY_YAMA added (2d514487faf1 "security: Yama LSM").
+#   v3.14  CC_STACKPROTECTOR becomes a hidden bool selected by the new choice
+#          CC_STACKPROTECTOR_{NONE,REGULAR,STRONG} (8779657d29c0).
+#   v4.3   SECURITY_YAMA_STACKED removed: Yama always stacks with the major LSM
+#          (730daa164e7c "Yama: remove needless CONFIG_SECURITY_YAMA_STACKED").
+#   v4.11  DEBUG_RODATA -> STRICT_KERNEL_RWX and DEBUG_SET_MODULE_RONX ->
+#          STRICT_MODULE_RWX (0f5bf6d0afe4 "arch: Rename CONFIG_DEBUG_RODATA
+#          and CONFIG_DEBUG_MODULE_RONX").
+#   v4.16  CC_STACKPROTECTOR_AUTO added to the choice (44c6dc940b19).
+#   v4.18  CC_STACKPROTECTOR[_STRONG] -> STACKPROTECTOR[_STRONG] (050e9baa9dc9)
+#          and AUTO dropped (2a61f4747eea).
+#   v5.13  DEVKMEM removed with /dev/kmem (bbcd53c96071 "drivers/char: remove
+#          /dev/kmem for good"): absence satisfies =n.
+#   KVM_CLOCK was merged into KVM_GUEST ("KVM Guest support (including
+#          kvmclock)") in the 3.x series; a v3.5 config still has both.  The
+#          exact release is not pinned here: when a config has no KVM_CLOCK
+#          symbol, kvmclock is judged by KVM_GUEST, whatever the version.
+
+def _sym(name, since=None, until=None, expected=None, compare=None, note=None):
+    return {"name": name, "since": since, "until": until, "expected": expected,
+            "compare": compare, "note": note}
+
+
+def _kconf(rid, severity, title, rationale, expected, compare, symbols, arches=None,
+           kernel=None, tristate=False, folded_into=None, expected_by_arch=None):
+    area = "kernel-required" if severity == "required" else "kernel-security"
+    return _req(rid, area, severity, title, rationale, expected, compare, arches=arches,
+                kernel=kernel, symbols=symbols, tristate=tristate, folded_into=folded_into,
+                expected_by_arch=expected_by_arch or {})
+
+
+KERNEL_OPTIONS = [
+    _kconf("KCONF-KVM_GUEST", "required", "CONFIG_KVM_GUEST=y",
+           "Paravirtualisation features when running on KVM (x86 only: arm64 has no such option).",
+           "y", "exact", [_sym("KVM_GUEST")], arches=X86),
+    _kconf("KCONF-KVM_CLOCK", "required", "CONFIG_KVM_CLOCK=y (where the kernel version has it)",
+           "Paravirtualised clock; modern kernels build it into KVM_GUEST.",
+           "y", "exact", [_sym("KVM_CLOCK")], arches=X86, folded_into="KVM_GUEST"),
+    _kconf("KCONF-VIRTIO_PCI", "required", "CONFIG_VIRTIO_PCI=y",
+           "Paravirtualised PCI devices (virtio-net, virtio-scsi).",
+           "y", "exact", [_sym("VIRTIO_PCI")], tristate=True),
+    _kconf("KCONF-SCSI_VIRTIO", "required", "CONFIG_SCSI_VIRTIO=y",
+           "Access to the paravirtualised persistent disks.",
+           "y", "exact", [_sym("SCSI_VIRTIO")], tristate=True),
+    _kconf("KCONF-VIRTIO_NET", "required", "CONFIG_VIRTIO_NET=y",
+           "Networking through virtio-net.",
+           "y", "exact", [_sym("VIRTIO_NET")], tristate=True),
+    _kconf("KCONF-PCI_MSI", "required", "CONFIG_PCI_MSI=y",
+           "High-performance interrupt delivery, needed by local SSDs.",
+           "y", "exact", [_sym("PCI_MSI")]),
+
+    _kconf("KCONF-STRICT_DEVMEM", "recommended", "CONFIG_STRICT_DEVMEM=y",
+           "Restrict /dev/mem to PCI space, BIOS code and data regions.",
+           "y", "exact",
+           [_sym("STRICT_DEVMEM"),
+            _sym("DEVMEM", expected="not set", compare="not_set",
+                 note="no /dev/mem at all is stricter still")]),
+    _kconf("KCONF-DEVKMEM", "recommended", "CONFIG_DEVKMEM=n",
+           "No /dev/kmem: blocks access to kernel memory (removed from Linux in 5.13).",
+           "not set", "not_set", [_sym("DEVKMEM", until=(5, 13))]),
+    _kconf("KCONF-DEFAULT_MMAP_MIN_ADDR", "recommended", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536",
+           "Low virtual memory protected from user-space allocation (32768 on arm64).",
+           "65536", "at_least", [_sym("DEFAULT_MMAP_MIN_ADDR")],
+           expected_by_arch={"arm64": "32768"}),
+    _kconf("KCONF-DEBUG_RODATA", "recommended", "CONFIG_DEBUG_RODATA=y (STRICT_KERNEL_RWX since 4.11)",
+           "Kernel read-only data write-protected in the page tables.",
+           "y", "exact",
+           [_sym("DEBUG_RODATA", until=(4, 11)), _sym("STRICT_KERNEL_RWX", since=(4, 11))]),
+    _kconf("KCONF-DEBUG_SET_MODULE_RONX", "recommended",
+           "CONFIG_DEBUG_SET_MODULE_RONX=y (STRICT_MODULE_RWX since 4.11)",
+           "Module text and read-only data protected; module data not executable.",
+           "y", "exact",
+           [_sym("DEBUG_SET_MODULE_RONX", until=(4, 11)), _sym("STRICT_MODULE_RWX", since=(4, 11)),
+            _sym("MODULES", expected="not set", compare="not_set",
+                 note="a kernel without loadable modules has no module memory to protect")]),
+    _kconf("KCONF-CC_STACKPROTECTOR", "recommended",
+           "CONFIG_CC_STACKPROTECTOR=y (STACKPROTECTOR since 4.18)",
+           "Stack canaries (-fstack-protector) detect stack buffer overflows.",
+           "y", "exact",
+           [_sym("CC_STACKPROTECTOR", until=(4, 18)),
+            _sym("CC_STACKPROTECTOR_REGULAR", since=(3, 14), until=(4, 18)),
+            _sym("CC_STACKPROTECTOR_STRONG", since=(3, 14), until=(4, 18)),
+            _sym("CC_STACKPROTECTOR_AUTO", since=(4, 16), until=(4, 18),
+                 note="AUTO picks the strongest mode the compiler supports at build time"),
+            _sym("STACKPROTECTOR", since=(4, 18))]),
+    _kconf("KCONF-COMPAT_VDSO", "recommended", "CONFIG_COMPAT_VDSO=n",
+           "The vDSO is not mapped at a predictable address (x86; on arm64 the option "
+           "means a 32-bit vDSO and is not a risk).",
+           "not set", "not_set", [_sym("COMPAT_VDSO")], arches=X86),
+    _kconf("KCONF-COMPAT_BRK", "recommended", "CONFIG_COMPAT_BRK=n",
+           "Heap randomisation is not disabled.",
+           "not set", "not_set", [_sym("COMPAT_BRK")]),
+    _kconf("KCONF-X86_PAE", "recommended", "CONFIG_X86_PAE=y (32-bit x86 kernels only)",
+           "PAE is needed for NX on 32-bit kernels; 64-bit kernels always have it.",
+           "y", "exact", [_sym("X86_PAE")], arches=("x86_32",)),
+    _kconf("KCONF-SYN_COOKIES", "recommended", "CONFIG_SYN_COOKIES=y",
+           "SYN-flood protection.",
+           "y", "exact", [_sym("SYN_COOKIES")]),
+    _kconf("KCONF-SECURITY_YAMA", "recommended", "CONFIG_SECURITY_YAMA=y",
+           "Yama LSM: ptrace scope restriction.",
+           "y", "exact", [_sym("SECURITY_YAMA", since=(3, 4))]),
+    _kconf("KCONF-SECURITY_YAMA_STACKED", "recommended",
+           "CONFIG_SECURITY_YAMA_STACKED=y (always stacked since 4.3)",
+           "Yama stacks with the primary LSM; since 4.3 it always does when built.",
+           "y", "exact", [_sym("SECURITY_YAMA_STACKED", until=(4, 3))],
+           folded_into="SECURITY_YAMA"),
+]
+
+
+# --------------------------------------------------------------------------
+# 4. Kernel runtime settings (sysctl)
+# --------------------------------------------------------------------------
+# ``alternatives``: values another hardening baseline prefers that an
+# override may choose although they are not "higher" (CIS wants
+# secure_redirects=0; with accept_redirects=0 both are safe).
+# ``values``: the values the key accepts, weakest first where it is a level.
+
+def _sysctl(rid, key, expected, compare, title, rationale, combine=None, alternatives=(),
+            values=None):
+    return _req(rid, "sysctl", "recommended", title, rationale, expected, compare,
+                key=key, combine=combine, alternatives=list(alternatives), values=values)
+
+
+def _conf_pair(name, key, expected, compare, title, rationale, combine, alternatives=()):
+    """An ``all`` and a ``default`` requirement for one net.ipv4.conf key."""
+    return [
+        _sysctl("SYSCTL-%s-ALL" % name, "net.ipv4.conf.all.%s" % key, expected, compare,
+                title + " (all interfaces)", rationale, combine=combine, alternatives=alternatives),
+        _sysctl("SYSCTL-%s-DEFAULT" % name, "net.ipv4.conf.default.%s" % key, expected, compare,
+                title + " (interfaces created later)", rationale, alternatives=alternatives),
+    ]
+
+
+SYSCTL = (
+    [_sysctl("SYSCTL-TCP_SYNCOOKIES", "net.ipv4.tcp_syncookies", 1, "at_least",
+             "SYN cookies on", "SYN-flood protection (2 sends cookies unconditionally).",
+             values=[0, 1, 2])]
+    + _conf_pair("ACCEPT_SOURCE_ROUTE", "accept_source_route", 0, "exact",
+                 "Ignore source-routed packets", "Source routing lets a sender pick the path.",
+                 "and")
+    + _conf_pair("ACCEPT_REDIRECTS", "accept_redirects", 0, "exact",
+                 "Ignore ICMP redirects", "Redirects can reroute traffic through an attacker.",
+                 "forwarding")
+    + _conf_pair("SECURE_REDIRECTS", "secure_redirects", 1, "exact",
+                 "Accept redirects only from gateways", "Limits redirects to known gateways.",
+                 "or", alternatives=(0,))
+    + [_sysctl("SYSCTL-IP_FORWARD", "net.ipv4.ip_forward", 0, "exact",
+               "Not a router", "A guest does not forward traffic between networks.")]
+    + _conf_pair("SEND_REDIRECTS", "send_redirects", 0, "exact",
+                 "Send no ICMP redirects", "Only routers send redirects.", "or")
+    + _conf_pair("RP_FILTER", "rp_filter", 1, "exact",
+                 "Strict reverse-path filtering", "Drops spoofed source addresses (2 is loose mode).",
+                 "max")
+    + [_sysctl("SYSCTL-ICMP_ECHO_IGNORE_BROADCASTS", "net.ipv4.icmp_echo_ignore_broadcasts", 1,
+               "exact", "Ignore broadcast pings", "No part in Smurf attacks."),
+       _sysctl("SYSCTL-ICMP_IGNORE_BOGUS_ERROR_RESPONSES",
+               "net.ipv4.icmp_ignore_bogus_error_responses", 1, "exact",
+               "Ignore bogus ICMP errors", "Keeps bogus error responses out of the log.")]
+    + _conf_pair("LOG_MARTIANS", "log_martians", 1, "exact",
+                 "Log martian packets", "Logs spoofed, source-routed and redirect packets.", "or")
+    + [_sysctl("SYSCTL-RANDOMIZE_VA_SPACE", "kernel.randomize_va_space", 2, "at_least",
+               "Full address-space randomisation", "Randomises mmap base, heap, stack and vDSO.",
+               values=[0, 1, 2]),
+       _sysctl("SYSCTL-PROTECTED_HARDLINKS", "fs.protected_hardlinks", 1, "at_least",
+               "Protected hardlinks", "Blocks hardlink-based TOCTOU attacks.", values=[0, 1]),
+       _sysctl("SYSCTL-PROTECTED_SYMLINKS", "fs.protected_symlinks", 1, "at_least",
+               "Protected symlinks", "Blocks symlink-based TOCTOU attacks.", values=[0, 1]),
+       _sysctl("SYSCTL-KPTR_RESTRICT", "kernel.kptr_restrict", 1, "at_least",
+               "Hide kernel addresses", "Makes kernel addresses harder to find (2 is stricter).",
+               values=[0, 1, 2]),
+       _sysctl("SYSCTL-YAMA_PTRACE_SCOPE", "kernel.yama.ptrace_scope", 1, "at_least",
+               "Restrict ptrace", "Only descendants can be traced (2 and 3 are stricter).",
+               values=[0, 1, 2, 3]),
+       _sysctl("SYSCTL-PERF_EVENT_PARANOID", "kernel.perf_event_paranoid", 2, "at_least",
+               "perf for root only", "Unprivileged users cannot profile the kernel (3 is stricter).",
+               values=[-1, 0, 1, 2, 3])]
+)
+
+
+CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL
+BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
+
+
+def requirements(area=None):
+    """The catalogue entries, in document order, optionally of one area (or a
+    tuple of areas)."""
+    if area is None:
+        return list(CATALOGUE)
+    areas = (area,) if isinstance(area, str) else tuple(area)
+    return [entry for entry in CATALOGUE if entry["area"] in areas]
+
+
+def normalize_arch(machine):
+    """Map ``uname -m`` and kconfig spellings to the catalogue's arch names."""
+    machine = (machine or "").strip().lower()
+    if machine in ("x86_64", "amd64", "x86-64"):
+        return "x86_64"
+    if machine in ("i386", "i486", "i586", "i686", "x86", "x86_32"):
+        return "x86_32"
+    if machine in ("aarch64", "arm64", "aarch64_be"):
+        return "arm64"
+    return machine or None
+
+
+def applies_to_arch(entry, arch):
+    """True when ``entry`` applies to ``arch`` (an unknown arch gets every entry)."""
+    return entry["arches"] is None or arch is None or arch in entry["arches"]
+
+
+def parse_version(text):
+    """``"6.1.0-28-cloud-amd64"`` -> ``(6, 1, 0)``; ``None`` when unparsable."""
+    if text is None:
+        return None
+    if isinstance(text, tuple):
+        return text
+    numbers = []
+    for part in str(text).strip().split("-", 1)[0].split("."):
+        digits = ""
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(numbers) == 3:
+            break
+    if len(numbers) < 2:
+        return None
+    while len(numbers) < 3:
+        numbers.append(0)
+    return tuple(numbers)
+
+
+def in_range(version, since=None, until=None):
+    """True when ``version`` lies in ``[since, until)``; an unknown version is
+    in every range."""
+    if version is None:
+        return True
+    if since is not None and tuple(version[:len(since)]) < tuple(since):
+        return False
+    if until is not None and tuple(version[:len(until)]) >= tuple(until):
+        return False
+    return True
+
+
+def format_version(version):
+    return ".".join(str(part) for part in version) if version else "unknown"

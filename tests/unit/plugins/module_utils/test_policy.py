@@ -1,0 +1,59 @@
+"""Waivers and overrides: one mechanism for every area."""
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils.policy import PolicyError, resolve
+
+
+def _by_id(entries):
+    return dict((e["id"], e) for e in entries)
+
+
+def test_override_raises_a_level():
+    entries, waivers = resolve(cat.requirements("sysctl"), overrides={"SYSCTL-KPTR_RESTRICT": "2"})
+    entry = _by_id(entries)["SYSCTL-KPTR_RESTRICT"]
+    assert entry["expected"] == 2 and entry["overridden_from"] == 1
+    assert waivers == {}
+    assert cat.BY_ID["SYSCTL-KPTR_RESTRICT"]["expected"] == 1, "the catalogue is never mutated"
+
+
+@pytest.mark.parametrize("rid,value,words", [
+    ("SYSCTL-KPTR_RESTRICT", 0, "would weaken"),
+    ("SYSCTL-PERF_EVENT_PARANOID", 1, "would weaken"),
+    ("SYSCTL-IP_FORWARD", 1, "must stay 0"),
+    ("SYSCTL-YAMA_PTRACE_SCOPE", 7, "accepts 0, 1, 2, 3"),
+    ("SYSCTL-KPTR_RESTRICT", "two", "must be an integer"),
+    ("KCONF-DEFAULT_MMAP_MIN_ADDR", 4096, "would weaken"),
+    ("KCONF-DEVKMEM", "y", "cannot be overridden"),
+    ("HW-SERIAL", {}, "cannot be overridden"),
+    ("SYSCTL-NOPE", 1, "unknown requirement ID"),
+])
+def test_bad_overrides_are_refused_with_a_reason(rid, value, words):
+    with pytest.raises(PolicyError) as err:
+        resolve(cat.CATALOGUE, overrides={rid: value})
+    assert words in str(err.value)
+    assert rid in str(err.value)
+
+
+def test_alternative_value_from_another_baseline():
+    entries, _ = resolve(cat.requirements("sysctl"), overrides={"SYSCTL-SECURE_REDIRECTS-ALL": 0})
+    assert _by_id(entries)["SYSCTL-SECURE_REDIRECTS-ALL"]["expected"] == 0
+
+
+def test_kernel_option_override_raises_mmap_min_addr():
+    entries, _ = resolve(cat.requirements("kernel-security"),
+                         overrides={"KCONF-DEFAULT_MMAP_MIN_ADDR": 131072})
+    assert _by_id(entries)["KCONF-DEFAULT_MMAP_MIN_ADDR"]["expected"] == "131072"
+
+
+def test_waivers_need_a_reason_and_a_known_id():
+    _, waivers = resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": {"reason": " NAT gateway "},
+                                                  "HW-SERIAL": "no console here"})
+    assert waivers == {"SYSCTL-IP_FORWARD": "NAT gateway", "HW-SERIAL": "no console here"}
+    with pytest.raises(PolicyError, match="needs a reason"):
+        resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": ""})
+    with pytest.raises(PolicyError, match="did you mean SYSCTL-IP_FORWARD"):
+        resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARDING": "router"})
+    with pytest.raises(PolicyError, match="must be a mapping"):
+        resolve(cat.CATALOGUE, waivers=["SYSCTL-IP_FORWARD"])
