@@ -1,0 +1,79 @@
+# guestready.gce: developer entry points.  `make help` lists them.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= $(VENV)/bin/python
+BIN := $(VENV)/bin
+COLLECTION_LINK := .ansible/collections/ansible_collections/guestready/gce
+SANITY_ROOT := build/ansible_collections/guestready/gce
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+# The parts `make test` runs, in order (each is a `test-<part>` target).
+TEST_PARTS ?= unit sanity lint lab molecule
+
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean \
+	$(addprefix test-,$(TEST_PARTS))
+
+help:
+	@echo "make demo     boot a Compute-Engine-like lab guest, harden and verify it, show the results"
+	@echo "make test     every test: $(TEST_PARTS)"
+	@echo "make unit | sanity | lint | molecule | lab-test   one part"
+	@echo "make docs     regenerate docs/requirements.md from the catalogue"
+	@echo "make build    build the Galaxy tarball into build/"
+
+$(BIN)/activate: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/activate
+
+# Make this checkout importable as guestready.gce (ansible, pytest, molecule).
+collection-link: $(COLLECTION_LINK)
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+docs: venv
+	$(PYTHON) tools/gen_requirements_doc.py
+
+test: venv collection-link
+	$(PYTHON) tools/run_tests.py $(TEST_PARTS)
+
+unit: test-unit
+test-unit: venv collection-link
+	$(BIN)/pytest -q tests/unit --junitxml=build/results/unit.xml
+
+# ansible-test wants the tree at .../ansible_collections/guestready/gce and
+# downloads a pip bootstrap script from a host we cannot reach: give it an
+# offline stand-in, and a copy of the collection's files (lab excluded: it is
+# not collection content and stays out of the tarball too).
+sanity: test-sanity
+test-sanity: venv
+	@pipv=$$($(PYTHON) -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
+	  mkdir -p ~/.ansible/test/cache && cp tools/get_pip_offline.py ~/.ansible/test/cache/get_pip_$$pipv.py
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' \
+	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && git init -q . && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+lint: test-lint
+test-lint: venv collection-link
+	$(BIN)/ansible-lint --offline -q
+
+molecule: test-molecule
+test-molecule: venv collection-link
+	@set -e; for s in molecule/*/molecule.yml; do \
+	  s=$$(basename $$(dirname $$s)); echo "--> molecule test -s $$s"; \
+	  $(BIN)/molecule test -s $$s; done
+
+test-lab: venv lab-test
+
+build: venv
+	mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+clean:
+	rm -rf build tests/output .ansible .pytest_cache
+
+-include lab/lab.mk
