@@ -1,0 +1,281 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The sysctl.d loader and the live /proc/sys reader.
+
+One reader of sysctl configuration for every module: which files the boot
+loaders read, in which order, which assignment wins for a key, and what the
+kernel makes of ``all`` and per-interface values.
+
+Keys are handled in path form (``net/ipv4/conf/eth0.100/rp_filter``), the
+form /proc/sys uses; ``display_key`` turns them back into dotted form.
+"""
+
+import errno
+import fnmatch
+import os
+
+# Directories read for *.conf files, highest priority first: a file name in an
+# earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
+CONF_DIRS = ("etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
+             "lib/sysctl.d")
+SYSCTL_CONF = "etc/sysctl.conf"
+
+# systemd-sysctl reads /etc/sysctl.conf only through the 99-sysctl.conf
+# symlink Debian and others ship; procps' `sysctl --system` reads it after
+# every drop-in, so it wins there.
+LOADERS = ("systemd", "procps")
+
+# net.ipv4.ip_forward is the same kernel value as net.ipv4.conf.all.forwarding.
+ALIASES = {"net/ipv4/conf/all/forwarding": "net/ipv4/ip_forward"}
+
+
+class SysctlError(Exception):
+    """A configuration file could not be read; the message names it."""
+
+
+def normalize_key(key):
+    """Dotted or slashed key -> canonical path form, as sysctl.d(5) says: if
+    the first separator is a slash, dots are literal; if it is a dot, dots and
+    slashes are interchanged (``net.ipv4.conf.eth0/100.rp_filter`` names
+    interface ``eth0.100``)."""
+    key = key.strip()
+    dot, slash = key.find("."), key.find("/")
+    if dot != -1 and (slash == -1 or dot < slash):
+        key = key.translate(str.maketrans("./", "/."))
+    key = key.strip("/")
+    return ALIASES.get(key, key)
+
+
+def display_key(path):
+    """Canonical path form -> the dotted form sysctl(8) prints."""
+    return path.translate(str.maketrans("./", "/."))
+
+
+def _normalize_value(value):
+    # sysctl values compare by their whitespace-separated fields
+    return " ".join(value.split())
+
+
+def parse_text(text, source="<string>"):
+    """Parse one sysctl.d file's text.
+
+    Returns ``(assignments, warnings)``.  Each assignment is a dict: ``key``
+    (path form), ``value`` (``None`` for a bare ``-key``, which excludes the
+    key from glob assignments), ``line`` (1-based), ``text`` (the line as
+    written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``.
+    """
+    assignments, warnings = [], []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        ignore_failure = line.startswith("-")
+        if ignore_failure:
+            line = line[1:].lstrip()
+        if "=" in line:
+            key, value = line.split("=", 1)
+            value = _normalize_value(value)
+        elif ignore_failure and line and " " not in line:
+            key, value = line, None
+        else:
+            warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
+            continue
+        key = key.strip()
+        if not key:
+            warnings.append("%s:%d: empty key, ignored" % (source, number))
+            continue
+        path = normalize_key(key)
+        assignments.append({
+            "key": path,
+            "value": value,
+            "line": number,
+            "text": raw.rstrip("\n"),
+            "ignore_failure": ignore_failure,
+            "glob": any(char in path for char in "*?["),
+            "file": source,
+        })
+    return assignments, warnings
+
+
+def read_text(path):
+    """A configuration file's text; SysctlError names the file when it cannot
+    be read or is not text."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise SysctlError("%s: cannot read: %s" % (path, exc.strerror or exc))
+    if b"\0" in data:
+        raise SysctlError("%s: binary data, not a sysctl configuration file" % path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _is_masked(path):
+    # a symlink to /dev/null (or an empty file) in a higher-priority
+    # directory hides the same name further down
+    try:
+        return os.path.realpath(path) == "/dev/null"
+    except OSError:
+        return False
+
+
+def config_files(root="/", loader="systemd"):
+    """The files ``loader`` reads, in the order it applies them: a list of
+    ``(path, name)``; masked names are left out."""
+    chosen = {}
+    for directory in CONF_DIRS:
+        full = os.path.join(root, directory)
+        try:
+            names = os.listdir(full)
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith(".conf") or name in chosen:
+                continue
+            path = os.path.join(full, name)
+            if os.path.isdir(path):
+                continue
+            chosen[name] = path
+    files = [(chosen[name], name) for name in sorted(chosen) if not _is_masked(chosen[name])]
+    if loader == "procps":
+        sysctl_conf = os.path.join(root, SYSCTL_CONF)
+        if os.path.isfile(sysctl_conf):
+            files.append((sysctl_conf, "sysctl.conf"))
+    return files
+
+
+def load(root="/", loader="systemd", replace=None):
+    """Read every file ``loader`` reads.
+
+    ``replace`` maps a path to the text it should be read as (the drop-in as
+    it will be after a write), or to ``None`` for a file that will not exist.
+    Returns ``(assignments, warnings)`` in application order.
+    """
+    replace = replace or {}
+    files = config_files(root, loader)
+    present = set(path for path, _ in files)
+    for path, text in replace.items():
+        if text is not None and path not in present:
+            files.append((path, os.path.basename(path)))
+    if loader == "systemd":
+        files.sort(key=lambda item: item[1])
+    else:  # procps: drop-ins by name, /etc/sysctl.conf last
+        conf = os.path.join(root, SYSCTL_CONF)
+        files.sort(key=lambda item: (item[0] == conf, item[1]))
+    assignments, warnings = [], []
+    for path, _ in files:
+        if path in replace:
+            if replace[path] is None:
+                continue
+            text = replace[path]
+        else:
+            text = read_text(path)
+        parsed, problems = parse_text(text, path)
+        assignments.extend(parsed)
+        warnings.extend(problems)
+    return assignments, warnings
+
+
+def winners(assignments, keys):
+    """For each key in ``keys`` (path form): every assignment that reaches it
+    in application order, the last one winning.  An explicit assignment beats
+    a glob whatever their order, and a bare ``-key`` keeps globs off the key
+    (systemd-sysctl's rules)."""
+    history = dict((key, []) for key in keys)
+    explicit = set(a["key"] for a in assignments if not a["glob"])
+    excluded = set(a["key"] for a in assignments if a["value"] is None and not a["glob"])
+    for assignment in assignments:
+        if assignment["value"] is None:
+            continue
+        if assignment["glob"]:
+            for key in keys:
+                if key not in explicit and key not in excluded and fnmatch.fnmatchcase(
+                        key, assignment["key"]):
+                    history[key].append(assignment)
+        elif assignment["key"] in history:
+            history[assignment["key"]].append(assignment)
+    return history
+
+
+# --------------------------------------------------------------------------
+# Live values
+# --------------------------------------------------------------------------
+
+def proc_path(key, proc_root="/proc"):
+    return os.path.join(proc_root, "sys", key)
+
+
+def read_live(key, proc_root="/proc"):
+    """``(value, error)``: the live value, or ``(None, "missing")`` when the
+    kernel has no such key, or ``(None, message)`` when it cannot be read."""
+    try:
+        with open(proc_path(key, proc_root)) as handle:
+            return _normalize_value(handle.read()), None
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.ENOENT:
+            return None, "missing"
+        return None, "%s: %s" % (display_key(key), exc.strerror or exc)
+
+
+def write_live(key, value, proc_root="/proc"):
+    """Set a live value; returns an error message or None."""
+    try:
+        with open(proc_path(key, proc_root), "w") as handle:
+            handle.write("%s\n" % value)
+        return None
+    except (IOError, OSError) as exc:
+        return "cannot set %s=%s: %s" % (display_key(key), value, exc.strerror or exc)
+
+
+def ipv4_interfaces(proc_root="/proc"):
+    """The IPv4 interfaces the kernel has (``lo`` included), sorted."""
+    try:
+        names = os.listdir(os.path.join(proc_root, "sys", "net", "ipv4", "conf"))
+    except OSError:
+        return []
+    return sorted(name for name in names if name not in ("all", "default"))
+
+
+def combine(rule, all_value, own_value, forwarding=0):
+    """The value the kernel acts on for one interface (include/linux/inetdevice.h):
+    ``IN_DEV_ORCONF``, ``IN_DEV_ANDCONF``, ``IN_DEV_MAXCONF``, and
+    ``IN_DEV_RX_REDIRECTS`` (AND when the interface forwards, OR otherwise)."""
+    if rule == "forwarding":
+        rule = "and" if forwarding else "or"
+    if rule == "or":
+        return 1 if (all_value or own_value) else 0
+    if rule == "and":
+        return 1 if (all_value and own_value) else 0
+    if rule == "max":
+        return max(all_value, own_value)
+    raise ValueError("unknown combination rule %r" % rule)
+
+
+def all_value_decides(rule, expected):
+    """True when an ``all`` value of ``expected`` fixes every interface's
+    effective value whatever the interface's own value (OR with 1, AND with
+    0); otherwise each interface's own value must be set too."""
+    return (rule == "or" and expected) or (rule == "and" and not expected)
+
+
+def in_chroot(proc_root="/proc"):
+    """True inside a chroot (or a mounted image tree): the live kernel is the
+    build host's then, and must not be touched."""
+    try:
+        own = os.stat("/")
+        init = os.stat(os.path.join(proc_root, "1", "root", "."))
+    except OSError:
+        return False
+    return (own.st_dev, own.st_ino) != (init.st_dev, init.st_ino)
+
+
+def live_kernel_available(root="/", proc_root="/proc"):
+    """Whether the running kernel's values belong to this tree: not when
+    working on another root (a mounted image), in a chroot, or without
+    /proc/sys."""
+    return (root == "/" and os.path.isdir(os.path.join(proc_root, "sys", "kernel"))
+            and not in_chroot(proc_root))

@@ -1,0 +1,218 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: sysctl_baseline
+short_description: Apply Compute Engine's kernel runtime settings (SYSCTL-*) persistently and live
+version_added: 0.1.0
+description:
+  - Brings every C(SYSCTL-*) requirement of the collection's catalogue to compliance in one
+    call, and returns one result per requirement ID.
+  - Writes one drop-in under C(/etc/sysctl.d) atomically (temporary file, fsync, rename;
+    root-owned, mode 0644) and sets the live values through C(/proc/sys).
+  - Never weakens a stricter setting; level keys (C(kernel.kptr_restrict),
+    C(kernel.yama.ptrace_scope), C(kernel.perf_event_paranoid), C(kernel.randomize_va_space),
+    ...) keep the strictest of the expectation, the live value and what other files set.
+  - Reaches the effective value on every existing IPv4 interface, using the kernel's rule for
+    combining C(net.ipv4.conf.all.*) with each interface's own value; interfaces whose own
+    value matters get their own lines in the drop-in, so they stay compliant after a reboot.
+  - Names, for every key, the file and line that wins in the boot loader's order, and reports
+    files that set a non-compliant value after the drop-in (in C(systemd-sysctl) or
+    C(sysctl --system) order) as conflicts.
+  - Keys the kernel does not have (C(kernel.yama.ptrace_scope) without Yama) are reported as
+    C(unsupported), never written and never a failure of the task.
+  - Inside a chroot or with O(root) set, only files change: the live kernel is the build
+    host's and is never touched.
+author:
+  - guestready.gce contributors
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - guestready.gce.policy
+  - guestready.gce.sysctl
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is written; results describe the current state and RV(results[].changed) says what would change.
+  diff_mode:
+    support: full
+    details: Shows the drop-in's diff and the diff of every file whose lines are neutralised.
+  platform:
+    platforms: posix
+options:
+  apply_live:
+    description:
+      - Whether to set live values. V(auto) sets them unless the module runs in a chroot, against
+        an O(root) other than C(/), or where C(/proc/sys) is absent.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  neutralize_conflicts:
+    description:
+      - Comment out lines of other files that would override a compliant value with a
+        non-compliant one. The line stays in the file behind a C(# guestready.gce neutralised)
+        marker, so nothing the user wrote is lost.
+    type: bool
+    default: false
+  per_interface:
+    description:
+      - Also set and persist the own value of every existing interface where the kernel's
+        combination rule makes it matter (C(send_redirects), C(accept_redirects), C(rp_filter)).
+    type: bool
+    default: true
+notes:
+  - The same checks without changes are made by M(guestready.gce.sysctl_baseline_info).
+  - Requirement IDs and values are listed in the collection's C(docs/requirements.md).
+seealso:
+  - module: guestready.gce.sysctl_baseline_info
+  - module: ansible.posix.sysctl
+"""
+
+EXAMPLES = r"""
+- name: Apply the kernel settings Compute Engine images should have
+  guestready.gce.sysctl_baseline:
+
+- name: A NAT gateway must forward; hide kernel pointers from root too
+  guestready.gce.sysctl_baseline:
+    waivers:
+      SYSCTL-IP_FORWARD: NAT gateway (change NET-123)
+    overrides:
+      SYSCTL-KPTR_RESTRICT: 2
+
+- name: Harden an image mounted on the build host (files only)
+  guestready.gce.sysctl_baseline:
+    root: /mnt/image
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+results:
+  description:
+    - One record per C(SYSCTL-*) requirement, in catalogue order, describing the state after the
+      run (in check mode, the current state).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id: {description: Requirement ID., type: str, sample: SYSCTL-RP_FILTER-ALL}
+    status:
+      description: One of C(pass), C(fail), C(unsupported), C(unknown), C(waived).
+      type: str
+      sample: pass
+    expected: {description: The value required (after overrides)., type: raw, sample: 1}
+    actual: {description: The live value., type: raw, sample: 1}
+    key: {description: The sysctl key., type: str, sample: net.ipv4.conf.all.rp_filter}
+    before: {description: Live value before the run., type: str, sample: "2"}
+    after: {description: Live value after the run., type: str, sample: "1"}
+    persisted: {description: Value the boot-time loader ends with., type: str, sample: "1"}
+    winner:
+      description: File, line and value that win in the boot loader's order.
+      type: dict
+      sample: {file: /etc/sysctl.d/zz-guestready-gce.conf, line: 25, value: "1"}
+    conflicts:
+      description: Non-compliant assignments that win under a loader (C(systemd) or C(procps)).
+      type: list
+      elements: dict
+    overridden:
+      description: Non-compliant assignments in files that a later file overrides.
+      type: list
+      elements: dict
+    interfaces:
+      description: For C(net.ipv4.conf.all.*) keys, per interface the own value, forwarding
+        flag, effective value and whether it complies.
+      type: dict
+      sample: {eth0: {own: 2, forwarding: 0, effective: 2, compliant: false}}
+    changed: {description: Whether this run changed (or would change) the key., type: bool}
+    message: {description: One line saying what was found., type: str}
+    remediation: {description: What to do when it fails., type: str}
+    waiver: {description: The waiver's reason, when waived., type: str}
+summary:
+  description: Number of results per status.
+  returned: always
+  type: dict
+  sample: {pass: 21, unsupported: 1, fail: 0, waived: 0}
+file:
+  description: The drop-in's path.
+  returned: always
+  type: str
+  sample: /etc/sysctl.d/zz-guestready-gce.conf
+neutralized:
+  description: Files whose lines were (or would be) neutralised.
+  returned: always
+  type: list
+  elements: str
+warnings_from_files:
+  description: Lines of sysctl files that are not assignments.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.module_utils.files import (
+    FileError, remove_stale_temporaries)
+from ansible_collections.guestready.gce.plugins.module_utils.module import (
+    POLICY_ARGS, fail_on_policy_error)
+from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
+    DEFAULT_FILE, Plan)
+
+
+def live_kernel(module, root):
+    """Whether live values may be set here."""
+    if module.params["apply_live"] == "never":
+        return False
+    possible = loader.live_kernel_available(root)
+    if module.params["apply_live"] == "always" and not possible:
+        module.fail_json(msg="apply_live=always, but there is no live kernel here "
+                             "(chroot, root=%s, or /proc/sys missing)" % root)
+    return possible
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            file=dict(type="path", default=DEFAULT_FILE),
+            root=dict(type="path", default="/"),
+            apply_live=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+            neutralize_conflicts=dict(type="bool", default=False),
+            per_interface=dict(type="bool", default=True),
+            **POLICY_ARGS
+        ),
+        supports_check_mode=True,
+    )
+    root = module.params["root"]
+    own = os.path.join(root, module.params["file"].lstrip("/"))
+    entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
+    errors = []
+    try:
+        if not module.check_mode:
+            remove_stale_temporaries(own)
+        plan = Plan(entries, waivers, root, own, live_kernel(module, root),
+                    per_interface=module.params["per_interface"],
+                    neutralize=module.params["neutralize_conflicts"])
+        if module.check_mode:
+            results, warnings = plan.assess_current()
+        else:
+            results, warnings, errors = plan.apply()
+    except (FileError, loader.SysctlError) as exc:
+        module.fail_json(msg=str(exc))
+
+    changed_ids = plan.changed_ids()
+    for result in results:
+        result["changed"] = result["id"] in changed_ids and result["status"] != "waived"
+    outcome = dict(changed=plan.changed, results=results, summary=summarize(results), file=own,
+                   neutralized=sorted(plan.edits), warnings_from_files=warnings,
+                   diff=plan.diff())
+    if errors:
+        module.fail_json(msg="; ".join(errors), **outcome)
+    module.exit_json(**outcome)
+
+
+if __name__ == "__main__":
+    main()

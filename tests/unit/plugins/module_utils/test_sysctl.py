@@ -1,0 +1,171 @@
+"""The sysctl.d loader: parsing, load order, winners, per-interface rules."""
+
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+
+
+def write(root, relative, text):
+    path = os.path.join(str(root), relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+    return path
+
+
+# -- parsing ---------------------------------------------------------------
+
+def test_parse_comments_whitespace_prefixes_and_separators():
+    text = "\n".join([
+        "# a comment",
+        "; another comment",
+        "   ",
+        "net.ipv4.ip_forward=0",
+        "  kernel.kptr_restrict   =   2  ",
+        "-kernel.yama.ptrace_scope = 1",
+        "net/ipv4/conf/eth0.100/rp_filter = 1",
+        "net.ipv4.conf.eth0/100.log_martians = 1",
+        "net.ipv4.tcp_rmem = 4096   87380\t6291456",
+        "-net.ipv4.conf.all.rp_filter",
+        "this line is wrong",
+        "=1",
+    ])
+    assignments, warnings = loader.parse_text(text, "/etc/sysctl.d/t.conf")
+    got = [(a["key"], a["value"], a["line"], a["ignore_failure"]) for a in assignments]
+    assert got == [
+        ("net/ipv4/ip_forward", "0", 4, False),
+        ("kernel/kptr_restrict", "2", 5, False),
+        ("kernel/yama/ptrace_scope", "1", 6, True),
+        ("net/ipv4/conf/eth0.100/rp_filter", "1", 7, False),
+        ("net/ipv4/conf/eth0.100/log_martians", "1", 8, False),
+        ("net/ipv4/tcp_rmem", "4096 87380 6291456", 9, False),
+        ("net/ipv4/conf/all/rp_filter", None, 10, True),
+    ]
+    assert warnings == [
+        "/etc/sysctl.d/t.conf:11: not an assignment, ignored: this line is wrong",
+        "/etc/sysctl.d/t.conf:12: empty key, ignored",
+    ]
+
+
+def test_keys_round_trip_and_aliases():
+    assert loader.normalize_key("net.ipv4.conf.all.forwarding") == "net/ipv4/ip_forward"
+    assert loader.normalize_key("net/ipv4/ip_forward") == "net/ipv4/ip_forward"
+    assert loader.display_key("net/ipv4/conf/eth0.100/rp_filter") == "net.ipv4.conf.eth0/100.rp_filter"
+
+
+def test_binary_file_is_a_clear_error(tmp_path):
+    path = write(tmp_path, "etc/sysctl.d/10-bin.conf", "")
+    with open(path, "wb") as handle:
+        handle.write(b"\x7fELF\x00\x01")
+    with pytest.raises(loader.SysctlError, match="10-bin.conf: binary data"):
+        loader.load(str(tmp_path))
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path):
+    os.makedirs(str(tmp_path / "etc" / "sysctl.d" / "broken.conf"))  # a directory: skipped
+    path = write(tmp_path, "etc/sysctl.d/20-x.conf", "a.b = 1\n")
+    os.symlink("/nonexistent/target", str(tmp_path / "etc" / "sysctl.d" / "30-dangling.conf"))
+    with pytest.raises(loader.SysctlError, match="30-dangling.conf: cannot read"):
+        loader.load(str(tmp_path))
+    assert os.path.exists(path)
+
+
+# -- load order --------------------------------------------------------------
+
+@pytest.fixture
+def tree(tmp_path):
+    write(tmp_path, "usr/lib/sysctl.d/50-default.conf", "net.ipv4.conf.*.rp_filter = 2\n")
+    write(tmp_path, "usr/lib/sysctl.d/60-vendor.conf", "kernel.kptr_restrict = 1\n")
+    write(tmp_path, "etc/sysctl.d/60-vendor.conf", "kernel.kptr_restrict = 2\n")  # hides usr/lib's
+    write(tmp_path, "run/sysctl.d/70-runtime.conf", "kernel.kptr_restrict = 0\n")
+    write(tmp_path, "usr/lib/sysctl.d/80-masked.conf", "net.ipv4.ip_forward = 1\n")
+    os.symlink("/dev/null", str(tmp_path / "etc" / "sysctl.d" / "80-masked.conf"))
+    write(tmp_path, "usr/local/lib/sysctl.d/90-local.conf", "net.ipv4.ip_forward = 0\n")
+    write(tmp_path, "etc/sysctl.d/README", "kernel.kptr_restrict = 0\n")  # not *.conf
+    write(tmp_path, "etc/sysctl.conf", "kernel.kptr_restrict = 3\n")
+    os.symlink("../sysctl.conf", str(tmp_path / "etc" / "sysctl.d" / "99-sysctl.conf"))
+    return tmp_path
+
+
+def test_files_in_order_per_loader(tree):
+    names = [name for _, name in loader.config_files(str(tree), "systemd")]
+    assert names == ["50-default.conf", "60-vendor.conf", "70-runtime.conf", "90-local.conf",
+                     "99-sysctl.conf"]
+    paths = [path for path, _ in loader.config_files(str(tree), "systemd")]
+    assert paths[1].endswith("etc/sysctl.d/60-vendor.conf")
+    procps = [name for _, name in loader.config_files(str(tree), "procps")]
+    assert procps[-1] == "sysctl.conf" and procps[:-1] == names
+
+
+def test_winner_per_loader(tree):
+    keys = ["kernel/kptr_restrict", "net/ipv4/ip_forward"]
+    for name in loader.LOADERS:
+        assignments, _ = loader.load(str(tree), name)
+        history = loader.winners(assignments, keys)
+        kptr = history["kernel/kptr_restrict"]
+        assert [a["value"] for a in kptr][-1] == "3"
+        assert history["net/ipv4/ip_forward"][-1]["file"].endswith("90-local.conf")
+    systemd, _ = loader.load(str(tree), "systemd")
+    history = loader.winners(systemd, keys)["kernel/kptr_restrict"]
+    assert [os.path.basename(a["file"]) for a in history] == ["60-vendor.conf", "70-runtime.conf",
+                                                              "99-sysctl.conf"]
+
+
+def test_replace_adds_or_hides_a_file(tree):
+    own = str(tree / "etc" / "sysctl.d" / "zz-own.conf")
+    assignments, _ = loader.load(str(tree), "systemd", replace={own: "kernel.kptr_restrict = 1\n"})
+    assert loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]["file"] == own
+    assignments, _ = loader.load(str(tree), "procps", replace={own: "kernel.kptr_restrict = 1\n"})
+    winner = loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]
+    assert winner["file"].endswith("etc/sysctl.conf"), "sysctl --system reads sysctl.conf last"
+
+
+def test_explicit_beats_glob_and_bare_key_excludes(tmp_path):
+    write(tmp_path, "etc/sysctl.d/10-explicit.conf", "net.ipv4.conf.eth0.rp_filter = 1\n")
+    write(tmp_path, "etc/sysctl.d/50-glob.conf",
+          "net.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
+    keys = ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/conf/eth1/rp_filter",
+            "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/default/rp_filter"]
+    assignments, _ = loader.load(str(tmp_path))
+    history = loader.winners(assignments, keys)
+    assert history["net/ipv4/conf/eth0/rp_filter"][-1]["value"] == "1"
+    assert history["net/ipv4/conf/eth1/rp_filter"][-1]["value"] == "2"
+    assert history["net/ipv4/conf/default/rp_filter"][-1]["value"] == "2"
+    assert history["net/ipv4/conf/all/rp_filter"] == []
+
+
+# -- per-interface combination ---------------------------------------------
+
+@pytest.mark.parametrize("rule,all_value,own,forwarding,effective", [
+    ("or", 0, 0, 0, 0), ("or", 0, 1, 0, 1), ("or", 1, 0, 0, 1),
+    ("and", 1, 1, 0, 1), ("and", 1, 0, 0, 0), ("and", 0, 1, 0, 0),
+    ("max", 1, 2, 0, 2), ("max", 1, 0, 0, 1), ("max", 0, 0, 0, 0),
+    ("forwarding", 0, 1, 0, 1),  # host: OR
+    ("forwarding", 0, 1, 1, 0),  # router: AND
+    ("forwarding", 1, 0, 1, 0), ("forwarding", 1, 0, 0, 1),
+])
+def test_combine(rule, all_value, own, forwarding, effective):
+    assert loader.combine(rule, all_value, own, forwarding) == effective
+
+
+def test_all_value_decides():
+    assert loader.all_value_decides("or", 1)
+    assert loader.all_value_decides("and", 0)
+    assert not loader.all_value_decides("or", 0)
+    assert not loader.all_value_decides("max", 1)
+    assert not loader.all_value_decides("forwarding", 0)
+
+
+def test_live_reads(tmp_path):
+    write(tmp_path, "sys/kernel/kptr_restrict", "1\n")
+    write(tmp_path, "sys/net/ipv4/conf/lo/rp_filter", "0\n")
+    write(tmp_path, "sys/net/ipv4/conf/all/rp_filter", "0\n")
+    proc = str(tmp_path)
+    assert loader.read_live("kernel/kptr_restrict", proc) == ("1", None)
+    assert loader.read_live("kernel/yama/ptrace_scope", proc) == (None, "missing")
+    assert loader.ipv4_interfaces(proc) == ["lo"]
+    assert loader.write_live("kernel/kptr_restrict", 2, proc) is None
+    assert loader.read_live("kernel/kptr_restrict", proc) == ("2", None)
+    assert "cannot set kernel.nope.x=1" in loader.write_live("kernel/nope/x", 1, proc)

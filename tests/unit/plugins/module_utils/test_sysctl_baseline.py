@@ -1,0 +1,240 @@
+"""Planning, applying and assessing the SYSCTL-* requirements on a fake host
+(a filesystem tree and a fake /proc/sys)."""
+
+import hashlib
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.module_utils.files import TEMP_PREFIX
+from ansible_collections.guestready.gce.plugins.module_utils.policy import resolve
+from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import Plan
+
+# Kernel defaults of a Debian 12 guest before hardening (perf_event_paranoid 3
+# is Debian's kernel default), with Yama absent unless a test adds it.
+DEFAULTS = {
+    "net/ipv4/tcp_syncookies": 1, "net/ipv4/ip_forward": 0,
+    "net/ipv4/icmp_echo_ignore_broadcasts": 1, "net/ipv4/icmp_ignore_bogus_error_responses": 1,
+    "kernel/randomize_va_space": 2, "fs/protected_hardlinks": 1, "fs/protected_symlinks": 1,
+    "kernel/kptr_restrict": 0, "kernel/perf_event_paranoid": 3,
+}
+CONF = {"accept_source_route": 1, "accept_redirects": 1, "secure_redirects": 1,
+        "send_redirects": 1, "rp_filter": 0, "log_martians": 0, "forwarding": 0}
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+class Host(object):
+    def __init__(self, base, interfaces=("lo", "ens3")):
+        self.root = str(base / "root")
+        self.proc = str(base / "proc")
+        self.own = os.path.join(self.root, "etc/sysctl.d/zz-guestready-gce.conf")
+        write(os.path.join(self.root, "usr/lib/systemd/systemd-sysctl"), "")
+        write(os.path.join(self.root, "usr/lib/sysctl.d/99-protect-links.conf"),
+              "fs.protected_hardlinks = 1\nfs.protected_symlinks = 1\n")
+        write(os.path.join(self.root, "etc/sysctl.conf"), "# empty\n")
+        os.makedirs(os.path.join(self.root, "etc/sysctl.d"))
+        os.symlink("../sysctl.conf", os.path.join(self.root, "etc/sysctl.d/99-sysctl.conf"))
+        for key, value in DEFAULTS.items():
+            self.set(key, value)
+        for name in ("all", "default") + tuple(interfaces):
+            for leaf, value in CONF.items():
+                self.set("net/ipv4/conf/%s/%s" % (name, leaf), value)
+
+    def set(self, key, value):
+        write(os.path.join(self.proc, "sys", key), "%s\n" % value)
+
+    def get(self, key):
+        return loader.read_live(key, self.proc)[0]
+
+    def plan(self, waivers=None, overrides=None, **options):
+        entries, waivers = resolve(requirements("sysctl"), overrides, waivers)
+        return Plan(entries, waivers, self.root, self.own, True, proc_root=self.proc, **options)
+
+    def etc_hashes(self):
+        hashes = {}
+        for directory, _, names in os.walk(os.path.join(self.root, "etc")):
+            for name in names:
+                path = os.path.join(directory, name)
+                with open(path, "rb") as handle:
+                    hashes[path] = hashlib.sha256(handle.read()).hexdigest()
+        return hashes
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host(tmp_path)
+
+
+def by_id(results):
+    return dict((r["id"], r) for r in results)
+
+
+def test_fresh_host_is_hardened_live_and_persisted(host):
+    plan = host.plan()
+    before, _ = plan.assess_current()
+    assert by_id(before)["SYSCTL-KPTR_RESTRICT"]["status"] == "fail"
+    assert by_id(before)["SYSCTL-LOG_MARTIANS-ALL"]["message"].startswith("live value is 0")
+    results, warnings, errors = plan.apply()
+    assert errors == [] and warnings == []
+    statuses = dict((r["id"], r["status"]) for r in results)
+    assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert host.get("kernel/kptr_restrict") == "1"
+    assert host.get("net/ipv4/conf/ens3/send_redirects") == "0"
+    assert host.get("net/ipv4/conf/all/log_martians") == "1"
+    assert host.get("net/ipv4/conf/ens3/log_martians") == "0", "OR with all=1 decides: left alone"
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "kernel.kptr_restrict = 1\n" in text
+    assert "-net.ipv4.conf.ens3.send_redirects = 0\n" in text
+    assert "-net.ipv4.conf.lo.accept_redirects = 0\n" in text
+    assert "ptrace_scope" not in text, "a key the kernel lacks is never written"
+    assert oct(os.stat(host.own).st_mode & 0o777) == "0o644"
+    kptr = by_id(results)["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["before"] == "0" and kptr["after"] == "1" and kptr["persisted"] == "1"
+    assert kptr["winner"]["file"] == host.own
+
+
+def test_second_run_changes_nothing(host):
+    host.plan().apply()
+    again = host.plan()
+    assert not again.changed
+    assert again.changed_ids() == set()
+    assert again.diff() == []
+
+
+def test_stricter_level_is_kept(host):
+    host.set("kernel/kptr_restrict", 2)
+    results, _, _ = host.plan().apply()
+    assert host.get("kernel/perf_event_paranoid") == "3"
+    assert host.get("kernel/kptr_restrict") == "2"
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "kernel.perf_event_paranoid = 3\n" in text
+    assert "kernel.kptr_restrict = 2\n" in text
+    assert by_id(results)["SYSCTL-PERF_EVENT_PARANOID"]["status"] == "pass"
+
+
+def test_stricter_value_in_another_file_is_not_weakened(host):
+    write(os.path.join(host.root, "etc/sysctl.d/10-strict.conf"), "kernel.kptr_restrict = 2\n")
+    host.plan().apply()
+    assert host.get("kernel/kptr_restrict") == "2"
+
+
+def test_loose_rp_filter_on_an_interface_is_fixed(host):
+    host.set("net/ipv4/conf/ens3/rp_filter", 2)
+    plan = host.plan()
+    before = by_id(plan.assess_current()[0])["SYSCTL-RP_FILTER-ALL"]
+    assert before["interfaces"]["ens3"] == {"own": 2, "forwarding": 0, "effective": 2,
+                                            "compliant": False}
+    results, _, _ = plan.apply()
+    after = by_id(results)["SYSCTL-RP_FILTER-ALL"]
+    assert after["status"] == "pass"
+    assert after["interfaces"]["ens3"]["effective"] == 1
+    assert after["changed"] is False  # set by the module, flag comes from the plan
+    assert "SYSCTL-RP_FILTER-ALL" in plan.changed_ids()
+
+
+def test_accept_redirects_depends_on_forwarding(host):
+    host.set("net/ipv4/conf/all/accept_redirects", 0)
+    host.set("net/ipv4/conf/ens3/forwarding", 1)  # a forwarding interface ANDs
+    host.set("net/ipv4/conf/lo/accept_redirects", 1)
+    result = by_id(host.plan().assess_current()[0])["SYSCTL-ACCEPT_REDIRECTS-ALL"]
+    assert result["interfaces"]["ens3"]["effective"] == 0
+    assert result["interfaces"]["lo"]["effective"] == 1
+    assert "effective value on lo is 1" in result["message"]
+
+
+def test_later_file_conflict_is_reported_and_neutralised(host):
+    write(os.path.join(host.root, "etc/sysctl.conf"), "# site settings\nkernel.kptr_restrict = 0\n")
+    results, _, _ = host.plan().apply()
+    kptr = by_id(results)["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "fail"
+    assert kptr["winner"]["file"] == host.own, "at boot (systemd-sysctl) the drop-in wins"
+    assert [c["loader"] for c in kptr["conflicts"]] == ["procps"]
+    assert kptr["conflicts"][0]["file"].endswith("etc/sysctl.conf")
+    plan = host.plan(neutralize=True)
+    assert list(plan.edits) == [os.path.join(host.root, "etc/sysctl.conf")]
+    results, _, _ = plan.apply()
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
+    with open(os.path.join(host.root, "etc/sysctl.conf")) as handle:
+        assert handle.read() == ("# site settings\n# guestready.gce neutralised "
+                                 "(SYSCTL-KPTR_RESTRICT): kernel.kptr_restrict = 0\n")
+    assert os.path.islink(os.path.join(host.root, "etc/sysctl.d/99-sysctl.conf")), \
+        "the symlink to sysctl.conf stays a symlink"
+
+
+def test_earlier_file_is_overridden_not_a_conflict(host):
+    write(os.path.join(host.root, "etc/sysctl.d/99-router.conf"), "net.ipv4.ip_forward = 1\n")
+    host.set("net/ipv4/ip_forward", 1)
+    results, _, _ = host.plan(neutralize=True).apply()
+    forward = by_id(results)["SYSCTL-IP_FORWARD"]
+    assert forward["status"] == "pass"
+    assert forward["overridden"][0]["file"].endswith("99-router.conf")
+    assert host.get("net/ipv4/ip_forward") == "0"
+    with open(os.path.join(host.root, "etc/sysctl.d/99-router.conf")) as handle:
+        assert handle.read() == "net.ipv4.ip_forward = 1\n", "only winning lines are neutralised"
+
+
+def test_waived_id_is_neither_applied_nor_failed(host):
+    host.set("net/ipv4/ip_forward", 1)
+    results, _, _ = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
+    forward = by_id(results)["SYSCTL-IP_FORWARD"]
+    assert forward["status"] == "waived" and forward["waiver"] == "NAT gateway"
+    assert host.get("net/ipv4/ip_forward") == "1"
+    with open(host.own) as handle:
+        assert "ip_forward" not in handle.read()
+
+
+def test_override_raises_the_level_written(host):
+    host.plan(overrides={"SYSCTL-KPTR_RESTRICT": 2}).apply()
+    assert host.get("kernel/kptr_restrict") == "2"
+
+
+def test_check_assessment_changes_nothing(host):
+    write(os.path.join(host.root, "etc/sysctl.conf"), "kernel.kptr_restrict = 0\n")
+    hashes = host.etc_hashes()
+    plan = host.plan(neutralize=True)
+    results, _ = plan.assess_current()
+    assert plan.changed and plan.diff()
+    assert host.etc_hashes() == hashes
+    assert host.get("kernel/kptr_restrict") == "0"
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "fail"
+
+
+def test_yama_present_is_applied(host):
+    host.set("kernel/yama/ptrace_scope", 0)
+    results, _, _ = host.plan().apply()
+    assert by_id(results)["SYSCTL-YAMA_PTRACE_SCOPE"]["status"] == "pass"
+    assert host.get("kernel/yama/ptrace_scope") == "1"
+
+
+def test_interrupted_write_leaves_no_half_file(host):
+    stale = os.path.join(host.root, "etc/sysctl.d", TEMP_PREFIX + "zz-guestready-gce.conf.abc123")
+    write(stale, "net.ipv4.ip_")
+    from ansible_collections.guestready.gce.plugins.module_utils.files import remove_stale_temporaries
+    assert remove_stale_temporaries(host.own) == [stale]
+    host.plan().apply()
+    assert sorted(os.listdir(os.path.join(host.root, "etc/sysctl.d"))) == [
+        "99-sysctl.conf", "zz-guestready-gce.conf"]
+
+
+def test_image_root_without_live_kernel(tmp_path):
+    host = Host(tmp_path)
+    entries, waivers = resolve(requirements("sysctl"))
+    plan = Plan(entries, waivers, host.root, host.own, False)
+    results, _, errors = plan.apply()
+    assert errors == []
+    assert set(r["status"] for r in results) == {"pass"}
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["message"].endswith("(no live kernel here: files only)")
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "kernel.kptr_restrict = 1\n" in text and "kernel.yama.ptrace_scope = 1\n" in text
+    assert host.get("kernel/kptr_restrict") == "0", "the build host's kernel is not touched"

@@ -1,0 +1,71 @@
+"""sysctl_baseline and sysctl_baseline_info driven through AnsibleModule,
+against an image root (no live kernel is touched)."""
+
+import hashlib
+import os
+
+from ansible_collections.guestready.gce.plugins.modules import sysctl_baseline, sysctl_baseline_info
+
+
+def tree(tmp_path):
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.conf").write_text("kernel.kptr_restrict = 0\n")
+    (root / "etc" / "sysctl.d" / "60-gce-network-security.conf").write_text(
+        "net.ipv4.tcp_syncookies = 1\nnet.ipv4.ip_forward = 0\n")
+    return str(root)
+
+
+def digest(root):
+    result = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            with open(os.path.join(directory, name), "rb") as handle:
+                result[os.path.join(directory, name)] = hashlib.sha256(handle.read()).hexdigest()
+    return result
+
+
+def test_check_mode_reports_and_writes_nothing(tmp_path, run_module):
+    root = tree(tmp_path)
+    before = digest(root)
+    out = run_module(sysctl_baseline, {"root": root}, check_mode=True, diff=True)
+    assert out["rc"] == 0 and out["changed"] is True
+    assert digest(root) == before
+    assert out["diff"][0]["after"].count("\n# SYSCTL-") == 22
+    statuses = dict((r["id"], r["status"]) for r in out["results"])
+    assert statuses["SYSCTL-TCP_SYNCOOKIES"] == "pass"  # Google's file persists it
+    assert statuses["SYSCTL-KPTR_RESTRICT"] == "fail"
+    assert out["summary"]["fail"] == 20
+
+
+def test_apply_then_info_agree(tmp_path, run_module):
+    root = tree(tmp_path)
+    out = run_module(sysctl_baseline, {"root": root, "neutralize_conflicts": True})
+    assert out["changed"] is True and out["rc"] == 0
+    assert out["neutralized"] == [os.path.join(root, "etc", "sysctl.conf")]
+    info = run_module(sysctl_baseline_info, {"root": root})
+    assert info["changed"] is False
+    assert info["summary"]["pass"] == 22, [r["message"] for r in info["results"] if r["status"] != "pass"]
+    again = run_module(sysctl_baseline, {"root": root, "neutralize_conflicts": True})
+    assert again["changed"] is False
+
+
+def test_policy_errors_are_task_failures(tmp_path, run_module):
+    out = run_module(sysctl_baseline, {"root": tree(tmp_path), "overrides": {"SYSCTL-IP_FORWARD": 1}})
+    assert out["rc"] == 1 and out["failed"] is True
+    assert "SYSCTL-IP_FORWARD must stay 0" in out["msg"]
+    out = run_module(sysctl_baseline_info, {"root": tree(tmp_path / "b"), "waivers": {"SYSCTL-X": "r"}})
+    assert "unknown requirement ID 'SYSCTL-X'" in out["msg"]
+
+
+def test_broken_file_is_a_task_failure(tmp_path, run_module):
+    root = tree(tmp_path)
+    with open(os.path.join(root, "etc", "sysctl.d", "10-bin.conf"), "wb") as handle:
+        handle.write(b"\x00\x01binary")
+    out = run_module(sysctl_baseline_info, {"root": root})
+    assert out["failed"] is True and "10-bin.conf: binary data" in out["msg"]
+
+
+def test_apply_live_always_without_a_kernel_fails_cleanly(tmp_path, run_module):
+    out = run_module(sysctl_baseline, {"root": tree(tmp_path), "apply_live": "always"})
+    assert out["failed"] is True and "no live kernel here" in out["msg"]
