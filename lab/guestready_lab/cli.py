@@ -1,0 +1,231 @@
+"""The `lab` command line. Errors are one line on stderr, never a traceback."""
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+
+from . import guests, image, inventory, profiles, qemu
+from .util import LabError, log
+
+USAGE = """\
+lab image [--variant cloud|generic] [--rebuild] [--json]
+       lab up [--profile P] [--net user|tap] [--count N] [--name NAME] [--cold]
+              [--inventory PATH] [--timeout S] [--json]
+       lab down NAME... | --all
+       lab restart NAME [--kill] [--timeout S]
+       lab status [--json]
+       lab ssh NAME [-- CMD...]
+       lab inventory [--output PATH]
+       lab profiles [--json]
+       lab gaps [--profile P] [--net user|tap] [--json]
+       lab prune"""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        print("%s: error: %s (see %s --help)" % (self.prog, message, self.prog), file=sys.stderr)
+        sys.exit(2)
+
+
+def _guest_line(g):
+    return ("%(name)s: profile=%(profile)s net=%(net)s ssh=%(ssh_host)s:%(ssh_port)s "
+            "key=%(ssh_key)s qemu_pid=%(qemu_pid)s accel=%(accel)s start=%(start_mode)s "
+            "ssh_after=%(seconds_to_ssh)ss" % g)
+
+
+def _running_guests():
+    return [g for g in guests.status() if g["running"] and g.get("ssh_port")]
+
+
+def _write_inventory(extra=None):
+    path = inventory.write(_running_guests())
+    if extra:
+        inventory.write(_running_guests(), extra)
+    return path
+
+
+def cmd_image(a):
+    info = image.ensure_image(a.variant, rebuild=a.rebuild)
+    if a.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+    else:
+        print(info["disk"])
+
+
+def cmd_up(a):
+    started = guests.up(a.profile, net=a.net, count=a.count, name=a.name, cold=a.cold,
+                        timeout=a.timeout)
+    path = _write_inventory(a.inventory)
+    if a.json:
+        print(json.dumps(started, indent=2, sort_keys=True))
+    else:
+        for g in started:
+            print(_guest_line(g))
+        print("inventory: %s" % (a.inventory or path))
+    for g in started:
+        if g["gaps"]:
+            log("%s: %d known gap(s) against Compute Engine (lab gaps --profile %s --net %s)"
+                % (g["name"], len(g["gaps"]), g["profile"], g["net"]))
+
+
+def cmd_down(a):
+    if a.all and a.names:
+        raise LabError("use either guest names or --all")
+    for name, stopped in guests.down(a.names, all_guests=a.all):
+        print("%s: stopped %s" % (name, ", ".join(stopped) if stopped else "nothing (not running)"))
+    _write_inventory()
+
+
+def cmd_restart(a):
+    g = guests.restart(a.name, kill=a.kill, timeout=a.timeout)
+    _write_inventory()
+    print(_guest_line(g))
+
+
+def cmd_status(a):
+    st = guests.status()
+    if a.json:
+        print(json.dumps(st, indent=2, sort_keys=True))
+        return
+    if not st:
+        print("no guests (state dir: %s)" % guests.state_dir())
+        return
+    fmt = "%-16s %-13s %-5s %-8s %-16s %-8s %-5s %s"
+    print(fmt % ("NAME", "PROFILE", "NET", "STATE", "SSH", "PID", "ACCEL", "START"))
+    for g in st:
+        print(fmt % (g["name"], g.get("profile", "?"), g.get("net", "?"),
+                     "running" if g["running"] else "stopped",
+                     "%s:%s" % (g.get("ssh_host", "?"), g.get("ssh_port", "?")),
+                     g.get("qemu_pid", "?"), g.get("accel", "?"), g.get("start_mode", "?")))
+
+
+def cmd_ssh(a):
+    g = guests.load(a.name)
+    if not g.running():
+        raise LabError("guest %s is not running" % a.name)
+    cmd = list(a.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    argv = guests.ssh_argv(g.info["ssh_key"], g.info["ssh_port"])
+    if not cmd and sys.stdin.isatty():
+        argv.insert(1, "-t")
+    argv += [shlex.join(cmd)] if len(cmd) > 1 else cmd
+    os.execvp(argv[0], argv)
+
+
+def cmd_inventory(a):
+    path = inventory.write(_running_guests(), a.output)
+    print(path)
+
+
+def cmd_profiles(a):
+    if a.json:
+        print(json.dumps(profiles.PROFILES, indent=2, sort_keys=True))
+        return
+    for name, p in sorted(profiles.PROFILES.items()):
+        print("%-13s image=%-8s %s%s" % (name, p["image"], p["description"],
+                                          "  (default)" if name == profiles.DEFAULT_PROFILE else ""))
+
+
+def cmd_gaps(a):
+    if a.profile not in profiles.PROFILES:
+        raise LabError("unknown profile %r (known: %s)" % (a.profile, ", ".join(sorted(profiles.PROFILES))))
+    sb = qemu.south_bridge(a.profile)
+    gaps = profiles.gaps_for(a.profile, a.net, sb)
+    if a.json:
+        print(json.dumps({"profile": a.profile, "net": a.net, "south_bridge": sb,
+                          "qemu": qemu.caps()["version"], "gaps": gaps}, indent=2))
+        return
+    print("profile %s, net %s, QEMU %s, south bridge %s:" % (a.profile, a.net, qemu.caps()["version"], sb))
+    for gap in gaps:
+        print("  [%s] %s (Compute Engine: %s)" % (gap["id"], gap["what"], gap["gce"]))
+
+
+def cmd_prune(a):
+    for path in image.prune():
+        print("removed %s" % path)
+
+
+def parser():
+    p = Parser(prog="lab", usage=USAGE,
+               description="guestready lab: Compute-Engine-like QEMU guests for tests and demos.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+
+    s = sub.add_parser("image", help="build or restore the guest image, print its path")
+    s.add_argument("--variant", default="cloud", help="cloud (default) or generic")
+    s.add_argument("--rebuild", action="store_true", help="build even if cached")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_image)
+
+    s = sub.add_parser("up", help="start guests and wait for SSH")
+    s.add_argument("--profile", default=profiles.DEFAULT_PROFILE)
+    s.add_argument("--net", default="user", help="user (default) or tap")
+    s.add_argument("--count", type=int, default=1)
+    s.add_argument("--name")
+    s.add_argument("--cold", action="store_true", help="boot from scratch, not from the snapshot")
+    s.add_argument("--inventory", metavar="PATH", help="also write the inventory here")
+    s.add_argument("--timeout", type=int, default=900, help="seconds to wait for SSH")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_up)
+
+    s = sub.add_parser("down", help="stop guests by PID and delete their state")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--all", action="store_true")
+    s.set_defaults(func=cmd_down)
+
+    s = sub.add_parser("restart", help="stop a guest and cold-boot the same disk")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--kill", action="store_true", help="SIGKILL QEMU (crash) instead of a clean stop")
+    s.add_argument("--timeout", type=int, default=900)
+    s.set_defaults(func=cmd_restart)
+
+    s = sub.add_parser("status", help="list guests")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_status)
+
+    s = sub.add_parser("ssh", help="ssh into a guest")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
+    s.set_defaults(func=cmd_ssh)
+
+    s = sub.add_parser("inventory", help="write the Ansible inventory of running guests")
+    s.add_argument("--output", metavar="PATH")
+    s.set_defaults(func=cmd_inventory)
+
+    s = sub.add_parser("profiles", help="list hardware profiles")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_profiles)
+
+    s = sub.add_parser("gaps", help="known deviations from Compute Engine for a profile")
+    s.add_argument("--profile", default=profiles.DEFAULT_PROFILE)
+    s.add_argument("--net", default="user", choices=["user", "tap"])
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_gaps)
+
+    s = sub.add_parser("prune", help="delete cached images/snapshots that are no longer current")
+    s.set_defaults(func=cmd_prune)
+    return p
+
+
+def _sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv=None):
+    a = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _sigterm)  # clean up guests being started, as on Ctrl-C
+    try:
+        a.func(a)
+    except LabError as e:
+        print("lab %s: error: %s" % (a.command, e), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lab %s: interrupted" % a.command, file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+    return 0

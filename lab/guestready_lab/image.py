@@ -1,0 +1,189 @@
+"""Guest disk images: cache key, build, compressed archive, restore.
+
+Cache layout (${GUESTREADY_LAB_CACHE:-~/.cache/guestready-lab}):
+  apt-archives/                 .deb files reused between builds (sync-in / sync-out)
+  images/<variant>-<key>/       disk.raw (read-only base), vmlinuz, initrd.img, id_ed25519,
+                                image.json, kernels.txt, packages.txt
+  archive/<variant>-<key>.tar.zst   the same, compressed (what CI should cache)
+  snapshots/<profile>-<net>-<key>/  saved VM snapshots (see guests.py)
+"""
+
+import glob
+import hashlib
+import json
+import os
+import shutil
+import time
+
+from . import profiles
+from .util import LabError, cache_dir, file_lock, log, require_tools, run, write_json, read_json, LAB_DIR
+
+BUILD_SCRIPT = os.path.join(LAB_DIR, "build-image.sh")
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+FILES = ["disk.raw", "vmlinuz", "initrd.img", "id_ed25519", "id_ed25519.pub", "image.json"]
+
+
+def packages(variant):
+    return profiles.BASE_PACKAGES + profiles.IMAGES[variant]["kernels"]
+
+
+def image_key(variant):
+    if variant not in profiles.IMAGES:
+        raise LabError("unknown image variant %r (known: %s)"
+                       % (variant, ", ".join(sorted(profiles.IMAGES))))
+    with open(BUILD_SCRIPT, "rb") as f:
+        script = f.read()
+    inputs = {
+        "script": hashlib.sha256(script).hexdigest(),
+        "variant": variant,
+        "packages": packages(variant),
+        "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],
+        "suite": SUITE,
+        "mirror": MIRROR,
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _paths(variant):
+    key = image_key(variant)
+    name = "%s-%s" % (variant, key)
+    cache = cache_dir()
+    return key, os.path.join(cache, "images", name), os.path.join(cache, "archive", name + ".tar.zst")
+
+
+def image_info(imgdir):
+    info = read_json(os.path.join(imgdir, "image.json"))
+    info.update({
+        "dir": imgdir,
+        "disk": os.path.join(imgdir, "disk.raw"),
+        "kernel": os.path.join(imgdir, "vmlinuz"),
+        "initrd": os.path.join(imgdir, "initrd.img"),
+        "ssh_key": os.path.join(imgdir, "id_ed25519"),
+    })
+    return info
+
+
+def _complete(imgdir):
+    return all(os.path.exists(os.path.join(imgdir, f)) for f in FILES)
+
+
+def ensure_image(variant, rebuild=False):
+    """Return image info for `variant`, restoring or building it when needed."""
+    key, imgdir, archive = _paths(variant)
+    if not rebuild and _complete(imgdir):
+        return image_info(imgdir)
+    with file_lock(os.path.join(cache_dir(), "locks", "image-%s.lock" % variant), "image " + variant):
+        if not rebuild and _complete(imgdir):
+            return image_info(imgdir)
+        if not rebuild and os.path.exists(archive):
+            restore(archive, imgdir)
+            return image_info(imgdir)
+        build(variant, key, imgdir, archive)
+    return image_info(imgdir)
+
+
+def restore(archive, imgdir):
+    require_tools("tar", "zstd")
+    t0 = time.monotonic()
+    tmp = imgdir + ".restore.%d" % os.getpid()
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    try:
+        run(["tar", "-C", tmp, "--sparse", "-I", "zstd -d -T0", "-xf", archive])
+        if not _complete(tmp):
+            raise LabError("archive %s is incomplete; delete it to rebuild" % archive)
+        shutil.rmtree(imgdir, ignore_errors=True)
+        os.replace(tmp, imgdir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log("image restored from %s in %.1f s" % (archive, time.monotonic() - t0))
+
+
+def build(variant, key, imgdir, archive):
+    require_tools("mmdebstrap", "mkfs.ext4", "sfdisk", "ssh-keygen", "tar", "zstd")
+    cache = cache_dir()
+    aptcache = os.path.join(cache, "apt-archives")
+    os.makedirs(aptcache, exist_ok=True)
+    os.makedirs(os.path.dirname(archive), exist_ok=True)
+    tmp = imgdir + ".build.%d" % os.getpid()
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    debs_before = len(glob.glob(os.path.join(aptcache, "*.deb")))
+    log("building image %s-%s (apt cache: %d .deb files; log: %s/build.log)"
+        % (variant, key, debs_before, tmp))
+    t0 = time.monotonic()
+    try:
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "guestready-lab-%s" % key,
+             "-f", os.path.join(tmp, "id_ed25519")])
+        with open(os.path.join(tmp, "build.log"), "w") as logf:
+            rc = _run_logged([BUILD_SCRIPT, os.path.join(tmp, "out"), aptcache,
+                              os.path.join(tmp, "id_ed25519.pub"),
+                              profiles.IMAGES[variant]["boot_flavour"],
+                              ",".join(packages(variant)), MIRROR], logf)
+        if rc != 0:
+            with open(os.path.join(tmp, "build.log")) as f:
+                tail = [l for l in f.read().splitlines() if l.strip()][-1:] or ["?"]
+            keep = imgdir + ".failed"
+            shutil.rmtree(keep, ignore_errors=True)
+            os.replace(tmp, keep)
+            raise LabError("image build failed (exit %d): %s (log: %s/build.log)"
+                           % (rc, tail[0], keep))
+        out = os.path.join(tmp, "out")
+        for f in os.listdir(out):
+            os.replace(os.path.join(out, f), os.path.join(tmp, f))
+        os.rmdir(out)
+        os.chmod(os.path.join(tmp, "disk.raw"), 0o444)  # base image: read-only backing file
+        build_s = time.monotonic() - t0
+        with open(os.path.join(tmp, "kernel-release")) as f:
+            kver = f.read().strip()
+        with open(os.path.join(tmp, "kernels.txt")) as f:
+            kernels = f.read().split()
+        write_json(os.path.join(tmp, "image.json"), {
+            "variant": variant, "key": key, "suite": SUITE,
+            "packages": packages(variant), "boot_kernel": kver, "kernels": kernels,
+            "append": profiles.KERNEL_APPEND,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "build_seconds": round(build_s, 1), "apt_cache_debs_before": debs_before,
+        })
+        t1 = time.monotonic()
+        tmp_archive = archive + ".tmp.%d" % os.getpid()
+        run(["tar", "-C", tmp, "--sparse", "-I", "zstd -3 -T0", "-cf", tmp_archive]
+            + FILES + ["kernel-release", "kernels.txt", "packages.txt"])
+        os.replace(tmp_archive, archive)
+        shutil.rmtree(imgdir, ignore_errors=True)
+        os.replace(tmp, imgdir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log("image %s-%s built in %.0f s (+%.0f s to compress %s)"
+        % (variant, key, build_s, time.monotonic() - t1, archive))
+
+
+def _run_logged(cmd, logf):
+    import subprocess
+    try:
+        return subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+    except KeyboardInterrupt:
+        raise LabError("image build interrupted") from None
+
+
+def prune():
+    """Remove cached images, archives and snapshots whose key is no longer current."""
+    cache = cache_dir()
+    current = {"%s-%s" % (v, image_key(v)) for v in profiles.IMAGES}
+    removed = []
+    for d in glob.glob(os.path.join(cache, "images", "*")):
+        if os.path.basename(d) not in current:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    for a in glob.glob(os.path.join(cache, "archive", "*.tar.zst")):
+        if os.path.basename(a)[:-len(".tar.zst")] not in current:
+            os.remove(a)
+            removed.append(a)
+    keys = {name.split("-", 1)[1] for name in current}
+    for s in glob.glob(os.path.join(cache, "snapshots", "*")):
+        meta = os.path.join(s, "snapshot.json")
+        if not os.path.exists(meta) or read_json(meta).get("image_key") not in keys:
+            shutil.rmtree(s, ignore_errors=True)
+            removed.append(s)
+    return removed

@@ -1,0 +1,161 @@
+"""QEMU: acceleration detection, capabilities, command line from a profile, QMP client."""
+
+import functools
+import json
+import os
+import re
+import socket
+import time
+
+from . import profiles
+from .util import LabError, log, require_tools, run
+
+QEMU = os.environ.get("GUESTREADY_LAB_QEMU") or "qemu-system-x86_64"
+
+
+@functools.lru_cache(maxsize=None)
+def detect_accel():
+    """Return (accel, reason). KVM only when it can run a stock kernel; TCG otherwise.
+
+    GUESTREADY_LAB_ACCEL=kvm|tcg overrides the detection."""
+    forced = os.environ.get("GUESTREADY_LAB_ACCEL")
+    if forced:
+        if forced not in ("kvm", "tcg"):
+            raise LabError("GUESTREADY_LAB_ACCEL must be kvm or tcg, not %r" % forced)
+        return forced, "forced by GUESTREADY_LAB_ACCEL"
+    if not os.path.exists("/dev/kvm"):
+        return "tcg", "no /dev/kvm"
+    if os.path.isdir("/sys/module/kvm_pvm"):
+        return "tcg", "/dev/kvm is PVM nested virtualisation (kvm_pvm): stock kernels do not boot under it"
+    if not (os.path.isdir("/sys/module/kvm_intel") or os.path.isdir("/sys/module/kvm_amd")):
+        return "tcg", "/dev/kvm present but neither kvm_intel nor kvm_amd is loaded"
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+        os.close(fd)
+    except OSError as e:
+        return "tcg", "/dev/kvm not usable: %s" % e.strerror
+    return "kvm", "/dev/kvm usable (%s)" % ("kvm_intel" if os.path.isdir("/sys/module/kvm_intel") else "kvm_amd")
+
+
+@functools.lru_cache(maxsize=None)
+def caps():
+    """QEMU version and the machine options the lab cares about."""
+    require_tools(QEMU, "qemu-img")
+    version = run([QEMU, "--version"]).stdout.splitlines()[0]
+    m = re.search(r"version (\d+\.\d+\.\d+)", version)
+    machine_help = run([QEMU, "-M", "pc,help"], check=False).stdout or ""
+    return {
+        "version": m.group(1) if m else version,
+        "version_line": version,
+        "south_bridge_option": "x-south-bridge" in machine_help,
+    }
+
+
+def south_bridge(profile):
+    """What the guest of `profile` gets: "piix4-isa" when requested and supported, else "piix3"."""
+    wanted = profiles.PROFILES[profile].get("south_bridge")
+    if wanted and caps()["south_bridge_option"]:
+        return wanted
+    return "piix3"
+
+
+def _props(d):
+    return "".join(",%s=%s" % (k, v) for k, v in d.items())
+
+
+def command(profile, image, paths, net, port=None):
+    """QEMU argv for a guest.
+
+    paths: dict with overlay, console, qmp, pidfile, name. net: "user" or "tap".
+    Everything that can differ between a snapshot and the guests restored from it (paths,
+    the forwarded port, the name) comes from `paths`/`port`, so the snapshot key can be
+    computed from this same function with placeholders."""
+    p = profiles.PROFILES[profile]
+    accel, _ = detect_accel()
+    machine = p["machine"]
+    sb = south_bridge(profile)
+    if p.get("south_bridge") and sb == p["south_bridge"]:
+        machine += ",x-south-bridge=" + sb
+    argv = [QEMU, "-name", paths["name"], "-no-user-config", "-nodefaults",
+            "-display", "none", "-M", machine]
+    if accel == "kvm":
+        argv += ["-accel", "kvm", "-cpu", "host"]
+    else:
+        argv += ["-accel", "tcg,tb-size=64", "-cpu", "max"]
+    argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc",
+             "-kernel", image["kernel"], "-initrd", image["initrd"],
+             "-append", profiles.KERNEL_APPEND]
+    for s in p["smbios"]:
+        argv += ["-smbios", s]
+    # serial ports: the first one is the console, logged to a file
+    argv += ["-chardev", "file,id=console0,path=%s,append=on" % paths["console"]]
+    for i, (iobase, irq) in enumerate(p["serial"]):
+        chardev = ",chardev=console0" if i == 0 else ""
+        argv += ["-device", "isa-serial,index=%d,iobase=0x%x,irq=%d%s" % (i, iobase, irq, chardev)]
+    # disk
+    d = p["disk"]
+    argv += ["-drive", "if=none,id=disk0,file=%s,format=qcow2,discard=unmap" % paths["overlay"]]
+    bus = ""
+    if d.get("controller"):
+        argv += ["-device", "%s,id=hba0%s" % (d["controller"]["device"], _props(d["controller"]["props"]))]
+        bus = ",bus=hba0.0"
+    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(d["props"]))]
+    # network
+    if net == "user":
+        argv += ["-netdev", "user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%s-:22" % port]
+    elif net == "tap":
+        argv += ["-netdev", "tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=on"]
+    else:
+        raise LabError("unknown network backend %r (use user or tap)" % net)
+    argv += ["-device", "%s,netdev=net0%s" % (p["nic"]["device"], _props(p["nic"]["props"]))]
+    argv += ["-qmp", "unix:%s,server=on,wait=off" % paths["qmp"], "-pidfile", paths["pidfile"], "-daemonize"]
+    return argv
+
+
+# ---- QMP -----------------------------------------------------------------------------------
+
+class QMP:
+    """Minimal QMP client over the guest's unix socket."""
+
+    def __init__(self, path, timeout=30):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if time.monotonic() > deadline:
+                    raise LabError("QMP socket %s does not answer" % path) from None
+                time.sleep(0.2)
+        self.buf = b""
+        self._read()  # greeting
+        self.execute("qmp_capabilities")
+
+    def _read(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise LabError("QMP connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def execute(self, cmd, **args):
+        msg = {"execute": cmd}
+        if args:
+            msg["arguments"] = args
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        while True:
+            resp = self._read()
+            if "return" in resp:
+                return resp["return"]
+            if "error" in resp:
+                raise LabError("QMP %s: %s" % (cmd, resp["error"].get("desc")))
+
+    def hmp(self, command_line):
+        return self.execute("human-monitor-command", **{"command-line": command_line})
+
+    def close(self):
+        self.sock.close()
