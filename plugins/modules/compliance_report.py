@@ -60,7 +60,7 @@ options:
     type: str
     default: run
 notes:
-  - Runs on the controller only (C(hosts: localhost)); the playbooks C(guestready.gce.harden)
+  - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden)
     and C(guestready.gce.verify) call it in their last play.
 """
 

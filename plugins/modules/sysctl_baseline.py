@@ -23,7 +23,7 @@ description:
     C(sysctl --system) order) as conflicts.
   - Keys the kernel does not have (C(kernel.yama.ptrace_scope) without Yama) are reported as
     C(unsupported), never written and never a failure of the task.
-  - Inside a chroot or with O(root) set, only files change: the live kernel is the build
+  - Inside a chroot or with O(root) set, only files change; the live kernel is the build
     host's and is never touched.
 author:
   - guestready.gce contributors

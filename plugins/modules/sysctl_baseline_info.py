@@ -8,7 +8,7 @@ module: sysctl_baseline_info
 short_description: Check Compute Engine's kernel runtime settings (SYSCTL-*) without changing anything
 version_added: 0.1.0
 description:
-  - Evaluates every C(SYSCTL-*) requirement of the collection's catalogue in one call: the live
+  - Evaluates every C(SYSCTL-*) requirement of the collection's catalogue in one call; the live
     value, the effective value on every IPv4 interface (by the kernel's combination rule for
     the key), the file and line that win in the boot loader's order, and files whose
     non-compliant values win under C(systemd-sysctl) or C(sysctl --system).

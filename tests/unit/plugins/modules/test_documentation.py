@@ -1,0 +1,34 @@
+"""Every module's DOCUMENTATION, EXAMPLES and RETURN are valid YAML with the
+fields ansible-doc and validate-modules need (a fast local check)."""
+
+import ast
+import glob
+import os
+
+import pytest
+import yaml
+
+MODULES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
+                                        "plugins", "modules", "*.py")))
+
+
+def blocks(path):
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) in (
+                "DOCUMENTATION", "EXAMPLES", "RETURN"):
+            found[node.targets[0].id] = node.value.value
+    return found
+
+
+@pytest.mark.parametrize("path", MODULES, ids=os.path.basename)
+def test_documentation_parses(path):
+    docs = blocks(path)
+    assert set(docs) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
+    documentation = yaml.safe_load(docs["DOCUMENTATION"])
+    assert documentation["module"] == os.path.basename(path)[:-3]
+    assert {"check_mode", "diff_mode"} <= set(documentation["attributes"])
+    assert isinstance(yaml.safe_load(docs["EXAMPLES"]), list)
+    assert isinstance(yaml.safe_load(docs["RETURN"]), dict)
