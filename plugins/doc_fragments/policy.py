@@ -9,8 +9,8 @@ class ModuleDocFragment(object):
 options:
   waivers:
     description:
-      - Requirement IDs this host is exempt from, each with the reason (for example
-        C({SYSCTL-IP_FORWARD: "NAT gateway, change NET-123"})).
+      - Requirement IDs this host is exempt from, each mapped to the reason, for example
+        C(SYSCTL-IP_FORWARD) mapped to C(NAT gateway, change NET-123).
       - A waived ID is evaluated, never applied and never failed; its result has status
         C(waived) and carries the reason, so every report shows it.
       - The same mapping serves every module, so one inventory variable
@@ -21,10 +21,10 @@ options:
     default: {}
   overrides:
     description:
-      - Stricter expectations for requirement IDs (for example C({SYSCTL-KPTR_RESTRICT: 2})).
+      - Stricter expectations for requirement IDs, for example C(SYSCTL-KPTR_RESTRICT) mapped to C(2).
       - An override may only raise strictness (a higher level, or an alternative value another
         baseline prefers, such as C(secure_redirects=0)); an override that would weaken a
-        requirement is refused: waive the ID instead.
+        requirement is refused (waive the ID instead).
     type: dict
     default: {}
 """

@@ -20,7 +20,7 @@ options:
     description:
       - The root of the filesystem tree whose sysctl configuration is read (and written).
       - Anything other than C(/), for example an image mounted on the controller, means there
-        is no live kernel to read or set: only files are considered.
+        is no live kernel to read or set; only files are considered.
     type: path
     default: /
 """

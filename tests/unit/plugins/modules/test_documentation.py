@@ -32,3 +32,16 @@ def test_documentation_parses(path):
     assert {"check_mode", "diff_mode"} <= set(documentation["attributes"])
     assert isinstance(yaml.safe_load(docs["EXAMPLES"]), list)
     assert isinstance(yaml.safe_load(docs["RETURN"]), dict)
+
+
+FRAGMENTS = sorted(glob.glob(os.path.join(os.path.dirname(MODULES[0]), "..", "doc_fragments", "*.py")))
+
+
+@pytest.mark.parametrize("path", FRAGMENTS, ids=os.path.basename)
+def test_doc_fragments_parse(path):
+    with open(path) as handle:
+        tree = ast.parse(handle.read())
+    cls = [node for node in tree.body if isinstance(node, ast.ClassDef)][0]
+    for node in cls.body:
+        if isinstance(node, ast.Assign):
+            assert "options" in yaml.safe_load(node.value.value)
