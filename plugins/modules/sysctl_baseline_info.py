@@ -18,7 +18,6 @@ author:
   - guestready.gce contributors
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
   - guestready.gce.policy
   - guestready.gce.sysctl
 attributes:
