@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Write docs/requirements.md from the requirement catalogue.
 
 Usage: gen_requirements_doc.py [--check] [OUTPUT]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run the test parts named on the command line and sum them up.
 
 Each part is a `make` target (``test-<part>``).  Parts that run pytest leave a

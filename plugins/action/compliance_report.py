@@ -33,7 +33,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=dict(
+        dummy, args = self.validate_argument_spec(argument_spec=dict(
             hosts=dict(type="list", elements="str", required=True),
             output_dir=dict(type="path"),
             strict=dict(type="bool", default=False),

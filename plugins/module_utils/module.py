@@ -18,4 +18,3 @@ def fail_on_policy_error(module, entries):
         return resolve(entries, module.params["overrides"], module.params["waivers"])
     except PolicyError as exc:
         module.fail_json(msg=str(exc))
-

@@ -157,7 +157,7 @@ def load(root="/", loader="systemd", replace=None):
     """
     replace = replace or {}
     files = config_files(root, loader)
-    present = set(path for path, _ in files)
+    present = set(path for path, dummy in files)
     for path, text in replace.items():
         if text is not None and path not in present:
             files.append((path, os.path.basename(path)))
@@ -167,7 +167,7 @@ def load(root="/", loader="systemd", replace=None):
         conf = os.path.join(root, SYSCTL_CONF)
         files.sort(key=lambda item: (item[0] == conf, item[1]))
     assignments, warnings = [], []
-    for path, _ in files:
+    for path, dummy in files:
         if path in replace:
             if replace[path] is None:
                 continue

@@ -249,7 +249,7 @@ class Plan(object):
         self.proc_root = proc_root
         self.boot = boot_loader(root)
         self.observation = Observation(entries, proc_root, live=live)
-        others, _ = histories_for(entries, self.observation, root, replace={own_file: None})
+        others, dummy = histories_for(entries, self.observation, root, replace={own_file: None})
         other_values = dict((key, history[-1]["value"])
                             for key, history in others[self.boot].items() if history)
         self.text, self.wanted = desired_file(entries, waivers, self.observation, other_values,
@@ -266,8 +266,8 @@ class Plan(object):
             # only lines that still win once the drop-in and live values are in place
             planned = copy.copy(self.observation)
             planned.values = dict(self.observation.values)
-            planned.values.update((key, new) for key, _, new in self.live_changes)
-            histories, _ = histories_for(entries, planned, root, replace={own_file: self.text})
+            planned.values.update((key, new) for key, dummy, new in self.live_changes)
+            histories, dummy = histories_for(entries, planned, root, replace={own_file: self.text})
             self.edits = neutralized_texts(
                 assess(entries, waivers, planned, histories, self.boot, own_file), own_file)
 
@@ -284,7 +284,7 @@ class Plan(object):
         old = {}
         if self.old_text is not None:
             old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text)[0])
-        keys = set(key for key, _, _ in self.live_changes)
+        keys = set(key for key, dummy, dummy in self.live_changes)
         keys.update(key for key, value in self.wanted.items() if old.get(key) != str(value))
         ids = set()
         for entry in self.entries:
@@ -320,7 +320,7 @@ class Plan(object):
         for path, text in sorted(self.edits.items()):
             write_atomic(path, text)
         errors = [loader.write_live(key, value, self.proc_root)
-                  for key, _, value in self.live_changes]
+                  for key, dummy, value in self.live_changes]
         final = Observation(self.entries, self.proc_root, live=self.observation.live)
         histories, warnings = histories_for(self.entries, final, self.root)
         results = assess(self.entries, self.waivers, final, histories, self.boot, self.own_file)

@@ -18,9 +18,10 @@ description:
     run on it (unreachable, task error), and with O(strict) also when a recommended ID fails or
     a result could not be decided (C(unknown), C(unsupported)).
 author:
-  - guestready.gce contributors
+  - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full

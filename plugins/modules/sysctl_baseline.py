@@ -26,7 +26,7 @@ description:
   - Inside a chroot or with O(root) set, only files change; the live kernel is the build
     host's and is never touched.
 author:
-  - guestready.gce contributors
+  - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy
@@ -126,7 +126,7 @@ results:
     changed: {description: Whether this run changed (or would change) the key., type: bool}
     message: {description: One line saying what was found., type: str}
     remediation: {description: What to do when it fails., type: str}
-    waiver: {description: The waiver's reason, when waived., type: str}
+    waiver: {description: "The waiver's reason (when waived).", type: str}
 summary:
   description: Number of results per status.
   returned: always

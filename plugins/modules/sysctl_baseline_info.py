@@ -15,7 +15,7 @@ description:
   - Returns the same result records as M(guestready.gce.sysctl_baseline) in check mode, and
     never reports a change.
 author:
-  - guestready.gce contributors
+  - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy

@@ -37,19 +37,19 @@ def test_bad_overrides_are_refused_with_a_reason(rid, value, words):
 
 
 def test_alternative_value_from_another_baseline():
-    entries, _ = resolve(cat.requirements("sysctl"), overrides={"SYSCTL-SECURE_REDIRECTS-ALL": 0})
+    entries, dummy = resolve(cat.requirements("sysctl"), overrides={"SYSCTL-SECURE_REDIRECTS-ALL": 0})
     assert _by_id(entries)["SYSCTL-SECURE_REDIRECTS-ALL"]["expected"] == 0
 
 
 def test_kernel_option_override_raises_mmap_min_addr():
-    entries, _ = resolve(cat.requirements("kernel-security"),
+    entries, dummy = resolve(cat.requirements("kernel-security"),
                          overrides={"KCONF-DEFAULT_MMAP_MIN_ADDR": 131072})
     assert _by_id(entries)["KCONF-DEFAULT_MMAP_MIN_ADDR"]["expected"] == "131072"
 
 
 def test_waivers_need_a_reason_and_a_known_id():
-    _, waivers = resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": {"reason": " NAT gateway "},
-                                                  "HW-SERIAL": "no console here"})
+    waivers = {"SYSCTL-IP_FORWARD": {"reason": " NAT gateway "}, "HW-SERIAL": "no console here"}
+    dummy, waivers = resolve(cat.CATALOGUE, waivers=waivers)
     assert waivers == {"SYSCTL-IP_FORWARD": "NAT gateway", "HW-SERIAL": "no console here"}
     with pytest.raises(PolicyError, match="needs a reason"):
         resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": ""})

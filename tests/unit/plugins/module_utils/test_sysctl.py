@@ -90,24 +90,24 @@ def tree(tmp_path):
 
 
 def test_files_in_order_per_loader(tree):
-    names = [name for _, name in loader.config_files(str(tree), "systemd")]
+    names = [name for dummy, name in loader.config_files(str(tree), "systemd")]
     assert names == ["50-default.conf", "60-vendor.conf", "70-runtime.conf", "90-local.conf",
                      "99-sysctl.conf"]
-    paths = [path for path, _ in loader.config_files(str(tree), "systemd")]
+    paths = [path for path, dummy in loader.config_files(str(tree), "systemd")]
     assert paths[1].endswith("etc/sysctl.d/60-vendor.conf")
-    procps = [name for _, name in loader.config_files(str(tree), "procps")]
+    procps = [name for dummy, name in loader.config_files(str(tree), "procps")]
     assert procps[-1] == "sysctl.conf" and procps[:-1] == names
 
 
 def test_winner_per_loader(tree):
     keys = ["kernel/kptr_restrict", "net/ipv4/ip_forward"]
     for name in loader.LOADERS:
-        assignments, _ = loader.load(str(tree), name)
+        assignments, dummy = loader.load(str(tree), name)
         history = loader.winners(assignments, keys)
         kptr = history["kernel/kptr_restrict"]
         assert [a["value"] for a in kptr][-1] == "3"
         assert history["net/ipv4/ip_forward"][-1]["file"].endswith("90-local.conf")
-    systemd, _ = loader.load(str(tree), "systemd")
+    systemd, dummy = loader.load(str(tree), "systemd")
     history = loader.winners(systemd, keys)["kernel/kptr_restrict"]
     assert [os.path.basename(a["file"]) for a in history] == ["60-vendor.conf", "70-runtime.conf",
                                                               "99-sysctl.conf"]
@@ -115,9 +115,9 @@ def test_winner_per_loader(tree):
 
 def test_replace_adds_or_hides_a_file(tree):
     own = str(tree / "etc" / "sysctl.d" / "zz-own.conf")
-    assignments, _ = loader.load(str(tree), "systemd", replace={own: "kernel.kptr_restrict = 1\n"})
+    assignments, dummy = loader.load(str(tree), "systemd", replace={own: "kernel.kptr_restrict = 1\n"})
     assert loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]["file"] == own
-    assignments, _ = loader.load(str(tree), "procps", replace={own: "kernel.kptr_restrict = 1\n"})
+    assignments, dummy = loader.load(str(tree), "procps", replace={own: "kernel.kptr_restrict = 1\n"})
     winner = loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]
     assert winner["file"].endswith("etc/sysctl.conf"), "sysctl --system reads sysctl.conf last"
 
@@ -128,7 +128,7 @@ def test_explicit_beats_glob_and_bare_key_excludes(tmp_path):
           "net.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
     keys = ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/conf/eth1/rp_filter",
             "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/default/rp_filter"]
-    assignments, _ = loader.load(str(tmp_path))
+    assignments, dummy = loader.load(str(tmp_path))
     history = loader.winners(assignments, keys)
     assert history["net/ipv4/conf/eth0/rp_filter"][-1]["value"] == "1"
     assert history["net/ipv4/conf/eth1/rp_filter"][-1]["value"] == "2"

@@ -59,7 +59,7 @@ class Host(object):
 
     def etc_hashes(self):
         hashes = {}
-        for directory, _, names in os.walk(os.path.join(self.root, "etc")):
+        for directory, dummy, names in os.walk(os.path.join(self.root, "etc")):
             for name in names:
                 path = os.path.join(directory, name)
                 with open(path, "rb") as handle:
@@ -78,7 +78,7 @@ def by_id(results):
 
 def test_fresh_host_is_hardened_live_and_persisted(host):
     plan = host.plan()
-    before, _ = plan.assess_current()
+    before, dummy = plan.assess_current()
     assert by_id(before)["SYSCTL-KPTR_RESTRICT"]["status"] == "fail"
     assert by_id(before)["SYSCTL-LOG_MARTIANS-ALL"]["message"].startswith("live value is 0")
     results, warnings, errors = plan.apply()
@@ -112,7 +112,7 @@ def test_second_run_changes_nothing(host):
 
 def test_stricter_level_is_kept(host):
     host.set("kernel/kptr_restrict", 2)
-    results, _, _ = host.plan().apply()
+    results, dummy, dummy = host.plan().apply()
     assert host.get("kernel/perf_event_paranoid") == "3"
     assert host.get("kernel/kptr_restrict") == "2"
     with open(host.own) as handle:
@@ -134,7 +134,7 @@ def test_loose_rp_filter_on_an_interface_is_fixed(host):
     before = by_id(plan.assess_current()[0])["SYSCTL-RP_FILTER-ALL"]
     assert before["interfaces"]["ens3"] == {"own": 2, "forwarding": 0, "effective": 2,
                                             "compliant": False}
-    results, _, _ = plan.apply()
+    results, dummy, dummy = plan.apply()
     after = by_id(results)["SYSCTL-RP_FILTER-ALL"]
     assert after["status"] == "pass"
     assert after["interfaces"]["ens3"]["effective"] == 1
@@ -154,7 +154,7 @@ def test_accept_redirects_depends_on_forwarding(host):
 
 def test_later_file_conflict_is_reported_and_neutralised(host):
     write(os.path.join(host.root, "etc/sysctl.conf"), "# site settings\nkernel.kptr_restrict = 0\n")
-    results, _, _ = host.plan().apply()
+    results, dummy, dummy = host.plan().apply()
     kptr = by_id(results)["SYSCTL-KPTR_RESTRICT"]
     assert kptr["status"] == "fail"
     assert kptr["winner"]["file"] == host.own, "at boot (systemd-sysctl) the drop-in wins"
@@ -162,7 +162,7 @@ def test_later_file_conflict_is_reported_and_neutralised(host):
     assert kptr["conflicts"][0]["file"].endswith("etc/sysctl.conf")
     plan = host.plan(neutralize=True)
     assert list(plan.edits) == [os.path.join(host.root, "etc/sysctl.conf")]
-    results, _, _ = plan.apply()
+    results, dummy, dummy = plan.apply()
     assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
     with open(os.path.join(host.root, "etc/sysctl.conf")) as handle:
         assert handle.read() == ("# site settings\n# guestready.gce neutralised "
@@ -174,7 +174,7 @@ def test_later_file_conflict_is_reported_and_neutralised(host):
 def test_earlier_file_is_overridden_not_a_conflict(host):
     write(os.path.join(host.root, "etc/sysctl.d/99-router.conf"), "net.ipv4.ip_forward = 1\n")
     host.set("net/ipv4/ip_forward", 1)
-    results, _, _ = host.plan(neutralize=True).apply()
+    results, dummy, dummy = host.plan(neutralize=True).apply()
     forward = by_id(results)["SYSCTL-IP_FORWARD"]
     assert forward["status"] == "pass"
     assert forward["overridden"][0]["file"].endswith("99-router.conf")
@@ -185,7 +185,7 @@ def test_earlier_file_is_overridden_not_a_conflict(host):
 
 def test_waived_id_is_neither_applied_nor_failed(host):
     host.set("net/ipv4/ip_forward", 1)
-    results, _, _ = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
+    results, dummy, dummy = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
     forward = by_id(results)["SYSCTL-IP_FORWARD"]
     assert forward["status"] == "waived" and forward["waiver"] == "NAT gateway"
     assert host.get("net/ipv4/ip_forward") == "1"
@@ -202,7 +202,7 @@ def test_check_assessment_changes_nothing(host):
     write(os.path.join(host.root, "etc/sysctl.conf"), "kernel.kptr_restrict = 0\n")
     hashes = host.etc_hashes()
     plan = host.plan(neutralize=True)
-    results, _ = plan.assess_current()
+    results, dummy = plan.assess_current()
     assert plan.changed and plan.diff()
     assert host.etc_hashes() == hashes
     assert host.get("kernel/kptr_restrict") == "0"
@@ -211,7 +211,7 @@ def test_check_assessment_changes_nothing(host):
 
 def test_yama_present_is_applied(host):
     host.set("kernel/yama/ptrace_scope", 0)
-    results, _, _ = host.plan().apply()
+    results, dummy, dummy = host.plan().apply()
     assert by_id(results)["SYSCTL-YAMA_PTRACE_SCOPE"]["status"] == "pass"
     assert host.get("kernel/yama/ptrace_scope") == "1"
 
@@ -230,7 +230,7 @@ def test_image_root_without_live_kernel(tmp_path):
     host = Host(tmp_path)
     entries, waivers = resolve(requirements("sysctl"))
     plan = Plan(entries, waivers, host.root, host.own, False)
-    results, _, errors = plan.apply()
+    results, dummy, errors = plan.apply()
     assert errors == []
     assert set(r["status"] for r in results) == {"pass"}
     assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["message"].endswith("(no live kernel here: files only)")

@@ -18,7 +18,7 @@ def tree(tmp_path):
 
 def digest(root):
     result = {}
-    for directory, _, names in os.walk(root):
+    for directory, dummy, names in os.walk(root):
         for name in names:
             with open(os.path.join(directory, name), "rb") as handle:
                 result[os.path.join(directory, name)] = hashlib.sha256(handle.read()).hexdigest()
