@@ -165,8 +165,8 @@ class Guest:
             raise LabError("QEMU failed to start guest %s: %s" % (self.name, err))
         raise LabError("unreachable")
 
-    def ssh(self, key, port, cmd, timeout=60, check=True):
-        proc = subprocess.run(ssh_argv(key, port) + [cmd], stdin=subprocess.DEVNULL,
+    def ssh(self, key, port, cmd, timeout=60, check=True, connect_timeout=10):
+        proc = subprocess.run(ssh_argv(key, port, connect_timeout) + [cmd], stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout)
         if check and proc.returncode != 0:
@@ -176,12 +176,18 @@ class Guest:
 
     def wait_ssh(self, key, port, qemu_rec, timeout):
         t0 = time.monotonic()
+        # Short connect timeouts first: a SYN sent while the guest is still being restored
+        # is lost, and TCP's retransmission backoff would otherwise add 10+ s.
+        schedule = [3, 3, 5, 5, 8]
+        attempt = 0
         while True:
             if not process_alive(qemu_rec):
                 raise LabError("QEMU of guest %s exited before SSH answered (console: %s%s)"
                                % (self.name, self.console, _tail(self.console)))
             try:
-                if self.ssh(key, port, "true", timeout=30, check=False).returncode == 0:
+                ct = schedule[attempt] if attempt < len(schedule) else 10
+                attempt += 1
+                if self.ssh(key, port, "true", timeout=30, check=False, connect_timeout=ct).returncode == 0:
                     return time.monotonic() - t0
             except subprocess.TimeoutExpired:
                 pass
