@@ -1,0 +1,357 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which driver a kernel release has for a device, without that device.
+
+The offline half of the hardware checks.  It reads what depmod leaves under
+``/lib/modules/<release>/`` and matches a device's modalias against it the way
+the kernel's module loader (kmod) does:
+
+* ``modules.alias``           ``alias <pattern> <module>`` for loadable modules;
+* ``modules.builtin.alias``   the same for built-in drivers, when present (kmod's
+                              depmod writes only the binary index of it, so
+                              ``modules.builtin.modinfo`` is read as well: its
+                              NUL-separated ``<module>.alias=<pattern>`` records
+                              are the kernel build's own list);
+* ``modules.builtin``         the built-in drivers' paths (``kernel/.../8250.ko``);
+* ``modules.dep``             each module's file and every module it needs.
+
+Patterns are fnmatch(3) patterns without flags, as kmod uses them: ``*`` and
+``?`` match any character (``/`` included), ``[...]`` a set or range (``!`` or
+``^`` negates it), and a backslash makes the next character literal.
+
+Modaliases are built as the kernel builds them (``drivers/pci/pci-driver.c``:
+``pci:v%08Xd%08Xsv%08Xsd%08Xbc%02Xsc%02Xi%02X``; ``drivers/virtio/virtio.c``:
+``virtio:d%08Xv%08X``).  A field the catalogue does not state (the subsystem
+vendor of virtio-net, the class of a bridge) is filled with ``X``, which is
+not a hex digit: such a modalias matches only the patterns that accept any
+value in that field (``*``, or ``?`` in every position) -- the drivers that
+would bind whatever the real value is.  A driver that wants one particular
+subsystem is not credited on a guess.
+
+Module names are normalised as kmod does: ``-`` becomes ``_``.
+"""
+
+import os
+import re
+
+UNKNOWN_DIGIT = "X"
+MODULE_SUFFIXES = (".ko.xz", ".ko.zst", ".ko.gz", ".ko")
+FILES = ("modules.alias", "modules.builtin.alias", "modules.builtin.modinfo",
+         "modules.builtin", "modules.dep")
+
+
+def normalize_module(name):
+    """``virtio-pci`` / ``kernel/drivers/virtio/virtio_pci.ko.xz`` -> ``virtio_pci``."""
+    if name is None:
+        return None
+    base = os.path.basename(str(name).strip())
+    for suffix in MODULE_SUFFIXES:
+        if base.endswith(suffix):
+            base = base[:-len(suffix)]
+            break
+    return base.replace("-", "_")
+
+
+def _number(value):
+    if isinstance(value, int):
+        return value
+    return int(str(value).strip(), 0 if str(value).strip().lower().startswith("0x") else 16)
+
+
+def _field(value, width):
+    if value is None:
+        return UNKNOWN_DIGIT * width
+    return "%0*X" % (width, _number(value))
+
+
+def pci_modalias(vendor, device, subsystem_vendor=None, subsystem_device=None, pci_class=None):
+    """The modalias the kernel gives a PCI function; unknown fields are ``X``."""
+    if pci_class is None:
+        base = sub = interface = None
+    else:
+        number = _number(pci_class)
+        base, sub, interface = (number >> 16) & 0xFF, (number >> 8) & 0xFF, number & 0xFF
+    return "pci:v%sd%ssv%ssd%sbc%ssc%si%s" % (
+        _field(vendor, 8), _field(device, 8), _field(subsystem_vendor, 8),
+        _field(subsystem_device, 8), _field(base, 2), _field(sub, 2), _field(interface, 2))
+
+
+def virtio_modalias(device_id, vendor=None):
+    """The modalias of a virtio device (``vendor`` is the transport's subsystem vendor)."""
+    return "virtio:d%sv%s" % (_field(device_id, 8), _field(vendor, 8))
+
+
+# --------------------------------------------------------------------------
+# fnmatch(3), flags 0
+# --------------------------------------------------------------------------
+
+_COMPILED = {}
+
+
+def _bracket(pattern, start):
+    """Translate the bracket expression opening at ``pattern[start]``;
+    ``(regex, next index)`` or ``None`` when it is not closed (then ``[`` is
+    an ordinary character, as in glibc)."""
+    index = start + 1
+    negate = False
+    if index < len(pattern) and pattern[index] in "!^":
+        negate = True
+        index += 1
+    items = []
+    first = True
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "]" and not first:
+            body = "".join(items)
+            return ("[^%s]" % body if negate else "[%s]" % body), index + 1
+        first = False
+        if char == "\\" and index + 1 < len(pattern):
+            index += 1
+            char = pattern[index]
+        if (index + 2 < len(pattern) and pattern[index + 1] == "-"
+                and pattern[index + 2] != "]"):
+            high = pattern[index + 2]
+            items.append("%s-%s" % (re.escape(char), re.escape(high)))
+            index += 3
+            continue
+        items.append(re.escape(char))
+        index += 1
+    return None
+
+
+def glob_regex(pattern):
+    """A compiled regular expression equivalent to fnmatch(``pattern``, s, 0)."""
+    compiled = _COMPILED.get(pattern)
+    if compiled is not None:
+        return compiled
+    out = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[":
+            bracket = _bracket(pattern, index)
+            if bracket is not None:
+                out.append(bracket[0])
+                index = bracket[1]
+                continue
+            out.append(re.escape(char))
+        elif char == "\\" and index + 1 < len(pattern):
+            index += 1
+            out.append(re.escape(pattern[index]))
+        else:
+            out.append(re.escape(char))
+        index += 1
+    compiled = re.compile("".join(out) + r"\Z", re.DOTALL)
+    _COMPILED[pattern] = compiled
+    return compiled
+
+
+def literal_prefix(pattern):
+    """The part of ``pattern`` before its first special character."""
+    match = re.search(r"[*?\[\\]", pattern)
+    return pattern if match is None else pattern[:match.start()]
+
+
+def fnmatch(pattern, text):
+    return glob_regex(pattern).match(text) is not None
+
+
+# --------------------------------------------------------------------------
+# depmod's files
+# --------------------------------------------------------------------------
+
+def parse_alias_lines(text, source):
+    """``[{pattern, module, source, line, text}]`` from a modules.alias file."""
+    aliases = []
+    for number, line in enumerate(text.splitlines(), 1):
+        words = line.split()
+        if len(words) < 3 or words[0] != "alias":
+            continue
+        aliases.append({"pattern": words[1], "module": normalize_module(words[2]),
+                        "source": source, "line": number, "text": line.strip()})
+    return aliases
+
+
+def parse_builtin_modinfo(data, source):
+    """Alias records of modules.builtin.modinfo (``module.alias=pattern``, NUL-separated)."""
+    aliases = []
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    for number, record in enumerate(data.split("\0"), 1):
+        module, dot, rest = record.partition(".")
+        if not dot or not rest.startswith("alias="):
+            continue
+        aliases.append({"pattern": rest[len("alias="):], "module": normalize_module(module),
+                        "source": source, "line": number, "text": record})
+    return aliases
+
+
+def parse_builtin(text):
+    """Module names listed in modules.builtin."""
+    return set(normalize_module(line) for line in text.splitlines() if line.strip())
+
+
+def parse_dep(text):
+    """``{module: {"path", "deps": [module, ...]}}`` from modules.dep (depmod lists
+    every module needed, directly or not)."""
+    modules = {}
+    for line in text.splitlines():
+        path, colon, deps = line.partition(":")
+        if not colon:
+            continue
+        modules[normalize_module(path)] = {
+            "path": path.strip(), "deps": [normalize_module(dep) for dep in deps.split()]}
+    return modules
+
+
+def _read(path):
+    """Bytes of ``path``, or None when it does not exist."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        if os.path.exists(path):
+            raise ModulesError("%s: cannot read: %s" % (path, getattr(exc, "strerror", None) or exc))
+    return None
+
+
+class ModulesError(Exception):
+    """A modules.* file exists but cannot be read."""
+
+
+def modules_dir(release, root="/"):
+    """The ``lib/modules/<release>`` directory of ``root`` (``usr/lib`` too)."""
+    candidates = [os.path.join(root, "lib", "modules", release),
+                  os.path.join(root, "usr", "lib", "modules", release)]
+    for candidate in candidates:
+        if os.path.isdir(candidate):
+            return candidate
+    return candidates[0]
+
+
+def installed_releases(root="/"):
+    """Kernel releases with a modules directory under ``root``, newest first."""
+    found = set()
+    for base in (os.path.join(root, "lib", "modules"), os.path.join(root, "usr", "lib", "modules")):
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            if os.path.isdir(os.path.join(base, name)):
+                found.add(name)
+    return sorted(found, key=_release_key, reverse=True)
+
+
+def _release_key(release):
+    return [int(part) if part.isdigit() else -1 for part in re.split(r"[.\-+~]", release)] + [release]
+
+
+class KernelModules(object):
+    """The driver tables of one kernel release (one ``lib/modules/<release>``)."""
+
+    def __init__(self, path):
+        self.path = path
+        self.release = os.path.basename(os.path.normpath(path))
+        self.present = []
+        self.aliases = []
+        self.builtin_aliases = []
+        self.builtin = None
+        self.dep = None
+        self._index = None
+        if not os.path.isdir(path):
+            return
+        data = {}
+        for name in FILES:
+            content = _read(os.path.join(path, name))
+            if content is not None:
+                data[name] = content
+                self.present.append(name)
+        text = dict((name, value.decode("utf-8", "replace")) for name, value in data.items()
+                    if name != "modules.builtin.modinfo")
+        if "modules.alias" in text:
+            self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(path, "modules.alias"))
+        if "modules.builtin.alias" in text:
+            self.builtin_aliases = parse_alias_lines(
+                text["modules.builtin.alias"], os.path.join(path, "modules.builtin.alias"))
+        if "modules.builtin.modinfo" in data:
+            known = set((a["pattern"], a["module"]) for a in self.builtin_aliases)
+            for alias in parse_builtin_modinfo(
+                    data["modules.builtin.modinfo"], os.path.join(path, "modules.builtin.modinfo")):
+                if (alias["pattern"], alias["module"]) not in known:
+                    self.builtin_aliases.append(alias)
+        if "modules.builtin" in text:
+            self.builtin = parse_builtin(text["modules.builtin"])
+        if "modules.dep" in text:
+            self.dep = parse_dep(text["modules.dep"])
+
+    @property
+    def exists(self):
+        return os.path.isdir(self.path)
+
+    @property
+    def usable(self):
+        """Enough to tell drivers apart: an alias table and the module lists."""
+        return "modules.alias" in self.present and self.dep is not None
+
+    @property
+    def builtin_aliases_known(self):
+        return "modules.builtin.alias" in self.present or "modules.builtin.modinfo" in self.present
+
+    def problem(self):
+        """Why this tree cannot be judged, or None."""
+        if not self.exists:
+            return "no kernel modules directory %s" % self.path
+        missing = [name for name in ("modules.alias", "modules.dep") if name not in self.present]
+        if missing:
+            return "%s has no %s (depmod has not run for %s)" % (
+                self.path, " or ".join(missing), self.release)
+        return None
+
+    def _candidates(self, bus):
+        """``[(literal prefix, alias, built in)]`` of the patterns that can match
+        a modalias of ``bus`` (``pci``, ``virtio``...), indexed once."""
+        if self._index is None:
+            self._index = {}
+            for table, builtin in ((self.builtin_aliases, True), (self.aliases, False)):
+                for alias in table:
+                    prefix = literal_prefix(alias["pattern"])
+                    key = prefix.split(":", 1)[0] if ":" in prefix else None
+                    self._index.setdefault(key, []).append((prefix, alias, builtin))
+        return self._index.get(bus, []) + self._index.get(None, [])
+
+    def lookup(self, modalias):
+        """Every alias line matching ``modalias``: built-in ones first."""
+        matches = []
+        for prefix, alias, builtin in self._candidates(modalias.split(":", 1)[0]):
+            if modalias.startswith(prefix) and fnmatch(alias["pattern"], modalias):
+                match = dict(alias)
+                match["builtin"] = builtin or self.is_builtin(alias["module"])
+                matches.append(match)
+        matches.sort(key=lambda m: not m["builtin"])
+        return matches
+
+    def is_builtin(self, module):
+        return self.builtin is not None and normalize_module(module) in self.builtin
+
+    def kind(self, module):
+        """``built-in``, ``module`` or None (this kernel has no such driver)."""
+        module = normalize_module(module)
+        if self.is_builtin(module):
+            return "built-in"
+        if self.dep is not None and module in self.dep:
+            return "module"
+        return None
+
+    def module_path(self, module):
+        entry = (self.dep or {}).get(normalize_module(module))
+        return entry["path"] if entry else None
+
+    def dependencies(self, module):
+        entry = (self.dep or {}).get(normalize_module(module))
+        return list(entry["deps"]) if entry else []

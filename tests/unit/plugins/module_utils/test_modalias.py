@@ -1,0 +1,217 @@
+"""Modaliases and the kernel's alias tables: the offline half of HW-*.
+
+The tables are Debian bookworm's (tests/fixtures/modules/README.md); glibc's
+own fnmatch(3) is the oracle for the wildcard rules when it can be loaded."""
+
+import ctypes
+import ctypes.util
+import importlib.util
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import modalias
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
+CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+trees = _load("hw_trees", os.path.join(FIXTURES, "modules", "trees.py"))
+fakesys = _load("hw_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
+
+
+def _libc_fnmatch():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        function = libc.fnmatch
+    except (OSError, AttributeError, TypeError):
+        return None
+    function.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int]
+    return lambda pattern, text: function(pattern.encode(), text.encode(), 0) == 0
+
+
+LIBC_FNMATCH = _libc_fnmatch()
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    return modalias.KernelModules(trees.install(tmp_path_factory.mktemp("cloud"), CLOUD))
+
+
+@pytest.fixture(scope="module")
+def generic(tmp_path_factory):
+    return modalias.KernelModules(trees.install(tmp_path_factory.mktemp("generic"), GENERIC))
+
+
+def test_pci_modalias_as_the_kernel_writes_it():
+    assert modalias.pci_modalias("0x1af4", "0x1000", "0x1af4", "0x0001", "0x020000") == \
+        "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00"
+    assert modalias.pci_modalias(0x8086, 0x7113, 0x1AF4, 0x1100, 0x068000) == \
+        "pci:v00008086d00007113sv00001AF4sd00001100bc06sc80i00"
+
+
+def test_unknown_fields_cannot_match_a_specific_value():
+    alias = modalias.pci_modalias("0x1af4", "0x1000", None, "0x0001", "0x020000")
+    assert alias == "pci:v00001AF4d00001000svXXXXXXXXsd00000001bc02sc00i00"
+    assert modalias.fnmatch("pci:v00001AF4d*sv*sd*bc*sc*i*", alias)
+    assert not modalias.fnmatch("pci:v00001AF4d00001000sv00001AF4sd*bc*sc*i*", alias)
+    assert modalias.pci_modalias("0x8086", "0x7110") == \
+        "pci:v00008086d00007110svXXXXXXXXsdXXXXXXXXbcXXscXXiXX"
+
+
+def test_virtio_modalias():
+    assert modalias.virtio_modalias(1) == "virtio:d00000001vXXXXXXXX"
+    assert modalias.virtio_modalias(8, "0x1af4") == "virtio:d00000008v00001AF4"
+
+
+FNMATCH_CASES = [
+    ("pci:v00001AF4d*sv*sd*bc*sc*i*", "pci:v00001AF4d00001000svXXXXXXXXsd00000001bc02sc00i00", True),
+    ("pci:v00008086d00007111sv000015ADsd00001976bc*sc*i*",
+     "pci:v00008086d00007111svXXXXXXXXsdXXXXXXXXbc01sc01i80", False),
+    ("usb:v13FDp3940d0[0-2]*dc*", "usb:v13FDp3940d0150dc00", True),
+    ("usb:v13FDp3940d0[0-2]*dc*", "usb:v13FDp3940d0350dc00", False),
+    ("mdio:0000????", "mdio:00001010", True),
+    ("mdio:0000????", "mdio:000010", False),
+    ("sv????????", "svXXXXXXXX", True),
+    ("sv0000????", "svXXXXXXXX", False),
+    ("a[!0-2]b", "a3b", True),
+    ("a[!0-2]b", "a1b", False),
+    ("a[^0-2]b", "a1b", False),
+    ("a[]]b", "a]b", True),
+    ("a[!]]b", "a]b", False),
+    ("a\\*b", "a*b", True),
+    ("a\\*b", "axb", False),
+    ("a[b", "a[b", True),
+    ("a[b", "ab", False),
+    ("a*", "a/b", True),
+    ("*", "", True),
+    ("x?", "x", False),
+    ("acpi*:LNRO0005:*", "acpi:LNRO0005:", True),
+    ("of:N*T*Cvirtio,mmioC*", "of:NvirtioTCvirtio,mmioC", True),
+    ("a.b", "axb", False),
+]
+
+
+@pytest.mark.parametrize("pattern,text,expected", FNMATCH_CASES)
+def test_fnmatch_follows_glibc(pattern, text, expected):
+    assert modalias.fnmatch(pattern, text) is expected
+    if LIBC_FNMATCH is not None:
+        assert LIBC_FNMATCH(pattern, text) is expected
+
+
+def _captured_modaliases():
+    """The modaliases of every PCI function and virtio device in the captures."""
+    found = set()
+    for name in ("gce-user", "noncompliant-user", "buildhost"):
+        manifest = fakesys.Manifest.load(name)
+        for vendor_path in manifest.find("/vendor"):
+            device_dir = vendor_path[:-len("/vendor")]
+            attributes = dict((a, manifest.files.get(device_dir + "/" + a))
+                              for a in ("vendor", "device", "subsystem_vendor", "subsystem_device", "class"))
+            if attributes["class"]:
+                found.add(modalias.pci_modalias(**dict(
+                    (("pci_class" if k == "class" else k), v) for k, v in attributes.items())))
+            elif attributes["device"]:
+                found.add(modalias.virtio_modalias(attributes["device"], attributes["vendor"]))
+    return sorted(found)
+
+
+@pytest.mark.skipif(LIBC_FNMATCH is None, reason="no C library fnmatch to compare with")
+@pytest.mark.parametrize("alias", _captured_modaliases())
+def test_whole_generic_table_agrees_with_glibc(generic, alias):
+    ours = set((m["pattern"], m["module"]) for m in generic.lookup(alias))
+    theirs = set((a["pattern"], a["module"]) for a in generic.aliases + generic.builtin_aliases
+                 if LIBC_FNMATCH(a["pattern"], alias))
+    assert ours == theirs
+
+
+def test_debian_cloud_kernel_drivers(cloud):
+    net = modalias.pci_modalias("0x1af4", "0x1000", None, "0x0001", "0x020000")
+    assert [(m["module"], m["builtin"]) for m in cloud.lookup(net)] == [("virtio_pci", False)]
+    assert [m["module"] for m in cloud.lookup(modalias.virtio_modalias(1))] == ["virtio_net"]
+    assert [m["module"] for m in cloud.lookup(modalias.virtio_modalias(8))] == ["virtio_scsi"]
+    gvnic = modalias.pci_modalias("0x1ae0", "0x0042", None, None, "0x020000")
+    match = cloud.lookup(gvnic)[0]
+    assert match["module"] == "gve" and match["text"] == "alias pci:v00001AE0d00000042sv*sd*bc*sc*i* gve"
+    assert match["source"].endswith("modules.alias") and match["line"] > 0
+    # the cloud kernel has neither e1000 nor the PIIX4 SMBus driver
+    assert cloud.lookup(modalias.pci_modalias(0x8086, 0x100E, 0x1AF4, 0x1100, 0x020000)) == []
+    assert cloud.lookup(modalias.pci_modalias(0x8086, 0x7113, None, None, 0x068000)) == []
+    assert cloud.kind("virtio_pci") == "module"
+    assert cloud.kind("virtio-pci") == "module"
+    assert cloud.kind("8250") == "built-in"
+    assert cloud.kind("e1000") is None
+    assert {"net_failover", "failover", "virtio_ring", "virtio"} <= set(cloud.dependencies("virtio_net"))
+    assert cloud.module_path("virtio_scsi") == "kernel/drivers/scsi/virtio_scsi.ko"
+
+
+def test_debian_generic_kernel_drivers(generic):
+    assert [m["module"] for m in generic.lookup(
+        modalias.pci_modalias(0x8086, 0x7113, None, None, 0x068000))] == ["i2c_piix4"]
+    assert [m["module"] for m in generic.lookup(
+        modalias.pci_modalias(0x8086, 0x100E, 0x1AF4, 0x1100, 0x020000))] == ["e1000"]
+    # a driver that wants one subsystem is credited only when the subsystem is known
+    vmware_ide = modalias.pci_modalias(0x8086, 0x7111, 0x15AD, 0x1976, 0x01018A)
+    unknown_ide = modalias.pci_modalias(0x8086, 0x7111, None, None, 0x01018A)
+    assert len(generic.lookup(vmware_ide)) > len(generic.lookup(unknown_ide))
+
+
+def test_builtin_aliases_from_modinfo(cloud):
+    # 8250 is built in and declares char-major-4-* in modules.builtin.modinfo
+    matches = cloud.lookup("char-major-4-64")
+    assert [(m["module"], m["builtin"]) for m in matches] == [("8250", True)]
+    assert matches[0]["source"].endswith("modules.builtin.modinfo")
+
+
+def test_builtin_alias_text_file_is_read(tmp_path):
+    path = trees.install(tmp_path, CLOUD, edits={
+        "modules.builtin": lambda text: text + "kernel/drivers/virtio/virtio_pci.ko\n",
+        "modules.alias": trees.without_lines(" virtio_pci")})
+    with open(os.path.join(path, "modules.builtin.alias"), "w") as handle:
+        handle.write("alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci\n")
+    tree = modalias.KernelModules(path)
+    match = tree.lookup(modalias.pci_modalias("0x1af4", "0x1004", None, "0x0008", "0x010000"))
+    assert [(m["module"], m["builtin"], os.path.basename(m["source"])) for m in match] == [
+        ("virtio_pci", True, "modules.builtin.alias")]
+    assert tree.kind("virtio_pci") == "built-in"
+
+
+def test_problems_are_named(tmp_path):
+    missing = modalias.KernelModules(str(tmp_path / "lib" / "modules" / "9.9.9"))
+    assert not missing.exists and "no kernel modules directory" in missing.problem()
+    path = trees.install(tmp_path, CLOUD, skip=("modules.alias",))
+    tree = modalias.KernelModules(path)
+    assert "has no modules.alias (depmod has not run for %s)" % CLOUD in tree.problem()
+    assert not tree.usable
+
+
+def test_unreadable_file_is_an_error(tmp_path):
+    path = tmp_path / "lib" / "modules" / CLOUD
+    (path / "modules.alias").mkdir(parents=True)
+    with pytest.raises(modalias.ModulesError, match="modules.alias: cannot read"):
+        modalias.KernelModules(str(path))
+
+
+def test_releases_and_directories(tmp_path):
+    trees.install(tmp_path, CLOUD)
+    usr = tmp_path / "usr" / "lib" / "modules" / "6.12.0-1-arm64"
+    usr.mkdir(parents=True)
+    (tmp_path / "lib" / "modules" / "5.10.0-30-amd64").mkdir()
+    assert modalias.installed_releases(str(tmp_path)) == [
+        "6.12.0-1-arm64", CLOUD, "5.10.0-30-amd64"]
+    assert modalias.modules_dir("6.12.0-1-arm64", str(tmp_path)) == str(usr)
+    assert modalias.installed_releases(str(tmp_path / "nothing")) == []
+
+
+@pytest.mark.parametrize("name,normal", [
+    ("virtio-pci", "virtio_pci"), ("kernel/drivers/net/virtio_net.ko", "virtio_net"),
+    ("kernel/drivers/scsi/virtio_scsi.ko.xz", "virtio_scsi"), ("gve.ko.zst", "gve"), (None, None)])
+def test_module_names_normalised(name, normal):
+    assert modalias.normalize_module(name) == normal
