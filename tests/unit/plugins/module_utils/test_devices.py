@@ -1,0 +1,556 @@
+"""The HW-* engine on fake sysfs and /lib/modules trees.
+
+Captured trees (tests/fixtures/sysfs/README.md): ``gce-user`` and ``gce-tap``
+(the lab's Compute Engine profile, user-mode and tap networking),
+``noncompliant-user`` (e1000, IDE 512/512, one serial port) and ``buildhost``
+(the machine the suite was written on: not Compute Engine at all).  Every
+failure mode is a small edit of a captured tree."""
+
+import importlib.util
+import os
+import socket
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import devices, initramfs
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
+CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
+NET = "bus/pci/devices/0000:00:04.0"
+SCSI = "bus/pci/devices/0000:00:03.0"
+DISK = "bus/scsi/devices/0:0:1:0"
+HW = requirements("hardware")
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+trees = _load("hw_trees", os.path.join(FIXTURES, "modules", "trees.py"))
+fakesys = _load("hw_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
+
+
+@pytest.fixture
+def initramfs_of(monkeypatch):
+    """Make the shared initramfs reader answer with a given module set."""
+    def install(modules=None, error=None, found=True):
+        monkeypatch.setattr(initramfs, "find_initramfs",
+                            lambda release, root="/": "/boot/initrd.img-%s" % release if found else None)
+        monkeypatch.setattr(initramfs, "kernel_modules",
+                            lambda path: (None if error else set(modules), "fixture", error))
+    return install
+
+
+def live(tmp_path, manifest, offloads=True):
+    if isinstance(manifest, str):
+        manifest = fakesys.Manifest.load(manifest)
+    root = manifest.build(str(tmp_path / "sys"))
+    reader = manifest.offload_reader() if offloads else None
+    return devices.LiveCheck(root, offloads=reader)
+
+
+def offline(tmp_path, release=CLOUD, **install):
+    path = trees.install(str(tmp_path / "root"), release, **install)
+    return devices.OfflineCheck(path, root=str(tmp_path / "root"))
+
+
+def by_id(results):
+    return dict((r["id"], r) for r in results)
+
+
+def statuses(results):
+    return dict((r["id"], r["status"]) for r in results)
+
+
+# -- names ----------------------------------------------------------------
+
+def test_feature_bits_decoded_bit_zero_first():
+    tap = fakesys.Manifest.load("gce-tap")
+    net = devices.decode_features(tap.get(NET + "/virtio1/features"), 1)
+    assert {"CSUM", "GUEST_CSUM", "HOST_TSO4", "GUEST_TSO4", "VERSION_1", "MAC"} <= set(net)
+    assert "HOST_TSO6" not in net  # the lab switches it off, as Compute Engine does
+    scsi = devices.decode_features(tap.get(SCSI + "/virtio0/features"), 8)
+    assert scsi[:2] == ["HOTPLUG", "CHANGE"] and "INOUT" not in scsi
+    assert devices.decode_features("0001" + "0" * 41 + "1", 99) == ["BIT_3", "BIT_45"]
+    assert devices.decode_features("1111", 8) == ["INOUT", "HOTPLUG", "CHANGE", "T10_PI"]
+
+
+def test_ethtool_k_parsed():
+    text = fakesys.Manifest.load("gce-user").ethtool["ens4"]
+    features = devices.parse_ethtool_k(text)
+    assert features["tx-checksumming"] == "off" and features["generic-receive-offload"] == "on"
+    assert features["tx-checksum-ipv4"] == "off"  # indented, "[fixed]" dropped
+    assert "Features for ens4" not in features
+
+
+def test_worst_status():
+    assert devices.worst(["pass", "module-in-initramfs"]) == "module-in-initramfs"
+    assert devices.worst(["module-in-initramfs", "unknown"]) == "unknown"
+    assert devices.worst(["unknown", "module-missing-from-initramfs"]) == "module-missing-from-initramfs"
+    assert devices.worst(["fail", "module-missing-from-initramfs"]) == "fail"
+    assert devices.worst(["not-applicable", "pass"]) == "pass"
+    assert devices.worst(["not-applicable"]) == devices.worst([]) == "not-applicable"
+
+
+# -- captured guests ------------------------------------------------------
+
+def test_gce_tap_guest(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = devices.assess(HW, {}, "x86_64", offline=offline(tmp_path), live=live(tmp_path, "gce-tap"))
+    assert statuses(results) == {
+        "HW-PCI-PIIX4-ACPI": "pass",
+        "HW-ISA-PIIX4": "fail",          # lab gap: QEMU's PIIX4 ISA is revision 00
+        "HW-NET-VIRTIO": "module-in-initramfs",
+        "HW-NET-GVNIC": "not-applicable",
+        "HW-SCSI-VIRTIO": "fail",        # lab gap: QEMU's scsi-hd is SPC-3
+        "HW-SERIAL": "pass",
+    }
+    result = by_id(results)
+    assert "revision 0x00, expected 0x03" in result["HW-ISA-PIIX4"]["message"]
+    assert "QEMU" in result["HW-ISA-PIIX4"]["message"]
+    assert "scsi_level 6 (SPC-3), expected 7 (SPC-4)" in result["HW-SCSI-VIRTIO"]["message"]
+    net = result["HW-NET-VIRTIO"]
+    assert net["offline"]["status"] == "module-in-initramfs" and net["live"]["status"] == "pass"
+    assert "ens4: tx-checksumming, tcp-segmentation-offload, generic-receive-offload on" in net["message"]
+    assert net["live"]["devices"][0]["offloads"] == {
+        "tx-checksumming": True, "tcp-segmentation-offload": True, "generic-receive-offload": True}
+    hops = [(d["hop"], d["driver"], d["kind"], d["initramfs"]) for d in net["offline"]["drivers"]]
+    assert hops == [("pci", "virtio_pci", "module", "present"), ("virtio", "virtio_net", "module", "present")]
+    assert any(line.endswith("alias virtio:d00000001v* virtio_net") for line in net["evidence"]["offline"]["alias_lines"])
+    live_evidence = net["evidence"]["live"]
+    assert live_evidence[str(tmp_path / "sys" / NET / "subsystem_device")] == "0x0001"
+    assert live_evidence[str(tmp_path / "sys" / "bus/virtio/devices/virtio1/features")].startswith("1110")
+    serial = result["HW-SERIAL"]
+    assert serial["actual"]["ports"]["ttyS2"] == {"uart": "16550A", "irq": 6, "port": "0x3e8"}
+    assert serial["offline"]["drivers"][0]["kind"] == "built-in"
+
+
+def test_gce_user_guest_names_the_slirp_gap(tmp_path):
+    results = by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-user")))
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail" and net["offline"] is None
+    assert "virtio1 features off: CSUM, GUEST_CSUM, HOST_TSO4, GUEST_TSO4" in net["message"]
+    assert "user-mode networking (slirp)" in net["message"]
+    assert "ens4: tx-checksumming, tcp-segmentation-offload off" in net["message"]
+    assert "ethtool -K ens4 tx on tso on" in net["remediation"]
+    assert results["HW-SCSI-VIRTIO"]["live"]["devices"][0]["scsi_devices"][0]["model"] == "PersistentDisk"
+
+
+def test_noncompliant_guest(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(GENERIC))
+    results = devices.assess(HW, {}, "x86_64", offline=offline(tmp_path, GENERIC),
+                             live=live(tmp_path, "noncompliant-user"))
+    assert statuses(results) == {
+        "HW-PCI-PIIX4-ACPI": "pass", "HW-ISA-PIIX4": "fail", "HW-NET-VIRTIO": "fail",
+        "HW-NET-GVNIC": "not-applicable", "HW-SCSI-VIRTIO": "fail", "HW-SERIAL": "fail"}
+    result = by_id(results)
+    assert "found instead: 0000:00:01.0 8086:7000 Intel 82371SB PIIX3 ISA bridge" in result["HW-ISA-PIIX4"]["message"]
+    assert "found instead: 0000:00:02.0 8086:100e Intel 82540EM Gigabit Ethernet (e1000) (driver e1000)" \
+        in result["HW-NET-VIRTIO"]["message"]
+    assert result["HW-NET-VIRTIO"]["offline"]["status"] == "module-in-initramfs"  # the kernel is fine
+    scsi = result["HW-SCSI-VIRTIO"]["message"]
+    assert "8086:7010 Intel 82371SB PIIX3 IDE (driver ata_piix)" in scsi and "sda 512/512" in scsi
+    serial = result["HW-SERIAL"]["message"]
+    assert "ttyS1 is uart:unknown, expected 16550A" in serial and "ttyS0" not in serial
+    assert "platform: QEMU Standard PC (i440FX + PIIX, 1996)" in serial
+    # the generic kernel's i2c_piix4 matches 8086:7113, which requires no driver
+    assert "i2c_piix4 (module) also matches" in result["HW-PCI-PIIX4-ACPI"]["offline"]["message"]
+    assert result["HW-PCI-PIIX4-ACPI"]["offline"]["status"] == "not-applicable"
+
+
+def test_outside_compute_engine_is_a_result(tmp_path):
+    results = by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, "buildhost")))
+    assert "found instead: 0000:00:03.0 1af4:1041 virtio-net (modern only)" in results["HW-NET-VIRTIO"]["message"]
+    assert "virtio-blk (modern only)" in results["HW-SCSI-VIRTIO"]["message"]
+    assert "ttyS1 absent" in results["HW-SERIAL"]["message"]
+    assert "platform unknown (no DMI in sysfs)" in results["HW-SERIAL"]["message"]
+
+
+def test_no_sysfs_at_all(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    results = by_id(devices.assess(HW, {}, "x86_64", live=devices.LiveCheck(str(empty))))
+    assert results["HW-NET-VIRTIO"]["status"] == "fail"
+    assert results["HW-NET-VIRTIO"]["message"].startswith("live: no PCI bus in %s" % empty)
+    assert results["HW-SERIAL"]["message"].startswith("live: ttyS0 absent; ttyS1 absent")
+
+
+# -- hand-made failure modes: PCI ---------------------------------------------
+
+def tap():
+    return fakesys.Manifest.load("gce-tap")
+
+
+def net_result(tmp_path, manifest, **kwargs):
+    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest, **kwargs)))["HW-NET-VIRTIO"]
+
+
+def test_wrong_subsystem_id(tmp_path):
+    result = net_result(tmp_path, tap().set(NET + "/subsystem_device", "0x0002"))
+    assert result["status"] == "fail"
+    assert "subsystem ID 0x0002, expected 0x0001" in result["message"]
+
+
+def test_wrong_class(tmp_path):
+    result = net_result(tmp_path, tap().set(NET + "/class", "0x028000"))
+    assert "class 0x028000, expected 0x020000" in result["message"]
+
+
+def test_missing_device(tmp_path):
+    result = net_result(tmp_path, tap().remove(NET))
+    assert result["status"] == "fail" and result["live"]["devices"] == []
+    assert "no 1af4:1000 virtio-net (transitional) PCI device" in result["message"]
+    assert "platform: Google Google Compute Engine" in result["message"]
+    assert "run the image on a Compute Engine x86 machine" in result["remediation"]
+
+
+def test_driver_unbound(tmp_path):
+    manifest = tap().remove(NET + "/driver").remove("bus/virtio/devices/virtio1")
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "fail"
+    assert "no driver bound (virtio-pci expected)" in result["message"]
+    assert "modprobe virtio_pci" in result["remediation"]
+    assert str(tmp_path / "sys" / NET / "driver") in result["evidence"]["live"]
+
+
+def test_virtio_driver_unbound(tmp_path):
+    result = net_result(tmp_path, tap().remove(NET + "/virtio1/driver"))
+    assert "virtio1 has no driver bound (virtio_net expected)" in result["message"]
+
+
+def test_wrong_virtio_device_behind_the_function(tmp_path):
+    result = net_result(tmp_path, tap().set(NET + "/virtio1/device", "0x0002"))
+    assert "virtio1 is virtio device 2, expected 1" in result["message"]
+
+
+def test_offloads_off(tmp_path):
+    manifest = tap()
+    manifest.ethtool["ens4"] = manifest.ethtool["ens4"].replace(
+        "generic-receive-offload: on", "generic-receive-offload: off")
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "fail"
+    assert "ens4: generic-receive-offload off" in result["message"]
+    assert "ethtool -K ens4 gro on" in result["remediation"]
+    assert result["live"]["devices"][0]["offloads"]["generic-receive-offload"] is False
+
+
+def test_offloads_unreadable_is_unknown(tmp_path):
+    result = net_result(tmp_path, tap(), offloads=False)
+    assert result["status"] == "unknown"
+    assert "offloads of ens4 unreadable" in result["message"]
+
+
+def test_no_interface_behind_virtio_net(tmp_path):
+    manifest = tap().remove("class/net/ens4").remove(NET + "/virtio1/net")
+    result = net_result(tmp_path, manifest)
+    assert "virtio1 has no network interface" in result["message"]
+
+
+def test_two_nics_both_judged(tmp_path):
+    manifest = tap()
+    for path, value in list(manifest.files.items()):
+        if path.startswith("devices/pci0000:00/0000:00:04.0/") and "/virtio1/" not in path:
+            manifest.files[path.replace("0000:00:04.0", "0000:00:05.0")] = value
+    manifest.set("devices/pci0000:00/0000:00:05.0/subsystem_device", "0x0003")
+    manifest.link("bus/pci/devices/0000:00:05.0", "../../../devices/pci0000:00/0000:00:05.0")
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "fail" and len(result["live"]["devices"]) == 2
+    assert "0000:00:05.0 1af4:1000 virtio-net (transitional): subsystem ID 0x0003" in result["message"]
+
+
+# -- hand-made failure modes: disks ------------------------------------------
+
+def scsi_result(tmp_path, manifest):
+    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SCSI-VIRTIO"]
+
+
+def test_disk_with_512_byte_sectors(tmp_path):
+    result = scsi_result(tmp_path, tap().set("block/sda/queue/physical_block_size", "512"))
+    assert "sda sectors 512/512 (physical/logical), expected 4096/512" in result["message"]
+
+
+def test_multi_queue_disk(tmp_path):
+    manifest = tap()
+    for queue in ("1", "2", "3"):
+        manifest.mkdir("block/sda/mq/" + queue)
+    result = scsi_result(tmp_path, manifest)
+    assert "sda has 4 hardware queues, expected 1" in result["message"]
+    assert "4 queue(s): 0 1 2 3" in result["evidence"]["live"].values()
+
+
+def test_cdrom_behind_the_controller(tmp_path):
+    manifest = tap().set(DISK + "/scsi_level", "7")
+    base = "devices/pci0000:00/0000:00:03.0/virtio0/host0/target0:0:2/0:0:2:0"
+    manifest.set(base + "/type", "5").set(base + "/scsi_level", "6")
+    manifest.set(base + "/vendor", "QEMU    ").set(base + "/model", "QEMU CD-ROM     ")
+    manifest.link("bus/scsi/devices/0:0:2:0", "../../../" + base)
+    result = scsi_result(tmp_path, manifest)
+    assert result["status"] == "fail"
+    assert result["message"].endswith(
+        "0:0:2:0 is a cd/dvd (SCSI type 5), only disk expected")
+    assert "detach the cd/dvd" in result["remediation"]
+
+
+def test_spc4_disk_passes(tmp_path):
+    result = scsi_result(tmp_path, tap().set(DISK + "/scsi_level", "7"))
+    assert result["status"] == "pass", result["message"]
+    assert "1 disk(s) 4096/512, 1 queue, SCSI level >= 7" in result["message"]
+    assert "features HOTPLUG, CHANGE on" in result["message"]
+
+
+def test_scsi_features_off(tmp_path):
+    manifest = tap().set(DISK + "/scsi_level", "7").set(SCSI + "/virtio0/features", "1" + "0" * 63)
+    result = scsi_result(tmp_path, manifest)
+    assert "virtio0 features off: HOTPLUG, CHANGE" in result["message"]
+    assert "slirp" not in result["message"]
+
+
+def test_no_disk_behind_the_controller(tmp_path):
+    manifest = tap().remove(DISK).remove("block/sda")
+    result = scsi_result(tmp_path, manifest)
+    assert result["status"] == "unknown"
+    assert "no SCSI device behind the controller" in result["message"]
+
+
+# -- hand-made failure modes: serial -----------------------------------------
+
+def serial_result(tmp_path, manifest):
+    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SERIAL"]
+
+
+def test_uart_unknown(tmp_path):
+    manifest = tap()
+    for port in ("ttyS1", "ttyS2", "ttyS3"):
+        manifest.set("class/tty/%s/type" % port, "0")
+    result = serial_result(tmp_path, manifest)
+    assert result["status"] == "fail"
+    assert "ttyS3 is uart:unknown, expected 16550A (no UART at 0x2e8)" in result["message"]
+    assert result["actual"]["ports"]["ttyS1"]["uart"] == "unknown"
+
+
+def test_wrong_irq(tmp_path):
+    result = serial_result(tmp_path, tap().set("class/tty/ttyS0/irq", "3"))
+    assert result["status"] == "fail"
+    assert result["message"].startswith("live: ttyS0 on IRQ 3, expected 4 (platform")
+    assert str(tmp_path / "sys" / "class/tty/ttyS0/irq") in result["evidence"]["live"]
+
+
+def test_wrong_io_port(tmp_path):
+    result = serial_result(tmp_path, tap().set("class/tty/ttyS2/port", "0x2E8"))
+    assert "ttyS2 at I/O port 0x2e8, expected 0x3e8" in result["message"]
+
+
+# -- architectures ----------------------------------------------------------
+
+def arm_guest(gvnic=True):
+    """A hand-made T2A-like tree: gVNIC (or nothing) and virtio-scsi."""
+    manifest = fakesys.Manifest()
+    scsi = tap()
+    for path, value in scsi.files.items():
+        if "0000:00:03.0" in path:
+            manifest.files[path] = value
+    manifest.dirs.update(d for d in scsi.dirs if "0000:00:03.0" in d)
+    manifest.links.update((k, v) for k, v in scsi.links.items() if "0000:00:03.0" in v)
+    if gvnic:
+        base = "devices/pci0000:00/0000:00:04.0"
+        for name, value in (("vendor", "0x1ae0"), ("device", "0x0042"), ("subsystem_vendor", "0x1ae0"),
+                            ("subsystem_device", "0x0058"), ("revision", "0x00"), ("class", "0x020000")):
+            manifest.set(base + "/" + name, value)
+        manifest.link(base + "/driver", "../../../bus/pci/drivers/gve")
+        manifest.mkdir(base + "/net/ens4")
+        manifest.link("bus/pci/devices/0000:00:04.0", "../../../" + base)
+    return manifest
+
+
+def test_arm64_with_gvnic(tmp_path, initramfs_of):
+    initramfs_of({"gve", "virtio_pci", "virtio_scsi", "virtio", "virtio_ring", "scsi_mod",
+                  "scsi_common", "virtio_pci_legacy_dev", "virtio_pci_modern_dev"})
+    results = devices.assess(HW, {}, "arm64", offline=offline(tmp_path), live=live(tmp_path, arm_guest()))
+    assert statuses(results) == {
+        "HW-PCI-PIIX4-ACPI": "not-applicable", "HW-ISA-PIIX4": "not-applicable",
+        "HW-NET-VIRTIO": "not-applicable", "HW-NET-GVNIC": "module-in-initramfs",
+        "HW-SCSI-VIRTIO": "fail", "HW-SERIAL": "not-applicable"}
+    gvnic = by_id(results)["HW-NET-GVNIC"]
+    assert gvnic["offline"]["drivers"][0]["modalias"] == "pci:v00001AE0d00000042svXXXXXXXXsdXXXXXXXXbc02sc00i00"
+    assert "0000:00:04.0 1ae0:0042 Google gVNIC: as expected" in gvnic["message"]
+    assert by_id(results)["HW-SERIAL"]["message"] == "applies to x86_64, x86_32; this is arm64"
+
+
+def test_arm64_without_gvnic(tmp_path):
+    results = by_id(devices.assess(HW, {}, "arm64", live=live(tmp_path, arm_guest(gvnic=False))))
+    assert results["HW-NET-GVNIC"]["status"] == "fail"
+    assert "no 1ae0:0042 Google gVNIC PCI device" in results["HW-NET-GVNIC"]["message"]
+    assert "Tau T2A" in results["HW-NET-GVNIC"]["remediation"]
+
+
+def test_gvnic_bound_to_another_driver(tmp_path):
+    manifest = arm_guest().link("devices/pci0000:00/0000:00:04.0/driver", "../../../bus/pci/drivers/vfio-pci")
+    results = by_id(devices.assess(HW, {}, "arm64", live=live(tmp_path, manifest)))
+    assert "bound to vfio-pci, expected gve" in results["HW-NET-GVNIC"]["message"]
+
+
+# -- offline failure modes ----------------------------------------------------
+
+def offline_results(tmp_path, release=CLOUD, **install):
+    return by_id(devices.assess(HW, {}, "x86_64", offline=offline(tmp_path, release, **install)))
+
+
+def test_alias_table_without_virtio_net(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = offline_results(tmp_path, edits={"modules.alias": trees.without_lines(" virtio_net")})
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail"
+    assert ("virtio virtio:d00000001vXXXXXXXX: no driver in modules.alias or the built-in aliases "
+            "(virtio_net expected)") in net["message"]
+    assert "CONFIG_VIRTIO_NET=y" in net["remediation"]
+    assert net["offline"]["drivers"][0]["status"] == "module-in-initramfs"  # virtio_pci still fine
+    assert results["HW-SCSI-VIRTIO"]["status"] == "module-in-initramfs"
+
+
+def test_alias_names_another_driver(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    edit = lambda text: text.replace("virtio:d00000008v* virtio_scsi", "virtio:d00000008v* vhost_scsi")
+    results = offline_results(tmp_path, edits={"modules.alias": edit})
+    assert "only vhost_scsi matches, not virtio_scsi" in results["HW-SCSI-VIRTIO"]["message"]
+
+
+def test_module_missing_from_initramfs(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD) - {"virtio_scsi"})
+    scsi = offline_results(tmp_path)["HW-SCSI-VIRTIO"]
+    assert scsi["status"] == "module-missing-from-initramfs"
+    assert "virtio_scsi is a module missing from the initramfs /boot/initrd.img-%s" % CLOUD in scsi["message"]
+    assert "echo virtio_scsi >> /etc/initramfs-tools/modules" in scsi["remediation"]
+    assert scsi["evidence"]["offline"]["initramfs"] == "/boot/initrd.img-%s" % CLOUD
+
+
+def test_dependency_missing_from_initramfs(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD) - {"net_failover"})
+    net = offline_results(tmp_path)["HW-NET-VIRTIO"]
+    assert net["status"] == "module-missing-from-initramfs"
+    assert net["offline"]["drivers"][1]["missing_dependencies"] == ["net_failover"]
+
+
+def test_unreadable_initramfs_is_unknown(tmp_path, initramfs_of):
+    initramfs_of(error="/boot/initrd.img-x: unknown compression")
+    results = offline_results(tmp_path)
+    assert results["HW-NET-VIRTIO"]["status"] == "unknown"
+    assert "could not be inspected: /boot/initrd.img-x: unknown compression" in results["HW-NET-VIRTIO"]["message"]
+    assert results["HW-SERIAL"]["status"] == "pass"  # built in: no initramfs needed
+
+
+def test_no_initramfs(tmp_path, initramfs_of):
+    initramfs_of(found=False)
+    net = offline_results(tmp_path)["HW-NET-VIRTIO"]
+    assert net["status"] == "module-missing-from-initramfs"
+    assert "no initramfs for %s under" % CLOUD in net["message"]
+
+
+def test_builtin_virtio_needs_no_initramfs(tmp_path, initramfs_of):
+    initramfs_of(error="must not be needed")
+    def builtin(modinfo):
+        return modinfo + b"virtio_pci.alias=pci:v00001AF4d*sv*sd*bc*sc*i*\0" \
+                         b"virtio_net.alias=virtio:d00000001v*\0virtio_scsi.alias=virtio:d00000008v*\0"
+    results = offline_results(tmp_path, edits={
+        "modules.builtin.modinfo": builtin,
+        "modules.builtin": lambda text: text + "".join(
+            "kernel/drivers/%s.ko\n" % m for m in ("virtio/virtio_pci", "net/virtio_net", "scsi/virtio_scsi")),
+        "modules.alias": trees.without_lines(" virtio_pci", " virtio_net", " virtio_scsi"),
+        "modules.dep": trees.without_lines("virtio_pci.ko:", "virtio_net.ko:", "virtio_scsi.ko:")})
+    assert results["HW-NET-VIRTIO"]["status"] == "pass"
+    assert results["HW-NET-VIRTIO"]["message"] == "offline: virtio_pci is built in; virtio_net is built in"
+
+
+def test_old_kernel_without_builtin_aliases(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = offline_results(tmp_path, skip=("modules.builtin.modinfo",), edits={
+        "modules.builtin": lambda text: text + "kernel/drivers/virtio/virtio_pci.ko\n",
+        "modules.alias": trees.without_lines(" virtio_pci")})
+    hop = results["HW-SCSI-VIRTIO"]["offline"]["drivers"][0]
+    assert (hop["driver"], hop["kind"], hop["status"]) == ("virtio_pci", "built-in", "pass")
+    assert "judged by its name in modules.builtin" in hop["note"]
+
+
+def test_depmod_never_ran(tmp_path):
+    results = offline_results(tmp_path, skip=("modules.alias", "modules.dep"))
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "unknown"
+    assert "has no modules.alias or modules.dep (depmod has not run for %s)" % CLOUD in net["message"]
+    assert "depmod %s" % CLOUD in net["remediation"]
+
+
+def test_serial_driver_missing(tmp_path):
+    results = offline_results(tmp_path, edits={"modules.builtin": trees.without_lines("/8250.ko")})
+    assert results["HW-SERIAL"]["status"] == "fail"
+    assert "no 8250 driver" in results["HW-SERIAL"]["message"]
+    assert "CONFIG_SERIAL_8250=y" in results["HW-SERIAL"]["remediation"]
+
+
+def test_bridges_are_not_applicable_offline(tmp_path):
+    results = offline_results(tmp_path)
+    assert results["HW-ISA-PIIX4"]["status"] == "not-applicable"
+    assert "no PCI driver is required" in results["HW-ISA-PIIX4"]["message"]
+
+
+# -- combination, waivers -------------------------------------------------------
+
+def test_offline_failure_fails_a_passing_live_device(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD) - {"virtio_net"})
+    result = by_id(devices.assess(HW, {}, "x86_64", offline=offline(tmp_path),
+                                  live=live(tmp_path, "gce-tap")))["HW-NET-VIRTIO"]
+    assert (result["status"], result["offline"]["status"], result["live"]["status"]) == (
+        "module-missing-from-initramfs", "module-missing-from-initramfs", "pass")
+    assert result["message"].startswith("offline: virtio_pci is a module in the initramfs; "
+                                        "virtio_net is a module missing")
+    assert "; live: 0000:00:04.0" in result["message"]
+
+
+def test_waiver_keeps_the_finding(tmp_path):
+    results = by_id(devices.assess(HW, {"HW-ISA-PIIX4": "lab: QEMU's PIIX4 is rev 00"}, "x86_64",
+                                   live=live(tmp_path, "gce-tap")))
+    isa = results["HW-ISA-PIIX4"]
+    assert isa["status"] == "waived" and isa["waiver"] == "lab: QEMU's PIIX4 is rev 00"
+    assert "revision 0x00" in isa["message"]
+
+
+def test_every_hardware_entry_is_answered(tmp_path):
+    results = devices.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-tap"))
+    assert [r["id"] for r in results] == [e["id"] for e in HW]
+    assert all(r["expected"] == BY_ID[r["id"]]["expected"] for r in results)
+
+
+# -- the ethtool interface ----------------------------------------------------
+
+def test_reader_prefers_the_ethtool_command():
+    text = fakesys.Manifest.load("gce-tap").ethtool["ens4"]
+    calls = []
+
+    def run(command):
+        calls.append(command)
+        return 0, text, ""
+    result = devices.OffloadReader("/usr/sbin/ethtool", run)("ens4")
+    assert calls == [["/usr/sbin/ethtool", "-k", "ens4"]]
+    assert result["method"] == "/usr/sbin/ethtool -k ens4"
+    assert result["values"] == {"tx-checksumming": True, "tcp-segmentation-offload": True,
+                                "generic-receive-offload": True}
+    assert result["raw"]["tx-checksum-ip-generic"] == "on"
+
+
+def test_reader_falls_back_to_the_ioctl_and_reports_both_errors():
+    result = devices.OffloadReader("/usr/sbin/ethtool", lambda c: (76, "", "no such device"))(
+        "nosuchif0")
+    assert result["values"] is None
+    assert "rc=76 no such device" in result["error"] and "SIOCETHTOOL on nosuchif0" in result["error"]
+
+
+def test_ioctl_on_loopback():
+    try:
+        socket.if_nametoindex("lo")
+    except OSError:
+        pytest.skip("no loopback interface")
+    values = devices.ioctl_offloads("lo")
+    assert set(values) == set(devices.ETHTOOL_GET)
+    assert all(isinstance(v, bool) for v in values.values())
