@@ -1,0 +1,144 @@
+"""guest_hardware_info driven through AnsibleModule, on fake trees."""
+
+import importlib.util
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.modules import guest_hardware_info
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
+CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+trees = _load("hw_trees", os.path.join(FIXTURES, "modules", "trees.py"))
+fakesys = _load("hw_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
+
+
+@pytest.fixture
+def image(tmp_path, monkeypatch):
+    """An image root with the cloud kernel and its initramfs, and a fake sysfs."""
+    root = tmp_path / "image"
+    trees.install(str(root), CLOUD)
+    (root / "boot").mkdir()
+    (root / "boot" / ("initrd.img-" + CLOUD)).write_bytes(b"not read: the reader is stubbed")
+    seen = []
+
+    def modules(path):
+        seen.append(path)
+        return trees.initramfs_modules(CLOUD), "fixture", None
+    monkeypatch.setattr(initramfs, "kernel_modules", modules)
+    sysfs = fakesys.Manifest.load("gce-tap").build(str(tmp_path / "sys"))
+    return {"root": str(root), "sysfs": sysfs, "initramfs_paths": seen}
+
+
+def statuses(out):
+    return dict((r["id"], r["status"]) for r in out["results"])
+
+
+def test_image_root_is_checked_offline(image, run_module):
+    out = run_module(guest_hardware_info, {"root": image["root"]}, check_mode=True)
+    assert out["rc"] == 0 and out["changed"] is False
+    assert out["mode"] == "offline" and out["guest"] is None
+    assert out["arch"] == {"name": "x86_64", "source": "kernel release name"}
+    assert out["kernel"]["kernel_release"] == CLOUD
+    assert out["kernel"]["initramfs"]["path"] == os.path.join(image["root"], "boot", "initrd.img-" + CLOUD)
+    assert image["initramfs_paths"] == [out["kernel"]["initramfs"]["path"]]  # read once
+    assert statuses(out) == {
+        "HW-PCI-PIIX4-ACPI": "not-applicable", "HW-ISA-PIIX4": "not-applicable",
+        "HW-NET-VIRTIO": "module-in-initramfs", "HW-NET-GVNIC": "not-applicable",
+        "HW-SCSI-VIRTIO": "module-in-initramfs", "HW-SERIAL": "pass"}
+    assert out["summary"]["module-in-initramfs"] == 2 and len(out["results"]) == 6
+
+
+def test_both_halves_on_fake_trees(image, run_module):
+    out = run_module(guest_hardware_info, {"root": image["root"], "sysfs_root": image["sysfs"],
+                                           "mode": "both"})
+    assert out["mode"] == "both" and out["guest"]["platform"]["product"] == "Google Compute Engine"
+    result = statuses(out)
+    assert result["HW-ISA-PIIX4"] == "fail" and result["HW-SERIAL"] == "pass"
+    # offloads are read through this host's ethtool interface: not for a foreign tree
+    net = [r for r in out["results"] if r["id"] == "HW-NET-VIRTIO"][0]
+    assert net["status"] == "unknown"
+    assert "is not this host's /sys" in net["message"]
+    assert any("0000:00:04.0 1af4:1000 rev 00 class 020000 driver virtio-pci" == d
+               for d in out["guest"]["pci_devices"])
+
+
+def test_kernel_release_as_a_path(image, run_module):
+    path = os.path.join(image["root"], "lib", "modules", CLOUD)
+    out = run_module(guest_hardware_info, {"kernel_release": path})
+    assert out["mode"] == "offline" and out["kernel"]["modules_dir"] == path
+    # the tree above lib/modules is where the initramfs is looked for
+    assert out["kernel"]["initramfs"]["path"].startswith(image["root"] + "/boot/")
+
+
+def test_arm_release_selects_arm_requirements(tmp_path, run_module, monkeypatch):
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path: ({"gve"}, "fixture", None))
+    release = "6.1.0-50-arm64"
+    trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release))
+    out = run_module(guest_hardware_info, {"root": str(tmp_path)})
+    assert out["arch"] == {"name": "arm64", "source": "kernel release name"}
+    result = statuses(out)
+    assert result["HW-SERIAL"] == "not-applicable" and result["HW-NET-VIRTIO"] == "not-applicable"
+    assert result["HW-NET-GVNIC"] == "module-missing-from-initramfs"  # no initramfs file at all
+
+
+def test_arch_option(image, run_module):
+    out = run_module(guest_hardware_info, {"root": image["root"], "arch": "aarch64"})
+    assert out["arch"] == {"name": "arm64", "source": "arch option"}
+    assert statuses(out)["HW-NET-GVNIC"] == "module-in-initramfs"
+    out = run_module(guest_hardware_info, {"root": image["root"], "arch": "sparc"})
+    assert out["failed"] and "arch: 'sparc' is not one of x86_64, x86_32, arm64" in out["msg"]
+
+
+def test_bad_inputs_name_themselves(image, tmp_path, run_module):
+    out = run_module(guest_hardware_info, {"root": image["root"], "kernel_release": "9.9.9-1-amd64"})
+    assert out["failed"] and "kernel_release: no %s/lib/modules/9.9.9-1-amd64" % image["root"] in out["msg"]
+    assert "installed under %s: %s" % (image["root"], CLOUD) in out["msg"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = run_module(guest_hardware_info, {"root": str(empty)})
+    assert out["failed"] and out["msg"].startswith("root: %s has no kernel" % empty)
+    out = run_module(guest_hardware_info, {"kernel_release": str(tmp_path / "nowhere" / "6.1")})
+    assert out["failed"] and "is not a directory" in out["msg"]
+    out = run_module(guest_hardware_info, {"root": image["root"], "initramfs": str(tmp_path / "no.img")})
+    assert out["failed"] and out["msg"] == "initramfs: %s is not a file" % (tmp_path / "no.img")
+    out = run_module(guest_hardware_info, {"root": image["root"], "mode": "sometimes"})
+    assert out["failed"] and "mode" in out["msg"]
+
+
+def test_unreadable_module_table_is_a_clean_failure(tmp_path, run_module):
+    (tmp_path / "lib" / "modules" / CLOUD / "modules.alias").mkdir(parents=True)
+    out = run_module(guest_hardware_info, {"root": str(tmp_path)})
+    assert out["failed"] and "modules.alias: cannot read" in out["msg"]
+
+
+def test_waivers_and_overrides(image, run_module):
+    out = run_module(guest_hardware_info, {
+        "root": image["root"], "sysfs_root": image["sysfs"], "mode": "live",
+        "waivers": {"HW-ISA-PIIX4": "lab: QEMU's PIIX4 ISA bridge is revision 00"}})
+    isa = [r for r in out["results"] if r["id"] == "HW-ISA-PIIX4"][0]
+    assert isa["status"] == "waived" and "revision 0x00" in isa["message"]
+    out = run_module(guest_hardware_info, {"root": image["root"], "overrides": {"HW-SERIAL": 1}})
+    assert out["failed"] and "HW-SERIAL cannot be overridden" in out["msg"]
+    out = run_module(guest_hardware_info, {"root": image["root"], "waivers": {"HW-PIIX4": "x"}})
+    assert out["failed"] and "did you mean" in out["msg"]
+
+
+def test_this_host_is_a_result_not_a_crash(run_module, monkeypatch):
+    """Whatever machine runs the suite: one record per ID, no traceback."""
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path: (None, "fixture", "stubbed"))
+    out = run_module(guest_hardware_info, {})
+    assert out["rc"] == 0, out.get("msg")
+    assert out["mode"] == "both" and out["arch"]["source"] == "uname -m"
+    assert out["kernel"]["kernel_release"] == os.uname()[2]
+    assert len(out["results"]) == 6
