@@ -125,36 +125,56 @@ HARDWARE = [
 # --------------------------------------------------------------------------
 # 2. and 3. Kernel build options
 # --------------------------------------------------------------------------
-# Version boundaries, checked against the kernel's history:
+# Version boundaries, checked against the kernel's history (commit ids are
+# torvalds/linux; "seen" cites real configurations read while checking):
 #   v3.4   SECURITY_YAMA added (2d514487faf1 "security: Yama LSM").
 #   v3.14  CC_STACKPROTECTOR becomes a hidden bool selected by the new choice
-#          CC_STACKPROTECTOR_{NONE,REGULAR,STRONG} (8779657d29c0).
+#          CC_STACKPROTECTOR_{NONE,REGULAR,STRONG} (8779657d29c0).  Seen: a
+#          3.16-rc1 .config has CC_STACKPROTECTOR=y next to the choice's
+#          CC_STACKPROTECTOR_REGULAR=y; Oracle UEK4 (4.1.12) likewise with
+#          _STRONG.  Setting the hidden symbol in a fragment does nothing, so
+#          the remedy there is a choice member (``remedy``).
 #   v4.3   SECURITY_YAMA_STACKED removed: Yama always stacks with the major LSM
 #          (730daa164e7c "Yama: remove needless CONFIG_SECURITY_YAMA_STACKED").
+#   v4.6   x86 (9ccaf77cf059) and v4.9 arm64 (40982fd6b975 "arm64: always
+#          enable DEBUG_RODATA and remove the Kconfig option") keep
+#          DEBUG_RODATA as an always-y symbol until the 4.11 rename, so a
+#          config of those versions still shows CONFIG_DEBUG_RODATA=y.
 #   v4.11  DEBUG_RODATA -> STRICT_KERNEL_RWX and DEBUG_SET_MODULE_RONX ->
 #          STRICT_MODULE_RWX (0f5bf6d0afe4 "arch: Rename CONFIG_DEBUG_RODATA
-#          and CONFIG_DEBUG_MODULE_RONX").
-#   v4.16  CC_STACKPROTECTOR_AUTO added to the choice (44c6dc940b19).
+#          and CONFIG_DEBUG_MODULE_RONX").  Seen: UEK4 (4.1.12) has
+#          DEBUG_RODATA / DEBUG_SET_MODULE_RONX; Debian 5.10+ STRICT_*_RWX.
+#   v4.16  CC_STACKPROTECTOR_AUTO added to the choice (44c6dc940b19); AUTO
+#          does not select the hidden CC_STACKPROTECTOR (the Makefile picks
+#          the flag), so AUTO itself must count.
 #   v4.18  CC_STACKPROTECTOR[_STRONG] -> STACKPROTECTOR[_STRONG] (050e9baa9dc9)
 #          and AUTO dropped (2a61f4747eea).
 #   v5.13  DEVKMEM removed with /dev/kmem (bbcd53c96071 "drivers/char: remove
-#          /dev/kmem for good"): absence satisfies =n.
+#          /dev/kmem for good"): absence satisfies =n.  Seen: Debian 5.10 has
+#          "# CONFIG_DEVKMEM is not set", Debian 6.1 has no DEVKMEM line.
 #   KVM_CLOCK was merged into KVM_GUEST ("KVM Guest support (including
-#          kvmclock)") in the 3.x series; a v3.5 config still has both.  The
-#          exact release is not pinned here: when a config has no KVM_CLOCK
-#          symbol, kvmclock is judged by KVM_GUEST, whatever the version.
+#          kvmclock)") in the 3.x series.  Seen: a 3.5-rc5 and a 3.6-rc1
+#          .config have both KVM_CLOCK and KVM_GUEST; 3.16-rc1 and UEK4 4.1
+#          have KVM_GUEST only.  The exact release is not pinned here: when a
+#          config has no KVM_CLOCK symbol, kvmclock is judged by KVM_GUEST,
+#          whatever the version.
+# ``module``: the loadable module a tristate driver builds, looked up in the
+# initramfs when the option is =m.  ``remedy`` (per symbol): False for names
+# that satisfy the requirement but are not what a fragment should set (the
+# 3.14-4.17 hidden CC_STACKPROTECTOR, REGULAR, AUTO); by default every symbol
+# compared with the entry's own expectation may be set by a fragment.
 
-def _sym(name, since=None, until=None, expected=None, compare=None, note=None):
+def _sym(name, since=None, until=None, expected=None, compare=None, note=None, remedy=None):
     return {"name": name, "since": since, "until": until, "expected": expected,
-            "compare": compare, "note": note}
+            "compare": compare, "note": note, "remedy": remedy}
 
 
 def _kconf(rid, severity, title, rationale, expected, compare, symbols, arches=None,
-           kernel=None, tristate=False, folded_into=None, expected_by_arch=None):
+           kernel=None, tristate=False, folded_into=None, expected_by_arch=None, module=None):
     area = "kernel-required" if severity == "required" else "kernel-security"
     return _req(rid, area, severity, title, rationale, expected, compare, arches=arches,
                 kernel=kernel, symbols=symbols, tristate=tristate, folded_into=folded_into,
-                expected_by_arch=expected_by_arch or {})
+                expected_by_arch=expected_by_arch or {}, module=module)
 
 
 KERNEL_OPTIONS = [
@@ -166,13 +186,13 @@ KERNEL_OPTIONS = [
            "y", "exact", [_sym("KVM_CLOCK")], arches=X86, folded_into="KVM_GUEST"),
     _kconf("KCONF-VIRTIO_PCI", "required", "CONFIG_VIRTIO_PCI=y",
            "Paravirtualised PCI devices (virtio-net, virtio-scsi).",
-           "y", "exact", [_sym("VIRTIO_PCI")], tristate=True),
+           "y", "exact", [_sym("VIRTIO_PCI")], tristate=True, module="virtio_pci"),
     _kconf("KCONF-SCSI_VIRTIO", "required", "CONFIG_SCSI_VIRTIO=y",
            "Access to the paravirtualised persistent disks.",
-           "y", "exact", [_sym("SCSI_VIRTIO")], tristate=True),
+           "y", "exact", [_sym("SCSI_VIRTIO")], tristate=True, module="virtio_scsi"),
     _kconf("KCONF-VIRTIO_NET", "required", "CONFIG_VIRTIO_NET=y",
            "Networking through virtio-net.",
-           "y", "exact", [_sym("VIRTIO_NET")], tristate=True),
+           "y", "exact", [_sym("VIRTIO_NET")], tristate=True, module="virtio_net"),
     _kconf("KCONF-PCI_MSI", "required", "CONFIG_PCI_MSI=y",
            "High-performance interrupt delivery, needed by local SSDs.",
            "y", "exact", [_sym("PCI_MSI")]),
@@ -205,10 +225,13 @@ KERNEL_OPTIONS = [
            "CONFIG_CC_STACKPROTECTOR=y (STACKPROTECTOR since 4.18)",
            "Stack canaries (-fstack-protector) detect stack buffer overflows.",
            "y", "exact",
-           [_sym("CC_STACKPROTECTOR", until=(4, 18)),
-            _sym("CC_STACKPROTECTOR_REGULAR", since=(3, 14), until=(4, 18)),
+           [_sym("CC_STACKPROTECTOR", until=(3, 14)),
+            _sym("CC_STACKPROTECTOR", since=(3, 14), until=(4, 18), remedy=False,
+                 note="hidden, selected by the REGULAR/STRONG choice"),
+            _sym("CC_STACKPROTECTOR_REGULAR", since=(3, 14), until=(4, 18), remedy=False,
+                 note="the regular (-fstack-protector) mode of the choice"),
             _sym("CC_STACKPROTECTOR_STRONG", since=(3, 14), until=(4, 18)),
-            _sym("CC_STACKPROTECTOR_AUTO", since=(4, 16), until=(4, 18),
+            _sym("CC_STACKPROTECTOR_AUTO", since=(4, 16), until=(4, 18), remedy=False,
                  note="AUTO picks the strongest mode the compiler supports at build time"),
             _sym("STACKPROTECTOR", since=(4, 18))]),
     _kconf("KCONF-COMPAT_VDSO", "recommended", "CONFIG_COMPAT_VDSO=n",
