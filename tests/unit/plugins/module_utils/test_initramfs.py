@@ -1,0 +1,320 @@
+"""The initramfs reader on small images built here, in every compression the
+reader supports, with and without an early-microcode prefix, and broken ones;
+and the KCONF-* module statuses they lead to."""
+
+import bz2
+import gzip
+import lzma
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import kconfig
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "kconfig")
+RELEASE = "6.1.0-50-cloud-amd64"
+MODDIR = "usr/lib/modules/%s/kernel/drivers" % RELEASE
+MAIN = [
+    ("init", b"#!/bin/sh\n"),
+    ("%s/scsi/virtio_scsi.ko" % MODDIR, b"\x7fELF scsi"),
+    ("%s/virtio/virtio_pci.ko.xz" % MODDIR, b"\xfd7zXZ pci"),
+    ("%s/net/virtio-net.ko.zst" % MODDIR, b"zst"),      # '-' in a file name, '_' in the module
+    ("%s/block/nvme.ko.gz" % MODDIR, b"gz"),
+    ("usr/lib/modules/%s/modules.dep" % RELEASE, b"kernel/drivers/scsi/virtio_scsi.ko:\n"),
+]
+EARLY = [("kernel/x86/microcode/GenuineIntel.bin", b"\x01" * 100)]
+
+
+def cpio(entries):
+    """A cpio newc archive (directories implied), padded to 512 bytes as
+    cpio(1) does."""
+    out = bytearray()
+    names = []
+    for name, data in entries:
+        parts = name.split("/")
+        for depth in range(1, len(parts)):
+            directory = "/".join(parts[:depth])
+            if (directory, None) not in names:
+                names.append((directory, None))
+        names.append((name, data))
+
+    def add(ino, name, mode, data):
+        encoded = name.encode() + b"\x00"
+        fields = (ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(encoded), 0)
+        out.extend(b"070701" + "".join("%08X" % field for field in fields).encode() + encoded)
+        out.extend(b"\x00" * ((4 - len(out) % 4) % 4))
+        out.extend(data)
+        out.extend(b"\x00" * ((4 - len(out) % 4) % 4))
+
+    add(1, ".", stat.S_IFDIR | 0o755, b"")
+    for ino, (name, data) in enumerate(names, 2):
+        if data is None:
+            add(ino, name, stat.S_IFDIR | 0o755, b"")
+        else:
+            add(ino, name, stat.S_IFREG | 0o644, data)
+    add(0, "TRAILER!!!", 0, b"")
+    out.extend(b"\x00" * ((512 - len(out) % 512) % 512))
+    return bytes(out)
+
+
+def command(argv, data):
+    if not shutil.which(argv[0]):
+        pytest.skip("no %s command on this host" % argv[0])
+    return subprocess.run(argv, input=data, stdout=subprocess.PIPE, check=True).stdout
+
+
+COMPRESS = {
+    "cpio": lambda data: data,
+    "gzip": gzip.compress,
+    "xz": lambda data: lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32),
+    "lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
+    "bzip2": bz2.compress,
+    "zstd": lambda data: command(["zstd", "-q", "-c"], data),
+    "lz4": lambda data: command(["lz4", "-l", "-q", "-c"], data),   # legacy frame, as the kernel's
+}
+METHOD = {"zstd": "zstd(command)", "lz4": "lz4(command)"}
+EXPECTED_MODULES = {"virtio_scsi", "virtio_pci", "virtio_net", "nvme"}
+
+
+def image(tmp_path, kind, early=False, name="initrd.img"):
+    data = COMPRESS[kind](cpio(MAIN))
+    if early:
+        data = cpio(EARLY) + data
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def expected_files(early):
+    files = set()
+    for entries in ([EARLY] if early else []) + [MAIN]:
+        for name, dummy in entries:
+            parts = name.split("/")
+            files.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return files
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["plain", "microcode"])
+@pytest.mark.parametrize("kind", sorted(COMPRESS))
+def test_python_reader(tmp_path, kind, early):
+    path = image(tmp_path, kind, early)
+    files, method, error = initramfs.list_files(path, listers=False)
+    assert error is None
+    assert set(files) == expected_files(early)
+    parts = (["cpio"] if early and kind != "cpio" else []) + [METHOD.get(kind, kind)]
+    assert method == "python:" + "+".join(parts)
+    names, method2, error = initramfs.kernel_modules(path, listers=False)
+    assert (names, method2, error) == (EXPECTED_MODULES, method, None)
+
+
+def test_several_compressed_archives_and_padding(tmp_path):
+    data = cpio(EARLY) + b"\x00" * 1024 + gzip.compress(cpio(MAIN[:2])) + b"\x00" * 7 \
+        + lzma.compress(cpio(MAIN[2:3]))
+    path = tmp_path / "initrd"
+    path.write_bytes(data)
+    files, method, error = initramfs.list_files(str(path), listers=False)
+    assert method == "python:cpio+gzip+xz" and error is None
+    assert initramfs.module_names(files) == {"virtio_scsi", "virtio_pci"}
+
+
+def test_cpio_command_archives_are_read(tmp_path):
+    if not shutil.which("cpio"):
+        pytest.skip("no cpio command on this host")
+    tree = tmp_path / "tree"
+    (tree / "lib" / "modules").mkdir(parents=True)
+    (tree / "lib" / "modules" / "virtio_net.ko").write_bytes(b"x")
+    listing = subprocess.run(["find", "."], cwd=str(tree), stdout=subprocess.PIPE, check=True).stdout
+    archive = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"], cwd=str(tree), input=listing,
+                             stdout=subprocess.PIPE, check=True).stdout
+    path = tmp_path / "initrd"
+    path.write_bytes(gzip.compress(archive))
+    assert initramfs.kernel_modules(str(path), listers=False) == ({"virtio_net"}, "python:gzip", None)
+
+
+@pytest.mark.parametrize("early", [False, True], ids=["plain", "microcode"])
+@pytest.mark.parametrize("kind", ["gzip", "xz", "zstd", "lz4"])
+def test_distribution_lister_agrees(tmp_path, kind, early):
+    if not shutil.which("lsinitramfs"):
+        pytest.skip("lsinitramfs (initramfs-tools) not installed")
+    path = image(tmp_path, kind, early)
+    files, method, error = initramfs.list_files(path)
+    assert (method, error) == ("lsinitramfs", None)
+    assert set(files) == expected_files(early)
+
+
+def fake_tool(directory, name, script):
+    directory.mkdir(exist_ok=True)
+    path = directory / name
+    path.write_text("#!/bin/sh\n" + script)
+    path.chmod(0o755)
+
+
+def test_lsinitrd_listing_is_parsed(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    listing = tmp_path / "listing.txt"
+    listing.write_text("""Image: initrd.img: 12M
+========================================================================
+Early CPIO image
+========================================================================
+drwxr-xr-x   3 root     root            0 Jan  1  1970 .
+-rw-r--r--   1 root     root        12345 Jan  1  1970 kernel/x86/microcode/GenuineIntel.bin
+========================================================================
+Version: dracut-059
+
+drwxr-xr-x  12 root     root            0 Mar  3 10:00 .
+lrwxrwxrwx   1 root     root            7 Mar  3 10:00 bin -> usr/bin
+crw-r--r--   1 root     root       5,   1 Mar  3 10:00 dev/console
+-rw-r--r--   1 root     root        81234 Mar  3 10:00 usr/lib/modules/6.8.0/kernel/drivers/net/virtio_net.ko.xz
+-rw-r--r--   1 root     root        61234 Mar  3 10:00 usr/lib/modules/6.8.0/kernel/drivers/scsi/virtio_scsi.ko.xz
+========================================================================
+""")
+    # builtins only: PATH holds nothing but the fake tool
+    fake_tool(bindir, "lsinitrd", 'while IFS= read -r line; do printf "%%s\\n" "$line"; done < %s\n'
+              % listing)
+    monkeypatch.setenv("PATH", str(bindir))
+    path = image(tmp_path, "gzip")
+    files, method, error = initramfs.list_files(path)
+    assert (method, error) == ("lsinitrd", None)
+    assert "bin" in files and "dev/console" in files
+    assert "kernel/x86/microcode/GenuineIntel.bin" in files
+    assert initramfs.kernel_modules(path) == ({"virtio_net", "virtio_scsi"}, "lsinitrd", None)
+
+
+def test_a_failing_lister_falls_back_to_python(tmp_path, monkeypatch):
+    bindir = tmp_path / "bin"
+    fake_tool(bindir, "lsinitramfs",
+              "echo partial/listing.ko; echo 'cpio: premature end of archive' >&2; exit 2\n")
+    monkeypatch.setenv("PATH", str(bindir))
+    path = image(tmp_path, "gzip")
+    files, method, error = initramfs.list_files(path)
+    assert method == "python:gzip" and "partial/listing.ko" not in files
+    broken = tmp_path / "broken.img"
+    broken.write_bytes(gzip.compress(cpio(MAIN))[:100])
+    files, method, error = initramfs.list_files(str(broken))
+    assert files is None and method is None
+    assert error.startswith(str(broken) + ": truncated")
+    assert error.endswith("(lsinitramfs: cpio: premature end of archive)")
+
+
+def test_zstd_without_the_command_cannot_be_inspected(tmp_path, monkeypatch):
+    path = image(tmp_path, "zstd", early=True)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    files, method, error = initramfs.list_files(path)
+    assert files is None
+    assert error == ("%s: could not inspect: zstd-compressed (offset %d) and no `zstd` command on "
+                     "this host (Python cannot decompress zstd)" % (path, len(cpio(EARLY))))
+    assert initramfs.kernel_modules(path) == (None, None, error)
+
+
+def broken(tmp_path, data):
+    path = tmp_path / "broken.img"
+    path.write_bytes(data)
+    files, method, error = initramfs.list_files(str(path), listers=False)
+    assert files is None and method is None
+    assert error.startswith(str(path) + ": ")
+    return error[len(str(path)) + 2:]
+
+
+def test_broken_images(tmp_path):
+    archive = cpio(MAIN)
+    packed = gzip.compress(archive)
+    assert broken(tmp_path, b"") == "empty file"
+    assert broken(tmp_path, b"\x00" * 4096) == "not an initramfs: only NUL bytes"
+    assert broken(tmp_path, b"hello, world\n") == \
+        "not an initramfs: no cpio archive or known compression at offset 0"
+    assert broken(tmp_path, packed[:len(packed) // 2]).startswith("truncated")
+    assert broken(tmp_path, packed[:-6]) == \
+        "truncated gzip data at offset 0: the compressed stream ends early"
+    corrupt = bytearray(packed)
+    corrupt[30:40] = b"\xff" * 10
+    assert broken(tmp_path, bytes(corrupt)).startswith("corrupt gzip data at offset 0")
+    assert broken(tmp_path, archive[:300]).startswith("truncated cpio archive (cpio archive at offset 0")
+    assert broken(tmp_path, archive + b"garbage!").startswith(
+        "unrecognised data at offset %d after cpio" % len(archive))
+    assert broken(tmp_path, gzip.compress(b"just text")) == \
+        "no cpio archive in the decompressed data (gzip data at offset 0)"
+    bad_header = bytearray(archive)
+    bad_header[6:14] = b"ZZZZZZZZ"
+    assert broken(tmp_path, bytes(bad_header)).startswith("corrupt cpio archive: bad header")
+    zstd = COMPRESS["zstd"](archive)
+    assert broken(tmp_path, zstd[:len(zstd) // 2]).startswith(
+        "corrupt or truncated zstd data at offset 0 (zstd:")
+
+
+def test_missing_and_unreadable(tmp_path):
+    assert initramfs.list_files(str(tmp_path / "nope")) == \
+        (None, None, "%s: no such file" % (tmp_path / "nope"))
+    if os.geteuid() != 0:
+        path = image(tmp_path, "gzip")
+        os.chmod(path, 0)
+        assert initramfs.list_files(path)[2] == "%s: cannot read: permission denied" % path
+
+
+def test_find_initramfs(tmp_path):
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) is None
+    assert initramfs.find_initramfs(None, str(tmp_path)) is None
+    (boot / ("initramfs-%s.img" % RELEASE)).write_bytes(b"x")
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == str(boot / ("initramfs-%s.img" % RELEASE))
+    (boot / ("initrd.img-%s" % RELEASE)).write_bytes(b"x")
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == str(boot / ("initrd.img-%s" % RELEASE))
+
+
+def test_module_names():
+    assert initramfs.module_names(["a/b/virtio-net.ko", "x/nvme.ko.zst", "y/modules.dep",
+                                   "z/ko", "w/x.ko.bak", "crc32c_generic.ko.gz"]) == \
+        {"virtio_net", "nvme", "crc32c_generic"}
+
+
+# -- the KCONF-* statuses the images lead to ------------------------------------
+
+ENTRIES = cat.requirements(("kernel-required", "kernel-security"))
+
+
+def tree(tmp_path, image_data):
+    """An image root: Debian's bookworm cloud kernel config (virtio =m) and an
+    initramfs."""
+    boot = tmp_path / "root" / "boot"
+    boot.mkdir(parents=True)
+    with gzip.open(os.path.join(FIXTURES, "bookworm_amd64_cloud-amd64.config.gz")) as handle:
+        (boot / ("config-%s" % RELEASE)).write_bytes(handle.read())
+    if image_data is not None:
+        (boot / ("initrd.img-%s" % RELEASE)).write_bytes(image_data)
+    return str(tmp_path / "root")
+
+
+def statuses(root, **options):
+    kernel = kconfig.check_kernel(ENTRIES, {}, RELEASE, os.path.join(root, "boot", "config-" + RELEASE),
+                                  "installed", root=root, **options)
+    return kernel, dict((r["id"], r["status"]) for r in kernel["results"] if r.get("found") == "m")
+
+
+@pytest.mark.parametrize("kind", ["gzip", "xz", "zstd", "lz4"])
+def test_statuses_from_images(tmp_path, kind):
+    main = [entry for entry in MAIN if "virtio-net" not in entry[0]]
+    data = cpio(EARLY) + COMPRESS[kind](cpio(main))
+    kernel, found = statuses(tree(tmp_path, data))
+    assert found == {"KCONF-VIRTIO_PCI": "module-in-initramfs",
+                     "KCONF-SCSI_VIRTIO": "module-in-initramfs",
+                     "KCONF-VIRTIO_NET": "module-missing-from-initramfs"}
+    assert kernel["initramfs"]["path"].endswith("/boot/initrd.img-" + RELEASE)
+    assert kernel["initramfs"]["error"] is None
+
+
+def test_statuses_when_the_image_cannot_be_inspected(tmp_path):
+    kernel, found = statuses(tree(tmp_path, gzip.compress(cpio(MAIN))[:200]))
+    assert set(found.values()) == {"unknown"}
+    assert "truncated" in kernel["initramfs"]["error"]
+    kernel, found = statuses(tree(tmp_path / "none", None))
+    assert set(found.values()) == {"unknown"}
+    assert kernel["initramfs"]["path"] is None
+    assert "looked for" in kernel["initramfs"]["error"]
+    kernel, found = statuses(tree(tmp_path / "off", cpio(MAIN)), check_initramfs=False)
+    assert set(found.values()) == {"unknown"} and kernel["initramfs"] is None
