@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: kernel_config_info
+short_description: Check kernel build options (KCONF-*) of the running, installed or a given kernel
+version_added: 0.1.0
+description:
+  - Evaluates every C(KCONF-*) requirement of the collection's catalogue in one call against a
+    kernel configuration, with the kernel version and architecture rules of each option
+    (renamed symbols (C(DEBUG_RODATA)/C(STRICT_KERNEL_RWX), the C(CC_STACKPROTECTOR) family),
+    removed ones (C(DEVKMEM), C(SECURITY_YAMA_STACKED), C(KVM_CLOCK)), options of one architecture
+    only (C(X86_PAE), C(KVM_GUEST)), and C(=n) satisfied by absence). Each result names the
+    symbol that matched.
+  - A required driver built as a module (C(=m)) is looked up in that kernel's initramfs
+    (C(/boot/initrd.img-<release>), C(/boot/initramfs-<release>.img)); its status says whether
+    the initramfs carries it, or that the initramfs could not be inspected.
+  - Configurations may be plain or compressed (gzip, xz, bzip2), recognised by content. The
+    kernel version and architecture come from the configuration's header, else from the running
+    kernel or the release, and can be overridden.
+  - Read-only; the kconfig fragment that would fix a failing configuration is returned, not
+    written (the C(guestready.gce.kernel_config) role writes it where asked).
+author:
+  - guestready.gce contributors (@guestready-gce)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - guestready.gce.policy
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+options:
+  source:
+    description:
+      - C(running) checks the kernel running on the host (or, with O(root), the kernel the tree
+        boots by default), reading the first of C(/proc/config.gz), C(/boot/config-<release>),
+        C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config).
+      - C(installed) checks every installed kernel (C(/boot/config-*) and
+        C(/lib/modules/*/config)); the top-level results are those of the running kernel (or the
+        tree's default one).
+      - C(path) checks the file O(path), for example a C(.config) about to be built; delegate the
+        task to C(localhost) to check a file on the controller.
+    type: str
+    choices: [running, installed, path]
+    default: running
+  path:
+    description:
+      - The configuration file to check when O(source=path); read under O(root).
+    type: path
+  root:
+    description:
+      - The root of the filesystem tree to look in, for example a mounted image. Anything other
+        than C(/) means there is no running kernel, so C(/proc/config.gz) is not read.
+    type: path
+    default: /
+  kernel_release:
+    description:
+      - The kernel release (C(uname -r) form) to check with O(source=running) instead of the
+        running one; with O(source=path), the release whose initramfs to look into.
+    type: str
+  version:
+    description:
+      - Kernel version (for example C(4.9) or C(6.1.0)) to judge the configuration by, instead of
+        the one in its header. Applies to every kernel checked.
+    type: str
+  arch:
+    description:
+      - Architecture (C(x86_64), C(i686)/C(x86_32), C(aarch64)/C(arm64)) to judge by, instead of
+        the one the configuration says. Applies to every kernel checked.
+    type: str
+  check_initramfs:
+    description:
+      - Look into the initramfs when a required driver is built as a module. When false, such
+        results are C(unknown).
+    type: bool
+    default: true
+  initramfs:
+    description:
+      - An initramfs image to look into instead of the kernel's usual one (read under O(root)).
+    type: path
+notes:
+  - Duplicate symbols with different values make the configuration unreadable (kconfig would keep
+    the last, but only C(make olddefconfig) can say what a hand-edited file really builds).
+seealso:
+  - module: guestready.gce.sysctl_baseline_info
+"""
+
+EXAMPLES = r"""
+- name: Check the running kernel's build options
+  guestready.gce.kernel_config_info:
+  register: kconfig
+
+- name: Check every installed kernel
+  guestready.gce.kernel_config_info:
+    source: installed
+
+- name: Check a .config about to be built, on the controller
+  guestready.gce.kernel_config_info:
+    source: path
+    path: "{{ playbook_dir }}/linux/.config"
+  delegate_to: localhost
+  register: kconfig
+
+- name: Keep the fragment that would make it compliant
+  ansible.builtin.copy:
+    content: "{{ kconfig.fragment }}"
+    dest: "{{ playbook_dir }}/linux/gce.config"
+    mode: "0644"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+kernel:
+  description: Release of the kernel the top-level results are about.
+  returned: always
+  type: str
+  sample: 6.1.0-28-cloud-amd64
+config:
+  description: The configuration file the top-level results were read from.
+  returned: always
+  type: str
+  sample: /proc/config.gz
+results:
+  description:
+    - One record per C(KCONF-*) requirement for the running (or only) kernel, in catalogue order.
+    - Besides the common fields (C(status), C(expected), C(actual), C(message), C(remediation)),
+      C(symbol) is the option that decided (a renamed one such as C(STRICT_KERNEL_RWX), or the
+      option a removed one was folded into), C(found) the value as read (C(y), C(m), C(not set),
+      C(absent), a number), C(fragment_lines) the kconfig lines that would fix it, and for
+      modules C(module) and C(initramfs).
+    - C(evidence.tried) lists every symbol looked at, with its value.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: KCONF-SCSI_VIRTIO
+      status: module-in-initramfs
+      symbol: SCSI_VIRTIO
+      found: m
+      expected: y
+      module: virtio_scsi
+      message: "CONFIG_SCSI_VIRTIO=m: built as module virtio_scsi, present in /boot/initrd.img-6.1.0-28-amd64"
+      remediation: ""
+summary:
+  description: Number of top-level results per status.
+  returned: always
+  type: dict
+  sample: {pass: 15, module-in-initramfs: 3}
+fragment:
+  description: A kconfig fragment for the top-level kernel (C(scripts/kconfig/merge_config.sh)).
+  returned: always
+  type: str
+kernels:
+  description:
+    - One entry per kernel checked, with C(release), C(config), C(source) (where the configuration
+      was found), C(version) and C(version_source), C(arch) and C(arch_source), C(compression),
+      C(initramfs) (C(path), C(method), C(error)) when it was looked into, C(results),
+      C(summary), C(fragment), C(warnings) and C(error) (why the configuration could not be read;
+      its results are then all C(unknown)).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils import kconfig
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.module_utils.module import (
+    POLICY_ARGS, fail_on_policy_error)
+
+
+def _under(root, path):
+    return os.path.join(root, path.lstrip("/")) if root != "/" else path
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            source=dict(type="str", default="running", choices=["running", "installed", "path"]),
+            path=dict(type="path"),
+            root=dict(type="path", default="/"),
+            kernel_release=dict(type="str"),
+            version=dict(type="str"),
+            arch=dict(type="str"),
+            check_initramfs=dict(type="bool", default=True),
+            initramfs=dict(type="path"),
+            **POLICY_ARGS
+        ),
+        required_if=[("source", "path", ["path"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    root = params["root"]
+    live = os.path.realpath(root) == "/"
+    entries, waivers = fail_on_policy_error(
+        module, requirements(("kernel-required", "kernel-security")))
+    running = os.uname()[2] if live else None
+    machine = os.uname()[4] if live else None
+    initramfs_path = _under(root, params["initramfs"]) if params["initramfs"] else None
+    common = dict(root=root, version=params["version"], arch=params["arch"],
+                  check_initramfs=params["check_initramfs"], initramfs_path=initramfs_path)
+
+    def check(release, path, source):
+        return kconfig.check_kernel(entries, waivers, release, path, source,
+                                    machine=machine if release == running else None, **common)
+
+    kernels, top = [], None
+    try:
+        if params["source"] == "path":
+            path = _under(root, params["path"])
+            release = params["kernel_release"]
+            name = os.path.basename(path)
+            if not release and name.startswith("config-"):
+                release = name[len("config-"):]
+            kernels.append(check(release, path, "path"))
+        elif params["source"] == "running":
+            installed = kconfig.installed_configs(root)
+            release = params["kernel_release"] or running or kconfig.default_release(root, installed)
+            if not release:
+                module.fail_json(msg="%s: no kernel configuration found under it "
+                                     "(boot/config-*, lib/modules/*/config)" % root)
+            tried = kconfig.running_candidates(release, root, live=live and release == running)
+            path = next((p for p in tried if os.path.exists(p)), None)
+            if path is None:
+                module.fail_json(msg="no configuration for kernel %s: tried %s (a kernel without "
+                                     "CONFIG_IKCONFIG_PROC has no /proc/config.gz; give "
+                                     "source=path)" % (release, ", ".join(tried)))
+            kernels.append(check(release, path, path))
+        else:
+            installed = kconfig.installed_configs(root)
+            if not installed:
+                module.fail_json(msg="%s: no installed kernel configuration (boot/config-*, "
+                                     "lib/modules/*/config)" % root)
+            for release, path in installed:
+                try:
+                    kernels.append(check(release, path, "installed"))
+                except kconfig.KconfigError as exc:
+                    module.warn(str(exc))
+                    kernels.append(kconfig.unreadable_kernel(entries, release, path, "installed",
+                                                             str(exc)))
+            wanted = params["kernel_release"] or running or kconfig.default_release(root, installed)
+            top = next((k for k in kernels if k["release"] == wanted), None)
+    except kconfig.KconfigError as exc:
+        module.fail_json(msg=str(exc))
+    top = top or kernels[-1]
+    for kernel in kernels:
+        for warning in kernel["warnings"]:
+            module.warn(warning)
+    module.exit_json(changed=False, kernel=top["release"], config=top["config"],
+                     results=top["results"], summary=top["summary"], fragment=top["fragment"],
+                     kernels=kernels)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""kernel_config_info driven through AnsibleModule, on fake image trees built
+from the real Debian fixtures (nothing of the host is read, except where a
+test says so)."""
+
+import gzip
+import os
+import stat
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import kconfig
+from ansible_collections.guestready.gce.plugins.modules import kernel_config_info
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "kconfig")
+CLOUD = "6.1.0-50-cloud-amd64"
+SID = "7.2.13+deb14-amd64"
+
+
+def fixture_text(name):
+    with gzip.open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+def cpio(files):
+    out = bytearray()
+    for ino, name in enumerate(list(files) + ["TRAILER!!!"], 1):
+        encoded = name.encode() + b"\x00"
+        mode = 0 if name == "TRAILER!!!" else stat.S_IFREG | 0o644
+        fields = (ino, mode, 0, 0, 1, 0, 0, 0, 0, 0, 0, len(encoded), 0)
+        out.extend(b"070701" + "".join("%08X" % f for f in fields).encode() + encoded)
+        out.extend(b"\x00" * ((4 - len(out) % 4) % 4))
+    return bytes(out)
+
+
+def tree(tmp_path, initrd_modules=("virtio_pci", "virtio_scsi")):
+    """An image root with Debian's bookworm cloud kernel (virtio =m, in
+    /boot, with a gzip initramfs) and sid's kernel (config only under
+    /usr/lib/modules, as sid ships it); /vmlinuz points at the cloud one."""
+    root = tmp_path / "image"
+    (root / "boot").mkdir(parents=True)
+    (root / "boot" / ("config-" + CLOUD)).write_bytes(fixture_text("bookworm_amd64_cloud-amd64.config.gz"))
+    modules = ["usr/lib/modules/%s/kernel/%s.ko" % (CLOUD, name) for name in initrd_modules]
+    (root / "boot" / ("initrd.img-" + CLOUD)).write_bytes(gzip.compress(cpio(modules)))
+    sid = root / "usr" / "lib" / "modules" / SID
+    sid.mkdir(parents=True)
+    (sid / "config").write_bytes(fixture_text("sid_amd64_amd64.config.gz"))
+    os.symlink("boot/vmlinuz-" + CLOUD, str(root / "vmlinuz"))
+    (root / "boot" / ("vmlinuz-" + CLOUD)).write_bytes(b"")
+    return str(root)
+
+
+def statuses(results):
+    return dict((r["id"], r["status"]) for r in results)
+
+
+def test_path_source_on_a_gzip_config(run_module):
+    path = os.path.join(FIXTURES, "bookworm_i386_686.config.gz")
+    out = run_module(kernel_config_info, {"source": "path", "path": path}, check_mode=True)
+    assert out["rc"] == 0 and out["changed"] is False
+    assert out["config"] == path and out["kernel"] is None
+    assert len(out["results"]) == 18 and out["kernels"][0]["results"] == out["results"]
+    kernel = out["kernels"][0]
+    assert (kernel["version"], kernel["version_source"], kernel["arch"], kernel["compression"]) == \
+        ("6.1.176", "header", "x86_32", "gzip")
+    assert statuses(out["results"])["KCONF-X86_PAE"] == "fail"
+    # no release, no initramfs to look into: =m drivers are unknown, not passes
+    assert kernel["initramfs"]["path"] is None
+    assert out["summary"] == dict(kernel["summary"])
+    assert out["summary"]["unknown"] == 3 and out["summary"]["fail"] == 1
+    assert "CONFIG_X86_PAE=y" in out["fragment"]
+
+
+def test_path_source_with_the_kernels_initramfs(tmp_path, run_module):
+    root = tree(tmp_path)
+    out = run_module(kernel_config_info, {"source": "path", "root": root,
+                                          "path": "/boot/config-" + CLOUD})
+    assert out["kernel"] == CLOUD   # from the file name
+    found = statuses(out["results"])
+    assert (found["KCONF-VIRTIO_PCI"], found["KCONF-SCSI_VIRTIO"], found["KCONF-VIRTIO_NET"]) == \
+        ("module-in-initramfs", "module-in-initramfs", "module-missing-from-initramfs")
+    assert out["kernels"][0]["initramfs"] == {
+        "path": os.path.join(root, "boot", "initrd.img-" + CLOUD),
+        "method": out["kernels"][0]["initramfs"]["method"], "error": None}
+    assert out["fragment"].count("\nCONFIG_") == 1 and "\nCONFIG_VIRTIO_NET=y\n" in out["fragment"]
+
+
+def test_installed_checks_every_kernel(tmp_path, run_module):
+    root = tree(tmp_path)
+    out = run_module(kernel_config_info, {"source": "installed", "root": root})
+    assert [(k["release"], k["source"]) for k in out["kernels"]] == [(CLOUD, "installed"),
+                                                                    (SID, "installed")]
+    assert out["kernels"][1]["config"] == os.path.join(root, "usr/lib/modules", SID, "config")
+    assert out["kernels"][1]["version"] == "7.2.13"
+    # the tree's default kernel (its /vmlinuz) is the top-level one
+    assert out["kernel"] == CLOUD and out["results"] == out["kernels"][0]["results"]
+    sid = statuses(out["kernels"][1]["results"])
+    assert sid["KCONF-VIRTIO_PCI"] == "pass"
+    assert sid["KCONF-VIRTIO_NET"] == "unknown"   # no initramfs for it in the tree
+    out = run_module(kernel_config_info, {"source": "installed", "root": root, "kernel_release": SID})
+    assert out["kernel"] == SID
+
+
+def test_installed_reports_an_unreadable_kernel_and_goes_on(tmp_path, run_module):
+    root = tree(tmp_path)
+    with open(os.path.join(root, "boot", "config-5.10.0-9-amd64"), "wb") as handle:
+        handle.write(gzip.compress(b"# Linux/x86 5.10.0 Kernel Configuration\nCONFIG_X86_64=y\n")[:30])
+    out = run_module(kernel_config_info, {"source": "installed", "root": root})
+    assert out["rc"] == 0 and "failed" not in out
+    broken = out["kernels"][0]
+    assert broken["release"] == "5.10.0-9-amd64"
+    assert broken["error"].endswith("config-5.10.0-9-amd64: truncated gzip data (the compressed stream "
+                                    "ends early)")
+    assert set(statuses(broken["results"]).values()) == {"unknown"}
+    assert broken["results"][0]["message"] == "cannot judge: " + broken["error"]
+    # ansible-core 2.19 returns warnings as WarningSummary records
+    assert any("truncated gzip" in str(warning) for warning in out["warnings"])
+    assert out["kernel"] == CLOUD
+
+
+def test_running_source_in_an_image_tree(tmp_path, run_module):
+    root = tree(tmp_path)
+    out = run_module(kernel_config_info, {"root": root})
+    assert out["kernel"] == CLOUD
+    assert out["config"] == os.path.join(root, "boot", "config-" + CLOUD)
+    out = run_module(kernel_config_info, {"root": root, "kernel_release": SID})
+    assert out["config"] == os.path.join(root, "usr/lib/modules", SID, "config")
+    assert out["kernels"][0]["source"] == out["config"]
+    out = run_module(kernel_config_info, {"root": root, "kernel_release": "9.9.9"})
+    assert out["failed"] is True
+    assert out["msg"].startswith("no configuration for kernel 9.9.9: tried %s/boot/config-9.9.9" % root)
+
+
+def test_running_kernel_prefers_proc_config(tmp_path, run_module, monkeypatch):
+    proc = tmp_path / "config.gz"
+    proc.write_bytes(gzip.compress(fixture_text("trixie_amd64_cloud-amd64.config.gz")))
+    monkeypatch.setattr(kconfig, "PROC_CONFIG", str(proc))
+    monkeypatch.setattr(os, "uname", lambda: ("Linux", "host", "6.12.117+deb13-cloud-amd64",
+                                              "#1 SMP", "x86_64"))
+    out = run_module(kernel_config_info, {"check_initramfs": False})
+    assert (out["kernel"], out["config"]) == ("6.12.117+deb13-cloud-amd64", str(proc))
+    assert out["kernels"][0]["source"] == str(proc)
+    assert out["kernels"][0]["initramfs"] is None
+    assert statuses(out["results"])["KCONF-SCSI_VIRTIO"] == "unknown"
+    assert "the initramfs was not checked" in out["results"][3]["message"]
+
+
+def test_overrides_of_version_arch_and_policy(run_module):
+    path = os.path.join(FIXTURES, "synthetic", "4.9_x86_64_devkmem.config")
+    out = run_module(kernel_config_info, {"source": "path", "path": path, "version": "5.13",
+                                          "arch": "aarch64",
+                                          "waivers": {"KCONF-SECURITY_YAMA": "ticket 42"},
+                                          "overrides": {"KCONF-DEFAULT_MMAP_MIN_ADDR": 65536}})
+    kernel = out["kernels"][0]
+    assert (kernel["version"], kernel["version_source"], kernel["arch"], kernel["arch_source"]) == \
+        ("5.13.0", "override", "arm64", "override")
+    found = statuses(out["results"])
+    # judged as 5.13 on arm64: DEVKMEM no longer exists, KVM_GUEST does not apply
+    assert (found["KCONF-DEVKMEM"], found["KCONF-KVM_GUEST"], found["KCONF-SECURITY_YAMA"]) == \
+        ("pass", "not-applicable", "waived")
+    mmap = [r for r in out["results"] if r["id"] == "KCONF-DEFAULT_MMAP_MIN_ADDR"][0]
+    assert mmap["expected"] == "65536"
+
+
+@pytest.mark.parametrize("args,message", [
+    ({"source": "path"}, "source is path but all of the following are missing: path"),
+    ({"source": "path", "path": "/nonexistent/config"}, "/nonexistent/config: cannot read: No such file"),
+    ({"source": "path", "path": os.path.join(FIXTURES, "README.md")},
+     "README.md: no CONFIG_ options found: not a kernel configuration"),
+    ({"source": "path", "path": os.path.join(FIXTURES, "synthetic", "4.9_arm64.config"),
+      "version": "four"}, "version 'four' is not a kernel version"),
+    ({"source": "path", "path": os.path.join(FIXTURES, "synthetic", "4.9_arm64.config"),
+      "overrides": {"KCONF-DEVKMEM": "y"}}, "KCONF-DEVKMEM cannot be overridden"),
+    ({"source": "path", "path": os.path.join(FIXTURES, "synthetic", "4.9_arm64.config"),
+      "waivers": {"KCONF-NOPE": "x"}}, "unknown requirement ID 'KCONF-NOPE'"),
+])
+def test_bad_input_is_a_clean_failure(run_module, args, message):
+    out = run_module(kernel_config_info, args)
+    assert out["rc"] == 1 and out["failed"] is True
+    assert message in out["msg"]
+
+
+def test_duplicate_symbols_fail_naming_the_file(tmp_path, run_module):
+    path = tmp_path / ".config"
+    path.write_text("# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_VIRTIO_NET=m\n"
+                    "CONFIG_VIRTIO_NET=y\n")
+    out = run_module(kernel_config_info, {"source": "path", "path": str(path)})
+    assert out["failed"] is True
+    assert out["msg"].startswith("%s: CONFIG_VIRTIO_NET is set twice with different values: line 3 (m) "
+                                 "and line 4 (y)" % path)
+
+
+def test_installed_without_kernels_fails(tmp_path, run_module):
+    out = run_module(kernel_config_info, {"source": "installed", "root": str(tmp_path)})
+    assert out["failed"] is True and "no installed kernel configuration" in out["msg"]
