@@ -74,9 +74,14 @@ def cmd_up(a):
 def cmd_down(a):
     if a.all and a.names:
         raise LabError("use either guest names or --all")
-    for name, stopped in guests.down(a.names, all_guests=a.all):
+    done, unknown = guests.down(a.names, all_guests=a.all)
+    for name, stopped in done:
         print("%s: stopped %s" % (name, ", ".join(stopped) if stopped else "nothing (not running)"))
     _write_inventory()
+    if unknown:  # the others were stopped all the same
+        raise LabError("unknown guest%s %s (running: %s)" % (
+            "s" if len(unknown) > 1 else "", ", ".join(repr(n) for n in unknown),
+            ", ".join(guests.all_names()) or "none"))
 
 
 def cmd_restart(a):
@@ -152,7 +157,7 @@ def cmd_prune(a):
 def parser():
     p = Parser(prog="lab", usage=USAGE,
                description="guestready lab: Compute-Engine-like QEMU guests for tests and demos.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, prog="lab")
     sub.required = True
 
     s = sub.add_parser("image", help="build or restore the guest image, print its path")

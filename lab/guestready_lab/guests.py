@@ -42,7 +42,7 @@ def guests_root():
     return os.path.join(state_dir(), "guests")
 
 
-def ssh_argv(key, port, connect_timeout=10):
+def ssh_argv(key, port, connect_timeout=30):
     return ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
             "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["root@127.0.0.1"]
 
@@ -165,7 +165,7 @@ class Guest:
             raise LabError("QEMU failed to start guest %s: %s" % (self.name, err))
         raise LabError("unreachable")
 
-    def ssh(self, key, port, cmd, timeout=60, check=True, connect_timeout=10):
+    def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30):
         proc = subprocess.run(ssh_argv(key, port, connect_timeout) + [cmd], stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout)
@@ -461,9 +461,13 @@ def down(names=None, all_guests=False):
     targets = all_names() if all_guests else list(names or [])
     if not targets and not all_guests:
         raise LabError("name a guest, or use --all")
-    out = []
+    out, unknown = [], []
     for n in targets:
-        g = load(n)
+        try:
+            g = load(n)
+        except LabError:
+            unknown.append(n)
+            continue
         stopped = g.stop_all()
         g.remove()
         out.append((n, stopped))
@@ -480,7 +484,7 @@ def down(names=None, all_guests=False):
                 g = Guest("snap-" + key[:8], gdir=bdir, netns="glab-s" + key[:10])
                 out.append(("snapshot build " + key, g.stop_all()))
                 g.remove()
-    return out
+    return out, unknown
 
 
 def status():

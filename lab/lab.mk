@@ -1,0 +1,32 @@
+# The lab's make targets (included from the top-level Makefile). See lab/README.md.
+# Expects PYTHON ?= .venv/bin/python and VENV ?= .venv from the including Makefile.
+LAB := lab/lab
+LAB_PYTEST ?= $(VENV)/bin/pytest
+LAB_TEST_ARGS ?=
+
+.PHONY: lab-image lab-test lab-clean lab-status demo-lab-up demo-lab-down
+
+# Build (or restore from the compressed cache) both guest images; a no-op when cached.
+lab-image:
+	$(LAB) image --variant cloud
+	$(LAB) image --variant generic
+
+# Boot gce (user + tap) and noncompliant guests and assert their hardware from inside.
+# Images are prepared first so their build time is not counted inside pytest.
+lab-test: lab-image
+	@mkdir -p build/results
+	$(LAB_PYTEST) -q tests/lab --junitxml=build/results/lab.xml $(LAB_TEST_ARGS)
+
+# Safety net: stop every guest of the checkout's lab state dir (by recorded PID).
+lab-clean:
+	$(LAB) down --all
+
+lab-status:
+	$(LAB) status
+
+# One gce guest for the demo; its inventory is written to .lab/inventory.yml.
+demo-lab-up: lab-image
+	$(LAB) up --profile gce --name demo
+
+demo-lab-down:
+	-$(LAB) down demo

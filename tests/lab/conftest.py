@@ -1,0 +1,36 @@
+"""Fixtures for the lab tests (see lab_helpers.py): a private lab state dir, cleanup checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from lab_helpers import LabCLI, leftovers  # noqa: E402
+from guestready_lab.util import stop_process  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """The lab CLI bound to a private state dir; `lab down --all` there at the end."""
+    cli = LabCLI(str(tmp_path_factory.mktemp("lab-state")))
+    yield cli
+    cli.collect()
+    cli.run("down", "--all", check=False)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Safety net after every fixture finalizer ran: nothing the tests started may survive."""
+    alive, ns = leftovers()
+    if not alive and not ns:
+        return
+    for rec in alive:
+        stop_process(rec)
+    for n in ns:
+        subprocess.run(["ip", "netns", "del", n], check=False)
+    sys.stderr.write("\nlab tests left processes/namespaces behind (now stopped): %s %s\n"
+                     % (["%s %d" % (r["role"], r["pid"]) for r in alive], ns))
+    session.exitstatus = 1
+

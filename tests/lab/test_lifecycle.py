@@ -1,0 +1,113 @@
+"""Guest life cycle: snapshot start vs cold boot, guest-initiated reboot, crash and cold restart.
+
+Cold boots are what make these tests slow under TCG (about a minute each on an idle 2-core
+machine, several minutes on a loaded one), so the `--cold` guest boots in the background
+while the snapshot guest reboots.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from lab_helpers import CMD_TIMEOUT, LAB, process_alive, wait_until
+
+NAME = "life"
+COLD = "life-cold"
+BOOT_TIMEOUT = 1200
+
+
+@pytest.fixture(scope="module")
+def lifecycle(lab):
+    cold_proc = None
+    try:
+        # the cold boot runs in the background while the snapshot guest is tested
+        cold_proc = subprocess.Popen([LAB, "up", "--cold", "--name", COLD, "--json",
+                                      "--timeout", str(BOOT_TIMEOUT)], env=lab.env,
+                                     text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        state = {"life": lab.up("--name", NAME)[0], "cold_proc": cold_proc}
+        yield state
+    finally:
+        if cold_proc is not None and cold_proc.poll() is None:
+            cold_proc.terminate()  # the CLI stops what it started
+            cold_proc.communicate(timeout=120)
+        lab.collect()
+        present = {g["name"] for g in lab.status()}
+        names = [n for n in (NAME, COLD) if n in present]
+        if names:
+            lab.down(*names)
+
+
+@pytest.fixture(scope="module")
+def cold(lab, lifecycle):
+    p = lifecycle["cold_proc"]
+    stdout, stderr = p.communicate(timeout=CMD_TIMEOUT)
+    lab.collect()
+    assert p.returncode == 0, stderr
+    return json.loads(stdout)[0]
+
+
+def boot_id(lab, name):
+    return lab.ssh(name, "cat /proc/sys/kernel/random/boot_id", timeout=120).strip()
+
+
+def status_of(lab, name):
+    return next(g for g in lab.status() if g["name"] == name)
+
+
+def console_text(info):
+    with open(info["console_log"], errors="replace") as f:
+        return f.read()
+
+
+def test_snapshot_start(lifecycle):
+    life = lifecycle["life"]
+    assert life["start_mode"] == "snapshot"
+    # a restored guest never boots: its console shows no kernel start-up
+    assert "Linux version" not in console_text(life)
+    assert life["seconds_to_ssh"] < 120
+
+
+def test_guest_initiated_reboot_comes_back(lab, lifecycle):
+    life = lifecycle["life"]
+    before = boot_id(lab, NAME)
+    lab.ssh(NAME, "echo r > /root/before-reboot && sync && "
+                  "(sleep 2; systemctl reboot) >/dev/null 2>&1 </dev/null &")
+    wait_until(lambda: boot_id(lab, NAME) not in ("", before), timeout=BOOT_TIMEOUT, interval=5,
+               what="the guest to come back from reboot")
+    st = status_of(lab, NAME)
+    assert st["running"] and st["qemu_pid"] == life["qemu_pid"]  # same QEMU, reset inside
+    assert "Linux version" in console_text(life)  # a real boot this time
+    assert lab.ssh(NAME, "cat /root/before-reboot").strip() == "r"
+
+
+def test_cold_start_boots_and_is_slower_than_snapshot(lab, lifecycle, cold):
+    assert cold["start_mode"] == "cold"
+    assert "Linux version" in console_text(cold)
+    uptime = float(lab.ssh(COLD, "cut -d' ' -f1 /proc/uptime"))
+    assert uptime < cold["seconds_to_ssh"] + 120  # a fresh boot, not a restored one
+    assert lifecycle["life"]["seconds_to_ssh"] < cold["seconds_to_ssh"]
+
+
+def test_restart_kill_cold_boots_same_disk(lab, cold):
+    lab.ssh(COLD, "echo crash > /root/crash-marker && sync")
+    before = boot_id(lab, COLD)
+    old = status_of(lab, COLD)
+    old_qemu = next(p for p in old["processes"] if p["role"] == "qemu")
+    out = lab.restart(COLD, "--kill", "--timeout", str(BOOT_TIMEOUT)).stdout
+    assert "start=cold" in out
+    assert not process_alive(old_qemu)
+    st = status_of(lab, COLD)
+    assert st["running"] and st["start_mode"] == "cold" and st["restarts"] == 1
+    assert st["qemu_pid"] != old["qemu_pid"]
+    assert st["ssh_port"] == old["ssh_port"]  # the inventory stays valid
+    assert boot_id(lab, COLD) != before
+    # same overlay, cold boot: what was synced before the crash is there
+    assert lab.ssh(COLD, "cat /root/crash-marker").strip() == "crash"
+
+
+def test_down_removes_guest_state(lab, cold):
+    lab.down(COLD)
+    assert not os.path.exists(os.path.dirname(cold["console_log"]))
+    assert COLD not in {g["name"] for g in lab.status()}
