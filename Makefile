@@ -7,6 +7,7 @@ COLLECTION_LINK := .ansible/collections/ansible_collections/guestready/gce
 SANITY_ROOT := build/ansible_collections/guestready/gce
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint lab molecule

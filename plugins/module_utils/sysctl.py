@@ -29,6 +29,16 @@ LOADERS = ("systemd", "procps")
 # net.ipv4.ip_forward is the same kernel value as net.ipv4.conf.all.forwarding.
 ALIASES = {"net/ipv4/conf/all/forwarding": "net/ipv4/ip_forward"}
 
+# Keys whose write changes other keys, so they are written first: changing
+# ip_forward makes the kernel set conf/all/accept_redirects to its inverse and
+# every interface's forwarding flag (inet_forward_change(), net/ipv4/devinet.c).
+WRITE_FIRST = ("net/ipv4/ip_forward",)
+
+
+def write_order(key):
+    """Sort key for live writes: side-effecting keys first, then by name."""
+    return (0 if key in WRITE_FIRST else 1, key)
+
 
 class SysctlError(Exception):
     """A configuration file could not be read; the message names it."""

@@ -259,7 +259,7 @@ class Plan(object):
             self.old_text = loader.read_text(own_file)
         self.live_changes = [
             (key, self.observation.values[key], str(value))
-            for key, value in sorted(self.wanted.items())
+            for key, value in sorted(self.wanted.items(), key=lambda item: loader.write_order(item[0]))
             if live and key in self.observation.values and self.observation.values[key] != str(value)]
         self.edits = {}
         if neutralize:

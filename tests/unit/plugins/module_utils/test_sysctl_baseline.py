@@ -171,6 +171,14 @@ def test_later_file_conflict_is_reported_and_neutralised(host):
         "the symlink to sysctl.conf stays a symlink"
 
 
+def test_ip_forward_is_written_before_the_keys_it_resets(host):
+    # writing ip_forward makes the kernel reset conf/all/accept_redirects
+    host.set("net/ipv4/ip_forward", 1)
+    keys = [key for key, dummy, dummy in host.plan().live_changes]
+    assert keys[0] == "net/ipv4/ip_forward"
+    assert "net/ipv4/conf/all/accept_redirects" in keys[1:]
+
+
 def test_earlier_file_is_overridden_not_a_conflict(host):
     write(os.path.join(host.root, "etc/sysctl.d/99-router.conf"), "net.ipv4.ip_forward = 1\n")
     host.set("net/ipv4/ip_forward", 1)
