@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Fetch real Debian kernel configurations as unit-test fixtures.
 #
 # usage: tools/fetch_kernel_configs.sh [OUTDIR]     (default: tests/fixtures/kconfig)

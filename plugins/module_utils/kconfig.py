@@ -229,8 +229,8 @@ def parse_text(text, source="<string>", compression=None):
         shown = ", ".join(str(n) for n in unexpected[:5])
         if len(unexpected) > len(values):
             raise KconfigError("%s: not a kernel configuration (%d lines are neither options "
-                               "nor comments, first at line %s)" % (source, len(unexpected),
-                                                                     unexpected[0]))
+                               "nor comments, first at line %s)"
+                               % (source, len(unexpected), unexpected[0]))
         warnings.append("%s: %d line(s) are neither options nor comments (line %s%s); kconfig "
                         "ignores them" % (source, len(unexpected), shown,
                                           ", ..." if len(unexpected) > 5 else ""))
@@ -418,8 +418,12 @@ def evaluate_entry(entry, config, initramfs=None):
         return result("fail", "Linux %s has no option for this requirement (%s): it needs "
                       "another kernel version" % (cat.format_version(version), spans),
                       expected, primary, None, lines)
-    found = " is absent" if value is None else (" is not set" if value == NOT_SET_VALUE
-                                                 else "=%s" % value)
+    if value is None:
+        found = " is absent"
+    elif value == NOT_SET_VALUE:
+        found = " is not set"
+    else:
+        found = "=%s" % value
     wanted = {"not_set": "not set", "at_least": "at least %s" % expected}.get(
         compare, "=%s" % expected)
     message = "CONFIG_%s%s, expected %s" % (primary, found, wanted)

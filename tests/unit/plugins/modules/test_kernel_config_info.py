@@ -88,8 +88,8 @@ def test_path_source_with_the_kernels_initramfs(tmp_path, run_module):
 def test_installed_checks_every_kernel(tmp_path, run_module):
     root = tree(tmp_path)
     out = run_module(kernel_config_info, {"source": "installed", "root": root})
-    assert [(k["release"], k["source"]) for k in out["kernels"]] == [(CLOUD, "installed"),
-                                                                    (SID, "installed")]
+    assert [(k["release"], k["source"]) for k in out["kernels"]] == \
+        [(CLOUD, "installed"), (SID, "installed")]
     assert out["kernels"][1]["config"] == os.path.join(root, "usr/lib/modules", SID, "config")
     assert out["kernels"][1]["version"] == "7.2.13"
     # the tree's default kernel (its /vmlinuz) is the top-level one
