@@ -431,6 +431,8 @@ def evaluate_entry(entry, config, initramfs=None):
         message += " (%s)" % arch
     if version is None:
         message += " (kernel version unknown: every name was tried)"
+    if arch is None and entry["arches"]:
+        message += " (architecture unknown: it applies to %s only)" % ", ".join(entry["arches"])
     return result("fail", message, expected, primary, value, lines)
 
 

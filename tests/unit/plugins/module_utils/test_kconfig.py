@@ -344,6 +344,14 @@ def test_unknown_version_tries_every_name():
     assert yama["remediation"] == "CONFIG_SECURITY_YAMA=y"
 
 
+def test_unknown_architecture_is_said():
+    config = kconfig.parse_text("CONFIG_SYN_COOKIES=y\n")
+    assert config.arch is None
+    pae = by_id(kconfig.evaluate(ENTRIES, config))["KCONF-X86_PAE"]
+    assert pae["status"] == "fail"
+    assert pae["message"].endswith("(architecture unknown: it applies to x86_32 only)")
+
+
 def test_release_fills_in_a_missing_version(tmp_path):
     path = tmp_path / "config-4.9.0-8-amd64"
     path.write_text("CONFIG_X86=y\nCONFIG_X86_64=y\nCONFIG_DEBUG_RODATA=y\n")
