@@ -312,6 +312,25 @@ class Plan(object):
         return assess(self.entries, self.waivers, self.observation, histories, self.boot,
                       self.own_file), warnings
 
+    def _write_live(self):
+        """Set live values in write order, comparing each with a fresh read:
+        an earlier write may have changed it (ip_forward resets
+        accept_redirects).  ``live_changes`` becomes what was really written."""
+        written, errors = [], []
+        if not self.observation.live:
+            return errors
+        for key, value in sorted(self.wanted.items(), key=lambda item: loader.write_order(item[0])):
+            current, problem = loader.read_live(key, self.proc_root)
+            if problem or current == str(value):
+                continue
+            error = loader.write_live(key, value, self.proc_root)
+            if error:
+                errors.append(error)
+            else:
+                written.append((key, current, str(value)))
+        self.live_changes = written
+        return errors
+
     def apply(self):
         """Write the drop-in and neutralised files, set live values; return
         the results of the state reached and the errors met."""
@@ -319,8 +338,7 @@ class Plan(object):
             write_atomic(self.own_file, self.text, mode=0o644)
         for path, text in sorted(self.edits.items()):
             write_atomic(path, text)
-        errors = [loader.write_live(key, value, self.proc_root)
-                  for key, dummy, value in self.live_changes]
+        errors = self._write_live()
         final = Observation(self.entries, self.proc_root, live=self.observation.live)
         histories, warnings = histories_for(self.entries, final, self.root)
         results = assess(self.entries, self.waivers, final, histories, self.boot, self.own_file)

@@ -179,6 +179,28 @@ def test_ip_forward_is_written_before_the_keys_it_resets(host):
     assert "net/ipv4/conf/all/accept_redirects" in keys[1:]
 
 
+def test_side_effect_of_ip_forward_is_undone(host, monkeypatch):
+    """The kernel sets conf/all/accept_redirects = !ip_forward on every change
+    of ip_forward; a router seeded that way must still converge in one run."""
+    real_write = loader.write_live
+
+    def kernel_write(key, value, proc_root="/proc"):
+        if key == "net/ipv4/ip_forward" and loader.read_live(key, proc_root)[0] != str(value):
+            real_write("net/ipv4/conf/all/accept_redirects", int(not int(value)), proc_root)
+        return real_write(key, value, proc_root)
+
+    monkeypatch.setattr(loader, "write_live", kernel_write)
+    host.set("net/ipv4/ip_forward", 1)
+    host.set("net/ipv4/conf/all/accept_redirects", 0)  # as the kernel left it
+    plan = host.plan()
+    results, dummy, errors = plan.apply()
+    assert errors == []
+    assert host.get("net/ipv4/conf/all/accept_redirects") == "0"
+    assert by_id(results)["SYSCTL-ACCEPT_REDIRECTS-ALL"]["status"] == "pass"
+    assert "SYSCTL-ACCEPT_REDIRECTS-ALL" in plan.changed_ids()
+    assert not host.plan().changed
+
+
 def test_earlier_file_is_overridden_not_a_conflict(host):
     write(os.path.join(host.root, "etc/sysctl.d/99-router.conf"), "net.ipv4.ip_forward = 1\n")
     host.set("net/ipv4/ip_forward", 1)
