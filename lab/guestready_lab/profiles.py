@@ -58,7 +58,7 @@ PROFILES = {
         "description": "Compute Engine x86 device model (virtio-net, virtio-scsi, 4 serial ports)",
         "image": "cloud",
         "machine": "pc",
-        # Used when the QEMU binary supports it (QEMU >= 9.1), otherwise a gap is reported.
+        # Used when the QEMU binary has it (10.0 does, 7.2 does not), otherwise a gap is reported.
         "south_bridge": "piix4-isa",
         "smp": 1,
         "memory_mib": 1024,

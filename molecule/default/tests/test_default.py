@@ -5,11 +5,11 @@ One command per check group: every testinfra round trip is an Ansible run agains
 
 FACTS = r"""
 for d in /sys/bus/pci/devices/*; do
-  echo "pci $(basename $d) $(cat $d/vendor $d/device $d/subsystem_vendor $d/subsystem_device $d/revision)"
+  echo pci $(basename $d) $(cat $d/vendor $d/device $d/subsystem_vendor $d/subsystem_device $d/revision)
 done
-echo "virt $(systemd-detect-virt)"
-echo "blocks $(cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size)"
-echo "queues $(ls /sys/block/sda/mq | wc -l)"
+echo virt $(systemd-detect-virt)
+echo blocks $(cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size)
+echo queues $(ls /sys/block/sda/mq | wc -l)
 """
 
 
