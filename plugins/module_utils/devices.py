@@ -453,7 +453,11 @@ class OfflineCheck(object):
                 info["error"] = "no initramfs for %s under %s" % (
                     self.release, os.path.join(self.root, "boot"))
             else:
-                modules, method, error = initramfs_reader.kernel_modules(path)
+                try:
+                    modules, method, error = initramfs_reader.kernel_modules(path)
+                except (IOError, OSError, ValueError, EOFError,
+                        getattr(initramfs_reader, "InitramfsError", OSError)) as exc:
+                    modules, method, error = None, None, "%s: %s" % (path, exc)
                 info.update(modules=modules, method=method, error=error,
                             state="unreadable" if modules is None else "read")
             self._initramfs = info
@@ -827,8 +831,8 @@ class LiveCheck(object):
             return
         for device in devices:
             evidence.update(device["evidence"])
-            summary = dict((k, device[k]) for k in ("address", "type_name", "scsi_level",
-                                                     "scsi_version", "vendor", "model"))
+            keys = ("address", "type_name", "scsi_level", "scsi_version", "vendor", "model")
+            summary = dict((k, device[k]) for k in keys)
             summary["block"] = device["block"]
             info["scsi_devices"].append(summary)
             address = device["address"]
@@ -909,7 +913,7 @@ class LiveCheck(object):
 def combine(entry, offline=None, live=None):
     """One result from the offline and live verdicts (either may be None: not run)."""
     halves = [("offline", offline), ("live", live)]
-    status = worst([v["status"] for _, v in halves if v is not None])
+    status = worst([half["status"] for name, half in halves if half is not None])
     parts, remediation, evidence = [], [], {}
     for name, half in halves:
         if half is None:

@@ -182,9 +182,11 @@ from ansible_collections.guestready.gce.plugins.module_utils.module import (
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 
 
-RELEASE_SUFFIXES = (("-686-pae", "x86_32"), ("-686", "x86_32"), (".i686", "x86_32"),
-                   ("-amd64", "x86_64"), (".x86_64", "x86_64"),
-                   ("-arm64", "arm64"), (".aarch64", "arm64"))
+RELEASE_SUFFIXES = (
+    ("-686-pae", "x86_32"), ("-686", "x86_32"), (".i686", "x86_32"),
+    ("-amd64", "x86_64"), (".x86_64", "x86_64"),
+    ("-arm64", "arm64"), (".aarch64", "arm64"),
+)
 
 
 def release_arch(release):

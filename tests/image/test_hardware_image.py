@@ -218,12 +218,13 @@ def test_matcher_agrees_with_kmod(offline):
     aliases = set()
     for captures in CAPTURES.values():
         for capture in captures:
-            aliases.update(alias for _, alias, _, _ in live_devices(capture)[1])
+            aliases.update(device[1] for device in live_devices(capture)[1])
     aliases.update(modalias.virtio_modalias(n) for n in (1, 2, 8))
     aliases.add("char-major-4-64")
     for alias in sorted(aliases):
         proc = subprocess.run([modprobe, "-d", offline["tree"], "-S", offline["release"], "-R", alias],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              check=False)
         theirs = set(proc.stdout.split())
         ours = set(m["module"] for m in tree.lookup(alias))
         assert ours == theirs, (alias, ours, theirs, proc.stderr)

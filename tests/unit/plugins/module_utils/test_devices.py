@@ -413,7 +413,9 @@ def test_alias_table_without_virtio_net(tmp_path, initramfs_of):
 
 def test_alias_names_another_driver(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD))
-    edit = lambda text: text.replace("virtio:d00000008v* virtio_scsi", "virtio:d00000008v* vhost_scsi")
+
+    def edit(text):
+        return text.replace("virtio:d00000008v* virtio_scsi", "virtio:d00000008v* vhost_scsi")
     results = offline_results(tmp_path, edits={"modules.alias": edit})
     assert "only vhost_scsi matches, not virtio_scsi" in results["HW-SCSI-VIRTIO"]["message"]
 
@@ -451,6 +453,7 @@ def test_no_initramfs(tmp_path, initramfs_of):
 
 def test_builtin_virtio_needs_no_initramfs(tmp_path, initramfs_of):
     initramfs_of(error="must not be needed")
+
     def builtin(modinfo):
         return modinfo + b"virtio_pci.alias=pci:v00001AF4d*sv*sd*bc*sc*i*\0" \
                          b"virtio_net.alias=virtio:d00000001v*\0virtio_scsi.alias=virtio:d00000008v*\0"
