@@ -590,14 +590,20 @@ class OfflineCheck(object):
         missing = [name for name in needed if name not in info["modules"] and not self.tree.is_builtin(name)]
         hop["missing_dependencies"] = [name for name in missing if name != want]
         if missing:
-            hop.update(initramfs="missing", status="module-missing-from-initramfs",
-                       message="%s is a module missing from the initramfs %s (%s)" % (
-                           want, info["path"], ", ".join(missing)),
+            if want in missing:
+                message = "%s is a module missing from the initramfs %s" % (want, info["path"])
+                if hop["missing_dependencies"]:
+                    message += " (and so are %s, which it needs)" % ", ".join(hop["missing_dependencies"])
+            else:
+                message = "%s is a module in the initramfs %s, but %s, which it needs, %s not" % (
+                    want, info["path"], ", ".join(missing), "is" if len(missing) == 1 else "are")
+            add = " ".join(missing)
+            hop.update(initramfs="missing", status="module-missing-from-initramfs", message=message,
                        remediation=[
                            "add %s to the initramfs: Debian/Ubuntu `echo %s >> "
                            "/etc/initramfs-tools/modules && update-initramfs -u -k %s`; "
                            "dracut `add_drivers+=\" %s \"` in /etc/dracut.conf.d/ and `dracut -f`"
-                           % (want, want, self.release, want)])
+                           % (add, want, self.release, add)])
             return hop
         hop.update(initramfs="present", status="module-in-initramfs",
                    message="%s is a module in the initramfs" % want)

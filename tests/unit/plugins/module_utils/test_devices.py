@@ -434,6 +434,8 @@ def test_dependency_missing_from_initramfs(tmp_path, initramfs_of):
     net = offline_results(tmp_path)["HW-NET-VIRTIO"]
     assert net["status"] == "module-missing-from-initramfs"
     assert net["offline"]["drivers"][1]["missing_dependencies"] == ["net_failover"]
+    assert ("virtio_net is a module in the initramfs /boot/initrd.img-%s, but net_failover, which it "
+            "needs, is not" % CLOUD) in net["message"]
 
 
 def test_unreadable_initramfs_is_unknown(tmp_path, initramfs_of):
