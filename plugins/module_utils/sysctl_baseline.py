@@ -90,8 +90,10 @@ def desired_file(entries, waivers, observation, other_values, per_interface=True
     """The drop-in's text and the ``{key: value}`` it sets.
 
     Level keys never go down: the value written is the strictest of the
-    expectation, the live value and what the other files would set."""
-    lines, wanted = [HEADER], {}
+    expectation, the live value and what the other files would set.  Keys
+    whose write resets others (ip_forward) come first: procps applies every
+    line in order, so a later ip_forward line would undo accept_redirects."""
+    blocks, wanted = [], {}
     for entry in entries:
         if entry["id"] in waivers:
             continue
@@ -104,15 +106,15 @@ def desired_file(entries, waivers, observation, other_values, per_interface=True
                 if _int(candidate) is not None:
                     value = max(value, _int(candidate))
         wanted[key] = value
-        lines.append("# %s: %s\n%s = %s\n" % (entry["id"], entry["title"],
-                                              loader.display_key(key), value))
+        block = "# %s: %s\n%s = %s\n" % (entry["id"], entry["title"], loader.display_key(key), value)
         if per_interface and per_interface_needed(entry):
             for name in observation.interfaces:
                 # '-': an interface gone at the next boot is not an error
                 iface_key = interface_key(entry, name)
                 wanted[iface_key] = int(entry["expected"])
-                lines.append("-%s = %s\n" % (loader.display_key(iface_key), int(entry["expected"])))
-    return "\n".join(lines), wanted
+                block += "-%s = %s\n" % (loader.display_key(iface_key), int(entry["expected"]))
+        blocks.append((loader.write_order(key)[0], len(blocks), block))
+    return "\n".join([HEADER] + [block for dummy, dummy, block in sorted(blocks)]), wanted
 
 
 def _where(assignment):
