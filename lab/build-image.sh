@@ -47,6 +47,10 @@ UseNTP=false
 EOF
     chroot "$root" systemctl enable systemd-networkd.service
     chroot "$root" systemctl mask systemd-networkd-wait-online.service
+    # linger for root: its systemd user manager keeps running between SSH sessions instead of
+    # being started for every connection (several seconds per `ssh` under TCG)
+    install -d -m 0755 "$root/var/lib/systemd/linger"
+    : >"$root/var/lib/systemd/linger/root"
     # empty resolv.conf: lab guests have no route to any name server
     rm -f "$root/etc/resolv.conf"
     : >"$root/etc/resolv.conf"
