@@ -8,7 +8,7 @@ import socket
 import time
 
 from . import profiles
-from .util import LabError, log, require_tools, run
+from .util import LabError, require_tools, run
 
 QEMU = os.environ.get("GUESTREADY_LAB_QEMU") or "qemu-system-x86_64"
 

@@ -21,8 +21,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 LAB = os.path.join(ROOT, "lab", "lab")
 sys.path.insert(0, os.path.join(ROOT, "lab"))
 
-from guestready_lab import profiles  # noqa: E402  (lab data, standard library only)
-from guestready_lab.util import process_alive, stop_process  # noqa: E402
+from guestready_lab import profiles  # noqa: E402,F401  (lab data, re-exported to the tests)
+from guestready_lab.util import process_alive  # noqa: E402
 
 CMD_TIMEOUT = 1500  # a cold image build + a cold snapshot boot under TCG fit in this
 
@@ -109,34 +109,85 @@ class LabCLI:
         return proc.stdout
 
 
+FACTS_SCRIPT = r"""
+echo "== time"; date +%s.%N
+echo "== pci"
+for d in /sys/bus/pci/devices/*; do
+  drv=-; [ -e $d/driver ] && drv=$(basename $(readlink $d/driver))
+  echo $(basename $d) $(cat $d/vendor $d/device $d/subsystem_vendor $d/subsystem_device $d/revision $d/class) $drv
+done
+echo "== virtio"
+for v in /sys/bus/virtio/devices/*; do [ -e $v/features ] && echo $(cat $v/device) $(cat $v/features); done
+echo "== serial_proc"; cat /proc/tty/driver/serial
+echo "== serial_sys"
+for t in /sys/class/tty/ttyS*; do echo $(basename $t) $(cat $t/type $t/irq $t/port); done
+echo "== scsi"
+for s in /sys/bus/scsi/devices/[0-9]*; do
+  [ -e $s/vendor ] && echo $(basename $s) $(cat $s/vendor $s/model $s/rev $s/scsi_level) \
+    $(basename $(readlink $s/driver)) $(ls $s/block 2>/dev/null)
+done
+echo "== sda"
+echo $(cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size)
+echo $(ls /sys/block/sda/mq)
+echo $(basename $(readlink /sys/block/sda/device/driver)) $(readlink -f /sys/block/sda)
+echo "== byid"; ls /dev/disk/by-id
+echo "== dmi"
+cat /sys/class/dmi/id/bios_vendor /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name /sys/class/dmi/id/board_vendor
+echo "== virt"; systemd-detect-virt || true
+echo "== uname"; uname -r
+echo "== cmdline"; cat /proc/cmdline
+echo "== boot"; ls /boot
+echo "== net"
+for n in /sys/class/net/*; do
+  [ "$(basename $n)" = lo ] && continue
+  echo $(basename $n) $(cat $n/mtu) $(basename $(readlink $n/device/driver))
+done
+for n in /sys/class/net/*; do
+  [ "$(basename $n)" = lo ] && continue
+  echo "== ethtool $(basename $n)"; ethtool -k $(basename $n)
+done
+true
+"""
+
+
 class Guest:
-    """Reads sysfs/procfs facts of a running guest over SSH, one round trip per call."""
+    """Facts of a running guest, read from sysfs/procfs in ONE ssh round trip (cached).
+
+    Every SSH connection to a TCG guest costs seconds; the tests assert on these facts."""
 
     def __init__(self, lab, info):
         self.lab = lab
         self.info = info
         self.name = info["name"]
-        self._pci = None
+        self._facts = None
+        self.host_time = None
 
     def sh(self, command, check=True):
         return self.lab.ssh(self.name, command, check=check)
 
+    def raw(self):
+        if self._facts is None:
+            self.host_time = time.time()
+            out = self.sh(FACTS_SCRIPT)
+            sections, cur = {}, None
+            for line in out.splitlines():
+                if line.startswith("== "):
+                    cur = line[3:].strip()
+                    sections[cur] = []
+                elif cur is not None:
+                    sections[cur].append(line)
+            self._facts = sections
+        return self._facts
+
     def pci(self):
         """{slot: {vendor, device, subsystem_vendor, subsystem_device, revision, class, driver}}"""
-        if self._pci is None:
-            out = self.sh(
-                "cd /sys/bus/pci/devices && for d in *; do printf '%s' \"$d\"; "
-                "for f in vendor device subsystem_vendor subsystem_device revision class; do "
-                "printf ' %s' \"$(cat $d/$f)\"; done; "
-                "printf ' %s\\n' \"$(basename \"$(readlink $d/driver)\" 2>/dev/null || echo -)\"; done")
-            devs = {}
-            for line in out.splitlines():
-                f = line.split()
-                slot = f[0].split(":", 1)[1]  # 0000:00:04.0 -> 00:04.0
-                devs[slot] = dict(zip(["vendor", "device", "subsystem_vendor", "subsystem_device",
-                                       "revision", "class", "driver"], f[1:]))
-            self._pci = devs
-        return self._pci
+        devs = {}
+        for line in self.raw()["pci"]:
+            f = line.split()
+            devs[f[0].split(":", 1)[1]] = dict(zip(
+                ["vendor", "device", "subsystem_vendor", "subsystem_device", "revision", "class",
+                 "driver"], f[1:]))
+        return devs
 
     def find_pci(self, vendor, device):
         return {slot: d for slot, d in self.pci().items()
@@ -144,29 +195,43 @@ class Guest:
 
     def virtio_features(self):
         """{virtio device id (int): feature bit string (index = bit number)}"""
-        out = self.sh("for v in /sys/bus/virtio/devices/*; do "
-                      "echo $(cat $v/device) $(cat $v/features); done", check=False)
-        return {int(l.split()[0], 16): l.split()[1] for l in out.splitlines() if l.strip()}
+        return {int(l.split()[0], 16): l.split()[1] for l in self.raw()["virtio"] if l.strip()}
 
     def serial(self):
-        """{"ttyS0": {"uart": "16550A", "port": "0x3F8", "irq": 4, "type": 4}, ...}"""
-        out = self.sh("cat /proc/tty/driver/serial; for t in /sys/class/tty/ttyS*; do "
-                      "echo SYS $(basename $t) $(cat $t/type) $(cat $t/irq) $(cat $t/port); done")
+        """{"ttyS0": {"uart": "16550A", "proc_port": "000003F8", "proc_irq": 4,
+                      "type": 4, "irq": 4, "port": "0X3F8"}, ...}"""
         ports = {}
-        for line in out.splitlines():
+        for line in self.raw()["serial_proc"]:
             f = line.split()
             if f and f[0].rstrip(":").isdigit():
                 kv = dict(x.split(":", 1) for x in f[1:] if ":" in x)
                 ports.setdefault("ttyS" + f[0].rstrip(":"), {}).update(
                     uart=kv["uart"], proc_port=kv["port"], proc_irq=int(kv["irq"]))
-            elif f and f[0] == "SYS":
-                ports.setdefault(f[1], {}).update(type=int(f[2]), irq=int(f[3]), port=f[4].upper())
+        for line in self.raw()["serial_sys"]:
+            f = line.split()
+            ports.setdefault(f[0], {}).update(type=int(f[1]), irq=int(f[2]), port=f[3].upper())
         return ports
 
+    def scsi(self):
+        """{"0:0:1:0": [vendor, model, rev, scsi_level, driver, block...]}"""
+        return {l.split()[0]: l.split()[1:] for l in self.raw()["scsi"] if l.strip()}
+
+    def sda(self):
+        sizes, queues, driver = self.raw()["sda"][:3]
+        return {"sizes": sizes.split(), "queues": queues.split(), "driver": driver.split()[0],
+                "path": driver.split()[1]}
+
+    def lines(self, section):
+        return self.raw()[section]
+
+    def net(self):
+        """{iface: {"mtu": int, "driver": str}}"""
+        return {l.split()[0]: {"mtu": int(l.split()[1]), "driver": l.split()[2]}
+                for l in self.raw()["net"] if l.strip()}
+
     def ethtool_k(self, iface):
-        out = self.sh("ethtool -k %s" % iface)
         feats = {}
-        for line in out.splitlines():
+        for line in self.raw()["ethtool " + iface]:
             if ":" in line and not line.startswith("Features"):
                 k, v = line.split(":", 1)
                 feats[k.strip()] = v.split()[0] if v.split() else ""

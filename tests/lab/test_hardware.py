@@ -6,8 +6,6 @@ cannot imitate Compute Engine the test asserts the documented gap (lab/guestread
 profiles.py GAPS), never a pass.
 """
 
-import time
-
 import pytest
 
 from lab_helpers import Guest, gap, profiles
@@ -61,8 +59,9 @@ def test_started_from_snapshot_with_reported_accel(guests, key):
 
 @pytest.mark.parametrize("key", ["gce", "tap", "noncompliant"])
 def test_clock_set_after_restore(guests, key):
-    guest_time = float(guests[key].sh("date +%s.%N"))
-    assert abs(guest_time - time.time()) < 60
+    g = guests[key]
+    guest_time = float(g.lines("time")[0])
+    assert abs(guest_time - g.host_time) < 60
 
 
 # ---- Compute Engine profile ----------------------------------------------------------------
@@ -75,7 +74,7 @@ def test_gce_virtio_net_pci(guests, key):
     assert (d["subsystem_vendor"], d["subsystem_device"]) == ("0x1af4", "0x0001")
     assert d["class"] == "0x020000"
     assert d["driver"] == "virtio-pci"
-    assert "ens4" in guests[key].sh("ls /sys/class/net").split()
+    assert guests[key].net()["ens4"]["driver"] == "virtio_net"
 
 
 @pytest.mark.parametrize("key", GCE)
@@ -85,19 +84,16 @@ def test_gce_virtio_scsi_pci(guests, key):
     d = devs["00:03.0"]
     assert (d["subsystem_vendor"], d["subsystem_device"]) == ("0x1af4", "0x0008")
     assert d["driver"] == "virtio-pci"
-    scsi = guests[key].sh("cd /sys/bus/scsi/devices/0:0:1:0 && cat vendor model rev scsi_level "
-                          "&& basename $(readlink driver) && ls block").split()
-    assert scsi == ["Google", "PersistentDisk", "1", gap(guests[key].info, "HW-SCSI-VIRTIO")["lab"]["scsi_level"],
-                    "sd", "sda"]
+    level = gap(guests[key].info, "HW-SCSI-VIRTIO")["lab"]["scsi_level"]
+    assert guests[key].scsi() == {"0:0:1:0": ["Google", "PersistentDisk", "1", level, "sd", "sda"]}
 
 
 @pytest.mark.parametrize("key", GCE)
 def test_gce_disk_sectors_and_single_queue(guests, key):
     g = guests[key]
-    sizes = g.sh("cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size")
-    assert sizes.split() == ["4096", "512"]
-    assert g.sh("ls /sys/block/sda/mq").split() == ["0"]  # exactly one request queue
-    assert "scsi-0Google_PersistentDisk_persistent-disk-0" in g.sh("ls /dev/disk/by-id").split()
+    assert g.sda()["sizes"] == ["4096", "512"]
+    assert g.sda()["queues"] == ["0"]  # exactly one request queue
+    assert "scsi-0Google_PersistentDisk_persistent-disk-0" in g.lines("byid")
 
 
 @pytest.mark.parametrize("key", GCE)
@@ -133,17 +129,16 @@ def test_gce_four_16550a_serial_ports(guests, key):
 
 @pytest.mark.parametrize("key", GCE)
 def test_gce_smbios_and_detect_virt(guests, key):
-    out = guests[key].sh("systemd-detect-virt; cat /sys/class/dmi/id/bios_vendor "
-                         "/sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name "
-                         "/sys/class/dmi/id/board_vendor").splitlines()
-    assert out == ["google", "Google", "Google", "Google Compute Engine", "Google"]
+    g = guests[key]
+    assert g.lines("virt") == ["google"]
+    assert g.lines("dmi") == ["Google", "Google", "Google Compute Engine", "Google"]
 
 
 @pytest.mark.parametrize("key", GCE)
 def test_gce_cloud_kernel_and_serial_console(guests, key):
-    out = guests[key].sh("uname -r; cat /proc/cmdline").splitlines()
-    assert out[0].endswith("-cloud-amd64")
-    assert "console=ttyS0,38400n8" in out[1].split()
+    g = guests[key]
+    assert g.lines("uname")[0].endswith("-cloud-amd64")
+    assert "console=ttyS0,38400n8" in g.lines("cmdline")[0].split()
 
 
 def test_tap_nic_offloads_on(guests):
@@ -162,7 +157,7 @@ def test_tap_nic_offloads_on(guests):
 
 
 def test_tap_mtu_from_dhcp(guests):
-    assert guests["tap"].sh("cat /sys/class/net/ens4/mtu").strip() == "1460"
+    assert guests["tap"].net()["ens4"]["mtu"] == 1460
 
 
 def test_user_networking_hides_offloads_documented(guests):
@@ -190,10 +185,9 @@ def test_noncompliant_e1000(guests):
 
 def test_noncompliant_ide_disk_512(guests):
     g = guests["noncompliant"]
-    out = g.sh("cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size; "
-               "basename $(readlink /sys/block/sda/device/driver); "
-               "readlink -f /sys/block/sda | grep -o 'ata[0-9]*' | head -1").split()
-    assert out == ["512", "512", "sd", "ata1"]
+    sda = g.sda()
+    assert sda["sizes"] == ["512", "512"] and sda["driver"] == "sd"
+    assert "/0000:00:01.1/ata1/" in sda["path"]  # on the PIIX IDE controller
     ide = [d for d in g.pci().values() if d["class"].startswith("0x0101")]
     assert [d["driver"] for d in ide] == ["ata_piix"]
 
@@ -208,15 +202,16 @@ def test_noncompliant_single_real_serial_port(guests):
 
 def test_noncompliant_generic_kernel_and_plain_qemu(guests):
     g = guests["noncompliant"]
-    out = g.sh("uname -r; systemd-detect-virt").split()
-    assert out[0].endswith("-amd64") and "cloud" not in out[0]
-    assert out[1] == "qemu"
+    kernel = g.lines("uname")[0]
+    assert kernel.endswith("-amd64") and "cloud" not in kernel
+    assert g.lines("virt") == ["qemu"]
+    assert [n["driver"] for n in g.net().values()] == ["e1000"]
     isa = [d for d in g.pci().values() if d["class"] == "0x060100"]
     assert [(d["vendor"], d["device"]) for d in isa] == [("0x8086", "0x7000")]  # PIIX3
 
 
 def test_generic_image_has_two_installed_kernels(guests):
-    out = guests["noncompliant"].sh("ls /boot").split()
+    out = guests["noncompliant"].lines("boot")
     configs = sorted(f for f in out if f.startswith("config-"))
     initrds = sorted(f for f in out if f.startswith("initrd.img-"))
     assert len(configs) == 2 and len(initrds) == 2, out
