@@ -10,9 +10,9 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # The parts `make test` runs, in order (each is a `test-<part>` target).
-TEST_PARTS ?= unit sanity lint lab molecule
+TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
@@ -69,6 +69,28 @@ test-molecule: venv collection-link
 	  $(BIN)/molecule test -s $$s; done
 
 test-lab: venv lab-test
+
+# Checks on the lab images' own kernel files, no guest booted.
+test-image: venv collection-link lab-image
+	$(BIN)/pytest -q tests/image --junitxml=build/results/image.xml
+
+# Tests that drive lab guests with ansible-playbook (fault injection).
+test-guest: venv collection-link lab-image
+	$(BIN)/pytest -q -s tests/guest --junitxml=build/results/guest.xml
+
+# The Galaxy tarball installs and documents every module from its installed location.
+test-package: venv
+	$(BIN)/pytest -q tests/package --junitxml=build/results/package.xml
+
+# One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
+test-bench: venv collection-link lab-image
+	$(PYTHON) tests/bench/bench.py --smoke
+
+bench: venv collection-link lab-image
+	$(PYTHON) tests/bench/bench.py --write-docs
+
+demo: venv collection-link lab-image
+	$(PYTHON) tools/demo.py
 
 build: venv
 	mkdir -p build

@@ -1,0 +1,33 @@
+"""Fixtures for tests that drive lab guests with ansible-playbook: a private lab
+state dir (tests/lab/lab_helpers.py), stopped by PID at the end."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab"))
+
+from lab_helpers import LabCLI, ROOT  # noqa: E402
+
+VENV_BIN = os.path.dirname(sys.executable)
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    cli = LabCLI(str(tmp_path_factory.mktemp("lab-state")))
+    yield cli
+    cli.collect()
+    cli.run("down", "--all", check=False)
+
+
+@pytest.fixture(scope="session")
+def ansible_env():
+    env = dict(os.environ)
+    env.update({
+        "ANSIBLE_CONFIG": os.path.join(ROOT, "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": os.path.join(ROOT, ".ansible", "collections"),
+        "ANSIBLE_TIMEOUT": "60",
+        "PATH": VENV_BIN + os.pathsep + env.get("PATH", ""),
+    })
+    return env
