@@ -109,45 +109,59 @@ class LabCLI:
         return proc.stdout
 
 
-FACTS_SCRIPT = r"""
-echo "== time"; date +%s.%N
-echo "== pci"
-for d in /sys/bus/pci/devices/*; do
-  drv=-; [ -e $d/driver ] && drv=$(basename $(readlink $d/driver))
-  echo $(basename $d) $(cat $d/vendor $d/device $d/subsystem_vendor $d/subsystem_device $d/revision $d/class) $drv
-done
-echo "== virtio"
-for v in /sys/bus/virtio/devices/*; do [ -e $v/features ] && echo $(cat $v/device) $(cat $v/features); done
-echo "== serial_proc"; cat /proc/tty/driver/serial
-echo "== serial_sys"
-for t in /sys/class/tty/ttyS*; do echo $(basename $t) $(cat $t/type $t/irq $t/port); done
-echo "== scsi"
-for s in /sys/bus/scsi/devices/[0-9]*; do
-  [ -e $s/vendor ] && echo $(basename $s) $(cat $s/vendor $s/model $s/rev $s/scsi_level) \
-    $(basename $(readlink $s/driver)) $(ls $s/block 2>/dev/null)
-done
-echo "== sda"
-echo $(cat /sys/block/sda/queue/physical_block_size /sys/block/sda/queue/logical_block_size)
-echo $(ls /sys/block/sda/mq)
-echo $(basename $(readlink /sys/block/sda/device/driver)) $(readlink -f /sys/block/sda)
-echo "== byid"; ls /dev/disk/by-id
-echo "== dmi"
-cat /sys/class/dmi/id/bios_vendor /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name /sys/class/dmi/id/board_vendor
-echo "== virt"; systemd-detect-virt || true
-echo "== uname"; uname -r
-echo "== cmdline"; cat /proc/cmdline
-echo "== boot"; ls /boot
-echo "== net"
-for n in /sys/class/net/*; do
-  [ "$(basename $n)" = lo ] && continue
-  echo $(basename $n) $(cat $n/mtu) $(basename $(readlink $n/device/driver))
-done
-for n in /sys/class/net/*; do
-  [ "$(basename $n)" = lo ] && continue
-  echo "== ethtool $(basename $n)"; ethtool -k $(basename $n)
-done
-true
+# Runs inside the guest with its python3: one process reads sysfs/procfs (each extra process
+# costs tens of milliseconds under TCG), prints sections "== name" followed by lines.
+FACTS_PY = r"""
+import glob, os, subprocess, time
+
+def rd(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return "-"
+
+def link(path):
+    return os.path.basename(os.readlink(path)) if os.path.islink(path) else "-"
+
+def cmd(*argv):
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return p.stdout.strip()
+
+out = []
+def section(name, lines):
+    out.append("== " + name)
+    out.extend(lines)
+
+section("time", ["%.3f" % time.time()])
+section("pci", [" ".join([os.path.basename(d)] + [rd(d + "/" + f) for f in (
+    "vendor", "device", "subsystem_vendor", "subsystem_device", "revision", "class")]
+    + [link(d + "/driver")]) for d in sorted(glob.glob("/sys/bus/pci/devices/*"))])
+section("virtio", [rd(v + "/device") + " " + rd(v + "/features")
+                   for v in sorted(glob.glob("/sys/bus/virtio/devices/*"))])
+section("serial_proc", rd("/proc/tty/driver/serial").splitlines())
+section("serial_sys", [" ".join([os.path.basename(t), rd(t + "/type"), rd(t + "/irq"), rd(t + "/port")])
+                       for t in sorted(glob.glob("/sys/class/tty/ttyS*"))])
+section("scsi", [" ".join([os.path.basename(s)] + [rd(s + "/" + f) for f in ("vendor", "model", "rev", "scsi_level")]
+                          + [link(s + "/driver")] + sorted(os.listdir(s + "/block")))
+                 for s in sorted(glob.glob("/sys/bus/scsi/devices/[0-9]*")) if os.path.exists(s + "/block")])
+section("sda", [rd("/sys/block/sda/queue/physical_block_size") + " " + rd("/sys/block/sda/queue/logical_block_size"),
+                " ".join(sorted(os.listdir("/sys/block/sda/mq"))),
+                link("/sys/block/sda/device/driver") + " " + os.path.realpath("/sys/block/sda")])
+section("byid", sorted(os.listdir("/dev/disk/by-id")))
+section("dmi", [rd("/sys/class/dmi/id/" + f) for f in ("bios_vendor", "sys_vendor", "product_name", "board_vendor")])
+section("virt", [cmd("systemd-detect-virt")])
+section("uname", [os.uname().release])
+section("cmdline", [rd("/proc/cmdline")])
+section("boot", sorted(os.listdir("/boot")))
+nics = sorted(n for n in os.listdir("/sys/class/net") if n != "lo")
+section("net", ["%s %s %s" % (n, rd("/sys/class/net/%s/mtu" % n), link("/sys/class/net/%s/device/driver" % n))
+                for n in nics])
+for n in nics:
+    section("ethtool " + n, cmd("ethtool", "-k", n).splitlines())
+print("\n".join(out))
 """
+FACTS_SCRIPT = "python3 - <<'GUESTREADY_FACTS'\n" + FACTS_PY + "GUESTREADY_FACTS\n"
 
 
 class Guest:
