@@ -3,6 +3,8 @@
 import os
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, ".ansible", "collections")
 LINK = os.path.join(COLLECTIONS, "ansible_collections", "guestready", "gce")
@@ -12,3 +14,11 @@ if not os.path.exists(LINK):
     os.symlink(os.path.join("..", "..", "..", ".."), LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+
+@pytest.fixture(autouse=True)
+def initramfs_cache(tmp_path, monkeypatch):
+    """Tests keep the initramfs listing cache out of the host's /run."""
+    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+    monkeypatch.setattr(initramfs, "CACHE_DIR", str(tmp_path / "initramfs-cache"))
+    return initramfs.CACHE_DIR

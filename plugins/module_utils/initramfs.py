@@ -23,6 +23,8 @@ zstd, lz4 and lzo need the ``zstd``/``lz4``/``lzop`` command.
 """
 
 import bz2
+import hashlib
+import json
 import lzma
 import os
 import re
@@ -399,10 +401,58 @@ def module_names(files):
     return names
 
 
+# Listing an initramfs is the slowest thing a check does on a small guest (tens
+# of seconds under emulation), and two modules of one run ask for the same
+# image: the module names are kept in a tmpfs, keyed by the image's identity
+# (device, inode, size, modification time), so a changed image is listed again.
+CACHE_DIR = "/run/guestready-gce"
+
+
+def _cache_path(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = "%s|%d|%d|%d|%d" % (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
+                              getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)))
+    return os.path.join(CACHE_DIR, "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest())
+
+
+def _cached(cache, listers):
+    try:
+        with open(cache) as handle:
+            entry = json.load(handle)
+    except (IOError, OSError, ValueError):
+        return None
+    if entry.get("listers") != listers:
+        return None
+    return set(entry["names"]), entry["method"] + " (cached)", None
+
+
+def _store(cache, names, method, listers):
+    try:
+        if not os.path.isdir(CACHE_DIR):
+            os.makedirs(CACHE_DIR, 0o700)
+        temporary = "%s.%d" % (cache, os.getpid())
+        with open(temporary, "w") as handle:
+            json.dump({"names": sorted(names), "method": method, "listers": listers}, handle)
+        os.rename(temporary, cache)
+    except (IOError, OSError):
+        pass  # a cache that cannot be written is only slower
+
+
 def kernel_modules(path, listers=True):
     """``(names, method, error)``: the set of kernel module names in the
     initramfs at ``path`` (None when it could not be inspected)."""
+    cache = _cache_path(path) if CACHE_DIR else None
+    if cache:
+        hit = _cached(cache, listers)
+        if hit:
+            return hit
     files, method, error = list_files(path, listers=listers)
     if files is None:
         return None, method, error
-    return module_names(files), method, None
+    names = module_names(files)
+    if cache:
+        _store(cache, names, method, listers)
+    return names, method, None

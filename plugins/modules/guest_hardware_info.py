@@ -94,6 +94,9 @@ notes:
   - Reading the initramfs needs the tools the collection's initramfs reader uses (C(cpio) and
     the decompressors of the formats it meets). When it cannot be inspected, a driver built
     as a module is C(unknown), never assumed present.
+  - The kernel module names found in an initramfs are cached in C(/run/guestready-gce) (a tmpfs),
+    keyed by the image's device, inode, size and modification time, so the modules of one run
+    list an image once; a rebuilt image is listed again.
 """
 
 EXAMPLES = r"""

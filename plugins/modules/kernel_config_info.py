@@ -85,6 +85,9 @@ options:
 notes:
   - Duplicate symbols with different values make the configuration unreadable (kconfig would keep
     the last, but only C(make olddefconfig) can say what a hand-edited file really builds).
+  - The kernel module names found in an initramfs are cached in C(/run/guestready-gce) (a tmpfs),
+    keyed by the image's device, inode, size and modification time, so the modules of one run
+    list an image once; a rebuilt image is listed again.
 seealso:
   - module: guestready.gce.sysctl_baseline_info
 """
