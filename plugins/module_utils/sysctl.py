@@ -15,6 +15,8 @@ import errno
 import fnmatch
 import os
 
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
 CONF_DIRS = ("etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
@@ -272,20 +274,8 @@ def all_value_decides(rule, expected):
     return (rule == "or" and expected) or (rule == "and" and not expected)
 
 
-def in_chroot(proc_root="/proc"):
-    """True inside a chroot (or a mounted image tree): the live kernel is the
-    build host's then, and must not be touched."""
-    try:
-        own = os.stat("/")
-        init = os.stat(os.path.join(proc_root, "1", "root", "."))
-    except OSError:
-        return False
-    return (own.st_dev, own.st_ino) != (init.st_dev, init.st_ino)
-
-
 def live_kernel_available(root="/", proc_root="/proc"):
     """Whether the running kernel's values belong to this tree: not when
     working on another root (a mounted image), in a chroot, or without
     /proc/sys."""
-    return (root == "/" and os.path.isdir(os.path.join(proc_root, "sys", "kernel"))
-            and not in_chroot(proc_root))
+    return live_root(root, proc_root) and os.path.isdir(os.path.join(proc_root, "sys", "kernel"))

@@ -180,6 +180,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import devices
 from ansible_collections.guestready.gce.plugins.module_utils import modalias
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import (
     ARCHES, normalize_arch, requirements)
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
@@ -218,8 +219,8 @@ def select_kernel(module):
             installed = modalias.installed_releases(root)
             module.fail_json(msg="kernel_release: no %s (installed under %s: %s)" % (
                 path, root, ", ".join(installed) or "none"))
-        return wanted, path, root, root == "/" and wanted == running
-    if root == "/":
+        return wanted, path, root, live_root(root) and wanted == running
+    if live_root(root):
         return running, modalias.modules_dir(running, root), root, True
     installed = modalias.installed_releases(root)
     if not installed:

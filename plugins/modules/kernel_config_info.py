@@ -174,6 +174,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
 
@@ -200,7 +201,7 @@ def main():
     )
     params = module.params
     root = params["root"]
-    live = os.path.realpath(root) == "/"
+    live = live_root(root)
     entries, waivers = fail_on_policy_error(
         module, requirements(("kernel-required", "kernel-security")))
     running = os.uname()[2] if live else None

@@ -21,13 +21,13 @@ import importlib.util
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import modalias
+from labimage import debugfs, image_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
@@ -48,47 +48,13 @@ def _load(name, path):
 fakesys = _load("hw_image_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
 
 
-def image_dir(variant):
-    """The lab's cache directory of ``variant``'s current image, or skip."""
-    sys.path.insert(0, os.path.join(ROOT, "lab"))
-    try:
-        from guestready_lab import image, util
-        directory = os.path.join(util.cache_dir(), "images",
-                                 "%s-%s" % (variant, image.image_key(variant)))
-    except Exception as exc:  # the lab is another part of the project: say what broke
-        pytest.skip("cannot locate the lab image (%s: %s)" % (type(exc).__name__, exc))
-    finally:
-        sys.path.pop(0)
-    for name in ("disk.raw", "image.json"):
-        if not os.path.exists(os.path.join(directory, name)):
-            pytest.skip("lab image %r is not built (%s missing); build it with "
-                        "`lab/lab image --variant %s`" % (variant, os.path.join(directory, name), variant))
-    return directory
-
-
-def debugfs_device(disk):
-    """``disk?offset=N`` for the first MBR partition (the lab's root filesystem)."""
-    with open(disk, "rb") as handle:
-        mbr = handle.read(512)
-    assert mbr[510:512] == b"\x55\xaa", "%s: no MBR" % disk
-    return "%s?offset=%d" % (disk, struct.unpack("<I", mbr[446 + 8:446 + 12])[0] * 512)
-
-
-def debugfs(device, *requests):
-    script = "".join(request + "\n" for request in requests)
-    proc = subprocess.run(["debugfs", "-f", "-", device], input=script, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
 def extract(directory, tree):
     """The boot kernel's modules.* and initramfs from the image into ``tree``."""
     with open(os.path.join(directory, "image.json")) as handle:
         info = json.load(handle)
     release = info["boot_kernel"]
-    device = debugfs_device(os.path.join(directory, "disk.raw"))
-    listing = debugfs(device, "ls -p /lib/modules/%s" % release)
+    disk = os.path.join(directory, "disk.raw")
+    listing = debugfs(disk, "ls -p /lib/modules/%s" % release)
     names = [line.split("/")[5] for line in listing.splitlines() if line.count("/") >= 6]
     names = [name for name in names if name.startswith("modules.")]
     assert "modules.alias" in names, listing
@@ -96,7 +62,7 @@ def extract(directory, tree):
     os.makedirs(modules)
     os.makedirs(os.path.join(tree, "boot"))
     initrd = "initrd.img-%s" % release
-    debugfs(device, *(["dump /lib/modules/%s/%s %s" % (release, name, os.path.join(modules, name))
+    debugfs(disk, *(["dump /lib/modules/%s/%s %s" % (release, name, os.path.join(modules, name))
                        for name in names]
                       + ["dump /boot/%s %s" % (initrd, os.path.join(tree, "boot", initrd))]))
     assert os.path.getsize(os.path.join(tree, "boot", initrd)) > 1000000
@@ -129,8 +95,6 @@ _CHECKED = {}
 def checked(variant, tmp_path_factory):
     """The image ``variant`` extracted and checked offline, once per session."""
     if variant not in _CHECKED:
-        if not shutil.which("debugfs"):
-            pytest.skip("debugfs (e2fsprogs) is needed to read the image without mounting it")
         directory = image_dir(variant)
         tree = str(tmp_path_factory.mktemp("image-%s" % variant))
         info, release = extract(directory, tree)

@@ -20,7 +20,6 @@ debugfs is missing.
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 
@@ -28,6 +27,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs, kconfig
+from labimage import debugfs, image_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENTRIES = cat.requirements(("kernel-required", "kernel-security"))
@@ -36,47 +36,11 @@ DRIVERS = {"KCONF-VIRTIO_PCI": "virtio_pci", "KCONF-SCSI_VIRTIO": "virtio_scsi",
            "KCONF-VIRTIO_NET": "virtio_net"}
 
 
-def image_dir(variant):
-    """The lab's cache directory of ``variant``'s current image, or skip."""
-    sys.path.insert(0, os.path.join(ROOT, "lab"))
-    try:
-        from guestready_lab import image, util
-        directory = os.path.join(util.cache_dir(), "images",
-                                 "%s-%s" % (variant, image.image_key(variant)))
-    except Exception as exc:  # the lab is another part of the project: say what broke
-        pytest.skip("cannot locate the lab image (%s: %s)" % (type(exc).__name__, exc))
-    finally:
-        sys.path.pop(0)
-    for name in ("disk.raw", "image.json", "initrd.img"):
-        if not os.path.exists(os.path.join(directory, name)):
-            pytest.skip("lab image %r is not built (%s missing); build it with "
-                        "`lab/lab image --variant %s`" % (variant, os.path.join(directory, name), variant))
-    return directory
-
-
-def partition_offset(disk):
-    """Byte offset of the first MBR partition (the lab's root filesystem)."""
-    with open(disk, "rb") as handle:
-        mbr = handle.read(512)
-    assert mbr[510:512] == b"\x55\xaa", "%s: no MBR" % disk
-    return struct.unpack("<I", mbr[446 + 8:446 + 12])[0] * 512
-
-
-def debugfs(disk, request):
-    device = "%s?offset=%d" % (disk, partition_offset(disk))
-    proc = subprocess.run(["debugfs", "-R", request, device], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, check=False)
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout
-
-
 @pytest.fixture(scope="module", params=VARIANTS)
 def lab_image(request, tmp_path_factory):
     """``(info, tree)``: the image's image.json and a directory holding its
     /boot files and /vmlinuz link, extracted with debugfs."""
-    if not shutil.which("debugfs"):
-        pytest.skip("debugfs (e2fsprogs) is needed to read the image without mounting it")
-    directory = image_dir(request.param)
+    directory = image_dir(request.param, ("disk.raw", "image.json", "initrd.img"))
     with open(os.path.join(directory, "image.json")) as handle:
         info = json.load(handle)
     info["dir"] = directory
