@@ -35,8 +35,11 @@ import struct
 
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs as initramfs_reader
 from ansible_collections.guestready.gce.plugins.module_utils import modalias
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import applies_to_arch
-from ansible_collections.guestready.gce.plugins.module_utils.results import apply_waivers, record
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import (
+    ARCHES, applies_to_arch, normalize_arch)
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.results import (
+    apply_waivers, record, summarize)
 
 try:
     import fcntl
@@ -960,3 +963,109 @@ def assess(entries, waivers, arch, offline=None, live=None):
         results.append(combine(entry, offline.check(entry) if offline else None,
                                live.check(entry) if live else None))
     return apply_waivers(results, waivers)
+
+
+# --------------------------------------------------------------------------
+# The guest_hardware_info module's work (shared with compliance_info)
+# --------------------------------------------------------------------------
+
+class HardwareError(Exception):
+    """An option that cannot be honoured; the message names it."""
+
+
+ARGUMENT_SPEC = dict(
+    mode=dict(type="str", choices=list(MODES)),
+    kernel_release=dict(type="str"),
+    root=dict(type="path", default="/"),
+    sysfs_root=dict(type="path", default="/sys"),
+    initramfs=dict(type="path"),
+    arch=dict(type="str"),
+)
+
+
+RELEASE_SUFFIXES = (
+    ("-686-pae", "x86_32"), ("-686", "x86_32"), (".i686", "x86_32"),
+    ("-amd64", "x86_64"), (".x86_64", "x86_64"),
+    ("-arm64", "arm64"), (".aarch64", "arm64"),
+)
+
+
+def release_arch(release):
+    """The architecture a Debian- or Fedora-style release name ends with, or None."""
+    for suffix, arch in RELEASE_SUFFIXES:
+        if (release or "").endswith(suffix):
+            return arch
+    return None
+
+
+def select_kernel(params):
+    """``(release, modules_path, root_for_initramfs, running)``."""
+    root = params["root"]
+    wanted = params["kernel_release"]
+    running = os.uname()[2]
+    if wanted and "/" in wanted:
+        path = os.path.normpath(wanted)
+        if not os.path.isdir(path):
+            raise HardwareError("kernel_release: %s is not a directory" % wanted)
+        match = re.match(r"^(.*?)/(?:usr/)?lib/modules/[^/]+$", path)
+        tree_root = (match.group(1) or "/") if match and root == "/" else root
+        return os.path.basename(path), path, tree_root, False
+    if wanted:
+        path = modalias.modules_dir(wanted, root)
+        if not os.path.isdir(path):
+            installed = modalias.installed_releases(root)
+            raise HardwareError("kernel_release: no %s (installed under %s: %s)" % (
+                path, root, ", ".join(installed) or "none"))
+        return wanted, path, root, live_root(root) and wanted == running
+    if live_root(root):
+        return running, modalias.modules_dir(running, root), root, True
+    installed = modalias.installed_releases(root)
+    if not installed:
+        raise HardwareError("root: %s has no kernel (no lib/modules/<release> directory); "
+                            "name one with kernel_release" % root)
+    return installed[0], modalias.modules_dir(installed[0], root), root, False
+
+
+def select_arch(params, release, running):
+    given = params["arch"]
+    if given:
+        name = normalize_arch(given)
+        if name not in ARCHES:
+            raise HardwareError("arch: %r is not one of %s" % (given, ", ".join(ARCHES)))
+        return {"name": name, "source": "arch option"}
+    if not running:
+        guessed = release_arch(release)
+        if guessed in ARCHES:
+            return {"name": guessed, "source": "kernel release name"}
+    return {"name": normalize_arch(os.uname()[4]), "source": "uname -m"}
+
+
+def check_hardware(params, entries, waivers, module):
+    """Evaluate the HW-* ``entries`` as ``params`` (the module's options) say;
+    ``module`` runs ethtool.  Returns the module's result fields; bad input
+    raises HardwareError."""
+    release, modules_path, tree_root, running = select_kernel(params)
+    mode = params["mode"] or ("both" if running else "offline")
+    arch = select_arch(params, release, running)
+    if params["initramfs"] and not os.path.isfile(params["initramfs"]):
+        raise HardwareError("initramfs: %s is not a file" % params["initramfs"])
+    offline = live = None
+    if mode in ("offline", "both"):
+        try:
+            offline = OfflineCheck(modules_path, root=tree_root, release=release,
+                                   initramfs=params["initramfs"])
+        except modalias.ModulesError as exc:
+            raise HardwareError(str(exc))
+    if mode in ("live", "both"):
+        sysfs_root = params["sysfs_root"]
+        if os.path.realpath(sysfs_root) == "/sys":
+            reader = OffloadReader(ethtool=module.get_bin_path("ethtool"), run_command=module.run_command)
+        else:
+            reader = no_offload_reader(
+                "sysfs_root %s is not this host's /sys: the ethtool interface describes this "
+                "host's interfaces, not that tree's" % sysfs_root)
+        live = LiveCheck(sysfs_root, offloads=reader)
+    results = assess(entries, waivers, arch["name"], offline=offline, live=live)
+    return dict(results=results, summary=summarize(results), mode=mode, arch=arch,
+                kernel=offline.summary() if offline else None,
+                guest=live.summary() if live else None)

@@ -29,6 +29,7 @@ import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 
 MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
@@ -619,3 +620,80 @@ def unreadable_kernel(entries, release, path, source, message):
             "version_source": None, "arch": None, "arch_source": None, "compression": None,
             "initramfs": None, "results": results, "summary": summarize(results),
             "fragment": "", "warnings": [], "error": message}
+
+
+# --------------------------------------------------------------------------
+# The kernel_config_info module's work (shared with compliance_info)
+# --------------------------------------------------------------------------
+
+AREAS = ("kernel-required", "kernel-security")
+ARGUMENT_SPEC = dict(
+    source=dict(type="str", default="running", choices=["running", "installed", "path"]),
+    path=dict(type="path"),
+    root=dict(type="path", default="/"),
+    kernel_release=dict(type="str"),
+    version=dict(type="str"),
+    arch=dict(type="str"),
+    check_initramfs=dict(type="bool", default=True),
+    initramfs=dict(type="path"),
+)
+REQUIRED_IF = [("source", "path", ["path"])]
+
+
+def check_kernels(params, entries, waivers, module):
+    """Check the kernels ``params`` select (the module's options; warnings go
+    to ``module.warn``); returns the module's result fields; bad input raises
+    KconfigError."""
+    warn = module.warn
+    root = params["root"]
+    live = live_root(root)
+    running = os.uname()[2] if live else None
+    machine = os.uname()[4] if live else None
+    initramfs_path = _under(root, params["initramfs"]) if params["initramfs"] else None
+    common = dict(root=root, version=params["version"], arch=params["arch"],
+                  check_initramfs=params["check_initramfs"], initramfs_path=initramfs_path)
+
+    def check(release, path, source):
+        return check_kernel(entries, waivers, release, path, source,
+                            machine=machine if release == running else None, **common)
+
+    kernels, top = [], None
+    if params["source"] == "path":
+        path = _under(root, params["path"])
+        release = params["kernel_release"]
+        name = os.path.basename(path)
+        if not release and name.startswith("config-"):
+            release = name[len("config-"):]
+        kernels.append(check(release, path, "path"))
+    elif params["source"] == "running":
+        installed = installed_configs(root)
+        release = params["kernel_release"] or running or default_release(root, installed)
+        if not release:
+            raise KconfigError("%s: no kernel configuration found under it "
+                               "(boot/config-*, lib/modules/*/config)" % root)
+        tried = running_candidates(release, root, live=live and release == running)
+        path = next((p for p in tried if os.path.exists(p)), None)
+        if path is None:
+            raise KconfigError("no configuration for kernel %s: tried %s (a kernel without "
+                               "CONFIG_IKCONFIG_PROC has no /proc/config.gz; give "
+                               "source=path)" % (release, ", ".join(tried)))
+        kernels.append(check(release, path, path))
+    else:
+        installed = installed_configs(root)
+        if not installed:
+            raise KconfigError("%s: no installed kernel configuration (boot/config-*, "
+                               "lib/modules/*/config)" % root)
+        for release, path in installed:
+            try:
+                kernels.append(check(release, path, "installed"))
+            except KconfigError as exc:
+                warn(str(exc))
+                kernels.append(unreadable_kernel(entries, release, path, "installed", str(exc)))
+        wanted = params["kernel_release"] or running or default_release(root, installed)
+        top = next((k for k in kernels if k["release"] == wanted), None)
+    top = top or kernels[-1]
+    for kernel in kernels:
+        for warning in kernel["warnings"]:
+            warn(warning)
+    return dict(kernel=top["release"], config=top["config"], results=top["results"],
+                summary=top["summary"], fragment=top["fragment"], kernels=kernels)

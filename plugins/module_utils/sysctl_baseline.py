@@ -9,7 +9,7 @@ import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.files import write_atomic
-from ansible_collections.guestready.gce.plugins.module_utils.results import record
+from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 
 # The drop-in sorts after every numbered file (Google's
 # 60-gce-network-security.conf, Debian's 99-sysctl.conf -> /etc/sysctl.conf,
@@ -347,3 +347,22 @@ class Plan(object):
         for result in results:
             result["before"] = self.observation.values.get(loader.normalize_key(result["key"]))
         return results, warnings, [error for error in errors if error]
+
+
+# The sysctl_baseline_info module's options and work (shared with compliance_info)
+INFO_ARGUMENT_SPEC = dict(
+    file=dict(type="path", default=DEFAULT_FILE),
+    root=dict(type="path", default="/"),
+)
+
+
+def check_sysctl(params, entries, waivers, module=None):
+    """Assess the SYSCTL-* ``entries`` on the tree ``params["root"]``; returns
+    the module's result fields; an unreadable file raises SysctlError.
+    (``module`` is unused: the signature is that of every area's check.)"""
+    root = params["root"]
+    own = os.path.join(root, params["file"].lstrip("/"))
+    observation = Observation(entries, live=loader.live_kernel_available(root))
+    histories, warnings = histories_for(entries, observation, root)
+    results = assess(entries, waivers, observation, histories, boot_loader(root), own)
+    return dict(results=results, summary=summarize(results), warnings_from_files=warnings)

@@ -9,7 +9,8 @@ short_description: Write a run's compliance reports on the controller
 version_added: 0.1.0
 description:
   - Collects the results that the collection's roles registered on each host
-    (C(sysctl_result), C(kernel_config_result), C(hardware_result)) and writes, into one
+    (C(sysctl_result), C(kernel_config_result), C(hardware_result), C(compliance_result)) and
+    writes, into one
     directory per run, a JSON report per host, a fleet summary JSON, a JUnit XML file (one
     test case per host and requirement ID) and a self-contained HTML page.
   - Returns a short text table and whether the verification gate failed; it never fails itself
@@ -55,7 +56,7 @@ options:
     description: The registered variables to read on each host.
     type: list
     elements: str
-    default: [sysctl_result, kernel_config_result, hardware_result]
+    default: [sysctl_result, kernel_config_result, hardware_result, compliance_result]
   run_name:
     description: A name for the run, used in the directory name and the summary.
     type: str

@@ -172,118 +172,24 @@ arch:
   sample: {name: x86_64, source: uname -m}
 """
 
-import os
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import devices
-from ansible_collections.guestready.gce.plugins.module_utils import modalias
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import (
-    ARCHES, normalize_arch, requirements)
-from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
-from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
-
-
-RELEASE_SUFFIXES = (
-    ("-686-pae", "x86_32"), ("-686", "x86_32"), (".i686", "x86_32"),
-    ("-amd64", "x86_64"), (".x86_64", "x86_64"),
-    ("-arm64", "arm64"), (".aarch64", "arm64"),
-)
-
-
-def release_arch(release):
-    """The architecture a Debian- or Fedora-style release name ends with, or None."""
-    for suffix, arch in RELEASE_SUFFIXES:
-        if (release or "").endswith(suffix):
-            return arch
-    return None
-
-
-def select_kernel(module):
-    """``(release, modules_path, root_for_initramfs, running)`` or fail_json."""
-    root = module.params["root"]
-    wanted = module.params["kernel_release"]
-    running = os.uname()[2]
-    if wanted and "/" in wanted:
-        path = os.path.normpath(wanted)
-        if not os.path.isdir(path):
-            module.fail_json(msg="kernel_release: %s is not a directory" % wanted)
-        match = re.match(r"^(.*?)/(?:usr/)?lib/modules/[^/]+$", path)
-        tree_root = (match.group(1) or "/") if match and root == "/" else root
-        return os.path.basename(path), path, tree_root, False
-    if wanted:
-        path = modalias.modules_dir(wanted, root)
-        if not os.path.isdir(path):
-            installed = modalias.installed_releases(root)
-            module.fail_json(msg="kernel_release: no %s (installed under %s: %s)" % (
-                path, root, ", ".join(installed) or "none"))
-        return wanted, path, root, live_root(root) and wanted == running
-    if live_root(root):
-        return running, modalias.modules_dir(running, root), root, True
-    installed = modalias.installed_releases(root)
-    if not installed:
-        module.fail_json(msg="root: %s has no kernel (no lib/modules/<release> directory); "
-                             "name one with kernel_release" % root)
-    return installed[0], modalias.modules_dir(installed[0], root), root, False
-
-
-def select_arch(module, release, running):
-    given = module.params["arch"]
-    if given:
-        name = normalize_arch(given)
-        if name not in ARCHES:
-            module.fail_json(msg="arch: %r is not one of %s" % (given, ", ".join(ARCHES)))
-        return {"name": name, "source": "arch option"}
-    if not running:
-        guessed = release_arch(release)
-        if guessed in ARCHES:
-            return {"name": guessed, "source": "kernel release name"}
-    return {"name": normalize_arch(os.uname()[4]), "source": "uname -m"}
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            mode=dict(type="str", choices=list(devices.MODES)),
-            kernel_release=dict(type="str"),
-            root=dict(type="path", default="/"),
-            sysfs_root=dict(type="path", default="/sys"),
-            initramfs=dict(type="path"),
-            arch=dict(type="str"),
-            **POLICY_ARGS
-        ),
+        argument_spec=dict(devices.ARGUMENT_SPEC, **POLICY_ARGS),
         supports_check_mode=True,
     )
     entries, waivers = fail_on_policy_error(module, requirements("hardware"))
-    release, modules_path, tree_root, running = select_kernel(module)
-    mode = module.params["mode"] or ("both" if running else "offline")
-    arch = select_arch(module, release, running)
-    if module.params["initramfs"] and not os.path.isfile(module.params["initramfs"]):
-        module.fail_json(msg="initramfs: %s is not a file" % module.params["initramfs"])
-
-    offline = live = None
     try:
-        if mode in ("offline", "both"):
-            offline = devices.OfflineCheck(modules_path, root=tree_root, release=release,
-                                           initramfs=module.params["initramfs"])
-    except modalias.ModulesError as exc:
+        outcome = devices.check_hardware(module.params, entries, waivers, module)
+    except devices.HardwareError as exc:
         module.fail_json(msg=str(exc))
-    if mode in ("live", "both"):
-        sysfs_root = module.params["sysfs_root"]
-        if os.path.realpath(sysfs_root) == "/sys":
-            reader = devices.OffloadReader(ethtool=module.get_bin_path("ethtool"),
-                                           run_command=module.run_command)
-        else:
-            reader = devices.no_offload_reader(
-                "sysfs_root %s is not this host's /sys: the ethtool interface describes this "
-                "host's interfaces, not that tree's" % sysfs_root)
-        live = devices.LiveCheck(sysfs_root, offloads=reader)
-    results = devices.assess(entries, waivers, arch["name"], offline=offline, live=live)
-    module.exit_json(changed=False, results=results, summary=summarize(results), mode=mode,
-                     arch=arch, kernel=offline.summary() if offline else None,
-                     guest=live.summary() if live else None)
+    module.exit_json(changed=False, **outcome)
 
 
 if __name__ == "__main__":

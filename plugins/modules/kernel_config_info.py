@@ -169,96 +169,25 @@ kernels:
   elements: dict
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
-from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
 
 
-def _under(root, path):
-    return os.path.join(root, path.lstrip("/")) if root != "/" else path
-
-
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            source=dict(type="str", default="running", choices=["running", "installed", "path"]),
-            path=dict(type="path"),
-            root=dict(type="path", default="/"),
-            kernel_release=dict(type="str"),
-            version=dict(type="str"),
-            arch=dict(type="str"),
-            check_initramfs=dict(type="bool", default=True),
-            initramfs=dict(type="path"),
-            **POLICY_ARGS
-        ),
-        required_if=[("source", "path", ["path"])],
+        argument_spec=dict(kconfig.ARGUMENT_SPEC, **POLICY_ARGS),
+        required_if=kconfig.REQUIRED_IF,
         supports_check_mode=True,
     )
-    params = module.params
-    root = params["root"]
-    live = live_root(root)
-    entries, waivers = fail_on_policy_error(
-        module, requirements(("kernel-required", "kernel-security")))
-    running = os.uname()[2] if live else None
-    machine = os.uname()[4] if live else None
-    initramfs_path = _under(root, params["initramfs"]) if params["initramfs"] else None
-    common = dict(root=root, version=params["version"], arch=params["arch"],
-                  check_initramfs=params["check_initramfs"], initramfs_path=initramfs_path)
-
-    def check(release, path, source):
-        return kconfig.check_kernel(entries, waivers, release, path, source,
-                                    machine=machine if release == running else None, **common)
-
-    kernels, top = [], None
+    entries, waivers = fail_on_policy_error(module, requirements(kconfig.AREAS))
     try:
-        if params["source"] == "path":
-            path = _under(root, params["path"])
-            release = params["kernel_release"]
-            name = os.path.basename(path)
-            if not release and name.startswith("config-"):
-                release = name[len("config-"):]
-            kernels.append(check(release, path, "path"))
-        elif params["source"] == "running":
-            installed = kconfig.installed_configs(root)
-            release = params["kernel_release"] or running or kconfig.default_release(root, installed)
-            if not release:
-                module.fail_json(msg="%s: no kernel configuration found under it "
-                                     "(boot/config-*, lib/modules/*/config)" % root)
-            tried = kconfig.running_candidates(release, root, live=live and release == running)
-            path = next((p for p in tried if os.path.exists(p)), None)
-            if path is None:
-                module.fail_json(msg="no configuration for kernel %s: tried %s (a kernel without "
-                                     "CONFIG_IKCONFIG_PROC has no /proc/config.gz; give "
-                                     "source=path)" % (release, ", ".join(tried)))
-            kernels.append(check(release, path, path))
-        else:
-            installed = kconfig.installed_configs(root)
-            if not installed:
-                module.fail_json(msg="%s: no installed kernel configuration (boot/config-*, "
-                                     "lib/modules/*/config)" % root)
-            for release, path in installed:
-                try:
-                    kernels.append(check(release, path, "installed"))
-                except kconfig.KconfigError as exc:
-                    module.warn(str(exc))
-                    kernels.append(kconfig.unreadable_kernel(entries, release, path, "installed",
-                                                             str(exc)))
-            wanted = params["kernel_release"] or running or kconfig.default_release(root, installed)
-            top = next((k for k in kernels if k["release"] == wanted), None)
+        outcome = kconfig.check_kernels(module.params, entries, waivers, module)
     except kconfig.KconfigError as exc:
         module.fail_json(msg=str(exc))
-    top = top or kernels[-1]
-    for kernel in kernels:
-        for warning in kernel["warnings"]:
-            module.warn(warning)
-    module.exit_json(changed=False, kernel=top["release"], config=top["config"],
-                     results=top["results"], summary=top["summary"], fragment=top["fragment"],
-                     kernels=kernels)
+    module.exit_json(changed=False, **outcome)
 
 
 if __name__ == "__main__":

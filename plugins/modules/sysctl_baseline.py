@@ -160,7 +160,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
-    DEFAULT_FILE, Plan)
+    INFO_ARGUMENT_SPEC, Plan)
 
 
 def live_kernel(module, root):
@@ -177,8 +177,7 @@ def live_kernel(module, root):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            file=dict(type="path", default=DEFAULT_FILE),
-            root=dict(type="path", default="/"),
+            INFO_ARGUMENT_SPEC,
             apply_live=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             neutralize_conflicts=dict(type="bool", default=False),
             per_interface=dict(type="bool", default=True),

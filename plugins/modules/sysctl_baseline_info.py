@@ -70,39 +70,25 @@ warnings_from_files:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline as engine
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
-from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            file=dict(type="path", default=engine.DEFAULT_FILE),
-            root=dict(type="path", default="/"),
-            **POLICY_ARGS
-        ),
+        argument_spec=dict(engine.INFO_ARGUMENT_SPEC, **POLICY_ARGS),
         supports_check_mode=True,
     )
-    root = module.params["root"]
-    own = os.path.join(root, module.params["file"].lstrip("/"))
     entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
-    live = loader.live_kernel_available(root)
     try:
-        observation = engine.Observation(entries, live=live)
-        histories, warnings = engine.histories_for(entries, observation, root)
-        results = engine.assess(entries, waivers, observation, histories,
-                                engine.boot_loader(root), own)
+        outcome = engine.check_sysctl(module.params, entries, waivers, module)
     except loader.SysctlError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, results=results, summary=summarize(results),
-                     warnings_from_files=warnings)
+    module.exit_json(changed=False, **outcome)
 
 
 if __name__ == "__main__":

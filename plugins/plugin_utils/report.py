@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, summarize
 
-# The registered results the roles leave on each host, by area.
-RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result")
+# The registered results the roles leave on each host.
+RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "compliance_result")
 OUTCOMES = ("ok", "fail", "warn", "skip")
 SCHEMA_VERSION = 1
 
@@ -39,10 +39,14 @@ def host_report(host, hostvars, result_vars=RESULT_VARS):
         error = _error_of(registered)
         if error:
             errors.append("%s: %s" % (var, error))
+        if registered.get("skipped"):
+            continue
         records = registered.get("results") or []
         areas[var] = {"changed": bool(registered.get("changed")), "count": len(records),
                       "error": error}
         results.extend(records)
+    # an ID checked twice (an apply, then a check) is reported once: the last word
+    results = list(dict((record["id"], record) for record in results).values())
     order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
     results.sort(key=lambda r: order.get(r["id"], len(order)))
     if not areas:

@@ -1,0 +1,51 @@
+"""compliance_info: the three areas in one module execution, the same records
+as the area modules."""
+
+import os
+
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE
+from ansible_collections.guestready.gce.plugins.modules import (
+    compliance_info, kernel_config_info, sysctl_baseline_info)
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "kconfig")
+CONFIG = os.path.abspath(os.path.join(FIXTURES, "bookworm_amd64_cloud-amd64.config.gz"))
+
+
+def image(tmp_path):
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.d" / "60-gce-network-security.conf").write_text("net.ipv4.ip_forward = 0\n")
+    return str(root)
+
+
+def test_two_areas_in_one_call_match_the_area_modules(tmp_path, run_module):
+    root = image(tmp_path)
+    kernel = {"source": "path", "path": CONFIG, "check_initramfs": False}
+    waivers = {"SYSCTL-KPTR_RESTRICT": "kdump host", "KCONF-DEVKMEM": "vendor kernel"}
+    out = run_module(compliance_info, {"areas": ["kernel_config", "sysctl"], "sysctl": {"root": root},
+                                       "kernel_config": kernel, "waivers": waivers})
+    assert out["rc"] == 0 and out["changed"] is False
+    ids = [r["id"] for r in out["results"]]
+    assert ids == [e["id"] for e in CATALOGUE if e["area"] != "hardware"], "catalogue order"
+    alone = run_module(sysctl_baseline_info, {"root": root, "waivers": waivers})["results"]
+    alone += run_module(kernel_config_info, dict(kernel, waivers=waivers))["results"]
+    assert sorted(out["results"], key=lambda r: r["id"]) == sorted(alone, key=lambda r: r["id"])
+    assert out["summary"]["waived"] == 2
+    assert set(out["areas"]) == {"sysctl", "kernel_config"}
+    assert out["areas"]["kernel_config"]["config"] == CONFIG and "fragment" in out["areas"]["kernel_config"]
+
+
+def test_bad_area_options_name_the_area(tmp_path, run_module):
+    out = run_module(compliance_info, {"areas": ["kernel_config"], "kernel_config": {"source": "path"}})
+    assert out["failed"] is True
+    assert out["msg"].startswith("kernel_config: ") and "path" in out["msg"]
+    out = run_module(compliance_info, {"areas": ["sysctl"], "sysctl": {"bogus": 1}})
+    assert out["failed"] is True and out["msg"].startswith("sysctl: ") and "bogus" in out["msg"]
+
+
+def test_an_area_that_cannot_be_checked_keeps_the_others(tmp_path, run_module):
+    root = image(tmp_path)
+    out = run_module(compliance_info, {"areas": ["sysctl", "kernel_config"], "sysctl": {"root": root},
+                                       "kernel_config": {"source": "path", "path": str(tmp_path / "nope")}})
+    assert out["failed"] is True and out["msg"].startswith("kernel_config: ")
+    assert len(out["results"]) == 22 and "error" in out["areas"]["kernel_config"]
