@@ -102,7 +102,7 @@ fetch_config() {
     local index=$1 package=$2 filename sha deb member
     filename=$(field "$index" "$package" Filename)
     sha=$(field "$index" "$package" SHA256)
-    [ -n "$filename" ] && [ -n "$sha" ] || { log "$package not in the index"; exit 1; }
+    if [ -z "$filename" ] || [ -z "$sha" ]; then log "$package not in the index"; exit 1; fi
     deb=$tmp/$(basename "$filename")
     curl -fsS -o "$deb" "$MIRROR/$filename"
     echo "$sha  $deb" | sha256sum -c --quiet - || { log "$deb: checksum mismatch"; exit 1; }

@@ -80,13 +80,11 @@ def generate_playbooks():
         "        name: \"{{ item.name }}\"\n        value: \"{{ item.value }}\"\n"
         "        sysctl_file: %s\n        sysctl_set: true\n        state: present\n"
         "        ignoreerrors: true\n      loop:\n%s" % (BENCH_FILE, items)))
-    drop_in = "".join("%s = %s\n" % item for item in sysctl_items())
+    drop_in = "".join("        %s = %s\n" % item for item in sysctl_items())
     write(os.path.join(WORK, "floor.yml"), header % "One shell call" + (
         "    - name: Write the drop-in and load it\n      ansible.builtin.shell: |\n"
         "        set -e\n        cat > %s <<'EOF'\n%sEOF\n        sysctl -e -q -p %s\n"
-        "      changed_when: true\n" % (BENCH_FILE, "".join("        " + line + "\n"
-                                                             for line in drop_in.splitlines()),
-                                      BENCH_FILE)))
+        "      changed_when: true\n" % (BENCH_FILE, drop_in, BENCH_FILE)))
 
 
 def ensure_posix():
@@ -171,11 +169,12 @@ PEAK = ("import resource,subprocess,sys;"
 
 
 def measure(contender, inventory, env):
-    counts_file = tempfile.mktemp(prefix="counts-", dir=WORK)
+    fd, counts_file = tempfile.mkstemp(prefix="counts-", dir=WORK)
+    os.close(fd)
     env = dict(env, GUESTREADY_BENCH_COUNTS=counts_file)
     command = command_for(contender, inventory)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", PEAK] + command, env=env, cwd=WORK,
+    proc = subprocess.run([sys.executable, "-c", PEAK] + command, env=env, cwd=WORK, check=False,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     seconds = time.monotonic() - started
     peak = 0
@@ -183,10 +182,11 @@ def measure(contender, inventory, env):
         if line.startswith("PEAK_RSS_KIB"):
             peak = int(line.split()[1])
     counts = {}
-    if os.path.exists(counts_file):
-        with open(counts_file) as handle:
-            counts = json.load(handle)
-        os.unlink(counts_file)
+    with open(counts_file) as handle:
+        text = handle.read()
+    os.unlink(counts_file)
+    if text:
+        counts = json.loads(text)
     # harden/verify exit 2 when the lab's known gaps fail the gate: that is a result, not an error
     ok = proc.returncode == 0 or (contender in ("harden", "harden-rerun", "verify")
                                   and "fail verification" in proc.stdout)
@@ -249,7 +249,7 @@ TARGETS = [
 
 def report(rows):
     stats = medians(rows)
-    sizes = sorted(set(size for size, _ in stats))
+    sizes = sorted(set(size for size, dummy in stats))
     lines = ["| guests | contender | median s | runs | module executions / host | changed | peak controller RSS MiB |",
              "|---|---|---|---|---|---|---|"]
     for size in sizes:
@@ -298,7 +298,7 @@ def write_docs(lines, argv):
 
 
 def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--sizes", default="1,4,8")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="one guest, one repetition, checks")

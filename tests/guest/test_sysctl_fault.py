@@ -37,7 +37,8 @@ def ssh(guest, command, timeout=60):
         ["ssh", "-p", str(guest["ssh_port"]), "-i", guest["ssh_key"], "-o", "BatchMode=yes",
          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
          "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20", "root@127.0.0.1", command],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout,
+        check=False)
 
 
 def inventory(tmp_path, guest):
@@ -58,7 +59,7 @@ def play(tmp_path, inv, env, background=False):
     if background:
         return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, universal_newlines=True), results
-    proc = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE,
+    proc = subprocess.run(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, check=False,
                           stderr=subprocess.STDOUT, universal_newlines=True, timeout=900)
     return proc, results
 

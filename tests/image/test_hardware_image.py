@@ -62,9 +62,9 @@ def extract(directory, tree):
     os.makedirs(modules)
     os.makedirs(os.path.join(tree, "boot"))
     initrd = "initrd.img-%s" % release
-    debugfs(disk, *(["dump /lib/modules/%s/%s %s" % (release, name, os.path.join(modules, name))
-                       for name in names]
-                      + ["dump /boot/%s %s" % (initrd, os.path.join(tree, "boot", initrd))]))
+    requests = ["dump /lib/modules/%s/%s %s" % (release, name, os.path.join(modules, name))
+                for name in names]
+    debugfs(disk, *(requests + ["dump /boot/%s %s" % (initrd, os.path.join(tree, "boot", initrd))]))
     assert os.path.getsize(os.path.join(tree, "boot", initrd)) > 1000000
     return info, release
 

@@ -43,7 +43,7 @@ def test_alternative_value_from_another_baseline():
 
 def test_kernel_option_override_raises_mmap_min_addr():
     entries, dummy = resolve(cat.requirements("kernel-security"),
-                         overrides={"KCONF-DEFAULT_MMAP_MIN_ADDR": 131072})
+                             overrides={"KCONF-DEFAULT_MMAP_MIN_ADDR": 131072})
     assert _by_id(entries)["KCONF-DEFAULT_MMAP_MIN_ADDR"]["expected"] == "131072"
 
 
