@@ -63,10 +63,8 @@ test-lint: venv collection-link
 	$(BIN)/ansible-lint --offline -q
 
 molecule: test-molecule
-test-molecule: venv collection-link
-	@set -e; for s in molecule/*/molecule.yml; do \
-	  s=$$(basename $$(dirname $$s)); echo "--> molecule test -s $$s"; \
-	  $(BIN)/molecule test -s $$s; done
+test-molecule: venv collection-link lab-image
+	$(PYTHON) tools/run_molecule.py $(SCENARIOS)
 
 test-lab: venv lab-test
 

@@ -24,7 +24,7 @@ description: Counts module executions per managed host and writes them to $GUEST
 CONTROLLER_ACTIONS = {
     "set_fact", "debug", "assert", "fail", "meta", "include_role", "import_role",
     "include_tasks", "import_tasks", "add_host", "group_by", "include_vars", "pause",
-    "compliance_report",
+    "compliance_report", "validate_argument_spec",
 }
 
 

@@ -63,7 +63,9 @@ def test_module_statuses_agree_with_the_guests_initramfs(host):
                 for p in listing if MODULE.match(os.path.basename(p)))
     initramfs = result["kernels"][0]["initramfs"]
     assert initramfs["path"] == image and initramfs["error"] is None
-    assert initramfs["method"] == "lsinitramfs"      # the guest has initramfs-tools
+    # the collection's reader (lsinitramfs only serves what it cannot read), checked here
+    # against the guest's own lsinitramfs listing
+    assert initramfs["method"].startswith("python:zstd")
     modules = [r for r in result["results"] if r.get("found") == "m"]
     assert sorted(r["module"] for r in modules) == ["virtio_net", "virtio_pci", "virtio_scsi"]
     for item in modules:
