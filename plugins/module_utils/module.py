@@ -1,8 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every guestready.gce module shares: the policy options."""
+"""What every guestready.gce module shares: the policy options, and the
+main() of a read-only check."""
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.policy import PolicyError, resolve
 
 POLICY_ARGS = dict(
@@ -18,3 +21,18 @@ def fail_on_policy_error(module, entries):
         return resolve(entries, module.params["overrides"], module.params["waivers"])
     except PolicyError as exc:
         module.fail_json(msg=str(exc))
+
+
+def run_check_module(argument_spec, catalogue_areas, check, errors, required_if=None):
+    """The whole of a read-only check module: its options plus waivers and
+    overrides, ``check(params, entries, waivers, module)`` over the entries of
+    ``catalogue_areas``, and its result fields; ``errors`` (bad input) end the
+    task with their message."""
+    module = AnsibleModule(argument_spec=dict(argument_spec, **POLICY_ARGS), required_if=required_if,
+                           supports_check_mode=True)
+    entries, waivers = fail_on_policy_error(module, requirements(catalogue_areas))
+    try:
+        outcome = check(module.params, entries, waivers, module)
+    except errors as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, **outcome)

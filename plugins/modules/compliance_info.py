@@ -20,14 +20,8 @@ author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - guestready.gce.attributes.info_module
   - guestready.gce.policy
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   areas:
     description: The requirement areas to check.

@@ -36,6 +36,7 @@ author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - guestready.gce.attributes.info_module
   - guestready.gce.policy
 options:
   mode:
@@ -83,13 +84,6 @@ options:
       - Default, this host's C(uname -m) when its running kernel is checked; otherwise the
         architecture the release's name ends with (C(-amd64), C(-arm64)), else C(uname -m).
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 notes:
   - Reading the initramfs needs the tools the collection's initramfs reader uses (C(cpio) and
     the decompressors of the formats it meets). When it cannot be inspected, a driver built
@@ -172,24 +166,12 @@ arch:
   sample: {name: x86_64, source: uname -m}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import devices
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
+from ansible_collections.guestready.gce.plugins.module_utils.module import run_check_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(devices.ARGUMENT_SPEC, **POLICY_ARGS),
-        supports_check_mode=True,
-    )
-    entries, waivers = fail_on_policy_error(module, requirements("hardware"))
-    try:
-        outcome = devices.check_hardware(module.params, entries, waivers, module)
-    except devices.HardwareError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome)
+    run_check_module(devices.ARGUMENT_SPEC, ("hardware",), devices.check_hardware, devices.HardwareError)
 
 
 if __name__ == "__main__":

@@ -25,14 +25,8 @@ author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - guestready.gce.attributes.info_module
   - guestready.gce.policy
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 options:
   source:
     description:
@@ -169,25 +163,13 @@ kernels:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
+from ansible_collections.guestready.gce.plugins.module_utils.module import run_check_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(kconfig.ARGUMENT_SPEC, **POLICY_ARGS),
-        required_if=kconfig.REQUIRED_IF,
-        supports_check_mode=True,
-    )
-    entries, waivers = fail_on_policy_error(module, requirements(kconfig.AREAS))
-    try:
-        outcome = kconfig.check_kernels(module.params, entries, waivers, module)
-    except kconfig.KconfigError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome)
+    run_check_module(kconfig.ARGUMENT_SPEC, kconfig.AREAS, kconfig.check_kernels, kconfig.KconfigError,
+                     kconfig.REQUIRED_IF)
 
 
 if __name__ == "__main__":

@@ -18,15 +18,9 @@ author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - guestready.gce.attributes.info_module
   - guestready.gce.policy
   - guestready.gce.sysctl
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: guestready.gce.sysctl_baseline
 """
@@ -70,25 +64,13 @@ warnings_from_files:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline as engine
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
+from ansible_collections.guestready.gce.plugins.module_utils.module import run_check_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(engine.INFO_ARGUMENT_SPEC, **POLICY_ARGS),
-        supports_check_mode=True,
-    )
-    entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
-    try:
-        outcome = engine.check_sysctl(module.params, entries, waivers, module)
-    except loader.SysctlError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **outcome)
+    run_check_module(engine.INFO_ARGUMENT_SPEC, ("sysctl",), engine.check_sysctl, loader.SysctlError)
 
 
 if __name__ == "__main__":

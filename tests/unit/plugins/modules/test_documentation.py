@@ -29,7 +29,9 @@ def test_documentation_parses(path):
     assert set(docs) == {"DOCUMENTATION", "EXAMPLES", "RETURN"}
     documentation = yaml.safe_load(docs["DOCUMENTATION"])
     assert documentation["module"] == os.path.basename(path)[:-3]
-    assert {"check_mode", "diff_mode"} <= set(documentation["attributes"])
+    fragments = documentation.get("extends_documentation_fragment", [])
+    assert {"check_mode", "diff_mode"} <= set(documentation.get("attributes", {})) or \
+        "guestready.gce.attributes.info_module" in fragments
     assert isinstance(yaml.safe_load(docs["EXAMPLES"]), list)
     assert isinstance(yaml.safe_load(docs["RETURN"]), dict)
 
@@ -44,4 +46,4 @@ def test_doc_fragments_parse(path):
     cls = [node for node in tree.body if isinstance(node, ast.ClassDef)][0]
     for node in cls.body:
         if isinstance(node, ast.Assign):
-            assert "options" in yaml.safe_load(node.value.value)
+            assert set(yaml.safe_load(node.value.value)) & {"options", "attributes"}
