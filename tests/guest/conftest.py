@@ -8,17 +8,9 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab"))
 
-from lab_helpers import LabCLI, ROOT  # noqa: E402
+from lab_helpers import ROOT, lab  # noqa: E402,F401  (lab: the session fixture)
 
 VENV_BIN = os.path.dirname(sys.executable)
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    cli = LabCLI(str(tmp_path_factory.mktemp("lab-state")))
-    yield cli
-    cli.collect()
-    cli.run("down", "--all", check=False)
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ They skip, saying why, when the image is not built (they never build it) or
 debugfs is missing.
 """
 
-import importlib.util
 import json
 import os
 import shutil
@@ -28,6 +27,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import modalias
 from labimage import debugfs, image_dir
+import fakesys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "fixtures")
@@ -38,14 +38,6 @@ DRIVER_MODULES = {"piix4_smbus": "i2c_piix4", "virtio-pci": "virtio_pci"}
 VIRTIO_IDS = {1: "HW-NET-VIRTIO", 8: "HW-SCSI-VIRTIO"}
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-fakesys = _load("hw_image_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
 
 
 def extract(directory, tree):

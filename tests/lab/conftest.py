@@ -8,17 +8,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab_helpers import LabCLI, leftovers  # noqa: E402
+from lab_helpers import lab, leftovers  # noqa: E402,F401  (lab: the session fixture)
 from guestready_lab.util import stop_process  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    """The lab CLI bound to a private state dir; `lab down --all` there at the end."""
-    cli = LabCLI(str(tmp_path_factory.mktemp("lab-state")))
-    yield cli
-    cli.collect()
-    cli.run("down", "--all", check=False)
 
 
 def pytest_sessionfinish(session, exitstatus):

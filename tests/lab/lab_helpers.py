@@ -17,6 +17,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LAB = os.path.join(ROOT, "lab", "lab")
 sys.path.insert(0, os.path.join(ROOT, "lab"))
@@ -279,3 +281,12 @@ def leftovers():
     alive = [r for r in REGISTRY if process_alive(r)]
     ns = sorted(n for n in NETNS if os.path.exists(os.path.join("/run/netns", n)))
     return alive, ns
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """The lab CLI bound to a private state dir; `lab down --all` there at the end."""
+    cli = LabCLI(str(tmp_path_factory.mktemp("lab-state")))
+    yield cli
+    cli.collect()
+    cli.run("down", "--all", check=False)

@@ -6,7 +6,6 @@ Captured trees (tests/fixtures/sysfs/README.md): ``gce-user`` and ``gce-tap``
 (the machine the suite was written on: not Compute Engine at all).  Every
 failure mode is a small edit of a captured tree."""
 
-import importlib.util
 import os
 import socket
 
@@ -14,6 +13,8 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import devices, initramfs
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
+import trees
+import fakesys
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
@@ -23,15 +24,6 @@ DISK = "bus/scsi/devices/0:0:1:0"
 HW = requirements("hardware")
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-trees = _load("hw_trees", os.path.join(FIXTURES, "modules", "trees.py"))
-fakesys = _load("hw_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
 
 
 @pytest.fixture

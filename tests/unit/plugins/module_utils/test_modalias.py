@@ -5,26 +5,18 @@ own fnmatch(3) is the oracle for the wildcard rules when it can be loaded."""
 
 import ctypes
 import ctypes.util
-import importlib.util
 import os
 
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import modalias
+import trees
+import fakesys
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
 
 
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-trees = _load("hw_trees", os.path.join(FIXTURES, "modules", "trees.py"))
-fakesys = _load("hw_fakesys", os.path.join(FIXTURES, "sysfs", "fakesys.py"))
 
 
 def _libc_fnmatch():
