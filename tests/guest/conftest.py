@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab"))
 
-from lab_helpers import ROOT, lab  # noqa: E402,F401  (lab: the session fixture)
+from lab_helpers import ROOT, lab  # noqa: E402,F401 # pylint: disable=unused-import (the session fixture)
 
 VENV_BIN = os.path.dirname(sys.executable)
 

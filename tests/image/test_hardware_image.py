@@ -38,8 +38,6 @@ DRIVER_MODULES = {"piix4_smbus": "i2c_piix4", "virtio-pci": "virtio_pci"}
 VIRTIO_IDS = {1: "HW-NET-VIRTIO", 8: "HW-SCSI-VIRTIO"}
 
 
-
-
 def extract(directory, tree):
     """The boot kernel's modules.* and initramfs from the image into ``tree``."""
     with open(os.path.join(directory, "image.json")) as handle:

@@ -24,8 +24,6 @@ DISK = "bus/scsi/devices/0:0:1:0"
 HW = requirements("hardware")
 
 
-
-
 @pytest.fixture
 def initramfs_of(monkeypatch):
     """Make the shared initramfs reader answer with a given module set."""

@@ -17,8 +17,6 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
 
 
-
-
 def _libc_fnmatch():
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))

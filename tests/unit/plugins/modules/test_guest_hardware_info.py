@@ -13,8 +13,6 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
 
 
-
-
 @pytest.fixture
 def image(tmp_path, monkeypatch):
     """An image root with the cloud kernel and its initramfs, and a fake sysfs."""
