@@ -8,7 +8,8 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lab"))
 
-from lab_helpers import ROOT, lab  # noqa: E402,F401 # pylint: disable=unused-import (the session fixture)
+# `lab` is the session fixture tests/lab defines too
+from lab_helpers import ROOT, lab  # noqa: E402,F401 # pylint: disable=unused-import
 
 VENV_BIN = os.path.dirname(sys.executable)
 

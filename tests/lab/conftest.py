@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from lab_helpers import lab, leftovers  # noqa: E402,F401 # pylint: disable=unused-import (the session fixture)
+from lab_helpers import lab, leftovers  # noqa: E402,F401 # pylint: disable=unused-import
 from guestready_lab.util import stop_process  # noqa: E402
 
 
