@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -207,10 +208,11 @@ def measure(contender, inventory, env):
 SLOW = ("posix-22", "posix-loop")
 
 
-def run(sizes, repeat, limit=None, slow_repeat=None):
+def run(sizes, repeat, limit=None, slow_repeat=None, loop_max_guests=None):
     """Every contender ``repeat`` times per size, the slow alternatives
-    ``slow_repeat`` times on more than one guest (they take minutes each: a
-    median of their runs is not needed to see a 5x difference)."""
+    ``slow_repeat`` times (they take minutes each: a median of their runs is
+    not needed to see a 5x difference), the looped task only up to
+    ``loop_max_guests`` guests (the same 22 module runs as the 22-task play)."""
     os.makedirs(WORK, exist_ok=True)
     generate_playbooks(limit)
     env = environment(ensure_posix())
@@ -220,8 +222,10 @@ def run(sizes, repeat, limit=None, slow_repeat=None):
             order = list(CONTENDERS[repetition % len(CONTENDERS):] + CONTENDERS[:repetition % len(CONTENDERS)])
             if repetition % 2:
                 order.reverse()
-            if size > 1 and slow_repeat is not None and repetition >= slow_repeat:
+            if slow_repeat is not None and repetition >= slow_repeat:
                 order = [contender for contender in order if contender not in SLOW]
+            if loop_max_guests is not None and size > loop_max_guests:
+                order = [contender for contender in order if contender != "posix-loop"]
             for contender in order:
                 dummy, inventory = start_guests(size)
                 sequence = ["harden", "harden-rerun", "verify"] if contender == "harden" else [contender]
@@ -314,25 +318,39 @@ def write_docs(lines, argv):
 
 def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("--sizes", default="1,4,8")
+    parser.add_argument("--sizes", default="1,4,8",
+                        help="guest counts, in the order run; SIZE:N repeats that size N times")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--loop-max-guests", type=int, default=None,
+                        help="run the looped-task alternative only up to this many guests")
     parser.add_argument("--slow-repeat", type=int, default=None,
-                        help="runs of the 22-task alternatives on more than one guest (default: --repeat)")
+                        help="runs of the two 22-task alternatives (default: --repeat)")
     parser.add_argument("--smoke", action="store_true", help="one guest, one repetition, checks")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
-    sizes = [1] if args.smoke else [int(size) for size in args.sizes.split(",")]
-    repeat = 1 if args.smoke else args.repeat
     try:
-        rows = run(sizes, repeat, SMOKE_KEYS if args.smoke else None, args.slow_repeat)
+        sizes = [(1, 1)] if args.smoke else [
+            (int(size), int(count or args.repeat))
+            for size, dummy, count in (item.partition(":") for item in args.sizes.split(","))]
+    except ValueError:
+        parser.error("--sizes: expected guest counts like 1,4,8 or 1:3,8:1, got %r" % args.sizes)
+    # a plain kill stops the guests too
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
+    rows = []
+    try:
+        # one size at a time, results written after each: a long run that is
+        # cut short still leaves what it measured
+        for size, repeat in sizes:
+            rows += run([size], repeat, SMOKE_KEYS if args.smoke else None, args.slow_repeat,
+                        args.loop_max_guests)
+            stats, lines = report(rows, ratios=not args.smoke)
+            with open(os.path.join(WORK, "results.json"), "w") as handle:
+                json.dump(rows, handle, indent=1)
+            if args.write_docs:
+                write_docs(lines, argv)
     finally:
         stop_guests()
-    stats, lines = report(rows, ratios=not args.smoke)
     print("\n".join(lines))
-    with open(os.path.join(WORK, "results.json"), "w") as handle:
-        json.dump(rows, handle, indent=1)
-    if args.write_docs:
-        write_docs(lines, argv)
     if args.smoke:
         problems = smoke_checks(stats)
         for problem in problems:
