@@ -81,16 +81,16 @@ test-package: venv
 	$(BIN)/pytest -q tests/package --junitxml=build/results/package.xml
 
 # One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
-test-bench: venv collection-link lab-image
+test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
 
 # The published run (about 1.5 h under TCG on 2 cores: 8 guests first, the 22-task
 # alternatives once each, the looped one up to 4 guests); BENCH_ARGS= for the full default.
 BENCH_ARGS ?= --sizes 8:1,4:1,1:3 --slow-repeat 1 --loop-max-guests 4
-bench: venv collection-link lab-image
+bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS) --write-docs
 
-demo: venv collection-link lab-image
+demo: venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py
 
 build: venv

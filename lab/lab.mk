@@ -4,11 +4,14 @@ LAB := lab/lab
 LAB_PYTEST ?= $(VENV)/bin/pytest
 LAB_TEST_ARGS ?=
 
-.PHONY: lab-image lab-test lab-clean lab-status demo-lab-up demo-lab-down
+.PHONY: lab-image lab-image-cloud lab-test lab-clean lab-status demo-lab-up demo-lab-down
 
-# Build (or restore from the compressed cache) both guest images; a no-op when cached.
-lab-image:
+# Build (or restore from the compressed cache) the guest images; a no-op when cached.
+# The gce profile boots the cloud kernel; noncompliant needs the generic one (e1000, AHCI).
+lab-image-cloud:
 	$(LAB) image --variant cloud
+
+lab-image: lab-image-cloud
 	$(LAB) image --variant generic
 
 # Boot gce (user + tap) and noncompliant guests and assert their hardware from inside.
@@ -25,7 +28,7 @@ lab-status:
 	$(LAB) status
 
 # One gce guest for the demo; its inventory is written to .lab/inventory.yml.
-demo-lab-up: lab-image
+demo-lab-up: lab-image-cloud
 	$(LAB) up --profile gce --name demo
 
 demo-lab-down:
