@@ -105,14 +105,14 @@ def test_02_outcomes_of_the_seeded_conflicts(host):
 
 def test_03_check_mode_changes_nothing(host):
     before = etc_digest(host)
-    result = host.ansible("guestready.gce.sysctl_baseline", "neutralize_conflicts=true", check=True)
+    result = host.ansible("guestready.gce.sysctl_baseline", "neutralize=winning", check=True)
     assert result["changed"] is True, "it would neutralise the /etc/sysctl.conf line"
     assert result["neutralized"] == ["/etc/sysctl.conf"]
     assert etc_digest(host) == before
 
 
 def test_04_neutralise_keeps_the_original_line(host):
-    result = host.ansible("guestready.gce.sysctl_baseline", "neutralize_conflicts=true", check=False)
+    result = host.ansible("guestready.gce.sysctl_baseline", "neutralize=winning", check=False)
     assert result["changed"] is True
     text = host.file("/etc/sysctl.conf").content_string
     assert "# guestready.gce neutralised (SYSCTL-KPTR_RESTRICT): kernel.kptr_restrict = 0" in text
