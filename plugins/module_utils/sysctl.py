@@ -17,7 +17,8 @@ import os
 import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, file_kind
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Missing, Target, TargetError, file_kind)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -145,7 +146,11 @@ def config_files(root="/", loader="systemd", warnings=None):
     for directory in CONF_DIRS:
         try:
             names = target.listdir("/" + directory)
-        except TargetError:
+        except Missing:
+            continue
+        except TargetError as exc:
+            if warnings is not None:
+                warnings.append("%s: not read" % exc)
             continue
         for name in names:
             if not name.endswith(".conf") or name in chosen:

@@ -356,9 +356,6 @@ class Plan(object):
         self.proc_root = proc_root
         self.boot = boot_loader(self.target)
         self.observation = Observation(entries, proc_root, live=live)
-        current, dummy = histories_for(entries, self.observation, self.target)
-        self.text, self.wanted = desired_file(entries, waivers, self.observation,
-                                              strictest_values(entries, current), per_interface)
         self.replaced_link = None
         if self.target.islink(own):
             # the drop-in's path is the collection's: a link there is replaced, never followed
@@ -369,6 +366,10 @@ class Plan(object):
                 self.old_text = self.target.read_optional(own, limit=loader.MAX_FILE_SIZE)
             except TargetError as exc:
                 raise loader.SysctlError(str(exc))
+        current, dummy = histories_for(entries, self.observation, self.target,
+                                       replace={own: self.old_text})
+        self.text, self.wanted = desired_file(entries, waivers, self.observation,
+                                              strictest_values(entries, current), per_interface)
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))

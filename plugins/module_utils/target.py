@@ -154,11 +154,12 @@ class Target(object):
         return self.live or host_path == self.root or host_path.startswith(self.root + "/")
 
     # ----------------------------------------------------------- resolution
-    def _resolve(self, path, follow=True):
+    def _resolve(self, path, follow=True, create=None):
         """Walk ``path`` inside the root.  Returns a ``_Resolved`` (a context
         manager closing its descriptor).  Raises Missing when a directory on
-        the way does not exist, TargetError when one is not a directory or
-        the links loop."""
+        the way does not exist (``create``: a mode to create it with, where
+        the root's resolution puts it), TargetError when one is not a
+        directory or the links loop."""
         if not isinstance(path, str) or not path:
             raise TargetError("%r: not a path" % (path,))
         try:
@@ -182,9 +183,16 @@ class Target(object):
                 except OSError as exc:
                     if exc.errno == errno.ENOENT and last:
                         return _Resolved(os.dup(stack[-1]), name)
-                    if exc.errno == errno.ENOENT:
+                    if exc.errno != errno.ENOENT:
+                        raise TargetError("%s: cannot resolve: %s" % (self.display(path), _reason(exc)))
+                    if create is None:
                         raise Missing("%s: no such file or directory" % self.display(path))
-                    raise TargetError("%s: cannot resolve: %s" % (self.display(path), _reason(exc)))
+                    try:
+                        os.mkdir(name, create, dir_fd=stack[-1])
+                        info = os.stat(name, dir_fd=stack[-1], follow_symlinks=False)
+                    except OSError as exc:
+                        raise TargetError("%s: cannot create %s: %s" % (
+                            self.display(path), name, _reason(exc)))
                 if stat.S_ISLNK(info.st_mode) and (follow or not last):
                     links += 1
                     if links > MAX_LINKS:
@@ -345,25 +353,23 @@ class Target(object):
 
     # --------------------------------------------------------------- writes
     def makedirs(self, path, mode=0o755):
-        """Create ``path`` and its missing parents inside the root."""
-        parts = _components(path)
-        for index in range(1, len(parts) + 1):
-            sub = "/" + "/".join(parts[:index])
-            with self._resolve(sub) as where:
-                try:
-                    info = where.lstat()
-                    if not stat.S_ISDIR(info.st_mode):
-                        raise TargetError("%s: is a %s, not a directory" % (
-                            self.display(sub), file_kind(info.st_mode)))
-                    continue
-                except OSError:
-                    pass
+        """Create ``path`` and its missing parents where the root's own
+        resolution puts them (through the tree's links, never outside)."""
+        with self._resolve(path, create=mode) as where:
+            if where.name == ".":
+                return
+            try:
+                info = where.lstat()
+            except OSError:
                 try:
                     os.mkdir(where.name, mode, dir_fd=where.dir_fd)
                 except OSError as exc:
-                    if exc.errno != errno.EEXIST:
-                        raise TargetError("%s: cannot create the directory: %s" % (
-                            self.display(sub), _reason(exc)))
+                    raise TargetError("%s: cannot create the directory: %s" % (
+                        self.display(path), _reason(exc)))
+                return
+            if not stat.S_ISDIR(info.st_mode):
+                raise TargetError("%s: is a %s, not a directory" % (
+                    self.display(path), file_kind(info.st_mode)))
 
     def write_atomic(self, path, data, mode=None, owned=False, owner=None):
         """Replace ``path`` with ``data`` (bytes or text) so that a crash
