@@ -38,6 +38,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import modalias
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import (
     ARCHES, applies_to_arch, normalize_arch)
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils.results import (
     apply_waivers, record, summarize)
 
@@ -440,24 +441,27 @@ class OfflineCheck(object):
     """The drivers of one kernel release (``modules_path`` = its lib/modules dir)."""
 
     def __init__(self, modules_path, root="/", initramfs=None, release=None):
-        self.tree = modalias.KernelModules(modules_path)
+        """``modules_path`` (a ``lib/modules/<release>`` directory) and
+        ``initramfs`` are paths inside ``root`` (a path or a Target)."""
+        self.target = root if isinstance(root, Target) else Target(root)
+        self.tree = modalias.KernelModules(modules_path, self.target)
         self.release = release or self.tree.release
-        self.root = root
         self.initramfs_option = initramfs
         self._initramfs = None
 
     def initramfs(self):
         """``{"path", "state": read|absent|unreadable, "modules", "method", "error"}``, once."""
         if self._initramfs is None:
-            path = self.initramfs_option or initramfs_reader.find_initramfs(self.release, root=self.root)
-            info = {"path": path, "modules": None, "method": None, "error": None}
+            path = self.initramfs_option or initramfs_reader.find_initramfs(self.release, self.target)
+            info = {"path": self.target.display(path) if path else None, "modules": None,
+                    "method": None, "error": None}
             if not path:
                 info["state"] = "absent"
                 info["error"] = "no initramfs for %s under %s" % (
-                    self.release, os.path.join(self.root, "boot"))
+                    self.release, self.target.display("/boot"))
             else:
                 try:
-                    modules, method, error = initramfs_reader.kernel_modules(path)
+                    modules, method, error = initramfs_reader.kernel_modules(path, target=self.target)
                 except (IOError, OSError, ValueError, EOFError,
                         getattr(initramfs_reader, "InitramfsError", OSError)) as exc:
                     modules, method, error = None, None, "%s: %s" % (path, exc)
@@ -999,31 +1003,35 @@ def release_arch(release):
 
 
 def select_kernel(params):
-    """``(release, modules_path, root_for_initramfs, running)``."""
+    """``(release, modules_path, target, running)``: the modules directory as
+    a path inside ``target``, the tree its initramfs is looked for in."""
     root = params["root"]
+    target = Target(root)
     wanted = params["kernel_release"]
     running = os.uname()[2]
     if wanted and "/" in wanted:
-        path = os.path.normpath(wanted)
-        if not os.path.isdir(path):
-            raise HardwareError("kernel_release: %s is not a directory" % wanted)
+        path = "/" + os.path.normpath(wanted).lstrip("/")
+        if not target.isdir(path):
+            raise HardwareError("kernel_release: %s is not a directory" % target.display(path))
         match = re.match(r"^(.*?)/(?:usr/)?lib/modules/[^/]+$", path)
-        tree_root = (match.group(1) or "/") if match and root == "/" else root
-        return os.path.basename(path), path, tree_root, False
+        if match and match.group(1) and root == "/":
+            # a tree's lib/modules directory: its initramfs is in that tree's /boot
+            return os.path.basename(path), path[len(match.group(1)):], Target(match.group(1)), False
+        return os.path.basename(path), path, target, False
     if wanted:
-        path = modalias.modules_dir(wanted, root)
-        if not os.path.isdir(path):
-            installed = modalias.installed_releases(root)
+        path = modalias.modules_dir(wanted, target)
+        if not target.isdir(path):
+            installed = modalias.installed_releases(target)
             raise HardwareError("kernel_release: no %s (installed under %s: %s)" % (
-                path, root, ", ".join(installed) or "none"))
-        return wanted, path, root, live_root(root) and wanted == running
+                target.display(path), root, ", ".join(installed) or "none"))
+        return wanted, path, target, live_root(root) and wanted == running
     if live_root(root):
-        return running, modalias.modules_dir(running, root), root, True
-    installed = modalias.installed_releases(root)
+        return running, modalias.modules_dir(running, target), target, True
+    installed = modalias.installed_releases(target)
     if not installed:
         raise HardwareError("root: %s has no kernel (no lib/modules/<release> directory); "
                             "name one with kernel_release" % root)
-    return installed[0], modalias.modules_dir(installed[0], root), root, False
+    return installed[0], modalias.modules_dir(installed[0], target), target, False
 
 
 def select_arch(params, release, running):
@@ -1044,15 +1052,15 @@ def check_hardware(params, entries, waivers, module):
     """Evaluate the HW-* ``entries`` as ``params`` (the module's options) say;
     ``module`` runs ethtool.  Returns the module's result fields; bad input
     raises HardwareError."""
-    release, modules_path, tree_root, running = select_kernel(params)
+    release, modules_path, target, running = select_kernel(params)
     mode = params["mode"] or ("both" if running else "offline")
     arch = select_arch(params, release, running)
-    if params["initramfs"] and not os.path.isfile(params["initramfs"]):
-        raise HardwareError("initramfs: %s is not a file" % params["initramfs"])
+    if params["initramfs"] and not target.isfile(params["initramfs"]):
+        raise HardwareError("initramfs: %s is not a regular file" % target.display(params["initramfs"]))
     offline = live = None
     if mode in ("offline", "both"):
         try:
-            offline = OfflineCheck(modules_path, root=tree_root, release=release,
+            offline = OfflineCheck(modules_path, root=target, release=release,
                                    initramfs=params["initramfs"])
         except modalias.ModulesError as exc:
             raise HardwareError(str(exc))

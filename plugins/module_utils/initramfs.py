@@ -6,7 +6,7 @@ image carries.
 
 One reader for every module (kernel options, hardware drivers)::
 
-    find_initramfs(release, root="/")  -> path or None
+    find_initramfs(release, root="/")  -> path inside the root, or None
     list_files(path)                   -> (files, method, error)
     kernel_modules(path)               -> (names, method, error)
 
@@ -33,9 +33,13 @@ import lzma
 import os
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import zlib
+
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Missing, Target, TargetError, file_kind)
 
 CHUNK = 1024 * 1024
 LISTER_TIMEOUT = 300
@@ -65,16 +69,36 @@ class InitramfsError(Exception):
 
 
 def find_initramfs(release, root="/"):
-    """The initramfs of kernel ``release`` under ``root`` (Debian's
-    ``/boot/initrd.img-<release>``, dracut's ``/boot/initramfs-<release>.img``,
-    SUSE's ``/boot/initrd-<release>``), or None."""
+    """The initramfs of kernel ``release`` inside ``root`` (a path or a
+    Target): Debian's ``/boot/initrd.img-<release>``, dracut's
+    ``/boot/initramfs-<release>.img``, SUSE's ``/boot/initrd-<release>``, as a
+    path inside the root; None when there is none."""
     if not release:
         return None
+    target = root if isinstance(root, Target) else Target(root)
     for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s"):
-        path = os.path.join(root, "boot", name % release)
-        if os.path.isfile(path):
+        path = "/boot/" + name % release
+        if target.exists(path):
             return path
     return None
+
+
+def locate(path, target=None):
+    """``(host_path, error)``: the machine's path of the initramfs ``path``
+    (inside ``target``, the live system by default) once the root's own
+    resolution confines it, or why it cannot be read (naming the file) --
+    only a regular file is ever opened."""
+    target = target or Target("/")
+    try:
+        info = target.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "%s: is a %s, not a regular file: not read" % (
+                target.display(path), file_kind(info.st_mode))
+        return target.host_path(path), None
+    except Missing:
+        return None, "%s: no such file" % target.display(path)
+    except TargetError as exc:
+        return None, str(exc)
 
 
 def _normalize(name):
@@ -373,8 +397,9 @@ def list_files(path, listers=True):
     could not be inspected, naming the file, else None.  The distribution's
     listers are tried when the standard-library reader fails, unless
     ``listers=False``."""
-    if not os.path.isfile(path):
-        return None, None, "%s: no such file" % path
+    path, problem = locate(path)
+    if problem:
+        return None, None, problem
     if not os.access(path, os.R_OK):
         return None, None, "%s: cannot read: permission denied" % path
     try:
@@ -444,9 +469,13 @@ def _store(cache, names, method, listers):
         pass  # a cache that cannot be written is only slower
 
 
-def kernel_modules(path, listers=True):
+def kernel_modules(path, listers=True, target=None):
     """``(names, method, error)``: the set of kernel module names in the
-    initramfs at ``path`` (None when it could not be inspected)."""
+    initramfs at ``path`` inside ``target`` (the live system by default);
+    names are None when it could not be inspected."""
+    path, problem = locate(path, target)
+    if problem:
+        return None, None, problem
     cache = _cache_path(path) if CACHE_DIR else None
     if cache:
         hit = _cached(cache, listers)

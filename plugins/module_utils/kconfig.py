@@ -21,7 +21,7 @@ with the same value is harmless and only warned about.
 """
 
 import bz2
-import glob
+import fnmatch
 import lzma
 import os
 import re
@@ -31,6 +31,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import catalogue as
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
 MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
 
@@ -240,19 +241,24 @@ def parse_text(text, source="<string>", compression=None):
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings)
 
 
-def read(path, version=None, arch=None):
-    """Read and parse the configuration at ``path``.  ``version``/``arch``
-    override what the header says."""
+def read(path, version=None, arch=None, target=None):
+    """Read and parse the configuration at ``path`` (inside ``target``, the
+    live system by default; only a regular file is read).
+    ``version``/``arch`` override what the header says."""
+    target = target or Target("/")
+    shown = target.display(path)
     try:
-        with open(path, "rb") as handle:
+        with target.open(path) as handle:
             data = handle.read(MAX_SIZE + 1)
+    except TargetError as exc:
+        raise KconfigError(str(exc))
     except (IOError, OSError) as exc:
-        raise KconfigError("%s: cannot read: %s" % (path, exc.strerror or exc))
+        raise KconfigError("%s: cannot read: %s" % (shown, exc.strerror or exc))
     if len(data) > MAX_SIZE:
         raise KconfigError("%s: larger than %d MiB: not a kernel configuration"
-                           % (path, MAX_SIZE // 1048576))
-    text, compression = decode(data, path)
-    config = parse_text(text, path, compression)
+                           % (shown, MAX_SIZE // 1048576))
+    text, compression = decode(data, shown)
+    config = parse_text(text, shown, compression)
     if version:
         if not config.set_version(version, "override"):
             raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)"
@@ -510,76 +516,77 @@ def render_fragment(results, config=None):
 PROC_CONFIG = "/proc/config.gz"
 
 
-def _under(root, path):
-    return os.path.join(root, path.lstrip("/"))
-
-
-def running_candidates(release, root="/", live=True):
-    """Where kernel ``release``'s configuration may be, in the order tried:
-    ``/proc/config.gz`` (only for the kernel running here), ``/boot/config-R``,
-    ``/lib/modules/R/config``, ``/usr/lib/modules/R/config``."""
+def running_candidates(release, live=True):
+    """Where kernel ``release``'s configuration may be, inside the root, in
+    the order tried: ``/proc/config.gz`` (only for the kernel running here),
+    ``/boot/config-R``, ``/lib/modules/R/config``, ``/usr/lib/modules/R/config``."""
     paths = [PROC_CONFIG] if live else []
-    paths += [_under(root, "boot/config-%s" % release),
-              _under(root, "lib/modules/%s/config" % release),
-              _under(root, "usr/lib/modules/%s/config" % release)]
-    return paths
+    return paths + ["/boot/config-%s" % release, "/lib/modules/%s/config" % release,
+                    "/usr/lib/modules/%s/config" % release]
 
 
-def installed_configs(root="/"):
-    """``[(release, path)]`` of every kernel configuration installed under
-    ``root`` (``/boot/config-*``, and ``/lib/modules/*/config`` for kernels,
-    like Debian's newest, that ship none in /boot), oldest version first."""
+def installed_configs(target):
+    """``[(release, path)]`` of every kernel configuration installed inside
+    ``target`` (``/boot/config-*``, and ``/lib/modules/*/config`` for kernels,
+    like Debian's newest, that ship none in /boot), oldest version first;
+    paths inside the root."""
     found, seen = {}, set()
-    patterns = (("boot", "config-*"), ("lib/modules", "*/config"), ("usr/lib/modules", "*/config"))
-    for directory, pattern in patterns:
-        for path in sorted(glob.glob(os.path.join(_under(root, directory), pattern))):
-            name = os.path.basename(path)
-            release = name[len("config-"):] if name != "config" else \
-                os.path.basename(os.path.dirname(path))
-            if name.endswith("~") or ".dpkg-" in name or release in found or not os.path.isfile(path):
-                continue
-            real = os.path.realpath(path)
-            if real in seen:
-                continue
-            seen.add(real)
-            found[release] = path
+    candidates = []
+    for directory in ("/boot", "/lib/modules", "/usr/lib/modules"):
+        try:
+            names = target.listdir(directory)
+        except TargetError:
+            continue
+        for name in names:
+            if directory == "/boot":
+                if fnmatch.fnmatchcase(name, "config-*"):
+                    candidates.append((name[len("config-"):], "/boot/" + name))
+            else:
+                candidates.append((name, "%s/%s/config" % (directory, name)))
+    for release, path in candidates:
+        if path.endswith("~") or ".dpkg-" in path or release in found or not target.isfile(path):
+            continue
+        real = target.host_path(path)
+        if real in seen:
+            continue
+        seen.add(real)
+        found[release] = path
     return sorted(found.items(), key=lambda item: (cat.parse_version(item[0]) or (0, 0, 0), item[0]))
 
 
-def default_release(root, installed):
+def default_release(target, installed):
     """The kernel an image tree boots by default: the target of its
     ``/vmlinuz`` (or ``/boot/vmlinuz``) link, else the newest installed."""
-    for link in ("vmlinuz", "boot/vmlinuz"):
-        path = _under(root, link)
-        if os.path.islink(path):
-            target = os.path.basename(os.readlink(path))
-            if target.startswith("vmlinuz-"):
-                release = target[len("vmlinuz-"):]
+    for link in ("/vmlinuz", "/boot/vmlinuz"):
+        if target.islink(link):
+            name = os.path.basename(target.readlink(link))
+            if name.startswith("vmlinuz-"):
+                release = name[len("vmlinuz-"):]
                 if any(release == found for found, dummy in installed):
                     return release
     return installed[-1][0] if installed else None
 
 
-def _initramfs_view(path, release, root, check):
+def _initramfs_view(path, release, target, check):
     if not check:
         return None
-    where = path or initramfs.find_initramfs(release, root)
+    where = path or initramfs.find_initramfs(release, target)
     if not where:
-        looked = ", ".join(_under(root, "boot/" + name % (release or "<release>"))
+        looked = ", ".join(target.display("/boot/" + name % (release or "<release>"))
                            for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s"))
         return {"path": None, "method": None, "modules": None,
                 "error": "looked for %s" % looked if release else
                 "kernel release unknown: set kernel_release or initramfs"}
-    names, method, error = initramfs.kernel_modules(where)
-    return {"path": where, "method": method, "modules": names, "error": error}
+    names, method, error = initramfs.kernel_modules(where, target=target)
+    return {"path": target.display(where), "method": method, "modules": names, "error": error}
 
 
-def check_kernel(entries, waivers, release, path, source, root="/", version=None, arch=None,
+def check_kernel(entries, waivers, release, path, source, target, version=None, arch=None,
                  machine=None, check_initramfs=True, initramfs_path=None):
-    """Everything known of one kernel: its configuration read and judged, its
-    initramfs looked into when a required driver is ``=m``.  KconfigError when
-    the configuration cannot be read."""
-    config = read(path, version=version, arch=arch)
+    """Everything known of one kernel: its configuration (``path`` inside
+    ``target``) read and judged, its initramfs looked into when a required
+    driver is ``=m``.  KconfigError when the configuration cannot be read."""
+    config = read(path, version=version, arch=arch, target=target)
     if config.version is None and release:
         config.set_version(release, "release")
     if config.arch is None and machine:
@@ -587,14 +594,14 @@ def check_kernel(entries, waivers, release, path, source, root="/", version=None
     needs = any(entry.get("tristate") and cat.applies_to_arch(entry, config.arch)
                 and any(config.get(s["name"]) == "m" for s in entry["symbols"])
                 for entry in entries)
-    view = _initramfs_view(initramfs_path, release, root, check_initramfs) if needs else None
+    view = _initramfs_view(initramfs_path, release, target, check_initramfs) if needs else None
     results = evaluate(entries, config, waivers, view)
     shown = None
     if view is not None:
         shown = dict((key, view[key]) for key in ("path", "method", "error"))
     return {
         "release": release,
-        "config": path,
+        "config": target.display(path),
         "source": source,
         "version": cat.format_version(config.version),
         "version_source": config.version_source,
@@ -646,12 +653,12 @@ def check_kernels(params, entries, waivers, module):
     KconfigError."""
     warn = module.warn
     root = params["root"]
+    target = Target(root)
     live = live_root(root)
     running = os.uname()[2] if live else None
     machine = os.uname()[4] if live else None
-    initramfs_path = _under(root, params["initramfs"]) if params["initramfs"] else None
-    common = dict(root=root, version=params["version"], arch=params["arch"],
-                  check_initramfs=params["check_initramfs"], initramfs_path=initramfs_path)
+    common = dict(target=target, version=params["version"], arch=params["arch"],
+                  check_initramfs=params["check_initramfs"], initramfs_path=params["initramfs"])
 
     def check(release, path, source):
         return check_kernel(entries, waivers, release, path, source,
@@ -659,27 +666,27 @@ def check_kernels(params, entries, waivers, module):
 
     kernels, top = [], None
     if params["source"] == "path":
-        path = _under(root, params["path"])
+        path = params["path"]
         release = params["kernel_release"]
         name = os.path.basename(path)
         if not release and name.startswith("config-"):
             release = name[len("config-"):]
         kernels.append(check(release, path, "path"))
     elif params["source"] == "running":
-        installed = installed_configs(root)
-        release = params["kernel_release"] or running or default_release(root, installed)
+        installed = installed_configs(target)
+        release = params["kernel_release"] or running or default_release(target, installed)
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
                                "(boot/config-*, lib/modules/*/config)" % root)
-        tried = running_candidates(release, root, live=live and release == running)
-        path = next((p for p in tried if os.path.exists(p)), None)
+        tried = running_candidates(release, live=live and release == running)
+        path = next((p for p in tried if target.exists(p)), None)
         if path is None:
             raise KconfigError("no configuration for kernel %s: tried %s (a kernel without "
                                "CONFIG_IKCONFIG_PROC has no /proc/config.gz; give "
-                               "source=path)" % (release, ", ".join(tried)))
-        kernels.append(check(release, path, path))
+                               "source=path)" % (release, ", ".join(target.display(p) for p in tried)))
+        kernels.append(check(release, path, target.display(path)))
     else:
-        installed = installed_configs(root)
+        installed = installed_configs(target)
         if not installed:
             raise KconfigError("%s: no installed kernel configuration (boot/config-*, "
                                "lib/modules/*/config)" % root)
@@ -688,8 +695,9 @@ def check_kernels(params, entries, waivers, module):
                 kernels.append(check(release, path, "installed"))
             except KconfigError as exc:
                 warn(str(exc))
-                kernels.append(unreadable_kernel(entries, release, path, "installed", str(exc)))
-        wanted = params["kernel_release"] or running or default_release(root, installed)
+                kernels.append(unreadable_kernel(entries, release, target.display(path),
+                                                 "installed", str(exc)))
+        wanted = params["kernel_release"] or running or default_release(target, installed)
         top = next((k for k in kernels if k["release"] == wanted), None)
     top = top or kernels[-1]
     for kernel in kernels:

@@ -75,7 +75,7 @@ options:
   initramfs:
     description:
       - The initramfs to inspect for the release's modules, instead of the one found under
-        O(root)C(/boot) for the release.
+        O(root)C(/boot) for the release; a path inside O(root).
     type: path
   arch:
     description:

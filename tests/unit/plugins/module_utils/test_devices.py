@@ -31,7 +31,7 @@ def initramfs_of(monkeypatch):
         monkeypatch.setattr(initramfs, "find_initramfs",
                             lambda release, root="/": "/boot/initrd.img-%s" % release if found else None)
         monkeypatch.setattr(initramfs, "kernel_modules",
-                            lambda path: (None if error else set(modules), "fixture", error))
+                            lambda path, target=None: (None if error else set(modules), "fixture", error))
     return install
 
 
@@ -44,8 +44,9 @@ def live(tmp_path, manifest, offloads=True):
 
 
 def offline(tmp_path, release=CLOUD, **install):
-    path = trees.install(str(tmp_path / "root"), release, **install)
-    return devices.OfflineCheck(path, root=str(tmp_path / "root"))
+    root = str(tmp_path / "root")
+    path = trees.install(root, release, **install)
+    return devices.OfflineCheck("/" + os.path.relpath(path, root), root=root)
 
 
 def by_id(results):
@@ -414,9 +415,10 @@ def test_module_missing_from_initramfs(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD) - {"virtio_scsi"})
     scsi = offline_results(tmp_path)["HW-SCSI-VIRTIO"]
     assert scsi["status"] == "module-missing-from-initramfs"
-    assert "virtio_scsi is a module missing from the initramfs /boot/initrd.img-%s" % CLOUD in scsi["message"]
+    assert "virtio_scsi is a module missing from the initramfs %s/root/boot/initrd.img-%s" % (
+        tmp_path, CLOUD) in scsi["message"]
     assert "echo virtio_scsi >> /etc/initramfs-tools/modules" in scsi["remediation"]
-    assert scsi["evidence"]["offline"]["initramfs"] == "/boot/initrd.img-%s" % CLOUD
+    assert scsi["evidence"]["offline"]["initramfs"] == "%s/root/boot/initrd.img-%s" % (tmp_path, CLOUD)
 
 
 def test_dependency_missing_from_initramfs(tmp_path, initramfs_of):
@@ -424,8 +426,8 @@ def test_dependency_missing_from_initramfs(tmp_path, initramfs_of):
     net = offline_results(tmp_path)["HW-NET-VIRTIO"]
     assert net["status"] == "module-missing-from-initramfs"
     assert net["offline"]["drivers"][1]["missing_dependencies"] == ["net_failover"]
-    assert ("virtio_net is a module in the initramfs /boot/initrd.img-%s, but net_failover, which it "
-            "needs, is not" % CLOUD) in net["message"]
+    assert ("virtio_net is a module in the initramfs %s/root/boot/initrd.img-%s, but net_failover, which it "
+            "needs, is not" % (tmp_path, CLOUD)) in net["message"]
 
 
 def test_unreadable_initramfs_is_unknown(tmp_path, initramfs_of):

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils.policy import resolve
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -355,7 +356,7 @@ def test_unknown_architecture_is_said():
 def test_release_fills_in_a_missing_version(tmp_path):
     path = tmp_path / "config-4.9.0-8-amd64"
     path.write_text("CONFIG_X86=y\nCONFIG_X86_64=y\nCONFIG_DEBUG_RODATA=y\n")
-    kernel = kconfig.check_kernel(ENTRIES, {}, "4.9.0-8-amd64", str(path), "path")
+    kernel = kconfig.check_kernel(ENTRIES, {}, "4.9.0-8-amd64", str(path), "path", Target("/"))
     assert (kernel["version"], kernel["version_source"]) == ("4.9.0", "release")
     assert by_id(kernel["results"])["KCONF-DEBUG_RODATA"]["symbol"] == "DEBUG_RODATA"
 
@@ -394,9 +395,9 @@ def bad(tmp_path, data, name="config"):
 
 
 def test_unreadable(tmp_path):
-    with pytest.raises(kconfig.KconfigError, match="nope: cannot read: No such file"):
+    with pytest.raises(kconfig.KconfigError, match="nope: no such file or directory"):
         kconfig.read(str(tmp_path / "nope"))
-    with pytest.raises(kconfig.KconfigError, match="cannot read: Is a directory"):
+    with pytest.raises(kconfig.KconfigError, match="is a directory, not a regular file"):
         kconfig.read(str(tmp_path))
 
 
