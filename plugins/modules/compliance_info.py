@@ -92,69 +92,14 @@ areas:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.guestready.gce.plugins.module_utils import devices, kconfig
-from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
-from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
-from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
-
-# area -> (catalogue areas, option spec, required_if, check, the error it raises);
-# every check is called as check(params, entries, waivers, module)
-AREAS = {
-    "sysctl": (("sysctl",), sysctl_baseline.INFO_ARGUMENT_SPEC, None, sysctl_baseline.check_sysctl,
-               loader.SysctlError),
-    "kernel_config": (kconfig.AREAS, kconfig.ARGUMENT_SPEC, kconfig.REQUIRED_IF, kconfig.check_kernels,
-                      kconfig.KconfigError),
-    "hardware": (("hardware",), devices.ARGUMENT_SPEC, None, devices.check_hardware,
-                 devices.HardwareError),
-}
-
-
-def area_options(module, area):
-    dummy, spec, required_if, dummy, dummy = AREAS[area]
-    validated = ArgumentSpecValidator(spec, required_if=required_if).validate(module.params[area])
-    if validated.error_messages:
-        module.fail_json(msg="%s: %s" % (area, "; ".join(validated.error_messages)))
-    return validated.validated_parameters
+from ansible_collections.guestready.gce.plugins.module_utils import areas
+from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            areas=dict(type="list", elements="str", choices=list(AREAS), default=list(AREAS)),
-            sysctl=dict(type="dict", default={}),
-            kernel_config=dict(type="dict", default={}),
-            hardware=dict(type="dict", default={}),
-            **POLICY_ARGS
-        ),
-        supports_check_mode=True,
-    )
-    areas = [area for area in AREAS if area in module.params["areas"]]
-    entries, waivers = fail_on_policy_error(
-        module, requirements(tuple(name for area in areas for name in AREAS[area][0])))
-    options = dict((area, area_options(module, area)) for area in areas)
-    results, details, errors = [], {}, []
-    for area in areas:
-        wanted, dummy, dummy, check, failure = AREAS[area]
-        area_entries = [entry for entry in entries if entry["area"] in wanted]
-        try:
-            outcome = check(options[area], area_entries, waivers, module)
-        except failure as exc:
-            errors.append("%s: %s" % (area, exc))
-            details[area] = {"error": str(exc)}
-            continue
-        results.extend(outcome.pop("results"))
-        outcome.pop("summary")
-        details[area] = outcome
-    order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
-    results.sort(key=lambda result: order[result["id"]])
-    outcome = dict(changed=False, results=results, summary=summarize(results), areas=details)
-    if errors:
-        module.fail_json(msg="; ".join(errors), **outcome)
-    module.exit_json(**outcome)
+    module = AnsibleModule(argument_spec=dict(areas.module_options(), **POLICY_ARGS),
+                           supports_check_mode=True)
+    areas.run(module)
 
 
 if __name__ == "__main__":
