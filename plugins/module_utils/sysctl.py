@@ -202,10 +202,17 @@ def load(root="/", loader="systemd", replace=None):
         files.sort(key=lambda item: (item[0] == conf, item[1]))
     assignments = []
     for path, dummy in files:
-        if path in replace:
-            if replace[path] is None:
+        key = path
+        if key not in replace and replace:
+            # one file read under two names (99-sysctl.conf -> ../sysctl.conf)
+            try:
+                key = target.inside(target.host_path(path))
+            except TargetError:
+                pass
+        if key in replace:
+            if replace[key] is None:
                 continue
-            text = replace[path]
+            text = replace[key]
         else:
             text = read_text(target, path)
         parsed, problems = parse_text(text, target.display(path))
