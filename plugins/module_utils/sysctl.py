@@ -99,11 +99,10 @@ def parse_text(text, source="<string>"):
         else:
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
             continue
-        key = key.strip()
-        if not key:
+        path = normalize_key(key)
+        if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue
-        path = normalize_key(key)
         assignments.append({
             "key": path,
             "value": value,
