@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench fuzz \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-fleet fuzz \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
@@ -95,6 +95,12 @@ test-bench: venv collection-link lab-image-cloud
 BENCH_ARGS ?= --sizes 8:1,4:1,1:3 --slow-repeat 1 --loop-max-guests 4
 bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS) --write-docs
+
+# Fleet scale on one controller: N local hosts, each with its own copy of the lab
+# image tree, verify/harden against ping (docs/benchmarks.md).
+FLEET_ARGS ?= --sizes 1,100,500
+bench-fleet: venv collection-link lab-image-cloud
+	$(PYTHON) tests/bench/fleet_bench.py $(FLEET_ARGS) --write-docs
 
 demo: venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py
