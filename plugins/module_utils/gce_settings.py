@@ -1023,8 +1023,8 @@ def connection(params):
     image roots)."""
     given = dict(params.get("connection") or {})
     ssh = os.environ.get("SSH_CONNECTION", "").split()
-    if not given.get("user") and len(ssh) != 4:
-        return None
+    if not given and len(ssh) != 4:
+        return None  # sudo drops SSH_CONNECTION: the role passes the connection
     user = given.get("user") or os.environ.get("SUDO_USER") or _login_user()
     info = {"user": user, "auth": (given.get("auth") or "auto").lower()}
     if len(ssh) == 4:
