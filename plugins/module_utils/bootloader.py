@@ -152,8 +152,8 @@ class GrubConfig(object):
 
     def cmdline(self):
         """The command line grub-mkconfig gives normal entries."""
-        return " ".join(part for part in (self.variables.get("GRUB_CMDLINE_LINUX", ""),
-                                          self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))
+        return " ".join(part.strip() for part in (self.variables.get("GRUB_CMDLINE_LINUX", ""),
+                                                  self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))
                         if part.strip())
 
     def timeout(self):
