@@ -1201,18 +1201,21 @@ def make_plan(params, entries, waivers, module, results):
     failing = dict((e["id"], e) for e in entries if e["id"] not in waivers and (
         _status(results, e["id"]) in ("fail", "unknown") or _status(base_results, e["id"]) in ("fail", "unknown")))
     plan = Plan(host)
-    plan_ssh(plan, base, failing)
-    plan_boot(plan, base, failing)
-    plan_getty(plan, failing)
+    steps = [("SSH", plan_ssh, (plan, base, failing)), ("boot", plan_boot, (plan, base, failing)),
+             ("getty", plan_getty, (plan, failing))]
     for rid in ("GCE-GUEST-AGENT", "GCE-GUEST-OSLOGIN"):
         if rid in failing:
-            plan_packages(plan, failing[rid], rid)
+            steps.append((rid, plan_packages, (plan, failing[rid], rid)))
     if "GCE-TIME-METADATA-NTP" in failing:
-        plan_time(plan, base, failing["GCE-TIME-METADATA-NTP"])
-    plan_network(plan, base, failing)
-    plan_fstab(plan, failing)
-    plan_image(plan, failing)
-    plan_udev(plan, failing)
+        steps.append(("time", plan_time, (plan, base, failing["GCE-TIME-METADATA-NTP"])))
+    steps += [("network", plan_network, (plan, base, failing)), ("fstab", plan_fstab, (plan, failing)),
+              ("image", plan_image, (plan, failing)), ("udev", plan_udev, (plan, failing))]
+    for name, step, args in steps:
+        try:
+            step(*args)
+        except (ConfigError, TargetError, sysctl.SysctlError) as exc:
+            # the entry's result already says what could not be read
+            plan.notes.append("%s: not applied: %s" % (name, exc))
     if host.live and params.get("reload_services", True) and any(
             p in plan.file_changes for p in (SSHD_DROPIN, sshd.MAIN)):
         service = "ssh.service" if units.unit_file(host.target, "ssh.service") else "sshd.service"
