@@ -1238,8 +1238,8 @@ def execute(plan):
     Returns the errors met (the run goes on past a failed command)."""
     host, errors = plan.host, []
     installed = []
-    for name, rids in plan.packages:
-        ok, output = packages.install(host.module, host.packages.format, [name])
+    for index, (name, rids) in enumerate(plan.packages):
+        ok, output = packages.install(host.module, host.packages.format, [name], update=index == 0)
         if ok:
             installed.append((name, rids))
         else:

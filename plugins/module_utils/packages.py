@@ -68,15 +68,20 @@ class Packages(object):
         return found
 
 
-def install(module, package_format_name, names):
-    """Install ``names`` with apt-get or dnf (yum); returns ``(ok, output)``."""
+def install(module, package_format_name, names, update=True):
+    """Install ``names`` with apt-get or dnf (yum), after ``apt-get update``
+    when ``update``; returns ``(ok, output)``."""
     if package_format_name == "deb":
         apt = module.get_bin_path("apt-get")
         if not apt:
             return False, "no apt-get"
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        # images ship without package lists: read the configured sources first
+        if update:
+            module.run_command([apt, "update"], environ_update=env)
         rc, out, err = module.run_command(
             [apt, "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold"] + list(names),
-            environ_update={"DEBIAN_FRONTEND": "noninteractive"})
+            environ_update=env)
         return rc == 0, (out + err)[-2000:]
     tool = module.get_bin_path("dnf") or module.get_bin_path("yum")
     if not tool:
