@@ -519,8 +519,8 @@ def check_host_keys(host, entry):
 def key_regenerator(host):
     """What makes host keys at first boot, or None."""
     if host.target.exists("/usr/bin/google_guest_agent"):
-        config = "\n".join(host.text(p) or "" for p in ("/etc/default/instance_configs.cfg",
-                                                         "/etc/default/instance_configs.cfg.distro"))
+        paths = ("/etc/default/instance_configs.cfg", "/etc/default/instance_configs.cfg.distro")
+        config = "\n".join(host.text(p) or "" for p in paths)
         if "set_host_keys = false" not in config.replace("\t", " "):
             return "google-guest-agent (set_host_keys)"
     if units.unit_file(host.target, "sshd-keygen@.service") or units.unit_file(host.target, "sshd-keygen.service"):
@@ -891,8 +891,8 @@ def _comment_line(text, number, rid):
     rows = (text or "").splitlines(True)
     if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
         row = rows[number - 1]
-        rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"),
-                                                             "\n" if row.endswith("\n") else "")
+        ending = "\n" if row.endswith("\n") else ""
+        rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"), ending)
     return "".join(rows)
 
 
@@ -1244,8 +1244,8 @@ def execute(plan):
             installed.append((name, rids))
         else:
             # a host without a reachable repository: the result says so and the gate decides
-            plan.notes.append("%s: installing %s failed: %s" % (", ".join(sorted(rids)), name,
-                                                                 output.strip()[-300:]))
+            ids = ", ".join(sorted(rids))
+            plan.notes.append("%s: installing %s failed: %s" % (ids, name, output.strip()[-300:]))
             host.module.warn("gce_settings: installing %s failed (see notes); %s stays failed" % (
                 name, ", ".join(sorted(rids))))
     plan.packages = installed

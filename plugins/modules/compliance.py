@@ -117,6 +117,11 @@ results:
   returned: always
   type: list
   elements: dict
+  contains:
+    changed:
+      description: Whether this run changed (in check mode, would change) what the requirement judges.
+      returned: for the applied areas
+      type: bool
 summary:
   description: Number of results per status.
   returned: always
