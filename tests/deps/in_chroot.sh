@@ -32,6 +32,12 @@ no_apt() {
   PATH=/root/no-apt:$PATH "$@"
 }
 
+# pip trusts what this machine trusts (where a TLS-intercepting proxy's CA is installed, the
+# chroot's fresh ca-certificates bundle lacks it); the test copies the bundle in.
+if [ -f /root/host-ca-certificates.crt ]; then
+  export PIP_CERT=/root/host-ca-certificates.crt SSL_CERT_FILE=/root/host-ca-certificates.crt
+fi
+
 step first bash tools/install_deps.sh
 step check bash tools/install_deps.sh --check
 step tools tools

@@ -50,6 +50,7 @@ def chroot_run():
            "--setup-hook=sync-in '%s' /var/cache/apt/archives/" % cache,
            "--customize-hook=mkdir -p \"$1\"/root/guestready",
            "--customize-hook=sync-in '%s' /root/guestready" % src,
+           "--customize-hook=upload /etc/ssl/certs/ca-certificates.crt /root/host-ca-certificates.crt",
            "--customize-hook=chroot \"$1\" bash /root/guestready/tests/deps/in_chroot.sh",
            "--customize-hook=sync-out /var/cache/apt/archives '%s'" % cache,
            "bookworm", "/dev/null"]
