@@ -59,7 +59,7 @@ def playbook(name, inv):
                ANSIBLE_TIMEOUT="60", ANSIBLE_DISPLAY_SKIPPED_HOSTS="false")
     started = time.time()
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inv,
-                           os.path.join(ROOT, "playbooks", name + ".yml"),
+                           os.path.join(ROOT, "playbooks", name + ".yml"), "-e", "guestready_gce_hosts=%s" % NAME,
                            "-e", "guestready_gce_report_dir=%s" % report_dir], env=env, cwd=ROOT,
                           check=False)
     print("%s.yml finished in %.0f s with exit status %d" % (name, time.time() - started, proc.returncode))
@@ -79,9 +79,9 @@ def main():
         say("Waived because the lab cannot imitate them (shown as 'waived' in every report):")
         for rid, reason in sorted(waivers.items()):
             print("  %s: %s" % (rid, reason))
-        say("ansible-playbook playbooks/harden.yml: apply SYSCTL-*, check every area")
+        say("ansible-playbook playbooks/harden.yml -e guestready_gce_hosts=%s: apply SYSCTL-*, check every area" % NAME)
         harden_rc, dummy = playbook("harden", inv)
-        say("ansible-playbook playbooks/verify.yml: check only")
+        say("ansible-playbook playbooks/verify.yml -e guestready_gce_hosts=%s: check only" % NAME)
         verify_rc, report_dir = playbook("verify", inv)
         say("Reports of the verify run")
         for name in sorted(os.listdir(report_dir)):

@@ -39,12 +39,13 @@ def test_tarball_carries_the_collection_and_nothing_of_the_lab(installed):
     tarball = installed[0]
     with tarfile.open(tarball) as archive:
         names = archive.getnames()
-    for expected in ["galaxy.yml", "MANIFEST.json", "meta/runtime.yml", "docs/requirements.md",
+    for expected in ["galaxy.yml", "MANIFEST.json", "meta/runtime.yml", "meta/execution-environment.yml",
+                     "bindep.txt", "docs/requirements.md",
                      "playbooks/harden.yml", "playbooks/verify.yml", "roles/sysctl/meta/argument_specs.yml",
                      "plugins/module_utils/catalogue.py"]:
         assert expected in names or expected == "galaxy.yml", expected
-    for forbidden in ("lab/", "molecule/", "tests/lab/", "tests/bench/", ".ci/", ".venv/", ".lab/",
-                      "build/", "tests/output/"):
+    for forbidden in ("lab/", "molecule/", "tests/lab/", "tests/bench/", "tests/deps/", "tests/matrix/", ".ci/",
+                      ".venv/", ".lab/", "build/", "tests/output/"):
         assert not [n for n in names if n.startswith(forbidden)], forbidden
     assert "ansible.cfg" not in names
 
