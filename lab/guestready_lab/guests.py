@@ -42,6 +42,24 @@ def guests_root():
     return os.path.join(state_dir(), "guests")
 
 
+def state_tag():
+    """8 hex digits naming this lab state dir in host-global names (network namespaces).
+
+    Several checkouts run guests on one machine at once; a guest `gce` of one state dir and a
+    guest `gce` of another must not share a namespace. Derived from the state dir's real path,
+    so every `lab` command of one state dir agrees on it."""
+    return hashlib.sha256(os.path.realpath(state_dir()).encode()).hexdigest()[:8]
+
+
+def netns_for(name):
+    """Network namespace of guest `name` in this state dir: glab-<state tag>-<name>.
+
+    Namespace names are file names under /run/netns (no IFNAMSIZ limit; at most 38 characters
+    here). Interfaces inside the namespace (tap0) are private to it, so their names cannot
+    collide."""
+    return "glab-%s-%s" % (state_tag(), name)
+
+
 def ssh_argv(key, port, connect_timeout=30):
     return ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
             "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["root@127.0.0.1"]
@@ -58,7 +76,7 @@ class Guest:
         self.overlay = os.path.join(self.dir, "overlay.qcow2")
         self.console = os.path.join(self.dir, "console.log")
         self.pidfile = os.path.join(self.dir, "qemu.pid")
-        self.netns_name = netns or "glab-" + name
+        self.netns_name = netns or netns_for(name)
         self.info = read_json(self.json_path) if os.path.exists(self.json_path) else {}
         self.qmp_path = self.info.get("qmp_socket") or os.path.join(self.dir, "qmp.sock")
 
@@ -98,8 +116,8 @@ class Guest:
         """Private network namespace with tap0 and dnsmasq; nothing changes in the host netns."""
         require_tools("ip", "dnsmasq")
         if self.netns_exists():
-            raise LabError("network namespace %s already exists (another lab state dir? "
-                           "`lab down --all` there, or `ip netns del %s`)"
+            raise LabError("network namespace %s already exists (left by a killed `lab up` of "
+                           "this state dir? `lab down --all`, or `ip netns del %s`)"
                            % (self.netns_name, self.netns_name))
         ns = ["ip", "netns", "exec", self.netns_name]
         run(["ip", "netns", "add", self.netns_name])
@@ -139,7 +157,8 @@ class Guest:
         raise LabError("could not start the SSH forwarder (see %s/socat.log)" % self.dir)
 
     def start_qemu(self, profile, image, net, port, loadvm=False):
-        paths = {"name": "glab-" + self.name, "overlay": self.overlay, "console": self.console,
+        # -name glab-<state tag>-<name>: `ps` tells which state dir a QEMU belongs to
+        paths = {"name": self.netns_name, "overlay": self.overlay, "console": self.console,
                  "qmp": self.qmp_path, "pidfile": self.pidfile}
         for attempt in range(5):
             argv = qemu.command(profile, image, paths, net, port)
@@ -285,6 +304,8 @@ def ensure_snapshot(profile, net, image, timeout):
         if os.path.exists(os.path.join(sdir, "snapshot.json")):
             return sdir, key
         bdir = os.path.join(root, ".build-%s" % key)
+        # The key covers the base image's path, so it differs between caches; one cache builds
+        # a key once (the lock above): the namespace name is unique on the host.
         g = Guest("snap-" + key[:8], gdir=bdir, netns="glab-s" + key[:10])
         g.stop_all()  # leftovers of an interrupted build (same lock, so nobody else's)
         g.remove()

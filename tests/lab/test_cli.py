@@ -127,3 +127,20 @@ def test_inventory_parses_with_ansible(tmp_path):
     hv = data["_meta"]["hostvars"]["web-1"]
     assert hv["ansible_port"] == 40022 and hv["guestready_lab_profile"] == "gce"
     assert hv["ansible_python_interpreter"] == "/usr/bin/python3"
+
+
+def test_host_global_names_are_unique_per_state_dir(tmp_path):
+    """Two checkouts (state dirs) may both run a guest `gce-tap`: their namespaces differ."""
+    code = ("import sys; sys.path.insert(0, %r); from guestready_lab import guests; "
+            "print(guests.netns_for('gce-tap')); print(guests.netns_for('a' * 24))"
+            % os.path.join(ROOT, "lab"))
+    names = []
+    for state in ("one", "two", "one/../one"):
+        env = dict(os.environ, GUESTREADY_LAB_STATE=str(tmp_path / state))
+        out = subprocess.run(["/usr/bin/python3", "-I", "-c", code], env=env, text=True,
+                             stdout=subprocess.PIPE, check=True).stdout.split()
+        names.append(out)
+    assert names[0][0] != names[1][0]          # different state dirs: different namespaces
+    assert names[0] == names[2]                # the same dir, however spelt: the same names
+    for ns in names[0] + names[1]:
+        assert ns.startswith("glab-") and len(ns) <= 38 and "/" not in ns, ns
