@@ -11,14 +11,15 @@
 #   OUTDIR        empty/non-existent directory; receives disk.raw, vmlinuz, initrd.img,
 #                 kernel-release, kernels.txt, packages.txt
 #   APT_CACHE     directory of .deb files kept between builds (sync-in / sync-out)
-#   PUBKEY        ssh public key authorised for root
+#   PUBKEY        ssh public key authorised for root and the sudo user
+# Environment: LAB_SUDO_USER (default lab): a user with key login and passwordless sudo.
 #   BOOT_FLAVOUR  kernel flavour to boot: "cloud-amd64" or "amd64"
 # The script's own text is part of the image cache key: editing it rebuilds the images.
 set -euo pipefail
 
 if [ "${1:-}" = customize ]; then
     # ---- customize hook: runs outside the chroot, $2 = root directory ----------------
-    root=$2 pubkey=$3
+    root=$2 pubkey=$3 user=$4
     echo lab >"$root/etc/hostname"
     printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
         >"$root/etc/hosts"
@@ -29,6 +30,17 @@ if [ "${1:-}" = customize ]; then
     install -d -m 0755 "$root/etc/ssh/sshd_config.d"
     printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
         >"$root/etc/ssh/sshd_config.d/10-lab.conf"
+    # a sudo user as on Compute Engine (people log in as themselves and use sudo): key login
+    # only (password field '*': no password can match, unlike '!' the account is not locked),
+    # passwordless sudo through /etc/sudoers.d
+    chroot "$root" useradd --create-home --shell /bin/bash --comment "guestready lab" "$user"
+    chroot "$root" usermod -p '*' "$user"
+    install -d -m 0700 "$root/home/$user/.ssh"
+    install -m 0600 "$pubkey" "$root/home/$user/.ssh/authorized_keys"
+    chroot "$root" chown -R "$user:$user" "/home/$user/.ssh"
+    printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user" >"$root/etc/sudoers.d/90-lab-$user"
+    chmod 0440 "$root/etc/sudoers.d/90-lab-$user"
+    chroot "$root" visudo -c -q -f "/etc/sudoers.d/90-lab-$user"
     # DHCP on every NIC, MTU from DHCP (Compute Engine hands out 1460)
     install -d -m 0755 "$root/etc/systemd/network"
     cat >"$root/etc/systemd/network/80-lab-dhcp.network" <<'EOF'
@@ -51,6 +63,7 @@ EOF
     # being started for every connection (several seconds per `ssh` under TCG)
     install -d -m 0755 "$root/var/lib/systemd/linger"
     : >"$root/var/lib/systemd/linger/root"
+    : >"$root/var/lib/systemd/linger/$user"
     # empty resolv.conf: lab guests have no route to any name server
     rm -f "$root/etc/resolv.conf"
     : >"$root/etc/resolv.conf"
@@ -66,6 +79,7 @@ fi
 
 outdir=$1 aptcache=$2 pubkey=$3 flavour=$4 packages=$5
 mirror=${6:-http://deb.debian.org/debian}
+sudo_user=${LAB_SUDO_USER:-lab}
 self=$(readlink -f "$0")
 
 for tool in mmdebstrap mkfs.ext4 sfdisk truncate; do
@@ -81,7 +95,7 @@ mmdebstrap --mode=unshare --variant=apt --format=directory \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
     --setup-hook="sync-in '$aptcache' /var/cache/apt/archives/" \
     --customize-hook="sync-out /var/cache/apt/archives '$aptcache'" \
-    --customize-hook="'$self' customize \"\$1\" '$pubkey'" \
+    --customize-hook="'$self' customize \"\$1\" '$pubkey' '$sudo_user'" \
     bookworm "$rootfs" "deb $mirror bookworm main"
 
 # kernel and initrd to boot directly (-kernel/-initrd/-append; no firmware boot loader)

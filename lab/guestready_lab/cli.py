@@ -13,12 +13,12 @@ from .util import LabError, log
 USAGE = """\
 lab image [--variant cloud|generic] [--rebuild] [--json]
        lab up [--profile P] [--net user|tap] [--count N] [--name NAME] [--cold]
-              [--inventory PATH] [--timeout S] [--json]
+              [--user root|lab] [--inventory PATH] [--timeout S] [--json]
        lab down NAME... | --all
        lab restart NAME [--kill] [--timeout S]
        lab status [--json]
-       lab ssh NAME [-- CMD...]
-       lab inventory [--output PATH]
+       lab ssh [--user root|lab] NAME [-- CMD...]
+       lab inventory [--output PATH] [--user root|lab]
        lab profiles [--json]
        lab gaps [--profile P] [--net user|tap] [--json]
        lab prune"""
@@ -57,7 +57,7 @@ def cmd_image(a):
 
 def cmd_up(a):
     started = guests.up(a.profile, net=a.net, count=a.count, name=a.name, cold=a.cold,
-                        timeout=a.timeout)
+                        timeout=a.timeout, user=a.user)
     path = _write_inventory(a.inventory)
     if a.json:
         print(json.dumps(started, indent=2, sort_keys=True))
@@ -114,7 +114,8 @@ def cmd_ssh(a):
     cmd = list(a.cmd)
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
-    argv = guests.ssh_argv(g.info["ssh_key"], g.info["ssh_port"])
+    guests.check_user(a.user)
+    argv = guests.ssh_argv(g.info["ssh_key"], g.info["ssh_port"], user=a.user)
     if not cmd and sys.stdin.isatty():
         argv.insert(1, "-t")
     argv += [shlex.join(cmd)] if len(cmd) > 1 else cmd
@@ -122,7 +123,9 @@ def cmd_ssh(a):
 
 
 def cmd_inventory(a):
-    path = inventory.write(_running_guests(), a.output)
+    if a.user:
+        guests.check_user(a.user)
+    path = inventory.write(_running_guests(), a.output, a.user)
     print(path)
 
 
@@ -172,6 +175,8 @@ def parser():
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--name")
     s.add_argument("--cold", action="store_true", help="boot from scratch, not from the snapshot")
+    s.add_argument("--user", default="root",
+                   help="user the inventory logs in as: root (default) or lab (sudo, ansible_become)")
     s.add_argument("--inventory", metavar="PATH", help="also write the inventory here")
     s.add_argument("--timeout", type=int, default=900, help="seconds to wait for SSH")
     s.add_argument("--json", action="store_true")
@@ -193,12 +198,15 @@ def parser():
     s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("ssh", help="ssh into a guest")
+    s.add_argument("--user", default="root", help="root (default) or lab")
     s.add_argument("name", metavar="NAME")
     s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
     s.set_defaults(func=cmd_ssh)
 
     s = sub.add_parser("inventory", help="write the Ansible inventory of running guests")
     s.add_argument("--output", metavar="PATH")
+    s.add_argument("--user", help="log in as this user on every guest (default: each guest's "
+                                  "`lab up --user`); lab becomes root with sudo")
     s.set_defaults(func=cmd_inventory)
 
     s = sub.add_parser("profiles", help="list hardware profiles")

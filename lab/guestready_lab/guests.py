@@ -60,9 +60,15 @@ def netns_for(name):
     return "glab-%s-%s" % (state_tag(), name)
 
 
-def ssh_argv(key, port, connect_timeout=30):
+def ssh_argv(key, port, connect_timeout=30, user="root"):
     return ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-            "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["root@127.0.0.1"]
+            "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["%s@127.0.0.1" % user]
+
+
+def check_user(user):
+    if user not in profiles.LOGIN_USERS:
+        raise LabError("unknown login user %r (the lab images let in: %s)"
+                       % (user, ", ".join(profiles.LOGIN_USERS)))
 
 
 class Guest:
@@ -184,8 +190,8 @@ class Guest:
             raise LabError("QEMU failed to start guest %s: %s" % (self.name, err))
         raise LabError("unreachable")
 
-    def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30):
-        proc = subprocess.run(ssh_argv(key, port, connect_timeout) + [cmd], stdin=subprocess.DEVNULL,
+    def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30, user="root"):
+        proc = subprocess.run(ssh_argv(key, port, connect_timeout, user) + [cmd], stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               timeout=timeout)
         if check and proc.returncode != 0:
@@ -356,8 +362,9 @@ def ensure_snapshot(profile, net, image, timeout):
 
 # ---- commands ----------------------------------------------------------------------------------
 
-def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
+def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="root"):
     _validate(profile, net)
+    check_user(user)
     if count < 1:
         raise LabError("--count must be at least 1")
     name = name or profile
@@ -394,6 +401,7 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
                 "name": g.name, "profile": profile, "net": net, "image_variant": p["image"],
                 "image_key": image["key"], "boot_kernel": image["boot_kernel"],
                 "ssh_host": "127.0.0.1", "ssh_user": "root", "ssh_key": image["ssh_key"],
+                "login_user": user,
                 "accel": accel, "accel_reason": reason, "qemu_version": qemu.caps()["version"],
                 "south_bridge": sb, "start_mode": "cold" if cold else "snapshot",
                 "snapshot_key": snap_key, "state_dir": g.dir, "console_log": g.console,
@@ -417,6 +425,8 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
         for g in guests:
             if not cold:
                 g.set_clock(image["ssh_key"], g.port)
+            if user != "root":  # the inventory will log in as `user` and become root with sudo
+                g.ssh(image["ssh_key"], g.port, "sudo -n true", timeout=60, user=user)
             g.info["seconds_to_ssh"] = round(time.monotonic() - g.t0, 1)
             g.save()
     except BaseException:

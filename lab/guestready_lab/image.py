@@ -41,6 +41,7 @@ def image_key(variant):
         "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],
         "suite": SUITE,
         "mirror": MIRROR,
+        "sudo_user": profiles.SUDO_USER,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -120,7 +121,8 @@ def build(variant, key, imgdir, archive):
             rc = _run_logged([BUILD_SCRIPT, os.path.join(tmp, "out"), aptcache,
                               os.path.join(tmp, "id_ed25519.pub"),
                               profiles.IMAGES[variant]["boot_flavour"],
-                              ",".join(packages(variant)), MIRROR], logf)
+                              ",".join(packages(variant)), MIRROR], logf,
+                             dict(os.environ, LAB_SUDO_USER=profiles.SUDO_USER))
         if rc != 0:
             with open(os.path.join(tmp, "build.log")) as f:
                 tail = [l for l in f.read().splitlines() if l.strip()][-1:] or ["?"]
@@ -142,6 +144,7 @@ def build(variant, key, imgdir, archive):
         write_json(os.path.join(tmp, "image.json"), {
             "variant": variant, "key": key, "suite": SUITE,
             "packages": packages(variant), "boot_kernel": kver, "kernels": kernels,
+            "users": list(profiles.LOGIN_USERS),
             "append": profiles.KERNEL_APPEND,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(build_s, 1), "apt_cache_debs_before": debs_before,
@@ -159,10 +162,11 @@ def build(variant, key, imgdir, archive):
         % (variant, key, build_s, time.monotonic() - t1, archive))
 
 
-def _run_logged(cmd, logf):
+def _run_logged(cmd, logf, env=None):
     import subprocess
     try:
-        return subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+        return subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env=env).returncode
     except KeyboardInterrupt:
         raise LabError("image build interrupted") from None
 

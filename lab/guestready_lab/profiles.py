@@ -18,6 +18,12 @@ BASE_PACKAGES = [
     "sudo", "lz4", "zstd", "cpio", "xz-utils", "file", "less",
 ]
 
+# Users every image lets in with its lab key: root, and a sudo user (key login only,
+# passwordless sudo in /etc/sudoers.d), as people log in on Compute Engine. build-image.sh
+# creates SUDO_USER; `lab up/inventory --user` picks the one Ansible logs in as.
+SUDO_USER = "lab"
+LOGIN_USERS = ("root", SUDO_USER)
+
 IMAGES = {
     # Debian's cloud kernel: virtio drivers only (no e1000, no AHCI/ATA).
     "cloud": {

@@ -29,6 +29,8 @@ def run_lab(args, env=None, python="/usr/bin/python3"):
     (["down"], "name a guest, or use --all"),
     (["frobnicate"], "invalid choice"),
     (["up", "--count", "x"], "invalid int value"),
+    (["up", "--user", "bob"], "unknown login user 'bob'"),
+    (["inventory", "--user", "bob"], "unknown login user 'bob'"),
 ])
 def test_bad_input_is_one_line_without_traceback(tmp_path, args, message):
     env = dict(os.environ, GUESTREADY_LAB_STATE=str(tmp_path))
@@ -111,6 +113,19 @@ def test_inventory_format():
         '          guestready_lab_accel: "tcg"',
         "          guestready_lab_gaps: []",
     ]
+
+
+def test_inventory_for_the_sudo_user_becomes_root():
+    guest = {"name": "web", "profile": "gce", "net": "user", "ssh_host": "127.0.0.1",
+             "ssh_port": 2222, "ssh_user": "root", "login_user": "lab", "ssh_key": "/k/id",
+             "accel": "tcg", "gaps": []}
+    lines = inventory.render([guest]).splitlines()
+    assert '          ansible_user: "lab"' in lines and "          ansible_become: true" in lines
+    # `lab inventory --user root` overrides the guest's own login user; root needs no become
+    lines = inventory.render([guest], "root").splitlines()
+    assert '          ansible_user: "root"' in lines
+    assert not any("ansible_become" in line for line in lines)
+    assert profiles.SUDO_USER in profiles.LOGIN_USERS and "root" in profiles.LOGIN_USERS
 
 
 def test_inventory_parses_with_ansible(tmp_path):
