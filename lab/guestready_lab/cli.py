@@ -142,14 +142,19 @@ def cmd_gaps(a):
     if a.profile not in profiles.PROFILES:
         raise LabError("unknown profile %r (known: %s)" % (a.profile, ", ".join(sorted(profiles.PROFILES))))
     sb = qemu.south_bridge(a.profile)
-    gaps = profiles.gaps_for(a.profile, a.net, sb)
+    gaps = qemu.gaps(a.profile, a.net)
     if a.json:
         print(json.dumps({"profile": a.profile, "net": a.net, "south_bridge": sb,
-                          "qemu": qemu.caps()["version"], "gaps": gaps}, indent=2))
+                          "scsi_version": qemu.scsi_version(a.profile),
+                          "qemu": qemu.caps()["version"], "gaps": gaps,
+                          "deviations": profiles.PROFILES[a.profile]["deviations"]}, indent=2))
         return
-    print("profile %s, net %s, QEMU %s, south bridge %s:" % (a.profile, a.net, qemu.caps()["version"], sb))
+    print("profile %s, net %s, QEMU %s, south bridge %s, scsi_version %s:"
+          % (a.profile, a.net, qemu.caps()["version"], sb, qemu.scsi_version(a.profile)))
     for gap in gaps:
         print("  [%s] %s (Compute Engine: %s)" % (gap["id"], gap["what"], gap["gce"]))
+    for rid, why in sorted(profiles.PROFILES[a.profile]["deviations"].items()):
+        print("  deliberate deviation [%s] %s" % (rid, why))
 
 
 def cmd_prune(a):

@@ -406,7 +406,8 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="r
                 "south_bridge": sb, "start_mode": "cold" if cold else "snapshot",
                 "snapshot_key": snap_key, "state_dir": g.dir, "console_log": g.console,
                 "overlay": g.overlay, "netns": None, "guest_ip": GUEST_IP if net == "tap" else None,
-                "restarts": 0, "gaps": profiles.gaps_for(profile, net, sb),
+                "restarts": 0, "gaps": qemu.gaps(profile, net),
+                "scsi_version": qemu.scsi_version(profile), "deviations": p["deviations"],
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             })
             g.save()

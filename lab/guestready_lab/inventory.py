@@ -45,6 +45,8 @@ def render(guests, user=None):
                 "guestready_lab_net": g["net"],
                 "guestready_lab_accel": g["accel"],
                 "guestready_lab_gaps": sorted({gap["id"] for gap in g.get("gaps", []) if gap["id"] != "-"}),
+                # IDs the profile deliberately fails (device variants): checks must flag them
+                "guestready_lab_deviations": sorted(g.get("deviations", {})),
             }
             if login != "root":
                 hv["ansible_become"] = True

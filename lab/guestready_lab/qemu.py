@@ -44,10 +44,13 @@ def caps():
     version = run([QEMU, "--version"]).stdout.splitlines()[0]
     m = re.search(r"version (\d+\.\d+\.\d+)", version)
     machine_help = run([QEMU, "-M", "pc,help"], check=False).stdout or ""
+    scsi_hd_help = run([QEMU, "-device", "scsi-hd,help"], check=False).stdout or ""
     return {
         "version": m.group(1) if m else version,
         "version_line": version,
         "south_bridge_option": "x-south-bridge" in machine_help,
+        # QEMU 10's scsi-hd: INQUIRY version (5 = SPC-3 by default, 6 = SPC-4)
+        "scsi_version_option": "scsi_version=" in scsi_hd_help,
     }
 
 
@@ -57,6 +60,22 @@ def south_bridge(profile):
     if wanted and caps()["south_bridge_option"]:
         return wanted
     return "piix3"
+
+
+def scsi_version(profile):
+    """INQUIRY version the profile's scsi-hd answers: its "scsi_version" when this QEMU has the
+    property, else QEMU's default "5" (SPC-3); None when the disk is not a scsi-hd."""
+    d = profiles.PROFILES[profile]["disk"]
+    if d["device"] != "scsi-hd":
+        return None
+    if d.get("scsi_version") and caps()["scsi_version_option"]:
+        return d["scsi_version"]
+    return "5"
+
+
+def gaps(profile, net, metadata=False):
+    """profiles.gaps_for with this QEMU's capabilities filled in."""
+    return profiles.gaps_for(profile, net, south_bridge(profile), scsi_version(profile), metadata)
 
 
 def _props(d):
@@ -99,7 +118,10 @@ def command(profile, image, paths, net, port=None):
     if d.get("controller"):
         argv += ["-device", "%s,id=hba0%s" % (d["controller"]["device"], _props(d["controller"]["props"]))]
         bus = ",bus=hba0.0"
-    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(d["props"]))]
+    disk_props = dict(d["props"])
+    if scsi_version(profile) not in (None, "5"):
+        disk_props["scsi_version"] = scsi_version(profile)
+    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(disk_props))]
     # network
     if net == "user":
         argv += ["-netdev", "user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%s-:22" % port]

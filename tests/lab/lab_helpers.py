@@ -139,6 +139,24 @@ section("time", ["%.3f" % time.time()])
 section("pci", [" ".join([os.path.basename(d)] + [rd(d + "/" + f) for f in (
     "vendor", "device", "subsystem_vendor", "subsystem_device", "revision", "class")]
     + [link(d + "/driver")]) for d in sorted(glob.glob("/sys/bus/pci/devices/*"))])
+def msix_table_size(dev):
+    # PCI capability list (config offset 0x34); MSI-X is ID 0x11, table size - 1 in bits 0-10
+    try:
+        with open(dev + "/config", "rb") as f:
+            cfg = f.read(256)
+    except OSError:
+        return "-"
+    pos, seen = cfg[0x34] if len(cfg) > 0x34 else 0, set()
+    while pos and pos not in seen and pos + 3 < len(cfg):
+        seen.add(pos)
+        if cfg[pos] == 0x11:
+            return str((int.from_bytes(cfg[pos + 2:pos + 4], "little") & 0x7FF) + 1)
+        pos = cfg[pos + 1]
+    return "-"
+
+section("msix", [os.path.basename(d) + " " + msix_table_size(d)
+                 for d in sorted(glob.glob("/sys/bus/pci/devices/*"))])
+section("cpus", [str(os.cpu_count())])
 section("virtio", [rd(v + "/device") + " " + rd(v + "/features")
                    for v in sorted(glob.glob("/sys/bus/virtio/devices/*"))])
 section("serial_proc", rd("/proc/tty/driver/serial").splitlines())
@@ -236,6 +254,10 @@ class Guest:
         sizes, queues, driver = self.raw()["sda"][:3]
         return {"sizes": sizes.split(), "queues": queues.split(), "driver": driver.split()[0],
                 "path": driver.split()[1]}
+
+    def msix(self):
+        """{slot: MSI-X table size as a string, "-" without MSI-X}"""
+        return {l.split()[0].split(":", 1)[1]: l.split()[1] for l in self.raw()["msix"] if l.strip()}
 
     def lines(self, section):
         return self.raw()[section]

@@ -76,6 +76,37 @@ def test_every_south_bridge_has_an_isa_gap():
         assert len(isa) == 1, sb
 
 
+def test_gaps_follow_devices_and_qemu_capabilities():
+    ids = lambda *a, **k: sorted({g["id"] for g in profiles.gaps_for(*a, **k)} - {"-"})
+    # QEMU 10 (scsi_version=6) on tap: only the PIIX4 revision is left
+    assert ids("gce", "tap", "piix4-isa", "6") == ["HW-ISA-PIIX4"]
+    # an older QEMU: SPC-3 and PIIX3; user networking hides the NIC offloads
+    assert ids("gce", "user", "piix3", "5") == ["HW-ISA-PIIX4", "HW-NET-VIRTIO", "HW-SCSI-VIRTIO"]
+    # gaps follow the devices of a variant: no scsi-hd, no SCSI gap; no virtio-net, no NIC gap
+    assert ids("gce-virtio-blk", "tap", "piix4-isa", "5") == ["HW-ISA-PIIX4"]
+    assert ids("gce-e1000", "user", "piix4-isa", "6") == ["HW-ISA-PIIX4"]
+    metadata_gap = lambda **k: [g for g in profiles.gaps_for("gce", "tap", "piix4-isa", "6", **k)
+                                if "metadata server" in g["what"]]
+    assert metadata_gap() and not metadata_gap(metadata=True)
+
+
+def test_device_variants_change_one_thing_and_name_their_deviation():
+    base = profiles.PROFILES["gce"]
+    wanted = {"gce-scsi-2q", "gce-net-modern", "gce-disk-512", "gce-serial-4343",
+              "gce-virtio-blk", "gce-e1000"}
+    assert wanted <= set(profiles.PROFILES)
+    for name in wanted:
+        p = profiles.PROFILES[name]
+        assert p["variant_of"] == "gce" and p["family"] == "gce" and p["smp"] == 1
+        assert len(p["deviations"]) == 1 and list(p["deviations"])[0].startswith("HW-"), name
+        changed = [k for k in base if k not in ("description", "deviations") and p[k] != base[k]]
+        assert changed and set(changed) <= {"disk", "nic", "serial", "image"}, (name, changed)
+    assert profiles.PROFILES["gce-scsi-2q"]["disk"]["controller"]["props"]["num_queues"] == "2"
+    assert base["disk"]["controller"]["props"]["num_queues"] == "1"  # deep copies: base intact
+    assert profiles.PROFILES["gce-serial-4343"]["serial"][2:] == [(0x3E8, 4), (0x2E8, 3)]
+    assert base["deviations"] == {}
+
+
 def test_inventory_format():
     guest = {"name": "gce", "profile": "gce", "net": "user", "ssh_host": "127.0.0.1",
              "ssh_port": 2222, "ssh_user": "root", "ssh_key": "/k/id_ed25519", "accel": "tcg",
@@ -98,6 +129,7 @@ def test_inventory_format():
         '          guestready_lab_net: "user"',
         '          guestready_lab_accel: "tcg"',
         '          guestready_lab_gaps: ["HW-ISA-PIIX4"]',
+        "          guestready_lab_deviations: []",
         "    noncompliant:",
         "      hosts:",
         "        nc:",
@@ -112,6 +144,7 @@ def test_inventory_format():
         '          guestready_lab_net: "user"',
         '          guestready_lab_accel: "tcg"',
         "          guestready_lab_gaps: []",
+        "          guestready_lab_deviations: []",
     ]
 
 
