@@ -12,17 +12,33 @@
 #                 kernel-release, kernels.txt, packages.txt
 #   APT_CACHE     directory of .deb files kept between builds (sync-in / sync-out)
 #   PUBKEY        ssh public key authorised for root and the sudo user
-# Environment: LAB_SUDO_USER (default lab): a user with key login and passwordless sudo.
+# Environment: LAB_SUDO_USER (default lab): a user with key login and passwordless sudo;
+#   LAB_APT_SOURCE: the image's only apt source (the lab's repository);
+#   LAB_GUEST_ENVIRONMENT=yes: no static hostname, metadata.google.internal in /etc/hosts.
 #   BOOT_FLAVOUR  kernel flavour to boot: "cloud-amd64" or "amd64"
 # The script's own text is part of the image cache key: editing it rebuilds the images.
 set -euo pipefail
 
 if [ "${1:-}" = customize ]; then
     # ---- customize hook: runs outside the chroot, $2 = root directory ----------------
-    root=$2 pubkey=$3 user=$4
-    echo lab >"$root/etc/hostname"
-    printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-        >"$root/etc/hosts"
+    root=$2 pubkey=$3 user=$4 aptsource=$5 guestenv=$6
+    if [ "$guestenv" = yes ]; then
+        # as a Compute Engine image with the guest environment: no static hostname (the
+        # DHCP server, Compute Engine's metadata server, names the instance; systemd-networkd
+        # sets it), and the metadata server's name in /etc/hosts as google_set_hostname
+        # writes it (GoogleCloudPlatform/guest-configs, src/usr/bin/google_set_hostname)
+        : >"$root/etc/hostname"
+        printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n169.254.169.254 metadata.google.internal  # Added by Google\n' \
+            >"$root/etc/hosts"
+    else
+        echo lab >"$root/etc/hostname"
+        printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+            >"$root/etc/hosts"
+    fi
+    # apt: the lab's own repository (guests have no route to Debian's archive); see
+    # lab/guestready_lab/aptrepo.py. Unsigned, hence [trusted=yes]: lab only.
+    printf '# guestready lab: the host'"'"'s apt cache, served to the guest (lab/README.md)\n%s\n' \
+        "$aptsource" >"$root/etc/apt/sources.list"
     printf 'LABEL=lab-root\t/\text4\tdefaults,errors=remount-ro\t0\t1\n' >"$root/etc/fstab"
     # root login by the lab key only
     install -d -m 0700 "$root/root/.ssh"
@@ -80,6 +96,8 @@ fi
 outdir=$1 aptcache=$2 pubkey=$3 flavour=$4 packages=$5
 mirror=${6:-http://deb.debian.org/debian}
 sudo_user=${LAB_SUDO_USER:-lab}
+apt_source=${LAB_APT_SOURCE:-deb [trusted=yes] http://169.254.169.253/debian ./}
+guest_env=${LAB_GUEST_ENVIRONMENT:-no}
 self=$(readlink -f "$0")
 
 for tool in mmdebstrap mkfs.ext4 sfdisk truncate; do
@@ -95,7 +113,7 @@ mmdebstrap --mode=unshare --variant=apt --format=directory \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
     --setup-hook="sync-in '$aptcache' /var/cache/apt/archives/" \
     --customize-hook="sync-out /var/cache/apt/archives '$aptcache'" \
-    --customize-hook="'$self' customize \"\$1\" '$pubkey' '$sudo_user'" \
+    --customize-hook="'$self' customize \"\$1\" '$pubkey' '$sudo_user' '$apt_source' '$guest_env'" \
     bookworm "$rootfs" "deb $mirror bookworm main"
 
 # kernel and initrd to boot directly (-kernel/-initrd/-append; no firmware boot loader)

@@ -24,8 +24,18 @@ MIRROR = "http://deb.debian.org/debian"
 FILES = ["disk.raw", "vmlinuz", "initrd.img", "id_ed25519", "id_ed25519.pub", "image.json"]
 
 
+APT_SOURCE = "deb [trusted=yes] http://169.254.169.253/debian ./"  # aptrepo.py, qemu.REPO_IP
+
+
 def packages(variant):
-    return profiles.BASE_PACKAGES + profiles.IMAGES[variant]["kernels"]
+    v = profiles.IMAGES[variant]
+    return profiles.BASE_PACKAGES + v["kernels"] + v.get("extra_packages", [])
+
+
+def build_env(variant):
+    """What build-image.sh reads from its environment (part of the image key)."""
+    return {"LAB_SUDO_USER": profiles.SUDO_USER, "LAB_APT_SOURCE": APT_SOURCE,
+            "LAB_GUEST_ENVIRONMENT": "yes" if profiles.IMAGES[variant].get("guest_environment") else "no"}
 
 
 def image_key(variant):
@@ -41,7 +51,7 @@ def image_key(variant):
         "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],
         "suite": SUITE,
         "mirror": MIRROR,
-        "sudo_user": profiles.SUDO_USER,
+        "env": build_env(variant),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -122,7 +132,7 @@ def build(variant, key, imgdir, archive):
                               os.path.join(tmp, "id_ed25519.pub"),
                               profiles.IMAGES[variant]["boot_flavour"],
                               ",".join(packages(variant)), MIRROR], logf,
-                             dict(os.environ, LAB_SUDO_USER=profiles.SUDO_USER))
+                             dict(os.environ, **build_env(variant)))
         if rc != 0:
             with open(os.path.join(tmp, "build.log")) as f:
                 tail = [l for l in f.read().splitlines() if l.strip()][-1:] or ["?"]

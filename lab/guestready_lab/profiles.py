@@ -26,6 +26,11 @@ BASE_PACKAGES = [
 SUDO_USER = "lab"
 LOGIN_USERS = ("root", SUDO_USER)
 
+# Packages the lab's apt repository offers guests on top of the apt cache (aptrepo.py):
+# what roles install with apt on a guest (the guest environment, time sync).
+REPO_PACKAGES = ["google-guest-agent", "google-compute-engine-oslogin", "chrony",
+                 "systemd-timesyncd"]
+
 IMAGES = {
     # Debian's cloud kernel: virtio drivers only (no e1000, no AHCI/ATA).
     "cloud": {
@@ -36,6 +41,16 @@ IMAGES = {
     "generic": {
         "kernels": ["linux-image-amd64", "linux-image-cloud-amd64"],
         "boot_flavour": "amd64",
+    },
+    # The cloud image plus Debian's guest environment (bookworm: google-guest-agent
+    # 20211116, google-compute-engine-oslogin 20210907), enabled as the packages install it,
+    # no static hostname: the agent starts as on Compute Engine, against the lab's metadata
+    # server stand-in (profile gce-agent).
+    "gce-agent": {
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin"],
+        "guest_environment": True,
     },
 }
 
@@ -139,6 +154,13 @@ def variant(base, description, changes, deviations):
     return p
 
 
+# The guest environment on the gce device model, with the metadata server stand-in. Always a
+# cold boot: the agent's first-boot actions and the hostname from DHCP are what it is for.
+PROFILES["gce-agent"] = variant(
+    "gce", "gce with Debian's guest environment and the metadata server stand-in",
+    {"image": "gce-agent", "metadata": True,
+     "cold_only": "the guest agent's first boot and the DHCP hostname are the point"}, {})
+
 # Device variants of the gce profile: one deviation each, for the checks' live tests (every
 # one must be flagged with its real cause, never passed).
 PROFILES.update({
@@ -225,6 +247,14 @@ GAPS = [
                 "--net tap gives 1460)",
         "gce": "MTU 1460",
         "lab": {"mtu": "1500"},
+    },
+    {
+        "id": "-", "when": {"net": "user"},
+        "what": "the guest's address is 169.254.169.15/24 from slirp's DHCP: slirp forwards only "
+                "addresses inside its own network, and the lab's services are 169.254.169.254 "
+                "(metadata) and 169.254.169.253 (apt repository)",
+        "gce": "an address of the VPC subnet; 169.254.169.254 reached through the gateway",
+        "lab": {"address": "169.254.169.15/24"},
     },
     {
         "id": "-",

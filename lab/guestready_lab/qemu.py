@@ -74,7 +74,7 @@ def scsi_version(profile):
 
 
 def gaps(profile, net, metadata=False):
-    """profiles.gaps_for with this QEMU's capabilities filled in."""
+    """profiles.gaps_for with this QEMU's capabilities filled in (and the guest's metadata)."""
     return profiles.gaps_for(profile, net, south_bridge(profile), scsi_version(profile), metadata)
 
 
@@ -82,13 +82,28 @@ def _props(d):
     return "".join(",%s=%s" % (k, v) for k, v in d.items())
 
 
-def command(profile, image, paths, net, port=None):
+# User networking: slirp forwards (guestfwd) only addresses inside its own network, so the
+# guest's network is the link-local /24 that holds the lab's services: 169.254.169.254 (the
+# metadata server stand-in, as on Compute Engine) and 169.254.169.253 (the apt repository).
+USER_NET = "169.254.169.0/24"
+METADATA_IP = "169.254.169.254"
+REPO_IP = "169.254.169.253"
+
+
+def nic_mac(profile):
+    """The guest NIC's MAC: the profile's, else QEMU's default for the first NIC."""
+    return profiles.PROFILES[profile]["nic"]["props"].get("mac", "52:54:00:12:34:56")
+
+
+def command(profile, image, paths, net, port=None, services=None):
     """QEMU argv for a guest.
 
     paths: dict with overlay, console, qmp, pidfile, name. net: "user" or "tap".
+    services (user networking): {"port": the services process's port on 127.0.0.1,
+    "metadata": forward 169.254.169.254 too, "hostname": what slirp's DHCP hands out or None}.
     Everything that can differ between a snapshot and the guests restored from it (paths,
-    the forwarded port, the name) comes from `paths`/`port`, so the snapshot key can be
-    computed from this same function with placeholders."""
+    the forwarded ports, the name) comes from `paths`/`port`/`services`, so the snapshot key
+    can be computed from this same function with placeholders."""
     p = profiles.PROFILES[profile]
     accel, _ = detect_accel()
     machine = p["machine"]
@@ -124,7 +139,16 @@ def command(profile, image, paths, net, port=None):
     argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(disk_props))]
     # network
     if net == "user":
-        argv += ["-netdev", "user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%s-:22" % port]
+        netdev = "user,id=net0,restrict=on,ipv6=off,net=%s,hostfwd=tcp:127.0.0.1:%s-:22" % (USER_NET, port)
+        if services:
+            # one socat per guest connection (cmd:), to the services process on loopback
+            fwd = ",guestfwd=tcp:%s:80-cmd:socat - TCP:127.0.0.1:%s"
+            netdev += fwd % (REPO_IP, services["port"])
+            if services.get("metadata"):
+                netdev += fwd % (METADATA_IP, services["port"])
+            if services.get("hostname"):
+                netdev += ",hostname=%s" % services["hostname"]
+        argv += ["-netdev", netdev]
     elif net == "tap":
         argv += ["-netdev", "tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=on"]
     else:

@@ -5,7 +5,6 @@ disable-legacy, num_queues, serial IRQs...) are checked by QEMU itself in about 
 The variants' guests are booted by the tests that need them (test_hardware.py).
 """
 
-import os
 import subprocess
 
 import pytest

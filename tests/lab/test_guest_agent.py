@@ -1,0 +1,80 @@
+"""Debian's guest environment (google-guest-agent 20211116) against the metadata stand-in.
+
+One `gce-agent` guest (image variant gce-agent: the cloud image plus google-guest-agent and
+google-compute-engine-oslogin from bookworm), booted cold as a new instance with the lab's
+metadata server. Proves, as on Compute Engine:
+(a) an SSH key added to the instance metadata (`ssh-keys`, `user:ssh-ed25519 ...`) while the
+    guest runs reaches the agent through its long poll; it creates the user and installs the
+    key, and a login with that key works;
+(b) the hostname comes from the metadata server: the image has no static hostname, the lab's
+    DHCP hands out the metadata's instance/hostname (as Compute Engine's DHCP server, which is
+    the metadata server, does), and the agent's view of the instance agrees.
+"""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from lab_helpers import CMD_TIMEOUT, wait_until
+
+NAME = "agent"
+USER = "alice"
+
+
+@pytest.fixture(scope="module")
+def agent(lab):
+    try:
+        info = lab.up("--profile", "gce-agent", "--name", NAME, "--timeout", str(CMD_TIMEOUT))[0]
+        yield info
+    finally:
+        lab.collect()
+        if NAME in {g["name"] for g in lab.status()}:
+            lab.down(NAME)
+
+
+def test_agent_runs_against_the_stand_in(lab, agent):
+    assert agent["start_mode"] == "cold" and agent["services"]["metadata"]
+    out = lab.ssh(NAME, "dpkg-query -W -f '${Version}\\n' google-guest-agent; "
+                        "systemctl is-active google-guest-agent; "
+                        "cat /etc/google_instance_id", timeout=300)
+    version, active, instance_id = out.split()
+    assert version.startswith("20211116") and active == "active"
+    # first-boot actions ran against our metadata: the instance ID it stored is ours
+    content = lab.run("metadata", NAME, "--json").stdout
+    assert int(instance_id) == json.loads(content)["instance"]["id"]
+
+
+def test_hostname_comes_from_the_metadata_server(lab, agent):
+    content = json.loads(lab.run("metadata", NAME, "--json").stdout)
+    want = content["instance"]["hostname"].split(".")[0]
+    out = lab.ssh(NAME, "hostname; cat /etc/hostname | wc -c; hostnamectl --static; true")
+    lines = out.splitlines()
+    assert lines[0] == want
+    assert lines[1] == "0"          # no static hostname in the image: it is not baked in
+
+
+def test_ssh_key_from_metadata_logs_in(lab, agent, tmp_path):
+    key = str(tmp_path / "alice")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice@lab", "-f", key],
+                   check=True)
+    lab.run("metadata", NAME, "--add-ssh-key", "%s=%s.pub" % (USER, key))
+    port = str(agent["ssh_port"])
+    argv = ["ssh", "-i", key, "-p", port, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
+            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=30", "%s@127.0.0.1" % USER,
+            "id -un; sudo -n id -un"]
+
+    def login():
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+        return p.stdout.split() if p.returncode == 0 else None
+
+    # the agent's long poll returns with the new ETag; it creates alice and writes the key
+    out = wait_until(login, timeout=600, interval=10, what="the agent to install alice's key")
+    assert out == [USER, "root"]   # the agent's google-sudoers group gives sudo, as on GCE
+    journal = lab.ssh(NAME, "journalctl -u google-guest-agent --no-pager -o cat | "
+                            "grep -E 'Creating user alice|Updating keys for user alice'")
+    assert "alice" in journal
+    os.remove(key)
