@@ -25,11 +25,13 @@ import lzma
 import os
 import posixpath
 import re
+import subprocess
 import tarfile
 import time
+import urllib.parse
 
 from . import profiles
-from .util import cache_dir, file_lock, log, require_tools, run
+from .util import LabError, cache_dir, file_lock, log, require_tools
 
 PREFIX = "/debian"
 DEB_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9+.~%_:-]*\.deb$")
@@ -157,13 +159,14 @@ def _write(path, data):
     os.replace(tmp, path)
 
 
-def fetch_extras(packages=None):
-    """Download profiles.REPO_PACKAGES and their dependencies into the apt cache (once per list)."""
-    packages = sorted(packages or profiles.REPO_PACKAGES)
+def fetch_extras(groups=None):
+    """Download profiles.REPO_PACKAGES (groups of co-installable packages) and their
+    dependencies into the apt cache; once per list (a marker in the repository dir)."""
+    groups = [sorted(g) for g in (groups or profiles.REPO_PACKAGES)]
     marker = os.path.join(repo_dir(), "extras.json")
     try:
         with open(marker) as f:
-            if json.load(f).get("packages") == packages:
+            if json.load(f).get("packages") == groups:
                 return False
     except (OSError, ValueError):
         pass
@@ -171,19 +174,30 @@ def fetch_extras(packages=None):
     from .image import MIRROR, SUITE  # noqa: PLC0415
     os.makedirs(debs_dir(), exist_ok=True)
     os.makedirs(repo_dir(), exist_ok=True)
-    log("apt repo: downloading %s and their dependencies into %s" % (", ".join(packages), debs_dir()))
+    logpath = os.path.join(repo_dir(), "fetch.log")
     t0 = time.monotonic()
-    # extract variant: apt resolves and downloads, nothing is configured; the extract hook
-    # copies the downloaded files out before the throw-away tree (format null) is deleted
-    run(["mmdebstrap", "--mode=unshare", "--variant=extract", "--format=null",
-         "--include=" + ",".join(packages), "--skip=essential/unlink",
-         "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
-         "--setup-hook=sync-in '%s' /var/cache/apt/archives/" % debs_dir(),
-         "--extract-hook=sync-out /var/cache/apt/archives '%s'" % debs_dir(),
-         SUITE, "/dev/null", "deb %s %s main" % (MIRROR, SUITE)], timeout=1800)
+    with open(logpath, "w") as logf:
+        for packages in groups:
+            log("apt repo: downloading %s and their dependencies into %s"
+                % (", ".join(packages), debs_dir()))
+            # extract variant: apt resolves and downloads, nothing is configured; the extract
+            # hook copies the downloaded files out before the throw-away tree (format null)
+            # is deleted
+            cmd = ["mmdebstrap", "--mode=unshare", "--variant=extract", "--format=null",
+                   "--include=" + ",".join(packages), "--skip=essential/unlink",
+                   "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/",
+                   "--setup-hook=sync-in '%s' /var/cache/apt/archives/" % debs_dir(),
+                   "--extract-hook=sync-out /var/cache/apt/archives '%s'" % debs_dir(),
+                   SUITE, "/dev/null", "deb %s %s main" % (MIRROR, SUITE)]
+            logf.write("$ %s\n" % " ".join(cmd))
+            logf.flush()
+            rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                timeout=1800).returncode
+            if rc != 0:
+                raise LabError("downloading %s failed (exit %d; log: %s)" % (", ".join(packages), rc, logpath))
     tmp = marker + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"packages": packages}, f)
+        json.dump({"packages": groups}, f)
     os.replace(tmp, marker)
     log("apt repo: downloaded in %.0f s" % (time.monotonic() - t0))
     return True
@@ -192,7 +206,10 @@ def fetch_extras(packages=None):
 def ensure():
     """The repository directory, with its extras fetched and its index current."""
     with file_lock(os.path.join(cache_dir(), "locks", "apt-repo.lock"), "apt repository"):
-        fetch_extras()
+        try:
+            fetch_extras()
+        except LabError as e:  # no archive reachable: the repository serves what the cache has
+            log("apt repo: %s; serving the apt cache without them" % e)
         build_index()
     return repo_dir()
 
@@ -209,7 +226,8 @@ class Repo:
     def get(self, sub):
         """(status, bytes, content type) for the path below the prefix."""
         # flat repositories are fetched as <base>/./Release, <base>/./pool/...
-        sub = posixpath.normpath("/" + sub).lstrip("/")
+        # apt quotes file names ('+' as %2b, the cache's literal '%3a' epochs as %253a)
+        sub = posixpath.normpath("/" + urllib.parse.unquote(sub)).lstrip("/")
         if sub in ("Packages", "Packages.gz", "Release"):
             path = os.path.join(self.dir, sub)
         elif sub.startswith("pool/") and DEB_RE.match(sub[5:]):

@@ -475,10 +475,7 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="r
         log("profile %s boots cold (%s)" % (profile, p["cold_only"]))
         cold = True
     image = imagemod.ensure_image(p["image"])
-    try:
-        aptrepo.ensure()
-    except LabError as e:  # the repository then serves what the cache has
-        log("apt repository: %s" % e)
+    aptrepo.ensure()
     snap_dir = snap_key = None
     if not cold:
         snap_dir, snap_key = ensure_snapshot(profile, net, image, timeout, with_metadata)

@@ -27,9 +27,11 @@ SUDO_USER = "lab"
 LOGIN_USERS = ("root", SUDO_USER)
 
 # Packages the lab's apt repository offers guests on top of the apt cache (aptrepo.py):
-# what roles install with apt on a guest (the guest environment, time sync).
-REPO_PACKAGES = ["google-guest-agent", "google-compute-engine-oslogin", "chrony",
-                 "systemd-timesyncd"]
+# what roles install with apt on a guest (the guest environment, time sync). Groups of
+# co-installable packages: apt resolves each group's dependencies at once (chrony and
+# systemd-timesyncd conflict: both provide time-daemon).
+REPO_PACKAGES = [["google-guest-agent", "google-compute-engine-oslogin", "chrony"],
+                 ["systemd-timesyncd"]]
 
 IMAGES = {
     # Debian's cloud kernel: virtio drivers only (no e1000, no AHCI/ATA).

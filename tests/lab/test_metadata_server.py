@@ -203,20 +203,22 @@ def make_deb(tmp_path, name, version):
 
 def test_apt_repository_index_and_files(server):
     get, _, _, tmp_path = server
-    deb = make_deb(tmp_path, "lab-hello", "1.0-1")
+    deb = make_deb(tmp_path, "lab-hello", "1.0-1+b1")
     (tmp_path / "debs" / "broken_1_all.deb").write_bytes(b"!<arch>\nnot really")
     assert aptrepo.build_index(str(tmp_path / "debs"), str(tmp_path / "repo")) == 1
     status, _, packages = get("/debian/./Packages", flavor=None)  # as apt asks a flat repo
     assert status == 200
     stanza = dict(l.split(": ", 1) for l in packages.splitlines() if ": " in l and not l.startswith(" "))
     data = deb.read_bytes()
-    assert stanza["Package"] == "lab-hello" and stanza["Version"] == "1.0-1"
+    assert stanza["Package"] == "lab-hello" and stanza["Version"] == "1.0-1+b1"
     assert stanza["Filename"] == "pool/" + deb.name and stanza["Size"] == str(len(data))
     assert stanza["SHA256"] == hashlib.sha256(data).hexdigest()
     assert " two lines of description" in packages
     release = get("/debian/Release", flavor=None)[2]
     assert hashlib.sha256(packages.encode()).hexdigest() in release
     assert get("/debian/pool/" + deb.name, flavor=None)[0] == 200
+    # as apt asks for it: '+' quoted
+    assert get("/debian/./pool/" + deb.name.replace("+", "%2b"), flavor=None)[0] == 200
     for bad in ("/debian/pool/../metadata.json", "/debian/pool/%2e%2e/x.deb", "/debian/../../etc/passwd"):
         assert get(bad, flavor=None)[0] == 404, bad
 
