@@ -36,8 +36,8 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 SNAPSHOT_TAG = "lab"
 GUEST_IP = "10.0.2.15"      # tap: the same address in every guest's private namespace
 TAP_HOST_IP = "10.0.2.2"
-USER_GUEST_IP = "169.254.169.15"   # user: slirp's network is qemu.USER_NET
-USER_GATEWAY = "169.254.169.2"
+USER_GUEST_IP = "169.0.0.15"   # user: slirp's network is qemu.USER_NET
+USER_GATEWAY = "169.0.0.2"
 HOSTS_LINE = ("169.254.169.254 metadata.google.internal metadata  # Added by the guestready lab "
               "(on Compute Engine: google_set_hostname, GoogleCloudPlatform/guest-configs)")
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",

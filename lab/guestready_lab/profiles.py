@@ -252,11 +252,11 @@ GAPS = [
     },
     {
         "id": "-", "when": {"net": "user"},
-        "what": "the guest's address is 169.254.169.15/24 from slirp's DHCP: slirp forwards only "
-                "addresses inside its own network, and the lab's services are 169.254.169.254 "
-                "(metadata) and 169.254.169.253 (apt repository)",
+        "what": "the guest's address is 169.0.0.15/8 from slirp's DHCP (gateway 169.0.0.2): "
+                "slirp forwards only addresses inside its own network, and the lab's services "
+                "are 169.254.169.254 (metadata) and 169.254.169.253 (apt repository), on-link",
         "gce": "an address of the VPC subnet; 169.254.169.254 reached through the gateway",
-        "lab": {"address": "169.254.169.15/24"},
+        "lab": {"address": "169.0.0.15/8"},
     },
     {
         "id": "-",

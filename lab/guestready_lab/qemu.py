@@ -83,9 +83,13 @@ def _props(d):
 
 
 # User networking: slirp forwards (guestfwd) only addresses inside its own network, so the
-# guest's network is the link-local /24 that holds the lab's services: 169.254.169.254 (the
-# metadata server stand-in, as on Compute Engine) and 169.254.169.253 (the apt repository).
-USER_NET = "169.254.169.0/24"
+# guest's network must hold the lab's services: 169.254.169.254 (the metadata server
+# stand-in, as on Compute Engine) and 169.254.169.253 (the apt repository). Not a
+# link-local /24: systemd-networkd drops the gateway of a 169.254.x.x lease (the guest would
+# have no default route; systemd/systemd#40783), so 169.0.0.0/8: the guest is 169.0.0.15
+# with gateway 169.0.0.2, and 169.254.169.25x are on-link (slirp answers their ARP).
+# restrict=on: nothing of that range is ever reached outside the guest.
+USER_NET = "169.0.0.0/8"
 METADATA_IP = "169.254.169.254"
 REPO_IP = "169.254.169.253"
 

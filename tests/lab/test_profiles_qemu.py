@@ -26,7 +26,10 @@ def test_qemu_accepts_profile(profile, kernel, tmp_path):
     subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", overlay, "64M"], check=True)
     paths = {"name": "glab-test-" + profile, "overlay": overlay, "console": str(tmp_path / "console.log"),
              "qmp": str(tmp_path / "qmp.sock"), "pidfile": str(tmp_path / "qemu.pid")}
-    argv = [a for a in qemu.command(profile, kernel, paths, "user", free_port()) if a != "-daemonize"]
+    # with the services' forwards: slirp must accept 169.254.169.253/.254 in its network
+    services = {"port": free_port(), "metadata": True, "hostname": "lab-test"}
+    argv = [a for a in qemu.command(profile, kernel, paths, "user", free_port(), services)
+            if a != "-daemonize"]
     proc = subprocess.Popen(argv + ["-S"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     rec = record_process(str(tmp_path / "qemu.json"), "qemu", proc.pid)
