@@ -109,16 +109,18 @@ class Store:
             self.version += 1
             self.cond.notify_all()
 
-    def tree(self):
-        """The whole tree as the API shows it (guest attributes written by the guest merged)."""
+    def tree(self, guest_attributes=False):
+        """The tree as the API shows it. Guest attributes (written by the guest) only on their
+        own path: they are not instance metadata, and a PUT must not wake the agent's long
+        poll of the whole tree (the agent PUTs guest-agent/sshable when it runs)."""
         with self.cond:
-            data = json.loads(json.dumps(self.data))
-            if self.guest_attributes:
-                ga = data["instance"].setdefault("guest-attributes", {})
-                for key, value in self.guest_attributes.items():
-                    ns, _, name = key.partition("/")
-                    ga.setdefault(ns, {})[name] = value
-            return data, self.version
+            if not guest_attributes:
+                return self.data, self.version
+            ga = {}
+            for key, value in self.guest_attributes.items():
+                ns, _, name = key.partition("/")
+                ga.setdefault(ns, {})[name] = value
+            return {"instance": {"guest-attributes": ga}}, self.version
 
     def wait(self, version, timeout):
         with self.cond:
@@ -331,11 +333,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if repo is not None and (url.path == repo.prefix or url.path.startswith(repo.prefix + "/")):
             status, body, ctype = repo.get(url.path[len(repo.prefix):])
             return self.send(status, body, ctype, flavor=False)
-        if url.path in ("/", "/computeMetadata", "/computeMetadata/"):
+        if url.path == "/" and self.server.store is not None:
+            # the root answers without the request header, with the response header: how
+            # clients tell they are on Compute Engine (cloud.google.com/go/compute/metadata
+            # OnGCE, which the agent's Cloud Logging client calls, sends no header)
+            return self.send(200, "computeMetadata/\n")
+        if url.path in ("/computeMetadata", "/computeMetadata/"):
             if not self._metadata_request():
                 return
-            listing = "computeMetadata/\n" if url.path == "/" else "v1/\n"
-            return self.send(200, listing)
+            return self.send(200, "v1/\n")
         if url.path != PREFIX and not url.path.startswith(PREFIX + "/"):
             return self.send(404, "Not Found\n", "text/html; charset=UTF-8",
                              flavor=self.server.store is not None)
@@ -353,7 +359,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              "text/html")
         args = {k: v for k, v in query.items() if k in ("recursive", "alt")}
         store = self.server.store
-        tree, version = store.tree()
+        ga = path.strip("/").startswith("instance/guest-attributes")
+        tree, version = store.tree(ga)
         status, body, ctype, headers = render(tree, path, args)
         if wait and status == 200:
             last = query.get("last_etag")
@@ -365,7 +372,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if remaining <= 0:
                     break
                 version = store.wait(version, remaining)
-                tree, version = store.tree()
+                tree, version = store.tree(ga)
                 status, body, ctype, headers = render(tree, path, args)
                 if status != 200:
                     break

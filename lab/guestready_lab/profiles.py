@@ -51,7 +51,9 @@ IMAGES = {
     "gce-agent": {
         "kernels": ["linux-image-cloud-amd64"],
         "boot_flavour": "cloud-amd64",
-        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin"],
+        # polkitd: systemd-networkd (unprivileged) may set the transient hostname from DHCP
+        # only through hostnamed's polkit rule (systemd's rules.d/systemd-networkd.rules)
+        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin", "polkitd"],
         "guest_environment": True,
     },
 }

@@ -173,6 +173,13 @@ def test_guest_attributes_put_and_get(server):
     assert status == 200
     assert get("/computeMetadata/v1/instance/guest-attributes/hostkeys/ssh-ed25519")[2] == "AAAAC3Nzhost"
     assert get("/computeMetadata/v1/instance/hostname", method="PUT", body=b"x")[0] == 405
+    # not part of the instance tree: the agent's PUTs do not change the ETag it long-polls
+    assert "guestAttributes" not in json.loads(get(AGENT_URL)[2])["instance"]
+
+
+def test_root_answers_without_the_header_with_the_flavor(server):
+    status, headers, body = server[0]("/", flavor=None)
+    assert (status, headers["Metadata-Flavor"], body) == (200, "Google", "computeMetadata/\n")
 
 
 def test_set_value_paths():
