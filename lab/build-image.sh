@@ -30,6 +30,17 @@ if [ "${1:-}" = customize ]; then
         : >"$root/etc/hostname"
         printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n169.254.169.254 metadata.google.internal  # Added by Google\n' \
             >"$root/etc/hosts"
+        # the hostname from the metadata server when ens4 is routable, as Compute Engine
+        # images with systemd-networkd do it: guest-configs' hooks (lab/guest-configs/)
+        gc=$(dirname "$(readlink -f "$0")")/guest-configs
+        install -m 0755 "$gc/google_set_hostname" "$root/usr/bin/google_set_hostname"
+        install -d -m 0755 "$root/usr/lib/networkd-dispatcher/routable.d"
+        install -m 0755 "$gc/google_hostname.sh" \
+            "$root/usr/lib/networkd-dispatcher/routable.d/google_hostname.sh"
+        # TCG: a Python daemon can take longer than systemd's 90 s to start on a loaded host
+        install -d -m 0755 "$root/etc/systemd/system/networkd-dispatcher.service.d"
+        printf '[Service]\nTimeoutStartSec=infinity\n' \
+            >"$root/etc/systemd/system/networkd-dispatcher.service.d/lab-tcg.conf"
     else
         echo lab >"$root/etc/hostname"
         printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \

@@ -44,8 +44,13 @@ def image_key(variant):
                        % (variant, ", ".join(sorted(profiles.IMAGES))))
     with open(BUILD_SCRIPT, "rb") as f:
         script = f.read()
+    files = {}
+    for path in sorted(glob.glob(os.path.join(LAB_DIR, "guest-configs", "*"))):
+        with open(path, "rb") as f:
+            files[os.path.basename(path)] = hashlib.sha256(f.read()).hexdigest()
     inputs = {
         "script": hashlib.sha256(script).hexdigest(),
+        "guest_configs": files,
         "variant": variant,
         "packages": packages(variant),
         "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],

@@ -46,14 +46,15 @@ IMAGES = {
     },
     # The cloud image plus Debian's guest environment (bookworm: google-guest-agent
     # 20211116, google-compute-engine-oslogin 20210907), enabled as the packages install it,
-    # no static hostname: the agent starts as on Compute Engine, against the lab's metadata
-    # server stand-in (profile gce-agent).
+    # no static hostname, and guest-configs' hostname hooks (not packaged by Debian): the
+    # agent starts as on Compute Engine, against the lab's metadata server stand-in
+    # (profile gce-agent).
     "gce-agent": {
         "kernels": ["linux-image-cloud-amd64"],
         "boot_flavour": "cloud-amd64",
-        # polkitd: systemd-networkd (unprivileged) may set the transient hostname from DHCP
-        # only through hostnamed's polkit rule (systemd's rules.d/systemd-networkd.rules)
-        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin", "polkitd"],
+        # networkd-dispatcher, curl, jq: for guest-configs' hostname hooks (lab/guest-configs)
+        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin",
+                           "networkd-dispatcher", "curl", "jq"],
         "guest_environment": True,
     },
 }
