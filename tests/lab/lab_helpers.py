@@ -26,7 +26,10 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 from guestready_lab import profiles  # noqa: E402,F401  (lab data, re-exported to the tests)
 from guestready_lab.util import process_alive  # noqa: E402
 
-CMD_TIMEOUT = 1500  # a cold image build + a cold snapshot boot under TCG fit in this
+CMD_TIMEOUT = 2700  # a cold image build + a cold snapshot boot under TCG fit in this
+# `lab up --timeout` for SSH: a cold boot under TCG takes 1-2 min on an idle 2-core machine,
+# over 15 min when it runs a dozen other TCG guests (measured: load average 15-20)
+BOOT_TIMEOUT = "1800"
 
 REGISTRY = []        # process records of every guest the tests started
 NETNS = set()        # network namespaces the tests' guests used
@@ -60,7 +63,7 @@ class LabCLI:
 
     def up(self, *args):
         try:
-            proc = self.run("up", "--json", *args)
+            proc = self.run("up", "--json", "--timeout", BOOT_TIMEOUT, *args)
         finally:
             self.collect()
         return json.loads(proc.stdout)
@@ -70,7 +73,7 @@ class LabCLI:
         procs = []
         for spec in specs:
             procs.append((spec, subprocess.Popen(
-                [LAB, "up", "--json"] + list(spec), env=self.env, text=True,
+                [LAB, "up", "--json", "--timeout", BOOT_TIMEOUT] + list(spec), env=self.env, text=True,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
         out, errors = {}, []
         for spec, p in procs:

@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from lab_helpers import CMD_TIMEOUT, wait_until
+from lab_helpers import wait_until
 
 NAME = "agent"
 USER = "alice"
@@ -27,7 +27,7 @@ USER = "alice"
 @pytest.fixture(scope="module")
 def agent(lab):
     try:
-        info = lab.up("--profile", "gce-agent", "--name", NAME, "--timeout", str(CMD_TIMEOUT))[0]
+        info = lab.up("--profile", "gce-agent", "--name", NAME)[0]
         yield info
     finally:
         lab.collect()
