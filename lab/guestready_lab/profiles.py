@@ -164,12 +164,7 @@ def variant(base, description, changes, deviations):
 PROFILES["gce-agent"] = variant(
     "gce", "gce with Debian's guest environment and the metadata server stand-in",
     {"image": "gce-agent", "metadata": True,
-     "cold_only": "the guest agent's first boot and the hostname from the metadata are the point",
-     # TCG on a loaded host: the agent (Type=notify, three SSH host keys to generate on a
-     # first boot) and networkd-dispatcher overran systemd's 90 s start timeout and were
-     # restarted in a loop; a lab accommodation, on the kernel command line of this profile
-     # only (no other image or snapshot changes)
-     "kernel_append": ["systemd.default_timeout_start_sec=900"]}, {})
+     "cold_only": "the guest agent's first boot and the DHCP hostname are the point"}, {})
 
 # Device variants of the gce profile: one deviation each, for the checks' live tests (every
 # one must be flagged with its real cause, never passed).

@@ -122,7 +122,7 @@ def command(profile, image, paths, net, port=None, services=None):
         argv += ["-accel", "tcg,tb-size=64", "-cpu", "max"]
     argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc",
              "-kernel", image["kernel"], "-initrd", image["initrd"],
-             "-append", " ".join([profiles.KERNEL_APPEND] + p.get("kernel_append", []))]
+             "-append", profiles.KERNEL_APPEND]
     for s in p["smbios"]:
         argv += ["-smbios", s]
     # serial ports: the first one is the console, logged to a file
