@@ -84,7 +84,8 @@ def test_sudo_user_key_login_and_become(lab, lifecycle, tmp_path):
     proc = subprocess.run([ansible, "-i", inv, NAME, "-m", "ansible.builtin.shell",
                            "-a", "echo $SUDO_USER $(whoami)"], text=True, timeout=600,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          env=dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False"))
+                          env=dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False",
+                                   ANSIBLE_TIMEOUT="120"))  # TCG: SSH set-up is slow
     assert proc.returncode == 0, proc.stdout
     assert "%s root" % profiles.SUDO_USER in proc.stdout
 
