@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lab_helpers import CMD_TIMEOUT, LAB, process_alive, wait_until
+from lab_helpers import CMD_TIMEOUT, LAB, ROOT, process_alive, profiles, wait_until
 
 NAME = "life"
 COLD = "life-cold"
@@ -67,6 +67,27 @@ def test_snapshot_start(lifecycle):
     # a restored guest never boots: its console shows no kernel start-up
     assert "Linux version" not in console_text(life)
     assert life["seconds_to_ssh"] < 120
+
+
+def test_sudo_user_key_login_and_become(lab, lifecycle, tmp_path):
+    """The image's sudo user logs in with the lab key, has no password, and sudo needs none;
+    an inventory written with --user lab makes Ansible log in as it and become root."""
+    out = lab.run("ssh", "--user", profiles.SUDO_USER, NAME, "--",
+                  "id -un; sudo -n id -un; sudo -n getent shadow %s | cut -d: -f2"
+                  % profiles.SUDO_USER).stdout.split()
+    assert out == [profiles.SUDO_USER, "root", "*"]
+    inv = str(tmp_path / "inventory.yml")
+    lab.run("inventory", "--user", profiles.SUDO_USER, "--output", inv)
+    ansible = os.path.join(ROOT, ".venv", "bin", "ansible")
+    if not os.path.exists(ansible):
+        pytest.skip("no ansible in .venv")
+    proc = subprocess.run([ansible, "-i", inv, NAME, "-m", "ansible.builtin.shell",
+                           "-a", "echo $SUDO_USER $(whoami)"], text=True, timeout=600,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False",
+                                   ANSIBLE_TIMEOUT="120"))  # TCG: SSH set-up is slow
+    assert proc.returncode == 0, proc.stdout
+    assert "%s root" % profiles.SUDO_USER in proc.stdout
 
 
 def test_guest_initiated_reboot_comes_back(lab, lifecycle):
