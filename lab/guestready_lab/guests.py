@@ -249,9 +249,16 @@ class Guest:
         raise LabError("unreachable")
 
     def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30, user="root"):
-        proc = subprocess.run(ssh_argv(key, port, connect_timeout, user) + [cmd], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
+        try:
+            proc = subprocess.run(ssh_argv(key, port, connect_timeout, user) + [cmd],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # a guest too slow to answer (TCG on a loaded machine): a failed attempt for a
+            # caller that polls, an error otherwise, never a traceback
+            if not check:
+                return subprocess.CompletedProcess(cmd, 124, "", "no answer within %d s" % timeout)
+            raise LabError("ssh %s %r: no answer within %d s" % (self.name, cmd, timeout))
         if check and proc.returncode != 0:
             raise LabError("ssh %s %r failed (exit %d): %s" % (self.name, cmd, proc.returncode,
                                                                 proc.stderr.strip()[-200:]))
