@@ -37,6 +37,11 @@ if [ "${1:-}" = customize ]; then
         install -d -m 0755 "$root/usr/lib/networkd-dispatcher/routable.d"
         install -m 0755 "$gc/google_hostname.sh" \
             "$root/usr/lib/networkd-dispatcher/routable.d/google_hostname.sh"
+        # TCG: the agent makes new host keys at an instance's first boot, and an RSA key takes
+        # minutes there (systemd restarts the agent after 90 s, sshd waits for it): ed25519
+        # only, the agent's own setting (guest-agent instance_setup.go, [InstanceSetup]
+        # host_key_types in /etc/default/instance_configs.cfg)
+        printf '[InstanceSetup]\nhost_key_types = ed25519\n' >"$root/etc/default/instance_configs.cfg"
         # TCG: a Python daemon can take longer than systemd's 90 s to start on a loaded host
         install -d -m 0755 "$root/etc/systemd/system/networkd-dispatcher.service.d"
         printf '[Service]\nTimeoutStartSec=infinity\n' \
