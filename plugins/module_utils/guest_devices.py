@@ -267,11 +267,7 @@ class LiveCheck(object):
         found["info"]["scsi_devices"] = []
         problems, remediation = found["problems"], found["remediation"]
         before = len(problems)
-        queues = self._queues(want["request_queues"], controller, found)
-        if not devices:
-            found["unknowns"].append("no SCSI device behind the controller: nothing to check the disk "
-                                     "requirements on")
-            return
+        queues = self._queues(controller, found)
         for device in devices:
             found["evidence"].update(device["evidence"])
             keys = ("address", "type_name", "scsi_level", "scsi_version", "vendor", "model")
@@ -300,61 +296,67 @@ class LiveCheck(object):
                         want["logical_block_size"]))
                     remediation.append("use a Compute Engine persistent disk (4096/512); %s"
                                        % HARDWARE_DIFFERS)
-                self._disk_queues(want["request_queues"], block, queues, found)
+                queues["blk_mq"][block["name"]] = block["hw_queues"]
             if not device["block"]:
                 found["unknowns"].append("%s has no block device" % address)
-        if len(problems) == before:
+        self._judge_queues(want["request_queues"], queues, found)
+        if not devices:
+            found["unknowns"].append("no SCSI device behind the controller: nothing to check the disk "
+                                     "requirements on")
+        elif len(problems) == before:
             found["notes"].append("%d disk(s) %s/%s, %s, SCSI level >= %s" % (
                 len(devices), want["physical_block_size"], want["logical_block_size"],
                 queues["summary"], want["min_scsi_level"]))
 
-    def _queues(self, wanted, controller, found):
-        """The request queues the controller offers (from its MSI-X table),
-        judged against ``wanted``; the possible CPUs that cap blk-mq."""
+    def _queues(self, controller, found):
+        """What tells the request queues: the controller's MSI-X table, and
+        the possible CPUs that cap blk-mq (``blk_mq`` is filled per disk)."""
         msix = reader.pci_msix(self.sysfs, controller["path"], found["evidence"])
-        cpus = reader.possible_cpus(self.sysfs, found["evidence"])
-        queues = {"device": None, "msix": msix, "possible_cpus": cpus, "blk_mq": {}}
+        queues = {"device": None, "msix": msix, "possible_cpus": reader.possible_cpus(self.sysfs, found["evidence"]),
+                  "blk_mq": {}}
         if msix["state"] == "read" and msix["table_size"] > VIRTIO_SCSI_OTHER_VECTORS:
-            offered = msix["table_size"] - VIRTIO_SCSI_OTHER_VECTORS
-            queues["device"] = offered
-            queues["summary"] = "%d request queue%s (MSI-X table of %d vectors)" % (
-                offered, "" if offered == 1 else "s", msix["table_size"])
-            if offered != wanted:
-                found["problems"].append(
-                    "the controller offers %d request queues, expected %d (MSI-X table of %d "
-                    "vectors at %s: %d minus configuration, control and event)" % (
-                        offered, wanted, msix["table_size"], msix["offset"], msix["table_size"]))
-                found["remediation"].append("Compute Engine's controller has %d request queue%s: give the "
-                                            "controller num_queues=%d; %s" % (
-                                                wanted, "" if wanted == 1 else "s", wanted, HARDWARE_DIFFERS))
+            queues["device"] = msix["table_size"] - VIRTIO_SCSI_OTHER_VECTORS
         elif msix["state"] == "read":
             queues["why"] = "an MSI-X table of %d vectors is too small for a virtio-scsi controller" % (
                 msix["table_size"])
         else:
             queues["why"] = msix.get("error") or "the controller has no MSI-X capability"
-        queues.setdefault("summary", "%d request queue%s" % (wanted, "" if wanted == 1 else "s"))
         found["info"]["request_queues"] = queues
         return queues
 
-    def _disk_queues(self, wanted, block, queues, found):
-        """blk-mq's hardware queues of one disk: reported; judged only when
-        the controller's own count is unknown, and only as far as they tell."""
-        name, used, cpus = block["name"], block["hw_queues"], queues["possible_cpus"]
-        queues["blk_mq"][name] = used
-        if queues["device"] is not None:
+    def _judge_queues(self, wanted, queues, found):
+        """The controller's count against ``wanted``; blk-mq's counts are
+        reported with it, and judged only when the controller's is unknown,
+        and only as far as they tell (blk-mq uses min(queues, CPUs))."""
+        offered, cpus, msix = queues["device"], queues["possible_cpus"], queues["msix"]
+        used = ", ".join("%s %s" % (name, count) for name, count in sorted(queues["blk_mq"].items()))
+        capped = "blk-mq hardware queues: %s (at most one per possible CPU: %s)" % (
+            used or "no disk", cpus if cpus is not None else "unknown")
+        remedy = ("Compute Engine's controller has %d request queue%s: give the controller "
+                  "num_queues=%d; %s" % (wanted, "" if wanted == 1 else "s", wanted, HARDWARE_DIFFERS))
+        plural = "" if wanted == 1 else "s"
+        queues["summary"] = "%d request queue%s" % (wanted, plural)
+        if offered is not None:
+            queues["summary"] += " (MSI-X table of %d vectors)" % msix["table_size"]
+            if offered != wanted:
+                found["problems"].append(
+                    "the controller offers %d request queues, expected %d (MSI-X table of %d vectors "
+                    "at %s: %d minus configuration, control and event); %s" % (
+                        offered, wanted, msix["table_size"], msix["offset"], msix["table_size"], capped))
+                found["remediation"].append(remedy)
             return
-        if used is None:
-            found["unknowns"].append("%s has no mq directory (not a blk-mq device?)" % name)
-        elif used != wanted:
-            found["problems"].append("%s has %s hardware queues, expected %s (one request queue)" % (
-                name, used, wanted))
-            found["remediation"].append("Compute Engine's controller has one request queue: "
-                                        "give the controller num_queues=1; %s" % HARDWARE_DIFFERS)
-        elif cpus is None or cpus <= used:
-            found["unknowns"].append(
-                "%s has %d hardware queue, but blk-mq uses at most one per possible CPU (%s) and the "
-                "controller's own count is unreadable (%s): it may offer more" % (
-                    name, used, "%d" % cpus if cpus is not None else "unknown", queues["why"]))
+        for name, count in sorted(queues["blk_mq"].items()):
+            if count is None:
+                found["unknowns"].append("%s has no mq directory (not a blk-mq device?)" % name)
+            elif count != wanted:
+                found["problems"].append("%s has %s hardware queues, expected %s (one request queue)" % (
+                    name, count, wanted))
+                found["remediation"].append(remedy)
+            elif cpus is None or cpus <= count:
+                found["unknowns"].append(
+                    "%s has %d hardware queue%s, but blk-mq uses at most one per possible CPU (%s) and "
+                    "the controller's own count is unreadable (%s): it may offer more" % (
+                        name, count, plural, "%d" % cpus if cpus is not None else "unknown", queues["why"]))
 
     # -- serial ------------------------------------------------------------
 

@@ -262,7 +262,8 @@ def test_two_queue_controller_on_one_vcpu(tmp_path):
     assert result["status"] == "fail"
     assert result["message"] == (
         "live: 0000:00:03.0 1af4:1004 virtio-scsi (transitional): the controller offers 2 request "
-        "queues, expected 1 (MSI-X table of 5 vectors at 0x98: 5 minus configuration, control and event)")
+        "queues, expected 1 (MSI-X table of 5 vectors at 0x98: 5 minus configuration, control and event); "
+        "blk-mq hardware queues: sda 1 (at most one per possible CPU: 1)")
     queues = result["live"]["devices"][0]["request_queues"]
     assert (queues["device"], queues["blk_mq"], queues["possible_cpus"]) == (2, {"sda": 1}, 1)
     assert "num_queues=1" in result["remediation"]
