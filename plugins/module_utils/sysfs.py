@@ -14,11 +14,18 @@ resolves as usual (its links are relative and stay inside it).
 Paths are inside the sysfs root (``/bus/pci/devices/0000:00:04.0/vendor``);
 evidence maps each path as the user sees it (``/sys/bus/...``) to the value
 found (None: absent or unreadable).  A missing device, bus or file is a
-value of None, never an error.  A device's attributes are read in its real
-directory (``/devices/pci0000:00/0000:00:04.0``, resolved once), which
-halves the walking, and shown under the path the user knows.
+value of None, never an error.
+
+On the live ``/sys`` (the kernel's own tree, which no one else writes) a
+device's attributes are read in a Target rooted at its real directory
+(``/devices/pci0000:00/0000:00:04.0``, resolved once): one component to walk
+per read instead of the whole path, which keeps the live check fast.  A
+tree is walked from its root on every read, so that a directory swapped for
+a link while we read still cannot lead out.  Either way evidence shows the
+path the user knows (``bus/pci/devices/...``).
 """
 
+import os
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
@@ -51,7 +58,8 @@ class Sysfs(object):
     def __init__(self, root="/sys"):
         self.root = root
         self.target = Target(root)
-        self._devices = {}   # real path inside the root -> a Target rooted there
+        self.live = os.path.realpath(root) == "/sys"
+        self._devices = {}   # live /sys: real path inside the root -> a Target rooted there
 
     def shown(self, path):
         """``path`` (inside the root) as the user sees it."""
@@ -126,7 +134,7 @@ class Sysfs(object):
             real = self.target.inside(host)
         except TargetError:
             return None
-        if real not in self._devices:
+        if self.live and real not in self._devices:
             self._devices[real] = Target(host) if self.target.isdir(real) else None
         return real
 

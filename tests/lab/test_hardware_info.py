@@ -29,11 +29,14 @@ def run_module(inventory, host, args=None):
                ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_HOST_KEY_CHECKING="false",
                ANSIBLE_TIMEOUT="60")
     ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
-    proc = subprocess.run([ansible, host, "-i", inventory, "-m", "guestready.gce.guest_hardware_info",
-                           "-a", json.dumps(args or {})], env=env, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, universal_newlines=True, timeout=1200, check=False)
-    assert "{" in proc.stdout, proc.stdout + proc.stderr
-    result = json.loads(proc.stdout[proc.stdout.index("{"):])
+    command = [ansible, host, "-i", inventory, "-m", "guestready.gce.guest_hardware_info"]
+    if args:
+        command += ["-a", json.dumps(args)]
+    proc = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=1200, check=False)
+    # minimal callback: "<host> | SUCCESS => {...}"
+    assert " => {" in proc.stdout, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout[proc.stdout.index(" => {") + 4:])
     assert proc.returncode == 0 and not result.get("failed"), result.get("msg") or proc.stderr
     return result
 
