@@ -231,8 +231,8 @@ class LiveCheck(object):
                                         "Engine they are offered; elsewhere give the NIC a backend "
                                         "with offloads (e.g. tap with vnet_hdr)")
         else:
-            found["remediation"].append("the device does not offer %s: %s" % (", ".join(missing),
-                                                                               HARDWARE_DIFFERS))
+            found["remediation"].append("the device does not offer %s: %s" % (
+                ", ".join(missing), HARDWARE_DIFFERS))
         problems.append(text)
         return child
 
