@@ -120,3 +120,21 @@ def test_links_out_of_the_tree_stay_inside(tmp_path):
     assert reader.read("/" + SCSI + "/vendor") is None
     assert reader.read("/" + SCSI + "/device") is None
     assert reader.read("/" + SCSI + "/class") == "0x010000"
+
+
+def test_the_live_sysfs_keeps_ordinary_resolution():
+    """/sys is read with one open per attribute, with the target layer's errors."""
+    if not os.path.isdir("/sys/kernel"):
+        pytest.skip("no /sys on this host")
+    reader = sysfs.Sysfs("/sys")
+    assert reader.live and isinstance(reader.target, sysfs.LiveSysfs)
+    assert reader.shown("/kernel") == "/sys/kernel"
+    with pytest.raises(sysfs.NotRegular) as raised:
+        reader.target.read_bytes("/kernel", 10)
+    assert raised.value.kind == "directory"
+    with pytest.raises(sysfs.Missing):
+        reader.target.read_bytes("/no/such/attribute", 10)
+    assert reader.read("/no/such/attribute") is None
+    assert reader.real("/kernel") == "/kernel"
+    assert reader.listdir("/no/such/directory") == []
+    assert not sysfs.Sysfs(str(os.path.realpath("/"))).live
