@@ -19,6 +19,10 @@ PACKAGES=(
   cpio gzip xz-utils bzip2 zstd lz4 initramfs-tools-core
   # the HTML report is rendered in headless Chromium
   chromium
+  # the kernel's headers: the ethtool request constants are checked against linux/ethtool.h
+  linux-libc-dev
+  # the scanner-clean sysctl mode is proven against the CIS profile of the SCAP Security Guide
+  ssg-debderived
 )
 
 # From bookworm-backports when the archive has them (QEMU 10: -M pc,x-south-bridge=piix4-isa

@@ -80,8 +80,13 @@ def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
 #                must be on; ``offloads`` the NIC offloads (ethtool names);
 #   ``disks``    what every SCSI device behind the controller must report
 #                (sysfs scsi_level is the SCSI version + 1: SPC-4 reads 7);
+#                ``request_queues`` counts the queues the controller offers
+#                (its MSI-X table), not blk-mq's, which are capped at the CPUs;
 #   ``serial``   the ports, their UART type, IRQ and I/O port, and the driver
-#                that must be built in or loadable (no modalias exists).
+#                that must be built in or loadable (no modalias exists) and
+#                register at least as many ports as are listed (8250's
+#                nr_uarts: CONFIG_SERIAL_8250_RUNTIME_UARTS or 8250.nr_uarts=,
+#                capped at CONFIG_SERIAL_8250_NR_UARTS).
 
 def _hw(rid, title, rationale, expected, arches):
     return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches)
