@@ -26,7 +26,8 @@ import sys
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs, kconfig
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs, kconfig, kconfig_eval, kconfig_parser
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from labimage import debugfs, image_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -60,18 +61,18 @@ def lab_image(request, tmp_path_factory):
 
 def test_the_image_has_the_kernels_it_says(lab_image):
     info, tree = lab_image
-    installed = kconfig.installed_configs(tree)
+    installed = kconfig.installed_configs(Target(tree))
     assert [release for release, dummy in installed] == sorted(info["kernels"])
-    assert kconfig.default_release(tree, installed) == info["boot_kernel"]
+    assert kconfig.default_release(Target(tree), installed) == info["boot_kernel"]
 
 
 def test_configurations_and_verdicts(lab_image):
     info, tree = lab_image
     for release in info["kernels"]:
-        config = kconfig.read(os.path.join(tree, "boot", "config-" + release))
+        config = kconfig_parser.read(os.path.join(tree, "boot", "config-" + release))
         assert config.arch == "x86_64" and config.version[:2] == (6, 1)
         assert config.warnings == []
-        results = dict((r["id"], r) for r in kconfig.evaluate(ENTRIES, config))
+        results = dict((r["id"], r) for r in kconfig_eval.evaluate(ENTRIES, config))
         # what Debian's bookworm kernels are known to do (see the unit fixtures)
         for rid in ("KCONF-KVM_GUEST", "KCONF-PCI_MSI", "KCONF-STRICT_DEVMEM", "KCONF-DEVKMEM",
                     "KCONF-DEFAULT_MMAP_MIN_ADDR", "KCONF-DEBUG_RODATA", "KCONF-DEBUG_SET_MODULE_RONX",
@@ -105,8 +106,8 @@ def test_required_modules_are_in_each_kernels_initramfs(lab_image):
         names, method, error = initramfs.kernel_modules(os.path.join(tree, "boot", "initrd.img-" + release))
         assert error is None
         assert set(DRIVERS.values()) <= names, (release, sorted(n for n in names if "virtio" in n))
-        kernel = kconfig.check_kernel(ENTRIES, {}, release, os.path.join(tree, "boot", "config-" + release),
-                                      "installed", root=tree)
+        kernel = kconfig.check_kernel(ENTRIES, {}, release, "/boot/config-" + release, "installed",
+                                      Target(tree))
         found = dict((r["id"], r["status"]) for r in kernel["results"])
         for rid in DRIVERS:
             assert found[rid] == "module-in-initramfs", (release, rid)
