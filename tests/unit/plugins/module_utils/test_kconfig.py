@@ -102,7 +102,7 @@ def test_could_not_inspect_is_unknown_never_a_pass():
 
 def test_a_driver_not_built_at_all_fails():
     config = kconfig_parser.parse_text("# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_64BIT=y\n"
-                                "CONFIG_X86_64=y\n# CONFIG_VIRTIO_NET is not set\n")
+                                       "CONFIG_X86_64=y\n# CONFIG_VIRTIO_NET is not set\n")
     net = by_id(kconfig_eval.evaluate(ENTRIES, config, initramfs=view(set())))["KCONF-VIRTIO_NET"]
     assert net["status"] == "fail" and net["remediation"] == "CONFIG_VIRTIO_NET=y"
 
@@ -162,18 +162,18 @@ def test_fragment_for_a_compliant_config_says_so():
 
 def test_header_forms():
     old = kconfig_parser.parse_text("# Automatically generated make config: don't edit\n"
-                             "# Linux kernel version: 2.6.32\nCONFIG_X86_64=y\nCONFIG_X86=y\n")
+                                    "# Linux kernel version: 2.6.32\nCONFIG_X86_64=y\nCONFIG_X86=y\n")
     assert (old.version, old.arch, old.arch_source) == ((2, 6, 32), "x86_64",
                                                         "inferred from CONFIG_X86_64=y")
     uek = kconfig_parser.parse_text("# Linux/x86 4.1.12-124.91.3.el7uek.x86_64 Kernel Configuration\n"
-                             "CONFIG_64BIT=y\nCONFIG_X86_64=y\n")
+                                    "CONFIG_64BIT=y\nCONFIG_X86_64=y\n")
     assert (uek.version, uek.arch, uek.arch_source) == ((4, 1, 12), "x86_64", "header")
     i386 = kconfig_parser.parse_text("# Linux/i386 3.16.0 Kernel Configuration\nCONFIG_X86_32=y\n")
     assert i386.arch == "x86_32"
     x86_32 = kconfig_parser.parse_text("# Linux/x86 6.1.0 Kernel Configuration\n# CONFIG_64BIT is not set\n")
     assert x86_32.arch == "x86_32"
     rhel = kconfig_parser.parse_text("# Linux/x86_64 3.10.0-1160.el7.x86_64 Kernel Configuration\n"
-                              "CONFIG_64BIT=y\n")
+                                     "CONFIG_64BIT=y\n")
     assert rhel.arch == "x86_64"
     riscv = kconfig_parser.parse_text("# Linux/riscv 6.1.0 Kernel Configuration\nCONFIG_64BIT=y\n")
     assert riscv.arch == "riscv"
@@ -252,8 +252,8 @@ def full_text(*lines):
 
 def test_unknown_version_tries_every_name():
     config = kconfig_parser.parse_text(full_text("CONFIG_X86=y", "CONFIG_X86_64=y", "CONFIG_DEBUG_RODATA=y",
-                                          "CONFIG_STRICT_MODULE_RWX=y", "CONFIG_DEVKMEM=y",
-                                          "CONFIG_KVM_GUEST=y", "CONFIG_CC_STACKPROTECTOR_AUTO=y"))
+                                                 "CONFIG_STRICT_MODULE_RWX=y", "CONFIG_DEVKMEM=y",
+                                                 "CONFIG_KVM_GUEST=y", "CONFIG_CC_STACKPROTECTOR_AUTO=y"))
     assert (config.form, config.version) == ("full", None)
     results = by_id(kconfig_eval.evaluate(ENTRIES, config))
     assert (results["KCONF-DEBUG_RODATA"]["status"], results["KCONF-DEBUG_RODATA"]["symbol"]) == \
@@ -315,12 +315,12 @@ def test_no_devmem_option_before_4_0_means_dev_mem_exists(tmp_path):
 
 def test_no_dev_mem_at_all_passes_from_4_0():
     config = kconfig_parser.parse_text("# Linux/x86 4.0.0 Kernel Configuration\nCONFIG_X86_64=y\n"
-                                "# CONFIG_DEVMEM is not set\n# CONFIG_STRICT_DEVMEM is not set\n")
+                                       "# CONFIG_DEVMEM is not set\n# CONFIG_STRICT_DEVMEM is not set\n")
     devmem = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-STRICT_DEVMEM"]
     assert (devmem["status"], devmem["symbol"]) == ("pass", "DEVMEM")
     assert devmem["message"] == "CONFIG_DEVMEM is not set: no /dev/mem at all is stricter still"
     older = kconfig_parser.parse_text("# Linux/x86 3.19.0 Kernel Configuration\nCONFIG_X86_64=y\n"
-                               "# CONFIG_DEVMEM is not set\n# CONFIG_STRICT_DEVMEM is not set\n")
+                                      "# CONFIG_DEVMEM is not set\n# CONFIG_STRICT_DEVMEM is not set\n")
     assert by_id(kconfig_eval.evaluate(ENTRIES, older))["KCONF-STRICT_DEVMEM"]["status"] == "fail"
 
 
