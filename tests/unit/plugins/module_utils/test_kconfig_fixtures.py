@@ -5,7 +5,10 @@ The rows were written by reading each configuration's lines for the
 catalogue's options (and, for the minimal ones, the Kconfig defaults the
 catalogue cites), not copied from the code's output."""
 
+import gzip
+import hashlib
 import os
+import re
 
 import pytest
 
@@ -447,3 +450,16 @@ def test_minimal_without_version_is_never_a_guessed_failure():
     assert "the version is unknown" in by_id["KCONF-KVM_GUEST"]["message"]
     assert by_id["KCONF-SECURITY_YAMA"]["message"].startswith("cannot tell: ")
     assert "give the kernel version" in config.notes()[0]
+
+
+def test_sources_record_every_fixture_and_its_checksum():
+    """SOURCES.md names where each distros/ and minimal/ file comes from, and
+    the SHA256 of its content (uncompressed): the fixtures are what was fetched."""
+    with open(fixture("SOURCES.md")) as handle:
+        rows = dict(re.findall(r"^\| `([^`]+)` \| .* \| `([0-9a-f]{64})` \|$", handle.read(), re.M))
+    names = [name for name in list(FULL) + list(MINIMAL) if name.startswith(("distros/", "minimal/"))]
+    assert sorted(rows) == sorted(names)
+    for name in names:
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(fixture(name), "rb") as handle:
+            assert hashlib.sha256(handle.read()).hexdigest() == rows[name], name
