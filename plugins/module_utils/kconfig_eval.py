@@ -84,16 +84,40 @@ def _defaults(config, name, depth):
             return [Found(None, "unknown", "CONFIG_%s is not in this minimal configuration and the "
                                            "catalogue does not know its Kconfig default in Linux "
                                            "%s%s" % (name, cat.format_version(version), where))]
-    elif any(rule["since"] or rule["until"] for rule in rules):
-        found.append(Found(None, "unknown", "CONFIG_%s is not in this minimal configuration, its "
-                                            "Kconfig default depends on the kernel version, and "
-                                            "the version is unknown" % name))
+    else:
+        spans = _spans(name)
+        if not _covered(spans, rules):
+            found.append(Found(None, "unknown", "CONFIG_%s is not in this minimal configuration, "
+                                                "its Kconfig default depends on the kernel "
+                                                "version, and the version is unknown" % name))
+        if any(since or until for since, until in spans):
+            # outside its versions the option does not exist at all
+            found.append(Found(None, "absent", "the kernel version is unknown, and CONFIG_%s "
+                                               "exists only in some" % name))
     if arch is None and any(rule["arches"] for rule in rules):
         found.append(Found(None, "unknown", "CONFIG_%s is not in this minimal configuration, its "
                                             "Kconfig default depends on the architecture, and the "
                                             "architecture is unknown" % name))
     # the unknowns first: what is missing is the first thing a reader needs
     return found + [_apply(config, rule, depth) for rule in rules]
+
+
+def _spans(name):
+    """``[(since, until)]`` of option ``name`` in the catalogue's requirements."""
+    return [(s["since"], s["until"]) for e in cat.KERNEL_OPTIONS for s in e["symbols"]
+            if s["name"] == name]
+
+
+def _covered(spans, rules):
+    """Do ``rules`` cover every version in which the option exists (``spans``;
+    every version when there are none)?"""
+    start = min((since or (0,) for since, dummy in spans), default=(0,))
+    end = max((until or (999,) for dummy, until in spans), default=(999,))
+    for rule in sorted(rules, key=lambda rule: rule["since"] or (0,)):
+        if (rule["since"] or (0,)) > start:
+            return False
+        start = max(start, rule["until"] or (999,))
+    return start >= end
 
 
 def _span(since, until):

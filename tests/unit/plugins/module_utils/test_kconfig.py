@@ -383,6 +383,14 @@ def test_minimal_unknowns_say_what_is_missing():
     assert old["remediation"] == "CONFIG_KVM_GUEST=y"
     noarch = minimal("CONFIG_PARAVIRT=y", version="6.1")["KCONF-STRICT_DEVMEM"]
     assert noarch["status"] == "unknown" and "depends on the architecture" in noarch["message"]
+    # without the version, an option that exists only in some versions may be
+    # missing altogether: STRICT_KERNEL_RWX's default y decides nothing, and
+    # neither does DEVMEM's absence (before 4.0 /dev/mem always existed), so a
+    # STRICT_DEVMEM written off fails whatever the version
+    rodata = minimal("CONFIG_IA32_EMULATION=y")["KCONF-DEBUG_RODATA"]
+    assert rodata["status"] == "unknown"
+    devmem = minimal("CONFIG_IA32_EMULATION=y", "# CONFIG_STRICT_DEVMEM is not set")["KCONF-STRICT_DEVMEM"]
+    assert (devmem["status"], devmem["symbol"]) == ("fail", "STRICT_DEVMEM")
     # a default that holds in every version decides without one
     brk = minimal("CONFIG_IA32_EMULATION=y")["KCONF-COMPAT_BRK"]
     assert (brk["status"], brk["found"]) == ("fail", "y (Kconfig default)")
