@@ -12,14 +12,13 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit fuzz sanity lint molecule demo build clean bench \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
 	@echo "make demo     boot a Compute-Engine-like lab guest, harden and verify it, show the results"
 	@echo "make test     every test: $(TEST_PARTS)"
 	@echo "make unit | sanity | lint | molecule | lab-test   one part"
-	@echo "make fuzz     the parsers' property tests with FUZZ_EXAMPLES (10000) random inputs each"
 	@echo "make docs     regenerate docs/requirements.md from the catalogue"
 	@echo "make build    build the Galaxy tarball into build/"
 
@@ -45,14 +44,6 @@ test: venv collection-link
 unit: test-unit
 test-unit: venv collection-link
 	$(BIN)/pytest -q tests/unit --junitxml=build/results/unit.xml
-
-# The property tests (tests/unit/**/test_*_fuzz.py) run in the unit part with a
-# few derandomized inputs each; here with FUZZ_EXAMPLES random ones (profiles:
-# tests/unit/conftest.py; failures are kept in build/hypothesis and retried first).
-FUZZ_EXAMPLES ?= 10000
-fuzz: venv collection-link
-	FUZZ_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/unit -k fuzz \
-	  --junitxml=build/results/fuzz.xml
 
 # ansible-test wants the tree at .../ansible_collections/guestready/gce and
 # downloads a pip bootstrap script from a host we cannot reach: give it an

@@ -5,7 +5,7 @@ format the reader handles, then truncated or corrupted; and plain random
 bytes.  A well-formed image lists exactly its members; anything else is an
 InitramfsError (read_image) or an error naming the file (list_files,
 kernel_modules) -- never another exception, never a hang.  Profiles (example
-counts) are in tests/unit/conftest.py."""
+counts: GUESTREADY_FUZZ, GUESTREADY_FUZZ_EXAMPLES) are in tests/unit/conftest.py."""
 
 import bz2
 import gzip
@@ -19,7 +19,7 @@ import tempfile
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="Hypothesis is not installed (requirements-dev.txt)")
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs  # noqa: E402
 from ansible_collections.guestready.gce.plugins.module_utils.initramfs import InitramfsError  # noqa: E402
@@ -27,6 +27,9 @@ from ansible_collections.guestready.gce.plugins.module_utils.initramfs import In
 PYTHON_FORMATS = ("gzip", "xz", "lzma", "bzip2")
 COMMAND_FORMATS = tuple(kind for kind, tool in (("zstd", "zstd"), ("lz4", "lz4"))
                         if shutil.which(tool))
+# the properties that build (and run zstd/lz4 on) whole images take a quarter
+# of the profile's examples
+HEAVY = settings(max_examples=max(25, settings.default.max_examples // 4))
 WORK = tempfile.mkdtemp(prefix="initramfs-fuzz-")
 COUNTER = itertools.count()
 
@@ -122,6 +125,7 @@ def outcome(path):
     return result
 
 
+@HEAVY
 @given(image())
 def test_a_well_formed_image_lists_its_members(generated):
     data, members = generated
@@ -132,6 +136,7 @@ def test_a_well_formed_image_lists_its_members(generated):
     assert method.startswith("python:")
 
 
+@HEAVY
 @given(image(), st.data())
 def test_truncated_or_corrupted_images_fail_cleanly(generated, draw):
     data = bytearray(generated[0])

@@ -3,7 +3,8 @@ generated input: random bytes, compressed random data, corrupted and
 truncated compressed configurations, mutated real configurations, huge
 lines, NULs and bad encodings.  Every outcome is a parsed configuration with
 well-formed results, or a KconfigError naming the input -- never another
-exception.  Profiles (example counts) are in tests/unit/conftest.py."""
+exception.  Profiles (example counts: GUESTREADY_FUZZ, GUESTREADY_FUZZ_EXAMPLES) are
+in tests/unit/conftest.py."""
 
 import bz2
 import gzip
@@ -14,7 +15,7 @@ import random
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis", reason="Hypothesis is not installed (requirements-dev.txt)")
-from hypothesis import example, given, strategies as st  # noqa: E402
+from hypothesis import example, given, settings, strategies as st  # noqa: E402
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat  # noqa: E402
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig_eval, kconfig_parser  # noqa: E402
@@ -26,6 +27,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "kconfig")
 ENTRIES = cat.requirements(("kernel-required", "kernel-security"))
 SOURCE = "fuzz.config"
+# the properties on whole (mutated, compressed) configurations take a quarter
+# of the profile's examples
+HEAVY = settings(max_examples=max(25, settings.default.max_examples // 4))
 
 
 def real_lines(name, limit=400):
@@ -135,6 +139,7 @@ def configuration(draw):
     return text.encode(encoding, "replace")
 
 
+@HEAVY
 @given(configuration(), st.sampled_from([None, "gzip", "xz", "bzip2"]),
        st.sampled_from([None, "3.10", "4.16", "6.1", "7.2", "2.6.18-1.el5"]))
 def test_mutated_real_configurations(data, compression, version):
@@ -143,6 +148,7 @@ def test_mutated_real_configurations(data, compression, version):
     judge(data, version)
 
 
+@HEAVY
 @given(configuration(), st.sampled_from(["gzip", "xz", "bzip2"]), st.data())
 def test_corrupted_and_truncated_compressed_configurations(data, kind, draw):
     packed = bytearray({"gzip": gzip.compress, "xz": lzma.compress, "bzip2": bz2.compress}[kind](data))
