@@ -476,10 +476,10 @@ def parse_version(text):
     for part in str(text).strip().split("-", 1)[0].split("."):
         digits = ""
         for char in part:
-            if not char.isdigit():
+            if char not in "0123456789":  # ASCII only: str.isdigit() accepts '¹'
                 break
             digits += char
-        if not digits:
+        if not digits or len(digits) > 9:  # no version part has 10 digits
             break
         numbers.append(int(digits))
         if len(numbers) == 3:

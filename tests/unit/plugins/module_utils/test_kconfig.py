@@ -231,6 +231,19 @@ def test_a_full_config_without_its_header_says_what_was_inferred(tmp_path):
                                   "architecture x86_64 inferred from CONFIG_X86_64=y" % path]
 
 
+def test_odd_version_strings_are_no_version(tmp_path):
+    """Found by the long fuzz run: a header version of '\u00b9' (a Unicode
+    digit int() refuses) was a traceback; so was a 5000-digit one."""
+    for version in ("\u00b9", "6.\u00b9", "\u0661\u0662.\u0663", "9" * 5000):
+        config = kconfig_parser.parse_text("# Linux/x86 %s Kernel Configuration\nCONFIG_X86_64=y\n"
+                                           % version)
+        assert (config.version, config.version_source) == (None, None)
+    path = tmp_path / "config"
+    path.write_text("CONFIG_X86_64=y\n")
+    with pytest.raises(kconfig_parser.KconfigError, match="is not a kernel version"):
+        kconfig_parser.read(str(path), version="9" * 5000)
+
+
 def test_overrides_of_version_and_arch(tmp_path):
     path = tmp_path / "config"
     path.write_text("# Linux/x86 4.9.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_DEBUG_RODATA=y\n")

@@ -87,6 +87,7 @@ def judge(data, version=None):
 @example(b"\x28\xb5\x2f\xfd")
 @example(b"CONFIG_A=y\x00")
 @example(b"CONFIG_A=\xff\xfe\n")
+@example("# Linux/x86 \u00b9 Kernel Configuration\nCONFIG_X86=y\n".encode())  # found by the long run
 def test_random_bytes(data):
     judge(data)
 
