@@ -30,7 +30,9 @@ LOGIN_USERS = ("root", SUDO_USER)
 # what roles install with apt on a guest (the guest environment, time sync). Groups of
 # co-installable packages: apt resolves each group's dependencies at once (chrony and
 # systemd-timesyncd conflict: both provide time-daemon).
-REPO_PACKAGES = [["google-guest-agent", "google-compute-engine-oslogin", "chrony"],
+REPO_PACKAGES = [["google-guest-agent", "google-compute-engine-oslogin", "chrony",
+                  # OpenSCAP in a guest: the scanner-clean sysctl mode is checked with it
+                  "openscap-scanner"],
                  ["systemd-timesyncd"]]
 
 IMAGES = {
