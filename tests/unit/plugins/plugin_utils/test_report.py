@@ -123,3 +123,13 @@ def test_html_page_is_self_contained(reports):
         '<script type="application/json" id="evidence">')
     data = json.loads(page[start:page.index("</script>", start)])
     assert data["gce-1|SYSCTL-KPTR_RESTRICT"]["waiver"] == "debugging kernel"
+
+
+def test_every_catalogue_id_is_a_valid_report_id():
+    """The report schema admits every requirement's ID and area (a new area must not make
+    every host report invalid)."""
+    fields = schema("host-report.schema.json")["$defs"]["result"]["properties"]
+    ids, areas = jsonschema.Draft7Validator(fields["id"]), jsonschema.Draft7Validator(fields["area"])
+    rejected = [rid for rid, entry in BY_ID.items()
+                if not ids.is_valid(rid) or not areas.is_valid(entry["area"])]
+    assert not rejected
