@@ -297,8 +297,19 @@ class Guest:
                         % shlex.quote(HOSTS_LINE))
         if set_clock:  # last: as close to the host's time as possible
             cmds.append("date -u -s @%.3f >/dev/null" % time.time())
-        if cmds:
-            self.ssh(key, port, " && ".join(cmds), timeout=60)
+        if not cmds:
+            return
+        # On a cold first boot the guest agent regenerates the host keys and restarts sshd
+        # right after SSH first answered: a connection reset (ssh's own exit 255) is retried.
+        deadline = time.monotonic() + 120
+        while True:
+            proc = self.ssh(key, port, " && ".join(cmds), timeout=60, check=False)
+            if proc.returncode != 255 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        if proc.returncode != 0:
+            raise LabError("ssh %s %r failed (exit %d): %s" % (self.name, " && ".join(cmds), proc.returncode,
+                                                                proc.stderr.strip()[-200:]))
 
     # -- teardown ----------------------------------------------------------------------------
     def stop_all(self):

@@ -264,9 +264,16 @@ GAPS = [
         "lab": {"address": "169.0.0.15/8"},
     },
     {
-        "id": "-",
+        "id": "GCE-BOOT-SERIAL-CONSOLE",
         "what": "direct kernel boot (-kernel/-initrd/-append): SeaBIOS runs but no boot loader; "
-                "GRUB and its configuration are not exercised",
+                "the image has no GRUB configuration to carry console=ttyS0 (the running "
+                "command line has it, from -append)",
+        "gce": "firmware boots the image's boot loader, whose configuration sets the command line",
+        "lab": {"cmdline": "-append"},
+    },
+    {
+        "id": "GCE-BOOT-TIMEOUT",
+        "what": "direct kernel boot: no boot loader, so no boot menu timeout to judge",
         "gce": "firmware boots the image's boot loader",
         "lab": {},
     },

@@ -28,6 +28,13 @@ USER = "alice"
 def agent(lab):
     try:
         info = lab.up("--profile", "gce-agent", "--name", NAME)[0]
+
+        # the agent's first-boot setup (host keys, then an sshd restart, then the instance
+        # ID) runs while SSH already answers: wait until it is done before asserting on it
+        def settled():
+            return lab.run("ssh", NAME, "--", "test -s /etc/google_instance_id", check=False).returncode == 0
+
+        wait_until(settled, timeout=600, interval=5, what="the guest agent's first-boot setup")
         yield info
     finally:
         lab.collect()
