@@ -108,12 +108,12 @@ test-sanity-%: build/venv-%/bin/activate
 	$(call ansible-test-sanity,build/venv-$*/bin,build/sanity-$*/ansible_collections/guestready/gce,$(MATRIX_SANITY_ARGS))
 
 # ansible-lint; the changelog fragments (antsibull-changelog); the modules' code against
-# the oldest managed-host Python (vermin: syntax and standard-library use, 3.8).
+# the oldest managed-host Python (vermin: syntax and standard-library use, 3.7).
 lint: test-lint
 test-lint: venv collection-link
 	$(BIN)/ansible-lint --offline -q
 	$(BIN)/antsibull-changelog lint
-	$(BIN)/vermin --no-tips --violations -t=3.8- plugins/modules plugins/module_utils
+	$(BIN)/vermin --no-tips --violations -t=3.7- plugins/modules plugins/module_utils
 
 molecule: test-molecule
 test-molecule: venv collection-link lab-image
