@@ -38,6 +38,7 @@ TABLE_HOSTS = 100
 NO_RESULTS = "no results: no check ran on the host (not reached, or the run stopped before it)"
 
 _ORDER = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
+_IDS = tuple(entry["id"] for entry in CATALOGUE)
 _BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
 
 
@@ -96,9 +97,10 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         areas[var] = {"changed": bool(registered.get("changed")), "count": len(records),
                       "error": error}
         results.extend(records)
-    # an ID checked twice (an apply, then a check) is reported once: the last word
-    results = list(dict((record["id"], record) for record in results).values())
-    results.sort(key=lambda r: _ORDER.get(r["id"], len(_ORDER)))
+    # an ID checked twice (an apply, then a check) is reported once: the last word;
+    # catalogue order, IDs the catalogue lacks last
+    by_id = dict((record["id"], record) for record in results)
+    results = [by_id.pop(rid) for rid in _IDS if rid in by_id] + list(by_id.values())
     if not areas:
         errors.append(NO_RESULTS)
     return {
@@ -223,12 +225,17 @@ def _text(value):
 
 def _junit_case(record, strict):
     """A record's test case after its ``classname="<host>`` (shared by every
-    host with the same record) and how it counts: (xml, failed, skipped)."""
+    host with the same record) and how it counts: (xml, failed, skipped).
+    A passing case is its name (and its status when not plain ``pass``):
+    its values are in the host's JSON, and at 10,000 hosts properties on
+    every passing case would make the file a third of a gigabyte."""
     outcome = STATUSES.get(record["status"], "warn")
+    names = ("severity", "status", "expected", "actual", "waiver") if outcome != "ok" else (
+        ("status",) if record["status"] != "pass" else ())
     properties = "".join('<property name="%s" value="%s"/>' % (name, xml_attr(_text(record.get(name))))
-                         for name in ("severity", "status", "expected", "actual", "waiver"))
-    head = '.%s" name="%s"><properties>%s</properties>' % (
-        xml_attr(str(record["area"])), xml_attr(str(record["id"])), properties)
+                         for name in names)
+    head = '.%s" name="%s">%s' % (xml_attr(str(record["area"])), xml_attr(str(record["id"])),
+                                 "<properties>%s</properties>" % properties if properties else "")
     if outcome in ("fail", "warn"):
         detail = xml_text("%s\nexpected: %s\nactual: %s\nevidence: %s\nremediation: %s" % (
             record["message"], _text(record["expected"]), _text(record["actual"]),
@@ -254,8 +261,9 @@ _JUNIT_TAIL = "</testsuites>\n"
 # --------------------------------------------------------------------------
 class Fleet(object):
     """What the fleet files need, gathered one host report at a time: the
-    summary entries, each distinct record once (with its JUnit case), and per
-    host one record number per requirement."""
+    summary entries, each distinct record once (with what a host having it
+    gets: its JUnit case, its gate reason...), and per host the numbers of its
+    records.  A record's number says its requirement: no per-cell ID is kept."""
 
     def __init__(self, strict=False, budget=EVIDENCE_BUDGET):
         self.strict = strict
@@ -267,11 +275,17 @@ class Fleet(object):
         self.errors = []           # [host number, error]
         self.rows = {}             # ID -> row number (first seen)
         self.row_info = []         # [ID, area, severity, title]
-        self.cells = []            # per host: array of (row, record) pairs
+        self.cells = []            # per host: array of its record numbers
         self.index = {}            # record text -> record number
-        self.record_status = []    # record number -> status
-        self.record_text = []      # record number -> JSON text, or None past the budget
-        self.facts = []            # record number -> see _record (None past the budget)
+        # per record number:
+        self.record_row = []       # its requirement's row
+        self.record_status = []    # its status
+        self.record_text = []      # its JSON, None past the budget
+        self.case = []             # its JUnit test case after classname="<host>
+        self.failed = []           # 1 when its case fails (the gate)
+        self.skipped = []          # 1 when its case is skipped
+        self.reason = []           # its gate reason ("ID status") or None
+        self.problem = []          # True when it fails or warns
 
     def file_for(self, host):
         if host in self.entries:
@@ -291,78 +305,70 @@ class Fleet(object):
                                   str(entry["title"])])
         return row
 
-    def _record(self, text, record):
-        """The record's number and what a host with it gets: its JUnit case
-        and counts, its gate reason (or None), whether it fails or warns."""
-        number = self.index.get(text)
-        if number is not None:
-            return number, self.facts[number]
+    def _new(self, text, record):
+        """Number a record not seen before (kept for later hosts within the budget)."""
         number = len(self.record_status)
         status = record["status"]
         outcome = STATUSES.get(status, "warn")
         case, failed, skipped = _junit_case(record, self.strict)
-        facts = (case, failed, skipped, "%s %s" % (record["id"], status) if _gated(record, self.strict) else None,
-                 outcome in ("fail", "warn"))
+        self.record_row.append(self._row(record))
         self.record_status.append(status)
+        self.case.append(case)
+        self.failed.append(failed)
+        self.skipped.append(skipped)
+        self.reason.append("%s %s" % (record["id"], status) if _gated(record, self.strict) else None)
+        self.problem.append(outcome in ("fail", "warn"))
         # passing evidence may use half the budget, the rest is kept for what fails
         if self.used + len(text) <= (self.budget // 2 if outcome == "ok" else self.budget):
             self.used += len(text)
             self.record_text.append(text)
             self.index[text] = number
-            self.facts.append(facts)
-        else:  # past the budget: numbered for this host, neither stored nor shared
+        else:  # past the budget: this host's alone (its case is dropped after it)
             self.record_text.append(None)
-            self.facts.append(None)
-        return number, facts
+        return number
 
     def add(self, report, file, texts):
         """Take one host report (``texts``: its records' JSON); returns its
         JUnit test suite."""
-        host = report["host"]
-        errors = report["errors"]
+        host, errors, results = report["host"], report["errors"], report["results"]
+        numbers = [self.index.get(text) for text in texts]
+        if None in numbers:
+            numbers = [self._new(text, record) if number is None else number
+                       for number, text, record in zip(numbers, texts, results)]
         name = xml_attr(host)
-        suite = [None]  # the opening tag, once the counts are known
-        suite.extend('<testcase classname="%s" name="host"><error message="%s">%s</error></testcase>\n' % (
-            name, xml_attr(error), xml_text(error)) for error in errors)
-        failures, skipped, reasons, problems = len(errors), 0, list(errors), False
-        pairs = array("i")
-        rows, row = self.rows, self._row
-        for record, text in zip(report["results"], texts):
-            number, facts = self._record(text, record)
-            position = rows.get(record["id"])
-            pairs.append(row(record) if position is None else position)
-            pairs.append(number)
-            suite.append('<testcase classname="%s%s' % (name, facts[0]))
-            failures += facts[1]
-            skipped += facts[2]
-            if facts[3]:
-                reasons.append(facts[3])
-            problems = problems or facts[4]
-        suite.append("</testsuite>\n")
-        suite[0] = '<testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="%d">\n' % (
-            name, len(report["results"]) + len(errors), failures, skipped)
-        host_verdict = "fail" if reasons else "warn" if problems else "pass"
+        prefix = '<testcase classname="' + name
+        suite = "".join(['<testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="%d">\n' % (
+            name, len(numbers) + len(errors), sum(map(self.failed.__getitem__, numbers)) + len(errors),
+            sum(map(self.skipped.__getitem__, numbers)))] + [
+            '%s" name="host"><error message="%s">%s</error></testcase>\n' % (prefix, xml_attr(e), xml_text(e))
+            for e in errors] + ([prefix] if numbers else []) + [prefix.join(map(self.case.__getitem__, numbers)),
+                                                                "</testsuite>\n"])
+        reasons = errors + [reason for reason in map(self.reason.__getitem__, numbers) if reason]
+        verdict_ = "fail" if reasons else "warn" if any(map(self.problem.__getitem__, numbers)) else "pass"
+        for number in numbers:
+            if self.record_text[number] is None:
+                self.case[number] = None  # not shared: keep no JUnit text for it
         self.errors.extend([len(self.hosts), error] for error in errors)
-        self.hosts.append([host, host_verdict, file])
-        self.cells.append(pairs)
+        self.hosts.append([host, verdict_, file])
+        self.cells.append(array("i", numbers))
         self.entries[host] = entry = {
-            "verdict": host_verdict, "gate": reasons, "summary": report["summary"],
+            "verdict": verdict_, "gate": reasons, "summary": report["summary"],
             "errors": errors, "changed": report["changed"], "file": file,
         }
         if "source" in report:
             entry["source"] = report["source"]
-        return "".join(suite)
+        return suite
 
     def summary(self, generated=None, extra=None):
-        ordered = self._ordered_rows()
         requirements = {}
-        for row in ordered:
+        for row in self._ordered_rows():
             rid, area, severity, title = self.row_info[row]
             requirements[rid] = {"title": title, "area": area, "severity": severity, "hosts": {}}
-        for (host, dummy, dummy), pairs in zip(self.hosts, self.cells):
-            for position in range(0, len(pairs), 2):
-                rid = self.row_info[pairs[position]][0]
-                requirements[rid]["hosts"][host] = self.record_status[pairs[position + 1]]
+        by_row = [requirements[info[0]]["hosts"] for info in self.row_info]
+        row_of, status_of = self.record_row, self.record_status
+        for (host, dummy, dummy), numbers in zip(self.hosts, self.cells):
+            for number in numbers:
+                by_row[row_of[number]][host] = status_of[number]
         totals = dict((name, 0) for name in ("pass", "warn", "fail"))
         for entry in self.entries.values():
             totals[entry["verdict"]] += 1
@@ -384,13 +390,16 @@ class Fleet(object):
 
     def html(self, summary):
         ordered = self._ordered_rows()
-        position = dict((row, index) for index, row in enumerate(ordered))
+        position = [0] * len(ordered)
+        for index, row in enumerate(ordered):
+            position[row] = index
         width = len(ordered)
+        column = [position[row] for row in self.record_row]  # record number -> page row
         cells = [-1] * (width * len(self.hosts))
-        for number, pairs in enumerate(self.cells):
-            base = number * width
-            for index in range(0, len(pairs), 2):
-                cells[base + position[pairs[index]]] = pairs[index + 1]
+        for host, numbers in enumerate(self.cells):
+            base = host * width
+            for number in numbers:
+                cells[base + column[number]] = number
         areas = list(AREAS) + sorted(set(self.row_info[row][1] for row in ordered) - set(AREAS))
         data = {
             "generated": summary["generated"], "run": summary.get("run", ""), "strict": self.strict,
@@ -790,9 +799,10 @@ tr.hidden{display:none}
 .virtual table{table-layout:fixed}
 .virtual th,.virtual td{box-sizing:border-box}
 .virtual th.host{width:96px}
+.virtual th.req,.virtual tbody th{width:320px}
 .virtual th.host,.virtual td{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.virtual .name{display:block}
-.virtual th.req,.virtual tbody th{width:26em;overflow:hidden}
+.virtual .name{display:block;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.virtual tbody th{overflow:hidden}
 #details{position:fixed;right:1em;top:1em;width:34em;max-height:90vh;overflow:auto;background:#fff;
 border:2px solid #555;padding:1em;box-shadow:0 2px 12px rgba(0,0,0,.3);z-index:5}
 #details[hidden]{display:none}
@@ -849,7 +859,13 @@ if(D.errors.length){var ul=document.createElement('ul');ul.className='errors';
  $('problems').appendChild(ul);}
 var area=$('filter-area');
 D.areas.forEach(function(a){var o=document.createElement('option');o.textContent=a;area.appendChild(o);});
-var grid=$('grid'),table=$('matrix'),VIRTUAL=H>150,COLW=96,FIRSTW=0,OVER=4;
+// Past 3000 cells only the host columns in view are in the DOM: fixed widths
+// (CSS .virtual) turn the scroll position into a range of columns.
+var grid=$('grid'),table=$('matrix'),VIRTUAL=H*R>3000,COLW=96,FIRSTW=320,OVER=4;
+var rowHead=[],rowHidden=[];
+for(r=0;r<R;r++){var m=ids[r],tr='<tr data-id="'+idAttr[r]+'" data-area="'+esc(m[1])+'" data-severity="'+esc(m[2])+'"',
+ th='><th scope="row"><code>'+idAttr[r]+'</code><div class="title">'+esc(m[3])+'</div></th>';
+ rowHead.push(tr+th);rowHidden.push(tr+' class="hidden"'+th);}
 if(VIRTUAL)grid.className='virtual';
 var shown=[],rowOn=new Uint8Array(R),win=[-1,-1];
 function filter(){
@@ -870,10 +886,9 @@ function filter(){
 }
 function render(force){
  var n=shown.length,first=0,last=n;
- if(VIRTUAL){var th=table.querySelector('th.req');FIRSTW=th?th.offsetWidth:FIRSTW;
-  var x=Math.max(0,grid.scrollLeft);
+ if(VIRTUAL){var x=Math.max(0,grid.scrollLeft);
   first=Math.max(0,Math.floor(x/COLW)-OVER);
-  last=Math.min(n,Math.ceil((x+grid.clientWidth)/COLW)+OVER);
+  last=Math.min(n,Math.ceil((x+grid.clientWidth-FIRSTW)/COLW)+OVER);
   if(first>last)first=last;}
  if(!force&&first===win[0]&&last===win[1])return;
  win=[first,last];
@@ -885,10 +900,8 @@ function render(force){
    '" tabindex="0"><span class="name">'+hostAttr[h]+'</span><span class="verdict v-'+x2[1]+'">'+x2[1]+'</span></th>');}
  if(trail)o.push('<th class="pad" style="width:'+trail+'px"></th>');
  o.push('</tr></thead><tbody>');
- for(r=0;r<R;r++){var m=ids[r];
-  o.push('<tr data-id="'+idAttr[r]+'" data-area="'+esc(m[1])+'" data-severity="'+esc(m[2])+'"'+
-   (rowOn[r]?'':' class="hidden"')+'><th scope="row"><code>'+idAttr[r]+'</code><div class="title">'+
-   esc(m[3])+'</div></th>');
+ for(r=0;r<R;r++){
+  o.push(rowOn[r]?rowHead[r]:rowHidden[r]);
   if(rowOn[r]){if(lead)o.push('<td class="pad"></td>');
    for(i=first;i<last;i++){h=shown[i];k=cells[h*R+r];
     if(k<0)o.push('<td class="o-none" data-host="'+hostAttr[h]+'" data-status="none">-</td>');
@@ -899,7 +912,7 @@ function render(force){
   o.push('</tr>');}
  o.push('</tbody>');
  table.innerHTML=o.join('');
- if(VIRTUAL){FIRSTW=table.querySelector('th.req').offsetWidth;table.style.width=(FIRSTW+n*COLW)+'px';}
+ if(VIRTUAL)table.style.width=(FIRSTW+n*COLW)+'px';
 }
 var pending=false;
 grid.addEventListener('scroll',function(){if(!VIRTUAL||pending)return;pending=true;
