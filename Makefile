@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-reports \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make unit | sanity | lint | molecule | lab-test   one part"
 	@echo "make docs     regenerate docs/requirements.md from the catalogue"
 	@echo "make build    build the Galaxy tarball into build/"
+	@echo "make bench-reports   the report benchmark: 10,000 synthetic hosts, the page in headless Chromium"
 
 $(BIN)/activate: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -80,15 +81,22 @@ test-guest: venv collection-link lab-image
 test-package: venv
 	$(BIN)/pytest -q tests/package --junitxml=build/results/package.xml
 
-# One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
+# One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted;
+# and the report benchmark on 200 synthetic hosts (its files and page checked, no timings).
 test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
+	$(PYTHON) tests/bench/report_bench.py --smoke
 
 # The published run (about 1.5 h under TCG on 2 cores: 8 guests first, the 22-task
 # alternatives once each, the looped one up to 4 guests); BENCH_ARGS= for the full default.
 BENCH_ARGS ?= --sizes 8:1,4:1,1:3 --slow-repeat 1 --loop-max-guests 4
 bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS) --write-docs
+
+# Reports for 10,000 synthetic hosts (and 100, the baseline) and the page in headless
+# Chromium; no guest.  Writes the numbers into docs/benchmarks.md ("Reports").
+bench-reports: venv collection-link
+	$(PYTHON) tests/bench/report_bench.py --write-docs
 
 demo: venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py
