@@ -69,7 +69,7 @@ options:
       - Defaults to a new directory C(reports/<UTC timestamp>-<run_name>) under the directory
         C(ansible-playbook) runs in (C(-2), C(-3)... when runs start in the same second).
       - In a container (an Execution Environment, an AWX job) that directory goes away with the
-        container: give an absolute path on a volume that outlives it.
+        container; give an absolute path on a volume that outlives it.
     type: path
   strict:
     description: Recommended IDs and undecided results fail the gate too.

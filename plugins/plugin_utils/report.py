@@ -914,9 +914,8 @@ function render(force){
  table.innerHTML=o.join('');
  if(VIRTUAL)table.style.width=(FIRSTW+n*COLW)+'px';
 }
-var pending=false;
-grid.addEventListener('scroll',function(){if(!VIRTUAL||pending)return;pending=true;
- requestAnimationFrame(function(){pending=false;render(false);});});
+// scroll events come at most once a frame: render the new range right away
+grid.addEventListener('scroll',function(){if(VIRTUAL)render(false);});
 function field(dl,k,v){var dt=document.createElement('dt');dt.textContent=k;
  var dd=document.createElement('dd'),pre=document.createElement('pre');
  pre.textContent=typeof v==='object'?JSON.stringify(v,null,2):String(v);

@@ -70,12 +70,12 @@ class Dom(HTMLParser):
 
 @pytest.fixture(scope="session")
 def chromium():
-    """render(path, query="", script="", budget=ms) -> Dom: the page after
-    its script ran (``script`` is appended to a copy of the page first)."""
+    """render(path, query="", script="") -> Dom: the page after its script
+    ran (``script`` is appended to a copy of the page first)."""
     if not shutil.which("chromium"):
         pytest.skip("chromium is not installed (apt-get install chromium; .ci/run installs it)")
 
-    def render(path, query="", script="", budget=None):
+    def render(path, query="", script=""):
         page = path
         if script:
             page = os.path.join(os.path.dirname(path), "scripted-report.html")
@@ -85,10 +85,8 @@ def chromium():
                 handle.write(text.replace("</body></html>", "<script>%s</script></body></html>" % script))
         profile = tempfile.mkdtemp(prefix="chromium-profile-")
         try:
-            # a virtual time budget lets timers and animation frames run before the dump
-            extra = ["--virtual-time-budget=%d" % budget] if budget else []
-            dom = subprocess.run(CHROMIUM + ["--user-data-dir=" + profile, "--window-size=1200,800", "--dump-dom"] +
-                                 extra + ["file://" + page + query], stdout=subprocess.PIPE,
+            dom = subprocess.run(CHROMIUM + ["--user-data-dir=" + profile, "--window-size=1200,800", "--dump-dom",
+                                             "file://" + page + query], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, universal_newlines=True, timeout=180, check=True).stdout
         finally:
             shutil.rmtree(profile, ignore_errors=True)
