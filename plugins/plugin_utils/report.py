@@ -234,8 +234,9 @@ def _junit_case(record, strict):
         ("status",) if record["status"] != "pass" else ())
     properties = "".join('<property name="%s" value="%s"/>' % (name, xml_attr(_text(record.get(name))))
                          for name in names)
-    head = '.%s" name="%s">%s' % (xml_attr(str(record["area"])), xml_attr(str(record["id"])),
-                                 "<properties>%s</properties>" % properties if properties else "")
+    head = '.%s" name="%s">%s' % (
+        xml_attr(str(record["area"])), xml_attr(str(record["id"])),
+        "<properties>%s</properties>" % properties if properties else "")
     if outcome in ("fail", "warn"):
         detail = xml_text("%s\nexpected: %s\nactual: %s\nevidence: %s\nremediation: %s" % (
             record["message"], _text(record["expected"]), _text(record["actual"]),
@@ -448,8 +449,8 @@ def summary_json(summary):
     for key in sorted(summary):
         value = summary[key]
         if key in ("hosts", "requirements") and value:
-            value = "{\n%s\n  }" % ",\n".join("    %s: %s" % (_encode(name), _encode(value[name]))
-                                             for name in value)
+            value = "{\n%s\n  }" % ",\n".join(
+                "    %s: %s" % (_encode(name), _encode(item)) for name, item in value.items())
         else:
             value = _encode(value)
         parts.append("  %s: %s" % (_encode(key), value))
@@ -755,7 +756,7 @@ def merge_sources(directories, run_hosts=()):
               "rule": "a host in several directories keeps its newest report (the run that started last)"}
 
     def reports():
-        for host, (dummy, dummy, path) in chosen.items():
+        for host, (generated, dummy, path) in chosen.items():
             report = _load(path)
             problem = _shape_problem(report, host)
             if problem:
@@ -764,7 +765,7 @@ def merge_sources(directories, run_hosts=()):
             report.setdefault("areas", {})
             report.setdefault("changed", False)
             report.setdefault("summary", summarize(report["results"]))
-            report.setdefault("generated", chosen[host][0].isoformat())
+            report.setdefault("generated", generated.isoformat())
             report["schema_version"] = SCHEMA_VERSION
             report["source"] = path
             yield report

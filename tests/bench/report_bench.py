@@ -395,8 +395,8 @@ def lines_for(rows, command):
                 big["hosts"] / float(small["hosts"])),
             "| reports for %d hosts x %d IDs, s | %.1f | <= %s |" % (
                 big["hosts"], big["ids"], big["reports"]["seconds"], verdict(big["reports"]["seconds"], 10)),
-            "| reports for %d hosts x %d IDs, s | %.1f | - |" % (wide["hosts"], wide["ids"],
-                                                                wide["reports"]["seconds"]),
+            "| reports for %d hosts x %d IDs, s | %.1f | - |" % (
+                wide["hosts"], wide["ids"], wide["reports"]["seconds"]),
             "| peak RSS (%d IDs), MiB | %.0f | <= %s |" % (
                 wide["ids"], wide["reports"]["peak_rss_mib"], verdict(wide["reports"]["peak_rss_mib"], 500)),
             "| report.html interactive (%d hosts), s | %.2f | <= %s |" % (
@@ -450,7 +450,7 @@ def smoke(hosts, ids, runs):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--hosts", type=int, default=10000)
     parser.add_argument("--small", type=int, default=100, help="the baseline fleet size")
     parser.add_argument("--ids", type=int, default=80,

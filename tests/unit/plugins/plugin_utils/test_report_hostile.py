@@ -177,7 +177,7 @@ def test_a_large_fleet_renders_the_columns_in_view(tmp_path, chromium):
 def test_a_full_or_read_only_disk_leaves_no_temporary_file(tmp_path):
     """In a private mount namespace (nothing stays mounted): a 64 KiB tmpfs
     that fills up, and a read-only one."""
-    if not shutil.which("unshare") or subprocess.run(["unshare", "--mount", "true"]).returncode:
+    if not shutil.which("unshare") or subprocess.run(["unshare", "--mount", "true"], check=False).returncode:
         pytest.skip("no private mount namespace here (unshare --mount)")
     program = """
 import json, os, sys
@@ -203,7 +203,7 @@ print(json.dumps({"error": message, "left": left}))
             ["unshare", "--mount", "--propagation", "private", "sh", "-c",
              'mount -t tmpfs -o "$1" tmpfs "$2" && exec "$3" -c "$4" "$2" "$5"',
              "sh", options, str(mountpoint), sys.executable, program, target],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120, check=False)
         assert proc.returncode == 0, proc.stderr
         outcomes[kind] = json.loads(proc.stdout.strip().splitlines()[-1])
         assert not os.listdir(str(mountpoint)), "the tmpfs stayed in its namespace"
