@@ -35,7 +35,7 @@ class ActionModule(ActionBase):
                 directory = report.prepare_directory(args["output_dir"])
             else:
                 directory = report.new_directory(os.path.join(os.getcwd(), "reports"), "%s-%s" % (
-                    started.strftime("%Y%m%dT%H%M%SZ"), args["run_name"].replace(os.sep, "_")))
+                    started.strftime("%Y%m%dT%H%M%SZ"), report.readable(args["run_name"])))
             reports = report.host_reports(hosts, task_vars.get("hostvars", {}), args["result_vars"],
                                           started.isoformat())
             extra = {"run": args["run_name"]}

@@ -37,6 +37,10 @@ EVIDENCE_BUDGET = 64 * 1024 * 1024
 TABLE_HOSTS = 100
 NO_RESULTS = "no results: no check ran on the host (not reached, or the run stopped before it)"
 
+# The fields every result record has (plugins/module_utils/results.py).
+RECORD_KEYS = ("id", "area", "severity", "title", "status", "expected", "actual", "evidence", "message",
+               "remediation", "waiver")
+_RECORD_KEYS = frozenset(RECORD_KEYS)
 _ORDER = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
 _IDS = tuple(entry["id"] for entry in CATALOGUE)
 _BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
@@ -94,6 +98,9 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         if registered.get("skipped"):
             continue
         records = registered.get("results") or []
+        if registered.get("malformed"):
+            errors.append("%s: %d result(s) without the fields of a result record (%s), left out" % (
+                var, registered["malformed"], ", ".join(RECORD_KEYS)))
         areas[var] = {"changed": bool(registered.get("changed")), "count": len(records),
                       "error": error}
         results.extend(records)
@@ -135,8 +142,10 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
             if isinstance(value, dict):
                 value = dict(value)
                 records = value.get("results")
-                value["results"] = [dict(r) for r in records if isinstance(r, dict) and "id" in r] if isinstance(
-                    records, list) else []
+                records = records if isinstance(records, list) else []
+                value["results"] = [dict(r) for r in records if isinstance(r, dict) and r.keys() >= _RECORD_KEYS
+                                    and r["status"] in STATUSES]
+                value["malformed"] = len(records) - len(value["results"])
                 registered[var] = value
         yield host_report(host, registered, result_vars, generated)
 
@@ -172,6 +181,12 @@ _PLAIN = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _READABLE = re.compile(r"[^A-Za-z0-9._-]")
 
 
+def readable(text, length=48):
+    """``text`` cut to ``length`` with anything but ASCII letters, digits,
+    ``.``, ``_``, ``-`` made ``_``: safe in any file name."""
+    return _READABLE.sub("_", text[:length])
+
+
 def host_file(host, digits=16):
     """The report file name of ``host``: ``host-<name>.json`` for a short name
     of lower-case letters, digits, ``.``, ``_``, ``-``; any other name (``/``,
@@ -183,7 +198,7 @@ def host_file(host, digits=16):
     if 0 < len(host) <= 100 and _PLAIN.issuperset(host):
         return "host-%s.json" % host
     digest = hashlib.sha256(host.encode("utf-8", "surrogatepass")).hexdigest()[:digits]
-    return "host-%s~%s.json" % (_READABLE.sub("_", host[:48]), digest)
+    return "host-%s~%s.json" % (readable(host), digest)
 
 
 _VISIBLE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -209,7 +224,7 @@ _XML_FORBIDDEN = re.compile(u"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U001
 
 
 def xml_text(value):
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    value = str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
     return _XML_FORBIDDEN.sub(_spell, value)
 
 
@@ -605,6 +620,8 @@ def prepare_directory(directory):
         raise ReportError("the report directory %s is not a directory" % directory)
     try:
         os.makedirs(directory, exist_ok=True)
+    except ValueError as exc:  # a NUL in the path
+        raise ReportError("cannot create the report directory %r: %s" % (directory, exc))
     except OSError as exc:
         raise ReportError("cannot create the report directory %s: %s" % (directory, exc.strerror or exc))
     if not os.access(directory, os.W_OK | os.X_OK):
@@ -712,10 +729,6 @@ def _host_files(directory):
             os.path.getmtime(path), datetime.timezone.utc).isoformat()
         found.append((report["host"], _when(stamp, path), path))
     return found
-
-
-RECORD_KEYS = ("id", "area", "severity", "title", "status", "expected", "actual", "evidence", "message",
-               "remediation", "waiver")
 
 
 def _shape_problem(report, host):
@@ -960,6 +973,7 @@ table.addEventListener('keydown',function(e){if(e.key==='Enter')act(e);});
 ['filter-id','filter-status','filter-area','filter-host'].forEach(function(x){
  $(x).addEventListener('input',filter);});
 $('close').addEventListener('click',function(){$('details').hidden=true;});
+document.addEventListener('keydown',function(e){if(e.key==='Escape')$('details').hidden=true;});
 var q=new URLSearchParams(location.search);
 [['status','filter-status'],['host','filter-host'],['id','filter-id'],['area','filter-area']].forEach(function(p){
  if(q.get(p[0]))$(p[1]).value=q.get(p[0]);});

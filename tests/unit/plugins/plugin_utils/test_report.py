@@ -215,3 +215,17 @@ def test_artifacts_are_small(tmp_path, reports):
     assert stats["html"] == os.path.join(str(tmp_path / "run"), "report.html")
     assert sorted(stats) == ["failing_hosts", "failing_ids", "gate_failed", "html", "junit", "report_dir",
                              "strict", "summary", "totals", "verdicts"], "no records"
+
+
+def test_registered_results_that_are_not_records_are_named_not_a_traceback():
+    good = rec("HW-SERIAL", "pass")
+    hostvars = {"h": {"compliance_result": {"changed": False, "results": [
+        good, {"id": "HW-NET-VIRTIO"}, dict(good, id="HW-NET-GVNIC", status="bogus"), "text"]},
+        "sysctl_result": {"results": "not a list"}}}
+    reports = list(report.host_reports(["h", "h", "gone"], hostvars, generated="2026-11-29T00:00:00+00:00"))
+    assert [r["host"] for r in reports] == ["h", "gone"], "each host once"
+    host = reports[0]
+    assert [r["id"] for r in host["results"]] == ["HW-SERIAL"]
+    assert host["errors"] == ["compliance_result: 3 result(s) without the fields of a result record (%s), left out"
+                              % ", ".join(report.RECORD_KEYS)]
+    assert reports[1]["errors"] == [report.NO_RESULTS]

@@ -248,6 +248,10 @@ def test_a_report_directory_that_is_not_one(tmp_path):
     with pytest.raises(report.ReportError) as error:
         report.write_reports(str(plain / "below"), [])
     assert str(error.value) == "cannot create the report directory %s: Not a directory" % (plain / "below")
+    with pytest.raises(report.ReportError) as error:
+        report.write_reports(str(tmp_path) + "/a\x00b", [])
+    assert str(error.value) == "cannot create the report directory %r: embedded null byte" % (str(tmp_path) + "/a\x00b")
+    assert report.readable("run/../\x00\u00e9" + "x" * 60) == "run_.._" + "__" + "x" * 39
     first = report.new_directory(str(tmp_path / "reports"), "20261129T000000Z-verify")
     second = report.new_directory(str(tmp_path / "reports"), "20261129T000000Z-verify")
     assert (first, second) == (str(tmp_path / "reports" / "20261129T000000Z-verify"),
