@@ -854,7 +854,6 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.5em}
 <aside id="details" hidden><button id="close" type="button">close</button><h2 id="d-title"></h2>
 <dl id="d-body"></dl></aside>
 <script type="application/json" id="data">%(data)s</script>
-<script type="application/json" id="evidence">%(evidence)s</script>
 <script>
 (function(){
 'use strict';
@@ -951,7 +950,9 @@ function empty(v){return v===undefined||v===null||v===''||(typeof v==='object'&&
 function link(dl,h,text){var p=document.createElement('p'),a=document.createElement('a');
  a.href=encodeURIComponent(hosts[h][2]);a.textContent=hosts[h][2];p.textContent=text;p.appendChild(a);dl.appendChild(p);}
 var FIRST=['title','severity','expected','actual','message','remediation','waiver','evidence'];
-function show(h,r){var k=cells[h*R+r];if(k<0)return;var rec=evidence()[k];
+function show(h,r){var k=cells[h*R+r];if(k<0)return;
+ if(!$('evidence')){document.addEventListener('DOMContentLoaded',function(){show(h,r);});return;}
+ var rec=evidence()[k];
  $('d-title').textContent=hosts[h][0]+' \\u2014 '+ids[r][0]+': '+D.records[k];
  var dl=$('d-body');dl.innerHTML='';
  if(!rec){field(dl,'title',ids[r][3]);link(dl,h,'This page is too large to embed this evidence; it is in ');}
@@ -984,5 +985,7 @@ if(open&&open.lastIndexOf('|')>0){var cut=open.lastIndexOf('|'),hn=open.slice(0,
 if(window.performance&&performance.mark)performance.mark('guestready-interactive');
 })();
 </script>
+<!-- after the script: the page is interactive before the browser has read this far -->
+<script type="application/json" id="evidence">%(evidence)s</script>
 </body></html>
 """

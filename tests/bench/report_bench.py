@@ -15,8 +15,9 @@ processes (peak RSS is the process's ``ru_maxrss``), over the same records:
   generate   producing the records alone (the input: what Ansible holds)
   json-dump  producing them and writing each host's registered results with
              json.dumps to a file per host: the least any report must do
-  reports    producing them and writing every report (report.write_reports,
-             each host through report.host_report, as the action feeds it)
+  reports    producing them and writing every report: report.host_reports
+             reads them as the action plugin reads Ansible's hostvars, into
+             report.write_reports
 Wall and CPU seconds are printed: the machine is shared, CPU time is the
 steadier of the two.
 
@@ -177,6 +178,14 @@ MAKERS = {"sysctl": _sysctl, "kernel-required": _kconf, "kernel-security": _kcon
           "gce": _future, "image": _future}
 
 
+ROLES = ("web", "db", "batch", "web", "nat", "k8s-node", "db", "k8s-node", "web", "batch", "web")
+ZONES = ("europe-west1-b", "us-central1-a", "asia-east1-c", "us-east4-c")
+
+
+def host_name(number):
+    return "%s-%05d.%s.example.internal" % (ROLES[number * 7919 % len(ROLES)], number, ZONES[number % len(ZONES)])
+
+
 def synthetic(hosts, ids=80, seed=20261129):
     """Yield (host name, registered variables) for ``hosts`` hosts, lazily."""
     rng = random.Random(seed)
@@ -186,8 +195,7 @@ def synthetic(hosts, ids=80, seed=20261129):
     sysctl_keys = [e["key"] for e in CATALOGUE if e["area"] == "sysctl"]
     for number in range(hosts):
         image = rng.choices(IMAGES, weights)[0]
-        name = "%s-%05d.%s.example.internal" % (rng.choice(("web", "db", "batch", "nat", "k8s-node")), number,
-                                                rng.choice(("europe-west1-b", "us-central1-a", "asia-east1-c")))
+        name = host_name(number)
         fate = rng.random()
         if fate < 0.005:
             yield name, {"compliance_result": {"unreachable": True, "msg": "Failed to connect to the host via ssh: "
@@ -208,6 +216,24 @@ def synthetic(hosts, ids=80, seed=20261129):
         yield name, registered
 
 
+class StreamedHostvars(object):
+    """Ansible's hostvars as report.host_reports reads them (``name in``,
+    ``[name]``, each host once, in order), made as they are read: the bench
+    goes through the action plugin's own path without holding the fleet."""
+
+    def __init__(self, hosts, ids):
+        self.names = [host_name(number) for number in range(hosts)]
+        self.stream = synthetic(hosts, ids)
+
+    def __contains__(self, name):
+        return True
+
+    def __getitem__(self, name):
+        made, variables = next(self.stream)
+        assert made == name, (made, name)
+        return variables
+
+
 # --------------------------------------------------------------------------
 # Builds (each in a child process)
 # --------------------------------------------------------------------------
@@ -224,8 +250,8 @@ def build(mode, hosts, ids, directory):
         out = {}
     else:
         generated = report.now()
-        reports = (report.host_report(host, registered, generated=generated)
-                   for host, registered in synthetic(hosts, ids))
+        hostvars = StreamedHostvars(hosts, ids)
+        reports = report.host_reports(hostvars.names, hostvars, generated=generated)
         paths, summary = report.write_reports(directory, reports, started=generated, extra={"run": "bench"})
         out = {"table": len(report.text_table(summary))}
     out["seconds"] = time.perf_counter() - started
