@@ -106,7 +106,7 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         results.extend(records)
     # an ID checked twice (an apply, then a check) is reported once: the last word;
     # catalogue order, IDs the catalogue lacks last
-    by_id = dict((record["id"], record) for record in results)
+    by_id = {record["id"]: record for record in results}
     results = [by_id.pop(rid) for rid in _IDS if rid in by_id] + list(by_id.values())
     if not areas:
         errors.append(NO_RESULTS)
@@ -143,8 +143,9 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
                 value = dict(value)
                 records = value.get("results")
                 records = records if isinstance(records, list) else []
-                value["results"] = [dict(r) for r in records if isinstance(r, dict) and r.keys() >= _RECORD_KEYS
-                                    and r["status"] in STATUSES]
+                # a plain dict as is; Ansible's lazy containers copied once
+                value["results"] = [r if r.__class__ is dict else dict(r) for r in records
+                                    if isinstance(r, dict) and r.keys() >= _RECORD_KEYS and r["status"] in STATUSES]
                 value["malformed"] = len(records) - len(value["results"])
                 registered[var] = value
         yield host_report(host, registered, result_vars, generated)
