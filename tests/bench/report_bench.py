@@ -376,6 +376,13 @@ def measure(hosts, ids, label, runs):
     return row
 
 
+def load():
+    return "%.1f" % os.getloadavg()[0]
+
+
+LOAD = [load()]
+
+
 def log(message):
     print("[report-bench] %s" % message, file=sys.stderr, flush=True)
 
@@ -390,8 +397,9 @@ def verdict(value, limit):
 
 def lines_for(rows, command):
     small, big, wide = rows
-    out = ["Measured %s on this machine (2 cores shared with the other work on it, Python %s, %s) with "
-           "`%s`:" % (time.strftime("%Y-%m-%d"), sys.version.split()[0], chromium_version(), command), "",
+    out = ["Measured %s on this machine (2 cores shared with the other work on it: load average %s at the "
+           "start, %s at the end; Python %s, %s) with `%s`:" % (
+               time.strftime("%Y-%m-%d"), LOAD[0], load(), sys.version.split()[0], chromium_version(), command), "",
            "| hosts | IDs/host | generate s (CPU) | json.dumps s (CPU) | reports s (CPU) | peak RSS MiB: reports "
            "(json.dumps) | host-*.json MiB | summary.json MiB | junit.xml MiB | report.html MiB |",
            "|---|---|---|---|---|---|---|---|---|---|"]
