@@ -826,7 +826,7 @@ td.pad,th.pad{padding:0;border:0;background:none}
 tr.hidden{display:none}
 .virtual table{table-layout:fixed}
 .virtual th,.virtual td{box-sizing:border-box}
-.virtual th.host{width:96px}
+.virtual th.host{width:112px;font-size:.85em}
 .virtual th.req,.virtual tbody th{width:320px}
 .virtual th.host,.virtual td{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .virtual .name{display:block;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
@@ -883,12 +883,19 @@ if(D.errors.length){var ul=document.createElement('ul');ul.className='errors';
   b.textContent=hosts[e[0]][0];li.appendChild(b);li.appendChild(document.createTextNode(': '+e[1]));ul.appendChild(li);});
  if(D.errors.length>50){var li=document.createElement('li');
   li.textContent='... '+(D.errors.length-50)+' more: see summary.json or a host\\u2019s column';ul.appendChild(li);}
- $('problems').appendChild(ul);}
+ if(D.errors.length>5){// many: folded, so that the matrix stays in view
+  var box=document.createElement('details'),sum=document.createElement('summary');sum.className='errors';
+  sum.textContent=D.errors.length+' error(s): hosts that could not be checked';box.appendChild(sum);box.appendChild(ul);
+  $('problems').appendChild(box);}else $('problems').appendChild(ul);}
 var area=$('filter-area');
 D.areas.forEach(function(a){var o=document.createElement('option');o.textContent=a;area.appendChild(o);});
 // Past 3000 cells only the host columns in view are in the DOM: fixed widths
 // (CSS .virtual) turn the scroll position into a range of columns.
-var grid=$('grid'),table=$('matrix'),VIRTUAL=H*R>3000,COLW=96,FIRSTW=320,OVER=4;
+// Names there are their first DNS label and long statuses short (the panel has all).
+var grid=$('grid'),table=$('matrix'),VIRTUAL=H*R>3000,COLW=112,FIRSTW=320,OVER=4;
+var SHORT=VIRTUAL?{'module-in-initramfs':'in initrd','module-missing-from-initramfs':'no initrd',
+ 'not-applicable':'n/a'}:{};
+function label(h){var n=hosts[h][0],dot=n.indexOf('.');return VIRTUAL&&dot>0?n.slice(0,dot):n;}
 var rowHead=[],rowHidden=[];
 for(r=0;r<R;r++){var m=ids[r],tr='<tr data-id="'+idAttr[r]+'" data-area="'+esc(m[1])+'" data-severity="'+esc(m[2])+'"',
  th='><th scope="row"><code>'+idAttr[r]+'</code><div class="title">'+esc(m[3])+'</div></th>';
@@ -924,7 +931,7 @@ function render(force){
  if(lead)o.push('<th class="pad" style="width:'+lead+'px"></th>');
  for(i=first;i<last;i++){h=shown[i];x2=hosts[h];if(hostAttr[h]===undefined)hostAttr[h]=esc(x2[0]);
   o.push('<th scope="col" class="host" data-h="'+h+'" data-host="'+hostAttr[h]+'" title="'+hostAttr[h]+
-   '" tabindex="0"><span class="name">'+hostAttr[h]+'</span><span class="verdict v-'+x2[1]+'">'+x2[1]+'</span></th>');}
+   '" tabindex="0"><span class="name">'+esc(label(h))+'</span><span class="verdict v-'+x2[1]+'">'+x2[1]+'</span></th>');}
  if(trail)o.push('<th class="pad" style="width:'+trail+'px"></th>');
  o.push('</tr></thead><tbody>');
  for(r=0;r<R;r++){
@@ -934,7 +941,7 @@ function render(force){
     if(k<0)o.push('<td class="o-none" data-host="'+hostAttr[h]+'" data-status="none">-</td>');
     else o.push('<td class="o-'+NAME[rc[k]]+'" data-h="'+h+'" data-r="'+r+'" data-host="'+hostAttr[h]+
      '" data-status="'+esc(D.records[k])+'" data-key="'+hostAttr[h]+'|'+idAttr[r]+'" tabindex="0">'+
-     esc(D.records[k])+'</td>');}
+     esc(SHORT[D.records[k]]||D.records[k])+'</td>');}
    if(trail)o.push('<td class="pad"></td>');}
   o.push('</tr>');}
  o.push('</tbody>');
