@@ -569,7 +569,7 @@ class _Output(object):
         self.temporaries = {}
         self.count = 0
 
-    def open(self, name):
+    def _create(self, name):
         # named after this process and a counter (mkstemp's random names cost
         # more than the write at 10,000 hosts); O_EXCL never takes another's
         self.count += 1
@@ -578,33 +578,45 @@ class _Output(object):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             fd, path = tempfile.mkstemp(prefix=".%s." % name[:64], suffix=".tmp", dir=self.directory)
-        try:
             os.fchmod(fd, 0o644)
-            handle = os.fdopen(fd, "w", encoding="utf-8")
-        except BaseException:
-            os.close(fd)
-            os.unlink(path)
-            raise
-        self.temporaries[path] = handle
+        self.temporaries[path] = fd
+        return fd, path
+
+    def open(self, name):
+        """A file object for a file written piece by piece (commit it)."""
+        fd, path = self._create(name)
+        handle = self.temporaries[path] = os.fdopen(fd, "w", encoding="utf-8")
         return handle, path
 
     def commit(self, path, name):
         handle = self.temporaries[path]
-        handle.close()
-        target = os.path.join(self.directory, name)
-        os.replace(path, target)
+        if isinstance(handle, int):
+            os.close(handle)
+        else:
+            handle.close()
         del self.temporaries[path]
+        target = os.path.join(self.directory, name)
+        try:
+            os.replace(path, target)
+        except BaseException:
+            os.unlink(path)
+            raise
         return target
 
     def write(self, name, text):
-        handle, path = self.open(name)
-        handle.write(text)
+        fd, path = self._create(name)
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            data = data[os.write(fd, data):]
         return self.commit(path, name)
 
     def discard(self):
         for path, handle in self.temporaries.items():
             try:
-                handle.close()
+                if isinstance(handle, int):
+                    os.close(handle)
+                else:
+                    handle.close()
             except (OSError, ValueError):
                 pass
             try:
