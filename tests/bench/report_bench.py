@@ -391,7 +391,7 @@ def mib(size):
     return "%.1f" % (size / 1048576.0)
 
 
-def build(row, key="seconds", base="reports"):
+def net(row, key="seconds", base="reports"):
     """Seconds of ``base`` less producing the records (the input Ansible holds)."""
     return row[base][key] - row["generate"][key]
 
@@ -414,7 +414,7 @@ def lines_for(rows, command):
                    "| %s |" % (
                        row["hosts"], row["ids"], row["generate"]["seconds"], row["generate"]["cpu_seconds"],
                        row["json-dump"]["seconds"], row["json-dump"]["cpu_seconds"], row["reports"]["seconds"],
-                       row["reports"]["cpu_seconds"], build(row), build(row, "cpu_seconds"),
+                       row["reports"]["cpu_seconds"], net(row), net(row, "cpu_seconds"),
                        row["reports"]["peak_rss_mib"], row["json-dump"]["peak_rss_mib"], mib(size["host-*.json"]),
                        mib(size["summary.json"]), mib(size["junit.xml"]), mib(size["report.html"])))
     out += ["", "Headless Chromium, medians (filters: 3 loads x 3 times each; clear: the 4 controls emptied one "
@@ -431,15 +431,15 @@ def lines_for(rows, command):
     out += ["", "| ratio or target | value | target |", "|---|---|---|",
             "| reports / json.dumps of the same records, both less generating them (%d hosts, %d IDs) "
             "| %.2f (CPU %.2f) | - |" % (
-                big["hosts"], big["ids"], build(big) / build(big, base="json-dump"),
-                build(big, "cpu_seconds") / build(big, "cpu_seconds", "json-dump")),
+                big["hosts"], big["ids"], net(big) / net(big, base="json-dump"),
+                net(big, "cpu_seconds") / net(big, "cpu_seconds", "json-dump")),
             "| reports %d hosts / %d hosts, less generating | %.0f | linear: %.0f |" % (
-                big["hosts"], small["hosts"], build(big) / max(build(small), 0.001),
+                big["hosts"], small["hosts"], net(big) / max(net(small), 0.001),
                 big["hosts"] / float(small["hosts"])),
             "| reports for %d hosts x %d IDs, less generating, s | %.1f (CPU %.1f) | <= %s |" % (
-                big["hosts"], big["ids"], build(big), build(big, "cpu_seconds"), verdict(build(big), 10)),
+                big["hosts"], big["ids"], net(big), net(big, "cpu_seconds"), verdict(net(big), 10)),
             "| reports for %d hosts x %d IDs, less generating, s | %.1f (CPU %.1f) | - |" % (
-                wide["hosts"], wide["ids"], build(wide), build(wide, "cpu_seconds")),
+                wide["hosts"], wide["ids"], net(wide), net(wide, "cpu_seconds")),
             "| peak RSS (%d IDs), MiB | %.0f | <= %s |" % (
                 wide["ids"], wide["reports"]["peak_rss_mib"], verdict(wide["reports"]["peak_rss_mib"], 500)),
             "| report.html interactive (%d hosts), s | %.2f | <= %s |" % (
