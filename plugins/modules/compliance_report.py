@@ -24,8 +24,9 @@ description:
   - The gate fails a host when a required ID fails and is not waived, when a check could not
     run on it (unreachable, task error), and with O(strict) also when a recommended ID fails or
     a result could not be decided (C(unknown), C(unsupported)).
-  - Built in one pass over the hosts (10,000 hosts in seconds, see C(docs/benchmarks.md)); the
-    HTML page stores each distinct record once and renders only the hosts in view.
+  - Built in one pass over the hosts, holding no host's records after its files are written; the
+    HTML page stores each distinct record once and renders only the host columns in view
+    (C(docs/benchmarks.md) measures 10,000 hosts).
 author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
