@@ -19,13 +19,19 @@ AREA_TITLES = {
     "kernel-required": "2. Required kernel build options",
     "kernel-security": "3. Security kernel build options",
     "sysctl": "4. Kernel runtime settings (sysctl)",
+    "gce": "5. Compute Engine guest settings beyond the kernel (GCE-*)",
 }
 COMPARE_WORDS = {
     "exact": "equal",
     "at_least": "at least (stricter passes)",
     "not_set": "not set or absent",
     "one_of": "one of",
+    "at_most": "at most (lower passes)",
+    "between": "between",
+    "state": "state (see the check)",
 }
+SCOPE_WORDS = {"any": "", "live": " Judged on a running system only.",
+               "image": " Judged in an image (an image root, or a live VM with `generalize`)."}
 
 
 def load_catalogue():
@@ -77,6 +83,17 @@ def _versions(cat, symbol):
     return text
 
 
+def _gce_expected(entry):
+    if entry["compare"] == "between":
+        low, high = entry["bounds"]
+        return "%s to %s (%s written)" % (low, high, entry["expected"])
+    if entry["compare"] == "one_of":
+        return "one of %s (%s written)" % (", ".join(entry["values"]), entry["expected"])
+    if entry["compare"] == "at_most":
+        return "at most %s" % entry["expected"]
+    return str(entry["expected"])
+
+
 def render(cat):
     lines = [
         "# Requirement catalogue",
@@ -121,13 +138,58 @@ def render(cat):
                 lines.append("| `%s` | `%s` | %s | %s | %s | %s%s |" % (
                     e["id"], _cell(expected), COMPARE_WORDS[e["compare"]], _arches(e),
                     _cell(symbols), _cell(e["rationale"]), extra))
+        elif area == "gce":
+            lines += [
+                "The document's next step: the settings outside the kernel that make an image work "
+                "well on Compute Engine, decided from Google's own documentation and image tooling "
+                "(each entry cites its sources). Applied by the `gce_settings` area "
+                "(`guestready.gce.harden`, the `gce_settings` role, tag `gce_settings`).",
+                "",
+                "| ID | Severity | Requirement | Expected | How it is checked | How it is applied | Sources |",
+                "|---|---|---|---|---|---|---|"]
+            for e in entries:
+                expected = _gce_expected(e)
+                lines.append("| `%s` | %s | %s. %s%s | %s | %s | %s; remediation: %s | %s |" % (
+                    e["id"], e["severity"], _cell(e["title"]), _cell(e["rationale"]),
+                    SCOPE_WORDS[e["scope"]], _cell(expected), _cell(e["check"]), _cell(e["apply"]),
+                    _cell(e["remediation"]), "<br>".join(_cell(source) for source in e["source"])))
         else:
             lines += ["| ID | Device | Expected | Applies to | Purpose |", "|---|---|---|---|---|"]
             for e in entries:
                 lines.append("| `%s` | %s | %s | %s | %s |" % (
                     e["id"], _cell(e["title"]), _cell(_expected(e)), _arches(e), _cell(e["rationale"])))
         lines.append("")
+        if area == "kernel-security":
+            lines += _defaults(cat)
     return "\n".join(lines)
+
+
+def _defaults(cat):
+    """The Kconfig defaults minimal (savedefconfig-style) configurations are
+    judged by."""
+    lines = ["### Kconfig defaults for minimal configurations", "",
+             "A savedefconfig/defconfig-style file lists only the options that differ from their "
+             "Kconfig default; an option it does not list is judged by the rule below for the "
+             "kernel's version and architecture, and `unknown` (never a failure) where no rule "
+             "applies.", "",
+             "| Option | Default | Versions | Applies to | Unless / only if | Source |",
+             "|---|---|---|---|---|---|"]
+    for rule in cat.KCONFIG_DEFAULTS:
+        since, until = rule["since"], rule["until"]
+        span = "%s to before %s" % (cat.format_version(since), cat.format_version(until)) \
+            if since and until else "since %s" % cat.format_version(since) if since \
+            else "before %s" % cat.format_version(until) if until else "all versions"
+        conditions = ["y when %s=y" % " and ".join("`%s`" % name for name in rule["requires"])
+                      ] if rule["requires"] else []
+        if rule["selected_by"]:
+            conditions.append("y when selected by %s" % ", ".join("`%s`" % n for n in rule["selected_by"]))
+        if rule["implied_by"]:
+            conditions.append("y when %s is on" % " or ".join("`%s`" % n for n in rule["implied_by"]))
+        lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
+            rule["name"], "does not exist" if rule["value"] is None else "`%s`" % rule["value"], span,
+            _arches(rule), _cell("; ".join(conditions)), _cell(rule["source"])))
+    lines.append("")
+    return lines
 
 
 def main(argv):

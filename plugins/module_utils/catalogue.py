@@ -24,11 +24,26 @@ Vocabulary of the fields:
   ``all`` value with each interface's own (include/linux/inetdevice.h):
   ``or``, ``and``, ``max`` or ``forwarding`` (AND when the interface forwards,
   OR when it does not).
+
+More comparisons, for the non-kernel Compute Engine settings (``GCE-*``):
+  ``at_most``   numerically <= expected: a lower value is stricter (a boot
+                timeout);
+  ``between``   a number within ``bounds`` (inclusive); ``expected`` is the
+                value written when it is applied;
+  ``state``     a described state, judged by the entry's ``check``; it has no
+                value an override could change.
+``scope`` (GCE-*) -- where a requirement is judged: ``any``; ``live`` (only on
+  a running system: the kernel command line it booted with); ``image`` (only
+  in an image about to be captured: an image root, or a live build VM when
+  ``generalize`` is set -- a running host needs its own host keys and ID).
+``source`` (GCE-*) -- where the requirement comes from: Google's documentation
+  (page and section) or a repository file (repository, commit, path).
 """
 
-AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl")
+AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl", "gce")
 SEVERITIES = ("required", "recommended")
-COMPARISONS = ("exact", "at_least", "not_set", "one_of")
+COMPARISONS = ("exact", "at_least", "not_set", "one_of", "at_most", "between", "state")
+SCOPES = ("any", "live", "image")
 ARCHES = ("x86_64", "x86_32", "arm64")
 COMBINE_RULES = ("or", "and", "max", "forwarding")
 
@@ -65,8 +80,13 @@ def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
 #                must be on; ``offloads`` the NIC offloads (ethtool names);
 #   ``disks``    what every SCSI device behind the controller must report
 #                (sysfs scsi_level is the SCSI version + 1: SPC-4 reads 7);
+#                ``request_queues`` counts the queues the controller offers
+#                (its MSI-X table), not blk-mq's, which are capped at the CPUs;
 #   ``serial``   the ports, their UART type, IRQ and I/O port, and the driver
-#                that must be built in or loadable (no modalias exists).
+#                that must be built in or loadable (no modalias exists) and
+#                register at least as many ports as are listed (8250's
+#                nr_uarts: CONFIG_SERIAL_8250_RUNTIME_UARTS or 8250.nr_uarts=,
+#                capped at CONFIG_SERIAL_8250_NR_UARTS).
 
 def _hw(rid, title, rationale, expected, arches):
     return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches)
@@ -128,6 +148,13 @@ HARDWARE = [
 # Version boundaries, checked against the kernel's history (commit ids are
 # torvalds/linux; "seen" cites real configurations read while checking):
 #   v3.4   SECURITY_YAMA added (2d514487faf1 "security: Yama LSM").
+#   v4.0   DEVMEM added ("config DEVMEM ... default y" in drivers/char/Kconfig,
+#          73f0718e74e2 "Make /dev/mem an optional device", listed under
+#          Memory management in kernelnewbies.org/Linux_4.0).  Before it
+#          /dev/mem was always built, so DEVMEM's absence means "no /dev/mem"
+#          only from 4.0 on: the symbol's ``since`` (and, with the version
+#          unknown, absence of a ``since``-bounded symbol proves nothing).
+#          Seen: CentOS 7's 3.10.0-1160 configuration has no DEVMEM line.
 #   v3.14  CC_STACKPROTECTOR becomes a hidden bool selected by the new choice
 #          CC_STACKPROTECTOR_{NONE,REGULAR,STRONG} (8779657d29c0).  Seen: a
 #          3.16-rc1 .config has CC_STACKPROTECTOR=y next to the choice's
@@ -154,10 +181,13 @@ HARDWARE = [
 #          "# CONFIG_DEVKMEM is not set", Debian 6.1 has no DEVKMEM line.
 #   KVM_CLOCK was merged into KVM_GUEST ("KVM Guest support (including
 #          kvmclock)") in the 3.x series.  Seen: a 3.5-rc5 and a 3.6-rc1
-#          .config have both KVM_CLOCK and KVM_GUEST; 3.16-rc1 and UEK4 4.1
-#          have KVM_GUEST only.  The exact release is not pinned here: when a
-#          config has no KVM_CLOCK symbol, kvmclock is judged by KVM_GUEST,
-#          whatever the version.
+#          .config have both KVM_CLOCK and KVM_GUEST; 3.16-rc1, UEK4 4.1 and
+#          CentOS 7's 3.10 (a backport) have KVM_GUEST only.  The exact release
+#          is not pinned here: when a config has no KVM_CLOCK symbol, kvmclock
+#          is judged by KVM_GUEST, whatever the version.
+#   DEFAULT_MMAP_MIN_ADDR: 65536 on every architecture, arm64 included (the
+#          seed's value; the Kconfig help's "not higher than 32768" is about
+#          32-bit arm, and kernel-hardening-checker expects 65536 on arm64 too).
 # ``module``: the loadable module a tristate driver builds, looked up in the
 # initramfs when the option is =m.  ``remedy`` (per symbol): False for names
 # that satisfy the requirement but are not what a fragment should set (the
@@ -201,15 +231,14 @@ KERNEL_OPTIONS = [
            "Restrict /dev/mem to PCI space, BIOS code and data regions.",
            "y", "exact",
            [_sym("STRICT_DEVMEM"),
-            _sym("DEVMEM", expected="not set", compare="not_set",
+            _sym("DEVMEM", since=(4, 0), expected="not set", compare="not_set",
                  note="no /dev/mem at all is stricter still")]),
     _kconf("KCONF-DEVKMEM", "recommended", "CONFIG_DEVKMEM=n",
            "No /dev/kmem: blocks access to kernel memory (removed from Linux in 5.13).",
            "not set", "not_set", [_sym("DEVKMEM", until=(5, 13))]),
     _kconf("KCONF-DEFAULT_MMAP_MIN_ADDR", "recommended", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536",
-           "Low virtual memory protected from user-space allocation (32768 on arm64).",
-           "65536", "at_least", [_sym("DEFAULT_MMAP_MIN_ADDR")],
-           expected_by_arch={"arm64": "32768"}),
+           "Low virtual memory protected from user-space allocation.",
+           "65536", "at_least", [_sym("DEFAULT_MMAP_MIN_ADDR")]),
     _kconf("KCONF-DEBUG_RODATA", "recommended", "CONFIG_DEBUG_RODATA=y (STRICT_KERNEL_RWX since 4.11)",
            "Kernel read-only data write-protected in the page tables.",
            "y", "exact",
@@ -255,6 +284,105 @@ KERNEL_OPTIONS = [
            "Yama stacks with the primary LSM; since 4.3 it always does when built.",
            "y", "exact", [_sym("SECURITY_YAMA_STACKED", until=(4, 3))],
            folded_into="SECURITY_YAMA"),
+]
+
+
+# Kconfig defaults, for minimal configurations.  A savedefconfig/defconfig
+# file (no kconfig header, only the options that differ from their default:
+# Alpine's virt.*.config, Flatcar's commonconfig + <arch>_defconfig, the
+# kernel's own arch/*/configs/*defconfig) does not list an option that keeps
+# its default; ``make olddefconfig`` fills it in.  These rules say what such
+# an absent option is, per kernel version and architecture; an option (or a
+# version, or an architecture) without a rule is judged ``unknown``, never
+# failed.  Fields:
+#   ``value``        the default: "y", "n", a number, or None when the option
+#                    does not exist in those versions;
+#   ``requires``     options that must be y for ``value`` to hold (Kconfig
+#                    ``depends on``, resolved the same way); otherwise n;
+#   ``selected_by``  options that switch it on when the file sets them (=y or
+#                    =m: Kconfig ``select``), whatever ``value`` says;
+#   ``implied_by``   options that exist only when it is on (they depend on
+#                    it): one of them set in the file shows it is y;
+#   ``source``       where the rule is written in the kernel.
+# Checked in the Kconfig files of Debian's linux-source-5.10 (5.10.223),
+# -6.1 (6.1.176) and -6.12 (6.12.107); where a rule starts earlier, the
+# commit that introduced the default is cited.  Rules without ``until`` are
+# assumed to hold in later kernels.  ``select`` sources were listed with
+# grep over arch/x86, arch/arm64, drivers, net, security, mm, lib, kernel
+# and init of those three trees.
+
+def _default(name, value, since=None, until=None, arches=None, requires=(), selected_by=(),
+             implied_by=(), source=""):
+    return {"name": name, "value": value, "since": since, "until": until, "arches": arches,
+            "requires": tuple(requires), "selected_by": tuple(selected_by),
+            "implied_by": tuple(implied_by), "source": source}
+
+
+X86_ARM64 = X86 + ("arm64",)
+CHECKED = (5, 10)  # the oldest tree the rules below were read in
+
+KCONFIG_DEFAULTS = [
+    _default("KVM_GUEST", "y", since=CHECKED, arches=X86, requires=("PARAVIRT",),
+             source="arch/x86/Kconfig: depends on PARAVIRT, default y"),
+    _default("PARAVIRT", "n", since=CHECKED, arches=X86,
+             selected_by=("X86_VSMP", "HYPERV"),
+             implied_by=("KVM_GUEST", "XEN", "PARAVIRT_SPINLOCKS", "PARAVIRT_TIME_ACCOUNTING",
+                         "PARAVIRT_DEBUG"),
+             source="arch/x86/Kconfig: no default; selected by X86_VSMP and HYPERV "
+                    "(drivers/hv/Kconfig)"),
+    _default("KVM_CLOCK", None, since=(3, 16), arches=X86,
+             source="no such option from 3.16 on (not in the 3.16-rc1 configuration seen, nor "
+                    "in the 5.10, 6.1 and 6.12 trees): kvmclock is part of KVM_GUEST"),
+    _default("VIRTIO_PCI", "n", since=CHECKED,
+             source="drivers/virtio/Kconfig: no default, selected by nothing"),
+    _default("SCSI_VIRTIO", "n", since=CHECKED,
+             source="drivers/scsi/Kconfig: no default, selected by nothing"),
+    _default("VIRTIO_NET", "n", since=CHECKED,
+             source="drivers/net/Kconfig: no default, selected by nothing"),
+    _default("PCI_MSI", "n", since=CHECKED, arches=X86, selected_by=("AMD_IOMMU",),
+             source="drivers/pci/Kconfig: no default; selected by AMD_IOMMU"),
+    _default("PCI_MSI", "n", since=CHECKED, arches=("arm64",), selected_by=("PCI",),
+             source="drivers/pci/Kconfig: no default; arm64 selects ARM_GIC_V2M if PCI, "
+                    "which selects PCI_MSI"),
+    _default("DEVMEM", "y", since=(4, 0),
+             source="drivers/char/Kconfig: default y since it was added (73f0718e74e2, 4.0)"),
+    _default("STRICT_DEVMEM", "y", since=CHECKED, arches=X86_ARM64, requires=("DEVMEM",),
+             source="lib/Kconfig.debug: depends on DEVMEM, default y if PPC || X86 || ARM64"),
+    _default("DEVKMEM", "n", since=CHECKED, until=(5, 13), arches=X86,
+             source="drivers/char/Kconfig: no default"),
+    _default("DEVKMEM", None, since=CHECKED, until=(5, 13), arches=("arm64",),
+             source="drivers/char/Kconfig: depends on !ARM64"),
+    _default("DEFAULT_MMAP_MIN_ADDR", "4096", since=CHECKED,
+             source="mm/Kconfig: default 4096"),
+    _default("DEBUG_RODATA", "y", since=(4, 6), until=(4, 11), arches=X86,
+             source="arch/x86/Kconfig: def_bool y (9ccaf77cf059, 4.6)"),
+    _default("DEBUG_RODATA", "y", since=(4, 9), until=(4, 11), arches=("arm64",),
+             source="arch/arm64/Kconfig: def_bool y (40982fd6b975, 4.9)"),
+    _default("STRICT_KERNEL_RWX", "y", since=(4, 11), arches=X86_ARM64,
+             source="arch/Kconfig: default y and no prompt where the architecture does not "
+                    "select ARCH_OPTIONAL_KERNEL_RWX (0f5bf6d0afe4, 4.11)"),
+    _default("STRICT_MODULE_RWX", "y", since=(4, 11), arches=X86_ARM64, requires=("MODULES",),
+             source="arch/Kconfig: depends on MODULES, default y and no prompt where the "
+                    "architecture does not select ARCH_OPTIONAL_KERNEL_RWX (0f5bf6d0afe4, 4.11)"),
+    _default("MODULES", "n", since=CHECKED,
+             source="kernel/module/Kconfig (init/Kconfig before 5.19): no default"),
+    _default("STACKPROTECTOR", "y", since=(4, 18), arches=X86_ARM64,
+             source="arch/Kconfig: default y when the compiler supports -fstack-protector "
+                    "(2a61f4747eea, 4.18)"),
+    _default("STACKPROTECTOR_STRONG", "y", since=(4, 18), arches=X86_ARM64,
+             requires=("STACKPROTECTOR",),
+             source="arch/Kconfig: depends on STACKPROTECTOR, default y when the compiler "
+                    "supports -fstack-protector-strong (2a61f4747eea, 4.18)"),
+    _default("COMPAT_VDSO", "n", since=CHECKED, arches=X86,
+             source="arch/x86/Kconfig: def_bool n"),
+    _default("COMPAT_BRK", "y",
+             source="init/Kconfig (mm/Kconfig since 6.0): default y since it was added in "
+                    "2.6.25"),
+    _default("SYN_COOKIES", "n", since=CHECKED,
+             selected_by=("IP_NF_TARGET_SYNPROXY", "IP6_NF_TARGET_SYNPROXY", "NFT_SYNPROXY"),
+             source="net/ipv4/Kconfig: no default; selected by the SYNPROXY targets"),
+    _default("SECURITY_YAMA", "n", since=CHECKED,
+             source="security/yama/Kconfig: default n"),
 ]
 
 
@@ -328,7 +456,337 @@ SYSCTL = (
 )
 
 
-CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL
+# --------------------------------------------------------------------------
+# 5. Non-kernel Compute Engine settings (GCE-*): the document's next step
+# --------------------------------------------------------------------------
+# The document ends by pointing to configuring the image's settings outside
+# the kernel.  This list is decided from Google's own public sources:
+#   DOC_IMPORT     cloud.google.com/compute/docs/import/configuring-imported-images,
+#                  "Configure imported images for Compute Engine" (NTP from
+#                  metadata.google.internal, DHCP MTU, remove persistent network
+#                  rules, SSH: no root login, no password authentication,
+#                  keep-alive, no SSH keys in the image);
+#   DOC_OS_DETAILS cloud.google.com/compute/docs/images/os-details, "Image
+#                  configuration" (boot timeout 0, no local users with passwords);
+#   DOC_GUEST_ENV  cloud.google.com/compute/docs/images/guest-environment,
+#                  "Guest environment components" (google-guest-agent,
+#                  google-compute-engine-oslogin);
+#   DOC_NTP        cloud.google.com/compute/docs/instances/configure-ntp,
+#                  "Configure NTP for your instances";
+#   DOC_SERIAL     cloud.google.com/compute/docs/troubleshooting/troubleshooting-using-serial-console,
+#                  "Enabling interactive access" (a login on ttyS0);
+#   DOC_MTU        cloud.google.com/vpc/docs/mtu, "MTU and DHCP" (interface-mtu, option 26);
+#   DOC_DISKS      cloud.google.com/compute/docs/disks/format-mount-disk-linux,
+#                  "Configure automatic mounting on VM restart" (UUID, nofail);
+#   DOC_IDLE       cloud.google.com/compute/docs/troubleshooting/general-tips,
+#                  "Idle connections are dropped" (VPC connection tracking: 10 minutes);
+#   TRANSLATE      GoogleCloudPlatform/compute-image-tools@19adc438 (the last commit
+#                  with the import workflows), daisy_workflows/image_import/
+#                  {debian,ubuntu,enterprise_linux}/translate.py and
+#                  linux_common/utils/common.py CommonRoutines: what Google changed
+#                  on import (console=ttyS0,38400n8 in GRUB_CMDLINE_LINUX,
+#                  GRUB_TIMEOUT=0, DHCP on the NIC, 70-persistent-net.rules and
+#                  SSH host keys removed, guest packages installed);
+#   EL_KICKSTART   GoogleCloudPlatform/compute-image-tools@433e600c,
+#                  daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg
+#                  (PasswordAuthentication no, ClientAliveInterval 420, bootloader
+#                  --timeout=0, ntpservers metadata.google.internal);
+#   DEBIAN_FAI     the same commit, daisy_workflows/image_build/debian/fai_config:
+#                  files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf,
+#                  scripts/GCE_CLEAN/10-gce-clean (empty /etc/machine-id, host keys
+#                  shredded);
+#   GUEST_CONFIGS  GoogleCloudPlatform/guest-configs@0850c65b, src/lib/udev/rules.d/
+#                  65-gce-disk-naming.rules and src/etc/sysctl.d/60-gce-network-security.conf;
+#   DEBIAN_AGENT   Debian bookworm google-guest-agent 20211116.00-6: units
+#                  google-guest-agent.service, google-startup-scripts.service,
+#                  google-shutdown-scripts.service (preset enabled);
+#                  /etc/default/instance_configs.cfg "set_host_keys = true" (the
+#                  agent writes host keys before ssh.service starts).
+# ``packages``/``units``: what the guest environment consists of per package
+# format; ``ntp_servers``: the names that reach Google's time service;
+# ``kernel_arg``: the argument written; ``essential_mounts``: mount points of
+# the boot disk itself, which must not get ``nofail``.
+
+DOC_IMPORT = ("Compute Engine docs: Configure imported images "
+              "(compute/docs/import/configuring-imported-images), "
+              "section \"Configure imported images for Compute Engine\"")
+DOC_OS_DETAILS = ("Compute Engine docs: Operating system details (compute/docs/images/os-details), "
+                  "\"Image configuration\" of each Google-built image")
+DOC_GUEST_ENV = ("Compute Engine docs: Guest environment (compute/docs/images/guest-environment), "
+                 "\"Guest environment components\"")
+DOC_NTP = ("Compute Engine docs: Configure NTP on a VM (compute/docs/instances/configure-ntp), "
+           "\"Configure NTP for your instances\"")
+DOC_SERIAL = ("Compute Engine docs: Troubleshooting using the serial console "
+              "(compute/docs/troubleshooting/troubleshooting-using-serial-console), "
+              "\"Enabling interactive access\"")
+DOC_MTU = "VPC docs: Maximum transmission unit (vpc/docs/mtu), \"MTU and DHCP\" (option 26, interface-mtu)"
+DOC_DISKS = ("Compute Engine docs: Format and mount a non-boot disk on a Linux VM "
+             "(compute/docs/disks/format-mount-disk-linux), "
+             "\"Configure automatic mounting on VM restart\"")
+DOC_IDLE = ("Compute Engine docs: Troubleshooting, general tips "
+            "(compute/docs/troubleshooting/general-tips), \"Idle connections are dropped\" "
+            "(VPC tracks a TCP connection for 10 minutes)")
+TRANSLATE = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
+             "daisy_workflows/image_import/{debian,ubuntu,enterprise_linux}/translate.py")
+COMMON_ROUTINES = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
+                   "daisy_workflows/linux_common/utils/common.py (CommonRoutines)")
+EL_KICKSTART = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
+                "daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg")
+DEBIAN_FAI = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
+              "daisy_workflows/image_build/debian/fai_config")
+GUEST_CONFIGS = "GoogleCloudPlatform/guest-configs@0850c65b6d3340798bc7669a3397efe04fc7498f"
+DEBIAN_AGENT = "Debian bookworm package google-guest-agent 20211116.00-6"
+
+SERIAL_CONSOLE_ARG = "console=ttyS0,38400n8"
+METADATA_NTP = "metadata.google.internal"
+
+
+def _gce(rid, severity, title, rationale, expected, compare, source, check, apply,
+         remediation, scope="any", **extra):
+    return _req(rid, "gce", severity, title, rationale, expected, compare, source=list(source),
+                check=check, apply=apply, remediation=remediation, scope=scope, **extra)
+
+
+GCE = [
+    _gce("GCE-BOOT-SERIAL-CONSOLE", "required",
+         "The boot loader passes console=ttyS0 to the kernel",
+         "Compute Engine shows and logs the boot on the first serial port; without it the serial "
+         "console and its log stay empty.",
+         SERIAL_CONSOLE_ARG, "state",
+         [TRANSLATE + " (GRUB_CMDLINE_LINUX gets console=ttyS0,38400n8; update-grub / grub2-mkconfig)",
+          DOC_SERIAL],
+         "GRUB 2: the command line GRUB_CMDLINE_LINUX(_DEFAULT) builds from /etc/default/grub and "
+         "/etc/default/grub.d/*.cfg, every kernel entry of the generated grub.cfg, and with BLS the "
+         "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0",
+         "Debian layout: a drop-in /etc/default/grub.d/50-guestready-gce.cfg; Red Hat layout: the "
+         "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
+         "BLS entries' options; then update-grub or grub2-mkconfig on a live system",
+         "add console=ttyS0,38400n8 to GRUB_CMDLINE_LINUX and regenerate grub.cfg (in an image: "
+         "run update-grub or grub2-mkconfig inside it, e.g. in a chroot)",
+         kernel_arg=SERIAL_CONSOLE_ARG),
+    _gce("GCE-BOOT-CMDLINE-LIVE", "required",
+         "The running kernel was booted with console=ttyS0",
+         "The boot loader configuration takes effect at the next boot; the running kernel shows "
+         "whether it did.",
+         "console=ttyS0 in /proc/cmdline", "state",
+         [DOC_SERIAL, TRANSLATE],
+         "/proc/cmdline of the running kernel has console=ttyS0",
+         "nothing to write: reboot once GCE-BOOT-SERIAL-CONSOLE passes (reboot_required)",
+         "reboot after the boot loader configuration is fixed", scope="live"),
+    _gce("GCE-BOOT-SERIAL-GETTY", "recommended",
+         "A login prompt (getty) on ttyS0",
+         "Interactive serial console access needs a getty on the first serial port.",
+         "serial-getty@ttyS0.service", "state",
+         [DOC_SERIAL],
+         "serial-getty@ttyS0.service is enabled (getty.target.wants), or systemd's getty generator "
+         "starts it because the boot loader passes console=ttyS0; live: the unit is active",
+         "enable serial-getty@ttyS0.service (systemctl enable; a getty.target.wants link in an image)",
+         "systemctl enable serial-getty@ttyS0.service", units=["serial-getty@ttyS0.service"]),
+    _gce("GCE-BOOT-TIMEOUT", "recommended",
+         "No boot menu delay (GRUB_TIMEOUT=0)",
+         "Nobody sees the boot menu of a cloud VM; Google's images boot without waiting.",
+         0, "at_most",
+         [DOC_OS_DETAILS + " (\"the boot timeout in the grub configuration is set to 0\")",
+          TRANSLATE + " (enterprise_linux: GRUB_TIMEOUT=0)", EL_KICKSTART + " (bootloader --timeout=0)"],
+         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins), and "
+         "the timeout of the generated grub.cfg",
+         "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE, then the "
+         "grub.cfg is regenerated",
+         "set GRUB_TIMEOUT=0 and regenerate grub.cfg"),
+    _gce("GCE-TIME-METADATA-NTP", "recommended",
+         "Time comes from the metadata server (metadata.google.internal) and nothing else",
+         "Google's time service smears leap seconds; mixing it with external servers makes the "
+         "clock jump.",
+         METADATA_NTP, "state",
+         [DOC_NTP, DOC_IMPORT + " (ntp.conf: only \"server metadata.google.internal iburst\")",
+          DEBIAN_FAI + "/files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf",
+          EL_KICKSTART + " (timezone --ntpservers=metadata.google.internal)"],
+         "the time daemon the system uses (chrony with its confdir/sourcedir, ntpsec or ntpd, or "
+         "systemd-timesyncd with timesyncd.conf.d) is enabled and its only servers are the "
+         "metadata server",
+         "chrony: a sources file in its sourcedir (or a line in chrony.conf) and other pool/server "
+         "lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
+         "drop-in /etc/systemd/timesyncd.conf.d/50-guestready-gce.conf; the daemon restarted when live",
+         "configure the time daemon with \"server metadata.google.internal iburst\" only",
+         ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
+    _gce("GCE-NET-DHCP", "required",
+         "The primary NIC is configured by DHCP",
+         "Compute Engine hands out addresses, routes and the MTU by DHCP; a static or missing "
+         "configuration leaves the VM unreachable.",
+         "DHCPv4 on the primary NIC", "state",
+         [TRANSLATE + " (\"Reset network for DHCP\": iface eth0 inet dhcp, ifcfg-eth0 BOOTPROTO=dhcp, "
+          "netplan dhcp4: true)", DOC_IMPORT],
+         "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
+         "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
+         "default-route interface when live) and enables DHCPv4 without a static address",
+         "when no configuration covers the NIC and systemd-networkd is the manager: a "
+         "/etc/systemd/network/80-guestready-gce.network with DHCP=ipv4 (never rewrites an "
+         "existing configuration)",
+         "configure DHCP on the primary NIC in the network manager the image uses",
+         interfaces=["ens4", "eth0"]),
+    _gce("GCE-NET-MTU-DHCP", "recommended",
+         "The MTU is taken from DHCP (no fixed MTU on the NIC)",
+         "VPC networks can have an MTU other than 1500 (1460 by default); the DHCP server sends it "
+         "as option 26.",
+         "MTU from DHCP option 26", "state",
+         [DOC_IMPORT + " (\"Set the DHCP MTU to the network MTU\")", DOC_MTU],
+         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu), and the DHCP "
+         "client uses the server's MTU (networkd [DHCPv4] UseMTU=true; netplan dhcp4-overrides "
+         "use-mtu not false; dhclient requests interface-mtu)",
+         "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",
+         "take the MTU from DHCP (networkd: [DHCPv4] UseMTU=true) and remove fixed MTUs"),
+    _gce("GCE-NET-NO-PERSISTENT-RULES", "required",
+         "No persistent-net udev rules bind interface names to MAC addresses",
+         "A new VM has a new MAC address: a rule naming the old one renames the NIC and the VM "
+         "has no network.",
+         "no NAME= rules matched on ATTR{address}", "state",
+         [DOC_IMPORT + " (\"rm -f /etc/udev/rules.d/70-persistent-net.rules\")", COMMON_ROUTINES],
+         "no udev rule in /etc/udev/rules.d, /run/udev/rules.d or /lib/udev/rules.d sets NAME= for "
+         "a network interface matched on its MAC address (70-persistent-net.rules and the like)",
+         "each such rule is commented out behind a marker that keeps the original line",
+         "remove /etc/udev/rules.d/70-persistent-net.rules"),
+    _gce("GCE-NET-NO-MAC-BINDING", "required",
+         "No interface configuration is bound to a MAC address",
+         "A configuration matched on the build machine's MAC address never applies on a new VM.",
+         "no MAC match in network configurations", "state",
+         [DOC_IMPORT + " (\"prevent the instance from remembering MAC addresses\")", TRANSLATE],
+         "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
+         "or ifcfg HWADDR= in the network configuration",
+         "reported only: a configuration that names a MAC address is the user's to change",
+         "match the interface by name (ens4/eth0) instead of its MAC address"),
+    _gce("GCE-GUEST-AGENT", "required",
+         "The guest environment's agent is installed and enabled (google-guest-agent)",
+         "SSH keys from metadata, OS Login, the hostname, startup scripts and the network setup "
+         "all come from the guest agent.",
+         "google-guest-agent", "state",
+         [DOC_GUEST_ENV, DOC_IMPORT + " (\"Install the Compute Engine guest environment\")",
+          DEBIAN_AGENT, TRANSLATE + " (google-compute-engine installed on import)"],
+         "the package is installed (dpkg status, rpm -q) and google-guest-agent.service is enabled "
+         "(wants link, preset; systemctl is-enabled when live)",
+         "live: the distribution's package installed with apt-get or dnf; the unit enabled "
+         "(systemctl, or a multi-user.target.wants link in an image)",
+         "install google-guest-agent from the distribution (Debian: apt-get install google-guest-agent) "
+         "or Google's repository, and enable google-guest-agent.service",
+         packages={"deb": ["google-guest-agent"], "rpm": ["google-guest-agent"]},
+         units=["google-guest-agent.service"]),
+    _gce("GCE-GUEST-OSLOGIN", "recommended",
+         "OS Login is installed (google-compute-engine-oslogin)",
+         "OS Login manages SSH access with IAM; the guest agent switches it on from metadata.",
+         "google-compute-engine-oslogin", "state",
+         [DOC_GUEST_ENV + " (google-compute-engine-oslogin)", DEBIAN_AGENT],
+         "the package is installed (its NSS cache timer enabled where the package ships one)",
+         "live: the distribution's package installed with apt-get or dnf",
+         "install google-compute-engine-oslogin",
+         packages={"deb": ["google-compute-engine-oslogin"], "rpm": ["google-compute-engine-oslogin"]},
+         units=["google-oslogin-cache.timer"]),
+    _gce("GCE-SSH-NO-PASSWORD-AUTH", "recommended",
+         "SSH refuses password authentication",
+         "Compute Engine manages SSH keys; a password login is a brute-force target on a public "
+         "address.",
+         "no", "exact",
+         [DOC_IMPORT + " (\"Disable password authentication\")", EL_KICKSTART],
+         "the effective PasswordAuthentication (sshd -T when live; the configuration with its "
+         "Include files and first-value-wins rule otherwise) is no, and no Match block turns it on",
+         "a drop-in /etc/ssh/sshd_config.d/00-guestready-gce.conf read before every other setting "
+         "(or a marked block at the top of sshd_config when it has no Include), validated with "
+         "sshd -t; the run fails before writing when the connecting user logs in with a password",
+         "set PasswordAuthentication no", key="passwordauthentication", directive="PasswordAuthentication"),
+    _gce("GCE-SSH-NO-ROOT-PASSWORD", "recommended",
+         "SSH never lets root log in with a password",
+         "Root is every attacker's first guess; keys (or no root login at all) close that door.",
+         "prohibit-password", "one_of",
+         [DOC_IMPORT + " (\"Disable root SSH login\")", EL_KICKSTART + " (PermitRootLogin no)",
+          DEBIAN_FAI + "/scripts/GCE_SPECIFIC/12-sshd (PermitRootLogin no)"],
+         "the effective PermitRootLogin is no, prohibit-password (without-password) or "
+         "forced-commands-only, and no Match block sets yes",
+         "the same SSH drop-in; an override may choose no, which is refused when the connecting "
+         "user is root",
+         "set PermitRootLogin prohibit-password (or no)", key="permitrootlogin",
+         directive="PermitRootLogin",
+         values=["no", "forced-commands-only", "prohibit-password", "without-password"]),
+    _gce("GCE-SSH-KEEPALIVE", "recommended",
+         "SSH keeps idle sessions alive within Compute Engine's 10-minute idle timeout "
+         "(ClientAliveInterval 420)",
+         "The VPC forgets an idle TCP connection after 10 minutes; a keep-alive below that keeps "
+         "SSH sessions open.",
+         420, "between",
+         [DOC_IMPORT + " (ClientAliveInterval 420)", DOC_IDLE,
+          EL_KICKSTART + " (ClientAliveInterval 420, ServerAliveInterval 420)"],
+         "the effective ClientAliveInterval is between 1 and 599 seconds",
+         "the same SSH drop-in: ClientAliveInterval 420",
+         "set ClientAliveInterval 420", key="clientaliveinterval", directive="ClientAliveInterval",
+         bounds=[1, 599]),
+    _gce("GCE-SSH-NO-HOST-KEYS", "recommended",
+         "No SSH host keys baked into the image",
+         "Every VM made from an image with host keys shares them: one stolen image key lets an "
+         "attacker impersonate all of them.",
+         "no /etc/ssh/ssh_host_*_key", "state",
+         [DOC_IMPORT + " (\"Remove SSH keys from your image\")", COMMON_ROUTINES + " (rm -f /etc/ssh/ssh_host_*)",
+          DEBIAN_FAI + "/scripts/GCE_CLEAN/10-gce-clean (shred ssh_host_*)",
+          DEBIAN_AGENT + " (set_host_keys = true: new keys at first boot, before ssh.service)"],
+         "no ssh_host_* key files in /etc/ssh of the image",
+         "removed from the image only when something makes new ones at first boot (the guest "
+         "agent with set_host_keys, or sshd-keygen units); otherwise reported",
+         "remove /etc/ssh/ssh_host_* as the image build's last step, with the guest agent installed",
+         scope="image"),
+    _gce("GCE-IMAGE-MACHINE-ID", "required",
+         "The image's /etc/machine-id is empty",
+         "systemd makes a new ID at first boot only when the file is empty; VMs sharing one ID "
+         "share DHCP client identifiers and journal IDs.",
+         "empty /etc/machine-id", "state",
+         [DEBIAN_FAI + "/scripts/GCE_CLEAN/10-gce-clean (\"Empty file needed for on-boot generation\")"],
+         "/etc/machine-id exists and is empty (or \"uninitialized\"), and /var/lib/dbus/machine-id "
+         "is not a separate copy",
+         "the file is emptied in the image, a separate dbus copy removed",
+         "truncate /etc/machine-id to zero bytes and remove /var/lib/dbus/machine-id as the image "
+         "build's last step", scope="image"),
+    _gce("GCE-FSTAB-STABLE-NAMES", "required",
+         "/etc/fstab names block devices by UUID or LABEL, never /dev/sdX",
+         "Device names follow probe order and the disk interface (SCSI sdX, NVMe nvmeXnY): the same "
+         "disk gets another name on another machine type.",
+         "UUID=, LABEL=, PARTUUID= or a /dev/disk/by-* link", "state",
+         [DOC_DISKS + " (\"use the UUID\")"],
+         "no /etc/fstab entry names a kernel device node (/dev/sd*, /dev/vd*, /dev/hd*, /dev/xvd*, "
+         "/dev/nvme*)",
+         "live: each such entry rewritten to UUID= (read with blkid), the original kept behind a "
+         "marker; in an image: reported",
+         "replace the device names in /etc/fstab with UUID= (blkid shows them)"),
+    _gce("GCE-FSTAB-NOFAIL", "recommended",
+         "Non-boot disks in /etc/fstab are mounted with nofail",
+         "A VM must boot when an additional disk is detached or missing.",
+         "nofail on every mount outside the boot disk's own", "state",
+         [DOC_DISKS + " (\"the nofail option ... allows the VM to boot even if the disk isn't available\")"],
+         "every block-device entry of /etc/fstab other than /, /usr, /var, /boot, /boot/efi, /efi "
+         "and swap has nofail (or noauto)",
+         "nofail is added to those entries, the original line kept behind a marker",
+         "add nofail to the mount options of additional disks",
+         essential_mounts=["/", "/usr", "/var", "/boot", "/boot/efi", "/efi"]),
+    _gce("GCE-UDEV-DISK-NAMING", "recommended",
+         "Google's disk-naming udev rules are installed (/dev/disk/by-id/google-*)",
+         "The rules name each disk after the device name given at attach time, which is how "
+         "scripts and fstab find a disk on Compute Engine.",
+         "65-gce-disk-naming.rules", "state",
+         [GUEST_CONFIGS + ": src/lib/udev/rules.d/65-gce-disk-naming.rules"],
+         "a udev rules file (not masked) creates disk/by-id/google-* links; live: the links exist "
+         "for Google persistent disks",
+         "when no package provides them: the SCSI part of Google's rules as "
+         "/etc/udev/rules.d/65-gce-disk-naming.rules (Apache-2.0, attributed)",
+         "install Google's guest-configs (package google-compute-engine) or its "
+         "65-gce-disk-naming.rules"),
+    _gce("GCE-SYSCTL-COEXIST", "recommended",
+         "Google's 60-gce-network-security.conf and the sysctl baseline give one answer",
+         "Where Google's guest-configs ship sysctl settings, both loaders must end with the same "
+         "compliant value for every key it sets, not two files fighting.",
+         "one compliant value per key", "state",
+         [GUEST_CONFIGS + ": src/etc/sysctl.d/60-gce-network-security.conf"],
+         "for each key 60-gce-network-security.conf sets: systemd-sysctl and procps end with the same "
+         "value, and it meets the SYSCTL-* requirement for that key; not applicable without the file",
+         "the sysctl area applies it (its drop-in sorts after 60-*, weaker winning lines neutralised)",
+         "apply the sysctl area (guestready.gce.harden)"),
+]
+
+
+CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + GCE
 BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
 
 
@@ -368,10 +826,10 @@ def parse_version(text):
     for part in str(text).strip().split("-", 1)[0].split("."):
         digits = ""
         for char in part:
-            if not char.isdigit():
+            if char not in "0123456789":  # ASCII only: str.isdigit() accepts '¹'
                 break
             digits += char
-        if not digits:
+        if not digits or len(digits) > 9:  # no version part has 10 digits
             break
         numbers.append(int(digits))
         if len(numbers) == 3:

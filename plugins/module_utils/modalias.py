@@ -35,6 +35,8 @@ Module names are normalised as kmod does: ``-`` becomes ``_``.
 import os
 import re
 
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
+
 UNKNOWN_DIGIT = "X"
 MODULE_SUFFIXES = (".ko.xz", ".ko.zst", ".ko.gz", ".ko")
 FILES = ("modules.alias", "modules.builtin.alias", "modules.builtin.modinfo",
@@ -209,15 +211,18 @@ def parse_dep(text):
     return modules
 
 
-def _read(path):
-    """Bytes of ``path``, or None when it does not exist."""
+# the largest real tables are a few MiB (modules.alias of a distribution kernel)
+MAX_TABLE = 64 * 1024 * 1024
+
+
+def _read(target, path):
+    """Bytes of ``path`` inside ``target``, or None when it does not exist."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as exc:
-        if os.path.exists(path):
-            raise ModulesError("%s: cannot read: %s" % (path, getattr(exc, "strerror", None) or exc))
-    return None
+        return target.read_bytes(path, limit=MAX_TABLE)
+    except Missing:
+        return None
+    except TargetError as exc:
+        raise ModulesError("%s" % exc)
 
 
 class ModulesError(Exception):
@@ -225,25 +230,28 @@ class ModulesError(Exception):
 
 
 def modules_dir(release, root="/"):
-    """The ``lib/modules/<release>`` directory of ``root`` (``usr/lib`` too)."""
-    candidates = [os.path.join(root, "lib", "modules", release),
-                  os.path.join(root, "usr", "lib", "modules", release)]
+    """The ``/lib/modules/<release>`` directory inside ``root`` (a path or a
+    Target; ``/usr/lib`` too), as a path inside it."""
+    target = root if isinstance(root, Target) else Target(root)
+    candidates = ["/lib/modules/%s" % release, "/usr/lib/modules/%s" % release]
     for candidate in candidates:
-        if os.path.isdir(candidate):
+        if target.isdir(candidate):
             return candidate
     return candidates[0]
 
 
 def installed_releases(root="/"):
-    """Kernel releases with a modules directory under ``root``, newest first."""
+    """Kernel releases with a modules directory inside ``root`` (a path or a
+    Target), newest first."""
+    target = root if isinstance(root, Target) else Target(root)
     found = set()
-    for base in (os.path.join(root, "lib", "modules"), os.path.join(root, "usr", "lib", "modules")):
+    for base in ("/lib/modules", "/usr/lib/modules"):
         try:
-            names = os.listdir(base)
-        except OSError:
+            names = target.listdir(base)
+        except TargetError:
             continue
         for name in names:
-            if os.path.isdir(os.path.join(base, name)):
+            if target.isdir("%s/%s" % (base, name)):
                 found.add(name)
     return sorted(found, key=_release_key, reverse=True)
 
@@ -255,8 +263,12 @@ def _release_key(release):
 class KernelModules(object):
     """The driver tables of one kernel release (one ``lib/modules/<release>``)."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, target=None):
+        """``path``: the ``lib/modules/<release>`` directory, inside
+        ``target`` (the live system by default)."""
+        self.target = target or Target("/")
+        self.inside = path
+        self.path = self.target.display(path)
         self.release = os.path.basename(os.path.normpath(path))
         self.present = []
         self.aliases = []
@@ -264,25 +276,25 @@ class KernelModules(object):
         self.builtin = None
         self.dep = None
         self._index = None
-        if not os.path.isdir(path):
+        if not self.exists:
             return
         data = {}
         for name in FILES:
-            content = _read(os.path.join(path, name))
+            content = _read(self.target, os.path.join(path, name))
             if content is not None:
                 data[name] = content
                 self.present.append(name)
         text = dict((name, value.decode("utf-8", "replace")) for name, value in data.items()
                     if name != "modules.builtin.modinfo")
         if "modules.alias" in text:
-            self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(path, "modules.alias"))
+            self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(self.path, "modules.alias"))
         if "modules.builtin.alias" in text:
             self.builtin_aliases = parse_alias_lines(
-                text["modules.builtin.alias"], os.path.join(path, "modules.builtin.alias"))
+                text["modules.builtin.alias"], os.path.join(self.path, "modules.builtin.alias"))
         if "modules.builtin.modinfo" in data:
             known = set((a["pattern"], a["module"]) for a in self.builtin_aliases)
             for alias in parse_builtin_modinfo(
-                    data["modules.builtin.modinfo"], os.path.join(path, "modules.builtin.modinfo")):
+                    data["modules.builtin.modinfo"], os.path.join(self.path, "modules.builtin.modinfo")):
                 if (alias["pattern"], alias["module"]) not in known:
                     self.builtin_aliases.append(alias)
         if "modules.builtin" in text:
@@ -292,7 +304,7 @@ class KernelModules(object):
 
     @property
     def exists(self):
-        return os.path.isdir(self.path)
+        return self.target.isdir(self.inside)
 
     @property
     def usable(self):

@@ -14,8 +14,11 @@ form /proc/sys uses; ``display_key`` turns them back into dotted form.
 import errno
 import fnmatch
 import os
+import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Missing, Target, TargetError, file_kind)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -35,6 +38,9 @@ ALIASES = {"net/ipv4/conf/all/forwarding": "net/ipv4/ip_forward"}
 # ip_forward makes the kernel set conf/all/accept_redirects to its inverse and
 # every interface's forwarding flag (inet_forward_change(), net/ipv4/devinet.c).
 WRITE_FIRST = ("net/ipv4/ip_forward",)
+
+# Real sysctl files are a few KiB; anything this large is not one.
+MAX_FILE_SIZE = 4 * 1024 * 1024
 
 
 def write_order(key):
@@ -93,11 +99,10 @@ def parse_text(text, source="<string>"):
         else:
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
             continue
-        key = key.strip()
-        if not key:
+        path = normalize_key(key)
+        if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue
-        path = normalize_key(key)
         assignments.append({
             "key": path,
             "value": value,
@@ -110,65 +115,81 @@ def parse_text(text, source="<string>"):
     return assignments, warnings
 
 
-def read_text(path):
+def as_target(root):
+    """A Target for ``root`` (a path or a Target)."""
+    return root if isinstance(root, Target) else Target(root)
+
+
+def read_text(target, path):
     """A configuration file's text; SysctlError names the file when it cannot
     be read or is not text."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except (IOError, OSError) as exc:
-        raise SysctlError("%s: cannot read: %s" % (path, exc.strerror or exc))
+        data = target.read_bytes(path, limit=MAX_FILE_SIZE)
+    except TargetError as exc:
+        raise SysctlError(str(exc))
     if b"\0" in data:
-        raise SysctlError("%s: binary data, not a sysctl configuration file" % path)
+        raise SysctlError("%s: binary data, not a sysctl configuration file" % target.display(path))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 
 
-def _is_masked(path):
-    # a symlink to /dev/null (or an empty file) in a higher-priority
-    # directory hides the same name further down
-    try:
-        return os.path.realpath(path) == "/dev/null"
-    except OSError:
-        return False
-
-
-def config_files(root="/", loader="systemd"):
+def config_files(root="/", loader="systemd", warnings=None):
     """The files ``loader`` reads, in the order it applies them: a list of
-    ``(path, name)``; masked names are left out."""
+    ``(path, name)`` with paths inside the root; masked names are left out.
+    Entries that are not regular files (a FIFO, a socket, a device) are
+    never read: ``warnings`` (a list) gets one line per such entry."""
+    target = as_target(root)
     chosen = {}
     for directory in CONF_DIRS:
-        full = os.path.join(root, directory)
         try:
-            names = os.listdir(full)
-        except OSError:
+            names = target.listdir("/" + directory)
+        except Missing:
+            continue
+        except TargetError as exc:
+            if warnings is not None:
+                warnings.append("%s: not read" % exc)
             continue
         for name in names:
             if not name.endswith(".conf") or name in chosen:
                 continue
-            path = os.path.join(full, name)
-            if os.path.isdir(path):
+            path = "/%s/%s" % (directory, name)
+            if target.is_masked(path):
+                chosen[name] = None
+                continue
+            try:
+                mode = target.stat(path).st_mode
+            except TargetError:
+                mode = None  # dangling: read_text names the problem
+            if mode is not None and stat.S_ISDIR(mode):
+                continue
+            if mode is not None and not stat.S_ISREG(mode):
+                if warnings is not None:
+                    warnings.append("%s: is a %s, not a regular file: not read" % (
+                        target.display(path), file_kind(mode)))
                 continue
             chosen[name] = path
-    files = [(chosen[name], name) for name in sorted(chosen) if not _is_masked(chosen[name])]
+    files = [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
     if loader == "procps":
-        sysctl_conf = os.path.join(root, SYSCTL_CONF)
-        if os.path.isfile(sysctl_conf):
-            files.append((sysctl_conf, "sysctl.conf"))
+        if target.isfile("/" + SYSCTL_CONF):
+            files.append(("/" + SYSCTL_CONF, "sysctl.conf"))
     return files
 
 
 def load(root="/", loader="systemd", replace=None):
     """Read every file ``loader`` reads.
 
-    ``replace`` maps a path to the text it should be read as (the drop-in as
-    it will be after a write), or to ``None`` for a file that will not exist.
-    Returns ``(assignments, warnings)`` in application order.
+    ``replace`` maps a path (inside the root) to the text it should be read
+    as (a file as it will be after a write), or to ``None`` for a file that
+    will not exist.  Returns ``(assignments, warnings)`` in application
+    order; each assignment's ``file`` is the path as the user sees it and
+    ``path`` the path inside the root.
     """
+    target = as_target(root)
     replace = replace or {}
-    files = config_files(root, loader)
+    warnings = []
+    files = config_files(target, loader, warnings)
     present = set(path for path, dummy in files)
     for path, text in replace.items():
         if text is not None and path not in present:
@@ -176,17 +197,26 @@ def load(root="/", loader="systemd", replace=None):
     if loader == "systemd":
         files.sort(key=lambda item: item[1])
     else:  # procps: drop-ins by name, /etc/sysctl.conf last
-        conf = os.path.join(root, SYSCTL_CONF)
+        conf = "/" + SYSCTL_CONF
         files.sort(key=lambda item: (item[0] == conf, item[1]))
-    assignments, warnings = [], []
+    assignments = []
     for path, dummy in files:
-        if path in replace:
-            if replace[path] is None:
+        key = path
+        if key not in replace and replace:
+            # one file read under two names (99-sysctl.conf -> ../sysctl.conf)
+            try:
+                key = target.inside(target.host_path(path))
+            except TargetError:
+                pass
+        if key in replace:
+            if replace[key] is None:
                 continue
-            text = replace[path]
+            text = replace[key]
         else:
-            text = read_text(path)
-        parsed, problems = parse_text(text, path)
+            text = read_text(target, path)
+        parsed, problems = parse_text(text, target.display(path))
+        for assignment in parsed:
+            assignment["path"] = path
         assignments.extend(parsed)
         warnings.extend(problems)
     return assignments, warnings

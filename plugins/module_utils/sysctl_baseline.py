@@ -8,8 +8,8 @@ import copy
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
-from ansible_collections.guestready.gce.plugins.module_utils.files import write_atomic
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # The drop-in sorts after every numbered file (Google's
 # 60-gce-network-security.conf, Debian's 99-sysctl.conf -> /etc/sysctl.conf,
@@ -44,9 +44,10 @@ def complies(entry, value):
 
 def boot_loader(root="/"):
     """The loader that applies sysctl.d at boot on this tree."""
-    for path in ("run/systemd/system", "lib/systemd/systemd-sysctl",
-                 "usr/lib/systemd/systemd-sysctl"):
-        if os.path.exists(os.path.join(root, path)):
+    target = loader.as_target(root)
+    for path in ("/run/systemd/system", "/lib/systemd/systemd-sysctl",
+                 "/usr/lib/systemd/systemd-sysctl"):
+        if target.exists(path):
             return "systemd"
     return "procps"
 
@@ -86,13 +87,43 @@ def per_interface_needed(entry):
     return bool(entry["combine"]) and not loader.all_value_decides(entry["combine"], entry["expected"])
 
 
-def desired_file(entries, waivers, observation, other_values, per_interface=True):
+def strictest_values(entries, histories):
+    """``{key: value}``: for level keys, the strictest value any file the
+    loaders read assigns (the drop-in's own earlier value included).  Values
+    the key does not accept are ignored: the kernel would refuse them."""
+    strictest = {}
+    for entry in entries:
+        if entry["compare"] != "at_least":
+            continue
+        key = loader.normalize_key(entry["key"])
+        accepted = entry.get("values")
+        for history in histories.values():
+            for assignment in history.get(key, []):
+                number = _int(assignment["value"])
+                if number is None or (accepted and number not in accepted):
+                    continue
+                if key not in strictest or number > strictest[key]:
+                    strictest[key] = number
+    return strictest
+
+
+def policy_line(entries, waivers):
+    """The drop-in's record of the policy it was written under, so that a
+    run with another policy says it replaces it."""
+    overrides = ["%s=%s" % (e["id"], e["expected"]) for e in entries if "overridden_from" in e]
+    return "# Policy: waivers: %s; overrides: %s\n" % (
+        ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
+
+
+def desired_file(entries, waivers, observation, strictest, per_interface=True):
     """The drop-in's text and the ``{key: value}`` it sets.
 
     Level keys never go down: the value written is the strictest of the
-    expectation, the live value and what the other files would set.  Keys
-    whose write resets others (ip_forward) come first: procps applies every
-    line in order, so a later ip_forward line would undo accept_redirects."""
+    expectation, the live value and every value a file the loaders read
+    assigns (``strictest``, the drop-in's own earlier value included), so one
+    run reaches the fixed point.  Keys whose write resets others
+    (ip_forward) come first: procps applies every line in order, so a later
+    ip_forward line would undo accept_redirects."""
     blocks, wanted = [], {}
     for entry in entries:
         if entry["id"] in waivers:
@@ -102,9 +133,10 @@ def desired_file(entries, waivers, observation, other_values, per_interface=True
             continue  # the kernel has no such key: reported, never written
         value = int(entry["expected"])
         if entry["compare"] == "at_least":
-            for candidate in (observation.values.get(key), other_values.get(key)):
-                if _int(candidate) is not None:
-                    value = max(value, _int(candidate))
+            accepted = entry.get("values")
+            for candidate in (_int(observation.values.get(key)), strictest.get(key)):
+                if candidate is not None and (not accepted or candidate in accepted):
+                    value = max(value, candidate)
         wanted[key] = value
         block = "# %s: %s\n%s = %s\n" % (entry["id"], entry["title"], loader.display_key(key), value)
         if per_interface and per_interface_needed(entry):
@@ -114,12 +146,13 @@ def desired_file(entries, waivers, observation, other_values, per_interface=True
                 wanted[iface_key] = int(entry["expected"])
                 block += "-%s = %s\n" % (loader.display_key(iface_key), int(entry["expected"]))
         blocks.append((loader.write_order(key)[0], len(blocks), block))
-    return "\n".join([HEADER] + [block for dummy, dummy, block in sorted(blocks)]), wanted
+    header = HEADER + policy_line(entries, waivers)
+    return "\n".join([header] + [block for dummy, dummy, block in sorted(blocks)]), wanted
 
 
 def _where(assignment):
     return {"file": assignment["file"], "line": assignment["line"], "value": assignment["value"],
-            "text": assignment["text"].strip()}
+            "text": assignment["text"].strip(), "path": assignment["path"]}
 
 
 def assess(entries, waivers, observation, histories, boot, own_file):
@@ -139,6 +172,10 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                 conflict = _where(last[-1])
                 conflict["loader"] = name
                 conflicts.append(conflict)
+        for name, assignment in weak_interface_lines(entry, histories, observation):
+            conflict = _where(assignment)
+            conflict["loader"] = name
+            conflicts.append(conflict)
         for assignment in boot_history[:-1]:
             if not complies(entry, assignment["value"]):
                 overridden.append(_where(assignment))
@@ -206,8 +243,13 @@ def assess(entries, waivers, observation, histories, boot, own_file):
 
 
 def histories_for(entries, observation, root, replace=None):
-    """``{loader: {key: [assignments]}}`` and the loaders' warnings."""
+    """``{loader: {key: [assignments]}}`` and the loaders' warnings, for the
+    entries' keys and, where the kernel's rule makes them matter, the
+    observed interfaces' own keys."""
     keys = set(loader.normalize_key(e["key"]) for e in entries)
+    for entry in entries:
+        if per_interface_needed(entry):
+            keys.update(interface_key(entry, name) for name in observation.interfaces)
     histories, warnings = {}, []
     for name in loader.LOADERS:
         assignments, problems = loader.load(root, name, replace)
@@ -216,62 +258,152 @@ def histories_for(entries, observation, root, replace=None):
     return histories, sorted(set(warnings))
 
 
-def neutralized_texts(results, own_file):
-    """``{path: new_text}`` for files whose lines win against the drop-in,
-    with those lines commented out behind a marker (the original kept in the
-    comment)."""
-    edits = {}
+def weak_interface_lines(entry, histories, observation, winning_only=True):
+    """``[(loader, assignment)]``: assignments to an interface's own key that
+    make the interface's effective value fail once ``all`` has the expected
+    value (a later ``net.ipv4.conf.eth0.rp_filter = 2`` beats the drop-in's
+    line at boot)."""
+    found = []
+    if not per_interface_needed(entry):
+        return found
+    for name in observation.interfaces:
+        key = interface_key(entry, name)
+        forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
+        for loader_name, history in sorted(histories.items()):
+            lines = history.get(key, [])[-1:] if winning_only else history.get(key, [])
+            for assignment in lines:
+                own = _int(assignment["value"])
+                if own is not None and not complies(entry, loader.combine(
+                        entry["combine"], int(entry["expected"]), own, forwarding)):
+                    found.append((loader_name, assignment))
+    return found
+
+
+def neutralizable(results, entries, histories, observation, own_path, mode):
+    """``{path: {line: requirement ID}}``: the lines to comment out.
+
+    ``winning``: lines that still win against the drop-in under a loader
+    (the result's conflicts); ``all``: every non-compliant line any loader
+    reads, as configuration scanners want (files a loader masks are never
+    read, so never touched).  The drop-in's own lines are never touched."""
+    by_id = dict((entry["id"], entry) for entry in entries)
+    lines = {}
+
+    def add(assignment, rid):
+        if assignment["path"] != own_path:
+            lines.setdefault(assignment["path"], {}).setdefault(assignment["line"], rid)
+
     for result in results:
         if result["status"] == "waived":
             continue
-        for conflict in result["conflicts"]:
-            # one file can be read under two names (99-sysctl.conf -> ../sysctl.conf)
-            path = os.path.realpath(conflict["file"])
-            if path == os.path.realpath(own_file):
-                continue
-            if path not in edits:
-                edits[path] = loader.read_text(path)
-            lines = edits[path].splitlines(True)
-            index = conflict["line"] - 1
-            if index < len(lines) and not lines[index].lstrip().startswith("#"):
-                ending = "\n" if lines[index].endswith("\n") else ""
-                lines[index] = "# %s neutralised (%s): %s%s" % (
-                    MARKER, result["id"], lines[index].rstrip("\n"), ending)
-            edits[path] = "".join(lines)
-    return edits
+        entry = by_id[result["id"]]
+        if mode == "all":
+            key = loader.normalize_key(entry["key"])
+            for history in histories.values():
+                for assignment in history.get(key, []):
+                    if not complies(entry, assignment["value"]):
+                        add(assignment, result["id"])
+        else:
+            for conflict in result["conflicts"]:
+                add(conflict, result["id"])
+        if mode == "all":
+            for dummy, assignment in weak_interface_lines(entry, histories, observation, False):
+                add(assignment, result["id"])
+    return lines
+
+
+def neutralized_texts(target, lines):
+    """``({path: new_text}, {path: old_text}, IDs)``: each file with its
+    lines commented out behind the marker (the original kept in the
+    comment).  One file read under two names (99-sysctl.conf ->
+    ../sysctl.conf) is edited once, at its real place inside the root."""
+    edits, before, ids = {}, {}, set()
+    for path in sorted(lines):
+        real = target.host_path(path)
+        text = edits.get(real)
+        if text is None:
+            text = before[real] = loader.read_text(target, path)
+        rows = text.splitlines(True)
+        for number, rid in sorted(lines[path].items()):
+            index = number - 1
+            if index < len(rows) and not rows[index].lstrip().startswith("#"):
+                ending = "\n" if rows[index].endswith("\n") else ""
+                rows[index] = "# %s neutralised (%s): %s%s" % (
+                    MARKER, rid, rows[index].rstrip("\n"), ending)
+                ids.add(rid)
+        edits[real] = "".join(rows)
+    inside = dict((real, target.inside(real)) for real in edits)
+    return (dict((inside[r], t) for r, t in edits.items() if t != before[r]),
+            dict((inside[r], before[r]) for r in edits if edits[r] != before[r]), ids)
+
+
+NEUTRALIZE = ("winning", "all", "none")
 
 
 class Plan(object):
     """What sysctl_baseline will do on this host: the drop-in's new text, the
-    live values to set, the files to neutralise, and the state it leads to."""
+    live values to set, the lines to neutralise, and the state it leads to.
 
-    def __init__(self, entries, waivers, root, own_file, live, per_interface=True,
-                 neutralize=False, proc_root="/proc"):
-        self.entries, self.waivers, self.root, self.own_file = entries, waivers, root, own_file
+    ``own`` is the drop-in's path inside ``root``.  Everything is read when
+    the plan is made (under the target's lock when it is applied), so the
+    diffs show what was there before, and only what lies inside the root."""
+
+    def __init__(self, entries, waivers, root, own, live, per_interface=True,
+                 neutralize="winning", proc_root="/proc"):
+        self.entries, self.waivers = entries, waivers
+        self.target = loader.as_target(root)
+        self.own, self.own_display = own, self.target.display(own)
         self.proc_root = proc_root
-        self.boot = boot_loader(root)
+        self.boot = boot_loader(self.target)
         self.observation = Observation(entries, proc_root, live=live)
-        others, dummy = histories_for(entries, self.observation, root, replace={own_file: None})
-        other_values = dict((key, history[-1]["value"])
-                            for key, history in others[self.boot].items() if history)
-        self.text, self.wanted = desired_file(entries, waivers, self.observation, other_values,
-                                              per_interface)
-        self.old_text = None
-        if os.path.exists(own_file):
-            self.old_text = loader.read_text(own_file)
+        self.replaced_link = None
+        if self.target.islink(own):
+            # the drop-in's path is the collection's: a link there is replaced, never followed
+            self.replaced_link = self.target.readlink(own)
+            self.old_text = None
+        else:
+            try:
+                self.old_text = self.target.read_optional(own, limit=loader.MAX_FILE_SIZE)
+            except TargetError as exc:
+                raise loader.SysctlError(str(exc))
+        current, dummy = histories_for(entries, self.observation, self.target,
+                                       replace={own: self.old_text})
+        self.text, self.wanted = desired_file(entries, waivers, self.observation,
+                                              strictest_values(entries, current), per_interface)
+        self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))
             for key, value in sorted(self.wanted.items(), key=lambda item: loader.write_order(item[0]))
             if live and key in self.observation.values and self.observation.values[key] != str(value)]
-        self.edits = {}
-        if neutralize:
-            # only lines that still win once the drop-in and live values are in place
+        self.edits, self.edits_before, self.neutralized_ids = {}, {}, set()
+        if neutralize != "none":
+            # judged against the state this plan leads to: drop-in written, live values set
             planned = copy.copy(self.observation)
             planned.values = dict(self.observation.values)
             planned.values.update((key, new) for key, dummy, new in self.live_changes)
-            histories, dummy = histories_for(entries, planned, root, replace={own_file: self.text})
-            self.edits = neutralized_texts(
-                assess(entries, waivers, planned, histories, self.boot, own_file), own_file)
+            # commenting out a winning line can make an earlier weaker one win: repeat until
+            # nothing weaker wins (each round only adds lines, so it ends)
+            lines, replace = {}, {own: self.text}
+            while True:
+                histories, dummy = histories_for(entries, planned, self.target, replace=replace)
+                results = assess(entries, waivers, planned, histories, self.boot, self.own_display)
+                found = neutralizable(results, entries, histories, planned, own, neutralize)
+                new = [(path, line) for path, chosen in found.items() for line in chosen
+                       if line not in lines.get(path, {})]
+                for path, chosen in found.items():
+                    for line, rid in chosen.items():
+                        lines.setdefault(path, {}).setdefault(line, rid)
+                self.edits, self.edits_before, self.neutralized_ids = neutralized_texts(
+                    self.target, lines)
+                if not new:
+                    break
+                replace = dict(self.edits, **{own: self.text})
+
+    @property
+    def policy_changed(self):
+        """The drop-in was written under another policy (waivers/overrides)."""
+        return self.previous_policy is not None and \
+            self.previous_policy != policy_line(self.entries, self.waivers).strip()
 
     @property
     def file_changed(self):
@@ -282,13 +414,14 @@ class Plan(object):
         return bool(self.file_changed or self.live_changes or self.edits)
 
     def changed_ids(self):
-        """IDs whose live value or persisted line this plan changes."""
+        """IDs whose live value, persisted line or conflicting lines this plan
+        changes."""
         old = {}
         if self.old_text is not None:
             old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text)[0])
         keys = set(key for key, dummy, dummy in self.live_changes)
         keys.update(key for key, value in self.wanted.items() if old.get(key) != str(value))
-        ids = set()
+        ids = set(self.neutralized_ids)
         for entry in self.entries:
             key = loader.normalize_key(entry["key"])
             leaf = key.rsplit("/", 1)[1]
@@ -299,20 +432,27 @@ class Plan(object):
         return ids
 
     def diff(self):
+        """The diffs of every file this plan changes, from the state read
+        when it was made."""
         diffs = []
         if self.file_changed:
-            diffs.append({"before_header": self.own_file, "after_header": self.own_file,
-                          "before": self.old_text or "", "after": self.text})
+            before = self.old_text or ""
+            header = self.own_display
+            if self.replaced_link is not None:
+                header += " (a symbolic link to %s, replaced by the file)" % self.replaced_link
+            diffs.append({"before_header": header, "after_header": self.own_display,
+                          "before": before, "after": self.text})
         for path, text in sorted(self.edits.items()):
-            diffs.append({"before_header": path, "after_header": path,
-                          "before": loader.read_text(path), "after": text})
+            shown = self.target.display(path)
+            diffs.append({"before_header": shown, "after_header": shown,
+                          "before": self.edits_before[path], "after": text})
         return diffs
 
     def assess_current(self):
         """Results for the state the host is in now."""
-        histories, warnings = histories_for(self.entries, self.observation, self.root)
+        histories, warnings = histories_for(self.entries, self.observation, self.target)
         return assess(self.entries, self.waivers, self.observation, histories, self.boot,
-                      self.own_file), warnings
+                      self.own_display), warnings
 
     def _write_live(self):
         """Set live values in write order, comparing each with a fresh read:
@@ -335,18 +475,30 @@ class Plan(object):
 
     def apply(self):
         """Write the drop-in and neutralised files, set live values; return
-        the results of the state reached and the errors met."""
-        if self.file_changed:
-            write_atomic(self.own_file, self.text, mode=0o644)
-        for path, text in sorted(self.edits.items()):
-            write_atomic(path, text)
+        the results of the state reached, the loaders' warnings and the
+        errors met.  Call it under ``self.target.lock()``."""
+        try:
+            if self.file_changed:
+                self.target.makedirs(os.path.dirname(self.own))
+                self.target.write_atomic(self.own, self.text, mode=0o644, owned=True)
+            for path, text in sorted(self.edits.items()):
+                self.target.write_atomic(path, text)
+        except TargetError as exc:
+            raise loader.SysctlError(str(exc))
         errors = self._write_live()
         final = Observation(self.entries, self.proc_root, live=self.observation.live)
-        histories, warnings = histories_for(self.entries, final, self.root)
-        results = assess(self.entries, self.waivers, final, histories, self.boot, self.own_file)
+        histories, warnings = histories_for(self.entries, final, self.target)
+        results = assess(self.entries, self.waivers, final, histories, self.boot, self.own_display)
         for result in results:
             result["before"] = self.observation.values.get(loader.normalize_key(result["key"]))
         return results, warnings, [error for error in errors if error]
+
+
+def _policy_of(text):
+    for line in (text or "").splitlines():
+        if line.startswith("# Policy:"):
+            return line.strip()
+    return None
 
 
 # The sysctl_baseline_info module's options and work (shared with compliance_info)
@@ -360,9 +512,75 @@ def check_sysctl(params, entries, waivers, module=None):
     """Assess the SYSCTL-* ``entries`` on the tree ``params["root"]``; returns
     the module's result fields; an unreadable file raises SysctlError.
     (``module`` is unused: the signature is that of every area's check.)"""
-    root = params["root"]
-    own = os.path.join(root, params["file"].lstrip("/"))
-    observation = Observation(entries, live=loader.live_kernel_available(root))
-    histories, warnings = histories_for(entries, observation, root)
-    results = assess(entries, waivers, observation, histories, boot_loader(root), own)
+    target = loader.as_target(params["root"])
+    observation = Observation(entries, live=loader.live_kernel_available(params["root"]))
+    histories, warnings = histories_for(entries, observation, target)
+    results = assess(entries, waivers, observation, histories, boot_loader(target),
+                     target.display(params["file"]))
     return dict(results=results, summary=summarize(results), warnings_from_files=warnings)
+
+
+# The sysctl_baseline module's options beyond the info ones, and its work
+# (shared with the compliance module, which applies areas in the same call)
+APPLY_ARGUMENT_SPEC = dict(
+    apply_live=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+    neutralize=dict(type="str", default="winning", choices=list(NEUTRALIZE)),
+    per_interface=dict(type="bool", default=True),
+    lock_timeout=dict(type="int", default=300),
+)
+
+
+def _live_kernel(params):
+    """Whether live values may be set here; SysctlError when they must be
+    and cannot."""
+    if params["apply_live"] == "never":
+        return False
+    possible = loader.live_kernel_available(params["root"])
+    if params["apply_live"] == "always" and not possible:
+        raise loader.SysctlError("apply_live=always, but there is no live kernel here (chroot, "
+                                 "root=%s, or /proc/sys missing)" % params["root"])
+    return possible
+
+
+def apply_sysctl(params, entries, waivers, module):
+    """Bring the SYSCTL-* ``entries`` to compliance on ``params["root"]``
+    (only assess in check mode).  Returns the module's result fields, with
+    ``errors`` (live values that could not be set) and ``diff``; bad input
+    raises SysctlError.  Holds the target's lock while it writes."""
+    target = loader.as_target(params["root"])
+    own = "/" + params["file"].lstrip("/")
+    live = _live_kernel(params)
+
+    def plan():
+        return Plan(entries, waivers, target, own, live, per_interface=params["per_interface"],
+                    neutralize=params["neutralize"])
+
+    errors, removed = [], []
+    try:
+        if module.check_mode:
+            made = plan()
+            results, warnings = made.assess_current()
+        else:
+            with target.lock(params["lock_timeout"], on_wait=module.warn):
+                removed = target.remove_stale_temporaries(own)
+                made = plan()
+                diff = made.diff()
+                results, warnings, errors = made.apply()
+    except TargetError as exc:
+        raise loader.SysctlError(str(exc))
+    if module.check_mode:
+        diff = made.diff()
+    if made.replaced_link is not None and made.file_changed:
+        module.warn("%s was a symbolic link (to %s): %s the file, the link's target is never "
+                    "written" % (made.own_display, made.replaced_link,
+                                 "would be replaced by" if module.check_mode else "replaced by"))
+    if made.policy_changed and made.file_changed:
+        module.warn("%s was written under another policy (%s); this run's policy (%s) %s it" % (
+            made.own_display, made.previous_policy[2:], policy_line(entries, waivers).strip()[2:],
+            "would replace" if module.check_mode else "replaced"))
+    changed_ids = made.changed_ids()
+    for result in results:
+        result["changed"] = result["id"] in changed_ids and result["status"] != "waived"
+    return dict(changed=made.changed, results=results, file=made.own_display,
+                neutralized=sorted(target.display(path) for path in made.edits),
+                warnings_from_files=warnings, removed_temporaries=removed, diff=diff, errors=errors)

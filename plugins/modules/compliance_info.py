@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: compliance_info
-short_description: Check every requirement area (SYSCTL-*, KCONF-*, HW-*) in one module call
+short_description: Check every requirement area (SYSCTL-*, KCONF-*, HW-*, GCE-*) in one module call
 version_added: 0.1.0
 description:
   - Runs the checks of M(guestready.gce.sysctl_baseline_info), M(guestready.gce.kernel_config_info)
@@ -27,8 +27,8 @@ options:
     description: The requirement areas to check.
     type: list
     elements: str
-    choices: [sysctl, kernel_config, hardware]
-    default: [sysctl, kernel_config, hardware]
+    choices: [sysctl, kernel_config, hardware, gce_settings]
+    default: [sysctl, kernel_config, hardware, gce_settings]
   sysctl:
     description:
       - Options of M(guestready.gce.sysctl_baseline_info) (C(file), C(root)) for the C(sysctl) area.
@@ -45,6 +45,12 @@ options:
     description:
       - Options of M(guestready.gce.guest_hardware_info) (C(mode), C(kernel_release), C(root),
         C(sysfs_root), C(initramfs), C(arch)) for the C(hardware) area.
+    type: dict
+    default: {}
+  gce_settings:
+    description:
+      - Options of the C(gce_settings) area (the non-kernel Compute Engine settings, C(GCE-*)) -
+        C(root), C(generalize), C(interface), C(connection) (see M(guestready.gce.compliance)).
     type: dict
     default: {}
 notes:
@@ -92,69 +98,14 @@ areas:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.guestready.gce.plugins.module_utils import devices, kconfig
-from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
-from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
-from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
-
-# area -> (catalogue areas, option spec, required_if, check, the error it raises);
-# every check is called as check(params, entries, waivers, module)
-AREAS = {
-    "sysctl": (("sysctl",), sysctl_baseline.INFO_ARGUMENT_SPEC, None, sysctl_baseline.check_sysctl,
-               loader.SysctlError),
-    "kernel_config": (kconfig.AREAS, kconfig.ARGUMENT_SPEC, kconfig.REQUIRED_IF, kconfig.check_kernels,
-                      kconfig.KconfigError),
-    "hardware": (("hardware",), devices.ARGUMENT_SPEC, None, devices.check_hardware,
-                 devices.HardwareError),
-}
-
-
-def area_options(module, area):
-    dummy, spec, required_if, dummy, dummy = AREAS[area]
-    validated = ArgumentSpecValidator(spec, required_if=required_if).validate(module.params[area])
-    if validated.error_messages:
-        module.fail_json(msg="%s: %s" % (area, "; ".join(validated.error_messages)))
-    return validated.validated_parameters
+from ansible_collections.guestready.gce.plugins.module_utils import areas
+from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            areas=dict(type="list", elements="str", choices=list(AREAS), default=list(AREAS)),
-            sysctl=dict(type="dict", default={}),
-            kernel_config=dict(type="dict", default={}),
-            hardware=dict(type="dict", default={}),
-            **POLICY_ARGS
-        ),
-        supports_check_mode=True,
-    )
-    areas = [area for area in AREAS if area in module.params["areas"]]
-    entries, waivers = fail_on_policy_error(
-        module, requirements(tuple(name for area in areas for name in AREAS[area][0])))
-    options = dict((area, area_options(module, area)) for area in areas)
-    results, details, errors = [], {}, []
-    for area in areas:
-        wanted, dummy, dummy, check, failure = AREAS[area]
-        area_entries = [entry for entry in entries if entry["area"] in wanted]
-        try:
-            outcome = check(options[area], area_entries, waivers, module)
-        except failure as exc:
-            errors.append("%s: %s" % (area, exc))
-            details[area] = {"error": str(exc)}
-            continue
-        results.extend(outcome.pop("results"))
-        outcome.pop("summary")
-        details[area] = outcome
-    order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
-    results.sort(key=lambda result: order[result["id"]])
-    outcome = dict(changed=False, results=results, summary=summarize(results), areas=details)
-    if errors:
-        module.fail_json(msg="; ".join(errors), **outcome)
-    module.exit_json(**outcome)
+    module = AnsibleModule(argument_spec=dict(areas.module_options(), **POLICY_ARGS),
+                           supports_check_mode=True)
+    areas.run(module)
 
 
 if __name__ == "__main__":

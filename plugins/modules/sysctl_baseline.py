@@ -37,7 +37,8 @@ attributes:
     details: Nothing is written; results describe the current state and RV(results[].changed) says what would change.
   diff_mode:
     support: full
-    details: Shows the drop-in's diff and the diff of every file whose lines are neutralised.
+    details: Shows the drop-in's diff and the diff of every file whose lines are neutralised, from
+      the state read before anything is written; never the content of a file outside O(root).
   platform:
     platforms: posix
 options:
@@ -48,13 +49,29 @@ options:
     type: str
     choices: [auto, always, never]
     default: auto
-  neutralize_conflicts:
+  neutralize:
     description:
-      - Comment out lines of other files that would override a compliant value with a
-        non-compliant one. The line stays in the file behind a C(# guestready.gce neutralised)
-        marker, so nothing the user wrote is lost.
-    type: bool
-    default: false
+      - What to do with lines of other sysctl files that are weaker than the requirement. A
+        neutralised line stays in its file, commented out behind a C(# guestready.gce neutralised)
+        marker that names the requirement ID, so nothing the user wrote is lost; the files are
+        listed in RV(neutralized) and their diffs shown in diff mode.
+      - V(winning) comments out the weaker lines that would still win at boot once the drop-in is
+        in place (a later-sorting file, C(/etc/sysctl.conf) under C(sysctl --system), an
+        interface's own line that beats the drop-in's), so the host is compliant when it boots.
+      - V(all) also comments out weaker lines that lose (overridden by a later file), so every
+        weaker line any loader reads, as configuration scanners (OpenSCAP, CIS benchmarks) want.
+        Files a loader masks are never read, so never touched.
+      - V(none) changes no other file; weaker winning lines are reported as conflicts.
+    type: str
+    choices: [winning, all, none]
+    default: winning
+  lock_timeout:
+    description:
+      - Seconds to wait for another run that is changing the same root (one writer at a time per
+        target, shared by every guestready.gce run that changes files there) before
+        failing with the holder's process ID.
+    type: int
+    default: 300
   per_interface:
     description:
       - Also set and persist the own value of every existing interface where the kernel's
@@ -143,71 +160,41 @@ neutralized:
   type: list
   elements: str
 warnings_from_files:
-  description: Lines of sysctl files that are not assignments.
+  description: Lines of sysctl files that are not assignments, and entries of the sysctl
+    directories that are not regular files (a FIFO, a socket, a device), which are never read.
+  returned: always
+  type: list
+  elements: str
+removed_temporaries:
+  description: Temporary files that an interrupted earlier run left beside the drop-in and this
+    run removed (only files whose process is gone, under the target's lock).
   returned: always
   type: list
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
-from ansible_collections.guestready.gce.plugins.module_utils.files import (
-    FileError, remove_stale_temporaries)
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     POLICY_ARGS, fail_on_policy_error)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
-    INFO_ARGUMENT_SPEC, Plan)
-
-
-def live_kernel(module, root):
-    """Whether live values may be set here."""
-    if module.params["apply_live"] == "never":
-        return False
-    possible = loader.live_kernel_available(root)
-    if module.params["apply_live"] == "always" and not possible:
-        module.fail_json(msg="apply_live=always, but there is no live kernel here "
-                             "(chroot, root=%s, or /proc/sys missing)" % root)
-    return possible
+    APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, apply_sysctl)
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            INFO_ARGUMENT_SPEC,
-            apply_live=dict(type="str", default="auto", choices=["auto", "always", "never"]),
-            neutralize_conflicts=dict(type="bool", default=False),
-            per_interface=dict(type="bool", default=True),
-            **POLICY_ARGS
-        ),
+        argument_spec=dict(INFO_ARGUMENT_SPEC, **dict(APPLY_ARGUMENT_SPEC, **POLICY_ARGS)),
         supports_check_mode=True,
     )
-    root = module.params["root"]
-    own = os.path.join(root, module.params["file"].lstrip("/"))
     entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
-    errors = []
     try:
-        if not module.check_mode:
-            remove_stale_temporaries(own)
-        plan = Plan(entries, waivers, root, own, live_kernel(module, root),
-                    per_interface=module.params["per_interface"],
-                    neutralize=module.params["neutralize_conflicts"])
-        if module.check_mode:
-            results, warnings = plan.assess_current()
-        else:
-            results, warnings, errors = plan.apply()
-    except (FileError, loader.SysctlError) as exc:
+        outcome = apply_sysctl(module.params, entries, waivers, module)
+    except loader.SysctlError as exc:
         module.fail_json(msg=str(exc))
-
-    changed_ids = plan.changed_ids()
-    for result in results:
-        result["changed"] = result["id"] in changed_ids and result["status"] != "waived"
-    outcome = dict(changed=plan.changed, results=results, summary=summarize(results), file=own,
-                   neutralized=sorted(plan.edits), warnings_from_files=warnings,
-                   diff=plan.diff())
+    errors = outcome.pop("errors")
+    outcome["summary"] = summarize(outcome["results"])
     if errors:
         module.fail_json(msg="; ".join(errors), **outcome)
     module.exit_json(**outcome)

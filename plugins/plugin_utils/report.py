@@ -28,7 +28,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.catalogue import AR
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, summarize
 
 # The registered results the roles leave on each host.
-RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "compliance_result")
+RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "gce_settings_result",
+               "compliance_result")
 OUTCOMES = ("ok", "fail", "warn", "skip")
 # 2: host reports carry "generated"; summary.json maps each host to its "file"
 # and says what a merge kept ("merged").

@@ -14,6 +14,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -263,9 +264,23 @@ def test_find_initramfs(tmp_path):
     assert initramfs.find_initramfs(RELEASE, str(tmp_path)) is None
     assert initramfs.find_initramfs(None, str(tmp_path)) is None
     (boot / ("initramfs-%s.img" % RELEASE)).write_bytes(b"x")
-    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == str(boot / ("initramfs-%s.img" % RELEASE))
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == "/boot/initramfs-%s.img" % RELEASE
     (boot / ("initrd.img-%s" % RELEASE)).write_bytes(b"x")
-    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == str(boot / ("initrd.img-%s" % RELEASE))
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == "/boot/initrd.img-%s" % RELEASE
+
+
+def test_initramfs_is_read_inside_its_root_and_only_as_a_regular_file(tmp_path):
+    root = tmp_path / "image"
+    (root / "boot").mkdir(parents=True)
+    (tmp_path / "outside.img").write_bytes(b"x")
+    (root / "boot" / ("initrd.img-%s" % RELEASE)).symlink_to(str(tmp_path / "outside.img"))
+    target = Target(str(root))
+    names, method, error = initramfs.kernel_modules("/boot/initrd.img-%s" % RELEASE, target=target)
+    assert names is None and "no such file" in error, "the controller's file is not read"
+    os.unlink(str(root / "boot" / ("initrd.img-%s" % RELEASE)))
+    os.mkfifo(str(root / "boot" / ("initrd.img-%s" % RELEASE)))
+    names, method, error = initramfs.kernel_modules("/boot/initrd.img-%s" % RELEASE, target=target)
+    assert names is None and "is a FIFO (named pipe), not a regular file" in error
 
 
 def test_module_names():
@@ -292,8 +307,8 @@ def tree(tmp_path, image_data):
 
 
 def statuses(root, **options):
-    kernel = kconfig.check_kernel(ENTRIES, {}, RELEASE, os.path.join(root, "boot", "config-" + RELEASE),
-                                  "installed", root=root, **options)
+    kernel = kconfig.check_kernel(ENTRIES, {}, RELEASE, "/boot/config-" + RELEASE, "installed",
+                                  Target(root), **options)
     return kernel, dict((r["id"], r["status"]) for r in kernel["results"] if r.get("found") == "m")
 
 

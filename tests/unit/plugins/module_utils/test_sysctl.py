@@ -67,7 +67,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     os.makedirs(str(tmp_path / "etc" / "sysctl.d" / "broken.conf"))  # a directory: skipped
     path = write(tmp_path, "etc/sysctl.d/20-x.conf", "a.b = 1\n")
     os.symlink("/nonexistent/target", str(tmp_path / "etc" / "sysctl.d" / "30-dangling.conf"))
-    with pytest.raises(loader.SysctlError, match="30-dangling.conf: cannot read"):
+    with pytest.raises(loader.SysctlError, match="30-dangling.conf: no such file"):
         loader.load(str(tmp_path))
     assert os.path.exists(path)
 
@@ -114,9 +114,10 @@ def test_winner_per_loader(tree):
 
 
 def test_replace_adds_or_hides_a_file(tree):
-    own = str(tree / "etc" / "sysctl.d" / "zz-own.conf")
+    own = "/etc/sysctl.d/zz-own.conf"
     assignments, dummy = loader.load(str(tree), "systemd", replace={own: "kernel.kptr_restrict = 1\n"})
-    assert loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]["file"] == own
+    winner = loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]
+    assert winner["file"] == str(tree / "etc" / "sysctl.d" / "zz-own.conf") and winner["path"] == own
     assignments, dummy = loader.load(str(tree), "procps", replace={own: "kernel.kptr_restrict = 1\n"})
     winner = loader.winners(assignments, ["kernel/kptr_restrict"])["kernel/kptr_restrict"][-1]
     assert winner["file"].endswith("etc/sysctl.conf"), "sysctl --system reads sysctl.conf last"
@@ -169,3 +170,10 @@ def test_live_reads(tmp_path):
     assert loader.write_live("kernel/kptr_restrict", 2, proc) is None
     assert loader.read_live("kernel/kptr_restrict", proc) == ("2", None)
     assert "cannot set kernel.nope.x=1" in loader.write_live("kernel/nope/x", 1, proc)
+
+
+def test_a_key_of_separators_only_is_empty():
+    """Found by the fuzzer: ``-/`` parsed as an assignment of an empty key."""
+    assignments, warnings = loader.parse_text("-/\n/ = 1\n", "/f.conf")
+    assert assignments == []
+    assert warnings == ["/f.conf:1: empty key, ignored", "/f.conf:2: empty key, ignored"]

@@ -40,13 +40,13 @@ def test_check_mode_reports_and_writes_nothing(tmp_path, run_module):
 
 def test_apply_then_info_agree(tmp_path, run_module):
     root = tree(tmp_path)
-    out = run_module(sysctl_baseline, {"root": root, "neutralize_conflicts": True})
+    out = run_module(sysctl_baseline, {"root": root, "neutralize": "winning"})
     assert out["changed"] is True and out["rc"] == 0
     assert out["neutralized"] == [os.path.join(root, "etc", "sysctl.conf")]
     info = run_module(sysctl_baseline_info, {"root": root})
     assert info["changed"] is False
     assert info["summary"]["pass"] == 22, [r["message"] for r in info["results"] if r["status"] != "pass"]
-    again = run_module(sysctl_baseline, {"root": root, "neutralize_conflicts": True})
+    again = run_module(sysctl_baseline, {"root": root, "neutralize": "winning"})
     assert again["changed"] is False
 
 

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The requirement areas as one registry, and one run over them.
+
+Every area is a function the combined modules call, not another task: a
+module execution costs seconds on a small or emulated guest, so
+``compliance_info`` checks and ``compliance`` applies and checks every area
+in one execution per host.
+
+An area names the catalogue areas it judges, its options (``spec``, checked
+like a module's), ``check(params, entries, waivers, module)`` returning the
+module's result fields, the exceptions that mean bad input, and, for areas
+that change the host, ``apply_spec`` and ``apply(...)`` with the same
+signature, returning the fields plus ``changed``, ``diff`` and ``errors``.
+"""
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.guestready.gce.plugins.module_utils import devices, gce_settings, kconfig
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
+from ansible_collections.guestready.gce.plugins.module_utils.module import fail_on_policy_error
+from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+
+
+class Area(object):
+    def __init__(self, name, catalogue_areas, spec, check, errors, required_if=None,
+                 apply_spec=None, apply=None):
+        self.name, self.catalogue_areas, self.spec = name, catalogue_areas, spec
+        self.check, self.errors, self.required_if = check, errors, required_if
+        self.apply_spec, self.apply = apply_spec, apply
+
+
+AREAS = [
+    Area("sysctl", ("sysctl",), sysctl_baseline.INFO_ARGUMENT_SPEC, sysctl_baseline.check_sysctl,
+         (loader.SysctlError,), apply_spec=sysctl_baseline.APPLY_ARGUMENT_SPEC,
+         apply=sysctl_baseline.apply_sysctl),
+    Area("kernel_config", kconfig.AREAS, kconfig.ARGUMENT_SPEC, kconfig.check_kernels,
+         (kconfig.KconfigError,), required_if=kconfig.REQUIRED_IF),
+    Area("hardware", ("hardware",), devices.ARGUMENT_SPEC, devices.check_hardware,
+         (devices.HardwareError,)),
+    Area("gce_settings", ("gce",), gce_settings.ARGUMENT_SPEC, gce_settings.check_gce,
+         (gce_settings.GceError,), apply_spec=gce_settings.APPLY_ARGUMENT_SPEC,
+         apply=gce_settings.apply_gce),
+]
+BY_NAME = dict((area.name, area) for area in AREAS)
+NAMES = [area.name for area in AREAS]
+APPLICABLE = [area.name for area in AREAS if area.apply]
+
+
+def module_options(applying=False):
+    """The combined modules' options: the areas to handle and a dict of
+    options per area."""
+    options = dict(areas=dict(type="list", elements="str", choices=NAMES, default=NAMES))
+    for area in AREAS:
+        options[area.name] = dict(type="dict", default={})
+    if applying:
+        options["apply"] = dict(type="list", elements="str", choices=APPLICABLE, default=APPLICABLE)
+    return options
+
+
+def _area_params(module, area, applying, apply_options):
+    """An area's options, checked like a module's.  ``apply_options``: the
+    area's apply options are accepted (and ignored) when it is only checked,
+    so one inventory variable serves a playbook that applies and one that
+    checks."""
+    spec = area.spec
+    if applying or apply_options:
+        spec = dict(area.spec, **(area.apply_spec or {}))
+    validated = ArgumentSpecValidator(spec, required_if=area.required_if).validate(
+        module.params[area.name])
+    if validated.error_messages:
+        module.fail_json(msg="%s: %s" % (area.name, "; ".join(validated.error_messages)))
+    return validated.validated_parameters
+
+
+def run(module, apply=(), apply_options=False):
+    """Apply the areas in ``apply`` and check the other selected areas, all
+    in this execution; end the module with every area's results in
+    catalogue order.  An area that cannot be handled (bad input) fails the
+    task with its message; the other areas' results are still returned."""
+    names = [name for name in NAMES if name in module.params["areas"]]
+    applying = [name for name in names if name in apply]
+    areas = [BY_NAME[name] for name in names]
+    entries, waivers = fail_on_policy_error(
+        module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
+    params = dict((area.name, _area_params(module, area, area.name in applying, apply_options))
+                  for area in areas)
+    results, details, errors, diffs, changed = [], {}, [], [], False
+    for area in areas:
+        area_entries = [entry for entry in entries if entry["area"] in area.catalogue_areas]
+        work = area.apply if area.name in applying else area.check
+        try:
+            outcome = work(params[area.name], area_entries, waivers, module)
+        except area.errors as exc:
+            errors.append("%s: %s" % (area.name, exc))
+            details[area.name] = {"error": str(exc)}
+            continue
+        results.extend(outcome.pop("results"))
+        outcome.pop("summary", None)
+        diffs.extend(outcome.pop("diff", []))
+        errors.extend("%s: %s" % (area.name, error) for error in outcome.pop("errors", []))
+        changed = outcome.pop("changed", False) or changed
+        details[area.name] = outcome
+    order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
+    results.sort(key=lambda result: order[result["id"]])
+    outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
+    if applying:
+        outcome.update(applied=applying, diff=diffs)
+    if errors:
+        module.fail_json(msg="; ".join(errors), **outcome)
+    module.exit_json(**outcome)

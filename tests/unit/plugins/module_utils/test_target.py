@@ -1,0 +1,223 @@
+"""The target-root layer on its own: resolution inside the root whatever
+the tree's links say, regular files only, atomic writes, the lock."""
+
+import os
+import stat
+import threading
+import time
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    TEMP_PREFIX, Missing, NotRegular, Target, TargetError, lock_holder)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "root"
+    outside = tmp_path / "outside"
+    (root / "etc").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "victim").write_text("outside\n")
+    return root, outside
+
+
+def test_absolute_link_resolves_inside_the_root(tree):
+    root, outside = tree
+    (root / "etc" / "abs").symlink_to(str(outside / "victim"))
+    with pytest.raises(Missing):
+        Target(str(root)).read_text("/etc/abs")
+    inner = root / str(outside).lstrip("/")
+    inner.mkdir(parents=True)
+    (inner / "victim").write_text("inside\n")
+    assert Target(str(root)).read_text("/etc/abs") == "inside\n"
+
+
+def test_dotdot_stops_at_the_root(tree):
+    root, outside = tree
+    (root / "etc" / "rel").symlink_to("../../../../../../../../outside/victim")
+    (root / "outside").mkdir()
+    (root / "outside" / "victim").write_text("inside\n")
+    target = Target(str(root))
+    assert target.read_text("/etc/rel") == "inside\n"
+    assert target.read_text("/../../etc/../../outside/victim") == "inside\n"
+    assert target.host_path("/etc/rel") == str(root / "outside" / "victim")
+
+
+def test_live_root_is_ordinary_resolution(tmp_path):
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to("file")
+    target = Target("/")
+    assert target.live
+    assert target.read_text(str(tmp_path / "link")) == "x"
+    assert target.display(str(tmp_path / "file")) == str(tmp_path / "file")
+
+
+def test_symlinked_parent_directories_and_loops(tree):
+    root, outside = tree
+    (root / "a").symlink_to("/etc")
+    (root / "etc" / "f").write_text("f\n")
+    (root / "loop1").symlink_to("loop2")
+    (root / "loop2").symlink_to("/loop1")
+    target = Target(str(root))
+    assert target.read_text("/a/f") == "f\n"
+    assert target.listdir("/a") == ["f"]
+    with pytest.raises(TargetError, match="too many levels of symbolic links"):
+        target.read_text("/loop1/x")
+    (root / "etc" / "notdir").write_text("")
+    with pytest.raises(TargetError, match="not a directory"):
+        target.read_text("/etc/notdir/x")
+
+
+def test_only_regular_files_are_read(tree):
+    root, dummy = tree
+    os.mkfifo(str(root / "etc" / "fifo"))
+    (root / "etc" / "dir").mkdir()
+    target = Target(str(root))
+    done = {}
+
+    def read():
+        try:
+            target.read_text("/etc/fifo")
+        except NotRegular as exc:
+            done["error"] = exc
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "reading a FIFO must not block"
+    assert "is a FIFO (named pipe), not a regular file" in str(done["error"])
+    assert done["error"].kind.startswith("FIFO")
+    with pytest.raises(NotRegular, match="is a directory"):
+        target.read_bytes("/etc/dir")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_device_nodes_are_never_opened(tree):
+    root, dummy = tree
+    os.mknod(str(root / "etc" / "zero"), stat.S_IFCHR | 0o644, os.makedev(1, 5))
+    with pytest.raises(NotRegular, match="character device"):
+        Target(str(root)).read_bytes("/etc/zero")
+
+
+def test_size_limit(tree):
+    root, dummy = tree
+    (root / "etc" / "big").write_bytes(b"x" * 100)
+    with pytest.raises(TargetError, match="larger than 10 bytes"):
+        Target(str(root)).read_bytes("/etc/big", limit=10)
+
+
+def test_owned_path_link_is_replaced_not_written_through(tree):
+    root, outside = tree
+    (root / "etc" / "own").symlink_to(str(outside / "victim"))
+    replaced = Target(str(root)).write_atomic("/etc/own", "mine\n", owned=True)
+    assert stat.S_ISLNK(replaced.st_mode)
+    assert not os.path.islink(str(root / "etc" / "own"))
+    assert (root / "etc" / "own").read_text() == "mine\n"
+    assert (outside / "victim").read_text() == "outside\n"
+
+
+def test_other_files_are_written_where_the_root_resolves_them(tree):
+    root, outside = tree
+    (root / "etc" / "conf").symlink_to("../../outside/victim")
+    (root / "outside").mkdir()
+    (root / "outside" / "victim").write_text("inside\n")
+    os.chmod(str(root / "outside" / "victim"), 0o640)
+    Target(str(root)).write_atomic("/etc/conf", "edited\n")
+    assert os.path.islink(str(root / "etc" / "conf")), "a link that is not ours stays a link"
+    assert (root / "outside" / "victim").read_text() == "edited\n"
+    assert stat.S_IMODE(os.stat(str(root / "outside" / "victim")).st_mode) == 0o640
+    assert (outside / "victim").read_text() == "outside\n"
+
+
+def test_hard_link_to_an_outside_file_is_replaced_not_written(tree):
+    root, outside = tree
+    os.link(str(outside / "victim"), str(root / "etc" / "hard"))
+    Target(str(root)).write_atomic("/etc/hard", "new\n")
+    assert (root / "etc" / "hard").read_text() == "new\n"
+    assert (outside / "victim").read_text() == "outside\n"
+
+
+def test_write_refuses_special_files_and_leaves_no_temporary(tree):
+    root, dummy = tree
+    os.mkfifo(str(root / "etc" / "fifo"))
+    with pytest.raises(NotRegular, match="not replaced"):
+        Target(str(root)).write_atomic("/etc/fifo", "x", owned=True)
+    assert sorted(os.listdir(str(root / "etc"))) == ["fifo"]
+
+
+def test_makedirs_through_links_stays_inside(tree):
+    root, outside = tree
+    (root / "etc" / "sysctl.d").symlink_to(str(outside))
+    target = Target(str(root))
+    target.makedirs("/etc/sysctl.d")
+    target.write_atomic("/etc/sysctl.d/x.conf", "x\n", owned=True)
+    assert (root / str(outside).lstrip("/") / "x.conf").read_text() == "x\n"
+    assert sorted(os.listdir(str(outside))) == ["victim"]
+
+
+def test_masking(tree):
+    root, dummy = tree
+    (root / "etc" / "masked").symlink_to("/dev/null")
+    (root / "etc" / "plain").write_text("")
+    target = Target(str(root))
+    assert target.is_masked("/etc/masked")
+    assert not target.is_masked("/etc/plain")
+    assert not target.is_masked("/etc/absent")
+
+
+def test_stale_temporaries_only_of_dead_processes(tree):
+    root, dummy = tree
+    etc = root / "etc"
+    dead = etc / ("%sown.%d.abcd" % (TEMP_PREFIX, 2 ** 22 + 12345))  # above pid_max: not running
+    legacy = etc / ("%sown.xyz" % TEMP_PREFIX)
+    alive = etc / ("%sown.1.abcd" % TEMP_PREFIX)  # pid 1 is always running
+    for path in (dead, legacy, alive):
+        path.write_text("partial")
+    removed = Target(str(root)).remove_stale_temporaries("/etc/own")
+    assert sorted(removed) == sorted([str(dead), str(legacy)])
+    assert alive.exists()
+
+
+def test_lock_serialises_and_names_the_holder(tree):
+    root, dummy = tree
+    target = Target(str(root))
+    events, waits = [], []
+    with target.lock(timeout=5):
+        fd = os.open(str(root), os.O_RDONLY)
+        try:
+            assert lock_holder(fd) is None, "our own lock is not another run's"
+        finally:
+            os.close(fd)
+
+        def other():
+            with Target(str(root)).lock(timeout=10, on_wait=waits.append):
+                events.append("other")
+        thread = threading.Thread(target=other)
+        thread.start()
+        time.sleep(0.5)
+        events.append("first")
+    thread.join(10)
+    assert events == ["first", "other"]
+    assert waits and "waiting for another guestready.gce run" in waits[0]
+
+
+def test_lock_timeout_is_a_clear_error(tree):
+    root, dummy = tree
+    with Target(str(root)).lock():
+        errors = []
+
+        def other():
+            try:
+                with Target(str(root)).lock(timeout=0.3):
+                    pass
+            except TargetError as exc:
+                errors.append(str(exc))
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(10)
+    assert errors and "has held the lock for more than 0 s" in errors[0]
+
+
+def test_bad_root_is_a_clear_error(tmp_path):
+    with pytest.raises(TargetError, match="cannot open the target root"):
+        Target(str(tmp_path / "nope")).read_text("/etc/x")
