@@ -30,7 +30,6 @@ DATASTREAM = "/usr/share/xml/scap/ssg/content/ssg-ubuntu2204-ds.xml"
 PROFILE = "xccdf_org.ssgproject.content_profile_cis_level2_server"
 XCCDF = "{http://checklists.nist.gov/xccdf/1.2}"
 RULE = "xccdf_org.ssgproject.content_rule_sysctl_%s"
-VALUE = "xccdf_org.ssgproject.content_value_sysctl_%s_value"
 # weaker lines in an early file (each overridden by the drop-in at boot)
 SEED = {"net.ipv4.conf.all.accept_redirects": 1, "net.ipv4.conf.default.accept_source_route": 1,
         "net.ipv4.conf.all.rp_filter": 2, "net.ipv4.conf.default.log_martians": 0,
@@ -39,7 +38,9 @@ SEED = {"net.ipv4.conf.all.accept_redirects": 1, "net.ipv4.conf.default.accept_s
 
 
 def rules_of_profile():
-    """``{key: CIS value}`` for the catalogue's sysctl keys the profile checks."""
+    """``{key: CIS value}`` for the catalogue's sysctl keys the profile checks: the value its
+    remediation sets (``sysctl -q -n -w KEY="N"``), through the profile's Value where the
+    rule takes one."""
     root = ET.parse(DATASTREAM).getroot()
     profile = next(p for p in root.iter(XCCDF + "Profile") if p.get("id") == PROFILE)
     selected = set(s.get("idref") for s in profile.iter(XCCDF + "select") if s.get("selected") == "true")
@@ -48,11 +49,18 @@ def rules_of_profile():
         for item in value.findall(XCCDF + "value"):
             if not item.get("selector"):
                 defaults[value.get("id")] = item.text
+    keys = dict((RULE % e["key"].replace(".", "_"), e["key"]) for e in requirements("sysctl"))
     found = {}
-    for entry in requirements("sysctl"):
-        name = entry["key"].replace(".", "_")
-        if RULE % name in selected:
-            found[entry["key"]] = defaults.get(VALUE % name)
+    for rule in root.iter(XCCDF + "Rule"):
+        if rule.get("id") not in selected or rule.get("id") not in keys:
+            continue
+        fixes = ["".join(f.itertext()) for f in rule.findall(XCCDF + "fix")
+                 if f.get("system") == "urn:xccdf:fix:script:sh"]
+        setting = re.findall(r'sysctl -q -n -w \S+="?([^"\s]+)', "".join(fixes))
+        value = setting[0] if setting else None
+        if value and value.startswith("$"):
+            value = defaults.get("xccdf_org.ssgproject.content_value_" + value[1:])
+        found[keys[rule.get("id")]] = value
     return found
 
 
@@ -73,14 +81,27 @@ def scan(lab, name, rules):
     argv = " ".join("--rule %s" % rule for rule in sorted(rules))
     out = lab.ssh(name, "oscap xccdf eval --profile %s %s /root/ds.xml 2>&1; true" % (PROFILE, argv),
                   timeout=1800)
-    results, rule = {}, None
+    # oscap prints "Rule", "Result"... each followed by its value (on the same line after a
+    # tab, or on the next line, depending on the terminal)
+    results, rule, label = {}, None, None
     for line in out.splitlines():
         fields = line.split(None, 1)
-        if len(fields) == 2 and fields[0] == "Rule":
-            rule = fields[1].strip()
-        elif len(fields) == 2 and fields[0] == "Result" and rule:
-            results[rule] = fields[1].strip()
+        if not fields:
+            continue
+        if label is None and fields[0] in ("Rule", "Result"):
+            label, value = fields[0], fields[1].strip() if len(fields) == 2 else None
+            if value is None:
+                continue
+        elif label is not None:
+            value = line.strip()
+        else:
+            continue
+        if label == "Rule":
+            rule = value
+        elif rule:
+            results[rule] = value
             rule = None
+        label = None
     assert set(results) == set(rules), out[-3000:]
     return results
 

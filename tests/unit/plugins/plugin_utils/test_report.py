@@ -196,11 +196,7 @@ def test_area_filter_follows_the_catalogue(monkeypatch, reports):
     assert data["ids"][-1] == ["IMG-PARTITION_TABLE", "image", "required", "GPT"], "IDs the catalogue lacks go last"
 
 
-def test_schemas_know_the_catalogue():
-    host = schema("host-report.schema.json")["$defs"]["result"]["properties"]
-    assert set(catalogue.AREAS) <= set(host["area"]["enum"])
-    prefixes = set(e["id"].split("-")[0] for e in catalogue.CATALOGUE)
-    assert all(("|%s|" % p) in host["id"]["pattern"].replace("(", "|").replace(")", "|") for p in prefixes)
+def test_schemas_carry_the_schema_version():
     for name in ("host-report.schema.json", "summary.schema.json"):
         assert schema(name)["properties"]["schema_version"]["const"] == report.SCHEMA_VERSION
 
@@ -229,3 +225,13 @@ def test_registered_results_that_are_not_records_are_named_not_a_traceback():
     assert host["errors"] == ["compliance_result: 3 result(s) without the fields of a result record (%s), left out"
                               % ", ".join(report.RECORD_KEYS)]
     assert reports[1]["errors"] == [report.NO_RESULTS]
+
+
+def test_every_catalogue_id_is_a_valid_report_id():
+    """The report schema admits every requirement's ID and area (a new area must not make
+    every host report invalid)."""
+    fields = schema("host-report.schema.json")["$defs"]["result"]["properties"]
+    ids, areas = jsonschema.Draft7Validator(fields["id"]), jsonschema.Draft7Validator(fields["area"])
+    rejected = [entry["id"] for entry in catalogue.CATALOGUE
+                if not ids.is_valid(entry["id"]) or not areas.is_valid(entry["area"])]
+    assert not rejected
