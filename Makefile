@@ -19,7 +19,7 @@ MATRIX_PARTS := $(foreach line,$(MATRIX),unit-$(line) sanity-$(line) smoke-$(lin
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench $(MATRIX_PARTS)
 
 .PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
-	clean bench bench-fleet fuzz test-deps $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
+	clean bench bench-fleet bench-reports fuzz test-deps $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
 # (the matrix parts are pattern rules, which make never applies to .PHONY targets)
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make fuzz     the parsers' fuzz tests with 10,000 inputs per property"
 	@echo "make build    build the Galaxy tarball into build/"
 	@echo "make ee-context   an Execution Environment build context in build/ee/context"
+	@echo "make bench-reports   the report benchmark: 10,000 synthetic hosts, the page in headless Chromium"
 
 # System packages: tools/install_deps.sh holds the one list; a no-op when all are installed.
 deps:
@@ -141,15 +142,22 @@ test-smoke-%: build/venv-%/bin/activate collection-link lab-image-cloud
 test-deps: venv
 	$(BIN)/pytest -q -s tests/deps --junitxml=build/results/deps.xml
 
-# One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
+# One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted;
+# and the report benchmark on 200 synthetic hosts (its files and page checked, no timings).
 test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
+	$(PYTHON) tests/bench/report_bench.py --smoke
 
 # The published run (about 1.5 h under TCG on 2 cores: 8 guests first, the 22-task
 # alternatives once each, the looped one up to 4 guests); BENCH_ARGS= for the full default.
 BENCH_ARGS ?= --sizes 8:1,4:1,1:3 --slow-repeat 1 --loop-max-guests 4
 bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS) --write-docs
+
+# Reports for 10,000 synthetic hosts (and 100, the baseline) and the page in headless
+# Chromium; no guest.  Writes the numbers into docs/benchmarks.md ("Reports").
+bench-reports: venv collection-link
+	$(PYTHON) tests/bench/report_bench.py --write-docs
 
 # Fleet scale on one controller: N local hosts, each with its own copy of the lab
 # image tree, verify/harden against ping (docs/benchmarks.md).

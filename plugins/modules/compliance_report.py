@@ -13,11 +13,20 @@ description:
     writes, into one
     directory per run, a JSON report per host, a fleet summary JSON, a JUnit XML file (one
     test case per host and requirement ID) and a self-contained HTML page.
+  - Every host of O(hosts) gets a report, also a host whose task failed or that was unreachable
+    (the error is its result) and a host no task ran on.
+  - With O(merge), also reads the report directories of earlier runs (AWX job slices, serial
+    batches, one run per region) and writes one fleet report over all their hosts. A host found
+    in several keeps its newest report (the run that started last; the current run's hosts are
+    the newest); the summary's C(merged) section lists the sources and every report dropped.
   - Returns a short text table and whether the verification gate failed; it never fails itself
     because of a host's results, so a playbook can print the table before failing.
   - The gate fails a host when a required ID fails and is not waived, when a check could not
     run on it (unreachable, task error), and with O(strict) also when a recommended ID fails or
     a result could not be decided (C(unknown), C(unsupported)).
+  - Built in one pass over the hosts, holding no host's records after its files are written; the
+    HTML page stores each distinct record once and renders only the host columns in view
+    (C(docs/benchmarks.md) measures 10,000 hosts).
 author:
   - guestready.gce contributors (@guestready-gce)
 extends_documentation_fragment:
@@ -39,14 +48,29 @@ attributes:
     platforms: posix
 options:
   hosts:
-    description: The hosts of the run, including those that failed or were unreachable.
+    description:
+      - The hosts of the run, including those that failed or were unreachable.
+      - Required unless O(merge) is set.
     type: list
     elements: str
-    required: true
+    default: []
+  merge:
+    description:
+      - Report directories of earlier runs to merge into this report (each one's C(summary.json)
+        says which host file is whose; a directory without one, from a run that stopped early, is
+        read file by file).
+      - The output directory must not be one of them.
+    type: list
+    elements: path
+    default: []
   output_dir:
     description:
-      - Where to write the reports. Defaults to C(reports/<UTC timestamp>-<run_name>) under the
-        directory C(ansible-playbook) runs in.
+      - Where to write the reports; created with its parents if missing. A clear error names it when
+        it is not a writable directory.
+      - Defaults to a new directory C(reports/<UTC timestamp>-<run_name>) under the directory
+        C(ansible-playbook) runs in (C(-2), C(-3)... when runs start in the same second).
+      - In a container (an Execution Environment, an AWX job) that directory goes away with the
+        container; give an absolute path on a volume that outlives it.
     type: path
   strict:
     description: Recommended IDs and undecided results fail the gate too.
@@ -63,7 +87,12 @@ options:
     default: run
 notes:
   - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden)
-    and C(guestready.gce.verify) call it in their last play.
+    and C(guestready.gce.verify) call it in their last play, C(guestready.gce.report_merge) to
+    merge report directories.
+  - Report files are named C(host-<name>.json) for names of lower-case letters, digits, C(.), C(_)
+    and C(-) (up to 100 characters); any other name gets a readable part and a hash,
+    C(host-<readable>~<sha256 prefix>.json), so that every host name has its own file. The
+    summary's C(hosts.<name>.file) gives each host's file.
 """
 
 EXAMPLES = r"""
@@ -76,6 +105,19 @@ EXAMPLES = r"""
 - name: Show the summary table
   ansible.builtin.debug:
     msg: "{{ report.table }}"
+
+- name: Publish the summary as AWX job artifacts
+  ansible.builtin.set_stats:
+    data:
+      guestready_gce: "{{ report.stats }}"
+
+- name: Merge the reports of two job slices into one fleet report
+  guestready.gce.compliance_report:
+    merge:
+      - /reports/1234
+      - /reports/1235
+    output_dir: /reports/fleet
+    run_name: merge
 """
 
 RETURN = r"""
@@ -85,7 +127,8 @@ report_dir:
   type: str
   sample: /home/me/fleet/reports/20261128T231500Z-verify
 paths:
-  description: Paths of the written files (C(hosts) maps host names to their JSON report).
+  description: Paths of the written files (C(directory), C(summary), C(junit), C(html); C(hosts) maps
+    host names to their JSON report).
   returned: always
   type: dict
 table:
@@ -106,4 +149,23 @@ totals:
   description: Number of hosts per verdict (pass, warn, fail).
   returned: always
   type: dict
+stats:
+  description:
+    - The run in a few fields for C(ansible.builtin.set_stats) (AWX job artifacts), not the records.
+    - C(totals), C(gate_failed), C(strict), C(verdicts) (host to verdict), C(failing_ids) (ID to the
+      number of hosts it fails the gate on), C(failing_hosts) (host to its gate reasons),
+      C(report_dir), C(summary), C(html), C(junit).
+  returned: always
+  type: dict
+  sample:
+    totals: {pass: 1, warn: 0, fail: 1}
+    gate_failed: true
+    strict: false
+    verdicts: {gce-1: pass, old-1: fail}
+    failing_ids: {HW-NET-VIRTIO: 1}
+    failing_hosts: {old-1: [HW-NET-VIRTIO fail]}
+    report_dir: /reports/1234
+    summary: /reports/1234/summary.json
+    html: /reports/1234/report.html
+    junit: /reports/1234/junit.xml
 """

@@ -41,7 +41,7 @@ def test_release_announces_modules_roles_and_playbooks(tmp_path):
     assert announced == modules
     roles = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "roles", "*")))
     assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Roles"), re.M) == roles
-    assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Playbooks"), re.M) == ["harden", "verify"]
+    assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Playbooks"), re.M) == ["harden", "report_merge", "verify"]
     # fragments describe changes, not the new modules themselves
     for title in ("Major Changes", "Minor Changes"):
         for module in modules:

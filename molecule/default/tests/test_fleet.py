@@ -66,8 +66,10 @@ def test_reports_follow_their_schemas():
     assert sorted(summary["hosts"]) == [GCE, OLD]
     assert summary["run"] == "harden"
     for host in (GCE, OLD):
+        assert summary["hosts"][host]["file"] == "host-%s.json" % host
         report = load(REPORTS, "host-%s.json" % host)
         jsonschema.validate(report, schema("host-report.schema.json"))
+        assert report["generated"] == summary["generated"]
         assert [r["id"] for r in report["results"]] == [e["id"] for e in CATALOGUE]
         assert report["errors"] == []
 

@@ -69,5 +69,9 @@ def test_a_choice_runs_on_exactly_those_hosts(choice, reached, inventory, tmp_pa
     recap = out.split("PLAY RECAP")[-1]
     contacted = sorted(host for host in ("db1", "web1") if "%s " % host in recap)
     assert contacted == reached, recap
-    assert "unreachable=1" in recap
+    # an unreachable host stays in the run (ignore_unreachable) and its report holds the error
+    assert "unreachable=1" in recap or "ignored=1" in recap, recap
+    summary = json.loads((tmp_path / "reports" / "summary.json").read_text())
+    assert sorted(summary["hosts"]) == reached
+    assert all(entry["verdict"] == "fail" for entry in summary["hosts"].values()), summary["hosts"]
     assert rc != 0  # unreachable hosts fail verification

@@ -7,27 +7,10 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
-from ansible_collections.guestready.gce.plugins.module_utils.results import record
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue
 from ansible_collections.guestready.gce.plugins.plugin_utils import report
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))))
-
-
-def schema(name):
-    with open(os.path.join(ROOT, "docs", "schemas", name)) as handle:
-        return json.load(handle)
-
-
-def registered(*records, **extra):
-    value = {"changed": False, "results": list(records)}
-    value.update(extra)
-    return value
-
-
-def rec(rid, status, **extra):
-    return record(BY_ID[rid], status, actual=1, message="%s is %s" % (rid, status), **extra)
+from conftest import rec, registered, schema
 
 
 @pytest.fixture
@@ -58,7 +41,26 @@ def test_host_reports_follow_the_schema(reports):
         "SYSCTL-KPTR_RESTRICT"], "catalogue order"
     assert reports[0]["changed"] is True
     assert reports[2]["errors"] == ["sysctl_result: unreachable: ssh timed out"]
-    assert reports[3]["errors"] == ["no results: the host was not reached or no check ran"]
+    assert reports[3]["errors"] == [report.NO_RESULTS]
+
+
+def test_an_id_reported_twice_keeps_the_last_word():
+    """sysctl_baseline applies (its record says fail: the value before), then
+    compliance_info checks: the check is the answer, reported once."""
+    host = report.host_report("h", {
+        "sysctl_result": registered(rec("SYSCTL-IP_FORWARD", "fail", message="was 1, set to 0"), changed=True),
+        "compliance_result": registered(rec("SYSCTL-IP_FORWARD", "pass", message="0 now"),
+                                        rec("HW-SERIAL", "pass")),
+    })
+    assert [(r["id"], r["status"], r["message"]) for r in host["results"]] == [
+        ("HW-SERIAL", "pass", "HW-SERIAL is pass"), ("SYSCTL-IP_FORWARD", "pass", "0 now")]
+    assert host["summary"]["pass"] == 2 and host["summary"]["fail"] == 0
+    assert report.verdict(host) == "pass" and host["changed"] is True
+    summary = report.fleet_summary([host])
+    assert summary["requirements"]["SYSCTL-IP_FORWARD"]["hosts"] == {"h": "pass"}
+    suite = ET.fromstring(report.junit_xml([host])).find("testsuite")
+    assert suite.get("tests") == "2" and [c.get("name") for c in suite.findall("testcase")] == [
+        "HW-SERIAL", "SYSCTL-IP_FORWARD"]
 
 
 def test_gate_required_fails_recommended_warns(reports):
@@ -77,6 +79,11 @@ def test_fleet_summary_schema_and_totals(reports):
     assert summary["totals"] == {"pass": 0, "warn": 1, "fail": 3}
     assert summary["gate_failed"] is True
     assert summary["requirements"]["HW-SERIAL"]["hosts"] == {"gce-1": "pass", "old-1": "fail"}
+    assert summary["hosts"]["old-1"]["gate"] == report.gate(reports[1])
+    assert summary["hosts"]["gce-1"]["file"] == "host-gce-1.json"
+    for strict in (False, True):
+        verdicts = report.fleet_summary(reports, strict=strict)["hosts"]
+        assert [verdicts[r["host"]]["verdict"] for r in reports] == [report.verdict(r, strict) for r in reports]
     only_good = report.fleet_summary(reports[:1])
     assert only_good["gate_failed"] is False
 
@@ -90,6 +97,13 @@ def test_junit_has_one_case_per_host_and_id(reports):
     cases = dict((c.get("name"), c) for c in good.findall("testcase"))
     assert cases["KCONF-DEVKMEM"].find("system-out").text.startswith("WARNING (recommended, fail)")
     assert cases["SYSCTL-KPTR_RESTRICT"].find("skipped").get("message") == "waived: debugging kernel"
+    assert cases["HW-SERIAL"].get("classname") == "gce-1.hardware"
+    properties = dict((p.get("name"), p.get("value")) for p in cases["KCONF-DEVKMEM"].find("properties"))
+    assert properties == {"severity": "recommended", "status": "fail", "expected": str(
+        catalogue.BY_ID["KCONF-DEVKMEM"]["expected"]), "actual": "1", "waiver": ""}
+    assert cases["HW-SERIAL"].find("properties") is None, "a passing case is its name"
+    status = cases["KCONF-SCSI_VIRTIO"].find("properties/property")
+    assert (status.get("name"), status.get("value")) == ("status", "module-in-initramfs")
     bad = suites["old-1"]
     assert bad.get("failures") == "3"
     failed = [c.get("name") for c in bad.findall("testcase") if c.find("failure") is not None]
@@ -106,23 +120,111 @@ def test_table_and_files(tmp_path, reports):
     assert lines[-1] == "4 host(s): 0 pass, 1 warn, 3 fail"
     row = [line for line in lines if line.startswith("gce-1")][0].split()
     assert row[1:6] == ["WARN", "3", "1", "0", "2"]
-    paths = report.write_reports(str(tmp_path / "run"), reports, summary)
+    paths, written = report.write_reports(str(tmp_path / "run"), reports)
     assert sorted(os.listdir(str(tmp_path / "run"))) == [
         "host-down-1.json", "host-gce-1.json", "host-never-1.json", "host-old-1.json",
         "junit.xml", "report.html", "summary.json"]
     with open(paths["hosts"]["old-1"]) as handle:
-        assert json.load(handle)["host"] == "old-1"
+        assert json.load(handle) == reports[1]
+    with open(paths["summary"]) as handle:
+        on_disk = json.load(handle)
+    assert on_disk == json.loads(json.dumps(written))
+    assert on_disk["hosts"]["old-1"]["verdict"] == "fail"
+    ET.parse(paths["junit"])
 
 
-def test_html_page_is_self_contained(reports):
-    page = report.html_page(reports, report.fleet_summary(reports))
+def test_a_large_fleet_table_lists_the_hosts_that_do_not_pass(reports):
+    hosts = [report.host_report("ok-%03d" % n, {"sysctl_result": registered(rec("SYSCTL-IP_FORWARD", "pass"))})
+             for n in range(150)] + reports
+    lines = report.text_table(report.fleet_summary(hosts), limit=100)
+    assert [line.split()[0] for line in lines[1:-2]] == ["down-1", "never-1", "old-1", "gce-1"]
+    assert lines[-2] == "... 150 more host(s) not listed: see summary.json"
+    assert lines[-1] == "154 host(s): 150 pass, 1 warn, 3 fail"
+
+
+def page_data(page, element="data"):
+    start = page.index('<script type="application/json" id="%s">' % element)
+    start = page.index(">", start) + 1
+    return json.loads(page[start:page.index("</script>", start)])
+
+
+def test_html_page_is_self_contained_and_compact(reports):
+    twins = [report.host_report("twin-%d" % n, {"hardware_result": registered(rec("HW-SERIAL", "pass"))})
+             for n in range(3)]
+    page = report.html_page(reports + twins)
     assert "<script src" not in page and "<link" not in page and "http://" not in page
-    assert page.count('data-key="gce-1|HW-SERIAL"') == 1
-    assert 'class="o-fail" data-host="old-1" data-status="fail"' in page
-    start = page.index('<script type="application/json" id="evidence">') + len(
-        '<script type="application/json" id="evidence">')
-    data = json.loads(page[start:page.index("</script>", start)])
-    assert data["gce-1|SYSCTL-KPTR_RESTRICT"]["waiver"] == "debugging kernel"
+    data, evidence = page_data(page), page_data(page, "evidence")
+    assert data["areas"] == list(catalogue.AREAS), "the area filter lists the catalogue's areas"
+    hosts = [h[0] for h in data["hosts"]]
+    ids = [row[0] for row in data["ids"]]
+    assert hosts == ["gce-1", "old-1", "down-1", "never-1", "twin-0", "twin-1", "twin-2"]
+    assert ids == [e["id"] for e in catalogue.CATALOGUE if any(
+        r["id"] == e["id"] for h in reports for r in h["results"])]
+    cell = dict(((hosts[n // len(ids)], ids[n % len(ids)]), k) for n, k in enumerate(data["cells"]) if k >= 0)
+    assert evidence[cell[("gce-1", "SYSCTL-KPTR_RESTRICT")]]["waiver"] == "debugging kernel"
+    assert data["records"][cell[("old-1", "HW-SERIAL")]] == "fail"
+    # a record found on several hosts is stored once
+    assert cell[("twin-0", "HW-SERIAL")] == cell[("twin-2", "HW-SERIAL")] == cell[("gce-1", "HW-SERIAL")]
+    assert len(evidence) == len(data["records"]) == 10
+    assert [hosts[e[0]] for e in data["errors"]] == ["down-1", "never-1"]
+
+
+def test_past_the_evidence_budget_passing_evidence_stays_in_the_host_files():
+    hosts = [report.host_report("h%d" % n, {"sysctl_result": registered(
+        rec("SYSCTL-IP_FORWARD", "pass", evidence={"host": n}),
+        rec("SYSCTL-TCP_SYNCOOKIES", "fail", evidence={"host": n}))}) for n in range(40)]
+    built, dummy = report.fleet(hosts)
+    assert None not in built.record_text
+    small = report.Fleet(budget=4000)
+    for host in hosts:
+        small.add(host, small.file_for(host["host"]), [report._encode(r) for r in host["results"]])
+    kept = [(status, text is not None) for status, text in zip(small.record_status, small.record_text)]
+    assert ("fail", True) in kept and ("pass", False) in kept
+    assert sum(len(text) for text in small.record_text if text) <= 4000
+    assert [s for s, stored in kept if s == "pass" and stored] and len([1 for s, k in kept if s == "fail" and k]) > len(
+        [1 for s, k in kept if s == "pass" and k]), "passing evidence gets half the budget"
+    data = page_data(small.html(small.summary()))
+    assert len(data["records"]) == 80 and data["records"].count("fail") == 40
+
+
+def test_area_filter_follows_the_catalogue(monkeypatch, reports):
+    monkeypatch.setattr(report, "AREAS", catalogue.AREAS + ("gce", "image"))
+    unknown = dict(rec("HW-SERIAL", "pass"), id="IMG-PARTITION_TABLE", area="image", title="GPT")
+    data = page_data(report.html_page(reports + [report.host_report("img", {"compliance_result": registered(
+        unknown)})]))
+    assert data["areas"] == list(catalogue.AREAS) + ["gce", "image"]
+    assert data["ids"][-1] == ["IMG-PARTITION_TABLE", "image", "required", "GPT"], "IDs the catalogue lacks go last"
+
+
+def test_schemas_carry_the_schema_version():
+    for name in ("host-report.schema.json", "summary.schema.json"):
+        assert schema(name)["properties"]["schema_version"]["const"] == report.SCHEMA_VERSION
+
+
+def test_artifacts_are_small(tmp_path, reports):
+    paths, summary = report.write_reports(str(tmp_path / "run"), reports)
+    stats = report.artifacts(summary, paths)
+    assert stats["totals"] == {"pass": 0, "warn": 1, "fail": 3}
+    assert stats["verdicts"] == {"gce-1": "warn", "old-1": "fail", "down-1": "fail", "never-1": "fail"}
+    assert stats["failing_ids"] == {"HW-NET-VIRTIO": 1, "HW-SERIAL": 1, "KCONF-VIRTIO_NET": 1}
+    assert stats["failing_hosts"]["down-1"] == ["sysctl_result: unreachable: ssh timed out"]
+    assert stats["html"] == os.path.join(str(tmp_path / "run"), "report.html")
+    assert sorted(stats) == ["failing_hosts", "failing_ids", "gate_failed", "html", "junit", "report_dir",
+                             "strict", "summary", "totals", "verdicts"], "no records"
+
+
+def test_registered_results_that_are_not_records_are_named_not_a_traceback():
+    good = rec("HW-SERIAL", "pass")
+    hostvars = {"h": {"compliance_result": {"changed": False, "results": [
+        good, {"id": "HW-NET-VIRTIO"}, dict(good, id="HW-NET-GVNIC", status="bogus"), "text"]},
+        "sysctl_result": {"results": "not a list"}}}
+    reports = list(report.host_reports(["h", "h", "gone"], hostvars, generated="2026-11-29T00:00:00+00:00"))
+    assert [r["host"] for r in reports] == ["h", "gone"], "each host once"
+    host = reports[0]
+    assert [r["id"] for r in host["results"]] == ["HW-SERIAL"]
+    assert host["errors"] == ["compliance_result: 3 result(s) without the fields of a result record (%s), left out"
+                              % ", ".join(report.RECORD_KEYS)]
+    assert reports[1]["errors"] == [report.NO_RESULTS]
 
 
 def test_every_catalogue_id_is_a_valid_report_id():
@@ -130,6 +232,6 @@ def test_every_catalogue_id_is_a_valid_report_id():
     every host report invalid)."""
     fields = schema("host-report.schema.json")["$defs"]["result"]["properties"]
     ids, areas = jsonschema.Draft7Validator(fields["id"]), jsonschema.Draft7Validator(fields["area"])
-    rejected = [rid for rid, entry in BY_ID.items()
-                if not ids.is_valid(rid) or not areas.is_valid(entry["area"])]
+    rejected = [entry["id"] for entry in catalogue.CATALOGUE
+                if not ids.is_valid(entry["id"]) or not areas.is_valid(entry["area"])]
     assert not rejected

@@ -1,0 +1,164 @@
+"""The playbooks write a report for every host of the run, whatever happened
+to it, and report_merge.yml merges report directories.  These run
+ansible-playbook against the controller itself (local connection, an image
+root that does not exist: nothing on the host is read or changed) and a host
+on a closed loopback port (unreachable)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from ansible_collections.guestready.gce.plugins.plugin_utils import report
+
+from conftest import ROOT, rec, registered, schema
+
+
+def playbook(tmp_path, name, *extra, **kwargs):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+               ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_SHOW_CUSTOM_STATS="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_STDOUT_CALLBACK="default",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "guestready.gce." + name]
+    command += list(extra)
+    if kwargs.get("inventory"):
+        command += ["-i", kwargs["inventory"]]
+    proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300, check=False)
+    return proc
+
+
+def load(*parts):
+    with open(os.path.join(*parts)) as handle:
+        return json.load(handle)
+
+
+def inventory(tmp_path, text):
+    path = tmp_path / "inventory.ini"
+    path.write_text(text)
+    return str(path)
+
+
+def test_the_module_failing_on_the_only_host_still_writes_its_report(tmp_path):
+    """An image-root run targets localhost; when its check fails, localhost
+    must not drop out of the report play (it would write nothing)."""
+    reports = tmp_path / "reports"
+    proc = playbook(tmp_path, "verify", "-i", "localhost,", "-c", "local",
+                    "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "guestready_gce_hosts=localhost",
+                    "-e", "guestready_gce_image_root=%s" % (tmp_path / "no-such-image"),
+                    "-e", "guestready_gce_report_dir=%s" % reports)
+    assert proc.returncode == 2, proc.stdout[-4000:]
+    assert "1 host(s) fail verification (localhost)" in proc.stdout
+    host = load(str(reports), "host-localhost.json")
+    jsonschema.validate(host, schema("host-report.schema.json"))
+    assert host["errors"] and host["errors"][0].startswith("compliance_result: ")
+    assert "no-such-image" in host["errors"][0]
+    summary = load(str(reports), "summary.json")
+    assert summary["hosts"]["localhost"]["verdict"] == "fail" and summary["run"] == "verify"
+    assert sorted(os.listdir(str(reports))) == ["host-localhost.json", "junit.xml", "report.html", "summary.json"]
+    # the artifacts AWX keeps (set_stats), printed by ANSIBLE_SHOW_CUSTOM_STATS
+    stats = json.loads(proc.stdout.split("CUSTOM STATS:")[1].split("RUN:", 1)[1].strip().splitlines()[0])
+    assert stats["guestready_gce"]["verdicts"] == {"localhost": "fail"}
+    assert stats["guestready_gce"]["report_dir"] == str(reports)
+
+
+def test_failed_and_unreachable_hosts_all_get_reports_and_the_rollout_stops(tmp_path):
+    """Three hosts one at a time (serial 1) with max_fail_percentage 0: the
+    first fails its check, the run stops after that batch; a second run with
+    the whole batch unreachable.  Every host of the run gets a report."""
+    python = sys.executable
+    hosts = inventory(tmp_path, "\n".join([
+        "[fleet]",
+        "img-a ansible_connection=local ansible_python_interpreter=%s" % python,
+        "img-b ansible_connection=local ansible_python_interpreter=%s" % python,
+        "img-c ansible_connection=local ansible_python_interpreter=%s" % python,
+        "[dead]",
+        "dead-1 ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh ansible_user=nobody",
+        "dead-2 ansible_host=127.0.0.1 ansible_port=1 ansible_connection=ssh ansible_user=nobody", ""]))
+    first = tmp_path / "first"
+    proc = playbook(tmp_path, "verify", "-e", "guestready_gce_hosts=fleet", "-e", "guestready_gce_serial=1",
+                    "-e", "guestready_gce_max_fail_percentage=0",
+                    "-e", "guestready_gce_image_root=%s" % (tmp_path / "no-such-image"),
+                    "-e", "guestready_gce_report_dir=%s" % first, inventory=hosts)
+    assert proc.returncode == 2, proc.stdout[-4000:]
+    summary = load(str(first), "summary.json")
+    assert sorted(summary["hosts"]) == ["img-a", "img-b", "img-c"]
+    assert summary["hosts"]["img-a"]["errors"][0].startswith("compliance_result: ")
+    assert summary["hosts"]["img-b"]["errors"] == [report.NO_RESULTS], "the rollout stopped after img-a"
+    assert summary["hosts"]["img-c"]["errors"] == [report.NO_RESULTS]
+
+    second = tmp_path / "second"
+    proc = playbook(tmp_path, "verify", "-e", "guestready_gce_hosts=dead", "-e", "ansible_timeout=5",
+                    "-e", "guestready_gce_report_dir=%s" % second, inventory=hosts)
+    assert proc.returncode == 2, proc.stdout[-4000:]
+    summary = load(str(second), "summary.json")
+    assert sorted(summary["hosts"]) == ["dead-1", "dead-2"]
+    for host in ("dead-1", "dead-2"):
+        assert summary["hosts"][host]["errors"][0].startswith("compliance_result: unreachable: ")
+        assert summary["hosts"][host]["verdict"] == "fail"
+
+
+def write_run(directory, generated, hosts):
+    reports = [report.host_report(name, {"compliance_result": registered(
+        rec("HW-SERIAL", status, message="%s at %s" % (status, generated)))}, generated=generated)
+        for name, status in hosts]
+    return report.write_reports(str(directory), reports, started=generated, extra={"run": "verify"})
+
+
+def test_merge_two_report_directories(tmp_path):
+    """Two job slices, one host in both: the newer report wins, and the
+    summary says which report was dropped."""
+    older = write_run(tmp_path / "slice-1", "2026-11-29T10:00:00+00:00", [("a", "pass"), ("b/x", "fail")])[0]
+    newer = write_run(tmp_path / "slice-2", "2026-11-29T11:00:00+00:00", [("b/x", "pass"), ("c", "fail")])[0]
+    merged = tmp_path / "fleet"
+    # the newer slice named first: the run's start decides, not the order
+    proc = playbook(tmp_path, "report_merge", "-e", json.dumps({"guestready_gce_merge": [
+        str(tmp_path / "slice-2"), str(tmp_path / "slice-1")]}), "-e", "guestready_gce_report_dir=%s" % merged)
+    assert proc.returncode == 2, proc.stdout[-4000:]  # c fails verification
+    assert "1 host(s) fail verification (c)" in proc.stdout
+    summary = load(str(merged), "summary.json")
+    jsonschema.validate(summary, schema("summary.schema.json"))
+    assert summary["run"] == "merge"
+    assert dict((h, e["verdict"]) for h, e in summary["hosts"].items()) == {"a": "pass", "b/x": "pass", "c": "fail"}
+    assert summary["merged"]["replaced"] == {"b/x": {"kept": newer["hosts"]["b/x"], "dropped": [older["hosts"]["b/x"]]}}
+    assert [s["hosts"] for s in summary["merged"]["sources"]] == [2, 2]
+    host = load(str(merged), summary["hosts"]["b/x"]["file"])
+    assert host["results"][0]["message"] == "pass at 2026-11-29T11:00:00+00:00"
+    assert host["source"] == newer["hosts"]["b/x"]
+    jsonschema.validate(host, schema("host-report.schema.json"))
+    files = sorted(os.listdir(str(merged)))
+    expected = [report.host_file(h) for h in ("a", "b/x", "c")] + ["junit.xml", "report.html", "summary.json"]
+    assert files == sorted(expected)
+
+
+def test_merge_reads_a_directory_without_summary_and_names_bad_input(tmp_path):
+    write_run(tmp_path / "one", "2026-11-29T10:00:00+00:00", [("a", "pass"), ("b", "fail")])
+    write_run(tmp_path / "two", "2026-11-29T10:00:00+00:00", [("b", "pass")])
+    os.unlink(str(tmp_path / "one" / "summary.json"))  # a run that stopped before its summary
+    reports, merged = report.merge_sources([str(tmp_path / "one"), str(tmp_path / "two")])
+    paths, summary = report.write_reports(str(tmp_path / "out"), reports, extra={"merged": merged})
+    assert dict((h, e["verdict"]) for h, e in summary["hosts"].items()) == {"a": "pass", "b": "pass"}, \
+        "same start: the directory named last wins"
+    assert summary["merged"]["replaced"]["b"]["kept"] == str(tmp_path / "two" / "host-b.json")
+
+    with pytest.raises(report.ReportError) as error:
+        report.merge_sources([str(tmp_path / "missing")])
+    assert str(error.value) == "cannot merge %s: not a directory" % (tmp_path / "missing")
+    (tmp_path / "two" / "host-b.json").write_text('{"host": "b", "results": [{"id": "X"}]}')
+    with pytest.raises(report.ReportError) as error:
+        list(report.merge_sources([str(tmp_path / "two")])[0])
+    assert str(error.value).startswith("%s is not the guestready.gce host report of b: a result without id, area" % (
+        tmp_path / "two" / "host-b.json"))
+    (tmp_path / "two" / "summary.json").write_text("{not json")
+    with pytest.raises(report.ReportError) as error:
+        report.merge_sources([str(tmp_path / "two")])
+    assert str(error.value).startswith("%s is not valid JSON" % (tmp_path / "two" / "summary.json"))
+
+
+def test_merge_playbook_needs_directories(tmp_path):
+    proc = playbook(tmp_path, "report_merge")
+    assert proc.returncode == 2
+    assert "set guestready_gce_merge to the report directories to merge" in proc.stdout
