@@ -75,3 +75,19 @@ def test_a_choice_runs_on_exactly_those_hosts(choice, reached, inventory, tmp_pa
     assert sorted(summary["hosts"]) == reached
     assert all(entry["verdict"] == "fail" for entry in summary["hosts"].values()), summary["hosts"]
     assert rc != 0  # unreachable hosts fail verification
+
+
+def test_a_choice_in_the_inventory_runs_on_those_hosts(inventory, tmp_path):
+    """guestready_gce_hosts in the inventory (group all's vars, as group_vars/all): a play's
+    `hosts:` does not see inventory variables, so the check play hands its choice on."""
+    with open(inventory) as handle:
+        data = json.load(handle)
+    data["all"]["vars"] = {"guestready_gce_hosts": "web"}
+    with open(inventory, "w") as handle:
+        json.dump(data, handle)
+    rc, out = run("verify", inventory, tmp_path, "--check")
+    assert FLEET_PLAY["verify"] in out, out
+    recap = out.split("PLAY RECAP")[-1]
+    assert "web1 " in recap and "db1 " not in recap, recap
+    assert sorted(json.loads((tmp_path / "reports" / "summary.json").read_text())["hosts"]) == ["web1"]
+    assert rc != 0  # web1 is unreachable
