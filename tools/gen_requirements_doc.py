@@ -19,6 +19,7 @@ AREA_TITLES = {
     "kernel-required": "2. Required kernel build options",
     "kernel-security": "3. Security kernel build options",
     "sysctl": "4. Kernel runtime settings (sysctl)",
+    "image": "5. The disk and its import archive (manual import)",
 }
 COMPARE_WORDS = {
     "exact": "equal",
@@ -57,6 +58,8 @@ def _expected(entry):
     expected = entry["expected"]
     if isinstance(expected, dict):
         return "; ".join("**%s**: %s" % (key, _describe(value)) for key, value in expected.items())
+    if isinstance(expected, list):
+        return " or ".join("`%s`" % item for item in expected)
     return str(expected)
 
 
@@ -121,6 +124,17 @@ def render(cat):
                 lines.append("| `%s` | `%s` | %s | %s | %s | %s%s |" % (
                     e["id"], _cell(expected), COMPARE_WORDS[e["compare"]], _arches(e),
                     _cell(symbols), _cell(e["rationale"]), extra))
+        elif area == "image":
+            lines += ["| ID | Requirement | Severity | Expected | Purpose | Source |",
+                      "|---|---|---|---|---|---|"]
+            for e in entries:
+                lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
+                    e["id"], _cell(e["title"]), e["severity"], _cell(_expected(e)), _cell(e["rationale"]),
+                    _cell(e["source"])))
+            lines += ["", "Sources: see the comment block of section 5 in "
+                      "`plugins/module_utils/catalogue.py` (Google's *Image management best practices*, "
+                      "*Manually import boot disks*, *Import virtual disks*, the Compute Engine API's images "
+                      "resource, GoogleCloudPlatform/compute-image-tools)."]
         else:
             lines += ["| ID | Device | Expected | Applies to | Purpose |", "|---|---|---|---|---|"]
             for e in entries:
