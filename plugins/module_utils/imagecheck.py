@@ -338,7 +338,8 @@ def boot_entry(facts):
 
 
 def virtio_drivers(facts, linked):
-    release = (facts.get("boot") or {}).get("release")
+    boot = facts.get("boot") or {}
+    release = boot.get("release") or boot.get("kernel_checked")
     if not linked:
         return _outcome("unknown", "the kernel options of %s were not checked (kernel_config area not run "
                         "or no configuration for it)" % (release or "the default kernel"))
@@ -356,8 +357,15 @@ def virtio_drivers(facts, linked):
 
 # ------------------------------------------------------------ the whole
 
+ARCHIVE_IDS = ("IMG-ARCHIVE_GZIP", "IMG-ARCHIVE_TAR_FORMAT", "IMG-ARCHIVE_MEMBER", "IMG-ARCHIVE_SPARSE")
+# judged from the archive's headers alone, when the disk inside was not inspected
+HEADER_IDS = ARCHIVE_IDS + ("IMG-DISK_RAW", "IMG-DISK_SIZE")
+
+
 def evaluate(facts, entries, waivers=None, linked=None):
-    """One result per IMG-* entry of ``entries``."""
+    """One result per IMG-* entry of ``entries``.  ``facts["inspected"]``
+    false: only the archive was read, every requirement about the disk's
+    content is ``unknown``."""
     waivers = waivers or {}
     uefi = uefi_boot(facts)
     judged = {
@@ -382,6 +390,10 @@ def evaluate(facts, entries, waivers=None, linked=None):
         if entry["area"] != "image":
             continue
         status, message, remediation, evidence = judged[entry["id"]]
+        if facts.get("inspected") is False and entry["id"] not in HEADER_IDS:
+            status, message, remediation, evidence = _outcome(
+                "unknown", "the disk inside the archive was not inspected%s" % (
+                    ": " + facts["not_inspected"] if facts.get("not_inspected") else ""))
         evidence = dict(evidence, source=entry.get("source"))
         result = record(entry, status, message=message, remediation=remediation, evidence=evidence)
         if entry["id"] in waivers:

@@ -252,8 +252,9 @@ def _linked(details, release):
         top = details["kernel_config"].get("kernel")
         chosen = next((k for k in kernels if k.get("release") == top), kernels[-1])
     if chosen is None:
-        return {}
-    return dict((r["id"], r) for r in chosen.get("results") or [] if r["id"] in imagecheck.LINKED)
+        return {}, None
+    return dict((r["id"], r) for r in chosen.get("results") or [] if r["id"] in imagecheck.LINKED), \
+        chosen.get("release")
 
 
 def _gvnic(target, release):
@@ -334,7 +335,7 @@ def audit(request):
             kconfig_arch = ((details.get("kernel_config") or {}).get("kernels") or [{}])[-1].get("arch")
             if kconfig_arch and not release_arch(release):
                 facts["arch"] = kconfig_arch
-            linked = _linked(details, release)
+            linked, boot["kernel_checked"] = _linked(details, release)
             image_results = imagecheck.evaluate(facts, image_entries, waivers, linked)
             gvnic = _gvnic(target, release)
             answer["features"] = imagecheck.guest_os_features(facts, image_results, linked, gvnic)

@@ -16,7 +16,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CA
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, summarize
 
 # The registered results the roles leave on each host.
-RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "compliance_result")
+RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "compliance_result", "image_result")
 OUTCOMES = ("ok", "fail", "warn", "skip")
 SCHEMA_VERSION = 1
 
