@@ -21,7 +21,7 @@ description:
     format, gzip-compressed (converting a non-raw image first), returns its sha256 and the
     C(gcloud compute images create) command with the guest OS features the image supports. Nothing is
     uploaded; no network call is made. A required requirement that fails prevents packing.
-  - An import archive (a tar file, gzip-compressed or not) given as O(path) is audited as one: its
+  - An import archive (a tar file, gzip-compressed or not) given as O(path) is audited as one, its
     member, tar format and sparse layout, then the disk inside it (restored to a scratch directory).
   - All work on the disk happens in a worker process that is PID 1 of private PID and mount namespaces;
     partitions are mounted from loop devices with autoclear. Whatever ends the worker (an error, a signal,
@@ -32,7 +32,7 @@ description:
     harden, open at all), a file attached to a loop device, and a block device this machine uses (mounted,
     a partition mounted, swap, held by device-mapper or md, the root disk). A root filesystem on LVM,
     LUKS or RAID is reported C(unsupported), naming what was found; nothing is activated.
-  - Runs on the machine that holds the image (usually the controller, with C(delegate_to: localhost) or a
+  - Runs on the machine that holds the image (usually the controller, delegated to C(localhost) or over a
     local connection) as root.
 author:
   - guestready.gce contributors (@guestready-gce)
@@ -96,7 +96,7 @@ options:
     elements: str
   area_options:
     description:
-      - Options per area, C({area: {option: value}}), as the area's own module takes them; C(root) is
+      - Options per area (a dict of dicts, area name to options), as the area's own module takes them; C(root) is
         always the image's mounted tree. In an image, C(kernel_config) checks every installed kernel
         (C(source=installed)) and C(hardware) reads the kernel's driver tables (C(mode=offline)); the
         kernel the boot loader starts is the one judged.
