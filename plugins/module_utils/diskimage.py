@@ -211,6 +211,11 @@ def run(params, check_mode=False, warn=None):
         info = os.stat(path)
     except OSError as exc:
         raise ImageError("%s: %s" % (label, exc.strerror))
+    if stat.S_ISBLK(info.st_mode):
+        imagefile.check_block_device(path, info)  # before anything opens it
+    elif not stat.S_ISREG(info.st_mode):
+        raise ImageError("%s: a %s, not a disk image file or a block device" % (
+            label, "directory" if stat.S_ISDIR(info.st_mode) else "special file"))
     kind = "disk" if not stat.S_ISREG(info.st_mode) else imagefile.content_kind(path)
     if kind == "archive":
         if params["mode"] == "harden":

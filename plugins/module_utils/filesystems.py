@@ -14,7 +14,8 @@ and LUKS2 on-disk specifications, LVM2's label format, md's v0.90 and v1.x
 superblocks) and util-linux's libblkid probes.
 
 ``probe(disk, offset, size)`` returns ``{type, uuid, label, version,
-mountable, note}``; ``type`` is None when nothing is recognised.
+mountable, note, group}`` (``group``: an LVM volume group's name); ``type``
+is None when nothing is recognised.
 """
 
 import re
@@ -35,9 +36,9 @@ def _text(raw):
     return raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip() or None
 
 
-def _result(fstype, uuid=None, label=None, version=None, note=None):
+def _result(fstype, uuid=None, label=None, version=None, note=None, group=None):
     return {"type": fstype, "uuid": uuid, "label": label, "version": version,
-            "mountable": fstype in MOUNTABLE, "note": note}
+            "mountable": fstype in MOUNTABLE, "note": note, "group": group}
 
 
 def _ext(sb):
@@ -73,17 +74,32 @@ def _luks(head):
                    note="LUKS%d encrypted volume" % version)
 
 
+def lvm_crc(data, crc=0xF597A6CF):
+    """LVM2's label checksum (lib/misc/crc.c: CRC-32, initial 0xf597a6cf, no
+    final inversion), over the label from its offset_xl field to the end of
+    the sector."""
+    for byte in bytearray(data):
+        crc ^= byte
+        for dummy in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 if crc & 1 else 0)
+    return crc
+
+
 def _lvm(disk, offset, size):
     for index in range(4):
         sector = disk.read(offset + index * SECTOR, SECTOR)
-        if sector[0:8] == b"LABELONE" and sector[24:32] == b"LVM2 001":
-            pv_uuid = sector[32:64].decode("ascii", "replace")
+        if sector[0:8] == b"LABELONE" and sector[24:32] == b"LVM2 001" and \
+                struct.unpack("<Q", sector[8:16])[0] == index and \
+                struct.unpack("<I", sector[16:20])[0] == lvm_crc(sector[20:SECTOR]):
+            raw = sector[32:64].decode("ascii", "replace")
+            # as blkid shows it: 6-4-4-4-4-4-6
+            pv_uuid = "-".join(raw[a:b] for a, b in ((0, 6), (6, 10), (10, 14), (14, 18), (18, 22), (22, 26), (26, 32)))
             # the text metadata starts with the volume group's name:  "vg0 {\nid = ..."
             metadata = disk.read(offset + 4096, min(size - 4096, 1024 * 1024)) if size > 4096 else b""
             match = re.search(rb"([A-Za-z0-9+_.-]+) \{\s*id = \"", metadata)
             vg = match.group(1).decode("ascii") if match else None
             note = "LVM physical volume" + (" of volume group %r" % vg if vg else "")
-            return _result("LVM2_member", pv_uuid, vg, note=note)
+            return _result("LVM2_member", pv_uuid, note=note, group=vg)
     return None
 
 

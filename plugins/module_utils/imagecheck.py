@@ -216,7 +216,7 @@ def bios_boot(facts, uefi_status):
                         "install GRUB for BIOS: `grub-install --target=i386-pc` on the disk (GPT disks need a "
                         "BIOS boot partition)")
     loader = code.get("loader")
-    if loader not in ("grub", "grub2"):
+    if loader != "grub":
         return _outcome("unknown", "boot code in the MBR that is not GRUB (%s): whether it boots is not "
                         "checked" % loader, "Compute Engine's import documentation expects GRUB")
     stage = bios.get("next_stage") or {}

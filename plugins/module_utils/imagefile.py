@@ -194,8 +194,6 @@ def describe_disk(path, writable):
     elif not stat.S_ISREG(info.st_mode):
         raise ImageError("%s: a %s, not a disk image file or a block device" % (
             path, "directory" if stat.S_ISDIR(info.st_mode) else "special file"))
-    elif info.st_size < 512:
-        raise ImageError("%s: %d bytes: not a disk image" % (path, info.st_size))
     if writable and not os.access(path, os.W_OK):
         raise ImageError("%s: not writable: harden changes the image" % path)
     check_not_in_use(path, info, writable)
@@ -227,6 +225,16 @@ def describe_disk(path, writable):
     size = facts.get("virtual-size")
     if not size:
         raise ImageError("%s: qemu-img reports no size" % path)
+    if fmt == "raw":
+        # qemu-img calls anything it does not recognise raw: look for a disk in it
+        with partitions.Disk(path) as disk:
+            if partitions.read_table(disk)["kind"] is None:
+                found = filesystems.probe(disk, 0, disk.size)
+                if found["type"] is None:
+                    raise ImageError("%s: not a disk image: no partition table (MBR or GPT) and no filesystem "
+                                     "in it (%d bytes of what qemu-img can only call raw data)" % (path, disk.size))
+                if found["type"] == "iso9660":
+                    raise ImageError("%s: an ISO 9660 (CD/DVD) image, not a disk image" % path)
     return {"path": path, "format": fmt, "virtual_size": int(size), "block_device": block,
             "actual_size": facts.get("actual-size")}
 
@@ -607,7 +615,7 @@ def _not_a_root_reason(parts):
             containers.append("a LUKS%s encrypted volume on %s" % (fs.get("version") or "", where))
         elif fs["type"] == "LVM2_member":
             containers.append("an LVM physical volume%s on %s" % (
-                " of volume group %r" % fs["label"] if fs.get("label") else "", where))
+                " of volume group %r" % fs["group"] if fs.get("group") else "", where))
         elif fs["type"] == "linux_raid_member":
             containers.append("a Linux RAID (md) member on %s" % where)
     if containers:
@@ -642,7 +650,7 @@ def gather_bios(disk, table, parts):
     code = (table.get("mbr") or {}).get("boot_code") or {"present": False}
     facts = {"boot_code": code, "next_stage": None}
     lba = code.get("next_stage_lba")
-    if code.get("loader") in ("grub", "grub2") and lba is not None:
+    if code.get("loader") == "grub" and lba is not None:
         stage = {"lba": lba, "present": False}
         sector = disk.read(lba * 512, 512) if lba * 512 < disk.size else b""
         if not sector:

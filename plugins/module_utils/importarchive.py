@@ -182,11 +182,12 @@ def read_archive(path, first_member_only=False):
         while True:
             block = stream.read(BLOCK)
             if len(block) < BLOCK:
-                if not block and facts["members"]:
-                    facts["problems"].append("the archive ends without its end-of-archive blocks")
-                elif block or not facts["members"]:
+                if facts["members"]:
                     facts["problems"].append("the archive ends in the middle of a header" if block else
-                                             "no tar header")
+                                             "the archive ends without its end-of-archive blocks")
+                else:
+                    facts["problems"].append("no tar header%s" % (
+                        ": shorter than one 512-byte tar block" if block else " (no data)"))
                 break
             if not block.strip(b"\x00"):
                 break  # end of archive

@@ -172,7 +172,7 @@ def boot_code_facts(sector):
     if not facts["present"]:
         return facts
     if b"GRUB" in code:
-        facts["loader"] = "grub2" if b"Geom" in code and b"Hard Disk" in code else "grub"
+        facts["loader"] = "grub"
         facts["next_stage_lba"] = struct.unpack("<Q", sector[0x5C:0x64])[0]
     elif b"SYSLINUX" in code or b"Missing OS" in code or b"Boot error" in code:
         facts["loader"] = "syslinux"
