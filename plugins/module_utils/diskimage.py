@@ -160,7 +160,8 @@ def _audit_archive(params, path, label, check_mode):
         results = imagecheck.evaluate(facts, entries, waivers)
         return {"facts": facts, "results": results, "areas": {}, "errors": [], "diff": [], "changed": False,
                 "features": [], "warnings": []}
-    scratch = tempfile.mkdtemp(prefix="guestready-archive-", dir=params.get("workdir"))
+    imagefile.remove_stale(params.get("workdir"))
+    scratch = tempfile.mkdtemp(prefix="guestready-archive-%d-" % os.getpid(), dir=params.get("workdir"))
     try:
         os.chmod(scratch, 0o700)
         disk_path = importarchive.extract(path, members[0]["name"], scratch)

@@ -403,9 +403,12 @@ class Attachment(object):
     directory.  Leaving the context unmounts, stops the FUSE export and
     removes the directory; the namespaces are the backstop for a crash."""
 
-    def __init__(self, disk, writable, workdir=None):
+    def __init__(self, disk, writable, workdir=None, owner=None):
         self.disk, self.writable = disk, writable
         self.workdir = workdir
+        # the module's PID (the worker is PID 1 of its namespace): a directory whose
+        # owner is gone was left by a killed run, and the next run removes it
+        self.owner = owner or os.getpid()
         self.dir = None
         self.raw = None
         self.mounts = []
@@ -414,7 +417,7 @@ class Attachment(object):
         self.vfat = _kernel_has("vfat")
 
     def __enter__(self):
-        self.dir = tempfile.mkdtemp(prefix="guestready-image-", dir=self.workdir)
+        self.dir = tempfile.mkdtemp(prefix="%s%d-" % (SCRATCH_PREFIX, self.owner), dir=self.workdir)
         os.chmod(self.dir, 0o700)
         try:
             if self.disk["block_device"]:
@@ -513,6 +516,43 @@ class Attachment(object):
                 _run(["umount", "-l", "--", os.path.join(self.dir, "disk")], timeout=60)
             shutil.rmtree(self.dir, ignore_errors=True)
         return errors
+
+
+SCRATCH_PREFIX = "guestready-image-"
+
+
+def _mounted_under(path, mountinfo="/proc/self/mountinfo"):
+    try:
+        with open(mountinfo) as handle:
+            return any(line.split()[4] == path or line.split()[4].startswith(path + "/")
+                       for line in handle if len(line.split()) > 4)
+    except OSError:
+        return True
+
+
+def remove_stale(directory=None, prefixes=(SCRATCH_PREFIX, "guestready-archive-")):
+    """Remove the scratch directories of runs that were killed: named
+    ``<prefix><owner pid>-...``, their owner gone, nothing mounted under them
+    here (their mounts lived in the dead worker's namespace).  Returns what
+    was removed."""
+    directory = directory or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        prefix = next((p for p in prefixes if name.startswith(p)), None)
+        if prefix is None:
+            continue
+        owner = name[len(prefix):].split("-", 1)[0]
+        path = os.path.join(directory, name)
+        if not owner.isdigit() or _alive(int(owner)) or not os.path.isdir(path) or os.path.islink(path) \
+                or _mounted_under(os.path.realpath(path)):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 def _stop(pid, grace=60):

@@ -57,7 +57,8 @@ def spawn(request, timeout):
     paths = [path for path in sys.path if path]
     cmd = [unshare, "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--",
            sys.executable, "-c", BOOT, json.dumps(paths)]
-    request = dict(request, timeout=timeout)
+    request = dict(request, timeout=timeout, owner=os.getpid())
+    imagefile.remove_stale(request.get("workdir"))
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
@@ -294,7 +295,7 @@ def audit(request):
              "boot": None, "mounted": [], "notes": []}
     answer = {"facts": facts, "results": [], "areas": {}, "errors": [], "diff": [], "changed": False,
               "features": [], "skipped_areas": {}, "warnings": module.warnings}
-    with imagefile.Attachment(disk, writable, request.get("workdir")) as attachment:
+    with imagefile.Attachment(disk, writable, request.get("workdir"), request.get("owner")) as attachment:
         prefix = attachment.dir
         with partitions.Disk(attachment.raw) as raw:
             table = partitions.read_table(raw)

@@ -34,6 +34,7 @@ import time
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils import imagefile
 from ansible_collections.guestready.gce.plugins.module_utils.imagefile import (
     ImageError, _last_line, _run, sniff_compression, tool)
 
@@ -296,6 +297,20 @@ def archive_path(destination):
     return destination if destination.endswith(".tar.gz") else destination + ".tar.gz"
 
 
+PACK_PREFIX = ".guestready-pack-"
+
+
+def _remove_stale_temporaries(archive, workdir):
+    """What a killed pack left: its scratch directory and its unfinished archive."""
+    directory = os.path.dirname(archive)
+    imagefile.remove_stale(workdir or directory, prefixes=(PACK_PREFIX,))
+    pattern = re.compile(r"^\.%s\.(\d+)\.tmp$" % re.escape(os.path.basename(archive)))
+    for name in os.listdir(directory):
+        match = pattern.match(name)
+        if match and not imagefile._alive(int(match.group(1))):
+            os.unlink(os.path.join(directory, name))
+
+
 def pack(disk, destination, workdir=None):
     """Write ``disk`` (describe_disk's facts) as ``<destination>.tar.gz``
     holding one sparse member ``disk.raw``; replace the file atomically.
@@ -306,7 +321,8 @@ def pack(disk, destination, workdir=None):
     directory = os.path.dirname(archive)
     if not os.path.isdir(directory):
         os.makedirs(directory)
-    scratch = tempfile.mkdtemp(prefix=".guestready-pack-", dir=workdir or directory)
+    _remove_stale_temporaries(archive, workdir)
+    scratch = tempfile.mkdtemp(prefix="%s%d-" % (PACK_PREFIX, os.getpid()), dir=workdir or directory)
     try:
         source = os.path.abspath(disk["path"])
         converted = disk["format"] != "raw" or disk["block_device"]
