@@ -181,10 +181,9 @@ def parse_grub_cfg(text):
             if depth_kinds:
                 kind = depth_kinds.pop()
                 if kind in ("menuentry", "submenu"):
-                    closed = current.pop()
+                    current.pop()
                     if kind == "submenu":
                         stack.pop()
-                    del closed
             continue
         if head in ("fi", "done"):
             continue

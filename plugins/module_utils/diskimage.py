@@ -177,7 +177,9 @@ def _pack(params, disk, answer, check_mode):
     blocking = _blocking(answer["results"])
     if blocking and not params["pack_anyway"]:
         raise Failed("%s: not packed: the image fails %s (fix them, or set pack_anyway)" % (
-            params["path"], ", ".join(blocking)), not_packed=blocking)
+            params["path"], ", ".join(blocking)), not_packed=blocking, results=answer["results"],
+            summary=summarize(answer["results"]), image=_summary_of(answer["facts"]),
+            changed=bool(answer.get("changed")))
     archive = os.path.abspath(importarchive.archive_path(params["pack"]))
     features = [name for name, reason in answer["features"]]
     name = importarchive.image_name(params.get("image_name"), archive)

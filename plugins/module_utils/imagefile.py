@@ -28,7 +28,6 @@ mounted.  Audits mount read-only from read-only loop devices (ext4 without
 journal replay, XFS without log recovery): an audit never writes the image.
 """
 
-import contextlib
 import errno
 import json
 import os
@@ -37,12 +36,11 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 FORMATS = ("raw", "qcow2", "qcow", "vmdk", "vpc", "vhdx", "vdi", "qed")
 FORMAT_NAMES = {"raw": "raw", "qcow2": "qcow2", "qcow": "qcow (v1)", "vmdk": "VMDK", "vpc": "VHD",

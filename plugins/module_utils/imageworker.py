@@ -28,7 +28,7 @@ import sys
 import traceback
 
 from ansible_collections.guestready.gce.plugins.module_utils import areas as registry
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, imagecheck, imagefile, modalias
+from ansible_collections.guestready.gce.plugins.module_utils import imagecheck, imagefile, modalias
 from ansible_collections.guestready.gce.plugins.module_utils import partitions
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, GUEST_OS_FEATURES, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.devices import release_arch

@@ -28,7 +28,6 @@ import lzma
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import time
 import zlib
@@ -177,7 +176,7 @@ def read_archive(path, first_member_only=False):
         if compression in ("zstd", "lz4"):
             facts["problems"].append("%s-compressed: its tar headers were not read" % compression)
             return facts
-        stream = _stream = _Stream(handle, compression)
+        stream = _Stream(handle, compression)
         formats = set()
         long_name, pax = None, {}
         while True:
@@ -265,10 +264,13 @@ def read_archive(path, first_member_only=False):
             if not stream.skip(remaining):
                 facts["problems"].append("member %s is cut short: the archive is truncated" % name)
                 break
-        if _stream.problem:
-            facts["problems"].append(_stream.problem)
-    facts["format"] = "pax" if "pax" in formats else ("gnu" if formats == {"gnu"} else
-                                                       (sorted(formats - {"gnu"}) or [None])[0])
+        if stream.problem:
+            facts["problems"].append(stream.problem)
+    others = sorted(formats - {"gnu"})
+    if "pax" in formats:
+        facts["format"] = "pax"
+    else:
+        facts["format"] = others[0] if others else ("gnu" if formats else None)
     return facts
 
 

@@ -90,11 +90,13 @@ def initramfs_without(initrd, names, tmp_path):
     source.write_bytes(initrd)
     tree = tmp_path / "initrd-tree"
     subprocess.run(["unmkinitramfs", str(source), str(tree)], check=True)
-    removed = []
-    for name in names:
+    removed = set()
+    for name in names:  # /lib is a link to /usr/lib in a merged-/usr initramfs: each file once
         for path in glob.glob(str(tree / "**" / ("%s.ko*" % name)), recursive=True):
-            os.unlink(path)
-            removed.append(path)
+            real = os.path.realpath(path)
+            if real not in removed:
+                os.unlink(real)
+                removed.add(real)
     assert removed, "no %s in the initramfs to remove" % names
     parts = [str(tree / "early"), str(tree / "main")] if (tree / "main").is_dir() else [str(tree)]
     out = b""
@@ -229,3 +231,38 @@ def leftovers(paths=()):
                 re.search(r"imageworker\.main\(\)", cmdline):
             found.append("process %s: %s" % (proc.split("/")[2], cmdline[:120]))
     return found
+
+
+# ------------------------------------------------------------ broken on purpose
+
+def break_boot_loader(disk):
+    """No boot loader: GRUB's boot code in the MBR zeroed (the table stays)."""
+    zero_boot_code(disk)
+
+
+def break_fstab(disk, tmp_path):
+    """/etc/fstab mounts the root by its kernel device name."""
+    offset = root_offset(disk, 1 if not _is_gpt(disk) else 2)
+    text = read_file(disk, offset, "/etc/fstab", tmp_path).decode()
+    lines = ["/dev/sda1\t/\text4\tdefaults,errors=remount-ro\t0\t1" if line.split()[1:2] == ["/"] else line
+             for line in text.splitlines() if line.strip()]
+    replace_file(disk, offset, "/etc/fstab", ("\n".join(lines) + "\n").encode(), tmp_path)
+
+
+def break_initramfs(disk, release, tmp_path, rootdelay=None):
+    """The default kernel's initramfs without virtio_scsi.  ``rootdelay``:
+    also shorten how long the initramfs waits for the root disk (a boot that
+    must fail then fails sooner)."""
+    offset = root_offset(disk, 1 if not _is_gpt(disk) else 2)
+    path = "/boot/initrd.img-%s" % release
+    rebuilt = initramfs_without(read_file(disk, offset, path, tmp_path), ["virtio_scsi"], tmp_path)
+    replace_file(disk, offset, path, rebuilt, tmp_path)
+    if rootdelay is not None:
+        grub = read_file(disk, offset, "/boot/grub/grub.cfg", tmp_path).decode()
+        grub = re.sub(r"(\n\s*linux\s+\S+ [^\n]*)", lambda m: m.group(1).rstrip() + " rootdelay=%d" % rootdelay, grub)
+        replace_file(disk, offset, "/boot/grub/grub.cfg", grub.encode(), tmp_path)
+
+
+def _is_gpt(disk):
+    with open(disk, "rb") as handle:
+        return handle.read(512)[446 + 4] == 0xEE

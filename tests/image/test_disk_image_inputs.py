@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-from diskimages import (GIB, MIB, build_tree, by_id, leftovers, params, run, second_partition_offset,
-                        synthetic_disk, write_luks_header, write_lvm_label)
+from diskimages import (MIB, build_tree, by_id, leftovers, run, second_partition_offset, synthetic_disk,
+                        write_luks_header, write_lvm_label)
 
 from ansible_collections.guestready.gce.plugins.module_utils import imageworker
 from ansible_collections.guestready.gce.plugins.module_utils.diskimage import Failed
