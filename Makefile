@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-image \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
@@ -83,6 +83,10 @@ test-package: venv
 # One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
 test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
+
+# Disk images (issue 15): the audit of a 2 GiB image and pack against plain `tar -Sczf`, ratios printed.
+bench-image: venv collection-link lab-image-boot
+	$(PYTHON) tests/bench/image_bench.py $(IMAGE_BENCH_ARGS)
 
 # The published run (about 1.5 h under TCG on 2 cores: 8 guests first, the 22-task
 # alternatives once each, the looped one up to 4 guests); BENCH_ARGS= for the full default.
