@@ -54,7 +54,7 @@ test-sanity: venv
 	@pipv=$$($(PYTHON) -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
 	  mkdir -p ~/.ansible/test/cache && cp tools/get_pip_offline.py ~/.ansible/test/cache/get_pip_$$pipv.py
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' \
+	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' -e '^\.venv$$' \
 	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
 	cd $(SANITY_ROOT) && git init -q . && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
 

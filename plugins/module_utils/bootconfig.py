@@ -233,7 +233,7 @@ def default_entry(menu, saved_entry=None):
 
 
 def _select(entries, wanted):
-    path = [part for part in str(wanted).split(">")]
+    path = str(wanted).split(">")
     level, entry = entries, None
     for part in path:
         entry = None

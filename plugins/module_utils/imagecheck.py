@@ -186,7 +186,7 @@ def uefi_boot(facts):
     loader = esp.get("loader") or {}
     expected = LOADER_NAMES.get(facts.get("arch") or "x86_64", "BOOTX64.EFI")
     if not loader.get("path"):
-        others = [path for path in esp.get("efi_files", [])][:6]
+        others = list(esp.get("efi_files", []))[:6]
         return _outcome("fail", "no EFI/BOOT/%s on the ESP (%s)%s: with the empty NVRAM of a new VM the "
                         "firmware starts only that removable-media path" % (
                             expected, where, "; found " + ", ".join(others) if others else ": no EFI binary at all"),

@@ -70,7 +70,7 @@ class Unsupported(ImageError):
 def _run(cmd, timeout=COMMAND_TIMEOUT, **kwargs):
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                              universal_newlines=True, **kwargs)
+                              universal_newlines=True, check=False, **kwargs)
     except OSError as exc:
         raise ImageError("cannot run %s: %s" % (cmd[0], exc.strerror))
     except subprocess.TimeoutExpired:

@@ -109,7 +109,8 @@ class _Module(object):
         return found
 
     def run_command(self, args, check_rc=False, **kwargs):
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              check=False)
         return proc.returncode, proc.stdout, proc.stderr
 
     def fail_json(self, msg, **kwargs):
@@ -117,13 +118,15 @@ class _Module(object):
 
 
 def _relabel(value, prefix, label):
-    """Show paths under the private mount directory as ``image:/path``."""
+    """Show paths in the image's mounted tree as ``image:/path`` (the private
+    mount directory means nothing to the user, and is gone afterwards)."""
     if isinstance(value, dict):
         return dict((key, _relabel(item, prefix, label)) for key, item in value.items())
     if isinstance(value, list):
         return [_relabel(item, prefix, label) for item in value]
     if isinstance(value, str) and prefix in value:
-        return value.replace(prefix + "/", label + ":/").replace(prefix, label + ":/")
+        root = os.path.join(prefix, "root")
+        return value.replace(root + "/", label + ":/").replace(root, label + ":/").replace(prefix, label + ":")
     return value
 
 

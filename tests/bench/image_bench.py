@@ -90,8 +90,8 @@ def main(argv):
         print("pack / tar = %.2f (best runs; target <= 1.10)" % (best["pack"] / best["tar"]))
         print("audit of a %.0f GiB image: %.1f s raw, %.1f s qcow2 (target <= 60 s)" % (
             size / float(1 << 30), best["audit-raw"], best["audit-qcow2"]))
-        print("archive: %d bytes (tar: %d bytes)" % (os.path.getsize(os.path.join(work, "packed.tar.gz")),
-                                                      os.path.getsize(os.path.join(work, "baseline.tar.gz"))))
+        packed_size = os.path.getsize(os.path.join(work, "packed.tar.gz"))
+        print("archive: %d bytes (tar: %d bytes)" % (packed_size, os.path.getsize(os.path.join(work, "baseline.tar.gz"))))
     finally:
         if args.keep:
             log("kept %s" % work)

@@ -29,8 +29,8 @@ PARTUUID="1234abcd-02" /data\\040dir ext4 defaults 0 2
 
 def test_parse_fstab():
     entries = bc.parse_fstab(FSTAB)
-    assert [e["file"] for e in entries] == ["/", "/boot", "/boot/efi", "/srv", "/var", "/proc", "none", "none",
-                                           "/data dir"]
+    files = ["/", "/boot", "/boot/efi", "/srv", "/var", "/proc", "none", "none", "/data dir"]
+    assert [e["file"] for e in entries] == files
     assert entries[0]["options"] == ["errors=remount-ro"] and entries[0]["line"] == 2
     blocks = [e["spec"] for e in entries if bc.is_block_entry(e)]
     assert "proc" not in blocks and "/swapfile" not in blocks and "/dev/sdb2" in blocks
@@ -42,8 +42,8 @@ def test_parse_fstab():
     ("partlabel=root", "partlabel", "root"), ("/dev/disk/by-uuid/abc", "uuid", "abc"),
     ("/dev/disk/by-label/my\\x20root", "label", "my root"), ("/dev/sda1", "kernel-name", ("sda", 1)),
     ("/dev/vdb", "kernel-name", ("vdb", None)), ("/dev/nvme0n1p15", "kernel-name", ("nvme0n1", 15)),
-    ("/dev/xvda2", "kernel-name", ("xvda", 2)), ("/dev/disk/by-id/scsi-0Google_PersistentDisk_x", "hardware-name",
-                                                  "/dev/disk/by-id/scsi-0Google_PersistentDisk_x"),
+    ("/dev/xvda2", "kernel-name", ("xvda", 2)),
+    ("/dev/disk/by-id/scsi-0Google_PersistentDisk_x", "hardware-name", "/dev/disk/by-id/scsi-0Google_PersistentDisk_x"),
     ("/dev/mapper/vg-root", "mapper", "/dev/mapper/vg-root"), ("/dev/vg/root", "mapper", "/dev/vg/root"),
     ("tmpfs", "other", "tmpfs")])
 def test_classify_spec(spec, kind, value):

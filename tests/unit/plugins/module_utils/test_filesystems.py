@@ -23,8 +23,10 @@ def agrees_with_blkid(path, offset=0):
     return found
 
 
-@pytest.mark.parametrize("extra,fstype", [((), "ext4"), (("-O", "^has_journal,^extent,^64bit,^flex_bg,^huge_file,"
-                                                            "^metadata_csum,^dir_nlink,^extra_isize"), "ext2")])
+EXT2_FEATURES = "^has_journal,^extent,^64bit,^flex_bg,^huge_file,^metadata_csum,^dir_nlink,^extra_isize"
+
+
+@pytest.mark.parametrize("extra,fstype", [((), "ext4"), (("-O", EXT2_FEATURES), "ext2")])
 def test_ext_at_an_offset(tmp_path, extra, fstype):
     disk = sparse_file(tmp_path / "ext.raw", 64 * MIB)
     mkfs_ext4(disk, MIB, 32 * MIB, label="lab-root", extra=extra)

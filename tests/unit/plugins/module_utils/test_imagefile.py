@@ -150,3 +150,13 @@ def test_this_machines_root_disk_is_refused_without_opening_it():
 def test_parse_os_release():
     assert imagefile.parse_os_release('NAME="Debian GNU/Linux"\nVERSION_ID=\'12\'\n# c\nID=debian\nbad line\n') == {
         "NAME": "Debian GNU/Linux", "VERSION_ID": "12", "ID": "debian"}
+
+
+def test_messages_show_the_image_not_the_private_mount_point():
+    from ansible_collections.guestready.gce.plugins.module_utils.imageworker import _relabel
+    prefix = "/tmp/guestready-image-42-abc"
+    answer = {"results": [{"message": "persisted in %s/root/etc/sysctl.d/x.conf:8" % prefix,
+                           "evidence": {"config": prefix + "/root"}}], "notes": ["%s/probe-1: busy" % prefix], "n": 3}
+    assert _relabel(answer, prefix, "build/disk.qcow2") == {
+        "results": [{"message": "persisted in build/disk.qcow2:/etc/sysctl.d/x.conf:8",
+                     "evidence": {"config": "build/disk.qcow2:/"}}], "notes": ["build/disk.qcow2:/probe-1: busy"], "n": 3}

@@ -63,16 +63,17 @@ def test_same_records_as_the_area_module(tmp_path, run_module):
     one, two = image(tmp_path / "a"), image(tmp_path / "b")
     combined = run_module(compliance, {"areas": ["sysctl"], "sysctl": {"root": one, "neutralize": "all"}})
     alone = run_module(sysctl_baseline, {"root": two, "neutralize": "all"})
-    strip = lambda results, root: [dict((k, str(v).replace(root, "R")) for k, v in r.items())
-                                   for r in results]
+
+    def strip(results, root):
+        return [dict((k, str(v).replace(root, "R")) for k, v in r.items()) for r in results]
     assert strip(combined["results"], one) == strip(alone["results"], two)
 
 
 def test_apply_options_serve_a_check_but_not_the_info_module(tmp_path, run_module):
     root = image(tmp_path)
     before = digest(root)
-    out = run_module(compliance, {"areas": ["sysctl"], "apply": [], "sysctl": {"root": root,
-                                                                              "neutralize": "all"}})
+    out = run_module(compliance, {"areas": ["sysctl"], "apply": [],
+                                  "sysctl": {"root": root, "neutralize": "all"}})
     assert out["rc"] == 0 and out["changed"] is False and digest(root) == before
     assert "applied" not in out
     out = run_module(compliance_info, {"areas": ["sysctl"], "sysctl": {"root": root, "neutralize": "all"}})
