@@ -475,8 +475,10 @@ class Attachment(object):
                 os.path.exists("/sys/fs/btrfs/%s" % partition["filesystem"]["uuid"]):
             raise Refused("partition %s is a btrfs filesystem with the UUID of one this machine has "
                           "mounted; it is not mounted here" % partition["number"])
+        # an audit executes nothing from the image; harden may (an area that runs the
+        # image's own tools in a chroot), still without device nodes or setuid
         opts = ["loop", "offset=%d" % partition["start"], "sizelimit=%d" % partition["size"],
-                "rw" if writable else "ro", "nodev", "nosuid", "noexec"] + list(options)
+                "rw" if writable else "ro", "nodev", "nosuid"] + ([] if writable else ["noexec"]) + list(options)
         if not writable:
             opts += {"ext2": ["noload"], "ext3": ["noload"], "ext4": ["noload"], "xfs": ["norecovery"],
                      "btrfs": ["rescue=nologreplay"]}.get(fstype, [])
