@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # The parts `make test` runs, in order (each is a `test-<part>` target).
 TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-image \
+.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-fleet bench-image fuzz \
 	$(addprefix test-,$(TEST_PARTS))
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make test     every test: $(TEST_PARTS)"
 	@echo "make unit | sanity | lint | molecule | lab-test   one part"
 	@echo "make docs     regenerate docs/requirements.md from the catalogue"
+	@echo "make fuzz     the parsers' fuzz tests with 10,000 inputs per property"
 	@echo "make build    build the Galaxy tarball into build/"
 
 $(BIN)/activate: requirements-dev.txt
@@ -44,6 +45,11 @@ test: venv collection-link
 unit: test-unit
 test-unit: venv collection-link
 	$(BIN)/pytest -q tests/unit --junitxml=build/results/unit.xml
+
+# The parsers' fuzz tests with 10,000 generated inputs per property (make test
+# runs the same properties with a short, fixed set of inputs).
+fuzz: venv collection-link
+	GUESTREADY_FUZZ=long $(BIN)/pytest -q tests/unit -k fuzz -p no:cacheprovider
 
 # ansible-test wants the tree at .../ansible_collections/guestready/gce and
 # downloads a pip bootstrap script from a host we cannot reach: give it an
@@ -93,6 +99,12 @@ bench-image: venv collection-link lab-image-boot
 BENCH_ARGS ?= --sizes 8:1,4:1,1:3 --slow-repeat 1 --loop-max-guests 4
 bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py $(BENCH_ARGS) --write-docs
+
+# Fleet scale on one controller: N local hosts, each with its own copy of the lab
+# image tree, verify/harden against ping (docs/benchmarks.md).
+FLEET_ARGS ?= --sizes 1,100,500
+bench-fleet: venv collection-link lab-image-cloud
+	$(PYTHON) tests/bench/fleet_bench.py $(FLEET_ARGS) --write-docs
 
 demo: venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py

@@ -19,14 +19,20 @@ AREA_TITLES = {
     "kernel-required": "2. Required kernel build options",
     "kernel-security": "3. Security kernel build options",
     "sysctl": "4. Kernel runtime settings (sysctl)",
-    "image": "5. The disk and its import archive (manual import)",
+    "gce": "5. Compute Engine guest settings beyond the kernel (GCE-*)",
+    "image": "6. The disk and its import archive (manual import)",
 }
 COMPARE_WORDS = {
     "exact": "equal",
     "at_least": "at least (stricter passes)",
     "not_set": "not set or absent",
     "one_of": "one of",
+    "at_most": "at most (lower passes)",
+    "between": "between",
+    "state": "state (see the check)",
 }
+SCOPE_WORDS = {"any": "", "live": " Judged on a running system only.",
+               "image": " Judged in an image (an image root, or a live VM with `generalize`)."}
 
 
 def load_catalogue():
@@ -80,6 +86,17 @@ def _versions(cat, symbol):
     return text
 
 
+def _gce_expected(entry):
+    if entry["compare"] == "between":
+        low, high = entry["bounds"]
+        return "%s to %s (%s written)" % (low, high, entry["expected"])
+    if entry["compare"] == "one_of":
+        return "one of %s (%s written)" % (", ".join(entry["values"]), entry["expected"])
+    if entry["compare"] == "at_most":
+        return "at most %s" % entry["expected"]
+    return str(entry["expected"])
+
+
 def render(cat):
     lines = [
         "# Requirement catalogue",
@@ -124,6 +141,21 @@ def render(cat):
                 lines.append("| `%s` | `%s` | %s | %s | %s | %s%s |" % (
                     e["id"], _cell(expected), COMPARE_WORDS[e["compare"]], _arches(e),
                     _cell(symbols), _cell(e["rationale"]), extra))
+        elif area == "gce":
+            lines += [
+                "The document's next step: the settings outside the kernel that make an image work "
+                "well on Compute Engine, decided from Google's own documentation and image tooling "
+                "(each entry cites its sources). Applied by the `gce_settings` area "
+                "(`guestready.gce.harden`, the `gce_settings` role, tag `gce_settings`).",
+                "",
+                "| ID | Severity | Requirement | Expected | How it is checked | How it is applied | Sources |",
+                "|---|---|---|---|---|---|---|"]
+            for e in entries:
+                expected = _gce_expected(e)
+                lines.append("| `%s` | %s | %s. %s%s | %s | %s | %s; remediation: %s | %s |" % (
+                    e["id"], e["severity"], _cell(e["title"]), _cell(e["rationale"]),
+                    SCOPE_WORDS[e["scope"]], _cell(expected), _cell(e["check"]), _cell(e["apply"]),
+                    _cell(e["remediation"]), "<br>".join(_cell(source) for source in e["source"])))
         elif area == "image":
             lines += ["| ID | Requirement | Severity | Expected | Purpose | Source |",
                       "|---|---|---|---|---|---|"]
@@ -131,7 +163,7 @@ def render(cat):
                 lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
                     e["id"], _cell(e["title"]), e["severity"], _cell(_expected(e)), _cell(e["rationale"]),
                     _cell(e["source"])))
-            lines += ["", "Sources: see the comment block of section 5 in "
+            lines += ["", "Sources: see the comment block of section 6 in "
                       "`plugins/module_utils/catalogue.py` (Google's *Image management best practices*, "
                       "*Manually import boot disks*, *Import virtual disks*, the Compute Engine API's images "
                       "resource, GoogleCloudPlatform/compute-image-tools)."]

@@ -20,7 +20,7 @@ options include ``root``; the image's own kernels, not the running one).
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.guestready.gce.plugins.module_utils import devices, kconfig
+from ansible_collections.guestready.gce.plugins.module_utils import devices, gce_settings, kconfig
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
@@ -56,6 +56,9 @@ AREAS = [
          image_params={"source": "installed"}),
     Area("hardware", ("hardware",), devices.ARGUMENT_SPEC, devices.check_hardware,
          (devices.HardwareError,), image_params={"mode": "offline"}),
+    Area("gce_settings", ("gce",), gce_settings.ARGUMENT_SPEC, gce_settings.check_gce,
+         (gce_settings.GceError,), apply_spec=gce_settings.APPLY_ARGUMENT_SPEC,
+         apply=gce_settings.apply_gce),
 ]
 BY_NAME = dict((area.name, area) for area in AREAS)
 NAMES = [area.name for area in AREAS]

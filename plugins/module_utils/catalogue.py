@@ -24,11 +24,26 @@ Vocabulary of the fields:
   ``all`` value with each interface's own (include/linux/inetdevice.h):
   ``or``, ``and``, ``max`` or ``forwarding`` (AND when the interface forwards,
   OR when it does not).
+
+More comparisons, for the non-kernel Compute Engine settings (``GCE-*``):
+  ``at_most``   numerically <= expected: a lower value is stricter (a boot
+                timeout);
+  ``between``   a number within ``bounds`` (inclusive); ``expected`` is the
+                value written when it is applied;
+  ``state``     a described state, judged by the entry's ``check``; it has no
+                value an override could change.
+``scope`` (GCE-*) -- where a requirement is judged: ``any``; ``live`` (only on
+  a running system: the kernel command line it booted with); ``image`` (only
+  in an image about to be captured: an image root, or a live build VM when
+  ``generalize`` is set -- a running host needs its own host keys and ID).
+``source`` (GCE-*) -- where the requirement comes from: Google's documentation
+  (page and section) or a repository file (repository, commit, path).
 """
 
-AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl", "image")
+AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl", "gce", "image")
 SEVERITIES = ("required", "recommended")
-COMPARISONS = ("exact", "at_least", "not_set", "one_of")
+COMPARISONS = ("exact", "at_least", "not_set", "one_of", "at_most", "between", "state")
+SCOPES = ("any", "live", "image")
 ARCHES = ("x86_64", "x86_32", "arm64")
 COMBINE_RULES = ("or", "and", "max", "forwarding")
 
@@ -329,7 +344,337 @@ SYSCTL = (
 
 
 # --------------------------------------------------------------------------
-# 5. The disk and its import archive (IMG-*)
+# 5. Non-kernel Compute Engine settings (GCE-*): the document's next step
+# --------------------------------------------------------------------------
+# The document ends by pointing to configuring the image's settings outside
+# the kernel.  This list is decided from Google's own public sources:
+#   DOC_IMPORT     cloud.google.com/compute/docs/import/configuring-imported-images,
+#                  "Configure imported images for Compute Engine" (NTP from
+#                  metadata.google.internal, DHCP MTU, remove persistent network
+#                  rules, SSH: no root login, no password authentication,
+#                  keep-alive, no SSH keys in the image);
+#   DOC_OS_DETAILS cloud.google.com/compute/docs/images/os-details, "Image
+#                  configuration" (boot timeout 0, no local users with passwords);
+#   DOC_GUEST_ENV  cloud.google.com/compute/docs/images/guest-environment,
+#                  "Guest environment components" (google-guest-agent,
+#                  google-compute-engine-oslogin);
+#   DOC_NTP        cloud.google.com/compute/docs/instances/configure-ntp,
+#                  "Configure NTP for your instances";
+#   DOC_SERIAL     cloud.google.com/compute/docs/troubleshooting/troubleshooting-using-serial-console,
+#                  "Enabling interactive access" (a login on ttyS0);
+#   DOC_MTU        cloud.google.com/vpc/docs/mtu, "MTU and DHCP" (interface-mtu, option 26);
+#   DOC_DISKS      cloud.google.com/compute/docs/disks/format-mount-disk-linux,
+#                  "Configure automatic mounting on VM restart" (UUID, nofail);
+#   DOC_IDLE       cloud.google.com/compute/docs/troubleshooting/general-tips,
+#                  "Idle connections are dropped" (VPC connection tracking: 10 minutes);
+#   TRANSLATE      GoogleCloudPlatform/compute-image-tools@19adc438 (the last commit
+#                  with the import workflows), daisy_workflows/image_import/
+#                  {debian,ubuntu,enterprise_linux}/translate.py and
+#                  linux_common/utils/common.py CommonRoutines: what Google changed
+#                  on import (console=ttyS0,38400n8 in GRUB_CMDLINE_LINUX,
+#                  GRUB_TIMEOUT=0, DHCP on the NIC, 70-persistent-net.rules and
+#                  SSH host keys removed, guest packages installed);
+#   EL_KICKSTART   GoogleCloudPlatform/compute-image-tools@433e600c,
+#                  daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg
+#                  (PasswordAuthentication no, ClientAliveInterval 420, bootloader
+#                  --timeout=0, ntpservers metadata.google.internal);
+#   DEBIAN_FAI     the same commit, daisy_workflows/image_build/debian/fai_config:
+#                  files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf,
+#                  scripts/GCE_CLEAN/10-gce-clean (empty /etc/machine-id, host keys
+#                  shredded);
+#   GUEST_CONFIGS  GoogleCloudPlatform/guest-configs@0850c65b, src/lib/udev/rules.d/
+#                  65-gce-disk-naming.rules and src/etc/sysctl.d/60-gce-network-security.conf;
+#   DEBIAN_AGENT   Debian bookworm google-guest-agent 20211116.00-6: units
+#                  google-guest-agent.service, google-startup-scripts.service,
+#                  google-shutdown-scripts.service (preset enabled);
+#                  /etc/default/instance_configs.cfg "set_host_keys = true" (the
+#                  agent writes host keys before ssh.service starts).
+# ``packages``/``units``: what the guest environment consists of per package
+# format; ``ntp_servers``: the names that reach Google's time service;
+# ``kernel_arg``: the argument written; ``essential_mounts``: mount points of
+# the boot disk itself, which must not get ``nofail``.
+
+DOC_IMPORT = ("Compute Engine docs: Configure imported images "
+              "(compute/docs/import/configuring-imported-images), "
+              "section \"Configure imported images for Compute Engine\"")
+DOC_OS_DETAILS = ("Compute Engine docs: Operating system details (compute/docs/images/os-details), "
+                  "\"Image configuration\" of each Google-built image")
+DOC_GUEST_ENV = ("Compute Engine docs: Guest environment (compute/docs/images/guest-environment), "
+                 "\"Guest environment components\"")
+DOC_NTP = ("Compute Engine docs: Configure NTP on a VM (compute/docs/instances/configure-ntp), "
+           "\"Configure NTP for your instances\"")
+DOC_SERIAL = ("Compute Engine docs: Troubleshooting using the serial console "
+              "(compute/docs/troubleshooting/troubleshooting-using-serial-console), "
+              "\"Enabling interactive access\"")
+DOC_MTU = "VPC docs: Maximum transmission unit (vpc/docs/mtu), \"MTU and DHCP\" (option 26, interface-mtu)"
+DOC_DISKS = ("Compute Engine docs: Format and mount a non-boot disk on a Linux VM "
+             "(compute/docs/disks/format-mount-disk-linux), "
+             "\"Configure automatic mounting on VM restart\"")
+DOC_IDLE = ("Compute Engine docs: Troubleshooting, general tips "
+            "(compute/docs/troubleshooting/general-tips), \"Idle connections are dropped\" "
+            "(VPC tracks a TCP connection for 10 minutes)")
+TRANSLATE = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
+             "daisy_workflows/image_import/{debian,ubuntu,enterprise_linux}/translate.py")
+COMMON_ROUTINES = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
+                   "daisy_workflows/linux_common/utils/common.py (CommonRoutines)")
+EL_KICKSTART = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
+                "daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg")
+DEBIAN_FAI = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
+              "daisy_workflows/image_build/debian/fai_config")
+GUEST_CONFIGS = "GoogleCloudPlatform/guest-configs@0850c65b6d3340798bc7669a3397efe04fc7498f"
+DEBIAN_AGENT = "Debian bookworm package google-guest-agent 20211116.00-6"
+
+SERIAL_CONSOLE_ARG = "console=ttyS0,38400n8"
+METADATA_NTP = "metadata.google.internal"
+
+
+def _gce(rid, severity, title, rationale, expected, compare, source, check, apply,
+         remediation, scope="any", **extra):
+    return _req(rid, "gce", severity, title, rationale, expected, compare, source=list(source),
+                check=check, apply=apply, remediation=remediation, scope=scope, **extra)
+
+
+GCE = [
+    _gce("GCE-BOOT-SERIAL-CONSOLE", "required",
+         "The boot loader passes console=ttyS0 to the kernel",
+         "Compute Engine shows and logs the boot on the first serial port; without it the serial "
+         "console and its log stay empty.",
+         SERIAL_CONSOLE_ARG, "state",
+         [TRANSLATE + " (GRUB_CMDLINE_LINUX gets console=ttyS0,38400n8; update-grub / grub2-mkconfig)",
+          DOC_SERIAL],
+         "GRUB 2: the command line GRUB_CMDLINE_LINUX(_DEFAULT) builds from /etc/default/grub and "
+         "/etc/default/grub.d/*.cfg, every kernel entry of the generated grub.cfg, and with BLS the "
+         "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0",
+         "Debian layout: a drop-in /etc/default/grub.d/50-guestready-gce.cfg; Red Hat layout: the "
+         "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
+         "BLS entries' options; then update-grub or grub2-mkconfig on a live system",
+         "add console=ttyS0,38400n8 to GRUB_CMDLINE_LINUX and regenerate grub.cfg (in an image: "
+         "run update-grub or grub2-mkconfig inside it, e.g. in a chroot)",
+         kernel_arg=SERIAL_CONSOLE_ARG),
+    _gce("GCE-BOOT-CMDLINE-LIVE", "required",
+         "The running kernel was booted with console=ttyS0",
+         "The boot loader configuration takes effect at the next boot; the running kernel shows "
+         "whether it did.",
+         "console=ttyS0 in /proc/cmdline", "state",
+         [DOC_SERIAL, TRANSLATE],
+         "/proc/cmdline of the running kernel has console=ttyS0",
+         "nothing to write: reboot once GCE-BOOT-SERIAL-CONSOLE passes (reboot_required)",
+         "reboot after the boot loader configuration is fixed", scope="live"),
+    _gce("GCE-BOOT-SERIAL-GETTY", "recommended",
+         "A login prompt (getty) on ttyS0",
+         "Interactive serial console access needs a getty on the first serial port.",
+         "serial-getty@ttyS0.service", "state",
+         [DOC_SERIAL],
+         "serial-getty@ttyS0.service is enabled (getty.target.wants), or systemd's getty generator "
+         "starts it because the boot loader passes console=ttyS0; live: the unit is active",
+         "enable serial-getty@ttyS0.service (systemctl enable; a getty.target.wants link in an image)",
+         "systemctl enable serial-getty@ttyS0.service", units=["serial-getty@ttyS0.service"]),
+    _gce("GCE-BOOT-TIMEOUT", "recommended",
+         "No boot menu delay (GRUB_TIMEOUT=0)",
+         "Nobody sees the boot menu of a cloud VM; Google's images boot without waiting.",
+         0, "at_most",
+         [DOC_OS_DETAILS + " (\"the boot timeout in the grub configuration is set to 0\")",
+          TRANSLATE + " (enterprise_linux: GRUB_TIMEOUT=0)", EL_KICKSTART + " (bootloader --timeout=0)"],
+         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins), and "
+         "the timeout of the generated grub.cfg",
+         "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE, then the "
+         "grub.cfg is regenerated",
+         "set GRUB_TIMEOUT=0 and regenerate grub.cfg"),
+    _gce("GCE-TIME-METADATA-NTP", "recommended",
+         "Time comes from the metadata server (metadata.google.internal) and nothing else",
+         "Google's time service smears leap seconds; mixing it with external servers makes the "
+         "clock jump.",
+         METADATA_NTP, "state",
+         [DOC_NTP, DOC_IMPORT + " (ntp.conf: only \"server metadata.google.internal iburst\")",
+          DEBIAN_FAI + "/files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf",
+          EL_KICKSTART + " (timezone --ntpservers=metadata.google.internal)"],
+         "the time daemon the system uses (chrony with its confdir/sourcedir, ntpsec or ntpd, or "
+         "systemd-timesyncd with timesyncd.conf.d) is enabled and its only servers are the "
+         "metadata server",
+         "chrony: a sources file in its sourcedir (or a line in chrony.conf) and other pool/server "
+         "lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
+         "drop-in /etc/systemd/timesyncd.conf.d/50-guestready-gce.conf; the daemon restarted when live",
+         "configure the time daemon with \"server metadata.google.internal iburst\" only",
+         ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
+    _gce("GCE-NET-DHCP", "required",
+         "The primary NIC is configured by DHCP",
+         "Compute Engine hands out addresses, routes and the MTU by DHCP; a static or missing "
+         "configuration leaves the VM unreachable.",
+         "DHCPv4 on the primary NIC", "state",
+         [TRANSLATE + " (\"Reset network for DHCP\": iface eth0 inet dhcp, ifcfg-eth0 BOOTPROTO=dhcp, "
+          "netplan dhcp4: true)", DOC_IMPORT],
+         "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
+         "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
+         "default-route interface when live) and enables DHCPv4 without a static address",
+         "when no configuration covers the NIC and systemd-networkd is the manager: a "
+         "/etc/systemd/network/80-guestready-gce.network with DHCP=ipv4 (never rewrites an "
+         "existing configuration)",
+         "configure DHCP on the primary NIC in the network manager the image uses",
+         interfaces=["ens4", "eth0"]),
+    _gce("GCE-NET-MTU-DHCP", "recommended",
+         "The MTU is taken from DHCP (no fixed MTU on the NIC)",
+         "VPC networks can have an MTU other than 1500 (1460 by default); the DHCP server sends it "
+         "as option 26.",
+         "MTU from DHCP option 26", "state",
+         [DOC_IMPORT + " (\"Set the DHCP MTU to the network MTU\")", DOC_MTU],
+         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu), and the DHCP "
+         "client uses the server's MTU (networkd [DHCPv4] UseMTU=true; netplan dhcp4-overrides "
+         "use-mtu not false; dhclient requests interface-mtu)",
+         "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",
+         "take the MTU from DHCP (networkd: [DHCPv4] UseMTU=true) and remove fixed MTUs"),
+    _gce("GCE-NET-NO-PERSISTENT-RULES", "required",
+         "No persistent-net udev rules bind interface names to MAC addresses",
+         "A new VM has a new MAC address: a rule naming the old one renames the NIC and the VM "
+         "has no network.",
+         "no NAME= rules matched on ATTR{address}", "state",
+         [DOC_IMPORT + " (\"rm -f /etc/udev/rules.d/70-persistent-net.rules\")", COMMON_ROUTINES],
+         "no udev rule in /etc/udev/rules.d, /run/udev/rules.d or /lib/udev/rules.d sets NAME= for "
+         "a network interface matched on its MAC address (70-persistent-net.rules and the like)",
+         "each such rule is commented out behind a marker that keeps the original line",
+         "remove /etc/udev/rules.d/70-persistent-net.rules"),
+    _gce("GCE-NET-NO-MAC-BINDING", "required",
+         "No interface configuration is bound to a MAC address",
+         "A configuration matched on the build machine's MAC address never applies on a new VM.",
+         "no MAC match in network configurations", "state",
+         [DOC_IMPORT + " (\"prevent the instance from remembering MAC addresses\")", TRANSLATE],
+         "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
+         "or ifcfg HWADDR= in the network configuration",
+         "reported only: a configuration that names a MAC address is the user's to change",
+         "match the interface by name (ens4/eth0) instead of its MAC address"),
+    _gce("GCE-GUEST-AGENT", "required",
+         "The guest environment's agent is installed and enabled (google-guest-agent)",
+         "SSH keys from metadata, OS Login, the hostname, startup scripts and the network setup "
+         "all come from the guest agent.",
+         "google-guest-agent", "state",
+         [DOC_GUEST_ENV, DOC_IMPORT + " (\"Install the Compute Engine guest environment\")",
+          DEBIAN_AGENT, TRANSLATE + " (google-compute-engine installed on import)"],
+         "the package is installed (dpkg status, rpm -q) and google-guest-agent.service is enabled "
+         "(wants link, preset; systemctl is-enabled when live)",
+         "live: the distribution's package installed with apt-get or dnf; the unit enabled "
+         "(systemctl, or a multi-user.target.wants link in an image)",
+         "install google-guest-agent from the distribution (Debian: apt-get install google-guest-agent) "
+         "or Google's repository, and enable google-guest-agent.service",
+         packages={"deb": ["google-guest-agent"], "rpm": ["google-guest-agent"]},
+         units=["google-guest-agent.service"]),
+    _gce("GCE-GUEST-OSLOGIN", "recommended",
+         "OS Login is installed (google-compute-engine-oslogin)",
+         "OS Login manages SSH access with IAM; the guest agent switches it on from metadata.",
+         "google-compute-engine-oslogin", "state",
+         [DOC_GUEST_ENV + " (google-compute-engine-oslogin)", DEBIAN_AGENT],
+         "the package is installed (its NSS cache timer enabled where the package ships one)",
+         "live: the distribution's package installed with apt-get or dnf",
+         "install google-compute-engine-oslogin",
+         packages={"deb": ["google-compute-engine-oslogin"], "rpm": ["google-compute-engine-oslogin"]},
+         units=["google-oslogin-cache.timer"]),
+    _gce("GCE-SSH-NO-PASSWORD-AUTH", "recommended",
+         "SSH refuses password authentication",
+         "Compute Engine manages SSH keys; a password login is a brute-force target on a public "
+         "address.",
+         "no", "exact",
+         [DOC_IMPORT + " (\"Disable password authentication\")", EL_KICKSTART],
+         "the effective PasswordAuthentication (sshd -T when live; the configuration with its "
+         "Include files and first-value-wins rule otherwise) is no, and no Match block turns it on",
+         "a drop-in /etc/ssh/sshd_config.d/00-guestready-gce.conf read before every other setting "
+         "(or a marked block at the top of sshd_config when it has no Include), validated with "
+         "sshd -t; the run fails before writing when the connecting user logs in with a password",
+         "set PasswordAuthentication no", key="passwordauthentication", directive="PasswordAuthentication"),
+    _gce("GCE-SSH-NO-ROOT-PASSWORD", "recommended",
+         "SSH never lets root log in with a password",
+         "Root is every attacker's first guess; keys (or no root login at all) close that door.",
+         "prohibit-password", "one_of",
+         [DOC_IMPORT + " (\"Disable root SSH login\")", EL_KICKSTART + " (PermitRootLogin no)",
+          DEBIAN_FAI + "/scripts/GCE_SPECIFIC/12-sshd (PermitRootLogin no)"],
+         "the effective PermitRootLogin is no, prohibit-password (without-password) or "
+         "forced-commands-only, and no Match block sets yes",
+         "the same SSH drop-in; an override may choose no, which is refused when the connecting "
+         "user is root",
+         "set PermitRootLogin prohibit-password (or no)", key="permitrootlogin",
+         directive="PermitRootLogin",
+         values=["no", "forced-commands-only", "prohibit-password", "without-password"]),
+    _gce("GCE-SSH-KEEPALIVE", "recommended",
+         "SSH keeps idle sessions alive within Compute Engine's 10-minute idle timeout "
+         "(ClientAliveInterval 420)",
+         "The VPC forgets an idle TCP connection after 10 minutes; a keep-alive below that keeps "
+         "SSH sessions open.",
+         420, "between",
+         [DOC_IMPORT + " (ClientAliveInterval 420)", DOC_IDLE,
+          EL_KICKSTART + " (ClientAliveInterval 420, ServerAliveInterval 420)"],
+         "the effective ClientAliveInterval is between 1 and 599 seconds",
+         "the same SSH drop-in: ClientAliveInterval 420",
+         "set ClientAliveInterval 420", key="clientaliveinterval", directive="ClientAliveInterval",
+         bounds=[1, 599]),
+    _gce("GCE-SSH-NO-HOST-KEYS", "recommended",
+         "No SSH host keys baked into the image",
+         "Every VM made from an image with host keys shares them: one stolen image key lets an "
+         "attacker impersonate all of them.",
+         "no /etc/ssh/ssh_host_*_key", "state",
+         [DOC_IMPORT + " (\"Remove SSH keys from your image\")", COMMON_ROUTINES + " (rm -f /etc/ssh/ssh_host_*)",
+          DEBIAN_FAI + "/scripts/GCE_CLEAN/10-gce-clean (shred ssh_host_*)",
+          DEBIAN_AGENT + " (set_host_keys = true: new keys at first boot, before ssh.service)"],
+         "no ssh_host_* key files in /etc/ssh of the image",
+         "removed from the image only when something makes new ones at first boot (the guest "
+         "agent with set_host_keys, or sshd-keygen units); otherwise reported",
+         "remove /etc/ssh/ssh_host_* as the image build's last step, with the guest agent installed",
+         scope="image"),
+    _gce("GCE-IMAGE-MACHINE-ID", "required",
+         "The image's /etc/machine-id is empty",
+         "systemd makes a new ID at first boot only when the file is empty; VMs sharing one ID "
+         "share DHCP client identifiers and journal IDs.",
+         "empty /etc/machine-id", "state",
+         [DEBIAN_FAI + "/scripts/GCE_CLEAN/10-gce-clean (\"Empty file needed for on-boot generation\")"],
+         "/etc/machine-id exists and is empty (or \"uninitialized\"), and /var/lib/dbus/machine-id "
+         "is not a separate copy",
+         "the file is emptied in the image, a separate dbus copy removed",
+         "truncate /etc/machine-id to zero bytes and remove /var/lib/dbus/machine-id as the image "
+         "build's last step", scope="image"),
+    _gce("GCE-FSTAB-STABLE-NAMES", "required",
+         "/etc/fstab names block devices by UUID or LABEL, never /dev/sdX",
+         "Device names follow probe order and the disk interface (SCSI sdX, NVMe nvmeXnY): the same "
+         "disk gets another name on another machine type.",
+         "UUID=, LABEL=, PARTUUID= or a /dev/disk/by-* link", "state",
+         [DOC_DISKS + " (\"use the UUID\")"],
+         "no /etc/fstab entry names a kernel device node (/dev/sd*, /dev/vd*, /dev/hd*, /dev/xvd*, "
+         "/dev/nvme*)",
+         "live: each such entry rewritten to UUID= (read with blkid), the original kept behind a "
+         "marker; in an image: reported",
+         "replace the device names in /etc/fstab with UUID= (blkid shows them)"),
+    _gce("GCE-FSTAB-NOFAIL", "recommended",
+         "Non-boot disks in /etc/fstab are mounted with nofail",
+         "A VM must boot when an additional disk is detached or missing.",
+         "nofail on every mount outside the boot disk's own", "state",
+         [DOC_DISKS + " (\"the nofail option ... allows the VM to boot even if the disk isn't available\")"],
+         "every block-device entry of /etc/fstab other than /, /usr, /var, /boot, /boot/efi, /efi "
+         "and swap has nofail (or noauto)",
+         "nofail is added to those entries, the original line kept behind a marker",
+         "add nofail to the mount options of additional disks",
+         essential_mounts=["/", "/usr", "/var", "/boot", "/boot/efi", "/efi"]),
+    _gce("GCE-UDEV-DISK-NAMING", "recommended",
+         "Google's disk-naming udev rules are installed (/dev/disk/by-id/google-*)",
+         "The rules name each disk after the device name given at attach time, which is how "
+         "scripts and fstab find a disk on Compute Engine.",
+         "65-gce-disk-naming.rules", "state",
+         [GUEST_CONFIGS + ": src/lib/udev/rules.d/65-gce-disk-naming.rules"],
+         "a udev rules file (not masked) creates disk/by-id/google-* links; live: the links exist "
+         "for Google persistent disks",
+         "when no package provides them: the SCSI part of Google's rules as "
+         "/etc/udev/rules.d/65-gce-disk-naming.rules (Apache-2.0, attributed)",
+         "install Google's guest-configs (package google-compute-engine) or its "
+         "65-gce-disk-naming.rules"),
+    _gce("GCE-SYSCTL-COEXIST", "recommended",
+         "Google's 60-gce-network-security.conf and the sysctl baseline give one answer",
+         "Where Google's guest-configs ship sysctl settings, both loaders must end with the same "
+         "compliant value for every key it sets, not two files fighting.",
+         "one compliant value per key", "state",
+         [GUEST_CONFIGS + ": src/etc/sysctl.d/60-gce-network-security.conf"],
+         "for each key 60-gce-network-security.conf sets: systemd-sysctl and procps end with the same "
+         "value, and it meets the SYSCTL-* requirement for that key; not applicable without the file",
+         "the sysctl area applies it (its drop-in sorts after 60-*, weaker winning lines neutralised)",
+         "apply the sysctl area (guestready.gce.harden)"),
+]
+
+
+# --------------------------------------------------------------------------
+# 6. The disk and its import archive (IMG-*)
 # --------------------------------------------------------------------------
 # What Compute Engine's manual import of a boot disk needs.  ``source`` cites
 # where each requirement is written; the documents are Google's:
@@ -447,7 +792,7 @@ IMPORT_ARCHIVE_MEMBER = "disk.raw"
 GIB = 1073741824
 
 
-CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + IMAGE
+CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + GCE + IMAGE
 BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
 
 

@@ -39,9 +39,27 @@ def validate_override(entry, value, option="overrides"):
     rid = entry["id"]
     compare = entry["compare"]
     expected = entry["expected"]
-    if entry["area"] == "hardware" or compare == "not_set":
+    if entry["area"] == "hardware" or compare in ("not_set", "state"):
         raise PolicyError("%s: %s cannot be overridden (its expectation is fixed); "
                           "waive it instead if this host must differ" % (option, rid))
+    if compare == "at_most":
+        number = _as_number(option, rid, value)
+        if number < 0 or number > int(expected):
+            raise PolicyError("%s: %s=%s would weaken the requirement (at most %s); "
+                              "waive the ID with a reason instead" % (option, rid, number, expected))
+        return number
+    if compare == "between":
+        number = _as_number(option, rid, value)
+        low, high = entry["bounds"]
+        if not low <= number <= high:
+            raise PolicyError("%s: %s must be between %s and %s, got %s; waive the ID with a "
+                              "reason instead" % (option, rid, low, high, number))
+        return number
+    if compare == "one_of":
+        allowed = entry.get("values") or []
+        if str(value) not in allowed:
+            raise PolicyError("%s: %s accepts %s, got %r" % (option, rid, ", ".join(allowed), value))
+        return str(value)
     if isinstance(expected, int):
         number = _as_number(option, rid, value)
         allowed = entry.get("values")

@@ -99,11 +99,10 @@ def parse_text(text, source="<string>"):
         else:
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
             continue
-        key = key.strip()
-        if not key:
+        path = normalize_key(key)
+        if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue
-        path = normalize_key(key)
         assignments.append({
             "key": path,
             "value": value,
@@ -202,10 +201,17 @@ def load(root="/", loader="systemd", replace=None):
         files.sort(key=lambda item: (item[0] == conf, item[1]))
     assignments = []
     for path, dummy in files:
-        if path in replace:
-            if replace[path] is None:
+        key = path
+        if key not in replace and replace:
+            # one file read under two names (99-sysctl.conf -> ../sysctl.conf)
+            try:
+                key = target.inside(target.host_path(path))
+            except TargetError:
+                pass
+        if key in replace:
+            if replace[key] is None:
                 continue
-            text = replace[path]
+            text = replace[key]
         else:
             text = read_text(target, path)
         parsed, problems = parse_text(text, target.display(path))

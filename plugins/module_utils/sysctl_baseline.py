@@ -381,10 +381,23 @@ class Plan(object):
             planned = copy.copy(self.observation)
             planned.values = dict(self.observation.values)
             planned.values.update((key, new) for key, dummy, new in self.live_changes)
-            histories, dummy = histories_for(entries, planned, self.target, replace={own: self.text})
-            results = assess(entries, waivers, planned, histories, self.boot, self.own_display)
-            lines = neutralizable(results, entries, histories, planned, own, neutralize)
-            self.edits, self.edits_before, self.neutralized_ids = neutralized_texts(self.target, lines)
+            # commenting out a winning line can make an earlier weaker one win: repeat until
+            # nothing weaker wins (each round only adds lines, so it ends)
+            lines, replace = {}, {own: self.text}
+            while True:
+                histories, dummy = histories_for(entries, planned, self.target, replace=replace)
+                results = assess(entries, waivers, planned, histories, self.boot, self.own_display)
+                found = neutralizable(results, entries, histories, planned, own, neutralize)
+                new = [(path, line) for path, chosen in found.items() for line in chosen
+                       if line not in lines.get(path, {})]
+                for path, chosen in found.items():
+                    for line, rid in chosen.items():
+                        lines.setdefault(path, {}).setdefault(line, rid)
+                self.edits, self.edits_before, self.neutralized_ids = neutralized_texts(
+                    self.target, lines)
+                if not new:
+                    break
+                replace = dict(self.edits, **{own: self.text})
 
     @property
     def policy_changed(self):

@@ -441,6 +441,31 @@ class Target(object):
         except OSError:
             pass  # some filesystems cannot sync a directory; the rename stands
 
+    def symlink(self, path, value):
+        """Make ``path`` a symbolic link to ``value`` (a systemd wants link),
+        atomically, in the directory where the root's own resolution puts it;
+        an existing link there is replaced, anything else is an error."""
+        with self._resolve(path, follow=False) as where:
+            if where.name == ".":
+                raise TargetError("%s: is a directory" % self.display(path))
+            try:
+                current = where.lstat()
+            except OSError:
+                current = None
+            if current is not None and not stat.S_ISLNK(current.st_mode):
+                raise NotRegular("%s: is a %s, not a symbolic link: not replaced" % (
+                    self.display(path), file_kind(current.st_mode)), file_kind(current.st_mode))
+            temporary = "%s%s.%d.%s" % (TEMP_PREFIX, where.name, os.getpid(), os.urandom(4).hex())
+            try:
+                os.symlink(value, temporary, dir_fd=where.dir_fd)
+                os.rename(temporary, where.name, src_dir_fd=where.dir_fd, dst_dir_fd=where.dir_fd)
+            except OSError as exc:
+                try:
+                    os.unlink(temporary, dir_fd=where.dir_fd)
+                except OSError:
+                    pass
+                raise TargetError("%s: cannot make the link: %s" % (self.display(path), _reason(exc)))
+
     def remove(self, path):
         """Remove the file (or symlink) at ``path``; absent is fine."""
         with self._resolve(path, follow=False) as where:

@@ -9,7 +9,8 @@ short_description: Apply what can be applied and check every requirement area, i
 version_added: 0.1.0
 description:
   - Applies the areas listed in O(apply) the way their own modules do (C(sysctl) as
-    M(guestready.gce.sysctl_baseline)) and checks every other selected area the way
+    M(guestready.gce.sysctl_baseline); C(gce_settings) the non-kernel Compute Engine settings -
+    boot loader, time, network, guest environment, SSH, fstab, udev) and checks every other selected area the way
     M(guestready.gce.compliance_info) does, all in one module execution, and returns every
     area's result records together, in catalogue order.
   - One execution per host is the whole cost of hardening on a small or emulated guest, where
@@ -40,16 +41,16 @@ options:
     description: The requirement areas to handle (applied or checked).
     type: list
     elements: str
-    choices: [sysctl, kernel_config, hardware]
-    default: [sysctl, kernel_config, hardware]
+    choices: [sysctl, kernel_config, hardware, gce_settings]
+    default: [sysctl, kernel_config, hardware, gce_settings]
   apply:
     description:
       - The areas among O(areas) to bring to compliance before they are judged; the others are
         only checked.
     type: list
     elements: str
-    choices: [sysctl]
-    default: [sysctl]
+    choices: [sysctl, gce_settings]
+    default: [sysctl, gce_settings]
   sysctl:
     description:
       - Options of the C(sysctl) area, those of M(guestready.gce.sysctl_baseline) (C(file),
@@ -66,6 +67,22 @@ options:
   hardware:
     description:
       - Options of M(guestready.gce.guest_hardware_info) for the C(hardware) area.
+    type: dict
+    default: {}
+  gce_settings:
+    description:
+      - Options of the C(gce_settings) area (the non-kernel Compute Engine settings, C(GCE-*)).
+      - C(root) (default C(/)), a tree to work on instead of the running system; C(generalize)
+        (default C(false)), judge and prepare a live VM as the image it is about to become (host keys
+        removed, machine ID emptied - the image build's last step); C(interface), the primary NIC
+        (default the default route's, or C(ens4)/C(eth0) in an image); C(connection), who runs the
+        play over SSH (C(user), C(auth) C(publickey), C(password) or C(auto)), so that an SSH change
+        that would refuse that login fails before anything is written.
+      - When applied, C(install_packages) (default C(true), live only), C(regenerate_bootloader)
+        (default C(true), live only), C(reload_services) (default C(true), live only), C(lock_timeout).
+      - SSH changes are validated with C(sshd -t) and checked with C(sshd -T -C) for the connecting
+        user before they are written; the run fails before changing anything when the new
+        configuration would refuse that user's login method.
     type: dict
     default: {}
 notes:
@@ -100,6 +117,11 @@ results:
   returned: always
   type: list
   elements: dict
+  contains:
+    changed:
+      description: Whether this run changed (in check mode, would change) what the requirement judges.
+      returned: for the applied areas
+      type: bool
 summary:
   description: Number of results per status.
   returned: always

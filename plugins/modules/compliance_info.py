@@ -5,7 +5,7 @@
 
 DOCUMENTATION = r"""
 module: compliance_info
-short_description: Check every requirement area (SYSCTL-*, KCONF-*, HW-*) in one module call
+short_description: Check every requirement area (SYSCTL-*, KCONF-*, HW-*, GCE-*) in one module call
 version_added: 0.1.0
 description:
   - Runs the checks of M(guestready.gce.sysctl_baseline_info), M(guestready.gce.kernel_config_info)
@@ -27,8 +27,8 @@ options:
     description: The requirement areas to check.
     type: list
     elements: str
-    choices: [sysctl, kernel_config, hardware]
-    default: [sysctl, kernel_config, hardware]
+    choices: [sysctl, kernel_config, hardware, gce_settings]
+    default: [sysctl, kernel_config, hardware, gce_settings]
   sysctl:
     description:
       - Options of M(guestready.gce.sysctl_baseline_info) (C(file), C(root)) for the C(sysctl) area.
@@ -45,6 +45,12 @@ options:
     description:
       - Options of M(guestready.gce.guest_hardware_info) (C(mode), C(kernel_release), C(root),
         C(sysfs_root), C(initramfs), C(arch)) for the C(hardware) area.
+    type: dict
+    default: {}
+  gce_settings:
+    description:
+      - Options of the C(gce_settings) area (the non-kernel Compute Engine settings, C(GCE-*)) -
+        C(root), C(generalize), C(interface), C(connection) (see M(guestready.gce.compliance)).
     type: dict
     default: {}
 notes:

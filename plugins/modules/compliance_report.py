@@ -56,14 +56,14 @@ options:
     description: The registered variables to read on each host.
     type: list
     elements: str
-    default: [sysctl_result, kernel_config_result, hardware_result, compliance_result, image_result]
+    default: [sysctl_result, kernel_config_result, hardware_result, gce_settings_result, compliance_result, image_result]
   run_name:
     description: A name for the run, used in the directory name and the summary.
     type: str
     default: run
 notes:
-  - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden)
-    , C(guestready.gce.verify) and C(guestready.gce.image) call it in their last play.
+  - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden),
+    C(guestready.gce.verify) and C(guestready.gce.image) call it in their last play.
 """
 
 EXAMPLES = r"""

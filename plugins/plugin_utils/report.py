@@ -16,7 +16,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CA
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, summarize
 
 # The registered results the roles leave on each host.
-RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "compliance_result", "image_result")
+RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "gce_settings_result",
+               "compliance_result", "image_result")
 OUTCOMES = ("ok", "fail", "warn", "skip")
 SCHEMA_VERSION = 1
 
@@ -282,7 +283,7 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.5em}
 <label>Status <select id="filter-status"><option value="">any</option><option value="fail">fail</option>
 <option value="warn">warn</option><option value="ok">ok</option><option value="skip">skip</option></select></label>
 <label>Area <select id="filter-area"><option value="">any</option><option>hardware</option>
-<option>kernel-required</option><option>kernel-security</option><option>sysctl</option></select></label>
+<option>kernel-required</option><option>kernel-security</option><option>sysctl</option><option>gce</option></select></label>
 <label>Host <input id="filter-host" type="search" placeholder="host name"></label>
 </div>
 <table id="matrix"><thead><tr><th scope="col">Requirement</th>%(head)s</tr></thead>

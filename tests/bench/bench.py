@@ -260,7 +260,8 @@ TARGETS = [
     ("our sysctl baseline / one-call floor", "sysctl-only", "floor", 1.5),
     ("harden.yml / 22-task playbook", "harden", "posix-22", 0.2),
     ("harden.yml / looped task", "harden", "posix-loop", None),
-    ("verify.yml / ping", "verify", "ping", 2.0),
+    ("harden.yml / ping", "harden", "ping", 1.5),
+    ("verify.yml / ping", "verify", "ping", 1.3),
 ]
 
 

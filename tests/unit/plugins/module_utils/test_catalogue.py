@@ -41,7 +41,7 @@ def test_every_spec_id_exists_exactly_once():
 
 
 @pytest.mark.parametrize("area,count", [("hardware", 6), ("kernel-required", 6),
-                                        ("kernel-security", 12), ("sysctl", 22)])
+                                        ("kernel-security", 12), ("sysctl", 22), ("gce", 20)])
 def test_area_counts(area, count):
     assert len(cat.requirements(area)) == count
 
@@ -164,3 +164,26 @@ def test_image_section():
     linked = cat.BY_ID["IMG-VIRTIO_DRIVERS"]["expected"]["linked"]
     assert all(rid in cat.BY_ID for rid in linked)
     assert set(cat.GUEST_OS_FEATURES) == {"UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE", "GVNIC"}
+
+
+@pytest.mark.parametrize("entry", cat.requirements("gce"), ids=lambda e: e["id"])
+def test_gce_entries_are_cited_and_have_a_check(entry):
+    from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+    assert re.match(r"^GCE-[A-Z0-9-]+$", entry["id"])
+    assert entry["source"] and all(isinstance(s, str) and len(s) > 20 for s in entry["source"])
+    assert all(("docs" in s and "(" in s) or "@" in s or "Debian" in s for s in entry["source"]), \
+        "a source names a documentation page and section, or a repository file at a commit"
+    for field in ("check", "apply", "remediation"):
+        assert entry[field] and "\n" not in entry[field]
+    assert entry["scope"] in cat.SCOPES
+    assert entry["id"] in gce_settings.CHECKS
+    if entry["compare"] == "between":
+        low, high = entry["bounds"]
+        assert low <= entry["expected"] <= high
+    if entry["compare"] == "one_of":
+        assert entry["expected"] in entry["values"]
+
+
+def test_every_gce_check_has_an_entry():
+    from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+    assert sorted(gce_settings.CHECKS) == sorted(e["id"] for e in cat.requirements("gce"))

@@ -170,3 +170,10 @@ def test_live_reads(tmp_path):
     assert loader.write_live("kernel/kptr_restrict", 2, proc) is None
     assert loader.read_live("kernel/kptr_restrict", proc) == ("2", None)
     assert "cannot set kernel.nope.x=1" in loader.write_live("kernel/nope/x", 1, proc)
+
+
+def test_a_key_of_separators_only_is_empty():
+    """Found by the fuzzer: ``-/`` parsed as an assignment of an empty key."""
+    assignments, warnings = loader.parse_text("-/\n/ = 1\n", "/f.conf")
+    assert assignments == []
+    assert warnings == ["/f.conf:1: empty key, ignored", "/f.conf:2: empty key, ignored"]

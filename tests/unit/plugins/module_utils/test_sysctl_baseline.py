@@ -270,3 +270,79 @@ def test_image_root_without_live_kernel(tmp_path):
         text = handle.read()
     assert "kernel.kptr_restrict = 1\n" in text and "kernel.yama.ptrace_scope = 1\n" in text
     assert host.get("kernel/kptr_restrict") == "0", "the build host's kernel is not touched"
+
+
+def test_one_run_reaches_the_fixed_point_when_lines_repeat(host):
+    """Found by the fuzzer: the same weak key twice in one file.  Commenting
+    out the winning line made the earlier one win; a second run changed it."""
+    write(os.path.join(host.root, "etc/sysctl.conf"),
+          "net.ipv4.tcp_syncookies=0\nnet.ipv4.tcp_syncookies=0\n")
+    host.plan().apply()
+    assert not host.plan().changed
+    with open(os.path.join(host.root, "etc/sysctl.conf")) as handle:
+        assert handle.read().count("# guestready.gce neutralised (SYSCTL-TCP_SYNCOOKIES)") == 2
+
+
+def test_a_level_never_goes_down_and_one_run_is_enough(host):
+    """Issue 13, item 1: a stricter value in an early file, a weaker one in a
+    later file, the live value weak (after a reboot): the drop-in takes the
+    strictest value anywhere, and the next run changes nothing."""
+    write(os.path.join(host.root, "etc/sysctl.d/10-strict.conf"), "kernel.perf_event_paranoid = 3\n")
+    write(os.path.join(host.root, "etc/sysctl.d/50-weak.conf"), "kernel.perf_event_paranoid = 1\n")
+    host.set("kernel/perf_event_paranoid", 1)
+    for neutralize in ("winning", "all", "none"):
+        results, dummy, dummy = host.plan(neutralize=neutralize).apply()
+        assert "kernel.perf_event_paranoid = 3\n" in open(host.own).read()
+        assert host.get("kernel/perf_event_paranoid") == "3"
+        assert not host.plan(neutralize=neutralize).changed
+    host.set("kernel/perf_event_paranoid", 1)  # a reboot with only the weak value applied
+    host.plan().apply()
+    assert "kernel.perf_event_paranoid = 3\n" in open(host.own).read()
+
+
+def test_scanner_clean_neutralises_every_weaker_line_and_nothing_masked(host):
+    write(os.path.join(host.root, "etc/sysctl.d/10-early.conf"), "kernel.kptr_restrict = 0\n")
+    write(os.path.join(host.root, "usr/lib/sysctl.d/20-vendor.conf"), "net.ipv4.ip_forward = 1\n")
+    os.symlink("/dev/null", os.path.join(host.root, "etc/sysctl.d/20-vendor.conf"))  # masked
+    write(os.path.join(host.root, "etc/sysctl.d/30-ok.conf"), "kernel.kptr_restrict = 2\n")
+    plan = host.plan(neutralize="winning")
+    assert plan.edits == {}, "earlier weaker lines do not win: winning mode leaves them"
+    plan = host.plan(neutralize="all")
+    assert sorted(plan.edits) == ["/etc/sysctl.d/10-early.conf"]
+    assert plan.neutralized_ids == {"SYSCTL-KPTR_RESTRICT"}
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["changed"] is not None
+    with open(os.path.join(host.root, "usr/lib/sysctl.d/20-vendor.conf")) as handle:
+        assert handle.read() == "net.ipv4.ip_forward = 1\n", "a masked file is never touched"
+    assert "SYSCTL-KPTR_RESTRICT" in plan.changed_ids()
+
+
+def test_interface_line_that_beats_the_dropin_is_neutralised(host):
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-late.conf"), "net.ipv4.conf.ens3.rp_filter = 2\n")
+    results, dummy, dummy = host.plan(neutralize="none").apply()
+    rp = by_id(results)["SYSCTL-RP_FILTER-ALL"]
+    assert rp["status"] == "fail" and rp["conflicts"][0]["file"].endswith("zzz-late.conf")
+    plan = host.plan()
+    assert list(plan.edits) == ["/etc/sysctl.d/zzz-late.conf"]
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-RP_FILTER-ALL"]["status"] == "pass"
+
+
+def test_diff_shows_neutralised_files_from_before_the_write(host):
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-late.conf"), "kernel.kptr_restrict = 0\n")
+    plan = host.plan()
+    results, dummy, dummy = plan.apply()
+    diffs = dict((d["after_header"], d) for d in plan.diff())
+    late = diffs[os.path.join(host.root, "etc/sysctl.d/zzz-late.conf")]
+    assert late["before"] == "kernel.kptr_restrict = 0\n"
+    assert late["after"].startswith("# guestready.gce neutralised (SYSCTL-KPTR_RESTRICT)")
+    assert "SYSCTL-KPTR_RESTRICT" in plan.changed_ids()
+
+
+def test_a_run_under_another_policy_says_it_replaces_the_file(host):
+    host.plan(waivers={"SYSCTL-IP_FORWARD": "router"}).apply()
+    assert "# Policy: waivers: SYSCTL-IP_FORWARD; overrides: none\n" in open(host.own).read()
+    plan = host.plan()
+    assert plan.policy_changed and plan.file_changed
+    plan.apply()
+    assert not host.plan().policy_changed

@@ -35,7 +35,7 @@ def test_apply_and_check_in_one_call(tmp_path, run_module):
     args = {"areas": ["sysctl", "kernel_config"], "sysctl": {"root": root}, "kernel_config": KERNEL}
     out = run_module(compliance, args, diff=True)
     assert out["rc"] == 0 and out["changed"] is True and out["applied"] == ["sysctl"]
-    assert [r["id"] for r in out["results"]] == [e["id"] for e in CATALOGUE if e["area"] not in ("hardware", "image")]
+    assert [r["id"] for r in out["results"]] == [e["id"] for e in CATALOGUE if e["area"] not in ("hardware", "gce", "image")]
     assert out["areas"]["sysctl"]["neutralized"] == [os.path.join(root, "etc", "sysctl.conf")]
     assert [d["after_header"] for d in out["diff"]] == [
         os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf"), os.path.join(root, "etc/sysctl.conf")]
@@ -72,8 +72,8 @@ def test_same_records_as_the_area_module(tmp_path, run_module):
 def test_apply_options_serve_a_check_but_not_the_info_module(tmp_path, run_module):
     root = image(tmp_path)
     before = digest(root)
-    out = run_module(compliance, {"areas": ["sysctl"], "apply": [],
-                                  "sysctl": {"root": root, "neutralize": "all"}})
+    sysctl = {"root": root, "neutralize": "all"}
+    out = run_module(compliance, {"areas": ["sysctl"], "apply": [], "sysctl": sysctl})
     assert out["rc"] == 0 and out["changed"] is False and digest(root) == before
     assert "applied" not in out
     out = run_module(compliance_info, {"areas": ["sysctl"], "sysctl": {"root": root, "neutralize": "all"}})

@@ -217,7 +217,7 @@ def test_hostile_tree(case, hostile, run_module):
         if check:
             check(root, out)
         again = run_module(sysctl_baseline, {"root": root})
-        assert again["changed"] is False, list(again.get("diff", []))
+        assert again["changed"] is False, again.get("diff", [])
     leftovers = [os.path.join(d, n) for d, dummy, names in os.walk(root) for n in names
                  if n.startswith(TEMP_PREFIX)]
     assert leftovers == []

@@ -1,0 +1,296 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The boot loader configuration reader: GRUB 2 in Debian's and Red Hat's
+layouts, read through the target root.
+
+* the defaults grub-mkconfig sources: ``/etc/default/grub``, then (where the
+  tree's grub-mkconfig supports it, as Debian's does) ``/etc/default/grub.d/
+  *.cfg`` in name order -- a shell subset: assignments, quotes, ``$VAR``;
+* the generated configuration: ``/boot/grub/grub.cfg`` (Debian) or
+  ``/boot/grub2/grub.cfg`` (Red Hat), its ``linux`` lines and ``timeout``;
+* Boot Loader Specification entries (``/boot/loader/entries/*.conf``, used
+  when grub.cfg calls ``blscfg``) and the ``kernelopts`` of grubenv that
+  Red Hat 8 entries refer to as ``$kernelopts``.
+
+The edits keep what the user wrote: a replaced line stays in the file,
+commented out behind the collection's marker."""
+
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, names, read
+
+DEFAULTS = "/etc/default/grub"
+DEFAULTS_DIR = "/etc/default/grub.d"
+GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+GRUBENVS = ("/boot/grub2/grubenv", "/boot/grub/grubenv")
+BLS_DIR = "/boot/loader/entries"
+MKCONFIGS = (("/usr/sbin/grub-mkconfig", "debian"), ("/usr/sbin/grub2-mkconfig", "redhat"),
+             ("/sbin/grub-mkconfig", "debian"), ("/sbin/grub2-mkconfig", "redhat"))
+# grub-mkconfig's own default when GRUB_TIMEOUT is not set (util/grub-mkconfig.in)
+DEFAULT_TIMEOUT = 5
+LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
+MARKER = "guestready.gce"
+GRUBENV_SIZE = 1024
+
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _expand(text, variables):
+    return _VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), text)
+
+
+def shell_value(text, variables):
+    """The value of a shell assignment's right-hand side: quotes removed,
+    ``$VAR`` expanded in double quotes and bare words, single quotes
+    literal; an unquoted ``#`` or blank ends it.  Command substitutions are
+    kept as written (GRUB_DISTRIBUTOR's ``$(lsb_release ...)``)."""
+    out, index = [], 0
+    while index < len(text):
+        char = text[index]
+        if char == "'":
+            end = text.find("'", index + 1)
+            end = len(text) if end < 0 else end
+            out.append(text[index + 1:end])
+            index = end + 1
+        elif char == '"':
+            end = index + 1
+            while end < len(text) and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            out.append(_expand(text[index + 1:end].replace('\\"', '"'), variables))
+            index = end + 1
+        elif char in " \t#;":
+            break
+        elif char == "`" or text.startswith("$(", index):
+            closing = "`" if char == "`" else ")"
+            end = text.find(closing, index + 1)
+            end = len(text) - 1 if end < 0 else end
+            out.append(text[index:end + 1])
+            index = end + 1
+        else:
+            match = re.match(r"[^'\" \t#;`$]+|\$", text[index:])
+            word = match.group(0)
+            if word == "$":
+                var = _VARIABLE.match(text, index)
+                if var:
+                    out.append(variables.get(var.group(1) or var.group(2), ""))
+                    index = var.end()
+                    continue
+            out.append(word)
+            index += len(word)
+    return "".join(out)
+
+
+def parse_defaults(text, source, variables=None, assignments=None):
+    """Run the assignments of one defaults file; returns ``(variables,
+    assignments)`` where assignments maps a name to ``[(file, line,
+    value)]``."""
+    variables = dict(variables or {})
+    assignments = assignments if assignments is not None else {}
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _ASSIGNMENT.match(line)
+        if not match:
+            continue
+        value = shell_value(match.group(2), variables)
+        variables[match.group(1)] = value
+        assignments.setdefault(match.group(1), []).append((source, number, value))
+    return variables, assignments
+
+
+class GrubConfig(object):
+    """What GRUB 2 boots with on a tree (``found`` is False without GRUB 2)."""
+
+    def __init__(self, target, replace=None):
+        self.target = target
+        replace = replace or {}
+        self.layout, self.mkconfig = None, None
+        for path, layout in MKCONFIGS:
+            if target.exists(path):
+                self.layout, self.mkconfig = layout, path
+                break
+        self.grub_cfg = next((p for p in GRUB_CFGS if target.isfile(p)), None)
+        if self.layout is None and self.grub_cfg:
+            self.layout = "redhat" if "grub2" in self.grub_cfg else "debian"
+        self.dropins_supported = self._dropins_supported()
+        self.files, self.variables, self.assignments = [], {}, {}
+        text = self._text(DEFAULTS, replace)
+        if text is not None:
+            self.files.append(DEFAULTS)
+            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS))
+        if self.dropins_supported:
+            paths = ["%s/%s" % (DEFAULTS_DIR, n) for n in names(target, DEFAULTS_DIR, "*.cfg")]
+            paths = sorted(set(paths) | set(p for p in replace if p.startswith(DEFAULTS_DIR + "/")
+                                            and replace[p] is not None))
+            for path in paths:
+                text = self._text(path, replace)
+                if text is None:
+                    continue
+                self.files.append(path)
+                self.variables, self.assignments = parse_defaults(
+                    text, target.display(path), self.variables, self.assignments)
+        self.grubenv_path = next((p for p in GRUBENVS if target.isfile(p)), None)
+        self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
+        self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
+        self.bls = bool(self.cfg_text and re.search(r"^\s*blscfg\b", self.cfg_text, re.M))
+        self.bls_files = ["%s/%s" % (BLS_DIR, n) for n in names(target, BLS_DIR, "*.conf")]
+        self.found = bool(self.files or self.grub_cfg or self.bls_files)
+
+    def _text(self, path, replace):
+        return replace[path] if path in replace else read(self.target, path)
+
+    def _dropins_supported(self):
+        """Debian's grub-mkconfig sources /etc/default/grub.d/*.cfg; Red
+        Hat's does not.  Read the tree's own script when it is there."""
+        if self.mkconfig and self.target.isfile(self.mkconfig):
+            try:
+                return "default/grub.d" in (read(self.target, self.mkconfig) or "")
+            except ConfigError:
+                pass
+        return self.layout == "debian" or self.target.isdir(DEFAULTS_DIR)
+
+    def cmdline(self):
+        """The command line grub-mkconfig gives normal entries."""
+        return " ".join(part.strip() for part in (self.variables.get("GRUB_CMDLINE_LINUX", ""),
+                                                  self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))
+                        if part.strip())
+
+    def timeout(self):
+        """``(seconds or None, where)``: GRUB_TIMEOUT as grub-mkconfig sees it."""
+        found = self.assignments.get("GRUB_TIMEOUT")
+        if not found:
+            return (DEFAULT_TIMEOUT if self.files else None), "grub-mkconfig's default"
+        source, line, value = found[-1]
+        try:
+            return int(value), "%s:%d" % (source, line)
+        except ValueError:
+            return None, "%s:%d (%r is not a number)" % (source, line, value)
+
+    def cfg_timeouts(self):
+        """``[(line, seconds)]`` of the generated grub.cfg's ``set timeout=``."""
+        found = []
+        for number, line in enumerate((self.cfg_text or "").splitlines(), 1):
+            match = re.match(r"^\s*set\s+timeout=\"?(-?\d+)\"?\s*$", line)
+            if match:
+                found.append((number, int(match.group(1))))
+        return found
+
+    def entries(self):
+        """``[{"where", "cmdline"}]``: the command line of every kernel entry
+        GRUB offers (grub.cfg ``linux`` lines; BLS entries when grub.cfg
+        reads them), ``$kernelopts`` expanded from grubenv."""
+        found = []
+        for number, line in enumerate((self.cfg_text or "").splitlines(), 1):
+            words = line.strip().split(None, 2)
+            if len(words) >= 2 and words[0] in LINUX_COMMANDS:
+                args = words[2] if len(words) > 2 else ""
+                found.append({"where": "%s:%d" % (self.target.display(self.grub_cfg), number),
+                              "cmdline": self._expand_env(args)})
+        if self.bls or not self.grub_cfg:
+            for path in self.bls_files:
+                text = read(self.target, path) or ""
+                options = [line.strip()[len("options"):].strip() for line in text.splitlines()
+                           if re.match(r"^\s*options(\s|$)", line)]
+                found.append({"where": self.target.display(path),
+                              "cmdline": self._expand_env(" ".join(options))})
+        return found
+
+    def _expand_env(self, text):
+        return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def parse_grubenv(text):
+    values = {}
+    for line in (text or "").splitlines():
+        if line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key] = value
+    return values
+
+
+# ----------------------------------------------------------------- edits
+def _quote(value):
+    return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def dropin_text(header, lines):
+    """A /etc/default/grub.d drop-in: ``lines`` are ``(ID, NAME, value)``
+    where value may refer to ``$NAME`` (extending the earlier value)."""
+    body = "".join("# %s\n%s=%s\n" % (rid, name, value) for rid, name, value in lines)
+    return header + body
+
+
+def set_defaults(text, updates, header=""):
+    """/etc/default/grub with each ``(ID, NAME, value)`` in ``updates`` set:
+    the last assignment of NAME is commented out behind the marker (kept) and
+    the new one written under it; a missing one is appended."""
+    rows = (text or "").splitlines(True)
+    if rows and not rows[-1].endswith("\n"):
+        rows[-1] += "\n"
+    for rid, name, value in updates:
+        new = "%s=%s\n" % (name, value)
+        last = None
+        for index, row in enumerate(rows):
+            match = _ASSIGNMENT.match(row)
+            if match and match.group(1) == name:
+                last = index
+        if last is None:
+            rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
+        else:
+            rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[last]), new]
+    return "".join(rows)
+
+
+def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
+    """A grub.cfg (``linux`` lines) or BLS entry (``options`` lines) with
+    ``arg`` appended where no ``console=<device>`` is given; the original
+    line kept behind the marker."""
+    pattern = lines_re or re.compile(r"^(\s*)(%s)(\s+\S+)(.*)$" % "|".join(LINUX_COMMANDS))
+    rows, changed = [], False
+    for row in (text or "").splitlines(True):
+        match = pattern.match(row.rstrip("\n"))
+        if match and not cmdline.has_console(match.group(match.lastindex), device):
+            ending = "\n" if row.endswith("\n") else ""
+            rows.append("%s# %s replaced (%s): %s\n" % (match.group(1), MARKER, rid, row.strip()))
+            rows.append("%s %s%s" % (row.rstrip("\n").rstrip(), arg, ending))
+            changed = True
+        else:
+            rows.append(row)
+    return "".join(rows), changed
+
+
+BLS_OPTIONS = re.compile(r"^(\s*)(options)()(.*)$")
+
+
+def set_cfg_timeout(text, seconds, rid):
+    """grub.cfg with every ``set timeout=N`` above ``seconds`` lowered."""
+    rows = []
+    for row in (text or "").splitlines(True):
+        match = re.match(r"^(\s*)set\s+timeout=\"?(-?\d+)\"?\s*$", row)
+        if match and int(match.group(2)) > seconds:
+            rows.append("%s# %s replaced (%s): %s\n" % (match.group(1), MARKER, rid, row.strip()))
+            rows.append("%sset timeout=%d\n" % (match.group(1), seconds))
+        else:
+            rows.append(row)
+    return "".join(rows)
+
+
+def set_grubenv(text, key, value):
+    """A grubenv block with ``key`` set, padded with ``#`` to its size (GRUB
+    reads a fixed 1024-byte block)."""
+    lines = [line for line in (text or "").split("\n") if line and not line.startswith("#")]
+    body = ["# GRUB Environment Block"]
+    seen = False
+    for line in lines:
+        if line.split("=", 1)[0] == key:
+            line, seen = "%s=%s" % (key, value), True
+        body.append(line)
+    if not seen:
+        body.append("%s=%s" % (key, value))
+    data = "\n".join(body) + "\n"
+    size = max(GRUBENV_SIZE, len((text or "").encode("utf-8")))
+    if len(data.encode("utf-8")) > size:
+        raise ConfigError("grubenv: %s=%s does not fit in the %d-byte environment block" % (key, value, size))
+    return data + "#" * (size - len(data.encode("utf-8")))

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Configuration text read through the target root, for the small readers of
+the non-kernel settings (boot loader, units, packages, time, network, SSH,
+fstab, udev).
+
+Every read goes through a ``Target``: paths resolve inside the root, only
+regular files are read, and anything else is a ``ConfigError`` naming the
+path, never a blocked read or a traceback."""
+
+import fnmatch
+import posixpath
+
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
+
+# Configuration files are a few KiB; a dpkg status file a few MiB.
+MAX_SIZE = 32 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A configuration file could not be read or understood; the message
+    names it."""
+
+
+def as_target(root):
+    return root if isinstance(root, Target) else Target(root or "/")
+
+
+def read(target, path, limit=MAX_SIZE):
+    """The text of ``path`` inside the root, or None when it does not exist.
+    Binary content, a non-regular file or an unreadable one is a
+    ConfigError."""
+    try:
+        data = target.read_bytes(path, limit=limit)
+    except Missing:
+        return None
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    if b"\0" in data:
+        raise ConfigError("%s: binary data, not a configuration file" % target.display(path))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def names(target, directory, pattern="*"):
+    """Sorted names in ``directory`` matching ``pattern`` (glob); [] when
+    the directory does not exist."""
+    try:
+        listing = target.listdir(directory)
+    except Missing:
+        return []
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    return [name for name in listing if fnmatch.fnmatchcase(name, pattern)]
+
+
+def glob(target, pattern):
+    """Paths inside the root matching an absolute glob pattern (``*``, ``?``,
+    ``[...]`` in any component), sorted like the shell sorts them."""
+    parts = [part for part in pattern.split("/") if part]
+    found = ["/"]
+    for part in parts:
+        following = []
+        for base in found:
+            if any(char in part for char in "*?["):
+                following.extend(posixpath.join(base, name) for name in names(target, base, part))
+            elif target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):
+                following.append(posixpath.join(base, part))
+        found = following
+    return sorted(found)
+
+
+def dropins(target, directories, suffix):
+    """systemd-style configuration directories: ``[(path, name)]`` of the
+    files ending in ``suffix``, a name in an earlier directory hiding the
+    same name in later ones, masked names (links to /dev/null) left out,
+    sorted by name."""
+    chosen = {}
+    for directory in directories:
+        for name in names(target, directory, "*" + suffix):
+            if name in chosen:
+                continue
+            path = posixpath.join(directory, name)
+            chosen[name] = None if target.is_masked(path) else path
+    return [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
+
+
+def strip_comment(line, markers="#"):
+    """``line`` without a comment that starts a line or follows whitespace."""
+    for index, char in enumerate(line):
+        if char in markers and (index == 0 or line[index - 1] in " \t"):
+            return line[:index]
+    return line

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""/etc/fstab (fstab(5)): entries with their line numbers, and the edits
+the GCE-* settings make, each keeping the original line behind a marker."""
+
+import re
+
+PATH = "/etc/fstab"
+MARKER = "guestready.gce"
+# kernel device nodes whose names depend on probe order and disk interface
+DEVICE_NODE = re.compile(r"^/dev/(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme\d+n\d+)(p?\d+)?$")
+PSEUDO = ("proc", "sysfs", "tmpfs", "devpts", "devtmpfs", "cgroup", "cgroup2", "securityfs",
+          "debugfs", "tracefs", "mqueue", "hugetlbfs", "pstore", "efivarfs", "bpf", "none",
+          "nfs", "nfs4", "cifs", "smb3", "9p", "fuse", "overlay", "autofs", "binfmt_misc")
+
+
+def _unescape(field):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+class Entry(object):
+    def __init__(self, line, text, fields):
+        self.line, self.text = line, text
+        self.spec = fields[0]
+        self.file = _unescape(fields[1]) if len(fields) > 1 else ""
+        self.vfstype = fields[2] if len(fields) > 2 else ""
+        self.options = fields[3].split(",") if len(fields) > 3 else ["defaults"]
+        self.fields = fields
+
+    @property
+    def is_block(self):
+        return self.vfstype not in PSEUDO and not self.spec.startswith(("//",)) and ":" not in self.spec.split("=")[0]
+
+    @property
+    def is_swap(self):
+        return self.vfstype == "swap" or self.file in ("none", "swap")
+
+    def device_node(self):
+        """The kernel device name when the entry names one (/dev/sda1)."""
+        return self.spec if DEVICE_NODE.match(self.spec) else None
+
+
+def parse(text):
+    entries = []
+    for number, raw in enumerate((text or "").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        entries.append(Entry(number, raw, line.split()))
+    return entries
+
+
+def replace_lines(text, changes, rid):
+    """``text`` with each ``{line number: new fields}`` applied; the old line
+    stays, commented out behind the marker."""
+    rows = (text or "").splitlines(True)
+    for number in sorted(changes, reverse=True):
+        old = rows[number - 1]
+        ending = "\n" if old.endswith("\n") else ""
+        rows[number - 1:number] = ["# %s replaced (%s): %s\n" % (MARKER, rid, old.rstrip("\n")),
+                                   "\t".join(changes[number]) + ending]
+    return "".join(rows)
+
+
+def with_option(entry, option):
+    fields = list(entry.fields)
+    while len(fields) < 4:
+        fields.append("defaults" if len(fields) == 3 else "0")
+    options = [o for o in fields[3].split(",") if o]
+    fields[3] = ",".join(options + [option])
+    return fields

@@ -1,0 +1,1311 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The GCE-* area: check and apply the non-kernel Compute Engine settings on
+a live system or an image tree, in the module execution of the other areas.
+
+``check_gce(params, entries, waivers, module)`` judges every entry from the
+readers (boot loader, units, packages, time, network, SSH, fstab, udev) and
+``apply_gce(...)`` brings what is safe to compliance:
+
+* files, through the target root: the collection's own drop-ins where the
+  software reads drop-ins, and otherwise edits that keep every replaced line
+  behind a marker; nothing outside the root, nothing of the user's lost;
+* on a live system only: the distribution's packages (apt-get, dnf), units
+  (systemctl), grub.cfg regenerated, services reloaded; in a tree the same
+  units are enabled with the links systemctl would make;
+* SSH never locks the user out: the new configuration is validated with
+  ``sshd -t`` before anything is written, and the run fails *before
+  changing anything* when it would refuse the connecting user's own login
+  method (``sshd -T -C`` for that user when an sshd can run, the parser
+  otherwise).
+
+What cannot be applied safely is reported with its remediation.
+"""
+
+import fnmatch
+import os
+import posixpath
+import pwd
+import shutil
+import tempfile
+
+from ansible_collections.guestready.gce.plugins.module_utils import (
+    bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, sysctl, timesync, udev, units)
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+
+MARKER = "guestready.gce"
+HEADER = ("# Managed by guestready.gce (gce_settings): Compute Engine's guest settings.\n"
+          "# Do not edit: set waivers or overrides in the inventory instead.\n")
+GRUB_DROPIN = "/etc/default/grub.d/zz-guestready-gce.cfg"
+SSHD_DROPIN_DIR = "/etc/ssh/sshd_config.d"
+SSHD_DROPIN = SSHD_DROPIN_DIR + "/00-guestready-gce.conf"
+SSHD_BLOCK_BEGIN = "# guestready.gce begin: managed block, read before every other setting\n"
+SSHD_BLOCK_END = "# guestready.gce end\n"
+TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf"
+CHRONY_SOURCES = "guestready-gce.sources"
+NETWORKD_FILE = "/etc/systemd/network/80-guestready-gce.network"
+UDEV_DISK_RULES = "/etc/udev/rules.d/65-gce-disk-naming.rules"
+OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
+GETTY = "serial-getty@ttyS0.service"
+NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
+                    ("ifupdown", "networking.service"), ("ifcfg", "network.service"))
+
+# The SCSI part of Google's 65-gce-disk-naming.rules (GoogleCloudPlatform/
+# guest-configs@0850c65b, src/lib/udev/rules.d/65-gce-disk-naming.rules,
+# Apache License 2.0, Copyright 2016 Google Inc.): the NVMe part needs
+# Google's google_nvme_id helper, which only Google's package ships.
+UDEV_DISK_TEXT = """# Written by guestready.gce (GCE-UDEV-DISK-NAMING): the SCSI rules of Google's
+# 65-gce-disk-naming.rules (GoogleCloudPlatform/guest-configs,
+# src/lib/udev/rules.d/65-gce-disk-naming.rules; Copyright 2016 Google Inc.,
+# Apache License 2.0).  Google's package google-compute-engine ships the full
+# file, NVMe naming included; install it to replace this one.
+#
+# Name the attached disks as specified by deviceName.
+ACTION!="add|change", GOTO="gce_disk_naming_end"
+SUBSYSTEM!="block", GOTO="gce_disk_naming_end"
+
+# SCSI naming
+KERNEL=="sd*|vd*", IMPORT{program}="scsi_id --export --whitelisted -d $tempnode"
+
+# Don't symlink if it's not our devices.
+KERNEL=="sd*|vd*", ENV{ID_VENDOR}!="Google", GOTO="gce_disk_naming_end"
+
+# Symlinks
+KERNEL=="sd*|vd*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"
+KERNEL=="sd*|vd*", ENV{DEVTYPE}=="partition", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}-part%n"
+
+LABEL="gce_disk_naming_end"
+"""
+
+ARGUMENT_SPEC = dict(
+    root=dict(type="path", default="/"),
+    generalize=dict(type="bool", default=False),
+    interface=dict(type="str"),
+    connection=dict(type="dict", default={}),
+)
+APPLY_ARGUMENT_SPEC = dict(
+    install_packages=dict(type="bool", default=True),
+    regenerate_bootloader=dict(type="bool", default=True),
+    reload_services=dict(type="bool", default=True),
+    lock_timeout=dict(type="int", default=300),
+)
+
+
+class GceError(Exception):
+    """Bad input or a refused change; the message says which and why."""
+
+
+class Host(object):
+    """The tree and what the readers make of it, read once (lazily).
+    ``replace`` maps paths inside the root to the text they are read as
+    (None: as if absent) -- the state a plan leads to, or the state without
+    the collection's own files."""
+
+    def __init__(self, params, module, replace=None):
+        self.params, self.module = params, module
+        self.target = configfiles.as_target(params["root"])
+        self.live = live_root(params["root"])
+        self.image = not self.live or params["generalize"]
+        self.replace = dict(replace or {})
+        self._cache = {}
+
+    def cached(self, name, make):
+        if name not in self._cache:
+            self._cache[name] = make()
+        return self._cache[name]
+
+    def text(self, path):
+        if path in self.replace:
+            return self.replace[path]
+        return configfiles.read(self.target, path)
+
+    @property
+    def grub(self):
+        return self.cached("grub", lambda: bootloader.GrubConfig(self.target, self.replace))
+
+    @property
+    def sshd(self):
+        return self.cached("sshd", lambda: sshd.SshdConfig(self.target, replace=self.replace))
+
+    @property
+    def packages(self):
+        return self.cached("packages", lambda: packages.Packages(self.target, self.module))
+
+    def unit(self, name):
+        """``(state, detail)``: live ``systemctl is-enabled``/``is-active``
+        when live, else the tree's links."""
+        def make():
+            if self.live:
+                found = units.live_state(self.module, name)
+                if found is not None:
+                    return found[0], {"is-enabled": found[0], "is-active": found[1]}
+            state, links = units.state(self.target, name)
+            return state, {"links": links, "preset": units.preset(self.target, name)}
+        return self.cached("unit:" + name, make)
+
+    def enabled(self, name):
+        return self.unit(name)[0] in ("enabled", "enabled-runtime", "alias", "static", "indirect",
+                                      "generated")
+
+    @property
+    def network(self):
+        return self.cached("network", lambda: netconf.read_all(self.target, self.replace))
+
+    @property
+    def fstab_text(self):
+        return self.cached("fstab", lambda: self.text(fstab.PATH))
+
+    def interface(self):
+        """The primary NIC's name: the option, the default route's when live,
+        else what the image will call it on Compute Engine (eth0 with
+        net.ifnames=0, else ens4)."""
+        if self.params.get("interface"):
+            return self.params["interface"], "the interface option"
+        if self.live and not self.params["generalize"]:
+            name = netconf.live_default_interface()
+            if name:
+                return name, "the default route's interface"
+        line = self.grub.cmdline() if self.grub.found else (cmdline.read_live() if self.live else "")
+        if cmdline.last_value(line, "net.ifnames") == "0":
+            return "eth0", "net.ifnames=0 on the kernel command line"
+        return "ens4", "Compute Engine's first NIC with predictable names"
+
+
+# ----------------------------------------------------------------- checks
+def _outcome(status, actual=None, message="", remediation="", **evidence):
+    return {"status": status, "actual": actual, "message": message, "remediation": remediation,
+            "evidence": evidence}
+
+
+def _no_grub(host):
+    return _outcome("unknown", None, "no GRUB 2 configuration in %s (no /etc/default/grub, grub.cfg "
+                    "or BLS entries): another boot loader, or the kernel is booted directly"
+                    % host.params["root"],
+                    "configure the boot loader the image uses by hand, or waive the ID")
+
+
+def check_serial_console(host, entry):
+    grub = host.grub
+    if not grub.found:
+        return _no_grub(host)
+    problems = []
+    line = grub.cmdline()
+    if grub.files and not cmdline.has_console(line):
+        problems.append("GRUB_CMDLINE_LINUX(_DEFAULT) is %r" % line)
+    entries = grub.entries()
+    missing = [e["where"] for e in entries if not cmdline.has_console(e["cmdline"])]
+    if missing:
+        problems.append("no console=ttyS0 in %d boot entr%s (%s)" % (
+            len(missing), "y" if len(missing) == 1 else "ies", ", ".join(missing[:4])))
+    evidence = {"layout": grub.layout, "defaults": [host.target.display(p) for p in grub.files],
+                "grub_cfg": host.target.display(grub.grub_cfg) if grub.grub_cfg else None,
+                "entries": entries}
+    if problems:
+        return _outcome("fail", line, "; ".join(problems), entry["remediation"], **evidence)
+    return _outcome("pass", line, "console=ttyS0 in the GRUB defaults and in %d boot entr%s" % (
+        len(entries), "y" if len(entries) == 1 else "ies"), **evidence)
+
+
+def check_cmdline_live(host, entry):
+    if not host.live:
+        return _outcome("not-applicable", None, "no running kernel: %s is a tree (image root or "
+                        "chroot); GCE-BOOT-SERIAL-CONSOLE judges its boot configuration"
+                        % host.params["root"])
+    line = cmdline.read_live()
+    if line is None:
+        return _outcome("unknown", None, "/proc/cmdline cannot be read", "mount /proc")
+    if cmdline.has_console(line):
+        return _outcome("pass", line, "the running kernel has console=%s" % ",".join(cmdline.consoles(line)))
+    return _outcome("fail", line, "the running kernel was booted without console=ttyS0 (consoles: %s)"
+                    % (", ".join(cmdline.consoles(line)) or "none"), entry["remediation"])
+
+
+def check_getty(host, entry):
+    state, detail = host.unit(GETTY)
+    if host.live and detail.get("is-active") == "active":
+        return _outcome("pass", "active", "%s is running" % GETTY, **detail)
+    if units.unit_file(host.target, GETTY) is None:
+        return _outcome("fail", state, "no %s unit (serial-getty@.service) in %s" % (
+            GETTY, host.params["root"]), entry["remediation"], **detail)
+    if state == "masked":
+        return _outcome("fail", state, "%s is masked" % GETTY, "systemctl unmask %s" % GETTY, **detail)
+    if host.enabled(GETTY):
+        return _outcome("pass", state, "%s is enabled" % GETTY, **detail)
+    if host.grub.found and cmdline.has_console(host.grub.cmdline()):
+        return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
+                        "(console=ttyS0 in the boot configuration)" % GETTY, **detail)
+    return _outcome("fail", state, "%s is %s and ttyS0 is not a kernel console" % (GETTY, state),
+                    entry["remediation"], **detail)
+
+
+def check_timeout(host, entry):
+    grub = host.grub
+    if not grub.found:
+        return _no_grub(host)
+    limit = int(entry["expected"])
+    problems = []
+    seconds, where = grub.timeout()
+    if grub.files and (seconds is None or seconds > limit or seconds < 0):
+        problems.append("GRUB_TIMEOUT is %s (%s)" % (seconds, where))
+    for line, value in grub.cfg_timeouts():
+        if value > limit or value < 0:
+            problems.append("%s:%d sets timeout=%d" % (host.target.display(grub.grub_cfg), line, value))
+    if problems:
+        return _outcome("fail", seconds, "; ".join(problems), entry["remediation"], where=where)
+    return _outcome("pass", seconds, "boot menu timeout %s s (%s)" % (seconds, where), where=where)
+
+
+def _time_configs(host):
+    def make():
+        configs = {}
+        chrony = timesync.read_chrony(host.target, host.replace)
+        if chrony.main:
+            configs["chrony"] = chrony
+        ntp = timesync.read_ntp(host.target)
+        if ntp.main:
+            configs[ntp.daemon] = ntp
+        configs["timesyncd"] = timesync.read_timesyncd(host.target, host.replace)
+        return configs
+    return host.cached("time", make)
+
+
+def time_daemons(host):
+    """``[(daemon, unit)]`` enabled (live: active or enabled)."""
+    found = []
+    for daemon, unit_names in timesync.DAEMONS:
+        for name in unit_names:
+            state, detail = host.unit(name)
+            if host.enabled(name) or detail.get("is-active") == "active":
+                found.append((daemon, name))
+                break
+    return found
+
+
+def check_time(host, entry):
+    allowed = set(entry["ntp_servers"])
+    daemons = time_daemons(host)
+    if not daemons:
+        return _outcome("fail", None, "no time synchronisation daemon is enabled (chrony, ntpsec, ntpd "
+                        "or systemd-timesyncd)", "install chrony or systemd-timesyncd and point it at "
+                        "metadata.google.internal")
+    configs = _time_configs(host)
+    problems, actual = [], {}
+    for daemon, unit in daemons:
+        config = configs.get(daemon) or configs.get("ntpd" if daemon == "ntpsec" else daemon)
+        if config is None:
+            problems.append("%s is enabled but has no configuration file" % daemon)
+            continue
+        servers = [source.host for source in config.sources]
+        actual[daemon] = servers
+        external = ["%s (%s)" % (s.host, s.where) for s in config.sources if s.host not in allowed]
+        if not servers and daemon == "timesyncd":
+            problems.append("timesyncd has no NTP= or FallbackNTP=: it uses its compiled-in servers")
+        elif not servers:
+            problems.append("%s has no server" % daemon)
+        elif external:
+            problems.append("%s also uses %s" % (daemon, ", ".join(external)))
+    if len(daemons) > 1:
+        problems.append("%d time daemons are enabled (%s): they fight over the clock" % (
+            len(daemons), ", ".join(d for d, u in daemons)))
+    evidence = {"daemons": [d for d, u in daemons],
+                "sources": dict((d, [s.describe() for s in configs[d].sources]) for d, u in daemons if d in configs)}
+    if problems:
+        return _outcome("fail", actual, "; ".join(problems), entry["remediation"], **evidence)
+    return _outcome("pass", actual, "%s uses only the metadata server" % " and ".join(actual), **evidence)
+
+
+def network_managers(host):
+    """The network configuration systems in use (their unit enabled)."""
+    found = [name for name, unit in NETWORK_MANAGERS if host.enabled(unit)]
+    return found
+
+
+def _covering(host):
+    """``(interface, how named, managers, the config that applies or None,
+    every config by source)``."""
+    configs, renderer = host.network
+    name, why = host.interface()
+    managers = network_managers(host)
+    candidates = []
+    if configs["netplan"]:
+        # netplan renders for its renderer; its files are the configuration
+        candidates.extend(configs["netplan"])
+    for source in ("networkd", "networkmanager", "ifupdown", "ifcfg"):
+        if not managers or source in managers or (source == "ifcfg" and "networkmanager" in managers):
+            candidates.extend(configs[source])
+    applying = next((c for c in candidates if c.covers(name)), None)
+    return name, why, managers, applying, configs, renderer
+
+
+def check_dhcp(host, entry):
+    name, why, managers, applying, configs, renderer = _covering(host)
+    evidence = {"interface": name, "named_by": why, "managers": managers,
+                "configs": [c.describe() for source in sorted(configs) for c in configs[source]]}
+    if applying is None:
+        if "networkmanager" in managers:
+            return _outcome("pass", "auto", "NetworkManager configures %s with its automatic wired "
+                            "connection (DHCP)" % name, **evidence)
+        return _outcome("fail", None, "no network configuration covers %s (%s); network managers "
+                        "enabled: %s" % (name, why, ", ".join(managers) or "none"),
+                        entry["remediation"], **evidence)
+    evidence["applies"] = applying.describe()
+    if applying.static or not applying.dhcp4:
+        return _outcome("fail", "static" if applying.static else "no-dhcp",
+                        "%s configures %s without DHCPv4%s" % (
+                            applying.where, name, " (static addresses)" if applying.static else ""),
+                        entry["remediation"], **evidence)
+    return _outcome("pass", "dhcp", "%s configures %s by DHCP" % (applying.where, name), **evidence)
+
+
+def check_mtu(host, entry):
+    name, why, managers, applying, configs, renderer = _covering(host)
+    if applying is None:
+        if "networkmanager" in managers:
+            return _outcome("pass", None, "NetworkManager's automatic connection takes the DHCP MTU")
+        return _outcome("unknown", None, "no network configuration covers %s: nothing to judge "
+                        "(see GCE-NET-DHCP)" % name, entry["remediation"])
+    evidence = {"interface": name, "applies": applying.describe()}
+    problems = []
+    if applying.mtu not in (None, ""):
+        problems.append("%s fixes the MTU at %s" % (applying.where, applying.mtu))
+    if applying.source == "ifupdown":
+        requests = netconf.dhclient_requests_mtu(host.target)
+        evidence["dhclient_requests_mtu"] = requests
+        if requests is False:
+            problems.append("dhclient.conf does not request interface-mtu")
+    elif applying.use_mtu is False:
+        problems.append("%s does not take the MTU from DHCP (%s)" % (
+            applying.where, "UseMTU= is off or unset" if applying.source == "networkd" else "use-mtu: false"))
+    if problems:
+        return _outcome("fail", applying.mtu, "; ".join(problems), entry["remediation"], **evidence)
+    return _outcome("pass", "dhcp", "%s takes the MTU from DHCP" % applying.where, **evidence)
+
+
+def check_persistent_rules(host, entry):
+    rules = udev.persistent_net_rules(host.target)
+    found = ["%s:%d" % (host.target.display(p), n) for p, n, r in rules]
+    if found:
+        return _outcome("fail", found, "interface names bound to MAC addresses: %s" % ", ".join(found),
+                        entry["remediation"], rules=[r for p, n, r in rules])
+    return _outcome("pass", [], "no persistent-net rules")
+
+
+def check_mac_binding(host, entry):
+    configs, renderer = host.network
+    bound = [c for source in sorted(configs) for c in configs[source] if c.mac]
+    if bound:
+        return _outcome("fail", [c.where for c in bound], "bound to a MAC address: %s" % ", ".join(
+            "%s (%s)" % (c.where, c.mac) for c in bound), entry["remediation"])
+    return _outcome("pass", [], "no interface configuration names a MAC address")
+
+
+def _package_check(host, entry, require_units):
+    fmt = host.packages.format
+    wanted = (entry["packages"] or {}).get(fmt or "deb", [])
+    found = host.packages.query(wanted)
+    missing = [name for name, version in sorted(found.items()) if version is None]
+    evidence = {"package_format": fmt, "versions": found}
+    units_state = {}
+    for unit in entry.get("units", []):
+        units_state[unit] = host.unit(unit)[0]
+    evidence["units"] = units_state
+    if missing:
+        return _outcome("fail", found, "not installed: %s" % ", ".join(missing), entry["remediation"], **evidence)
+    off = [u for u, s in sorted(units_state.items()) if not host.enabled(u) and
+           (require_units or s != "not-found")]
+    if off:
+        return _outcome("fail", found, "installed, but %s" % ", ".join("%s is %s" % (u, units_state[u]) for u in off),
+                        "systemctl enable %s" % " ".join(off), **evidence)
+    return _outcome("pass", found, "%s installed%s" % (", ".join(
+        "%s %s" % (n, v) for n, v in sorted(found.items())),
+        " and %s enabled" % ", ".join(sorted(units_state)) if units_state else ""), **evidence)
+
+
+def check_agent(host, entry):
+    return _package_check(host, entry, True)
+
+
+def check_oslogin(host, entry):
+    return _package_check(host, entry, False)
+
+
+def _sshd_value(host, key, parser_only=False):
+    """``(value, where)``: sshd -T when live (the authority), else the parser."""
+    if host.live and not parser_only:
+        values = host.cached("sshd-T", lambda: sshd.dump(host.module))
+        if values[0] is not None:
+            return values[0].get(key, sshd.DEFAULTS.get(key)), "sshd -T"
+    value, directive = host.sshd.global_value(key)
+    return value, directive.where if directive else "sshd's default"
+
+
+def _ssh_check(host, entry, complies, parser_only=False):
+    if not host.sshd.found:
+        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s)"
+                        % host.target.display(sshd.MAIN))
+    key = entry["key"]
+    value, where = _sshd_value(host, key, parser_only)
+    problems = []
+    if value is None or not complies(value):
+        problems.append("%s is %s (%s)" % (entry["directive"], value, where))
+    exceptions = [d for d in host.sshd.match_values(key) if not complies(d.value)]
+    for directive in exceptions:
+        problems.append("Match %s (%s) sets %s %s" % (directive.match[0], directive.where,
+                                                      entry["directive"], directive.value))
+    evidence = {"where": where, "files": [host.target.display(p) for p in host.sshd.files]}
+    if problems:
+        remediation = entry["remediation"]
+        if exceptions:
+            remediation += "; change or remove the Match block's setting (never edited here), or waive the ID"
+        return _outcome("fail", value, "; ".join(problems), remediation, **evidence)
+    return _outcome("pass", value, "%s %s (%s)" % (entry["directive"], value, where), **evidence)
+
+
+def check_password_auth(host, entry, parser_only=False):
+    return _ssh_check(host, entry, lambda v: v.lower() == str(entry["expected"]).lower(), parser_only)
+
+
+def _root_ok(entry):
+    allowed = entry["values"]
+    if "overridden_from" in entry:
+        allowed = [entry["expected"]] + (["without-password"] if entry["expected"] == "prohibit-password" else [])
+        if entry["expected"] == "no":
+            allowed = ["no"]
+        elif entry["expected"] == "forced-commands-only":
+            allowed = ["no", "forced-commands-only"]
+        elif entry["expected"] == "prohibit-password":
+            allowed = ["no", "forced-commands-only", "prohibit-password", "without-password"]
+    return lambda v: sshd.ALIASES.get(v.lower(), v.lower()) in allowed
+
+
+def check_root_login(host, entry, parser_only=False):
+    return _ssh_check(host, entry, _root_ok(entry), parser_only)
+
+
+def check_keepalive(host, entry, parser_only=False):
+    low, high = entry["bounds"]
+    if "overridden_from" in entry:
+        low = high = int(entry["expected"])
+
+    def complies(value):
+        try:
+            return low <= int(str(value).rstrip("s")) <= high
+        except ValueError:
+            return False
+    return _ssh_check(host, entry, complies, parser_only)
+
+
+def host_keys(host):
+    return ["/etc/ssh/" + n for n in configfiles.names(host.target, "/etc/ssh", "ssh_host_*")]
+
+
+def check_host_keys(host, entry):
+    if not host.image:
+        return _outcome("not-applicable", None, "a running system needs its host keys (an image build "
+                        "sets generalize to judge the VM it captures)")
+    keys = host_keys(host)
+    if keys:
+        return _outcome("fail", [host.target.display(k) for k in keys], "%d host key file(s) in the "
+                        "image: %s" % (len(keys), ", ".join(posixpath.basename(k) for k in keys)),
+                        entry["remediation"], regenerated_by=key_regenerator(host))
+    return _outcome("pass", [], "no host keys in the image", regenerated_by=key_regenerator(host))
+
+
+def key_regenerator(host):
+    """What makes host keys at first boot, or None."""
+    if host.target.exists("/usr/bin/google_guest_agent"):
+        paths = ("/etc/default/instance_configs.cfg", "/etc/default/instance_configs.cfg.distro")
+        config = "\n".join(host.text(p) or "" for p in paths)
+        if "set_host_keys = false" not in config.replace("\t", " "):
+            return "google-guest-agent (set_host_keys)"
+    if units.unit_file(host.target, "sshd-keygen@.service") or units.unit_file(host.target, "sshd-keygen.service"):
+        return "sshd-keygen"
+    if units.unit_file(host.target, "regenerate_ssh_host_keys.service"):
+        return "regenerate_ssh_host_keys.service"
+    return None
+
+
+def check_machine_id(host, entry):
+    if not host.image:
+        return _outcome("not-applicable", None, "a running system keeps its machine ID (an image build "
+                        "sets generalize to judge the VM it captures)")
+    text = host.text("/etc/machine-id")
+    problems = []
+    if text is None:
+        problems.append("/etc/machine-id is missing (systemd needs the empty file to make an ID on a "
+                        "read-only root)")
+    elif text.strip() not in ("", "uninitialized"):
+        problems.append("/etc/machine-id holds an ID (%s)" % text.strip()[:32])
+    dbus = "/var/lib/dbus/machine-id"
+    if not host.target.islink(dbus) and host.target.isfile(dbus) and (host.text(dbus) or "").strip():
+        problems.append("%s is a separate copy of an ID" % dbus)
+    if problems:
+        return _outcome("fail", (text or "").strip() or None, "; ".join(problems), entry["remediation"])
+    return _outcome("pass", "", "/etc/machine-id is empty: a new ID is made at first boot")
+
+
+def _fstab_entries(host):
+    return fstab.parse(host.fstab_text)
+
+
+def check_fstab_names(host, entry):
+    if host.fstab_text is None:
+        return _outcome("not-applicable", None, "no /etc/fstab")
+    nodes = [e for e in _fstab_entries(host) if e.device_node()]
+    if nodes:
+        return _outcome("fail", [e.spec for e in nodes], "device names in /etc/fstab: %s" % ", ".join(
+            "%s (line %d, %s)" % (e.spec, e.line, e.file) for e in nodes), entry["remediation"])
+    return _outcome("pass", [], "every /etc/fstab entry names its device stably")
+
+
+def _needs_nofail(entry, item):
+    return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and \
+        "nofail" not in item.options and "noauto" not in item.options
+
+
+def check_nofail(host, entry):
+    if host.fstab_text is None:
+        return _outcome("not-applicable", None, "no /etc/fstab")
+    missing = [e for e in _fstab_entries(host) if _needs_nofail(entry, e)]
+    if missing:
+        return _outcome("fail", [e.file for e in missing], "without nofail: %s" % ", ".join(
+            "%s (line %d)" % (e.file, e.line) for e in missing), entry["remediation"])
+    return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)")
+
+
+def check_disk_naming(host, entry):
+    found = udev.disk_naming_rules(host.target)
+    evidence = {"rules": [host.target.display(p) for p in found]}
+    if host.live and os.path.isdir("/dev/disk/by-id"):
+        evidence["links"] = sorted(n for n in os.listdir("/dev/disk/by-id") if n.startswith("google-"))
+    if found:
+        return _outcome("pass", evidence["rules"], "disk naming rules: %s" % ", ".join(evidence["rules"]), **evidence)
+    return _outcome("fail", [], "no udev rules make /dev/disk/by-id/google-* links", entry["remediation"], **evidence)
+
+
+def check_sysctl_coexist(host, entry):
+    name = "60-gce-network-security.conf"
+    files = dict((n, p) for p, n in sysctl.config_files(host.target, "systemd"))
+    if name not in files:
+        return _outcome("not-applicable", None, "Google's %s is not installed" % name)
+    google, dummy = sysctl.parse_text(sysctl.read_text(host.target, files[name]), host.target.display(files[name]))
+    keys = sorted(set(a["key"] for a in google if not a["glob"]))
+    by_key = dict((sysctl.normalize_key(e["key"]), e) for e in BY_ID.values() if e["area"] == "sysctl")
+    histories = {}
+    for loader in sysctl.LOADERS:
+        assignments, dummy = sysctl.load(host.target, loader)
+        histories[loader] = sysctl.winners(assignments, keys)
+    problems, actual = [], {}
+    for key in keys:
+        final = dict((loader, (histories[loader][key] or [{}])[-1]) for loader in sysctl.LOADERS)
+        values = set(item.get("value") for item in final.values())
+        actual[sysctl.display_key(key)] = sorted(str(v) for v in values)
+        if len(values) > 1:
+            problems.append("%s ends as %s" % (sysctl.display_key(key), " vs ".join(
+                "%s=%s (%s)" % (l, final[l].get("value"), final[l].get("file")) for l in sorted(final))))
+            continue
+        requirement = by_key.get(key)
+        value = values.pop()
+        if requirement and not _sysctl_complies(requirement, value):
+            problems.append("%s ends as %s, weaker than %s requires" % (
+                sysctl.display_key(key), value, requirement["id"]))
+    if problems:
+        return _outcome("fail", actual, "; ".join(problems), entry["remediation"], file=files[name])
+    return _outcome("pass", actual, "every key of %s ends with one compliant value" % name, file=files[name])
+
+
+def _sysctl_complies(entry, value):
+    try:
+        number = int(str(value).split()[0])
+    except (ValueError, IndexError):
+        return False
+    return number >= int(entry["expected"]) if entry["compare"] == "at_least" else number == int(entry["expected"])
+
+
+CHECKS = {
+    "GCE-BOOT-SERIAL-CONSOLE": check_serial_console,
+    "GCE-BOOT-CMDLINE-LIVE": check_cmdline_live,
+    "GCE-BOOT-SERIAL-GETTY": check_getty,
+    "GCE-BOOT-TIMEOUT": check_timeout,
+    "GCE-TIME-METADATA-NTP": check_time,
+    "GCE-NET-DHCP": check_dhcp,
+    "GCE-NET-MTU-DHCP": check_mtu,
+    "GCE-NET-NO-PERSISTENT-RULES": check_persistent_rules,
+    "GCE-NET-NO-MAC-BINDING": check_mac_binding,
+    "GCE-GUEST-AGENT": check_agent,
+    "GCE-GUEST-OSLOGIN": check_oslogin,
+    "GCE-SSH-NO-PASSWORD-AUTH": check_password_auth,
+    "GCE-SSH-NO-ROOT-PASSWORD": check_root_login,
+    "GCE-SSH-KEEPALIVE": check_keepalive,
+    "GCE-SSH-NO-HOST-KEYS": check_host_keys,
+    "GCE-IMAGE-MACHINE-ID": check_machine_id,
+    "GCE-FSTAB-STABLE-NAMES": check_fstab_names,
+    "GCE-FSTAB-NOFAIL": check_nofail,
+    "GCE-UDEV-DISK-NAMING": check_disk_naming,
+    "GCE-SYSCTL-COEXIST": check_sysctl_coexist,
+}
+
+
+def assess(host, entries, waivers):
+    """One result per entry.  A file that cannot be read makes that entry
+    ``unknown`` with the reader's message; the other entries are judged."""
+    results = []
+    for entry in entries:
+        try:
+            outcome = CHECKS[entry["id"]](host, entry)
+        except (ConfigError, TargetError, sysctl.SysctlError) as exc:
+            outcome = _outcome("unknown", None, str(exc), "fix or remove the file named, then re-run")
+        result = record(entry, outcome["status"], actual=outcome["actual"], evidence=outcome["evidence"],
+                        message=outcome["message"], remediation=outcome["remediation"],
+                        scope=entry["scope"], changed=False)
+        if entry["id"] in waivers:
+            result.update(status="waived", waiver=waivers[entry["id"]],
+                          message="waived: %s (found: %s)" % (waivers[entry["id"]], outcome["message"] or outcome["status"]))
+        results.append(result)
+    return results
+
+
+def check_gce(params, entries, waivers, module=None):
+    """The GCE-* results for ``params["root"]`` (the area's check)."""
+    host = Host(params, module)
+    _validate_root(host)
+    results = assess(host, entries, waivers)
+    return dict(results=results, summary=summarize(results), root=host.target.display("/"),
+                live=host.live, image=host.image)
+
+
+def _validate_root(host):
+    if not host.target.isdir("/"):
+        raise GceError("root %s is not a directory" % host.params["root"])
+
+
+# ------------------------------------------------------------------ plans
+class Plan(object):
+    """What apply will do: file texts (cumulative per path), links,
+    removals and live commands, each tagged with the IDs it serves."""
+
+    def __init__(self, host):
+        self.host = host
+        self.files = {}     # path -> [old text, new text, IDs, owned]
+        self.links = []     # (unit, IDs)
+        self.removals = []  # (path, IDs)
+        self.packages = []  # (name, IDs)
+        self.commands = []  # (argv, why, IDs)
+        self.notes = []
+
+    def text(self, path):
+        if path in self.files:
+            return self.files[path][1]
+        return self.host.text(path)
+
+    def write(self, path, text, rid, owned=False):
+        if path not in self.files:
+            self.files[path] = [self.host.text(path), text, set(), owned]
+        self.files[path][1] = text
+        self.files[path][2].add(rid)
+
+    def command(self, argv, why, rid):
+        for existing in self.commands:
+            if existing[0] == argv:
+                existing[2].add(rid)
+                return
+        self.commands.append((argv, why, set([rid])))
+
+    @property
+    def file_changes(self):
+        return dict((p, v) for p, v in self.files.items() if v[0] != v[1])
+
+    def ids(self):
+        ids = set()
+        for path, (old, new, rids, owned) in self.file_changes.items():
+            ids.update(rids)
+        for item in self.links + self.removals + self.packages:
+            ids.update(item[1])
+        for argv, why, rids in self.commands:
+            ids.update(rids)
+        return ids
+
+    @property
+    def changed(self):
+        return bool(self.file_changes or self.links or self.removals or self.packages)
+
+    def diff(self):
+        diffs = []
+        for path in sorted(self.file_changes):
+            old, new, rids, owned = self.files[path]
+            shown = self.host.target.display(path)
+            diffs.append({"before_header": shown, "after_header": shown, "before": old or "", "after": new})
+        for path, rids in self.removals:
+            shown = self.host.target.display(path)
+            diffs.append({"before_header": shown, "after_header": "%s (removed)" % shown,
+                          "before": "(%s)\n" % ", ".join(sorted(rids)), "after": ""})
+        return diffs
+
+
+def _header(ids):
+    return HEADER + "# Requirements: %s\n" % ", ".join(sorted(ids))
+
+
+def plan_boot(plan, base, failing):
+    """Serial console and timeout: the Debian drop-in (contents from the
+    state without it), or marked edits of /etc/default/grub; BLS entries
+    and grubenv; grub.cfg regenerated live, patched in a tree."""
+    wanted = [rid for rid in ("GCE-BOOT-SERIAL-CONSOLE", "GCE-BOOT-TIMEOUT") if rid in failing]
+    grub = base.grub
+    if not wanted or not grub.found:
+        return
+    console = failing.get("GCE-BOOT-SERIAL-CONSOLE")
+    timeout = failing.get("GCE-BOOT-TIMEOUT")
+    arg = console["kernel_arg"] if console else None
+    limit = int(timeout["expected"]) if timeout else None
+    updates = []
+    if arg and grub.files and not cmdline.has_console(grub.cmdline()):
+        updates.append(("GCE-BOOT-SERIAL-CONSOLE", "GRUB_CMDLINE_LINUX",
+                        '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported else
+                        bootloader._quote(cmdline.append(grub.variables.get("GRUB_CMDLINE_LINUX", ""), arg))))
+    seconds, dummy = grub.timeout()
+    if limit is not None and grub.files and (seconds is None or seconds > limit or seconds < 0):
+        updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))
+    if updates and grub.dropins_supported:
+        plan.write(GRUB_DROPIN, bootloader.dropin_text(_header([u[0] for u in updates]), updates),
+                   updates[0][0], owned=True)
+        for rid, dummy, dummy2 in updates[1:]:
+            plan.files[GRUB_DROPIN][2].add(rid)
+    elif updates:
+        plan.write(bootloader.DEFAULTS, bootloader.set_defaults(plan.text(bootloader.DEFAULTS), updates),
+                   updates[0][0])
+        for rid, dummy, dummy2 in updates[1:]:
+            plan.files[bootloader.DEFAULTS][2].add(rid)
+    current = plan.host.grub
+    if arg:
+        for path in current.bls_files:
+            text, changed = bootloader.add_kernel_arg(plan.text(path), arg, "GCE-BOOT-SERIAL-CONSOLE",
+                                                      lines_re=bootloader.BLS_OPTIONS)
+            if changed and "$kernelopts" not in (plan.text(path) or ""):
+                plan.write(path, text, "GCE-BOOT-SERIAL-CONSOLE")
+        opts = current.grubenv.get("kernelopts")
+        if opts is not None and not cmdline.has_console(opts):
+            plan.write(current.grubenv_path, bootloader.set_grubenv(
+                plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
+    if not current.grub_cfg:
+        return
+    if plan.host.live:
+        if current.mkconfig and plan.host.params.get("regenerate_bootloader", True):
+            argv = ["update-grub"] if current.layout == "debian" and plan.host.target.exists("/usr/sbin/update-grub") \
+                else [current.mkconfig, "-o", current.grub_cfg]
+            for rid in wanted:
+                plan.command(argv, "regenerate grub.cfg", rid)
+        else:
+            plan.notes.append("grub.cfg not regenerated: run %s" % (current.mkconfig or "grub-mkconfig"))
+        return
+    # a tree: nothing of the tree may run here, so the generated file gets the
+    # same change update-grub would make (its next run regenerates it anyway)
+    text = plan.text(current.grub_cfg)
+    if arg:
+        text, dummy = bootloader.add_kernel_arg(text, arg, "GCE-BOOT-SERIAL-CONSOLE")
+    if limit is not None:
+        text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT")
+    if text != plan.text(current.grub_cfg):
+        plan.write(current.grub_cfg, text, wanted[0])
+        for rid in wanted[1:]:
+            plan.files[current.grub_cfg][2].add(rid)
+
+
+def plan_getty(plan, failing):
+    if "GCE-BOOT-SERIAL-GETTY" in failing and units.unit_file(plan.host.target, GETTY):
+        plan.links.append((GETTY, {"GCE-BOOT-SERIAL-GETTY"}))
+
+
+def plan_packages(plan, entry, rid):
+    host = plan.host
+    fmt = host.packages.format
+    wanted = (entry["packages"] or {}).get(fmt or "deb", [])
+    missing = [n for n, v in sorted(host.packages.query(wanted).items()) if v is None]
+    if missing and host.live and host.params.get("install_packages", True):
+        for name in missing:
+            plan.packages.append((name, {rid}))
+    elif missing:
+        plan.notes.append("%s: install %s in the image (%s)" % (rid, " ".join(missing), entry["remediation"]))
+    installing = [name for name, ids in plan.packages if name in missing]
+    for unit in entry.get("units", []):
+        present = units.unit_file(host.target, unit) is not None
+        if not host.enabled(unit) and ((present and host.unit(unit)[0] in ("disabled", "not-found")) or
+                                       (installing and not present)):
+            plan.links.append((unit, {rid}))
+
+
+def plan_time(plan, base, entry):
+    host = plan.host
+    daemons = time_daemons(host)
+    configs = _time_configs(host)
+    allowed = set(entry["ntp_servers"])
+    server = entry["expected"]
+    if not daemons:
+        for daemon, names in timesync.DAEMONS:
+            unit = next((n for n in names if units.unit_file(host.target, n)), None)
+            if unit:
+                daemons = [(daemon, unit)]
+                plan.links.append((unit, {entry["id"]}))
+                break
+        else:
+            if host.live and host.params.get("install_packages", True):
+                name = "systemd-timesyncd" if host.packages.format == "deb" else "chrony"
+                plan.packages.append((name, {entry["id"]}))
+                daemons = [("timesyncd" if name == "systemd-timesyncd" else "chrony",
+                            "systemd-timesyncd.service" if name == "systemd-timesyncd" else "chronyd.service")]
+            else:
+                plan.notes.append("%s: install chrony or systemd-timesyncd" % entry["id"])
+                return
+    for daemon, unit in daemons:
+        rid = entry["id"]
+        if daemon == "timesyncd":
+            text = (_header([rid]) + "# The metadata server only: empty assignments reset what earlier files set.\n"
+                    "[Time]\nNTP=\nNTP=%s\nFallbackNTP=\nFallbackNTP=%s\n" % (server, server))
+            plan.write(TIMESYNCD_DROPIN, text, rid, owned=True)
+        elif daemon in ("chrony", "ntpsec", "ntpd"):
+            config = configs.get(daemon) or configs.get("ntpd")
+            if config is None:
+                continue
+            for source in config.sources:
+                if source.host not in allowed:
+                    plan.write(source.path, _comment_line(plan.text(source.path), source.line, rid), rid)
+            if not any(s.host in allowed for s in config.sources):
+                line = "server %s iburst\n" % server
+                if daemon == "chrony" and config.sourcedirs:
+                    path = posixpath.join(config.sourcedirs[0], CHRONY_SOURCES)
+                    plan.write(path, _header([rid]) + line, rid, owned=True)
+                else:
+                    text = plan.text(config.main) or ""
+                    plan.write(config.main, text + ("" if text.endswith("\n") or not text else "\n") +
+                               "# %s (%s)\n%s" % (MARKER, rid, line), rid)
+        if host.live and host.params.get("reload_services", True):
+            plan.command(["systemctl", "restart", unit], "apply the time sources", rid)
+
+
+def _comment_line(text, number, rid):
+    rows = (text or "").splitlines(True)
+    if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
+        row = rows[number - 1]
+        ending = "\n" if row.endswith("\n") else ""
+        rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"), ending)
+    return "".join(rows)
+
+
+def plan_network(plan, base, failing):
+    host = plan.host
+    name, why, managers, applying, configs, renderer = _covering(base)
+    if "GCE-NET-DHCP" in failing and applying is None and "networkd" in managers:
+        plan.write(NETWORKD_FILE, _header(["GCE-NET-DHCP", "GCE-NET-MTU-DHCP"]) +
+                   "[Match]\nName=%s\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nUseMTU=true\n" % " ".join(
+                       sorted(set(["en*", "eth*", name]))), "GCE-NET-DHCP", owned=True)
+        plan.files[NETWORKD_FILE][2].add("GCE-NET-MTU-DHCP")
+    elif "GCE-NET-MTU-DHCP" in failing and applying is not None and applying.source == "networkd" \
+            and applying.mtu in (None, "") and not applying.use_mtu:
+        dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
+        plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
+    if "GCE-NET-NO-PERSISTENT-RULES" in failing:
+        for path, number, rule in udev.persistent_net_rules(host.target):
+            if path.startswith(("/etc/", "/run/")):
+                plan.write(path, udev.comment_out(plan.text(path), [number], "GCE-NET-NO-PERSISTENT-RULES"),
+                           "GCE-NET-NO-PERSISTENT-RULES")
+
+
+def plan_fstab(plan, failing):
+    host = plan.host
+    text = plan.text(fstab.PATH)
+    if text is None:
+        return
+    if "GCE-FSTAB-STABLE-NAMES" in failing and host.live:
+        changes = {}
+        blkid = host.module.get_bin_path("blkid", opt_dirs=["/sbin", "/usr/sbin"]) if host.module else None
+        for item in fstab.parse(text):
+            node = item.device_node()
+            if not node or not blkid:
+                continue
+            rc, out, dummy = host.module.run_command([blkid, "-s", "UUID", "-o", "value", node])
+            if rc == 0 and out.strip():
+                fields = list(item.fields)
+                fields[0] = "UUID=%s" % out.strip()
+                changes[item.line] = fields
+        if changes:
+            text = fstab.replace_lines(text, changes, "GCE-FSTAB-STABLE-NAMES")
+            plan.write(fstab.PATH, text, "GCE-FSTAB-STABLE-NAMES")
+    entry = failing.get("GCE-FSTAB-NOFAIL")
+    if entry:
+        changes = dict((item.line, fstab.with_option(item, "nofail")) for item in fstab.parse(text)
+                       if _needs_nofail(entry, item))
+        if changes:
+            plan.write(fstab.PATH, fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL"), "GCE-FSTAB-NOFAIL")
+
+
+def plan_image(plan, failing):
+    host = plan.host
+    if "GCE-IMAGE-MACHINE-ID" in failing and host.image:
+        plan.write("/etc/machine-id", "", "GCE-IMAGE-MACHINE-ID")
+        dbus = "/var/lib/dbus/machine-id"
+        if not host.target.islink(dbus) and host.target.isfile(dbus):
+            plan.removals.append((dbus, {"GCE-IMAGE-MACHINE-ID"}))
+    if "GCE-SSH-NO-HOST-KEYS" in failing and host.image:
+        if key_regenerator(host) or "google-guest-agent" in [name for name, ids in plan.packages]:
+            for path in host_keys(host):
+                plan.removals.append((path, {"GCE-SSH-NO-HOST-KEYS"}))
+        else:
+            plan.notes.append("GCE-SSH-NO-HOST-KEYS: kept: nothing in the image would make new host keys at "
+                              "first boot (install google-guest-agent first)")
+
+
+def plan_udev(plan, failing):
+    if "GCE-UDEV-DISK-NAMING" in failing:
+        plan.write(UDEV_DISK_RULES, UDEV_DISK_TEXT, "GCE-UDEV-DISK-NAMING", owned=True)
+        if plan.host.live and plan.host.params.get("reload_services", True):
+            plan.command(["udevadm", "trigger", "--action=change", "--subsystem-match=block"],
+                         "make the disk links now", "GCE-UDEV-DISK-NAMING")
+
+
+# ---------------------------------------------------------------------- SSH
+SSH_IDS = ("GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD", "GCE-SSH-KEEPALIVE")
+
+
+def ssh_settings(base, failing):
+    """``[(ID, directive, value)]`` the SSH drop-in sets: for each failing
+    SSH entry, judged on the state without the collection's own file."""
+    settings = []
+    checks = {"GCE-SSH-NO-PASSWORD-AUTH": check_password_auth, "GCE-SSH-NO-ROOT-PASSWORD": check_root_login,
+              "GCE-SSH-KEEPALIVE": check_keepalive}
+    for rid in SSH_IDS:
+        entry = failing.get(rid)
+        if entry is None:
+            continue
+        if checks[rid](base, entry, parser_only=True)["status"] == "pass":
+            continue
+        settings.append((rid, entry["directive"], str(entry["expected"])))
+    return settings
+
+
+def plan_ssh(plan, base, failing):
+    """The SSH changes: the drop-in read first when sshd_config includes
+    sshd_config.d at its top, else a marked block at the top of sshd_config."""
+    if not base.sshd.found:
+        return None
+    settings = ssh_settings(base, failing)
+    if not settings:
+        return None
+    lines = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
+    ids = [s[0] for s in settings]
+    if base.sshd.includes_dropin_dir(SSHD_DROPIN_DIR):
+        plan.write(SSHD_DROPIN, _header(ids) + lines, ids[0], owned=True)
+        target_path = SSHD_DROPIN
+    else:
+        text = _without_block(plan.text(sshd.MAIN))
+        plan.write(sshd.MAIN, SSHD_BLOCK_BEGIN + lines + SSHD_BLOCK_END + text, ids[0])
+        target_path = sshd.MAIN
+    plan.files[target_path][2].update(ids)
+    return settings
+
+
+def _without_block(text):
+    text = text or ""
+    start = text.find(SSHD_BLOCK_BEGIN)
+    end = text.find(SSHD_BLOCK_END)
+    if start == 0 and end > 0:
+        return text[end + len(SSHD_BLOCK_END):]
+    return text
+
+
+def connection(params):
+    """Who is connected and how: ``{"user", "auth", "addr", "port", "laddr",
+    "lport"}`` or None when nobody is connected over SSH (local runs,
+    image roots)."""
+    given = dict(params.get("connection") or {})
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    if not given and len(ssh) != 4:
+        return None  # sudo drops SSH_CONNECTION: the role passes the connection
+    user = given.get("user") or os.environ.get("SUDO_USER") or _login_user()
+    info = {"user": user, "auth": (given.get("auth") or "auto").lower()}
+    if len(ssh) == 4:
+        info.update(addr=ssh[0], laddr=ssh[2], lport=ssh[3])
+    if given.get("addr"):
+        info["addr"] = given["addr"]
+    info.setdefault("addr", "127.0.0.1")
+    info["host"] = info["addr"]
+    return info
+
+
+def _login_user():
+    try:
+        with open("/proc/self/loginuid") as handle:
+            uid = int(handle.read().strip())
+        if uid != 4294967295:
+            return pwd.getpwuid(uid).pw_name
+    except (IOError, OSError, ValueError, KeyError):
+        pass
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def authorized_keys(host, user, values):
+    """Whether ``user`` has a non-empty authorized keys file in the tree
+    (AuthorizedKeysFile with %h, %u, %% expanded), or an
+    AuthorizedKeysCommand that may supply keys."""
+    if values.get("authorizedkeyscommand", "none") not in ("none", ""):
+        return True
+    home = None
+    passwd = host.text("/etc/passwd") or ""
+    for line in passwd.splitlines():
+        fields = line.split(":")
+        if len(fields) >= 6 and fields[0] == user:
+            home = fields[5]
+    if home is None:
+        return False
+    for pattern in values.get("authorizedkeysfile", sshd.DEFAULTS["authorizedkeysfile"]).split():
+        path = pattern.replace("%h", home).replace("%u", user).replace("%%", "%")
+        if not path.startswith("/"):
+            path = posixpath.join(home, path)
+        try:
+            if (host.text(path) or "").strip():
+                return True
+        except ConfigError:
+            continue
+    return False
+
+
+def refusal(values, who):
+    """Why the configuration ``values`` (sshd -T or the parser's, for that
+    user) refuses ``who``'s login method, or None."""
+    user, auth = who["user"], who["auth"]
+    root = user == "root"
+    permit = sshd.ALIASES.get(values.get("permitrootlogin", "").lower(), values.get("permitrootlogin", "").lower())
+    methods = values.get("authenticationmethods", "any").lower()
+    if auth == "publickey":
+        if values.get("pubkeyauthentication", "yes").lower() != "yes":
+            return "PubkeyAuthentication would be no"
+        if root and permit not in ("yes", "prohibit-password"):
+            return "PermitRootLogin would be %s for root, who logs in with a key" % permit
+        if methods != "any" and all(("password" in alt or "keyboard-interactive" in alt)
+                                    for alt in methods.split()):
+            return "AuthenticationMethods would be %s" % methods
+        return None
+    if auth == "password":
+        password = values.get("passwordauthentication", "yes").lower() == "yes"
+        kbd = values.get("kbdinteractiveauthentication", "yes").lower() == "yes" and \
+            values.get("usepam", "no").lower() == "yes"
+        if not (password or kbd):
+            return "PasswordAuthentication would be no for %s, who logs in with a password" % user
+        if root and permit != "yes":
+            return "PermitRootLogin would be %s for root, who logs in with a password" % permit
+    return None
+
+
+def _effective_values(host, config_text, who, errors):
+    """The configuration ``config_text`` (a whole sshd_config) as sshd sees
+    it for ``who``: ``sshd -T -f`` when an sshd can run here, else the parser."""
+    if host.module is not None and sshd.sshd_binary(host.module) and host.live:
+        directory = tempfile.mkdtemp(prefix="guestready-sshd-")
+        try:
+            path = os.path.join(directory, "sshd_config")
+            with open(path, "w") as handle:
+                handle.write(config_text)
+            problem = sshd.test(host.module, path)
+            if problem:
+                errors.append("sshd -t rejects the new configuration: %s" % problem)
+                return None
+            connection_spec = dict((k, who[k]) for k in ("user", "host", "addr", "laddr", "lport") if who.get(k))
+            values, problem = sshd.dump(host.module, path, connection_spec)
+            if values is not None:
+                return values
+            errors.append("sshd -T: %s" % problem)
+            return None
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+    view = sshd.SshdConfig(host.target, replace=dict(host.replace, **{sshd.MAIN: config_text}))
+    values = {}
+    for key in ("passwordauthentication", "permitrootlogin", "pubkeyauthentication",
+                "kbdinteractiveauthentication", "authorizedkeysfile", "authenticationmethods", "usepam",
+                "authorizedkeyscommand"):
+        value, directive = view.global_value(key)
+        for candidate in view.match_values(key):
+            if _match_applies(candidate.match[0], who):
+                value = candidate.value
+                break
+        if value is not None:
+            values[key] = value
+    return values
+
+
+def _match_applies(criteria, who):
+    """A Match line's ``User``/``Group``-free subset for the parser: User and
+    Address against the connection; anything else is assumed to match (the
+    safe side for a lock-out check)."""
+    words = criteria.split()
+    pairs = dict((words[i].lower(), words[i + 1]) for i in range(0, len(words) - 1, 2))
+    if "user" in pairs and not any(fnmatch.fnmatchcase(who["user"], p) for p in pairs["user"].split(",")
+                                   if not p.startswith("!")):
+        return False
+    return True
+
+
+def candidate_config(plan):
+    """The whole sshd configuration the plan leads to, as one file sshd can
+    test: the SSH drop-in is read before anything else, which is the same
+    as its lines at the top of sshd_config."""
+    main = plan.text(sshd.MAIN) or ""
+    if SSHD_DROPIN in plan.files:
+        return plan.files[SSHD_DROPIN][1] + main
+    return main
+
+
+def guard_ssh(plan, base):
+    """Fail before anything is written when the planned SSH configuration
+    is invalid or refuses the connecting user's own login method."""
+    if not any(path in plan.file_changes for path in (SSHD_DROPIN, sshd.MAIN)):
+        return {"checked": False, "reason": "no SSH change"}
+    who = connection(plan.host.params)
+    errors = []
+    candidate = candidate_config(plan)
+    if who is None:
+        # nobody logs in to a tree; still validate what can be validated
+        if plan.host.live:
+            _effective_values(plan.host, candidate, {"user": "root", "addr": "127.0.0.1", "host": "127.0.0.1"},
+                              errors)
+        if errors:
+            raise GceError("; ".join(errors) + ": nothing was changed")
+        return {"checked": False, "reason": "no SSH connection to protect"}
+    if who["auth"] not in ("publickey", "password"):
+        before = _effective_values(plan.host, plan.host.text(sshd.MAIN) or "", who, [])
+        who["auth"] = "publickey" if authorized_keys(plan.host, who["user"], before or {}) else "password"
+        who["auth_detected"] = True
+    after = _effective_values(plan.host, candidate, who, errors)
+    if errors:
+        raise GceError("; ".join(errors) + ": nothing was changed")
+    reason = refusal(after or {}, who)
+    if reason:
+        raise GceError(
+            "refusing to change the SSH server: %s, so %s could no longer log in (%s authentication%s); "
+            "nothing was changed. Log in with a key (and not as root with a password), or waive the "
+            "SSH IDs for this host" % (reason, who["user"], who["auth"],
+                                       ", detected from the user's authorized keys" if who.get("auth_detected") else ""))
+    return {"checked": True, "user": who["user"], "auth": who["auth"]}
+
+
+# ------------------------------------------------------------------ apply
+def make_plan(params, entries, waivers, module, results):
+    host = Host(params, module)
+    base = Host(params, module, replace=dict((path, None) for path in OWN_FILES))
+    # the collection's own files are planned from the state without them, so
+    # a setting they already satisfy stays in them
+    base_results = assess(base, entries, waivers)
+    failing = dict((e["id"], e) for e in entries if e["id"] not in waivers and (
+        _status(results, e["id"]) in ("fail", "unknown") or _status(base_results, e["id"]) in ("fail", "unknown")))
+    plan = Plan(host)
+    steps = [("SSH", plan_ssh, (plan, base, failing)), ("boot", plan_boot, (plan, base, failing)),
+             ("getty", plan_getty, (plan, failing))]
+    for rid in ("GCE-GUEST-AGENT", "GCE-GUEST-OSLOGIN"):
+        if rid in failing:
+            steps.append((rid, plan_packages, (plan, failing[rid], rid)))
+    if "GCE-TIME-METADATA-NTP" in failing:
+        steps.append(("time", plan_time, (plan, base, failing["GCE-TIME-METADATA-NTP"])))
+    steps += [("network", plan_network, (plan, base, failing)), ("fstab", plan_fstab, (plan, failing)),
+              ("image", plan_image, (plan, failing)), ("udev", plan_udev, (plan, failing))]
+    for name, step, args in steps:
+        try:
+            step(*args)
+        except (ConfigError, TargetError, sysctl.SysctlError) as exc:
+            # the entry's result already says what could not be read
+            plan.notes.append("%s: not applied: %s" % (name, exc))
+    if host.live and params.get("reload_services", True) and any(
+            p in plan.file_changes for p in (SSHD_DROPIN, sshd.MAIN)):
+        service = "ssh.service" if units.unit_file(host.target, "ssh.service") else "sshd.service"
+        for rid in SSH_IDS:
+            if rid in failing:
+                plan.command(["systemctl", "reload", service], "load the SSH settings", rid)
+    return plan
+
+
+def _status(results, rid):
+    for result in results:
+        if result["id"] == rid:
+            return result["status"]
+    return None
+
+
+def execute(plan):
+    """Carry the plan out: packages first (their scripts enable units),
+    then files, links and removals through the target, then commands.
+    Returns the errors met (the run goes on past a failed command)."""
+    host, errors = plan.host, []
+    installed = []
+    for index, (name, rids) in enumerate(plan.packages):
+        ok, output = packages.install(host.module, host.packages.format, [name], update=index == 0)
+        if ok:
+            installed.append((name, rids))
+        else:
+            # a host without a reachable repository: the result says so and the gate decides
+            ids = ", ".join(sorted(rids))
+            plan.notes.append("%s: installing %s failed: %s" % (ids, name, output.strip()[-300:]))
+            host.module.warn("gce_settings: installing %s failed (see notes); %s stays failed" % (
+                name, ", ".join(sorted(rids))))
+    plan.packages = installed
+    plan.links = [(unit, rids) for unit, rids in plan.links
+                  if units.unit_file(host.target, unit) is not None]
+    for path, (old, new, rids, owned) in sorted(plan.file_changes.items()):
+        host.target.makedirs(posixpath.dirname(path))
+        host.target.write_atomic(path, new, mode=0o644, owned=owned)
+    for path, rids in plan.removals:
+        host.target.remove(path)
+    for unit, rids in plan.links:
+        try:
+            units.enable(host.target, unit, host.module, host.live)
+        except (ConfigError, TargetError) as exc:
+            errors.append(str(exc))
+    for argv, why, rids in plan.commands:
+        binary = host.module.get_bin_path(argv[0], opt_dirs=["/usr/sbin", "/sbin"]) or argv[0]
+        rc, out, err = host.module.run_command([binary] + argv[1:])
+        if rc != 0:
+            errors.append("%s (%s) failed: %s" % (" ".join(argv), why, (err or out).strip()[-500:]))
+    return errors
+
+
+def apply_gce(params, entries, waivers, module):
+    """Bring the GCE-* entries to compliance on ``params["root"]`` (only
+    plan in check mode).  Returns the area's result fields with ``changed``,
+    ``diff`` and ``errors``; a refused SSH change raises GceError before
+    anything is written."""
+    host = Host(params, module)
+    _validate_root(host)
+    target = host.target
+    before = assess(host, entries, waivers)
+    try:
+        if module.check_mode:
+            plan = make_plan(params, entries, waivers, module, before)
+            guard = guard_ssh(plan, host)
+            results, errors = before, []
+        else:
+            with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
+                for path in list(plan_paths()):
+                    target.remove_stale_temporaries(path)
+                plan = make_plan(params, entries, waivers, module, before)
+                guard = guard_ssh(plan, host)
+                errors = execute(plan)
+                results = assess(Host(params, module), entries, waivers)
+    except (ConfigError, TargetError) as exc:
+        raise GceError(str(exc))
+    ids = plan.ids()
+    for result in results:
+        result["changed"] = result["id"] in ids and result["status"] != "waived"
+    reboot = any(r["id"] == "GCE-BOOT-CMDLINE-LIVE" and r["status"] == "fail" for r in results) and \
+        any(r["id"] == "GCE-BOOT-SERIAL-CONSOLE" and r["status"] == "pass" for r in results)
+    return dict(changed=plan.changed, results=results, summary=summarize(results), diff=plan.diff(),
+                errors=errors, root=target.display("/"), live=host.live, image=host.image,
+                packages=[name for name, rids in plan.packages],
+                units_enabled=[unit for unit, rids in plan.links],
+                removed=[target.display(p) for p, rids in plan.removals],
+                commands=[" ".join(argv) for argv, why, rids in plan.commands],
+                notes=plan.notes, ssh_guard=guard, reboot_required=reboot)
+
+
+def plan_paths():
+    return OWN_FILES + (UDEV_DISK_RULES, sshd.MAIN, fstab.PATH, bootloader.DEFAULTS)

@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Installed packages on a tree: dpkg's status file (read through the
+target root), or ``rpm -q`` (``--root`` for a tree) when the tree has an rpm
+database; installs with the distribution's own tool on a live system."""
+
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
+
+DPKG_STATUS = "/var/lib/dpkg/status"
+RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
+
+
+def parse_dpkg_status(text):
+    """``{package: version}`` of the packages dpkg has ``installed``."""
+    installed = {}
+    for stanza in (text or "").split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if line[:1] in (" ", "\t") or ":" not in line:
+                continue
+            key, value = line.split(":", 1)
+            fields[key.strip().lower()] = value.strip()
+        status = fields.get("status", "").split()
+        if fields.get("package") and status[-1:] == ["installed"]:
+            installed[fields["package"]] = fields.get("version", "")
+    return installed
+
+
+def package_format(target):
+    if target.isfile(DPKG_STATUS):
+        return "deb"
+    if any(target.isdir(path) for path in RPM_DBS):
+        return "rpm"
+    return None
+
+
+class Packages(object):
+    """What is installed on ``target``; ``query(names)`` answers ``{name:
+    version or None}``, or raises ConfigError when it cannot tell."""
+
+    def __init__(self, target, module=None):
+        self.target, self.module = target, module
+        self.format = package_format(target)
+        self._dpkg = None
+
+    def query(self, wanted):
+        if self.format == "deb":
+            if self._dpkg is None:
+                self._dpkg = parse_dpkg_status(read(self.target, DPKG_STATUS))
+            return dict((name, self._dpkg.get(name)) for name in wanted)
+        if self.format == "rpm":
+            return self._rpm(wanted)
+        raise ConfigError("%s: no package database (dpkg or rpm) found" % self.target.display("/"))
+
+    def _rpm(self, wanted):
+        rpm = self.module.get_bin_path("rpm") if self.module else None
+        if not rpm:
+            raise ConfigError("%s has an rpm database but there is no rpm command here to read it"
+                              % self.target.display("/"))
+        found = {}
+        for name in wanted:
+            command = [rpm, "-q", "--qf", "%{VERSION}-%{RELEASE}", name]
+            if not self.target.live:
+                command[1:1] = ["--root", self.target.root]
+            rc, out, dummy = self.module.run_command(command)
+            found[name] = out.strip() if rc == 0 else None
+        return found
+
+
+def install(module, package_format_name, names, update=True):
+    """Install ``names`` with apt-get or dnf (yum), after ``apt-get update``
+    when ``update``; returns ``(ok, output)``."""
+    if package_format_name == "deb":
+        apt = module.get_bin_path("apt-get")
+        if not apt:
+            return False, "no apt-get"
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        # images ship without package lists: read the configured sources first
+        if update:
+            module.run_command([apt, "update"], environ_update=env)
+        rc, out, err = module.run_command(
+            [apt, "install", "-y", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold"] + list(names),
+            environ_update=env)
+        return rc == 0, (out + err)[-2000:]
+    tool = module.get_bin_path("dnf") or module.get_bin_path("yum")
+    if not tool:
+        return False, "no dnf or yum"
+    rc, out, err = module.run_command([tool, "install", "-y"] + list(names))
+    return rc == 0, (out + err)[-2000:]

@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The OpenSSH server's configuration: a parser for trees (image roots),
+and ``sshd -T`` -- the authority -- on a live system.
+
+sshd_config(5) rules the parser follows: keywords are case-insensitive;
+for most keywords the first value obtained wins; ``Include`` takes globs
+(relative paths are relative to /etc/ssh) and is expanded in place, also
+inside a ``Match`` block, whose lines then belong to that block; a ``Match``
+block lasts until the next ``Match`` or the end of the file that holds it
+(servconf.c restores the includer's Match state after an Include).  For a
+connection, the values of matching ``Match`` blocks (first one wins) replace
+the global ones."""
+
+import posixpath
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, glob, read
+
+MAIN = "/etc/ssh/sshd_config"
+MAX_DEPTH = 16
+# sshd's built-in defaults (OpenSSH 7.0 and newer) for the keys the GCE-* checks read
+DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-password",
+            "clientaliveinterval": "0", "pubkeyauthentication": "yes",
+            "kbdinteractiveauthentication": "yes", "authorizedkeysfile": ".ssh/authorized_keys .ssh/authorized_keys2"}
+ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication",
+           "without-password": "prohibit-password"}
+
+
+class Directive(object):
+    def __init__(self, key, args, path, line, where, match=None):
+        self.key, self.args, self.path, self.line, self.where, self.match = key, args, path, line, where, match
+
+    @property
+    def value(self):
+        value = " ".join(self.args)
+        return ALIASES.get(value.lower(), value) if self.key in (
+            "permitrootlogin", "passwordauthentication") else value
+
+
+def _words(line):
+    """sshd's argument splitting: blanks separate, double quotes group."""
+    words, current, quoted, started = [], "", False, False
+    for char in line:
+        if char == '"':
+            quoted, started = not quoted, True
+        elif char in " \t" and not quoted:
+            if started:
+                words.append(current)
+            current, started = "", False
+        elif char == "=" and not quoted and not words and started:
+            words.append(current)
+            current, started = "", False
+        else:
+            current += char
+            started = True
+    if started:
+        words.append(current)
+    return words
+
+
+class SshdConfig(object):
+    """Every directive in file order with Includes expanded; ``files`` read."""
+
+    def __init__(self, target, main=MAIN, replace=None):
+        self.target, self.main = target, main
+        self.replace = replace or {}
+        self.files, self.directives = [], []
+        self.found = self._text(main) is not None
+        if self.found:
+            self._walk(main, 0, [None])
+
+    def _text(self, path):
+        return self.replace[path] if path in self.replace else read(self.target, path)
+
+    def _walk(self, path, depth, match):
+        if depth > MAX_DEPTH:
+            raise ConfigError("%s: Include nests deeper than %d levels" % (self.target.display(path), MAX_DEPTH))
+        text = self._text(path)
+        if text is None:
+            return
+        self.files.append(path)
+        for number, raw in enumerate(text.splitlines(), 1):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            words = _words(line)
+            if not words:
+                continue
+            key = words[0].lower()
+            key = ALIASES.get(key, key)
+            where = "%s:%d" % (self.target.display(path), number)
+            if key == "match":
+                criteria = " ".join(words[1:])
+                match[0] = None if criteria.lower() == "all" else criteria
+                match.append(where)
+                continue
+            if key == "include":
+                for pattern in words[1:]:
+                    if not pattern.startswith("/"):
+                        pattern = posixpath.join("/etc/ssh", pattern)
+                    matched = glob(self.target, pattern)
+                    matched += sorted(p for p in self.replace if self.replace[p] is not None and
+                                      p not in matched and re.match(_glob_re(pattern), p))
+                    for included in sorted(set(matched)):
+                        self._walk(included, depth + 1, list(match))
+                continue
+            self.directives.append(Directive(key, words[1:], path, number, where,
+                                             None if match[0] is None else (match[0], match[-1])))
+
+    def global_value(self, key):
+        """``(value, directive or None)``: the first global value, else the default."""
+        for directive in self.directives:
+            if directive.key == key and directive.match is None:
+                return directive.value, directive
+        return DEFAULTS.get(key), None
+
+    def match_values(self, key):
+        """Directives inside Match blocks that set ``key``."""
+        return [d for d in self.directives if d.key == key and d.match is not None]
+
+    def includes_dropin_dir(self, directory="/etc/ssh/sshd_config.d"):
+        """True when the main file includes ``directory/*.conf`` before it
+        sets anything globally, so a drop-in there is read first."""
+        text = self._text(self.main) or ""
+        for raw in text.splitlines():
+            words = _words(raw.strip()) if raw.strip() and not raw.strip().startswith("#") else []
+            if not words:
+                continue
+            key = words[0].lower()
+            if key == "include":
+                for pattern in words[1:]:
+                    full = pattern if pattern.startswith("/") else posixpath.join("/etc/ssh", pattern)
+                    if posixpath.dirname(full) == directory and full.endswith("*.conf"):
+                        return True
+                continue
+            return False
+        return False
+
+
+def _glob_re(pattern):
+    return "^" + re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]") + "$"
+
+
+def parse_dump(text):
+    """``sshd -T`` output -> ``{key: value}`` (first word lower-case)."""
+    values = {}
+    for line in (text or "").splitlines():
+        words = line.split(None, 1)
+        if words:
+            key = words[0].lower()
+            values.setdefault(key, words[1].strip() if len(words) > 1 else "")
+    return values
+
+
+def sshd_binary(module):
+    return module.get_bin_path("sshd", opt_dirs=["/usr/sbin", "/sbin"]) if module else None
+
+
+def dump(module, config=None, connection=None):
+    """``(values, error)`` from ``sshd -T`` (``-f config``; ``-C`` for a
+    connection: ``{"user", "host", "addr"}``)."""
+    binary = sshd_binary(module)
+    if not binary:
+        return None, "no sshd binary"
+    command = [binary, "-T"]
+    if config:
+        command += ["-f", config]
+    if connection:
+        spec = ",".join("%s=%s" % (k, v) for k, v in sorted(connection.items()) if v)
+        command += ["-C", spec]
+    rc, out, err = module.run_command(command)
+    if rc != 0:
+        return None, (err or out).strip() or "sshd -T exited %d" % rc
+    return parse_dump(out), None
+
+
+def test(module, config):
+    """``sshd -t -f config``: None when valid, else sshd's message."""
+    binary = sshd_binary(module)
+    if not binary:
+        return "no sshd binary to validate with"
+    rc, out, err = module.run_command([binary, "-t", "-f", config])
+    return None if rc == 0 else ((err or out).strip() or "sshd -t exited %d" % rc)

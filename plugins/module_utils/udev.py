@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""udev rules on a tree (udev(7)): the files udevd reads, a name in an
+earlier directory hiding the same name in later ones, and the rules the
+GCE-* settings look for."""
+
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import dropins, read
+
+RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
+             "/usr/lib/udev/rules.d", "/lib/udev/rules.d")
+MARKER = "guestready.gce"
+
+
+def rule_files(target):
+    """``[(path, name)]`` udevd reads, in its order (masked names left out)."""
+    return dropins(target, RULE_DIRS, ".rules")
+
+
+def logical_lines(text):
+    """``[(first line number, rule text)]`` with backslash continuations joined."""
+    found, buffer, start = [], "", None
+    for number, raw in enumerate((text or "").splitlines(), 1):
+        if start is None:
+            start = number
+        if raw.endswith("\\"):
+            buffer += raw[:-1]
+            continue
+        buffer += raw
+        if buffer.strip() and not buffer.strip().startswith("#"):
+            found.append((start, buffer.strip()))
+        buffer, start = "", None
+    return found
+
+
+def persistent_net_rules(target):
+    """``[(path, line, rule)]``: rules naming a network interface after its
+    MAC address (what 70-persistent-net.rules holds)."""
+    found = []
+    for path, dummy in rule_files(target):
+        for number, rule in logical_lines(read(target, path)):
+            if re.search(r'SUBSYSTEM\s*==\s*"net"', rule) and re.search(r'(^|[,\s])NAME\s*:?=', rule) \
+                    and re.search(r'ATTRS?\{address\}\s*==', rule):
+                found.append((path, number, rule))
+    return found
+
+
+def disk_naming_rules(target):
+    """The rules files that make /dev/disk/by-id/google-* links."""
+    return [path for path, dummy in rule_files(target)
+            if "disk/by-id/google-" in (read(target, path) or "")]
+
+
+def comment_out(text, numbers, rid):
+    """``text`` with the (logical) rules starting at ``numbers`` commented out
+    behind the marker, continuation lines included."""
+    rows = (text or "").splitlines(True)
+    index = 0
+    out = []
+    targets = set(numbers)
+    continuing = False
+    for index, row in enumerate(rows, 1):
+        if index in targets or continuing:
+            out.append("# %s neutralised (%s): %s" % (MARKER, rid, row) if not row.startswith("#") else row)
+            continuing = row.rstrip("\n").endswith("\\")
+        else:
+            out.append(row)
+    return "".join(out)

@@ -1,0 +1,154 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""systemd units on a tree: whether a unit exists, is enabled (the links
+``systemctl enable`` makes under /etc/systemd/system), masked, and what the
+presets say; ``systemctl`` itself on the live system.
+
+Enabling in a tree makes the links ``systemctl enable`` would make, from the
+unit's ``[Install]`` section, through the target root."""
+
+import fnmatch
+import posixpath
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
+    ConfigError, dropins, names, read, strip_comment)
+
+# systemd.unit(5), system unit search path, highest priority first
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+             "/usr/lib/systemd/system", "/lib/systemd/system")
+PRESET_DIRS = ("/etc/systemd/system-preset", "/run/systemd/system-preset",
+               "/usr/local/lib/systemd/system-preset", "/usr/lib/systemd/system-preset",
+               "/lib/systemd/system-preset")
+CONFIG_DIR = "/etc/systemd/system"
+
+
+def template_of(name):
+    """``serial-getty@ttyS0.service`` -> ``serial-getty@.service``."""
+    match = re.match(r"^([^@]+@)[^.]*(\.[a-z]+)$", name)
+    return match.group(1) + match.group(2) if match else None
+
+
+def unit_file(target, name):
+    """The path of the unit's file (its template's for an instance), or None."""
+    for candidate in (name, template_of(name)):
+        if not candidate:
+            continue
+        for directory in UNIT_DIRS:
+            path = posixpath.join(directory, candidate)
+            if target.is_masked(path):
+                return None
+            if target.isfile(path):
+                return path
+    return None
+
+
+def masked(target, name):
+    return any(target.is_masked(posixpath.join(d, name)) for d in UNIT_DIRS[:2])
+
+
+def install_section(text):
+    """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``."""
+    section, found = None, {}
+    for raw in (text or "").splitlines():
+        line = strip_comment(raw, "#;").strip()
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+        elif section == "Install" and "=" in line:
+            key, value = [part.strip() for part in line.split("=", 1)]
+            if key == "DefaultInstance":
+                found[key] = value
+            else:
+                found.setdefault(key, []).extend(value.split())
+    return found
+
+
+def enablement_links(target, name):
+    """The ``(link path, link text)`` pairs ``systemctl enable name`` makes."""
+    path = unit_file(target, name)
+    if path is None:
+        return []
+    install = install_section(read(target, path))
+    link_value = path if template_of(name) is None else posixpath.join(
+        posixpath.dirname(path), template_of(name))
+    links = []
+    for kind, suffix in (("WantedBy", ".wants"), ("RequiredBy", ".requires")):
+        for unit in install.get(kind, []):
+            links.append((posixpath.join(CONFIG_DIR, unit + suffix, name), link_value))
+    for alias in install.get("Alias", []):
+        links.append((posixpath.join(CONFIG_DIR, alias), link_value))
+    return links
+
+
+def enabled_links(target, name):
+    """Links under /etc/systemd/system (``*.wants``, ``*.requires``) that
+    pull the unit in: what makes it enabled."""
+    found = []
+    for entry in names(target, CONFIG_DIR):
+        if entry.endswith((".wants", ".requires")):
+            path = posixpath.join(CONFIG_DIR, entry, name)
+            if target.islink(path) or target.isfile(path):
+                found.append(path)
+    return found
+
+
+def preset(target, name):
+    """``"enable"``, ``"disable"`` or None: the first matching preset line
+    (files by name, /etc before /usr), systemd.preset(5)."""
+    for path, dummy in dropins(target, PRESET_DIRS, ".preset"):
+        for raw in (read(target, path) or "").splitlines():
+            words = strip_comment(raw, "#;").split()
+            if len(words) >= 2 and words[0] in ("enable", "disable") and \
+                    fnmatch.fnmatchcase(name, words[1]):
+                return words[0]
+    return None
+
+
+def state(target, name):
+    """The unit's state from the tree's files: ``masked``, ``not-found``,
+    ``enabled`` or ``disabled`` (and the links found)."""
+    if masked(target, name):
+        return "masked", []
+    if unit_file(target, name) is None:
+        return "not-found", []
+    links = enabled_links(target, name)
+    return ("enabled" if links else "disabled"), links
+
+
+def systemctl(module, *args):
+    """``(rc, stdout)`` of systemctl, or None when there is none."""
+    binary = module.get_bin_path("systemctl") if module else None
+    if not binary:
+        return None
+    rc, out, dummy = module.run_command([binary] + list(args))
+    return rc, out.strip()
+
+
+def live_state(module, name):
+    """``(is-enabled, is-active)`` from systemctl, or None."""
+    enabled = systemctl(module, "is-enabled", name)
+    active = systemctl(module, "is-active", name)
+    if enabled is None or active is None:
+        return None
+    return enabled[1] or "unknown", active[1] or "unknown"
+
+
+def enable(target, name, module, live):
+    """Enable the unit: ``systemctl enable`` when live, else the links.
+    Returns the links made (paths inside the root)."""
+    if live:
+        result = systemctl(module, "enable", name)
+        if result is None or result[0] != 0:
+            raise ConfigError("systemctl enable %s failed: %s" % (name, result[1] if result else "no systemctl"))
+        return [name]
+    made = []
+    links = enablement_links(target, name)
+    if not links:
+        raise ConfigError("%s: no unit file with an [Install] section to enable in %s" % (
+            name, target.display("/")))
+    for link, value in links:
+        target.makedirs(posixpath.dirname(link))
+        target.symlink(link, value)
+        made.append(link)
+    return made

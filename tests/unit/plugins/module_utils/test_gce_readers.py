@@ -1,0 +1,326 @@
+"""The readers behind GCE-*: kernel command line, GRUB 2 (Debian and Red Hat
+layouts, BLS, grubenv), systemd units, packages, time sync, network
+configurations, sshd_config, fstab and udev -- on fixture trees, through the
+target root."""
+
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import (
+    bootloader, cmdline, fstab, netconf, packages, sshd, timesync, udev, units)
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+
+
+def put(root, path, text):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as handle:
+        handle.write(text)
+    return full
+
+
+def link(root, path, value):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.symlink(value, full)
+
+
+# ------------------------------------------------------------------ cmdline
+@pytest.mark.parametrize("text,args", [
+    ('BOOT_IMAGE=/vmlinuz root=UUID=1 ro console=tty0 console=ttyS0,38400n8',
+     ["BOOT_IMAGE=/vmlinuz", "root=UUID=1", "ro", "console=tty0", "console=ttyS0,38400n8"]),
+    ('a="b c" d  e=', ["a=b c", "d", "e="]),
+    ('"quoted whole" x', ["quoted whole", "x"]),
+    ("", []),
+])
+def test_cmdline_split(text, args):
+    assert cmdline.split(text) == args
+
+
+def test_cmdline_consoles_and_values():
+    line = "console=tty0 console=ttyS0,38400n8 8250.nr_uarts=4 8250.nr_uarts=1 quiet"
+    assert cmdline.consoles(line) == ["tty0", "ttyS0"]
+    assert cmdline.has_console(line) and not cmdline.has_console("console=ttyS1")
+    assert cmdline.last_value(line, "8250.nr_uarts") == "1"
+    assert cmdline.last_value(line, "quiet") is None and ("quiet", None) in cmdline.parse(line)
+
+
+# --------------------------------------------------------------- bootloader
+def debian_grub(root, cmdline_linux='""', dropin=None):
+    put(root, "/usr/sbin/grub-mkconfig", '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do . "$x"; done\n')
+    put(root, "/etc/default/grub", "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+        "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=%s\n" % cmdline_linux)
+    if dropin:
+        put(root, "/etc/default/grub.d/50-cloud.cfg", dropin)
+    put(root, "/boot/grub/grub.cfg", "set timeout=5\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-6.1.0 root=UUID=abc ro quiet\n}\n"
+        "menuentry 'Debian (recovery)' {\n\tlinux\t/boot/vmlinuz-6.1.0 root=UUID=abc ro single\n}\n")
+
+
+def test_grub_debian_layout_with_dropins(tmp_path):
+    debian_grub(tmp_path, dropin='GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX console=ttyS0,115200"\nGRUB_TIMEOUT=0\n')
+    grub = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert grub.found and grub.layout == "debian" and grub.dropins_supported
+    assert grub.cmdline() == "console=ttyS0,115200 quiet"
+    assert grub.timeout() == (0, "%s/etc/default/grub.d/50-cloud.cfg:2" % tmp_path)
+    assert grub.variables["GRUB_DISTRIBUTOR"].startswith("`lsb_release")
+    entries = grub.entries()
+    assert len(entries) == 2 and not any(cmdline.has_console(e["cmdline"]) for e in entries)
+    assert grub.cfg_timeouts() == [(1, 5)]
+
+
+def test_grub_red_hat_layout_bls_and_grubenv(tmp_path):
+    put(tmp_path, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
+    put(tmp_path, "/etc/default/grub", 'GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet"\n'
+        'GRUB_ENABLE_BLSCFG=true\n')
+    put(tmp_path, "/boot/grub2/grub.cfg", "set timeout=1\ninsmod blscfg\nblscfg\n")
+    put(tmp_path, "/boot/loader/entries/abc-5.14.conf", "title RHEL\nlinux /vmlinuz-5.14\noptions $kernelopts\n")
+    put(tmp_path, "/boot/loader/entries/abc-5.15.conf", "title RHEL\nlinux /vmlinuz-5.15\n"
+        "options root=/dev/mapper/rhel-root ro console=ttyS0,38400n8\n")
+    put(tmp_path, "/boot/grub2/grubenv", bootloader.set_grubenv("", "kernelopts", "root=/dev/mapper/rhel-root ro"))
+    grub = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert grub.layout == "redhat" and not grub.dropins_supported and grub.bls
+    assert grub.grubenv["kernelopts"] == "root=/dev/mapper/rhel-root ro"
+    by_file = dict((os.path.basename(e["where"]), e["cmdline"]) for e in grub.entries())
+    assert by_file["abc-5.14.conf"] == "root=/dev/mapper/rhel-root ro"  # $kernelopts expanded
+    assert cmdline.has_console(by_file["abc-5.15.conf"])
+    env = bootloader.set_grubenv(open(os.path.join(str(tmp_path), "boot/grub2/grubenv")).read(),
+                                 "kernelopts", "root=x console=ttyS0")
+    assert len(env) == 1024 and "kernelopts=root=x console=ttyS0\n" in env
+
+
+def test_grub_edits_keep_the_original(tmp_path):
+    text = 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="quiet"\n'
+    edited = bootloader.set_defaults(text, [("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", "0")])
+    assert "# guestready.gce replaced (GCE-BOOT-TIMEOUT): GRUB_TIMEOUT=5\nGRUB_TIMEOUT=0\n" in edited
+    variables, dummy = bootloader.parse_defaults(edited, "grub")
+    assert variables["GRUB_TIMEOUT"] == "0" and variables["GRUB_CMDLINE_LINUX"] == "quiet"
+    cfg, changed = bootloader.add_kernel_arg("\tlinux /vmlinuz ro console=ttyS0\n\tlinux16 /vmlinuz ro\n",
+                                             "console=ttyS0,38400n8", "X")
+    assert changed and cfg.count("console=ttyS0,38400n8") == 1 and "# guestready.gce replaced (X): linux16" in cfg
+    assert bootloader.set_cfg_timeout("set timeout=5\nset timeout=0\n", 0, "T").count("set timeout=0") == 2
+
+
+def test_no_grub_is_not_found(tmp_path):
+    put(tmp_path, "/etc/hostname", "x\n")
+    assert not bootloader.GrubConfig(Target(str(tmp_path))).found
+
+
+# -------------------------------------------------------------------- units
+def test_units_enabled_masked_template_and_install(tmp_path):
+    put(tmp_path, "/lib/systemd/system/google-guest-agent.service",
+        "[Unit]\nDescription=x\n[Install]\nWantedBy=multi-user.target\nAlias=gga.service\n")
+    put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Install]\nWantedBy=getty.target\n")
+    put(tmp_path, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(tmp_path, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    link(tmp_path, "/etc/systemd/system/ntp.service", "/dev/null")
+    put(tmp_path, "/lib/systemd/system-preset/90-google.preset", "enable google-guest-agent.service\n")
+    put(tmp_path, "/etc/systemd/system-preset/10-local.preset", "disable google-*\n")
+    target = Target(str(tmp_path))
+    assert units.state(target, "chrony.service")[0] == "enabled"
+    assert units.state(target, "google-guest-agent.service")[0] == "disabled"
+    assert units.state(target, "ntp.service")[0] == "masked"
+    assert units.state(target, "nothing.service")[0] == "not-found"
+    assert units.unit_file(target, "serial-getty@ttyS0.service") == "/lib/systemd/system/serial-getty@.service"
+    assert units.preset(target, "google-guest-agent.service") == "disable", "the /etc preset file sorts first"
+    assert sorted(units.enablement_links(target, "google-guest-agent.service")) == [
+        ("/etc/systemd/system/gga.service", "/lib/systemd/system/google-guest-agent.service"),
+        ("/etc/systemd/system/multi-user.target.wants/google-guest-agent.service",
+         "/lib/systemd/system/google-guest-agent.service")]
+    made = units.enable(target, "serial-getty@ttyS0.service", None, live=False)
+    assert made == ["/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"]
+    assert units.state(target, "serial-getty@ttyS0.service")[0] == "enabled"
+
+
+# ----------------------------------------------------------------- packages
+def test_dpkg_status():
+    text = ("Package: google-guest-agent\nStatus: install ok installed\nVersion: 20211116.00-6\n"
+            "Description: x\n multi-line\n\nPackage: chrony\nStatus: deinstall ok config-files\nVersion: 4.3\n\n"
+            "Package: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\n")
+    assert packages.parse_dpkg_status(text) == {"google-guest-agent": "20211116.00-6",
+                                                "openssh-server": "1:9.2p1-2"}
+
+
+def test_packages_without_a_database(tmp_path):
+    put(tmp_path, "/etc/hostname", "x\n")
+    with pytest.raises(ConfigError, match="no package database"):
+        packages.Packages(Target(str(tmp_path))).query(["x"])
+
+
+# ------------------------------------------------------------------- time
+def test_chrony_include_confdir_sourcedir(tmp_path):
+    put(tmp_path, "/etc/chrony/chrony.conf", "confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\n"
+        "sourcedir /run/chrony-dhcp\nsourcedir /etc/chrony/sources.d\ninclude /etc/chrony/extra/*.conf\n")
+    put(tmp_path, "/etc/chrony/conf.d/10-site.conf", "server ntp.example.com iburst\n")
+    put(tmp_path, "/etc/chrony/sources.d/gce.sources", "server metadata.google.internal iburst  # gce\n")
+    put(tmp_path, "/etc/chrony/extra/a.conf", "peer 10.0.0.1\n! server commented.example\n")
+    config = timesync.read_chrony(Target(str(tmp_path)))
+    assert [(s.kind, s.host) for s in config.sources] == [
+        ("pool", "2.debian.pool.ntp.org"), ("peer", "10.0.0.1"), ("server", "ntp.example.com"),
+        ("server", "metadata.google.internal")]
+    assert config.sourcedirs == ["/run/chrony-dhcp", "/etc/chrony/sources.d"]
+
+
+def test_timesyncd_dropins_reset(tmp_path):
+    put(tmp_path, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=0.debian.pool.ntp.org 1.debian.pool.ntp.org\n")
+    put(tmp_path, "/usr/lib/systemd/timesyncd.conf.d/01-cloud.conf", "[Time]\nFallbackNTP=metadata.google.internal\n")
+    target = Target(str(tmp_path))
+    assert [s.host for s in timesync.read_timesyncd(target).sources] == ["0.debian.pool.ntp.org", "1.debian.pool.ntp.org"]
+    put(tmp_path, "/etc/systemd/timesyncd.conf.d/50-reset.conf", "[Time]\nNTP=\n")
+    config = timesync.read_timesyncd(target)
+    assert [s.host for s in config.sources] == ["metadata.google.internal"] and config.fallback_only
+
+
+def test_ntpsec_includefile(tmp_path):
+    put(tmp_path, "/etc/ntpsec/ntp.conf", "pool 0.debian.pool.ntp.org iburst\nincludefile extra.conf\n")
+    put(tmp_path, "/etc/ntpsec/extra.conf", "server metadata.google.internal iburst\n")
+    config = timesync.read_ntp(Target(str(tmp_path)))
+    assert config.daemon == "ntpsec" and [s.host for s in config.sources] == [
+        "0.debian.pool.ntp.org", "metadata.google.internal"]
+
+
+# ---------------------------------------------------------------- network
+def test_netplan_merge_and_mac_match(tmp_path):
+    put(tmp_path, "/lib/netplan/00-base.yaml", "network:\n  version: 2\n  ethernets:\n    ens4:\n      dhcp4: false\n")
+    put(tmp_path, "/etc/netplan/50-cloud-init.yaml", "# from cloud-init\nnetwork:\n  version: 2\n  ethernets:\n"
+        "    ens4:\n      dhcp4: true\n      mtu: 1500\n      dhcp4-overrides: {use-mtu: false}\n"
+        "    old:\n      match:\n        macaddress: \"42:01:0a:00:00:02\"\n      set-name: eth0\n"
+        "      addresses: [10.0.0.2/24]\n")
+    configs, renderer = netconf.read_netplan(Target(str(tmp_path)))
+    assert renderer == "networkd"
+    by_name = dict((c.where.split("ethernets.")[1].rstrip(")"), c) for c in configs)
+    assert by_name["ens4"].dhcp4 and by_name["ens4"].mtu == 1500 and by_name["ens4"].use_mtu is False
+    assert by_name["ens4"].covers("ens4") and not by_name["ens4"].covers("eth0")
+    assert by_name["old"].mac == "42:01:0a:00:00:02" and by_name["old"].static and not by_name["old"].covers("eth0")
+
+
+@pytest.mark.parametrize("text,message", [
+    ("network:\n\tversion: 2\n", "tab in indentation"),
+    ("network:\n  a: |\n    x\n", "block scalars"),
+    ("network:\n  - a\n  b: c\n", "unexpected indentation|not a 'key: value'"),
+])
+def test_yaml_subset_errors(text, message):
+    with pytest.raises(ConfigError, match=message):
+        netconf.yaml_load(text, "f.yaml")
+
+
+def test_yaml_subset_values():
+    assert netconf.yaml_load("a:\n- x\n- {k: v, n: 2}\nb: 'q: r' # c\nc: ~\nd: [1, \"two\"]\n") == {
+        "a": ["x", {"k": "v", "n": 2}], "b": "q: r", "c": None, "d": [1, "two"]}
+
+
+def test_networkd_first_file_and_dropins(tmp_path):
+    put(tmp_path, "/usr/lib/systemd/network/99-default.network", "[Match]\nName=*\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/10-ens4.network", "[Match]\nName=ens4 eth0\n[Network]\nAddress=10.0.0.5/24\n"
+        "[Link]\nMTUBytes=1500\n")
+    put(tmp_path, "/etc/systemd/network/20-mac.network", "[Match]\nMACAddress=42:01:0a:00:00:02\n[Network]\nDHCP=ipv4\n")
+    put(tmp_path, "/etc/systemd/network/10-ens4.network.d/mtu.conf", "[DHCPv4]\nUseMTU=yes\n")
+    configs = netconf.read_networkd(Target(str(tmp_path)))
+    assert [os.path.basename(c.where) for c in configs] == ["10-ens4.network", "20-mac.network", "99-default.network"]
+    first = configs[0]
+    assert first.static and not first.dhcp4 and first.mtu == "1500" and first.use_mtu is True
+    assert configs[1].mac and not configs[1].covers("ens4") and configs[2].covers("ens4")
+
+
+def test_ifupdown_sources_and_options(tmp_path):
+    put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
+        "source-directory interfaces.more\n")
+    put(tmp_path, "/etc/network/interfaces.d/eth0", "allow-hotplug eth0\niface eth0 inet dhcp\n  mtu 1500\n")
+    put(tmp_path, "/etc/network/interfaces.more/ens4", "iface ens4 inet static\n  address 10.0.0.2/24\n"
+        "  hwaddress ether 42:01:0a:00:00:02\n")
+    put(tmp_path, "/etc/network/interfaces.more/skip.bak", "iface bogus inet dhcp\n")
+    configs = dict((c.names[0], c) for c in netconf.read_ifupdown(Target(str(tmp_path))))
+    assert sorted(configs) == ["ens4", "eth0", "lo"]
+    assert configs["eth0"].dhcp4 and configs["eth0"].mtu == "1500"
+    assert configs["ens4"].static and configs["ens4"].mac == "42:01:0a:00:00:02"
+
+
+def test_networkmanager_keyfile_and_ifcfg(tmp_path):
+    put(tmp_path, "/etc/NetworkManager/system-connections/wired.nmconnection",
+        "[connection]\nid=wired\ntype=ethernet\ninterface-name=eth0\n[ethernet]\nmtu=9000\n[ipv4]\nmethod=auto\n")
+    put(tmp_path, "/etc/NetworkManager/system-connections/mac.nmconnection",
+        "[connection]\nid=m\ntype=ethernet\n[ethernet]\nmac-address=42:01:0A:00:00:02\n[ipv4]\nmethod=manual\n")
+    put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth0", 'DEVICE=eth0\nBOOTPROTO="dhcp"\nMTU=1460\n')
+    target = Target(str(tmp_path))
+    nm = netconf.read_networkmanager(target)
+    assert [(c.names, c.dhcp4, c.mtu, c.mac) for c in nm] == [
+        (None, False, None, "42:01:0A:00:00:02"), (["eth0"], True, "9000", None)]
+    ifcfg = netconf.read_ifcfg(target)
+    assert ifcfg[0].names == ["eth0"] and ifcfg[0].dhcp4 and ifcfg[0].mtu == "1460"
+
+
+def test_dhclient_interface_mtu(tmp_path):
+    target = Target(str(tmp_path))
+    assert netconf.dhclient_requests_mtu(target) is None
+    put(tmp_path, "/etc/dhcp/dhclient.conf", "request subnet-mask, broadcast-address,\n\trouters, interface-mtu;\n")
+    assert netconf.dhclient_requests_mtu(target) is True
+    put(tmp_path, "/etc/dhcp/dhclient.conf", "request subnet-mask, routers;\n# interface-mtu\n")
+    assert netconf.dhclient_requests_mtu(target) is False
+
+
+# --------------------------------------------------------------------- sshd
+def test_sshd_include_match_and_first_value(tmp_path):
+    put(tmp_path, "/etc/ssh/sshd_config", "Include sshd_config.d/*.conf\nPasswordAuthentication yes\n"
+        "ClientAliveInterval 60\nMatch User admin\n  PasswordAuthentication yes\n")
+    put(tmp_path, "/etc/ssh/sshd_config.d/10-a.conf", "PasswordAuthentication no\nMatch Address 10.0.0.0/8\n"
+        "  PermitRootLogin yes\n")
+    put(tmp_path, "/etc/ssh/sshd_config.d/20-b.conf", "ClientAliveInterval=420\nPermitRootLogin without-password\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.files == ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/10-a.conf",
+                            "/etc/ssh/sshd_config.d/20-b.conf"]
+    value, directive = config.global_value("passwordauthentication")
+    assert value == "no" and directive.where.endswith("10-a.conf:1"), "first value wins"
+    # the Match in 10-a.conf ends with its file: 20-b.conf's lines are global again
+    assert config.global_value("clientaliveinterval")[0] == "420"
+    assert config.global_value("permitrootlogin")[0] == "prohibit-password"
+    assert [(d.match[0], d.value) for d in config.match_values("permitrootlogin")] == [("Address 10.0.0.0/8", "yes")]
+    assert [d.match[0] for d in config.match_values("passwordauthentication")] == ["User admin"]
+    assert config.includes_dropin_dir()
+    assert sshd.SshdConfig(Target(str(tmp_path))).global_value("kbdinteractiveauthentication") == ("yes", None)
+
+
+def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
+    put(tmp_path, "/etc/ssh/sshd_config", "Port 22\nMatch Group sftp\n  Include /etc/ssh/sftp.conf\n")
+    put(tmp_path, "/etc/ssh/sftp.conf", "PasswordAuthentication yes\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.global_value("passwordauthentication") == ("yes", None)  # the default
+    assert [d.match[0] for d in config.match_values("passwordauthentication")] == ["Group sftp"]
+    assert not config.includes_dropin_dir()
+
+
+def test_sshd_dump_parse():
+    values = sshd.parse_dump("port 22\npasswordauthentication no\nauthorizedkeysfile .ssh/authorized_keys .ssh/k2\n")
+    assert values["authorizedkeysfile"] == ".ssh/authorized_keys .ssh/k2" and values["port"] == "22"
+
+
+# -------------------------------------------------------------------- fstab
+def test_fstab_entries():
+    text = ("# comment\n/dev/sda1 / ext4 defaults 0 1\nUUID=abc /data ext4 defaults 0 2\n"
+            "/dev/nvme0n1p2 /boot ext4 defaults 0 2\nLABEL=swap none swap sw 0 0\n"
+            "proc /proc proc defaults 0 0\nserver:/x /mnt/nfs nfs defaults 0 0\n/dev/disk/by-id/google-d /d xfs ro 0 0\n"
+            "/dev/mapper/vg-lv /srv/with\\040space ext4 nofail 0 2\n")
+    entries = fstab.parse(text)
+    assert [e.device_node() for e in entries] == ["/dev/sda1", None, "/dev/nvme0n1p2", None, None, None, None, None]
+    assert [e.is_block for e in entries] == [True, True, True, True, False, False, True, True]
+    assert entries[3].is_swap and entries[7].file == "/srv/with space"
+    edited = fstab.replace_lines(text, {3: fstab.with_option(entries[1], "nofail")}, "GCE-FSTAB-NOFAIL")
+    assert "# guestready.gce replaced (GCE-FSTAB-NOFAIL): UUID=abc /data ext4 defaults 0 2\n" \
+           "UUID=abc\t/data\text4\tdefaults,nofail\t0\t2\n" in edited
+
+
+# --------------------------------------------------------------------- udev
+def test_udev_persistent_net_and_disk_naming(tmp_path):
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules",
+        '# PCI device\nSUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", \\\n  ATTR{address}=="42:01:0a:00:00:02", '
+        'NAME="eth0"\n')
+    put(tmp_path, "/lib/udev/rules.d/65-gce-disk-naming.rules", 'SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n')
+    target = Target(str(tmp_path))
+    rules = udev.persistent_net_rules(target)
+    assert [(p, n) for p, n, r in rules] == [("/etc/udev/rules.d/70-persistent-net.rules", 2)]
+    assert udev.disk_naming_rules(target) == ["/lib/udev/rules.d/65-gce-disk-naming.rules"]
+    text = udev.comment_out(open(os.path.join(str(tmp_path), "etc/udev/rules.d/70-persistent-net.rules")).read(),
+                            [2], "R")
+    assert udev.logical_lines(text) == [] and text.count("# guestready.gce neutralised (R)") == 2
+    link(tmp_path, "/etc/udev/rules.d/65-gce-disk-naming.rules", "/dev/null")
+    assert udev.disk_naming_rules(target) == [], "a /dev/null link in /etc masks the packaged rules"

@@ -1,0 +1,446 @@
+"""The gce_settings area end to end on fixture trees, through the combined
+module: which GCE-* IDs fail, what apply writes (drop-ins, marked edits,
+links, removals), idempotence, check mode, waivers, the SSH lock-out guard,
+the live path (the commands it runs), and hostile trees."""
+
+import hashlib
+import os
+import re
+import signal
+import stat
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
+
+GCE_IDS = [e["id"] for e in requirements("gce")]
+
+
+def put(root, path, text, mode=None):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "w") as handle:
+        handle.write(text)
+    if mode:
+        os.chmod(full, mode)
+    return full
+
+
+def link(root, path, value):
+    full = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    os.symlink(value, full)
+
+
+def read(root, path):
+    with open(os.path.join(str(root), path.lstrip("/"))) as handle:
+        return handle.read()
+
+
+def digest(top):
+    found = {}
+    for directory, dirs, names in os.walk(str(top)):
+        for name in dirs + names:
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode):
+                with open(path, "rb") as handle:
+                    found[path] = hashlib.sha256(handle.read()).hexdigest()
+            elif stat.S_ISLNK(info.st_mode):
+                found[path] = "-> " + os.readlink(path)
+            else:
+                found[path] = stat.S_IFMT(info.st_mode)
+    return found
+
+
+def debian_image(root):
+    """A Debian 12 image as a fleet has them before Compute Engine: GRUB
+    without a serial console, pool NTP, persistent-net rules, password SSH,
+    host keys, an ID, /dev/sdX in fstab.  Returns the root."""
+    root = str(root)
+    put(root, "/usr/sbin/grub-mkconfig", '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do . "$x"; done\n')
+    put(root, "/usr/sbin/update-grub", "#!/bin/sh\n")
+    put(root, "/etc/default/grub", 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+        'GRUB_CMDLINE_LINUX=""\n')
+    put(root, "/boot/grub/grub.cfg", "set timeout=5\nmenuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=UUID=1 ro quiet\n}\n")
+    for unit, install in (("serial-getty@.service", "getty.target"), ("systemd-networkd.service", "multi-user.target"),
+                          ("systemd-timesyncd.service", "sysinit.target"), ("ssh.service", "multi-user.target"),
+                          ("google-guest-agent.service", "multi-user.target"),
+                          ("google-startup-scripts.service", "multi-user.target")):
+        put(root, "/lib/systemd/system/" + unit, "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=%s\n" % install)
+    for unit, install in (("systemd-networkd.service", "multi-user.target"), ("systemd-timesyncd.service", "sysinit.target"),
+                          ("ssh.service", "multi-user.target")):
+        link(root, "/etc/systemd/system/%s.wants/%s" % (install, unit), "/lib/systemd/system/" + unit)
+    put(root, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=0.debian.pool.ntp.org\n")
+    put(root, "/etc/systemd/network/50-dhcp.network", "[Match]\nName=en*\n[Network]\nDHCP=ipv4\n")
+    put(root, "/etc/udev/rules.d/70-persistent-net.rules",
+        'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="52:54:00:12:34:56", NAME="eth0"\n')
+    put(root, "/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n"
+        "PasswordAuthentication yes\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
+    os.makedirs(os.path.join(root, "etc/ssh/sshd_config.d"))
+    for kind in ("ed25519", "rsa"):
+        put(root, "/etc/ssh/ssh_host_%s_key" % kind, "PRIVATE\n", 0o600)
+        put(root, "/etc/ssh/ssh_host_%s_key.pub" % kind, "ssh-%s AAAA\n" % kind)
+    put(root, "/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
+    put(root, "/var/lib/dbus/machine-id", "0123456789abcdef0123456789abcdef\n")
+    put(root, "/etc/fstab", "/dev/sda1 / ext4 errors=remount-ro 0 1\n/dev/sdb1 /data ext4 defaults 0 2\n"
+        "proc /proc proc defaults 0 0\n")
+    put(root, "/var/lib/dpkg/status", "Package: google-guest-agent\nStatus: install ok installed\n"
+        "Version: 20211116.00-6\n\nPackage: openssh-server\nStatus: install ok installed\nVersion: 1:9.2p1-2\n")
+    put(root, "/usr/bin/google_guest_agent", "")
+    put(root, "/etc/default/instance_configs.cfg", "[InstanceSetup]\nset_host_keys = true\n")
+    put(root, "/etc/passwd", "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n")
+    return root
+
+
+def by_id(out):
+    return dict((r["id"], r) for r in out["results"])
+
+
+def statuses(out):
+    return dict((r["id"], r["status"]) for r in out["results"])
+
+
+def run(run_module, root, check_mode=False, diff=False, **extra):
+    args = {"areas": ["gce_settings"], "apply": ["gce_settings"], "gce_settings": dict({"root": root}, **extra)}
+    for key in ("waivers", "overrides"):
+        if key in extra:
+            args[key] = args["gce_settings"].pop(key)
+    return run_module(compliance, args, check_mode=check_mode, diff=diff)
+
+
+EXPECTED_FAILURES = {
+    "GCE-BOOT-SERIAL-CONSOLE", "GCE-BOOT-SERIAL-GETTY", "GCE-BOOT-TIMEOUT", "GCE-TIME-METADATA-NTP",
+    "GCE-NET-MTU-DHCP", "GCE-NET-NO-PERSISTENT-RULES", "GCE-GUEST-AGENT", "GCE-GUEST-OSLOGIN",
+    "GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD", "GCE-SSH-KEEPALIVE", "GCE-SSH-NO-HOST-KEYS",
+    "GCE-IMAGE-MACHINE-ID", "GCE-FSTAB-STABLE-NAMES", "GCE-FSTAB-NOFAIL", "GCE-UDEV-DISK-NAMING"}
+
+
+def test_check_names_exactly_the_failing_ids(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0 and out["changed"] is False
+    found = statuses(out)
+    assert list(found) == GCE_IDS, "catalogue order"
+    assert set(i for i, s in found.items() if s == "fail") == EXPECTED_FAILURES
+    assert found["GCE-BOOT-CMDLINE-LIVE"] == "not-applicable" and found["GCE-SYSCTL-COEXIST"] == "not-applicable"
+    assert found["GCE-NET-DHCP"] == "pass" and found["GCE-NET-NO-MAC-BINDING"] == "pass"
+    result = by_id(out)["GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["actual"] == "yes" and "sshd_config:3" in result["message"] and result["remediation"]
+    assert "0.debian.pool.ntp.org" in by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+
+
+def test_apply_an_image_tree_then_nothing_changes(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    out = run(run_module, root, diff=True)
+    assert out["rc"] == 0, out.get("msg")
+    assert out["changed"] is True and out["applied"] == ["gce_settings"]
+    found = statuses(out)
+    # what an image tree cannot get here: packages are installed on a live system only, and
+    # /dev/sdX becomes UUID= only where blkid can read the device
+    assert set(i for i, s in found.items() if s == "fail") == {"GCE-GUEST-OSLOGIN", "GCE-FSTAB-STABLE-NAMES"}
+    area = out["areas"]["gce_settings"]
+    assert any("google-compute-engine-oslogin" in note for note in area["notes"])
+    assert area["commands"] == [] and area["packages"] == [], "nothing runs against a tree"
+    changed = set(r["id"] for r in out["results"] if r["changed"])
+    assert changed == EXPECTED_FAILURES - {"GCE-GUEST-OSLOGIN", "GCE-FSTAB-STABLE-NAMES"}
+    # the collection's own drop-ins
+    grub = read(root, gce_settings.GRUB_DROPIN)
+    assert 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX console=ttyS0,38400n8"' in grub and "GRUB_TIMEOUT=0" in grub
+    ssh = read(root, gce_settings.SSHD_DROPIN)
+    assert "PasswordAuthentication no\n" in ssh and "PermitRootLogin prohibit-password\n" in ssh \
+        and "ClientAliveInterval 420\n" in ssh
+    assert "NTP=metadata.google.internal" in read(root, gce_settings.TIMESYNCD_DROPIN)
+    assert "[DHCPv4]\nUseMTU=true" in read(root, "/etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf")
+    assert "disk/by-id/google-" in read(root, gce_settings.UDEV_DISK_RULES)
+    # the user's files: originals kept behind the marker
+    assert "# guestready.gce neutralised (GCE-NET-NO-PERSISTENT-RULES): SUBSYSTEM" in read(
+        root, "/etc/udev/rules.d/70-persistent-net.rules")
+    assert "# guestready.gce replaced (GCE-FSTAB-NOFAIL): /dev/sdb1 /data ext4 defaults 0 2" in read(root, "/etc/fstab")
+    cfg = read(root, "/boot/grub/grub.cfg")
+    assert "ro quiet console=ttyS0,38400n8" in cfg and "set timeout=0" in cfg and "# guestready.gce replaced" in cfg
+    # links, removals, the emptied ID
+    assert os.readlink(os.path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service")) == \
+        "/lib/systemd/system/serial-getty@.service"
+    assert os.path.islink(os.path.join(root, "etc/systemd/system/multi-user.target.wants/google-guest-agent.service"))
+    assert read(root, "/etc/machine-id") == "" and not os.path.exists(os.path.join(root, "var/lib/dbus/machine-id"))
+    assert not [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
+    assert "sshd_config.d/00-guestready-gce.conf" in " ".join(d["after_header"] for d in out["diff"])
+    again = run(run_module, root, diff=True)
+    assert again["rc"] == 0 and again["changed"] is False, again["diff"]
+    assert statuses(again) == found
+
+
+def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    before = digest(tmp_path)
+    out = run(run_module, root, check_mode=True, diff=True)
+    assert out["rc"] == 0 and out["changed"] is True
+    assert digest(tmp_path) == before
+    assert set(i for i, s in statuses(out).items() if s == "fail") == EXPECTED_FAILURES
+    headers = [d["after_header"] for d in out["diff"]]
+    assert any(h.endswith("zz-guestready-gce.cfg") for h in headers)
+    assert any(h.endswith("ssh_host_rsa_key (removed)") for h in headers)
+
+
+def test_waivers_and_overrides(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    out = run(run_module, root, waivers={"GCE-SSH-NO-PASSWORD-AUTH": "bastion: passwords by design (SEC-9)"},
+              overrides={"GCE-SSH-NO-ROOT-PASSWORD": "no", "GCE-SSH-KEEPALIVE": 300})
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)
+    assert found["GCE-SSH-NO-PASSWORD-AUTH"]["status"] == "waived" and not found["GCE-SSH-NO-PASSWORD-AUTH"]["changed"]
+    ssh = read(root, gce_settings.SSHD_DROPIN)
+    assert "PasswordAuthentication" not in ssh and "PermitRootLogin no\n" in ssh and "ClientAliveInterval 300\n" in ssh
+    assert found["GCE-SSH-NO-ROOT-PASSWORD"]["status"] == "pass"
+    refused = run(run_module, root, overrides={"GCE-SSH-KEEPALIVE": 900})
+    assert refused["rc"] == 1 and "between 1 and 599" in refused["msg"]
+    refused = run(run_module, root, overrides={"GCE-BOOT-SERIAL-CONSOLE": "console=tty0"})
+    assert refused["rc"] == 1 and "cannot be overridden" in refused["msg"]
+
+
+# --------------------------------------------------------------- lock-out
+@pytest.mark.parametrize("connection,overrides,words", [
+    ({"user": "alice", "auth": "password"}, {}, "PasswordAuthentication would be no for alice"),
+    ({"user": "root", "auth": "password"}, {}, "for root, who logs in with a password"),
+    ({"user": "root", "auth": "publickey"}, {"GCE-SSH-NO-ROOT-PASSWORD": "no"}, "PermitRootLogin would be no"),
+    ({"user": "alice", "auth": "auto"}, {}, "detected from the user's authorized keys"),
+])
+def test_ssh_change_refused_before_anything_changes(tmp_path, run_module, connection, overrides, words):
+    root = debian_image(tmp_path / "image")
+    before = digest(tmp_path)
+    out = run(run_module, root, connection=connection, overrides=overrides)
+    assert out["rc"] == 1 and out["failed"], out
+    assert "refusing to change the SSH server" in out["msg"] and words in out["msg"], out["msg"]
+    assert "nothing was changed" in out["msg"]
+    assert digest(tmp_path) == before, "the run fails before changing anything"
+
+
+@pytest.mark.parametrize("connection", [{"user": "alice", "auth": "publickey"}, {"user": "alice", "auth": "auto"},
+                                        {"user": "root", "auth": "publickey"}])
+def test_ssh_change_allowed_for_key_logins(tmp_path, run_module, connection):
+    root = debian_image(tmp_path / "image")
+    put(root, "/home/alice/.ssh/authorized_keys", "ssh-ed25519 AAAA alice\n")
+    out = run(run_module, root, connection=connection)
+    assert out["rc"] == 0, out.get("msg")
+    guard = out["areas"]["gce_settings"]["ssh_guard"]
+    assert guard["checked"] and guard["auth"] == "publickey" and guard["user"] == connection["user"]
+
+
+def test_refusal_rules():
+    who = {"user": "root", "auth": "publickey"}
+    assert gce_settings.refusal({"permitrootlogin": "prohibit-password"}, who) is None
+    assert "forced-commands-only" in gce_settings.refusal({"permitrootlogin": "forced-commands-only"}, who)
+    assert "AuthenticationMethods" in gce_settings.refusal(
+        {"permitrootlogin": "yes", "authenticationmethods": "publickey,password"}, who)
+    assert gce_settings.refusal({"permitrootlogin": "yes", "authenticationmethods": "publickey password"}, who) is None
+    pw = {"user": "bob", "auth": "password"}
+    assert gce_settings.refusal({"passwordauthentication": "no", "kbdinteractiveauthentication": "yes",
+                                 "usepam": "yes"}, pw) is None, "keyboard-interactive through PAM still asks"
+    assert gce_settings.refusal({"passwordauthentication": "no", "usepam": "no"}, pw)
+
+
+def test_sshd_without_include_gets_a_marked_block(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", "# site\nPasswordAuthentication yes\nMatch User backup\n  ForceCommand rsync\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0
+    text = read(root, "/etc/ssh/sshd_config")
+    assert text.startswith(gce_settings.SSHD_BLOCK_BEGIN) and "# site\nPasswordAuthentication yes\n" in text
+    assert not os.path.exists(os.path.join(root, gce_settings.SSHD_DROPIN.lstrip("/")))
+    assert statuses(out)["GCE-SSH-NO-PASSWORD-AUTH"] == "pass"
+    assert run(run_module, root)["changed"] is False
+    assert read(root, "/etc/ssh/sshd_config").count(gce_settings.SSHD_BLOCK_BEGIN) == 1
+
+
+def test_match_block_is_reported_never_edited(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config.d/50-admins.conf", "Match Group admins\n  PasswordAuthentication yes\n")
+    out = run(run_module, root)
+    result = by_id(out)["GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == "fail" and "Match Group admins" in result["message"]
+    assert "never edited" in result["remediation"]
+    assert read(root, "/etc/ssh/sshd_config.d/50-admins.conf").endswith("PasswordAuthentication yes\n")
+
+
+# ------------------------------------------------------------- Red Hat tree
+def red_hat_image(root):
+    root = str(root)
+    put(root, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
+    put(root, "/etc/default/grub", 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet"\n')
+    put(root, "/boot/grub2/grub.cfg", "set timeout=5\nblscfg\n")
+    put(root, "/boot/loader/entries/a-5.14.conf", "title RHEL\nlinux /vmlinuz-5.14\noptions $kernelopts\n")
+    put(root, "/boot/loader/entries/a-5.15.conf", "title RHEL\nlinux /vmlinuz-5.15\noptions root=/dev/vda ro\n")
+    env = "# GRUB Environment Block\nkernelopts=root=/dev/vda ro\n"
+    put(root, "/boot/grub2/grubenv", env + "#" * (1024 - len(env)))
+    put(root, "/etc/chrony.conf", "pool 2.rhel.pool.ntp.org iburst\ndriftfile /var/lib/chrony/drift\n")
+    put(root, "/usr/lib/systemd/system/chronyd.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chronyd.service", "/usr/lib/systemd/system/chronyd.service")
+    return root
+
+
+def test_red_hat_layout_edits_defaults_bls_grubenv_and_chrony(tmp_path, run_module):
+    root = red_hat_image(tmp_path / "image")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    found = statuses(out)
+    assert found["GCE-BOOT-SERIAL-CONSOLE"] == "pass" and found["GCE-BOOT-TIMEOUT"] == "pass"
+    assert found["GCE-TIME-METADATA-NTP"] == "pass"
+    defaults = read(root, "/etc/default/grub")
+    assert '# guestready.gce replaced (GCE-BOOT-SERIAL-CONSOLE): GRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet"' in defaults
+    assert 'GRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet console=ttyS0,38400n8"' in defaults
+    assert not os.path.exists(os.path.join(root, "etc/default/grub.d")), "Red Hat's grub2-mkconfig reads no drop-ins"
+    assert "options root=/dev/vda ro console=ttyS0,38400n8" in read(root, "/boot/loader/entries/a-5.15.conf")
+    assert "options $kernelopts\n" in read(root, "/boot/loader/entries/a-5.14.conf")
+    env = read(root, "/boot/grub2/grubenv")
+    assert len(env) == 1024 and "kernelopts=root=/dev/vda ro console=ttyS0,38400n8\n" in env
+    chrony = read(root, "/etc/chrony.conf")
+    assert "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): pool 2.rhel.pool.ntp.org iburst" in chrony
+    assert chrony.endswith("server metadata.google.internal iburst\n")
+    assert run(run_module, root)["changed"] is False
+
+
+def test_sysctl_coexistence(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/usr/lib/sysctl.d/60-gce-network-security.conf", "net.ipv4.ip_forward=0\nkernel.randomize_va_space=2\n")
+    put(root, "/usr/lib/systemd/systemd-sysctl", "")
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    assert statuses(run_module(compliance_info, info))["GCE-SYSCTL-COEXIST"] == "pass"
+    put(root, "/etc/sysctl.conf", "net.ipv4.ip_forward = 1\n")  # wins for procps only
+    result = by_id(run_module(compliance_info, info))["GCE-SYSCTL-COEXIST"]
+    assert result["status"] == "fail" and "net.ipv4.ip_forward ends as procps=1" in result["message"]
+
+
+# ------------------------------------------------------------------ live
+class FakeModule(object):
+    """AnsibleModule's run_command/get_bin_path, recording the commands."""
+    check_mode = False
+
+    def __init__(self, root):
+        self.root, self.commands = root, []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return None if name == "sshd" else "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        name = os.path.basename(argv[0])
+        if name == "systemctl" and argv[1] in ("is-enabled", "is-active"):
+            return 1, "disabled" if argv[1] == "is-enabled" else "inactive", ""
+        if name == "blkid":
+            return 0, "1111-2222\n" if argv[-1] == "/dev/sda1" else "3333-4444\n", ""
+        return 0, "", ""
+
+    def warn(self, message):
+        pass
+
+
+def test_live_path_runs_the_distribution_tools(tmp_path, monkeypatch):
+    root = debian_image(tmp_path / "image")
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    module = FakeModule(root)
+    params = dict(root=root, generalize=False, interface="ens4", connection={}, install_packages=True,
+                  regenerate_bootloader=True, reload_services=True, lock_timeout=10)
+    out = gce_settings.apply_gce(params, requirements("gce"), {}, module)
+    commands = [" ".join(c) for c in module.commands]
+    assert out["packages"] == ["google-compute-engine-oslogin"]
+    assert any(c.startswith("/usr/bin/apt-get install -y") and c.endswith("google-compute-engine-oslogin")
+               for c in commands)
+    assert "/usr/bin/update-grub" in commands
+    assert "/usr/bin/systemctl reload ssh.service" in commands
+    assert "/usr/bin/systemctl restart systemd-timesyncd.service" in commands
+    assert "/usr/bin/systemctl enable serial-getty@ttyS0.service" in commands
+    assert "/usr/bin/udevadm trigger --action=change --subsystem-match=block" in commands
+    fstab = read(root, "/etc/fstab")
+    assert "UUID=1111-2222\t/\text4" in fstab and "UUID=3333-4444\t/data\text4\tdefaults,nofail" in fstab
+    assert "# guestready.gce replaced (GCE-FSTAB-STABLE-NAMES): /dev/sda1 / ext4" in fstab
+    # a live system keeps its host keys and ID unless it is being generalised
+    assert os.path.exists(os.path.join(root, "etc/ssh/ssh_host_rsa_key"))
+    assert read(root, "/etc/machine-id").strip()
+    found = statuses(out)
+    assert found["GCE-SSH-NO-HOST-KEYS"] == "not-applicable" and found["GCE-IMAGE-MACHINE-ID"] == "not-applicable"
+    # grub.cfg is regenerated by the distribution's tool live, never patched
+    assert "console=ttyS0" not in read(root, "/boot/grub/grub.cfg")
+
+
+# ----------------------------------------------------------------- hostile
+SECRET = "PasswordAuthentication yes\nSECRET-OUTSIDE\n"
+
+
+def include_outside(root, outside):
+    put(outside, "/evil.conf", SECRET)
+    put(root, "/etc/ssh/sshd_config", "Include %s/evil.conf\nInclude ../../../../../..%s/evil.conf\n" % (outside, outside))
+    return None
+
+
+def grub_links_outside(root, outside):
+    put(outside, "/grub", 'GRUB_CMDLINE_LINUX="SECRET-OUTSIDE"\n')
+    os.unlink(os.path.join(root, "etc/default/grub"))
+    link(root, "/etc/default/grub", outside + "/grub")
+    return None
+
+
+def fstab_is_a_fifo(root, outside):
+    os.unlink(os.path.join(root, "etc/fstab"))
+    os.mkfifo(os.path.join(root, "etc/fstab"))
+    return r"fstab: is a FIFO"
+
+
+def machine_id_links_outside(root, outside):
+    put(outside, "/machine-id", "SECRET-OUTSIDE\n")
+    os.unlink(os.path.join(root, "etc/machine-id"))
+    link(root, "/etc/machine-id", outside + "/machine-id")
+    return None
+
+
+def netplan_garbage(root, outside):
+    put(root, "/etc/netplan/01.yaml", "network:\n  ethernets:\n\tens4: {}\n")
+    return r"01.yaml:3: tab in indentation"
+
+
+def wants_is_a_file(root, outside):
+    put(root, "/etc/systemd/system/getty.target.wants", "not a directory\n")
+    return r"getty.target.wants"
+
+
+def chrony_include_loop(root, outside):
+    put(root, "/etc/chrony/chrony.conf", "include /etc/chrony/chrony.conf\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    return r"nest deeper than"
+
+
+HOSTILE = [include_outside, grub_links_outside, fstab_is_a_fifo, machine_id_links_outside, netplan_garbage,
+           wants_is_a_file, chrony_include_loop]
+
+
+def _alarm(signum, frame):
+    raise AssertionError("the module blocked")
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=[c.__name__ for c in HOSTILE])
+def test_hostile_tree(case, tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    outside = str(tmp_path / "outside")
+    os.makedirs(outside)
+    pattern = case(root, outside)
+    before = digest(outside)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(30)
+    try:
+        info = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+        out = run(run_module, root, diff=True)
+    finally:
+        signal.alarm(0)
+    assert digest(outside) == before, "nothing outside the tree changes"
+    shown = repr(info) + repr(out)
+    assert "SECRET-OUTSIDE" not in shown, "nothing outside the tree is read or shown"
+    assert "Traceback" not in shown
+    assert info["rc"] == 0, info.get("msg")
+    if pattern:
+        assert re.search(pattern, shown), shown[:3000]
+    if out["rc"] == 0:
+        again = run(run_module, root)
+        assert again["changed"] is False or again["rc"] != 0
