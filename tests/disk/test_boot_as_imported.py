@@ -16,7 +16,8 @@ import subprocess
 import sys
 
 import pytest
-from diskimages import (ROOT, break_boot_loader, break_initramfs, by_id, copy_disk, lab_disk, leftovers, run)
+from diskimages import (LAB_WAIVERS, ROOT, break_boot_loader, break_initramfs, by_id, copy_disk, lab_disk, leftovers,
+                        run)
 
 from ansible_collections.guestready.gce.plugins.module_utils.diskimage import Failed
 
@@ -54,8 +55,9 @@ def boot(lab, disk, firmware, key, name):
 def test_the_packed_good_image_boots_as_imported_and_verifies(lab, tmp_path):
     source, info, directory = lab_disk("boot-bios")
     (tmp_path / "build").mkdir()
-    disk = copy_disk(source, tmp_path / "build" / "disk.qcow2.raw")
-    packed = run(disk, mode="harden", pack=str(tmp_path / "build" / "good"), workdir=str(tmp_path))
+    disk = copy_disk(source, tmp_path / "build" / "built.raw")
+    packed = run(disk, mode="harden", pack=str(tmp_path / "build" / "good"), workdir=str(tmp_path),
+                 waivers=LAB_WAIVERS)
     assert packed["changed"] and packed["pack"]["written"]
     features = [f["feature"] for f in packed["pack"]["guest_os_features"]]
     firmware = "uefi" if "UEFI_COMPATIBLE" in features else "bios"
@@ -74,6 +76,7 @@ def test_the_packed_good_image_boots_as_imported_and_verifies(lab, tmp_path):
     assert guest["disk"] == str(imported) and guest["firmware"] == firmware
     # the lab's known gaps (QEMU is not Compute Engine) are waived by name, never passed
     gaps = dict((gap["id"], "lab gap: %s" % gap["what"]) for gap in guest["gaps"] if gap["id"].startswith("HW-"))
+    gaps.update(LAB_WAIVERS)
     verify = ansible("guestready.gce.verify", "-i", os.path.join(lab.state, "inventory.yml"),
                      "-e", "guestready_gce_hosts=imported",
                      "-e", "guestready_gce_report_dir=%s" % (tmp_path / "reports"),
