@@ -10,7 +10,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 # The parts `make test` runs, in order (each is a `test-<part>` target).
-TEST_PARTS ?= unit sanity lint package lab image guest molecule bench
+TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench
 
 .PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-fleet bench-image fuzz \
 	$(addprefix test-,$(TEST_PARTS))
@@ -74,9 +74,13 @@ test-molecule: venv collection-link lab-image
 
 test-lab: venv lab-test
 
-# Checks on the lab images' own kernel files, no guest booted.
-test-image: venv collection-link lab-image
+# Checks on the lab images' own kernel files and disk_image on the bootable ones, no guest booted.
+test-image: venv collection-link lab-image lab-image-boot
 	$(BIN)/pytest -q tests/image --junitxml=build/results/image.xml
+
+# Boot as imported (issue 15): packed disk images booted by their own boot loader in the lab.
+test-disk: venv collection-link lab-image-boot
+	$(BIN)/pytest -q -s tests/disk --junitxml=build/results/disk.xml
 
 # Tests that drive lab guests with ansible-playbook (fault injection).
 test-guest: venv collection-link lab-image
