@@ -9,26 +9,50 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.ansible/collections
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-# The parts `make test` runs, in order (each is a `test-<part>` target).
-TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench
+# The ansible-core version matrix: the newest line (requirements-dev.txt, $(VENV)) runs every
+# part; each older line gets build/venv-<line> (tests/matrix/ansible-<line>.txt) and runs the
+# unit tests, ansible-test sanity and one lab smoke run (parts unit-<line> sanity-<line> smoke-<line>).
+MATRIX ?= 2.16 2.17 2.18
+MATRIX_PARTS := $(foreach line,$(MATRIX),unit-$(line) sanity-$(line) smoke-$(line))
 
-.PHONY: help venv collection-link docs test unit sanity lint molecule demo build clean bench bench-fleet bench-image fuzz \
-	$(addprefix test-,$(TEST_PARTS))
+# The parts `make test` runs, in order (each is a `test-<part>` target).
+TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench $(MATRIX_PARTS)
+
+.PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
+	clean bench bench-fleet bench-image fuzz test-deps $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
+# (the matrix parts are pattern rules, which make never applies to .PHONY targets)
 
 help:
 	@echo "make demo     boot a Compute-Engine-like lab guest, harden and verify it, show the results"
 	@echo "make test     every test: $(TEST_PARTS)"
-	@echo "make unit | sanity | lint | molecule | lab-test   one part"
+	@echo "make unit | sanity | lint | molecule | lab-test   one part (test-<part> for any part above)"
+	@echo "make deps     install the system packages demo and test need (tools/install_deps.sh)"
+	@echo "make test-deps   the dependency step in a fresh Debian 12 chroot (minutes; not in make test)"
 	@echo "make docs     regenerate docs/requirements.md from the catalogue"
 	@echo "make fuzz     the parsers' fuzz tests with 10,000 inputs per property"
 	@echo "make build    build the Galaxy tarball into build/"
+	@echo "make ee-context   an Execution Environment build context in build/ee/context"
 
-$(BIN)/activate: requirements-dev.txt
+# System packages: tools/install_deps.sh holds the one list; a no-op when all are installed.
+deps:
+	@tools/install_deps.sh
+
+$(BIN)/activate: requirements-dev.txt | deps
 	python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 venv: $(BIN)/activate
+
+# One virtualenv per older ansible-core line of the matrix.
+.PRECIOUS: build/venv-%/bin/activate
+build/venv-%/bin/activate: tests/matrix/ansible-%.txt | deps
+	rm -rf build/venv-$*
+	python3 -m venv build/venv-$*
+	build/venv-$*/bin/pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+matrix-venvs: $(foreach line,$(MATRIX),build/venv-$(line)/bin/activate)
 
 # Make this checkout importable as guestready.gce (ansible, pytest, molecule).
 collection-link: $(COLLECTION_LINK)
@@ -39,7 +63,7 @@ $(COLLECTION_LINK):
 docs: venv
 	$(PYTHON) tools/gen_requirements_doc.py
 
-test: venv collection-link
+test: deps venv collection-link
 	$(PYTHON) tools/run_tests.py $(TEST_PARTS)
 
 unit: test-unit
@@ -51,22 +75,45 @@ test-unit: venv collection-link
 fuzz: venv collection-link
 	GUESTREADY_FUZZ=long $(BIN)/pytest -q tests/unit -k fuzz -p no:cacheprovider
 
+test-unit-%: build/venv-%/bin/activate collection-link
+	build/venv-$*/bin/pytest -q tests/unit --junitxml=build/results/unit-$*.xml
+
 # ansible-test wants the tree at .../ansible_collections/guestready/gce and
 # downloads a pip bootstrap script from a host we cannot reach: give it an
 # offline stand-in, and a copy of the collection's files (lab excluded: it is
-# not collection content and stays out of the tarball too).
+# not collection content and stays out of the tarball too).  It runs with
+# HOME=build/ansible-test-home: its cache and virtualenvs stay out of the
+# user's ~/.ansible/test.  $(1): the virtualenv's bin directory, $(2): the copy,
+# $(3): more ansible-test arguments.
+SANITY_HOME := $(CURDIR)/build/ansible-test-home
+SANITY_ARGS ?=
+# The older lines skip the style linters (same code, same findings: they run on the newest
+# line with its newer pylint; pylint is the slowest sanity test); every check that depends on the ansible-core line runs
+# (validate-modules, ansible-doc, import, compile, runtime-metadata, action-plugin-docs...).
+MATRIX_SANITY_ARGS ?= --skip-test pylint --skip-test pep8 --skip-test yamllint --skip-test shellcheck --skip-test pslint
+define ansible-test-sanity
+	@pipv=$$($(1)/python -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
+	  mkdir -p $(SANITY_HOME)/.ansible/test/cache && cp tools/get_pip_offline.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$$pipv.py
+	rm -rf $(2) && mkdir -p $(2)
+	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' -e '^\.venv$$' \
+	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(2)
+	cd $(2) && git init -q . && HOME=$(SANITY_HOME) $(CURDIR)/$(1)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS) $(3)
+endef
+
 sanity: test-sanity
 test-sanity: venv
-	@pipv=$$($(PYTHON) -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
-	  mkdir -p ~/.ansible/test/cache && cp tools/get_pip_offline.py ~/.ansible/test/cache/get_pip_$$pipv.py
-	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' -e '^\.venv$$' \
-	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(SANITY_ROOT)
-	cd $(SANITY_ROOT) && git init -q . && $(CURDIR)/$(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	$(call ansible-test-sanity,$(BIN),$(SANITY_ROOT))
 
+test-sanity-%: build/venv-%/bin/activate
+	$(call ansible-test-sanity,build/venv-$*/bin,build/sanity-$*/ansible_collections/guestready/gce,$(MATRIX_SANITY_ARGS))
+
+# ansible-lint; the changelog fragments (antsibull-changelog); the modules' code against
+# the oldest managed-host Python (vermin: syntax and standard-library use, 3.8).
 lint: test-lint
 test-lint: venv collection-link
 	$(BIN)/ansible-lint --offline -q
+	$(BIN)/antsibull-changelog lint
+	$(BIN)/vermin --no-tips --violations -t=3.8- plugins/modules plugins/module_utils
 
 molecule: test-molecule
 test-molecule: venv collection-link lab-image
@@ -90,6 +137,14 @@ test-guest: venv collection-link lab-image
 test-package: venv
 	$(BIN)/pytest -q tests/package --junitxml=build/results/package.xml
 
+# One older ansible-core line against one gce lab guest: harden.yml, then verify.yml --check.
+test-smoke-%: build/venv-%/bin/activate collection-link lab-image-cloud
+	GUESTREADY_MATRIX_LINE=$* build/venv-$*/bin/pytest -q -s tests/matrix --junitxml=build/results/smoke-$*.xml
+
+# The dependency step in a fresh Debian 12 chroot (tests/deps/test_deps_chroot.py).
+test-deps: venv
+	$(BIN)/pytest -q -s tests/deps --junitxml=build/results/deps.xml
+
 # One-guest smoke run of the benchmark: module counts and idempotence, no timings asserted.
 test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
@@ -110,12 +165,22 @@ FLEET_ARGS ?= --sizes 1,100,500
 bench-fleet: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/fleet_bench.py $(FLEET_ARGS) --write-docs
 
-demo: venv collection-link lab-image-cloud
+demo: deps venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py
 
 build: venv
 	mkdir -p build
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+# An Execution Environment build context (docs/ee, README "AWX and Execution Environments"):
+# `ansible-builder create` into build/ee/context; building the image is podman's job.
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+ee-context: build
+	rm -rf build/ee && mkdir -p build/ee
+	cp docs/ee/execution-environment.yml docs/ee/requirements.yml build/ee/
+	cp build/guestready-gce-$(VERSION).tar.gz build/ee/guestready-gce.tar.gz
+	$(BIN)/ansible-builder create --file build/ee/execution-environment.yml --context build/ee/context \
+	  --output-filename Containerfile
 
 clean:
 	rm -rf build tests/output .ansible .pytest_cache

@@ -11,17 +11,50 @@
 #   OUTDIR        empty/non-existent directory; receives disk.raw, vmlinuz, initrd.img,
 #                 kernel-release, kernels.txt, packages.txt
 #   APT_CACHE     directory of .deb files kept between builds (sync-in / sync-out)
-#   PUBKEY        ssh public key authorised for root
+#   PUBKEY        ssh public key authorised for root and the sudo user
+# Environment: LAB_SUDO_USER (default lab): a user with key login and passwordless sudo;
+#   LAB_APT_SOURCE: the image's only apt source (the lab's repository);
+#   LAB_GUEST_ENVIRONMENT=yes: no static hostname, metadata.google.internal in /etc/hosts.
 #   BOOT_FLAVOUR  kernel flavour to boot: "cloud-amd64" or "amd64"
 # The script's own text is part of the image cache key: editing it rebuilds the images.
 set -euo pipefail
 
 if [ "${1:-}" = customize ]; then
     # ---- customize hook: runs outside the chroot, $2 = root directory ----------------
-    root=$2 pubkey=$3
-    echo lab >"$root/etc/hostname"
-    printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-        >"$root/etc/hosts"
+    root=$2 pubkey=$3 user=$4 aptsource=$5 guestenv=$6
+    if [ "$guestenv" = yes ]; then
+        # as a Compute Engine image with the guest environment: no static hostname (the
+        # DHCP server, Compute Engine's metadata server, names the instance; systemd-networkd
+        # sets it), and the metadata server's name in /etc/hosts as google_set_hostname
+        # writes it (GoogleCloudPlatform/guest-configs, src/usr/bin/google_set_hostname)
+        : >"$root/etc/hostname"
+        printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n169.254.169.254 metadata.google.internal  # Added by Google\n' \
+            >"$root/etc/hosts"
+        # the hostname from the metadata server when ens4 is routable, as Compute Engine
+        # images with systemd-networkd do it: guest-configs' hooks (lab/guest-configs/)
+        gc=$(dirname "$(readlink -f "$0")")/guest-configs
+        install -m 0755 "$gc/google_set_hostname" "$root/usr/bin/google_set_hostname"
+        install -d -m 0755 "$root/usr/lib/networkd-dispatcher/routable.d"
+        install -m 0755 "$gc/google_hostname.sh" \
+            "$root/usr/lib/networkd-dispatcher/routable.d/google_hostname.sh"
+        # TCG: the agent makes new host keys at an instance's first boot, and an RSA key takes
+        # minutes there (systemd restarts the agent after 90 s, sshd waits for it): ed25519
+        # only, the agent's own setting (guest-agent instance_setup.go, [InstanceSetup]
+        # host_key_types in /etc/default/instance_configs.cfg)
+        printf '[InstanceSetup]\nhost_key_types = ed25519\n' >"$root/etc/default/instance_configs.cfg"
+        # TCG: a Python daemon can take longer than systemd's 90 s to start on a loaded host
+        install -d -m 0755 "$root/etc/systemd/system/networkd-dispatcher.service.d"
+        printf '[Service]\nTimeoutStartSec=infinity\n' \
+            >"$root/etc/systemd/system/networkd-dispatcher.service.d/lab-tcg.conf"
+    else
+        echo lab >"$root/etc/hostname"
+        printf '127.0.0.1\tlocalhost\n127.0.1.1\tlab\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+            >"$root/etc/hosts"
+    fi
+    # apt: the lab's own repository (guests have no route to Debian's archive); see
+    # lab/guestready_lab/aptrepo.py. Unsigned, hence [trusted=yes]: lab only.
+    printf '# guestready lab: the host'"'"'s apt cache, served to the guest (lab/README.md)\n%s\n' \
+        "$aptsource" >"$root/etc/apt/sources.list"
     printf 'LABEL=lab-root\t/\text4\tdefaults,errors=remount-ro\t0\t1\n' >"$root/etc/fstab"
     # root login by the lab key only
     install -d -m 0700 "$root/root/.ssh"
@@ -29,6 +62,17 @@ if [ "${1:-}" = customize ]; then
     install -d -m 0755 "$root/etc/ssh/sshd_config.d"
     printf 'PermitRootLogin prohibit-password\nPasswordAuthentication no\nUseDNS no\n' \
         >"$root/etc/ssh/sshd_config.d/10-lab.conf"
+    # a sudo user as on Compute Engine (people log in as themselves and use sudo): key login
+    # only (password field '*': no password can match, unlike '!' the account is not locked),
+    # passwordless sudo through /etc/sudoers.d
+    chroot "$root" useradd --create-home --shell /bin/bash --comment "guestready lab" "$user"
+    chroot "$root" usermod -p '*' "$user"
+    install -d -m 0700 "$root/home/$user/.ssh"
+    install -m 0600 "$pubkey" "$root/home/$user/.ssh/authorized_keys"
+    chroot "$root" chown -R "$user:$user" "/home/$user/.ssh"
+    printf '%s ALL=(ALL:ALL) NOPASSWD: ALL\n' "$user" >"$root/etc/sudoers.d/90-lab-$user"
+    chmod 0440 "$root/etc/sudoers.d/90-lab-$user"
+    chroot "$root" visudo -c -q -f "/etc/sudoers.d/90-lab-$user"
     # DHCP on every NIC, MTU from DHCP (Compute Engine hands out 1460)
     install -d -m 0755 "$root/etc/systemd/network"
     cat >"$root/etc/systemd/network/80-lab-dhcp.network" <<'EOF'
@@ -51,6 +95,7 @@ EOF
     # being started for every connection (several seconds per `ssh` under TCG)
     install -d -m 0755 "$root/var/lib/systemd/linger"
     : >"$root/var/lib/systemd/linger/root"
+    : >"$root/var/lib/systemd/linger/$user"
     # empty resolv.conf: lab guests have no route to any name server
     rm -f "$root/etc/resolv.conf"
     : >"$root/etc/resolv.conf"
@@ -66,6 +111,9 @@ fi
 
 outdir=$1 aptcache=$2 pubkey=$3 flavour=$4 packages=$5
 mirror=${6:-http://deb.debian.org/debian}
+sudo_user=${LAB_SUDO_USER:-lab}
+apt_source=${LAB_APT_SOURCE:-deb [trusted=yes] http://169.254.169.253/debian ./}
+guest_env=${LAB_GUEST_ENVIRONMENT:-no}
 self=$(readlink -f "$0")
 
 for tool in mmdebstrap mkfs.ext4 sfdisk truncate; do
@@ -81,7 +129,7 @@ mmdebstrap --mode=unshare --variant=apt --format=directory \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
     --setup-hook="sync-in '$aptcache' /var/cache/apt/archives/" \
     --customize-hook="sync-out /var/cache/apt/archives '$aptcache'" \
-    --customize-hook="'$self' customize \"\$1\" '$pubkey'" \
+    --customize-hook="'$self' customize \"\$1\" '$pubkey' '$sudo_user' '$apt_source' '$guest_env'" \
     bookworm "$rootfs" "deb $mirror bookworm main"
 
 # kernel and initrd to boot directly (-kernel/-initrd/-append; no firmware boot loader)

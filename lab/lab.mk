@@ -7,12 +7,14 @@ LAB_TEST_ARGS ?=
 .PHONY: lab-image lab-image-cloud lab-test lab-clean lab-status demo-lab-up demo-lab-down
 
 # Build (or restore from the compressed cache) the guest images; a no-op when cached.
-# The gce profile boots the cloud kernel; noncompliant needs the generic one (e1000, AHCI).
+# The gce profile boots the cloud kernel; noncompliant needs the generic one (e1000, AHCI);
+# gce-agent is the cloud image with Debian's guest environment.
 lab-image-cloud:
 	$(LAB) image --variant cloud
 
 lab-image: lab-image-cloud
 	$(LAB) image --variant generic
+	$(LAB) image --variant gce-agent
 
 # Boot gce (user + tap) and noncompliant guests and assert their hardware from inside.
 # Images are prepared first so their build time is not counted inside pytest.

@@ -173,7 +173,37 @@ def render(cat):
                 lines.append("| `%s` | %s | %s | %s | %s |" % (
                     e["id"], _cell(e["title"]), _cell(_expected(e)), _arches(e), _cell(e["rationale"])))
         lines.append("")
+        if area == "kernel-security":
+            lines += _defaults(cat)
     return "\n".join(lines)
+
+
+def _defaults(cat):
+    """The Kconfig defaults minimal (savedefconfig-style) configurations are
+    judged by."""
+    lines = ["### Kconfig defaults for minimal configurations", "",
+             "A savedefconfig/defconfig-style file lists only the options that differ from their "
+             "Kconfig default; an option it does not list is judged by the rule below for the "
+             "kernel's version and architecture, and `unknown` (never a failure) where no rule "
+             "applies.", "",
+             "| Option | Default | Versions | Applies to | Unless / only if | Source |",
+             "|---|---|---|---|---|---|"]
+    for rule in cat.KCONFIG_DEFAULTS:
+        since, until = rule["since"], rule["until"]
+        span = "%s to before %s" % (cat.format_version(since), cat.format_version(until)) \
+            if since and until else "since %s" % cat.format_version(since) if since \
+            else "before %s" % cat.format_version(until) if until else "all versions"
+        conditions = ["y when %s=y" % " and ".join("`%s`" % name for name in rule["requires"])
+                      ] if rule["requires"] else []
+        if rule["selected_by"]:
+            conditions.append("y when selected by %s" % ", ".join("`%s`" % n for n in rule["selected_by"]))
+        if rule["implied_by"]:
+            conditions.append("y when %s is on" % " or ".join("`%s`" % n for n in rule["implied_by"]))
+        lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
+            rule["name"], "does not exist" if rule["value"] is None else "`%s`" % rule["value"], span,
+            _arches(rule), _cell("; ".join(conditions)), _cell(rule["source"])))
+    lines.append("")
+    return lines
 
 
 def main(argv):

@@ -2,9 +2,10 @@
 
 Each part is a `make` target (``test-<part>``).  Parts that run pytest leave a
 JUnit file in build/results/<part>.xml and count per test case; ansible-test
-sanity counts per sanity test; the others count as one test each.  The last
-line printed is ``N passed, N failed``; the exit status is 1 when anything
-failed.
+sanity counts per sanity test; the others count as one test each.  A part named
+``<name>-<line>`` (``unit-2.16``) runs on that ansible-core line of the version
+matrix, the others on this virtualenv's.  The table shows which; the last line
+printed is ``N passed, N failed``; the exit status is 1 when anything failed.
 """
 
 import os
@@ -58,7 +59,7 @@ def run_part(part):
         lines.append(line)
     proc.wait()
     output = "".join(lines)
-    if part == "sanity":
+    if part.split("-")[0] == "sanity":
         passed, failed = sanity_counts(output, proc.returncode)
     elif os.path.exists(junit):
         passed, failed = junit_counts(junit)
@@ -69,14 +70,26 @@ def run_part(part):
     return passed, failed, time.time() - started
 
 
+def core_line(part):
+    """The ansible-core line a part runs on: its ``-<line>`` suffix, else this virtualenv's."""
+    match = re.search(r"-(\d+\.\d+)$", part)
+    if match:
+        return match.group(1)
+    try:
+        from ansible.release import __version__
+    except ImportError:
+        return "?"
+    return ".".join(__version__.split(".")[:2])
+
+
 def main(parts):
     summary = []
     for part in parts:
         summary.append((part,) + run_part(part))
     print()
-    print("%-12s %8s %8s %9s" % ("part", "passed", "failed", "seconds"))
+    print("%-12s %12s %8s %8s %9s" % ("part", "ansible-core", "passed", "failed", "seconds"))
     for part, passed, failed, seconds in summary:
-        print("%-12s %8d %8d %9.0f" % (part, passed, failed, seconds))
+        print("%-12s %12s %8d %8d %9.0f" % (part, core_line(part), passed, failed, seconds))
     total_passed = sum(row[1] for row in summary)
     total_failed = sum(row[2] for row in summary)
     print("%d passed, %d failed" % (total_passed, total_failed))

@@ -7,20 +7,23 @@ import shlex
 import signal
 import sys
 
-from . import guests, image, inventory, profiles, qemu
-from .util import LabError, log
+from . import guests, image, inventory, metadata, profiles, qemu
+from .util import LabError, log, read_json, write_json
 
 USAGE = """\
-lab image [--variant cloud|generic] [--rebuild] [--json]
+lab image [--variant cloud|generic|gce-agent] [--rebuild] [--json]
        lab up [--profile P] [--net user|tap] [--count N] [--name NAME] [--cold]
-              [--inventory PATH] [--timeout S] [--json]
+              [--user root|lab] [--metadata|--no-metadata] [--inventory PATH]
+              [--timeout S] [--json]
+       lab metadata NAME [--set PATH=VALUE]... [--unset PATH]... [--add-ssh-key USER=PUBFILE]
+              [--json]
        lab down NAME... | --all
        lab restart NAME [--kill] [--timeout S]
        lab status [--json]
-       lab ssh NAME [-- CMD...]
-       lab inventory [--output PATH]
+       lab ssh [--user root|lab] NAME [-- CMD...]
+       lab inventory [--output PATH] [--user root|lab]
        lab profiles [--json]
-       lab gaps [--profile P] [--net user|tap] [--json]
+       lab gaps [--profile P] [--net user|tap] [--metadata] [--json]
        lab prune"""
 
 
@@ -57,7 +60,7 @@ def cmd_image(a):
 
 def cmd_up(a):
     started = guests.up(a.profile, net=a.net, count=a.count, name=a.name, cold=a.cold,
-                        timeout=a.timeout)
+                        timeout=a.timeout, user=a.user, with_metadata=a.metadata)
     path = _write_inventory(a.inventory)
     if a.json:
         print(json.dumps(started, indent=2, sort_keys=True))
@@ -82,6 +85,39 @@ def cmd_down(a):
         raise LabError("unknown guest%s %s (running: %s)" % (
             "s" if len(unknown) > 1 else "", ", ".join(repr(n) for n in unknown),
             ", ".join(guests.all_names()) or "none"))
+
+
+def cmd_metadata(a):
+    g = guests.load(a.name)
+    path = (g.info.get("services") or {}).get("metadata_file")
+    if not path:
+        raise LabError("guest %s has no metadata server (lab up --metadata)" % a.name)
+    content = read_json(path)
+    try:
+        for item in a.set or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError("--set wants PATH=VALUE, not %r" % item)
+            metadata.set_value(content, key, value)
+        for key in a.unset or []:
+            metadata.set_value(content, key, None)
+        for item in a.add_ssh_key or []:
+            user, sep, pub = item.partition("=")
+            if not sep or not user:
+                raise ValueError("--add-ssh-key wants USER=PUBFILE, not %r" % item)
+            with open(pub) as f:
+                key = f.read().strip()
+            attrs = content["instance"].setdefault("attributes", {})
+            lines = [l for l in attrs.get("ssh-keys", "").splitlines() if l.strip()]
+            attrs["ssh-keys"] = "\n".join(lines + ["%s:%s" % (user, key)])
+    except (ValueError, OSError) as e:
+        raise LabError(str(e)) from None
+    if a.set or a.unset or a.add_ssh_key:
+        write_json(path, content)  # atomic: the server sees the old or the new file, never half
+    if a.json:
+        print(json.dumps(content, indent=2, sort_keys=True))
+    else:
+        print(path)
 
 
 def cmd_restart(a):
@@ -114,7 +150,8 @@ def cmd_ssh(a):
     cmd = list(a.cmd)
     if cmd and cmd[0] == "--":
         cmd = cmd[1:]
-    argv = guests.ssh_argv(g.info["ssh_key"], g.info["ssh_port"])
+    guests.check_user(a.user)
+    argv = guests.ssh_argv(g.info["ssh_key"], g.info["ssh_port"], user=a.user)
     if not cmd and sys.stdin.isatty():
         argv.insert(1, "-t")
     argv += [shlex.join(cmd)] if len(cmd) > 1 else cmd
@@ -122,7 +159,9 @@ def cmd_ssh(a):
 
 
 def cmd_inventory(a):
-    path = inventory.write(_running_guests(), a.output)
+    if a.user:
+        guests.check_user(a.user)
+    path = inventory.write(_running_guests(), a.output, a.user)
     print(path)
 
 
@@ -139,14 +178,19 @@ def cmd_gaps(a):
     if a.profile not in profiles.PROFILES:
         raise LabError("unknown profile %r (known: %s)" % (a.profile, ", ".join(sorted(profiles.PROFILES))))
     sb = qemu.south_bridge(a.profile)
-    gaps = profiles.gaps_for(a.profile, a.net, sb)
+    gaps = qemu.gaps(a.profile, a.net, a.metadata)
     if a.json:
         print(json.dumps({"profile": a.profile, "net": a.net, "south_bridge": sb,
-                          "qemu": qemu.caps()["version"], "gaps": gaps}, indent=2))
+                          "scsi_version": qemu.scsi_version(a.profile),
+                          "qemu": qemu.caps()["version"], "gaps": gaps,
+                          "deviations": profiles.PROFILES[a.profile]["deviations"]}, indent=2))
         return
-    print("profile %s, net %s, QEMU %s, south bridge %s:" % (a.profile, a.net, qemu.caps()["version"], sb))
+    print("profile %s, net %s, QEMU %s, south bridge %s, scsi_version %s:"
+          % (a.profile, a.net, qemu.caps()["version"], sb, qemu.scsi_version(a.profile)))
     for gap in gaps:
         print("  [%s] %s (Compute Engine: %s)" % (gap["id"], gap["what"], gap["gce"]))
+    for rid, why in sorted(profiles.PROFILES[a.profile]["deviations"].items()):
+        print("  deliberate deviation [%s] %s" % (rid, why))
 
 
 def cmd_prune(a):
@@ -161,7 +205,7 @@ def parser():
     sub.required = True
 
     s = sub.add_parser("image", help="build or restore the guest image, print its path")
-    s.add_argument("--variant", default="cloud", help="cloud (default) or generic")
+    s.add_argument("--variant", default="cloud", help="cloud (default), generic or gce-agent")
     s.add_argument("--rebuild", action="store_true", help="build even if cached")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_image)
@@ -172,6 +216,12 @@ def parser():
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--name")
     s.add_argument("--cold", action="store_true", help="boot from scratch, not from the snapshot")
+    s.add_argument("--user", default="root",
+                   help="user the inventory logs in as: root (default) or lab (sudo, ansible_become)")
+    s.add_argument("--metadata", action="store_true", default=None,
+                   help="start the metadata server stand-in (169.254.169.254) for the guests")
+    s.add_argument("--no-metadata", dest="metadata", action="store_false",
+                   help="no metadata server, even if the profile has one")
     s.add_argument("--inventory", metavar="PATH", help="also write the inventory here")
     s.add_argument("--timeout", type=int, default=900, help="seconds to wait for SSH")
     s.add_argument("--json", action="store_true")
@@ -181,6 +231,16 @@ def parser():
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--all", action="store_true")
     s.set_defaults(func=cmd_down)
+
+    s = sub.add_parser("metadata", help="show or change what a guest's metadata server answers")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("--set", action="append", metavar="PATH=VALUE",
+                   help="e.g. instance/attributes/enable-oslogin=false (repeatable)")
+    s.add_argument("--unset", action="append", metavar="PATH")
+    s.add_argument("--add-ssh-key", action="append", metavar="USER=PUBFILE",
+                   help="append USER:<key> to instance/attributes/ssh-keys")
+    s.add_argument("--json", action="store_true", help="print the content (else its file)")
+    s.set_defaults(func=cmd_metadata)
 
     s = sub.add_parser("restart", help="stop a guest and cold-boot the same disk")
     s.add_argument("name", metavar="NAME")
@@ -193,12 +253,15 @@ def parser():
     s.set_defaults(func=cmd_status)
 
     s = sub.add_parser("ssh", help="ssh into a guest")
+    s.add_argument("--user", default="root", help="root (default) or lab")
     s.add_argument("name", metavar="NAME")
     s.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD")
     s.set_defaults(func=cmd_ssh)
 
     s = sub.add_parser("inventory", help="write the Ansible inventory of running guests")
     s.add_argument("--output", metavar="PATH")
+    s.add_argument("--user", help="log in as this user on every guest (default: each guest's "
+                                  "`lab up --user`); lab becomes root with sudo")
     s.set_defaults(func=cmd_inventory)
 
     s = sub.add_parser("profiles", help="list hardware profiles")
@@ -208,6 +271,7 @@ def parser():
     s = sub.add_parser("gaps", help="known deviations from Compute Engine for a profile")
     s.add_argument("--profile", default=profiles.DEFAULT_PROFILE)
     s.add_argument("--net", default="user", choices=["user", "tap"])
+    s.add_argument("--metadata", action="store_true", help="a guest with the metadata server")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_gaps)
 

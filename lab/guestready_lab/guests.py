@@ -18,22 +18,28 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
+from . import aptrepo, metadata, profiles, qemu
 from . import image as imagemod
-from . import profiles, qemu
-from .util import (LabError, cache_dir, file_lock, free_port, log, process_alive, read_json,
-                   record_process, require_tools, run, state_dir, stop_process, wait_gone,
-                   write_json)
+from .util import (LAB_DIR, LabError, cache_dir, file_lock, free_port, log, process_alive,
+                   read_json, record_process, require_tools, run, state_dir, stop_process,
+                   wait_gone, write_json)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,23}$")
 SNAPSHOT_TAG = "lab"
-GUEST_IP = "10.0.2.15"      # same address in every guest's private namespace / slirp
+GUEST_IP = "10.0.2.15"      # tap: the same address in every guest's private namespace
 TAP_HOST_IP = "10.0.2.2"
+USER_GUEST_IP = "169.0.0.15"   # user: slirp's network is qemu.USER_NET
+USER_GATEWAY = "169.0.0.2"
+HOSTS_LINE = ("169.254.169.254 metadata.google.internal metadata  # Added by the guestready lab "
+              "(on Compute Engine: google_set_hostname, GoogleCloudPlatform/guest-configs)")
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "LogLevel=ERROR"]
 
@@ -42,9 +48,33 @@ def guests_root():
     return os.path.join(state_dir(), "guests")
 
 
-def ssh_argv(key, port, connect_timeout=30):
+def state_tag():
+    """8 hex digits naming this lab state dir in host-global names (network namespaces).
+
+    Several checkouts run guests on one machine at once; a guest `gce` of one state dir and a
+    guest `gce` of another must not share a namespace. Derived from the state dir's real path,
+    so every `lab` command of one state dir agrees on it."""
+    return hashlib.sha256(os.path.realpath(state_dir()).encode()).hexdigest()[:8]
+
+
+def netns_for(name):
+    """Network namespace of guest `name` in this state dir: glab-<state tag>-<name>.
+
+    Namespace names are file names under /run/netns (no IFNAMSIZ limit; at most 38 characters
+    here). Interfaces inside the namespace (tap0) are private to it, so their names cannot
+    collide."""
+    return "glab-%s-%s" % (state_tag(), name)
+
+
+def ssh_argv(key, port, connect_timeout=30, user="root"):
     return ["ssh", "-i", key, "-p", str(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-            "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["root@127.0.0.1"]
+            "-o", "ConnectTimeout=%d" % connect_timeout] + SSH_OPTS + ["%s@127.0.0.1" % user]
+
+
+def check_user(user):
+    if user not in profiles.LOGIN_USERS:
+        raise LabError("unknown login user %r (the lab images let in: %s)"
+                       % (user, ", ".join(profiles.LOGIN_USERS)))
 
 
 class Guest:
@@ -58,7 +88,7 @@ class Guest:
         self.overlay = os.path.join(self.dir, "overlay.qcow2")
         self.console = os.path.join(self.dir, "console.log")
         self.pidfile = os.path.join(self.dir, "qemu.pid")
-        self.netns_name = netns or "glab-" + name
+        self.netns_name = netns or netns_for(name)
         self.info = read_json(self.json_path) if os.path.exists(self.json_path) else {}
         self.qmp_path = self.info.get("qmp_socket") or os.path.join(self.dir, "qmp.sock")
 
@@ -94,12 +124,12 @@ class Guest:
     def netns_exists(self):
         return os.path.exists(os.path.join("/run/netns", self.netns_name))
 
-    def setup_tap(self, profile):
+    def setup_tap(self, profile, hostname=None):
         """Private network namespace with tap0 and dnsmasq; nothing changes in the host netns."""
         require_tools("ip", "dnsmasq")
         if self.netns_exists():
-            raise LabError("network namespace %s already exists (another lab state dir? "
-                           "`lab down --all` there, or `ip netns del %s`)"
+            raise LabError("network namespace %s already exists (left by a killed `lab up` of "
+                           "this state dir? `lab down --all`, or `ip netns del %s`)"
                            % (self.netns_name, self.netns_name))
         ns = ["ip", "netns", "exec", self.netns_name]
         run(["ip", "netns", "add", self.netns_name])
@@ -118,8 +148,60 @@ class Guest:
         mtu = profiles.PROFILES[profile].get("dhcp_mtu")
         if mtu:
             cmd.append("--dhcp-option=option:mtu,%d" % mtu)
+        if hostname:  # DHCP option 12, as Compute Engine's DHCP server hands it out
+            cmd.append("--dhcp-host=%s,%s,%s" % (qemu.nic_mac(profile), GUEST_IP, hostname))
         run(cmd)
         record_process(os.path.join(self.procs, "dnsmasq.json"), "dnsmasq", _read_pid(pidfile))
+
+    def write_metadata(self, profile, net):
+        """guests/<name>/metadata.json: the metadata server's content (kept across restarts)."""
+        path = os.path.join(self.dir, "metadata.json")
+        if not os.path.exists(path):
+            mtu = (profiles.PROFILES[profile].get("dhcp_mtu") or 1500) if net == "tap" else 1500
+            ip, gw = (GUEST_IP, TAP_HOST_IP) if net == "tap" else (USER_GUEST_IP, USER_GATEWAY)
+            write_json(path, metadata.default_content(self.name, state_tag(), qemu.nic_mac(profile),
+                                                      ip, gw, mtu=mtu))
+        return path
+
+    def start_services(self, net, content):
+        """The services process (metadata.py): the apt repository, and the metadata API when
+        `content` is a file. User networking: on 127.0.0.1 (QEMU forwards to it); tap: on
+        169.254.169.253/.254 port 80 inside the guest's namespace. Returns the info dict."""
+        ips = [qemu.REPO_IP] + ([qemu.METADATA_IP] if content else [])
+        prefix = []
+        if net == "tap":
+            prefix = ["ip", "netns", "exec", self.netns_name]
+            for ip in ips:
+                run(prefix + ["ip", "addr", "add", ip + "/32", "dev", "lo"])
+            listen = ["%s:80" % ip for ip in ips]
+        else:
+            listen = ["127.0.0.1:0"]
+        ready = os.path.join(self.dir, "services.json")
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(ready)
+        cmd = prefix + [sys.executable, "-m", "guestready_lab.metadata"]
+        for address in listen:
+            cmd += ["--listen", address]
+        cmd += ["--repo", aptrepo.repo_dir(), "--debs", aptrepo.debs_dir(), "--ready", ready]
+        if content:
+            cmd += ["--content", content]
+        logpath = os.path.join(self.dir, "services.log")
+        with open(logpath, "ab") as logf:
+            proc = subprocess.Popen(cmd, cwd=LAB_DIR, stdin=subprocess.DEVNULL, stdout=logf,
+                                    stderr=logf, start_new_session=True)
+        record_process(os.path.join(self.procs, "services.json"), "services", proc.pid)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(ready):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise LabError("the services process of guest %s did not start (%s%s)"
+                               % (self.name, logpath, _tail(logpath)))
+            time.sleep(0.1)
+        ports = read_json(ready)["ports"]
+        info = {"port": ports[0] if net == "user" else 80, "metadata": bool(content),
+                "metadata_file": content, "addresses": ips}
+        self.info["services"] = info
+        self.save()
+        return info
 
     def start_forwarder(self):
         """socat on 127.0.0.1:<port> in the host netns -> guest:22 inside the namespace."""
@@ -139,10 +221,11 @@ class Guest:
         raise LabError("could not start the SSH forwarder (see %s/socat.log)" % self.dir)
 
     def start_qemu(self, profile, image, net, port, loadvm=False):
-        paths = {"name": "glab-" + self.name, "overlay": self.overlay, "console": self.console,
+        # -name glab-<state tag>-<name>: `ps` tells which state dir a QEMU belongs to
+        paths = {"name": self.netns_name, "overlay": self.overlay, "console": self.console,
                  "qmp": self.qmp_path, "pidfile": self.pidfile}
         for attempt in range(5):
-            argv = qemu.command(profile, image, paths, net, port)
+            argv = qemu.command(profile, image, paths, net, port, self.info.get("services"))
             if loadvm:
                 argv += ["-loadvm", SNAPSHOT_TAG]
             if net == "tap":
@@ -165,10 +248,17 @@ class Guest:
             raise LabError("QEMU failed to start guest %s: %s" % (self.name, err))
         raise LabError("unreachable")
 
-    def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30):
-        proc = subprocess.run(ssh_argv(key, port, connect_timeout) + [cmd], stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              timeout=timeout)
+    def ssh(self, key, port, cmd, timeout=120, check=True, connect_timeout=30, user="root"):
+        try:
+            proc = subprocess.run(ssh_argv(key, port, connect_timeout, user) + [cmd],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # a guest too slow to answer (TCG on a loaded machine): a failed attempt for a
+            # caller that polls, an error otherwise, never a traceback
+            if not check:
+                return subprocess.CompletedProcess(cmd, 124, "", "no answer within %d s" % timeout)
+            raise LabError("ssh %s %r: no answer within %d s" % (self.name, cmd, timeout))
         if check and proc.returncode != 0:
             raise LabError("ssh %s %r failed (exit %d): %s" % (self.name, cmd, proc.returncode,
                                                                 proc.stderr.strip()[-200:]))
@@ -197,15 +287,24 @@ class Guest:
                                                     _tail(self.console)))
             time.sleep(1)
 
-    def set_clock(self, key, port):
-        """After -loadvm the guest clock is where it was at savevm: set it from the host."""
-        self.ssh(key, port, "date -u -s @%.3f >/dev/null" % time.time(), timeout=30)
+    def after_start(self, key, port, set_clock, with_metadata):
+        """One SSH round trip as root: after -loadvm the guest clock is where it was at savevm,
+        set it from the host; with the metadata server, make metadata.google.internal resolve
+        (/etc/hosts, as google_set_hostname does on Compute Engine) unless the image does."""
+        cmds = []
+        if with_metadata:
+            cmds.append("grep -q '^169\\.254\\.169\\.254[[:space:]]' /etc/hosts || echo %s >>/etc/hosts"
+                        % shlex.quote(HOSTS_LINE))
+        if set_clock:  # last: as close to the host's time as possible
+            cmds.append("date -u -s @%.3f >/dev/null" % time.time())
+        if cmds:
+            self.ssh(key, port, " && ".join(cmds), timeout=60)
 
     # -- teardown ----------------------------------------------------------------------------
     def stop_all(self):
         """Stop every recorded process (QEMU first), delete the namespace. Returns roles stopped."""
         stopped = []
-        order = {"qemu": 0, "socat": 1, "dnsmasq": 2}
+        order = {"qemu": 0, "socat": 1, "services": 2, "dnsmasq": 3}
         for rec in sorted(self.records(), key=lambda r: order.get(r.get("role"), 9)):
             if stop_process(rec):
                 stopped.append("%s %d" % (rec.get("role"), rec["pid"]))
@@ -246,37 +345,49 @@ def _validate(profile, net):
         raise LabError("unknown profile %r (known: %s)" % (profile, ", ".join(sorted(profiles.PROFILES))))
     if net not in ("user", "tap"):
         raise LabError("unknown network backend %r (use user or tap)" % net)
-    require_tools(qemu.QEMU, "qemu-img", "ssh")
+    require_tools(qemu.QEMU, "qemu-img", "ssh", "socat")  # socat: the services' guestfwd
     if net == "tap":
         require_tools("ip", "dnsmasq", "socat")
         if os.geteuid() != 0:
             raise LabError("--net tap needs root (it creates a network namespace)")
 
 
-def _launch(g, profile, net, image, loadvm):
-    """Network backend + QEMU for a prepared guest dir. Returns (qemu record, ssh port)."""
+def dhcp_hostname(profile, content):
+    """The name the lab's DHCP hands out: the metadata's instance/hostname (first label), for
+    images without a static hostname (the guest environment's); else None."""
+    if not content or not profiles.IMAGES[profiles.PROFILES[profile]["image"]].get("guest_environment"):
+        return None
+    name = read_json(content)["instance"].get("hostname", "").split(".")[0]
+    return name if re.match(r"^[a-z0-9][a-z0-9-]{0,62}$", name) else None
+
+
+def _launch(g, profile, net, image, loadvm, with_metadata=False):
+    """Network backend, services, QEMU for a prepared guest dir. Returns (qemu record, ssh port)."""
+    content = g.write_metadata(profile, net) if with_metadata else None
+    hostname = dhcp_hostname(profile, content)
     if net == "tap":
-        g.setup_tap(profile)
-        port = g.start_forwarder()
-    else:
-        port = free_port()
+        g.setup_tap(profile, hostname)
+    g.start_services(net, content)["hostname"] = hostname
+    g.save()
+    port = g.start_forwarder() if net == "tap" else free_port()
     return g.start_qemu(profile, image, net, port, loadvm=loadvm)
 
 
 # ---- snapshots -------------------------------------------------------------------------------
 
-def snapshot_key(profile, net, image):
+def snapshot_key(profile, net, image, with_metadata=False):
     placeholders = {"name": "@NAME@", "overlay": "@OVERLAY@", "console": "@CONSOLE@",
                     "qmp": "@QMP@", "pidfile": "@PIDFILE@"}
+    services = {"port": "@SVCPORT@", "metadata": with_metadata, "hostname": None}
     argv = qemu.command(profile, {"kernel": "@KERNEL@", "initrd": "@INITRD@"}, placeholders,
-                        net, "@PORT@")
+                        net, "@PORT@", services)
     inputs = {"argv": argv, "image_key": image["key"], "base": image["disk"],
               "qemu": qemu.caps()["version_line"], "accel": qemu.detect_accel()[0]}
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def ensure_snapshot(profile, net, image, timeout):
-    key = snapshot_key(profile, net, image)
+def ensure_snapshot(profile, net, image, timeout, with_metadata=False):
+    key = snapshot_key(profile, net, image, with_metadata)
     root = os.path.join(cache_dir(), "snapshots")
     sdir = os.path.join(root, "%s-%s-%s" % (profile, net, key))
     if os.path.exists(os.path.join(sdir, "snapshot.json")):
@@ -285,6 +396,8 @@ def ensure_snapshot(profile, net, image, timeout):
         if os.path.exists(os.path.join(sdir, "snapshot.json")):
             return sdir, key
         bdir = os.path.join(root, ".build-%s" % key)
+        # The key covers the base image's path, so it differs between caches; one cache builds
+        # a key once (the lock above): the namespace name is unique on the host.
         g = Guest("snap-" + key[:8], gdir=bdir, netns="glab-s" + key[:10])
         g.stop_all()  # leftovers of an interrupted build (same lock, so nobody else's)
         g.remove()
@@ -295,7 +408,7 @@ def ensure_snapshot(profile, net, image, timeout):
             g.info.update({"name": g.name, "profile": profile, "net": net, "snapshot_build": True})
             g.save()
             run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", image["disk"], "-F", "raw", g.overlay])
-            rec, port = _launch(g, profile, net, image, loadvm=False)
+            rec, port = _launch(g, profile, net, image, loadvm=False, with_metadata=with_metadata)
             boot_s = g.wait_ssh(image["ssh_key"], port, rec, timeout)
             g.ssh(image["ssh_key"], port, "sync")
             t1 = time.monotonic()
@@ -335,8 +448,11 @@ def ensure_snapshot(profile, net, image, timeout):
 
 # ---- commands ----------------------------------------------------------------------------------
 
-def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
+def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="root",
+       with_metadata=None):
+    """Start guests. with_metadata: the metadata server stand-in (None: the profile's choice)."""
     _validate(profile, net)
+    check_user(user)
     if count < 1:
         raise LabError("--count must be at least 1")
     name = name or profile
@@ -358,10 +474,18 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
             g = Guest(n)
         guests.append(g)
     p = profiles.PROFILES[profile]
+    if with_metadata is None:
+        with_metadata = bool(p.get("metadata"))
+    if p.get("cold_only") and not cold:
+        # a first boot is what it tests (the guest agent's first-boot actions, the hostname
+        # from DHCP): a snapshot would replay the snapshot build's
+        log("profile %s boots cold (%s)" % (profile, p["cold_only"]))
+        cold = True
     image = imagemod.ensure_image(p["image"])
+    aptrepo.ensure()
     snap_dir = snap_key = None
     if not cold:
-        snap_dir, snap_key = ensure_snapshot(profile, net, image, timeout)
+        snap_dir, snap_key = ensure_snapshot(profile, net, image, timeout, with_metadata)
     sb = qemu.south_bridge(profile)
     started = []
     try:
@@ -373,11 +497,14 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
                 "name": g.name, "profile": profile, "net": net, "image_variant": p["image"],
                 "image_key": image["key"], "boot_kernel": image["boot_kernel"],
                 "ssh_host": "127.0.0.1", "ssh_user": "root", "ssh_key": image["ssh_key"],
+                "login_user": user,
                 "accel": accel, "accel_reason": reason, "qemu_version": qemu.caps()["version"],
                 "south_bridge": sb, "start_mode": "cold" if cold else "snapshot",
                 "snapshot_key": snap_key, "state_dir": g.dir, "console_log": g.console,
-                "overlay": g.overlay, "netns": None, "guest_ip": GUEST_IP if net == "tap" else None,
-                "restarts": 0, "gaps": profiles.gaps_for(profile, net, sb),
+                "overlay": g.overlay, "netns": None,
+                "guest_ip": GUEST_IP if net == "tap" else USER_GUEST_IP,
+                "restarts": 0, "gaps": qemu.gaps(profile, net, with_metadata),
+                "scsi_version": qemu.scsi_version(profile), "deviations": p["deviations"],
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             })
             g.save()
@@ -385,7 +512,7 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
                 run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", image["disk"], "-F", "raw", g.overlay])
             else:
                 run(["cp", "--sparse=always", os.path.join(snap_dir, "overlay.qcow2"), g.overlay])
-            rec, port = _launch(g, profile, net, image, loadvm=not cold)
+            rec, port = _launch(g, profile, net, image, loadvm=not cold, with_metadata=with_metadata)
             g.t0 = t0
             g.rec = rec
             g.port = port
@@ -394,8 +521,9 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900):
             for fut in concurrent.futures.as_completed(futs):
                 fut.result()
         for g in guests:
-            if not cold:
-                g.set_clock(image["ssh_key"], g.port)
+            g.after_start(image["ssh_key"], g.port, set_clock=not cold, with_metadata=with_metadata)
+            if user != "root":  # the inventory will log in as `user` and become root with sudo
+                g.ssh(image["ssh_key"], g.port, "sudo -n true", timeout=60, user=user)
             g.info["seconds_to_ssh"] = round(time.monotonic() - g.t0, 1)
             g.save()
     except BaseException:

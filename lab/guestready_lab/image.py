@@ -24,8 +24,18 @@ MIRROR = "http://deb.debian.org/debian"
 FILES = ["disk.raw", "vmlinuz", "initrd.img", "id_ed25519", "id_ed25519.pub", "image.json"]
 
 
+APT_SOURCE = "deb [trusted=yes] http://169.254.169.253/debian ./"  # aptrepo.py, qemu.REPO_IP
+
+
 def packages(variant):
-    return profiles.BASE_PACKAGES + profiles.IMAGES[variant]["kernels"]
+    v = profiles.IMAGES[variant]
+    return profiles.BASE_PACKAGES + v["kernels"] + v.get("extra_packages", [])
+
+
+def build_env(variant):
+    """What build-image.sh reads from its environment (part of the image key)."""
+    return {"LAB_SUDO_USER": profiles.SUDO_USER, "LAB_APT_SOURCE": APT_SOURCE,
+            "LAB_GUEST_ENVIRONMENT": "yes" if profiles.IMAGES[variant].get("guest_environment") else "no"}
 
 
 def image_key(variant):
@@ -34,13 +44,19 @@ def image_key(variant):
                        % (variant, ", ".join(sorted(profiles.IMAGES))))
     with open(BUILD_SCRIPT, "rb") as f:
         script = f.read()
+    files = {}
+    for path in sorted(glob.glob(os.path.join(LAB_DIR, "guest-configs", "*"))):
+        with open(path, "rb") as f:
+            files[os.path.basename(path)] = hashlib.sha256(f.read()).hexdigest()
     inputs = {
         "script": hashlib.sha256(script).hexdigest(),
+        "guest_configs": files,
         "variant": variant,
         "packages": packages(variant),
         "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],
         "suite": SUITE,
         "mirror": MIRROR,
+        "env": build_env(variant),
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -120,7 +136,8 @@ def build(variant, key, imgdir, archive):
             rc = _run_logged([BUILD_SCRIPT, os.path.join(tmp, "out"), aptcache,
                               os.path.join(tmp, "id_ed25519.pub"),
                               profiles.IMAGES[variant]["boot_flavour"],
-                              ",".join(packages(variant)), MIRROR], logf)
+                              ",".join(packages(variant)), MIRROR], logf,
+                             dict(os.environ, **build_env(variant)))
         if rc != 0:
             with open(os.path.join(tmp, "build.log")) as f:
                 tail = [l for l in f.read().splitlines() if l.strip()][-1:] or ["?"]
@@ -142,6 +159,7 @@ def build(variant, key, imgdir, archive):
         write_json(os.path.join(tmp, "image.json"), {
             "variant": variant, "key": key, "suite": SUITE,
             "packages": packages(variant), "boot_kernel": kver, "kernels": kernels,
+            "users": list(profiles.LOGIN_USERS),
             "append": profiles.KERNEL_APPEND,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(build_s, 1), "apt_cache_debs_before": debs_before,
@@ -159,10 +177,11 @@ def build(variant, key, imgdir, archive):
         % (variant, key, build_s, time.monotonic() - t1, archive))
 
 
-def _run_logged(cmd, logf):
+def _run_logged(cmd, logf, env=None):
     import subprocess
     try:
-        return subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL).returncode
+        return subprocess.run(cmd, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              env=env).returncode
     except KeyboardInterrupt:
         raise LabError("image build interrupted") from None
 

@@ -10,6 +10,8 @@ against lab guests can tell an expected lab deviation from a real failure. A gap
 pass: checks must still report the deviation, and may label it as a known lab gap.
 """
 
+import copy
+
 # Packages in every image (mmdebstrap --include). The kernel package(s) come from IMAGES.
 BASE_PACKAGES = [
     "systemd-sysv", "udev", "dbus", "libpam-systemd", "openssh-server", "python3",
@@ -17,6 +19,21 @@ BASE_PACKAGES = [
     # tools tests and the collection's checks use inside the guest
     "sudo", "lz4", "zstd", "cpio", "xz-utils", "file", "less",
 ]
+
+# Users every image lets in with its lab key: root, and a sudo user (key login only,
+# passwordless sudo in /etc/sudoers.d), as people log in on Compute Engine. build-image.sh
+# creates SUDO_USER; `lab up/inventory --user` picks the one Ansible logs in as.
+SUDO_USER = "lab"
+LOGIN_USERS = ("root", SUDO_USER)
+
+# Packages the lab's apt repository offers guests on top of the apt cache (aptrepo.py):
+# what roles install with apt on a guest (the guest environment, time sync). Groups of
+# co-installable packages: apt resolves each group's dependencies at once (chrony and
+# systemd-timesyncd conflict: both provide time-daemon).
+REPO_PACKAGES = [["google-guest-agent", "google-compute-engine-oslogin", "chrony",
+                  # OpenSCAP in a guest: the scanner-clean sysctl mode is checked with it
+                  "openscap-scanner"],
+                 ["systemd-timesyncd"]]
 
 IMAGES = {
     # Debian's cloud kernel: virtio drivers only (no e1000, no AHCI/ATA).
@@ -28,6 +45,19 @@ IMAGES = {
     "generic": {
         "kernels": ["linux-image-amd64", "linux-image-cloud-amd64"],
         "boot_flavour": "amd64",
+    },
+    # The cloud image plus Debian's guest environment (bookworm: google-guest-agent
+    # 20211116, google-compute-engine-oslogin 20210907), enabled as the packages install it,
+    # no static hostname, and guest-configs' hostname hooks (not packaged by Debian): the
+    # agent starts as on Compute Engine, against the lab's metadata server stand-in
+    # (profile gce-agent).
+    "gce-agent": {
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        # networkd-dispatcher, curl, jq: for guest-configs' hostname hooks (lab/guest-configs)
+        "extra_packages": ["google-guest-agent", "google-compute-engine-oslogin",
+                           "networkd-dispatcher", "curl", "jq"],
+        "guest_environment": True,
     },
 }
 
@@ -56,14 +86,18 @@ GCE_VIRTIO_NET_PROPS = {
 PROFILES = {
     "gce": {
         "description": "Compute Engine x86 device model (virtio-net, virtio-scsi, 4 serial ports)",
+        # gaps of the "gce" family apply to it and to every variant derived from it
+        "family": "gce",
         "image": "cloud",
         "machine": "pc",
         # Used when the QEMU binary has it (10.0 does, 7.2 does not), otherwise a gap is reported.
         "south_bridge": "piix4-isa",
         "smp": 1,
         "memory_mib": 1024,
-        # PCI slots as on Compute Engine: 00:03.0 virtio-scsi, 00:04.0 virtio-net (ens4)
-        "nic": {"device": "virtio-net-pci", "props": dict(GCE_VIRTIO_NET_PROPS, addr="0x4")},
+        # PCI slots as on Compute Engine: 00:03.0 virtio-scsi, 00:04.0 virtio-net (ens4);
+        # a MAC of Compute Engine's form (42:01 + the internal IPv4 address 10.128.0.2)
+        "nic": {"device": "virtio-net-pci",
+                "props": dict(GCE_VIRTIO_NET_PROPS, addr="0x4", mac="42:01:0a:80:00:02")},
         "disk": {
             "controller": {"device": "virtio-scsi-pci", "props": {"num_queues": "1", "addr": "0x3"}},
             "device": "scsi-hd",
@@ -72,13 +106,19 @@ PROFILES = {
                 "vendor": "Google", "product": "PersistentDisk", "ver": "1",
                 "serial": "persistent-disk-0", "scsi-id": "1", "lun": "0",
             },
+            # INQUIRY version 6 = SPC-4, when this QEMU's scsi-hd has scsi_version (10.0 does,
+            # detected like x-south-bridge); otherwise QEMU's 5 (SPC-3) and a gap is reported.
+            "scsi_version": "6",
         },
         "serial": GCE_SERIAL,
         "smbios": GCE_SMBIOS,
         "dhcp_mtu": 1460,
+        # what the checks must report as failures on this profile: {requirement ID: why}
+        "deviations": {},
     },
     "noncompliant": {
         "description": "Generic PC: e1000 NIC, IDE disk with 512/512 sectors, one serial port",
+        "family": "noncompliant",
         # The cloud kernel has no e1000/ATA driver: boot the generic kernel.
         "image": "generic",
         "machine": "pc",
@@ -94,37 +134,106 @@ PROFILES = {
         "serial": [(0x3F8, 4)],
         "smbios": [],
         "dhcp_mtu": None,
+        "deviations": {
+            "HW-ISA-PIIX4": "PIIX3 ISA bridge 8086:7000 (stock -M pc)",
+            "HW-NET-VIRTIO": "e1000 8086:100e, no virtio-net",
+            "HW-SCSI-VIRTIO": "IDE disk (ata_piix), 512/512 sectors, no virtio-scsi",
+            "HW-SERIAL": "one 16550A (ttyS0); ttyS1-3 have no UART",
+        },
     },
 }
 
+
+def variant(base, description, changes, deviations):
+    """A profile derived from `base`: `changes` maps dotted paths ("disk.props.x") to values
+    (None deletes the key); `deviations` maps requirement IDs to why the checks must fail them."""
+    p = copy.deepcopy(PROFILES[base])
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = p
+        for key in parents:
+            node = node[key]
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    p.update(description=description, deviations=dict(deviations), variant_of=base)
+    return p
+
+
+# The guest environment on the gce device model, with the metadata server stand-in. Always a
+# cold boot: the agent's first-boot actions and the hostname from DHCP are what it is for.
+PROFILES["gce-agent"] = variant(
+    "gce", "gce with Debian's guest environment and the metadata server stand-in",
+    {"image": "gce-agent", "metadata": True,
+     "cold_only": "the guest agent's first boot and the DHCP hostname are the point"}, {})
+
+# Device variants of the gce profile: one deviation each, for the checks' live tests (every
+# one must be flagged with its real cause, never passed).
+PROFILES.update({
+    "gce-scsi-2q": variant(
+        "gce", "gce, but virtio-scsi offers 2 request queues to 1 vCPU",
+        {"disk.controller.props.num_queues": "2"},
+        {"HW-SCSI-VIRTIO": "virtio-scsi offers 2 request queues (num_queues=2; MSI-X table of 5 "
+                           "vectors); blk-mq shows 1 (/sys/block/sda/mq/0): min(queues, vCPUs)"}),
+    "gce-net-modern": variant(
+        "gce", "gce, but a modern-only virtio-net (1af4:1041)",
+        {"nic.props.disable-legacy": "on"},
+        {"HW-NET-VIRTIO": "modern-only virtio-net 1af4:1041 (disable-legacy=on), not the "
+                          "transitional 1af4:1000 with subsystem 1af4:0001"}),
+    "gce-disk-512": variant(
+        "gce", "gce, but the disk has 512-byte physical sectors",
+        {"disk.props.physical_block_size": "512"},
+        {"HW-SCSI-VIRTIO": "disk reports 512/512 sectors, not 4096 physical / 512 logical"}),
+    "gce-serial-4343": variant(
+        "gce", "gce, but ttyS2/ttyS3 on IRQ 4/3 (QEMU's isa-serial defaults)",
+        {"serial": [(0x3F8, 4), (0x2F8, 3), (0x3E8, 4), (0x2E8, 3)]},
+        {"HW-SERIAL": "ttyS2 on IRQ 4 and ttyS3 on IRQ 3, not 6 and 7"}),
+    "gce-virtio-blk": variant(
+        "gce", "gce, but the disk is virtio-blk (no virtio-scsi controller)",
+        {"disk": {"controller": None, "device": "virtio-blk-pci",
+                  "props": {"physical_block_size": "4096", "logical_block_size": "512",
+                            "serial": "persistent-disk-0", "addr": "0x3"}}},
+        {"HW-SCSI-VIRTIO": "disk on virtio-blk 1af4:1001 (/dev/vda), no virtio-scsi 1af4:1004"}),
+    "gce-e1000": variant(
+        # the cloud kernel has no e1000 driver: the generic image
+        "gce", "gce, but an e1000 NIC (generic kernel)",
+        {"image": "generic", "nic": {"device": "e1000", "props": {"addr": "0x4"}}},
+        {"HW-NET-VIRTIO": "e1000 8086:100e, no virtio-net"}),
+})
+
 DEFAULT_PROFILE = "gce"
 
-# Known gaps of the lab against Compute Engine. "when" selects the situations a gap applies to:
-#   profile: only for these profiles; net: only with this network backend;
-#   south_bridge: "piix4-isa" (QEMU supports and uses it) or "piix3" (fallback).
+# Known gaps of the lab against Compute Engine. "when" selects the situations a gap applies
+# to (situation() below; a list means any of): family (the profile's), net ("user"/"tap"),
+# south_bridge ("piix4-isa" when QEMU supports and uses it, else "piix3"), scsi_version (what
+# the scsi-hd answers: "6" or QEMU's default "5"; None without scsi-hd), nic and disk (QEMU
+# device names), metadata (the guest has the stand-in metadata server), guest_environment
+# (the image carries Google's guest agent).
 # Every gap names the requirement ID it affects ("-" when no requirement ID covers it).
 GAPS = [
     {
-        "id": "HW-ISA-PIIX4", "profile": ["gce"], "south_bridge": "piix3",
+        "id": "HW-ISA-PIIX4", "when": {"family": "gce", "south_bridge": "piix3"},
         "what": "ISA bridge is PIIX3 8086:7000 (this QEMU has no x-south-bridge=piix4-isa)",
         "gce": "PIIX4 ISA 8086:7110 rev 03",
         "lab": {"vendor": "0x8086", "device": "0x7000", "revision": "0x00"},
     },
     {
-        "id": "HW-ISA-PIIX4", "profile": ["gce"], "south_bridge": "piix4-isa",
-        "what": "ISA bridge is PIIX4 8086:7110 but revision 00, not 03 (QEMU's PIIX4 model)",
+        "id": "HW-ISA-PIIX4", "when": {"family": "gce", "south_bridge": "piix4-isa"},
+        "what": "ISA bridge is PIIX4 8086:7110 but revision 00, not 03: QEMU's PIIX4 model "
+                "hard-codes revision 0 and has no property to change it",
         "gce": "PIIX4 ISA 8086:7110 rev 03",
         "lab": {"vendor": "0x8086", "device": "0x7110", "revision": "0x00"},
     },
     {
-        "id": "-", "profile": ["gce"],
+        "id": "-", "when": {"family": "gce"},
         "what": "extra PIIX IDE function at 00:01.1 (8086:7010 with PIIX3, 8086:7111 with PIIX4), "
                 "bound to ata_piix (both kernels have it); QEMU's pc machine always has it",
         "gce": "not present",
         "lab": {"slot": "00:01.1", "class": "0x0101"},
     },
     {
-        "id": "HW-NET-VIRTIO", "profile": ["gce"], "net": "user",
+        "id": "HW-NET-VIRTIO", "when": {"family": "gce", "nic": "virtio-net-pci", "net": "user"},
         "what": "with user-mode networking (slirp) the virtio-net device offers no checksum/TSO "
                 "offload: ethtool shows tx-checksumming and tcp-segmentation-offload off "
                 "(use --net tap for the offload checks)",
@@ -133,19 +242,26 @@ GAPS = [
                 "generic-receive-offload": "on"},
     },
     {
-        "id": "HW-SCSI-VIRTIO", "profile": ["gce"],
-        "what": "QEMU's scsi-hd answers INQUIRY with version 5 (SPC-3; scsi_level 6 in sysfs); "
-                "the requirement names SPC-4/SBC-3. The lab does not claim a level QEMU does "
-                "not implement",
+        "id": "HW-SCSI-VIRTIO", "when": {"family": "gce", "scsi_version": "5"},
+        "what": "this QEMU's scsi-hd has no scsi_version property: INQUIRY version 5 (SPC-3; "
+                "scsi_level 6 in sysfs); the requirement names SPC-4/SBC-3 (QEMU 10 has it)",
         "gce": "SCSI Primary Commands 4, SCSI Block Commands 3",
         "lab": {"scsi_level": "6"},
     },
     {
-        "id": "-", "profile": ["gce"], "net": "user",
+        "id": "-", "when": {"family": "gce", "net": "user"},
         "what": "MTU 1500 from slirp's DHCP (Compute Engine's DHCP hands out 1460; "
                 "--net tap gives 1460)",
         "gce": "MTU 1460",
         "lab": {"mtu": "1500"},
+    },
+    {
+        "id": "-", "when": {"net": "user"},
+        "what": "the guest's address is 169.0.0.15/8 from slirp's DHCP (gateway 169.0.0.2): "
+                "slirp forwards only addresses inside its own network, and the lab's services "
+                "are 169.254.169.254 (metadata) and 169.254.169.253 (apt repository), on-link",
+        "gce": "an address of the VPC subnet; 169.254.169.254 reached through the gateway",
+        "lab": {"address": "169.0.0.15/8"},
     },
     {
         "id": "-",
@@ -155,24 +271,43 @@ GAPS = [
         "lab": {},
     },
     {
-        "id": "-", "profile": ["gce"],
+        "id": "-", "when": {"family": "gce"},
         "what": "chipset devices carry QEMU's subsystem 1af4:1100; SMBIOS serials are fixed lab "
-                "values; no metadata server (169.254.169.254) and no guest environment",
-        "gce": "Google metadata server and guest agent",
+                "values",
+        "gce": "Google's own values",
+        "lab": {},
+    },
+    {
+        "id": "-", "when": {"family": "gce", "metadata": False},
+        "what": "no metadata server at 169.254.169.254 (lab up --metadata starts the lab's "
+                "stand-in)",
+        "gce": "Google metadata server",
+        "lab": {},
+    },
+    {
+        "id": "-", "when": {"family": "gce", "guest_environment": False},
+        "what": "no guest environment in the image (the gce-agent image variant has Debian's "
+                "google-guest-agent and google-compute-engine-oslogin)",
+        "gce": "Google guest agent",
         "lab": {},
     },
 ]
 
 
-def gaps_for(profile, net, south_bridge):
-    """The gaps that apply to a guest of this profile, network backend and south bridge."""
+def situation(profile, net, south_bridge, scsi_version=None, metadata=False):
+    """What the gap selectors look at, for a guest of `profile` on backend `net`."""
+    p = PROFILES[profile]
+    return {"family": p["family"], "net": net, "south_bridge": south_bridge,
+            "scsi_version": scsi_version if p["disk"]["device"] == "scsi-hd" else None,
+            "nic": p["nic"]["device"], "disk": p["disk"]["device"], "metadata": bool(metadata),
+            "guest_environment": bool(IMAGES[p["image"]].get("guest_environment"))}
+
+
+def gaps_for(profile, net, south_bridge, scsi_version=None, metadata=False):
+    """The gaps that apply to a guest of this profile, backend and QEMU capabilities."""
+    now = situation(profile, net, south_bridge, scsi_version, metadata)
     out = []
     for gap in GAPS:
-        if "profile" in gap and profile not in gap["profile"]:
-            continue
-        if "net" in gap and gap["net"] != net:
-            continue
-        if "south_bridge" in gap and gap["south_bridge"] != south_bridge:
-            continue
-        out.append({k: v for k, v in gap.items() if k not in ("profile", "net", "south_bridge")})
+        if all(now[k] in (v if isinstance(v, list) else [v]) for k, v in gap.get("when", {}).items()):
+            out.append({k: v for k, v in gap.items() if k != "when"})
     return out

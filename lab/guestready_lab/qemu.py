@@ -44,10 +44,13 @@ def caps():
     version = run([QEMU, "--version"]).stdout.splitlines()[0]
     m = re.search(r"version (\d+\.\d+\.\d+)", version)
     machine_help = run([QEMU, "-M", "pc,help"], check=False).stdout or ""
+    scsi_hd_help = run([QEMU, "-device", "scsi-hd,help"], check=False).stdout or ""
     return {
         "version": m.group(1) if m else version,
         "version_line": version,
         "south_bridge_option": "x-south-bridge" in machine_help,
+        # QEMU 10's scsi-hd: INQUIRY version (5 = SPC-3 by default, 6 = SPC-4)
+        "scsi_version_option": "scsi_version=" in scsi_hd_help,
     }
 
 
@@ -59,17 +62,52 @@ def south_bridge(profile):
     return "piix3"
 
 
+def scsi_version(profile):
+    """INQUIRY version the profile's scsi-hd answers: its "scsi_version" when this QEMU has the
+    property, else QEMU's default "5" (SPC-3); None when the disk is not a scsi-hd."""
+    d = profiles.PROFILES[profile]["disk"]
+    if d["device"] != "scsi-hd":
+        return None
+    if d.get("scsi_version") and caps()["scsi_version_option"]:
+        return d["scsi_version"]
+    return "5"
+
+
+def gaps(profile, net, metadata=False):
+    """profiles.gaps_for with this QEMU's capabilities filled in (and the guest's metadata)."""
+    return profiles.gaps_for(profile, net, south_bridge(profile), scsi_version(profile), metadata)
+
+
 def _props(d):
     return "".join(",%s=%s" % (k, v) for k, v in d.items())
 
 
-def command(profile, image, paths, net, port=None):
+# User networking: slirp forwards (guestfwd) only addresses inside its own network, so the
+# guest's network must hold the lab's services: 169.254.169.254 (the metadata server
+# stand-in, as on Compute Engine) and 169.254.169.253 (the apt repository). Not a
+# link-local /24: systemd-networkd drops the gateway of a 169.254.x.x lease (the guest would
+# have no default route; systemd/systemd#40783), so 169.0.0.0/8: the guest is 169.0.0.15
+# with gateway 169.0.0.2, and 169.254.169.25x are on-link (slirp answers their ARP).
+# restrict=on: nothing of that range is ever reached outside the guest.
+USER_NET = "169.0.0.0/8"
+METADATA_IP = "169.254.169.254"
+REPO_IP = "169.254.169.253"
+
+
+def nic_mac(profile):
+    """The guest NIC's MAC: the profile's, else QEMU's default for the first NIC."""
+    return profiles.PROFILES[profile]["nic"]["props"].get("mac", "52:54:00:12:34:56")
+
+
+def command(profile, image, paths, net, port=None, services=None):
     """QEMU argv for a guest.
 
     paths: dict with overlay, console, qmp, pidfile, name. net: "user" or "tap".
+    services (user networking): {"port": the services process's port on 127.0.0.1,
+    "metadata": forward 169.254.169.254 too, "hostname": what slirp's DHCP hands out or None}.
     Everything that can differ between a snapshot and the guests restored from it (paths,
-    the forwarded port, the name) comes from `paths`/`port`, so the snapshot key can be
-    computed from this same function with placeholders."""
+    the forwarded ports, the name) comes from `paths`/`port`/`services`, so the snapshot key
+    can be computed from this same function with placeholders."""
     p = profiles.PROFILES[profile]
     accel, _ = detect_accel()
     machine = p["machine"]
@@ -99,10 +137,22 @@ def command(profile, image, paths, net, port=None):
     if d.get("controller"):
         argv += ["-device", "%s,id=hba0%s" % (d["controller"]["device"], _props(d["controller"]["props"]))]
         bus = ",bus=hba0.0"
-    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(d["props"]))]
+    disk_props = dict(d["props"])
+    if scsi_version(profile) not in (None, "5"):
+        disk_props["scsi_version"] = scsi_version(profile)
+    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(disk_props))]
     # network
     if net == "user":
-        argv += ["-netdev", "user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%s-:22" % port]
+        netdev = "user,id=net0,restrict=on,ipv6=off,net=%s,hostfwd=tcp:127.0.0.1:%s-:22" % (USER_NET, port)
+        if services:
+            # one socat per guest connection (cmd:), to the services process on loopback
+            fwd = ",guestfwd=tcp:%s:80-cmd:socat - TCP:127.0.0.1:%s"
+            netdev += fwd % (REPO_IP, services["port"])
+            if services.get("metadata"):
+                netdev += fwd % (METADATA_IP, services["port"])
+            if services.get("hostname"):
+                netdev += ",hostname=%s" % services["hostname"]
+        argv += ["-netdev", netdev]
     elif net == "tap":
         argv += ["-netdev", "tap,id=net0,ifname=tap0,script=no,downscript=no,vnet_hdr=on"]
     else:

@@ -80,8 +80,13 @@ def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
 #                must be on; ``offloads`` the NIC offloads (ethtool names);
 #   ``disks``    what every SCSI device behind the controller must report
 #                (sysfs scsi_level is the SCSI version + 1: SPC-4 reads 7);
+#                ``request_queues`` counts the queues the controller offers
+#                (its MSI-X table), not blk-mq's, which are capped at the CPUs;
 #   ``serial``   the ports, their UART type, IRQ and I/O port, and the driver
-#                that must be built in or loadable (no modalias exists).
+#                that must be built in or loadable (no modalias exists) and
+#                register at least as many ports as are listed (8250's
+#                nr_uarts: CONFIG_SERIAL_8250_RUNTIME_UARTS or 8250.nr_uarts=,
+#                capped at CONFIG_SERIAL_8250_NR_UARTS).
 
 def _hw(rid, title, rationale, expected, arches):
     return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches)
@@ -143,6 +148,13 @@ HARDWARE = [
 # Version boundaries, checked against the kernel's history (commit ids are
 # torvalds/linux; "seen" cites real configurations read while checking):
 #   v3.4   SECURITY_YAMA added (2d514487faf1 "security: Yama LSM").
+#   v4.0   DEVMEM added ("config DEVMEM ... default y" in drivers/char/Kconfig,
+#          73f0718e74e2 "Make /dev/mem an optional device", listed under
+#          Memory management in kernelnewbies.org/Linux_4.0).  Before it
+#          /dev/mem was always built, so DEVMEM's absence means "no /dev/mem"
+#          only from 4.0 on: the symbol's ``since`` (and, with the version
+#          unknown, absence of a ``since``-bounded symbol proves nothing).
+#          Seen: CentOS 7's 3.10.0-1160 configuration has no DEVMEM line.
 #   v3.14  CC_STACKPROTECTOR becomes a hidden bool selected by the new choice
 #          CC_STACKPROTECTOR_{NONE,REGULAR,STRONG} (8779657d29c0).  Seen: a
 #          3.16-rc1 .config has CC_STACKPROTECTOR=y next to the choice's
@@ -169,10 +181,13 @@ HARDWARE = [
 #          "# CONFIG_DEVKMEM is not set", Debian 6.1 has no DEVKMEM line.
 #   KVM_CLOCK was merged into KVM_GUEST ("KVM Guest support (including
 #          kvmclock)") in the 3.x series.  Seen: a 3.5-rc5 and a 3.6-rc1
-#          .config have both KVM_CLOCK and KVM_GUEST; 3.16-rc1 and UEK4 4.1
-#          have KVM_GUEST only.  The exact release is not pinned here: when a
-#          config has no KVM_CLOCK symbol, kvmclock is judged by KVM_GUEST,
-#          whatever the version.
+#          .config have both KVM_CLOCK and KVM_GUEST; 3.16-rc1, UEK4 4.1 and
+#          CentOS 7's 3.10 (a backport) have KVM_GUEST only.  The exact release
+#          is not pinned here: when a config has no KVM_CLOCK symbol, kvmclock
+#          is judged by KVM_GUEST, whatever the version.
+#   DEFAULT_MMAP_MIN_ADDR: 65536 on every architecture, arm64 included (the
+#          seed's value; the Kconfig help's "not higher than 32768" is about
+#          32-bit arm, and kernel-hardening-checker expects 65536 on arm64 too).
 # ``module``: the loadable module a tristate driver builds, looked up in the
 # initramfs when the option is =m.  ``remedy`` (per symbol): False for names
 # that satisfy the requirement but are not what a fragment should set (the
@@ -216,15 +231,14 @@ KERNEL_OPTIONS = [
            "Restrict /dev/mem to PCI space, BIOS code and data regions.",
            "y", "exact",
            [_sym("STRICT_DEVMEM"),
-            _sym("DEVMEM", expected="not set", compare="not_set",
+            _sym("DEVMEM", since=(4, 0), expected="not set", compare="not_set",
                  note="no /dev/mem at all is stricter still")]),
     _kconf("KCONF-DEVKMEM", "recommended", "CONFIG_DEVKMEM=n",
            "No /dev/kmem: blocks access to kernel memory (removed from Linux in 5.13).",
            "not set", "not_set", [_sym("DEVKMEM", until=(5, 13))]),
     _kconf("KCONF-DEFAULT_MMAP_MIN_ADDR", "recommended", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536",
-           "Low virtual memory protected from user-space allocation (32768 on arm64).",
-           "65536", "at_least", [_sym("DEFAULT_MMAP_MIN_ADDR")],
-           expected_by_arch={"arm64": "32768"}),
+           "Low virtual memory protected from user-space allocation.",
+           "65536", "at_least", [_sym("DEFAULT_MMAP_MIN_ADDR")]),
     _kconf("KCONF-DEBUG_RODATA", "recommended", "CONFIG_DEBUG_RODATA=y (STRICT_KERNEL_RWX since 4.11)",
            "Kernel read-only data write-protected in the page tables.",
            "y", "exact",
@@ -270,6 +284,105 @@ KERNEL_OPTIONS = [
            "Yama stacks with the primary LSM; since 4.3 it always does when built.",
            "y", "exact", [_sym("SECURITY_YAMA_STACKED", until=(4, 3))],
            folded_into="SECURITY_YAMA"),
+]
+
+
+# Kconfig defaults, for minimal configurations.  A savedefconfig/defconfig
+# file (no kconfig header, only the options that differ from their default:
+# Alpine's virt.*.config, Flatcar's commonconfig + <arch>_defconfig, the
+# kernel's own arch/*/configs/*defconfig) does not list an option that keeps
+# its default; ``make olddefconfig`` fills it in.  These rules say what such
+# an absent option is, per kernel version and architecture; an option (or a
+# version, or an architecture) without a rule is judged ``unknown``, never
+# failed.  Fields:
+#   ``value``        the default: "y", "n", a number, or None when the option
+#                    does not exist in those versions;
+#   ``requires``     options that must be y for ``value`` to hold (Kconfig
+#                    ``depends on``, resolved the same way); otherwise n;
+#   ``selected_by``  options that switch it on when the file sets them (=y or
+#                    =m: Kconfig ``select``), whatever ``value`` says;
+#   ``implied_by``   options that exist only when it is on (they depend on
+#                    it): one of them set in the file shows it is y;
+#   ``source``       where the rule is written in the kernel.
+# Checked in the Kconfig files of Debian's linux-source-5.10 (5.10.223),
+# -6.1 (6.1.176) and -6.12 (6.12.107); where a rule starts earlier, the
+# commit that introduced the default is cited.  Rules without ``until`` are
+# assumed to hold in later kernels.  ``select`` sources were listed with
+# grep over arch/x86, arch/arm64, drivers, net, security, mm, lib, kernel
+# and init of those three trees.
+
+def _default(name, value, since=None, until=None, arches=None, requires=(), selected_by=(),
+             implied_by=(), source=""):
+    return {"name": name, "value": value, "since": since, "until": until, "arches": arches,
+            "requires": tuple(requires), "selected_by": tuple(selected_by),
+            "implied_by": tuple(implied_by), "source": source}
+
+
+X86_ARM64 = X86 + ("arm64",)
+CHECKED = (5, 10)  # the oldest tree the rules below were read in
+
+KCONFIG_DEFAULTS = [
+    _default("KVM_GUEST", "y", since=CHECKED, arches=X86, requires=("PARAVIRT",),
+             source="arch/x86/Kconfig: depends on PARAVIRT, default y"),
+    _default("PARAVIRT", "n", since=CHECKED, arches=X86,
+             selected_by=("X86_VSMP", "HYPERV"),
+             implied_by=("KVM_GUEST", "XEN", "PARAVIRT_SPINLOCKS", "PARAVIRT_TIME_ACCOUNTING",
+                         "PARAVIRT_DEBUG"),
+             source="arch/x86/Kconfig: no default; selected by X86_VSMP and HYPERV "
+                    "(drivers/hv/Kconfig)"),
+    _default("KVM_CLOCK", None, since=(3, 16), arches=X86,
+             source="no such option from 3.16 on (not in the 3.16-rc1 configuration seen, nor "
+                    "in the 5.10, 6.1 and 6.12 trees): kvmclock is part of KVM_GUEST"),
+    _default("VIRTIO_PCI", "n", since=CHECKED,
+             source="drivers/virtio/Kconfig: no default, selected by nothing"),
+    _default("SCSI_VIRTIO", "n", since=CHECKED,
+             source="drivers/scsi/Kconfig: no default, selected by nothing"),
+    _default("VIRTIO_NET", "n", since=CHECKED,
+             source="drivers/net/Kconfig: no default, selected by nothing"),
+    _default("PCI_MSI", "n", since=CHECKED, arches=X86, selected_by=("AMD_IOMMU",),
+             source="drivers/pci/Kconfig: no default; selected by AMD_IOMMU"),
+    _default("PCI_MSI", "n", since=CHECKED, arches=("arm64",), selected_by=("PCI",),
+             source="drivers/pci/Kconfig: no default; arm64 selects ARM_GIC_V2M if PCI, "
+                    "which selects PCI_MSI"),
+    _default("DEVMEM", "y", since=(4, 0),
+             source="drivers/char/Kconfig: default y since it was added (73f0718e74e2, 4.0)"),
+    _default("STRICT_DEVMEM", "y", since=CHECKED, arches=X86_ARM64, requires=("DEVMEM",),
+             source="lib/Kconfig.debug: depends on DEVMEM, default y if PPC || X86 || ARM64"),
+    _default("DEVKMEM", "n", since=CHECKED, until=(5, 13), arches=X86,
+             source="drivers/char/Kconfig: no default"),
+    _default("DEVKMEM", None, since=CHECKED, until=(5, 13), arches=("arm64",),
+             source="drivers/char/Kconfig: depends on !ARM64"),
+    _default("DEFAULT_MMAP_MIN_ADDR", "4096", since=CHECKED,
+             source="mm/Kconfig: default 4096"),
+    _default("DEBUG_RODATA", "y", since=(4, 6), until=(4, 11), arches=X86,
+             source="arch/x86/Kconfig: def_bool y (9ccaf77cf059, 4.6)"),
+    _default("DEBUG_RODATA", "y", since=(4, 9), until=(4, 11), arches=("arm64",),
+             source="arch/arm64/Kconfig: def_bool y (40982fd6b975, 4.9)"),
+    _default("STRICT_KERNEL_RWX", "y", since=(4, 11), arches=X86_ARM64,
+             source="arch/Kconfig: default y and no prompt where the architecture does not "
+                    "select ARCH_OPTIONAL_KERNEL_RWX (0f5bf6d0afe4, 4.11)"),
+    _default("STRICT_MODULE_RWX", "y", since=(4, 11), arches=X86_ARM64, requires=("MODULES",),
+             source="arch/Kconfig: depends on MODULES, default y and no prompt where the "
+                    "architecture does not select ARCH_OPTIONAL_KERNEL_RWX (0f5bf6d0afe4, 4.11)"),
+    _default("MODULES", "n", since=CHECKED,
+             source="kernel/module/Kconfig (init/Kconfig before 5.19): no default"),
+    _default("STACKPROTECTOR", "y", since=(4, 18), arches=X86_ARM64,
+             source="arch/Kconfig: default y when the compiler supports -fstack-protector "
+                    "(2a61f4747eea, 4.18)"),
+    _default("STACKPROTECTOR_STRONG", "y", since=(4, 18), arches=X86_ARM64,
+             requires=("STACKPROTECTOR",),
+             source="arch/Kconfig: depends on STACKPROTECTOR, default y when the compiler "
+                    "supports -fstack-protector-strong (2a61f4747eea, 4.18)"),
+    _default("COMPAT_VDSO", "n", since=CHECKED, arches=X86,
+             source="arch/x86/Kconfig: def_bool n"),
+    _default("COMPAT_BRK", "y",
+             source="init/Kconfig (mm/Kconfig since 6.0): default y since it was added in "
+                    "2.6.25"),
+    _default("SYN_COOKIES", "n", since=CHECKED,
+             selected_by=("IP_NF_TARGET_SYNPROXY", "IP6_NF_TARGET_SYNPROXY", "NFT_SYNPROXY"),
+             source="net/ipv4/Kconfig: no default; selected by the SYNPROXY targets"),
+    _default("SECURITY_YAMA", "n", since=CHECKED,
+             source="security/yama/Kconfig: default n"),
 ]
 
 
@@ -832,10 +945,10 @@ def parse_version(text):
     for part in str(text).strip().split("-", 1)[0].split("."):
         digits = ""
         for char in part:
-            if not char.isdigit():
+            if char not in "0123456789":  # ASCII only: str.isdigit() accepts '¹'
                 break
             digits += char
-        if not digits:
+        if not digits or len(digits) > 9:  # no version part has 10 digits
             break
         numbers.append(int(digits))
         if len(numbers) == 3:

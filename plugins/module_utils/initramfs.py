@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import subprocess
 import tempfile
 import zlib
@@ -44,6 +45,9 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import (
 CHUNK = 1024 * 1024
 LISTER_TIMEOUT = 300
 MAX_NAME = 4096
+# decompressed bytes one image may inflate to; real ones are well under 1 GiB,
+# and a compressed bomb must not keep the reader busy (or the memory full)
+MAX_INFLATED = 2 * 1024 * 1024 * 1024
 
 CPIO_MAGICS = (b"070701", b"070702")
 COMPRESSIONS = (
@@ -232,10 +236,30 @@ def _decompressor(kind):
     return bz2.BZ2Decompressor()
 
 
+def _pieces(decompressor, data):
+    """The output of feeding ``data``, in pieces of at most CHUNK bytes (a
+    small input can inflate to gigabytes: never all at once)."""
+    zlib_like = hasattr(decompressor, "unconsumed_tail")
+    while True:
+        out = decompressor.decompress(data, CHUNK)
+        if out:
+            yield out
+        if decompressor.eof:
+            return
+        if zlib_like:
+            data = decompressor.unconsumed_tail
+            if not data and len(out) < CHUNK:
+                return
+        elif decompressor.needs_input:
+            return
+        else:
+            data = b""
+
+
 def _python_segment(handle, offset, kind, names):
     """Decompress the segment at ``offset``; returns the compressed bytes used."""
     decompressor = _decompressor(kind)
-    state = {"fed": 0}
+    state = {"fed": 0, "out": 0}
     where = "%s data at offset %d" % (kind, offset)
 
     def chunks():
@@ -245,8 +269,11 @@ def _python_segment(handle, offset, kind, names):
             if not data:
                 return
             state["fed"] += len(data)
-            out = decompressor.decompress(data)
-            if out:
+            for out in _pieces(decompressor, data):
+                state["out"] += len(out)
+                if state["out"] > MAX_INFLATED:
+                    raise InitramfsError("%s inflates to more than %d MiB: not read further"
+                                         % (where, MAX_INFLATED // 1048576))
                 yield out
 
     generator = chunks()
@@ -261,25 +288,161 @@ def _python_segment(handle, offset, kind, names):
     return state["fed"] - len(decompressor.unused_data)
 
 
-def _command_segment(path, offset, kind, names):
-    """Decompress everything from ``offset`` on with the kind's command."""
+def _zstd_length(handle, offset, size):
+    """The length of the zstd frames (and skippable frames) starting at
+    ``offset``, walked from their headers (RFC 8878, section 3.1) without
+    decompressing; None when they do not end inside the file."""
+    end = offset
+    while end + 4 <= size:
+        handle.seek(end)
+        magic = struct.unpack("<I", handle.read(4))[0]
+        if 0x184D2A50 <= magic <= 0x184D2A5F:          # skippable frame
+            raw = handle.read(4)
+            if len(raw) < 4:
+                return None
+            end += 8 + struct.unpack("<I", raw)[0]
+            continue
+        if magic != 0xFD2FB528:
+            break
+        descriptor = handle.read(1)
+        if not descriptor:
+            return None
+        flags = descriptor[0]
+        single = flags & 0x20
+        fcs = (0, 2, 4, 8)[flags >> 6] or (1 if single else 0)
+        position = end + 5 + (0 if single else 1) + (0, 1, 2, 4)[flags & 3] + fcs
+        while True:
+            handle.seek(position)
+            raw = handle.read(3)
+            if len(raw) < 3:
+                return None
+            header = raw[0] | raw[1] << 8 | raw[2] << 16
+            kind, length = (header >> 1) & 3, header >> 3
+            if kind == 3:                               # reserved block type: corrupt
+                return None
+            position += 3 + (1 if kind == 1 else length)
+            if header & 1:                              # last block
+                break
+        end = position + (4 if flags & 4 else 0)
+    return end - offset if offset < end <= size else None
+
+
+def _lz4_length(handle, offset, size):
+    """The length of the lz4 stream at ``offset``: a frame (magic 184D2204,
+    ending with its EndMark) or the legacy format the kernel's lz4 initramfs
+    uses (magic 184C2102, then compressed chunks each after its 32-bit size,
+    to the end of the file, a zero size -- NUL padding -- or the next
+    segment); None when that cannot be told."""
+    handle.seek(offset)
+    magic = struct.unpack("<I", handle.read(4))[0]
+    if magic == 0x184C2102:
+        position = offset + 4
+        while position + 4 <= size:
+            handle.seek(position)
+            chunk = struct.unpack("<I", handle.read(4))[0]
+            if chunk == 0x184C2102:                     # a concatenated legacy stream
+                position += 4
+                continue
+            if chunk == 0:                              # padding: the stream ended
+                break
+            if position + 4 + chunk > size:
+                return None
+            position += 4 + chunk
+        return position - offset
+    flags = bytearray(handle.read(2))
+    if len(flags) < 2:
+        return None
+    position = offset + 4 + 2 + (8 if flags[0] & 0x08 else 0) + (4 if flags[0] & 0x01 else 0) + 1
+    while True:
+        handle.seek(position)
+        raw = handle.read(4)
+        if len(raw) < 4:
+            return None
+        block = struct.unpack("<I", raw)[0] & 0x7FFFFFFF
+        position += 4
+        if block == 0:                                  # EndMark
+            break
+        position += block + (4 if flags[0] & 0x10 else 0)
+    position += 4 if flags[0] & 0x04 else 0
+    return position - offset if position <= size else None
+
+
+def _command_segment(path, offset, kind, names, length=None):
+    """Decompress ``length`` bytes from ``offset`` (None: everything to the
+    end) with the kind's command.  The kernel skips NUL padding after an
+    archive; the commands do not, so when they fail on a file that ends in
+    NULs they are given it once more without them (a stream that itself ends
+    in zero bytes succeeds the first time)."""
     argv = COMMANDS[kind]
     exe = shutil.which(argv[0])
     if not exe:
         raise InitramfsError("could not inspect: %s-compressed (offset %d) and no `%s` command "
                              "on this host (Python cannot decompress %s)"
                              % (kind, offset, argv[0], kind))
+    first = len(names)
+    if length is not None:
+        _run_command([exe] + argv[1:], path, offset, offset + length, kind, names)
+        return
+    try:
+        _run_command([exe] + argv[1:], path, offset, None, kind, names)
+    except InitramfsError:
+        end = _end_without_padding(path, offset)
+        if end is None:
+            raise
+        del names[first:]
+        try:
+            _run_command([exe] + argv[1:], path, offset, end, kind, names)
+        except InitramfsError:
+            del names[first:]
+            _run_command([exe] + argv[1:], path, offset, None, kind, names)  # its own error
+
+
+def _end_without_padding(path, offset):
+    """The offset where trailing NUL padding starts, None without any."""
+    with open(path, "rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        while end > offset:
+            start = max(offset, end - CHUNK)
+            handle.seek(start)
+            stripped = len(handle.read(end - start).rstrip(b"\x00"))
+            if stripped:
+                end = start + stripped
+                break
+            end = start
+    size = os.path.getsize(path)
+    return end if end < size else None
+
+
+def _run_command(argv, path, offset, end, kind, names):
+    """Feed bytes ``offset`` to ``end`` (None: the end of the file) to
+    ``argv`` and parse what it prints."""
     where = "%s data at offset %d" % (kind, offset)
-    with open(path, "rb") as source, tempfile.TemporaryFile() as errors:
+    with open(path, "rb") as source, tempfile.TemporaryFile() as errors, \
+            tempfile.TemporaryFile() as part:
         source.seek(offset)
-        proc = subprocess.Popen([exe] + argv[1:], stdin=source, stdout=subprocess.PIPE,
-                                stderr=errors)
+        if end is not None:
+            left = end - offset
+            while left:
+                data = source.read(min(CHUNK, left))
+                if not data:
+                    break
+                part.write(data)
+                left -= len(data)
+            part.seek(0)
+        proc = subprocess.Popen(argv, stdin=source if end is None else part,
+                                stdout=subprocess.PIPE, stderr=errors)
+        state = {"out": 0}
 
         def chunks():
             while True:
                 data = proc.stdout.read(CHUNK)
                 if not data:
                     return
+                state["out"] += len(data)
+                if state["out"] > MAX_INFLATED:
+                    proc.kill()
+                    raise InitramfsError("%s inflates to more than %d MiB: not read further"
+                                         % (where, MAX_INFLATED // 1048576))
                 yield data
 
         failure = None
@@ -287,17 +450,23 @@ def _command_segment(path, offset, kind, names):
             _parse_stream(_Stream(chunks()), names, where)
         except InitramfsError as exc:
             failure = exc
-            for dummy in chunks():   # let the command finish: its verdict comes first
-                pass
+            if "inflates to more than" not in str(exc):
+                try:
+                    for dummy in chunks():   # let the command finish: its verdict comes first
+                        pass
+                except InitramfsError as exc:
+                    failure = exc
         finally:
             proc.stdout.close()
             code = proc.wait()
         errors.seek(0)
         message = " ".join(errors.read().decode("utf-8", "replace").split())
+    if failure is not None and "inflates to more than" in str(failure):
+        raise failure
     if code != 0:
         # the command's complaint (truncated, corrupt) explains a parse failure too
         raise InitramfsError("corrupt or truncated %s (%s: %s)"
-                             % (where, argv[0], message or "exit %d" % code))
+                             % (where, os.path.basename(argv[0]), message or "exit %d" % code))
     if failure is not None:
         raise failure
 
@@ -341,9 +510,11 @@ def read_image(path):
                 _parse_archive(stream, names, "cpio archive at offset %d" % offset)
                 offset = stream.offset
             elif kind in COMMANDS:
-                _command_segment(path, offset, kind, names)
+                length = {"zstd": _zstd_length, "lz4": _lz4_length}.get(
+                    kind, lambda *args: None)(handle, offset, size)
+                _command_segment(path, offset, kind, names, length)
                 kind += "(command)"
-                offset = size
+                offset = size if length is None else offset + length
             else:
                 offset += _python_segment(handle, offset, kind, names)
             if kind not in parts:

@@ -19,12 +19,22 @@ description:
     C(not-applicable). The serial ports need the C(8250) driver built in or loadable.
   - A catalogue field that does not pin a value (the subsystem vendor of a virtio device) is
     matched as unknown, so only driver patterns that accept any value there count.
+  - The serial ports need the C(8250) driver and enough ports registered for C(ttyS0)-C(ttyS3),
+    from the kernel's configuration (C(CONFIG_SERIAL_8250_NR_UARTS), C(CONFIG_SERIAL_8250_RUNTIME_UARTS),
+    read from C(/boot/config-<release>), C(lib/modules/<release>/config) or C(/proc/config.gz)) and
+    every kernel command line that boots the release (C(8250.nr_uarts=) in C(/proc/cmdline),
+    GRUB's C(grub.cfg) and C(/etc/default/grub), BLS entries, C(/etc/kernel/cmdline)).
   - I(Live), the guest has the devices, read from sysfs. PCI functions with vendor, device,
     subsystem, revision, class and the bound driver. Negotiated virtio feature bits, decoded by
     name. The NIC's offloads through the ethtool interface (C(ethtool -k) when installed, else
     the C(SIOCETHTOOL) ioctl). The SCSI devices behind the virtio-scsi controller (type, SCSI
-    level, sector sizes, hardware queues). The serial ports C(ttyS0)-C(ttyS3) (UART type, IRQ,
-    I/O port). A missing device or bus is a result, never an error.
+    level, sector sizes). The request queues the controller offers, from its MSI-X table in PCI
+    configuration space (blk-mq's hardware queues under C(/sys/block/<disk>/mq) are capped at the
+    number of CPUs, so one vCPU hides a second queue); both numbers are returned. The serial
+    ports C(ttyS0)-C(ttyS3) (UART type, IRQ, I/O port). A missing device or bus is a result,
+    never an error.
+  - Everything under O(root) and O(sysfs_root) is read through the collection's target-root
+    layer, so links in a tree never lead outside it and only regular files are read.
   - One status per requirement ID. It is the worst of the halves that were run, in the order
     C(fail), C(module-missing-from-initramfs), C(unknown), C(module-in-initramfs), C(pass). A
     half that does not apply is left out. Both halves are returned with their own status,
@@ -42,11 +52,16 @@ options:
   mode:
     description:
       - C(offline) checks the kernel's drivers only; C(live) the devices only; C(both) does both.
-      - The default is C(both) when the running kernel of this host is checked (O(root=/) and no
-        other O(kernel_release)), and C(offline) otherwise. There is no live guest to read
-        in an image, a chroot or a kernel that is not running.
+      - C(auto) (the default) does both on a Compute Engine VM's running kernel, and C(offline)
+        everywhere else. An image, a chroot or a kernel that is not running has no guest to read.
+        A machine that is not a Compute Engine VM (an image build VM such as Packer's QEMU
+        builder, a CI runner, a workstation; told from SMBIOS, see RV(platform)) has devices
+        that are not Compute Engine's, so its kernel is judged offline and every result says
+        that its live half was not judged, and why.
+      - Use C(both) (or C(live)) to judge the devices of a machine that is not on Compute Engine
+        anyway, for example a lab guest that imitates Compute Engine's device model.
     type: str
-    choices: [live, offline, both]
+    choices: [auto, live, offline, both]
   kernel_release:
     description:
       - The kernel release whose drivers are checked, for example C(6.1.0-28-cloud-amd64). Its
@@ -60,9 +75,10 @@ options:
     type: str
   root:
     description:
-      - Root of the filesystem tree that holds the kernel (C(lib/modules), C(boot)). Anything
-        other than C(/) (an image mounted on the controller, a chroot) means O(mode=offline)
-        unless O(mode) says otherwise.
+      - Root of the filesystem tree that holds the kernel (C(lib/modules), C(boot)) and its
+        boot configuration (C(etc/default/grub), C(boot/grub/grub.cfg)). Anything other than C(/)
+        (an image mounted on the controller, a chroot) means O(mode=offline) unless O(mode) says
+        otherwise.
     type: path
     default: /
   sysfs_root:
@@ -85,6 +101,10 @@ options:
         architecture the release's name ends with (C(-amd64), C(-arm64)), else C(uname -m).
     type: str
 notes:
+  - Without root the kernel shows only the first 64 bytes of a PCI function's configuration
+    space, not its MSI-X capability. The controller's own queue count is then unknown, and
+    C(HW-SCSI-VIRTIO) says so unless blk-mq's count settles it (more queues than one, or one
+    queue on a machine with more than one CPU).
   - Reading the initramfs needs the tools the collection's initramfs reader uses (C(cpio) and
     the decompressors of the formats it meets). When it cannot be inspected, a driver built
     as a module is C(unknown), never assumed present.
@@ -97,6 +117,14 @@ EXAMPLES = r"""
 - name: Check this guest and its running kernel
   guestready.gce.guest_hardware_info:
   register: hardware
+
+- name: In an image build VM (Packer's QEMU builder), judge the image's kernel; the build VM's own devices are not Compute Engine's
+  guestready.gce.guest_hardware_info:
+    mode: auto
+
+- name: Judge a lab guest's devices although it is not a Compute Engine VM
+  guestready.gce.guest_hardware_info:
+    mode: both
 
 - name: Check the drivers of a kernel in an image mounted on the controller
   guestready.gce.guest_hardware_info:
@@ -118,8 +146,12 @@ results:
       C(remediation), C(waiver)).
     - C(offline) holds the release checked and, per driver hop, the modalias, the matching
       alias lines, the driver, C(built-in) or C(module), and the initramfs verdict.
+    - C(offline.uarts) (C(HW-SERIAL)) holds how many ports the 8250 driver registers, per kernel
+      command line found (C(boots)), with the configuration options it came from.
     - C(live) holds the devices found with their IDs, bound drivers, virtio features,
-      offloads, SCSI devices or serial ports.
+      offloads, SCSI devices (with C(request_queues), the controller's count from its MSI-X
+      table and blk-mq's per disk) or serial ports; with the live half not judged, its status
+      is C(not-applicable) and its message says why.
     - C(evidence.live) maps every sysfs path read to the value found (null when absent);
       C(evidence.offline) lists the alias lines that matched.
   returned: always
@@ -156,9 +188,29 @@ guest:
   returned: always
   type: dict
 mode:
-  description: The mode used.
+  description: The mode used (C(auto) resolved to C(both) or C(offline)).
   returned: always
   type: str
+  sample: offline
+mode_reason:
+  description: Why that mode.
+  returned: always
+  type: str
+  sample: >-
+    auto: not a Compute Engine VM (DMI sys_vendor 'QEMU', product_name 'Standard PC (i440FX + PIIX,
+    1996)', bios_vendor 'SeaBIOS'), so its devices are not Compute Engine's; the image's kernel is
+    judged offline only (mode: both judges this machine's devices anyway)
+platform:
+  description:
+    - Whether the machine whose sysfs was read is a Compute Engine VM, from its SMBIOS system
+      product name (C(Google Compute Engine) or C(Google)), with the DMI strings read as evidence.
+    - Null when no live system was looked at (an image tree, or O(mode=offline)).
+  returned: always
+  type: dict
+  sample:
+    on_gce: false
+    reason: not a Compute Engine VM (DMI sys_vendor 'QEMU', product_name 'Standard PC (i440FX + PIIX, 1996)')
+    evidence: {/sys/class/dmi/id/sys_vendor: QEMU, /sys/class/dmi/id/product_name: Standard PC (i440FX + PIIX, 1996)}
 arch:
   description: The architecture the requirements were selected for, and where it came from.
   returned: always

@@ -17,8 +17,15 @@ description:
     (C(/boot/initrd.img-<release>), C(/boot/initramfs-<release>.img)); its status says whether
     the initramfs carries it, or that the initramfs could not be inspected.
   - Configurations may be plain or compressed (gzip, xz, bzip2), recognised by content. The
-    kernel version and architecture come from the configuration's header, else from the running
-    kernel or the release, and can be overridden.
+    kernel version and architecture come from the configuration's header, else the version from
+    the running kernel or the release and the architecture from options only one architecture has
+    (the result says which); both can be overridden.
+  - A minimal configuration (what C(make savedefconfig) writes, a defconfig or a fragment, with no
+    kconfig header and only the options that differ from their default) is recognised and said so
+    (C(form), C(form_evidence), a warning). An option it does not list is judged by its Kconfig
+    default for that kernel version and architecture where the collection's catalogue knows it,
+    else C(unknown) with the reason, never a failure. Most defaults depend on the version, so give
+    O(version) or O(kernel_release) for such a file.
   - Read-only; the kconfig fragment that would fix a failing configuration is returned, not
     written (the C(guestready.gce.kernel_config) role writes it where asked).
 author:
@@ -59,7 +66,8 @@ options:
   version:
     description:
       - Kernel version (for example C(4.9) or C(6.1.0)) to judge the configuration by, instead of
-        the one in its header. Applies to every kernel checked.
+        the one in its header. Applies to every kernel checked. A minimal configuration has no
+        header; give its version here (or O(kernel_release)) so Kconfig defaults can be applied.
     type: str
   arch:
     description:
@@ -102,6 +110,13 @@ EXAMPLES = r"""
   delegate_to: localhost
   register: kconfig
 
+- name: Check a minimal configuration (savedefconfig style) of a 6.6 kernel
+  guestready.gce.kernel_config_info:
+    source: path
+    path: "{{ playbook_dir }}/virt.x86_64.config"
+    version: "6.6"
+  delegate_to: localhost
+
 - name: Keep the fragment that would make it compliant
   ansible.builtin.copy:
     content: "{{ kconfig.fragment }}"
@@ -127,7 +142,8 @@ results:
     - Besides the common fields (C(status), C(expected), C(actual), C(message), C(remediation)),
       C(symbol) is the option that decided (a renamed one such as C(STRICT_KERNEL_RWX), or the
       option a removed one was folded into), C(found) the value as read (C(y), C(m), C(not set),
-      C(absent), a number), C(fragment_lines) the kconfig lines that would fix it, and for
+      C(absent), a number, or C(unknown); followed by "(Kconfig default)" when a minimal
+      configuration left the option to its default), C(fragment_lines) the kconfig lines that would fix it, and for
       modules C(module) and C(initramfs).
     - C(evidence.tried) lists every symbol looked at, with its value.
   returned: always
@@ -154,10 +170,12 @@ fragment:
 kernels:
   description:
     - One entry per kernel checked, with C(release), C(config), C(source) (where the configuration
-      was found), C(version) and C(version_source), C(arch) and C(arch_source), C(compression),
-      C(initramfs) (C(path), C(method), C(error)) when it was looked into, C(results),
-      C(summary), C(fragment), C(warnings) and C(error) (why the configuration could not be read;
-      its results are then all C(unknown)).
+      was found), C(version) and C(version_source) (C(header), C(release), C(override)), C(arch)
+      and C(arch_source) (C(header), C(running kernel), C(override), or C(inferred from) the
+      option that told it), C(compression), C(form) (C(full) or C(minimal)) and C(form_evidence)
+      (what decided it), C(initramfs) (C(path), C(method), C(error)) when it was looked into,
+      C(results), C(summary), C(fragment), C(warnings) and C(error) (why the configuration could
+      not be read; its results are then all C(unknown)).
   returned: always
   type: list
   elements: dict

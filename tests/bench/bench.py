@@ -154,7 +154,8 @@ def environment(collections):
 
 def command_for(contender, inventory):
     playbook = os.path.join(VENV_BIN, "ansible-playbook")
-    reports = ["-e", "guestready_gce_report_dir=%s" % os.path.join(WORK, "reports", contender)]
+    reports = ["-e", "guestready_gce_hosts=all",
+               "-e", "guestready_gce_report_dir=%s" % os.path.join(WORK, "reports", contender)]
     if contender == "ping":
         return [os.path.join(VENV_BIN, "ansible"), "all", "-i", inventory, "-m", "ansible.builtin.ping"]
     if contender in ("harden", "harden-rerun"):

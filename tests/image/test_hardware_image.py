@@ -7,6 +7,8 @@ bookworm kernels.  These tests read each kernel's ``/lib/modules/<release>/modul
 filesystem with debugfs -- no mount, no loop device -- run guest_hardware_info
 through Ansible on that tree (``mode: offline``), and check that:
 
+* the serial driver registers the four ports (the kernel's configuration, read
+  from the image's /boot);
 * every driver verdict is the one the live guest shows: the drivers bound to the lab
   guests' devices (the captures in tests/fixtures/sysfs, recorded from guests of these
   images) are the drivers the offline check names for the same devices, built in or a
@@ -39,7 +41,7 @@ VIRTIO_IDS = {1: "HW-NET-VIRTIO", 8: "HW-SCSI-VIRTIO"}
 
 
 def extract(directory, tree):
-    """The boot kernel's modules.* and initramfs from the image into ``tree``."""
+    """The boot kernel's modules.*, configuration and initramfs from the image into ``tree``."""
     with open(os.path.join(directory, "image.json")) as handle:
         info = json.load(handle)
     release = info["boot_kernel"]
@@ -54,8 +56,11 @@ def extract(directory, tree):
     initrd = "initrd.img-%s" % release
     requests = ["dump /lib/modules/%s/%s %s" % (release, name, os.path.join(modules, name))
                 for name in names]
-    debugfs(disk, *(requests + ["dump /boot/%s %s" % (initrd, os.path.join(tree, "boot", initrd))]))
+    config = "config-%s" % release
+    debugfs(disk, *(requests + ["dump /boot/%s %s" % (name, os.path.join(tree, "boot", name))
+                                for name in (initrd, config)]))
     assert os.path.getsize(os.path.join(tree, "boot", initrd)) > 1000000
+    assert os.path.getsize(os.path.join(tree, "boot", config)) > 10000
     return info, release
 
 
@@ -132,7 +137,13 @@ def test_offline_verdicts(offline):
     assert offline["result"]["kernel"]["initramfs"]["state"] == "read", offline["result"]["kernel"]
     for rid in ("HW-NET-VIRTIO", "HW-SCSI-VIRTIO"):
         assert by_id[rid]["status"] == "module-in-initramfs", by_id[rid]["message"]
-    assert by_id["HW-SERIAL"]["status"] == "pass"  # 8250 built in
+    serial = by_id["HW-SERIAL"]
+    assert serial["status"] == "pass", serial["message"]  # 8250 built in, 4 ports at boot
+    assert serial["offline"]["uarts"]["registered"] == 4
+    assert serial["evidence"]["offline"]["uarts"]["CONFIG_SERIAL_8250_RUNTIME_UARTS"] == \
+        "CONFIG_SERIAL_8250_RUNTIME_UARTS=4"
+    assert offline["result"]["kernel"]["config"] == os.path.join(offline["tree"], "boot",
+                                                                 "config-" + offline["release"])
     assert by_id["HW-NET-GVNIC"]["status"] == "not-applicable"  # x86 kernel (release name)
 
 

@@ -26,7 +26,10 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 from guestready_lab import profiles  # noqa: E402,F401  (lab data, re-exported to the tests)
 from guestready_lab.util import process_alive  # noqa: E402
 
-CMD_TIMEOUT = 1500  # a cold image build + a cold snapshot boot under TCG fit in this
+CMD_TIMEOUT = 2700  # a cold image build + a cold snapshot boot under TCG fit in this
+# `lab up --timeout` for SSH: a cold boot under TCG takes 1-2 min on an idle 2-core machine,
+# over 15 min when it runs a dozen other TCG guests (measured: load average 15-20)
+BOOT_TIMEOUT = "1800"
 
 REGISTRY = []        # process records of every guest the tests started
 NETNS = set()        # network namespaces the tests' guests used
@@ -60,7 +63,7 @@ class LabCLI:
 
     def up(self, *args):
         try:
-            proc = self.run("up", "--json", *args)
+            proc = self.run("up", "--json", "--timeout", BOOT_TIMEOUT, *args)
         finally:
             self.collect()
         return json.loads(proc.stdout)
@@ -70,7 +73,7 @@ class LabCLI:
         procs = []
         for spec in specs:
             procs.append((spec, subprocess.Popen(
-                [LAB, "up", "--json"] + list(spec), env=self.env, text=True,
+                [LAB, "up", "--json", "--timeout", BOOT_TIMEOUT] + list(spec), env=self.env, text=True,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
         out, errors = {}, []
         for spec, p in procs:
@@ -139,6 +142,24 @@ section("time", ["%.3f" % time.time()])
 section("pci", [" ".join([os.path.basename(d)] + [rd(d + "/" + f) for f in (
     "vendor", "device", "subsystem_vendor", "subsystem_device", "revision", "class")]
     + [link(d + "/driver")]) for d in sorted(glob.glob("/sys/bus/pci/devices/*"))])
+def msix_table_size(dev):
+    # PCI capability list (config offset 0x34); MSI-X is ID 0x11, table size - 1 in bits 0-10
+    try:
+        with open(dev + "/config", "rb") as f:
+            cfg = f.read(256)
+    except OSError:
+        return "-"
+    pos, seen = cfg[0x34] if len(cfg) > 0x34 else 0, set()
+    while pos and pos not in seen and pos + 3 < len(cfg):
+        seen.add(pos)
+        if cfg[pos] == 0x11:
+            return str((int.from_bytes(cfg[pos + 2:pos + 4], "little") & 0x7FF) + 1)
+        pos = cfg[pos + 1]
+    return "-"
+
+section("msix", [os.path.basename(d) + " " + msix_table_size(d)
+                 for d in sorted(glob.glob("/sys/bus/pci/devices/*"))])
+section("cpus", [str(os.cpu_count())])
 section("virtio", [rd(v + "/device") + " " + rd(v + "/features")
                    for v in sorted(glob.glob("/sys/bus/virtio/devices/*"))])
 section("serial_proc", rd("/proc/tty/driver/serial").splitlines())
@@ -236,6 +257,10 @@ class Guest:
         sizes, queues, driver = self.raw()["sda"][:3]
         return {"sizes": sizes.split(), "queues": queues.split(), "driver": driver.split()[0],
                 "path": driver.split()[1]}
+
+    def msix(self):
+        """{slot: MSI-X table size as a string, "-" without MSI-X}"""
+        return {l.split()[0].split(":", 1)[1]: l.split()[1] for l in self.raw()["msix"] if l.strip()}
 
     def lines(self, section):
         return self.raw()[section]

@@ -29,6 +29,8 @@ def run_lab(args, env=None, python="/usr/bin/python3"):
     (["down"], "name a guest, or use --all"),
     (["frobnicate"], "invalid choice"),
     (["up", "--count", "x"], "invalid int value"),
+    (["up", "--user", "bob"], "unknown login user 'bob'"),
+    (["inventory", "--user", "bob"], "unknown login user 'bob'"),
 ])
 def test_bad_input_is_one_line_without_traceback(tmp_path, args, message):
     env = dict(os.environ, GUESTREADY_LAB_STATE=str(tmp_path))
@@ -74,6 +76,37 @@ def test_every_south_bridge_has_an_isa_gap():
         assert len(isa) == 1, sb
 
 
+def test_gaps_follow_devices_and_qemu_capabilities():
+    ids = lambda *a, **k: sorted({g["id"] for g in profiles.gaps_for(*a, **k)} - {"-"})
+    # QEMU 10 (scsi_version=6) on tap: only the PIIX4 revision is left
+    assert ids("gce", "tap", "piix4-isa", "6") == ["HW-ISA-PIIX4"]
+    # an older QEMU: SPC-3 and PIIX3; user networking hides the NIC offloads
+    assert ids("gce", "user", "piix3", "5") == ["HW-ISA-PIIX4", "HW-NET-VIRTIO", "HW-SCSI-VIRTIO"]
+    # gaps follow the devices of a variant: no scsi-hd, no SCSI gap; no virtio-net, no NIC gap
+    assert ids("gce-virtio-blk", "tap", "piix4-isa", "5") == ["HW-ISA-PIIX4"]
+    assert ids("gce-e1000", "user", "piix4-isa", "6") == ["HW-ISA-PIIX4"]
+    metadata_gap = lambda **k: [g for g in profiles.gaps_for("gce", "tap", "piix4-isa", "6", **k)
+                                if "metadata server" in g["what"]]
+    assert metadata_gap() and not metadata_gap(metadata=True)
+
+
+def test_device_variants_change_one_thing_and_name_their_deviation():
+    base = profiles.PROFILES["gce"]
+    wanted = {"gce-scsi-2q", "gce-net-modern", "gce-disk-512", "gce-serial-4343",
+              "gce-virtio-blk", "gce-e1000"}
+    assert wanted <= set(profiles.PROFILES)
+    for name in wanted:
+        p = profiles.PROFILES[name]
+        assert p["variant_of"] == "gce" and p["family"] == "gce" and p["smp"] == 1
+        assert len(p["deviations"]) == 1 and list(p["deviations"])[0].startswith("HW-"), name
+        changed = [k for k in base if k not in ("description", "deviations") and p[k] != base[k]]
+        assert changed and set(changed) <= {"disk", "nic", "serial", "image"}, (name, changed)
+    assert profiles.PROFILES["gce-scsi-2q"]["disk"]["controller"]["props"]["num_queues"] == "2"
+    assert base["disk"]["controller"]["props"]["num_queues"] == "1"  # deep copies: base intact
+    assert profiles.PROFILES["gce-serial-4343"]["serial"][2:] == [(0x3E8, 4), (0x2E8, 3)]
+    assert base["deviations"] == {}
+
+
 def test_inventory_format():
     guest = {"name": "gce", "profile": "gce", "net": "user", "ssh_host": "127.0.0.1",
              "ssh_port": 2222, "ssh_user": "root", "ssh_key": "/k/id_ed25519", "accel": "tcg",
@@ -96,6 +129,7 @@ def test_inventory_format():
         '          guestready_lab_net: "user"',
         '          guestready_lab_accel: "tcg"',
         '          guestready_lab_gaps: ["HW-ISA-PIIX4"]',
+        "          guestready_lab_deviations: []",
         "    noncompliant:",
         "      hosts:",
         "        nc:",
@@ -110,7 +144,21 @@ def test_inventory_format():
         '          guestready_lab_net: "user"',
         '          guestready_lab_accel: "tcg"',
         "          guestready_lab_gaps: []",
+        "          guestready_lab_deviations: []",
     ]
+
+
+def test_inventory_for_the_sudo_user_becomes_root():
+    guest = {"name": "web", "profile": "gce", "net": "user", "ssh_host": "127.0.0.1",
+             "ssh_port": 2222, "ssh_user": "root", "login_user": "lab", "ssh_key": "/k/id",
+             "accel": "tcg", "gaps": []}
+    lines = inventory.render([guest]).splitlines()
+    assert '          ansible_user: "lab"' in lines and "          ansible_become: true" in lines
+    # `lab inventory --user root` overrides the guest's own login user; root needs no become
+    lines = inventory.render([guest], "root").splitlines()
+    assert '          ansible_user: "root"' in lines
+    assert not any("ansible_become" in line for line in lines)
+    assert profiles.SUDO_USER in profiles.LOGIN_USERS and "root" in profiles.LOGIN_USERS
 
 
 def test_inventory_parses_with_ansible(tmp_path):
@@ -127,3 +175,20 @@ def test_inventory_parses_with_ansible(tmp_path):
     hv = data["_meta"]["hostvars"]["web-1"]
     assert hv["ansible_port"] == 40022 and hv["guestready_lab_profile"] == "gce"
     assert hv["ansible_python_interpreter"] == "/usr/bin/python3"
+
+
+def test_host_global_names_are_unique_per_state_dir(tmp_path):
+    """Two checkouts (state dirs) may both run a guest `gce-tap`: their namespaces differ."""
+    code = ("import sys; sys.path.insert(0, %r); from guestready_lab import guests; "
+            "print(guests.netns_for('gce-tap')); print(guests.netns_for('a' * 24))"
+            % os.path.join(ROOT, "lab"))
+    names = []
+    for state in ("one", "two", "one/../one"):
+        env = dict(os.environ, GUESTREADY_LAB_STATE=str(tmp_path / state))
+        out = subprocess.run(["/usr/bin/python3", "-I", "-c", code], env=env, text=True,
+                             stdout=subprocess.PIPE, check=True).stdout.split()
+        names.append(out)
+    assert names[0][0] != names[1][0]          # different state dirs: different namespaces
+    assert names[0] == names[2]                # the same dir, however spelt: the same names
+    for ns in names[0] + names[1]:
+        assert ns.startswith("glab-") and len(ns) <= 38 and "/" not in ns, ns

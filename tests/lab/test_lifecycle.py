@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from lab_helpers import CMD_TIMEOUT, LAB, process_alive, wait_until
+from lab_helpers import CMD_TIMEOUT, LAB, ROOT, process_alive, profiles, wait_until
 
 NAME = "life"
 COLD = "life-cold"
@@ -27,6 +27,7 @@ def lifecycle(lab):
                                       "--timeout", str(BOOT_TIMEOUT)], env=lab.env,
                                      text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         state = {"life": lab.up("--name", NAME)[0], "cold_proc": cold_proc}
+        state["snapshot_boot_id"] = boot_id(lab, NAME)  # before the reboot test changes it
         yield state
     finally:
         if cold_proc is not None and cold_proc.poll() is None:
@@ -66,7 +67,27 @@ def test_snapshot_start(lifecycle):
     assert life["start_mode"] == "snapshot"
     # a restored guest never boots: its console shows no kernel start-up
     assert "Linux version" not in console_text(life)
-    assert life["seconds_to_ssh"] < 120
+
+
+def test_sudo_user_key_login_and_become(lab, lifecycle, tmp_path):
+    """The image's sudo user logs in with the lab key, has no password, and sudo needs none;
+    an inventory written with --user lab makes Ansible log in as it and become root."""
+    out = lab.run("ssh", "--user", profiles.SUDO_USER, NAME, "--",
+                  "id -un; sudo -n id -un; sudo -n getent shadow %s | cut -d: -f2"
+                  % profiles.SUDO_USER).stdout.split()
+    assert out == [profiles.SUDO_USER, "root", "*"]
+    inv = str(tmp_path / "inventory.yml")
+    lab.run("inventory", "--user", profiles.SUDO_USER, "--output", inv)
+    ansible = os.path.join(ROOT, ".venv", "bin", "ansible")
+    if not os.path.exists(ansible):
+        pytest.skip("no ansible in .venv")
+    proc = subprocess.run([ansible, "-i", inv, NAME, "-m", "ansible.builtin.shell",
+                           "-a", "echo $SUDO_USER $(whoami)"], text=True, timeout=600,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          env=dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="False",
+                                   ANSIBLE_TIMEOUT="120"))  # TCG: SSH set-up is slow
+    assert proc.returncode == 0, proc.stdout
+    assert "%s root" % profiles.SUDO_USER in proc.stdout
 
 
 def test_guest_initiated_reboot_comes_back(lab, lifecycle):
@@ -82,12 +103,13 @@ def test_guest_initiated_reboot_comes_back(lab, lifecycle):
     assert lab.ssh(NAME, "cat /root/before-reboot").strip() == "r"
 
 
-def test_cold_start_boots_and_is_slower_than_snapshot(lab, lifecycle, cold):
+def test_cold_start_boots_a_fresh_kernel(lab, lifecycle, cold):
+    """A fresh boot, not a restored one: the kernel starts on the console, and its boot ID is
+    its own (every guest restored from the snapshot shares the snapshot's).  How much slower
+    it is belongs to the measurements in lab/README.md, not to an assertion."""
     assert cold["start_mode"] == "cold"
     assert "Linux version" in console_text(cold)
-    uptime = float(lab.ssh(COLD, "cut -d' ' -f1 /proc/uptime"))
-    assert uptime < cold["seconds_to_ssh"] + 120  # a fresh boot, not a restored one
-    assert lifecycle["life"]["seconds_to_ssh"] < cold["seconds_to_ssh"]
+    assert boot_id(lab, COLD) != lifecycle["snapshot_boot_id"]
 
 
 def test_restart_kill_cold_boots_same_disk(lab, cold):

@@ -5,7 +5,11 @@ lab guest (saved by converge.yml) against what the lab says the guest is.
   the lab's known gaps for that profile and network (`lab gaps --json`) and
   its message names the deviation; nothing else fails;
 * the tap-networked guest proves the offloads (and CSUM/TSO4 features) on;
-* the non-compliant guest fails exactly the IDs it should, with the evidence;
+* the non-compliant guest fails exactly the IDs it should, with the evidence, when live
+  judgement is asked for (it is not a Compute Engine VM); with the default mode it is
+  judged from its kernel only, and every result says why;
+* the Compute Engine guests are recognised as such (SMBIOS) and judged both ways; their
+  controller offers one request queue (MSI-X table of 4 vectors) and blk-mq uses one;
 * the evidence is true: the sysfs values the module reports were read again
   on the guest by converge.yml with shell builtins, independently of the module.
 """
@@ -59,8 +63,13 @@ def names_the_gap(message, gap):
 
 
 def test_one_record_per_id_and_no_change(host):
-    _, _, results, raw = hardware(host)
+    _, platform, results, raw = hardware(host)
     assert raw["changed"] is False and raw["mode"] == "both"
+    if platform["lab_profile"] == "gce":
+        assert raw["platform"]["on_gce"] is True and raw["auto"] is None
+        assert raw["mode_reason"].startswith("auto: SMBIOS product name 'Google Compute Engine'")
+    else:
+        assert raw["platform"]["on_gce"] is False and raw["mode_reason"] == "mode both, as asked"
     assert sorted(results) == sorted(["HW-PCI-PIIX4-ACPI", "HW-ISA-PIIX4", "HW-NET-VIRTIO",
                                       "HW-NET-GVNIC", "HW-SCSI-VIRTIO", "HW-SERIAL"])
     assert results["HW-NET-GVNIC"]["status"] == "not-applicable"  # x86 guests
@@ -124,6 +133,35 @@ def test_noncompliant_evidence(host):
     assert serial["actual"]["ports"]["ttyS0"] == {"uart": "16550A", "irq": 4, "port": "0x3f8"}
     assert [p for p, v in serial["actual"]["ports"].items() if v["uart"] == "unknown"] == ["ttyS1", "ttyS2", "ttyS3"]
     assert results["HW-PCI-PIIX4-ACPI"]["status"] == "pass"
+
+
+def test_default_mode_off_compute_engine(host):
+    """The non-compliant guest stands for an image build VM: by default its kernel is
+    judged and its devices are not, and each result says so."""
+    _, platform, results, raw = hardware(host)
+    if platform["lab_profile"] != "noncompliant":
+        pytest.skip("a Compute Engine guest: the default mode judges both halves")
+    auto = raw["auto"]
+    assert auto["mode"] == "offline" and auto["guest"] is None and auto["platform"]["on_gce"] is False
+    assert "'QEMU'" in auto["platform"]["reason"] and auto["mode_reason"].startswith("auto: not a Compute Engine VM")
+    judged = [r for r in auto["results"] if "live" in r]
+    assert sorted(r["id"] for r in judged) == sorted(["HW-PCI-PIIX4-ACPI", "HW-ISA-PIIX4", "HW-NET-VIRTIO",
+                                                      "HW-SCSI-VIRTIO", "HW-SERIAL"])
+    for result in judged:
+        assert result["live"]["status"] == "not-applicable", result
+        assert "live: not judged: not a Compute Engine VM" in result["message"], result["message"]
+        # the generic kernel has every driver: nothing fails when only the kernel is judged
+        assert result["status"] in ("pass", "module-in-initramfs", "not-applicable"), result["message"]
+    assert "e1000" not in " ".join(r["message"] for r in judged)
+
+
+def test_request_queues(host):
+    _, platform, results, _ = hardware(host)
+    if platform["lab_profile"] != "gce":
+        pytest.skip("no virtio-scsi controller on this profile")
+    queues = results["HW-SCSI-VIRTIO"]["live"]["devices"][0]["request_queues"]
+    assert (queues["device"], queues["blk_mq"], queues["msix"]["table_size"]) == (1, {"sda": 1}, 4)
+    assert queues["possible_cpus"] == 1
 
 
 def test_evidence_matches_the_guest(host):

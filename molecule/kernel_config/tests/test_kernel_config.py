@@ -20,7 +20,7 @@ EPHEMERAL = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 PROJECT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
 sys.path.insert(0, os.path.join(PROJECT, ".ansible", "collections"))
 
-from ansible_collections.guestready.gce.plugins.module_utils import catalogue, kconfig  # noqa: E402
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue, kconfig_parser  # noqa: E402
 
 MODULE = re.compile(r"^(.+)\.ko(?:\.(?:xz|zst|gz))?$")
 
@@ -43,7 +43,7 @@ def test_the_running_kernel_and_the_file_it_was_read_from(host):
 def test_results_agree_with_the_guests_config_file(host):
     _, result = saved(host)
     path = "/boot/config-%s" % result["kernel"]
-    config = kconfig.parse_text(host.file(path).content.decode(), path)
+    config = kconfig_parser.parse_text(host.file(path).content.decode(), path)
     kernel = result["kernels"][0]
     assert kernel["version"] == catalogue.format_version(config.version)
     assert kernel["arch"] == config.arch == "x86_64"

@@ -7,11 +7,11 @@ Captured trees (tests/fixtures/sysfs/README.md): ``gce-user`` and ``gce-tap``
 failure mode is a small edit of a captured tree."""
 
 import os
-import socket
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import devices, initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import (
+    device_names, guest_devices, hardware_results, initramfs, kernel_drivers)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
 import trees
 import fakesys
@@ -40,13 +40,13 @@ def live(tmp_path, manifest, offloads=True):
         manifest = fakesys.Manifest.load(manifest)
     root = manifest.build(str(tmp_path / "sys"))
     reader = manifest.offload_reader() if offloads else None
-    return devices.LiveCheck(root, offloads=reader)
+    return guest_devices.LiveCheck(root, offloads=reader)
 
 
 def offline(tmp_path, release=CLOUD, **install):
     root = str(tmp_path / "root")
     path = trees.install(root, release, **install)
-    return devices.OfflineCheck("/" + os.path.relpath(path, root), root=root)
+    return kernel_drivers.OfflineCheck("/" + os.path.relpath(path, root), root=root)
 
 
 def by_id(results):
@@ -61,37 +61,29 @@ def statuses(results):
 
 def test_feature_bits_decoded_bit_zero_first():
     tap = fakesys.Manifest.load("gce-tap")
-    net = devices.decode_features(tap.get(NET + "/virtio1/features"), 1)
+    net = device_names.decode_features(tap.get(NET + "/virtio1/features"), 1)
     assert {"CSUM", "GUEST_CSUM", "HOST_TSO4", "GUEST_TSO4", "VERSION_1", "MAC"} <= set(net)
     assert "HOST_TSO6" not in net  # the lab switches it off, as Compute Engine does
-    scsi = devices.decode_features(tap.get(SCSI + "/virtio0/features"), 8)
+    scsi = device_names.decode_features(tap.get(SCSI + "/virtio0/features"), 8)
     assert scsi[:2] == ["HOTPLUG", "CHANGE"] and "INOUT" not in scsi
-    assert devices.decode_features("0001" + "0" * 41 + "1", 99) == ["BIT_3", "BIT_45"]
-    assert devices.decode_features("1111", 8) == ["INOUT", "HOTPLUG", "CHANGE", "T10_PI"]
-
-
-def test_ethtool_k_parsed():
-    text = fakesys.Manifest.load("gce-user").ethtool["ens4"]
-    features = devices.parse_ethtool_k(text)
-    assert features["tx-checksumming"] == "off" and features["generic-receive-offload"] == "on"
-    assert features["tx-checksum-ipv4"] == "off"  # indented, "[fixed]" dropped
-    assert "Features for ens4" not in features
+    assert device_names.decode_features("0001" + "0" * 41 + "1", 99) == ["BIT_3", "BIT_45"]
+    assert device_names.decode_features("1111", 8) == ["INOUT", "HOTPLUG", "CHANGE", "T10_PI"]
 
 
 def test_worst_status():
-    assert devices.worst(["pass", "module-in-initramfs"]) == "module-in-initramfs"
-    assert devices.worst(["module-in-initramfs", "unknown"]) == "unknown"
-    assert devices.worst(["unknown", "module-missing-from-initramfs"]) == "module-missing-from-initramfs"
-    assert devices.worst(["fail", "module-missing-from-initramfs"]) == "fail"
-    assert devices.worst(["not-applicable", "pass"]) == "pass"
-    assert devices.worst(["not-applicable"]) == devices.worst([]) == "not-applicable"
+    assert hardware_results.worst(["pass", "module-in-initramfs"]) == "module-in-initramfs"
+    assert hardware_results.worst(["module-in-initramfs", "unknown"]) == "unknown"
+    assert hardware_results.worst(["unknown", "module-missing-from-initramfs"]) == "module-missing-from-initramfs"
+    assert hardware_results.worst(["fail", "module-missing-from-initramfs"]) == "fail"
+    assert hardware_results.worst(["not-applicable", "pass"]) == "pass"
+    assert hardware_results.worst(["not-applicable"]) == hardware_results.worst([]) == "not-applicable"
 
 
 # -- captured guests ------------------------------------------------------
 
 def test_gce_tap_guest(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD))
-    results = devices.assess(HW, {}, "x86_64", offline=offline(tmp_path), live=live(tmp_path, "gce-tap"))
+    results = hardware_results.assess(HW, {}, "x86_64", offline=offline(tmp_path), live=live(tmp_path, "gce-tap"))
     assert statuses(results) == {
         "HW-PCI-PIIX4-ACPI": "pass",
         "HW-ISA-PIIX4": "fail",          # lab gap: QEMU's PIIX4 ISA is revision 00
@@ -121,7 +113,7 @@ def test_gce_tap_guest(tmp_path, initramfs_of):
 
 
 def test_gce_user_guest_names_the_slirp_gap(tmp_path):
-    results = by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-user")))
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-user")))
     net = results["HW-NET-VIRTIO"]
     assert net["status"] == "fail" and net["offline"] is None
     assert "virtio1 features off: CSUM, GUEST_CSUM, HOST_TSO4, GUEST_TSO4" in net["message"]
@@ -133,8 +125,8 @@ def test_gce_user_guest_names_the_slirp_gap(tmp_path):
 
 def test_noncompliant_guest(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(GENERIC))
-    results = devices.assess(HW, {}, "x86_64", offline=offline(tmp_path, GENERIC),
-                             live=live(tmp_path, "noncompliant-user"))
+    results = hardware_results.assess(HW, {}, "x86_64", offline=offline(tmp_path, GENERIC),
+                                      live=live(tmp_path, "noncompliant-user"))
     assert statuses(results) == {
         "HW-PCI-PIIX4-ACPI": "pass", "HW-ISA-PIIX4": "fail", "HW-NET-VIRTIO": "fail",
         "HW-NET-GVNIC": "not-applicable", "HW-SCSI-VIRTIO": "fail", "HW-SERIAL": "fail"}
@@ -154,7 +146,7 @@ def test_noncompliant_guest(tmp_path, initramfs_of):
 
 
 def test_outside_compute_engine_is_a_result(tmp_path):
-    results = by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, "buildhost")))
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, "buildhost")))
     assert "found instead: 0000:00:03.0 1af4:1041 virtio-net (modern only)" in results["HW-NET-VIRTIO"]["message"]
     assert "virtio-blk (modern only)" in results["HW-SCSI-VIRTIO"]["message"]
     assert "ttyS1 absent" in results["HW-SERIAL"]["message"]
@@ -164,7 +156,7 @@ def test_outside_compute_engine_is_a_result(tmp_path):
 def test_no_sysfs_at_all(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
-    results = by_id(devices.assess(HW, {}, "x86_64", live=devices.LiveCheck(str(empty))))
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(str(empty))))
     assert results["HW-NET-VIRTIO"]["status"] == "fail"
     assert results["HW-NET-VIRTIO"]["message"].startswith("live: no PCI bus in %s" % empty)
     assert results["HW-SERIAL"]["message"].startswith("live: ttyS0 absent; ttyS1 absent")
@@ -177,7 +169,7 @@ def tap():
 
 
 def net_result(tmp_path, manifest, **kwargs):
-    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest, **kwargs)))["HW-NET-VIRTIO"]
+    return by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest, **kwargs)))["HW-NET-VIRTIO"]
 
 
 def test_wrong_subsystem_id(tmp_path):
@@ -256,7 +248,7 @@ def test_two_nics_both_judged(tmp_path):
 # -- hand-made failure modes: disks ------------------------------------------
 
 def scsi_result(tmp_path, manifest):
-    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SCSI-VIRTIO"]
+    return by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SCSI-VIRTIO"]
 
 
 def test_disk_with_512_byte_sectors(tmp_path):
@@ -264,11 +256,47 @@ def test_disk_with_512_byte_sectors(tmp_path):
     assert "sda sectors 512/512 (physical/logical), expected 4096/512" in result["message"]
 
 
-def test_multi_queue_disk(tmp_path):
-    manifest = tap()
+def test_two_queue_controller_on_one_vcpu(tmp_path):
+    """blk-mq shows one queue (min(queues, CPUs)); the controller's MSI-X table says two."""
+    result = scsi_result(tmp_path, "gce-scsi-2q")
+    assert result["status"] == "fail"
+    assert result["message"] == (
+        "live: 0000:00:03.0 1af4:1004 virtio-scsi (transitional): the controller offers 2 request "
+        "queues, expected 1 (MSI-X table of 5 vectors at 0x98: 5 minus configuration, control and event); "
+        "blk-mq hardware queues: sda 1 (at most one per possible CPU: 1)")
+    queues = result["live"]["devices"][0]["request_queues"]
+    assert (queues["device"], queues["blk_mq"], queues["possible_cpus"]) == (2, {"sda": 1}, 1)
+    assert "num_queues=1" in result["remediation"]
+    config = str(tmp_path / "sys" / SCSI / "config")
+    assert result["evidence"]["live"][config]["table_size"] == 5
+
+
+def test_one_queue_controller_passes(tmp_path):
+    result = scsi_result(tmp_path, tap().set(DISK + "/scsi_level", "7"))
+    queues = result["live"]["devices"][0]["request_queues"]
+    assert (queues["device"], queues["blk_mq"], queues["msix"]["table_size"]) == (1, {"sda": 1}, 4)
+
+
+def unprivileged(manifest):
+    """What a user without root reads: the first 64 bytes of config space."""
+    return manifest.set(SCSI + "/config", manifest.get(SCSI + "/config")[:64]).set(DISK + "/scsi_level", "7")
+
+
+def test_unreadable_controller_count_on_one_cpu_is_unknown(tmp_path):
+    result = scsi_result(tmp_path, unprivileged(tap()))
+    assert result["status"] == "unknown"
+    assert ("sda has 1 hardware queue, but blk-mq uses at most one per possible CPU (1) and the "
+            "controller's own count is unreadable (") in result["message"]
+    assert "only 64 bytes readable: reading the capabilities needs root" in result["message"]
+
+
+def test_unreadable_controller_count_told_by_blk_mq_on_more_cpus(tmp_path):
+    manifest = unprivileged(tap()).set("devices/system/cpu/possible", "0-3")
+    assert scsi_result(tmp_path / "a", manifest)["status"] == "pass"
     for queue in ("1", "2", "3"):
         manifest.mkdir("block/sda/mq/" + queue)
-    result = scsi_result(tmp_path, manifest)
+    result = scsi_result(tmp_path / "b", manifest)
+    assert result["status"] == "fail"
     assert "sda has 4 hardware queues, expected 1" in result["message"]
     assert "4 queue(s): 0 1 2 3" in result["evidence"]["live"].values()
 
@@ -289,7 +317,7 @@ def test_cdrom_behind_the_controller(tmp_path):
 def test_spc4_disk_passes(tmp_path):
     result = scsi_result(tmp_path, tap().set(DISK + "/scsi_level", "7"))
     assert result["status"] == "pass", result["message"]
-    assert "1 disk(s) 4096/512, 1 queue, SCSI level >= 7" in result["message"]
+    assert "1 disk(s) 4096/512, 1 request queue (MSI-X table of 4 vectors), SCSI level >= 7" in result["message"]
     assert "features HOTPLUG, CHANGE on" in result["message"]
 
 
@@ -310,7 +338,7 @@ def test_no_disk_behind_the_controller(tmp_path):
 # -- hand-made failure modes: serial -----------------------------------------
 
 def serial_result(tmp_path, manifest):
-    return by_id(devices.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SERIAL"]
+    return by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SERIAL"]
 
 
 def test_uart_unknown(tmp_path):
@@ -360,7 +388,7 @@ def arm_guest(gvnic=True):
 def test_arm64_with_gvnic(tmp_path, initramfs_of):
     initramfs_of({"gve", "virtio_pci", "virtio_scsi", "virtio", "virtio_ring", "scsi_mod",
                   "scsi_common", "virtio_pci_legacy_dev", "virtio_pci_modern_dev"})
-    results = devices.assess(HW, {}, "arm64", offline=offline(tmp_path), live=live(tmp_path, arm_guest()))
+    results = hardware_results.assess(HW, {}, "arm64", offline=offline(tmp_path), live=live(tmp_path, arm_guest()))
     assert statuses(results) == {
         "HW-PCI-PIIX4-ACPI": "not-applicable", "HW-ISA-PIIX4": "not-applicable",
         "HW-NET-VIRTIO": "not-applicable", "HW-NET-GVNIC": "module-in-initramfs",
@@ -372,7 +400,7 @@ def test_arm64_with_gvnic(tmp_path, initramfs_of):
 
 
 def test_arm64_without_gvnic(tmp_path):
-    results = by_id(devices.assess(HW, {}, "arm64", live=live(tmp_path, arm_guest(gvnic=False))))
+    results = by_id(hardware_results.assess(HW, {}, "arm64", live=live(tmp_path, arm_guest(gvnic=False))))
     assert results["HW-NET-GVNIC"]["status"] == "fail"
     assert "no 1ae0:0042 Google gVNIC PCI device" in results["HW-NET-GVNIC"]["message"]
     assert "Tau T2A" in results["HW-NET-GVNIC"]["remediation"]
@@ -380,14 +408,14 @@ def test_arm64_without_gvnic(tmp_path):
 
 def test_gvnic_bound_to_another_driver(tmp_path):
     manifest = arm_guest().link("devices/pci0000:00/0000:00:04.0/driver", "../../../bus/pci/drivers/vfio-pci")
-    results = by_id(devices.assess(HW, {}, "arm64", live=live(tmp_path, manifest)))
+    results = by_id(hardware_results.assess(HW, {}, "arm64", live=live(tmp_path, manifest)))
     assert "bound to vfio-pci, expected gve" in results["HW-NET-GVNIC"]["message"]
 
 
 # -- offline failure modes ----------------------------------------------------
 
 def offline_results(tmp_path, release=CLOUD, **install):
-    return by_id(devices.assess(HW, {}, "x86_64", offline=offline(tmp_path, release, **install)))
+    return by_id(hardware_results.assess(HW, {}, "x86_64", offline=offline(tmp_path, release, **install)))
 
 
 def test_alias_table_without_virtio_net(tmp_path, initramfs_of):
@@ -486,6 +514,131 @@ def test_serial_driver_missing(tmp_path):
     assert "CONFIG_SERIAL_8250=y" in results["HW-SERIAL"]["remediation"]
 
 
+# -- offline: how many serial ports the 8250 driver registers -------------------------
+
+def serial_offline(tmp_path, config=None, files=(), running=False, release=CLOUD, skip=()):
+    """HW-SERIAL offline on the release's tree, with ``config`` edits (option -> value)
+    and extra ``files`` ({path inside the root: text})."""
+    root = tmp_path / "root"
+    edits = {}
+    if config:
+        def edit(text):
+            for name, value in config.items():
+                text = trees.set_option(name, value)(text)
+            return text
+        edits["config"] = edit
+    path = trees.install(str(root), release, edits=edits, skip=skip)
+    for where, text in dict(files).items():
+        full = root / where.lstrip("/")
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(text)
+    check = kernel_drivers.OfflineCheck("/" + os.path.relpath(path, str(root)), root=str(root),
+                                        running=running)
+    return by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-SERIAL"]
+
+
+def test_debian_kernels_register_four_ports(tmp_path):
+    for release in (CLOUD, GENERIC):
+        result = serial_offline(tmp_path / release, release=release)
+        assert result["status"] == "pass", result["message"]
+        assert result["message"] == ("offline: 8250 is built in; 8250 registers 4 ports "
+                                     "(CONFIG_SERIAL_8250_RUNTIME_UARTS=4, CONFIG_SERIAL_8250_NR_UARTS=32)")
+        assert result["actual"]["uarts"] == 4
+        assert result["evidence"]["offline"]["uarts"]["config"].endswith("/boot/config-%s" % release)
+
+
+def test_one_runtime_uart_fails(tmp_path):
+    result = serial_offline(tmp_path, {"SERIAL_8250_RUNTIME_UARTS": "1"})
+    assert result["status"] == "fail"
+    assert result["message"].endswith(
+        "8250 registers only 1 port (CONFIG_SERIAL_8250_RUNTIME_UARTS=1, CONFIG_SERIAL_8250_NR_UARTS=32): "
+        "ttyS1-ttyS3 can never appear")
+    assert "add 8250.nr_uarts=4 to the kernel command line" in result["remediation"]
+    assert result["offline"]["uarts"]["registered"] == 1
+
+
+def test_one_uart_at_most_fails_and_only_a_rebuild_helps(tmp_path):
+    result = serial_offline(tmp_path, {"SERIAL_8250_NR_UARTS": "1", "SERIAL_8250_RUNTIME_UARTS": "1"},
+                            files={"/etc/default/grub": 'GRUB_CMDLINE_LINUX="8250.nr_uarts=4"\n'})
+    assert result["status"] == "fail"
+    assert "8250 registers only 1 port (8250.nr_uarts=4, CONFIG_SERIAL_8250_NR_UARTS=1)" in result["message"]
+    assert "with the command line of %s/root/etc/default/grub:1 (grub-default)" % tmp_path in result["message"]
+    assert "CONFIG_SERIAL_8250_NR_UARTS=4 or more: no kernel parameter can raise it" in result["remediation"]
+    assert "8250.nr_uarts" not in result["remediation"]
+
+
+def test_the_command_line_raises_the_runtime_count(tmp_path):
+    grub = "menuentry 'x' {\n\tlinux /boot/vmlinuz-%s root=/dev/sda1 ro 8250.nr_uarts=4\n}\n" % CLOUD
+    result = serial_offline(tmp_path, {"SERIAL_8250_RUNTIME_UARTS": "1"}, files={
+        "/boot/grub/grub.cfg": grub, "/etc/default/grub": 'GRUB_CMDLINE_LINUX="8250.nr_uarts=4"\n'})
+    assert result["status"] == "pass", result["message"]
+    assert "8250 registers 4 ports (8250.nr_uarts=4, CONFIG_SERIAL_8250_NR_UARTS=32)" in result["message"]
+    assert len(result["offline"]["uarts"]["boots"]) == 2
+
+
+def test_a_boot_entry_without_the_parameter_fails(tmp_path):
+    """/etc/default/grub has it, but grub.cfg was not regenerated."""
+    grub = "menuentry 'x' {\n\tlinux /boot/vmlinuz-%s root=/dev/sda1 ro quiet\n}\n" % CLOUD
+    result = serial_offline(tmp_path, {"SERIAL_8250_RUNTIME_UARTS": "2"}, files={
+        "/boot/grub/grub.cfg": grub, "/etc/default/grub": 'GRUB_CMDLINE_LINUX="8250.nr_uarts=4"\n'})
+    assert result["status"] == "fail"
+    assert "8250 registers only 2 ports (CONFIG_SERIAL_8250_RUNTIME_UARTS=2, CONFIG_SERIAL_8250_NR_UARTS=32) " \
+        "with the command line of %s/root/boot/grub/grub.cfg:2 (grub.cfg): ttyS2-ttyS3" % tmp_path \
+        in result["message"]
+    assert "update-grub" in result["remediation"]
+
+
+def test_the_command_line_can_lower_the_count(tmp_path):
+    grub = "menuentry 'x' {\n\tlinux /boot/vmlinuz-%s ro 8250.nr_uarts=1\n}\n" % CLOUD
+    other = "menuentry 'y' {\n\tlinux /boot/vmlinuz-6.1.0-49-cloud-amd64 ro 8250.nr_uarts=1\n}\n"
+    result = serial_offline(tmp_path, files={"/boot/grub/grub.cfg": grub + other})
+    assert result["status"] == "fail"
+    assert "(8250.nr_uarts=1, CONFIG_SERIAL_8250_NR_UARTS=32)" in result["message"]
+    assert len(result["offline"]["uarts"]["boots"]) == 1   # the other kernel's entry does not count
+    passing = serial_offline(tmp_path / "other", files={"/boot/grub/grub.cfg": other})
+    assert passing["status"] == "pass"
+
+
+def test_the_deprecated_parameter_counts_only_when_the_kernel_keeps_it(tmp_path):
+    line = {"/etc/kernel/cmdline": "root=/dev/sda1 8250_core.nr_uarts=1\n"}
+    assert serial_offline(tmp_path / "a", files=line)["status"] == "pass"   # Debian: not set
+    kept = serial_offline(tmp_path / "b", {"SERIAL_8250_DEPRECATED_OPTIONS": "y"}, files=line)
+    assert kept["status"] == "fail" and "8250_core.nr_uarts=1" in kept["message"]
+
+
+def test_the_running_kernels_command_line(tmp_path):
+    result = serial_offline(tmp_path, files={"/proc/cmdline": "ro 8250.nr_uarts=2\n"}, running=True)
+    assert result["status"] == "fail"
+    assert "%s/root/proc/cmdline:1 (running)" % tmp_path in result["message"]
+    not_running = serial_offline(tmp_path / "image", files={"/proc/cmdline": "ro 8250.nr_uarts=2\n"})
+    assert not_running["status"] == "pass"   # a tree's /proc is not a boot's
+
+
+def test_minimal_config_takes_the_kconfig_defaults(tmp_path):
+    result = serial_offline(tmp_path, {"SERIAL_8250_NR_UARTS": None, "SERIAL_8250_RUNTIME_UARTS": None})
+    assert result["status"] == "pass"
+    assert "CONFIG_SERIAL_8250_RUNTIME_UARTS absent: its default, 4" in result["message"]
+
+
+def test_no_configuration_is_unknown(tmp_path):
+    result = serial_offline(tmp_path, skip=("config",))
+    assert result["status"] == "unknown"
+    assert "how many ports 8250 registers is unknown: no kernel configuration for %s (tried " % CLOUD \
+        in result["message"]
+    assert "/boot/config-%s" % CLOUD in result["remediation"]
+
+
+def test_unreadable_configuration_is_unknown(tmp_path):
+    root = tmp_path / "root"
+    path = trees.install(str(root), CLOUD, skip=("config",))
+    (root / "boot").mkdir()
+    os.mkfifo(str(root / "boot" / ("config-" + CLOUD)))
+    check = kernel_drivers.OfflineCheck("/" + os.path.relpath(path, str(root)), root=str(root))
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-SERIAL"]
+    assert result["status"] == "unknown"
+    assert "is a FIFO (named pipe), not a regular file" in result["message"]
+
+
 def test_bridges_are_not_applicable_offline(tmp_path):
     results = offline_results(tmp_path)
     assert results["HW-ISA-PIIX4"]["status"] == "not-applicable"
@@ -496,8 +649,8 @@ def test_bridges_are_not_applicable_offline(tmp_path):
 
 def test_offline_failure_fails_a_passing_live_device(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD) - {"virtio_net"})
-    result = by_id(devices.assess(HW, {}, "x86_64", offline=offline(tmp_path),
-                                  live=live(tmp_path, "gce-tap")))["HW-NET-VIRTIO"]
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", offline=offline(tmp_path),
+                                           live=live(tmp_path, "gce-tap")))["HW-NET-VIRTIO"]
     assert (result["status"], result["offline"]["status"], result["live"]["status"]) == (
         "module-missing-from-initramfs", "module-missing-from-initramfs", "pass")
     assert result["message"].startswith("offline: virtio_pci is a module in the initramfs; "
@@ -506,48 +659,14 @@ def test_offline_failure_fails_a_passing_live_device(tmp_path, initramfs_of):
 
 
 def test_waiver_keeps_the_finding(tmp_path):
-    results = by_id(devices.assess(HW, {"HW-ISA-PIIX4": "lab: QEMU's PIIX4 is rev 00"}, "x86_64",
-                                   live=live(tmp_path, "gce-tap")))
+    results = by_id(hardware_results.assess(HW, {"HW-ISA-PIIX4": "lab: QEMU's PIIX4 is rev 00"}, "x86_64",
+                                            live=live(tmp_path, "gce-tap")))
     isa = results["HW-ISA-PIIX4"]
     assert isa["status"] == "waived" and isa["waiver"] == "lab: QEMU's PIIX4 is rev 00"
     assert "revision 0x00" in isa["message"]
 
 
 def test_every_hardware_entry_is_answered(tmp_path):
-    results = devices.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-tap"))
+    results = hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-tap"))
     assert [r["id"] for r in results] == [e["id"] for e in HW]
     assert all(r["expected"] == BY_ID[r["id"]]["expected"] for r in results)
-
-
-# -- the ethtool interface ----------------------------------------------------
-
-def test_reader_prefers_the_ethtool_command():
-    text = fakesys.Manifest.load("gce-tap").ethtool["ens4"]
-    calls = []
-
-    def run(command):
-        calls.append(command)
-        return 0, text, ""
-    result = devices.OffloadReader("/usr/sbin/ethtool", run)("ens4")
-    assert calls == [["/usr/sbin/ethtool", "-k", "ens4"]]
-    assert result["method"] == "/usr/sbin/ethtool -k ens4"
-    assert result["values"] == {"tx-checksumming": True, "tcp-segmentation-offload": True,
-                                "generic-receive-offload": True}
-    assert result["raw"]["tx-checksum-ip-generic"] == "on"
-
-
-def test_reader_falls_back_to_the_ioctl_and_reports_both_errors():
-    result = devices.OffloadReader("/usr/sbin/ethtool", lambda c: (76, "", "no such device"))(
-        "nosuchif0")
-    assert result["values"] is None
-    assert "rc=76 no such device" in result["error"] and "SIOCETHTOOL on nosuchif0" in result["error"]
-
-
-def test_ioctl_on_loopback():
-    try:
-        socket.if_nametoindex("lo")
-    except OSError:
-        pytest.skip("no loopback interface")
-    values = devices.ioctl_offloads("lo")
-    assert set(values) == set(devices.ETHTOOL_GET)
-    assert all(isinstance(v, bool) for v in values.values())

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import devices, ethtool, initramfs
 from ansible_collections.guestready.gce.plugins.modules import guest_hardware_info
 import trees
 import fakesys
@@ -13,12 +13,23 @@ FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
 
 
+@pytest.fixture(autouse=True)
+def no_ethtool_on_this_host(monkeypatch):
+    """Offloads are never read from this host's interfaces in unit tests."""
+    original = devices.offload_reader
+
+    def reader(sysfs_root, module):
+        if os.path.realpath(sysfs_root) == "/sys":
+            return ethtool.no_offload_reader("not read in unit tests")
+        return original(sysfs_root, module)
+    monkeypatch.setattr(devices, "offload_reader", reader)
+
+
 @pytest.fixture
 def image(tmp_path, monkeypatch):
     """An image root with the cloud kernel and its initramfs, and a fake sysfs."""
     root = tmp_path / "image"
-    trees.install(str(root), CLOUD)
-    (root / "boot").mkdir()
+    trees.install(str(root), CLOUD)   # with boot/config-<release>
     (root / "boot" / ("initrd.img-" + CLOUD)).write_bytes(b"not read: the reader is stubbed")
     seen = []
 
@@ -53,6 +64,7 @@ def test_both_halves_on_fake_trees(image, run_module):
     out = run_module(guest_hardware_info, {"root": image["root"], "sysfs_root": image["sysfs"],
                                            "mode": "both"})
     assert out["mode"] == "both" and out["guest"]["platform"]["product"] == "Google Compute Engine"
+    assert out["mode_reason"] == "mode both, as asked" and out["platform"]["on_gce"] is True
     result = statuses(out)
     assert result["HW-ISA-PIIX4"] == "fail" and result["HW-SERIAL"] == "pass"
     # offloads are read through this host's ethtool interface: not for a foreign tree
@@ -125,10 +137,75 @@ def test_waivers_and_overrides(image, run_module):
 
 
 def test_this_host_is_a_result_not_a_crash(run_module, monkeypatch):
-    """Whatever machine runs the suite: one record per ID, no traceback."""
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path: (None, "fixture", "stubbed"))
+    """Whatever machine runs the suite: one record per ID, no traceback.  Not a
+    Compute Engine VM (a CI runner, a workstation): its kernel is judged, its
+    devices are not, and every result says so."""
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
     out = run_module(guest_hardware_info, {})
     assert out["rc"] == 0, out.get("msg")
-    assert out["mode"] == "both" and out["arch"]["source"] == "uname -m"
+    assert out["arch"]["source"] == "uname -m"
     assert out["kernel"]["kernel_release"] == os.uname()[2]
     assert len(out["results"]) == 6
+    if out["platform"]["on_gce"]:
+        pytest.skip("this host is a Compute Engine VM: auto judges both halves here")
+    assert out["mode"] == "offline" and out["guest"] is None
+    assert out["mode_reason"].startswith("auto: not a Compute Engine VM") or \
+        out["mode_reason"].startswith("auto: no DMI")
+    judged = [r for r in out["results"] if "live" in r]   # the others are another architecture's
+    assert len(judged) == 5
+    for result in judged:
+        assert result["live"]["status"] == "not-applicable", result
+        assert "live: not judged: " in result["message"]
+        assert "mode: both judges this machine's devices anyway" in result["message"]
+
+
+def test_this_hosts_sysfs_live(run_module, monkeypatch):
+    """Asked for, this machine's devices are judged from its own /sys (read
+    through the target layer), whatever they are."""
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    out = run_module(guest_hardware_info, {"mode": "live"})
+    assert out["rc"] == 0, out.get("msg")
+    assert out["mode"] == "live" and out["mode_reason"] == "mode live, as asked"
+    assert out["guest"]["sysfs_root"] == "/sys" and out["kernel"] is None
+    assert out["platform"]["on_gce"] in (True, False)
+    statuses = set(r["status"] for r in out["results"])
+    assert statuses <= set(("pass", "fail", "unknown", "not-applicable"))
+
+
+def test_auto_on_a_compute_engine_guest_judges_both(run_module, tmp_path, monkeypatch):
+    """The running kernel, and a sysfs whose SMBIOS says Compute Engine."""
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    sysfs = fakesys.Manifest.load("gce-tap").build(str(tmp_path / "sys"))
+    out = run_module(guest_hardware_info, {"sysfs_root": sysfs})
+    assert out["mode"] == "both", out["mode_reason"]
+    assert out["mode_reason"] == ("auto: SMBIOS product name 'Google Compute Engine': a Compute Engine VM: "
+                                  "its running kernel and its devices are judged")
+    assert out["platform"]["on_gce"] is True
+    assert out["platform"]["evidence"][os.path.join(sysfs, "class/dmi/id/product_name")] == \
+        "Google Compute Engine"
+    isa = [r for r in out["results"] if r["id"] == "HW-ISA-PIIX4"][0]
+    assert isa["status"] == "fail" and "revision 0x00, expected 0x03" in isa["message"]
+
+
+def test_auto_elsewhere_judges_the_kernel_only(run_module, tmp_path, monkeypatch):
+    """A build VM (the lab's non-compliant guest): its failing devices are not
+    the image's fault; asked for explicitly, they are shown."""
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    sysfs = fakesys.Manifest.load("noncompliant-user").build(str(tmp_path / "sys"))
+    out = run_module(guest_hardware_info, {"sysfs_root": sysfs})
+    assert out["mode"] == "offline" and out["guest"] is None
+    assert out["platform"]["on_gce"] is False
+    reason = ("not a Compute Engine VM (DMI sys_vendor 'QEMU', product_name 'Standard PC (i440FX + PIIX, "
+              "1996)', bios_vendor 'SeaBIOS')")
+    assert out["mode_reason"].startswith("auto: " + reason)
+    net = [r for r in out["results"] if r["id"] == "HW-NET-VIRTIO"][0]
+    assert net["live"] == {"status": "not-applicable", "message": net["live"]["message"]}
+    assert ("live: not judged: %s, so its devices are not Compute Engine's" % reason) in net["message"]
+    assert "e1000" not in net["message"]
+    forced = run_module(guest_hardware_info, {"sysfs_root": sysfs, "mode": "both"})
+    assert forced["mode"] == "both" and forced["platform"]["on_gce"] is False
+    failing = dict((r["id"], r["status"]) for r in forced["results"]
+                   if r.get("live") and r["live"]["status"] == "fail")
+    assert sorted(failing) == ["HW-ISA-PIIX4", "HW-NET-VIRTIO", "HW-SCSI-VIRTIO", "HW-SERIAL"]
+    assert "8086:100e Intel 82540EM Gigabit Ethernet (e1000)" in [
+        r for r in forced["results"] if r["id"] == "HW-NET-VIRTIO"][0]["message"]

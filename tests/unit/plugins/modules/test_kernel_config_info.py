@@ -218,3 +218,27 @@ def test_image_configs_resolve_inside_the_image(tmp_path, run_module):
     inner.write_bytes(fixture_text("bookworm_arm64_arm64.config.gz"))
     out = run_module(kernel_config_info, {"source": "installed", "root": str(root)})
     assert out["rc"] == 0 and out["kernels"][0]["arch"] == "arm64"
+
+
+def test_a_minimal_configuration_is_said_and_judged_by_its_defaults(run_module):
+    """Alpine's virt.x86_64.config (savedefconfig output of linux-lts 6.6):
+    no false failure for the options it leaves to their Kconfig default."""
+    path = os.path.join(FIXTURES, "minimal", "alpine-virt_6.6_x86_64.config")
+    out = run_module(kernel_config_info, {"source": "path", "path": path, "version": "6.6.35",
+                                          "check_initramfs": False})
+    kernel = out["kernels"][0]
+    assert (kernel["form"], kernel["arch"], kernel["arch_source"]) == \
+        ("minimal", "x86_64", "inferred from CONFIG_IA32_EMULATION=y")
+    assert kernel["form_evidence"][0] == "no '# Linux/<arch> <version> Kernel Configuration' header"
+    assert "a minimal configuration (savedefconfig/defconfig style" in kernel["warnings"][0]
+    assert kernel["warnings"][0] in str(out["warnings"])  # and the task warns
+    found = statuses(out["results"])
+    for rid in ("KCONF-KVM_GUEST", "KCONF-KVM_CLOCK", "KCONF-DEBUG_RODATA",
+                "KCONF-DEBUG_SET_MODULE_RONX", "KCONF-CC_STACKPROTECTOR"):
+        assert found[rid] == "pass", rid
+    assert found["KCONF-SECURITY_YAMA"] == "fail"  # not listed, and Yama defaults to n
+    # without the version: unknown where the default depends on it, never fail
+    out = run_module(kernel_config_info, {"source": "path", "path": path, "check_initramfs": False})
+    found = statuses(out["results"])
+    assert found["KCONF-KVM_GUEST"] == found["KCONF-CC_STACKPROTECTOR"] == "unknown"
+    assert "fail" not in found.values()

@@ -1,0 +1,393 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The live half of the HW-* checks: does this guest have Compute Engine's
+devices, bound to their drivers, with their features on?
+
+Read from the guest's sysfs (``sysfs.py``): PCI functions (IDs, revision,
+class, bound driver), virtio devices and their negotiated feature bits, the
+NIC's offloads through the ethtool interface (``ethtool.py``), the SCSI
+devices behind the controller with their sector sizes, the controller's
+request queues, and the serial ports.  A missing device, bus or file is a
+finding, never an error.
+
+Request queues: blk-mq gives a disk ``min(queues the device offers, possible
+CPUs)`` hardware queues (drivers/scsi/virtio_scsi.c, ``virtscsi_probe``), so
+``/sys/block/sda/mq`` cannot tell one queue from two on a one-vCPU guest.
+What the controller offers is read from its MSI-X table size instead: a
+virtio PCI device has one vector for configuration changes and one per
+virtqueue, and virtio-scsi's virtqueues are the control queue, the event
+queue and the request queues (virtio 1.2, 5.6.2 "Virtqueues"; QEMU sizes the
+table ``num_queues + VIRTIO_SCSI_VQ_NUM_FIXED + 1`` in
+hw/virtio/virtio-scsi-pci.c, Linux asks ``VIRTIO_SCSI_VQ_BASE`` + queues
+vectors).  Both numbers are reported; the device's is judged.
+"""
+
+from ansible_collections.guestready.gce.plugins.module_utils import ethtool, modalias, sysfs as reader
+from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
+    QEMU_SUBSYSTEM, SCSI_LEVELS, describe, ident, number)
+from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import unique, verdict, worst
+
+FIELD_LABELS = {"subsystem_vendor": "subsystem vendor", "subsystem_device": "subsystem ID",
+                "revision": "revision", "class": "class"}
+HARDWARE_DIFFERS = ("nothing in the image changes this: the virtual hardware differs from "
+                    "Compute Engine's (waive the ID, with the reason, where that is expected, "
+                    "e.g. a lab)")
+# MSI-X vectors of a virtio-scsi controller that are not request queues:
+# configuration changes, the control queue and the event queue
+VIRTIO_SCSI_OTHER_VECTORS = 3
+
+
+def same_driver(actual, expected):
+    return modalias.normalize_module(actual) == modalias.normalize_module(expected)
+
+
+class NotJudged(object):
+    """A live half that is not run, saying why in every result."""
+
+    def __init__(self, reason):
+        self.reason = reason
+
+    def check(self, entry):
+        return verdict("not-applicable", self.reason)
+
+
+class LiveCheck(object):
+    """The devices of the guest whose sysfs is ``sysfs_root`` (a path or a Sysfs)."""
+
+    def __init__(self, sysfs_root="/sys", offloads=None, platform=None):
+        """``offloads(ifname)`` reads a NIC's offloads (``ethtool.OffloadReader``);
+        ``platform``: the DMI strings already read (``sysfs.dmi``)."""
+        self.sysfs = sysfs_root if isinstance(sysfs_root, reader.Sysfs) else reader.Sysfs(sysfs_root)
+        self.offloads = offloads or ethtool.no_offload_reader("no ethtool interface given")
+        self.pci_bus = self.sysfs.isdir(reader.join("bus", "pci", "devices"))
+        self.pci = reader.pci_devices(self.sysfs)
+        self.virtio = reader.virtio_devices(self.sysfs)
+        self.platform = platform or reader.dmi(self.sysfs)
+
+    def summary(self):
+        return {"sysfs_root": self.sysfs.root, "pci_bus": self.pci_bus,
+                "platform": {"vendor": self.platform["sys_vendor"], "product": self.platform["product_name"]},
+                "pci_devices": ["%s %s rev %s class %s%s" % (
+                    d["slot"], ident(d["vendor"], d["device"]) if d["vendor"] else "?",
+                    (d["revision"] or "?")[2:], (d["class"] or "?")[2:],
+                    " driver %s" % d["driver"] if d["driver"] else "") for d in self.pci]}
+
+    def _platform_note(self):
+        vendor, product = self.platform["sys_vendor"], self.platform["product_name"]
+        if vendor is None and product is None:
+            return "platform unknown (no DMI in sysfs)"
+        return "platform: %s %s" % (vendor or "?", product or "?")
+
+    def check(self, entry):
+        expected = entry["expected"]
+        if "serial" in expected:
+            return self._serial(expected["serial"])
+        return self._pci(entry)
+
+    # -- PCI devices -------------------------------------------------------
+
+    def _instead(self, pci):
+        """Functions of the same kind (class, or subclass for bridges)."""
+        wanted = number(pci.get("class"))
+        if wanted is None:
+            return []
+        shift = 8 if wanted >> 16 == 0x06 else 16
+        return [d for d in self.pci if d["class"] and number(d["class"]) >> shift == wanted >> shift]
+
+    def _pci(self, entry):
+        expected = entry["expected"]
+        pci = expected["pci"]
+        want = (number(pci["vendor"]), number(pci["device"]))
+        evidence = {}
+        if not self.pci_bus:
+            evidence[self.sysfs.shown(reader.join("bus", "pci", "devices"))] = None
+            return verdict("fail", "no PCI bus in %s (%s)" % (self.sysfs.root, self._platform_note()),
+                           [self._absent_remedy(entry)], evidence, devices=[])
+        candidates = [d for d in self.pci if (number(d["vendor"]), number(d["device"])) == want]
+        if not candidates:
+            return self._absent(entry, evidence)
+        results = [self._candidate(entry, device) for device in candidates]
+        for result in results:
+            evidence.update(result.pop("evidence"))
+        remediation = unique(line for result in results for line in result.pop("remediation"))
+        return verdict(worst([r["status"] for r in results]), "; ".join(r["message"] for r in results),
+                       remediation, evidence, devices=results)
+
+    def _absent(self, entry, evidence):
+        expected = entry["expected"]
+        instead = self._instead(expected["pci"])
+        for device in instead:
+            evidence.update(device["evidence"])
+        message = "no %s PCI device" % describe(expected["pci"]["vendor"], expected["pci"]["device"])
+        if instead:
+            message += "; found instead: %s" % ", ".join(
+                "%s %s%s" % (d["slot"], describe(d["vendor"], d["device"]),
+                             " (driver %s)" % d["driver"] if d["driver"] else "") for d in instead)
+        if "disks" in expected:
+            others = reader.block_devices(self.sysfs)
+            if others:
+                message += "; disks: %s" % ", ".join(
+                    "%s %s/%s on %s" % (b["name"], b["physical_block_size"], b["logical_block_size"],
+                                        b["pci_slot"] or "?") for b in others)
+        message += " (%s)" % self._platform_note()
+        evidence.update(self.platform["evidence"])
+        return verdict("fail", message, [self._absent_remedy(entry)], evidence,
+                       devices=[], instead=[self._device_summary(d) for d in instead])
+
+    @staticmethod
+    def _device_summary(device):
+        return dict((k, device[k]) for k in ("slot",) + reader.PCI_ATTRIBUTES + ("driver",))
+
+    def _absent_remedy(self, entry):
+        rid = entry["id"]
+        if rid == "HW-NET-GVNIC":
+            return ("run the image on a Tau T2A (Arm) machine, where gVNIC is the NIC; "
+                    "off Compute Engine, check the kernel only (mode: offline)")
+        if rid in ("HW-PCI-PIIX4-ACPI", "HW-ISA-PIIX4"):
+            return HARDWARE_DIFFERS
+        return ("run the image on a Compute Engine x86 machine (%s is its device model); "
+                "off Compute Engine, check the kernel only (mode: offline)"
+                % describe(entry["expected"]["pci"]["vendor"], entry["expected"]["pci"]["device"]))
+
+    def _candidate(self, entry, device):
+        expected = entry["expected"]
+        pci = expected["pci"]
+        found = {"problems": [], "unknowns": [], "notes": [], "remediation": [],
+                 "evidence": dict(device["evidence"]), "info": self._device_summary(device)}
+        for field in ("subsystem_vendor", "subsystem_device", "revision", "class"):
+            if field in pci and number(device[field]) != number(pci[field]):
+                text = "%s %s, expected %s" % (FIELD_LABELS[field], device[field], pci[field])
+                if field == "revision" and (number(device["subsystem_vendor"]),
+                                            number(device["subsystem_device"])) == QEMU_SUBSYSTEM:
+                    text += (" (subsystem 1af4:1100 marks QEMU's emulated chipset: "
+                             "QEMU's model reports this revision)")
+                found["problems"].append(text)
+                if HARDWARE_DIFFERS not in found["remediation"]:
+                    found["remediation"].append(HARDWARE_DIFFERS)
+        if expected.get("driver"):
+            if device["driver"] is None:
+                found["problems"].append("no driver bound (%s expected)" % expected["driver"])
+                found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot" % (
+                    expected["driver"], modalias.normalize_module(expected["driver"])))
+            elif not same_driver(device["driver"], expected["driver"]):
+                found["problems"].append("bound to %s, expected %s" % (device["driver"], expected["driver"]))
+                found["remediation"].append("unbind %s and let %s drive the device" % (
+                    device["driver"], expected["driver"]))
+        elif device["driver"]:
+            found["notes"].append("bound to %s" % device["driver"])
+        child = self._virtio(expected, device, found) if "virtio" in expected else None
+        if "offloads" in expected and child is not None:
+            self._offloads(expected, child, found)
+        if "disks" in expected and child is not None:
+            self._disks(expected["disks"], device, child, found)
+        label = "%s %s" % (device["slot"], describe(device["vendor"], device["device"]))
+        if found["problems"]:
+            status, text = "fail", "; ".join(found["problems"])
+        elif found["unknowns"]:
+            status, text = "unknown", "; ".join(found["unknowns"])
+        else:
+            status = "pass"
+            text = "as expected" + (" (%s)" % ", ".join(found["notes"]) if found["notes"] else "")
+        info = found["info"]
+        info.update(status=status, message="%s: %s" % (label, text), remediation=found["remediation"],
+                    evidence=found["evidence"], problems=found["problems"], unknowns=found["unknowns"])
+        return info
+
+    def _virtio(self, expected, device, found):
+        want = expected["virtio"]
+        problems = found["problems"]
+        children = [v for v in self.virtio if v["parent"] and v["parent"] == device["real"]]
+        if not children:
+            if device["driver"] is not None:
+                problems.append("no virtio device under it")
+            return None
+        child = children[0]
+        found["evidence"].update(child["evidence"])
+        found["info"]["virtio"] = dict((k, child[k]) for k in ("name", "device_id", "driver", "features",
+                                                               "interfaces"))
+        if child["device_id"] != want["device_id"]:
+            problems.append("%s is virtio device %s, expected %s" % (
+                child["name"], child["device_id"], want["device_id"]))
+        if child["driver"] is None:
+            problems.append("%s has no driver bound (%s expected)" % (child["name"], want["driver"]))
+            found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot"
+                                        % (want["driver"], want["driver"]))
+        elif not same_driver(child["driver"], want["driver"]):
+            problems.append("%s bound to %s, expected %s" % (child["name"], child["driver"], want["driver"]))
+        if child["features"] is None:
+            found["unknowns"].append("%s/features unreadable" % self.sysfs.shown(child["path"]))
+            return child
+        missing = [f for f in want.get("features", []) if f not in child["features"]]
+        found["info"]["missing_features"] = missing
+        if not missing:
+            found["notes"].append("features %s on" % ", ".join(want.get("features", [])))
+            return child
+        text = "%s feature%s off: %s" % (child["name"], "s" if len(missing) > 1 else "", ", ".join(missing))
+        if set(missing) & set(("CSUM", "HOST_TSO4")):
+            text += (" (the host side offers no checksum/TSO offload to the guest: "
+                     "QEMU's user-mode networking (slirp) backend does this; Compute Engine offers them)")
+            found["remediation"].append("these bits are negotiated with the hypervisor: on Compute "
+                                        "Engine they are offered; elsewhere give the NIC a backend "
+                                        "with offloads (e.g. tap with vnet_hdr)")
+        else:
+            found["remediation"].append("the device does not offer %s: %s" % (
+                ", ".join(missing), HARDWARE_DIFFERS))
+        problems.append(text)
+        return child
+
+    def _offloads(self, expected, child, found):
+        interfaces = child["interfaces"]
+        if not interfaces:
+            found["problems"].append("%s has no network interface (is virtio_net bound?)" % child["name"])
+            return
+        ifname = interfaces[0]
+        result = self.offloads(ifname)
+        label = "offloads of %s (%s)" % (ifname, result.get("method") or "ethtool interface")
+        found["evidence"][label] = result.get("raw") or result.get("values") or result.get("error")
+        found["info"]["interface"] = ifname
+        found["info"]["offloads"] = result.get("values")
+        if result.get("values") is None:
+            found["unknowns"].append("offloads of %s unreadable: %s" % (ifname, result.get("error")))
+            return
+        off = [name for name in expected["offloads"] if not result["values"].get(name)]
+        if off:
+            found["problems"].append("%s: %s off" % (ifname, ", ".join(off)))
+            found["remediation"].append(
+                "turn them on: ethtool -K %s %s (persist it in the network configuration); if the "
+                "device refuses, its virtio features above say why" % (
+                    ifname, " ".join(ethtool.ENABLE_WORDS[n] for n in off)))
+        else:
+            found["notes"].append("%s: %s on" % (ifname, ", ".join(expected["offloads"])))
+
+    # -- disks and request queues --------------------------------------------
+
+    def _disks(self, want, controller, child, found):
+        devices = reader.scsi_devices(self.sysfs, under=child["real"])
+        found["info"]["scsi_devices"] = []
+        problems, remediation = found["problems"], found["remediation"]
+        before = len(problems)
+        queues = self._queues(controller, found)
+        for device in devices:
+            found["evidence"].update(device["evidence"])
+            keys = ("address", "type_name", "scsi_level", "scsi_version", "vendor", "model")
+            summary = dict((k, device[k]) for k in keys)
+            summary["block"] = device["block"]
+            found["info"]["scsi_devices"].append(summary)
+            address = device["address"]
+            if device["type_name"] not in want["device_types"]:
+                problems.append("%s is a %s (SCSI type %s), only %s expected" % (
+                    address, device["type_name"], device["type"], "/".join(want["device_types"])))
+                remediation.append("detach the %s from the controller (Compute Engine attaches "
+                                   "only disks)" % device["type_name"])
+                continue
+            if device["scsi_level"] is None or device["scsi_level"] < want["min_scsi_level"]:
+                problems.append("%s reports scsi_level %s (%s), expected %s (%s) or newer%s" % (
+                    address, device["scsi_level"], device["scsi_version"], want["min_scsi_level"],
+                    SCSI_LEVELS.get(want["min_scsi_level"]),
+                    " (QEMU's scsi-hd implements SPC-3)" if device["scsi_level"] == 6
+                    and (device["model"] or "").startswith(("QEMU", "PersistentDisk")) else ""))
+                remediation.append(HARDWARE_DIFFERS)
+            for block in device["block"]:
+                sizes = (block["physical_block_size"], block["logical_block_size"])
+                if sizes != (want["physical_block_size"], want["logical_block_size"]):
+                    problems.append("%s sectors %s/%s (physical/logical), expected %s/%s" % (
+                        block["name"], sizes[0], sizes[1], want["physical_block_size"],
+                        want["logical_block_size"]))
+                    remediation.append("use a Compute Engine persistent disk (4096/512); %s"
+                                       % HARDWARE_DIFFERS)
+                queues["blk_mq"][block["name"]] = block["hw_queues"]
+            if not device["block"]:
+                found["unknowns"].append("%s has no block device" % address)
+        self._judge_queues(want["request_queues"], queues, found)
+        if not devices:
+            found["unknowns"].append("no SCSI device behind the controller: nothing to check the disk "
+                                     "requirements on")
+        elif len(problems) == before:
+            found["notes"].append("%d disk(s) %s/%s, %s, SCSI level >= %s" % (
+                len(devices), want["physical_block_size"], want["logical_block_size"],
+                queues["summary"], want["min_scsi_level"]))
+
+    def _queues(self, controller, found):
+        """What tells the request queues: the controller's MSI-X table, and
+        the possible CPUs that cap blk-mq (``blk_mq`` is filled per disk)."""
+        msix = reader.pci_msix(self.sysfs, controller["path"], found["evidence"])
+        queues = {"device": None, "msix": msix, "possible_cpus": reader.possible_cpus(self.sysfs, found["evidence"]),
+                  "blk_mq": {}}
+        if msix["state"] == "read" and msix["table_size"] > VIRTIO_SCSI_OTHER_VECTORS:
+            queues["device"] = msix["table_size"] - VIRTIO_SCSI_OTHER_VECTORS
+        elif msix["state"] == "read":
+            queues["why"] = "an MSI-X table of %d vectors is too small for a virtio-scsi controller" % (
+                msix["table_size"])
+        else:
+            queues["why"] = msix.get("error") or "the controller has no MSI-X capability"
+        found["info"]["request_queues"] = queues
+        return queues
+
+    def _judge_queues(self, wanted, queues, found):
+        """The controller's count against ``wanted``; blk-mq's counts are
+        reported with it, and judged only when the controller's is unknown,
+        and only as far as they tell (blk-mq uses min(queues, CPUs))."""
+        offered, cpus, msix = queues["device"], queues["possible_cpus"], queues["msix"]
+        used = ", ".join("%s %s" % (name, count) for name, count in sorted(queues["blk_mq"].items()))
+        capped = "blk-mq hardware queues: %s (at most one per possible CPU: %s)" % (
+            used or "no disk", cpus if cpus is not None else "unknown")
+        remedy = ("Compute Engine's controller has %d request queue%s: give the controller "
+                  "num_queues=%d; %s" % (wanted, "" if wanted == 1 else "s", wanted, HARDWARE_DIFFERS))
+        plural = "" if wanted == 1 else "s"
+        queues["summary"] = "%d request queue%s" % (wanted, plural)
+        if offered is not None:
+            queues["summary"] += " (MSI-X table of %d vectors)" % msix["table_size"]
+            if offered != wanted:
+                found["problems"].append(
+                    "the controller offers %d request queues, expected %d (MSI-X table of %d vectors "
+                    "at %s: %d minus configuration, control and event); %s" % (
+                        offered, wanted, msix["table_size"], msix["offset"], msix["table_size"], capped))
+                found["remediation"].append(remedy)
+            return
+        for name, count in sorted(queues["blk_mq"].items()):
+            if count is None:
+                found["unknowns"].append("%s has no mq directory (not a blk-mq device?)" % name)
+            elif count != wanted:
+                found["problems"].append("%s has %s hardware queues, expected %s (one request queue)" % (
+                    name, count, wanted))
+                found["remediation"].append(remedy)
+            elif cpus is None or cpus <= count:
+                found["unknowns"].append(
+                    "%s has %d hardware queue%s, but blk-mq uses at most one per possible CPU (%s) and "
+                    "the controller's own count is unreadable (%s): it may offer more" % (
+                        name, count, plural, "%d" % cpus if cpus is not None else "unknown", queues["why"]))
+
+    # -- serial ------------------------------------------------------------
+
+    def _serial(self, want):
+        evidence, problems, remediation, ports = {}, [], [], []
+        for name in sorted(want["ports"]):
+            expected = want["ports"][name]
+            port = reader.serial_port(self.sysfs, name)
+            evidence.update(port.pop("evidence"))
+            ports.append(port)
+            if not port["exists"]:
+                problems.append("%s absent" % name)
+                continue
+            if port["uart"] != want["uart"]:
+                problems.append("%s is uart:%s, expected %s (no UART at %s)" % (
+                    name, port["uart"], want["uart"], port["port"] or expected["port"]))
+                continue  # the IRQ of a port without a UART means nothing
+            if port["irq"] != expected["irq"]:
+                problems.append("%s on IRQ %s, expected %s" % (name, port["irq"], expected["irq"]))
+            if number(port["port"]) != number(expected["port"]):
+                problems.append("%s at I/O port %s, expected %s" % (name, port["port"], expected["port"]))
+        if problems:
+            if any("absent" in p for p in problems):
+                remediation.append("ports missing from sysfs: the kernel registers fewer than four "
+                                   "(8250.nr_uarts / CONFIG_SERIAL_8250_RUNTIME_UARTS below 4) or "
+                                   "has no 8250 driver")
+            if any("uart:" in p or "IRQ" in p or "I/O port" in p for p in problems):
+                remediation.append("the machine lacks Compute Engine's four 16550A ports: %s"
+                                   % HARDWARE_DIFFERS)
+            message = "; ".join(problems) + " (%s)" % self._platform_note()
+            return verdict("fail", message, remediation, evidence, ports=ports)
+        return verdict("pass", "%s: %s at IRQ %s" % (
+            ", ".join(p["name"] for p in ports), want["uart"],
+            "/".join(str(p["irq"]) for p in ports)), evidence=evidence, ports=ports)

@@ -1,0 +1,373 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The kernel configuration reader: bytes in, a parsed ``Kconfig`` out.
+
+One reader for every module: ``/proc/config.gz``, ``/boot/config-*``,
+``/lib/modules/*/config`` or a ``.config`` about to be built, plain or
+compressed (recognised by content, never by name).  The header kconfig writes
+(``# Linux/x86 6.1.0 Kernel Configuration``) gives the kernel version and the
+architecture family; ``CONFIG_64BIT``/``CONFIG_X86_64``/``CONFIG_X86_32`` tell
+32- from 64-bit x86.  Without a header the architecture is inferred from the
+options and the result says so and from which option.
+
+Two forms of configuration exist, and they mean different things by an
+absent option:
+
+* *full*: what ``make *config`` writes (``.config``, ``/boot/config-*``):
+  every visible option is listed, ``n`` ones as ``# CONFIG_X is not set``, and
+  so are the promptless ones architectures select (``CONFIG_HAVE_*``,
+  ``CONFIG_ARCH_HAS_*``, ``CONFIG_GENERIC_*``: hundreds of them).  An absent
+  option does not exist in that kernel.
+* *minimal*: what ``make savedefconfig`` writes, and defconfig files and
+  fragments: no header, only the options that differ from their Kconfig
+  default, none of the promptless ones.  An absent option has its default
+  (``kconfig_eval`` knows some of them from the catalogue).
+
+A file with a kconfig header, or with at least ``FULL_MARKERS`` promptless
+options, is full; anything else is minimal.  ``Kconfig.form_evidence`` says
+what decided it.
+
+Duplicate symbols: kconfig itself lets the last assignment win (with an
+"override" warning), but a configuration kconfig wrote never repeats a symbol,
+and the value that ends up in a kernel also depends on the symbol's
+dependencies, which only ``make olddefconfig`` resolves.  A repeated symbol
+with two different values therefore means a hand-edited or concatenated file
+whose outcome this reader cannot vouch for: it is an error naming both lines
+(run ``make olddefconfig`` and check the file it writes).  A symbol repeated
+with the same value is harmless and only warned about.
+"""
+
+import bz2
+import lzma
+import re
+import zlib
+
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+
+MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
+
+ASSIGN = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
+NOT_SET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set\s*$")
+HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration\s*$")
+OLD_HEADER = re.compile(r"^# Linux kernel version: (\S+)\s*$")
+VALUE = re.compile(r'^(y|m|n|"(?:[^"\\]|\\.)*"|-?[0-9]+|0[xX][0-9a-fA-F]+)$')
+# promptless options architectures select: every full configuration lists
+# dozens to hundreds of them (Debian's: 185-257), a minimal one none (the
+# kernel's x86_64_defconfig, Alpine's virt.x86_64.config, Flatcar's
+# commonconfig: 0; arm64's defconfig: 1)
+PROMPTLESS = re.compile(r"^(HAVE_|ARCH_HAS_|ARCH_WANT|ARCH_SUPPORTS_|GENERIC_)")
+FULL_MARKERS = 10
+
+# magic -> compression name; None: recognised but not readable here
+MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"BZh", "bzip2"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"\x02\x21\x4c\x18", "lz4"),
+    (b"\x89LZO", "lzo"),
+)
+
+NOT_SET_VALUE = "n"
+
+# options that exist on one architecture only: any of them in a file without
+# a header tells the architecture (first match wins, explicit ones first)
+ARCH_MARKERS = (
+    ("X86_64", "y", "x86_64"), ("X86_32", "y", "x86_32"), ("ARM64", "y", "arm64"),
+    ("IA32_EMULATION", None, "x86_64"), ("X86_X32", None, "x86_64"),
+    ("X86_X32_ABI", None, "x86_64"), ("X86_5LEVEL", None, "x86_64"),
+    ("X86_PAE", None, "x86_32"), ("HIGHMEM4G", None, "x86_32"), ("HIGHMEM64G", None, "x86_32"),
+)
+
+
+class KconfigError(Exception):
+    """A configuration that cannot be read; the message names the file."""
+
+
+_DECOMPRESSORS = {
+    "gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),  # wbits 16+: gzip container
+    "xz": lzma.LZMADecompressor,
+    "bzip2": bz2.BZ2Decompressor,
+}
+
+
+def _decompress(data, kind, source):
+    """Every concatenated stream of ``data``, at most MAX_SIZE bytes of
+    output (a small bomb must not fill the memory)."""
+    if kind not in _DECOMPRESSORS:
+        raise KconfigError("%s: %s-compressed; decompress it first (the reader handles plain, "
+                           "gzip, xz and bzip2 files)" % (source, kind))
+    out, rest, size = [], data, 0
+    try:
+        while rest:
+            dec = _DECOMPRESSORS[kind]()
+            chunk = dec.decompress(rest, MAX_SIZE + 1 - size)
+            size += len(chunk)
+            out.append(chunk)
+            if size > MAX_SIZE:
+                raise KconfigError("%s: more than %d MiB once decompressed: not a kernel "
+                                   "configuration" % (source, MAX_SIZE // 1048576))
+            if not dec.eof:
+                raise KconfigError("%s: truncated %s data (the compressed stream ends early)"
+                                   % (source, kind))
+            rest = dec.unused_data.lstrip(b"\x00")
+    except KconfigError:
+        raise
+    except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError, MemoryError) as exc:
+        detail = str(exc) or exc.__class__.__name__
+        raise KconfigError("%s: corrupt %s data (%s)" % (source, kind, detail))
+    return b"".join(out)
+
+
+def decode(data, source):
+    """Bytes of a file -> ``(text, compression)``; KconfigError when it is not
+    a text kernel configuration."""
+    compression = None
+    for magic, kind in MAGIC:
+        if data.startswith(magic):
+            compression = kind
+            data = _decompress(data, kind, source)
+            break
+    if not data.strip():
+        raise KconfigError("%s: empty%s" % (source, " once decompressed (%s)" % compression
+                                            if compression else " file"))
+    if b"\x00" in data:
+        raise KconfigError("%s: binary data, not a text kernel configuration" % source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        # string values may carry Latin-1 in old configurations
+        text = data.decode("latin-1")
+        if any(ord(char) < 32 and char not in "\t\n\r\f\v" for char in text):
+            raise KconfigError("%s: binary data, not a text kernel configuration" % source)
+    return text, compression
+
+
+def _unquote(value):
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
+def _show(value):
+    if value is None:
+        return "absent"
+    if value == NOT_SET_VALUE:
+        return "not set"
+    return value
+
+
+def _header_arch(family, values):
+    """The catalogue's arch name from the header's family and the symbols."""
+    family = family.lower()
+    if family in ("x86", "i386", "x86_64"):
+        if family == "x86_64" or values.get("X86_64") == "y" or values.get("64BIT") == "y":
+            return "x86_64"
+        if family == "i386" or values.get("X86_32") == "y" or values.get("64BIT") == NOT_SET_VALUE:
+            return "x86_32"
+        return None
+    return cat.normalize_arch(family)
+
+
+def _written(name, value):
+    if value == NOT_SET_VALUE:
+        return "CONFIG_%s is not set" % name
+    return "CONFIG_%s=%s" % (name, value)
+
+
+def infer_arch(values):
+    """``(arch, evidence)`` from the options of a file without a header;
+    ``(None, None)`` when nothing tells."""
+    for name, wanted, arch in ARCH_MARKERS:
+        if name in values and (wanted is None or values[name] == wanted):
+            return arch, _written(name, values[name])
+    x86 = sorted(name for name in values if name.startswith("X86_"))
+    if (values.get("X86") == "y" or x86) and values.get("64BIT") in ("y", NOT_SET_VALUE):
+        return ("x86_64" if values["64BIT"] == "y" else "x86_32"), "%s with %s" % (
+            _written("64BIT", values["64BIT"]), "CONFIG_X86=y" if values.get("X86") == "y"
+            else "CONFIG_%s (an x86 option)" % x86[0])
+    arm64 = sorted(name for name in values if name.startswith("ARM64_") or "_ARM64" in name)
+    if arm64:
+        return "arm64", "CONFIG_%s (an arm64 option)" % arm64[0]
+    return None, None
+
+
+class Kconfig(object):
+    """A parsed configuration: ``values`` maps a symbol (without ``CONFIG_``)
+    to its value as written (``"y"``, ``"m"``, a number, an unquoted string) or
+    ``"n"`` for ``# CONFIG_X is not set``; an absent symbol has no key.
+
+    ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
+    ``form_evidence`` the observations that decided it.  ``version_source``
+    and ``arch_source`` say where version and architecture came from:
+    ``header``, ``release``, ``running kernel``, ``override``, or for the
+    architecture ``inferred from <option>``."""
+
+    def __init__(self, source, values, lines, header_arch=None, header_version=None,
+                 compression=None, warnings=None):
+        self.source = source
+        self.values = values
+        self.lines = lines
+        self.header_arch = header_arch
+        self.header_version = header_version
+        self.compression = compression
+        self.warnings = warnings or []
+        self.version = cat.parse_version(header_version) if header_version else None
+        self.version_source = "header" if self.version else None
+        self.arch = self.arch_source = None
+        if header_arch:
+            self.arch = _header_arch(header_arch, values)
+            self.arch_source = "header" if self.arch else None
+        if self.arch is None:
+            arch, evidence = infer_arch(values)
+            if arch:
+                self.arch, self.arch_source = arch, "inferred from %s" % evidence
+        self.form, self.form_evidence = self._form()
+
+    def _form(self):
+        promptless = sum(1 for name in self.values if PROMPTLESS.match(name))
+        count = "%d option(s), %d of them promptless ones kconfig always writes " \
+                "(CONFIG_HAVE_*, CONFIG_ARCH_HAS_*, CONFIG_GENERIC_*...)" % (len(self.values), promptless)
+        if self.header_version:
+            return "full", ["kconfig header: Linux %s" % self.header_version, count]
+        evidence = ["no '# Linux/<arch> <version> Kernel Configuration' header", count]
+        return ("full" if promptless >= FULL_MARKERS else "minimal"), evidence
+
+    @property
+    def minimal(self):
+        return self.form == "minimal"
+
+    def get(self, name):
+        return self.values.get(name)
+
+    def present(self, name):
+        return name in self.values
+
+    def set_version(self, version, source):
+        """Use ``version`` (``"4.9"``, ``(4, 9, 0)``, a release) when it parses."""
+        parsed = cat.parse_version(version)
+        if parsed is None:
+            return False
+        self.version, self.version_source = parsed, source
+        return True
+
+    def set_arch(self, arch, source):
+        arch = cat.normalize_arch(arch)
+        if not arch:
+            return False
+        self.arch, self.arch_source = arch, source
+        return True
+
+    def describe(self):
+        return "%s (Linux %s, %s%s)" % (self.source, cat.format_version(self.version),
+                                        self.arch or "unknown architecture",
+                                        ", minimal configuration" if self.minimal else "")
+
+    def notes(self):
+        """What a reader of the results must know about how this file was
+        read: its form, and version or architecture not from a header."""
+        notes = []
+        if self.minimal:
+            notes.append("%s: a minimal configuration (savedefconfig/defconfig style: %s): an "
+                         "option it does not list is judged by its Kconfig default where the "
+                         "catalogue knows it, else unknown%s"
+                         % (self.source, "; ".join(self.form_evidence),
+                            "" if self.version else "; give the kernel version (version or "
+                            "kernel_release), most defaults depend on it"))
+        elif not self.header_version:
+            notes.append("%s: no kconfig header: kernel version %s, architecture %s"
+                         % (self.source,
+                            "from the %s" % self.version_source if self.version else "unknown",
+                            "%s %s" % (self.arch, self.arch_source) if self.arch else "unknown"))
+        return notes
+
+
+def parse_text(text, source="<string>", compression=None):
+    """Parse a configuration's text; KconfigError for duplicates with two
+    values and for text that is not a kernel configuration at all."""
+    values, lines, warnings = {}, {}, []
+    header_arch = header_version = None
+    unexpected = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line:
+            continue
+        match = ASSIGN.match(line)
+        if match:
+            name, value = match.group(1), match.group(2).strip()
+            if not VALUE.match(value):
+                warnings.append("%s:%d: CONFIG_%s has an invalid value %r (kconfig ignores it)"
+                                % (source, number, name, value[:80]))
+                continue
+            value = _unquote(value)
+        else:
+            match = NOT_SET.match(line)
+            if match:
+                name, value = match.group(1), NOT_SET_VALUE
+            else:
+                if line.startswith("#"):
+                    header = HEADER.match(line)
+                    if header and header_version is None:
+                        header_arch, header_version = header.group(1), header.group(2)
+                    old = OLD_HEADER.match(line)
+                    if old and header_version is None:
+                        header_version = old.group(1)
+                else:
+                    unexpected.append(number)
+                continue
+        if name in values:
+            if values[name] != value:
+                raise KconfigError(
+                    "%s: CONFIG_%s is set twice with different values: line %d (%s) and line %d "
+                    "(%s); kconfig would keep the last, but a configuration kconfig wrote never "
+                    "repeats a symbol: run `make olddefconfig` and check the file it writes"
+                    % (source, name, lines[name], _show(values[name])[:80], number,
+                       _show(value)[:80]))
+            warnings.append("%s: CONFIG_%s is repeated with the same value (lines %d and %d)"
+                            % (source, name, lines[name], number))
+            continue
+        values[name], lines[name] = value, number
+    if not values:
+        raise KconfigError("%s: no CONFIG_ options found: not a kernel configuration" % source)
+    if unexpected:
+        shown = ", ".join(str(n) for n in unexpected[:5])
+        if len(unexpected) > len(values):
+            raise KconfigError("%s: not a kernel configuration (%d lines are neither options "
+                               "nor comments, first at line %s)"
+                               % (source, len(unexpected), unexpected[0]))
+        warnings.append("%s: %d line(s) are neither options nor comments (line %s%s); kconfig "
+                        "ignores them" % (source, len(unexpected), shown,
+                                          ", ..." if len(unexpected) > 5 else ""))
+    if not text.endswith("\n"):
+        warnings.append("%s: the last line has no newline: the file may be truncated" % source)
+    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings)
+
+
+def read(path, version=None, arch=None, target=None):
+    """Read and parse the configuration at ``path`` (inside ``target``, the
+    live system by default; only a regular file is read).
+    ``version``/``arch`` override what the file says."""
+    target = target or Target("/")
+    shown = target.display(path)
+    try:
+        with target.open(path) as handle:
+            data = handle.read(MAX_SIZE + 1)
+    except TargetError as exc:
+        raise KconfigError(str(exc))
+    except (IOError, OSError) as exc:
+        raise KconfigError("%s: cannot read: %s" % (shown, exc.strerror or exc))
+    if len(data) > MAX_SIZE:
+        raise KconfigError("%s: larger than %d MiB: not a kernel configuration"
+                           % (shown, MAX_SIZE // 1048576))
+    text, compression = decode(data, shown)
+    config = parse_text(text, shown, compression)
+    if version:
+        if not config.set_version(version, "override"):
+            raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)"
+                               % (version,))
+    if arch:
+        config.set_arch(arch, "override")
+    return config

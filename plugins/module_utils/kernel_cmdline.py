@@ -1,0 +1,199 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where a system's kernel command line is written, and what it says.
+
+``find(target)`` returns every command line found inside the root, each with
+where it was found and what kind of place that is:
+
+``running``          ``/proc/cmdline``: the line this boot used (only asked
+                     for when the running kernel is the one judged);
+``grub.cfg``         each ``linux``/``linux16``/``linuxefi`` line of
+                     ``/boot/grub/grub.cfg`` (``grub2``): what GRUB boots,
+                     with the kernel image it names;
+``grub-default``     ``GRUB_CMDLINE_LINUX`` and ``GRUB_CMDLINE_LINUX_DEFAULT``
+                     of ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg``
+                     (sourced in that order): what ``update-grub`` /
+                     ``grub-mkconfig`` writes into grub.cfg next time;
+``bls``              ``options`` of ``/boot/loader/entries/*.conf`` (the Boot
+                     Loader Specification: systemd-boot, Fedora/RHEL GRUB);
+``kernel-install``   ``/etc/kernel/cmdline``.
+
+``parameters(line)`` splits a line the way the kernel does (lib/cmdline.c
+``next_arg``: blanks separate, double quotes group, ``--`` ends the kernel's
+part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
+
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+
+MAX_FILE = 4 * 1024 * 1024
+GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+GRUB_DEFAULTS = ("/etc/default/grub",)
+GRUB_DEFAULTS_DIR = "/etc/default/grub.d"
+GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
+BLS_DIR = "/boot/loader/entries"
+LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
+ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+
+
+def parameters(line):
+    """``[(name, value or None)]`` of a kernel command line, names with ``-``
+    written ``_``; what follows ``--`` belongs to init and is left out."""
+    found = []
+    for word in _kernel_words(line or ""):
+        if word == "--":
+            break
+        name, equals, value = word.partition("=")
+        found.append((name.replace("-", "_"), value if equals else None))
+    return found
+
+
+def _kernel_words(line):
+    words, current, quoted, started = [], [], False, False
+    for char in line:
+        if char == '"':
+            quoted, started = not quoted, True
+            continue
+        if char.isspace() and not quoted:
+            if started:
+                words.append("".join(current))
+            current, started = [], False
+            continue
+        current.append(char)
+        started = True
+    if started:
+        words.append("".join(current))
+    return words
+
+
+def value(line, name):
+    """The last value ``name`` is given on ``line`` (later ones win), or None."""
+    name = name.replace("-", "_")
+    values = [v for n, v in parameters(line) if n == name]
+    return values[-1] if values else None
+
+
+def _read(target, path):
+    try:
+        return target.read_text(path, limit=MAX_FILE)
+    except TargetError:
+        return None
+
+
+def _entry(target, path, number, kind, cmdline, kernel=None):
+    return {"source": target.display(path), "line": number, "kind": kind,
+            "cmdline": cmdline.strip(), "kernel": kernel}
+
+
+def find(target=None, running=False):
+    """Every kernel command line inside ``target`` (a Target or a root path;
+    the live system by default), in the order listed above."""
+    target = target if isinstance(target, Target) else Target(target or "/")
+    found = []
+    if running:
+        text = _read(target, "/proc/cmdline")
+        if text is not None:
+            found.append(_entry(target, "/proc/cmdline", 1, "running", text))
+    for path in GRUB_CONFIGS:
+        found.extend(_grub_cfg(target, path))
+    found.extend(_grub_defaults(target))
+    found.extend(_bls(target))
+    text = _read(target, "/etc/kernel/cmdline")
+    if text is not None and text.strip():
+        found.append(_entry(target, "/etc/kernel/cmdline", 1, "kernel-install",
+                            " ".join(line for line in text.splitlines() if not line.startswith("#"))))
+    return found
+
+
+def for_release(found, release):
+    """The command lines that apply to kernel ``release``: boot entries whose
+    image names it (``vmlinuz-<release>``) and every line not tied to an image."""
+    return [entry for entry in found
+            if entry["kernel"] is None or entry["kernel"].rstrip().endswith("-" + release)]
+
+
+def _grub_cfg(target, path):
+    text = _read(target, path)
+    found = []
+    for number, line in enumerate((text or "").splitlines(), 1):
+        words = line.split(None, 2)
+        if len(words) >= 2 and words[0] in LINUX_COMMANDS:
+            found.append(_entry(target, path, number, "grub.cfg", words[2] if len(words) > 2 else "",
+                                kernel=words[1]))
+    return found
+
+
+def _grub_defaults(target):
+    """GRUB_CMDLINE_LINUX(_DEFAULT) after /etc/default/grub and grub.d/*.cfg
+    are sourced: one line, from the last file that set either variable."""
+    paths = list(GRUB_DEFAULTS)
+    try:
+        paths += ["%s/%s" % (GRUB_DEFAULTS_DIR, name) for name in target.listdir(GRUB_DEFAULTS_DIR)
+                  if name.endswith(".cfg")]
+    except TargetError:
+        pass
+    variables, where = {}, None
+    for path in paths:
+        text = _read(target, path)
+        for number, line in enumerate((text or "").splitlines(), 1):
+            match = ASSIGNMENT.match(line)
+            if match and match.group(1) in GRUB_VARIABLES:
+                variables[match.group(1)] = shell_value(match.group(2), variables)
+                where = (path, number)
+    if where is None:
+        return []
+    line = " ".join(variables.get(name, "") for name in GRUB_VARIABLES).strip()
+    return [_entry(target, where[0], where[1], "grub-default", line)]
+
+
+def shell_value(text, variables):
+    """The value of a shell assignment's right-hand side: quotes removed,
+    ``$NAME``/``${NAME}`` expanded from ``variables`` outside single quotes,
+    an unquoted ``#`` starting a comment.  Enough for /etc/default/grub."""
+    out, index, quote = [], 0, None
+    while index < len(text):
+        char = text[index]
+        if quote == "'":
+            if char == "'":
+                quote = None
+            else:
+                out.append(char)
+        elif char == "\\" and index + 1 < len(text):
+            index += 1
+            out.append(text[index])
+        elif char in "'\"" and quote in (None, char):
+            quote = None if quote else char
+        elif char == "$":
+            match = re.match(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))", text[index:])
+            if match:
+                out.append(variables.get(match.group(1) or match.group(2), ""))
+                index += match.end()
+                continue
+            out.append(char)
+        elif quote is None and (char.isspace() or char == ";"):
+            break
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _bls(target):
+    try:
+        names = [name for name in target.listdir(BLS_DIR) if name.endswith(".conf")]
+    except TargetError:
+        return []
+    found = []
+    for name in names:
+        path = "%s/%s" % (BLS_DIR, name)
+        kernel, options = None, []
+        for number, line in enumerate((_read(target, path) or "").splitlines(), 1):
+            key, dummy, rest = line.strip().partition(" ")
+            if key == "linux":
+                kernel = rest.strip()
+            elif key == "options":
+                options.append((number, rest))
+        for number, rest in options:
+            found.append(_entry(target, path, number, "bls", rest, kernel=kernel))
+    return found

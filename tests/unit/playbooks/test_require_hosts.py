@@ -1,0 +1,73 @@
+"""harden.yml and verify.yml have no default target: without guestready_gce_hosts (or with
+a pattern that matches nothing) they stop before any host is contacted, saying how to choose.
+
+The inventory's hosts are unreachable loopback addresses (port 1): nothing is changed
+anywhere, and reaching them proves the fleet play ran."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+FLEET_PLAY = {"harden": "PLAY [Harden guests", "verify": "PLAY [Check guests"}
+
+
+@pytest.fixture
+def inventory(tmp_path):
+    host = {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_user": "nobody",
+            "ansible_python_interpreter": "/usr/bin/python3"}
+    path = tmp_path / "inventory.json"
+    path.write_text(json.dumps({"all": {"hosts": {"web1": host, "db1": host},
+                                        "children": {"web": {"hosts": {"web1": {}}}}}}))
+    return str(path)
+
+
+def run(playbook, inventory, tmp_path, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+               ANSIBLE_TIMEOUT="5", ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, "-i", inventory, os.path.join(ROOT, "playbooks", playbook + ".yml"),
+                           "-e", "guestready_gce_report_dir=%s" % (tmp_path / "reports")] + list(extra),
+                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    return proc.returncode, proc.stdout
+
+
+@pytest.mark.parametrize("playbook, choice", [
+    ("harden", ["--tags", "sysctl"]),  # tags never skip the check
+    ("verify", []),
+    ("harden", ["-e", "guestready_gce_hosts="]),
+], ids=["harden-unset-tags", "verify-unset", "empty"])
+def test_no_choice_stops_before_any_host(playbook, choice, inventory, tmp_path):
+    rc, out = run(playbook, inventory, tmp_path, *choice)
+    assert rc != 0
+    assert "guestready_gce_hosts is not set" in out
+    assert "-e guestready_gce_hosts=<pattern>" in out
+    assert FLEET_PLAY[playbook] not in out
+    assert "web1" not in out and "db1" not in out
+    assert not (tmp_path / "reports").exists()
+
+
+def test_a_pattern_that_matches_nothing_stops(inventory, tmp_path):
+    rc, out = run("verify", inventory, tmp_path, "-e", "guestready_gce_hosts=wbe")
+    assert rc != 0
+    assert "guestready_gce_hosts=wbe matches no host of the inventory (2 hosts)" in out
+    assert FLEET_PLAY["verify"] not in out
+
+
+@pytest.mark.parametrize("choice, reached", [
+    (["-e", "guestready_gce_hosts=web"], ["web1"]),
+    (["-e", '{"guestready_gce_hosts": ["web", "db1"]}'], ["db1", "web1"]),
+], ids=["group", "list"])
+def test_a_choice_runs_on_exactly_those_hosts(choice, reached, inventory, tmp_path):
+    rc, out = run("verify", inventory, tmp_path, "--check", *choice)
+    assert FLEET_PLAY["verify"] in out, out
+    recap = out.split("PLAY RECAP")[-1]
+    contacted = sorted(host for host in ("db1", "web1") if "%s " % host in recap)
+    assert contacted == reached, recap
+    assert "unreachable=1" in recap
+    assert rc != 0  # unreachable hosts fail verification

@@ -1,0 +1,100 @@
+"""Kernel command lines: the kernel's own word splitting, and where an image
+keeps them (GRUB's generated and default configuration, BLS entries,
+kernel-install, /proc/cmdline), read through the target root."""
+
+import os
+
+from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+
+GRUB_CFG = """\
+set default="0"
+menuentry 'Debian GNU/Linux' --class debian {
+\tinsmod ext2
+\tlinux\t/boot/vmlinuz-6.1.0-50-cloud-amd64 root=UUID=abc ro console=ttyS0,38400n8 8250.nr_uarts=1
+\tinitrd\t/boot/initrd.img-6.1.0-50-cloud-amd64
+}
+submenu 'Advanced options' {
+\tmenuentry 'Debian, with Linux 6.1.0-49-cloud-amd64' {
+\t\tlinux\t/boot/vmlinuz-6.1.0-49-cloud-amd64 root=UUID=abc ro quiet
+\t}
+\tmenuentry 'Debian, with Linux 6.1.0-50-cloud-amd64 (recovery mode)' {
+\t\tlinux\t/boot/vmlinuz-6.1.0-50-cloud-amd64 root=UUID=abc ro single
+\t}
+}
+"""
+
+
+def write(root, path, text):
+    where = os.path.join(str(root), path.lstrip("/"))
+    os.makedirs(os.path.dirname(where), exist_ok=True)
+    with open(where, "w") as handle:
+        handle.write(text)
+
+
+def test_words_as_the_kernel_splits_them():
+    line = 'ro  console=ttyS0,38400n8 foo="a b" "quoted=x y" 8250.nr-uarts=4 flag -- init=args 8250.nr_uarts=9'
+    assert kernel_cmdline.parameters(line) == [
+        ("ro", None), ("console", "ttyS0,38400n8"), ("foo", "a b"), ("quoted", "x y"),
+        ("8250.nr_uarts", "4"), ("flag", None)]
+    assert kernel_cmdline.value("8250.nr_uarts=2 quiet 8250.nr-uarts=4", "8250.nr_uarts") == "4"
+    assert kernel_cmdline.value("quiet", "8250.nr_uarts") is None
+    assert kernel_cmdline.parameters("") == []
+
+
+def test_every_place_is_found(tmp_path):
+    write(tmp_path, "/boot/grub/grub.cfg", GRUB_CFG)
+    write(tmp_path, "/etc/default/grub",
+          'GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"   # comment\n'
+          "GRUB_CMDLINE_LINUX='console=ttyS0,38400n8'\n")
+    write(tmp_path, "/etc/default/grub.d/50-cloud.cfg",
+          'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX ${GRUB_CMDLINE_LINUX_DEFAULT} 8250.nr_uarts=4"\n'
+          "GRUB_TIMEOUT=0\n")
+    write(tmp_path, "/boot/loader/entries/abc-6.1.0-50-cloud-amd64.conf",
+          "title Debian\nlinux /vmlinuz-6.1.0-50-cloud-amd64\noptions root=/dev/sda1 ro 8250.nr_uarts=2\n")
+    write(tmp_path, "/etc/kernel/cmdline", "root=/dev/sda1 ro\n")
+    write(tmp_path, "/proc/cmdline", "BOOT_IMAGE=/vmlinuz ro 8250.nr_uarts=3\n")
+    target = Target(str(tmp_path))
+    found = kernel_cmdline.find(target)
+    kinds = [(entry["kind"], entry["line"]) for entry in found]
+    assert kinds == [("grub.cfg", 4), ("grub.cfg", 9), ("grub.cfg", 12), ("grub-default", 1),
+                     ("bls", 3), ("kernel-install", 1)]
+    first = found[0]
+    assert first["source"] == os.path.join(str(tmp_path), "boot/grub/grub.cfg")
+    assert first["kernel"] == "/boot/vmlinuz-6.1.0-50-cloud-amd64"
+    assert kernel_cmdline.value(first["cmdline"], "8250.nr_uarts") == "1"
+    default = found[3]
+    assert default["source"].endswith("/etc/default/grub.d/50-cloud.cfg")
+    assert default["cmdline"] == "console=ttyS0,38400n8 quiet 8250.nr_uarts=4 quiet"
+    releases = kernel_cmdline.for_release(found, "6.1.0-50-cloud-amd64")
+    assert [(e["kind"], e["line"]) for e in releases] == [
+        ("grub.cfg", 4), ("grub.cfg", 12), ("grub-default", 1), ("bls", 3), ("kernel-install", 1)]
+    running = kernel_cmdline.find(target, running=True)
+    assert running[0]["kind"] == "running" and running[0]["cmdline"].endswith("8250.nr_uarts=3")
+
+
+def test_nothing_found_is_an_empty_list(tmp_path):
+    assert kernel_cmdline.find(str(tmp_path)) == []
+    assert kernel_cmdline.find(str(tmp_path), running=True) == []
+
+
+def test_shell_values():
+    variables = {"A": "x y"}
+    assert kernel_cmdline.shell_value('"$A z"', variables) == "x y z"
+    assert kernel_cmdline.shell_value("'$A z'", variables) == "$A z"
+    assert kernel_cmdline.shell_value('plain # comment', variables) == "plain"
+    assert kernel_cmdline.shell_value(r'"a \"b\""', variables) == 'a "b"'
+    assert kernel_cmdline.shell_value('"${MISSING}"', variables) == ""
+
+
+def test_hostile_places_stay_inside_the_root_and_never_block(tmp_path):
+    root = tmp_path / "image"
+    outside = tmp_path / "outside.cfg"
+    outside.write_text("linux /boot/vmlinuz-x outside=1\n")
+    (root / "boot" / "grub").mkdir(parents=True)
+    os.symlink(str(outside), str(root / "boot" / "grub" / "grub.cfg"))   # absolute: inside the root
+    (root / "etc" / "default").mkdir(parents=True)
+    os.mkfifo(str(root / "etc" / "default" / "grub"))
+    (root / "etc" / "kernel").mkdir(parents=True)
+    os.symlink("../../../outside.cfg", str(root / "etc" / "kernel" / "cmdline"))  # ".." stops at the root
+    assert kernel_cmdline.find(str(root)) == []
