@@ -95,7 +95,7 @@ define ansible-test-sanity
 	@pipv=$$($(1)/python -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
 	  mkdir -p $(SANITY_HOME)/.ansible/test/cache && cp tools/get_pip_offline.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$$pipv.py
 	rm -rf $(2) && mkdir -p $(2)
-	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' -e '^\.venv$$' \
+	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' \
 	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(2)
 	cd $(2) && git init -q . && HOME=$(SANITY_HOME) $(CURDIR)/$(1)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS) $(3)
 endef
