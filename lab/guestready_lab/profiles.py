@@ -29,6 +29,20 @@ IMAGES = {
         "kernels": ["linux-image-amd64", "linux-image-cloud-amd64"],
         "boot_flavour": "amd64",
     },
+    # Bootable disks (build-disk.sh): partitioned, GRUB installed, booted by the firmware
+    # (`lab up --disk`). Not used by `make demo`.
+    "boot-bios": {  # MBR, GRUB for BIOS (SeaBIOS)
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        "firmware": "bios",
+        "boot_packages": ["grub-pc"],
+    },
+    "boot-uefi": {  # GPT + EFI System Partition, GRUB at EFI/BOOT/BOOTX64.EFI (OVMF)
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        "firmware": "uefi",
+        "boot_packages": ["grub-efi-amd64"],
+    },
 }
 
 # Kernel command line (Compute Engine's serial console settings).
