@@ -115,7 +115,8 @@ DEFAULT_PROFILE = "gce"
 
 # Known gaps of the lab against Compute Engine. "when" selects the situations a gap applies to:
 #   profile: only for these profiles; net: only with this network backend;
-#   south_bridge: "piix4-isa" (QEMU supports and uses it) or "piix3" (fallback).
+#   south_bridge: "piix4-isa" (QEMU supports and uses it) or "piix3" (fallback);
+#   boot: "kernel" (-kernel/-initrd, the lab's own images) or "firmware" (`lab up --disk`).
 # Every gap names the requirement ID it affects ("-" when no requirement ID covers it).
 GAPS = [
     {
@@ -162,10 +163,18 @@ GAPS = [
         "lab": {"mtu": "1500"},
     },
     {
-        "id": "-",
+        "id": "-", "boot": "kernel",
         "what": "direct kernel boot (-kernel/-initrd/-append): SeaBIOS runs but no boot loader; "
-                "GRUB and its configuration are not exercised",
+                "GRUB and its configuration are not exercised (`lab up --disk` boots a disk's own)",
         "gce": "firmware boots the image's boot loader",
+        "lab": {},
+    },
+    {
+        "id": "-", "boot": "firmware",
+        "what": "the firmware is QEMU's SeaBIOS or Debian's OVMF (no Secure Boot, no vTPM, no "
+                "integrity monitoring); QEMU's virtio-net option ROM (iPXE) tries a network "
+                "boot after a disk that does not boot",
+        "gce": "Google's firmware (SeaBIOS-based BIOS, or UEFI with Shielded VM options)",
         "lab": {},
     },
     {
@@ -178,8 +187,8 @@ GAPS = [
 ]
 
 
-def gaps_for(profile, net, south_bridge):
-    """The gaps that apply to a guest of this profile, network backend and south bridge."""
+def gaps_for(profile, net, south_bridge, boot="kernel"):
+    """The gaps that apply to a guest of this profile, network backend, south bridge and boot."""
     out = []
     for gap in GAPS:
         if "profile" in gap and profile not in gap["profile"]:
@@ -188,5 +197,7 @@ def gaps_for(profile, net, south_bridge):
             continue
         if "south_bridge" in gap and gap["south_bridge"] != south_bridge:
             continue
-        out.append({k: v for k, v in gap.items() if k not in ("profile", "net", "south_bridge")})
+        if "boot" in gap and gap["boot"] != boot:
+            continue
+        out.append({k: v for k, v in gap.items() if k not in ("profile", "net", "south_bridge", "boot")})
     return out

@@ -11,6 +11,10 @@ from . import profiles
 from .util import LabError, require_tools, run
 
 QEMU = os.environ.get("GUESTREADY_LAB_QEMU") or "qemu-system-x86_64"
+# UEFI firmware for `lab up --disk ... --firmware uefi` (Debian package ovmf): the code is
+# shared read-only, every guest gets its own copy of the variable store.
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
 @functools.lru_cache(maxsize=None)
@@ -67,6 +71,8 @@ def command(profile, image, paths, net, port=None):
     """QEMU argv for a guest.
 
     paths: dict with overlay, console, qmp, pidfile, name. net: "user" or "tap".
+    image: {"kernel", "initrd"} for a direct kernel boot, or {"firmware": "bios"|"uefi"
+    (, "ovmf_vars")} to let the firmware boot the disk's own boot loader (bootdisk.py).
     Everything that can differ between a snapshot and the guests restored from it (paths,
     the forwarded port, the name) comes from `paths`/`port`, so the snapshot key can be
     computed from this same function with placeholders."""
@@ -76,15 +82,22 @@ def command(profile, image, paths, net, port=None):
     sb = south_bridge(profile)
     if p.get("south_bridge") and sb == p["south_bridge"]:
         machine += ",x-south-bridge=" + sb
+    if image.get("firmware"):
+        # no display: SeaBIOS then writes to ttyS0 too, as on Compute Engine's serial port 1
+        machine += ",graphics=off"
     argv = [QEMU, "-name", paths["name"], "-no-user-config", "-nodefaults",
             "-display", "none", "-M", machine]
     if accel == "kvm":
         argv += ["-accel", "kvm", "-cpu", "host"]
     else:
         argv += ["-accel", "tcg,tb-size=64", "-cpu", "max"]
-    argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc",
-             "-kernel", image["kernel"], "-initrd", image["initrd"],
-             "-append", profiles.KERNEL_APPEND]
+    argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc"]
+    if image.get("firmware") == "uefi":
+        argv += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+                 "-drive", "if=pflash,format=raw,unit=1,file=" + image["ovmf_vars"]]
+    elif not image.get("firmware"):
+        argv += ["-kernel", image["kernel"], "-initrd", image["initrd"],
+                 "-append", profiles.KERNEL_APPEND]
     for s in p["smbios"]:
         argv += ["-smbios", s]
     # serial ports: the first one is the console, logged to a file
@@ -99,7 +112,10 @@ def command(profile, image, paths, net, port=None):
     if d.get("controller"):
         argv += ["-device", "%s,id=hba0%s" % (d["controller"]["device"], _props(d["controller"]["props"]))]
         bus = ",bus=hba0.0"
-    argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(d["props"]))]
+    # The firmware boots the disk: name it as the boot device. OVMF (edk2 2022.11) does not
+    # even list a virtio-scsi disk at SCSI target 1 (the gce profile's 0:0:1:0) without it.
+    boot_device = ",bootindex=0" if image.get("firmware") else ""
+    argv += ["-device", "%s,drive=disk0%s%s%s" % (d["device"], bus, _props(d["props"]), boot_device)]
     # network
     if net == "user":
         argv += ["-netdev", "user,id=net0,restrict=on,ipv6=off,hostfwd=tcp:127.0.0.1:%s-:22" % port]
