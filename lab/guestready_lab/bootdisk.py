@@ -54,7 +54,7 @@ _HANDOVER = re.compile(r"^Booting from Hard Disk|^BdsDxe: starting Boot")
 
 
 def _grub_errors(lines, upto):
-    errs = [l[len("error: "):] for l in lines[:upto] if l.startswith("error: ")]
+    errs = [x[len("error: "):] for x in lines[:upto] if x.startswith("error: ")]
     return (": " + "; ".join(errs[-2:])) if errs else ""
 
 
@@ -88,7 +88,7 @@ def diagnose(lines):
                 kernel_started = True
         m = re.search(r"Kernel panic - not syncing: (.*)", line)
         if m:
-            root = [l for l in lines[:i] if "VFS: Cannot open root device" in l]
+            root = [x for x in lines[:i] if "VFS: Cannot open root device" in x]
             return "kernel panic: " + m.group(1).strip() + (
                 " (%s)" % root[-1].split("] ", 1)[-1] if root else "")
         m = re.search(r"ALERT!\s+(.*?)\s*(Dropping to a shell!)?$", line)
@@ -96,7 +96,8 @@ def diagnose(lines):
             return "initramfs: %s (dropped to its shell)" % m.group(1)
         if "You are in emergency mode" in line or "Cannot open access to console, the root account is locked" in line:
             # the first failure is the cause, the dependency failures after it its consequences
-            why = [l for l in lines[:i] if re.search(r"Failed to mount|Dependency failed|Timed out waiting for device", l)]
+            why = [x for x in lines[:i]
+                   if re.search(r"Failed to mount|Dependency failed|Timed out waiting for device", x)]
             return "systemd emergency mode" + (": " + why[0] if why else "")
     return None
 
@@ -258,8 +259,8 @@ def up(disk, firmware="bios", name="disk", ssh_key=None, profile=profiles.DEFAUL
         g.info.update(failed=str(e), seconds_to_failure=round(time.monotonic() - t0, 1))
         g.save()
         raise LabError("guest %s did not boot from %s (%s): %s [after %.0f s; console: %s; "
-                       "`lab down %s` removes it]" % (name, disk, firmware, e, time.monotonic() - t0,
-                                                     g.console, name)) from None
+                       "`lab down %s` removes it]"
+                       % (name, disk, firmware, e, time.monotonic() - t0, g.console, name)) from None
     except BaseException:
         try:
             g.stop_all()
