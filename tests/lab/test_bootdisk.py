@@ -1,6 +1,6 @@
 """`lab up --disk` without booting: console diagnosis on real console logs, disk checks, CLI.
 
-The console logs in tests/fixtures/console/ were captured from lab guests (see its README):
+The console logs in tests/lab/fixtures/console/ were captured from lab guests (see its README):
 a good boot through GRUB, and boots that fail in the firmware, in GRUB, in the kernel and in
 the initramfs. Every prefix of the good one must read as "not failed (yet)".
 """
@@ -14,7 +14,7 @@ from lab_helpers import LAB, ROOT
 from guestready_lab import bootdisk, profiles, qemu
 from guestready_lab.util import LabError
 
-CONSOLE = os.path.join(ROOT, "tests", "fixtures", "console")
+CONSOLE = os.path.join(ROOT, "tests", "lab", "fixtures", "console")
 
 
 def lines(name):
