@@ -158,6 +158,12 @@ outdir=$1 aptcache=$2 pubkey=$3 flavour=$4 packages=$5 mirror=$6 firmware=$7
 layout "$firmware"
 self=$(readlink -f "$0")
 image_script=$(dirname "$self")/build-image.sh
+# build-image.sh's customize hook arguments after the root and the key, from the same
+# environment and with the same defaults as build-image.sh itself (versions of it that take
+# fewer arguments ignore the rest)
+sudo_user=${LAB_SUDO_USER:-lab}
+apt_source=${LAB_APT_SOURCE:-deb [trusted=yes] http://169.254.169.253/debian ./}
+guest_env=${LAB_GUEST_ENVIRONMENT:-no}
 
 tools="mmdebstrap mkfs.ext4 sfdisk truncate"
 [ "$firmware" = uefi ] && tools="$tools mkfs.vfat mmd mcopy"
@@ -178,7 +184,7 @@ mmdebstrap --mode=unshare --variant=apt --format=directory \
     --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
     --setup-hook="sync-in '$aptcache' /var/cache/apt/archives/" \
     --customize-hook="sync-out /var/cache/apt/archives '$aptcache'" \
-    --customize-hook="'$image_script' customize \"\$1\" '$pubkey'" \
+    --customize-hook="'$image_script' customize \"\$1\" '$pubkey' '$sudo_user' '$apt_source' '$guest_env'" \
     --customize-hook="'$self' customize-boot \"\$1\" '$firmware' '$root_uuid' '$esp_uuid'" \
     bookworm "$rootfs" "deb $mirror bookworm main"
 
