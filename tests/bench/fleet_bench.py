@@ -167,8 +167,8 @@ def report(rows, forks):
             a, b = stats.get((size, numerator)), stats.get((size, denominator))
             if a and b and b[field]:
                 ratio = a[field] / b[field]
-                verdict = "-" if limit is None else "<= %.1f: %s" % (limit, "met" if ratio <= limit else
-                                                                      "MISSED")
+                met = "met" if limit is not None and ratio <= limit else "MISSED"
+                verdict = "-" if limit is None else "<= %.1f: %s" % (limit, met)
                 lines.append("| %d | %s | %.2f | %s |" % (size, label, ratio, verdict))
     lines.append("")
     lines.append("forks=%d; local connection, each host's own copy of the lab image tree "
