@@ -5,7 +5,10 @@ boot loader, in the lab's gce device model; then verify.yml runs against it.
 Broken images that the audit refuses to pack really fail to boot.
 
 Each boot goes through GRUB under TCG (about 90 s on an idle 2-core machine):
-only what must boot boots.  An fstab naming /dev/sda1 is caught by the audit
+only what must boot boots.  `make test` boots the good image only; the broken
+boots (marked full_boot) run in `make test-disk-full`, while `make test` sees
+the same images refused by the audit (tests/image) and the lab's diagnosis of
+their recorded consoles (tests/lab/test_bootdisk.py).  An fstab naming /dev/sda1 is caught by the audit
 (tests/image) but boots here, where the disk is /dev/sda behind virtio-scsi as
 on most machine series: it fails on NVMe machine series, which the lab does
 not model, so it is not booted."""
@@ -87,7 +90,13 @@ def test_the_packed_good_image_boots_as_imported_and_verifies(lab, tmp_path):
     sysctl = set(r["status"] for rid, r in results.items() if rid.startswith("SYSCTL-"))
     assert sysctl == {"pass"}, [(rid, r["message"]) for rid, r in results.items() if r["status"] != "pass"]
     assert results["KCONF-SCSI_VIRTIO"]["status"] == "module-in-initramfs"
-    assert results["HW-SCSI-VIRTIO"]["status"] in ("pass", "waived")
+    # the booted guest's controller as Compute Engine's (live half), its driver in the initramfs
+    # (offline half: the worse of the two ok statuses), unless this QEMU has a gap for it
+    scsi = results["HW-SCSI-VIRTIO"]
+    if "HW-SCSI-VIRTIO" in gaps:
+        assert scsi["status"] == "waived", scsi["message"]
+    else:
+        assert scsi["status"] == "module-in-initramfs" and scsi["live"]["status"] == "pass", scsi["message"]
     assert verify.returncode == 0, verify.stdout[-3000:]
     lab.down("imported")
 
@@ -100,6 +109,7 @@ def expect_no_boot(lab, disk, key, words):
     lab.run("down", "--all", check=False)
 
 
+@pytest.mark.full_boot
 def test_without_a_boot_loader_nothing_boots(lab, tmp_path):
     source, info, directory = lab_disk("boot-bios")
     disk = copy_disk(source, tmp_path / "noloader.raw")
@@ -110,6 +120,7 @@ def test_without_a_boot_loader_nothing_boots(lab, tmp_path):
     expect_no_boot(lab, disk, os.path.join(directory, "id_ed25519"), ("no boot loader", "MBR boot code"))
 
 
+@pytest.mark.full_boot
 def test_without_virtio_scsi_in_the_initramfs_the_root_is_never_found(lab, tmp_path):
     source, info, directory = lab_disk("boot-bios")
     disk = copy_disk(source, tmp_path / "novirtio.raw")

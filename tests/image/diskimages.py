@@ -25,7 +25,12 @@ GIB = 1 << 30
 # What the lab's Debian disks lack on purpose, waived by name (never passed): they
 # are not built with Google's guest environment, there is no metadata server here.
 LAB_WAIVERS = {"GCE-GUEST-AGENT": "the lab's Debian image is built without google-guest-agent "
-                                  "(no metadata server in the lab)"}
+                                  "(no metadata server in the lab)",
+               "GCE-GUEST-OSLOGIN": "the lab's Debian image is built without the guest environment "
+                                    "(google-compute-engine-oslogin)",
+               "GCE-TIME-METADATA-NTP": "the lab's Debian image has no time daemon (mmdebstrap's apt "
+                                        "variant leaves out systemd-timesyncd) and the lab no metadata "
+                                        "server to take time from"}
 PART_OFFSET = MIB  # the lab's disks (and the synthetic ones) start partition 1 at 1 MiB
 
 
