@@ -15,6 +15,10 @@ import pytest
 
 from lab_helpers import CMD_TIMEOUT, LAB
 
+# `make test-disk-full` (CI time); `make test` boots a lab disk in tests/disk and diagnoses
+# these consoles from recorded logs (test_bootdisk.py)
+pytestmark = pytest.mark.full_boot
+
 BOOT_TIMEOUT = 1200
 # one SSH round trip reads what the tests look at
 FACTS = ("cat /proc/cmdline; echo ==; findmnt -rno SOURCE,FSTYPE /; echo ==; "
