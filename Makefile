@@ -16,10 +16,10 @@ MATRIX ?= 2.16 2.17 2.18
 MATRIX_PARTS := $(foreach line,$(MATRIX),unit-$(line) sanity-$(line) smoke-$(line))
 
 # The parts `make test` runs, in order (each is a `test-<part>` target).
-TEST_PARTS ?= unit sanity lint package lab image guest molecule bench $(MATRIX_PARTS)
+TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench $(MATRIX_PARTS)
 
 .PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
-	clean bench bench-fleet bench-reports fuzz test-deps $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
+	clean bench bench-fleet bench-reports bench-image fuzz test-deps test-disk-full $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
 # (the matrix parts are pattern rules, which make never applies to .PHONY targets)
 
 help:
@@ -28,6 +28,7 @@ help:
 	@echo "make unit | sanity | lint | molecule | lab-test   one part (test-<part> for any part above)"
 	@echo "make deps     install the system packages demo and test need (tools/install_deps.sh)"
 	@echo "make test-deps   the dependency step in a fresh Debian 12 chroot (minutes; not in make test)"
+	@echo "make test-disk-full   every boot of the lab's bootable disks (about 20 min; not in make test)"
 	@echo "make docs     regenerate docs/requirements.md from the catalogue"
 	@echo "make fuzz     the parsers' fuzz tests with 10,000 inputs per property"
 	@echo "make build    build the Galaxy tarball into build/"
@@ -122,9 +123,19 @@ test-molecule: venv collection-link lab-image
 
 test-lab: venv lab-test
 
-# Checks on the lab images' own kernel files, no guest booted.
-test-image: venv collection-link lab-image
+# Checks on the lab images' own kernel files and disk_image on the bootable ones, no guest booted.
+test-image: venv collection-link lab-image lab-image-boot
 	$(BIN)/pytest -q tests/image --junitxml=build/results/image.xml
+
+# Boot as imported (issue 15): the packed good image booted by its own boot loader in the lab.
+test-disk: venv collection-link lab-image-boot
+	$(BIN)/pytest -q -s tests/disk -m "not full_boot" --junitxml=build/results/disk.xml
+
+# Every boot through a disk's own boot loader (not in make test: minutes per TCG boot): the
+# broken images really not booting, and the lab's SeaBIOS, OVMF and restart boots.
+test-disk-full: venv collection-link lab-image-boot
+	$(BIN)/pytest -q -s tests/disk --junitxml=build/results/disk-full.xml
+	$(BIN)/pytest -q tests/lab/test_boot.py tests/lab/test_zz_cleanup.py --junitxml=build/results/disk-full-lab.xml
 
 # Tests that drive lab guests with ansible-playbook (fault injection).
 test-guest: venv collection-link lab-image
@@ -147,6 +158,10 @@ test-deps: venv
 test-bench: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/bench.py --smoke
 	$(PYTHON) tests/bench/report_bench.py --smoke
+
+# Disk images (issue 15): the audit of a 2 GiB image and pack against plain `tar -Sczf`, ratios printed.
+bench-image: venv collection-link lab-image-boot
+	$(PYTHON) tests/bench/image_bench.py $(IMAGE_BENCH_ARGS)
 
 # The published run (about 1.5 h under TCG on 2 cores: 8 guests first, the 22-task
 # alternatives once each, the looped one up to 4 guests); BENCH_ARGS= for the full default.

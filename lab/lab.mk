@@ -4,7 +4,7 @@ LAB := lab/lab
 LAB_PYTEST ?= $(VENV)/bin/pytest
 LAB_TEST_ARGS ?=
 
-.PHONY: lab-image lab-image-cloud lab-test lab-clean lab-status demo-lab-up demo-lab-down
+.PHONY: lab-image lab-image-cloud lab-image-boot lab-test lab-clean lab-status demo-lab-up demo-lab-down
 
 # Build (or restore from the compressed cache) the guest images; a no-op when cached.
 # The gce profile boots the cloud kernel; noncompliant needs the generic one (e1000, AHCI);
@@ -16,11 +16,17 @@ lab-image: lab-image-cloud
 	$(LAB) image --variant generic
 	$(LAB) image --variant gce-agent
 
+# Bootable disks (GRUB; `lab up --disk`): only the tests that boot them need these, not the demo.
+lab-image-boot:
+	$(LAB) image --variant boot-bios
+	$(LAB) image --variant boot-uefi
+
 # Boot gce (user + tap) and noncompliant guests and assert their hardware from inside.
-# Images are prepared first so their build time is not counted inside pytest.
+# Images are prepared first so their build time is not counted inside pytest. The boots of
+# the bootable disks (tests/lab/test_boot.py, marked full_boot) run in `make test-disk-full`.
 lab-test: lab-image
 	@mkdir -p build/results
-	$(LAB_PYTEST) -q tests/lab --junitxml=build/results/lab.xml $(LAB_TEST_ARGS)
+	$(LAB_PYTEST) -q tests/lab -m "not full_boot" --junitxml=build/results/lab.xml $(LAB_TEST_ARGS)
 
 # Safety net: stop every guest of the checkout's lab state dir (by recorded PID).
 lab-clean:

@@ -20,6 +20,7 @@ AREA_TITLES = {
     "kernel-security": "3. Security kernel build options",
     "sysctl": "4. Kernel runtime settings (sysctl)",
     "gce": "5. Compute Engine guest settings beyond the kernel (GCE-*)",
+    "image": "6. The disk and its import archive (manual import)",
 }
 COMPARE_WORDS = {
     "exact": "equal",
@@ -63,6 +64,8 @@ def _expected(entry):
     expected = entry["expected"]
     if isinstance(expected, dict):
         return "; ".join("**%s**: %s" % (key, _describe(value)) for key, value in expected.items())
+    if isinstance(expected, list):
+        return " or ".join("`%s`" % item for item in expected)
     return str(expected)
 
 
@@ -153,6 +156,17 @@ def render(cat):
                     e["id"], e["severity"], _cell(e["title"]), _cell(e["rationale"]),
                     SCOPE_WORDS[e["scope"]], _cell(expected), _cell(e["check"]), _cell(e["apply"]),
                     _cell(e["remediation"]), "<br>".join(_cell(source) for source in e["source"])))
+        elif area == "image":
+            lines += ["| ID | Requirement | Severity | Expected | Purpose | Source |",
+                      "|---|---|---|---|---|---|"]
+            for e in entries:
+                lines.append("| `%s` | %s | %s | %s | %s | %s |" % (
+                    e["id"], _cell(e["title"]), e["severity"], _cell(_expected(e)), _cell(e["rationale"]),
+                    _cell(e["source"])))
+            lines += ["", "Sources: see the comment block of section 6 in "
+                      "`plugins/module_utils/catalogue.py` (Google's *Image management best practices*, "
+                      "*Manually import boot disks*, *Import virtual disks*, the Compute Engine API's images "
+                      "resource, GoogleCloudPlatform/compute-image-tools)."]
         else:
             lines += ["| ID | Device | Expected | Applies to | Purpose |", "|---|---|---|---|---|"]
             for e in entries:

@@ -14,9 +14,13 @@ PACKAGES=(
   make git python3 python3-venv ca-certificates curl shellcheck
   # lab: image build, guests, networking in private namespaces
   mmdebstrap e2fsprogs fdisk dnsmasq-base iproute2 socat openssh-client
+  # lab: UEFI firmware for the bootable disks (`lab up --disk --firmware uefi`: OVMF_CODE_4M.fd)
+  ovmf
   # initramfs and compression tools the tests use to build and read images (bindep.txt lists
   # the ones the collection itself needs on a controller)
   cpio gzip xz-utils bzip2 zstd lz4 initramfs-tools-core
+  # disk images (tests/image, tests/disk): FAT filesystems for the FAT reader's and the ESP's tests
+  dosfstools mtools
   # the HTML report is rendered in headless Chromium
   chromium
   # the kernel's headers: the ethtool request constants are checked against linux/ethtool.h

@@ -7,14 +7,16 @@ import shlex
 import signal
 import sys
 
-from . import guests, image, inventory, metadata, profiles, qemu
+from . import bootdisk, guests, image, inventory, metadata, profiles, qemu
 from .util import LabError, log, read_json, write_json
 
 USAGE = """\
-lab image [--variant cloud|generic|gce-agent] [--rebuild] [--json]
+lab image [--variant cloud|generic|gce-agent|boot-bios|boot-uefi] [--rebuild] [--json]
        lab up [--profile P] [--net user|tap] [--count N] [--name NAME] [--cold]
               [--user root|lab] [--metadata|--no-metadata] [--inventory PATH]
               [--timeout S] [--json]
+       lab up --disk PATH [--firmware bios|uefi] [--ssh-key KEY] [--profile P] [--net user|tap]
+              [--name NAME] [--inventory PATH] [--timeout S] [--json]
        lab metadata NAME [--set PATH=VALUE]... [--unset PATH]... [--add-ssh-key USER=PUBFILE]
               [--json]
        lab down NAME... | --all
@@ -59,8 +61,20 @@ def cmd_image(a):
 
 
 def cmd_up(a):
-    started = guests.up(a.profile, net=a.net, count=a.count, name=a.name, cold=a.cold,
-                        timeout=a.timeout, user=a.user, with_metadata=a.metadata)
+    if a.disk:  # the firmware boots the disk's own boot loader (bootdisk.py)
+        if a.count != 1 or a.cold:
+            raise LabError("--disk boots one guest, cold: --count and --cold do not apply")
+        if a.user != "root" or a.metadata:
+            raise LabError("--disk logs in as root with the disk's key, without the metadata "
+                           "server: --user and --metadata do not apply")
+        firmware = a.firmware or bootdisk.image_firmware(a.disk) or "bios"
+        started = [bootdisk.up(a.disk, firmware, name=a.name or "disk", ssh_key=a.ssh_key,
+                               profile=a.profile, net=a.net, timeout=a.timeout)]
+    elif a.firmware or a.ssh_key:
+        raise LabError("--firmware and --ssh-key go with --disk")
+    else:
+        started = guests.up(a.profile, net=a.net, count=a.count, name=a.name, cold=a.cold,
+                            timeout=a.timeout, user=a.user, with_metadata=a.metadata)
     path = _write_inventory(a.inventory)
     if a.json:
         print(json.dumps(started, indent=2, sort_keys=True))
@@ -205,7 +219,8 @@ def parser():
     sub.required = True
 
     s = sub.add_parser("image", help="build or restore the guest image, print its path")
-    s.add_argument("--variant", default="cloud", help="cloud (default), generic or gce-agent")
+    s.add_argument("--variant", default="cloud",
+                   help="cloud (default), generic, gce-agent, or the bootable boot-bios / boot-uefi")
     s.add_argument("--rebuild", action="store_true", help="build even if cached")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_image)
@@ -224,6 +239,13 @@ def parser():
                    help="no metadata server, even if the profile has one")
     s.add_argument("--inventory", metavar="PATH", help="also write the inventory here")
     s.add_argument("--timeout", type=int, default=900, help="seconds to wait for SSH")
+    s.add_argument("--disk", metavar="PATH",
+                   help="boot this raw/qcow2 disk with its own boot loader (never written)")
+    s.add_argument("--firmware", choices=bootdisk.FIRMWARE,
+                   help="with --disk: bios (SeaBIOS) or uefi (OVMF); default: what a lab image "
+                        "was built for, else bios")
+    s.add_argument("--ssh-key", metavar="KEY",
+                   help="with --disk: private key for root (default: id_ed25519 next to the disk)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_up)
 

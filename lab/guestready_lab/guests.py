@@ -459,6 +459,19 @@ def ensure_snapshot(profile, net, image, timeout, with_metadata=False):
 
 # ---- commands ----------------------------------------------------------------------------------
 
+def fresh_guest(name):
+    """A Guest for `name` with no state left from an earlier one (refused while it runs)."""
+    g = Guest(name)
+    if os.path.exists(g.dir):
+        if g.running():
+            raise LabError("guest %s is already running (lab down %s)" % (name, name))
+        log("removing stale state of guest %s" % name)
+        g.stop_all()
+        g.remove()
+        g = Guest(name)
+    return g
+
+
 def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="root",
        with_metadata=None):
     """Start guests. with_metadata: the metadata server stand-in (None: the profile's choice)."""
@@ -473,17 +486,7 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="r
             raise LabError("bad guest name %r (lowercase letters, digits, '-', at most 24)" % n)
     accel, reason = qemu.detect_accel()
     log("accel: %s (%s)" % (accel, reason))
-    guests = []
-    for n in names:
-        g = Guest(n)
-        if os.path.exists(g.dir):
-            if g.running():
-                raise LabError("guest %s is already running (lab down %s)" % (n, n))
-            log("removing stale state of guest %s" % n)
-            g.stop_all()
-            g.remove()
-            g = Guest(n)
-        guests.append(g)
+    guests = [fresh_guest(n) for n in names]
     p = profiles.PROFILES[profile]
     if with_metadata is None:
         with_metadata = bool(p.get("metadata"))
@@ -585,7 +588,10 @@ def restart(name, kill=False, timeout=900):
             if not wait_gone(rec, 180):
                 log("%s: no clean power-off within 180 s, SIGTERM" % name)
                 stop_process(rec)
-    image = imagemod.image_info(os.path.dirname(info["ssh_key"]))
+    if info.get("firmware"):  # `lab up --disk`: the firmware boots the disk again
+        image = {k: info.get(k) for k in ("firmware", "ovmf_vars", "ssh_key")}
+    else:
+        image = imagemod.image_info(os.path.dirname(info["ssh_key"]))
     t0 = time.monotonic()
     # Always a cold boot of the same overlay: never -loadvm a disk that changed since savevm.
     rec, port = g.start_qemu(info["profile"], image, info["net"], info["ssh_port"], loadvm=False)

@@ -3,7 +3,8 @@
 Cache layout (${GUESTREADY_LAB_CACHE:-~/.cache/guestready-lab}):
   apt-archives/                 .deb files reused between builds (sync-in / sync-out)
   images/<variant>-<key>/       disk.raw (read-only base), vmlinuz, initrd.img, id_ed25519,
-                                image.json, kernels.txt, packages.txt
+                                image.json, kernels.txt, packages.txt (bootable variants,
+                                built by build-disk.sh: no vmlinuz/initrd.img)
   archive/<variant>-<key>.tar.zst   the same, compressed (what CI should cache)
   snapshots/<profile>-<net>-<key>/  saved VM snapshots (see guests.py)
 """
@@ -19,6 +20,7 @@ from . import profiles
 from .util import LabError, cache_dir, file_lock, log, require_tools, run, write_json, read_json, LAB_DIR
 
 BUILD_SCRIPT = os.path.join(LAB_DIR, "build-image.sh")
+DISK_SCRIPT = os.path.join(LAB_DIR, "build-disk.sh")  # bootable variants (IMAGES[v]["firmware"])
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 FILES = ["disk.raw", "vmlinuz", "initrd.img", "id_ed25519", "id_ed25519.pub", "image.json"]
@@ -38,19 +40,31 @@ def build_env(variant):
             "LAB_GUEST_ENVIRONMENT": "yes" if profiles.IMAGES[variant].get("guest_environment") else "no"}
 
 
+def firmware(variant):
+    """"bios" or "uefi" for a bootable variant, None for a direct-kernel-boot one."""
+    return profiles.IMAGES[variant].get("firmware")
+
+
+def files(variant):
+    if firmware(variant):
+        return [f for f in FILES if f not in ("vmlinuz", "initrd.img")]
+    return FILES
+
+
+def _sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def image_key(variant):
     if variant not in profiles.IMAGES:
         raise LabError("unknown image variant %r (known: %s)"
                        % (variant, ", ".join(sorted(profiles.IMAGES))))
-    with open(BUILD_SCRIPT, "rb") as f:
-        script = f.read()
-    files = {}
-    for path in sorted(glob.glob(os.path.join(LAB_DIR, "guest-configs", "*"))):
-        with open(path, "rb") as f:
-            files[os.path.basename(path)] = hashlib.sha256(f.read()).hexdigest()
+    configs = {os.path.basename(path): _sha256(path)
+               for path in sorted(glob.glob(os.path.join(LAB_DIR, "guest-configs", "*")))}
     inputs = {
-        "script": hashlib.sha256(script).hexdigest(),
-        "guest_configs": files,
+        "script": _sha256(BUILD_SCRIPT),
+        "guest_configs": configs,
         "variant": variant,
         "packages": packages(variant),
         "boot_flavour": profiles.IMAGES[variant]["boot_flavour"],
@@ -58,6 +72,8 @@ def image_key(variant):
         "mirror": MIRROR,
         "env": build_env(variant),
     }
+    if firmware(variant):  # build-disk.sh runs build-image.sh's customize hook: both count
+        inputs.update(firmware=firmware(variant), disk_script=_sha256(DISK_SCRIPT))
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -73,33 +89,33 @@ def image_info(imgdir):
     info.update({
         "dir": imgdir,
         "disk": os.path.join(imgdir, "disk.raw"),
-        "kernel": os.path.join(imgdir, "vmlinuz"),
-        "initrd": os.path.join(imgdir, "initrd.img"),
         "ssh_key": os.path.join(imgdir, "id_ed25519"),
     })
+    if not info.get("firmware"):  # booted with -kernel/-initrd
+        info.update(kernel=os.path.join(imgdir, "vmlinuz"), initrd=os.path.join(imgdir, "initrd.img"))
     return info
 
 
-def _complete(imgdir):
-    return all(os.path.exists(os.path.join(imgdir, f)) for f in FILES)
+def _complete(imgdir, variant):
+    return all(os.path.exists(os.path.join(imgdir, f)) for f in files(variant))
 
 
 def ensure_image(variant, rebuild=False):
     """Return image info for `variant`, restoring or building it when needed."""
     key, imgdir, archive = _paths(variant)
-    if not rebuild and _complete(imgdir):
+    if not rebuild and _complete(imgdir, variant):
         return image_info(imgdir)
     with file_lock(os.path.join(cache_dir(), "locks", "image-%s.lock" % variant), "image " + variant):
-        if not rebuild and _complete(imgdir):
+        if not rebuild and _complete(imgdir, variant):
             return image_info(imgdir)
         if not rebuild and os.path.exists(archive):
-            restore(archive, imgdir)
+            restore(archive, imgdir, variant)
             return image_info(imgdir)
         build(variant, key, imgdir, archive)
     return image_info(imgdir)
 
 
-def restore(archive, imgdir):
+def restore(archive, imgdir, variant):
     require_tools("tar", "zstd")
     t0 = time.monotonic()
     tmp = imgdir + ".restore.%d" % os.getpid()
@@ -107,7 +123,7 @@ def restore(archive, imgdir):
     os.makedirs(tmp)
     try:
         run(["tar", "-C", tmp, "--sparse", "-I", "zstd -d -T0", "-xf", archive])
-        if not _complete(tmp):
+        if not _complete(tmp, variant):
             raise LabError("archive %s is incomplete; delete it to rebuild" % archive)
         shutil.rmtree(imgdir, ignore_errors=True)
         os.replace(tmp, imgdir)
@@ -118,6 +134,9 @@ def restore(archive, imgdir):
 
 def build(variant, key, imgdir, archive):
     require_tools("mmdebstrap", "mkfs.ext4", "sfdisk", "ssh-keygen", "tar", "zstd")
+    fw = firmware(variant)
+    if fw == "uefi":
+        require_tools("mkfs.vfat", "mmd", "mcopy")
     cache = cache_dir()
     aptcache = os.path.join(cache, "apt-archives")
     os.makedirs(aptcache, exist_ok=True)
@@ -133,10 +152,10 @@ def build(variant, key, imgdir, archive):
         run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "guestready-lab-%s" % key,
              "-f", os.path.join(tmp, "id_ed25519")])
         with open(os.path.join(tmp, "build.log"), "w") as logf:
-            rc = _run_logged([BUILD_SCRIPT, os.path.join(tmp, "out"), aptcache,
-                              os.path.join(tmp, "id_ed25519.pub"),
+            rc = _run_logged([DISK_SCRIPT if fw else BUILD_SCRIPT, os.path.join(tmp, "out"),
+                              aptcache, os.path.join(tmp, "id_ed25519.pub"),
                               profiles.IMAGES[variant]["boot_flavour"],
-                              ",".join(packages(variant)), MIRROR], logf,
+                              ",".join(packages(variant)), MIRROR] + ([fw] if fw else []), logf,
                              dict(os.environ, **build_env(variant)))
         if rc != 0:
             with open(os.path.join(tmp, "build.log")) as f:
@@ -156,18 +175,23 @@ def build(variant, key, imgdir, archive):
             kver = f.read().strip()
         with open(os.path.join(tmp, "kernels.txt")) as f:
             kernels = f.read().split()
-        write_json(os.path.join(tmp, "image.json"), {
+        meta = {
             "variant": variant, "key": key, "suite": SUITE,
             "packages": packages(variant), "boot_kernel": kver, "kernels": kernels,
             "users": list(profiles.LOGIN_USERS),
-            "append": profiles.KERNEL_APPEND,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "build_seconds": round(build_s, 1), "apt_cache_debs_before": debs_before,
-        })
+        }
+        if fw:  # firmware, partition table, root UUID, GRUB's kernel command line
+            meta.update(read_json(os.path.join(tmp, "build-info.json")))
+            os.remove(os.path.join(tmp, "build-info.json"))
+        else:
+            meta["append"] = profiles.KERNEL_APPEND
+        write_json(os.path.join(tmp, "image.json"), meta)
         t1 = time.monotonic()
         tmp_archive = archive + ".tmp.%d" % os.getpid()
         run(["tar", "-C", tmp, "--sparse", "-I", "zstd -3 -T0", "-cf", tmp_archive]
-            + FILES + ["kernel-release", "kernels.txt", "packages.txt"])
+            + files(variant) + ["kernel-release", "kernels.txt", "packages.txt"])
         os.replace(tmp_archive, archive)
         shutil.rmtree(imgdir, ignore_errors=True)
         os.replace(tmp, imgdir)

@@ -59,6 +59,20 @@ IMAGES = {
                            "networkd-dispatcher", "curl", "jq"],
         "guest_environment": True,
     },
+    # Bootable disks (build-disk.sh): partitioned, GRUB installed, booted by the firmware
+    # (`lab up --disk`). Not used by `make demo`.
+    "boot-bios": {  # MBR, GRUB for BIOS (SeaBIOS)
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        "firmware": "bios",
+        "extra_packages": ["grub-pc"],
+    },
+    "boot-uefi": {  # GPT + EFI System Partition, GRUB at EFI/BOOT/BOOTX64.EFI (OVMF)
+        "kernels": ["linux-image-cloud-amd64"],
+        "boot_flavour": "cloud-amd64",
+        "firmware": "uefi",
+        "extra_packages": ["grub-efi-amd64"],
+    },
 }
 
 # Kernel command line (Compute Engine's serial console settings).
@@ -209,7 +223,8 @@ DEFAULT_PROFILE = "gce"
 # south_bridge ("piix4-isa" when QEMU supports and uses it, else "piix3"), scsi_version (what
 # the scsi-hd answers: "6" or QEMU's default "5"; None without scsi-hd), nic and disk (QEMU
 # device names), metadata (the guest has the stand-in metadata server), guest_environment
-# (the image carries Google's guest agent).
+# (the image carries Google's guest agent; None for a disk given to `lab up --disk`), boot
+# ("kernel": -kernel/-initrd, the lab's own images; "firmware": `lab up --disk`).
 # Every gap names the requirement ID it affects ("-" when no requirement ID covers it).
 GAPS = [
     {
@@ -264,7 +279,7 @@ GAPS = [
         "lab": {"address": "169.0.0.15/8"},
     },
     {
-        "id": "GCE-BOOT-SERIAL-CONSOLE",
+        "id": "GCE-BOOT-SERIAL-CONSOLE", "when": {"boot": "kernel"},
         "what": "direct kernel boot (-kernel/-initrd/-append): SeaBIOS runs but no boot loader; "
                 "the image has no GRUB configuration to carry console=ttyS0 (the running "
                 "command line has it, from -append)",
@@ -272,9 +287,17 @@ GAPS = [
         "lab": {"cmdline": "-append"},
     },
     {
-        "id": "GCE-BOOT-TIMEOUT",
+        "id": "GCE-BOOT-TIMEOUT", "when": {"boot": "kernel"},
         "what": "direct kernel boot: no boot loader, so no boot menu timeout to judge",
         "gce": "firmware boots the image's boot loader",
+        "lab": {},
+    },
+    {
+        "id": "-", "when": {"boot": "firmware"},
+        "what": "the firmware is QEMU's SeaBIOS or Debian's OVMF (no Secure Boot, no vTPM, no "
+                "integrity monitoring); QEMU's virtio-net option ROM (iPXE) tries a network "
+                "boot after a disk that does not boot",
+        "gce": "Google's firmware (SeaBIOS-based BIOS, or UEFI with Shielded VM options)",
         "lab": {},
     },
     {
@@ -301,18 +324,22 @@ GAPS = [
 ]
 
 
-def situation(profile, net, south_bridge, scsi_version=None, metadata=False):
-    """What the gap selectors look at, for a guest of `profile` on backend `net`."""
+def situation(profile, net, south_bridge, scsi_version=None, metadata=False, boot="kernel"):
+    """What the gap selectors look at, for a guest of `profile` on backend `net`; boot
+    "firmware" is a disk given to `lab up --disk`, whose guest environment the lab cannot tell."""
     p = PROFILES[profile]
+    guest_environment = None
+    if boot == "kernel":
+        guest_environment = bool(IMAGES[p["image"]].get("guest_environment"))
     return {"family": p["family"], "net": net, "south_bridge": south_bridge,
             "scsi_version": scsi_version if p["disk"]["device"] == "scsi-hd" else None,
             "nic": p["nic"]["device"], "disk": p["disk"]["device"], "metadata": bool(metadata),
-            "guest_environment": bool(IMAGES[p["image"]].get("guest_environment"))}
+            "guest_environment": guest_environment, "boot": boot}
 
 
-def gaps_for(profile, net, south_bridge, scsi_version=None, metadata=False):
-    """The gaps that apply to a guest of this profile, backend and QEMU capabilities."""
-    now = situation(profile, net, south_bridge, scsi_version, metadata)
+def gaps_for(profile, net, south_bridge, scsi_version=None, metadata=False, boot="kernel"):
+    """The gaps that apply to a guest of this profile, backend, QEMU capabilities and boot."""
+    now = situation(profile, net, south_bridge, scsi_version, metadata, boot)
     out = []
     for gap in GAPS:
         if all(now[k] in (v if isinstance(v, list) else [v]) for k, v in gap.get("when", {}).items()):

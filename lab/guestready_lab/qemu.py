@@ -11,6 +11,10 @@ from . import profiles
 from .util import LabError, require_tools, run
 
 QEMU = os.environ.get("GUESTREADY_LAB_QEMU") or "qemu-system-x86_64"
+# UEFI firmware for `lab up --disk ... --firmware uefi` (Debian package ovmf): the code is
+# shared read-only, every guest gets its own copy of the variable store.
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
 
 @functools.lru_cache(maxsize=None)
@@ -73,9 +77,11 @@ def scsi_version(profile):
     return "5"
 
 
-def gaps(profile, net, metadata=False):
-    """profiles.gaps_for with this QEMU's capabilities filled in (and the guest's metadata)."""
-    return profiles.gaps_for(profile, net, south_bridge(profile), scsi_version(profile), metadata)
+def gaps(profile, net, metadata=False, boot="kernel"):
+    """profiles.gaps_for with this QEMU's capabilities filled in (and the guest's metadata and
+    boot: "kernel", or "firmware" for `lab up --disk`)."""
+    return profiles.gaps_for(profile, net, south_bridge(profile), scsi_version(profile), metadata,
+                             boot)
 
 
 def _props(d):
@@ -103,6 +109,8 @@ def command(profile, image, paths, net, port=None, services=None):
     """QEMU argv for a guest.
 
     paths: dict with overlay, console, qmp, pidfile, name. net: "user" or "tap".
+    image: {"kernel", "initrd"} for a direct kernel boot, or {"firmware": "bios"|"uefi"
+    (, "ovmf_vars")} to let the firmware boot the disk's own boot loader (bootdisk.py).
     services (user networking): {"port": the services process's port on 127.0.0.1,
     "metadata": forward 169.254.169.254 too, "hostname": what slirp's DHCP hands out or None}.
     Everything that can differ between a snapshot and the guests restored from it (paths,
@@ -114,15 +122,22 @@ def command(profile, image, paths, net, port=None, services=None):
     sb = south_bridge(profile)
     if p.get("south_bridge") and sb == p["south_bridge"]:
         machine += ",x-south-bridge=" + sb
+    if image.get("firmware"):
+        # no display: SeaBIOS then writes to ttyS0 too, as on Compute Engine's serial port 1
+        machine += ",graphics=off"
     argv = [QEMU, "-name", paths["name"], "-no-user-config", "-nodefaults",
             "-display", "none", "-M", machine]
     if accel == "kvm":
         argv += ["-accel", "kvm", "-cpu", "host"]
     else:
         argv += ["-accel", "tcg,tb-size=64", "-cpu", "max"]
-    argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc",
-             "-kernel", image["kernel"], "-initrd", image["initrd"],
-             "-append", profiles.KERNEL_APPEND]
+    argv += ["-smp", str(p["smp"]), "-m", str(p["memory_mib"]), "-rtc", "base=utc"]
+    if image.get("firmware") == "uefi":
+        argv += ["-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+                 "-drive", "if=pflash,format=raw,unit=1,file=" + image["ovmf_vars"]]
+    elif not image.get("firmware"):
+        argv += ["-kernel", image["kernel"], "-initrd", image["initrd"],
+                 "-append", profiles.KERNEL_APPEND]
     for s in p["smbios"]:
         argv += ["-smbios", s]
     # serial ports: the first one is the console, logged to a file
@@ -140,6 +155,10 @@ def command(profile, image, paths, net, port=None, services=None):
     disk_props = dict(d["props"])
     if scsi_version(profile) not in (None, "5"):
         disk_props["scsi_version"] = scsi_version(profile)
+    # The firmware boots the disk: name it as the boot device. OVMF (edk2 2022.11) does not
+    # even list a virtio-scsi disk at SCSI target 1 (the gce profile's 0:0:1:0) without it.
+    if image.get("firmware"):
+        disk_props["bootindex"] = "0"
     argv += ["-device", "%s,drive=disk0%s%s" % (d["device"], bus, _props(disk_props))]
     # network
     if net == "user":

@@ -13,6 +13,10 @@ like a module's), ``check(params, entries, waivers, module)`` returning the
 module's result fields, the exceptions that mean bad input, and, for areas
 that change the host, ``apply_spec`` and ``apply(...)`` with the same
 signature, returning the fields plus ``changed``, ``diff`` and ``errors``.
+
+``image_params``: the options an area gets, besides ``root``, when it runs on
+a disk image's mounted tree (the disk_image module runs every area whose
+options include ``root``; the image's own kernels, not the running one).
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -26,10 +30,21 @@ from ansible_collections.guestready.gce.plugins.module_utils.results import summ
 
 class Area(object):
     def __init__(self, name, catalogue_areas, spec, check, errors, required_if=None,
-                 apply_spec=None, apply=None):
+                 apply_spec=None, apply=None, image_params=None):
         self.name, self.catalogue_areas, self.spec = name, catalogue_areas, spec
         self.check, self.errors, self.required_if = check, errors, required_if
         self.apply_spec, self.apply = apply_spec, apply
+        self.image_params = image_params or {}
+
+    def validate(self, params, applying=False, apply_options=False):
+        """``(validated options, error messages)`` of ``params`` against the
+        area's spec (plus its apply options when ``applying`` or
+        ``apply_options``)."""
+        spec = self.spec
+        if applying or apply_options:
+            spec = dict(self.spec, **(self.apply_spec or {}))
+        validated = ArgumentSpecValidator(spec, required_if=self.required_if).validate(params)
+        return validated.validated_parameters, validated.error_messages
 
 
 AREAS = [
@@ -37,9 +52,10 @@ AREAS = [
          (loader.SysctlError,), apply_spec=sysctl_baseline.APPLY_ARGUMENT_SPEC,
          apply=sysctl_baseline.apply_sysctl),
     Area("kernel_config", kconfig.AREAS, kconfig.ARGUMENT_SPEC, kconfig.check_kernels,
-         (kconfig.KconfigError,), required_if=kconfig.REQUIRED_IF),
+         (kconfig.KconfigError,), required_if=kconfig.REQUIRED_IF,
+         image_params={"source": "installed"}),
     Area("hardware", ("hardware",), devices.ARGUMENT_SPEC, devices.check_hardware,
-         (devices.HardwareError,)),
+         (devices.HardwareError,), image_params={"mode": "offline"}),
     Area("gce_settings", ("gce",), gce_settings.ARGUMENT_SPEC, gce_settings.check_gce,
          (gce_settings.GceError,), apply_spec=gce_settings.APPLY_ARGUMENT_SPEC,
          apply=gce_settings.apply_gce),
@@ -65,34 +81,24 @@ def _area_params(module, area, applying, apply_options):
     area's apply options are accepted (and ignored) when it is only checked,
     so one inventory variable serves a playbook that applies and one that
     checks."""
-    spec = area.spec
-    if applying or apply_options:
-        spec = dict(area.spec, **(area.apply_spec or {}))
-    validated = ArgumentSpecValidator(spec, required_if=area.required_if).validate(
-        module.params[area.name])
-    if validated.error_messages:
-        module.fail_json(msg="%s: %s" % (area.name, "; ".join(validated.error_messages)))
-    return validated.validated_parameters
+    params, errors = area.validate(module.params[area.name], applying, apply_options)
+    if errors:
+        module.fail_json(msg="%s: %s" % (area.name, "; ".join(errors)))
+    return params
 
 
-def run(module, apply=(), apply_options=False):
-    """Apply the areas in ``apply`` and check the other selected areas, all
-    in this execution; end the module with every area's results in
-    catalogue order.  An area that cannot be handled (bad input) fails the
-    task with its message; the other areas' results are still returned."""
-    names = [name for name in NAMES if name in module.params["areas"]]
-    applying = [name for name in names if name in apply]
-    areas = [BY_NAME[name] for name in names]
-    entries, waivers = fail_on_policy_error(
-        module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
-    params = dict((area.name, _area_params(module, area, area.name in applying, apply_options))
-                  for area in areas)
+def run_areas(work, entries, waivers, module):
+    """Apply or check each area of ``work`` (``[(area, params, applying)]``)
+    in this process.  Returns ``(results, details, errors, diffs, changed)``:
+    every area's result records in catalogue order, its other return values
+    (or ``{"error": ...}`` when it could not be handled), the error messages,
+    the diffs, and whether anything changed."""
     results, details, errors, diffs, changed = [], {}, [], [], False
-    for area in areas:
+    for area, params, applying in work:
         area_entries = [entry for entry in entries if entry["area"] in area.catalogue_areas]
-        work = area.apply if area.name in applying else area.check
+        handle = area.apply if applying else area.check
         try:
-            outcome = work(params[area.name], area_entries, waivers, module)
+            outcome = handle(params, area_entries, waivers, module)
         except area.errors as exc:
             errors.append("%s: %s" % (area.name, exc))
             details[area.name] = {"error": str(exc)}
@@ -105,6 +111,22 @@ def run(module, apply=(), apply_options=False):
         details[area.name] = outcome
     order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
     results.sort(key=lambda result: order[result["id"]])
+    return results, details, errors, diffs, changed
+
+
+def run(module, apply=(), apply_options=False):
+    """Apply the areas in ``apply`` and check the other selected areas, all
+    in this execution; end the module with every area's results in
+    catalogue order.  An area that cannot be handled (bad input) fails the
+    task with its message; the other areas' results are still returned."""
+    names = [name for name in NAMES if name in module.params["areas"]]
+    applying = [name for name in names if name in apply]
+    areas = [BY_NAME[name] for name in names]
+    entries, waivers = fail_on_policy_error(
+        module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
+    work = [(area, _area_params(module, area, area.name in applying, apply_options), area.name in applying)
+            for area in areas]
+    results, details, errors, diffs, changed = run_areas(work, entries, waivers, module)
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:
         outcome.update(applied=applying, diff=diffs)

@@ -40,7 +40,7 @@ More comparisons, for the non-kernel Compute Engine settings (``GCE-*``):
   (page and section) or a repository file (repository, commit, path).
 """
 
-AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl", "gce")
+AREAS = ("hardware", "kernel-required", "kernel-security", "sysctl", "gce", "image")
 SEVERITIES = ("required", "recommended")
 COMPARISONS = ("exact", "at_least", "not_set", "one_of", "at_most", "between", "state")
 SCOPES = ("any", "live", "image")
@@ -786,7 +786,126 @@ GCE = [
 ]
 
 
-CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + GCE
+# --------------------------------------------------------------------------
+# 6. The disk and its import archive (IMG-*)
+# --------------------------------------------------------------------------
+# What Compute Engine's manual import of a boot disk needs.  ``source`` cites
+# where each requirement is written; the documents are Google's:
+#   BEST    "Image management best practices", section "Understanding images"
+#           (cloud.google.com/compute/docs/images/image-management-best-practices):
+#           a partition table (MBR or GPT), a bootable partition, the disk's
+#           bytes in a file named disk.raw, archived with tar, compressed with
+#           gzip.
+#   MANUAL  "Manually import boot disks" (cloud.google.com/compute/docs/import/
+#           import-existing-image), "Create the image file":
+#           `tar --format=oldgnu -Sczf /tmp/compressed-image.tar.gz disk.raw`;
+#           the disk's size in whole GB (quoted in rancher/os#1998 and the
+#           cause of osbuild/image-builder#2413: 1 GB = 1,073,741,824 bytes).
+#   VDISK   "Import virtual disks" (cloud.google.com/compute/docs/import/
+#           importing-virtual-disks), "Limitations": software-encrypted disks
+#           cannot be imported; Linux disks boot with GRUB and meet the custom
+#           image requirements, Virtio-SCSI support included.
+#   API     Compute Engine API, images resource: rawDisk.containerType TAR,
+#           guestOsFeatures (cloud.google.com/compute/docs/reference/rest/v1/images).
+#   TOOLS   GoogleCloudPlatform/compute-image-tools (before the import tools
+#           were removed in d2bfbe3d): cli_tools/import_precheck/precheck/
+#           check_disks_linux.go (MBR signature, "GRUB" in the MBR, root on one
+#           disk); daisy_workflows/image_import/inspection/src/boot_inspect/
+#           inspection.py (UEFI-bootable = an EFI System Partition, BIOS-bootable
+#           GPT = a BIOS boot partition or a hybrid MBR);
+#           cli_tools/common/image/importer/process_planner.go (UEFI_COMPATIBLE
+#           for a UEFI-only disk).
+# ``expected`` says what is checked; ``compare`` is "exact" (the check decides).
+
+def _img(rid, severity, title, rationale, expected, source):
+    return _req(rid, "image", severity, title, rationale, expected, "exact", source=source)
+
+
+IMAGE = [
+    _img("IMG-ARCHIVE_GZIP", "required", "The import archive is gzip-compressed",
+         "Compute Engine imports a .tar.gz file: a tar archive compressed with gzip.",
+         "gzip", "BEST; MANUAL"),
+    _img("IMG-ARCHIVE_TAR_FORMAT", "required",
+         "The archive is a GNU tar archive, as tar --format=oldgnu writes it",
+         "The documented command is tar --format=oldgnu -Sczf; POSIX/pax extended headers "
+         "(GNU.sparse.* pax keys) are not what the importer reads.",
+         "oldgnu", "MANUAL; API (rawDisk.containerType TAR)"),
+    _img("IMG-ARCHIVE_MEMBER", "required", "The archive holds exactly one file, named disk.raw",
+         "The importer reads the member disk.raw; any other name or layout fails the import.",
+         "disk.raw", "BEST; MANUAL"),
+    _img("IMG-ARCHIVE_SPARSE", "recommended", "disk.raw is stored sparse (tar -S)",
+         "Unallocated disk space is recorded as holes, not gigabytes of zeros to compress, upload and "
+         "inflate.", "GNU sparse member", "MANUAL"),
+    _img("IMG-DISK_RAW", "required", "disk.raw holds the disk's raw bytes, not a qcow2/VMDK/VHD container",
+         "The file is the complete sequence of the disk's bytes; a container format renamed "
+         "disk.raw does not boot.", "raw", "BEST"),
+    _img("IMG-DISK_SIZE", "required", "The disk's size is a whole number of GB (GiB)",
+         "An image file whose size is not a multiple of 1 GB (1073741824 bytes) is not imported.",
+         {"multiple_of": 1073741824}, "MANUAL (rancher/os#1998, osbuild/image-builder#2413)"),
+    _img("IMG-PARTITION_TABLE", "required", "A valid partition table: MBR or GPT",
+         "A bootable image carries a partition table that points to its partitions.",
+         ["mbr", "gpt"], "BEST; TOOLS (check_disks_linux.go)"),
+    _img("IMG-BOOTABLE_PARTITION", "required",
+         "A bootable partition: MBR active flag, or on GPT an EFI System or BIOS boot partition",
+         "A bootable image contains a bootable partition.",
+         {"mbr": "active (0x80) partition", "gpt": ["EFI System", "BIOS boot", "legacy BIOS bootable"]},
+         "BEST; TOOLS (inspection.py)"),
+    _img("IMG-BIOS_BOOT", "required",
+         "A boot loader BIOS can start: GRUB in the MBR and its core image where the MBR points",
+         "Compute Engine boots an image without UEFI_COMPATIBLE with BIOS firmware; without a "
+         "boot loader in the MBR nothing boots (not applicable to a UEFI-only image).",
+         {"mbr_boot_code": "GRUB", "next_stage": "present"}, "TOOLS (check_disks_linux.go, inspection.py); VDISK"),
+    _img("IMG-UEFI_BOOT", "required",
+         "When the image declares UEFI support (an EFI System Partition): EFI/BOOT/BOOTX64.EFI there",
+         "An image with UEFI_COMPATIBLE boots with UEFI firmware and empty NVRAM: the firmware "
+         "starts the removable-media path of the ESP.",
+         {"esp": "FAT", "loader": "EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI on arm64), a PE image of the "
+                                  "image's architecture"},
+         "TOOLS (inspection.py, process_planner.go); UEFI Specification 2.10, 3.5.1.1"),
+    _img("IMG-ROOT_FILESYSTEM", "required",
+         "The root filesystem is a plain filesystem on a partition of this disk",
+         "Found by /etc/os-release and /etc/fstab; a root on LVM, LUKS or RAID is not imported "
+         "(software-encrypted disks cannot be read, the import supports a single block device).",
+         "ext2/3/4, xfs, btrfs on a partition", "VDISK; TOOLS (check_disks_linux.go)"),
+    _img("IMG-FSTAB_STABLE_ID", "required",
+         "/etc/fstab mounts the disk's filesystems by UUID or LABEL (or PARTUUID/PARTLABEL)",
+         "Kernel device names change on Compute Engine (/dev/sda behind virtio-scsi, "
+         "/dev/nvme0n1 on NVMe machine series): a /dev/sda1 line does not find the disk there.",
+         ["UUID=", "LABEL=", "PARTUUID=", "PARTLABEL="], "VDISK; MANUAL"),
+    _img("IMG-CMDLINE_ROOT_ID", "required",
+         "The boot loader's kernel command line names the root filesystem by UUID or LABEL",
+         "root= on the default boot entry must find this disk's root filesystem whatever the "
+         "disk's device name.", "root=UUID=<root filesystem UUID>", "VDISK; MANUAL"),
+    _img("IMG-BOOT_ENTRY", "required",
+         "The default boot entry's kernel and initramfs exist in the image",
+         "GRUB loads the kernel and initramfs its default entry names; a missing file is a boot "
+         "failure.", {"kernel": "present", "initramfs": "present"}, "VDISK"),
+    _img("IMG-VIRTIO_DRIVERS", "required",
+         "The default kernel and its initramfs carry virtio_scsi, virtio_net and virtio_pci",
+         "The root disk is behind virtio-scsi; a driver built as a module works at boot only from "
+         "the initramfs. Judged by KCONF-SCSI_VIRTIO, KCONF-VIRTIO_NET and KCONF-VIRTIO_PCI of "
+         "the kernel the boot loader starts.",
+         {"linked": ["KCONF-VIRTIO_PCI", "KCONF-SCSI_VIRTIO", "KCONF-VIRTIO_NET"]},
+         "VDISK; Requirements to build custom images (HW-SCSI-VIRTIO, KCONF-*)"),
+]
+
+# Guest OS features the pack step offers for `gcloud compute images create
+# --guest-os-features`, and when (Google's "Enable guest operating system
+# features", cloud.google.com/compute/docs/images/create-custom#guest-os-features):
+#   UEFI_COMPATIBLE         the image boots with UEFI firmware (IMG-UEFI_BOOT);
+#   VIRTIO_SCSI_MULTIQUEUE  Linux images with kernel 3.17 or later (and, here,
+#                           virtio_scsi available at boot: IMG-VIRTIO_DRIVERS);
+#   GVNIC                   the image has the gVNIC driver (gve, PCI 1ae0:0042).
+GUEST_OS_FEATURES = {
+    "UEFI_COMPATIBLE": {"requires": "IMG-UEFI_BOOT"},
+    "VIRTIO_SCSI_MULTIQUEUE": {"requires": "IMG-VIRTIO_DRIVERS", "kernel": (3, 17)},
+    "GVNIC": {"driver": "gve", "pci": {"vendor": "0x1ae0", "device": "0x0042"}},
+}
+IMPORT_ARCHIVE_MEMBER = "disk.raw"
+GIB = 1073741824
+
+
+CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + GCE + IMAGE
 BY_ID = dict((entry["id"], entry) for entry in CATALOGUE)
 
 

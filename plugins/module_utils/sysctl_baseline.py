@@ -52,6 +52,9 @@ def boot_loader(root="/"):
     return "procps"
 
 
+BOOT_INTERFACES = ("lo",)
+
+
 class Observation(object):
     """Live values of the keys the entries need, and the interfaces."""
 
@@ -59,7 +62,11 @@ class Observation(object):
         self.live = live
         self.values = {}
         self.errors = {}
-        self.interfaces = loader.ipv4_interfaces(proc_root) if live else []
+        # Without a live kernel (an image, a chroot) there are no interfaces to list, but
+        # the booted system will have the loopback device before any sysctl loader runs:
+        # it keeps its own value, which the kernel combines with `all` (send_redirects is
+        # OR'ed), so its line is written too.  Found by booting a hardened image (tests/disk).
+        self.interfaces = loader.ipv4_interfaces(proc_root) if live else list(BOOT_INTERFACES)
         keys = set(loader.normalize_key(e["key"]) for e in entries)
         for entry in entries:
             if entry["combine"]:

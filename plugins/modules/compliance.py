@@ -28,7 +28,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is written; the results describe the current state and RV(results[].changed)
+    details: Nothing is written; the results describe the current state and the C(changed) field of each result
       says what would change.
   diff_mode:
     support: full

@@ -80,15 +80,15 @@ options:
     description: The registered variables to read on each host.
     type: list
     elements: str
-    default: [sysctl_result, kernel_config_result, hardware_result, compliance_result]
+    default: [sysctl_result, kernel_config_result, hardware_result, gce_settings_result, compliance_result, image_result]
   run_name:
     description: A name for the run, used in the directory name and the summary.
     type: str
     default: run
 notes:
-  - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden)
-    and C(guestready.gce.verify) call it in their last play, C(guestready.gce.report_merge) to
-    merge report directories.
+  - Runs on the controller only (a play on C(localhost)); the playbooks C(guestready.gce.harden),
+    C(guestready.gce.verify) and C(guestready.gce.image) call it in their last play,
+    C(guestready.gce.report_merge) to merge report directories.
   - Report files are named C(host-<name>.json) for names of lower-case letters, digits, C(.), C(_)
     and C(-) (up to 100 characters); any other name gets a readable part and a hash,
     C(host-<readable>~<sha256 prefix>.json), so that every host name has its own file. The

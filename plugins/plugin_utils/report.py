@@ -29,7 +29,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.results import STAT
 
 # The registered results the roles leave on each host.
 RESULT_VARS = ("sysctl_result", "kernel_config_result", "hardware_result", "gce_settings_result",
-               "compliance_result")
+               "compliance_result", "image_result")
 OUTCOMES = ("ok", "fail", "warn", "skip")
 # 2: host reports carry "generated"; summary.json maps each host to its "file"
 # and says what a merge kept ("merged").

@@ -12,6 +12,11 @@ from lab_helpers import lab, leftovers  # noqa: E402,F401 # pylint: disable=unus
 from guestready_lab.util import stop_process  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "full_boot: a guest boot only `make test-disk-full` runs "
+                            "(CI time: each boot through a disk's own boot loader takes minutes under TCG)")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Safety net after every fixture finalizer ran: nothing the tests started may survive."""
     alive, ns = leftovers()

@@ -1,6 +1,7 @@
 """The changelog a release would get: `antsibull-changelog release` on a copy of the
-collection announces every module (from its version_added), every role and the fleet
-playbooks (from the fragments' `add object` sections), and the release summary."""
+collection announces every module (from its version_added), every role and the shipped
+playbooks harden, verify and image (from the fragments' `add object` sections), and the
+release summary."""
 
 import glob
 import os
@@ -41,7 +42,8 @@ def test_release_announces_modules_roles_and_playbooks(tmp_path):
     assert announced == modules
     roles = sorted(os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "roles", "*")))
     assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Roles"), re.M) == roles
-    assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Playbooks"), re.M) == ["harden", "report_merge", "verify"]
+    assert re.findall(r"^- guestready\.gce\.(\w+) - ", section(text, "New Playbooks"), re.M) == [
+        "harden", "image", "report_merge", "verify"]
     # fragments describe changes, not the new modules themselves
     for title in ("Major Changes", "Minor Changes"):
         for module in modules:

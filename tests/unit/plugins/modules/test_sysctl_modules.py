@@ -69,3 +69,18 @@ def test_broken_file_is_a_task_failure(tmp_path, run_module):
 def test_apply_live_always_without_a_kernel_fails_cleanly(tmp_path, run_module):
     out = run_module(sysctl_baseline, {"root": tree(tmp_path), "apply_live": "always"})
     assert out["failed"] is True and "no live kernel here" in out["msg"]
+
+
+def test_an_image_gets_the_loopback_line_the_kernel_combines_with_all(tmp_path, run_module):
+    """lo exists before any sysctl loader runs at boot and keeps its own
+    send_redirects (1); the kernel ORs it with all's: the booted image would
+    fail SYSCTL-SEND_REDIRECTS-ALL without lo's own line (found by booting a
+    hardened image in the lab, tests/disk)."""
+    root = tree(tmp_path)
+    out = run_module(sysctl_baseline, {"root": root})
+    assert out["rc"] == 0
+    with open(os.path.join(root, "etc", "sysctl.d", "zz-guestready-gce.conf")) as handle:
+        text = handle.read()
+    for key in ("send_redirects", "accept_redirects", "rp_filter"):
+        assert "\n-net.ipv4.conf.lo.%s = " % key in text, key
+    assert "conf.lo.log_martians" not in text, "only where the combination rule makes lo's value count"

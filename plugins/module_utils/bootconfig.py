@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How an image finds its root filesystem when it boots: ``/etc/fstab``, the
+boot loader's menu (GRUB 2's ``grub.cfg``, Boot Loader Specification entries)
+and the kernel command line.  Parsers of text only: callers read the files
+through the target-root layer.
+
+fstab follows fstab(5) (whitespace-separated fields, ``\\040``-style octal
+escapes, ``#`` comments); device specs are told apart as libmount does
+(``UUID=``, ``LABEL=``, ``PARTUUID=``, ``PARTLABEL=``, ``/dev/disk/by-*/``
+links, kernel device names).  grub.cfg is read for what ``grub-mkconfig``
+writes: ``menuentry``/``submenu`` blocks, their ``linux``/``initrd`` lines,
+``set default=`` and the ``saved_entry`` of ``grubenv``; BLS entries are
+``/boot/loader/entries/*.conf`` (uapi-group.org, "Boot Loader
+Specification").
+"""
+
+import re
+import shlex
+
+# Kernel device names: not stable on Compute Engine, where the boot disk is
+# /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
+KERNEL_NAME = re.compile(
+    r"^/dev/(?:(?P<disk>(?:[shv]|xv)d[a-z]+)(?P<num>\d+)?|(?P<nvme>nvme\d+n\d+|mmcblk\d+)(?:p(?P<pnum>\d+))?)$")
+BY_LINK = re.compile(r"^/dev/disk/by-(uuid|label|partuuid|partlabel)/(.+)$")
+# names that depend on the machine the image was built on (its disk's serial, its bus path)
+BY_HARDWARE = re.compile(r"^/dev/disk/by-(id|path|diskseq)/(.+)$")
+TAGS = ("UUID", "LABEL", "PARTUUID", "PARTLABEL")
+STABLE_KINDS = ("uuid", "label", "partuuid", "partlabel")
+NODEV_TYPES = ("proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs",
+               "debugfs", "tracefs", "mqueue", "hugetlbfs", "pstore", "efivarfs", "bpf", "binfmt_misc",
+               "configfs", "fusectl", "autofs", "ramfs", "nfs", "nfs4", "cifs", "smb3", "9p", "fuse",
+               "overlay", "none")
+
+
+def _unescape(field):
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_fstab(text):
+    """``[{spec, file, vfstype, options, passno, line}]`` of fstab's entries."""
+    entries = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        fields = stripped.split()
+        if len(fields) < 2:
+            continue
+        fields = [_unescape(field) for field in fields] + ["", "", "0", "0"][len(fields) - 2:]
+        entries.append({"spec": fields[0], "file": fields[1], "vfstype": fields[2] or "auto",
+                        "options": fields[3].split(",") if fields[3] else ["defaults"],
+                        "passno": fields[5], "line": number})
+    return entries
+
+
+def classify_spec(spec):
+    """``(kind, value)`` of a device spec: kind is one of uuid, label,
+    partuuid, partlabel (stable names), kernel-name (value: ``(disk,
+    partition number)``), hardware-name (/dev/disk/by-id, by-path), mapper
+    (device-mapper: LVM, LUKS), other."""
+    for tag in TAGS:
+        if spec.upper().startswith(tag + "="):
+            value = spec[len(tag) + 1:]
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+                value = value[1:-1]
+            return tag.lower(), value
+    link = BY_LINK.match(spec)
+    if link:
+        value = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), link.group(2))
+        return link.group(1), value
+    if BY_HARDWARE.match(spec):
+        return "hardware-name", spec
+    name = KERNEL_NAME.match(spec)
+    if name:
+        if name.group("disk"):
+            return "kernel-name", (name.group("disk"), int(name.group("num")) if name.group("num") else None)
+        return "kernel-name", (name.group("nvme"), int(name.group("pnum")) if name.group("pnum") else None)
+    if spec.startswith("/dev/mapper/") or spec.startswith("/dev/dm-") or re.match(r"^/dev/[^/]+/[^/]+$", spec):
+        return "mapper", spec
+    return "other", spec
+
+
+def is_block_entry(entry):
+    """An fstab entry for a block device: a filesystem to mount or swap
+    space (a swap file is a path, not a device)."""
+    if entry["vfstype"] in NODEV_TYPES:
+        return False
+    kind, dummy = classify_spec(entry["spec"])
+    return kind != "other" or entry["spec"].startswith("/dev/")
+
+
+def waits_for_device(entry):
+    """Whether boot waits for the entry's device (systemd's fstab generator:
+    ``nofail`` and ``noauto`` entries do not hold boot up)."""
+    return not ({"nofail", "noauto"} & set(entry["options"]))
+
+
+def match_partition(spec, partitions):
+    """The partition (a dict with ``filesystem`` facts) a stable spec names,
+    or None.  UUIDs compare case-insensitively, labels exactly."""
+    kind, value = classify_spec(spec)
+    for part in partitions:
+        fs = part.get("filesystem") or {}
+        if kind == "uuid" and fs.get("uuid") and fs["uuid"].lower() == value.lower():
+            return part
+        if kind == "label" and fs.get("label") == value:
+            return part
+        if kind == "partuuid" and part.get("uuid") and part["uuid"].lower() == value.lower():
+            return part
+        if kind == "partlabel" and part.get("name") == value:
+            return part
+        if kind == "kernel-name" and value[1] is not None and part.get("number") == value[1]:
+            return part
+    return None
+
+
+# --------------------------------------------------------------------------
+# kernel command line
+# --------------------------------------------------------------------------
+
+def cmdline_args(text):
+    """The words of a kernel command line (quotes as the kernel treats them)."""
+    try:
+        return shlex.split(text, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def cmdline_root(text):
+    """The value of the last ``root=`` on a kernel command line, or None."""
+    root = None
+    for word in cmdline_args(text or ""):
+        if word.startswith("root="):
+            root = word[len("root="):]
+    return root
+
+
+# --------------------------------------------------------------------------
+# GRUB 2
+# --------------------------------------------------------------------------
+
+_WORDS = re.compile(r"""'[^']*'|"(?:[^"\\]|\\.)*"|\S+""")
+
+
+def _words(line):
+    return [w[1:-1] if len(w) >= 2 and w[0] == w[-1] and w[0] in "'\"" else w for w in _WORDS.findall(line)]
+
+
+def parse_grub_cfg(text):
+    """The menu of a grub.cfg: ``{"entries": [...], "default": value or None,
+    "uses_blscfg": bool, "search_uuids": [...]}``; an entry is ``{title, id,
+    kernel, initrd, args, submenu: [entries]}`` for a submenu."""
+    root = {"entries": [], "default": None, "uses_blscfg": False, "search_uuids": []}
+    stack = [root["entries"]]
+    current = []  # the open menuentry dicts (nesting of submenus)
+    depth_kinds = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        words = _words(line)
+        head = words[0]
+        if head in ("menuentry", "submenu") and line.endswith("{"):
+            entry = {"title": words[1] if len(words) > 1 else "", "id": None, "kernel": None,
+                     "initrd": [], "args": "", "submenu": [] if head == "submenu" else None}
+            for index, word in enumerate(words):
+                if word == "$menuentry_id_option" and index + 1 < len(words):
+                    entry["id"] = words[index + 1]
+            stack[-1].append(entry)
+            current.append(entry)
+            depth_kinds.append(head)
+            if head == "submenu":
+                stack.append(entry["submenu"])
+            continue
+        if line.endswith("{"):  # if/else/function blocks
+            depth_kinds.append("block")
+            continue
+        if head == "}" or line == "}":
+            if depth_kinds:
+                kind = depth_kinds.pop()
+                if kind in ("menuentry", "submenu"):
+                    current.pop()
+                    if kind == "submenu":
+                        stack.pop()
+            continue
+        if head in ("fi", "done"):
+            continue
+        if head == "set" and len(words) > 1 and words[1].startswith("default="):
+            value = words[1][len("default="):].strip("\"'")
+            if "${" not in value and not current and root["default"] is None:
+                root["default"] = value
+            continue
+        if head == "blscfg":
+            root["uses_blscfg"] = True
+            continue
+        if head in ("search", "search.fs_uuid"):
+            for index, word in enumerate(words):
+                if word in ("--fs-uuid", "-u") and index + 2 < len(words):
+                    root["search_uuids"].append(words[-1])
+                    break
+            if head == "search.fs_uuid" and len(words) > 1:
+                root["search_uuids"].append(words[1])
+            continue
+        if current and current[-1]["submenu"] is None:
+            entry = current[-1]
+            if head in ("linux", "linux16", "linuxefi") and len(words) > 1:
+                entry["kernel"] = words[1]
+                entry["args"] = " ".join(line.split(None, 2)[2:]) if len(line.split(None, 2)) > 2 else ""
+            elif head in ("initrd", "initrd16", "initrdefi") and len(words) > 1:
+                entry["initrd"] = words[1:]
+    return root
+
+
+def default_entry(menu, saved_entry=None):
+    """The entry GRUB boots without a keypress: ``set default`` (an index, a
+    title or an id, ``N>M`` into a submenu, ``saved`` through grubenv),
+    else the first entry; the first entry of a submenu it points to."""
+    entries = menu["entries"]
+    if not entries:
+        return None
+    wanted = menu.get("default")
+    if wanted == "saved" or (wanted is None and saved_entry):
+        wanted = saved_entry
+    entry = _select(entries, wanted) if wanted not in (None, "") else None
+    entry = entry or entries[0]
+    guard = 0
+    while entry and entry["submenu"] is not None and guard < 8:
+        entry = entry["submenu"][0] if entry["submenu"] else None
+        guard += 1
+    return entry
+
+
+def _select(entries, wanted):
+    path = str(wanted).split(">")
+    level, entry = entries, None
+    for part in path:
+        entry = None
+        if part.isdigit() and int(part) < len(level):
+            entry = level[int(part)]
+        else:
+            for candidate in level:
+                if part in (candidate["title"], candidate["id"]):
+                    entry = candidate
+                    break
+        if entry is None:
+            return None
+        level = entry["submenu"] or []
+    return entry
+
+
+def parse_grubenv(text):
+    """``{key: value}`` of a grubenv block (``#`` padding ignored)."""
+    values = {}
+    for line in text.splitlines():
+        if line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = value
+    return values
+
+
+def parse_bls_entry(text):
+    """A Boot Loader Specification entry: ``{title, version, kernel, initrd,
+    args}`` (``options`` lines are the kernel command line)."""
+    entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
+             "id": None}
+    options = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, dummy, value = line.partition(" ")
+        value = value.strip()
+        if key == "title":
+            entry["title"] = value
+        elif key == "version":
+            entry["version"] = value
+        elif key == "linux":
+            entry["kernel"] = value
+        elif key == "initrd":
+            entry["initrd"].extend(value.split())
+        elif key == "options":
+            options.append(value)
+    entry["args"] = " ".join(options)
+    return entry
+
+
+def expand_grub_vars(text, env):
+    """Replace ``$name``/``${name}`` from ``env`` (grubenv's ``kernelopts``,
+    as Fedora's BLS entries use)."""
+    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def release_of_kernel(path):
+    """``/boot/vmlinuz-6.1.0-28-cloud-amd64`` -> ``6.1.0-28-cloud-amd64``."""
+    name = (path or "").rsplit("/", 1)[-1]
+    for prefix in ("vmlinuz-", "vmlinux-", "kernel-", "bzImage-", "Image-"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return None

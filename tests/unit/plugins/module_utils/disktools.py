@@ -1,0 +1,79 @@
+"""Real disks for the disk-image tests: partition tables written by sfdisk,
+filesystems made by mkfs, FAT trees filled by mtools, all in sparse files."""
+
+import os
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+MIB = 1024 * 1024
+
+
+def need(*tools):
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        pytest.skip("needs %s" % ", ".join(missing))
+
+
+def sparse_file(path, size):
+    with open(str(path), "wb") as handle:
+        handle.truncate(size)
+    return str(path)
+
+
+def sfdisk(path, script):
+    need("sfdisk")
+    subprocess.run(["sfdisk", "-q", "--no-reread", "--no-tell-kernel", str(path)], input=script,
+                   universal_newlines=True, check=True, stdout=subprocess.PIPE)
+
+
+def sfdisk_json(path):
+    import json
+    out = subprocess.run(["sfdisk", "-J", str(path)], stdout=subprocess.PIPE, universal_newlines=True, check=True)
+    return json.loads(out.stdout)["partitiontable"]
+
+
+def mkfs_ext4(path, offset, size, label=None, extra=()):
+    need("mkfs.ext4")
+    cmd = ["mkfs.ext4", "-q", "-F", "-E", "offset=%d" % offset] + (["-L", label] if label else []) + \
+        list(extra) + [str(path), "%dk" % (size // 1024)]
+    subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def mkfs_vfat(path, fat_bits=32, label=None):
+    need("mkfs.vfat")
+    cmd = ["mkfs.vfat", "-F", str(fat_bits)] + (["-n", label] if label else []) + [str(path)]
+    subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def mtools(image, *commands):
+    """Run mtools commands (``mmd``/``mcopy`` argument lists) on a FAT image file."""
+    need("mmd", "mcopy")
+    for command in commands:
+        subprocess.run([command[0], "-i", str(image)] + list(command[1:]), check=True,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, MTOOLS_SKIP_CHECK="1"))
+
+
+def pe_image(machine=0x8664, size=8192):
+    """A minimal PE/COFF header (what an EFI application starts with)."""
+    data = bytearray(size)
+    data[0:2] = b"MZ"
+    data[60:64] = struct.pack("<I", 128)
+    data[128:132] = b"PE\x00\x00"
+    data[132:134] = struct.pack("<H", machine)
+    return bytes(data)
+
+
+def blkid(path, offset=0):
+    need("blkid")
+    out = subprocess.run(["blkid", "-p", "-o", "export", "-O", str(offset), str(path)],
+                         stdout=subprocess.PIPE, universal_newlines=True, check=False)
+    return dict(line.split("=", 1) for line in out.stdout.splitlines() if "=" in line)
+
+
+def write_at(path, offset, data):
+    with open(str(path), "r+b") as handle:
+        handle.seek(offset)
+        handle.write(data)

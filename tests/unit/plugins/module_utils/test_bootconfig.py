@@ -1,0 +1,121 @@
+"""fstab, grub.cfg, grubenv and Boot Loader Specification entries."""
+
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig as bc
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "boot")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return handle.read()
+
+
+FSTAB = """# /etc/fstab: static file system information.
+UUID=5f5fbdfc-72e9-459d-8f91-126e4737c9fe /               ext4    errors=remount-ro 0       1
+LABEL=boot	/boot	ext4	defaults	0	2
+/dev/sda15 /boot/efi vfat umask=0077 0 1
+/dev/disk/by-id/scsi-0QEMU_disk-part3 /srv ext4 defaults,nofail 0 2
+/dev/mapper/vg-var /var xfs defaults 0 2
+proc /proc proc defaults 0 0
+/swapfile none swap sw 0 0
+/dev/sdb2 none swap sw 0 0
+PARTUUID="1234abcd-02" /data\\040dir ext4 defaults 0 2
+"""
+
+
+def test_parse_fstab():
+    entries = bc.parse_fstab(FSTAB)
+    files = ["/", "/boot", "/boot/efi", "/srv", "/var", "/proc", "none", "none", "/data dir"]
+    assert [e["file"] for e in entries] == files
+    assert entries[0]["options"] == ["errors=remount-ro"] and entries[0]["line"] == 2
+    blocks = [e["spec"] for e in entries if bc.is_block_entry(e)]
+    assert "proc" not in blocks and "/swapfile" not in blocks and "/dev/sdb2" in blocks
+    assert not bc.waits_for_device(entries[3]) and bc.waits_for_device(entries[0])
+
+
+@pytest.mark.parametrize("spec,kind,value", [
+    ("UUID=abc", "uuid", "abc"), ('LABEL="my root"', "label", "my root"), ("PARTUUID=1234abcd-02", "partuuid", "1234abcd-02"),
+    ("partlabel=root", "partlabel", "root"), ("/dev/disk/by-uuid/abc", "uuid", "abc"),
+    ("/dev/disk/by-label/my\\x20root", "label", "my root"), ("/dev/sda1", "kernel-name", ("sda", 1)),
+    ("/dev/vdb", "kernel-name", ("vdb", None)), ("/dev/nvme0n1p15", "kernel-name", ("nvme0n1", 15)),
+    ("/dev/xvda2", "kernel-name", ("xvda", 2)),
+    ("/dev/disk/by-id/scsi-0Google_PersistentDisk_x", "hardware-name", "/dev/disk/by-id/scsi-0Google_PersistentDisk_x"),
+    ("/dev/mapper/vg-root", "mapper", "/dev/mapper/vg-root"), ("/dev/vg/root", "mapper", "/dev/vg/root"),
+    ("tmpfs", "other", "tmpfs")])
+def test_classify_spec(spec, kind, value):
+    assert bc.classify_spec(spec) == (kind, value)
+
+
+def test_match_partition():
+    parts = [{"number": 1, "uuid": "1234ABCD-01", "name": None, "filesystem": {"uuid": "AAAA-BBBB", "label": None}},
+             {"number": 2, "uuid": "1234abcd-02", "name": "root",
+              "filesystem": {"uuid": "5f5fbdfc-72e9-459d-8f91-126e4737c9fe", "label": "lab-root"}}]
+    assert bc.match_partition("UUID=5F5FBDFC-72E9-459D-8F91-126E4737C9FE", parts)["number"] == 2
+    assert bc.match_partition("UUID=aaaa-bbbb", parts)["number"] == 1
+    assert bc.match_partition("LABEL=lab-root", parts)["number"] == 2
+    assert bc.match_partition("LABEL=LAB-ROOT", parts) is None, "labels compare exactly"
+    assert bc.match_partition("PARTUUID=1234abcd-01", parts)["number"] == 1
+    assert bc.match_partition("PARTLABEL=root", parts)["number"] == 2
+    assert bc.match_partition("/dev/sda2", parts)["number"] == 2
+    assert bc.match_partition("UUID=nothing", parts) is None
+
+
+def test_debian_grub_cfg_default_entry():
+    menu = bc.parse_grub_cfg(fixture("debian12-bios-grub.cfg"))
+    assert menu["default"] == "0" and not menu["uses_blscfg"]
+    assert [e["title"] for e in menu["entries"]] == ["Debian GNU/Linux", "Advanced options for Debian GNU/Linux"]
+    assert len(menu["entries"][1]["submenu"]) == 2
+    entry = bc.default_entry(menu)
+    assert entry["kernel"] == "/boot/vmlinuz-6.1.0-50-cloud-amd64"
+    assert entry["initrd"] == ["/boot/initrd.img-6.1.0-50-cloud-amd64"]
+    assert bc.cmdline_root(entry["args"]) == "UUID=5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
+    assert "console=ttyS0,38400n8" in bc.cmdline_args(entry["args"])
+    assert "5f5fbdfc-72e9-459d-8f91-126e4737c9fe" in menu["search_uuids"]
+    # a default into the submenu, by index path and by id
+    menu["default"] = "1>1"
+    assert "recovery mode" in bc.default_entry(menu)["title"]
+    menu["default"] = "gnulinux-6.1.0-50-cloud-amd64-advanced-5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
+    assert bc.default_entry(menu) is not None
+    menu["default"] = "saved"
+    assert "recovery" in bc.default_entry(menu, saved_entry="1>1")["title"]
+    menu["default"] = "7"
+    assert bc.default_entry(menu)["title"] == "Debian GNU/Linux", "an index out of range falls back to the first"
+
+
+def test_grub_cfg_pointing_at_a_submenu_boots_its_first_entry():
+    text = """set default="1"
+menuentry 'first' {
+  linux /vmlinuz-a root=/dev/sda1
+}
+submenu 'more' {
+  menuentry 'inner' {
+    linux16 /boot/vmlinuz-b root=LABEL=x ro
+    initrd16 /boot/initrd-b.img
+  }
+}
+"""
+    entry = bc.default_entry(bc.parse_grub_cfg(text))
+    assert entry["title"] == "inner" and entry["kernel"] == "/boot/vmlinuz-b"
+    assert bc.cmdline_root(entry["args"]) == "LABEL=x"
+
+
+def test_bls_and_grubenv():
+    env = bc.parse_grubenv("# GRUB Environment Block\nsaved_entry=abc-6.5\nkernelopts=root=UUID=1 ro quiet\n" + "#" * 900)
+    assert env == {"saved_entry": "abc-6.5", "kernelopts": "root=UUID=1 ro quiet"}
+    entry = bc.parse_bls_entry("title Fedora (6.5)\nversion 6.5.6-300.fc39.x86_64\nlinux /vmlinuz-6.5.6-300.fc39.x86_64\n"
+                               "initrd /initramfs-6.5.6-300.fc39.x86_64.img\noptions $kernelopts\n")
+    assert entry["kernel"] == "/vmlinuz-6.5.6-300.fc39.x86_64"
+    assert bc.expand_grub_vars(entry["args"], env) == "root=UUID=1 ro quiet"
+    assert bc.release_of_kernel(entry["kernel"]) == "6.5.6-300.fc39.x86_64"
+    assert bc.release_of_kernel("/boot/vmlinuz") is None
+    assert bc.parse_grub_cfg("insmod blscfg\nblscfg\n")["uses_blscfg"]
+
+
+def test_cmdline_root_takes_the_last_one():
+    assert bc.cmdline_root("root=/dev/sda1 ro root=UUID=x quiet") == "UUID=x"
+    assert bc.cmdline_root("ro quiet") is None
+    assert bc.cmdline_root('root=LABEL="a b" ro') == "LABEL=a b"

@@ -1,0 +1,169 @@
+"""Superblock probes against filesystems mkfs makes, checked against blkid,
+and the FAT reader against trees mtools writes."""
+
+import struct
+import subprocess
+
+import pytest
+from disktools import MIB, blkid, mkfs_ext4, mkfs_vfat, mtools, need, pe_image, sparse_file, write_at
+
+from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, partitions
+
+
+def probe(path, offset=0):
+    with partitions.Disk(str(path)) as disk:
+        return filesystems.probe(disk, offset, disk.size - offset)
+
+
+def agrees_with_blkid(path, offset=0):
+    found, theirs = probe(path, offset), blkid(path, offset)
+    assert found["type"] == theirs["TYPE"]
+    assert (found["uuid"] or "").lower() == theirs.get("UUID", "").lower()
+    assert (found["label"] or "") == theirs.get("LABEL", "")
+    return found
+
+
+EXT2_FEATURES = "^has_journal,^extent,^64bit,^flex_bg,^huge_file,^metadata_csum,^dir_nlink,^extra_isize"
+
+
+@pytest.mark.parametrize("extra,fstype", [((), "ext4"), (("-O", EXT2_FEATURES), "ext2")])
+def test_ext_at_an_offset(tmp_path, extra, fstype):
+    disk = sparse_file(tmp_path / "ext.raw", 64 * MIB)
+    mkfs_ext4(disk, MIB, 32 * MIB, label="lab-root", extra=extra)
+    found = agrees_with_blkid(disk, MIB)
+    assert found["type"] == fstype and found["mountable"]
+
+
+@pytest.mark.parametrize("bits", [12, 16, 32])
+def test_vfat(tmp_path, bits):
+    disk = sparse_file(tmp_path / "fat.img", {12: 4, 16: 32, 32: 64}[bits] * MIB)
+    mkfs_vfat(disk, bits, label="ESP")
+    found = agrees_with_blkid(disk)
+    assert found["version"] == "FAT%d" % bits
+
+
+def test_swap(tmp_path):
+    need("mkswap")
+    disk = sparse_file(tmp_path / "swap.img", 16 * MIB)
+    subprocess.run(["mkswap", "-L", "swappy", disk], check=True, stdout=subprocess.PIPE)
+    agrees_with_blkid(disk)
+
+
+def test_luks2_header(tmp_path):
+    disk = sparse_file(tmp_path / "luks.img", 16 * MIB)
+    header = bytearray(4096)
+    header[0:6] = b"LUKS\xba\xbe"
+    header[6:8] = struct.pack(">H", 2)
+    header[24:30] = b"secret"
+    header[168:204] = b"3f1e2c4a-1111-2222-3333-444455556666"
+    write_at(disk, 0, bytes(header))
+    found = agrees_with_blkid(disk)
+    assert found["note"] == "LUKS2 encrypted volume" and not found["mountable"]
+
+
+def lvm_label(vg="vg_image"):
+    sector = bytearray(512)
+    sector[0:8] = b"LABELONE"
+    sector[8:16] = struct.pack("<Q", 1)
+    sector[20:24] = struct.pack("<I", 32)
+    sector[24:32] = b"LVM2 001"
+    sector[32:64] = b"AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    sector[16:20] = struct.pack("<I", filesystems.lvm_crc(bytes(sector[20:512])))
+    return bytes(sector), ('%s {\nid = "abc"\nseqno = 1\n}\n' % vg).encode()
+
+
+def test_lvm_physical_volume_names_its_volume_group(tmp_path):
+    disk = sparse_file(tmp_path / "pv.img", 16 * MIB)
+    label, metadata = lvm_label()
+    write_at(disk, 512, label)
+    write_at(disk, 4096 + 512, metadata)
+    found = agrees_with_blkid(disk)
+    assert found["type"] == "LVM2_member" and "volume group 'vg_image'" in found["note"]
+
+
+def test_lvm_label_with_a_bad_checksum_is_not_lvm(tmp_path):
+    disk = sparse_file(tmp_path / "fake.img", 16 * MIB)
+    label, dummy = lvm_label()
+    write_at(disk, 512, label[:100] + b"X" + label[101:])
+    assert probe(disk)["type"] is None
+
+
+@pytest.mark.parametrize("head,fstype", [(b"XFSB", "xfs"), (b"hsqs", "squashfs")])
+def test_other_magics(head, fstype):
+    data = bytearray(2 * MIB)
+    data[0:4] = head
+    data[32:48] = bytes(range(16))
+    assert filesystems.probe(partitions.BytesDisk(bytes(data)), 0, len(data))["type"] == fstype
+
+
+def test_btrfs_superblock_at_64k():
+    data = bytearray(2 * MIB)
+    data[0x10000 + 64:0x10000 + 72] = b"_BHRfS_M"
+    data[0x10000 + 32:0x10000 + 48] = bytes(range(16))
+    data[0x10000 + 0x12B:0x10000 + 0x12B + 4] = b"root"
+    found = filesystems.probe(partitions.BytesDisk(bytes(data)), 0, len(data))
+    assert (found["type"], found["uuid"], found["label"]) == ("btrfs", "00010203-0405-0607-0809-0a0b0c0d0e0f", "root")
+
+
+def test_nothing_and_too_small():
+    assert filesystems.probe(partitions.BytesDisk(b"\x00" * 200000), 0, 200000)["type"] is None
+    assert filesystems.probe(partitions.BytesDisk(b"\x00" * 100), 0, 100)["note"]
+
+
+# ------------------------------------------------------------------ FAT reader
+
+def esp(tmp_path, bits=32):
+    image = sparse_file(tmp_path / "esp.img", {12: 4, 16: 32, 32: 64}[bits] * MIB)
+    mkfs_vfat(image, bits, label="ESP")
+    loader = tmp_path / "BOOTX64.EFI"
+    loader.write_bytes(pe_image(0x8664, 70000))
+    config = tmp_path / "grub.cfg"
+    config.write_text("search.fs_uuid 1234 root\nconfigfile ($root)/boot/grub/grub.cfg\n")
+    longname = tmp_path / "a rather long file name.efi"
+    longname.write_bytes(pe_image(0xAA64))
+    mtools(image, ["mmd", "::/EFI", "::/EFI/BOOT", "::/EFI/debian"],
+           ["mcopy", str(loader), "::/EFI/BOOT/BOOTX64.EFI"], ["mcopy", str(config), "::/EFI/debian/grub.cfg"],
+           ["mcopy", str(longname), "::/EFI/debian/"])
+    return image
+
+
+@pytest.mark.parametrize("bits", [12, 16, 32])
+def test_fat_reader_walks_and_reads_what_mtools_wrote(tmp_path, bits):
+    image = esp(tmp_path, bits)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        assert reader.kind == bits
+        tree = dict((path, (is_dir, size)) for path, is_dir, size in reader.walk())
+        assert tree["/EFI/BOOT/BOOTX64.EFI"] == (False, 70000)
+        assert tree["/EFI/debian/a rather long file name.efi"][0] is False
+        assert reader.listdir("/efi/BOOT") == ["BOOTX64.EFI"], "names match case-insensitively"
+        assert reader.read("/EFI/debian/grub.cfg").startswith(b"search.fs_uuid 1234")
+        assert fat.pe_machine(reader.read("/EFI/BOOT/BOOTX64.EFI", head=512)) == "x86_64"
+        assert fat.pe_machine(reader.read("/EFI/debian/a rather long file name.efi")) == "arm64"
+        with pytest.raises(fat.FatError, match="no such file"):
+            reader.read("/EFI/BOOT/grubx64.efi")
+        with pytest.raises(fat.FatError, match="larger than"):
+            reader.read("/EFI/BOOT/BOOTX64.EFI", limit=1000)
+
+
+def test_fat_reader_refuses_a_looping_chain(tmp_path):
+    image = esp(tmp_path, 32)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        fat_start = struct.unpack("<H", disk.read(14, 2))[0] * 512
+        first = [entry for entry in reader._entries(reader.root) if entry["name"] == "EFI"][0]["cluster"]
+    write_at(image, fat_start + first * 4, struct.pack("<I", first))  # the EFI directory's chain points at itself
+    with partitions.Disk(image) as disk:
+        with pytest.raises(fat.FatError, match="loops back"):
+            fat.FatReader(disk, 0, disk.size).listdir("/EFI")
+
+
+def test_fat_reader_refuses_garbage():
+    with pytest.raises(fat.FatError, match="0x55AA"):
+        fat.FatReader(partitions.BytesDisk(b"\x00" * 4096), 0, 4096)
+    boot = bytearray(4096)
+    boot[510:512] = b"\x55\xaa"
+    boot[11:13] = struct.pack("<H", 3)
+    with pytest.raises(fat.FatError, match="invalid"):
+        fat.FatReader(partitions.BytesDisk(bytes(boot)), 0, 4096)
+    assert fat.pe_machine(b"MZ" + b"\x00" * 100) is None

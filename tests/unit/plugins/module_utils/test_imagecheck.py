@@ -1,0 +1,215 @@
+"""The IMG-* rules on facts, one broken fact at a time."""
+
+import copy
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import imagecheck
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import GIB, requirements
+from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, ESP_GUID
+
+ROOT_UUID = "5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
+
+
+def good_bios():
+    parts = [{"number": 1, "start": 1 << 20, "size": 2 * GIB - (1 << 20), "type": "0x83", "type_name": "Linux",
+              "bootable": True, "name": None, "uuid": "7934e8f4-01",
+              "filesystem": {"type": "ext4", "uuid": ROOT_UUID, "label": None, "mountable": True}}]
+    return {
+        "input": {"path": "disk.raw", "format": "raw", "virtual_size": 2 * GIB, "block_device": False},
+        "archive": None, "inspected": True, "arch": "x86_64",
+        "table": {"kind": "mbr", "partitions": parts, "problems": [], "warnings": []},
+        "root": {"partition": 1, "filesystem": parts[0]["filesystem"], "os_release": {"PRETTY_NAME": "Debian 12"}},
+        "fstab": [{"spec": "UUID=" + ROOT_UUID, "file": "/", "vfstype": "ext4", "options": ["defaults"], "line": 1,
+                   "kind": "uuid", "partition": 1}],
+        "boot": {"bios": {"boot_code": {"present": True, "loader": "grub", "next_stage_lba": 1},
+                          "next_stage": {"lba": 1, "present": True, "where": "the gap before the first partition"}},
+                 "esp": None,
+                 "menu": {"config": "/boot/grub/grub.cfg", "kind": "grub", "error": None,
+                          "default": {"title": "Debian GNU/Linux", "kernel": "/boot/vmlinuz-6.1.0-50-cloud-amd64",
+                                      "initrd": ["/boot/initrd.img-6.1.0-50-cloud-amd64"],
+                                      "args": "root=UUID=%s ro console=ttyS0,38400n8" % ROOT_UUID}},
+                 "kernel_file": {"path": "/boot/vmlinuz-6.1.0-50-cloud-amd64", "exists": True},
+                 "initrd_files": [{"path": "/boot/initrd.img-6.1.0-50-cloud-amd64", "exists": True}],
+                 "release": "6.1.0-50-cloud-amd64"},
+    }
+
+
+def linked(status="module-in-initramfs"):
+    return dict((rid, {"id": rid, "status": status}) for rid in imagecheck.LINKED)
+
+
+def judge(facts, link=None):
+    results = imagecheck.evaluate(facts, requirements("image"), {}, linked() if link is None else link)
+    return dict((r["id"], r) for r in results)
+
+
+def test_a_good_bios_image_passes():
+    results = judge(good_bios())
+    statuses = dict((rid, r["status"]) for rid, r in results.items())
+    assert statuses.pop("IMG-UEFI_BOOT") == "not-applicable"
+    for rid in imagecheck.ARCHIVE_IDS:
+        assert statuses.pop(rid) == "not-applicable"
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert results["IMG-DISK_SIZE"]["message"] == "2147483648 bytes = 2 GiB"
+    assert results["IMG-VIRTIO_DRIVERS"]["evidence"]["linked"]["KCONF-SCSI_VIRTIO"] == "module-in-initramfs"
+    assert all(r["evidence"]["source"] for r in results.values())
+
+
+def broken(change):
+    facts = good_bios()
+    change(facts)
+    return judge(facts)
+
+
+@pytest.mark.parametrize("change,rid,status,words", [
+    (lambda f: f["boot"]["bios"].update(boot_code={"present": False}), "IMG-BIOS_BOOT", "fail", "no boot loader"),
+    (lambda f: f["boot"]["bios"].update(next_stage={"present": False, "problem": "is empty (all zeros)"}),
+     "IMG-BIOS_BOOT", "fail", "all zeros"),
+    (lambda f: f["boot"]["bios"]["boot_code"].update(loader="syslinux"), "IMG-BIOS_BOOT", "unknown", "not GRUB"),
+    (lambda f: f["input"].update(virtual_size=2 * GIB + 512), "IMG-DISK_SIZE", "fail", "qemu-img resize"),
+    (lambda f: f["table"].update(kind=None), "IMG-PARTITION_TABLE", "fail", "no partition table"),
+    (lambda f: f["table"].update(problems=["partitions 1 and 2 overlap"]), "IMG-PARTITION_TABLE", "fail", "overlap"),
+    (lambda f: f["table"]["partitions"][0].update(bootable=False), "IMG-BOOTABLE_PARTITION", "fail", "active"),
+    (lambda f: f["fstab"][0].update(spec="/dev/sda1", kind="kernel-name"), "IMG-FSTAB_STABLE_ID", "fail", "/dev/sda1"),
+    (lambda f: f["fstab"].append({"spec": "UUID=0000", "file": "/data", "vfstype": "ext4", "options": ["defaults"],
+                                  "line": 2, "kind": "uuid", "partition": None}),
+     "IMG-FSTAB_STABLE_ID", "fail", "no filesystem on this disk"),
+    (lambda f: f["boot"]["menu"]["default"].update(args="root=/dev/sda1 ro"), "IMG-CMDLINE_ROOT_ID", "fail",
+     "device name"),
+    (lambda f: f["boot"]["menu"]["default"].update(args="ro quiet"), "IMG-CMDLINE_ROOT_ID", "fail", "no root="),
+    (lambda f: f["boot"]["menu"]["default"].update(args="root=UUID=0000 ro"), "IMG-CMDLINE_ROOT_ID", "fail",
+     "not on this disk"),
+    (lambda f: f["boot"]["menu"].update(default=None, error="no boot loader configuration"), "IMG-BOOT_ENTRY", "fail",
+     "no boot entry"),
+    (lambda f: f["boot"]["initrd_files"][0].update(exists=False), "IMG-BOOT_ENTRY", "fail", "missing from the image"),
+    (lambda f: f.update(root=None, root_status="unsupported", root_problem="found a LUKS2 volume"),
+     "IMG-ROOT_FILESYSTEM", "unsupported", "LUKS2"),
+])
+def test_one_broken_fact(change, rid, status, words):
+    result = broken(change)[rid]
+    assert result["status"] == status, result["message"]
+    assert words in result["message"] + result["remediation"]
+
+
+def test_fstab_entries_that_do_not_hold_boot_are_not_failures():
+    def change(facts):
+        facts["fstab"].append({"spec": "/dev/sdb1", "file": "/scratch", "vfstype": "ext4",
+                               "options": ["defaults", "nofail"], "line": 2, "kind": "kernel-name", "partition": None})
+    result = broken(change)["IMG-FSTAB_STABLE_ID"]
+    assert result["status"] == "pass" and "not judged" in result["message"]
+
+
+def test_virtio_drivers_follow_the_linked_kernel_options():
+    assert judge(good_bios(), linked("module-missing-from-initramfs"))["IMG-VIRTIO_DRIVERS"]["status"] == "fail"
+    assert judge(good_bios(), linked("pass"))["IMG-VIRTIO_DRIVERS"]["status"] == "pass"
+    assert judge(good_bios(), {})["IMG-VIRTIO_DRIVERS"]["status"] == "unknown"
+    partial = linked("pass")
+    partial.pop("KCONF-VIRTIO_NET")
+    assert judge(good_bios(), partial)["IMG-VIRTIO_DRIVERS"]["status"] == "unknown"
+
+
+def uefi_only():
+    facts = good_bios()
+    facts["table"]["kind"] = "gpt"
+    esp = {"number": 1, "start": 1 << 20, "size": 127 << 20, "type": ESP_GUID, "type_name": "EFI System",
+           "bootable": False, "name": "", "uuid": "X", "filesystem": {"type": "vfat", "uuid": "6645-0130"}}
+    facts["table"]["partitions"][0].update(number=2, type="0FC63DAF-8483-4772-8E79-3D69D8477DE4", bootable=False)
+    facts["table"]["partitions"].insert(0, esp)
+    facts["root"]["partition"] = 2
+    facts["fstab"][0]["partition"] = 2
+    facts["boot"]["bios"] = {"boot_code": {"present": False}, "next_stage": None}
+    facts["boot"]["esp"] = {"partition": 1, "error": None, "efi_files": ["EFI/BOOT/BOOTX64.EFI"],
+                            "loader": {"path": "EFI/BOOT/BOOTX64.EFI", "machine": "x86_64"}}
+    return facts
+
+
+def test_a_uefi_only_image():
+    results = judge(uefi_only())
+    assert results["IMG-UEFI_BOOT"]["status"] == "pass"
+    assert results["IMG-BIOS_BOOT"]["status"] == "not-applicable"
+    assert results["IMG-BOOTABLE_PARTITION"]["status"] == "pass"
+    features = dict(imagecheck.guest_os_features(uefi_only(), list(results.values())))
+    assert set(features) == {"UEFI_COMPATIBLE", "VIRTIO_SCSI_MULTIQUEUE"}
+
+
+@pytest.mark.parametrize("loader,words", [
+    (None, "no EFI/BOOT/BOOTX64.EFI"), ({"path": "EFI/BOOT/BOOTX64.EFI", "machine": "arm64"}, "arm64 PE image"),
+    ({"path": "EFI/BOOT/BOOTX64.EFI", "machine": None}, "not a PE image")])
+def test_a_broken_esp(loader, words):
+    facts = uefi_only()
+    facts["boot"]["esp"]["loader"] = loader
+    results = judge(facts)
+    assert results["IMG-UEFI_BOOT"]["status"] == "fail" and words in results["IMG-UEFI_BOOT"]["message"]
+    assert results["IMG-BIOS_BOOT"]["status"] == "fail", "neither firmware can boot it"
+
+
+def test_gpt_without_a_bootable_partition_and_a_bios_boot_partition():
+    facts = uefi_only()
+    facts["table"]["partitions"][0].update(type="0FC63DAF-8483-4772-8E79-3D69D8477DE4", type_name="Linux filesystem")
+    assert judge(facts)["IMG-BOOTABLE_PARTITION"]["status"] == "fail"
+    facts["table"]["partitions"][0].update(type=BIOS_BOOT_GUID, type_name="BIOS boot")
+    assert judge(facts)["IMG-BOOTABLE_PARTITION"]["status"] == "pass"
+
+
+def archive(**change):
+    facts = {"gzip": True, "compression": "gzip", "size": 1000, "format": "gnu", "pax_keys": [], "problems": [],
+             "member_content": "raw",
+             "members": [{"name": "disk.raw", "type": "S", "regular": True, "sparse": True, "size": 10,
+                          "real_size": 2 * GIB}]}
+    facts.update(change)
+    return facts
+
+
+@pytest.mark.parametrize("change,rid,status,words", [
+    ({}, "IMG-ARCHIVE_MEMBER", "pass", "one member"),
+    ({"gzip": False, "compression": "xz"}, "IMG-ARCHIVE_GZIP", "fail", "xz"),
+    ({"format": "pax", "pax_keys": ["GNU.sparse.major"]}, "IMG-ARCHIVE_TAR_FORMAT", "fail", "pax"),
+    ({"format": None, "problems": ["no tar header"]}, "IMG-ARCHIVE_TAR_FORMAT", "fail", "not a tar archive"),
+    ({"members": [{"name": "image.raw", "type": "S", "regular": True, "sparse": True, "size": 1, "real_size": GIB}]},
+     "IMG-ARCHIVE_MEMBER", "fail", "'image.raw', not disk.raw"),
+    ({"members": [{"name": "disk.raw", "type": "0", "regular": True, "sparse": False, "size": GIB, "real_size": GIB},
+                  {"name": "README", "type": "0", "regular": True, "sparse": False, "size": 1, "real_size": 1}]},
+     "IMG-ARCHIVE_MEMBER", "fail", "2 members"),
+    ({"members": [{"name": "disk.raw", "type": "0", "regular": True, "sparse": False, "size": GIB, "real_size": GIB}]},
+     "IMG-ARCHIVE_SPARSE", "fail", "dense"),
+    ({"member_content": "qcow2"}, "IMG-DISK_RAW", "fail", "qcow2 file"),
+])
+def test_archive_rules(change, rid, status, words):
+    facts = good_bios()
+    facts["archive"] = archive(**change)
+    result = judge(facts)[rid]
+    assert result["status"] == status and words in result["message"], result["message"]
+
+
+def test_only_the_archive_read():
+    facts = {"input": {"path": "x.tar.gz", "format": "raw", "virtual_size": GIB, "block_device": False},
+             "archive": archive(), "inspected": False, "not_inspected": "audit_archive_contents is false"}
+    results = judge(facts, {})
+    assert results["IMG-ARCHIVE_MEMBER"]["status"] == "pass" and results["IMG-DISK_SIZE"]["status"] == "pass"
+    assert results["IMG-BIOS_BOOT"]["status"] == "unknown"
+    assert "audit_archive_contents" in results["IMG-ROOT_FILESYSTEM"]["message"]
+
+
+def test_waivers_and_qcow2_input():
+    facts = good_bios()
+    facts["input"]["format"] = "qcow2"
+    facts["boot"]["bios"]["boot_code"] = {"present": False}
+    results = dict((r["id"], r) for r in imagecheck.evaluate(
+        facts, requirements("image"), {"IMG-BIOS_BOOT": "booted by the platform's own loader"}, linked()))
+    assert results["IMG-BIOS_BOOT"]["status"] == "waived"
+    assert results["IMG-DISK_RAW"]["status"] == "not-applicable" and "converts it" in results["IMG-DISK_RAW"]["message"]
+
+
+def test_guest_os_features_need_their_conditions():
+    facts = good_bios()
+    results = list(judge(facts).values())
+    assert imagecheck.guest_os_features(facts, results) == [
+        ("VIRTIO_SCSI_MULTIQUEUE", "kernel 6.1.0 (3.17 or later) with virtio_scsi at boot")]
+    old = copy.deepcopy(facts)
+    old["boot"]["release"] = "3.16.0-4-amd64"
+    assert imagecheck.guest_os_features(old, results) == []
+    gvnic = imagecheck.guest_os_features(facts, results, gvnic="gve module")
+    assert ("GVNIC", "gve module") in gvnic
+    failing = list(judge(facts, linked("module-missing-from-initramfs")).values())
+    assert imagecheck.guest_os_features(facts, failing) == []

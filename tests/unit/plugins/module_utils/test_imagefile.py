@@ -1,0 +1,162 @@
+"""What an input is and whether it may be touched: decided before anything
+is attached (no mount, no loop device in these tests)."""
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from disktools import MIB, mkfs_ext4, need, sfdisk, sparse_file
+
+from ansible_collections.guestready.gce.plugins.module_utils import imagefile
+from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError, Refused, Unsupported
+
+
+def image(tmp_path, name="disk.raw", size=64 * MIB):
+    path = sparse_file(tmp_path / name, size)
+    sfdisk(path, "label: dos\n,,83,*\n")
+    mkfs_ext4(path, MIB, size - MIB)
+    return path
+
+
+def qemu_img(*args):
+    need("qemu-img")
+    subprocess.run(["qemu-img"] + list(args), check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_content_kind(tmp_path):
+    path = image(tmp_path, size=8 * MIB)
+    assert imagefile.content_kind(path) == "disk"
+    subprocess.run(["tar", "-Sczf", "a.tar.gz", "disk.raw"], cwd=str(tmp_path), check=True)
+    subprocess.run(["tar", "-ScJf", "a.tar.xz", "disk.raw"], cwd=str(tmp_path), check=True)
+    subprocess.run(["tar", "-Scf", "a.tar", "disk.raw"], cwd=str(tmp_path), check=True)
+    for name in ("a.tar.gz", "a.tar.xz", "a.tar"):
+        assert imagefile.content_kind(str(tmp_path / name)) == "archive", name
+    subprocess.run(["xz", "-k", "disk.raw"], cwd=str(tmp_path), check=True)
+    with pytest.raises(ImageError, match=r"xz-compressed file, not a tar archive; decompress it first \(xz -dk\)"):
+        imagefile.content_kind(str(tmp_path / "disk.raw.xz"))
+
+
+def test_a_real_disk_is_described(tmp_path):
+    path = image(tmp_path)
+    facts = imagefile.describe_disk(path, writable=False)
+    assert facts == {"path": path, "format": "raw", "virtual_size": 64 * MIB, "block_device": False,
+                     "actual_size": facts["actual_size"]}
+    qemu_img("convert", "-O", "qcow2", path, str(tmp_path / "disk.qcow2"))
+    assert imagefile.describe_disk(str(tmp_path / "disk.qcow2"), False)["format"] == "qcow2"
+    qemu_img("convert", "-O", "vmdk", path, str(tmp_path / "disk.vmdk"))
+    assert imagefile.describe_disk(str(tmp_path / "disk.vmdk"), False)["format"] == "vmdk"
+
+
+def test_not_disk_images(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("not a disk\n" * 100000)
+    with pytest.raises(ImageError, match="not a disk image: no partition table"):
+        imagefile.describe_disk(str(text), False)
+    (tmp_path / "tiny").write_bytes(b"x" * 100)
+    with pytest.raises(ImageError, match="not a disk image: .*100 bytes"):
+        imagefile.describe_disk(str(tmp_path / "tiny"), False)
+    with pytest.raises(ImageError, match="a directory, not a disk image"):
+        imagefile.describe_disk(str(tmp_path), False)
+    with pytest.raises(ImageError, match="No such file"):
+        imagefile.describe_disk(str(tmp_path / "absent"), False)
+
+
+def test_truncated_qcow2_is_refused(tmp_path):
+    path = image(tmp_path)
+    with open(path, "r+b") as handle:
+        handle.seek(5 * MIB)
+        handle.write(os.urandom(4 * MIB))
+    qcow2 = str(tmp_path / "disk.qcow2")
+    qemu_img("convert", "-O", "qcow2", path, qcow2)
+    with open(qcow2, "r+b") as handle:
+        handle.truncate(os.stat(qcow2).st_size // 2)
+    with pytest.raises(ImageError, match="the qcow2 image is damaged .* truncated"):
+        imagefile.describe_disk(qcow2, False)
+
+
+def test_backing_files_extents_and_encryption_are_never_followed(tmp_path):
+    path = image(tmp_path, size=8 * MIB)
+    qemu_img("create", "-f", "qcow2", "-F", "raw", "-b", path, str(tmp_path / "overlay.qcow2"))
+    with pytest.raises(ImageError, match="backing file .*never followed"):
+        imagefile.describe_disk(str(tmp_path / "overlay.qcow2"), False)
+    qemu_img("create", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentSparse", str(tmp_path / "split.vmdk"), "3G")
+    with pytest.raises(ImageError, match="VMDK whose data lives in other files"):
+        imagefile.describe_disk(str(tmp_path / "split.vmdk"), False)
+    qemu_img("create", "--object", "secret,id=s0,data=key", "-f", "luks", "-o", "key-secret=s0,iter-time=10",
+             str(tmp_path / "crypt.img"), "16M")
+    with pytest.raises(Unsupported, match="LUKS-encrypted disk"):
+        imagefile.describe_disk(str(tmp_path / "crypt.img"), False)
+
+
+def hold(path, mode):
+    """A child process holding ``path`` open (``r`` or ``r+``) until killed."""
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; f = open(sys.argv[1], sys.argv[2] + 'b'); "
+                              "print('open', flush=True); time.sleep(60)", path, mode], stdout=subprocess.PIPE)
+    assert child.stdout.readline().strip() == b"open"
+    return child
+
+
+def test_a_disk_in_use_is_refused(tmp_path):
+    path = image(tmp_path)
+    info = os.stat(path)
+    writer = hold(path, "r+")
+    try:
+        assert [(pid, mode) for pid, cmd, mode in imagefile.open_by(info)] == [(writer.pid, "write")]
+        with pytest.raises(Refused, match=r"in use: python\S* \(pid %d, write\) holds it open for writing" % writer.pid):
+            imagefile.describe_disk(path, writable=False)
+    finally:
+        writer.kill()
+        writer.wait()
+    reader = hold(path, "r")
+    try:
+        imagefile.check_not_in_use(path, info, writable=False)  # a reader does not stop an audit
+        with pytest.raises(Refused, match="holds it open"):
+            imagefile.check_not_in_use(path, info, writable=True)  # it stops harden
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_loop_devices_are_found_by_their_backing_file(tmp_path):
+    path = image(tmp_path)
+    sysfs = tmp_path / "sys"
+    for name, backing in (("loop0", "/nowhere (deleted)"), ("loop3", path), ("sda", path)):
+        (sysfs / name / "loop").mkdir(parents=True)
+        (sysfs / name / "loop" / "backing_file").write_text(backing + "\n")
+    assert imagefile.loop_devices_of(path, os.stat(path), str(sysfs)) == ["/dev/loop3"]
+
+
+def root_block_device():
+    wanted = os.stat("/").st_dev
+    for name in sorted(os.listdir("/dev")):
+        path = os.path.join("/dev", name)
+        try:
+            info = os.stat(path)
+        except OSError:
+            continue
+        if stat.S_ISBLK(info.st_mode) and info.st_rdev == wanted:
+            return path, info
+    pytest.skip("no block device node for this machine's root filesystem")
+
+
+def test_this_machines_root_disk_is_refused_without_opening_it():
+    path, info = root_block_device()
+    with pytest.raises(Refused, match="never touched"):
+        imagefile.check_block_device(path, info)
+
+
+def test_parse_os_release():
+    assert imagefile.parse_os_release('NAME="Debian GNU/Linux"\nVERSION_ID=\'12\'\n# c\nID=debian\nbad line\n') == {
+        "NAME": "Debian GNU/Linux", "VERSION_ID": "12", "ID": "debian"}
+
+
+def test_messages_show_the_image_not_the_private_mount_point():
+    from ansible_collections.guestready.gce.plugins.module_utils.imageworker import _relabel
+    prefix = "/tmp/guestready-image-42-abc"
+    answer = {"results": [{"message": "persisted in %s/root/etc/sysctl.d/x.conf:8" % prefix,
+                           "evidence": {"config": prefix + "/root"}}], "notes": ["%s/probe-1: busy" % prefix], "n": 3}
+    assert _relabel(answer, prefix, "build/disk.qcow2") == {
+        "results": [{"message": "persisted in build/disk.qcow2:/etc/sysctl.d/x.conf:8",
+                     "evidence": {"config": "build/disk.qcow2:/"}}], "notes": ["build/disk.qcow2:/probe-1: busy"], "n": 3}

@@ -1,0 +1,136 @@
+"""The import archive: headers read from archives GNU tar writes, the pack
+step against `tar -tvzf`, and the gcloud command."""
+
+import gzip
+import hashlib
+import lzma
+import os
+import shutil
+import subprocess
+
+import pytest
+from disktools import MIB, need, sfdisk, sparse_file, write_at
+
+from ansible_collections.guestready.gce.plugins.module_utils import importarchive as ia
+from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError
+
+
+def disk(tmp_path, name="disk.raw", size=64 * MIB):
+    path = sparse_file(tmp_path / name, size)
+    sfdisk(path, "label: dos\n,,83,*\n")
+    write_at(path, 8 * MIB, os.urandom(MIB))
+    return path
+
+
+def tar(*args, cwd):
+    need("tar")
+    subprocess.run(["tar"] + list(args), cwd=str(cwd), check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_the_documented_command(tmp_path):
+    disk(tmp_path)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    facts = ia.read_archive(str(tmp_path / "image.tar.gz"))
+    assert facts["gzip"] and facts["format"] == "gnu" and not facts["problems"]
+    member, = facts["members"]
+    assert (member["name"], member["type"], member["sparse"], member["real_size"]) == ("disk.raw", "S", True, 64 * MIB)
+    assert member["size"] < 2 * MIB, "only the data is stored"
+    assert facts["member_content"] == "raw"
+
+
+def test_posix_format_with_pax_sparse_headers(tmp_path):
+    disk(tmp_path)
+    tar("--format=posix", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    facts = ia.read_archive(str(tmp_path / "image.tar.gz"))
+    assert facts["format"] == "pax" and "GNU.sparse.realsize" in facts["pax_keys"]
+    assert facts["members"][0]["name"] == "disk.raw" and facts["members"][0]["real_size"] == 64 * MIB
+
+
+def test_several_members_long_names_dense_and_directories(tmp_path):
+    disk(tmp_path)
+    name = "x" * 150 + ".raw"
+    shutil.copy(str(tmp_path / "disk.raw"), str(tmp_path / name))
+    (tmp_path / "dir").mkdir()
+    tar("--format=gnu", "-czf", "many.tar.gz", name, "dir", cwd=tmp_path)
+    facts = ia.read_archive(str(tmp_path / "many.tar.gz"))
+    assert [m["name"] for m in facts["members"]] == [name, "dir/"]
+    assert facts["members"][0]["sparse"] is False and facts["members"][1]["regular"] is False
+
+
+def test_xz_compressed_and_plain_tar(tmp_path):
+    disk(tmp_path)
+    tar("--format=oldgnu", "-SJcf", "image.tar.xz", "disk.raw", cwd=tmp_path)
+    facts = ia.read_archive(str(tmp_path / "image.tar.xz"))
+    assert not facts["gzip"] and facts["compression"] == "xz" and facts["members"][0]["name"] == "disk.raw"
+    tar("--format=oldgnu", "-Scf", "image.tar", "disk.raw", cwd=tmp_path)
+    assert ia.read_archive(str(tmp_path / "image.tar"))["compression"] == "none"
+
+
+def test_a_qcow2_named_disk_raw(tmp_path):
+    need("qemu-img")
+    source = disk(tmp_path, "source.raw")
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", source, str(tmp_path / "disk.raw")], check=True)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    assert ia.read_archive(str(tmp_path / "image.tar.gz"))["member_content"] == "qcow2"
+
+
+def test_truncated_and_not_a_tar(tmp_path):
+    disk(tmp_path)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    data = (tmp_path / "image.tar.gz").read_bytes()
+    (tmp_path / "cut.tar.gz").write_bytes(data[:len(data) // 2])
+    facts = ia.read_archive(str(tmp_path / "cut.tar.gz"))
+    assert any("truncated" in p for p in facts["problems"])
+    with gzip.open(str(tmp_path / "text.gz"), "wb") as handle:
+        handle.write(b"hello world\n" * 1000)
+    facts = ia.read_archive(str(tmp_path / "text.gz"))
+    assert facts["members"] == [] and any("checksum" in p for p in facts["problems"])
+    with lzma.open(str(tmp_path / "x.xz"), "wb") as handle:
+        handle.write(b"\x00" * 10)
+    assert ia.read_archive(str(tmp_path / "x.xz"))["problems"][0].startswith("no tar header")
+
+
+def test_pack_a_raw_image_as_tar_lists_it(tmp_path):
+    source = disk(tmp_path, "my image.raw")
+    out = ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "out" / "good"))
+    archive = str(tmp_path / "out" / "good.tar.gz")
+    assert out["archive"] == archive and not out["converted"]
+    with open(archive, "rb") as handle:
+        assert out["sha256"] == hashlib.sha256(handle.read()).hexdigest()
+    listing = subprocess.run(["tar", "-tvzf", archive], stdout=subprocess.PIPE, universal_newlines=True,
+                             check=True).stdout.splitlines()
+    assert len(listing) == 1 and listing[0].split()[2] == str(64 * MIB) and listing[0].endswith(" disk.raw")
+    facts = ia.read_archive(archive)
+    assert facts["format"] == "gnu" and facts["members"][0]["sparse"] and facts["members"][0]["type"] == "S"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    path = ia.extract(archive, "disk.raw", str(restored))
+    with open(path, "rb") as one, open(source, "rb") as two:
+        assert hashlib.sha256(one.read()).digest() == hashlib.sha256(two.read()).digest()
+    assert os.stat(path).st_blocks * 512 < 4 * MIB, "restored sparse"
+    again = ia.pack({"path": source, "format": "raw", "block_device": False}, archive)
+    assert again["replaced"] and not [n for n in os.listdir(str(tmp_path / "out")) if n.startswith(".")]
+
+
+def test_pack_converts_a_qcow2(tmp_path):
+    need("qemu-img")
+    source = disk(tmp_path, "source.raw")
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", source, str(tmp_path / "image.qcow2")], check=True)
+    out = ia.pack({"path": str(tmp_path / "image.qcow2"), "format": "qcow2", "block_device": False},
+                  str(tmp_path / "img"))
+    assert out["converted"]
+    facts = ia.read_archive(out["archive"])
+    assert facts["members"][0]["real_size"] == 64 * MIB and facts["member_content"] == "raw"
+
+
+def test_image_name_and_gcloud_command():
+    assert ia.image_name(None, "/b/My_Image.v2.tar.gz") == "my-image-v2"
+    assert ia.image_name(None, "/b/2024.tar.gz") == "image-2024"
+    assert ia.image_name("debian-12", "/b/x.tar.gz") == "debian-12"
+    with pytest.raises(ImageError, match="not a valid Compute Engine image name"):
+        ia.image_name("Bad_Name", "/b/x.tar.gz")
+    command, source = ia.gcloud_command("good", "my-bucket", "/b/good.tar.gz", ["UEFI_COMPATIBLE", "GVNIC"], "x86_64")
+    assert source == "gs://my-bucket/good.tar.gz"
+    assert command == ("gcloud compute images create good --source-uri=gs://my-bucket/good.tar.gz "
+                       "--guest-os-features=UEFI_COMPATIBLE,GVNIC --architecture=X86_64")
+    assert "--guest-os-features" not in ia.gcloud_command("x", "b", "/x.tar.gz", [], None)[0]

@@ -1,0 +1,177 @@
+"""The partition-table reader against tables sfdisk writes, and against
+hostile ones written byte by byte."""
+
+import binascii
+import struct
+
+import pytest
+from disktools import MIB, sfdisk, sfdisk_json, sparse_file, write_at
+
+from ansible_collections.guestready.gce.plugins.module_utils import partitions as pt
+
+
+def read(path):
+    with pt.Disk(str(path)) as disk:
+        return pt.read_table(disk)
+
+
+def same_as_sfdisk(path, table):
+    """Every partition sfdisk lists, with the same start, size, type and id."""
+    theirs = sfdisk_json(path)
+    sector = theirs.get("sectorsize", 512)
+    # sfdisk lists the extended container too; it holds partitions, it is not one
+    listed = [p for p in theirs["partitions"] if p["type"] not in ("5", "f", "85")]
+    assert len(listed) == len(table["partitions"])
+    for mine, their in zip(table["partitions"], listed):
+        assert their["node"].endswith(str(mine["number"]))
+        assert mine["start"] == their["start"] * sector
+        assert mine["size"] == their["size"] * sector
+        if table["kind"] == "gpt":
+            assert mine["type"] == their["type"].upper()
+            assert mine["uuid"] == their["uuid"].upper()
+        else:
+            assert int(mine["type"], 16) == int(their["type"], 16)
+            assert mine["bootable"] == bool(their.get("bootable"))
+
+
+def test_mbr_with_logical_partitions(tmp_path):
+    disk = sparse_file(tmp_path / "mbr.raw", 256 * MIB)
+    sfdisk(disk, "label: dos\nlabel-id: 0x1234abcd\n,32M,83,*\n,32M,82\n,,E\n,16M,83\n,16M,8e\n,,83\n")
+    table = read(disk)
+    assert table["kind"] == "mbr" and not table["problems"] and table["disk_id"] == "1234abcd"
+    numbers = [p["number"] for p in table["partitions"]]
+    assert numbers == [1, 2, 5, 6, 7], "the extended container is not a partition; logicals start at 5"
+    assert table["partitions"][0]["bootable"] and table["partitions"][0]["uuid"] == "1234abcd-01"
+    assert [p["logical"] for p in table["partitions"]] == [False, False, True, True, True]
+    assert table["partitions"][3]["type_name"] == "Linux LVM"
+    same_as_sfdisk(disk, table)
+
+
+def test_gpt_with_bios_boot_esp_and_root(tmp_path):
+    disk = sparse_file(tmp_path / "gpt.raw", 512 * MIB)
+    sfdisk(disk, "label: gpt\nsize=1M, type=21686148-6449-6E6F-744E-656564454649\n"
+                 "size=100M, type=U, name=EFI\ntype=L, name=root\n")
+    table = read(disk)
+    assert table["kind"] == "gpt" and not table["problems"] and not table["warnings"]
+    assert [p["type_name"] for p in table["partitions"]] == ["BIOS boot", "EFI System", "Linux filesystem"]
+    assert table["partitions"][2]["name"] == "root"
+    assert table["gpt"]["backup_ok"] and table["gpt"]["backup_lba"] == 512 * MIB // 512 - 1
+    assert table["mbr"]["entries"][0]["type"] == 0xEE and not table["hybrid"]
+    same_as_sfdisk(disk, table)
+
+
+def test_gpt_legacy_bios_bootable_attribute(tmp_path):
+    disk = sparse_file(tmp_path / "attr.raw", 64 * MIB)
+    sfdisk(disk, "label: gpt\ntype=L, attrs=LegacyBIOSBootable\n")
+    assert read(disk)["partitions"][0]["bootable"] is True
+
+
+def test_damaged_primary_gpt_falls_back_to_the_backup(tmp_path):
+    disk = sparse_file(tmp_path / "damaged.raw", 64 * MIB)
+    sfdisk(disk, "label: gpt\n,10M,L\n,,L\n")
+    write_at(disk, 512 + 60, b"\xff")  # the disk GUID: the header CRC no longer matches
+    table = read(disk)
+    assert table["kind"] == "gpt" and len(table["partitions"]) == 2
+    assert any("primary GPT header at LBA 1 fails its CRC32" in p for p in table["problems"])
+    assert any("backup GPT at the end of the disk was read" in p for p in table["problems"])
+
+
+def test_damaged_entry_array_and_backup_is_no_table(tmp_path):
+    disk = sparse_file(tmp_path / "both.raw", 64 * MIB)
+    sfdisk(disk, "label: gpt\n,,L\n")
+    write_at(disk, 2 * 512 + 40, b"\x01")          # primary entry array
+    write_at(disk, 64 * MIB - 512 + 60, b"\xff")  # backup header
+    table = read(disk)
+    assert table["kind"] is None and table["partitions"] == []
+    assert any("entry array" in p and "CRC32" in p for p in table["problems"])
+
+
+def test_grown_disk_keeps_its_partitions_and_warns_about_the_backup(tmp_path):
+    disk = sparse_file(tmp_path / "grown.raw", 64 * MIB)
+    sfdisk(disk, "label: gpt\n,,L\n")
+    with open(disk, "r+b") as handle:
+        handle.truncate(128 * MIB)  # `qemu-img resize` without `sgdisk -e`
+    table = read(disk)
+    assert table["kind"] == "gpt" and not table["problems"]
+    assert any("sgdisk -e" in w for w in table["warnings"])
+
+
+def test_partition_beyond_the_end_and_overlaps(tmp_path):
+    disk = sparse_file(tmp_path / "bad.raw", 8 * MIB)
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<BBBBBBBBII", 0x80, 0, 0, 0, 0x83, 0, 0, 0, 2048, 20000)
+    mbr[462:478] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x83, 0, 0, 0, 4096, 100)
+    mbr[510:512] = b"\x55\xaa"
+    write_at(disk, 0, bytes(mbr))
+    table = read(disk)
+    assert table["kind"] == "mbr"
+    assert any("beyond the end of the disk" in p for p in table["problems"])
+    assert any("overlap" in p for p in table["problems"])
+
+
+def test_a_looping_extended_chain_ends(tmp_path):
+    disk = sparse_file(tmp_path / "loop.raw", 16 * MIB)
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, 2048, 20000)
+    mbr[510:512] = b"\x55\xaa"
+    ebr = bytearray(512)
+    ebr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x83, 0, 0, 0, 63, 100)
+    ebr[462:478] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, 0, 200)  # points back at itself
+    ebr[510:512] = b"\x55\xaa"
+    write_at(disk, 0, bytes(mbr))
+    write_at(disk, 2048 * 512, bytes(ebr))
+    table = read(disk)
+    assert [p["number"] for p in table["partitions"]] == [5]
+    assert any("loops back" in p for p in table["problems"])
+
+
+def test_impossible_entry_array_is_refused_without_reading_it():
+    header = bytearray(512)
+    header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, 60,
+                               b"\x00" * 16, 2, 0xFFFFFFFF, 128, 0)
+    header[16:20] = struct.pack("<I", binascii.crc32(bytes(header[:92])) & 0xFFFFFFFF)
+    data = bytearray(101 * 512)
+    data[510:512] = b"\x55\xaa"
+    data[446 + 4] = 0xEE
+    data[446 + 12:446 + 16] = struct.pack("<I", 100)
+    data[512:1024] = header
+    table = pt.read_table(pt.BytesDisk(bytes(data)))
+    assert table["kind"] is None
+    assert any("impossible entry array" in p for p in table["problems"])
+
+
+def test_no_table_protective_without_gpt_and_boot_sectors():
+    assert pt.read_table(pt.BytesDisk(b"\x00" * 4096))["kind"] is None
+    assert pt.read_table(pt.BytesDisk(b"\x00" * 100))["problems"]
+    protective = bytearray(4096)
+    protective[446 + 4] = 0xEE
+    protective[446 + 12:446 + 16] = struct.pack("<I", 7)
+    protective[510:512] = b"\x55\xaa"
+    table = pt.read_table(pt.BytesDisk(bytes(protective)))
+    assert table["kind"] is None and "no valid GPT header" in table["problems"][0]
+    fat = bytearray(4096)
+    fat[3:11] = b"mkfs.fat"
+    fat[510:512] = b"\x55\xaa"
+    assert pt.read_table(pt.BytesDisk(bytes(fat)))["kind"] is None
+
+
+def test_grub_boot_code_and_its_next_stage():
+    sector = bytearray(512)
+    sector[0:2] = b"\xeb\x63"
+    sector[0x5C:0x64] = struct.pack("<Q", 1)
+    sector[0x180:0x190] = b"GRUB \x00Geom\x00Hard"
+    sector[0x190:0x198] = b" Disk\x00Re"
+    sector[510:512] = b"\x55\xaa"
+    facts = pt.boot_code_facts(bytes(sector))
+    assert facts == {"present": True, "loader": "grub", "next_stage_lba": 1}
+    assert pt.boot_code_facts(b"\x00" * 512)["present"] is False
+    other = bytearray(512)
+    other[10:20] = b"\x90" * 10
+    assert pt.boot_code_facts(bytes(other))["loader"] == "unknown"
+
+
+@pytest.mark.parametrize("raw,text", [
+    (bytes.fromhex("2873 2ac1 1ff8 d211 ba4b 00a0c93ec93b".replace(" ", "")), pt.ESP_GUID),
+    (bytes(16), pt.ZERO_GUID)])
+def test_guid_text(raw, text):
+    assert pt.guid_text(raw) == text
