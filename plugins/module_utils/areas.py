@@ -20,8 +20,11 @@ from ansible_collections.guestready.gce.plugins.module_utils import devices, gce
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import fail_on_policy_error
+from ansible_collections.guestready.gce.plugins.module_utils.module import (
+    fail_on_policy_error, refuse_without_root)
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import unknown_results
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
 
 
 class Area(object):
@@ -87,6 +90,9 @@ def run(module, apply=(), apply_options=False):
         module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
     params = dict((area.name, _area_params(module, area, area.name in applying, apply_options))
                   for area in areas)
+    if applying:
+        refuse_without_root(module, "guestready.gce.compliance (%s)" % ", ".join(applying),
+                            sorted(set(params[name]["root"] for name in applying)))
     results, details, errors, diffs, changed = [], {}, [], [], False
     for area in areas:
         area_entries = [entry for entry in entries if entry["area"] in area.catalogue_areas]
@@ -97,6 +103,11 @@ def run(module, apply=(), apply_options=False):
             errors.append("%s: %s" % (area.name, exc))
             details[area.name] = {"error": str(exc)}
             continue
+        except Unreadable as exc:
+            if area.name in applying:
+                errors.append("%s: %s" % (area.name, exc))
+            # an input the area does not handle itself: nothing judged
+            outcome = dict(results=unknown_results(area_entries, waivers, str(exc)), error=str(exc))
         results.extend(outcome.pop("results"))
         outcome.pop("summary", None)
         diffs.extend(outcome.pop("diff", []))

@@ -177,7 +177,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
+    POLICY_ARGS, fail_on_policy_error, refuse_without_root)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
     APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, apply_sysctl)
@@ -189,6 +189,7 @@ def main():
         supports_check_mode=True,
     )
     entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
+    refuse_without_root(module, "guestready.gce.sysctl_baseline", [module.params["root"]])
     try:
         outcome = apply_sysctl(module.params, entries, waivers, module)
     except loader.SysctlError as exc:
