@@ -81,6 +81,9 @@ options:
 notes:
   - The same checks without changes are made by M(guestready.gce.sysctl_baseline_info).
   - Requirement IDs and values are listed in the collection's C(docs/requirements.md).
+  - Changing the running system or a tree owned by another user needs root (C(become)); without
+    it the task fails before anything is written, with one message saying so. Check mode still
+    runs. An image tree owned by the connecting user may be changed without root.
 seealso:
   - module: guestready.gce.sysctl_baseline_info
   - module: ansible.posix.sysctl

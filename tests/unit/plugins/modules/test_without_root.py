@@ -156,13 +156,17 @@ def test_gce_settings_names_each_unreadable_file_and_judges_the_rest(top):
     found = by_id(as_nobody)
     for rid, path in unread.items():
         assert_needs_root(found[rid], root + path)
-    network = [rid for rid in ("GCE-NET-DHCP", "GCE-NET-MTU-DHCP", "GCE-NET-NO-MAC-BINDING")]
-    for rid in network:   # the first unreadable network file in reading order is named
-        assert found[rid]["status"] == "unknown" and privilege.needs_root(found[rid]["message"]), found[rid]
-        assert "/etc/NetworkManager/system-connections/wired.nmconnection" in found[rid]["message"] \
-            or "/etc/systemd/network/50-dhcp.network" in found[rid]["message"]
+    network = ["GCE-NET-DHCP", "GCE-NET-MTU-DHCP", "GCE-NET-NO-MAC-BINDING"]
+    for rid in network:
+        assert_needs_root(found[rid], root + "/etc/systemd/network/50-dhcp.network")
     assert_same_elsewhere(as_root, as_nobody, list(unread) + network)
     assert not any(privilege.needs_root(r["message"]) for r in as_root["results"])
+    # the networkd file readable again: the NetworkManager profile is the one left unread
+    os.chmod(os.path.join(root, "etc/systemd/network/50-dhcp.network"), 0o644)
+    as_root, as_nobody = both(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    found = by_id(as_nobody)
+    for rid in network:
+        assert_needs_root(found[rid], root + "/etc/NetworkManager/system-connections/wired.nmconnection")
 
 
 def test_an_unreadable_kernel_configuration_is_unknown_not_a_failure(top):
