@@ -24,8 +24,11 @@ from ansible_collections.guestready.gce.plugins.module_utils import devices, gce
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
-from ansible_collections.guestready.gce.plugins.module_utils.module import fail_on_policy_error
+from ansible_collections.guestready.gce.plugins.module_utils.module import (
+    fail_on_policy_error, refuse_without_root)
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import unknown_results
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
 
 
 class Area(object):
@@ -103,6 +106,11 @@ def run_areas(work, entries, waivers, module):
             errors.append("%s: %s" % (area.name, exc))
             details[area.name] = {"error": str(exc)}
             continue
+        except Unreadable as exc:
+            if applying:
+                errors.append("%s: %s" % (area.name, exc))
+            # an input the area does not handle itself: nothing judged
+            outcome = dict(results=unknown_results(area_entries, waivers, str(exc)), error=str(exc))
         results.extend(outcome.pop("results"))
         outcome.pop("summary", None)
         diffs.extend(outcome.pop("diff", []))
@@ -126,6 +134,9 @@ def run(module, apply=(), apply_options=False):
         module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
     work = [(area, _area_params(module, area, area.name in applying, apply_options), area.name in applying)
             for area in areas]
+    if applying:
+        refuse_without_root(module, "guestready.gce.compliance (%s)" % ", ".join(applying),
+                            sorted(set(params["root"] for area, params, apply in work if apply)))
     results, details, errors, diffs, changed = run_areas(work, entries, waivers, module)
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:

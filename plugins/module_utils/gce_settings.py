@@ -31,7 +31,8 @@ import shutil
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, sysctl, timesync, udev, units)
+    bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
+    units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -659,7 +660,8 @@ def assess(host, entries, waivers):
         try:
             outcome = CHECKS[entry["id"]](host, entry)
         except (ConfigError, TargetError, sysctl.SysctlError) as exc:
-            outcome = _outcome("unknown", None, str(exc), "fix or remove the file named, then re-run")
+            outcome = _outcome("unknown", None, str(exc), privilege.remediation(
+                str(exc), "fix or remove the file named, then re-run"))
         result = record(entry, outcome["status"], actual=outcome["actual"], evidence=outcome["evidence"],
                         message=outcome["message"], remediation=outcome["remediation"],
                         scope=entry["scope"], changed=False)

@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 import zlib
 
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, file_kind)
 
@@ -644,9 +645,15 @@ def kernel_modules(path, listers=True, target=None):
     """``(names, method, error)``: the set of kernel module names in the
     initramfs at ``path`` inside ``target`` (the live system by default);
     names are None when it could not be inspected."""
+    shown = (target or Target("/")).display(path)
     path, problem = locate(path, target)
     if problem:
         return None, None, problem
+    try:  # a lister would say it less clearly (Fedora's initramfs is 0600)
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)))
+    except OSError as exc:
+        if denied(exc):
+            return None, None, unreadable(shown, "the kernel modules it holds")
     cache = _cache_path(path) if CACHE_DIR else None
     if cache:
         hit = _cached(cache, listers)

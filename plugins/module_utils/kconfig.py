@@ -20,12 +20,12 @@ import fnmatch
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
 
 
 # --------------------------------------------------------------------------
@@ -54,6 +54,8 @@ def installed_configs(target):
     for directory in ("/boot", "/lib/modules", "/usr/lib/modules"):
         try:
             names = target.listdir(directory)
+        except Unreadable:
+            raise  # "no kernel there" would be a guess
         except TargetError:
             continue
         for name in names:
@@ -141,7 +143,8 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
 def unreadable_kernel(entries, release, path, source, message):
     """The entry for a kernel whose configuration could not be read: every
     requirement ``unknown``, with the reason."""
-    results = [record(entry, "unknown", message="cannot judge: %s" % message,
+    shown = message if privilege.needs_root(message) else "cannot judge: %s" % message
+    results = [record(entry, "unknown", message=shown, remediation=privilege.remediation(message),
                       evidence={"config": path}, symbol=None, found=None, fragment_lines=[])
                for entry in entries]
     return {"release": release, "config": path, "source": source, "version": None,
@@ -182,8 +185,11 @@ def check_kernels(params, entries, waivers, module):
                   check_initramfs=params["check_initramfs"], initramfs_path=params["initramfs"])
 
     def check(release, path, source):
-        return check_kernel(entries, waivers, release, path, source,
-                            machine=machine if release == running else None, **common)
+        try:
+            return check_kernel(entries, waivers, release, path, source,
+                                machine=machine if release == running else None, **common)
+        except Unreadable as exc:  # the configuration: every option unknown, none guessed
+            return unreadable_kernel(entries, release, target.display(path), source, str(exc))
 
     kernels, top = [], None
     if params["source"] == "path":

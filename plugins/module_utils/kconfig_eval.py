@@ -17,6 +17,7 @@ tried: the verdict stands only when they all agree.
 """
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import NOT_SET_VALUE
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
@@ -396,6 +397,11 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
         return result("unknown", base + "; no initramfs found to check (%s)"
                       % (initramfs.get("error") or "none given"),
                       expected, symbol, found, lines, module=module, initramfs=shown)
+    if privilege.needs_root(initramfs.get("error")):
+        unread = result("unknown", "%s; %s" % (initramfs["error"], base), expected, symbol, found,
+                        lines, module=module, initramfs=shown)
+        unread["remediation"] = privilege.BECOME
+        return unread
     if initramfs.get("modules") is None:
         return result("unknown", base + "; could not inspect %s: %s"
                       % (initramfs["path"], initramfs.get("error")),

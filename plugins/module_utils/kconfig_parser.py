@@ -44,7 +44,7 @@ import re
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
 
 MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
 
@@ -355,6 +355,8 @@ def read(path, version=None, arch=None, target=None):
     try:
         with target.open(path) as handle:
             data = handle.read(MAX_SIZE + 1)
+    except Unreadable:
+        raise  # not bad input: the caller says what it could not judge
     except TargetError as exc:
         raise KconfigError(str(exc))
     except (IOError, OSError) as exc:

@@ -7,6 +7,9 @@ main() of a read-only check."""
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.policy import PolicyError, resolve
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import refusal, unknown_results
+from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
 
 POLICY_ARGS = dict(
     waivers=dict(type="dict", default={}),
@@ -35,4 +38,19 @@ def run_check_module(argument_spec, catalogue_areas, check, errors, required_if=
         outcome = check(module.params, entries, waivers, module)
     except errors as exc:
         module.fail_json(msg=str(exc))
+    except Unreadable as exc:  # an input the check does not handle itself: nothing judged
+        results = unknown_results(entries, waivers, str(exc))
+        outcome = dict(results=results, summary=summarize(results), error=str(exc))
     module.exit_json(changed=False, **outcome)
+
+
+def refuse_without_root(module, what, roots):
+    """End the task before anything is written when this run may not change
+    one of ``roots`` (privilege.refusal); check mode changes nothing, so it
+    runs."""
+    if module.check_mode:
+        return
+    for root in roots:
+        why = refusal(what, root)
+        if why:
+            module.fail_json(msg=why, changed=False)

@@ -17,8 +17,9 @@ import os
 import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Missing, Target, TargetError, file_kind)
+    Missing, Target, TargetError, Unreadable, file_kind)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -125,6 +126,8 @@ def read_text(target, path):
     be read or is not text."""
     try:
         data = target.read_bytes(path, limit=MAX_FILE_SIZE)
+    except Unreadable:
+        raise  # not bad input: the caller reports what it could not judge
     except TargetError as exc:
         raise SysctlError(str(exc))
     if b"\0" in data:
@@ -147,6 +150,8 @@ def config_files(root="/", loader="systemd", warnings=None):
             names = target.listdir("/" + directory)
         except Missing:
             continue
+        except Unreadable:
+            raise  # skipping it would judge from part of the files
         except TargetError as exc:
             if warnings is not None:
                 warnings.append("%s: not read" % exc)
@@ -260,6 +265,8 @@ def read_live(key, proc_root="/proc"):
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return None, "missing"
+        if denied(exc):  # a few keys are 0600 (fs.protected_*, on most kernels)
+            return None, unreadable(proc_path(key, proc_root), "its live value")
         return None, "%s: %s" % (display_key(key), exc.strerror or exc)
 
 

@@ -7,9 +7,10 @@
 import copy
 import os
 
+from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
-from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize, waive
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
 # The drop-in sorts after every numbered file (Google's
 # 60-gce-network-security.conf, Debian's 99-sysctl.conf -> /etc/sysctl.conf,
@@ -210,7 +211,8 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             remediation = "build the kernel with the feature that provides %s, or waive %s" % (
                 entry["key"], entry["id"])
         elif error:
-            status, message, remediation = "unknown", error, "run as root on the host itself"
+            status, message = "unknown", error
+            remediation = privilege.remediation(error, "run as root on the host itself")
         else:
             problems = []
             if observation.live and not complies(entry, live):
@@ -246,6 +248,23 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             result.update(status="waived", waiver=waiver,
                           message="waived: %s (found: %s)" % (waiver, message))
         results.append(result)
+    return results
+
+
+def unreadable_results(entries, waivers, observation, message):
+    """Every entry ``unknown`` when a sysctl.d file or directory could not be
+    read (``message`` names it): any file may set any key, so no persisted
+    value is judged from the others; the live value is shown."""
+    results = []
+    for entry in entries:
+        live = observation.values.get(loader.normalize_key(entry["key"]))
+        shown = message if live is None else "%s; live value is %s" % (message, live)
+        result = record(entry, "unknown", actual=_int(live) if live is not None else None,
+                        evidence={"proc": "/proc/sys/" + loader.normalize_key(entry["key"])},
+                        message=shown, remediation=privilege.remediation(message),
+                        key=entry["key"], before=live, after=live, changed=False)
+        waiver = waivers.get(entry["id"])
+        results.append(waive(result, waiver) if waiver else result)
     return results
 
 
@@ -521,7 +540,11 @@ def check_sysctl(params, entries, waivers, module=None):
     (``module`` is unused: the signature is that of every area's check.)"""
     target = loader.as_target(params["root"])
     observation = Observation(entries, live=loader.live_kernel_available(params["root"]))
-    histories, warnings = histories_for(entries, observation, target)
+    try:
+        histories, warnings = histories_for(entries, observation, target)
+    except Unreadable as exc:
+        results = unreadable_results(entries, waivers, observation, str(exc))
+        return dict(results=results, summary=summarize(results), warnings_from_files=[])
     results = assess(entries, waivers, observation, histories, boot_loader(target),
                      target.display(params["file"]))
     return dict(results=results, summary=summarize(results), warnings_from_files=warnings)

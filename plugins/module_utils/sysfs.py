@@ -27,10 +27,11 @@ import os
 import re
 import stat
 
+from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
     SCSI_LEVELS, SCSI_TYPES, UART_TYPES, decode_features, hex_id, number)
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Missing, NotRegular, Target, TargetError, file_kind)
+    Missing, NotRegular, Target, TargetError, Unreadable, file_kind)
 
 LIVE_ROOT = "/sys"
 MAX_ATTRIBUTE = 64 * 1024   # sysfs attributes are one page; a tree's may be anything
@@ -65,6 +66,8 @@ class LiveSysfs(object):
     def _error(self, path, exc, what):
         if exc.errno == errno.ENOENT:
             return Missing("%s: no such file or directory" % self.display(path))
+        if privilege.denied(exc):
+            return Unreadable(self.display(path))
         return TargetError("%s: cannot %s: %s" % (self.display(path), what, exc.strerror or exc))
 
     def read_bytes(self, path, limit):
@@ -369,6 +372,9 @@ def _msix(data, shown):
         if position < PCI_STD_HEADER_SIZEOF:
             return {"state": "absent"}
         if position + 4 > len(data):
+            if len(data) <= PCI_STD_HEADER_SIZEOF and not privilege.is_root():
+                return {"state": "unreadable", "error": privilege.unreadable(
+                    shown, "only its first %d bytes: the MSI-X capability is beyond them" % len(data))}
             why = ("only %d bytes readable: reading the capabilities needs root" % len(data)
                    if len(data) <= PCI_STD_HEADER_SIZEOF else "capability at 0x%02x beyond its %d bytes"
                    % (position, len(data)))

@@ -40,6 +40,8 @@ import os
 import stat
 import time
 
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
+
 TEMP_PREFIX = ".guestready-"
 MAX_LINKS = 40  # the kernel's limit on symlinks followed in one resolution
 _O_PATH = getattr(os, "O_PATH", os.O_RDONLY)
@@ -53,6 +55,15 @@ class TargetError(Exception):
 
 class Missing(TargetError):
     """The path does not exist (in the root's own resolution)."""
+
+
+class Unreadable(TargetError):
+    """Permission denied reading ``path`` (as the user sees it): without
+    root the message says so (``privilege.unreadable``)."""
+
+    def __init__(self, path):
+        super(Unreadable, self).__init__(unreadable(path))
+        self.path = path
 
 
 class NotRegular(TargetError):
@@ -183,6 +194,8 @@ class Target(object):
                 except OSError as exc:
                     if exc.errno == errno.ENOENT and last:
                         return _Resolved(os.dup(stack[-1]), name)
+                    if denied(exc):
+                        raise Unreadable(self.display(path))
                     if exc.errno != errno.ENOENT:
                         raise TargetError("%s: cannot resolve: %s" % (self.display(path), _reason(exc)))
                     if create is None:
@@ -233,11 +246,18 @@ class Target(object):
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise Missing("%s: no such file or directory" % self.display(path))
+            if denied(exc):
+                raise Unreadable(self.display(path))
             raise TargetError("%s: cannot stat: %s" % (self.display(path), _reason(exc)))
 
     def _kind(self, path, follow=True):
+        """The mode of ``path``, None when it is absent or unusable; a
+        directory on the way that this user may not search raises
+        Unreadable: "absent" would be a guess."""
         try:
             return (self.stat(path) if follow else self.lstat(path)).st_mode
+        except Unreadable:
+            raise
         except TargetError:
             return None
 
@@ -289,6 +309,8 @@ class Target(object):
                     raise Missing("%s: no such directory" % self.display(path))
                 if exc.errno == errno.ENOTDIR:
                     raise TargetError("%s: not a directory" % self.display(path))
+                if denied(exc):
+                    raise Unreadable(self.display(path))
                 raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
             try:
                 return sorted(os.listdir(fd))
@@ -311,6 +333,8 @@ class Target(object):
                 fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY
                              | _O_CLOEXEC, dir_fd=where.dir_fd)
             except OSError as exc:
+                if denied(exc):
+                    raise Unreadable(self.display(path))
                 raise TargetError("%s: cannot read: %s" % (self.display(path), _reason(exc)))
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):  # swapped between the check and the open

@@ -87,6 +87,12 @@ options:
     default: {}
 notes:
   - O(waivers) and O(overrides) apply to every area.
+  - Changing the running system or a tree owned by another user needs root (C(become)); without
+    it the task fails before anything is written, with one message saying so. Check mode still
+    runs. An image tree owned by the connecting user may be changed without root.
+  - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
+    a message starting C(needs root:) that names the path and the remediation C(run with become);
+    it is never judged from the rest of its input.
 seealso:
   - module: guestready.gce.compliance_info
   - module: guestready.gce.sysctl_baseline

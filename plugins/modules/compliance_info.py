@@ -55,6 +55,9 @@ options:
     default: {}
 notes:
   - O(waivers) and O(overrides) apply to every area.
+  - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
+    a message starting C(needs root:) that names the path and the remediation C(run with become);
+    it is never judged from the rest of its input.
 seealso:
   - module: guestready.gce.sysctl_baseline_info
   - module: guestready.gce.kernel_config_info

@@ -101,6 +101,9 @@ options:
         architecture the release's name ends with (C(-amd64), C(-arm64)), else C(uname -m).
     type: str
 notes:
+  - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
+    a message starting C(needs root:) that names the path and the remediation C(run with become);
+    it is never judged from the rest of its input.
   - Without root the kernel shows only the first 64 bytes of a PCI function's configuration
     space, not its MSI-X capability. The controller's own queue count is then unknown, and
     C(HW-SCSI-VIRTIO) says so unless blk-mq's count settles it (more queues than one, or one

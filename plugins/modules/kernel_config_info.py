@@ -85,6 +85,9 @@ options:
       - An initramfs image to look into instead of the kernel's usual one (read under O(root)).
     type: path
 notes:
+  - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
+    a message starting C(needs root:) that names the path and the remediation C(run with become);
+    it is never judged from the rest of its input.
   - Duplicate symbols with different values make the configuration unreadable (kconfig would keep
     the last, but only C(make olddefconfig) can say what a hand-edited file really builds).
   - The kernel module names found in an initramfs are cached in C(/run/guestready-gce) (a tmpfs),

@@ -81,6 +81,9 @@ options:
 notes:
   - The same checks without changes are made by M(guestready.gce.sysctl_baseline_info).
   - Requirement IDs and values are listed in the collection's C(docs/requirements.md).
+  - Changing the running system or a tree owned by another user needs root (C(become)); without
+    it the task fails before anything is written, with one message saying so. Check mode still
+    runs. An image tree owned by the connecting user may be changed without root.
 seealso:
   - module: guestready.gce.sysctl_baseline_info
   - module: ansible.posix.sysctl
@@ -177,7 +180,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error)
+    POLICY_ARGS, fail_on_policy_error, refuse_without_root)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
     APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, apply_sysctl)
@@ -189,6 +192,7 @@ def main():
         supports_check_mode=True,
     )
     entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
+    refuse_without_root(module, "guestready.gce.sysctl_baseline", [module.params["root"]])
     try:
         outcome = apply_sysctl(module.params, entries, waivers, module)
     except loader.SysctlError as exc:

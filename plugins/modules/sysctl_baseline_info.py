@@ -21,6 +21,10 @@ extends_documentation_fragment:
   - guestready.gce.attributes.info_module
   - guestready.gce.policy
   - guestready.gce.sysctl
+notes:
+  - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
+    a message starting C(needs root:) that names the path and the remediation C(run with become);
+    it is never judged from the rest of its input.
 seealso:
   - module: guestready.gce.sysctl_baseline
 """

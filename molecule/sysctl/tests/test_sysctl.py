@@ -9,6 +9,7 @@ in one command per phase.
 """
 
 import os
+import re
 import sys
 
 ROOT = os.environ["MOLECULE_PROJECT_DIRECTORY"]
@@ -69,6 +70,19 @@ def info(host):
 
 def etc_digest(host):
     return host.check_output("find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum")
+
+
+def test_00_ansible_logged_in_as_lab_and_became_root(host):
+    """Converge ran as Compute Engine users run it: logged in as the sudo user `lab`,
+    became root with sudo (sudo's own log line per module run), and the changes the other
+    tests check were made that way."""
+    variables = host.ansible.get_variables()
+    assert variables["ansible_user"] == "lab" and variables["ansible_become"] is True, variables
+    assert host.check_output("echo $SUDO_USER; id -un").split() == ["lab", "root"]
+    log = host.check_output("journalctl --no-pager -q -o cat _COMM=sudo")
+    assert re.search(r"^ *lab : .*USER=root ; COMMAND=/bin/sh -c '?echo BECOME-SUCCESS-\w+ ; "
+                     r"/usr/bin/python3 \S+/AnsiballZ_sysctl_baseline\.py", log, re.M), log[-2000:]
+    assert host.file(OWN).exists
 
 
 def test_01_live_and_effective_everywhere(host):
