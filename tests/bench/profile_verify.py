@@ -1,7 +1,7 @@
 """Where verify.yml spends its time: one lab guest, the module execution
 broken down on the guest, the report play on the controller.
 
-Usage: python tests/bench/profile_verify.py [--repeat 3] [--before JSON] [--write-docs]
+Usage: python tests/bench/profile_verify.py [--repeat 3] [--before JSON] [--results JSON] [--write-docs]
 
 Boots one `gce` lab guest (`prof`, from the snapshot; stopped by name at the
 end, whatever happens) and measures, each --repeat times (medians):
@@ -20,14 +20,14 @@ guest       tests/bench/profile_guest.py, run with the guest's python3: the
 
 Prints a table; --write-docs replaces the profile section of
 docs/benchmarks.md.  --before takes the results JSON of an earlier run
-(build/bench/profile/results.json) and shows it in a "before" column.
+(build/bench/profile/results.json) and shows it in a "before" column;
+--results shows a saved run instead of measuring.
 Numbers are measurements, never assertions.
 """
 
 import argparse
 import json
 import os
-import resource
 import shlex
 import signal
 import statistics
@@ -218,10 +218,17 @@ def fmt(value):
     return "-" if value is None else "%.2f" % value
 
 
+def commands_run(result):
+    """``run_command`` calls of the gce_settings area, from cProfile's top functions."""
+    calls = [row["calls"] for row in result["guest"]["top"].get("gce_settings", [])
+             if row["function"].endswith("(run_command)")]
+    return calls[0] if calls else None
+
+
 def table(result, before=None):
-    lines = ["| what | %sseconds (median of %d) | what it is |" % ("before | after " if before else "",
-                                                                      result["repeat"]),
-             "|---|---|%s---|" % ("---|" if before else "")]
+    heads = ["before, s", "after, s"] if before else ["seconds"]
+    lines = ["| what (medians of %d runs) | %s | what it is |" % (result["repeat"], " | ".join(heads)),
+             "|---|%s---|" % ("---|" * len(heads))]
     for label, get, what in ROWS:
         cells = [fmt(get(before))] if before else []
         lines.append("| %s | %s | %s |" % (label, " | ".join(cells + [fmt(get(result))]), what))
@@ -233,6 +240,10 @@ def table(result, before=None):
                   guest["answer_bytes"], result["controller"]["ping"]["peak_rss_mib"],
                   result["controller"]["verify"]["peak_rss_mib"], result["controller"]["report"]["peak_rss_mib"],
                   result["controller"]["playbook-floor"]["peak_rss_mib"])]
+    commands = [commands_run(run) for run in (before, result) if run]
+    if all(count is not None for count in commands):
+        lines += ["", "Commands the `gce_settings` area runs (`run_command` calls in its profile): %s." % (
+            " before, ".join(str(count) for count in commands) + (" after" if before else ""))]
     for area in ("sysctl", "kernel_config", "hardware", "gce_settings"):
         rows = guest["top"].get(area, [])
         if not rows:
@@ -259,11 +270,12 @@ def write_docs(lines, result, before, argv):
         text = handle.read()
     begin, end = "<!-- profile:begin -->", "<!-- profile:end -->"
     header = ["Measured %s with `%s` (guest: Python %s, %d vCPU, TCG); %s." % (
-        result["date"], " ".join(["python", "tests/bench/profile_verify.py"] + argv), result["guest"]["python"],
+        result["date"], result.get("command", "python tests/bench/profile_verify.py " + " ".join(argv)),
+        result["guest"]["python"],
         result["guest"]["cpus"], loads(result))]
     if before:
-        header.append("The \"before\" column: the run of %s on the same machine before the change below; %s." % (
-            before["date"], loads(before)))
+        header.append("The \"before\" column: `%s` on %s, same machine, before the change below; %s." % (
+            before.get("command", "?"), before["date"], loads(before)))
     block = "%s\n%s\n\n%s\n%s" % (begin, "\n\n".join(header), "\n".join(lines), end)
     if begin in text:
         text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
@@ -277,19 +289,27 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--before", help="results JSON of an earlier run, shown as the before column")
+    parser.add_argument("--results", help="show (and --write-docs) this saved run instead of measuring")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
-    before = None
-    if args.before:
+    saved = {}
+    for option in ("before", "results"):
+        path = getattr(args, option)
         try:
-            with open(args.before) as handle:
-                before = json.load(handle)
+            if path:
+                with open(path) as handle:
+                    saved[option] = json.load(handle)
         except (OSError, ValueError) as exc:
-            parser.error("--before %s: %s" % (args.before, exc))
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # the finally stops the guest
-    result = measure(args.repeat)
-    with open(os.path.join(WORK, "results.json"), "w") as handle:
-        json.dump(result, handle, indent=1)
+            parser.error("--%s %s: %s" % (option, path, exc))
+    before = saved.get("before")
+    if "results" in saved:
+        result = saved["results"]
+    else:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # the finally stops the guest
+        result = measure(args.repeat)
+        result["command"] = " ".join(["python", "tests/bench/profile_verify.py"] + argv)
+        with open(os.path.join(WORK, "results.json"), "w") as handle:
+            json.dump(result, handle, indent=1)
     lines = table(result, before)
     print("\n".join(lines))
     print(loads(result))
