@@ -19,7 +19,7 @@ MATRIX_PARTS := $(foreach line,$(MATRIX),unit-$(line) sanity-$(line) smoke-$(lin
 TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench $(MATRIX_PARTS)
 
 .PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
-	clean bench bench-fleet bench-reports bench-image fuzz test-deps test-disk-full $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
+	clean bench bench-fleet bench-reports bench-image bench-profile fuzz test-deps test-disk-full $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
 # (the matrix parts are pattern rules, which make never applies to .PHONY targets)
 
 help:
@@ -179,6 +179,12 @@ bench-reports: venv collection-link
 FLEET_ARGS ?= --sizes 1,100,500
 bench-fleet: venv collection-link lab-image-cloud
 	$(PYTHON) tests/bench/fleet_bench.py $(FLEET_ARGS) --write-docs
+
+# Where verify.yml spends its time: one lab guest, the module execution broken down on the
+# guest (interpreter, payload, imports, each area, cProfile), the report play on the controller.
+PROFILE_ARGS ?= --repeat 3
+bench-profile: venv collection-link lab-image-cloud
+	$(PYTHON) tests/bench/profile_verify.py $(PROFILE_ARGS) --write-docs
 
 demo: deps venv collection-link lab-image-cloud
 	$(PYTHON) tools/demo.py

@@ -33,7 +33,7 @@ import tempfile
 from ansible_collections.guestready.gce.plugins.module_utils import (
     bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
     units)
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
@@ -55,6 +55,11 @@ OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
 GETTY = "serial-getty@ttyS0.service"
 NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
                     ("ifupdown", "networking.service"), ("ifcfg", "network.service"))
+# every unit whose state the checks read (Host.unit), for one is-active call
+UNITS = tuple(dict.fromkeys(
+    [GETTY] + [unit for dummy, unit in NETWORK_MANAGERS]
+    + [unit for dummy, names in timesync.DAEMONS for unit in names]
+    + [unit for entry in CATALOGUE if entry["area"] == "gce" for unit in entry.get("units") or []]))
 
 # The SCSI part of Google's 65-gce-disk-naming.rules (GoogleCloudPlatform/
 # guest-configs@0850c65b, src/lib/udev/rules.d/65-gce-disk-naming.rules,
@@ -142,12 +147,18 @@ class Host(object):
         when live, else the tree's links."""
         def make():
             if self.live:
-                found = units.live_state(self.module, name)
+                found = units.live_state(self.module, name, self.active(name))
                 if found is not None:
                     return found[0], {"is-enabled": found[0], "is-active": found[1]}
             state, links = units.state(self.target, name)
             return state, {"links": links, "preset": units.preset(self.target, name)}
         return self.cached("unit:" + name, make)
+
+    def active(self, name):
+        """``systemctl is-active`` of a unit the checks ask about, asked of
+        all of them (``UNITS``) in one call when the first is needed; None
+        for the others (then asked alone)."""
+        return (self.cached("is-active", lambda: units.active_states(self.module, UNITS)) or {}).get(name)
 
     def enabled(self, name):
         return self.unit(name)[0] in ("enabled", "enabled-runtime", "alias", "static", "indirect",

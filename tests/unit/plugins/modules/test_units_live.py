@@ -1,0 +1,110 @@
+"""The live unit states: every ``is-active`` in one systemctl call gives the
+same results as one call per unit, and falls back to one call per unit when
+systemctl's answer cannot be matched to the units."""
+
+import os
+
+from ansible_collections.guestready.gce.plugins.module_utils import gce_settings, units
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+
+from test_gce_settings import debian_image
+
+
+class Systemctl(object):
+    """run_command/get_bin_path of a module on a systemd 252 host
+    (src/systemctl: is-active prints a line per unit, ``inactive`` for a
+    unit that does not exist; is-enabled prints nothing and stops at the
+    first unit without a unit file)."""
+    check_mode = False
+
+    def __init__(self, states):
+        self.states, self.commands = states, []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return None if name == "sshd" else "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(list(argv))
+        if os.path.basename(argv[0]) != "systemctl" or argv[1] not in ("is-enabled", "is-active"):
+            return 0, "", ""
+        lines, rc = [], 3 if argv[1] == "is-active" else 1
+        for name in argv[2:]:
+            enabled, active = self.states.get(name, (None, "inactive"))
+            if argv[1] == "is-active":
+                lines.append(active)
+                rc = 0 if active == "active" else rc
+            elif enabled is None:
+                return 1, "".join(line + "\n" for line in lines), "Failed to get unit file state for %s" % name
+            else:
+                lines.append(enabled)
+                rc = 0 if enabled == "enabled" else rc
+        return rc, "".join(line + "\n" for line in lines), ""
+
+    def warn(self, message):
+        pass
+
+    def count(self, verb):
+        return sum(1 for argv in self.commands if argv[1:2] == [verb])
+
+
+STATES = {
+    "serial-getty@ttyS0.service": ("enabled", "activating"),
+    "systemd-networkd.service": ("enabled", "active"),
+    "networking.service": ("disabled", "inactive"),
+    "systemd-timesyncd.service": ("disabled", "active"),
+    "google-guest-agent.service": ("masked", "failed"),
+    "chrony.service": ("alias", "inactive"),
+}
+
+
+def test_one_is_active_call_for_every_unit():
+    module = Systemctl(STATES)
+    found = units.active_states(module, ["chrony.service", "nonexistent.service", "chrony.service",
+                                         "systemd-timesyncd.service"])
+    assert found == {"chrony.service": "inactive", "nonexistent.service": "inactive",
+                     "systemd-timesyncd.service": "active"}
+    assert module.commands == [["/usr/bin/systemctl", "is-active", "chrony.service", "nonexistent.service",
+                                "systemd-timesyncd.service"]]
+
+
+def test_an_answer_without_a_line_per_unit_is_not_used():
+    class Short(Systemctl):
+        def run_command(self, argv, environ_update=None):
+            self.commands.append(list(argv))
+            return 1, "active\n", ""
+    assert units.active_states(Short({}), ["a.service", "b.service"]) is None
+    # glob names are never batched (they expand to any number of lines)
+    module = Systemctl(STATES)
+    assert units.active_states(module, ["getty@*.service", "chrony.service"]) == {"chrony.service": "inactive"}
+    assert units.active_states(module, ["getty@*.service"]) is None
+
+
+def test_live_state_with_a_known_answer_asks_only_is_enabled():
+    module = Systemctl(STATES)
+    assert units.live_state(module, "chrony.service", "inactive") == ("alias", "inactive")
+    assert units.live_state(module, "nonexistent.service") == ("unknown", "inactive")
+    assert module.count("is-active") == 1 and module.count("is-enabled") == 2
+
+
+def assess(root, monkeypatch, batched):
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    if not batched:
+        monkeypatch.setattr(units, "active_states", lambda module, names: None)
+    module = Systemctl(STATES)
+    params = dict(root=str(root), generalize=False, interface="ens4", connection={})
+    return gce_settings.check_gce(params, requirements("gce"), {}, module), module
+
+
+def test_the_gce_checks_give_the_same_results_with_one_is_active_call(tmp_path, monkeypatch):
+    root = debian_image(tmp_path / "image")
+    batched, module = assess(root, monkeypatch, True)
+    monkeypatch.undo()
+    alone, reference = assess(root, monkeypatch, False)
+    assert batched == alone
+    # the live unit states are in the evidence, so the comparison covers them
+    assert "'is-active': 'activating'" in str(batched["results"])
+    # every unit the checks ask about is in the one call
+    asked = [argv[2] for argv in reference.commands if argv[1:2] == ["is-active"]]
+    assert len(asked) > 10 and set(asked) <= set(gce_settings.UNITS)
+    assert module.count("is-active") == 1
+    assert module.count("is-enabled") == reference.count("is-enabled")
