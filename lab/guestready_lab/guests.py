@@ -287,6 +287,18 @@ class Guest:
                                                     _tail(self.console)))
             time.sleep(1)
 
+    def settle(self, key, port, timeout=300):
+        """After a cold boot, wait until systemd has finished starting the system: SSH
+        answers early, and services that start later may restart sshd (the guest agent
+        after writing host keys or its OS Login configuration), resetting connections.
+        A connection-level failure (ssh's exit 255) is retried."""
+        deadline = time.monotonic() + timeout
+        while True:
+            proc = self.ssh(key, port, "systemctl is-system-running --wait", timeout=timeout, check=False)
+            if proc.returncode != 255 or time.monotonic() > deadline:
+                return proc.stdout.strip()
+            time.sleep(2)
+
     def after_start(self, key, port, set_clock, with_metadata):
         """One SSH round trip as root: after -loadvm the guest clock is where it was at savevm,
         set it from the host; with the metadata server, make metadata.google.internal resolve
@@ -535,6 +547,8 @@ def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="r
             for fut in concurrent.futures.as_completed(futs):
                 fut.result()
         for g in guests:
+            if cold:
+                g.settle(image["ssh_key"], g.port)
             g.after_start(image["ssh_key"], g.port, set_clock=not cold, with_metadata=with_metadata)
             if user != "root":  # the inventory will log in as `user` and become root with sudo
                 g.ssh(image["ssh_key"], g.port, "sudo -n true", timeout=60, user=user)
@@ -596,6 +610,7 @@ def restart(name, kill=False, timeout=900):
     # Always a cold boot of the same overlay: never -loadvm a disk that changed since savevm.
     rec, port = g.start_qemu(info["profile"], image, info["net"], info["ssh_port"], loadvm=False)
     g.wait_ssh(image["ssh_key"], port, rec, timeout)
+    g.settle(image["ssh_key"], port)
     g.info.update({"start_mode": "cold", "restarts": info.get("restarts", 0) + 1,
                    "seconds_to_ssh": round(time.monotonic() - t0, 1)})
     g.save()
