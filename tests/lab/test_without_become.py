@@ -89,11 +89,18 @@ def test_harden_without_become_is_refused_and_changes_nothing(lab, guest, tmp_pa
     keys = "kernel.kptr_restrict net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.rp_filter"
     lab.ssh(NAME, "touch /run/before-harden")
     before = lab.ssh(NAME, "sysctl %s" % keys)
-    rc, out = playbook("harden", guest["inventory"], str(tmp_path / "harden"), "-e", "ansible_become=false")
-    assert rc != 0
-    assert re.search(r"changing the running system needs root, and this runs as user %s: nothing was "
-                     r"changed; run with become \(-b" % profiles.SUDO_USER, out), out[-3000:]
-    assert re.search(r"^%s\s+: ok=\d+\s+changed=0 .*failed=1" % NAME, out.split("PLAY RECAP")[-1], re.M), out
+    rc, out = playbook("harden", guest["inventory"], str(tmp_path / "harden"), "-e", "ansible_become=false",
+                       "-e", "guestready_gce_gate=true")
+    assert rc != 0  # the gate: the host's report holds the refusal as its error
+    refusal = (r"changing the running system needs root, and this runs as user %s: nothing was "
+               r"changed; run with become \(-b" % profiles.SUDO_USER)
+    assert re.search(refusal, out), out[-3000:]
+    # the failed task is rescued so that the host still gets its report
+    assert re.search(r"^%s\s+: ok=\d+\s+changed=0 .*failed=0 .*rescued=1" % NAME, out.split("PLAY RECAP")[-1],
+                     re.M), out
+    with open(str(tmp_path / "harden" / "summary.json")) as handle:
+        host = json.load(handle)["hosts"][NAME]
+    assert host["verdict"] == "fail" and any(re.search(refusal, error) for error in host["errors"]), host
     assert lab.ssh(NAME, "sysctl %s" % keys) == before
     newer = lab.ssh(NAME, "find /etc /boot /usr/lib /lib -xdev -newer /run/before-harden -print")
     assert newer.strip() == "", newer
