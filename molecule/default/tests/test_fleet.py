@@ -167,6 +167,17 @@ def test_html_report_in_headless_chromium(tmp_path):
     assert WAIVER in text  # the evidence (with the waiver) is in the page itself
 
 
+def test_the_fleet_ran_as_the_sudo_user_with_become():
+    """harden logged in as `lab` and became root with sudo on every guest (sudo logs each
+    module run it started)."""
+    for host in testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY):
+        variables = host.ansible.get_variables()
+        assert variables["ansible_user"] == "lab" and variables["ansible_become"] is True, variables
+        log = host.check_output("journalctl --no-pager -q -o cat _COMM=sudo")
+        assert re.search(r"^ *lab : .*USER=root ; COMMAND=/bin/sh -c '?echo BECOME-SUCCESS-\w+ ; "
+                         r"/usr/bin/python3 \S+/AnsiballZ_compliance\.py", log, re.M), log[-2000:]
+
+
 def test_verify_under_check_changes_nothing_on_the_guests(tmp_path):
     hosts = testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY)
     command = "find /etc /usr/local -xdev -type f -print0 | sort -z | xargs -0 sha256sum"
