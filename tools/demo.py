@@ -63,7 +63,7 @@ def start_guest():
 def inventory(guest, gaps):
     waivers = {}
     for gap in gaps:
-        if gap["id"].startswith("HW-"):
+        if gap["id"] != "-":
             reason = "lab gap: " + gap["what"]
             waivers[gap["id"]] = waivers[gap["id"]] + "; " + gap["what"] if gap["id"] in waivers else reason
     host = {
