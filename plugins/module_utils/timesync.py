@@ -72,8 +72,7 @@ def read_chrony(target, replace=None):
         for where, number, raw, words in _lines(target, path, config, depth):
             key = words[0].lower()
             if key in SOURCE_DIRECTIVES and len(words) > 1:
-                config.sources.append(Source(key, words[1], "%s:%d" % (target.display(where), number),
-                                             where, number, raw))
+                _add_source(config, target, where, number, raw, key, words[1])
             elif key == "include" and len(words) > 1:
                 for included in glob(target, words[1]):
                     walk(included, depth + 1)
@@ -103,12 +102,16 @@ def read_chrony(target, replace=None):
     return config
 
 
+def _add_source(config, target, path, number, raw, directive, address):
+    config.sources.append(Source(directive, address, "%s:%d" % (target.display(path), number),
+                                 path, number, raw))
+
+
 def _sources_from_text(target, path, text, config):
     for number, raw in enumerate(text.splitlines(), 1):
         words = strip_comment(raw, "#!;%").split()
         if len(words) > 1 and words[0].lower() in SOURCE_DIRECTIVES:
-            config.sources.append(Source(words[0].lower(), words[1], "%s:%d" % (
-                target.display(path), number), path, number, raw))
+            _add_source(config, target, path, number, raw, words[0].lower(), words[1])
 
 
 def read_ntp(target):
@@ -121,8 +124,7 @@ def read_ntp(target):
         for where, number, raw, words in _lines(target, path, config, depth):
             key = words[0].lower()
             if key in SOURCE_DIRECTIVES and len(words) > 1:
-                config.sources.append(Source(key, words[1], "%s:%d" % (target.display(where), number),
-                                             where, number, raw))
+                _add_source(config, target, where, number, raw, key, words[1])
             elif key == "includefile" and len(words) > 1:
                 included = words[1] if words[1].startswith("/") else posixpath.join(
                     posixpath.dirname(path), words[1])
