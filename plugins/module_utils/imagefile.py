@@ -78,6 +78,23 @@ def _run(cmd, timeout=COMMAND_TIMEOUT, **kwargs):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)
+
+
+class _SignalsDeferred(object):
+    """Hold SIGINT/SIGTERM/SIGALRM while a mount or unmount runs: a stop that
+    landed between the mount(8) call and its bookkeeping would leave a mount
+    nobody knows about.  The held signal is delivered on exit."""
+
+    def __enter__(self):
+        self.previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        return self
+
+    def __exit__(self, *exc):
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.previous)
+        return False
+
+
 def tool(name):
     """The path of a command this needs, or ImageError naming its package."""
     found = shutil.which(name) or next((os.path.join(d, name) for d in ("/usr/sbin", "/sbin", "/usr/bin")
@@ -486,25 +503,28 @@ class Attachment(object):
             opts.append("nouuid")
         if fstype == "vfat":
             opts += ["umask=077"]
-        rc, out, err = _run([tool("mount"), "-t", fstype, "-o", ",".join(opts), "--", self.raw, where], timeout=120)
+        command = [tool("mount"), "-t", fstype, "-o", ",".join(opts), "--", self.raw, where]
+        with _SignalsDeferred():
+            rc, out, err = _run(command, timeout=120)
+            if rc == 0 or os.path.ismount(where):
+                self.mounts.append(where)
         if rc != 0:
             raise ImageError("cannot mount partition %s (%s): %s" % (partition["number"], fstype, _last_line(err)))
-        self.mounts.append(where)
         return where
 
     def unmount(self, where):
-        if where in self.mounts:
-            _run([tool("umount"), "--", where], timeout=300)
+        """Unmount ``where`` if this attachment mounted it; the error text, or None."""
+        if where not in self.mounts:
+            return None
+        with _SignalsDeferred():
+            rc, out, err = _run([tool("umount"), "--", where], timeout=300)
+            if rc != 0 and os.path.ismount(where):
+                _run([tool("umount"), "-l", "--", where], timeout=60)
             self.mounts.remove(where)
+        return err if rc != 0 else None
 
     def close(self):
-        errors = []
-        for where in reversed(list(self.mounts)):
-            rc, out, err = _run(["umount", "--", where], timeout=300)
-            if rc != 0:
-                _run(["umount", "-l", "--", where], timeout=60)
-                errors.append(err)
-            self.mounts.remove(where)
+        errors = [e for e in (self.unmount(where) for where in reversed(list(self.mounts))) if e]
         if self.qsd_pid:
             _stop(self.qsd_pid)
             self.qsd_pid = None

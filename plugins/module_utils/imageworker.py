@@ -169,7 +169,7 @@ def find_root(attachment, parts):
                 candidates.append((part, found, subvolume))
         finally:
             attachment.unmount(where)
-            os.rmdir(where)
+            os.rmdir(where)  # empty once unmounted; close() removes what a failure left
     if not candidates:
         status, reason = imagefile._not_a_root_reason(parts)
         if notes:

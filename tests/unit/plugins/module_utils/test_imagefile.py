@@ -160,3 +160,37 @@ def test_messages_show_the_image_not_the_private_mount_point():
     assert _relabel(answer, prefix, "build/disk.qcow2") == {
         "results": [{"message": "persisted in build/disk.qcow2:/etc/sysctl.d/x.conf:8",
                      "evidence": {"config": "build/disk.qcow2:/"}}], "notes": ["build/disk.qcow2:/probe-1: busy"], "n": 3}
+
+
+def test_a_stop_during_mount_lands_after_the_mount_is_recorded(tmp_path, monkeypatch):
+    """SIGTERM arriving while mount(8) runs is held until the mount point is in
+    the attachment's list, so the cleanup unmounts it (it once left a mount
+    behind and failed the rmdir with EBUSY)."""
+    import signal
+    mounted = set()
+
+    def fake_run(cmd, timeout=None, **kwargs):
+        if os.path.basename(cmd[0]) == "mount":
+            os.kill(os.getpid(), signal.SIGTERM)  # the stop lands mid-mount
+            mounted.add(cmd[-1])
+        elif os.path.basename(cmd[0]) == "umount":
+            mounted.discard(cmd[-1])
+        return 0, "", ""
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt()
+
+    monkeypatch.setattr(imagefile, "_run", fake_run)
+    monkeypatch.setattr(imagefile, "tool", lambda name: "/usr/bin/" + name)
+    previous = signal.signal(signal.SIGTERM, stop)
+    attachment = imagefile.Attachment({"path": "x", "block_device": False, "format": "raw"}, writable=False)
+    attachment.raw = "x"
+    where = str(tmp_path / "probe-1")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            attachment.mount({"number": 1, "start": 0, "size": MIB, "filesystem": {}}, "ext4", where)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert attachment.mounts == [where]
+    assert attachment.unmount(where) is None
+    assert mounted == set() and attachment.mounts == []
