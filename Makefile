@@ -13,13 +13,18 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # part; each older line gets build/venv-<line> (tests/matrix/ansible-<line>.txt) and runs the
 # unit tests, ansible-test sanity and one lab smoke run (parts unit-<line> sanity-<line> smoke-<line>).
 MATRIX ?= 2.16 2.17 2.18
-MATRIX_PARTS := $(foreach line,$(MATRIX),unit-$(line) sanity-$(line) smoke-$(line))
 
-# The parts `make test` runs, in order (each is a `test-<part>` target).
-TEST_PARTS ?= unit sanity lint package lab image disk guest molecule bench $(MATRIX_PARTS)
+# The parts `make test` runs, in order (each is a `test-<part>` target).  Parts joined
+# with + run two at a time (tools/run_tests.py): each keeps about one core busy.
+PARTS := unit sanity lint package lab image disk guest molecule bench
+empty :=
+space := $(empty) $(empty)
+TEST_PARTS ?= unit+sanity lint+package lab+image disk+guest molecule \
+	$(subst $(space),+,$(foreach line,$(MATRIX),sanity-$(line) unit-$(line))) \
+	$(subst $(space),+,bench $(foreach line,$(MATRIX),smoke-$(line)))
 
 .PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
-	clean bench bench-fleet bench-reports bench-image bench-profile fuzz test-deps test-disk-full $(addprefix test-,$(filter-out $(MATRIX_PARTS),$(TEST_PARTS)))
+	clean bench bench-fleet bench-reports bench-image bench-profile fuzz test-deps test-disk-full $(addprefix test-,$(PARTS))
 # (the matrix parts are pattern rules, which make never applies to .PHONY targets)
 
 help:
@@ -65,7 +70,10 @@ $(COLLECTION_LINK):
 docs: venv
 	$(PYTHON) tools/gen_requirements_doc.py
 
-test: deps venv collection-link
+# Parts that run side by side must not build the same lab image or virtualenv at once:
+# with any group, those are built first.
+GROUP_PREREQS := lab-image lab-image-boot $(foreach line,$(MATRIX),build/venv-$(line)/bin/activate)
+test: deps venv collection-link $(if $(findstring +,$(TEST_PARTS)),$(GROUP_PREREQS))
 	$(PYTHON) tools/run_tests.py $(TEST_PARTS)
 
 unit: test-unit
@@ -86,7 +94,7 @@ test-unit-%: build/venv-%/bin/activate collection-link
 # not collection content and stays out of the tarball too).  It runs with
 # HOME=build/ansible-test-home: its cache and virtualenvs stay out of the
 # user's ~/.ansible/test.  $(1): the virtualenv's bin directory, $(2): the copy,
-# $(3): more ansible-test arguments.
+# $(3): more ansible-test arguments, $(4): a suffix of its HOME (one per line: lines run side by side).
 SANITY_HOME := $(CURDIR)/build/ansible-test-home
 SANITY_ARGS ?=
 # The older lines skip the style linters (same code, same findings: they run on the newest
@@ -95,11 +103,11 @@ SANITY_ARGS ?=
 MATRIX_SANITY_ARGS ?= --skip-test pylint --skip-test pep8 --skip-test yamllint --skip-test shellcheck --skip-test pslint
 define ansible-test-sanity
 	@pipv=$$($(1)/python -c "import re,os,ansible_test as t;p=os.path.join(os.path.dirname(t.__file__),'_internal/python_requirements.py');print(re.search(r\"pip='([0-9.]+)'\",open(p).read()).group(1).replace('.','_'))"); \
-	  mkdir -p $(SANITY_HOME)/.ansible/test/cache && cp tools/get_pip_offline.py $(SANITY_HOME)/.ansible/test/cache/get_pip_$$pipv.py
+	  mkdir -p $(SANITY_HOME)$(4)/.ansible/test/cache && cp tools/get_pip_offline.py $(SANITY_HOME)$(4)/.ansible/test/cache/get_pip_$$pipv.py
 	rm -rf $(2) && mkdir -p $(2)
 	git ls-files -co --exclude-standard | grep -v -e '^lab/' -e '^molecule/' -e '^tests/lab/' \
 	  | while read -r f; do [ -e "$$f" ] && echo "$$f"; done | tar -cf - -T - | tar -xf - -C $(2)
-	cd $(2) && git init -q . && HOME=$(SANITY_HOME) $(CURDIR)/$(1)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS) $(3)
+	cd $(2) && git init -q . && HOME=$(SANITY_HOME)$(4) $(CURDIR)/$(1)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS) $(3)
 endef
 
 sanity: test-sanity
@@ -107,7 +115,7 @@ test-sanity: venv
 	$(call ansible-test-sanity,$(BIN),$(SANITY_ROOT))
 
 test-sanity-%: build/venv-%/bin/activate
-	$(call ansible-test-sanity,build/venv-$*/bin,build/sanity-$*/ansible_collections/guestready/gce,$(MATRIX_SANITY_ARGS))
+	$(call ansible-test-sanity,build/venv-$*/bin,build/sanity-$*/ansible_collections/guestready/gce,$(MATRIX_SANITY_ARGS),-$*)
 
 # ansible-lint; the changelog fragments (antsibull-changelog); the modules' code against
 # the oldest managed-host Python (vermin: syntax and standard-library use, 3.7).

@@ -6,6 +6,12 @@ sanity counts per sanity test; the others count as one test each.  A part named
 ``<name>-<line>`` (``unit-2.16``) runs on that ansible-core line of the version
 matrix, the others on this virtualenv's.  The table shows which; the last line
 printed is ``N passed, N failed``; the exit status is 1 when anything failed.
+
+Parts joined with ``+`` (``smoke-2.16+smoke-2.17``) form a group that runs
+TEST_JOBS (default 2) at a time: for parts that keep one core busy (a pytest
+process, one TCG guest), so two cores finish them in about half the time.  A
+grouped part's output goes to build/results/<part>.log and is printed whole
+when it ends; its pytest temporary directories are its own.
 """
 
 import os
@@ -13,10 +19,12 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "build", "results")
+GROUP_TMP = "/tmp/guestready-tests"
 
 
 def junit_counts(path):
@@ -42,23 +50,35 @@ def sanity_counts(output, returncode):
     return ran, 0
 
 
-def run_part(part):
+def run_part(part, grouped=False):
     os.makedirs(RESULTS, exist_ok=True)
     junit = os.path.join(RESULTS, part + ".xml")
     if os.path.exists(junit):
         os.unlink(junit)
     started = time.time()
-    print("==> test-%s" % part, flush=True)
-    proc = subprocess.Popen(["make", "--no-print-directory", "test-" + part], cwd=ROOT,
+    print("==> test-%s%s" % (part, " (in a group; its output follows when it ends)" if grouped else ""), flush=True)
+    env = dict(os.environ)
+    if grouped:
+        # concurrent pytest sessions must not prune each other's numbered temporary directories
+        basetemp = os.path.join(GROUP_TMP, part)
+        os.makedirs(GROUP_TMP, exist_ok=True)
+        env["PYTEST_ADDOPTS"] = (env.get("PYTEST_ADDOPTS", "") + " --basetemp=" + basetemp).strip()
+    proc = subprocess.Popen(["make", "--no-print-directory", "test-" + part], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             universal_newlines=True)
     lines = []
     for line in proc.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        if not grouped:
+            sys.stdout.write(line)
+            sys.stdout.flush()
         lines.append(line)
     proc.wait()
     output = "".join(lines)
+    if grouped:
+        with open(os.path.join(RESULTS, part + ".log"), "w") as handle:
+            handle.write(output)
+        sys.stdout.write("==> test-%s (output, %.0f s)\n%s" % (part, time.time() - started, output))
+        sys.stdout.flush()
     if part.split("-")[0] == "sanity":
         passed, failed = sanity_counts(output, proc.returncode)
     elif os.path.exists(junit):
@@ -68,6 +88,15 @@ def run_part(part):
     else:
         passed, failed = (0, 1) if proc.returncode else (1, 0)
     return passed, failed, time.time() - started
+
+
+def run_group(parts, jobs):
+    """``(part, passed, failed, seconds)`` of each part, run ``jobs`` at a time."""
+    if len(parts) == 1:
+        return [(parts[0],) + run_part(parts[0])]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        outcomes = list(pool.map(lambda part: run_part(part, grouped=True), parts))
+    return [(part,) + outcome for part, outcome in zip(parts, outcomes)]
 
 
 def core_line(part):
@@ -84,8 +113,9 @@ def core_line(part):
 
 def main(parts):
     summary = []
-    for part in parts:
-        summary.append((part,) + run_part(part))
+    jobs = max(1, int(os.environ.get("TEST_JOBS", "2")))
+    for group in parts:
+        summary.extend(run_group([part for part in group.split("+") if part], jobs))
     print()
     print("%-12s %12s %8s %8s %9s" % ("part", "ansible-core", "passed", "failed", "seconds"))
     for part, passed, failed, seconds in summary:
