@@ -447,13 +447,20 @@ def check_oslogin(host, entry):
 
 
 def _sshd_value(host, key, parser_only=False):
-    """``(value, where)``: sshd -T when live (the authority), else the parser."""
+    """``(value, where)``: sshd -T when live (the authority), else the parser;
+    when sshd -T could not answer on a live system, ``where`` says why."""
+    why_not = None
     if host.live and not parser_only:
-        values = host.cached("sshd-T", lambda: sshd.dump(host.module))
-        if values[0] is not None:
-            return values[0].get(key, sshd.DEFAULTS.get(key)), "sshd -T"
+        values, error = host.cached("sshd-T", lambda: sshd.dump(host.module))
+        if values is not None:
+            return values.get(key, sshd.DEFAULTS.get(key)), "sshd -T"
+        # it loads the host keys, which only root can read
+        why_not = "sshd -T needs root" if not privilege.is_root() else "sshd -T failed: %s" % error
     value, directive = host.sshd.global_value(key)
-    return value, directive.where if directive else "sshd's default"
+    where = directive.where if directive else "sshd's default"
+    if why_not:
+        where += "; %s, so read from the configuration files" % why_not
+    return value, where
 
 
 def _ssh_check(host, entry, complies, parser_only=False):
@@ -1247,7 +1254,7 @@ def _status(results, rid):
 
 def execute(plan):
     """Carry the plan out: packages first (their scripts enable units),
-    then files, links and removals through the target, then commands.
+    then files and links through the target, then commands, then removals.
     Returns the errors met (the run goes on past a failed command)."""
     host, errors = plan.host, []
     installed = []
@@ -1267,8 +1274,6 @@ def execute(plan):
     for path, (old, new, rids, owned) in sorted(plan.file_changes.items()):
         host.target.makedirs(posixpath.dirname(path))
         host.target.write_atomic(path, new, mode=0o644, owned=owned)
-    for path, rids in plan.removals:
-        host.target.remove(path)
     for unit, rids in plan.links:
         try:
             units.enable(host.target, unit, host.module, host.live)
@@ -1279,6 +1284,10 @@ def execute(plan):
         rc, out, err = host.module.run_command([binary] + argv[1:])
         if rc != 0:
             errors.append("%s (%s) failed: %s" % (" ".join(argv), why, (err or out).strip()[-500:]))
+    # generalizing (host keys, the dbus machine-id copy) is the image's last step: sshd's
+    # reload validates with `sshd -t`, which fails once the host keys are gone
+    for path, rids in plan.removals:
+        host.target.remove(path)
     return errors
 
 

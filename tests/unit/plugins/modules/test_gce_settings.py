@@ -444,3 +444,57 @@ def test_hostile_tree(case, tmp_path, run_module):
     if out["rc"] == 0:
         again = run(run_module, root)
         assert again["changed"] is False or again["rc"] != 0
+
+
+class SshdModule(FakeModule):
+    """A live system whose sshd -T fails the way it does without root."""
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return "/usr/sbin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        if argv[0].endswith("/sshd") and "-T" in argv:
+            self.commands.append(argv)
+            return 1, "", "sshd: no hostkeys available -- exiting."
+        return super(SshdModule, self).run_command(argv, environ_update)
+
+
+@pytest.mark.parametrize("root_user, said", [
+    (False, "sshd -T needs root, so read from the configuration files"),
+    (True, "sshd -T failed: sshd: no hostkeys available -- exiting., so read from the configuration files"),
+])
+def test_live_ssh_checks_say_when_sshd_T_could_not_answer(tmp_path, monkeypatch, root_user, said):
+    root = debian_image(tmp_path / "image")
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(gce_settings.privilege, "is_root", lambda: root_user)
+    module = SshdModule(root)
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    results = by_id(gce_settings.check_gce(params, requirements("gce"), {}, module))
+    assert any("-T" in command for command in module.commands)
+    for rid in ("GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD"):
+        assert said in results[rid]["message"], results[rid]
+        assert results[rid]["status"] in ("pass", "fail")  # the parser's verdict, with its source named
+
+
+class ReloadSeesKeys(FakeModule):
+    """Records whether the host keys were still there when sshd was reloaded (its
+    ExecReload runs `sshd -t`, which fails without them)."""
+
+    def run_command(self, argv, environ_update=None):
+        if argv[1:] == ["reload", "ssh.service"]:
+            self.keys_at_reload = os.path.exists(os.path.join(self.root, "etc/ssh/ssh_host_rsa_key"))
+        return super(ReloadSeesKeys, self).run_command(argv, environ_update)
+
+
+def test_generalizing_a_live_vm_removes_the_host_keys_after_sshd_is_reloaded(tmp_path, monkeypatch):
+    root = debian_image(tmp_path / "image")
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    module = ReloadSeesKeys(root)
+    params = dict(root=root, generalize=True, interface="ens4", connection={}, install_packages=True,
+                  regenerate_bootloader=True, reload_services=True, lock_timeout=10)
+    out = gce_settings.apply_gce(params, requirements("gce"), {}, module)
+    assert module.keys_at_reload is True
+    assert not os.path.exists(os.path.join(root, "etc/ssh/ssh_host_rsa_key"))
+    assert read(root, "/etc/machine-id") == ""
+    found = statuses(out)
+    assert found["GCE-SSH-NO-HOST-KEYS"] == "pass" and found["GCE-IMAGE-MACHINE-ID"] == "pass"
