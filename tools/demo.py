@@ -15,7 +15,6 @@ never as a pass. With QEMU 10 on tap only the PIIX4 ISA revision is left.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ BIN = os.path.dirname(sys.executable)
 LAB = os.path.join(ROOT, "lab", "lab")
 WORK = os.path.join(ROOT, "build", "demo")
 NAME = "demo"
+sys.path.insert(0, os.path.join(ROOT, "lab"))
+from guestready_lab.guests import tap_possible  # noqa: E402
 
 
 def say(message):
@@ -34,16 +35,6 @@ def say(message):
 def lab(*args):
     return subprocess.run([LAB] + list(args), check=True, stdout=subprocess.PIPE,
                           universal_newlines=True).stdout
-
-
-def tap_possible():
-    """(True, why) when the tap backend can work here: root and the tools it runs."""
-    if os.geteuid() != 0:
-        return False, "not root (the tap backend creates a network namespace)"
-    missing = [t for t in ("ip", "dnsmasq", "socat") if shutil.which(t) is None]
-    if missing:
-        return False, "missing %s" % ", ".join(missing)
-    return True, "root, with ip, dnsmasq and socat"
 
 
 def start_guest():

@@ -69,7 +69,7 @@ def cmd_up(a):
                            "server: --user and --metadata do not apply")
         firmware = a.firmware or bootdisk.image_firmware(a.disk) or "bios"
         started = [bootdisk.up(a.disk, firmware, name=a.name or "disk", ssh_key=a.ssh_key,
-                               profile=a.profile, net=a.net, timeout=a.timeout)]
+                               profile=a.profile, net=guests.resolve_net(a.net), timeout=a.timeout)]
     elif a.firmware or a.ssh_key:
         raise LabError("--firmware and --ssh-key go with --disk")
     else:
@@ -227,7 +227,8 @@ def parser():
 
     s = sub.add_parser("up", help="start guests and wait for SSH")
     s.add_argument("--profile", default=profiles.DEFAULT_PROFILE)
-    s.add_argument("--net", default="user", help="user (default) or tap")
+    s.add_argument("--net", default="user",
+                   help="user (default), tap, or auto (tap when root with ip, dnsmasq and socat, else user)")
     s.add_argument("--count", type=int, default=1)
     s.add_argument("--name")
     s.add_argument("--cold", action="store_true", help="boot from scratch, not from the snapshot")

@@ -363,11 +363,30 @@ def _tail(path, n=3):
     return "; last lines: " + " | ".join(lines[-n:]) if lines else ""
 
 
+def tap_possible():
+    """(True, why) when the tap backend can work here: root and the tools it runs."""
+    if os.geteuid() != 0:
+        return False, "not root (the tap backend creates a network namespace)"
+    missing = [t for t in ("ip", "dnsmasq", "socat") if shutil.which(t) is None]
+    if missing:
+        return False, "missing %s" % ", ".join(missing)
+    return True, "root, with ip, dnsmasq and socat"
+
+
+def resolve_net(net):
+    """``auto``: tap when it can work here (its NIC offloads are Compute Engine's), else user."""
+    if net != "auto":
+        return net
+    ok, why = tap_possible()
+    log("network: %s (auto: %s)" % ("tap" if ok else "user", why))
+    return "tap" if ok else "user"
+
+
 def _validate(profile, net):
     if profile not in profiles.PROFILES:
         raise LabError("unknown profile %r (known: %s)" % (profile, ", ".join(sorted(profiles.PROFILES))))
     if net not in ("user", "tap"):
-        raise LabError("unknown network backend %r (use user or tap)" % net)
+        raise LabError("unknown network backend %r (use user, tap or auto)" % net)
     require_tools(qemu.QEMU, "qemu-img", "ssh", "socat")  # socat: the services' guestfwd
     if net == "tap":
         require_tools("ip", "dnsmasq", "socat")
@@ -487,6 +506,7 @@ def fresh_guest(name):
 def up(profile, net="user", count=1, name=None, cold=False, timeout=900, user="root",
        with_metadata=None):
     """Start guests. with_metadata: the metadata server stand-in (None: the profile's choice)."""
+    net = resolve_net(net)
     _validate(profile, net)
     check_user(user)
     if count < 1:
