@@ -337,13 +337,18 @@ class FakeModule(object):
         pass
 
 
-def test_live_path_runs_the_distribution_tools(tmp_path, monkeypatch):
+def live_apply(tmp_path, monkeypatch, module_class, generalize=False):
+    """apply_gce on a Debian tree taken for the running system; (root, module, result)."""
     root = debian_image(tmp_path / "image")
     monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
-    module = FakeModule(root)
-    params = dict(root=root, generalize=False, interface="ens4", connection={}, install_packages=True,
+    module = module_class(root)
+    params = dict(root=root, generalize=generalize, interface="ens4", connection={}, install_packages=True,
                   regenerate_bootloader=True, reload_services=True, lock_timeout=10)
-    out = gce_settings.apply_gce(params, requirements("gce"), {}, module)
+    return root, module, gce_settings.apply_gce(params, requirements("gce"), {}, module)
+
+
+def test_live_path_runs_the_distribution_tools(tmp_path, monkeypatch):
+    root, module, out = live_apply(tmp_path, monkeypatch, FakeModule)
     commands = [" ".join(c) for c in module.commands]
     assert out["packages"] == ["google-compute-engine-oslogin"]
     assert any(c.startswith("/usr/bin/apt-get install -y") and c.endswith("google-compute-engine-oslogin")
@@ -487,12 +492,7 @@ class ReloadSeesKeys(FakeModule):
 
 
 def test_generalizing_a_live_vm_removes_the_host_keys_after_sshd_is_reloaded(tmp_path, monkeypatch):
-    root = debian_image(tmp_path / "image")
-    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
-    module = ReloadSeesKeys(root)
-    params = dict(root=root, generalize=True, interface="ens4", connection={}, install_packages=True,
-                  regenerate_bootloader=True, reload_services=True, lock_timeout=10)
-    out = gce_settings.apply_gce(params, requirements("gce"), {}, module)
+    root, module, out = live_apply(tmp_path, monkeypatch, ReloadSeesKeys, generalize=True)
     assert module.keys_at_reload is True
     assert not os.path.exists(os.path.join(root, "etc/ssh/ssh_host_rsa_key"))
     assert read(root, "/etc/machine-id") == ""
