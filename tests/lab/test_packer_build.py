@@ -33,7 +33,7 @@ ROOT_OFF = "/etc/ssh/sshd_config.d/00-build-vm.conf"
 
 
 def readme_example():
-    """(wrapper playbook text, its file name, the provisioner's extra_arguments)."""
+    """(wrapper playbook text, its file name, the provisioner's user, its extra_arguments)."""
     with open(os.path.join(ROOT, "README.md")) as handle:
         section = handle.read().split("## Image builds", 1)[1]
     wrapper = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)

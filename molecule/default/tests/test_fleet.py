@@ -59,14 +59,15 @@ def lab(*args):
                           env=dict(os.environ, GUESTREADY_LAB_STATE=os.path.join(EPHEMERAL, "lab"))).stdout
 
 
-def guest_net(host):
-    return [g for g in json.loads(lab("status", "--json")) if g["name"] == host][0]["net"]
+def guest(host):
+    """The lab's record of the guest: its profile and the network it really got (auto: tap or user)."""
+    return [g for g in json.loads(lab("status", "--json")) if g["name"] == host][0]
 
 
 def lab_gap_ids(host):
-    """The HW-* gaps of the guest's profile on the network it really got (auto: tap or user)."""
-    profile = [g for g in json.loads(lab("status", "--json")) if g["name"] == host][0]["profile"]
-    out = lab("gaps", "--profile", profile, "--net", guest_net(host), "--json")
+    """The HW-* gaps of the guest's profile on its network."""
+    found = guest(host)
+    out = lab("gaps", "--profile", found["profile"], "--net", found["net"], "--json")
     return set(g["id"] for g in json.loads(out)["gaps"] if g["id"].startswith("HW-"))
 
 
@@ -95,7 +96,7 @@ def test_compute_engine_guest_fails_only_the_lab_gaps():
     assert [rid for rid, s in found.items() if rid.startswith("SYSCTL-") and s != "pass"] == []
     assert found["HW-NET-GVNIC"] == "not-applicable" and found["KCONF-X86_PAE"] == "not-applicable"
     assert found["KCONF-VIRTIO_NET"] == "module-in-initramfs"
-    if guest_net(GCE) == "tap":  # virtio-net with Compute Engine's offloads: the live pass path runs
+    if guest(GCE)["net"] == "tap":  # virtio-net with Compute Engine's offloads: the live pass path runs
         assert STATUSES[found["HW-NET-VIRTIO"]] == "ok", found["HW-NET-VIRTIO"]  # user networking fails it
 
 
