@@ -19,6 +19,8 @@ a disk image's mounted tree (the disk_image module runs every area whose
 options include ``root``; the image's own kernels, not the running one).
 """
 
+import json
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.guestready.gce.plugins.module_utils import devices, gce_settings, kconfig
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
@@ -71,7 +73,8 @@ APPLICABLE = [area.name for area in AREAS if area.apply]
 def module_options(applying=False):
     """The combined modules' options: the areas to handle and a dict of
     options per area."""
-    options = dict(areas=dict(type="list", elements="str", choices=NAMES, default=NAMES))
+    options = dict(areas=dict(type="list", elements="str", choices=NAMES, default=NAMES),
+                   results_format=dict(type="str", choices=["list", "json"], default="list"))
     for area in AREAS:
         options[area.name] = dict(type="dict", default={})
     if applying:
@@ -122,6 +125,17 @@ def run_areas(work, entries, waivers, module):
     return results, details, errors, diffs, changed
 
 
+def _jsonable(value):
+    return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
+
+
+def results_json(results, details):
+    """``results`` and ``areas`` as one compact JSON text (results_format=json):
+    a fleet's controller keeps one string per host, not thousands of objects,
+    and copies it through its result handling in one piece."""
+    return json.dumps({"results": results, "areas": details}, separators=(",", ":"), default=_jsonable)
+
+
 def run(module, apply=(), apply_options=False):
     """Apply the areas in ``apply`` and check the other selected areas, all
     in this execution; end the module with every area's results in
@@ -141,6 +155,8 @@ def run(module, apply=(), apply_options=False):
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:
         outcome.update(applied=applying, diff=diffs)
+    if module.params["results_format"] == "json":
+        outcome["results_json"] = results_json(outcome.pop("results"), outcome.pop("areas"))
     if errors:
         module.fail_json(msg="; ".join(errors), **outcome)
     module.exit_json(**outcome)

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy
+  - guestready.gce.results_format
 attributes:
   check_mode:
     support: full
@@ -120,7 +121,7 @@ RETURN = r"""
 results:
   description: One record per requirement ID of the handled areas, in catalogue order, describing
     the state after the run (in check mode, the current state).
-  returned: always
+  returned: when O(results_format=list) (the default)
   type: list
   elements: dict
   contains:
@@ -143,8 +144,13 @@ areas:
   description: Per area, the area module's other return values (for example the drop-in and the
     neutralised files for C(sysctl), the checked kernels for C(kernel_config)), or C(error) when
     the area could not be handled.
-  returned: always
+  returned: when O(results_format=list) (the default)
   type: dict
+results_json:
+  description: RV(results) and RV(areas) as one JSON text, an object with those two keys.
+  returned: when O(results_format=json)
+  type: str
+  sample: '{"results":[{"id":"SYSCTL-IP_FORWARD","status":"pass"}],"areas":{"sysctl":{}}}'
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -22,6 +22,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.attributes.info_module
   - guestready.gce.policy
+  - guestready.gce.results_format
 options:
   areas:
     description: The requirement areas to check.
@@ -84,7 +85,7 @@ RETURN = r"""
 results:
   description: One record per requirement ID of the checked areas, in catalogue order (the
     records of the three area modules).
-  returned: always
+  returned: when O(results_format=list) (the default)
   type: list
   elements: dict
 summary:
@@ -96,8 +97,13 @@ areas:
   description: Per area, the area module's other return values (for example the checked
     kernels and the kconfig fragment for C(kernel_config), the mode and the kernel for
     C(hardware)), or C(error) when the area could not be checked.
-  returned: always
+  returned: when O(results_format=list) (the default)
   type: dict
+results_json:
+  description: RV(results) and RV(areas) as one JSON text, an object with those two keys.
+  returned: when O(results_format=json)
+  type: str
+  sample: '{"results":[{"id":"SYSCTL-IP_FORWARD","status":"pass"}],"areas":{"sysctl":{}}}'
 """
 
 from ansible.module_utils.basic import AnsibleModule

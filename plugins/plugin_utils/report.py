@@ -102,6 +102,8 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         if registered.get("skipped"):
             continue
         records = registered.get("results") or []
+        if registered.get("json_error"):
+            errors.append("%s: %s" % (var, registered["json_error"]))
         if registered.get("malformed"):
             errors.append("%s: %d result(s) without the fields of a result record (%s), left out" % (
                 var, registered["malformed"], ", ".join(RECORD_KEYS)))
@@ -126,6 +128,20 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
     }
 
 
+def _decode_results_json(registered):
+    """A result registered with results_format=json: its ``results`` and
+    ``areas`` back from the one JSON text, one host at a time."""
+    text = registered.pop("results_json", None)
+    if text is None:
+        return
+    try:
+        decoded = json.loads(text)
+        registered.update(results=decoded["results"], areas=decoded["areas"])
+    except (TypeError, ValueError, KeyError) as exc:
+        registered.update(results=[], json_error="results_json is not the JSON text of results "
+                          "and areas (%s: %s)" % (type(exc).__name__, exc))
+
+
 def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
     """The reports of ``hosts`` (each once, in order) from Ansible's
     hostvars, built one at a time.  Only the structure the reports read is
@@ -145,6 +161,7 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
             value = variables.get(var)
             if isinstance(value, dict):
                 value = dict(value)
+                _decode_results_json(value)
                 records = value.get("results")
                 records = records if isinstance(records, list) else []
                 # a plain dict as is; Ansible's lazy containers copied once

@@ -2,6 +2,7 @@
 as the area modules, idempotent, check and diff mode."""
 
 import hashlib
+import json
 import os
 
 import yaml
@@ -87,3 +88,25 @@ def test_documented_choices_are_the_registry(run_module):
         assert set(options) >= set(areas.NAMES)
         if applying:
             assert options["apply"]["choices"] == areas.APPLICABLE
+
+
+def test_results_as_one_json_text_are_the_same_records(tmp_path, run_module):
+    """results_format=json (the fleet playbooks): results and areas come back
+    as one JSON text, the same data as the list format; the rest as it was."""
+    one, two = image(tmp_path / "a"), image(tmp_path / "b")
+
+    def args(root, results_format):
+        return {"areas": ["sysctl", "kernel_config"], "sysctl": {"root": root}, "kernel_config": KERNEL,
+                "results_format": results_format}
+    listed = run_module(compliance, args(one, "list"), diff=True)
+    packed = run_module(compliance, args(two, "json"), diff=True)
+    assert "results" not in packed and "areas" not in packed
+    decoded = json.loads(packed.pop("results_json"))
+    assert sorted(decoded) == ["areas", "results"]
+    for name in ("results", "areas"):
+        assert json.loads(json.dumps(listed.pop(name)).replace(one, "R")) == \
+            json.loads(json.dumps(decoded[name]).replace(two, "R"))
+    assert packed["summary"] == listed["summary"] and packed["applied"] == listed["applied"]
+    assert len(packed["diff"]) == len(listed["diff"]) == 2 and packed["changed"] is listed["changed"] is True
+    info = run_module(compliance_info, args(two, "json"))
+    assert [r["id"] for r in json.loads(info["results_json"])["results"]] == [r["id"] for r in decoded["results"]]

@@ -227,6 +227,26 @@ def test_registered_results_that_are_not_records_are_named_not_a_traceback():
     assert reports[1]["errors"] == [report.NO_RESULTS]
 
 
+def test_results_registered_as_one_json_text_give_the_same_report():
+    """results_format=json (the fleet playbooks): the report decodes the text,
+    one host at a time, into the same report as the records registered as data;
+    a text that is not that JSON is named in the host's errors."""
+    records = [rec("SYSCTL-IP_FORWARD", "pass"), rec("HW-SERIAL", "fail", evidence={"ports": [u"ttyS0 \u2028"]})]
+    listed = {"compliance_result": registered(*records, areas={"sysctl": {}})}
+    packed = {"compliance_result": {"changed": False, "summary": {"pass": 1, "fail": 1},
+                                    "results_json": json.dumps({"results": records, "areas": {"sysctl": {}}})}}
+    broken = {"compliance_result": {"changed": False, "results_json": '{"results": [1'}}
+    stamp = "2026-11-29T00:00:00+00:00"
+    got = dict((r["host"], r) for r in report.host_reports(
+        ["listed", "packed", "broken"], {"listed": listed, "packed": packed, "broken": broken}, generated=stamp))
+    assert dict(got["packed"], host="listed") == got["listed"]
+    assert sorted(got["packed"]["results"], key=records.index) == records and got["packed"]["errors"] == []
+    assert got["broken"]["results"] == [] and len(got["broken"]["errors"]) == 1
+    assert got["broken"]["errors"][0].startswith(
+        "compliance_result: results_json is not the JSON text of results and areas (JSONDecodeError: ")
+    assert "results_json" in packed["compliance_result"], "the registered value is left as it was"
+
+
 def test_every_catalogue_id_is_a_valid_report_id():
     """The report schema admits every requirement's ID and area (a new area must not make
     every host report invalid)."""
