@@ -129,11 +129,15 @@ def _jsonable(value):
     return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=_jsonable).encode
+
+
 def results_json(results, details):
-    """``results`` and ``areas`` as one compact JSON text (results_format=json):
-    a fleet's controller keeps one string per host, not thousands of objects,
-    and copies it through its result handling in one piece."""
-    return json.dumps({"results": results, "areas": details}, separators=(",", ":"), default=_jsonable)
+    """``results`` and ``areas`` as one compact JSON text (results_format=json),
+    one record per line: a fleet's controller keeps one string per host, not
+    thousands of objects, and the report takes each record's text from its
+    line, decoding only the records it has not seen on another host."""
+    return '{"results":[\n%s\n],"areas":%s}' % (",\n".join(map(_ENCODE, results)), _ENCODE(details))
 
 
 def run(module, apply=(), apply_options=False):

@@ -128,18 +128,72 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
     }
 
 
-def _decode_results_json(registered):
+def _is_record(value):
+    return isinstance(value, dict) and value.keys() >= _RECORD_KEYS and value["status"] in STATUSES
+
+
+_HEAD, _TAIL = '{"results":[', '],"areas":'
+
+
+class _RecordTexts(object):
+    """Records from results_json (modules' results_format=json): each
+    distinct record text decoded once and its record shared by every host that
+    has the same text (read only), up to ``budget`` characters of text; a
+    fleet built from a few images has a few thousand distinct records."""
+
+    def __init__(self, budget=EVIDENCE_BUDGET):
+        self.records, self.size, self.budget = {}, 0, budget
+        self.valid = {}  # id() of a kept record: whether it is a result record (kept alive here)
+
+    def decode(self, text):
+        record = self.records.get(text)
+        if record is None:
+            record = json.loads(text)
+            if self.size < self.budget:
+                self.records[text] = record
+                self.size += len(text)
+                self.valid[id(record)] = _is_record(record)
+        return record
+
+    def split(self, text):
+        """``(records, texts, areas)`` of a text written one record per line
+        (module_utils/areas.py results_json), or None when it is not in that
+        form.  Each line is a whole JSON value, so the text is the JSON of the
+        records its lines decode to; a line that is not raises ValueError."""
+        lines = text.split("\n")
+        if len(lines) < 3 or lines[0] != _HEAD or not (lines[-1].startswith(_TAIL) and lines[-1].endswith("}")):
+            return None
+        texts = lines[1:-1]
+        if texts == [""]:
+            texts = []
+        elif not all(line.endswith(",") for line in texts[:-1]):
+            return None
+        texts = [line[:-1] for line in texts[:-1]] + texts[-1:]
+        return [self.decode(line) for line in texts], texts, json.loads(lines[-1][len(_TAIL):-1])
+
+
+def _decode_results_json(registered, decoder):
     """A result registered with results_format=json: its ``results`` and
-    ``areas`` back from the one JSON text, one host at a time."""
+    ``areas`` back from the one JSON text, one host at a time.  Returns the
+    records' texts by record identity (they become the host file's lines)."""
     text = registered.pop("results_json", None)
     if text is None:
-        return
+        return {}
     try:
-        decoded = json.loads(text)
-        registered.update(results=decoded["results"], areas=decoded["areas"])
+        split = decoder.split(text) if isinstance(text, str) else None
+    except ValueError:
+        split = None  # the slow way decides
+    try:
+        if split is None:
+            decoded = json.loads(text)
+            split = decoded["results"], None, decoded["areas"]
     except (TypeError, ValueError, KeyError) as exc:
         registered.update(results=[], json_error="results_json is not the JSON text of results "
                           "and areas (%s: %s)" % (type(exc).__name__, exc))
+        return {}
+    records, texts, areas = split
+    registered.update(results=records, areas=areas)
+    return dict(zip(map(id, records), texts)) if texts else {}
 
 
 def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
@@ -147,29 +201,36 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
     hostvars, built one at a time.  Only the structure the reports read is
     copied into plain dicts; the records' values go to the JSON encoder as
     they are (2.19's tagged strings and containers encode as their plain
-    types), so a large fleet is not copied value by value."""
+    types), so a large fleet is not copied value by value.  Records
+    registered as JSON text keep their text (``_texts``, the host file's
+    lines), so they are never encoded again."""
     generated = generated or now()
     seen = set()
+    decoder = _RecordTexts()
     for host in hosts:
         host = str(host)
         if host in seen:
             continue
         seen.add(host)
         variables = hostvars[host] if host in hostvars else {}
-        registered = {}
+        registered, text_of = {}, {}
         for var in result_vars:
             value = variables.get(var)
             if isinstance(value, dict):
                 value = dict(value)
-                _decode_results_json(value)
+                text_of.update(_decode_results_json(value, decoder))
                 records = value.get("results")
                 records = records if isinstance(records, list) else []
                 # a plain dict as is; Ansible's lazy containers copied once
+                valid = decoder.valid
                 value["results"] = [r if r.__class__ is dict else dict(r) for r in records
-                                    if isinstance(r, dict) and r.keys() >= _RECORD_KEYS and r["status"] in STATUSES]
+                                    if valid.get(id(r)) or (id(r) not in valid and _is_record(r))]
                 value["malformed"] = len(records) - len(value["results"])
                 registered[var] = value
-        yield host_report(host, registered, result_vars, generated)
+        built = host_report(host, registered, result_vars, generated)
+        if text_of:
+            built["_texts"] = [text_of.get(id(record)) or _encode(record) for record in built["results"]]
+        yield built
 
 
 def _gated(record, strict):
@@ -738,7 +799,7 @@ def write_reports(directory, reports, strict=False, started=None, extra=None, bu
         junit.write(_JUNIT_HEAD)
         for report in reports:
             name = built.file_for(report["host"])
-            texts = [_encode(record) for record in report["results"]]
+            texts = report.get("_texts") or [_encode(record) for record in report["results"]]
             paths["hosts"][report["host"]] = output.write(name, host_json(report, texts))
             junit.write(built.add(report, name, texts))
         junit.write(_JUNIT_TAIL)

@@ -12,7 +12,9 @@ Three fleets: --small hosts (100) and --hosts hosts (10,000) with the
 catalogue's IDs, and --hosts hosts with --ids IDs (80: the catalogue's, then
 synthetic ones of the coming GCE-*/IMG-* areas).  For each, in fresh child
 processes (peak RSS is the process's ``ru_maxrss``), over the same records:
-  generate   producing the records alone (the input: what Ansible holds)
+  generate   producing the records alone, registered as the playbooks register
+             them (the input: what Ansible holds): each host's records as one
+             JSON text, one record per line (results_format=json)
   json-dump  producing them and writing each host's registered results with
              json.dumps to a file per host: the least any report must do
   reports    producing them and writing every report: report.host_reports
@@ -52,6 +54,7 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, ".ansible", "collections"))
+from ansible_collections.guestready.gce.plugins.module_utils.areas import results_json  # noqa: E402
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE  # noqa: E402
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, waive  # noqa: E402
 from ansible_collections.guestready.gce.plugins.plugin_utils import report  # noqa: E402
@@ -209,11 +212,13 @@ def synthetic(hosts, ids=80, seed=20261129):
             if name.startswith("k8s") else None,
         }
         results = [MAKERS[entry["area"]](entry, image, state) for entry in entries]
-        registered = {"compliance_result": {"changed": False, "results": results}}
+        registered = {"changed": False}
         if fate < 0.01:  # the module failed for one area: its results are partial
-            registered["compliance_result"].update(failed=True, msg="hardware: cannot read /sys/bus/pci: Permission denied",
-                                                   results=[r for r in results if r["area"] != "hardware"])
-        yield name, registered
+            registered.update(failed=True, msg="hardware: cannot read /sys/bus/pci: Permission denied")
+            results = [r for r in results if r["area"] != "hardware"]
+        # as verify.yml and harden.yml register them (results_format=json)
+        registered["results_json"] = results_json(results, {})
+        yield name, {"compliance_result": registered}
 
 
 class StreamedHostvars(object):
@@ -240,7 +245,8 @@ class StreamedHostvars(object):
 def build(mode, hosts, ids, directory):
     started, cpu = time.perf_counter(), os.times()
     if mode == "generate":
-        count = sum(len(r["compliance_result"].get("results", ())) for dummy, r in synthetic(hosts, ids))
+        count = sum(r["compliance_result"].get("results_json", "").count("\n") - 1
+                    for dummy, r in synthetic(hosts, ids) if "results_json" in r["compliance_result"])
         out = {"records": count}
     elif mode == "json-dump":
         os.makedirs(directory, exist_ok=True)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import jsonschema
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import catalogue
+from ansible_collections.guestready.gce.plugins.module_utils import areas, catalogue
 from ansible_collections.guestready.gce.plugins.plugin_utils import report
 
 from conftest import rec, registered, schema
@@ -227,24 +227,43 @@ def test_registered_results_that_are_not_records_are_named_not_a_traceback():
     assert reports[1]["errors"] == [report.NO_RESULTS]
 
 
-def test_results_registered_as_one_json_text_give_the_same_report():
-    """results_format=json (the fleet playbooks): the report decodes the text,
-    one host at a time, into the same report as the records registered as data;
-    a text that is not that JSON is named in the host's errors."""
-    records = [rec("SYSCTL-IP_FORWARD", "pass"), rec("HW-SERIAL", "fail", evidence={"ports": [u"ttyS0 \u2028"]})]
-    listed = {"compliance_result": registered(*records, areas={"sysctl": {}})}
-    packed = {"compliance_result": {"changed": False, "summary": {"pass": 1, "fail": 1},
-                                    "results_json": json.dumps({"results": records, "areas": {"sysctl": {}}})}}
-    broken = {"compliance_result": {"changed": False, "results_json": '{"results": [1'}}
-    stamp = "2026-11-29T00:00:00+00:00"
-    got = dict((r["host"], r) for r in report.host_reports(
-        ["listed", "packed", "broken"], {"listed": listed, "packed": packed, "broken": broken}, generated=stamp))
-    assert dict(got["packed"], host="listed") == got["listed"]
-    assert sorted(got["packed"]["results"], key=records.index) == records and got["packed"]["errors"] == []
+def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):
+    """results_format=json (the fleet playbooks): the report takes each record
+    from its line of the module's text (decoding each distinct line once, for
+    every host that has it) or, for any other JSON text, from the whole text;
+    the reports are those of the records registered as data.  A text that is
+    not that JSON is named in the host's errors."""
+    records = [rec("SYSCTL-IP_FORWARD", "pass"), rec("HW-SERIAL", "fail", evidence={"ports": [u"ttyS0 \u2028 \u00e9"]})]
+    areas_ = {"sysctl": {"file": "/etc/sysctl.d/zz.conf"}}
+    lines = areas.results_json(records, areas_)
+    assert lines.count("\n") == len(records) + 1
+    whole = json.dumps({"results": records, "areas": areas_}, indent=1)
+    hostvars = {
+        "listed": {"compliance_result": registered(*records, areas=areas_)},
+        "lines-1": {"compliance_result": {"changed": False, "results_json": lines}},
+        "lines-2": {"compliance_result": {"changed": False, "results_json": lines}},
+        "whole": {"compliance_result": {"changed": False, "results_json": whole}},
+        # one line holding two records: valid JSON as a whole, read the slow way
+        "two-in-a-line": {"compliance_result": {"changed": False, "results_json": lines.replace(
+            "},\n{", "},{")}},
+        "broken": {"compliance_result": {"changed": False, "results_json": lines.replace("},\n{", "}]\n{")}},
+        "empty": {"compliance_result": {"changed": False, "results_json": areas.results_json([], {})}},
+    }
+    hosts = list(hostvars)
+    got = dict((r["host"], r) for r in report.host_reports(hosts, hostvars, generated="2026-11-29T00:00:00+00:00"))
+    for host in ("lines-1", "lines-2", "whole", "two-in-a-line"):
+        assert dict(got[host], host="listed", _texts=None) == dict(got["listed"], _texts=None), host
+    assert got["lines-1"]["results"][1] is got["lines-2"]["results"][1], "one record for one text"
     assert got["broken"]["results"] == [] and len(got["broken"]["errors"]) == 1
     assert got["broken"]["errors"][0].startswith(
         "compliance_result: results_json is not the JSON text of results and areas (JSONDecodeError: ")
-    assert "results_json" in packed["compliance_result"], "the registered value is left as it was"
+    assert got["empty"]["results"] == [] and got["empty"]["errors"] == []
+    assert "results_json" in hostvars["whole"]["compliance_result"], "the registered value is left as it was"
+    paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(hosts, hostvars))
+    files = dict((host, json.load(open(path))) for host, path in paths["hosts"].items())
+    for host in ("lines-1", "whole", "two-in-a-line"):
+        assert files[host]["results"] == files["listed"]["results"] == sorted(records, key=lambda r: r["id"])
+    assert open(paths["hosts"]["lines-1"]).read().count("\n") == open(paths["hosts"]["listed"]).read().count("\n")
 
 
 def test_every_catalogue_id_is_a_valid_report_id():
