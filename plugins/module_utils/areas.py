@@ -158,7 +158,9 @@ def run(module, apply=(), apply_options=False):
     results, details, errors, diffs, changed = run_areas(work, entries, waivers, module)
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:
-        outcome.update(applied=applying, diff=diffs)
+        outcome["applied"] = applying
+        if module._diff:  # whole files before and after: only when asked for (--diff)
+            outcome["diff"] = diffs
     if module.params["results_format"] == "json":
         outcome["results_json"] = results_json(outcome.pop("results"), outcome.pop("areas"))
     if errors:

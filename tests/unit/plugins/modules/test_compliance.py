@@ -45,7 +45,7 @@ def test_apply_and_check_in_one_call(tmp_path, run_module):
     assert [(r["id"], r["status"]) for r in check["results"]] == \
         [(r["id"], r["status"]) for r in out["results"]]
     again = run_module(compliance, args)
-    assert again["changed"] is False
+    assert again["changed"] is False and "diff" not in again, "files' diffs only in diff mode"
     assert not any(r.get("changed") for r in again["results"])
 
 
