@@ -110,20 +110,27 @@ class Host(object):
     """The tree and what the readers make of it, read once (lazily).
     ``replace`` maps paths inside the root to the text they are read as
     (None: as if absent) -- the state a plan leads to, or the state without
-    the collection's own files."""
+    the collection's own files.  ``answers``: a store shared by the Hosts of
+    one plan, read before anything is written (see ``cached``)."""
 
-    def __init__(self, params, module, replace=None):
+    def __init__(self, params, module, replace=None, answers=None):
         self.params, self.module = params, module
         self.target = configfiles.as_target(params["root"])
         self.live = live_root(params["root"])
         self.image = not self.live or params["generalize"]
         self.replace = dict(replace or {})
         self._cache = {}
+        self.answers = {} if answers is None else answers
 
-    def cached(self, name, make):
-        if name not in self._cache:
-            self._cache[name] = make()
-        return self._cache[name]
+    def cached(self, name, make, shared=False):
+        """``shared``: an answer ``replace`` cannot change (systemctl, the
+        unit links, the package database), kept in ``answers``: planning judges
+        the host twice (as it is, and without the collection's own files), and
+        each systemctl process costs a fraction of a second on a small guest."""
+        store = self.answers if shared else self._cache
+        if name not in store:
+            store[name] = make()
+        return store[name]
 
     def text(self, path):
         if path in self.replace:
@@ -140,7 +147,7 @@ class Host(object):
 
     @property
     def packages(self):
-        return self.cached("packages", lambda: packages.Packages(self.target, self.module))
+        return self.cached("packages", lambda: packages.Packages(self.target, self.module), shared=True)
 
     def unit(self, name):
         """``(state, detail)``: live ``systemctl is-enabled``/``is-active``
@@ -152,13 +159,13 @@ class Host(object):
                     return found[0], {"is-enabled": found[0], "is-active": found[1]}
             state, links = units.state(self.target, name)
             return state, {"links": links, "preset": units.preset(self.target, name)}
-        return self.cached("unit:" + name, make)
+        return self.cached("unit:" + name, make, shared=True)
 
     def active(self, name):
         """``systemctl is-active`` of a unit the checks ask about, asked of
         all of them (``UNITS``) in one call when the first is needed; None
         for the others (then asked alone)."""
-        return (self.cached("is-active", lambda: units.active_states(self.module, UNITS)) or {}).get(name)
+        return (self.cached("is-active", lambda: units.active_states(self.module, UNITS), shared=True) or {}).get(name)
 
     def enabled(self, name):
         return self.unit(name)[0] in ("enabled", "enabled-runtime", "alias", "static", "indirect",
@@ -1212,9 +1219,9 @@ def guard_ssh(plan, base):
 
 
 # ------------------------------------------------------------------ apply
-def make_plan(params, entries, waivers, module, results):
-    host = Host(params, module)
-    base = Host(params, module, replace=dict((path, None) for path in OWN_FILES))
+def make_plan(params, entries, waivers, module, results, answers=None):
+    host = Host(params, module, answers=answers)
+    base = Host(params, module, replace=dict((path, None) for path in OWN_FILES), answers=host.answers)
     # the collection's own files are planned from the state without them, so
     # a setting they already satisfy stays in them
     base_results = assess(base, entries, waivers)
@@ -1302,17 +1309,18 @@ def apply_gce(params, entries, waivers, module):
     before = assess(host, entries, waivers)
     try:
         if module.check_mode:
-            plan = make_plan(params, entries, waivers, module, before)
+            plan = make_plan(params, entries, waivers, module, before, host.answers)
             guard = guard_ssh(plan, host)
             results, errors = before, []
         else:
             with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
                 for path in list(plan_paths()):
                     target.remove_stale_temporaries(path)
-                plan = make_plan(params, entries, waivers, module, before)
+                plan = make_plan(params, entries, waivers, module, before, host.answers)
                 guard = guard_ssh(plan, host)
                 errors = execute(plan)
-                results = assess(Host(params, module), entries, waivers)
+                # nothing written and nothing run: the state is the one just judged
+                results = assess(Host(params, module), entries, waivers) if plan.changed or plan.commands else before
     except (ConfigError, TargetError) as exc:
         raise GceError(str(exc))
     ids = plan.ids()
