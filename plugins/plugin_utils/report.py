@@ -136,20 +136,28 @@ _HEAD, _TAIL = '{"results":[', '],"areas":'
 
 
 class _RecordTexts(object):
-    """Records from results_json (modules' results_format=json): each
-    distinct record text decoded once and its record shared by every host that
-    has the same text (read only), up to ``budget`` characters of text; a
-    fleet built from a few images has a few thousand distinct records."""
+    """Records from results_json (modules' results_format=json): a record
+    text met on a second host is decoded once more and its record kept, shared
+    by every later host that has the same text (read only), up to ``budget``
+    characters of text.  A fleet built from a few images has a few thousand
+    distinct records, met again and again; a record met once (a path or an
+    interface only one host has) is not kept: decoded objects take several
+    times the memory of their text."""
 
-    def __init__(self, budget=EVIDENCE_BUDGET):
+    def __init__(self, budget=16 * 1024 * 1024):
         self.records, self.size, self.budget = {}, 0, budget
+        self.seen, self.seen_size = set(), 0  # texts met once, up to the budget too
         self.valid = {}  # id() of a kept record: whether it is a result record (kept alive here)
 
     def decode(self, text):
         record = self.records.get(text)
         if record is None:
             record = json.loads(text)
-            if self.size < self.budget:
+            if text not in self.seen:
+                if self.seen_size < self.budget:
+                    self.seen.add(text)
+                    self.seen_size += len(text)
+            elif self.size < self.budget:
                 self.records[text] = record
                 self.size += len(text)
                 self.valid[id(record)] = _is_record(record)
@@ -488,6 +496,12 @@ class Fleet(object):
                       key=lambda row: (_ORDER.get(self.row_info[row][0], len(_ORDER)), row))
 
     def html(self, summary):
+        return "".join(self.html_parts(summary))
+
+    def html_parts(self, summary, records_per_part=1000):
+        """report.html in parts, the evidence a part per ``records_per_part``
+        records: written one after the other, the page is never one string
+        (nor its escaped and encoded copies) beside the records it embeds."""
         ordered = self._ordered_rows()
         position = [0] * len(ordered)
         for index, row in enumerate(ordered):
@@ -507,10 +521,17 @@ class Fleet(object):
             "records": self.record_status, "cells": cells, "errors": self.errors,
             "merged": summary.get("merged"),
         }
-        evidence = "[%s]" % ",".join(text or "null" for text in self.record_text)
         head, rest = _HTML.split("%(data)s")
         middle, tail = rest.split("%(evidence)s")
-        return "".join((head, script_json(_encode(data)), middle, script_json(evidence), tail))
+        yield head
+        yield script_json(_encode(data))
+        yield middle + "["
+        texts = self.record_text
+        for start in range(0, len(texts), records_per_part):
+            # cut between records: no escape sequence spans two parts
+            yield ("," if start else "") + script_json(",".join(
+                text or "null" for text in texts[start:start + records_per_part]))
+        yield "]" + tail
 
 
 # In JSON text: an escaped backslash, a surrogate pair, a lone surrogate.
@@ -684,11 +705,12 @@ class _Output(object):
                 except BaseException as exc:  # handed to the main thread, which raises it
                     self.error = exc
 
-    def _write(self, name, data):
+    def _write(self, name, parts):
         fd, path = self._create(name)
-        data = memoryview(data)
-        while data:
-            data = data[os.write(fd, data):]
+        for data in parts:
+            data = memoryview(data)
+            while data:
+                data = data[os.write(fd, data):]
         self.commit(path, name)
 
     def _check(self):
@@ -717,8 +739,13 @@ class _Output(object):
 
     def write(self, name, text):
         """Queue ``text`` for ``name``; returns where it will be."""
+        return self.write_parts(name, (text.encode("utf-8"),))
+
+    def write_parts(self, name, parts):
+        """Queue ``name`` made of ``parts`` (bytes, or an iterable made in the
+        writer thread); returns where it will be."""
         self._check()
-        self.queue.put((name, text.encode("utf-8")))
+        self.queue.put((name, parts))
         return os.path.join(self.directory, name)
 
     def finish(self):
@@ -805,7 +832,7 @@ def write_reports(directory, reports, strict=False, started=None, extra=None, bu
         junit.write(_JUNIT_TAIL)
         summary = built.summary(started, extra)
         output.write("summary.json", summary_json(summary))
-        output.write("report.html", built.html(summary))
+        output.write_parts("report.html", (part.encode("utf-8") for part in built.html_parts(summary)))
         output.finish()  # the host files and the summary are in place before junit.xml
         paths["junit"] = output.commit(junit_path, "junit.xml")
         paths["summary"] = os.path.join(directory, "summary.json")

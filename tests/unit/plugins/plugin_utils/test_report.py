@@ -229,8 +229,8 @@ def test_registered_results_that_are_not_records_are_named_not_a_traceback():
 
 def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):
     """results_format=json (the fleet playbooks): the report takes each record
-    from its line of the module's text (decoding each distinct line once, for
-    every host that has it) or, for any other JSON text, from the whole text;
+    from its line of the module's text (a line met on several hosts is decoded
+    twice, then shared) or, for any other JSON text, from the whole text;
     the reports are those of the records registered as data.  A text that is
     not that JSON is named in the host's errors."""
     records = [rec("SYSCTL-IP_FORWARD", "pass"), rec("HW-SERIAL", "fail", evidence={"ports": [u"ttyS0 \u2028 \u00e9"]})]
@@ -242,6 +242,7 @@ def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):
         "listed": {"compliance_result": registered(*records, areas=areas_)},
         "lines-1": {"compliance_result": {"changed": False, "results_json": lines}},
         "lines-2": {"compliance_result": {"changed": False, "results_json": lines}},
+        "lines-3": {"compliance_result": {"changed": False, "results_json": lines}},
         "whole": {"compliance_result": {"changed": False, "results_json": whole}},
         # one line holding two records: valid JSON as a whole, read the slow way
         "two-in-a-line": {"compliance_result": {"changed": False, "results_json": lines.replace(
@@ -251,9 +252,11 @@ def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):
     }
     hosts = list(hostvars)
     got = dict((r["host"], r) for r in report.host_reports(hosts, hostvars, generated="2026-11-29T00:00:00+00:00"))
-    for host in ("lines-1", "lines-2", "whole", "two-in-a-line"):
+    for host in ("lines-1", "lines-2", "lines-3", "whole", "two-in-a-line"):
         assert dict(got[host], host="listed", _texts=None) == dict(got["listed"], _texts=None), host
-    assert got["lines-1"]["results"][1] is got["lines-2"]["results"][1], "one record for one text"
+    # a text met again is kept, and its record shared from then on (met once, it is not kept)
+    assert got["lines-2"]["results"][1] is got["lines-3"]["results"][1], "one record for one text"
+    assert got["lines-1"]["results"][1] is not got["lines-2"]["results"][1]
     assert got["broken"]["results"] == [] and len(got["broken"]["errors"]) == 1
     assert got["broken"]["errors"][0].startswith(
         "compliance_result: results_json is not the JSON text of results and areas (JSONDecodeError: ")

@@ -233,7 +233,11 @@ def test_any_failure_while_writing_removes_the_temporaries(tmp_path, monkeypatch
     assert str(error.value) == "cannot write the reports to %s: No space left on device" % directory
     assert sorted(os.listdir(str(directory))) == sorted(report.host_file(h) for h in HOSTILE_NAMES[:2])
     monkeypatch.setattr(report, "host_json", original)
-    monkeypatch.setattr(report.Fleet, "html", lambda self, summary: 1 / 0)
+
+    def half_a_page(self, summary):  # the page is written in parts: fail after the first
+        yield "<!DOCTYPE html>"
+        yield str(1 / 0)
+    monkeypatch.setattr(report.Fleet, "html_parts", half_a_page)
     with pytest.raises(ZeroDivisionError):
         report.write_reports(str(directory), hostile_reports())
     assert not [f for f in os.listdir(str(directory)) if f.startswith(".")]
