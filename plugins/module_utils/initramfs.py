@@ -604,7 +604,9 @@ def module_names(files):
 # Listing an initramfs is the slowest thing a check does on a small guest (tens
 # of seconds under emulation), and two modules of one run ask for the same
 # image: the module names are kept in a tmpfs, keyed by the image's identity
-# (device, inode, size, modification time), so a changed image is listed again.
+# (device, inode, size, modification and change times: any write to the file
+# moves its change time, which no one can set back), so a changed image is
+# listed again.
 CACHE_DIR = "/run/guestready-gce"
 
 
@@ -613,8 +615,9 @@ def _cache_path(path):
         st = os.stat(path)
     except OSError:
         return None
-    key = "%s|%d|%d|%d|%d" % (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
-                              getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)))
+    key = "%s|%d|%d|%d|%d|%d" % (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
+                                 getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
+                                 getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
     return os.path.join(CACHE_DIR, "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest())
 
 

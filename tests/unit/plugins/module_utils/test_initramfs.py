@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -344,6 +345,17 @@ def test_module_names_are_cached_until_the_image_changes(tmp_path, initramfs_cac
     assert initramfs.kernel_modules(path, listers=False) == (EXPECTED_MODULES, "python:gzip (cached)", None)
     stat = os.stat(path)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))  # a rebuilt image
+    assert initramfs.kernel_modules(path, listers=False)[1] == "python:gzip"
+    assert initramfs.kernel_modules(path, listers=False)[1] == "python:gzip (cached)"
+    # written in place, the same size, its modification time set back: the change time moved
+    stat = os.stat(path)
+    time.sleep(0.05)  # past the file system's clock tick (a few ms), so the change time moves
+    with open(path, "r+b") as handle:
+        data = handle.read()
+        handle.seek(0)
+        handle.write(data)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(path).st_mtime_ns == stat.st_mtime_ns and os.stat(path).st_size == stat.st_size
     assert initramfs.kernel_modules(path, listers=False)[1] == "python:gzip"
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
