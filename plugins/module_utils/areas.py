@@ -136,7 +136,7 @@ def results_json(results, details):
     """``results`` and ``areas`` as one compact JSON text (results_format=json),
     one record per line: a fleet's controller keeps one string per host, not
     thousands of objects, and the report takes each record's text from its
-    line, decoding only the records it has not seen on another host."""
+    line, keeping decoded only the records it meets on more than one host."""
     return '{"results":[\n%s\n],"areas":%s}' % (",\n".join(map(_ENCODE, results)), _ENCODE(details))
 
 
