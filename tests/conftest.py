@@ -20,8 +20,8 @@ for _fixtures in ("sysfs", "modules"):
 
 
 @pytest.fixture(autouse=True)
-def initramfs_cache(tmp_path, monkeypatch):
-    """Tests keep the initramfs listing cache out of the host's /run."""
-    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
-    monkeypatch.setattr(initramfs, "CACHE_DIR", str(tmp_path / "initramfs-cache"))
-    return initramfs.CACHE_DIR
+def run_cache(tmp_path, monkeypatch):
+    """Tests keep the run cache (initramfs listings, compiled code) out of the host's /run."""
+    from ansible_collections.guestready.gce.plugins.module_utils import runcache
+    monkeypatch.setattr(runcache, "CACHE_DIR", str(tmp_path / "run-cache"))
+    return runcache.CACHE_DIR

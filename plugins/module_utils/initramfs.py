@@ -39,6 +39,7 @@ import subprocess
 import tempfile
 import zlib
 
+from ansible_collections.guestready.gce.plugins.module_utils import runcache
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, file_kind)
@@ -603,14 +604,11 @@ def module_names(files):
 
 # Listing an initramfs is the slowest thing a check does on a small guest (tens
 # of seconds under emulation), and two modules of one run ask for the same
-# image: the module names are kept in a tmpfs, keyed by the image's identity
+# image: the module names are kept in the run cache, keyed by the image's identity
 # (device, inode, size, modification and change times: any write to the file
 # moves its change time, which no one can set back), so a changed image is
 # listed again.
-CACHE_DIR = "/run/guestready-gce"
-
-
-def _cache_path(path):
+def _cache_name(path):
     try:
         st = os.stat(path)
     except OSError:
@@ -618,30 +616,26 @@ def _cache_path(path):
     key = "%s|%d|%d|%d|%d|%d" % (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
                                  getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
                                  getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
-    return os.path.join(CACHE_DIR, "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest())
+    return "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest()
 
 
-def _cached(cache, listers):
+def _cached(name, listers):
+    data = runcache.read(name)
     try:
-        with open(cache) as handle:
-            entry = json.load(handle)
-    except (IOError, OSError, ValueError):
+        entry = json.loads(data.decode("utf-8")) if data is not None else None
+    except ValueError:
         return None
-    if entry.get("listers") != listers:
+    if not isinstance(entry, dict) or entry.get("listers") != listers:
         return None
-    return set(entry["names"]), entry["method"] + " (cached)", None
-
-
-def _store(cache, names, method, listers):
     try:
-        if not os.path.isdir(CACHE_DIR):
-            os.makedirs(CACHE_DIR, 0o700)
-        temporary = "%s.%d" % (cache, os.getpid())
-        with open(temporary, "w") as handle:
-            json.dump({"names": sorted(names), "method": method, "listers": listers}, handle)
-        os.rename(temporary, cache)
-    except (IOError, OSError):
-        pass  # a cache that cannot be written is only slower
+        return set(entry["names"]), entry["method"] + " (cached)", None
+    except (KeyError, TypeError):
+        return None
+
+
+def _store(name, names, method, listers):
+    entry = {"names": sorted(names), "method": method, "listers": listers}
+    runcache.write(name, json.dumps(entry).encode("utf-8"))
 
 
 def kernel_modules(path, listers=True, target=None):
@@ -657,7 +651,7 @@ def kernel_modules(path, listers=True, target=None):
     except OSError as exc:
         if denied(exc):
             return None, None, unreadable(shown, "the kernel modules it holds")
-    cache = _cache_path(path) if CACHE_DIR else None
+    cache = _cache_name(path)
     if cache:
         hit = _cached(cache, listers)
         if hit:

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import runcache
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 
@@ -337,11 +338,11 @@ def test_statuses_when_the_image_cannot_be_inspected(tmp_path):
     assert set(found.values()) == {"unknown"} and kernel["initramfs"] is None
 
 
-def test_module_names_are_cached_until_the_image_changes(tmp_path, initramfs_cache, monkeypatch):
+def test_module_names_are_cached_until_the_image_changes(tmp_path, run_cache, monkeypatch):
     path = image(tmp_path, "gzip", False)
     names, method, error = initramfs.kernel_modules(path, listers=False)
     assert (names, method, error) == (EXPECTED_MODULES, "python:gzip", None)
-    assert len(os.listdir(initramfs_cache)) == 1
+    assert len(os.listdir(run_cache)) == 1
     assert initramfs.kernel_modules(path, listers=False) == (EXPECTED_MODULES, "python:gzip (cached)", None)
     stat = os.stat(path)
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))  # a rebuilt image
@@ -359,5 +360,5 @@ def test_module_names_are_cached_until_the_image_changes(tmp_path, initramfs_cac
     assert initramfs.kernel_modules(path, listers=False)[1] == "python:gzip"
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    monkeypatch.setattr(initramfs, "CACHE_DIR", str(blocker / "cache"))  # an unusable cache only costs time
+    monkeypatch.setattr(runcache, "CACHE_DIR", str(blocker / "cache"))  # an unusable cache only costs time
     assert initramfs.kernel_modules(image(tmp_path, "xz", True), listers=False)[0] == EXPECTED_MODULES
