@@ -37,6 +37,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.policy import Polic
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
 BOOT = ("import json, sys; sys.path[:0] = json.loads(sys.argv[1]); "
+        "from ansible_collections.guestready.gce.plugins.module_utils import bytecode; bytecode.install(); "
         "from ansible_collections.guestready.gce.plugins.module_utils import imageworker; imageworker.main()")
 CLEANUP_MARGIN = 30
 

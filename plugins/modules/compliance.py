@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy
+  - guestready.gce.run_cache
   - guestready.gce.results_format
 attributes:
   check_mode:
@@ -154,6 +155,10 @@ results_json:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
+
 from ansible_collections.guestready.gce.plugins.module_utils import areas
 from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS
 

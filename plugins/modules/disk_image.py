@@ -39,6 +39,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy
+  - guestready.gce.run_cache
 attributes:
   check_mode:
     support: full
@@ -200,6 +201,10 @@ seconds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
+
 from ansible_collections.guestready.gce.plugins.module_utils import diskimage
 from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError
 from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS

@@ -48,6 +48,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.attributes.info_module
   - guestready.gce.policy
+  - guestready.gce.run_cache
 options:
   mode:
     description:
@@ -111,9 +112,6 @@ notes:
   - Reading the initramfs needs the tools the collection's initramfs reader uses (C(cpio) and
     the decompressors of the formats it meets). When it cannot be inspected, a driver built
     as a module is C(unknown), never assumed present.
-  - The kernel module names found in an initramfs are cached in C(/run/guestready-gce) (a tmpfs),
-    keyed by the image's device, inode, size and modification time, so the modules of one run
-    list an image once; a rebuilt image is listed again.
 """
 
 EXAMPLES = r"""
@@ -220,6 +218,10 @@ arch:
   type: dict
   sample: {name: x86_64, source: uname -m}
 """
+
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
 
 from ansible_collections.guestready.gce.plugins.module_utils import devices
 from ansible_collections.guestready.gce.plugins.module_utils.module import run_check_module

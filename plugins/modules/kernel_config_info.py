@@ -34,6 +34,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.attributes.info_module
   - guestready.gce.policy
+  - guestready.gce.run_cache
 options:
   source:
     description:
@@ -90,9 +91,6 @@ notes:
     it is never judged from the rest of its input.
   - Duplicate symbols with different values make the configuration unreadable (kconfig would keep
     the last, but only C(make olddefconfig) can say what a hand-edited file really builds).
-  - The kernel module names found in an initramfs are cached in C(/run/guestready-gce) (a tmpfs),
-    keyed by the image's device, inode, size and modification time, so the modules of one run
-    list an image once; a rebuilt image is listed again.
 seealso:
   - module: guestready.gce.sysctl_baseline_info
 """
@@ -183,6 +181,10 @@ kernels:
   type: list
   elements: dict
 """
+
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
 
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 from ansible_collections.guestready.gce.plugins.module_utils.module import run_check_module

@@ -30,6 +30,7 @@ author:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.policy
+  - guestready.gce.run_cache
   - guestready.gce.sysctl
 attributes:
   check_mode:
@@ -177,6 +178,10 @@ removed_temporaries:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
+
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (

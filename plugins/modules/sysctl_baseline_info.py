@@ -20,6 +20,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - guestready.gce.attributes.info_module
   - guestready.gce.policy
+  - guestready.gce.run_cache
   - guestready.gce.sysctl
 notes:
   - Without root (no C(become)), a result whose input this user may not read is C(unknown), with
@@ -67,6 +68,10 @@ warnings_from_files:
   type: list
   elements: str
 """
+
+from ansible_collections.guestready.gce.plugins.module_utils import bytecode
+
+bytecode.install()  # the collection's code imported below is kept compiled between executions
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline as engine
