@@ -3,7 +3,8 @@
 N inventory hosts with a local connection, each checking (verify.yml) or
 hardening (harden.yml) its own copy of the lab image tree in image-root mode,
 against `ping` over the same N hosts, in the same run: controller wall time,
-seconds per host and peak controller RSS.
+seconds per host, CPU seconds per host (every process of the run: ansible and
+the local hosts' modules) and peak controller RSS.
 
 Each host's tree holds what the checks read from the lab's cloud image: /etc
 (sysctl files), /usr/lib/sysctl.d, /usr/lib/systemd/systemd-sysctl, /boot
@@ -30,14 +31,17 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "image"))
 WORK = os.path.join(ROOT, "build", "bench", "fleet")
 BIN = os.path.dirname(sys.executable)
 CONTENDERS = ("ping", "verify", "harden")
+# the largest process of the run, and the CPU all of its processes used
 PEAK = ("import resource,subprocess,sys;"
         "r=subprocess.run(sys.argv[1:]).returncode;"
-        "print('PEAK_RSS_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print('PEAK_RSS_KIB', u.ru_maxrss, 'CPU_S', u.ru_utime + u.ru_stime, file=sys.stderr);"
         "sys.exit(r)")
 # the modules' run cache (module_utils/runcache.py): each host tree is a new
 # inode, so each run leaves one initramfs listing per host there; removed after
 RUN_CACHE = "/run/guestready-gce"
 TARGETS = [("verify.yml / ping", "verify", "ping", 1.5, "seconds"),
+           ("verify.yml / ping, controller CPU", "verify", "ping", None, "cpu_seconds"),
            ("verify.yml / ping, peak controller RSS", "verify", "ping", 2.0, "peak_rss_mib"),
            ("harden.yml / ping", "harden", "ping", None, "seconds")]
 
@@ -125,12 +129,12 @@ def measure(contender, inv, forks):
     proc = subprocess.run([sys.executable, "-c", PEAK] + argv, env=env, cwd=WORK, check=False,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
     seconds = time.monotonic() - started
-    peak = max([int(line.split()[1]) for line in proc.stderr.splitlines()
-                if line.startswith("PEAK_RSS_KIB")] or [0])
+    usage = [line.split() for line in proc.stderr.splitlines() if line.startswith("PEAK_RSS_KIB")]
+    peak, cpu = (int(usage[-1][1]), float(usage[-1][3])) if usage else (0, 0.0)
     if proc.returncode:
         log("%s failed (rc=%d):\n%s\n%s" % (contender, proc.returncode, proc.stdout[-3000:],
                                             proc.stderr[-2000:]))
-    return {"seconds": seconds, "peak_rss_mib": peak / 1024.0, "ok": proc.returncode == 0,
+    return {"seconds": seconds, "peak_rss_mib": peak / 1024.0, "cpu_seconds": cpu, "ok": proc.returncode == 0,
             "command": " ".join(map(shlex.quote, argv))}
 
 
@@ -158,23 +162,25 @@ def run_sizes(sizes, forks, repeat):
                     hosts = host_trees(base, size)  # every harden starts from the image as built
                 row = measure(contender, inv, forks)
                 rows.setdefault((size, contender), []).append(row)
-                log("%d host(s) rep %d %-7s %7.1f s  %5.2f s/host  peak %4.0f MiB%s" % (
+                log("%d host(s) rep %d %-7s %7.1f s  %5.2f s/host  %5.2f CPU-s/host  peak %4.0f MiB%s" % (
                     size, repetition, contender, row["seconds"], row["seconds"] / size,
-                    row["peak_rss_mib"], "" if row["ok"] else "  FAILED"))
+                    row["cpu_seconds"] / size, row["peak_rss_mib"], "" if row["ok"] else "  FAILED"))
     return rows
 
 
 def report(rows, forks):
-    lines = ["| hosts | contender | median s | s / host | runs | peak controller RSS MiB |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| hosts | contender | median s | s / host | CPU s / host | runs | peak controller RSS MiB |",
+             "|---|---|---|---|---|---|---|"]
     stats = {}
     for (size, contender), group in sorted(rows.items()):
         stats[(size, contender)] = {
             "seconds": statistics.median(r["seconds"] for r in group),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in group),
             "peak_rss_mib": max(r["peak_rss_mib"] for r in group), "ok": all(r["ok"] for r in group)}
         s = stats[(size, contender)]
-        lines.append("| %d | %s | %.1f | %.3f | %d | %.0f |" % (
-            size, contender, s["seconds"], s["seconds"] / size, len(group), s["peak_rss_mib"]))
+        lines.append("| %d | %s | %.1f | %.3f | %.3f | %d | %.0f |" % (
+            size, contender, s["seconds"], s["seconds"] / size, s["cpu_seconds"] / size,
+            len(group), s["peak_rss_mib"]))
     lines += ["", "| hosts | ratio | value | target |", "|---|---|---|---|"]
     for size in sorted(set(size for size, dummy in stats)):
         for label, numerator, denominator, limit, field in TARGETS:

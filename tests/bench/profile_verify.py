@@ -196,7 +196,7 @@ ROWS = [
      "plugin_utils/report.py: host report, summary, JSON/JUnit/HTML written"),
     ("guest: `python3 -c pass`", lambda r: r["guest"]["interpreter"], "interpreter start"),
     ("guest: the payload as Ansible runs it", lambda r: r["guest"]["module_zip"],
-     "`python3 AnsiballZ_compliance.py`: zip import, every source compiled, the checks, the answer"),
+     "`python3 AnsiballZ_compliance.py`: zip import (ansible-core's sources compiled, the collection's code kept after the first run), the checks, the answer"),
     ("guest: the payload exploded, bytecode cached", lambda r: r["guest"]["module_exploded"],
      "`python3 AnsiballZ_compliance.py execute`"),
     ("guest: imports, compiled from source", lambda r: r["guest"]["import_source"],

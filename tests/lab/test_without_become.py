@@ -62,7 +62,7 @@ def test_the_login_is_lab_and_the_files_are_root_only(lab, guest):
     assert "rc=1" in out.stdout and "Permission denied" in out.stderr
 
 
-def test_verify_without_become_names_what_it_could_not_read(guest, tmp_path):
+def test_verify_without_become_names_what_it_could_not_read(lab, guest, tmp_path):
     rc, out = playbook("verify", guest["inventory"], str(tmp_path / "user"), "-e", "ansible_become=false")
     assert rc == 0, out[-3000:]
     as_user = results(str(tmp_path / "user"))
@@ -83,6 +83,14 @@ def test_verify_without_become_names_what_it_could_not_read(guest, tmp_path):
     for rid, found in as_user.items():
         if found["status"] != as_root[rid]["status"]:
             assert found["status"] == "unknown" and "needs root" in found["message"], (found, as_root[rid])
+    # the run as root kept the collection's compiled code in the run cache, root's own; `lab`
+    # (first) could not make the directory in /run, and kept nothing anywhere else
+    kept = lab.ssh(NAME, "stat -c '%U %a %F' /run/guestready-gce; "
+                         "stat -c '%U %a %F' /run/guestready-gce/code-* | sort | uniq -c").splitlines()
+    assert kept[0] == "root 700 directory", kept
+    assert len(kept) == 2 and kept[1].split()[1:] == ["root", "600", "regular", "file"], kept
+    assert int(kept[1].split()[0]) >= 30, kept  # the modules' collection sources, one file each
+    assert lab.ssh(NAME, "find /home /tmp /var/tmp /run -user %s -name 'code-*' | wc -l" % profiles.SUDO_USER).strip() == "0"
 
 
 def test_harden_without_become_is_refused_and_changes_nothing(lab, guest, tmp_path):
