@@ -154,7 +154,7 @@ class Host(object):
         when live, else the tree's links."""
         def make():
             if self.live:
-                found = units.live_state(self.module, name, self.active(name))
+                found = units.live_state(self.module, name, self.active(name), self.unit_file_state(name))
                 if found is not None:
                     return found[0], {"is-enabled": found[0], "is-active": found[1]}
             state, links = units.state(self.target, name)
@@ -166,6 +166,12 @@ class Host(object):
         all of them (``UNITS``) in one call when the first is needed; None
         for the others (then asked alone)."""
         return (self.cached("is-active", lambda: units.active_states(self.module, UNITS), shared=True) or {}).get(name)
+
+    def unit_file_state(self, name):
+        """``systemctl is-enabled``'s answer for a unit the checks ask about,
+        from one ``list-unit-files`` call for all of them (``UNITS``); None
+        for a unit it does not answer (then asked alone)."""
+        return (self.cached("unit-files", lambda: units.unit_file_states(self.module, UNITS), shared=True) or {}).get(name)
 
     def enabled(self, name):
         return self.unit(name)[0] in ("enabled", "enabled-runtime", "alias", "static", "indirect",

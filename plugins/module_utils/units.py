@@ -9,6 +9,7 @@ Enabling in a tree makes the links ``systemctl enable`` would make, from the
 unit's ``[Install]`` section, through the target root."""
 
 import fnmatch
+import os
 import posixpath
 import re
 
@@ -125,10 +126,11 @@ def systemctl(module, *args):
     return rc, out.strip()
 
 
-def live_state(module, name, active=None):
-    """``(is-enabled, is-active)`` from systemctl, or None.  ``active``: the
-    unit's ``is-active`` answer when already known (``active_states``)."""
-    enabled = systemctl(module, "is-enabled", name)
+def live_state(module, name, active=None, enabled=None):
+    """``(is-enabled, is-active)`` from systemctl, or None.  ``active``,
+    ``enabled``: the unit's ``is-active`` / ``is-enabled`` answers when
+    already known (``active_states``, ``unit_file_states``)."""
+    enabled = (0, enabled) if enabled is not None else systemctl(module, "is-enabled", name)
     if active is None:
         active = systemctl(module, "is-active", name)
         active = None if active is None else active[1]
@@ -156,6 +158,48 @@ def active_states(module, names):
     if len(lines) != len(names):
         return None
     return dict(zip(names, lines))
+
+
+# The states ``systemctl list-unit-files`` and ``is-enabled`` both read from a
+# unit's own file (systemd's unit_file_lookup_state); ``generated``, ``transient``
+# and ``bad`` are left to ``is-enabled`` (System V scripts have their own answer).
+SYSV_DIR = "/etc/init.d"  # the live system's System V scripts (systemd's SYSTEM_SYSVINIT_PATH)
+UNIT_FILE_STATES = ("enabled", "enabled-runtime", "linked", "linked-runtime", "alias", "masked",
+                    "masked-runtime", "static", "indirect", "disabled")
+
+
+def unit_file_states(module, names):
+    """``{name: is-enabled answer}`` of the live system's units, from one
+    ``systemctl list-unit-files`` call and at most one ``is-enabled``, or
+    None (no systemctl).
+
+    ``is-enabled`` cannot be batched (see ``active_states``) and costs a
+    process per unit.  ``list-unit-files`` lists every unit file the names
+    match, with the state ``is-enabled`` prints for it.  A unit it does not
+    list has no unit file, and ``is-enabled`` answers every such unit alike
+    (an error, or ``not-found``): asked of the first, the answer is every
+    one's.  Left out, to be asked alone: a template's instance (its file is
+    the template's), a unit with a System V script (``is-enabled`` asks the
+    script's links) and one listed in another state."""
+    names = [name for name in dict.fromkeys(names) if not any(c in name for c in "*?[")]
+    result = systemctl(module, "list-unit-files", "--no-legend", "--no-pager", "--full", *names) if names else None
+    if result is None:
+        return None
+    listed, found = {}, {}
+    for line in result[1].splitlines():
+        words = line.split()
+        if len(words) >= 2:
+            listed[words[0]] = words[1]
+    for name in names:
+        if listed.get(name) in UNIT_FILE_STATES:
+            found[name] = listed[name]
+    missing = [name for name in names if name not in listed and template_of(name) is None
+               and not os.path.lexists(posixpath.join(SYSV_DIR, name.rsplit(".", 1)[0]))]
+    probe = systemctl(module, "is-enabled", missing[0]) if missing else None
+    if probe is not None:
+        shared = probe[0] != 0 and probe[1] in ("", "not-found")
+        found.update(dict.fromkeys(missing if shared else missing[:1], probe[1]))
+    return found
 
 
 def enable(target, name, module, live):

@@ -1,8 +1,12 @@
-"""The live unit states: every ``is-active`` in one systemctl call gives the
-same results as one call per unit, and falls back to one call per unit when
-systemctl's answer cannot be matched to the units."""
+"""The live unit states: every ``is-active`` in one systemctl call, and the
+``is-enabled`` answers of every unit with a unit file from one
+``list-unit-files`` call, give the same results as one call per unit, and
+fall back to one call per unit when systemctl's answer cannot be matched to
+the units."""
 
 import os
+
+import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import gce_settings, units
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
@@ -25,6 +29,8 @@ class Systemctl(object):
 
     def run_command(self, argv, environ_update=None):
         self.commands.append(list(argv))
+        if argv[1:2] == ["list-unit-files"]:
+            return self.list_unit_files([name for name in argv[2:] if not name.startswith("--")])
         if os.path.basename(argv[0]) != "systemctl" or argv[1] not in ("is-enabled", "is-active"):
             return 0, "", ""
         lines, rc = [], 3 if argv[1] == "is-active" else 1
@@ -39,6 +45,15 @@ class Systemctl(object):
                 lines.append(enabled)
                 rc = 0 if enabled == "enabled" else rc
         return rc, "".join(line + "\n" for line in lines), ""
+
+    def list_unit_files(self, names):
+        """The unit files the names match, sorted, with their state and preset
+        (an instance has no file of its own; a missing unit none at all);
+        exit 1 when none matched."""
+        listed = sorted(name for name in names if self.states.get(name, (None,))[0] is not None
+                        and units.template_of(name) is None)
+        out = "".join("%-30s %s enabled\n" % (name, self.states[name][0]) for name in listed)
+        return (0 if listed else 1), out, ""
 
     def warn(self, message):
         pass
@@ -79,23 +94,73 @@ def test_an_answer_without_a_line_per_unit_is_not_used():
     assert units.active_states(module, ["getty@*.service"]) is None
 
 
+@pytest.fixture(autouse=True)
+def sysv_scripts(tmp_path, monkeypatch):
+    """The live system's System V scripts: ``ntp`` only."""
+    (tmp_path / "init.d").mkdir()
+    (tmp_path / "init.d" / "ntp").write_text("#!/bin/sh\n")
+    monkeypatch.setattr(units, "SYSV_DIR", str(tmp_path / "init.d"))
+
+
+def test_one_list_unit_files_call_answers_for_every_unit_but_instances_and_scripts():
+    module = Systemctl(dict(STATES, **{"hwclock.service": ("generated", "inactive")}))
+    found = units.unit_file_states(module, ["serial-getty@ttyS0.service", "chrony.service", "nonexistent.service",
+                                            "google-guest-agent.service", "networking.service", "hwclock.service",
+                                            "getty@*.service", "chrony.service", "ntp.service", "gone.timer"])
+    # the missing units share the answer is-enabled gives the first of them (systemd 252: none);
+    # the instance, the unit with a System V script and the generated one are left to is-enabled
+    assert found == {"chrony.service": "alias", "google-guest-agent.service": "masked",
+                     "networking.service": "disabled", "nonexistent.service": "", "gone.timer": ""}
+    assert module.commands == [["/usr/bin/systemctl", "list-unit-files", "--no-legend", "--no-pager", "--full",
+                                "serial-getty@ttyS0.service", "chrony.service", "nonexistent.service",
+                                "google-guest-agent.service", "networking.service", "hwclock.service",
+                                "ntp.service", "gone.timer"],
+                               ["/usr/bin/systemctl", "is-enabled", "nonexistent.service"]]
+    assert units.live_state(module, "gone.timer", "inactive", found["gone.timer"]) == ("unknown", "inactive")
+
+
+def test_a_missing_units_answer_is_shared_only_when_it_says_missing():
+    class Newer(Systemctl):  # a systemd that prints not-found
+        def run_command(self, argv, environ_update=None):
+            if argv[1:2] == ["is-enabled"] and argv[2] not in self.states:
+                self.commands.append(list(argv))
+                return 1, "not-found\n", ""
+            return Systemctl.run_command(self, argv, environ_update)
+    assert units.unit_file_states(Newer(STATES), ["a.service", "b.service"]) == {
+        "a.service": "not-found", "b.service": "not-found"}
+
+    class Raced(Systemctl):  # the first unit appeared after list-unit-files
+        def run_command(self, argv, environ_update=None):
+            if argv[1:2] == ["is-enabled"]:
+                self.commands.append(list(argv))
+                return 0, "enabled\n", ""
+            return Systemctl.run_command(self, argv, environ_update)
+    module = Raced(STATES)
+    assert units.unit_file_states(module, ["a.service", "b.service", "chrony.service"]) == {
+        "a.service": "enabled", "chrony.service": "alias"}  # b.service: asked alone
+    assert units.unit_file_states(Systemctl(STATES), ["nonexistent.service"]) == {"nonexistent.service": ""}
+
+
 def test_live_state_with_a_known_answer_asks_only_is_enabled():
     module = Systemctl(STATES)
     assert units.live_state(module, "chrony.service", "inactive") == ("alias", "inactive")
     assert units.live_state(module, "nonexistent.service") == ("unknown", "inactive")
     assert module.count("is-active") == 1 and module.count("is-enabled") == 2
+    assert units.live_state(module, "chrony.service", "inactive", "alias") == ("alias", "inactive")
+    assert module.count("is-enabled") == 2
 
 
 def assess(root, monkeypatch, batched):
     monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
     if not batched:
         monkeypatch.setattr(units, "active_states", lambda module, names: None)
+        monkeypatch.setattr(units, "unit_file_states", lambda module, names: None)
     module = Systemctl(STATES)
     params = dict(root=str(root), generalize=False, interface="ens4", connection={})
     return gce_settings.check_gce(params, requirements("gce"), {}, module), module
 
 
-def test_the_gce_checks_give_the_same_results_with_one_is_active_call(tmp_path, monkeypatch):
+def test_the_gce_checks_give_the_same_results_with_batched_calls(tmp_path, monkeypatch):
     root = debian_image(tmp_path / "image")
     batched, module = assess(root, monkeypatch, True)
     monkeypatch.undo()
@@ -106,5 +171,10 @@ def test_the_gce_checks_give_the_same_results_with_one_is_active_call(tmp_path, 
     # every unit the checks ask about is in the one call
     asked = [argv[2] for argv in reference.commands if argv[1:2] == ["is-active"]]
     assert len(asked) > 10 and set(asked) <= set(gce_settings.UNITS)
-    assert module.count("is-active") == 1
-    assert module.count("is-enabled") == reference.count("is-enabled")
+    assert module.count("is-active") == 1 and module.count("list-unit-files") == 1
+    # is-enabled only for the instance, the unit with a System V script and the first missing unit
+    alone_enabled = [argv[2] for argv in module.commands if argv[1:2] == ["is-enabled"]]
+    missing = [name for name in gce_settings.UNITS if name in asked and STATES.get(name, (None,))[0] is None
+               and name != "ntp.service" and not units.template_of(name)]
+    assert sorted(alone_enabled) == sorted(["serial-getty@ttyS0.service", missing[0], "ntp.service"])
+    assert reference.count("is-enabled") == len(set(asked)) > len(alone_enabled) + 6
