@@ -144,7 +144,8 @@ applied:
 areas:
   description: Per area, the area module's other return values (for example the drop-in and the
     neutralised files for C(sysctl), the checked kernels for C(kernel_config)), or C(error) when
-    the area could not be handled.
+    the area could not be handled. The chosen kernel's entry in C(kernel_config.kernels) has no
+    C(results), since its records are the C(KCONF-*) records of RV(results).
   returned: when O(results_format=list) (the default)
   type: dict
 results_json:

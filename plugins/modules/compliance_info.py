@@ -97,7 +97,9 @@ summary:
 areas:
   description: Per area, the area module's other return values (for example the checked
     kernels and the kconfig fragment for C(kernel_config), the mode and the kernel for
-    C(hardware)), or C(error) when the area could not be checked.
+    C(hardware)), or C(error) when the area could not be checked. The chosen kernel's entry in
+    C(kernel_config.kernels) has no C(results), since its records are the C(KCONF-*) records of
+    RV(results).
   returned: when O(results_format=list) (the default)
   type: dict
 results_json:

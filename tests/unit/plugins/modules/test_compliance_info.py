@@ -1,11 +1,13 @@
 """compliance_info: the three areas in one module execution, the same records
 as the area modules."""
 
+import json
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE
 from ansible_collections.guestready.gce.plugins.modules import (
     compliance_info, kernel_config_info, sysctl_baseline_info)
+from test_kernel_config_info import CLOUD, SID, tree as kernel_tree
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "kconfig")
 CONFIG = os.path.abspath(os.path.join(FIXTURES, "bookworm_amd64_cloud-amd64.config.gz"))
@@ -49,3 +51,29 @@ def test_an_area_that_cannot_be_checked_keeps_the_others(tmp_path, run_module):
                                        "kernel_config": {"source": "path", "path": str(tmp_path / "nope")}})
     assert out["failed"] is True and out["msg"].startswith("kernel_config: ")
     assert len(out["results"]) == 22 and "error" in out["areas"]["kernel_config"]
+
+
+def test_the_chosen_kernels_records_are_not_repeated_in_areas(tmp_path, run_module):
+    # bookworm's cloud kernel (the tree's default) and sid's
+    root = kernel_tree(tmp_path)
+    alone = run_module(kernel_config_info, {"source": "installed", "root": root})
+    for release, results_format in ((None, "list"), (SID, "json")):
+        out = run_module(compliance_info, {"areas": ["kernel_config"], "results_format": results_format,
+                                           "kernel_config": {"source": "installed", "root": root,
+                                                             "kernel_release": release}})
+        assert out["rc"] == 0, out
+        if results_format == "json":
+            out.update(json.loads(out.pop("results_json")))
+        details = out["areas"]["kernel_config"]
+        chosen = release or CLOUD
+        other = SID if chosen == CLOUD else CLOUD
+        assert details["kernel"] == chosen
+        kernels = dict((kernel["release"], kernel) for kernel in details["kernels"])
+        assert set(kernels) == {CLOUD, SID}
+        # the chosen kernel's records are the answer's own; another kernel's stay in its entry
+        assert "results" not in kernels[chosen] and kernels[chosen]["summary"] == out["summary"]
+        # (the same judgements: a second listing of an initramfs says it came from the run cache)
+        judged = [(r["id"], r["status"], r["actual"]) for k in alone["kernels"] if k["release"] == other
+                  for r in k["results"]]
+        assert [(r["id"], r["status"], r["actual"]) for r in kernels[other]["results"]] == judged
+        assert len(judged) == len(out["results"]) == 18
