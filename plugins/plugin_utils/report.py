@@ -676,7 +676,9 @@ class _Output(object):
         self.temporaries = {}
         self.count = 0
         self.error = None
-        self.queue = queue.Queue(maxsize=256)
+        # a few files waiting are enough to keep the writer busy; each waits
+        # encoded, so more only add memory (256 held 10 MiB at 500 hosts)
+        self.queue = queue.Queue(maxsize=16)
         self.thread = threading.Thread(target=self._writer, name="guestready-report-writer")
         self.thread.daemon = True
         self.thread.start()
