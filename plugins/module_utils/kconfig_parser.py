@@ -346,6 +346,28 @@ def parse_text(text, source="<string>", compression=None):
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings)
 
 
+# The kernel_config and hardware areas of one execution read the same
+# configuration: what its text parses to is kept for the process (a few
+# texts, keyed by the text itself, so a changed file is parsed again), and
+# each read gets its own Kconfig (version and architecture are set on it).
+_PARSED = {}
+_PARSED_KEPT = 4
+
+
+def _parse(text, shown, compression):
+    key = (text, shown, compression)
+    parts = _PARSED.get(key)
+    if parts is None:
+        config = parse_text(text, shown, compression)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = (config.values, config.lines, config.header_arch, config.header_version,
+                        tuple(config.warnings))
+        return config
+    values, lines, header_arch, header_version, warnings = parts
+    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings))
+
+
 def read(path, version=None, arch=None, target=None):
     """Read and parse the configuration at ``path`` (inside ``target``, the
     live system by default; only a regular file is read).
@@ -365,7 +387,7 @@ def read(path, version=None, arch=None, target=None):
         raise KconfigError("%s: larger than %d MiB: not a kernel configuration"
                            % (shown, MAX_SIZE // 1048576))
     text, compression = decode(data, shown)
-    config = parse_text(text, shown, compression)
+    config = _parse(text, shown, compression)
     if version:
         if not config.set_version(version, "override"):
             raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)"

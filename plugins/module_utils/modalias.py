@@ -47,11 +47,10 @@ def normalize_module(name):
     """``virtio-pci`` / ``kernel/drivers/virtio/virtio_pci.ko.xz`` -> ``virtio_pci``."""
     if name is None:
         return None
-    base = os.path.basename(str(name).strip())
-    for suffix in MODULE_SUFFIXES:
-        if base.endswith(suffix):
-            base = base[:-len(suffix)]
-            break
+    # called for every line of modules.dep: one suffix test, no loop
+    base = str(name).strip().rpartition("/")[2]
+    if base.endswith(MODULE_SUFFIXES):  # no suffix holds ".ko" after its start
+        base = base[:base.rindex(".ko")]
     return base.replace("-", "_")
 
 
@@ -201,13 +200,13 @@ def parse_builtin(text):
 def parse_dep(text):
     """``{module: {"path", "deps": [module, ...]}}`` from modules.dep (depmod lists
     every module needed, directly or not)."""
-    modules = {}
+    modules, names = {}, {}
     for line in text.splitlines():
         path, colon, deps = line.partition(":")
         if not colon:
             continue
-        modules[normalize_module(path)] = {
-            "path": path.strip(), "deps": [normalize_module(dep) for dep in deps.split()]}
+        modules[normalize_module(path)] = {"path": path.strip(), "deps": [
+            names.get(dep) or names.setdefault(dep, normalize_module(dep)) for dep in deps.split()]}
     return modules
 
 

@@ -257,6 +257,34 @@ def test_overrides_of_version_and_arch(tmp_path):
         kconfig_parser.read(str(path), version="six")
 
 
+def test_a_configuration_read_twice_is_parsed_once(tmp_path, monkeypatch):
+    # kernel_config and hardware read the same file in one execution
+    path = tmp_path / "config"
+    path.write_text("# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_VIRTIO_PCI=m\n")
+    parsed = []
+    parse_text = kconfig_parser.parse_text
+    monkeypatch.setattr(kconfig_parser, "parse_text", lambda *args: parsed.append(args) or parse_text(*args))
+    monkeypatch.setattr(kconfig_parser, "_PARSED", {})
+    first = kconfig_parser.read(str(path), version="5.10")
+    second = kconfig_parser.read(str(path))
+    assert len(parsed) == 1 and first is not second
+    # each read has its own version and architecture: the override stays with the first
+    assert (first.version, first.version_source) == ((5, 10, 0), "override")
+    assert (second.version, second.version_source) == ((6, 1, 0), "header")
+    assert second.values == {"X86_64": "y", "VIRTIO_PCI": "m"} and second.arch == "x86_64"
+    # another path is another source, and a changed file is parsed again
+    other = tmp_path / "other"
+    other.write_bytes(path.read_bytes())
+    assert kconfig_parser.read(str(other)).source == str(other) and len(parsed) == 2
+    path.write_text("# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_VIRTIO_PCI=y\n")
+    assert kconfig_parser.read(str(path)).values["VIRTIO_PCI"] == "y" and len(parsed) == 3
+    # a few texts are kept, never more
+    for number in range(kconfig_parser._PARSED_KEPT + 2):
+        path.write_text("CONFIG_X86_64=y\nCONFIG_NUMBER_%d=y\n" % number)
+        kconfig_parser.read(str(path))
+    assert len(kconfig_parser._PARSED) == kconfig_parser._PARSED_KEPT
+
+
 def full_text(*lines):
     """A headerless configuration kconfig wrote (it lists promptless options)."""
     markers = ["CONFIG_HAVE_MARKER_%d=y" % n for n in range(kconfig_parser.FULL_MARKERS)]

@@ -203,6 +203,8 @@ def test_releases_and_directories(tmp_path):
 
 @pytest.mark.parametrize("name,normal", [
     ("virtio-pci", "virtio_pci"), ("kernel/drivers/net/virtio_net.ko", "virtio_net"),
-    ("kernel/drivers/scsi/virtio_scsi.ko.xz", "virtio_scsi"), ("gve.ko.zst", "gve"), (None, None)])
+    ("kernel/drivers/scsi/virtio_scsi.ko.xz", "virtio_scsi"), ("gve.ko.zst", "gve"), (None, None),
+    (" kernel/fs/ext4/ext4.ko.gz\n", "ext4"), ("kernel/a.ko.ko", "a.ko"), ("kernel/x.kobj.ko", "x.kobj"),
+    ("kernel/x.ko.bz2", "x.ko.bz2"), ("8250_pci", "8250_pci"), ("kernel/dir.ko/mod-x.ko", "mod_x")])
 def test_module_names_normalised(name, normal):
     assert modalias.normalize_module(name) == normal
