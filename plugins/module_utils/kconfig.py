@@ -25,7 +25,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.host import live_ro
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Target, TargetError, Unreadable, file_kind)
 
 
 # --------------------------------------------------------------------------
@@ -44,11 +45,12 @@ def running_candidates(release, live=True):
                     "/usr/lib/modules/%s/config" % release]
 
 
-def installed_configs(target):
+def installed_configs(target, skipped=None):
     """``[(release, path)]`` of every kernel configuration installed inside
     ``target`` (``/boot/config-*``, and ``/lib/modules/*/config`` for kernels,
     like Debian's newest, that ship none in /boot), oldest version first;
-    paths inside the root."""
+    paths inside the root.  ``skipped``: a list that gets why each name there
+    that is not a readable regular file was left out."""
     found, seen = {}, set()
     candidates = []
     for directory in ("/boot", "/lib/modules", "/usr/lib/modules"):
@@ -65,7 +67,11 @@ def installed_configs(target):
             else:
                 candidates.append((name, "%s/%s/config" % (directory, name)))
     for release, path in candidates:
-        if path.endswith("~") or ".dpkg-" in path or release in found or not target.isfile(path):
+        if path.endswith("~") or ".dpkg-" in path or release in found:
+            continue
+        if not target.isfile(path):
+            if skipped is not None:
+                _why_skipped(target, path, skipped)
             continue
         real = target.host_path(path)
         if real in seen:
@@ -73,6 +79,21 @@ def installed_configs(target):
         seen.add(real)
         found[release] = path
     return sorted(found.items(), key=lambda item: (cat.parse_version(item[0]) or (0, 0, 0), item[0]))
+
+
+def _why_skipped(target, path, skipped):
+    """Say why ``path`` (a name that is there) is no configuration: a FIFO,
+    a directory or a link loop must not read as "no kernel installed"."""
+    try:
+        target.lstat(path)
+    except TargetError:
+        return  # not there at all (most kernels have no lib/modules/R/config)
+    try:
+        mode = target.stat(path).st_mode
+    except TargetError as exc:
+        skipped.append(str(exc))
+        return
+    skipped.append("%s: is a %s, not a regular file" % (target.display(path), file_kind(mode)))
 
 
 def default_release(target, installed):
@@ -213,10 +234,12 @@ def check_kernels(params, entries, waivers, module):
                                "source=path)" % (release, ", ".join(target.display(p) for p in tried)))
         kernels.append(check(release, path, target.display(path)))
     else:
-        installed = installed_configs(target)
+        skipped = []
+        installed = installed_configs(target, skipped)
         if not installed:
             raise KconfigError("%s: no installed kernel configuration (boot/config-*, "
-                               "lib/modules/*/config)" % root)
+                               "lib/modules/*/config)%s" % (root, "".join(
+                                   "; not read: %s" % reason for reason in skipped)))
         for release, path in installed:
             try:
                 kernels.append(check(release, path, "installed"))

@@ -195,6 +195,21 @@ def test_installed_without_kernels_fails(tmp_path, run_module):
     assert out["failed"] is True and "no installed kernel configuration" in out["msg"]
 
 
+def test_installed_names_the_configurations_it_could_not_read(tmp_path, run_module):
+    # before: only "no installed kernel configuration", as if the tree had no kernel
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    os.mkfifo(str(boot / "config-6.1.0-1-amd64"))
+    (boot / "config-6.1.0-2-amd64").mkdir()
+    (boot / "config-6.1.0-3-amd64").symlink_to("config-6.1.0-3-amd64")
+    out = run_module(kernel_config_info, {"source": "installed", "root": str(tmp_path)})
+    assert out["failed"] is True and "no installed kernel configuration" in out["msg"]
+    for reason in ("boot/config-6.1.0-1-amd64: is a FIFO (named pipe), not a regular file",
+                   "boot/config-6.1.0-2-amd64: is a directory, not a regular file",
+                   "boot/config-6.1.0-3-amd64: too many levels of symbolic links"):
+        assert "; not read: %s/%s" % (tmp_path, reason) in out["msg"], reason
+
+
 def test_fifo_as_path_is_named_and_never_blocks(tmp_path, run_module):
     fifo = tmp_path / "config.fifo"
     os.mkfifo(str(fifo))
