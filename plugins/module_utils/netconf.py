@@ -98,15 +98,26 @@ def _split_flow(text):
     return [part.strip() for part in parts]
 
 
-def _scalar(text):
+# netplan files nest a few levels; a deeper file would exhaust Python's
+# recursion limit (a RecursionError traceback), so it is refused
+MAX_NESTING = 64
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _scalar(text, depth=0):
+    if depth > MAX_NESTING:
+        raise _TooDeep()
     text = text.strip()
     if text.startswith("[") and text.endswith("]"):
-        return [_scalar(part) for part in _split_flow(text[1:-1])]
+        return [_scalar(part, depth + 1) for part in _split_flow(text[1:-1])]
     if text.startswith("{") and text.endswith("}"):
         mapping = {}
         for part in _split_flow(text[1:-1]):
             key, dummy, value = part.partition(":")
-            mapping[_scalar(key)] = _scalar(value)
+            mapping[_scalar(key, depth + 1)] = _scalar(value, depth + 1)
         return mapping
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
@@ -141,7 +152,9 @@ def yaml_load(text, source="<yaml>"):
             continue
         lines.append((len(stripped) - len(stripped.lstrip()), stripped.strip(), number))
 
-    def block(index, indent):
+    def block(index, indent, depth=0):
+        if depth > MAX_NESTING:
+            raise _TooDeep()
         if index >= len(lines) or lines[index][0] < indent:
             return None, index
         start_indent = lines[index][0]
@@ -151,12 +164,12 @@ def yaml_load(text, source="<yaml>"):
                     (lines[index][1] == "-" or lines[index][1].startswith("- ")):
                 rest = lines[index][1][1:].strip()
                 if not rest:
-                    value, index = block(index + 1, start_indent + 1)
+                    value, index = block(index + 1, start_indent + 1, depth + 1)
                 elif _key_value(rest) and not rest.startswith(("[", "{", "'", '"')):
                     # "- key: value" starts a mapping indented past the dash
                     column = start_indent + 2
                     lines[index] = (column, rest, lines[index][2])
-                    value, index = block(index, column)
+                    value, index = block(index, column, depth + 1)
                 else:
                     value, index = _scalar(rest), index + 1
                 items.append(value)
@@ -177,7 +190,7 @@ def yaml_load(text, source="<yaml>"):
                 child_index = index + 1
                 if child_index < len(lines) and (lines[child_index][0] > start_indent or (
                         lines[child_index][0] == start_indent and lines[child_index][1].startswith("-"))):
-                    mapping[key], index = block(child_index, lines[child_index][0])
+                    mapping[key], index = block(child_index, lines[child_index][0], depth + 1)
                 else:
                     mapping[key], index = None, child_index
         if index < len(lines) and lines[index][0] > start_indent:
@@ -186,7 +199,10 @@ def yaml_load(text, source="<yaml>"):
 
     if not lines:
         return {}
-    value, index = block(0, lines[0][0])
+    try:
+        value, index = block(0, lines[0][0])
+    except _TooDeep:
+        raise ConfigError("%s: nests deeper than %d levels" % (source, MAX_NESTING))
     if index < len(lines):
         raise ConfigError("%s:%d: unexpected indentation" % (source, lines[index][2]))
     return value
@@ -313,9 +329,20 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
             "no-scripts")
 
 
-def read_ifupdown(target, path=IFUPDOWN, depth=0):
+# files read through source and source-directory, repeats counted: sources
+# that fan out (a file sourcing another 300 times, three levels deep) must not
+# keep us busy for ever
+MAX_SOURCED = 1024
+
+
+def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None):
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
+    sourced = [0] if sourced is None else sourced
+    if sourced[0] >= MAX_SOURCED:
+        raise ConfigError("%s: sources read more than %d files: not read further"
+                          % (target.display(path), MAX_SOURCED))
+    sourced[0] += 1
     text = read(target, path)
     configs = []
     if text is None:
@@ -338,12 +365,13 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0):
             if key == "source" and len(words) > 1:
                 pattern = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 for included in glob(target, pattern):
-                    configs.extend(read_ifupdown(target, included, depth + 1))
+                    configs.extend(read_ifupdown(target, included, depth + 1, sourced))
             elif key == "source-directory" and len(words) > 1:
                 directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 for name in names(target, directory):
                     if re.match(r"^[a-zA-Z0-9_-]+$", name):
-                        configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1))
+                        configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
+                                                     sourced))
             continue
         if current is not None:
             if key == "mtu" and len(words) > 1:

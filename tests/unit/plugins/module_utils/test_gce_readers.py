@@ -205,6 +205,15 @@ def test_yaml_subset_errors(text, message):
         netconf.yaml_load(text, "f.yaml")
 
 
+@pytest.mark.parametrize("text", [
+    "network:\n  a: " + "[" * 3000 + "]" * 3000 + "\n",                        # flow collections
+    "\n".join(" " * level + "k%d:" % level for level in range(3000)) + "\n",  # indentation
+])
+def test_yaml_deep_nesting_is_an_error_not_a_recursion_error(text):
+    with pytest.raises(ConfigError, match=r"^f\.yaml: nests deeper than 64 levels"):
+        netconf.yaml_load(text, "f.yaml")
+
+
 def test_yaml_subset_values():
     assert netconf.yaml_load("a:\n- x\n- {k: v, n: 2}\nb: 'q: r' # c\nc: ~\nd: [1, \"two\"]\n") == {
         "a": ["x", {"k": "v", "n": 2}], "b": "q: r", "c": None, "d": [1, "two"]}
@@ -234,6 +243,16 @@ def test_ifupdown_sources_and_options(tmp_path):
     assert sorted(configs) == ["ens4", "eth0", "lo"]
     assert configs["eth0"].dhcp4 and configs["eth0"].mtu == "1500"
     assert configs["ens4"].static and configs["ens4"].mac == "42:01:0a:00:00:02"
+
+
+def test_ifupdown_source_fan_out_is_bounded(tmp_path):
+    # 300 ** 3 reads before: the module never returned
+    for level in range(3):
+        put(tmp_path, "/etc/network/x/%d" % level, "source /etc/network/x/%d\n" % (level + 1) * 300)
+    put(tmp_path, "/etc/network/x/3", "iface eth0 inet dhcp\n")
+    put(tmp_path, "/etc/network/interfaces", "source /etc/network/x/0\n")
+    with pytest.raises(ConfigError, match=r"x/3: sources read more than 1024 files"):
+        netconf.read_ifupdown(Target(str(tmp_path)))
 
 
 def test_networkmanager_keyfile_and_ifcfg(tmp_path):
@@ -287,6 +306,35 @@ def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
     assert config.global_value("passwordauthentication") == ("yes", None)  # the default
     assert [d.match[0] for d in config.match_values("passwordauthentication")] == ["Group sftp"]
     assert not config.includes_dropin_dir()
+
+
+def fan_out(root, directory, directive, levels=3, times=300):
+    """Files each including the next ``times`` times: ``times ** levels``
+    reads without a loop or a deep nesting."""
+    for level in range(levels):
+        put(root, "%s/%d.conf" % (directory, level),
+            ("%s %s/%d.conf\n" % (directive, directory, level + 1)) * times)
+    put(root, "%s/%d.conf" % (directory, levels), "server ntp.example.com\nPort 22\n")
+    return "%s/0.conf" % directory
+
+
+def test_sshd_include_fan_out_is_bounded(tmp_path):
+    # 300 ** 3 reads before: the module never returned
+    first = fan_out(tmp_path, "/etc/ssh/x", "Include")
+    put(tmp_path, "/etc/ssh/sshd_config", "Include %s\n" % first)
+    with pytest.raises(ConfigError, match=r"x/3\.conf: Include reads more than 1024 files"):
+        sshd.SshdConfig(Target(str(tmp_path)))
+
+
+def test_chrony_and_ntp_include_fan_out_is_bounded(tmp_path):
+    first = fan_out(tmp_path, "/etc/chrony/x", "include")
+    put(tmp_path, "/etc/chrony/chrony.conf", "include %s\n" % first)
+    with pytest.raises(ConfigError, match=r"includes read more than 1024 files"):
+        timesync.read_chrony(Target(str(tmp_path)))
+    first = fan_out(tmp_path, "/etc/ntpsec/x", "includefile")
+    put(tmp_path, "/etc/ntpsec/ntp.conf", "includefile %s\n" % first)
+    with pytest.raises(ConfigError, match=r"includes read more than 1024 files"):
+        timesync.read_ntp(Target(str(tmp_path)))
 
 
 def test_sshd_dump_parse():
