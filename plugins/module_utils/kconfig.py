@@ -26,7 +26,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Target, TargetError, Unreadable, file_kind)
+    Missing, Target, TargetError, Unreadable, file_kind)
 
 
 # --------------------------------------------------------------------------
@@ -45,13 +45,14 @@ def running_candidates(release, live=True):
                     "/usr/lib/modules/%s/config" % release]
 
 
-def installed_configs(target, skipped=None):
+def installed_configs(target, unusable=None):
     """``[(release, path)]`` of every kernel configuration installed inside
     ``target`` (``/boot/config-*``, and ``/lib/modules/*/config`` for kernels,
     like Debian's newest, that ship none in /boot), oldest version first;
-    paths inside the root.  ``skipped``: a list that gets why each name there
-    that is not a readable regular file was left out."""
-    found, seen = {}, set()
+    paths inside the root.  ``unusable``: a list that gets ``(release, path,
+    why)`` for each release whose only configuration there is no regular file
+    (a FIFO, a directory, a link loop)."""
+    found, seen, broken = {}, set(), {}
     candidates = []
     for directory in ("/boot", "/lib/modules", "/usr/lib/modules"):
         try:
@@ -70,30 +71,50 @@ def installed_configs(target, skipped=None):
         if path.endswith("~") or ".dpkg-" in path or release in found:
             continue
         if not target.isfile(path):
-            if skipped is not None:
-                _why_skipped(target, path, skipped)
+            why = _not_a_file(target, path)
+            if why and release not in broken:
+                broken[release] = (path, why)
             continue
         real = target.host_path(path)
         if real in seen:
             continue
         seen.add(real)
         found[release] = path
-    return sorted(found.items(), key=lambda item: (cat.parse_version(item[0]) or (0, 0, 0), item[0]))
+    if unusable is not None:
+        unusable.extend(sorted((release, path, why) for release, (path, why) in broken.items()
+                               if release not in found))
+    return sorted(found.items(), key=_by_version)
 
 
-def _why_skipped(target, path, skipped):
-    """Say why ``path`` (a name that is there) is no configuration: a FIFO,
-    a directory or a link loop must not read as "no kernel installed"."""
+def _by_version(item):
+    return cat.parse_version(item[0]) or (0, 0, 0), item[0]
+
+
+def _listed(target):
+    """Every installed kernel, oldest first, with those whose configuration
+    is no regular file, and ``{release: why}`` of these: such a kernel is
+    judged with every requirement unknown, never left out (an older kernel
+    would be judged in its place)."""
+    unusable = []
+    installed = installed_configs(target, unusable)
+    listed = sorted(installed + [(release, path) for release, path, dummy in unusable], key=_by_version)
+    return listed, dict((release, why) for release, dummy, why in unusable)
+
+
+def _not_a_file(target, path):
+    """Why ``path``, a name that is there, is no configuration (None when it
+    is not there at all: most kernels have no lib/modules/R/config)."""
     try:
         target.lstat(path)
     except TargetError:
-        return  # not there at all (most kernels have no lib/modules/R/config)
+        return None
     try:
         mode = target.stat(path).st_mode
+    except Missing:
+        return None  # a link that leads nowhere in the root: no kernel there either
     except TargetError as exc:
-        skipped.append(str(exc))
-        return
-    skipped.append("%s: is a %s, not a regular file" % (target.display(path), file_kind(mode)))
+        return str(exc)
+    return "%s: is a %s, not a regular file" % (target.display(path), file_kind(mode))
 
 
 def default_release(target, installed):
@@ -221,8 +242,8 @@ def check_kernels(params, entries, waivers, module):
             release = name[len("config-"):]
         kernels.append(check(release, path, "path"))
     elif params["source"] == "running":
-        installed = installed_configs(target)
-        release = params["kernel_release"] or running or default_release(target, installed)
+        # a default kernel whose configuration is no file is still the one the tree boots
+        release = params["kernel_release"] or running or default_release(target, _listed(target)[0])
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
                                "(boot/config-*, lib/modules/*/config)" % root)
@@ -234,13 +255,16 @@ def check_kernels(params, entries, waivers, module):
                                "source=path)" % (release, ", ".join(target.display(p) for p in tried)))
         kernels.append(check(release, path, target.display(path)))
     else:
-        skipped = []
-        installed = installed_configs(target, skipped)
+        installed, why_not = _listed(target)
         if not installed:
             raise KconfigError("%s: no installed kernel configuration (boot/config-*, "
-                               "lib/modules/*/config)%s" % (root, "".join(
-                                   "; not read: %s" % reason for reason in skipped)))
+                               "lib/modules/*/config)" % root)
         for release, path in installed:
+            if release in why_not:
+                warn(why_not[release])
+                kernels.append(unreadable_kernel(entries, release, target.display(path),
+                                                 "installed", why_not[release]))
+                continue
             try:
                 kernels.append(check(release, path, "installed"))
             except KconfigError as exc:

@@ -195,19 +195,40 @@ def test_installed_without_kernels_fails(tmp_path, run_module):
     assert out["failed"] is True and "no installed kernel configuration" in out["msg"]
 
 
-def test_installed_names_the_configurations_it_could_not_read(tmp_path, run_module):
-    # before: only "no installed kernel configuration", as if the tree had no kernel
+def test_installed_lists_configurations_that_are_no_file_as_unreadable_kernels(tmp_path, run_module):
+    # before: left out, and with nothing else "no installed kernel configuration", as if
+    # the tree had no kernel
     boot = tmp_path / "boot"
     boot.mkdir()
     os.mkfifo(str(boot / "config-6.1.0-1-amd64"))
     (boot / "config-6.1.0-2-amd64").mkdir()
     (boot / "config-6.1.0-3-amd64").symlink_to("config-6.1.0-3-amd64")
+    (boot / "config-6.1.0-4-amd64").symlink_to("/nowhere")   # leads nowhere: no kernel
     out = run_module(kernel_config_info, {"source": "installed", "root": str(tmp_path)})
-    assert out["failed"] is True and "no installed kernel configuration" in out["msg"]
-    for reason in ("boot/config-6.1.0-1-amd64: is a FIFO (named pipe), not a regular file",
-                   "boot/config-6.1.0-2-amd64: is a directory, not a regular file",
-                   "boot/config-6.1.0-3-amd64: too many levels of symbolic links"):
-        assert "; not read: %s/%s" % (tmp_path, reason) in out["msg"], reason
+    assert out["rc"] == 0 and "failed" not in out
+    reasons = {"6.1.0-1-amd64": "config-6.1.0-1-amd64: is a FIFO (named pipe), not a regular file",
+               "6.1.0-2-amd64": "config-6.1.0-2-amd64: is a directory, not a regular file",
+               "6.1.0-3-amd64": "config-6.1.0-3-amd64: too many levels of symbolic links"}
+    assert [k["release"] for k in out["kernels"]] == sorted(reasons)
+    for kernel in out["kernels"]:
+        assert kernel["error"].startswith("%s/boot/%s" % (tmp_path, reasons[kernel["release"]]))
+        assert set(statuses(kernel["results"]).values()) == {"unknown"}
+        assert any(kernel["error"] in str(warning) for warning in out["warnings"])
+    assert out["kernel"] == "6.1.0-3-amd64"
+
+
+def test_a_default_kernel_whose_configuration_is_no_file_is_not_replaced(tmp_path, run_module):
+    # the tree boots the cloud kernel: with its configuration a FIFO, the other kernel
+    # must not be judged in its place
+    root = tree(tmp_path)
+    config = os.path.join(root, "boot", "config-" + CLOUD)
+    os.unlink(config)
+    os.mkfifo(config)
+    out = run_module(kernel_config_info, {"source": "installed", "root": root})
+    assert out["kernel"] == CLOUD and "FIFO" in out["kernels"][0]["error"]
+    assert set(statuses(out["results"]).values()) == {"unknown"}
+    out = run_module(kernel_config_info, {"root": root})   # source=running in a tree
+    assert out["failed"] is True and config in out["msg"] and "FIFO" in out["msg"]
 
 
 def test_fifo_as_path_is_named_and_never_blocks(tmp_path, run_module):
