@@ -74,6 +74,11 @@ class InitramfsError(Exception):
     """The image could not be read; the message names the file."""
 
 
+class NoArchive(InitramfsError):
+    """The file holds no byte of any archive (empty, or only NUL bytes): no
+    lister can do better, and one given gigabytes of zeros scans them all."""
+
+
 def find_initramfs(release, root="/"):
     """The initramfs of kernel ``release`` inside ``root`` (a path or a
     Target): Debian's ``/boot/initrd.img-<release>``, dracut's
@@ -493,7 +498,7 @@ def read_image(path):
         raise InitramfsError("cannot read: %s" % (exc.strerror or exc))
     with handle:
         if size == 0:
-            raise InitramfsError("empty file")
+            raise NoArchive("empty file")
         offset = 0
         while offset < size:
             handle.seek(offset)
@@ -522,7 +527,7 @@ def read_image(path):
             if kind not in parts:
                 parts.append(kind)
     if not parts:
-        raise InitramfsError("not an initramfs: only NUL bytes")
+        raise NoArchive("not an initramfs: only NUL bytes")
     return names, "python:" + "+".join(parts)
 
 
@@ -580,7 +585,8 @@ def list_files(path, listers=True):
         return files, method, None
     except InitramfsError as exc:
         error = "%s: %s" % (path, exc)
-    if listers:
+        nothing = isinstance(exc, NoArchive)
+    if listers and not nothing:
         for tool in LISTERS:
             exe = shutil.which(tool)
             if exe:

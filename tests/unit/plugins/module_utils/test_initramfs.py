@@ -206,6 +206,23 @@ def test_reader_first_and_both_errors_when_both_fail(tmp_path, monkeypatch):
     assert error.endswith("(lsinitramfs: cpio: premature end of archive)")
 
 
+def test_no_lister_for_a_file_without_any_archive(tmp_path, monkeypatch):
+    # before: a file of nothing but NUL bytes (a hostile tree's sparse gigabytes) went
+    # to the lister after the reader had scanned it, to be scanned once more
+    bindir = tmp_path / "bin"
+    called = tmp_path / "called"
+    fake_tool(bindir, "lsinitramfs", ": > %s; echo some/file.ko\n" % called)   # builtins only
+    monkeypatch.setenv("PATH", str(bindir))
+    for data, why in ((b"", "empty file"), (b"\x00" * 4096, "not an initramfs: only NUL bytes")):
+        path = tmp_path / "zeros.img"
+        path.write_bytes(data)
+        assert initramfs.list_files(str(path)) == (None, None, "%s: %s" % (path, why))
+    assert not called.exists()
+    path.write_bytes(b"hello, world\n")   # unknown data: the lister may know it
+    assert initramfs.list_files(str(path)) == (["some/file.ko"], "lsinitramfs", None)
+    assert called.exists()
+
+
 def test_zstd_without_the_command_cannot_be_inspected(tmp_path, monkeypatch):
     path = image(tmp_path, "zstd", early=True)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
