@@ -23,6 +23,20 @@ class ConfigError(Exception):
     names it."""
 
 
+# files one configuration may read through its includes, repeats counted:
+# includes that fan out without a loop (a file including another 300 times,
+# three levels deep) must not keep a check busy for ever
+MAX_INCLUDED = 1024
+
+
+def check_included(target, path, count, what="includes read"):
+    """ConfigError naming ``path`` when ``count`` files were already read
+    through the includes of one configuration (``what`` says how)."""
+    if count >= MAX_INCLUDED:
+        raise ConfigError("%s: %s more than %d files: not read further"
+                          % (target.display(path), what, MAX_INCLUDED))
+
+
 def as_target(root):
     return root if isinstance(root, Target) else Target(root or "/")
 

@@ -18,7 +18,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, glob, names, read, strip_comment)
+    ConfigError, check_included, dropins, glob, names, read, strip_comment)
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -329,19 +329,11 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
             "no-scripts")
 
 
-# files read through source and source-directory, repeats counted: sources
-# that fan out (a file sourcing another 300 times, three levels deep) must not
-# keep us busy for ever
-MAX_SOURCED = 1024
-
-
 def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None):
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     sourced = [0] if sourced is None else sourced
-    if sourced[0] >= MAX_SOURCED:
-        raise ConfigError("%s: sources read more than %d files: not read further"
-                          % (target.display(path), MAX_SOURCED))
+    check_included(target, path, sourced[0], "sources read")
     sourced[0] += 1
     text = read(target, path)
     configs = []

@@ -16,13 +16,10 @@ the global ones."""
 import posixpath
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, glob, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, check_included, glob, read
 
 MAIN = "/etc/ssh/sshd_config"
 MAX_DEPTH = 16
-# files read through Include, repeats counted: Includes that fan out (a file
-# including another 300 times, three levels deep) must not keep us busy for ever
-MAX_FILES = 1024
 # sshd's built-in defaults (OpenSSH 7.0 and newer) for the keys the GCE-* checks read
 DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-password",
             "clientaliveinterval": "0", "pubkeyauthentication": "yes",
@@ -80,9 +77,7 @@ class SshdConfig(object):
     def _walk(self, path, depth, match):
         if depth > MAX_DEPTH:
             raise ConfigError("%s: Include nests deeper than %d levels" % (self.target.display(path), MAX_DEPTH))
-        if len(self.files) >= MAX_FILES:
-            raise ConfigError("%s: Include reads more than %d files: not read further"
-                              % (self.target.display(path), MAX_FILES))
+        check_included(self.target, path, len(self.files), "Include reads")
         text = self._text(path)
         if text is None:
             return

@@ -10,7 +10,7 @@ that names them."""
 import posixpath
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, glob, read, strip_comment)
+    ConfigError, check_included, dropins, glob, read, strip_comment)
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -20,9 +20,6 @@ TIMESYNCD_DIRS = ("/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.
                   "/lib/systemd/timesyncd.conf.d")
 SOURCE_DIRECTIVES = ("server", "pool", "peer")
 MAX_DEPTH = 10
-# files read through includes, repeats counted: includes that fan out (a file
-# including another 300 times, three levels deep) must not keep us busy for ever
-MAX_FILES = 1024
 
 # daemon -> the unit names distributions give it
 DAEMONS = (
@@ -54,9 +51,7 @@ class TimeConfig(object):
 def _lines(target, path, config, depth=0):
     if depth > MAX_DEPTH:
         raise ConfigError("%s: includes nest deeper than %d levels" % (target.display(path), MAX_DEPTH))
-    if len(config.files) >= MAX_FILES:
-        raise ConfigError("%s: includes read more than %d files: not read further"
-                          % (target.display(path), MAX_FILES))
+    check_included(target, path, len(config.files))
     text = read(target, path)
     if text is None:
         return
