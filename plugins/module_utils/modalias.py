@@ -192,6 +192,44 @@ def parse_builtin_modinfo(data, source):
     return aliases
 
 
+def _alias_line(line):
+    words = line.split()
+    return len(words) >= 3 and words[0] == "alias"
+
+
+def _dep_line(line):
+    return ":" in line
+
+
+def _builtin_line(line):
+    return line.strip().endswith(".ko")
+
+
+# what each text table's lines look like (depmod writes nothing else but
+# comments): a file with other lines is damaged, not a kernel without drivers
+_LINE_SHAPES = {
+    "modules.alias": (_alias_line, "an 'alias PATTERN MODULE' line"),
+    "modules.builtin.alias": (_alias_line, "an 'alias PATTERN MODULE' line"),
+    "modules.dep": (_dep_line, "a 'MODULE: DEPENDENCIES' line"),
+    "modules.builtin": (_builtin_line, "a module path (.ko)"),
+}
+
+
+def damaged_line(name, text):
+    """How the first line of depmod's table ``name`` that is not in its
+    format reads, or None when every line is."""
+    shape = _LINE_SHAPES.get(name)
+    if shape is None:
+        return None
+    ok, expected = shape
+    if "\0" in text:
+        return "it holds NUL bytes: not %s text" % name
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not line.startswith("#") and not ok(line):
+            return "line %d is not %s: %r" % (number, expected, line[:80])
+    return None
+
+
 def parse_builtin(text):
     """Module names listed in modules.builtin."""
     return set(normalize_module(line) for line in text.splitlines() if line.strip())
@@ -274,6 +312,7 @@ class KernelModules(object):
         self.builtin_aliases = []
         self.builtin = None
         self.dep = None
+        self.damaged = []
         self._index = None
         if not self.exists:
             return
@@ -285,6 +324,10 @@ class KernelModules(object):
                 self.present.append(name)
         text = dict((name, value.decode("utf-8", "replace")) for name, value in data.items()
                     if name != "modules.builtin.modinfo")
+        for name in sorted(text):
+            damage = damaged_line(name, text[name])
+            if damage:
+                self.damaged.append((os.path.join(self.path, name), damage))
         if "modules.alias" in text:
             self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(self.path, "modules.alias"))
         if "modules.builtin.alias" in text:
@@ -308,7 +351,7 @@ class KernelModules(object):
     @property
     def usable(self):
         """Enough to tell drivers apart: an alias table and the module lists."""
-        return "modules.alias" in self.present and self.dep is not None
+        return "modules.alias" in self.present and self.dep is not None and not self.damaged
 
     @property
     def builtin_aliases_known(self):
@@ -322,6 +365,8 @@ class KernelModules(object):
         if missing:
             return "%s has no %s (depmod has not run for %s)" % (
                 self.path, " or ".join(missing), self.release)
+        if self.damaged:
+            return "%s is damaged (%s)" % self.damaged[0]
         return None
 
     def _candidates(self, bus):

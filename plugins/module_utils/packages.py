@@ -11,19 +11,26 @@ DPKG_STATUS = "/var/lib/dpkg/status"
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
 
 
-def parse_dpkg_status(text):
-    """``{package: version}`` of the packages dpkg has ``installed``."""
-    installed = {}
-    for stanza in (text or "").split("\n\n"):
-        fields = {}
-        for line in stanza.splitlines():
-            if line[:1] in (" ", "\t") or ":" not in line:
-                continue
-            key, value = line.split(":", 1)
-            fields[key.strip().lower()] = value.strip()
-        status = fields.get("status", "").split()
-        if fields.get("package") and status[-1:] == ["installed"]:
-            installed[fields["package"]] = fields.get("version", "")
+def parse_dpkg_status(text, source=DPKG_STATUS):
+    """``{package: version}`` of the packages dpkg has ``installed``.  A line
+    dpkg itself would refuse (not ``Field: value``, not a continuation) is a
+    ConfigError naming ``source``: garbage tells nothing about what is
+    installed."""
+    installed, fields = {}, {}
+    for number, line in enumerate((text or "").split("\n") + [""], 1):
+        if not line.strip():
+            status = fields.get("status", "").split()
+            if fields.get("package") and status[-1:] == ["installed"]:
+                installed[fields["package"]] = fields.get("version", "")
+            fields = {}
+            continue
+        if line[:1] in (" ", "\t", "#"):
+            continue
+        key, colon, value = line.partition(":")
+        if not colon or not key.strip() or len(key.split()) != 1 or "\0" in line:
+            raise ConfigError("%s line %d is not a 'Field: value' line, so it is not dpkg's status database "
+                              "(dpkg cannot read it either): %r" % (source, number, line[:80]))
+        fields[key.strip().lower()] = value.strip()
     return installed
 
 
@@ -47,7 +54,7 @@ class Packages(object):
     def query(self, wanted):
         if self.format == "deb":
             if self._dpkg is None:
-                self._dpkg = parse_dpkg_status(read(self.target, DPKG_STATUS))
+                self._dpkg = parse_dpkg_status(read(self.target, DPKG_STATUS), self.target.display(DPKG_STATUS))
             return dict((name, self._dpkg.get(name)) for name in wanted)
         if self.format == "rpm":
             return self._rpm(wanted)

@@ -507,6 +507,14 @@ def test_depmod_never_ran(tmp_path):
     assert "depmod %s" % CLOUD in net["remediation"]
 
 
+def test_a_damaged_alias_table_is_unknown_not_fail(tmp_path):
+    # garbage where modules.alias should be: no driver can be told missing
+    results = offline_results(tmp_path, edits={"modules.alias": lambda text: "\x7fELF garbage\n" + text})
+    for rid in ("HW-NET-VIRTIO", "HW-SCSI-VIRTIO"):
+        assert results[rid]["status"] == "unknown", results[rid]
+        assert "modules.alias is damaged (line 1 is not an 'alias PATTERN MODULE' line" in results[rid]["message"]
+
+
 def test_serial_driver_missing(tmp_path):
     results = offline_results(tmp_path, edits={"modules.builtin": trees.without_lines("/8250.ko")})
     assert results["HW-SERIAL"]["status"] == "fail"

@@ -142,6 +142,14 @@ def test_dpkg_status():
                                                 "openssh-server": "1:9.2p1-2"}
 
 
+@pytest.mark.parametrize("garbage", ["\x7fELF\x02\x01\x01\0\0\0", "<html><body>not found</body></html>\n",
+                                     "Package: chrony\nStatus: install ok installed\nthis line has no field\n"])
+def test_dpkg_status_that_dpkg_cannot_read_is_an_error_not_not_installed(tmp_path, garbage):
+    put(tmp_path, "/var/lib/dpkg/status", garbage)
+    with pytest.raises(ConfigError, match=r"/var/lib/dpkg/status(: binary data| line \d+ is not a 'Field: value' line)"):
+        packages.Packages(Target(str(tmp_path))).query(["google-guest-agent"])
+
+
 def test_packages_without_a_database(tmp_path):
     put(tmp_path, "/etc/hostname", "x\n")
     with pytest.raises(ConfigError, match="no package database"):

@@ -208,3 +208,25 @@ def test_releases_and_directories(tmp_path):
     ("kernel/x.ko.bz2", "x.ko.bz2"), ("8250_pci", "8250_pci"), ("kernel/dir.ko/mod-x.ko", "mod_x")])
 def test_module_names_normalised(name, normal):
     assert modalias.normalize_module(name) == normal
+
+
+@pytest.mark.parametrize("name, content, said", [
+    ("modules.alias", "alias pci:v00001AF4d* virtio_pci\nthis is not a table\n", "line 2 is not an 'alias PATTERN"),
+    ("modules.alias", "\0\0\0\0", "holds NUL bytes"),
+    ("modules.dep", "kernel/drivers/virtio/virtio_pci.ko\n", "line 1 is not a 'MODULE: DEPENDENCIES' line"),
+    ("modules.builtin", "kernel/fs/ext4/ext4.ko\n<html>\n", "line 2 is not a module path"),
+])
+def test_a_damaged_table_is_a_problem_not_a_kernel_without_drivers(tmp_path, name, content, said):
+    # garbage where depmod's table should be tells nothing about the drivers:
+    # the checks must be unknown, never "no driver" (fail)
+    path = trees.install(tmp_path, CLOUD)
+    with open(os.path.join(path, name), "w") as handle:
+        handle.write(content)
+    tree = modalias.KernelModules(path)
+    assert not tree.usable
+    assert tree.problem().startswith(os.path.join(path, name) + " is damaged (")
+    assert said in tree.problem()
+
+
+def test_real_tables_are_not_damaged(cloud, generic):
+    assert cloud.damaged == [] and generic.damaged == [] and cloud.problem() is None

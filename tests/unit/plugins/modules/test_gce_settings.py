@@ -444,8 +444,25 @@ def chrony_include_loop(root, outside):
     return r"nest deeper than"
 
 
+def dpkg_status_garbage(root, outside):
+    # not "not installed" (a fail the harden would act on): dpkg cannot read it either
+    put(root, "/var/lib/dpkg/status", "<html><body>404 Not Found</body></html>\n")
+    return r"dpkg/status line 1 is not a 'Field: value' line"
+
+
+def test_garbage_package_database_makes_the_package_checks_unknown(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    dpkg_status_garbage(root, None)
+    found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    for rid in ("GCE-GUEST-AGENT", "GCE-GUEST-OSLOGIN"):
+        assert found[rid]["status"] == "unknown", found[rid]
+        assert "dpkg/status line 1 is not a 'Field: value' line" in found[rid]["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0 and statuses(out)["GCE-GUEST-AGENT"] == "unknown"
+
+
 HOSTILE = [include_outside, grub_links_outside, fstab_is_a_fifo, machine_id_links_outside, netplan_garbage,
-           wants_is_a_file, chrony_include_loop]
+           wants_is_a_file, chrony_include_loop, dpkg_status_garbage]
 
 
 def _alarm(signum, frame):
