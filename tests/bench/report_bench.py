@@ -10,14 +10,17 @@ Usage: python tests/bench/report_bench.py [--hosts 10000] [--ids 80] [--write-do
 
 Three fleets: --small hosts (100) and --hosts hosts (10,000) with the
 catalogue's IDs, and --hosts hosts with --ids IDs (80: the catalogue's, then
-synthetic ones of the coming GCE-*/IMG-* areas).  For each, in fresh child
-processes (peak RSS is the process's ``ru_maxrss``), over the same records:
-  generate   producing the records alone, registered as the playbooks register
-             them (the input: what Ansible holds): each host's records as one
-             JSON text, one record per line (results_format=json)
-  json-dump  producing them and writing each host's registered results with
+synthetic ones of the coming GCE-*/IMG-* areas).  Each fleet's records are
+made once, registered as the playbooks register them (each host's records as
+one JSON text, one record per line: results_format=json), and stored as a
+marshal stream: the input, what Ansible already holds in memory when the
+report runs.  Then, in fresh child processes (peak RSS is the process's
+``ru_maxrss``), over the same records:
+  read       reading the stored records alone (what the builds below pay
+             besides their own work; subtracted from them)
+  json-dump  reading them and writing each host's registered results with
              json.dumps to a file per host: the least any report must do
-  reports    producing them and writing every report: report.host_reports
+  reports    reading them and writing every report: report.host_reports
              reads them as the action plugin reads Ansible's hostvars, into
              report.write_reports
 Wall and CPU seconds of the fastest of --repeat builds (2) are printed: the
@@ -40,6 +43,7 @@ a few unreachable hosts and failed modules.
 
 import argparse
 import json
+import marshal
 import os
 import random
 import re
@@ -221,14 +225,34 @@ def synthetic(hosts, ids=80, seed=20261129):
         yield name, {"compliance_result": registered}
 
 
+def store(hosts, ids, path):
+    """Make the fleet's records once and store them as a marshal stream."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "wb") as handle:
+        for item in synthetic(hosts, ids):
+            marshal.dump(item, handle)
+    os.replace(path + ".tmp", path)
+
+
+def stored(path):
+    """Yield (host name, registered variables) from a stream ``store`` wrote."""
+    with open(path, "rb") as handle:
+        while True:
+            try:
+                yield marshal.load(handle)
+            except EOFError:
+                return
+
+
 class StreamedHostvars(object):
     """Ansible's hostvars as report.host_reports reads them (``name in``,
-    ``[name]``, each host once, in order), made as they are read: the bench
-    goes through the action plugin's own path without holding the fleet."""
+    ``[name]``, each host once, in order), read as they are asked for: the
+    bench goes through the action plugin's own path without holding the
+    fleet."""
 
-    def __init__(self, hosts, ids):
+    def __init__(self, hosts, records):
         self.names = [host_name(number) for number in range(hosts)]
-        self.stream = synthetic(hosts, ids)
+        self.stream = stored(records)
 
     def __contains__(self, name):
         return True
@@ -242,21 +266,21 @@ class StreamedHostvars(object):
 # --------------------------------------------------------------------------
 # Builds (each in a child process)
 # --------------------------------------------------------------------------
-def build(mode, hosts, ids, directory):
+def build(mode, hosts, records, directory):
     started, cpu = time.perf_counter(), os.times()
-    if mode == "generate":
+    if mode == "read":
         count = sum(r["compliance_result"].get("results_json", "").count("\n") - 1
-                    for dummy, r in synthetic(hosts, ids) if "results_json" in r["compliance_result"])
+                    for dummy, r in stored(records) if "results_json" in r["compliance_result"])
         out = {"records": count}
     elif mode == "json-dump":
         os.makedirs(directory, exist_ok=True)
-        for number, (host, registered) in enumerate(synthetic(hosts, ids)):
+        for number, (host, registered) in enumerate(stored(records)):
             with open(os.path.join(directory, "%d.json" % number), "w") as handle:
                 handle.write(json.dumps(registered))
         out = {}
     else:
         generated = report.now()
-        hostvars = StreamedHostvars(hosts, ids)
+        hostvars = StreamedHostvars(hosts, records)
         reports = report.host_reports(hostvars.names, hostvars, generated=generated)
         paths, summary = report.write_reports(directory, reports, started=generated, extra={"run": "bench"})
         out = {"table": len(report.text_table(summary))}
@@ -267,10 +291,12 @@ def build(mode, hosts, ids, directory):
     return out
 
 
-def child(mode, hosts, ids, directory):
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", mode, "--hosts", str(hosts),
-                           "--ids", str(ids), "--dir", directory], stdout=subprocess.PIPE, universal_newlines=True,
-                          check=True)
+def child(mode, hosts, ids, directory, records=None):
+    command = [sys.executable, os.path.abspath(__file__), "--child", mode, "--hosts", str(hosts), "--ids", str(ids),
+               "--dir", directory]
+    if records:
+        command += ["--records", records]
+    proc = subprocess.run(command, stdout=subprocess.PIPE, universal_newlines=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -366,30 +392,51 @@ def chromium(page, runs=3, timeout=300):
 # --------------------------------------------------------------------------
 # Runs
 # --------------------------------------------------------------------------
-def fastest(mode, hosts, ids, directory, repeat):
+def fastest(mode, hosts, ids, directory, repeat, records):
     """The fastest of ``repeat`` runs (the machine is shared: the others
-    measure its other work), each into a fresh directory."""
+    measure its other work), each into a directory of its own: nothing is
+    deleted while the bench measures (ext4 without a journal, as here, makes
+    every file created within minutes of a mass deletion skip over the
+    deleted inodes: 10,000 files took 0.8 s to create on a quiet disk, 2.4
+    to 7 s right after 10,000 others were removed)."""
     runs = []
-    for dummy in range(repeat):
-        shutil.rmtree(directory, ignore_errors=True)
-        runs.append(child(mode, hosts, ids, directory))
+    for number in range(repeat):
+        run = child(mode, hosts, ids, "%s-%d" % (directory, number + 1), records)
+        run["directory"] = "%s-%d" % (directory, number + 1)
+        runs.append(run)
     return min(runs, key=lambda run: run["seconds"])
 
 
 def measure(hosts, ids, label, runs, repeat):
     base = os.path.join(WORK, label)
-    shutil.rmtree(base, ignore_errors=True)
     os.makedirs(base)
     log("%s: %d hosts x %d IDs" % (label, hosts, ids))
     row = {"hosts": hosts, "ids": ids}
-    row["generate"] = fastest("generate", hosts, ids, os.path.join(base, "none"), repeat)
-    row["json-dump"] = fastest("json-dump", hosts, ids, os.path.join(base, "dump"), repeat)
-    shutil.rmtree(os.path.join(base, "dump"), ignore_errors=True)
-    row["reports"] = fastest("reports", hosts, ids, os.path.join(base, "reports"), repeat)
-    row["sizes"] = sizes(os.path.join(base, "reports"))
-    row["page"] = chromium(os.path.join(base, "reports", "report.html"), runs)
-    row["directory"] = os.path.join(base, "reports")
+    records = os.path.join(base, "records.marshal")
+    child("store", hosts, ids, records)
+    row["read"] = fastest("read", hosts, ids, os.path.join(base, "none"), repeat, records)
+    row["json-dump"] = fastest("json-dump", hosts, ids, os.path.join(base, "dump"), repeat, records)
+    row["reports"] = fastest("reports", hosts, ids, os.path.join(base, "reports"), repeat, records)
+    row["directory"] = row["reports"]["directory"]
+    row["sizes"] = sizes(row["directory"])
+    row["page"] = chromium(os.path.join(row["directory"], "report.html"), runs)
     return row
+
+
+def tidy(rows, old):
+    """After the measurements: the previous bench's outputs, the stored
+    records, the json.dumps files and every build but the one shown go."""
+    shutil.rmtree(old, ignore_errors=True)
+    kept = set(row["directory"] for row in rows)
+    for label in os.listdir(WORK):
+        base = os.path.join(WORK, label)
+        for name in os.listdir(base) if os.path.isdir(base) else ():
+            path = os.path.join(base, name)
+            if path not in kept:
+                if os.path.isdir(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
 
 
 def load():
@@ -409,8 +456,8 @@ def mib(size):
 
 
 def net(row, key="seconds", base="reports"):
-    """Seconds of ``base`` less producing the records (the input Ansible holds)."""
-    return row[base][key] - row["generate"][key]
+    """Seconds of ``base`` less reading the records (the input Ansible holds)."""
+    return row[base][key] - row["read"][key]
 
 
 def verdict(value, limit):
@@ -423,14 +470,14 @@ def lines_for(rows, command):
            "start, %s at the end; Python %s, %s) with `%s`; builds: the fastest of %d:" % (
                time.strftime("%Y-%m-%d"), LOAD[0], load(), sys.version.split()[0], chromium_version(), command,
                REPEAT[0]), "",
-           "| hosts | IDs/host | generate s (CPU) | json.dumps s (CPU) | reports s (CPU) | reports - generate s "
+           "| hosts | IDs/host | read s (CPU) | json.dumps s (CPU) | reports s (CPU) | reports - read s "
            "(CPU) | peak RSS MiB: reports (json.dumps) | host-*.json MiB | summary.json MiB | junit.xml MiB "
            "| report.html MiB |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         size = row["sizes"]
         out.append("| %d | %d | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %.2f (%.2f) | %.0f (%.0f) | %s | %s | %s "
                    "| %s |" % (
-                       row["hosts"], row["ids"], row["generate"]["seconds"], row["generate"]["cpu_seconds"],
+                       row["hosts"], row["ids"], row["read"]["seconds"], row["read"]["cpu_seconds"],
                        row["json-dump"]["seconds"], row["json-dump"]["cpu_seconds"], row["reports"]["seconds"],
                        row["reports"]["cpu_seconds"], net(row), net(row, "cpu_seconds"),
                        row["reports"]["peak_rss_mib"], row["json-dump"]["peak_rss_mib"], mib(size["host-*.json"]),
@@ -447,16 +494,16 @@ def lines_for(rows, command):
             page["first_evidence_ms"]))
     slowest = max(big["page"][k] for k in FILTERS)
     out += ["", "| ratio or target | value | target |", "|---|---|---|",
-            "| reports / json.dumps of the same records, both less generating them (%d hosts, %d IDs) "
+            "| reports / json.dumps of the same records, both less reading them (%d hosts, %d IDs) "
             "| %.2f (CPU %.2f) | - |" % (
                 big["hosts"], big["ids"], net(big) / net(big, base="json-dump"),
                 net(big, "cpu_seconds") / net(big, "cpu_seconds", "json-dump")),
-            "| reports %d hosts / %d hosts, less generating | %.0f | linear: %.0f |" % (
+            "| reports %d hosts / %d hosts | %.0f | linear: %.0f |" % (
                 big["hosts"], small["hosts"], net(big) / max(net(small), 0.001),
                 big["hosts"] / float(small["hosts"])),
-            "| reports for %d hosts x %d IDs, less generating, s | %.1f (CPU %.1f) | <= %s |" % (
+            "| reports for %d hosts x %d IDs, s | %.1f (CPU %.1f) | <= %s |" % (
                 big["hosts"], big["ids"], net(big), net(big, "cpu_seconds"), verdict(net(big), 10)),
-            "| reports for %d hosts x %d IDs, less generating, s | %.1f (CPU %.1f) | - |" % (
+            "| reports for %d hosts x %d IDs, s | %.1f (CPU %.1f) | - |" % (
                 wide["hosts"], wide["ids"], net(wide), net(wide, "cpu_seconds")),
             "| peak RSS (%d IDs), MiB | %.0f | <= %s |" % (
                 wide["ids"], wide["reports"]["peak_rss_mib"], verdict(wide["reports"]["peak_rss_mib"], 500)),
@@ -492,7 +539,11 @@ def smoke(hosts, ids, runs):
     """Build reports for a small fleet and check them (structure only)."""
     base = os.path.join(WORK, "smoke")
     shutil.rmtree(base, ignore_errors=True)
-    result = child("reports", hosts, ids, base)
+    os.makedirs(WORK, exist_ok=True)
+    records = os.path.join(WORK, "smoke.marshal")
+    child("store", hosts, ids, records)
+    result = child("reports", hosts, ids, base, records)
+    os.unlink(records)
     files = [name for name in os.listdir(base) if name.startswith("host-")]
     problems = []
     if len(files) != hosts:
@@ -522,23 +573,33 @@ def main(argv=None):
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
+    parser.add_argument("--records", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "store":
+        store(args.hosts, args.ids, args.dir)
+        print("{}")
+    elif args.child:
+        print(json.dumps(build(args.child, args.hosts, args.records, args.dir)))
     if args.child:
-        print(json.dumps(build(args.child, args.hosts, args.ids, args.dir)))
         return
     if args.smoke:
         smoke(200, args.ids, args.runs)
         return
     catalogue_ids = len(CATALOGUE)
     REPEAT[0] = args.repeat
+    # the last bench's outputs are moved aside now and removed at the end
+    old = "%s.old-%d" % (WORK, os.getpid())
+    if os.path.exists(WORK):
+        os.rename(WORK, old)
     rows = (measure(args.small, catalogue_ids, "small", args.runs, args.repeat),
             measure(args.hosts, catalogue_ids, "large", args.runs, args.repeat),
             measure(args.hosts, args.ids, "wide", args.runs, args.repeat))
     command = "python tests/bench/report_bench.py" + ("" if args.hosts == 10000 else " --hosts %d" % args.hosts) + (
         "" if args.ids == 80 else " --ids %d" % args.ids) + (" --write-docs" if args.write_docs else "")
     lines = lines_for(rows, command)
+    tidy(rows, old)
     print("\n".join(lines))
-    print("\nreports left in %s" % WORK)
+    print("\nreports left in %s" % ", ".join(row["directory"] for row in rows))
     if args.write_docs:
         write_docs(lines)
 
