@@ -7,8 +7,8 @@ image carries.
 One reader for every module (kernel options, hardware drivers)::
 
     find_initramfs(release, root="/")  -> path inside the root, or None
-    list_files(path)                   -> (files, method, error)
-    kernel_modules(path)               -> (names, method, error)
+    list_files(path, target=None)      -> (files, method, error)
+    kernel_modules(path, target=None)  -> (names, method, error)
 
 ``files``/``names`` are None when the image could not be inspected; ``error``
 then says why, naming the file.  "Could not inspect" is never a pass.
@@ -27,22 +27,22 @@ list the same members (tests/image/test_kernel_image.py checks they agree).
 """
 
 import bz2
+import contextlib
 import hashlib
 import json
 import lzma
 import os
 import re
 import shutil
-import stat
 import struct
 import subprocess
 import tempfile
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import runcache
-from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Missing, Target, TargetError, file_kind)
+    Missing, Target, TargetError, Unreadable)
 
 CHUNK = 1024 * 1024
 LISTER_TIMEOUT = 300
@@ -94,22 +94,26 @@ def find_initramfs(release, root="/"):
     return None
 
 
-def locate(path, target=None):
-    """``(host_path, error)``: the machine's path of the initramfs ``path``
-    (inside ``target``, the live system by default) once the root's own
-    resolution confines it, or why it cannot be read (naming the file) --
-    only a regular file is ever opened."""
-    target = target or Target("/")
-    try:
-        info = target.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return None, "%s: is a %s, not a regular file: not read" % (
-                target.display(path), file_kind(info.st_mode))
-        return target.host_path(path), None
-    except Missing:
-        return None, "%s: no such file" % target.display(path)
-    except TargetError as exc:
-        return None, str(exc)
+@contextlib.contextmanager
+def _opened(path, target):
+    """The initramfs ``path`` inside ``target`` opened once, by the root's
+    own resolution and only as a regular file: yields ``(handle, name)``,
+    where ``name`` is ``/proc/<pid>/fd/<n>``, this very open file, for the
+    reader and the listers (the lister runs while it is open).  The file is
+    never looked up by its name again, so a tree changed meanwhile cannot
+    swap another file in."""
+    with target.open(path) as handle:
+        name = "/proc/%d/fd/%d" % (os.getpid(), handle.fileno())
+        yield handle, name if os.path.exists(name) else target.host_path(path)
+
+
+def _cannot_open(exc, shown, why):
+    """The error of a TargetError met opening ``shown``."""
+    if isinstance(exc, Missing):
+        return "%s: no such file" % shown
+    if isinstance(exc, Unreadable):
+        return unreadable(shown, why)
+    return str(exc)
 
 
 def _normalize(name):
@@ -564,7 +568,7 @@ def _run_lister(exe, tool, path):
     return files, None
 
 
-def list_files(path, listers=True):
+def list_files(path, listers=True, target=None):
     """``(files, method, error)`` for the initramfs at ``path``.
 
     ``files``: member paths (no leading ``./`` or ``/``), or None when the
@@ -572,19 +576,25 @@ def list_files(path, listers=True):
     ``python:<formats>`` (for example ``python:cpio+gzip`` for an
     early-microcode archive followed by a gzip-compressed one, ``(command)``
     marking a format decompressed by an external command); ``error``: why it
-    could not be inspected, naming the file, else None.  The distribution's
+    could not be inspected, naming the file, else None.  ``path`` is inside
+    ``target`` (the live system by default).  The distribution's
     listers are tried when the standard-library reader fails, unless
     ``listers=False``."""
-    path, problem = locate(path)
-    if problem:
-        return None, None, problem
-    if not os.access(path, os.R_OK):
-        return None, None, "%s: cannot read: permission denied" % path
+    target = target or Target("/")
+    shown = target.display(path)
+    try:
+        with _opened(path, target) as (dummy, name):
+            return _list_files(name, shown, listers)
+    except TargetError as exc:
+        return None, None, _cannot_open(exc, shown, None)
+
+
+def _list_files(path, shown, listers):
     try:
         files, method = read_image(path)
         return files, method, None
     except InitramfsError as exc:
-        error = "%s: %s" % (path, exc)
+        error = "%s: %s" % (shown, exc)
         nothing = isinstance(exc, NoArchive)
     if listers and not nothing:
         for tool in LISTERS:
@@ -614,12 +624,8 @@ def module_names(files):
 # (device, inode, size, modification and change times: any write to the file
 # moves its change time, which no one can set back), so a changed image is
 # listed again.
-def _cache_name(path):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    key = "%s|%d|%d|%d|%d|%d" % (os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
+def _cache_name(shown, st):
+    key = "%s|%d|%d|%d|%d|%d" % (shown, st.st_dev, st.st_ino, st.st_size,
                                  getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
                                  getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
     return "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest()
@@ -648,24 +654,19 @@ def kernel_modules(path, listers=True, target=None):
     """``(names, method, error)``: the set of kernel module names in the
     initramfs at ``path`` inside ``target`` (the live system by default);
     names are None when it could not be inspected."""
-    shown = (target or Target("/")).display(path)
-    path, problem = locate(path, target)
-    if problem:
-        return None, None, problem
-    try:  # a lister would say it less clearly (Fedora's initramfs is 0600)
-        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)))
-    except OSError as exc:
-        if denied(exc):
-            return None, None, unreadable(shown, "the kernel modules it holds")
-    cache = _cache_name(path)
-    if cache:
-        hit = _cached(cache, listers)
-        if hit:
-            return hit
-    files, method, error = list_files(path, listers=listers)
+    target = target or Target("/")
+    shown = target.display(path)
+    try:
+        with _opened(path, target) as (handle, name):
+            cache = _cache_name(shown, os.fstat(handle.fileno()))
+            hit = _cached(cache, listers)
+            if hit:
+                return hit
+            files, method, error = _list_files(name, shown, listers)
+    except TargetError as exc:
+        return None, None, _cannot_open(exc, shown, "the kernel modules it holds")
     if files is None:
         return None, method, error
     names = module_names(files)
-    if cache:
-        _store(cache, names, method, listers)
+    _store(cache, names, method, listers)
     return names, method, None

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import runcache
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
@@ -223,6 +224,26 @@ def test_no_lister_for_a_file_without_any_archive(tmp_path, monkeypatch):
     assert called.exists()
 
 
+def test_the_file_opened_in_the_root_is_the_one_listed_even_if_swapped(tmp_path, monkeypatch):
+    # the lister runs after the image was opened inside the root; a tree changed
+    # meanwhile (here: the lister itself swaps a link to the host's file in) must
+    # not make it read another file: it is given the open file, never the name
+    root = tmp_path / "image"
+    (root / "boot").mkdir(parents=True)
+    image = root / "boot" / ("initrd.img-%s" % RELEASE)
+    image.write_bytes(b"inside\n")    # no archive the reader knows: the lister is asked
+    (tmp_path / "outside").write_bytes(b"outside\n")
+    bindir = tmp_path / "bin"
+    fake_tool(bindir, "lsinitramfs", 'ln -sf %s %s.new && mv -T %s.new %s\nread -r line < "$1"\n'
+              'echo "lib/modules/$line.ko"\necho "$1" > %s\n' % (
+                  tmp_path / "outside", image, image, image, tmp_path / "given"))
+    monkeypatch.setenv("PATH", "%s:/usr/bin:/bin" % bindir)
+    names, method, error = initramfs.kernel_modules("/boot/initrd.img-%s" % RELEASE, target=Target(str(root)))
+    assert (names, method, error) == ({"inside"}, "lsinitramfs", None)
+    assert (tmp_path / "given").read_text().startswith("/proc/%d/fd/" % os.getpid())
+    assert os.path.islink(str(image)), "the lister did swap the file"
+
+
 def test_zstd_without_the_command_cannot_be_inspected(tmp_path, monkeypatch):
     path = image(tmp_path, "zstd", early=True)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -274,7 +295,7 @@ def test_missing_and_unreadable(tmp_path):
     if os.geteuid() != 0:
         path = image(tmp_path, "gzip")
         os.chmod(path, 0)
-        assert initramfs.list_files(path)[2] == "%s: cannot read: permission denied" % path
+        assert initramfs.list_files(path)[2] == privilege.unreadable(path)
 
 
 def test_find_initramfs(tmp_path):
