@@ -28,6 +28,7 @@ list the same members (tests/image/test_kernel_image.py checks they agree).
 
 import bz2
 import contextlib
+import errno
 import hashlib
 import json
 import lzma
@@ -169,8 +170,10 @@ class _Stream(object):
             self.offset += step
             size -= step
 
-    def skip_zeros(self):
-        """Skip NUL padding; False at the end of the stream."""
+    def skip_zeros(self, past_holes=None):
+        """Skip NUL padding; False at the end of the stream.  ``past_holes``:
+        given the offset reached, where the next data is (the stream's
+        source seeked there), so that a sparse file's holes are not read."""
         while True:
             if not self.buf and not self._fill(1):
                 return False
@@ -181,6 +184,8 @@ class _Stream(object):
                 return True
             self.offset += len(self.buf)
             del self.buf[:]
+            if past_holes:
+                self.offset = past_holes(self.offset)
 
 
 def _pad4(offset):
@@ -491,6 +496,16 @@ def _kind(magic):
     return None
 
 
+def _data_from(handle, offset, size):
+    """The first offset from ``offset`` that is not in a hole of a sparse
+    file (``size`` when only holes are left): holes read as NUL padding, and
+    a hostile tree's terabyte of them is skipped without reading it."""
+    try:
+        return os.lseek(handle.fileno(), offset, getattr(os, "SEEK_DATA", 3))
+    except OSError as exc:
+        return size if exc.errno == errno.ENXIO else offset  # ENXIO: no data after offset
+
+
 def read_image(path):
     """``(files, method)`` of the image at ``path`` with the standard-library
     reader (and the zstd/lz4/lzop commands); InitramfsError otherwise."""
@@ -503,11 +518,16 @@ def read_image(path):
     with handle:
         if size == 0:
             raise NoArchive("empty file")
+        def past_holes(offset):
+            offset = _data_from(handle, offset, size)
+            handle.seek(offset)
+            return offset
+
         offset = 0
         while offset < size:
-            handle.seek(offset)
+            offset = past_holes(offset)
             stream = _Stream(iter(lambda: handle.read(CHUNK), b""), offset)
-            if not stream.skip_zeros():
+            if not stream.skip_zeros(past_holes):
                 break
             offset = stream.offset
             kind = _kind(stream.peek(8))
