@@ -18,19 +18,19 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
     installed."""
     installed, fields = {}, {}
     for number, line in enumerate((text or "").split("\n") + [""], 1):
-        if not line.strip():
+        if line[:1] in (" ", "\t", "#"):   # a continuation (most lines) or a comment
+            continue
+        if not line:
             status = fields.get("status", "").split()
             if fields.get("package") and status[-1:] == ["installed"]:
                 installed[fields["package"]] = fields.get("version", "")
             fields = {}
             continue
-        if line[:1] in (" ", "\t", "#"):
-            continue
         key, colon, value = line.partition(":")
-        if not colon or not key.strip() or len(key.split()) != 1 or "\0" in line:
+        if not colon or not key or " " in key or "\t" in key or "\0" in line:
             raise ConfigError("%s line %d is not a 'Field: value' line, so it is not dpkg's status database "
                               "(dpkg cannot read it either): %r" % (source, number, line[:80]))
-        fields[key.strip().lower()] = value.strip()
+        fields[key.lower()] = value.strip()
     return installed
 
 
