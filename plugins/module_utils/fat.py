@@ -196,18 +196,30 @@ class FatReader(object):
             raise FatError("%s: its clusters end before its size (%d bytes)" % (path, node["size"]))
         return data
 
-    def walk(self, path="/", depth=0):
-        """``[(path, is_dir, size)]`` of every file and directory below ``path``."""
-        found = []
+    def walk(self, path="/"):
+        """``[(path, is_dir, size)]`` of every file and directory below
+        ``path``.  A directory met twice (a subdirectory entry pointing back
+        up, or two entries sharing one directory) is a FatError: followed,
+        a few such entries made the walk exponential."""
+        found, seen = [], set()
+        self._walk(path, 0, found, seen)
+        return found
+
+    def _walk(self, path, depth, found, seen):
         if depth > MAX_DEPTH:
-            return found
+            return
         node, where = self._lookup(path)
         for entry in self._entries(where):
             child = path.rstrip("/") + "/" + entry["name"]
             found.append((child, entry["dir"], entry["size"]))
+            if len(found) > MAX_DIR_ENTRIES:
+                raise FatError("more than %d files and directories: not read further" % MAX_DIR_ENTRIES)
             if entry["dir"] and entry["cluster"] >= 2:
-                found.extend(self.walk(child, depth + 1))
-        return found
+                if entry["cluster"] in seen:
+                    raise FatError("%s: the directory tree loops back (cluster %d is listed twice)"
+                                   % (child, entry["cluster"]))
+                seen.add(entry["cluster"])
+                self._walk(child, depth + 1, found, seen)
 
 
 def pe_machine(data):

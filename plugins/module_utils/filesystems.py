@@ -85,6 +85,9 @@ def lvm_crc(data, crc=0xF597A6CF):
     return crc
 
 
+_VG_NAME = re.compile(rb"(?<![A-Za-z0-9+_.-])([A-Za-z0-9+_.-]{1,127}) \{[ \t\r\n]{0,64}id = \"")
+
+
 def _lvm(disk, offset, size):
     for index in range(4):
         sector = disk.read(offset + index * SECTOR, SECTOR)
@@ -96,7 +99,10 @@ def _lvm(disk, offset, size):
             pv_uuid = "-".join(raw[a:b] for a, b in ((0, 6), (6, 10), (10, 14), (14, 18), (18, 22), (22, 26), (26, 32)))
             # the text metadata starts with the volume group's name:  "vg0 {\nid = ..."
             metadata = disk.read(offset + 4096, min(size - 4096, 1024 * 1024)) if size > 4096 else b""
-            match = re.search(rb"([A-Za-z0-9+_.-]+) \{\s*id = \"", metadata)
+            # bounded (a volume group's name is at most 127 characters): "+" before
+            # the literal backtracked quadratically over a long run of name
+            # characters, hours for a hostile megabyte
+            match = _VG_NAME.search(metadata)
             vg = match.group(1).decode("ascii") if match else None
             note = "LVM physical volume" + (" of volume group %r" % vg if vg else "")
             return _result("LVM2_member", pv_uuid, note=note, group=vg)

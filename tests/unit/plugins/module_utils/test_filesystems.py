@@ -1,13 +1,14 @@
 """Superblock probes against filesystems mkfs makes, checked against blkid,
 and the FAT reader against trees mtools writes."""
 
+import signal
 import struct
 import subprocess
 
 import pytest
 from disktools import MIB, blkid, mkfs_ext4, mkfs_vfat, mtools, need, pe_image, sparse_file, write_at
 
-from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, partitions
+from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, imagefile, partitions
 
 
 def probe(path, offset=0):
@@ -79,6 +80,28 @@ def test_lvm_physical_volume_names_its_volume_group(tmp_path):
     write_at(disk, 4096 + 512, metadata)
     found = agrees_with_blkid(disk)
     assert found["type"] == "LVM2_member" and "volume group 'vg_image'" in found["note"]
+
+
+def test_lvm_metadata_of_one_long_name_is_read_in_linear_time(tmp_path):
+    # a hostile megabyte of name characters: the volume group's name search
+    # backtracked quadratically (hours), inside the module's own process
+    disk = sparse_file(tmp_path / "pv.img", 16 * MIB)
+    label, metadata = lvm_label()
+    write_at(disk, 512, label)
+    write_at(disk, 4096, b"a" * MIB)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(30)
+    try:
+        found = probe(disk)
+    finally:
+        signal.alarm(0)
+    assert found["type"] == "LVM2_member" and found["note"] == "LVM physical volume"
+    write_at(disk, 4096 + 511, b"\n" + metadata)
+    assert "volume group 'vg_image'" in probe(disk)["note"]
+
+
+def _alarm(signum, frame):
+    raise AssertionError("the probe blocked")
 
 
 def test_lvm_label_with_a_bad_checksum_is_not_lvm(tmp_path):
@@ -156,6 +179,25 @@ def test_fat_reader_refuses_a_looping_chain(tmp_path):
     with partitions.Disk(image) as disk:
         with pytest.raises(fat.FatError, match="loops back"):
             fat.FatReader(disk, 0, disk.size).listdir("/EFI")
+
+
+def test_fat_reader_refuses_a_directory_that_loops_back(tmp_path):
+    # /EFI/BOOT's entry pointed at /EFI itself: each level lists BOOT again
+    image = esp(tmp_path, 16)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        efi = [entry for entry in reader._entries(reader.root) if entry["name"] == "EFI"][0]["cluster"]
+    with open(image, "rb") as handle:
+        data = handle.read()
+    where = data.index(b"BOOT       \x10")
+    assert data.count(b"BOOT       \x10") == 1
+    write_at(image, where + 20, struct.pack("<H", efi >> 16))
+    write_at(image, where + 26, struct.pack("<H", efi & 0xFFFF))
+    with partitions.Disk(image) as disk:
+        with pytest.raises(fat.FatError, match=r"/EFI/BOOT: the directory tree loops back \(cluster %d" % efi):
+            fat.FatReader(disk, 0, disk.size).walk()
+        assert imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}],
+                                    "x86_64")["error"].startswith("/EFI/BOOT: the directory tree loops back")
 
 
 def test_fat_reader_refuses_garbage():
