@@ -48,14 +48,19 @@ IMAGE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
 
 
 class _Stream(object):
-    """Decompressed bytes of an archive, read forward once."""
+    """Decompressed bytes of an archive, read forward once.  At most about
+    what is asked for is inflated at a time (a megabyte of deflate can hold
+    a gigabyte of zeros), and what is read is taken off the front of the
+    buffer without copying the rest."""
 
     def __init__(self, handle, compression):
         self.handle, self.compression = handle, compression
-        self.buffer = b""
+        self.buffer = bytearray()
         self.position = 0
         self.problem = None
         self._decoder = self._new()
+        self._pending = b""   # compressed input the decoder has not taken yet
+        self._ended = False
 
     def _new(self):
         if self.compression == "gzip":
@@ -67,44 +72,66 @@ class _Stream(object):
         return None
 
     def _fill(self, wanted):
-        while len(self.buffer) < wanted:
-            raw = self.handle.read(CHUNK)
-            if not raw:
-                if self._decoder is not None and self.compression == "gzip":
-                    tail = self._decoder.flush()
-                    self.buffer += tail
-                    if not self._decoder.eof and not tail:
-                        self.problem = "the gzip stream ends early: the archive is truncated"
-                return
-            if self._decoder is None:
-                self.buffer += raw
-                continue
+        while len(self.buffer) < wanted and not self._ended:
+            room = max(wanted - len(self.buffer), CHUNK)
             try:
-                data = self._decoder.decompress(raw)
-                # gzip allows several members one after the other
-                while self.compression == "gzip" and self._decoder.eof and self._decoder.unused_data:
-                    rest = self._decoder.unused_data
-                    self._decoder = self._new()
-                    data += self._decoder.decompress(rest)
+                data = self._next(room)
             except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
                 self.problem = "the %s stream is damaged: %s" % (self.compression, exc)
+                data = None
+            if data is None:
+                self._ended = True
                 return
             self.buffer += data
 
+    def _next(self, room):
+        """Up to ``room`` more bytes (b"" when input was only taken in), or
+        None at the end."""
+        decoder = self._decoder
+        if decoder is None:
+            return self.handle.read(CHUNK) or None
+        if self.compression != "gzip":
+            if decoder.eof:
+                return None
+            raw = b"" if not decoder.needs_input else self.handle.read(CHUNK)
+            if not raw and decoder.needs_input:
+                return None
+            return decoder.decompress(raw, room)
+        raw = self._pending or self.handle.read(CHUNK)
+        if not raw:
+            tail = decoder.flush()
+            if not decoder.eof and not tail:
+                self.problem = "the gzip stream ends early: the archive is truncated"
+            return tail or None
+        data = decoder.decompress(raw, room)
+        self._pending = decoder.unconsumed_tail
+        if decoder.eof:  # gzip allows several members one after the other
+            rest = decoder.unused_data + self._pending
+            if rest:
+                self._decoder, self._pending = self._new(), rest
+        return data
+
     def read(self, size):
         self._fill(size)
-        data, self.buffer = self.buffer[:size], self.buffer[size:]
+        data = bytes(self.buffer[:size])
+        del self.buffer[:size]
         self.position += len(data)
         return data
 
     def skip(self, size):
         while size > 0:
-            step = min(size, 8 * CHUNK)
-            got = len(self.read(step))
-            if not got:
+            self._fill(min(size, CHUNK))
+            step = min(size, len(self.buffer))
+            if not step:
                 return False
-            size -= got
+            del self.buffer[:step]
+            self.position += step
+            size -= step
         return True
+
+
+class _Damaged(Exception):
+    """A tar header field that does not hold what it must."""
 
 
 def _number(field):
@@ -115,7 +142,21 @@ def _number(field):
             value = value << 8 | byte
         return value
     text = field.replace(b"\x00", b" ").strip()
-    return int(text, 8) if text else 0
+    try:
+        return int(text, 8) if text else 0
+    except ValueError:
+        raise _Damaged("a number field holds %r, not octal digits" % text[:12])
+
+
+def _pax_number(records, key):
+    """A pax record's decimal value, never negative."""
+    try:
+        value = int(records[key])
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise _Damaged("its pax record %s=%r is not a size" % (key, records[key][:20]))
+    return value
 
 
 def _checksum_ok(block):
@@ -179,91 +220,97 @@ def read_archive(path, first_member_only=False):
         stream = _Stream(handle, compression)
         formats = set()
         long_name, pax = None, {}
-        while True:
-            block = stream.read(BLOCK)
-            if len(block) < BLOCK:
-                if facts["members"]:
-                    facts["problems"].append("the archive ends in the middle of a header" if block else
-                                             "the archive ends without its end-of-archive blocks")
-                else:
-                    facts["problems"].append("no tar header%s" % (
-                        ": shorter than one 512-byte tar block" if block else " (no data)"))
-                break
-            if not block.strip(b"\x00"):
-                break  # end of archive
-            if not _checksum_ok(block):
-                facts["problems"].append("a tar header at byte %d fails its checksum: not a tar archive, "
-                                         "or a damaged one" % (stream.position - BLOCK))
-                break
-            magic = block[257:265]
-            formats.add("gnu" if magic == b"ustar  \x00" else "ustar" if magic[:6] == b"ustar\x00" else "v7")
-            kind = block[156:157].decode("latin-1") or "0"
-            size = _number(block[124:136])
-            data_blocks = (size + BLOCK - 1) // BLOCK
-            if kind in ("L", "K"):
-                if size > MAX_META:
-                    facts["problems"].append("a GNU long name of %d bytes" % size)
+        header_at = 0
+        try:
+            while True:
+                block = stream.read(BLOCK)
+                header_at = stream.position - len(block)
+                if len(block) < BLOCK:
+                    if facts["members"]:
+                        facts["problems"].append("the archive ends in the middle of a header" if block else
+                                                 "the archive ends without its end-of-archive blocks")
+                    else:
+                        facts["problems"].append("no tar header%s" % (
+                            ": shorter than one 512-byte tar block" if block else " (no data)"))
                     break
-                data = stream.read(data_blocks * BLOCK)[:size]
-                if kind == "L":
-                    long_name = _text(data)
-                continue
-            if kind in ("x", "g"):
-                formats.add("pax")
-                if size > MAX_META:
-                    facts["problems"].append("a pax header of %d bytes" % size)
+                if not block.strip(b"\x00"):
+                    break  # end of archive
+                if not _checksum_ok(block):
+                    facts["problems"].append("a tar header at byte %d fails its checksum: not a tar archive, "
+                                             "or a damaged one" % (stream.position - BLOCK))
                     break
-                records = _pax_records(stream.read(data_blocks * BLOCK)[:size])
-                facts["pax_keys"].extend(k for k in records if k not in facts["pax_keys"])
-                if kind == "x":
-                    pax = records
-                continue
-            name = pax.get("GNU.sparse.name") or pax.get("path") or long_name
-            if name is None:
-                name = _text(block[0:100])
-                prefix = _text(block[345:500]) if magic[:6] == b"ustar\x00" else ""
-                if prefix:
-                    name = prefix + "/" + name
-            if "size" in pax:
-                size = int(pax["size"])
+                magic = block[257:265]
+                formats.add("gnu" if magic == b"ustar  \x00" else "ustar" if magic[:6] == b"ustar\x00" else "v7")
+                kind = block[156:157].decode("latin-1") or "0"
+                size = _number(block[124:136])
                 data_blocks = (size + BLOCK - 1) // BLOCK
-            member = {"name": name, "type": kind, "regular": kind in ("0", "\x00", "S", "7"),
-                      "sparse": False, "size": size, "real_size": size}
-            first_offset = 0
-            if kind == "S":
-                member["sparse"] = True
-                member["real_size"] = _number(block[483:495])
-                pairs = _sparse_map(block, 386, 4)
-                extended = block[482]
-                guard = 0
-                while extended and guard < 100000:
-                    extra = stream.read(BLOCK)
-                    if len(extra) < BLOCK:
+                if kind in ("L", "K"):
+                    if size > MAX_META:
+                        facts["problems"].append("a GNU long name of %d bytes" % size)
                         break
-                    pairs.extend(_sparse_map(extra, 0, 21))
-                    extended = extra[504]
-                    guard += 1
-                first_offset = pairs[0][0] if pairs else 0
-            elif "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
-                member["sparse"] = True
-                member["real_size"] = int(pax.get("GNU.sparse.realsize") or pax.get("GNU.sparse.size"))
-                first_offset = None  # the data starts with a sparse map (pax 1.0)
-            facts["members"].append(member)
-            long_name, pax = None, {}
-            if member["regular"] and facts["member_content"] is None and first_offset == 0 and size:
-                data = stream.read(min(size, SNIFF))
-                facts["member_content"] = content_of(data)
-                remaining = data_blocks * BLOCK - len(data)
-            else:
-                remaining = data_blocks * BLOCK
-            if first_member_only:
-                break
-            if len(facts["members"]) > MAX_MEMBERS:
-                facts["problems"].append("more than %d members" % MAX_MEMBERS)
-                break
-            if not stream.skip(remaining):
-                facts["problems"].append("member %s is cut short: the archive is truncated" % name)
-                break
+                    data = stream.read(data_blocks * BLOCK)[:size]
+                    if kind == "L":
+                        long_name = _text(data)
+                    continue
+                if kind in ("x", "g"):
+                    formats.add("pax")
+                    if size > MAX_META:
+                        facts["problems"].append("a pax header of %d bytes" % size)
+                        break
+                    records = _pax_records(stream.read(data_blocks * BLOCK)[:size])
+                    facts["pax_keys"].extend(k for k in records if k not in facts["pax_keys"])
+                    if kind == "x":
+                        pax = records
+                    continue
+                name = pax.get("GNU.sparse.name") or pax.get("path") or long_name
+                if name is None:
+                    name = _text(block[0:100])
+                    prefix = _text(block[345:500]) if magic[:6] == b"ustar\x00" else ""
+                    if prefix:
+                        name = prefix + "/" + name
+                if "size" in pax:
+                    size = _pax_number(pax, "size")
+                    data_blocks = (size + BLOCK - 1) // BLOCK
+                member = {"name": name, "type": kind, "regular": kind in ("0", "\x00", "S", "7"),
+                          "sparse": False, "size": size, "real_size": size}
+                first_offset = 0
+                if kind == "S":
+                    member["sparse"] = True
+                    member["real_size"] = _number(block[483:495])
+                    pairs = _sparse_map(block, 386, 4)
+                    extended = block[482]
+                    guard = 0
+                    while extended and guard < 100000:
+                        extra = stream.read(BLOCK)
+                        if len(extra) < BLOCK:
+                            break
+                        pairs.extend(_sparse_map(extra, 0, 21))
+                        extended = extra[504]
+                        guard += 1
+                    first_offset = pairs[0][0] if pairs else 0
+                elif "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
+                    member["sparse"] = True
+                    member["real_size"] = _pax_number(pax, "GNU.sparse.realsize" if "GNU.sparse.realsize" in pax
+                                                      else "GNU.sparse.size")
+                    first_offset = None  # the data starts with a sparse map (pax 1.0)
+                facts["members"].append(member)
+                long_name, pax = None, {}
+                if member["regular"] and facts["member_content"] is None and first_offset == 0 and size:
+                    data = stream.read(min(size, SNIFF))
+                    facts["member_content"] = content_of(data)
+                    remaining = data_blocks * BLOCK - len(data)
+                else:
+                    remaining = data_blocks * BLOCK
+                if first_member_only:
+                    break
+                if len(facts["members"]) > MAX_MEMBERS:
+                    facts["problems"].append("more than %d members" % MAX_MEMBERS)
+                    break
+                if not stream.skip(remaining):
+                    facts["problems"].append("member %s is cut short: the archive is truncated" % name)
+                    break
+        except _Damaged as exc:
+            facts["problems"].append("the tar header at byte %d is damaged: %s" % (header_at, exc))
         if stream.problem:
             facts["problems"].append(stream.problem)
     others = sorted(formats - {"gnu"})

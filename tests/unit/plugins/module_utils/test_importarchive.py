@@ -7,12 +7,16 @@ import lzma
 import os
 import shutil
 import subprocess
+import sys
+import zlib
 
 import pytest
 from disktools import MIB, need, sfdisk, sparse_file, write_at
 
 from ansible_collections.guestready.gce.plugins.module_utils import importarchive as ia
 from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError
+
+COLLECTIONS = os.path.abspath(os.path.join(os.path.dirname(ia.__file__), "..", "..", "..", "..", ".."))
 
 
 def disk(tmp_path, name="disk.raw", size=64 * MIB):
@@ -88,6 +92,72 @@ def test_truncated_and_not_a_tar(tmp_path):
     with lzma.open(str(tmp_path / "x.xz"), "wb") as handle:
         handle.write(b"\x00" * 10)
     assert ia.read_archive(str(tmp_path / "x.xz"))["problems"][0].startswith("no tar header")
+
+
+def tar_header(name, size_field, kind=b"0", magic=b"ustar  \x00", edit=None):
+    """One tar header with a valid checksum (``edit`` changes it first)."""
+    block = bytearray(512)
+    block[0:len(name)] = name
+    for start, field in ((100, b"0000644\x00"), (108, b"0000000\x00"), (116, b"0000000\x00"),
+                         (124, size_field), (136, b"00000000000\x00"), (156, kind), (257, magic)):
+        block[start:start + len(field)] = field
+    if edit:
+        edit(block)
+    block[148:156] = b" " * 8
+    block[148:156] = b"%06o\x00 " % sum(block)
+    return bytes(block)
+
+
+def gzipped(tmp_path, data):
+    path = tmp_path / "hostile.tar.gz"
+    path.write_bytes(gzip.compress(data))
+    return str(path)
+
+
+def sparse_map_garbage(block):
+    block[386:398], block[398:410] = b"zzzzzzzzzzz\x00", b"00000001000\x00"
+
+
+@pytest.mark.parametrize("data, said", [
+    (tar_header(b"disk.raw", b"9999999999\x00\x00") + b"\x00" * 1024,
+     "the tar header at byte 0 is damaged: a number field holds b'9999999999', not octal digits"),
+    (tar_header(b"PaxHeader/disk.raw", b"%011o\x00" % 13, kind=b"x", magic=b"ustar\x0000")
+     + b"13 size=abcd\n".ljust(512, b"\x00") + tar_header(b"disk.raw", b"00000000000\x00") + b"\x00" * 1024,
+     "the tar header at byte 1024 is damaged: its pax record size='abcd' is not a size"),
+    (tar_header(b"PaxHeader/disk.raw", b"%011o\x00" % 11, kind=b"x", magic=b"ustar\x0000")
+     + b"11 size=-5\n".ljust(512, b"\x00") + tar_header(b"disk.raw", b"00000000000\x00") + b"\x00" * 1024,
+     "the tar header at byte 1024 is damaged: its pax record size='-5' is not a size"),
+    (tar_header(b"disk.raw", b"00000000000\x00", kind=b"S", edit=sparse_map_garbage) + b"\x00" * 1024,
+     "the tar header at byte 0 is damaged: a number field holds b'zzzzzzzzzzz', not octal digits"),
+])
+def test_damaged_numbers_in_tar_headers_are_problems_not_tracebacks(tmp_path, data, said):
+    facts = ia.read_archive(gzipped(tmp_path, data))
+    assert said in facts["problems"], facts["problems"]
+
+
+def test_a_gzip_bomb_member_is_skipped_in_bounded_memory(tmp_path):
+    # 2 GiB of zeros as one dense member compress to 2 MiB: the stream inflated
+    # a whole read at once (a gigabyte per megabyte read) and copied the rest of
+    # its buffer on every step of the skip
+    size = 2048 * MIB
+    head = tar_header(b"disk.raw", b"%011o\x00" % size)
+    path = tmp_path / "bomb.tar.gz"
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\x00" * (16 * MIB)
+    with open(str(path), "wb") as handle:
+        handle.write(compressor.compress(head))
+        for dummy in range(size // len(zeros)):
+            handle.write(compressor.compress(zeros))
+        handle.write(compressor.compress(b"\x00" * 1024) + compressor.flush())
+    program = ("import resource, sys; sys.path.insert(0, %r)\n"
+               "from ansible_collections.guestready.gce.plugins.module_utils import importarchive as ia\n"
+               "facts = ia.read_archive(sys.argv[1])\n"
+               "print(facts['members'][0]['size'], facts['problems'], "
+               "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)" % COLLECTIONS)
+    out = subprocess.run([sys.executable, "-c", program, str(path)], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True, timeout=300).stdout.split(None, 1)
+    assert int(out[0]) == size and out[1].startswith("[] ")
+    assert int(out[1].split()[-1]) < 200, "peak RSS in MiB: the stream holds about a megabyte, not gigabytes"
 
 
 def test_pack_a_raw_image_as_tar_lists_it(tmp_path):
