@@ -164,8 +164,14 @@ def _audit_archive(params, path, label, check_mode):
     scratch = tempfile.mkdtemp(prefix="guestready-archive-%d-" % os.getpid(), dir=params.get("workdir"))
     try:
         os.chmod(scratch, 0o700)
-        disk_path = importarchive.extract(path, members[0]["name"], scratch)
-        disk = imagefile.describe_disk(disk_path, False)
+        first = members[0]
+        # the regular member, also when a link or a directory of its name comes first
+        occurrence = [m["name"] for m in archive["members"][:archive["members"].index(first) + 1]].count(first["name"])
+        disk_path = importarchive.extract(path, first["name"], scratch, occurrence)
+        try:
+            disk = imagefile.describe_disk(disk_path, False)
+        except ImageError as exc:  # named by the user's archive, not the scratch copy (gone when this returns)
+            raise ImageError(str(exc).replace(disk_path, "%s (member %s)" % (label, first["name"])))
         answer = _worker(dict(params, mode="audit"), disk, label, check_mode, archive)
         answer["facts"]["input"]["path"] = label
         return answer

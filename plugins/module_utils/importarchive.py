@@ -411,14 +411,18 @@ def pack(disk, destination, workdir=None):
             "seconds": round(time.time() - started, 1), "converted": converted, "replaced": replaced}
 
 
-def extract(archive, member, directory):
-    """Restore ``member`` of ``archive`` (sparse) as ``directory/disk.raw``."""
+def extract(archive, member, directory, occurrence=1):
+    """Restore the ``occurrence``-th member named ``member`` of ``archive``
+    (sparse) as ``directory/disk.raw``: read_archive's first regular member
+    may come after a link or a directory of the same name."""
     tar = _gnu_tar()
     target = os.path.join(directory, cat.IMPORT_ARCHIVE_MEMBER)
-    cmd = [tar, "--extract", "--sparse", "--file", archive, "--directory", directory, "--occurrence=1",
-           "--no-same-owner", "--no-same-permissions",
+    cmd = [tar, "--extract", "--sparse", "--file", archive, "--directory", directory,
+           "--occurrence=%d" % occurrence, "--no-same-owner", "--no-same-permissions",
            "--transform", "s|^.*$|%s|" % cat.IMPORT_ARCHIVE_MEMBER, "--", member]
     rc, out, err = _run(cmd, timeout=24 * 3600)
+    if rc == 0 and (os.path.islink(target) or not os.path.isfile(target)):
+        raise ImageError("%s: member %s was not restored as a regular file: not audited" % (archive, member))
     if rc != 0 or not os.path.isfile(target):
         raise ImageError("%s: cannot extract %s to audit it: %s" % (archive, member, _last_line(err) or "rc=%d" % rc))
     os.chmod(target, 0o600)

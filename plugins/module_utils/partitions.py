@@ -189,13 +189,16 @@ def read_mbr(disk, sector):
     problems, partitions = [], []
     signature = struct.unpack("<I", sector[440:444])[0]
     disk_id = "%08x" % signature
+    logical = 5  # numbered on across every extended partition, as the kernel does (msdos.c)
     for entry in _mbr_entries(sector):
         if entry["type"] == 0 or entry["sectors"] == 0:
             continue
         if entry["status"] not in (0x00, 0x80):
             problems.append("MBR entry %d has an invalid status byte 0x%02x" % (entry["slot"], entry["status"]))
         if entry["type"] in EXTENDED_TYPES:
-            partitions.extend(_logical(disk, entry["start"], entry["sectors"], disk_id, problems))
+            found = _logical(disk, entry["start"], entry["sectors"], disk_id, problems, logical)
+            logical += len(found)
+            partitions.extend(found)
             continue
         partitions.append(_mbr_partition(entry["slot"], entry, entry["start"], disk_id))
     _check_bounds(partitions, sectors * SECTOR, problems)
@@ -218,9 +221,10 @@ def _mbr_partition(number, entry, start_lba, disk_id, logical=False):
     }
 
 
-def _logical(disk, ext_start, ext_sectors, disk_id, problems):
-    """Follow the chain of extended boot records (EBRs)."""
-    found, seen, current, number = [], set(), ext_start, 5
+def _logical(disk, ext_start, ext_sectors, disk_id, problems, number=5):
+    """Follow the chain of extended boot records (EBRs); the first logical
+    partition found is ``number``."""
+    found, seen, current = [], set(), ext_start
     ext_end = ext_start + ext_sectors
     while True:
         if current in seen:

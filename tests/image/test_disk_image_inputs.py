@@ -2,10 +2,13 @@
 cut short: a clear error naming the input, and nothing left mounted,
 attached or running (asserted after every test)."""
 
+import io
 import os
+import re
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 
 import pytest
@@ -153,6 +156,24 @@ def test_harden_of_an_archive_and_packing_an_archive_are_refused(tmp_path):
         run(tmp_path / "a.tar.gz", mode="harden")
     with pytest.raises(ImageError, match="already an import archive"):
         run(tmp_path / "a.tar.gz", pack=str(tmp_path / "b"))
+
+
+def test_the_regular_disk_raw_is_audited_when_a_link_of_its_name_comes_first(tmp_path):
+    # tar --occurrence=1 restored the link (to nothing useful): "cannot extract ...: rc=0";
+    # an empty disk.raw was named by its scratch copy, gone once the run ends
+    tree = build_tree(tmp_path / "tree", "LABEL=synthetic-root / ext4 defaults 0 1\n")
+    disk = synthetic_disk(tmp_path, tree, name="disk.raw")
+    with tarfile.open(str(tmp_path / "a.tar.gz"), "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        link = tarfile.TarInfo("disk.raw")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/shadow"
+        archive.addfile(link)
+        archive.add(disk, "disk.raw")
+    results = by_id(run(tmp_path / "a.tar.gz", workdir=str(tmp_path), areas=["sysctl"]))
+    assert results["IMG-ROOT_FILESYSTEM"]["status"] == "pass", results["IMG-ROOT_FILESYSTEM"]
+    with tarfile.open(str(tmp_path / "empty.tar.gz"), "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        archive.addfile(tarfile.TarInfo("disk.raw"), io.BytesIO(b""))
+    with pytest.raises(ImageError, match=r"^%s \(member disk.raw\): " % re.escape(str(tmp_path / "empty.tar.gz"))):
+        run(tmp_path / "empty.tar.gz", workdir=str(tmp_path))
 
 
 def test_unknown_area_options_are_refused_before_anything_runs(tmp_path):

@@ -125,6 +125,26 @@ def test_a_looping_extended_chain_ends(tmp_path):
     assert any("loops back" in p for p in table["problems"])
 
 
+def test_logical_partitions_of_two_extended_partitions_are_numbered_on(tmp_path):
+    # the kernel numbers the logical partitions of every extended partition in
+    # one sequence (block/partitions/msdos.c): /dev/sda5, then sda6; two "5"s
+    # made an fstab's /dev/sda6 match nothing and its sda5 two partitions
+    disk = sparse_file(tmp_path / "two.raw", 32 * MIB)
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, 2048, 20000)
+    mbr[462:478] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, 30000, 20000)
+    mbr[510:512] = b"\x55\xaa"
+    write_at(disk, 0, bytes(mbr))
+    for start in (2048, 30000):
+        ebr = bytearray(512)
+        ebr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x83, 0, 0, 0, 2048, 1000)
+        ebr[510:512] = b"\x55\xaa"
+        write_at(disk, start * 512, bytes(ebr))
+    table = read(disk)
+    assert [(p["number"], p["start"] // 512) for p in table["partitions"]] == [(5, 4096), (6, 32048)]
+    assert table["problems"] == []
+
+
 def test_impossible_entry_array_is_refused_without_reading_it():
     header = bytearray(512)
     header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, 60,
