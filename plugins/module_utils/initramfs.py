@@ -518,6 +518,7 @@ def read_image(path):
     with handle:
         if size == 0:
             raise NoArchive("empty file")
+
         def past_holes(offset):
             offset = _data_from(handle, offset, size)
             handle.seek(offset)
