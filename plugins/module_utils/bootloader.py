@@ -19,7 +19,7 @@ commented out behind the collection's marker."""
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, names, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, read
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
@@ -35,6 +35,7 @@ MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+_WORD = re.compile(r"[^'\" \t#;`$]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
@@ -70,7 +71,7 @@ def shell_value(text, variables):
             out.append(text[index:end + 1])
             index = end + 1
         else:
-            match = re.match(r"[^'\" \t#;`$]+|\$", text[index:])
+            match = _WORD.match(text, index)
             word = match.group(0)
             if word == "$":
                 var = _VARIABLE.match(text, index)
@@ -89,7 +90,7 @@ def parse_defaults(text, source, variables=None, assignments=None):
     value)]``."""
     variables = dict(variables or {})
     assignments = assignments if assignments is not None else {}
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lines(text), 1):
         match = _ASSIGNMENT.match(line)
         if not match:
             continue
@@ -110,7 +111,8 @@ class GrubConfig(object):
             if target.exists(path):
                 self.layout, self.mkconfig = layout, path
                 break
-        self.grub_cfg = next((p for p in GRUB_CFGS if target.isfile(p)), None)
+        # anything there (a FIFO, a directory) is read, and the read names what is wrong
+        self.grub_cfg = next((p for p in GRUB_CFGS if target.exists(p)), None)
         if self.layout is None and self.grub_cfg:
             self.layout = "redhat" if "grub2" in self.grub_cfg else "debian"
         self.dropins_supported = self._dropins_supported()
@@ -130,10 +132,10 @@ class GrubConfig(object):
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
                     text, target.display(path), self.variables, self.assignments)
-        self.grubenv_path = next((p for p in GRUBENVS if target.isfile(p)), None)
+        self.grubenv_path = next((p for p in GRUBENVS if target.exists(p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
-        self.bls = bool(self.cfg_text and re.search(r"^\s*blscfg\b", self.cfg_text, re.M))
+        self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
         self.bls_files = ["%s/%s" % (BLS_DIR, n) for n in names(target, BLS_DIR, "*.conf")]
         self.found = bool(self.files or self.grub_cfg or self.bls_files)
 
@@ -168,12 +170,15 @@ class GrubConfig(object):
             return None, "%s:%d (%r is not a number)" % (source, line, value)
 
     def cfg_timeouts(self):
-        """``[(line, seconds)]`` of the generated grub.cfg's ``set timeout=``."""
+        """``[(line, seconds)]`` of the generated grub.cfg's timeout assignments."""
         found = []
-        for number, line in enumerate((self.cfg_text or "").splitlines(), 1):
-            match = re.match(r"^\s*set\s+timeout=\"?(-?\d+)\"?\s*$", line)
-            if match:
-                found.append((number, int(match.group(1))))
+        for number, line in enumerate(lines(self.cfg_text), 1):
+            for dummy, dummy, value in _timeouts(line):
+                try:
+                    found.append((number, int(value, 0)))
+                except ValueError:
+                    raise ConfigError("%s:%d: timeout=%r is not a number"
+                                      % (self.target.display(self.grub_cfg), number, value))
         return found
 
     def entries(self):
@@ -181,7 +186,7 @@ class GrubConfig(object):
         GRUB offers (grub.cfg ``linux`` lines; BLS entries when grub.cfg
         reads them), ``$kernelopts`` expanded from grubenv."""
         found = []
-        for number, line in enumerate((self.cfg_text or "").splitlines(), 1):
+        for number, line in enumerate(lines(self.cfg_text), 1):
             words = line.strip().split(None, 2)
             if len(words) >= 2 and words[0] in LINUX_COMMANDS:
                 args = words[2] if len(words) > 2 else ""
@@ -190,7 +195,7 @@ class GrubConfig(object):
         if self.bls or not self.grub_cfg:
             for path in self.bls_files:
                 text = read(self.target, path) or ""
-                options = [line.strip()[len("options"):].strip() for line in text.splitlines()
+                options = [line.strip()[len("options"):].strip() for line in lines(text)
                            if re.match(r"^\s*options(\s|$)", line)]
                 found.append({"where": self.target.display(path),
                               "cmdline": self._expand_env(" ".join(options))})
@@ -200,9 +205,17 @@ class GrubConfig(object):
         return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
+GRUBENV_SIGNATURE = "# GRUB Environment Block\n"
+
+
 def parse_grubenv(text):
+    """``{key: value}`` of a grubenv block.  GRUB's load_env refuses a block
+    without its signature (grub-core/lib/envblk.c, grub_envblk_open): none
+    of its variables exist then."""
     values = {}
-    for line in (text or "").splitlines():
+    if not (text or "").startswith(GRUBENV_SIGNATURE):
+        return values
+    for line in lines(text):
         if line.startswith("#") or "=" not in line:
             continue
         key, value = line.split("=", 1)
@@ -226,7 +239,7 @@ def set_defaults(text, updates, header=""):
     """/etc/default/grub with each ``(ID, NAME, value)`` in ``updates`` set:
     the last assignment of NAME is commented out behind the marker (kept) and
     the new one written under it; a missing one is appended."""
-    rows = (text or "").splitlines(True)
+    rows = lines(text, True)
     if rows and not rows[-1].endswith("\n"):
         rows[-1] += "\n"
     for rid, name, value in updates:
@@ -249,7 +262,7 @@ def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
     line kept behind the marker."""
     pattern = lines_re or re.compile(r"^(\s*)(%s)(\s+\S+)(.*)$" % "|".join(LINUX_COMMANDS))
     rows, changed = [], False
-    for row in (text or "").splitlines(True):
+    for row in lines(text, True):
         match = pattern.match(row.rstrip("\n"))
         if match and not cmdline.has_console(match.group(match.lastindex), device):
             ending = "\n" if row.endswith("\n") else ""
@@ -264,26 +277,57 @@ def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
 BLS_OPTIONS = re.compile(r"^(\s*)(options)()(.*)$")
 
 
+# a timeout assignment among a grub.cfg line's commands (GRUB script: '#'
+# starts a comment, ';' separates commands, 'set' is optional, either quote)
+_TIMEOUT = re.compile(r"""^\s*(?:set\s+)?timeout=(["']?)([^"'\s]*)\1\s*$""")
+
+
+def _timeouts(line):
+    """``[(start, end, value)]`` of the timeout assignments in ``line``."""
+    found, start = [], 0
+    for command in line.split("#", 1)[0].split(";"):
+        match = _TIMEOUT.match(command)
+        if match:
+            found.append((start, start + len(command), match.group(2)))
+        start += len(command) + 1
+    return found
+
+
+def _above(value, seconds):
+    try:
+        return int(value, 0) > seconds
+    except ValueError:
+        return True  # not a number GRUB reads as intended: replaced too
+
+
 def set_cfg_timeout(text, seconds, rid):
-    """grub.cfg with every ``set timeout=N`` above ``seconds`` lowered."""
+    """grub.cfg with every timeout above ``seconds`` lowered: the line kept
+    behind the marker, then the same line with ``set timeout=<seconds>`` in
+    place of each such assignment."""
     rows = []
-    for row in (text or "").splitlines(True):
-        match = re.match(r"^(\s*)set\s+timeout=\"?(-?\d+)\"?\s*$", row)
-        if match and int(match.group(2)) > seconds:
-            rows.append("%s# %s replaced (%s): %s\n" % (match.group(1), MARKER, rid, row.strip()))
-            rows.append("%sset timeout=%d\n" % (match.group(1), seconds))
-        else:
+    for row in lines(text, True):
+        line = row.rstrip("\n")
+        spans = [span for span in _timeouts(line) if _above(span[2], seconds)]
+        if not spans:
             rows.append(row)
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        rows.append("%s# %s replaced (%s): %s\n" % (indent, MARKER, rid, line.strip()))
+        for start, end, dummy in reversed(spans):
+            command = line[start:end]
+            lead = command[:len(command) - len(command.lstrip())]
+            line = line[:start] + "%sset timeout=%d" % (lead, seconds) + (" " if end < len(line) else "") + line[end:]
+        rows.append(line + "\n")
     return "".join(rows)
 
 
 def set_grubenv(text, key, value):
     """A grubenv block with ``key`` set, padded with ``#`` to its size (GRUB
     reads a fixed 1024-byte block)."""
-    lines = [line for line in (text or "").split("\n") if line and not line.startswith("#")]
+    kept = [line for line in (text or "").split("\n") if line and not line.startswith("#")]
     body = ["# GRUB Environment Block"]
     seen = False
-    for line in lines:
+    for line in kept:
         if line.split("=", 1)[0] == key:
             line, seen = "%s=%s" % (key, value), True
         body.append(line)

@@ -59,6 +59,20 @@ def read(target, path, limit=MAX_SIZE):
         return data.decode("latin-1")
 
 
+def lines(text, keepends=False):
+    """The lines of ``text`` as sh, GRUB and libmount see them: split at
+    ``\n`` only (``str.splitlines`` also splits at \x0b, \x0c, \x1c-\x1e,
+    \x85, U+2028/9, which would turn the rest of a comment into a line)."""
+    if not text:
+        return []
+    rows = text.split("\n")
+    if keepends:
+        rows = [row + "\n" for row in rows[:-1]] + ([rows[-1]] if rows[-1] else [])
+    elif not rows[-1]:
+        rows.pop()
+    return rows
+
+
 def names(target, directory, pattern="*"):
     """Sorted names in ``directory`` matching ``pattern`` (glob); [] when
     the directory does not exist."""

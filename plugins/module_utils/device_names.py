@@ -6,6 +6,8 @@ virtio feature bits, UART types, SCSI device types and levels, and the PCI
 devices worth naming in a message.  Numbers in, words out; nothing is read
 here."""
 
+import re
+
 # include/uapi/linux/virtio_config.h and virtio_ring.h: transport bits 24..41.
 VIRTIO_TRANSPORT_FEATURES = {
     24: "NOTIFY_ON_EMPTY", 27: "ANY_LAYOUT", 28: "RING_INDIRECT_DESC", 29: "RING_EVENT_IDX",
@@ -74,8 +76,12 @@ def number(value, base=0):
         return None
     if isinstance(value, int):
         return value
+    text = str(value).strip()
+    # sysfs prints "%d", "%u", "0x%04x": no Python literal syntax (0b, 0o, "_")
+    if not re.match(r"^(-?[0-9]+|0[xX][0-9a-fA-F]+)$", text):
+        return None
     try:
-        return int(str(value).strip(), base)
+        return int(text, base)
     except ValueError:
         return None
 
@@ -87,7 +93,10 @@ def hex_id(value, width=4):
 
 
 def ident(vendor, device):
-    return "%04x:%04x" % (number(vendor), number(device))
+    def part(value):
+        found = number(value)
+        return "%04x" % found if found is not None else "?(%r)" % (value,)
+    return "%s:%s" % (part(vendor), part(device))
 
 
 def describe(vendor, device):

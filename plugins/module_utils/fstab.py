@@ -6,6 +6,8 @@ the GCE-* settings make, each keeping the original line behind a marker."""
 
 import re
 
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
+
 PATH = "/etc/fstab"
 MARKER = "guestready.gce"
 # kernel device nodes whose names depend on probe order and disk interface
@@ -43,7 +45,7 @@ class Entry(object):
 
 def parse(text):
     entries = []
-    for number, raw in enumerate((text or "").splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -54,7 +56,7 @@ def parse(text):
 def replace_lines(text, changes, rid):
     """``text`` with each ``{line number: new fields}`` applied; the old line
     stays, commented out behind the marker."""
-    rows = (text or "").splitlines(True)
+    rows = lines(text, True)
     for number in sorted(changes, reverse=True):
         old = rows[number - 1]
         ending = "\n" if old.endswith("\n") else ""

@@ -34,7 +34,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import (
     bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
     units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -921,7 +921,7 @@ def plan_time(plan, base, entry):
 
 
 def _comment_line(text, number, rid):
-    rows = (text or "").splitlines(True)
+    rows = lines(text, True)
     if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
         row = rows[number - 1]
         ending = "\n" if row.endswith("\n") else ""
@@ -1028,14 +1028,14 @@ def plan_ssh(plan, base, failing):
     settings = ssh_settings(base, failing)
     if not settings:
         return None
-    lines = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
+    block = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
     ids = [s[0] for s in settings]
     if base.sshd.includes_dropin_dir(SSHD_DROPIN_DIR):
-        plan.write(SSHD_DROPIN, _header(ids) + lines, ids[0], owned=True)
+        plan.write(SSHD_DROPIN, _header(ids) + block, ids[0], owned=True)
         target_path = SSHD_DROPIN
     else:
         text = _without_block(plan.text(sshd.MAIN))
-        plan.write(sshd.MAIN, SSHD_BLOCK_BEGIN + lines + SSHD_BLOCK_END + text, ids[0])
+        plan.write(sshd.MAIN, SSHD_BLOCK_BEGIN + block + SSHD_BLOCK_END + text, ids[0])
         target_path = sshd.MAIN
     plan.files[target_path][2].update(ids)
     return settings
@@ -1088,7 +1088,7 @@ def authorized_keys(host, user, values):
         return True
     home = None
     passwd = host.text("/etc/passwd") or ""
-    for line in passwd.splitlines():
+    for line in lines(passwd):
         fields = line.split(":")
         if len(fields) >= 6 and fields[0] == user:
             home = fields[5]

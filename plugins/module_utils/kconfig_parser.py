@@ -47,6 +47,8 @@ from ansible_collections.guestready.gce.plugins.module_utils import catalogue as
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
 
 MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
+# concatenated compressed streams: /proc/config.gz is one, a hand-made file a few
+MAX_STREAMS = 64
 
 ASSIGN = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
 NOT_SET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set\s*$")
@@ -100,9 +102,13 @@ def _decompress(data, kind, source):
     if kind not in _DECOMPRESSORS:
         raise KconfigError("%s: %s-compressed; decompress it first (the reader handles plain, "
                            "gzip, xz and bzip2 files)" % (source, kind))
-    out, rest, size = [], data, 0
+    out, rest, size, streams = [], data, 0, 0
     try:
         while rest:
+            streams += 1
+            if streams > MAX_STREAMS:
+                raise KconfigError("%s: more than %d concatenated %s streams: not a kernel "
+                                   "configuration" % (source, MAX_STREAMS, kind))
             dec = _DECOMPRESSORS[kind]()
             chunk = dec.decompress(rest, MAX_SIZE + 1 - size)
             size += len(chunk)
@@ -301,6 +307,12 @@ def parse_text(text, source="<string>", compression=None):
             if not VALUE.match(value):
                 warnings.append("%s:%d: CONFIG_%s has an invalid value %r (kconfig ignores it)"
                                 % (source, number, name, value[:80]))
+                continue
+            if value[:1] == '"' and _unquote(value) in ("y", "m", "n"):
+                # kconfig (confdata.c conf_set_sym_val): a bool/tristate value must
+                # start with y, m or n; a quoted one is "invalid" and ignored
+                warnings.append("%s:%d: CONFIG_%s=%s is quoted: kconfig ignores it for a bool or "
+                                "tristate option" % (source, number, name, value))
                 continue
             value = _unquote(value)
         else:

@@ -25,7 +25,8 @@ part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
 
 MAX_FILE = 4 * 1024 * 1024
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
@@ -34,6 +35,7 @@ GRUB_DEFAULTS_DIR = "/etc/default/grub.d"
 GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
 BLS_DIR = "/boot/loader/entries"
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
@@ -75,9 +77,12 @@ def value(line, name):
 
 
 def _read(target, path):
+    """The text, or None when the file is not there.  A file that is there
+    but cannot be read (FIFO, directory, too large, link loop) raises
+    TargetError naming it: callers must not judge without it."""
     try:
         return target.read_text(path, limit=MAX_FILE)
-    except TargetError:
+    except Missing:
         return None
 
 
@@ -102,7 +107,7 @@ def find(target=None, running=False):
     text = _read(target, "/etc/kernel/cmdline")
     if text is not None and text.strip():
         found.append(_entry(target, "/etc/kernel/cmdline", 1, "kernel-install",
-                            " ".join(line for line in text.splitlines() if not line.startswith("#"))))
+                            " ".join(line for line in lines(text) if not line.startswith("#"))))
     return found
 
 
@@ -116,7 +121,7 @@ def for_release(found, release):
 def _grub_cfg(target, path):
     text = _read(target, path)
     found = []
-    for number, line in enumerate((text or "").splitlines(), 1):
+    for number, line in enumerate(lines(text), 1):
         words = line.split(None, 2)
         if len(words) >= 2 and words[0] in LINUX_COMMANDS:
             found.append(_entry(target, path, number, "grub.cfg", words[2] if len(words) > 2 else "",
@@ -136,7 +141,7 @@ def _grub_defaults(target):
     variables, where = {}, None
     for path in paths:
         text = _read(target, path)
-        for number, line in enumerate((text or "").splitlines(), 1):
+        for number, line in enumerate(lines(text), 1):
             match = ASSIGNMENT.match(line)
             if match and match.group(1) in GRUB_VARIABLES:
                 variables[match.group(1)] = shell_value(match.group(2), variables)
@@ -165,10 +170,10 @@ def shell_value(text, variables):
         elif char in "'\"" and quote in (None, char):
             quote = None if quote else char
         elif char == "$":
-            match = re.match(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))", text[index:])
+            match = _VARIABLE.match(text, index)
             if match:
                 out.append(variables.get(match.group(1) or match.group(2), ""))
-                index += match.end()
+                index = match.end()
                 continue
             out.append(char)
         elif quote is None and (char.isspace() or char == ";"):
@@ -188,7 +193,7 @@ def _bls(target):
     for name in names:
         path = "%s/%s" % (BLS_DIR, name)
         kernel, options = None, []
-        for number, line in enumerate((_read(target, path) or "").splitlines(), 1):
+        for number, line in enumerate(lines(_read(target, path)), 1):
             key, dummy, rest = line.strip().partition(" ")
             if key == "linux":
                 kernel = rest.strip()

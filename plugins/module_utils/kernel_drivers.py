@@ -31,7 +31,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs as
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig, kernel_cmdline, modalias
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import describe
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import verdict, worst
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
 # Kernel options behind the drivers (for remediation text).
 DRIVER_OPTIONS = {"virtio_pci": "VIRTIO_PCI", "virtio_net": "VIRTIO_NET",
@@ -275,7 +275,13 @@ class OfflineCheck(object):
         if config.get("SERIAL_8250_DEPRECATED_OPTIONS") in ("y", "m"):
             names.append(DEPRECATED_NR_UARTS_PARAMETER)
         boots = []
-        for line in kernel_cmdline.for_release(kernel_cmdline.find(self.target, self.running), self.release):
+        try:
+            lines = kernel_cmdline.find(self.target, self.running)
+        except TargetError as exc:
+            return verdict("unknown", "the kernel command line is unknown: %s" % exc,
+                           ["fix or remove the file named, then re-run"],
+                           evidence=evidence, needed=needed, registered=None, boots=[])
+        for line in kernel_cmdline.for_release(lines, self.release):
             given = [(n, v) for n, v in kernel_cmdline.parameters(line["cmdline"]) if n in names]
             boots.append(_boot(line, given, runtime, limit))
         if not boots:

@@ -18,7 +18,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, check_included, dropins, glob, names, read, strip_comment)
+    ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -107,6 +107,10 @@ class _TooDeep(Exception):
     pass
 
 
+class _Unsupported(Exception):
+    pass
+
+
 def _scalar(text, depth=0):
     if depth > MAX_NESTING:
         raise _TooDeep()
@@ -117,7 +121,10 @@ def _scalar(text, depth=0):
         mapping = {}
         for part in _split_flow(text[1:-1]):
             key, dummy, value = part.partition(":")
-            mapping[_scalar(key, depth + 1)] = _scalar(value, depth + 1)
+            key = _scalar(key, depth + 1)
+            if isinstance(key, (list, dict)):
+                raise _Unsupported("a flow collection as a mapping key: %s" % part.strip()[:80])
+            mapping[key] = _scalar(value, depth + 1)
         return mapping
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
@@ -135,48 +142,53 @@ def _scalar(text, depth=0):
 
 def _key_value(text):
     """``key: value`` -> (key, value text) or None; quotes and URLs respected."""
-    match = re.match(r"""^("[^"]*"|'[^']*'|[^'"\s][^:]*?)\s*:(?:\s+(.*)|\s*)$""", text)
+    # greedy key (it cannot pass a ':' either way): a lazy one followed by \s*
+    # is quadratic on a long line without a colon
+    match = re.match(r"""^("[^"]*"|'[^']*'|[^'"\s][^:]*):(?:\s+(.*)|\s*)$""", text)
     if not match:
         return None
-    return _scalar(match.group(1)), (match.group(2) or "").strip()
+    key = _scalar(match.group(1).rstrip())
+    if isinstance(key, (list, dict)):
+        raise _Unsupported("a flow collection as a mapping key: %s" % text[:80])
+    return key, (match.group(2) or "").strip()
 
 
 def yaml_load(text, source="<yaml>"):
     """The YAML subset netplan files use, as dicts, lists and scalars."""
-    lines = []
-    for number, raw in enumerate(text.splitlines(), 1):
+    rows = []
+    for number, raw in enumerate(lines(text), 1):
         if "\t" in raw[:len(raw) - len(raw.lstrip())]:
             raise ConfigError("%s:%d: tab in indentation (YAML forbids it)" % (source, number))
         stripped = _strip_yaml_comment(raw).rstrip()
         if not stripped.strip() or stripped.strip() in ("---", "..."):
             continue
-        lines.append((len(stripped) - len(stripped.lstrip()), stripped.strip(), number))
+        rows.append((len(stripped) - len(stripped.lstrip()), stripped.strip(), number))
 
     def block(index, indent, depth=0):
         if depth > MAX_NESTING:
             raise _TooDeep()
-        if index >= len(lines) or lines[index][0] < indent:
+        if index >= len(rows) or rows[index][0] < indent:
             return None, index
-        start_indent = lines[index][0]
-        if lines[index][1] == "-" or lines[index][1].startswith("- "):
+        start_indent = rows[index][0]
+        if rows[index][1] == "-" or rows[index][1].startswith("- "):
             items = []
-            while index < len(lines) and lines[index][0] == start_indent and \
-                    (lines[index][1] == "-" or lines[index][1].startswith("- ")):
-                rest = lines[index][1][1:].strip()
+            while index < len(rows) and rows[index][0] == start_indent and \
+                    (rows[index][1] == "-" or rows[index][1].startswith("- ")):
+                rest = rows[index][1][1:].strip()
                 if not rest:
                     value, index = block(index + 1, start_indent + 1, depth + 1)
                 elif _key_value(rest) and not rest.startswith(("[", "{", "'", '"')):
                     # "- key: value" starts a mapping indented past the dash
                     column = start_indent + 2
-                    lines[index] = (column, rest, lines[index][2])
+                    rows[index] = (column, rest, rows[index][2])
                     value, index = block(index, column, depth + 1)
                 else:
                     value, index = _scalar(rest), index + 1
                 items.append(value)
             return items, index
         mapping = {}
-        while index < len(lines) and lines[index][0] == start_indent:
-            indent_, content, number = lines[index]
+        while index < len(rows) and rows[index][0] == start_indent:
+            indent_, content, number = rows[index]
             pair = _key_value(content)
             if pair is None:
                 raise ConfigError("%s:%d: not a 'key: value' line: %s" % (source, number, content))
@@ -188,23 +200,25 @@ def yaml_load(text, source="<yaml>"):
                 index += 1
             else:
                 child_index = index + 1
-                if child_index < len(lines) and (lines[child_index][0] > start_indent or (
-                        lines[child_index][0] == start_indent and lines[child_index][1].startswith("-"))):
-                    mapping[key], index = block(child_index, lines[child_index][0], depth + 1)
+                if child_index < len(rows) and (rows[child_index][0] > start_indent or (
+                        rows[child_index][0] == start_indent and rows[child_index][1].startswith("-"))):
+                    mapping[key], index = block(child_index, rows[child_index][0], depth + 1)
                 else:
                     mapping[key], index = None, child_index
-        if index < len(lines) and lines[index][0] > start_indent:
-            raise ConfigError("%s:%d: unexpected indentation" % (source, lines[index][2]))
+        if index < len(rows) and rows[index][0] > start_indent:
+            raise ConfigError("%s:%d: unexpected indentation" % (source, rows[index][2]))
         return mapping, index
 
-    if not lines:
+    if not rows:
         return {}
     try:
-        value, index = block(0, lines[0][0])
+        value, index = block(0, rows[0][0])
     except _TooDeep:
         raise ConfigError("%s: nests deeper than %d levels" % (source, MAX_NESTING))
-    if index < len(lines):
-        raise ConfigError("%s:%d: unexpected indentation" % (source, lines[index][2]))
+    except _Unsupported as exc:
+        raise ConfigError("%s: %s" % (source, exc))
+    if index < len(rows):
+        raise ConfigError("%s:%d: unexpected indentation" % (source, rows[index][2]))
     return value
 
 
@@ -265,7 +279,7 @@ def read_netplan(target):
 def parse_ini(text):
     """``[(section, key, value, line)]`` of a systemd/NetworkManager INI file."""
     section, found = None, []
-    for number, raw in enumerate((text or "").splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
@@ -340,7 +354,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None):
     if text is None:
         return configs
     current = None
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         words = strip_comment(raw).split()
         if not words:
             continue
@@ -378,7 +392,7 @@ def dhclient_requests_mtu(target):
     for path in DHCLIENT_CONFS:
         text = read(target, path)
         if text is not None:
-            body = " ".join(strip_comment(line) for line in text.splitlines())
+            body = " ".join(strip_comment(line) for line in lines(text))
             return bool(re.search(r"\b(request|also\s+request)\b[^;]*\binterface-mtu\b", body))
     return None
 
@@ -409,7 +423,7 @@ def read_ifcfg(target):
             continue
         path = posixpath.join(IFCFG_DIR, name)
         values = {}
-        for raw in (read(target, path) or "").splitlines():
+        for raw in lines(read(target, path)):
             line = strip_comment(raw).strip()
             if "=" in line:
                 key, value = line.split("=", 1)

@@ -16,7 +16,7 @@ the global ones."""
 import posixpath
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, check_included, glob, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, check_included, glob, lines, read
 
 MAIN = "/etc/ssh/sshd_config"
 MAX_DEPTH = 16
@@ -82,7 +82,7 @@ class SshdConfig(object):
         if text is None:
             return
         self.files.append(path)
-        for number, raw in enumerate(text.splitlines(), 1):
+        for number, raw in enumerate(lines(text), 1):
             line = raw.strip()
             if not line or line.startswith("#"):
                 continue
@@ -125,7 +125,7 @@ class SshdConfig(object):
         """True when the main file includes ``directory/*.conf`` before it
         sets anything globally, so a drop-in there is read first."""
         text = self._text(self.main) or ""
-        for raw in text.splitlines():
+        for raw in lines(text):
             words = _words(raw.strip()) if raw.strip() and not raw.strip().startswith("#") else []
             if not words:
                 continue

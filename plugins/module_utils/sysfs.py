@@ -286,7 +286,7 @@ def block_device(sysfs, name, evidence):
     slots = re.findall(r"/([0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7])(?=/)", real or "")
     mq = join(real or path, "mq")
     has_mq = sysfs.isdir(mq)
-    queues = [q for q in sysfs.listdir(mq) if q.isdigit()]
+    queues = [q for q in sysfs.listdir(mq) if re.match(r"^[0-9]+$", q)]
     evidence[sysfs.shown(join(path, "mq"))] = "%d queue(s): %s" % (len(queues), " ".join(queues)) \
         if has_mq else None
     sizes = sysfs.attributes(path, real, ("queue/physical_block_size", "queue/logical_block_size"), evidence)
@@ -339,7 +339,7 @@ def possible_cpus(sysfs, evidence=None):
     highest = None
     for part in (text or "").split(","):
         bounds = part.strip().split("-")
-        if not all(bound.isdigit() for bound in bounds) or len(bounds) > 2:
+        if not all(re.match(r"^[0-9]+$", bound) for bound in bounds) or len(bounds) > 2:
             return None
         highest = max(highest or 0, int(bounds[-1]))
     return None if highest is None else highest + 1

@@ -10,7 +10,7 @@ that names them."""
 import posixpath
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, check_included, dropins, glob, read, strip_comment)
+    ConfigError, check_included, dropins, glob, lines, read, strip_comment)
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -56,7 +56,7 @@ def _lines(target, path, config, depth=0):
     if text is None:
         return
     config.files.append(path)
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         words = strip_comment(raw, "#!;%").split()
         if words:
             yield path, number, raw, words
@@ -109,7 +109,7 @@ def _add_source(config, target, path, number, raw, directive, address):
 
 
 def _sources_from_text(target, path, text, config):
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(lines(text), 1):
         words = strip_comment(raw, "#!;%").split()
         if len(words) > 1 and words[0].lower() in SOURCE_DIRECTIVES:
             _add_source(config, target, path, number, raw, words[0].lower(), words[1])
@@ -152,7 +152,7 @@ def read_timesyncd(target, replace=None):
             continue
         config.files.append(path)
         section = None
-        for number, raw in enumerate(text.splitlines(), 1):
+        for number, raw in enumerate(lines(text), 1):
             line = strip_comment(raw, "#;").strip()
             if line.startswith("["):
                 section = line.strip("[]")

@@ -14,7 +14,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, names, read, strip_comment)
+    ConfigError, dropins, lines, names, read, strip_comment)
 
 # systemd.unit(5), system unit search path, highest priority first
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
@@ -23,6 +23,7 @@ PRESET_DIRS = ("/etc/systemd/system-preset", "/run/systemd/system-preset",
                "/usr/local/lib/systemd/system-preset", "/usr/lib/systemd/system-preset",
                "/lib/systemd/system-preset")
 CONFIG_DIR = "/etc/systemd/system"
+UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]+\.[a-z]+$")
 
 
 def template_of(name):
@@ -52,7 +53,7 @@ def masked(target, name):
 def install_section(text):
     """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``."""
     section, found = None, {}
-    for raw in (text or "").splitlines():
+    for raw in lines(text):
         line = strip_comment(raw, "#;").strip()
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1]
@@ -71,6 +72,13 @@ def enablement_links(target, name):
     if path is None:
         return []
     install = install_section(read(target, path))
+    for kind in ("WantedBy", "RequiredBy", "Alias"):
+        for unit in install.get(kind, []):
+            # systemctl refuses what is no unit name (unit_name_is_valid): a '/'
+            # or '..' would put the link anywhere in the tree
+            if not UNIT_NAME.match(unit):
+                raise ConfigError("%s: %s=%s is not a unit name: not enabled"
+                                  % (target.display(path), kind, unit))
     link_value = path if template_of(name) is None else posixpath.join(
         posixpath.dirname(path), template_of(name))
     links = []
@@ -98,7 +106,7 @@ def preset(target, name):
     """``"enable"``, ``"disable"`` or None: the first matching preset line
     (files by name, /etc before /usr), systemd.preset(5)."""
     for path, dummy in dropins(target, PRESET_DIRS, ".preset"):
-        for raw in (read(target, path) or "").splitlines():
+        for raw in lines(read(target, path)):
             words = strip_comment(raw, "#;").split()
             if len(words) >= 2 and words[0] in ("enable", "disable") and \
                     fnmatch.fnmatchcase(name, words[1]):
@@ -154,10 +162,10 @@ def active_states(module, names):
     result = systemctl(module, "is-active", *names) if names else None
     if result is None:
         return None
-    lines = [line.strip() for line in result[1].splitlines()]
-    if len(lines) != len(names):
+    states = [line.strip() for line in result[1].splitlines()]
+    if len(states) != len(names):
         return None
-    return dict(zip(names, lines))
+    return dict(zip(names, states))
 
 
 # The states ``systemctl list-unit-files`` and ``is-enabled`` both read from a

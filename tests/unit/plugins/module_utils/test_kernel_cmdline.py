@@ -4,8 +4,10 @@ kernel-install, /proc/cmdline), read through the target root."""
 
 import os
 
+import pytest
+
 from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
 GRUB_CFG = """\
 set default="0"
@@ -97,4 +99,8 @@ def test_hostile_places_stay_inside_the_root_and_never_block(tmp_path):
     os.mkfifo(str(root / "etc" / "default" / "grub"))
     (root / "etc" / "kernel").mkdir(parents=True)
     os.symlink("../../../outside.cfg", str(root / "etc" / "kernel" / "cmdline"))  # ".." stops at the root
+    # a FIFO is never opened, and the command line is not judged without it
+    with pytest.raises(TargetError, match=r"etc/default/grub: is a FIFO"):
+        kernel_cmdline.find(str(root))
+    os.unlink(str(root / "etc" / "default" / "grub"))
     assert kernel_cmdline.find(str(root)) == []

@@ -1,0 +1,109 @@
+"""Hostile boot-loader inputs."""
+import os
+import sys
+import time
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from hostile import alarm, put
+from ansible_collections.guestready.gce.plugins.module_utils import bootloader, kernel_cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+
+
+# --- 1. quadratic shell_value: a long run of '$' in /etc/default/grub --------
+N = 2 * 1024 * 1024   # 2 MiB line: below both size limits (32 MiB / 4 MiB)
+
+
+def test_grubconfig_reads_a_long_run_of_dollars_in_linear_time(tmp_path):
+    put(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=" + "$" * N + "\n")
+    put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
+    start = time.time()
+    with alarm(30):
+        bootloader.GrubConfig(Target(str(tmp_path)))
+    assert time.time() - start < 30
+
+
+def test_kernel_cmdline_reads_a_long_run_of_dollars_in_linear_time(tmp_path):
+    put(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=" + "$" * N + "\n")
+    with alarm(30):
+        kernel_cmdline.find(str(tmp_path))
+
+
+# --- 2. grub.cfg that is a FIFO / not a regular file: silently "absent" ------
+def test_serial_console_is_unknown_when_grub_cfg_is_a_fifo(tmp_path, run_module):
+    from test_gce_settings import debian_image, by_id
+    from ansible_collections.guestready.gce.plugins.modules import compliance_info
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub", 'GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n')
+    os.unlink(os.path.join(root, "boot/grub/grub.cfg"))
+    os.mkfifo(os.path.join(root, "boot/grub/grub.cfg"))
+    with alarm(30):
+        out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    res = by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
+    print(res)
+    # the boot menu GRUB actually reads could not be read: must not be a pass
+    assert res["status"] != "pass", res
+
+
+def test_serial_console_is_unknown_when_grub_cfg_is_a_directory(tmp_path, run_module):
+    from test_gce_settings import debian_image, by_id
+    from ansible_collections.guestready.gce.plugins.modules import compliance_info
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub", 'GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n')
+    os.unlink(os.path.join(root, "boot/grub/grub.cfg"))
+    os.mkdir(os.path.join(root, "boot/grub/grub.cfg"))
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    res = by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
+    print(res)
+    assert res["status"] != "pass", res
+
+
+# --- 3. kernel_cmdline swallows unreadable / oversized grub.cfg -> wrong 8250 verdict
+def _serial(tmp_path, grub_cfg_writer):
+    from test_devices import serial_offline, CLOUD
+    import test_devices
+    # a boot entry that LOWERS the port count to 1
+    grub = "menuentry 'x' {\n\tlinux /boot/vmlinuz-%s ro 8250.nr_uarts=1\n}\n" % CLOUD
+    return serial_offline, CLOUD, grub
+
+
+def test_serial_ports_unknown_when_grub_cfg_is_too_large(tmp_path):
+    from test_devices import serial_offline, CLOUD
+    grub = "menuentry 'x' {\n\tlinux /boot/vmlinuz-%s ro 8250.nr_uarts=1\n}\n" % CLOUD
+    control = serial_offline(tmp_path / "a", files={"/boot/grub/grub.cfg": grub})
+    assert control["status"] == "fail", control["message"]
+    padded = grub + ("# " + "x" * 1000 + "\n") * 4200     # ~4.2 MB of comments
+    result = serial_offline(tmp_path / "b", files={"/boot/grub/grub.cfg": padded})
+    print(result["status"], result["message"])
+    assert result["status"] != "pass", result["message"]
+
+
+def test_serial_ports_unknown_when_grub_cfg_is_a_fifo(tmp_path):
+    from test_devices import serial_offline, CLOUD
+    result = serial_offline(tmp_path, files={})
+    # now make grub.cfg a fifo and re-run on a fresh tree
+    from test_devices import kernel_drivers, hardware_results, HW, by_id, trees
+    root = tmp_path / "r2"
+    path = trees.install(str(root), CLOUD)
+    os.makedirs(str(root / "boot/grub"), exist_ok=True)
+    os.mkfifo(str(root / "boot/grub/grub.cfg"))
+    check = kernel_drivers.OfflineCheck("/" + os.path.relpath(path, str(root)), root=str(root))
+    with alarm(30):
+        res = by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-SERIAL"]
+    print(res["status"], res["message"])
+    assert res["status"] != "pass", res["message"]
+
+
+# --- 4. re.M '^\s*blscfg' over a grub.cfg of blank lines: quadratic ----------
+def test_grubconfig_reads_many_blank_lines_in_linear_time(tmp_path):
+    put(tmp_path, "/boot/grub/grub.cfg", "\n" * 300000)     # 300 KB
+    with alarm(30):
+        bootloader.GrubConfig(Target(str(tmp_path)))
+
+
+def test_gce_settings_read_many_blank_lines_in_linear_time(tmp_path, run_module):
+    from test_gce_settings import debian_image
+    from ansible_collections.guestready.gce.plugins.modules import compliance_info
+    root = debian_image(tmp_path / "image")
+    put(root, "/boot/grub/grub.cfg", "set timeout=0\n" + "\n" * 300000)
+    with alarm(30):
+        run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
