@@ -644,11 +644,12 @@ def module_names(files):
 # image: the module names are kept in the run cache, keyed by the image's identity
 # (device, inode, size, modification and change times: any write to the file
 # moves its change time, which no one can set back), so a changed image is
-# listed again.
-def _cache_name(shown, st):
-    key = "%s|%d|%d|%d|%d|%d" % (shown, st.st_dev, st.st_ino, st.st_size,
-                                 getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
-                                 getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
+# listed again.  Not by its path: one file reached through two roots (a bind
+# mount, hard links shared by image trees) holds the same bytes either way.
+def _cache_name(st):
+    key = "%d|%d|%d|%d|%d" % (st.st_dev, st.st_ino, st.st_size,
+                              getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
+                              getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
     return "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest()
 
 
@@ -679,7 +680,7 @@ def kernel_modules(path, listers=True, target=None):
     shown = target.display(path)
     try:
         with _opened(path, target) as (handle, name):
-            cache = _cache_name(shown, os.fstat(handle.fileno()))
+            cache = _cache_name(os.fstat(handle.fileno()))
             hit = _cached(cache, listers)
             if hit:
                 return hit

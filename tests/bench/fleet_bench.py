@@ -13,9 +13,14 @@ Each host's tree holds what the checks read from the lab's cloud image: /etc
 (kernel configuration, initramfs) and /lib/modules/<release> without the .ko
 files.  The files are hard links to one extracted copy (harden replaces files
 by rename, so a link is never written through), the directories are each
-host's own.
+host's own.  The hosts thus share one initramfs file, whose listing the
+modules' run cache keeps by the file's identity: the first host lists it.
+``--own-initramfs`` gives each host its own copy instead, so that every
+host's first verify lists its own (what each guest of a real fleet does, on
+its own CPU).
 
-Usage: python tests/bench/fleet_bench.py [--sizes 1,100,500] [--forks 8] [--write-docs]
+Usage: python tests/bench/fleet_bench.py [--sizes 1,100,500] [--forks 8] [--own-initramfs]
+       [--write-docs]
 """
 
 import argparse
@@ -43,8 +48,8 @@ PEAK = ("import resource,subprocess,sys;"
         "u=resource.getrusage(resource.RUSAGE_CHILDREN);"
         "print('PEAK_RSS_KIB', u.ru_maxrss, 'CPU_S', u.ru_utime + u.ru_stime, file=sys.stderr);"
         "sys.exit(r)")
-# the modules' run cache (module_utils/runcache.py): each host tree is a new
-# inode, so each run leaves one initramfs listing per host there; removed after
+# the modules' run cache (module_utils/runcache.py): each run leaves initramfs
+# listings there (one per host with --own-initramfs); removed after
 RUN_CACHE = "/run/guestready-gce"
 TARGETS = [("verify.yml / ping", "verify", "ping", 1.5, "seconds"),
            ("verify.yml again / ping", AGAIN, "ping", 1.5, "seconds"),
@@ -96,13 +101,20 @@ def extract_base():
     return base
 
 
-def host_trees(base, count):
-    """``count`` trees: own directories, files hard-linked to the base."""
+def host_trees(base, count, own_initramfs=False):
+    """``count`` trees: own directories, files hard-linked to the base (the
+    initramfs copied, with ``own_initramfs``)."""
     hosts = os.path.join(WORK, "hosts")
     shutil.rmtree(hosts, ignore_errors=True)
     os.makedirs(hosts)
+    boot = os.path.join(base, "boot")
+    images = [name for name in os.listdir(boot) if name.startswith(("initrd", "initramfs"))]
     for index in range(count):
-        subprocess.run(["cp", "-al", base, os.path.join(hosts, "h%04d" % index)], check=True)
+        tree = os.path.join(hosts, "h%04d" % index)
+        subprocess.run(["cp", "-al", base, tree], check=True)
+        for name in images if own_initramfs else ():
+            os.unlink(os.path.join(tree, "boot", name))
+            shutil.copy2(os.path.join(boot, name), os.path.join(tree, "boot", name))
     return hosts
 
 
@@ -146,10 +158,10 @@ def measure(contender, inv, forks):
             "command": " ".join(map(shlex.quote, argv))}
 
 
-def run(sizes, forks, repeat):
+def run(sizes, forks, repeat, own_initramfs):
     kept = set(os.listdir(RUN_CACHE)) if os.path.isdir(RUN_CACHE) else set()
     try:
-        return run_sizes(sizes, forks, repeat)
+        return run_sizes(sizes, forks, repeat, own_initramfs)
     finally:
         shutil.rmtree(os.path.join(WORK, "hosts"), ignore_errors=True)
         for name in os.listdir(RUN_CACHE) if os.path.isdir(RUN_CACHE) else ():
@@ -157,18 +169,18 @@ def run(sizes, forks, repeat):
                 os.unlink(os.path.join(RUN_CACHE, name))
 
 
-def run_sizes(sizes, forks, repeat):
+def run_sizes(sizes, forks, repeat, own_initramfs):
     base = extract_base()
     rows = {}
     for size in sizes:
-        hosts = host_trees(base, size)
+        hosts = host_trees(base, size, own_initramfs)
         inv = inventory(hosts, size)
         for repetition in range(repeat):
             order = list(CONTENDERS) if repetition % 2 == 0 else list(reversed(CONTENDERS))
             order.insert(order.index("verify") + 1, AGAIN)
             for contender in order:
                 if contender == "harden":
-                    hosts = host_trees(base, size)  # every harden starts from the image as built
+                    hosts = host_trees(base, size, own_initramfs)  # every harden starts from the image as built
                 row = measure(contender, inv, forks)
                 rows.setdefault((size, contender), []).append(row)
                 log("%d host(s) rep %d %-7s %7.1f s  %5.2f s/host  %5.2f CPU-s/host  peak %4.0f MiB%s" % (
@@ -177,7 +189,7 @@ def run_sizes(sizes, forks, repeat):
     return rows
 
 
-def report(rows, forks):
+def report(rows, forks, own_initramfs):
     lines = ["| hosts | contender | median s | s / host | CPU s / host | runs | peak controller RSS MiB |",
              "|---|---|---|---|---|---|---|"]
     stats = {}
@@ -201,7 +213,8 @@ def report(rows, forks):
                 lines.append("| %d | %s | %.2f | %s |" % (size, label, ratio, verdict))
     lines.append("")
     lines.append("forks=%d; local connection, each host's own copy of the lab image tree "
-                 "(image-root mode)." % forks)
+                 "(image-root mode), %s." % (forks, "each host's own initramfs" if own_initramfs
+                                             else "the initramfs one file shared by all hosts"))
     return lines
 
 
@@ -224,12 +237,14 @@ def main(argv):
     parser.add_argument("--sizes", default="1,100,500")
     parser.add_argument("--forks", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--own-initramfs", action="store_true",
+                        help="each host its own copy of the initramfs, listed by each host")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     os.makedirs(WORK, exist_ok=True)
-    rows = run(sizes, args.forks, args.repeat)
-    lines = report(rows, args.forks)
+    rows = run(sizes, args.forks, args.repeat, args.own_initramfs)
+    lines = report(rows, args.forks, args.own_initramfs)
     print("\n".join(lines))
     if args.write_docs:
         write_docs(lines, argv)

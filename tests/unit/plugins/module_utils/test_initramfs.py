@@ -418,3 +418,23 @@ def test_module_names_are_cached_until_the_image_changes(tmp_path, run_cache, mo
     blocker.write_text("")
     monkeypatch.setattr(runcache, "CACHE_DIR", str(blocker / "cache"))  # an unusable cache only costs time
     assert initramfs.kernel_modules(image(tmp_path, "xz", True), listers=False)[0] == EXPECTED_MODULES
+
+
+def test_one_image_reached_through_two_roots_is_listed_once(tmp_path, run_cache):
+    # image trees whose /boot files are hard links to one extracted copy (a
+    # fleet's shared read-only image): the same inode holds the same bytes
+    source = image(tmp_path, "gzip", True)
+    roots = []
+    for name in ("host-1", "host-2"):
+        (tmp_path / name / "boot").mkdir(parents=True)
+        os.link(source, str(tmp_path / name / "boot" / "initrd.img"))
+        roots.append(Target(str(tmp_path / name)))
+    methods = [initramfs.kernel_modules("/boot/initrd.img", listers=False, target=root)[1]
+               for root in roots]
+    assert methods == ["python:cpio+gzip", "python:cpio+gzip (cached)"]
+    # a copy is another file: listed for itself
+    (tmp_path / "host-3" / "boot").mkdir(parents=True)
+    shutil.copyfile(source, str(tmp_path / "host-3" / "boot" / "initrd.img"))
+    names, method, error = initramfs.kernel_modules("/boot/initrd.img", listers=False,
+                                                    target=Target(str(tmp_path / "host-3")))
+    assert (names, method, error) == (EXPECTED_MODULES, "python:cpio+gzip", None)
