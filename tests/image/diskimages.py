@@ -224,8 +224,11 @@ def leftovers(paths=()):
             if "guestready-image-" in point or "guestready-archive-" in point:
                 found.append("mounted: %s" % point)
     for backing in glob.glob("/sys/block/loop*/loop/backing_file"):
-        with open(backing) as handle:
-            text = handle.read().strip()
+        try:
+            with open(backing) as handle:
+                text = handle.read().strip()
+        except OSError:  # ENODEV/ENOENT: detached between the listing and the read
+            continue
         if "guestready-image-" in text or any(str(p) in text for p in paths):
             found.append("loop: %s -> %s" % (backing.split("/")[3], text))
     for pid_file in glob.glob("/sys/block/nbd*/pid"):
