@@ -23,7 +23,8 @@ itself when its filesystem is unmounted, so nothing stays attached either.
 Raw images and block devices are used directly; other formats are exposed
 as a raw file by ``qemu-storage-daemon``'s FUSE export (in the same private
 namespaces, writable only for harden), so a qcow2 is changed in place and
-nothing is converted to audit it.  The ESP is read by the FAT reader, not
+nothing is converted to audit it; the worker then mounts in a mount namespace
+of its own, never in the daemon's (``leave_mount_namespace`` says why).  The ESP is read by the FAT reader, not
 mounted.  Audits mount read-only from read-only loop devices (ext4 without
 journal replay, XFS without log recovery): an audit never writes the image.
 """
@@ -480,6 +481,7 @@ class Attachment(object):
         if size != self.disk["virtual_size"]:
             raise ImageError("%s: the raw view is %d bytes, qemu-img said %d" % (
                 self.disk["path"], size, self.disk["virtual_size"]))
+        leave_mount_namespace()
         return export
 
     def mount(self, partition, fstype, where, writable=None, options=()):
@@ -526,6 +528,11 @@ class Attachment(object):
     def close(self):
         errors = [e for e in (self.unmount(where) for where in reversed(list(self.mounts))) if e]
         if self.qsd_pid:
+            # our copy of the export first: once the daemon is gone it answers nothing,
+            # not even the stat that would tell it is a mount point
+            export = os.path.join(self.dir, "disk")
+            if os.path.ismount(export) and _run([tool("umount"), "--", export], timeout=60)[0] != 0:
+                _run([tool("umount"), "-l", "--", export], timeout=60)
             _stop(self.qsd_pid)
             self.qsd_pid = None
         if self.exclusive_fd is not None:
@@ -539,6 +546,23 @@ class Attachment(object):
 
 
 SCRATCH_PREFIX = "guestready-image-"
+CLONE_NEWNS, MS_REC, MS_PRIVATE = 0x00020000, 0x4000, 0x40000
+
+
+def leave_mount_namespace():
+    """Move this process to a mount namespace of its own, a private copy of
+    the one it shares with the export's daemon: what it mounts from now on
+    is not in the daemon's namespace.  Were a filesystem read through the
+    export in the daemon's namespace, and the daemon its last process (the
+    worker, PID 1, dies first when killed), the kernel would unmount it in
+    the daemon's exit before releasing the daemon's /dev/fuse: a read in
+    flight would wait for the daemon forever, and every later loop mount on
+    the machine behind it."""
+    import ctypes  # only here: the worker is the one user, and Linux the one system
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNS) != 0 or libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        raise ImageError("cannot create a mount namespace apart from qemu-storage-daemon's: %s" % (
+            os.strerror(ctypes.get_errno())))
 
 
 def _mounted_under(path, mountinfo="/proc/self/mountinfo"):

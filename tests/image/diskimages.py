@@ -242,7 +242,19 @@ def leftovers(paths=()):
         if ("qemu-storage-daemon" in cmdline and "guestready-image-" in cmdline) or \
                 re.search(r"imageworker\.main\(\)", cmdline):
             found.append("process %s: %s" % (proc.split("/")[2], cmdline[:120]))
+        elif not cmdline and (_comm(proc) or "").startswith("qemu-storage-d"):
+            # exited, yet not gone: a thread waits for a FUSE answer only it could give;
+            # loop mounts on this machine hang until the connection is aborted (fusectl)
+            found.append("process %s: qemu-storage-daemon exited and stuck" % proc.split("/")[2])
     return found
+
+
+def _comm(cmdline_path):
+    try:
+        with open(cmdline_path[:-len("cmdline")] + "comm") as handle:
+            return handle.read().strip()
+    except OSError:
+        return None
 
 
 # ------------------------------------------------------------ broken on purpose

@@ -243,6 +243,63 @@ def test_killed_mid_audit_the_kernel_releases_everything(tmp_path, fmt):
     assert not [n for n in os.listdir(str(tmp_path)) if n.startswith("guestready-image-")]
 
 
+def loop_sources(backing_suffix):
+    """``/dev/loopN`` of every loop device whose backing file ends with ``backing_suffix``."""
+    found = set()
+    for line in leftovers():
+        if line.startswith("loop: ") and line.endswith(backing_suffix):
+            found.add("/dev/" + line.split()[1])
+    return found
+
+
+def mount_sources(pid):
+    """The source of every mount in the mount namespace of process ``pid``
+    (none once it has exited)."""
+    try:
+        with open("/proc/%d/mountinfo" % pid) as handle:
+            return {line.split(" - ", 1)[1].split()[1] for line in handle if " - " in line}
+    except OSError:
+        return set()
+
+
+def daemon_pid(disk):
+    for line in leftovers([disk]):
+        if line.startswith("process") and "qemu-storage-daemon" in line:
+            return int(line.split()[1].rstrip(":"))
+    return None
+
+
+def test_the_export_daemon_never_holds_a_mount_read_through_its_export(tmp_path):
+    """qemu-storage-daemon's mount namespace has none of the worker's loop
+    mounts of the export.  Killed while it held one, the daemon would be the
+    last process of that namespace (the worker, PID 1, dies first), and the
+    kernel would unmount it in the daemon's exit before the daemon's FUSE
+    device is released: a read in flight then waits for the daemon forever,
+    and every later loop mount on this machine waits behind it."""
+    disk = synthetic_disk(tmp_path, slow_tree(tmp_path))
+    subprocess.run(["qemu-img", "convert", "-O", "qcow2", disk, disk + ".qcow2"], check=True)
+    disk += ".qcow2"
+    helper = subprocess.Popen([sys.executable, "-c", KILL_HELPER, disk, str(tmp_path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        def root_mounted():
+            worker = worker_pid()
+            loops = loop_sources("/disk")
+            return worker and loops and loops & mount_sources(worker)
+        assert wait_for(root_mounted), "the worker never mounted a partition of the export"
+        daemon = daemon_pid(disk)
+        assert daemon, leftovers([disk])
+        assert not loop_sources("/disk") & mount_sources(daemon), \
+            "the daemon's namespace holds a filesystem read through its own export"
+        os.killpg(helper.pid, signal.SIGKILL)
+    finally:
+        if helper.poll() is None:
+            os.killpg(helper.pid, signal.SIGKILL)
+        helper.wait()
+    assert wait_for(lambda: not leftovers([disk]), 20), leftovers([disk])
+    run(disk, workdir=str(tmp_path), areas=["sysctl"])  # and the next run removes the scratch directory
+
+
 KILL_HELPER = """
 import sys, os
 sys.path.insert(0, %r)
