@@ -53,6 +53,51 @@ def test_live_root_is_ordinary_resolution(tmp_path):
     assert target.display(str(tmp_path / "file")) == str(tmp_path / "file")
 
 
+def outcome(call):
+    try:
+        value = call()
+    except Exception as exc:  # pylint: disable=broad-except
+        return type(exc).__name__, str(exc)
+    return "ok", (value.st_ino, value.st_mode) if isinstance(value, os.stat_result) else value
+
+
+def test_live_root_resolves_as_the_walk_does(tmp_path, monkeypatch):
+    """Under / the kernel resolves the directories (one open instead of one
+    per component); every answer and every error message is the walk's."""
+    base = tmp_path / "t"
+    (base / "d" / "e").mkdir(parents=True)
+    (base / "d" / "e" / "f").write_text("f\n")
+    (base / "d" / "rel").symlink_to("e")
+    (base / "d" / "flink").symlink_to("e/f")
+    (base / "d" / "dangling").symlink_to("nowhere")
+    (base / "d" / "up").symlink_to("../d/e/../e/f")
+    (base / "d" / "loop1").symlink_to("loop2")
+    (base / "d" / "loop2").symlink_to("loop1")
+    (base / "d" / "file").write_text("x")
+    os.mkfifo(str(base / "d" / "fifo"))
+    locked = base / "locked"
+    locked.mkdir()
+    (locked / "secret").write_text("s")
+    paths = ["d/e/f", "d/rel/f", "d/flink", "d/dangling", "d/up", "d/loop1", "d/loop1/x", "d/file/x",
+             "d/fifo", "d/missing", "d/missing/x", "d/e/../e/f", "d/e/..", "d/rel", "d", "d/./e//f",
+             "locked/secret", "d/e/f/"]
+    calls = {"read_text": lambda t, p: t.read_text(p), "lstat": lambda t, p: t.lstat(p),
+             "stat": lambda t, p: t.stat(p), "isdir": lambda t, p: t.isdir(p), "islink": lambda t, p: t.islink(p),
+             "exists": lambda t, p: t.exists(p), "listdir": lambda t, p: t.listdir(p),
+             "host_path": lambda t, p: t.host_path(p), "readlink": lambda t, p: t.readlink(p)}
+    live = Target("/")
+
+    def answers():
+        return {(name, path): outcome(lambda: call(live, str(base / path)))
+                for name, call in calls.items() for path in paths}
+    quick = answers()
+    monkeypatch.setattr(Target, "_resolve_live", lambda self, path, follow: None)
+    walked = answers()
+    assert quick == walked
+    assert quick[("read_text", "d/up")] == ("ok", "f\n")
+    assert quick[("read_text", "d/loop1")][0] == "TargetError"
+
+
 def test_symlinked_parent_directories_and_loops(tree):
     root, outside = tree
     (root / "a").symlink_to("/etc")
