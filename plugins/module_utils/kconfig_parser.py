@@ -44,7 +44,7 @@ import re
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable, read_at_most
 
 MAX_SIZE = 64 * 1024 * 1024  # decompressed; real configurations are < 1 MiB
 # concatenated compressed streams: /proc/config.gz is one, a hand-made file a few
@@ -388,7 +388,7 @@ def read(path, version=None, arch=None, target=None):
     shown = target.display(path)
     try:
         with target.open(path) as handle:
-            data = handle.read(MAX_SIZE + 1)
+            data = read_at_most(handle, MAX_SIZE)
     except Unreadable:
         raise  # not bad input: the caller says what it could not judge
     except TargetError as exc:

@@ -43,10 +43,32 @@ import time
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 
 TEMP_PREFIX = ".guestready-"
+# what read_at_most asks for at least at first (below malloc's mapping threshold), then at once
+READ_FIRST, READ_STEP = 64 * 1024, 1024 * 1024
 MAX_LINKS = 40  # the kernel's limit on symlinks followed in one resolution
 _O_PATH = getattr(os, "O_PATH", os.O_RDONLY)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = _O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC
+
+
+def read_at_most(handle, limit):
+    """Up to ``limit + 1`` bytes of the binary file ``handle`` (one more than
+    allowed says it is larger), asked for at about the file's own size: a
+    read allocates its whole buffer first, and a 32 MiB allowance for each
+    small configuration file costs a fresh mapping per file (milliseconds
+    each on an emulated guest).  A file whose size says nothing (procfs) or
+    that grows is read on in bounded steps."""
+    step = min(limit + 1, max(os.fstat(handle.fileno()).st_size + 1, READ_FIRST))
+    chunks, left = [], limit + 1
+    while left:
+        step = min(step, left)
+        chunk = handle.read(step)
+        chunks.append(chunk)
+        left -= len(chunk)
+        if len(chunk) < step:  # a buffered read returns less only at the end
+            break
+        step = READ_STEP
+    return b"".join(chunks)
 
 
 class TargetError(Exception):
@@ -379,7 +401,7 @@ class Target(object):
         larger than ``limit`` bytes is an error."""
         with self.open(path) as handle:
             try:
-                data = handle.read() if limit is None else handle.read(limit + 1)
+                data = handle.read() if limit is None else read_at_most(handle, limit)
             except (IOError, OSError) as exc:
                 raise TargetError("%s: cannot read: %s" % (self.display(path), _reason(exc)))
         if limit is not None and len(data) > limit:

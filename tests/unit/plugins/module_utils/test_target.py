@@ -1,6 +1,7 @@
 """The target-root layer on its own: resolution inside the root whatever
 the tree's links say, regular files only, atomic writes, the lock."""
 
+import io
 import os
 import stat
 import threading
@@ -9,7 +10,8 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    TEMP_PREFIX, Missing, NotRegular, Target, TargetError, lock_holder)
+    READ_FIRST, READ_STEP, TEMP_PREFIX, Missing, NotRegular, Target, TargetError, lock_holder,
+    read_at_most)
 
 
 @pytest.fixture
@@ -149,6 +151,83 @@ def test_size_limit(tree):
     (root / "etc" / "big").write_bytes(b"x" * 100)
     with pytest.raises(TargetError, match="larger than 10 bytes"):
         Target(str(root)).read_bytes("/etc/big", limit=10)
+
+
+def test_a_file_at_the_limit_is_read_whole(tree):
+    root, dummy = tree
+    (root / "etc" / "edge").write_bytes(b"y" * 10)
+    assert Target(str(root)).read_bytes("/etc/edge", limit=10) == b"y" * 10
+
+
+class _Reads(object):
+    """A binary file object that records the sizes asked of read()."""
+
+    def __init__(self, handle):
+        self.handle, self.asked = handle, []
+
+    def fileno(self):
+        return self.handle.fileno()
+
+    def read(self, size):
+        self.asked.append(size)
+        return self.handle.read(size)
+
+
+def test_a_bounded_read_asks_for_the_file_s_size_not_the_allowance(tmp_path):
+    # a read allocates what it is asked for: 32 MiB per small file cost
+    # milliseconds each on an emulated guest
+    for size in (0, 5000, READ_FIRST, 3 * READ_STEP + 7):
+        path = tmp_path / ("f%d" % size)
+        path.write_bytes(b"z" * size)
+        with open(str(path), "rb") as handle:
+            reads = _Reads(handle)
+            assert read_at_most(reads, 32 * 1024 * 1024) == b"z" * size
+        assert reads.asked[0] == max(size + 1, READ_FIRST)
+        assert len(reads.asked) == 1
+
+
+def test_a_bounded_read_of_a_file_without_a_size_reads_on_in_steps():
+    # procfs and pipes say 0 bytes; what they hold is read to the limit and no further
+    data = os.urandom(3 * READ_STEP)
+    for limit, expected in ((4 * READ_STEP, data), (READ_STEP + 5, data[:READ_STEP + 6])):
+        reader, writer = os.pipe()
+        feeder = threading.Thread(target=_feed, args=(writer, data))
+        feeder.start()
+        with os.fdopen(reader, "rb") as handle:
+            reads = _Reads(handle)
+            got = read_at_most(reads, limit)
+        feeder.join()
+        assert got == expected
+        assert max(reads.asked) <= READ_STEP
+
+
+def _feed(fd, data):
+    try:
+        while data:
+            data = data[os.write(fd, data[:65536]):]
+    except BrokenPipeError:
+        pass  # the reader stopped at its limit
+    finally:
+        os.close(fd)
+
+
+class _Grown(_Reads):
+    """fstat says what the file held when opened; read() meets what it holds now."""
+
+    def __init__(self, small, now):
+        _Reads.__init__(self, io.BytesIO(now))
+        self.small = small
+
+    def fileno(self):
+        return self.small.fileno()
+
+
+def test_a_file_that_grew_after_its_size_was_seen_is_read_to_the_limit(tmp_path):
+    (tmp_path / "small").write_bytes(b"x" * 8)
+    now = b"x" * (3 * READ_STEP)
+    with open(str(tmp_path / "small"), "rb") as small:
+        assert read_at_most(_Grown(small, now), READ_STEP + 10) == now[:READ_STEP + 11]
+        assert read_at_most(_Grown(small, now), 5 * READ_STEP) == now
 
 
 def test_owned_path_link_is_replaced_not_written_through(tree):
