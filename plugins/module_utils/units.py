@@ -181,14 +181,19 @@ def unit_file_states(module, names):
     ``systemctl list-unit-files`` call and at most one ``is-enabled``, or
     None (no systemctl).
 
-    ``is-enabled`` cannot be batched (see ``active_states``) and costs a
-    process per unit.  ``list-unit-files`` lists every unit file the names
-    match, with the state ``is-enabled`` prints for it.  A unit it does not
-    list has no unit file, and ``is-enabled`` answers every such unit alike
-    (an error, or ``not-found``): asked of the first, the answer is every
-    one's.  Left out, to be asked alone: a template's instance (its file is
-    the template's), a unit with a System V script (``is-enabled`` asks the
-    script's links) and one listed in another state."""
+    ``is-enabled`` costs a process per call.  ``list-unit-files`` lists every
+    unit file the names match, with the state ``is-enabled`` prints for it.
+    A unit it does not list has no unit file, and ``is-enabled`` answers
+    every such unit alike (an error, or ``not-found``): asked of the first,
+    the answer is every one's.  A template's instance is not listed (its
+    file is the template's): the instances are asked in the same
+    ``is-enabled`` call, before that first missing unit.  ``is-enabled``
+    prints one line per unit, in order, until a unit without a unit file
+    (systemd 252 stops there; later ones print ``not-found`` and go on), so
+    each line belongs to the unit asked in its place; a unit whose line is
+    not there is asked alone.  Left out, to be asked alone: a unit with a
+    System V script (``is-enabled`` prints the script's answers first) and
+    one listed in another state."""
     names = [name for name in dict.fromkeys(names) if not any(c in name for c in "*?[")]
     result = systemctl(module, "list-unit-files", "--no-legend", "--no-pager", "--full", *names) if names else None
     if result is None:
@@ -201,13 +206,35 @@ def unit_file_states(module, names):
     for name in names:
         if listed.get(name) in UNIT_FILE_STATES:
             found[name] = listed[name]
-    missing = [name for name in names if name not in listed and template_of(name) is None
-               and not os.path.lexists(posixpath.join(SYSV_DIR, name.rsplit(".", 1)[0]))]
-    probe = systemctl(module, "is-enabled", missing[0]) if missing else None
-    if probe is not None:
-        shared = probe[0] != 0 and probe[1] in ("", "not-found")
-        found.update(dict.fromkeys(missing if shared else missing[:1], probe[1]))
+    unlisted = [name for name in names if name not in listed
+                and not os.path.lexists(posixpath.join(SYSV_DIR, name.rsplit(".", 1)[0]))]
+    instances = [name for name in unlisted if template_of(name) is not None]
+    missing = [name for name in unlisted if template_of(name) is None]
+    asked = instances + missing[:1]
+    lines = _is_enabled_lines(module, asked)
+    if lines is None:
+        return found
+    found.update(zip(asked, lines))  # each line is the answer of the unit asked in its place
+    if missing:
+        if len(lines) < len(instances):
+            # an instance stopped the call before the first missing unit: ask that one alone
+            lines = _is_enabled_lines(module, missing[:1]) or [""]
+            probe = lines[0]
+        else:
+            # no line for it: is-enabled stopped at it with an error (systemd 252)
+            probe = lines[len(instances)] if len(lines) > len(instances) else ""
+        shared = probe in ("", "not-found")
+        found.update(dict.fromkeys(missing if shared else missing[:1], probe))
     return found
+
+
+def _is_enabled_lines(module, names):
+    """The lines ``systemctl is-enabled names...`` prints (one per unit, in
+    order, up to a unit it stops at); None without systemctl."""
+    if not names:
+        return []
+    result = systemctl(module, "is-enabled", *names)
+    return None if result is None else [line.strip() for line in result[1].splitlines()]
 
 
 def enable(target, name, module, live):

@@ -17,9 +17,12 @@ from test_gce_settings import debian_image
 class Systemctl(object):
     """run_command/get_bin_path of a module on a systemd 252 host
     (src/systemctl: is-active prints a line per unit, ``inactive`` for a
-    unit that does not exist; is-enabled prints nothing and stops at the
-    first unit without a unit file)."""
+    unit that does not exist; is-enabled prints a line per unit, in order,
+    and stops at the first unit without a unit file, printing nothing for
+    it).  ``not_found``: a later systemd's is-enabled, which prints
+    ``not-found`` for such a unit and goes on."""
     check_mode = False
+    not_found = False
 
     def __init__(self, states):
         self.states, self.commands = states, []
@@ -39,6 +42,8 @@ class Systemctl(object):
             if argv[1] == "is-active":
                 lines.append(active)
                 rc = 0 if active == "active" else rc
+            elif enabled is None and self.not_found:
+                lines.append("not-found")
             elif enabled is None:
                 return 1, "".join(line + "\n" for line in lines), "Failed to get unit file state for %s" % name
             else:
@@ -107,25 +112,26 @@ def test_one_list_unit_files_call_answers_for_every_unit_but_instances_and_scrip
     found = units.unit_file_states(module, ["serial-getty@ttyS0.service", "chrony.service", "nonexistent.service",
                                             "google-guest-agent.service", "networking.service", "hwclock.service",
                                             "getty@*.service", "chrony.service", "ntp.service", "gone.timer"])
-    # the missing units share the answer is-enabled gives the first of them (systemd 252: none);
-    # the instance, the unit with a System V script and the generated one are left to is-enabled
+    # the missing units share the answer is-enabled gives the first of them (systemd 252: none),
+    # asked in one call after the instance (its file is the template's: not listed); the unit
+    # with a System V script and the generated one are left to is-enabled alone
     assert found == {"chrony.service": "alias", "google-guest-agent.service": "masked",
-                     "networking.service": "disabled", "nonexistent.service": "", "gone.timer": ""}
+                     "networking.service": "disabled", "nonexistent.service": "", "gone.timer": "",
+                     "serial-getty@ttyS0.service": "enabled"}
     assert module.commands == [["/usr/bin/systemctl", "list-unit-files", "--no-legend", "--no-pager", "--full",
                                 "serial-getty@ttyS0.service", "chrony.service", "nonexistent.service",
                                 "google-guest-agent.service", "networking.service", "hwclock.service",
                                 "ntp.service", "gone.timer"],
-                               ["/usr/bin/systemctl", "is-enabled", "nonexistent.service"]]
+                               ["/usr/bin/systemctl", "is-enabled", "serial-getty@ttyS0.service",
+                                "nonexistent.service"]]
     assert units.live_state(module, "gone.timer", "inactive", found["gone.timer"]) == ("unknown", "inactive")
 
 
+class Newer(Systemctl):
+    not_found = True
+
+
 def test_a_missing_units_answer_is_shared_only_when_it_says_missing():
-    class Newer(Systemctl):  # a systemd that prints not-found
-        def run_command(self, argv, environ_update=None):
-            if argv[1:2] == ["is-enabled"] and argv[2] not in self.states:
-                self.commands.append(list(argv))
-                return 1, "not-found\n", ""
-            return Systemctl.run_command(self, argv, environ_update)
     assert units.unit_file_states(Newer(STATES), ["a.service", "b.service"]) == {
         "a.service": "not-found", "b.service": "not-found"}
 
@@ -139,6 +145,39 @@ def test_a_missing_units_answer_is_shared_only_when_it_says_missing():
     assert units.unit_file_states(module, ["a.service", "b.service", "chrony.service"]) == {
         "a.service": "enabled", "chrony.service": "alias"}  # b.service: asked alone
     assert units.unit_file_states(Systemctl(STATES), ["nonexistent.service"]) == {"nonexistent.service": ""}
+
+
+@pytest.mark.parametrize("systemd", [Systemctl, Newer])
+def test_instances_and_the_first_missing_unit_share_one_is_enabled_call(systemd):
+    states = dict(STATES, **{"getty@tty1.service": ("disabled", "inactive")})
+    module = systemd(states)
+    names = ["getty@tty1.service", "gone.service", "serial-getty@ttyS0.service", "chrony.service", "b.timer"]
+    found = units.unit_file_states(module, names)
+    missing = "not-found" if systemd is Newer else ""
+    assert found == {"getty@tty1.service": "disabled", "serial-getty@ttyS0.service": "enabled",
+                     "chrony.service": "alias", "gone.service": missing, "b.timer": missing}
+    assert module.count("is-enabled") == 1
+    # each answer is the one is-enabled gives the unit alone
+    for name in names:
+        rc, out, err = systemd(states).run_command(["/usr/bin/systemctl", "is-enabled", name])
+        assert found[name] == out.strip()
+
+
+@pytest.mark.parametrize("systemd", [Systemctl, Newer])
+def test_an_instance_without_a_template_leaves_the_rest_to_other_calls(systemd):
+    # systemd 252 stops at the instance: no line for it, none for what follows it
+    module = systemd(dict(STATES))
+    found = units.unit_file_states(module, ["getty@tty9.service", "serial-getty@ttyS0.service", "gone.service",
+                                            "chrony.service", "b.timer"])
+    missing = "not-found" if systemd is Newer else ""
+    expected = {"chrony.service": "alias", "gone.service": missing, "b.timer": missing}
+    if systemd is Newer:
+        expected.update({"getty@tty9.service": "not-found", "serial-getty@ttyS0.service": "enabled"})
+    assert found == expected
+    assert module.count("is-enabled") == (1 if systemd is Newer else 2)
+    # an instance without an answer here is asked alone, as before
+    assert units.live_state(module, "serial-getty@ttyS0.service", "activating",
+                            found.get("serial-getty@ttyS0.service")) == ("enabled", "activating")
 
 
 def test_live_state_with_a_known_answer_asks_only_is_enabled():
@@ -172,9 +211,10 @@ def test_the_gce_checks_give_the_same_results_with_batched_calls(tmp_path, monke
     asked = [argv[2] for argv in reference.commands if argv[1:2] == ["is-active"]]
     assert len(asked) > 10 and set(asked) <= set(gce_settings.UNITS)
     assert module.count("is-active") == 1 and module.count("list-unit-files") == 1
-    # is-enabled only for the instance, the unit with a System V script and the first missing unit
-    alone_enabled = [argv[2] for argv in module.commands if argv[1:2] == ["is-enabled"]]
+    # is-enabled only for the instance with the first missing unit, and for the unit with a
+    # System V script
+    enabled_calls = [argv[2:] for argv in module.commands if argv[1:2] == ["is-enabled"]]
     missing = [name for name in gce_settings.UNITS if name in asked and STATES.get(name, (None,))[0] is None
                and name != "ntp.service" and not units.template_of(name)]
-    assert sorted(alone_enabled) == sorted(["serial-getty@ttyS0.service", missing[0], "ntp.service"])
-    assert reference.count("is-enabled") == len(set(asked)) > len(alone_enabled) + 6
+    assert sorted(enabled_calls) == sorted([["serial-getty@ttyS0.service", missing[0]], ["ntp.service"]])
+    assert reference.count("is-enabled") == len(set(asked)) > 2 + 8
