@@ -214,15 +214,17 @@ def unit_file_states(module, names):
     lines = _is_enabled_lines(module, asked)
     if lines is None:
         return found
-    found.update(zip(asked, lines))  # each line is the answer of the unit asked in its place
+    trusted = len(lines) <= len(asked)  # more lines than units: none is attributed
+    if trusted:
+        found.update(zip(asked, lines))  # each line is the answer of the unit asked in its place
     if missing:
-        if len(lines) < len(instances):
-            # an instance stopped the call before the first missing unit: ask that one alone
-            lines = _is_enabled_lines(module, missing[:1]) or [""]
-            probe = lines[0]
+        if trusted and len(lines) == len(asked):
+            probe = lines[-1]
+        elif trusted and len(lines) == len(instances):
+            probe = ""  # no line for it: is-enabled stopped at it with an error (systemd 252)
         else:
-            # no line for it: is-enabled stopped at it with an error (systemd 252)
-            probe = lines[len(instances)] if len(lines) > len(instances) else ""
+            # an instance stopped the call before it, or the lines cannot be matched: ask it alone
+            probe = "\n".join(_is_enabled_lines(module, missing[:1]) or [])
         shared = probe in ("", "not-found")
         found.update(dict.fromkeys(missing if shared else missing[:1], probe))
     return found

@@ -180,6 +180,21 @@ def test_an_instance_without_a_template_leaves_the_rest_to_other_calls(systemd):
                             found.get("serial-getty@ttyS0.service")) == ("enabled", "activating")
 
 
+def test_more_lines_than_units_are_not_matched_to_the_units():
+    class Chatty(Systemctl):  # an is-enabled that says more than one line per unit
+        def run_command(self, argv, environ_update=None):
+            rc, out, err = Systemctl.run_command(self, argv, environ_update)
+            if argv[1:2] == ["is-enabled"] and len(argv) > 3:
+                out = "note: something\nnote: more\n" + out
+            return rc, out, err
+    module = Chatty(dict(STATES))
+    found = units.unit_file_states(module, ["serial-getty@ttyS0.service", "gone.service", "b.timer"])
+    # the instance is left to is-enabled alone; the first missing unit is asked alone
+    assert found == {"gone.service": "", "b.timer": ""}
+    assert [argv[2:] for argv in module.commands if argv[1:2] == ["is-enabled"]] == [
+        ["serial-getty@ttyS0.service", "gone.service"], ["gone.service"]]
+
+
 def test_live_state_with_a_known_answer_asks_only_is_enabled():
     module = Systemctl(STATES)
     assert units.live_state(module, "chrony.service", "inactive") == ("alias", "inactive")
