@@ -1229,8 +1229,9 @@ def make_plan(params, entries, waivers, module, results, answers=None):
     host = Host(params, module, answers=answers)
     base = Host(params, module, replace=dict((path, None) for path in OWN_FILES), answers=host.answers)
     # the collection's own files are planned from the state without them, so
-    # a setting they already satisfy stays in them
-    base_results = assess(base, entries, waivers)
+    # a setting they already satisfy stays in them; without any of them (a
+    # first run) that state is the one just judged
+    base_results = assess(base, entries, waivers) if _own_files_present(host.target) else results
     failing = dict((e["id"], e) for e in entries if e["id"] not in waivers and (
         _status(results, e["id"]) in ("fail", "unknown") or _status(base_results, e["id"]) in ("fail", "unknown")))
     plan = Plan(host)
@@ -1256,6 +1257,18 @@ def make_plan(params, entries, waivers, module, results, answers=None):
             if rid in failing:
                 plan.command(["systemctl", "reload", service], "load the SSH settings", rid)
     return plan
+
+
+def _own_files_present(target):
+    """Whether any of the collection's own files is there (a link counts, and
+    so does a path that cannot be looked at)."""
+    for path in OWN_FILES:
+        try:
+            if target.exists(path) or target.islink(path):
+                return True
+        except TargetError:
+            return True
+    return False
 
 
 def _status(results, rid):

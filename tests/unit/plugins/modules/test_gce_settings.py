@@ -4,6 +4,7 @@ links, removals), idempotence, check mode, waivers, the SSH lock-out guard,
 the live path (the commands it runs), and hostile trees."""
 
 import hashlib
+import json
 import os
 import re
 import signal
@@ -181,12 +182,35 @@ def test_a_run_with_nothing_to_do_judges_the_host_once(tmp_path, run_module, mon
     assess = gce_settings.assess
     monkeypatch.setattr(gce_settings, "assess", lambda *args: calls.append(1) or assess(*args))
     first = run(run_module, root)
-    judged = len(calls)  # as it is; without the collection's files (planning); after the changes
-    assert first["changed"] is True and judged == 3
+    # as it is; after the changes (without the collection's files it is as it is: not judged again)
+    assert first["changed"] is True and len(calls) == 2
     del calls[:]
     again = run(run_module, root)
-    assert again["changed"] is False and len(calls) == judged - 1, "nothing written: not judged after"
+    # as it is; without the collection's files (planning); nothing written: not judged after
+    assert again["changed"] is False and len(calls) == 2
     assert statuses(again) == statuses(first)
+
+
+def test_a_first_run_plans_as_if_judged_without_the_collection_s_files(tmp_path, run_module, monkeypatch):
+    """Without any of the collection's own files, the state without them is
+    the state judged: the plan from that judgement is the one a second
+    judgement would give."""
+    outs, digests = [], []
+    for name, present in (("short", None), ("judged", True)):
+        root = debian_image(tmp_path / name)
+        if present:
+            monkeypatch.setattr(gce_settings, "_own_files_present", lambda target: True)
+        out = run(run_module, root, diff=True)
+        outs.append(json.dumps([out["changed"], statuses(out), out["diff"], out["areas"]["gce_settings"]["commands"]],
+                               sort_keys=True).replace(str(root), "ROOT"))
+        digests.append(dict((os.path.relpath(path, root), value) for path, value in digest(root).items()))
+    assert outs[0] == outs[1] and digests[0] == digests[1]
+    # with one of them there (a link counts), the state without them is judged
+    root = debian_image(tmp_path / "again")
+    monkeypatch.undo()
+    assert not gce_settings._own_files_present(gce_settings.configfiles.as_target(root))
+    link(root, gce_settings.SSHD_DROPIN, "/nowhere")
+    assert gce_settings._own_files_present(gce_settings.configfiles.as_target(root))
 
 
 def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path, run_module):
