@@ -230,6 +230,23 @@ def test_a_file_that_grew_after_its_size_was_seen_is_read_to_the_limit(tmp_path)
         assert read_at_most(_Grown(small, now), 5 * READ_STEP) == now
 
 
+def test_limited_reads_go_through_the_bounded_read(tree, monkeypatch):
+    # the configuration readers and the kernel configuration reader, not read(limit + 1)
+    from ansible_collections.guestready.gce.plugins.module_utils import kconfig_parser, target
+    root, dummy = tree
+    (root / "etc" / "small").write_bytes(b"CONFIG_VIRTIO=y\n")
+    asked = []
+
+    def spy(handle, limit):
+        asked.append(limit)
+        return read_at_most(handle, limit)
+    monkeypatch.setattr(target, "read_at_most", spy)
+    monkeypatch.setattr(kconfig_parser, "read_at_most", spy)
+    assert Target(str(root)).read_bytes("/etc/small", limit=1000) == b"CONFIG_VIRTIO=y\n"
+    assert kconfig_parser.read("/etc/small", version="6.1", arch="x86_64", target=Target(str(root))).values
+    assert asked == [1000, kconfig_parser.MAX_SIZE]
+
+
 def test_owned_path_link_is_replaced_not_written_through(tree):
     root, outside = tree
     (root / "etc" / "own").symlink_to(str(outside / "victim"))
