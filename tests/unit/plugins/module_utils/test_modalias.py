@@ -122,6 +122,48 @@ def test_whole_generic_table_agrees_with_glibc(generic, alias):
     assert ours == theirs
 
 
+def _every_match_in_table_order(tree, alias):
+    """What lookup must answer, the slow way: every line of the tables in their
+    order (built-in aliases, then modules.alias), built-in drivers first."""
+    found = [dict(a, builtin=builtin or tree.is_builtin(a["module"]))
+             for table, builtin in ((tree.builtin_aliases, True), (tree.aliases, False))
+             for a in table if modalias.fnmatch(a["pattern"], alias)]
+    return sorted(found, key=lambda m: not m["builtin"])
+
+
+# patterns whose literal part is short or has no bus, next to ones with a long literal part
+INDEX_EDGES = """alias * catch_all
+alias p*:v00001AF4* bus_glob
+alias pci:* any_pci
+alias pci:v00001AF4d* vendor_only
+alias pci:v0000[01]AF4d00001000sv*sd*bc*sc*i* bracketed_vendor
+alias pci:v00001AF4d00001000sv*sd*bc*sc*i* virtio_pci_copy
+alias pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00 exact
+alias pci:v00001AF?d00001000* question_in_vendor
+alias pci:v00001AF4 vendor_prefix_only
+alias virtio:d00000001v* virtio_net_copy
+alias virtio:* any_virtio
+alias v* starts_with_v
+"""
+
+
+@pytest.mark.parametrize("alias", _captured_modaliases() + [
+    "pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "pci:v00001AF4", "pci:", "pci",
+    "virtio:d00000001v00001AF4", "virtio:d0000000", "char-major-4-64", "", "v"])
+def test_lookup_answers_every_matching_line_in_table_order(tmp_path, generic, alias):
+    """The index (by bus, then the characters after it) finds every pattern the
+    whole table would, in the tables' order."""
+    assert generic.lookup(alias) == _every_match_in_table_order(generic, alias)
+    path = trees.install(tmp_path, CLOUD, edits={"modules.alias": lambda text: INDEX_EDGES + text})
+    tree = modalias.KernelModules(path)
+    expected = _every_match_in_table_order(tree, alias)
+    assert tree.lookup(alias) == expected
+    if alias.startswith("pci:v00001AF4d00001000sv00001AF4"):
+        assert [m["module"] for m in expected][:9] == [
+            "catch_all", "bus_glob", "any_pci", "vendor_only", "bracketed_vendor", "virtio_pci_copy",
+            "exact", "question_in_vendor", "virtio_pci"]
+
+
 def test_debian_cloud_kernel_drivers(cloud):
     net = modalias.pci_modalias("0x1af4", "0x1000", None, "0x0001", "0x020000")
     assert [(m["module"], m["builtin"]) for m in cloud.lookup(net)] == [("virtio_pci", False)]
