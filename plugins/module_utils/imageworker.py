@@ -272,9 +272,14 @@ def _gvnic(target, release):
         tree = modalias.KernelModules(path, target)
     except modalias.ModulesError:
         return None
-    pci = GUEST_OS_FEATURES["GVNIC"]["pci"]
-    matches = tree.lookup(modalias.pci_modalias(pci["vendor"], pci["device"]))
+    feature = GUEST_OS_FEATURES["GVNIC"]
+    matches = tree.lookup(modalias.pci_modalias(feature["pci"]["vendor"], feature["pci"]["device"]))
     if not matches:
+        driver = feature["driver"]
+        if tree.is_builtin(driver) and not tree.builtin_aliases_listed(driver):
+            # before Linux 6.18 a built-in driver's device table is not in the alias tables
+            return "kernel %s has the gVNIC driver %s (built in, by its name in modules.builtin)" % (
+                release, driver)
         return None
     match = matches[0]
     return "kernel %s has the gVNIC driver %s (%s)" % (release, match["module"],

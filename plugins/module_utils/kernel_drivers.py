@@ -182,11 +182,14 @@ class OfflineCheck(object):
             names = sorted(set(m["module"] for m in hop["matches"]))
             if want in names:
                 hop["driver"] = want
-            elif not self.tree.builtin_aliases_known and self.tree.is_builtin(want):
-                # an old kernel without modules.builtin.modinfo: trust the name
+            elif self.tree.is_builtin(want) and not self.tree.builtin_aliases_listed(want):
+                # a built-in driver whose device table the kernel did not list
+                # (before 6.18): trust the name
                 hop["driver"] = want
-                hop["note"] = ("no built-in alias table in %s; %s judged by its name in "
-                               "modules.builtin" % (self.tree.path, want))
+                hop["note"] = ("no built-in alias of %s in %s (before Linux 6.18 "
+                               "modules.builtin.modinfo lists only MODULE_ALIAS() names, before 5.2 "
+                               "there is no such file); %s judged by its name in modules.builtin"
+                               % (want, self.tree.path, want))
             else:
                 what = "%s %s" % (kind, alias)
                 if names:

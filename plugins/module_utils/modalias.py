@@ -358,9 +358,14 @@ class KernelModules(object):
         """Enough to tell drivers apart: an alias table and the module lists."""
         return "modules.alias" in self.present and self.dep is not None and not self.damaged
 
-    @property
-    def builtin_aliases_known(self):
-        return "modules.builtin.alias" in self.present or "modules.builtin.modinfo" in self.present
+    def builtin_aliases_listed(self, module):
+        """Whether the built-in alias tables list any alias of ``module``.  A
+        built-in driver's device table is not listed before Linux 6.18:
+        modules.builtin.modinfo (5.2 on) carried only MODULE_ALIAS() names
+        until kbuild's "Add generated modalias to modules.builtin.modinfo"
+        (merged 2025-09-24), and kernels before 5.2 have no such file."""
+        module = normalize_module(module)
+        return any(alias["module"] == module for alias in self.builtin_aliases)
 
     def problem(self):
         """Why this tree cannot be judged, or None."""

@@ -17,6 +17,10 @@ description:
     need two drivers, the PCI function's (C(virtio_pci)) and the virtio device's (C(virtio_net),
     C(virtio_scsi)). Bridges (PIIX4) have no PCI driver, so their offline half is
     C(not-applicable). The serial ports need the C(8250) driver built in or loadable.
+  - Before Linux 6.18, C(modules.builtin.modinfo) lists only a built-in driver's C(MODULE_ALIAS())
+    names, not its device table (and kernels before 5.2 have no such file). A built-in expected
+    driver that the built-in aliases do not list at all is judged by its name in
+    C(modules.builtin), with a note saying so.
   - A catalogue field that does not pin a value (the subsystem vendor of a virtio device) is
     matched as unknown, so only driver patterns that accept any value there count.
   - The serial ports need the C(8250) driver and enough ports registered for C(ttyS0)-C(ttyS3),

@@ -11,8 +11,9 @@ import os
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    device_names, guest_devices, hardware_results, initramfs, kernel_drivers)
+    device_names, guest_devices, hardware_results, imageworker, initramfs, kernel_drivers)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 import trees
 import fakesys
 
@@ -497,6 +498,74 @@ def test_old_kernel_without_builtin_aliases(tmp_path, initramfs_of):
     hop = results["HW-SCSI-VIRTIO"]["offline"]["drivers"][0]
     assert (hop["driver"], hop["kind"], hop["status"]) == ("virtio_pci", "built-in", "pass")
     assert "judged by its name in modules.builtin" in hop["note"]
+
+
+def _built_in(*paths):
+    """An edit of modules.builtin adding the drivers at ``paths``."""
+    return lambda text: text + "".join("kernel/drivers/%s.ko\n" % path for path in paths)
+
+
+def test_built_in_drivers_of_a_kernel_before_6_18(tmp_path):
+    # Debian trixie's 6.12 (CONFIG_VIRTIO_PCI=y): modules.builtin.modinfo lists only
+    # MODULE_ALIAS() names, no device table, as the bookworm file kept here does
+    modinfo = trees.read(CLOUD, "modules.builtin.modinfo").decode()
+    assert "pci:" not in modinfo and "virtio:" not in modinfo
+    results = offline_results(tmp_path, edits={
+        "modules.builtin": _built_in("virtio/virtio_pci", "scsi/virtio_scsi", "net/virtio_net"),
+        "modules.alias": trees.without_lines(" virtio_pci", " virtio_scsi", " virtio_net"),
+        "modules.dep": trees.without_lines("virtio_pci.ko", "virtio_scsi.ko", "virtio_net.ko")})
+    for rid in ("HW-NET-VIRTIO", "HW-SCSI-VIRTIO"):
+        assert results[rid]["status"] == "pass", results[rid]
+        hops = results[rid]["offline"]["drivers"]
+        assert [(h["driver"], h["kind"], h["status"]) for h in hops][0] == ("virtio_pci", "built-in", "pass")
+        assert "no built-in alias of virtio_pci" in hops[0]["note"]
+        assert "judged by its name in modules.builtin" in hops[0]["note"]
+
+
+def _modinfo_aliases(*records):
+    return lambda data: data + b"".join(b"%s\0" % record.encode() for record in records)
+
+
+def test_built_in_drivers_of_a_kernel_listing_their_device_tables(tmp_path):
+    # 6.18 on: the generated aliases of built-in drivers are in modules.builtin.modinfo
+    results = offline_results(tmp_path, edits={
+        "modules.builtin": _built_in("virtio/virtio_pci", "scsi/virtio_scsi"),
+        "modules.builtin.modinfo": _modinfo_aliases("virtio_pci.alias=pci:v00001AF4d*sv*sd*bc*sc*i*",
+                                                    "virtio_scsi.alias=virtio:d00000008v*"),
+        "modules.alias": trees.without_lines(" virtio_pci", " virtio_scsi"),
+        "modules.dep": trees.without_lines("virtio_pci.ko", "virtio_scsi.ko")})
+    scsi = results["HW-SCSI-VIRTIO"]
+    assert scsi["status"] == "pass", scsi
+    assert [(h["driver"], h["kind"], "note" in h) for h in scsi["offline"]["drivers"]] == [
+        ("virtio_pci", "built-in", False), ("virtio_scsi", "built-in", False)]
+    assert [(m["module"], m["builtin"], m["text"]) for m in scsi["offline"]["drivers"][0]["matches"]] == [
+        ("virtio_pci", True, "virtio_pci.alias=pci:v00001AF4d*sv*sd*bc*sc*i*")]
+
+
+def test_a_built_in_driver_whose_listed_aliases_miss_the_device_fails(tmp_path):
+    # the table lists the built-in driver's aliases: they are what the kernel binds by
+    results = offline_results(tmp_path, edits={
+        "modules.builtin": _built_in("virtio/virtio_pci"),
+        "modules.builtin.modinfo": _modinfo_aliases("virtio_pci.alias=pci:v00001AF4d00009999sv*sd*bc*sc*i*"),
+        "modules.alias": trees.without_lines(" virtio_pci"),
+        "modules.dep": trees.without_lines("virtio_pci.ko")})
+    hop = results["HW-SCSI-VIRTIO"]["offline"]["drivers"][0]
+    assert hop["status"] == "fail"
+    assert "no driver in modules.alias or the built-in aliases (virtio_pci expected)" in hop["message"]
+
+
+@pytest.mark.parametrize("modinfo, said", [
+    (None, "kernel %s has the gVNIC driver gve (built in, by its name in modules.builtin)" % CLOUD),
+    ("gve.alias=pci:v00001AE0d00000042sv*sd*bc*sc*i*", "kernel %s has the gVNIC driver gve (built in)" % CLOUD),
+    ("gve.alias=pci:v00001AE0d00009999sv*sd*bc*sc*i*", None)])
+def test_gvnic_feature_of_an_image_with_gve_built_in(tmp_path, modinfo, said):
+    # disk_image's GVNIC guest OS feature: gve built in, its device table listed or not
+    trees.install(tmp_path, CLOUD, edits=dict({
+        "modules.builtin": _built_in("net/ethernet/google/gve/gve"),
+        "modules.alias": trees.without_lines(" gve"),
+        "modules.dep": trees.without_lines("/gve.ko")}, **(
+            {"modules.builtin.modinfo": _modinfo_aliases(modinfo)} if modinfo else {})))
+    assert imageworker._gvnic(Target(str(tmp_path)), CLOUD) == said
 
 
 def test_depmod_never_ran(tmp_path):
