@@ -98,7 +98,11 @@ def select_kernel(params):
     return installed[0], modalias.modules_dir(installed[0], target), target, False
 
 
-def select_arch(params, release, running):
+def select_arch(params, release, running, offline=None):
+    """The architecture judged: the arch option; for a kernel that is not the
+    running one, what its configuration says (``offline``'s: the kconfig
+    header, or inferred from its options), else its release name's suffix;
+    else this machine's."""
     given = params["arch"]
     if given:
         name = normalize_arch(given)
@@ -106,6 +110,11 @@ def select_arch(params, release, running):
             raise HardwareError("arch: %r is not one of %s" % (given, ", ".join(ARCHES)))
         return {"name": name, "source": "arch option"}
     if not running:
+        config = offline.config()[0] if offline else None
+        if config is not None and config.arch in ARCHES:
+            # a release named alike on every architecture (6.1.0-1015-gcp) says nothing
+            return {"name": config.arch,
+                    "source": "kernel configuration %s (%s)" % (config.source, config.arch_source)}
         guessed = release_arch(release)
         if guessed in ARCHES:
             return {"name": guessed, "source": "kernel release name"}
@@ -139,7 +148,6 @@ def check_hardware(params, entries, waivers, module):
     ``module`` runs ethtool.  Returns the module's result fields; bad input
     raises HardwareError."""
     release, modules_path, target, running = select_kernel(params)
-    arch = select_arch(params, release, running)
     if params["initramfs"] and not target.isfile(params["initramfs"]):
         raise HardwareError("initramfs: %s is not a regular file" % target.display(params["initramfs"]))
     requested = params["mode"] or "auto"
@@ -155,6 +163,7 @@ def check_hardware(params, entries, waivers, module):
                                    running=running)
         except modalias.ModulesError as exc:
             raise HardwareError(str(exc))
+    arch = select_arch(params, release, running, offline)
     if mode in ("live", "both"):
         live = LiveCheck(sysfs, offloads=offload_reader(params["sysfs_root"], module), platform=platform)
     elif not_judged:

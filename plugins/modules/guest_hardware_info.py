@@ -102,8 +102,10 @@ options:
     description:
       - The architecture the requirements are selected for (C(x86_64), C(x86_32), C(arm64);
         C(amd64), C(aarch64), C(i686) are accepted).
-      - Default, this host's C(uname -m) when its running kernel is checked; otherwise the
-        architecture the release's name ends with (C(-amd64), C(-arm64)), else C(uname -m).
+      - Default, this host's C(uname -m) when its running kernel is checked; otherwise what the
+        release's kernel configuration says (its C(# Linux/arm64 ...) header, or inferred from
+        options such as C(CONFIG_ARM64)), else the architecture the release's name ends with
+        (C(-amd64), C(-arm64)), else C(uname -m).
     type: str
 notes:
   - Without root (no C(become)), a result whose input this user may not read is C(unknown), with

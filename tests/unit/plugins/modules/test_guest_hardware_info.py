@@ -1,5 +1,6 @@
 """guest_hardware_info driven through AnsibleModule, on fake trees."""
 
+import gzip
 import os
 
 import pytest
@@ -10,6 +11,7 @@ import trees
 import fakesys
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
+KCONFIG = os.path.join(FIXTURES, "kconfig")
 CLOUD, GENERIC = "6.1.0-50-cloud-amd64", "6.1.0-50-amd64"
 
 
@@ -49,7 +51,8 @@ def test_image_root_is_checked_offline(image, run_module):
     out = run_module(guest_hardware_info, {"root": image["root"]}, check_mode=True)
     assert out["rc"] == 0 and out["changed"] is False
     assert out["mode"] == "offline" and out["guest"] is None
-    assert out["arch"] == {"name": "x86_64", "source": "kernel release name"}
+    assert out["arch"] == {"name": "x86_64", "source": "kernel configuration %s (header)" % os.path.join(
+        image["root"], "boot", "config-" + CLOUD)}
     assert out["kernel"]["kernel_release"] == CLOUD
     assert out["kernel"]["initramfs"]["path"] == os.path.join(image["root"], "boot", "initrd.img-" + CLOUD)
     assert image["initramfs_paths"] == ["/boot/initrd.img-" + CLOUD]  # read once, inside the root
@@ -89,6 +92,24 @@ def test_arm_release_selects_arm_requirements(tmp_path, run_module, monkeypatch)
     trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release))
     out = run_module(guest_hardware_info, {"root": str(tmp_path)})
     assert out["arch"] == {"name": "arm64", "source": "kernel release name"}
+    result = statuses(out)
+    assert result["HW-SERIAL"] == "not-applicable" and result["HW-NET-VIRTIO"] == "not-applicable"
+    assert result["HW-NET-GVNIC"] == "module-missing-from-initramfs"  # no initramfs file at all
+
+
+@pytest.mark.parametrize("release", ["6.1.0-1015-gcp", "6.1.176", "6.1.0-50-cloud-amd64"])
+def test_the_kernel_configuration_says_which_architecture(tmp_path, run_module, monkeypatch, release):
+    # an arm64 kernel whose release name says nothing (or another architecture): its
+    # configuration's header decides, not this x86_64 machine's uname -m
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: ({"gve"}, "fixture", None))
+    with gzip.open(os.path.join(KCONFIG, "bookworm_arm64_cloud-arm64.config.gz"), "rt") as handle:
+        arm64 = handle.read()
+    trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release),
+                  edits={"config": lambda text: arm64})
+    os.rename(str(tmp_path / "boot" / ("config-" + CLOUD)), str(tmp_path / "boot" / ("config-" + release)))
+    out = run_module(guest_hardware_info, {"root": str(tmp_path)})
+    assert out["arch"] == {"name": "arm64", "source": "kernel configuration %s (header)" % (
+        tmp_path / "boot" / ("config-" + release))}
     result = statuses(out)
     assert result["HW-SERIAL"] == "not-applicable" and result["HW-NET-VIRTIO"] == "not-applicable"
     assert result["HW-NET-GVNIC"] == "module-missing-from-initramfs"  # no initramfs file at all
