@@ -261,7 +261,10 @@ class Kconfig(object):
         return True
 
     def set_arch(self, arch, source):
-        arch = cat.normalize_arch(arch)
+        # "x86" is the kernel's family of both (ARCH=x86, the header's
+        # "Linux/x86"): the options say which, as for the header
+        family = (arch or "").strip().lower()
+        arch = _header_arch(family, self.values) if family == "x86" else cat.normalize_arch(family)
         if not arch:
             return False
         self.arch, self.arch_source = arch, source
@@ -405,5 +408,10 @@ def read(path, version=None, arch=None, target=None):
             raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)"
                                % (version,))
     if arch:
-        config.set_arch(arch, "override")
+        if cat.normalize_arch(arch) not in cat.ARCHES and arch.strip().lower() != "x86":
+            raise KconfigError("arch %r is not one of %s (amd64, aarch64, i686 and x86 are accepted)"
+                               % (arch, ", ".join(cat.ARCHES)))
+        if not config.set_arch(arch, "override"):
+            raise KconfigError("arch %r: %s does not say whether it is 32- or 64-bit x86 "
+                               "(CONFIG_64BIT); give x86_64 or x86_32" % (arch, shown))
     return config

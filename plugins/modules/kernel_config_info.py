@@ -72,8 +72,10 @@ options:
     type: str
   arch:
     description:
-      - Architecture (C(x86_64), C(i686)/C(x86_32), C(aarch64)/C(arm64)) to judge by, instead of
-        the one the configuration says. Applies to every kernel checked.
+      - Architecture (C(x86_64)/C(amd64), C(i686)/C(x86_32), C(aarch64)/C(arm64)) to judge by,
+        instead of the one the configuration says. Applies to every kernel checked.
+      - C(x86), the kernel's name for both x86 architectures, takes 32- or 64-bit from the
+        configuration (C(CONFIG_64BIT)). Any other value is an error.
     type: str
   check_initramfs:
     description:

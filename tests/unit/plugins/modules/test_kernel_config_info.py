@@ -162,6 +162,26 @@ def test_overrides_of_version_arch_and_policy(run_module):
     assert mmap["expected"] == "65536"
 
 
+@pytest.mark.parametrize("config, arch", [("4.9_x86_64_devkmem.config", "x86_64"),
+                                           ("4.9_i386_nopae.config", "x86_32")])
+def test_arch_x86_is_the_family_of_both(run_module, config, arch):
+    # ARCH=x86 and the header's "Linux/x86" name both: the configuration says which
+    out = run_module(kernel_config_info, {"source": "path", "path": os.path.join(FIXTURES, "synthetic", config),
+                                          "arch": "x86"})
+    kernel = out["kernels"][0]
+    assert (kernel["arch"], kernel["arch_source"]) == (arch, "override")
+    assert statuses(out["results"])["KCONF-X86_PAE"] == ("not-applicable" if arch == "x86_64" else "fail")
+
+
+def test_arch_x86_needs_a_configuration_that_says_32_or_64_bit(tmp_path, run_module):
+    path = tmp_path / "config"
+    path.write_text("CONFIG_SYN_COOKIES=y\nCONFIG_SECURITY_YAMA=y\n")
+    out = run_module(kernel_config_info, {"source": "path", "path": str(path), "arch": "x86"})
+    assert out["rc"] == 1 and out["failed"] is True
+    assert "arch 'x86': %s does not say whether it is 32- or 64-bit x86 (CONFIG_64BIT); give x86_64 or " \
+        "x86_32" % path in out["msg"]
+
+
 @pytest.mark.parametrize("args,message", [
     ({"source": "path"}, "source is path but all of the following are missing: path"),
     ({"source": "path", "path": "/nonexistent/config"}, "/nonexistent/config: no such file or directory"),
@@ -173,6 +193,8 @@ def test_overrides_of_version_arch_and_policy(run_module):
       "overrides": {"KCONF-DEVKMEM": "y"}}, "KCONF-DEVKMEM cannot be overridden"),
     ({"source": "path", "path": os.path.join(FIXTURES, "synthetic", "4.9_arm64.config"),
       "waivers": {"KCONF-NOPE": "x"}}, "unknown requirement ID 'KCONF-NOPE'"),
+    ({"source": "path", "path": os.path.join(FIXTURES, "synthetic", "4.9_x86_64_devkmem.config"),
+      "arch": "x64"}, "arch 'x64' is not one of x86_64, x86_32, arm64 (amd64, aarch64, i686 and x86 are accepted)"),
 ])
 def test_bad_input_is_a_clean_failure(run_module, args, message):
     out = run_module(kernel_config_info, args)
