@@ -92,69 +92,102 @@ def virtio_modalias(device_id, vendor=None):
 # fnmatch(3), flags 0
 # --------------------------------------------------------------------------
 
-_COMPILED = {}
+# A pattern is a list of tokens, each matching one character, and STAR.
+# Matching keeps only the last star's position to retry from (the classic
+# wildcard algorithm): at most len(pattern) x len(text) steps, where a
+# regular expression's backtracking took seconds on a hostile table line
+# such as ``alias pci:v*0*0*0...*Z``.
+STAR = object()  # not a character (an escaped \* is the character *)
+_TOKENS = {}
 
 
 def _bracket(pattern, start):
-    """Translate the bracket expression opening at ``pattern[start]``;
-    ``(regex, next index)`` or ``None`` when it is not closed (then ``[`` is
-    an ordinary character, as in glibc)."""
+    """The bracket expression opening at ``pattern[start]`` as ``((negate,
+    [(low, high)...]), next index)``, or ``None`` when it is not closed (then
+    ``[`` is an ordinary character, as in glibc).  A range whose ends are
+    reversed holds nothing."""
     index = start + 1
     negate = False
     if index < len(pattern) and pattern[index] in "!^":
         negate = True
         index += 1
-    items = []
+    ranges = []
     first = True
     while index < len(pattern):
         char = pattern[index]
         if char == "]" and not first:
-            body = "".join(items)
-            return ("[^%s]" % body if negate else "[%s]" % body), index + 1
+            return (negate, ranges), index + 1
         first = False
         if char == "\\" and index + 1 < len(pattern):
             index += 1
             char = pattern[index]
         if (index + 2 < len(pattern) and pattern[index + 1] == "-"
                 and pattern[index + 2] != "]"):
-            high = pattern[index + 2]
-            items.append("%s-%s" % (re.escape(char), re.escape(high)))
+            ranges.append((char, pattern[index + 2]))
             index += 3
             continue
-        items.append(re.escape(char))
+        ranges.append((char, char))
         index += 1
     return None
 
 
-def glob_regex(pattern):
-    """A compiled regular expression equivalent to fnmatch(``pattern``, s, 0)."""
-    compiled = _COMPILED.get(pattern)
-    if compiled is not None:
-        return compiled
-    out = []
+def glob_tokens(pattern):
+    """``pattern`` as tokens: a character, ``(negate, ranges)`` for a set or
+    ``?`` (``(True, [])``: any character), and ``STAR``."""
+    tokens = _TOKENS.get(pattern)
+    if tokens is not None:
+        return tokens
+    tokens = []
     index = 0
     while index < len(pattern):
         char = pattern[index]
         if char == "*":
-            out.append(".*")
+            if not tokens or tokens[-1] is not STAR:
+                tokens.append(STAR)
         elif char == "?":
-            out.append(".")
-        elif char == "[":
-            bracket = _bracket(pattern, index)
-            if bracket is not None:
-                out.append(bracket[0])
-                index = bracket[1]
-                continue
-            out.append(re.escape(char))
+            tokens.append((True, []))
+        elif char == "[" and _bracket(pattern, index) is not None:
+            token, index = _bracket(pattern, index)
+            tokens.append(token)
+            continue
         elif char == "\\" and index + 1 < len(pattern):
             index += 1
-            out.append(re.escape(pattern[index]))
+            tokens.append(pattern[index])
         else:
-            out.append(re.escape(char))
+            tokens.append(char)
         index += 1
-    compiled = re.compile("".join(out) + r"\Z", re.DOTALL)
-    _COMPILED[pattern] = compiled
-    return compiled
+    _TOKENS[pattern] = tokens
+    return tokens
+
+
+def _one(token, char):
+    if isinstance(token, tuple):
+        negate, ranges = token
+        return any(low <= char <= high for low, high in ranges) is not negate
+    return token == char
+
+
+def fnmatch(pattern, text):
+    """fnmatch(``pattern``, ``text``, 0) of glibc: ``*`` and ``?`` match any
+    character (``/`` included)."""
+    tokens = glob_tokens(pattern)
+    at = step = 0
+    star = retry = None
+    while at < len(text):
+        if step < len(tokens) and tokens[step] is STAR:
+            star, retry = step, at
+            step += 1
+        elif step < len(tokens) and _one(tokens[step], text[at]):
+            step += 1
+            at += 1
+        elif star is not None:
+            retry += 1   # the last star takes one more character
+            step, at = star + 1, retry
+        else:
+            return False
+    while step < len(tokens) and tokens[step] is STAR:
+        step += 1
+    return step == len(tokens)
 
 
 _SPECIAL = re.compile(r"[*?\[\\]")
@@ -166,10 +199,6 @@ def literal_prefix(pattern):
     """The part of ``pattern`` before its first special character."""
     match = _SPECIAL.search(pattern)
     return pattern if match is None else pattern[:match.start()]
-
-
-def fnmatch(pattern, text):
-    return glob_regex(pattern).match(text) is not None
 
 
 # --------------------------------------------------------------------------
