@@ -162,8 +162,8 @@ def test_overrides_of_version_arch_and_policy(run_module):
     assert mmap["expected"] == "65536"
 
 
-@pytest.mark.parametrize("config, arch", [("4.9_x86_64_devkmem.config", "x86_64"),
-                                           ("4.9_i386_nopae.config", "x86_32")])
+@pytest.mark.parametrize("config, arch", [
+    ("4.9_x86_64_devkmem.config", "x86_64"), ("4.9_i386_nopae.config", "x86_32")])
 def test_arch_x86_is_the_family_of_both(run_module, config, arch):
     # ARCH=x86 and the header's "Linux/x86" name both: the configuration says which
     out = run_module(kernel_config_info, {"source": "path", "path": os.path.join(FIXTURES, "synthetic", config),
