@@ -17,7 +17,9 @@ Specification").
 """
 
 import re
-import shlex
+
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 # Kernel device names: not stable on Compute Engine, where the boot disk is
 # /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
@@ -120,21 +122,10 @@ def match_partition(spec, partitions):
 # kernel command line
 # --------------------------------------------------------------------------
 
-def cmdline_args(text):
-    """The words of a kernel command line (quotes as the kernel treats them)."""
-    try:
-        return shlex.split(text, posix=True)
-    except ValueError:
-        return text.split()
-
-
 def cmdline_root(text):
-    """The value of the last ``root=`` on a kernel command line, or None."""
-    root = None
-    for word in cmdline_args(text or ""):
-        if word.startswith("root="):
-            root = word[len("root="):]
-    return root
+    """The value of the last ``root=`` on a kernel command line, or None
+    (split as the kernel splits it: ``cmdline.split``)."""
+    return cmdline.last_value(text, "root")
 
 
 # --------------------------------------------------------------------------
@@ -237,8 +228,9 @@ def _select(entries, wanted):
     level, entry = entries, None
     for part in path:
         entry = None
-        if part.isdigit() and int(part) < len(level):
-            entry = level[int(part)]
+        index = ascii_int(part)
+        if index is not None and index < len(level):
+            entry = level[index]
         else:
             for candidate in level:
                 if part in (candidate["title"], candidate["id"]):

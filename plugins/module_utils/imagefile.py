@@ -41,6 +41,7 @@ import tempfile
 import time
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 FORMATS = ("raw", "qcow2", "qcow", "vmdk", "vpc", "vhdx", "vdi", "qed")
@@ -271,7 +272,7 @@ def open_by(info, proc="/proc"):
     holders = []
     me = os.getpid()
     for pid in os.listdir(proc):
-        if not pid.isdigit() or int(pid) == me:
+        if ascii_int(pid) is None or ascii_int(pid) == me:
             continue
         fd_dir = os.path.join(proc, pid, "fd")
         try:
@@ -591,7 +592,7 @@ def remove_stale(directory=None, prefixes=(SCRATCH_PREFIX, "guestready-archive-"
             continue
         owner = name[len(prefix):].split("-", 1)[0]
         path = os.path.join(directory, name)
-        if not owner.isdigit() or _alive(int(owner)) or not os.path.isdir(path) or os.path.islink(path) \
+        if ascii_int(owner) is None or _alive(ascii_int(owner)) or not os.path.isdir(path) or os.path.islink(path) \
                 or _mounted_under(os.path.realpath(path)):
             continue
         shutil.rmtree(path, ignore_errors=True)
@@ -851,7 +852,7 @@ def gather_menu(target, esp):
 
 
 def _version_key(text):
-    return [int(part) if part.isdigit() else -1 for part in re.split(r"[.\-+~_]", text or "")]
+    return [-1 if ascii_int(part) is None else ascii_int(part) for part in re.split(r"[.\-+~_]", text or "")]
 
 
 def _locate(target, path, boot_separate):

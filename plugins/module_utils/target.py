@@ -40,6 +40,7 @@ import os
 import stat
 import time
 
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 
 TEMP_PREFIX = ".guestready-"
@@ -563,7 +564,7 @@ class Target(object):
             if not entry.startswith(prefix):
                 continue
             pid = entry[len(prefix):].split(".")[0]
-            if pid.isdigit() and int(pid) != os.getpid() and _process_alive(int(pid)):
+            if ascii_int(pid) not in (None, os.getpid()) and _process_alive(ascii_int(pid)):
                 continue
             stale = os.path.join(directory, entry)
             try:
@@ -624,8 +625,8 @@ def lock_holder(fd, locks_path="/proc/locks"):
                 # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; blocked waiters carry "->"
                 if "->" in fields or len(fields) < 6 or fields[1] != "FLOCK":
                     continue
-                if fields[5] == wanted and fields[4].isdigit() and int(fields[4]) != os.getpid():
-                    return int(fields[4])
+                if fields[5] == wanted and ascii_int(fields[4]) not in (None, os.getpid()):
+                    return ascii_int(fields[4])
     except (IOError, OSError):
         pass
     return None

@@ -5,6 +5,7 @@ import os
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig as bc
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "boot")
 
@@ -73,7 +74,7 @@ def test_debian_grub_cfg_default_entry():
     assert entry["kernel"] == "/boot/vmlinuz-6.1.0-50-cloud-amd64"
     assert entry["initrd"] == ["/boot/initrd.img-6.1.0-50-cloud-amd64"]
     assert bc.cmdline_root(entry["args"]) == "UUID=5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
-    assert "console=ttyS0,38400n8" in bc.cmdline_args(entry["args"])
+    assert "console=ttyS0,38400n8" in cmdline.split(entry["args"])
     assert "5f5fbdfc-72e9-459d-8f91-126e4737c9fe" in menu["search_uuids"]
     # a default into the submenu, by index path and by id
     menu["default"] = "1>1"
@@ -119,3 +120,13 @@ def test_cmdline_root_takes_the_last_one():
     assert bc.cmdline_root("root=/dev/sda1 ro root=UUID=x quiet") == "UUID=x"
     assert bc.cmdline_root("ro quiet") is None
     assert bc.cmdline_root('root=LABEL="a b" ro') == "LABEL=a b"
+    # the kernel's splitting: single quotes are characters; one long word is linear work
+    assert bc.cmdline_root("root='/dev/sda1' ro") == "'/dev/sda1'"
+    assert bc.cmdline_root("root=" + "x" * 1000000) == "x" * 1000000
+
+
+def test_a_menu_default_is_a_number_only_in_ascii_digits():
+    menu = bc.parse_grub_cfg("menuentry 'A' {\n linux /a\n}\nmenuentry 'B' {\n linux /b\n}\n")
+    assert bc.default_entry(dict(menu, default="1"))["title"] == "B"
+    for default in ("\u00b2", "0>\u00b9", "1" * 5000):  # no such entry: GRUB boots the first
+        assert bc.default_entry(dict(menu, default=default))["title"] == "A"

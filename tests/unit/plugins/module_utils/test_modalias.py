@@ -270,6 +270,19 @@ def test_releases_and_directories(tmp_path):
     assert modalias.installed_releases(str(tmp_path / "nothing")) == []
 
 
+@pytest.mark.parametrize("names,newest_first", [
+    # the same version, two flavours: a word against a word, never a number against a word
+    (["5.10.0-28-amd64", "5.10.0-28-cloud-amd64"], ["5.10.0-28-cloud-amd64", "5.10.0-28-amd64"]),
+    (["6.1.0", "6.1.0-28", "6.1.0-rc1"], ["6.1.0-28", "6.1.0-rc1", "6.1.0"]),
+    (["6.1.0-\u00b2", "6.1.0-2", "10.0.0", "9.9.9"], ["10.0.0", "9.9.9", "6.1.0-2", "6.1.0-\u00b2"]),
+    (["1" * 40, "6.1.0"], ["6.1.0", "1" * 40]),
+])
+def test_installed_releases_sort_any_names(tmp_path, names, newest_first):
+    for name in names:
+        (tmp_path / "lib" / "modules" / name).mkdir(parents=True)
+    assert modalias.installed_releases(str(tmp_path)) == newest_first
+
+
 @pytest.mark.parametrize("name,normal", [
     ("virtio-pci", "virtio_pci"), ("kernel/drivers/net/virtio_net.ko", "virtio_net"),
     ("kernel/drivers/scsi/virtio_scsi.ko.xz", "virtio_scsi"), ("gve.ko.zst", "gve"), (None, None),

@@ -1,0 +1,27 @@
+"""Numbers in untrusted text: ASCII digits only, bounded length."""
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import imagefile, target
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+
+
+@pytest.mark.parametrize("text,number", [
+    ("0", 0), ("42", 42), ("9" * 18, int("9" * 18)), ("9" * 19, None), ("", None), (None, None),
+    ("\u00b2", None), ("1\u00b9", None), ("-1", None), ("+1", None), (" 1", None), ("1_0", None),
+    ("\u0661", None)])   # Arabic-Indic one: int() would take it
+def test_ascii_int(text, number):
+    assert ascii_int(text) == number
+
+
+def test_version_sort_key_of_a_boot_entry_takes_any_text():
+    assert imagefile._version_key("6.1.0-\u00b3") == [6, 1, 0, -1]
+    assert imagefile._version_key("6.1.0-" + "1" * 5000) == [6, 1, 0, -1]
+
+
+def test_a_temporary_whose_name_holds_no_process_is_stale(tmp_path):
+    (tmp_path / "etc").mkdir()
+    odd = tmp_path / "etc" / ("%sfstab.\u00b2" % target.TEMP_PREFIX)
+    odd.write_text("x")
+    removed = target.Target(str(tmp_path)).remove_stale_temporaries("/etc/fstab")
+    assert len(removed) == 1 and not odd.exists()
