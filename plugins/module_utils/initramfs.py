@@ -53,6 +53,7 @@ MAX_NAME = 4096
 MAX_INFLATED = 2 * 1024 * 1024 * 1024
 
 CPIO_MAGICS = (b"070701", b"070702")
+HEADER_FIELDS = re.compile(rb"[0-9A-Fa-f]{104}\Z")   # 13 fields of 8 hex digits, nothing else
 COMPRESSIONS = (
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
@@ -135,10 +136,13 @@ class _Truncated(Exception):
 class _Stream(object):
     """Bytes pulled from an iterator of chunks, counting what was consumed."""
 
-    def __init__(self, chunks, offset=0):
+    def __init__(self, chunks, offset=0, seek=None):
+        """``seek(offset)``: the chunks' source, a file, repositioned there
+        (``skip`` then passes over an entry's data without reading it)."""
         self.chunks = iter(chunks)
         self.buf = bytearray()
         self.offset = offset
+        self.seek = seek
 
     def _fill(self, size):
         while len(self.buf) < size:
@@ -162,6 +166,11 @@ class _Stream(object):
         return data
 
     def skip(self, size):
+        if self.seek is not None and size > len(self.buf):
+            self.offset += size
+            del self.buf[:]
+            self.seek(self.offset)   # past the end: the next read finds nothing
+            return
         while size:
             if not self.buf and not self._fill(1):
                 raise _Truncated()
@@ -203,10 +212,10 @@ def _parse_archive(stream, names, where):
         if header[:6] not in CPIO_MAGICS:
             raise InitramfsError("corrupt cpio archive: bad header magic %r (%s, offset %d)"
                                  % (header[:6], where, start))
-        try:
-            fields = [int(header[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
-        except ValueError:
+        if not HEADER_FIELDS.match(header[6:]):
+            # int(x, 16) would take a sign, spaces or "0x": a negative size went backwards
             raise InitramfsError("corrupt cpio archive: bad header (%s, offset %d)" % (where, start))
+        fields = [int(header[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
         filesize, namesize = fields[6], fields[11]
         if namesize < 1 or namesize > MAX_NAME:
             raise InitramfsError("corrupt cpio archive: name size %d (%s, offset %d)"
@@ -272,10 +281,21 @@ def _pieces(decompressor, data):
             data = b""
 
 
-def _python_segment(handle, offset, kind, names):
+def _inflated(budget, size, where, stop=None):
+    """Count ``size`` more decompressed bytes against the image's MAX_INFLATED
+    (``budget``: ``{"out": bytes so far}``); ``stop()`` first when over."""
+    budget["out"] += size
+    if budget["out"] > MAX_INFLATED:
+        if stop:
+            stop()
+        raise InitramfsError("%s inflates to more than %d MiB (with the segments before it): not "
+                             "read further" % (where, MAX_INFLATED // 1048576))
+
+
+def _python_segment(handle, offset, kind, names, budget):
     """Decompress the segment at ``offset``; returns the compressed bytes used."""
     decompressor = _decompressor(kind)
-    state = {"fed": 0, "out": 0}
+    state = {"fed": 0}
     where = "%s data at offset %d" % (kind, offset)
 
     def chunks():
@@ -286,10 +306,7 @@ def _python_segment(handle, offset, kind, names):
                 return
             state["fed"] += len(data)
             for out in _pieces(decompressor, data):
-                state["out"] += len(out)
-                if state["out"] > MAX_INFLATED:
-                    raise InitramfsError("%s inflates to more than %d MiB: not read further"
-                                         % (where, MAX_INFLATED // 1048576))
+                _inflated(budget, len(out), where)
                 yield out
 
     generator = chunks()
@@ -383,7 +400,7 @@ def _lz4_length(handle, offset, size):
     return position - offset if position <= size else None
 
 
-def _command_segment(path, offset, kind, names, length=None):
+def _command_segment(path, offset, kind, names, length, budget):
     """Decompress ``length`` bytes from ``offset`` (None: everything to the
     end) with the kind's command.  The kernel skips NUL padding after an
     archive; the commands do not, so when they fail on a file that ends in
@@ -397,20 +414,20 @@ def _command_segment(path, offset, kind, names, length=None):
                              % (kind, offset, argv[0], kind))
     first = len(names)
     if length is not None:
-        _run_command([exe] + argv[1:], path, offset, offset + length, kind, names)
+        _run_command([exe] + argv[1:], path, offset, offset + length, kind, names, budget)
         return
     try:
-        _run_command([exe] + argv[1:], path, offset, None, kind, names)
+        _run_command([exe] + argv[1:], path, offset, None, kind, names, budget)
     except InitramfsError:
         end = _end_without_padding(path, offset)
         if end is None:
             raise
         del names[first:]
         try:
-            _run_command([exe] + argv[1:], path, offset, end, kind, names)
+            _run_command([exe] + argv[1:], path, offset, end, kind, names, budget)
         except InitramfsError:
             del names[first:]
-            _run_command([exe] + argv[1:], path, offset, None, kind, names)  # its own error
+            _run_command([exe] + argv[1:], path, offset, None, kind, names, budget)  # its own error
 
 
 def _end_without_padding(path, offset):
@@ -429,7 +446,7 @@ def _end_without_padding(path, offset):
     return end if end < size else None
 
 
-def _run_command(argv, path, offset, end, kind, names):
+def _run_command(argv, path, offset, end, kind, names, budget):
     """Feed bytes ``offset`` to ``end`` (None: the end of the file) to
     ``argv`` and parse what it prints."""
     where = "%s data at offset %d" % (kind, offset)
@@ -447,18 +464,14 @@ def _run_command(argv, path, offset, end, kind, names):
             part.seek(0)
         proc = subprocess.Popen(argv, stdin=source if end is None else part,
                                 stdout=subprocess.PIPE, stderr=errors)
-        state = {"out": 0}
+        counted = dict(budget)   # a retry of this segment counts it once
 
         def chunks():
             while True:
                 data = proc.stdout.read(CHUNK)
                 if not data:
                     return
-                state["out"] += len(data)
-                if state["out"] > MAX_INFLATED:
-                    proc.kill()
-                    raise InitramfsError("%s inflates to more than %d MiB: not read further"
-                                         % (where, MAX_INFLATED // 1048576))
+                _inflated(counted, len(data), where, stop=proc.kill)
                 yield data
 
         failure = None
@@ -485,6 +498,7 @@ def _run_command(argv, path, offset, end, kind, names):
                              % (where, os.path.basename(argv[0]), message or "exit %d" % code))
     if failure is not None:
         raise failure
+    budget["out"] = counted["out"]
 
 
 def _kind(magic):
@@ -525,9 +539,10 @@ def read_image(path):
             return offset
 
         offset = 0
+        inflated = {"out": 0}   # MAX_INFLATED holds for the image, not for each segment
         while offset < size:
-            offset = past_holes(offset)
-            stream = _Stream(iter(lambda: handle.read(CHUNK), b""), offset)
+            start = offset = past_holes(offset)
+            stream = _Stream(iter(lambda: handle.read(CHUNK), b""), offset, seek=handle.seek)
             if not stream.skip_zeros(past_holes):
                 break
             offset = stream.offset
@@ -544,11 +559,13 @@ def read_image(path):
             elif kind in COMMANDS:
                 length = {"zstd": _zstd_length, "lz4": _lz4_length}.get(
                     kind, lambda *args: None)(handle, offset, size)
-                _command_segment(path, offset, kind, names, length)
+                _command_segment(path, offset, kind, names, length, inflated)
                 kind += "(command)"
                 offset = size if length is None else offset + length
             else:
-                offset += _python_segment(handle, offset, kind, names)
+                offset += _python_segment(handle, offset, kind, names, inflated)
+            if offset <= start:
+                raise InitramfsError("corrupt initramfs: no progress at offset %d" % start)
             if kind not in parts:
                 parts.append(kind)
     if not parts:

@@ -172,3 +172,67 @@ def test_a_compressed_bomb_stops_at_the_limit(monkeypatch):
         path = write(compress(newc([member]), kind))
         with pytest.raises(InitramfsError, match="inflates to more than"):
             initramfs.read_image(path)
+
+
+@pytest.mark.parametrize("field", [b"-00000EC", b"+00000EC", b"0x0000EC", b" 00000EC", b"0000_0EC"])
+def test_a_size_field_is_eight_hex_digits(field):
+    """int(x, 16) takes a sign, spaces, "0x" and "_": a negative size sent the
+    reader back to offset 0, listing the same archive forever."""
+    data = bytearray(newc([("a", b"")]))
+    data[6 + 8 * 6:14 + 8 * 6] = field   # c_filesize of the first entry
+    with pytest.raises(InitramfsError, match="bad header"):
+        initramfs.read_image(write(bytes(data)))
+
+
+def test_the_inflate_limit_holds_for_the_whole_image(monkeypatch):
+    """Eight segments, each under MAX_INFLATED, are more than it together."""
+    monkeypatch.setattr(initramfs, "MAX_INFLATED", 5 * 1024 * 1024)
+    segment = newc([("padding", b"\x00" * (1024 * 1024))])
+    for kind in PYTHON_FORMATS + COMMAND_FORMATS:
+        one = compress(segment, kind)
+        assert initramfs.read_image(write(one))[0] == ["padding"]
+        if kind == "lz4":
+            continue   # a legacy lz4 frame is read to the file's end: one per image
+        with pytest.raises(InitramfsError, match="with the segments before it"):
+            initramfs.read_image(write(one * 8))
+
+
+def test_plain_entry_data_is_passed_over_not_read(monkeypatch):
+    """A sparse image whose entries each declare 4 GiB of hole: the reader seeks
+    past them (reading them took a minute for 16 GiB)."""
+    path = os.path.join(WORK, "sparse-%d.img" % next(COUNTER))
+    size = 0xFFFFFFFC
+    with open(path, "wb") as handle:
+        for number in range(4):
+            name = ("f%d" % number).encode() + b"\x00"
+            fields = (number + 1, 0o100644, 0, 0, 1, 0, size, 0, 0, 0, 0, len(name), 0)
+            header = b"070701" + "".join("%08X" % field for field in fields).encode() + name
+            handle.write(header + b"\x00" * ((4 - len(header) % 4) % 4))
+            handle.seek(size, 1)
+        handle.write(newc([]))
+    read = []
+
+    class Counted(object):
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __getattr__(self, name):
+            return getattr(self.handle, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def read(self, *args):
+            data = self.handle.read(*args)
+            read.append(len(data))
+            return data
+    monkeypatch.setattr(initramfs, "open", lambda *args: Counted(open(*args)), raising=False)
+    try:
+        names = initramfs.read_image(path)[0]
+    finally:
+        os.unlink(path)
+    assert names == ["f0", "f1", "f2", "f3"]
+    assert sum(read) < 16 * 1024 * 1024
