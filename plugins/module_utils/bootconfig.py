@@ -242,14 +242,22 @@ def _select(entries, wanted):
     return entry
 
 
+GRUBENV_SIGNATURE = "# GRUB Environment Block\n"
+
+
 def parse_grubenv(text):
-    """``{key: value}`` of a grubenv block (``#`` padding ignored)."""
+    """``{key: value}`` of a grubenv block, as GRUB's load_env reads it
+    (grub-core/lib/envblk.c): lines end at ``\n`` only, ``#`` lines are
+    padding, and a block without its signature is refused (grub_envblk_open):
+    none of its variables exist then."""
     values = {}
-    for line in text.splitlines():
+    if not (text or "").startswith(GRUBENV_SIGNATURE):
+        return values
+    for line in text.split("\n"):
         if line.startswith("#") or "=" not in line:
             continue
         key, value = line.split("=", 1)
-        values[key.strip()] = value
+        values[key] = value
     return values
 
 

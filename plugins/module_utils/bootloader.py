@@ -19,6 +19,7 @@ commented out behind the collection's marker."""
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import parse_grubenv
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, read
 
 DEFAULTS = "/etc/default/grub"
@@ -203,24 +204,6 @@ class GrubConfig(object):
 
     def _expand_env(self, text):
         return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
-
-
-GRUBENV_SIGNATURE = "# GRUB Environment Block\n"
-
-
-def parse_grubenv(text):
-    """``{key: value}`` of a grubenv block.  GRUB's load_env refuses a block
-    without its signature (grub-core/lib/envblk.c, grub_envblk_open): none
-    of its variables exist then."""
-    values = {}
-    if not (text or "").startswith(GRUBENV_SIGNATURE):
-        return values
-    for line in lines(text):
-        if line.startswith("#") or "=" not in line:
-            continue
-        key, value = line.split("=", 1)
-        values[key] = value
-    return values
 
 
 # ----------------------------------------------------------------- edits

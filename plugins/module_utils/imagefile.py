@@ -156,7 +156,7 @@ def _decompress_head(path, compression):
         if compression == "xz":
             return lzma.LZMADecompressor().decompress(data, 4096)
         if compression == "bzip2":
-            return bz2.BZ2Decompressor().decompress(data)[:4096]
+            return bz2.BZ2Decompressor().decompress(data, 4096)  # a bomb inflates no further
     except (lzma.LZMAError, OSError, EOFError, ValueError):
         return b""
     return None

@@ -107,6 +107,10 @@ submenu 'more' {
 def test_bls_and_grubenv():
     env = bc.parse_grubenv("# GRUB Environment Block\nsaved_entry=abc-6.5\nkernelopts=root=UUID=1 ro quiet\n" + "#" * 900)
     assert env == {"saved_entry": "abc-6.5", "kernelopts": "root=UUID=1 ro quiet"}
+    # GRUB refuses a block without its signature: the image audit read its kernelopts anyway
+    assert bc.parse_grubenv("kernelopts=root=/dev/vda console=ttyS0\n" + "#" * 990) == {}
+    # lines end at \n only, as GRUB splits them
+    assert bc.parse_grubenv("# GRUB Environment Block\nk=v\x0bw=x\n") == {"k": "v\x0bw=x"}
     entry = bc.parse_bls_entry("title Fedora (6.5)\nversion 6.5.6-300.fc39.x86_64\nlinux /vmlinuz-6.5.6-300.fc39.x86_64\n"
                                "initrd /initramfs-6.5.6-300.fc39.x86_64.img\noptions $kernelopts\n")
     assert entry["kernel"] == "/vmlinuz-6.5.6-300.fc39.x86_64"

@@ -38,6 +38,23 @@ def test_content_kind(tmp_path):
         imagefile.content_kind(str(tmp_path / "disk.raw.xz"))
 
 
+def test_a_bzip2_bomb_is_judged_from_its_head(tmp_path):
+    # 64 MiB of zeros in a few hundred bytes: only the first 4 KiB is inflated
+    import bz2
+    import tracemalloc
+    path = tmp_path / "bomb.bz2"
+    path.write_bytes(bz2.compress(b"\x00" * (64 * MIB), 9))
+    assert path.stat().st_size < 4096
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageError, match="bzip2-compressed file, not a tar archive"):
+            imagefile.content_kind(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MIB
+
+
 def test_a_real_disk_is_described(tmp_path):
     path = image(tmp_path)
     facts = imagefile.describe_disk(path, writable=False)
