@@ -41,6 +41,9 @@ BLOCK = 512
 CHUNK = 1 << 20
 MAX_MEMBERS = 100000
 MAX_META = 1 << 20      # a long name or a pax header larger than this is hostile
+MAX_NAMES = 16 << 20    # all member names together: more is hostile (each may be MAX_META)
+MAX_PAX_KEYS = 64       # distinct pax keys listed in the facts
+MAX_SPARSE_BLOCKS = 4096  # oldgnu sparse map extension blocks of one member (21 regions each)
 SNIFF = 4096
 CONTAINERS = ((b"QFI\xfb", "qcow2"), (b"KDMV", "vmdk"), (b"# Disk DescriptorFile", "vmdk"),
               (b"vhdxfile", "vhdx"), (b"conectix", "vpc"), (b"QED\x00", "qed"))
@@ -221,6 +224,7 @@ def read_archive(path, first_member_only=False):
         formats = set()
         long_name, pax = None, {}
         header_at = 0
+        pax_keys, names_size = set(), 0
         try:
             while True:
                 block = stream.read(BLOCK)
@@ -258,7 +262,10 @@ def read_archive(path, first_member_only=False):
                         facts["problems"].append("a pax header of %d bytes" % size)
                         break
                     records = _pax_records(stream.read(data_blocks * BLOCK)[:size])
-                    facts["pax_keys"].extend(k for k in records if k not in facts["pax_keys"])
+                    for key in records:
+                        if key not in pax_keys and len(pax_keys) < MAX_PAX_KEYS:
+                            pax_keys.add(key)
+                            facts["pax_keys"].append(key)
                     if kind == "x":
                         pax = records
                     continue
@@ -268,6 +275,13 @@ def read_archive(path, first_member_only=False):
                     prefix = _text(block[345:500]) if magic[:6] == b"ustar\x00" else ""
                     if prefix:
                         name = prefix + "/" + name
+                if "\x00" in name:
+                    facts["problems"].append("a member name holds a NUL byte: %r" % name[:100])
+                    break
+                names_size += len(name)
+                if names_size > MAX_NAMES:
+                    facts["problems"].append("the member names take more than %d bytes" % MAX_NAMES)
+                    break
                 if "size" in pax:
                     size = _pax_number(pax, "size")
                     data_blocks = (size + BLOCK - 1) // BLOCK
@@ -278,15 +292,18 @@ def read_archive(path, first_member_only=False):
                     member["sparse"] = True
                     member["real_size"] = _number(block[483:495])
                     pairs = _sparse_map(block, 386, 4)
-                    extended = block[482]
-                    guard = 0
-                    while extended and guard < 100000:
+                    extended, blocks = block[482], 0
+                    while extended:   # only the first region matters here: the rest is passed over
                         extra = stream.read(BLOCK)
-                        if len(extra) < BLOCK:
+                        blocks += 1
+                        if len(extra) < BLOCK or blocks > MAX_SPARSE_BLOCKS:
                             break
-                        pairs.extend(_sparse_map(extra, 0, 21))
+                        pairs = pairs or _sparse_map(extra, 0, 21)[:1]
                         extended = extra[504]
-                        guard += 1
+                    if blocks > MAX_SPARSE_BLOCKS:
+                        facts["problems"].append("member %s has more than %d sparse map blocks"
+                                                 % (name, MAX_SPARSE_BLOCKS))
+                        break
                     first_offset = pairs[0][0] if pairs else 0
                 elif "GNU.sparse.realsize" in pax or "GNU.sparse.size" in pax:
                     member["sparse"] = True

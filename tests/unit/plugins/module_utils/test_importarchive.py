@@ -135,6 +135,59 @@ def test_damaged_numbers_in_tar_headers_are_problems_not_tracebacks(tmp_path, da
     assert said in facts["problems"], facts["problems"]
 
 
+def pax_header(records):
+    body = b"".join(records)
+    return (tar_header(b"PaxHeader/x", b"%011o\x00" % len(body), kind=b"x", magic=b"ustar\x0000")
+            + body + b"\x00" * ((512 - len(body) % 512) % 512))
+
+
+def pax_record(key, value):
+    text = b" %s=%s\n" % (key, value)
+    length = len(text) + len(str(len(text)))
+    length += len(str(length)) - len(str(len(text)))
+    return b"%d%s" % (length, text)
+
+
+def test_pax_keys_are_listed_once_and_at_most_max(tmp_path):
+    # 20,000 distinct keys: each checked against a list made the read quadratic (minutes)
+    records = [pax_record(b"k%d" % number, b"v") for number in range(20000)]
+    data = pax_header(records) + tar_header(b"disk.raw", b"00000000000\x00") + b"\x00" * 1024
+    facts = ia.read_archive(gzipped(tmp_path, data))
+    assert facts["pax_keys"] == ["k%d" % number for number in range(ia.MAX_PAX_KEYS)]
+    assert [m["name"] for m in facts["members"]] == ["disk.raw"]
+
+
+def test_a_member_name_with_a_nul_byte_is_a_problem(tmp_path):
+    data = pax_header([pax_record(b"path", b"disk\x00.raw")]) + tar_header(b"x", b"00000000000\x00") \
+        + b"\x00" * 1024
+    facts = ia.read_archive(gzipped(tmp_path, data))
+    assert facts["problems"] == ["a member name holds a NUL byte: 'disk\\x00.raw'"]
+    assert facts["members"] == []
+
+
+def test_member_names_together_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(ia, "MAX_NAMES", 3000)
+    long_name = b"n" * 1000
+    entry = tar_header(b"././@LongLink", b"%011o\x00" % len(long_name), kind=b"L") \
+        + long_name + b"\x00" * 24 + tar_header(b"x", b"00000000000\x00")
+    facts = ia.read_archive(gzipped(tmp_path, entry * 5 + b"\x00" * 1024))
+    assert len(facts["members"]) == 3
+    assert facts["problems"] == ["the member names take more than 3000 bytes"]
+
+
+def test_sparse_map_extension_blocks_are_bounded(tmp_path, monkeypatch):
+    monkeypatch.setattr(ia, "MAX_SPARSE_BLOCKS", 3)
+
+    def extended(block):
+        block[386:398], block[398:410] = b"00000001000\x00", b"00000001000\x00"
+        block[482] = 1
+    extension = bytearray(512)
+    extension[504] = 1
+    data = tar_header(b"disk.raw", b"00000001000\x00", kind=b"S", edit=extended) + bytes(extension) * 10
+    facts = ia.read_archive(gzipped(tmp_path, data + b"\x00" * 1024))
+    assert facts["problems"] == ["member disk.raw has more than 3 sparse map blocks"]
+
+
 def test_a_gzip_bomb_member_is_skipped_in_bounded_memory(tmp_path):
     # 2 GiB of zeros as one dense member compress to 2 MiB: the stream inflated
     # a whole read at once (a gigabyte per megabyte read) and copied the rest of
