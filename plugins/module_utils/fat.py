@@ -202,13 +202,14 @@ class FatReader(object):
         up, or two entries sharing one directory) is a FatError: followed,
         a few such entries made the walk exponential."""
         found, seen = [], set()
-        self._walk(path, 0, found, seen)
+        self._walk(path, self._lookup(path)[1], 0, found, seen)
         return found
 
-    def _walk(self, path, depth, found, seen):
+    def _walk(self, path, where, depth, found, seen):
+        # each directory is read once, by its cluster: looking every child up
+        # by its path from the root read each ancestor again (quadratic)
         if depth > MAX_DEPTH:
             return
-        node, where = self._lookup(path)
         for entry in self._entries(where):
             child = path.rstrip("/") + "/" + entry["name"]
             found.append((child, entry["dir"], entry["size"]))
@@ -219,7 +220,7 @@ class FatReader(object):
                     raise FatError("%s: the directory tree loops back (cluster %d is listed twice)"
                                    % (child, entry["cluster"]))
                 seen.add(entry["cluster"])
-                self._walk(child, depth + 1, found, seen)
+                self._walk(child, ("cluster", entry["cluster"]), depth + 1, found, seen)
 
 
 def pe_machine(data):

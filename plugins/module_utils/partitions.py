@@ -39,7 +39,7 @@ import struct
 import uuid
 
 SECTOR = 512
-MAX_LOGICAL = 128         # the kernel stops at far fewer (DISK_MAX_PARTS)
+MAX_LOGICAL = 128         # extended boot records followed; the kernel stops at fewer (DISK_MAX_PARTS)
 MAX_GPT_ENTRIES_BYTES = 4 * 1024 * 1024  # 32768 entries of 128 bytes: far beyond any real table
 EXTENDED_TYPES = (0x05, 0x0F, 0x85)
 PROTECTIVE = 0xEE
@@ -230,8 +230,10 @@ def _logical(disk, ext_start, ext_sectors, disk_id, problems, number=5):
         if current in seen:
             problems.append("the extended partition's chain of boot records loops back to LBA %d" % current)
             break
-        if len(found) >= MAX_LOGICAL:
-            problems.append("more than %d logical partitions: the chain was not followed further" % MAX_LOGICAL)
+        if len(seen) >= MAX_LOGICAL:
+            # records, not partitions: a chain of empty records through every sector is followed no further
+            problems.append("more than %d extended boot records: the chain was not followed further"
+                            % MAX_LOGICAL)
             break
         if not ext_start <= current < ext_end:
             problems.append("an extended boot record at LBA %d lies outside the extended partition" % current)

@@ -169,6 +169,19 @@ def test_fat_reader_walks_and_reads_what_mtools_wrote(tmp_path, bits):
             reader.read("/EFI/BOOT/BOOTX64.EFI", limit=1000)
 
 
+def test_fat_walk_reads_each_directory_once(tmp_path):
+    # looking each child up by its path from the root read every ancestor again:
+    # a root with 4,000 subdirectories took 20 s
+    image = esp(tmp_path, 32)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        read = []
+        entries = reader._entries
+        reader._entries = lambda where: read.append(where) or entries(where)
+        directories = [path for path, is_dir, size in reader.walk() if is_dir]
+    assert len(read) == len(directories) + 1 and len(set(map(tuple, read))) == len(read)
+
+
 def test_fat_reader_refuses_a_looping_chain(tmp_path):
     image = esp(tmp_path, 32)
     with partitions.Disk(image) as disk:

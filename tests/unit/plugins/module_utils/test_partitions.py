@@ -125,6 +125,25 @@ def test_a_looping_extended_chain_ends(tmp_path):
     assert any("loops back" in p for p in table["problems"])
 
 
+def test_a_chain_of_empty_extended_records_is_bounded(tmp_path):
+    # every record links to the next sector and holds no partition: the limit
+    # counted partitions found, so the chain was followed through the whole disk
+    disk = sparse_file(tmp_path / "chain.raw", 16 * MIB)
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, 2048, 20000)
+    mbr[510:512] = b"\x55\xaa"
+    write_at(disk, 0, bytes(mbr))
+    for index in range(pt.MAX_LOGICAL + 10):
+        ebr = bytearray(512)
+        ebr[462:478] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, 0x05, 0, 0, 0, index + 1, 1)
+        ebr[510:512] = b"\x55\xaa"
+        write_at(disk, (2048 + index) * 512, bytes(ebr))
+    table = read(disk)
+    assert table["partitions"] == []
+    assert "more than %d extended boot records: the chain was not followed further" % pt.MAX_LOGICAL \
+        in table["problems"]
+
+
 def test_logical_partitions_of_two_extended_partitions_are_numbered_on(tmp_path):
     # the kernel numbers the logical partitions of every extended partition in
     # one sequence (block/partitions/msdos.c): /dev/sda5, then sda6; two "5"s
