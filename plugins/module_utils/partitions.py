@@ -368,6 +368,10 @@ def read_gpt(disk):
         partitions = _gpt_partitions(data, header["entry_size"], sector_size, header["first_usable_lba"],
                                      header["last_usable_lba"], problems)
         _check_bounds(partitions, disk.size, problems)
+        if header["entry_size"] != 128:
+            # UEFI allows 128 x 2^n; Linux refuses any other than its struct (efi.c, is_gpt_valid)
+            problems.append("the GPT's entries are %d bytes: Linux reads only 128-byte entries and "
+                            "would see no partition" % header["entry_size"])
         facts = dict(header, sector_size=sector_size, usable=True, backup_ok=backup is not None)
         return facts, partitions, problems, warnings
     return None

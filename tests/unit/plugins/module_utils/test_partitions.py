@@ -179,6 +179,28 @@ def test_impossible_entry_array_is_refused_without_reading_it():
     assert any("impossible entry array" in p for p in table["problems"])
 
 
+def test_gpt_entries_linux_does_not_read_are_a_problem():
+    # 256-byte entries: valid for UEFI, refused by the kernel's GPT reader
+    entries = bytearray(4 * 256)
+    entries[0:16] = b"\xaf\x3d\xc6\x0f\x83\x84\x72\x47\x8e\x79\x3d\x69\xd8\x47\x7d\xe4"  # Linux data
+    entries[16:32] = b"\x01" * 16
+    entries[32:48] = struct.pack("<QQ", 40, 90)
+    header = bytearray(512)
+    header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, 95,
+                               b"\x00" * 16, 2, 4, 256, binascii.crc32(bytes(entries)) & 0xFFFFFFFF)
+    header[16:20] = struct.pack("<I", binascii.crc32(bytes(header[:92])) & 0xFFFFFFFF)
+    data = bytearray(101 * 512)
+    data[510:512] = b"\x55\xaa"
+    data[446 + 4] = 0xEE
+    data[446 + 12:446 + 16] = struct.pack("<I", 100)
+    data[512:1024] = header
+    data[1024:1024 + len(entries)] = entries
+    table = pt.read_table(pt.BytesDisk(bytes(data)))
+    assert table["kind"] == "gpt" and [p["start"] for p in table["partitions"]] == [40 * 512]
+    assert "the GPT's entries are 256 bytes: Linux reads only 128-byte entries and would see no partition" \
+        in table["problems"]
+
+
 def test_no_table_protective_without_gpt_and_boot_sectors():
     assert pt.read_table(pt.BytesDisk(b"\x00" * 4096))["kind"] is None
     assert pt.read_table(pt.BytesDisk(b"\x00" * 100))["problems"]
