@@ -28,6 +28,7 @@ import os
 import posixpath
 import pwd
 import shutil
+import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
@@ -533,7 +534,16 @@ def check_keepalive(host, entry, parser_only=False):
 
 
 def host_keys(host):
-    return ["/etc/ssh/" + n for n in configfiles.names(host.target, "/etc/ssh", "ssh_host_*")]
+    """The host key files in /etc/ssh (a directory named alike is not one)."""
+    keys = []
+    for name in configfiles.names(host.target, "/etc/ssh", "ssh_host_*"):
+        try:
+            if stat.S_ISDIR(host.target.lstat("/etc/ssh/" + name).st_mode):
+                continue
+        except TargetError:
+            pass   # judged a key: removing it names the problem
+        keys.append("/etc/ssh/" + name)
+    return keys
 
 
 def check_host_keys(host, entry):
@@ -718,6 +728,20 @@ def _validate_root(host):
 
 
 # ------------------------------------------------------------------ plans
+def _not_ours(target, path, text):
+    """Why the file at one of the collection's own paths is someone else's
+    (a link: udev's and systemd's way to mask a file; a file without the
+    collection's header), or None."""
+    try:
+        if target.islink(path):
+            return "a symbolic link to %s, not the collection's file" % target.readlink(path)
+    except TargetError:
+        return None   # the write names the problem
+    if text and text.strip() and MARKER not in text[:1024]:
+        return "holds settings that are not the collection's (no guestready.gce header)"
+    return None
+
+
 class Plan(object):
     """What apply will do: file texts (cumulative per path), links,
     removals and live commands, each tagged with the IDs it serves."""
@@ -730,6 +754,7 @@ class Plan(object):
         self.packages = []  # (name, IDs)
         self.commands = []  # (argv, why, IDs)
         self.notes = []
+        self.refused = []   # the collection's file names someone else's file holds
 
     def text(self, path):
         if path in self.files:
@@ -738,9 +763,20 @@ class Plan(object):
 
     def write(self, path, text, rid, owned=False):
         if path not in self.files:
-            self.files[path] = [self.host.text(path), text, set(), owned]
+            old = self.host.text(path)
+            why = _not_ours(self.host.target, path, old) if owned else None
+            if why:
+                self.refused.append("%s: %s: not replaced (%s stays as it is judged); move it away "
+                                    "or merge it, then run again" % (self.host.target.display(path), why, rid))
+                return
+            self.files[path] = [old, text, set(), owned]
         self.files[path][1] = text
         self.files[path][2].add(rid)
+
+    def also(self, path, *rids):
+        """Tag the planned write of ``path`` with more IDs (none when it was refused)."""
+        if path in self.files:
+            self.files[path][2].update(rids)
 
     def command(self, argv, why, rid):
         for existing in self.commands:
@@ -808,12 +844,12 @@ def plan_boot(plan, base, failing):
         plan.write(GRUB_DROPIN, bootloader.dropin_text(_header([u[0] for u in updates]), updates),
                    updates[0][0], owned=True)
         for rid, dummy, dummy2 in updates[1:]:
-            plan.files[GRUB_DROPIN][2].add(rid)
+            plan.also(GRUB_DROPIN, rid)
     elif updates:
         plan.write(bootloader.DEFAULTS, bootloader.set_defaults(plan.text(bootloader.DEFAULTS), updates),
                    updates[0][0])
         for rid, dummy, dummy2 in updates[1:]:
-            plan.files[bootloader.DEFAULTS][2].add(rid)
+            plan.also(bootloader.DEFAULTS, rid)
     current = plan.host.grub
     if arg:
         for path in current.bls_files:
@@ -846,7 +882,7 @@ def plan_boot(plan, base, failing):
     if text != plan.text(current.grub_cfg):
         plan.write(current.grub_cfg, text, wanted[0])
         for rid in wanted[1:]:
-            plan.files[current.grub_cfg][2].add(rid)
+            plan.also(current.grub_cfg, rid)
 
 
 def plan_getty(plan, failing):
@@ -909,8 +945,10 @@ def plan_time(plan, base, entry):
                     plan.write(source.path, _comment_line(plan.text(source.path), source.line, rid), rid)
             if not any(s.host in allowed for s in config.sources):
                 line = "server %s iburst\n" % server
-                if daemon == "chrony" and config.sourcedirs:
-                    path = posixpath.join(config.sourcedirs[0], CHRONY_SOURCES)
+                # /run is a tmpfs: Debian's first sourcedir (/run/chrony-dhcp) is gone at boot
+                kept = [d for d in config.sourcedirs if not _volatile(d)] if daemon == "chrony" else []
+                if kept:
+                    path = posixpath.join(kept[0], CHRONY_SOURCES)
                     plan.write(path, _header([rid]) + line, rid, owned=True)
                 else:
                     text = plan.text(config.main) or ""
@@ -936,7 +974,7 @@ def plan_network(plan, base, failing):
         plan.write(NETWORKD_FILE, _header(["GCE-NET-DHCP", "GCE-NET-MTU-DHCP"]) +
                    "[Match]\nName=%s\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nUseMTU=true\n" % " ".join(
                        sorted(set(["en*", "eth*", name]))), "GCE-NET-DHCP", owned=True)
-        plan.files[NETWORKD_FILE][2].add("GCE-NET-MTU-DHCP")
+        plan.also(NETWORKD_FILE, "GCE-NET-MTU-DHCP")
     elif "GCE-NET-MTU-DHCP" in failing and applying is not None and applying.source == "networkd" \
             and applying.mtu in (None, "") and not applying.use_mtu:
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
@@ -992,6 +1030,12 @@ def plan_image(plan, failing):
                               "first boot (install google-guest-agent first)")
 
 
+def _volatile(directory):
+    """A directory that does not outlive a boot (``/run``, ``/var/run``)."""
+    path = posixpath.normpath("/" + directory.lstrip("/"))  # "//run" stays "//run" in normpath
+    return any(path == top or path.startswith(top + "/") for top in ("/run", "/var/run"))
+
+
 def plan_udev(plan, failing):
     if "GCE-UDEV-DISK-NAMING" in failing:
         plan.write(UDEV_DISK_RULES, UDEV_DISK_TEXT, "GCE-UDEV-DISK-NAMING", owned=True)
@@ -1037,7 +1081,7 @@ def plan_ssh(plan, base, failing):
         text = _without_block(plan.text(sshd.MAIN))
         plan.write(sshd.MAIN, SSHD_BLOCK_BEGIN + block + SSHD_BLOCK_END + text, ids[0])
         target_path = sshd.MAIN
-    plan.files[target_path][2].update(ids)
+    plan.also(target_path, *ids)
     return settings
 
 
@@ -1330,14 +1374,14 @@ def apply_gce(params, entries, waivers, module):
         if module.check_mode:
             plan = make_plan(params, entries, waivers, module, before, host.answers)
             guard = guard_ssh(plan, host)
-            results, errors = before, []
+            results, errors = before, list(plan.refused)
         else:
             with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
                 for path in list(plan_paths()):
                     target.remove_stale_temporaries(path)
                 plan = make_plan(params, entries, waivers, module, before, host.answers)
                 guard = guard_ssh(plan, host)
-                errors = execute(plan)
+                errors = plan.refused + execute(plan)
                 # nothing written and nothing run: the state is the one just judged
                 results = assess(Host(params, module), entries, waivers) if plan.changed or plan.commands else before
     except (ConfigError, TargetError) as exc:

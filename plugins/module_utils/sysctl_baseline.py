@@ -582,8 +582,15 @@ def apply_sysctl(params, entries, waivers, module):
     live = _live_kernel(params)
 
     def plan():
-        return Plan(entries, waivers, target, own, live, per_interface=params["per_interface"],
+        made = Plan(entries, waivers, target, own, live, per_interface=params["per_interface"],
                     neutralize=params["neutralize"])
+        if made.old_text and made.old_text.strip() and MARKER not in made.old_text[:1024]:
+            # a user's file at the drop-in's name: replacing it would drop what it sets
+            raise loader.SysctlError(
+                "%s holds settings that are not the collection's (no guestready.gce header): not "
+                "replaced; move it away, or name another file with the sysctl area's file option"
+                % made.own_display)
+        return made
 
     errors, removed = [], []
     try:

@@ -342,6 +342,54 @@ def test_red_hat_layout_edits_defaults_bls_grubenv_and_chrony(tmp_path, run_modu
     assert run(run_module, root)["changed"] is False
 
 
+def test_debian_chrony_gets_its_source_in_a_directory_that_outlives_a_boot(tmp_path, run_module):
+    # Debian 12's chrony.conf: its first sourcedir is /run/chrony-dhcp, a tmpfs at boot
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service"))  # chrony replaces it
+    put(root, "/etc/chrony/chrony.conf", "pool 2.debian.pool.ntp.org iburst\nsourcedir /run/chrony-dhcp\n"
+                                         "sourcedir /etc/chrony/sources.d\n")
+    put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    assert not os.path.exists(os.path.join(root, "run", "chrony-dhcp"))
+    written = [name for name in os.listdir(os.path.join(root, "etc", "chrony", "sources.d"))]
+    assert len(written) == 1 and read(root, "/etc/chrony/sources.d/" + written[0]).endswith(
+        "server metadata.google.internal iburst\n")
+    assert run(run_module, root)["changed"] is False
+
+
+def test_someone_elses_file_at_the_collections_names_is_not_replaced(tmp_path, run_module):
+    # an admin's sshd drop-in, and udev's way to switch a rules file off (a link to /dev/null)
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config.d/00-guestready-gce.conf", "Banner /etc/issue.net\n")
+    link(root, "/etc/udev/rules.d/65-gce-disk-naming.rules", "/dev/null")
+    for check_mode in (True, False):
+        out = run(run_module, root, check_mode=check_mode)
+        assert out["rc"] == 1 and out["failed"] is True
+        assert ("gce_settings: %s/etc/ssh/sshd_config.d/00-guestready-gce.conf: holds settings that are not "
+                "the collection's (no guestready.gce header): not replaced" % root) in out["msg"]
+        assert ("%s/etc/udev/rules.d/65-gce-disk-naming.rules: a symbolic link to /dev/null, not the "
+                "collection's file: not replaced (GCE-UDEV-DISK-NAMING stays as it is judged)" % root) in out["msg"]
+        assert read(root, "/etc/ssh/sshd_config.d/00-guestready-gce.conf") == "Banner /etc/issue.net\n"
+        assert os.readlink(os.path.join(root, "etc/udev/rules.d/65-gce-disk-naming.rules")) == "/dev/null"
+    found = statuses(out)
+    assert found["GCE-BOOT-SERIAL-CONSOLE"] == "pass", "the rest of the plan is applied"
+    assert found["GCE-UDEV-DISK-NAMING"] == "fail"
+
+
+def test_a_directory_named_like_a_host_key_is_not_one(tmp_path, run_module):
+    # the ssh_host_* glob took it for a key: removal stopped at it, half the keys gone
+    root = debian_image(tmp_path / "image")
+    os.makedirs(os.path.join(root, "etc/ssh/ssh_host_keys.d"))
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-SSH-NO-HOST-KEYS"] == "pass"
+    assert sorted(n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")) == \
+        ["ssh_host_keys.d"]
+
+
 def test_sysctl_coexistence(tmp_path, run_module):
     root = debian_image(tmp_path / "image")
     put(root, "/usr/lib/sysctl.d/60-gce-network-security.conf", "net.ipv4.ip_forward=0\nkernel.randomize_va_space=2\n")

@@ -66,6 +66,25 @@ def test_broken_file_is_a_task_failure(tmp_path, run_module):
     assert out["failed"] is True and "10-bin.conf: binary data" in out["msg"]
 
 
+def test_a_users_file_at_the_drop_ins_name_is_not_replaced(tmp_path, run_module):
+    root = tree(tmp_path)
+    users = os.path.join(root, "etc", "sysctl.d", "zz-guestready-gce.conf")
+    with open(users, "w") as handle:
+        handle.write("vm.swappiness = 10\n")
+    before = digest(root)
+    for check_mode in (True, False):
+        out = run_module(sysctl_baseline, {"root": root}, check_mode=check_mode)
+        assert out["rc"] == 1 and out["failed"] is True
+        assert out["msg"] == ("%s holds settings that are not the collection's (no guestready.gce header): "
+                              "not replaced; move it away, or name another file with the sysctl area's "
+                              "file option" % users)
+        assert digest(root) == before
+    # the collection's own file, from an earlier run, is replaced as always
+    os.unlink(users)
+    assert run_module(sysctl_baseline, {"root": root})["changed"] is True
+    assert run_module(sysctl_baseline, {"root": root, "overrides": {"SYSCTL-KPTR_RESTRICT": 2}})["changed"] is True
+
+
 def test_apply_live_always_without_a_kernel_fails_cleanly(tmp_path, run_module):
     out = run_module(sysctl_baseline, {"root": tree(tmp_path), "apply_live": "always"})
     assert out["failed"] is True and "no live kernel here" in out["msg"]
