@@ -1369,17 +1369,20 @@ def apply_gce(params, entries, waivers, module):
     host = Host(params, module)
     _validate_root(host)
     target = host.target
-    before = assess(host, entries, waivers)
     try:
         if module.check_mode:
+            before = assess(host, entries, waivers)
             plan = make_plan(params, entries, waivers, module, before, host.answers)
             guard = guard_ssh(plan, host)
             results, errors = before, list(plan.refused)
         else:
             with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
-                for path in list(plan_paths()):
-                    target.remove_stale_temporaries(path)
+                # judged under the lock: a run that waited for it sees what the one before wrote
+                before = assess(host, entries, waivers)
                 plan = make_plan(params, entries, waivers, module, before, host.answers)
+                for path in sorted(set(plan_paths()) | set(plan.files)):
+                    plan.notes.extend("removed %s, left by an interrupted write" % stale
+                                      for stale in target.remove_stale_temporaries(path))
                 guard = guard_ssh(plan, host)
                 errors = plan.refused + execute(plan)
                 # nothing written and nothing run: the state is the one just judged

@@ -552,7 +552,9 @@ class Target(object):
     def remove_stale_temporaries(self, path):
         """Remove temporary files that interrupted writes of ``path`` left
         behind.  Call it under ``lock()``: then no other run is writing, and
-        a temporary whose process is gone (or that names none) is stale."""
+        a temporary whose process is gone is stale.  Only names in the format
+        ``_replace`` writes (``.guestready-<name>.<pid>.<8 hex digits>``) are
+        temporaries; anything else is someone's file."""
         directory, name = os.path.split("/" + "/".join(_components(path)))
         prefix = "%s%s." % (TEMP_PREFIX, name)
         try:
@@ -563,8 +565,10 @@ class Target(object):
         for entry in names:
             if not entry.startswith(prefix):
                 continue
-            pid = entry[len(prefix):].split(".")[0]
-            if ascii_int(pid) not in (None, os.getpid()) and _process_alive(ascii_int(pid)):
+            pid, dot, tag = entry[len(prefix):].partition(".")
+            if ascii_int(pid) is None or len(tag) != 8 or tag.strip("0123456789abcdef"):
+                continue
+            if ascii_int(pid) != os.getpid() and _process_alive(ascii_int(pid)):
                 continue
             stale = os.path.join(directory, entry)
             try:

@@ -11,9 +11,9 @@ description:
   - Brings every C(SYSCTL-*) requirement of the collection's catalogue to compliance in one
     call, and returns one result per requirement ID.
   - Writes one drop-in under C(/etc/sysctl.d) atomically (temporary file, fsync, rename;
-    root-owned, mode 0644) and sets the live values through C(/proc/sys). A file already at the
-    drop-in's name without the collection's C(guestready.gce) header is someone else's: it is not
-    replaced, and the task fails saying so.
+    root-owned, mode 0644) and sets the live values through C(/proc/sys).
+  - A file already at the drop-in's name without the collection's C(guestready.gce) header is
+    someone else's. It is not replaced, and the task fails saying so.
   - Never weakens a stricter setting; level keys (C(kernel.kptr_restrict),
     C(kernel.yama.ptrace_scope), C(kernel.perf_event_paranoid), C(kernel.randomize_va_space),
     ...) keep the strictest of the expectation, the live value and what other files set.

@@ -19,9 +19,13 @@ def test_version_sort_key_of_a_boot_entry_takes_any_text():
     assert imagefile._version_key("6.1.0-" + "1" * 5000) == [6, 1, 0, -1]
 
 
-def test_a_temporary_whose_name_holds_no_process_is_stale(tmp_path):
+def test_only_temporaries_in_the_writers_format_are_stale(tmp_path):
+    # a pid of non-ASCII digits raised; a name not in _replace's format is someone's file
     (tmp_path / "etc").mkdir()
-    odd = tmp_path / "etc" / ("%sfstab.\u00b2" % target.TEMP_PREFIX)
-    odd.write_text("x")
+    kept = [tmp_path / "etc" / (target.TEMP_PREFIX + name) for name in
+            ("fstab.\u00b2", "fstab.\u00b2.0123abcd", "fstab.orig", "fstab.99999999.ab", "fstab.1.0123ABCD")]
+    stale = tmp_path / "etc" / (target.TEMP_PREFIX + "fstab.99999999.0123abcd")
+    for path in kept + [stale]:
+        path.write_text("x")
     removed = target.Target(str(tmp_path)).remove_stale_temporaries("/etc/fstab")
-    assert len(removed) == 1 and not odd.exists()
+    assert removed == [str(stale)] and not stale.exists() and all(path.exists() for path in kept)

@@ -250,7 +250,7 @@ def test_yama_present_is_applied(host):
 
 
 def test_interrupted_write_leaves_no_half_file(host):
-    stale = os.path.join(host.root, "etc/sysctl.d", TEMP_PREFIX + "zz-guestready-gce.conf.abc123")
+    stale = os.path.join(host.root, "etc/sysctl.d", TEMP_PREFIX + "zz-guestready-gce.conf.%d.0a1b2c3d" % (2 ** 22 + 1))
     write(stale, "net.ipv4.ip_")
     assert Target(host.root).remove_stale_temporaries(host.own_path) == [stale]
     host.plan().apply()

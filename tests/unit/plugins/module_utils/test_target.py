@@ -309,14 +309,14 @@ def test_masking(tree):
 def test_stale_temporaries_only_of_dead_processes(tree):
     root, dummy = tree
     etc = root / "etc"
-    dead = etc / ("%sown.%d.abcd" % (TEMP_PREFIX, 2 ** 22 + 12345))  # above pid_max: not running
-    legacy = etc / ("%sown.xyz" % TEMP_PREFIX)
-    alive = etc / ("%sown.1.abcd" % TEMP_PREFIX)  # pid 1 is always running
-    for path in (dead, legacy, alive):
+    dead = etc / ("%sown.%d.0123abcd" % (TEMP_PREFIX, 2 ** 22 + 12345))  # above pid_max: not running
+    users = etc / ("%sown.xyz" % TEMP_PREFIX)  # not the writer's format: someone's file, kept
+    alive = etc / ("%sown.1.0123abcd" % TEMP_PREFIX)  # pid 1 is always running
+    for path in (dead, users, alive):
         path.write_text("partial")
     removed = Target(str(root)).remove_stale_temporaries("/etc/own")
-    assert sorted(removed) == sorted([str(dead), str(legacy)])
-    assert alive.exists()
+    assert removed == [str(dead)]
+    assert alive.exists() and users.exists()
 
 
 def test_lock_serialises_and_names_the_holder(tree):

@@ -3,16 +3,19 @@ module: which GCE-* IDs fail, what apply writes (drop-ins, marked edits,
 links, removals), idempotence, check mode, waivers, the SSH lock-out guard,
 the live path (the commands it runs), and hostile trees."""
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
 
@@ -388,6 +391,25 @@ def test_a_directory_named_like_a_host_key_is_not_one(tmp_path, run_module):
     assert statuses(out)["GCE-SSH-NO-HOST-KEYS"] == "pass"
     assert sorted(n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")) == \
         ["ssh_host_keys.d"]
+
+
+def test_a_run_that_waited_for_the_lock_judges_what_the_run_before_it_wrote(tmp_path, run_module, monkeypatch):
+    # the run before finishes while this one waits: nothing is left to change
+    done = debian_image(tmp_path / "done")
+    assert run(run_module, done)["changed"] is True
+    root = debian_image(tmp_path / "image")
+    real_lock = target_module.Target.lock
+
+    @contextlib.contextmanager
+    def lock(self, *args, **kwargs):
+        shutil.rmtree(root)
+        shutil.copytree(done, root, symlinks=True)   # what the other run wrote
+        with real_lock(self, *args, **kwargs) as waited:
+            yield waited
+    monkeypatch.setattr(target_module.Target, "lock", lock)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert out["changed"] is False and out["areas"]["gce_settings"]["units_enabled"] == []
 
 
 def test_sysctl_coexistence(tmp_path, run_module):
