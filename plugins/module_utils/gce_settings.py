@@ -1344,11 +1344,14 @@ def execute(plan):
     for path, (old, new, rids, owned) in sorted(plan.file_changes.items()):
         host.target.makedirs(posixpath.dirname(path))
         host.target.write_atomic(path, new, mode=0o644, owned=owned)
+    enabled = []
     for unit, rids in plan.links:
         try:
             units.enable(host.target, unit, host.module, host.live)
+            enabled.append((unit, rids))
         except (ConfigError, TargetError) as exc:
             errors.append(str(exc))
+    plan.links = enabled   # what was not enabled is not reported as done
     for argv, why, rids in plan.commands:
         binary = host.module.get_bin_path(argv[0], opt_dirs=["/usr/sbin", "/sbin"]) or argv[0]
         rc, out, err = host.module.run_command([binary] + argv[1:])

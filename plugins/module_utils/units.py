@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # systemd.unit(5), system unit search path, highest priority first
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
@@ -253,7 +254,31 @@ def enable(target, name, module, live):
         raise ConfigError("%s: no unit file with an [Install] section to enable in %s" % (
             name, target.display("/")))
     for link, value in links:
+        _refuse_a_link_elsewhere(target, link, value)
+    for link, value in links:
         target.makedirs(posixpath.dirname(link))
         target.symlink(link, value)
         made.append(link)
     return made
+
+
+def _refuse_a_link_elsewhere(target, link, value):
+    """ConfigError when ``link`` is already a link to another file than
+    ``value``: ``systemctl enable`` refuses it too (an admin's alias or
+    wants link; install.c create_symlink), and replacing it would lose it."""
+    try:
+        if not target.islink(link):
+            return
+        current = target.readlink(link)
+    except TargetError:
+        return   # making the link names the problem
+    if current == value:
+        return
+    try:
+        mine, theirs = target.stat(value), target.stat(link)
+        if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
+            return   # the same unit file by another path (/lib and /usr/lib)
+    except TargetError:
+        pass
+    raise ConfigError("%s already exists and is a symbolic link to %s, not %s: not replaced (systemctl "
+                      "enable refuses it too)" % (target.display(link), current, value))

@@ -412,6 +412,28 @@ def test_a_run_that_waited_for_the_lock_judges_what_the_run_before_it_wrote(tmp_
     assert out["changed"] is False and out["areas"]["gce_settings"]["units_enabled"] == []
 
 
+def test_an_admins_link_at_a_units_name_is_not_replaced(tmp_path, run_module):
+    # the guest agent's Alias= name already links to another unit: systemctl enable refuses
+    root = debian_image(tmp_path / "image")
+    put(root, "/lib/systemd/system/google-guest-agent.service",
+        "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\nAlias=gce-agent.service\n")
+    put(root, "/etc/systemd/system/my-agent.service", "[Service]\nExecStart=/bin/true\n")
+    link(root, "/etc/systemd/system/gce-agent.service", "/etc/systemd/system/my-agent.service")
+    # and a directory where the serial getty's wants link goes
+    os.makedirs(os.path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"))
+    for attempt in range(2):
+        out = run(run_module, root)
+        assert out["rc"] == 1
+        assert ("%s/etc/systemd/system/gce-agent.service already exists and is a symbolic link to "
+                "/etc/systemd/system/my-agent.service, not /lib/systemd/system/google-guest-agent.service: not "
+                "replaced (systemctl enable refuses it too)" % root) in out["msg"]
+        assert os.readlink(os.path.join(root, "etc/systemd/system/gce-agent.service")) == \
+            "/etc/systemd/system/my-agent.service"
+        assert out["areas"]["gce_settings"]["units_enabled"] == [], "nothing was enabled"
+        assert not os.path.exists(os.path.join(root, "etc/systemd/system/multi-user.target.wants/"
+                                                     "google-guest-agent.service"))
+
+
 def test_sysctl_coexistence(tmp_path, run_module):
     root = debian_image(tmp_path / "image")
     put(root, "/usr/lib/sysctl.d/60-gce-network-security.conf", "net.ipv4.ip_forward=0\nkernel.randomize_va_space=2\n")
