@@ -357,7 +357,7 @@ def test_debian_chrony_gets_its_source_in_a_directory_that_outlives_a_boot(tmp_p
     assert out["rc"] == 0, out.get("msg")
     assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
     assert not os.path.exists(os.path.join(root, "run", "chrony-dhcp"))
-    written = [name for name in os.listdir(os.path.join(root, "etc", "chrony", "sources.d"))]
+    written = os.listdir(os.path.join(root, "etc", "chrony", "sources.d"))
     assert len(written) == 1 and read(root, "/etc/chrony/sources.d/" + written[0]).endswith(
         "server metadata.google.internal iburst\n")
     assert run(run_module, root)["changed"] is False
