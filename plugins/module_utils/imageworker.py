@@ -61,19 +61,19 @@ def spawn(request, timeout):
     request = dict(request, timeout=timeout, owner=os.getpid())
     imagefile.remove_stale(request.get("workdir"))
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # a session of its own: the worker is in unshare's process group, so one signal reaches both
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=True)
     except OSError as exc:
         raise ImageError("cannot start the image worker: %s" % exc.strerror)
     try:
         out, err = proc.communicate(json.dumps(request).encode("utf-8"), timeout=timeout + CLEANUP_MARGIN)
     except subprocess.TimeoutExpired:
-        proc.kill()  # unshare dies, --kill-child SIGKILLs the worker: its namespaces and mounts go with it
-        proc.communicate()
+        _stop(proc)
         raise ImageError("%s: the audit did not finish within %d s; it was stopped and everything it "
                          "mounted or attached was released" % (request["label"], timeout))
     except BaseException:
-        proc.kill()
-        proc.wait()
+        _stop(proc)
         raise
     text = err.decode("utf-8", "replace")
     if b"unshare failed" in err or (proc.returncode and not out and "Operation not permitted" in text):
@@ -86,6 +86,24 @@ def spawn(request, timeout):
             proc.returncode, imagefile._last_line(text) or "no message"))
     answer["stderr"] = text[-4000:]
     return answer
+
+
+def _stop(proc):
+    """SIGKILL unshare and the worker, and wait for both.  unshare's
+    --kill-child alone misses a worker forked just as unshare is killed (its
+    parent-death signal not yet armed): that worker lived on, holding the
+    answer's pipes, and the wait for them never ended.  The process group
+    holds both (the worker's namespaces and mounts die with it)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        try:
+            stream.close()
+        except (OSError, ValueError):
+            pass
+    proc.wait()
 
 
 # --------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 is attached (no mount, no loop device in these tests)."""
 
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -211,3 +212,51 @@ def test_a_stop_during_mount_lands_after_the_mount_is_recorded(tmp_path, monkeyp
     assert attachment.mounts == [where]
     assert attachment.unmount(where) is None
     assert mounted == set() and attachment.mounts == []
+
+
+FAKE_UNSHARE = """#!%s
+# forks a child that outlives it and keeps the answer's pipes, as a worker does when
+# unshare is killed before its --kill-child is armed
+import os, sys, time
+if os.fork() == 0:
+    with open(sys.argv[0] + ".pid", "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(3600)
+    os._exit(0)
+time.sleep(3600)
+"""
+
+
+def test_a_timed_out_worker_is_stopped_with_everything_it_forked(tmp_path, monkeypatch):
+    import threading
+    from ansible_collections.guestready.gce.plugins.module_utils import imageworker
+    fake = tmp_path / "unshare"
+    fake.write_text(FAKE_UNSHARE % sys.executable)
+    fake.chmod(0o755)
+    monkeypatch.setattr(imagefile, "tool", lambda name: str(fake))
+    monkeypatch.setattr(imageworker, "CLEANUP_MARGIN", 0)
+    outcome = []
+
+    def spawn():
+        try:
+            imageworker.spawn({"label": "disk.raw", "workdir": None}, 1)
+        except ImageError as exc:
+            outcome.append(str(exc))
+    thread = threading.Thread(target=spawn)
+    thread.daemon = True
+    thread.start()
+    thread.join(120)   # a liveness bound, not a speed target: the old wait never ended
+    pid_file = tmp_path / "unshare.pid"
+    child = int(pid_file.read_text()) if pid_file.exists() else None
+    try:
+        assert not thread.is_alive(), "spawn still waits for the pipes the forked child holds"
+        assert outcome == ["disk.raw: the audit did not finish within 1 s; it was stopped and everything "
+                           "it mounted or attached was released"]
+        assert child is not None, "the fake unshare never forked"
+        assert not os.path.exists("/proc/%d" % child) or open("/proc/%d/stat" % child).read().split()[2] == "Z"
+    finally:
+        if child is not None:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
