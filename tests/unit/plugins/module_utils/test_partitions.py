@@ -164,17 +164,24 @@ def test_logical_partitions_of_two_extended_partitions_are_numbered_on(tmp_path)
     assert table["problems"] == []
 
 
-def test_impossible_entry_array_is_refused_without_reading_it():
+def gpt_disk(last_usable, count, entry_size, entries=b""):
+    """A 101-sector disk: protective MBR, a GPT header at LBA 1 (CRCs right),
+    ``entries`` from LBA 2."""
     header = bytearray(512)
-    header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, 60,
-                               b"\x00" * 16, 2, 0xFFFFFFFF, 128, 0)
+    header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, last_usable,
+                               b"\x00" * 16, 2, count, entry_size, binascii.crc32(bytes(entries)) & 0xFFFFFFFF)
     header[16:20] = struct.pack("<I", binascii.crc32(bytes(header[:92])) & 0xFFFFFFFF)
     data = bytearray(101 * 512)
     data[510:512] = b"\x55\xaa"
     data[446 + 4] = 0xEE
     data[446 + 12:446 + 16] = struct.pack("<I", 100)
     data[512:1024] = header
-    table = pt.read_table(pt.BytesDisk(bytes(data)))
+    data[1024:1024 + len(entries)] = entries
+    return pt.BytesDisk(bytes(data))
+
+
+def test_impossible_entry_array_is_refused_without_reading_it():
+    table = pt.read_table(gpt_disk(60, 0xFFFFFFFF, 128))
     assert table["kind"] is None
     assert any("impossible entry array" in p for p in table["problems"])
 
@@ -185,17 +192,7 @@ def test_gpt_entries_linux_does_not_read_are_a_problem():
     entries[0:16] = b"\xaf\x3d\xc6\x0f\x83\x84\x72\x47\x8e\x79\x3d\x69\xd8\x47\x7d\xe4"  # Linux data
     entries[16:32] = b"\x01" * 16
     entries[32:48] = struct.pack("<QQ", 40, 90)
-    header = bytearray(512)
-    header[0:92] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, 1, 100, 34, 95,
-                               b"\x00" * 16, 2, 4, 256, binascii.crc32(bytes(entries)) & 0xFFFFFFFF)
-    header[16:20] = struct.pack("<I", binascii.crc32(bytes(header[:92])) & 0xFFFFFFFF)
-    data = bytearray(101 * 512)
-    data[510:512] = b"\x55\xaa"
-    data[446 + 4] = 0xEE
-    data[446 + 12:446 + 16] = struct.pack("<I", 100)
-    data[512:1024] = header
-    data[1024:1024 + len(entries)] = entries
-    table = pt.read_table(pt.BytesDisk(bytes(data)))
+    table = pt.read_table(gpt_disk(95, 4, 256, bytes(entries)))
     assert table["kind"] == "gpt" and [p["start"] for p in table["partitions"]] == [40 * 512]
     assert "the GPT's entries are 256 bytes: Linux reads only 128-byte entries and would see no partition" \
         in table["problems"]
