@@ -61,9 +61,8 @@ def spawn(request, timeout):
     request = dict(request, timeout=timeout, owner=os.getpid())
     imagefile.remove_stale(request.get("workdir"))
     try:
-        # a session of its own: the worker is in unshare's process group, so one signal reaches both
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        # in the module's process group: a controller that kills the module's group kills it too
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise ImageError("cannot start the image worker: %s" % exc.strerror)
     try:
@@ -88,16 +87,37 @@ def spawn(request, timeout):
     return answer
 
 
+def _children(pid, proc_root="/proc"):
+    """The PIDs whose parent is ``pid``."""
+    found = []
+    for name in os.listdir(proc_root):
+        try:
+            with open(os.path.join(proc_root, name, "stat")) as handle:
+                # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+                if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(name))
+        except (IOError, OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def _stop(proc):
-    """SIGKILL unshare and the worker, and wait for both.  unshare's
+    """SIGKILL unshare and the worker, and wait for unshare.  unshare's
     --kill-child alone misses a worker forked just as unshare is killed (its
     parent-death signal not yet armed): that worker lived on, holding the
-    answer's pipes, and the wait for them never ended.  The process group
-    holds both (the worker's namespaces and mounts die with it)."""
+    answer's pipes, and the wait for them never ended.  unshare is stopped
+    first, so that it forks nothing more, then its children are killed (the
+    worker's namespaces and mounts die with it), then unshare."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, signal.SIGSTOP)
     except OSError:
-        proc.kill()
+        pass
+    for child in _children(proc.pid):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    proc.kill()
     for stream in (proc.stdin, proc.stdout, proc.stderr):
         try:
             stream.close()
