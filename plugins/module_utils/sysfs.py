@@ -28,6 +28,7 @@ import re
 import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
     SCSI_LEVELS, SCSI_TYPES, UART_TYPES, decode_features, hex_id, number)
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -338,10 +339,11 @@ def possible_cpus(sysfs, evidence=None):
     text = sysfs.read(join("devices", "system", "cpu", "possible"), evidence)
     highest = None
     for part in (text or "").split(","):
-        bounds = part.strip().split("-")
-        if not all(re.match(r"^[0-9]+$", bound) for bound in bounds) or len(bounds) > 2:
+        bounds = [ascii_int(bound) for bound in part.strip().split("-")]
+        # ascii_int: a bound thousands of digits long is unknown, not int()'s ValueError
+        if None in bounds or len(bounds) > 2:
             return None
-        highest = max(highest or 0, int(bounds[-1]))
+        highest = max(highest or 0, bounds[-1])
     return None if highest is None else highest + 1
 
 

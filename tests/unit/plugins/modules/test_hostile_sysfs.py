@@ -50,3 +50,17 @@ def test_possible_cpus_with_unicode_digits_in_the_module(tmp_path, run_module):
     with alarm(30):
         out = run_module(guest_hardware_info, {"sysfs_root": sysfs, "mode": "live"})
     assert out["rc"] == 0, out.get("msg")
+
+
+@pytest.mark.parametrize("text", ["0-" + "9" * 5000, "9" * 4301 + ",0"])
+def test_possible_cpus_thousands_of_digits_long_are_unknown_not_a_traceback(tmp_path, run_module, text):
+    """int() refuses more than 4300 decimal digits (Python 3.11+): ValueError, not None."""
+    manifest = fakesys.Manifest.load("gce-tap")
+    manifest.set("devices/system/cpu/possible", text)
+    sysfs = manifest.build(str(tmp_path / "sys"))
+    assert reader.possible_cpus(reader.Sysfs(sysfs)) is None
+    with alarm(30):
+        out = run_module(guest_hardware_info, {"sysfs_root": sysfs, "mode": "live"})
+    assert out["rc"] == 0, out.get("msg")
+    scsi = dict((r["id"], r) for r in out["results"])["HW-SCSI-VIRTIO"]
+    assert scsi["live"]["devices"][0]["request_queues"]["possible_cpus"] is None
