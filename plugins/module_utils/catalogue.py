@@ -76,6 +76,11 @@ def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
 #                modalias to match against modules.alias / modules.builtin.alias;
 #   ``driver``   the kernel driver that must bind the PCI function (absent for
 #                bridges: platform code serves them, no PCI driver binds);
+#   ``bound_as`` every name that driver has registered with the PCI bus (the
+#                sysfs ``driver`` link), when it differs from the module's:
+#                gve registered ``gvnic`` until 9d0aba98316d ("gve: unify driver
+#                name usage", 2023; "Kernel driver in use: gvnic" in
+#                GoogleCloudPlatform/compute-virtual-ethernet-linux issue #31);
 #   ``virtio``   the virtio device id, its driver and the feature bits that
 #                must be on; ``offloads`` the NIC offloads (ethtool names);
 #   ``disks``    what every SCSI device behind the controller must report
@@ -117,7 +122,7 @@ HARDWARE = [
         "gVNIC, Google Virtual NIC (1ae0:0042), driver gve",
         "Required instead of virtio-net on Tau T2A (Arm) machines.",
         {"pci": {"vendor": "0x1ae0", "device": "0x0042", "class": "0x020000"},
-         "driver": "gve"},
+         "driver": "gve", "bound_as": ["gve", "gvnic"]},
         ("arm64",)),
     _hw("HW-SCSI-VIRTIO",
         "Virtio-SCSI controller (1af4:1004, subsystem 0x8): one request queue, disks only, "

@@ -38,8 +38,10 @@ HARDWARE_DIFFERS = ("nothing in the image changes this: the virtual hardware dif
 VIRTIO_SCSI_OTHER_VECTORS = 3
 
 
-def same_driver(actual, expected):
-    return modalias.normalize_module(actual) == modalias.normalize_module(expected)
+def same_driver(actual, names):
+    """Is ``actual`` (the name a ``driver`` link points to) one of ``names``
+    (``virtio-pci`` and ``virtio_pci`` alike)?"""
+    return any(modalias.normalize_module(actual) == modalias.normalize_module(name) for name in names)
 
 
 class NotJudged(object):
@@ -170,9 +172,12 @@ class LiveCheck(object):
                 found["problems"].append("no driver bound (%s expected)" % expected["driver"])
                 found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot" % (
                     expected["driver"], modalias.normalize_module(expected["driver"])))
-            elif not same_driver(device["driver"], expected["driver"]):
+            elif not same_driver(device["driver"], expected.get("bound_as") or [expected["driver"]]):
                 found["problems"].append("bound to %s, expected %s" % (device["driver"], expected["driver"]))
                 found["remediation"].append("unbind %s and let %s drive the device" % (
+                    device["driver"], expected["driver"]))
+            elif not same_driver(device["driver"], [expected["driver"]]):
+                found["notes"].append("bound as %s: %s's name on the PCI bus in older kernels" % (
                     device["driver"], expected["driver"]))
         elif device["driver"]:
             found["notes"].append("bound to %s" % device["driver"])
@@ -213,7 +218,7 @@ class LiveCheck(object):
             problems.append("%s has no driver bound (%s expected)" % (child["name"], want["driver"]))
             found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot"
                                         % (want["driver"], want["driver"]))
-        elif not same_driver(child["driver"], want["driver"]):
+        elif not same_driver(child["driver"], [want["driver"]]):
             problems.append("%s bound to %s, expected %s" % (child["name"], child["driver"], want["driver"]))
         if child["features"] is None:
             found["unknowns"].append("%s/features unreadable" % self.sysfs.shown(child["path"]))

@@ -94,12 +94,14 @@ def test_sysctl_entries(entry):
 @pytest.mark.parametrize("entry", cat.requirements("hardware"), ids=lambda e: e["id"])
 def test_hardware_entries(entry):
     expected = entry["expected"]
-    assert set(expected) <= {"pci", "driver", "virtio", "offloads", "disks", "serial"}
+    assert set(expected) <= {"pci", "driver", "bound_as", "virtio", "offloads", "disks", "serial"}
     assert "pci" in expected or "serial" in expected
     for field, value in expected.get("pci", {}).items():
         assert re.match(r"^0x[0-9a-f]{2,6}$", value), (field, value)
     if "virtio" in expected:
         assert expected["driver"] == "virtio-pci"
+    if "bound_as" in expected:
+        assert expected["driver"] in expected["bound_as"]
     for name, port in expected.get("serial", {}).get("ports", {}).items():
         assert re.match(r"^ttyS[0-3]$", name) and 0 < port["irq"] < 16
 

@@ -413,6 +413,18 @@ def test_gvnic_bound_to_another_driver(tmp_path):
     assert "bound to vfio-pci, expected gve" in results["HW-NET-GVNIC"]["message"]
 
 
+def test_gvnic_bound_under_the_name_gve_registered_before_2023(tmp_path):
+    """Until 9d0aba98316d ("gve: unify driver name usage") the gve module
+    registered its PCI driver as "gvnic": /sys/bus/pci/drivers/gvnic."""
+    manifest = arm_guest().link("devices/pci0000:00/0000:00:04.0/driver", "../../../bus/pci/drivers/gvnic")
+    result = by_id(hardware_results.assess(HW, {}, "arm64", live=live(tmp_path, manifest)))["HW-NET-GVNIC"]
+    assert result["status"] == "pass", result["message"]
+    assert "bound as gvnic: gve's name on the PCI bus in older kernels" in result["message"]
+    assert result["live"]["devices"][0]["driver"] == "gvnic"
+    link = str(tmp_path / "sys" / "bus/pci/devices/0000:00:04.0/driver")
+    assert result["evidence"]["live"][link] == "-> ../../../bus/pci/drivers/gvnic"
+
+
 # -- offline failure modes ----------------------------------------------------
 
 def offline_results(tmp_path, release=CLOUD, **install):
