@@ -23,7 +23,7 @@ hw/virtio/virtio-scsi-pci.c, Linux asks ``VIRTIO_SCSI_VQ_BASE`` + queues
 vectors).  Both numbers are reported; the device's is judged.
 """
 
-from ansible_collections.guestready.gce.plugins.module_utils import ethtool, modalias, sysfs as reader
+from ansible_collections.guestready.gce.plugins.module_utils import ethtool, modalias, privilege, sysfs as reader
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
     QEMU_SUBSYSTEM, SCSI_LEVELS, describe, ident, number)
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import unique, verdict, worst
@@ -366,7 +366,8 @@ class LiveCheck(object):
     # -- serial ------------------------------------------------------------
 
     def _serial(self, want):
-        evidence, problems, remediation, ports = {}, [], [], []
+        evidence, problems, remediation, ports, refused = {}, [], [], [], []
+        absent = differs = False
         for name in sorted(want["ports"]):
             expected = want["ports"][name]
             port = reader.serial_port(self.sysfs, name)
@@ -374,25 +375,44 @@ class LiveCheck(object):
             ports.append(port)
             if not port["exists"]:
                 problems.append("%s absent" % name)
+                absent = True
                 continue
-            if port["uart"] != want["uart"]:
-                problems.append("%s is uart:%s, expected %s (no UART at %s)" % (
+            if port["unreadable"]:
+                refused.extend(port["unreadable"])
+                continue  # unreadable is not absent: nothing is judged from the rest
+            found = []
+            if port["uart"] is None:
+                found.append("%s shows no UART type (%s: absent or not a number), expected %s" % (
+                    name, self.sysfs.shown(reader.join(port["path"], "type")), want["uart"]))
+            elif port["uart"] != want["uart"]:
+                found.append("%s is uart:%s, expected %s (no UART at %s)" % (
                     name, port["uart"], want["uart"], port["port"] or expected["port"]))
-                continue  # the IRQ of a port without a UART means nothing
-            if port["irq"] != expected["irq"]:
-                problems.append("%s on IRQ %s, expected %s" % (name, port["irq"], expected["irq"]))
-            if number(port["port"]) != number(expected["port"]):
-                problems.append("%s at I/O port %s, expected %s" % (name, port["port"], expected["port"]))
+            else:  # the IRQ and I/O port of a port without a UART mean nothing
+                if port["irq"] != expected["irq"]:
+                    found.append("%s on IRQ %s, expected %s" % (name, port["irq"], expected["irq"]))
+                if number(port["port"]) != number(expected["port"]):
+                    found.append("%s at I/O port %s, expected %s" % (name, port["port"], expected["port"]))
+            problems.extend(found)
+            differs = differs or bool(found)
+        unread = None
+        if refused:  # every path is in the evidence; the message names the first
+            more = " (and %d more ttyS* attribute%s)" % (len(refused) - 1, "" if len(refused) == 2 else "s")
+            unread = privilege.unreadable(refused[0] + (more if len(refused) > 1 else ""),
+                                          "UART type, I/O port and IRQ unknown; before Linux 5.7 "
+                                          "only root may read them")
+        if absent:
+            remediation.append("ports missing from sysfs: the kernel registers fewer than four "
+                               "(8250.nr_uarts / CONFIG_SERIAL_8250_RUNTIME_UARTS below 4) or "
+                               "has no 8250 driver")
+        if differs:
+            remediation.append("the machine lacks Compute Engine's four 16550A ports: %s" % HARDWARE_DIFFERS)
+        if unread and privilege.needs_root(unread):
+            remediation.append(privilege.BECOME)
         if problems:
-            if any("absent" in p for p in problems):
-                remediation.append("ports missing from sysfs: the kernel registers fewer than four "
-                                   "(8250.nr_uarts / CONFIG_SERIAL_8250_RUNTIME_UARTS below 4) or "
-                                   "has no 8250 driver")
-            if any("uart:" in p or "IRQ" in p or "I/O port" in p for p in problems):
-                remediation.append("the machine lacks Compute Engine's four 16550A ports: %s"
-                                   % HARDWARE_DIFFERS)
-            message = "; ".join(problems) + " (%s)" % self._platform_note()
+            message = "; ".join(problems + ([unread] if unread else [])) + " (%s)" % self._platform_note()
             return verdict("fail", message, remediation, evidence, ports=ports)
+        if unread:
+            return verdict("unknown", unread, remediation, evidence, ports=ports)
         return verdict("pass", "%s: %s at IRQ %s" % (
             ", ".join(p["name"] for p in ports), want["uart"],
             "/".join(str(p["irq"]) for p in ports)), evidence=evidence, ports=ports)

@@ -17,7 +17,8 @@ still reads only regular files, without blocking.
 
 Paths are inside the sysfs root (``/bus/pci/devices/0000:00:04.0/vendor``);
 evidence maps each path as the user sees it (``/sys/bus/...``) to the value
-found (None: absent or unreadable).  A missing device, bus or file is a
+found (None: absent; ``not read: ...`` with the reason when permission was
+refused or it is not a regular file).  A missing device, bus or file is a
 value of None, never an error.  A device's attributes are read in its real
 directory (resolved once) and shown under the path the user knows.
 """
@@ -146,23 +147,28 @@ class Sysfs(object):
         if evidence is not None:
             evidence[self.shown(path)] = value
 
-    def read(self, path, evidence=None, shown_as=None):
+    def read(self, path, evidence=None, shown_as=None, refused=None):
         """The attribute's text without surrounding blanks, or None;
-        recorded in ``evidence`` under ``shown_as`` (default ``path``)."""
+        recorded in ``evidence`` under ``shown_as`` (default ``path``).  A
+        path whose read was refused (permission) is appended to ``refused``
+        (a list) as the user sees it: None then means unreadable, not absent."""
         try:
             value = self.target.read_text(path, limit=MAX_ATTRIBUTE).strip()
-        except NotRegular as exc:
+        except (NotRegular, Unreadable) as exc:
             self._note(evidence, shown_as or path, "not read: %s" % exc)
+            if refused is not None and isinstance(exc, Unreadable):
+                refused.append(self.shown(shown_as or path))
             return None
         except TargetError:
             value = None
         self._note(evidence, shown_as or path, value)
         return value
 
-    def attributes(self, path, real, names, evidence):
+    def attributes(self, path, real, names, evidence, refused=None):
         """``{name: text or None}`` of the attributes of the device at
-        ``path`` (a link) whose real directory is ``real``."""
-        return dict((name, self.read(join(real or path, name), evidence, shown_as=join(path, name)))
+        ``path`` (a link) whose real directory is ``real`` (``refused``: see ``read``)."""
+        return dict((name, self.read(join(real or path, name), evidence, shown_as=join(path, name),
+                                     refused=refused))
                     for name in names)
 
     def read_bytes(self, path, limit):
@@ -307,16 +313,19 @@ def block_devices(sysfs):
 
 
 def serial_port(sysfs, name):
+    """A ``ttyS*`` port: its UART type, I/O port and IRQ; ``unreadable`` lists
+    the attributes whose read was refused (drivers/tty/serial/serial_core.c
+    made them 0440 before Linux 5.7: only root reads them there)."""
     path = join("class", "tty", name)
-    evidence = {}
+    evidence, refused = {}, []
     real = sysfs.real(path)
     exists = real is not None and sysfs.exists(real)
-    values = sysfs.attributes(path, real, ("type", "port", "irq"), evidence) if exists else {}
+    values = sysfs.attributes(path, real, ("type", "port", "irq"), evidence, refused) if exists else {}
     if not exists:
         evidence[sysfs.shown(path)] = None
     kind, port = number(values.get("type")), values.get("port")
     return {
-        "name": name, "path": path, "exists": exists, "type": kind,
+        "name": name, "path": path, "exists": exists, "unreadable": refused, "type": kind,
         "uart": UART_TYPES.get(kind, "type %s" % kind) if kind is not None else None,
         "irq": number(values.get("irq")),
         "port": hex_id(port, 1) if port is not None else None,

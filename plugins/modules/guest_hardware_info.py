@@ -115,6 +115,8 @@ notes:
     space, not its MSI-X capability. The controller's own queue count is then unknown, and
     C(HW-SCSI-VIRTIO) says so unless blk-mq's count settles it (more queues than one, or one
     queue on a machine with more than one CPU).
+  - Before Linux 5.7 a serial port's C(type), C(port) and C(irq) in sysfs are readable by root
+    only (mode 0440). Without root C(HW-SERIAL) is then C(unknown), never judged as ports without a UART.
   - Reading the initramfs needs the tools the collection's initramfs reader uses (C(cpio) and
     the decompressors of the formats it meets). When it cannot be inspected, a driver built
     as a module is C(unknown), never assumed present.

@@ -352,6 +352,14 @@ def test_uart_unknown(tmp_path):
     assert result["actual"]["ports"]["ttyS1"]["uart"] == "unknown"
 
 
+def test_port_without_a_type_attribute_names_it(tmp_path):
+    result = serial_result(tmp_path, tap().remove("devices/pnp0/00:03/tty/ttyS0/type"))
+    assert result["status"] == "fail"
+    assert "ttyS0 shows no UART type (%s: absent or not a number), expected 16550A" % (
+        tmp_path / "sys" / "class/tty/ttyS0/type") in result["message"]
+    assert "uart:None" not in result["message"]
+
+
 def test_wrong_irq(tmp_path):
     result = serial_result(tmp_path, tap().set("class/tty/ttyS0/irq", "3"))
     assert result["status"] == "fail"

@@ -18,11 +18,12 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege, sysctl, sysfs
 from ansible_collections.guestready.gce.plugins.modules import (
-    compliance, compliance_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
+    compliance, compliance_info, guest_hardware_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
 
 from conftest import patch_module_args
 from test_gce_settings import debian_image, digest, put
 from test_kernel_config_info import CLOUD, SID, tree as kernel_tree
+import fakesys
 
 NOBODY = 65534
 SECRET = "/etc/sysctl.d/90-secret.conf"
@@ -203,6 +204,26 @@ def test_pci_capabilities_beyond_64_bytes_need_root():
     assert as_nobody["state"] == "unreadable"
     assert as_nobody["error"].startswith("needs root: /sys/bus/pci/devices/0000:00:03.0/config ")
     assert "MSI-X" in as_nobody["error"]
+
+
+def test_serial_port_attributes_only_root_reads_are_unknown_not_absent(top):
+    """Before Linux 5.7 drivers/tty/serial/serial_core.c declares a port's type,
+    port and irq DEVICE_ATTR(..., 0440, ...): a user reads the ports' directories
+    but not what they are."""
+    sysfs_root = fakesys.Manifest.load("gce-tap").build(os.path.join(top, "sys"))
+    for port in ("ttyS0", "ttyS1", "ttyS2", "ttyS3"):
+        for name in ("type", "port", "irq"):
+            os.chmod(os.path.join(sysfs_root, "class", "tty", port, name), 0o440)
+    as_root, as_nobody = both(guest_hardware_info, {"sysfs_root": sysfs_root, "mode": "live"})
+    assert by_id(as_root)["HW-SERIAL"]["status"] == "pass"
+    serial = by_id(as_nobody)["HW-SERIAL"]
+    assert serial["status"] == "unknown", serial["message"]
+    assert serial["message"].startswith("live: needs root: %s/class/tty/ttyS0/type (and 11 more ttyS* attributes) "
+                                        "is not readable as user nobody" % sysfs_root), serial["message"]
+    assert "uart:" not in serial["message"] and "16550A ports" not in serial["remediation"]
+    assert serial["remediation"].startswith("run with become (-b")
+    assert serial["evidence"]["live"][sysfs_root + "/class/tty/ttyS2/irq"].startswith("not read: needs root: ")
+    assert_same_elsewhere(as_root, as_nobody, ["HW-SERIAL"])
 
 
 def test_applying_to_the_running_system_is_refused_before_anything_is_written(top):
