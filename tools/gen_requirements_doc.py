@@ -47,7 +47,8 @@ def _cell(text):
 
 
 def _arches(entry):
-    return ", ".join(entry["arches"]) if entry["arches"] else "all"
+    arches = ", ".join(entry["arches"]) if entry["arches"] else "all"
+    return arches + " (live: any machine that presents it)" if entry.get("live_where_present") else arches
 
 
 def _describe(value):

@@ -92,9 +92,19 @@ def _req(rid, area, severity, title, rationale, expected, compare, arches=None,
 #                register at least as many ports as are listed (8250's
 #                nr_uarts: CONFIG_SERIAL_8250_RUNTIME_UARTS or 8250.nr_uarts=,
 #                capped at CONFIG_SERIAL_8250_NR_UARTS).
+# Beside ``expected``, for the live check only (the offline half is unchanged):
+#   ``replaced_by``  the Google device that takes this one's place on some
+#                machine series: gVNIC is required for per-VM Tier_1 networking,
+#                Tau T2A and every third-generation series (C3, C4, N4, ...), and
+#                those series attach their disks through NVMe (Google's
+#                "Requirements to build custom images").  A machine without the
+#                expected device but with ``pci`` is not-applicable live; ``what``
+#                says what it has, ``judged_by`` the ID that checks it;
+#   ``live_where_present``  outside ``arches``, the live half is judged when
+#                the machine presents the device (gVNIC on x86).
 
-def _hw(rid, title, rationale, expected, arches):
-    return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches)
+def _hw(rid, title, rationale, expected, arches, **live):
+    return _req(rid, "hardware", "required", title, rationale, expected, "exact", arches=arches, **live)
 
 
 HARDWARE = [
@@ -110,31 +120,39 @@ HARDWARE = [
         X86),
     _hw("HW-NET-VIRTIO",
         "Virtio-Net Ethernet adapter (1af4:1000, subsystem 0x1) with checksum offload, TSO v4 and GRO",
-        "The network card of Compute Engine's x86 machines.",
+        "The network card of Compute Engine's x86 machines; live, a machine with gVNIC in its place "
+        "(HW-NET-GVNIC) is not-applicable.",
         {"pci": {"vendor": "0x1af4", "device": "0x1000", "subsystem_device": "0x0001",
                  "class": "0x020000"},
          "driver": "virtio-pci",
          "virtio": {"device_id": 1, "driver": "virtio_net",
                     "features": ["CSUM", "GUEST_CSUM", "HOST_TSO4", "GUEST_TSO4"]},
          "offloads": ["tx-checksumming", "tcp-segmentation-offload", "generic-receive-offload"]},
-        X86),
+        X86,
+        replaced_by={"pci": {"vendor": "0x1ae0", "device": "0x0042"}, "what": "NIC is gVNIC",
+                     "judged_by": "HW-NET-GVNIC"}),
     _hw("HW-NET-GVNIC",
         "gVNIC, Google Virtual NIC (1ae0:0042), driver gve",
-        "Required instead of virtio-net on Tau T2A (Arm) machines.",
+        "Required instead of virtio-net on Tau T2A (Arm) machines; on x86, for per-VM Tier_1 "
+        "networking and the third-generation series (C3, C4, N4, ...), judged live on a machine "
+        "that presents one.",
         {"pci": {"vendor": "0x1ae0", "device": "0x0042", "class": "0x020000"},
          "driver": "gve", "bound_as": ["gve", "gvnic"]},
-        ("arm64",)),
+        ("arm64",), live_where_present=True),
     _hw("HW-SCSI-VIRTIO",
         "Virtio-SCSI controller (1af4:1004, subsystem 0x8): one request queue, disks only, "
         "4 KiB physical / 512-byte logical sectors, SPC-4, hotplug/event features",
-        "The persistent-disk controller of Compute Engine.",
+        "The persistent-disk controller of Compute Engine; live, a machine whose disks are on NVMe "
+        "instead (third-generation series) is not-applicable.",
         {"pci": {"vendor": "0x1af4", "device": "0x1004", "subsystem_device": "0x0008",
                  "class": "0x010000"},
          "driver": "virtio-pci",
          "virtio": {"device_id": 8, "driver": "virtio_scsi", "features": ["HOTPLUG", "CHANGE"]},
          "disks": {"request_queues": 1, "physical_block_size": 4096, "logical_block_size": 512,
                    "min_scsi_level": 7, "device_types": ["disk"]}},
-        None),
+        None,
+        replaced_by={"pci": {"vendor": "0x1ae0", "device": "0x001f"}, "what": "disks are on Google NVMe",
+                     "judged_by": None}),
     _hw("HW-SERIAL",
         "Four 16550A serial ports: ttyS0 IRQ 4, ttyS1 IRQ 3, ttyS2 IRQ 6, ttyS3 IRQ 7",
         "The serial console and the ports Compute Engine's tooling reads.",

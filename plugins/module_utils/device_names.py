@@ -64,6 +64,7 @@ KNOWN_DEVICES = {
     (0x1AF4, 0x1004): "virtio-scsi (transitional)",
     (0x1AF4, 0x1048): "virtio-scsi (modern only)",
     (0x1AE0, 0x0042): "Google gVNIC",
+    (0x1AE0, 0x001F): "Google NVMe",
     (0x1B36, 0x0010): "QEMU NVMe controller",
 }
 # Chipset functions QEMU emulates carry this subsystem ("Red Hat, Inc. QEMU Virtual Machine").

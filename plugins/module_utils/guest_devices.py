@@ -53,6 +53,9 @@ class NotJudged(object):
     def check(self, entry):
         return verdict("not-applicable", self.reason)
 
+    def presents(self, entry):
+        return False
+
 
 class LiveCheck(object):
     """The devices of the guest whose sysfs is ``sysfs_root`` (a path or a Sysfs)."""
@@ -87,6 +90,10 @@ class LiveCheck(object):
             return self._serial(expected["serial"])
         return self._pci(entry)
 
+    def presents(self, entry):
+        """Does this machine have a PCI function with the IDs ``entry`` expects?"""
+        return bool(self._matching(entry["expected"]["pci"])) if "pci" in entry["expected"] else False
+
     # -- PCI devices -------------------------------------------------------
 
     def _instead(self, pci):
@@ -97,18 +104,21 @@ class LiveCheck(object):
         shift = 8 if wanted >> 16 == 0x06 else 16
         return [d for d in self.pci if d["class"] and number(d["class"]) >> shift == wanted >> shift]
 
+    def _matching(self, pci):
+        """The functions with the vendor and device ID of ``pci``."""
+        want = (number(pci["vendor"]), number(pci["device"]))
+        return [d for d in self.pci if (number(d["vendor"]), number(d["device"])) == want]
+
     def _pci(self, entry):
         expected = entry["expected"]
-        pci = expected["pci"]
-        want = (number(pci["vendor"]), number(pci["device"]))
         evidence = {}
         if not self.pci_bus:
             evidence[self.sysfs.shown(reader.join("bus", "pci", "devices"))] = None
             return verdict("fail", "no PCI bus in %s (%s)" % (self.sysfs.root, self._platform_note()),
                            [self._absent_remedy(entry)], evidence, devices=[])
-        candidates = [d for d in self.pci if (number(d["vendor"]), number(d["device"])) == want]
+        candidates = self._matching(expected["pci"])
         if not candidates:
-            return self._absent(entry, evidence)
+            return self._replaced(entry, evidence) or self._absent(entry, evidence)
         results = [self._candidate(entry, device) for device in candidates]
         for result in results:
             evidence.update(result.pop("evidence"))
@@ -137,19 +147,54 @@ class LiveCheck(object):
         return verdict("fail", message, [self._absent_remedy(entry)], evidence,
                        devices=[], instead=[self._device_summary(d) for d in instead])
 
+    def _replaced(self, entry, evidence):
+        """The not-applicable verdict of a machine that has, instead of the
+        expected device, the Google device that replaces it on its machine
+        series (the catalogue's ``replaced_by``); None when it has not."""
+        replaced_by = entry.get("replaced_by")
+        found = self._matching(replaced_by["pci"]) if replaced_by else []
+        if not found:
+            return None
+        expected = entry["expected"]
+        for device in found:
+            evidence.update(device["evidence"])
+        evidence.update(self.platform["evidence"])
+        what = ", ".join("%s %s, %s" % (d["slot"], describe(d["vendor"], d["device"]),
+                                        "driver %s" % d["driver"] if d["driver"] else "no driver bound")
+                         for d in found)
+        if "disks" in expected:
+            # with native NVMe multipath the namespace lives under devices/virtual/nvme-subsystem,
+            # not under its controller's PCI function
+            slots = set(d["slot"] for d in found)
+            disks = [b for b in reader.block_devices(self.sysfs)
+                     if b["pci_slot"] in slots or (b["pci_slot"] is None and b["name"].startswith("nvme"))]
+            if disks:
+                what += ", disks %s" % ", ".join("%s (%s/%s)" % (
+                    b["name"], b["physical_block_size"], b["logical_block_size"]) for b in disks)
+        driver = expected["virtio"]["driver"] if "virtio" in expected else expected["driver"]
+        message = "no %s PCI device: this machine's %s (%s)%s; the kernel's %s driver is judged offline (%s)" % (
+            describe(expected["pci"]["vendor"], expected["pci"]["device"]), replaced_by["what"], what,
+            ", which %s checks" % replaced_by["judged_by"] if replaced_by["judged_by"] else "", driver,
+            self._platform_note())
+        return verdict("not-applicable", message, evidence=evidence, devices=[],
+                       instead=[self._device_summary(d) for d in found])
+
     @staticmethod
     def _device_summary(device):
         return dict((k, device[k]) for k in ("slot",) + reader.PCI_ATTRIBUTES + ("driver",))
 
     def _absent_remedy(self, entry):
+        """What to do about an absent device; the machine may be a Compute
+        Engine VM of another series or not one at all (a lab's DMI says Google
+        too), so it is not told which."""
         rid = entry["id"]
         if rid == "HW-NET-GVNIC":
-            return ("run the image on a Tau T2A (Arm) machine, where gVNIC is the NIC; "
-                    "off Compute Engine, check the kernel only (mode: offline)")
+            return ("gVNIC is the NIC of Compute Engine's Arm machines (Tau T2A): judge the devices on "
+                    "one, or only the kernel (mode: offline)")
         if rid in ("HW-PCI-PIIX4-ACPI", "HW-ISA-PIIX4"):
             return HARDWARE_DIFFERS
-        return ("run the image on a Compute Engine x86 machine (%s is its device model); "
-                "off Compute Engine, check the kernel only (mode: offline)"
+        return ("%s is the device of the Compute Engine machine series that use it: judge the devices on "
+                "such a machine, or only the kernel (mode: offline)"
                 % describe(entry["expected"]["pci"]["vendor"], entry["expected"]["pci"]["device"]))
 
     def _candidate(self, entry, device):

@@ -11,7 +11,9 @@ The ID's status is the worst of the halves that apply, in the order
 ``module-in-initramfs`` > ``pass``; a ``not-applicable`` half (a bridge
 offline, a live half not judged) does not count.  The record keeps both
 halves (``offline`` and ``live``) with their own status, message and
-evidence."""
+evidence.  An ID of another architecture is ``not-applicable``, unless its
+device is judged live wherever a machine presents it (the catalogue's
+``live_where_present``: gVNIC on x86)."""
 
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import applies_to_arch
 from ansible_collections.guestready.gce.plugins.module_utils.results import apply_waivers, record
@@ -77,14 +79,20 @@ def combine(entry, offline=None, live=None):
 
 def assess(entries, waivers, arch, offline=None, live=None):
     """One record per HW-* entry (in catalogue order), waivers applied;
-    ``offline`` and ``live`` are checks with a ``check(entry)`` method."""
+    ``offline`` and ``live`` are checks with a ``check(entry)`` and a
+    ``presents(entry)`` method."""
     results = []
     for entry in entries:
-        if not applies_to_arch(entry, arch):
-            results.append(record(
-                entry, "not-applicable", actual={"arch": arch},
-                message="applies to %s; this is %s" % (", ".join(entry["arches"]), arch)))
+        if applies_to_arch(entry, arch):
+            results.append(combine(entry, offline.check(entry) if offline else None,
+                                   live.check(entry) if live else None))
             continue
-        results.append(combine(entry, offline.check(entry) if offline else None,
-                               live.check(entry) if live else None))
+        elsewhere = "applies to %s; this is %s" % (", ".join(entry["arches"]), arch)
+        if entry.get("live_where_present") and live is not None and live.presents(entry):
+            # gVNIC on x86 (Tier_1 networking, third-generation series): the device is judged
+            # live; offline, only kernels of the requirement's own architectures are judged
+            note = verdict("not-applicable", "%s: judged live, as this machine presents the device" % elsewhere)
+            results.append(combine(entry, note if offline else None, live.check(entry)))
+            continue
+        results.append(record(entry, "not-applicable", actual={"arch": arch}, message=elsewhere))
     return apply_waivers(results, waivers)

@@ -43,8 +43,14 @@ description:
     C(fail), C(module-missing-from-initramfs), C(unknown), C(module-in-initramfs), C(pass). A
     half that does not apply is left out. Both halves are returned with their own status,
     message and evidence.
-  - Requirements of another architecture are C(not-applicable). On x86 that is gVNIC. On arm64
-    (Tau T2A) it is PIIX4, the ISA bridge, virtio-net and the serial ports.
+  - Requirements of another architecture are C(not-applicable). On x86 that is gVNIC, unless the
+    machine presents one (per-VM Tier_1 networking, the third-generation series such as C3, C4 and
+    N4). Its live half is then judged as on arm64. On arm64 (Tau T2A) it is PIIX4, the ISA bridge,
+    virtio-net and the serial ports.
+  - Live, a machine whose NIC is gVNIC instead of virtio-net makes C(HW-NET-VIRTIO) C(not-applicable)
+    (C(HW-NET-GVNIC) judges the NIC). A machine whose disks are on Google NVMe (1ae0:001f) instead of
+    virtio-scsi makes C(HW-SCSI-VIRTIO) C(not-applicable). Their offline halves still judge the kernel's
+    virtio drivers. Without the device and without its Google replacement the result fails.
   - Never changes anything.
 author:
   - guestready.gce contributors (@guestready-gce)

@@ -189,7 +189,9 @@ def test_missing_device(tmp_path):
     assert result["status"] == "fail" and result["live"]["devices"] == []
     assert "no 1af4:1000 virtio-net (transitional) PCI device" in result["message"]
     assert "platform: Google Google Compute Engine" in result["message"]
-    assert "run the image on a Compute Engine x86 machine" in result["remediation"]
+    assert result["remediation"] == (
+        "1af4:1000 virtio-net (transitional) is the device of the Compute Engine machine series that use it: "
+        "judge the devices on such a machine, or only the kernel (mode: offline)")
 
 
 def test_driver_unbound(tmp_path):
@@ -431,6 +433,85 @@ def test_gvnic_bound_under_the_name_gve_registered_before_2023(tmp_path):
     assert result["live"]["devices"][0]["driver"] == "gvnic"
     link = str(tmp_path / "sys" / "bus/pci/devices/0000:00:04.0/driver")
     assert result["evidence"]["live"][link] == "-> ../../../bus/pci/drivers/gvnic"
+
+
+def third_generation_guest(gve="gve", nvme="1ae0:001f", multipath=False):
+    """An x86 machine of a third-generation series (C3, C4, N4): gVNIC instead
+    of virtio-net and the disk on a Google NVMe controller instead of
+    virtio-scsi; the chipset and serial ports of the gce-tap capture.  With
+    ``multipath`` the namespace lives where native NVMe multipath puts it."""
+    manifest = tap().remove(NET).remove(SCSI)
+    gvnic = "devices/pci0000:00/0000:00:04.0"
+    for name, value in (("vendor", "0x1ae0"), ("device", "0x0042"), ("subsystem_vendor", "0x1ae0"),
+                        ("subsystem_device", "0x0058"), ("revision", "0x00"), ("class", "0x020000")):
+        manifest.set(gvnic + "/" + name, value)
+    if gve:
+        manifest.link(gvnic + "/driver", "../../../bus/pci/drivers/" + gve)
+    manifest.mkdir(gvnic + "/net/ens4").link("class/net/ens4", "../../" + gvnic + "/net/ens4")
+    manifest.link("bus/pci/devices/0000:00:04.0", "../../../" + gvnic)
+    controller = "devices/pci0000:00/0000:00:03.0"
+    vendor, device = nvme.split(":")
+    for name, value in (("vendor", "0x" + vendor), ("device", "0x" + device), ("subsystem_vendor", "0x" + vendor),
+                        ("subsystem_device", "0x" + device), ("revision", "0x00"), ("class", "0x010802")):
+        manifest.set(controller + "/" + name, value)
+    manifest.link(controller + "/driver", "../../../bus/pci/drivers/nvme")
+    manifest.mkdir(controller + "/nvme/nvme0")
+    disk = "devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n1" if multipath else controller + "/nvme/nvme0/nvme0n1"
+    manifest.set(disk + "/queue/logical_block_size", "512").set(disk + "/queue/physical_block_size", "4096")
+    manifest.mkdir(disk + "/mq/0").mkdir(disk + "/nvme0n1p1")
+    manifest.link("block/nvme0n1", "../" + disk)
+    manifest.link("bus/pci/devices/0000:00:03.0", "../../../" + controller)
+    return manifest
+
+
+def test_third_generation_x86_machine_with_gvnic_and_nvme(tmp_path, initramfs_of):
+    """gVNIC is required for per-VM Tier_1 networking and the third-generation series
+    (Google's "Requirements to build custom images"), whose disks are NVMe."""
+    results = hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path / "a", third_generation_guest()))
+    assert dict((rid, status) for rid, status in statuses(results).items() if "VIRTIO" in rid or "GVNIC" in rid) == {
+        "HW-NET-VIRTIO": "not-applicable", "HW-NET-GVNIC": "pass", "HW-SCSI-VIRTIO": "not-applicable"}
+    result = by_id(results)
+    assert result["HW-NET-VIRTIO"]["message"] == (
+        "live: no 1af4:1000 virtio-net (transitional) PCI device: this machine's NIC is gVNIC (0000:00:04.0 "
+        "1ae0:0042 Google gVNIC, driver gve), which HW-NET-GVNIC checks; the kernel's virtio_net driver is "
+        "judged offline (platform: Google Google Compute Engine)")
+    assert result["HW-NET-VIRTIO"]["remediation"] == ""
+    assert "this machine's disks are on Google NVMe (0000:00:03.0 1ae0:001f Google NVMe, driver nvme, disks " \
+        "nvme0n1 (4096/512)); the kernel's virtio_scsi driver is judged offline" in result["HW-SCSI-VIRTIO"]["message"]
+    assert result["HW-NET-GVNIC"]["message"] == "live: 0000:00:04.0 1ae0:0042 Google gVNIC: as expected"
+    # the kernel's drivers are still judged offline; gve is not required on x86 there
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    both = by_id(hardware_results.assess(HW, {}, "x86_64", offline=offline(tmp_path / "b"),
+                                         live=live(tmp_path / "c", third_generation_guest())))
+    assert both["HW-NET-VIRTIO"]["status"] == both["HW-SCSI-VIRTIO"]["status"] == "module-in-initramfs"
+    assert both["HW-NET-GVNIC"]["status"] == "pass"
+    assert both["HW-NET-GVNIC"]["offline"]["message"] == (
+        "applies to arm64; this is x86_64: judged live, as this machine presents the device")
+    # native NVMe multipath: the namespace is not under the controller, still named
+    multipath = scsi_result(tmp_path / "d", third_generation_guest(multipath=True))
+    assert multipath["status"] == "not-applicable" and "disks nvme0n1 (4096/512)" in multipath["message"]
+
+
+def test_unbound_gvnic_of_an_x86_machine_fails(tmp_path):
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, third_generation_guest(gve=None))))
+    assert results["HW-NET-GVNIC"]["status"] == "fail"
+    assert "0000:00:04.0 1ae0:0042 Google gVNIC: no driver bound (gve expected)" in results["HW-NET-GVNIC"]["message"]
+    assert "modprobe gve" in results["HW-NET-GVNIC"]["remediation"]
+    assert results["HW-NET-VIRTIO"]["status"] == "not-applicable"
+
+
+def test_gvnic_of_an_x86_machine_is_not_judged_without_the_live_half(tmp_path):
+    judged = hardware_results.assess(HW, {}, "x86_64", live=guest_devices.NotJudged("not a Compute Engine VM"))
+    assert by_id(judged)["HW-NET-GVNIC"]["message"] == "applies to arm64; this is x86_64"
+
+
+def test_an_nvme_controller_that_is_not_googles_still_fails_virtio_scsi(tmp_path):
+    """QEMU's NVMe (1b36:0010) is no Compute Engine disk: the device is absent, as before."""
+    result = scsi_result(tmp_path, third_generation_guest(nvme="1b36:0010"))
+    assert result["status"] == "fail"
+    assert "no 1af4:1004 virtio-scsi (transitional) PCI device; found instead" in result["message"]
+    assert "1b36:0010 QEMU NVMe controller (driver nvme)" in result["message"]
+    assert "judge the devices on such a machine, or only the kernel (mode: offline)" in result["remediation"]
 
 
 # -- offline failure modes ----------------------------------------------------
