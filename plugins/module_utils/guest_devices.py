@@ -384,8 +384,7 @@ class LiveCheck(object):
             used or "no disk", cpus if cpus is not None else "unknown")
         remedy = ("Compute Engine's controller has %d request queue%s: give the controller "
                   "num_queues=%d; %s" % (wanted, "" if wanted == 1 else "s", wanted, HARDWARE_DIFFERS))
-        plural = "" if wanted == 1 else "s"
-        queues["summary"] = "%d request queue%s" % (wanted, plural)
+        queues["summary"] = "%d request queue%s" % (wanted, "" if wanted == 1 else "s")
         if offered is not None:
             queues["summary"] += " (MSI-X table of %d vectors)" % msix["table_size"]
             if offered != wanted:
@@ -406,7 +405,7 @@ class LiveCheck(object):
                 found["unknowns"].append(
                     "%s has %d hardware queue%s, but blk-mq uses at most one per possible CPU (%s) and "
                     "the controller's own count is unreadable (%s): it may offer more" % (
-                        name, count, plural, "%d" % cpus if cpus is not None else "unknown", queues["why"]))
+                        name, count, "" if count == 1 else "s", "%d" % cpus if cpus is not None else "unknown", queues["why"]))
 
     # -- serial ------------------------------------------------------------
 
