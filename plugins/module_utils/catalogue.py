@@ -641,7 +641,10 @@ GCE = [
           "netplan dhcp4: true)", DOC_IMPORT],
          "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
          "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
-         "default-route interface when live) and enables DHCPv4 without a static address",
+         "default-route interface when live) and enables DHCPv4 without a static address; "
+         "cloud-init's /etc/netplan/50-cloud-init.yaml covers the NIC when cloud-init "
+         "(cloud-init-local.service enabled, no /etc/cloud/cloud-init.disabled, its network "
+         "configuration neither disabled nor given in cloud.cfg) renders it anew for each instance",
          "when no configuration covers the NIC and systemd-networkd is the manager: a "
          "/etc/systemd/network/80-guestready-gce.network with DHCP=ipv4 (never rewrites an "
          "existing configuration)",
@@ -674,7 +677,9 @@ GCE = [
          "no MAC match in network configurations", "state",
          [DOC_IMPORT + " (\"prevent the instance from remembering MAC addresses\")", TRANSLATE],
          "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
-         "or ifcfg HWADDR= in the network configuration",
+         "or ifcfg HWADDR= in the network configuration; cloud-init's "
+         "/etc/netplan/50-cloud-init.yaml passes (named in the message) when cloud-init renders it "
+         "anew, with the new instance's MAC address, on each instance's first boot (see GCE-NET-DHCP)",
          "reported only: a configuration that names a MAC address is the user's to change",
          "match the interface by name (ens4/eth0) instead of its MAC address"),
     _gce("GCE-GUEST-AGENT", "required",

@@ -56,11 +56,16 @@ OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
 GETTY = "serial-getty@ttyS0.service"
 NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
                     ("ifupdown", "networking.service"), ("ifcfg", "network.service"))
+# the stage that renders the network configuration (cloud-init's
+# systemd/cloud-init-local.service.tmpl: WantedBy=cloud-init.target)
+CLOUD_INIT_UNIT = "cloud-init-local.service"
+CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled"
 # every unit whose state the checks read (Host.unit), for one is-active call
 UNITS = tuple(dict.fromkeys(
     [GETTY] + [unit for dummy, unit in NETWORK_MANAGERS]
     + [unit for dummy, names in timesync.DAEMONS for unit in names]
-    + [unit for entry in CATALOGUE if entry["area"] == "gce" for unit in entry.get("units") or []]))
+    + [unit for entry in CATALOGUE if entry["area"] == "gce" for unit in entry.get("units") or []]
+    + [CLOUD_INIT_UNIT]))
 
 # The SCSI part of Google's 65-gce-disk-naming.rules (GoogleCloudPlatform/
 # guest-configs@0850c65b, src/lib/udev/rules.d/65-gce-disk-naming.rules,
@@ -351,9 +356,45 @@ def network_managers(host):
     return found
 
 
+def cloud_init_renders_network(host):
+    """``(True, how)`` when cloud-init will render its network configuration
+    anew on the first boot of each instance made from the image, with its
+    fallback: DHCP on the NIC that reaches the metadata server, matched on
+    that instance's MAC address (cloudinit/net/__init__.py
+    generate_fallback_config; Compute Engine's datasource gives no network
+    configuration of its own); ``(False, why not)`` otherwise."""
+    def make():
+        target = host.target
+        if not target.isfile(netconf.CLOUD_INIT_CFG):
+            return False, "cloud-init is not installed (no %s)" % target.display(netconf.CLOUD_INIT_CFG)
+        if not host.enabled(CLOUD_INIT_UNIT):
+            return False, "%s is %s" % (CLOUD_INIT_UNIT, host.unit(CLOUD_INIT_UNIT)[0])
+        if target.exists(CLOUD_INIT_DISABLED):
+            return False, "%s exists" % target.display(CLOUD_INIT_DISABLED)
+        line = host.grub.cmdline() if host.grub.found else ((cmdline.read_live() or "") if host.live else "")
+        for key in ("cloud-init", "network-config"):
+            if cmdline.last_value(line, key) == "disabled":
+                return False, "%s=disabled on the kernel command line" % key
+        found = netconf.read_cloud_init_config(target)
+        network, where = found.get("network", (None, None))
+        if isinstance(network, dict) and network.get("config") == "disabled":
+            return False, "%s disables its network configuration (network: {config: disabled})" % where
+        if network:
+            return False, ("%s gives it a network configuration of its own, rendered instead of DHCP on "
+                           "the new NIC" % where)
+        sources, where = found.get("datasource_list", (None, None))
+        if sources is not None and "GCE" not in (sources if isinstance(sources, list) else [sources]):
+            return False, "datasource_list in %s leaves out GCE" % where
+        return True, ("cloud-init (%s enabled, its network configuration not disabled) renders it anew, "
+                      "with the new instance's MAC address, on the first boot of each instance" % CLOUD_INIT_UNIT)
+    return host.cached("cloud-init", make)
+
+
 def _covering(host):
     """``(interface, how named, managers, the config that applies or None,
-    every config by source)``."""
+    every config by source)``.  cloud-init's own netplan file applies when
+    cloud-init will render it anew: the MAC address it names now is the
+    build machine's, the one it will name the new instance's."""
     configs, renderer = host.network
     name, why = host.interface()
     managers = network_managers(host)
@@ -364,8 +405,25 @@ def _covering(host):
     for source in ("networkd", "networkmanager", "ifupdown", "ifcfg"):
         if not managers or source in managers or (source == "ifcfg" and "networkmanager" in managers):
             candidates.extend(configs[source])
-    applying = next((c for c in candidates if c.covers(name)), None)
+    rerendered = any(c.generator == "cloud-init" for c in candidates) and cloud_init_renders_network(host)[0]
+    applying = next((c for c in candidates if c.covers(name) or (rerendered and c.generator == "cloud-init")), None)
     return name, why, managers, applying, configs, renderer
+
+
+def _generated(host, config):
+    """How cloud-init renders ``config`` at boot, or None."""
+    return cloud_init_renders_network(host)[1] if config.generator == "cloud-init" else None
+
+
+def _cloud_init_files(host, configs):
+    """Why cloud-init's netplan file among ``configs`` is taken as it is
+    (cloud-init will not render it anew), or ''."""
+    if any(c.generator == "cloud-init" for c in configs):
+        renders, why = cloud_init_renders_network(host)
+        if not renders:
+            return " (cloud-init will not render its %s anew: %s)" % (
+                host.target.display(netconf.CLOUD_INIT_NETPLAN), why)
+    return ""
 
 
 def check_dhcp(host, entry):
@@ -377,15 +435,20 @@ def check_dhcp(host, entry):
             return _outcome("pass", "auto", "NetworkManager configures %s with its automatic wired "
                             "connection (DHCP)" % name, **evidence)
         return _outcome("fail", None, "no network configuration covers %s (%s); network managers "
-                        "enabled: %s" % (name, why, ", ".join(managers) or "none"),
+                        "enabled: %s%s" % (name, why, ", ".join(managers) or "none",
+                                           _cloud_init_files(host, configs["netplan"])),
                         entry["remediation"], **evidence)
     evidence["applies"] = applying.describe()
+    generated = _generated(host, applying)
+    if generated:
+        evidence["generated"] = generated
     if applying.static or not applying.dhcp4:
         return _outcome("fail", "static" if applying.static else "no-dhcp",
                         "%s configures %s without DHCPv4%s" % (
                             applying.where, name, " (static addresses)" if applying.static else ""),
                         entry["remediation"], **evidence)
-    return _outcome("pass", "dhcp", "%s configures %s by DHCP" % (applying.where, name), **evidence)
+    return _outcome("pass", "dhcp", "%s configures %s by DHCP%s" % (
+        applying.where, name, " (%s)" % generated if generated else ""), **evidence)
 
 
 def check_mtu(host, entry):
@@ -396,6 +459,8 @@ def check_mtu(host, entry):
         return _outcome("unknown", None, "no network configuration covers %s: nothing to judge "
                         "(see GCE-NET-DHCP)" % name, entry["remediation"])
     evidence = {"interface": name, "applies": applying.describe()}
+    if _generated(host, applying):
+        evidence["generated"] = _generated(host, applying)
     problems = []
     if applying.mtu not in (None, ""):
         problems.append("%s fixes the MTU at %s" % (applying.where, applying.mtu))
@@ -424,9 +489,15 @@ def check_persistent_rules(host, entry):
 def check_mac_binding(host, entry):
     configs, renderer = host.network
     bound = [c for source in sorted(configs) for c in configs[source] if c.mac]
+    rerendered = [c for c in bound if c.generator == "cloud-init" and cloud_init_renders_network(host)[0]]
+    bound = [c for c in bound if c not in rerendered]
     if bound:
-        return _outcome("fail", [c.where for c in bound], "bound to a MAC address: %s" % ", ".join(
-            "%s (%s)" % (c.where, c.mac) for c in bound), entry["remediation"])
+        return _outcome("fail", [c.where for c in bound], "bound to a MAC address: %s%s" % (", ".join(
+            "%s (%s)" % (c.where, c.mac) for c in bound), _cloud_init_files(host, bound)), entry["remediation"])
+    if rerendered:
+        return _outcome("pass", [], "only cloud-init's own file names a MAC address: %s; %s" % (
+            ", ".join("%s (%s)" % (c.where, c.mac) for c in rerendered), cloud_init_renders_network(host)[1]),
+            generated=[c.describe() for c in rerendered])
     return _outcome("pass", [], "no interface configuration names a MAC address")
 
 

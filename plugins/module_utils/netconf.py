@@ -4,7 +4,8 @@
 """Network interface configuration on a tree, whichever system writes it:
 netplan YAML, ifupdown (/etc/network/interfaces with ``source`` and
 ``source-directory``), NetworkManager keyfiles, Red Hat ifcfg files and
-systemd-networkd ``.network`` files with their drop-ins.
+systemd-networkd ``.network`` files with their drop-ins; and cloud-init's
+netplan file, which cloud-init renders anew for each new instance.
 
 Each reader turns its files into the same records (``InterfaceConfig``):
 which interfaces a configuration matches (by name or MAC address), whether
@@ -28,17 +29,24 @@ NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system
            "/usr/lib/NetworkManager/system-connections")
 IFCFG_DIR = "/etc/sysconfig/network-scripts"
 DHCLIENT_CONFS = ("/etc/dhcp/dhclient.conf", "/etc/dhcp3/dhclient.conf")
+# where cloud-init's netplan renderer writes (cloudinit/net/netplan.py,
+# CLOUDINIT_NETPLAN_FILE); it renders it anew on each new instance's first boot
+CLOUD_INIT_NETPLAN = "/etc/netplan/50-cloud-init.yaml"
+CLOUD_INIT_CFG = "/etc/cloud/cloud.cfg"
+CLOUD_INIT_CFG_DIR = "/etc/cloud/cloud.cfg.d"
 TRUE = ("yes", "true", "on", "1")
 FALSE = ("no", "false", "off", "0")
 
 
 class InterfaceConfig(object):
     def __init__(self, source, where, path, names_=None, mac=None, dhcp4=False, static=False,
-                 mtu=None, use_mtu=None, line=None):
+                 mtu=None, use_mtu=None, line=None, generator=None):
         self.source, self.where, self.path, self.line = source, where, path, line
         self.names = names_  # globs; None: any interface
         self.mac, self.dhcp4, self.static = mac, dhcp4, static
         self.mtu, self.use_mtu = mtu, use_mtu
+        # who writes it at boot: "cloud-init" (its netplan file); None: the image's file
+        self.generator = generator
 
     def covers(self, interface):
         if self.names is None:
@@ -51,7 +59,8 @@ class InterfaceConfig(object):
 
     def describe(self):
         return {"source": self.source, "where": self.where, "match": self.names, "mac": self.mac,
-                "dhcp4": self.dhcp4, "static": self.static, "mtu": self.mtu, "use_mtu": self.use_mtu}
+                "dhcp4": self.dhcp4, "static": self.static, "mtu": self.mtu, "use_mtu": self.use_mtu,
+                "generator": self.generator}
 
 
 def _bool(value):
@@ -242,7 +251,7 @@ def netplan_files(target):
 
 def read_netplan(target):
     """``(configs, renderer)`` from the merged netplan files."""
-    merged = {}
+    merged, defined_in = {}, {}
     for path in netplan_files(target):
         text = read(target, path)
         if text is None:
@@ -255,6 +264,7 @@ def read_netplan(target):
             if key == "ethernets" and isinstance(value, dict):
                 for name in value:
                     merged["_where"][name] = target.display(path)
+                    defined_in.setdefault(name, []).append(path)
         merged = _merge(merged, {"network": document.get("network") or {}})
     network = merged.get("network") or {}
     configs = []
@@ -268,11 +278,44 @@ def read_netplan(target):
         addresses = spec.get("addresses") or []
         overrides = spec.get("dhcp4-overrides") or {}
         use_mtu = overrides.get("use-mtu")
+        rendered = defined_in.get(ident) and all(p == CLOUD_INIT_NETPLAN for p in defined_in[ident])
         configs.append(InterfaceConfig(
             "netplan", "%s (ethernets.%s)" % (merged.get("_where", {}).get(ident, "netplan"), ident),
             None, globs, match.get("macaddress"), spec.get("dhcp4") is True, bool(addresses),
-            spec.get("mtu"), True if use_mtu is None else bool(use_mtu)))
+            spec.get("mtu"), True if use_mtu is None else bool(use_mtu),
+            generator="cloud-init" if rendered else None))
     return configs, network.get("renderer", "networkd")
+
+
+def _top_level(text, keys):
+    """The YAML text of the top-level ``key:`` blocks of ``keys`` in
+    ``text``: cloud.cfg holds much else, none of which is read here."""
+    kept, keeping = [], False
+    for raw in lines(text):
+        if raw[:1] not in (" ", "\t", "#", "-", "") and raw.strip():
+            keeping = raw.split(":", 1)[0].strip().strip("'\"") in keys and ":" in raw
+        if keeping:
+            kept.append(raw)
+    return "\n".join(kept) + "\n"
+
+
+def read_cloud_init_config(target, keys=("network", "datasource_list")):
+    """``{key: (value, file that set it last)}`` for the top-level ``keys`` of
+    cloud-init's configuration: /etc/cloud/cloud.cfg, then
+    /etc/cloud/cloud.cfg.d/*.cfg by name, a later file's mapping merged over
+    an earlier one's (cloudinit/util.py read_conf_with_confd)."""
+    found = {}
+    for path in [CLOUD_INIT_CFG] + [posixpath.join(CLOUD_INIT_CFG_DIR, n) for n in names(target, CLOUD_INIT_CFG_DIR, "*.cfg")]:
+        text = read(target, path)
+        if not text:
+            continue
+        document = yaml_load(_top_level(text, keys), target.display(path)) or {}
+        for key in keys:
+            if isinstance(document, dict) and key in document:
+                earlier = found.get(key, (None, None))[0]
+                found[key] = (_merge(earlier, document[key]) if isinstance(earlier, dict) else document[key],
+                              target.display(path))
+    return found
 
 
 # ---------------------------------------------------------------- networkd

@@ -1,0 +1,222 @@
+"""GCE-NET-* on the network layouts of standard cloud images, whose per-NIC
+configuration is generated at boot rather than kept in the image:
+
+* Ubuntu with cloud-init: /etc/netplan/50-cloud-init.yaml matches the build
+  machine's NIC on its MAC address, and cloud-init renders the file anew, with
+  the new instance's MAC address, on the first boot of each instance.
+
+The file contents are the real ones, cited where they are defined."""
+
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import netconf
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
+
+from test_gce_settings import link, put, read, statuses
+
+NET_IDS = ["GCE-NET-DHCP", "GCE-NET-MTU-DHCP", "GCE-NET-NO-MAC-BINDING"]
+NETPLAN = "/etc/netplan/50-cloud-init.yaml"
+
+# Ubuntu 22.04: cloud-init 22.x/23.x renders Compute Engine's fallback configuration
+# (cloudinit/net/__init__.py generate_fallback_config: dhcp4, match on the MAC address, set-name)
+# with safeyaml.dumps (indent 4, keys sorted) behind the header of cloudinit/distros/debian.py
+# NETWORK_FILE_HEADER (canonical/cloud-init 22.2, cloudinit/net/netplan.py _render_content)
+UBUNTU_2204_NETPLAN = """\
+# This file is generated from information provided by the datasource.  Changes
+# to it will not persist across an instance reboot.  To disable cloud-init's
+# network configuration capabilities, write a file
+# /etc/cloud/cloud.cfg.d/99-disable-network-config.cfg with the following:
+# network: {config: disabled}
+network:
+    ethernets:
+        ens4:
+            dhcp4: true
+            match:
+                macaddress: 42:01:0a:80:00:02
+            set-name: ens4
+    version: 2
+"""
+# Ubuntu 24.04: cloud-init 24.2 and later write through libnetplan (cloudinit/net/netplan.py
+# netplan_api_write_yaml_file, canonical/cloud-init#4981), which drops the header
+# (canonical/cloud-init#6188); 24.1 added dhcp6 to the fallback.  As read on a Compute Engine VM.
+UBUNTU_2404_NETPLAN = """\
+network:
+  version: 2
+  ethernets:
+    ens4:
+      match:
+        macaddress: "42:01:0a:a0:00:0d"
+      dhcp4: true
+      dhcp6: true
+      set-name: "ens4"
+"""
+# the top-level part of Ubuntu's /etc/cloud/cloud.cfg (config/cloud.cfg.tmpl rendered for
+# ubuntu): its "network:" is system_info's, not the network configuration
+UBUNTU_CLOUD_CFG = """\
+# The top level settings are used as module
+# and base configuration.
+
+# A set of users which may be applied and/or used by various modules
+# when a 'default' entry is found it will reference the 'default_user'
+# from the distro configuration specified below
+users:
+  - default
+
+# If this is set, 'root' will not be able to ssh in and they
+# will get a message to login instead as the default $user
+disable_root: true
+
+# This will cause the set+update hostname module to not operate (if true)
+preserve_hostname: false
+
+# If you use datasource_list array, keep array items in a single line.
+# If you use multi line array, ds-identify script won't read array items.
+cloud_init_modules:
+  - seed_random
+  - bootcmd
+  - write_files
+
+# System and/or distro specific settings
+# (not accessible to handlers/transforms)
+system_info:
+  # This will affect which distro class gets used
+  distro: ubuntu
+  default_user:
+    name: ubuntu
+    lock_passwd: True
+    gecos: Ubuntu
+    groups: [adm, cdrom, dip, lxd, sudo]
+    sudo: ["ALL=(ALL) NOPASSWD:ALL"]
+    shell: /bin/bash
+  network:
+    dhcp_client_priority: [dhcpcd, dhclient, udhcpc]
+    renderers: ['netplan', 'eni', 'sysconfig']
+    activators: ['netplan', 'eni', 'network-manager', 'networkd']
+  ntp_client: auto
+"""
+# written by the package's postinst from debconf's default (ubuntu/noble branch,
+# debian/cloud-init.postinst and debian/cloud-init.templates)
+UBUNTU_90_DPKG = """\
+# to update this file, run dpkg-reconfigure cloud-init
+datasource_list: [ NoCloud, ConfigDrive, OpenNebula, DigitalOcean, Azure, AltCloud, VMware, OVF, MAAS, GCE, \
+OpenStack, CloudSigma, SmartOS, Bigstep, Scaleway, AliYun, Ec2, CloudStack, Hetzner, IBMCloud, Oracle, Exoscale, \
+RbxCloud, UpCloud, Vultr, LXD, NWCS, Akamai, WSL, CloudCIX, None ]
+"""
+
+
+def enable(root, unit, target, lib="/lib"):
+    put(root, "%s/systemd/system/%s" % (lib, unit), "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=%s\n" % target)
+    link(root, "/etc/systemd/system/%s.wants/%s" % (target, unit), "%s/systemd/system/%s" % (lib, unit))
+
+
+def ubuntu_image(root, netplan=UBUNTU_2204_NETPLAN, lib="/lib"):
+    root = str(root)
+    enable(root, "systemd-networkd.service", "multi-user.target", lib)
+    # dh_installsystemd enables it: cloud-init's systemd/cloud-init-local.service.tmpl [Install]
+    enable(root, "cloud-init-local.service", "cloud-init.target", lib)
+    put(root, NETPLAN, netplan)
+    put(root, "/etc/cloud/cloud.cfg", UBUNTU_CLOUD_CFG)
+    put(root, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", UBUNTU_90_DPKG)
+    return root
+
+
+def check(run_module, root):
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    return dict((r["id"], r) for r in out["results"] if r["id"] in NET_IDS)
+
+
+def apply(run_module, root):
+    out = run_module(compliance, {"areas": ["gce_settings"], "apply": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0, out.get("msg")
+    return out
+
+
+# ------------------------------------------------------------------ readers
+@pytest.mark.parametrize("text", [UBUNTU_2204_NETPLAN, UBUNTU_2404_NETPLAN])
+def test_cloud_init_s_netplan_file_is_known_by_its_path(tmp_path, text):
+    put(tmp_path, NETPLAN, text)
+    put(tmp_path, "/etc/netplan/01-netcfg.yaml", text.replace("ens4:", "ens5:", 1))
+    configs = dict((c.where.rsplit(".", 1)[1].rstrip(")"), c) for c in netconf.read_netplan(Target(str(tmp_path)))[0])
+    assert configs["ens4"].generator == "cloud-init" and configs["ens4"].mac.startswith("42:01:0a:")
+    assert configs["ens4"].dhcp4 and configs["ens4"].names is None and not configs["ens4"].covers("ens4")
+    assert configs["ens5"].generator is None, "the same content in a file of one's own is one's own"
+
+
+def test_a_netplan_file_of_one_s_own_over_cloud_init_s_is_not_generated(tmp_path):
+    put(tmp_path, NETPLAN, UBUNTU_2404_NETPLAN)
+    put(tmp_path, "/etc/netplan/90-static.yaml", "network:\n  ethernets:\n    ens4:\n      addresses: [10.0.0.2/24]\n")
+    (config,) = netconf.read_netplan(Target(str(tmp_path)))[0]
+    assert config.generator is None and config.static
+
+
+def test_cloud_init_config_top_level_keys_merged_in_order(tmp_path):
+    put(tmp_path, "/etc/cloud/cloud.cfg", UBUNTU_CLOUD_CFG)
+    target = Target(str(tmp_path))
+    assert netconf.read_cloud_init_config(target) == {}, "system_info's network: is no network configuration"
+    put(tmp_path, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", UBUNTU_90_DPKG)
+    put(tmp_path, "/etc/cloud/cloud.cfg.d/50-net.cfg", "network:\n  version: 2\n  ethernets: {}\n")
+    put(tmp_path, "/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg", "network: {config: disabled}\n")
+    found = netconf.read_cloud_init_config(target)
+    assert found["network"] == ({"version": 2, "ethernets": {}, "config": "disabled"},
+                                target.display("/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"))
+    assert "GCE" in found["datasource_list"][0] and found["datasource_list"][0][-1] == "None"
+
+
+# ------------------------------------------------------------------ checks
+@pytest.mark.parametrize("netplan,lib", [(UBUNTU_2204_NETPLAN, "/lib"), (UBUNTU_2404_NETPLAN, "/usr/lib")],
+                         ids=["22.04", "24.04"])
+def test_ubuntu_cloud_init_netplan_passes_and_apply_leaves_it(tmp_path, run_module, netplan, lib):
+    root = ubuntu_image(tmp_path / "image", netplan, lib)
+    found = check(run_module, root)
+    assert dict((i, r["status"]) for i, r in found.items()) == dict.fromkeys(NET_IDS, "pass"), found
+    for rid in ("GCE-NET-DHCP", "GCE-NET-NO-MAC-BINDING"):
+        assert "50-cloud-init.yaml (ethernets.ens4)" in found[rid]["message"]
+        assert "cloud-init (cloud-init-local.service enabled" in found[rid]["message"]
+        assert "new instance's MAC address" in found[rid]["message"]
+    assert found["GCE-NET-DHCP"]["evidence"]["applies"]["generator"] == "cloud-init"
+    first = apply(run_module, root)
+    assert read(root, NETPLAN) == netplan, "cloud-init's file is cloud-init's"
+    assert not os.path.exists(os.path.join(root, "etc/systemd/network")), "nothing written beside it"
+    assert not [r for r in first["results"] if r["id"] in NET_IDS and (r["changed"] or r["status"] != "pass")]
+    again = apply(run_module, root)
+    assert again["changed"] is False and statuses(again) == statuses(first)
+
+
+@pytest.mark.parametrize("change,why", [
+    (lambda root: os.remove(os.path.join(root, "etc/systemd/system/cloud-init.target.wants/cloud-init-local.service")),
+     "cloud-init-local.service is disabled"),
+    (lambda root: put(root, "/etc/cloud/cloud-init.disabled", ""), "cloud-init.disabled exists"),
+    (lambda root: put(root, "/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg", "network: {config: disabled}\n"),
+     "99-disable-network-config.cfg disables its network configuration"),
+    (lambda root: put(root, "/etc/cloud/cloud.cfg.d/50-static.cfg",
+                      "network:\n  version: 2\n  ethernets:\n    ens4:\n      addresses: [10.0.0.2/24]\n"),
+     "50-static.cfg gives it a network configuration of its own"),
+    (lambda root: put(root, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", "datasource_list: [ NoCloud, None ]\n"),
+     "datasource_list in"),
+    (lambda root: os.remove(os.path.join(root, "etc/cloud/cloud.cfg")), "cloud-init is not installed"),
+], ids=["unit-disabled", "cloud-init-disabled", "network-disabled", "own-network-config", "no-gce-datasource",
+        "not-installed"])
+def test_cloud_init_s_file_is_judged_as_it_is_when_cloud_init_will_not_render_it(tmp_path, run_module, change, why):
+    root = ubuntu_image(tmp_path / "image")
+    change(root)
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == "fail" and why in found["GCE-NET-DHCP"]["message"]
+    assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "fail" and why in found["GCE-NET-NO-MAC-BINDING"]["message"]
+    assert "42:01:0a:80:00:02" in found["GCE-NET-NO-MAC-BINDING"]["message"]
+    apply(run_module, root)
+    assert read(root, NETPLAN) == UBUNTU_2204_NETPLAN, "cloud-init's file is never rewritten"
+    assert "DHCP=ipv4" in read(root, "/etc/systemd/network/80-guestready-gce.network")
+
+
+def test_a_netplan_file_of_one_s_own_bound_to_a_mac_fails_beside_cloud_init_s(tmp_path, run_module):
+    root = ubuntu_image(tmp_path / "image")
+    put(root, "/etc/netplan/60-extra.yaml", "network:\n  ethernets:\n    data:\n      match:\n"
+        "        macaddress: 42:01:0a:80:00:09\n      set-name: ens5\n      dhcp4: true\n")
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == "pass"
+    assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "fail"
+    extra = os.path.join(root, "etc/netplan/60-extra.yaml")
+    assert found["GCE-NET-NO-MAC-BINDING"]["actual"] == [extra + " (ethernets.data)"]
