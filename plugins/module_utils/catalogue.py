@@ -641,10 +641,12 @@ GCE = [
           "netplan dhcp4: true)", DOC_IMPORT],
          "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
          "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
-         "default-route interface when live) and enables DHCPv4 without a static address; "
-         "cloud-init's /etc/netplan/50-cloud-init.yaml covers the NIC when cloud-init "
-         "(cloud-init-local.service enabled, no /etc/cloud/cloud-init.disabled, its network "
-         "configuration neither disabled nor given in cloud.cfg) renders it anew for each instance",
+         "default-route interface when live) and enables DHCPv4 without a static address; what "
+         "standard cloud images generate at boot counts: cloud-init's "
+         "/etc/netplan/50-cloud-init.yaml when cloud-init (cloud-init-local.service enabled, no "
+         "/etc/cloud/cloud-init.disabled, its network configuration neither disabled nor given in "
+         "cloud.cfg) renders it anew for each instance, and Debian's 75-cloud-ifupdown.rules whose "
+         "cloud-ifupdown-helper writes cloud-interfaces-template for each NIC added",
          "when no configuration covers the NIC and systemd-networkd is the manager: a "
          "/etc/systemd/network/80-guestready-gce.network with DHCP=ipv4 (never rewrites an "
          "existing configuration)",

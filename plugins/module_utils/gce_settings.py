@@ -411,7 +411,8 @@ def _covering(host):
 
 
 def _generated(host, config):
-    """How cloud-init renders ``config`` at boot, or None."""
+    """How cloud-init renders ``config`` at boot, or None (the helper's
+    records say how in their ``where``)."""
     return cloud_init_renders_network(host)[1] if config.generator == "cloud-init" else None
 
 

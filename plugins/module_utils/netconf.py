@@ -4,8 +4,10 @@
 """Network interface configuration on a tree, whichever system writes it:
 netplan YAML, ifupdown (/etc/network/interfaces with ``source`` and
 ``source-directory``), NetworkManager keyfiles, Red Hat ifcfg files and
-systemd-networkd ``.network`` files with their drop-ins; and cloud-init's
-netplan file, which cloud-init renders anew for each new instance.
+systemd-networkd ``.network`` files with their drop-ins; and the two
+generators of standard cloud images whose output is not in the image:
+cloud-init's netplan file, rendered anew for each new instance, and Debian's
+udev rule that writes an ifupdown stanza for each NIC when it appears.
 
 Each reader turns its files into the same records (``InterfaceConfig``):
 which interfaces a configuration matches (by name or MAC address), whether
@@ -18,6 +20,7 @@ import fnmatch
 import posixpath
 import re
 
+from ansible_collections.guestready.gce.plugins.module_utils import udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 
@@ -34,6 +37,9 @@ DHCLIENT_CONFS = ("/etc/dhcp/dhclient.conf", "/etc/dhcp3/dhclient.conf")
 CLOUD_INIT_NETPLAN = "/etc/netplan/50-cloud-init.yaml"
 CLOUD_INIT_CFG = "/etc/cloud/cloud.cfg"
 CLOUD_INIT_CFG_DIR = "/etc/cloud/cloud.cfg.d"
+# Debian's cloud images (debian-cloud-images, config_space/files/etc/udev/
+# rules.d/75-cloud-ifupdown.rules/CLOUD): the rule's RUN program
+CLOUD_IFUPDOWN_HELPER = "cloud-ifupdown-helper"
 TRUE = ("yes", "true", "on", "1")
 FALSE = ("no", "false", "off", "0")
 
@@ -45,7 +51,8 @@ class InterfaceConfig(object):
         self.names = names_  # globs; None: any interface
         self.mac, self.dhcp4, self.static = mac, dhcp4, static
         self.mtu, self.use_mtu = mtu, use_mtu
-        # who writes it at boot: "cloud-init" (its netplan file); None: the image's file
+        # who writes it at boot: "cloud-init" (its netplan file) or
+        # CLOUD_IFUPDOWN_HELPER (a stanza per NIC added); None: the image's file
         self.generator = generator
 
     def covers(self, interface):
@@ -386,7 +393,10 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
             "no-scripts")
 
 
-def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None):
+def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
+    """The ``inet`` stanzas of ``path`` and what it sources; ``includes``, a
+    list, gets ``(directive, directory or pattern)`` of every ``source`` and
+    ``source-directory`` read."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     sourced = [0] if sourced is None else sourced
@@ -413,20 +423,93 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None):
             current = None
             if key == "source" and len(words) > 1:
                 pattern = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
+                if includes is not None:
+                    includes.append((key, pattern))
                 for included in glob(target, pattern):
-                    configs.extend(read_ifupdown(target, included, depth + 1, sourced))
+                    configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes))
             elif key == "source-directory" and len(words) > 1:
                 directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
+                if includes is not None:
+                    includes.append((key, posixpath.normpath(directory)))
                 for name in names(target, directory):
                     if re.match(r"^[a-zA-Z0-9_-]+$", name):
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
-                                                     sourced))
+                                                     sourced, includes))
             continue
         if current is not None:
             if key == "mtu" and len(words) > 1:
                 current.mtu = words[1]
             elif key == "hwaddress" and len(words) > 1:
                 current.mac = words[-1]
+    return configs
+
+
+_UDEV_TOKEN = re.compile(r'([A-Za-z_]+(?:\{[^}]*\})?)\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"')
+# match keys whose value is the NIC's name (udev patterns: globs joined by |)
+_UDEV_NAME_KEYS = ("KERNEL", "NAME", "ENV{INTERFACE}")
+
+
+def _hotplug_rule(rule):
+    """``(helper path, name globs or None)`` of a udev rule that runs Debian's
+    cloud-ifupdown-helper for every network interface added, whatever its
+    driver or bus; None for any other rule (a match on something else, e.g.
+    the Azure variant's ``DRIVERS=="hv_netvsc"``, says nothing of a
+    Compute Engine NIC)."""
+    helper, globs, seen = None, [], set()
+    for key, operator, value in _UDEV_TOKEN.findall(rule):
+        if operator in ("==", "!="):
+            seen.add(key)
+            if key in _UDEV_NAME_KEYS:
+                globs.extend(("!" if operator == "!=" else "") + part for part in value.split("|") if part)
+            elif (key, operator, value) not in (("SUBSYSTEM", "==", "net"), ("ACTION", "==", "add")):
+                return None
+        elif key.split("{")[0] == "RUN" and value.split() and \
+                posixpath.basename(value.split()[0]) == CLOUD_IFUPDOWN_HELPER:
+            helper = value.split()[0]
+    if helper is None or not {"SUBSYSTEM", "ACTION"} <= seen:
+        return None
+    return helper, globs or None
+
+
+def _shell_assignment(text, name):
+    match = re.search(r'^\s*%s=["\']?([^"\'\s]+)' % name, text or "", re.M)
+    return match.group(1) if match else None
+
+
+def read_cloud_ifupdown(target, includes):
+    """Debian's cloud images (11 and earlier) ship no stanza for their NIC: a
+    udev rule (/etc/udev/rules.d/75-cloud-ifupdown.rules) runs
+    /etc/network/cloud-ifupdown-helper for each NIC added, which writes
+    /etc/network/cloud-interfaces-template (``iface $INTERFACE inet dhcp``)
+    with the NIC's name into /run/network/interfaces.d and raises it
+    (debian-cloud-images, config_space/files/etc/network/).  One record per
+    such rule whose helper and template exist and whose directory the
+    ifupdown configuration sources (``includes`` from read_ifupdown): what the
+    helper will write, matched on the rule's names."""
+    configs = []
+    for path, dummy in udev.rule_files(target):
+        for number, rule in udev.logical_lines(read(target, path)):
+            found = _hotplug_rule(rule)
+            if found is None:
+                continue
+            helper, globs = found
+            script = read(target, helper)
+            template, cfgdir = _shell_assignment(script, "template"), _shell_assignment(script, "cfgdir")
+            if not template or not cfgdir or read(target, template) is None:
+                continue
+            cfgdir = posixpath.normpath(cfgdir)
+            if not any((kind == "source-directory" and where == cfgdir) or
+                       (kind == "source" and posixpath.dirname(where) == cfgdir and
+                        posixpath.basename(where) == "*") for kind, where in includes):
+                continue
+            stanza = next((c for c in read_ifupdown(target, template) if c.names == ["$INTERFACE"]), None)
+            where = "%s:%d (%s writes %s into %s for each NIC added)" % (
+                target.display(path), number, CLOUD_IFUPDOWN_HELPER,
+                stanza.where if stanza else target.display(template), cfgdir)
+            configs.append(InterfaceConfig(
+                "ifupdown", where, path, globs, dhcp4=bool(stanza and stanza.dhcp4),
+                static=bool(stanza and stanza.static), mtu=stanza.mtu if stanza else None, line=number,
+                generator=CLOUD_IFUPDOWN_HELPER))
     return configs
 
 
@@ -483,8 +566,11 @@ def read_ifcfg(target):
 def read_all(target, replace=None):
     """``{source: [InterfaceConfig]}`` and the netplan renderer."""
     netplan, renderer = read_netplan(target)
+    includes = []
+    # the image's own stanzas first: the helper skips a NIC ifupdown knows
+    ifupdown = [c for c in read_ifupdown(target, includes=includes) if c.names != ["lo"]]
     return {"netplan": netplan, "networkd": read_networkd(target, replace),
-            "ifupdown": [c for c in read_ifupdown(target) if c.names != ["lo"]],
+            "ifupdown": ifupdown + read_cloud_ifupdown(target, includes),
             "networkmanager": read_networkmanager(target), "ifcfg": read_ifcfg(target)}, renderer
 
 

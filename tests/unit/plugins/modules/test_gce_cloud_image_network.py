@@ -3,7 +3,10 @@ configuration is generated at boot rather than kept in the image:
 
 * Ubuntu with cloud-init: /etc/netplan/50-cloud-init.yaml matches the build
   machine's NIC on its MAC address, and cloud-init renders the file anew, with
-  the new instance's MAC address, on the first boot of each instance.
+  the new instance's MAC address, on the first boot of each instance;
+* Debian 11 cloud images: no stanza for the NIC at all; a udev rule runs
+  cloud-ifupdown-helper, which writes one from a template when the NIC
+  appears.
 
 The file contents are the real ones, cited where they are defined."""
 
@@ -106,6 +109,46 @@ OpenStack, CloudSigma, SmartOS, Bigstep, Scaleway, AliYun, Ec2, CloudStack, Hetz
 RbxCloud, UpCloud, Vultr, LXD, NWCS, Akamai, WSL, CloudCIX, None ]
 """
 
+# Debian 11 cloud images: debian-cloud-images, config_space/files/ (mirrored at
+# github.com/GoCarrot/debian-cloud-images, commit 0bfa86237cd2): etc/network/interfaces/CLOUD,
+# etc/udev/rules.d/75-cloud-ifupdown.rules/CLOUD, etc/network/cloud-interfaces-template/CLOUD
+DEBIAN_INTERFACES = """\
+# Include files from /etc/network/interfaces.d:
+source-directory /etc/network/interfaces.d
+
+# Cloud images dynamically generate config fragments for newly
+# attached interfaces. See /etc/udev/rules.d/75-cloud-ifupdown.rules
+# and /etc/network/cloud-ifupdown-helper. Dynamically generated
+# configuration fragments are stored in /run:
+source-directory /run/network/interfaces.d
+"""
+DEBIAN_RULE = """\
+# Handle allow-hotplug interfaces
+SUBSYSTEM=="net", ACTION=="add", ENV{INTERFACE}=="eth*|en*", RUN+="/etc/network/cloud-ifupdown-helper"
+"""
+# the same file's AZURE variant: a match on the Hyper-V driver, never a Compute Engine NIC
+DEBIAN_RULE_AZURE = """\
+# Handle allow-hotplug interfaces
+SUBSYSTEM=="net", ACTION=="add", DRIVERS=="hv_netvsc", RUN+="/etc/network/cloud-ifupdown-helper"
+"""
+DEBIAN_TEMPLATE = "auto $INTERFACE\nallow-hotplug $INTERFACE\n\niface $INTERFACE inet dhcp\n"
+# etc/network/cloud-ifupdown-helper/CLOUD (Noah Meyerhans, GPL-2.0-or-later): the lines the reader
+# relies on, not the whole script -- it writes "$template" with the NIC's name into "$cfgdir"
+DEBIAN_HELPER = """\
+#!/bin/bash
+template="/etc/network/cloud-interfaces-template"
+cfgdir="/run/network/interfaces.d"
+mkdir -p "$cfgdir"
+"""
+# Debian's dhclient.conf requests the MTU (isc-dhcp-client's debian/dhclient.conf)
+DEBIAN_DHCLIENT = """\
+request subnet-mask, broadcast-address, time-offset, routers,
+\tdomain-name, domain-name-servers, domain-search, host-name,
+\tdhcp6.name-servers, dhcp6.domain-search, dhcp6.fqdn, dhcp6.sntp-servers,
+\tnetbios-name-servers, netbios-scope, interface-mtu,
+\trfc3442-classless-static-routes, ntp-servers;
+"""
+
 
 def enable(root, unit, target, lib="/lib"):
     put(root, "%s/systemd/system/%s" % (lib, unit), "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=%s\n" % target)
@@ -120,6 +163,18 @@ def ubuntu_image(root, netplan=UBUNTU_2204_NETPLAN, lib="/lib"):
     put(root, NETPLAN, netplan)
     put(root, "/etc/cloud/cloud.cfg", UBUNTU_CLOUD_CFG)
     put(root, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", UBUNTU_90_DPKG)
+    return root
+
+
+def debian_11_image(root, rule=DEBIAN_RULE, interfaces=DEBIAN_INTERFACES):
+    root = str(root)
+    enable(root, "networking.service", "multi-user.target")
+    put(root, "/etc/network/interfaces", interfaces)
+    os.makedirs(os.path.join(root, "etc/network/interfaces.d"))
+    put(root, "/etc/network/cloud-interfaces-template", DEBIAN_TEMPLATE)
+    put(root, "/etc/network/cloud-ifupdown-helper", DEBIAN_HELPER, 0o755)
+    put(root, "/etc/udev/rules.d/75-cloud-ifupdown.rules", rule)
+    put(root, "/etc/dhcp/dhclient.conf", DEBIAN_DHCLIENT)
     return root
 
 
@@ -163,6 +218,36 @@ def test_cloud_init_config_top_level_keys_merged_in_order(tmp_path):
     assert found["network"] == ({"version": 2, "ethernets": {}, "config": "disabled"},
                                 target.display("/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"))
     assert "GCE" in found["datasource_list"][0] and found["datasource_list"][0][-1] == "None"
+
+
+def test_debian_cloud_ifupdown_rule_is_read_as_the_stanza_it_writes(tmp_path):
+    root = debian_11_image(tmp_path)
+    configs = netconf.read_all(Target(root))[0]["ifupdown"]
+    assert len(configs) == 1
+    (config,) = configs
+    assert config.generator == "cloud-ifupdown-helper" and config.names == ["eth*", "en*"]
+    assert config.dhcp4 and not config.static and config.covers("ens4") and config.covers("eth0")
+    assert "75-cloud-ifupdown.rules:2" in config.where and "cloud-interfaces-template:4" in config.where
+
+
+@pytest.mark.parametrize("change", [
+    lambda root: put(root, "/etc/udev/rules.d/75-cloud-ifupdown.rules", DEBIAN_RULE_AZURE),
+    lambda root: os.remove(os.path.join(root, "etc/network/cloud-ifupdown-helper")),
+    lambda root: os.remove(os.path.join(root, "etc/network/cloud-interfaces-template")),
+    lambda root: put(root, "/etc/network/interfaces", DEBIAN_INTERFACES.replace("source-directory /run", "# /run")),
+    lambda root: os.remove(os.path.join(root, "etc/udev/rules.d/75-cloud-ifupdown.rules")),
+], ids=["azure-rule", "no-helper", "no-template", "run-not-sourced", "no-rule"])
+def test_debian_cloud_ifupdown_needs_the_rule_the_helper_the_template_and_the_source(tmp_path, change):
+    root = debian_11_image(tmp_path)
+    change(root)
+    assert netconf.read_all(Target(root))[0]["ifupdown"] == []
+
+
+def test_debian_cloud_ifupdown_sourced_with_a_glob(tmp_path):
+    root = debian_11_image(tmp_path, interfaces="source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
+                           "source /run/network/interfaces.d/*\n")
+    (config,) = netconf.read_all(Target(root))[0]["ifupdown"]
+    assert config.generator == "cloud-ifupdown-helper"
 
 
 # ------------------------------------------------------------------ checks
@@ -220,3 +305,60 @@ def test_a_netplan_file_of_one_s_own_bound_to_a_mac_fails_beside_cloud_init_s(tm
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "fail"
     extra = os.path.join(root, "etc/netplan/60-extra.yaml")
     assert found["GCE-NET-NO-MAC-BINDING"]["actual"] == [extra + " (ethernets.data)"]
+
+
+def test_debian_11_cloud_image_passes_and_apply_writes_nothing_for_it(tmp_path, run_module):
+    root = debian_11_image(tmp_path / "image")
+    found = check(run_module, root)
+    assert dict((i, r["status"]) for i, r in found.items()) == dict.fromkeys(NET_IDS, "pass"), found
+    assert "75-cloud-ifupdown.rules:2 (cloud-ifupdown-helper writes" in found["GCE-NET-DHCP"]["message"]
+    assert found["GCE-NET-MTU-DHCP"]["evidence"]["dhclient_requests_mtu"] is True
+    first = apply(run_module, root)
+    assert not os.path.exists(os.path.join(root, "etc/systemd/network"))
+    assert read(root, "/etc/network/interfaces") == DEBIAN_INTERFACES
+    assert apply(run_module, root)["changed"] is False and statuses(first)["GCE-NET-DHCP"] == "pass"
+
+
+def test_debian_11_a_stanza_of_one_s_own_comes_before_the_helper_s(tmp_path, run_module):
+    # the helper skips a NIC ifupdown already knows (ifup --no-act)
+    root = debian_11_image(tmp_path / "image")
+    put(root, "/etc/network/interfaces.d/ens4", "auto ens4\niface ens4 inet static\n  address 10.0.0.2/24\n")
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == "fail" and "interfaces.d/ens4:2" in found["GCE-NET-DHCP"]["message"]
+
+
+# Debian 12 cloud images need neither: systemd-networkd with netplan's /etc/netplan/90-default.yaml,
+# matched on names (the file Google's guest agent restores on Debian 12: GoogleCloudPlatform/guest-agent,
+# google_guest_agent/network/manager, debian12NetplanConfig)
+DEBIAN_12_NETPLAN = """\
+network:
+    version: 2
+    ethernets:
+        all-en:
+            match:
+                name: en*
+            dhcp4: true
+            dhcp4-overrides:
+                use-domains: true
+            dhcp6: true
+            dhcp6-overrides:
+                use-domains: true
+        all-eth:
+            match:
+                name: eth*
+            dhcp4: true
+            dhcp4-overrides:
+                use-domains: true
+            dhcp6: true
+            dhcp6-overrides:
+                use-domains: true
+"""
+
+
+def test_debian_12_cloud_image_matches_on_names(tmp_path, run_module):
+    root = str(tmp_path / "image")
+    enable(root, "systemd-networkd.service", "multi-user.target")
+    put(root, "/etc/netplan/90-default.yaml", DEBIAN_12_NETPLAN)
+    found = check(run_module, root)
+    assert dict((i, r["status"]) for i, r in found.items()) == dict.fromkeys(NET_IDS, "pass"), found
+    assert "90-default.yaml (ethernets.all-en)" in found["GCE-NET-DHCP"]["message"]
