@@ -598,10 +598,8 @@ def check_keepalive(host, entry, parser_only=False):
         low = high = int(entry["expected"])
 
     def complies(value):
-        try:
-            return low <= int(str(value).rstrip("s")) <= high
-        except ValueError:
-            return False
+        interval = sshd.seconds(value)
+        return interval is not None and low <= interval <= high
     return _ssh_check(host, entry, complies, parser_only)
 
 

@@ -17,6 +17,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, check_included, glob, lines, read
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 MAIN = "/etc/ssh/sshd_config"
 MAX_DEPTH = 16
@@ -39,18 +40,32 @@ class Directive(object):
             "permitrootlogin", "passwordauthentication") else value
 
 
+# servconf.c splits the keyword off with misc.c strdelim(): it ends at a blank
+# or at one '=', which may have blanks on either side ("Key = value")
+KEYWORD_END = re.compile(r"[ \t]*(?:=[ \t]*)?")
+# misc.c convtime(): a whole number of seconds, or numbers each with a unit
+TIME_PART = re.compile(r"([0-9]+)([sSmMhHdDwW]?)")
+TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+INT_MAX = 2 ** 31 - 1
+
+
 def _words(line):
-    """sshd's argument splitting: blanks separate, double quotes group."""
+    """sshd's splitting: the keyword (see KEYWORD_END), then misc.c
+    argv_split() for the arguments: blanks separate, double quotes group."""
+    keyword = re.match(r'[^ \t="]*', line).group(0)
+    if not keyword:
+        return _arguments(line)
+    return [keyword] + _arguments(KEYWORD_END.sub("", line[len(keyword):], 1))
+
+
+def _arguments(text):
     words, current, quoted, started = [], "", False, False
-    for char in line:
+    for char in text:
         if char == '"':
             quoted, started = not quoted, True
         elif char in " \t" and not quoted:
             if started:
                 words.append(current)
-            current, started = "", False
-        elif char == "=" and not quoted and not words and started:
-            words.append(current)
             current, started = "", False
         else:
             current += char
@@ -58,6 +73,25 @@ def _words(line):
     if started:
         words.append(current)
     return words
+
+
+def seconds(text):
+    """A time value as sshd reads it (misc.c convtime(): ``420``, ``7m``,
+    ``1h30m``; units s, m, h, d, w in either case) -> seconds, or None where
+    convtime refuses it (no number, another unit, a sign, a fraction, more
+    than INT_MAX seconds)."""
+    text = str(text)
+    total, position = 0, 0
+    while text and position < len(text):
+        part = TIME_PART.match(text, position)
+        number = ascii_int(part.group(1)) if part else None
+        if number is None:
+            return None
+        total += number * TIME_UNITS[part.group(2).lower()]
+        if total > INT_MAX:
+            return None
+        position = part.end()
+    return total if text else None
 
 
 class SshdConfig(object):

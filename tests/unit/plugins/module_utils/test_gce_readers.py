@@ -345,6 +345,34 @@ def test_chrony_and_ntp_include_fan_out_is_bounded(tmp_path):
         timesync.read_ntp(Target(str(tmp_path)))
 
 
+@pytest.mark.parametrize("line, words", [
+    ("PasswordAuthentication no", ["PasswordAuthentication", "no"]),
+    ("PasswordAuthentication=no", ["PasswordAuthentication", "no"]),
+    ("PasswordAuthentication = no", ["PasswordAuthentication", "no"]),
+    ("PasswordAuthentication\t=\tno", ["PasswordAuthentication", "no"]),
+    ("PasswordAuthentication =no", ["PasswordAuthentication", "no"]),
+    ("PasswordAuthentication= no", ["PasswordAuthentication", "no"]),
+    # strdelim skips one '=' only: the second is the value's
+    ("PasswordAuthentication == no", ["PasswordAuthentication", "=", "no"]),
+    ("AcceptEnv = LANG LC_*", ["AcceptEnv", "LANG", "LC_*"]),
+    ('Banner = "/etc/my banner"', ["Banner", "/etc/my banner"]),
+    ("SetEnv FOO=bar", ["SetEnv", "FOO=bar"]),
+])
+def test_sshd_words_as_strdelim_splits_the_keyword(line, words):
+    assert sshd._words(line) == words
+
+
+@pytest.mark.parametrize("text, seconds", [
+    ("420", 420), ("420s", 420), ("7m", 420), ("7M", 420), ("1h30m", 5400), ("1h30", 3630), ("2d", 172800),
+    ("1w", 604800), ("0", 0), ("2147483647", 2 ** 31 - 1),
+    # what convtime refuses
+    ("", None), ("m", None), ("-5", None), ("+5", None), ("1.5", None), ("7x", None), ("7 m", None),
+    ("\u00b2", None), ("\u0661\u0662", None), ("2147483648", None), ("4000w", None), ("9" * 400, None),
+])
+def test_sshd_seconds_as_convtime_reads_them(text, seconds):
+    assert sshd.seconds(text) == seconds
+
+
 def test_sshd_dump_parse():
     values = sshd.parse_dump("port 22\npasswordauthentication no\nauthorizedkeysfile .ssh/authorized_keys .ssh/k2\n")
     assert values["authorizedkeysfile"] == ".ssh/authorized_keys .ssh/k2" and values["port"] == "22"

@@ -308,6 +308,20 @@ def test_match_block_is_reported_never_edited(tmp_path, run_module):
     assert read(root, "/etc/ssh/sshd_config.d/50-admins.conf").endswith("PasswordAuthentication yes\n")
 
 
+def test_sshd_config_spellings_sshd_accepts(tmp_path, run_module):
+    # '=' with blanks around it (misc.c strdelim) and a keep-alive in minutes (misc.c convtime)
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication = no\n"
+        "PermitRootLogin =no\nClientAliveInterval 7m\nSubsystem sftp /usr/lib/openssh/sftp-server\n")
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    found = by_id(run_module(compliance_info, info))
+    for rid in ("GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD", "GCE-SSH-KEEPALIVE"):
+        assert found[rid]["status"] == "pass", found[rid]
+    put(root, "/etc/ssh/sshd_config", "ClientAliveInterval 1h\nPasswordAuthentication no\n")
+    result = by_id(run_module(compliance_info, info))["GCE-SSH-KEEPALIVE"]
+    assert result["status"] == "fail" and "ClientAliveInterval is 1h" in result["message"]
+
+
 # ------------------------------------------------------------- Red Hat tree
 def red_hat_image(root):
     root = str(root)
