@@ -571,8 +571,53 @@ def _ssh_check(host, entry, complies, parser_only=False):
     return _outcome("pass", value, "%s %s (%s)" % (entry["directive"], value, where), **evidence)
 
 
+# what sshd.password_logins reads, as sshd_config spells it
+PASSWORD_KEYS = (("passwordauthentication", "PasswordAuthentication"),
+                 ("kbdinteractiveauthentication", "KbdInteractiveAuthentication"), ("usepam", "UsePAM"),
+                 ("challengeresponseauthentication", "ChallengeResponseAuthentication"))
+
+
 def check_password_auth(host, entry, parser_only=False):
-    return _ssh_check(host, entry, lambda v: v.lower() == str(entry["expected"]).lower(), parser_only)
+    """PasswordAuthentication, and keyboard-interactive, through which PAM
+    asks for the same password: sshd.password_logins, the rule the lock-out
+    guard's refusal() follows too."""
+    if not host.sshd.found:
+        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s)"
+                        % host.target.display(sshd.MAIN))
+    values, wheres, said = {}, {}, []
+    for key, name in PASSWORD_KEYS:
+        value, where = _sshd_value(host, key, parser_only)
+        if value is not None:   # ChallengeResponseAuthentication: sshd -T before OpenSSH 8.7 only
+            values[key], wheres[key] = value, where
+            said.append("%s %s (%s)" % (name, value, where))
+    logins = sshd.password_logins(values)
+    problems = []
+    if "passwordauthentication" in logins:
+        problems.append("%s is %s (%s)" % (entry["directive"], values["passwordauthentication"],
+                                           wheres["passwordauthentication"]))
+    if "kbdinteractiveauthentication" in logins:
+        problems.append("PAM takes passwords through keyboard-interactive: %s" % ", ".join(said[1:]))
+    exceptions = []
+    for key, name in PASSWORD_KEYS[:2]:
+        for directive in host.sshd.match_values(key):
+            if key in sshd.password_logins(dict(values, **{key: directive.value})):
+                exceptions.append(directive)
+                problems.append("Match %s (%s) sets %s %s" % (directive.match[0], directive.where, name,
+                                                              directive.value))
+    evidence = {"where": wheres["passwordauthentication"], "password_logins": logins,
+                "files": [host.target.display(p) for p in host.sshd.files]}
+    actual = values["passwordauthentication"]
+    if logins == ["kbdinteractiveauthentication"]:
+        actual = "yes (keyboard-interactive through PAM)"
+    if problems:
+        remediation = entry["remediation"]
+        if "kbdinteractiveauthentication" in logins:
+            remediation += " and KbdInteractiveAuthentication no (ChallengeResponseAuthentication before OpenSSH 8.7)"
+        if exceptions:
+            remediation += "; change or remove the Match block's setting (never edited here), or waive the ID"
+        return _outcome("fail", actual, "; ".join(problems), remediation, **evidence)
+    return _outcome("pass", actual, "%s; keyboard-interactive takes no password: %s" % (said[0], ", ".join(said[1:])),
+                    **evidence)
 
 
 def _root_ok(entry):
@@ -1128,9 +1173,14 @@ def ssh_settings(base, failing):
         entry = failing.get(rid)
         if entry is None:
             continue
-        if checks[rid](base, entry, parser_only=True)["status"] == "pass":
+        outcome = checks[rid](base, entry, parser_only=True)
+        if outcome["status"] == "pass":
             continue
         settings.append((rid, entry["directive"], str(entry["expected"])))
+        if "kbdinteractiveauthentication" in outcome["evidence"].get("password_logins", ()):
+            # before OpenSSH 8.7 ChallengeResponseAuthentication (on by default) turns keyboard-interactive
+            # back on; from 8.7 it is an alias of KbdInteractiveAuthentication (servconf.c), so both say no
+            settings += [(rid, "KbdInteractiveAuthentication", "no"), (rid, "ChallengeResponseAuthentication", "no")]
     return settings
 
 
@@ -1143,7 +1193,7 @@ def plan_ssh(plan, base, failing):
     if not settings:
         return None
     block = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
-    ids = [s[0] for s in settings]
+    ids = list(dict.fromkeys(s[0] for s in settings))
     if base.sshd.includes_dropin_dir(SSHD_DROPIN_DIR):
         plan.write(SSHD_DROPIN, _header(ids) + block, ids[0], owned=True)
         target_path = SSHD_DROPIN
@@ -1237,10 +1287,7 @@ def refusal(values, who):
             return "AuthenticationMethods would be %s" % methods
         return None
     if auth == "password":
-        password = values.get("passwordauthentication", "yes").lower() == "yes"
-        kbd = values.get("kbdinteractiveauthentication", "yes").lower() == "yes" and \
-            values.get("usepam", "no").lower() == "yes"
-        if not (password or kbd):
+        if not sshd.password_logins(values):
             return "PasswordAuthentication would be no for %s, who logs in with a password" % user
         if root and permit != "yes":
             return "PermitRootLogin would be %s for root, who logs in with a password" % permit

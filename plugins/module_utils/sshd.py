@@ -24,7 +24,8 @@ MAX_DEPTH = 16
 # sshd's built-in defaults (OpenSSH 7.0 and newer) for the keys the GCE-* checks read
 DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-password",
             "clientaliveinterval": "0", "pubkeyauthentication": "yes",
-            "kbdinteractiveauthentication": "yes", "authorizedkeysfile": ".ssh/authorized_keys .ssh/authorized_keys2"}
+            "kbdinteractiveauthentication": "yes", "usepam": "no",
+            "authorizedkeysfile": ".ssh/authorized_keys .ssh/authorized_keys2"}
 ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication",
            "without-password": "prohibit-password"}
 
@@ -92,6 +93,26 @@ def seconds(text):
             return None
         position = part.end()
     return total if text else None
+
+
+def password_logins(values):
+    """The keywords through which the configuration ``values`` (``sshd -T``
+    keys, or the parser's) lets a password in: PasswordAuthentication, and
+    keyboard-interactive, which asks for the password through PAM.  Without
+    UsePAM keyboard-interactive has no device for passwords on Linux
+    (auth2-chall.c drops "pam"); before OpenSSH 8.7 it answered only when
+    ChallengeResponseAuthentication was on too (auth2-kbdint.c; sshd -T
+    prints both keywords there, KbdInteractiveAuthentication forced on by
+    ChallengeResponseAuthentication)."""
+    def on(key):
+        return str(values.get(key, DEFAULTS.get(key)) or "").lower() == "yes"
+    found = []
+    if on("passwordauthentication"):
+        found.append("passwordauthentication")
+    if on("kbdinteractiveauthentication") and on("usepam") and \
+            str(values.get("challengeresponseauthentication", "yes")).lower() == "yes":
+        found.append("kbdinteractiveauthentication")
+    return found
 
 
 class SshdConfig(object):

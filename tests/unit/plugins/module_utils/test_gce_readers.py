@@ -373,6 +373,15 @@ def test_sshd_seconds_as_convtime_reads_them(text, seconds):
     assert sshd.seconds(text) == seconds
 
 
+def test_sshd_password_logins():
+    assert sshd.password_logins({}) == ["passwordauthentication"], "UsePAM defaults to no"
+    assert sshd.password_logins({"passwordauthentication": "no", "usepam": "yes"}) == ["kbdinteractiveauthentication"]
+    assert sshd.password_logins({"passwordauthentication": "no", "usepam": "YES",
+                                 "kbdinteractiveauthentication": "no"}) == []
+    assert sshd.password_logins({"passwordauthentication": "no", "usepam": "yes", "kbdinteractiveauthentication": "yes",
+                                 "challengeresponseauthentication": "no"}) == [], "OpenSSH before 8.7"
+
+
 def test_sshd_dump_parse():
     values = sshd.parse_dump("port 22\npasswordauthentication no\nauthorizedkeysfile .ssh/authorized_keys .ssh/k2\n")
     assert values["authorizedkeysfile"] == ".ssh/authorized_keys .ssh/k2" and values["port"] == "22"

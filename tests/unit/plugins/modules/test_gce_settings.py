@@ -283,6 +283,11 @@ def test_refusal_rules():
     assert gce_settings.refusal({"passwordauthentication": "no", "kbdinteractiveauthentication": "yes",
                                  "usepam": "yes"}, pw) is None, "keyboard-interactive through PAM still asks"
     assert gce_settings.refusal({"passwordauthentication": "no", "usepam": "no"}, pw)
+    assert gce_settings.refusal({"passwordauthentication": "no", "usepam": "yes"}, pw) is None, \
+        "KbdInteractiveAuthentication defaults to yes"
+    # sshd -T before OpenSSH 8.7: keyboard-interactive answers only with ChallengeResponseAuthentication
+    assert gce_settings.refusal({"passwordauthentication": "no", "kbdinteractiveauthentication": "yes",
+                                 "challengeresponseauthentication": "no", "usepam": "yes"}, pw)
 
 
 def test_sshd_without_include_gets_a_marked_block(tmp_path, run_module):
@@ -306,6 +311,110 @@ def test_match_block_is_reported_never_edited(tmp_path, run_module):
     assert result["status"] == "fail" and "Match Group admins" in result["message"]
     assert "never edited" in result["remediation"]
     assert read(root, "/etc/ssh/sshd_config.d/50-admins.conf").endswith("PasswordAuthentication yes\n")
+
+
+# openSUSE Leap 15's /etc/ssh/sshd_config (OpenSSH 8.4p1; comments shortened): keyboard-interactive at
+# its default (yes), and PAM behind it
+SUSE_SSHD_CONFIG = """#	$OpenBSD: sshd_config,v 1.103 2018/04/09 20:41:22 tj Exp $
+#PermitRootLogin prohibit-password
+AuthorizedKeysFile	.ssh/authorized_keys
+
+# To disable tunneled clear text passwords, change to no here!
+PasswordAuthentication no
+#PermitEmptyPasswords no
+
+# Change to no to disable s/key passwords
+#ChallengeResponseAuthentication yes
+
+# Set this to 'yes' to enable PAM authentication, account processing,
+# and session processing. If this is enabled, PAM authentication will
+# be allowed through the ChallengeResponseAuthentication and
+# PasswordAuthentication.
+UsePAM yes
+
+X11Forwarding yes
+ClientAliveInterval 420
+
+# override default of no subsystems
+Subsystem	sftp	/usr/lib/ssh/sftp-server
+
+AcceptEnv LANG LC_CTYPE LC_NUMERIC LC_TIME LC_COLLATE LC_MONETARY LC_MESSAGES
+"""
+
+# Debian 12's /etc/ssh/sshd_config (openssh-server 1:9.2p1-2; the commented defaults left out)
+DEBIAN_12_SSHD_CONFIG = """
+# This is the sshd server system-wide configuration file.  See
+# sshd_config(5) for more information.
+
+Include /etc/ssh/sshd_config.d/*.conf
+
+# To disable tunneled clear text passwords, change to no here!
+#PasswordAuthentication yes
+#PermitEmptyPasswords no
+
+# Change to yes to enable challenge-response passwords (beware issues with
+# some PAM modules and threads)
+KbdInteractiveAuthentication no
+
+UsePAM yes
+
+X11Forwarding yes
+PrintMotd no
+
+# Allow client to pass locale environment variables
+AcceptEnv LANG LC_*
+
+# override default of no subsystems
+Subsystem	sftp	/usr/lib/openssh/sftp-server
+"""
+
+
+def test_passwords_through_pam_keyboard_interactive_fail_and_apply_closes_them(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", SUSE_SSHD_CONFIG)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == "fail", result
+    assert ("PAM takes passwords through keyboard-interactive: KbdInteractiveAuthentication yes (sshd's default), "
+            "UsePAM yes (%s/etc/ssh/sshd_config:16)" % root) in result["message"]
+    assert "KbdInteractiveAuthentication no" in result["remediation"]
+    out = run(run_module, root, connection={"user": "alice", "auth": "publickey"})
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-SSH-NO-PASSWORD-AUTH"] == "pass"
+    text = read(root, "/etc/ssh/sshd_config")
+    block = text[:text.index(gce_settings.SSHD_BLOCK_END)]
+    assert "\nKbdInteractiveAuthentication no\n" in block and "\nChallengeResponseAuthentication no\n" in block
+    assert text.endswith(SUSE_SSHD_CONFIG)
+    assert run(run_module, root)["changed"] is False
+
+
+def test_keyboard_interactive_opened_by_a_match_block_fails(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", DEBIAN_12_SSHD_CONFIG + "Match Group sftponly\n\tKbdInteractiveAuthentication yes\n")
+    put(root, "/etc/ssh/sshd_config.d/60-site.conf", "PasswordAuthentication no\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == "fail" and "Match Group sftponly" in result["message"], result
+    assert "KbdInteractiveAuthentication yes" in result["message"]
+
+
+def test_debian_12_sshd_config_needs_only_password_authentication(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", DEBIAN_12_SSHD_CONFIG)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    dropin = read(root, gce_settings.SSHD_DROPIN)
+    assert "PasswordAuthentication no\n" in dropin and "Kbd" not in dropin and "ChallengeResponse" not in dropin
+    assert dropin.count("GCE-SSH-NO-PASSWORD-AUTH") == 2, "the header and its line"
+    assert statuses(out)["GCE-SSH-NO-PASSWORD-AUTH"] == "pass"
+    # with the site's own setting, Debian's file passes as it is
+    root = debian_image(tmp_path / "site")
+    put(root, "/etc/ssh/sshd_config", DEBIAN_12_SSHD_CONFIG)
+    put(root, "/etc/ssh/sshd_config.d/60-site.conf", "PasswordAuthentication no\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == "pass" and result["actual"] == "no", result
+    assert "KbdInteractiveAuthentication no (%s/etc/ssh/sshd_config:13)" % root in result["message"]
 
 
 def test_sshd_config_spellings_sshd_accepts(tmp_path, run_module):
@@ -653,6 +762,35 @@ def test_live_ssh_checks_say_when_sshd_T_could_not_answer(tmp_path, monkeypatch,
     for rid in ("GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD"):
         assert said in results[rid]["message"], results[rid]
         assert results[rid]["status"] in ("pass", "fail")  # the parser's verdict, with its source named
+
+
+class OldSshdModule(FakeModule):
+    """A live system with OpenSSH before 8.7 (RHEL 8's 8.0p1): sshd -T prints
+    both keywords, KbdInteractiveAuthentication forced on by
+    ChallengeResponseAuthentication."""
+    dump = ("passwordauthentication no\nkbdinteractiveauthentication yes\n"
+            "challengeresponseauthentication yes\nusepam yes\npermitrootlogin no\nclientaliveinterval 420\n")
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return "/usr/sbin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        if argv[0].endswith("/sshd") and "-T" in argv:
+            return 0, self.dump, ""
+        return super(OldSshdModule, self).run_command(argv, environ_update)
+
+
+@pytest.mark.parametrize("challenge, status", [("yes", "fail"), ("no", "pass")])
+def test_live_sshd_before_8_7_answers_through_challenge_response(tmp_path, monkeypatch, challenge, status):
+    root = debian_image(tmp_path / "image")
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(gce_settings.privilege, "is_root", lambda: True)
+    module = OldSshdModule(root)
+    module.dump = module.dump.replace("challengeresponseauthentication yes", "challengeresponseauthentication " + challenge)
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    result = by_id(gce_settings.check_gce(params, requirements("gce"), {}, module))["GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == status, result
+    assert "ChallengeResponseAuthentication %s (sshd -T)" % challenge in result["message"]
 
 
 class ReloadSeesKeys(FakeModule):
