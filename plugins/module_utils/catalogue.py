@@ -691,9 +691,9 @@ GCE = [
          "google-guest-agent", "state",
          [DOC_GUEST_ENV, DOC_IMPORT + " (\"Install the Compute Engine guest environment\")",
           DEBIAN_AGENT, TRANSLATE + " (google-compute-engine installed on import)"],
-         "the package is installed (dpkg status, rpm -q) and google-guest-agent.service is enabled "
+         "the package is installed (dpkg status, rpm -q --whatprovides) and google-guest-agent.service is enabled "
          "(wants link, preset; systemctl is-enabled when live)",
-         "live: the distribution's package installed with apt-get or dnf; the unit enabled "
+         "live: the distribution's package installed with apt-get, dnf or zypper; the unit enabled "
          "(systemctl, or a multi-user.target.wants link in an image)",
          "install google-guest-agent from the distribution (Debian: apt-get install google-guest-agent) "
          "or Google's repository, and enable google-guest-agent.service",
@@ -704,8 +704,9 @@ GCE = [
          "OS Login manages SSH access with IAM; the guest agent switches it on from metadata.",
          "google-compute-engine-oslogin", "state",
          [DOC_GUEST_ENV + " (google-compute-engine-oslogin)", DEBIAN_AGENT],
-         "the package is installed (its NSS cache timer enabled where the package ships one)",
-         "live: the distribution's package installed with apt-get or dnf",
+         "the package, or one that provides it (SUSE's google-guest-oslogin), is installed (its NSS "
+         "cache timer enabled where the package ships one)",
+         "live: the distribution's package installed with apt-get, dnf or zypper",
          "install google-compute-engine-oslogin",
          packages={"deb": ["google-compute-engine-oslogin"], "rpm": ["google-compute-engine-oslogin"]},
          units=["google-oslogin-cache.timer"]),

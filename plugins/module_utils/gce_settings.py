@@ -11,7 +11,7 @@ readers (boot loader, units, packages, time, network, SSH, fstab, udev) and
 * files, through the target root: the collection's own drop-ins where the
   software reads drop-ins, and otherwise edits that keep every replaced line
   behind a marker; nothing outside the root, nothing of the user's lost;
-* on a live system only: the distribution's packages (apt-get, dnf), units
+* on a live system only: the distribution's packages (apt-get, dnf, zypper), units
   (systemctl), grub.cfg regenerated, services reloaded; in a tree the same
   units are enabled with the links systemctl would make;
 * SSH never locks the user out: the new configuration is validated with

@@ -2,8 +2,9 @@
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Installed packages on a tree: dpkg's status file (read through the
-target root), or ``rpm -q`` (``--root`` for a tree) when the tree has an rpm
-database; installs with the distribution's own tool on a live system."""
+target root), or ``rpm -q --whatprovides`` (``--root`` for a tree) when the
+tree has an rpm database; installs with the distribution's own tool on a
+live system."""
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
 
@@ -67,17 +68,30 @@ class Packages(object):
                               % self.target.display("/"))
         found = {}
         for name in wanted:
-            command = [rpm, "-q", "--qf", "%{VERSION}-%{RELEASE}", name]
+            # what provides the name, the package of that name included: SUSE's google-guest-oslogin
+            # provides google-compute-engine-oslogin (openSUSE's google-guest-oslogin.spec)
+            command = [rpm, "-q", "--whatprovides", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", name]
             if not self.target.live:
                 command[1:1] = ["--root", self.target.root]
             rc, out, dummy = self.module.run_command(command)
-            found[name] = out.strip() if rc == 0 else None
+            found[name] = _provider_version(name, out) if rc == 0 else None
         return found
 
 
+def _provider_version(name, out):
+    """``VERSION-RELEASE`` of the package ``name`` in ``rpm -q --whatprovides``
+    output (``NAME VERSION-RELEASE`` lines), else ``VERSION-RELEASE (NAME)``
+    of the first package providing it; None without one."""
+    providers = [line.split(" ", 1) for line in out.splitlines() if len(line.split(" ", 1)) == 2]
+    for provider, version in providers:
+        if provider == name:
+            return version
+    return "%s (%s)" % (providers[0][1], providers[0][0]) if providers else None
+
+
 def install(module, package_format_name, names, update=True):
-    """Install ``names`` with apt-get or dnf (yum), after ``apt-get update``
-    when ``update``; returns ``(ok, output)``."""
+    """Install ``names`` with apt-get, dnf (yum) or zypper, after ``apt-get
+    update`` when ``update``; returns ``(ok, output)``."""
     if package_format_name == "deb":
         apt = module.get_bin_path("apt-get")
         if not apt:
@@ -91,7 +105,11 @@ def install(module, package_format_name, names, update=True):
             environ_update=env)
         return rc == 0, (out + err)[-2000:]
     tool = module.get_bin_path("dnf") or module.get_bin_path("yum")
-    if not tool:
-        return False, "no dnf or yum"
-    rc, out, err = module.run_command([tool, "install", "-y"] + list(names))
-    return rc == 0, (out + err)[-2000:]
+    if tool:
+        rc, out, err = module.run_command([tool, "install", "-y"] + list(names))
+        return rc == 0, (out + err)[-2000:]
+    zypper = module.get_bin_path("zypper")   # SUSE; it installs a package providing the name, as dnf does
+    if zypper:
+        rc, out, err = module.run_command([zypper, "--non-interactive", "install"] + list(names))
+        return rc == 0, (out + err)[-2000:]
+    return False, "no dnf, yum or zypper"

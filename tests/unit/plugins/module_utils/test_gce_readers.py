@@ -156,6 +156,58 @@ def test_packages_without_a_database(tmp_path):
         packages.Packages(Target(str(tmp_path))).query(["x"])
 
 
+class RpmModule(object):
+    """rpm (and the install tools) as on openSUSE Leap 15.6 with SUSE's guest
+    packages: google-guest-oslogin provides google-compute-engine-oslogin
+    (openSUSE's google-guest-oslogin.spec); ``rpm -q NAME`` matches names
+    only, ``--whatprovides`` names and what packages provide."""
+    installed = {"google-guest-agent": ("20240701.00", "150000.1.49.1", ()),
+                 "google-guest-oslogin": ("20240701.00", "150000.1.35.1", ("google-compute-engine-oslogin",))}
+
+    def __init__(self, tools=("rpm", "zypper")):
+        self.tools, self.commands = tools, []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return "/usr/bin/" + name if name in self.tools else None
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        if not argv[0].endswith("/rpm"):
+            return 0, "", ""
+        name, form = argv[-1], argv[argv.index("--qf") + 1]
+        provides = "--whatprovides" in argv
+        found = [(n, v, r) for n, (v, r, also) in sorted(self.installed.items()) if n == name or provides and name in also]
+        if not found:
+            return 1, ("no package provides %s\n" if provides else "package %s is not installed\n") % name, ""
+        return 0, "".join(form.replace("%{NAME}", n).replace("%{VERSION}", v).replace("%{RELEASE}", r).replace("\\n", "\n")
+                          for n, v, r in found), ""
+
+
+def test_rpm_packages_count_what_provides_the_name(tmp_path):
+    os.makedirs(str(tmp_path / "usr/lib/sysimage/rpm"))
+    module = RpmModule()
+    wanted = ["google-guest-agent", "google-compute-engine-oslogin", "google-compute-engine"]
+    expected = {"google-guest-agent": "20240701.00-150000.1.49.1",
+                "google-compute-engine-oslogin": "20240701.00-150000.1.35.1 (google-guest-oslogin)",
+                "google-compute-engine": None}
+    assert packages.Packages(Target(str(tmp_path)), module).query(wanted) == expected
+    assert all(c[:5] == ["/usr/bin/rpm", "--root", str(tmp_path), "-q", "--whatprovides"] for c in module.commands)
+    # the running system's database: the same query without --root (this host need not be an rpm system)
+    module = RpmModule()
+    assert packages.Packages(Target("/"), module)._rpm(wanted) == expected
+    assert all(c[:3] == ["/usr/bin/rpm", "-q", "--whatprovides"] for c in module.commands)
+
+
+def test_packages_install_with_zypper_on_suse():
+    module = RpmModule(tools=("rpm", "zypper"))
+    ok, output = packages.install(module, "rpm", ["google-compute-engine-oslogin"])
+    assert ok and module.commands == [["/usr/bin/zypper", "--non-interactive", "install", "google-compute-engine-oslogin"]]
+    module = RpmModule(tools=("rpm", "dnf", "zypper"))
+    packages.install(module, "rpm", ["google-guest-agent"])
+    assert module.commands == [["/usr/bin/dnf", "install", "-y", "google-guest-agent"]]
+    assert packages.install(RpmModule(tools=("rpm",)), "rpm", ["x"]) == (False, "no dnf, yum or zypper")
+
+
 # ------------------------------------------------------------------- time
 def test_chrony_include_confdir_sourcedir(tmp_path):
     put(tmp_path, "/etc/chrony/chrony.conf", "confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\n"

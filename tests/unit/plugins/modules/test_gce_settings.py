@@ -793,6 +793,34 @@ def test_live_sshd_before_8_7_answers_through_challenge_response(tmp_path, monke
     assert "ChallengeResponseAuthentication %s (sshd -T)" % challenge in result["message"]
 
 
+class SuseRpmModule(FakeModule):
+    """rpm on openSUSE Leap 15.6 with SUSE's guest packages: google-guest-oslogin
+    provides google-compute-engine-oslogin (openSUSE's google-guest-oslogin.spec)."""
+
+    def run_command(self, argv, environ_update=None):
+        if os.path.basename(argv[0]) != "rpm":
+            return super(SuseRpmModule, self).run_command(argv, environ_update)
+        self.commands.append(argv)
+        provider = {"google-guest-agent": "google-guest-agent", "google-guest-oslogin": "google-guest-oslogin"}
+        if "--whatprovides" in argv:
+            provider["google-compute-engine-oslogin"] = "google-guest-oslogin"
+        if argv[-1] not in provider:
+            return 1, "package %s is not installed\n" % argv[-1], ""
+        form = argv[argv.index("--qf") + 1].replace("\\n", "\n").replace("%{VERSION}-%{RELEASE}", "20240701.00-150000.1.35.1")
+        return 0, form.replace("%{NAME}", provider[argv[-1]]), ""
+
+
+def test_oslogin_on_suse_is_the_package_that_provides_it(tmp_path):
+    root = str(tmp_path / "image")
+    os.makedirs(os.path.join(root, "usr/lib/sysimage/rpm"))
+    put(root, "/etc/os-release", 'NAME="openSUSE Leap"\nVERSION="15.6"\nID="opensuse-leap"\n')
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    oslogin = [e for e in requirements("gce") if e["id"] == "GCE-GUEST-OSLOGIN"]
+    result = gce_settings.check_gce(params, oslogin, {}, SuseRpmModule(root))["results"][0]
+    assert result["status"] == "pass", result
+    assert "google-compute-engine-oslogin 20240701.00-150000.1.35.1 (google-guest-oslogin) installed" in result["message"]
+
+
 class ReloadSeesKeys(FakeModule):
     """Records whether the host keys were still there when sshd was reloaded (its
     ExecReload runs `sshd -t`, which fails without them)."""
