@@ -49,6 +49,7 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(str(exc))
         result.update(changed=False, report_dir=directory, paths=paths,
                       table=report.text_table(summary), gate_failed=summary["gate_failed"],
+                      gate_message=report.gate_message(summary),
                       failing_hosts=sorted(h for h, v in summary["hosts"].items() if v["verdict"] == "fail"),
                       totals=summary["totals"], stats=report.artifacts(summary, paths))
         return result

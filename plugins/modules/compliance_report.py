@@ -21,6 +21,8 @@ description:
     the newest); the summary's C(merged) section lists the sources and every report dropped.
   - Returns a short text table and whether the verification gate failed; it never fails itself
     because of a host's results, so a playbook can print the table before failing.
+  - A report of no host at all (hosts that matched nothing, a merge of directories holding no
+    report) fails the gate.
   - The gate fails a host when a required ID fails and is not waived, when a check could not
     run on it (unreachable, task error), and with O(strict) also when a recommended ID fails or
     a result could not be decided (C(unknown), C(unsupported)).
@@ -58,7 +60,7 @@ options:
     description:
       - Report directories of earlier runs to merge into this report (each one's C(summary.json)
         says which host file is whose; a directory without one, from a run that stopped early, is
-        read file by file).
+        read file by file). A directory holding neither is an error naming it.
       - The output directory must not be one of them.
     type: list
     elements: path
@@ -137,9 +139,16 @@ table:
   type: list
   elements: str
 gate_failed:
-  description: Whether at least one host fails verification.
+  description: Whether at least one host fails verification, or no host was reported at all (a host
+    selection or a merge that matched nothing proves nothing).
   returned: always
   type: bool
+gate_message:
+  description: Why the gate fails, in one sentence (the failing hosts, or that no host was reported);
+    empty when it passes.
+  returned: always
+  type: str
+  sample: 1 host(s) fail verification (old-1)
 failing_hosts:
   description: Hosts that fail verification.
   returned: always

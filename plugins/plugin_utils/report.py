@@ -486,7 +486,9 @@ class Fleet(object):
             "hosts": self.entries,
             "requirements": requirements,
             "totals": totals,
-            "gate_failed": totals["fail"] > 0,
+            # a report of no host proves nothing: it fails, or a selection or merge
+            # that matched nothing would pass
+            "gate_failed": totals["fail"] > 0 or not self.entries,
         }
         summary.update(extra or {})
         return summary
@@ -633,6 +635,18 @@ def text_table(summary, limit=TABLE_HOSTS):
         sum(totals.values()), totals["pass"], totals["warn"], totals["fail"],
         " (strict)" if summary["strict"] else ""))
     return lines
+
+
+def gate_message(summary):
+    """Why the gate fails, in a sentence ("" when it passes)."""
+    if not summary["hosts"]:
+        return ("no host was reported: the run's hosts matched nothing and nothing was merged "
+                "(check guestready_gce_hosts, --limit and guestready_gce_merge)")
+    failing = sorted(host for host, entry in summary["hosts"].items() if entry["verdict"] == "fail")
+    if not failing:
+        return ""
+    return "%d host(s) fail verification (%s%s)" % (
+        len(failing), ", ".join(printable(host) for host in failing[:20]), " ..." if len(failing) > 20 else "")
 
 
 def artifacts(summary, paths):
@@ -907,6 +921,9 @@ def _host_files(directory):
                        if name.startswith("host-") and name.endswith(".json"))
     except OSError as exc:
         raise ReportError("cannot read the report directory %s: %s" % (directory, exc.strerror or exc))
+    if not names:
+        raise ReportError("cannot merge %s: it holds no report (no summary.json, no host-*.json); name the "
+                          "report directories themselves, not a directory above them" % directory)
     found = []
     for name in names:
         path = os.path.join(directory, name)

@@ -85,7 +85,11 @@ def test_fleet_summary_schema_and_totals(reports):
         verdicts = report.fleet_summary(reports, strict=strict)["hosts"]
         assert [verdicts[r["host"]]["verdict"] for r in reports] == [report.verdict(r, strict) for r in reports]
     only_good = report.fleet_summary(reports[:1])
-    assert only_good["gate_failed"] is False
+    assert only_good["gate_failed"] is False and report.gate_message(only_good) == ""
+    assert report.gate_message(summary) == "3 host(s) fail verification (down-1, never-1, old-1)"
+    nobody = report.fleet_summary([])
+    assert nobody["gate_failed"] is True, "a report of no host proves nothing"
+    assert report.gate_message(nobody).startswith("no host was reported: ")
 
 
 def test_junit_has_one_case_per_host_and_id(reports):

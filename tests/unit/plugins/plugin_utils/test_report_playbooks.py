@@ -162,3 +162,26 @@ def test_merge_playbook_needs_directories(tmp_path):
     proc = playbook(tmp_path, "report_merge")
     assert proc.returncode == 2
     assert "set guestready_gce_merge to the report directories to merge" in proc.stdout
+
+
+def test_a_merge_or_a_run_that_reports_no_host_fails(tmp_path):
+    """The parent of two job directories (or an empty one) holds no report: an error naming
+    it, not "0 host(s)" and exit status 0.  A verify run whose --limit leaves none of the
+    chosen hosts reports no host: its gate fails too."""
+    write_run(tmp_path / "reports" / "1234", "2026-11-29T10:00:00+00:00", [("a", "fail")])
+    write_run(tmp_path / "reports" / "1235", "2026-11-29T10:00:00+00:00", [("b", "pass")])
+    (tmp_path / "empty").mkdir()
+    for source in (tmp_path / "reports", tmp_path / "empty"):
+        proc = playbook(tmp_path, "report_merge", "-e", json.dumps({"guestready_gce_merge": [str(source)]}),
+                        "-e", "guestready_gce_report_dir=%s" % (tmp_path / "fleet"))
+        assert proc.returncode == 2, proc.stdout[-4000:]
+        assert "cannot merge %s: it holds no report (no summary.json, no host-*.json)" % source in proc.stdout
+        assert "0 host(s)" not in proc.stdout
+    hosts = inventory(tmp_path, "\n".join([
+        "[fleet]", "img-a ansible_connection=local ansible_python_interpreter=%s" % sys.executable,
+        "[controller]", "localhost ansible_connection=local ansible_python_interpreter=%s" % sys.executable, ""]))
+    proc = playbook(tmp_path, "verify", "-e", "guestready_gce_hosts=fleet", "--limit", "controller",
+                    "-e", "guestready_gce_report_dir=%s" % (tmp_path / "none"), inventory=hosts)
+    assert proc.returncode == 2, proc.stdout[-4000:]
+    assert "no host was reported: the run's hosts matched nothing" in proc.stdout.replace("''", "'")
+    assert load(str(tmp_path / "none"), "summary.json")["gate_failed"] is True
