@@ -359,7 +359,13 @@ def _junit_case(record, strict):
     return head + "</testcase>\n", False, False
 
 
-_JUNIT_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="guestready.gce">\n'
+def junit_head(totals=(0, 0, 0, 0)):
+    """The start of junit.xml with the fleet's totals (tests, failures, errors;
+    skipped is not a testsuites attribute in junit-4.xsd), always the same
+    length: written first, then written again over itself once the fleet is
+    counted."""
+    tag = '<testsuites name="guestready.gce" tests="%d" failures="%d" errors="%d"' % tuple(totals[:3])
+    return '<?xml version="1.0" encoding="UTF-8"?>\n%s>\n' % tag.ljust(100)
 _JUNIT_TAIL = "</testsuites>\n"
 
 
@@ -393,6 +399,7 @@ class Fleet(object):
         self.skipped = []          # 1 when its case is skipped
         self.reason = []           # its gate reason ("ID status") or None
         self.problem = []          # True when it fails or warns
+        self.junit_totals = [0, 0, 0, 0]  # tests, failures, errors, skipped
 
     def file_for(self, host):
         if host in self.entries:
@@ -444,9 +451,13 @@ class Fleet(object):
                        for number, text, record in zip(numbers, texts, results)]
         name = xml_attr(host)
         prefix = '<testcase classname="' + name
-        suite = "".join(['<testsuite name="%s" tests="%d" failures="%d" errors="0" skipped="%d">\n' % (
-            name, len(numbers) + len(errors), sum(map(self.failed.__getitem__, numbers)) + len(errors),
-            sum(map(self.skipped.__getitem__, numbers)))] + [
+        # counted as junit-4.xsd (Ant, Jenkins) counts: failures the cases with <failure>
+        # (a record failing the gate), errors those with <error> (the host's errors)
+        counts = (len(numbers) + len(errors), sum(map(self.failed.__getitem__, numbers)), len(errors),
+                  sum(map(self.skipped.__getitem__, numbers)))
+        self.junit_totals = [total + count for total, count in zip(self.junit_totals, counts)]
+        suite = "".join(['<testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d">\n' % (
+            (name,) + counts)] + [
             '%s" name="host"><error message="%s">%s</error></testcase>\n' % (prefix, xml_attr(e), xml_text(e))
             for e in errors] + ([prefix] if numbers else []) + [prefix.join(map(self.case.__getitem__, numbers)),
                                                                 "</testsuite>\n"])
@@ -597,7 +608,8 @@ def junit_xml(reports, strict=False):
     fails the gate; a recommended failure outside strict mode passes with a
     warning in its output, a waived or not-applicable one is skipped.  Text
     XML forbids (control characters, lone surrogates) is spelled out."""
-    return _JUNIT_HEAD + "".join(fleet(reports, strict)[1]) + _JUNIT_TAIL
+    built, suites = fleet(reports, strict)
+    return junit_head(built.junit_totals) + "".join(suites) + _JUNIT_TAIL
 
 
 def html_page(reports, summary=None, strict=False):
@@ -851,13 +863,15 @@ def write_reports(directory, reports, strict=False, started=None, extra=None, bu
     output = _Output(directory)
     try:
         junit, junit_path = output.open("junit.xml")
-        junit.write(_JUNIT_HEAD)
+        junit.write(junit_head())
         for report in reports:
             name = built.file_for(report["host"])
             texts = report.get("_texts") or [_encode(record) for record in report["results"]]
             paths["hosts"][report["host"]] = output.write(name, host_json(report, texts))
             junit.write(built.add(report, name, texts))
         junit.write(_JUNIT_TAIL)
+        junit.seek(0)
+        junit.write(junit_head(built.junit_totals))
         summary = built.summary(started, extra)
         output.write("summary.json", summary_json(summary))
         output.write_parts("report.html", (part.encode("utf-8") for part in built.html_parts(summary)))

@@ -117,6 +117,38 @@ def test_junit_has_one_case_per_host_and_id(reports):
     assert strict.find("testsuite[@name='gce-1']").get("failures") == "1"
 
 
+def test_junit_counts_are_the_cases_it_holds(tmp_path):
+    """junit-4.xsd (Ant, Jenkins): ``failures`` counts the cases with <failure>,
+    ``errors`` those with <error>, ``skipped`` those with <skipped>; the
+    testsuites element totals its suites.  An unreachable host (one <error>)
+    said failures="1" errors="0"."""
+    hostvars = {
+        "passes": {"compliance_result": registered(rec("HW-SERIAL", "pass"), rec("KCONF-DEVKMEM", "not-applicable"))},
+        "fails": {"compliance_result": registered(rec("HW-SERIAL", "fail"), rec("SYSCTL-IP_FORWARD", "fail"))},
+        "waived": {"compliance_result": registered(rec("HW-SERIAL", "waived", waiver="NAT gateway"))},
+        "unreachable": {"compliance_result": {"unreachable": True, "msg": "ssh: connect to host 10.0.0.7 port 22: "
+                                                                          "Connection refused"}},
+        "task-failed": {"compliance_result": registered(rec("HW-SERIAL", "pass"), failed=True,
+                                                        msg="image root /mnt/img is not a directory")},
+        "no-result": {},
+    }
+    paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(list(hostvars), hostvars))
+    for root in (ET.parse(paths["junit"]).getroot(), ET.fromstring(report.junit_xml(
+            report.host_reports(list(hostvars), hostvars)))):
+        totals = dict.fromkeys(("tests", "failures", "errors"), 0)
+        for suite in root.findall("testsuite"):
+            cases = suite.findall("testcase")
+            counted = {"tests": len(cases)}
+            for name, element in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
+                counted[name] = sum(1 for case in cases if case.find(element) is not None)
+            assert dict((name, int(suite.get(name))) for name in counted) == counted, suite.get("name")
+            for name in totals:
+                totals[name] += counted[name]
+        assert dict((name, int(root.get(name))) for name in totals) == totals == {"tests": 9, "failures": 1, "errors": 3}
+        unreachable = root.find("testsuite[@name='unreachable']")
+        assert (unreachable.get("failures"), unreachable.get("errors")) == ("0", "1")
+
+
 def test_table_and_files(tmp_path, reports):
     summary = report.fleet_summary(reports)
     lines = report.text_table(summary)
