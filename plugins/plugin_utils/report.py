@@ -105,8 +105,8 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         if registered.get("json_error"):
             errors.append("%s: %s" % (var, registered["json_error"]))
         if registered.get("malformed"):
-            errors.append("%s: %d result(s) without the fields of a result record (%s), left out" % (
-                var, registered["malformed"], ", ".join(RECORD_KEYS)))
+            errors.append("%s: %d result(s) left out, not result records (the first: %s)" % (
+                var, registered["malformed"], registered.get("malformed_first") or record_problem(None)))
         areas[var] = {"changed": bool(registered.get("changed")), "count": len(records),
                       "error": error}
         results.extend(records)
@@ -128,8 +128,26 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
     }
 
 
+def _shown(value, length=60):
+    return printable(repr(value)[:length])
+
+
+def record_problem(value):
+    """What makes ``value`` no result record (None when it is one): every
+    field, and the two the reports index by, ``id`` and ``status``, strings.
+    The one check for registered results and for host files merged."""
+    if not isinstance(value, dict) or not value.keys() >= _RECORD_KEYS:
+        return "a result without %s" % ", ".join(RECORD_KEYS)
+    if not isinstance(value["id"], str):
+        return "a result whose id is %s, not a string" % _shown(value["id"])
+    status = value["status"]
+    if not isinstance(status, str) or status not in STATUSES:
+        return "a result of %s with the unknown status %s" % (_shown(value["id"]), _shown(status))
+    return None
+
+
 def _is_record(value):
-    return isinstance(value, dict) and value.keys() >= _RECORD_KEYS and value["status"] in STATUSES
+    return record_problem(value) is None
 
 
 _HEAD, _TAIL = '{"results":[', '],"areas":'
@@ -234,6 +252,8 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
                 value["results"] = [r if r.__class__ is dict else dict(r) for r in records
                                     if valid.get(id(r)) or (id(r) not in valid and _is_record(r))]
                 value["malformed"] = len(records) - len(value["results"])
+                if value["malformed"]:
+                    value["malformed_first"] = next(filter(None, map(record_problem, records)), None)
                 registered[var] = value
         built = host_report(host, registered, result_vars, generated)
         if text_of:
@@ -325,7 +345,10 @@ def xml_attr(value):
 
 def _text(value):
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        try:
+            return json.dumps(value, sort_keys=True, default=_jsonable)
+        except TypeError:  # keys of several types cannot be sorted
+            return _encode(value)
     return "" if value is None else str(value)
 
 
@@ -927,7 +950,13 @@ def _host_files(directory):
         generated = _when(summary.get("generated"), summary_path)
         found = []
         for host, entry in summary["hosts"].items():
-            name = entry.get("file") or "host-%s.json" % host.replace("/", "_")  # schema 1
+            if not isinstance(entry, dict):
+                raise ReportError("%s is not a guestready.gce summary: the entry of host %s is %s, not an object" % (
+                    summary_path, _shown(host), _shown(entry)))
+            name = entry.get("file", "host-%s.json" % host.replace("/", "_"))  # schema 1: no "file"
+            if not isinstance(name, str) or os.path.basename(name) != name or name in ("", ".", ".."):
+                raise ReportError("%s is not a guestready.gce summary: the file of host %s is %s, not a file name" % (
+                    summary_path, _shown(host), _shown(name)))
             found.append((host, generated, os.path.join(directory, name)))
         return found
     try:
@@ -942,8 +971,9 @@ def _host_files(directory):
     for name in names:
         path = os.path.join(directory, name)
         report = _load(path)
-        if not isinstance(report, dict) or "host" not in report:
-            raise ReportError("%s is not a guestready.gce host report" % path)
+        if not isinstance(report, dict) or not isinstance(report.get("host"), str):
+            raise ReportError("%s is not a guestready.gce host report: its host is %s, not a name" % (
+                path, _shown(report.get("host") if isinstance(report, dict) else None)))
         stamp = report.get("generated") or datetime.datetime.fromtimestamp(
             os.path.getmtime(path), datetime.timezone.utc).isoformat()
         found.append((report["host"], _when(stamp, path), path))
@@ -955,14 +985,16 @@ def _shape_problem(report, host):
     if not isinstance(report, dict):
         return "not a JSON object"
     if report.get("host") != host:
-        return "it reports %r" % (report.get("host"),)
-    if not isinstance(report.get("results"), list) or not isinstance(report.get("errors", []), list):
+        return "it reports %s" % _shown(report.get("host"))
+    if not isinstance(report.get("results"), list):
         return "no results list"
+    errors = report.get("errors", [])
+    if not isinstance(errors, list) or not all(isinstance(error, str) for error in errors):
+        return "errors is %s, not a list of texts" % _shown(errors)
     for record in report["results"]:
-        if not isinstance(record, dict) or any(key not in record for key in RECORD_KEYS):
-            return "a result without %s" % ", ".join(RECORD_KEYS)
-        if record["status"] not in STATUSES:
-            return "unknown status %r" % (record["status"],)
+        problem = record_problem(record)
+        if problem:
+            return problem
     return None
 
 

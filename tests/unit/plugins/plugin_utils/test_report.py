@@ -258,9 +258,37 @@ def test_registered_results_that_are_not_records_are_named_not_a_traceback():
     assert [r["host"] for r in reports] == ["h", "gone"], "each host once"
     host = reports[0]
     assert [r["id"] for r in host["results"]] == ["HW-SERIAL"]
-    assert host["errors"] == ["compliance_result: 3 result(s) without the fields of a result record (%s), left out"
-                              % ", ".join(report.RECORD_KEYS)]
+    assert host["errors"] == ["compliance_result: 3 result(s) left out, not result records (the first: a result "
+                              "without %s)" % ", ".join(report.RECORD_KEYS)]
     assert reports[1]["errors"] == [report.NO_RESULTS]
+
+
+def test_registered_records_with_an_id_or_status_not_a_string_make_an_error_host(tmp_path):
+    """A record set by hand (set_fact, a template) with a list or a mapping where
+    the ID or status is: that host's error, named, and every other host still
+    gets its report (it was a TypeError and no report at all).  Evidence whose
+    keys are numbers and texts (YAML keys ``1:`` and ``b:``) is written as it is."""
+    good = rec("HW-SERIAL", "pass")
+    hostvars = {
+        "status-list": {"compliance_result": registered(dict(good, status=["pass"]), rec("KCONF-DEVKMEM", "pass"))},
+        "id-list": {"compliance_result": registered(dict(good, id=["HW-SERIAL"]))},
+        "id-mapping": {"compliance_result": registered(dict(good, id={"name": "HW-SERIAL"}))},
+        "mixed-keys": {"compliance_result": registered(rec("HW-SERIAL", "fail", evidence={1: "ttyS0", "b": 2}))},
+        "fine": {"compliance_result": registered(good)},
+    }
+    paths, summary = report.write_reports(str(tmp_path / "run"), report.host_reports(list(hostvars), hostvars))
+    assert sorted(paths["hosts"]) == sorted(hostvars)
+    errors = dict((host, entry["errors"]) for host, entry in summary["hosts"].items())
+    assert errors["status-list"] == ["compliance_result: 1 result(s) left out, not result records (the first: a "
+                                     "result of 'HW-SERIAL' with the unknown status ['pass'])"]
+    assert errors["id-list"] == ["compliance_result: 1 result(s) left out, not result records (the first: a "
+                                 "result whose id is ['HW-SERIAL'], not a string)"]
+    assert errors["id-mapping"][0].endswith("a result whose id is {'name': 'HW-SERIAL'}, not a string)")
+    assert errors["mixed-keys"] == errors["fine"] == []
+    assert summary["requirements"]["KCONF-DEVKMEM"]["hosts"] == {"status-list": "pass"}, "the good records stay"
+    assert summary["hosts"]["status-list"]["verdict"] == "fail" and summary["hosts"]["fine"]["verdict"] == "pass"
+    case = ET.parse(paths["junit"]).getroot().find("testsuite[@name='mixed-keys']/testcase[@name='HW-SERIAL']")
+    assert case.find("failure").text.endswith('evidence: {"1":"ttyS0","b":2}\nremediation: %s' % good["remediation"])
 
 
 def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):

@@ -158,6 +158,47 @@ def test_merge_reads_a_directory_without_summary_and_names_bad_input(tmp_path):
     assert str(error.value).startswith("%s is not valid JSON" % (tmp_path / "two" / "summary.json"))
 
 
+GOOD = rec("HW-SERIAL", "pass")
+
+
+def host_file_of(host, **fields):
+    value = {"schema_version": 2, "host": host, "generated": "2026-11-29T10:00:00+00:00", "errors": [],
+             "areas": {}, "changed": False, "results": [GOOD]}
+    value.update(fields)
+    return value
+
+
+@pytest.mark.parametrize("files, problem", [
+    ({"host-5.json": host_file_of(5)}, "host-5.json is not a guestready.gce host report: its host is 5, not a name"),
+    ({"host-x.json": host_file_of(None)}, "host-x.json is not a guestready.gce host report: its host is None, not a name"),
+    ({"host-x.json": host_file_of(["a"])}, "host-x.json is not a guestready.gce host report: its host is ['a'], not a name"),
+    ({"host-a.json": host_file_of("a", results=[dict(GOOD, id=["HW-SERIAL"])])},
+     "host-a.json is not the guestready.gce host report of a: a result whose id is ['HW-SERIAL'], not a string"),
+    ({"host-a.json": host_file_of("a", results=[dict(GOOD, status=["pass"])])},
+     "host-a.json is not the guestready.gce host report of a: a result of 'HW-SERIAL' with the unknown status ['pass']"),
+    ({"host-a.json": host_file_of("a", errors=[1])},
+     "host-a.json is not the guestready.gce host report of a: errors is [1], not a list of texts"),
+    ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": "host-a.json"}},
+      "host-a.json": host_file_of("a")},
+     "summary.json is not a guestready.gce summary: the entry of host 'a' is 'host-a.json', not an object"),
+    ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": {"file": 7}}}},
+     "summary.json is not a guestready.gce summary: the file of host 'a' is 7, not a file name"),
+    ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": {"file": "../../etc/passwd"}}}},
+     "summary.json is not a guestready.gce summary: the file of host 'a' is '../../etc/passwd', not a file name"),
+])
+def test_merge_names_the_file_and_field_of_a_damaged_source(tmp_path, files, problem):
+    """Host files and summaries edited by hand or by another tool: a ReportError naming the
+    file and what is wrong in it, never a TypeError (the action reports only ReportError)."""
+    source = tmp_path / "slice-1"
+    source.mkdir()
+    for name, content in files.items():
+        (source / name).write_text(json.dumps(content))
+    with pytest.raises(report.ReportError) as error:
+        reports, merged = report.merge_sources([str(source)])
+        report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+    assert str(error.value) == os.path.join(str(source), problem)
+
+
 def test_merge_playbook_needs_directories(tmp_path):
     proc = playbook(tmp_path, "report_merge")
     assert proc.returncode == 2
