@@ -40,7 +40,8 @@ class ActionModule(ActionBase):
                                           started.isoformat())
             extra = {"run": args["run_name"]}
             if args["merge"]:
-                if os.path.abspath(directory) in [os.path.abspath(d) for d in args["merge"]]:
+                # realpath: an output directory that is a link to a source would overwrite it
+                if os.path.realpath(directory) in [os.path.realpath(d) for d in args["merge"]]:
                     raise report.ReportError("cannot merge into %s: it is one of the directories merged" % directory)
                 merged, extra["merged"] = report.merge_sources(args["merge"], run_hosts=hosts)
                 reports = itertools.chain(reports, merged)

@@ -199,6 +199,20 @@ def test_merge_names_the_file_and_field_of_a_damaged_source(tmp_path, files, pro
     assert str(error.value) == os.path.join(str(source), problem)
 
 
+def test_merge_into_a_link_to_a_source_is_refused(tmp_path):
+    """/reports/fleet a symbolic link to /reports/slice-1: the merge would write over
+    slice-1's host files and summary (the guard compared the paths as written)."""
+    write_run(tmp_path / "slice-1", "2026-11-29T10:00:00+00:00", [("a", "fail")])
+    write_run(tmp_path / "slice-2", "2026-11-29T11:00:00+00:00", [("a", "pass")])
+    os.symlink(str(tmp_path / "slice-1"), str(tmp_path / "fleet"))
+    before = dict((name, (tmp_path / "slice-1" / name).read_bytes()) for name in os.listdir(str(tmp_path / "slice-1")))
+    proc = playbook(tmp_path, "report_merge", "-e", json.dumps({"guestready_gce_merge": [
+        str(tmp_path / "slice-1"), str(tmp_path / "slice-2")]}), "-e", "guestready_gce_report_dir=%s" % (tmp_path / "fleet"))
+    assert proc.returncode == 2, proc.stdout[-4000:]
+    assert "cannot merge into %s: it is one of the directories merged" % (tmp_path / "fleet") in proc.stdout
+    assert dict((name, (tmp_path / "slice-1" / name).read_bytes()) for name in os.listdir(str(tmp_path / "slice-1"))) == before
+
+
 def test_merge_playbook_needs_directories(tmp_path):
     proc = playbook(tmp_path, "report_merge")
     assert proc.returncode == 2
