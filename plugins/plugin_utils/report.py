@@ -651,15 +651,17 @@ def text_table(summary, limit=TABLE_HOSTS):
                         key=lambda name: (rank[summary["hosts"][name]["verdict"]], name))[:limit]
         hidden = len(names) - len(chosen)
         names = chosen
-    rows = [("host", "verdict", "pass", "fail", "warn", "skip", "first problems")]
+    # waived has a column of its own (requirements.md section 4: shown as waived in every report)
+    rows = [("host", "verdict", "pass", "fail", "warn", "skip", "waived", "first problems")]
     for host in names:
         entry = summary["hosts"][host]
         counts = dict((name, 0) for name in OUTCOMES)
         for status, count in entry["summary"].items():
             counts[STATUSES.get(status, "warn")] += count
+        waived = entry["summary"].get("waived", 0)
         problems = ", ".join(entry["gate"][:3]) + (" ..." if len(entry["gate"]) > 3 else "")
         rows.append((printable(host), entry["verdict"].upper(), str(counts["ok"]), str(counts["fail"]),
-                     str(counts["warn"]), str(counts["skip"]), printable(problems)))
+                     str(counts["warn"]), str(counts["skip"] - waived), str(waived), printable(problems)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths)) + "  " + row[-1]
              for row in rows]
@@ -1070,7 +1072,7 @@ td{cursor:pointer;text-align:center;font-weight:600;white-space:nowrap}
 td.pad,th.pad{padding:0;border:0;background:none}
 .title{font-weight:normal;color:#555;font-size:.85em;max-width:38em}
 .o-ok{background:#d7f2d7;color:#125212}.o-fail{background:#f8d0d0;color:#7a0f0f}
-.o-warn{background:#fbeeb8;color:#6b5200}.o-skip{background:#e4e4ee;color:#444}
+.o-warn{background:#fbeeb8;color:#6b5200}.o-skip{background:#e4e4ee;color:#444}.o-waived{background:#dde8f6;color:#1d3f6b}
 .o-none{background:#fff;color:#999}
 .verdict{font-size:.8em;text-transform:uppercase}.v-pass{color:#125212}.v-fail{color:#7a0f0f}.v-warn{color:#6b5200}
 tr.hidden{display:none}
@@ -1096,7 +1098,8 @@ pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:.5em}
 <div class="controls">
 <label>Requirement <input id="filter-id" type="search" placeholder="ID or words"></label>
 <label>Status <select id="filter-status"><option value="">any</option><option value="fail">fail</option>
-<option value="warn">warn</option><option value="ok">ok</option><option value="skip">skip</option></select></label>
+<option value="warn">warn</option><option value="ok">ok</option><option value="skip">skip</option>
+<option value="waived">waived</option></select></label>
 <label>Area <select id="filter-area"><option value="">any</option></select></label>
 <label>Host <input id="filter-host" type="search" placeholder="host name"></label>
 <span id="shown"></span>
@@ -1114,9 +1117,10 @@ function esc(s){return String(s).replace(/[&<>"']/g,function(c){
 var D=JSON.parse($('data').textContent), EV=null;
 function evidence(){if(EV===null)EV=JSON.parse($('evidence').textContent);return EV;}
 var ids=D.ids,hosts=D.hosts,H=hosts.length,R=ids.length,cells=D.cells;
-var CODE={ok:1,fail:2,warn:3,skip:4},NAME=['none','ok','fail','warn','skip'];
+// waived is an outcome of its own here (a skip in JUnit): shown and filtered as waived
+var CODE={ok:1,fail:2,warn:3,skip:4,waived:5},NAME=['none','ok','fail','warn','skip','waived'];
 var rc=new Uint8Array(D.records.length),i,h,r;
-for(i=0;i<D.records.length;i++)rc[i]=CODE[D.outcomes[D.records[i]]]||3;
+for(i=0;i<D.records.length;i++)rc[i]=D.records[i]==='waived'?5:CODE[D.outcomes[D.records[i]]]||3;
 var code=new Uint8Array(H*R);
 for(i=0;i<H*R;i++)code[i]=cells[i]<0?0:rc[cells[i]];
 var hostLow=new Array(H),rowLow=new Array(R),hostAttr=new Array(H),idAttr=new Array(R);

@@ -152,10 +152,10 @@ def test_junit_counts_are_the_cases_it_holds(tmp_path):
 def test_table_and_files(tmp_path, reports):
     summary = report.fleet_summary(reports)
     lines = report.text_table(summary)
-    assert lines[0].split()[:6] == ["host", "verdict", "pass", "fail", "warn", "skip"]
+    assert lines[0].split()[:7] == ["host", "verdict", "pass", "fail", "warn", "skip", "waived"]
     assert lines[-1] == "4 host(s): 0 pass, 1 warn, 3 fail"
     row = [line for line in lines if line.startswith("gce-1")][0].split()
-    assert row[1:6] == ["WARN", "3", "1", "0", "2"]
+    assert row[1:7] == ["WARN", "3", "1", "0", "1", "1"], "not-applicable skips, the waiver has its column"
     paths, written = report.write_reports(str(tmp_path / "run"), reports)
     assert sorted(os.listdir(str(tmp_path / "run"))) == [
         "host-down-1.json", "host-gce-1.json", "host-never-1.json", "host-old-1.json",
@@ -341,3 +341,22 @@ def test_every_catalogue_id_is_a_valid_report_id():
     rejected = [entry["id"] for entry in catalogue.CATALOGUE
                 if not ids.is_valid(entry["id"]) or not areas.is_valid(entry["area"])]
     assert not rejected
+
+
+def test_the_page_shows_and_filters_waived_cells_as_waived(tmp_path, chromium):
+    """requirements.md section 4: waivers are shown as waived in every report.  A NAT
+    gateway's waived SYSCTL-IP_FORWARD is its own status in the page's filter, apart from
+    the IDs that do not apply (both were "skip")."""
+    hostvars = {
+        "nat-gw-1": {"compliance_result": registered(
+            rec("SYSCTL-IP_FORWARD", "waived", waiver="NAT gateway: forwards by design (change NET-123)"),
+            rec("HW-SERIAL", "pass"))},
+        "web-1": {"compliance_result": registered(rec("SYSCTL-IP_FORWARD", "pass"), rec("HW-NET-GVNIC", "not-applicable"),
+                                                  rec("HW-SERIAL", "pass"))},
+    }
+    paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(list(hostvars), hostvars))
+    dom = chromium(paths["html"], query="?status=waived")
+    assert dom.hosts == ["nat-gw-1"] and set(dom.rows) - set(dom.hidden_rows) == {"SYSCTL-IP_FORWARD"}
+    assert 'class="o-waived"' in dom.text and "<option value=\"waived\">waived</option>" in dom.text
+    dom = chromium(paths["html"], query="?status=skip")
+    assert dom.hosts == ["web-1"] and set(dom.rows) - set(dom.hidden_rows) == {"HW-NET-GVNIC"}
