@@ -993,10 +993,14 @@ def _shape_problem(report, host):
     errors = report.get("errors", [])
     if not isinstance(errors, list) or not all(isinstance(error, str) for error in errors):
         return "errors is %s, not a list of texts" % _shown(errors)
+    seen = set()
     for record in report["results"]:
         problem = record_problem(record)
         if problem:
             return problem
+        if record["id"] in seen:  # which one counts? neither: the file was not written by a run
+            return "requirement ID %s is reported twice" % printable(record["id"])
+        seen.add(record["id"])
     return None
 
 
@@ -1043,7 +1047,7 @@ def merge_sources(directories, run_hosts=()):
             report.setdefault("errors", [])
             report.setdefault("areas", {})
             report.setdefault("changed", False)
-            report.setdefault("summary", summarize(report["results"]))
+            report["summary"] = summarize(report["results"])  # the records decide, not what the file says
             report.setdefault("generated", generated.isoformat())
             report["schema_version"] = SCHEMA_VERSION
             report["source"] = path

@@ -181,6 +181,8 @@ def host_file_of(host, **fields):
     ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": "host-a.json"}},
       "host-a.json": host_file_of("a")},
      "summary.json is not a guestready.gce summary: the entry of host 'a' is 'host-a.json', not an object"),
+    ({"host-a.json": host_file_of("a", results=[dict(GOOD, status="fail"), dict(GOOD, status="waived", waiver="ok")])},
+     "host-a.json is not the guestready.gce host report of a: requirement ID HW-SERIAL is reported twice"),
     ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": {"file": 7}}}},
      "summary.json is not a guestready.gce summary: the file of host 'a' is 7, not a file name"),
     ({"summary.json": {"generated": "2026-11-29T10:00:00+00:00", "hosts": {"a": {"file": "../../etc/passwd"}}}},
@@ -197,6 +199,20 @@ def test_merge_names_the_file_and_field_of_a_damaged_source(tmp_path, files, pro
         reports, merged = report.merge_sources([str(source)])
         report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
     assert str(error.value) == os.path.join(str(source), problem)
+
+
+def test_merge_counts_a_host_from_its_records_not_its_stored_summary(tmp_path):
+    """A host file whose summary says pass while its record fails (edited, or written by an
+    older version): the table, summary.json and the merged host file count the records."""
+    source = tmp_path / "slice-1"
+    source.mkdir()
+    (source / "host-a.json").write_text(json.dumps(host_file_of("a", results=[dict(GOOD, status="fail")],
+                                                                summary={"pass": 1})))
+    reports, merged = report.merge_sources([str(source)])
+    paths, summary = report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+    assert summary["hosts"]["a"]["summary"]["fail"] == 1 and summary["hosts"]["a"]["summary"]["pass"] == 0
+    assert load(paths["hosts"]["a"])["summary"] == summary["hosts"]["a"]["summary"]
+    assert report.text_table(summary)[1].split()[:4] == ["a", "FAIL", "0", "1"]
 
 
 def test_merge_into_a_link_to_a_source_is_refused(tmp_path):
