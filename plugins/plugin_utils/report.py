@@ -1149,11 +1149,19 @@ var area=$('filter-area');
 D.areas.forEach(function(a){var o=document.createElement('option');o.textContent=a;area.appendChild(o);});
 // Past 3000 cells only the host columns in view are in the DOM: fixed widths
 // (CSS .virtual) turn the scroll position into a range of columns.
-// Names there are their first DNS label and long statuses short (the panel has all).
+// Names there are their first DNS label (not an IP address's first number, and only
+// when no other host has the same label) and long statuses short (the panel has all).
 var grid=$('grid'),table=$('matrix'),VIRTUAL=H*R>3000,COLW=112,FIRSTW=320,OVER=4;
 var SHORT=VIRTUAL?{'module-in-initramfs':'in initrd','module-missing-from-initramfs':'no initrd',
  'not-applicable':'n/a'}:{};
-function label(h){var n=hosts[h][0],dot=n.indexOf('.');return VIRTUAL&&dot>0?n.slice(0,dot):n;}
+var LABEL=null;
+function label(h){if(!VIRTUAL)return hosts[h][0];
+ if(LABEL===null){var seen=new Map(),k,n,dot;LABEL=new Array(H);
+  for(k=0;k<H;k++){n=hosts[k][0];dot=n.indexOf('.');
+   LABEL[k]=dot>0&&n.indexOf(':')<0&&/[a-z]/i.test(n.slice(0,dot))?n.slice(0,dot):n;
+   seen.set(LABEL[k],(seen.get(LABEL[k])||0)+1);}
+  for(k=0;k<H;k++)if(seen.get(LABEL[k])>1)LABEL[k]=hosts[k][0];}
+ return LABEL[h];}
 var rowHead=[],rowHidden=[];
 for(r=0;r<R;r++){var m=ids[r],tr='<tr data-id="'+idAttr[r]+'" data-area="'+esc(m[1])+'" data-severity="'+esc(m[2])+'"',
  th='><th scope="row"><code>'+idAttr[r]+'</code><div class="title">'+esc(m[3])+'</div></th>';

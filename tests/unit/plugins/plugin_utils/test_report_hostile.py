@@ -4,6 +4,7 @@ temporary file left when the disk is full or read-only."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -260,3 +261,25 @@ def test_a_report_directory_that_is_not_one(tmp_path):
     second = report.new_directory(str(tmp_path / "reports"), "20261129T000000Z-verify")
     assert (first, second) == (str(tmp_path / "reports" / "20261129T000000Z-verify"),
                                str(tmp_path / "reports" / "20261129T000000Z-verify-2"))
+
+
+def test_large_page_labels_keep_ip_addresses_and_stay_distinct(tmp_path, chromium):
+    """Past 3000 cells a column reads its host's first DNS label: hosts named by
+    IP address (an inventory of addresses) all read "10", and web-1.a.example
+    and web-1.b.example both read "web-1".  An address is never cut, nor a
+    label two hosts share."""
+    from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE
+    names = ["10.0.0.%d" % n for n in range(1, 57)] + ["fe80::1", "web-1.a.example", "web-1.b.example", "db-1.example"]
+    hostvars = dict((name, {"compliance_result": registered(*[rec(e["id"], "pass") for e in CATALOGUE])})
+                    for name in names)
+    assert len(names) * len(CATALOGUE) > 3000, "the page renders only the columns in view"
+    paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(names, hostvars))
+    script = ("var g=document.getElementById('grid');g.scrollLeft=g.scrollWidth-g.clientWidth;"
+              "g.dispatchEvent(new Event('scroll'));")
+    labels = {}
+    for dom in (chromium(paths["html"]), chromium(paths["html"], script=script)):
+        shown = re.findall(r'<span class="name">([^<]*)</span>', dom.text)
+        labels.update(zip(dom.hosts, shown))
+    assert labels["10.0.0.1"] == "10.0.0.1" and labels["10.0.0.56"] == "10.0.0.56"
+    assert labels["fe80::1"] == "fe80::1" and labels["db-1.example"] == "db-1"
+    assert labels["web-1.a.example"] == "web-1.a.example" and labels["web-1.b.example"] == "web-1.b.example"
