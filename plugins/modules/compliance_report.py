@@ -69,6 +69,9 @@ options:
     description:
       - Where to write the reports; created with its parents if missing. A clear error names it when
         it is not a writable directory.
+      - An existing directory may hold other files; the collection's own reports there (an earlier
+        run's) are replaced, but a C(summary.json), C(report.html), C(junit.xml) or C(host-*.json)
+        that it did not write is an error naming the file, which is left as it is.
       - Defaults to a new directory C(reports/<UTC timestamp>-<run_name>) under the directory
         C(ansible-playbook) runs in (C(-2), C(-3)... when runs start in the same second).
       - In a container (an Execution Environment, an AWX job) that directory goes away with the

@@ -875,12 +875,46 @@ def new_directory(parent, name):
     raise ReportError("cannot create a new report directory in %s" % parent)
 
 
+# What the start of each file the collection writes holds (summary.json is read whole).
+_OWN_MARKS = {"report.html": "<title>guestready.gce compliance report</title>",
+              "junit.xml": '<testsuites name="guestready.gce"'}
+
+
+def _written_here(path, name):
+    """Whether the file at ``path`` is one of the collection's reports (any
+    schema version): only those are replaced."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if name == "summary.json":
+                value = json.load(handle)
+                return isinstance(value, dict) and "hosts" in value and "requirements" in value
+            head = handle.read(64 * 1024)
+    except (OSError, ValueError):
+        return False
+    if name in _OWN_MARKS:
+        return _OWN_MARKS[name] in head
+    return head.lstrip().startswith("{") and '"host": ' in head  # host-*.json
+
+
+def _refuse_foreign(directory, name, existing):
+    if name in existing and not _written_here(os.path.join(directory, name), name):
+        raise ReportError("%s is not a report of guestready.gce: not replaced (move it, or choose another "
+                          "report directory)" % os.path.join(directory, name))
+
+
 def write_reports(directory, reports, strict=False, started=None, extra=None, budget=EVIDENCE_BUDGET):
     """Write ``reports`` (an iterable of host reports, read once) into
     ``directory``: a JSON file per host as it comes, then summary.json,
     junit.xml and report.html.  Returns (paths, summary).  Raises ReportError
-    naming the directory; no temporary file is left behind."""
+    naming the directory (or a file there that the collection did not write,
+    which is left as it is); no temporary file is left behind."""
     directory = prepare_directory(directory)
+    try:
+        existing = frozenset(os.listdir(directory))
+    except OSError as exc:
+        raise ReportError("cannot read the report directory %s: %s" % (directory, exc.strerror or exc))
+    for name in ("summary.json", "report.html", "junit.xml"):
+        _refuse_foreign(directory, name, existing)
     built = Fleet(strict, budget)
     paths = {"directory": directory, "hosts": {}}
     collecting = gc.isenabled()
@@ -891,6 +925,8 @@ def write_reports(directory, reports, strict=False, started=None, extra=None, bu
         junit.write(junit_head())
         for report in reports:
             name = built.file_for(report["host"])
+            if existing:
+                _refuse_foreign(directory, name, existing)
             texts = report.get("_texts") or [_encode(record) for record in report["results"]]
             paths["hosts"][report["host"]] = output.write(name, host_json(report, texts))
             junit.write(built.add(report, name, texts))

@@ -360,3 +360,28 @@ def test_the_page_shows_and_filters_waived_cells_as_waived(tmp_path, chromium):
     assert 'class="o-waived"' in dom.text and "<option value=\"waived\">waived</option>" in dom.text
     dom = chromium(paths["html"], query="?status=skip")
     assert dom.hosts == ["web-1"] and set(dom.rows) - set(dom.hidden_rows) == {"HW-NET-GVNIC"}
+
+
+def test_files_the_collection_did_not_write_are_not_replaced(tmp_path, reports):
+    """output_dir=~/my docs holding the user's own report.html, summary.json or a
+    host-<name>.json: an error naming the file, which is left as it was.  The
+    collection's own reports there (a run written again into the same directory,
+    a schema 1 host file) are replaced."""
+    directory = tmp_path / "my docs"
+    directory.mkdir()
+    for name, text in (("report.html", "<html><body>my own notes</body></html>"), ("summary.json", '{"mine": 1}'),
+                       ("junit.xml", '<?xml version="1.0"?><testsuites name="pytest"/>'),
+                       ("host-gce-1.json", '{"mine": 1}')):
+        (directory / name).write_text(text)
+        with pytest.raises(report.ReportError) as error:
+            report.write_reports(str(directory), reports)
+        assert str(error.value) == "%s is not a report of guestready.gce: not replaced (move it, or choose " \
+                                   "another report directory)" % (directory / name)
+        assert (directory / name).read_text() == text
+        assert not [f for f in os.listdir(str(directory)) if f.startswith(".")]
+        (directory / name).unlink()
+    report.write_reports(str(directory), reports)
+    # schema 1 wrote json.dumps(report, indent=2, sort_keys=True)
+    (directory / "host-old-1.json").write_text(json.dumps(dict(reports[1], schema_version=1), indent=2, sort_keys=True))
+    paths, dummy = report.write_reports(str(directory), reports)
+    assert json.loads((directory / "host-old-1.json").read_text()) == reports[1]
