@@ -31,6 +31,14 @@ MKCONFIGS = (("/usr/sbin/grub-mkconfig", "debian"), ("/usr/sbin/grub2-mkconfig",
              ("/sbin/grub-mkconfig", "debian"), ("/sbin/grub2-mkconfig", "redhat"))
 # grub-mkconfig's own default when GRUB_TIMEOUT is not set (util/grub-mkconfig.in)
 DEFAULT_TIMEOUT = 5
+# Debian's and Ubuntu's 00_header (debian/patches/quick-boot.patch, LP:
+# #1443735) write ``if [ "${recordfail}" = 1 ] ; then set
+# timeout=${GRUB_RECORDFAIL_TIMEOUT:-30}``; only a build with quick_boot=1
+# (Ubuntu's) adds the ``recordfail`` function every entry calls, which sets it
+# until userspace records a finished boot
+RECORDFAIL_TIMEOUT = 30
+HEADER_SCRIPT = "/etc/grub.d/00_header"
+RECORDFAIL_FUNCTION = re.compile(r"^[ \t]*function recordfail\b", re.M)
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
 MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
@@ -159,27 +167,50 @@ class GrubConfig(object):
                                                   self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))
                         if part.strip())
 
+    def entry_cmdlines(self):
+        """``{kind: command line}`` for each kind of entry 10_linux writes:
+        normal entries get GRUB_CMDLINE_LINUX and GRUB_CMDLINE_LINUX_DEFAULT,
+        recovery entries (unless GRUB_DISABLE_RECOVERY=true) GRUB_CMDLINE_LINUX
+        alone (util/grub.d/10_linux.in: ``linux_entry ... recovery
+        "${GRUB_CMDLINE_LINUX_RECOVERY} ${GRUB_CMDLINE_LINUX}"``)."""
+        kinds = {"normal": self.cmdline()}
+        if self.variables.get("GRUB_DISABLE_RECOVERY") != "true":
+            kinds["recovery"] = self.variables.get("GRUB_CMDLINE_LINUX", "").strip()
+        return kinds
+
     def timeout(self):
         """``(seconds or None, where)``: GRUB_TIMEOUT as grub-mkconfig sees it."""
         found = self.assignments.get("GRUB_TIMEOUT")
         if not found:
             return (DEFAULT_TIMEOUT if self.files else None), "grub-mkconfig's default"
-        source, line, value = found[-1]
-        try:
-            return int(value), "%s:%d" % (source, line)
-        except ValueError:
-            return None, "%s:%d (%r is not a number)" % (source, line, value)
+        return _seconds(found[-1])
+
+    def uses_recordfail(self):
+        """Whether the menu waits GRUB_RECORDFAIL_TIMEOUT after a boot that
+        did not finish: something sets recordfail (``_set_at_boot``), or the
+        tree's 00_header is Ubuntu's (quick_boot=1) and the next grub.cfg will."""
+        if _set_at_boot(self.cfg_text, self.grubenv).get("recordfail"):
+            return True
+        return 'quick_boot="1"' in (read(self.target, HEADER_SCRIPT) or "")
+
+    def recordfail_timeout(self):
+        """``(seconds or None, where)``: GRUB_RECORDFAIL_TIMEOUT as 00_header
+        reads it (unset or empty: 30)."""
+        found = self.assignments.get("GRUB_RECORDFAIL_TIMEOUT")
+        if not found or not found[-1][2]:
+            return RECORDFAIL_TIMEOUT, "00_header's default"
+        return _seconds(found[-1])
 
     def cfg_timeouts(self):
-        """``[(line, seconds)]`` of the generated grub.cfg's timeout assignments."""
+        """``[(line, seconds)]`` of the generated grub.cfg's timeout
+        assignments that can apply at the next boot (``applicable_timeouts``)."""
         found = []
-        for number, line in enumerate(lines(self.cfg_text), 1):
-            for dummy, dummy, value in _timeouts(line):
-                try:
-                    found.append((number, int(value, 0)))
-                except ValueError:
-                    raise ConfigError("%s:%d: timeout=%r is not a number"
-                                      % (self.target.display(self.grub_cfg), number, value))
+        for number, dummy, dummy2, value in applicable_timeouts(self.cfg_text, self.grubenv):
+            try:
+                found.append((number, int(value, 0)))
+            except ValueError:
+                raise ConfigError("%s:%d: timeout=%r is not a number"
+                                  % (self.target.display(self.grub_cfg), number, value))
         return found
 
     def entries(self):
@@ -204,6 +235,14 @@ class GrubConfig(object):
 
     def _expand_env(self, text):
         return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def _seconds(assignment):
+    source, line, value = assignment
+    try:
+        return int(value), "%s:%d" % (source, line)
+    except ValueError:
+        return None, "%s:%d (%r is not a number)" % (source, line, value)
 
 
 # ----------------------------------------------------------------- edits
@@ -265,14 +304,65 @@ BLS_OPTIONS = re.compile(r"^(\s*)(options)()(.*)$")
 _TIMEOUT = re.compile(r"""^\s*(?:set\s+)?timeout=(["']?)([^"'\s]*)\1\s*$""")
 
 
-def _timeouts(line):
-    """``[(start, end, value)]`` of the timeout assignments in ``line``."""
-    found, start = [], 0
-    for command in line.split("#", 1)[0].split(";"):
-        match = _TIMEOUT.match(command)
-        if match:
-            found.append((start, start + len(command), match.group(2)))
-        start += len(command) + 1
+# Switches: the generated grub.cfg takes a branch that tests one only when it
+# is set at boot -- by grubenv (loaded at boot; userspace sets these with
+# grub2-editenv) or, for recordfail, by Ubuntu's recordfail function (above).
+# Red Hat's 12_menu_auto_hide (``if [ "${menu_show_once}" ]`` timeout=60,
+# ``elif [ "${menu_auto_hide}" -a "${menu_hide_ok}" = "1" ]`` timeout=1) and
+# 14_menu_show_once (``if [ "${menu_show_once_timeout}" ]``): rhboot/grub2@
+# 7878971fb0a4d56d770649750b6ee377731120d6 (rhel-9-main),
+# util/grub.d/12_menu_auto_hide.in and 14_menu_show_once.in.  Any other
+# condition may hold.
+SWITCHES = ("menu_show_once", "menu_auto_hide", "menu_show_once_timeout", "recordfail")
+_SWITCH_TEST = re.compile(r'^\[\s+"\$\{(%s)\}"\s+(?:\]|-a\s|=\s+"?1"?\s*\])' % "|".join(SWITCHES))
+_BRANCH = re.compile(r"^\s*(if|elif|else|fi|then|do)(?:\s+|$)")
+
+
+def _set_at_boot(text, grubenv):
+    """The variables a boot starts with: grubenv's, and recordfail where
+    grub.cfg has the function that sets it after a boot that did not finish."""
+    values = dict(grubenv)
+    if text and RECORDFAIL_FUNCTION.search(text):
+        values.setdefault("recordfail", "1")
+    return values
+
+
+def _branch_possible(condition, values):
+    """False for an ``if``/``elif`` condition that tests a switch nothing
+    sets at boot; None (the branch may be taken) otherwise."""
+    match = _SWITCH_TEST.match(condition.strip())
+    return False if match and not values.get(match.group(1)) else None
+
+
+def applicable_timeouts(text, grubenv):
+    """``[(line number, start, end, value)]`` of a grub.cfg's timeout
+    assignments, ``$var`` expanded from grubenv, leaving out those inside a
+    branch on a switch nothing sets at boot (``_branch_possible``)."""
+    values = _set_at_boot(text, grubenv)
+    found, branches = [], []   # one entry per open ``if``: False when its current branch is ruled out
+    for number, line in enumerate(lines(text), 1):
+        start = 0
+        for command in line.split("#", 1)[0].split(";"):
+            rest = command
+            keyword = _BRANCH.match(rest)
+            while keyword:   # "then if [ ... ]", "else set timeout=5"
+                word, rest = keyword.group(1), rest[keyword.end():]
+                if word == "if":
+                    branches.append(_branch_possible(rest, values))
+                    rest = ""
+                elif word == "elif" and branches:
+                    branches[-1] = _branch_possible(rest, values)
+                    rest = ""
+                elif word == "else" and branches:
+                    branches[-1] = None
+                elif word == "fi" and branches:
+                    branches.pop()
+                keyword = _BRANCH.match(rest)
+            match = _TIMEOUT.match(rest)
+            if match and False not in branches:
+                value = _VARIABLE.sub(lambda m: grubenv.get(m.group(1) or m.group(2), m.group(0)), match.group(2))
+                found.append((number, start + len(command) - len(rest), start + len(command), value))
+            start += len(command) + 1
     return found
 
 
@@ -283,14 +373,19 @@ def _above(value, seconds):
         return True  # not a number GRUB reads as intended: replaced too
 
 
-def set_cfg_timeout(text, seconds, rid):
-    """grub.cfg with every timeout above ``seconds`` lowered: the line kept
-    behind the marker, then the same line with ``set timeout=<seconds>`` in
-    place of each such assignment."""
+def set_cfg_timeout(text, seconds, rid, grubenv=None):
+    """grub.cfg with every timeout above ``seconds`` that can apply
+    (``applicable_timeouts``) lowered: the line kept behind the marker, then the
+    same line with ``set timeout=<seconds>`` in place of each such
+    assignment."""
+    spans_by_line = {}
+    for number, start, end, value in applicable_timeouts(text, grubenv or {}):
+        if _above(value, seconds):
+            spans_by_line.setdefault(number, []).append((start, end, value))
     rows = []
-    for row in lines(text, True):
+    for number, row in enumerate(lines(text, True), 1):
         line = row.rstrip("\n")
-        spans = [span for span in _timeouts(line) if _above(span[2], seconds)]
+        spans = spans_by_line.get(number)
         if not spans:
             rows.append(row)
             continue

@@ -228,6 +228,9 @@ def check_serial_console(host, entry):
     line = grub.cmdline()
     if grub.files and not cmdline.has_console(line):
         problems.append("GRUB_CMDLINE_LINUX(_DEFAULT) is %r" % line)
+    elif grub.files and not _console_in_every_kind(grub):
+        problems.append("recovery entries get GRUB_CMDLINE_LINUX alone, which is %r"
+                        % grub.variables.get("GRUB_CMDLINE_LINUX", ""))
     entries = grub.entries()
     missing = [e["where"] for e in entries if not cmdline.has_console(e["cmdline"])]
     if missing:
@@ -240,6 +243,12 @@ def check_serial_console(host, entry):
         return _outcome("fail", line, "; ".join(problems), entry["remediation"], **evidence)
     return _outcome("pass", line, "console=ttyS0 in the GRUB defaults and in %d boot entr%s" % (
         len(entries), "y" if len(entries) == 1 else "ies"), **evidence)
+
+
+def _console_in_every_kind(grub):
+    """Whether every kind of entry grub-mkconfig writes (normal, recovery)
+    gets console=ttyS0 from the GRUB defaults."""
+    return all(cmdline.has_console(line) for line in grub.entry_cmdlines().values())
 
 
 def check_cmdline_live(host, entry):
@@ -281,14 +290,25 @@ def check_timeout(host, entry):
     limit = int(entry["expected"])
     problems = []
     seconds, where = grub.timeout()
-    if grub.files and (seconds is None or seconds > limit or seconds < 0):
+    if grub.files and _too_long(seconds, limit):
         problems.append("GRUB_TIMEOUT is %s (%s)" % (seconds, where))
+    if grub.files and grub.uses_recordfail():
+        # counted: an unattended VM stops uncleanly now and then; Canonical's cloud images set it to 0
+        after_failure, failure_where = grub.recordfail_timeout()
+        if _too_long(after_failure, limit):
+            problems.append("GRUB_RECORDFAIL_TIMEOUT is %s (%s): the menu waits that long after a boot that "
+                            "did not finish" % (after_failure, failure_where))
     for line, value in grub.cfg_timeouts():
-        if value > limit or value < 0:
+        if _too_long(value, limit):
             problems.append("%s:%d sets timeout=%d" % (host.target.display(grub.grub_cfg), line, value))
     if problems:
         return _outcome("fail", seconds, "; ".join(problems), entry["remediation"], where=where)
     return _outcome("pass", seconds, "boot menu timeout %s s (%s)" % (seconds, where), where=where)
+
+
+def _too_long(seconds, limit):
+    """A GRUB timeout over ``limit`` (-1 waits for a key; None: not a number)."""
+    return seconds is None or seconds > limit or seconds < 0
 
 
 def _time_configs(host):
@@ -948,15 +968,18 @@ def plan_boot(plan, base, failing):
     arg = console["kernel_arg"] if console else None
     limit = int(timeout["expected"]) if timeout else None
     updates = []
-    if arg and grub.files and not cmdline.has_console(grub.cmdline()):
+    # GRUB_CMDLINE_LINUX: the part recovery entries get too
+    if arg and grub.files and not _console_in_every_kind(grub):
         updates.append(("GCE-BOOT-SERIAL-CONSOLE", "GRUB_CMDLINE_LINUX",
                         '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported else
                         bootloader._quote(cmdline.append(grub.variables.get("GRUB_CMDLINE_LINUX", ""), arg))))
-    seconds, dummy = grub.timeout()
-    if limit is not None and grub.files and (seconds is None or seconds > limit or seconds < 0):
-        updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))
+    if limit is not None and grub.files:
+        if _too_long(grub.timeout()[0], limit):
+            updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))
+        if grub.uses_recordfail() and _too_long(grub.recordfail_timeout()[0], limit):
+            updates.append(("GCE-BOOT-TIMEOUT", "GRUB_RECORDFAIL_TIMEOUT", str(limit)))
     if updates and grub.dropins_supported:
-        plan.write(GRUB_DROPIN, bootloader.dropin_text(_header([u[0] for u in updates]), updates),
+        plan.write(GRUB_DROPIN, bootloader.dropin_text(_header(set(u[0] for u in updates)), updates),
                    updates[0][0], owned=True)
         for rid, dummy, dummy2 in updates[1:]:
             plan.also(GRUB_DROPIN, rid)
@@ -993,7 +1016,7 @@ def plan_boot(plan, base, failing):
     if arg:
         text, dummy = bootloader.add_kernel_arg(text, arg, "GCE-BOOT-SERIAL-CONSOLE")
     if limit is not None:
-        text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT")
+        text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT", current.grubenv)
     if text != plan.text(current.grub_cfg):
         plan.write(current.grub_cfg, text, wanted[0])
         for rid in wanted[1:]:

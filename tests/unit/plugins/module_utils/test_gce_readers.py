@@ -102,6 +102,38 @@ def test_grub_edits_keep_the_original(tmp_path):
     assert bootloader.set_cfg_timeout("set timeout=5\nset timeout=0\n", 0, "T").count("set timeout=0") == 2
 
 
+def test_switched_branches_in_any_layout_of_commands():
+    """12_menu_auto_hide's branches as grub.cfg may put them: nested, on one
+    line, after ``then``/``else``; recordfail counts where something sets it
+    (Ubuntu's recordfail function, or grubenv), not in Debian's grub.cfg."""
+    text = ('if [ "${menu_show_once}" ]; then set timeout=60; elif [ "${menu_auto_hide}" -a "${menu_hide_ok}" = "1" ]; '
+            'then if [ "${fastboot}" = "1" ]; then set timeout=0; else set timeout=1; fi; fi\n'
+            'if [ "${recordfail}" = 1 ] ; then\n  set timeout=30\nelse\n  set timeout=0\nfi\n'
+            'if [ "${menu_show_once_timeout}" ]; then\n  set timeout="${menu_show_once_timeout}"\nfi\n')
+
+    def values(grubenv, cfg=text):
+        return [(number, value) for number, start, end, value in bootloader.applicable_timeouts(cfg, grubenv)]
+    assert values({}) == [(5, "0")]
+    assert values({"recordfail": "1"}) == [(3, "30"), (5, "0")]
+    assert values({"menu_auto_hide": "1"}) == [(1, "0"), (1, "1"), (5, "0")]
+    assert values({"menu_show_once": "1"}) == [(1, "60"), (5, "0")]
+    assert values({"menu_show_once_timeout": "10"}) == [(5, "0"), (8, "10")]
+    ubuntu = "function recordfail {\n  set recordfail=1\n}\n" + text
+    assert values({}, ubuntu) == [(6, "30"), (8, "0")]
+    # lowering touches only what can apply; a command after "then" keeps its keyword
+    lowered = bootloader.set_cfg_timeout(text, 0, "T", {"menu_auto_hide": "1"})
+    assert "then set timeout=60; elif" in lowered and "else set timeout=0 ; fi; fi" in lowered
+    assert "  set timeout=30\nelse\n" in lowered and 'set timeout="${menu_show_once_timeout}"' in lowered
+
+
+def test_recovery_entries_get_grub_cmdline_linux_alone(tmp_path):
+    debian_grub(tmp_path, dropin='GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"\n')
+    grub = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert grub.entry_cmdlines() == {"normal": "console=tty1 console=ttyS0", "recovery": ""}
+    put(tmp_path, "/etc/default/grub.d/60-no-recovery.cfg", 'GRUB_DISABLE_RECOVERY="true"\n')
+    assert bootloader.GrubConfig(Target(str(tmp_path))).entry_cmdlines() == {"normal": "console=tty1 console=ttyS0"}
+
+
 def test_no_grub_is_not_found(tmp_path):
     put(tmp_path, "/etc/hostname", "x\n")
     assert not bootloader.GrubConfig(Target(str(tmp_path))).found
