@@ -52,6 +52,7 @@ TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf"
 CHRONY_SOURCES = "guestready-gce.sources"
 NETWORKD_FILE = "/etc/systemd/network/80-guestready-gce.network"
 UDEV_DISK_RULES = "/etc/udev/rules.d/65-gce-disk-naming.rules"
+REGENERATE_GRUB = "regenerate grub.cfg"
 OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
 GETTY = "serial-getty@ttyS0.service"
 NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
@@ -1002,11 +1003,16 @@ def plan_boot(plan, base, failing):
     if not current.grub_cfg:
         return
     if plan.host.live:
+        # regenerated when the plan changes what grub-mkconfig reads, or the boot configuration fails as it is
+        inputs_changed = any(path in plan.file_changes for path in (GRUB_DROPIN, bootloader.DEFAULTS))
+        stale = [rid for rid in wanted if inputs_changed or CHECKS[rid](plan.host, failing[rid])["status"] != "pass"]
+        if not stale:
+            return
         if current.mkconfig and plan.host.params.get("regenerate_bootloader", True):
             argv = ["update-grub"] if current.layout == "debian" and plan.host.target.exists("/usr/sbin/update-grub") \
                 else [current.mkconfig, "-o", current.grub_cfg]
-            for rid in wanted:
-                plan.command(argv, "regenerate grub.cfg", rid)
+            for rid in stale:
+                plan.command(argv, REGENERATE_GRUB, rid)
         else:
             plan.notes.append("grub.cfg not regenerated: run %s" % (current.mkconfig or "grub-mkconfig"))
         return
@@ -1021,6 +1027,17 @@ def plan_boot(plan, base, failing):
         plan.write(current.grub_cfg, text, wanted[0])
         for rid in wanted[1:]:
             plan.also(current.grub_cfg, rid)
+
+
+def _note_regenerated(plan, rids):
+    """A grub.cfg the regeneration rewrote is a change of the run (and in its diff)."""
+    grub = plan.host.grub   # read when the boot changes were planned, before anything ran
+    try:
+        after = configfiles.read(plan.host.target, grub.grub_cfg) if grub.grub_cfg else None
+    except ConfigError:
+        return   # judging the result again names the problem
+    if after is not None and after != grub.cfg_text and grub.grub_cfg not in plan.files:
+        plan.files[grub.grub_cfg] = [grub.cfg_text, after, set(rids), False]
 
 
 def plan_getty(plan, failing):
@@ -1497,6 +1514,8 @@ def execute(plan):
         rc, out, err = host.module.run_command([binary] + argv[1:])
         if rc != 0:
             errors.append("%s (%s) failed: %s" % (" ".join(argv), why, (err or out).strip()[-500:]))
+        elif why == REGENERATE_GRUB:
+            _note_regenerated(plan, rids)
     # generalizing (host keys, the dbus machine-id copy) is the image's last step: sshd's
     # reload validates with `sshd -t`, which fails once the host keys are gone
     for path, rids in plan.removals:

@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_gce_settings import by_id, put, read, run
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootloader, gce_settings
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.modules import compliance_info
 
@@ -321,6 +322,52 @@ def test_debian_recordfail_branch_counts_only_when_something_sets_it(tmp_path, r
     assert timeout["status"] == "fail" and "GRUB_RECORDFAIL_TIMEOUT is 30" in timeout["message"]
     assert run(run_module, root)["rc"] == 0
     assert "GRUB_RECORDFAIL_TIMEOUT=0\n" in read(root, gce_settings.GRUB_DROPIN)
+
+
+class UbuntuModule(object):
+    """A live Ubuntu: update-grub regenerates grub.cfg from the defaults."""
+    check_mode = False
+
+    def __init__(self, root):
+        self.root, self.commands = root, []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return "/usr/sbin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        if argv[0].endswith("update-grub"):
+            self.commands.append("update-grub")
+            update_grub(self.root)
+        return 0, "", ""   # systemctl (the network checks ask): no answer, the tree's links are read
+
+    def warn(self, message):
+        pass
+
+
+def test_live_ubuntu_writes_the_drop_in_then_regenerates_and_says_so(tmp_path, monkeypatch):
+    root = ubuntu_image(tmp_path / "image", cloud=False)
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    entries = [e for e in requirements("gce") if e["id"] in BOOT_IDS]
+    params = dict(root=root, generalize=False, interface="ens4", connection={}, install_packages=False,
+                  regenerate_bootloader=False, reload_services=False, lock_timeout=10)
+
+    def apply(**changes):
+        module = UbuntuModule(root)
+        out = gce_settings.apply_gce(dict(params, **changes), entries, {}, module)
+        return out, module.commands, dict((r["id"], r["status"]) for r in out["results"])
+
+    # without regeneration: the drop-in is written, grub.cfg stays as it was
+    out, commands, found = apply()
+    assert out["changed"] is True and commands == [] and found == {i: "fail" for i in BOOT_IDS}
+    assert [d["after_header"] for d in out["diff"]] == [root + gce_settings.GRUB_DROPIN]
+    assert "grub.cfg not regenerated: run /usr/sbin/grub-mkconfig" in out["notes"]
+    # nothing left to write, but update-grub rewrites grub.cfg: a change
+    out, commands, found = apply(regenerate_bootloader=True)
+    assert commands == ["update-grub"] and found == {i: "pass" for i in BOOT_IDS}
+    assert out["changed"] is True and [d["after_header"] for d in out["diff"]] == [root + "/boot/grub/grub.cfg"]
+    assert all(r["changed"] for r in out["results"])
+    out, commands, found = apply(regenerate_bootloader=True)
+    assert out["changed"] is False and commands == [] and found == {i: "pass" for i in BOOT_IDS}
 
 
 # ------------------------------------------------------------- Red Hat 8, 9
