@@ -557,6 +557,9 @@ EL_KICKSTART = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c
                 "daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg")
 DEBIAN_FAI = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
               "daisy_workflows/image_build/debian/fai_config")
+# Canonical's cloud image build (Launchpad livecd-rootfs; its GitHub mirror at a commit)
+UBUNTU_CLOUDIMG = ("lubuntu-team/livecd-rootfs@5fb3d42d36bdbd710f6f7e92ebe6c1b0f650699c: "
+                   "live-build/ubuntu-cpc/hooks.d/chroot/999-cpc-fixes.chroot")
 GUEST_CONFIGS = "GoogleCloudPlatform/guest-configs@0850c65b6d3340798bc7669a3397efe04fc7498f"
 DEBIAN_AGENT = "Debian bookworm package google-guest-agent 20211116.00-6"
 
@@ -579,9 +582,11 @@ GCE = [
          [TRANSLATE + " (GRUB_CMDLINE_LINUX gets console=ttyS0,38400n8; update-grub / grub2-mkconfig)",
           DOC_SERIAL],
          "GRUB 2: the command line GRUB_CMDLINE_LINUX(_DEFAULT) builds from /etc/default/grub and "
-         "/etc/default/grub.d/*.cfg, every kernel entry of the generated grub.cfg, and with BLS the "
+         "/etc/default/grub.d/*.cfg for each kind of entry (normal entries get both, recovery entries "
+         "GRUB_CMDLINE_LINUX alone), every kernel entry of the generated grub.cfg, and with BLS the "
          "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0",
-         "Debian layout: a drop-in /etc/default/grub.d/50-guestready-gce.cfg; Red Hat layout: the "
+         "GRUB_CMDLINE_LINUX (which every entry gets); Debian layout: a drop-in "
+         "/etc/default/grub.d/zz-guestready-gce.cfg; Red Hat layout: the "
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
          "BLS entries' options; then update-grub or grub2-mkconfig on a live system",
          "add console=ttyS0,38400n8 to GRUB_CMDLINE_LINUX and regenerate grub.cfg (in an image: "
@@ -610,11 +615,15 @@ GCE = [
          "Nobody sees the boot menu of a cloud VM; Google's images boot without waiting.",
          0, "at_most",
          [DOC_OS_DETAILS + " (\"the boot timeout in the grub configuration is set to 0\")",
-          TRANSLATE + " (enterprise_linux: GRUB_TIMEOUT=0)", EL_KICKSTART + " (bootloader --timeout=0)"],
-         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins), and "
-         "the timeout of the generated grub.cfg",
-         "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE, then the "
-         "grub.cfg is regenerated",
+          TRANSLATE + " (enterprise_linux: GRUB_TIMEOUT=0)", EL_KICKSTART + " (bootloader --timeout=0)",
+          UBUNTU_CLOUDIMG + " (50-cloudimg-settings.cfg: GRUB_RECORDFAIL_TIMEOUT=0, GRUB_TIMEOUT=0)"],
+         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins), "
+         "GRUB_RECORDFAIL_TIMEOUT where Ubuntu's grub.cfg sets recordfail (the wait after a boot that did "
+         "not finish, 30 s unless set), and the timeouts of the generated grub.cfg; a branch on a variable "
+         "nothing sets at boot does not count (Red Hat's grubenv switches menu_show_once, menu_auto_hide, "
+         "menu_show_once_timeout; recordfail outside Ubuntu)",
+         "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE (GRUB_TIMEOUT, "
+         "and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated",
          "set GRUB_TIMEOUT=0 and regenerate grub.cfg"),
     _gce("GCE-TIME-METADATA-NTP", "recommended",
          "Time comes from the metadata server (metadata.google.internal) and nothing else",
@@ -629,7 +638,7 @@ GCE = [
          "metadata server",
          "chrony: a sources file in its sourcedir (or a line in chrony.conf) and other pool/server "
          "lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
-         "drop-in /etc/systemd/timesyncd.conf.d/50-guestready-gce.conf; the daemon restarted when live",
+         "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf; the daemon restarted when live",
          "configure the time daemon with \"server metadata.google.internal iburst\" only",
          ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
     _gce("GCE-NET-DHCP", "required",
