@@ -212,6 +212,6 @@ ee-context: build
 	  --output-filename Containerfile
 
 clean:
-	rm -rf build tests/output .ansible .pytest_cache
+	rm -rf build tests/output .ansible .pytest_cache .hypothesis
 
 -include lab/lab.mk

@@ -1254,12 +1254,13 @@ def _without_block(text):
     return text
 
 
-def connection(params):
+def connection(params, live=True):
     """Who is connected and how: ``{"user", "auth", "addr", "port", "laddr",
     "lport"}`` or None when nobody is connected over SSH (local runs,
-    image roots)."""
+    image roots). The SSH session this module runs in says nothing about who
+    will log in to an image tree (``live`` false): only ``connection`` does."""
     given = dict(params.get("connection") or {})
-    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    ssh = os.environ.get("SSH_CONNECTION", "").split() if live else []
     if not given and len(ssh) != 4:
         return None  # sudo drops SSH_CONNECTION: the role passes the connection
     user = given.get("user") or os.environ.get("SUDO_USER") or _login_user()
@@ -1397,7 +1398,7 @@ def guard_ssh(plan, base):
     is invalid or refuses the connecting user's own login method."""
     if not any(path in plan.file_changes for path in (SSHD_DROPIN, sshd.MAIN)):
         return {"checked": False, "reason": "no SSH change"}
-    who = connection(plan.host.params)
+    who = connection(plan.host.params, plan.host.live)
     errors = []
     candidate = candidate_config(plan)
     if who is None:

@@ -115,6 +115,8 @@ EXAMPLES = r"""
       source: installed
     hardware:
       root: /mnt/image
+    gce_settings:  # every area has its own root: left out, this one would be the controller's /
+      root: /mnt/image
   delegate_to: localhost
 """
 

@@ -48,7 +48,7 @@ def test_tarball_carries_the_collection_and_nothing_of_the_lab(installed):
         else:
             assert expected in names, expected
     for forbidden in ("lab/", "molecule/", "tests/lab/", "tests/bench/", "tests/deps/", "tests/matrix/", ".ci/",
-                      ".venv/", ".lab/", "build/", "tests/output/"):
+                      ".venv/", ".lab/", "build/", "tests/output/", ".hypothesis/"):
         assert not [n for n in names if n.startswith(forbidden)], forbidden
     assert "ansible.cfg" not in names
 

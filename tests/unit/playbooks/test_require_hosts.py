@@ -91,3 +91,14 @@ def test_a_choice_in_the_inventory_runs_on_those_hosts(inventory, tmp_path):
     assert "web1 " in recap and "db1 " not in recap, recap
     assert sorted(json.loads((tmp_path / "reports" / "summary.json").read_text())["hosts"]) == ["web1"]
     assert rc != 0  # web1 is unreachable
+
+
+def test_skipping_one_area_still_checks_the_others(inventory, tmp_path):
+    """--skip-tags sysctl leaves the other areas in the one call: the host is contacted
+    (and, unreachable here, reported so), not left without a check."""
+    rc, out = run("verify", inventory, tmp_path, "--skip-tags", "sysctl", "-e", "guestready_gce_hosts=web1")
+    assert FLEET_PLAY["verify"] in out, out
+    report = json.loads((tmp_path / "reports" / "host-web1.json").read_text())
+    errors = " ".join(str(error) for error in report["errors"])
+    assert "no check ran" not in errors and "unreachable" in errors.lower(), report["errors"]
+    assert rc != 0

@@ -47,3 +47,19 @@ def test_doc_fragments_parse(path):
     for node in cls.body:
         if isinstance(node, ast.Assign):
             assert set(yaml.safe_load(node.value.value)) & {"options", "attributes"}
+
+
+ROLES = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "*")))
+
+
+@pytest.mark.parametrize("role", ROLES, ids=os.path.basename)
+def test_role_argument_specs_document_the_real_defaults(role):
+    """ansible-doc -t role shows the argument spec's default: it must be defaults/main.yml's."""
+    with open(os.path.join(role, "defaults", "main.yml")) as handle:
+        defaults = yaml.safe_load(handle) or {}
+    with open(os.path.join(role, "meta", "argument_specs.yml")) as handle:
+        specs = yaml.safe_load(handle)["argument_specs"]
+    wrong = ["%s.%s: documented %r, defaults/main.yml has %r" % (entry, name, option["default"], defaults[name])
+             for entry, spec in specs.items() for name, option in spec.get("options", {}).items()
+             if "default" in option and name in defaults and option["default"] != defaults[name]]
+    assert not wrong

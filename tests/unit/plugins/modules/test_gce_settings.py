@@ -272,6 +272,17 @@ def test_ssh_change_allowed_for_key_logins(tmp_path, run_module, connection):
     assert guard["checked"] and guard["auth"] == "publickey" and guard["user"] == connection["user"]
 
 
+def test_ssh_session_of_the_run_is_not_who_logs_in_to_an_image_tree(tmp_path, run_module, monkeypatch):
+    """A tree hardened from an SSH session on the build host (-c local): the session's
+    SSH_CONNECTION is not a login to the tree, so root's password login is no reason to refuse."""
+    root = debian_image(tmp_path / "image")
+    monkeypatch.setenv("SSH_CONNECTION", "10.0.0.5 50000 10.0.0.1 22")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert out["areas"]["gce_settings"]["ssh_guard"]["checked"] is False
+    assert "PasswordAuthentication no" in read(root, gce_settings.SSHD_DROPIN)
+
+
 def test_refusal_rules():
     who = {"user": "root", "auth": "publickey"}
     assert gce_settings.refusal({"permitrootlogin": "prohibit-password"}, who) is None
