@@ -102,3 +102,29 @@ def test_skipping_one_area_still_checks_the_others(inventory, tmp_path):
     errors = " ".join(str(error) for error in report["errors"])
     assert "no check ran" not in errors and "unreachable" in errors.lower(), report["errors"]
     assert rc != 0
+
+
+def test_a_variable_the_role_rejects_is_the_hosts_reported_error(inventory, tmp_path):
+    """The role's argument check fails before the module call: the report names that error,
+    not "no check ran"."""
+    rc, out = run("verify", inventory, tmp_path, "-e", "guestready_gce_hosts=web1",
+                  "-e", "guestready_gce_waivers=SYSCTL-IP_FORWARD")
+    report = json.loads((tmp_path / "reports" / "host-web1.json").read_text())
+    errors = " ".join(str(error) for error in report["errors"])
+    assert "no check ran" not in errors and "guestready_gce_waivers" in errors, report["errors"]
+    assert rc != 0
+
+
+def test_an_image_that_cannot_be_read_is_reported(tmp_path):
+    """image.yml writes its reports when the image task fails, as harden.yml does."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, os.path.join(ROOT, "playbooks", "image.yml"),
+                           "-e", "guestready_gce_image=%s" % (tmp_path / "none.qcow2"),
+                           "-e", "guestready_gce_report_dir=%s" % (tmp_path / "reports")],
+                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    report = json.loads((tmp_path / "reports" / "host-none.qcow2.json").read_text())
+    errors = " ".join(str(error) for error in report["errors"])
+    assert "none.qcow2" in errors and "no check ran" not in errors, (report["errors"], proc.stdout)
+    assert proc.returncode != 0
