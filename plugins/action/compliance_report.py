@@ -30,11 +30,12 @@ class ActionModule(ActionBase):
         ))
         started = datetime.datetime.now(datetime.timezone.utc)
         hosts = [str(host) for host in args["hosts"]]
+        directory = created = None
         try:
             if args["output_dir"]:
                 directory = report.prepare_directory(args["output_dir"])
             else:
-                directory = report.new_directory(os.path.join(os.getcwd(), "reports"), "%s-%s" % (
+                directory = created = report.new_directory(os.path.join(os.getcwd(), "reports"), "%s-%s" % (
                     started.strftime("%Y%m%dT%H%M%SZ"), report.readable(args["run_name"])))
             reports = report.host_reports(hosts, task_vars.get("hostvars", {}), args["result_vars"],
                                           started.isoformat())
@@ -47,6 +48,8 @@ class ActionModule(ActionBase):
                 reports = itertools.chain(reports, merged)
             paths, summary = report.write_reports(directory, reports, args["strict"], started.isoformat(), extra)
         except report.ReportError as exc:
+            if created and not os.listdir(created):
+                os.rmdir(created)  # the run's own new directory: an empty one would look like a report
             raise AnsibleActionFail(str(exc))
         result.update(changed=False, report_dir=directory, paths=paths,
                       table=report.text_table(summary), gate_failed=summary["gate_failed"],

@@ -256,3 +256,12 @@ def test_a_merge_or_a_run_that_reports_no_host_fails(tmp_path):
     assert proc.returncode == 2, proc.stdout[-4000:]
     assert "no host was reported: the run's hosts matched nothing" in proc.stdout.replace("''", "'")
     assert load(str(tmp_path / "none"), "summary.json")["gate_failed"] is True
+
+
+def test_a_failed_merge_leaves_no_empty_report_directory(tmp_path):
+    """Without guestready_gce_report_dir the run makes reports/<time>-merge; a merge that
+    fails before writing removes it again, so no empty directory looks like a report."""
+    proc = playbook(tmp_path, "report_merge", "-e", json.dumps({"guestready_gce_merge": [str(tmp_path / "none")]}))
+    assert proc.returncode == 2
+    assert "cannot merge %s: not a directory" % (tmp_path / "none") in proc.stdout
+    assert not (tmp_path / "reports").exists() or not os.listdir(str(tmp_path / "reports"))
