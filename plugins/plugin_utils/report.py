@@ -389,6 +389,8 @@ def junit_head(totals=(0, 0, 0, 0)):
     counted."""
     tag = '<testsuites name="guestready.gce" tests="%d" failures="%d" errors="%d"' % tuple(totals[:3])
     return '<?xml version="1.0" encoding="UTF-8"?>\n%s>\n' % tag.ljust(100)
+
+
 _JUNIT_TAIL = "</testsuites>\n"
 
 
