@@ -418,9 +418,29 @@ KCONFIG_DEFAULTS = [
 # ``values``: the values the key accepts, weakest first where it is a level.
 
 def _sysctl(rid, key, expected, compare, title, rationale, combine=None, alternatives=(),
-            values=None):
+            levels=None):
+    """``levels``: for a level key (``at_least``), the ``(lowest, highest)``
+    integers the kernel accepts, higher being stricter; ``highest`` is None
+    when the kernel sets no upper bound (its handler is plain proc_dointvec)."""
     return _req(rid, "sysctl", "recommended", title, rationale, expected, compare,
-                key=key, combine=combine, alternatives=list(alternatives), values=values)
+                key=key, combine=combine, alternatives=list(alternatives),
+                levels=list(levels) if levels else None)
+
+
+def accepts_level(entry, number):
+    """Whether the kernel accepts ``number`` for a level key (True for a key
+    without ``levels``)."""
+    if not entry.get("levels"):
+        return True
+    lowest, highest = entry["levels"]
+    return number >= lowest and (highest is None or number <= highest)
+
+
+def describe_levels(levels):
+    lowest, highest = levels
+    if highest is None:
+        return "any integer from %s up" % lowest
+    return ", ".join(str(v) for v in range(lowest, highest + 1))
 
 
 def _conf_pair(name, key, expected, compare, title, rationale, combine, alternatives=()):
@@ -436,7 +456,7 @@ def _conf_pair(name, key, expected, compare, title, rationale, combine, alternat
 SYSCTL = (
     [_sysctl("SYSCTL-TCP_SYNCOOKIES", "net.ipv4.tcp_syncookies", 1, "at_least",
              "SYN cookies on", "SYN-flood protection (2 sends cookies unconditionally).",
-             values=[0, 1, 2])]
+             levels=(0, 2))]
     + _conf_pair("ACCEPT_SOURCE_ROUTE", "accept_source_route", 0, "exact",
                  "Ignore source-routed packets", "Source routing lets a sender pick the path.",
                  "and")
@@ -462,20 +482,22 @@ SYSCTL = (
                  "Log martian packets", "Logs spoofed, source-routed and redirect packets.", "or")
     + [_sysctl("SYSCTL-RANDOMIZE_VA_SPACE", "kernel.randomize_va_space", 2, "at_least",
                "Full address-space randomisation", "Randomises mmap base, heap, stack and vDSO.",
-               values=[0, 1, 2]),
+               levels=(0, 2)),
        _sysctl("SYSCTL-PROTECTED_HARDLINKS", "fs.protected_hardlinks", 1, "at_least",
-               "Protected hardlinks", "Blocks hardlink-based TOCTOU attacks.", values=[0, 1]),
+               "Protected hardlinks", "Blocks hardlink-based TOCTOU attacks.", levels=(0, 1)),
        _sysctl("SYSCTL-PROTECTED_SYMLINKS", "fs.protected_symlinks", 1, "at_least",
-               "Protected symlinks", "Blocks symlink-based TOCTOU attacks.", values=[0, 1]),
+               "Protected symlinks", "Blocks symlink-based TOCTOU attacks.", levels=(0, 1)),
        _sysctl("SYSCTL-KPTR_RESTRICT", "kernel.kptr_restrict", 1, "at_least",
                "Hide kernel addresses", "Makes kernel addresses harder to find (2 is stricter).",
-               values=[0, 1, 2]),
+               levels=(0, 2)),
        _sysctl("SYSCTL-YAMA_PTRACE_SCOPE", "kernel.yama.ptrace_scope", 1, "at_least",
                "Restrict ptrace", "Only descendants can be traced (2 and 3 are stricter).",
-               values=[0, 1, 2, 3]),
+               levels=(0, 3)),
        _sysctl("SYSCTL-PERF_EVENT_PARANOID", "kernel.perf_event_paranoid", 2, "at_least",
-               "perf for root only", "Unprivileged users cannot profile the kernel (3 is stricter).",
-               values=[-1, 0, 1, 2, 3])]
+               "perf for root only", "Unprivileged users cannot profile the kernel (3 and up are stricter).",
+               # mainline's handler has no bounds; Debian's and Ubuntu's kernels
+               # read 3 (Debian's default) and 4 (Ubuntu's) as stricter than 2
+               levels=(-1, None))]
 )
 
 

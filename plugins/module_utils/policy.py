@@ -12,7 +12,7 @@ every area shares.
 import copy
 import difflib
 
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, accepts_level, describe_levels
 
 
 class PolicyError(ValueError):
@@ -62,10 +62,9 @@ def validate_override(entry, value, option="overrides"):
         return str(value)
     if isinstance(expected, int):
         number = _as_number(option, rid, value)
-        allowed = entry.get("values")
-        if allowed and number not in allowed:
+        if not accepts_level(entry, number):
             raise PolicyError("%s: %s accepts %s, got %s" % (
-                option, rid, ", ".join(str(v) for v in allowed), number))
+                option, rid, describe_levels(entry["levels"]), number))
         if compare == "at_least" and number < expected:
             raise PolicyError("%s: %s=%s would weaken the requirement (at least %s); "
                               "waive the ID with a reason instead" % (option, rid, number, expected))

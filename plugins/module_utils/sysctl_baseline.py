@@ -9,6 +9,7 @@ import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize, waive
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
@@ -104,11 +105,10 @@ def strictest_values(entries, histories):
         if entry["compare"] != "at_least":
             continue
         key = loader.normalize_key(entry["key"])
-        accepted = entry.get("values")
         for history in histories.values():
             for assignment in history.get(key, []):
                 number = _int(assignment["value"])
-                if number is None or (accepted and number not in accepted):
+                if number is None or not accepts_level(entry, number):
                     continue
                 if key not in strictest or number > strictest[key]:
                     strictest[key] = number
@@ -141,9 +141,8 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True):
             continue  # the kernel has no such key: reported, never written
         value = int(entry["expected"])
         if entry["compare"] == "at_least":
-            accepted = entry.get("values")
             for candidate in (_int(observation.values.get(key)), strictest.get(key)):
-                if candidate is not None and (not accepted or candidate in accepted):
+                if candidate is not None and accepts_level(entry, candidate):
                     value = max(value, candidate)
         wanted[key] = value
         block = "# %s: %s\n%s = %s\n" % (entry["id"], entry["title"], loader.display_key(key), value)

@@ -85,8 +85,8 @@ def test_sysctl_entries(entry):
     assert isinstance(entry["expected"], int)
     is_all = ".conf.all." in entry["key"]
     assert (entry["combine"] in cat.COMBINE_RULES) if is_all else entry["combine"] is None
-    if entry["values"]:
-        assert entry["expected"] in entry["values"]
+    if entry["levels"]:
+        assert entry["compare"] == "at_least" and cat.accepts_level(entry, entry["expected"])
     for alternative in entry["alternatives"]:
         assert alternative != entry["expected"]
 

@@ -18,6 +18,14 @@ def test_override_raises_a_level():
     assert cat.BY_ID["SYSCTL-KPTR_RESTRICT"]["expected"] == 1, "the catalogue is never mutated"
 
 
+def test_override_raises_perf_event_paranoid_above_3():
+    """Debian's and Ubuntu's kernels accept 4 (mainline sets no upper bound)."""
+    entries, dummy = resolve(cat.requirements("sysctl"), overrides={"SYSCTL-PERF_EVENT_PARANOID": 4})
+    assert _by_id(entries)["SYSCTL-PERF_EVENT_PARANOID"]["expected"] == 4
+    with pytest.raises(PolicyError, match="accepts any integer from -1 up, got -2"):
+        resolve(cat.CATALOGUE, overrides={"SYSCTL-PERF_EVENT_PARANOID": -2})
+
+
 @pytest.mark.parametrize("rid,value,words", [
     ("SYSCTL-KPTR_RESTRICT", 0, "would weaken"),
     ("SYSCTL-PERF_EVENT_PARANOID", 1, "would weaken"),

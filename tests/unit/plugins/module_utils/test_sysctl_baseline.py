@@ -125,6 +125,22 @@ def test_stricter_level_is_kept(host):
     assert by_id(results)["SYSCTL-PERF_EVENT_PARANOID"]["status"] == "pass"
 
 
+def test_ubuntu_perf_event_paranoid_4_is_kept(host):
+    """Ubuntu's kernels default to kernel.perf_event_paranoid = 4 (Debian's
+    "perf: Restrict perf_event_open to CAP_SYS_ADMIN if paranoid > 3" patch):
+    stricter than 2, so harden keeps it and verification passes it."""
+    host.set("kernel/perf_event_paranoid", 4)
+    results, dummy, dummy = host.plan().apply()
+    assert host.get("kernel/perf_event_paranoid") == "4"
+    assert "kernel.perf_event_paranoid = 4\n" in open(host.own).read()
+    assert by_id(results)["SYSCTL-PERF_EVENT_PARANOID"]["status"] == "pass"
+    assert not host.plan().changed
+    host.set("kernel/perf_event_paranoid", 2)  # a reboot into a kernel defaulting lower
+    write(os.path.join(host.root, "etc/sysctl.d/10-perf.conf"), "kernel.perf_event_paranoid = 4\n")
+    host.plan().apply()
+    assert host.get("kernel/perf_event_paranoid") == "4", "the file's stricter level is kept"
+
+
 def test_stricter_value_in_another_file_is_not_weakened(host):
     write(os.path.join(host.root, "etc/sysctl.d/10-strict.conf"), "kernel.kptr_restrict = 2\n")
     host.plan().apply()
