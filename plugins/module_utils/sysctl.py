@@ -14,6 +14,7 @@ form /proc/sys uses; ``display_key`` turns them back into dotted form.
 import errno
 import fnmatch
 import os
+import re
 import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -26,14 +27,29 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import (
 CONF_DIRS = ("etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
              "lib/sysctl.d")
 SYSCTL_CONF = "etc/sysctl.conf"
+RUNTIME_DIR = "run/sysctl.d"
 
 # systemd-sysctl reads /etc/sysctl.conf only through the 99-sysctl.conf
 # symlink Debian and others ship; procps' `sysctl --system` reads it after
 # every drop-in, so it wins there.
 LOADERS = ("systemd", "procps")
 
-# net.ipv4.ip_forward is the same kernel value as net.ipv4.conf.all.forwarding.
-ALIASES = {"net/ipv4/conf/all/forwarding": "net/ipv4/ip_forward"}
+# Two names of one kernel value: ip_forward's handler and conf/all/forwarding's
+# (devinet_sysctl_forward(), net/ipv4/devinet.c) both set devconf_all's
+# forwarding flag.  The loaders know nothing of it: they keep one entry per
+# key as written, and whichever is written last decides.
+SAME_VALUE = {"net/ipv4/ip_forward": ("net/ipv4/conf/all/forwarding",),
+              "net/ipv4/conf/all/forwarding": ("net/ipv4/ip_forward",)}
+
+# A stand-in for the name of an interface created after boot: udev runs
+# `systemd-sysctl --prefix=/net/ipv4/conf/<name>` for it (99-systemd.rules), so
+# every glob over interface names applies to it.  NUL never occurs in a file read.
+LATER_INTERFACE = "\0later"
+
+# systemd's strstrip() and read_line(): lines end at \n, \r or \r\n; only
+# these are blanks (str.splitlines() and str.strip() know many more).
+LINE_END = re.compile("\r\n|\r|\n")
+BLANKS = " \t\r\n"
 
 # Keys whose write changes other keys, so they are written first: changing
 # ip_forward makes the kernel set conf/all/accept_redirects to its inverse and
@@ -58,12 +74,18 @@ def normalize_key(key):
     the first separator is a slash, dots are literal; if it is a dot, dots and
     slashes are interchanged (``net.ipv4.conf.eth0/100.rp_filter`` names
     interface ``eth0.100``)."""
-    key = key.strip()
+    key = key.strip(BLANKS)
     dot, slash = key.find("."), key.find("/")
     if dot != -1 and (slash == -1 or dot < slash):
         key = key.translate(str.maketrans("./", "/."))
-    key = key.strip("/")
-    return ALIASES.get(key, key)
+    # repeated or "." components: systemd's sysctl_normalize() path_simplify()s
+    # the key, procps writes it as it is and the kernel's path lookup does the same
+    return "/".join(part for part in key.split("/") if part not in ("", "."))
+
+
+def later_interface_key(leaf):
+    """The key of an interface created after boot (``LATER_INTERFACE``)."""
+    return "net/ipv4/conf/%s/%s" % (LATER_INTERFACE, leaf)
 
 
 def display_key(path):
@@ -76,6 +98,20 @@ def _normalize_value(value):
     return " ".join(value.split())
 
 
+def split_lines(text, keepends=False):
+    """A file's lines as the loaders see them (``LINE_END``)."""
+    if not keepends:
+        lines = LINE_END.split(text)
+        return lines[:-1] if lines and lines[-1] == "" else lines
+    rows, start = [], 0
+    for match in LINE_END.finditer(text):
+        rows.append(text[start:match.end()])
+        start = match.end()
+    if start < len(text):
+        rows.append(text[start:])
+    return rows
+
+
 def parse_text(text, source="<string>"):
     """Parse one sysctl.d file's text.
 
@@ -85,13 +121,13 @@ def parse_text(text, source="<string>"):
     written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``.
     """
     assignments, warnings = [], []
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
+    for number, raw in enumerate(split_lines(text), 1):
+        line = raw.strip(BLANKS)
         if not line or line[0] in "#;":
             continue
         ignore_failure = line.startswith("-")
         if ignore_failure:
-            line = line[1:].lstrip()
+            line = line[1:].lstrip(BLANKS)
         if "=" in line:
             key, value = line.split("=", 1)
             value = _normalize_value(value)
@@ -108,7 +144,7 @@ def parse_text(text, source="<string>"):
             "key": path,
             "value": value,
             "line": number,
-            "text": raw.rstrip("\n"),
+            "text": raw,
             "ignore_failure": ignore_failure,
             "glob": any(char in path for char in "*?["),
             "file": source,
@@ -138,14 +174,24 @@ def read_text(target, path):
         return data.decode("latin-1")
 
 
-def config_files(root="/", loader="systemd", warnings=None):
+def config_files(root="/", loader="systemd", warnings=None, persistent_only=False):
     """The files ``loader`` reads, in the order it applies them: a list of
     ``(path, name)`` with paths inside the root; masked names are left out.
     Entries that are not regular files (a FIFO, a socket, a device) are
-    never read: ``warnings`` (a list) gets one line per such entry."""
+    never read: ``warnings`` (a list) gets one line per such entry.
+
+    systemd-sysctl skips names starting with a dot (conf_files_list():
+    dirent_is_file_with_suffix()); procps' ``sysctl --system`` skips only
+    ``.`` and ``..`` (PreloadSystem()), and only warns when it cannot open one,
+    such as an editor's dangling lock link ``.#60-net.conf``.
+
+    ``persistent_only``: leave out /run/sysctl.d, a tmpfs that is empty when
+    the system boots (the files a loader reads after a reboot)."""
     target = as_target(root)
     chosen = {}
     for directory in CONF_DIRS:
+        if persistent_only and directory == RUNTIME_DIR:
+            continue
         try:
             names = target.listdir("/" + directory)
         except Missing:
@@ -157,7 +203,8 @@ def config_files(root="/", loader="systemd", warnings=None):
                 warnings.append("%s: not read" % exc)
             continue
         for name in names:
-            if not name.endswith(".conf") or name in chosen:
+            if not name.endswith(".conf") or name in chosen or (
+                    loader == "systemd" and name.startswith(".")):
                 continue
             path = "/%s/%s" % (directory, name)
             if target.is_masked(path):
@@ -165,7 +212,11 @@ def config_files(root="/", loader="systemd", warnings=None):
                 continue
             try:
                 mode = target.stat(path).st_mode
-            except TargetError:
+            except TargetError as exc:
+                if name.startswith(".") and not isinstance(exc, Unreadable):
+                    if warnings is not None:
+                        warnings.append("%s: not read (procps only warns)" % exc)
+                    continue
                 mode = None  # dangling: read_text names the problem
             if mode is not None and stat.S_ISDIR(mode):
                 continue
@@ -182,7 +233,7 @@ def config_files(root="/", loader="systemd", warnings=None):
     return files
 
 
-def load(root="/", loader="systemd", replace=None):
+def load(root="/", loader="systemd", replace=None, persistent_only=False):
     """Read every file ``loader`` reads.
 
     ``replace`` maps a path (inside the root) to the text it should be read
@@ -194,9 +245,11 @@ def load(root="/", loader="systemd", replace=None):
     target = as_target(root)
     replace = replace or {}
     warnings = []
-    files = config_files(target, loader, warnings)
+    files = config_files(target, loader, warnings, persistent_only)
     present = set(path for path, dummy in files)
     for path, text in replace.items():
+        if persistent_only and path.startswith("/" + RUNTIME_DIR + "/"):
+            continue
         if text is not None and path not in present:
             files.append((path, os.path.basename(path)))
     if loader == "systemd":
@@ -227,24 +280,87 @@ def load(root="/", loader="systemd", replace=None):
     return assignments, warnings
 
 
-def winners(assignments, keys):
-    """For each key in ``keys`` (path form): every assignment that reaches it
-    in application order, the last one winning.  An explicit assignment beats
-    a glob whatever their order, and a bare ``-key`` keeps globs off the key
-    (systemd-sysctl's rules)."""
+def glob_matches(key, pattern):
+    """Whether the glob key ``pattern`` names ``key``, as glob(3) expands it
+    over /proc/sys: component by component (``*`` never spans a ``/``), and
+    a wildcard never matches a leading dot.  ``LATER_INTERFACE`` stands for
+    any name an interface may get, so any wildcard component matches it."""
+    names, parts = key.split("/"), pattern.split("/")
+    if len(names) != len(parts):
+        return False
+    for name, part in zip(names, parts):
+        wild = any(char in part for char in "*?[")
+        if name == LATER_INTERFACE:
+            if not wild:
+                return False
+        elif name.startswith(".") and wild and not part.startswith("."):
+            return False
+        elif not fnmatch.fnmatchcase(name, part):
+            return False
+    return True
+
+
+def _writes(assignment, key, explicit):
+    """Whether applying ``assignment`` writes ``key``: its own key, the other
+    name of the same kernel value, or a glob reaching either where no
+    explicit assignment of that name keeps the glob off it."""
+    names = (key,) + SAME_VALUE.get(key, ())
+    if not assignment["glob"]:
+        return assignment["key"] in names
+    return any(name not in explicit and glob_matches(name, assignment["key"]) for name in names)
+
+
+def _systemd_order(assignments):
+    """``(dropped, entries)``: systemd-sysctl's parse_file() keeps one entry
+    per key as written, in an ordered hashmap.  The same value again keeps
+    the entry where it is; another value (a bare ``-key`` included) removes
+    it and appends a new one.  ``dropped`` are the assignments so removed,
+    never applied; ``entries`` the applied groups of equal assignments, in
+    apply_all() order."""
+    entries, dropped = {}, []
+    for assignment in assignments:
+        group = entries.get(assignment["key"])
+        if group is not None:
+            if group[0]["value"] == assignment["value"]:
+                group.append(assignment)
+                continue
+            dropped.extend(group)
+            del entries[assignment["key"]]
+        entries[assignment["key"]] = [assignment]
+    return dropped, list(entries.values())
+
+
+def winners(assignments, keys, loader="systemd"):
+    """For each key in ``keys`` (path form): the assignments that reach it,
+    in the order ``loader`` applies them; the last one decides the value.
+
+    An explicit assignment beats a glob whatever their order, and a bare
+    ``-key`` keeps globs off the key.  procps applies every line in file
+    order.  systemd applies one entry per key as written (``_systemd_order``):
+    assignments it drops come first, and a bare ``-key`` that removed the
+    key's own assignment comes last when nothing else writes the key: the
+    key is then not written at all (value ``None``).  Writing
+    ``net.ipv4.conf.all.forwarding`` writes ``net.ipv4.ip_forward``."""
     history = dict((key, []) for key in keys)
+    if loader == "systemd":
+        dropped, groups = _systemd_order(assignments)
+        explicit = set(group[0]["key"] for group in groups if not group[0]["glob"])
+        for key in keys:
+            history[key] = [a for a in dropped if a["value"] is not None and _writes(a, key, explicit)]
+            applied = [a for group in groups if group[0]["value"] is not None
+                       and _writes(group[0], key, explicit) for a in group]
+            removed = [group[0] for group in groups if group[0]["value"] is None and not group[0]["glob"]
+                       and _writes(group[0], key, ())]
+            # a removal matters only when it dropped an assignment of the key
+            history[key].extend(applied or (removed[-1:] if history[key] else []))
+        return history
     explicit = set(a["key"] for a in assignments if not a["glob"])
-    excluded = set(a["key"] for a in assignments if a["value"] is None and not a["glob"])
     for assignment in assignments:
         if assignment["value"] is None:
-            continue
-        if assignment["glob"]:
-            for key in keys:
-                if key not in explicit and key not in excluded and fnmatch.fnmatchcase(
-                        key, assignment["key"]):
-                    history[key].append(assignment)
-        elif assignment["key"] in history:
-            history[assignment["key"]].append(assignment)
+            continue  # procps keeps the earlier value
+        for key in keys:
+            if _writes(assignment, key, explicit):
+                history[key].append(assignment)
     return history
 
 

@@ -157,6 +157,17 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True):
     return "\n".join([header] + [block for dummy, dummy, block in sorted(blocks)]), wanted
 
 
+def _conflict_text(conflict):
+    if conflict["value"] is None:
+        return "%s:%s removes the key's earlier assignment (a bare -key): nothing writes it at boot " \
+            "(%s)" % (conflict["file"], conflict["line"], conflict["loader"])
+    if conflict.get("interfaces_created_later"):
+        return "%s:%s sets %s on every interface created later (udev runs systemd-sysctl for each new " \
+            "interface)" % (conflict["file"], conflict["line"], conflict["value"])
+    return "%s:%s sets %s, which wins for %s" % (
+        conflict["file"], conflict["line"], conflict["value"], conflict["loader"])
+
+
 def _where(assignment):
     return {"file": assignment["file"], "line": assignment["line"], "value": assignment["value"],
             "text": assignment["text"].strip(), "path": assignment["path"]}
@@ -164,25 +175,37 @@ def _where(assignment):
 
 def assess(entries, waivers, observation, histories, boot, own_file):
     """One result per entry from live values and the loaders' assignment
-    histories (``{loader: {key: [assignment, ...]}}``)."""
+    histories (``{loader: {key: [assignment, ...]}}``, with what the boot
+    loader applies after a reboot under ``after_reboot(boot)``)."""
     results = []
     for entry in entries:
         key = loader.normalize_key(entry["key"])
         live = observation.values.get(key)
         error = observation.errors.get(key)
         boot_history = histories[boot].get(key, [])
-        winner = boot_history[-1] if boot_history else None
-        conflicts, overridden = [], []
+        winner = applied(boot_history)
+        # /run/sysctl.d is a tmpfs: what persists is what wins without it
+        kept = applied(histories.get(after_reboot(boot), histories[boot]).get(key, []))
+        conflicts, overridden, seen = [], [], set()
+
+        def conflict_with(name, assignment, later=False):
+            if name == after_reboot(boot) and (assignment["path"], assignment["line"]) in seen:
+                return
+            seen.add((assignment["path"], assignment["line"]))
+            conflict = _where(assignment)
+            conflict["loader"] = name
+            if later:
+                conflict["interfaces_created_later"] = True
+            conflicts.append(conflict)
+
         for name, history in sorted(histories.items()):
             last = history.get(key, [])
             if last and not complies(entry, last[-1]["value"]):
-                conflict = _where(last[-1])
-                conflict["loader"] = name
-                conflicts.append(conflict)
+                conflict_with(name, last[-1])
         for name, assignment in weak_interface_lines(entry, histories, observation):
-            conflict = _where(assignment)
-            conflict["loader"] = name
-            conflicts.append(conflict)
+            conflict_with(name, assignment)
+        for name, assignment in later_interface_lines(entry, entries, histories, boot):
+            conflict_with(name, assignment, later=True)
         for assignment in boot_history[:-1]:
             if not complies(entry, assignment["value"]):
                 overridden.append(_where(assignment))
@@ -196,7 +219,7 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                 effective = loader.combine(entry["combine"], _int(live), _int(own), forwarding)
                 interfaces[name] = {"own": _int(own), "forwarding": forwarding,
                                     "effective": effective, "compliant": complies(entry, effective)}
-        persisted = winner["value"] if winner else None
+        persisted = kept["value"] if kept else None
         extra = {"key": entry["key"], "before": live, "after": live, "persisted": persisted,
                  "winner": _where(winner) if winner else None, "conflicts": conflicts,
                  "overridden": overridden, "interfaces": interfaces, "changed": False}
@@ -222,9 +245,12 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                     ", ".join(bad), ", ".join(str(interfaces[n]["effective"]) for n in bad)))
             if winner is None:
                 problems.append("not persisted in any sysctl.d file")
+            elif kept is None:
+                problems.append("persisted only in %s:%s, under /run (a tmpfs, empty after a reboot; it "
+                                "applies again only when a loader is re-run during this boot)" % (
+                                    winner["file"], winner["line"]))
             for conflict in conflicts:
-                problems.append("%s:%s sets %s, which wins for %s" % (
-                    conflict["file"], conflict["line"], conflict["value"], conflict["loader"]))
+                problems.append(_conflict_text(conflict))
             status = "fail" if problems else "pass"
             if problems:
                 message = "; ".join(problems)
@@ -233,12 +259,15 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                     if conflicts else "")
             else:
                 message = "%s = %s, persisted in %s:%s" % (
-                    entry["key"], live if observation.live else winner["value"],
-                    winner["file"], winner["line"])
+                    entry["key"], live if observation.live else kept["value"],
+                    kept["file"], kept["line"])
                 if not observation.live:
                     message += " (no live kernel here: files only)"
-                if winner["file"] != own_file:
+                if kept["file"] != own_file:
                     message += " (not the guestready.gce drop-in)"
+                if (kept["path"], kept["line"]) != (winner["path"], winner["line"]):
+                    message += " (%s:%s, under /run, wins until the next reboot)" % (
+                        winner["file"], winner["line"])
                 remediation = ""
         waiver = waivers.get(entry["id"])
         result = record(entry, status, actual=_int(live) if live is not None else None,
@@ -275,12 +304,65 @@ def histories_for(entries, observation, root, replace=None):
     for entry in entries:
         if per_interface_needed(entry):
             keys.update(interface_key(entry, name) for name in observation.interfaces)
+        if is_default_key(entry):
+            keys.add(loader.later_interface_key(entry["key"].rsplit(".", 1)[1]))
     histories, warnings = {}, []
     for name in loader.LOADERS:
         assignments, problems = loader.load(root, name, replace)
-        histories[name] = loader.winners(assignments, keys)
+        histories[name] = loader.winners(assignments, keys, name)
         warnings.extend(problems)
+    boot = boot_loader(root)
+    assignments, dummy = loader.load(root, boot, replace, persistent_only=True)
+    histories[after_reboot(boot)] = loader.winners(assignments, keys, boot)
     return histories, sorted(set(warnings))
+
+
+def after_reboot(boot):
+    """The history key of what ``boot`` applies after a reboot, without /run."""
+    return "%s after a reboot" % boot
+
+
+def boot_of(histories):
+    """The boot loader whose after-reboot history ``histories`` holds."""
+    for name in histories:
+        if name not in loader.LOADERS:
+            return name.split(" ", 1)[0]
+    return "systemd"
+
+
+def is_default_key(entry):
+    return entry["key"].startswith("net.ipv4.conf.default.")
+
+
+def applied(history):
+    """The assignment that decides a key (None when nothing writes it: a
+    bare ``-key`` removed its assignment)."""
+    if history and history[-1]["value"] is not None:
+        return history[-1]
+    return None
+
+
+def later_interface_lines(entry, entries, histories, boot, winning_only=True):
+    """``[(loader, assignment)]``: glob lines that give an interface created
+    after boot a weak value, for the ``default`` entry of a per-interface key.
+    udev runs ``systemd-sysctl --prefix=/net/ipv4/conf/<name>`` for each new
+    interface (99-systemd.rules): after the kernel copied ``default``, every
+    glob over interface names is applied to it (systemd's own 50-default.conf
+    has ``net.ipv4.conf.*.rp_filter = 2``).  The kernel then combines the
+    interface's value with ``all`` (``max`` for rp_filter)."""
+    if boot != "systemd" or not is_default_key(entry):
+        return []
+    leaf = entry["key"].rsplit(".", 1)[1]
+    siblings = [e for e in entries if e["combine"] and e["key"].rsplit(".", 1)[1] == leaf]
+    history = histories[boot].get(loader.later_interface_key(leaf), [])
+    found = []
+    for assignment in history[-1:] if winning_only else history:
+        own = _int(assignment["value"])
+        if own is not None and siblings:
+            own = loader.combine(siblings[0]["combine"], int(siblings[0]["expected"]), own)
+        if own is None or not complies(entry, own):
+            found.append((boot, assignment))
+    return found
 
 
 def weak_interface_lines(entry, histories, observation, winning_only=True):
@@ -298,8 +380,9 @@ def weak_interface_lines(entry, histories, observation, winning_only=True):
             lines = history.get(key, [])[-1:] if winning_only else history.get(key, [])
             for assignment in lines:
                 own = _int(assignment["value"])
-                if own is not None and not complies(entry, loader.combine(
-                        entry["combine"], int(entry["expected"]), own, forwarding)):
+                # a removed own line (bare -key) leaves the interface's value unset at boot
+                if assignment["value"] is None or (own is not None and not complies(entry, loader.combine(
+                        entry["combine"], int(entry["expected"]), own, forwarding))):
                     found.append((loader_name, assignment))
     return found
 
@@ -334,6 +417,8 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
         if mode == "all":
             for dummy, assignment in weak_interface_lines(entry, histories, observation, False):
                 add(assignment, result["id"])
+            for dummy, assignment in later_interface_lines(entry, entries, histories, boot_of(histories), False):
+                add(assignment, result["id"])
     return lines
 
 
@@ -348,13 +433,12 @@ def neutralized_texts(target, lines):
         text = edits.get(real)
         if text is None:
             text = before[real] = loader.read_text(target, path)
-        rows = text.splitlines(True)
+        rows = loader.split_lines(text, True)
         for number, rid in sorted(lines[path].items()):
             index = number - 1
             if index < len(rows) and not rows[index].lstrip().startswith("#"):
-                ending = "\n" if rows[index].endswith("\n") else ""
-                rows[index] = "# %s neutralised (%s): %s%s" % (
-                    MARKER, rid, rows[index].rstrip("\n"), ending)
+                line = rows[index].rstrip("\r\n")
+                rows[index] = "# %s neutralised (%s): %s%s" % (MARKER, rid, line, rows[index][len(line):])
                 ids.add(rid)
         edits[real] = "".join(rows)
     inside = dict((real, target.inside(real)) for real in edits)

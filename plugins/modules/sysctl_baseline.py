@@ -128,13 +128,20 @@ results:
     key: {description: The sysctl key., type: str, sample: net.ipv4.conf.all.rp_filter}
     before: {description: Live value before the run., type: str, sample: "2"}
     after: {description: Live value after the run., type: str, sample: "1"}
-    persisted: {description: Value the boot-time loader ends with., type: str, sample: "1"}
+    persisted:
+      description: Value the boot-time loader ends with after a reboot (files in /run/sysctl.d, a tmpfs,
+        left out); null when nothing persists it.
+      type: str
+      sample: "1"
     winner:
       description: File, line and value that win in the boot loader's order.
       type: dict
       sample: {file: /etc/sysctl.d/zz-guestready-gce.conf, line: 25, value: "1"}
     conflicts:
-      description: Non-compliant assignments that win under a loader (C(systemd) or C(procps)).
+      description: Non-compliant assignments that win under a loader (C(systemd), C(procps), or
+        C(systemd after a reboot) without /run/sysctl.d); C(value) null for a bare C(-key) that
+        removes the key's assignment; C(interfaces_created_later) true for a glob line that
+        systemd-sysctl applies to every interface created after boot.
       type: list
       elements: dict
     overridden:

@@ -50,7 +50,8 @@ def test_parse_comments_whitespace_prefixes_and_separators():
 
 
 def test_keys_round_trip_and_aliases():
-    assert loader.normalize_key("net.ipv4.conf.all.forwarding") == "net/ipv4/ip_forward"
+    # two names of one kernel value stay two keys: the loaders keep them apart
+    assert loader.normalize_key("net.ipv4.conf.all.forwarding") == "net/ipv4/conf/all/forwarding"
     assert loader.normalize_key("net/ipv4/ip_forward") == "net/ipv4/ip_forward"
     assert loader.display_key("net/ipv4/conf/eth0.100/rp_filter") == "net.ipv4.conf.eth0/100.rp_filter"
 
@@ -128,13 +129,14 @@ def test_explicit_beats_glob_and_bare_key_excludes(tmp_path):
     write(tmp_path, "etc/sysctl.d/50-glob.conf",
           "net.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
     keys = ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/conf/eth1/rp_filter",
-            "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/default/rp_filter"]
+            "net/ipv4/conf/all/rp_filter", "net/ipv4/conf/default/rp_filter", loader.later_interface_key("rp_filter")]
     assignments, dummy = loader.load(str(tmp_path))
     history = loader.winners(assignments, keys)
     assert history["net/ipv4/conf/eth0/rp_filter"][-1]["value"] == "1"
     assert history["net/ipv4/conf/eth1/rp_filter"][-1]["value"] == "2"
     assert history["net/ipv4/conf/default/rp_filter"][-1]["value"] == "2"
     assert history["net/ipv4/conf/all/rp_filter"] == []
+    assert [a["value"] for a in history[loader.later_interface_key("rp_filter")]] == ["2"]
 
 
 # -- per-interface combination ---------------------------------------------
@@ -177,3 +179,79 @@ def test_a_key_of_separators_only_is_empty():
     assignments, warnings = loader.parse_text("-/\n/ = 1\n", "/f.conf")
     assert assignments == []
     assert warnings == ["/f.conf:1: empty key, ignored", "/f.conf:2: empty key, ignored"]
+
+
+# -- systemd-sysctl's ordered hashmap (src/sysctl/sysctl.c parse_file/apply_all) --
+
+GCE_NETWORK_SECURITY = ("net.ipv4.tcp_syncookies = 1\nnet.ipv4.ip_forward = 0\n"
+                        "net.ipv4.conf.all.rp_filter = 1\n")
+
+
+def test_all_forwarding_after_an_equal_ip_forward_wins_under_systemd(tmp_path):
+    """Google's 60-gce-network-security.conf sets ip_forward = 0; a later
+    70-router.conf sets net.ipv4.conf.all.forwarding = 1 (the same kernel
+    value).  The drop-in's equal ip_forward = 0 keeps the 60-gce entry's
+    place, so systemd writes all.forwarding = 1 last; procps applies every
+    line in file order, so the drop-in's line comes last there."""
+    write(tmp_path, "etc/sysctl.d/60-gce-network-security.conf", GCE_NETWORK_SECURITY)
+    write(tmp_path, "etc/sysctl.d/70-router.conf", "net.ipv4.conf.all.forwarding = 1\n")
+    write(tmp_path, "etc/sysctl.d/zz-own.conf", "net.ipv4.ip_forward = 0\n")
+    key = "net/ipv4/ip_forward"
+    systemd = loader.winners(loader.load(str(tmp_path), "systemd")[0], [key], "systemd")[key]
+    assert [(os.path.basename(a["file"]), a["value"]) for a in systemd] == [
+        ("60-gce-network-security.conf", "0"), ("zz-own.conf", "0"), ("70-router.conf", "1")]
+    procps = loader.winners(loader.load(str(tmp_path), "procps")[0], [key], "procps")[key]
+    assert procps[-1]["file"].endswith("zz-own.conf")
+
+
+def test_forwarding_glob_writes_ip_forward(tmp_path):
+    """The glob writes conf/all/forwarding (no explicit line of that name)."""
+    write(tmp_path, "etc/sysctl.d/60-gce-network-security.conf", GCE_NETWORK_SECURITY)
+    write(tmp_path, "etc/sysctl.d/70-k8s.conf", "net.ipv4.conf.*.forwarding = 1\n")
+    write(tmp_path, "etc/sysctl.d/zz-own.conf", "net.ipv4.ip_forward = 0\n")
+    key = "net/ipv4/ip_forward"
+    for name in loader.LOADERS:
+        history = loader.winners(loader.load(str(tmp_path), name)[0], [key], name)[key]
+        assert [a["value"] for a in history] == (["0", "0", "1"] if name == "systemd" else ["0", "1", "0"])
+
+
+def test_a_later_bare_key_removes_the_assignment_under_systemd(tmp_path):
+    write(tmp_path, "etc/sysctl.d/50-own.conf", "kernel.kptr_restrict = 1\n")
+    write(tmp_path, "etc/sysctl.d/90-site.conf", "-kernel.kptr_restrict\n")
+    key = "kernel/kptr_restrict"
+    systemd = loader.winners(loader.load(str(tmp_path), "systemd")[0], [key], "systemd")[key]
+    assert [a["value"] for a in systemd] == ["1", None], "not written at boot"
+    procps = loader.winners(loader.load(str(tmp_path), "procps")[0], [key], "procps")[key]
+    assert [a["value"] for a in procps] == ["1"], "procps keeps the earlier value"
+
+
+def test_dot_files_are_read_by_procps_only(tmp_path):
+    write(tmp_path, "etc/sysctl.d/.hardening.conf", "kernel.kptr_restrict = 2\n")
+    os.symlink("root@host.1234:1700000000", str(tmp_path / "etc" / "sysctl.d" / ".#60-net.conf"))
+    assert loader.config_files(str(tmp_path), "systemd") == []
+    warnings = []
+    assert loader.config_files(str(tmp_path), "procps", warnings) == [
+        ("/etc/sysctl.d/.hardening.conf", ".hardening.conf")]
+    assert len(warnings) == 1 and ".#60-net.conf" in warnings[0] and "procps only warns" in warnings[0]
+
+
+def test_glob_star_stops_at_a_slash():
+    assert loader.glob_matches("net/ipv4/conf/all/rp_filter", "net/ipv4/conf/*/rp_filter")
+    assert not loader.glob_matches("net/ipv4/conf/all/rp_filter", "net/ipv4/*/rp_filter")
+    assert not loader.glob_matches("net/ipv4/conf/all/rp_filter", "net/*")
+    assert loader.glob_matches(loader.later_interface_key("rp_filter"), "net/ipv4/conf/e*/rp_filter")
+    assert not loader.glob_matches(loader.later_interface_key("rp_filter"), "net/ipv4/conf/all/rp_filter")
+
+
+def test_repeated_separators_are_simplified():
+    """systemd's sysctl_normalize() path_simplify()s the key; procps writes
+    /proc/sys/net/ipv4//ip_forward, which the kernel resolves the same way."""
+    assert loader.normalize_key("net.ipv4..ip_forward") == "net/ipv4/ip_forward"
+    assert loader.normalize_key("/net//ipv4/./ip_forward/") == "net/ipv4/ip_forward"
+
+
+def test_lines_end_only_where_the_loaders_end_them():
+    text = "# notes\x0cnet.ipv4.ip_forward = 1\n# caf\x85 net.ipv4.ip_forward = 1\r\nkernel.kptr_restrict = 2\r"
+    assignments, warnings = loader.parse_text(text, "/f.conf")
+    assert [(a["key"], a["value"], a["line"]) for a in assignments] == [("kernel/kptr_restrict", "2", 3)]
+    assert loader.split_lines(text, True)[1].endswith("\r\n")

@@ -362,3 +362,90 @@ def test_a_run_under_another_policy_says_it_replaces_the_file(host):
     assert plan.policy_changed and plan.file_changed
     plan.apply()
     assert not host.plan().policy_changed
+
+
+def test_router_file_enabling_forwarding_through_the_other_name_is_neutralised(host):
+    """Google's 60-gce-network-security.conf sets ip_forward = 0; 70-router.conf
+    sets net.ipv4.conf.all.forwarding = 1.  systemd-sysctl keeps the drop-in's
+    equal ip_forward = 0 at 60-gce's place and writes all.forwarding = 1 after
+    it: forwarding is on at boot."""
+    write(os.path.join(host.root, "etc/sysctl.d/60-gce-network-security.conf"),
+          "net.ipv4.tcp_syncookies = 1\nnet.ipv4.ip_forward = 0\nnet.ipv4.conf.all.rp_filter = 1\n")
+    write(os.path.join(host.root, "etc/sysctl.d/70-router.conf"), "net.ipv4.conf.all.forwarding = 1\n")
+    results, dummy, dummy = host.plan(neutralize="none").apply()
+    forward = by_id(results)["SYSCTL-IP_FORWARD"]
+    assert forward["status"] == "fail"
+    assert "70-router.conf:1 sets 1, which wins for systemd" in forward["message"]
+    plan = host.plan()
+    assert list(plan.edits) == ["/etc/sysctl.d/70-router.conf"]
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-IP_FORWARD"]["status"] == "pass"
+    with open(os.path.join(host.root, "etc/sysctl.d/70-router.conf")) as handle:
+        assert handle.read().startswith("# guestready.gce neutralised (SYSCTL-IP_FORWARD)")
+    assert not host.plan().changed
+
+
+SYSTEMD_50_DEFAULT = (  # systemd's /usr/lib/sysctl.d/50-default.conf (Debian 13: linux-sysctl-defaults)
+    "# Source route verification\n"
+    "net.ipv4.conf.default.rp_filter = 2\n"
+    "net.ipv4.conf.*.rp_filter = 2\n"
+    "-net.ipv4.conf.all.rp_filter\n")
+
+
+def test_rp_filter_glob_reaching_interfaces_created_later_is_neutralised(host):
+    """udev runs systemd-sysctl --prefix=/net/ipv4/conf/<name> for each new
+    interface (99-systemd.rules): the glob gives it 2, and max(all=1, 2) = 2."""
+    write(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf"), SYSTEMD_50_DEFAULT)
+    results, dummy, dummy = host.plan(neutralize="none").apply()
+    later = by_id(results)["SYSCTL-RP_FILTER-DEFAULT"]
+    assert later["status"] == "fail"
+    assert "50-default.conf:3 sets 2 on every interface created later" in later["message"]
+    assert by_id(results)["SYSCTL-RP_FILTER-ALL"]["status"] == "pass", "existing interfaces have own lines"
+    plan = host.plan()
+    assert list(plan.edits) == ["/usr/lib/sysctl.d/50-default.conf"]
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-RP_FILTER-DEFAULT"]["status"] == "pass"
+    with open(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf")) as handle:
+        assert handle.read().splitlines()[2] == (
+            "# guestready.gce neutralised (SYSCTL-RP_FILTER-DEFAULT): net.ipv4.conf.*.rp_filter = 2")
+    assert not host.plan().changed
+
+
+def test_a_glob_that_keeps_interfaces_created_later_compliant_passes(host):
+    write(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf"), "net.ipv4.conf.*.log_martians = 0\n")
+    results, dummy, dummy = host.plan(neutralize="none").apply()
+    assert by_id(results)["SYSCTL-LOG_MARTIANS-DEFAULT"]["status"] == "pass", "OR with all = 1 decides"
+
+
+def test_a_value_only_in_run_is_not_persisted(host):
+    """/run is a tmpfs: /run/sysctl.d is empty when the system boots."""
+    write(os.path.join(host.root, "run/sysctl.d/50-runtime.conf"), "kernel.kptr_restrict = 2\n")
+    host.set("kernel/kptr_restrict", 2)
+    kptr = by_id(host.plan().assess_current()[0])["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "fail" and kptr["persisted"] is None
+    assert "persisted only in" in kptr["message"] and "50-runtime.conf:1, under /run" in kptr["message"]
+    results, dummy, dummy = host.plan().apply()
+    kptr = by_id(results)["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "pass" and kptr["persisted"] == "2"
+    assert kptr["message"].endswith("zz-guestready-gce.conf:%d" % kptr["winner"]["line"])
+
+
+def test_a_run_winner_over_a_persisted_line_is_said(host):
+    host.plan().apply()
+    write(os.path.join(host.root, "run/sysctl.d/zzz-runtime.conf"), "kernel.kptr_restrict = 1\n")
+    kptr = by_id(host.plan().assess_current()[0])["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "pass" and kptr["winner"]["file"].endswith("zzz-runtime.conf")
+    assert "zzz-runtime.conf:1, under /run, wins until the next reboot" in kptr["message"]
+
+
+def test_a_later_bare_key_that_unsets_the_dropin_line_is_neutralised(host):
+    """systemd-sysctl drops an assignment a later bare -key names, and writes
+    nothing for the key (apply_all() skips value-less entries)."""
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-site.conf"), "-kernel.kptr_restrict\n")
+    results, dummy, dummy = host.plan(neutralize="none").apply()
+    kptr = by_id(results)["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "fail" and kptr["persisted"] is None
+    assert "zzz-site.conf:1 removes the key's earlier assignment" in kptr["message"]
+    results, dummy, dummy = host.plan().apply()
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
+    assert not host.plan().changed
