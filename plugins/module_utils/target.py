@@ -337,10 +337,20 @@ class Target(object):
 
     def is_masked(self, path):
         """systemd's masking: a symlink to ``/dev/null`` (or the null
-        device itself) hides the same name in lower-priority directories."""
+        device itself) hides the same name in lower-priority directories.
+        A relative link (``../../dev/null``, as ``ln -sr`` makes) and a chain
+        of links are followed within the root, by their text: an image tree
+        need not have a /dev/null of its own."""
         try:
-            if self.islink(path) and os.path.normpath(self.readlink(path)) == "/dev/null":
-                return True
+            where = path
+            for dummy in range(MAX_LINKS):
+                if not self.islink(where):
+                    break
+                directory = self.inside(self.host_path(os.path.dirname(where)))
+                # os.path.join drops the directory for an absolute text; ".." stops at the root
+                where = "/" + os.path.normpath(os.path.join(directory, self.readlink(where))).lstrip("/")
+                if where == "/dev/null":
+                    return True
             info = self.stat(path)
         except TargetError:
             return False

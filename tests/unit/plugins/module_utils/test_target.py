@@ -306,6 +306,23 @@ def test_masking(tree):
     assert not target.is_masked("/etc/absent")
 
 
+def test_relative_mask_link_in_an_image_tree(tree):
+    """``ln -sr`` makes etc/sysctl.d/50-x.conf -> ../../dev/null; the image has
+    no /dev/null of its own, the booted system resolves it to the null device."""
+    root, dummy = tree
+    (root / "etc" / "sysctl.d").mkdir()
+    (root / "etc" / "sysctl.d" / "50-x.conf").symlink_to("../../dev/null")
+    (root / "etc" / "sysctl.d" / "60-y.conf").symlink_to("../../../../../dev/null")  # ".." stops at the root
+    (root / "etc" / "sysctl.d" / "70-z.conf").symlink_to("50-x.conf")  # a chain
+    (root / "etc" / "sysctl.d" / "80-w.conf").symlink_to("../dev/null")  # /etc/dev/null: no mask
+    target = Target(str(root))
+    assert not os.path.exists(str(root / "dev" / "null"))
+    assert target.is_masked("/etc/sysctl.d/50-x.conf")
+    assert target.is_masked("/etc/sysctl.d/60-y.conf")
+    assert target.is_masked("/etc/sysctl.d/70-z.conf")
+    assert not target.is_masked("/etc/sysctl.d/80-w.conf")
+
+
 def test_stale_temporaries_only_of_dead_processes(tree):
     root, dummy = tree
     etc = root / "etc"
