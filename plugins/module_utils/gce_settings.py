@@ -777,7 +777,7 @@ def check_sysctl_coexist(host, entry):
     histories = {}
     for loader in sysctl.LOADERS:
         assignments, dummy = sysctl.load(host.target, loader)
-        histories[loader] = sysctl.winners(assignments, keys)
+        histories[loader] = sysctl.winners(assignments, keys, loader)
     problems, actual = [], {}
     for key in keys:
         final = dict((loader, (histories[loader][key] or [{}])[-1]) for loader in sysctl.LOADERS)
