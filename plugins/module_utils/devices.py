@@ -30,6 +30,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.guest_devices impor
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import assess
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_drivers import OfflineCheck
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysfs import Sysfs
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
@@ -89,13 +90,13 @@ def select_kernel(params):
             raise HardwareError("kernel_release: no %s (installed under %s: %s)" % (
                 target.display(path), root, ", ".join(installed) or "none"))
         return wanted, path, target, live_root(root) and wanted == running
-    if live_root(root):
-        return running, modalias.modules_dir(running, target), target, True
-    installed = modalias.installed_releases(target)
-    if not installed:
-        raise HardwareError("root: %s has no kernel (no lib/modules/<release> directory); "
-                            "name one with kernel_release" % root)
-    return installed[0], modalias.modules_dir(installed[0], target), target, False
+    live = live_root(root)
+    # the kernel_config area's choice too (kernel_tree): one run judges one kernel
+    release = default_release(target, running if live else None)
+    if not release:
+        raise HardwareError("root: %s has no kernel (no boot/vmlinuz-<release>, no lib/modules/<release> "
+                            "with modules.dep); name one with kernel_release" % root)
+    return release, modalias.modules_dir(release, target), target, live
 
 
 def select_arch(params, release, running, offline=None):

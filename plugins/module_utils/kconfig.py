@@ -12,7 +12,8 @@ The pieces, each in its own file:
 * ``kconfig_eval``: the KCONF-* evaluation (``evaluate``,
   ``render_fragment``, Kconfig defaults for minimal configurations);
 * this module: where configurations live (``installed_configs``,
-  ``running_candidates``, ``default_release``), ``check_kernel`` and
+  ``running_candidates``; ``default_release`` is kernel_tree's, shared
+  with the hardware area), ``check_kernel`` and
   ``check_kernels`` with the module's ``ARGUMENT_SPEC``.
 """
 
@@ -24,6 +25,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs, p
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, release_key
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -87,7 +89,7 @@ def installed_configs(target, unusable=None):
 
 
 def _by_version(item):
-    return cat.parse_version(item[0]) or (0, 0, 0), item[0]
+    return release_key(item[0])
 
 
 def _listed(target):
@@ -115,19 +117,6 @@ def _not_a_file(target, path):
     except TargetError as exc:
         return str(exc)
     return "%s: is a %s, not a regular file" % (target.display(path), file_kind(mode))
-
-
-def default_release(target, installed):
-    """The kernel an image tree boots by default: the target of its
-    ``/vmlinuz`` (or ``/boot/vmlinuz``) link, else the newest installed."""
-    for link in ("/vmlinuz", "/boot/vmlinuz"):
-        if target.islink(link):
-            name = os.path.basename(target.readlink(link))
-            if name.startswith("vmlinuz-"):
-                release = name[len("vmlinuz-"):]
-                if any(release == found for found, dummy in installed):
-                    return release
-    return installed[-1][0] if installed else None
 
 
 def _initramfs_view(path, release, target, check):
@@ -243,7 +232,7 @@ def check_kernels(params, entries, waivers, module):
         kernels.append(check(release, path, "path"))
     elif params["source"] == "running":
         # a default kernel whose configuration is no file is still the one the tree boots
-        release = params["kernel_release"] or running or default_release(target, _listed(target)[0])
+        release = params["kernel_release"] or default_release(target, running)
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
                                "(boot/config-*, lib/modules/*/config)" % root)
@@ -271,7 +260,7 @@ def check_kernels(params, entries, waivers, module):
                 warn(str(exc))
                 kernels.append(unreadable_kernel(entries, release, target.display(path),
                                                  "installed", str(exc)))
-        wanted = params["kernel_release"] or running or default_release(target, installed)
+        wanted = params["kernel_release"] or default_release(target, running)
         top = next((k for k in kernels if k["release"] == wanted), None)
     top = top or kernels[-1]
     for kernel in kernels:

@@ -35,7 +35,7 @@ Module names are normalised as kmod does: ``-`` becomes ``_``.
 import os
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import release_key
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
 
 UNKNOWN_DIGIT = "X"
@@ -315,15 +315,7 @@ def installed_releases(root="/"):
         for name in names:
             if target.isdir("%s/%s" % (base, name)):
                 found.add(name)
-    return sorted(found, key=_release_key, reverse=True)
-
-
-def _release_key(release):
-    """Newest first when sorted in reverse: numbers compare as numbers, words
-    below any number (``6.1.0-28`` above ``6.1.0-rc1``), every part comparable
-    (``5.10.0-28-amd64`` and ``5.10.0-28-cloud-amd64`` differ in a word)."""
-    return ([(ascii_int(part), "") if ascii_int(part) is not None else (-1, part)
-             for part in re.split(r"[.\-+~]", release)], release)
+    return sorted(found, key=release_key, reverse=True)
 
 
 class KernelModules(object):

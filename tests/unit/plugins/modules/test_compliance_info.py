@@ -77,3 +77,15 @@ def test_the_chosen_kernels_records_are_not_repeated_in_areas(tmp_path, run_modu
                   for r in k["results"]]
         assert [(r["id"], r["status"], r["actual"]) for r in kernels[other]["results"]] == judged
         assert len(judged) == len(out["results"]) == 18
+
+
+def test_both_areas_judge_the_same_default_kernel_of_a_rhel_tree(tmp_path, run_module):
+    # RHEL 9.0's and 9.4's kernels side by side, no /vmlinuz link: 9.4's is the default
+    import test_kernel_tree
+    root = str(test_kernel_tree.rhel9(tmp_path))
+    out = run_module(compliance_info, {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": root},
+                                       "hardware": {"root": root}})
+    assert out["areas"]["kernel_config"]["kernel"] == test_kernel_tree.RHEL94
+    assert out["areas"]["hardware"]["kernel"]["kernel_release"] == test_kernel_tree.RHEL94
+    mmap = [r for r in out["results"] if r["id"] == "KCONF-DEFAULT_MMAP_MIN_ADDR"][0]
+    assert mmap["actual"] == "65536"

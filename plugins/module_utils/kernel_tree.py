@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which kernels a tree holds and which one it boots by default: one answer
+for every area (kernel_config and hardware judge the same kernel)."""
+
+import os
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
+
+MODULE_DIRS = ("/lib/modules", "/usr/lib/modules")
+# what makes lib/modules/<release> a kernel: a leftover updates/dkms alone is none
+KERNEL_FILES = ("modules.dep", "modules.builtin", "vmlinuz", "config", "kernel")
+
+
+def release_key(release):
+    """Sort key of a kernel release, newest last.  As rpm's rpmvercmp: the
+    name is cut into runs of digits and runs of other characters (separators
+    dropped), numbers compare as numbers (``427`` above ``70``, ``10`` above
+    ``9``), a number above a word (``6.1.0-28`` above ``6.1.0-rc1``), and a
+    name that goes on is newer.  A run of more than 18 digits counts as a word
+    (a hostile name, not a version)."""
+    parts = []
+    for run in re.findall(r"[0-9]+|[^0-9.\-+~_]+", release):
+        number = ascii_int(run)
+        parts.append((number, "") if number is not None else (-1, run))
+    return parts, release
+
+
+def tree_releases(target):
+    """Kernel releases installed inside ``target``, oldest first: those with
+    a ``/boot/vmlinuz-R`` or ``/boot/config-R``, or a ``(usr/)lib/modules/R``
+    that holds a kernel image, a configuration, modules or depmod's tables."""
+    found = set()
+    try:
+        names = target.listdir("/boot")
+    except Unreadable:
+        raise
+    except TargetError:
+        names = []
+    for name in names:
+        for prefix in ("vmlinuz-", "config-"):
+            if name.startswith(prefix) and len(name) > len(prefix) and not name.endswith("~") and ".dpkg-" not in name:
+                found.add(name[len(prefix):])
+    for base in MODULE_DIRS:
+        try:
+            names = target.listdir(base)
+        except Unreadable:
+            raise
+        except TargetError:
+            continue
+        for name in names:
+            if name not in found and any(target.exists("%s/%s/%s" % (base, name, what)) for what in KERNEL_FILES):
+                found.add(name)
+    return sorted(found, key=release_key)
+
+
+def linked_release(target):
+    """The release the tree's ``/vmlinuz`` (or ``/boot/vmlinuz``) link names
+    (``vmlinuz-R``), or None."""
+    for link in ("/vmlinuz", "/boot/vmlinuz"):
+        if target.islink(link):
+            try:
+                name = os.path.basename(target.readlink(link))
+            except TargetError:
+                continue
+            if name.startswith("vmlinuz-") and len(name) > len("vmlinuz-"):
+                return name[len("vmlinuz-"):]
+    return None
+
+
+def default_release(target, running=None):
+    """The kernel a tree boots by default: ``running`` (the kernel running
+    here, when ``target`` is this system), else the one the ``/vmlinuz`` (or
+    ``/boot/vmlinuz``) link names, else the newest installed (``release_key``);
+    None when the tree holds no kernel."""
+    if running:
+        return running
+    releases = tree_releases(target)
+    linked = linked_release(target)
+    if linked in releases:
+        return linked
+    return releases[-1] if releases else None
