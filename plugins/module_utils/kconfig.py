@@ -23,7 +23,7 @@ import os
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
-from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment
+from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, release_key
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
@@ -144,7 +144,8 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
     if config.arch is None and machine:
         config.set_arch(machine, "running kernel")
     needs = any(entry.get("tristate") and cat.applies_to_arch(entry, config.arch)
-                and any(config.get(s["name"]) == "m" for s in entry["symbols"])
+                and any(found.value == "m" for s in entry["symbols"]
+                        for found in resolve(config, s["name"], kind="tristate"))
                 for entry in entries)
     view = _initramfs_view(initramfs_path, release, target, check_initramfs) if needs else None
     results = evaluate(entries, config, waivers, view)

@@ -18,7 +18,7 @@ tried: the verdict stands only when they all agree.
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
-from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import NOT_SET_VALUE
+from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import NOT_SET_VALUE, kconfig_value
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
 ON = ("y", "m")
@@ -60,10 +60,23 @@ def _show(value):
     return value
 
 
-def resolve(config, name, _depth=0):
+def resolve(config, name, _depth=0, kind=None):
     """The possible values of option ``name`` in ``config`` (a list of
     Found: one, unless version or architecture are unknown and the rules
-    differ)."""
+    differ).  ``kind``: the option's type (bool, tristate, int) when the
+    catalogue knows it: its value as written is then read as kconfig reads
+    it (``kconfig_value``), and one kconfig ignores is unknown: the option
+    keeps a Kconfig default that the configuration alone does not show."""
+    if kind is not None and name in config.written:
+        number, text = config.written[name]
+        if not (config.present(name) and config.lines[name] > number):  # unless a later "is not set"
+            value = kconfig_value(text, kind)
+            if value is None:
+                return [Found(None, "unknown", "%s:%d: CONFIG_%s=%s is no valid %s value: kconfig ignores it "
+                                               "and the option keeps its Kconfig default, which the "
+                                               "configuration does not show"
+                              % (config.source, number, name, text[:80], kind))]
+            return [Found(value, "file")]
     if config.present(name):
         return [Found(config.get(name), "file")]
     if not config.minimal:
@@ -199,6 +212,17 @@ def _verdict(symbol, finds, expected, compare, version):
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
+def option_kind(entry, expected, compare):
+    """The kconfig type of an option ``entry`` compares by ``expected`` and
+    ``compare``: int for a numeric level, bool or tristate for y/n (tristate
+    for the drivers the catalogue allows as modules), None when not known."""
+    if compare in ("at_least", "at_most", "between"):
+        return "int"
+    if compare == "not_set" or str(expected) in ("y", "m", "n"):
+        return "tristate" if entry.get("tristate") else "bool"
+    return None
+
+
 def expectation(entry, arch):
     """``(expected, compare)`` for ``entry`` on ``arch``: an override wins over
     the per-architecture value."""
@@ -284,9 +308,9 @@ def evaluate_entry(entry, config, initramfs=None):
     finds, undecided = {}, []
     for symbol in applicable:
         name = symbol["name"]
-        finds[name] = resolve(config, name)
         wanted = symbol["expected"] or expected
         how = symbol["compare"] or compare
+        finds[name] = resolve(config, name, kind=option_kind(entry, wanted, how))
         evidence["tried"].append({"symbol": name, "value": " or ".join(
             sorted(set(found.show() for found in finds[name])))})
         verdict = _verdict(symbol, finds[name], wanted, how, version)
@@ -321,7 +345,7 @@ def evaluate_entry(entry, config, initramfs=None):
 
     folded = entry.get("folded_into")
     if folded and all(_missing(finds[s["name"]]) for s in applicable):
-        fold = resolve(config, folded)
+        fold = resolve(config, folded, kind="bool")
         evidence["tried"].append({"symbol": folded, "value": " or ".join(
             sorted(set(f.show() for f in fold)))})
         why = ("does not exist in Linux %s" % cat.format_version(version)) if not applicable \

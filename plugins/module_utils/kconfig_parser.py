@@ -201,10 +201,38 @@ def infer_arch(values):
     return None, None
 
 
+INT_VALUE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+HEX_VALUE = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
+
+
+def kconfig_value(text, kind):
+    """What kconfig makes of ``text`` (as written after ``CONFIG_X=``) for an
+    option of type ``kind`` (bool, tristate, int, hex, string): the value, or
+    None when it ignores it.  As scripts/kconfig/confdata.c conf_set_sym_val:
+    a bool or tristate reads only the first character (``y``, ``n``, and ``m``
+    for a tristate: ``y # note`` and ``yes`` are y, ``"n"`` is ignored); an
+    int, hex or string value must be one sym_string_valid accepts (an int
+    ``0x10000`` or ``"65536"`` is ignored)."""
+    if kind in ("bool", "tristate"):
+        first = text[:1]
+        return first if first in ("y", "n") or (first == "m" and kind == "tristate") else None
+    if kind == "int":
+        return text if INT_VALUE.match(text) else None
+    if kind == "hex":
+        return text if HEX_VALUE.match(text) else None
+    if kind == "string":
+        return _unquote(text) if VALUE.match(text) and text[:1] == '"' else None
+    raise ValueError("kind %r" % (kind,))
+
+
 class Kconfig(object):
     """A parsed configuration: ``values`` maps a symbol (without ``CONFIG_``)
     to its value as written (``"y"``, ``"m"``, a number, an unquoted string) or
     ``"n"`` for ``# CONFIG_X is not set``; an absent symbol has no key.
+    ``written`` maps a symbol to ``(line, text)`` of its last ``CONFIG_X=``
+    line as written, a value kconfig never writes included (``y # note``,
+    ``yes``, ``"n"``): ``kconfig_value`` says what kconfig makes of it once
+    the option's type is known.
 
     ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
     ``form_evidence`` the observations that decided it.  ``version_source``
@@ -213,9 +241,10 @@ class Kconfig(object):
     architecture ``inferred from <option>``."""
 
     def __init__(self, source, values, lines, header_arch=None, header_version=None,
-                 compression=None, warnings=None):
+                 compression=None, warnings=None, written=None):
         self.source = source
         self.values = values
+        self.written = written or {}
         self.lines = lines
         self.header_arch = header_arch
         self.header_version = header_version
@@ -297,7 +326,7 @@ class Kconfig(object):
 def parse_text(text, source="<string>", compression=None):
     """Parse a configuration's text; KconfigError for duplicates with two
     values and for text that is not a kernel configuration at all."""
-    values, lines, warnings = {}, {}, []
+    values, lines, warnings, written = {}, {}, [], {}
     header_arch = header_version = None
     unexpected = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -307,15 +336,14 @@ def parse_text(text, source="<string>", compression=None):
         match = ASSIGN.match(line)
         if match:
             name, value = match.group(1), match.group(2).strip()
-            if not VALUE.match(value):
-                warnings.append("%s:%d: CONFIG_%s has an invalid value %r (kconfig ignores it)"
-                                % (source, number, name, value[:80]))
-                continue
-            if value[:1] == '"' and _unquote(value) in ("y", "m", "n"):
-                # kconfig (confdata.c conf_set_sym_val): a bool/tristate value must
-                # start with y, m or n; a quoted one is "invalid" and ignored
-                warnings.append("%s:%d: CONFIG_%s=%s is quoted: kconfig ignores it for a bool or "
-                                "tristate option" % (source, number, name, value))
+            written[name] = (number, value)
+            if not VALUE.match(value) or (value[:1] == '"' and _unquote(value) in ("y", "m", "n")):
+                # not a value kconfig writes: what kconfig makes of it depends on the
+                # option's type, which only the catalogue knows (kconfig_value)
+                warnings.append("%s:%d: CONFIG_%s=%s is not a value kconfig writes: kconfig reads a "
+                                "bool or tristate option by its first character (y, m, n) only, and "
+                                "ignores a value its type does not allow (the option then keeps its "
+                                "Kconfig default)" % (source, number, name, value[:80]))
                 continue
             value = _unquote(value)
         else:
@@ -358,7 +386,7 @@ def parse_text(text, source="<string>", compression=None):
                                           ", ..." if len(unexpected) > 5 else ""))
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
-    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings)
+    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written)
 
 
 # The kernel_config and hardware areas of one execution read the same
@@ -377,10 +405,10 @@ def _parse(text, shown, compression):
         if len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = (config.values, config.lines, config.header_arch, config.header_version,
-                        tuple(config.warnings))
+                        tuple(config.warnings), config.written)
         return config
-    values, lines, header_arch, header_version, warnings = parts
-    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings))
+    values, lines, header_arch, header_version, warnings, written = parts
+    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written)
 
 
 def read(path, version=None, arch=None, target=None):

@@ -580,6 +580,48 @@ def test_odd_lines_are_warnings(tmp_path):
     assert config.get("B") == 'a "quoted" string' and config.get("C") == "0x1000"
     assert config.get("A") is None
     assert len(config.warnings) == 3
-    assert "CONFIG_A has an invalid value 'maybe'" in config.warnings[0]
+    assert "CONFIG_A=maybe is not a value kconfig writes" in config.warnings[0]
     assert "1 line(s) are neither options nor comments (line 5)" in config.warnings[1]
     assert "may be truncated" in config.warnings[2]
+
+
+# -- values kconfig reads by the option's type (confdata.c conf_set_sym_val) --
+
+def test_values_read_as_kconfig_reads_them_for_the_options_type(tmp_path):
+    # Debian 11's 5.10 configuration, hand-edited as people do
+    text = fixture_text("bullseye_amd64_amd64.config.gz")
+    edits = (("# CONFIG_DEVKMEM is not set", "CONFIG_DEVKMEM=y  # needed by our crash tool"),
+             ("# CONFIG_COMPAT_BRK is not set", 'CONFIG_COMPAT_BRK="n"'),
+             ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=yes"),
+             ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=0x10000"))
+    for old, new in edits:
+        assert "\n%s\n" % old in text
+        text = text.replace("\n%s\n" % old, "\n%s\n" % new)
+    path = tmp_path / "config-5.10.0-32-amd64"
+    path.write_text(text)
+    config = kconfig_parser.read(str(path))
+    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    # a bool is read by its first character: y
+    assert results["KCONF-DEVKMEM"]["status"] == "fail"
+    assert results["KCONF-DEVKMEM"]["message"] == "CONFIG_DEVKMEM=y, expected not set"
+    assert results["KCONF-SYN_COOKIES"]["status"] == "pass"
+    # ignored: the option keeps its Kconfig default, which the file does not show
+    brk = results["KCONF-COMPAT_BRK"]
+    assert brk["status"] == "unknown"
+    assert '%s:%d: CONFIG_COMPAT_BRK="n" is no valid bool value: kconfig ignores it' % (
+        path, config.written["COMPAT_BRK"][0]) in brk["message"]
+    mmap = results["KCONF-DEFAULT_MMAP_MIN_ADDR"]
+    assert mmap["status"] == "unknown"
+    assert "CONFIG_DEFAULT_MMAP_MIN_ADDR=0x10000 is no valid int value: kconfig ignores it" in mmap["message"]
+    warned = [w for w in config.warnings if "is not a value kconfig writes" in w]
+    assert len(warned) == 3 and not any("(kconfig ignores it)" in w for w in config.warnings)
+
+
+@pytest.mark.parametrize("text,kind,value", [
+    ("y  # comment", "bool", "y"), ("yes", "bool", "y"), ("no", "tristate", "n"), ("m", "tristate", "m"),
+    ("m", "bool", None), ('"n"', "bool", None), ("", "bool", None),
+    ("65536", "int", "65536"), ("-1", "int", "-1"), ("0x10000", "int", None), ('"65536"', "int", None),
+    ("065536", "int", None), ("0x10000", "hex", "0x10000"), ("10000", "hex", "10000"), ('"a b"', "string", "a b"),
+])
+def test_kconfig_value_is_conf_set_sym_val(text, kind, value):
+    assert kconfig_parser.kconfig_value(text, kind) == value
