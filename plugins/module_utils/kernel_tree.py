@@ -12,7 +12,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Targe
 
 MODULE_DIRS = ("/lib/modules", "/usr/lib/modules")
 # what makes lib/modules/<release> a kernel: a leftover updates/dkms alone is none
-KERNEL_FILES = ("modules.dep", "modules.builtin", "vmlinuz", "config", "kernel")
+KERNEL_FILES = ("modules.dep", "modules.alias", "modules.builtin", "vmlinuz", "config", "kernel")
 
 
 def release_key(release):
