@@ -21,7 +21,7 @@ import fnmatch
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs, privilege
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs, modalias, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
@@ -130,7 +130,20 @@ def _initramfs_view(path, release, target, check):
                 "error": "looked for %s" % looked if release else
                 "kernel release unknown: set kernel_release or initramfs"}
     names, method, error = initramfs.kernel_modules(where, target=target)
-    return {"path": target.display(where), "method": method, "modules": names, "error": error}
+    return {"path": target.display(where), "method": method, "modules": names, "error": error,
+            "tree": _modules_tree(release, target)}
+
+
+def _modules_tree(release, target):
+    """The release's module tables (for the modules an ``=m`` driver needs,
+    modules.dep), or None when the tree has none to read."""
+    if not release:
+        return None
+    try:
+        tree = modalias.KernelModules(modalias.modules_dir(release, target), target)
+    except modalias.ModulesError:
+        return None
+    return tree if tree.dep is not None else None
 
 
 def check_kernel(entries, waivers, release, path, source, target, version=None, arch=None,

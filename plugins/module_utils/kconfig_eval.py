@@ -430,14 +430,28 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
         return result("unknown", base + "; could not inspect %s: %s"
                       % (initramfs["path"], initramfs.get("error")),
                       expected, symbol, found, lines, module=module, initramfs=shown)
-    if module in initramfs["modules"]:
-        return result("module-in-initramfs", base + ", present in %s" % initramfs["path"],
+    tree = initramfs.get("tree")
+    # the hardware area's judgement (modalias): the modules it needs count too
+    missing = tree.missing_from_initramfs(module, initramfs["modules"]) if tree is not None else \
+        [name for name in [module] if name not in initramfs["modules"]]
+    if not missing:
+        return result("module-in-initramfs", base + ", present in %s%s" % (
+            initramfs["path"], "" if tree is not None else " (modules.dep not found: the modules it needs "
+                                                             "were not checked)"),
                       expected, symbol, found, module=module, initramfs=shown)
-    return result("module-missing-from-initramfs",
-                  base + ", missing from %s" % initramfs["path"], expected, symbol, found,
+    if module in missing:
+        message = base + ", missing from %s" % initramfs["path"]
+        needs = [name for name in missing if name != module]
+        if needs:
+            message += " (and so are %s, which it needs)" % ", ".join(needs)
+    else:
+        message = base + ", present in %s, but %s, which it needs, %s not" % (
+            initramfs["path"], ", ".join(missing), "is" if len(missing) == 1 else "are")
+    add = " ".join(missing)
+    return result("module-missing-from-initramfs", message, expected, symbol, found,
                   lines, module=module, initramfs=shown,
                   hint="add %s to the initramfs (initramfs-tools: /etc/initramfs-tools/modules, "
-                       "then update-initramfs -u; dracut: add_drivers+=\" %s \")" % (module, module))
+                       "then update-initramfs -u; dracut: add_drivers+=\" %s \")" % (add, add))
 
 
 def evaluate(entries, config, waivers=None, initramfs=None):

@@ -224,7 +224,6 @@ class OfflineCheck(object):
 
     def _initramfs_hop(self, hop, want):
         info = self.initramfs()
-        needed = [want] + self.tree.dependencies(want)
         if info["state"] == "absent":
             hop.update(initramfs="absent", status="module-missing-from-initramfs",
                        message="%s is a module and %s" % (want, info["error"]),
@@ -238,7 +237,7 @@ class OfflineCheck(object):
                        remediation=["check %s by hand (lsinitramfs / lsinitrd) for %s"
                                     % (info["path"], want)])
             return hop
-        missing = [name for name in needed if name not in info["modules"] and not self.tree.is_builtin(name)]
+        missing = self.tree.missing_from_initramfs(want, info["modules"])
         hop["missing_dependencies"] = [name for name in missing if name != want]
         if missing:
             if want in missing:

@@ -466,3 +466,11 @@ class KernelModules(object):
     def dependencies(self, module):
         entry = (self.dep or {}).get(normalize_module(module))
         return list(entry["deps"]) if entry else []
+
+    def missing_from_initramfs(self, module, carried):
+        """``module`` and the modules it needs (modules.dep), those of them
+        the set ``carried`` (an initramfs's module names) lacks, built-in
+        ones aside: modprobe in the initramfs loads the dependencies first,
+        from the initramfs.  Both KCONF-* and HW-* judge a module by this."""
+        needed = [normalize_module(module)] + self.dependencies(module)
+        return [name for name in needed if name not in carried and not self.is_builtin(name)]

@@ -1,7 +1,6 @@
 """The default kernel of a tree, the one answer both the kernel_config and
 the hardware area judge (kernel_tree), on distribution layouts."""
 
-import gzip
 import os
 
 import pytest
@@ -10,9 +9,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import devices, kco
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 import trees
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures")
-# RHEL 9.0's and 9.4's kernels: the same x.y.z, the build number tells them apart
-RHEL90, RHEL94 = "5.14.0-70.13.1.el9_0.x86_64", "5.14.0-427.13.1.el9_4.x86_64"
+RHEL90, RHEL94 = trees.RHEL90, trees.RHEL94
 GENERIC = "6.1.0-50-amd64"
 
 
@@ -30,19 +27,7 @@ def test_release_order_is_rpms(older, newer):
 
 
 def rhel9(tmp_path):
-    """A RHEL 9 tree (AlmaLinux's layout): two kernels, no /vmlinuz link;
-    each has boot/vmlinuz-R, boot/config-R and lib/modules/R with its tables."""
-    root = tmp_path / "rhel9"
-    (root / "boot").mkdir(parents=True)
-    with gzip.open(os.path.join(FIXTURES, "kconfig", "distros", "alma9_5.14_x86_64.config.gz"), "rt") as handle:
-        config = handle.read()
-    for release in (RHEL90, RHEL94):
-        trees.install(str(root), GENERIC, directory=str(root / "lib" / "modules" / release), skip=("config",))
-        (root / "boot" / ("vmlinuz-" + release)).write_text("kernel")
-        text = config if release == RHEL94 else config.replace(
-            "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=4096")
-        (root / "boot" / ("config-" + release)).write_text(text)
-    return root
+    return tmp_path / trees.rhel9(tmp_path / "rhel9")
 
 
 def debian(tmp_path, releases=("6.1.0-9-amd64", "6.1.0-10-amd64")):

@@ -81,11 +81,34 @@ def test_the_chosen_kernels_records_are_not_repeated_in_areas(tmp_path, run_modu
 
 def test_both_areas_judge_the_same_default_kernel_of_a_rhel_tree(tmp_path, run_module):
     # RHEL 9.0's and 9.4's kernels side by side, no /vmlinuz link: 9.4's is the default
-    import test_kernel_tree
-    root = str(test_kernel_tree.rhel9(tmp_path))
+    import trees
+    root = trees.rhel9(tmp_path / "rhel9")
     out = run_module(compliance_info, {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": root},
                                        "hardware": {"root": root}})
-    assert out["areas"]["kernel_config"]["kernel"] == test_kernel_tree.RHEL94
-    assert out["areas"]["hardware"]["kernel"]["kernel_release"] == test_kernel_tree.RHEL94
+    assert out["areas"]["kernel_config"]["kernel"] == trees.RHEL94
+    assert out["areas"]["hardware"]["kernel"]["kernel_release"] == trees.RHEL94
     mmap = [r for r in out["results"] if r["id"] == "KCONF-DEFAULT_MMAP_MIN_ADDR"][0]
     assert mmap["actual"] == "65536"
+
+
+def test_both_areas_count_the_modules_a_driver_needs_in_the_initramfs(tmp_path, run_module, monkeypatch):
+    # Debian 12's generic kernel: virtio_scsi and virtio_pci are in the initramfs,
+    # scsi_mod, virtio and virtio_ring (modules.dep: what they need) are not
+    import trees
+    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+    release = "6.1.0-50-amd64"
+    root = tmp_path / "debian"
+    trees.install(str(root), release)
+    (root / "boot" / ("vmlinuz-" + release)).write_text("kernel")
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(b"\x28\xb5\x2f\xfd")
+    carried = trees.initramfs_modules(release) - {"scsi_mod", "virtio", "virtio_ring"}
+    assert {"virtio_scsi", "virtio_pci"} <= carried
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (set(carried), "fixture", None))
+    out = run_module(compliance_info, {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": str(root)},
+                                       "hardware": {"root": str(root)}})
+    results = dict((r["id"], r) for r in out["results"])
+    assert results["HW-SCSI-VIRTIO"]["status"] == "module-missing-from-initramfs"
+    kconf = results["KCONF-SCSI_VIRTIO"]
+    assert kconf["status"] == "module-missing-from-initramfs"
+    assert kconf["message"].endswith("but scsi_mod, virtio_ring, virtio, which it needs, are not")
+    assert "scsi_mod virtio_ring virtio" in kconf["hint"]
