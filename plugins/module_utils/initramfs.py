@@ -7,6 +7,7 @@ image carries.
 One reader for every module (kernel options, hardware drivers)::
 
     find_initramfs(release, root="/")  -> path inside the root, or None
+    not_found(release, root="/")       -> (status, message) when there is none
     list_files(path, target=None)      -> (files, method, error)
     kernel_modules(path, target=None)  -> (names, method, error)
 
@@ -81,19 +82,67 @@ class NoArchive(InitramfsError):
     lister can do better, and one given gigabytes of zeros scans them all."""
 
 
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+def initramfs_candidates(release, root="/"):
+    """Where kernel ``release``'s initramfs may be inside ``root`` (a path or
+    a Target), in the order tried: Debian's ``/boot/initrd.img-<release>``,
+    dracut's ``/boot/initramfs-<release>.img``, SUSE's ``/boot/initrd-<release>``,
+    Arch's ``/boot/initramfs-<pkgbase>.img`` (mkinitcpio's preset, with the
+    package name from ``/usr/lib/modules/<release>/pkgbase``) and Alpine's
+    ``/boot/initramfs-<flavor>`` (mkinitfs: the release's last dash-separated
+    part, ``6.6.31-0-virt``: ``virt``)."""
+    target = root if isinstance(root, Target) else Target(root)
+    paths = ["/boot/" + name % release for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s")]
+    for directory in ("/usr/lib/modules", "/lib/modules"):
+        try:
+            pkgbase = target.read_bytes("%s/%s/pkgbase" % (directory, release), limit=256)
+        except TargetError:
+            continue
+        name = pkgbase.decode("utf-8", "replace").strip()
+        if NAME.match(name):
+            paths.append("/boot/initramfs-%s.img" % name)
+        break
+    flavor = release.rsplit("-", 1)[-1]
+    if release.count("-") >= 2 and NAME.match(flavor) and not flavor[:1].isdigit():
+        paths.append("/boot/initramfs-%s" % flavor)
+    return paths
+
+
 def find_initramfs(release, root="/"):
     """The initramfs of kernel ``release`` inside ``root`` (a path or a
-    Target): Debian's ``/boot/initrd.img-<release>``, dracut's
-    ``/boot/initramfs-<release>.img``, SUSE's ``/boot/initrd-<release>``, as a
-    path inside the root; None when there is none."""
+    Target), the first of ``initramfs_candidates`` there, as a path inside
+    the root; None when there is none."""
     if not release:
         return None
     target = root if isinstance(root, Target) else Target(root)
-    for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s"):
-        path = "/boot/" + name % release
+    for path in initramfs_candidates(release, target):
         if target.exists(path):
             return path
     return None
+
+
+def not_found(release, root="/"):
+    """``(status, message)`` for an ``=m`` driver of ``release`` when no
+    initramfs of it was found (KCONF-* and HW-* say the same): a module is
+    loaded at boot only from an initramfs, so with no initramfs in /boot at
+    all it is missing from it; when /boot holds an image under another name
+    it may be this kernel's: unknown, naming it."""
+    target = root if isinstance(root, Target) else Target(root)
+    looked = ", ".join(target.display(path) for path in initramfs_candidates(release, target))
+    try:
+        names = target.listdir("/boot")
+    except TargetError:
+        names = []
+    others = [name for name in names if name.startswith(("initrd", "initramfs"))]
+    if others:
+        return "unknown", ("no initramfs of %s found (looked for %s); %s holds %s, which may be it: "
+                           "give it with the initramfs option" % (release, looked, target.display("/boot"),
+                                                                 ", ".join(others[:5])))
+    return "module-missing-from-initramfs", (
+        "no initramfs of %s (looked for %s; %s holds none): a module is loaded at boot only "
+        "from an initramfs" % (release, looked, target.display("/boot")))
 
 
 @contextlib.contextmanager

@@ -124,11 +124,11 @@ def _initramfs_view(path, release, target, check):
         return None
     where = path or initramfs.find_initramfs(release, target)
     if not where:
-        looked = ", ".join(target.display("/boot/" + name % (release or "<release>"))
-                           for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s"))
-        return {"path": None, "method": None, "modules": None,
-                "error": "looked for %s" % looked if release else
-                "kernel release unknown: set kernel_release or initramfs"}
+        if not release:
+            return {"path": None, "method": None, "modules": None, "absent": "unknown",
+                    "error": "kernel release unknown: set kernel_release or initramfs"}
+        status, why = initramfs.not_found(release, target)
+        return {"path": None, "method": None, "modules": None, "error": why, "absent": status}
     names, method, error = initramfs.kernel_modules(where, target=target)
     return {"path": target.display(where), "method": method, "modules": names, "error": error,
             "tree": _modules_tree(release, target)}

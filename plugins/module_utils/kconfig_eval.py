@@ -418,8 +418,8 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
                       lines, module=module, initramfs=None)
     shown = dict((key, initramfs.get(key)) for key in ("path", "method", "error"))
     if not initramfs.get("path"):
-        return result("unknown", base + "; no initramfs found to check (%s)"
-                      % (initramfs.get("error") or "none given"),
+        # initramfs.not_found decided, as for HW-*: none in /boot at all, or one not attributed
+        return result(initramfs.get("absent") or "unknown", "%s; %s" % (base, initramfs.get("error") or "no initramfs given"),
                       expected, symbol, found, lines, module=module, initramfs=shown)
     if privilege.needs_root(initramfs.get("error")):
         unread = result("unknown", "%s; %s" % (initramfs["error"], base), expected, symbol, found,

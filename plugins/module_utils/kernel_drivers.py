@@ -70,8 +70,7 @@ class OfflineCheck(object):
                     "method": None, "error": None}
             if not path:
                 info["state"] = "absent"
-                info["error"] = "no initramfs for %s under %s" % (
-                    self.release, self.target.display("/boot"))
+                info["absent_status"], info["error"] = initramfs_reader.not_found(self.release, self.target)
             else:
                 try:
                     modules, method, error = initramfs_reader.kernel_modules(path, target=self.target)
@@ -225,8 +224,9 @@ class OfflineCheck(object):
     def _initramfs_hop(self, hop, want):
         info = self.initramfs()
         if info["state"] == "absent":
-            hop.update(initramfs="absent", status="module-missing-from-initramfs",
-                       message="%s is a module and %s" % (want, info["error"]),
+            # initramfs.not_found decided, as for KCONF-*
+            hop.update(initramfs="absent", status=info["absent_status"],
+                       message="%s is a module; %s" % (want, info["error"]),
                        remediation=["build an initramfs for %s carrying %s (update-initramfs -c -k %s, "
                                     "or dracut)" % (self.release, want, self.release)])
             return hop

@@ -13,9 +13,12 @@ description:
     removed ones (C(DEVKMEM), C(SECURITY_YAMA_STACKED), C(KVM_CLOCK)), options of one architecture
     only (C(X86_PAE), C(KVM_GUEST)), and C(=n) satisfied by absence). Each result names the
     symbol that matched.
-  - A required driver built as a module (C(=m)) is looked up in that kernel's initramfs
-    (C(/boot/initrd.img-<release>), C(/boot/initramfs-<release>.img)); its status says whether
-    the initramfs carries it, or that the initramfs could not be inspected.
+  - A required driver built as a module (C(=m)) is looked up, with the modules it needs
+    (C(modules.dep)), in that kernel's initramfs (C(/boot/initrd.img-<release>),
+    C(/boot/initramfs-<release>.img), C(/boot/initrd-<release>), Arch's
+    C(/boot/initramfs-<pkgbase>.img), Alpine's C(/boot/initramfs-<flavor>)); its status says
+    whether the initramfs carries them, or that it could not be inspected. With no initramfs in
+    C(/boot) at all the module is missing from it; with one under another name, C(unknown).
   - Configurations may be plain or compressed (gzip, xz, bzip2), recognised by content. The
     kernel version and architecture come from the configuration's header, else the version from
     the running kernel or the release and the architecture from options only one architecture has

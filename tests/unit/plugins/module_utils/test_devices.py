@@ -572,7 +572,7 @@ def test_no_initramfs(tmp_path, initramfs_of):
     initramfs_of(found=False)
     net = offline_results(tmp_path)["HW-NET-VIRTIO"]
     assert net["status"] == "module-missing-from-initramfs"
-    assert "no initramfs for %s under" % CLOUD in net["message"]
+    assert "no initramfs of %s (looked for" % CLOUD in net["message"]
 
 
 def test_builtin_virtio_needs_no_initramfs(tmp_path, initramfs_of):

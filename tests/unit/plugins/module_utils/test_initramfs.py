@@ -386,10 +386,11 @@ def test_statuses_when_the_image_cannot_be_inspected(tmp_path):
     kernel, found = statuses(tree(tmp_path, gzip.compress(cpio(MAIN))[:200]))
     assert set(found.values()) == {"unknown"}
     assert "truncated" in kernel["initramfs"]["error"]
+    # no initramfs in /boot at all: a module cannot be loaded at boot (as HW-* says)
     kernel, found = statuses(tree(tmp_path / "none", None))
-    assert set(found.values()) == {"unknown"}
+    assert set(found.values()) == {"module-missing-from-initramfs"}
     assert kernel["initramfs"]["path"] is None
-    assert "looked for" in kernel["initramfs"]["error"]
+    assert "looked for" in kernel["initramfs"]["error"] and "holds none" in kernel["initramfs"]["error"]
     kernel, found = statuses(tree(tmp_path / "off", cpio(MAIN)), check_initramfs=False)
     assert set(found.values()) == {"unknown"} and kernel["initramfs"] is None
 
@@ -438,3 +439,39 @@ def test_one_image_reached_through_two_roots_is_listed_once(tmp_path, run_cache)
     names, method, error = initramfs.kernel_modules("/boot/initrd.img", listers=False,
                                                     target=Target(str(tmp_path / "host-3")))
     assert (names, method, error) == (EXPECTED_MODULES, "python:cpio+gzip", None)
+
+
+# -- where distributions put the initramfs ------------------------------------
+
+def test_arch_initramfs_is_named_by_the_kernel_package(tmp_path):
+    # mkinitcpio's preset (/etc/mkinitcpio.d/linux-lts.preset): default_image="/boot/initramfs-${pkgbase}.img"
+    release = "6.12.30-1-lts"
+    modules = tmp_path / "usr" / "lib" / "modules" / release
+    modules.mkdir(parents=True)
+    (modules / "pkgbase").write_text("linux-lts\n")
+    (tmp_path / "lib").symlink_to("usr/lib")
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    for name in ("initramfs-linux.img", "initramfs-linux-lts.img", "initramfs-linux-lts-fallback.img", "vmlinuz-linux-lts"):
+        (boot / name).write_bytes(b"x")
+    assert initramfs.find_initramfs(release, str(tmp_path)) == "/boot/initramfs-linux-lts.img"
+
+
+def test_alpine_initramfs_is_named_by_the_flavor(tmp_path):
+    # mkinitfs: /boot/initramfs-<flavor>, flavor = the release's last part (uname -r | cut -d- -f3)
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    for name in ("initramfs-virt", "vmlinuz-virt", "config-virt"):
+        (boot / name).write_bytes(b"x")
+    assert initramfs.find_initramfs("6.6.31-0-virt", str(tmp_path)) == "/boot/initramfs-virt"
+    assert initramfs.find_initramfs("6.6.31-0-lts", str(tmp_path)) is None
+
+
+def test_no_initramfs_found_is_one_answer(tmp_path):
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    status, why = initramfs.not_found(RELEASE, str(tmp_path))
+    assert status == "module-missing-from-initramfs" and "holds none" in why
+    (boot / "initramfs-custom.img").write_bytes(b"x")
+    status, why = initramfs.not_found(RELEASE, str(tmp_path))
+    assert status == "unknown" and "initramfs-custom.img, which may be it" in why

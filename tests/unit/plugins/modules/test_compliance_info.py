@@ -112,3 +112,38 @@ def test_both_areas_count_the_modules_a_driver_needs_in_the_initramfs(tmp_path, 
     assert kconf["status"] == "module-missing-from-initramfs"
     assert kconf["message"].endswith("but scsi_mod, virtio_ring, virtio, which it needs, are not")
     assert "scsi_mod virtio_ring virtio" in kconf["hint"]
+
+
+def test_both_areas_find_the_initramfs_of_an_arch_tree(tmp_path, run_module, monkeypatch):
+    # Arch Linux: /usr/lib/modules/<release>/pkgbase names the package, the
+    # initramfs is /boot/initramfs-<pkgbase>.img (mkinitcpio's preset)
+    import trees
+    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+    release = "6.18.1-arch1-1"
+    root = tmp_path / "arch"
+    modules = root / "usr" / "lib" / "modules" / release
+    trees.install(str(root), "6.1.0-50-amd64", directory=str(modules))
+    os.rename(str(root / "boot" / "config-6.1.0-50-amd64"), str(modules / "config"))
+    (root / "lib").symlink_to("usr/lib")
+    (modules / "pkgbase").write_text("linux\n")
+    (root / "boot" / "vmlinuz-linux").write_text("kernel")
+    (root / "boot" / "initramfs-linux.img").write_bytes(b"\x28\xb5\x2f\xfd")
+    carried = trees.initramfs_modules("6.1.0-50-amd64")
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (set(carried), "fixture", None))
+    options = {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": str(root)}, "hardware": {"root": str(root)}}
+
+    def statuses():
+        results = dict((r["id"], r) for r in run_module(compliance_info, options)["results"])
+        return results["KCONF-VIRTIO_NET"], results["HW-NET-VIRTIO"]
+    kconf, hw = statuses()
+    assert kconf["status"] == hw["status"] == "module-in-initramfs"
+    assert kconf["initramfs"]["path"] == str(root / "boot" / "initramfs-linux.img")
+    # an image under a name no layout gives: it may be this kernel's
+    os.rename(str(root / "boot" / "initramfs-linux.img"), str(root / "boot" / "initramfs-custom.img"))
+    kconf, hw = statuses()
+    assert kconf["status"] == hw["status"] == "unknown"
+    assert "initramfs-custom.img, which may be it" in kconf["message"]
+    # none at all: an =m driver cannot be loaded at boot
+    os.unlink(str(root / "boot" / "initramfs-custom.img"))
+    kconf, hw = statuses()
+    assert kconf["status"] == hw["status"] == "module-missing-from-initramfs"
