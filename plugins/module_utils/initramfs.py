@@ -133,6 +133,8 @@ def not_found(release, root="/"):
     looked = ", ".join(target.display(path) for path in initramfs_candidates(release, target))
     try:
         names = target.listdir("/boot")
+    except Unreadable as exc:
+        return "unknown", "no initramfs of %s found (looked for %s); %s" % (release, looked, exc)
     except TargetError:
         names = []
     others = [name for name in names if name.startswith(("initrd", "initramfs"))]
