@@ -9,7 +9,7 @@ One reader for every module (kernel options, hardware drivers)::
     find_initramfs(release, root="/")  -> path inside the root, or None
     not_found(release, root="/")       -> (status, message) when there is none
     list_files(path, target=None)      -> (files, method, error)
-    kernel_modules(path, target=None)  -> (names, method, error)
+    kernel_modules(path, target=None, release=None)  -> (names, method, error)
 
 ``files``/``names`` are None when the image could not be inspected; ``error``
 then says why, naming the file.  "Could not inspect" is never a pass.
@@ -68,6 +68,7 @@ COMPRESSIONS = (
 COMMANDS = {"zstd": ["zstd", "-dcq"], "lz4": ["lz4", "-dcq"], "lzo": ["lzop", "-dcq"]}
 LISTERS = ("lsinitramfs", "lsinitrd")
 MODULE = re.compile(r"^(.+)\.ko(?:\.(?:xz|zst|gz))?$")
+MODULES_UNDER = re.compile(r"^(?:usr/)?lib/modules/([^/]+)/")
 # `lsinitrd` prints `ls -l` lines (cpio -tv)
 LS_LINE = re.compile(r"^[-dlcbps][-rwxsStT]{9}\S*\s+\d+\s+\S+\s+\S+\s+(?:\d+,\s*)?\d+\s+"
                      r"\S+\s+\d+\s+[\d:]+\s+(.+)$")
@@ -699,12 +700,34 @@ def _list_files(path, shown, listers):
 
 def module_names(files):
     """Kernel module names (``-`` normalised to ``_``) among member paths."""
-    names = set()
+    return set().union(*modules_by_release(files).values())
+
+
+def modules_by_release(files):
+    """``{release: names}``: the module names among member paths by the
+    ``(usr/)lib/modules/<release>/`` directory they are under (``""`` for a
+    module under none): an image built for one kernel can be offered for
+    another, whose modprobe would not look in the first one's directory."""
+    found = {}
     for name in files:
         match = MODULE.match(os.path.basename(name))
         if match:
-            names.add(match.group(1).replace("-", "_"))
-    return names
+            where = MODULES_UNDER.match(name.lstrip("./"))
+            found.setdefault(where.group(1) if where else "", set()).add(match.group(1).replace("-", "_"))
+    return found
+
+
+def _for_release(found, release):
+    """``(names, note)``: the modules ``release`` can load from an image whose
+    modules are ``found`` (``modules_by_release``); all of them when the
+    release is unknown."""
+    if not release:
+        return set().union(*found.values()), None
+    names = set(found.get(release, ())) | set(found.get("", ()))
+    others = sorted(r for r in found if r and r != release)
+    if others and release not in found:
+        return names, "its modules are those of %s, not of %s" % (", ".join(others), release)
+    return names, None
 
 
 # Listing an initramfs is the slowest thing a check does on a small guest (tens
@@ -730,20 +753,24 @@ def _cached(name, listers):
     if not isinstance(entry, dict) or entry.get("listers") != listers:
         return None
     try:
-        return set(entry["names"]), entry["method"] + " (cached)", None
-    except (KeyError, TypeError):
+        found = dict((release, set(names)) for release, names in entry["by_release"].items())
+        return found, entry["method"] + " (cached)"
+    except (KeyError, TypeError, AttributeError):
         return None
 
 
-def _store(name, names, method, listers):
-    entry = {"names": sorted(names), "method": method, "listers": listers}
+def _store(name, found, method, listers):
+    entry = {"by_release": dict((release, sorted(names)) for release, names in found.items()),
+             "method": method, "listers": listers}
     runcache.write(name, json.dumps(entry).encode("utf-8"))
 
 
-def kernel_modules(path, listers=True, target=None):
+def kernel_modules(path, listers=True, target=None, release=None):
     """``(names, method, error)``: the set of kernel module names in the
-    initramfs at ``path`` inside ``target`` (the live system by default);
-    names are None when it could not be inspected."""
+    initramfs at ``path`` inside ``target`` (the live system by default) that
+    kernel ``release`` loads (``_for_release``; every one when None); names
+    are None when it could not be inspected.  ``method`` says how it was read,
+    and when the image holds only other releases' modules."""
     target = target or Target("/")
     shown = target.display(path)
     try:
@@ -751,12 +778,14 @@ def kernel_modules(path, listers=True, target=None):
             cache = _cache_name(os.fstat(handle.fileno()))
             hit = _cached(cache, listers)
             if hit:
-                return hit
-            files, method, error = _list_files(name, shown, listers)
+                found, method = hit
+            else:
+                files, method, error = _list_files(name, shown, listers)
+                if files is None:
+                    return None, method, error
+                found = modules_by_release(files)
+                _store(cache, found, method, listers)
     except TargetError as exc:
         return None, None, _cannot_open(exc, shown, "the kernel modules it holds")
-    if files is None:
-        return None, method, error
-    names = module_names(files)
-    _store(cache, names, method, listers)
-    return names, method, None
+    names, note = _for_release(found, release)
+    return names, "%s; %s" % (method, note) if note else method, None

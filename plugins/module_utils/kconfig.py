@@ -129,7 +129,7 @@ def _initramfs_view(path, release, target, check):
                     "error": "kernel release unknown: set kernel_release or initramfs"}
         status, why = initramfs.not_found(release, target)
         return {"path": None, "method": None, "modules": None, "error": why, "absent": status}
-    names, method, error = initramfs.kernel_modules(where, target=target)
+    names, method, error = initramfs.kernel_modules(where, target=target, release=release)
     return {"path": target.display(where), "method": method, "modules": names, "error": error,
             "tree": _modules_tree(release, target)}
 

@@ -73,7 +73,7 @@ class OfflineCheck(object):
                 info["absent_status"], info["error"] = initramfs_reader.not_found(self.release, self.target)
             else:
                 try:
-                    modules, method, error = initramfs_reader.kernel_modules(path, target=self.target)
+                    modules, method, error = initramfs_reader.kernel_modules(path, target=self.target, release=self.release)
                 except (IOError, OSError, ValueError, EOFError, initramfs_reader.InitramfsError) as exc:
                     modules, method, error = None, None, "%s: %s" % (path, exc)
                 info.update(modules=modules, method=method, error=error,

@@ -32,7 +32,7 @@ def initramfs_of(monkeypatch):
         monkeypatch.setattr(initramfs, "find_initramfs",
                             lambda release, root="/": "/boot/initrd.img-%s" % release if found else None)
         monkeypatch.setattr(initramfs, "kernel_modules",
-                            lambda path, target=None: (None if error else set(modules), "fixture", error))
+                            lambda path, target=None, release=None: (None if error else set(modules), "fixture", error))
     return install
 
 

@@ -475,3 +475,16 @@ def test_no_initramfs_found_is_one_answer(tmp_path):
     (boot / "initramfs-custom.img").write_bytes(b"x")
     status, why = initramfs.not_found(RELEASE, str(tmp_path))
     assert status == "unknown" and "initramfs-custom.img, which may be it" in why
+
+
+def test_only_the_modules_of_the_judged_release_count(tmp_path, run_cache):
+    """An image built for 6.1.0-50 offered for another kernel: that kernel's modprobe looks in
+    lib/modules/<its release>/, so the other release's modules are not its own."""
+    path = image(tmp_path, "gzip", False)
+    assert initramfs.kernel_modules(path, listers=False, release=RELEASE)[0] == EXPECTED_MODULES
+    names, method, error = initramfs.kernel_modules(path, listers=False, release="5.14.0-70.13.1.el9_0.x86_64")
+    assert names == set() and error is None
+    assert method == "python:gzip (cached); its modules are those of %s, not of 5.14.0-70.13.1.el9_0.x86_64" % RELEASE
+    assert initramfs.kernel_modules(path, listers=False)[0] == EXPECTED_MODULES  # release unknown: every one
+    assert initramfs.modules_by_release(["lib/modules/A/x/a.ko", "./usr/lib/modules/B/b.ko.xz", "c.ko"]) == {
+        "A": {"a"}, "B": {"b"}, "": {"c"}}

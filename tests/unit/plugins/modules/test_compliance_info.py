@@ -103,7 +103,7 @@ def test_both_areas_count_the_modules_a_driver_needs_in_the_initramfs(tmp_path, 
     (root / "boot" / ("initrd.img-" + release)).write_bytes(b"\x28\xb5\x2f\xfd")
     carried = trees.initramfs_modules(release) - {"scsi_mod", "virtio", "virtio_ring"}
     assert {"virtio_scsi", "virtio_pci"} <= carried
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (set(carried), "fixture", None))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (set(carried), "fixture", None))
     out = run_module(compliance_info, {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": str(root)},
                                        "hardware": {"root": str(root)}})
     results = dict((r["id"], r) for r in out["results"])
@@ -129,7 +129,7 @@ def test_both_areas_find_the_initramfs_of_an_arch_tree(tmp_path, run_module, mon
     (root / "boot" / "vmlinuz-linux").write_text("kernel")
     (root / "boot" / "initramfs-linux.img").write_bytes(b"\x28\xb5\x2f\xfd")
     carried = trees.initramfs_modules("6.1.0-50-amd64")
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (set(carried), "fixture", None))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (set(carried), "fixture", None))
     options = {"areas": ["kernel_config", "hardware"], "kernel_config": {"root": str(root)}, "hardware": {"root": str(root)}}
 
     def statuses():

@@ -35,7 +35,7 @@ def image(tmp_path, monkeypatch):
     (root / "boot" / ("initrd.img-" + CLOUD)).write_bytes(b"not read: the reader is stubbed")
     seen = []
 
-    def modules(path, target=None):
+    def modules(path, target=None, release=None):
         seen.append(path)
         return trees.initramfs_modules(CLOUD), "fixture", None
     monkeypatch.setattr(initramfs, "kernel_modules", modules)
@@ -87,7 +87,7 @@ def test_kernel_release_as_a_path(image, run_module):
 
 
 def test_arm_release_selects_arm_requirements(tmp_path, run_module, monkeypatch):
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: ({"gve"}, "fixture", None))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: ({"gve"}, "fixture", None))
     release = "6.1.0-50-arm64"
     # no configuration: the release name tells the architecture
     trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release), skip=("config",))
@@ -102,7 +102,7 @@ def test_arm_release_selects_arm_requirements(tmp_path, run_module, monkeypatch)
 def test_the_kernel_configuration_says_which_architecture(tmp_path, run_module, monkeypatch, release):
     # an arm64 kernel whose release name says nothing (or another architecture): its
     # configuration's header decides, not this x86_64 machine's uname -m
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: ({"gve"}, "fixture", None))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: ({"gve"}, "fixture", None))
     with gzip.open(os.path.join(KCONFIG, "bookworm_arm64_cloud-arm64.config.gz"), "rt") as handle:
         arm64 = handle.read()
     trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release),
@@ -162,7 +162,7 @@ def test_this_host_is_a_result_not_a_crash(run_module, monkeypatch):
     """Whatever machine runs the suite: one record per ID, no traceback.  Not a
     Compute Engine VM (a CI runner, a workstation): its kernel is judged, its
     devices are not, and every result says so."""
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (None, "fixture", "stubbed"))
     out = run_module(guest_hardware_info, {})
     assert out["rc"] == 0, out.get("msg")
     assert out["arch"]["source"] == "uname -m"
@@ -184,7 +184,7 @@ def test_this_host_is_a_result_not_a_crash(run_module, monkeypatch):
 def test_this_hosts_sysfs_live(run_module, monkeypatch):
     """Asked for, this machine's devices are judged from its own /sys (read
     through the target layer), whatever they are."""
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (None, "fixture", "stubbed"))
     out = run_module(guest_hardware_info, {"mode": "live"})
     assert out["rc"] == 0, out.get("msg")
     assert out["mode"] == "live" and out["mode_reason"] == "mode live, as asked"
@@ -196,7 +196,7 @@ def test_this_hosts_sysfs_live(run_module, monkeypatch):
 
 def test_auto_on_a_compute_engine_guest_judges_both(run_module, tmp_path, monkeypatch):
     """The running kernel, and a sysfs whose SMBIOS says Compute Engine."""
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (None, "fixture", "stubbed"))
     sysfs = fakesys.Manifest.load("gce-tap").build(str(tmp_path / "sys"))
     out = run_module(guest_hardware_info, {"sysfs_root": sysfs})
     assert out["mode"] == "both", out["mode_reason"]
@@ -212,7 +212,7 @@ def test_auto_on_a_compute_engine_guest_judges_both(run_module, tmp_path, monkey
 def test_auto_elsewhere_judges_the_kernel_only(run_module, tmp_path, monkeypatch):
     """A build VM (the lab's non-compliant guest): its failing devices are not
     the image's fault; asked for explicitly, they are shown."""
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (None, "fixture", "stubbed"))
     sysfs = fakesys.Manifest.load("noncompliant-user").build(str(tmp_path / "sys"))
     out = run_module(guest_hardware_info, {"sysfs_root": sysfs})
     assert out["mode"] == "offline" and out["guest"] is None

@@ -12,7 +12,7 @@ NIC = "devices/pci0000:00/0000:00:04.0"
 
 @pytest.fixture(autouse=True)
 def stubs(monkeypatch):
-    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None: (None, "fixture", "stubbed"))
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (None, "fixture", "stubbed"))
 
 
 @pytest.mark.parametrize("attr, value", [("device", "garbage"), ("vendor", "0xzz"), ("device", "")])
