@@ -141,8 +141,8 @@ def not_found(release, root="/"):
     others = [name for name in names if name.startswith(("initrd", "initramfs"))]
     if others:
         return "unknown", ("no initramfs of %s found (looked for %s); %s holds %s, which may be it: "
-                           "give it with the initramfs option" % (release, looked, target.display("/boot"),
-                                                                 ", ".join(others[:5])))
+                           "give it with the initramfs option" % (
+                               release, looked, target.display("/boot"), ", ".join(others[:5])))
     return "module-missing-from-initramfs", (
         "no initramfs of %s (looked for %s; %s holds none): a module is loaded at boot only "
         "from an initramfs" % (release, looked, target.display("/boot")))

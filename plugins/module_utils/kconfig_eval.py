@@ -435,9 +435,8 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
     missing = tree.missing_from_initramfs(module, initramfs["modules"]) if tree is not None else \
         [name for name in [module] if name not in initramfs["modules"]]
     if not missing:
-        return result("module-in-initramfs", base + ", present in %s%s" % (
-            initramfs["path"], "" if tree is not None else " (modules.dep not found: the modules it needs "
-                                                             "were not checked)"),
+        unchecked = "" if tree is not None else " (modules.dep not found: the modules it needs were not checked)"
+        return result("module-in-initramfs", base + ", present in %s%s" % (initramfs["path"], unchecked),
                       expected, symbol, found, module=module, initramfs=shown)
     if module in missing:
         message = base + ", missing from %s" % initramfs["path"]
