@@ -83,6 +83,11 @@ def normalize_key(key):
     return "/".join(part for part in key.split("/") if part not in ("", "."))
 
 
+def interface_glob_key(key):
+    """``net.ipv4.conf.<anything>.<leaf>`` as the glob over every interface name (path form)."""
+    return "net/ipv4/conf/*/%s" % key.rsplit(".", 1)[1]
+
+
 def later_interface_key(leaf):
     """The key of an interface created after boot (``LATER_INTERFACE``)."""
     return "net/ipv4/conf/%s/%s" % (LATER_INTERFACE, leaf)

@@ -123,8 +123,14 @@ def policy_line(entries, waivers):
         ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
 
 
-def desired_file(entries, waivers, observation, strictest, per_interface=True):
+def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=()):
     """The drop-in's text and the ``{key: value}`` it sets.
+
+    ``interface_globs``: the IDs of ``default`` entries that another file's
+    glob over interface names weakens for interfaces created later
+    (``later_interface_lines``); the drop-in gives the same glob the expected
+    value, which systemd-sysctl applies after it (the drop-in is read last),
+    so a package's file such as systemd's 50-default.conf is left as shipped.
 
     Level keys never go down: the value written is the strictest of the
     expectation, the live value and every value a file the loaders read
@@ -146,6 +152,8 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True):
                     value = max(value, candidate)
         wanted[key] = value
         block = "# %s: %s\n%s = %s\n" % (entry["id"], entry["title"], loader.display_key(key), value)
+        if entry["id"] in interface_globs:
+            block += "%s = %s\n" % (loader.display_key(loader.interface_glob_key(entry["key"])), value)
         if per_interface and per_interface_needed(entry):
             for name in observation.interfaces:
                 # '-': an interface gone at the next boot is not an error
@@ -365,6 +373,22 @@ def later_interface_lines(entry, entries, histories, boot, winning_only=True):
     return found
 
 
+def interface_globs(entries, histories, boot, own_path):
+    """The IDs whose glob over interface names the drop-in writes
+    (``desired_file``): another file's glob weakens interfaces created later,
+    or the drop-in has the line already (kept once written: commenting out
+    the other file's line, ``neutralize: all``, then changes nothing more)."""
+    chosen = set()
+    for entry in entries:
+        if not is_default_key(entry):
+            continue
+        weak = later_interface_lines(entry, entries, histories, boot, False)
+        history = histories.get(boot, {}).get(loader.later_interface_key(entry["key"].rsplit(".", 1)[1]), [])
+        if any(a["path"] != own_path for dummy, a in weak) or any(a["path"] == own_path for a in history):
+            chosen.add(entry["id"])
+    return chosen
+
+
 def weak_interface_lines(entry, histories, observation, winning_only=True):
     """``[(loader, assignment)]``: assignments to an interface's own key that
     make the interface's effective value fail once ``all`` has the expected
@@ -477,8 +501,8 @@ class Plan(object):
                 raise loader.SysctlError(str(exc))
         current, dummy = histories_for(entries, self.observation, self.target,
                                        replace={own: self.old_text})
-        self.text, self.wanted = desired_file(entries, waivers, self.observation,
-                                              strictest_values(entries, current), per_interface)
+        self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
+                                              per_interface, interface_globs(entries, current, self.boot, own))
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))

@@ -83,6 +83,9 @@ options:
     default: true
 notes:
   - The same checks without changes are made by M(guestready.gce.sysctl_baseline_info).
+  - Where another file's glob over interface names (systemd's C(net.ipv4.conf.*.rp_filter = 2))
+    would weaken interfaces created after boot, the drop-in writes the same glob with the expected
+    value; it is read last, so the other file stays as it is.
   - Requirement IDs and values are listed in the collection's C(docs/requirements.md).
   - Changing the running system or a tree owned by another user needs root (C(become)); without
     it the task fails before anything is written, with one message saying so. Check mode still

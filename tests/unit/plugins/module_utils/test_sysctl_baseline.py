@@ -392,23 +392,34 @@ SYSTEMD_50_DEFAULT = (  # systemd's /usr/lib/sysctl.d/50-default.conf (Debian 13
     "-net.ipv4.conf.all.rp_filter\n")
 
 
-def test_rp_filter_glob_reaching_interfaces_created_later_is_neutralised(host):
+def test_rp_filter_glob_reaching_interfaces_created_later_is_overridden_by_the_dropin(host):
     """udev runs systemd-sysctl --prefix=/net/ipv4/conf/<name> for each new
-    interface (99-systemd.rules): the glob gives it 2, and max(all=1, 2) = 2."""
-    write(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf"), SYSTEMD_50_DEFAULT)
-    results, dummy, dummy = host.plan(neutralize="none").apply()
-    later = by_id(results)["SYSCTL-RP_FILTER-DEFAULT"]
+    interface (99-systemd.rules): the glob gives it 2, and max(all=1, 2) = 2.
+    The drop-in, read last, gives the same glob 1: systemd's own file stays as
+    shipped (a package upgrade would put a commented-out line back)."""
+    vendor = os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf")
+    write(vendor, SYSTEMD_50_DEFAULT)
+    later = by_id(host.plan().assess_current()[0])["SYSCTL-RP_FILTER-DEFAULT"]
     assert later["status"] == "fail"
     assert "50-default.conf:3 sets 2 on every interface created later" in later["message"]
-    assert by_id(results)["SYSCTL-RP_FILTER-ALL"]["status"] == "pass", "existing interfaces have own lines"
     plan = host.plan()
-    assert list(plan.edits) == ["/usr/lib/sysctl.d/50-default.conf"]
+    assert not plan.edits, "the vendor file is not edited"
+    assert "\nnet.ipv4.conf.*.rp_filter = 1\n" in plan.text
     results, dummy, dummy = plan.apply()
     assert by_id(results)["SYSCTL-RP_FILTER-DEFAULT"]["status"] == "pass"
-    with open(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf")) as handle:
+    assert by_id(results)["SYSCTL-RP_FILTER-ALL"]["status"] == "pass", "existing interfaces have own lines"
+    with open(vendor) as handle:
+        assert handle.read() == SYSTEMD_50_DEFAULT
+    assert not host.plan().changed
+    # scanner-clean: every non-compliant line any loader reads is commented out, the glob too
+    plan = host.plan(neutralize="all")
+    assert list(plan.edits) == ["/usr/lib/sysctl.d/50-default.conf"]
+    plan.apply()
+    with open(vendor) as handle:
         assert handle.read().splitlines()[2] == (
             "# guestready.gce neutralised (SYSCTL-RP_FILTER-DEFAULT): net.ipv4.conf.*.rp_filter = 2")
-    assert not host.plan().changed
+    assert "\nnet.ipv4.conf.*.rp_filter = 1\n" in host.plan(neutralize="all").text, "kept: no flip-flop"
+    assert not host.plan(neutralize="all").changed
 
 
 def test_a_glob_that_keeps_interfaces_created_later_compliant_passes(host):
