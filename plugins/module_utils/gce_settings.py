@@ -440,11 +440,11 @@ def _generated(host, config):
 def _cloud_init_files(host, configs):
     """Why cloud-init's netplan file among ``configs`` is taken as it is
     (cloud-init will not render it anew), or ''."""
-    if any(c.generator == "cloud-init" for c in configs):
+    rendered = [c.where for c in configs if c.generator == "cloud-init"]
+    if rendered:
         renders, why = cloud_init_renders_network(host)
         if not renders:
-            return " (cloud-init will not render its %s anew: %s)" % (
-                host.target.display(netconf.CLOUD_INIT_NETPLAN), why)
+            return " (cloud-init will not render its %s anew: %s)" % (", ".join(rendered), why)
     return ""
 
 
