@@ -14,7 +14,6 @@ import lzma
 import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
@@ -30,12 +29,14 @@ COMMAND_FORMATS = tuple(kind for kind, tool in (("zstd", "zstd"), ("lz4", "lz4")
 # the properties that build (and run zstd/lz4 on) whole images take a quarter
 # of the profile's examples
 HEAVY = settings(max_examples=max(25, settings.default.max_examples // 4))
-WORK = tempfile.mkdtemp(prefix="initramfs-fuzz-")
+WORK = None  # the module's scratch directory, made by pytest (nothing is left when a run stops early)
 COUNTER = itertools.count()
 
 
-def teardown_module(module):
-    shutil.rmtree(WORK, ignore_errors=True)
+@pytest.fixture(scope="module", autouse=True)
+def _work(tmp_path_factory):
+    global WORK
+    WORK = str(tmp_path_factory.mktemp("initramfs-fuzz"))
 
 
 def compress(data, kind):
