@@ -399,17 +399,32 @@ def set_cfg_timeout(text, seconds, rid, grubenv=None):
     return "".join(rows)
 
 
+def timeout_switches(text, grubenv, seconds):
+    """The switches grubenv sets (recordfail aside: GRUB_RECORDFAIL_TIMEOUT is
+    its remedy) whose branch of ``text`` sets a timeout above ``seconds``:
+    regenerating grub.cfg keeps those branches, so the switch is the cause."""
+    def too_long(env):
+        return set((number, start) for number, start, end, value in applicable_timeouts(text, env)
+                   if _above(value, seconds))
+    now = too_long(grubenv)
+    return [key for key in SWITCHES if key != "recordfail" and grubenv.get(key) and
+            too_long(dict((k, v) for k, v in grubenv.items() if k != key)) < now]
+
+
 def set_grubenv(text, key, value):
-    """A grubenv block with ``key`` set, padded with ``#`` to its size (GRUB
-    reads a fixed 1024-byte block)."""
+    """A grubenv block with ``key`` set (removed when ``value`` is None, as
+    ``grub2-editenv - unset`` does), padded with ``#`` to its size (GRUB reads
+    a fixed 1024-byte block)."""
     kept = [line for line in (text or "").split("\n") if line and not line.startswith("#")]
     body = ["# GRUB Environment Block"]
     seen = False
     for line in kept:
         if line.split("=", 1)[0] == key:
+            if value is None:
+                continue
             line, seen = "%s=%s" % (key, value), True
         body.append(line)
-    if not seen:
+    if not seen and value is not None:
         body.append("%s=%s" % (key, value))
     data = "\n".join(body) + "\n"
     size = max(GRUBENV_SIZE, len((text or "").encode("utf-8")))

@@ -645,7 +645,8 @@ GCE = [
          "nothing sets at boot does not count (Red Hat's grubenv switches menu_show_once, menu_auto_hide, "
          "menu_show_once_timeout; recordfail outside Ubuntu)",
          "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE (GRUB_TIMEOUT, "
-         "and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated",
+         "and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated; a grubenv "
+         "switch whose branch waits longer (Fedora's menu_auto_hide=1) is unset, as grub2-editenv does",
          "set GRUB_TIMEOUT=0 and regenerate grub.cfg"),
     _gce("GCE-TIME-METADATA-NTP", "recommended",
          "Time comes from the metadata server (metadata.google.internal) and nothing else",

@@ -32,7 +32,7 @@ import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
+    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
     units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
@@ -1002,10 +1002,23 @@ def plan_boot(plan, base, failing):
                 plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
     if not current.grub_cfg:
         return
+    grubenv = current.grubenv
+    if limit is not None and current.grubenv_path:
+        # a switch such as Fedora's menu_auto_hide=1 picks a branch that waits: unset, as grub2-editenv does
+        grubenv = bootconfig.parse_grubenv(plan.text(current.grubenv_path))
+        switches = bootloader.timeout_switches(current.cfg_text, grubenv, limit)
+        if switches:
+            text = plan.text(current.grubenv_path)
+            for key in switches:
+                text = bootloader.set_grubenv(text, key, None)
+            plan.write(current.grubenv_path, text, "GCE-BOOT-TIMEOUT")
+            grubenv = bootconfig.parse_grubenv(text)
     if plan.host.live:
         # regenerated when the plan changes what grub-mkconfig reads, or the boot configuration fails as it is
         inputs_changed = any(path in plan.file_changes for path in (GRUB_DROPIN, bootloader.DEFAULTS))
-        stale = [rid for rid in wanted if inputs_changed or CHECKS[rid](plan.host, failing[rid])["status"] != "pass"]
+        planned = Host(plan.host.params, plan.host.module, answers=plan.host.answers, replace=dict(
+            plan.host.replace, **dict((path, v[1]) for path, v in plan.file_changes.items())))
+        stale = [rid for rid in wanted if inputs_changed or CHECKS[rid](planned, failing[rid])["status"] != "pass"]
         if not stale:
             return
         if current.mkconfig and plan.host.params.get("regenerate_bootloader", True):
@@ -1022,7 +1035,7 @@ def plan_boot(plan, base, failing):
     if arg:
         text, dummy = bootloader.add_kernel_arg(text, arg, "GCE-BOOT-SERIAL-CONSOLE")
     if limit is not None:
-        text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT", current.grubenv)
+        text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT", grubenv)
     if text != plan.text(current.grub_cfg):
         plan.write(current.grub_cfg, text, wanted[0])
         for rid in wanted[1:]:

@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_gce_settings import by_id, put, read, run
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootloader, gce_settings
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader, gce_settings
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.modules import compliance_info
@@ -517,8 +517,49 @@ def test_rhel_menu_auto_hide_branches_count_only_when_grubenv_takes_them(tmp_pat
         return
     assert timeout["status"] == "fail" and timeout["message"].endswith(counted), timeout["message"]
     assert timeout["message"].count("sets timeout=") == 1, timeout["message"]
-    # a tree: only the branch grubenv takes is lowered in grub.cfg
+    # the switch is unset in grubenv (as grub2-editenv would), so a regenerated
+    # grub.cfg keeps the fix; grub.cfg itself is left as generated
+    cfg = read(root, "/boot/grub2/grub.cfg")
     assert run(run_module, root)["rc"] == 0
-    text = read(root, "/boot/grub2/grub.cfg")
-    assert text.count("# guestready.gce replaced (GCE-BOOT-TIMEOUT)") == 1
+    env = read(root, "/boot/grub2/grubenv")
+    assert len(env) == 1024 and grubenv[0] not in env and "boot_success=1\n" in env
+    assert bootconfig.parse_grubenv(env)["saved_entry"].startswith("1b2c3d4e-")
+    assert read(root, "/boot/grub2/grub.cfg") == cfg
     assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
+
+
+def test_rhel_timeout_in_defaults_and_switch_fixed_together(tmp_path, run_module):
+    """GRUB_TIMEOUT=5 (defaults, patched in the generated grub.cfg of a tree)
+    and menu_auto_hide=1 (grubenv) in one run."""
+    root = rhel_image(tmp_path / "image", 9, "menu_auto_hide=1")
+    put(root, "/etc/default/grub", read(root, "/etc/default/grub").replace("GRUB_TIMEOUT=0", "GRUB_TIMEOUT=5"))
+    put(root, "/boot/grub2/grub.cfg", read(root, "/boot/grub2/grub.cfg").replace("set timeout=0", "set timeout=5"))
+    assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "fail"
+    assert run(run_module, root)["rc"] == 0
+    assert "menu_auto_hide" not in read(root, "/boot/grub2/grubenv")
+    assert read(root, "/boot/grub2/grub.cfg").count("# guestready.gce replaced (GCE-BOOT-TIMEOUT)") == 2
+    assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
+
+
+class RhelModule(UbuntuModule):
+    """A live RHEL 9: grub2-mkconfig would rewrite grub.cfg as it is (the
+    defaults already say GRUB_TIMEOUT=0)."""
+
+    def run_command(self, argv, environ_update=None):
+        if argv[0].endswith("grub2-mkconfig"):
+            self.commands.append("grub2-mkconfig")
+        return 0, "", ""
+
+
+def test_live_rhel_menu_auto_hide_is_unset_without_regenerating(tmp_path, monkeypatch):
+    root = rhel_image(tmp_path / "image", 9, "menu_auto_hide=1")
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    entries = [e for e in requirements("gce") if e["id"] in BOOT_IDS]
+    params = dict(root=root, generalize=False, interface="ens4", connection={}, install_packages=False,
+                  regenerate_bootloader=True, reload_services=False, lock_timeout=10)
+    module = RhelModule(root)
+    out = gce_settings.apply_gce(params, entries, {}, module)
+    found = dict((r["id"], r["status"]) for r in out["results"])
+    assert found == {i: "pass" for i in BOOT_IDS} and module.commands == []
+    assert [d["after_header"] for d in out["diff"]] == [root + "/boot/grub2/grubenv"]
+    assert "menu_auto_hide" not in read(root, "/boot/grub2/grubenv")
