@@ -46,6 +46,8 @@ HEADER = ("# Managed by guestready.gce (gce_settings): Compute Engine's guest se
 GRUB_DROPIN = "/etc/default/grub.d/zz-guestready-gce.cfg"
 SSHD_DROPIN_DIR = "/etc/ssh/sshd_config.d"
 SSHD_DROPIN = SSHD_DROPIN_DIR + "/00-guestready-gce.conf"
+# the package that carries sshd (Debian, Ubuntu, Red Hat, SUSE, Alpine)
+OPENSSH_SERVER = "openssh-server"
 SSHD_BLOCK_BEGIN = "# guestready.gce begin: managed block, read before every other setting\n"
 SSHD_BLOCK_END = "# guestready.gce end\n"
 TIMESYNCD_DROPIN = "/etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf"
@@ -155,6 +157,19 @@ class Host(object):
     @property
     def packages(self):
         return self.cached("packages", lambda: packages.Packages(self.target, self.module), shared=True)
+
+    @property
+    def openssh_before_8_7(self):
+        """The installed OpenSSH's version when older than 8.7 (before it,
+        KbdInteractiveAuthentication and ChallengeResponseAuthentication are two
+        keywords), else None; None too when the package database cannot tell."""
+        def make():
+            try:
+                version = self.packages.query([OPENSSH_SERVER]).get(OPENSSH_SERVER)
+            except ConfigError:
+                return None
+            return version if sshd.before_8_7(version) else None
+        return self.cached("openssh-before-8.7", make, shared=True)
 
     def unit(self, name):
         """``(state, detail)``: live ``systemctl is-enabled``/``is-active``
@@ -564,7 +579,12 @@ def _sshd_value(host, key, parser_only=False):
         # it loads the host keys, which only root can read
         why_not = "sshd -T needs root" if not privilege.is_root() else "sshd -T failed: %s" % error
     value, directive = host.sshd.global_value(key)
+    old = key in ("kbdinteractiveauthentication", "challengeresponseauthentication") and host.openssh_before_8_7
+    if old:
+        value, directive = host.sshd.global_value_before_8_7(key)
     where = directive.where if directive else "sshd's default"
+    if old:
+        where += ", as OpenSSH %s reads it" % old
     if why_not:
         where += "; %s, so read from the configuration files" % why_not
     return value, where

@@ -31,8 +31,9 @@ ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication",
 
 
 class Directive(object):
-    def __init__(self, key, args, path, line, where, match=None):
+    def __init__(self, key, args, path, line, where, match=None, keyword=None):
         self.key, self.args, self.path, self.line, self.where, self.match = key, args, path, line, where, match
+        self.keyword = keyword or key   # as written (lower-case), before ALIASES
 
     @property
     def value(self):
@@ -144,8 +145,8 @@ class SshdConfig(object):
             words = _words(line)
             if not words:
                 continue
-            key = words[0].lower()
-            key = ALIASES.get(key, key)
+            keyword = words[0].lower()
+            key = ALIASES.get(keyword, keyword)
             where = "%s:%d" % (self.target.display(path), number)
             if key == "match":
                 criteria = " ".join(words[1:])
@@ -163,7 +164,7 @@ class SshdConfig(object):
                         self._walk(included, depth + 1, list(match))
                 continue
             self.directives.append(Directive(key, words[1:], path, number, where,
-                                             None if match[0] is None else (match[0], match[-1])))
+                                             None if match[0] is None else (match[0], match[-1]), keyword))
 
     def global_value(self, key):
         """``(value, directive or None)``: the first global value, else the default."""
@@ -171,6 +172,21 @@ class SshdConfig(object):
             if directive.key == key and directive.match is None:
                 return directive.value, directive
         return DEFAULTS.get(key), None
+
+    def global_value_before_8_7(self, key):
+        """``global_value`` of KbdInteractiveAuthentication or
+        ChallengeResponseAuthentication as OpenSSH before 8.7 reads them: two
+        keywords, not aliases; ChallengeResponseAuthentication (default yes)
+        forces KbdInteractiveAuthentication (default no) on (sshd.c)."""
+        def first(keyword, default):
+            for directive in self.directives:
+                if directive.keyword == keyword and directive.match is None:
+                    return directive.value, directive
+            return default, None
+        challenge = first("challengeresponseauthentication", "yes")
+        if key == "challengeresponseauthentication" or challenge[0].lower() == "yes":
+            return challenge
+        return first("kbdinteractiveauthentication", "no")
 
     def match_values(self, key):
         """Directives inside Match blocks that set ``key``."""
@@ -197,6 +213,13 @@ class SshdConfig(object):
 
 def _glob_re(pattern):
     return "^" + re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]") + "$"
+
+
+def before_8_7(version):
+    """True for an OpenSSH package version older than 8.7 (``1:8.4p1-5``,
+    ``8.0p1-19.el8_8``); False when newer or not read."""
+    match = re.match(r"(?:[0-9]+:)?([0-9]+)\.([0-9]+)", version or "")
+    return bool(match) and (int(match.group(1)), int(match.group(2))) < (8, 7)
 
 
 def parse_dump(text):

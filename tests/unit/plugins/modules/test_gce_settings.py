@@ -849,3 +849,28 @@ def test_generalizing_a_live_vm_removes_the_host_keys_after_sshd_is_reloaded(tmp
     assert read(root, "/etc/machine-id") == ""
     found = statuses(out)
     assert found["GCE-SSH-NO-HOST-KEYS"] == "pass" and found["GCE-IMAGE-MACHINE-ID"] == "pass"
+
+
+@pytest.mark.parametrize("version, settings, status", [
+    # Debian 11's OpenSSH: ChallengeResponseAuthentication (default yes) answers keyboard-interactive
+    ("1:8.4p1-5+deb11u3", "KbdInteractiveAuthentication no\n", "fail"),
+    ("1:8.4p1-5+deb11u3", "ChallengeResponseAuthentication no\n", "pass"),
+    ("1:8.4p1-5+deb11u3", "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n", "pass"),
+    # 8.7 and newer: one keyword, the first of either spelling wins
+    ("1:9.2p1-2+deb12u3", "KbdInteractiveAuthentication no\n", "pass"),
+    ("1:9.2p1-2+deb12u3", "ChallengeResponseAuthentication no\nKbdInteractiveAuthentication yes\n", "pass"),
+])
+def test_tree_with_openssh_before_8_7_reads_challenge_response(tmp_path, run_module, version, settings, status):
+    root = debian_image(tmp_path / "image")
+    put(root, "/var/lib/dpkg/status", read(root, "/var/lib/dpkg/status").replace("1:9.2p1-2\n", version + "\n"))
+    put(root, "/etc/ssh/sshd_config", "PasswordAuthentication no\nUsePAM yes\n" + settings)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == status, result
+    if version.startswith("1:8.4"):
+        assert "as OpenSSH %s reads it" % version in result["message"], result
+    if status == "fail":
+        # apply writes both keywords, which every version reads as no
+        out = run(run_module, root, connection={"user": "alice", "auth": "publickey"})
+        assert out["rc"] == 0, out.get("msg")
+        assert statuses(out)["GCE-SSH-NO-PASSWORD-AUTH"] == "pass"
