@@ -27,7 +27,7 @@ block/partitions/msdos.c and efi.c)::
     partitions   [{number, start, size (bytes), type, type_name, bootable,
                    name, uuid (the kernel's PARTUUID), logical}]
     problems     what makes the table unusable, in words
-    warnings     what is odd but boots (a misplaced backup GPT, no protective MBR)
+    warnings     what is odd but boots (a misplaced backup GPT, a stale GPT header behind an MBR)
     hybrid       a GPT whose MBR also describes partitions (hybrid MBR)
     mbr          the MBR facts (boot code, entries) even for a GPT disk
     gpt          header facts (revision, usable range, backup location)
@@ -396,15 +396,35 @@ def read_table(disk):
     table["mbr"] = {"signature": has_mbr, "boot_code": boot_code_facts(sector),
                     "entries": used, "disk_id": "%08x" % struct.unpack("<I", sector[440:444])[0]}
     gpt = read_gpt(disk)
+    # the kernel (block/partitions/efi.c, is_pmbr_valid) and UEFI firmware (EDK2's
+    # PartitionDxe) read a GPT only behind a 0x55AA MBR with a 0xEE entry from LBA 1
+    guarded = has_mbr and any(e["start"] == 1 for e in protective)
+    others = [e for e in used if e["type"] != PROTECTIVE]
+    if gpt is not None and not guarded and others and not protective:
+        # an MBR disk with a stale GPT header left in LBA 1: the MBR is what boots
+        table["warnings"].append("LBA 1 holds a GPT header, but the MBR has no protective (0xEE) entry: "
+                                 "the kernel and the firmware ignore that GPT and read the MBR")
+        gpt = None
     if gpt is not None:
         facts, partitions, problems, warnings = gpt
         table.update(kind="gpt", sector_size=facts["sector_size"], gpt=facts,
                      disk_id=facts.get("disk_guid"), partitions=partitions, problems=problems,
                      warnings=warnings)
         if not has_mbr:
-            table["warnings"].append("the GPT disk has no protective MBR (no 0x55AA signature in LBA 0)")
-        elif not protective:
-            table["warnings"].append("the GPT disk's MBR has no protective (0xEE) entry")
+            table["problems"].append("the GPT disk has no protective MBR (no 0x55AA signature in LBA 0): the "
+                                     "kernel and the firmware ignore its GPT (`sgdisk -z` then rewriting the "
+                                     "table, or `gdisk`'s recovery menu, writes one)")
+        elif not guarded:
+            table["problems"].append(
+                "the GPT disk's MBR has no protective (0xEE) entry starting at LBA 1%s: the kernel and the "
+                "firmware ignore its GPT" % (" (its 0xEE entry starts at LBA %d)" % protective[0]["start"]
+                                             if protective else ""))
+        if facts["sector_size"] != SECTOR:
+            # Compute Engine disks have 512-byte logical sectors: LBA 1 is byte 512 there
+            table["problems"].append(
+                "the GPT is written for %d-byte sectors: on Compute Engine's disks (512-byte logical "
+                "sectors) the kernel and the firmware look for it at byte 512 and find none; "
+                "repartition the image with 512-byte sectors" % facts["sector_size"])
         table["hybrid"] = bool(protective) and len(used) > len(protective)
         if not facts.get("usable"):
             table["kind"] = None

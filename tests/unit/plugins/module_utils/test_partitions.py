@@ -174,7 +174,7 @@ def gpt_disk(last_usable, count, entry_size, entries=b""):
     data = bytearray(101 * 512)
     data[510:512] = b"\x55\xaa"
     data[446 + 4] = 0xEE
-    data[446 + 12:446 + 16] = struct.pack("<I", 100)
+    data[446 + 8:446 + 16] = struct.pack("<II", 1, 100)
     data[512:1024] = header
     data[1024:1024 + len(entries)] = entries
     return pt.BytesDisk(bytes(data))
@@ -233,3 +233,77 @@ def test_grub_boot_code_and_its_next_stage():
     (bytes(16), pt.ZERO_GUID)])
 def test_guid_text(raw, text):
     assert pt.guid_text(raw) == text
+
+
+LINUX_DATA = b"\xaf\x3d\xc6\x0f\x83\x84\x72\x47\x8e\x79\x3d\x69\xd8\x47\x7d\xe4"
+
+
+def crafted_gpt(sectors, parts, sector_size=512, pmbr=(0xEE, 1), mbr_entries=()):
+    """A whole GPT disk built byte by byte: primary and backup headers and
+    entry arrays with right CRCs; ``parts`` are ``(first, last)`` LBAs;
+    ``pmbr`` the MBR's (type, start LBA) entry, or None for no 0x55AA."""
+    data = bytearray(sectors * sector_size)
+    entries = bytearray(128 * 128)
+    for index, (first, last) in enumerate(parts):
+        entries[index * 128:index * 128 + 16] = LINUX_DATA
+        entries[index * 128 + 16:index * 128 + 32] = bytes([index + 1]) * 16
+        entries[index * 128 + 32:index * 128 + 48] = struct.pack("<QQ", first, last)
+    array_sectors = len(entries) // sector_size
+    last_lba = sectors - 1
+    crc = binascii.crc32(bytes(entries)) & 0xFFFFFFFF
+    for current, other, array in ((1, last_lba, 2), (last_lba, 1, last_lba - array_sectors)):
+        header = bytearray(92)
+        header[:] = struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x10000, 92, 0, 0, current, other,
+                                2 + array_sectors, last_lba - array_sectors - 1, b"\x42" * 16, array, 128, 128, crc)
+        header[16:20] = struct.pack("<I", binascii.crc32(bytes(header)) & 0xFFFFFFFF)
+        data[current * sector_size:current * sector_size + 92] = header
+        data[array * sector_size:array * sector_size + len(entries)] = entries
+    rows = list(mbr_entries)
+    if pmbr is not None:
+        rows.insert(0, (pmbr[0], pmbr[1], min(sectors - max(pmbr[1], 1), 0xFFFFFFFF)))
+        data[510:512] = b"\x55\xaa"
+    for slot, (ptype, start, count) in enumerate(rows):
+        data[446 + 16 * slot:462 + 16 * slot] = struct.pack("<BBBBBBBBII", 0, 0, 0, 0, ptype, 0, 0, 0, start, count)
+    return pt.BytesDisk(bytes(data))
+
+
+def test_a_crafted_gpt_reads_clean():
+    table = pt.read_table(crafted_gpt(4096, [(2048, 4000)]))
+    assert table["kind"] == "gpt" and table["problems"] == [] and table["warnings"] == []
+    assert [(p["start"], p["size"]) for p in table["partitions"]] == [(2048 * 512, 1953 * 512)]
+
+
+@pytest.mark.parametrize("pmbr", [None, (0x00, 0)])
+def test_a_gpt_without_a_protective_mbr_entry_is_not_seen(pmbr):
+    # the kernel (block/partitions/efi.c is_pmbr_valid) and UEFI firmware read
+    # a GPT only behind a protective MBR: 0x55AA and a 0xEE entry from LBA 1
+    table = pt.read_table(crafted_gpt(4096, [(2048, 4000)], pmbr=pmbr))
+    assert any("protective" in p for p in table["problems"]), table
+
+
+def test_a_protective_entry_that_does_not_start_at_lba_1_is_not_protective():
+    table = pt.read_table(crafted_gpt(4096, [(2048, 4000)], pmbr=(0xEE, 0)))
+    assert any("protective" in p and "LBA 1" in p for p in table["problems"]), table
+
+
+def test_a_stale_gpt_header_behind_a_plain_mbr_is_ignored_as_the_kernel_does():
+    # repartitioned with an MBR tool that left the old GPT in LBA 1: the kernel reads the MBR
+    disk = crafted_gpt(8192, [(2048, 4000)], pmbr=(0x83, 2048))
+    table = pt.read_table(disk)
+    assert table["kind"] == "mbr" and table["problems"] == [], table
+    assert [(p["number"], p["start"] // 512) for p in table["partitions"]] == [(1, 2048)]
+    assert any("GPT" in w and "ignore" in w for w in table["warnings"])
+
+
+def test_a_gpt_for_4k_sectors_is_not_found_on_512_byte_sector_disks():
+    # Compute Engine disks have 512-byte logical sectors: the kernel and the
+    # firmware look for the GPT header at byte 512, not 4096
+    table = pt.read_table(crafted_gpt(1024, [(256, 900)], sector_size=4096))
+    assert table["sector_size"] == 4096
+    assert table["partitions"] and table["partitions"][0]["start"] == 256 * 4096
+    assert any("4096-byte sectors" in p and "512-byte" in p for p in table["problems"]), table
+
+
+def test_a_hybrid_mbr_is_still_read_as_gpt():
+    table = pt.read_table(crafted_gpt(4096, [(2048, 4000)], mbr_entries=[(0x83, 2048, 1953)]))
+    assert table["kind"] == "gpt" and table["hybrid"] and table["problems"] == []
