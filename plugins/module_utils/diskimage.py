@@ -187,6 +187,7 @@ def _pack(params, disk, answer, check_mode):
             summary=summarize(answer["results"]), image=_summary_of(answer["facts"]),
             changed=bool(answer.get("changed")))
     archive = os.path.abspath(importarchive.archive_path(params["pack"]))
+    importarchive.check_destination(disk["path"], archive)  # in check mode too: a real run would refuse
     features = [name for name, reason in answer["features"]]
     name = importarchive.image_name(params.get("image_name"), archive)
     command, source = importarchive.gcloud_command(name, params["bucket"], archive, features,

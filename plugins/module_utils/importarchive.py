@@ -377,20 +377,48 @@ def _remove_stale_temporaries(archive, workdir):
             os.unlink(os.path.join(directory, name))
 
 
+def check_destination(disk_path, archive):
+    """ImageError unless ``archive`` may be written: an earlier archive is
+    replaced, never the disk being packed, a directory, or a file that is
+    not a gzip-compressed archive (someone's file that only has the name)."""
+    if not os.path.lexists(archive):
+        return
+    if os.path.isdir(archive) or (os.path.exists(archive) and not os.path.isfile(archive)):
+        raise ImageError("%s: the pack destination exists and is not a file: not replaced" % archive)
+    if os.path.exists(archive) and os.path.exists(disk_path) and os.path.samefile(archive, disk_path):
+        raise ImageError("%s: the pack destination is the disk being packed (%s): choose another pack path" % (
+            archive, disk_path))
+    try:
+        with open(archive, "rb") as handle:
+            head = handle.read(8)
+    except OSError as exc:
+        raise ImageError("%s: the pack destination exists and cannot be read (%s): not replaced" % (
+            archive, exc.strerror))
+    if sniff_compression(head) != "gzip":
+        raise ImageError("%s: the pack destination exists and is not a gzip-compressed archive: not replaced; "
+                         "remove it or choose another pack path" % archive)
+
+
 def pack(disk, destination, workdir=None):
     """Write ``disk`` (describe_disk's facts) as ``<destination>.tar.gz``
-    holding one sparse member ``disk.raw``; replace the file atomically.
+    holding one sparse member ``disk.raw``; replace an earlier archive
+    atomically (check_destination says which files are never replaced).
     Returns ``{archive, sha256, size, seconds, converted, replaced}``."""
     started = time.time()
     tar = _gnu_tar()
     archive = os.path.abspath(archive_path(destination))
     directory = os.path.dirname(archive)
-    if not os.path.isdir(directory):
-        os.makedirs(directory)
+    check_destination(disk["path"], archive)
+    try:
+        if not os.path.isdir(directory):
+            os.makedirs(directory)
+    except OSError as exc:
+        raise ImageError("%s: cannot create the directory for the archive: %s" % (archive, exc.strerror))
     _remove_stale_temporaries(archive, workdir)
     scratch = tempfile.mkdtemp(prefix="%s%d-" % (PACK_PREFIX, os.getpid()), dir=workdir or directory)
     try:
-        source = os.path.abspath(disk["path"])
+        # the file's own bytes: tar stores a symbolic link as a link member, not the disk it names
+        source = os.path.realpath(disk["path"])
         converted = disk["format"] != "raw" or disk["block_device"]
         if converted:
             raw = os.path.join(scratch, cat.IMPORT_ARCHIVE_MEMBER)

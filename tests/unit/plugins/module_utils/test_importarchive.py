@@ -257,3 +257,57 @@ def test_image_name_and_gcloud_command():
     assert command == ("gcloud compute images create good --source-uri=gs://my-bucket/good.tar.gz "
                        "--guest-os-features=UEFI_COMPATIBLE,GVNIC --architecture=X86_64")
     assert "--guest-os-features" not in ia.gcloud_command("x", "b", "/x.tar.gz", [], None)[0]
+
+
+def raw_disk(tmp_path, name):
+    """A 4 MiB raw disk with data at its start, written without sfdisk."""
+    path = sparse_file(tmp_path / name, 4 * MIB)
+    write_at(path, 0, b"\xeb\x63" + os.urandom(508) + b"\x55\xaa")
+    write_at(path, 2 * MIB, os.urandom(4096))
+    return path
+
+
+def test_pack_follows_a_symlinked_image_to_its_bytes(tmp_path):
+    need("tar")
+    real = raw_disk(tmp_path, "build-42.raw")
+    os.symlink("build-42.raw", str(tmp_path / "latest.raw"))
+    out = ia.pack({"path": str(tmp_path / "latest.raw"), "format": "raw", "block_device": False},
+                  str(tmp_path / "out"))
+    facts = ia.read_archive(out["archive"])
+    member = facts["members"][0]
+    assert member["name"] == "disk.raw" and member["regular"], member
+    assert member["real_size"] == 4 * MIB and facts["member_content"] == "raw"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    with open(ia.extract(out["archive"], "disk.raw", str(restored)), "rb") as one, open(real, "rb") as two:
+        assert one.read() == two.read()
+
+
+def test_pack_never_writes_over_its_own_input(tmp_path):
+    need("tar")
+    source = raw_disk(tmp_path, "odd.tar.gz")  # a raw disk, whatever its name says
+    with open(source, "rb") as handle:
+        before = handle.read()
+    with pytest.raises(ImageError, match="odd.tar.gz"):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, source)
+    with open(source, "rb") as handle:
+        assert handle.read() == before
+    assert sorted(os.listdir(str(tmp_path))) == ["odd.tar.gz"]
+
+
+def test_pack_does_not_replace_a_file_that_is_not_an_archive(tmp_path):
+    need("tar")
+    source = raw_disk(tmp_path, "disk.raw")
+    (tmp_path / "notes.tar.gz").write_text("my notes\n")
+    with pytest.raises(ImageError, match="notes.tar.gz.*not"):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "notes"))
+    assert (tmp_path / "notes.tar.gz").read_text() == "my notes\n"
+
+
+def test_pack_to_a_directory_is_an_error_naming_it(tmp_path):
+    need("tar")
+    source = raw_disk(tmp_path, "disk.raw")
+    (tmp_path / "taken.tar.gz").mkdir()
+    with pytest.raises(ImageError, match="taken.tar.gz"):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "taken"))
+    assert sorted(os.listdir(str(tmp_path))) == ["disk.raw", "taken.tar.gz"]
