@@ -112,7 +112,7 @@ class FatReader(object):
             raw = self.disk.read(self.offset + where[1], where[2])
         else:
             raw = self._read_chain(where[1], MAX_DIR_ENTRIES * 32)
-        entries, long_parts = [], []
+        entries, long_parts, expected, checksum = [], [], 0, None
         for index in range(min(len(raw) // 32, MAX_DIR_ENTRIES)):
             entry = raw[index * 32:(index + 1) * 32]
             if entry[0] == 0x00:
@@ -122,13 +122,24 @@ class FatReader(object):
                 continue
             attr = entry[11]
             if attr == ATTR_LFN:
+                # a long name's entries come last part first (0x40 on it), numbered down to 1,
+                # each with the checksum of its 8.3 entry; out of sequence, they are orphans
                 chars = entry[1:11] + entry[14:26] + entry[28:32]
-                long_parts.insert(0, chars)
+                order = entry[0] & 0x1F
+                if entry[0] & 0x40 and order:
+                    long_parts, expected, checksum = [chars], order - 1, entry[13]
+                elif long_parts and order == expected and order and entry[13] == checksum:
+                    long_parts.insert(0, chars)
+                    expected -= 1
+                else:
+                    long_parts = []
                 continue
             if attr & ATTR_VOLUME:
                 long_parts = []
                 continue
             name = None
+            if long_parts and (expected or _lfn_checksum(entry[0:11]) != checksum):
+                long_parts = []  # incomplete, or left by a tool that renamed the 8.3 entry
             if long_parts:
                 name = b"".join(long_parts).decode("utf-16-le", "replace").split("\x00", 1)[0]
                 name = name.rstrip("\uffff") or None
@@ -221,6 +232,14 @@ class FatReader(object):
                                    % (child, entry["cluster"]))
                 seen.add(entry["cluster"])
                 self._walk(child, ("cluster", entry["cluster"]), depth + 1, found, seen)
+
+
+def _lfn_checksum(short_name):
+    """The checksum a long name's entries carry of their 8.3 name (Microsoft's FAT specification)."""
+    total = 0
+    for byte in bytearray(short_name):
+        total = ((total & 1) << 7 | total >> 1) + byte & 0xFF
+    return total
 
 
 def pe_machine(data):

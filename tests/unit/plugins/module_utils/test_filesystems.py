@@ -222,3 +222,75 @@ def test_fat_reader_refuses_garbage():
     with pytest.raises(fat.FatError, match="invalid"):
         fat.FatReader(partitions.BytesDisk(bytes(boot)), 0, 4096)
     assert fat.pe_machine(b"MZ" + b"\x00" * 100) is None
+
+
+def _lfn_checksum(short):
+    total = 0
+    for byte in bytearray(short):
+        total = (((total & 1) << 7) | (total >> 1)) + byte & 0xFF
+    return total
+
+
+def _lfn_entries(name, short, checksum=None):
+    """The VFAT long-name entries for ``name``, as they precede ``short``."""
+    checksum = _lfn_checksum(short) if checksum is None else checksum
+    units = name.encode("utf-16-le")
+    units += b"\x00\x00" if len(units) % 26 else b""
+    units += b"\xff" * (-len(units) % 26)
+    count = len(units) // 26
+    out = b""
+    for number in range(count, 0, -1):
+        part = units[(number - 1) * 26:number * 26]
+        out += bytes([number | (0x40 if number == count else 0)]) + part[0:10] + bytes([0x0F, 0, checksum]) + \
+            part[10:22] + b"\x00\x00" + part[22:26]
+    return out
+
+
+def _short(name11, attr, cluster, size):
+    return name11 + bytes([attr]) + b"\x00" * 8 + b"\x00\x00" + b"\x00" * 4 + struct.pack("<HI", cluster, size)
+
+
+def fat12(root, clusters):
+    """A 64-sector FAT12 filesystem: 512-byte sectors and clusters, one FAT,
+    16 root entries; ``root`` the root directory's bytes, ``clusters`` {n: bytes}."""
+    data = bytearray(64 * 512)
+    data[0:3] = b"\xeb\x3c\x90"
+    data[11:24] = struct.pack("<HBHBHHBH", 512, 1, 1, 1, 16, 64, 0xF8, 1)
+    data[510:512] = b"\x55\xaa"
+    table = [0xFF8, 0xFFF] + [0] * 60
+    for number in clusters:
+        table[number] = 0xFFF
+    fat_bytes = bytearray(512)
+    for index, value in enumerate(table):
+        where = index + index // 2
+        if index & 1:
+            fat_bytes[where] = fat_bytes[where] & 0x0F | (value << 4) & 0xF0
+            fat_bytes[where + 1] = value >> 4
+        else:
+            fat_bytes[where] = value & 0xFF
+            fat_bytes[where + 1] = fat_bytes[where + 1] & 0xF0 | value >> 8
+    data[512:1024] = fat_bytes
+    data[1024:1024 + len(root)] = root
+    for number, content in clusters.items():
+        data[(3 + number - 2) * 512:(3 + number - 2) * 512 + len(content)] = content
+    return partitions.BytesDisk(bytes(data))
+
+
+def test_fat_long_names_whose_checksum_does_not_match_are_orphans():
+    # a tool that knows no long names renamed the file: the stale long-name entries
+    # stay in front of the new 8.3 entry, and the firmware (checksum) ignores them
+    root = _lfn_entries("a stale old name.efi", b"OLDNAME EFI") + _short(b"BOOTX64 EFI", 0x20, 2, 5)
+    root += _lfn_entries("grubx64.efi", b"GRUBX64 EFI") + _short(b"GRUBX64 EFI", 0x20, 3, 4)
+    reader = fat.FatReader(fat12(root, {2: b"MZ123", 3: b"MZab"}), 0, 64 * 512)
+    assert reader.listdir("/") == ["BOOTX64.EFI", "grubx64.efi"]
+    assert reader.read("/BOOTX64.EFI") == b"MZ123"
+
+
+def test_fat_long_name_entries_out_of_sequence_are_orphans():
+    good = _lfn_entries("a rather long file name.efi", b"ARATHE~1EFI")
+    assert len(good) == 96
+    broken = good[0:32] + good[64:96]  # the middle entry is lost
+    root = broken + _short(b"ARATHE~1EFI", 0x20, 2, 2)
+    root += _lfn_entries("a rather long file name.efi", b"ARATHE~2EFI") + _short(b"ARATHE~2EFI", 0x20, 3, 2)
+    reader = fat.FatReader(fat12(root, {2: b"MZ", 3: b"MZ"}), 0, 64 * 512)
+    assert reader.listdir("/") == ["ARATHE~1.EFI", "a rather long file name.efi"]
