@@ -134,7 +134,10 @@ def _request(params, disk, label, check_mode, archive=None):
 def _worker(params, disk, label, check_mode, archive=None):
     answer = imageworker.spawn(_request(params, disk, label, check_mode, archive), params["timeout"])
     if answer.get("error"):
-        raise Failed(answer["error"], kind=answer.get("kind"), worker_stderr=answer.get("stderr"),
+        message = answer["error"]
+        if label not in message and disk.get("path") not in message:
+            message = "%s: %s" % (label, message)  # the worker's errors name partitions, not the image
+        raise Failed(message, kind=answer.get("kind"), worker_stderr=answer.get("stderr"),
                      traceback=answer.get("traceback"))
     if answer.get("root_error"):
         facts = answer["facts"]

@@ -22,3 +22,24 @@ def test_pack_onto_the_input_is_refused_in_check_mode_too(tmp_path, check_mode):
         diskimage._pack(_params(str(source)), {"path": str(source), "format": "raw", "block_device": False},
                         answer, check_mode)
     assert source.read_bytes() == b"\x00" * 4096 and os.listdir(str(tmp_path)) == ["image.tar.gz"]
+
+
+@pytest.mark.parametrize("error", ["cannot mount partition 2 (ext4): wrong fs type, bad option",
+                                   "interrupted; everything mounted was released",
+                                   "internal error in the image worker: KeyError: 'x'"])
+def test_worker_errors_name_the_image(monkeypatch, error):
+    monkeypatch.setattr(diskimage.imageworker, "spawn", lambda request, timeout: {"error": error, "kind": "error"})
+    params = dict(_params(None), mode="audit", timeout=10, areas=None, apply=None, area_options={}, overrides={},
+                  workdir=None)
+    with pytest.raises(diskimage.Failed) as caught:
+        diskimage._worker(params, {"path": "/images/vm.qcow2"}, "images/vm.qcow2", False)
+    assert str(caught.value) == "images/vm.qcow2: " + error
+
+
+def test_worker_errors_that_name_the_image_are_kept(monkeypatch):
+    error = "/abs/images/vm.qcow2: qemu-storage-daemon cannot expose it as a raw disk: no"
+    monkeypatch.setattr(diskimage.imageworker, "spawn", lambda request, timeout: {"error": error, "kind": "error"})
+    params = dict(_params(None), mode="audit", timeout=10, areas=None, apply=None, area_options={}, overrides={},
+                  workdir=None)
+    with pytest.raises(diskimage.Failed, match="^/abs/images/vm.qcow2: qemu"):
+        diskimage._worker(params, {"path": "/abs/images/vm.qcow2"}, "images/vm.qcow2", False)
