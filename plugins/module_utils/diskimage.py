@@ -172,7 +172,7 @@ def _audit_archive(params, path, label, check_mode):
         occurrence = [m["name"] for m in archive["members"][:archive["members"].index(first) + 1]].count(first["name"])
         disk_path = importarchive.extract(path, first["name"], scratch, occurrence)
         try:
-            disk = imagefile.describe_disk(disk_path, False)
+            disk = imagefile.describe_disk(disk_path, False, member=True)
         except ImageError as exc:  # named by the user's archive, not the scratch copy (gone when this returns)
             raise ImageError(str(exc).replace(disk_path, "%s (member %s)" % (label, first["name"])))
         answer = _worker(dict(params, mode="audit"), disk, label, check_mode, archive)

@@ -198,9 +198,10 @@ def qemu_check(path, fmt):
                      "incomplete copy?" % (path, FORMAT_NAMES.get(fmt, fmt), detail or "rc=%d" % rc))
 
 
-def describe_disk(path, writable):
+def describe_disk(path, writable, member=False):
     """What the disk at ``path`` is: ``{path, format, virtual_size,
-    block_device}``, after every refusal and sanity check."""
+    block_device}``, after every refusal and sanity check.  ``member``: an
+    import archive's disk.raw, whose bytes the import takes as they are."""
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -216,6 +217,11 @@ def describe_disk(path, writable):
     check_not_in_use(path, info, writable)
     facts = qemu_info(path)
     fmt = facts.get("format")
+    if fmt == "raw" and not block and not member and _fixed_vhd(path):
+        # qemu-img probes VHD by the header copy only dynamic VHDs have: a fixed VHD
+        # looks raw, its footer a 512-byte tail that is no part of the disk
+        facts = qemu_info(path, "vpc")
+        fmt = facts.get("format")
     if fmt == "luks":
         raise Unsupported("%s: a LUKS-encrypted disk (qemu-img sees format luks): it cannot be read "
                           "without its key, and Compute Engine does not import software-encrypted disks" % path)
@@ -254,6 +260,20 @@ def describe_disk(path, writable):
                     raise ImageError("%s: an ISO 9660 (CD/DVD) image, not a disk image" % path)
     return {"path": path, "format": fmt, "virtual_size": int(size), "block_device": block,
             "actual_size": facts.get("actual-size")}
+
+
+def _fixed_vhd(path):
+    """Whether the file ends with a fixed VHD's footer ("conectix", disk type 2)."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() < 1024:
+                return False
+            handle.seek(-512, os.SEEK_END)
+            footer = handle.read(512)
+    except OSError:
+        return False
+    return footer[0:8] == b"conectix" and footer[60:64] == b"\x00\x00\x00\x02"
 
 
 # --------------------------------------------------------------------------

@@ -260,3 +260,21 @@ def test_a_timed_out_worker_is_stopped_with_everything_it_forked(tmp_path, monke
                 os.kill(child, signal.SIGKILL)
             except OSError:
                 pass
+
+
+def test_a_fixed_vhd_is_a_vhd_not_a_raw_disk_with_a_footer(tmp_path):
+    # qemu-img recognises VHD by a header copy that only dynamic VHDs have: a fixed
+    # VHD (Azure, Hyper-V) looked raw, 512 bytes longer than its disk, footer included
+    need("qemu-img", "sfdisk")
+    path = str(tmp_path / "azure.vhd")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "vpc", "-o", "subformat=fixed,force_size=on", path, "64M"],
+                   check=True)
+    sfdisk(path, "label: dos\n,32M,83,*\n")
+    facts = imagefile.describe_disk(path, False)
+    assert facts["format"] == "vpc" and facts["virtual_size"] == 64 * MIB
+    # an archive's disk.raw is imported byte for byte: there the footer is part of the disk
+    member = imagefile.describe_disk(path, False, member=True)
+    assert member["format"] == "raw" and member["virtual_size"] == 64 * MIB + 512
+    raw = sparse_file(tmp_path / "plain.raw", 64 * MIB)
+    sfdisk(raw, "label: dos\n,32M,83,*\n")
+    assert imagefile.describe_disk(raw, False)["format"] == "raw"
