@@ -153,7 +153,9 @@ class FatReader(object):
                 name = base + ("." + ext if ext else "")
             if name in (".", ".."):
                 continue
-            cluster = struct.unpack("<H", entry[20:22])[0] << 16 | struct.unpack("<H", entry[26:28])[0]
+            cluster = struct.unpack("<H", entry[26:28])[0]
+            if self.kind == 32:   # bytes 20-21 are the high word on FAT32 only (Linux's fat_get_start)
+                cluster |= struct.unpack("<H", entry[20:22])[0] << 16
             entries.append({"name": name, "dir": bool(attr & ATTR_DIR), "cluster": cluster,
                             "size": struct.unpack("<I", entry[28:32])[0]})
         return entries

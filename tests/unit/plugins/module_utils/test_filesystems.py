@@ -294,3 +294,12 @@ def test_fat_long_name_entries_out_of_sequence_are_orphans():
     root += _lfn_entries("a rather long file name.efi", b"ARATHE~2EFI") + _short(b"ARATHE~2EFI", 0x20, 3, 2)
     reader = fat.FatReader(fat12(root, {2: b"MZ", 3: b"MZ"}), 0, 64 * 512)
     assert reader.listdir("/") == ["ARATHE~1.EFI", "a rather long file name.efi"]
+
+
+def test_fat12_ignores_the_reserved_high_word_of_the_cluster():
+    # bytes 20-21 of an entry are the cluster's high word on FAT32 only; FAT12/16
+    # leave them reserved (OS/2 wrote its EA index there) and Linux ignores them
+    entry = bytearray(_short(b"BOOTX64 EFI", 0x20, 2, 5))
+    entry[20:22] = b"\x07\x00"
+    reader = fat.FatReader(fat12(bytes(entry), {2: b"MZ123"}), 0, 64 * 512)
+    assert reader.read("/BOOTX64.EFI") == b"MZ123"
