@@ -51,7 +51,10 @@ def parse_fstab(text):
         if len(fields) < 2:
             continue
         fields = [_unescape(field) for field in fields] + ["", "", "0", "0"][len(fields) - 2:]
-        entries.append({"spec": fields[0], "file": fields[1], "vfstype": fields[2] or "auto",
+        mount = fields[1]
+        if mount.startswith("/"):   # "/boot/" and "//boot" are /boot to mount(8) and systemd's fstab generator
+            mount = re.sub("/+", "/", mount).rstrip("/") or "/"
+        entries.append({"spec": fields[0], "file": mount, "vfstype": fields[2] or "auto",
                         "options": fields[3].split(",") if fields[3] else ["defaults"],
                         "passno": fields[5], "line": number})
     return entries

@@ -134,3 +134,9 @@ def test_a_menu_default_is_a_number_only_in_ascii_digits():
     assert bc.default_entry(dict(menu, default="1"))["title"] == "B"
     for default in ("\u00b2", "0>\u00b9", "1" * 5000):  # no such entry: GRUB boots the first
         assert bc.default_entry(dict(menu, default=default))["title"] == "A"
+
+
+def test_parse_fstab_mount_points_as_mount_reads_them():
+    entries = bc.parse_fstab("UUID=a /boot/ ext4 defaults 0 2\nUUID=b //boot//efi/ vfat umask=0077 0 1\n"
+                             "UUID=c // ext4 defaults 0 1\n/dev/sdb1 none swap sw 0 0\n")
+    assert [e["file"] for e in entries] == ["/boot", "/boot/efi", "/", "none"]
