@@ -884,6 +884,9 @@ GCE = [
 #           for a UEFI-only disk).
 # ``expected`` says what is checked; ``compare`` is "exact" (the check decides).
 
+GIB = 1073741824   # IMG-DISK_SIZE's unit: the import takes whole GB (GiB)
+
+
 def _img(rid, severity, title, rationale, expected, source):
     return _req(rid, "image", severity, title, rationale, expected, "exact", source=source)
 
@@ -907,8 +910,8 @@ IMAGE = [
          "The file is the complete sequence of the disk's bytes; a container format renamed "
          "disk.raw does not boot.", "raw", "BEST"),
     _img("IMG-DISK_SIZE", "required", "The disk's size is a whole number of GB (GiB)",
-         "An image file whose size is not a multiple of 1 GB (1073741824 bytes) is not imported.",
-         {"multiple_of": 1073741824}, "MANUAL (rancher/os#1998, osbuild/image-builder#2413)"),
+         "An image file whose size is not a multiple of 1 GB (%d bytes) is not imported." % GIB,
+         {"multiple_of": GIB}, "MANUAL (rancher/os#1998, osbuild/image-builder#2413)"),
     _img("IMG-PARTITION_TABLE", "required", "A valid partition table: MBR or GPT",
          "A bootable image carries a partition table that points to its partitions.",
          ["mbr", "gpt"], "BEST; TOOLS (check_disks_linux.go)"),
@@ -969,7 +972,6 @@ GUEST_OS_FEATURES = {
     "GVNIC": {"driver": "gve", "pci": {"vendor": "0x1ae0", "device": "0x0042"}},
 }
 IMPORT_ARCHIVE_MEMBER = "disk.raw"
-GIB = 1073741824
 
 
 CATALOGUE = HARDWARE + KERNEL_OPTIONS + SYSCTL + GCE + IMAGE
