@@ -13,6 +13,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Targe
 MODULE_DIRS = ("/lib/modules", "/usr/lib/modules")
 # what makes lib/modules/<release> a kernel: a leftover updates/dkms alone is none
 KERNEL_FILES = ("modules.dep", "modules.alias", "modules.builtin", "vmlinuz", "config", "kernel")
+# a debug kernel's release, as grub-mkconfig on RHEL and Fedora tells it ("*?debug")
+DEBUG = re.compile(r"[+.]debug$")
 
 
 def release_key(release):
@@ -21,12 +23,22 @@ def release_key(release):
     dropped), numbers compare as numbers (``427`` above ``70``, ``10`` above
     ``9``), a number above a word (``6.1.0-28`` above ``6.1.0-rc1``), and a
     name that goes on is newer.  A run of more than 18 digits counts as a word
-    (a hostile name, not a version)."""
+    (a hostile name, not a version).
+
+    As grub-mkconfig's ``version_test_gt`` ranks the kernels it offers: ``R.old``
+    (the copy installkernel keeps of a kernel ``make install`` replaced) just
+    below ``R``, and a debug kernel (RHEL's and Fedora's ``R+debug``,
+    RHEL 7's ``R.debug``) below every other kernel: neither is the default."""
+    name = release
+    old = name.endswith(".old") and len(name) > len(".old")
+    if old:
+        name = name[:-len(".old")]
+    debug = DEBUG.search(name) is not None
     parts = []
-    for run in re.findall(r"[0-9]+|[^0-9.\-+~_]+", release):
+    for run in re.findall(r"[0-9]+|[^0-9.\-+~_]+", name):
         number = ascii_int(run)
         parts.append((number, "") if number is not None else (-1, run))
-    return parts, release
+    return not debug, parts, not old, release
 
 
 def tree_releases(target):

@@ -20,6 +20,14 @@ GENERIC = "6.1.0-50-amd64"
     ("6.1.0-9-amd64", "6.1.0-10-amd64"),
     ("6.1.0-rc1", "6.1.0-28"),
     ("6.6.31-0-lts", "6.6.31-1-lts"),
+    # installkernel keeps the kernel it replaces as R.old: grub ranks it just below R
+    ("6.6.0.old", "6.6.0"),
+    ("6.5.0", "6.6.0.old"),
+    ("6.6.0-rc1.old", "6.6.0-rc1"),
+    # a debug kernel is never the default one (RHEL's and Fedora's grub: below every other kernel)
+    ("5.14.0-427.13.1.el9_4.x86_64+debug", "5.14.0-427.13.1.el9_4.x86_64"),
+    ("5.14.0-503.el9.x86_64+debug", "5.14.0-427.13.1.el9_4.x86_64"),
+    ("3.10.0-1160.el7.x86_64.debug", "3.10.0-1160.el7.x86_64"),
 ])
 def test_release_order_is_rpms(older, newer):
     assert kernel_tree.release_key(older) < kernel_tree.release_key(newer)
@@ -76,3 +84,28 @@ def test_the_vmlinuz_link_wins_over_a_leftover_dkms_directory(tmp_path):
     os.unlink(str(root / "vmlinuz"))
     assert hardware_release(root) == "6.1.0-50-amd64"
     assert modalias.installed_releases(target)[0] == "6.1.0-60-amd64"  # listed, never chosen
+
+
+def test_a_reinstalled_kernels_old_copy_is_not_the_default(tmp_path):
+    # `make install` of a release already in /boot: installkernel renames the
+    # files it replaces to vmlinuz-R.old and config-R.old (no modules of R.old)
+    root = debian(tmp_path, releases=("6.6.0",))
+    for name in ("vmlinuz", "config"):
+        os.link(str(root / "boot" / ("%s-6.6.0" % name)), str(root / "boot" / ("%s-6.6.0.old" % name)))
+    target = Target(str(root))
+    assert kernel_tree.tree_releases(target) == ["6.6.0.old", "6.6.0"]
+    assert kernel_tree.default_release(target) == "6.6.0"
+    assert hardware_release(root) == "6.6.0"
+    assert [release for release, dummy in kconfig.installed_configs(target)] == ["6.6.0.old", "6.6.0"]
+
+
+def test_a_debug_kernel_is_not_the_default(tmp_path):
+    root = rhel9(tmp_path)
+    debug = RHEL94 + "+debug"
+    trees.install(str(root), "6.1.0-50-amd64", directory=str(root / "lib" / "modules" / debug), skip=("config",))
+    os.link(str(root / "boot" / ("config-" + RHEL94)), str(root / "boot" / ("config-" + debug)))
+    (root / "boot" / ("vmlinuz-" + debug)).write_text("kernel")
+    target = Target(str(root))
+    assert kernel_tree.default_release(target) == RHEL94
+    assert hardware_release(root) == RHEL94
+    assert modalias.installed_releases(target)[0] == RHEL94
