@@ -42,6 +42,7 @@ import tempfile
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import runcache
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import flavor
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable)
@@ -105,9 +106,9 @@ def initramfs_candidates(release, root="/"):
         if NAME.match(name):
             paths.append("/boot/initramfs-%s.img" % name)
         break
-    flavor = release.rsplit("-", 1)[-1]
-    if release.count("-") >= 2 and NAME.match(flavor) and not flavor[:1].isdigit():
-        paths.append("/boot/initramfs-%s" % flavor)
+    name = flavor(release)
+    if name:
+        paths.append("/boot/initramfs-%s" % name)
     return paths
 
 

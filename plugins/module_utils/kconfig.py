@@ -25,7 +25,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs, m
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
-from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, release_key
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, flavor, release_key
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -45,6 +45,44 @@ def running_candidates(release, live=True):
     paths = [PROC_CONFIG] if live else []
     return paths + ["/boot/config-%s" % release, "/lib/modules/%s/config" % release,
                     "/usr/lib/modules/%s/config" % release]
+
+
+def _flavor_config(release, target):
+    """``(path, why not)`` for Alpine's ``/boot/config-<flavor>`` of kernel
+    ``release`` (``kernel_tree.flavor``): its path when it is there and is
+    this release's (its kconfig header's version is the release's; a file
+    that does not say, or cannot be read, is taken: reading it tells);
+    ``(None, why)`` when it belongs to another version of the flavor."""
+    name = flavor(release)
+    path = "/boot/config-%s" % name if name else None
+    if not path or not target.exists(path):
+        return None, None
+    wanted = cat.parse_version(release)
+    try:
+        version = read(path, target=target).version
+    except (KconfigError, TargetError):
+        return path, None
+    if version is None or wanted is None or version == wanted:
+        return path, None
+    # another build of the flavor (upgraded, not yet rebooted): not this kernel's
+    return None, "%s (Linux %s, not %s)" % (target.display(path), cat.format_version(version),
+                                            cat.format_version(wanted))
+
+
+def find_config(release, target, live=False):
+    """``(path, tried)``: the first of ``running_candidates`` there inside
+    ``target``, else Alpine's ``/boot/config-<flavor>`` when it is this
+    release's; ``path`` None when there is none, ``tried`` then says where
+    it was looked for (displayed paths)."""
+    tried = running_candidates(release, live=live)
+    path = next((p for p in tried if target.exists(p)), None)
+    if path is not None:
+        return path, []
+    shown = [target.display(p) for p in tried]
+    path, why_not = _flavor_config(release, target)
+    if why_not:
+        shown.append(why_not)
+    return path, shown
 
 
 def installed_configs(target, unusable=None):
@@ -69,6 +107,7 @@ def installed_configs(target, unusable=None):
                     candidates.append((name[len("config-"):], "/boot/" + name))
             else:
                 candidates.append((name, "%s/%s/config" % (directory, name)))
+    candidates = [(_flavor_release(release, path, candidates, target), path) for release, path in candidates]
     for release, path in candidates:
         if path.endswith("~") or ".dpkg-" in path or release in found:
             continue
@@ -86,6 +125,19 @@ def installed_configs(target, unusable=None):
         unusable.extend(sorted((release, path, why) for release, (path, why) in broken.items()
                                if release not in found))
     return sorted(found.items(), key=_by_version)
+
+
+def _flavor_release(name, path, candidates, target):
+    """The release whose configuration ``/boot/config-<name>`` is, when
+    ``name`` is an Alpine flavor (no version) and one release with a modules
+    directory has it as its flavor and the configuration's version; else
+    ``name``."""
+    if not path.startswith("/boot/") or cat.parse_version(name) is not None:
+        return name
+    owners = sorted(set(release for release, where in candidates
+                        if not where.startswith("/boot/") and flavor(release) == name))
+    owners = [release for release in owners if _flavor_config(release, target)[0] == path]
+    return owners[0] if len(owners) == 1 else name
 
 
 def _by_version(item):
@@ -250,12 +302,11 @@ def check_kernels(params, entries, waivers, module):
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
                                "(boot/config-*, lib/modules/*/config)" % root)
-        tried = running_candidates(release, live=live and release == running)
-        path = next((p for p in tried if target.exists(p)), None)
+        path, tried = find_config(release, target, live=live and release == running)
         if path is None:
             raise KconfigError("no configuration for kernel %s: tried %s (a kernel without "
                                "CONFIG_IKCONFIG_PROC has no /proc/config.gz; give "
-                               "source=path)" % (release, ", ".join(target.display(p) for p in tried)))
+                               "source=path)" % (release, ", ".join(tried)))
         kernels.append(check(release, path, target.display(path)))
     else:
         installed, why_not = _listed(target)

@@ -84,18 +84,14 @@ class OfflineCheck(object):
     def config(self):
         """``(Kconfig or None, why not)``: the release's configuration, once."""
         if self._config is None:
-            tried, found = [], (None, None)
-            for path in kconfig.running_candidates(self.release, live=self.running):
-                if not self.target.exists(path):
-                    tried.append(self.target.display(path))
-                    continue
+            path, tried = kconfig.find_config(self.release, self.target, live=self.running)
+            if path is None:
+                found = (None, "no kernel configuration for %s (tried %s)" % (self.release, ", ".join(tried)))
+            else:
                 try:
                     found = (kconfig.read(path, target=self.target), None)
                 except kconfig.KconfigError as exc:
                     found = (None, str(exc))
-                break
-            else:
-                found = (None, "no kernel configuration for %s (tried %s)" % (self.release, ", ".join(tried)))
             self._config = found
         return self._config
 

@@ -13,6 +13,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Targe
 MODULE_DIRS = ("/lib/modules", "/usr/lib/modules")
 # what makes lib/modules/<release> a kernel: a leftover updates/dkms alone is none
 KERNEL_FILES = ("modules.dep", "modules.alias", "modules.builtin", "vmlinuz", "config", "kernel")
+# Alpine's flavor: the release's last part (6.6.31-0-virt: virt), a name, no version
+FLAVOR = re.compile(r"^[A-Za-z][A-Za-z0-9._+]*$")
 # a debug kernel's release, as grub-mkconfig on RHEL and Fedora tells it ("*?debug")
 DEBUG = re.compile(r"[+.]debug$")
 
@@ -39,6 +41,17 @@ def release_key(release):
         number = ascii_int(run)
         parts.append((number, "") if number is not None else (-1, run))
     return not debug, parts, not old, release
+
+
+def flavor(release):
+    """Alpine's kernel flavor of ``release``: its last dash-separated part
+    (``6.6.31-0-virt``: ``virt``), or None.  Alpine installs one kernel per
+    flavor and names its /boot files by it (``config-virt``,
+    ``vmlinuz-virt``, ``initramfs-virt``)."""
+    if not release or release.count("-") < 2:
+        return None
+    name = release.rsplit("-", 1)[-1]
+    return name if FLAVOR.match(name) else None
 
 
 def tree_releases(target):

@@ -25,7 +25,8 @@ description:
     matched as unknown, so only driver patterns that accept any value there count.
   - The serial ports need the C(8250) driver and enough ports registered for C(ttyS0)-C(ttyS3),
     from the kernel's configuration (C(CONFIG_SERIAL_8250_NR_UARTS), C(CONFIG_SERIAL_8250_RUNTIME_UARTS),
-    read from C(/boot/config-<release>), C(lib/modules/<release>/config) or C(/proc/config.gz)) and
+    read from C(/boot/config-<release>), C(lib/modules/<release>/config), Alpine's C(/boot/config-<flavor>)
+    or C(/proc/config.gz)) and
     every kernel command line that boots the release (C(8250.nr_uarts=) in C(/proc/cmdline),
     GRUB's C(grub.cfg) and C(/etc/default/grub), BLS entries, C(/etc/kernel/cmdline)).
   - I(Live), the guest has the devices, read from sysfs. PCI functions with vendor, device,

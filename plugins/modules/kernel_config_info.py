@@ -43,7 +43,8 @@ options:
     description:
       - C(running) checks the kernel running on the host (or, with O(root), the kernel the tree
         boots by default), reading the first of C(/proc/config.gz), C(/boot/config-<release>),
-        C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config).
+        C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config), then Alpine's
+        C(/boot/config-<flavor>) (C(virt) for C(6.6.31-0-virt)) when its header has the release's version.
       - C(installed) checks every installed kernel (C(/boot/config-*) and
         C(/lib/modules/*/config)); the top-level results are those of the running kernel (or the
         tree's default one).

@@ -231,3 +231,22 @@ def test_auto_elsewhere_judges_the_kernel_only(run_module, tmp_path, monkeypatch
     assert sorted(failing) == ["HW-ISA-PIIX4", "HW-NET-VIRTIO", "HW-SCSI-VIRTIO", "HW-SERIAL"]
     assert "8086:100e Intel 82540EM Gigabit Ethernet (e1000)" in [
         r for r in forced["results"] if r["id"] == "HW-NET-VIRTIO"][0]["message"]
+
+
+def test_alpines_configuration_named_by_the_flavor_says_the_architecture(tmp_path, run_module, monkeypatch):
+    # Alpine names its /boot files by the flavor (config-virt): the release's
+    # configuration is there, and its header tells arm64 from this machine
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: ({"gve"}, "fixture", None))
+    release = "6.1.176-0-virt"
+    with gzip.open(os.path.join(KCONFIG, "bookworm_arm64_cloud-arm64.config.gz"), "rt") as handle:
+        arm64 = handle.read()
+    trees.install(str(tmp_path), CLOUD, directory=str(tmp_path / "lib" / "modules" / release),
+                  edits={"config": lambda text: arm64})
+    os.rename(str(tmp_path / "boot" / ("config-" + CLOUD)), str(tmp_path / "boot" / "config-virt"))
+    (tmp_path / "boot" / "vmlinuz-virt").write_text("kernel")
+    out = run_module(guest_hardware_info, {"root": str(tmp_path)})
+    assert out["kernel"]["kernel_release"] == release
+    assert out["kernel"]["config"] == str(tmp_path / "boot" / "config-virt")
+    assert out["arch"] == {"name": "arm64", "source": "kernel configuration %s (header)" % (
+        tmp_path / "boot" / "config-virt")}
+    assert statuses(out)["HW-SERIAL"] == "not-applicable"

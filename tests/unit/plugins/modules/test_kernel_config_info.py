@@ -300,3 +300,46 @@ def test_a_minimal_configuration_is_said_and_judged_by_its_defaults(run_module):
     found = statuses(out["results"])
     assert found["KCONF-KVM_GUEST"] == found["KCONF-CC_STACKPROTECTOR"] == "unknown"
     assert "fail" not in found.values()
+
+
+ALPINE = "5.4.21-0-virt"
+
+
+def alpine_tree(tmp_path, release=ALPINE):
+    """Alpine's layout: one kernel per flavor, its /boot files named by the
+    flavor (config-virt, vmlinuz-virt, initramfs-virt), its modules under
+    lib/modules/<release>; no /proc/config.gz (CONFIG_IKCONFIG=m)."""
+    root = tmp_path / "alpine"
+    (root / "boot").mkdir(parents=True)
+    (root / "boot" / "config-virt").write_bytes(fixture_text("distros/alpine-edge_5.4_x86_64.config.gz"))
+    (root / "boot" / "vmlinuz-virt").write_bytes(b"")
+    drivers = ("virtio_pci", "virtio_net", "virtio_scsi")
+    modules = root / "lib" / "modules" / release
+    modules.mkdir(parents=True)
+    (modules / "modules.dep").write_text("".join("kernel/%s.ko.gz:\n" % name for name in drivers))
+    (modules / "modules.alias").write_text("")
+    members = ["lib/modules/%s/kernel/%s.ko.gz" % (release, name) for name in drivers]
+    (root / "boot" / "initramfs-virt").write_bytes(gzip.compress(cpio(members)))
+    return str(root)
+
+
+@pytest.mark.parametrize("source", ["running", "installed"])
+def test_alpines_configuration_is_named_by_the_flavor(tmp_path, run_module, source):
+    root = alpine_tree(tmp_path)
+    out = run_module(kernel_config_info, {"source": source, "root": root})
+    assert out["rc"] == 0, out
+    assert out["kernel"] == ALPINE and out["config"] == os.path.join(root, "boot", "config-virt")
+    assert [kernel["release"] for kernel in out["kernels"]] == [ALPINE]
+    found = statuses(out["results"])
+    assert (found["KCONF-VIRTIO_PCI"], found["KCONF-SCSI_VIRTIO"], found["KCONF-VIRTIO_NET"]) == \
+        ("module-in-initramfs",) * 3
+    assert out["kernels"][0]["initramfs"]["path"] == os.path.join(root, "boot", "initramfs-virt")
+
+
+def test_a_flavors_configuration_of_another_version_is_not_the_kernels(tmp_path, run_module):
+    # the virt kernel was upgraded: /boot/config-virt is 5.4.21's, the modules 5.4.22's
+    root = alpine_tree(tmp_path, release="5.4.22-0-virt")
+    out = run_module(kernel_config_info, {"source": "running", "root": root})
+    assert out["failed"] and out["rc"] == 1
+    assert "no configuration for kernel 5.4.22-0-virt" in out["msg"]
+    assert "%s (Linux 5.4.21, not 5.4.22)" % os.path.join(root, "boot", "config-virt") in out["msg"]
