@@ -718,6 +718,18 @@ def modules_by_release(files):
     return found
 
 
+# dracut's squash module moves the initramfs (modules too) into an image it
+# mounts at boot, beside a loader that keeps only loop, squashfs and overlay:
+# squash-root.img (dracut 050-059), squashfs-root.img and erofs-root.img
+# (dracut-ng's squash-squashfs and squash-erofs), squash/root.img (049)
+SQUASHED = ("squash-root.img", "squashfs-root.img", "erofs-root.img", "squash/root.img")
+
+
+def squash_image(files):
+    """The member of a dracut squash initramfs that holds its modules, or None."""
+    return next((name for name in files if name in SQUASHED), None)
+
+
 def _for_release(found, release):
     """``(names, note)``: the modules ``release`` can load from an image whose
     modules are ``found`` (``modules_by_release``); all of them when the
@@ -755,14 +767,15 @@ def _cached(name, listers):
         return None
     try:
         found = dict((release, set(names)) for release, names in entry["by_release"].items())
-        return found, entry["method"] + " (cached)"
+        squash = entry.get("squash")
+        return found, entry["method"] + " (cached)", squash if isinstance(squash, str) else None
     except (KeyError, TypeError, AttributeError):
         return None
 
 
-def _store(name, found, method, listers):
+def _store(name, found, method, listers, squash):
     entry = {"by_release": dict((release, sorted(names)) for release, names in found.items()),
-             "method": method, "listers": listers}
+             "method": method, "listers": listers, "squash": squash}
     runcache.write(name, json.dumps(entry).encode("utf-8"))
 
 
@@ -779,14 +792,19 @@ def kernel_modules(path, listers=True, target=None, release=None):
             cache = _cache_name(os.fstat(handle.fileno()))
             hit = _cached(cache, listers)
             if hit:
-                found, method = hit
+                found, method, squash = hit
             else:
                 files, method, error = _list_files(name, shown, listers)
                 if files is None:
                     return None, method, error
-                found = modules_by_release(files)
-                _store(cache, found, method, listers)
+                found, squash = modules_by_release(files), squash_image(files)
+                _store(cache, found, method, listers, squash)
     except TargetError as exc:
         return None, None, _cannot_open(exc, shown, "the kernel modules it holds")
+    if squash:
+        # a module the listing lacks may be inside: "missing" would be a guess
+        return None, method, ("%s: a dracut squash initramfs: its kernel modules are inside its member %s "
+                              "(a squashfs or erofs image), which this reader does not open; check with "
+                              "`lsinitrd %s`" % (shown, squash, shown))
     names, note = _for_release(found, release)
     return names, "%s; %s" % (method, note) if note else method, None

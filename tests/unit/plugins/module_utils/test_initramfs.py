@@ -488,3 +488,24 @@ def test_only_the_modules_of_the_judged_release_count(tmp_path, run_cache):
     assert initramfs.kernel_modules(path, listers=False)[0] == EXPECTED_MODULES  # release unknown: every one
     assert initramfs.modules_by_release(["lib/modules/A/x/a.ko", "./usr/lib/modules/B/b.ko.xz", "c.ko"]) == {
         "A": {"a"}, "B": {"b"}, "": {"c"}}
+
+
+@pytest.mark.parametrize("member", ["squash-root.img", "squashfs-root.img", "erofs-root.img", "squash/root.img"])
+def test_a_dracut_squash_image_hides_its_modules(tmp_path, member):
+    # dracut's squash module moves everything but its loader (loop, squashfs,
+    # overlay) into a squashfs or erofs image inside the initramfs: a module
+    # missing from the listing may be in there, so nothing is known
+    loader = [("%s/fs/%s.ko.xz" % (MODDIR, name), b"ko") for name in ("squashfs", "loop", "overlay")]
+    data = gzip.compress(cpio([("init", b"#!/bin/sh\n"), (member, b"hsqs")] + loader))
+    names, method, error = initramfs.kernel_modules(image_file(tmp_path, data), listers=False)
+    assert names is None and method == "python:gzip"
+    assert member in error and "dracut" in error
+    kernel, found = statuses(tree(tmp_path / "root", data))
+    assert set(found.values()) == {"unknown"}
+    assert member in kernel["initramfs"]["error"]
+
+
+def image_file(tmp_path, data):
+    path = tmp_path / "squashed.img"
+    path.write_bytes(data)
+    return str(path)
