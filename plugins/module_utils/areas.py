@@ -27,7 +27,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import sysctl as lo
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    fail_on_policy_error, refuse_without_root)
+    fail_on_policy_error, refuse_without_root, root_problem)
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unknown_results
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
@@ -88,6 +88,8 @@ def _area_params(module, area, applying, apply_options):
     so one inventory variable serves a playbook that applies and one that
     checks."""
     params, errors = area.validate(module.params[area.name], applying, apply_options)
+    if not errors:
+        errors = [problem for problem in [root_problem(params)] if problem]
     if errors:
         module.fail_json(msg="%s: %s" % (area.name, "; ".join(errors)))
     return params

@@ -154,6 +154,9 @@ def check_hardware(params, entries, waivers, module):
     requested = params["mode"] or "auto"
     sysfs = platform = None
     if requested in ("live", "both") or (requested == "auto" and running):
+        if not os.path.isdir(params["sysfs_root"] or ""):
+            # a mistyped sysfs_root would fail every live ID ("no PCI bus")
+            raise HardwareError("sysfs_root: %s is not a directory" % (params["sysfs_root"] or "''"))
         sysfs = Sysfs(params["sysfs_root"])
         platform = compute_engine.detect(sysfs)
     mode, why, not_judged = choose_mode(requested, running, platform)

@@ -4,6 +4,8 @@
 """What every guestready.gce module shares: the policy options, and the
 main() of a read-only check."""
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.policy import PolicyError, resolve
@@ -15,6 +17,30 @@ POLICY_ARGS = dict(
     waivers=dict(type="dict", default={}),
     overrides=dict(type="dict", default={}),
 )
+
+
+def root_problem(params, option="root"):
+    """Why the tree ``params[option]`` cannot be worked on, or None.  An empty
+    string would be read as the running system (an inventory variable set to
+    nothing), a path that is not a directory judged as an empty tree."""
+    root = params.get(option)
+    if root is None:
+        return None  # the option's default
+    if not root.strip():
+        return "%s: %r is empty; give / for the running system, or the path of a tree" % (option, root)
+    if not os.path.isdir(root):
+        where = os.path.abspath(root)
+        why = "no such file or directory" if not os.path.lexists(root) else "not a directory"
+        return "%s: %s is not a directory (%s%s)" % (option, root, "" if where == root else where + ": ", why)
+    return None
+
+
+def fail_on_root_problem(module, option="root"):
+    """End the task, before anything is read, when the module's tree option
+    cannot be worked on (``root_problem``)."""
+    problem = root_problem(module.params, option)
+    if problem:
+        module.fail_json(msg=problem)
 
 
 def fail_on_policy_error(module, entries):
@@ -33,6 +59,7 @@ def run_check_module(argument_spec, catalogue_areas, check, errors, required_if=
     task with their message."""
     module = AnsibleModule(argument_spec=dict(argument_spec, **POLICY_ARGS), required_if=required_if,
                            supports_check_mode=True)
+    fail_on_root_problem(module)
     entries, waivers = fail_on_policy_error(module, requirements(catalogue_areas))
     try:
         outcome = check(module.params, entries, waivers, module)

@@ -197,7 +197,7 @@ bytecode.install()  # the collection's code imported below is kept compiled betw
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error, refuse_without_root)
+    POLICY_ARGS, fail_on_policy_error, fail_on_root_problem, refuse_without_root)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
     APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, apply_sysctl)
@@ -208,6 +208,7 @@ def main():
         argument_spec=dict(INFO_ARGUMENT_SPEC, **dict(APPLY_ARGUMENT_SPEC, **POLICY_ARGS)),
         supports_check_mode=True,
     )
+    fail_on_root_problem(module)
     entries, waivers = fail_on_policy_error(module, requirements("sysctl"))
     refuse_without_root(module, "guestready.gce.sysctl_baseline", [module.params["root"]])
     try:

@@ -1,0 +1,74 @@
+"""Bad user input to the modules: a clear failure naming the option and its
+value, never a traceback and never a verdict on something the user did not
+mean (an empty root taken for the running system, a root that does not
+exist judged as an empty tree)."""
+
+import os
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.modules import (
+    compliance, compliance_info, guest_hardware_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
+
+# (module, the options that name the tree, the prefix of the message)
+TREE_OPTIONS = [
+    (sysctl_baseline_info, lambda root: {"root": root}, ""),
+    (sysctl_baseline, lambda root: {"root": root, "apply_live": "never"}, ""),
+    (kernel_config_info, lambda root: {"source": "installed", "root": root}, ""),
+    (guest_hardware_info, lambda root: {"root": root, "mode": "offline"}, ""),
+    (compliance_info, lambda root: {"areas": ["sysctl"], "sysctl": {"root": root}}, "sysctl: "),
+    (compliance, lambda root: {"areas": ["sysctl"], "sysctl": {"root": root}}, "sysctl: "),
+    (compliance_info, lambda root: {"areas": ["kernel_config"], "kernel_config": {"root": root}}, "kernel_config: "),
+    (compliance_info, lambda root: {"areas": ["hardware"], "hardware": {"root": root}}, "hardware: "),
+    (compliance_info, lambda root: {"areas": ["gce_settings"], "gce_settings": {"root": root}}, "gce_settings: "),
+]
+
+
+@pytest.mark.parametrize("module,options,prefix", TREE_OPTIONS)
+def test_an_empty_root_is_refused_not_taken_for_the_running_system(module, options, prefix, run_module):
+    """root: "" (an inventory variable set to nothing) read the running
+    system's files as if they were an image's, and an apply wrote them
+    (check mode here: this test never writes the machine's /etc)."""
+    out = run_module(module, options(""), check_mode=True)
+    assert out["failed"] is True and "results" not in out
+    assert out["msg"].startswith(prefix + "root: ''") and "empty" in out["msg"]
+
+
+@pytest.mark.parametrize("module,options,prefix", TREE_OPTIONS)
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_root_that_is_not_a_directory_is_named(module, options, prefix, kind, tmp_path, run_module):
+    """A mistyped root was judged as an empty tree: every sysctl ID failed, as
+    if the image were not hardened."""
+    root = tmp_path / "image"
+    if kind == "file":
+        root.write_text("not a tree\n")
+    out = run_module(module, options(str(root)), check_mode=True)
+    assert out["failed"] is True and "results" not in out
+    assert out["msg"].startswith("%sroot: %s is not a directory" % (prefix, root))
+    assert not os.path.isdir(str(root)), "nothing created"
+
+
+def test_a_relative_root_is_named_with_where_it_was_looked_for(tmp_path, run_module, monkeypatch):
+    monkeypatch.chdir(str(tmp_path))
+    out = run_module(sysctl_baseline_info, {"root": "image"}, check_mode=True)
+    assert out["failed"] is True
+    assert out["msg"] == "root: image is not a directory (%s: no such file or directory)" % (tmp_path / "image")
+    (tmp_path / "image").mkdir()
+    out = run_module(sysctl_baseline_info, {"root": "image"}, check_mode=True)
+    assert out["rc"] == 0, "a relative root that exists is the user's choice"
+
+
+@pytest.mark.parametrize("module,options", [
+    (guest_hardware_info, {"mode": "live"}),
+    (compliance_info, {"areas": ["hardware"], "hardware": {"mode": "live"}}),
+])
+def test_a_sysfs_root_that_is_not_a_directory_is_named(module, options, tmp_path, run_module):
+    """A mistyped sysfs_root failed every live HW-* ID ("no PCI bus")."""
+    sysfs = str(tmp_path / "sys")
+    if "hardware" in options:
+        options = dict(options, hardware=dict(options["hardware"], sysfs_root=sysfs))
+    else:
+        options = dict(options, sysfs_root=sysfs)
+    out = run_module(module, options)
+    assert out["failed"] is True
+    assert "sysfs_root: %s is not a directory" % sysfs in out["msg"]
