@@ -160,6 +160,9 @@ def run(module, apply=(), apply_options=False):
     catalogue order.  An area that cannot be handled (bad input) fails the
     task with its message; the other areas' results are still returned."""
     names = [name for name in NAMES if name in module.params["areas"]]
+    if not names:  # checking nothing must not end as a passing task
+        module.fail_json(msg="areas: %r selects no area: nothing would be checked; give one or more of %s"
+                         % (module.params["areas"], ", ".join(NAMES)))
     applying = [name for name in names if name in apply]
     areas = [BY_NAME[name] for name in names]
     entries, waivers = fail_on_policy_error(

@@ -72,3 +72,12 @@ def test_a_sysfs_root_that_is_not_a_directory_is_named(module, options, tmp_path
     out = run_module(module, options)
     assert out["failed"] is True
     assert "sysfs_root: %s is not a directory" % sysfs in out["msg"]
+
+
+@pytest.mark.parametrize("module", [compliance, compliance_info])
+def test_no_area_at_all_is_refused_not_a_pass(module, run_module):
+    """areas: [] (a filtered inventory list that kept nothing) checked
+    nothing and ended as a passing task with no result."""
+    out = run_module(module, {"areas": []}, check_mode=True)
+    assert out["failed"] is True and "results" not in out
+    assert out["msg"].startswith("areas: [] selects no area") and "sysctl, kernel_config" in out["msg"]
