@@ -641,10 +641,24 @@ INFO_ARGUMENT_SPEC = dict(
 )
 
 
+def _check_file(name):
+    """SysctlError unless ``name`` (the file option) is a drop-in the boot
+    loader reads: a ``.conf`` file directly in a persistent sysctl.d
+    directory.  Elsewhere it would be written, never read, and every ID fail."""
+    path = os.path.normpath("/" + (name or "").lstrip("/"))
+    directory, base = os.path.split(path)
+    dirs = [d for d in loader.CONF_DIRS if d != loader.RUNTIME_DIR]
+    if directory.lstrip("/") not in dirs or not base.endswith(".conf") or base.startswith("."):
+        raise loader.SysctlError(
+            "file: %r is not read at boot: the drop-in must be a .conf file (not starting with a dot) directly in "
+            "%s (for example %s)" % (name, ", ".join("/%s/" % d for d in dirs), DEFAULT_FILE))
+
+
 def check_sysctl(params, entries, waivers, module=None):
     """Assess the SYSCTL-* ``entries`` on the tree ``params["root"]``; returns
     the module's result fields; an unreadable file raises SysctlError.
     (``module`` is unused: the signature is that of every area's check.)"""
+    _check_file(params["file"])
     target = loader.as_target(params["root"])
     observation = Observation(entries, live=loader.live_kernel_available(params["root"]))
     try:
@@ -684,6 +698,7 @@ def apply_sysctl(params, entries, waivers, module):
     (only assess in check mode).  Returns the module's result fields, with
     ``errors`` (live values that could not be set) and ``diff``; bad input
     raises SysctlError.  Holds the target's lock while it writes."""
+    _check_file(params["file"])
     target = loader.as_target(params["root"])
     own = "/" + params["file"].lstrip("/")
     live = _live_kernel(params)

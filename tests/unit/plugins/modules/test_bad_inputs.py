@@ -81,3 +81,32 @@ def test_no_area_at_all_is_refused_not_a_pass(module, run_module):
     out = run_module(module, {"areas": []}, check_mode=True)
     assert out["failed"] is True and "results" not in out
     assert out["msg"].startswith("areas: [] selects no area") and "sysctl, kernel_config" in out["msg"]
+
+
+@pytest.mark.parametrize("name", ["zz.conf", "/etc/sysctl.d/zz-mine", "/etc/zz.conf", "/etc/sysctl.d/", "",
+                                  "/etc/sysctl.d/.zz.conf", "/run/sysctl.d/zz.conf", "/etc/sysctl.d/../zz.conf",
+                                  "/etc/sysctl.d/sub/zz.conf"])
+@pytest.mark.parametrize("module,options", [
+    (sysctl_baseline, lambda root, name: {"root": root, "file": name, "apply_live": "never"}),
+    (sysctl_baseline_info, lambda root, name: {"root": root, "file": name}),
+    (compliance, lambda root, name: {"areas": ["sysctl"], "sysctl": {"root": root, "file": name}}),
+])
+def test_a_drop_in_the_boot_loader_never_reads_is_refused(module, options, name, tmp_path, run_module):
+    """file: zz.conf (the tree's top), a name without .conf or in /etc: the
+    drop-in was written where systemd-sysctl never reads it, every ID failed
+    and the run ended changed and green."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    out = run_module(module, options(str(root), name))
+    assert out["failed"] is True
+    assert "file: %r is not read at boot" % name in out["msg"] and "/etc/sysctl.d/" in out["msg"]
+    assert [os.path.join(d, n) for d, dummy, names in os.walk(str(root)) for n in names] == [], "nothing written"
+
+
+@pytest.mark.parametrize("name", ["/etc/sysctl.d/zz-mine.conf", "etc/sysctl.d/zz-mine.conf", "/usr/lib/sysctl.d/zz-é.conf"])
+def test_a_drop_in_in_a_directory_the_boot_loader_reads_is_written(name, tmp_path, run_module):
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    out = run_module(sysctl_baseline, {"root": str(root), "file": name, "apply_live": "never"})
+    assert out["rc"] == 0 and out["summary"]["pass"] == 22
+    assert os.path.isfile(os.path.join(str(root), name.lstrip("/")))
