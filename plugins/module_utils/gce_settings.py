@@ -101,7 +101,10 @@ ARGUMENT_SPEC = dict(
     root=dict(type="path", default="/"),
     generalize=dict(type="bool", default=False),
     interface=dict(type="str"),
-    connection=dict(type="dict", default={}),
+    # a typo must not pass: an unknown auth would be guessed from authorized_keys
+    connection=dict(type="dict", options=dict(
+        user=dict(type="str"), auth=dict(type="str", choices=["publickey", "password", "auto"]),
+        addr=dict(type="str"))),
 )
 APPLY_ARGUMENT_SPEC = dict(
     install_packages=dict(type="bool", default=True),
@@ -1292,7 +1295,7 @@ def connection(params, live=True):
     "lport"}`` or None when nobody is connected over SSH (local runs,
     image roots). The SSH session this module runs in says nothing about who
     will log in to an image tree (``live`` false): only ``connection`` does."""
-    given = dict(params.get("connection") or {})
+    given = dict((k, v) for k, v in (params.get("connection") or {}).items() if v is not None)
     ssh = os.environ.get("SSH_CONNECTION", "").split() if live else []
     if not given and len(ssh) != 4:
         return None  # sudo drops SSH_CONNECTION: the role passes the connection

@@ -110,3 +110,18 @@ def test_a_drop_in_in_a_directory_the_boot_loader_reads_is_written(name, tmp_pat
     out = run_module(sysctl_baseline, {"root": str(root), "file": name, "apply_live": "never"})
     assert out["rc"] == 0 and out["summary"]["pass"] == 22
     assert os.path.isfile(os.path.join(str(root), name.lstrip("/")))
+
+
+@pytest.mark.parametrize("connection, said", [
+    ({"user": "bob", "auth": "passwd"}, "passwd"),
+    ({"user": "bob", "usr": "alice"}, "usr"),
+])
+def test_a_mistyped_connection_is_refused_not_guessed(connection, said, tmp_path, run_module):
+    """An auth the lock-out guard does not know was taken for auto (guessed
+    from authorized_keys), and an unknown key was ignored: a password user
+    could pass the guard of an SSH change that refuses passwords."""
+    out = run_module(compliance, {"areas": ["gce_settings"], "apply": ["gce_settings"],
+                                  "gce_settings": {"root": str(tmp_path), "connection": connection}},
+                     check_mode=True)
+    assert out["failed"] is True and "results" not in out, out
+    assert out["msg"].startswith("gce_settings: ") and said in out["msg"] and "connection" in out["msg"], out["msg"]
