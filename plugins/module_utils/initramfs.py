@@ -34,6 +34,7 @@ import hashlib
 import json
 import lzma
 import os
+import posixpath
 import re
 import shutil
 import struct
@@ -94,7 +95,8 @@ def initramfs_candidates(release, root="/"):
     Arch's ``/boot/initramfs-<pkgbase>.img`` (mkinitcpio's preset, with the
     package name from ``/usr/lib/modules/<release>/pkgbase``) and Alpine's
     ``/boot/initramfs-<flavor>`` (mkinitfs: the release's last dash-separated
-    part, ``6.6.31-0-virt``: ``virt``)."""
+    part, ``6.6.31-0-virt``: ``virt``), then kernel-install's
+    ``<boot>/<entry token>/<release>/initrd`` (``_kernel_install_paths``)."""
     target = root if isinstance(root, Target) else Target(root)
     paths = ["/boot/" + name % release for name in ("initrd.img-%s", "initramfs-%s.img", "initrd-%s")]
     for directory in ("/usr/lib/modules", "/lib/modules"):
@@ -109,6 +111,27 @@ def initramfs_candidates(release, root="/"):
     name = flavor(release)
     if name:
         paths.append("/boot/initramfs-%s" % name)
+    return paths + _kernel_install_paths(target, release)
+
+
+# kernel-install (systemd-boot, Fedora's and Arch's sd-boot layouts) puts a
+# kernel's initrd at $BOOT/<entry token>/<release>/initrd, $BOOT the XBOOTLDR
+# partition or the ESP, the token the machine ID or the os-release ID (an
+# image's machine ID is emptied): each token directory holding the release
+KERNEL_INSTALL_BASES = ("/boot", "/efi", "/boot/efi")
+
+
+def _kernel_install_paths(target, release):
+    paths = []
+    for base in KERNEL_INSTALL_BASES:
+        try:
+            names = target.listdir(base)
+        except TargetError:
+            continue
+        for token in names:
+            path = "%s/%s/%s/initrd" % (base, token, release)
+            if NAME.match(token) and target.isdir(posixpath.dirname(path)):
+                paths.append(path)
     return paths
 
 

@@ -509,3 +509,32 @@ def image_file(tmp_path, data):
     path = tmp_path / "squashed.img"
     path.write_bytes(data)
     return str(path)
+
+
+@pytest.mark.parametrize("base", ["boot", "efi", "boot/efi"])
+def test_find_initramfs_of_kernel_install(tmp_path, base):
+    """kernel-install (systemd-boot): $BOOT/<entry token>/<release>/initrd,
+    the token a machine ID or, in an image whose machine ID is emptied, the
+    os-release ID; a token directory of another release is not it."""
+    token = tmp_path / base / "fedora"
+    (token / "6.11.4-301.fc41.x86_64").mkdir(parents=True)
+    (token / "6.11.4-301.fc41.x86_64" / "initrd").write_bytes(b"x")
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) is None
+    (token / RELEASE).mkdir()
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) is None
+    assert initramfs.not_found(RELEASE, str(tmp_path))[0] == "module-missing-from-initramfs"
+    (token / RELEASE / "initrd").write_bytes(b"x")
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == "/%s/fedora/%s/initrd" % (base, RELEASE)
+    # Debian's own name comes first
+    (tmp_path / "boot").mkdir(exist_ok=True)
+    (tmp_path / "boot" / ("initrd.img-%s" % RELEASE)).write_bytes(b"x")
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path)) == "/boot/initrd.img-%s" % RELEASE
+
+
+def test_kernel_install_token_that_leaves_the_root_is_not_followed(tmp_path):
+    outside = tmp_path / "outside" / RELEASE
+    outside.mkdir(parents=True)
+    (outside / "initrd").write_bytes(b"x")
+    (tmp_path / "image" / "boot").mkdir(parents=True)
+    (tmp_path / "image" / "boot" / "token").symlink_to(str(tmp_path / "outside"))
+    assert initramfs.find_initramfs(RELEASE, str(tmp_path / "image")) is None
