@@ -219,6 +219,8 @@ def run(params, check_mode=False, warn=None):
     """The module's result fields; Failed or ImageError for a failed task."""
     _check_areas(params)
     label = params["path"]
+    if not (label or "").strip():   # abspath("") is the working directory
+        raise ImageError("path: %r is empty: give the disk image file, import archive or block device" % label)
     path = os.path.abspath(params["path"])
     try:
         info = os.stat(path)

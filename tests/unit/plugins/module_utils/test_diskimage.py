@@ -43,3 +43,10 @@ def test_worker_errors_that_name_the_image_are_kept(monkeypatch):
                   workdir=None)
     with pytest.raises(diskimage.Failed, match="^/abs/images/vm.qcow2: qemu"):
         diskimage._worker(params, {"path": "/abs/images/vm.qcow2"}, "images/vm.qcow2", False)
+
+
+@pytest.mark.parametrize("path", ["", "  "])
+def test_an_empty_path_is_named_not_taken_for_the_working_directory(path):
+    params = dict(_params(None), path=path, mode="audit", areas=None, apply=None)
+    with pytest.raises(ImageError, match=r"^path: '\s*' is empty: give the disk image file"):
+        diskimage.run(params)
