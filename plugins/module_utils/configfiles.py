@@ -90,14 +90,16 @@ def glob(target, pattern):
     ``[...]`` in any component), sorted like the shell sorts them."""
     parts = [part for part in pattern.split("/") if part]
     found = ["/"]
-    for part in parts:
+    for index, part in enumerate(parts):
         following = []
         for base in found:
             if any(char in part for char in "*?["):
                 following.extend(posixpath.join(base, name) for name in names(target, base, part))
             elif target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):
                 following.append(posixpath.join(base, part))
-        found = following
+        # like glob(3), descend only into directories: a file, a dangling link or
+        # a link loop where the pattern goes on matches nothing, it is no error
+        found = following if index == len(parts) - 1 else [path for path in following if target.isdir(path)]
     return sorted(found)
 
 

@@ -400,6 +400,23 @@ def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
     assert not config.includes_dropin_dir()
 
 
+def test_include_glob_descends_only_into_directories(tmp_path):
+    """glob(3), which sshd, chrony and ifupdown use, skips what is no directory
+    where the pattern goes on (a file, a dangling link, a link loop): the
+    matches elsewhere are read, not the whole configuration refused."""
+    put(tmp_path, "/etc/ssh/sshd_config", "Include /etc/ssh/*/*.conf\nInclude /etc/ssh/sshd_config/*.conf\n"
+        "PermitRootLogin yes\n")
+    put(tmp_path, "/etc/ssh/sshd_config.d/10-a.conf", "PasswordAuthentication no\n")
+    link(tmp_path, "/etc/ssh/dangling", "nowhere")
+    link(tmp_path, "/etc/ssh/loop", "loop")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.files == ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/10-a.conf"]
+    assert config.global_value("passwordauthentication")[0] == "no"
+    put(tmp_path, "/etc/chrony/chrony.conf", "include /etc/*/conf.d/*.conf\n")
+    put(tmp_path, "/etc/chrony/conf.d/gce.conf", "server metadata.google.internal iburst\n")
+    assert [s.host for s in timesync.read_chrony(Target(str(tmp_path))).sources] == ["metadata.google.internal"]
+
+
 def fan_out(root, directory, directive, levels=3, times=300):
     """Files each including the next ``times`` times: ``times ** levels``
     reads without a loop or a deep nesting."""
