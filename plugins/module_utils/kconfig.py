@@ -182,20 +182,23 @@ def _initramfs_view(path, release, target, check):
         status, why = initramfs.not_found(release, target)
         return {"path": None, "method": None, "modules": None, "error": why, "absent": status}
     names, method, error = initramfs.kernel_modules(where, target=target, release=release)
+    tree, tree_error = _modules_tree(release, target)
     return {"path": target.display(where), "method": method, "modules": names, "error": error,
-            "tree": _modules_tree(release, target)}
+            "tree": tree, "tree_error": tree_error}
 
 
 def _modules_tree(release, target):
-    """The release's module tables (for the modules an ``=m`` driver needs,
-    modules.dep), or None when the tree has none to read."""
+    """``(tables, error)``: the release's module tables (for the modules an
+    ``=m`` driver needs, modules.dep), None when the tree has none to read;
+    ``error`` names a table that is there but cannot be read (a FIFO, a
+    directory, a link loop, permission): not the same as no table."""
     if not release:
-        return None
+        return None, None
     try:
         tree = modalias.KernelModules(modalias.modules_dir(release, target), target)
-    except modalias.ModulesError:
-        return None
-    return tree if tree.dep is not None else None
+    except modalias.ModulesError as exc:
+        return None, str(exc)
+    return (tree if tree.dep is not None else None), None
 
 
 def check_kernel(entries, waivers, release, path, source, target, version=None, arch=None,

@@ -434,6 +434,14 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
     # the hardware area's judgement (modalias): the modules it needs count too
     missing = tree.missing_from_initramfs(module, initramfs["modules"]) if tree is not None else \
         [name for name in [module] if name not in initramfs["modules"]]
+    if not missing and tree is None and initramfs.get("tree_error"):
+        # a table that is there but unreadable is no absent one: what the module needs is unknown
+        unread = result("unknown", "%s, present in %s, but the modules it needs are unknown: %s" % (
+            base, initramfs["path"], initramfs["tree_error"]), expected, symbol, found,
+            module=module, initramfs=shown)
+        unread["remediation"] = privilege.BECOME if privilege.needs_root(initramfs["tree_error"]) else \
+            "make the modules table named a regular file again (depmod rewrites it), then re-run"
+        return unread
     if not missing:
         unchecked = "" if tree is not None else " (modules.dep not found: the modules it needs were not checked)"
         return result("module-in-initramfs", base + ", present in %s%s" % (initramfs["path"], unchecked),

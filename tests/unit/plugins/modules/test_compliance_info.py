@@ -4,6 +4,8 @@ as the area modules."""
 import json
 import os
 
+import pytest
+
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE
 from ansible_collections.guestready.gce.plugins.modules import (
     compliance_info, kernel_config_info, sysctl_baseline_info)
@@ -112,6 +114,37 @@ def test_both_areas_count_the_modules_a_driver_needs_in_the_initramfs(tmp_path, 
     assert kconf["status"] == "module-missing-from-initramfs"
     assert kconf["message"].endswith("but scsi_mod, virtio_ring, virtio, which it needs, are not")
     assert "scsi_mod virtio_ring virtio" in kconf["hint"]
+
+
+@pytest.mark.parametrize("table, spoil, said", [
+    ("modules.dep", os.mkfifo, "modules.dep: is a FIFO (named pipe), not a regular file"),
+    ("modules.dep", lambda path: os.symlink(os.path.basename(path), path), "modules.dep: too many levels of symbolic links"),
+    ("modules.builtin", os.mkdir, "modules.builtin: is a directory, not a regular file"),
+])
+def test_a_modules_table_that_cannot_be_read_is_not_taken_for_an_absent_one(tmp_path, run_module, monkeypatch,
+                                                                            table, spoil, said):
+    # the modules a driver needs are unknown, not "not checked, so present"
+    import trees
+    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+    release = "6.1.0-50-amd64"
+    root = tmp_path / "debian"
+    path = os.path.join(trees.install(str(root), release), table)
+    os.unlink(path)
+    spoil(path)
+    (root / "boot" / ("vmlinuz-" + release)).write_text("kernel")
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(b"\x28\xb5\x2f\xfd")
+    carried = trees.initramfs_modules(release) - {"scsi_mod", "virtio", "virtio_ring"}
+    monkeypatch.setattr(initramfs, "kernel_modules", lambda path, target=None, release=None: (set(carried), "fixture", None))
+    out = run_module(kernel_config_info, {"source": "installed", "root": str(root)})
+    results = dict((r["id"], r) for r in out["results"])
+    kconf = results["KCONF-SCSI_VIRTIO"]
+    assert kconf["status"] == "unknown", kconf
+    assert said in kconf["message"] and "modules.dep not found" not in kconf["message"]
+    assert "virtio_scsi, present in" in kconf["message"] and "depmod" in kconf["remediation"]
+    # a module missing itself is missing whatever the tables say
+    carried.discard("virtio_scsi")
+    out = run_module(kernel_config_info, {"source": "installed", "root": str(root)})
+    assert dict((r["id"], r["status"]) for r in out["results"])["KCONF-SCSI_VIRTIO"] == "module-missing-from-initramfs"
 
 
 def test_both_areas_find_the_initramfs_of_an_arch_tree(tmp_path, run_module, monkeypatch):
