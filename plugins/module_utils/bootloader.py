@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import parse_grubenv
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
@@ -120,8 +120,8 @@ class GrubConfig(object):
             if target.exists(path):
                 self.layout, self.mkconfig = layout, path
                 break
-        # anything there (a FIFO, a directory) is read, and the read names what is wrong
-        self.grub_cfg = next((p for p in GRUB_CFGS if target.exists(p)), None)
+        # anything there (a FIFO, a directory, a link loop) is read, and the read names what is wrong
+        self.grub_cfg = next((p for p in GRUB_CFGS if present(target, p)), None)
         if self.layout is None and self.grub_cfg:
             self.layout = "redhat" if "grub2" in self.grub_cfg else "debian"
         self.dropins_supported = self._dropins_supported()
@@ -141,7 +141,7 @@ class GrubConfig(object):
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
                     text, target.display(path), self.variables, self.assignments)
-        self.grubenv_path = next((p for p in GRUBENVS if target.exists(p)), None)
+        self.grubenv_path = next((p for p in GRUBENVS if present(target, p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))

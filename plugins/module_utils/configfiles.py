@@ -12,7 +12,7 @@ path, never a blocked read or a traceback."""
 import fnmatch
 import posixpath
 
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError, Unreadable
 
 # Configuration files are a few KiB; a dpkg status file a few MiB.
 MAX_SIZE = 32 * 1024 * 1024
@@ -57,6 +57,21 @@ def read(target, path, limit=MAX_SIZE):
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def present(target, path):
+    """Whether ``path`` is there to be read: it exists, or it is a link that
+    cannot be resolved (a loop), which the read then names; a dangling link
+    is absent, as it is to the program that reads the file."""
+    try:
+        target.stat(path)
+    except Missing:
+        return False
+    except Unreadable:
+        raise
+    except TargetError:
+        return target.islink(path)
+    return True
 
 
 def lines(text, keepends=False):
