@@ -1488,6 +1488,8 @@ def make_plan(params, entries, waivers, module, results, answers=None):
         except (ConfigError, TargetError, sysctl.SysctlError) as exc:
             # the entry's result already says what could not be read
             plan.notes.append("%s: not applied: %s" % (name, exc))
+    if not host.live:   # check mode and apply alike: links already there are no change
+        plan.links = [(unit, rids) for unit, rids in plan.links if not units.links_in_place(host.target, unit)]
     if host.live and params.get("reload_services", True) and any(
             p in plan.file_changes for p in (SSHD_DROPIN, sshd.MAIN)):
         service = "ssh.service" if units.unit_file(host.target, "ssh.service") else "sshd.service"
@@ -1541,8 +1543,8 @@ def execute(plan):
     enabled = []
     for unit, rids in plan.links:
         try:
-            units.enable(host.target, unit, host.module, host.live)
-            enabled.append((unit, rids))
+            if units.enable(host.target, unit, host.module, host.live):
+                enabled.append((unit, rids))
         except (ConfigError, TargetError) as exc:
             errors.append(str(exc))
     plan.links = enabled   # what was not enabled is not reported as done

@@ -253,31 +253,42 @@ def enable(target, name, module, live):
     if not links:
         raise ConfigError("%s: no unit file with an [Install] section to enable in %s" % (
             name, target.display("/")))
-    for link, value in links:
-        _refuse_a_link_elsewhere(target, link, value)
-    for link, value in links:
+    # a link already there is not made again: the run would say it changed what it did not
+    missing = [(link, value) for link, value in links if not _refuse_a_link_elsewhere(target, link, value)]
+    for link, value in missing:
         target.makedirs(posixpath.dirname(link))
         target.symlink(link, value)
         made.append(link)
     return made
 
 
+def links_in_place(target, name):
+    """Whether every link ``systemctl enable name`` makes in a tree is there
+    already (then enabling it changes nothing)."""
+    try:
+        links = enablement_links(target, name)
+        return bool(links) and all(_refuse_a_link_elsewhere(target, link, value) for link, value in links)
+    except (ConfigError, TargetError):
+        return False   # enabling it names the problem
+
+
 def _refuse_a_link_elsewhere(target, link, value):
-    """ConfigError when ``link`` is already a link to another file than
-    ``value``: ``systemctl enable`` refuses it too (an admin's alias or
-    wants link; install.c create_symlink), and replacing it would lose it."""
+    """True when ``link`` already leads to the unit file ``value``;
+    ConfigError when it is a link to another file: ``systemctl enable``
+    refuses it too (an admin's alias or wants link; install.c
+    create_symlink), and replacing it would lose it."""
     try:
         if not target.islink(link):
-            return
+            return False
         current = target.readlink(link)
     except TargetError:
-        return   # making the link names the problem
+        return False   # making the link names the problem
     if current == value:
-        return
+        return True
     try:
         mine, theirs = target.stat(value), target.stat(link)
         if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
-            return   # the same unit file by another path (/lib and /usr/lib)
+            return True   # the same unit file by another path (/lib and /usr/lib)
     except TargetError:
         pass
     raise ConfigError("%s already exists and is a symbolic link to %s, not %s: not replaced (systemctl "

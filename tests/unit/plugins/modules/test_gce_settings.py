@@ -546,6 +546,22 @@ def test_a_run_that_waited_for_the_lock_judges_what_the_run_before_it_wrote(tmp_
     assert out["changed"] is False and out["areas"]["gce_settings"]["units_enabled"] == []
 
 
+def test_links_already_in_place_are_not_reported_as_enabled_again(tmp_path, run_module):
+    # a preset directory that cannot be read leaves the getty unknown, so each run plans
+    # to enable it: the links made the first time are not "changed" the next
+    root = debian_image(tmp_path / "image")
+    os.makedirs(os.path.join(root, "usr/lib/systemd"))
+    os.mkfifo(os.path.join(root, "usr/lib/systemd/system-preset"))
+    first = run(run_module, root)
+    assert first["rc"] == 0 and "serial-getty@ttyS0.service" in first["areas"]["gce_settings"]["units_enabled"]
+    assert statuses(first)["GCE-BOOT-SERIAL-GETTY"] == "unknown"
+    assert run(run_module, root, check_mode=True)["changed"] is False
+    again = run(run_module, root)
+    assert again["rc"] == 0 and again["changed"] is False, again["areas"]["gce_settings"]["units_enabled"]
+    assert again["areas"]["gce_settings"]["units_enabled"] == []
+    assert not by_id(again)["GCE-BOOT-SERIAL-GETTY"]["changed"]
+
+
 def test_an_admins_link_at_a_units_name_is_not_replaced(tmp_path, run_module):
     # the guest agent's Alias= name already links to another unit: systemctl enable refuses
     root = debian_image(tmp_path / "image")
