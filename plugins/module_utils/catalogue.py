@@ -673,7 +673,9 @@ GCE = [
           "netplan dhcp4: true)", DOC_IMPORT],
          "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
          "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
-         "default-route interface when live) and enables DHCPv4 without a static address; what "
+         "default-route interface when live) and enables DHCPv4 without a static address, or else "
+         "NetworkManager makes its automatic wired connection for it (NetworkManager.conf and its conf.d "
+         "neither list it in no-auto-default nor in unmanaged-devices); what "
          "standard cloud images generate at boot counts: cloud-init's "
          "/etc/netplan/50-cloud-init.yaml when cloud-init (cloud-init-local.service enabled, no "
          "/etc/cloud/cloud-init.disabled, its network configuration neither disabled nor given in "

@@ -466,17 +466,29 @@ def _cloud_init_files(host, configs):
     return ""
 
 
+def _networkmanager_auto(host, name, managers, renderer):
+    """``(True, None)`` when NetworkManager is in use and makes its automatic
+    wired connection (DHCP) for ``name``; ``(False, why not)`` when its
+    configuration says it makes none (``no-auto-default``,
+    ``unmanaged-devices``); ``(False, None)`` without NetworkManager."""
+    if "networkmanager" not in managers:
+        return False, None
+    return host.cached("nm-auto:" + name, lambda: netconf.networkmanager_auto_connection(host.target, name, renderer))
+
+
 def check_dhcp(host, entry):
     name, why, managers, applying, configs, renderer = _covering(host)
     evidence = {"interface": name, "named_by": why, "managers": managers,
                 "configs": [c.describe() for source in sorted(configs) for c in configs[source]]}
     if applying is None:
-        if "networkmanager" in managers:
+        auto, not_auto = _networkmanager_auto(host, name, managers, renderer)
+        if auto:
             return _outcome("pass", "auto", "NetworkManager configures %s with its automatic wired "
                             "connection (DHCP)" % name, **evidence)
         return _outcome("fail", None, "no network configuration covers %s (%s); network managers "
-                        "enabled: %s%s" % (name, why, ", ".join(managers) or "none",
-                                           _cloud_init_files(host, configs["netplan"])),
+                        "enabled: %s%s%s" % (name, why, ", ".join(managers) or "none",
+                                             "; NetworkManager's %s" % not_auto if not_auto else "",
+                                             _cloud_init_files(host, configs["netplan"])),
                         entry["remediation"], **evidence)
     evidence["applies"] = applying.describe()
     generated = _generated(host, applying)
@@ -494,7 +506,7 @@ def check_dhcp(host, entry):
 def check_mtu(host, entry):
     name, why, managers, applying, configs, renderer = _covering(host)
     if applying is None:
-        if "networkmanager" in managers:
+        if _networkmanager_auto(host, name, managers, renderer)[0]:
             return _outcome("pass", None, "NetworkManager's automatic connection takes the DHCP MTU")
         return _outcome("unknown", None, "no network configuration covers %s: nothing to judge "
                         "(see GCE-NET-DHCP)" % name, entry["remediation"])

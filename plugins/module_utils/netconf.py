@@ -559,6 +559,93 @@ def read_networkmanager(target):
     return configs
 
 
+# NetworkManager.conf(5): /usr/lib/NetworkManager/conf.d, then /run/NetworkManager/conf.d, then
+# NetworkManager.conf, then /etc/NetworkManager/conf.d, each directory by name; a name in /etc
+# hides the same name in /run and /usr/lib, one in /run the one in /usr/lib; later keys win
+NM_CONF = "/etc/NetworkManager/NetworkManager.conf"
+NM_CONF_DIRS = ("/usr/lib/NetworkManager/conf.d", "/run/NetworkManager/conf.d", "/etc/NetworkManager/conf.d")
+# Ubuntu's file leaving wired devices unmanaged; netplan's NetworkManager renderer writes an empty
+# one in /run over it at boot (canonical/netplan, src/generate.c)
+NM_GLOBALLY_MANAGED = "10-globally-managed-devices.conf"
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5,19}$")
+
+
+def networkmanager_conf(target, renderer=None):
+    """``{(section, key): (value, where)}`` as NetworkManager reads its
+    configuration (``key+=`` and ``key-=`` add to and take from a list);
+    ``renderer``: netplan's global renderer."""
+    chosen = {}
+    for index, directory in enumerate(NM_CONF_DIRS):
+        for name in names(target, directory, "*.conf"):
+            chosen[name] = (index, posixpath.join(directory, name))
+    if renderer == "NetworkManager" and chosen.get(NM_GLOBALLY_MANAGED, (0,))[0] < 2:
+        chosen[NM_GLOBALLY_MANAGED] = (1, None)   # netplan's empty file in /run
+    order = sorted((index, name, path) for name, (index, path) in chosen.items())
+    files = [path for index, name, path in order if index < 2] + [NM_CONF] + \
+        [path for index, name, path in order if index == 2]
+    found = {}
+    for path in files:
+        text = read(target, path) if path else ""
+        for section, key, value, number in parse_ini(text):
+            operator = key[-1] if key and key[-1] in "+-" else ""
+            key = key[:-1].strip() if operator else key
+            where = "%s:%d" % (target.display(path), number)
+            old = found.get((section, key), ("", None))[0]
+            if operator:
+                parts = [p for p in re.split(r"[,;]", old) if p.strip()]
+                extra = [p for p in re.split(r"[,;]", value) if p.strip()]
+                parts = parts + extra if operator == "+" else [p for p in parts if p not in extra]
+                value = ",".join(parts)
+            found[(section, key)] = (value, where)
+    return found
+
+
+def _device_spec_matches(spec, interface):
+    """NetworkManager.conf(5) "Device List Format" for an Ethernet NIC of
+    that name whose MAC address is a new instance's: True, False, or
+    ``"except"`` when an ``except:`` spec leaves it out."""
+    spec = spec.strip()
+    if spec.startswith("except:"):
+        return "except" if _device_spec_matches(spec[len("except:"):], interface) is True else False
+    if spec == "*":
+        return True
+    if spec.startswith("interface-name:"):
+        name = spec[len("interface-name:"):]
+        if name.startswith("="):
+            return name[1:] == interface
+        if name.startswith("~"):
+            return fnmatch.fnmatch(interface.lower(), name[1:].lower())
+        return fnmatch.fnmatchcase(interface, name)
+    if spec.startswith("type:"):
+        return spec[len("type:"):] in ("ethernet", "802-3-ethernet")
+    if ":" in spec and not _MAC.match(spec):
+        return False   # mac:, driver:, path:, s390-subchannels: ...: not the new NIC as far as is known
+    return not _MAC.match(spec) and spec == interface   # a bare name, or a MAC address (a new one)
+
+
+def device_list_matches(value, interface):
+    """Whether a NetworkManager device list names ``interface``: an
+    ``except:`` match wins; a list of ``except:`` alone matches the rest."""
+    results = [_device_spec_matches(spec, interface) for spec in re.split(r"[,;]", value or "") if spec.strip()]
+    if "except" in results:
+        return False
+    if True in results:
+        return True
+    return bool(results) and all(spec.strip().startswith("except:") for spec in re.split(r"[,;]", value) if spec.strip())
+
+
+def networkmanager_auto_connection(target, interface, renderer=None):
+    """``(True, None)`` when NetworkManager makes its automatic wired
+    connection (DHCP) for ``interface``, else ``(False, why)``."""
+    conf = networkmanager_conf(target, renderer)
+    for section, key, why in (("keyfile", "unmanaged-devices", "leaves %s unmanaged"),
+                              ("main", "no-auto-default", "makes no automatic connection for %s")):
+        value, where = conf.get((section, key), ("", None))
+        if device_list_matches(value, interface):
+            return False, "%s=%s (%s) %s" % (key, value, where, why % interface)
+    return True, None
+
+
 def read_ifcfg(target):
     configs = []
     for name in names(target, IFCFG_DIR, "ifcfg-*"):

@@ -458,3 +458,66 @@ def test_rhel_cloud_init_ifcfg_passes_and_apply_leaves_it(tmp_path, run_module):
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "fail"
     assert "cloud-init will not render its" in found["GCE-NET-NO-MAC-BINDING"]["message"]
     assert "ifcfg-eth0" in found["GCE-NET-NO-MAC-BINDING"]["message"]
+
+
+# NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
+# managed device NetworkManager.conf(5) does not list in [main] no-auto-default.  RHEL's and
+# Fedora's server installs carry NetworkManager-config-server, whose
+# /usr/lib/NetworkManager/conf.d/00-server.conf sets no-auto-default=*; Ubuntu's network-manager
+# ships /usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf, which leaves wired
+# devices unmanaged unless netplan's NetworkManager renderer writes an empty
+# /run/NetworkManager/conf.d/10-globally-managed-devices.conf over it (canonical/netplan,
+# src/generate.c).  Anaconda's profile names the build machine's NIC (ens3), not ens4.
+NM_SERVER_CONF = """\
+# This configuration file changes NetworkManager's behavior to
+# what's expected on "traditional UNIX server" type deployments.
+[main]
+# Do not do automatic (DHCP/SLAAC) configuration on ethernet devices
+# with no other matching connections.
+no-auto-default=*
+
+# Ignore the carrier (cable plugged in) state when attempting to
+# activate static-IP connections.
+ignore-carrier=*
+"""
+ANACONDA_KEYFILE = "[connection]\nid=ens3\ntype=ethernet\ninterface-name=ens3\n\n[ipv4]\nmethod=auto\n"
+UBUNTU_GLOBALLY_MANAGED = "[keyfile]\nunmanaged-devices=*,except:type:wifi,except:type:gsm,except:type:cdma\n"
+
+
+def nm_image(root):
+    root = str(root)
+    enable(root, "NetworkManager.service", "multi-user.target", "/usr/lib")
+    put(root, "/etc/NetworkManager/NetworkManager.conf", "[main]\n#plugins=keyfile,ifcfg-rh\n")
+    put(root, "/etc/NetworkManager/system-connections/ens3.nmconnection", ANACONDA_KEYFILE)
+    return root
+
+
+@pytest.mark.parametrize("files, status, words", [
+    ({}, "pass", "automatic wired connection"),
+    ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF}, "fail", "00-server.conf"),
+    # a file of the same name in /etc hides the one in /usr/lib
+    ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF,
+      "/etc/NetworkManager/conf.d/00-server.conf": "[main]\n"}, "pass", "automatic wired connection"),
+    # a later file takes the key back, or leaves the NIC out
+    ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF,
+      "/etc/NetworkManager/conf.d/50-auto.conf": "[main]\nno-auto-default=\n"}, "pass", "automatic wired connection"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:ens*\n"}, "fail",
+     "50-noauto.conf"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:eth0;mac:42:01:0a:80:00:02\n"},
+     "pass", "automatic wired connection"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=*,except:interface-name:ens4\n"}, "pass",
+     "automatic wired connection"),
+    ({"/usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf": UBUNTU_GLOBALLY_MANAGED}, "fail", "unmanaged"),
+    ({"/usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf": UBUNTU_GLOBALLY_MANAGED,
+      "/etc/netplan/01-network-manager-all.yaml": "network:\n  version: 2\n  renderer: NetworkManager\n"},
+     "pass", "automatic wired connection"),
+])
+def test_networkmanager_s_automatic_connection_only_where_its_configuration_allows_it(
+        tmp_path, run_module, files, status, words):
+    root = nm_image(tmp_path / "image")
+    for path, text in files.items():
+        put(root, path, text)
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == status, found["GCE-NET-DHCP"]
+    assert words in found["GCE-NET-DHCP"]["message"], found["GCE-NET-DHCP"]["message"]
+    assert found["GCE-NET-MTU-DHCP"]["status"] == ("pass" if status == "pass" else "unknown"), found["GCE-NET-MTU-DHCP"]
