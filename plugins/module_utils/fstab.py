@@ -26,6 +26,8 @@ class Entry(object):
         self.line, self.text = line, text
         self.spec = fields[0]
         self.file = _unescape(fields[1]) if len(fields) > 1 else ""
+        if self.file.startswith("/"):   # "/usr/" and "//usr" are /usr to mount(8) and systemd's fstab generator
+            self.file = re.sub("/+", "/", self.file).rstrip("/") or "/"
         self.vfstype = fields[2] if len(fields) > 2 else ""
         self.options = fields[3].split(",") if len(fields) > 3 else ["defaults"]
         self.fields = fields

@@ -890,3 +890,18 @@ def test_tree_with_openssh_before_8_7_reads_challenge_response(tmp_path, run_mod
         out = run(run_module, root, connection={"user": "alice", "auth": "publickey"})
         assert out["rc"] == 0, out.get("msg")
         assert statuses(out)["GCE-SSH-NO-PASSWORD-AUTH"] == "pass"
+
+
+def test_nofail_judges_mount_points_as_mount_reads_them(tmp_path, run_module):
+    """``/usr/`` and ``//var`` are /usr and /var to mount(8) and systemd's fstab generator: the
+    boot disk's own mounts, which must not get nofail (a /usr that fails to mount would be skipped)."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\nUUID=2 /usr/ ext4 defaults 0 2\n"
+        "UUID=3 //var xfs defaults 0 2\nUUID=4 /boot/efi/ vfat umask=0077 0 1\nUUID=5 /data/ ext4 defaults 0 2\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    text = read(root, "/etc/fstab")
+    assert "UUID=5\t/data/\text4\tdefaults,nofail\t0\t2\n" in text, text
+    assert "UUID=2 /usr/ ext4 defaults 0 2\n" in text and "UUID=3 //var xfs defaults 0 2\n" in text, text
+    assert "UUID=4 /boot/efi/ vfat umask=0077 0 1\n" in text and text.count("guestready.gce replaced") == 1, text
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
