@@ -731,16 +731,39 @@ def check_host_keys(host, entry):
 
 def key_regenerator(host):
     """What makes host keys at first boot, or None."""
-    if host.target.exists("/usr/bin/google_guest_agent"):
-        paths = ("/etc/default/instance_configs.cfg", "/etc/default/instance_configs.cfg.distro")
-        config = "\n".join(host.text(p) or "" for p in paths)
-        if "set_host_keys = false" not in config.replace("\t", " "):
-            return "google-guest-agent (set_host_keys)"
+    if host.target.exists("/usr/bin/google_guest_agent") and not _agent_host_keys_off(host):
+        return "google-guest-agent (set_host_keys)"
     if units.unit_file(host.target, "sshd-keygen@.service") or units.unit_file(host.target, "sshd-keygen.service"):
         return "sshd-keygen"
     if units.unit_file(host.target, "regenerate_ssh_host_keys.service"):
         return "regenerate_ssh_host_keys.service"
     return None
+
+
+# The guest agent's configuration files, each overriding the ones before it (GoogleCloudPlatform/
+# guest-agent@7202b3b7, google_guest_agent/cfg/cfg.go Load: go-ini, sections and keys in any
+# case, "=" or ":", its booleans); a false in any of them keeps the keys (the README says the
+# opposite order)
+AGENT_CONFIGS = ("/etc/default/instance_configs.cfg", "/etc/default/instance_configs.cfg.distro",
+                 "/etc/default/instance_configs.cfg.template")
+GO_INI_FALSE = ("0", "f", "false", "n", "no", "off")
+
+
+def _agent_host_keys_off(host):
+    """Whether a configuration file of the guest agent turns set_host_keys off."""
+    for path in AGENT_CONFIGS:
+        section, value = None, None
+        for raw in lines(host.text(path) or ""):
+            line = configfiles.strip_comment(raw.strip(), "#;").strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1].strip().lower()
+                continue
+            cut = min(i for i in (line.find("="), line.find(":"), len(line)) if i >= 0)   # go-ini: "=" or ":"
+            if cut < len(line) and section == "instancesetup" and line[:cut].strip().lower() == "set_host_keys":
+                value = line[cut + 1:].strip().strip("\"'").lower()
+        if value in GO_INI_FALSE:
+            return True
+    return False
 
 
 def check_machine_id(host, entry):

@@ -905,3 +905,29 @@ def test_nofail_judges_mount_points_as_mount_reads_them(tmp_path, run_module):
     assert "UUID=2 /usr/ ext4 defaults 0 2\n" in text and "UUID=3 //var xfs defaults 0 2\n" in text, text
     assert "UUID=4 /boot/efi/ vfat umask=0077 0 1\n" in text and text.count("guestready.gce replaced") == 1, text
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+
+
+@pytest.mark.parametrize("path, text, regenerated", [
+    ("/etc/default/instance_configs.cfg", "[InstanceSetup]\nset_host_keys = true\n", True),
+    # the agent reads its files with go-ini (Insensitive, Loose) and its booleans
+    # (GoogleCloudPlatform/guest-agent@7202b3b7, google_guest_agent/cfg/cfg.go Load)
+    ("/etc/default/instance_configs.cfg", "[InstanceSetup]\nset_host_keys=false\n", False),
+    ("/etc/default/instance_configs.cfg", "[InstanceSetup]\nset_host_keys = False\n", False),
+    ("/etc/default/instance_configs.cfg", "[instancesetup]\nSet_Host_Keys = no\n", False),
+    ("/etc/default/instance_configs.cfg.distro", "[InstanceSetup]\nset_host_keys\t= 0\n", False),
+    ("/etc/default/instance_configs.cfg.template", "[InstanceSetup]\nset_host_keys = off\n", False),
+    # a comment, or the key in another section, leaves the agent's default (true)
+    ("/etc/default/instance_configs.cfg", "[InstanceSetup]\n# set_host_keys = false\n", True),
+    ("/etc/default/instance_configs.cfg", "[Accounts]\nset_host_keys = false\n", True),
+])
+def test_host_keys_are_removed_only_when_the_agent_will_make_new_ones(tmp_path, run_module, path, text, regenerated):
+    """Debian and Ubuntu have no sshd-keygen unit: with the agent's set_host_keys off, an image
+    without host keys boots an sshd that cannot start."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/instance_configs.cfg", "")
+    put(root, path, text)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    keys = [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
+    assert (keys == []) is regenerated, keys
+    assert statuses(out)["GCE-SSH-NO-HOST-KEYS"] == ("pass" if regenerated else "fail")
