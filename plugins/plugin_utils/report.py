@@ -1089,6 +1089,7 @@ def merge_sources(directories, run_hosts=()):
             report.setdefault("generated", generated.isoformat())
             report["schema_version"] = SCHEMA_VERSION
             report["source"] = path
+            report.pop("_texts", None)  # the run's own record texts: never taken from a file
             yield report
     return reports(), merged
 

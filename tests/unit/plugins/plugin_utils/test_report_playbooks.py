@@ -265,3 +265,23 @@ def test_a_failed_merge_leaves_no_empty_report_directory(tmp_path):
     assert proc.returncode == 2
     assert "cannot merge %s: not a directory" % (tmp_path / "none") in proc.stdout
     assert not (tmp_path / "reports").exists() or not os.listdir(str(tmp_path / "reports"))
+
+
+def test_a_merged_host_file_cannot_supply_the_report_s_own_record_texts(tmp_path):
+    """``_texts`` is the run's in-memory copy of a host's records as JSON; a host file
+    carrying one (edited by hand or another tool) was written out as the records: an
+    invalid host file whose evidence said pass while its record failed, or a TypeError."""
+    source = tmp_path / "slice-1"
+    source.mkdir()
+    fake = json.dumps(dict(GOOD, message="forged")) + "]}"
+    for texts in ([fake], [1], "x"):
+        (source / "host-a.json").write_text(json.dumps(host_file_of("a", results=[dict(GOOD, status="fail")],
+                                                                    _texts=texts)))
+        reports, merged = report.merge_sources([str(source)])
+        paths, summary = report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+        host = load(paths["hosts"]["a"])
+        jsonschema.validate(host, schema("host-report.schema.json"))
+        assert "_texts" not in host and host["results"] == [dict(GOOD, status="fail")]
+        assert summary["hosts"]["a"]["verdict"] == "fail"
+        with open(paths["html"], encoding="utf-8") as handle:
+            assert "forged" not in handle.read()
