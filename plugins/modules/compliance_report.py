@@ -18,7 +18,9 @@ description:
   - With O(merge), also reads the report directories of earlier runs (AWX job slices, serial
     batches, one run per region) and writes one fleet report over all their hosts. A host found
     in several keeps its newest report (the run that started last; the current run's hosts are
-    the newest); the summary's C(merged) section lists the sources and every report dropped.
+    the newest; a merged directory's hosts keep the time of the run that checked them, the
+    summary's C(hosts.<name>.generated)); the summary's C(merged) section lists the sources and
+    every report dropped.
   - Returns a short text table and whether the verification gate failed; it never fails itself
     because of a host's results, so a playbook can print the table before failing.
   - A report of no host at all (hosts that matched nothing, a merge of directories holding no

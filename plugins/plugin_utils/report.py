@@ -494,9 +494,11 @@ class Fleet(object):
         self.errors.extend([len(self.hosts), error] for error in errors)
         self.hosts.append([host, verdict_, file])
         self.cells.append(array("i", numbers))
+        # generated: when the host was checked, which a merged report's own time is not
+        # (the next merge of this directory picks the newest report by it)
         self.entries[host] = entry = {
             "verdict": verdict_, "gate": reasons, "summary": report["summary"],
-            "errors": errors, "changed": report["changed"], "file": file,
+            "errors": errors, "changed": report["changed"], "file": file, "generated": report["generated"],
         }
         if "source" in report:
             entry["source"] = report["source"]
@@ -978,6 +980,11 @@ def _when(stamp, path):
     return value
 
 
+def _generated_of(path):
+    report = _load(path)
+    return report.get("generated") if isinstance(report, dict) else None
+
+
 def _host_files(directory):
     """(host, generated, path) of every host report in a report directory,
     from its summary.json, or from its host-*.json files when it has none
@@ -997,7 +1004,14 @@ def _host_files(directory):
             if not isinstance(name, str) or os.path.basename(name) != name or name in ("", ".", ".."):
                 raise ReportError("%s is not a guestready.gce summary: the file of host %s is %s, not a file name" % (
                     summary_path, _shown(host), _shown(name)))
-            found.append((host, generated, os.path.join(directory, name)))
+            path = os.path.join(directory, name)
+            if "generated" in entry:
+                when = _when(entry["generated"], summary_path)
+            elif "merged" in summary:  # an earlier merge's summary: its time is the merge's, not the host's
+                when = _when(_generated_of(path), path)
+            else:  # a run's summary: its hosts were checked in the run it times
+                when = generated
+            found.append((host, when, path))
         return found
     try:
         names = sorted(name for name in os.listdir(directory)
@@ -1086,7 +1100,7 @@ def merge_sources(directories, run_hosts=()):
             report.setdefault("areas", {})
             report.setdefault("changed", False)
             report["summary"] = summarize(report["results"])  # the records decide, not what the file says
-            report.setdefault("generated", generated.isoformat())
+            report["generated"] = generated.isoformat()  # the time it was chosen by (a time, whatever the file says)
             report["schema_version"] = SCHEMA_VERSION
             report["source"] = path
             report.pop("_texts", None)  # the run's own record texts: never taken from a file

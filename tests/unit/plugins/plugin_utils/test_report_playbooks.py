@@ -267,6 +267,33 @@ def test_a_failed_merge_leaves_no_empty_report_directory(tmp_path):
     assert not (tmp_path / "reports").exists() or not os.listdir(str(tmp_path / "reports"))
 
 
+def test_a_merged_report_keeps_each_host_s_own_time_for_the_next_merge(tmp_path):
+    """A fleet directory merged at 12:00 from a 10:00 slice, merged again with a run that
+    started at 11:00: the host's 11:00 report is the newest.  The fleet's summary time (when
+    the merge ran) stood for every host it holds, and the 10:00 failure won."""
+    write_run(tmp_path / "slice-1", "2026-11-29T10:00:00+00:00", [("a", "fail"), ("b", "pass")])
+    write_run(tmp_path / "rerun", "2026-11-29T11:00:00+00:00", [("a", "pass")])
+    reports, merged = report.merge_sources([str(tmp_path / "slice-1")])
+    report.write_reports(str(tmp_path / "fleet"), reports, started="2026-11-29T12:00:00+00:00",
+                         extra={"merged": merged})
+    fleet = load(str(tmp_path / "fleet"), "summary.json")
+    jsonschema.validate(fleet, schema("summary.schema.json"))
+    assert fleet["hosts"]["a"]["generated"] == "2026-11-29T10:00:00+00:00", "the host's own run, not the merge"
+    for order in ([tmp_path / "fleet", tmp_path / "rerun"], [tmp_path / "rerun", tmp_path / "fleet"]):
+        reports, merged = report.merge_sources([str(d) for d in order])
+        paths, summary = report.write_reports(str(tmp_path / "again"), reports, extra={"merged": merged})
+        assert dict((h, e["verdict"]) for h, e in summary["hosts"].items()) == {"a": "pass", "b": "pass"}
+        assert summary["merged"]["replaced"]["a"] == {"kept": str(tmp_path / "rerun" / "host-a.json"),
+                                                      "dropped": [str(tmp_path / "fleet" / "host-a.json")]}
+        assert load(paths["hosts"]["a"])["generated"] == "2026-11-29T11:00:00+00:00"
+    # a fleet directory merged before summaries said each host's time: its host files say it
+    for entry in fleet["hosts"].values():
+        del entry["generated"]
+    (tmp_path / "fleet" / "summary.json").write_text(json.dumps(fleet))
+    reports, merged = report.merge_sources([str(tmp_path / "fleet"), str(tmp_path / "rerun")])
+    assert dict((r["host"], r["results"][0]["status"]) for r in reports) == {"a": "pass", "b": "pass"}
+
+
 def test_a_merged_host_file_cannot_supply_the_report_s_own_record_texts(tmp_path):
     """``_texts`` is the run's in-memory copy of a host's records as JSON; a host file
     carrying one (edited by hand or another tool) was written out as the records: an
