@@ -481,11 +481,15 @@ class Fleet(object):
         counts = (len(numbers) + len(errors), sum(map(self.failed.__getitem__, numbers)), len(errors),
                   sum(map(self.skipped.__getitem__, numbers)))
         self.junit_totals = [total + count for total, count in zip(self.junit_totals, counts)]
+        # a host's errors: classname "<host>.host" (CI reads the classname up to its last dot as
+        # the package: the host's, as for its results), names unique (GitLab keeps one case per
+        # classname and name)
         suite = "".join(['<testsuite name="%s" tests="%d" failures="%d" errors="%d" skipped="%d">\n' % (
             (name,) + counts)] + [
-            '%s" name="host"><error message="%s">%s</error></testcase>\n' % (prefix, xml_attr(e), xml_text(e))
-            for e in errors] + ([prefix] if numbers else []) + [prefix.join(map(self.case.__getitem__, numbers)),
-                                                                "</testsuite>\n"])
+            '%s.host" name="error%s"><error message="%s">%s</error></testcase>\n' % (
+                prefix, " %d" % number if number > 1 else "", xml_attr(e), xml_text(e))
+            for number, e in enumerate(errors, 1)] + ([prefix] if numbers else []) + [
+            prefix.join(map(self.case.__getitem__, numbers)), "</testsuite>\n"])
         reasons = errors + [reason for reason in map(self.reason.__getitem__, numbers) if reason]
         verdict_ = "fail" if reasons else "warn" if any(map(self.problem.__getitem__, numbers)) else "pass"
         for number in numbers:

@@ -149,6 +149,33 @@ def test_junit_counts_are_the_cases_it_holds(tmp_path):
         assert (unreachable.get("failures"), unreachable.get("errors")) == ("0", "1")
 
 
+
+def test_junit_cases_are_unique_and_a_host_s_errors_sit_with_its_results(tmp_path):
+    """GitLab keys a test case by classname and name (a second one with the same key replaces
+    the first) and Jenkins by its URL: a host with two errors had two cases
+    ``classname="<host>" name="host"`` and CI showed one.  Jenkins and GitLab read the
+    classname up to its last dot as the package: ``classname="web-1.example.com"`` put the
+    error under package ``web-1.example`` (class ``com``), away from the host's results
+    (package ``web-1.example.com``)."""
+    hostvars = {
+        "web-1.example.com": {"sysctl_result": {"unreachable": True, "msg": "ssh: connection refused"},
+                              "compliance_result": registered(rec("HW-SERIAL", "pass"), failed=True, msg="boom"),
+                              "hardware_result": {"failed": True, "msg": "boom"}},
+        "10.0.0.7": {"compliance_result": {"unreachable": True, "msg": "timed out"}},
+        "plain": {},
+    }
+    paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(list(hostvars), hostvars))
+    root = ET.parse(paths["junit"]).getroot()
+    keys = [(case.get("classname"), case.get("name")) for case in root.iter("testcase")]
+    assert len(keys) == len(set(keys)), "no two cases share classname and name"
+    for suite in root.findall("testsuite"):
+        host = suite.get("name")
+        assert [case.get("classname").rsplit(".", 1)[0] for case in suite.findall("testcase")] == [host] * len(
+            suite.findall("testcase")), "every case of a host in the host's package"
+    errors = [(case.get("classname"), case.get("name")) for case in root.iter("testcase") if case.find("error") is not None]
+    assert errors == [("web-1.example.com.host", "error"), ("web-1.example.com.host", "error 2"),
+                      ("web-1.example.com.host", "error 3"), ("10.0.0.7.host", "error"), ("plain.host", "error")]
+
 def test_table_and_files(tmp_path, reports):
     summary = report.fleet_summary(reports)
     lines = report.text_table(summary)
