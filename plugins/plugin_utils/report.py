@@ -1070,9 +1070,15 @@ def merge_sources(directories, run_hosts=()):
         raise ReportError("nothing to merge: name at least one report directory")
     run_hosts = set(run_hosts)
     chosen, sources, replaced = {}, [], {}
+    seen = set()
     for order, directory in enumerate(directories):
         if not os.path.isdir(directory):
             raise ReportError("cannot merge %s: not a directory" % directory)
+        # one directory named twice (a trailing /, a link to it): its reports once, or each
+        # host would be listed as dropped in favour of the same report
+        if os.path.realpath(directory) in seen:
+            continue
+        seen.add(os.path.realpath(directory))
         found = _host_files(directory)
         sources.append({"directory": os.path.abspath(directory), "hosts": len(found)})
         for host, generated, path in found:

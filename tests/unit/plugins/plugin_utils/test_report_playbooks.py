@@ -312,3 +312,17 @@ def test_a_merged_host_file_cannot_supply_the_report_s_own_record_texts(tmp_path
         assert summary["hosts"]["a"]["verdict"] == "fail"
         with open(paths["html"], encoding="utf-8") as handle:
             assert "forged" not in handle.read()
+
+
+def test_a_directory_named_twice_is_merged_once(tmp_path):
+    """/reports/1234, /reports/1234/ and /reports/latest (a link to it) are one directory:
+    merged once, not its every host listed as dropped in favour of the same report."""
+    write_run(tmp_path / "1234", "2026-11-29T10:00:00+00:00", [("a", "fail"), ("b", "pass")])
+    write_run(tmp_path / "1235", "2026-11-29T11:00:00+00:00", [("b", "fail")])
+    os.symlink("1234", str(tmp_path / "latest"))
+    reports, merged = report.merge_sources([str(tmp_path / "1234"), str(tmp_path / "1234") + "/",
+                                            str(tmp_path / "latest"), str(tmp_path / "1235")])
+    assert [source["directory"] for source in merged["sources"]] == [str(tmp_path / "1234"), str(tmp_path / "1235")]
+    assert merged["replaced"] == {"b": {"kept": str(tmp_path / "1235" / "host-b.json"),
+                                        "dropped": [str(tmp_path / "1234" / "host-b.json")]}}
+    assert sorted((r["host"], r["results"][0]["status"]) for r in reports) == [("a", "fail"), ("b", "fail")]
