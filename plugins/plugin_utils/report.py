@@ -200,8 +200,8 @@ class _RecordTexts(object):
 
 def _decode_results_json(registered, decoder):
     """A result registered with results_format=json: its ``results`` and
-    ``areas`` back from the one JSON text, one host at a time.  Returns the
-    records' texts by record identity (they become the host file's lines)."""
+    ``areas`` back from the one JSON text, one host at a time.  Returns
+    ``{id(record): (record, its text)}`` (the texts become the host file's lines)."""
     text = registered.pop("results_json", None)
     if text is None:
         return {}
@@ -219,7 +219,13 @@ def _decode_results_json(registered, decoder):
         return {}
     records, texts, areas = split
     registered.update(results=records, areas=areas)
-    return dict(zip(map(id, records), texts)) if texts else {}
+    # the record itself is kept with its text: an id() is unique only while its object lives
+    return dict((id(record), (record, text)) for record, text in zip(records, texts)) if texts else {}
+
+
+def _text_of(text_of, record):
+    kept = text_of.get(id(record))
+    return kept[1] if kept is not None and kept[0] is record else _encode(record)
 
 
 def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
@@ -257,7 +263,7 @@ def host_reports(hosts, hostvars, result_vars=RESULT_VARS, generated=None):
                 registered[var] = value
         built = host_report(host, registered, result_vars, generated)
         if text_of:
-            built["_texts"] = [text_of.get(id(record)) or _encode(record) for record in built["results"]]
+            built["_texts"] = [_text_of(text_of, record) for record in built["results"]]
         yield built
 
 

@@ -412,3 +412,15 @@ def test_files_the_collection_did_not_write_are_not_replaced(tmp_path, reports):
     (directory / "host-old-1.json").write_text(json.dumps(dict(reports[1], schema_version=1), indent=2, sort_keys=True))
     paths, dummy = report.write_reports(str(directory), reports)
     assert json.loads((directory / "host-old-1.json").read_text()) == reports[1]
+
+
+def test_a_records_text_is_used_only_for_that_very_record():
+    """The texts of JSON-registered records are looked up by id(); an id is
+    another object's once the first is freed, so the record is kept and
+    compared, and any other object is encoded anew."""
+    kept = {"id": "SYSCTL-A", "status": "pass"}
+    other = {"id": "SYSCTL-B", "status": "fail"}
+    text_of = {id(other): (kept, '{"id": "SYSCTL-A", "status": "pass"}')}
+    assert json.loads(report._text_of(text_of, other)) == other
+    text_of = {id(kept): (kept, "the text it came from")}
+    assert report._text_of(text_of, kept) == "the text it came from"
