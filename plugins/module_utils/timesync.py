@@ -124,6 +124,8 @@ def read_ntp(target):
     def walk(path, depth):
         for where, number, raw, words in _lines(target, path, config, depth):
             key = words[0].lower()
+            if key in SOURCE_DIRECTIVES and words[1:2] in (["-4"], ["-6"]):
+                words = words[:1] + words[2:]   # ntpd's "server -4 host": the address family first
             if key in SOURCE_DIRECTIVES and len(words) > 1:
                 _add_source(config, target, where, number, raw, key, words[1])
             elif key == "includefile" and len(words) > 1:

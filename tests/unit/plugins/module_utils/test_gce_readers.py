@@ -287,6 +287,13 @@ def test_ntpsec_includefile(tmp_path):
         "0.debian.pool.ntp.org", "metadata.google.internal"]
 
 
+def test_ntp_server_with_an_address_family(tmp_path):
+    # ntpd and ntpsec: "server [-4|-6] address [options]"
+    put(tmp_path, "/etc/ntp.conf", "server -4 metadata.google.internal iburst\npool -6 2.debian.pool.ntp.org\n")
+    config = timesync.read_ntp(Target(str(tmp_path)))
+    assert [s.host for s in config.sources] == ["metadata.google.internal", "2.debian.pool.ntp.org"]
+
+
 # ---------------------------------------------------------------- network
 def test_netplan_merge_and_mac_match(tmp_path):
     put(tmp_path, "/lib/netplan/00-base.yaml", "network:\n  version: 2\n  ethernets:\n    ens4:\n      dhcp4: false\n")
