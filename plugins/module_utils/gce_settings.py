@@ -345,12 +345,15 @@ def _time_configs(host):
 
 
 def time_daemons(host):
-    """``[(daemon, unit)]`` enabled (live: active or enabled)."""
+    """``[(daemon, unit)]`` enabled (live: active or enabled), leaving out an
+    inactive one whose unit a condition holds back because another daemon is
+    installed (Debian's timesyncd beside chrony or ntp)."""
     found = []
     for daemon, unit_names in timesync.DAEMONS:
         for name in unit_names:
             state, detail = host.unit(name)
-            if host.enabled(name) or detail.get("is-active") == "active":
+            if detail.get("is-active") == "active" or (
+                    host.enabled(name) and not units.held_back_by(host.target, name)):
                 found.append((daemon, name))
                 break
     return found

@@ -47,6 +47,43 @@ def unit_file(target, name):
     return None
 
 
+# the conditions a unit is skipped by when another program is installed
+# (Debian's systemd-timesyncd.service.d/disable-with-time-daemon.conf:
+# ConditionFileIsExecutable=!/usr/sbin/chronyd and the like)
+ABSENCE_CONDITIONS = ("ConditionFileIsExecutable", "ConditionPathExists")
+
+
+def held_back_by(target, name):
+    """The file whose presence a negated ``ABSENCE_CONDITIONS`` of the unit
+    (its file, then its drop-ins in name order) finds, so systemd skips
+    starting it; None.  An empty assignment resets that condition's list."""
+    path = unit_file(target, name)
+    if path is None:
+        return None
+    directories = [posixpath.join(d, name + ".d") for d in UNIT_DIRS]
+    negated = dict((key, []) for key in ABSENCE_CONDITIONS)
+    for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
+        section = None
+        for raw in lines(read(target, source) or ""):
+            line = strip_comment(raw, "#;").strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1]
+                continue
+            key, equals, value = line.partition("=")
+            key, value = key.strip(), value.strip()
+            if section != "Unit" or not equals or key not in negated:
+                continue
+            if not value:
+                negated[key] = []
+            elif value.startswith("!") and value[1:].startswith("/"):
+                negated[key].append(value[1:])
+    for key in ABSENCE_CONDITIONS:
+        for found in negated[key]:
+            if target.isfile(found) if key == "ConditionFileIsExecutable" else target.exists(found):
+                return found
+    return None
+
+
 def masked(target, name):
     return any(target.is_masked(posixpath.join(d, name)) for d in UNIT_DIRS[:2])
 

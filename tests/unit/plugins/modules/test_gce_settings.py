@@ -931,3 +931,28 @@ def test_host_keys_are_removed_only_when_the_agent_will_make_new_ones(tmp_path, 
     keys = [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
     assert (keys == []) is regenerated, keys
     assert statuses(out)["GCE-SSH-NO-HOST-KEYS"] == ("pass" if regenerated else "fail")
+
+
+@pytest.mark.parametrize("chronyd, dropin, status", [
+    (True, True, "pass"),     # Debian 11: timesyncd's drop-in keeps it from starting beside chronyd
+    (False, True, "fail"),    # no chronyd: the condition holds nothing back
+    (True, False, "fail"),    # no such drop-in: both run
+])
+def test_timesyncd_held_back_by_its_condition_is_not_a_second_daemon(tmp_path, run_module, chronyd, dropin, status):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/chrony/chrony.conf", "server metadata.google.internal iburst\n")
+    put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    put(root, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=metadata.google.internal\n")
+    if chronyd:
+        put(root, "/usr/sbin/chronyd", "", 0o755)
+    if dropin:   # systemd 247's debian/extra/systemd-timesyncd.service.d/disable-with-time-daemon.conf
+        put(root, "/lib/systemd/system/systemd-timesyncd.service.d/disable-with-time-daemon.conf",
+            "[Unit]\n# don't run timesyncd if we have another NTP daemon installed\n"
+            "ConditionFileIsExecutable=!/usr/sbin/ntpd\nConditionFileIsExecutable=!/usr/sbin/openntpd\n"
+            "ConditionFileIsExecutable=!/usr/sbin/chronyd\nConditionFileIsExecutable=!/usr/sbin/VBoxService\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == status, result
+    if status == "fail":
+        assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
