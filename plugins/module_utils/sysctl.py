@@ -98,6 +98,32 @@ def display_key(path):
     return path.translate(str.maketrans("./", "/."))
 
 
+# proc_get_long() (kernel/sysctl.c): an optional '-', then a number as
+# strtoul(..., 0) reads it (0x hexadecimal, a leading 0 octal), ended by a
+# blank; anything else ('+1', '08', '1.0') makes the write fail with EINVAL.
+KERNEL_INT = re.compile(r"(-?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))\Z")
+INT_MAX = 2 ** 31 - 1
+
+
+def kernel_int(value):
+    """The number the kernel sets when ``value`` is written to an integer
+    key (its first field), or None when the kernel refuses the write.
+    Python's int() reads '+1', '1_0' and non-ASCII digits, which the kernel
+    does not, and reads '010' as 10 where the kernel reads 8."""
+    fields = str(value).split() if value is not None else []
+    match = KERNEL_INT.match(fields[0]) if fields else None
+    if match is None:
+        return None
+    sign, hexadecimal, octal, decimal = match.groups()
+    digits, base = (hexadecimal, 16) if hexadecimal else (octal, 8) if octal else (decimal, 10)
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > 11:  # longer than any int in any of the bases: no costly int()
+        return None
+    number = -int(digits, base) if sign else int(digits, base)
+    # proc_dointvec() refuses what does not fit an int
+    return number if -INT_MAX - 1 <= number <= INT_MAX else None
+
+
 def _normalize_value(value):
     # sysctl values compare by their whitespace-separated fields
     return " ".join(value.split())

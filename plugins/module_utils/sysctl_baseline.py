@@ -9,7 +9,7 @@ import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level, describe_levels
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize, waive
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
@@ -28,17 +28,26 @@ HEADER = (
 
 
 def _int(value):
-    try:
-        return int(str(value).split()[0])
-    except (ValueError, IndexError, TypeError):
-        return None
+    return loader.kernel_int(value)
+
+
+def refused(entry, value):
+    """Why the kernel refuses ``value`` for the entry's key (the write fails
+    and the key keeps the value it had), or None."""
+    number = _int(value)
+    if number is None:
+        return "not a number it reads"
+    if not accepts_level(entry, number):
+        return "it accepts %s" % describe_levels(entry["levels"])
+    return None
 
 
 def complies(entry, value):
-    """Does a value (string or int) meet the entry's expectation?"""
-    number = _int(value)
-    if number is None:
+    """Does a value (string or int) meet the entry's expectation?  A value the
+    kernel refuses never does (kptr_restrict=5 leaves the key as it was)."""
+    if refused(entry, value):
         return False
+    number = _int(value)
     if entry["compare"] == "at_least":
         return number >= int(entry["expected"])
     return number == int(entry["expected"])
@@ -169,6 +178,9 @@ def _conflict_text(conflict):
     if conflict["value"] is None:
         return "%s:%s removes the key's earlier assignment (a bare -key): nothing writes it at boot " \
             "(%s)" % (conflict["file"], conflict["line"], conflict["loader"])
+    if conflict.get("refused"):
+        return "%s:%s sets %s, which the kernel refuses (%s): the key keeps its earlier value (%s)" % (
+            conflict["file"], conflict["line"], conflict["value"], conflict["refused"], conflict["loader"])
     if conflict.get("interfaces_created_later"):
         return "%s:%s sets %s on every interface created later (udev runs systemd-sysctl for each new " \
             "interface)" % (conflict["file"], conflict["line"], conflict["value"])
@@ -202,6 +214,8 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             seen.add((assignment["path"], assignment["line"]))
             conflict = _where(assignment)
             conflict["loader"] = name
+            if assignment["value"] is not None and refused(entry, assignment["value"]):
+                conflict["refused"] = refused(entry, assignment["value"])
             if later:
                 conflict["interfaces_created_later"] = True
             conflicts.append(conflict)
@@ -404,9 +418,9 @@ def weak_interface_lines(entry, histories, observation, winning_only=True):
             lines = history.get(key, [])[-1:] if winning_only else history.get(key, [])
             for assignment in lines:
                 own = _int(assignment["value"])
-                # a removed own line (bare -key) leaves the interface's value unset at boot
-                if assignment["value"] is None or (own is not None and not complies(entry, loader.combine(
-                        entry["combine"], int(entry["expected"]), own, forwarding))):
+                # a removed own line (bare -key) or one the kernel refuses leaves the interface's value unset at boot
+                if own is None or not complies(entry, loader.combine(
+                        entry["combine"], int(entry["expected"]), own, forwarding)):
                     found.append((loader_name, assignment))
     return found
 

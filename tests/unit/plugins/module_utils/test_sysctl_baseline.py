@@ -460,3 +460,66 @@ def test_a_later_bare_key_that_unsets_the_dropin_line_is_neutralised(host):
     results, dummy, dummy = host.plan().apply()
     assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
     assert not host.plan().changed
+
+
+@pytest.mark.parametrize("text, number", [
+    ("2", 2), ("0x2", 2), ("0X1f", 31), ("02", 2), ("010", 8), ("-1", -1), ("-0x2", -2), ("0", 0),
+    ("1 2", 1), ("2147483647", 2147483647), ("-2147483648", -2147483648),
+    # proc_get_long() refuses these: no '+', base 0 (so "08" is a bad octal number), ASCII digits only
+    ("+1", None), ("08", None), ("0x", None), ("1.0", None), ("1_0", None), ("\u0661", None), ("1a", None),
+    ("", None), ("-", None), ("2147483648", None), ("-2147483649", None), ("0x" + "f" * 40, None), (None, None)])
+def test_a_value_is_read_as_the_kernel_reads_it(text, number):
+    assert loader.kernel_int(text) == number
+
+
+@pytest.mark.parametrize("text", ["kernel.kptr_restrict = 5\n", "kernel.kptr_restrict = +2\n",
+                                  "kernel.kptr_restrict = 08\n"])
+def test_a_value_the_kernel_refuses_is_not_a_stricter_level(host, text):
+    """kptr_restrict's handler accepts 0 to 2: a later file's 5 is refused at
+    boot, and the key keeps whatever it had (the kernel's 0)."""
+    host.plan().apply()
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-site.conf"), text)
+    kptr = by_id(host.plan().assess_current()[0])["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "fail"
+    assert "zzz-site.conf:1 sets %s, which the kernel refuses" % text.split("= ")[1].strip() in kptr["message"]
+    plan = host.plan()
+    assert list(plan.edits) == ["/etc/sysctl.d/zzz-site.conf"]
+    assert "kernel.kptr_restrict = 1\n" in plan.text
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
+
+
+def test_protected_symlinks_2_is_refused_not_stricter(host):
+    """fs.protected_fifos and fs.protected_regular have a level 2;
+    fs.protected_symlinks and fs.protected_hardlinks accept only 0 and 1."""
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-site.conf"), "fs.protected_symlinks = 2\n")
+    result = by_id(host.plan().assess_current()[0])["SYSCTL-PROTECTED_SYMLINKS"]
+    assert result["status"] == "fail" and "which the kernel refuses" in result["message"]
+
+
+def test_a_hexadecimal_level_is_read_as_the_kernel_reads_it(host):
+    """proc_dointvec() reads numbers as strtoul(..., 0) does: 0x2 is 2, 010 is 8."""
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-site.conf"),
+          "kernel.kptr_restrict = 0x2\nkernel.perf_event_paranoid = 010\nnet.ipv4.conf.all.rp_filter = 01\n")
+    host.set("net/ipv4/conf/all/rp_filter", 1)
+    host.set("kernel/kptr_restrict", 2)
+    plan = host.plan()
+    assert plan.edits == {}, "nothing weaker to neutralise"
+    assert "kernel.kptr_restrict = 2\n" in plan.text, "the stricter level is kept"
+    results, dummy, dummy = plan.apply()
+    for rid in ("SYSCTL-KPTR_RESTRICT", "SYSCTL-RP_FILTER-ALL"):
+        assert by_id(results)[rid]["status"] == "pass", by_id(results)[rid]["message"]
+
+
+def test_an_interface_line_the_kernel_refuses_leaves_the_interface_unset(host):
+    """systemd-sysctl keeps the later line for the key, the kernel refuses it:
+    ens3 keeps send_redirects = 1 from boot, and OR with all = 0 sends them."""
+    host.plan().apply()
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-late.conf"), "net.ipv4.conf.ens3.send_redirects = off\n")
+    result = by_id(host.plan().assess_current()[0])["SYSCTL-SEND_REDIRECTS-ALL"]
+    assert result["status"] == "fail"
+    assert "zzz-late.conf:1 sets off, which the kernel refuses" in result["message"]
+    plan = host.plan()
+    assert list(plan.edits) == ["/etc/sysctl.d/zzz-late.conf"]
+    results, dummy, dummy = plan.apply()
+    assert by_id(results)["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"
