@@ -135,11 +135,14 @@ def policy_line(entries, waivers):
 def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=()):
     """The drop-in's text and the ``{key: value}`` it sets.
 
-    ``interface_globs``: the IDs of ``default`` entries that another file's
-    glob over interface names weakens for interfaces created later
-    (``later_interface_lines``); the drop-in gives the same glob the expected
-    value, which systemd-sysctl applies after it (the drop-in is read last),
-    so a package's file such as systemd's 50-default.conf is left as shipped.
+    ``interface_globs``: the IDs whose glob over interface names the drop-in
+    writes, with the expected value: ``default`` entries that another file's
+    glob weakens for interfaces created later (``later_interface_lines``),
+    which systemd-sysctl applies after it (the drop-in is read last), so a
+    package's file such as systemd's 50-default.conf is left as shipped; and
+    ``all`` entries whose interfaces need their own value, for interfaces the
+    named lines do not know.  Each glob is written once, in the first block
+    that needs it.
 
     Level keys never go down: the value written is the strictest of the
     expectation, the live value and every value a file the loaders read
@@ -147,7 +150,7 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     run reaches the fixed point.  Keys whose write resets others
     (ip_forward) come first: procps applies every line in order, so a later
     ip_forward line would undo accept_redirects."""
-    blocks, wanted = [], {}
+    blocks, wanted, globs = [], {}, set()
     for entry in entries:
         if entry["id"] in waivers:
             continue
@@ -161,7 +164,8 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
                     value = max(value, candidate)
         wanted[key] = value
         block = "# %s: %s\n%s = %s\n" % (entry["id"], entry["title"], loader.display_key(key), value)
-        if entry["id"] in interface_globs:
+        if entry["id"] in interface_globs and loader.interface_glob_key(entry["key"]) not in globs:
+            globs.add(loader.interface_glob_key(entry["key"]))
             block += "%s = %s\n" % (loader.display_key(loader.interface_glob_key(entry["key"])), value)
         if per_interface and per_interface_needed(entry):
             for name in observation.interfaces:
@@ -515,8 +519,16 @@ class Plan(object):
                 raise loader.SysctlError(str(exc))
         current, dummy = histories_for(entries, self.observation, self.target,
                                        replace={own: self.old_text})
+        globs = interface_globs(entries, current, self.boot, own)
+        if per_interface and self.boot == "systemd":
+            # interfaces that exist before systemd-sysctl runs (a NIC the initramfs brought up, a
+            # second NIC, a renamed one) keep the kernel's defaults, unless a line udev's coldplug
+            # applies for them (99-systemd.rules: --prefix=/net/ipv4/conf/<name>) reaches them
+            # applied to interfaces created later too: not when their ``default`` entry is waived
+            waived = set(e["key"].rsplit(".", 1)[1] for e in entries if is_default_key(e) and e["id"] in waivers)
+            globs.update(e["id"] for e in entries if per_interface_needed(e) and e["key"].rsplit(".", 1)[1] not in waived)
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, interface_globs(entries, current, self.boot, own))
+                                              per_interface, globs)
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))

@@ -20,6 +20,9 @@ description:
   - Reaches the effective value on every existing IPv4 interface, using the kernel's rule for
     combining C(net.ipv4.conf.all.*) with each interface's own value; interfaces whose own
     value matters get their own lines in the drop-in, so they stay compliant after a reboot.
+    Where C(systemd-sysctl) applies them at boot, a glob over interface names
+    (C(net.ipv4.conf.*.send_redirects = 0)) also reaches interfaces that exist before it runs (a NIC
+    the initramfs brought up, a second or renamed NIC), which keep the kernel's defaults otherwise.
   - Names, for every key, the file and line that wins in the boot loader's order, and reports
     files that set a non-compliant value after the drop-in (in C(systemd-sysctl) or
     C(sysctl --system) order) as conflicts.
@@ -78,7 +81,9 @@ options:
   per_interface:
     description:
       - Also set and persist the own value of every existing interface where the kernel's
-        combination rule makes it matter (C(send_redirects), C(accept_redirects), C(rp_filter)).
+        combination rule makes it matter (C(send_redirects), C(accept_redirects), C(rp_filter)),
+        and, under C(systemd-sysctl), the same value for every interface name by a glob (not when
+        the key's C(default) requirement is waived).
     type: bool
     default: true
 notes:

@@ -523,3 +523,39 @@ def test_an_interface_line_the_kernel_refuses_leaves_the_interface_unset(host):
     assert list(plan.edits) == ["/etc/sysctl.d/zzz-late.conf"]
     results, dummy, dummy = plan.apply()
     assert by_id(results)["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_an_interface_that_exists_before_the_loader_runs_is_reached(tmp_path, live):
+    """A NIC whose driver the initramfs loads (or a second NIC, or one renamed
+    since) exists before systemd-sysctl runs: it copied the kernel's defaults
+    (send_redirects = 1, accept_redirects = 1), which OR with all = 0.  udev's
+    coldplug runs systemd-sysctl --prefix=/net/ipv4/conf/<name> for it
+    (99-systemd.rules): the drop-in's glob must reach it, as the named lines
+    reach the interfaces known when it was written."""
+    host = Host(tmp_path)
+    entries, waivers = resolve(requirements("sysctl"))
+    Plan(entries, waivers, host.root, host.own_path, live, proc_root=host.proc).apply()
+    assignments, dummy = loader.load(host.root, "systemd")
+    keys = ["net/ipv4/conf/ens5/%s" % leaf for leaf in ("send_redirects", "accept_redirects", "rp_filter")]
+    history = loader.winners(assignments, keys, "systemd")
+    for key in keys:
+        assert history[key] and history[key][-1]["value"] == ("1" if key.endswith("rp_filter") else "0"), key
+    for leaf in ("log_martians", "secure_redirects", "accept_source_route"):
+        assert "*.%s" % leaf not in open(host.own).read(), "all decides these (OR with 1, AND with 0)"
+    assert not Plan(entries, waivers, host.root, host.own_path, live, proc_root=host.proc).changed
+
+
+def test_no_interface_glob_for_a_procps_boot_or_without_per_interface_lines(host):
+    """Only systemd-sysctl expands globs at boot and runs for each new interface."""
+    assert "*.send_redirects" not in host.plan(per_interface=False).text
+    os.remove(os.path.join(host.root, "usr/lib/systemd/systemd-sysctl"))
+    assert "*.send_redirects" not in host.plan().text
+
+
+def test_no_interface_glob_when_interfaces_created_later_are_waived(host):
+    """A waived default entry leaves interfaces created later as the kernel
+    seeds them: a glob would reach them through udev."""
+    text = host.plan(waivers={"SYSCTL-RP_FILTER-DEFAULT": "CNI interfaces use loose mode"}).text
+    assert "*.rp_filter" not in text and "-net.ipv4.conf.ens3.rp_filter = 1\n" in text
+    assert "net.ipv4.conf.*.send_redirects = 0\n" in text
