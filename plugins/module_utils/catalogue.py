@@ -418,13 +418,17 @@ KCONFIG_DEFAULTS = [
 # ``values``: the values the key accepts, weakest first where it is a level.
 
 def _sysctl(rid, key, expected, compare, title, rationale, combine=None, alternatives=(),
-            levels=None):
+            levels=None, bounded=True):
     """``levels``: for a level key (``at_least``), the ``(lowest, highest)``
-    integers the kernel accepts, higher being stricter; ``highest`` is None
-    when the kernel sets no upper bound (its handler is plain proc_dointvec)."""
+    integers that are its levels, higher being stricter; ``highest`` is None
+    when the kernel sets no upper bound (its handler is plain proc_dointvec).
+    ``bounded``: the kernel refuses a value outside the levels (its handler
+    is proc_dointvec_minmax), so a file setting one leaves the key as it was;
+    when False it takes any integer, and one above ``highest`` acts as a
+    level (tcp_syncookies 3 as 1, randomize_va_space 3 as 2)."""
     return _req(rid, "sysctl", "recommended", title, rationale, expected, compare,
                 key=key, combine=combine, alternatives=list(alternatives),
-                levels=list(levels) if levels else None)
+                levels=list(levels) if levels else None, bounded=bounded)
 
 
 def accepts_level(entry, number):
@@ -456,7 +460,7 @@ def _conf_pair(name, key, expected, compare, title, rationale, combine, alternat
 SYSCTL = (
     [_sysctl("SYSCTL-TCP_SYNCOOKIES", "net.ipv4.tcp_syncookies", 1, "at_least",
              "SYN cookies on", "SYN-flood protection (2 sends cookies unconditionally).",
-             levels=(0, 2))]
+             levels=(0, 2), bounded=False)]
     + _conf_pair("ACCEPT_SOURCE_ROUTE", "accept_source_route", 0, "exact",
                  "Ignore source-routed packets", "Source routing lets a sender pick the path.",
                  "and")
@@ -482,7 +486,7 @@ SYSCTL = (
                  "Log martian packets", "Logs spoofed, source-routed and redirect packets.", "or")
     + [_sysctl("SYSCTL-RANDOMIZE_VA_SPACE", "kernel.randomize_va_space", 2, "at_least",
                "Full address-space randomisation", "Randomises mmap base, heap, stack and vDSO.",
-               levels=(0, 2)),
+               levels=(0, 2), bounded=False),
        _sysctl("SYSCTL-PROTECTED_HARDLINKS", "fs.protected_hardlinks", 1, "at_least",
                "Protected hardlinks", "Blocks hardlink-based TOCTOU attacks.", levels=(0, 1)),
        _sysctl("SYSCTL-PROTECTED_SYMLINKS", "fs.protected_symlinks", 1, "at_least",
@@ -497,7 +501,7 @@ SYSCTL = (
                "perf for root only", "Unprivileged users cannot profile the kernel (3 and up are stricter).",
                # mainline's handler has no bounds; Debian's and Ubuntu's kernels
                # read 3 (Debian's default) and 4 (Ubuntu's) as stricter than 2
-               levels=(-1, None))]
+               levels=(-1, None), bounded=False)]
 )
 
 

@@ -37,7 +37,7 @@ def refused(entry, value):
     number = _int(value)
     if number is None:
         return "not a number it reads"
-    if not accepts_level(entry, number):
+    if entry.get("bounded", True) and not accepts_level(entry, number):
         return "it accepts %s" % describe_levels(entry["levels"])
     return None
 

@@ -87,6 +87,7 @@ def test_sysctl_entries(entry):
     assert (entry["combine"] in cat.COMBINE_RULES) if is_all else entry["combine"] is None
     if entry["levels"]:
         assert entry["compare"] == "at_least" and cat.accepts_level(entry, entry["expected"])
+    assert entry["bounded"] in (True, False)
     for alternative in entry["alternatives"]:
         assert alternative != entry["expected"]
 

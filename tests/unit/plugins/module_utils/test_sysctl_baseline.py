@@ -559,3 +559,17 @@ def test_no_interface_glob_when_interfaces_created_later_are_waived(host):
     text = host.plan(waivers={"SYSCTL-RP_FILTER-DEFAULT": "CNI interfaces use loose mode"}).text
     assert "*.rp_filter" not in text and "-net.ipv4.conf.ens3.rp_filter = 1\n" in text
     assert "net.ipv4.conf.*.send_redirects = 0\n" in text
+
+
+def test_a_value_above_the_levels_of_an_unbounded_key_is_taken_by_the_kernel(host):
+    """randomize_va_space's and tcp_syncookies' handlers take any integer: 3
+    is set and acts as 2 (randomize_va_space > 1) and as 1 (syncookies on)."""
+    write(os.path.join(host.root, "etc/sysctl.d/zzz-site.conf"),
+          "kernel.randomize_va_space = 3\nnet.ipv4.tcp_syncookies = 3\n")
+    host.set("kernel/randomize_va_space", 3)
+    host.set("net/ipv4/tcp_syncookies", 3)
+    plan = host.plan()
+    assert plan.edits == {}
+    results, dummy, dummy = plan.apply()
+    for rid in ("SYSCTL-RANDOMIZE_VA_SPACE", "SYSCTL-TCP_SYNCOOKIES"):
+        assert by_id(results)[rid]["status"] == "pass", by_id(results)[rid]["message"]
