@@ -96,9 +96,9 @@ class LiveCheck(object):
 
     # -- PCI devices -------------------------------------------------------
 
-    def _instead(self, pci):
+    def _instead(self, entry):
         """Functions of the same kind (class, or subclass for bridges)."""
-        wanted = number(pci.get("class"))
+        wanted = number(entry.get("instead_class") or entry["expected"]["pci"].get("class"))
         if wanted is None:
             return []
         shift = 8 if wanted >> 16 == 0x06 else 16
@@ -128,7 +128,7 @@ class LiveCheck(object):
 
     def _absent(self, entry, evidence):
         expected = entry["expected"]
-        instead = self._instead(expected["pci"])
+        instead = self._instead(entry)
         for device in instead:
             evidence.update(device["evidence"])
         message = "no %s PCI device" % describe(expected["pci"]["vendor"], expected["pci"]["device"])

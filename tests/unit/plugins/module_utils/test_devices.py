@@ -324,6 +324,26 @@ def test_spc4_disk_passes(tmp_path):
     assert "features HOTPLUG, CHANGE on" in result["message"]
 
 
+def test_compute_engines_unclassified_virtio_scsi_controller_passes(tmp_path):
+    """Compute Engine's virtio-scsi function is class 0x000000 (lspci on an N1/N2/E2 VM:
+    "00:03.0 Non-VGA unclassified device: Red Hat, Inc. Virtio SCSI"), QEMU's 0x010000."""
+    result = scsi_result(tmp_path, tap().set(DISK + "/scsi_level", "7").set(SCSI + "/class", "0x000000"))
+    assert result["status"] == "pass", result["message"]
+    assert result["live"]["devices"][0]["class"] == "0x000000"
+
+
+def test_an_unclassified_device_is_not_found_instead_of_the_controller(tmp_path):
+    """The virtio RNG (class 0x00ff00) is no disk controller; an IDE controller is."""
+    manifest = fakesys.Manifest.load("noncompliant-user")
+    rng = "devices/pci0000:00/0000:00:05.0"
+    for name, value in (("vendor", "0x1af4"), ("device", "0x1005"), ("class", "0x00ff00")):
+        manifest.set(rng + "/" + name, value)
+    manifest.link("bus/pci/devices/0000:00:05.0", "../../../" + rng)
+    result = scsi_result(tmp_path, manifest)
+    assert "8086:7010 Intel 82371SB PIIX3 IDE (driver ata_piix)" in result["message"]
+    assert "1af4:1005" not in result["message"]
+
+
 def test_scsi_features_off(tmp_path):
     manifest = tap().set(DISK + "/scsi_level", "7").set(SCSI + "/virtio0/features", "1" + "0" * 63)
     result = scsi_result(tmp_path, manifest)
