@@ -197,13 +197,31 @@ class LiveCheck(object):
                 "such a machine, or only the kernel (mode: offline)"
                 % describe(entry["expected"]["pci"]["vendor"], entry["expected"]["pci"]["device"]))
 
+    def _unknown(self, found, path, what, kind="a number"):
+        """Record that ``what`` (the attribute at ``path``, inside the root) is
+        unknown, and why: absent, not read, or not ``kind`` (its evidence
+        says which); nothing is judged from it."""
+        shown = self.sysfs.shown(path)
+        value = found["evidence"].get(shown)
+        if value is None:
+            why = "%s: absent" % shown
+        elif value.startswith("not read: "):
+            why = value[len("not read: "):]
+        else:
+            why = "%s: %r is not %s" % (shown, value, kind)
+        found["unknowns"].append("%s unknown (%s)" % (what, why))
+        if privilege.needs_root(why) and privilege.BECOME not in found["remediation"]:
+            found["remediation"].append(privilege.BECOME)
+
     def _candidate(self, entry, device):
         expected = entry["expected"]
         pci = expected["pci"]
         found = {"problems": [], "unknowns": [], "notes": [], "remediation": [],
                  "evidence": dict(device["evidence"]), "info": self._device_summary(device)}
         for field in ("subsystem_vendor", "subsystem_device", "revision", "class"):
-            if field in pci and number(device[field]) != number(pci[field]):
+            if field in pci and device[field] is None:
+                self._unknown(found, reader.join(device["path"], field), FIELD_LABELS[field])
+            elif field in pci and number(device[field]) != number(pci[field]):
                 text = "%s %s, expected %s" % (FIELD_LABELS[field], device[field], pci[field])
                 if field == "revision" and (number(device["subsystem_vendor"]),
                                             number(device["subsystem_device"])) == QEMU_SUBSYSTEM:
@@ -256,7 +274,9 @@ class LiveCheck(object):
         found["evidence"].update(child["evidence"])
         found["info"]["virtio"] = dict((k, child[k]) for k in ("name", "device_id", "driver", "features",
                                                                "interfaces"))
-        if child["device_id"] != want["device_id"]:
+        if child["device_id"] is None:
+            self._unknown(found, reader.join(child["path"], "device"), "virtio device ID")
+        elif child["device_id"] != want["device_id"]:
             problems.append("%s is virtio device %s, expected %s" % (
                 child["name"], child["device_id"], want["device_id"]))
         if child["driver"] is None:
@@ -265,8 +285,11 @@ class LiveCheck(object):
                                         % (want["driver"], want["driver"]))
         elif not same_driver(child["driver"], [want["driver"]]):
             problems.append("%s bound to %s, expected %s" % (child["name"], child["driver"], want["driver"]))
+        if child["device_id"] is None:
+            return child  # its feature bits' names depend on the device type
         if child["features"] is None:
-            found["unknowns"].append("%s/features unreadable" % self.sysfs.shown(child["path"]))
+            self._unknown(found, reader.join(child["path"], "features"), "%s features" % child["name"],
+                          kind="a bit string")
             return child
         missing = [f for f in want.get("features", []) if f not in child["features"]]
         found["info"]["missing_features"] = missing
@@ -325,13 +348,18 @@ class LiveCheck(object):
             summary["block"] = device["block"]
             found["info"]["scsi_devices"].append(summary)
             address = device["address"]
+            if device["type"] is None:
+                self._unknown(found, reader.join(device["path"], "type"), "%s SCSI type" % address)
+                continue
             if device["type_name"] not in want["device_types"]:
                 problems.append("%s is a %s (SCSI type %s), only %s expected" % (
                     address, device["type_name"], device["type"], "/".join(want["device_types"])))
                 remediation.append("detach the %s from the controller (Compute Engine attaches "
                                    "only disks)" % device["type_name"])
                 continue
-            if device["scsi_level"] is None or device["scsi_level"] < want["min_scsi_level"]:
+            if device["scsi_level"] is None:
+                self._unknown(found, reader.join(device["path"], "scsi_level"), "%s SCSI level" % address)
+            elif device["scsi_level"] < want["min_scsi_level"]:
                 problems.append("%s reports scsi_level %s (%s), expected %s (%s) or newer%s" % (
                     address, device["scsi_level"], device["scsi_version"], want["min_scsi_level"],
                     SCSI_LEVELS.get(want["min_scsi_level"]),
@@ -340,7 +368,11 @@ class LiveCheck(object):
                 remediation.append(HARDWARE_DIFFERS)
             for block in device["block"]:
                 sizes = (block["physical_block_size"], block["logical_block_size"])
-                if sizes != (want["physical_block_size"], want["logical_block_size"]):
+                for size, label in zip(sizes, ("physical", "logical")):
+                    if size is None:
+                        self._unknown(found, reader.join(block["path"], "queue", label + "_block_size"),
+                                      "%s %s sector size" % (block["name"], label))
+                if None not in sizes and sizes != (want["physical_block_size"], want["logical_block_size"]):
                     problems.append("%s sectors %s/%s (physical/logical), expected %s/%s" % (
                         block["name"], sizes[0], sizes[1], want["physical_block_size"],
                         want["logical_block_size"]))

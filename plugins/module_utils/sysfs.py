@@ -252,7 +252,8 @@ def virtio_devices(sysfs):
             "device_id": device_id,
             "vendor": hex_id(values["vendor"]),
             "features_bits": features,
-            "features": decode_features(features, device_id) if features is not None else None,
+            # sysfs prints one 0 or 1 per feature bit; anything else tells nothing
+            "features": decode_features(features, device_id) if re.match(r"^[01]+$", features or "") else None,
             "driver": sysfs.link_name(path, evidence, real=real, name="driver"),
             "interfaces": sysfs.listdir(join(real, "net")) if real else [],
             "evidence": evidence,

@@ -358,6 +358,39 @@ def test_no_disk_behind_the_controller(tmp_path):
     assert "no SCSI device behind the controller" in result["message"]
 
 
+# -- attributes that tell nothing: unknown, never a mismatch ------------------
+
+def _fifo(path):
+    return lambda manifest: manifest.fifo(path)
+
+
+@pytest.mark.parametrize("rid, edit, said", [
+    ("HW-NET-VIRTIO", lambda m: m.remove(NET + "/subsystem_device"), "subsystem ID unknown (%s/subsystem_device: absent)" % NET),
+    ("HW-NET-VIRTIO", lambda m: m.set(NET + "/revision", "rev?"), None),  # not judged for virtio-net
+    ("HW-NET-VIRTIO", lambda m: m.set(NET + "/class", "garbage"), "class unknown (%s/class: 'garbage' is not a number)" % NET),
+    ("HW-NET-VIRTIO", _fifo(NET + "/subsystem_device"), "0000:00:04.0/subsystem_device: is a FIFO (named pipe)"),
+    ("HW-NET-VIRTIO", lambda m: m.set(NET + "/virtio1/device", "garbage"),
+     "virtio device ID unknown (bus/virtio/devices/virtio1/device: 'garbage' is not a number)"),
+    ("HW-NET-VIRTIO", lambda m: m.set(NET + "/virtio1/features", "on"),
+     "virtio1 features unknown (bus/virtio/devices/virtio1/features: 'on' is not a bit string)"),
+    ("HW-SCSI-VIRTIO", lambda m: m.remove("block/sda/queue/logical_block_size"),
+     "sda logical sector size unknown (block/sda/queue/logical_block_size: absent)"),
+    ("HW-SCSI-VIRTIO", lambda m: m.set(DISK + "/scsi_level", "x"), "0:0:1:0 SCSI level unknown (%s/scsi_level: 'x' is not a number)" % DISK),
+    ("HW-SCSI-VIRTIO", lambda m: m.set(DISK + "/type", ""), "0:0:1:0 SCSI type unknown (%s/type: '' is not a number)" % DISK),
+])
+def test_an_attribute_that_tells_nothing_is_unknown_not_a_mismatch(tmp_path, rid, edit, said):
+    """Absent, unreadable or not a number: nothing is judged from it, and no "None" is shown."""
+    manifest = edit(tap().set(DISK + "/scsi_level", "7"))
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))[rid]
+    if said is None:
+        assert result["status"] == "pass", result["message"]
+        return
+    assert result["status"] == "unknown", result["message"]
+    assert said.replace("bus/", str(tmp_path / "sys" / "bus") + "/", 1).replace(
+        "block/", str(tmp_path / "sys" / "block") + "/", 1) in result["message"], result["message"]
+    assert "None" not in result["message"]
+
+
 # -- hand-made failure modes: serial -----------------------------------------
 
 def serial_result(tmp_path, manifest):

@@ -226,6 +226,26 @@ def test_serial_port_attributes_only_root_reads_are_unknown_not_absent(top):
     assert_same_elsewhere(as_root, as_nobody, ["HW-SERIAL"])
 
 
+def test_device_attributes_only_root_reads_are_unknown_not_a_mismatch(top):
+    """A tree (or a hardened /sys) whose sector sizes and subsystem ID only root may
+    read: unknown, saying so, never "None, expected ..." and a failure."""
+    manifest = fakesys.Manifest.load("gce-tap").set("bus/scsi/devices/0:0:1:0/scsi_level", "7")
+    sysfs_root = manifest.build(os.path.join(top, "sys"))
+    for path in ("block/sda/queue/logical_block_size", "bus/pci/devices/0000:00:04.0/subsystem_device"):
+        os.chmod(os.path.realpath(os.path.join(sysfs_root, path)), 0o400)
+    as_root, as_nobody = both(guest_hardware_info, {"sysfs_root": sysfs_root, "mode": "live"})
+    assert by_id(as_root)["HW-SCSI-VIRTIO"]["status"] == "pass"
+    assert "subsystem" not in by_id(as_root)["HW-NET-VIRTIO"]["message"]   # unknown: a tree has no ethtool
+    scsi, net = by_id(as_nobody)["HW-SCSI-VIRTIO"], by_id(as_nobody)["HW-NET-VIRTIO"]
+    assert (scsi["status"], net["status"]) == ("unknown", "unknown"), (scsi["message"], net["message"])
+    assert "sda logical sector size unknown (needs root: %s/devices/" % sysfs_root in scsi["message"]
+    assert "/block/sda/queue/logical_block_size is not readable as user nobody" in scsi["message"]
+    assert "subsystem ID unknown (needs root: %s/devices/pci0000:00/0000:00:04.0/subsystem_device " % sysfs_root \
+        in net["message"]
+    assert scsi["remediation"].startswith("run with become (-b") and "None" not in scsi["message"] + net["message"]
+    assert_same_elsewhere(as_root, as_nobody, ["HW-SCSI-VIRTIO", "HW-NET-VIRTIO"])
+
+
 def test_applying_to_the_running_system_is_refused_before_anything_is_written(top):
     for module, args in ((compliance, {"areas": ["sysctl", "gce_settings"]}), (sysctl_baseline, {})):
         out = as_user(NOBODY, module_run, module, args)
