@@ -308,9 +308,12 @@ def block_device(sysfs, name, evidence):
 
 
 def block_devices(sysfs):
-    """Disks the guest has, wherever they are (for "found instead" messages)."""
+    """Disks the guest has, wherever they are (for "found instead" messages);
+    not native NVMe multipath's hidden paths (``nvme0c0n1``: no /dev node, the
+    disk is the subsystem's ``nvme0n1``; ``hidden`` reads 1 where the kernel has it)."""
     return [block_device(sysfs, name, {}) for name in sysfs.listdir(join("block"))
-            if not re.match(r"^(loop|ram|zram|dm-|md|sr|fd)", name)]
+            if not re.match(r"^(loop|ram|zram|dm-|md|sr|fd|nvme[0-9]+c[0-9]+n[0-9]+$)", name)
+            and sysfs.read(join("block", name, "hidden")) != "1"]
 
 
 def serial_port(sysfs, name):

@@ -545,6 +545,23 @@ def test_third_generation_x86_machine_with_gvnic_and_nvme(tmp_path, initramfs_of
     assert multipath["status"] == "not-applicable" and "disks nvme0n1 (4096/512)" in multipath["message"]
 
 
+def test_native_multipath_hidden_paths_are_no_disks(tmp_path):
+    """With native NVMe multipath /sys/block also lists each path (nvme0c0n1, hidden,
+    without a /dev node, reporting its own sizes); the disks are the heads."""
+    manifest = third_generation_guest(multipath=True)
+    for namespace in ("1", "2"):
+        path = "devices/pci0000:00/0000:00:03.0/nvme/nvme0/nvme0c0n" + namespace
+        manifest.set(path + "/queue/logical_block_size", "512").set(path + "/queue/physical_block_size", "512")
+        manifest.set(path + "/hidden", "1").link("block/nvme0c0n" + namespace, "../" + path)
+    head = "devices/virtual/nvme-subsystem/nvme-subsys0/nvme0n2"
+    manifest.set(head + "/queue/logical_block_size", "4096").set(head + "/queue/physical_block_size", "4096")
+    manifest.link("block/nvme0n2", "../" + head)
+    result = scsi_result(tmp_path, manifest)
+    assert result["status"] == "not-applicable"
+    assert "disks nvme0n1 (4096/512), nvme0n2 (4096/4096)); the kernel's" in result["message"], result["message"]
+    assert "nvme0c0n" not in result["message"]
+
+
 def test_unbound_gvnic_of_an_x86_machine_fails(tmp_path):
     results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, third_generation_guest(gve=None))))
     assert results["HW-NET-GVNIC"]["status"] == "fail"
