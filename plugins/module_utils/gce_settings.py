@@ -32,8 +32,8 @@ import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, timesync, udev,
-    units)
+    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, sysctl_baseline,
+    timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -850,20 +850,12 @@ def check_sysctl_coexist(host, entry):
             continue
         requirement = by_key.get(key)
         value = values.pop()
-        if requirement and not _sysctl_complies(requirement, value):
+        if requirement and not sysctl_baseline.complies(requirement, value):
             problems.append("%s ends as %s, weaker than %s requires" % (
                 sysctl.display_key(key), value, requirement["id"]))
     if problems:
         return _outcome("fail", actual, "; ".join(problems), entry["remediation"], file=files[name])
     return _outcome("pass", actual, "every key of %s ends with one compliant value" % name, file=files[name])
-
-
-def _sysctl_complies(entry, value):
-    try:
-        number = int(str(value).split()[0])
-    except (ValueError, IndexError):
-        return False
-    return number >= int(entry["expected"]) if entry["compare"] == "at_least" else number == int(entry["expected"])
 
 
 CHECKS = {

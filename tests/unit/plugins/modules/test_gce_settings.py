@@ -595,6 +595,16 @@ def test_sysctl_coexistence(tmp_path, run_module):
     assert result["status"] == "fail" and "net.ipv4.ip_forward ends as procps=1" in result["message"]
 
 
+@pytest.mark.parametrize("value, status", [("0x2", "pass"), ("+2", "fail"), ("5", "fail"), ("0", "fail"), ("1", "pass")])
+def test_sysctl_coexistence_reads_values_as_the_kernel_does(tmp_path, run_module, value, status):
+    # the kernel reads 0x2 as 2 and refuses +2 and 5 (kptr_restrict keeps its earlier value)
+    root = debian_image(tmp_path / "image")
+    put(root, "/usr/lib/sysctl.d/60-gce-network-security.conf", "kernel.kptr_restrict = %s\n" % value)
+    put(root, "/usr/lib/systemd/systemd-sysctl", "")
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    assert statuses(run_module(compliance_info, info))["GCE-SYSCTL-COEXIST"] == status
+
+
 # ------------------------------------------------------------------ live
 class FakeModule(object):
     """AnsibleModule's run_command/get_bin_path, recording the commands."""
