@@ -69,7 +69,7 @@ options:
       - Where to write the import archive, C(<pack>.tar.gz) (C(.tar.gz) is added when missing); parent
         directories are created; an existing archive there is replaced atomically. A directory, the disk
         being packed, or a file that is not a gzip-compressed archive is never replaced (the task fails).
-      - A symbolic link given as O(path) is followed: the archive holds the disk's bytes.
+      - A symbolic link given as O(path) is followed, so the archive holds the disk's bytes.
     type: path
   image_name:
     description: The image name in the printed gcloud command; by default derived from the archive's name.
