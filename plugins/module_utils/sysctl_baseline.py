@@ -524,9 +524,13 @@ class Plan(object):
             # interfaces that exist before systemd-sysctl runs (a NIC the initramfs brought up, a
             # second NIC, a renamed one) keep the kernel's defaults, unless a line udev's coldplug
             # applies for them (99-systemd.rules: --prefix=/net/ipv4/conf/<name>) reaches them
-            # applied to interfaces created later too: not when their ``default`` entry is waived
-            waived = set(e["key"].rsplit(".", 1)[1] for e in entries if is_default_key(e) and e["id"] in waivers)
-            globs.update(e["id"] for e in entries if per_interface_needed(e) and e["key"].rsplit(".", 1)[1] not in waived)
+            globs.update(e["id"] for e in entries if per_interface_needed(e))
+        # a glob also reaches interfaces created later and, with no literal line of its own,
+        # ``all``: none for a key whose ``default`` or ``all`` requirement is waived
+        waived = set(e["key"].rsplit(".", 1)[1] for e in entries if e["id"] in waivers and (
+            is_default_key(e) or e["key"].startswith("net.ipv4.conf.all.")))
+        suffix = dict((e["id"], e["key"].rsplit(".", 1)[1]) for e in entries)
+        globs = set(i for i in globs if suffix[i] not in waived)
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
                                               per_interface, globs)
         self.previous_policy = _policy_of(self.old_text)

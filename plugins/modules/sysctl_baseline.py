@@ -83,7 +83,9 @@ options:
       - Also set and persist the own value of every existing interface where the kernel's
         combination rule makes it matter (C(send_redirects), C(accept_redirects), C(rp_filter)),
         and, under C(systemd-sysctl), the same value for every interface name by a glob (not when
-        the key's C(default) requirement is waived).
+        the key's C(default) or C(all) requirement is waived).
+      - With C(false), no glob is added for existing interfaces; a glob line the drop-in already has
+        stays (it only makes interfaces stricter, and another file's weaker glob may need it).
     type: bool
     default: true
 notes:
