@@ -671,13 +671,21 @@ INFO_ARGUMENT_SPEC = dict(
 )
 
 
-def _check_file(name):
+def _check_file(name, writing=False):
     """SysctlError unless ``name`` (the file option) is a drop-in the boot
     loader reads: a ``.conf`` file directly in a persistent sysctl.d
-    directory.  Elsewhere it would be written, never read, and every ID fail."""
+    directory.  Elsewhere it would be written, never read, and every ID fail.
+    /etc/sysctl.conf is read too, and judged as the file, never written: it is
+    the administrator's, and the drop-in replaces its file whole."""
     path = os.path.normpath("/" + (name or "").lstrip("/"))
     directory, base = os.path.split(path)
     dirs = [d for d in loader.CONF_DIRS if d != loader.RUNTIME_DIR]
+    if path == "/" + loader.SYSCTL_CONF:
+        if writing:
+            raise loader.SysctlError(
+                "file: %r is the administrator's own file, which the drop-in would replace whole: give a .conf "
+                "file in /etc/sysctl.d/ (for example %s)" % (name, DEFAULT_FILE))
+        return
     if directory.lstrip("/") not in dirs or not base.endswith(".conf") or base.startswith("."):
         raise loader.SysctlError(
             "file: %r is not read at boot: the drop-in must be a .conf file (not starting with a dot) directly in "
@@ -728,7 +736,7 @@ def apply_sysctl(params, entries, waivers, module):
     (only assess in check mode).  Returns the module's result fields, with
     ``errors`` (live values that could not be set) and ``diff``; bad input
     raises SysctlError.  Holds the target's lock while it writes."""
-    _check_file(params["file"])
+    _check_file(params["file"], writing=True)
     target = loader.as_target(params["root"])
     own = "/" + params["file"].lstrip("/")
     live = _live_kernel(params)

@@ -112,6 +112,21 @@ def test_a_drop_in_in_a_directory_the_boot_loader_reads_is_written(name, tmp_pat
     assert os.path.isfile(os.path.join(str(root), name.lstrip("/")))
 
 
+def test_etc_sysctl_conf_is_judged_never_written(tmp_path, run_module):
+    """The loaders read /etc/sysctl.conf (procps last; systemd through Debian's
+    99-sysctl.conf link): it may be the file judged, never the one written."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.conf").write_text("kernel.kptr_restrict = 1\n")
+    out = run_module(sysctl_baseline_info, {"root": str(root), "file": "/etc/sysctl.conf"})
+    assert out.get("failed") is not True, out.get("msg")
+    for module, options in ((sysctl_baseline, {"apply_live": "never"}), (compliance, None)):
+        params = dict(root=str(root), file="/etc/sysctl.conf", **(options or {}))
+        out = run_module(module, params if options else {"areas": ["sysctl"], "sysctl": params})
+        assert out["failed"] is True and "the administrator's own file" in out["msg"], out["msg"]
+    assert (root / "etc" / "sysctl.conf").read_text() == "kernel.kptr_restrict = 1\n"
+
+
 @pytest.mark.parametrize("connection, said", [
     ({"user": "bob", "auth": "passwd"}, "passwd"),
     ({"user": "bob", "usr": "alice"}, "usr"),
