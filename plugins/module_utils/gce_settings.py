@@ -101,10 +101,8 @@ ARGUMENT_SPEC = dict(
     root=dict(type="path", default="/"),
     generalize=dict(type="bool", default=False),
     interface=dict(type="str"),
-    # a typo must not pass: an unknown auth would be guessed from authorized_keys
-    connection=dict(type="dict", options=dict(
-        user=dict(type="str"), auth=dict(type="str", choices=["publickey", "password", "auto"]),
-        addr=dict(type="str"))),
+    # unknown keys are refused; auth's value is checked by _validate_root (in any case, as before)
+    connection=dict(type="dict", options=dict(user=dict(type="str"), auth=dict(type="str"), addr=dict(type="str"))),
 )
 APPLY_ARGUMENT_SPEC = dict(
     install_packages=dict(type="bool", default=True),
@@ -911,9 +909,16 @@ def check_gce(params, entries, waivers, module=None):
                 live=host.live, image=host.image)
 
 
+AUTH_METHODS = ("publickey", "password", "auto")
+
+
 def _validate_root(host):
     if not host.target.isdir("/"):
         raise GceError("root %s is not a directory" % host.params["root"])
+    # a typo must not pass: an unknown auth would be guessed from authorized_keys
+    auth = (host.params.get("connection") or {}).get("auth")
+    if auth is not None and auth.lower() not in AUTH_METHODS:
+        raise GceError("connection: auth %r is none of %s" % (auth, ", ".join(AUTH_METHODS)))
 
 
 # ------------------------------------------------------------------ plans

@@ -138,5 +138,12 @@ def test_a_mistyped_connection_is_refused_not_guessed(connection, said, tmp_path
     out = run_module(compliance, {"areas": ["gce_settings"], "apply": ["gce_settings"],
                                   "gce_settings": {"root": str(tmp_path), "connection": connection}},
                      check_mode=True)
-    assert out["failed"] is True and "results" not in out, out
+    assert out["failed"] is True, out
     assert out["msg"].startswith("gce_settings: ") and said in out["msg"] and "connection" in out["msg"], out["msg"]
+
+
+def test_connection_auth_in_any_case_is_accepted(tmp_path, run_module):
+    out = run_module(compliance, {"areas": ["gce_settings"], "apply": ["gce_settings"],
+                                  "gce_settings": {"root": str(tmp_path), "connection": {"user": "bob", "auth": "PublicKey"}}},
+                     check_mode=True)
+    assert "connection" not in (out.get("msg") or ""), out.get("msg")
