@@ -19,6 +19,7 @@ Specification").
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.fstab import mount_point, unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 # Kernel device names: not stable on Compute Engine, where the boot disk is
@@ -36,10 +37,6 @@ NODEV_TYPES = ("proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup
                "overlay", "none")
 
 
-def _unescape(field):
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
 def parse_fstab(text):
     """``[{spec, file, vfstype, options, passno, line}]`` of fstab's entries."""
     entries = []
@@ -50,11 +47,8 @@ def parse_fstab(text):
         fields = stripped.split()
         if len(fields) < 2:
             continue
-        fields = [_unescape(field) for field in fields] + ["", "", "0", "0"][len(fields) - 2:]
-        mount = fields[1]
-        if mount.startswith("/"):   # "/boot/" and "//boot" are /boot to mount(8) and systemd's fstab generator
-            mount = re.sub("/+", "/", mount).rstrip("/") or "/"
-        entries.append({"spec": fields[0], "file": mount, "vfstype": fields[2] or "auto",
+        fields = [unescape(field) for field in fields] + ["", "", "0", "0"][len(fields) - 2:]
+        entries.append({"spec": fields[0], "file": mount_point(fields[1]), "vfstype": fields[2] or "auto",
                         "options": fields[3].split(",") if fields[3] else ["defaults"],
                         "passno": fields[5], "line": number})
     return entries

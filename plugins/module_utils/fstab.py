@@ -17,17 +17,22 @@ PSEUDO = ("proc", "sysfs", "tmpfs", "devpts", "devtmpfs", "cgroup", "cgroup2", "
           "nfs", "nfs4", "cifs", "smb3", "9p", "fuse", "overlay", "autofs", "binfmt_misc")
 
 
-def _unescape(field):
+def unescape(field):
+    """An fstab field with its octal escapes (``\\040``) decoded."""
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mount_point(field):
+    """The (unescaped) mount point as mount(8) and systemd's fstab generator
+    read it: ``/boot/`` and ``//boot`` are ``/boot``; ``none``, ``swap`` as written."""
+    return re.sub("/+", "/", field).rstrip("/") or "/" if field.startswith("/") else field
 
 
 class Entry(object):
     def __init__(self, line, text, fields):
         self.line, self.text = line, text
         self.spec = fields[0]
-        self.file = _unescape(fields[1]) if len(fields) > 1 else ""
-        if self.file.startswith("/"):   # "/usr/" and "//usr" are /usr to mount(8) and systemd's fstab generator
-            self.file = re.sub("/+", "/", self.file).rstrip("/") or "/"
+        self.file = mount_point(unescape(fields[1])) if len(fields) > 1 else ""
         self.vfstype = fields[2] if len(fields) > 2 else ""
         self.options = fields[3].split(",") if len(fields) > 3 else ["defaults"]
         self.fields = fields
