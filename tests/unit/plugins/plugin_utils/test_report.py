@@ -149,7 +149,6 @@ def test_junit_counts_are_the_cases_it_holds(tmp_path):
         assert (unreachable.get("failures"), unreachable.get("errors")) == ("0", "1")
 
 
-
 def test_junit_cases_are_unique_and_a_host_s_errors_sit_with_its_results(tmp_path):
     """GitLab keys a test case by classname and name (a second one with the same key replaces
     the first) and Jenkins by its URL: a host with two errors had two cases
@@ -175,6 +174,7 @@ def test_junit_cases_are_unique_and_a_host_s_errors_sit_with_its_results(tmp_pat
     errors = [(case.get("classname"), case.get("name")) for case in root.iter("testcase") if case.find("error") is not None]
     assert errors == [("web-1.example.com.host", "error"), ("web-1.example.com.host", "error 2"),
                       ("web-1.example.com.host", "error 3"), ("10.0.0.7.host", "error"), ("plain.host", "error")]
+
 
 def test_table_and_files(tmp_path, reports):
     summary = report.fleet_summary(reports)
