@@ -320,6 +320,8 @@ def boot_entry(facts):
     boot = facts.get("boot") or {}
     menu = boot.get("menu") or {}
     entry = menu.get("default")
+    if not facts.get("root"):  # the boot loader configuration is read from the mounted root
+        return _outcome("unknown", "no root filesystem was mounted: the boot loader configuration was not read")
     if not entry:
         return _outcome("fail", "no boot entry: %s" % (menu.get("error") or "no boot loader configuration "
                         "(/boot/grub/grub.cfg, /boot/grub2/grub.cfg, /boot/loader/entries)"),

@@ -213,3 +213,25 @@ def test_guest_os_features_need_their_conditions():
     assert ("GVNIC", "gve module") in gvnic
     failing = list(judge(facts, linked("module-missing-from-initramfs")).values())
     assert imagecheck.guest_os_features(facts, failing) == []
+
+
+def lvm_root():
+    """What the worker gathers when the root is an LVM volume: no root mounted, no boot menu read."""
+    facts = uefi_only()
+    facts["table"]["partitions"][1]["filesystem"] = {"type": "LVM2_member", "uuid": None, "mountable": False}
+    facts.update(root=None, fstab=None, root_status="unsupported",
+                 root_problem="the root filesystem is not on a plain partition: found an LVM physical volume")
+    facts.pop("arch")
+    facts["boot"] = {"bios": facts["boot"]["bios"], "esp": facts["boot"]["esp"], "menu": None}
+    return facts
+
+
+def test_a_root_that_was_not_mounted_leaves_what_needs_it_unknown():
+    results = judge(lvm_root(), {})
+    assert results["IMG-ROOT_FILESYSTEM"]["status"] == "unsupported"
+    for rid in ("IMG-FSTAB_STABLE_ID", "IMG-CMDLINE_ROOT_ID", "IMG-BOOT_ENTRY", "IMG-VIRTIO_DRIVERS"):
+        assert results[rid]["status"] == "unknown", (rid, results[rid]["message"])
+    assert "root filesystem" in results["IMG-BOOT_ENTRY"]["message"]
+    # what the raw disk shows is still judged
+    assert results["IMG-UEFI_BOOT"]["status"] == "pass" and results["IMG-PARTITION_TABLE"]["status"] == "pass"
+
