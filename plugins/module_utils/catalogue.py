@@ -940,7 +940,8 @@ IMAGE = [
     _img("IMG-UEFI_BOOT", "required",
          "When the image declares UEFI support (an EFI System Partition): EFI/BOOT/BOOTX64.EFI there",
          "An image with UEFI_COMPATIBLE boots with UEFI firmware and empty NVRAM: the firmware "
-         "starts the removable-media path of the ESP.",
+         "starts the removable-media path of the ESP. Arm (arm64) machines boot with UEFI only: an "
+         "arm64 image needs the ESP, and IMG-BIOS_BOOT does not apply to it.",
          {"esp": "FAT", "loader": "EFI/BOOT/BOOTX64.EFI (BOOTAA64.EFI on arm64), a PE image of the "
                                   "image's architecture"},
          "TOOLS (inspection.py, process_planner.go); UEFI Specification 2.10, 3.5.1.1"),

@@ -174,8 +174,21 @@ def bootable_partition(facts):
 
 # ---------------------------------------------------------- boot loaders
 
+def esp_arch(esp):
+    """The architecture whose removable-media loader is the only one on the ESP, or None."""
+    loaders = (esp or {}).get("loaders") or {}
+    found = [arch for arch, name in sorted(LOADER_NAMES.items()) if loaders.get(name)]
+    return found[0] if len(found) == 1 else None
+
+
 def uefi_boot(facts):
     esp = (facts.get("boot") or {}).get("esp")
+    wanted = facts.get("arch") or "x86_64"
+    expected = LOADER_NAMES.get(wanted, "BOOTX64.EFI")
+    if not esp and wanted == "arm64":
+        return _outcome("fail", "no EFI System Partition: Compute Engine's Arm machines boot with UEFI only",
+                        "add an EFI System Partition (FAT) with the boot loader at EFI/BOOT/%s "
+                        "(`grub-install --target=arm64-efi --removable`)" % expected)
     if not esp:
         return _outcome("not-applicable", "no EFI System Partition: the image does not declare UEFI support "
                         "(it boots with BIOS, without UEFI_COMPATIBLE)")
@@ -183,8 +196,9 @@ def uefi_boot(facts):
     if esp.get("error"):
         return _outcome("fail", "the EFI System Partition (%s) cannot be read: %s" % (where, esp["error"]),
                         "recreate the ESP as a FAT filesystem", partition=esp["partition"])
-    loader = esp.get("loader") or {}
-    expected = LOADER_NAMES.get(facts.get("arch") or "x86_64", "BOOTX64.EFI")
+    # the loader of the image's architecture, which may be known only after the ESP was read
+    loaders = esp.get("loaders")
+    loader = (loaders.get(expected) if loaders is not None else esp.get("loader")) or {}
     if not loader.get("path"):
         others = list(esp.get("efi_files", []))[:6]
         return _outcome("fail", "no EFI/BOOT/%s on the ESP (%s)%s: with the empty NVRAM of a new VM the "
@@ -193,7 +207,6 @@ def uefi_boot(facts):
                         "install the loader there too: `grub-install --removable` (or copy shimx64.efi as "
                         "EFI/BOOT/%s with grubx64.efi next to it)" % expected, files=others)
     machine = loader.get("machine")
-    wanted = facts.get("arch") or "x86_64"
     if machine != wanted:
         return _outcome("fail", "%s is %s, not a %s EFI application" % (
             loader["path"], "not a PE image" if machine is None else "a %s PE image" % machine, wanted),
@@ -206,6 +219,9 @@ def bios_boot(facts, uefi_status):
     boot = facts.get("boot") or {}
     bios = boot.get("bios") or {}
     code = bios.get("boot_code") or {}
+    if facts.get("arch") == "arm64":
+        return _outcome("not-applicable", "an arm64 image: Compute Engine's Arm machines have no BIOS, they boot "
+                        "with UEFI (see IMG-UEFI_BOOT)")
     if not code.get("present"):
         if uefi_status == "pass":
             return _outcome("not-applicable", "UEFI-only image: no BIOS boot code in the MBR; it boots with "

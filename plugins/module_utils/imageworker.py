@@ -351,8 +351,9 @@ def audit(request):
             found = find_root(attachment, parts)
             if found[0] is None:
                 facts["root_status"], facts["root_problem"] = found[1], found[2]
-                facts["boot"] = {"bios": imagefile.gather_bios(raw, table, parts),
-                                 "esp": imagefile.gather_esp(raw, parts, "x86_64"), "menu": None}
+                esp = imagefile.gather_esp(raw, parts, None)
+                facts["boot"] = {"bios": imagefile.gather_bios(raw, table, parts), "esp": esp, "menu": None}
+                facts["arch"] = imagecheck.esp_arch(esp) or "x86_64"  # no kernel to tell
                 answer["results"] = imagecheck.evaluate(facts, image_entries, waivers)
                 answer["root_error"] = {"status": found[1], "message": found[2]}
                 return _relabel(answer, prefix, request["label"])
@@ -372,17 +373,15 @@ def audit(request):
                 facts["notes"].extend(notes)
             boot = imagefile.gather_boot(raw, table, parts, target, entries_fstab, None)
             release = boot["release"]
-            arch = release_arch(release) or "x86_64"
-            facts["arch"] = arch
-            if boot["esp"]:
-                name = imagecheck.LOADER_NAMES.get(arch, "BOOTX64.EFI")
-                boot["esp"]["loader"] = (boot["esp"].get("loaders") or {}).get(name)
             facts["boot"] = boot
             work, answer["skipped_areas"] = _area_work(request, rootdir, release, target)
             results, details, errors, diffs, changed = registry.run_areas(work, entries, waivers, module)
             kconfig_arch = ((details.get("kernel_config") or {}).get("kernels") or [{}])[-1].get("arch")
-            if kconfig_arch and not release_arch(release):
-                facts["arch"] = kconfig_arch
+            # Ubuntu's release names do not say the architecture: its kernel configuration, or the ESP's loader
+            arch = release_arch(release) or kconfig_arch or imagecheck.esp_arch(boot["esp"]) or "x86_64"
+            facts["arch"] = arch
+            if boot["esp"]:
+                boot["esp"]["loader"] = (boot["esp"].get("loaders") or {}).get(imagecheck.LOADER_NAMES.get(arch))
             linked, boot["kernel_checked"] = _linked(details, release)
             image_results = imagecheck.evaluate(facts, image_entries, waivers, linked)
             gvnic = _gvnic(target, release)

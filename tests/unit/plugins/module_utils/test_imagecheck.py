@@ -235,3 +235,42 @@ def test_a_root_that_was_not_mounted_leaves_what_needs_it_unknown():
     # what the raw disk shows is still judged
     assert results["IMG-UEFI_BOOT"]["status"] == "pass" and results["IMG-PARTITION_TABLE"]["status"] == "pass"
 
+
+def arm64(loaders):
+    facts = uefi_only()
+    facts["boot"]["esp"].update(loader=None, loaders=loaders, efi_files=sorted(v["path"] for v in loaders.values()))
+    facts["arch"] = "arm64"
+    return facts
+
+
+AA64 = {"BOOTAA64.EFI": {"path": "EFI/BOOT/BOOTAA64.EFI", "machine": "arm64"}}
+
+
+def test_arm64_is_judged_by_its_own_removable_path():
+    # the worker learns an image is arm64 from its kernel_config only after the ESP was read
+    results = judge(arm64(AA64))
+    assert results["IMG-UEFI_BOOT"]["status"] == "pass", results["IMG-UEFI_BOOT"]["message"]
+    assert "BOOTAA64.EFI" in results["IMG-UEFI_BOOT"]["message"]
+    assert ("UEFI_COMPATIBLE", results["IMG-UEFI_BOOT"]["message"]) in imagecheck.guest_os_features(
+        arm64(AA64), list(results.values()))
+
+
+def test_arm64_boots_with_uefi_only():
+    results = judge(arm64({"BOOTX64.EFI": {"path": "EFI/BOOT/BOOTX64.EFI", "machine": "x86_64"}}))
+    assert results["IMG-UEFI_BOOT"]["status"] == "fail" and "BOOTAA64.EFI" in results["IMG-UEFI_BOOT"]["message"]
+    bios = results["IMG-BIOS_BOOT"]
+    assert bios["status"] == "not-applicable" and "i386-pc" not in bios["remediation"], bios
+    facts = arm64(AA64)
+    facts["boot"]["esp"] = None
+    facts["table"]["kind"] = "mbr"
+    results = judge(facts)
+    assert results["IMG-UEFI_BOOT"]["status"] == "fail" and "UEFI" in results["IMG-UEFI_BOOT"]["message"]
+    assert results["IMG-BIOS_BOOT"]["status"] == "not-applicable"
+
+
+@pytest.mark.parametrize("names,arch", [
+    (["BOOTAA64.EFI"], "arm64"), (["BOOTX64.EFI"], "x86_64"), (["BOOTX64.EFI", "BOOTAA64.EFI"], None), ([], None)])
+def test_the_architecture_an_esp_shows(names, arch):
+    esp = {"loaders": dict((n, {"path": "EFI/BOOT/" + n, "machine": None}) for n in names)}
+    assert imagecheck.esp_arch(esp) == arch
+    assert imagecheck.esp_arch(None) is None
