@@ -221,6 +221,10 @@ def run(params, check_mode=False, warn=None):
     label = params["path"]
     if not (label or "").strip():   # abspath("") is the working directory
         raise ImageError("path: %r is empty: give the disk image file, import archive or block device" % label)
+    if params.get("pack"):  # before the audit, which may take long
+        importarchive.check_bucket(params["bucket"])
+        if params.get("image_name"):
+            importarchive.image_name(params["image_name"], params["pack"])
     path = os.path.abspath(params["path"])
     try:
         info = os.stat(path)

@@ -27,6 +27,7 @@ import hashlib
 import lzma
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import time
@@ -47,7 +48,10 @@ MAX_SPARSE_BLOCKS = 4096  # oldgnu sparse map extension blocks of one member (21
 SNIFF = 4096
 CONTAINERS = ((b"QFI\xfb", "qcow2"), (b"KDMV", "vmdk"), (b"# Disk DescriptorFile", "vmdk"),
               (b"vhdxfile", "vhdx"), (b"conectix", "vpc"), (b"QED\x00", "qed"))
-IMAGE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+IMAGE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?\Z")   # \Z: "$" takes a trailing newline
+# Cloud Storage bucket names: 3-63 characters of a-z 0-9 - _ (with dots: up to 222, DNS labels of up to 63)
+BUCKET_LABEL = re.compile(r"^[a-z0-9](?:[-_a-z0-9]{0,61}[a-z0-9])?\Z")
+BUCKET_PLACEHOLDER = "BUCKET"   # the option's default: printed as is, for the user to replace
 
 
 class _Stream(object):
@@ -490,9 +494,31 @@ def image_name(given, archive):
     return name[:63].rstrip("-")
 
 
+def check_bucket(bucket):
+    """ImageError unless ``bucket`` is a name Cloud Storage takes ("Bucket
+    naming requirements"), or the placeholder."""
+    if bucket == BUCKET_PLACEHOLDER:
+        return
+    labels = (bucket or "").split(".")
+    why = None
+    if not 3 <= len(bucket or "") <= (222 if len(labels) > 1 else 63):
+        why = "it needs 3 to 63 characters (up to 222 with dots)"
+    elif not all(BUCKET_LABEL.match(label) for label in labels):
+        why = ("it may hold only lower-case letters, digits, hyphens and underscores (dots between parts), each "
+               "part starting and ending with a letter or digit; no gs:// and no folder")
+    elif re.match(r"^\d+\.\d+\.\d+\.\d+\Z", bucket):
+        why = "it is an IP address"
+    elif bucket.startswith("goog") or "google" in bucket:
+        why = "it starts with goog or holds google"
+    if why:
+        raise ImageError("bucket %r is not a Cloud Storage bucket name: %s" % (bucket, why))
+
+
 def gcloud_command(name, bucket, archive, features, arch=None):
     """The import command: ``gcloud compute images create``, with only the
-    guest OS features the audit found."""
+    guest OS features the audit found; one shell command whatever the
+    archive's name holds (the user copies it into a shell)."""
+    check_bucket(bucket)
     source = "gs://%s/%s" % (bucket, os.path.basename(archive))
     cmd = ["gcloud", "compute", "images", "create", name, "--source-uri=%s" % source]
     if features:
@@ -500,4 +526,4 @@ def gcloud_command(name, bucket, archive, features, arch=None):
     architecture = {"x86_64": "X86_64", "arm64": "ARM64"}.get(arch or "")
     if architecture:
         cmd.append("--architecture=%s" % architecture)
-    return " ".join(cmd), source
+    return " ".join(shlex.quote(word) for word in cmd), source

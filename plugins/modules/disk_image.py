@@ -72,10 +72,14 @@ options:
       - A symbolic link given as O(path) is followed, so the archive holds the disk's bytes.
     type: path
   image_name:
-    description: The image name in the printed gcloud command; by default derived from the archive's name.
+    description:
+      - The image name in the printed gcloud command; by default derived from the archive's name. The command
+        is quoted for a POSIX shell.
     type: str
   bucket:
-    description: The Cloud Storage bucket in the printed gcloud command.
+    description:
+      - The Cloud Storage bucket in the printed gcloud command, a bucket name as Cloud Storage takes it (no
+        C(gs://), no folder); checked, as O(image_name) is, before the audit. The default is a placeholder.
     type: str
     default: BUCKET
   pack_anyway:

@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import lzma
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -258,7 +259,7 @@ def test_image_name_and_gcloud_command():
     assert source == "gs://my-bucket/good.tar.gz"
     assert command == ("gcloud compute images create good --source-uri=gs://my-bucket/good.tar.gz "
                        "--guest-os-features=UEFI_COMPATIBLE,GVNIC --architecture=X86_64")
-    assert "--guest-os-features" not in ia.gcloud_command("x", "b", "/x.tar.gz", [], None)[0]
+    assert "--guest-os-features" not in ia.gcloud_command("x", "bkt", "/x.tar.gz", [], None)[0]
 
 
 def raw_disk(tmp_path, name):
@@ -313,3 +314,35 @@ def test_pack_to_a_directory_is_an_error_naming_it(tmp_path):
     with pytest.raises(ImageError, match="taken.tar.gz"):
         ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "taken"))
     assert sorted(os.listdir(str(tmp_path))) == ["disk.raw", "taken.tar.gz"]
+
+
+def test_the_printed_command_is_one_safe_shell_command():
+    # the user copies it into a shell: a name with spaces or metacharacters stays one word, runs nothing
+    archive = "/b/my image;touch x $(id).tar.gz"
+    command, source = ia.gcloud_command("good", "my-bucket", archive, [], "x86_64")
+    assert source == "gs://my-bucket/my image;touch x $(id).tar.gz"
+    words = shlex.split(command)
+    assert words == ["gcloud", "compute", "images", "create", "good", "--source-uri=" + source, "--architecture=X86_64"]
+    assert "$(id)" not in command.replace("'--source-uri=gs://my-bucket/my image;touch x $(id).tar.gz'", "")
+
+
+@pytest.mark.parametrize("bucket", ["my bucket", "b;rm -rf ~", "ab", "My-Bucket", "-bucket", "bucket-", "a" * 64,
+                                    "gs://my-bucket", "my-bucket/images", "bucket..name", "192.168.5.4",
+                                    "goog-images", "my-google-images", ""])
+def test_bucket_names_cloud_storage_refuses(bucket):
+    with pytest.raises(ImageError, match="bucket"):
+        ia.gcloud_command("good", bucket, "/b/good.tar.gz", [], None)
+
+
+@pytest.mark.parametrize("bucket", ["my-bucket", "my_bucket.example.com", "a1b", "BUCKET", "0" * 63])
+def test_bucket_names_cloud_storage_takes(bucket):
+    assert ia.gcloud_command("good", bucket, "/b/good.tar.gz", [], None)[1] == "gs://%s/good.tar.gz" % bucket
+
+
+@pytest.mark.parametrize("name", ["good\n", "a" * 64, "good-", "1good", ""])
+def test_image_names_compute_engine_refuses(name):
+    if not name:
+        assert ia.image_name(name, "/b/x.tar.gz") == "x"  # none given: derived
+        return
+    with pytest.raises(ImageError, match="not a valid Compute Engine image name"):
+        ia.image_name(name, "/b/x.tar.gz")
