@@ -149,10 +149,12 @@ def _worker(params, disk, label, check_mode, archive=None):
 
 def _audit_archive(params, path, label, check_mode):
     archive = importarchive.read_archive(path)
-    members = [m for m in archive["members"] if m["regular"]]
+    first = importarchive.disk_member(archive)
+    members = [first] if first else []
     if not params["audit_archive_contents"] or not members or archive["member_content"] not in (None, "raw"):
         why = ("audit_archive_contents is false" if not params["audit_archive_contents"] else
-               "no regular file in it" if not members else "its member is a %s file" % archive["member_content"])
+               "no regular file in it" if not members else "its member %s is a %s file" % (
+                   archive["content_member"], archive["member_content"]))
         try:
             entries, waivers = resolve(requirements("image"), params.get("overrides") or {}, params.get("waivers") or {})
         except PolicyError as exc:
@@ -167,7 +169,6 @@ def _audit_archive(params, path, label, check_mode):
     scratch = tempfile.mkdtemp(prefix="guestready-archive-%d-" % os.getpid(), dir=params.get("workdir"))
     try:
         os.chmod(scratch, 0o700)
-        first = members[0]
         # the regular member, also when a link or a directory of its name comes first
         occurrence = [m["name"] for m in archive["members"][:archive["members"].index(first) + 1]].count(first["name"])
         disk_path = importarchive.extract(path, first["name"], scratch, occurrence)

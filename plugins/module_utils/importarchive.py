@@ -220,7 +220,7 @@ def read_archive(path, first_member_only=False):
         compression = sniff_compression(head)
         facts = {"gzip": compression == "gzip", "compression": compression or "none",
                  "size": os.fstat(handle.fileno()).st_size, "format": None, "members": [],
-                 "pax_keys": [], "member_content": None, "problems": []}
+                 "pax_keys": [], "member_content": None, "content_member": None, "problems": []}
         if compression in ("zstd", "lz4"):
             facts["problems"].append("%s-compressed: its tar headers were not read" % compression)
             return facts
@@ -316,12 +316,16 @@ def read_archive(path, first_member_only=False):
                     first_offset = None  # the data starts with a sparse map (pax 1.0)
                 facts["members"].append(member)
                 long_name, pax = None, {}
-                if member["regular"] and facts["member_content"] is None and first_offset == 0 and size:
-                    data = stream.read(min(size, SNIFF))
-                    facts["member_content"] = content_of(data)
-                    remaining = data_blocks * BLOCK - len(data)
-                else:
-                    remaining = data_blocks * BLOCK
+                # the content of disk.raw, else of the first regular member: the one the importer (and the
+                # audit of the disk inside, disk_member) takes
+                remaining = data_blocks * BLOCK
+                if member["regular"] and (facts["content_member"] is None or (
+                        name == cat.IMPORT_ARCHIVE_MEMBER and facts["content_member"] != name)):
+                    facts["member_content"], facts["content_member"] = None, name
+                    if first_offset == 0 and size:
+                        data = stream.read(min(size, SNIFF))
+                        facts["member_content"] = content_of(data)
+                        remaining -= len(data)
                 if first_member_only:
                     break
                 if len(facts["members"]) > MAX_MEMBERS:
@@ -340,6 +344,13 @@ def read_archive(path, first_member_only=False):
     else:
         facts["format"] = others[0] if others else ("gnu" if formats else None)
     return facts
+
+
+def disk_member(facts):
+    """The member that holds the disk: the first regular one named disk.raw,
+    else the first regular one (None: none)."""
+    regular = [m for m in facts["members"] if m["regular"]]
+    return next((m for m in regular if m["name"] == cat.IMPORT_ARCHIVE_MEMBER), regular[0] if regular else None)
 
 
 def content_of(data):

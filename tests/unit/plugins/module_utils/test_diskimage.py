@@ -50,3 +50,24 @@ def test_an_empty_path_is_named_not_taken_for_the_working_directory(path):
     params = dict(_params(None), path=path, mode="audit", areas=None, apply=None)
     with pytest.raises(ImageError, match=r"^path: '\s*' is empty: give the disk image file"):
         diskimage.run(params)
+
+
+def test_the_disk_audited_in_an_archive_is_its_disk_raw(tmp_path, monkeypatch):
+    import io
+    import tarfile
+    path = str(tmp_path / "vendor.tar.gz")
+    with tarfile.open(path, "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        for name, data in (("README", b"read me\n"), ("disk.raw", b"\x00" * 510 + b"\x55\xaa")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    extracted = []
+
+    def extract(archive, member, directory, occurrence=1):
+        extracted.append((member, occurrence))
+        raise ImageError("stop here")
+    monkeypatch.setattr(diskimage.importarchive, "extract", extract)
+    params = dict(_params(None), audit_archive_contents=True, workdir=str(tmp_path))
+    with pytest.raises(ImageError, match="stop here"):
+        diskimage._audit_archive(params, path, "vendor.tar.gz", False)
+    assert extracted == [("disk.raw", 1)]

@@ -346,3 +346,24 @@ def test_image_names_compute_engine_refuses(name):
         return
     with pytest.raises(ImageError, match="not a valid Compute Engine image name"):
         ia.image_name(name, "/b/x.tar.gz")
+
+
+def tar_of(tmp_path, members, fmt=None):
+    import io
+    import tarfile
+    path = str(tmp_path / "several.tar.gz")
+    with tarfile.open(path, "w:gz", format=fmt or tarfile.GNU_FORMAT) as archive:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_the_content_judged_is_disk_raw_s_whatever_comes_first(tmp_path):
+    qcow2 = b"QFI\xfb" + b"\x00" * 8188
+    facts = ia.read_archive(tar_of(tmp_path, [("README", b"hello\n"), ("disk.raw", qcow2)]))
+    assert [m["name"] for m in facts["members"]] == ["README", "disk.raw"]
+    assert facts["member_content"] == "qcow2" and facts["content_member"] == "disk.raw"
+    facts = ia.read_archive(tar_of(tmp_path, [("image.raw", qcow2)]))
+    assert facts["member_content"] == "qcow2" and facts["content_member"] == "image.raw"
