@@ -875,34 +875,52 @@ def _version_key(text):
     return [-1 if ascii_int(part) is None else ascii_int(part) for part in re.split(r"[.\-+~_]", text or "")]
 
 
-def _locate(target, path, boot_separate):
-    """A boot-loader path inside the image tree: as written, or relative to a
-    separate /boot partition."""
+def subvolume_mounts(fstab, root_subvolume=None):
+    """``[(subvolume path, mount point)]`` of the btrfs subvolumes fstab
+    mounts (``subvol=@`` on ``/``) and of the root's, where found."""
+    found = [("/" + root_subvolume.strip("/"), "/")] if root_subvolume and root_subvolume.strip("/") else []
+    for entry in fstab or []:
+        for option in entry.get("options") or []:
+            if option.startswith("subvol=") and option[len("subvol="):].strip("/"):
+                found.append(("/" + option[len("subvol="):].strip("/"), entry["file"]))
+    return found
+
+
+def _locate(target, path, boot_separate, subvolumes=()):
+    """A boot-loader path inside the image tree: as written, relative to a
+    separate /boot partition, or relative to the btrfs top level (GRUB's
+    ``/@/boot/vmlinuz`` for a root in the subvolume ``@``)."""
     if not path:
         return None
     clean = "/" + path.split(")", 1)[-1].lstrip("/")  # "(hd0,gpt2)/vmlinuz" -> "/vmlinuz"
     candidates = [clean] + (["/boot" + clean] if boot_separate or not clean.startswith("/boot/") else [])
+    for subvolume, mount_point in subvolumes:
+        if clean.startswith(subvolume + "/"):
+            candidates.append(mount_point.rstrip("/") + clean[len(subvolume):])
     for candidate in candidates:
         if target.isfile(candidate):
             return candidate
     return None
 
 
-def gather_boot(disk, table, parts, target, fstab, arch):
+def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
+    """The boot loaders and the default entry's files; ``subvolume``: the
+    btrfs subvolume the root was found in."""
     boot_separate = any(e["file"] == "/boot" for e in fstab or [])
+    subvolumes = subvolume_mounts(fstab, subvolume)
     esp = gather_esp(disk, parts, arch)
     menu = gather_menu(target, esp)
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")
     if entry and entry.get("kernel"):
-        found = _locate(target, entry["kernel"], boot_separate)
+        found = _locate(target, entry["kernel"], boot_separate, subvolumes)
         facts["kernel_file"] = {"path": entry["kernel"], "exists": found is not None, "found": found}
         release = bootconfig.release_of_kernel(entry["kernel"])
         if release is None and found and target.islink(found):
             release = bootconfig.release_of_kernel(target.readlink(found))
         facts["release"] = release
         for initrd in entry.get("initrd") or []:
-            where = _locate(target, initrd, boot_separate)
+            where = _locate(target, initrd, boot_separate, subvolumes)
             facts["initrd_files"].append({"path": initrd, "exists": where is not None, "found": where})
     return facts

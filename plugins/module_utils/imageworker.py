@@ -371,7 +371,7 @@ def audit(request):
             if entries_fstab:
                 facts["mounted"], notes = _mount_fstab(attachment, target, rootdir, entries_fstab, parts)
                 facts["notes"].extend(notes)
-            boot = imagefile.gather_boot(raw, table, parts, target, entries_fstab, None)
+            boot = imagefile.gather_boot(raw, table, parts, target, entries_fstab, None, subvolume)
             release = boot["release"]
             facts["boot"] = boot
             work, answer["skipped_areas"] = _area_work(request, rootdir, release, target)

@@ -278,3 +278,29 @@ def test_a_fixed_vhd_is_a_vhd_not_a_raw_disk_with_a_footer(tmp_path):
     raw = sparse_file(tmp_path / "plain.raw", 64 * MIB)
     sfdisk(raw, "label: dos\n,32M,83,*\n")
     assert imagefile.describe_disk(raw, False)["format"] == "raw"
+
+
+@pytest.mark.parametrize("fstab_subvol,probed", [("@", "@"), ("/@", None)])
+def test_grub_paths_on_a_btrfs_root_subvolume(tmp_path, fstab_subvol, probed):
+    # grub-mkconfig writes paths from the btrfs top level: /@/boot/vmlinuz-... (Ubuntu, Debian with root in @)
+    from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+    release = "6.8.0-45-generic"
+    (tmp_path / "boot" / "grub").mkdir(parents=True)
+    (tmp_path / "boot" / ("vmlinuz-" + release)).write_bytes(b"MZ")
+    (tmp_path / "boot" / ("initrd.img-" + release)).write_bytes(b"\x1f\x8b")
+    (tmp_path / "boot" / "grub" / "grub.cfg").write_text(
+        "menuentry 'Ubuntu' --class ubuntu {\n"
+        "\tlinux\t/@/boot/vmlinuz-%s root=UUID=%s ro rootflags=subvol=@\n"
+        "\tinitrd\t/@/boot/initrd.img-%s\n}\n" % (release, "1" * 8, release))
+    fstab = [{"spec": "UUID=11111111", "file": "/", "vfstype": "btrfs", "options": ["defaults", "subvol=" + fstab_subvol],
+              "line": 1, "kind": "uuid", "partition": 2},
+             {"spec": "UUID=11111111", "file": "/home", "vfstype": "btrfs", "options": ["subvol=@home"],
+              "line": 2, "kind": "uuid", "partition": 2}]
+    boot = imagefile.gather_boot(None, {"kind": "gpt", "partitions": []}, [], Target(str(tmp_path)), fstab, None,
+                                 subvolume=probed)
+    assert boot["kernel_file"] == {"path": "/@/boot/vmlinuz-" + release, "exists": True, "found": "/boot/vmlinuz-" + release}
+    assert [i["found"] for i in boot["initrd_files"]] == ["/boot/initrd.img-" + release]
+    assert boot["release"] == release
+    # a path of another subvolume is not taken for the root's
+    assert imagefile._locate(Target(str(tmp_path)), "/@home/boot/vmlinuz-" + release, False,
+                             imagefile.subvolume_mounts(fstab, probed)) is None
