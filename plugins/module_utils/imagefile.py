@@ -780,7 +780,8 @@ def gather_esp(disk, parts, arch):
     if not esps:
         return None
     esp = esps[0]
-    facts = {"partition": esp["number"], "error": None, "loader": None, "efi_files": [], "bls": []}
+    facts = {"partition": esp["number"], "error": None, "loader": None, "efi_files": [], "bls": [],
+             "grub_configs": [], "grubenv": None}
     try:
         reader = fat.FatReader(disk, esp["start"], esp["size"])
         files = reader.walk()
@@ -809,6 +810,18 @@ def gather_esp(disk, parts, arch):
                 facts["bls"].append(bootconfig.parse_bls_entry(reader.read(path, 65536).decode("utf-8", "replace")))
             except fat.FatError:
                 continue
+        # GRUB's own files in the vendor directory: the whole grub.cfg where grub2-mkconfig wrote it
+        # there (RHEL 8 on UEFI, /boot/grub2/grubenv a link to EFI/redhat/grubenv), else a stub
+        parts = path.lower().split("/")
+        if not is_dir and len(parts) == 4 and parts[1] == "efi" and parts[3] in ("grub.cfg", "grubenv"):
+            try:
+                text = reader.read(path, 4 * 1024 * 1024).decode("utf-8", "replace")
+            except fat.FatError:
+                continue
+            if parts[3] == "grub.cfg":
+                facts["grub_configs"].append(("ESP " + path, text))
+            elif facts["grubenv"] is None:
+                facts["grubenv"] = text
     return facts
 
 
@@ -840,16 +853,20 @@ def _bls_entries(target):
 
 
 def gather_menu(target, esp):
-    """The boot menu and its default entry: grub.cfg (its BLS entries when it
-    uses blscfg), else BLS entries on the ESP (systemd-boot)."""
+    """The boot menu and its default entry: grub.cfg in /boot, else the
+    ESP's when it is the whole menu (RHEL 8 on UEFI) (its BLS entries when it
+    uses blscfg), else BLS entries on the ESP (systemd-boot); grubenv from
+    /boot, else the ESP's."""
     env = {}
-    for path in GRUBENVS:
-        text = _read(target, path, 65536)
+    for text in [_read(target, path, 65536) for path in GRUBENVS] + [(esp or {}).get("grubenv")]:
         if text:
             env = bootconfig.parse_grubenv(text)
             break
-    for path in GRUB_CONFIGS:
-        text = _read(target, path)
+    configs = [(path, _read(target, path)) for path in GRUB_CONFIGS]
+    # the ESP's grub.cfg when it is the menu itself, not a stub that loads /boot's (configfile)
+    configs += [(path, text) for path, text in (esp or {}).get("grub_configs", [])
+                if not re.search(r"^\s*configfile\s", text, re.M)]
+    for path, text in configs:
         if text is None:
             continue
         menu = bootconfig.parse_grub_cfg(text)
@@ -868,7 +885,8 @@ def gather_menu(target, esp):
         entries = sorted(esp["bls"], key=lambda e: _version_key(e.get("version") or ""), reverse=True)
         return {"config": "ESP /loader/entries", "kind": "bls", "default": entries[0], "error": None}
     return {"config": None, "kind": None, "default": None,
-            "error": "no boot loader configuration (%s, /boot/loader/entries)" % ", ".join(GRUB_CONFIGS)}
+            "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
+                     % ", ".join(GRUB_CONFIGS)}
 
 
 def _version_key(text):
@@ -910,6 +928,9 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     subvolumes = subvolume_mounts(fstab, subvolume)
     esp = gather_esp(disk, parts, arch)
     menu = gather_menu(target, esp)
+    if esp:   # the texts served the menu; the facts keep their names
+        esp["grub_configs"] = [path for path, text in esp["grub_configs"]]
+        esp.pop("grubenv", None)
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")

@@ -9,6 +9,7 @@ import pytest
 from disktools import MIB, blkid, mkfs_ext4, mkfs_vfat, mtools, need, pe_image, sparse_file, write_at
 
 from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, imagefile, partitions
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 
 def probe(path, offset=0):
@@ -303,3 +304,43 @@ def test_fat12_ignores_the_reserved_high_word_of_the_cluster():
     entry[20:22] = b"\x07\x00"
     reader = fat.FatReader(fat12(bytes(entry), {2: b"MZ123"}), 0, 64 * 512)
     assert reader.read("/BOOTX64.EFI") == b"MZ123"
+
+
+RHEL8_EFI_GRUB_CFG = """set pager=1
+if [ -f ${config_directory}/grubenv ]; then
+  load_env -f ${config_directory}/grubenv
+fi
+set default="${saved_entry}"
+set timeout=0
+insmod blscfg
+blscfg
+"""
+
+
+def test_rhel_8_uefi_menu_and_grubenv_live_on_the_esp(tmp_path):
+    """RHEL 8 on UEFI: grub2-mkconfig writes EFI/redhat/grub.cfg, and
+    /boot/grub2/grubenv is a link to ../efi/EFI/redhat/grubenv (the ESP, which
+    the image audit reads with its own FAT reader, not through the root)."""
+    need("mkfs.vfat", "mmd", "mcopy")
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16, label="ESP")
+    kernel = "4.18.0-553.el8_10.x86_64"
+    env = "# GRUB Environment Block\nsaved_entry=abc-%s\nkernelopts=root=UUID=1234 ro console=ttyS0\n" % kernel
+    (tmp_path / "grub.cfg").write_text(RHEL8_EFI_GRUB_CFG)
+    (tmp_path / "grubenv").write_text(env + "#" * (1024 - len(env)))
+    mtools(image, ["mmd", "::/EFI", "::/EFI/redhat"], ["mcopy", str(tmp_path / "grub.cfg"), "::/EFI/redhat/grub.cfg"],
+           ["mcopy", str(tmp_path / "grubenv"), "::/EFI/redhat/grubenv"])
+    root = tmp_path / "root"
+    (root / "boot" / "loader" / "entries").mkdir(parents=True)
+    (root / "boot" / "grub2").mkdir()
+    (root / "boot" / "grub2" / "grubenv").symlink_to("../efi/EFI/redhat/grubenv")
+    (root / "boot" / "loader" / "entries" / ("abc-%s.conf" % kernel)).write_text(
+        "title Red Hat\nversion %s\nlinux /vmlinuz-%s\ninitrd /initramfs-%s.img\noptions $kernelopts\n" % (kernel, kernel, kernel))
+    with partitions.Disk(image) as disk:
+        esp_facts = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}], "x86_64")
+    menu = imagefile.gather_menu(Target(str(root)), esp_facts)
+    assert menu["config"] == "ESP /EFI/redhat/grub.cfg" and menu["kind"] == "grub+bls" and menu["error"] is None
+    assert menu["default"]["args"] == "root=UUID=1234 ro console=ttyS0"
+    # Debian's and RHEL 9's ESP file only loads /boot's: not a menu
+    assert imagefile.gather_menu(Target(str(root)), dict(esp_facts, grub_configs=[
+        ("ESP /EFI/debian/grub.cfg", "search.fs_uuid 1234 root\nconfigfile ($root)/boot/grub/grub.cfg\n")]))["config"] is None
