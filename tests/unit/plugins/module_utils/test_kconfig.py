@@ -549,6 +549,23 @@ def test_binary_data(tmp_path):
     assert "binary data" in bad(tmp_path, gzip.compress(b"CONFIG_X=y\n\x00\x01\x02"))
 
 
+def test_a_file_larger_than_any_configuration_is_refused_before_parsing(tmp_path):
+    """The largest real configurations are under 0.5 MiB (openSUSE's 6.18
+    arm64: 361 KB, 15,000 lines).  Parsing 60 MiB of options took 0.8 GiB of
+    memory (a MemoryError traceback on a small guest): anything over 8 MiB,
+    plain or once decompressed, is refused with the file named."""
+    header = b"# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_64BIT=y\n"
+    huge = header + b"".join(b"CONFIG_OPTION_NUMBER_%07d=y\n" % number for number in range(300000))
+    assert 8 * 1048576 < len(huge) < 9 * 1048576
+    assert bad(tmp_path, huge).endswith(": larger than 8 MiB: not a kernel configuration")
+    assert bad(tmp_path, gzip.compress(huge, 1)).endswith(
+        ": more than 8 MiB once decompressed: not a kernel configuration")
+    # five times the largest real one is still read
+    path = tmp_path / "large"
+    path.write_bytes(huge[:2 * 1048576].rsplit(b"\n", 1)[0] + b"\n")
+    assert kconfig_parser.read(str(path)).get("OPTION_NUMBER_0000001") == "y"
+
+
 def test_duplicate_symbols(tmp_path):
     message = bad(tmp_path, GOOD + b"CONFIG_VIRTIO_NET=m\n" + b"# CONFIG_X is not set\n"
                   + b"CONFIG_VIRTIO_NET=y\n")
