@@ -72,10 +72,11 @@ def resolve(config, name, _depth=0, kind=None):
         if not (config.present(name) and config.lines[name] > number):  # unless a later "is not set"
             value = kconfig_value(text, kind)
             if value is None:
-                return [Found(None, "unknown", "%s:%d: CONFIG_%s=%s is no valid %s value: kconfig ignores it "
-                                               "and the option keeps its Kconfig default, which the "
+                return [Found(None, "unknown", "%s:%d: CONFIG_%s=%s is no valid %s value%s: kconfig ignores "
+                                               "it and the option keeps its Kconfig default, which the "
                                                "configuration does not show"
-                              % (config.source, number, name, text[:80], kind))]
+                              % (config.source, number, name, text[:80], kind,
+                                 " (the space or tab around it is part of it)" if text != text.strip() else ""))]
             return [Found(value, "file")]
     if config.present(name):
         return [Found(config.get(name), "file")]

@@ -331,15 +331,21 @@ def parse_text(text, source="<string>", compression=None):
     values and for text that is not a kernel configuration at all."""
     values, lines, warnings, written = {}, {}, [], {}
     header_arch = header_version = None
-    unexpected = []
+    unexpected, spaced = [], []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
-        match = ASSIGN.match(line)
+        match = ASSIGN.match(raw.lstrip())
         if match:
-            name, value = match.group(1), match.group(2).strip()
-            written[name] = (number, value)
+            # kconfig strips the line break only: a space or tab around the value is
+            # part of it (``written`` keeps it for kconfig_value: ``=y `` is y, an int
+            # ``=65536 `` is ignored); ``values`` has it stripped
+            name, exact = match.group(1), match.group(2)
+            value = exact.strip()
+            written[name] = (number, exact)
+            if exact != value:
+                spaced.append(number)
             if not VALUE.match(value) or (value[:1] == '"' and _unquote(value) in ("y", "m", "n")):
                 # not a value kconfig writes: what kconfig makes of it depends on the
                 # option's type, which only the catalogue knows (kconfig_value)
@@ -387,6 +393,13 @@ def parse_text(text, source="<string>", compression=None):
         warnings.append("%s: %d line(s) are neither options nor comments (line %s%s); kconfig "
                         "ignores them" % (source, len(unexpected), shown,
                                           ", ..." if len(unexpected) > 5 else ""))
+    if spaced:
+        warnings.append("%s: %d line(s) have a space or tab around the value (line %s%s); kconfig keeps "
+                        "it as part of the value: a bool or tristate is still read by its first "
+                        "character (a space after y is harmless, one before it is not), an int or hex "
+                        "value with one is ignored (the option then keeps its Kconfig default)"
+                        % (source, len(spaced), ", ".join(str(n) for n in spaced[:5]),
+                           ", ..." if len(spaced) > 5 else ""))
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written)

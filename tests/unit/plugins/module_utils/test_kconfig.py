@@ -634,6 +634,37 @@ def test_values_read_as_kconfig_reads_them_for_the_options_type(tmp_path):
     assert len(warned) == 3 and not any("(kconfig ignores it)" in w for w in config.warnings)
 
 
+def test_spaces_around_a_value_are_part_of_it_as_for_kconfig(tmp_path):
+    """kconfig (confdata.c conf_read_simple) strips the line break only: a
+    space or tab after ``=`` or after the value stays in it.  A bool is read
+    by its first character (``y `` is y, `` y`` is ignored); an int with a
+    trailing space is no int (sym_string_valid) and is ignored, so the option
+    keeps its default: a hand-edited ``=65536 `` builds a kernel with 4096."""
+    text = fixture_text("bullseye_amd64_amd64.config.gz")
+    edits = (("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536 "),
+             ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=y\t"),
+             ("CONFIG_SECURITY_YAMA=y", "CONFIG_SECURITY_YAMA= y"))
+    for old, new in edits:
+        assert "\n%s\n" % old in text
+        text = text.replace("\n%s\n" % old, "\n%s\n" % new)
+    path = tmp_path / "config-5.10.0-32-amd64"
+    path.write_text(text.replace("\n", "\r\n"))  # CRLF: the \r goes with the line break
+    config = kconfig_parser.read(str(path))
+    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    mmap = results["KCONF-DEFAULT_MMAP_MIN_ADDR"]
+    assert mmap["status"] == "unknown"
+    assert ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536  is no valid int value (the space or tab around it is part "
+            "of it): kconfig ignores it") in mmap["message"]
+    assert results["KCONF-SYN_COOKIES"]["status"] == "pass"
+    yama = results["KCONF-SECURITY_YAMA"]
+    assert yama["status"] == "unknown" and "CONFIG_SECURITY_YAMA= y is no valid bool value" in yama["message"]
+    warned = [w for w in config.warnings if "space or tab" in w]
+    assert len(warned) == 1 and "3 line(s)" in warned[0], config.warnings
+    # every other option of the CRLF file reads as in the original
+    assert results["KCONF-KVM_GUEST"]["status"] == "pass" and config.arch == "x86_64"
+    assert not any("not a value kconfig writes" in w or "neither options" in w for w in config.warnings)
+
+
 @pytest.mark.parametrize("text,kind,value", [
     ("y  # comment", "bool", "y"), ("yes", "bool", "y"), ("no", "tristate", "n"), ("m", "tristate", "m"),
     ("m", "bool", None), ('"n"', "bool", None), ("", "bool", None),
