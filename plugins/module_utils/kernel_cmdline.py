@@ -26,7 +26,7 @@ part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
 
 MAX_FILE = 4 * 1024 * 1024
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
@@ -136,8 +136,8 @@ def _grub_defaults(target):
     try:
         paths += ["%s/%s" % (GRUB_DEFAULTS_DIR, name) for name in target.listdir(GRUB_DEFAULTS_DIR)
                   if name.endswith(".cfg")]
-    except TargetError:
-        pass
+    except Missing:
+        pass   # a directory there but unreadable raises, as _read does: never judged without it
     variables, where = {}, None
     for path in paths:
         text = _read(target, path)
@@ -187,7 +187,7 @@ def shell_value(text, variables):
 def _bls(target):
     try:
         names = [name for name in target.listdir(BLS_DIR) if name.endswith(".conf")]
-    except TargetError:
+    except Missing:
         return []
     found = []
     for name in names:

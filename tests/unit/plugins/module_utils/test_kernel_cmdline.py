@@ -7,7 +7,7 @@ import os
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
 
 GRUB_CFG = """\
 set default="0"
@@ -104,3 +104,25 @@ def test_hostile_places_stay_inside_the_root_and_never_block(tmp_path):
         kernel_cmdline.find(str(root))
     os.unlink(str(root / "etc" / "default" / "grub"))
     assert kernel_cmdline.find(str(root)) == []
+
+
+@pytest.mark.parametrize("directory", ["boot/loader/entries", "etc/default/grub.d"])
+def test_a_directory_of_boot_entries_that_cannot_be_listed_is_not_judged_as_empty(tmp_path, monkeypatch, directory):
+    """Fedora keeps /boot/loader/entries 0700: without root the BLS entries
+    (and their console= arguments) were left out and the rest judged as if
+    complete; the unreadable directory is named instead, as a file is."""
+    root = tmp_path / "image"
+    (root / directory).mkdir(parents=True)
+    (root / "etc" / "default").mkdir(parents=True, exist_ok=True)
+    (root / "etc" / "default" / "grub").write_text('GRUB_CMDLINE_LINUX="quiet"\n')
+    listdir = Target.listdir
+
+    def denied(self, path):
+        if path.strip("/") == directory:
+            raise Unreadable("needs root: %s" % path)
+        return listdir(self, path)
+    monkeypatch.setattr(Target, "listdir", denied)
+    with pytest.raises(Unreadable, match="needs root"):
+        kernel_cmdline.find(str(root))
+    monkeypatch.setattr(Target, "listdir", listdir)
+    assert [e["kind"] for e in kernel_cmdline.find(str(root))] == ["grub-default"]
