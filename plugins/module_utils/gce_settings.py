@@ -495,6 +495,12 @@ def check_dhcp(host, entry):
     generated = _generated(host, applying)
     if generated:
         evidence["generated"] = generated
+    if applying.source in ("networkmanager", "ifcfg") and "networkmanager" in managers:
+        managed, unmanaged = host.cached("nm-managed:" + name, lambda: netconf.networkmanager_auto_connection(
+            host.target, name, renderer, netconf.NM_UNMANAGED))
+        if not managed:
+            return _outcome("fail", "unmanaged", "%s configures %s, but NetworkManager's %s: the profile is never "
+                            "activated" % (applying.where, name, unmanaged), entry["remediation"], **evidence)
     if applying.static or not applying.dhcp4:
         return _outcome("fail", "static" if applying.static else "no-dhcp",
                         "%s configures %s without DHCPv4%s" % (

@@ -634,12 +634,17 @@ def device_list_matches(value, interface):
     return bool(results) and all(spec.strip().startswith("except:") for spec in re.split(r"[,;]", value) if spec.strip())
 
 
-def networkmanager_auto_connection(target, interface, renderer=None):
+NM_UNMANAGED = (("keyfile", "unmanaged-devices", "leaves %s unmanaged"),)
+NM_NO_AUTO = NM_UNMANAGED + (("main", "no-auto-default", "makes no automatic connection for %s"),)
+
+
+def networkmanager_auto_connection(target, interface, renderer=None, settings=NM_NO_AUTO):
     """``(True, None)`` when NetworkManager makes its automatic wired
-    connection (DHCP) for ``interface``, else ``(False, why)``."""
+    connection (DHCP) for ``interface``, else ``(False, why)``; with
+    ``settings=NM_UNMANAGED``, whether it manages the device at all (a
+    profile of its own is never activated on an unmanaged device)."""
     conf = networkmanager_conf(target, renderer)
-    for section, key, why in (("keyfile", "unmanaged-devices", "leaves %s unmanaged"),
-                              ("main", "no-auto-default", "makes no automatic connection for %s")):
+    for section, key, why in settings:
         value, where = conf.get((section, key), ("", None))
         if device_list_matches(value, interface):
             return False, "%s=%s (%s) %s" % (key, value, where, why % interface)

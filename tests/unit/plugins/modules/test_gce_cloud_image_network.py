@@ -521,3 +521,23 @@ def test_networkmanager_s_automatic_connection_only_where_its_configuration_allo
     assert found["GCE-NET-DHCP"]["status"] == status, found["GCE-NET-DHCP"]
     assert words in found["GCE-NET-DHCP"]["message"], found["GCE-NET-DHCP"]["message"]
     assert found["GCE-NET-MTU-DHCP"]["status"] == ("pass" if status == "pass" else "unknown"), found["GCE-NET-MTU-DHCP"]
+
+
+@pytest.mark.parametrize("files, status", [
+    ({}, "pass"),
+    # Ubuntu's NetworkManager without netplan's NetworkManager renderer: wired devices unmanaged
+    ({"/usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf": UBUNTU_GLOBALLY_MANAGED}, "fail"),
+    ({"/usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf": UBUNTU_GLOBALLY_MANAGED,
+      "/etc/netplan/01-network-manager-all.yaml": "network:\n  version: 2\n  renderer: NetworkManager\n"}, "pass"),
+    # no-auto-default is about NetworkManager's own connection, not a profile's
+    ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF}, "pass"),
+])
+def test_a_profile_on_a_device_networkmanager_leaves_unmanaged_is_never_activated(tmp_path, run_module, files, status):
+    root = nm_image(tmp_path / "image")
+    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection", ANACONDA_KEYFILE.replace("ens3", "ens4"))
+    for path, text in files.items():
+        put(root, path, text)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == status, found
+    if status == "fail":
+        assert "unmanaged-devices=" in found["message"] and "never activated" in found["message"], found["message"]
