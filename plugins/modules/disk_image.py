@@ -15,8 +15,10 @@ description:
     own kernels, and any other registered area whose options take a C(root)) and judges the
     C(IMG-*) requirements of the import (the archive, the partition table, the boot loaders, how the
     root is found, the drivers the boot needs).
-  - O(mode=harden) mounts read-write and applies the areas that apply (the sysctl drop-in); O(mode=audit)
-    never writes the image (read-only loop devices, no journal replay).
+  - O(mode=harden) mounts read-write and applies the areas that apply (the sysctl drop-in, and the
+    C(GCE-*) guest settings as on an image tree, files only - host keys removed where new ones are made at
+    first boot, C(/etc/machine-id) emptied); O(mode=audit) never writes the image (read-only loop devices,
+    no journal replay).
   - With O(pack), writes C(<pack>.tar.gz) holding one sparse member C(disk.raw) in GNU tar's oldgnu
     format, gzip-compressed (converting a non-raw image first), returns its sha256 and the
     C(gcloud compute images create) command with the guest OS features the image supports. Nothing is
@@ -93,12 +95,13 @@ options:
   areas:
     description:
       - The requirement areas to run on the image's tree; by default every registered area whose options
-        include C(root) (C(sysctl), C(kernel_config), C(hardware), and areas added later).
+        include C(root) (C(sysctl), C(kernel_config), C(hardware), C(gce_settings), and areas added later).
     type: list
     elements: str
   apply:
     description:
-      - With O(mode=harden), the areas to apply; by default every area that can apply (C(sysctl)).
+      - With O(mode=harden), the areas to apply; by default every area that can apply (C(sysctl),
+        C(gce_settings)).
     type: list
     elements: str
   area_options:
@@ -184,6 +187,20 @@ areas:
   description: Per area, the area's other return values (or C(error)).
   returned: always
   type: dict
+area_errors:
+  description: The messages of the areas that could not be handled on the image's tree.
+  returned: always
+  type: list
+  elements: str
+skipped_areas:
+  description: Areas left out, each with the reason (their options take no C(root)).
+  returned: always
+  type: dict
+warnings_from_areas:
+  description: The warnings the areas gave on the image's tree.
+  returned: always
+  type: list
+  elements: str
 features:
   description: The guest OS features the image supports, each with the reason.
   returned: always
@@ -193,7 +210,8 @@ pack:
   description:
     - The archive (C(archive), C(sha256), C(size), C(member)), the image name, the C(gs://) source and
       the C(gcloud_command); C(written) is false in check mode.
-  returned: when O(pack) is set
+    - Null without O(pack).
+  returned: always
   type: dict
   sample:
     archive: /build/myimage.tar.gz
