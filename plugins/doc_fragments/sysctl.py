@@ -10,9 +10,11 @@ options:
   file:
     description:
       - The drop-in the collection manages, relative to O(root).
-      - It must be a C(.conf) file directly in C(/etc/sysctl.d), C(/usr/local/lib/sysctl.d),
-        C(/usr/lib/sysctl.d) or C(/lib/sysctl.d), since the boot-time loader reads no other; any
-        other name fails the task.
+      - It must be a C(.conf) file (its name not starting with a dot) directly in C(/etc/sysctl.d),
+        C(/usr/local/lib/sysctl.d), C(/usr/lib/sysctl.d) or C(/lib/sysctl.d), since the boot-time loader
+        reads no other; any other name fails the task. Only for checking, C(/etc/sysctl.conf) may be
+        given too (judged as the file that owns the settings); M(guestready.gce.sysctl_baseline) never
+        writes it, since the drop-in would replace the administrator's file whole.
       - The default name sorts after every numbered drop-in (Google's
         C(60-gce-network-security.conf), Debian's C(99-sysctl.conf) link to C(/etc/sysctl.conf))
         so that its values win at boot; only C(sysctl --system) reads C(/etc/sysctl.conf)

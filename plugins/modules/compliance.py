@@ -40,7 +40,9 @@ attributes:
     platforms: posix
 options:
   areas:
-    description: The requirement areas to handle (applied or checked).
+    description:
+      - The requirement areas to handle (applied or checked).
+      - An empty list fails the task, naming the option; it would check nothing.
     type: list
     elements: str
     choices: [sysctl, kernel_config, hardware, gce_settings]
@@ -78,8 +80,10 @@ options:
         (default C(false)), judge and prepare a live VM as the image it is about to become (host keys
         removed, machine ID emptied - the image build's last step); C(interface), the primary NIC
         (default the default route's, or C(ens4)/C(eth0) in an image); C(connection), who runs the
-        play over SSH (C(user), C(auth) C(publickey), C(password) or C(auto)), so that an SSH change
-        that would refuse that login fails before anything is written.
+        play over SSH (C(user); C(auth), one of C(publickey), C(password) or C(auto) in any letter case;
+        C(addr), the address the login comes from, for C(Match Address)), so that an SSH change
+        that would refuse that login fails before anything is written. Another C(auth) value or an
+        unknown key of C(connection) fails the area.
       - When applied, C(install_packages) (default C(true), live only), C(regenerate_bootloader)
         (default C(true), live only), C(reload_services) (default C(true), live only), C(lock_timeout).
       - SSH changes are validated with C(sshd -t) and checked with C(sshd -T -C) for the connecting

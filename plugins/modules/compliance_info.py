@@ -8,10 +8,11 @@ module: compliance_info
 short_description: Check every requirement area (SYSCTL-*, KCONF-*, HW-*, GCE-*) in one module call
 version_added: 0.1.0
 description:
-  - Runs the checks of M(guestready.gce.sysctl_baseline_info), M(guestready.gce.kernel_config_info)
-    and M(guestready.gce.guest_hardware_info) in one module execution and returns their result
+  - Runs the checks of M(guestready.gce.sysctl_baseline_info), M(guestready.gce.kernel_config_info),
+    M(guestready.gce.guest_hardware_info) and the C(gce_settings) area of M(guestready.gce.compliance)
+    (the non-kernel Compute Engine settings, C(GCE-*)) in one module execution and returns their result
     records together, in catalogue order.
-  - One execution instead of three matters on small or emulated guests, where starting a module
+  - One execution instead of four matters on small or emulated guests, where starting a module
     costs seconds; the playbooks C(guestready.gce.verify) and C(guestready.gce.harden) use it.
   - An area whose options cannot be honoured (no kernel configuration found, an unreadable
     sysctl file) fails the task with its message, and the other areas' results are still
@@ -26,7 +27,9 @@ extends_documentation_fragment:
   - guestready.gce.results_format
 options:
   areas:
-    description: The requirement areas to check.
+    description:
+      - The requirement areas to check.
+      - An empty list fails the task, naming the option; it would check nothing.
     type: list
     elements: str
     choices: [sysctl, kernel_config, hardware, gce_settings]
@@ -85,7 +88,7 @@ EXAMPLES = r"""
 RETURN = r"""
 results:
   description: One record per requirement ID of the checked areas, in catalogue order (the
-    records of the three area modules).
+    records of the area modules, and of the C(gce_settings) area).
   returned: when O(results_format=list) (the default)
   type: list
   elements: dict

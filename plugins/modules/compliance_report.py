@@ -8,11 +8,12 @@ module: compliance_report
 short_description: Write a run's compliance reports on the controller
 version_added: 0.1.0
 description:
-  - Collects the results that the collection's roles registered on each host
-    (C(sysctl_result), C(kernel_config_result), C(hardware_result), C(compliance_result)) and
-    writes, into one
+  - Collects the results that the collection's roles registered on each host (the variables of
+    O(result_vars), by default C(sysctl_result), C(kernel_config_result), C(hardware_result),
+    C(gce_settings_result), C(compliance_result) and C(image_result)) and writes, into one
     directory per run, a JSON report per host, a fleet summary JSON, a JUnit XML file (one
-    test case per host and requirement ID) and a self-contained HTML page.
+    test case per host and requirement ID, and one per error of a host, class C(<host>.host),
+    named C(error), C(error 2)...) and a self-contained HTML page.
   - Every host of O(hosts) gets a report, also a host whose task failed or that was unreachable
     (the error is its result) and a host no task ran on.
   - With O(merge), also reads the report directories of earlier runs (AWX job slices, serial
@@ -54,7 +55,7 @@ options:
   hosts:
     description:
       - The hosts of the run, including those that failed or were unreachable.
-      - Required unless O(merge) is set.
+      - Without hosts and without O(merge), the report holds no host, which fails the gate.
     type: list
     elements: str
     default: []

@@ -82,8 +82,9 @@ options:
       - An absolute path to a modules directory (C(/mnt/image/lib/modules/6.1.0-28-cloud-amd64))
         is used as is; its name is the release, and the tree above C(lib/modules) is where its
         initramfs is looked for.
-      - Default, the running kernel when O(root=/), else the newest release installed under
-        O(root).
+      - Default, the running kernel when O(root=/), else the kernel the tree under O(root) boots by
+        default, the one C(/vmlinuz) or C(/boot/vmlinuz) links to, else the newest release installed
+        there as grub-mkconfig ranks them (an C(R.old) copy just below C(R), debug kernels below all others).
     type: str
   root:
     description:
@@ -184,7 +185,7 @@ results:
         kernel_release: 6.1.0-28-cloud-amd64
         drivers:
           - hop: pci
-            modalias: pci:v00001AF4d00001004svXXXXXXXXsd00000008bc01sc00i00
+            modalias: pci:v00001AF4d00001004svXXXXXXXXsd00000008bcXXscXXiXX
             driver: virtio_pci
             kind: module
             initramfs: present

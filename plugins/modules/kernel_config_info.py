@@ -16,9 +16,11 @@ description:
   - A required driver built as a module (C(=m)) is looked up, with the modules it needs
     (C(modules.dep)), in that kernel's initramfs (C(/boot/initrd.img-<release>),
     C(/boot/initramfs-<release>.img), C(/boot/initrd-<release>), Arch's
-    C(/boot/initramfs-<pkgbase>.img), Alpine's C(/boot/initramfs-<flavor>)); its status says
-    whether the initramfs carries them, or that it could not be inspected. With no initramfs in
-    C(/boot) at all the module is missing from it; with one under another name, C(unknown).
+    C(/boot/initramfs-<pkgbase>.img), Alpine's C(/boot/initramfs-<flavor>), kernel-install's
+    C(<boot>/<entry token>/<release>/initrd) with C(<boot>) one of C(/boot), C(/efi), C(/boot/efi));
+    its status says whether the initramfs carries them, or that it could not be inspected (C(unknown),
+    also for an image whose modules are inside a dracut squash image, which names it). With no
+    initramfs in C(/boot) at all the module is missing from it; with one under another name, C(unknown).
   - Configurations may be plain or compressed (gzip, xz, bzip2), recognised by content. The
     kernel version and architecture come from the configuration's header, else the version from
     the running kernel or the release and the architecture from options only one architecture has
@@ -42,11 +44,13 @@ options:
   source:
     description:
       - C(running) checks the kernel running on the host (or, with O(root), the kernel the tree
-        boots by default), reading the first of C(/proc/config.gz), C(/boot/config-<release>),
+        boots by default, the one C(/vmlinuz) or C(/boot/vmlinuz) links to, else the newest release as
+        grub-mkconfig ranks them, an C(R.old) copy just below C(R) and debug kernels below all others),
+        reading the first of C(/proc/config.gz), C(/boot/config-<release>),
         C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config), then Alpine's
         C(/boot/config-<flavor>) (C(virt) for C(6.6.31-0-virt)) when its header has the release's version.
-      - C(installed) checks every installed kernel (C(/boot/config-*) and
-        C(/lib/modules/*/config)); the top-level results are those of the running kernel (or the
+      - C(installed) checks every installed kernel (C(/boot/config-*), C(/lib/modules/*/config) and
+        C(/usr/lib/modules/*/config)); the top-level results are those of the running kernel (or the
         tree's default one).
       - C(path) checks the file O(path), for example a C(.config) about to be built; delegate the
         task to C(localhost) to check a file on the controller.

@@ -63,7 +63,8 @@ summary:
   type: dict
   sample: {pass: 20, fail: 1, unsupported: 1}
 warnings_from_files:
-  description: Lines of sysctl files that are not assignments.
+  description: Lines of sysctl files that are not assignments, and entries of the sysctl
+    directories that are not regular files (a FIFO, a socket, a device), which are never read.
   returned: always
   type: list
   elements: str
