@@ -16,7 +16,9 @@ description:
     someone else's. It is not replaced, and the task fails saying so.
   - Never weakens a stricter setting; level keys (C(kernel.kptr_restrict),
     C(kernel.yama.ptrace_scope), C(kernel.perf_event_paranoid), C(kernel.randomize_va_space),
-    ...) keep the strictest of the expectation, the live value and what other files set.
+    ...) keep the strictest of the expectation, the live value and what other files set; a value
+    outside the range the kernel accepts for the key (C(kernel.kptr_restrict = 5)) is not stricter
+    but a conflict, since the kernel refuses it.
   - Reaches the effective value on every existing IPv4 interface, using the kernel's rule for
     combining C(net.ipv4.conf.all.*) with each interface's own value; interfaces whose own
     value matters get their own lines in the drop-in, so they stay compliant after a reboot.
@@ -151,7 +153,8 @@ results:
       description: Non-compliant assignments that win under a loader (C(systemd), C(procps), or
         C(systemd after a reboot) without /run/sysctl.d); C(value) null for a bare C(-key) that
         removes the key's assignment; C(interfaces_created_later) true for a glob line that
-        systemd-sysctl applies to every interface created after boot.
+        systemd-sysctl applies to every interface created after boot; C(refused) the values the kernel
+        accepts, for a value it refuses (the key then keeps its earlier value).
       type: list
       elements: dict
     overridden:
