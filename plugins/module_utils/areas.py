@@ -22,6 +22,7 @@ options include ``root``; the image's own kernels, not the running one).
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible_collections.guestready.gce.plugins.module_utils import devices, gce_settings, kconfig
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
@@ -49,7 +50,10 @@ class Area(object):
         if applying or apply_options:
             spec = dict(self.spec, **(self.apply_spec or {}))
         validated = ArgumentSpecValidator(spec, required_if=self.required_if).validate(params)
-        return validated.validated_parameters, validated.error_messages
+        # the validator's message for an unknown option names it only: say what is wrong, as AnsibleModule does
+        messages = [("unsupported parameters: %s" % error.error_message) if isinstance(error, UnsupportedError)
+                    else error.error_message for error in validated.errors]
+        return validated.validated_parameters, messages
 
 
 AREAS = [

@@ -147,3 +147,16 @@ def test_connection_auth_in_any_case_is_accepted(tmp_path, run_module):
                                   "gce_settings": {"root": str(tmp_path), "connection": {"user": "bob", "auth": "PublicKey"}}},
                      check_mode=True)
     assert "connection" not in (out.get("msg") or ""), out.get("msg")
+
+
+@pytest.mark.parametrize("area, options, said", [
+    ("sysctl", {"neutralise": "all"}, "neutralise"),
+    ("kernel_config", {"sourc": "installed"}, "sourc"),
+    ("gce_settings", {"connection": {"usr": "alice"}}, "connection.usr"),
+])
+def test_an_unknown_area_option_is_called_unsupported(area, options, said, run_module):
+    """The area's option check said only 'sysctl: neutralise. Supported
+    parameters include: ...', never what was wrong with neutralise."""
+    out = run_module(compliance, {"areas": [area], area: options}, check_mode=True)
+    assert out["failed"] is True
+    assert out["msg"].startswith("%s: unsupported parameters: %s. Supported parameters include: " % (area, said)), out["msg"]
