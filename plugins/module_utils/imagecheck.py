@@ -107,8 +107,8 @@ def disk_raw(facts):
         if content in (None, "raw"):
             return _outcome("pass", "the member holds raw disk bytes") if content else _outcome(
                 "unknown", "the member's content could not be read")
-        return _outcome("fail", "%s is a %s file, not raw disk bytes" % (
-            archive.get("content_member") or cat.IMPORT_ARCHIVE_MEMBER, CONTAINER_NAMES.get(content, content)),
+        member = archive.get("content_member") or cat.IMPORT_ARCHIVE_MEMBER
+        return _outcome("fail", "%s is a %s file, not raw disk bytes" % (member, CONTAINER_NAMES.get(content, content)),
                         "convert it: `qemu-img convert -O raw %s disk.raw`" % "IMAGE", content=content)
     fmt = facts["input"]["format"]
     if fmt == "raw":
