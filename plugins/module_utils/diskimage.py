@@ -184,7 +184,8 @@ def _audit_archive(params, path, label, check_mode):
 
 
 def _pack(params, disk, answer, check_mode):
-    blocking = _blocking(answer["results"])
+    # an area that could not be handled left its IDs out: nothing says they pass
+    blocking = _blocking(answer["results"]) + ["%s (not judged)" % e for e in answer.get("errors") or []]
     if blocking and not params["pack_anyway"]:
         raise Failed("%s: not packed: the image fails %s (fix them, or set pack_anyway)" % (
             params["path"], ", ".join(blocking)), not_packed=blocking, results=answer["results"],

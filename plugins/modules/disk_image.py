@@ -188,7 +188,9 @@ areas:
   returned: always
   type: dict
 area_errors:
-  description: The messages of the areas that could not be handled on the image's tree.
+  description:
+    - The messages of the areas that could not be handled on the image's tree; any fails the task
+      (the other areas' results are returned) and blocks O(pack) unless O(pack_anyway).
   returned: always
   type: list
   elements: str
@@ -242,6 +244,8 @@ def main():
         module.fail_json(msg=str(exc), **exc.fields)
     except ImageError as exc:
         module.fail_json(msg=str(exc), kind=exc.kind)
+    if result["area_errors"]:   # as compliance does: the other areas' results are returned
+        module.fail_json(msg="; ".join(result["area_errors"]), **result)
     module.exit_json(**result)
 
 

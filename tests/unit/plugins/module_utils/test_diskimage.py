@@ -71,3 +71,19 @@ def test_the_disk_audited_in_an_archive_is_its_disk_raw(tmp_path, monkeypatch):
     with pytest.raises(ImageError, match="stop here"):
         diskimage._audit_archive(params, path, "vendor.tar.gz", False)
     assert extracted == [("disk.raw", 1)]
+
+
+def test_an_area_that_could_not_be_handled_blocks_the_pack(tmp_path):
+    """Its IDs are missing from the results, so no failure of theirs blocked
+    the pack: an image was packed that nothing had judged."""
+    source = tmp_path / "disk.raw"
+    source.write_bytes(b"\x00" * 4096)
+    facts = {"input": {"path": str(source), "format": "raw", "virtual_size": 4096}}
+    answer = {"results": [], "features": [], "facts": facts,
+              "errors": ["kernel_config: no configuration for kernel 6.1.0-50-cloud-amd64"]}
+    params = dict(_params(str(tmp_path / "out")), pack_anyway=False, bucket="my-images")
+    with pytest.raises(diskimage.Failed, match=r"not packed: the image fails kernel_config: no configuration .* \(not judged\)"):
+        diskimage._pack(params, {"path": str(source), "format": "raw", "block_device": False}, answer, True)
+    params["pack_anyway"] = True
+    assert diskimage._pack(params, {"path": str(source), "format": "raw", "block_device": False}, answer, True)[
+        "blocking"] == ["kernel_config: no configuration for kernel 6.1.0-50-cloud-amd64 (not judged)"]
