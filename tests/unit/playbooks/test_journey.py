@@ -1,0 +1,80 @@
+"""What a platform engineer does with harden.yml and verify.yml on an image tree (local
+connection, the tree under tmp_path: nothing outside it is read or changed): choose areas
+with --tags and --skip-tags, keep waivers and options in the inventory, read the reports."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+
+def image(tmp_path):
+    """A tree whose sysctl configuration harden would change (kernel.kptr_restrict = 0)."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.conf").write_text("kernel.kptr_restrict = 0\n")
+    (root / "etc" / "sysctl.d" / "99-sysctl.conf").symlink_to("../sysctl.conf")
+    return root
+
+
+def digest(top):
+    found = {}
+    for directory, dirs, names in os.walk(str(top)):
+        for name in dirs + names:
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                found[path] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    found[path] = hashlib.sha256(handle.read()).hexdigest()
+            else:
+                found[path] = "dir"
+    return found
+
+
+def inventory(tmp_path, root, group_vars=None):
+    """One host, the tree, run on the controller; group_vars/all.yml as a fleet keeps it."""
+    directory = tmp_path / "inventory"
+    (directory / "group_vars").mkdir(parents=True)
+    (directory / "hosts.ini").write_text(
+        "img ansible_connection=local ansible_python_interpreter=%s guestready_gce_image_root=%s\n" % (
+            sys.executable, root))
+    (directory / "group_vars" / "all.yml").write_text(group_vars or "---\n")
+    return str(directory)
+
+
+def run(tmp_path, name, hosts, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
+    command = [PLAYBOOK, "guestready.gce." + name, "-i", hosts, "-e", "guestready_gce_hosts=img",
+               "-e", "guestready_gce_report_dir=%s" % (tmp_path / "reports")] + list(extra)
+    proc = subprocess.run(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, timeout=300, check=False)
+    return proc.returncode, proc.stdout
+
+
+def host_report(tmp_path):
+    with open(str(tmp_path / "reports" / "host-img.json")) as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize("name", ["harden", "verify"])
+@pytest.mark.parametrize("problem", ["no-tree", "unknown-waiver"])
+def test_a_host_that_fails_under_tags_is_still_reported(tmp_path, name, problem):
+    """--tags sysctl and a host whose check fails (its tree is missing, a waiver names no
+    requirement): the rescue that keeps the host in the run was skipped by the tag, the host
+    (the only one) failed, and the run ended with no report at all."""
+    root = image(tmp_path) if problem == "unknown-waiver" else tmp_path / "no-such-image"
+    waivers = "guestready_gce_waivers:\n  SYSCTL-NO-SUCH: typo\n" if problem == "unknown-waiver" else None
+    rc, out = run(tmp_path, name, inventory(tmp_path, root, waivers), "--tags", "sysctl")
+    assert rc == 2, out[-4000:]
+    errors = " ".join(host_report(tmp_path)["errors"])
+    assert ("SYSCTL-NO-SUCH" if problem == "unknown-waiver" else "no-such-image") in errors, out[-4000:]
+    assert "1 host(s) fail verification (img)" in out
