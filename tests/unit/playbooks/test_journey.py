@@ -78,3 +78,23 @@ def test_a_host_that_fails_under_tags_is_still_reported(tmp_path, name, problem)
     errors = " ".join(host_report(tmp_path)["errors"])
     assert ("SYSCTL-NO-SUCH" if problem == "unknown-waiver" else "no-such-image") in errors, out[-4000:]
     assert "1 host(s) fail verification (img)" in out
+
+
+def test_verify_changes_nothing_whatever_the_inventory_gives_the_role(tmp_path):
+    """compliance_apply in group_vars (for a play of the user's own that applies with the
+    compliance role) made verify.yml apply too: it wrote the sysctl drop-in and commented
+    out the image's own lines; under gce_settings it would remove host keys and the machine ID."""
+    root = image(tmp_path)
+    before = digest(root)
+    hosts = inventory(tmp_path, root, "compliance_apply: [sysctl, gce_settings]\n")
+    rc, out = run(tmp_path, "verify", hosts, "--tags", "sysctl")
+    assert digest(root) == before, out[-4000:]
+    report = host_report(tmp_path)
+    assert not report["changed"] and not report["errors"], out[-4000:]
+    statuses = dict((record["id"], record["status"]) for record in report["results"])
+    assert statuses["SYSCTL-KPTR_RESTRICT"] == "fail"
+    assert rc == 0, "a recommended ID fails: a warning"
+    # harden applies as it says
+    rc, out = run(tmp_path, "harden", hosts, "--tags", "sysctl")
+    assert rc == 0 and digest(root) != before, out[-4000:]
+    assert (root / "etc" / "sysctl.d" / "zz-guestready-gce.conf").is_file()
