@@ -98,3 +98,22 @@ def test_verify_changes_nothing_whatever_the_inventory_gives_the_role(tmp_path):
     rc, out = run(tmp_path, "harden", hosts, "--tags", "sysctl")
     assert rc == 0 and digest(root) != before, out[-4000:]
     assert (root / "etc" / "sysctl.d" / "zz-guestready-gce.conf").is_file()
+
+
+@pytest.mark.parametrize("name", ["harden", "verify"])
+@pytest.mark.parametrize("tags, said", [
+    (["--tags", "hw"], "--tags hw leave none of sysctl, kernel_config, hardware, gce_settings"),
+    (["--skip-tags", "sysctl,kernel_config,hardware,gce_settings"],
+     "--tags all --skip-tags gce_settings,hardware,kernel_config,sysctl leave none of"),
+], ids=["typo", "all-skipped"])
+def test_tags_that_select_no_area_say_so(tmp_path, name, tags, said):
+    """--tags hw (for hardware) checks nothing: the host's error said "no check ran on the
+    host (not reached, or the run stopped before it)", sending the user to the network."""
+    root = image(tmp_path)
+    before = digest(root)
+    rc, out = run(tmp_path, name, inventory(tmp_path, root), *tags)
+    assert rc == 2, out[-4000:]
+    errors = host_report(tmp_path)["errors"]
+    assert len(errors) == 1 and "not reached" not in errors[0], errors
+    assert errors[0].startswith("compliance_result: no area was checked: ") and said in errors[0], errors
+    assert digest(root) == before
