@@ -2,6 +2,7 @@
 connection, the tree under tmp_path: nothing outside it is read or changed): choose areas
 with --tags and --skip-tags, keep waivers and options in the inventory, read the reports."""
 
+import gzip
 import hashlib
 import json
 import os
@@ -117,3 +118,41 @@ def test_tags_that_select_no_area_say_so(tmp_path, name, tags, said):
     assert len(errors) == 1 and "not reached" not in errors[0], errors
     assert errors[0].startswith("compliance_result: no area was checked: ") and said in errors[0], errors
     assert digest(root) == before
+
+
+@pytest.mark.parametrize("name", ["harden", "verify"])
+def test_empty_waivers_and_overrides_in_the_inventory_are_none(tmp_path, name):
+    """group_vars with every waiver commented out leave an empty key (null): each host
+    failed with "argument 'waivers' is of type NoneType", a name the inventory does not use."""
+    root = image(tmp_path)
+    group_vars = "guestready_gce_waivers:\n#  SYSCTL-IP_FORWARD: NAT gateway\nguestready_gce_overrides:\n"
+    rc, out = run(tmp_path, name, inventory(tmp_path, root, group_vars), "--tags", "sysctl")
+    assert rc == 0, out[-4000:]
+    report = host_report(tmp_path)
+    assert report["errors"] == [] and len(report["results"]) == 22, out[-4000:]
+
+
+def test_each_role_takes_empty_waivers_and_overrides(tmp_path):
+    """The same for the area roles, used in a play of one's own."""
+    root = image(tmp_path)
+    play = tmp_path / "roles.yml"
+    play.write_text("\n".join([
+        "- hosts: img", "  gather_facts: false", "  tasks:",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.sysctl, tasks_from: verify}, ignore_errors: true}",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.sysctl}, ignore_errors: true}",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.kernel_config}, ignore_errors: true, vars: {"
+        "kernel_config_source: path, kernel_config_path: /config, kernel_config_check_initramfs: false}}",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.gce_settings, tasks_from: verify}, ignore_errors: true}",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.gce_settings}, ignore_errors: true}",
+        "    - {ansible.builtin.import_role: {name: guestready.gce.hardware}, ignore_errors: true}", ""]))
+    with gzip.open(os.path.join(ROOT, "tests", "fixtures", "kconfig", "bookworm_amd64_cloud-amd64.config.gz"), "rb") as src:
+        (root / "config").write_bytes(src.read())
+    hosts = inventory(tmp_path, root, "guestready_gce_waivers:\nguestready_gce_overrides:\n")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"),
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, str(play), "-i", hosts], env=env, cwd=str(tmp_path), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=300, check=False)
+    assert "NoneType" not in proc.stdout and "waivers" not in proc.stdout, proc.stdout[-4000:]
+    # every role reached its module; only the hardware role fails (a tree without a kernel)
+    assert "ok=12 " in proc.stdout and "failed=0 " in proc.stdout and "ignored=1 " in proc.stdout, proc.stdout[-4000:]
