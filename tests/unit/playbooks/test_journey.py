@@ -156,3 +156,44 @@ def test_each_role_takes_empty_waivers_and_overrides(tmp_path):
     assert "NoneType" not in proc.stdout and "waivers" not in proc.stdout, proc.stdout[-4000:]
     # every role reached its module; only the hardware role fails (a tree without a kernel)
     assert "ok=12 " in proc.stdout and "failed=0 " in proc.stdout and "ignored=1 " in proc.stdout, proc.stdout[-4000:]
+
+
+@pytest.mark.parametrize("value, rc", [
+    ("-e guestready_gce_gate=", 2), ('-e {"guestready_gce_gate":null}', 2), ("group_vars guestready_gce_gate:", 2),
+    ("-e guestready_gce_gate=false", 0), ('-e {"guestready_gce_gate":false}', 0), ("group_vars guestready_gce_gate: no", 0),
+    ("-e guestready_gce_gate=true", 2),
+], ids=["empty", "null", "empty-key", "false", "json-false", "yaml-no", "true"])
+def test_only_false_turns_the_gate_off(tmp_path, value, rc):
+    """An empty value (a blank survey answer, an empty key) turned the CI gate off: exit
+    status 0 for a host whose check failed."""
+    kind, setting = value.split(" ", 1)
+    hosts = inventory(tmp_path, tmp_path / "no-such-image", setting + "\n" if kind == "group_vars" else None)
+    status, out = run(tmp_path, "verify", hosts, *(["-e", setting] if kind == "-e" else []))
+    assert status == rc, out[-4000:]
+    assert host_report(tmp_path)["errors"], "the host fails either way"
+
+
+@pytest.mark.parametrize("value", ["", "null"])
+def test_empty_serial_and_max_fail_percentage_are_their_defaults(tmp_path, value):
+    """-e guestready_gce_serial= (or null) ended ansible-playbook with a traceback; an empty
+    max_fail_percentage counted as 0 and stopped the rollout after the first failed host."""
+    hosts = inventory(tmp_path, tmp_path / "no-such-image")
+    with open(os.path.join(hosts, "hosts.ini"), "a") as handle:
+        handle.write("img2 ansible_connection=local ansible_python_interpreter=%s guestready_gce_image_root=%s\n" % (
+            sys.executable, tmp_path / "no-such-image-2"))
+    if value == "null":
+        extra = ["-e", json.dumps({"guestready_gce_serial": None, "guestready_gce_max_fail_percentage": None})]
+    else:
+        extra = ["-e", "guestready_gce_serial=", "-e", "guestready_gce_max_fail_percentage="]
+    rc, out = run(tmp_path, "verify", hosts, "-e", "guestready_gce_hosts=all", *extra)
+    assert rc == 2 and "Traceback" not in out, out[-4000:]
+    with open(str(tmp_path / "reports" / "summary.json")) as handle:
+        summary = json.load(handle)
+    for host, image in (("img", "no-such-image"), ("img2", "no-such-image-2")):
+        assert image + " " in " ".join(summary["hosts"][host]["errors"]), summary["hosts"][host]
+    # 0 stays 0: the rollout stops after the first failed batch
+    rc, out = run(tmp_path, "verify", hosts, "-e", "guestready_gce_hosts=all", "-e", "guestready_gce_serial=1",
+                  "-e", '{"guestready_gce_max_fail_percentage": 0}')
+    with open(str(tmp_path / "reports" / "summary.json")) as handle:
+        summary = json.load(handle)
+    assert "no check ran" in " ".join(summary["hosts"]["img2"]["errors"]), summary["hosts"]
