@@ -43,7 +43,7 @@ def inventory(tmp_path, root, group_vars=None):
     """One host, the tree, run on the controller; group_vars/all.yml as a fleet keeps it."""
     directory = tmp_path / "inventory"
     (directory / "group_vars").mkdir(parents=True)
-    (directory / "hosts.ini").write_text(
+    (directory / "hosts").write_text(
         "img ansible_connection=local ansible_python_interpreter=%s guestready_gce_image_root=%s\n" % (
             sys.executable, root))
     (directory / "group_vars" / "all.yml").write_text(group_vars or "---\n")
@@ -178,7 +178,7 @@ def test_empty_serial_and_max_fail_percentage_are_their_defaults(tmp_path, value
     """-e guestready_gce_serial= (or null) ended ansible-playbook with a traceback; an empty
     max_fail_percentage counted as 0 and stopped the rollout after the first failed host."""
     hosts = inventory(tmp_path, tmp_path / "no-such-image")
-    with open(os.path.join(hosts, "hosts.ini"), "a") as handle:
+    with open(os.path.join(hosts, "hosts"), "a") as handle:
         handle.write("img2 ansible_connection=local ansible_python_interpreter=%s guestready_gce_image_root=%s\n" % (
             sys.executable, tmp_path / "no-such-image-2"))
     if value == "null":
