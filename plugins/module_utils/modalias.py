@@ -17,7 +17,8 @@ the kernel's module loader (kmod) does:
 * ``modules.dep``             each module's file and every module it needs.
 
 Patterns are fnmatch(3) patterns without flags, as kmod uses them: ``*`` and
-``?`` match any character (``/`` included), ``[...]`` a set or range (``!`` or
+``?`` match any character (``/`` included), ``[...]`` a set, range or POSIX class
+(``[:xdigit:]``; ``!`` or
 ``^`` negates it), and a backslash makes the next character literal.
 
 Modaliases are built as the kernel builds them (``drivers/pci/pci-driver.c``:
@@ -100,6 +101,14 @@ def virtio_modalias(device_id, vendor=None):
 # such as ``alias pci:v*0*0*0...*Z``.
 STAR = object()  # not a character (an escaped \* is the character *)
 _TOKENS = {}
+# the POSIX classes of a set (``[[:xdigit:]]``) as the C locale has them:
+# modaliases are ASCII
+_CLASSES = {
+    "alnum": [("0", "9"), ("A", "Z"), ("a", "z")], "alpha": [("A", "Z"), ("a", "z")],
+    "blank": [(" ", " "), ("\t", "\t")], "cntrl": [("\0", "\x1f"), ("\x7f", "\x7f")],
+    "digit": [("0", "9")], "graph": [("!", "~")], "lower": [("a", "z")], "print": [(" ", "~")],
+    "punct": [("!", "/"), (":", "@"), ("[", "`"), ("{", "~")], "space": [("\t", "\r"), (" ", " ")],
+    "upper": [("A", "Z")], "xdigit": [("0", "9"), ("A", "F"), ("a", "f")]}
 
 
 def _bracket(pattern, start):
@@ -119,6 +128,16 @@ def _bracket(pattern, start):
         if char == "]" and not first:
             return (negate, ranges), index + 1
         first = False
+        if char == "[" and pattern.startswith(":", index + 1):
+            end = pattern.find(":]", index + 2)
+            if end != -1:
+                name = pattern[index + 2:end]
+                if name not in _CLASSES:
+                    # glibc's fnmatch fails on an unknown class: nothing matches
+                    return (False, []), len(pattern)
+                ranges.extend(_CLASSES[name])
+                index = end + 2
+                continue
         if char == "\\" and index + 1 < len(pattern):
             index += 1
             char = pattern[index]

@@ -101,6 +101,17 @@ FNMATCH_CASES = [
     ("**a**", "xay", True),
     ("*a*b*c", "aXbYc", True),
     ("*a*b*c", "aXbYcd", False),
+    # POSIX character classes inside a set, as glibc (and so kmod) reads them
+    ("pci:v[[:xdigit:]]*", "pci:v0", True),
+    ("pci:v[[:xdigit:]]*", "pci:vX", False),
+    ("a[[:upper:]]", "aB", True),
+    ("a[[:upper:]]", "ab", False),
+    ("[[:digit:]]]", "5]", True),
+    ("[![:digit:]]", "5", False),
+    ("[![:digit:]]", "d", True),
+    ("[x[:digit:]-]", "-", True),
+    ("[[:alpha:][:digit:]]", "7", True),
+    ("[[:bogus:]]", "b", False),
 ]
 
 
