@@ -39,7 +39,8 @@ def validate_override(entry, value, option="overrides"):
     rid = entry["id"]
     compare = entry["compare"]
     expected = entry["expected"]
-    if entry["area"] == "hardware" or compare in ("not_set", "state"):
+    # hardware identities and image format checks have no value the check reads
+    if entry["area"] in ("hardware", "image") or compare in ("not_set", "state"):
         raise PolicyError("%s: %s cannot be overridden (its expectation is fixed); "
                           "waive it instead if this host must differ" % (option, rid))
     if compare == "at_most":

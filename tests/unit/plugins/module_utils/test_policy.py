@@ -35,6 +35,8 @@ def test_override_raises_perf_event_paranoid_above_3():
     ("KCONF-DEFAULT_MMAP_MIN_ADDR", 4096, "would weaken"),
     ("KCONF-DEVKMEM", "y", "cannot be overridden"),
     ("HW-SERIAL", {}, "cannot be overridden"),
+    ("IMG-PARTITION_TABLE", ["mbr", "gpt"], "cannot be overridden"),
+    ("IMG-DISK_RAW", "raw", "cannot be overridden"),
     ("SYSCTL-NOPE", 1, "unknown requirement ID"),
 ])
 def test_bad_overrides_are_refused_with_a_reason(rid, value, words):
