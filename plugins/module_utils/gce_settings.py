@@ -686,12 +686,12 @@ def check_password_auth(host, entry, parser_only=False):
 def _root_ok(entry):
     allowed = entry["values"]
     if "overridden_from" in entry:
-        allowed = [entry["expected"]] + (["without-password"] if entry["expected"] == "prohibit-password" else [])
-        if entry["expected"] == "no":
-            allowed = ["no"]
-        elif entry["expected"] == "forced-commands-only":
+        # sshd reads without-password as prohibit-password (sshd.ALIASES), and so does this check
+        expected = sshd.ALIASES.get(entry["expected"], entry["expected"])
+        allowed = [expected]
+        if expected == "forced-commands-only":
             allowed = ["no", "forced-commands-only"]
-        elif entry["expected"] == "prohibit-password":
+        elif expected == "prohibit-password":
             allowed = ["no", "forced-commands-only", "prohibit-password", "without-password"]
     return lambda v: sshd.ALIASES.get(v.lower(), v.lower()) in allowed
 

@@ -56,6 +56,9 @@ def validate_override(entry, value, option="overrides"):
             raise PolicyError("%s: %s must be between %s and %s, got %s; waive the ID with a "
                               "reason instead" % (option, rid, low, high, number))
         return number
+    if isinstance(value, bool) and isinstance(expected, str):
+        # an unquoted yes/no in YAML is a boolean: sshd_config's words (kernel options say y/n)
+        value = ("y" if value else "n") if entry["area"].startswith("kernel") else ("yes" if value else "no")
     if compare == "one_of":
         allowed = entry.get("values") or []
         if str(value) not in allowed:

@@ -37,6 +37,8 @@ def test_override_raises_perf_event_paranoid_above_3():
     ("HW-SERIAL", {}, "cannot be overridden"),
     ("IMG-PARTITION_TABLE", ["mbr", "gpt"], "cannot be overridden"),
     ("IMG-DISK_RAW", "raw", "cannot be overridden"),
+    ("GCE-SSH-NO-ROOT-PASSWORD", True, "accepts no, forced-commands-only"),
+    ("GCE-SSH-NO-PASSWORD-AUTH", True, "must stay no"),
     ("SYSCTL-NOPE", 1, "unknown requirement ID"),
 ])
 def test_bad_overrides_are_refused_with_a_reason(rid, value, words):

@@ -244,6 +244,19 @@ def test_waivers_and_overrides(tmp_path, run_module):
     assert refused["rc"] == 1 and "cannot be overridden" in refused["msg"]
 
 
+
+@pytest.mark.parametrize("value,written", [("without-password", "without-password"), (False, "no")])
+def test_root_login_override_by_alias_or_yaml_boolean(tmp_path, run_module, value, written):
+    """without-password is prohibit-password's old name (sshd reads it as such), and an
+    inventory's unquoted ``no`` is YAML's False: both are legal overrides that apply and pass."""
+    root = debian_image(tmp_path / "image")
+    out = run(run_module, root, overrides={"GCE-SSH-NO-ROOT-PASSWORD": value, "GCE-SSH-NO-PASSWORD-AUTH": False})
+    assert out["rc"] == 0, out.get("msg")
+    assert "PermitRootLogin %s\n" % written in read(root, gce_settings.SSHD_DROPIN)
+    assert by_id(out)["GCE-SSH-NO-ROOT-PASSWORD"]["status"] == "pass", by_id(out)["GCE-SSH-NO-ROOT-PASSWORD"]
+    assert by_id(out)["GCE-SSH-NO-PASSWORD-AUTH"]["status"] == "pass"
+
+
 # --------------------------------------------------------------- lock-out
 @pytest.mark.parametrize("connection,overrides,words", [
     ({"user": "alice", "auth": "password"}, {}, "PasswordAuthentication would be no for alice"),
