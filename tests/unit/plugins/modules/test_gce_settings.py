@@ -244,7 +244,6 @@ def test_waivers_and_overrides(tmp_path, run_module):
     assert refused["rc"] == 1 and "cannot be overridden" in refused["msg"]
 
 
-
 @pytest.mark.parametrize("value,written", [("without-password", "without-password"), (False, "no")])
 def test_root_login_override_by_alias_or_yaml_boolean(tmp_path, run_module, value, written):
     """without-password is prohibit-password's old name (sshd reads it as such), and an
