@@ -65,7 +65,8 @@ def test_nested_braces_fast():
     text = "submenu a {\n" * 200000 + "}\n" * 300000 + "menuentry 'x' {\n linux /v\n"
     with alarm(30):
         menu = bootconfig.parse_grub_cfg(text)
-        bootconfig.default_entry(menu)
+        entry = bootconfig.default_entry(menu)
+    assert entry is not None
 
 
 def test_sysfs_link_loops_and_outside(tmp_path):
