@@ -28,7 +28,8 @@ line that boots it (``kernel_cmdline.py``).
 """
 
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs as initramfs_reader
-from ansible_collections.guestready.gce.plugins.module_utils import kconfig, kernel_cmdline, modalias
+from ansible_collections.guestready.gce.plugins.module_utils import kconfig, kernel_cmdline, modalias, modprobe
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import describe
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import verdict, worst
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
@@ -59,6 +60,8 @@ class OfflineCheck(object):
         self.initramfs_option = initramfs
         self._initramfs = None
         self._config = None
+        self._command_lines = None
+        self._blocks = None
 
     # -- inputs, read once ---------------------------------------------------
 
@@ -94,6 +97,32 @@ class OfflineCheck(object):
                     found = (None, str(exc))
             self._config = found
         return self._config
+
+    def command_lines(self):
+        """``(the kernel command lines that boot this release, None)`` or
+        ``(None, why not)``, once."""
+        if self._command_lines is None:
+            try:
+                lines = kernel_cmdline.find(self.target, self.running)
+                self._command_lines = (kernel_cmdline.for_release(lines, self.release), None)
+            except TargetError as exc:
+                self._command_lines = (None, "the kernel command line is unknown: %s" % exc)
+        return self._command_lines
+
+    def blocks(self):
+        """``({module: [what keeps it from loading]}, None)`` or ``(None,
+        why not)``: modprobe.d and the kernel command line, once."""
+        if self._blocks is None:
+            lines, error = self.command_lines()
+            try:
+                found = modprobe.blocks(self.target)
+            except ConfigError as exc:
+                found, error = None, "modprobe's configuration is unknown: %s" % exc
+            if found is not None and lines is not None:
+                for module, where in modprobe.cmdline_blocks(lines).items():
+                    found.setdefault(module, []).extend(where)
+            self._blocks = (found if error is None else None, error)
+        return self._blocks
 
     def summary(self):
         info = self._initramfs or {}
@@ -139,6 +168,9 @@ class OfflineCheck(object):
                                     for d in drivers for m in d["matches"]]}
         if any(d.get("initramfs") for d in drivers):
             evidence["initramfs"] = self.initramfs()["path"]
+        blocked = [line for d in drivers for line in d.get("blocked_by", ())]
+        if blocked:
+            evidence["blocked_by"] = blocked
         if uarts is not None:
             evidence["uarts"] = uarts.pop("evidence")
         return verdict(worst([p["status"] for p in parts]), "; ".join(p["message"] for p in parts),
@@ -215,7 +247,31 @@ class OfflineCheck(object):
                        remediation=["run `depmod %s` and check again" % self.release])
             return hop
         hop["module_path"] = self.tree.module_path(want)
-        return self._initramfs_hop(hop, want)
+        blocked = self._blocked_hop(hop, want)
+        return blocked or self._initramfs_hop(hop, want)
+
+    def _blocked_hop(self, hop, want):
+        """The hop, failed, when modprobe's configuration or the command line
+        keeps module ``want`` from loading; unknown when they cannot be read."""
+        found, error = self.blocks()
+        if found is None:
+            hop.update(status="unknown", message="%s is a module; %s" % (want, error),
+                       remediation=["fix or remove the file named, then re-run"])
+            return hop
+        where = found.get(want)
+        if not where:
+            return None
+        hop["blocked_by"] = ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
+        hop.update(status="fail",
+                   message="%s is a module that is never loaded for the device: %s" % (
+                       want, "; ".join("%s:%s: %s (%s)" % (
+                           w["source"], w["line"], w["text"],
+                           "udev loads with the blacklist applied" if w["how"] == "blacklist" else
+                           "the install command loads nothing" if w["how"] == "install" else w["how"])
+                           for w in where)),
+                   remediation=["remove %s from %s (then rebuild the initramfs, which carries a copy of "
+                                "modprobe.d)" % (want, ", ".join(sorted(set(w["source"] for w in where))))])
+        return hop
 
     def _initramfs_hop(self, hop, want):
         info = self.initramfs()
@@ -273,13 +329,11 @@ class OfflineCheck(object):
         if config.get("SERIAL_8250_DEPRECATED_OPTIONS") in ("y", "m"):
             names.append(DEPRECATED_NR_UARTS_PARAMETER)
         boots = []
-        try:
-            lines = kernel_cmdline.find(self.target, self.running)
-        except TargetError as exc:
-            return verdict("unknown", "the kernel command line is unknown: %s" % exc,
-                           ["fix or remove the file named, then re-run"],
+        lines, error = self.command_lines()
+        if lines is None:
+            return verdict("unknown", error, ["fix or remove the file named, then re-run"],
                            evidence=evidence, needed=needed, registered=None, boots=[])
-        for line in kernel_cmdline.for_release(lines, self.release):
+        for line in lines:
             given = [(n, v) for n, v in kernel_cmdline.parameters(line["cmdline"]) if n in names]
             boots.append(_boot(line, given, runtime, limit))
         if not boots:

@@ -17,6 +17,11 @@ description:
     need two drivers, the PCI function's (C(virtio_pci)) and the virtio device's (C(virtio_net),
     C(virtio_scsi)). Bridges (PIIX4) have no PCI driver, so their offline half is
     C(not-applicable). The serial ports need the C(8250) driver built in or loadable.
+  - A module that modprobe's configuration keeps from loading fails, naming the line. That is
+    C(blacklist <module>), which udev and systemd apply, or C(install <module> /bin/false) (or C(true)) in
+    C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/usr/lib/modprobe.d) or
+    C(/lib/modprobe.d), and C(modprobe.blacklist=) or C(module_blacklist=) on a kernel command line that
+    boots the release. Built-in drivers are not affected.
   - Before Linux 6.18, C(modules.builtin.modinfo) lists only a built-in driver's C(MODULE_ALIAS())
     names, not its device table (and kernels before 5.2 have no such file). A built-in expected
     driver that the built-in aliases do not list at all is judged by its name in
@@ -162,7 +167,8 @@ results:
       fields (C(id), C(status), C(expected), C(actual), C(evidence), C(message),
       C(remediation), C(waiver)).
     - C(offline) holds the release checked and, per driver hop, the modalias, the matching
-      alias lines, the driver, C(built-in) or C(module), and the initramfs verdict.
+      alias lines, the driver, C(built-in) or C(module), the initramfs verdict and, for a module
+      kept from loading, C(blocked_by) (the lines that keep it).
     - C(offline.uarts) (C(HW-SERIAL)) holds how many ports the 8250 driver registers, per kernel
       command line found (C(boots)), with the configuration options it came from.
     - C(live) holds the devices found with their IDs, bound drivers, virtio features,
@@ -170,7 +176,8 @@ results:
       table and blk-mq's per disk) or serial ports; with the live half not judged, its status
       is C(not-applicable) and its message says why.
     - C(evidence.live) maps every sysfs path read to the value found (null when absent);
-      C(evidence.offline) lists the alias lines that matched.
+      C(evidence.offline) lists the alias lines that matched (and C(blocked_by), when a module is kept
+      from loading).
   returned: always
   type: list
   elements: dict

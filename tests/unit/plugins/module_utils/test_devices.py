@@ -762,6 +762,82 @@ def test_serial_driver_missing(tmp_path):
     assert "CONFIG_SERIAL_8250=y" in results["HW-SERIAL"]["remediation"]
 
 
+
+# -- offline: modprobe's configuration keeps a module from loading --------------
+
+def put_files(root, files):
+    """Write ``files`` ({path inside the root: text}) under ``root``."""
+    for where, text in files.items():
+        full = root / where.lstrip("/")
+        full.parent.mkdir(parents=True, exist_ok=True)
+        full.write_text(text)
+
+
+def blocked_results(tmp_path, files):
+    """Offline results on the cloud release with extra ``files``."""
+    put_files(tmp_path / "root", files)
+    return offline_results(tmp_path)
+
+
+def test_blacklisted_module_is_never_loaded_for_the_device(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/etc/modprobe.d/local.conf": "# keep the NIC quiet\nblacklist virtio-net\n"})
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail"
+    assert ("virtio_net is a module that is never loaded for the device: %s/root/etc/modprobe.d/local.conf:2: "
+            "blacklist virtio-net (udev loads with the blacklist applied)" % tmp_path) in net["message"]
+    assert net["evidence"]["offline"]["blocked_by"] == [
+        "%s/root/etc/modprobe.d/local.conf:2: blacklist virtio-net" % tmp_path]
+    assert "remove virtio_net from %s/root/etc/modprobe.d/local.conf" % tmp_path in net["remediation"]
+    assert results["HW-SCSI-VIRTIO"]["status"] == "module-in-initramfs"
+
+
+def test_install_false_and_the_command_line_block_a_module(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/lib/modprobe.d/disks.conf": "install virtio_scsi \\\n  /bin/false\n",
+        "/etc/default/grub": 'GRUB_CMDLINE_LINUX="console=ttyS0 module_blacklist=gve,virtio_pci"\n'})
+    scsi = results["HW-SCSI-VIRTIO"]
+    assert scsi["status"] == "fail"
+    assert "disks.conf:1: install virtio_scsi   /bin/false (the install command loads nothing)" in scsi["message"]
+    # virtio_pci, the first hop of both virtio devices, is refused by the kernel
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail"
+    assert "/etc/default/grub:1: module_blacklist=gve,virtio_pci (the kernel refuses to load it)" in net["message"]
+
+
+def test_masked_or_unrelated_modprobe_files_change_nothing(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    put_files(tmp_path / "root", {
+        "/lib/modprobe.d/gce.conf": "blacklist virtio_net\n",
+        "/etc/modprobe.d/blacklist.conf": "blacklist evbug\n#blacklist virtio_scsi\n"
+                                          "install virtio_scsi /sbin/modprobe --ignore-install virtio_scsi\n",
+        "/etc/modprobe.d/notes.txt": "blacklist virtio_scsi\n"})
+    os.symlink("/dev/null", str(tmp_path / "root/etc/modprobe.d/gce.conf"))
+    assert results_status(offline_results(tmp_path)) == {
+        "HW-NET-VIRTIO": "module-in-initramfs", "HW-SCSI-VIRTIO": "module-in-initramfs"}
+
+
+def results_status(results):
+    return dict((rid, results[rid]["status"]) for rid in ("HW-NET-VIRTIO", "HW-SCSI-VIRTIO"))
+
+
+def test_blacklist_leaves_built_in_drivers_alone(tmp_path):
+    result = serial_offline(tmp_path, files={"/etc/modprobe.d/x.conf": "blacklist 8250\n"})
+    assert result["status"] == "pass", result["message"]
+
+
+def test_unreadable_modprobe_configuration_is_unknown(tmp_path, initramfs_of):
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    root = tmp_path / "root"
+    (root / "etc/modprobe.d").mkdir(parents=True)
+    os.mkfifo(str(root / "etc/modprobe.d/fifo.conf"))
+    net = offline_results(tmp_path)["HW-NET-VIRTIO"]
+    assert net["status"] == "unknown"
+    assert "modprobe's configuration is unknown" in net["message"]
+    assert "fifo.conf" in net["message"]
+
 # -- offline: how many serial ports the 8250 driver registers -------------------------
 
 def serial_offline(tmp_path, config=None, files=(), running=False, release=CLOUD, skip=()):
@@ -776,10 +852,7 @@ def serial_offline(tmp_path, config=None, files=(), running=False, release=CLOUD
             return text
         edits["config"] = edit
     path = trees.install(str(root), release, edits=edits, skip=skip)
-    for where, text in dict(files).items():
-        full = root / where.lstrip("/")
-        full.parent.mkdir(parents=True, exist_ok=True)
-        full.write_text(text)
+    put_files(root, dict(files))
     check = kernel_drivers.OfflineCheck("/" + os.path.relpath(path, str(root)), root=str(root),
                                         running=running)
     return by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-SERIAL"]

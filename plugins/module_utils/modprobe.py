@@ -1,0 +1,100 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What modprobe's configuration says against loading a module, read as
+kmod reads it (libkmod/libkmod-config.c).
+
+``blacklist <module>`` keeps a module from being loaded for a device:
+systemd-udevd and systemd-modules-load load with KMOD_PROBE_APPLY_BLACKLIST
+(src/shared/module-util.c), in the initramfs too (dracut and
+initramfs-tools copy modprobe.d).  ``install <module> /bin/false`` (or
+``true``) replaces every load with a command that loads nothing.  On the
+kernel command line, ``modprobe.blacklist=a,b`` is kmod's blacklist and
+``module_blacklist=a,b`` makes the kernel itself refuse the module.  None of
+them stops a driver that is built in.
+
+Files: ``*.conf`` and ``*.alias`` in the directories below, a name in an
+earlier directory hiding the same name in later ones (a link to /dev/null
+masks it), read in name order; a line ending in ``\\`` goes on on the next,
+``#`` starts a comment line, ``-`` and ``_`` in module names are one."""
+
+import posixpath
+
+from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
+
+CONF_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
+             "/usr/lib/modprobe.d", "/lib/modprobe.d")
+SUFFIXES = (".conf", ".alias")
+# an install command that loads nothing
+NO_OP_COMMANDS = ("true", "false")
+CMDLINE_PARAMETERS = {"modprobe.blacklist": "kmod's blacklist on the kernel command line",
+                      "module_blacklist": "the kernel refuses to load it"}
+
+
+def module_name(text):
+    return text.replace("-", "_")
+
+
+def config_files(target):
+    """``[(path, name)]`` kmod reads, in its order."""
+    found = []
+    for suffix in SUFFIXES:
+        found.extend(configfiles.dropins(target, CONF_DIRS, suffix))
+    return sorted(found, key=lambda item: item[1])
+
+
+def _logical_lines(text):
+    """``(number, line)`` with backslash continuations joined (kmod's
+    getline_wrapped), numbered by the line they start on."""
+    pending, start = [], None
+    for number, row in enumerate(configfiles.lines(text), 1):
+        if start is None:
+            start = number
+        if row.endswith("\\"):
+            pending.append(row[:-1])
+            continue
+        pending.append(row)
+        yield start, "".join(pending)
+        pending, start = [], None
+    if pending:
+        yield start, "".join(pending)
+
+
+def blocks(target):
+    """``{module: [{"source", "line", "text", "how"}]}``: what keeps each
+    module from loading, from every configuration file.  A file that cannot
+    be read raises configfiles.ConfigError naming it."""
+    found = {}
+    for path, dummy in config_files(target):
+        text = configfiles.read(target, path) or ""
+        for number, line in _logical_lines(text):
+            words = line.split()
+            if len(words) < 2 or words[0].startswith("#"):
+                continue
+            command, module = words[0], module_name(words[1])
+            if command == "blacklist":
+                how = "blacklist"
+            elif command == "install" and len(words) > 2 and \
+                    posixpath.basename(words[2]) in NO_OP_COMMANDS:
+                how = "install"
+            else:
+                continue
+            found.setdefault(module, []).append(
+                {"source": target.display(path), "line": number, "text": line.strip(), "how": how})
+    return found
+
+
+def cmdline_blocks(command_lines):
+    """``{module: [{"source", "line", "text", "how"}]}`` from the kernel
+    command lines (``kernel_cmdline.find`` entries) of one release."""
+    found = {}
+    for entry in command_lines:
+        for name, value in kernel_cmdline.parameters(entry["cmdline"]):
+            if name not in CMDLINE_PARAMETERS or not value:
+                continue
+            for module in value.split(","):
+                if module:
+                    found.setdefault(module_name(module), []).append(
+                        {"source": entry["source"], "line": entry["line"],
+                         "text": "%s=%s" % (name, value), "how": CMDLINE_PARAMETERS[name]})
+    return found
