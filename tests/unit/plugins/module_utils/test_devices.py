@@ -208,6 +208,20 @@ def test_virtio_driver_unbound(tmp_path):
     assert "virtio1 has no driver bound (virtio_net expected)" in result["message"]
 
 
+def test_virtio_net_never_loaded_blames_no_host_offloads(tmp_path):
+    """Before virtio_net binds, sysfs "features" reads all 0 (it shows what a
+    driver negotiated) and there is no interface: the driver is the finding,
+    not offloads the host would not offer."""
+    manifest = tap().remove(NET + "/virtio1/driver").remove(NET + "/virtio1/net").remove("class/net/ens4")
+    manifest.set(NET + "/virtio1/features", "0" * 64)
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "fail"
+    assert result["message"].endswith(
+        "virtio1 has no driver bound (virtio_net expected); "
+        "virtio1 features not judged: they are negotiated when virtio_net binds")
+    assert result["remediation"] == "load virtio_net (modprobe virtio_net) and make sure it loads at boot"
+
+
 def test_wrong_virtio_device_behind_the_function(tmp_path):
     result = net_result(tmp_path, tap().set(NET + "/virtio1/device", "0x0002"))
     assert "virtio1 is virtio device 2, expected 1" in result["message"]
