@@ -80,8 +80,11 @@ NOT_SET_VALUE = "n"
 
 # options that exist on one architecture only: any of them in a file without
 # a header tells the architecture (first match wins, explicit ones first)
+# (CONFIG_ARM=y is 32-bit arm's own: arch/arm/Kconfig "config ARM"; arm64's
+# configurations have CONFIG_ARM64 and no CONFIG_ARM; its header says "Linux/arm")
 ARCH_MARKERS = (
     ("X86_64", "y", "x86_64"), ("X86_32", "y", "x86_32"), ("ARM64", "y", "arm64"),
+    ("ARM", "y", "arm"),
     ("IA32_EMULATION", None, "x86_64"), ("X86_X32", None, "x86_64"),
     ("X86_X32_ABI", None, "x86_64"), ("X86_5LEVEL", None, "x86_64"),
     ("X86_PAE", None, "x86_32"), ("HIGHMEM4G", None, "x86_32"), ("HIGHMEM64G", None, "x86_32"),

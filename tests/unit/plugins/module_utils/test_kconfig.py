@@ -318,6 +318,27 @@ def test_unknown_architecture_is_said():
     assert pae["message"].endswith("(architecture unknown: it applies to x86_32 only)")
 
 
+def test_a_32_bit_arm_config_without_its_header_is_arm():
+    """Debian's armmp (armhf) kernel configuration (6.1.0-50-armmp, lines as
+    it has them) without its "# Linux/arm 6.1.176 Kernel Configuration"
+    header: CONFIG_ARM=y is 32-bit arm's own option, so it is the same arm
+    kernel as with the header, and the x86-only options do not apply.  It
+    was "architecture unknown", and KVM_GUEST, KVM_CLOCK and X86_PAE failed."""
+    lines = ["CONFIG_HAVE_KERNEL_GZIP=y", "CONFIG_HAVE_PERF_EVENTS=y", "CONFIG_ARM=y",
+             "CONFIG_HAVE_PROC_CPU=y", "CONFIG_MMU=y", "# CONFIG_ARM_LPAE is not set",
+             "CONFIG_PARAVIRT=y", "CONFIG_STACKPROTECTOR=y", "CONFIG_STRICT_KERNEL_RWX=y",
+             "CONFIG_PCI_MSI=y", "CONFIG_VIRTIO_PCI=m"]
+    config = kconfig_parser.parse_text(full_text(*lines))
+    assert (config.form, config.arch, config.arch_source) == ("full", "arm", "inferred from CONFIG_ARM=y")
+    with_header = kconfig_parser.parse_text("# Linux/arm 6.1.176 Kernel Configuration\n" + full_text(*lines))
+    assert with_header.arch == "arm"
+    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    for rid in ("KCONF-KVM_GUEST", "KCONF-KVM_CLOCK", "KCONF-X86_PAE", "KCONF-COMPAT_VDSO"):
+        assert results[rid]["status"] == "not-applicable", results[rid]
+        assert results[rid]["message"].endswith("this kernel is arm")
+    assert results["KCONF-PCI_MSI"]["status"] == "pass"
+
+
 def test_release_fills_in_a_missing_version(tmp_path):
     path = tmp_path / "config-4.9.0-8-amd64"
     path.write_text(full_text("CONFIG_X86=y", "CONFIG_X86_64=y", "CONFIG_DEBUG_RODATA=y"))
