@@ -95,7 +95,12 @@ class OffloadReader(object):
             command = [self.ethtool, "-k", ifname]
             rc, out, err = self.run_command(command)
             if rc == 0:
-                return offloads_from_ethtool_k(out, " ".join(command))
+                result = offloads_from_ethtool_k(out, " ".join(command))
+                absent = [name for name in OFFLOAD_REQUESTS if name not in result["values"]]
+                if absent:
+                    # a name the output does not show is not "off": ask the kernel for it
+                    self._ioctl_for(ifname, absent, result)
+                return result
             error = "%s: rc=%s %s" % (" ".join(command), rc, (err or out).strip())
         try:
             values = ioctl_offloads(ifname, ioctl=self.ioctl)
@@ -105,6 +110,19 @@ class OffloadReader(object):
             message = "SIOCETHTOOL on %s: %s" % (ifname, getattr(exc, "strerror", None) or exc)
             return {"values": None, "method": "SIOCETHTOOL ioctl",
                     "error": "; ".join(e for e in (error, message) if e), "raw": {}}
+
+
+    def _ioctl_for(self, ifname, names, result):
+        """Complete ``result`` (from ``ethtool -k``) with ``names`` read by the ioctl."""
+        try:
+            values = ioctl_offloads(ifname, names, ioctl=self.ioctl)
+        except (IOError, OSError) as exc:
+            result["error"] = "%s shows no %s; SIOCETHTOOL on %s: %s" % (
+                result["method"], ", ".join(names), ifname, getattr(exc, "strerror", None) or exc)
+            return
+        result["values"].update(values)
+        result["raw"].update((k, "on" if v else "off") for k, v in values.items())
+        result["method"] += " and SIOCETHTOOL ioctl (%s)" % ", ".join(names)
 
 
 def no_offload_reader(reason):

@@ -330,14 +330,19 @@ class LiveCheck(object):
         if result.get("values") is None:
             found["unknowns"].append("offloads of %s unreadable: %s" % (ifname, result.get("error")))
             return
-        off = [name for name in expected["offloads"] if not result["values"].get(name)]
+        unread = [name for name in expected["offloads"] if name not in result["values"]]
+        if unread:
+            found["unknowns"].append("%s: %s unknown (%s)" % (
+                ifname, ", ".join(unread), result.get("error") or "%s does not show %s" % (
+                    result.get("method") or "the ethtool interface", "them" if len(unread) > 1 else "it")))
+        off = [name for name in expected["offloads"] if name in result["values"] and not result["values"][name]]
         if off:
             found["problems"].append("%s: %s off" % (ifname, ", ".join(off)))
             found["remediation"].append(
                 "turn them on: ethtool -K %s %s (persist it in the network configuration); if the "
                 "device refuses, its virtio features above say why" % (
                     ifname, " ".join(ethtool.ENABLE_WORDS[n] for n in off)))
-        else:
+        elif not unread:
             found["notes"].append("%s: %s on" % (ifname, ", ".join(expected["offloads"])))
 
     # -- disks and request queues --------------------------------------------

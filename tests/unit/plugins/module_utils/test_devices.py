@@ -238,6 +238,19 @@ def test_offloads_off(tmp_path):
     assert result["live"]["devices"][0]["offloads"]["generic-receive-offload"] is False
 
 
+def test_offloads_the_ethtool_output_does_not_show_are_unknown_not_off(tmp_path):
+    """ethtool 6 printed "tcp segmentation offload: on" (spaces) and no GRO line:
+    what the output does not show is unknown, never off."""
+    manifest = tap()
+    manifest.ethtool["ens4"] = ("Offload parameters for ens4:\nrx-checksumming: on\ntx-checksumming: on\n"
+                                "scatter-gather: on\ntcp segmentation offload: on\n")
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "unknown", result["message"]
+    assert ("ens4: tcp-segmentation-offload, generic-receive-offload unknown "
+            "(captured ethtool -k does not show them)") in result["message"]
+    assert " off" not in result["message"]
+
+
 def test_offloads_unreadable_is_unknown(tmp_path):
     result = net_result(tmp_path, tap(), offloads=False)
     assert result["status"] == "unknown"

@@ -140,3 +140,27 @@ def test_ethtool_k_parsed():
     assert features["tx-checksumming"] == "off" and features["generic-receive-offload"] == "on"
     assert features["tx-checksum-ipv4"] == "off"  # indented, "[fixed]" dropped
     assert "Features for ens4" not in features
+
+
+# ethtool 6's dump_offload (before ethtool 2.6.33): names with spaces, and no GRO line at all
+OLD_ETHTOOL_K = ("Offload parameters for ens4:\nrx-checksumming: on\ntx-checksumming: on\n"
+                 "scatter-gather: on\ntcp segmentation offload: on\nudp fragmentation offload: off\n"
+                 "generic segmentation offload: on\n")
+
+
+def test_offloads_an_old_ethtool_does_not_name_are_asked_of_the_kernel():
+    kernel = FakeKernel({ethtool.ETHTOOL_GTSO: 1, ethtool.ETHTOOL_GGRO: 1})
+    result = ethtool.OffloadReader("/sbin/ethtool", lambda c: (0, OLD_ETHTOOL_K, ""), ioctl=kernel.ioctl)("ens4")
+    assert result["values"] == {"tx-checksumming": True, "tcp-segmentation-offload": True,
+                                "generic-receive-offload": True}
+    assert sorted(kernel.calls) == sorted([("ens4", ethtool.ETHTOOL_GTSO), ("ens4", ethtool.ETHTOOL_GGRO)])
+    assert result["method"] == ("/sbin/ethtool -k ens4 and SIOCETHTOOL ioctl "
+                                "(tcp-segmentation-offload, generic-receive-offload)")
+
+
+def test_offloads_neither_way_tells_are_left_out_not_off():
+    kernel = FakeKernel({}, ifname="eth9")
+    result = ethtool.OffloadReader("/sbin/ethtool", lambda c: (0, OLD_ETHTOOL_K, ""), ioctl=kernel.ioctl)("ens4")
+    assert result["values"] == {"tx-checksumming": True}
+    assert result["error"] == ("/sbin/ethtool -k ens4 shows no tcp-segmentation-offload, "
+                               "generic-receive-offload; SIOCETHTOOL on ens4: No such device")
