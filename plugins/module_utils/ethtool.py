@@ -3,7 +3,9 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A NIC's offloads through the ethtool interface: ``ethtool -k`` when the
 command is installed, else the kernel's legacy get requests on a socket
-(``SIOCETHTOOL``), which the ethtool core answers for every device.
+(``SIOCETHTOOL``), which the ethtool core answers for every device; they
+also read an offload the command's output does not name (ethtool 6 printed
+"tcp segmentation offload" and no GRO line).
 
 Only *get* requests are ever issued: the numbers below are the kernel's
 (include/uapi/linux/sockios.h and ethtool.h; the unit tests compare them with

@@ -37,7 +37,9 @@ description:
   - I(Live), the guest has the devices, read from sysfs. PCI functions with vendor, device,
     subsystem, revision, class and the bound driver. Negotiated virtio feature bits, decoded by
     name. The NIC's offloads through the ethtool interface (C(ethtool -k) when installed, else
-    the C(SIOCETHTOOL) ioctl). The SCSI devices behind the virtio-scsi controller (type, SCSI
+    the C(SIOCETHTOOL) get requests, which also read an offload C(ethtool -k) does not name; one
+    that neither tells is C(unknown)). Features of a virtio device no driver is bound to are not
+    judged (they are negotiated when its driver binds). The SCSI devices behind the virtio-scsi controller (type, SCSI
     level, sector sizes). The request queues the controller offers, from its MSI-X table in PCI
     configuration space (blk-mq's hardware queues under C(/sys/block/<disk>/mq) are capped at the
     number of CPUs, so one vCPU hides a second queue); both numbers are returned. The serial
