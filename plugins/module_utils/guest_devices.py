@@ -36,6 +36,9 @@ HARDWARE_DIFFERS = ("nothing in the image changes this: the virtual hardware dif
 # MSI-X vectors of a virtio-scsi controller that are not request queues:
 # configuration changes, the control queue and the event queue
 VIRTIO_SCSI_OTHER_VECTORS = 3
+# The other physical block size a persistent disk can be created with (gcloud compute disks
+# create --physical-block-size: 4096, the default, or 16384; API Disk.physicalBlockSizeBytes)
+PD_LARGE_PHYSICAL_BLOCK = 16384
 
 
 def same_driver(actual, names):
@@ -388,8 +391,15 @@ class LiveCheck(object):
                     problems.append("%s sectors %s/%s (physical/logical), expected %s/%s" % (
                         block["name"], sizes[0], sizes[1], want["physical_block_size"],
                         want["logical_block_size"]))
-                    remediation.append("use a Compute Engine persistent disk (4096/512); %s"
-                                       % HARDWARE_DIFFERS)
+                    if sizes == (PD_LARGE_PHYSICAL_BLOCK, want["logical_block_size"]):
+                        remediation.append(
+                            "%s is a persistent disk created with --physical-block-size=%d instead of the "
+                            "default, %d: nothing in the image changes this; judge a disk created with the "
+                            "default, or waive the ID for this machine with the reason" % (
+                                block["name"], sizes[0], want["physical_block_size"]))
+                    else:
+                        remediation.append("use a Compute Engine persistent disk (%s/%s); %s" % (
+                            want["physical_block_size"], want["logical_block_size"], HARDWARE_DIFFERS))
                 queues["blk_mq"][block["name"]] = block["hw_queues"]
             if not device["block"]:
                 found["unknowns"].append("%s has no block device" % address)

@@ -286,6 +286,17 @@ def test_disk_with_512_byte_sectors(tmp_path):
     assert "sda sectors 512/512 (physical/logical), expected 4096/512" in result["message"]
 
 
+def test_persistent_disk_created_with_16k_physical_blocks(tmp_path):
+    """gcloud compute disks create --physical-block-size=16384 makes a persistent disk
+    report 16384/512: it is Compute Engine's disk, so "use a Compute Engine persistent
+    disk" would send the user after the wrong thing."""
+    result = scsi_result(tmp_path, tap().set("block/sda/queue/physical_block_size", "16384"))
+    assert result["status"] == "fail"
+    assert "sda sectors 16384/512 (physical/logical), expected 4096/512" in result["message"]
+    assert "use a Compute Engine persistent disk" not in result["remediation"]
+    assert "sda is a persistent disk created with --physical-block-size=16384" in result["remediation"]
+
+
 def test_two_queue_controller_on_one_vcpu(tmp_path):
     """blk-mq shows one queue (min(queues, CPUs)); the controller's MSI-X table says two."""
     result = scsi_result(tmp_path, "gce-scsi-2q")
