@@ -408,6 +408,15 @@ def evaluate_entry(entry, config, initramfs=None):
         message += " (kernel version unknown: every name was tried)"
     if arch is None and entry["arches"]:
         message += " (architecture unknown: it applies to %s only)" % ", ".join(entry["arches"])
+    exists = (version is not None or not any(_bounded(s) for s in applicable if s["name"] == primary)) \
+        and (arch is not None or not entry["arches"])
+    if found.origin == "absent" and compare != "not_set" and exists:
+        # kconfig writes every option whose dependencies hold, "is not set" included: one a
+        # full configuration of a kernel that has it lacks is kept out by them, and a line
+        # setting it changes nothing
+        message += ("; a full configuration lists every option its dependencies allow, so one of "
+                    "CONFIG_%s's is unmet: setting CONFIG_%s alone does not enable it (see its "
+                    "'depends on' in make menuconfig's search)" % (primary, primary))
     return result("fail", message, expected, primary, found, lines)
 
 

@@ -339,6 +339,31 @@ def test_a_32_bit_arm_config_without_its_header_is_arm():
     assert results["KCONF-PCI_MSI"]["status"] == "pass"
 
 
+def test_an_option_a_full_configuration_lacks_is_kept_out_by_a_dependency():
+    """Debian's 686 kernel (bookworm, 6.1.176) has no CONFIG_X86_PAE line at
+    all: its CPU choice (CONFIG_MGEODE_LX=y, Geode LX has no PAE) and
+    CONFIG_HIGHMEM4G=y hide it (arch/x86/Kconfig: X86_PAE depends on X86_32
+    && !HIGHMEM4G).  The fragment's CONFIG_X86_PAE=y alone changes nothing
+    there (merge_config.sh drops it); the result said only "is absent" and
+    offered the line as the fix."""
+    config = kconfig_parser.read(fixture("bookworm_i386_686.config.gz"))
+    assert "X86_PAE" not in config.values and config.get("HIGHMEM4G") == "y"
+    pae = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-X86_PAE"]
+    assert pae["status"] == "fail" and pae["remediation"] == "CONFIG_X86_PAE=y"
+    assert pae["message"].startswith("CONFIG_X86_PAE is absent, expected =y; ")
+    assert "setting CONFIG_X86_PAE alone does not enable it" in pae["message"]
+    assert "setting CONFIG_X86_PAE alone" in kconfig_eval.render_fragment([pae], config)
+    # "is not set" is a visible option: the line does enable it, no such note
+    shown = kconfig_parser.parse_text("# Linux/i386 4.9.0 Kernel Configuration\n"
+                                      "CONFIG_X86_32=y\n# CONFIG_X86_PAE is not set\n")
+    pae = by_id(kconfig_eval.evaluate(ENTRIES, shown))["KCONF-X86_PAE"]
+    assert pae["message"] == "CONFIG_X86_PAE is not set, expected =y"
+    # without a version, a renamed option may simply not exist in that kernel: no claim
+    headerless = kconfig_parser.parse_text(full_text("CONFIG_X86=y", "CONFIG_X86_64=y"))
+    rwx = by_id(kconfig_eval.evaluate(ENTRIES, headerless))["KCONF-DEBUG_RODATA"]
+    assert rwx["status"] == "fail" and "alone does not enable it" not in rwx["message"]
+
+
 def test_release_fills_in_a_missing_version(tmp_path):
     path = tmp_path / "config-4.9.0-8-amd64"
     path.write_text(full_text("CONFIG_X86=y", "CONFIG_X86_64=y", "CONFIG_DEBUG_RODATA=y"))
