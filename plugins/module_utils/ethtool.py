@@ -113,7 +113,6 @@ class OffloadReader(object):
             return {"values": None, "method": "SIOCETHTOOL ioctl",
                     "error": "; ".join(e for e in (error, message) if e), "raw": {}}
 
-
     def _ioctl_for(self, ifname, names, result):
         """Complete ``result`` (from ``ethtool -k``) with ``names`` read by the ioctl."""
         try:

@@ -800,7 +800,6 @@ def test_serial_driver_missing(tmp_path):
     assert "CONFIG_SERIAL_8250=y" in results["HW-SERIAL"]["remediation"]
 
 
-
 # -- offline: modprobe's configuration keeps a module from loading --------------
 
 def put_files(root, files):
@@ -875,6 +874,7 @@ def test_unreadable_modprobe_configuration_is_unknown(tmp_path, initramfs_of):
     assert net["status"] == "unknown"
     assert "modprobe's configuration is unknown" in net["message"]
     assert "fifo.conf" in net["message"]
+
 
 # -- offline: how many serial ports the 8250 driver registers -------------------------
 
