@@ -318,7 +318,12 @@ def host_file(host, digits=16):
     return "host-%s~%s.json" % (readable(host), digest)
 
 
-_VISIBLE = re.compile(u"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# C0 (line breaks and TAB too: a table line stays one line), DEL, C1 (the Linux
+# console reads U+009B as CSI, YAML output U+0085 as a line break), U+2028/U+2029
+# (line breaks to YAML), the bidirectional overrides and isolates (they reorder
+# what a terminal shows), lone surrogates and the two noncharacters.
+_VISIBLE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      u"\ud800-\udfff\ufffe\uffff]")
 
 
 def _spell(match):
@@ -327,8 +332,9 @@ def _spell(match):
 
 
 def printable(text):
-    """``text`` with control characters and lone surrogates spelled out
-    (``\\x1b``), for the terminal and for XML."""
+    """``text`` with control characters (line breaks included), line and
+    bidirectional-override separators and lone surrogates spelled out
+    (``\\x1b``, ``\\n``... as ``\\x0a``): one line the terminal shows as it is."""
     return _VISIBLE.sub(_spell, text)
 
 

@@ -283,3 +283,25 @@ def test_large_page_labels_keep_ip_addresses_and_stay_distinct(tmp_path, chromiu
     assert labels["10.0.0.1"] == "10.0.0.1" and labels["10.0.0.56"] == "10.0.0.56"
     assert labels["fe80::1"] == "fe80::1" and labels["db-1.example"] == "db-1"
     assert labels["web-1.a.example"] == "web-1.a.example" and labels["web-1.b.example"] == "web-1.b.example"
+
+
+# What a terminal or Ansible's YAML output acts on: C0 and C1 controls (the Linux console
+# reads U+009B as CSI even in UTF-8 mode, torvalds/linux drivers/tty/vt/vt.c
+# "c != 128+27"), line breaks YAML starts a block on (\n, U+0085, U+2028, U+2029:
+# ansible/plugins/callback/__init__.py _YAML_BREAK_CHARS) and bidirectional overrides.
+_ACTIVE = re.compile(u"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def test_the_table_and_gate_message_stay_one_line_each():
+    """An error message carrying a file name from the target (newline, CR, CSI) forged
+    table lines and reached the terminal as control sequences."""
+    forged = u"cannot read /etc/sysctl.d/x\nweb-9  PASS  40  0\r\x9b2J\x85\u2028\u202eLIAF\ttab"
+    reports = [report.host_report(u"web-1\n\u202e", {"compliance_result": {"failed": True, "msg": forged}}),
+               report.host_report("web-2", {"compliance_result": registered(rec("HW-NET-VIRTIO", "fail"))})]
+    summary = report.fleet_summary(reports)
+    lines = report.text_table(summary) + [report.gate_message(summary)]
+    assert [line for line in lines if _ACTIVE.search(line)] == []
+    row = [line for line in lines if line.startswith("web-1")][0]
+    assert row.startswith("web-1\\x0a\\u202e  FAIL") and len(lines) == 5
+    assert "/etc/sysctl.d/x\\x0aweb-9  PASS  40  0\\x0d\\x9b2J\\x85\\u2028\\u202eLIAF\\x09tab" in row
+    assert lines[-1] == "2 host(s) fail verification (web-1\\x0a\\u202e, web-2)"
