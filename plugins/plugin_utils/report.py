@@ -186,6 +186,10 @@ class _RecordTexts(object):
         (module_utils/areas.py results_json), or None when it is not in that
         form.  Each line is a whole JSON value, so the text is the JSON of the
         records its lines decode to; a line that is not raises ValueError."""
+        if not text.isascii():
+            # not the module's text (it escapes all but ASCII): its lines could hold a raw lone
+            # surrogate no file can hold; the slow way encodes the records again
+            return None
         lines = text.split("\n")
         if len(lines) < 3 or lines[0] != _HEAD or not (lines[-1].startswith(_TAIL) and lines[-1].endswith("}")):
             return None

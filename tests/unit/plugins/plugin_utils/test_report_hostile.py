@@ -305,3 +305,23 @@ def test_the_table_and_gate_message_stay_one_line_each():
     assert row.startswith("web-1\\x0a\\u202e  FAIL") and len(lines) == 5
     assert "/etc/sysctl.d/x\\x0aweb-9  PASS  40  0\\x0d\\x9b2J\\x85\\u2028\\u202eLIAF\\x09tab" in row
     assert lines[-1] == "2 host(s) fail verification (web-1\\x0a\\u202e, web-2)"
+
+
+def test_results_json_with_raw_characters_is_encoded_again(tmp_path):
+    """results_json whose text holds a raw lone surrogate (not what the module writes, which
+    escapes all but ASCII: a module answer from a tampered host) ended the report with a
+    UnicodeEncodeError traceback while writing the host file."""
+    from ansible_collections.guestready.gce.plugins.module_utils.areas import results_json
+    text = results_json([rec("HW-SERIAL", "fail", evidence={"file": "x"})], {})
+    raw = text.replace('"x"', u'"\udcff\u2028</script>"')
+    hostvars = {"h1": {"compliance_result": {"changed": False, "results_json": raw}}}
+    paths, summary = report.write_reports(str(tmp_path / "run"), report.host_reports(["h1"], hostvars))
+    with open(paths["hosts"]["h1"], "rb") as handle:
+        data = handle.read()
+    assert data.isascii()
+    written = json.loads(data.decode("ascii"))
+    assert written["results"][0]["evidence"] == {"file": u"\udcff\u2028</script>"}
+    assert summary["hosts"]["h1"]["verdict"] == "fail" and summary["hosts"]["h1"]["errors"] == []
+    with open(paths["html"], "rb") as handle:
+        page = handle.read().decode("utf-8")
+    assert "\\\\udcff" in page and u"\u2028" not in page
