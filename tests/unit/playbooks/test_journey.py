@@ -197,3 +197,19 @@ def test_empty_serial_and_max_fail_percentage_are_their_defaults(tmp_path, value
     with open(str(tmp_path / "reports" / "summary.json")) as handle:
         summary = json.load(handle)
     assert "no check ran" in " ".join(summary["hosts"]["img2"]["errors"]), summary["hosts"]
+
+
+@pytest.mark.parametrize("value, strict", [
+    ("-e guestready_gce_strict=", False), ('-e {"guestready_gce_strict":null}', False),
+    ("group_vars guestready_gce_strict:", False), ("-e guestready_gce_strict=true", True),
+], ids=["empty", "null", "empty-key", "true"])
+def test_an_empty_strict_is_the_default_and_the_reports_are_written(tmp_path, value, strict):
+    """-e guestready_gce_strict= (a blank survey answer) or an empty key failed the report task
+    ("'' is not a valid boolean"): the run ended with no report at all."""
+    kind, setting = value.split(" ", 1)
+    hosts = inventory(tmp_path, tmp_path / "no-such-image", setting + "\n" if kind == "group_vars" else None)
+    status, out = run(tmp_path, "verify", hosts, *(["-e", setting] if kind == "-e" else []))
+    assert status == 2 and "not a valid boolean" not in out, out[-4000:]
+    with open(str(tmp_path / "reports" / "summary.json")) as handle:
+        summary = json.load(handle)
+    assert summary["strict"] is strict and summary["hosts"]["img"]["verdict"] == "fail"
