@@ -325,3 +325,30 @@ def test_results_json_with_raw_characters_is_encoded_again(tmp_path):
     with open(paths["html"], "rb") as handle:
         page = handle.read().decode("utf-8")
     assert "\\\\udcff" in page and u"\u2028" not in page
+
+
+def test_the_page_runs_only_its_own_script(written, chromium):
+    """report.html had no Content-Security-Policy: markup that got into the page (an escaping
+    slip in a later change, a page edited by hand) could run script or load from the network.
+    Now its policy allows its one script (by hash) and inline styles, and nothing else."""
+    import base64
+    import hashlib
+    with open(written[1]["html"], encoding="utf-8") as handle:
+        page = handle.read()
+    policies = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert len(policies) == 1 and page.index("Content-Security-Policy") < page.index("<script")
+    directives = dict(d.strip().split(" ", 1) for d in policies[0].split(";"))
+    assert directives["default-src"] == "'none'" and directives["style-src"] == "'unsafe-inline'"
+    scripts = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(scripts) == 1
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode("ascii")
+    assert directives["script-src"] == "'sha256-%s'" % digest
+    injected = page.replace('<div id="problems"></div>', '<div id="problems"><img src="no-such.png" '
+                            'onerror="document.title=\'owned\'"><script>document.title=\'owned\'</script></div>')
+    assert injected != page
+    copy = os.path.join(os.path.dirname(written[1]["html"]), "injected-report.html")
+    with open(copy, "w", encoding="utf-8") as handle:
+        handle.write(injected)
+    dom = chromium(copy)
+    assert len(dom.hosts) == len(HOSTILE_NAMES) + 1, "the page's own script ran"
+    assert "owned" not in dom.text.split("<title>")[1].split("</title>")[0], "the injected ones did not"
