@@ -213,3 +213,22 @@ def test_an_empty_strict_is_the_default_and_the_reports_are_written(tmp_path, va
     with open(str(tmp_path / "reports" / "summary.json")) as handle:
         summary = json.load(handle)
     assert summary["strict"] is strict and summary["hosts"]["img"]["verdict"] == "fail"
+
+
+@pytest.mark.parametrize("setting", ["guestready_gce_merge=", '{"guestready_gce_merge": null}'], ids=["empty", "null"])
+def test_an_empty_merge_merges_nothing_and_the_reports_are_written(tmp_path, setting):
+    """-e guestready_gce_merge= (a blank survey answer) failed the report task with "cannot
+    merge : not a directory", null with "NoneType ... cannot be converted to a list": the run
+    ended with no report at all."""
+    status, out = run(tmp_path, "verify", inventory(tmp_path, tmp_path / "no-such-image"), "-e", setting)
+    assert status == 2 and "cannot merge" not in out and "NoneType" not in out, out[-4000:]
+    with open(str(tmp_path / "reports" / "summary.json")) as handle:
+        summary = json.load(handle)
+    assert list(summary["hosts"]) == ["img"] and "merged" not in summary
+
+
+@pytest.mark.parametrize("setting", ["guestready_gce_merge=", '{"guestready_gce_merge": null}'], ids=["empty", "null"])
+def test_report_merge_names_what_is_missing_for_an_empty_merge(tmp_path, setting):
+    status, out = run(tmp_path, "report_merge", inventory(tmp_path, tmp_path / "no-such-image"), "-e", setting)
+    assert status == 2 and "set guestready_gce_merge to the report directories to merge" in out, out[-4000:]
+    assert not os.path.exists(str(tmp_path / "reports"))
