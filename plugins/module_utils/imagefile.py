@@ -162,6 +162,18 @@ def _decompress_head(path, compression):
     return None
 
 
+# QEMU's image locking (block/file-posix.c, raw_check_lock_bytes): 'Failed to get "write" lock',
+# 'Failed to get shared "write" lock', with the hint 'Is another process using the image [PATH]?'
+LOCK_ERROR = re.compile(r'Failed to get (?:shared )?"[a-z ]+" lock|Is another process using the image')
+
+
+def lock_error(text):
+    """Whether a qemu tool's error says another process holds the image's
+    lock (not any message with "lock" in it: "block-vpc: ... The image has
+    been truncated" is a damaged VHD)."""
+    return bool(LOCK_ERROR.search(text or ""))
+
+
 def qemu_info(path, fmt=None):
     """``qemu-img info`` of ``path`` (without ``-U``: it takes the image's
     shared lock, so an image a running QEMU holds is reported here)."""
@@ -169,7 +181,7 @@ def qemu_info(path, fmt=None):
     rc, out, err = _run(cmd, timeout=120)
     if rc != 0:
         reason = _last_line(err)
-        if "lock" in reason.lower() or "another process" in reason.lower():
+        if lock_error(err):
             raise Refused("%s is in use: %s (a running VM holds it; stop it first)" % (path, reason))
         raise ImageError("%s: qemu-img cannot read it as a disk image: %s" % (path, reason or "rc=%d" % rc))
     try:
@@ -492,7 +504,7 @@ class Attachment(object):
         rc, out, err = _run(cmd, timeout=120)
         if rc != 0:
             reason = _last_line(err)
-            if "lock" in reason.lower():
+            if lock_error(err):
                 raise Refused("%s is in use: %s" % (self.disk["path"], reason))
             raise ImageError("%s: qemu-storage-daemon cannot expose it as a raw disk: %s" % (
                 self.disk["path"], reason or "rc=%d" % rc))

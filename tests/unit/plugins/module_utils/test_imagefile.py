@@ -95,6 +95,28 @@ def test_truncated_qcow2_is_refused(tmp_path):
         imagefile.describe_disk(qcow2, False)
 
 
+def test_a_truncated_vhd_is_damaged_not_in_use(tmp_path):
+    # qemu's message names its driver "block-vpc": "lock" in it is no lock held by a running VM
+    path = image(tmp_path)
+    vhd = str(tmp_path / "disk.vhd")
+    qemu_img("convert", "-O", "vpc", path, vhd)
+    with open(vhd, "r+b") as handle:
+        handle.truncate(os.stat(vhd).st_size // 2)
+    with pytest.raises(ImageError) as raised:
+        imagefile.describe_disk(vhd, False)
+    assert not isinstance(raised.value, Refused) and "in use" not in str(raised.value)
+    assert "qemu-img cannot read it as a disk image" in str(raised.value) and "truncated" in str(raised.value)
+
+
+def test_qemu_lock_messages_are_told_from_other_errors():
+    assert imagefile.lock_error('qemu-img: Could not open \'/i/d.qcow2\': Failed to get shared "write" lock\n'
+                                'Is another process using the image [/i/d.qcow2]?\n')
+    assert imagefile.lock_error('qemu-storage-daemon: Failed to get "write" lock')
+    assert not imagefile.lock_error("qemu-img: Could not open 'd.vhd': block-vpc: free_data_block_offset points "
+                                    "after the end of file. The image has been truncated.")
+    assert not imagefile.lock_error("qemu-img: Could not open '/images/blocked-lock.qcow2': Invalid argument")
+
+
 def test_backing_files_extents_and_encryption_are_never_followed(tmp_path):
     path = image(tmp_path, size=8 * MIB)
     qemu_img("create", "-f", "qcow2", "-F", "raw", "-b", path, str(tmp_path / "overlay.qcow2"))
