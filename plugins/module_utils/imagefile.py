@@ -210,6 +210,30 @@ def qemu_check(path, fmt):
                      "incomplete copy?" % (path, FORMAT_NAMES.get(fmt, fmt), detail or "rc=%d" % rc))
 
 
+def qemu_map_check(path, fmt):
+    """Refuse an image whose allocation map points past the end of its file.
+    ``qemu-img check`` does not look for that in every format (a truncated
+    VDI, or a VMDK cut in its last grains, is "No errors were found"), and
+    QEMU reads the missing part as zeros: the disk would be audited and
+    packed with holes where its data was."""
+    rc, out, err = _run([tool("qemu-img"), "map", "-f", fmt, "--output=json", path], timeout=600)
+    if rc != 0:
+        raise ImageError("%s: the %s image's allocation map cannot be read (qemu-img map: %s); is it truncated "
+                         "or an incomplete copy?" % (path, FORMAT_NAMES.get(fmt, fmt), _last_line(err) or "rc=%d" % rc))
+    try:
+        extents = json.loads(out)
+    except ValueError:
+        raise ImageError("%s: qemu-img map printed no JSON" % path)
+    size = os.stat(path).st_size
+    for extent in extents if isinstance(extents, list) else []:
+        offset, length = extent.get("offset"), extent.get("length")
+        if extent.get("data") and isinstance(offset, int) and isinstance(length, int) and offset + length > size:
+            raise ImageError("%s: the %s image is damaged: the data of its bytes %d-%d lies at file offset %d-%d, "
+                             "beyond the end of the file (%d bytes); is it truncated or an incomplete copy?" % (
+                                 path, FORMAT_NAMES.get(fmt, fmt), extent.get("start", 0),
+                                 extent.get("start", 0) + length, offset, offset + length, size))
+
+
 def describe_disk(path, writable, member=False):
     """What the disk at ``path`` is: ``{path, format, virtual_size,
     block_device}``, after every refusal and sanity check.  ``member``: an
@@ -257,6 +281,8 @@ def describe_disk(path, writable, member=False):
                                  "(monolithic) VMDK; other files are never followed" % (path, filename))
     if fmt in ("qcow2", "qed", "vdi", "vhdx", "vmdk", "qcow"):
         qemu_check(path, fmt)
+    if fmt != "raw" and not block:
+        qemu_map_check(path, fmt)
     size = facts.get("virtual-size")
     if not size:
         raise ImageError("%s: qemu-img reports no size" % path)

@@ -117,6 +117,25 @@ def test_qemu_lock_messages_are_told_from_other_errors():
     assert not imagefile.lock_error("qemu-img: Could not open '/images/blocked-lock.qcow2': Invalid argument")
 
 
+@pytest.mark.parametrize("fmt, options, cut", [
+    ("vdi", [], 512 * 1024),                            # qemu-img check: "No errors were found on the image."
+    ("vmdk", ["-o", "subformat=monolithicSparse"], 4096),  # cut in its last grain: check passes too
+])
+def test_an_image_cut_short_behind_its_metadata_is_refused(tmp_path, fmt, options, cut):
+    path = image(tmp_path)
+    with open(path, "r+b") as handle:
+        handle.seek(40 * MIB)
+        handle.write(os.urandom(MIB))
+    converted = str(tmp_path / ("disk." + fmt))
+    qemu_img("convert", "-O", fmt, *(options + [path, converted]))
+    with open(converted, "r+b") as handle:
+        handle.truncate(os.stat(converted).st_size - cut)
+    assert subprocess.run(["qemu-img", "check", "-f", fmt, converted], stdout=subprocess.PIPE).returncode == 0
+    with pytest.raises(ImageError, match=r"the %s image is damaged: the data of its bytes \d+-\d+ lies at file "
+                       r"offset \d+-\d+, beyond the end of the file .* truncated" % imagefile.FORMAT_NAMES[fmt]):
+        imagefile.describe_disk(converted, False)
+
+
 def test_backing_files_extents_and_encryption_are_never_followed(tmp_path):
     path = image(tmp_path, size=8 * MIB)
     qemu_img("create", "-f", "qcow2", "-F", "raw", "-b", path, str(tmp_path / "overlay.qcow2"))
