@@ -414,9 +414,18 @@ def check_destination(disk_path, archive):
                          "remove it or choose another pack path" % archive)
 
 
+def _has_holes(path):
+    """Whether the file takes fewer blocks than its size needs (tar's own test
+    of a sparse file)."""
+    info = os.stat(path)
+    return info.st_blocks < (info.st_size + 511) // 512
+
+
 def pack(disk, destination, workdir=None):
     """Write ``disk`` (describe_disk's facts) as ``<destination>.tar.gz``
-    holding one sparse member ``disk.raw``; replace an earlier archive
+    holding one sparse member ``disk.raw`` (a non-raw image, a block device
+    or a raw file without holes is first written as a sparse raw file in
+    scratch space); replace an earlier archive
     atomically (check_destination says which files are never replaced).
     Returns ``{archive, sha256, size, seconds, converted, replaced}``."""
     started = time.time()
@@ -434,7 +443,10 @@ def pack(disk, destination, workdir=None):
     try:
         # the file's own bytes: tar stores a symbolic link as a link member, not the disk it names
         source = os.path.realpath(disk["path"])
-        converted = disk["format"] != "raw" or disk["block_device"]
+        # GNU tar stores a member sparse only when the file has holes (create.c: ST_IS_SPARSE): a raw
+        # file written in full (dd, cp --sparse=never, a copy over scp) would be stored dense, every
+        # zero of it compressed; qemu-img convert writes the zeros as holes
+        converted = disk["format"] != "raw" or disk["block_device"] or not _has_holes(source)
         if converted:
             raw = os.path.join(scratch, cat.IMPORT_ARCHIVE_MEMBER)
             rc, out, err = _run([tool("qemu-img"), "convert", "-f", disk["format"], "-O", "raw", source, raw],

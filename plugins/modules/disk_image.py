@@ -20,9 +20,9 @@ description:
     first boot, C(/etc/machine-id) emptied); O(mode=audit) never writes the image (read-only loop devices,
     no journal replay).
   - With O(pack), writes C(<pack>.tar.gz) holding one sparse member C(disk.raw) in GNU tar's oldgnu
-    format, gzip-compressed (converting a non-raw image first), returns its sha256 and the
-    C(gcloud compute images create) command with the guest OS features the image supports. Nothing is
-    uploaded; no network call is made. A required requirement that fails prevents packing.
+    format, gzip-compressed (first writing a non-raw image, or a raw file without holes, as a sparse raw
+    file in scratch space), returns its sha256 and the C(gcloud compute images create) command with the
+    guest OS features the image supports. Nothing is uploaded; no network call is made. A required requirement that fails prevents packing.
   - An import archive (a tar file, gzip-compressed or not) given as O(path) is audited as one, its
     member, tar format and sparse layout, then the disk inside it (restored to a scratch directory).
   - All work on the disk happens in a worker process that is PID 1 of private PID and mount namespaces;

@@ -238,6 +238,27 @@ def test_pack_a_raw_image_as_tar_lists_it(tmp_path):
     assert again["replaced"] and not [n for n in os.listdir(str(tmp_path / "out")) if n.startswith(".")]
 
 
+def test_pack_stores_a_raw_file_written_in_full_sparse(tmp_path):
+    # dd or cp --sparse=never leave no holes: tar -S alone would store every zero
+    source = disk(tmp_path, "sparse.raw")
+    dense = str(tmp_path / "dense.raw")
+    with open(source, "rb") as src, open(dense, "wb") as dst:
+        for chunk in iter(lambda: src.read(MIB), b""):
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    assert os.stat(dense).st_blocks * 512 >= 64 * MIB, "written in full"
+    out = ia.pack({"path": dense, "format": "raw", "block_device": False}, str(tmp_path / "img"))
+    member = ia.read_archive(out["archive"])["members"][0]
+    assert (member["type"], member["sparse"], member["real_size"]) == ("S", True, 64 * MIB)
+    assert member["size"] < 4 * MIB, "the zeros are holes, not data"
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    with open(ia.extract(out["archive"], "disk.raw", str(restored)), "rb") as one, open(dense, "rb") as two:
+        assert hashlib.sha256(one.read()).digest() == hashlib.sha256(two.read()).digest()
+    assert not os.path.exists(dense + ".tar.gz") and os.stat(dense).st_blocks * 512 >= 64 * MIB, "input untouched"
+
+
 def test_pack_converts_a_qcow2(tmp_path):
     need("qemu-img")
     source = disk(tmp_path, "source.raw")
