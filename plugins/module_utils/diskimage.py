@@ -151,10 +151,13 @@ def _audit_archive(params, path, label, check_mode):
     archive = importarchive.read_archive(path)
     first = importarchive.disk_member(archive)
     members = [first] if first else []
-    if not params["audit_archive_contents"] or not members or archive["member_content"] not in (None, "raw"):
+    if not params["audit_archive_contents"] or not members or archive["member_content"] not in (None, "raw") \
+            or archive["problems"]:
         why = ("audit_archive_contents is false" if not params["audit_archive_contents"] else
-               "no regular file in it" if not members else "its member %s is a %s file" % (
-                   archive["content_member"], archive["member_content"]))
+               "no regular file in it" if not members else
+               # tar -x fails on it (or restores a disk cut short): the archive's verdicts say why
+               "the archive is damaged (%s)" % "; ".join(archive["problems"]) if archive["problems"] else
+               "its member %s is a %s file" % (archive["content_member"], archive["member_content"]))
         try:
             entries, waivers = resolve(requirements("image"), params.get("overrides") or {}, params.get("waivers") or {})
         except PolicyError as exc:

@@ -42,6 +42,9 @@ def archive_gzip(facts):
     archive = facts.get("archive")
     if archive is None:
         return _no_archive()
+    if archive["gzip"] and archive.get("stream_problem"):
+        return _outcome("fail", "gzip-compressed, but %s" % archive["stream_problem"],
+                        "copy or write the archive again (`gzip -t` tests it)", problem=archive["stream_problem"])
     if archive["gzip"]:
         return _outcome("pass", "gzip-compressed (%d bytes)" % archive["size"])
     return _outcome("fail", "not gzip-compressed (%s)" % (archive.get("compression") or "plain data"),
@@ -54,14 +57,19 @@ def archive_format(facts):
     if archive is None:
         return _no_archive()
     fmt = archive.get("format")
+    damage = [p for p in archive.get("problems") or [] if p != archive.get("stream_problem")]
+    if fmt == "gnu" and damage:
+        return _outcome("fail", "GNU tar headers, but the archive is damaged: %s" % "; ".join(damage),
+                        "copy or write the archive again", format=fmt, problems=damage)
     if fmt == "gnu":
         return _outcome("pass", "GNU tar headers (what --format=oldgnu writes)", format=fmt)
     if fmt is None:
         return _outcome("fail", "not a tar archive: %s" % "; ".join(archive.get("problems") or ["no tar header"]),
                         "pack the disk with `tar --format=oldgnu -Sczf NAME.tar.gz disk.raw`")
-    return _outcome("fail", "%s tar headers, not GNU (oldgnu)%s" % (
+    return _outcome("fail", "%s tar headers, not GNU (oldgnu)%s%s" % (
         {"pax": "POSIX pax", "ustar": "POSIX ustar", "v7": "V7"}.get(fmt, fmt),
-        ": pax extended headers (%s)" % ", ".join(archive["pax_keys"][:4]) if archive.get("pax_keys") else ""),
+        ": pax extended headers (%s)" % ", ".join(archive["pax_keys"][:4]) if archive.get("pax_keys") else "",
+        "; and the archive is damaged: %s" % "; ".join(damage) if damage else ""),
         "repack with `tar --format=oldgnu -Sczf NAME.tar.gz disk.raw` (GNU tar's default "
         "--format=posix writes pax headers)", format=fmt)
 

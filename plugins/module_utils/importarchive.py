@@ -114,9 +114,31 @@ class _Stream(object):
         self._pending = decoder.unconsumed_tail
         if decoder.eof:  # gzip allows several members one after the other
             rest = decoder.unused_data + self._pending
-            if rest:
+            while rest and len(rest) < 2:
+                more = self.handle.read(CHUNK)
+                if not more:
+                    break
+                rest += more
+            if rest[:2] == b"\x1f\x8b":
                 self._decoder, self._pending = self._new(), rest
+            elif rest:
+                self._decoder, self._pending = _Ended(), b""
+                self._trailing(rest)
         return data
+
+    def _trailing(self, rest):
+        """After the last gzip member: zeros (padding) are ignored, as gzip
+        and tar ignore them; anything else is trailing garbage, on which
+        ``gzip -t`` warns and ``tar -x`` fails (tar 1.34: "Child returned
+        status 2")."""
+        size, garbage = 0, False
+        while rest:
+            size += len(rest)
+            garbage = garbage or bool(rest.strip(b"\x00"))
+            rest = self.handle.read(CHUNK)
+        if garbage:
+            self.problem = ("%d bytes after the end of the gzip stream are not gzip data (trailing garbage: "
+                            "gzip -t warns and tar -x fails on it)" % size)
 
     def read(self, size):
         self._fill(size)
@@ -135,6 +157,18 @@ class _Stream(object):
             self.position += step
             size -= step
         return True
+
+
+class _Ended(object):
+    """The decoder after the gzip stream's end: nothing more to inflate."""
+    eof = True
+    unused_data = unconsumed_tail = b""
+
+    def decompress(self, data, room=0):
+        return b""
+
+    def flush(self):
+        return b""
 
 
 class _Damaged(Exception):
@@ -212,7 +246,8 @@ def _sparse_map(block, offset, count):
 def read_archive(path, first_member_only=False):
     """The facts IMG-ARCHIVE_* and IMG-DISK_RAW are judged on (see
     imagecheck): ``{gzip, compression, size, format, members, pax_keys,
-    member_content, problems}``.  ``first_member_only``: stop after the first
+    member_content, problems, stream_problem}`` (``problems``: what is
+    damaged, the compressed stream's ``stream_problem`` among them).  ``first_member_only``: stop after the first
     member (a check of an archive this module just wrote)."""
     with open(path, "rb") as handle:
         head = handle.read(8)
@@ -220,7 +255,8 @@ def read_archive(path, first_member_only=False):
         compression = sniff_compression(head)
         facts = {"gzip": compression == "gzip", "compression": compression or "none",
                  "size": os.fstat(handle.fileno()).st_size, "format": None, "members": [],
-                 "pax_keys": [], "member_content": None, "content_member": None, "problems": []}
+                 "pax_keys": [], "member_content": None, "content_member": None, "problems": [],
+                 "stream_problem": None}
         if compression in ("zstd", "lz4"):
             facts["problems"].append("%s-compressed: its tar headers were not read" % compression)
             return facts
@@ -228,6 +264,7 @@ def read_archive(path, first_member_only=False):
         formats = set()
         long_name, pax = None, {}
         header_at = 0
+        short = None   # where the tar data ran out
         pax_keys, names_size = set(), 0
         try:
             while True:
@@ -235,13 +272,18 @@ def read_archive(path, first_member_only=False):
                 header_at = stream.position - len(block)
                 if len(block) < BLOCK:
                     if facts["members"]:
-                        facts["problems"].append("the archive ends in the middle of a header" if block else
-                                                 "the archive ends without its end-of-archive blocks")
+                        short = ("the archive ends in the middle of a header" if block else
+                                 "the archive ends without its end-of-archive blocks")
                     else:
                         facts["problems"].append("no tar header%s" % (
                             ": shorter than one 512-byte tar block" if block else " (no data)"))
                     break
                 if not block.strip(b"\x00"):
+                    if not first_member_only:
+                        # to the end of the stream: a gzip stream cut in its padding or its trailer, or
+                        # whose CRC does not match, is damaged too (gzip -t; tar -x fails on it)
+                        while stream.read(CHUNK):
+                            pass
                     break  # end of archive
                 if not _checksum_ok(block):
                     facts["problems"].append("a tar header at byte %d fails its checksum: not a tar archive, "
@@ -332,12 +374,15 @@ def read_archive(path, first_member_only=False):
                     facts["problems"].append("more than %d members" % MAX_MEMBERS)
                     break
                 if not stream.skip(remaining):
-                    facts["problems"].append("member %s is cut short: the archive is truncated" % name)
+                    short = "member %s is cut short: the archive is truncated" % name
                     break
         except _Damaged as exc:
             facts["problems"].append("the tar header at byte %d is damaged: %s" % (header_at, exc))
-        if stream.problem:
+        if stream.problem:  # what the tar data lacks after it is its consequence, not more damage
             facts["problems"].append(stream.problem)
+            facts["stream_problem"] = stream.problem
+        elif short:
+            facts["problems"].append(short)
     others = sorted(formats - {"gnu"})
     if "pax" in formats:
         facts["format"] = "pax"

@@ -24,7 +24,9 @@ description:
     file in scratch space), returns its sha256 and the C(gcloud compute images create) command with the
     guest OS features the image supports. Nothing is uploaded; no network call is made. A required requirement that fails prevents packing.
   - An import archive (a tar file, gzip-compressed or not) given as O(path) is audited as one, its
-    member, tar format and sparse layout, then the disk inside it (restored to a scratch directory).
+    member, tar format and sparse layout, then the disk inside it (restored to a scratch directory). A
+    damaged archive (cut short, a gzip checksum that does not match, trailing garbage) fails
+    C(IMG-ARCHIVE_GZIP) or C(IMG-ARCHIVE_TAR_FORMAT), and its disk is not restored.
   - All work on the disk happens in a worker process that is PID 1 of private PID and mount namespaces;
     partitions are mounted from loop devices with autoclear. Whatever ends the worker (an error, a signal,
     the O(timeout)), the kernel drops its mounts, detaches its loop devices and stops what it started.

@@ -73,6 +73,30 @@ def test_the_disk_audited_in_an_archive_is_its_disk_raw(tmp_path, monkeypatch):
     assert extracted == [("disk.raw", 1)]
 
 
+def test_a_truncated_archive_fails_its_checks_and_is_not_restored(tmp_path, monkeypatch):
+    """A cut archive passed every IMG-ARCHIVE_* check: its problems were read
+    and judged by none.  Its disk is not restored either (tar -x fails on it)."""
+    import io
+    import tarfile
+    whole = tmp_path / "whole.tar.gz"
+    with tarfile.open(str(whole), "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        data = os.urandom(256 * 1024)
+        info = tarfile.TarInfo("disk.raw")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    path = tmp_path / "vendor.tar.gz"
+    path.write_bytes(whole.read_bytes()[:-4])   # the gzip trailer's length field is gone
+    monkeypatch.setattr(diskimage.importarchive, "extract", lambda *args: pytest.fail("extracted a damaged archive"))
+    params = dict(_params(None), audit_archive_contents=True, workdir=str(tmp_path))
+    answer = diskimage._audit_archive(params, str(path), "vendor.tar.gz", False)
+    results = dict((r["id"], r) for r in answer["results"])
+    assert results["IMG-ARCHIVE_GZIP"]["status"] == "fail"
+    assert "the gzip stream ends early: the archive is truncated" in results["IMG-ARCHIVE_GZIP"]["message"]
+    assert results["IMG-ROOT_FILESYSTEM"]["status"] == "unknown"
+    assert "the archive is damaged" in results["IMG-ROOT_FILESYSTEM"]["message"]
+    assert "IMG-ARCHIVE_GZIP fail" in diskimage._blocking(answer["results"])
+
+
 def test_an_area_that_could_not_be_handled_blocks_the_pack(tmp_path):
     """Its IDs are missing from the results, so no failure of theirs blocked
     the pack: an image was packed that nothing had judged."""

@@ -174,6 +174,13 @@ def archive(**change):
     ({"members": [{"name": "disk.raw", "type": "0", "regular": True, "sparse": False, "size": GIB, "real_size": GIB}]},
      "IMG-ARCHIVE_SPARSE", "fail", "dense"),
     ({"member_content": "qcow2"}, "IMG-DISK_RAW", "fail", "qcow2 file"),
+    ({"problems": ["the gzip stream ends early: the archive is truncated"],
+      "stream_problem": "the gzip stream ends early: the archive is truncated"},
+     "IMG-ARCHIVE_GZIP", "fail", "gzip-compressed, but the gzip stream ends early"),
+    ({"problems": ["member disk.raw is cut short: the archive is truncated"]},
+     "IMG-ARCHIVE_TAR_FORMAT", "fail", "the archive is damaged: member disk.raw is cut short"),
+    ({"format": "pax", "problems": ["member disk.raw is cut short: the archive is truncated"]},
+     "IMG-ARCHIVE_TAR_FORMAT", "fail", "not GNU (oldgnu); and the archive is damaged: member disk.raw is cut short"),
 ])
 def test_archive_rules(change, rid, status, words):
     facts = good_bios()

@@ -95,6 +95,32 @@ def test_truncated_and_not_a_tar(tmp_path):
     assert ia.read_archive(str(tmp_path / "x.xz"))["problems"][0].startswith("no tar header")
 
 
+@pytest.mark.parametrize("damage, said", [
+    (lambda data: data[:-4], "the gzip stream ends early: the archive is truncated"),          # trailer cut
+    (lambda data: data[:-8] + bytes([data[-8] ^ 0xFF]) + data[-7:], "incorrect data check"),  # CRC32
+    (lambda data: data + b"garbage\n", "bytes after the end of the gzip stream are not gzip data"),
+])
+def test_a_gzip_stream_damaged_after_the_tar_end_is_a_problem(tmp_path, damage, said):
+    # what follows the end-of-archive blocks is the gzip padding and trailer: gzip -t and tar -x fail on it
+    disk(tmp_path)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    (tmp_path / "bad.tar.gz").write_bytes(damage((tmp_path / "image.tar.gz").read_bytes()))
+    assert subprocess.run(["gzip", "-t", str(tmp_path / "bad.tar.gz")], stderr=subprocess.PIPE).returncode != 0
+    facts = ia.read_archive(str(tmp_path / "bad.tar.gz"))
+    assert said in facts["stream_problem"] and facts["problems"] == [facts["stream_problem"]]
+    assert [m["name"] for m in facts["members"]] == ["disk.raw"]
+
+
+def test_zeros_after_the_gzip_stream_are_padding_not_damage(tmp_path):
+    disk(tmp_path)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    padded = tmp_path / "padded.tar.gz"
+    padded.write_bytes((tmp_path / "image.tar.gz").read_bytes() + b"\x00" * 10240)
+    assert subprocess.run(["gzip", "-t", str(padded)]).returncode == 0
+    facts = ia.read_archive(str(padded))
+    assert facts["problems"] == [] and facts["stream_problem"] is None
+
+
 def tar_header(name, size_field, kind=b"0", magic=b"ustar  \x00", edit=None):
     """One tar header with a valid checksum (``edit`` changes it first)."""
     block = bytearray(512)
