@@ -211,6 +211,12 @@ def find_root(attachment, parts):
             os.rmdir(where)  # empty once unmounted; close() removes what a failure left
     if not candidates:
         status, reason = imagefile._not_a_root_reason(parts)
+        if notes and status == "fail":
+            # a filesystem this machine could not mount may well hold the root: not judged
+            return None, "unknown", (
+                "no root filesystem found in what this machine could mount, and %s could not be mounted here "
+                "(%s): the root may be there; audit the image on a machine whose kernel mounts it" % (
+                    "a filesystem" if len(notes) == 1 else "%d filesystems" % len(notes), "; ".join(notes)))
         if notes:
             reason += " (%s)" % "; ".join(notes)
         return None, status, reason

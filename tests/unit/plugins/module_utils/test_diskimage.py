@@ -111,3 +111,33 @@ def test_an_area_that_could_not_be_handled_blocks_the_pack(tmp_path):
     params["pack_anyway"] = True
     assert diskimage._pack(params, {"path": str(source), "format": "raw", "block_device": False}, answer, True)[
         "blocking"] == ["kernel_config: no configuration for kernel 6.1.0-50-cloud-amd64 (not judged)"]
+
+
+class _Unmountable(object):
+    """An attachment whose mounts fail as the kernel's do for a filesystem
+    feature it lacks."""
+
+    def __init__(self, directory):
+        self.dir = directory
+
+    def mount(self, part, fstype, where, writable=None, options=()):
+        raise ImageError("cannot mount partition %d (%s): mount: %s: wrong fs type, bad option, bad superblock"
+                         % (part["number"], fstype, where))
+
+    def unmount(self, where):
+        return None
+
+
+def test_a_root_this_machine_cannot_mount_is_not_judged_missing(tmp_path):
+    """An XFS or ext4 root with features this machine's kernel lacks: it may
+    well be the root, so IMG-ROOT_FILESYSTEM is unknown, not a failure."""
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems, imageworker
+    parts = [{"number": 1, "start": 1 << 20, "size": 1 << 30,
+              "filesystem": filesystems._result("xfs", "2f1e5c2a-0000-4000-8000-000000000001")}]
+    found = imageworker.find_root(_Unmountable(str(tmp_path)), parts)
+    assert found[0] is None and found[1] == "unknown", found
+    assert "could not be mounted here (cannot mount partition 1 (xfs)" in found[2] and "may be there" in found[2]
+    assert os.listdir(str(tmp_path)) == []
+    # nothing mountable at all is still a failure
+    parts[0]["filesystem"] = filesystems._result(None)
+    assert imageworker.find_root(_Unmountable(str(tmp_path)), parts)[1] == "fail"
