@@ -251,7 +251,9 @@ def describe_disk(path, writable, member=False):
     if writable and not os.access(path, os.W_OK):
         raise ImageError("%s: not writable: harden changes the image" % path)
     check_not_in_use(path, info, writable)
-    facts = qemu_info(path)
+    # an archive's disk.raw is raw bytes to the import whatever they look like: never probed
+    # (a VDI renamed disk.raw would be opened as a VDI and its content audited)
+    facts = qemu_info(path, "raw" if member else None)
     fmt = facts.get("format")
     if fmt == "raw" and not block and not member and _fixed_vhd(path):
         # qemu-img probes VHD by the header copy only dynamic VHDs have: a fixed VHD

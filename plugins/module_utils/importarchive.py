@@ -46,8 +46,10 @@ MAX_NAMES = 16 << 20    # all member names together: more is hostile (each may b
 MAX_PAX_KEYS = 64       # distinct pax keys listed in the facts
 MAX_SPARSE_BLOCKS = 4096  # oldgnu sparse map extension blocks of one member (21 regions each)
 SNIFF = 4096
-CONTAINERS = ((b"QFI\xfb", "qcow2"), (b"KDMV", "vmdk"), (b"# Disk DescriptorFile", "vmdk"),
-              (b"vhdxfile", "vhdx"), (b"conectix", "vpc"), (b"QED\x00", "qed"))
+# the magic QEMU's format probes look for (block/*.c): at the start, and VDI's signature at byte 64
+CONTAINERS = ((b"QFI\xfb\x00\x00\x00\x01", "qcow"), (b"QFI\xfb", "qcow2"), (b"KDMV", "vmdk"), (b"COWD", "vmdk"),
+              (b"# Disk DescriptorFile", "vmdk"), (b"vhdxfile", "vhdx"), (b"conectix", "vpc"), (b"QED\x00", "qed"))
+VDI_SIGNATURE = b"\x7f\x10\xda\xbe"   # 0xbeda107f, little-endian, after the 64-byte text header
 IMAGE_NAME = re.compile(r"^[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?\Z")   # \Z: "$" takes a trailing newline
 # Cloud Storage bucket names: 3-63 characters of a-z 0-9 - _ (with dots: up to 222, DNS labels of up to 63)
 BUCKET_LABEL = re.compile(r"^[a-z0-9](?:[-_a-z0-9]{0,61}[a-z0-9])?\Z")
@@ -403,6 +405,8 @@ def content_of(data):
     for magic, name in CONTAINERS:
         if data.startswith(magic):
             return name
+    if data[64:68] == VDI_SIGNATURE:
+        return "vdi"
     return "raw"
 
 

@@ -136,6 +136,17 @@ def test_an_image_cut_short_behind_its_metadata_is_refused(tmp_path, fmt, option
         imagefile.describe_disk(converted, False)
 
 
+def test_an_archive_member_is_read_as_raw_whatever_it_looks_like(tmp_path):
+    # the import takes disk.raw's bytes as they are: a container inside is never opened as one
+    path = image(tmp_path)
+    member = str(tmp_path / "disk.raw.member")
+    qemu_img("convert", "-O", "vdi", path, member)
+    assert imagefile.describe_disk(member, False)["format"] == "vdi"
+    with pytest.raises(ImageError, match="not a disk image: no partition table"):
+        imagefile.describe_disk(member, False, member=True)
+    assert imagefile.describe_disk(path, False, member=True)["format"] == "raw"
+
+
 def test_backing_files_extents_and_encryption_are_never_followed(tmp_path):
     path = image(tmp_path, size=8 * MIB)
     qemu_img("create", "-f", "qcow2", "-F", "raw", "-b", path, str(tmp_path / "overlay.qcow2"))

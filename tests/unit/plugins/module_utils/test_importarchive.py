@@ -79,6 +79,19 @@ def test_a_qcow2_named_disk_raw(tmp_path):
     assert ia.read_archive(str(tmp_path / "image.tar.gz"))["member_content"] == "qcow2"
 
 
+@pytest.mark.parametrize("fmt, options, found", [
+    ("vdi", [], "vdi"),            # its magic is at byte 64, after a line of text
+    ("qcow", [], "qcow"),          # version 1 of qcow2's magic
+    ("vmdk", ["-o", "subformat=streamOptimized"], "vmdk"),
+])
+def test_other_containers_named_disk_raw(tmp_path, fmt, options, found):
+    need("qemu-img")
+    source = disk(tmp_path, "source.raw")
+    subprocess.run(["qemu-img", "convert", "-O", fmt] + options + [source, str(tmp_path / "disk.raw")], check=True)
+    tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
+    assert ia.read_archive(str(tmp_path / "image.tar.gz"))["member_content"] == found
+
+
 def test_truncated_and_not_a_tar(tmp_path):
     disk(tmp_path)
     tar("--format=oldgnu", "-Sczf", "image.tar.gz", "disk.raw", cwd=tmp_path)
