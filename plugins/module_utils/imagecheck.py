@@ -176,6 +176,13 @@ def bootable_partition(facts):
                  if p["type"] in (ESP_GUID, BIOS_BOOT_GUID) or p["bootable"]]
         if found:
             return _outcome("pass", "partition %s" % ", ".join(found))
+        if table.get("hybrid"):
+            # compute-image-tools' boot inspection (inspection.py, _inspect_for_hybrid_mbr) takes a
+            # hybrid MBR as BIOS-bootable: the firmware reads the MBR's own entries
+            entries = [e for e in (table.get("mbr") or {}).get("entries") or [] if e.get("type") != 0xEE]
+            return _outcome("pass", "a hybrid MBR: BIOS firmware reads its MBR entries (%s)" % ", ".join(
+                "%d (0x%02x%s)" % (e["slot"], e["type"], ", active" if e.get("status") == 0x80 else "")
+                for e in entries), hybrid=True)
         return _outcome("fail", "no EFI System, BIOS boot or legacy-BIOS-bootable partition",
                         "add a BIOS boot partition for GRUB (BIOS) or an EFI System Partition (UEFI)")
     return _outcome("fail", "no partition table: see IMG-PARTITION_TABLE")

@@ -1,6 +1,7 @@
 """The IMG-* rules on facts, one broken fact at a time."""
 
 import copy
+import struct
 
 import pytest
 
@@ -150,6 +151,23 @@ def test_gpt_without_a_bootable_partition_and_a_bios_boot_partition():
     assert judge(facts)["IMG-BOOTABLE_PARTITION"]["status"] == "fail"
     facts["table"]["partitions"][0].update(type=BIOS_BOOT_GUID, type_name="BIOS boot")
     assert judge(facts)["IMG-BOOTABLE_PARTITION"]["status"] == "pass"
+
+
+def test_gpt_with_a_hybrid_mbr_is_bios_bootable_as_google_s_inspection_says(tmp_path):
+    # a GPT whose MBR also lists a partition (gdisk's hybrid MBR), no ESP, no BIOS boot partition
+    from disktools import sfdisk, sparse_file, write_at
+    from ansible_collections.guestready.gce.plugins.module_utils import partitions
+    path = sparse_file(tmp_path / "hybrid.raw", 64 * 1024 * 1024)
+    sfdisk(path, "label: gpt\n,,L\n")
+    write_at(path, 446, bytes([0, 0, 0, 0, 0xEE, 0, 0, 0]) + struct.pack("<II", 1, 2047)
+             + bytes([0x80, 0, 0, 0, 0x83, 0, 0, 0]) + struct.pack("<II", 2048, 126976))
+    with partitions.Disk(path) as disk:
+        table = partitions.read_table(disk)
+    assert table["kind"] == "gpt" and table["hybrid"] and not table["problems"]
+    facts = uefi_only()
+    facts["table"] = table
+    result = judge(facts)["IMG-BOOTABLE_PARTITION"]
+    assert result["status"] == "pass" and "hybrid MBR" in result["message"] and "2 (0x83, active)" in result["message"]
 
 
 def archive(**change):
