@@ -2,6 +2,7 @@
 is attached (no mount, no loop device in these tests)."""
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -120,6 +121,7 @@ def test_qemu_lock_messages_are_told_from_other_errors():
 @pytest.mark.parametrize("fmt, options, cut", [
     ("vdi", [], 512 * 1024),                            # qemu-img check: "No errors were found on the image."
     ("vmdk", ["-o", "subformat=monolithicSparse"], 4096),  # cut in its last grain: check passes too
+    ("qcow", [], 4096),                                 # qcow version 1 has no check at all
 ])
 def test_an_image_cut_short_behind_its_metadata_is_refused(tmp_path, fmt, options, cut):
     path = image(tmp_path)
@@ -130,9 +132,11 @@ def test_an_image_cut_short_behind_its_metadata_is_refused(tmp_path, fmt, option
     qemu_img("convert", "-O", fmt, *(options + [path, converted]))
     with open(converted, "r+b") as handle:
         handle.truncate(os.stat(converted).st_size - cut)
-    assert subprocess.run(["qemu-img", "check", "-f", fmt, converted], stdout=subprocess.PIPE).returncode == 0
-    with pytest.raises(ImageError, match=r"the %s image is damaged: the data of its bytes \d+-\d+ lies at file "
-                       r"offset \d+-\d+, beyond the end of the file .* truncated" % imagefile.FORMAT_NAMES[fmt]):
+    assert subprocess.run(["qemu-img", "check", "-f", fmt, converted], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE).returncode in (0, 63), "qemu-img check finds nothing wrong"
+    said = r"the %s image is damaged: the data of its bytes \d+-\d+ lies at file offset \d+-\d+, beyond the end of " \
+        r"the file .* truncated" % re.escape(imagefile.FORMAT_NAMES[fmt])
+    with pytest.raises(ImageError, match=said):
         imagefile.describe_disk(converted, False)
 
 
