@@ -77,3 +77,13 @@ def write_at(path, offset, data):
     with open(str(path), "r+b") as handle:
         handle.seek(offset)
         handle.write(data)
+
+
+def flip_at(path, offset):
+    """Invert the byte at ``offset``: a change whatever the byte was (a fixed
+    value written over a random GUID byte is no change once in 256 runs)."""
+    with open(str(path), "r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 0xFF]))

@@ -5,7 +5,7 @@ import binascii
 import struct
 
 import pytest
-from disktools import MIB, sfdisk, sfdisk_json, sparse_file, write_at
+from disktools import MIB, flip_at, sfdisk, sfdisk_json, sparse_file, write_at
 
 from ansible_collections.guestready.gce.plugins.module_utils import partitions as pt
 
@@ -69,7 +69,7 @@ def test_gpt_legacy_bios_bootable_attribute(tmp_path):
 def test_damaged_primary_gpt_falls_back_to_the_backup(tmp_path):
     disk = sparse_file(tmp_path / "damaged.raw", 64 * MIB)
     sfdisk(disk, "label: gpt\n,10M,L\n,,L\n")
-    write_at(disk, 512 + 60, b"\xff")  # the disk GUID: the header CRC no longer matches
+    flip_at(disk, 512 + 60)  # the disk GUID: the header CRC no longer matches
     table = read(disk)
     assert table["kind"] == "gpt" and len(table["partitions"]) == 2
     assert any("primary GPT header at LBA 1 fails its CRC32" in p for p in table["problems"])
@@ -80,7 +80,7 @@ def test_damaged_entry_array_and_backup_is_no_table(tmp_path):
     disk = sparse_file(tmp_path / "both.raw", 64 * MIB)
     sfdisk(disk, "label: gpt\n,,L\n")
     write_at(disk, 2 * 512 + 40, b"\x01")          # primary entry array
-    write_at(disk, 64 * MIB - 512 + 60, b"\xff")  # backup header
+    flip_at(disk, 64 * MIB - 512 + 60)  # backup header (its disk GUID)
     table = read(disk)
     assert table["kind"] is None and table["partitions"] == []
     assert any("entry array" in p and "CRC32" in p for p in table["problems"])
