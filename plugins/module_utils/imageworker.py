@@ -170,12 +170,17 @@ def _relabel(value, prefix, label):
 
 
 def _btrfs_subvolume(target):
-    """A btrfs top level without /etc: the subvolume directory holding the root."""
+    """A btrfs top level without /etc: the subvolume directory holding the root
+    (a directory, never a symbolic link: the caller opens the subvolume by its
+    name on this machine, where a link such as ``@ -> /proc/1/root`` would
+    lead out of the image)."""
     try:
         names = target.listdir("/")
     except TargetError:
         return None
     for name in names:
+        if target.islink("/" + name) or not target.isdir("/" + name):
+            continue
         if target.isfile("/%s/etc/fstab" % name) or target.isfile("/%s/etc/os-release" % name):
             return name
     return None
@@ -202,8 +207,8 @@ def find_root(attachment, parts):
             found = imagefile._root_candidate(target)
             if found is None and fs["type"] == "btrfs":
                 subvolume = _btrfs_subvolume(target)
-                if subvolume:
-                    found = imagefile._root_candidate(Target(os.path.join(where, subvolume)))
+                if subvolume:  # opened where the image's own resolution puts it, never outside
+                    found = imagefile._root_candidate(Target(target.host_path("/" + subvolume)))
             if found:
                 candidates.append((part, found, subvolume))
         finally:

@@ -141,3 +141,49 @@ def test_a_root_this_machine_cannot_mount_is_not_judged_missing(tmp_path):
     # nothing mountable at all is still a failure
     parts[0]["filesystem"] = filesystems._result(None)
     assert imageworker.find_root(_Unmountable(str(tmp_path)), parts)[1] == "fail"
+
+
+class _Populating(_Unmountable):
+    """An attachment whose mount puts a prepared tree at the mount point."""
+
+    def __init__(self, directory, build):
+        self.dir, self.build = directory, build
+
+    def mount(self, part, fstype, where, writable=None, options=()):
+        self.build(where)
+
+    def unmount(self, where):
+        for name in os.listdir(where):
+            path = os.path.join(where, name)
+            if os.path.islink(path) or not os.path.isdir(path):
+                os.unlink(path)
+            else:
+                import shutil
+                shutil.rmtree(path)
+
+
+def test_a_btrfs_subvolume_link_out_of_the_image_is_not_the_root(tmp_path):
+    """A btrfs top level whose entry ``@`` is an absolute link (``/proc/1/root``
+    leads to this machine's root), with the same path made inside the image for
+    the confined check to find: the subvolume's tree was opened by the link on
+    this machine, whose own os-release and fstab were read as the image's."""
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems, imageworker
+    outside = tmp_path / "this-machine"
+    (outside / "etc").mkdir(parents=True)
+    (outside / "etc" / "os-release").write_text("ID=outside\nPRETTY_NAME=\"not the image\"\n")
+    (outside / "etc" / "fstab").write_text("/dev/sda1 / ext4 defaults 0 1\n")
+    mounts = tmp_path / "mounts"
+    mounts.mkdir()
+
+    def build(where):
+        inside = os.path.join(where, str(outside).lstrip("/"), "etc")
+        os.makedirs(inside)
+        with open(os.path.join(inside, "fstab"), "w") as handle:
+            handle.write("UUID=2f1e5c2a-0000-4000-8000-000000000001 / btrfs subvol=@ 0 0\n")
+        os.symlink(str(outside), os.path.join(where, "@"))
+    parts = [{"number": 2, "start": 1 << 20, "size": 1 << 30,
+              "filesystem": filesystems._result("btrfs", "2f1e5c2a-0000-4000-8000-000000000001")}]
+    found = imageworker.find_root(_Populating(str(mounts), build), parts)
+    assert found[0] is None and found[1] == "fail", found
+    assert "not the image" not in repr(found)
+    assert os.listdir(str(mounts)) == []
