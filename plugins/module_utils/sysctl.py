@@ -20,7 +20,7 @@ import stat
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Missing, Target, TargetError, Unreadable, file_kind)
+    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -248,7 +248,7 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                     if warnings is not None:
                         warnings.append("%s: not read (procps only warns)" % exc)
                     continue
-                mode = None  # dangling: read_text names the problem
+                mode = None  # dangling: it still takes the name (load() skips it)
             if mode is not None and stat.S_ISDIR(mode):
                 continue
             if mode is not None and not stat.S_ISREG(mode):
@@ -262,6 +262,39 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
         if target.isfile("/" + SYSCTL_CONF):
             files.append(("/" + SYSCTL_CONF, "sysctl.conf"))
     return files
+
+
+# Empty in an image tree, filled by the booted system: a link into them is not
+# known to be dangling there.
+BOOT_FILLED = ("/proc", "/sys", "/dev", "/run")
+
+
+def dangling(target, path):
+    """Whether ``path`` is a symbolic link to a file that does not exist, and
+    will not when the tree boots: in an image tree a link into /proc, /sys,
+    /dev or /run is not (read_text names the problem)."""
+    try:
+        target.stat(path)
+        return False
+    except Missing:
+        pass
+    except TargetError:
+        return False  # a loop, not a directory, no permission: read_text names it
+    if target.live:
+        return True
+    where = path
+    for dummy in range(MAX_LINKS):
+        if not target.islink(where):
+            break
+        directory = os.path.dirname(where)
+        try:  # the directory as the root resolves it (/etc may be a link)
+            directory = target.inside(target.host_path(directory))
+        except TargetError:
+            pass
+        where = "/" + os.path.normpath(os.path.join(directory, target.readlink(where))).lstrip("/")
+        if any(where == top or where.startswith(top + "/") for top in BOOT_FILLED):
+            return False
+    return True
 
 
 def load(root="/", loader="systemd", replace=None, persistent_only=False):
@@ -301,6 +334,13 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
             if replace[key] is None:
                 continue
             text = replace[key]
+        elif dangling(target, path):
+            # a link to a file that is gone (99-sysctl.conf -> ../sysctl.conf once sysctl.conf is
+            # deleted): systemd-sysctl skips it (parse_file(), ignore_enoent), procps warns and
+            # reads on (PreloadSystem()); its name still hides the same name in a later directory
+            warnings.append("%s: a symbolic link to a missing file: not read (systemd-sysctl skips it, "
+                            "sysctl --system warns)" % target.display(path))
+            continue
         else:
             text = read_text(target, path)
         parsed, problems = parse_text(text, target.display(path))

@@ -187,7 +187,8 @@ neutralized:
   elements: str
 warnings_from_files:
   description: Lines of sysctl files that are not assignments, and entries of the sysctl
-    directories that are not regular files (a FIFO, a socket, a device), which are never read.
+    directories that are not regular files (a FIFO, a socket, a device) or are symbolic links to
+    a missing file, which are never read.
   returned: always
   type: list
   elements: str

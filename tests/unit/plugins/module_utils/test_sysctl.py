@@ -64,13 +64,19 @@ def test_binary_file_is_a_clear_error(tmp_path):
         loader.load(str(tmp_path))
 
 
-def test_unreadable_file_is_a_clear_error(tmp_path):
+def test_a_dangling_link_is_skipped_with_a_warning_and_keeps_its_name(tmp_path):
+    """systemd-sysctl skips a file it cannot find (parse_file(): ignore_enoent) and
+    procps warns and reads on (PreloadSystem()); neither fails, and the link's name
+    still hides the same name in a later directory."""
     os.makedirs(str(tmp_path / "etc" / "sysctl.d" / "broken.conf"))  # a directory: skipped
-    path = write(tmp_path, "etc/sysctl.d/20-x.conf", "a.b = 1\n")
+    write(tmp_path, "etc/sysctl.d/20-x.conf", "a.b = 1\n")
     os.symlink("/nonexistent/target", str(tmp_path / "etc" / "sysctl.d" / "30-dangling.conf"))
-    with pytest.raises(loader.SysctlError, match="30-dangling.conf: no such file"):
-        loader.load(str(tmp_path))
-    assert os.path.exists(path)
+    write(tmp_path, "usr/lib/sysctl.d/30-dangling.conf", "a.b = 2\n")
+    for name in loader.LOADERS:
+        assignments, warnings = loader.load(str(tmp_path), name)
+        assert [(a["key"], a["value"]) for a in assignments] == [("a/b", "1")]
+        assert warnings == ["%s: a symbolic link to a missing file: not read (systemd-sysctl skips it, "
+                            "sysctl --system warns)" % (tmp_path / "etc" / "sysctl.d" / "30-dangling.conf")]
 
 
 # -- load order --------------------------------------------------------------

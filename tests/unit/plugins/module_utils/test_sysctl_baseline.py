@@ -586,3 +586,18 @@ def test_a_glob_written_before_a_waiver_is_dropped_with_it(host, waived):
     assert "*.send_redirects" not in plan.text and "net.ipv4.conf.*.accept_redirects = 0\n" in plan.text
     plan.apply()
     assert "*.send_redirects" not in host.plan(waivers={waived: "a router"}).text
+
+
+def test_a_deleted_sysctl_conf_leaves_debians_link_dangling_and_the_host_is_still_hardened(host):
+    """Debian ships /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf; an administrator
+    who deletes the comment-only /etc/sysctl.conf leaves it dangling, which both
+    loaders skip: the area is judged and applied, with a warning naming the link."""
+    os.remove(os.path.join(host.root, "etc/sysctl.conf"))
+    results, warnings, errors = host.plan().apply()
+    assert errors == []
+    link = os.path.join(host.root, "etc/sysctl.d/99-sysctl.conf")
+    assert warnings == ["%s: a symbolic link to a missing file: not read (systemd-sysctl skips it, "
+                        "sysctl --system warns)" % link]
+    statuses = dict((r["id"], r["status"]) for r in results)
+    assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
+    assert set(statuses.values()) == {"pass"}, statuses
