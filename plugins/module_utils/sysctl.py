@@ -371,14 +371,16 @@ def glob_matches(key, pattern):
     return True
 
 
-def _writes(assignment, key, explicit):
+def _writes(assignment, key, explicit, excluded=()):
     """Whether applying ``assignment`` writes ``key``: its own key, the other
     name of the same kernel value, or a glob reaching either where no
-    explicit assignment of that name keeps the glob off it."""
+    explicit assignment of that name keeps the glob off it, nor a bare glob
+    in ``excluded`` (procps only)."""
     names = (key,) + SAME_VALUE.get(key, ())
     if not assignment["glob"]:
         return assignment["key"] in names
-    return any(name not in explicit and glob_matches(name, assignment["key"]) for name in names)
+    return any(name not in explicit and glob_matches(name, assignment["key"])
+               and not any(fnmatch.fnmatchcase(name, pattern) for pattern in excluded) for name in names)
 
 
 def _systemd_order(assignments):
@@ -406,11 +408,15 @@ def winners(assignments, keys, loader="systemd"):
     in the order ``loader`` applies them; the last one decides the value.
 
     An explicit assignment beats a glob whatever their order, and a bare
-    ``-key`` keeps globs off the key.  procps applies every line in file
-    order.  systemd applies one entry per key as written (``_systemd_order``):
-    assignments it drops come first, and a bare ``-key`` that removed the
-    key's own assignment comes last when nothing else writes the key: the
-    key is then not written at all (value ``None``).  Writing
+    ``-key`` keeps globs off the key; under procps a bare glob
+    (``-net.ipv4.conf.*.rp_filter``) keeps every glob off the keys it
+    matches.  procps applies every line in file order.  systemd applies
+    one entry per key as written (``_systemd_order``): assignments it drops
+    come first, and a bare ``-key`` that removed the key's own assignment
+    (or a bare glob that removed the same glob) comes last when nothing
+    else writes the key: the key is then not written at all (value
+    ``None``); a bare glob excludes nothing else there (apply_glob_option()
+    looks a match up by its exact name).  Writing
     ``net.ipv4.conf.all.forwarding`` writes ``net.ipv4.ip_forward``."""
     history = dict((key, []) for key in keys)
     if loader == "systemd":
@@ -420,17 +426,20 @@ def winners(assignments, keys, loader="systemd"):
             history[key] = [a for a in dropped if a["value"] is not None and _writes(a, key, explicit)]
             applied = [a for group in groups if group[0]["value"] is not None
                        and _writes(group[0], key, explicit) for a in group]
-            removed = [group[0] for group in groups if group[0]["value"] is None and not group[0]["glob"]
-                       and _writes(group[0], key, ())]
+            # a bare glob removes an earlier assignment of the same glob as a bare key does
+            removed = [group[0] for group in groups if group[0]["value"] is None and _writes(group[0], key, ())]
             # a removal matters only when it dropped an assignment of the key
             history[key].extend(applied or (removed[-1:] if history[key] else []))
         return history
     explicit = set(a["key"] for a in assignments if not a["glob"])
+    # write_setting_list() skips a glob's match that settinglist_findpath() finds: a key
+    # written as it is, or one a bare glob matches (fnmatch(3) without flags: * spans /)
+    excluded = [a["key"] for a in assignments if a["glob"] and a["value"] is None]
     for assignment in assignments:
         if assignment["value"] is None:
             continue  # procps keeps the earlier value
         for key in keys:
-            if _writes(assignment, key, explicit):
+            if _writes(assignment, key, explicit, excluded):
                 history[key].append(assignment)
     return history
 

@@ -383,6 +383,8 @@ def later_interface_lines(entry, entries, histories, boot, winning_only=True):
     history = histories[boot].get(loader.later_interface_key(leaf), [])
     found = []
     for assignment in history[-1:] if winning_only else history:
+        if assignment["value"] is None:
+            continue  # a bare glob removed the glob: the interface keeps default's copy, judged on its own
         own = _int(assignment["value"])
         if own is not None and siblings:
             own = loader.combine(siblings[0]["combine"], int(siblings[0]["expected"]), own)

@@ -601,3 +601,20 @@ def test_a_deleted_sysctl_conf_leaves_debians_link_dangling_and_the_host_is_stil
     statuses = dict((r["id"], r["status"]) for r in results)
     assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
     assert set(statuses.values()) == {"pass"}, statuses
+
+
+def test_a_bare_glob_that_undoes_systemds_rp_filter_glob_is_no_weak_line_for_later_interfaces(host):
+    """systemd's 50-default.conf glob (rp_filter = 2 on every interface) undone by a
+    site's bare -net.ipv4.conf.*.rp_filter: neither loader applies it, so it weakens
+    no interface created later; it was reported as setting 2 on every one."""
+    write(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf"),
+          "net.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
+    write(os.path.join(host.root, "etc/sysctl.d/60-site.conf"),
+          "net.ipv4.conf.default.rp_filter = 1\n-net.ipv4.conf.*.rp_filter\n")
+    for name in ("all", "default", "lo", "ens3"):
+        host.set("net/ipv4/conf/%s/rp_filter" % name, 1)
+    results, dummy = host.plan().assess_current()
+    default = by_id(results)["SYSCTL-RP_FILTER-DEFAULT"]
+    assert default["status"] == "pass", default["message"]
+    assert default["conflicts"] == []
+    assert "50-default.conf" not in by_id(results)["SYSCTL-RP_FILTER-ALL"]["message"]

@@ -23,6 +23,9 @@ LINE = st.one_of(
     st.builds(lambda prefix, key, sep, value: "%s%s%s%s" % (prefix, key, sep, value),
               st.sampled_from(["", "-", "  ", "# ", "; "]), st.sampled_from(KEYS),
               st.sampled_from(["=", " = ", "\t=\t", " "]), VALUES),
+    # bare keys and globs: they exclude keys from globs, or remove an earlier assignment
+    st.sampled_from(["-net.ipv4.conf.*.rp_filter", "-net.ipv4.conf.e*.send_redirects",
+                     "-net.ipv4.conf.eth0.rp_filter", "-kernel.kptr_restrict"]),
     st.text(max_size=40))
 FILE = st.lists(LINE, max_size=12).map("\n".join)
 NAMES = st.sampled_from(["10-a.conf", "50-b.conf", "60-gce-network-security.conf", "99-sysctl.conf",
