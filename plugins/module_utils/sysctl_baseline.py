@@ -210,12 +210,15 @@ def assess(entries, waivers, observation, histories, boot, own_file):
         winner = applied(boot_history)
         # /run/sysctl.d is a tmpfs: what persists is what wins without it
         kept = applied(histories.get(after_reboot(boot), histories[boot]).get(key, []))
-        conflicts, overridden, seen = [], [], set()
+        conflicts, overridden, seen, seen_by = [], [], set(), set()
 
         def conflict_with(name, assignment, later=False):
-            if name == after_reboot(boot) and (assignment["path"], assignment["line"]) in seen:
+            where = (assignment["path"], assignment["line"])
+            # once per line and loader: a glob reaching several interfaces is one conflict
+            if (name, where) in seen_by or (name == after_reboot(boot) and where in seen):
                 return
-            seen.add((assignment["path"], assignment["line"]))
+            seen.add(where)
+            seen_by.add((name, where))
             conflict = _where(assignment)
             conflict["loader"] = name
             if assignment["value"] is not None and refused(entry, assignment["value"]):

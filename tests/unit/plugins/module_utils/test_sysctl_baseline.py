@@ -618,3 +618,16 @@ def test_a_bare_glob_that_undoes_systemds_rp_filter_glob_is_no_weak_line_for_lat
     assert default["status"] == "pass", default["message"]
     assert default["conflicts"] == []
     assert "50-default.conf" not in by_id(results)["SYSCTL-RP_FILTER-ALL"]["message"]
+
+
+def test_a_glob_that_weakens_several_interfaces_is_one_conflict_per_loader(tmp_path):
+    """Fedora's and RHEL's systemd ship 50-default.conf with net.ipv4.conf.*.rp_filter = 2:
+    it reaches lo and both NICs, and was reported once per interface (the same
+    sentence three times per loader)."""
+    host = Host(tmp_path, interfaces=("lo", "ens3", "ens4"))
+    write(os.path.join(host.root, "usr/lib/sysctl.d/50-default.conf"),
+          "net.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
+    results, dummy = host.plan().assess_current()
+    rp = by_id(results)["SYSCTL-RP_FILTER-ALL"]
+    assert sorted((c["loader"], c["line"]) for c in rp["conflicts"]) == [("procps", 2), ("systemd", 2)]
+    assert rp["message"].count("50-default.conf:2 sets 2, which wins for systemd") == 1
