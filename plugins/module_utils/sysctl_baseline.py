@@ -200,7 +200,10 @@ def _where(assignment):
 def assess(entries, waivers, observation, histories, boot, own_file):
     """One result per entry from live values and the loaders' assignment
     histories (``{loader: {key: [assignment, ...]}}``, with what the boot
-    loader applies after a reboot under ``after_reboot(boot)``)."""
+    loader applies after a reboot under ``after_reboot(boot)``).
+    ``own_file``: the drop-in's name as the user sees it, or a set of the
+    names the loaders read it under (``own_names``)."""
+    own_files = own_file if isinstance(own_file, (set, frozenset)) else {own_file}
     results = []
     for entry in entries:
         key = loader.normalize_key(entry["key"])
@@ -292,7 +295,7 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                     kept["file"], kept["line"])
                 if not observation.live:
                     message += " (no live kernel here: files only)"
-                if kept["file"] != own_file:
+                if kept["file"] not in own_files:
                     message += " (not the guestready.gce drop-in)"
                 if (kept["path"], kept["line"]) != (winner["path"], winner["line"]):
                     message += " (%s:%s, under /run, wins until the next reboot)" % (
@@ -710,8 +713,27 @@ def check_sysctl(params, entries, waivers, module=None):
         results = unreadable_results(entries, waivers, observation, str(exc))
         return dict(results=results, summary=summarize(results), warnings_from_files=[])
     results = assess(entries, waivers, observation, histories, boot_loader(target),
-                     target.display(params["file"]))
+                     own_names(target, "/" + params["file"].lstrip("/")))
     return dict(results=results, summary=summarize(results), warnings_from_files=warnings)
+
+
+def own_names(target, path):
+    """The names (as the user sees them) the loaders read the file ``path``
+    under: its own and those of links to it (Debian's and Fedora's
+    /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf, for file=/etc/sysctl.conf)."""
+    names = set([target.display(path)])
+    try:
+        real = target.host_path(path)
+    except TargetError:
+        return names
+    for name in loader.LOADERS:
+        for other, dummy in loader.config_files(target, name):
+            try:
+                if target.host_path(other) == real:
+                    names.add(target.display(other))
+            except TargetError:
+                continue
+    return names
 
 
 # The sysctl_baseline module's options beyond the info ones, and its work

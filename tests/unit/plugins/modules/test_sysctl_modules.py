@@ -103,3 +103,23 @@ def test_an_image_gets_the_loopback_line_the_kernel_combines_with_all(tmp_path, 
     for key in ("send_redirects", "accept_redirects", "rp_filter"):
         assert "\n-net.ipv4.conf.lo.%s = " % key in text, key
     assert "conf.lo.log_martians" not in text, "only where the combination rule makes lo's value count"
+
+
+def test_info_on_etc_sysctl_conf_knows_debians_link_to_it(tmp_path, run_module):
+    """file=/etc/sysctl.conf on Debian 12: systemd-sysctl reads it as
+    /etc/sysctl.d/99-sysctl.conf (a link to ../sysctl.conf, shipped by the systemd
+    package); the winner is that file, not another one."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd" / "systemd-sysctl").write_text("")
+    (root / "etc" / "sysctl.conf").write_text("kernel.kptr_restrict = 2\n")
+    os.symlink("../sysctl.conf", str(root / "etc" / "sysctl.d" / "99-sysctl.conf"))
+    (root / "etc" / "sysctl.d" / "50-other.conf").write_text("kernel.randomize_va_space = 2\n")
+    info = run_module(sysctl_baseline_info, {"root": str(root), "file": "/etc/sysctl.conf"})
+    results = dict((r["id"], r) for r in info["results"])
+    kptr = results["SYSCTL-KPTR_RESTRICT"]
+    assert kptr["status"] == "pass"
+    assert kptr["message"] == "kernel.kptr_restrict = 2, persisted in %s:1 (no live kernel here: files only)" % (
+        root / "etc" / "sysctl.d" / "99-sysctl.conf")
+    assert results["SYSCTL-RANDOMIZE_VA_SPACE"]["message"].endswith("(not the guestready.gce drop-in)")
