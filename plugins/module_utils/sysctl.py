@@ -371,16 +371,14 @@ def glob_matches(key, pattern):
     return True
 
 
-def _writes(assignment, key, explicit, excluded=()):
+def _writes(assignment, key, explicit):
     """Whether applying ``assignment`` writes ``key``: its own key, the other
     name of the same kernel value, or a glob reaching either where no
-    explicit assignment of that name keeps the glob off it, nor a bare glob
-    in ``excluded`` (procps only)."""
+    explicit assignment of that name keeps the glob off it."""
     names = (key,) + SAME_VALUE.get(key, ())
     if not assignment["glob"]:
         return assignment["key"] in names
-    return any(name not in explicit and glob_matches(name, assignment["key"])
-               and not any(fnmatch.fnmatchcase(name, pattern) for pattern in excluded) for name in names)
+    return any(name not in explicit and glob_matches(name, assignment["key"]) for name in names)
 
 
 def _systemd_order(assignments):
@@ -408,9 +406,8 @@ def winners(assignments, keys, loader="systemd"):
     in the order ``loader`` applies them; the last one decides the value.
 
     An explicit assignment beats a glob whatever their order, and a bare
-    ``-key`` keeps globs off the key; under procps a bare glob
-    (``-net.ipv4.conf.*.rp_filter``) keeps every glob off the keys it
-    matches.  procps applies every line in file order.  systemd applies
+    ``-key`` keeps globs off the key.  procps applies every line in file
+    order.  systemd applies
     one entry per key as written (``_systemd_order``): assignments it drops
     come first, and a bare ``-key`` that removed the key's own assignment
     (or a bare glob that removed the same glob) comes last when nothing
@@ -431,15 +428,15 @@ def winners(assignments, keys, loader="systemd"):
             # a removal matters only when it dropped an assignment of the key
             history[key].extend(applied or (removed[-1:] if history[key] else []))
         return history
+    # write_setting_list() skips a glob's match that settinglist_findpath() finds by its
+    # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
+    # (Debian 12 has 4.0.2, Debian 13 and Ubuntu 24.04 4.0.4), which added fnmatch() there
     explicit = set(a["key"] for a in assignments if not a["glob"])
-    # write_setting_list() skips a glob's match that settinglist_findpath() finds: a key
-    # written as it is, or one a bare glob matches (fnmatch(3) without flags: * spans /)
-    excluded = [a["key"] for a in assignments if a["glob"] and a["value"] is None]
     for assignment in assignments:
         if assignment["value"] is None:
             continue  # procps keeps the earlier value
         for key in keys:
-            if _writes(assignment, key, explicit, excluded):
+            if _writes(assignment, key, explicit):
                 history[key].append(assignment)
     return history
 
