@@ -154,8 +154,9 @@ results:
         C(systemd after a reboot) without /run/sysctl.d), each line once per loader; C(value) null
         for a bare C(-key) that removes the key's assignment (or, under C(systemd), a bare glob such
         as C(-net.ipv4.conf.*.rp_filter) that removes the same glob); C(interfaces_created_later) true
-        for a glob line that systemd-sysctl applies to every interface created after boot; C(refused) the values the kernel
-        accepts, for a value it refuses (the key then keeps its earlier value).
+        for a glob line that systemd-sysctl applies to every interface created after boot;
+        C(refused) the values the kernel accepts, for a value it refuses (the key then keeps its
+        earlier value).
       type: list
       elements: dict
     overridden:
