@@ -16,7 +16,8 @@ options:
       - The same mapping serves every module, so one inventory variable
         (C(guestready_gce_waivers)) can be passed to all of them; IDs of other areas are
         validated and otherwise ignored.
-      - A value may also be a mapping with a C(reason) key.
+      - A value may also be a mapping with a C(reason) key and no other key (another key, such as an
+        expiry date the collection does not honour, fails the task naming it).
     type: dict
     default: {}
   overrides:

@@ -103,6 +103,11 @@ def normalize_waivers(waivers, option="waivers"):
         if rid not in BY_ID:
             raise _unknown(option, rid)
         if isinstance(reason, dict):
+            # a key this mechanism does not have (an expiry date) would be ignored without a word
+            extra = sorted(str(key) for key in reason if key != "reason")
+            if extra:
+                raise PolicyError("%s: %s: unknown key(s) %s; a waiver is the reason, or a mapping "
+                                  "with only a reason key" % (option, rid, ", ".join(extra)))
             reason = reason.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise PolicyError("%s: %s needs a reason (a non-empty string), got %r"

@@ -69,3 +69,17 @@ def test_waivers_need_a_reason_and_a_known_id():
         resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARDING": "router"})
     with pytest.raises(PolicyError, match="must be a mapping"):
         resolve(cat.CATALOGUE, waivers=["SYSCTL-IP_FORWARD"])
+
+
+@pytest.mark.parametrize("waiver, key", [
+    ({"reason": "NAT gateway", "expires": "2027-01-01"}, "expires"),
+    ({"reason": "NAT gateway", "until": "2027-01-01"}, "until"),
+    ({"reson": "NAT gateway"}, "reson"),
+])
+def test_a_waiver_mapping_with_a_key_it_does_not_have_is_refused(waiver, key):
+    """{reason: ..., expires: ...} was taken as a waiver for ever, the expiry
+    silently ignored; a misspelt reason key said only that the reason was missing."""
+    with pytest.raises(PolicyError) as raised:
+        resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": waiver})
+    assert str(raised.value) == ("waivers: SYSCTL-IP_FORWARD: unknown key(s) %s; a waiver is the reason, or "
+                                 "a mapping with only a reason key" % key)
