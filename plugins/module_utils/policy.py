@@ -20,7 +20,8 @@ class PolicyError(ValueError):
 
 
 def _unknown(option, rid):
-    close = difflib.get_close_matches(str(rid), list(BY_ID), n=1)
+    # IDs are upper case; a lower-case spelling is no closer to its ID than to any other by case
+    close = difflib.get_close_matches(str(rid).strip().upper(), list(BY_ID), n=1)
     hint = " (did you mean %s?)" % close[0] if close else ""
     return PolicyError("%s: unknown requirement ID %r%s; the IDs are listed in "
                        "docs/requirements.md" % (option, rid, hint))

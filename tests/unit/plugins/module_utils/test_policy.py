@@ -83,3 +83,17 @@ def test_a_waiver_mapping_with_a_key_it_does_not_have_is_refused(waiver, key):
         resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": waiver})
     assert str(raised.value) == ("waivers: SYSCTL-IP_FORWARD: unknown key(s) %s; a waiver is the reason, or "
                                  "a mapping with only a reason key" % key)
+
+
+@pytest.mark.parametrize("option", ["waivers", "overrides"])
+@pytest.mark.parametrize("typed, meant", [
+    ("sysctl-ip_forward", "SYSCTL-IP_FORWARD"), ("Sysctl-Kptr_Restrict", "SYSCTL-KPTR_RESTRICT"),
+    ("gce-ssh-no-root-password", "GCE-SSH-NO-ROOT-PASSWORD"), ("sysctl-ip_forwrd", "SYSCTL-IP_FORWARD"),
+])
+def test_an_id_in_lower_case_is_named_with_the_id_meant(option, typed, meant):
+    """An ID typed in lower case got no hint: difflib compares case, so
+    'sysctl-ip_forward' was no close match of SYSCTL-IP_FORWARD."""
+    with pytest.raises(PolicyError) as raised:
+        resolve(cat.CATALOGUE, **{option: {typed: "2" if option == "overrides" else "a reason"}})
+    assert str(raised.value) == ("%s: unknown requirement ID %r (did you mean %s?); the IDs are listed in "
+                                 "docs/requirements.md" % (option, typed, meant))
