@@ -287,7 +287,7 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             if problems:
                 message = "; ".join(problems)
                 remediation = "apply guestready.gce.sysctl_baseline%s" % (
-                    " with neutralize_conflicts=true, or edit the conflicting file"
+                    " with neutralize=winning (the default) or all, or edit the conflicting file"
                     if conflicts else "")
             else:
                 message = "%s = %s, persisted in %s:%s" % (

@@ -108,7 +108,7 @@ def _sysctl(entry, image, host_state):
                     "loader": "procps"}
         extra.update(persisted=bad, winner=conflict, conflicts=[conflict])
         status, message = "fail", "/etc/sysctl.d/99-local.conf:2 sets %s, which wins for procps" % bad
-        remediation = "apply guestready.gce.sysctl_baseline with neutralize_conflicts=true, or edit the conflicting file"
+        remediation = "apply guestready.gce.sysctl_baseline with neutralize=winning (the default) or all, or edit the conflicting file"
     if entry.get("combine") and host_state["interfaces"]:
         extra["interfaces"] = dict((name, {"value": 0 if name.startswith("veth") else int(value),
                                            "effective": int(value)}) for name in host_state["interfaces"])

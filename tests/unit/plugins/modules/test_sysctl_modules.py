@@ -123,3 +123,16 @@ def test_info_on_etc_sysctl_conf_knows_debians_link_to_it(tmp_path, run_module):
     assert kptr["message"] == "kernel.kptr_restrict = 2, persisted in %s:1 (no live kernel here: files only)" % (
         root / "etc" / "sysctl.d" / "99-sysctl.conf")
     assert results["SYSCTL-RANDOMIZE_VA_SPACE"]["message"].endswith("(not the guestready.gce drop-in)")
+
+
+def test_the_remediation_of_a_conflict_names_an_option_the_module_has(tmp_path, run_module):
+    """A conflicting line (/etc/sysctl.conf's kernel.kptr_restrict = 0) was told to apply
+    sysctl_baseline 'with neutralize_conflicts=true', an option that no longer exists (it
+    became neutralize); a user who followed it got 'unsupported parameters'."""
+    out = run_module(sysctl_baseline_info, {"root": tree(tmp_path)})
+    result = dict((r["id"], r) for r in out["results"])["SYSCTL-KPTR_RESTRICT"]
+    assert result["status"] == "fail" and result["conflicts"]
+    assert result["remediation"] == ("apply guestready.gce.sysctl_baseline with neutralize=winning (the default) "
+                                     "or all, or edit the conflicting file")
+    applied = run_module(sysctl_baseline, {"root": tree(tmp_path / "b"), "neutralize": "winning"})
+    assert applied["rc"] == 0 and applied["summary"]["fail"] == 0
