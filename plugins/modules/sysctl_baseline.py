@@ -131,12 +131,25 @@ results:
   elements: dict
   contains:
     id: {description: Requirement ID., type: str, sample: SYSCTL-RP_FILTER-ALL}
+    area: {description: The requirement's area in the catalogue., type: str, sample: sysctl}
+    severity:
+      description: C(required) or C(recommended), from the catalogue (the report's gate fails on
+        required IDs, and on recommended ones when strict).
+      type: str
+      sample: recommended
+    title: {description: The requirement's title in the catalogue., type: str, sample: Hide kernel addresses}
     status:
       description: One of C(pass), C(fail), C(unsupported), C(unknown), C(waived).
       type: str
       sample: pass
     expected: {description: The value required (after overrides)., type: raw, sample: 1}
-    actual: {description: The live value., type: raw, sample: 1}
+    actual: {description: The live value (null without a live kernel)., type: raw, sample: 1}
+    evidence:
+      description: Where the value was read (C(proc), the key's path under C(/proc/sys)) and the loader
+        order the files were judged in (C(load_order), C(systemd) or C(procps); absent when a sysctl
+        file could not be read).
+      type: dict
+      sample: {proc: /proc/sys/kernel/kptr_restrict, load_order: systemd}
     key: {description: The sysctl key., type: str, sample: net.ipv4.conf.all.rp_filter}
     before: {description: Live value before the run., type: str, sample: "2"}
     after: {description: Live value after the run., type: str, sample: "1"}

@@ -63,3 +63,17 @@ def test_role_argument_specs_document_the_real_defaults(role):
              for entry, spec in specs.items() for name, option in spec.get("options", {}).items()
              if "default" in option and name in defaults and option["default"] != defaults[name]]
     assert not wrong
+
+
+def test_sysctl_baseline_documents_every_field_of_its_records(tmp_path, run_module):
+    """RETURN's results[] left out area, severity (what the report's gate reads), title and
+    evidence, which every record has; sysctl_baseline_info refers to these fields too."""
+    from ansible_collections.guestready.gce.plugins.modules import sysctl_baseline, sysctl_baseline_info
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "etc" / "sysctl.conf").write_text("kernel.kptr_restrict = 0\n")
+    documented = set(yaml.safe_load(sysctl_baseline.RETURN)["results"]["contains"])
+    for module, check_mode in ((sysctl_baseline, True), (sysctl_baseline_info, False)):
+        out = run_module(module, {"root": str(root)}, check_mode=check_mode)
+        returned = set(key for record in out["results"] for key in record)
+        assert returned - documented == set(), module.__name__
