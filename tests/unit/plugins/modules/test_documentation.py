@@ -77,3 +77,17 @@ def test_sysctl_baseline_documents_every_field_of_its_records(tmp_path, run_modu
         out = run_module(module, {"root": str(root)}, check_mode=check_mode)
         returned = set(key for record in out["results"] for key in record)
         assert returned - documented == set(), module.__name__
+
+
+@pytest.mark.parametrize("role", ROLES, ids=os.path.basename)
+def test_a_required_role_variable_has_no_default(role):
+    """The role's argument check reads defaults/main.yml too: the image role's image_path
+    (required) had the default "", so a play that forgot it passed the check and failed in
+    the module with "path: '' is empty", naming an option the role's user never wrote."""
+    with open(os.path.join(role, "defaults", "main.yml")) as handle:
+        defaults = yaml.safe_load(handle) or {}
+    with open(os.path.join(role, "meta", "argument_specs.yml")) as handle:
+        specs = yaml.safe_load(handle)["argument_specs"]
+    wrong = ["%s.%s" % (entry, name) for entry, spec in specs.items()
+             for name, option in spec.get("options", {}).items() if option.get("required") and name in defaults]
+    assert not wrong
