@@ -246,6 +246,8 @@ def main():
         module.fail_json(msg=str(exc), **exc.fields)
     except ImageError as exc:
         module.fail_json(msg=str(exc), kind=exc.kind)
+    if not module._diff:  # whole files before and after: only when asked for (--diff), as compliance does
+        result.pop("diff", None)
     if result["area_errors"]:   # as compliance does: the other areas' results are returned
         module.fail_json(msg="; ".join(result["area_errors"]), **result)
     module.exit_json(**result)

@@ -242,6 +242,8 @@ def main():
     except loader.SysctlError as exc:
         module.fail_json(msg=str(exc))
     errors = outcome.pop("errors")
+    if not module._diff:  # whole files before and after: only when asked for (--diff), as compliance does
+        outcome.pop("diff", None)
     outcome["summary"] = summarize(outcome["results"])
     if errors:
         module.fail_json(msg="; ".join(errors), **outcome)

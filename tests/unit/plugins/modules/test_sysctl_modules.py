@@ -136,3 +136,24 @@ def test_the_remediation_of_a_conflict_names_an_option_the_module_has(tmp_path, 
                                      "or all, or edit the conflicting file")
     applied = run_module(sysctl_baseline, {"root": tree(tmp_path / "b"), "neutralize": "winning"})
     assert applied["rc"] == 0 and applied["summary"]["fail"] == 0
+
+
+def test_the_diff_is_returned_only_in_diff_mode(tmp_path, run_module, monkeypatch):
+    """sysctl_baseline and disk_image returned the whole before/after text of every file
+    they change (/etc/sysctl.conf, sshd_config...) in every result, --diff or not; a fleet's
+    controller held them for nothing. compliance returns them only under --diff."""
+    from ansible_collections.guestready.gce.plugins.module_utils import diskimage
+    from ansible_collections.guestready.gce.plugins.modules import disk_image
+    for diff in (False, True):
+        out = run_module(sysctl_baseline, {"root": tree(tmp_path / str(diff))}, check_mode=True, diff=diff)
+        assert out["rc"] == 0 and out["changed"] is True
+        assert ("diff" in out) is diff
+        if diff:
+            assert out["diff"][0]["after"].count("\n# SYSCTL-") == 22
+    answer = {"changed": True, "results": [], "area_errors": [],
+              "diff": [{"before_header": "/etc/ssh/sshd_config", "after_header": "/etc/ssh/sshd_config",
+                        "before": "PasswordAuthentication yes\n", "after": "PasswordAuthentication no\n"}]}
+    monkeypatch.setattr(diskimage, "run", lambda params, check_mode, warn: dict(answer))
+    for diff in (False, True):
+        out = run_module(disk_image, {"path": "disk.raw", "mode": "harden"}, check_mode=True, diff=diff)
+        assert out["changed"] is True and out.get("diff") == (answer["diff"] if diff else None)
