@@ -166,8 +166,8 @@ RETURN = r"""
 results:
   description:
     - One record per C(HW-*) requirement, in catalogue order, with the collection's common
-      fields (C(id), C(status), C(expected), C(actual), C(evidence), C(message),
-      C(remediation), C(waiver)).
+      fields (C(id), C(area), C(severity), C(title), C(status), C(expected), C(actual),
+      C(evidence), C(message), C(remediation), C(waiver)).
     - C(offline) holds the release checked and, per driver hop, the modalias, the matching
       alias lines, the driver, C(built-in) or C(module), the initramfs verdict and, for a module
       kept from loading, C(blocked_by) (the lines that keep it).

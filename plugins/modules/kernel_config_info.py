@@ -150,7 +150,8 @@ config:
 results:
   description:
     - One record per C(KCONF-*) requirement for the running (or only) kernel, in catalogue order.
-    - Besides the common fields (C(status), C(expected), C(actual), C(message), C(remediation)),
+    - Besides the common fields (C(id), C(area), C(severity), C(title), C(status), C(expected),
+      C(actual), C(evidence), C(message), C(remediation), C(waiver)),
       C(symbol) is the option that decided (a renamed one such as C(STRICT_KERNEL_RWX), or the
       option a removed one was folded into), C(found) the value as read (C(y), C(m), C(not set),
       C(absent), a number, or C(unknown); followed by "(Kconfig default)" when a minimal

@@ -91,3 +91,26 @@ def test_a_required_role_variable_has_no_default(role):
     wrong = ["%s.%s" % (entry, name) for entry, spec in specs.items()
              for name, option in spec.get("options", {}).items() if option.get("required") and name in defaults]
     assert not wrong
+
+
+def test_the_hardware_and_kernel_modules_name_every_field_of_their_records(tmp_path, run_module, monkeypatch):
+    """Their RETURN lists the records' fields in prose; area, severity (what the report's gate
+    reads) and title were left out, and kernel_config_info also left out id, evidence and waiver."""
+    import re
+    from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+    from ansible_collections.guestready.gce.plugins.modules import guest_hardware_info, kernel_config_info
+    import trees
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "image"
+    trees.install(str(root), release)
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(b"not read: the reader is stubbed")
+    monkeypatch.setattr(initramfs, "kernel_modules",
+                        lambda path, target=None, release=None: (trees.initramfs_modules(release), "fixture", None))
+    for module, args in ((guest_hardware_info, {"root": str(root), "mode": "offline"}),
+                         (kernel_config_info, {"root": str(root), "source": "installed"})):
+        out = run_module(module, args)
+        assert out["rc"] == 0, out.get("msg")
+        results = yaml.safe_load(module.RETURN)["results"]
+        named = set(re.findall(r"C\(([a-z_]+)\)", " ".join(results["description"])))
+        returned = set(key for record in out["results"] for key in record)
+        assert returned - named == set(), module.__name__
