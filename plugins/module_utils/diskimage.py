@@ -226,6 +226,10 @@ def run(params, check_mode=False, warn=None):
     label = params["path"]
     if not (label or "").strip():   # abspath("") is the working directory
         raise ImageError("path: %r is empty: give the disk image file, import archive or block device" % label)
+    if params.get("timeout") is not None and params["timeout"] < 1:
+        # 0 is not "no limit": the worker was stopped after its cleanup margin, "within 0 s"
+        raise ImageError("timeout: %s is not a number of seconds the work on the disk may take; give 1 or "
+                         "more (default 1800)" % params["timeout"])
     if params.get("pack"):  # before the audit, which may take long
         importarchive.check_bucket(params["bucket"])
         if params.get("image_name"):

@@ -115,7 +115,7 @@ options:
     type: dict
     default: {}
   timeout:
-    description: Seconds the work on the disk may take; then it is stopped and everything is released.
+    description: Seconds the work on the disk may take (at least 1; 0 is not "no limit"); then it is stopped and everything is released.
     type: int
     default: 1800
   lock_timeout:

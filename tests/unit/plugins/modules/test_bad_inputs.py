@@ -8,7 +8,7 @@ import os
 import pytest
 
 from ansible_collections.guestready.gce.plugins.modules import (
-    compliance, compliance_info, guest_hardware_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
+    compliance, compliance_info, disk_image, guest_hardware_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
 
 # (module, the options that name the tree, the prefix of the message)
 TREE_OPTIONS = [
@@ -160,3 +160,21 @@ def test_an_unknown_area_option_is_called_unsupported(area, options, said, run_m
     out = run_module(compliance, {"areas": [area], area: options}, check_mode=True)
     assert out["failed"] is True
     assert out["msg"].startswith("%s: unsupported parameters: %s. Supported parameters include: " % (area, said)), out["msg"]
+
+
+@pytest.mark.parametrize("timeout", [0, -60])
+def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeout, tmp_path, run_module, monkeypatch):
+    """timeout: 0 (read as "no limit", as many tools do) set the worker's own alarm to an hour
+    but stopped it after the 30 s cleanup margin, saying it "did not finish within 0 s"; a
+    negative one stopped it at once."""
+    def touched(*args, **kwargs):
+        raise AssertionError("the disk was looked at")
+    for name in ("content_kind", "describe_disk"):
+        monkeypatch.setattr(disk_image.diskimage.imagefile, name, touched)
+    monkeypatch.setattr(disk_image.diskimage.imageworker, "spawn", touched)
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\x00" * 4096)
+    out = run_module(disk_image, {"path": str(disk), "timeout": timeout})
+    assert out["failed"] is True
+    assert out["msg"] == ("timeout: %s is not a number of seconds the work on the disk may take; give 1 or more "
+                          "(default 1800)" % timeout)
