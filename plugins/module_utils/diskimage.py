@@ -94,6 +94,18 @@ def _check_areas(params):
     unknown = [name for name in params.get("area_options") or {} if name not in registry.BY_NAME]
     if unknown:
         raise ImageError("area_options: unknown area(s) %s (known: %s)" % (", ".join(unknown), ", ".join(registry.NAMES)))
+    # before the disk is attached (the worker checks them again on the mounted tree): an area's
+    # options that are not a mapping ended the worker with an internal error, a misspelt one late
+    for name, options in sorted((params.get("area_options") or {}).items()):
+        if not options:
+            continue
+        if not isinstance(options, dict):
+            raise ImageError("area_options.%s: the options of an area are a mapping of option to value, got %s %r"
+                             % (name, type(options).__name__, options))
+        area = registry.BY_NAME[name]
+        dummy, errors = area.validate(dict(area.image_params, **dict(options, root="/")), apply_options=True)
+        if errors:
+            raise ImageError("area_options.%s: %s" % (name, "; ".join(errors)))
 
 
 def _blocking(results):

@@ -178,3 +178,41 @@ def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeou
     assert out["failed"] is True
     assert out["msg"] == ("timeout: %s is not a number of seconds the work on the disk may take; give 1 or more "
                           "(default 1800)" % timeout)
+
+
+@pytest.mark.parametrize("options, said", [
+    ({"sysctl": "neutralize=all"}, "area_options.sysctl: the options of an area are a mapping of option to value, "
+                                   "got str 'neutralize=all'"),
+    ({"gce_settings": ["generalize"]}, "area_options.gce_settings: the options of an area are a mapping of option "
+                                       "to value, got list ['generalize']"),
+    ({"sysctl": {"neutralise": "all"}}, "area_options.sysctl: unsupported parameters: neutralise. Supported "
+                                        "parameters include: "),
+    ({"kernel_config": {"source": "path"}}, "area_options.kernel_config: source is path but all of the following "
+                                            "are missing: path"),
+])
+def test_area_options_are_checked_before_the_disk_is_touched(options, said, tmp_path, run_module, monkeypatch):
+    """An area's options that were not a mapping reached the worker's params.update() on the
+    mounted image: 'internal error in the image worker: ValueError: dictionary update sequence
+    element #0 has length 1; 2 is required'; a misspelt option was found only after the
+    image was attached and mounted."""
+    def touched(*args, **kwargs):
+        raise AssertionError("the disk was looked at")
+    for name in ("content_kind", "describe_disk"):
+        monkeypatch.setattr(disk_image.diskimage.imagefile, name, touched)
+    monkeypatch.setattr(disk_image.diskimage.imageworker, "spawn", touched)
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\x00" * 4096)
+    out = run_module(disk_image, {"path": str(disk), "area_options": options})
+    assert out["failed"] is True and out["msg"].startswith(said), out["msg"]
+
+
+def test_the_worker_takes_the_area_options_that_pass_the_early_check(tmp_path):
+    from ansible_collections.guestready.gce.plugins.module_utils import imageworker
+    from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+    options = {"sysctl": {"neutralize": "all", "root": "/elsewhere"}, "kernel_config": None, "hardware": {}}
+    disk_image.diskimage._check_areas({"areas": None, "apply": None, "area_options": options})
+    work, skipped = imageworker._area_work({"areas": None, "apply": None, "mode": "harden", "area_options": options},
+                                           str(tmp_path), None, Target(str(tmp_path)))
+    params = dict((area.name, validated) for area, validated, applying in work)
+    assert params["sysctl"]["neutralize"] == "all" and params["sysctl"]["root"] == str(tmp_path)
+    assert params["kernel_config"]["source"] == "installed" and params["hardware"]["mode"] == "offline"
