@@ -291,6 +291,10 @@ def check_kernels(params, entries, waivers, module):
         except Unreadable as exc:  # the configuration: every option unknown, none guessed
             return unreadable_kernel(entries, release, target.display(path), source, str(exc))
 
+    if params["path"] and params["source"] != "path":
+        # it was ignored: the verdict was the running (or default) kernel's, as if it were the file's
+        raise KconfigError("path: %s is read only with source=path, and source is %s; give source=path "
+                           "to check that file" % (params["path"], params["source"]))
     kernels, top = [], None
     if params["source"] == "path":
         path = params["path"]

@@ -59,7 +59,8 @@ options:
     default: running
   path:
     description:
-      - The configuration file to check when O(source=path); read under O(root).
+      - The configuration file to check when O(source=path); read under O(root). Given with another
+        O(source), it fails the task (it would not be read).
     type: path
   root:
     description:

@@ -343,3 +343,25 @@ def test_a_flavors_configuration_of_another_version_is_not_the_kernels(tmp_path,
     assert out["failed"] and out["rc"] == 1
     assert "no configuration for kernel 5.4.22-0-virt" in out["msg"]
     assert "%s (Linux 5.4.21, not 5.4.22)" % os.path.join(root, "boot", "config-virt") in out["msg"]
+
+
+@pytest.mark.parametrize("source", [None, "running", "installed"])
+def test_a_path_without_source_path_is_refused_not_ignored(tmp_path, run_module, source):
+    """path: <a .config about to be built> without source: path was ignored: the verdict was
+    that of the tree's default kernel (or the running one), shown as if it were the file's."""
+    root = tree(tmp_path)
+    other = "/build/.config"  # read under root
+    os.makedirs(os.path.join(root, "build"))
+    with open(os.path.join(FIXTURES, "synthetic", "4.9_arm64.config"), "rb") as src:
+        with open(os.path.join(root, "build", ".config"), "wb") as dst:
+            dst.write(src.read())
+    args = {"root": root, "path": other}
+    if source:
+        args["source"] = source
+    out = run_module(kernel_config_info, args)
+    assert out["rc"] == 1 and out["failed"] is True and "results" not in out
+    assert out["msg"] == ("path: %s is read only with source=path, and source is %s; give source=path to check "
+                          "that file" % (other, source or "running"))
+    out = run_module(kernel_config_info, dict(args, source="path"))
+    assert out["rc"] == 0 and out["config"] == os.path.join(root, "build", ".config")
+    assert out["kernels"][0]["arch"] == "arm64"  # the file's, not the tree's x86_64 kernel
