@@ -24,7 +24,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import catalogue as
 from ansible_collections.guestready.gce.plugins.module_utils import initramfs, modalias, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
-from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, read
+from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, flavor, release_key
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -291,6 +291,9 @@ def check_kernels(params, entries, waivers, module):
         except Unreadable as exc:  # the configuration: every option unknown, none guessed
             return unreadable_kernel(entries, release, target.display(path), source, str(exc))
 
+    # before any kernel is read: with source=installed, a kernel whose check fails is only
+    # warned about, and a mistyped option made every kernel's results unknown in a passing task
+    check_overrides(params["version"], params["arch"])
     if params["path"] and params["source"] != "path":
         # it was ignored: the verdict was the running (or default) kernel's, as if it were the file's
         raise KconfigError("path: %s is read only with source=path, and source is %s; give source=path "

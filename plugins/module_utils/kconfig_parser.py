@@ -430,6 +430,16 @@ def _parse(text, shown, compression):
     return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written)
 
 
+def check_overrides(version=None, arch=None):
+    """KconfigError when the ``version`` or ``arch`` option is no kernel
+    version or architecture: bad input, whichever kernel it is applied to."""
+    if version and cat.parse_version(version) is None:
+        raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)" % (version,))
+    if arch and cat.normalize_arch(arch) not in cat.ARCHES and arch.strip().lower() != "x86":
+        raise KconfigError("arch %r is not one of %s (amd64, aarch64, i686 and x86 are accepted)"
+                           % (arch, ", ".join(cat.ARCHES)))
+
+
 def read(path, version=None, arch=None, target=None):
     """Read and parse the configuration at ``path`` (inside ``target``, the
     live system by default; only a regular file is read).
@@ -450,14 +460,10 @@ def read(path, version=None, arch=None, target=None):
                            % (shown, MAX_SIZE // 1048576))
     text, compression = decode(data, shown)
     config = _parse(text, shown, compression)
+    check_overrides(version, arch)
     if version:
-        if not config.set_version(version, "override"):
-            raise KconfigError("version %r is not a kernel version (for example 6.1 or 4.9.0)"
-                               % (version,))
+        config.set_version(version, "override")
     if arch:
-        if cat.normalize_arch(arch) not in cat.ARCHES and arch.strip().lower() != "x86":
-            raise KconfigError("arch %r is not one of %s (amd64, aarch64, i686 and x86 are accepted)"
-                               % (arch, ", ".join(cat.ARCHES)))
         if not config.set_arch(arch, "override"):
             raise KconfigError("arch %r: %s does not say whether it is 32- or 64-bit x86 "
                                "(CONFIG_64BIT); give x86_64 or x86_32" % (arch, shown))

@@ -365,3 +365,17 @@ def test_a_path_without_source_path_is_refused_not_ignored(tmp_path, run_module,
     out = run_module(kernel_config_info, dict(args, source="path"))
     assert out["rc"] == 0 and out["config"] == os.path.join(root, "build", ".config")
     assert out["kernels"][0]["arch"] == "arm64"  # the file's, not the tree's x86_64 kernel
+
+
+@pytest.mark.parametrize("source", ["running", "installed"])
+@pytest.mark.parametrize("option, value, said", [
+    ("version", "four", "version 'four' is not a kernel version (for example 6.1 or 4.9.0)"),
+    ("version", "  ", "version '  ' is not a kernel version (for example 6.1 or 4.9.0)"),
+    ("arch", "x64", "arch 'x64' is not one of x86_64, x86_32, arm64 (amd64, aarch64, i686 and x86 are accepted)"),
+])
+def test_a_bad_version_or_arch_fails_whatever_the_source(tmp_path, run_module, source, option, value, said):
+    """With source=installed (what an image audit uses), a mistyped version or arch was only a
+    warning per kernel: every KCONF-* result became unknown, which warns, in a task that passed."""
+    out = run_module(kernel_config_info, {"root": tree(tmp_path), "source": source, option: value})
+    assert out["rc"] == 1 and out["failed"] is True and "results" not in out
+    assert out["msg"] == said
