@@ -25,7 +25,8 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs, m
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
-from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release, flavor, release_key
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (
+    default_release, flavor, release_key, tree_releases)
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -337,6 +338,13 @@ def check_kernels(params, entries, waivers, module):
                                                  "installed", str(exc)))
         wanted = params["kernel_release"] or default_release(target, running)
         top = next((k for k in kernels if k["release"] == wanted), None)
+        if top is None and params["kernel_release"]:
+            releases = tree_releases(target)
+            if params["kernel_release"] not in releases and \
+                    not target.isdir(modalias.modules_dir(params["kernel_release"], target)):
+                # a mistyped release: another kernel's results were the top-level ones
+                raise KconfigError("kernel_release: %s is not installed under %s (installed: %s)" % (
+                    params["kernel_release"], root, ", ".join(releases) or "none"))
     top = top or kernels[-1]
     for kernel in kernels:
         for warning in kernel["warnings"]:

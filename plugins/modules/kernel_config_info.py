@@ -71,7 +71,8 @@ options:
   kernel_release:
     description:
       - The kernel release (C(uname -r) form) to check with O(source=running) instead of the
-        running one; with O(source=path), the release whose initramfs to look into.
+        running one; with O(source=installed), the kernel whose results are the top-level ones (a
+        release not installed fails the task); with O(source=path), the release whose initramfs to look into.
     type: str
   version:
     description:

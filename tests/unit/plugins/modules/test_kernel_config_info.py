@@ -379,3 +379,15 @@ def test_a_bad_version_or_arch_fails_whatever_the_source(tmp_path, run_module, s
     out = run_module(kernel_config_info, {"root": tree(tmp_path), "source": source, option: value})
     assert out["rc"] == 1 and out["failed"] is True and "results" not in out
     assert out["msg"] == said
+
+
+@pytest.mark.parametrize("release", ["6.1.0-50-cloud-amd46", "  "])
+def test_installed_with_a_kernel_release_that_is_not_installed_fails(tmp_path, run_module, release):
+    """source=installed with a mistyped kernel_release made the newest kernel's results (sid's)
+    the top-level ones, without a word, as if they were the named kernel's."""
+    root = tree(tmp_path)
+    out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": release})
+    assert out["rc"] == 1 and out["failed"] is True and "results" not in out
+    assert out["msg"] == "kernel_release: %s is not installed under %s (installed: %s, %s)" % (release, root, CLOUD, SID)
+    out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": CLOUD})
+    assert out["rc"] == 0 and out["kernel"] == CLOUD
