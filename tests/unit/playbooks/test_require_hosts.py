@@ -128,3 +128,21 @@ def test_an_image_that_cannot_be_read_is_reported(tmp_path):
     errors = " ".join(str(error) for error in report["errors"])
     assert "none.qcow2" in errors and "no check ran" not in errors, (report["errors"], proc.stdout)
     assert proc.returncode != 0
+
+
+@pytest.mark.parametrize("setting", ["guestready_gce_image_mode=", "guestready_gce_image_area_options="])
+def test_an_empty_image_variable_is_its_default(tmp_path, setting):
+    """-e guestready_gce_image_mode= (a blank survey answer) failed the role's argument check
+    ("value of image_mode must be one of: audit, harden, got: "), and an empty area_options
+    was "not a dict"; the image was never looked at."""
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".ansible", "collections"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([PLAYBOOK, os.path.join(ROOT, "playbooks", "image.yml"),
+                           "-e", "guestready_gce_image=%s" % (tmp_path / "none.qcow2"), "-e", setting,
+                           "-e", "guestready_gce_report_dir=%s" % (tmp_path / "reports")],
+                          env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          universal_newlines=True, check=False)
+    report = json.loads((tmp_path / "reports" / "host-none.qcow2.json").read_text())
+    errors = " ".join(str(error) for error in report["errors"])
+    assert "%s: No such file or directory" % (tmp_path / "none.qcow2") in errors, (errors, proc.stdout[-3000:])
+    assert "Validation of arguments failed" not in errors
