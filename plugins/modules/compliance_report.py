@@ -75,6 +75,8 @@ options:
       - An existing directory may hold other files; the collection's own reports there (an earlier
         run's) are replaced, but a C(summary.json), C(report.html), C(junit.xml) or C(host-*.json)
         that it did not write is an error naming the file, which is left as it is.
+      - Files are put in place only once all of them are written; a run refused part way (such a
+        file, a damaged host file of O(merge)) leaves the directory as it was.
       - Defaults to a new directory C(reports/<UTC timestamp>-<run_name>) under the directory
         C(ansible-playbook) runs in (C(-2), C(-3)... when runs start in the same second).
       - In a container (an Execution Environment, an AWX job) that directory goes away with the

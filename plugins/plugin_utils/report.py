@@ -740,8 +740,9 @@ def artifacts(summary, paths):
 # Writing
 # --------------------------------------------------------------------------
 class _Output(object):
-    """Files replaced atomically in one directory; every temporary file is
-    removed when anything fails.  ``write`` hands the file to a writer
+    """Files replaced atomically in one directory, and only once every file
+    of the run is written (``finish``); every temporary file is removed when
+    anything fails.  ``write`` hands the file to a writer
     thread: creating a file costs this machine's kernel about as much as
     encoding its records, and the two overlap on two cores (the thread
     holds no lock while in a system call).  One writer, so that file
@@ -750,6 +751,7 @@ class _Output(object):
     def __init__(self, directory):
         self.directory = directory
         self.temporaries = {}
+        self.written = []  # (temporary, name) in the order queued: renamed only when all are written
         self.count = 0
         self.error = None
         self.pid = os.getpid()
@@ -794,7 +796,9 @@ class _Output(object):
             data = memoryview(data)
             while data:
                 data = data[os.write(fd, data):]
-        self.commit(path, name)
+        os.close(fd)
+        self.temporaries[path] = None  # written and closed: renamed by finish(), or removed
+        self.written.append((path, name))
 
     def _check(self):
         if self.error is not None:
@@ -810,7 +814,7 @@ class _Output(object):
         handle = self.temporaries.pop(path)
         if isinstance(handle, int):
             os.close(handle)
-        else:
+        elif handle is not None:
             handle.close()
         target = os.path.join(self.directory, name)
         try:
@@ -840,9 +844,15 @@ class _Output(object):
             self.batch, self.batch_size = [], 0
 
     def finish(self):
-        """Wait for the writer; raises what it met."""
+        """Wait for the writer (raises what it met), then put every file in
+        place: none replaces an earlier one before all are written, so a run
+        refused part way (a file someone else wrote, a damaged source) leaves
+        the directory as it was."""
         self.finish_quietly()
         self._check()
+        for path, name in self.written:
+            self.commit(path, name)
+        self.written = []
 
     def discard(self):
         """After a failure: the files queued are written (or skipped after
@@ -852,7 +862,7 @@ class _Output(object):
             try:
                 if isinstance(handle, int):
                     os.close(handle)
-                else:
+                elif handle is not None:
                     handle.close()
             except (OSError, ValueError):
                 pass
@@ -930,9 +940,11 @@ def _refuse_foreign(directory, name, existing):
 def write_reports(directory, reports, strict=False, started=None, extra=None, budget=EVIDENCE_BUDGET):
     """Write ``reports`` (an iterable of host reports, read once) into
     ``directory``: a JSON file per host as it comes, then summary.json,
-    junit.xml and report.html.  Returns (paths, summary).  Raises ReportError
+    junit.xml and report.html, each put in place (replacing an earlier run's)
+    only once all are written.  Returns (paths, summary).  Raises ReportError
     naming the directory (or a file there that the collection did not write,
-    which is left as it is); no temporary file is left behind."""
+    or a damaged source of a merge), leaving the directory as it was; no
+    temporary file is left behind."""
     directory = prepare_directory(directory)
     try:
         existing = frozenset(os.listdir(directory))

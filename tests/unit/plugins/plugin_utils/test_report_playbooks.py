@@ -326,3 +326,34 @@ def test_a_directory_named_twice_is_merged_once(tmp_path):
     assert merged["replaced"] == {"b": {"kept": str(tmp_path / "1235" / "host-b.json"),
                                         "dropped": [str(tmp_path / "1234" / "host-b.json")]}}
     assert sorted((r["host"], r["results"][0]["status"]) for r in reports) == [("a", "fail"), ("b", "fail")]
+
+
+def test_a_refused_run_changes_nothing_in_the_report_directory(tmp_path):
+    """/reports/fleet holds an earlier merge; the next merge (or run) is refused part way: a
+    host-c.json there that the collection did not write, or a damaged host file in a source.
+    host-a.json was replaced before the refusal while summary.json, junit.xml and report.html
+    stayed the old ones: a directory whose files disagree.  A refused run leaves it as it was."""
+    write_run(tmp_path / "slice-1", "2026-11-29T10:00:00+00:00", [("a", "fail"), ("c", "fail")])
+    write_run(tmp_path / "slice-2", "2026-11-29T11:00:00+00:00", [("a", "pass"), ("c", "pass")])
+    fleet = tmp_path / "fleet"
+    reports, merged = report.merge_sources([str(tmp_path / "slice-1")])
+    report.write_reports(str(fleet), reports, extra={"merged": merged})
+
+    def contents():
+        return dict((name, (fleet / name).read_bytes()) for name in os.listdir(str(fleet)))
+    (fleet / "host-c.json").write_text('{"mine": 1}')
+    before = contents()
+    reports, merged = report.merge_sources([str(tmp_path / "slice-2")])
+    with pytest.raises(report.ReportError) as error:
+        report.write_reports(str(fleet), reports, extra={"merged": merged})
+    assert str(error.value).startswith("%s is not a report of guestready.gce" % (fleet / "host-c.json"))
+    assert contents() == before
+    (fleet / "host-c.json").unlink()
+    before = contents()
+    (tmp_path / "slice-2" / "host-c.json").write_text(json.dumps(host_file_of("c", errors="x")))
+    reports, merged = report.merge_sources([str(tmp_path / "slice-2")])
+    with pytest.raises(report.ReportError) as error:
+        report.write_reports(str(fleet), reports, extra={"merged": merged})
+    assert str(error.value).startswith("%s is not the guestready.gce host report of c" % (
+        tmp_path / "slice-2" / "host-c.json"))
+    assert contents() == before
