@@ -25,7 +25,7 @@ import tempfile
 import threading
 from array import array
 
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import AREAS, CATALOGUE
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import AREAS, CATALOGUE, SEVERITIES
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, summarize
 
 # The registered results the roles leave on each host.
@@ -1067,20 +1067,84 @@ def _host_files(directory):
     return found
 
 
+# docs/schemas/host-report.schema.json, $defs.result.properties.id.pattern (\Z: no newline after it)
+_ID_PATTERN = re.compile(r"(HW|KCONF|SYSCTL|GCE|IMG)-[A-Z0-9_-]+\Z")
+
+
+def _is_text(value):
+    return isinstance(value, str)
+
+
+def _is_text_or_null(value):
+    return value is None or isinstance(value, str)
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+# what docs/schemas/host-report.schema.json says of a record's fields (expected, actual: anything)
+_RECORD_FIELDS = (
+    ("area", lambda value: isinstance(value, str) and value in AREAS, "one of " + ", ".join(AREAS)),
+    ("severity", lambda value: isinstance(value, str) and value in SEVERITIES, "one of " + ", ".join(SEVERITIES)),
+    ("title", _is_text, "a text"),
+    ("evidence", lambda value: isinstance(value, dict), "an object"),
+    ("message", _is_text, "a text"),
+    ("remediation", _is_text, "a text"),
+    ("waiver", _is_text_or_null, "a text or null"),
+)
+_AREA_FIELDS = (
+    ("changed", lambda value: isinstance(value, bool), "true or false"),
+    ("count", _is_count, "a count"),
+    ("error", _is_text_or_null, "a text or null"),
+)
+
+
+def _merged_record_problem(record):
+    """What makes a merged host file's ``record`` break the host report
+    schema (None if nothing)."""
+    problem = record_problem(record)
+    if problem:
+        return problem
+    rid = record["id"]
+    if not _ID_PATTERN.match(rid):
+        return "a result whose id is %s, not a requirement ID (HW-, KCONF-, SYSCTL-, GCE-, IMG- and " \
+               "upper-case letters, digits, _ or -)" % _shown(rid)
+    for field, valid, wanted in _RECORD_FIELDS:
+        if not valid(record[field]):
+            return "the %s of %s is %s, not %s" % (field, printable(rid), _shown(record[field]), wanted)
+    return None
+
+
 def _shape_problem(report, host):
-    """What makes ``report`` unusable as ``host``'s report (None if nothing)."""
+    """What makes ``report`` unusable as ``host``'s report (None if nothing):
+    the fields a merge keeps checked against docs/schemas/host-report.schema.json
+    (``generated``, ``summary``, ``schema_version`` and ``source`` are written
+    anew; ``errors``, ``areas`` and ``changed`` may be missing, as in schema 1)."""
     if not isinstance(report, dict):
         return "not a JSON object"
     if report.get("host") != host:
         return "it reports %s" % _shown(report.get("host"))
     if not isinstance(report.get("results"), list):
-        return "no results list"
+        return "results is %s, not a list" % _shown(report.get("results"))
     errors = report.get("errors", [])
     if not isinstance(errors, list) or not all(isinstance(error, str) for error in errors):
         return "errors is %s, not a list of texts" % _shown(errors)
+    changed = report.get("changed", False)
+    if not isinstance(changed, bool):
+        return "changed is %s, not true or false" % _shown(changed)
+    areas = report.get("areas", {})
+    if not isinstance(areas, dict):
+        return "areas is %s, not an object" % _shown(areas)
+    for var, area in areas.items():
+        if not isinstance(area, dict) or not area.keys() >= {"changed", "count", "error"}:
+            return "areas.%s is %s, not an object with changed, count and error" % (printable(var), _shown(area))
+        for field, valid, wanted in _AREA_FIELDS:
+            if not valid(area[field]):
+                return "areas.%s.%s is %s, not %s" % (printable(var), field, _shown(area[field]), wanted)
     seen = set()
     for record in report["results"]:
-        problem = record_problem(record)
+        problem = _merged_record_problem(record)
         if problem:
             return problem
         if record["id"] in seen:  # which one counts? neither: the file was not written by a run

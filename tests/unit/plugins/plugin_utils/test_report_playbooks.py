@@ -12,6 +12,8 @@ import sys
 import jsonschema
 import pytest
 
+from ansible_collections.guestready.gce.plugins.module_utils import catalogue
+from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES
 from ansible_collections.guestready.gce.plugins.plugin_utils import report
 
 from conftest import ROOT, rec, registered, schema
@@ -357,3 +359,70 @@ def test_a_refused_run_changes_nothing_in_the_report_directory(tmp_path):
     assert str(error.value).startswith("%s is not the guestready.gce host report of c" % (
         tmp_path / "slice-2" / "host-c.json"))
     assert contents() == before
+
+
+AREA = {"changed": False, "count": 1, "error": None}
+SCHEMA_BREAKS = [
+    (host_file_of("a", changed="yes"), "changed is 'yes', not true or false"),
+    (host_file_of("a", changed=1), "changed is 1, not true or false"),
+    (host_file_of("a", areas=["compliance_result"]), "areas is ['compliance_result'], not an object"),
+    (host_file_of("a", areas={"compliance_result": 1}),
+     "areas.compliance_result is 1, not an object with changed, count and error"),
+    (host_file_of("a", areas={"compliance_result": {"changed": False}}),
+     "areas.compliance_result is {'changed': False}, not an object with changed, count and error"),
+    (host_file_of("a", areas={"compliance_result": dict(AREA, changed="no")}),
+     "areas.compliance_result.changed is 'no', not true or false"),
+    (host_file_of("a", areas={"compliance_result": dict(AREA, count=-1)}),
+     "areas.compliance_result.count is -1, not a count"),
+    (host_file_of("a", areas={"compliance_result": dict(AREA, count=True)}),
+     "areas.compliance_result.count is True, not a count"),
+    (host_file_of("a", areas={"compliance_result": dict(AREA, error=["x"])}),
+     "areas.compliance_result.error is ['x'], not a text or null"),
+    (host_file_of("a", results="HW-SERIAL pass"), "results is 'HW-SERIAL pass', not a list"),
+    (host_file_of("a", results=[dict(GOOD, title=5)]), "the title of HW-SERIAL is 5, not a text"),
+    (host_file_of("a", results=[dict(GOOD, message=None)]), "the message of HW-SERIAL is None, not a text"),
+    (host_file_of("a", results=[dict(GOOD, remediation=["x"])]), "the remediation of HW-SERIAL is ['x'], not a text"),
+    (host_file_of("a", results=[dict(GOOD, waiver=1)]), "the waiver of HW-SERIAL is 1, not a text or null"),
+    (host_file_of("a", results=[dict(GOOD, evidence="none")]), "the evidence of HW-SERIAL is 'none', not an object"),
+    (host_file_of("a", results=[dict(GOOD, area="serial")]),
+     "the area of HW-SERIAL is 'serial', not one of hardware, kernel-required, kernel-security, sysctl, gce, image"),
+    (host_file_of("a", results=[dict(GOOD, severity="optional")]),
+     "the severity of HW-SERIAL is 'optional', not one of required, recommended"),
+    (host_file_of("a", results=[dict(GOOD, status="ok")]), "a result of 'HW-SERIAL' with the unknown status 'ok'"),
+    (host_file_of("a", results=[dict(GOOD, id="serial ports")]),
+     "a result whose id is 'serial ports', not a requirement ID (HW-, KCONF-, SYSCTL-, GCE-, IMG- and upper-case "
+     "letters, digits, _ or -)"),
+    (host_file_of("a", results=[dict(GOOD, id="HW-SERIAL\n")]),
+     "a result whose id is 'HW-SERIAL\\n', not a requirement ID (HW-, KCONF-, SYSCTL-, GCE-, IMG- and upper-case "
+     "letters, digits, _ or -)"),
+]
+
+
+@pytest.mark.parametrize("content, problem", SCHEMA_BREAKS)
+def test_merge_refuses_a_host_file_the_schema_does_not_allow(tmp_path, content, problem):
+    """A host file edited by hand or written by another tool, with a field of the wrong type
+    or value: the merge wrote a host file and a summary.json that docs/schemas rejects (a
+    list of areas, changed "yes", a number as title...).  Now an error naming the file and
+    the field, and nothing is written."""
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(content, schema("host-report.schema.json"))
+    source = tmp_path / "slice-1"
+    source.mkdir()
+    (source / "host-a.json").write_text(json.dumps(content))
+    with pytest.raises(report.ReportError) as error:
+        reports, merged = report.merge_sources([str(source)])
+        report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+    assert str(error.value) == "%s is not the guestready.gce host report of a: %s" % (source / "host-a.json", problem)
+    assert os.listdir(str(tmp_path / "fleet")) == []
+
+
+def test_the_merge_checks_follow_the_schema():
+    """The merge's own checks (no jsonschema on the controller) say what the schema says."""
+    result = schema("host-report.schema.json")["$defs"]["result"]["properties"]
+    assert result["id"]["pattern"] == "^" + report._ID_PATTERN.pattern[:-2] + "$"
+    assert tuple(result["area"]["enum"]) == catalogue.AREAS
+    assert tuple(result["severity"]["enum"]) == catalogue.SEVERITIES
+    assert sorted(schema("host-report.schema.json")["$defs"]["status"]["enum"]) == sorted(STATUSES)
+    assert [name for name, dummy, dummy in report._RECORD_FIELDS] == [
+        name for name in report.RECORD_KEYS if name not in ("id", "status", "expected", "actual")]
+
