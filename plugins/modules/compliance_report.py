@@ -64,6 +64,9 @@ options:
       - Report directories of earlier runs to merge into this report (each one's C(summary.json)
         says which host file is whose; a directory without one, from a run that stopped early, is
         read file by file). A directory holding neither is an error naming it.
+      - A host file that C(docs/schemas/host-report.schema.json) rejects, or whose record gives a
+        requirement ID another severity or area than the requirement catalogue (which decides what
+        gates), is an error naming the file and the field.
       - The output directory must not be one of them.
     type: list
     elements: path

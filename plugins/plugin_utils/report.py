@@ -1102,7 +1102,10 @@ _AREA_FIELDS = (
 
 def _merged_record_problem(record):
     """What makes a merged host file's ``record`` break the host report
-    schema (None if nothing)."""
+    schema, or contradict the catalogue (None if nothing).  The catalogue
+    decides an ID's severity and area: the gate, JUnit and the page's row
+    read them, and a file saying otherwise (edited, or not written by the
+    collection) would make a required ID stop gating."""
     problem = record_problem(record)
     if problem:
         return problem
@@ -1113,6 +1116,13 @@ def _merged_record_problem(record):
     for field, valid, wanted in _RECORD_FIELDS:
         if not valid(record[field]):
             return "the %s of %s is %s, not %s" % (field, printable(rid), _shown(record[field]), wanted)
+    entry = _BY_ID.get(rid)
+    if entry is not None:
+        for field in ("severity", "area"):
+            if record[field] != entry[field]:
+                return ("the %s of %s is %s, but the requirement catalogue says %s (the catalogue decides "
+                        "what gates; check the host again, or correct the file)" % (
+                            field, rid, _shown(record[field]), _shown(entry[field])))
     return None
 
 

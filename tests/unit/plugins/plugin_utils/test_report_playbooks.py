@@ -426,3 +426,30 @@ def test_the_merge_checks_follow_the_schema():
     assert [name for name, dummy, dummy in report._RECORD_FIELDS] == [
         name for name in report.RECORD_KEYS if name not in ("id", "status", "expected", "actual")]
 
+
+def test_merge_refuses_a_host_file_whose_severity_or_area_is_not_the_catalogue_s(tmp_path):
+    """HW-SERIAL is required.  A slice's host file saying it is recommended (edited, or not
+    written by the collection) made its failure a warning: the merged gate passed, summary.json
+    and JUnit said warn, while the page's host panel (which reads the catalogue) listed it as
+    failing the gate.  Now the merge refuses the file, naming it and the field."""
+    source = tmp_path / "slice-1"
+    write_run(source, "2026-11-29T10:00:00+00:00", [("a", "fail"), ("b", "pass")])
+    host = load(str(source), "host-a.json")
+    assert host["results"][0]["severity"] == catalogue.BY_ID["HW-SERIAL"]["severity"] == "required"
+    for field, value in (("severity", "recommended"), ("area", "gce")):
+        (source / "host-a.json").write_text(json.dumps(dict(host, results=[dict(host["results"][0], **{field: value})])))
+        with pytest.raises(report.ReportError) as error:
+            reports, merged = report.merge_sources([str(source)])
+            report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+        assert str(error.value) == (
+            "%s is not the guestready.gce host report of a: the %s of HW-SERIAL is %r, but the requirement "
+            "catalogue says %r (the catalogue decides what gates; check the host again, or correct the file)" % (
+                source / "host-a.json", field, value, catalogue.BY_ID["HW-SERIAL"][field]))
+        assert not (tmp_path / "fleet").exists() or os.listdir(str(tmp_path / "fleet")) == []
+    # an ID the catalogue does not know (a later version's) keeps its own severity
+    (source / "host-a.json").write_text(json.dumps(dict(host, results=[dict(
+        host["results"][0], id="HW-NEW-THING", severity="recommended")])))
+    reports, merged = report.merge_sources([str(source)])
+    paths, summary = report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+    assert summary["hosts"]["a"]["verdict"] == "warn"
+    assert summary["requirements"]["HW-NEW-THING"]["severity"] == "recommended"
