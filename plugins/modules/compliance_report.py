@@ -27,7 +27,8 @@ description:
   - A report of no host at all (hosts that matched nothing, a merge of directories holding no
     report) fails the gate.
   - The gate fails a host when a required ID fails and is not waived, when a check could not
-    run on it (unreachable, task error), and with O(strict) also when a recommended ID fails or
+    run on it (unreachable, task error), when its tasks returned no result at all (the error
+    C(no checks), as nothing was checked), and with O(strict) also when a recommended ID fails or
     a result could not be decided (C(unknown), C(unsupported)).
   - Built in one pass over the hosts, holding no host's records after its files are written; the
     HTML page stores each distinct record once and renders only the host columns in view

@@ -41,6 +41,17 @@ EVIDENCE_BUDGET = 64 * 1024 * 1024
 # Hosts the text table lists one by one; past it, only those that do not pass.
 TABLE_HOSTS = 100
 NO_RESULTS = "no results: no check ran on the host (not reached, or the run stopped before it)"
+# a host whose tasks ran, failed nothing and returned no record was not checked: no pass
+NO_CHECKS = "no checks: %s returned no result, so nothing was checked on the host"
+
+
+def no_checks(report):
+    """The error of a host report that has neither a record nor an error (its
+    tasks returned empty results), or None.  Nothing checked proves nothing,
+    as a host the run never reached: it fails the gate, in every report."""
+    if report["results"] or report["errors"]:
+        return None
+    return NO_CHECKS % (", ".join(sorted(report["areas"])) or "the host's tasks")
 
 # The fields every result record has (plugins/module_utils/results.py).
 RECORD_KEYS = ("id", "area", "severity", "title", "status", "expected", "actual", "evidence", "message",
@@ -117,7 +128,7 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
     results = [by_id.pop(rid) for rid in _IDS if rid in by_id] + list(by_id.values())
     if not areas:
         errors.append(NO_RESULTS)
-    return {
+    built = {
         "schema_version": SCHEMA_VERSION,
         "host": host,
         "generated": generated or now(),
@@ -127,6 +138,10 @@ def host_report(host, hostvars, result_vars=RESULT_VARS, generated=None):
         "results": results,
         "summary": summarize(results),
     }
+    unchecked = no_checks(built)
+    if unchecked:
+        errors.append(unchecked)
+    return built
 
 
 def _shown(value, length=60):
@@ -1212,6 +1227,9 @@ def merge_sources(directories, run_hosts=()):
             report.setdefault("errors", [])
             report.setdefault("areas", {})
             report.setdefault("changed", False)
+            unchecked = no_checks(report)  # a file written before this was an error
+            if unchecked:
+                report["errors"].append(unchecked)
             report["summary"] = summarize(report["results"])  # the records decide, not what the file says
             report["generated"] = generated.isoformat()  # the time it was chosen by (a time, whatever the file says)
             report["schema_version"] = SCHEMA_VERSION

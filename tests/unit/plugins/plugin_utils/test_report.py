@@ -351,7 +351,8 @@ def test_results_registered_as_one_json_text_give_the_same_reports(tmp_path):
     assert got["broken"]["results"] == [] and len(got["broken"]["errors"]) == 1
     assert got["broken"]["errors"][0].startswith(
         "compliance_result: results_json is not the JSON text of results and areas (JSONDecodeError: ")
-    assert got["empty"]["results"] == [] and got["empty"]["errors"] == []
+    # read without a JSON error; no record, so nothing was checked
+    assert got["empty"]["results"] == [] and got["empty"]["errors"] == [report.NO_CHECKS % "compliance_result"]
     assert "results_json" in hostvars["whole"]["compliance_result"], "the registered value is left as it was"
     paths, dummy = report.write_reports(str(tmp_path / "run"), report.host_reports(hosts, hostvars))
     files = dict((host, json.load(open(path))) for host, path in paths["hosts"].items())
@@ -424,3 +425,38 @@ def test_a_records_text_is_used_only_for_that_very_record():
     assert json.loads(report._text_of(text_of, other)) == other
     text_of = {id(kept): (kept, "the text it came from")}
     assert report._text_of(text_of, kept) == "the text it came from"
+
+
+def test_a_host_whose_tasks_returned_no_result_was_not_checked(tmp_path):
+    """compliance_result registered as {changed: false, results: []} (a module of another
+    version, a task edited to check nothing): the host passed with zero checks in summary.json,
+    JUnit, the page and the table.  Nothing checked proves nothing, as a host never reached:
+    an error naming what returned nothing, and the host fails the gate, strict or not."""
+    hostvars = {"empty": {"compliance_result": registered()},
+                "two-empty": {"sysctl_result": registered(), "compliance_result": registered(changed=True)},
+                "checked": {"compliance_result": registered(rec("HW-SERIAL", "pass")), "sysctl_result": registered()}}
+    for strict in (False, True):
+        paths, summary = report.write_reports(str(tmp_path / str(strict)), report.host_reports(
+            list(hostvars), hostvars, generated="2026-11-29T00:00:00+00:00"), strict=strict)
+        jsonschema.validate(summary, schema("summary.schema.json"))
+        entry = summary["hosts"]["empty"]
+        assert entry["verdict"] == "fail", "nothing was checked: no pass"
+        expected = report.NO_CHECKS % "compliance_result"
+        assert (entry["verdict"], entry["errors"], entry["gate"]) == ("fail", [expected], [expected])
+        assert summary["hosts"]["two-empty"]["errors"] == [report.NO_CHECKS % "compliance_result, sysctl_result"]
+        assert summary["hosts"]["checked"]["verdict"] == "pass", "one area returning nothing beside another's records"
+        assert summary["gate_failed"] and summary["totals"] == {"pass": 1, "warn": 0, "fail": 2}
+        host = json.loads(open(paths["hosts"]["empty"]).read())
+        jsonschema.validate(host, schema("host-report.schema.json"))
+        assert host["errors"] == [expected] and host["results"] == []
+        suite = ET.parse(paths["junit"]).getroot().find("testsuite[@name='empty']")
+        assert (suite.get("tests"), suite.get("errors")) == ("1", "1")
+        assert suite.find("testcase/error").get("message") == expected
+        row = [line for line in report.text_table(summary) if line.startswith("empty ")][0]
+        assert row.split()[:7] == ["empty", "FAIL", "0", "0", "0", "0", "0"] and row.endswith(expected)
+        assert report.gate_message(summary).startswith("2 host(s) fail verification (empty, two-empty)")
+        with open(paths["html"], encoding="utf-8") as handle:
+            data = page_data(handle.read())
+        names = [h[0] for h in data["hosts"]]
+        assert data["hosts"][names.index("empty")][1] == "fail"
+        assert [names.index("empty"), expected] in data["errors"]

@@ -453,3 +453,19 @@ def test_merge_refuses_a_host_file_whose_severity_or_area_is_not_the_catalogue_s
     paths, summary = report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
     assert summary["hosts"]["a"]["verdict"] == "warn"
     assert summary["requirements"]["HW-NEW-THING"]["severity"] == "recommended"
+
+
+def test_a_merged_host_file_with_no_result_and_no_error_was_not_checked(tmp_path):
+    """A host file (written before empty results were an error, or by hand) with results []
+    and errors []: merged as a pass with zero checks.  Now it fails as unchecked."""
+    source = tmp_path / "slice-1"
+    source.mkdir()
+    (source / "host-a.json").write_text(json.dumps(host_file_of(
+        "a", results=[], areas={"compliance_result": {"changed": False, "count": 0, "error": None}})))
+    (source / "host-b.json").write_text(json.dumps(host_file_of("b", results=[], areas={})))
+    reports, merged = report.merge_sources([str(source)])
+    paths, summary = report.write_reports(str(tmp_path / "fleet"), reports, extra={"merged": merged})
+    assert summary["hosts"]["a"]["verdict"] == summary["hosts"]["b"]["verdict"] == "fail"
+    assert summary["hosts"]["a"]["errors"] == [report.NO_CHECKS % "compliance_result"]
+    assert summary["hosts"]["b"]["errors"] == [report.NO_CHECKS % "the host's tasks"]
+    assert load(paths["hosts"]["a"])["errors"] == summary["hosts"]["a"]["errors"]
