@@ -53,6 +53,7 @@ def no_checks(report):
         return None
     return NO_CHECKS % (", ".join(sorted(report["areas"])) or "the host's tasks")
 
+
 # The fields every result record has (plugins/module_utils/results.py).
 RECORD_KEYS = ("id", "area", "severity", "title", "status", "expected", "actual", "evidence", "message",
                "remediation", "waiver")

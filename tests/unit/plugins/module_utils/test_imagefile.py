@@ -133,7 +133,7 @@ def test_an_image_cut_short_behind_its_metadata_is_refused(tmp_path, fmt, option
     with open(converted, "r+b") as handle:
         handle.truncate(os.stat(converted).st_size - cut)
     assert subprocess.run(["qemu-img", "check", "-f", fmt, converted], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE).returncode in (0, 63), "qemu-img check finds nothing wrong"
+                          stderr=subprocess.PIPE, check=False).returncode in (0, 63), "qemu-img check finds nothing wrong"
     said = r"the %s image is damaged: the data of its bytes \d+-\d+ lies at file offset \d+-\d+, beyond the end of " \
         r"the file .* truncated" % re.escape(imagefile.FORMAT_NAMES[fmt])
     with pytest.raises(ImageError, match=said):
