@@ -583,6 +583,8 @@ DOC_IDLE = ("Compute Engine docs: Troubleshooting, general tips "
             "(VPC tracks a TCP connection for 10 minutes)")
 TRANSLATE = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
              "daisy_workflows/image_import/{debian,ubuntu,enterprise_linux}/translate.py")
+SUSE_TRANSLATE = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
+                  "daisy_workflows/image_import/suse/suse_import/translate.py")
 COMMON_ROUTINES = ("GoogleCloudPlatform/compute-image-tools@19adc438564565a715be223183ccecadc4257532: "
                    "daisy_workflows/linux_common/utils/common.py (CommonRoutines)")
 EL_KICKSTART = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
@@ -680,9 +682,11 @@ GCE = [
          "configuration leaves the VM unreachable.",
          "DHCPv4 on the primary NIC", "state",
          [TRANSLATE + " (\"Reset network for DHCP\": iface eth0 inet dhcp, ifcfg-eth0 BOOTPROTO=dhcp, "
-          "netplan dhcp4: true)", DOC_IMPORT],
+          "netplan dhcp4: true)", SUSE_TRANSLATE + " (_reset_network: /etc/sysconfig/network/ifcfg-eth0 "
+          "BOOTPROTO=dhcp, STARTMODE=auto)", DOC_IMPORT],
          "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
-         "keyfiles or ifcfg, systemd-networkd) matches the primary NIC (ens4/eth0, or the "
+         "keyfiles or ifcfg, SUSE's wicked ifcfg files with a STARTMODE that starts them at boot, "
+         "systemd-networkd) matches the primary NIC (ens4/eth0, or the "
          "default-route interface when live) and enables DHCPv4 without a static address, or else "
          "NetworkManager makes its automatic wired connection for it (NetworkManager.conf and its conf.d "
          "neither list it in no-auto-default nor in unmanaged-devices); what "
@@ -702,7 +706,7 @@ GCE = [
          "as option 26.",
          "MTU from DHCP option 26", "state",
          [DOC_IMPORT + " (\"Set the DHCP MTU to the network MTU\")", DOC_MTU],
-         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu), and the DHCP "
+         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu, MTU=), and the DHCP "
          "client uses the server's MTU (networkd [DHCPv4] UseMTU=true; netplan dhcp4-overrides "
          "use-mtu not false; dhclient requests interface-mtu)",
          "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",

@@ -58,7 +58,8 @@ REGENERATE_GRUB = "regenerate grub.cfg"
 OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
 GETTY = "serial-getty@ttyS0.service"
 NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
-                    ("ifupdown", "networking.service"), ("ifcfg", "network.service"))
+                    ("ifupdown", "networking.service"), ("ifcfg", "network.service"),
+                    ("wicked", "wicked.service"))
 # the stage that renders the network configuration (cloud-init's
 # systemd/cloud-init-local.service.tmpl: WantedBy=cloud-init.target)
 CLOUD_INIT_UNIT = "cloud-init-local.service"
@@ -442,7 +443,7 @@ def _covering(host):
     if configs["netplan"]:
         # netplan renders for its renderer; its files are the configuration
         candidates.extend(configs["netplan"])
-    for source in ("networkd", "networkmanager", "ifupdown", "ifcfg"):
+    for source in ("networkd", "networkmanager", "ifupdown", "ifcfg", "wicked"):
         if not managers or source in managers or (source == "ifcfg" and "networkmanager" in managers):
             candidates.extend(configs[source])
     rerendered = any(c.generator == "cloud-init" for c in candidates) and cloud_init_renders_network(host)[0]

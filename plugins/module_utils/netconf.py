@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Network interface configuration on a tree, whichever system writes it:
 netplan YAML, ifupdown (/etc/network/interfaces with ``source`` and
-``source-directory``), NetworkManager keyfiles, Red Hat ifcfg files and
+``source-directory``), NetworkManager keyfiles, Red Hat ifcfg files, SUSE's wicked ifcfg files and
 systemd-networkd ``.network`` files with their drop-ins; and the two
 generators of standard cloud images whose output is not in the image:
 cloud-init's netplan file, rendered anew for each new instance, and Debian's
@@ -31,6 +31,14 @@ IFUPDOWN = "/etc/network/interfaces"
 NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system-connections",
            "/usr/lib/NetworkManager/system-connections")
 IFCFG_DIR = "/etc/sysconfig/network-scripts"
+# SUSE's ifcfg files, read by wicked (openSUSE/wicked man/ifcfg.5.in): the
+# name ends in the interface's; names with these endings are ignored;
+# STARTMODE (default manual) says whether it comes up at boot, BOOTPROTO
+# (default static) whether by DHCPv4
+WICKED_DIR = "/etc/sysconfig/network"
+WICKED_IGNORED = ("~", ".old", ".bak", ".orig", ".scpmbackup", ".rpmnew", ".rpmsave", ".rpmorig")
+WICKED_AT_BOOT = ("auto", "onboot", "on", "boot", "nfsroot", "hotplug", "ifplugd")
+WICKED_DHCP4 = ("dhcp", "dhcp4", "dhcp+autoip")
 DHCLIENT_CONFS = ("/etc/dhcp/dhclient.conf", "/etc/dhcp3/dhclient.conf")
 # where cloud-init's netplan renderer writes (cloudinit/net/netplan.py,
 # CLOUDINIT_NETPLAN_FILE); it renders it anew on each new instance's first boot
@@ -651,25 +659,52 @@ def networkmanager_auto_connection(target, interface, renderer=None, settings=NM
     return True, None
 
 
+def _sysconfig_values(text):
+    """``{KEY: value}`` of a shell-style sysconfig file (quotes dropped)."""
+    values = {}
+    for raw in lines(text):
+        line = strip_comment(raw).strip()
+        if "=" in line:
+            key, value = line.split("=", 1)
+            values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
 def read_ifcfg(target):
     configs = []
     for name in names(target, IFCFG_DIR, "ifcfg-*"):
         if name == "ifcfg-lo":
             continue
         path = posixpath.join(IFCFG_DIR, name)
-        values = {}
         text = read(target, path)
-        for raw in lines(text):
-            line = strip_comment(raw).strip()
-            if "=" in line:
-                key, value = line.split("=", 1)
-                values[key.strip()] = value.strip().strip("'\"")
+        values = _sysconfig_values(text)
         device = values.get("DEVICE") or name[len("ifcfg-"):]
         configs.append(InterfaceConfig("ifcfg", target.display(path), path, [device],
                                        values.get("HWADDR") or values.get("MACADDR"),
                                        values.get("BOOTPROTO", "").lower() == "dhcp",
                                        bool(values.get("IPADDR")), values.get("MTU"), True,
                                        generator=rendered_by_cloud_init(text)))
+    return configs
+
+
+def read_wicked(target):
+    """SUSE's /etc/sysconfig/network/ifcfg-<interface> files (wicked; no
+    MAC address match: LLADDR sets the address, it matches nothing)."""
+    configs = []
+    for name in names(target, WICKED_DIR, "ifcfg-*"):
+        if name == "ifcfg-lo" or name.endswith(WICKED_IGNORED):
+            continue
+        path = posixpath.join(WICKED_DIR, name)
+        text = read(target, path)
+        values = _sysconfig_values(text)
+        startmode = (values.get("STARTMODE") or "manual").lower()
+        at_boot = startmode in WICKED_AT_BOOT
+        where = target.display(path) + ("" if at_boot else " (STARTMODE=%s: not started at boot)" % startmode)
+        configs.append(InterfaceConfig(
+            "wicked", where, path, [name[len("ifcfg-"):]], None,
+            at_boot and (values.get("BOOTPROTO") or "static").lower() in WICKED_DHCP4,
+            any(key.startswith("IPADDR") and value for key, value in values.items()),
+            values.get("MTU"), True, generator=rendered_by_cloud_init(text)))
     return configs
 
 
@@ -682,7 +717,8 @@ def read_all(target, replace=None):
     ifupdown = [c for c in read_ifupdown(target, includes=includes) if c.names != ["lo"]]
     return {"netplan": netplan, "networkd": read_networkd(target, replace),
             "ifupdown": ifupdown + read_cloud_ifupdown(target, includes),
-            "networkmanager": read_networkmanager(target), "ifcfg": read_ifcfg(target)}, renderer
+            "networkmanager": read_networkmanager(target), "ifcfg": read_ifcfg(target),
+            "wicked": read_wicked(target)}, renderer
 
 
 def live_default_interface(proc_root="/proc"):

@@ -978,3 +978,50 @@ def test_timesyncd_held_back_by_its_condition_is_not_a_second_daemon(tmp_path, r
     assert result["status"] == status, result
     if status == "fail":
         assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
+
+
+def sles_image(root, ifcfg):
+    """SLES 15 as Google's import left it (compute-image-tools@19adc438,
+    daisy_workflows/image_import/suse/suse_import/translate.py: ifcfg-eth0
+    for wicked, console=ttyS0 in GRUB_CMDLINE_LINUX_DEFAULT)."""
+    root = str(root)
+    units = "/usr/lib/systemd/system/"
+    put(root, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
+    put(root, "/etc/default/grub", 'GRUB_DEFAULT=saved\nGRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX=""\n'
+        'GRUB_CMDLINE_LINUX_DEFAULT="console=ttyS0,38400n8 net.ifnames=0"\nGRUB_DISABLE_RECOVERY="true"\n')
+    put(root, "/boot/grub2/grub.cfg", "set timeout=0\nmenuentry 'SLES 15-SP5' {\n\tlinux\t/boot/vmlinuz "
+        "root=UUID=1 console=ttyS0,38400n8 net.ifnames=0\n}\n")
+    put(root, units + "wicked.service", "[Service]\nExecStart=/usr/sbin/wicked --systemd ifup all\n"
+        "[Install]\nWantedBy=multi-user.target\nAlias=network.service\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/wicked.service", units + "wicked.service")
+    link(root, "/etc/systemd/system/network.service", units + "wicked.service")
+    put(root, "/etc/sysconfig/network/ifcfg-lo", "IPADDR=127.0.0.1/8\nNETMASK=255.0.0.0\nSTARTMODE=nfsroot\n"
+        "BOOTPROTO=static\n")
+    put(root, "/etc/sysconfig/network/ifcfg-eth0", ifcfg)
+    return root
+
+
+SLES_IFCFG = "BOOTPROTO=dhcp\nSTARTMODE=auto\nDHCLIENT_SET_HOSTNAME=yes"
+
+
+@pytest.mark.parametrize("ifcfg, extra, dhcp, mtu, said", [
+    (SLES_IFCFG, {}, "pass", "pass", "ifcfg-eth0 configures eth0 by DHCP"),
+    ("BOOTPROTO='dhcp4'\nSTARTMODE='onboot'\n", {}, "pass", "pass", "ifcfg-eth0 configures eth0 by DHCP"),
+    # wicked ignores a backup (ifcfg(5) "FILENAMES AND EXTENSIONS")
+    (SLES_IFCFG, {"ifcfg-eth0.bak": "BOOTPROTO=static\nIPADDR=10.0.0.2/24\nSTARTMODE=auto\n"}, "pass", "pass",
+     "ifcfg-eth0 configures eth0 by DHCP"),
+    ("BOOTPROTO=dhcp\n", {}, "fail", "pass", "STARTMODE=manual: not started at boot"),
+    ("STARTMODE=auto\nIPADDR=10.128.0.2/32\n", {}, "fail", "pass", "without DHCPv4 (static addresses)"),
+    (SLES_IFCFG + "\nMTU=1500\n", {}, "pass", "fail", "fixes the MTU at 1500"),
+])
+def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, ifcfg, extra, dhcp, mtu, said):
+    root = sles_image(tmp_path / "image", ifcfg)
+    for name, text in extra.items():
+        put(root, "/etc/sysconfig/network/" + name, text)
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)
+    assert (found["GCE-NET-DHCP"]["status"], found["GCE-NET-MTU-DHCP"]["status"]) == (dhcp, mtu), found["GCE-NET-DHCP"]
+    assert said in found["GCE-NET-DHCP"]["message"] + found["GCE-NET-MTU-DHCP"]["message"]
+    assert found["GCE-NET-DHCP"]["evidence"]["managers"] == ["wicked"]
+    assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "pass"
