@@ -806,10 +806,13 @@ GCE = [
          "no /etc/ssh/ssh_host_*_key", "state",
          [DOC_IMPORT + " (\"Remove SSH keys from your image\")", COMMON_ROUTINES + " (rm -f /etc/ssh/ssh_host_*)",
           DEBIAN_FAI + "/scripts/GCE_CLEAN/10-gce-clean (shred ssh_host_*)",
-          DEBIAN_AGENT + " (set_host_keys = true: new keys at first boot, before ssh.service)"],
+          DEBIAN_AGENT + " (set_host_keys = true: new keys at first boot, before ssh.service)",
+          GUEST_CONFIGS + ": packaging/ubuntu/instance_configs.cfg.distro (set_host_keys = false: "
+          "cloud-init makes them)"],
          "no ssh_host_* key files in /etc/ssh of the image",
          "removed from the image only when something makes new ones at first boot (the guest "
-         "agent with set_host_keys, or sshd-keygen units); otherwise reported",
+         "agent with set_host_keys, sshd-keygen units, or cloud-init's ssh module on Ubuntu, whose agent "
+         "leaves set_host_keys off); otherwise reported",
          "remove /etc/ssh/ssh_host_* as the image build's last step, with the guest agent installed",
          scope="image"),
     _gce("GCE-IMAGE-MACHINE-ID", "required",

@@ -397,13 +397,10 @@ def network_managers(host):
     return found
 
 
-def cloud_init_renders_network(host):
-    """``(True, how)`` when cloud-init will render its network configuration
-    anew on the first boot of each instance made from the image, with its
-    fallback: DHCP on the NIC that reaches the metadata server, matched on
-    that instance's MAC address (cloudinit/net/__init__.py
-    generate_fallback_config; Compute Engine's datasource gives no network
-    configuration of its own); ``(False, why not)`` otherwise."""
+def cloud_init_runs(host):
+    """``(True, None)`` when cloud-init runs on the first boot of each
+    instance made from the image as a new instance of Compute Engine's
+    datasource (its per-instance modules run again); ``(False, why not)``."""
     def make():
         target = host.target
         if not target.isfile(netconf.CLOUD_INIT_CFG):
@@ -413,22 +410,53 @@ def cloud_init_renders_network(host):
         if target.exists(CLOUD_INIT_DISABLED):
             return False, "%s exists" % target.display(CLOUD_INIT_DISABLED)
         line = host.grub.cmdline() if host.grub.found else ((cmdline.read_live() or "") if host.live else "")
-        for key in ("cloud-init", "network-config"):
-            if cmdline.last_value(line, key) == "disabled":
-                return False, "%s=disabled on the kernel command line" % key
-        found = netconf.read_cloud_init_config(target)
-        network, where = found.get("network", (None, None))
+        if cmdline.last_value(line, "cloud-init") == "disabled":
+            return False, "cloud-init=disabled on the kernel command line"
+        sources, where = netconf.read_cloud_init_config(target).get("datasource_list", (None, None))
+        if sources is not None and "GCE" not in (sources if isinstance(sources, list) else [sources]):
+            return False, "datasource_list in %s leaves out GCE" % where
+        return True, None
+    return host.cached("cloud-init-runs", make)
+
+
+def cloud_init_renders_network(host):
+    """``(True, how)`` when cloud-init will render its network configuration
+    anew on the first boot of each instance made from the image, with its
+    fallback: DHCP on the NIC that reaches the metadata server, matched on
+    that instance's MAC address (cloudinit/net/__init__.py
+    generate_fallback_config; Compute Engine's datasource gives no network
+    configuration of its own); ``(False, why not)`` otherwise."""
+    def make():
+        runs, why = cloud_init_runs(host)
+        if not runs:
+            return False, why
+        line = host.grub.cmdline() if host.grub.found else ((cmdline.read_live() or "") if host.live else "")
+        if cmdline.last_value(line, "network-config") == "disabled":
+            return False, "network-config=disabled on the kernel command line"
+        network, where = netconf.read_cloud_init_config(host.target).get("network", (None, None))
         if isinstance(network, dict) and network.get("config") == "disabled":
             return False, "%s disables its network configuration (network: {config: disabled})" % where
         if network:
             return False, ("%s gives it a network configuration of its own, rendered instead of DHCP on "
                            "the new NIC" % where)
-        sources, where = found.get("datasource_list", (None, None))
-        if sources is not None and "GCE" not in (sources if isinstance(sources, list) else [sources]):
-            return False, "datasource_list in %s leaves out GCE" % where
         return True, ("cloud-init (%s enabled, its network configuration not disabled) renders it anew, "
                       "with the new instance's MAC address, on the first boot of each instance" % CLOUD_INIT_UNIT)
     return host.cached("cloud-init", make)
+
+
+def cloud_init_makes_host_keys(host):
+    """Whether cloud-init's ssh module makes host keys on each new
+    instance's first boot (cloudinit/config/cc_ssh.py, per instance: the
+    key types of ssh_genkeytypes, default rsa, ecdsa and ed25519, that
+    are missing), as on Ubuntu's cloud images, whose guest agent leaves
+    set_host_keys off (guest-configs packaging/ubuntu/instance_configs.cfg.distro)."""
+    if not cloud_init_runs(host)[0]:
+        return False
+    found = netconf.read_cloud_init_config(host.target, ("cloud_init_modules", "ssh_genkeytypes"))
+    modules = found.get("cloud_init_modules", ([], None))[0]
+    names = [m[0] if isinstance(m, list) and m else m for m in (modules if isinstance(modules, list) else [])]
+    types = found.get("ssh_genkeytypes", (None, None))[0]
+    return any(n in ("ssh", "cc_ssh") for n in names) and not (isinstance(types, list) and not types)
 
 
 def _covering(host):
@@ -739,12 +767,14 @@ def check_host_keys(host, entry):
 
 def key_regenerator(host):
     """What makes host keys at first boot, or None."""
-    if host.target.exists("/usr/bin/google_guest_agent") and not _agent_host_keys_off(host):
+    if host.target.exists(AGENT_BINARY) and not _agent_host_keys_off(host):
         return "google-guest-agent (set_host_keys)"
     if units.unit_file(host.target, "sshd-keygen@.service") or units.unit_file(host.target, "sshd-keygen.service"):
         return "sshd-keygen"
     if units.unit_file(host.target, "regenerate_ssh_host_keys.service"):
         return "regenerate_ssh_host_keys.service"
+    if cloud_init_makes_host_keys(host):
+        return "cloud-init (its ssh module)"
     return None
 
 
@@ -754,6 +784,7 @@ def key_regenerator(host):
 # opposite order)
 AGENT_CONFIGS = ("/etc/default/instance_configs.cfg", "/etc/default/instance_configs.cfg.distro",
                  "/etc/default/instance_configs.cfg.template")
+AGENT_BINARY = "/usr/bin/google_guest_agent"
 GO_INI_FALSE = ("0", "f", "false", "n", "no", "off")
 
 
@@ -1260,7 +1291,10 @@ def plan_image(plan, failing):
                 plan.removals.append((path, {"GCE-SSH-NO-HOST-KEYS"}))
         else:
             plan.notes.append("GCE-SSH-NO-HOST-KEYS: kept: nothing in the image would make new host keys at "
-                              "first boot (install google-guest-agent first)")
+                              "first boot (%s)" % (
+                                  "google-guest-agent's set_host_keys is off; neither sshd-keygen nor cloud-init's "
+                                  "ssh module makes them" if host.target.exists(AGENT_BINARY)
+                                  else "install google-guest-agent first"))
 
 
 def _volatile(directory):

@@ -1025,3 +1025,43 @@ def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, if
     assert said in found["GCE-NET-DHCP"]["message"] + found["GCE-NET-MTU-DHCP"]["message"]
     assert found["GCE-NET-DHCP"]["evidence"]["managers"] == ["wicked"]
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "pass"
+
+
+UBUNTU_CLOUD_CFG = ("datasource_list: [ NoCloud, ConfigDrive, GCE, None ]\ncloud_init_modules:\n  - seed_random\n"
+                    "  - users_groups\n  - ssh\n  - [set_passwords, always]\n\ncloud_config_modules:\n  - ntp\n")
+
+
+@pytest.mark.parametrize("extra, removed, said", [
+    # Ubuntu's cloud images: cloud-init's ssh module makes the keys of each new instance
+    ({}, True, None),
+    ({"/etc/cloud/cloud.cfg.d/91-gce.cfg": "datasource_list: [ GCE ]\n"}, True, None),
+    ({"/etc/cloud/cloud-init.disabled": ""}, False, "set_host_keys is off"),
+    ({"/etc/cloud/cloud.cfg.d/99-keys.cfg": "ssh_genkeytypes: []\n"}, False, "set_host_keys is off"),
+    ({"/etc/cloud/cloud.cfg.d/99-ds.cfg": "datasource_list: [ NoCloud, None ]\n"}, False, "set_host_keys is off"),
+    ({"/etc/cloud/cloud.cfg": UBUNTU_CLOUD_CFG.replace("  - ssh\n", "")}, False, "set_host_keys is off"),
+])
+def test_host_keys_made_by_cloud_init_are_removed_from_an_ubuntu_image(tmp_path, run_module, extra, removed, said):
+    """Ubuntu's google-guest-agent ships set_host_keys = false (GoogleCloudPlatform/guest-configs@0850c65b,
+    packaging/ubuntu/instance_configs.cfg.distro): cloud-init makes the host keys there."""
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/default/instance_configs.cfg"))
+    put(root, "/etc/default/instance_configs.cfg.distro", "[Accounts]\ngroups = ubuntu,adm\n\n"
+        "[InstanceSetup]\nset_host_keys = false\n")
+    put(root, "/etc/cloud/cloud.cfg", UBUNTU_CLOUD_CFG)
+    put(root, "/lib/systemd/system/cloud-init-local.service", "[Service]\nExecStart=/usr/bin/cloud-init init --local\n"
+        "[Install]\nWantedBy=cloud-init.target\n")
+    link(root, "/etc/systemd/system/cloud-init.target.wants/cloud-init-local.service",
+         "/lib/systemd/system/cloud-init-local.service")
+    for path, text in extra.items():
+        put(root, path, text)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    keys = [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
+    assert (keys == []) is removed, keys
+    result = by_id(out)["GCE-SSH-NO-HOST-KEYS"]
+    assert result["status"] == ("pass" if removed else "fail")
+    notes = " ".join(out["areas"]["gce_settings"]["notes"])
+    if said:
+        assert said in notes and "install google-guest-agent" not in notes
+    else:
+        assert result["evidence"]["regenerated_by"] == "cloud-init (its ssh module)"
