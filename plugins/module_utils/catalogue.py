@@ -708,7 +708,8 @@ GCE = [
          [DOC_IMPORT + " (\"Set the DHCP MTU to the network MTU\")", DOC_MTU],
          "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu, MTU=), and the DHCP "
          "client uses the server's MTU (networkd [DHCPv4] UseMTU=true; netplan dhcp4-overrides "
-         "use-mtu not false; dhclient requests interface-mtu)",
+         "use-mtu not false; dhclient requests interface-mtu: in its last request statement or an also request, "
+         "and no supersede interface-mtu)",
          "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",
          "take the MTU from DHCP (networkd: [DHCPv4] UseMTU=true) and remove fixed MTUs"),
     _gce("GCE-NET-NO-PERSISTENT-RULES", "required",

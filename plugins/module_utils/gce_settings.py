@@ -557,6 +557,10 @@ def check_mtu(host, entry):
         evidence["dhclient_requests_mtu"] = requests
         if requests is False:
             problems.append("dhclient.conf does not request interface-mtu")
+        superseded = netconf.dhclient_fixed_mtu(host.target)
+        if superseded is not None:
+            evidence["dhclient_supersedes_mtu"] = superseded
+            problems.append("dhclient.conf supersedes the server's interface-mtu with %s" % superseded)
     elif applying.use_mtu is False:
         problems.append("%s does not take the MTU from DHCP (%s)" % (
             applying.where, "UseMTU= is off or unset" if applying.source == "networkd" else "use-mtu: false"))

@@ -535,13 +535,41 @@ def read_cloud_ifupdown(target, includes):
     return configs
 
 
-def dhclient_requests_mtu(target):
-    """True when dhclient.conf requests interface-mtu, None without the file."""
+def _dhclient_statements(target):
+    """``(path, [statement])`` of the first dhclient.conf, comments dropped,
+    blocks opened (``interface "eth0" {``) read as their statements; (None, None)."""
     for path in DHCLIENT_CONFS:
         text = read(target, path)
         if text is not None:
             body = " ".join(strip_comment(line) for line in lines(text))
-            return bool(re.search(r"\b(request|also\s+request)\b[^;]*\binterface-mtu\b", body))
+            return path, [" ".join(part.split()) for part in re.split(r"[;{}]", body) if part.strip()]
+    return None, None
+
+
+def dhclient_requests_mtu(target):
+    """True when dhclient requests interface-mtu, None without dhclient.conf.
+    Each ``request`` statement replaces the list, ``also request`` adds to it
+    (dhclient.conf(5); isc-dhcp client/clparse.c)."""
+    path, statements = _dhclient_statements(target)
+    if statements is None:
+        return None
+    requested = set()
+    for statement in statements:
+        match = re.match(r"^(also )?request\b(.*)$", statement)
+        if match:
+            options = set(o.strip() for o in match.group(2).split(",") if o.strip())
+            requested = requested | options if match.group(1) else options
+    return "interface-mtu" in requested
+
+
+def dhclient_fixed_mtu(target):
+    """The MTU dhclient.conf puts in place of the server's (``supersede
+    interface-mtu N``), or None."""
+    path, statements = _dhclient_statements(target)
+    for statement in statements or []:
+        match = re.match(r"^supersede interface-mtu (\S+)$", statement)
+        if match:
+            return match.group(1)
     return None
 
 

@@ -540,3 +540,19 @@ def test_udev_persistent_net_and_disk_naming(tmp_path):
     assert udev.logical_lines(text) == [] and text.count("# guestready.gce neutralised (R)") == 2
     link(tmp_path, "/etc/udev/rules.d/65-gce-disk-naming.rules", "/dev/null")
     assert udev.disk_naming_rules(target) == [], "a /dev/null link in /etc masks the packaged rules"
+
+
+@pytest.mark.parametrize("text, requests, fixed", [
+    ("request subnet-mask, interface-mtu, routers;\n", True, None),
+    # a later request statement replaces the list (dhclient.conf(5)): the MTU is no longer asked for
+    ("request subnet-mask, interface-mtu, routers;\nrequest subnet-mask, routers;\n", False, None),
+    ("request subnet-mask, routers;\nalso request interface-mtu;\n", True, None),
+    # the server's MTU replaced by a fixed one
+    ("request subnet-mask, interface-mtu;\nsupersede interface-mtu 1500;\n", True, "1500"),
+    ("request interface-mtu;\n#supersede interface-mtu 1500;\ndefault interface-mtu 1460;\n", True, None),
+])
+def test_dhclient_statements_in_order(tmp_path, text, requests, fixed):
+    put(tmp_path, "/etc/dhcp/dhclient.conf", text)
+    target = Target(str(tmp_path))
+    assert netconf.dhclient_requests_mtu(target) is requests
+    assert netconf.dhclient_fixed_mtu(target) == fixed

@@ -541,3 +541,15 @@ def test_a_profile_on_a_device_networkmanager_leaves_unmanaged_is_never_activate
     assert found["status"] == status, found
     if status == "fail":
         assert "unmanaged-devices=" in found["message"] and "never activated" in found["message"], found["message"]
+
+
+@pytest.mark.parametrize("extra, said", [
+    ("supersede interface-mtu 1500;\n", "supersedes the server's interface-mtu with 1500"),
+    ("request subnet-mask, broadcast-address, routers, domain-name-servers;\n", "does not request interface-mtu"),
+])
+def test_debian_dhclient_that_drops_the_server_s_mtu_fails(tmp_path, run_module, extra, said):
+    root = debian_11_image(tmp_path / "image")
+    put(root, "/etc/dhcp/dhclient.conf", DEBIAN_DHCLIENT + extra)
+    found = check(run_module, root)
+    assert found["GCE-NET-MTU-DHCP"]["status"] == "fail" and said in found["GCE-NET-MTU-DHCP"]["message"]
+    assert found["GCE-NET-DHCP"]["status"] == "pass"
