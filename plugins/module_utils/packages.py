@@ -2,14 +2,18 @@
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Installed packages on a tree: dpkg's status file (read through the
-target root), or ``rpm -q --whatprovides`` (``--root`` for a tree) when the
-tree has an rpm database; installs with the distribution's own tool on a
+target root), or ``rpm -q --whatprovides`` when the
+tree has an rpm database (``--root`` with the tree's own ``--dbpath``); installs with the distribution's own tool on a
 live system."""
+
+import posixpath
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
+# the database files of rpm's backends: sqlite (RHEL 9, Fedora, SUSE), ndb (SUSE before), bdb (RHEL 8)
+RPM_DB_FILES = ("rpmdb.sqlite", "Packages.db", "Packages")
 
 
 def parse_dpkg_status(text, source=DPKG_STATUS):
@@ -33,6 +37,17 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
                               "(dpkg cannot read it either): %r" % (source, number, line[:80]))
         fields[key.lower()] = value.strip()
     return installed
+
+
+def rpm_dbpath(target):
+    """The tree's rpm database directory: the first of ``RPM_DBS`` that is a
+    directory (not a link, which may point outside the tree) holding a
+    database file; None."""
+    for path in RPM_DBS:
+        if target.isdir(path) and not target.islink(path) and \
+                any(target.isfile(posixpath.join(path, name)) for name in RPM_DB_FILES):
+            return path
+    return None
 
 
 def package_format(target):
@@ -66,14 +81,25 @@ class Packages(object):
         if not rpm:
             raise ConfigError("%s has an rpm database but there is no rpm command here to read it"
                               % self.target.display("/"))
+        where = []
+        if not self.target.live:
+            # the tree's own database, named: rpm's compiled-in one differs by host (Debian's
+            # rpm reads ~/.rpmdb) and a missing one is created, in the tree, empty
+            dbpath = rpm_dbpath(self.target)
+            if dbpath is None:
+                raise ConfigError("%s: no rpm database file (%s) in %s" % (
+                    self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(RPM_DBS)))
+            where = ["--root", self.target.root, "--dbpath", dbpath]
         found = {}
         for name in wanted:
             # what provides the name, the package of that name included: SUSE's google-guest-oslogin
             # provides google-compute-engine-oslogin (openSUSE's google-guest-oslogin.spec)
-            command = [rpm, "-q", "--whatprovides", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", name]
-            if not self.target.live:
-                command[1:1] = ["--root", self.target.root]
-            rc, out, dummy = self.module.run_command(command)
+            command = [rpm] + where + ["-q", "--whatprovides", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", name]
+            rc, out, err = self.module.run_command(command)
+            errors = [line for line in (err or "").splitlines() if line.startswith("error:")]
+            if errors:
+                raise ConfigError("rpm cannot read the package database of %s: %s" % (
+                    self.target.display("/"), errors[-1]))
             found[name] = _provider_version(name, out) if rc == 0 else None
         return found
 

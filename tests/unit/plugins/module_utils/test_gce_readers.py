@@ -231,18 +231,70 @@ class RpmModule(object):
 
 
 def test_rpm_packages_count_what_provides_the_name(tmp_path):
-    os.makedirs(str(tmp_path / "usr/lib/sysimage/rpm"))
+    put(tmp_path, "/usr/lib/sysimage/rpm/rpmdb.sqlite", "SQLite format 3\0")
     module = RpmModule()
     wanted = ["google-guest-agent", "google-compute-engine-oslogin", "google-compute-engine"]
     expected = {"google-guest-agent": "20240701.00-150000.1.49.1",
                 "google-compute-engine-oslogin": "20240701.00-150000.1.35.1 (google-guest-oslogin)",
                 "google-compute-engine": None}
     assert packages.Packages(Target(str(tmp_path)), module).query(wanted) == expected
-    assert all(c[:5] == ["/usr/bin/rpm", "--root", str(tmp_path), "-q", "--whatprovides"] for c in module.commands)
+    assert all(c[:7] == ["/usr/bin/rpm", "--root", str(tmp_path), "--dbpath", "/usr/lib/sysimage/rpm", "-q",
+                         "--whatprovides"] for c in module.commands)
     # the running system's database: the same query without --root (this host need not be an rpm system)
     module = RpmModule()
     assert packages.Packages(Target("/"), module)._rpm(wanted) == expected
     assert all(c[:3] == ["/usr/bin/rpm", "-q", "--whatprovides"] for c in module.commands)
+
+
+class DebianRpmModule(RpmModule):
+    """Debian's rpm 4.18 (package rpm 4.18.0+dfsg-1+deb12u1): its compiled-in
+    database is ~/.rpmdb, so without --dbpath a tree's database is not read
+    (and rpm creates an empty one in the tree: no package provides anything);
+    a database it cannot open: error lines on stderr, rc 1."""
+
+    def __init__(self, broken=False):
+        super(DebianRpmModule, self).__init__()
+        self.broken = broken
+
+    def run_command(self, argv, environ_update=None):
+        if "--dbpath" not in argv:
+            self.commands.append(argv)
+            return 1, "no package provides %s\n" % argv[-1], ""
+        if self.broken:
+            self.commands.append(argv)
+            return 1, "no package provides %s\n" % argv[-1], (
+                "error: sqlite failure: CREATE TABLE IF NOT EXISTS 'Packages' (...): file is not a database\n"
+                "error: cannot open Packages database in %s/var/lib/rpm\n" % argv[argv.index("--root") + 1])
+        return super(DebianRpmModule, self).run_command(argv, environ_update)
+
+
+@pytest.mark.parametrize("layout", [
+    {"/var/lib/rpm/rpmdb.sqlite": None},                                   # RHEL 9
+    {"/var/lib/rpm/Packages": None},                                       # RHEL 8 (bdb)
+    # Fedora, SUSE: the database moved, /var/lib/rpm a link to it
+    {"/usr/lib/sysimage/rpm/rpmdb.sqlite": None, "/var/lib/rpm": "../../usr/lib/sysimage/rpm"},
+])
+def test_rpm_reads_the_tree_s_own_database_whatever_the_host_s_rpm_defaults_to(tmp_path, layout):
+    for path, value in layout.items():
+        if value is None:
+            put(tmp_path, path, "db")
+        else:
+            os.makedirs(os.path.dirname(str(tmp_path) + path), exist_ok=True)
+            os.symlink(value, str(tmp_path) + path)
+    module = DebianRpmModule()
+    assert packages.Packages(Target(str(tmp_path)), module).query(["google-guest-agent"]) == {
+        "google-guest-agent": "20240701.00-150000.1.49.1"}
+    dbpath = module.commands[0][module.commands[0].index("--dbpath") + 1]
+    assert dbpath == os.path.dirname([p for p, v in layout.items() if v is None][0])
+
+
+def test_rpm_database_that_cannot_be_read_is_unknown_not_missing(tmp_path):
+    os.makedirs(str(tmp_path / "var/lib/rpm"))
+    with pytest.raises(ConfigError, match=r"no rpm database file \(rpmdb.sqlite, Packages.db, Packages\)"):
+        packages.Packages(Target(str(tmp_path)), DebianRpmModule()).query(["google-guest-agent"])
+    put(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "garbage")
+    with pytest.raises(ConfigError, match="rpm cannot read the package database of .*cannot open Packages database"):
+        packages.Packages(Target(str(tmp_path)), DebianRpmModule(broken=True)).query(["google-guest-agent"])
 
 
 def test_packages_install_with_zypper_on_suse():

@@ -861,7 +861,7 @@ class SuseRpmModule(FakeModule):
 
 def test_oslogin_on_suse_is_the_package_that_provides_it(tmp_path):
     root = str(tmp_path / "image")
-    os.makedirs(os.path.join(root, "usr/lib/sysimage/rpm"))
+    put(root, "/usr/lib/sysimage/rpm/rpmdb.sqlite", "SQLite format 3\0")
     put(root, "/etc/os-release", 'NAME="openSUSE Leap"\nVERSION="15.6"\nID="opensuse-leap"\n')
     params = dict(root=root, generalize=False, interface="ens4", connection={})
     oslogin = [e for e in requirements("gce") if e["id"] == "GCE-GUEST-OSLOGIN"]
