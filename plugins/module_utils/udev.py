@@ -48,9 +48,10 @@ def persistent_net_rules(target):
 
 
 def disk_naming_rules(target):
-    """The rules files that make /dev/disk/by-id/google-* links."""
+    """The rules files that make /dev/disk/by-id/google-* links (in a rule,
+    not a comment: a commented-out copy in /etc hides the packaged file)."""
     return [path for path, dummy in rule_files(target)
-            if "disk/by-id/google-" in (read(target, path) or "")]
+            if any("disk/by-id/google-" in rule for number, rule in logical_lines(read(target, path)))]
 
 
 def comment_out(text, numbers, rid):

@@ -594,6 +594,13 @@ def test_udev_persistent_net_and_disk_naming(tmp_path):
     assert udev.disk_naming_rules(target) == [], "a /dev/null link in /etc masks the packaged rules"
 
 
+def test_udev_disk_naming_rules_commented_out_in_etc_make_no_links(tmp_path):
+    rules = 'KERNEL=="sd*|vd*|nvme*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n'
+    put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules", rules)
+    put(tmp_path, "/etc/udev/rules.d/65-gce-disk-naming.rules", "# disabled here\n# " + rules)
+    assert udev.disk_naming_rules(Target(str(tmp_path))) == [], "the /etc copy hides the packaged file, and makes no link"
+
+
 @pytest.mark.parametrize("text, requests, fixed", [
     ("request subnet-mask, interface-mtu, routers;\n", True, None),
     # a later request statement replaces the list (dhclient.conf(5)): the MTU is no longer asked for
