@@ -766,14 +766,16 @@ GCE = [
          "no", "exact",
          [DOC_IMPORT + " (\"Disable password authentication\")", EL_KICKSTART],
          "the effective PasswordAuthentication (sshd -T when live; the configuration with its "
-         "Include files and first-value-wins rule otherwise) is no, keyboard-interactive takes no "
+         "Include files and first-value-wins rule otherwise, from /etc/ssh/sshd_config or, without it, "
+         "SUSE's vendor /usr/etc/ssh/sshd_config) is no, keyboard-interactive takes no "
          "password through PAM (KbdInteractiveAuthentication no, ChallengeResponseAuthentication no "
          "before OpenSSH 8.7, or UsePAM no), and no Match block turns either on",
          "a drop-in /etc/ssh/sshd_config.d/00-guestready-gce.conf read before every other setting "
          "(or a marked block at the top of sshd_config when it has no Include) with "
          "PasswordAuthentication no, and KbdInteractiveAuthentication no with "
          "ChallengeResponseAuthentication no when PAM takes passwords, validated with "
-         "sshd -t; the run fails before writing when the connecting user logs in with a password",
+         "sshd -t; the run fails before writing when the connecting user logs in with a password; "
+         "reported only when sshd reads SUSE's vendor /usr/etc/ssh/sshd_config",
          "set PasswordAuthentication no", key="passwordauthentication", directive="PasswordAuthentication"),
     _gce("GCE-SSH-NO-ROOT-PASSWORD", "recommended",
          "SSH never lets root log in with a password",

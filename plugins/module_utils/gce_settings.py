@@ -647,8 +647,8 @@ def _sshd_value(host, key, parser_only=False):
 
 def _ssh_check(host, entry, complies, parser_only=False):
     if not host.sshd.found:
-        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s)"
-                        % host.target.display(sshd.MAIN))
+        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s, %s)"
+                        % (host.target.display(sshd.MAIN), host.target.display(sshd.VENDOR_MAIN)))
     key = entry["key"]
     value, where = _sshd_value(host, key, parser_only)
     problems = []
@@ -678,8 +678,8 @@ def check_password_auth(host, entry, parser_only=False):
     asks for the same password: sshd.password_logins, the rule the lock-out
     guard's refusal() follows too."""
     if not host.sshd.found:
-        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s)"
-                        % host.target.display(sshd.MAIN))
+        return _outcome("not-applicable", None, "no OpenSSH server configuration (%s, %s)"
+                        % (host.target.display(sshd.MAIN), host.target.display(sshd.VENDOR_MAIN)))
     values, wheres, said = {}, {}, []
     for key, name in PASSWORD_KEYS:
         value, where = _sshd_value(host, key, parser_only)
@@ -1347,6 +1347,14 @@ def plan_ssh(plan, base, failing):
         return None
     settings = ssh_settings(base, failing)
     if not settings:
+        return None
+    if base.sshd.main != sshd.MAIN:
+        # an /etc/ssh/sshd_config written here would replace the vendor file sshd reads
+        plan.notes.append("%s: not changed: sshd reads the vendor configuration %s (no %s); set %s in a file "
+                          "of /etc/ssh/sshd_config.d that sorts first" % (
+                              ", ".join(dict.fromkeys(s[0] for s in settings)),
+                              base.target.display(base.sshd.main), base.target.display(sshd.MAIN),
+                              ", ".join("%s %s" % (d, v) for r, d, v in settings)))
         return None
     block = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
     ids = list(dict.fromkeys(s[0] for s in settings))

@@ -20,6 +20,9 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 MAIN = "/etc/ssh/sshd_config"
+# SUSE's vendor configuration (openSUSE Tumbleweed and Leap 16, SLE 16: openssh's
+# %{_distconfdir}/ssh/sshd_config): sshd reads it when /etc/ssh/sshd_config is absent
+VENDOR_MAIN = "/usr/etc/ssh/sshd_config"
 MAX_DEPTH = 16
 # sshd's built-in defaults (OpenSSH 7.0 and newer) for the keys the GCE-* checks read
 DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-password",
@@ -119,9 +122,12 @@ def password_logins(values):
 class SshdConfig(object):
     """Every directive in file order with Includes expanded; ``files`` read."""
 
-    def __init__(self, target, main=MAIN, replace=None):
-        self.target, self.main = target, main
+    def __init__(self, target, main=None, replace=None):
+        self.target = target
         self.replace = replace or {}
+        if main is None:
+            main = VENDOR_MAIN if self._text(MAIN) is None and self._text(VENDOR_MAIN) is not None else MAIN
+        self.main = main
         self.files, self.directives = [], []
         self.found = self._text(main) is not None
         if self.found:

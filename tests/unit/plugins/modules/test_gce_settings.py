@@ -1065,3 +1065,32 @@ def test_host_keys_made_by_cloud_init_are_removed_from_an_ubuntu_image(tmp_path,
         assert said in notes and "install google-guest-agent" not in notes
     else:
         assert result["evidence"]["regenerated_by"] == "cloud-init (its ssh module)"
+
+
+# openSUSE Tumbleweed's and Leap 16's sshd: no /etc/ssh/sshd_config; the vendor file includes
+# /etc/ssh/sshd_config.d/*.conf, then /usr/etc/ssh/sshd_config.d/*.conf
+SUSE_VENDOR_SSHD = ("Include /etc/ssh/sshd_config.d/*.conf\nInclude /usr/etc/ssh/sshd_config.d/*.conf\n"
+                    "UsePAM yes\nX11Forwarding yes\nSubsystem\tsftp\t/usr/libexec/ssh/sftp-server\n")
+
+
+@pytest.mark.parametrize("dropin, status", [
+    (None, "fail"),                                                     # sshd's default: yes
+    ("PasswordAuthentication no\nKbdInteractiveAuthentication no\n", "pass"),
+])
+def test_suse_vendor_sshd_config_is_what_sshd_reads(tmp_path, run_module, dropin, status):
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/ssh/sshd_config"))
+    put(root, "/usr/etc/ssh/sshd_config", SUSE_VENDOR_SSHD, 0o640)
+    if dropin:
+        put(root, "/etc/ssh/sshd_config.d/50-site.conf", dropin)
+    found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    assert found["GCE-SSH-NO-PASSWORD-AUTH"]["status"] == status, found["GCE-SSH-NO-PASSWORD-AUTH"]
+    assert found["GCE-SSH-NO-ROOT-PASSWORD"]["status"] == "pass" and found["GCE-SSH-KEEPALIVE"]["status"] == "fail"
+    assert os.path.join(root, "usr/etc/ssh/sshd_config") in found["GCE-SSH-KEEPALIVE"]["evidence"]["files"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    # an /etc/ssh/sshd_config would hide the vendor file (its Subsystem, its includes): reported only
+    assert not os.path.exists(os.path.join(root, "etc/ssh/sshd_config"))
+    assert sorted(os.listdir(os.path.join(root, "etc/ssh/sshd_config.d"))) == (["50-site.conf"] if dropin else [])
+    notes = " ".join(out["areas"]["gce_settings"]["notes"])
+    assert "sshd reads the vendor configuration" in notes and "ClientAliveInterval 420" in notes
