@@ -162,11 +162,9 @@ def test_an_unknown_area_option_is_called_unsupported(area, options, said, run_m
     assert out["msg"].startswith("%s: unsupported parameters: %s. Supported parameters include: " % (area, said)), out["msg"]
 
 
-@pytest.mark.parametrize("timeout", [0, -60])
-def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeout, tmp_path, run_module, monkeypatch):
-    """timeout: 0 (read as "no limit", as many tools do) set the worker's own alarm to an hour
-    but stopped it after the 30 s cleanup margin, saying it "did not finish within 0 s"; a
-    negative one stopped it at once."""
+@pytest.fixture
+def untouched_disk(tmp_path, monkeypatch):
+    """A disk file that the test fails on if the module looks at it or starts the worker."""
     def touched(*args, **kwargs):
         raise AssertionError("the disk was looked at")
     for name in ("content_kind", "describe_disk"):
@@ -174,7 +172,15 @@ def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeou
     monkeypatch.setattr(disk_image.diskimage.imageworker, "spawn", touched)
     disk = tmp_path / "disk.raw"
     disk.write_bytes(b"\x00" * 4096)
-    out = run_module(disk_image, {"path": str(disk), "timeout": timeout})
+    return disk
+
+
+@pytest.mark.parametrize("timeout", [0, -60])
+def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeout, untouched_disk, run_module):
+    """timeout: 0 (read as "no limit", as many tools do) set the worker's own alarm to an hour
+    but stopped it after the 30 s cleanup margin, saying it "did not finish within 0 s"; a
+    negative one stopped it at once."""
+    out = run_module(disk_image, {"path": str(untouched_disk), "timeout": timeout})
     assert out["failed"] is True
     assert out["msg"] == ("timeout: %s is not a number of seconds the work on the disk may take; give 1 or more "
                           "(default 1800)" % timeout)
@@ -190,19 +196,12 @@ def test_a_timeout_below_one_second_is_refused_before_the_disk_is_touched(timeou
     ({"kernel_config": {"source": "path"}}, "area_options.kernel_config: source is path but all of the following "
                                             "are missing: path"),
 ])
-def test_area_options_are_checked_before_the_disk_is_touched(options, said, tmp_path, run_module, monkeypatch):
+def test_area_options_are_checked_before_the_disk_is_touched(options, said, untouched_disk, run_module):
     """An area's options that were not a mapping reached the worker's params.update() on the
     mounted image: 'internal error in the image worker: ValueError: dictionary update sequence
     element #0 has length 1; 2 is required'; a misspelt option was found only after the
     image was attached and mounted."""
-    def touched(*args, **kwargs):
-        raise AssertionError("the disk was looked at")
-    for name in ("content_kind", "describe_disk"):
-        monkeypatch.setattr(disk_image.diskimage.imagefile, name, touched)
-    monkeypatch.setattr(disk_image.diskimage.imageworker, "spawn", touched)
-    disk = tmp_path / "disk.raw"
-    disk.write_bytes(b"\x00" * 4096)
-    out = run_module(disk_image, {"path": str(disk), "area_options": options})
+    out = run_module(disk_image, {"path": str(untouched_disk), "area_options": options})
     assert out["failed"] is True and out["msg"].startswith(said), out["msg"]
 
 
