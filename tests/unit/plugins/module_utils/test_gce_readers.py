@@ -491,6 +491,38 @@ def test_include_glob_descends_only_into_directories(tmp_path):
     assert [s.host for s in timesync.read_chrony(Target(str(tmp_path))).sources] == ["metadata.google.internal"]
 
 
+@pytest.mark.parametrize("read, where, line", [
+    (lambda target: sshd.SshdConfig(target), "/etc/ssh/sshd_config", "Include %s\nPort 22\n"),
+    (timesync.read_chrony, "/etc/chrony/chrony.conf", "include %s\n"),
+    (netconf.read_ifupdown, "/etc/network/interfaces", "source %s\n"),
+], ids=["sshd", "chrony", "ifupdown"])
+def test_include_glob_through_links_back_to_the_root_is_bounded(tmp_path, read, where, line):
+    """A tree whose links lead back to its root (x -> /): each ``*`` of
+    ``/*/*/*/...`` multiplies the paths by the entries at the root (5 here:
+    4 links and etc), 5 ** 12 before, which never returned; now the glob
+    stops at MAX_GLOB_PATHS and names the pattern."""
+    import signal
+    import time
+
+    pattern = "/" + "/".join(["*"] * 12)
+    put(tmp_path, where, line % pattern)
+    for name in ("l", "m", "n", "o"):
+        link(tmp_path, "/" + name, "/")
+
+    def expired(*args):
+        raise AssertionError("the glob was still expanding after 60 s")
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    started = time.time()
+    try:
+        with pytest.raises(ConfigError, match=r"\*/\*: the pattern reaches more than 16384 paths: not expanded"):
+            read(Target(str(tmp_path)))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert time.time() - started < 30
+
+
 def fan_out(root, directory, directive, levels=3, times=300):
     """Files each including the next ``times`` times: ``times ** levels``
     reads without a loop or a deep nesting."""
