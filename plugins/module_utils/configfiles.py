@@ -100,31 +100,35 @@ def names(target, directory, pattern="*"):
     return [name for name in listing if fnmatch.fnmatchcase(name, pattern)]
 
 
-# paths one glob may reach while it expands (the directories on its way and
-# its matches): a tree with links back up (``x -> /``) makes ``/*/*/*/...``
-# reach exponentially many; no configuration includes more than
+# paths the globs of one configuration may reach while they expand (the
+# directories on their way and their matches): a tree with links back up
+# (``x -> /``) makes ``/*/*/*/...`` reach exponentially many, and a file of
+# such lines multiplies that again; no configuration includes more than
 # MAX_INCLUDED files anyway
 MAX_GLOB_PATHS = 16 * MAX_INCLUDED
 
 
-def glob(target, pattern):
+def glob(target, pattern, budget=None):
     """Paths inside the root matching an absolute glob pattern (``*``, ``?``,
-    ``[...]`` in any component), sorted like the shell sorts them.  A pattern
-    that reaches more than MAX_GLOB_PATHS paths is a ConfigError."""
+    ``[...]`` in any component), sorted like the shell sorts them.
+    ``budget``: a list holding how many more paths the globs of one
+    configuration may reach (MAX_GLOB_PATHS for this glob alone without it);
+    past it, a ConfigError naming the pattern."""
+    budget = [MAX_GLOB_PATHS] if budget is None else budget
     parts = [part for part in pattern.split("/") if part]
     found = ["/"]
-    reached = 0
     for index, part in enumerate(parts):
         following = []
         for base in found:
+            before = len(following)
             if any(char in part for char in "*?["):
                 following.extend(posixpath.join(base, name) for name in names(target, base, part))
             elif target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):
                 following.append(posixpath.join(base, part))
-            if reached + len(following) > MAX_GLOB_PATHS:
-                raise ConfigError("%s: the pattern reaches more than %d paths: not expanded"
+            budget[0] -= len(following) - before
+            if budget[0] < 0:
+                raise ConfigError("%s: the include patterns reach more than %d paths: not expanded"
                                   % (target.display(pattern), MAX_GLOB_PATHS))
-        reached += len(following)
         # like glob(3), descend only into directories: a file, a dangling link or
         # a link loop where the pattern goes on matches nothing, it is no error
         found = following if index == len(parts) - 1 else [path for path in following if target.isdir(path)]

@@ -22,7 +22,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -420,7 +420,8 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
     ``source-directory`` read."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
-    sourced = [0] if sourced is None else sourced
+    # files read, and what the source patterns may still reach (configfiles.glob)
+    sourced = [0, [MAX_GLOB_PATHS]] if sourced is None else sourced
     check_included(target, path, sourced[0], "sources read")
     sourced[0] += 1
     text = read(target, path)
@@ -447,7 +448,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
                 pattern = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 if includes is not None:
                     includes.append((key, pattern))
-                for included in glob(target, pattern):
+                for included in glob(target, pattern, sourced[1]):
                     configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes))
             elif key == "source-directory" and len(words) > 1:
                 directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])

@@ -16,7 +16,8 @@ the global ones."""
 import posixpath
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, check_included, glob, lines, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
+    MAX_GLOB_PATHS, ConfigError, check_included, glob, lines, read)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 MAIN = "/etc/ssh/sshd_config"
@@ -129,6 +130,7 @@ class SshdConfig(object):
             main = VENDOR_MAIN if self._text(MAIN) is None and self._text(VENDOR_MAIN) is not None else MAIN
         self.main = main
         self.files, self.directives = [], []
+        self.globbed = [MAX_GLOB_PATHS]   # what the Include patterns may still reach
         self.found = self._text(main) is not None
         if self.found:
             self._walk(main, 0, [None])
@@ -163,7 +165,7 @@ class SshdConfig(object):
                 for pattern in words[1:]:
                     if not pattern.startswith("/"):
                         pattern = posixpath.join("/etc/ssh", pattern)
-                    matched = glob(self.target, pattern)
+                    matched = glob(self.target, pattern, self.globbed)
                     matched += sorted(p for p in self.replace if self.replace[p] is not None and
                                       p not in matched and re.match(_glob_re(pattern), p))
                     for included in sorted(set(matched)):

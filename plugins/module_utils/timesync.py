@@ -10,7 +10,7 @@ that names them."""
 import posixpath
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, check_included, dropins, glob, lines, read, strip_comment)
+    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, read, strip_comment)
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -69,13 +69,15 @@ def read_chrony(target, replace=None):
     if main is None:
         return config
 
+    globbed = [MAX_GLOB_PATHS]   # what the include patterns may still reach
+
     def walk(path, depth):
         for where, number, raw, words in _lines(target, path, config, depth):
             key = words[0].lower()
             if key in SOURCE_DIRECTIVES and len(words) > 1:
                 _add_source(config, target, where, number, raw, key, words[1])
             elif key == "include" and len(words) > 1:
-                for included in glob(target, words[1]):
+                for included in glob(target, words[1], globbed):
                     walk(included, depth + 1)
             elif key == "confdir":
                 config.confdirs.extend(words[1:])
