@@ -88,30 +88,43 @@ def lines(text, keepends=False):
     return rows
 
 
-def names(target, directory, pattern="*"):
-    """Sorted names in ``directory`` matching ``pattern`` (glob); [] when
-    the directory does not exist."""
+# paths the includes of one configuration may reach while their patterns
+# expand (every name listed, every path tried): a tree with links back up
+# (``x -> /``) makes ``/*/*/*/...`` reach exponentially many, and a file of
+# many such lines, or of lines listing a large directory, multiplies that
+# again; no configuration includes more than MAX_INCLUDED files anyway
+MAX_GLOB_PATHS = 16 * MAX_INCLUDED
+
+
+def _spend(target, budget, count, path):
+    if budget is not None:
+        budget[0] -= count
+        if budget[0] < 0:
+            raise ConfigError("%s: the include patterns reach more than %d paths: not expanded"
+                              % (target.display(path), MAX_GLOB_PATHS))
+
+
+def _listing(target, directory):
     try:
-        listing = target.listdir(directory)
+        return target.listdir(directory)
     except Missing:
         return []
     except TargetError as exc:
         raise ConfigError(str(exc))
+
+
+def names(target, directory, pattern="*", budget=None):
+    """Sorted names in ``directory`` matching ``pattern`` (glob); [] when
+    the directory does not exist.  ``budget``: see ``glob``."""
+    listing = _listing(target, directory)
+    _spend(target, budget, len(listing), directory)
     return [name for name in listing if fnmatch.fnmatchcase(name, pattern)]
-
-
-# paths the globs of one configuration may reach while they expand (the
-# directories on their way and their matches): a tree with links back up
-# (``x -> /``) makes ``/*/*/*/...`` reach exponentially many, and a file of
-# such lines multiplies that again; no configuration includes more than
-# MAX_INCLUDED files anyway
-MAX_GLOB_PATHS = 16 * MAX_INCLUDED
 
 
 def glob(target, pattern, budget=None):
     """Paths inside the root matching an absolute glob pattern (``*``, ``?``,
     ``[...]`` in any component), sorted like the shell sorts them.
-    ``budget``: a list holding how many more paths the globs of one
+    ``budget``: a list holding how many more paths the includes of one
     configuration may reach (MAX_GLOB_PATHS for this glob alone without it);
     past it, a ConfigError naming the pattern."""
     budget = [MAX_GLOB_PATHS] if budget is None else budget
@@ -120,15 +133,14 @@ def glob(target, pattern, budget=None):
     for index, part in enumerate(parts):
         following = []
         for base in found:
-            before = len(following)
             if any(char in part for char in "*?["):
-                following.extend(posixpath.join(base, name) for name in names(target, base, part))
-            elif target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):
-                following.append(posixpath.join(base, part))
-            budget[0] -= len(following) - before
-            if budget[0] < 0:
-                raise ConfigError("%s: the include patterns reach more than %d paths: not expanded"
-                                  % (target.display(pattern), MAX_GLOB_PATHS))
+                listing = _listing(target, base)
+                _spend(target, budget, len(listing), pattern)
+                following.extend(posixpath.join(base, name) for name in listing if fnmatch.fnmatchcase(name, part))
+            else:
+                _spend(target, budget, 1, pattern)
+                if target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):
+                    following.append(posixpath.join(base, part))
         # like glob(3), descend only into directories: a file, a dangling link or
         # a link loop where the pattern goes on matches nothing, it is no error
         found = following if index == len(parts) - 1 else [path for path in following if target.isdir(path)]

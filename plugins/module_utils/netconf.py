@@ -454,7 +454,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
                 directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 if includes is not None:
                     includes.append((key, posixpath.normpath(directory)))
-                for name in names(target, directory):
+                for name in names(target, directory, budget=sourced[1]):
                     if re.match(r"^[a-zA-Z0-9_-]+$", name):
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
                                                      sourced, includes))
