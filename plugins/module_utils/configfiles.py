@@ -147,14 +147,15 @@ def glob(target, pattern, budget=None):
     return sorted(found)
 
 
-def dropins(target, directories, suffix):
+def dropins(target, directories, suffix, budget=None):
     """systemd-style configuration directories: ``[(path, name)]`` of the
     files ending in ``suffix``, a name in an earlier directory hiding the
     same name in later ones, masked names (links to /dev/null) left out,
-    sorted by name."""
+    sorted by name.  ``budget`` (see ``glob``): for directories a
+    configuration names."""
     chosen = {}
     for directory in directories:
-        for name in names(target, directory, "*" + suffix):
+        for name in names(target, directory, "*" + suffix, budget):
             if name in chosen:
                 continue
             path = posixpath.join(directory, name)

@@ -69,7 +69,7 @@ def read_chrony(target, replace=None):
     if main is None:
         return config
 
-    globbed = [MAX_GLOB_PATHS]   # what the include patterns may still reach
+    globbed = [MAX_GLOB_PATHS]   # what the include patterns and confdir/sourcedir may still reach
 
     def walk(path, depth):
         for where, number, raw, words in _lines(target, path, config, depth):
@@ -88,7 +88,7 @@ def read_chrony(target, replace=None):
     # chrony.conf(5): confdir *.conf and sourcedir *.sources, a name in an
     # earlier directory hiding the same name in a later one, sorted by name
     for directories, suffix in ((config.confdirs, ".conf"), (config.sourcedirs, ".sources")):
-        files = dropins(target, directories, suffix)
+        files = dropins(target, directories, suffix, globbed)
         present = set(path for path, dummy in files)
         for path, text in replace.items():
             if text is not None and path not in present and \
