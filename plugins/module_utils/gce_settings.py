@@ -1609,7 +1609,8 @@ def _status(results, rid):
 def execute(plan):
     """Carry the plan out: packages first (their scripts enable units),
     then files and links through the target, then commands, then removals.
-    Returns the errors met (the run goes on past a failed command)."""
+    Returns the errors met (the run goes on past a failed command or a
+    file that cannot be written, which leaves the plan)."""
     host, errors = plan.host, []
     installed = []
     for index, (name, rids) in enumerate(plan.packages):
@@ -1626,8 +1627,14 @@ def execute(plan):
     plan.links = [(unit, rids) for unit, rids in plan.links
                   if units.unit_file(host.target, unit) is not None]
     for path, (old, new, rids, owned) in sorted(plan.file_changes.items()):
-        host.target.makedirs(posixpath.dirname(path))
-        host.target.write_atomic(path, new, mode=0o644, owned=owned)
+        # a file that cannot be written is an error of its own: the files written before it are
+        # still reported (changed, diff), never left changed behind a failed task that says nothing
+        try:
+            host.target.makedirs(posixpath.dirname(path))
+            host.target.write_atomic(path, new, mode=0o644, owned=owned)
+        except TargetError as exc:
+            errors.append("%s: not written (%s)" % (exc, ", ".join(sorted(rids))))
+            del plan.files[path]
     enabled = []
     for unit, rids in plan.links:
         try:

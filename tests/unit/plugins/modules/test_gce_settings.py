@@ -783,6 +783,28 @@ def test_hostile_tree(case, tmp_path, run_module):
         assert again["changed"] is False or again["rc"] != 0
 
 
+def test_a_file_that_cannot_be_written_leaves_the_others_reported(tmp_path, run_module):
+    """/etc/machine-id a link into a directory the tree lacks: the write
+    of the emptied ID fails after the files sorted before it were written.
+    Before, the area failed with that message alone: changed false, no
+    diff, the grub and fstab edits made but not reported."""
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/machine-id"))
+    link(root, "/etc/machine-id", "/run/nowhere/machine-id")
+    out = run(run_module, root, diff=True, generalize=True)
+    assert out["rc"] == 1 and re.search(r"etc/machine-id: no such file or directory: not written "
+                                        r"\(GCE-IMAGE-MACHINE-ID\)", out["msg"]), out["msg"]
+    assert out["changed"] is True
+    headers = [d["after_header"][len(root):] for d in out["diff"]]
+    assert "/etc/fstab" in headers and gce_settings.GRUB_DROPIN in headers and "/etc/machine-id" not in headers
+    assert "# guestready.gce replaced (GCE-FSTAB-NOFAIL)" in read(root, "/etc/fstab")
+    changed = set(r["id"] for r in out["results"] if r["changed"])
+    assert "GCE-FSTAB-NOFAIL" in changed and statuses(out)["GCE-IMAGE-MACHINE-ID"] == "fail"
+    assert os.path.islink(os.path.join(root, "etc/machine-id")), "left as it was"
+    # what follows the files is still done: the host keys go
+    assert not [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
+
+
 class SshdModule(FakeModule):
     """A live system whose sshd -T fails the way it does without root."""
 
