@@ -547,6 +547,7 @@ class Plan(object):
             for key, value in sorted(self.wanted.items(), key=lambda item: loader.write_order(item[0]))
             if live and key in self.observation.values and self.observation.values[key] != str(value)]
         self.edits, self.edits_before, self.neutralized_ids = {}, {}, set()
+        self.neutralized_lines = {}   # {path as read: {line: ID}}
         if neutralize != "none":
             # judged against the state this plan leads to: drop-in written, live values set
             planned = copy.copy(self.observation)
@@ -566,6 +567,7 @@ class Plan(object):
                         lines.setdefault(path, {}).setdefault(line, rid)
                 self.edits, self.edits_before, self.neutralized_ids = neutralized_texts(
                     self.target, lines)
+                self.neutralized_lines = lines
                 if not new:
                     break
                 replace = dict(self.edits, **{own: self.text})
@@ -652,11 +654,27 @@ class Plan(object):
             if self.file_changed:
                 self.target.makedirs(os.path.dirname(self.own))
                 self.target.write_atomic(self.own, self.text, mode=0o644, owned=True)
-            for path, text in sorted(self.edits.items()):
-                self.target.write_atomic(path, text)
         except TargetError as exc:
             raise loader.SysctlError(str(exc))
-        errors = self._write_live()
+        # a file that cannot be edited (a read-only /usr) is an error of its own: the drop-in and
+        # the other files written are still reported (changed, diff), never hidden behind it
+        errors = []
+        for path, text in sorted(self.edits.items()):
+            try:
+                self.target.write_atomic(path, text)
+            except TargetError as exc:
+                errors.append("%s: not written: its lines stay in force" % exc)
+                del self.edits[path], self.edits_before[path]
+        if errors:
+            kept = set()
+            for path, chosen in self.neutralized_lines.items():
+                try:
+                    if self.target.inside(self.target.host_path(path)) in self.edits:
+                        kept.update(chosen.values())
+                except TargetError:
+                    pass
+            self.neutralized_ids &= kept
+        errors += self._write_live()
         final = Observation(self.entries, self.proc_root, live=self.observation.live)
         histories, warnings = histories_for(self.entries, final, self.target)
         results = assess(self.entries, self.waivers, final, histories, self.boot, self.own_display)
@@ -788,8 +806,8 @@ def apply_sysctl(params, entries, waivers, module):
             with target.lock(params["lock_timeout"], on_wait=module.warn):
                 removed = target.remove_stale_temporaries(own)
                 made = plan()
-                diff = made.diff()
                 results, warnings, errors = made.apply()
+                diff = made.diff()   # what was written
     except TargetError as exc:
         raise loader.SysctlError(str(exc))
     if module.check_mode:

@@ -157,3 +157,28 @@ def test_the_diff_is_returned_only_in_diff_mode(tmp_path, run_module, monkeypatc
     for diff in (False, True):
         out = run_module(disk_image, {"path": "disk.raw", "mode": "harden"}, check_mode=True, diff=diff)
         assert out["changed"] is True and out.get("diff") == (answer["diff"] if diff else None)
+
+
+def test_a_file_that_cannot_be_edited_leaves_the_drop_in_reported(tmp_path, run_module, monkeypatch):
+    """/etc/sysctl.conf on a read-only file system (simulated: the write
+    fails as it does with EROFS): the drop-in was written first, then the
+    area failed with that message alone: changed false, no diff.  Now the
+    edit is an error of its own and the drop-in is reported."""
+    from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
+    root = tree(tmp_path)
+    real_write = target_module.Target.write_atomic
+
+    def write_atomic(self, path, data, *args, **kwargs):
+        if path == "/etc/sysctl.conf":
+            raise target_module.TargetError("%s: cannot create a file in its directory: Read-only file system"
+                                            % self.display(path))
+        return real_write(self, path, data, *args, **kwargs)
+    monkeypatch.setattr(target_module.Target, "write_atomic", write_atomic)
+    out = run_module(sysctl_baseline, {"root": root, "neutralize": "winning"}, diff=True)
+    assert out["rc"] == 1 and "etc/sysctl.conf: cannot create a file in its directory: Read-only file " \
+        "system: not written: its lines stay in force" in out["msg"], out["msg"]
+    assert out["changed"] is True and out["neutralized"] == []
+    assert [d["after_header"] for d in out["diff"]] == [os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf")]
+    assert os.path.isfile(os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf"))
+    kptr = [r for r in out["results"] if r["id"] == "SYSCTL-KPTR_RESTRICT"][0]
+    assert kptr["status"] == "fail", kptr   # sysctl.conf still sets 0 after the drop-in
