@@ -467,7 +467,15 @@ class Target(object):
         file's lstat (None when it was new)."""
         if not isinstance(data, bytes):
             data = data.encode("utf-8")
-        with self._resolve(path, follow=not owned) as where:
+        try:
+            resolved = self._resolve(path, follow=not owned)
+        except Missing:
+            if owned or not self.islink(path):
+                raise
+            # "no such file" of a path that is there: say it is a link leading nowhere
+            raise TargetError("%s: is a symbolic link to %s, which leads into no directory of %s: not "
+                              "replaced" % (self.display(path), self.readlink(path), self.display("/")))
+        with resolved as where:
             if where.name == ".":
                 raise TargetError("%s: is a directory" % self.display(path))
             try:

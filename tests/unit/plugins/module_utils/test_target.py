@@ -278,6 +278,27 @@ def test_hard_link_to_an_outside_file_is_replaced_not_written(tree):
     assert (outside / "victim").read_text() == "outside\n"
 
 
+def test_a_link_leading_into_no_directory_is_named_as_a_link(tree):
+    """/etc/machine-id -> /run/nowhere/machine-id (no /run/nowhere in the
+    tree): the write said "/etc/machine-id: no such file or directory" of
+    a path ls shows; it names the link and where it leads, and writes
+    nothing (neither here nor outside)."""
+    root, outside = tree
+    (root / "etc" / "machine-id").symlink_to("/run/nowhere/machine-id")
+    with pytest.raises(TargetError, match=r"etc/machine-id: is a symbolic link to /run/nowhere/machine-id, "
+                                          r"which leads into no directory of .*root/?: not replaced"):
+        Target(str(root)).write_atomic("/etc/machine-id", "")
+    assert sorted(os.listdir(str(root))) == ["etc"] and sorted(os.listdir(str(root / "etc"))) == ["machine-id"]
+    # a dangling link whose directory is there is written where it leads, as before
+    (root / "run" / "nowhere").mkdir(parents=True)
+    Target(str(root)).write_atomic("/etc/machine-id", "")
+    assert (root / "run" / "nowhere" / "machine-id").read_text() == ""
+    assert os.path.islink(str(root / "etc" / "machine-id"))
+    # the collection's own path: a missing directory on its way is still "no such file"
+    with pytest.raises(Missing):
+        Target(str(root)).write_atomic("/nowhere/own", "x", owned=True)
+
+
 def test_write_refuses_special_files_and_leaves_no_temporary(tree):
     root, dummy = tree
     os.mkfifo(str(root / "etc" / "fifo"))
