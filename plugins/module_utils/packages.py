@@ -7,8 +7,10 @@ tree has an rpm database (``--root`` with the tree's own ``--dbpath``); installs
 live system."""
 
 import posixpath
+import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
@@ -40,14 +42,29 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
 
 
 def rpm_dbpath(target):
-    """The tree's rpm database directory: the first of ``RPM_DBS`` that is a
-    directory (not a link, which may point outside the tree) holding a
-    database file; None."""
-    for path in RPM_DBS:
-        if target.isdir(path) and not target.islink(path) and \
-                any(target.isfile(posixpath.join(path, name)) for name in RPM_DB_FILES):
-            return path
-    return None
+    """The tree's rpm database directory, as a path inside the root with no
+    link on it, or None when no directory of ``RPM_DBS`` holds a database
+    file.  rpm opens ``--root`` + ``--dbpath`` as a path of this machine and
+    follows links there (lib/rpmdb.c, rpmdbNew), so a link in the tree would
+    lead it out (``var/lib/rpm -> /var/lib/rpm``: this machine's database):
+    links are resolved inside the root (Fedora's ``/var/lib/rpm ->
+    ../../usr/lib/sysimage/rpm``), and a database directory holding a link
+    is a ConfigError."""
+    try:
+        found = [target.inside(target.host_path(path)) for path in RPM_DBS if target.isdir(path)]
+        # the directory holding a database file (or a link by that name, refused below)
+        chosen = next((path for path in found if any(
+            target.isfile(posixpath.join(path, name)) or target.islink(posixpath.join(path, name))
+            for name in RPM_DB_FILES)), None)
+        if chosen is not None:
+            for name in target.listdir(chosen):
+                if stat.S_ISLNK(target.lstat(posixpath.join(chosen, name)).st_mode):
+                    raise ConfigError("%s/%s: is a symbolic link, which rpm would follow outside %s: "
+                                      "the rpm database is not read" % (
+                                          target.display(chosen), name, target.display("/")))
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    return chosen
 
 
 def package_format(target):

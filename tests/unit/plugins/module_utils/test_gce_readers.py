@@ -297,6 +297,54 @@ def test_rpm_database_that_cannot_be_read_is_unknown_not_missing(tmp_path):
         packages.Packages(Target(str(tmp_path)), DebianRpmModule(broken=True)).query(["google-guest-agent"])
 
 
+class JoiningRpm(RpmModule):
+    """rpm as it finds its database: ``--root`` + ``--dbpath`` (else this
+    machine's %_dbpath: /var/lib/rpm, Debian's rpm ~/.rpmdb) opened as a
+    path of this machine, links followed (rpm's lib/rpmdb.c, rpmdbNew); the
+    database here is a text file of ``name version`` lines."""
+
+    def __init__(self, default_dbpath="/var/lib/rpm"):
+        super(JoiningRpm, self).__init__()
+        self.default_dbpath = default_dbpath
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        root = argv[argv.index("--root") + 1] if "--root" in argv else "/"
+        dbpath = argv[argv.index("--dbpath") + 1] if "--dbpath" in argv else self.default_dbpath
+        try:
+            with open(os.path.join(root, dbpath.lstrip("/"), "rpmdb.sqlite")) as handle:
+                rows = dict(line.split() for line in handle)
+        except (IOError, OSError):
+            return 1, "", "error: cannot open Packages database in %s\n" % dbpath
+        name = argv[-1]
+        return (0, "%s %s\n" % (name, rows[name]), "") if name in rows else (1, "no package provides %s\n" % name, "")
+
+
+@pytest.mark.parametrize("default_dbpath", ["/var/lib/rpm", "/root/.rpmdb"])
+def test_rpm_reads_the_trees_database_never_one_a_link_leads_to(tmp_path, default_dbpath):
+    root, outside = tmp_path / "image", tmp_path / "outside"
+    # SUSE's layout: the database in /usr/lib/sysimage/rpm; /var/lib/rpm a link to this machine's
+    put(root, "/usr/lib/sysimage/rpm/rpmdb.sqlite", "google-guest-agent 20240701.00-1\n")
+    put(outside, "/rpmdb.sqlite", "google-guest-agent 666-OUTSIDE\n")
+    link(root, "/var/lib/rpm", str(outside))
+    module = JoiningRpm(default_dbpath)
+    found = packages.Packages(Target(str(root)), module).query(["google-guest-agent"])
+    assert found == {"google-guest-agent": "20240701.00-1"}, module.commands
+    assert module.commands[0][1:5] == ["--root", str(root), "--dbpath", "/usr/lib/sysimage/rpm"]
+    # Fedora's layout: /var/lib/rpm -> ../../usr/lib/sysimage/rpm: the link is resolved in the tree
+    os.unlink(str(root / "var/lib/rpm"))
+    link(root, "/var/lib/rpm", "../../usr/lib/sysimage/rpm")
+    assert packages.Packages(Target(str(root)), JoiningRpm(default_dbpath)).query(
+        ["google-guest-agent"]) == {"google-guest-agent": "20240701.00-1"}
+    # a database file that is a link out of the tree is not handed to rpm
+    os.unlink(str(root / "usr/lib/sysimage/rpm/rpmdb.sqlite"))
+    link(root, "/usr/lib/sysimage/rpm/rpmdb.sqlite", str(outside / "rpmdb.sqlite"))
+    module = JoiningRpm(default_dbpath)
+    with pytest.raises(ConfigError, match=r"rpm/rpmdb.sqlite: is a symbolic link, which rpm would follow outside"):
+        packages.Packages(Target(str(root)), module).query(["google-guest-agent"])
+    assert module.commands == []
+
+
 def test_packages_install_with_zypper_on_suse():
     module = RpmModule(tools=("rpm", "zypper"))
     ok, output = packages.install(module, "rpm", ["google-compute-engine-oslogin"])
