@@ -540,7 +540,7 @@ def test_include_glob_descends_only_into_directories(tmp_path):
 
 
 @pytest.mark.parametrize("read, where, line", [
-    (lambda target: sshd.SshdConfig(target), "/etc/ssh/sshd_config", "Include %s\nPort 22\n"),
+    (sshd.SshdConfig, "/etc/ssh/sshd_config", "Include %s\nPort 22\n"),
     (timesync.read_chrony, "/etc/chrony/chrony.conf", "include %s\n"),
     (netconf.read_ifupdown, "/etc/network/interfaces", "source %s\n"),
 ], ids=["sshd", "chrony", "ifupdown"])
@@ -572,7 +572,7 @@ def test_include_glob_through_links_back_to_the_root_is_bounded(tmp_path, read, 
 
 
 @pytest.mark.parametrize("read, where, line", [
-    (lambda target: sshd.SshdConfig(target), "/etc/ssh/sshd_config", "Include %s\n"),
+    (sshd.SshdConfig, "/etc/ssh/sshd_config", "Include %s\n"),
     (timesync.read_chrony, "/etc/chrony/chrony.conf", "include %s\n"),
     (netconf.read_ifupdown, "/etc/network/interfaces", "source %s\n"),
 ], ids=["sshd", "chrony", "ifupdown"])
@@ -602,7 +602,7 @@ def test_include_globs_of_one_configuration_share_one_bound(tmp_path, read, wher
 
 
 @pytest.mark.parametrize("read, where, line, shown", [
-    (lambda target: sshd.SshdConfig(target), "/etc/ssh/sshd_config", "Include /big/*.conf\n", r"big/\*\.conf"),
+    (sshd.SshdConfig, "/etc/ssh/sshd_config", "Include /big/*.conf\n", r"big/\*\.conf"),
     (timesync.read_chrony, "/etc/chrony/chrony.conf", "include /big/*.conf\n", r"big/\*\.conf"),
     (netconf.read_ifupdown, "/etc/network/interfaces", "source-directory /big\n", r"/big"),
 ], ids=["sshd", "chrony", "ifupdown"])
