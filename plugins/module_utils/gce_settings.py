@@ -872,6 +872,10 @@ def check_sysctl_coexist(host, entry):
     files = dict((n, p) for p, n in sysctl.config_files(host.target, "systemd"))
     if name not in files:
         return _outcome("not-applicable", None, "Google's %s is not installed" % name)
+    if sysctl.dangling(host.target, files[name]):
+        # the loaders skip it (sysctl.load): nothing of it is applied
+        return _outcome("not-applicable", None, "Google's %s is a link to a missing file: no loader "
+                        "reads it" % name, file=files[name])
     google, dummy = sysctl.parse_text(sysctl.read_text(host.target, files[name]), host.target.display(files[name]))
     keys = sorted(set(a["key"] for a in google if not a["glob"]))
     by_key = dict((sysctl.normalize_key(e["key"]), e) for e in BY_ID.values() if e["area"] == "sysctl")

@@ -607,6 +607,20 @@ def test_sysctl_coexistence(tmp_path, run_module):
     assert result["status"] == "fail" and "net.ipv4.ip_forward ends as procps=1" in result["message"]
 
 
+def test_sysctl_coexistence_with_google_s_file_a_dangling_link_is_not_applicable(tmp_path, run_module):
+    """The loaders skip a link to a missing file (systemd-sysctl silently, procps with a
+    warning): Google's file is then not in force, so there is nothing to coexist with."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/usr/lib/systemd/systemd-sysctl", "")
+    os.makedirs(os.path.join(root, "etc/sysctl.d"), exist_ok=True)
+    os.symlink("/usr/share/google/60-gce-network-security.conf",
+               os.path.join(root, "etc/sysctl.d/60-gce-network-security.conf"))
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    result = by_id(run_module(compliance_info, info))["GCE-SYSCTL-COEXIST"]
+    assert result["status"] == "not-applicable", result["message"]
+    assert "is a link to a missing file" in result["message"]
+
+
 @pytest.mark.parametrize("value, status", [("0x2", "pass"), ("+2", "fail"), ("5", "fail"), ("0", "fail"), ("1", "pass")])
 def test_sysctl_coexistence_reads_values_as_the_kernel_does(tmp_path, run_module, value, status):
     # the kernel reads 0x2 as 2 and refuses +2 and 5 (kptr_restrict keeps its earlier value)
