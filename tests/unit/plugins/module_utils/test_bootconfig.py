@@ -79,8 +79,15 @@ def test_debian_grub_cfg_default_entry():
     # a default into the submenu, by index path and by id
     menu["default"] = "1>1"
     assert "recovery mode" in bc.default_entry(menu)["title"]
-    menu["default"] = "gnulinux-6.1.0-50-cloud-amd64-advanced-5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
-    assert bc.default_entry(menu) is not None
+    menu["default"] = "gnulinux-advanced-5f5fbdfc-72e9-459d-8f91-126e4737c9fe"  # the submenu's id: its first entry
+    assert bc.default_entry(menu)["title"] == "Debian GNU/Linux, with Linux 6.1.0-50-cloud-amd64"
+    menu["default"] = ("gnulinux-advanced-5f5fbdfc-72e9-459d-8f91-126e4737c9fe>"
+                       "gnulinux-6.1.0-50-cloud-amd64-recovery-5f5fbdfc-72e9-459d-8f91-126e4737c9fe")
+    assert bc.default_entry(menu)["title"] == "Debian GNU/Linux, with Linux 6.1.0-50-cloud-amd64 (recovery mode)"
+    # GRUB matches a title or id in the menu's own level only (grub-core/normal/menu.c): a
+    # nested entry's id without its submenu path matches nothing and the first entry boots
+    menu["default"] = "gnulinux-6.1.0-50-cloud-amd64-recovery-5f5fbdfc-72e9-459d-8f91-126e4737c9fe"
+    assert bc.default_entry(menu)["title"] == "Debian GNU/Linux"
     menu["default"] = "saved"
     assert "recovery" in bc.default_entry(menu, saved_entry="1>1")["title"]
     menu["default"] = "7"
