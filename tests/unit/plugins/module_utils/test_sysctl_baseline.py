@@ -327,7 +327,10 @@ def test_scanner_clean_neutralises_every_weaker_line_and_nothing_masked(host):
     assert sorted(plan.edits) == ["/etc/sysctl.d/10-early.conf"]
     assert plan.neutralized_ids == {"SYSCTL-KPTR_RESTRICT"}
     results, dummy, dummy = plan.apply()
-    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["changed"] is not None
+    with open(os.path.join(host.root, "etc/sysctl.d/10-early.conf")) as handle:
+        assert handle.read() == ("# guestready.gce neutralised (SYSCTL-KPTR_RESTRICT): "
+                                 "kernel.kptr_restrict = 0\n"), "apply() writes the neutralised line"
+    assert by_id(results)["SYSCTL-KPTR_RESTRICT"]["status"] == "pass"
     with open(os.path.join(host.root, "usr/lib/sysctl.d/20-vendor.conf")) as handle:
         assert handle.read() == "net.ipv4.ip_forward = 1\n", "a masked file is never touched"
     assert "SYSCTL-KPTR_RESTRICT" in plan.changed_ids()
