@@ -17,6 +17,7 @@ import traceback
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege, sysctl, sysfs
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.modules import (
     compliance, compliance_info, guest_hardware_info, kernel_config_info, sysctl_baseline, sysctl_baseline_info)
 
@@ -125,6 +126,8 @@ def test_an_unsearchable_sysctl_directory_is_named(top):
     root = sysctl_tree(top, mode=0o644)
     os.chmod(os.path.join(root, "etc/sysctl.d"), 0o700)
     out = as_user(NOBODY, module_run, sysctl_baseline_info, {"root": root})
+    assert "failed" not in out, out.get("msg")
+    assert [r["id"] for r in out["results"]] == [e["id"] for e in requirements("sysctl")]
     for result in out["results"]:
         assert_needs_root(result, root + "/etc/sysctl.d")
 
