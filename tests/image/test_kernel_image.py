@@ -46,6 +46,9 @@ def lab_image(request, tmp_path_factory):
     with open(os.path.join(directory, "image.json")) as handle:
         info = json.load(handle)
     info["dir"] = directory
+    # every test below loops over info["kernels"]: an empty list would make them assert nothing
+    assert len(info["kernels"]) == {"cloud": 1, "generic": 2}[request.param], info["kernels"]
+    assert info["boot_kernel"] in info["kernels"], info
     disk = os.path.join(directory, "disk.raw")
     tree = tmp_path_factory.mktemp("image-%s" % request.param)
     (tree / "boot").mkdir()
