@@ -113,6 +113,7 @@ def test_noncompliant_guest_fails_its_devices_and_shows_the_waiver():
 
 def test_junit_has_a_case_per_host_and_requirement():
     root = ET.parse(os.path.join(REPORTS, "junit.xml")).getroot()
+    assert sorted(suite.get("name") for suite in root.findall("testsuite")) == [GCE, OLD]
     for suite in root.findall("testsuite"):
         host = suite.get("name")
         cases = dict((case.get("name"), case) for case in suite.findall("testcase"))
@@ -184,7 +185,9 @@ def test_html_report_in_headless_chromium(tmp_path):
 def test_the_fleet_ran_as_the_sudo_user_with_become():
     """harden logged in as `lab` and became root with sudo on every guest (sudo logs each
     module run it started)."""
-    for host in testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY):
+    hosts = testinfra.get_hosts(["ansible://all"], ansible_inventory=INVENTORY)
+    assert sorted(h.backend.get_hostname() for h in hosts) == [GCE, OLD]
+    for host in hosts:
         variables = host.ansible.get_variables()
         assert variables["ansible_user"] == "lab" and variables["ansible_become"] is True, variables
         log = host.check_output("journalctl --no-pager -q -o cat _COMM=sudo")
