@@ -965,6 +965,34 @@ def test_nofail_judges_mount_points_as_mount_reads_them(tmp_path, run_module):
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
 
 
+def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
+    """Only a disk mounted at boot can hold the boot up: a swap line and a noauto line
+    need no nofail, and are neither failed nor rewritten."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\nUUID=2 none swap sw 0 0\n"
+        "UUID=3 /backup ext4 noauto 0 2\nUUID=4 /data ext4 defaults 0 2\n")
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
+    assert result["status"] == "fail" and result["message"].endswith("without nofail: /data (line 4)"), result
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    text = read(root, "/etc/fstab")
+    assert "UUID=2 none swap sw 0 0\n" in text and "UUID=3 /backup ext4 noauto 0 2\n" in text, text
+    assert text.count("guestready.gce replaced") == 1 and "defaults,nofail" in text, text
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+
+
+@pytest.mark.parametrize("value, status", [("1", "pass"), ("599", "pass"), ("600", "fail"), ("0", "fail")])
+def test_keepalive_bounds_are_inclusive(tmp_path, run_module, value, status):
+    """Compute Engine drops idle connections after 10 minutes: any interval from 1 s to
+    599 s keeps them (catalogue bounds [1, 599]); 0 turns keepalive off."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", "ClientAliveInterval %s\nPasswordAuthentication no\n" % value)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-KEEPALIVE"]
+    assert result["status"] == status, result["message"]
+
+
 @pytest.mark.parametrize("path, text, regenerated", [
     ("/etc/default/instance_configs.cfg", "[InstanceSetup]\nset_host_keys = true\n", True),
     # the agent reads its files with go-ini (Insensitive, Loose) and its booleans
