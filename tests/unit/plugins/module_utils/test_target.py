@@ -327,6 +327,20 @@ def test_masking(tree):
     assert not target.is_masked("/etc/absent")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_a_null_device_node_masks(tree):
+    """The null device itself masks a name too, reached directly or through a linked
+    directory (systemd: stat-util.c null_or_empty/stat_may_be_dev_null, a character
+    device node), not only a link whose text is /dev/null."""
+    root, dummy = tree
+    (root / "devices").mkdir()
+    os.mknod(str(root / "devices" / "null"), stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    (root / "etc" / "linked").symlink_to("/devices")
+    target = Target(str(root))
+    assert target.is_masked("/devices/null")
+    assert target.is_masked("/etc/linked/null")
+
+
 def test_relative_mask_link_in_an_image_tree(tree):
     """``ln -sr`` makes etc/sysctl.d/50-x.conf -> ../../dev/null; the image has
     no /dev/null of its own, the booted system resolves it to the null device."""
