@@ -717,6 +717,18 @@ def test_fstab_entries():
            "UUID=abc\t/data\text4\tdefaults,nofail\t0\t2\n" in edited
 
 
+@pytest.mark.parametrize("line", [
+    "gluster1:/gv0 /mnt/gluster glusterfs defaults,_netdev 0 0",   # host:volume, a type not in PSEUDO
+    "mon1:6789,mon2:6789:/ /mnt/ceph ceph name=admin,_netdev 0 0",
+    "//nas/share /mnt/nas smbfs credentials=/etc/nas 0 0",          # //server/share, a type not in PSEUDO
+])
+def test_fstab_network_mounts_are_not_disks(line):
+    """A network share is not an additional disk: it needs no nofail (GCE-FSTAB-NOFAIL)
+    whatever its type is called; the server in its spec tells."""
+    entry, = fstab.parse(line + "\n")
+    assert not entry.is_block, line
+
+
 # --------------------------------------------------------------------- udev
 def test_udev_persistent_net_and_disk_naming(tmp_path):
     put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules",
