@@ -73,6 +73,17 @@ def test_gate_required_fails_recommended_warns(reports):
     assert report.verdict(down) == "fail" and report.verdict(missing) == "fail"
 
 
+@pytest.mark.parametrize("status", ["unknown", "unsupported"])
+def test_an_undecided_result_alone_makes_the_host_warn(status):
+    """Nothing fails, one result could not be decided: a person must look (warn), and
+    only the strict gate fails on it."""
+    host = report.host_report("h", {"compliance_result": registered(
+        rec("HW-SERIAL", "pass"), rec("SYSCTL-YAMA_PTRACE_SCOPE", status))})
+    assert report.gate(host) == [] and report.verdict(host) == "warn"
+    assert report.gate(host, strict=True) == ["SYSCTL-YAMA_PTRACE_SCOPE %s" % status]
+    assert report.verdict(host, strict=True) == "fail"
+
+
 def test_fleet_summary_schema_and_totals(reports):
     summary = report.fleet_summary(reports, extra={"run": "verify"})
     jsonschema.validate(summary, schema("summary.schema.json"))
