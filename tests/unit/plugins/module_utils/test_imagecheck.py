@@ -69,6 +69,7 @@ def broken(change):
      "IMG-BIOS_BOOT", "fail", "all zeros"),
     (lambda f: f["boot"]["bios"]["boot_code"].update(loader="syslinux"), "IMG-BIOS_BOOT", "unknown", "not GRUB"),
     (lambda f: f["input"].update(virtual_size=2 * GIB + 512), "IMG-DISK_SIZE", "fail", "qemu-img resize"),
+    (lambda f: f["input"].update(virtual_size=0), "IMG-DISK_SIZE", "fail", "0 bytes"),  # 0 % GIB is 0 too
     (lambda f: f["table"].update(kind=None), "IMG-PARTITION_TABLE", "fail", "no partition table"),
     (lambda f: f["table"].update(problems=["partitions 1 and 2 overlap"]), "IMG-PARTITION_TABLE", "fail", "overlap"),
     (lambda f: f["table"]["partitions"][0].update(bootable=False), "IMG-BOOTABLE_PARTITION", "fail", "active"),
