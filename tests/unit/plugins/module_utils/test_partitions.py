@@ -273,6 +273,32 @@ def test_a_crafted_gpt_reads_clean():
     assert [(p["start"], p["size"]) for p in table["partitions"]] == [(2048 * 512, 1953 * 512)]
 
 
+@pytest.mark.parametrize("parts, problem, kept", [
+    # 4096 sectors, 128 entries of 128 bytes: usable LBAs 34-4062
+    ([(34, 4062)], None, 1),
+    ([(2048, 4063)], "GPT partition 1 (LBA 2048-4063) lies outside the usable range 34-4062", 1),
+    ([(33, 2047)], "GPT partition 1 (LBA 33-2047) lies outside the usable range 34-4062", 1),
+    ([(3000, 2048)], "GPT partition 1 ends (LBA 2048) before it starts (LBA 3000)", 0),
+])
+def test_gpt_entries_are_held_to_the_usable_range(parts, problem, kept):
+    table = pt.read_table(crafted_gpt(4096, parts))
+    assert table["kind"] == "gpt"
+    assert table["problems"] == ([problem] if problem else []), table["problems"]
+    assert len(table["partitions"]) == kept
+
+
+@pytest.mark.parametrize("sectors, beyond", [(14336, False), (14337, True)])
+def test_an_mbr_partition_may_end_exactly_at_the_end_of_the_disk(sectors, beyond):
+    mbr = bytearray(8 * MIB)
+    mbr[446:462] = struct.pack("<BBBBBBBBII", 0x80, 0, 0, 0, 0x83, 0, 0, 0, 2048, sectors)  # 8 MiB: 16384 sectors
+    mbr[510:512] = b"\x55\xaa"
+    table = pt.read_table(pt.BytesDisk(bytes(mbr)))
+    assert table["kind"] == "mbr"
+    assert [p for p in table["problems"] if "beyond the end of the disk" in p] == (
+        ["partition 1 ends at byte %d, beyond the end of the disk (%d bytes)" % ((2048 + sectors) * 512, 8 * MIB)]
+        if beyond else [])
+
+
 @pytest.mark.parametrize("pmbr", [None, (0x00, 0)])
 def test_a_gpt_without_a_protective_mbr_entry_is_not_seen(pmbr):
     # the kernel (block/partitions/efi.c is_pmbr_valid) and UEFI firmware read
