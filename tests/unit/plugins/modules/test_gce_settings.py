@@ -1158,3 +1158,26 @@ def test_suse_vendor_sshd_config_is_what_sshd_reads(tmp_path, run_module, dropin
     assert sorted(os.listdir(os.path.join(root, "etc/ssh/sshd_config.d"))) == (["50-site.conf"] if dropin else [])
     notes = " ".join(out["areas"]["gce_settings"]["notes"])
     assert "sshd reads the vendor configuration" in notes and "ClientAliveInterval 420" in notes
+
+
+@pytest.mark.parametrize("path, text", [
+    # an empty assignment resets the condition's list (systemd.unit(5)): a drop-in sorting after undoes it
+    ("/etc/systemd/system/systemd-timesyncd.service.d/zz-always.conf", "[Unit]\nConditionFileIsExecutable=\n"),
+    # a condition outside [Unit] is an unknown key systemd ignores: the Debian drop-in moved there holds nothing
+    ("/lib/systemd/system/systemd-timesyncd.service.d/disable-with-time-daemon.conf",
+     "[Service]\nConditionFileIsExecutable=!/usr/sbin/chronyd\n"),
+])
+def test_timesyncd_condition_that_systemd_does_not_apply_holds_nothing_back(tmp_path, run_module, path, text):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/chrony/chrony.conf", "server metadata.google.internal iburst\n")
+    put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    put(root, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=metadata.google.internal\n")
+    put(root, "/usr/sbin/chronyd", "", 0o755)
+    put(root, "/lib/systemd/system/systemd-timesyncd.service.d/disable-with-time-daemon.conf",
+        "[Unit]\nConditionFileIsExecutable=!/usr/sbin/chronyd\n")
+    put(root, path, text)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail", result
+    assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
