@@ -180,6 +180,20 @@ def test_units_enabled_masked_template_and_install(tmp_path):
     assert units.state(target, "serial-getty@ttyS0.service")[0] == "enabled"
 
 
+def test_units_required_by_and_masked_at_runtime(tmp_path):
+    """A RequiredBy= link (<unit>.requires/) enables a unit as a WantedBy= link does, and a
+    mask in /run/systemd/system (systemctl mask --runtime) masks it like one in /etc."""
+    put(tmp_path, "/lib/systemd/system/google-guest-agent.service", "[Install]\nRequiredBy=multi-user.target\n")
+    link(tmp_path, "/etc/systemd/system/multi-user.target.requires/google-guest-agent.service",
+         "/lib/systemd/system/google-guest-agent.service")
+    put(tmp_path, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(tmp_path, "/run/systemd/system/chrony.service", "/dev/null")
+    target = Target(str(tmp_path))
+    assert units.state(target, "google-guest-agent.service") == (
+        "enabled", ["/etc/systemd/system/multi-user.target.requires/google-guest-agent.service"])
+    assert units.state(target, "chrony.service") == ("masked", [])
+
+
 # ----------------------------------------------------------------- packages
 def test_dpkg_status():
     text = ("Package: google-guest-agent\nStatus: install ok installed\nVersion: 20211116.00-6\n"
