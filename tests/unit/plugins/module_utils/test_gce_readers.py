@@ -460,6 +460,16 @@ def test_networkd_first_file_and_dropins(tmp_path):
     assert configs[1].mac and not configs[1].covers("ens4") and configs[2].covers("ens4")
 
 
+def test_networkd_negated_name_match(tmp_path):
+    """``Name=!lo`` (systemd.network(5): a list prefixed with "!" inverts the test)
+    matches every link but lo; a YAML-style '#' inside a value is no comment."""
+    put(tmp_path, "/etc/systemd/network/50-all-but-lo.network", "[Match]\nName=!lo\n[Network]\nDHCP=yes\n")
+    config, = netconf.read_networkd(Target(str(tmp_path)))
+    assert config.names == ["!lo"] and config.dhcp4
+    assert config.covers("ens4") and config.covers("eth0") and not config.covers("lo")
+    assert netconf.yaml_load("a: x#y # comment\n") == {"a": "x#y"}
+
+
 def test_ifupdown_sources_and_options(tmp_path):
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
         "source-directory interfaces.more\n")
