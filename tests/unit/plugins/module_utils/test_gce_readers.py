@@ -393,6 +393,14 @@ def test_timesyncd_dropins_reset(tmp_path):
     assert [s.host for s in config.sources] == ["metadata.google.internal"] and config.fallback_only
 
 
+def test_timesyncd_reads_ntp_in_the_time_section_only(tmp_path):
+    """timesyncd.conf(5) options live in [Time]: NTP= under another section is an
+    unknown-section key systemd ignores, not a server."""
+    put(tmp_path, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=metadata.google.internal\n"
+        "[Other]\nNTP=pool.ntp.org\n")
+    assert [s.host for s in timesync.read_timesyncd(Target(str(tmp_path))).sources] == ["metadata.google.internal"]
+
+
 def test_ntpsec_includefile(tmp_path):
     put(tmp_path, "/etc/ntpsec/ntp.conf", "pool 0.debian.pool.ntp.org iburst\nincludefile extra.conf\n")
     put(tmp_path, "/etc/ntpsec/extra.conf", "server metadata.google.internal iburst\n")
