@@ -209,7 +209,10 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
     """The files ``loader`` reads, in the order it applies them: a list of
     ``(path, name)`` with paths inside the root; masked names are left out.
     Entries that are not regular files (a FIFO, a socket, a device) are
-    never read: ``warnings`` (a list) gets one line per such entry.
+    never read: ``warnings`` (a list) gets one line per such entry.  Such
+    an entry still takes its name, hiding the same name in a later
+    directory, for procps (any entry) and for systemd-sysctl (a symbolic
+    link to one; systemd passes over a directory, FIFO or socket itself).
 
     systemd-sysctl skips names starting with a dot (conf_files_list():
     dirent_is_file_with_suffix()); procps' ``sysctl --system`` skips only
@@ -219,7 +222,7 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
     ``persistent_only``: leave out /run/sysctl.d, a tmpfs that is empty when
     the system boots (the files a loader reads after a reboot)."""
     target = as_target(root)
-    chosen = {}
+    chosen, claimed = {}, {}
     for directory in CONF_DIRS:
         if persistent_only and directory == RUNTIME_DIR:
             continue
@@ -234,8 +237,14 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                 warnings.append("%s: not read" % exc)
             continue
         for name in names:
-            if not name.endswith(".conf") or name in chosen or (
-                    loader == "systemd" and name.startswith(".")):
+            if not name.endswith(".conf") or (loader == "systemd" and name.startswith(".")):
+                continue
+            if name in chosen:
+                if name in claimed and warnings is not None:
+                    warnings.append("%s: not read: %s, a %s of the same name, hides it (%s)" % (
+                        target.display("/%s/%s" % (directory, name)), target.display(claimed[name][0]),
+                        file_kind(claimed[name][1]),
+                        "systemd-sysctl" if loader == "systemd" else "sysctl --system"))
                 continue
             path = "/%s/%s" % (directory, name)
             if target.is_masked(path):
@@ -249,10 +258,16 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                         warnings.append("%s: not read (procps only warns)" % exc)
                     continue
                 mode = None  # dangling: it still takes the name (load() skips it)
-            if mode is not None and stat.S_ISDIR(mode):
-                continue
             if mode is not None and not stat.S_ISREG(mode):
-                if warnings is not None:
+                # procps' PreloadSystem() takes every name ending in .conf; systemd's
+                # conf_files_list() takes an entry whose d_type is a regular file or a link
+                # (dirent_is_file_with_suffix()): a link to a directory, FIFO or socket, never
+                # the directory itself.  The name taken hides the same name in a later directory.
+                hides = loader == "procps" or target.islink(path)
+                if hides:
+                    chosen[name] = None
+                    claimed[name] = (path, mode)
+                if warnings is not None and not stat.S_ISDIR(mode):  # read as empty, or passed over
                     warnings.append("%s: is a %s, not a regular file: not read" % (
                         target.display(path), file_kind(mode)))
                 continue

@@ -283,3 +283,34 @@ def test_lines_end_only_where_the_loaders_end_them():
     assignments, warnings = loader.parse_text(text, "/f.conf")
     assert [(a["key"], a["value"], a["line"]) for a in assignments] == [("kernel/kptr_restrict", "2", 3)]
     assert loader.split_lines(text, True)[1].endswith("\r\n")
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "link to a directory", "link to a fifo"])
+def test_an_entry_that_is_not_a_file_hides_a_later_file_as_each_loader_does(tmp_path, kind):
+    """procps' PreloadSystem() takes every name ending in .conf, whatever the entry is;
+    systemd's conf_files_list() passes over a directory, FIFO or socket (d_type, in
+    dirent_is_file_with_suffix()) but takes a symbolic link: a lower file of that name is
+    then never read."""
+    entry = tmp_path / "etc" / "sysctl.d" / "60-net.conf"
+    write(tmp_path, "usr/lib/sysctl.d/60-net.conf", "net.ipv4.ip_forward = 1\n")
+    other = tmp_path / "elsewhere"
+    if kind == "directory":
+        os.makedirs(str(entry))
+    elif kind == "fifo":
+        os.makedirs(str(entry.parent))
+        os.mkfifo(str(entry))
+    elif kind == "link to a directory":
+        os.makedirs(str(other))
+        os.makedirs(str(entry.parent))
+        os.symlink("/elsewhere", str(entry))
+    else:
+        os.mkfifo(str(other))
+        os.makedirs(str(entry.parent))
+        os.symlink("/elsewhere", str(entry))
+    hidden = {"procps": True, "systemd": kind.startswith("link")}
+    for name in loader.LOADERS:
+        assignments, warnings = loader.load(str(tmp_path), name)
+        values = [(a["key"], a["value"]) for a in assignments]
+        assert values == ([] if hidden[name] else [("net/ipv4/ip_forward", "1")]), (name, kind)
+        if hidden[name]:
+            assert any("usr/lib/sysctl.d/60-net.conf: not read: %s" % entry in w for w in warnings), warnings
