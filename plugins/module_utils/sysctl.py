@@ -143,13 +143,19 @@ def split_lines(text, keepends=False):
     return rows
 
 
-def parse_text(text, source="<string>"):
-    """Parse one sysctl.d file's text.
+def parse_text(text, source="<string>", loader="systemd"):
+    """Parse one sysctl.d file's text as ``loader`` reads it.
 
     Returns ``(assignments, warnings)``.  Each assignment is a dict: ``key``
     (path form), ``value`` (``None`` for a bare ``-key``, which excludes the
     key from glob assignments), ``line`` (1-based), ``text`` (the line as
     written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``.
+
+    The ``-`` prefix: systemd-sysctl's parse_file() strips blanks after it
+    (``- key = 1`` sets ``key``).  procps does not: its key is `` key``,
+    a path /proc/sys has not, so the line never sets anything; and its
+    setting_new() drops one more ``-`` (procps 4.0: ``--key = 1`` sets
+    ``key``; 3.3.17 sets nothing for it, nor does systemd).
     """
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
@@ -157,7 +163,13 @@ def parse_text(text, source="<string>"):
         if not line or line[0] in "#;":
             continue
         ignore_failure = line.startswith("-")
-        if ignore_failure:
+        if ignore_failure and loader == "procps":
+            line = line[2:] if line.startswith("--") else line[1:]
+            if line[:1] and line[0] in BLANKS:
+                warnings.append("%s:%d: a blank after '-': sysctl --system reads the key with the blank, a "
+                                "key the kernel has not, and sets nothing: %s" % (source, number, raw.strip()))
+                continue
+        elif ignore_failure:
             line = line[1:].lstrip(BLANKS)
         if "=" in line:
             key, value = line.split("=", 1)
@@ -358,7 +370,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
             continue
         else:
             text = read_text(target, path)
-        parsed, problems = parse_text(text, target.display(path))
+        parsed, problems = parse_text(text, target.display(path), loader)
         for assignment in parsed:
             assignment["path"] = path
         assignments.extend(parsed)

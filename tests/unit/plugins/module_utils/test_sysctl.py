@@ -314,3 +314,24 @@ def test_an_entry_that_is_not_a_file_hides_a_later_file_as_each_loader_does(tmp_
         assert values == ([] if hidden[name] else [("net/ipv4/ip_forward", "1")]), (name, kind)
         if hidden[name]:
             assert any("usr/lib/sysctl.d/60-net.conf: not read: %s" % entry in w for w in warnings), warnings
+
+
+def test_the_ignore_failure_prefix_as_each_loader_reads_it(tmp_path):
+    """systemd-sysctl strips blanks after '-' (parse_file()); procps' parse_setting_line()
+    does not, so its key is ' net.ipv4.ip_forward', which /proc/sys has not: the line sets
+    nothing.  procps 4.0's setting_new() drops a second '-', so '--key = 0' sets the key
+    there; systemd reads the key '-net...' (sysctl.c, procps 4.0.2 and 4.0.4)."""
+    write(tmp_path, "etc/sysctl.d/60-a.conf", "net.ipv4.ip_forward = 0\n- net.ipv4.ip_forward = 1\n")
+    write(tmp_path, "etc/sysctl.d/70-b.conf", "kernel.kptr_restrict = 1\n--kernel.kptr_restrict = 2\n")
+    keys = ["net/ipv4/ip_forward", "kernel/kptr_restrict"]
+    expected = {"systemd": {"net/ipv4/ip_forward": "1", "kernel/kptr_restrict": "1"},
+                "procps": {"net/ipv4/ip_forward": "0", "kernel/kptr_restrict": "2"}}
+    for name in loader.LOADERS:
+        assignments, warnings = loader.load(str(tmp_path), name)
+        history = loader.winners(assignments, keys, name)
+        assert dict((key, history[key][-1]["value"]) for key in keys) == expected[name], name
+        blank = [w for w in warnings if "a blank after '-'" in w]
+        assert len(blank) == (1 if name == "procps" else 0), warnings
+        assert blank == [] or blank[0].endswith("60-a.conf:2: a blank after '-': sysctl --system reads the key "
+                                                "with the blank, a key the kernel has not, and sets nothing: "
+                                                "- net.ipv4.ip_forward = 1")
