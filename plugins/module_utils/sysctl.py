@@ -88,6 +88,28 @@ def interface_glob_key(key):
     return "net/ipv4/conf/*/%s" % key.rsplit(".", 1)[1]
 
 
+LITERAL_GLOB = re.compile(r"(?:[^*?\[]|\[[*?\[]\])*\Z")
+
+
+def literal_name(name):
+    """An interface name as a key component that names only that interface.
+    Linux allows ``*``, ``?`` and ``[`` in interface names (dev_valid_name()),
+    and both loaders take a key holding one as a glob (string_is_glob()), which
+    ``veth[1]`` would make a pattern matching ``veth1`` and not itself: each is
+    written as a bracket expression holding only that character, which glob(3)
+    and fnmatch read alike (``veth[[]1]``)."""
+    return "".join("[%s]" % char if char in "*?[" else char for char in name)
+
+
+def literal_key(key):
+    """A ``net/ipv4/conf/<interface>/<leaf>`` key (path form) with its
+    interface name as ``literal_name`` writes it; any other key as it is."""
+    parts = key.split("/")
+    if len(parts) == 5 and parts[:3] == ["net", "ipv4", "conf"]:
+        parts[3] = literal_name(parts[3])
+    return "/".join(parts)
+
+
 def later_interface_key(leaf):
     """The key of an interface created after boot (``LATER_INTERFACE``)."""
     return "net/ipv4/conf/%s/%s" % (LATER_INTERFACE, leaf)
@@ -387,7 +409,8 @@ def glob_matches(key, pattern):
     if len(names) != len(parts):
         return False
     for name, part in zip(names, parts):
-        wild = any(char in part for char in "*?[")
+        # a name as literal_name() writes it matches that name only
+        wild = any(char in part for char in "*?[") and not LITERAL_GLOB.match(part)
         if name == LATER_INTERFACE:
             if not wild:
                 return False

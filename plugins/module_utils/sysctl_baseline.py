@@ -150,7 +150,7 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     run reaches the fixed point.  Keys whose write resets others
     (ip_forward) come first: procps applies every line in order, so a later
     ip_forward line would undo accept_redirects."""
-    blocks, wanted, globs = [], {}, set()
+    blocks, wanted, globs, unwritable = [], {}, set(), set()
     for entry in entries:
         if entry["id"] in waivers:
             continue
@@ -169,12 +169,19 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
             block += "%s = %s\n" % (loader.display_key(loader.interface_glob_key(entry["key"])), value)
         if per_interface and per_interface_needed(entry):
             for name in observation.interfaces:
+                if "=" in name:
+                    unwritable.add(name)
+                    continue
                 # '-': an interface gone at the next boot is not an error
                 iface_key = interface_key(entry, name)
                 wanted[iface_key] = int(entry["expected"])
-                block += "-%s = %s\n" % (loader.display_key(iface_key), int(entry["expected"]))
+                block += "-%s = %s\n" % (loader.display_key(loader.literal_key(iface_key)),
+                                         int(entry["expected"]))
         blocks.append((loader.write_order(key)[0], len(blocks), block))
     header = HEADER + policy_line(entries, waivers)
+    for name in sorted(unwritable):
+        # the loaders end a key at its first '=': no line can name this interface
+        header += "# Interface %r has no lines of its own: a '=' in its name would end the key\n" % name
     return "\n".join([header] + [block for dummy, dummy, block in sorted(blocks)]), wanted
 
 
@@ -593,7 +600,7 @@ class Plan(object):
         if self.old_text is not None:
             old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text)[0])
         keys = set(key for key, dummy, dummy in self.live_changes)
-        keys.update(key for key, value in self.wanted.items() if old.get(key) != str(value))
+        keys.update(key for key, value in self.wanted.items() if old.get(loader.literal_key(key)) != str(value))
         ids = set(self.neutralized_ids)
         for entry in self.entries:
             key = loader.normalize_key(entry["key"])

@@ -88,6 +88,10 @@ options:
         the key's C(default) or C(all) requirement is waived).
       - With C(false), no glob is added for existing interfaces; a glob line the drop-in already has
         stays (it only makes interfaces stricter, and another file's weaker glob may need it).
+      - An interface name holding C(*), C(?) or C([) (Linux allows them) is written with each such
+        character as a bracket expression (C(veth[[]1]) for C(veth[1])), so that the loaders' glob
+        names that interface only. A name holding C(=) gets no line (it would end the key); the drop-in
+        has a comment naming it.
     type: bool
     default: true
 notes:

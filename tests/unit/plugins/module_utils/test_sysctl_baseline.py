@@ -637,3 +637,37 @@ def test_a_glob_that_weakens_several_interfaces_is_one_conflict_per_loader(tmp_p
     rp = by_id(results)["SYSCTL-RP_FILTER-ALL"]
     assert sorted((c["loader"], c["line"]) for c in rp["conflicts"]) == [("procps", 2), ("systemd", 2)]
     assert rp["message"].count("50-default.conf:2 sets 2, which wins for systemd") == 1
+
+
+@pytest.mark.parametrize("boot", ["systemd", "procps"])
+def test_an_interface_name_with_glob_characters_gets_a_line_that_names_only_it(tmp_path, boot):
+    """Linux allows '[', '*' and '?' in interface names (dev_valid_name()); a key holding one
+    is a glob to both loaders (string_is_glob()), so '-net.ipv4.conf.veth[1].send_redirects'
+    would reach veth1 and not veth[1].  Each such character is written as a bracket expression
+    holding only it; a name with '=' cannot be a key at all (the loaders split at the first '=')."""
+    host = Host(tmp_path, interfaces=("lo", "veth[1]", "a*b", "x=y"))
+    if boot == "procps":  # named lines only, no globs over interface names
+        os.remove(os.path.join(host.root, "usr/lib/systemd/systemd-sysctl"))
+    host.set("net/ipv4/conf/veth[1]/send_redirects", 1)
+    plan = host.plan()
+    results, dummy, errors = plan.apply()
+    assert errors == []
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "-net.ipv4.conf.veth[[]1].send_redirects = 0\n" in text
+    assert "-net.ipv4.conf.a[*]b.send_redirects = 0\n" in text
+    assert "veth[1]" not in text and "x=y." not in text
+    assert "# Interface 'x=y' has no lines of its own" in text
+    keys = ["net/ipv4/conf/veth[1]/send_redirects", "net/ipv4/conf/a*b/send_redirects"]
+    for name in loader.LOADERS:
+        assignments, dummy = loader.load(host.root, name)
+        history = loader.winners(assignments, keys + ["net/ipv4/conf/veth1/send_redirects"], name)
+        for key in keys:
+            named = [a["text"] for a in history[key] if a["key"].split("/")[3] != "*"]
+            assert len(named) == 1 and named[0].startswith("-net.ipv4.conf.%s." % loader.literal_name(
+                key.split("/")[3])) and history[key][-1]["path"] == host.own_path, (name, key)
+        assert not any("veth" in a["key"] for a in history["net/ipv4/conf/veth1/send_redirects"]), \
+            "no other interface is reached"
+    assert host.get("net/ipv4/conf/veth[1]/send_redirects") == "0"
+    again = host.plan()
+    assert not again.changed and again.changed_ids() == set()
