@@ -451,6 +451,47 @@ def _systemd_order(assignments):
     return dropped, list(entries.values())
 
 
+# inet_forward_change() (net/ipv4/devinet.c), run when a write changes
+# conf/all/forwarding (ip_forward is the same value), sets conf/all/accept_redirects
+# to the inverse: turning forwarding off sets it to 1.
+FORWARDING = "net/ipv4/conf/all/forwarding"
+RESET_BY_FORWARDING = "net/ipv4/conf/all/accept_redirects"
+
+
+def forwarding_reset(applied, explicit):
+    """``(on, off)`` when, in the writes ``applied`` (in order), the last
+    change of forwarding after the last write of ``RESET_BY_FORWARDING``
+    turns it off, ``on`` being the write that had turned it on (forwarding
+    is 0 when the system boots); else None."""
+    forwarding, on, reset = 0, None, None
+    for assignment in applied:
+        if assignment["value"] is None:
+            continue
+        # a glob over conf/all/* writes accept_redirects before forwarding (glob(3) sorts)
+        if _writes(assignment, RESET_BY_FORWARDING, explicit) and kernel_int(assignment["value"]) is not None:
+            reset = None
+        if _writes(assignment, FORWARDING, explicit):
+            number = kernel_int(assignment["value"])
+            if number is None or number == forwarding:
+                continue  # refused, or no change: the kernel leaves accept_redirects alone
+            if number:
+                on, reset = assignment, None
+            else:
+                reset = (on, assignment)
+            forwarding = number
+    return reset
+
+
+def _reset_entry(reset):
+    """The history entry for accept_redirects set to 1 by ``reset``: the line
+    that turned forwarding on (commenting it out ends the reset), with the
+    line that turned it off in ``reset_by``."""
+    on, off = reset
+    entry = dict(on)
+    entry.update(value="1", reset_by=off)
+    return entry
+
+
 def winners(assignments, keys, loader="systemd"):
     """For each key in ``keys`` (path form): the assignments that reach it,
     in the order ``loader`` applies them; the last one decides the value.
@@ -464,7 +505,14 @@ def winners(assignments, keys, loader="systemd"):
     else writes the key: the key is then not written at all (value
     ``None``); a bare glob excludes nothing else there (apply_glob_option()
     looks a match up by its exact name).  Writing
-    ``net.ipv4.conf.all.forwarding`` writes ``net.ipv4.ip_forward``."""
+    ``net.ipv4.conf.all.forwarding`` writes ``net.ipv4.ip_forward``.
+
+    systemd applies each key once, where its entry stands, not where its
+    last line is: when forwarding is turned on and then off again after the
+    last write of ``net.ipv4.conf.all.accept_redirects``, the kernel leaves
+    that at 1 (``forwarding_reset``), and its history ends with an entry of
+    value "1": the line that turned forwarding on, with ``reset_by`` the
+    line that turned it off."""
     history = dict((key, []) for key in keys)
     if loader == "systemd":
         dropped, groups = _systemd_order(assignments)
@@ -477,6 +525,10 @@ def winners(assignments, keys, loader="systemd"):
             removed = [group[0] for group in groups if group[0]["value"] is None and _writes(group[0], key, ())]
             # a removal matters only when it dropped an assignment of the key
             history[key].extend(applied or (removed[-1:] if history[key] else []))
+        if RESET_BY_FORWARDING in history:
+            reset = forwarding_reset([group[0] for group in groups], explicit)
+            if reset:
+                history[RESET_BY_FORWARDING].append(_reset_entry(reset))
         return history
     # write_setting_list() skips a glob's match that settinglist_findpath() finds by its
     # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
@@ -488,6 +540,10 @@ def winners(assignments, keys, loader="systemd"):
         for key in keys:
             if _writes(assignment, key, explicit):
                 history[key].append(assignment)
+    if RESET_BY_FORWARDING in history:
+        reset = forwarding_reset(assignments, explicit)
+        if reset:
+            history[RESET_BY_FORWARDING].append(_reset_entry(reset))
     return history
 
 

@@ -192,6 +192,10 @@ def _conflict_text(conflict):
     if conflict.get("refused"):
         return "%s:%s sets %s, which the kernel refuses (%s): the key keeps its earlier value (%s)" % (
             conflict["file"], conflict["line"], conflict["value"], conflict["refused"], conflict["loader"])
+    if conflict.get("reset_by"):
+        return "%s:%s turns IPv4 forwarding on and %s turns it off again, after the last line setting the key: " \
+            "the kernel then sets net.ipv4.conf.all.accept_redirects to 1 (%s)" % (
+                conflict["file"], conflict["line"], conflict["reset_by"], conflict["loader"])
     if conflict.get("interfaces_created_later"):
         return "%s:%s sets %s on every interface created later (udev runs systemd-sysctl for each new " \
             "interface)" % (conflict["file"], conflict["line"], conflict["value"])
@@ -200,8 +204,12 @@ def _conflict_text(conflict):
 
 
 def _where(assignment):
-    return {"file": assignment["file"], "line": assignment["line"], "value": assignment["value"],
-            "text": assignment["text"].strip(), "path": assignment["path"]}
+    where = {"file": assignment["file"], "line": assignment["line"], "value": assignment["value"],
+             "text": assignment["text"].strip(), "path": assignment["path"]}
+    if assignment.get("reset_by"):
+        # loader.forwarding_reset(): the line turned forwarding on, a later one off again
+        where["reset_by"] = "%s:%s" % (assignment["reset_by"]["file"], assignment["reset_by"]["line"])
+    return where
 
 
 def assess(entries, waivers, observation, histories, boot, own_file):

@@ -173,7 +173,9 @@ results:
         as C(-net.ipv4.conf.*.rp_filter) that removes the same glob); C(interfaces_created_later) true
         for a glob line that systemd-sysctl applies to every interface created after boot;
         C(refused) the values the kernel accepts, for a value it refuses (the key then keeps its
-        earlier value).
+        earlier value); C(reset_by) (file:line), for C(net.ipv4.conf.all.accept_redirects), the
+        line that turns IPv4 forwarding off again after the key's last write, which makes the kernel
+        set it to 1 (the conflict's own line is the one that turned forwarding on, and C(value) 1).
       type: list
       elements: dict
     overridden:

@@ -671,3 +671,51 @@ def test_an_interface_name_with_glob_characters_gets_a_line_that_names_only_it(t
     assert host.get("net/ipv4/conf/veth[1]/send_redirects") == "0"
     again = host.plan()
     assert not again.changed and again.changed_ids() == set()
+
+
+GOOGLE = ("net.ipv4.tcp_syncookies=1\nnet.ipv4.conf.all.accept_source_route=0\n"
+          "net.ipv4.conf.default.accept_source_route=0\nnet.ipv4.conf.all.accept_redirects=0\n"
+          "net.ipv4.conf.default.accept_redirects=0\nnet.ipv4.conf.all.secure_redirects=1\n"
+          "net.ipv4.conf.default.secure_redirects=1\nnet.ipv4.ip_forward=0\n")
+
+
+def test_forwarding_turned_off_after_accept_redirects_leaves_it_at_1(host):
+    """systemd-sysctl applies each key once, where its entry stands: the drop-in's
+    all.accept_redirects = 0 repeats Google's value, so it is applied at Google's line 4;
+    50-router.conf's all.forwarding = 1 is applied first and Google's ip_forward = 0 (the same
+    value, line 8) turns forwarding off again after line 4: the kernel's inet_forward_change()
+    then sets all.accept_redirects to 1 for good.  procps applies the drop-in last: no reset."""
+    write(os.path.join(host.root, "usr/lib/sysctl.d/50-router.conf"), "net.ipv4.conf.all.forwarding = 1\n")
+    write(os.path.join(host.root, "etc/sysctl.d/60-gce-network-security.conf"), GOOGLE)
+    results, dummy, errors = host.plan(neutralize="none").apply()
+    result = by_id(results)["SYSCTL-ACCEPT_REDIRECTS-ALL"]
+    assert result["status"] == "fail" and result["persisted"] == "1"
+    router = os.path.join(host.root, "usr/lib/sysctl.d/50-router.conf")
+    assert "%s:1 turns IPv4 forwarding on and %s:8 turns it off again, after the last line setting the key: " \
+        "the kernel then sets net.ipv4.conf.all.accept_redirects to 1 (systemd)" % (
+            router, os.path.join(host.root, "etc/sysctl.d/60-gce-network-security.conf")) in result["message"]
+    assert [c["loader"] for c in result["conflicts"]] == ["systemd"], "once per line; procps has no reset"
+    assert by_id(results)["SYSCTL-IP_FORWARD"]["status"] == "pass"
+    # the default neutralize=winning comments out the line that turned forwarding on
+    results, dummy, errors = host.plan().apply()
+    assert by_id(results)["SYSCTL-ACCEPT_REDIRECTS-ALL"]["status"] == "pass"
+    with open(router) as handle:
+        assert handle.read().startswith("# guestready.gce neutralised (SYSCTL-ACCEPT_REDIRECTS-ALL): ")
+    assignments, dummy = loader.load(host.root, "systemd")
+    history = loader.winners(assignments, ["net/ipv4/conf/all/accept_redirects"], "systemd")
+    assert history["net/ipv4/conf/all/accept_redirects"][-1]["value"] == "0"
+
+
+def test_forwarding_reset_follows_the_order_of_application():
+    def line(key, value, number):
+        return {"key": key, "value": value, "line": number, "glob": "*" in key, "file": "f", "text": "",
+                "ignore_failure": False, "path": "/f"}
+    ar, fwd, ipf = "net/ipv4/conf/all/accept_redirects", "net/ipv4/conf/all/forwarding", "net/ipv4/ip_forward"
+    # forwarding on and off before accept_redirects is written: no reset
+    assert loader.forwarding_reset([line(fwd, "1", 1), line(ipf, "0", 2), line(ar, "0", 3)], set()) is None
+    # writing the value forwarding already has changes nothing
+    assert loader.forwarding_reset([line(ar, "0", 1), line(ipf, "0", 2)], set()) is None
+    on, off = line("net/ipv4/conf/*/forwarding", "1", 1), line(ipf, "0", 3)
+    assert loader.forwarding_reset([on, line(ar, "0", 2), off], set()) == (on, off)
+    # a refused value leaves forwarding as it was
+    assert loader.forwarding_reset([line(fwd, "1", 1), line(ar, "0", 2), line(ipf, "x", 3)], set()) is None
