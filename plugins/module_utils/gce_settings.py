@@ -627,6 +627,10 @@ def _sshd_value(host, key, parser_only=False):
     """``(value, where)``: sshd -T when live (the authority), else the parser;
     when sshd -T could not answer on a live system, ``where`` says why."""
     why_not = None
+    every = host.sshd.connection_value(key)[1] if host.sshd.found else None
+    if every is not None and every.every:
+        # a Match all block: every connection gets its value (sshd -T without -C shows the global one)
+        return every.value, "%s (Match all: every connection)" % every.where
     if host.live and not parser_only:
         values, error = host.cached("sshd-T", lambda: sshd.dump(host.module))
         if values is not None:
@@ -1489,7 +1493,7 @@ def _effective_values(host, config_text, who, errors):
     for key in ("passwordauthentication", "permitrootlogin", "pubkeyauthentication",
                 "kbdinteractiveauthentication", "authorizedkeysfile", "authenticationmethods", "usepam",
                 "authorizedkeyscommand"):
-        value, directive = view.global_value(key)
+        value, directive = view.connection_value(key)
         for candidate in view.match_values(key):
             if _match_applies(candidate.match[0], who):
                 value = candidate.value

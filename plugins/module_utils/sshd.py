@@ -11,7 +11,10 @@ inside a ``Match`` block, whose lines then belong to that block; a ``Match``
 block lasts until the next ``Match`` or the end of the file that holds it
 (servconf.c restores the includer's Match state after an Include).  For a
 connection, the values of matching ``Match`` blocks (first one wins) replace
-the global ones."""
+the global ones.  ``Match all`` matches every connection, and its lines are
+also read with the global ones when sshd starts (match_cfg_line() answers 1
+for "all" even with no connection), so ``sshd -T`` without ``-C`` shows the
+first of them but a connection gets the block's value."""
 
 import posixpath
 import re
@@ -38,6 +41,11 @@ class Directive(object):
     def __init__(self, key, args, path, line, where, match=None, keyword=None):
         self.key, self.args, self.path, self.line, self.where, self.match = key, args, path, line, where, match
         self.keyword = keyword or key   # as written (lower-case), before ALIASES
+
+    @property
+    def every(self):
+        """In a ``Match all`` block: it applies to every connection."""
+        return self.match is not None and self.match[0].lower() == "all"
 
     @property
     def value(self):
@@ -158,7 +166,7 @@ class SshdConfig(object):
             where = "%s:%d" % (self.target.display(path), number)
             if key == "match":
                 criteria = " ".join(words[1:])
-                match[0] = None if criteria.lower() == "all" else criteria
+                match[0] = criteria
                 match.append(where)
                 continue
             if key == "include":
@@ -175,11 +183,21 @@ class SshdConfig(object):
                                              None if match[0] is None else (match[0], match[-1]), keyword))
 
     def global_value(self, key):
-        """``(value, directive or None)``: the first global value, else the default."""
+        """``(value, directive or None)``: the first value read when sshd
+        starts (global lines and ``Match all`` ones), else the default."""
         for directive in self.directives:
-            if directive.key == key and directive.match is None:
+            if directive.key == key and (directive.match is None or directive.every):
                 return directive.value, directive
         return DEFAULTS.get(key), None
+
+    def connection_value(self, key):
+        """``(value, directive or None)`` for a connection no earlier Match
+        block matches: the first ``Match all`` value (the Match pass applies it
+        over the global one), else ``global_value``."""
+        for directive in self.directives:
+            if directive.key == key and directive.every:
+                return directive.value, directive
+        return self.global_value(key)
 
     def global_value_before_8_7(self, key):
         """``global_value`` of KbdInteractiveAuthentication or
@@ -188,7 +206,7 @@ class SshdConfig(object):
         forces KbdInteractiveAuthentication (default no) on (sshd.c)."""
         def first(keyword, default):
             for directive in self.directives:
-                if directive.keyword == keyword and directive.match is None:
+                if directive.keyword == keyword and (directive.match is None or directive.every):
                     return directive.value, directive
             return default, None
         challenge = first("challengeresponseauthentication", "yes")
@@ -197,8 +215,17 @@ class SshdConfig(object):
         return first("kbdinteractiveauthentication", "no")
 
     def match_values(self, key):
-        """Directives inside Match blocks that set ``key``."""
-        return [d for d in self.directives if d.key == key and d.match is not None]
+        """Directives inside Match blocks with criteria that set ``key`` and
+        can win for some connection: those before the first ``Match all``
+        line setting it (its value is obtained first for every connection)."""
+        found = []
+        for directive in self.directives:
+            if directive.key != key or directive.match is None:
+                continue
+            if directive.every:
+                break
+            found.append(directive)
+        return found
 
     def includes_dropin_dir(self, directory="/etc/ssh/sshd_config.d"):
         """True when the main file includes ``directory/*.conf`` before it

@@ -545,6 +545,23 @@ def test_sshd_include_match_and_first_value(tmp_path):
     assert sshd.SshdConfig(Target(str(tmp_path))).global_value("kbdinteractiveauthentication") == ("yes", None)
 
 
+def test_sshd_match_all_is_every_connection(tmp_path):
+    """servconf.c match_cfg_line() answers 1 for "all" with no connection, so a Match all
+    block's lines are read with the global ones at start (first value wins, sshd -T shows
+    it), and the Match pass then gives its value to every connection; a Match block with
+    criteria after it never wins for the key it sets."""
+    put(tmp_path, "/etc/ssh/sshd_config", "PermitRootLogin no\nMatch all\n  PasswordAuthentication yes\n"
+        "  PermitRootLogin yes\nMatch User admin\n  PermitRootLogin no\n  ClientAliveInterval 60\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.global_value("passwordauthentication")[0] == "yes"    # nothing global before it
+    assert config.global_value("permitrootlogin")[0] == "no"            # the global line came first
+    value, directive = config.connection_value("permitrootlogin")
+    assert value == "yes" and directive.every and directive.where.endswith("sshd_config:4")
+    assert config.connection_value("clientaliveinterval") == ("0", None)  # the default
+    assert config.match_values("permitrootlogin") == []                 # Match User admin comes after
+    assert [d.match[0] for d in config.match_values("clientaliveinterval")] == ["User admin"]
+
+
 def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
     put(tmp_path, "/etc/ssh/sshd_config", "Port 22\nMatch Group sftp\n  Include /etc/ssh/sftp.conf\n")
     put(tmp_path, "/etc/ssh/sftp.conf", "PasswordAuthentication yes\n")

@@ -336,6 +336,21 @@ def test_match_block_is_reported_never_edited(tmp_path, run_module):
     assert read(root, "/etc/ssh/sshd_config.d/50-admins.conf").endswith("PasswordAuthentication yes\n")
 
 
+@pytest.mark.parametrize("config, status", [
+    # every connection gets the Match all value, whatever sshd -T shows without -C
+    ("PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n", "fail"),
+    ("PasswordAuthentication yes\nKbdInteractiveAuthentication no\nMatch all\n  PasswordAuthentication no\n",
+     "pass"),
+])
+def test_a_match_all_block_decides_for_every_connection(tmp_path, run_module, config, status):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", config)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == status, result["message"]
+    assert "Match all: every connection" in result["message"]
+
+
 # openSUSE Leap 15's /etc/ssh/sshd_config (OpenSSH 8.4p1; comments shortened): keyboard-interactive at
 # its default (yes), and PAM behind it
 SUSE_SSHD_CONFIG = """#	$OpenBSD: sshd_config,v 1.103 2018/04/09 20:41:22 tj Exp $
