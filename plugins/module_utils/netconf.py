@@ -379,6 +379,15 @@ def networkd_dropins(target, path, replace=None):
     return sorted(paths, key=posixpath.basename)
 
 
+def _match_list(value):
+    """A [Match] list as systemd reads it (config_parse_match_strv): a
+    leading ``!`` inverts the whole list, so ``!lo docker*`` is ``!lo
+    !docker*``."""
+    if value.startswith("!"):
+        return ["!" + word for word in value[1:].split()]
+    return value.split()
+
+
 def read_networkd(target, replace=None):
     """One record per .network file (with its drop-ins), in the order
     systemd-networkd tries them: the first file that matches a link wins."""
@@ -392,7 +401,7 @@ def read_networkd(target, replace=None):
         globs, mac, dhcp, static, mtu, use_mtu = None, None, False, False, None, None
         for section, key, value, part in rows:
             if section == "Match" and key in ("Name", "OriginalName"):
-                globs = (globs or []) + value.split() if value else None
+                globs = (globs or []) + _match_list(value) if value else None
             elif section == "Match" and key in ("MACAddress", "PermanentMACAddress") and value:
                 mac = value
             elif section == "Network" and key == "DHCP":

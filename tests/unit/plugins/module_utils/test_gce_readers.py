@@ -478,6 +478,15 @@ def test_networkd_negated_name_match(tmp_path):
     assert netconf.yaml_load("a: x#y # comment\n") == {"a": "x#y"}
 
 
+def test_networkd_leading_bang_inverts_the_whole_name_list(tmp_path):
+    """systemd's config_parse_match_strv(): a leading '!' inverts every word of
+    the list, so Name=!lo docker* matches neither lo nor docker0."""
+    put(tmp_path, "/etc/systemd/network/50-nics.network", "[Match]\nName=!lo docker*\n[Network]\nDHCP=yes\n")
+    config, = netconf.read_networkd(Target(str(tmp_path)))
+    assert config.names == ["!lo", "!docker*"]
+    assert config.covers("ens4") and not config.covers("docker0") and not config.covers("lo")
+
+
 def test_ifupdown_sources_and_options(tmp_path):
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
         "source-directory interfaces.more\n")
