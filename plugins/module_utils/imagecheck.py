@@ -131,6 +131,8 @@ def disk_size(facts):
         return _outcome("unknown", "the disk's size is not known")
     if size and size % cat.GIB == 0:
         return _outcome("pass", "%d bytes = %d GiB" % (size, size // cat.GIB), size=size)
+    if not size:
+        return _outcome("fail", "the disk is empty (0 bytes)", "import a disk that holds the system", size=size)
     whole = (size + cat.GIB - 1) // cat.GIB
     gpt = (facts.get("table") or {}).get("kind") == "gpt"
     return _outcome("fail", "%d bytes (%s) is not a whole number of GiB" % (size, _gib(size)),

@@ -69,7 +69,8 @@ def broken(change):
      "IMG-BIOS_BOOT", "fail", "all zeros"),
     (lambda f: f["boot"]["bios"]["boot_code"].update(loader="syslinux"), "IMG-BIOS_BOOT", "unknown", "not GRUB"),
     (lambda f: f["input"].update(virtual_size=2 * GIB + 512), "IMG-DISK_SIZE", "fail", "qemu-img resize"),
-    (lambda f: f["input"].update(virtual_size=0), "IMG-DISK_SIZE", "fail", "0 bytes"),  # 0 % GIB is 0 too
+    # 0 % GIB is 0 too; and "grow the disk to 0 GiB" would be no advice
+    (lambda f: f["input"].update(virtual_size=0), "IMG-DISK_SIZE", "fail", "the disk is empty (0 bytes)"),
     (lambda f: f["table"].update(kind=None), "IMG-PARTITION_TABLE", "fail", "no partition table"),
     (lambda f: f["table"].update(problems=["partitions 1 and 2 overlap"]), "IMG-PARTITION_TABLE", "fail", "overlap"),
     (lambda f: f["table"]["partitions"][0].update(bootable=False), "IMG-BOOTABLE_PARTITION", "fail", "active"),
