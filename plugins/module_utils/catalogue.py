@@ -550,6 +550,11 @@ SYSCTL = (
 #                  files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf,
 #                  scripts/GCE_CLEAN/10-gce-clean (empty /etc/machine-id, host keys
 #                  shredded);
+#   GRUB_INSTALL_PLUGIN  the grub2 package's kernel-install plugin 20-grub.install (Fedora/RHEL
+#                  dist-git): with GRUB_ENABLE_BLSCFG=true the new kernel's BLS options are
+#                  /etc/kernel/cmdline when that file exists (else /usr/lib/kernel/cmdline,
+#                  else /proc/cmdline), after grub2-mkconfig refreshed it if /etc/default/grub
+#                  is newer; systemd's 90-loaderentry.install reads the same file;
 #   GUEST_CONFIGS  GoogleCloudPlatform/guest-configs@0850c65b, src/lib/udev/rules.d/
 #                  65-gce-disk-naming.rules and src/etc/sysctl.d/60-gce-network-security.conf;
 #   DEBIAN_AGENT   Debian bookworm google-guest-agent 20211116.00-6: units
@@ -595,6 +600,8 @@ DEBIAN_FAI = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43
 UBUNTU_CLOUDIMG = ("lubuntu-team/livecd-rootfs@5fb3d42d36bdbd710f6f7e92ebe6c1b0f650699c: "
                    "live-build/ubuntu-cpc/hooks.d/chroot/999-cpc-fixes.chroot")
 GUEST_CONFIGS = "GoogleCloudPlatform/guest-configs@0850c65b6d3340798bc7669a3397efe04fc7498f"
+# Fedora/RHEL grub2 package's kernel-install plugin (dist-git mirror at a commit)
+GRUB_INSTALL_PLUGIN = "jmontleon/grub2-dist-git@d483971ab1be34cc7e5a4d60a817f6d50fe0edde: 20-grub.install"
 DEBIAN_AGENT = "Debian bookworm package google-guest-agent 20211116.00-6"
 
 SERIAL_CONSOLE_ARG = "console=ttyS0,38400n8"
@@ -614,15 +621,18 @@ GCE = [
          "console and its log stay empty.",
          SERIAL_CONSOLE_ARG, "state",
          [TRANSLATE + " (GRUB_CMDLINE_LINUX gets console=ttyS0,38400n8; update-grub / grub2-mkconfig)",
-          DOC_SERIAL],
+          DOC_SERIAL, GRUB_INSTALL_PLUGIN + " (with BLS, the new kernel's options are /etc/kernel/cmdline)"],
          "GRUB 2: the command line GRUB_CMDLINE_LINUX(_DEFAULT) builds from /etc/default/grub and "
          "/etc/default/grub.d/*.cfg for each kind of entry (normal entries get both, recovery entries "
          "GRUB_CMDLINE_LINUX alone), every kernel entry of the generated grub.cfg, and with BLS the "
-         "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0",
+         "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0; so does "
+         "/etc/kernel/cmdline where it exists, from which kernel-install writes the boot entry of the "
+         "next kernel installed",
          "GRUB_CMDLINE_LINUX (which every entry gets); Debian layout: a drop-in "
          "/etc/default/grub.d/zz-guestready-gce.cfg; Red Hat layout: the "
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
-         "BLS entries' options; then update-grub or grub2-mkconfig on a live system",
+         "BLS entries' options; /etc/kernel/cmdline where it exists; then update-grub or grub2-mkconfig "
+         "on a live system",
          "add console=ttyS0,38400n8 to GRUB_CMDLINE_LINUX and regenerate grub.cfg (in an image: "
          "run update-grub or grub2-mkconfig inside it, e.g. in a chroot)",
          kernel_arg=SERIAL_CONSOLE_ARG),

@@ -32,8 +32,8 @@ import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, privilege, sshd, sysctl, sysctl_baseline,
-    timesync, udev, units)
+    bootconfig, bootloader, cmdline, configfiles, fstab, kernel_cmdline, netconf, packages, privilege, sshd, sysctl,
+    sysctl_baseline, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -254,13 +254,21 @@ def check_serial_console(host, entry):
     if missing:
         problems.append("no console=ttyS0 in %d boot entr%s (%s)" % (
             len(missing), "y" if len(missing) == 1 else "ies", ", ".join(missing[:4])))
+    # kernel-install builds the next kernel's entry from /etc/kernel/cmdline when it is there
+    # (RHEL/Fedora 20-grub.install, systemd 90-loaderentry.install), not from the entries above
+    next_kernel = host.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
+    shown = host.target.display(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
+    if next_kernel is not None and not cmdline.has_console(next_kernel):
+        problems.append("no console=ttyS0 in %s, from which kernel-install writes the boot entry of the "
+                        "next kernel installed (%r)" % (shown, next_kernel.strip()))
     evidence = {"layout": grub.layout, "defaults": [host.target.display(p) for p in grub.files],
                 "grub_cfg": host.target.display(grub.grub_cfg) if grub.grub_cfg else None,
-                "entries": entries}
+                "entries": entries, "kernel_install": shown if next_kernel is not None else None}
     if problems:
         return _outcome("fail", line, "; ".join(problems), entry["remediation"], **evidence)
-    return _outcome("pass", line, "console=ttyS0 in the GRUB defaults and in %d boot entr%s" % (
-        len(entries), "y" if len(entries) == 1 else "ies"), **evidence)
+    return _outcome("pass", line, "console=ttyS0 in the GRUB defaults and in %d boot entr%s%s" % (
+        len(entries), "y" if len(entries) == 1 else "ies",
+        " and in %s" % shown if next_kernel is not None else ""), **evidence)
 
 
 def _console_in_every_kind(grub):
@@ -1108,6 +1116,10 @@ def plan_boot(plan, base, failing):
         if opts is not None and not cmdline.has_console(opts):
             plan.write(current.grubenv_path, bootloader.set_grubenv(
                 plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
+        next_kernel = plan.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
+        if next_kernel is not None and not cmdline.has_console(next_kernel):
+            plan.write(kernel_cmdline.KERNEL_INSTALL_CMDLINE, cmdline.append(next_kernel, arg) + "\n",
+                       "GCE-BOOT-SERIAL-CONSOLE")
     if not current.grub_cfg:
         return
     grubenv = current.grubenv

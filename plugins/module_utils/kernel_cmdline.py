@@ -34,6 +34,7 @@ GRUB_DEFAULTS = ("/etc/default/grub",)
 GRUB_DEFAULTS_DIR = "/etc/default/grub.d"
 GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
 BLS_DIR = "/boot/loader/entries"
+KERNEL_INSTALL_CMDLINE = "/etc/kernel/cmdline"
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -104,9 +105,9 @@ def find(target=None, running=False):
         found.extend(_grub_cfg(target, path))
     found.extend(_grub_defaults(target))
     found.extend(_bls(target))
-    text = _read(target, "/etc/kernel/cmdline")
+    text = _read(target, KERNEL_INSTALL_CMDLINE)
     if text is not None and text.strip():
-        found.append(_entry(target, "/etc/kernel/cmdline", 1, "kernel-install",
+        found.append(_entry(target, KERNEL_INSTALL_CMDLINE, 1, "kernel-install",
                             " ".join(line for line in lines(text) if not line.startswith("#"))))
     return found
 

@@ -563,3 +563,31 @@ def test_live_rhel_menu_auto_hide_is_unset_without_regenerating(tmp_path, monkey
     assert found == {i: "pass" for i in BOOT_IDS} and module.commands == []
     assert [d["after_header"] for d in out["diff"]] == [root + "/boot/grub2/grubenv"]
     assert "menu_auto_hide" not in read(root, "/boot/grub2/grubenv")
+
+
+# What anaconda leaves on RHEL 9 when the console came from somewhere else (a
+# grubby edit of the entries): kernel-install's 20-grub.install (grub2
+# dist-git, BLS branch) writes the next kernel's entry from this file, so the
+# console is lost at the first kernel update.
+KERNEL_INSTALL_CMDLINE = "root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro net.ifnames=0\n"
+
+
+def test_rhel_kernel_install_cmdline_without_the_console_fails_and_is_fixed(tmp_path, run_module):
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/etc/kernel/cmdline", KERNEL_INSTALL_CMDLINE)
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail", console["message"]
+    assert "no console=ttyS0 in %s/etc/kernel/cmdline" % root in console["message"], console["message"]
+    entry = read(root, "/boot/loader/entries/1b2c3d4e-5.14.0-427.13.1.el9_4.x86_64.conf")
+    assert run(run_module, root)["rc"] == 0
+    assert read(root, "/etc/kernel/cmdline") == KERNEL_INSTALL_CMDLINE.strip() + " console=ttyS0,38400n8\n"
+    assert read(root, "/boot/loader/entries/1b2c3d4e-5.14.0-427.13.1.el9_4.x86_64.conf") == entry
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "pass" and console["message"].endswith("/etc/kernel/cmdline"), console["message"]
+
+
+def test_rhel_kernel_install_cmdline_with_the_console_passes(tmp_path, run_module):
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/etc/kernel/cmdline", "root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro console=ttyS0,38400n8\n")
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "pass", console["message"]
