@@ -546,6 +546,9 @@ SYSCTL = (
 #                  daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg
 #                  (PasswordAuthentication no, ClientAliveInterval 420, bootloader
 #                  --timeout=0, ntpservers metadata.google.internal);
+#   GCE_EL_ARM     the same commit, the Arm builds of rhel_9_consolidated.cfg (IS_ARM:
+#                  exec &> /dev/ttyAMA0, else /dev/ttyS0) and centos_stream_9_arm64.cfg
+#                  (--log=/dev/ttyAMA0): serial port 1 of an Arm VM is ttyAMA0;
 #   DEBIAN_FAI     the same commit, daisy_workflows/image_build/debian/fai_config:
 #                  files/etc/systemd/timesyncd.conf.d/01_debian_cloud.conf,
 #                  scripts/GCE_CLEAN/10-gce-clean (empty /etc/machine-id, host keys
@@ -596,6 +599,9 @@ EL_KICKSTART = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c
                 "daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg")
 DEBIAN_FAI = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
               "daisy_workflows/image_build/debian/fai_config")
+GCE_EL_ARM = ("GoogleCloudPlatform/compute-image-tools@433e600ca8f2085007d5e9c43888102ec9424c1b: "
+              "daisy_workflows/image_build/enterprise_linux/kickstart/rhel_9_consolidated.cfg and "
+              "centos_stream_9_arm64.cfg")
 # Canonical's cloud image build (Launchpad livecd-rootfs; its GitHub mirror at a commit)
 UBUNTU_CLOUDIMG = ("lubuntu-team/livecd-rootfs@5fb3d42d36bdbd710f6f7e92ebe6c1b0f650699c: "
                    "live-build/ubuntu-cpc/hooks.d/chroot/999-cpc-fixes.chroot")
@@ -605,6 +611,24 @@ GRUB_INSTALL_PLUGIN = "jmontleon/grub2-dist-git@d483971ab1be34cc7e5a4d60a817f6d5
 DEBIAN_AGENT = "Debian bookworm package google-guest-agent 20211116.00-6"
 
 SERIAL_CONSOLE_ARG = "console=ttyS0,38400n8"
+# The first serial port (the one Compute Engine shows and logs) per architecture
+# (``normalize_arch`` names): x86 VMs have a 16550A (8250 driver, ttyS0); Arm VMs
+# (Tau T2A, C4A, Axion) a PL011 UART (amba-pl011 driver, ttyAMA0).  GCE_EL_ARM
+# (Google's Arm image builds log to /dev/ttyAMA0, x86 ones to /dev/ttyS0);
+# UBUNTU_CLOUDIMG (arm64: GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyAMA0").
+SERIAL_CONSOLES = {"x86_64": "ttyS0", "x86_32": "ttyS0", "arm64": "ttyAMA0"}
+SERIAL_CONSOLE_ARGS = {"x86_64": SERIAL_CONSOLE_ARG, "x86_32": SERIAL_CONSOLE_ARG, "arm64": "console=ttyAMA0"}
+
+
+def serial_console(entry, arch):
+    """``(device, kernel argument, getty unit)`` of the first serial port on
+    ``arch`` for a GCE-BOOT-* entry (its ``consoles``/``kernel_args``); x86's
+    when the architecture is unknown or has none of its own."""
+    consoles = entry.get("consoles") or SERIAL_CONSOLES
+    key = arch if arch in consoles else "x86_64"
+    device = consoles[key]
+    args = entry.get("kernel_args") or SERIAL_CONSOLE_ARGS
+    return device, args.get(key, "console=%s" % device), "serial-getty@%s.service" % device
 METADATA_NTP = "metadata.google.internal"
 
 
@@ -616,12 +640,16 @@ def _gce(rid, severity, title, rationale, expected, compare, source, check, appl
 
 GCE = [
     _gce("GCE-BOOT-SERIAL-CONSOLE", "required",
-         "The boot loader passes console=ttyS0 to the kernel",
+         "The boot loader passes console=ttyS0 (ttyAMA0 on Arm) to the kernel",
          "Compute Engine shows and logs the boot on the first serial port; without it the serial "
-         "console and its log stay empty.",
+         "console and its log stay empty. The port is ttyS0 on x86 and ttyAMA0 (a PL011 UART) on Arm "
+         "VMs, judged for the architecture of the system (uname -m when live, else its default "
+         "kernel's configuration or release name).",
          SERIAL_CONSOLE_ARG, "state",
          [TRANSLATE + " (GRUB_CMDLINE_LINUX gets console=ttyS0,38400n8; update-grub / grub2-mkconfig)",
-          DOC_SERIAL, GRUB_INSTALL_PLUGIN + " (with BLS, the new kernel's options are /etc/kernel/cmdline)"],
+          DOC_SERIAL, GRUB_INSTALL_PLUGIN + " (with BLS, the new kernel's options are /etc/kernel/cmdline)",
+          GCE_EL_ARM + " (Arm builds log to /dev/ttyAMA0)",
+          UBUNTU_CLOUDIMG + " (arm64: console=ttyAMA0)"],
          "GRUB 2: the command line GRUB_CMDLINE_LINUX(_DEFAULT) builds from /etc/default/grub and "
          "/etc/default/grub.d/*.cfg for each kind of entry (normal entries get both, recovery entries "
          "GRUB_CMDLINE_LINUX alone), every kernel entry of the generated grub.cfg, and with BLS the "
@@ -633,27 +661,31 @@ GCE = [
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
          "BLS entries' options; /etc/kernel/cmdline where it exists; then update-grub or grub2-mkconfig "
          "on a live system",
-         "add console=ttyS0,38400n8 to GRUB_CMDLINE_LINUX and regenerate grub.cfg (in an image: "
-         "run update-grub or grub2-mkconfig inside it, e.g. in a chroot)",
-         kernel_arg=SERIAL_CONSOLE_ARG),
+         "add console=ttyS0,38400n8 (Arm: console=ttyAMA0) to GRUB_CMDLINE_LINUX and regenerate "
+         "grub.cfg (in an image: run update-grub or grub2-mkconfig inside it, e.g. in a chroot)",
+         kernel_arg=SERIAL_CONSOLE_ARG, kernel_args=SERIAL_CONSOLE_ARGS, consoles=SERIAL_CONSOLES),
     _gce("GCE-BOOT-CMDLINE-LIVE", "required",
-         "The running kernel was booted with console=ttyS0",
+         "The running kernel was booted with console=ttyS0 (ttyAMA0 on Arm)",
          "The boot loader configuration takes effect at the next boot; the running kernel shows "
          "whether it did.",
          "console=ttyS0 in /proc/cmdline", "state",
          [DOC_SERIAL, TRANSLATE],
-         "/proc/cmdline of the running kernel has console=ttyS0",
+         "/proc/cmdline of the running kernel has console=ttyS0 (ttyAMA0 on Arm)",
          "nothing to write: reboot once GCE-BOOT-SERIAL-CONSOLE passes (reboot_required)",
-         "reboot after the boot loader configuration is fixed", scope="live"),
+         "reboot after the boot loader configuration is fixed", scope="live", consoles=SERIAL_CONSOLES),
     _gce("GCE-BOOT-SERIAL-GETTY", "recommended",
-         "A login prompt (getty) on ttyS0",
+         "A login prompt (getty) on ttyS0 (ttyAMA0 on Arm)",
          "Interactive serial console access needs a getty on the first serial port.",
          "serial-getty@ttyS0.service", "state",
          [DOC_SERIAL],
-         "serial-getty@ttyS0.service is enabled (getty.target.wants), or systemd's getty generator "
-         "starts it because the boot loader passes console=ttyS0; live: the unit is active",
-         "enable serial-getty@ttyS0.service (systemctl enable; a getty.target.wants link in an image)",
-         "systemctl enable serial-getty@ttyS0.service", units=["serial-getty@ttyS0.service"]),
+         "serial-getty@ttyS0.service (serial-getty@ttyAMA0.service on Arm) is enabled "
+         "(getty.target.wants), or systemd's getty generator starts it because the boot loader passes "
+         "that console; live: the unit is active",
+         "enable serial-getty@ttyS0.service (Arm: serial-getty@ttyAMA0.service; systemctl enable; a "
+         "getty.target.wants link in an image)",
+         "systemctl enable serial-getty@ttyS0.service (Arm: serial-getty@ttyAMA0.service)",
+         units=sorted(set("serial-getty@%s.service" % d for d in SERIAL_CONSOLES.values())),
+         consoles=SERIAL_CONSOLES),
     _gce("GCE-BOOT-TIMEOUT", "recommended",
          "No boot menu delay (GRUB_TIMEOUT=0)",
          "Nobody sees the boot menu of a cloud VM; Google's images boot without waiting.",

@@ -24,7 +24,7 @@ release that is not running is judged offline.
 import os
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils import compute_engine, ethtool, modalias
+from ansible_collections.guestready.gce.plugins.module_utils import compute_engine, ethtool, kconfig, modalias
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import ARCHES, normalize_arch
 from ansible_collections.guestready.gce.plugins.module_utils.guest_devices import LiveCheck, NotJudged
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import assess
@@ -33,7 +33,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.kernel_drivers impo
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysfs import Sysfs
-from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
 MODES = ("auto", "live", "offline", "both")
 
@@ -111,14 +111,44 @@ def select_arch(params, release, running, offline=None):
             raise HardwareError("arch: %r is not one of %s" % (given, ", ".join(ARCHES)))
         return {"name": name, "source": "arch option"}
     if not running:
-        config = offline.config()[0] if offline else None
-        if config is not None and config.arch in ARCHES:
-            # a release named alike on every architecture (6.1.0-1015-gcp) says nothing
-            return {"name": config.arch,
-                    "source": "kernel configuration %s (%s)" % (config.source, config.arch_source)}
-        guessed = release_arch(release)
-        if guessed in ARCHES:
-            return {"name": guessed, "source": "kernel release name"}
+        found = kernel_arch(release, offline.config()[0] if offline else None)
+        if found:
+            return found
+    return {"name": normalize_arch(os.uname()[4]), "source": "uname -m"}
+
+
+def kernel_arch(release, config):
+    """``{name, source}`` of a kernel that is not the running one: what its
+    configuration (a ``kconfig`` Kconfig or None) says, else its release
+    name's suffix; None when neither says."""
+    if config is not None and config.arch in ARCHES:
+        # a release named alike on every architecture (6.1.0-1015-gcp) says nothing
+        return {"name": config.arch,
+                "source": "kernel configuration %s (%s)" % (config.source, config.arch_source)}
+    guessed = release_arch(release)
+    if guessed in ARCHES:
+        return {"name": guessed, "source": "kernel release name"}
+    return None
+
+
+def root_arch(target, live):
+    """``{name, source}``: the architecture of the system in ``target`` for a
+    check that judges no kernel of its own (the gce_settings area), by
+    ``select_arch``'s rules: this machine's when ``target`` is the running
+    system, else its default kernel's (``kernel_arch``), else this machine's."""
+    if not live:
+        release = default_release(target)
+        if release:
+            config = None
+            path, dummy = kconfig.find_config(release, target)
+            if path is not None:
+                try:
+                    config = kconfig.read(path, target=target)
+                except (kconfig.KconfigError, TargetError):
+                    config = None   # the release name may still say
+            found = kernel_arch(release, config)
+            if found:
+                return found
     return {"name": normalize_arch(os.uname()[4]), "source": "uname -m"}
 
 

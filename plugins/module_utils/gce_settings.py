@@ -34,7 +34,8 @@ import tempfile
 from ansible_collections.guestready.gce.plugins.module_utils import (
     bootconfig, bootloader, cmdline, configfiles, fstab, kernel_cmdline, netconf, packages, privilege, sshd, sysctl,
     sysctl_baseline, timesync, udev, units)
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE, serial_console
+from ansible_collections.guestready.gce.plugins.module_utils.devices import root_arch
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
@@ -56,7 +57,6 @@ NETWORKD_FILE = "/etc/systemd/network/80-guestready-gce.network"
 UDEV_DISK_RULES = "/etc/udev/rules.d/65-gce-disk-naming.rules"
 REGENERATE_GRUB = "regenerate grub.cfg"
 OWN_FILES = (GRUB_DROPIN, SSHD_DROPIN, TIMESYNCD_DROPIN, NETWORKD_FILE)
-GETTY = "serial-getty@ttyS0.service"
 NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager", "NetworkManager.service"),
                     ("ifupdown", "networking.service"), ("ifcfg", "network.service"),
                     ("wicked", "wicked.service"))
@@ -66,10 +66,12 @@ CLOUD_INIT_UNIT = "cloud-init-local.service"
 CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled"
 # every unit whose state the checks read (Host.unit), for one is-active call
 UNITS = tuple(dict.fromkeys(
-    [GETTY] + [unit for dummy, unit in NETWORK_MANAGERS]
+    [unit for dummy, unit in NETWORK_MANAGERS]
     + [unit for dummy, names in timesync.DAEMONS for unit in names]
     + [unit for entry in CATALOGUE if entry["area"] == "gce" for unit in entry.get("units") or []]
     + [CLOUD_INIT_UNIT]))
+# the getty of each architecture's first serial port: only this system's is asked about
+GETTYS = frozenset(BY_ID["GCE-BOOT-SERIAL-GETTY"]["units"])
 
 # The SCSI part of Google's 65-gce-disk-naming.rules (GoogleCloudPlatform/
 # guest-configs@0850c65b, src/lib/udev/rules.d/65-gce-disk-naming.rules,
@@ -153,6 +155,15 @@ class Host(object):
         return self.cached("grub", lambda: bootloader.GrubConfig(self.target, self.replace))
 
     @property
+    def arch(self):
+        """``{name, source}``: the architecture of the system judged (``devices.root_arch``)."""
+        return self.cached("arch", lambda: root_arch(self.target, self.live), shared=True)
+
+    def serial_console(self, entry):
+        """``(device, kernel argument, getty unit)`` of the first serial port on this architecture."""
+        return serial_console(entry, self.arch["name"])
+
+    @property
     def sshd(self):
         return self.cached("sshd", lambda: sshd.SshdConfig(self.target, replace=self.replace))
 
@@ -189,13 +200,20 @@ class Host(object):
         """``systemctl is-active`` of a unit the checks ask about, asked of
         all of them (``UNITS``) in one call when the first is needed; None
         for the others (then asked alone)."""
-        return (self.cached("is-active", lambda: units.active_states(self.module, UNITS), shared=True) or {}).get(name)
+        return (self.cached("is-active", lambda: units.active_states(self.module, self.batched()), shared=True)
+                or {}).get(name)
 
     def unit_file_state(self, name):
         """``systemctl is-enabled``'s answer for a unit the checks ask about,
         from one ``list-unit-files`` call for all of them (``UNITS``); None
         for a unit it does not answer (then asked alone)."""
-        return (self.cached("unit-files", lambda: units.unit_file_states(self.module, UNITS), shared=True) or {}).get(name)
+        return (self.cached("unit-files", lambda: units.unit_file_states(self.module, self.batched()), shared=True)
+                or {}).get(name)
+
+    def batched(self):
+        """``UNITS`` without the getty of another architecture's serial port."""
+        getty = self.serial_console(BY_ID["GCE-BOOT-SERIAL-GETTY"])[2]
+        return tuple(name for name in UNITS if name not in GETTYS or name == getty)
 
     def enabled(self, name):
         return self.unit(name)[0] in ("enabled", "enabled-runtime", "alias", "static", "indirect",
@@ -226,9 +244,11 @@ class Host(object):
 
 
 # ----------------------------------------------------------------- checks
-def _outcome(status, actual=None, message="", remediation="", **evidence):
+def _outcome(status, actual=None, message="", remediation="", expected=None, **evidence):
+    """``expected``: what was required when it depends on the system (the
+    architecture's serial console), else the catalogue's expectation."""
     return {"status": status, "actual": actual, "message": message, "remediation": remediation,
-            "evidence": evidence}
+            "evidence": evidence, "expected": expected}
 
 
 def _no_grub(host):
@@ -242,39 +262,41 @@ def check_serial_console(host, entry):
     grub = host.grub
     if not grub.found:
         return _no_grub(host)
+    device, arg, dummy = host.serial_console(entry)
     problems = []
     line = grub.cmdline()
-    if grub.files and not cmdline.has_console(line):
+    if grub.files and not cmdline.has_console(line, device):
         problems.append("GRUB_CMDLINE_LINUX(_DEFAULT) is %r" % line)
-    elif grub.files and not _console_in_every_kind(grub):
+    elif grub.files and not _console_in_every_kind(grub, device):
         problems.append("recovery entries get GRUB_CMDLINE_LINUX alone, which is %r"
                         % grub.variables.get("GRUB_CMDLINE_LINUX", ""))
     entries = grub.entries()
-    missing = [e["where"] for e in entries if not cmdline.has_console(e["cmdline"])]
+    missing = [e["where"] for e in entries if not cmdline.has_console(e["cmdline"], device)]
     if missing:
-        problems.append("no console=ttyS0 in %d boot entr%s (%s)" % (
-            len(missing), "y" if len(missing) == 1 else "ies", ", ".join(missing[:4])))
+        problems.append("no console=%s in %d boot entr%s (%s)" % (
+            device, len(missing), "y" if len(missing) == 1 else "ies", ", ".join(missing[:4])))
     # kernel-install builds the next kernel's entry from /etc/kernel/cmdline when it is there
     # (RHEL/Fedora 20-grub.install, systemd 90-loaderentry.install), not from the entries above
     next_kernel = host.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
     shown = host.target.display(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
-    if next_kernel is not None and not cmdline.has_console(next_kernel):
-        problems.append("no console=ttyS0 in %s, from which kernel-install writes the boot entry of the "
-                        "next kernel installed (%r)" % (shown, next_kernel.strip()))
+    if next_kernel is not None and not cmdline.has_console(next_kernel, device):
+        problems.append("no console=%s in %s, from which kernel-install writes the boot entry of the "
+                        "next kernel installed (%r)" % (device, shown, next_kernel.strip()))
     evidence = {"layout": grub.layout, "defaults": [host.target.display(p) for p in grub.files],
                 "grub_cfg": host.target.display(grub.grub_cfg) if grub.grub_cfg else None,
-                "entries": entries, "kernel_install": shown if next_kernel is not None else None}
+                "entries": entries, "kernel_install": shown if next_kernel is not None else None,
+                "arch": host.arch}
     if problems:
-        return _outcome("fail", line, "; ".join(problems), entry["remediation"], **evidence)
-    return _outcome("pass", line, "console=ttyS0 in the GRUB defaults and in %d boot entr%s%s" % (
-        len(entries), "y" if len(entries) == 1 else "ies",
-        " and in %s" % shown if next_kernel is not None else ""), **evidence)
+        return _outcome("fail", line, "; ".join(problems), entry["remediation"], expected=arg, **evidence)
+    return _outcome("pass", line, "console=%s in the GRUB defaults and in %d boot entr%s%s" % (
+        device, len(entries), "y" if len(entries) == 1 else "ies",
+        " and in %s" % shown if next_kernel is not None else ""), expected=arg, **evidence)
 
 
-def _console_in_every_kind(grub):
+def _console_in_every_kind(grub, device):
     """Whether every kind of entry grub-mkconfig writes (normal, recovery)
-    gets console=ttyS0 from the GRUB defaults."""
-    return all(cmdline.has_console(line) for line in grub.entry_cmdlines().values())
+    gets console=``device`` from the GRUB defaults."""
+    return all(cmdline.has_console(line, device) for line in grub.entry_cmdlines().values())
 
 
 def check_cmdline_live(host, entry):
@@ -282,31 +304,36 @@ def check_cmdline_live(host, entry):
         return _outcome("not-applicable", None, "no running kernel: %s is a tree (image root or "
                         "chroot); GCE-BOOT-SERIAL-CONSOLE judges its boot configuration"
                         % host.params["root"])
+    device, dummy, dummy2 = host.serial_console(entry)
     line = cmdline.read_live()
     if line is None:
         return _outcome("unknown", None, "/proc/cmdline cannot be read", "mount /proc")
-    if cmdline.has_console(line):
-        return _outcome("pass", line, "the running kernel has console=%s" % ",".join(cmdline.consoles(line)))
-    return _outcome("fail", line, "the running kernel was booted without console=ttyS0 (consoles: %s)"
-                    % (", ".join(cmdline.consoles(line)) or "none"), entry["remediation"])
+    if cmdline.has_console(line, device):
+        return _outcome("pass", line, "the running kernel has console=%s" % ",".join(cmdline.consoles(line)),
+                        expected="console=%s in /proc/cmdline" % device)
+    return _outcome("fail", line, "the running kernel was booted without console=%s (consoles: %s)"
+                    % (device, ", ".join(cmdline.consoles(line)) or "none"), entry["remediation"],
+                    expected="console=%s in /proc/cmdline" % device)
 
 
 def check_getty(host, entry):
-    state, detail = host.unit(GETTY)
+    device, dummy, getty = host.serial_console(entry)
+    state, detail = host.unit(getty)
     if host.live and detail.get("is-active") == "active":
-        return _outcome("pass", "active", "%s is running" % GETTY, **detail)
-    if units.unit_file(host.target, GETTY) is None:
+        return _outcome("pass", "active", "%s is running" % getty, expected=getty, **detail)
+    if units.unit_file(host.target, getty) is None:
         return _outcome("fail", state, "no %s unit (serial-getty@.service) in %s" % (
-            GETTY, host.params["root"]), entry["remediation"], **detail)
+            getty, host.params["root"]), "systemctl enable %s" % getty, expected=getty, **detail)
     if state == "masked":
-        return _outcome("fail", state, "%s is masked" % GETTY, "systemctl unmask %s" % GETTY, **detail)
-    if host.enabled(GETTY):
-        return _outcome("pass", state, "%s is enabled" % GETTY, **detail)
-    if host.grub.found and cmdline.has_console(host.grub.cmdline()):
+        return _outcome("fail", state, "%s is masked" % getty, "systemctl unmask %s" % getty, expected=getty,
+                        **detail)
+    if host.enabled(getty):
+        return _outcome("pass", state, "%s is enabled" % getty, expected=getty, **detail)
+    if host.grub.found and cmdline.has_console(host.grub.cmdline(), device):
         return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
-                        "(console=ttyS0 in the boot configuration)" % GETTY, **detail)
-    return _outcome("fail", state, "%s is %s and ttyS0 is not a kernel console" % (GETTY, state),
-                    entry["remediation"], **detail)
+                        "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
+    return _outcome("fail", state, "%s is %s and %s is not a kernel console" % (getty, state, device),
+                    "systemctl enable %s" % getty, expected=getty, **detail)
 
 
 def check_timeout(host, entry):
@@ -948,7 +975,8 @@ def assess(host, entries, waivers):
         except (ConfigError, TargetError, sysctl.SysctlError) as exc:
             outcome = _outcome("unknown", None, str(exc), privilege.remediation(
                 str(exc), "fix or remove the file named, then re-run"))
-        result = record(entry, outcome["status"], actual=outcome["actual"], evidence=outcome["evidence"],
+        result = record(entry, outcome["status"], expected=outcome.get("expected"), actual=outcome["actual"],
+                        evidence=outcome["evidence"],
                         message=outcome["message"], remediation=outcome["remediation"],
                         scope=entry["scope"], changed=False)
         if entry["id"] in waivers:
@@ -1082,11 +1110,11 @@ def plan_boot(plan, base, failing):
         return
     console = failing.get("GCE-BOOT-SERIAL-CONSOLE")
     timeout = failing.get("GCE-BOOT-TIMEOUT")
-    arg = console["kernel_arg"] if console else None
+    device, arg, dummy = base.serial_console(console) if console else (None, None, None)
     limit = int(timeout["expected"]) if timeout else None
     updates = []
     # GRUB_CMDLINE_LINUX: the part recovery entries get too
-    if arg and grub.files and not _console_in_every_kind(grub):
+    if arg and grub.files and not _console_in_every_kind(grub, device):
         updates.append(("GCE-BOOT-SERIAL-CONSOLE", "GRUB_CMDLINE_LINUX",
                         '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported else
                         bootloader._quote(cmdline.append(grub.variables.get("GRUB_CMDLINE_LINUX", ""), arg))))
@@ -1109,15 +1137,15 @@ def plan_boot(plan, base, failing):
     if arg:
         for path in current.bls_files:
             text, changed = bootloader.add_kernel_arg(plan.text(path), arg, "GCE-BOOT-SERIAL-CONSOLE",
-                                                      lines_re=bootloader.BLS_OPTIONS)
+                                                      device=device, lines_re=bootloader.BLS_OPTIONS)
             if changed and "$kernelopts" not in (plan.text(path) or ""):
                 plan.write(path, text, "GCE-BOOT-SERIAL-CONSOLE")
         opts = current.grubenv.get("kernelopts")
-        if opts is not None and not cmdline.has_console(opts):
+        if opts is not None and not cmdline.has_console(opts, device):
             plan.write(current.grubenv_path, bootloader.set_grubenv(
                 plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
         next_kernel = plan.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
-        if next_kernel is not None and not cmdline.has_console(next_kernel):
+        if next_kernel is not None and not cmdline.has_console(next_kernel, device):
             plan.write(kernel_cmdline.KERNEL_INSTALL_CMDLINE, cmdline.append(next_kernel, arg) + "\n",
                        "GCE-BOOT-SERIAL-CONSOLE")
     if not current.grub_cfg:
@@ -1153,7 +1181,7 @@ def plan_boot(plan, base, failing):
     # same change update-grub would make (its next run regenerates it anyway)
     text = plan.text(current.grub_cfg)
     if arg:
-        text, dummy = bootloader.add_kernel_arg(text, arg, "GCE-BOOT-SERIAL-CONSOLE")
+        text, dummy = bootloader.add_kernel_arg(text, arg, "GCE-BOOT-SERIAL-CONSOLE", device=device)
     if limit is not None:
         text = bootloader.set_cfg_timeout(text, limit, "GCE-BOOT-TIMEOUT", grubenv)
     if text != plan.text(current.grub_cfg):
@@ -1174,8 +1202,11 @@ def _note_regenerated(plan, rids):
 
 
 def plan_getty(plan, failing):
-    if "GCE-BOOT-SERIAL-GETTY" in failing and units.unit_file(plan.host.target, GETTY):
-        plan.links.append((GETTY, {"GCE-BOOT-SERIAL-GETTY"}))
+    if "GCE-BOOT-SERIAL-GETTY" not in failing:
+        return
+    getty = plan.host.serial_console(failing["GCE-BOOT-SERIAL-GETTY"])[2]
+    if units.unit_file(plan.host.target, getty):
+        plan.links.append((getty, {"GCE-BOOT-SERIAL-GETTY"}))
 
 
 def plan_packages(plan, entry, rid):

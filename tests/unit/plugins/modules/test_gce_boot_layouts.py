@@ -591,3 +591,90 @@ def test_rhel_kernel_install_cmdline_with_the_console_passes(tmp_path, run_modul
     put(root, "/etc/kernel/cmdline", "root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro console=ttyS0,38400n8\n")
     console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
     assert console["status"] == "pass", console["message"]
+
+
+# Compute Engine's Arm VMs (Tau T2A, C4A) have a PL011 UART as serial port 1:
+# ttyAMA0. Canonical's cloud image build writes it for arm64 (livecd-rootfs,
+# 999-cpc-fixes.chroot: serial_console='ttyAMA0'); the GCE kernel's release
+# name (6.8.0-1015-gcp) is the same on both architectures, so the
+# configuration's header says which.
+ARM64_KERNEL = "6.8.0-1015-gcp"
+GETTY_TEMPLATE = ("[Unit]\nDescription=Serial Getty on %I\n\n[Service]\n"
+                  "ExecStart=-/sbin/agetty -o '-p -- \\\\u' --keep-baud 115200,57600,38400,9600 - $TERM\n\n"
+                  "[Install]\nWantedBy=getty.target\n")
+
+
+def arm64_ubuntu_image(root, console="ttyAMA0"):
+    root = ubuntu_image(root)
+    put(root, "/etc/default/grub.d/50-cloudimg-settings.cfg",
+        CLOUDIMG_SETTINGS.replace("console=ttyS0", "console=%s" % console) if console else
+        CLOUDIMG_SETTINGS.replace(" console=ttyS0", ""))
+    update_grub(root)
+    put(root, "/boot/config-%s" % ARM64_KERNEL, "#\n# Automatically generated file; DO NOT EDIT.\n"
+        "# Linux/arm64 6.8.12 Kernel Configuration\n#\nCONFIG_ARM64=y\nCONFIG_SERIAL_AMBA_PL011=y\n"
+        "CONFIG_SERIAL_AMBA_PL011_CONSOLE=y\n")
+    put(root, "/boot/vmlinuz-%s" % ARM64_KERNEL, "kernel")
+    put(root, "/usr/lib/systemd/system/serial-getty@.service", GETTY_TEMPLATE)
+    return root
+
+
+def test_arm64_ubuntu_image_with_console_ttyama0_passes(tmp_path, run_module):
+    root = arm64_ubuntu_image(tmp_path / "image")
+    # the recovery entry lacks it as on x86: GRUB_CMDLINE_LINUX gets it
+    put(root, "/etc/default/grub.d/40-force-partuuid.cfg", 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX console=ttyAMA0"\n')
+    update_grub(root)
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    console = by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "pass", console["message"]
+    assert console["expected"] == "console=ttyAMA0"
+    assert console["evidence"]["arch"]["name"] == "arm64"
+    assert "kernel configuration" in console["evidence"]["arch"]["source"]
+    getty = by_id(out)["GCE-BOOT-SERIAL-GETTY"]
+    assert getty["status"] == "pass", getty["message"]
+    assert "serial-getty@ttyAMA0.service" in getty["message"] and getty["expected"] == "serial-getty@ttyAMA0.service"
+
+
+def test_arm64_ubuntu_image_without_a_console_gets_ttyama0(tmp_path, run_module):
+    root = arm64_ubuntu_image(tmp_path / "image", console=None)
+    put(root, "/etc/systemd/system/getty.target.wants/.keep", "")
+    found = boot_results(run_module, root)
+    console = found["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail" and "no console=ttyAMA0 in 3 boot entries" in console["message"], \
+        console["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    dropin = read(root, gce_settings.GRUB_DROPIN)
+    assert 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX console=ttyAMA0"' in dropin and "ttyS0" not in dropin
+    cfg = read(root, "/boot/grub/grub.cfg")
+    assert "console=ttyAMA0\n" in cfg and "ttyS0" not in cfg
+    assert os.readlink(os.path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyAMA0.service")) \
+        == "/usr/lib/systemd/system/serial-getty@.service"
+    assert not os.path.lexists(os.path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"))
+    update_grub(root)
+    assert all(r["status"] == "pass" for r in boot_results(run_module, root).values())
+    assert run(run_module, root)["changed"] is False
+
+
+def test_x86_image_keeps_ttys0(tmp_path, run_module):
+    """A kernel whose configuration says x86 is judged for ttyS0 wherever the check runs."""
+    root = ubuntu_image(tmp_path / "image")
+    put(root, "/boot/config-6.8.0-1015-gcp", "# Linux/x86 6.8.12 Kernel Configuration\nCONFIG_X86_64=y\n")
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["evidence"]["arch"]["name"] == "x86_64" and console["expected"] == "console=ttyS0,38400n8"
+    assert "no console=ttyS0 in 1 boot entry" in console["message"], console["message"]
+
+
+def test_live_arm64_cmdline_is_judged_for_ttyama0(tmp_path, monkeypatch):
+    from ansible_collections.guestready.gce.plugins.module_utils import cmdline, devices
+    root = str(tmp_path / "image")
+    os.makedirs(root)
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(devices.os, "uname", lambda: ("Linux", "vm", ARM64_KERNEL, "#1", "aarch64"))
+    entry = [e for e in requirements("gce") if e["id"] == "GCE-BOOT-CMDLINE-LIVE"][0]
+    host = gce_settings.Host(dict(root=root, generalize=False), None)
+    for line, status in (("BOOT_IMAGE=/vmlinuz root=/dev/sda1 console=tty1 console=ttyAMA0", "pass"),
+                         ("BOOT_IMAGE=/vmlinuz root=/dev/sda1 console=ttyS0,38400n8", "fail")):
+        monkeypatch.setattr(cmdline, "read_live", lambda line=line: line)
+        outcome = gce_settings.check_cmdline_live(host, entry)
+        assert outcome["status"] == status, outcome["message"]
+        assert outcome["expected"] == "console=ttyAMA0 in /proc/cmdline"
