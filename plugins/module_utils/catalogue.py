@@ -629,6 +629,8 @@ def serial_console(entry, arch):
     device = consoles[key]
     args = entry.get("kernel_args") or SERIAL_CONSOLE_ARGS
     return device, args.get(key, "console=%s" % device), "serial-getty@%s.service" % device
+
+
 METADATA_NTP = "metadata.google.internal"
 
 
