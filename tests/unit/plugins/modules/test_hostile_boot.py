@@ -1,7 +1,6 @@
 """Hostile boot-loader inputs."""
 import os
 import sys
-import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 from hostile import alarm, put
@@ -16,10 +15,9 @@ N = 2 * 1024 * 1024   # 2 MiB line: below both size limits (32 MiB / 4 MiB)
 def test_grubconfig_reads_a_long_run_of_dollars_in_linear_time(tmp_path):
     put(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=" + "$" * N + "\n")
     put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
-    start = time.time()
     with alarm(30):
-        bootloader.GrubConfig(Target(str(tmp_path)))
-    assert time.time() - start < 30
+        config = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert config.variables["GRUB_CMDLINE_LINUX"].count("$") == N
 
 
 def test_kernel_cmdline_reads_a_long_run_of_dollars_in_linear_time(tmp_path):
