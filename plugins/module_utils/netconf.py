@@ -58,8 +58,10 @@ FALSE = ("no", "false", "off", "0")
 
 class InterfaceConfig(object):
     def __init__(self, source, where, path, names_=None, mac=None, dhcp4=False, static=False,
-                 mtu=None, use_mtu=None, line=None, generator=None):
+                 mtu=None, use_mtu=None, line=None, generator=None, links=None):
         self.source, self.where, self.path, self.line = source, where, path, line
+        # networkd [Match] criteria beyond names that an Ethernet NIC fails ("Type=wlan"); None: none
+        self.links = links
         self.names = names_  # globs; None: any interface
         self.mac, self.dhcp4, self.static = mac, dhcp4, static
         self.mtu, self.use_mtu = mtu, use_mtu
@@ -69,16 +71,15 @@ class InterfaceConfig(object):
         self.generator = generator
 
     def covers(self, interface):
+        if self.links:
+            return False
         if self.names is None:
             return self.mac is None
-        positive = [n for n in self.names if not n.startswith("!")]
-        negative = [n[1:] for n in self.names if n.startswith("!")]
-        if any(fnmatch.fnmatchcase(interface, n) for n in negative):
-            return False
-        return any(fnmatch.fnmatchcase(interface, n) for n in positive) if positive else True
+        return match_list(self.names, interface)
 
     def describe(self):
         return {"source": self.source, "where": self.where, "match": self.names, "mac": self.mac,
+                "not_ethernet": self.links,
                 "dhcp4": self.dhcp4, "static": self.static, "mtu": self.mtu, "use_mtu": self.use_mtu,
                 "generator": self.generator}
 
@@ -379,6 +380,27 @@ def networkd_dropins(target, path, replace=None):
     return sorted(paths, key=posixpath.basename)
 
 
+def match_list(patterns, string):
+    """systemd's net_condition_test_strv(): a ``!pattern`` that matches
+    refuses; else one positive pattern must match, when there is one.
+    ``string`` None (a link without that property) matches no pattern."""
+    positive = False
+    matched = False
+    for pattern in patterns:
+        invert = pattern.startswith("!")
+        positive = positive or not invert
+        if string is not None and fnmatch.fnmatchcase(string, pattern[1:] if invert else pattern):
+            if invert:
+                return False
+            matched = True
+    return matched if positive else True
+
+
+# [Match] criteria a Compute Engine NIC (a virtio-net or gVNIC Ethernet link) is judged by
+# offline: its networkd Type is "ether"; it has no netdev Kind and no Wi-Fi properties
+NIC_PROPERTIES = {"Type": "ether", "Kind": None, "WLANInterfaceType": None, "SSID": None, "BSSID": None}
+
+
 def _match_list(value):
     """A [Match] list as systemd reads it (config_parse_match_strv): a
     leading ``!`` inverts the whole list, so ``!lo docker*`` is ``!lo
@@ -399,8 +421,11 @@ def read_networkd(target, replace=None):
             text = replace[part] if part in replace else read(target, part)
             rows.extend((section, key, value, part) for section, key, value, dummy in parse_ini(text))
         globs, mac, dhcp, static, mtu, use_mtu = None, None, False, False, None, None
+        properties = {}
         for section, key, value, part in rows:
-            if section == "Match" and key in ("Name", "OriginalName"):
+            if section == "Match" and key in NIC_PROPERTIES:
+                properties[key] = (properties.get(key) or []) + _match_list(value) if value else None
+            elif section == "Match" and key in ("Name", "OriginalName"):
                 globs = (globs or []) + _match_list(value) if value else None
             elif section == "Match" and key in ("MACAddress", "PermanentMACAddress") and value:
                 mac = value
@@ -413,8 +438,11 @@ def read_networkd(target, replace=None):
             elif section in ("DHCPv4", "DHCP") and key == "UseMTU":
                 use_mtu = _bool(value)
         own = replace[path] if path in replace else read(target, path)
+        links = ["%s=%s" % (key, " ".join(patterns)) for key, patterns in sorted(properties.items())
+                 if patterns and not match_list(patterns, NIC_PROPERTIES[key])]
         configs.append(InterfaceConfig("networkd", target.display(path), path, globs, mac, dhcp, static,
-                                       mtu, bool(use_mtu), generator=rendered_by_cloud_init(own)))
+                                       mtu, bool(use_mtu), generator=rendered_by_cloud_init(own),
+                                       links=links or None))
     return configs
 
 

@@ -336,6 +336,30 @@ def test_match_block_is_reported_never_edited(tmp_path, run_module):
     assert read(root, "/etc/ssh/sshd_config.d/50-admins.conf").endswith("PasswordAuthentication yes\n")
 
 
+# systemd's own .network files (Debian 12's systemd 252, /usr/lib/systemd/network), which sort
+# before a site's 90-*.network: none of them is for an Ethernet NIC named ens4
+SYSTEMD_NETWORK_FILES = {
+    "80-wifi-adhoc.network": "[Match]\nType=wlan\nWLANInterfaceType=ad-hoc\n[Network]\nLinkLocalAddressing=yes\n",
+    "80-container-vz.network": "[Match]\nName=vz-*\nDriver=bridge\n[Network]\nAddress=0.0.0.0/24\n",
+    "80-6rd-tunnel.network": "[Match]\nName=6rd-*\nType=sit\n[Network]\nIPv6AcceptRA=no\n",
+    "85-bridges.network": "[Match]\nKind=bridge\n[Network]\nLinkLocalAddressing=no\n",
+}
+
+
+def test_networkd_files_for_other_link_types_do_not_configure_the_nic(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/systemd/network/50-dhcp.network"))
+    for name, text in SYSTEMD_NETWORK_FILES.items():
+        put(root, "/usr/lib/systemd/network/" + name, text)
+    put(root, "/etc/systemd/network/90-ether.network", "[Match]\nType=ether\n[Network]\nDHCP=yes\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-NET-DHCP"]
+    assert result["status"] == "pass", result["message"]
+    assert result["evidence"]["applies"]["where"].endswith("/etc/systemd/network/90-ether.network")
+    adhoc = [c for c in result["evidence"]["configs"] if c["where"].endswith("80-wifi-adhoc.network")]
+    assert adhoc[0]["not_ethernet"] == ["Type=wlan", "WLANInterfaceType=ad-hoc"]
+
+
 @pytest.mark.parametrize("config, status", [
     # every connection gets the Match all value, whatever sshd -T shows without -C
     ("PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n", "fail"),
