@@ -332,6 +332,11 @@ def check_getty(host, entry):
     if host.grub.found and cmdline.has_console(host.grub.cmdline(), device):
         return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
                         "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
+    if host.live and cmdline.has_console(cmdline.read_live() or "", device):
+        # the generator starts it only under systemd, at boot: here it is not running
+        return _outcome("fail", state, "%s is not running although %s is a console of the running kernel "
+                        "(systemd's getty generator did not start it), and it is %s" % (getty, device, state),
+                        "systemctl enable --now %s" % getty, expected=getty, **detail)
     return _outcome("fail", state, "%s is %s and %s is not a kernel console" % (getty, state, device),
                     "systemctl enable %s" % getty, expected=getty, **detail)
 

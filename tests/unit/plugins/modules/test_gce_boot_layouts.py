@@ -678,3 +678,24 @@ def test_live_arm64_cmdline_is_judged_for_ttyama0(tmp_path, monkeypatch):
         outcome = gce_settings.check_cmdline_live(host, entry)
         assert outcome["status"] == status, outcome["message"]
         assert outcome["expected"] == "console=ttyAMA0 in /proc/cmdline"
+
+
+def test_live_getty_not_running_on_a_kernel_console_says_so(tmp_path, monkeypatch):
+    """A running kernel booted with console=ttyS0 whose getty is not running (no systemd as init,
+    or the generator's unit failed): the message said ttyS0 was no kernel console."""
+    from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+    root = ubuntu_image(tmp_path / "image")
+    put(root, "/usr/lib/systemd/system/serial-getty@.service", GETTY_TEMPLATE)
+    os.unlink(os.path.join(root, "boot/grub/grub.cfg"))
+    os.unlink(os.path.join(root, "etc/default/grub"))
+    for name in os.listdir(os.path.join(root, "etc/default/grub.d")):
+        os.unlink(os.path.join(root, "etc/default/grub.d", name))
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(cmdline, "read_live", lambda: "root=/dev/vda console=ttyS0 quiet")
+    entry = [e for e in requirements("gce") if e["id"] == "GCE-BOOT-SERIAL-GETTY"][0]
+    host = gce_settings.Host(dict(root=root, generalize=False), None)
+    monkeypatch.setattr(host, "unit", lambda name: ("disabled", {"is-enabled": "disabled", "is-active": "inactive"}))
+    outcome = gce_settings.check_getty(host, entry)
+    assert outcome["status"] == "fail"
+    assert outcome["message"] == ("serial-getty@ttyS0.service is not running although ttyS0 is a console of the "
+                                  "running kernel (systemd's getty generator did not start it), and it is disabled")
