@@ -151,6 +151,10 @@ class OfflineCheck(object):
             if "virtio" in expected:
                 hops.append(("virtio", modalias.virtio_modalias(expected["virtio"]["device_id"]),
                              expected["virtio"]["driver"]))
+        if problem and not self.tree.exists:
+            judged = self._without_modules(hops, expected)
+            if judged is not None:
+                return judged
         if problem:
             return verdict("unknown", "%s: cannot tell which drivers it has" % problem,
                            ["run `depmod %s` (or install the kernel's modules) and check again"
@@ -158,11 +162,6 @@ class OfflineCheck(object):
                            evidence={"modules_dir": self.tree.path, "files": list(self.tree.present)},
                            kernel_release=self.release, drivers=[])
         drivers = [self._hop(kind, alias, driver) for kind, alias, driver in hops]
-        parts = list(drivers)
-        uarts = None
-        if "serial" in expected and drivers[0]["kind"]:
-            uarts = self._uarts(len(expected["serial"]["ports"]), drivers[0]["kind"])
-            parts.append(uarts)
         evidence = {"modules_dir": self.tree.path,
                     "alias_lines": ["%s:%s: %s" % (m["source"], m["line"], m["text"])
                                     for d in drivers for m in d["matches"]]}
@@ -171,7 +170,16 @@ class OfflineCheck(object):
         blocked = [line for d in drivers for line in d.get("blocked_by", ())]
         if blocked:
             evidence["blocked_by"] = blocked
-        if uarts is not None:
+        return self._verdict(expected, drivers, evidence)
+
+    def _verdict(self, expected, drivers, evidence):
+        """The result of an entry from its driver hops (and, for the serial
+        ports, how many 8250 registers)."""
+        parts = list(drivers)
+        uarts = None
+        if "serial" in expected and drivers[0]["kind"]:
+            uarts = self._uarts(len(expected["serial"]["ports"]), drivers[0]["kind"])
+            parts.append(uarts)
             evidence["uarts"] = uarts.pop("evidence")
         return verdict(worst([p["status"] for p in parts]), "; ".join(p["message"] for p in parts),
                        [r for p in parts for r in p["remediation"]], evidence,
@@ -179,6 +187,29 @@ class OfflineCheck(object):
                        drivers=[dict((k, v) for k, v in d.items() if k not in ("remediation",))
                                 for d in drivers],
                        uarts=dict((k, v) for k, v in uarts.items() if k != "remediation") if uarts else None)
+
+    def _without_modules(self, hops, expected):
+        """A kernel built without loadable modules (CONFIG_MODULES not set) has
+        no modules directory: every driver is built in or absent, as its
+        configuration says.  None when that is not this kernel."""
+        config, dummy = self.config()
+        if config is None or config.get("MODULES") not in (None, "n"):
+            return None
+        drivers = []
+        for kind, alias, driver in hops:
+            want = modalias.normalize_module(driver)
+            option = DRIVER_OPTIONS.get(want, want.upper())
+            value = config.get(option)
+            hop = _new_hop(kind, alias, want)
+            if value == "y":
+                hop.update(driver=want, kind="built-in", status="pass",
+                           message="%s is built in (CONFIG_%s=y; the kernel has no loadable modules)" % (want, option))
+            else:
+                hop.update(status="fail", message="no %s driver: CONFIG_%s is %s and the kernel has no loadable "
+                           "modules" % (want, option, "not set" if value in (None, "n") else value),
+                           remediation=["build %s with CONFIG_%s=y" % (self.release, option)])
+            drivers.append(hop)
+        return self._verdict(expected, drivers, {"config": config.source, "modules_dir": self.tree.path})
 
     def _bridge(self, entry, problem):
         pci = entry["expected"]["pci"]
@@ -200,9 +231,7 @@ class OfflineCheck(object):
 
     def _hop(self, kind, alias, driver):
         want = modalias.normalize_module(driver)
-        hop = {"hop": kind, "modalias": alias, "expected_driver": want, "matches": [],
-               "driver": None, "kind": None, "module_path": None, "initramfs": None,
-               "missing_dependencies": [], "remediation": []}
+        hop = _new_hop(kind, alias, want)
         option = DRIVER_OPTIONS.get(want, want.upper())
         if alias is not None:
             hop["matches"] = self.tree.lookup(alias)
@@ -363,6 +392,12 @@ class OfflineCheck(object):
         return verdict("fail", "; ".join(messages) + ": ttyS%d-ttyS%d can never appear" % (
             min(b["registered"] for b in short), needed - 1),
             remediation, evidence, needed=needed, registered=registered, boots=boots)
+
+
+def _new_hop(kind, alias, want):
+    """One driver hop, not judged yet."""
+    return {"hop": kind, "modalias": alias, "expected_driver": want, "matches": [], "driver": None,
+            "kind": None, "module_path": None, "initramfs": None, "missing_dependencies": [], "remediation": []}
 
 
 def _uart_option(config, name):

@@ -22,6 +22,8 @@ description:
     C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/usr/lib/modprobe.d) or
     C(/lib/modprobe.d), and C(modprobe.blacklist=) or C(module_blacklist=) on a kernel command line that
     boots the release. Built-in drivers are not affected.
+  - A kernel built without loadable modules (C(CONFIG_MODULES) not set) has no modules directory. Its drivers are
+    judged by its configuration, built in (C(=y)) or absent.
   - Before Linux 6.18, C(modules.builtin.modinfo) lists only a built-in driver's C(MODULE_ALIAS())
     names, not its device table (and kernels before 5.2 have no such file). A built-in expected
     driver that the built-in aliases do not list at all is judged by its name in

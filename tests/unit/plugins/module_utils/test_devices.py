@@ -876,6 +876,32 @@ def test_unreadable_modprobe_configuration_is_unknown(tmp_path, initramfs_of):
     assert "fifo.conf" in net["message"]
 
 
+
+def test_a_kernel_without_loadable_modules_is_judged_by_its_configuration(tmp_path):
+    """CONFIG_MODULES not set (a Firecracker-style or appliance kernel): no lib/modules
+    directory at all, every driver built in or absent; was unknown for want of alias tables."""
+    root = tmp_path / "root"
+    release = "6.1.99-nomod"
+    put_files(root, {"/boot/config-%s" % release: "# Linux/x86 6.1.99 Kernel Configuration\nCONFIG_X86_64=y\n"
+                     "# CONFIG_MODULES is not set\nCONFIG_VIRTIO_PCI=y\nCONFIG_VIRTIO_NET=y\n"
+                     "# CONFIG_SCSI_VIRTIO is not set\nCONFIG_SERIAL_8250=y\nCONFIG_SERIAL_8250_NR_UARTS=4\n"
+                     "CONFIG_SERIAL_8250_RUNTIME_UARTS=4\n"})
+    check = kernel_drivers.OfflineCheck("/lib/modules/%s" % release, root=str(root), release=release)
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))
+    assert results["HW-NET-VIRTIO"]["status"] == "pass", results["HW-NET-VIRTIO"]["message"]
+    assert "virtio_net is built in (CONFIG_VIRTIO_NET=y; the kernel has no loadable modules)" in \
+        results["HW-NET-VIRTIO"]["message"]
+    scsi = results["HW-SCSI-VIRTIO"]
+    assert scsi["status"] == "fail"
+    assert "no virtio_scsi driver: CONFIG_SCSI_VIRTIO is not set and the kernel has no loadable modules" in \
+        scsi["message"]
+    assert "CONFIG_SCSI_VIRTIO=y" in scsi["remediation"]
+    assert results["HW-SERIAL"]["status"] == "pass", results["HW-SERIAL"]["message"]
+    # a kernel with modules whose directory is missing is still unknown
+    put_files(root, {"/boot/config-%s" % release: "CONFIG_X86_64=y\nCONFIG_MODULES=y\nCONFIG_VIRTIO_NET=y\n"})
+    check = kernel_drivers.OfflineCheck("/lib/modules/%s" % release, root=str(root), release=release)
+    assert by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-NET-VIRTIO"]["status"] == "unknown"
+
 # -- offline: how many serial ports the 8250 driver registers -------------------------
 
 def serial_offline(tmp_path, config=None, files=(), running=False, release=CLOUD, skip=()):
