@@ -100,8 +100,11 @@ def installed_configs(target, unusable=None):
             names = target.listdir(directory)
         except Unreadable:
             raise  # "no kernel there" would be a guess
-        except TargetError:
+        except Missing:
             continue
+        except TargetError as exc:
+            # a /boot that is a link loop, a file or a FIFO: "no kernel there" would be a guess too
+            raise KconfigError("%s: the installed kernels cannot be listed" % exc)
         for name in names:
             if directory == "/boot":
                 if fnmatch.fnmatchcase(name, "config-*"):

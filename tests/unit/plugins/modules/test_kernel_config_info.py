@@ -4,6 +4,7 @@ test says so)."""
 
 import gzip
 import os
+import shutil
 import stat
 
 import pytest
@@ -391,3 +392,15 @@ def test_installed_with_a_kernel_release_that_is_not_installed_fails(tmp_path, r
     assert out["msg"] == "kernel_release: %s is not installed under %s (installed: %s, %s)" % (release, root, CLOUD, SID)
     out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": CLOUD})
     assert out["rc"] == 0 and out["kernel"] == CLOUD
+
+
+@pytest.mark.parametrize("make", [os.mkfifo, lambda path: os.symlink("boot", path)], ids=["fifo", "loop"])
+def test_a_boot_that_cannot_be_listed_is_an_error_not_no_kernel(tmp_path, run_module, make):
+    """A tree whose /boot is a FIFO or a link loop: its kernels were silently 'none
+    installed' (the /lib/modules ones judged instead, or nothing at all)."""
+    root = tree(tmp_path)
+    shutil.rmtree(os.path.join(root, "boot"))
+    make(os.path.join(root, "boot"))
+    out = run_module(kernel_config_info, {"source": "installed", "root": root})
+    assert out["failed"] is True and "Traceback" not in repr(out)
+    assert "the installed kernels cannot be listed" in out["msg"] and "/boot" in out["msg"], out["msg"]
