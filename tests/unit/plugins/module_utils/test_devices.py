@@ -876,7 +876,6 @@ def test_unreadable_modprobe_configuration_is_unknown(tmp_path, initramfs_of):
     assert "fifo.conf" in net["message"]
 
 
-
 def test_a_kernel_without_loadable_modules_is_judged_by_its_configuration(tmp_path):
     """CONFIG_MODULES not set (a Firecracker-style or appliance kernel): no lib/modules
     directory at all, every driver built in or absent; was unknown for want of alias tables."""
@@ -901,6 +900,7 @@ def test_a_kernel_without_loadable_modules_is_judged_by_its_configuration(tmp_pa
     put_files(root, {"/boot/config-%s" % release: "CONFIG_X86_64=y\nCONFIG_MODULES=y\nCONFIG_VIRTIO_NET=y\n"})
     check = kernel_drivers.OfflineCheck("/lib/modules/%s" % release, root=str(root), release=release)
     assert by_id(hardware_results.assess(HW, {}, "x86_64", offline=check))["HW-NET-VIRTIO"]["status"] == "unknown"
+
 
 # -- offline: how many serial ports the 8250 driver registers -------------------------
 
