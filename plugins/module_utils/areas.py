@@ -30,7 +30,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CA
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
     fail_on_policy_error, refuse_without_root, root_problem)
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unknown_results
-from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
+from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
 
 
@@ -72,6 +72,7 @@ AREAS = [
 BY_NAME = dict((area.name, area) for area in AREAS)
 NAMES = [area.name for area in AREAS]
 APPLICABLE = [area.name for area in AREAS if area.apply]
+_ORDER = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
 
 
 def module_options(applying=False):
@@ -126,9 +127,23 @@ def run_areas(work, entries, waivers, module):
         errors.extend("%s: %s" % (area.name, error) for error in outcome.pop("errors", []))
         changed = outcome.pop("changed", False) or changed
         details[area.name] = outcome
-    order = dict((entry["id"], index) for index, entry in enumerate(CATALOGUE))
-    results.sort(key=lambda result: order[result["id"]])
+    results.sort(key=lambda result: _ORDER[result["id"]])
     return results, details, errors, diffs, changed
+
+
+def not_run_waivers(entries, waivers, areas):
+    """A waived record for each waiver of an area the run leaves out (--tags
+    sysctl, a waiver of HW-*): requirements.md section 4 wants a waiver shown
+    as waived in every report, never dropped without a word.  Nothing was
+    found, and the message says the ID was not checked."""
+    results = []
+    for area in areas:
+        for entry in entries:
+            if entry["area"] in area.catalogue_areas and entry["id"] in waivers:
+                reason = waivers[entry["id"]]
+                results.append(record(entry, "waived", waiver=reason, message="waived: %s (not checked: the %s area "
+                                      "was not run)" % (reason, area.name)))
+    return results
 
 
 def _jsonable(value):
@@ -169,14 +184,17 @@ def run(module, apply=(), apply_options=False):
                          % (module.params["areas"], ", ".join(NAMES)))
     applying = [name for name in names if name in apply]
     areas = [BY_NAME[name] for name in names]
-    entries, waivers = fail_on_policy_error(
-        module, requirements(tuple(c for area in areas for c in area.catalogue_areas)))
+    # every area's entries: the waivers of the areas left out are reported too
+    entries, waivers = fail_on_policy_error(module, requirements(tuple(c for area in AREAS for c in area.catalogue_areas)))
     work = [(area, _area_params(module, area, area.name in applying, apply_options), area.name in applying)
             for area in areas]
     if applying:
         refuse_without_root(module, "guestready.gce.compliance (%s)" % ", ".join(applying),
                             sorted(set(params["root"] for area, params, apply in work if apply)))
     results, details, errors, diffs, changed = run_areas(work, entries, waivers, module)
+    if results:  # a run that judged nothing stays empty: the report says nothing was checked
+        results.extend(not_run_waivers(entries, waivers, [area for area in AREAS if area not in areas]))
+    results.sort(key=lambda result: _ORDER[result["id"]])
     _drop_repeated_kernel_results(details.get("kernel_config"))
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:

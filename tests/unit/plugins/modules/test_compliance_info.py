@@ -180,3 +180,27 @@ def test_both_areas_find_the_initramfs_of_an_arch_tree(tmp_path, run_module, mon
     os.unlink(str(root / "boot" / "initramfs-custom.img"))
     kconf, hw = statuses()
     assert kconf["status"] == hw["status"] == "module-missing-from-initramfs"
+
+
+def test_a_waiver_of_an_area_left_out_is_reported_waived_not_checked(tmp_path, run_module):
+    """requirements.md section 4: a waiver is shown as waived in every report.  --tags sysctl
+    (areas [sysctl]) with waivers of HW-* and GCE-* IDs used to drop them without a word."""
+    root = image(tmp_path)
+    waivers = {"HW-NET-GVNIC": "virtio-net only (change NET-9)", "GCE-GUEST-AGENT": "agent baked in later",
+               "SYSCTL-IP_FORWARD": "NAT gateway"}
+    for results_format in ("list", "json"):
+        out = run_module(compliance_info, {"areas": ["sysctl"], "sysctl": {"root": root}, "waivers": waivers,
+                                           "results_format": results_format})
+        assert out["rc"] == 0, out
+        if results_format == "json":
+            out.update(json.loads(out.pop("results_json")))
+        by_id = dict((r["id"], r) for r in out["results"])
+        for rid, area in (("HW-NET-GVNIC", "hardware"), ("GCE-GUEST-AGENT", "gce_settings")):
+            assert by_id[rid]["status"] == "waived" and by_id[rid]["waiver"] == waivers[rid]
+            assert by_id[rid]["message"] == "waived: %s (not checked: the %s area was not run)" % (waivers[rid], area)
+            assert by_id[rid]["actual"] is None and by_id[rid]["evidence"] == {}
+        assert by_id["SYSCTL-IP_FORWARD"]["status"] == "waived" and "found: " in by_id["SYSCTL-IP_FORWARD"]["message"]
+        # only the waived IDs of the areas left out; catalogue order
+        assert [r["id"] for r in out["results"]] == [e["id"] for e in CATALOGUE
+                                                     if e["area"] == "sysctl" or e["id"] in waivers]
+        assert out["summary"]["waived"] == 3 and set(out["areas"]) == {"sysctl"}
