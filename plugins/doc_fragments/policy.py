@@ -15,10 +15,10 @@ options:
         C(waived) and carries the reason, so every report shows it.
       - The same mapping serves every module, so one inventory variable
         (C(guestready_gce_waivers)) can be passed to all of them; IDs of other areas are
-        validated and otherwise ignored, except that M(guestready.gce.compliance) and
-        M(guestready.gce.compliance_info) return a C(waived) result for each waived ID of an area
-        they were not asked to check (C(--tags sysctl)), with the message C(not checked), so that
-        the reports still show the waiver.
+        validated and otherwise ignored, except that M(guestready.gce.compliance),
+        M(guestready.gce.compliance_info) and M(guestready.gce.disk_image) return a C(waived)
+        result for each waived ID of an area they did not run (C(--tags sysctl), C(areas)), with
+        the message C(not checked), so that the reports still show the waiver.
       - A value may also be a mapping with a C(reason) key and no other key (another key, such as an
         expiry date the collection does not honour, fails the task naming it).
     type: dict

@@ -131,19 +131,23 @@ def run_areas(work, entries, waivers, module):
     return results, details, errors, diffs, changed
 
 
-def not_run_waivers(entries, waivers, areas):
-    """A waived record for each waiver of an area the run leaves out (--tags
-    sysctl, a waiver of HW-*): requirements.md section 4 wants a waiver shown
-    as waived in every report, never dropped without a word.  Nothing was
-    found, and the message says the ID was not checked."""
-    results = []
-    for area in areas:
+def add_not_run_waivers(results, entries, waivers, left_out):
+    """``results`` plus a waived record for each waiver of an area in
+    ``left_out`` (--tags sysctl, a waiver of HW-*), in catalogue order:
+    requirements.md section 4 wants a waiver shown as waived in every report,
+    never dropped without a word.  Nothing was found, and the message says
+    the ID was not checked.  ``entries`` has the areas' entries.  A run that
+    judged nothing gets none: the report says that nothing was checked."""
+    if not results:
+        return results
+    results = list(results)
+    for area in left_out:
         for entry in entries:
             if entry["area"] in area.catalogue_areas and entry["id"] in waivers:
                 reason = waivers[entry["id"]]
                 results.append(record(entry, "waived", waiver=reason, message="waived: %s (not checked: the %s area "
                                       "was not run)" % (reason, area.name)))
-    return results
+    return sorted(results, key=lambda result: _ORDER[result["id"]])
 
 
 def _jsonable(value):
@@ -192,9 +196,7 @@ def run(module, apply=(), apply_options=False):
         refuse_without_root(module, "guestready.gce.compliance (%s)" % ", ".join(applying),
                             sorted(set(params["root"] for area, params, apply in work if apply)))
     results, details, errors, diffs, changed = run_areas(work, entries, waivers, module)
-    if results:  # a run that judged nothing stays empty: the report says nothing was checked
-        results.extend(not_run_waivers(entries, waivers, [area for area in AREAS if area not in areas]))
-    results.sort(key=lambda result: _ORDER[result["id"]])
+    results = add_not_run_waivers(results, entries, waivers, [area for area in AREAS if area not in areas])
     _drop_repeated_kernel_results(details.get("kernel_config"))
     outcome = dict(changed=changed, results=results, summary=summarize(results), areas=details)
     if applying:

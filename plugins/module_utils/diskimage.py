@@ -23,6 +23,7 @@ import stat
 import tempfile
 import time
 
+from ansible_collections.guestready.gce.plugins.module_utils import areas as registry
 from ansible_collections.guestready.gce.plugins.module_utils import imagecheck, imagefile, importarchive, imageworker
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError
@@ -232,6 +233,16 @@ def _pack(params, disk, answer, check_mode):
     return outcome
 
 
+def _with_not_run_waivers(params, results, ran):
+    """``results`` plus the waivers of the areas the run left out (``areas``,
+    an archive whose contents were not inspected) as waived records that say
+    not checked (areas.add_not_run_waivers)."""
+    left_out = [area for area in registry.AREAS if area.name not in ran]
+    entries, waivers = resolve(requirements(tuple(c for area in left_out for c in area.catalogue_areas)),
+                               params.get("overrides") or {}, params.get("waivers") or {})
+    return registry.add_not_run_waivers(results, entries, waivers, left_out)
+
+
 def run(params, check_mode=False, warn=None):
     """The module's result fields; Failed or ImageError for a failed task."""
     _check_areas(params)
@@ -274,7 +285,7 @@ def run(params, check_mode=False, warn=None):
             disk["path"] = path
             answer = _worker(params, disk, label, check_mode)
         pack = _pack(params, disk, answer, check_mode) if params.get("pack") else None
-    results = answer["results"]
+    results = _with_not_run_waivers(params, answer["results"], answer.get("areas") or {})
     return {
         "changed": bool(answer.get("changed")) or bool(pack and pack.get("written")),
         "results": results,

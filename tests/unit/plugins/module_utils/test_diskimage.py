@@ -187,3 +187,32 @@ def test_a_btrfs_subvolume_link_out_of_the_image_is_not_the_root(tmp_path):
     assert found[0] is None and found[1] == "fail", found
     assert "not the image" not in repr(found)
     assert os.listdir(str(mounts)) == []
+
+
+def test_waivers_of_areas_the_image_run_left_out_are_reported_waived_not_checked(tmp_path, monkeypatch):
+    """requirements.md section 4: every waiver is shown as waived.  An archive whose contents are
+    not inspected (or areas that leave one out) ran no area: its waivers were shown nowhere."""
+    import io
+    import tarfile
+    path = str(tmp_path / "vendor.tar.gz")
+    with tarfile.open(path, "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        data = b"\x00" * 510 + b"\x55\xaa"
+        info = tarfile.TarInfo("disk.raw")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    waivers = {"SYSCTL-IP_FORWARD": "NAT gateway image", "IMG-ARCHIVE_GZIP": "vendor archive"}
+    params = dict(_params(None), path=path, mode="audit", areas=None, apply=None, audit_archive_contents=False,
+                  overrides={}, waivers=waivers, workdir=str(tmp_path), lock_timeout=5)
+    out = diskimage.run(params)
+    results = dict((r["id"], r) for r in out["results"])
+    assert results["SYSCTL-IP_FORWARD"]["status"] == "waived"
+    assert results["SYSCTL-IP_FORWARD"]["message"] == "waived: NAT gateway image (not checked: the sysctl area was not run)"
+    assert results["IMG-ARCHIVE_GZIP"]["status"] == "waived" and "not checked" not in results["IMG-ARCHIVE_GZIP"]["message"]
+    assert out["summary"]["waived"] == 2
+    # an area the image's run handled keeps its own record; only the others are added
+    answer = {"results": [dict(results["IMG-ARCHIVE_GZIP"])], "areas": {"sysctl": {}}}
+    added = diskimage._with_not_run_waivers(dict(params, waivers=dict(waivers, **{"HW-SERIAL": "no serial"})),
+                                            answer["results"], answer["areas"])
+    assert [(r["id"], r["message"]) for r in added] == [
+        ("HW-SERIAL", "waived: no serial (not checked: the hardware area was not run)"),
+        ("IMG-ARCHIVE_GZIP", results["IMG-ARCHIVE_GZIP"]["message"])]
