@@ -127,7 +127,8 @@ EXAMPLES = r"""
 RETURN = r"""
 results:
   description: One record per requirement ID of the handled areas, in catalogue order, describing
-    the state after the run (in check mode, the current state).
+    the state after the run (in check mode, the current state), and a C(waived) record for each
+    waived ID of an area not handled, whose message says C(not checked).
   returned: when O(results_format=list) (the default)
   type: list
   elements: dict

@@ -88,7 +88,8 @@ EXAMPLES = r"""
 RETURN = r"""
 results:
   description: One record per requirement ID of the checked areas, in catalogue order (the
-    records of the area modules, and of the C(gce_settings) area).
+    records of the area modules, and of the C(gce_settings) area), and a C(waived) record for each
+    waived ID of an area not checked, whose message says C(not checked).
   returned: when O(results_format=list) (the default)
   type: list
   elements: dict

@@ -168,7 +168,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 results:
-  description: One record per requirement ID (the C(IMG-*) ones and every area's), in catalogue order.
+  description: One record per requirement ID (the C(IMG-*) ones and every area's), in catalogue order;
+    a waived ID of an area that did not run is a C(waived) record whose message says C(not checked).
   returned: always
   type: list
   elements: dict
