@@ -362,8 +362,15 @@ def parse_ini(text):
     return found
 
 
+def _present(paths, replace):
+    """``paths`` without those ``replace`` reads as absent (None): the state
+    without the collection's own file judges no empty file there, which
+    systemd-networkd would take for one matching every link."""
+    return [path for path in paths if path not in replace or replace[path] is not None]
+
+
 def networkd_files(target, replace=None):
-    files = [path for path, dummy in dropins(target, NETWORKD_DIRS, ".network")]
+    files = _present([path for path, dummy in dropins(target, NETWORKD_DIRS, ".network")], replace or {})
     for path, text in (replace or {}).items():
         if text is not None and path.endswith(".network") and path not in files:
             files.append(path)
@@ -373,7 +380,7 @@ def networkd_files(target, replace=None):
 def networkd_dropins(target, path, replace=None):
     name = posixpath.basename(path) + ".d"
     found = dropins(target, [posixpath.join(d, name) for d in NETWORKD_DIRS], ".conf")
-    paths = [p for p, dummy in found]
+    paths = _present([p for p, dummy in found], replace or {})
     for extra, text in (replace or {}).items():
         if text is not None and posixpath.basename(posixpath.dirname(extra)) == name and extra not in paths:
             paths.append(extra)

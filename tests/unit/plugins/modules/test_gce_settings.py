@@ -360,6 +360,23 @@ def test_networkd_files_for_other_link_types_do_not_configure_the_nic(tmp_path, 
     assert adhoc[0]["not_ethernet"] == ["Type=wlan", "WLANInterfaceType=ad-hoc"]
 
 
+def test_the_collection_s_own_network_file_is_written_once(tmp_path, run_module):
+    # a minimal Debian with systemd-networkd enabled and no .network file: the state without the
+    # collection's file was judged with an empty file in its place (a [Match]-less file matching
+    # every link), so the second run added an UseMTU drop-in beside the file and reported a change
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/systemd/network/50-dhcp.network"))
+    first = run(run_module, root)
+    assert first["rc"] == 0 and first["changed"] is True, first.get("msg")
+    assert "UseMTU=true" in read(root, gce_settings.NETWORKD_FILE)
+    written = digest(root)
+    again = run(run_module, root, check_mode=True, diff=True)
+    assert again["changed"] is False and again["diff"] == [], again["diff"]
+    again = run(run_module, root)
+    assert again["changed"] is False and digest(root) == written
+    assert sorted(os.listdir(os.path.join(root, "etc/systemd/network"))) == ["80-guestready-gce.network"]
+
+
 @pytest.mark.parametrize("config, status", [
     # every connection gets the Match all value, whatever sshd -T shows without -C
     ("PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n", "fail"),
