@@ -124,6 +124,20 @@ def _reason(exc):
     return exc.strerror or str(exc)
 
 
+def _mkdir(name, mode, dir_fd):
+    """``mkdir`` with exactly ``mode``: under the umask of a hardened build
+    host (027, 077) a new /etc/systemd/timesyncd.conf.d would be 0750 or
+    0700, and the daemons that read such directories as their own user
+    (systemd-timesyncd as systemd-timesync, systemd-networkd as
+    systemd-network) would never see the drop-in in it."""
+    os.mkdir(name, mode, dir_fd=dir_fd)
+    fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
 class _Resolved(object):
     """A resolved path: a descriptor of its directory and its last component
     (``"."`` when the path is a directory reached through ``..`` or ``/``).
@@ -228,7 +242,7 @@ class Target(object):
                     if create is None:
                         raise Missing("%s: no such file or directory" % self.display(path))
                     try:
-                        os.mkdir(name, create, dir_fd=stack[-1])
+                        _mkdir(name, create, stack[-1])
                         info = os.stat(name, dir_fd=stack[-1], follow_symlinks=False)
                     except OSError as exc:
                         raise TargetError("%s: cannot create %s: %s" % (
@@ -446,7 +460,7 @@ class Target(object):
                 info = where.lstat()
             except OSError:
                 try:
-                    os.mkdir(where.name, mode, dir_fd=where.dir_fd)
+                    _mkdir(where.name, mode, where.dir_fd)
                 except OSError as exc:
                     raise TargetError("%s: cannot create the directory: %s" % (
                         self.display(path), _reason(exc)))

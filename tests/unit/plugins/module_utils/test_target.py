@@ -317,6 +317,21 @@ def test_makedirs_through_links_stays_inside(tree):
     assert sorted(os.listdir(str(outside))) == ["victim"]
 
 
+@pytest.mark.parametrize("umask", [0o027, 0o077])
+def test_new_directories_get_their_mode_whatever_the_umask(tree, umask):
+    # a hardened build host's umask made /etc/systemd/timesyncd.conf.d 0750 or 0700: the
+    # daemon reading it as its own user (systemd-timesync) never saw the drop-in
+    root, dummy = tree
+    old = os.umask(umask)
+    try:
+        Target(str(root)).makedirs("/etc/systemd/timesyncd.conf.d")
+        Target(str(root)).makedirs("/etc/ssh")
+    finally:
+        os.umask(old)
+    for path in ("etc/systemd", "etc/systemd/timesyncd.conf.d", "etc/ssh"):
+        assert stat.S_IMODE(os.lstat(str(root / path)).st_mode) == 0o755, path
+
+
 def test_masking(tree):
     root, dummy = tree
     (root / "etc" / "masked").symlink_to("/dev/null")

@@ -377,6 +377,20 @@ def test_the_collection_s_own_network_file_is_written_once(tmp_path, run_module)
     assert sorted(os.listdir(os.path.join(root, "etc/systemd/network"))) == ["80-guestready-gce.network"]
 
 
+def test_directories_made_under_a_hardened_umask_are_readable_by_the_daemons(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    old = os.umask(0o027)
+    try:
+        out = run(run_module, root)
+    finally:
+        os.umask(old)
+    assert out["rc"] == 0, out.get("msg")
+    # systemd-timesyncd reads its drop-ins as systemd-timesync
+    for path in ("etc/systemd/timesyncd.conf.d", "etc/default/grub.d", "etc/systemd/system/getty.target.wants",
+                 "etc/systemd/network/50-dhcp.network.d"):
+        assert stat.S_IMODE(os.lstat(os.path.join(root, path)).st_mode) == 0o755, path
+
+
 @pytest.mark.parametrize("config, status", [
     # every connection gets the Match all value, whatever sshd -T shows without -C
     ("PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n", "fail"),
