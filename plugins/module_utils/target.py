@@ -124,6 +124,36 @@ def _reason(exc):
     return exc.strerror or str(exc)
 
 
+# attributes the kernel derives from the content (IMA/EVM): copied, they would not match it
+_CONTENT_XATTRS = ("security.ima", "security.evm")
+
+
+def _copy_xattrs(dir_fd, name, fd):
+    """Give the new file ``fd`` the extended attributes of the file ``name``
+    it replaces: its SELinux label above all.  A file written into a Red Hat
+    image from a host without SELinux has no label of its own, and the
+    image's policy keeps a confined daemon (sshd, chronyd) from reading an
+    unlabelled file.  Also a POSIX ACL.  Where this user may not read or set
+    one, the file is written without it, as ``cp -a`` would."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        old = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC, dir_fd=dir_fd)
+    except OSError:
+        return
+    try:
+        for key in os.listxattr(old):
+            if key not in _CONTENT_XATTRS:
+                try:
+                    os.setxattr(fd, key, os.getxattr(old, key))
+                except OSError:
+                    pass
+    except OSError:
+        pass
+    finally:
+        os.close(old)
+
+
 def _mkdir(name, mode, dir_fd):
     """``mkdir`` with exactly ``mode``: under the umask of a hardened build
     host (027, 077) a new /etc/systemd/timesyncd.conf.d would be 0750 or
@@ -476,7 +506,8 @@ class Target(object):
         ``owned``: the path is the collection's own file; a symlink there is
         replaced by the file, not followed.  Otherwise links resolve in the
         root and the file they lead to is replaced.  An existing file keeps
-        its mode and owner; a new one gets ``mode`` (0644) and ``owner``
+        its mode, owner and extended attributes (its SELinux label); a new
+        one gets ``mode`` (0644) and ``owner``
         (``(uid, gid)``, root's when running as root).  Returns the replaced
         file's lstat (None when it was new)."""
         if not isinstance(data, bytes):
@@ -525,6 +556,7 @@ class Target(object):
                     view = view[os.write(fd, view):]
                 os.fsync(fd)
                 if current is not None and stat.S_ISREG(current.st_mode):
+                    _copy_xattrs(dir_fd, name, fd)
                     os.fchmod(fd, current.st_mode & 0o7777)
                     os.fchown(fd, current.st_uid, current.st_gid)
                 else:

@@ -17,7 +17,8 @@ description:
     starting a module costs seconds; the playbook C(guestready.gce.harden) uses it.
   - Files under a target root are written through the collection's target-root layer (paths
     resolve inside the root, a symlink at the collection's own path is replaced, never written
-    through), under one lock per root.
+    through), under one lock per root. A file replaced keeps its mode, owner, group and extended
+    attributes (its SELinux label); a new file is mode 0644, a new directory 0755.
   - An area whose options cannot be honoured fails the task with its message; the other areas'
     results are still returned.
 author:

@@ -11,7 +11,9 @@ description:
   - Brings every C(SYSCTL-*) requirement of the collection's catalogue to compliance in one
     call, and returns one result per requirement ID.
   - Writes one drop-in under C(/etc/sysctl.d) atomically (temporary file, fsync, rename;
-    root-owned, mode 0644) and sets the live values through C(/proc/sys).
+    root-owned, mode 0644) and sets the live values through C(/proc/sys). A file rewritten
+    (the drop-in, a file whose lines are neutralised) keeps its mode, owner, group and extended
+    attributes (its SELinux label).
   - A file already at the drop-in's name without the collection's C(guestready.gce) header is
     someone else's. It is not replaced, and the task fails saying so.
   - Never weakens a stricter setting; level keys (C(kernel.kptr_restrict),

@@ -332,6 +332,26 @@ def test_new_directories_get_their_mode_whatever_the_umask(tree, umask):
         assert stat.S_IMODE(os.lstat(str(root / path)).st_mode) == 0o755, path
 
 
+def test_a_replaced_file_keeps_its_extended_attributes(tree):
+    # a Red Hat image tree written from a host without SELinux: the new file had no label
+    root, dummy = tree
+    path = root / "etc" / "chrony.conf"
+    path.write_text("pool 2.rhel.pool.ntp.org iburst\n")
+    os.chmod(str(path), 0o640)
+    attributes = {"user.origin": b"kickstart"}
+    if os.geteuid() == 0:
+        attributes["security.selinux"] = b"system_u:object_r:etc_t:s0\0"
+    try:
+        for key, value in attributes.items():
+            os.setxattr(str(path), key, value)
+    except OSError:
+        pytest.skip("this filesystem keeps no extended attributes")
+    Target(str(root)).write_atomic("/etc/chrony.conf", "server metadata.google.internal iburst\n")
+    assert path.read_text() == "server metadata.google.internal iburst\n"
+    assert dict((key, os.getxattr(str(path), key)) for key in os.listxattr(str(path))) == attributes
+    assert stat.S_IMODE(os.lstat(str(path)).st_mode) == 0o640
+
+
 def test_masking(tree):
     root, dummy = tree
     (root / "etc" / "masked").symlink_to("/dev/null")
