@@ -124,6 +124,27 @@ def _reason(exc):
     return exc.strerror or str(exc)
 
 
+def _encode(text, where, current):
+    """``text`` as the bytes of the file it replaces: Latin-1 when that file
+    is not UTF-8, as ``read_text`` decoded it, so that the lines the
+    collection leaves alone (a comment, a mount point's name) keep their
+    bytes; else UTF-8."""
+    if current is not None and stat.S_ISREG(current.st_mode):
+        try:
+            fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC,
+                         dir_fd=where.dir_fd)
+            with os.fdopen(fd, "rb") as handle:
+                handle.read().decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                return text.encode("latin-1")
+            except UnicodeEncodeError:
+                pass
+        except (IOError, OSError):
+            pass
+    return text.encode("utf-8")
+
+
 # attributes the kernel derives from the content (IMA/EVM): copied, they would not match it
 _CONTENT_XATTRS = ("security.ima", "security.evm")
 
@@ -510,8 +531,6 @@ class Target(object):
         one gets ``mode`` (0644) and ``owner``
         (``(uid, gid)``, root's when running as root).  Returns the replaced
         file's lstat (None when it was new)."""
-        if not isinstance(data, bytes):
-            data = data.encode("utf-8")
         try:
             resolved = self._resolve(path, follow=not owned)
         except Missing:
@@ -531,6 +550,8 @@ class Target(object):
                                             (owned and stat.S_ISLNK(current.st_mode))):
                 raise NotRegular("%s: is a %s, not a regular file: not replaced" % (
                     self.display(path), file_kind(current.st_mode)), file_kind(current.st_mode))
+            if not isinstance(data, bytes):
+                data = _encode(data, where, current)
             try:
                 dir_fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | _O_CLOEXEC, dir_fd=where.dir_fd)
             except OSError as exc:

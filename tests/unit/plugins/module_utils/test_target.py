@@ -352,6 +352,20 @@ def test_a_replaced_file_keeps_its_extended_attributes(tree):
     assert stat.S_IMODE(os.lstat(str(path)).st_mode) == 0o640
 
 
+@pytest.mark.parametrize("data", [b"# r\xe9gl\xe9\nkernel.kptr_restrict = 0\n", "# r\xe9gl\xe9\n".encode("utf-8")])
+def test_a_rewritten_file_keeps_its_encoding(tree, data):
+    # read_text decodes a file that is not UTF-8 as Latin-1: written back as UTF-8, every byte
+    # above 0x7f of the lines left alone changed
+    root, dummy = tree
+    (root / "etc" / "sysctl.conf").write_bytes(data)
+    target = Target(str(root))
+    text = target.read_text("/etc/sysctl.conf")
+    target.write_atomic("/etc/sysctl.conf", text + "# added\n")
+    assert (root / "etc" / "sysctl.conf").read_bytes() == data + b"# added\n"
+    target.write_atomic("/etc/new.conf", "# r\xe9gl\xe9\n")
+    assert (root / "etc" / "new.conf").read_bytes() == "# r\xe9gl\xe9\n".encode("utf-8"), "a new file is UTF-8"
+
+
 def test_masking(tree):
     root, dummy = tree
     (root / "etc" / "masked").symlink_to("/dev/null")

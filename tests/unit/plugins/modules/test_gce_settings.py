@@ -1035,6 +1035,22 @@ def test_nofail_judges_mount_points_as_mount_reads_them(tmp_path, run_module):
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
 
 
+def test_a_latin_1_file_is_written_back_in_latin_1(tmp_path, run_module):
+    # a mount point named in Latin-1 (a tree made under a Latin-1 locale): rewritten as UTF-8,
+    # the line given nofail named another directory, and every comment's bytes changed
+    root = debian_image(tmp_path / "image")
+    with open(os.path.join(root, "etc/fstab"), "wb") as handle:
+        handle.write(b"# disque de donn\xe9es\nUUID=1 / ext4 defaults 0 1\nUUID=5 /srv/donn\xe9es ext4 defaults 0 2\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    with open(os.path.join(root, "etc/fstab"), "rb") as handle:
+        data = handle.read()
+    assert data.startswith(b"# disque de donn\xe9es\nUUID=1 / ext4 defaults 0 1\n"), data
+    assert b"UUID=5\t/srv/donn\xe9es\text4\tdefaults,nofail\t0\t2\n" in data, data
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+    assert run(run_module, root)["changed"] is False
+
+
 def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
     """Only a disk mounted at boot can hold the boot up: a swap line and a noauto line
     need no nofail, and are neither failed nor rewritten."""
