@@ -1035,6 +1035,7 @@ class Plan(object):
         self.host = host
         self.files = {}     # path -> [old text, new text, IDs, owned]
         self.links = []     # (unit, IDs)
+        self.new_links = {}  # unit -> [(link, text)] enabling it makes in a tree, for the diff
         self.removals = []  # (path, IDs)
         self.packages = []  # (name, IDs)
         self.commands = []  # (argv, why, IDs)
@@ -1094,6 +1095,11 @@ class Plan(object):
             old, new, rids, owned = self.files[path]
             shown = self.host.target.display(path)
             diffs.append({"before_header": shown, "after_header": shown, "before": old or "", "after": new})
+        for unit, rids in self.links:
+            for link, value in self.new_links.get(unit, []):
+                shown = self.host.target.display(link)
+                diffs.append({"before_header": shown, "after_header": "%s (symbolic link to %s)" % (shown, value),
+                              "before": "", "after": "(%s)\n" % ", ".join(sorted(rids))})
         for path, rids in self.removals:
             shown = self.host.target.display(path)
             diffs.append({"before_header": shown, "after_header": "%s (removed)" % shown,
@@ -1634,6 +1640,7 @@ def make_plan(params, entries, waivers, module, results, answers=None):
             plan.notes.append("%s: not applied: %s" % (name, exc))
     if not host.live:   # check mode and apply alike: links already there are no change
         plan.links = [(unit, rids) for unit, rids in plan.links if not units.links_in_place(host.target, unit)]
+        plan.new_links = dict((unit, units.missing_links(host.target, unit)) for unit, rids in plan.links)
     if host.live and params.get("reload_services", True) and any(
             p in plan.file_changes for p in (SSHD_DROPIN, sshd.MAIN)):
         service = "ssh.service" if units.unit_file(host.target, "ssh.service") else "sshd.service"

@@ -299,6 +299,17 @@ def enable(target, name, module, live):
     return made
 
 
+def missing_links(target, name):
+    """The ``(link path, link text)`` pairs enabling ``name`` in a tree
+    makes (those not there already); [] when enabling it fails, which
+    names the problem."""
+    try:
+        return [(link, value) for link, value in enablement_links(target, name)
+                if not _refuse_a_link_elsewhere(target, link, value)]
+    except (ConfigError, TargetError):
+        return []
+
+
 def links_in_place(target, name):
     """Whether every link ``systemctl enable name`` makes in a tree is there
     already (then enabling it changes nothing)."""

@@ -36,7 +36,7 @@ attributes:
   diff_mode:
     support: full
     details: The diffs of every file the applied areas change (or would change), from the state
-      read before anything is written.
+      read before anything is written, and in a tree each unit link made (or that would be made).
   platform:
     platforms: posix
 options:

@@ -228,6 +228,24 @@ def test_check_mode_changes_nothing_and_shows_the_diff(tmp_path, run_module):
     assert any(h.endswith("ssh_host_rsa_key (removed)") for h in headers)
 
 
+def test_the_diff_shows_the_unit_links_a_run_makes(tmp_path, run_module):
+    # the links were changes (changed: true) that no diff showed
+    root = debian_image(tmp_path / "image")
+    wants = os.path.join(root, "etc/systemd/system")
+    expected = [(os.path.join(wants, "getty.target.wants/serial-getty@ttyS0.service"),
+                 "/lib/systemd/system/serial-getty@.service", "(GCE-BOOT-SERIAL-GETTY)\n"),
+                (os.path.join(wants, "multi-user.target.wants/google-guest-agent.service"),
+                 "/lib/systemd/system/google-guest-agent.service", "(GCE-GUEST-AGENT)\n")]
+    shown = [{"before_header": path, "after_header": "%s (symbolic link to %s)" % (path, value), "before": "",
+              "after": ids} for path, value, ids in expected]
+    check = run(run_module, root, check_mode=True, diff=True)
+    assert [d for d in check["diff"] if "symbolic link" in d["after_header"]] == shown
+    out = run(run_module, root, diff=True)
+    assert out["diff"] == check["diff"]
+    assert [(path, os.readlink(path)) for path, value, ids in expected] == [(path, value) for path, value, ids in expected]
+    assert run(run_module, root, check_mode=True, diff=True)["diff"] == []
+
+
 def test_waivers_and_overrides(tmp_path, run_module):
     root = debian_image(tmp_path / "image")
     out = run(run_module, root, waivers={"GCE-SSH-NO-PASSWORD-AUTH": "bastion: passwords by design (SEC-9)"},
