@@ -1715,8 +1715,14 @@ def execute(plan):
             _note_regenerated(plan, rids)
     # generalizing (host keys, the dbus machine-id copy) is the image's last step: sshd's
     # reload validates with `sshd -t`, which fails once the host keys are gone
+    removed = []
     for path, rids in plan.removals:
-        host.target.remove(path)
+        try:   # as a file that cannot be written: what was done before stays reported
+            host.target.remove(path)
+            removed.append((path, rids))
+        except TargetError as exc:
+            errors.append("%s (%s)" % (exc, ", ".join(sorted(rids))))
+    plan.removals = removed
     return errors
 
 

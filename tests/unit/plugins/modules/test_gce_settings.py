@@ -4,6 +4,7 @@ links, removals), idempotence, check mode, waivers, the SSH lock-out guard,
 the live path (the commands it runs), and hostile trees."""
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -905,6 +906,30 @@ def test_a_file_that_cannot_be_written_leaves_the_others_reported(tmp_path, run_
     assert os.path.islink(os.path.join(root, "etc/machine-id")), "left as it was"
     # what follows the files is still done: the host keys go
     assert not [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
+
+
+def test_a_file_that_cannot_be_removed_leaves_the_others_reported(tmp_path, run_module, monkeypatch):
+    # a host key the build cannot unlink (a bind mount: EBUSY): the area failed with that message
+    # alone, changed false and no results, the files written and the other key removed unreported
+    root = debian_image(tmp_path / "image")
+    unlink = os.unlink
+
+    def busy(path, *args, **kwargs):
+        if path == "ssh_host_rsa_key":
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+        return unlink(path, *args, **kwargs)
+    monkeypatch.setattr(os, "unlink", busy)
+    out = run(run_module, root, diff=True)
+    monkeypatch.undo()
+    assert out["rc"] == 1 and "etc/ssh/ssh_host_rsa_key: cannot remove: Device or resource busy " \
+        "(GCE-SSH-NO-HOST-KEYS)" in out["msg"], out["msg"]
+    assert out["changed"] is True and statuses(out)["GCE-BOOT-SERIAL-CONSOLE"] == "pass"
+    headers = [d["after_header"][len(root):] for d in out["diff"]]
+    assert "/etc/ssh/ssh_host_ed25519_key (removed)" in headers and "/etc/ssh/ssh_host_rsa_key (removed)" not in headers
+    assert os.path.join(root, "etc/ssh/ssh_host_rsa_key") not in out["areas"]["gce_settings"]["removed"]
+    assert os.path.join(root, "etc/ssh/ssh_host_rsa_key.pub") in out["areas"]["gce_settings"]["removed"]
+    assert sorted(n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")) == ["ssh_host_rsa_key"]
+    assert statuses(out)["GCE-SSH-NO-HOST-KEYS"] == "fail"
 
 
 class SshdModule(FakeModule):
