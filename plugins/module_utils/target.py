@@ -19,7 +19,9 @@ is expected is an error naming the path and its type, raised before anything
 is opened, so nothing blocks.
 
 Writes replace files atomically (temporary file beside the target, fsync,
-rename, fsync of the directory).  A path the collection owns (its drop-in)
+rename, fsync of the directory); the new file keeps the replaced one's mode,
+owner, extended attributes and encoding (Latin-1 stays Latin-1), and new
+files and directories get their mode whatever the umask.  A path the collection owns (its drop-in)
 is replaced even when it is a symlink: the link is replaced, never written
 through.  Another program's file (a line the collection comments out) is
 written where the root's own resolution puts it, which is always inside the
