@@ -16,8 +16,9 @@ description:
   - One execution per host is the whole cost of hardening on a small or emulated guest, where
     starting a module costs seconds; the playbook C(guestready.gce.harden) uses it.
   - Files under a target root are written through the collection's target-root layer (paths
-    resolve inside the root, a symlink at the collection's own path is replaced, never written
-    through), under one lock per root. A file replaced keeps its mode, owner, group and extended
+    resolve inside the root; a symlink at the sysctl drop-in's path is replaced, never written
+    through, and one at a path of a C(gce_settings) file - udev's and systemd's way to mask a
+    file - is left as it is, the task failing with a message naming it), under one lock per root. A file replaced keeps its mode, owner, group and extended
     attributes (its SELinux label); a new file is mode 0644, a new directory 0755.
   - An area whose options cannot be honoured fails the task with its message; the other areas'
     results are still returned.
