@@ -185,8 +185,8 @@ def _mkdir(name, mode, dir_fd):
     systemd-network) would never see the drop-in in it."""
     os.mkdir(name, mode, dir_fd=dir_fd)
     fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC, dir_fd=dir_fd)
-    try:
-        os.fchmod(fd, mode)
+    try:   # the set-group-ID bit a set-group-ID parent passes on stays, as mkdir(2) made it
+        os.fchmod(fd, mode | (os.fstat(fd).st_mode & stat.S_ISGID))
     finally:
         os.close(fd)
 
