@@ -25,6 +25,8 @@ PACKAGES=(
   chromium
   # the kernel's headers: the ethtool request constants are checked against linux/ethtool.h
   linux-libc-dev
+  # a real rpm for the test that a Red Hat tree's package database is read without writing into it
+  rpm
   # the scanner-clean sysctl mode is proven against the CIS profile of the SCAP Security Guide
   ssg-debderived
 )

@@ -2,12 +2,15 @@
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Installed packages on a tree: dpkg's status file (read through the
-target root), or ``rpm -q --whatprovides`` when the
-tree has an rpm database (``--root`` with the tree's own ``--dbpath``); installs with the distribution's own tool on a
-live system."""
+target root), or ``rpm -q --whatprovides`` when the tree has an rpm database
+(a private copy of the tree's own database: rpm writes even when it only
+reads); installs with the distribution's own tool on a live system."""
 
+import os
 import posixpath
+import shutil
 import stat
+import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -16,6 +19,9 @@ DPKG_STATUS = "/var/lib/dpkg/status"
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
 # the database files of rpm's backends: sqlite (RHEL 9, Fedora, SUSE), ndb (SUSE before), bdb (RHEL 8)
 RPM_DB_FILES = ("rpmdb.sqlite", "Packages.db", "Packages")
+# what a tree's database directory may hold in all before it is copied (RHEL 8's bdb
+# Packages reaches a few hundred MiB on a large system)
+RPM_DB_MAX_BYTES = 2 << 30
 
 
 def parse_dpkg_status(text, source=DPKG_STATUS):
@@ -98,27 +104,65 @@ class Packages(object):
         if not rpm:
             raise ConfigError("%s has an rpm database but there is no rpm command here to read it"
                               % self.target.display("/"))
-        where = []
-        if not self.target.live:
-            # the tree's own database, named: rpm's compiled-in one differs by host (Debian's
-            # rpm reads ~/.rpmdb) and a missing one is created, in the tree, empty
-            dbpath = rpm_dbpath(self.target)
-            if dbpath is None:
-                raise ConfigError("%s: no rpm database file (%s) in %s" % (
-                    self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(RPM_DBS)))
-            where = ["--root", self.target.root, "--dbpath", dbpath]
+        if self.target.live:
+            return self._rpm_query([rpm], wanted)
+        # the tree's own database, named: rpm's compiled-in one differs by host (Debian's
+        # rpm reads ~/.rpmdb) and a missing one is created, in the tree, empty
+        dbpath = rpm_dbpath(self.target)
+        if dbpath is None:
+            raise ConfigError("%s: no rpm database file (%s) in %s" % (
+                self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(RPM_DBS)))
+        copy = tempfile.mkdtemp(prefix="guestready-gce-rpmdb-")
+        try:
+            copy_rpm_db(self.target, dbpath, copy)
+            return self._rpm_query([rpm, "--dbpath", copy], wanted)
+        finally:
+            shutil.rmtree(copy, ignore_errors=True)
+
+    def _rpm_query(self, command, wanted):
         found = {}
         for name in wanted:
             # what provides the name, the package of that name included: SUSE's google-guest-oslogin
             # provides google-compute-engine-oslogin (openSUSE's google-guest-oslogin.spec)
-            command = [rpm] + where + ["-q", "--whatprovides", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", name]
-            rc, out, err = self.module.run_command(command)
+            rc, out, err = self.module.run_command(
+                command + ["-q", "--whatprovides", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", name])
             errors = [line for line in (err or "").splitlines() if line.startswith("error:")]
             if errors:
                 raise ConfigError("rpm cannot read the package database of %s: %s" % (
                     self.target.display("/"), errors[-1]))
             found[name] = _provider_version(name, out) if rc == 0 else None
         return found
+
+
+def copy_rpm_db(target, dbpath, copy):
+    """Copy the regular files of the tree's database directory ``dbpath`` into
+    the directory ``copy``, read through ``target`` (confined to its root).
+    rpm is given the copy: even a query writes where the database is (a
+    sqlite database in WAL mode gets its ``-shm`` and ``-wal`` files, bdb its
+    ``__db.*`` environment), and an image that is only checked must not
+    change.  A directory larger than RPM_DB_MAX_BYTES is a ConfigError."""
+    left = RPM_DB_MAX_BYTES
+    try:
+        for name in target.listdir(dbpath):
+            path = posixpath.join(dbpath, name)
+            if not stat.S_ISREG(target.lstat(path).st_mode):
+                continue
+            with target.open(path) as source:
+                with open(os.path.join(copy, name), "wb") as sink:
+                    while True:
+                        chunk = source.read(min(left + 1, 1 << 20))
+                        if not chunk:
+                            break
+                        left -= len(chunk)
+                        if left < 0:
+                            raise ConfigError("%s: the rpm database holds more than %d MiB: not read" % (
+                                target.display(dbpath), RPM_DB_MAX_BYTES >> 20))
+                        sink.write(chunk)
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    except (IOError, OSError) as exc:
+        raise ConfigError("%s: cannot copy the rpm database to read it: %s" % (
+            target.display(dbpath), exc.strerror or exc))
 
 
 def _provider_version(name, out):

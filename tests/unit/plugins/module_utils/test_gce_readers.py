@@ -4,6 +4,10 @@ configurations, sshd_config, fstab and udev -- on fixture trees, through the
 target root."""
 
 import os
+import shutil
+import stat
+import subprocess
+import time
 
 import pytest
 
@@ -252,8 +256,9 @@ def test_rpm_packages_count_what_provides_the_name(tmp_path):
                 "google-compute-engine-oslogin": "20240701.00-150000.1.35.1 (google-guest-oslogin)",
                 "google-compute-engine": None}
     assert packages.Packages(Target(str(tmp_path)), module).query(wanted) == expected
-    assert all(c[:7] == ["/usr/bin/rpm", "--root", str(tmp_path), "--dbpath", "/usr/lib/sysimage/rpm", "-q",
-                         "--whatprovides"] for c in module.commands)
+    # a private copy of the tree's database (rpm writes where it reads), never the tree's own path
+    assert all(c[:2] == ["/usr/bin/rpm", "--dbpath"] and c[3:5] == ["-q", "--whatprovides"] and "--root" not in c
+               and not c[2].startswith(str(tmp_path)) for c in module.commands)
     # the running system's database: the same query without --root (this host need not be an rpm system)
     module = RpmModule()
     assert packages.Packages(Target("/"), module)._rpm(wanted) == expected
@@ -274,11 +279,13 @@ class DebianRpmModule(RpmModule):
         if "--dbpath" not in argv:
             self.commands.append(argv)
             return 1, "no package provides %s\n" % argv[-1], ""
+        dbpath = argv[argv.index("--dbpath") + 1]
+        self.seen = sorted(os.listdir(dbpath))
         if self.broken:
             self.commands.append(argv)
             return 1, "no package provides %s\n" % argv[-1], (
                 "error: sqlite failure: CREATE TABLE IF NOT EXISTS 'Packages' (...): file is not a database\n"
-                "error: cannot open Packages database in %s/var/lib/rpm\n" % argv[argv.index("--root") + 1])
+                "error: cannot open Packages database in %s\n" % dbpath)
         return super(DebianRpmModule, self).run_command(argv, environ_update)
 
 
@@ -298,8 +305,8 @@ def test_rpm_reads_the_tree_s_own_database_whatever_the_host_s_rpm_defaults_to(t
     module = DebianRpmModule()
     assert packages.Packages(Target(str(tmp_path)), module).query(["google-guest-agent"]) == {
         "google-guest-agent": "20240701.00-150000.1.49.1"}
-    dbpath = module.commands[0][module.commands[0].index("--dbpath") + 1]
-    assert dbpath == os.path.dirname([p for p, v in layout.items() if v is None][0])
+    # rpm read a copy of the database directory the layout has
+    assert module.seen == [os.path.basename([p for p, v in layout.items() if v is None][0])]
 
 
 def test_rpm_database_that_cannot_be_read_is_unknown_not_missing(tmp_path):
@@ -334,6 +341,64 @@ class JoiningRpm(RpmModule):
         return (0, "%s %s\n" % (name, rows[name]), "") if name in rows else (1, "no package provides %s\n" % name, "")
 
 
+class CommandModule(object):
+    """The two calls Packages makes of AnsibleModule, run for real."""
+    commands = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return shutil.which(name)
+
+    def run_command(self, argv, environ_update=None):
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        return done.returncode, done.stdout, done.stderr
+
+
+def tree_state(root):
+    """Every path under ``root`` with its type, size, mode, mtime and content."""
+    state = {}
+    for top, dirs, files in os.walk(str(root)):
+        for name in dirs + files:
+            path = os.path.join(top, name)
+            info = os.lstat(path)
+            content = None
+            if stat.S_ISREG(info.st_mode):
+                with open(path, "rb") as handle:
+                    content = handle.read()
+            state[path] = (info.st_mode, info.st_size, info.st_mtime_ns, content)
+    return state
+
+
+@pytest.mark.skipif(not (shutil.which("rpm") and shutil.which("rpmbuild")), reason="needs rpm and rpmbuild (Debian: rpm)")
+@pytest.mark.parametrize("sidecars", [False, True], ids=["shut-down", "with-shm"])
+def test_rpm_query_of_a_tree_writes_nothing_into_it(tmp_path, sidecars):
+    """A real rpm (Debian's 4.18, sqlite) on a tree's database in WAL mode, as
+    RHEL 9, Fedora and SUSE ship it: even ``rpm -q`` creates
+    ``rpmdb.sqlite-shm`` and ``-wal`` where the database is and touches the
+    directory.  A checked image must not change: rpm reads a private copy."""
+    spec = tmp_path / "oslogin.spec"
+    spec.write_text("Name: google-guest-oslogin\nVersion: 20240701.00\nRelease: 1\nSummary: t\nLicense: MIT\n"
+                    "Provides: google-compute-engine-oslogin\nBuildArch: noarch\n%description\nt\n%files\n")
+    top = tmp_path / "rpmbuild"
+    subprocess.run(["rpmbuild", "--define", "_topdir %s" % top, "-bb", str(spec)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    built = [os.path.join(d, f) for d, dirs, files in os.walk(str(top / "RPMS")) for f in files]
+    root = tmp_path / "image"
+    dbdir = root / "usr/lib/sysimage/rpm"
+    dbdir.mkdir(parents=True)
+    subprocess.run(["rpm", "--dbpath", str(dbdir), "-i", "--justdb", "--nodeps", "--noscripts"] + built, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    link(root, "/var/lib/rpm", "../../usr/lib/sysimage/rpm")
+    for name in os.listdir(str(dbdir)):   # what a cleanly shut down image keeps
+        if name != "rpmdb.sqlite" and not (sidecars and name == "rpmdb.sqlite-shm"):
+            os.unlink(str(dbdir / name))
+    time.sleep(0.01)
+    before = tree_state(root)
+    found = packages.Packages(Target(str(root)), CommandModule()).query(
+        ["google-compute-engine-oslogin", "google-guest-agent"])
+    assert found == {"google-compute-engine-oslogin": "20240701.00-1 (google-guest-oslogin)", "google-guest-agent": None}
+    assert tree_state(root) == before
+
+
 @pytest.mark.parametrize("default_dbpath", ["/var/lib/rpm", "/root/.rpmdb"])
 def test_rpm_reads_the_trees_database_never_one_a_link_leads_to(tmp_path, default_dbpath):
     root, outside = tmp_path / "image", tmp_path / "outside"
@@ -344,7 +409,7 @@ def test_rpm_reads_the_trees_database_never_one_a_link_leads_to(tmp_path, defaul
     module = JoiningRpm(default_dbpath)
     found = packages.Packages(Target(str(root)), module).query(["google-guest-agent"])
     assert found == {"google-guest-agent": "20240701.00-1"}, module.commands
-    assert module.commands[0][1:5] == ["--root", str(root), "--dbpath", "/usr/lib/sysimage/rpm"]
+    assert "--root" not in module.commands[0]
     # Fedora's layout: /var/lib/rpm -> ../../usr/lib/sysimage/rpm: the link is resolved in the tree
     os.unlink(str(root / "var/lib/rpm"))
     link(root, "/var/lib/rpm", "../../usr/lib/sysimage/rpm")
