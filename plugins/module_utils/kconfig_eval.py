@@ -78,6 +78,13 @@ def resolve(config, name, _depth=0, kind=None):
                               % (config.source, number, name, text[:80], kind,
                                  " (the space or tab around it is part of it)" if text != text.strip() else ""))]
             return [Found(value, "file")]
+    if name in config.ignored and not config.present(name) and name not in config.written:
+        # the only line naming it is one kconfig skips: the option keeps a default the file does not show
+        number, text = config.ignored[name]
+        return [Found(None, "unknown", "%s:%d: '%s': kconfig skips this line (it reads CONFIG_X=value and "
+                                       "'# CONFIG_X is not set' only at the start of a line, with no "
+                                       "space before '='), so CONFIG_%s keeps its Kconfig default, which "
+                                       "the configuration does not show" % (config.source, number, text[:80], name))]
     if config.present(name):
         return [Found(config.get(name), "file")]
     if not config.minimal:

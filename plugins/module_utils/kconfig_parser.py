@@ -58,6 +58,11 @@ NOT_SET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set\s*$")
 HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration\s*$")
 OLD_HEADER = re.compile(r"^# Linux kernel version: (\S+)\s*$")
 VALUE = re.compile(r'^(y|m|n|"(?:[^"\\]|\\.)*"|-?[0-9]+|0[xX][0-9a-fA-F]+)$')
+# a line naming an option that kconfig skips (confdata.c conf_read_simple reads
+# "CONFIG_" and "# CONFIG_" at the start of the line only, and takes the name up
+# to "=": "CONFIG_X = y" names no option "X "): indented, or a space before "="
+IGNORED = re.compile(r"^(?:\s+CONFIG_([A-Za-z0-9_]+)\s*=|\s*CONFIG_([A-Za-z0-9_]+)\s+=|"
+                     r"\s+# CONFIG_([A-Za-z0-9_]+) is not set)")
 # promptless options architectures select: every full configuration lists
 # dozens to hundreds of them (Debian's: 185-257), a minimal one none (the
 # kernel's x86_64_defconfig, Alpine's virt.x86_64.config, Flatcar's
@@ -238,7 +243,8 @@ class Kconfig(object):
     ``written`` maps a symbol to ``(line, text)`` of its last ``CONFIG_X=``
     line as written, a value kconfig never writes included (``y # note``,
     ``yes``, ``"n"``): ``kconfig_value`` says what kconfig makes of it once
-    the option's type is known.
+    the option's type is known.  ``ignored`` maps a symbol to ``(line, text)`` of
+    the first line naming it that kconfig skips (indented, or ``CONFIG_X = y``).
 
     ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
     ``form_evidence`` the observations that decided it.  ``version_source``
@@ -247,10 +253,11 @@ class Kconfig(object):
     architecture ``inferred from <option>``."""
 
     def __init__(self, source, values, lines, header_arch=None, header_version=None,
-                 compression=None, warnings=None, written=None):
+                 compression=None, warnings=None, written=None, ignored=None):
         self.source = source
         self.values = values
         self.written = written or {}
+        self.ignored = ignored or {}
         self.lines = lines
         self.header_arch = header_arch
         self.header_version = header_version
@@ -334,12 +341,21 @@ def parse_text(text, source="<string>", compression=None):
     values and for text that is not a kernel configuration at all."""
     values, lines, warnings, written = {}, {}, [], {}
     header_arch = header_version = None
-    unexpected, spaced = [], []
+    unexpected, spaced, ignored, skipped_lines = [], [], {}, []
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
             continue
-        match = ASSIGN.match(raw.lstrip())
+        match = ASSIGN.match(raw)
+        if not match:
+            skipped = IGNORED.match(raw)
+            if skipped:
+                # kconfig skips the line: the option keeps its Kconfig default unless
+                # another line sets it (kconfig_eval.resolve), which the file does not show
+                name = next(group for group in skipped.groups() if group)
+                ignored.setdefault(name, (number, line))
+                skipped_lines.append(number)
+                continue
         if match:
             # kconfig strips the line break only: a space or tab around the value is
             # part of it (``written`` keeps it for kconfig_value: ``=y `` is y, an int
@@ -359,7 +375,7 @@ def parse_text(text, source="<string>", compression=None):
                 continue
             value = _unquote(value)
         else:
-            match = NOT_SET.match(line)
+            match = NOT_SET.match(raw)
             if match:
                 name, value = match.group(1), NOT_SET_VALUE
             else:
@@ -386,7 +402,9 @@ def parse_text(text, source="<string>", compression=None):
             continue
         values[name], lines[name] = value, number
     if not values:
-        raise KconfigError("%s: no CONFIG_ options found: not a kernel configuration" % source)
+        raise KconfigError("%s: no CONFIG_ options found: not a kernel configuration%s" % (
+            source, "" if not ignored else " (kconfig skips the %d indented or 'CONFIG_X = value' line(s), "
+            "first at line %d)" % (len(skipped_lines), skipped_lines[0])))
     if unexpected:
         shown = ", ".join(str(n) for n in unexpected[:5])
         if len(unexpected) > len(values):
@@ -396,6 +414,14 @@ def parse_text(text, source="<string>", compression=None):
         warnings.append("%s: %d line(s) are neither options nor comments (line %s%s); kconfig "
                         "ignores them" % (source, len(unexpected), shown,
                                           ", ..." if len(unexpected) > 5 else ""))
+    if skipped_lines:
+        numbers = skipped_lines
+        warnings.append("%s: %d line(s) name an option but kconfig skips them (line %s%s): it reads "
+                        "CONFIG_X=value and '# CONFIG_X is not set' only at the start of a line and "
+                        "with no space before '=' (an option such a line names keeps its Kconfig "
+                        "default unless another line sets it)"
+                        % (source, len(numbers), ", ".join(str(n) for n in numbers[:5]),
+                           ", ..." if len(numbers) > 5 else ""))
     if spaced:
         warnings.append("%s: %d line(s) have a space or tab around the value (line %s%s); kconfig keeps "
                         "it as part of the value: a bool or tristate is still read by its first "
@@ -405,7 +431,8 @@ def parse_text(text, source="<string>", compression=None):
                            ", ..." if len(spaced) > 5 else ""))
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
-    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written)
+    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written,
+                   ignored)
 
 
 # The kernel_config and hardware areas of one execution read the same
@@ -424,10 +451,11 @@ def _parse(text, shown, compression):
         if len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = (config.values, config.lines, config.header_arch, config.header_version,
-                        tuple(config.warnings), config.written)
+                        tuple(config.warnings), config.written, config.ignored)
         return config
-    values, lines, header_arch, header_version, warnings, written = parts
-    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written)
+    values, lines, header_arch, header_version, warnings, written, ignored = parts
+    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written,
+                   ignored)
 
 
 def check_overrides(version=None, arch=None):

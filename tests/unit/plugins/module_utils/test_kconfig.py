@@ -711,6 +711,42 @@ def test_spaces_around_a_value_are_part_of_it_as_for_kconfig(tmp_path):
     assert not any("not a value kconfig writes" in w or "neither options" in w for w in config.warnings)
 
 
+def test_a_line_kconfig_skips_sets_nothing(tmp_path):
+    """kconfig (confdata.c conf_read_simple) reads ``CONFIG_X=`` and ``# CONFIG_X
+    is not set`` only at the start of a line, and the name up to ``=``: an
+    indented line, or ``CONFIG_X = y``, is "unexpected data" and the option
+    keeps its Kconfig default (COMPAT_BRK: y).  Such a line was read as if
+    kconfig took it: an indented ``# CONFIG_COMPAT_BRK is not set`` passed."""
+    text = fixture_text("bullseye_amd64_amd64.config.gz")
+    edits = (("# CONFIG_COMPAT_BRK is not set", "  # CONFIG_COMPAT_BRK is not set"),
+             ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "\tCONFIG_DEFAULT_MMAP_MIN_ADDR=65536"),
+             ("CONFIG_SECURITY_YAMA=y", "CONFIG_SECURITY_YAMA = y"),
+             # a skipped line beside one kconfig reads changes nothing
+             ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=y\n    CONFIG_SYN_COOKIES=n"))
+    for old, new in edits:
+        assert "\n%s\n" % old in text
+        text = text.replace("\n%s\n" % old, "\n%s\n" % new)
+    path = tmp_path / "config-5.10.0-32-amd64"
+    path.write_text(text)
+    config = kconfig_parser.read(str(path))
+    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    for rid, line in (("KCONF-COMPAT_BRK", "# CONFIG_COMPAT_BRK is not set"),
+                      ("KCONF-DEFAULT_MMAP_MIN_ADDR", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536"),
+                      ("KCONF-SECURITY_YAMA", "CONFIG_SECURITY_YAMA = y")):
+        assert results[rid]["status"] == "unknown", results[rid]
+        assert "'%s': kconfig skips this line" % line in results[rid]["message"]
+        assert "keeps its Kconfig default" in results[rid]["message"]
+    assert results["KCONF-SYN_COOKIES"]["status"] == "pass"
+    assert config.get("SYN_COOKIES") == "y"
+    warned = [w for w in config.warnings if "kconfig skips them" in w]
+    assert len(warned) == 1 and "4 line(s)" in warned[0], config.warnings
+    # a file of nothing but such lines names no option kconfig reads
+    path.write_text("  CONFIG_SCSI_VIRTIO=y\n  CONFIG_VIRTIO_NET=y\n")
+    with pytest.raises(kconfig_parser.KconfigError) as error:
+        kconfig_parser.read(str(path))
+    assert "no CONFIG_ options found: not a kernel configuration (kconfig skips the 2 indented" in str(error.value)
+
+
 @pytest.mark.parametrize("text,kind,value", [
     ("y  # comment", "bool", "y"), ("yes", "bool", "y"), ("no", "tristate", "n"), ("m", "tristate", "m"),
     ("m", "bool", None), ('"n"', "bool", None), ("", "bool", None),
