@@ -18,7 +18,7 @@ tried: the verdict stands only when they all agree.
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
-from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import NOT_SET_VALUE, kconfig_value
+from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import EXACT_NOT_SET_SINCE, NOT_SET_VALUE, kconfig_value
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
 ON = ("y", "m")
@@ -85,6 +85,16 @@ def resolve(config, name, _depth=0, kind=None):
                                        "'# CONFIG_X is not set' only at the start of a line, with no "
                                        "space before '='), so CONFIG_%s keeps its Kconfig default, which "
                                        "the configuration does not show" % (config.source, number, text[:80], name))]
+    if config.present(name) and config.loose.get(name) == config.lines[name] and \
+            (config.version is None or config.version >= EXACT_NOT_SET_SINCE):
+        # "# CONFIG_X is not set<more>": n for kconfig before 6.8 (strncmp), skipped since (strcmp)
+        number = config.lines[name]
+        when = "this is Linux %s" % cat.format_version(config.version) if config.version else \
+            "the kernel version is unknown"
+        return [Found(None, "unknown", "%s:%d: '# CONFIG_%s is not set' has more after it: the kconfig of Linux "
+                                       "%s and later skips such a line (before, it read it as n), and %s; the "
+                                       "option then keeps its Kconfig default, which the configuration does not show"
+                      % (config.source, number, name, cat.format_version(EXACT_NOT_SET_SINCE), when))]
     if config.present(name):
         return [Found(config.get(name), "file")]
     if not config.minimal:

@@ -54,7 +54,11 @@ MAX_SIZE = 8 * 1024 * 1024
 MAX_STREAMS = 64
 
 ASSIGN = re.compile(r"^CONFIG_([A-Za-z0-9_]+)=(.*)$")
-NOT_SET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set\s*$")
+# kconfig before Linux 6.8 takes anything that starts with "is not set" (strncmp);
+# 6.8's reads the exact words only (strcmp, "kconfig: require an exact match for
+# \"is not set\" to disable CONFIG option"): anything after them is ``loose``
+NOT_SET = re.compile(r"^# CONFIG_([A-Za-z0-9_]+) is not set(.*)$")
+EXACT_NOT_SET_SINCE = (6, 8)
 HEADER = re.compile(r"^# Linux/(\S+) (\S+) Kernel Configuration\s*$")
 OLD_HEADER = re.compile(r"^# Linux kernel version: (\S+)\s*$")
 VALUE = re.compile(r'^(y|m|n|"(?:[^"\\]|\\.)*"|-?[0-9]+|0[xX][0-9a-fA-F]+)$')
@@ -244,7 +248,9 @@ class Kconfig(object):
     line as written, a value kconfig never writes included (``y # note``,
     ``yes``, ``"n"``): ``kconfig_value`` says what kconfig makes of it once
     the option's type is known.  ``ignored`` maps a symbol to ``(line, text)`` of
-    the first line naming it that kconfig skips (indented, or ``CONFIG_X = y``).
+    the first line naming it that kconfig skips (indented, or ``CONFIG_X = y``);
+    ``loose`` maps a symbol to the line number of a ``# CONFIG_X is not set``
+    with more after it (n before Linux 6.8's kconfig, skipped since).
 
     ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
     ``form_evidence`` the observations that decided it.  ``version_source``
@@ -253,11 +259,12 @@ class Kconfig(object):
     architecture ``inferred from <option>``."""
 
     def __init__(self, source, values, lines, header_arch=None, header_version=None,
-                 compression=None, warnings=None, written=None, ignored=None):
+                 compression=None, warnings=None, written=None, ignored=None, loose=None):
         self.source = source
         self.values = values
         self.written = written or {}
         self.ignored = ignored or {}
+        self.loose = loose or {}
         self.lines = lines
         self.header_arch = header_arch
         self.header_version = header_version
@@ -341,7 +348,7 @@ def parse_text(text, source="<string>", compression=None):
     values and for text that is not a kernel configuration at all."""
     values, lines, warnings, written = {}, {}, [], {}
     header_arch = header_version = None
-    unexpected, spaced, ignored, skipped_lines = [], [], {}, []
+    unexpected, spaced, ignored, skipped_lines, loose = [], [], {}, [], {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line:
@@ -378,6 +385,10 @@ def parse_text(text, source="<string>", compression=None):
             match = NOT_SET.match(raw)
             if match:
                 name, value = match.group(1), NOT_SET_VALUE
+                if not match.group(2):
+                    loose.pop(name, None)  # an exact line: n for every kconfig
+                elif name not in values:
+                    loose[name] = number
             else:
                 if line.startswith("#"):
                     header = HEADER.match(line)
@@ -422,6 +433,13 @@ def parse_text(text, source="<string>", compression=None):
                         "default unless another line sets it)"
                         % (source, len(numbers), ", ".join(str(n) for n in numbers[:5]),
                            ", ..." if len(numbers) > 5 else ""))
+    if loose:
+        numbers = sorted(loose.values())
+        warnings.append("%s: %d '# CONFIG_X is not set' line(s) have more after those words (line %s%s): the "
+                        "kconfig of Linux %s and later skips such a line (the option keeps its Kconfig default), "
+                        "an older one reads it as n" % (source, len(numbers), ", ".join(str(n) for n in numbers[:5]),
+                                                        ", ..." if len(numbers) > 5 else "",
+                                                        cat.format_version(EXACT_NOT_SET_SINCE)))
     if spaced:
         warnings.append("%s: %d line(s) have a space or tab around the value (line %s%s); kconfig keeps "
                         "it as part of the value: a bool or tristate is still read by its first "
@@ -432,7 +450,7 @@ def parse_text(text, source="<string>", compression=None):
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written,
-                   ignored)
+                   ignored, loose)
 
 
 # The kernel_config and hardware areas of one execution read the same
@@ -451,11 +469,11 @@ def _parse(text, shown, compression):
         if len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = (config.values, config.lines, config.header_arch, config.header_version,
-                        tuple(config.warnings), config.written, config.ignored)
+                        tuple(config.warnings), config.written, config.ignored, config.loose)
         return config
-    values, lines, header_arch, header_version, warnings, written, ignored = parts
+    values, lines, header_arch, header_version, warnings, written, ignored, loose = parts
     return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written,
-                   ignored)
+                   ignored, loose)
 
 
 def check_overrides(version=None, arch=None):

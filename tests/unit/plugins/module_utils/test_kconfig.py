@@ -747,6 +747,34 @@ def test_a_line_kconfig_skips_sets_nothing(tmp_path):
     assert "no CONFIG_ options found: not a kernel configuration (kconfig skips the 2 indented" in str(error.value)
 
 
+@pytest.mark.parametrize("fixture_name,status", [
+    ("bullseye_amd64_amd64.config.gz", "pass"),      # 5.10: kconfig reads it as n
+    ("trixie_amd64_amd64.config.gz", "unknown"),     # 6.12: kconfig skips it
+])
+def test_is_not_set_with_more_after_it_depends_on_the_kconfig(tmp_path, fixture_name, status):
+    """Before Linux 6.8 kconfig took any line starting ``# CONFIG_X is not
+    set`` (strncmp); since 6.8 ("kconfig: require an exact match for "is not
+    set" to disable CONFIG option") only the exact words, so a hand-edited
+    ``# CONFIG_COMPAT_BRK is not set  # heap ASLR`` leaves a 6.12 kernel with
+    the default COMPAT_BRK=y.  Such a line passed whatever the version."""
+    text = fixture_text(fixture_name)
+    old = "\n# CONFIG_COMPAT_BRK is not set\n"
+    assert old in text
+    path = tmp_path / "config"
+    path.write_text(text.replace(old, "\n# CONFIG_COMPAT_BRK is not set  # heap ASLR\n"))
+    config = kconfig_parser.read(str(path))
+    brk = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-COMPAT_BRK"]
+    assert brk["status"] == status, brk
+    if status == "unknown":
+        assert "the kconfig of Linux 6.8 and later skips such a line" in brk["message"]
+        assert "this is Linux 6.12.117" in brk["message"]
+    assert any("line(s) have more after those words" in w for w in config.warnings)
+    # the exact words on another line of the same option are n for every kconfig
+    path.write_text(text.replace(old, "\n# CONFIG_COMPAT_BRK is not set \n# CONFIG_COMPAT_BRK is not set\n"))
+    config = kconfig_parser.read(str(path))
+    assert by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-COMPAT_BRK"]["status"] == "pass"
+
+
 @pytest.mark.parametrize("text,kind,value", [
     ("y  # comment", "bool", "y"), ("yes", "bool", "y"), ("no", "tristate", "n"), ("m", "tristate", "m"),
     ("m", "bool", None), ('"n"', "bool", None), ("", "bool", None),
