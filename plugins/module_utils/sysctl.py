@@ -101,6 +101,19 @@ def literal_name(name):
     return "".join("[%s]" % char if char in "*?[" else char for char in name)
 
 
+def unliteral_name(part):
+    """The interface name a key component written by ``literal_name`` names."""
+    return re.sub(r"\[([*?\[])\]", r"\1", part)
+
+
+def valid_interface_name(name):
+    """Whether the kernel allows ``name`` for an interface (dev_valid_name(),
+    net/core/dev.c): 1 to 15 bytes, not ``.`` or ``..``, no ``/``, ``:`` or
+    blank.  A key naming another (``eth0:1``, an alias) never sets anything."""
+    return 0 < len(name.encode("utf-8")) < 16 and name not in (".", "..") and \
+        not any(char in "/: \t\n\v\f\r" for char in name)
+
+
 def literal_key(key):
     """A ``net/ipv4/conf/<interface>/<leaf>`` key (path form) with its
     interface name as ``literal_name`` writes it; any other key as it is."""

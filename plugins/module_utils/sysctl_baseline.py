@@ -132,8 +132,11 @@ def policy_line(entries, waivers):
         ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
 
 
-def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=()):
+def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=(), interfaces=None):
     """The drop-in's text and the ``{key: value}`` it sets.
+
+    ``interfaces``: the interfaces that get lines of their own
+    (``judged_interfaces``; the observed ones when None).
 
     ``interface_globs``: the IDs whose glob over interface names the drop-in
     writes, with the expected value: ``default`` entries that another file's
@@ -168,7 +171,7 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
             globs.add(loader.interface_glob_key(entry["key"]))
             block += "%s = %s\n" % (loader.display_key(loader.interface_glob_key(entry["key"])), value)
         if per_interface and per_interface_needed(entry):
-            for name in observation.interfaces:
+            for name in observation.interfaces if interfaces is None else interfaces:
                 if "=" in name:
                     unwritable.add(name)
                     continue
@@ -343,24 +346,62 @@ def unreadable_results(entries, waivers, observation, message):
     return results
 
 
+def named_interfaces(entries, assignments):
+    """The interfaces a file names in a line of a per-interface key
+    (``net.ipv4.conf.eth1.rp_filter = 2``): the line is written for an
+    interface the host will have, though it may not exist now (an image root
+    knows none but ``lo``; a second NIC may be hot-plugged).  Whenever it
+    appears, the kernel copies ``default`` and udev applies the line
+    (99-systemd.rules: ``systemd-sysctl --prefix=/net/ipv4/conf/<name>``), an
+    explicit key that the drop-in's glob never overrides."""
+    leaves = set(e["key"].rsplit(".", 1)[1] for e in entries if per_interface_needed(e))
+    names = set()
+    for assignment in assignments:
+        parts = assignment["key"].split("/")
+        if assignment["value"] is None or len(parts) != 5 or parts[:3] != ["net", "ipv4", "conf"] \
+                or parts[4] not in leaves or not loader.LITERAL_GLOB.match(parts[3]):
+            continue
+        name = loader.unliteral_name(parts[3])
+        if name not in ("all", "default") and loader.valid_interface_name(name):
+            names.add(name)
+    return names
+
+
+def judged_interfaces(observation, histories):
+    """The interfaces whose own lines ``histories`` holds (``histories_for``):
+    the observed ones and those the files name."""
+    names = set(observation.interfaces)
+    for history in histories.values():
+        for key in history:
+            parts = key.split("/")
+            if len(parts) == 5 and parts[:3] == ["net", "ipv4", "conf"] and \
+                    parts[3] not in ("all", "default", loader.LATER_INTERFACE):
+                names.add(parts[3])
+    return sorted(names)
+
+
 def histories_for(entries, observation, root, replace=None):
     """``{loader: {key: [assignments]}}`` and the loaders' warnings, for the
-    entries' keys and, where the kernel's rule makes them matter, the
-    observed interfaces' own keys."""
+    entries' keys and, where the kernel's rule makes them matter, the own
+    keys of the observed interfaces and of those the files name
+    (``named_interfaces``)."""
+    boot = boot_loader(root)
+    loaded = [(name, name, loader.load(root, name, replace)) for name in loader.LOADERS]
+    loaded.append((after_reboot(boot), boot, loader.load(root, boot, replace, persistent_only=True)))
+    names = set(observation.interfaces)
+    for dummy, dummy, (assignments, dummy) in loaded:
+        names.update(named_interfaces(entries, assignments))
     keys = set(loader.normalize_key(e["key"]) for e in entries)
     for entry in entries:
         if per_interface_needed(entry):
-            keys.update(interface_key(entry, name) for name in observation.interfaces)
+            keys.update(interface_key(entry, name) for name in names)
         if is_default_key(entry):
             keys.add(loader.later_interface_key(entry["key"].rsplit(".", 1)[1]))
     histories, warnings = {}, []
-    for name in loader.LOADERS:
-        assignments, problems = loader.load(root, name, replace)
-        histories[name] = loader.winners(assignments, keys, name)
-        warnings.extend(problems)
-    boot = boot_loader(root)
-    assignments, dummy = loader.load(root, boot, replace, persistent_only=True)
-    histories[after_reboot(boot)] = loader.winners(assignments, keys, boot)
+    for name, kind, (assignments, problems) in loaded:
+        histories[name] = loader.winners(assignments, keys, kind)
+        if name in loader.LOADERS:
+            warnings.extend(problems)
     return histories, sorted(set(warnings))
 
 
@@ -438,7 +479,7 @@ def weak_interface_lines(entry, histories, observation, winning_only=True):
     found = []
     if not per_interface_needed(entry):
         return found
-    for name in observation.interfaces:
+    for name in judged_interfaces(observation, histories):
         key = interface_key(entry, name)
         forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
         for loader_name, history in sorted(histories.items()):
@@ -555,7 +596,7 @@ class Plan(object):
         suffix = dict((e["id"], e["key"].rsplit(".", 1)[1]) for e in entries)
         globs = set(i for i in globs if suffix[i] not in waived)
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, globs)
+                                              per_interface, globs, judged_interfaces(self.observation, current))
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))

@@ -719,3 +719,35 @@ def test_forwarding_reset_follows_the_order_of_application():
     assert loader.forwarding_reset([on, line(ar, "0", 2), off], set()) == (on, off)
     # a refused value leaves forwarding as it was
     assert loader.forwarding_reset([line(fwd, "1", 1), line(ar, "0", 2), line(ipf, "x", 3)], set()) is None
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_line_for_an_interface_not_there_yet_is_judged_and_overridden(tmp_path, live):
+    """A file's line for an interface the host does not have now (an image root knows only lo;
+    Compute Engine's NIC ens4 appears at boot; a second NIC is hot-plugged) applies when it
+    appears: udev runs systemd-sysctl --prefix=/net/ipv4/conf/ens4 (99-systemd.rules), and its
+    explicit key beats the drop-in's glob.  rp_filter 2 there is loose mode (max with all)."""
+    host = Host(tmp_path)
+    entries, waivers = resolve(requirements("sysctl"))
+
+    def plan(**options):
+        return Plan(entries, waivers, host.root, host.own_path, live, proc_root=host.proc, **options)
+
+    plan().apply()
+    write(os.path.join(host.root, "etc/sysctl.d/50-nic.conf"),
+          "net.ipv4.conf.ens4.rp_filter = 2\nnet.ipv4.conf.ens4.send_redirects = 0\n"
+          "net.ipv4.conf.eth0:1.rp_filter = 2\n")
+    result = by_id(plan().assess_current()[0])["SYSCTL-RP_FILTER-ALL"]
+    assert result["status"] == "fail"
+    assert "50-nic.conf:1 sets 2, which wins for systemd" in result["message"]
+    assert "50-nic.conf:3" not in result["message"], "an alias is no interface: the line sets nothing"
+    results, dummy, errors = plan(neutralize="none").apply()
+    assert by_id(results)["SYSCTL-RP_FILTER-ALL"]["status"] == "pass"
+    text = open(host.own).read()
+    assert "-net.ipv4.conf.ens4.rp_filter = 1\n" in text and "-net.ipv4.conf.ens4.send_redirects = 0\n" in text
+    assert "eth0:1" not in text
+    for name in loader.LOADERS:
+        assignments, dummy = loader.load(host.root, name)
+        history = loader.winners(assignments, ["net/ipv4/conf/ens4/rp_filter"], name)
+        assert history["net/ipv4/conf/ens4/rp_filter"][-1]["path"] == host.own_path, name
+    assert not plan().changed
