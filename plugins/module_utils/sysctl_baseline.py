@@ -260,11 +260,15 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             if not complies(entry, assignment["value"]):
                 overridden.append(_where(assignment))
         interfaces = {}
-        if entry["combine"] and live is not None:
+        # a live ``all`` that is not a number fails on its own ("live value is ...")
+        if entry["combine"] and _int(live) is not None:
             for name in observation.interfaces:
                 own = observation.values.get(interface_key(entry, name))
                 forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
                 if own is None:
+                    continue
+                if _int(own) is None:  # no effective value to judge: never a pass
+                    interfaces[name] = {"own": own, "forwarding": forwarding, "effective": None, "compliant": False}
                     continue
                 effective = loader.combine(entry["combine"], _int(live), _int(own), forwarding)
                 interfaces[name] = {"own": _int(own), "forwarding": forwarding,
@@ -292,7 +296,9 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             bad = sorted(n for n, v in interfaces.items() if not v["compliant"])
             if bad:
                 problems.append("effective value on %s is %s" % (
-                    ", ".join(bad), ", ".join(str(interfaces[n]["effective"]) for n in bad)))
+                    ", ".join(bad), ", ".join(str(interfaces[n]["effective"]) if interfaces[n]["effective"] is not None
+                                              else "unknown (its own value %r is not a number)" % interfaces[n]["own"]
+                                              for n in bad)))
             if winner is None:
                 problems.append("not persisted in any sysctl.d file")
             elif kept is None:

@@ -751,3 +751,16 @@ def test_a_line_for_an_interface_not_there_yet_is_judged_and_overridden(tmp_path
         history = loader.winners(assignments, ["net/ipv4/conf/ens4/rp_filter"], name)
         assert history["net/ipv4/conf/ens4/rp_filter"][-1]["path"] == host.own_path, name
     assert not plan().changed
+
+
+@pytest.mark.parametrize("leaf, rid", [("rp_filter", "SYSCTL-RP_FILTER-ALL"), ("send_redirects", "SYSCTL-SEND_REDIRECTS-ALL")])
+def test_an_interface_value_that_is_not_a_number_is_never_a_pass(host, leaf, rid):
+    """The kernel only shows numbers; should an interface's own value read as something else,
+    there is no effective value to judge: a failure naming it, never a traceback (max() of None)
+    nor a pass (OR of 0 and None)."""
+    host.plan().apply()
+    host.set("net/ipv4/conf/ens3/%s" % leaf, "")
+    result = by_id(host.plan().assess_current()[0])[rid]
+    assert result["status"] == "fail"
+    assert "effective value on ens3 is unknown (its own value '' is not a number)" in result["message"]
+    assert result["interfaces"]["ens3"]["compliant"] is False
