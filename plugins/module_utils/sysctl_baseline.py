@@ -701,6 +701,8 @@ class Plan(object):
             if problem or current == str(value):
                 continue
             error = loader.write_live(key, value, self.proc_root)
+            if error and loader.read_live(key, self.proc_root)[1] == "missing":
+                continue  # an interface removed since it was read (a container's veth): nothing to set
             if error:
                 errors.append(error)
             else:

@@ -3,6 +3,7 @@
 
 import hashlib
 import os
+import shutil
 
 import pytest
 
@@ -764,3 +765,19 @@ def test_an_interface_value_that_is_not_a_number_is_never_a_pass(host, leaf, rid
     assert result["status"] == "fail"
     assert "effective value on ens3 is unknown (its own value '' is not a number)" in result["message"]
     assert result["interfaces"]["ens3"]["compliant"] is False
+
+
+def test_an_interface_removed_while_its_value_is_set_is_no_error(host, monkeypatch):
+    """An interface can go away at any time (a container's veth stops): once its directory is
+    gone from /proc/sys there is nothing left to set, and the run does not fail for it."""
+    real_write = loader.write_live
+
+    def vanishing_write(key, value, proc_root="/proc"):
+        if key.startswith("net/ipv4/conf/ens3/"):
+            shutil.rmtree(os.path.join(proc_root, "sys/net/ipv4/conf/ens3"), ignore_errors=True)
+        return real_write(key, value, proc_root)
+
+    monkeypatch.setattr(loader, "write_live", vanishing_write)
+    results, dummy, errors = host.plan().apply()
+    assert errors == []
+    assert by_id(results)["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"
