@@ -600,7 +600,13 @@ class Plan(object):
         waived = set(e["key"].rsplit(".", 1)[1] for e in entries if e["id"] in waivers and (
             is_default_key(e) or e["key"].startswith("net.ipv4.conf.all.")))
         suffix = dict((e["id"], e["key"].rsplit(".", 1)[1]) for e in entries)
+        by_id = dict((e["id"], e) for e in entries)
         globs = set(i for i in globs if suffix[i] not in waived)
+        # nor an ``all`` entry's glob when ``default`` expects another value (an override of one of
+        # them, secure_redirects=0): it would give interfaces created later the ``all`` value
+        later = dict((suffix[e["id"]], int(e["expected"])) for e in entries if is_default_key(e))
+        globs = set(i for i in globs if is_default_key(by_id[i]) or later.get(suffix[i], int(by_id[i]["expected"]))
+                    == int(by_id[i]["expected"]))
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
                                               per_interface, globs, judged_interfaces(self.observation, current))
         self.previous_policy = _policy_of(self.old_text)

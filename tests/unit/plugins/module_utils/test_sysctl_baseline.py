@@ -781,3 +781,19 @@ def test_an_interface_removed_while_its_value_is_set_is_no_error(host, monkeypat
     results, dummy, errors = host.plan().apply()
     assert errors == []
     assert by_id(results)["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"
+
+
+def test_an_all_override_writes_no_glob_that_gives_interfaces_created_later_its_value(host):
+    """CIS's secure_redirects=0 for all only: existing interfaces get their own 0 (OR with
+    all), but a glob over interface names would also reach every interface created later (udev
+    runs systemd-sysctl for it) and override default's 1, failing SYSCTL-SECURE_REDIRECTS-DEFAULT
+    on the drop-in's own line."""
+    overrides = {"SYSCTL-SECURE_REDIRECTS-ALL": 0}
+    results, dummy, errors = host.plan(overrides=overrides).apply()
+    text = open(host.own).read()
+    assert "-net.ipv4.conf.ens3.secure_redirects = 0\n" in text
+    assert "*.secure_redirects" not in text
+    assert by_id(results)["SYSCTL-SECURE_REDIRECTS-DEFAULT"]["status"] == "pass"
+    assert by_id(results)["SYSCTL-SECURE_REDIRECTS-ALL"]["status"] == "pass"
+    assert "*.secure_redirects = 0" in host.plan(overrides=dict(overrides, **{"SYSCTL-SECURE_REDIRECTS-DEFAULT": 0})).text
+    assert not host.plan(overrides=overrides).changed
