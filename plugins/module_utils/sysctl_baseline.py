@@ -373,15 +373,20 @@ def named_interfaces(entries, assignments):
     return names
 
 
-def judged_interfaces(observation, histories):
+def judged_interfaces(observation, histories, own_path=None):
     """The interfaces whose own lines ``histories`` holds (``histories_for``):
-    the observed ones and those the files name."""
+    the observed ones and those the files name.  ``own_path``: leave out
+    those only that file names (the drop-in's lines for an interface gone
+    since, such as a container's veth, are not kept for ever)."""
     names = set(observation.interfaces)
     for history in histories.values():
-        for key in history:
+        for key, assignments in history.items():
             parts = key.split("/")
-            if len(parts) == 5 and parts[:3] == ["net", "ipv4", "conf"] and \
-                    parts[3] not in ("all", "default", loader.LATER_INTERFACE):
+            if len(parts) != 5 or parts[:3] != ["net", "ipv4", "conf"] or \
+                    parts[3] in ("all", "default", loader.LATER_INTERFACE):
+                continue
+            if own_path is None or any(a["path"] != own_path and a["value"] is not None and a["key"] in (
+                    key, loader.literal_key(key)) for a in assignments):
                 names.add(parts[3])
     return sorted(names)
 
@@ -608,7 +613,7 @@ class Plan(object):
         globs = set(i for i in globs if is_default_key(by_id[i]) or later.get(suffix[i], int(by_id[i]["expected"]))
                     == int(by_id[i]["expected"]))
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, globs, judged_interfaces(self.observation, current))
+                                              per_interface, globs, judged_interfaces(self.observation, current, own))
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))

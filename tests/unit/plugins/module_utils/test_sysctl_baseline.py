@@ -797,3 +797,19 @@ def test_an_all_override_writes_no_glob_that_gives_interfaces_created_later_its_
     assert by_id(results)["SYSCTL-SECURE_REDIRECTS-ALL"]["status"] == "pass"
     assert "*.secure_redirects = 0" in host.plan(overrides=dict(overrides, **{"SYSCTL-SECURE_REDIRECTS-DEFAULT": 0})).text
     assert not host.plan(overrides=overrides).changed
+
+
+def test_the_dropin_drops_the_lines_of_an_interface_gone_that_no_other_file_names(tmp_path):
+    """A container's veth seen by one run gets lines of its own; once it is gone, only the
+    drop-in names it, and the next run leaves it out (lines for every interface ever seen would
+    pile up); an interface another file names keeps its lines."""
+    host = Host(tmp_path, interfaces=("lo", "ens3", "veth9"))
+    host.plan().apply()
+    assert "-net.ipv4.conf.veth9.send_redirects = 0\n" in open(host.own).read()
+    shutil.rmtree(os.path.join(host.proc, "sys/net/ipv4/conf/veth9"))
+    host.plan().apply()
+    assert "veth9" not in open(host.own).read()
+    write(os.path.join(host.root, "etc/sysctl.d/50-nic.conf"), "net.ipv4.conf.eth1.send_redirects = 1\n")
+    host.plan().apply()
+    assert "-net.ipv4.conf.eth1.send_redirects = 0\n" in open(host.own).read()
+    assert not host.plan().changed
