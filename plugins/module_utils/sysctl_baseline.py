@@ -132,11 +132,8 @@ def policy_line(entries, waivers):
         ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
 
 
-def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=(), interfaces=None):
+def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=()):
     """The drop-in's text and the ``{key: value}`` it sets.
-
-    ``interfaces``: the interfaces that get lines of their own
-    (``judged_interfaces``; the observed ones when None).
 
     ``interface_globs``: the IDs whose glob over interface names the drop-in
     writes, with the expected value: ``default`` entries that another file's
@@ -171,7 +168,7 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
             globs.add(loader.interface_glob_key(entry["key"]))
             block += "%s = %s\n" % (loader.display_key(loader.interface_glob_key(entry["key"])), value)
         if per_interface and per_interface_needed(entry):
-            for name in observation.interfaces if interfaces is None else interfaces:
+            for name in observation.interfaces:
                 if "=" in name:
                     unwritable.add(name)
                     continue
@@ -359,7 +356,9 @@ def named_interfaces(entries, assignments):
     knows none but ``lo``; a second NIC may be hot-plugged).  Whenever it
     appears, the kernel copies ``default`` and udev applies the line
     (99-systemd.rules: ``systemd-sysctl --prefix=/net/ipv4/conf/<name>``), an
-    explicit key that the drop-in's glob never overrides."""
+    explicit key that the drop-in's glob never overrides.  Its lines are
+    judged as an observed interface's; the drop-in writes none for it (they
+    would outlive the other file's line once it is neutralised)."""
     leaves = set(e["key"].rsplit(".", 1)[1] for e in entries if per_interface_needed(e))
     names = set()
     for assignment in assignments:
@@ -373,20 +372,15 @@ def named_interfaces(entries, assignments):
     return names
 
 
-def judged_interfaces(observation, histories, own_path=None):
+def judged_interfaces(observation, histories):
     """The interfaces whose own lines ``histories`` holds (``histories_for``):
-    the observed ones and those the files name.  ``own_path``: leave out
-    those only that file names (the drop-in's lines for an interface gone
-    since, such as a container's veth, are not kept for ever)."""
+    the observed ones and those the files name."""
     names = set(observation.interfaces)
     for history in histories.values():
-        for key, assignments in history.items():
+        for key in history:
             parts = key.split("/")
-            if len(parts) != 5 or parts[:3] != ["net", "ipv4", "conf"] or \
-                    parts[3] in ("all", "default", loader.LATER_INTERFACE):
-                continue
-            if own_path is None or any(a["path"] != own_path and a["value"] is not None and a["key"] in (
-                    key, loader.literal_key(key)) for a in assignments):
+            if len(parts) == 5 and parts[:3] == ["net", "ipv4", "conf"] and \
+                    parts[3] not in ("all", "default", loader.LATER_INTERFACE):
                 names.add(parts[3])
     return sorted(names)
 
@@ -613,7 +607,7 @@ class Plan(object):
         globs = set(i for i in globs if is_default_key(by_id[i]) or later.get(suffix[i], int(by_id[i]["expected"]))
                     == int(by_id[i]["expected"]))
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, globs, judged_interfaces(self.observation, current, own))
+                                              per_interface, globs)
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))
