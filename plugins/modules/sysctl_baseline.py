@@ -67,7 +67,8 @@ options:
         listed in RV(neutralized) and their diffs shown in diff mode.
       - V(winning) comments out the weaker lines that would still win at boot once the drop-in is
         in place (a later-sorting file, C(/etc/sysctl.conf) under C(sysctl --system), an
-        interface's own line that beats the drop-in's), so the host is compliant when it boots.
+        interface's own line that beats the drop-in's, or any line for an interface the host does not
+        have now, which udev applies when it appears), so the host is compliant when it boots.
       - V(all) also comments out weaker lines that lose (overridden by a later file), so every
         weaker line any loader reads, as configuration scanners (OpenSCAP, CIS benchmarks) want.
         Files a loader masks are never read, so never touched.
@@ -87,7 +88,8 @@ options:
       - Also set and persist the own value of every existing interface where the kernel's
         combination rule makes it matter (C(send_redirects), C(accept_redirects), C(rp_filter)),
         and, under C(systemd-sysctl), the same value for every interface name by a glob (not when
-        the key's C(default) or C(all) requirement is waived).
+        the key's C(default) or C(all) requirement is waived, nor when an override gives them different
+        values, since the glob also reaches every interface created later).
       - With C(false), no glob is added for existing interfaces; a glob line the drop-in already has
         stays (it only makes interfaces stricter, and another file's weaker glob may need it).
       - An interface name holding C(*), C(?) or C([) (Linux allows them) is written with each such
