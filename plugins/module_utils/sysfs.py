@@ -18,7 +18,7 @@ still reads only regular files, without blocking.
 Paths are inside the sysfs root (``/bus/pci/devices/0000:00:04.0/vendor``);
 evidence maps each path as the user sees it (``/sys/bus/...``) to the value
 found (None: absent; ``not read: ...`` with the reason when permission was
-refused or it is not a regular file).  A missing device, bus or file is a
+refused, it is not a regular file, it is too large or its links loop).  A missing device, bus or file is a
 value of None, never an error.  A device's attributes are read in its real
 directory (resolved once) and shown under the path the user knows.
 """
@@ -159,8 +159,12 @@ class Sysfs(object):
             if refused is not None and isinstance(exc, Unreadable):
                 refused.append(self.shown(shown_as or path))
             return None
-        except TargetError:
-            value = None
+        except TargetError as exc:
+            if isinstance(exc, Missing) or not os.path.isdir(self.root):
+                value = None
+            else:  # too large, links that loop, a file on the way: unreadable, not absent
+                self._note(evidence, shown_as or path, "not read: %s" % exc)
+                return None
         self._note(evidence, shown_as or path, value)
         return value
 

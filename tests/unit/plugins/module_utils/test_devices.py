@@ -1055,3 +1055,12 @@ def test_every_hardware_entry_is_answered(tmp_path):
     results = hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, "gce-tap"))
     assert [r["id"] for r in results] == [e["id"] for e in HW]
     assert all(r["expected"] == BY_ID[r["id"]]["expected"] for r in results)
+
+
+def test_an_attribute_too_large_to_be_sysfs_is_unknown_not_absent(tmp_path):
+    manifest = tap().set(DISK + "/scsi_level", "7").set("block/sda/queue/physical_block_size", "4096" + " " * 70000)
+    result = scsi_result(tmp_path, manifest)
+    assert result["status"] == "unknown", result["message"]
+    assert "sda physical sector size unknown (%s/queue/physical_block_size: larger than 65536 bytes: not read)" % (
+        tmp_path / "sys" / tap().resolve("block/sda")) in result["message"]
+    assert "absent" not in result["message"]

@@ -138,3 +138,20 @@ def test_the_live_sysfs_keeps_ordinary_resolution():
     assert reader.real("/kernel") == "/kernel"
     assert reader.listdir("/no/such/directory") == []
     assert not sysfs.Sysfs(str(os.path.realpath("/"))).live
+
+
+def test_an_attribute_too_large_or_behind_looping_links_is_not_read_not_absent(tmp_path):
+    """Only a missing file is absent: one larger than a sysfs page can be, or
+    whose links loop, is "not read" with the reason."""
+    manifest = fakesys.Manifest.load("gce-tap").set(SCSI + "/vendor", "0x1af4" + " " * sysfs.MAX_ATTRIBUTE)
+    root = manifest.build(str(tmp_path / "sys"))
+    os.unlink(os.path.join(root, SCSI, "device"))
+    os.symlink("device", os.path.join(root, SCSI, "device"))
+    reader, evidence = sysfs.Sysfs(root), {}
+    assert reader.read("/" + SCSI + "/vendor", evidence) is None
+    assert reader.read("/" + SCSI + "/device", evidence) is None
+    assert reader.read("/" + SCSI + "/nothing", evidence) is None
+    shown = str(tmp_path / "sys" / SCSI)
+    assert evidence[shown + "/vendor"].startswith("not read: ") and "larger than 65536 bytes" in evidence[shown + "/vendor"]
+    assert evidence[shown + "/device"].startswith("not read: ") and "too many levels of symbolic links" in evidence[shown + "/device"]
+    assert evidence[shown + "/nothing"] is None
