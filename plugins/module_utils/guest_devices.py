@@ -121,13 +121,36 @@ class LiveCheck(object):
                            [self._absent_remedy(entry)], evidence, devices=[])
         candidates = self._matching(expected["pci"])
         if not candidates:
-            return self._replaced(entry, evidence) or self._absent(entry, evidence)
+            return self._replaced(entry, evidence) or self._undetermined(entry, evidence) or \
+                self._absent(entry, evidence)
         results = [self._candidate(entry, device) for device in candidates]
         for result in results:
             evidence.update(result.pop("evidence"))
         remediation = unique(line for result in results for line in result.pop("remediation"))
         return verdict(worst([r["status"] for r in results]), "; ".join(r["message"] for r in results),
                        remediation, evidence, devices=results)
+
+    def _undetermined(self, entry, evidence):
+        """The unknown verdict of a machine where no function shows the
+        expected IDs but one whose vendor or device ID is unreadable or not a
+        number may be it (the other ID matches or is unknown too); None when
+        there is none."""
+        pci = entry["expected"]["pci"]
+        pci = (number(pci["vendor"]), number(pci["device"]))
+        found = {"unknowns": [], "remediation": [], "evidence": {}}
+        for device in self.pci:
+            ids = (number(device["vendor"]), number(device["device"]))
+            if None not in ids or any(got is not None and got != want for got, want in zip(ids, pci)):
+                continue
+            found["evidence"].update(device["evidence"])
+            for field, label in (("vendor", "vendor ID"), ("device", "device ID")):
+                if device[field] is None:
+                    self._unknown(found, reader.join(device["path"], field), "%s %s" % (device["slot"], label))
+        if not found["unknowns"]:
+            return None
+        evidence.update(found["evidence"])
+        return verdict("unknown", "no PCI function shows %s, but %s: it may be one" % (
+            describe(*pci), "; ".join(found["unknowns"])), found["remediation"], evidence, devices=[])
 
     def _absent(self, entry, evidence):
         expected = entry["expected"]
@@ -200,18 +223,22 @@ class LiveCheck(object):
                 "such a machine, or only the kernel (mode: offline)"
                 % describe(entry["expected"]["pci"]["vendor"], entry["expected"]["pci"]["device"]))
 
+    def _why(self, evidence, path, kind="a number"):
+        """Why the attribute at ``path`` (inside the root) tells nothing, from
+        the value ``evidence`` recorded for it: absent, not read, or not ``kind``."""
+        shown = self.sysfs.shown(path)
+        value = evidence.get(shown)
+        if value is None:
+            return "%s: absent" % shown
+        if value.startswith("not read: "):
+            return value[len("not read: "):]
+        return "%s: %r is not %s" % (shown, value, kind)
+
     def _unknown(self, found, path, what, kind="a number"):
         """Record that ``what`` (the attribute at ``path``, inside the root) is
         unknown, and why: absent, not read, or not ``kind`` (its evidence
         says which); nothing is judged from it."""
-        shown = self.sysfs.shown(path)
-        value = found["evidence"].get(shown)
-        if value is None:
-            why = "%s: absent" % shown
-        elif value.startswith("not read: "):
-            why = value[len("not read: "):]
-        else:
-            why = "%s: %r is not %s" % (shown, value, kind)
+        why = self._why(found["evidence"], path, kind)
         found["unknowns"].append("%s unknown (%s)" % (what, why))
         if privilege.needs_root(why) and privilege.BECOME not in found["remediation"]:
             found["remediation"].append(privilege.BECOME)

@@ -1064,3 +1064,22 @@ def test_an_attribute_too_large_to_be_sysfs_is_unknown_not_absent(tmp_path):
     assert "sda physical sector size unknown (%s/queue/physical_block_size: larger than 65536 bytes: not read)" % (
         tmp_path / "sys" / tap().resolve("block/sda")) in result["message"]
     assert "absent" not in result["message"]
+
+
+@pytest.mark.parametrize("edit, said", [
+    (lambda m: m.set(SCSI + "/vendor", "0xZZZZ"), "0000:00:03.0 vendor ID unknown (%s/vendor: '0xZZZZ' is not a number)"),
+    (lambda m: m.fifo(SCSI + "/device"), "0000:00:03.0 device ID unknown (%s/device: is a FIFO (named pipe)"),
+    (lambda m: m.link(SCSI, "0000:00:03.0"), "0000:00:03.0 vendor ID unknown (%s/vendor: too many levels of symbolic links)"),
+])
+def test_a_function_whose_ids_are_unreadable_may_be_the_device(tmp_path, edit, said):
+    """No function shows the IDs, but one whose vendor or device ID tells
+    nothing may be it: unknown, naming the file, not "no such device"."""
+    result = scsi_result(tmp_path, edit(tap().set(DISK + "/scsi_level", "7")))
+    assert result["status"] == "unknown", result["message"]
+    assert result["message"].startswith("live: no PCI function shows 1af4:1004 virtio-scsi (transitional), but ")
+    shown = str(tmp_path / "sys" / SCSI)
+    assert (said % shown) in result["message"] or (said % (tmp_path / "sys" / tap().resolve(SCSI))) in result["message"], \
+        result["message"]
+    assert "None" not in result["message"]
+    # a function whose readable ID differs cannot be it: the others still fail as absent
+    assert net_result(tmp_path / "net", tap().set(NET + "/vendor", "0xZZZZ").set(NET + "/device", "0x1234"))["status"] == "fail"
