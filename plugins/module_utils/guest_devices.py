@@ -491,7 +491,7 @@ class LiveCheck(object):
     # -- serial ------------------------------------------------------------
 
     def _serial(self, want):
-        evidence, problems, remediation, ports, refused = {}, [], [], [], []
+        evidence, problems, remediation, ports, refused, unknowns = {}, [], [], [], [], []
         absent = differs = False
         for name in sorted(want["ports"]):
             expected = want["ports"][name]
@@ -513,9 +513,15 @@ class LiveCheck(object):
                 found.append("%s is uart:%s, expected %s (no UART at %s)" % (
                     name, port["uart"], want["uart"], port["port"] or expected["port"]))
             else:  # the IRQ and I/O port of a port without a UART mean nothing
-                if port["irq"] != expected["irq"]:
+                if port["irq"] is None:
+                    unknowns.append("%s IRQ unknown (%s)" % (
+                        name, self._why(evidence, reader.join(port["path"], "irq"))))
+                elif port["irq"] != expected["irq"]:
                     found.append("%s on IRQ %s, expected %s" % (name, port["irq"], expected["irq"]))
-                if number(port["port"]) != number(expected["port"]):
+                if port["port"] is None:
+                    unknowns.append("%s I/O port unknown (%s)" % (
+                        name, self._why(evidence, reader.join(port["path"], "port"))))
+                elif number(port["port"]) != number(expected["port"]):
                     found.append("%s at I/O port %s, expected %s" % (name, port["port"], expected["port"]))
             problems.extend(found)
             differs = differs or bool(found)
@@ -534,10 +540,11 @@ class LiveCheck(object):
         if unread and privilege.needs_root(unread):
             remediation.append(privilege.BECOME)
         if problems:
-            message = "; ".join(problems + ([unread] if unread else [])) + " (%s)" % self._platform_note()
+            message = "; ".join(problems + unknowns + ([unread] if unread else [])) + " (%s)" % self._platform_note()
             return verdict("fail", message, remediation, evidence, ports=ports)
-        if unread:
-            return verdict("unknown", unread, remediation, evidence, ports=ports)
+        if unread or unknowns:
+            return verdict("unknown", "; ".join(unknowns + ([unread] if unread else [])), remediation, evidence,
+                           ports=ports)
         return verdict("pass", "%s: %s at IRQ %s" % (
             ", ".join(p["name"] for p in ports), want["uart"],
             "/".join(str(p["irq"]) for p in ports)), evidence=evidence, ports=ports)

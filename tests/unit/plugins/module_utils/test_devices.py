@@ -1083,3 +1083,16 @@ def test_a_function_whose_ids_are_unreadable_may_be_the_device(tmp_path, edit, s
     assert "None" not in result["message"]
     # a function whose readable ID differs cannot be it: the others still fail as absent
     assert net_result(tmp_path / "net", tap().set(NET + "/vendor", "0xZZZZ").set(NET + "/device", "0x1234"))["status"] == "fail"
+
+
+@pytest.mark.parametrize("edit, said", [
+    (lambda m: m.set("class/tty/ttyS0/irq", ""), "ttyS0 IRQ unknown (%s/class/tty/ttyS0/irq: '' is not a number)"),
+    (lambda m: m.remove("devices/pnp0/00:03/tty/ttyS0/irq"), "ttyS0 IRQ unknown (%s/class/tty/ttyS0/irq: absent)"),
+    (lambda m: m.set("class/tty/ttyS1/port", "0xZZ"), "ttyS1 I/O port unknown (%s/class/tty/ttyS1/port: '0xZZ' is not a number)"),
+    (lambda m: m.fifo("class/tty/ttyS1/port"), "ttyS1 I/O port unknown (%s/devices/pnp0/00:02/tty/ttyS1/port: is a FIFO"),
+])
+def test_a_port_whose_irq_or_io_port_tells_nothing_is_unknown(tmp_path, edit, said):
+    result = serial_result(tmp_path, edit(tap()))
+    assert result["status"] == "unknown", result["message"]
+    assert (said % (tmp_path / "sys")) in result["message"], result["message"]
+    assert "None" not in result["message"]
