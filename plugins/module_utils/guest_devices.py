@@ -510,8 +510,11 @@ class LiveCheck(object):
                 found.append("%s shows no UART type (%s: absent or not a number), expected %s" % (
                     name, self.sysfs.shown(reader.join(port["path"], "type")), want["uart"]))
             elif port["uart"] != want["uart"]:
-                found.append("%s is uart:%s, expected %s (no UART at %s)" % (
-                    name, port["uart"], want["uart"], port["port"] or expected["port"]))
+                # PORT_UNKNOWN (0): the 8250 driver's probe found no UART at the port; any other
+                # type is a UART of another model there (16550: one whose FIFO does not work)
+                found.append("%s is uart:%s, expected %s (%s at %s)" % (
+                    name, port["uart"], want["uart"], "no UART" if port["type"] == 0 else "a UART of another model",
+                    port["port"] or expected["port"]))
             else:  # the IRQ and I/O port of a port without a UART mean nothing
                 if port["irq"] is None:
                     unknowns.append("%s IRQ unknown (%s)" % (

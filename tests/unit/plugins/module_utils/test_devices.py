@@ -1096,3 +1096,12 @@ def test_a_port_whose_irq_or_io_port_tells_nothing_is_unknown(tmp_path, edit, sa
     assert result["status"] == "unknown", result["message"]
     assert (said % (tmp_path / "sys")) in result["message"], result["message"]
     assert "None" not in result["message"]
+
+
+def test_a_16550_without_a_working_fifo_is_a_uart_of_another_model(tmp_path):
+    """PORT_16550 (3): the 8250 driver found a UART whose FIFO does not work,
+    not "no UART" (that is PORT_UNKNOWN, 0)."""
+    result = serial_result(tmp_path, tap().set("class/tty/ttyS1/type", "3"))
+    assert result["status"] == "fail"
+    assert "ttyS1 is uart:16550, expected 16550A (a UART of another model at 0x2f8)" in result["message"]
+    assert "no UART" not in result["message"]
