@@ -106,6 +106,15 @@ def describe(vendor, device):
     return "%s %s" % (ident(vendor, device), name) if name else ident(vendor, device)
 
 
+def feature_bit(name, device_id=None):
+    """The bit number of the virtio feature ``name`` (``decode_features``'s names), or None."""
+    for table in (VIRTIO_TRANSPORT_FEATURES, VIRTIO_DEVICE_FEATURES.get(device_id, {})):
+        for bit, known in table.items():
+            if known == name:
+                return bit
+    return None
+
+
 def decode_features(bits, device_id=None):
     """``"1100..."`` (bit 0 first, as sysfs prints it) -> the names of the set bits."""
     names = VIRTIO_DEVICE_FEATURES.get(device_id, {})

@@ -25,7 +25,7 @@ vectors).  Both numbers are reported; the device's is judged.
 
 from ansible_collections.guestready.gce.plugins.module_utils import ethtool, modalias, privilege, sysfs as reader
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import (
-    QEMU_SUBSYSTEM, SCSI_LEVELS, describe, ident, number)
+    QEMU_SUBSYSTEM, SCSI_LEVELS, describe, feature_bit, ident, number)
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import unique, verdict, worst
 
 FIELD_LABELS = {"subsystem_vendor": "subsystem vendor", "subsystem_device": "subsystem ID",
@@ -328,8 +328,18 @@ class LiveCheck(object):
             self._unknown(found, reader.join(child["path"], "features"), "%s features" % child["name"],
                           kind="a bit string")
             return child
-        missing = [f for f in want.get("features", []) if f not in child["features"]]
+        # a string too short to hold a bit says nothing of it (the kernel prints 32, 64 or 128 bits)
+        shown = len(child["features_bits"].strip())
+        unshown = [f for f in want.get("features", []) if (feature_bit(f, child["device_id"]) or 0) >= shown]
+        if unshown:
+            found["unknowns"].append("%s feature%s %s unknown (%s shows %d bits, none for bit %s)" % (
+                child["name"], "s" if len(unshown) > 1 else "", ", ".join(unshown),
+                self.sysfs.shown(reader.join(child["path"], "features")), shown,
+                ", ".join(str(feature_bit(f, child["device_id"])) for f in unshown)))
+        missing = [f for f in want.get("features", []) if f not in child["features"] and f not in unshown]
         found["info"]["missing_features"] = missing
+        if unshown and not missing:
+            return child
         if not missing:
             found["notes"].append("features %s on" % ", ".join(want.get("features", [])))
             return child

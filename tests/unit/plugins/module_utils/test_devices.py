@@ -1105,3 +1105,17 @@ def test_a_16550_without_a_working_fifo_is_a_uart_of_another_model(tmp_path):
     assert result["status"] == "fail"
     assert "ttyS1 is uart:16550, expected 16550A (a UART of another model at 0x2f8)" in result["message"]
     assert "no UART" not in result["message"]
+
+
+def test_features_of_any_length_are_read_by_bit_and_a_bit_not_shown_is_unknown(tmp_path):
+    """Linux prints as many bits as its feature set holds (64; 128 since the
+    extended features of 6.18, as the buildhost capture shows): a longer
+    string passes, one too short to hold a wanted bit leaves it unknown, not off."""
+    bits = tap().get(SCSI + "/virtio0/features")
+    manifest = tap().set(DISK + "/scsi_level", "7")
+    assert scsi_result(tmp_path / "a", manifest.copy().set(SCSI + "/virtio0/features", bits + "0" * 64))["status"] == "pass"
+    result = scsi_result(tmp_path / "b", manifest.copy().set(SCSI + "/virtio0/features", "01"))
+    assert result["status"] == "unknown", result["message"]
+    assert "virtio0 feature CHANGE unknown (%s shows 2 bits, none for bit 2)" % (
+        tmp_path / "b" / "sys" / "bus/virtio/devices/virtio0/features") in result["message"]
+    assert "off" not in result["message"]
