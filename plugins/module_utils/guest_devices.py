@@ -261,7 +261,9 @@ class LiveCheck(object):
                 if HARDWARE_DIFFERS not in found["remediation"]:
                     found["remediation"].append(HARDWARE_DIFFERS)
         if expected.get("driver"):
-            if device["driver"] is None:
+            if device["driver_unknown"]:
+                found["unknowns"].append("driver unknown (%s)" % device["driver_unknown"])
+            elif device["driver"] is None:
                 found["problems"].append("no driver bound (%s expected)" % expected["driver"])
                 found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot" % (
                     expected["driver"], modalias.normalize_module(expected["driver"])))
@@ -297,7 +299,11 @@ class LiveCheck(object):
         problems = found["problems"]
         children = [v for v in self.virtio if v["parent"] and v["parent"] == device["real"]]
         if not children:
-            if device["driver"] is not None:
+            unresolved = [v for v in self.virtio if v["unresolved"]]
+            for child in unresolved:  # any of them may be this function's
+                found["evidence"].update(child["evidence"])
+                found["unknowns"].append("virtio device %s unknown (%s)" % (child["name"], child["unresolved"]))
+            if device["driver"] is not None and not unresolved:
                 problems.append("no virtio device under it")
             return None
         child = children[0]
@@ -309,7 +315,9 @@ class LiveCheck(object):
         elif child["device_id"] != want["device_id"]:
             problems.append("%s is virtio device %s, expected %s" % (
                 child["name"], child["device_id"], want["device_id"]))
-        if child["driver"] is None:
+        if child["driver_unknown"]:
+            found["unknowns"].append("%s driver unknown (%s)" % (child["name"], child["driver_unknown"]))
+        elif child["driver"] is None:
             problems.append("%s has no driver bound (%s expected)" % (child["name"], want["driver"]))
             found["remediation"].append("load %s (modprobe %s) and make sure it loads at boot"
                                         % (want["driver"], want["driver"]))
@@ -319,8 +327,9 @@ class LiveCheck(object):
             # sysfs "features" shows what a driver negotiated (drivers/virtio/virtio.c: virtio_dev_probe
             # sets dev->features, features_show prints them): all 0 before one binds, which says
             # nothing of what the device offers; nor is there an interface or a disk to judge
-            problems.append("%s features not judged: they are negotiated when %s binds" % (
-                child["name"], want["driver"]))
+            if not child["driver_unknown"]:
+                problems.append("%s features not judged: they are negotiated when %s binds" % (
+                    child["name"], want["driver"]))
             return None
         if child["device_id"] is None:
             return child  # its feature bits' names depend on the device type

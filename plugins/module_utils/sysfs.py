@@ -48,6 +48,7 @@ PCI_STD_HEADER_SIZEOF = 64   # what an unprivileged read of sysfs "config" retur
 PCI_FIND_CAP_TTL = 48        # drivers/pci/pci.c: at most 48 capabilities are walked
 PCI_CONFIG_MAX = 4096
 SLASHES = re.compile("/+")
+DRIVER_LINK = re.compile(r"(^|/)bus/[^/]+/drivers/[^/]+/?$")
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -117,6 +118,12 @@ class LiveSysfs(object):
             return os.readlink(self.display(path))
         except OSError as exc:
             raise self._error(path, exc, "read the link")
+
+    def lstat(self, path):
+        try:
+            return os.lstat(self.display(path))
+        except OSError as exc:
+            raise self._error(path, exc, "stat")
 
     def host_path(self, path):
         real = os.path.realpath(self.display(path))
@@ -196,24 +203,47 @@ class Sysfs(object):
     def exists(self, path):
         return self.target.exists(path)
 
-    def link_name(self, path, evidence=None, real=None, name=None):
-        """The name a sysfs link points to (``driver`` -> ``virtio-pci``), or
-        None; with ``name``, the link ``name`` of the device at ``path`` whose
-        real directory is ``real``."""
-        shown = join(path, name) if name else path
+    def driver(self, path, evidence=None, real=None):
+        """``(name, why unknown)`` of the driver bound to the device at
+        ``path`` (real directory ``real``): ``("virtio-pci", None)``, ``(None,
+        None)`` when none is, ``(None, why)`` when its ``driver`` is not a link
+        to a driver.  The kernel links it to the driver's directory,
+        ``bus/<bus>/drivers/<name>`` (drivers/base/dd.c, driver_sysfs_add); only
+        the link's text is read, it is never followed."""
+        link, where = join(path, "driver"), join(real or path, "driver")
         try:
-            text = self.target.readlink(join(real or path, name) if name else path)
+            text = self.target.readlink(where)
         except TargetError:
             text = None
-        self._note(evidence, shown, "-> %s" % text if text else None)
-        return text.rstrip("/").rsplit("/", 1)[-1] if text else None
+        if text:
+            self._note(evidence, link, "-> %s" % text)
+            if DRIVER_LINK.search(text):
+                return text.rstrip("/").rsplit("/", 1)[-1], None
+            return None, "%s -> %s: not a link to a driver (bus/<bus>/drivers/<name>)" % (self.shown(link), text)
+        try:
+            why = "%s: is a %s, not a link to a driver" % (self.shown(link), file_kind(self.target.lstat(where).st_mode))
+        except Missing:
+            self._note(evidence, link, None)
+            return None, None
+        except TargetError as exc:
+            why = str(exc)
+        self._note(evidence, link, "not read: %s" % why)
+        return None, why
+
+    def resolve(self, path):
+        """``(path with every link resolved, inside the root, None)``; ``(None,
+        None)`` when it is absent, ``(None, why)`` when it cannot be resolved
+        (links that loop, a file on the way)."""
+        try:
+            return self.target.inside(self.target.host_path(path)), None
+        except Missing:
+            return None, None
+        except TargetError as exc:
+            return None, str(exc)
 
     def real(self, path):
         """``path`` with every link resolved (inside the root), or None."""
-        try:
-            return self.target.inside(self.target.host_path(path))
-        except TargetError:
-            return None
+        return self.resolve(path)[0]
 
 
 def parent(path):
@@ -236,7 +266,7 @@ def pci_devices(sysfs):
         for attribute in PCI_ATTRIBUTES:
             width = 6 if attribute == "class" else (2 if attribute == "revision" else 4)
             device[attribute] = hex_id(values[attribute], width)
-        device["driver"] = sysfs.link_name(path, evidence, real=device["real"], name="driver")
+        device["driver"], device["driver_unknown"] = sysfs.driver(path, evidence, real=device["real"])
         devices.append(device)
     return devices
 
@@ -247,10 +277,11 @@ def virtio_devices(sysfs):
     devices = []
     for name in sysfs.listdir(base):
         path = join(base, name)
-        real = sysfs.real(path)
+        real, unresolved = sysfs.resolve(path)
         evidence = {}
         values = sysfs.attributes(path, real, ("device", "features", "vendor"), evidence)
         device_id, features = number(values["device"]), values["features"]
+        driver, driver_unknown = sysfs.driver(path, evidence, real=real)
         devices.append({
             "name": name, "path": path, "real": real, "parent": parent(real) if real else None,
             "device_id": device_id,
@@ -258,7 +289,7 @@ def virtio_devices(sysfs):
             "features_bits": features,
             # sysfs prints one 0 or 1 per feature bit; anything else tells nothing
             "features": decode_features(features, device_id) if re.match(r"^[01]+$", features or "") else None,
-            "driver": sysfs.link_name(path, evidence, real=real, name="driver"),
+            "driver": driver, "driver_unknown": driver_unknown, "unresolved": unresolved,
             "interfaces": sysfs.listdir(join(real, "net")) if real else [],
             "evidence": evidence,
         })

@@ -1119,3 +1119,35 @@ def test_features_of_any_length_are_read_by_bit_and_a_bit_not_shown_is_unknown(t
     assert "virtio0 feature CHANGE unknown (%s shows 2 bits, none for bit 2)" % (
         tmp_path / "b" / "sys" / "bus/virtio/devices/virtio0/features") in result["message"]
     assert "off" not in result["message"]
+
+
+def _replace(relative, make):
+    """An edit of the built tree: the file at ``relative`` replaced by what ``make(path)`` creates."""
+    def edit(root):
+        path = os.path.join(root, relative)
+        os.unlink(path)
+        make(path)
+    return edit
+
+
+@pytest.mark.parametrize("edit, said", [
+    (_replace(SCSI + "/driver", lambda p: os.symlink("driver", p)), "driver unknown ({root}/%s/driver -> driver: not a link to a driver" % SCSI),
+    (_replace(SCSI + "/driver", lambda p: os.symlink("/etc", p)), "driver unknown ({root}/%s/driver -> /etc: not a link to a driver" % SCSI),
+    (_replace(SCSI + "/driver", os.mkfifo), "driver unknown ({root}/%s/driver: is a FIFO (named pipe), not a link to a driver)" % SCSI),
+    (_replace(SCSI + "/virtio0/driver", os.mkdir),
+     "virtio0 driver unknown ({root}/bus/virtio/devices/virtio0/driver: is a directory, not a link to a driver)"),
+    (_replace("bus/virtio/devices/virtio0", lambda p: os.symlink("virtio0", p)),
+     "virtio device virtio0 unknown ({root}/bus/virtio/devices/virtio0: too many levels of symbolic links)"),
+])
+def test_a_driver_or_virtio_link_that_leads_nowhere_is_unknown_not_a_wrong_driver(tmp_path, edit, said):
+    """The kernel links ``driver`` to bus/<bus>/drivers/<name>: anything else
+    tells nothing of the driver (its text is never followed), and a virtio
+    device whose link does not resolve may be the function's."""
+    manifest = tap().set(DISK + "/scsi_level", "7")
+    root = manifest.build(str(tmp_path / "sys"))
+    edit(root)
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(
+        root, offloads=manifest.offload_reader())))["HW-SCSI-VIRTIO"]
+    assert result["status"] == "unknown", result["message"]
+    assert said.format(root=root) in result["message"], result["message"]
+    assert "bound to" not in result["message"] and "no virtio device" not in result["message"]

@@ -155,3 +155,17 @@ def test_an_attribute_too_large_or_behind_looping_links_is_not_read_not_absent(t
     assert evidence[shown + "/vendor"].startswith("not read: ") and "larger than 65536 bytes" in evidence[shown + "/vendor"]
     assert evidence[shown + "/device"].startswith("not read: ") and "too many levels of symbolic links" in evidence[shown + "/device"]
     assert evidence[shown + "/nothing"] is None
+
+
+def test_the_live_sysfs_reads_driver_links():
+    """A driver link of the live /sys names its driver (bus/<bus>/drivers/<name>)."""
+    if not os.path.isdir("/sys/bus/pci/devices"):
+        pytest.skip("no PCI bus in this host's /sys")
+    reader = sysfs.Sysfs("/sys")
+    bound = [slot for slot in reader.listdir("/bus/pci/devices") if os.path.islink("/sys/bus/pci/devices/%s/driver" % slot)]
+    if not bound:
+        pytest.skip("no PCI function bound to a driver here")
+    path = "/bus/pci/devices/" + bound[0]
+    name, why = reader.driver(path, real=reader.real(path))
+    assert (name, why) == (os.path.basename(os.readlink("/sys%s/driver" % path)), None)
+    assert reader.driver("/bus/pci/devices/no-such-slot") == (None, None)
