@@ -517,6 +517,9 @@ class LiveCheck(object):
             port = reader.serial_port(self.sysfs, name)
             evidence.update(port.pop("evidence"))
             ports.append(port)
+            if not port["exists"] and port["unresolved"]:
+                unknowns.append("%s unknown (%s)" % (name, port["unresolved"]))
+                continue
             if not port["exists"]:
                 problems.append("%s absent" % name)
                 absent = True

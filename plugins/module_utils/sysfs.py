@@ -352,19 +352,20 @@ def block_devices(sysfs):
 
 
 def serial_port(sysfs, name):
-    """A ``ttyS*`` port: its UART type, I/O port and IRQ; ``unreadable`` lists
+    """A ``ttyS*`` port: its UART type, I/O port and IRQ; ``unresolved`` says
+    why its link could not be followed (it loops); ``unreadable`` lists
     the attributes whose read was refused (drivers/tty/serial/serial_core.c
     made them 0440 before Linux 5.7: only root reads them there)."""
     path = join("class", "tty", name)
     evidence, refused = {}, []
-    real = sysfs.real(path)
+    real, unresolved = sysfs.resolve(path)
     exists = real is not None and sysfs.exists(real)
     values = sysfs.attributes(path, real, ("type", "port", "irq"), evidence, refused) if exists else {}
     if not exists:
-        evidence[sysfs.shown(path)] = None
+        evidence[sysfs.shown(path)] = "not read: %s" % unresolved if unresolved else None
     kind, port = number(values.get("type")), values.get("port")
     return {
-        "name": name, "path": path, "exists": exists, "unreadable": refused, "type": kind,
+        "name": name, "path": path, "exists": exists, "unresolved": unresolved, "unreadable": refused, "type": kind,
         "uart": UART_TYPES.get(kind, "type %s" % kind) if kind is not None else None,
         "irq": number(values.get("irq")),
         "port": hex_id(port, 1) if port is not None else None,

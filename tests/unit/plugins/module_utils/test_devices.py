@@ -1151,3 +1151,13 @@ def test_a_driver_or_virtio_link_that_leads_nowhere_is_unknown_not_a_wrong_drive
     assert result["status"] == "unknown", result["message"]
     assert said.format(root=root) in result["message"], result["message"]
     assert "bound to" not in result["message"] and "no virtio device" not in result["message"]
+
+
+def test_a_port_whose_link_loops_is_unknown_not_absent(tmp_path):
+    manifest = tap()
+    root = manifest.build(str(tmp_path / "sys"))
+    _replace("class/tty/ttyS2", lambda p: os.symlink("ttyS2", p))(root)
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(root)))["HW-SERIAL"]
+    assert result["status"] == "unknown", result["message"]
+    assert "ttyS2 unknown (%s/class/tty/ttyS2: too many levels of symbolic links)" % root in result["message"]
+    assert "absent" not in result["message"]
