@@ -68,7 +68,14 @@ class LiveCheck(object):
         ``platform``: the DMI strings already read (``sysfs.dmi``)."""
         self.sysfs = sysfs_root if isinstance(sysfs_root, reader.Sysfs) else reader.Sysfs(sysfs_root)
         self.offloads = offloads or ethtool.no_offload_reader("no ethtool interface given")
-        self.pci_bus = self.sysfs.isdir(reader.join("bus", "pci", "devices"))
+        bus = reader.join("bus", "pci", "devices")
+        self.pci_bus = self.sysfs.isdir(bus)
+        # why a bus/pci/devices that is there tells nothing (links that loop, not a directory)
+        self.pci_bus_unknown = None
+        if not self.pci_bus:
+            real, self.pci_bus_unknown = self.sysfs.resolve(bus)
+            if real is not None and self.sysfs.exists(real):
+                self.pci_bus_unknown = "%s: not a directory" % self.sysfs.shown(bus)
         self.pci = reader.pci_devices(self.sysfs)
         self.virtio = reader.virtio_devices(self.sysfs)
         self.platform = platform or reader.dmi(self.sysfs)
@@ -116,7 +123,10 @@ class LiveCheck(object):
         expected = entry["expected"]
         evidence = {}
         if not self.pci_bus:
-            evidence[self.sysfs.shown(reader.join("bus", "pci", "devices"))] = None
+            unknown = self.pci_bus_unknown
+            evidence[self.sysfs.shown(reader.join("bus", "pci", "devices"))] = "not read: %s" % unknown if unknown else None
+            if unknown:
+                return verdict("unknown", "PCI devices unknown (%s)" % unknown, evidence=evidence, devices=[])
             return verdict("fail", "no PCI bus in %s (%s)" % (self.sysfs.root, self._platform_note()),
                            [self._absent_remedy(entry)], evidence, devices=[])
         candidates = self._matching(expected["pci"])
@@ -404,6 +414,9 @@ class LiveCheck(object):
         queues = self._queues(controller, found)
         for device in devices:
             found["evidence"].update(device["evidence"])
+            if device["unresolved"]:
+                found["unknowns"].append("SCSI device %s unknown (%s)" % (device["address"], device["unresolved"]))
+                continue
             keys = ("address", "type_name", "scsi_level", "scsi_version", "vendor", "model")
             summary = dict((k, device[k]) for k in keys)
             summary["block"] = device["block"]

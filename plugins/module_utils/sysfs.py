@@ -297,21 +297,27 @@ def virtio_devices(sysfs):
 
 
 def scsi_devices(sysfs, under=None):
-    """SCSI devices (``H:C:T:L``), optionally only those below the real path ``under``."""
+    """SCSI devices (``H:C:T:L``), optionally only those below the real path
+    ``under``; one whose link cannot be followed is ``{address, path,
+    unresolved: why, evidence}``."""
     base = join("bus", "scsi", "devices")
     devices = []
     for name in sysfs.listdir(base):
         if not re.match(r"^\d+:\d+:\d+:\d+$", name):
             continue
         path = join(base, name)
-        real = sysfs.real(path)
+        real, unresolved = sysfs.resolve(path)
+        if unresolved:  # a link that loops may be any controller's device
+            devices.append({"address": name, "path": path, "unresolved": unresolved,
+                            "evidence": {sysfs.shown(path): "not read: %s" % unresolved}})
+            continue
         if under is not None and not (real or "").startswith(under.rstrip("/") + "/"):
             continue
         evidence = {}
         values = sysfs.attributes(path, real, ("type", "scsi_level", "vendor", "model"), evidence)
         kind, level = number(values["type"]), number(values["scsi_level"])
         devices.append({
-            "address": name, "path": path, "type": kind,
+            "address": name, "path": path, "unresolved": None, "type": kind,
             "type_name": SCSI_TYPES.get(kind, "type %s" % kind),
             "scsi_level": level, "scsi_version": SCSI_LEVELS.get(level, "level %s" % level),
             "vendor": values["vendor"], "model": values["model"],

@@ -7,6 +7,7 @@ Captured trees (tests/fixtures/sysfs/README.md): ``gce-user`` and ``gce-tap``
 failure mode is a small edit of a captured tree."""
 
 import os
+import shutil
 
 import pytest
 
@@ -1161,3 +1162,26 @@ def test_a_port_whose_link_loops_is_unknown_not_absent(tmp_path):
     assert result["status"] == "unknown", result["message"]
     assert "ttyS2 unknown (%s/class/tty/ttyS2: too many levels of symbolic links)" % root in result["message"]
     assert "absent" not in result["message"]
+
+
+@pytest.mark.parametrize("relative, make, rid, said", [
+    ("bus/pci/devices", lambda p: os.symlink("devices", p), "HW-NET-VIRTIO",
+     "PCI devices unknown ({root}/bus/pci/devices: too many levels of symbolic links)"),
+    ("bus/pci/devices", lambda p: open(p, "w").close(), "HW-ISA-PIIX4", "PCI devices unknown ({root}/bus/pci/devices: not a directory)"),
+    (DISK, lambda p: os.symlink("0:0:1:0", p), "HW-SCSI-VIRTIO",
+     "SCSI device 0:0:1:0 unknown ({root}/%s: too many levels of symbolic links)" % DISK),
+])
+def test_a_bus_or_scsi_link_that_loops_is_unknown_not_absent(tmp_path, relative, make, rid, said):
+    manifest = tap().set(DISK + "/scsi_level", "7")
+    root = manifest.build(str(tmp_path / "sys"))
+    path = os.path.join(root, relative)
+    if os.path.islink(path):
+        os.unlink(path)
+    else:
+        shutil.rmtree(path)
+    make(path)
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(
+        root, offloads=manifest.offload_reader())))[rid]
+    assert result["status"] == "unknown", result["message"]
+    assert said.format(root=root) in result["message"], result["message"]
+    assert "no PCI bus" not in result["message"] and "no SCSI device" not in result["message"]
