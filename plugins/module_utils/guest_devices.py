@@ -519,6 +519,8 @@ class LiveCheck(object):
                     "%s has %d hardware queue%s, but blk-mq uses at most one per possible CPU (%s) and "
                     "the controller's own count is unreadable (%s): it may offer more" % (
                         name, count, "" if count == 1 else "s", "%d" % cpus if cpus is not None else "unknown", queues["why"]))
+                if privilege.needs_root(queues["why"]) and privilege.BECOME not in found["remediation"]:
+                    found["remediation"].append(privilege.BECOME)
 
     # -- serial ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    device_names, guest_devices, hardware_results, imageworker, initramfs, kernel_drivers)
+    device_names, guest_devices, hardware_results, imageworker, initramfs, kernel_drivers, privilege)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 import trees
@@ -330,6 +330,15 @@ def test_unreadable_controller_count_on_one_cpu_is_unknown(tmp_path):
     assert ("sda has 1 hardware queue, but blk-mq uses at most one per possible CPU (1) and the "
             "controller's own count is unreadable (") in result["message"]
     assert "only 64 bytes readable: reading the capabilities needs root" in result["message"]
+
+
+def test_unreadable_controller_count_without_root_says_become(tmp_path, monkeypatch):
+    """A user's read of config stops at 64 bytes: the unknown count needs root, and the remediation says so."""
+    monkeypatch.setattr(privilege, "is_root", lambda: False)
+    result = scsi_result(tmp_path, unprivileged(tap()))
+    assert result["status"] == "unknown"
+    assert "the controller's own count is unreadable (needs root: " in result["message"]
+    assert privilege.BECOME in result["remediation"]
 
 
 def test_unreadable_controller_count_told_by_blk_mq_on_more_cpus(tmp_path):
