@@ -543,6 +543,10 @@ class LiveCheck(object):
                 refused.extend(port["unreadable"])
                 continue  # unreadable is not absent: nothing is judged from the rest
             found = []
+            kind = evidence.get(self.sysfs.shown(reader.join(port["path"], "type")))
+            if port["uart"] is None and kind is not None and kind.startswith("not read: "):
+                unknowns.append("%s UART type unknown (%s)" % (name, kind[len("not read: "):]))
+                continue
             if port["uart"] is None:
                 found.append("%s shows no UART type (%s: absent or not a number), expected %s" % (
                     name, self.sysfs.shown(reader.join(port["path"], "type")), want["uart"]))

@@ -1194,3 +1194,22 @@ def test_a_bus_or_scsi_link_that_loops_is_unknown_not_absent(tmp_path, relative,
     assert result["status"] == "unknown", result["message"]
     assert said.format(root=root) in result["message"], result["message"]
     assert "no PCI bus" not in result["message"] and "no SCSI device" not in result["message"]
+
+
+@pytest.mark.parametrize("make, said", [
+    (os.mkfifo, "ttyS1 UART type unknown ({real}/type: is a FIFO (named pipe), not a regular file: not read)"),
+    (lambda p: os.symlink("type", p), "ttyS1 UART type unknown ({real}/type: too many levels of symbolic links)"),
+])
+def test_a_port_type_that_cannot_be_read_is_unknown_not_absent(tmp_path, make, said):
+    """Absent or not a number, a port shows no UART (fail); a type that cannot be read tells nothing."""
+    root = tap().build(str(tmp_path / "sys"))
+    real = os.path.join(root, tap().resolve("class/tty/ttyS1"))
+    _replace(os.path.join(real, "type"), make)(root)
+    result = serial_result_of(root)
+    assert result["status"] == "unknown", result["message"]
+    assert said.format(real=real) in result["message"], result["message"]
+    assert "absent" not in result["message"]
+
+
+def serial_result_of(root):
+    return by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(root)))["HW-SERIAL"]
