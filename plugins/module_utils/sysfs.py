@@ -278,6 +278,8 @@ def virtio_devices(sysfs):
     for name in sysfs.listdir(base):
         path = join(base, name)
         real, unresolved = sysfs.resolve(path)
+        if not unresolved and (real is None or not sysfs.isdir(real)):  # listed, but dangling or a file
+            real, unresolved = None, "%s: does not lead to a device's directory" % sysfs.shown(path)
         evidence = {}
         values = sysfs.attributes(path, real, ("device", "features", "vendor"), evidence)
         device_id, features = number(values["device"]), values["features"]

@@ -1148,6 +1148,10 @@ def _replace(relative, make):
      "virtio0 driver unknown ({root}/bus/virtio/devices/virtio0/driver: is a directory, not a link to a driver)"),
     (_replace("bus/virtio/devices/virtio0", lambda p: os.symlink("virtio0", p)),
      "virtio device virtio0 unknown ({root}/bus/virtio/devices/virtio0: too many levels of symbolic links)"),
+    (_replace("bus/virtio/devices/virtio0", lambda p: os.symlink("/etc/passwd", p)),
+     "virtio device virtio0 unknown ({root}/bus/virtio/devices/virtio0: does not lead to a device's directory)"),
+    (_replace("bus/virtio/devices/virtio0", os.mkfifo),
+     "virtio device virtio0 unknown ({root}/bus/virtio/devices/virtio0: does not lead to a device's directory)"),
 ])
 def test_a_driver_or_virtio_link_that_leads_nowhere_is_unknown_not_a_wrong_driver(tmp_path, edit, said):
     """The kernel links ``driver`` to bus/<bus>/drivers/<name>: anything else
