@@ -94,9 +94,12 @@ def hex_id(value, width=4):
 
 
 def ident(vendor, device):
+    """``1af4:1000``; an ID that is unknown (None: absent, unreadable) shows as ``?``."""
     def part(value):
         found = number(value)
-        return "%04x" % found if found is not None else "?(%r)" % (value,)
+        if found is not None:
+            return "%04x" % found
+        return "?" if value is None else "?(%r)" % (value,)
     return "%s:%s" % (part(vendor), part(device))
 
 

@@ -492,7 +492,8 @@ class LiveCheck(object):
         reported with it, and judged only when the controller's is unknown,
         and only as far as they tell (blk-mq uses min(queues, CPUs))."""
         offered, cpus, msix = queues["device"], queues["possible_cpus"], queues["msix"]
-        used = ", ".join("%s %s" % (name, count) for name, count in sorted(queues["blk_mq"].items()))
+        used = ", ".join("%s %s" % (name, "unknown" if count is None else count)
+                         for name, count in sorted(queues["blk_mq"].items()))
         capped = "blk-mq hardware queues: %s (at most one per possible CPU: %s)" % (
             used or "no disk", cpus if cpus is not None else "unknown")
         remedy = ("Compute Engine's controller has %d request queue%s: give the controller "

@@ -1217,3 +1217,17 @@ def test_a_port_type_that_cannot_be_read_is_unknown_not_absent(tmp_path, make, s
 
 def serial_result_of(root):
     return by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(root)))["HW-SERIAL"]
+
+
+def test_an_unknown_id_or_queue_count_never_shows_none(tmp_path):
+    """A function found instead whose vendor is unreadable, and a disk whose
+    blk-mq queues are unknown, are shown as unknown, not as Python's None."""
+    manifest = fakesys.Manifest.load("noncompliant-user").set("bus/pci/devices/0000:00:01.0/vendor", "")
+    isa = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path / "a", manifest)))["HW-ISA-PIIX4"]
+    assert "found instead: 0000:00:01.0 ?:7000" in isa["message"], isa["message"]
+    manifest = fakesys.Manifest.load("gce-scsi-2q")
+    root = manifest.build(str(tmp_path / "b" / "sys"))
+    _replace("block/sda", lambda p: os.symlink("sda", p))(root)
+    scsi = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(root)))["HW-SCSI-VIRTIO"]
+    assert "blk-mq hardware queues: sda unknown (at most one per possible CPU: 1)" in scsi["message"], scsi["message"]
+    assert "None" not in isa["message"] + scsi["message"]
