@@ -47,6 +47,12 @@ def same_driver(actual, names):
     return any(modalias.normalize_module(actual) == modalias.normalize_module(name) for name in names)
 
 
+def sectors(block):
+    """``4096/512``: a disk's physical/logical sector sizes, ``?`` for one unknown."""
+    return "/".join("?" if size is None else str(size)
+                    for size in (block["physical_block_size"], block["logical_block_size"]))
+
+
 class NotJudged(object):
     """A live half that is not run, saying why in every result."""
 
@@ -176,8 +182,7 @@ class LiveCheck(object):
             others = reader.block_devices(self.sysfs)
             if others:
                 message += "; disks: %s" % ", ".join(
-                    "%s %s/%s on %s" % (b["name"], b["physical_block_size"], b["logical_block_size"],
-                                        b["pci_slot"] or "?") for b in others)
+                    "%s %s on %s" % (b["name"], sectors(b), b["pci_slot"] or "?") for b in others)
         message += " (%s)" % self._platform_note()
         evidence.update(self.platform["evidence"])
         return verdict("fail", message, [self._absent_remedy(entry)], evidence,
@@ -205,8 +210,7 @@ class LiveCheck(object):
             disks = [b for b in reader.block_devices(self.sysfs)
                      if b["pci_slot"] in slots or (b["pci_slot"] is None and b["name"].startswith("nvme"))]
             if disks:
-                what += ", disks %s" % ", ".join("%s (%s/%s)" % (
-                    b["name"], b["physical_block_size"], b["logical_block_size"]) for b in disks)
+                what += ", disks %s" % ", ".join("%s (%s)" % (b["name"], sectors(b)) for b in disks)
         driver = expected["virtio"]["driver"] if "virtio" in expected else expected["driver"]
         message = "no %s PCI device: this machine's %s (%s)%s; the kernel's %s driver is judged offline (%s)" % (
             describe(expected["pci"]["vendor"], expected["pci"]["device"]), replaced_by["what"], what,

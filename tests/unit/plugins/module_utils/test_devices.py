@@ -1231,3 +1231,11 @@ def test_an_unknown_id_or_queue_count_never_shows_none(tmp_path):
     scsi = by_id(hardware_results.assess(HW, {}, "x86_64", live=guest_devices.LiveCheck(root)))["HW-SCSI-VIRTIO"]
     assert "blk-mq hardware queues: sda unknown (at most one per possible CPU: 1)" in scsi["message"], scsi["message"]
     assert "None" not in isa["message"] + scsi["message"]
+
+
+def test_a_disk_found_instead_with_an_unknown_sector_size_shows_a_question_mark(tmp_path):
+    manifest = fakesys.Manifest.load("buildhost")
+    manifest.set("block/vda/queue/logical_block_size", "")
+    scsi = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SCSI-VIRTIO"]
+    assert "disks: vda 4096/? on 0000:00:02.0" in scsi["message"], scsi["message"]
+    assert "None" not in scsi["message"]
