@@ -158,7 +158,6 @@ def test_each_role_takes_empty_waivers_and_overrides(tmp_path):
     assert "ok=12 " in proc.stdout and "failed=0 " in proc.stdout and "ignored=1 " in proc.stdout, proc.stdout[-4000:]
 
 
-
 def test_waivers_of_groups_and_host_and_of_areas_left_out_are_in_every_report(tmp_path):
     """requirements.md section 4: waivers per host or group, shown as waived in every report.
     --tags sysctl dropped the HW-* waiver without a word; the README's way of keeping a group's

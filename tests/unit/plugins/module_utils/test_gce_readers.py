@@ -349,7 +349,7 @@ class CommandModule(object):
         return shutil.which(name)
 
     def run_command(self, argv, environ_update=None):
-        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
         return done.returncode, done.stdout, done.stderr
 
 
