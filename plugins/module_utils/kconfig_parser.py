@@ -343,6 +343,11 @@ class Kconfig(object):
         return notes
 
 
+def _shown_lines(numbers):
+    """The first line numbers of a warning (``4, 9, ...``)."""
+    return ", ".join(str(n) for n in numbers[:5]) + (", ..." if len(numbers) > 5 else "")
+
+
 def parse_text(text, source="<string>", compression=None):
     """Parse a configuration's text; KconfigError for duplicates with two
     values and for text that is not a kernel configuration at all."""
@@ -417,36 +422,30 @@ def parse_text(text, source="<string>", compression=None):
             source, "" if not ignored else " (kconfig skips the %d indented or 'CONFIG_X = value' line(s), "
             "first at line %d)" % (len(skipped_lines), skipped_lines[0])))
     if unexpected:
-        shown = ", ".join(str(n) for n in unexpected[:5])
         if len(unexpected) > len(values):
             raise KconfigError("%s: not a kernel configuration (%d lines are neither options "
                                "nor comments, first at line %s)"
                                % (source, len(unexpected), unexpected[0]))
-        warnings.append("%s: %d line(s) are neither options nor comments (line %s%s); kconfig "
-                        "ignores them" % (source, len(unexpected), shown,
-                                          ", ..." if len(unexpected) > 5 else ""))
+        warnings.append("%s: %d line(s) are neither options nor comments (line %s); kconfig "
+                        "ignores them" % (source, len(unexpected), _shown_lines(unexpected)))
     if skipped_lines:
-        numbers = skipped_lines
-        warnings.append("%s: %d line(s) name an option but kconfig skips them (line %s%s): it reads "
+        warnings.append("%s: %d line(s) name an option but kconfig skips them (line %s): it reads "
                         "CONFIG_X=value and '# CONFIG_X is not set' only at the start of a line and "
                         "with no space before '=' (an option such a line names keeps its Kconfig "
                         "default unless another line sets it)"
-                        % (source, len(numbers), ", ".join(str(n) for n in numbers[:5]),
-                           ", ..." if len(numbers) > 5 else ""))
+                        % (source, len(skipped_lines), _shown_lines(skipped_lines)))
     if loose:
         numbers = sorted(loose.values())
-        warnings.append("%s: %d '# CONFIG_X is not set' line(s) have more after those words (line %s%s): the "
+        warnings.append("%s: %d '# CONFIG_X is not set' line(s) have more after those words (line %s): the "
                         "kconfig of Linux %s and later skips such a line (the option keeps its Kconfig default), "
-                        "an older one reads it as n" % (source, len(numbers), ", ".join(str(n) for n in numbers[:5]),
-                                                        ", ..." if len(numbers) > 5 else "",
+                        "an older one reads it as n" % (source, len(numbers), _shown_lines(numbers),
                                                         cat.format_version(EXACT_NOT_SET_SINCE)))
     if spaced:
-        warnings.append("%s: %d line(s) have a space or tab around the value (line %s%s); kconfig keeps "
+        warnings.append("%s: %d line(s) have a space or tab around the value (line %s); kconfig keeps "
                         "it as part of the value: a bool or tristate is still read by its first "
                         "character (a space after y is harmless, one before it is not), an int or hex "
                         "value with one is ignored (the option then keeps its Kconfig default)"
-                        % (source, len(spaced), ", ".join(str(n) for n in spaced[:5]),
-                           ", ..." if len(spaced) > 5 else ""))
+                        % (source, len(spaced), _shown_lines(spaced)))
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written,
