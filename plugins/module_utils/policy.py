@@ -11,6 +11,7 @@ every area shares.
 
 import copy
 import difflib
+import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, accepts_level, describe_levels
 
@@ -110,8 +111,10 @@ def normalize_waivers(waivers, option="waivers"):
                 raise PolicyError("%s: %s: unknown key(s) %s; a waiver is the reason, or a mapping "
                                   "with only a reason key" % (option, rid, ", ".join(extra)))
             reason = reason.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise PolicyError("%s: %s needs a reason (a non-empty string), got %r"
+        # a reason every report shows: one of only invisible characters (U+200B, a bidi
+        # control) would show as nothing
+        if not isinstance(reason, str) or not any(unicodedata.category(c)[0] not in "CZ" for c in reason):
+            raise PolicyError("%s: %s needs a reason (a string with something to read), got %r"
                               % (option, rid, reason))
         result[rid] = reason.strip()
     return result

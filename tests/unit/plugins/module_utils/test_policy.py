@@ -71,6 +71,16 @@ def test_waivers_need_a_reason_and_a_known_id():
         resolve(cat.CATALOGUE, waivers=["SYSCTL-IP_FORWARD"])
 
 
+@pytest.mark.parametrize("reason", ["\u200b", "\u202e", " \u00a0\t", "\u2066\u2069\n"])
+def test_a_waiver_reason_of_only_invisible_characters_is_refused(reason):
+    """Every report shows the reason; a zero-width space or a bidi control
+    passed as one and showed as nothing."""
+    with pytest.raises(PolicyError, match="SYSCTL-IP_FORWARD needs a reason"):
+        resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": reason})
+    dummy, waivers = resolve(cat.CATALOGUE, waivers={"SYSCTL-IP_FORWARD": reason + "NAT gateway"})
+    assert waivers["SYSCTL-IP_FORWARD"].endswith("NAT gateway")
+
+
 @pytest.mark.parametrize("waiver, key", [
     ({"reason": "NAT gateway", "expires": "2027-01-01"}, "expires"),
     ({"reason": "NAT gateway", "until": "2027-01-01"}, "until"),
