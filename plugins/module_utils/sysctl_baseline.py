@@ -172,11 +172,14 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
                 if "=" in name:
                     unwritable.add(name)
                     continue
-                # '-': an interface gone at the next boot is not an error
+                # '-': an interface gone at the next boot is not an error.  Not for the
+                # loopback, which every boot has: systemd-sysctl before 243 reads the '-'
+                # as part of the key (systemd#13191), and lo's own value is the one the
+                # kernel keeps (its address marks it set before systemd-sysctl runs)
                 iface_key = interface_key(entry, name)
                 wanted[iface_key] = int(entry["expected"])
-                block += "-%s = %s\n" % (loader.display_key(loader.literal_key(iface_key)),
-                                         int(entry["expected"]))
+                block += "%s%s = %s\n" % ("" if name in BOOT_INTERFACES else "-",
+                                          loader.display_key(loader.literal_key(iface_key)), int(entry["expected"]))
         blocks.append((loader.write_order(key)[0], len(blocks), block))
     header = HEADER + policy_line(entries, waivers)
     for name in sorted(unwritable):

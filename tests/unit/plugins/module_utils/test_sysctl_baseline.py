@@ -96,7 +96,7 @@ def test_fresh_host_is_hardened_live_and_persisted(host):
         text = handle.read()
     assert "kernel.kptr_restrict = 1\n" in text
     assert "-net.ipv4.conf.ens3.send_redirects = 0\n" in text
-    assert "-net.ipv4.conf.lo.accept_redirects = 0\n" in text
+    assert "\nnet.ipv4.conf.lo.accept_redirects = 0\n" in text
     # procps applies lines in order: ip_forward (which resets accept_redirects) comes first
     assert text.index("net.ipv4.ip_forward = 0") < text.index("net.ipv4.conf.all.accept_redirects")
     assert "ptrace_scope" not in text, "a key the kernel lacks is never written"

@@ -101,7 +101,7 @@ def test_an_image_gets_the_loopback_line_the_kernel_combines_with_all(tmp_path, 
     with open(os.path.join(root, "etc", "sysctl.d", "zz-guestready-gce.conf")) as handle:
         text = handle.read()
     for key in ("send_redirects", "accept_redirects", "rp_filter"):
-        assert "\n-net.ipv4.conf.lo.%s = " % key in text, key
+        assert "\nnet.ipv4.conf.lo.%s = " % key in text, key
     assert "conf.lo.log_martians" not in text, "only where the combination rule makes lo's value count"
 
 
