@@ -163,6 +163,12 @@ def not_found(release, root="/"):
     except TargetError:
         names = []
     others = [name for name in names if name.startswith(("initrd", "initramfs"))]
+    ukis = _unified_images(target)
+    if ukis:
+        # a UKI carries its initramfs in its .initrd section: none in /boot is no "missing" then
+        return "unknown", ("no initramfs of %s found (looked for %s); %s may be a unified kernel image "
+                           "carrying its own initramfs, not read here: extract it "
+                           "(objcopy --dump-section .initrd=FILE) and give FILE with the initramfs option" % (release, looked, ", ".join(ukis[:5])))
     if others:
         return "unknown", ("no initramfs of %s found (looked for %s); %s holds %s, which may be it: "
                            "give it with the initramfs option" % (
@@ -170,6 +176,23 @@ def not_found(release, root="/"):
     return "module-missing-from-initramfs", (
         "no initramfs of %s (looked for %s; %s holds none): a module is loaded at boot only "
         "from an initramfs" % (release, looked, target.display("/boot")))
+
+
+# the Boot Loader Specification's type #2 entries: $BOOT/EFI/Linux/*.efi, $BOOT the ESP
+# (mounted on /efi, /boot or /boot/efi) or the XBOOTLDR partition (/boot)
+UKI_DIRS = tuple(base + "/EFI/Linux" for base in KERNEL_INSTALL_BASES)
+
+
+def _unified_images(target):
+    """Displayed paths of the unified kernel images (UKIs) inside ``target``."""
+    found = []
+    for directory in UKI_DIRS:
+        try:
+            names = target.listdir(directory)
+        except TargetError:
+            continue
+        found += [target.display("%s/%s" % (directory, name)) for name in names if name.lower().endswith(".efi")]
+    return found
 
 
 @contextlib.contextmanager

@@ -477,6 +477,20 @@ def test_no_initramfs_found_is_one_answer(tmp_path):
     assert status == "unknown" and "initramfs-custom.img, which may be it" in why
 
 
+@pytest.mark.parametrize("base", ["boot", "efi", "boot/efi"])
+def test_a_unified_kernel_image_may_carry_the_initramfs(tmp_path, base):
+    # a UKI (Boot Loader Specification type #2, $BOOT/EFI/Linux/*.efi) has its initramfs in its
+    # .initrd section: no initramfs file in /boot does not make a module missing from it
+    (tmp_path / "boot").mkdir()
+    uki = tmp_path / base / "EFI" / "Linux"
+    uki.mkdir(parents=True)
+    (uki / ("fedora-%s.efi" % RELEASE)).write_bytes(b"MZ")
+    status, why = initramfs.not_found(RELEASE, str(tmp_path))
+    assert status == "unknown"
+    assert "%s/EFI/Linux/fedora-%s.efi may be a unified kernel image" % (base, RELEASE) in why
+    assert "objcopy --dump-section .initrd=" in why
+
+
 def test_only_the_modules_of_the_judged_release_count(tmp_path, run_cache):
     """An image built for 6.1.0-50 offered for another kernel: that kernel's modprobe looks in
     lib/modules/<its release>/, so the other release's modules are not its own."""
