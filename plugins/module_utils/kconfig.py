@@ -348,6 +348,22 @@ def check_kernels(params, entries, waivers, module):
                 # a mistyped release: another kernel's results were the top-level ones
                 raise KconfigError("kernel_release: %s is not installed under %s (installed: %s)" % (
                     params["kernel_release"], root, ", ".join(releases) or "none"))
+        if top is None and wanted and ((live and wanted == running) or target.exists("/boot/vmlinuz-" + wanted)
+                                       or target.isdir(modalias.modules_dir(wanted, target))):
+            # the kernel judged by default (or named) has no installed configuration of its own
+            # (only /proc/config.gz, or none at all): another kernel's results must not stand for it
+            path, tried = find_config(wanted, target, live=live and wanted == running)
+            if path is not None:
+                try:
+                    top = check(wanted, path, target.display(path))
+                except KconfigError as exc:
+                    warn(str(exc))
+                    top = unreadable_kernel(entries, wanted, target.display(path), target.display(path), str(exc))
+            else:
+                why = "no configuration for kernel %s: tried %s" % (wanted, ", ".join(tried))
+                warn(why)
+                top = unreadable_kernel(entries, wanted, None, "installed", why)
+            kernels = sorted(kernels + [top], key=lambda kernel: release_key(kernel["release"]))
     top = top or kernels[-1]
     for kernel in kernels:
         for warning in kernel["warnings"]:

@@ -404,3 +404,30 @@ def test_a_boot_that_cannot_be_listed_is_an_error_not_no_kernel(tmp_path, run_mo
     out = run_module(kernel_config_info, {"source": "installed", "root": root})
     assert out["failed"] is True and "Traceback" not in repr(out)
     assert "the installed kernels cannot be listed" in out["msg"] and "/boot" in out["msg"], out["msg"]
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_installed_never_judges_another_kernel_for_one_without_configuration(tmp_path, run_module, named):
+    """The tree boots (or kernel_release names) a kernel whose configuration is nowhere (its
+    modules are installed, its config file is not): the older kernel's results were the
+    top-level ones, as if it were the kernel judged."""
+    root = tree(tmp_path)
+    newer = "6.1.0-60-cloud-amd64"
+    modules = os.path.join(root, "lib", "modules", newer)
+    os.makedirs(modules)
+    with open(os.path.join(modules, "modules.dep"), "w") as handle:
+        handle.write("")
+    os.unlink(os.path.join(root, "vmlinuz"))
+    os.symlink("boot/vmlinuz-" + newer, os.path.join(root, "vmlinuz"))
+    open(os.path.join(root, "boot", "vmlinuz-" + newer), "w").close()
+    params = {"source": "installed", "root": root}
+    if named:
+        params["kernel_release"] = newer
+    out = run_module(kernel_config_info, params)
+    assert out["rc"] == 0 and out["kernel"] == newer
+    assert [k["release"] for k in out["kernels"]] == [CLOUD, newer, SID]
+    missing = out["kernels"][1]
+    assert missing["error"].startswith("no configuration for kernel %s: tried " % newer)
+    assert os.path.join(root, "boot", "config-" + newer) in missing["error"]
+    assert set(statuses(out["results"]).values()) == {"unknown"}
+    assert any(missing["error"] in str(warning) for warning in out["warnings"])
