@@ -21,6 +21,7 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import mount_point, unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # Kernel device names: not stable on Compute Engine, where the boot disk is
 # /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
@@ -297,3 +298,72 @@ def release_of_kernel(path):
         if name.startswith(prefix):
             return name[len(prefix):]
     return None
+
+
+# the boot menu of a tree, read through the target-root layer (disk images and image trees)
+GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+GRUBENVS = ("/boot/grub/grubenv", "/boot/grub2/grubenv")
+
+
+def _read(target, path, limit=4 * 1024 * 1024):
+    try:
+        return target.read_optional(path, limit=limit)
+    except TargetError:
+        return None
+
+
+def _bls_entries(target):
+    entries = []
+    try:
+        names = target.listdir("/boot/loader/entries")
+    except TargetError:
+        return entries
+    for name in names:
+        if name.endswith(".conf"):
+            text = _read(target, "/boot/loader/entries/" + name, 65536)
+            if text:
+                entry = parse_bls_entry(text)
+                entry["id"] = name[:-len(".conf")]
+                entries.append(entry)
+    return entries
+
+
+def gather_menu(target, esp):
+    """The boot menu and its default entry: grub.cfg in /boot, else the
+    ESP's when it is the whole menu (RHEL 8 on UEFI) (its BLS entries when it
+    uses blscfg), else BLS entries on the ESP (systemd-boot); grubenv from
+    /boot, else the ESP's."""
+    env = {}
+    for text in [_read(target, path, 65536) for path in GRUBENVS] + [(esp or {}).get("grubenv")]:
+        if text:
+            env = parse_grubenv(text)
+            break
+    configs = [(path, _read(target, path)) for path in GRUB_CONFIGS]
+    # the ESP's grub.cfg when it is the menu itself, not a stub that loads /boot's (configfile)
+    configs += [(path, text) for path, text in (esp or {}).get("grub_configs", [])
+                if not re.search(r"^\s*configfile\s", text, re.M)]
+    for path, text in configs:
+        if text is None:
+            continue
+        menu = parse_grub_cfg(text)
+        if menu["uses_blscfg"]:
+            entries = sorted(_bls_entries(target), key=lambda e: _version_key(e.get("version") or e["id"]),
+                             reverse=True)
+            for entry in entries:
+                entry["args"] = expand_grub_vars(entry["args"], env)
+            chosen = next((e for e in entries if e["id"] == env.get("saved_entry")), entries[0] if entries else None)
+            return {"config": path, "kind": "grub+bls",
+                    "default": chosen, "error": None if chosen else "grub.cfg uses blscfg but /boot/loader/entries is empty"}
+        chosen = default_entry(menu, env.get("saved_entry"))
+        return {"config": path, "kind": "grub", "default": chosen,
+                "error": None if chosen else "%s has no menuentry" % path}
+    if esp and esp.get("bls"):
+        entries = sorted(esp["bls"], key=lambda e: _version_key(e.get("version") or ""), reverse=True)
+        return {"config": "ESP /loader/entries", "kind": "bls", "default": entries[0], "error": None}
+    return {"config": None, "kind": None, "default": None,
+            "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
+                     % ", ".join(GRUB_CONFIGS)}
+
+
+def _version_key(text):
+    return [-1 if ascii_int(part) is None else ascii_int(part) for part in re.split(r"[.\-+~_]", text or "")]

@@ -7,6 +7,8 @@ for every area (kernel_config and hardware judge the same kernel)."""
 import os
 import re
 
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import parse_version
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
@@ -96,15 +98,38 @@ def linked_release(target):
     return None
 
 
-def default_release(target, running=None):
-    """The kernel a tree boots by default: ``running`` (the kernel running
-    here, when ``target`` is this system), else the one the ``/vmlinuz`` (or
-    ``/boot/vmlinuz``) link names, else the newest installed (``release_key``);
-    None when the tree holds no kernel."""
+def menu_release(target):
+    """``(release, where)`` of the kernel the tree's boot menu boots without
+    a keypress (``bootconfig.gather_menu``: grub.cfg's ``set default``,
+    grubenv's ``saved_entry``, BLS entries), or ``(None, None)``.  A kernel
+    named without a version (Alpine's ``vmlinuz-virt``, Arch's
+    ``vmlinuz-linux``) is no answer: the name is a flavor, not a release."""
+    entry = bootconfig.gather_menu(target, None).get("default") or {}
+    release = bootconfig.release_of_kernel(entry.get("kernel"))
+    if release is None or parse_version(release) is None:
+        return None, None
+    return release, entry.get("title") or entry.get("id")
+
+
+def default_kernel(target, running=None):
+    """``(release, why)``: the kernel a tree boots by default and how that
+    was told: ``running`` (the kernel running here, when ``target`` is this
+    system), else the boot menu's default entry when it is an installed
+    kernel (GRUB boots it, whatever is newer), else the one the ``/vmlinuz``
+    (or ``/boot/vmlinuz``) link names, else the newest installed
+    (``release_key``); ``(None, None)`` when the tree holds no kernel."""
     if running:
-        return running
+        return running, "the running kernel"
     releases = tree_releases(target)
+    menu, entry = menu_release(target)
+    if menu in releases:
+        return menu, "the boot menu's default entry (%s)" % entry if entry else "the boot menu's default entry"
     linked = linked_release(target)
     if linked in releases:
-        return linked
-    return releases[-1] if releases else None
+        return linked, "the /vmlinuz link"
+    return (releases[-1], "the newest installed kernel") if releases else (None, None)
+
+
+def default_release(target, running=None):
+    """The release of ``default_kernel``."""
+    return default_kernel(target, running)[0]

@@ -109,3 +109,74 @@ def test_a_debug_kernel_is_not_the_default(tmp_path):
     assert kernel_tree.default_release(target) == RHEL94
     assert hardware_release(root) == RHEL94
     assert modalias.installed_releases(target)[0] == RHEL94
+
+
+GRUBENV = "# GRUB Environment Block\nsaved_entry=%s\n"
+DEBIAN_GRUB_CFG = """set default="%s"
+menuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple-1234' {
+\tlinux\t/boot/vmlinuz-6.1.0-10-amd64 root=UUID=1234 ro
+}
+submenu 'Advanced options for Debian GNU/Linux' $menuentry_id_option 'gnulinux-advanced-1234' {
+\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-10-amd64' $menuentry_id_option 'gnulinux-6.1.0-10-amd64-advanced-1234' {
+\t\tlinux\t/boot/vmlinuz-6.1.0-10-amd64 root=UUID=1234 ro
+\t}
+\tmenuentry 'Debian GNU/Linux, with Linux 6.1.0-9-amd64' $menuentry_id_option 'gnulinux-6.1.0-9-amd64-advanced-1234' {
+\t\tlinux\t/boot/vmlinuz-6.1.0-9-amd64 root=UUID=1234 ro
+\t}
+}
+"""
+
+
+@pytest.mark.parametrize("default,saved", [
+    ("1>1", None),                                       # GRUB_DEFAULT="1>1"
+    ("saved", "gnulinux-advanced-1234>gnulinux-6.1.0-9-amd64-advanced-1234"),   # grub-set-default
+    ("saved", "Advanced options for Debian GNU/Linux>Debian GNU/Linux, with Linux 6.1.0-9-amd64"),
+])
+def test_the_boot_menus_default_entry_is_the_default_kernel(tmp_path, default, saved):
+    """GRUB boots the entry ``set default`` (or grubenv's saved_entry) names,
+    an older kernel than the newest installed: that one is judged, as for a
+    disk image (imagefile.gather_boot), and the choice says why."""
+    root = debian(tmp_path)
+    (root / "boot" / "grub").mkdir()
+    (root / "boot" / "grub" / "grub.cfg").write_text(DEBIAN_GRUB_CFG % default)
+    if saved:
+        (root / "boot" / "grub" / "grubenv").write_text(GRUBENV % saved)
+    os.symlink("boot/vmlinuz-6.1.0-10-amd64", str(root / "vmlinuz"))
+    target = Target(str(root))
+    release, why = kernel_tree.default_kernel(target)
+    assert release == "6.1.0-9-amd64" and why.startswith("the boot menu's default entry (")
+    assert hardware_release(root) == "6.1.0-9-amd64"
+    # a default that names a kernel no longer installed is no answer (the /vmlinuz link is), and a
+    # saved_entry that names no entry makes GRUB boot the first one
+    (root / "boot" / "grub" / "grub.cfg").write_text((DEBIAN_GRUB_CFG % default).replace("6.1.0-9-", "6.1.0-8-"))
+    assert kernel_tree.default_kernel(target)[0] == "6.1.0-10-amd64"
+
+
+def test_a_bls_saved_entry_is_the_default_kernel(tmp_path):
+    # RHEL 9: grub.cfg runs blscfg, grubby --set-default writes the entry's id to saved_entry
+    root = rhel9(tmp_path)
+    (root / "boot" / "grub2").mkdir()
+    (root / "boot" / "grub2" / "grub.cfg").write_text(
+        'if [ -z "${saved_entry}" ]; then\n  set default="${saved_entry}"\nfi\nblscfg\n')
+    entries = root / "boot" / "loader" / "entries"
+    entries.mkdir(parents=True)
+    for release in (RHEL90, RHEL94):
+        (entries / ("0123abcd-%s.conf" % release)).write_text(
+            "title Red Hat Enterprise Linux (%s)\nversion %s\nlinux /vmlinuz-%s\n" % (release, release, release))
+    target = Target(str(root))
+    assert kernel_tree.default_kernel(target)[0] == RHEL94     # no saved entry: the newest entry
+    (root / "boot" / "grub2" / "grubenv").write_text(GRUBENV % ("0123abcd-" + RHEL90))
+    assert kernel_tree.default_kernel(target)[0] == RHEL90
+    assert hardware_release(root) == RHEL90
+    assert kernel_tree.default_kernel(target, running=RHEL94) == (RHEL94, "the running kernel")
+
+
+def test_a_menu_entry_named_by_flavor_is_no_release(tmp_path):
+    # Alpine's grub.cfg boots /boot/vmlinuz-virt: a flavor, not a release
+    root = tmp_path / "alpine"
+    (root / "boot" / "grub").mkdir(parents=True)
+    (root / "boot" / "grub" / "grub.cfg").write_text("menuentry 'Alpine' {\nlinux /boot/vmlinuz-virt\n}\n")
+    (root / "boot" / "vmlinuz-virt").write_text("kernel")
+    (root / "lib" / "modules" / "6.6.31-0-virt").mkdir(parents=True)
+    (root / "lib" / "modules" / "6.6.31-0-virt" / "modules.dep").write_text("")
+    assert kernel_tree.default_kernel(Target(str(root))) == ("6.6.31-0-virt", "the newest installed kernel")
