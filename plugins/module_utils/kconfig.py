@@ -26,7 +26,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.host import live_ro
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (
-    default_release, flavor, release_key, tree_releases)
+    default_kernel, default_release, flavor, release_key, tree_releases)  # noqa: F401 (default_release: callers use it from here)
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -275,6 +275,18 @@ ARGUMENT_SPEC = dict(
 REQUIRED_IF = [("source", "path", ["path"])]
 
 
+def _say_guessed(target, release, chosen_by, root, warn):
+    """Warn when the kernel judged by default is only the newest of several
+    (no running kernel, no boot menu or /vmlinuz link names one): a guess."""
+    if chosen_by != "the newest installed kernel":
+        return
+    releases = tree_releases(target)
+    if len(releases) > 1:
+        warn("%s holds several kernels (%s) and neither a boot menu nor a /vmlinuz link names the default "
+             "one: judged the newest, %s; give kernel_release to judge another, or source=installed to "
+             "check every one" % (root, ", ".join(releases), release))
+
+
 def check_kernels(params, entries, waivers, module):
     """Check the kernels ``params`` select (the module's options; warnings go
     to ``module.warn``); returns the module's result fields; bad input raises
@@ -303,6 +315,13 @@ def check_kernels(params, entries, waivers, module):
         raise KconfigError("path: %s is read only with source=path, and source is %s; give source=path "
                            "to check that file" % (params["path"], params["source"]))
     kernels, top = [], None
+    if params["kernel_release"]:
+        wanted, chosen_by = params["kernel_release"], "kernel_release"
+    elif params["source"] == "path":
+        wanted, chosen_by = None, None
+    else:
+        wanted, chosen_by = default_kernel(target, running)
+        _say_guessed(target, wanted, chosen_by, root, warn)
     if params["source"] == "path":
         path = params["path"]
         release = params["kernel_release"]
@@ -312,7 +331,7 @@ def check_kernels(params, entries, waivers, module):
         kernels.append(check(release, path, "path"))
     elif params["source"] == "running":
         # a default kernel whose configuration is no file is still the one the tree boots
-        release = params["kernel_release"] or default_release(target, running)
+        release = wanted
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
                                "(boot/config-*, lib/modules/*/config)" % root)
@@ -339,7 +358,6 @@ def check_kernels(params, entries, waivers, module):
                 warn(str(exc))
                 kernels.append(unreadable_kernel(entries, release, target.display(path),
                                                  "installed", str(exc)))
-        wanted = params["kernel_release"] or default_release(target, running)
         top = next((k for k in kernels if k["release"] == wanted), None)
         if top is None and params["kernel_release"]:
             releases = tree_releases(target)
@@ -364,9 +382,12 @@ def check_kernels(params, entries, waivers, module):
                 warn(why)
                 top = unreadable_kernel(entries, wanted, None, "installed", why)
             kernels = sorted(kernels + [top], key=lambda kernel: release_key(kernel["release"]))
+        if top is None:
+            # the default kernel is no kernel (a dangling /boot/config-R): the newest configuration
+            top, chosen_by = kernels[-1], "the newest installed configuration"
     top = top or kernels[-1]
     for kernel in kernels:
         for warning in kernel["warnings"]:
             warn(warning)
-    return dict(kernel=top["release"], config=top["config"], results=top["results"],
+    return dict(kernel=top["release"], chosen_by=chosen_by, config=top["config"], results=top["results"],
                 summary=top["summary"], fragment=top["fragment"], kernels=kernels)

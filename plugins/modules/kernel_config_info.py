@@ -144,6 +144,15 @@ kernel:
   returned: always
   type: str
   sample: 6.1.0-28-cloud-amd64
+chosen_by:
+  description:
+    - Why the top-level kernel is the one judged. C(kernel_release), C(the running kernel),
+      C(the boot menu's default entry) (with the entry's title; an image tree's GRUB menu or Boot Loader
+      Specification entries), C(the /vmlinuz link), C(the newest installed kernel) (a guess, warned about
+      when the tree holds several), or null with C(source=path).
+  returned: always
+  type: str
+  sample: the running kernel
 config:
   description: The configuration file the top-level results were read from.
   returned: always

@@ -431,3 +431,21 @@ def test_installed_never_judges_another_kernel_for_one_without_configuration(tmp
     assert os.path.join(root, "boot", "config-" + newer) in missing["error"]
     assert set(statuses(out["results"]).values()) == {"unknown"}
     assert any(missing["error"] in str(warning) for warning in out["warnings"])
+
+
+def test_the_choice_of_kernel_is_said(tmp_path, run_module):
+    root = tree(tmp_path)
+    out = run_module(kernel_config_info, {"root": root})
+    assert (out["kernel"], out["chosen_by"]) == (CLOUD, "the /vmlinuz link")
+    assert not any(root + " holds several kernels" in str(warning) for warning in out.get("warnings", []))
+    out = run_module(kernel_config_info, {"root": root, "kernel_release": SID})
+    assert (out["kernel"], out["chosen_by"]) == (SID, "kernel_release")
+    # nothing tells which kernel the tree boots: the newest is a guess, and the task says so
+    os.unlink(os.path.join(root, "vmlinuz"))
+    for source in ("running", "installed"):
+        out = run_module(kernel_config_info, {"root": root, "source": source})
+        assert (out["kernel"], out["chosen_by"]) == (SID, "the newest installed kernel")
+        assert any("holds several kernels (%s, %s)" % (CLOUD, SID) in str(warning) and "judged the newest, " + SID
+                   in str(warning) for warning in out["warnings"])
+    out = run_module(kernel_config_info, {"source": "path", "root": root, "path": "/boot/config-" + CLOUD})
+    assert out["chosen_by"] is None
