@@ -105,7 +105,8 @@ def menu_release(target):
     named without a version (Alpine's ``vmlinuz-virt``, Arch's
     ``vmlinuz-linux``) is no answer: the name is a flavor, not a release."""
     entry = bootconfig.gather_menu(target, None).get("default") or {}
-    release = bootconfig.release_of_kernel(entry.get("kernel"))
+    # kernel-install's entries boot /<entry token>/<release>/linux: their version says the release
+    release = bootconfig.release_of_kernel(entry.get("kernel")) or entry.get("version")
     if release is None or parse_version(release) is None:
         return None, None
     return release, entry.get("title") or entry.get("id")

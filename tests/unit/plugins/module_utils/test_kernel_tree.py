@@ -180,3 +180,18 @@ def test_a_menu_entry_named_by_flavor_is_no_release(tmp_path):
     (root / "lib" / "modules" / "6.6.31-0-virt").mkdir(parents=True)
     (root / "lib" / "modules" / "6.6.31-0-virt" / "modules.dep").write_text("")
     assert kernel_tree.default_kernel(Target(str(root))) == ("6.6.31-0-virt", "the newest installed kernel")
+
+
+def test_a_kernel_install_entry_is_told_by_its_version(tmp_path):
+    # kernel-install (Fedora's systemd-boot layout) names the kernel <token>/<release>/linux
+    root = rhel9(tmp_path)
+    (root / "boot" / "grub2").mkdir()
+    (root / "boot" / "grub2" / "grub.cfg").write_text("blscfg\n")
+    (root / "boot" / "grub2" / "grubenv").write_text(GRUBENV % ("0123abcd-" + RHEL90))
+    entries = root / "boot" / "loader" / "entries"
+    entries.mkdir(parents=True)
+    for release in (RHEL90, RHEL94):
+        (entries / ("0123abcd-%s.conf" % release)).write_text(
+            "title Linux %s\nversion %s\nlinux /0123abcd/%s/linux\n" % (release, release, release))
+    assert kernel_tree.default_kernel(Target(str(root))) == (RHEL90, "the boot menu's default entry (Linux %s)" % RHEL90)
+
