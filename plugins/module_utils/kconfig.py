@@ -280,7 +280,8 @@ def _say_guessed(target, release, chosen_by, root, warn):
     (no running kernel, no boot menu or /vmlinuz link names one): a guess."""
     if chosen_by != "the newest installed kernel":
         return
-    releases = tree_releases(target)
+    # Alpine's vmlinuz-virt, RHEL's vmlinuz-0-rescue-<machine id>: names, not more kernels
+    releases = [name for name in tree_releases(target) if cat.parse_version(name) is not None]
     if len(releases) > 1:
         warn("%s holds several kernels (%s) and neither a boot menu nor a /vmlinuz link names the default "
              "one: judged the newest, %s; give kernel_release to judge another, or source=installed to "
