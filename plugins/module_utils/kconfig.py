@@ -383,6 +383,10 @@ def check_kernels(params, entries, waivers, module):
                 warn(why)
                 top = unreadable_kernel(entries, wanted, None, "installed", why)
             kernels = sorted(kernels + [top], key=lambda kernel: release_key(kernel["release"]))
+        if top is None and params["kernel_release"]:
+            # only a name (a /boot/config-R that leads nowhere): another kernel must not answer for it
+            raise KconfigError("kernel_release: %s is not installed under %s (installed: %s)" % (
+                params["kernel_release"], root, ", ".join(kernel["release"] for kernel in kernels)))
         if top is None:
             # the default kernel is no kernel (a dangling /boot/config-R): the newest configuration
             top, chosen_by = kernels[-1], "the newest installed configuration"

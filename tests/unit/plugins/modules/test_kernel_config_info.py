@@ -451,3 +451,14 @@ def test_the_choice_of_kernel_is_said(tmp_path, run_module):
                    in str(warning) for warning in out["warnings"])
     out = run_module(kernel_config_info, {"source": "path", "root": root, "path": "/boot/config-" + CLOUD})
     assert out["chosen_by"] is None
+
+
+def test_installed_with_a_kernel_release_that_is_only_a_dangling_name_fails(tmp_path, run_module):
+    # /boot/config-R leads nowhere in the tree and R has no kernel image or modules: the newest
+    # kernel's results were the top-level ones, as if they were R's
+    root = tree(tmp_path)
+    os.symlink("/nowhere", os.path.join(root, "boot", "config-6.1.0-4-amd64"))
+    out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": "6.1.0-4-amd64"})
+    assert out["failed"] is True
+    assert out["msg"] == "kernel_release: 6.1.0-4-amd64 is not installed under %s (installed: %s, %s)" % (root, CLOUD, SID)
+
