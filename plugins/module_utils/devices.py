@@ -30,7 +30,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.guest_devices impor
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import assess
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_drivers import OfflineCheck
-from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_release
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import default_kernel, default_release, guessed_among
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysfs import Sysfs
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
@@ -179,6 +179,12 @@ def check_hardware(params, entries, waivers, module):
     ``module`` runs ethtool.  Returns the module's result fields; bad input
     raises HardwareError."""
     release, modules_path, target, running = select_kernel(params)
+    if not params["kernel_release"] and not running:
+        guessed = guessed_among(target, default_kernel(target)[1])
+        if guessed:
+            module.warn("%s holds several kernels (%s) and neither a boot menu nor a /vmlinuz link names the "
+                        "default one: judged the newest, %s; give kernel_release to judge another" % (
+                            params["root"], ", ".join(guessed), release))
     if params["initramfs"] and not target.isfile(params["initramfs"]):
         raise HardwareError("initramfs: %s is not a regular file" % target.display(params["initramfs"]))
     requested = params["mode"] or "auto"

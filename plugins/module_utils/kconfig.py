@@ -26,7 +26,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.host import live_ro
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (
-    default_kernel, default_release, flavor, release_key, tree_releases)  # noqa: F401 (default_release: callers use it from here)
+    default_kernel, default_release, flavor, guessed_among, release_key, tree_releases)  # noqa: F401 (default_release: callers use it from here)
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -278,11 +278,8 @@ REQUIRED_IF = [("source", "path", ["path"])]
 def _say_guessed(target, release, chosen_by, root, warn):
     """Warn when the kernel judged by default is only the newest of several
     (no running kernel, no boot menu or /vmlinuz link names one): a guess."""
-    if chosen_by != "the newest installed kernel":
-        return
-    # Alpine's vmlinuz-virt, RHEL's vmlinuz-0-rescue-<machine id>: names, not more kernels
-    releases = [name for name in tree_releases(target) if cat.parse_version(name) is not None]
-    if len(releases) > 1:
+    releases = guessed_among(target, chosen_by)
+    if releases:
         warn("%s holds several kernels (%s) and neither a boot menu nor a /vmlinuz link names the default "
              "one: judged the newest, %s; give kernel_release to judge another, or source=installed to "
              "check every one" % (root, ", ".join(releases), release))

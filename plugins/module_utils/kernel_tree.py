@@ -128,9 +128,23 @@ def default_kernel(target, running=None):
     linked = linked_release(target)
     if linked in releases:
         return linked, "the /vmlinuz link"
-    return (releases[-1], "the newest installed kernel") if releases else (None, None)
+    return (releases[-1], NEWEST) if releases else (None, None)
 
 
 def default_release(target, running=None):
     """The release of ``default_kernel``."""
     return default_kernel(target, running)[0]
+
+
+NEWEST = "the newest installed kernel"
+
+
+def guessed_among(target, why):
+    """The kernels installed inside ``target`` when ``default_kernel``'s
+    choice (``why``) was only the newest of several, a guess; else None.
+    Alpine's ``vmlinuz-virt``, RHEL's ``vmlinuz-0-rescue-<machine id>``:
+    names without a version, not more kernels."""
+    if why != NEWEST:
+        return None
+    releases = [name for name in tree_releases(target) if parse_version(name) is not None]
+    return releases if len(releases) > 1 else None

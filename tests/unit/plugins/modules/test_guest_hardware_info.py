@@ -250,3 +250,24 @@ def test_alpines_configuration_named_by_the_flavor_says_the_architecture(tmp_pat
     assert out["arch"] == {"name": "arm64", "source": "kernel configuration %s (header)" % (
         tmp_path / "boot" / "config-virt")}
     assert statuses(out)["HW-SERIAL"] == "not-applicable"
+
+
+def test_the_newest_of_several_kernels_is_a_guess_said(image, run_module):
+    # nothing in the tree says which kernel it boots: the newest is judged, and the task says so
+    newer = "6.1.0-60-cloud-amd64"
+    trees.install(image["root"], CLOUD, directory=os.path.join(image["root"], "lib", "modules", newer), skip=("config",))
+    out = run_module(guest_hardware_info, {"root": image["root"]})
+    assert out["kernel"]["kernel_release"] == newer
+    assert any("%s holds several kernels (%s, %s)" % (image["root"], CLOUD, newer) in str(warning)
+               and "judged the newest, %s" % newer in str(warning) for warning in out["warnings"])
+
+
+def test_a_default_named_by_the_vmlinuz_link_is_no_guess(image, run_module):
+    newer = "6.1.0-60-cloud-amd64"
+    trees.install(image["root"], CLOUD, directory=os.path.join(image["root"], "lib", "modules", newer), skip=("config",))
+    os.symlink("boot/vmlinuz-" + CLOUD, os.path.join(image["root"], "vmlinuz"))
+    with open(os.path.join(image["root"], "boot", "vmlinuz-" + CLOUD), "w"):
+        pass
+    out = run_module(guest_hardware_info, {"root": image["root"]})
+    assert out["kernel"]["kernel_release"] == CLOUD
+    assert not any(image["root"] + " holds several kernels" in str(warning) for warning in out.get("warnings", []))
