@@ -2,6 +2,7 @@
 the hardware area judge (kernel_tree), on distribution layouts."""
 
 import os
+import shutil
 
 import pytest
 
@@ -194,4 +195,21 @@ def test_a_kernel_install_entry_is_told_by_its_version(tmp_path):
         (entries / ("0123abcd-%s.conf" % release)).write_text(
             "title Linux %s\nversion %s\nlinux /0123abcd/%s/linux\n" % (release, release, release))
     assert kernel_tree.default_kernel(Target(str(root))) == (RHEL90, "the boot menu's default entry (Linux %s)" % RHEL90)
+
+
+def test_a_configuration_alone_is_not_the_default_kernel(tmp_path):
+    # /boot/config-R with no kernel image and no modules of R boots nothing: the newest kernel that
+    # does is the default (it was the stray configuration, judged as the tree's kernel)
+    root = debian(tmp_path)
+    (root / "boot" / "config-6.1.0-99-amd64").write_text("CONFIG_X86_64=y\n")
+    target = Target(str(root))
+    assert kernel_tree.default_kernel(target) == ("6.1.0-10-amd64", "the newest installed kernel")
+    assert hardware_release(root) == "6.1.0-10-amd64"
+    assert kconfig.find_config("6.1.0-10-amd64", target)[0] == "/boot/config-6.1.0-10-amd64"
+    # with nothing but configurations, the newest configuration still is
+    for name in os.listdir(str(root / "boot")):
+        if not name.startswith("config-"):
+            os.unlink(str(root / "boot" / name))
+    shutil.rmtree(str(root / "lib"))
+    assert kernel_tree.default_release(target) == "6.1.0-99-amd64"
 
