@@ -92,7 +92,9 @@ options:
         is used as is; its name is the release, and the tree above C(lib/modules) is where its
         initramfs is looked for.
       - Default, the running kernel when O(root=/), else the kernel the tree under O(root) boots by
-        default, the one C(/vmlinuz) or C(/boot/vmlinuz) links to, else the newest release installed
+        default, that is its boot menu's default entry (C(grub.cfg) with grubenv's C(saved_entry), or its Boot Loader
+        Specification entries) when that is an installed kernel, else the one C(/vmlinuz) or
+        C(/boot/vmlinuz) links to, else the newest release installed
         there as grub-mkconfig ranks them (an C(R.old) copy just below C(R), debug kernels below all others).
     type: str
   root:

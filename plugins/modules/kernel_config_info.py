@@ -44,7 +44,9 @@ options:
   source:
     description:
       - C(running) checks the kernel running on the host (or, with O(root), the kernel the tree
-        boots by default, the one C(/vmlinuz) or C(/boot/vmlinuz) links to, else the newest release as
+        boots by default, that is its boot menu's default entry (C(grub.cfg) with grubenv's C(saved_entry), or its
+        Boot Loader Specification entries) when that is an installed kernel, else the one C(/vmlinuz) or
+        C(/boot/vmlinuz) links to, else the newest release with a kernel image or modules as
         grub-mkconfig ranks them, an C(R.old) copy just below C(R) and debug kernels below all others),
         reading the first of C(/proc/config.gz), C(/boot/config-<release>),
         C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config), then Alpine's
