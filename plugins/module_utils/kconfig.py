@@ -25,8 +25,9 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs, m
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
-from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (
-    default_kernel, default_release, flavor, guessed_among, release_key, tree_releases)  # noqa: F401 (default_release: callers use it from here)
+# default_release: callers use it from here
+from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (  # pylint: disable=unused-import
+    default_kernel, default_release, flavor, guessed_among, release_key, tree_releases)
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)

@@ -212,4 +212,3 @@ def test_a_configuration_alone_is_not_the_default_kernel(tmp_path):
             os.unlink(str(root / "boot" / name))
     shutil.rmtree(str(root / "lib"))
     assert kernel_tree.default_release(target) == "6.1.0-99-amd64"
-

@@ -461,4 +461,3 @@ def test_installed_with_a_kernel_release_that_is_only_a_dangling_name_fails(tmp_
     out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": "6.1.0-4-amd64"})
     assert out["failed"] is True
     assert out["msg"] == "kernel_release: 6.1.0-4-amd64 is not installed under %s (installed: %s, %s)" % (root, CLOUD, SID)
-
