@@ -89,6 +89,7 @@ class Packages(object):
         self.target, self.module = target, module
         self.format = package_format(target)
         self._dpkg = None
+        self._tree_rpm = {}   # a tree's answers: nothing installs into a tree during a run
 
     def query(self, wanted):
         if self.format == "deb":
@@ -112,12 +113,15 @@ class Packages(object):
         if dbpath is None:
             raise ConfigError("%s: no rpm database file (%s) in %s" % (
                 self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(RPM_DBS)))
-        copy = tempfile.mkdtemp(prefix="guestready-gce-rpmdb-")
-        try:
-            copy_rpm_db(self.target, dbpath, copy)
-            return self._rpm_query([rpm, "--dbpath", copy], wanted)
-        finally:
-            shutil.rmtree(copy, ignore_errors=True)
+        asked = [name for name in wanted if name not in self._tree_rpm]
+        if asked:   # one copy of the database for the names not asked yet
+            copy = tempfile.mkdtemp(prefix="guestready-gce-rpmdb-")
+            try:
+                copy_rpm_db(self.target, dbpath, copy)
+                self._tree_rpm.update(self._rpm_query([rpm, "--dbpath", copy], asked))
+            finally:
+                shutil.rmtree(copy, ignore_errors=True)
+        return dict((name, self._tree_rpm[name]) for name in wanted)
 
     def _rpm_query(self, command, wanted):
         found = {}

@@ -259,6 +259,15 @@ def test_rpm_packages_count_what_provides_the_name(tmp_path):
     # a private copy of the tree's database (rpm writes where it reads), never the tree's own path
     assert all(c[:2] == ["/usr/bin/rpm", "--dbpath"] and c[3:5] == ["-q", "--whatprovides"] and "--root" not in c
                and not c[2].startswith(str(tmp_path)) for c in module.commands)
+    # the tree's answers are kept: asking again copies and runs nothing, a new name is asked alone
+    tree = packages.Packages(Target(str(tmp_path)), module)
+    tree.query(wanted)
+    count = len(module.commands)
+    assert tree.query(wanted[:2]) == dict((name, expected[name]) for name in wanted[:2])
+    assert len(module.commands) == count
+    assert tree.query(["google-guest-agent", "google-osconfig-agent"]) == {
+        "google-guest-agent": expected["google-guest-agent"], "google-osconfig-agent": None}
+    assert len(module.commands) == count + 1 and module.commands[-1][-1] == "google-osconfig-agent"
     # the running system's database: the same query without --root (this host need not be an rpm system)
     module = RpmModule()
     assert packages.Packages(Target("/"), module)._rpm(wanted) == expected
