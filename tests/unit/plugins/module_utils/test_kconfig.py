@@ -650,20 +650,26 @@ def test_odd_lines_are_warnings(tmp_path):
 
 # -- values kconfig reads by the option's type (confdata.c conf_set_sym_val) --
 
-def test_values_read_as_kconfig_reads_them_for_the_options_type(tmp_path):
-    # Debian 11's 5.10 configuration, hand-edited as people do
+def edited_bullseye(tmp_path, edits, line_end="\n"):
+    """Debian 11's 5.10 configuration with ``edits`` (``(line, new text)``,
+    hand-edited as people do), written with ``line_end``: ``(path, config,
+    KCONF-* results by ID)``."""
     text = fixture_text("bullseye_amd64_amd64.config.gz")
-    edits = (("# CONFIG_DEVKMEM is not set", "CONFIG_DEVKMEM=y  # needed by our crash tool"),
-             ("# CONFIG_COMPAT_BRK is not set", 'CONFIG_COMPAT_BRK="n"'),
-             ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=yes"),
-             ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=0x10000"))
     for old, new in edits:
         assert "\n%s\n" % old in text
         text = text.replace("\n%s\n" % old, "\n%s\n" % new)
     path = tmp_path / "config-5.10.0-32-amd64"
-    path.write_text(text)
+    path.write_text(text.replace("\n", line_end))
     config = kconfig_parser.read(str(path))
-    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    return path, config, by_id(kconfig_eval.evaluate(ENTRIES, config))
+
+
+def test_values_read_as_kconfig_reads_them_for_the_options_type(tmp_path):
+    edits = (("# CONFIG_DEVKMEM is not set", "CONFIG_DEVKMEM=y  # needed by our crash tool"),
+             ("# CONFIG_COMPAT_BRK is not set", 'CONFIG_COMPAT_BRK="n"'),
+             ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=yes"),
+             ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=0x10000"))
+    path, config, results = edited_bullseye(tmp_path, edits)
     # a bool is read by its first character: y
     assert results["KCONF-DEVKMEM"]["status"] == "fail"
     assert results["KCONF-DEVKMEM"]["message"] == "CONFIG_DEVKMEM=y, expected not set"
@@ -686,17 +692,11 @@ def test_spaces_around_a_value_are_part_of_it_as_for_kconfig(tmp_path):
     by its first character (``y `` is y, `` y`` is ignored); an int with a
     trailing space is no int (sym_string_valid) and is ignored, so the option
     keeps its default: a hand-edited ``=65536 `` builds a kernel with 4096."""
-    text = fixture_text("bullseye_amd64_amd64.config.gz")
     edits = (("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536 "),
              ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=y\t"),
              ("CONFIG_SECURITY_YAMA=y", "CONFIG_SECURITY_YAMA= y"))
-    for old, new in edits:
-        assert "\n%s\n" % old in text
-        text = text.replace("\n%s\n" % old, "\n%s\n" % new)
-    path = tmp_path / "config-5.10.0-32-amd64"
-    path.write_text(text.replace("\n", "\r\n"))  # CRLF: the \r goes with the line break
-    config = kconfig_parser.read(str(path))
-    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    # CRLF: the \r goes with the line break
+    path, config, results = edited_bullseye(tmp_path, edits, "\r\n")
     mmap = results["KCONF-DEFAULT_MMAP_MIN_ADDR"]
     assert mmap["status"] == "unknown"
     assert ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536  is no valid int value (the space or tab around it is part "
@@ -717,19 +717,12 @@ def test_a_line_kconfig_skips_sets_nothing(tmp_path):
     indented line, or ``CONFIG_X = y``, is "unexpected data" and the option
     keeps its Kconfig default (COMPAT_BRK: y).  Such a line was read as if
     kconfig took it: an indented ``# CONFIG_COMPAT_BRK is not set`` passed."""
-    text = fixture_text("bullseye_amd64_amd64.config.gz")
     edits = (("# CONFIG_COMPAT_BRK is not set", "  # CONFIG_COMPAT_BRK is not set"),
              ("CONFIG_DEFAULT_MMAP_MIN_ADDR=65536", "\tCONFIG_DEFAULT_MMAP_MIN_ADDR=65536"),
              ("CONFIG_SECURITY_YAMA=y", "CONFIG_SECURITY_YAMA = y"),
              # a skipped line beside one kconfig reads changes nothing
              ("CONFIG_SYN_COOKIES=y", "CONFIG_SYN_COOKIES=y\n    CONFIG_SYN_COOKIES=n"))
-    for old, new in edits:
-        assert "\n%s\n" % old in text
-        text = text.replace("\n%s\n" % old, "\n%s\n" % new)
-    path = tmp_path / "config-5.10.0-32-amd64"
-    path.write_text(text)
-    config = kconfig_parser.read(str(path))
-    results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+    path, config, results = edited_bullseye(tmp_path, edits)
     for rid, line in (("KCONF-COMPAT_BRK", "# CONFIG_COMPAT_BRK is not set"),
                       ("KCONF-DEFAULT_MMAP_MIN_ADDR", "CONFIG_DEFAULT_MMAP_MIN_ADDR=65536"),
                       ("KCONF-SECURITY_YAMA", "CONFIG_SECURITY_YAMA = y")):
