@@ -471,3 +471,16 @@ def test_a_host_whose_tasks_returned_no_result_was_not_checked(tmp_path):
         names = [h[0] for h in data["hosts"]]
         assert data["hosts"][names.index("empty")][1] == "fail"
         assert [names.index("empty"), expected] in data["errors"]
+
+
+def test_junit_says_a_waiver_of_an_area_not_run_was_not_checked():
+    """verify.yml --tags sysctl with an HW-* waiver: the waived record says
+    "not checked", and so must the JUnit skip CI shows (not only the reason)."""
+    hardware = [area for area in areas.AREAS if area.name == "hardware"]
+    entries = catalogue.requirements(hardware[0].catalogue_areas)
+    records = areas.add_not_run_waivers([rec("SYSCTL-IP_FORWARD", "pass")], entries,
+                                        {"HW-SERIAL": "no serial port on this shape"}, hardware)
+    host = report.host_report("gce-1", {"sysctl_result": registered(*records)})
+    root = ET.fromstring(report.junit_xml([host]))
+    message = root.find(".//testcase[@name='HW-SERIAL']/skipped").get("message")
+    assert message == "waived: no serial port on this shape (not checked: the hardware area was not run)"
