@@ -59,6 +59,20 @@ WRITE_FIRST = ("net/ipv4/ip_forward",)
 # Real sysctl files are a few KiB; anything this large is not one.
 MAX_FILE_SIZE = 4 * 1024 * 1024
 
+# systemd-sysctl's syntax by version.  A leading '-' (a failed write is not an
+# error; a bare ``-key``) since v243 (systemd#13191): before, the '-' is part of
+# the key, a path /proc/sys has not, and the write's ENOENT is only logged, so
+# the line sets nothing.  Glob keys since v245 (systemd#14589): before, a key is
+# a literal path (``net.ipv4.conf.*.rp_filter`` names an interface called ``*``)
+# and a bare ``-key`` is "not an assignment".  An unknown version is taken as a
+# modern one.
+SYSTEMD_DASH = 243
+SYSTEMD_GLOB = 245
+# The version is in the name of the shared library every systemd binary links
+# (libsystemd-shared-241.so, Fedora's libsystemd-shared-255.4-1.fc40.so).
+SHARED_LIBRARY = re.compile(r"libsystemd-shared-([0-9]+)(?:[.~+-][^/]*)?\.so\Z")
+LIBRARY_DIRS = ("usr/lib", "lib", "usr/lib64", "lib64")
+
 
 def write_order(key):
     """Sort key for live writes: side-effecting keys first, then by name."""
@@ -67,6 +81,26 @@ def write_order(key):
 
 class SysctlError(Exception):
     """A configuration file could not be read; the message names it."""
+
+
+def systemd_version(root="/"):
+    """The systemd version of the tree (an int), from the name of its
+    libsystemd-shared library in <libdir>/systemd or <libdir>/<multiarch>/systemd;
+    None when there is none, or several that disagree."""
+    target = as_target(root)
+    found = set()
+    for base in LIBRARY_DIRS:
+        try:
+            names = target.listdir("/" + base)
+        except TargetError:
+            continue
+        for directory in ["/%s/systemd" % base] + ["/%s/%s/systemd" % (base, name) for name in names if "-linux-" in name]:
+            try:
+                found.update(int(match.group(1)) for match in map(SHARED_LIBRARY.match, target.listdir(directory))
+                             if match)
+            except TargetError:
+                continue
+    return found.pop() if len(found) == 1 else None
 
 
 def normalize_key(key):
@@ -178,7 +212,7 @@ def split_lines(text, keepends=False):
     return rows
 
 
-def parse_text(text, source="<string>", loader="systemd"):
+def parse_text(text, source="<string>", loader="systemd", version=None):
     """Parse one sysctl.d file's text as ``loader`` reads it.
 
     Returns ``(assignments, warnings)``.  Each assignment is a dict: ``key``
@@ -191,13 +225,24 @@ def parse_text(text, source="<string>", loader="systemd"):
     a path /proc/sys has not, so the line never sets anything; and its
     setting_new() drops one more ``-`` (procps 4.0: ``--key = 1`` sets
     ``key``; 3.3.17 sets nothing for it, nor does systemd).
+
+    ``version``: systemd's, for ``loader`` systemd (``SYSTEMD_DASH``,
+    ``SYSTEMD_GLOB``); None for a modern one.
     """
+    old_systemd = loader == "systemd" and version is not None
+    dashes = not old_systemd or version >= SYSTEMD_DASH
+    globs = not old_systemd or version >= SYSTEMD_GLOB
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
         line = raw.strip(BLANKS)
         if not line or line[0] in "#;":
             continue
         ignore_failure = line.startswith("-")
+        if ignore_failure and not dashes:
+            warnings.append("%s:%d: systemd-sysctl %d (before %d) reads the '-' as part of the key, a key the "
+                            "kernel has not: the line sets nothing: %s" % (source, number, version, SYSTEMD_DASH,
+                                                                            raw.strip()))
+            continue
         if ignore_failure and loader == "procps":
             line = line[2:] if line.startswith("--") else line[1:]
             if line[:1] and line[0] in BLANKS:
@@ -209,7 +254,7 @@ def parse_text(text, source="<string>", loader="systemd"):
         if "=" in line:
             key, value = line.split("=", 1)
             value = _normalize_value(value)
-        elif ignore_failure and line and " " not in line:
+        elif ignore_failure and line and " " not in line and globs:
             key, value = line, None
         else:
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
@@ -218,13 +263,19 @@ def parse_text(text, source="<string>", loader="systemd"):
         if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue
+        glob = any(char in path for char in "*?[")
+        if glob and not globs:
+            warnings.append("%s:%d: systemd-sysctl %d (before %d) reads no globs: the key is a literal name, "
+                            "which sets nothing unless /proc/sys has it: %s" % (source, number, version,
+                                                                                  SYSTEMD_GLOB, raw.strip()))
+            glob = False
         assignments.append({
             "key": path,
             "value": value,
             "line": number,
             "text": raw,
             "ignore_failure": ignore_failure,
-            "glob": any(char in path for char in "*?["),
+            "glob": glob,
             "file": source,
         })
     return assignments, warnings
@@ -372,6 +423,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
     replace = replace or {}
     warnings = []
     files = config_files(target, loader, warnings, persistent_only)
+    version = systemd_version(target) if loader == "systemd" else None
     present = set(path for path, dummy in files)
     for path, text in replace.items():
         if persistent_only and path.startswith("/" + RUNTIME_DIR + "/"):
@@ -405,7 +457,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
             continue
         else:
             text = read_text(target, path)
-        parsed, problems = parse_text(text, target.display(path), loader)
+        parsed, problems = parse_text(text, target.display(path), loader, version)
         for assignment in parsed:
             assignment["path"] = path
         assignments.extend(parsed)

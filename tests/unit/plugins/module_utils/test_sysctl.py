@@ -335,3 +335,54 @@ def test_the_ignore_failure_prefix_as_each_loader_reads_it(tmp_path):
         assert blank == [] or blank[0].endswith("60-a.conf:2: a blank after '-': sysctl --system reads the key "
                                                 "with the blank, a key the kernel has not, and sets nothing: "
                                                 "- net.ipv4.ip_forward = 1")
+
+
+# -- older systemd-sysctl ---------------------------------------------------
+
+@pytest.mark.parametrize("library, version", [
+    ("usr/lib/systemd/libsystemd-shared-241.so", 241),                          # Debian 10
+    ("lib/systemd/libsystemd-shared-237.so", 237),                              # Ubuntu 18.04
+    ("usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so", 252),         # Debian 12
+    ("usr/lib64/systemd/libsystemd-shared-255.4-1.fc40.so", 255),               # Fedora
+    ("usr/lib/systemd/libsystemd-core-241.so", None),
+    (None, None),
+])
+def test_the_systemd_version_is_read_from_its_shared_library(tmp_path, library, version):
+    write(tmp_path, "usr/lib/systemd/systemd-sysctl", "")
+    if library:
+        write(tmp_path, library, "")
+    assert loader.systemd_version(str(tmp_path)) == version
+
+
+def test_two_systemd_libraries_that_disagree_are_no_version(tmp_path):
+    write(tmp_path, "usr/lib/systemd/libsystemd-shared-241.so", "")
+    write(tmp_path, "usr/lib/systemd/libsystemd-shared-247.so", "")
+    assert loader.systemd_version(str(tmp_path)) is None
+
+
+@pytest.mark.parametrize("version", [None, 241, 243, 244, 245, 252])
+def test_dashes_and_globs_as_each_systemd_version_reads_them(tmp_path, version):
+    """systemd#13191 (v243) taught systemd-sysctl the '-' prefix: before, the '-'
+    is part of the key, whose write fails with ENOENT, only logged.  systemd#14589
+    (v245) taught it globs: before, a glob is a literal path that does not exist."""
+    if version:
+        write(tmp_path, "usr/lib/systemd/libsystemd-shared-%d.so" % version, "")
+    write(tmp_path, "etc/sysctl.d/50-site.conf",
+          "net.ipv4.conf.all.rp_filter = 1\n"
+          "-net.ipv4.conf.all.rp_filter = 0\n"
+          "net.ipv4.conf.*.send_redirects = 0\n"
+          "-net.ipv4.conf.eth1.send_redirects\n")
+    assignments, warnings = loader.load(str(tmp_path), "systemd")
+    keys = ["net/ipv4/conf/all/rp_filter", "net/ipv4/conf/all/send_redirects"]
+    history = loader.winners(assignments, keys, "systemd")
+    rp_filter, redirects = (history[key][-1]["value"] if history[key] else None for key in keys)
+    modern = version is None or version >= 245
+    assert rp_filter == ("0" if version is None or version >= 243 else "1")
+    assert redirects == ("0" if modern else None)
+    assert any("reads the '-' as part of the key" in w and ":2:" in w for w in warnings) == (
+        version is not None and version < 243)
+    assert any("reads no globs" in w and ":3:" in w for w in warnings) == (not modern)
+    # a bare -key is "not an assignment" before 245
+    assert any(":4:" in w for w in warnings) == (not modern)
+    # procps is told nothing of systemd's version
+    assert loader.load(str(tmp_path), "procps")[1] == []

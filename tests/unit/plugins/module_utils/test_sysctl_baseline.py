@@ -796,3 +796,20 @@ def test_an_all_override_writes_no_glob_that_gives_interfaces_created_later_its_
     assert by_id(results)["SYSCTL-SECURE_REDIRECTS-ALL"]["status"] == "pass"
     assert "*.secure_redirects = 0" in host.plan(overrides=dict(overrides, **{"SYSCTL-SECURE_REDIRECTS-DEFAULT": 0})).text
     assert not host.plan(overrides=overrides).changed
+
+
+@pytest.mark.parametrize("version, line", [
+    (241, "-net.ipv4.conf.all.send_redirects = 0\n"),
+    (244, "net.ipv4.conf.*.send_redirects = 0\n"),
+])
+def test_a_line_an_older_systemd_ignores_is_not_persisted(host, version, line):
+    """The live value is right, and the only file line is one that this
+    systemd-sysctl ignores: after a reboot the kernel's default (1) is back."""
+    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-%d.so" % version), "")
+    write(os.path.join(host.root, "etc/sysctl.d/60-site.conf"), line)
+    host.set("net/ipv4/conf/all/send_redirects", 0)
+    results, warnings = host.plan().assess_current()
+    result = by_id(results)["SYSCTL-SEND_REDIRECTS-ALL"]
+    assert result["status"] == "fail" and "not persisted in any sysctl.d file" in result["message"]
+    assert result["persisted"] is None
+    assert any("60-site.conf:1: systemd-sysctl %d" % version in warning for warning in warnings)
