@@ -132,7 +132,7 @@ def policy_line(entries, waivers):
         ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
 
 
-def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=()):
+def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=(), systemd=None):
     """The drop-in's text and the ``{key: value}`` it sets.
 
     ``interface_globs``: the IDs whose glob over interface names the drop-in
@@ -149,8 +149,15 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     assigns (``strictest``, the drop-in's own earlier value included), so one
     run reaches the fixed point.  Keys whose write resets others
     (ip_forward) come first: procps applies every line in order, so a later
-    ip_forward line would undo accept_redirects."""
+    ip_forward line would undo accept_redirects.
+
+    ``systemd``: the boot loader's systemd version, None when unknown or not
+    systemd.  Before 243 an interface's line has no '-' (which that
+    systemd-sysctl reads as part of the key); before 245 its name is written
+    as it is (no key is a glob there)."""
     blocks, wanted, globs, unwritable = [], {}, set(), set()
+    dash = "-" if systemd is None or systemd >= loader.SYSTEMD_DASH else ""
+    name_key = loader.literal_key if systemd is None or systemd >= loader.SYSTEMD_GLOB else (lambda key: key)
     for entry in entries:
         if entry["id"] in waivers:
             continue
@@ -175,16 +182,22 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
                 # '-': an interface gone at the next boot is not an error.  Not for the
                 # loopback, which every boot has: systemd-sysctl before 243 reads the '-'
                 # as part of the key (systemd#13191), and lo's own value is the one the
-                # kernel keeps (its address marks it set before systemd-sysctl runs)
+                # kernel keeps (its address marks it set before systemd-sysctl runs).
+                # Nor for any interface there: it only logs a key the kernel has not
                 iface_key = interface_key(entry, name)
                 wanted[iface_key] = int(entry["expected"])
-                block += "%s%s = %s\n" % ("" if name in BOOT_INTERFACES else "-",
-                                          loader.display_key(loader.literal_key(iface_key)), int(entry["expected"]))
+                block += "%s%s = %s\n" % ("" if name in BOOT_INTERFACES else dash,
+                                          loader.display_key(name_key(iface_key)), int(entry["expected"]))
         blocks.append((loader.write_order(key)[0], len(blocks), block))
     header = HEADER + policy_line(entries, waivers)
     for name in sorted(unwritable):
         # the loaders end a key at its first '=': no line can name this interface
         header += "# Interface %r has no lines of its own: a '=' in its name would end the key\n" % name
+    if per_interface and systemd is not None and systemd < loader.SYSTEMD_GLOB and \
+            any(per_interface_needed(e) and e["id"] not in waivers for e in entries):
+        header += ("# systemd-sysctl %d (before %d) reads no globs: an interface not named below that exists "
+                   "before it runs\n# keeps the kernel's defaults; apply sysctl_baseline again once it exists\n"
+                   % (systemd, loader.SYSTEMD_GLOB))
     return "\n".join([header] + [block for dummy, dummy, block in sorted(blocks)]), wanted
 
 
@@ -591,8 +604,11 @@ class Plan(object):
                 raise loader.SysctlError(str(exc))
         current, dummy = histories_for(entries, self.observation, self.target,
                                        replace={own: self.old_text})
-        globs = interface_globs(entries, current, self.boot, own)
-        if per_interface and self.boot == "systemd":
+        # the version of systemd-sysctl (None: unknown, taken as a modern one); before 245 no key is a glob
+        self.systemd = loader.systemd_version(self.target) if self.boot == "systemd" else None
+        old_systemd = self.systemd is not None and self.systemd < loader.SYSTEMD_GLOB
+        globs = interface_globs(entries, current, self.boot, own) if not old_systemd else set()
+        if per_interface and self.boot == "systemd" and not old_systemd:
             # interfaces that exist before systemd-sysctl runs (a NIC the initramfs brought up, a
             # second NIC, a renamed one) keep the kernel's defaults, unless a line udev's coldplug
             # applies for them (99-systemd.rules: --prefix=/net/ipv4/conf/<name>) reaches them
@@ -610,7 +626,7 @@ class Plan(object):
         globs = set(i for i in globs if is_default_key(by_id[i]) or later.get(suffix[i], int(by_id[i]["expected"]))
                     == int(by_id[i]["expected"]))
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, globs)
+                                              per_interface, globs, self.systemd)
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))
@@ -661,9 +677,11 @@ class Plan(object):
         changes."""
         old = {}
         if self.old_text is not None:
-            old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text)[0])
+            # as this systemd-sysctl reads it: before 243 a '-' line sets nothing
+            old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text, version=self.systemd)[0])
+        literal = loader.literal_key if self.systemd is None or self.systemd >= loader.SYSTEMD_GLOB else str
         keys = set(key for key, dummy, dummy in self.live_changes)
-        keys.update(key for key, value in self.wanted.items() if old.get(loader.literal_key(key)) != str(value))
+        keys.update(key for key, value in self.wanted.items() if old.get(literal(key)) != str(value))
         ids = set(self.neutralized_ids)
         for entry in self.entries:
             key = loader.normalize_key(entry["key"])

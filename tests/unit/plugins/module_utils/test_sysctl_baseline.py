@@ -798,6 +798,47 @@ def test_an_all_override_writes_no_glob_that_gives_interfaces_created_later_its_
     assert not host.plan(overrides=overrides).changed
 
 
+def test_the_drop_in_works_on_a_systemd_before_243(host):
+    """systemd-sysctl before 243 (Debian 10's 241, RHEL 8's 239) reads a leading
+    '-' as part of the key (systemd#13191) and no glob (systemd#14589, v245):
+    the NIC's lines carry no '-' there (a key the kernel has not is only logged),
+    and no glob is written, which the drop-in's header says."""
+    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-241.so"), "")
+    results, warnings, errors = host.plan().apply()
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "\nnet.ipv4.conf.ens3.send_redirects = 0\n" in text
+    assert "\nnet.ipv4.conf.ens3.rp_filter = 1\n" in text
+    assert "\n-" not in text and "*." not in text
+    assert "# systemd-sysctl 241 (before 245) reads no globs" in text
+    assert errors == [] and warnings == []
+    statuses = dict((r["id"], r["status"]) for r in results)
+    assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert not host.plan().changed
+
+
+def test_a_systemd_before_245_gets_no_globs_but_keeps_the_dash(host):
+    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-244.so"), "")
+    host.plan().apply()
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "\n-net.ipv4.conf.ens3.send_redirects = 0\n" in text and "*." not in text
+
+
+def test_a_modern_systemd_gets_the_same_drop_in_as_an_unknown_one(tmp_path):
+    texts = []
+    for version in (None, 245, 252):
+        host = Host(tmp_path / str(version))
+        if version:
+            write(os.path.join(host.root, "usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-%d.so" % version), "")
+        host.plan().apply()
+        with open(host.own) as handle:
+            texts.append(handle.read())
+    assert texts[0] == texts[1] == texts[2]
+    assert "\n-net.ipv4.conf.ens3.send_redirects = 0\n" in texts[0] and "net.ipv4.conf.*.send_redirects = 0\n" in texts[0]
+
+
 @pytest.mark.parametrize("version, line", [
     (241, "-net.ipv4.conf.all.send_redirects = 0\n"),
     (244, "net.ipv4.conf.*.send_redirects = 0\n"),
@@ -813,3 +854,14 @@ def test_a_line_an_older_systemd_ignores_is_not_persisted(host, version, line):
     assert result["status"] == "fail" and "not persisted in any sysctl.d file" in result["message"]
     assert result["persisted"] is None
     assert any("60-site.conf:1: systemd-sysctl %d" % version in warning for warning in warnings)
+
+
+def test_an_old_drop_in_with_dashed_lines_is_rewritten_for_a_systemd_before_243(host):
+    host.plan().apply()
+    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-241.so"), "")
+    plan = host.plan()
+    dummy, warnings = plan.assess_current()
+    assert any("-net.ipv4.conf.ens3.send_redirects = 0" in warning for warning in warnings)
+    assert plan.changed and "SYSCTL-SEND_REDIRECTS-ALL" in plan.changed_ids()
+    dummy, warnings, dummy = plan.apply()
+    assert warnings == []
