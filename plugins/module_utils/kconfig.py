@@ -27,7 +27,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
 # default_release: callers use it from here
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import (  # pylint: disable=unused-import
-    default_kernel, default_release, flavor, guessed_among, release_key, tree_releases)
+    default_kernel, default_release, flavor, guessed_among, has_kernel, release_key, tree_releases)
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
     Missing, Target, TargetError, Unreadable, file_kind)
@@ -40,13 +40,21 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import (
 PROC_CONFIG = "/proc/config.gz"
 
 
+# the kernel headers' copy (Arch's linux-headers: /usr/lib/modules/R/build is
+# the headers tree, with the .config the kernel was built with; Arch ships no
+# /boot/config-R): tried last, for a release that has a kernel there; the
+# ``build`` link resolves inside the root like every path
+HEADERS_CONFIGS = ("/lib/modules/%s/build/.config", "/usr/lib/modules/%s/build/.config")
+
+
 def running_candidates(release, live=True):
     """Where kernel ``release``'s configuration may be, inside the root, in
     the order tried: ``/proc/config.gz`` (only for the kernel running here),
-    ``/boot/config-R``, ``/lib/modules/R/config``, ``/usr/lib/modules/R/config``."""
+    ``/boot/config-R``, ``/lib/modules/R/config``, ``/usr/lib/modules/R/config``,
+    then the kernel headers' ``(usr/)lib/modules/R/build/.config``."""
     paths = [PROC_CONFIG] if live else []
     return paths + ["/boot/config-%s" % release, "/lib/modules/%s/config" % release,
-                    "/usr/lib/modules/%s/config" % release]
+                    "/usr/lib/modules/%s/config" % release] + [path % release for path in HEADERS_CONFIGS]
 
 
 def _flavor_config(release, target):
@@ -90,7 +98,8 @@ def find_config(release, target, live=False):
 def installed_configs(target, unusable=None):
     """``[(release, path)]`` of every kernel configuration installed inside
     ``target`` (``/boot/config-*``, and ``/lib/modules/*/config`` for kernels,
-    like Debian's newest, that ship none in /boot), oldest version first;
+    like Debian's newest, that ship none in /boot, else the headers'
+    ``(usr/)lib/modules/R/build/.config``, Arch's only one), oldest version first;
     paths inside the root.  ``unusable``: a list that gets ``(release, path,
     why)`` for each release whose only configuration there is no regular file
     (a FIFO, a directory, a link loop)."""
@@ -112,6 +121,10 @@ def installed_configs(target, unusable=None):
                     candidates.append((name[len("config-"):], "/boot/" + name))
             else:
                 candidates.append((name, "%s/%s/config" % (directory, name)))
+    # last: the headers' build/.config of a kernel that is installed (headers alone are no kernel)
+    modules = sorted(set(release for release, path in candidates if not path.startswith("/boot/")))
+    candidates += [(release, path % release) for path in HEADERS_CONFIGS for release in modules
+                   if has_kernel(target, release)]
     candidates = [(_flavor_release(release, path, candidates, target), path) for release, path in candidates]
     for release, path in candidates:
         if path.endswith("~") or ".dpkg-" in path or release in found:
@@ -225,6 +238,11 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
     shown = None
     if view is not None:
         shown = dict((key, view[key]) for key in ("path", "method", "error"))
+    notes = config.warnings + config.notes()
+    if source != "path" and release and path in [where % release for where in HEADERS_CONFIGS]:
+        notes.append("%s: kernel %s's configuration read from its kernel headers (build/.config, as Arch's "
+                     "linux-headers installs it): there is no /boot/config-%s or lib/modules/%s/config"
+                     % (target.display(path), release, release, release))
     return {
         "release": release,
         "config": target.display(path),
@@ -240,7 +258,7 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
         "results": results,
         "summary": summarize(results),
         "fragment": render_fragment(results, config),
-        "warnings": config.warnings + config.notes(),
+        "warnings": notes,
         "error": None,
     }
 
@@ -333,7 +351,7 @@ def check_kernels(params, entries, waivers, module):
         release = wanted
         if not release:
             raise KconfigError("%s: no kernel configuration found under it "
-                               "(boot/config-*, lib/modules/*/config)" % root)
+                               "(boot/config-*, lib/modules/*/config, lib/modules/*/build/.config)" % root)
         path, tried = find_config(release, target, live=live and release == running)
         if path is None:
             raise KconfigError("no configuration for kernel %s: tried %s (a kernel without "
@@ -344,7 +362,7 @@ def check_kernels(params, entries, waivers, module):
         installed, why_not = _listed(target)
         if not installed:
             raise KconfigError("%s: no installed kernel configuration (boot/config-*, "
-                               "lib/modules/*/config)" % root)
+                               "lib/modules/*/config, lib/modules/*/build/.config)" % root)
         for release, path in installed:
             if release in why_not:
                 warn(why_not[release])

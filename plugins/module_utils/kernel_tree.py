@@ -129,12 +129,12 @@ def default_kernel(target, running=None):
     if linked in releases:
         return linked, "the /vmlinuz link"
     # a /boot/config-R alone (no kernel image, no modules) boots nothing: a kernel that does is the default
-    bootable = [release for release in releases if _has_kernel(target, release)]
+    bootable = [release for release in releases if has_kernel(target, release)]
     releases = bootable or releases
     return (releases[-1], NEWEST) if releases else (None, None)
 
 
-def _has_kernel(target, release):
+def has_kernel(target, release):
     """Whether ``release`` has more than a configuration inside ``target``:
     a ``/boot/vmlinuz-R`` or a ``(usr/)lib/modules/R`` holding a kernel."""
     return target.exists("/boot/vmlinuz-" + release) or any(

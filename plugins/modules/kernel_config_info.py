@@ -49,11 +49,12 @@ options:
         C(/boot/vmlinuz) links to, else the newest release with a kernel image or modules as
         grub-mkconfig ranks them, an C(R.old) copy just below C(R) and debug kernels below all others),
         reading the first of C(/proc/config.gz), C(/boot/config-<release>),
-        C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config), then Alpine's
+        C(/lib/modules/<release>/config), C(/usr/lib/modules/<release>/config), the kernel headers'
+        C((usr/)lib/modules/<release>/build/.config) (Arch Linux's only one), then Alpine's
         C(/boot/config-<flavor>) (C(virt) for C(6.6.31-0-virt)) when its header has the release's version.
       - C(installed) checks every installed kernel (C(/boot/config-*), C(/lib/modules/*/config) and
-        C(/usr/lib/modules/*/config)); the top-level results are those of the running kernel (or the
-        tree's default one).
+        C(/usr/lib/modules/*/config), else the headers' C(build/.config) of an installed kernel); the
+        top-level results are those of the running kernel (or the tree's default one).
       - C(path) checks the file O(path), for example a C(.config) about to be built; delegate the
         task to C(localhost) to check a file on the controller.
     type: str

@@ -461,3 +461,65 @@ def test_installed_with_a_kernel_release_that_is_only_a_dangling_name_fails(tmp_
     out = run_module(kernel_config_info, {"root": root, "source": "installed", "kernel_release": "6.1.0-4-amd64"})
     assert out["failed"] is True
     assert out["msg"] == "kernel_release: 6.1.0-4-amd64 is not installed under %s (installed: %s, %s)" % (root, CLOUD, SID)
+
+
+ARCH = "6.18.7-arch1-1"
+
+
+def arch_tree(tmp_path, link=True):
+    """An Arch Linux root: the kernel in /usr/lib/modules/R (vmlinuz, no
+    /boot/config-R), /lib a link to usr/lib, and linux-headers' configuration
+    in R/build/.config (``build`` an absolute link to the headers tree, as a
+    copied root may have it; Arch's own is a directory)."""
+    root = tmp_path / "arch"
+    modules = root / "usr" / "lib" / "modules" / ARCH
+    modules.mkdir(parents=True)
+    (modules / "vmlinuz").write_bytes(b"kernel")
+    (root / "boot").mkdir()
+    (root / "boot" / "vmlinuz-linux").write_bytes(b"kernel")
+    os.symlink("usr/lib", str(root / "lib"))
+    headers = root / "usr" / "src" / ("linux-" + ARCH) if link else modules / "build"
+    headers.mkdir(parents=True)
+    (headers / ".config").write_bytes(fixture_text(os.path.join("distros", "arch_6.18_x86_64.config.gz")))
+    if link:
+        os.symlink("/usr/src/linux-" + ARCH, str(modules / "build"))
+    return str(root)
+
+
+@pytest.mark.parametrize("link", [True, False])
+def test_arch_linux_configuration_is_found_in_the_kernel_headers(tmp_path, run_module, link):
+    root = arch_tree(tmp_path, link)
+    config = os.path.join(root, "lib/modules", ARCH, "build/.config")
+    out = run_module(kernel_config_info, {"root": root, "check_initramfs": False})
+    assert out.get("failed") is not True, out.get("msg")
+    assert (out["kernel"], out["config"]) == (ARCH, config)
+    kernel = out["kernels"][0]
+    assert (kernel["version"], kernel["arch"], kernel["source"]) == ("6.18.7", "x86_64", config)
+    assert any("read from its kernel headers (build/.config" in warning for warning in kernel["warnings"])
+    assert statuses(out["results"])["KCONF-SECURITY_YAMA"] == "pass"
+    out = run_module(kernel_config_info, {"root": root, "source": "installed", "check_initramfs": False})
+    assert [(k["release"], k["config"]) for k in out["kernels"]] == [(ARCH, config)]
+    assert out["kernel"] == ARCH
+
+
+def test_kernel_headers_alone_are_no_installed_kernel(tmp_path, run_module):
+    # linux-headers installed for a kernel that is not: its build/.config is not a kernel to judge
+    root = arch_tree(tmp_path)
+    other = tmp_path / "arch" / "usr" / "lib" / "modules" / "6.17.1-arch1-1"
+    other.mkdir()
+    os.symlink("/usr/src/linux-" + ARCH, str(other / "build"))
+    out = run_module(kernel_config_info, {"root": root, "source": "installed", "check_initramfs": False})
+    assert [k["release"] for k in out["kernels"]] == [ARCH]
+
+
+def test_a_build_link_out_of_the_root_is_read_inside_it(tmp_path, run_module):
+    root = arch_tree(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / ".config").write_text("CONFIG_X86_64=y\nCONFIG_SECURITY_YAMA=y\n")
+    build = os.path.join(root, "usr/lib/modules", ARCH, "build")
+    os.unlink(build)
+    os.symlink("../../../../../../outside", build)
+    out = run_module(kernel_config_info, {"root": root, "check_initramfs": False})
+    # the link leads nowhere inside the root: no configuration, never the host's file
+    assert out["failed"] is True and "no configuration for kernel %s" % ARCH in out["msg"]
