@@ -217,6 +217,18 @@ HARDWARE = [
 #   DEFAULT_MMAP_MIN_ADDR: 65536 on every architecture, arm64 included (the
 #          seed's value; the Kconfig help's "not higher than 32768" is about
 #          32-bit arm, and kernel-hardening-checker expects 65536 on arm64 too).
+#   X86_PAE: "depends on X86_32 && !HIGHMEM4G" (X86_32 && X86_HAVE_PAE, a
+#          processor type with PAE, after Arnd Bergmann's "x86: rework
+#          CONFIG_X86_PAE dependency", 2023), and selected by HIGHMEM64G, the
+#          64GB member of the "High Memory Support" choice (itself only for a
+#          processor type with PAE), until HIGHMEM64G's removal in 6.15 ("x86:
+#          remove HIGHMEM64G support").  Seen: Debian 686 (6.1) has HIGHMEM4G=y
+#          and no X86_PAE line; 686-pae has HIGHMEM64G=y and X86_PAE=y.  When a
+#          full configuration lacks X86_PAE, the fragment sets HIGHMEM64G too
+#          (``selected_by``): X86_PAE=y alone does not leave HIGHMEM4G.
+# ``selected_by`` (per entry): options whose =y selects the option a fragment
+# sets, each with its versions and why (``note``): added to a failure's fix
+# when a full configuration lacks the option (a dependency keeps it out).
 # ``module``: the loadable module a tristate driver builds, looked up in the
 # initramfs when the option is =m.  ``remedy`` (per symbol): False for names
 # that satisfy the requirement but are not what a fragment should set (the
@@ -229,11 +241,12 @@ def _sym(name, since=None, until=None, expected=None, compare=None, note=None, r
 
 
 def _kconf(rid, severity, title, rationale, expected, compare, symbols, arches=None,
-           kernel=None, tristate=False, folded_into=None, expected_by_arch=None, module=None):
+           kernel=None, tristate=False, folded_into=None, expected_by_arch=None, module=None,
+           selected_by=()):
     area = "kernel-required" if severity == "required" else "kernel-security"
     return _req(rid, area, severity, title, rationale, expected, compare, arches=arches,
                 kernel=kernel, symbols=symbols, tristate=tristate, folded_into=folded_into,
-                expected_by_arch=expected_by_arch or {}, module=module)
+                expected_by_arch=expected_by_arch or {}, module=module, selected_by=list(selected_by))
 
 
 KERNEL_OPTIONS = [
@@ -301,7 +314,11 @@ KERNEL_OPTIONS = [
            "not set", "not_set", [_sym("COMPAT_BRK")]),
     _kconf("KCONF-X86_PAE", "recommended", "CONFIG_X86_PAE=y (32-bit x86 kernels only)",
            "PAE is needed for NX on 32-bit kernels; 64-bit kernels always have it.",
-           "y", "exact", [_sym("X86_PAE")], arches=("x86_32",)),
+           "y", "exact", [_sym("X86_PAE")], arches=("x86_32",),
+           selected_by=[_sym("HIGHMEM64G", until=(6, 15),
+                             note="the 64GB member of the \"High Memory Support\" choice, selects X86_PAE, "
+                                  "which cannot be set while that choice is HIGHMEM4G; both need a "
+                                  "processor type (\"Processor family\") with PAE")]),
     _kconf("KCONF-SYN_COOKIES", "recommended", "CONFIG_SYN_COOKIES=y",
            "SYN-flood protection.",
            "y", "exact", [_sym("SYN_COOKIES")]),

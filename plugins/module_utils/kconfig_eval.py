@@ -434,6 +434,11 @@ def evaluate_entry(entry, config, initramfs=None):
         message += ("; a full configuration lists every option its dependencies allow, so one of "
                     "CONFIG_%s's is unmet: setting CONFIG_%s alone does not enable it (see its "
                     "'depends on' in make menuconfig's search)" % (primary, primary))
+        for selector in entry.get("selected_by") or ():
+            if cat.in_range(version, selector["since"], selector["until"]):
+                # the option that switches it on, whatever keeps it out of the menu
+                message += "; CONFIG_%s=y (%s)" % (selector["name"], selector["note"])
+                lines.append(_line(selector["name"], "y", "exact"))
     return result("fail", message, expected, primary, found, lines)
 
 

@@ -132,7 +132,8 @@ def fragment_settings(name, initramfs=None):
     ("synthetic/4.17_x86_64_stackprotector-regular.config", ["CONFIG_KVM_GUEST=y"]),
     ("synthetic/4.9_i386_nopae.config", ["CONFIG_X86_PAE=y"]),
     ("bookworm_arm64_arm64.config.gz", ["CONFIG_DEFAULT_MMAP_MIN_ADDR=65536"]),
-    ("bookworm_i386_686.config.gz", ["CONFIG_X86_PAE=y"]),
+    # X86_PAE hidden by HIGHMEM4G=y: the 64GB choice member that selects it is set too
+    ("bookworm_i386_686.config.gz", ["CONFIG_X86_PAE=y", "CONFIG_HIGHMEM64G=y"]),
     ("trixie_amd64_cloud-amd64.config.gz", []),
 ])
 def test_fragment_uses_the_names_of_the_kernel_version(name, lines):
@@ -345,11 +346,26 @@ def test_an_option_a_full_configuration_lacks_is_kept_out_by_a_dependency():
     CONFIG_HIGHMEM4G=y hide it (arch/x86/Kconfig: X86_PAE depends on X86_32
     && !HIGHMEM4G).  The fragment's CONFIG_X86_PAE=y alone changes nothing
     there (merge_config.sh drops it); the result said only "is absent" and
-    offered the line as the fix."""
+    offered the line as the fix.  HIGHMEM64G (the "High Memory Support"
+    choice's 64GB member) selects X86_PAE: the fix sets it too (it said
+    nothing of it)."""
     config = kconfig_parser.read(fixture("bookworm_i386_686.config.gz"))
     assert "X86_PAE" not in config.values and config.get("HIGHMEM4G") == "y"
     pae = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-X86_PAE"]
+    assert pae["status"] == "fail" and pae["remediation"] == "CONFIG_X86_PAE=y; CONFIG_HIGHMEM64G=y"
+    assert "; CONFIG_HIGHMEM64G=y (the 64GB member of the \"High Memory Support\" choice, selects X86_PAE, " \
+        "which cannot be set while that choice is HIGHMEM4G; both need a processor type" in pae["message"]
+    assert "\nCONFIG_HIGHMEM64G=y\n" in kconfig_eval.render_fragment([pae], config)
+    # Linux 6.15 removed HIGHMEM64G: from then on nothing to select it with
+    later = kconfig_parser.parse_text("# Linux/i386 6.15.0 Kernel Configuration\n" + full_text(
+        "CONFIG_X86_32=y", "CONFIG_HIGHMEM4G=y"))
+    pae = by_id(kconfig_eval.evaluate(ENTRIES, later))["KCONF-X86_PAE"]
     assert pae["status"] == "fail" and pae["remediation"] == "CONFIG_X86_PAE=y"
+    assert "HIGHMEM64G" not in pae["message"]
+    before = kconfig_parser.parse_text("# Linux/i386 6.14.0 Kernel Configuration\n" + full_text(
+        "CONFIG_X86_32=y", "CONFIG_HIGHMEM4G=y"))
+    assert by_id(kconfig_eval.evaluate(ENTRIES, before))["KCONF-X86_PAE"]["remediation"] == \
+        "CONFIG_X86_PAE=y; CONFIG_HIGHMEM64G=y"
     assert pae["message"].startswith("CONFIG_X86_PAE is absent, expected =y; ")
     assert "setting CONFIG_X86_PAE alone does not enable it" in pae["message"]
     assert "setting CONFIG_X86_PAE alone" in kconfig_eval.render_fragment([pae], config)
