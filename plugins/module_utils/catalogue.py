@@ -229,6 +229,17 @@ HARDWARE = [
 # ``selected_by`` (per entry): options whose =y selects the option a fragment
 # sets, each with its versions and why (``note``): added to a failure's fix
 # when a full configuration lacks the option (a dependency keeps it out).
+# ``listed_in`` (per entry): ``option``, a comma-separated list option that
+# must name (``name``) the built feature for it to be active by default,
+# ``why`` and the other way to enable it (``or``); a
+# configuration that has the option (a full one, or a minimal one setting it)
+# and does not list ``name`` passes with that said (hint and warning).
+#   v5.1   CONFIG_LSM, the default order of the LSMs started (13e735c0e953
+#          "LSM: Introduce CONFIG_LSM"; backported to RHEL 8's 4.18): since,
+#          security/security.c starts only the LSMs it lists (or the kernel
+#          command line's lsm= lists) and skips every other one "not in
+#          requested order"; Yama (DEFINE_LSM(yama), no flags) is one of
+#          them.  Seen: SLE 15's 5.3 has CONFIG_LSM="integrity,apparmor".
 # ``module``: the loadable module a tristate driver builds, looked up in the
 # initramfs when the option is =m.  ``remedy`` (per symbol): False for names
 # that satisfy the requirement but are not what a fragment should set (the
@@ -242,11 +253,12 @@ def _sym(name, since=None, until=None, expected=None, compare=None, note=None, r
 
 def _kconf(rid, severity, title, rationale, expected, compare, symbols, arches=None,
            kernel=None, tristate=False, folded_into=None, expected_by_arch=None, module=None,
-           selected_by=()):
+           selected_by=(), listed_in=None):
     area = "kernel-required" if severity == "required" else "kernel-security"
     return _req(rid, area, severity, title, rationale, expected, compare, arches=arches,
                 kernel=kernel, symbols=symbols, tristate=tristate, folded_into=folded_into,
-                expected_by_arch=expected_by_arch or {}, module=module, selected_by=list(selected_by))
+                expected_by_arch=expected_by_arch or {}, module=module, selected_by=list(selected_by),
+                listed_in=listed_in)
 
 
 KERNEL_OPTIONS = [
@@ -324,7 +336,12 @@ KERNEL_OPTIONS = [
            "y", "exact", [_sym("SYN_COOKIES")]),
     _kconf("KCONF-SECURITY_YAMA", "recommended", "CONFIG_SECURITY_YAMA=y",
            "Yama LSM: ptrace scope restriction.",
-           "y", "exact", [_sym("SECURITY_YAMA", since=(3, 4))]),
+           "y", "exact", [_sym("SECURITY_YAMA", since=(3, 4))],
+           listed_in={"option": "LSM", "name": "yama",
+                      "why": "the kernel starts only the LSMs CONFIG_LSM lists, unless the kernel command "
+                             "line's lsm= lists others, so Yama is built but not enabled by default and "
+                             "ptrace is not restricted",
+                      "or": "to the kernel command line's lsm= (with the LSMs it must keep)"}),
     _kconf("KCONF-SECURITY_YAMA_STACKED", "recommended",
            "CONFIG_SECURITY_YAMA_STACKED=y (always stacked since 4.3)",
            "Yama stacks with the primary LSM; since 4.3 it always does when built.",

@@ -238,7 +238,7 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
     shown = None
     if view is not None:
         shown = dict((key, view[key]) for key in ("path", "method", "error"))
-    notes = config.warnings + config.notes()
+    notes = config.warnings + config.notes() + [result["warning"] for result in results if result.get("warning")]
     if source != "path" and release and path in [where % release for where in HEADERS_CONFIGS]:
         notes.append("%s: kernel %s's configuration read from its kernel headers (build/.config, as Arch's "
                      "linux-headers installs it): there is no /boot/config-%s or lib/modules/%s/config"

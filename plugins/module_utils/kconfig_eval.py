@@ -298,6 +298,23 @@ def _undecided(name, finds):
     return reasons[0] if reasons else "CONFIG_%s: value unknown" % name
 
 
+def _unlisted(entry, config):
+    """``(what, hint)`` when the feature ``entry`` builds is not named by the
+    list option that enables it by default (catalogue ``listed_in``), else
+    None: a configuration without that option (older kernels, a minimal one
+    keeping the default) says nothing against it."""
+    if not entry.get("listed_in"):
+        return None
+    rule = entry["listed_in"]
+    option, name = rule["option"], rule["name"]
+    listed = config.get(option) if config.present(option) else None
+    if listed is None or listed == NOT_SET_VALUE or name in listed.split(","):
+        return None
+    return ('CONFIG_%s="%s" does not list %s: %s' % (option, listed[:200], name, rule["why"]),
+            'add %s to CONFIG_%s (CONFIG_%s="%s") or %s' % (
+                name, option, option, ",".join([item for item in listed.split(",") if item] + [name]), rule["or"]))
+
+
 def evaluate_entry(entry, config, initramfs=None):
     """One result record for catalogue ``entry`` against ``config``.
 
@@ -352,6 +369,12 @@ def evaluate_entry(entry, config, initramfs=None):
         if symbol["note"]:
             message += ": " + symbol["note"]
         message += _default_note(found)
+        unlisted = _unlisted(entry, config)
+        if unlisted:
+            option = entry["listed_in"]["option"]
+            evidence["tried"].append({"symbol": option, "value": config.get(option)})
+            return result("pass", "%s; but %s" % (message, unlisted[0]), wanted, name, found,
+                          hint=unlisted[1], warning="%s: %s: %s" % (config.source, entry["id"], unlisted[0]))
         return result("pass", message, wanted, name, found)
 
     remedies = _remedy_symbols(entry, config, applicable)

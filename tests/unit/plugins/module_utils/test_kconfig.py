@@ -792,3 +792,46 @@ def test_is_not_set_with_more_after_it_depends_on_the_kconfig(tmp_path, fixture_
 ])
 def test_kconfig_value_is_conf_set_sym_val(text, kind, value):
     assert kconfig_parser.kconfig_value(text, kind) == value
+
+
+@pytest.mark.parametrize("lsm", ['"integrity,apparmor"', '""', '"lockdown, yama,integrity"'])
+def test_yama_built_but_not_in_the_lsm_order_is_said(lsm):
+    """Since 5.1 (CONFIG_LSM, 13e735c0e953) the kernel starts only the LSMs
+    CONFIG_LSM (or lsm=) lists, matched by exact name (security/security.c
+    ordered_lsm_parse: strsep on ',' and strcmp; the others are "skipped: not
+    in requested order"): CONFIG_SECURITY_YAMA=y with a CONFIG_LSM that does
+    not name yama builds Yama but never starts it, so ptrace is not
+    restricted.  It passed with nothing said."""
+    config = kconfig_parser.parse_text("# Linux/x86 5.3.18 Kernel Configuration\nCONFIG_X86_64=y\n"
+                                       "CONFIG_SECURITY=y\nCONFIG_SECURITY_YAMA=y\nCONFIG_LSM=%s\n" % lsm)
+    yama = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-SECURITY_YAMA"]
+    # the build option is there (the command line's lsm= can start it): still a pass, with the caveat
+    assert yama["status"] == "pass"
+    assert yama["message"].startswith("CONFIG_SECURITY_YAMA=y; but CONFIG_LSM=%s does not list yama: " % lsm)
+    assert "Yama is built but not enabled by default and ptrace is not restricted" in yama["message"]
+    assert yama["hint"].startswith("add yama to CONFIG_LSM (CONFIG_LSM=\"")
+    assert yama["hint"].endswith(",yama\") or to the kernel command line's lsm= (with the LSMs it must keep)") \
+        or yama["hint"].startswith('add yama to CONFIG_LSM (CONFIG_LSM="yama")')
+    assert yama["warning"].startswith("<string>: KCONF-SECURITY_YAMA: CONFIG_LSM=")
+    assert {"symbol": "LSM", "value": lsm.strip('"')} in yama["evidence"]["tried"]
+
+
+@pytest.mark.parametrize("text", [
+    # listed: started by default
+    "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_SECURITY_YAMA=y\n"
+    "CONFIG_LSM=\"landlock,lockdown,yama,apparmor\"\n",
+    # before CONFIG_LSM (5.1), a built Yama always stacks
+    "# Linux/x86 4.9.0 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_SECURITY_YAMA=y\n",
+])
+def test_yama_in_the_lsm_order_or_before_it_passes_plainly(text):
+    yama = by_id(kconfig_eval.evaluate(ENTRIES, kconfig_parser.parse_text(text)))["KCONF-SECURITY_YAMA"]
+    assert (yama["status"], yama["message"], yama.get("warning")) == ("pass", "CONFIG_SECURITY_YAMA=y", None)
+
+
+def test_yama_outside_the_lsm_order_is_warned_about_by_the_kernels_check(tmp_path):
+    path = tmp_path / "config-5.3.18-59-default"
+    path.write_text("# Linux/x86 5.3.18 Kernel Configuration\nCONFIG_X86_64=y\nCONFIG_SECURITY_YAMA=y\n"
+                    "CONFIG_LSM=\"integrity,apparmor\"\n")
+    kernel = kconfig.check_kernel(ENTRIES, {}, None, str(path), "path", Target("/"))
+    assert any(w.startswith("%s: KCONF-SECURITY_YAMA: CONFIG_LSM=\"integrity,apparmor\" does not list yama"
+                            % path) for w in kernel["warnings"])
