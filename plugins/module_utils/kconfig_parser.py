@@ -91,9 +91,14 @@ NOT_SET_VALUE = "n"
 # a header tells the architecture (first match wins, explicit ones first)
 # (CONFIG_ARM=y is 32-bit arm's own: arch/arm/Kconfig "config ARM"; arm64's
 # configurations have CONFIG_ARM64 and no CONFIG_ARM; its header says "Linux/arm")
+# and the other architectures' own promptless symbols, named as their headers
+# name them (arch/powerpc "config PPC", arch/s390 "config S390", arch/riscv
+# "config RISCV", ...: def_bool y, in every full configuration of theirs):
+# without them such a file was "architecture unknown" and failed the x86 ones
 ARCH_MARKERS = (
     ("X86_64", "y", "x86_64"), ("X86_32", "y", "x86_32"), ("ARM64", "y", "arm64"),
-    ("ARM", "y", "arm"),
+    ("ARM", "y", "arm"), ("PPC", "y", "powerpc"), ("S390", "y", "s390"), ("RISCV", "y", "riscv"),
+    ("LOONGARCH", "y", "loongarch"), ("MIPS", "y", "mips"), ("SPARC", "y", "sparc"),
     ("IA32_EMULATION", None, "x86_64"), ("X86_X32", None, "x86_64"),
     ("X86_X32_ABI", None, "x86_64"), ("X86_5LEVEL", None, "x86_64"),
     ("X86_PAE", None, "x86_32"), ("HIGHMEM4G", None, "x86_32"), ("HIGHMEM64G", None, "x86_32"),

@@ -193,6 +193,11 @@ def test_header_forms():
     ("CONFIG_ARM64_VA_BITS_48=y\n", "arm64", "CONFIG_ARM64_VA_BITS_48 (an arm64 option)"),
     ("CONFIG_CRYPTO_SHA1_ARM64_CE=m\n", "arm64", "CONFIG_CRYPTO_SHA1_ARM64_CE (an arm64 option)"),
     ("CONFIG_SYN_COOKIES=y\nCONFIG_64BIT=y\n", None, None),
+    # the other architectures' own symbols (they were "unknown": KVM_GUEST and X86_PAE failed)
+    ("CONFIG_PPC64=y\nCONFIG_PPC=y\nCONFIG_64BIT=y\n", "powerpc", "CONFIG_PPC=y"),
+    ("CONFIG_64BIT=y\nCONFIG_S390=y\n", "s390", "CONFIG_S390=y"),
+    ("CONFIG_64BIT=y\nCONFIG_RISCV=y\n", "riscv", "CONFIG_RISCV=y"),
+    ("CONFIG_LOONGARCH=y\n", "loongarch", "CONFIG_LOONGARCH=y"),
 ])
 def test_architecture_inferred_without_a_header(text, arch, evidence):
     config = kconfig_parser.parse_text(text)
@@ -835,3 +840,17 @@ def test_yama_outside_the_lsm_order_is_warned_about_by_the_kernels_check(tmp_pat
     kernel = kconfig.check_kernel(ENTRIES, {}, None, str(path), "path", Target("/"))
     assert any(w.startswith("%s: KCONF-SECURITY_YAMA: CONFIG_LSM=\"integrity,apparmor\" does not list yama"
                             % path) for w in kernel["warnings"])
+
+
+@pytest.mark.parametrize("symbol,arch", [("PPC", "powerpc"), ("S390", "s390"), ("RISCV", "riscv")])
+def test_x86_options_do_not_apply_to_a_headerless_configuration_of_another_architecture(symbol, arch):
+    """A ppc64le, s390x or riscv64 configuration without its header (lines as
+    kconfig writes them) is that architecture's, as with the header: the x86
+    requirements do not apply.  They failed (architecture unknown)."""
+    lines = ["CONFIG_%s=y" % symbol, "CONFIG_64BIT=y", "CONFIG_SYN_COOKIES=y"]
+    for config in (kconfig_parser.parse_text(full_text(*lines)),
+                   kconfig_parser.parse_text("# Linux/%s 6.1.0 Kernel Configuration\n" % arch + full_text(*lines))):
+        results = by_id(kconfig_eval.evaluate(ENTRIES, config))
+        for rid in ("KCONF-KVM_GUEST", "KCONF-KVM_CLOCK", "KCONF-X86_PAE", "KCONF-COMPAT_VDSO"):
+            assert results[rid]["status"] == "not-applicable", results[rid]
+            assert results[rid]["message"].endswith("this kernel is %s" % arch)
