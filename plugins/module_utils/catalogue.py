@@ -233,7 +233,8 @@ HARDWARE = [
 # must name (``name``) the built feature for it to be active by default,
 # ``why`` and the other way to enable it (``or``); a
 # configuration that has the option (a full one, or a minimal one setting it)
-# and does not list ``name`` passes with that said (hint and warning).
+# and does not list ``name`` passes with that said (hint and warning), or,
+# failing, gets the option with ``name`` added in its fix.
 #   v5.1   CONFIG_LSM, the default order of the LSMs started (13e735c0e953
 #          "LSM: Introduce CONFIG_LSM"; backported to RHEL 8's 4.18): since,
 #          security/security.c starts only the LSMs it lists (or the kernel
@@ -338,9 +339,9 @@ KERNEL_OPTIONS = [
            "Yama LSM: ptrace scope restriction.",
            "y", "exact", [_sym("SECURITY_YAMA", since=(3, 4))],
            listed_in={"option": "LSM", "name": "yama",
-                      "why": "the kernel starts only the LSMs CONFIG_LSM lists, unless the kernel command "
-                             "line's lsm= lists others, so Yama is built but not enabled by default and "
-                             "ptrace is not restricted",
+                      "why": "the kernel starts only the LSMs CONFIG_LSM lists (unless the kernel command "
+                             "line's lsm= lists others): a built Yama not listed there is not enabled by "
+                             "default and ptrace is not restricted",
                       "or": "to the kernel command line's lsm= (with the LSMs it must keep)"}),
     _kconf("KCONF-SECURITY_YAMA_STACKED", "recommended",
            "CONFIG_SECURITY_YAMA_STACKED=y (always stacked since 4.3)",

@@ -299,10 +299,11 @@ def _undecided(name, finds):
 
 
 def _unlisted(entry, config):
-    """``(what, hint)`` when the feature ``entry`` builds is not named by the
-    list option that enables it by default (catalogue ``listed_in``), else
-    None: a configuration without that option (older kernels, a minimal one
-    keeping the default) says nothing against it."""
+    """``(what, hint, line)`` when the feature ``entry`` builds is not named
+    by the list option that enables it by default (catalogue ``listed_in``;
+    ``line`` sets the option with it added), else None: a configuration
+    without that option (older kernels, a minimal one keeping the default)
+    says nothing against it."""
     if not entry.get("listed_in"):
         return None
     rule = entry["listed_in"]
@@ -310,9 +311,10 @@ def _unlisted(entry, config):
     listed = config.get(option) if config.present(option) else None
     if listed is None or listed == NOT_SET_VALUE or name in listed.split(","):
         return None
+    value = ",".join([item for item in listed.split(",") if item] + [name])
+    line = 'CONFIG_%s="%s"' % (option, value.replace("\\", "\\\\").replace('"', '\\"'))
     return ('CONFIG_%s="%s" does not list %s: %s' % (option, listed[:200], name, rule["why"]),
-            'add %s to CONFIG_%s (CONFIG_%s="%s") or %s' % (
-                name, option, option, ",".join([item for item in listed.split(",") if item] + [name]), rule["or"]))
+            "add %s to CONFIG_%s (%s) or %s" % (name, option, line, rule["or"]), line)
 
 
 def evaluate_entry(entry, config, initramfs=None):
@@ -462,6 +464,11 @@ def evaluate_entry(entry, config, initramfs=None):
                 # the option that switches it on, whatever keeps it out of the menu
                 message += "; CONFIG_%s=y (%s)" % (selector["name"], selector["note"])
                 lines.append(_line(selector["name"], "y", "exact"))
+    unlisted = _unlisted(entry, config) if compare == "exact" else None
+    if unlisted:
+        # built, it would still not start: the list option that starts it is part of the fix
+        message += "; and %s" % unlisted[0]
+        lines.append(unlisted[2])
     return result("fail", message, expected, primary, found, lines)
 
 

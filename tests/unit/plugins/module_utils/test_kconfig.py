@@ -813,7 +813,7 @@ def test_yama_built_but_not_in_the_lsm_order_is_said(lsm):
     # the build option is there (the command line's lsm= can start it): still a pass, with the caveat
     assert yama["status"] == "pass"
     assert yama["message"].startswith("CONFIG_SECURITY_YAMA=y; but CONFIG_LSM=%s does not list yama: " % lsm)
-    assert "Yama is built but not enabled by default and ptrace is not restricted" in yama["message"]
+    assert "a built Yama not listed there is not enabled by default and ptrace is not restricted" in yama["message"]
     assert yama["hint"].startswith("add yama to CONFIG_LSM (CONFIG_LSM=\"")
     assert yama["hint"].endswith(",yama\") or to the kernel command line's lsm= (with the LSMs it must keep)") \
         or yama["hint"].startswith('add yama to CONFIG_LSM (CONFIG_LSM="yama")')
@@ -854,3 +854,20 @@ def test_x86_options_do_not_apply_to_a_headerless_configuration_of_another_archi
         for rid in ("KCONF-KVM_GUEST", "KCONF-KVM_CLOCK", "KCONF-X86_PAE", "KCONF-COMPAT_VDSO"):
             assert results[rid]["status"] == "not-applicable", results[rid]
             assert results[rid]["message"].endswith("this kernel is %s" % arch)
+
+
+def test_a_yama_fix_lists_yama_in_the_lsm_order_too():
+    """SLE 15's 5.3 kernel: Yama not built and CONFIG_LSM="integrity,apparmor":
+    the fix's CONFIG_SECURITY_YAMA=y alone builds a Yama the kernel never
+    starts; the fix lists it in CONFIG_LSM too."""
+    config = kconfig_parser.read(fixture("distros/sle15_5.3_x86_64.config.gz"))
+    yama = by_id(kconfig_eval.evaluate(ENTRIES, config))["KCONF-SECURITY_YAMA"]
+    assert yama["status"] == "fail"
+    assert yama["remediation"] == 'CONFIG_SECURITY_YAMA=y; CONFIG_LSM="integrity,apparmor,yama"'
+    assert yama["message"].startswith("CONFIG_SECURITY_YAMA is not set, expected =y; and "
+                                      'CONFIG_LSM="integrity,apparmor" does not list yama: ')
+    text = kconfig_eval.render_fragment([yama], config)
+    assert '\nCONFIG_SECURITY_YAMA=y\nCONFIG_LSM="integrity,apparmor,yama"\n' in text
+    # a kernel without CONFIG_LSM (before 5.1): the option alone
+    old = kconfig_parser.read(fixture("distros/ol7-uek4_4.1_x86_64.config.gz"))
+    assert by_id(kconfig_eval.evaluate(ENTRIES, old))["KCONF-SECURITY_YAMA"]["remediation"] == "CONFIG_SECURITY_YAMA=y"
