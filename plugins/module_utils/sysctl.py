@@ -653,6 +653,14 @@ def ipv4_interfaces(proc_root="/proc"):
     return sorted(name for name in names if name not in ("all", "default"))
 
 
+# An interface's own values when it is created: ipv4_devconf_dflt (net/ipv4/devinet.c),
+# which inetdev_init() copies.  A later write of ``default`` copies the new value to every
+# interface whose own value was never set (devinet_copy_dflt_conf()); an IPv4 address marks
+# them all set (ipv4_devconf_setall()), as the loopback's does when it comes up.
+INTERFACE_DEFAULTS = {"accept_redirects": 1, "send_redirects": 1, "secure_redirects": 1,
+                      "accept_source_route": 1, "rp_filter": 0, "log_martians": 0}
+
+
 def combine(rule, all_value, own_value, forwarding=0):
     """The value the kernel acts on for one interface (include/linux/inetdevice.h):
     ``IN_DEV_ORCONF``, ``IN_DEV_ANDCONF``, ``IN_DEV_MAXCONF``, and

@@ -318,6 +318,11 @@ def assess(entries, waivers, observation, histories, boot, own_file):
                 problems.append("persisted only in %s:%s, under /run (a tmpfs, empty after a reboot; it "
                                 "applies again only when a loader is re-run during this boot)" % (
                                     winner["file"], winner["line"]))
+            for name, default, effective in kernel_default_interfaces(entry, waivers, observation, histories, boot):
+                problems.append("not persisted for %s: it keeps the kernel's default %s after a reboot (no "
+                                "sysctl.d line sets %s; %s is up before systemd-sysctl runs, so default's value "
+                                "never reaches it), and the effective value is %s" % (
+                                    name, default, loader.display_key(interface_key(entry, name)), name, effective))
             for conflict in conflicts:
                 problems.append(_conflict_text(conflict))
             status = "fail" if problems else "pass"
@@ -511,6 +516,33 @@ def weak_interface_lines(entry, histories, observation, winning_only=True):
                 if own is None or not complies(entry, loader.combine(
                         entry["combine"], int(entry["expected"]), own, forwarding)):
                     found.append((loader_name, assignment))
+    return found
+
+
+def kernel_default_interfaces(entry, waivers, observation, histories, boot):
+    """``[(name, default, effective)]``: the interfaces that keep the kernel's
+    default own value after a reboot, where it makes their effective value fail.
+    The loopback comes up, and gets its address, before systemd-sysctl runs:
+    its values are marked set, so ``default`` never reaches it (a NIC without an
+    address yet gets ``default``'s value, devinet_copy_dflt_conf()), and only a
+    line naming it, or a glob reaching it, sets its own value.  A line that does
+    is judged by ``weak_interface_lines``."""
+    if boot != "systemd" or not per_interface_needed(entry):
+        return []
+    if entry["combine"] == "forwarding" and "SYSCTL-IP_FORWARD" in waivers:
+        return []  # a router's interfaces forward: AND with ``all`` decides
+    default = loader.INTERFACE_DEFAULTS.get(entry["key"].rsplit(".", 1)[1])
+    if default is None:
+        return []
+    history = histories.get(after_reboot(boot), {})
+    found = []
+    for name in BOOT_INTERFACES:
+        if name not in observation.interfaces or history.get(interface_key(entry, name)):
+            continue
+        forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
+        effective = loader.combine(entry["combine"], int(entry["expected"]), default, forwarding)
+        if not complies(entry, effective):
+            found.append((name, default, effective))
     return found
 
 

@@ -865,3 +865,39 @@ def test_an_old_drop_in_with_dashed_lines_is_rewritten_for_a_systemd_before_243(
     assert plan.changed and "SYSCTL-SEND_REDIRECTS-ALL" in plan.changed_ids()
     dummy, warnings, dummy = plan.apply()
     assert warnings == []
+
+
+def test_the_loopback_without_a_line_of_its_own_fails_at_boot_and_a_nic_gets_default(host):
+    """After sysctl_baseline, the drop-in's lines for lo and ens3 and its globs are
+    commented out; the live values stay compliant.  A NIC has no address yet when
+    systemd-sysctl runs: writing ``default`` copies the value to it
+    (devinet_copy_dflt_conf(), net/ipv4/devinet.c), so all's and default's lines are
+    enough.  The loopback is up with its address before (ipv4_devconf_setall()):
+    it keeps the kernel's send_redirects = 1 and accept_redirects = 1 after a
+    reboot, OR'ed with all's 0.  Both passed."""
+    host.plan().apply()
+    with open(host.own) as handle:
+        lines = handle.read().split("\n")
+
+    def without(pattern):
+        with open(host.own, "w") as handle:
+            handle.write("\n".join("# " + line if pattern in line or ".*." in line else line for line in lines))
+        return by_id(host.plan().assess_current()[0])
+
+    results = without(".ens3.")
+    assert set(r["status"] for r in results.values()) == {"pass", "unsupported"}
+    results = without(".lo.")
+    for rid, leaf in (("SYSCTL-SEND_REDIRECTS-ALL", "send_redirects"), ("SYSCTL-ACCEPT_REDIRECTS-ALL", "accept_redirects")):
+        assert host.get("net/ipv4/conf/lo/%s" % leaf) == "0"
+        assert results[rid]["status"] == "fail", rid
+        assert results[rid]["message"].startswith(
+            "not persisted for lo: it keeps the kernel's default 1 after a reboot (no sysctl.d line sets "
+            "net.ipv4.conf.lo.%s;" % leaf)
+    assert results["SYSCTL-RP_FILTER-ALL"]["status"] == "pass", "max(all = 1, lo's 0) is 1"
+    # sysctl_baseline writes lo's lines again: a pass
+    applied, dummy, dummy = host.plan().apply()
+    assert set(r["status"] for r in applied) == {"pass", "unsupported"}
+    # a procps boot (no systemd): when sysctl --system runs, before or after lo is up, depends on the init system
+    os.remove(os.path.join(host.root, "usr/lib/systemd/systemd-sysctl"))
+    results = without(".lo.")
+    assert results["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"

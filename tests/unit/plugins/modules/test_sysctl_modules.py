@@ -182,3 +182,51 @@ def test_a_file_that_cannot_be_edited_leaves_the_drop_in_reported(tmp_path, run_
     assert os.path.isfile(os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf"))
     kptr = [r for r in out["results"] if r["id"] == "SYSCTL-KPTR_RESTRICT"][0]
     assert kptr["status"] == "fail", kptr   # sysctl.conf still sets 0 after the drop-in
+
+
+# Google's /etc/sysctl.d/60-gce-network-security.conf (guest-configs): ``all`` and ``default`` lines only
+GOOGLE_NETWORK_SECURITY = (
+    "net.ipv4.tcp_syncookies = 1\n"
+    "net.ipv4.conf.all.accept_source_route = 0\nnet.ipv4.conf.default.accept_source_route = 0\n"
+    "net.ipv4.conf.all.accept_redirects = 0\nnet.ipv4.conf.default.accept_redirects = 0\n"
+    "net.ipv4.conf.all.secure_redirects = 1\nnet.ipv4.conf.default.secure_redirects = 1\n"
+    "net.ipv4.ip_forward = 0\n"
+    "net.ipv4.conf.all.send_redirects = 0\nnet.ipv4.conf.default.send_redirects = 0\n"
+    "net.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.default.rp_filter = 1\n"
+    "net.ipv4.icmp_echo_ignore_broadcasts = 1\nnet.ipv4.icmp_ignore_bogus_error_responses = 1\n"
+    "net.ipv4.conf.all.log_martians = 1\nnet.ipv4.conf.default.log_martians = 1\n"
+    "kernel.randomize_va_space = 2\nfs.protected_hardlinks=1\nfs.protected_symlinks=1\n"
+    "kernel.kptr_restrict=1\nkernel.yama.ptrace_scope=1\nkernel.perf_event_paranoid=2\n")
+
+
+def test_an_image_whose_loopback_keeps_the_kernels_default_at_boot_fails(tmp_path, run_module):
+    """An image with only Google's file (``all`` and ``default`` lines): the loopback
+    is up, with its address, before systemd-sysctl runs, so its values are marked set
+    and ``default`` never reaches it (net/ipv4/devinet.c: ipv4_devconf_setall(),
+    devinet_copy_dflt_conf()); it keeps the kernel's send_redirects = 1 and
+    accept_redirects = 1, which the kernel ORs with all's 0.  The image check passed
+    both, and the booted image failed them (effective value on lo is 1)."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd" / "systemd-sysctl").write_text("")
+    (root / "etc" / "sysctl.d" / "60-gce-network-security.conf").write_text(GOOGLE_NETWORK_SECURITY)
+    info = run_module(sysctl_baseline_info, {"root": str(root)})
+    results = dict((r["id"], r) for r in info["results"])
+    for rid, key in (("SYSCTL-SEND_REDIRECTS-ALL", "send_redirects"), ("SYSCTL-ACCEPT_REDIRECTS-ALL", "accept_redirects")):
+        assert results[rid]["status"] == "fail", rid
+        assert results[rid]["message"] == (
+            "not persisted for lo: it keeps the kernel's default 1 after a reboot (no sysctl.d line sets "
+            "net.ipv4.conf.lo.%s; lo is up before systemd-sysctl runs, so default's value never reaches it), "
+            "and the effective value is 1" % key)
+        assert results[rid]["remediation"] == "apply guestready.gce.sysctl_baseline"
+    # rp_filter: max(all = 1, lo's 0) is 1; the OR'ed keys Google sets to 1 and the AND'ed ones to 0 are decided by all
+    assert info["summary"]["fail"] == 2, [r["message"] for r in info["results"] if r["status"] == "fail"]
+    # a router's loopback forwards: AND with all = 0 decides accept_redirects
+    waivers = {"SYSCTL-IP_FORWARD": "NAT gateway"}
+    routed = dict((r["id"], r) for r in run_module(sysctl_baseline_info, {"root": str(root), "waivers": waivers})["results"])
+    assert routed["SYSCTL-ACCEPT_REDIRECTS-ALL"]["status"] == "pass"
+    # what sysctl_baseline writes (lo's own lines) passes, and the image is judged as before
+    out = run_module(sysctl_baseline, {"root": str(root)})
+    assert out["rc"] == 0 and out["summary"]["fail"] == 0, [r["message"] for r in out["results"] if r["status"] == "fail"]
+    assert run_module(sysctl_baseline_info, {"root": str(root)})["summary"]["fail"] == 0
