@@ -10,6 +10,7 @@ One reader for every module (kernel options, hardware drivers)::
     not_found(release, root="/")       -> (status, message) when there is none
     list_files(path, target=None)      -> (files, method, error)
     kernel_modules(path, target=None, release=None)  -> (names, method, error)
+    modprobe_config(path, target=None) -> [(member, text)] of its modprobe.d, or None
 
 ``files``/``names`` are None when the image could not be inspected; ``error``
 then says why, naming the file.  "Could not inspect" is never a pass.
@@ -37,6 +38,7 @@ import os
 import posixpath
 import re
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -296,6 +298,49 @@ class _Stream(object):
                 self.offset = past_holes(self.offset)
 
 
+class _Members(list):
+    """Member paths, and in ``config`` the text of the modprobe.d files among
+    them (``{path: text}``): the initramfs's own copy of modprobe's
+    configuration, what udev in the initramfs loads modules by."""
+
+    def __init__(self):
+        list.__init__(self)
+        self.config = {}
+        self.config_size = 0
+
+    def add_config(self, name, text):
+        """Keep a modprobe.d file; past MAX_CONFIG bytes in all, none is
+        kept (``config`` None: not known), so a hostile image holds no memory."""
+        self.config_size += len(text)
+        if self.config is not None and self.config_size <= MAX_CONFIG:
+            self.config[name] = text
+        else:
+            self.config = None
+
+
+# the directories kmod reads (modprobe.CONF_DIRS) as member paths
+CONFIG_DIRS = ("etc/modprobe.d", "run/modprobe.d", "usr/local/lib/modprobe.d", "usr/lib/modprobe.d",
+               "lib/modprobe.d")
+MAX_CONFIG = 1024 * 1024   # bytes of modprobe.d files kept from one image
+
+
+def _modprobe_member(name):
+    directory, dummy, base = name.rpartition("/")
+    return directory in CONFIG_DIRS and base.endswith((".conf", ".alias"))
+
+
+def modprobe_texts(config):
+    """``[(member path, text)]`` of an initramfs's modprobe.d files in kmod's
+    order: by file name, a name in an earlier directory hiding it in later ones."""
+    chosen = {}
+    for directory in CONFIG_DIRS:
+        for name in sorted(config):
+            folder, dummy, base = name.rpartition("/")
+            if folder == directory and base not in chosen:
+                chosen[base] = name
+    return [(chosen[base], config[chosen[base]]) for base in sorted(chosen)]
+
+
 def _pad4(offset):
     return (4 - offset % 4) % 4
 
@@ -325,12 +370,20 @@ def _parse_archive(stream, names, where):
             name = name.rstrip(b"\x00").decode("utf-8", "replace")
             if name == "TRAILER!!!":
                 return
-            stream.skip(filesize)
+            name = _normalize(name)
+            if getattr(names, "config", None) is not None and _modprobe_member(name) \
+                    and stat.S_IFMT(fields[1]) in (stat.S_IFREG, stat.S_IFLNK):
+                data = stream.read(min(filesize, MAX_CONFIG + 1))
+                stream.skip(filesize - len(data))
+                # a link's data is its target: one to /dev/null masks the name (a
+                # link elsewhere is not followed; it is taken as empty too)
+                names.add_config(name, "" if stat.S_ISLNK(fields[1]) else data.decode("utf-8", "replace"))
+            else:
+                stream.skip(filesize)
             stream.skip(_pad4(stream.offset))
         except _Truncated:
             raise InitramfsError("truncated cpio archive (%s, in the entry at offset %d)"
                                  % (where, start))
-        name = _normalize(name)
         if name and name != ".":
             names.append(name)
 
@@ -621,8 +674,9 @@ def _data_from(handle, offset, size):
 
 def read_image(path):
     """``(files, method)`` of the image at ``path`` with the standard-library
-    reader (and the zstd/lz4/lzop commands); InitramfsError otherwise."""
-    names, parts = [], []
+    reader (and the zstd/lz4/lzop commands); InitramfsError otherwise.
+    ``files.config`` holds its modprobe.d files (``_Members``)."""
+    names, parts = _Members(), []
     try:
         size = os.path.getsize(path)
         handle = open(path, "rb")
@@ -814,15 +868,48 @@ def _cached(name, listers):
     try:
         found = dict((release, set(names)) for release, names in entry["by_release"].items())
         squash = entry.get("squash")
-        return found, entry["method"] + " (cached)", squash if isinstance(squash, str) else None
-    except (KeyError, TypeError, AttributeError):
+        config = entry.get("modprobe")
+        return (found, entry["method"] + " (cached)", squash if isinstance(squash, str) else None,
+                dict(config) if isinstance(config, dict) else None)
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
-def _store(name, found, method, listers, squash):
+def _store(name, found, method, listers, squash, config):
     entry = {"by_release": dict((release, sorted(names)) for release, names in found.items()),
-             "method": method, "listers": listers, "squash": squash}
+             "method": method, "listers": listers, "squash": squash, "modprobe": config}
     runcache.write(name, json.dumps(entry).encode("utf-8"))
+
+
+def _listing(handle, name, shown, listers):
+    """``(found, method, squash, config, error)`` of the open image: its
+    modules by release, how it was read, its dracut squash member, its
+    modprobe.d files (None when a lister read it: no contents) -- from the
+    run cache when it was listed before."""
+    cache = _cache_name(os.fstat(handle.fileno()))
+    hit = _cached(cache, listers)
+    if hit:
+        return hit + (None,)
+    files, method, error = _list_files(name, shown, listers)
+    if files is None:
+        return None, method, None, None, error
+    found, squash, config = modules_by_release(files), squash_image(files), getattr(files, "config", None)
+    _store(cache, found, method, listers, squash, config)
+    return found, method, squash, config, None
+
+
+def modprobe_config(path, listers=True, target=None):
+    """``[(member path, text)]``: the modprobe.d files the initramfs at
+    ``path`` inside ``target`` carries, in kmod's order (``modprobe_texts``);
+    None when that is not known (the image could not be read, or only a
+    distribution lister could list it)."""
+    target = target or Target("/")
+    try:
+        with _opened(path, target) as (handle, name):
+            config = _listing(handle, name, target.display(path), listers)[3]
+    except TargetError:
+        return None
+    return None if config is None else modprobe_texts(config)
 
 
 def kernel_modules(path, listers=True, target=None, release=None):
@@ -835,16 +922,9 @@ def kernel_modules(path, listers=True, target=None, release=None):
     shown = target.display(path)
     try:
         with _opened(path, target) as (handle, name):
-            cache = _cache_name(os.fstat(handle.fileno()))
-            hit = _cached(cache, listers)
-            if hit:
-                found, method, squash = hit
-            else:
-                files, method, error = _list_files(name, shown, listers)
-                if files is None:
-                    return None, method, error
-                found, squash = modules_by_release(files), squash_image(files)
-                _store(cache, found, method, listers, squash)
+            found, method, squash, dummy, error = _listing(handle, name, shown, listers)
+            if found is None:
+                return None, method, error
     except TargetError as exc:
         return None, None, _cannot_open(exc, shown, "the kernel modules it holds")
     if squash:

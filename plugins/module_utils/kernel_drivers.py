@@ -66,7 +66,8 @@ class OfflineCheck(object):
     # -- inputs, read once ---------------------------------------------------
 
     def initramfs(self):
-        """``{"path", "state": read|absent|unreadable, "modules", "method", "error"}``, once."""
+        """``{"path", "state": read|absent|unreadable, "modules", "method", "error"}``, once;
+        ``blocks`` (modprobe.blocks) from the image's own modprobe.d when it was read."""
         if self._initramfs is None:
             path = self.initramfs_option or initramfs_reader.find_initramfs(self.release, self.target)
             info = {"path": self.target.display(path) if path else None, "modules": None,
@@ -81,6 +82,15 @@ class OfflineCheck(object):
                     modules, method, error = None, None, "%s: %s" % (path, exc)
                 info.update(modules=modules, method=method, error=error,
                             state="unreadable" if modules is None else "read")
+                if modules is not None:
+                    # its own copy of modprobe.d is what udev loads by in the initramfs
+                    try:
+                        texts = initramfs_reader.modprobe_config(path, target=self.target)
+                    except (IOError, OSError, ValueError, EOFError, initramfs_reader.InitramfsError):
+                        texts = None
+                    shown = info["path"]
+                    info["blocks"] = modprobe.text_blocks(("%s:%s" % (shown, member), text)
+                                                          for member, text in texts or ())
             self._initramfs = info
         return self._initramfs
 
@@ -292,12 +302,7 @@ class OfflineCheck(object):
             return None
         hop["blocked_by"] = ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
         hop.update(status="fail",
-                   message="%s is a module that is never loaded for the device: %s" % (
-                       want, "; ".join("%s:%s: %s (%s)" % (
-                           w["source"], w["line"], w["text"],
-                           "udev loads with the blacklist applied" if w["how"] == "blacklist" else
-                           "the install command loads nothing" if w["how"] == "install" else w["how"])
-                           for w in where)),
+                   message="%s is a module that is never loaded for the device: %s" % (want, _blocked_by(where)),
                    remediation=["remove %s from %s (then rebuild the initramfs, which carries a copy of "
                                 "modprobe.d)" % (want, ", ".join(sorted(set(w["source"] for w in where))))])
         return hop
@@ -335,6 +340,17 @@ class OfflineCheck(object):
                            "/etc/initramfs-tools/modules && update-initramfs -u -k %s`; "
                            "dracut `add_drivers+=\" %s \"` in /etc/dracut.conf.d/ and `dracut -f`"
                            % (add, want, self.release, add)])
+            return hop
+        where = info.get("blocks", {}).get(want)
+        if where:
+            # the tree's modprobe.d lets it load, the initramfs's older copy does not
+            hop["blocked_by"] = ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
+            hop.update(initramfs="blocked", status="fail",
+                       message="%s is a module in the initramfs %s, but the initramfs's copy of modprobe.d keeps "
+                               "it from loading there: %s" % (want, info["path"], _blocked_by(where)),
+                       remediation=["rebuild the initramfs of %s from the current modprobe.d (update-initramfs "
+                                    "-u -k %s, or dracut -f), or remove %s from the file named" % (
+                                        self.release, self.release, want)])
             return hop
         hop.update(initramfs="present", status="module-in-initramfs",
                    message="%s is a module in the initramfs" % want)
@@ -392,6 +408,14 @@ class OfflineCheck(object):
         return verdict("fail", "; ".join(messages) + ": ttyS%d-ttyS%d can never appear" % (
             min(b["registered"] for b in short), needed - 1),
             remediation, evidence, needed=needed, registered=registered, boots=boots)
+
+
+def _blocked_by(where):
+    """What keeps a module from loading (modprobe.blocks entries), as text."""
+    return "; ".join("%s:%s: %s (%s)" % (
+        w["source"], w["line"], w["text"],
+        "udev loads with the blacklist applied" if w["how"] == "blacklist" else
+        "the install command loads nothing" if w["how"] == "install" else w["how"]) for w in where)
 
 
 def _new_hop(kind, alias, want):

@@ -64,9 +64,15 @@ def blocks(target):
     """``{module: [{"source", "line", "text", "how"}]}``: what keeps each
     module from loading, from every configuration file.  A file that cannot
     be read raises configfiles.ConfigError naming it."""
+    return text_blocks((target.display(path), configfiles.read(target, path) or "")
+                       for path, dummy in config_files(target))
+
+
+def text_blocks(files):
+    """``blocks`` of configuration files given as ``(source, text)`` pairs,
+    in kmod's order (an initramfs's copy of modprobe.d)."""
     found = {}
-    for path, dummy in config_files(target):
-        text = configfiles.read(target, path) or ""
+    for source, text in files:
         for number, line in _logical_lines(text):
             words = line.split()
             if len(words) < 2 or words[0].startswith("#"):
@@ -80,7 +86,7 @@ def blocks(target):
             else:
                 continue
             found.setdefault(module, []).append(
-                {"source": target.display(path), "line": number, "text": line.strip(), "how": how})
+                {"source": source, "line": number, "text": line.strip(), "how": how})
     return found
 
 

@@ -14,11 +14,12 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs
+from ansible_collections.guestready.gce.plugins.module_utils import hardware_results, initramfs, kernel_drivers
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import runcache
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
+import trees
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "kconfig")
@@ -33,6 +34,10 @@ MAIN = [
     ("usr/lib/modules/%s/modules.dep" % RELEASE, b"kernel/drivers/scsi/virtio_scsi.ko:\n"),
 ]
 EARLY = [("kernel/x86/microcode/GenuineIntel.bin", b"\x01" * 100)]
+
+
+class Link(bytes):
+    """A symbolic link's target, as a cpio entry's data."""
 
 
 def cpio(entries):
@@ -60,6 +65,8 @@ def cpio(entries):
     for ino, (name, data) in enumerate(names, 2):
         if data is None:
             add(ino, name, stat.S_IFDIR | 0o755, b"")
+        elif isinstance(data, Link):
+            add(ino, name, stat.S_IFLNK | 0o777, data)
         else:
             add(ino, name, stat.S_IFREG | 0o644, data)
     add(0, "TRAILER!!!", 0, b"")
@@ -552,3 +559,43 @@ def test_kernel_install_token_that_leaves_the_root_is_not_followed(tmp_path):
     (tmp_path / "image" / "boot").mkdir(parents=True)
     (tmp_path / "image" / "boot" / "token").symlink_to(str(tmp_path / "outside"))
     assert initramfs.find_initramfs(RELEASE, str(tmp_path / "image")) is None
+
+
+def test_the_initramfs_copy_of_modprobe_d_can_keep_a_driver_from_loading(tmp_path, run_cache):
+    """udev in the initramfs loads by the initramfs's own copy of modprobe.d: a
+    blacklist or an ``install ... /bin/false`` left there (the tree's file since
+    fixed, the image not rebuilt) keeps the disk driver from loading at boot."""
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "root"
+    trees.install(str(root), release)
+    moddir = "usr/lib/modules/%s/kernel" % release
+    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
+    members += [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
+                ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n"),
+                # a link to /dev/null in /etc masks the same name in /usr/lib, as on disk
+                ("usr/lib/modprobe.d/gve.conf", b"blacklist virtio_pci\n"),
+                ("etc/modprobe.d/gve.conf", Link(b"/dev/null")),
+                ("etc/modprobe.d/notes.txt", b"blacklist virtio_pci\n")]
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(cpio(EARLY) + gzip.compress(cpio(members)))
+    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+    results = dict((r["id"], r) for r in hardware_results.assess(
+        cat.requirements("hardware"), {}, "x86_64", offline=check))
+    shown = "%s/boot/initrd.img-%s" % (root, release)
+    scsi, net = results["HW-SCSI-VIRTIO"], results["HW-NET-VIRTIO"]
+    assert scsi["status"] == "fail", scsi["message"]
+    assert ("virtio_scsi is a module in the initramfs %s, but the initramfs's copy of modprobe.d keeps it from "
+            "loading there: %s:etc/modprobe.d/disks.conf:2: blacklist virtio-scsi (udev loads with the blacklist "
+            "applied)" % (shown, shown)) in scsi["message"]
+    assert scsi["evidence"]["offline"]["blocked_by"] == ["%s:etc/modprobe.d/disks.conf:2: blacklist virtio-scsi" % shown]
+    assert "update-initramfs -u -k %s" % release in scsi["remediation"]
+    assert scsi["offline"]["drivers"][0]["status"] == "module-in-initramfs"   # virtio_pci: masked, not blocked
+    assert net["status"] == "fail"
+    assert "usr/lib/modprobe.d/nic.conf:1: install virtio_net /bin/false (the install command loads nothing)" \
+        in net["message"]
+    # its modprobe.d files are kept up to a bound: past it, what they say is not known
+    big = tmp_path / "big.img"
+    big.write_bytes(gzip.compress(cpio([("etc/modprobe.d/a.conf", b"#" * initramfs.MAX_CONFIG + b"\n")])))
+    assert initramfs.modprobe_config(str(big)) is None
+    assert initramfs.modprobe_config(shown) == [
+        ("etc/modprobe.d/disks.conf", "# no SCSI\nblacklist virtio-scsi\n"), ("etc/modprobe.d/gve.conf", ""),
+        ("usr/lib/modprobe.d/nic.conf", "install virtio_net /bin/false\n")]
