@@ -35,6 +35,7 @@ Module names are normalised as kmod does: ``-`` becomes ``_``.
 
 import os
 import re
+import struct
 
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import release_key
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
@@ -292,6 +293,73 @@ def parse_dep(text, skipped=None):
     return modules
 
 
+# kmod's binary indexes (libkmod-index.c): a trie, big-endian words; what
+# modprobe itself reads, so a tree may hold them without the text tables
+INDEX_MAGIC = 0xB007F457
+INDEX_PREFIX, INDEX_VALUES, INDEX_CHILDS, INDEX_MASK = 0x80000000, 0x40000000, 0x20000000, 0x0FFFFFFF
+# the text table each index stands in for, and how one entry reads as its line
+INDEXES = {"modules.alias": ("modules.alias.bin", lambda key, value: "alias %s %s" % (key, value)),
+           "modules.dep": ("modules.dep.bin", lambda key, value: value),
+           "modules.builtin": ("modules.builtin.bin", lambda key, value: "%s.ko" % key)}
+
+
+def parse_index(data):
+    """``[(key, value)]`` of a kmod index (``modules.alias.bin``: pattern and
+    module; ``modules.dep.bin``: module and its modules.dep line;
+    ``modules.builtin.bin``: module and nothing), in key order.  ValueError
+    says how it is damaged."""
+    def word(at):
+        if at + 4 > len(data):
+            raise ValueError("it ends inside a node (offset %d)" % at)
+        return struct.unpack(">I", data[at:at + 4])[0]
+
+    def string(at):
+        end = data.find(b"\0", at)
+        if end < 0:
+            raise ValueError("a string at offset %d is not terminated" % at)
+        return data[at:end], end + 1
+
+    if len(data) < 12 or word(0) != INDEX_MAGIC:
+        raise ValueError("not a kmod index (no magic number)")
+    if word(4) >> 16 != 2:
+        raise ValueError("kmod index version %#x, not 2.x" % word(4))
+    entries, seen, work = [], set(), 0
+    stack = [(word(8), b"")]
+    while stack:
+        offset, key = stack.pop()
+        at = offset & INDEX_MASK
+        if at in seen or not 12 <= at < len(data):
+            raise ValueError("a node offset (%d) is out of the file or seen before" % at)
+        seen.add(at)
+        if offset & INDEX_PREFIX:
+            prefix, at = string(at)
+            key += prefix
+        # every node's key is built once: a hostile trie of long keys stops here
+        work += len(key)
+        if work > 16 * len(data) + 1024 * 1024:
+            raise ValueError("its keys are far longer than a real index's")
+        children = []
+        if offset & INDEX_CHILDS:
+            if at + 2 > len(data) or data[at] > data[at + 1]:
+                raise ValueError("bad child range at offset %d" % at)
+            first, count = data[at], data[at + 1] - data[at] + 1
+            at += 2
+            for index in range(count):
+                child = word(at + 4 * index)
+                if child:
+                    children.append((child, key + bytes([first + index])))
+            at += 4 * count
+        if offset & INDEX_VALUES:
+            count = word(at)
+            at += 4
+            for dummy in range(count):
+                word(at)   # the value's priority
+                value, at = string(at + 4)
+                entries.append((key, value))
+        stack.extend(reversed(children))
+    return [(key.decode("utf-8", "replace"), value.decode("utf-8", "replace")) for key, value in entries]
+
+
 # the largest real tables are a few MiB (modules.alias of a distribution kernel)
 MAX_TABLE = 64 * 1024 * 1024
 
@@ -353,6 +421,7 @@ class KernelModules(object):
         self.builtin = None
         self.dep = None
         self.damaged = []
+        self.sources = {}   # the file each table was read from: itself, or its kmod index
         self._index = None
         if not self.exists:
             return
@@ -364,12 +433,27 @@ class KernelModules(object):
                 self.present.append(name)
         text = dict((name, value.decode("utf-8", "replace")) for name, value in data.items()
                     if name != "modules.builtin.modinfo")
+        # depmod writes each table twice, as text and as the index modprobe reads:
+        # a tree stripped of the text keeps the drivers, read from the index
+        self.sources = dict((name, name) for name in text)
+        for name, (index, line) in sorted(INDEXES.items()):
+            if name in text:
+                continue
+            content = _read(self.target, os.path.join(path, index))
+            if content is None:
+                continue
+            self.present.append(index)
+            self.sources[name] = index
+            try:
+                text[name] = "".join(line(key, value) + "\n" for key, value in parse_index(content))
+            except ValueError as exc:
+                self.damaged.append((os.path.join(self.path, index), "%s" % exc))
         # the lines each parser skipped: one depmod would not write means a
         # damaged table (checked as the tables are parsed: a pass of its own
         # over modules.alias cost 20 ms, half the parse)
         skipped = dict((name, []) for name in text)
         if "modules.alias" in text:
-            self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(self.path, "modules.alias"),
+            self.aliases = parse_alias_lines(text["modules.alias"], os.path.join(self.path, self.sources["modules.alias"]),
                                              skipped["modules.alias"])
         if "modules.builtin.alias" in text:
             self.builtin_aliases = parse_alias_lines(
@@ -392,7 +476,7 @@ class KernelModules(object):
             damage = "it holds NUL bytes: not %s text" % name if "\0" in text[name] else \
                 damaged_line(skipped[name], _EXPECTED[name])
             if damage:
-                self.damaged.append((os.path.join(self.path, name), damage))
+                self.damaged.append((os.path.join(self.path, self.sources[name]), damage))
 
     @property
     def exists(self):
@@ -401,7 +485,7 @@ class KernelModules(object):
     @property
     def usable(self):
         """Enough to tell drivers apart: an alias table and the module lists."""
-        return "modules.alias" in self.present and self.dep is not None and not self.damaged
+        return "modules.alias" in self.sources and self.dep is not None and not self.damaged
 
     def builtin_aliases_listed(self, module):
         """Whether the built-in alias tables list any alias of ``module``.  A
@@ -416,7 +500,7 @@ class KernelModules(object):
         """Why this tree cannot be judged, or None."""
         if not self.exists:
             return "no kernel modules directory %s" % self.path
-        missing = [name for name in ("modules.alias", "modules.dep") if name not in self.present]
+        missing = [name for name in ("modules.alias", "modules.dep") if name not in self.sources]
         if missing:
             return "%s has no %s (depmod has not run for %s)" % (
                 self.path, " or ".join(missing), self.release)

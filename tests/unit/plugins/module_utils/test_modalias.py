@@ -6,6 +6,7 @@ own fnmatch(3) is the oracle for the wildcard rules when it can be loaded."""
 import ctypes
 import ctypes.util
 import os
+import struct
 
 import pytest
 
@@ -323,3 +324,84 @@ def test_a_damaged_table_is_a_problem_not_a_kernel_without_drivers(tmp_path, nam
 
 def test_real_tables_are_not_damaged(cloud, generic):
     assert cloud.damaged == [] and generic.damaged == [] and cloud.problem() is None
+
+
+def kmod_index(pairs):
+    """A kmod index of ``(key, value)`` pairs in libkmod-index.c's format, as
+    depmod writes modules.*.bin: a trie (one-child chains folded into a node's
+    prefix), children before their parent, big-endian words."""
+    root = {}
+    for key, value in pairs:
+        node = root
+        for char in key.encode():
+            node = node.setdefault(char, {})
+        node.setdefault(None, []).append(value.encode())
+    out = bytearray(12)
+
+    def write(node):
+        prefix = b""
+        while len(node) == 1 and None not in node:
+            (char, node), = node.items()
+            prefix += bytes([char])
+        chars = sorted(char for char in node if char is not None)
+        children = dict((char, write(node[char])) for char in chars)
+        offset = len(out)
+        if prefix:
+            out.extend(prefix + b"\0")
+            offset |= 0x80000000
+        if chars:
+            out.extend(bytes([chars[0], chars[-1]]))
+            out.extend(b"".join(struct.pack(">I", children.get(char, 0)) for char in range(chars[0], chars[-1] + 1)))
+            offset |= 0x20000000
+        if None in node:
+            out.extend(struct.pack(">I", len(node[None])))
+            out.extend(b"".join(struct.pack(">I", 0) + value + b"\0" for value in node[None]))
+            offset |= 0x40000000
+        return offset
+
+    out[0:12] = struct.pack(">III", 0xB007F457, 0x00020001, write(root))
+    return bytes(out)
+
+
+def test_a_tree_with_only_the_binary_indexes_is_read_from_them(tmp_path):
+    """kmod's modprobe reads modules.alias.bin and modules.dep.bin; a tree
+    stripped of the text tables still has its drivers (was: unknown, "depmod
+    has not run")."""
+    text = modalias.KernelModules(trees.install(tmp_path / "text", CLOUD))
+    path = trees.install(tmp_path / "bin", CLOUD, skip=("modules.alias", "modules.dep", "modules.builtin"))
+    aliases = [line.split()[1:3] for line in trees.read(CLOUD, "modules.alias").splitlines()
+               if line.startswith("alias ") and ("virtio" in line or " gve" in line)]
+    dep = [(modalias.normalize_module(line.split(":")[0]), line)
+           for line in trees.read(CLOUD, "modules.dep").splitlines()]
+    builtin = [(modalias.normalize_module(line), "") for line in trees.read(CLOUD, "modules.builtin").splitlines()]
+    for name, pairs in (("modules.alias.bin", aliases), ("modules.dep.bin", dep), ("modules.builtin.bin", builtin)):
+        with open(os.path.join(path, name), "wb") as handle:
+            handle.write(kmod_index(pairs))
+    tree = modalias.KernelModules(path)
+    assert tree.problem() is None and tree.usable
+    for alias in (modalias.pci_modalias("0x1af4", "0x1000", None, "0x0001", "0x020000"), modalias.virtio_modalias(1),
+                  modalias.virtio_modalias(8), modalias.pci_modalias("0x1ae0", "0x0042", None, None, "0x020000")):
+        found = [(m["module"], m["pattern"]) for m in tree.lookup(alias)]
+        assert found and found == [(m["module"], m["pattern"]) for m in text.lookup(alias)]
+    assert tree.lookup(modalias.virtio_modalias(1))[0]["source"] == os.path.join(path, "modules.alias.bin")
+    assert tree.dependencies("virtio_net") == text.dependencies("virtio_net")
+    assert tree.kind("virtio_scsi") == "module" and tree.kind("8250") == "built-in"
+    # both text and index missing: depmod has not run
+    os.remove(os.path.join(path, "modules.alias.bin"))
+    assert "has no modules.alias (depmod has not run for %s)" % CLOUD in modalias.KernelModules(path).problem()
+
+
+@pytest.mark.parametrize("data, said", [
+    (b"\x00" * 16, "not a kmod index"),
+    (struct.pack(">III", 0xB007F457, 0x00030000, 12), "version 0x30000"),
+    # a node whose child is itself: a loop, not an endless key
+    (struct.pack(">III", 0xB007F457, 0x00020001, 12 | 0x20000000) + b"aa" + struct.pack(">I", 12 | 0x20000000),
+     "seen before"),
+    (struct.pack(">III", 0xB007F457, 0x00020001, 12 | 0x80000000) + b"pci:v", "not terminated")])
+def test_a_damaged_binary_index_is_a_problem(tmp_path, data, said):
+    path = trees.install(tmp_path, CLOUD, skip=("modules.alias",))
+    with open(os.path.join(path, "modules.alias.bin"), "wb") as handle:
+        handle.write(data)
+    tree = modalias.KernelModules(path)
+    assert "modules.alias.bin is damaged (" in tree.problem() and said in tree.problem(), tree.problem()
+    assert not tree.usable
