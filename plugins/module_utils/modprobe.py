@@ -92,7 +92,13 @@ def text_blocks(files):
 
 def cmdline_blocks(command_lines):
     """``{module: [{"source", "line", "text", "how"}]}`` from the kernel
-    command lines (``kernel_cmdline.find`` entries) of one release."""
+    command lines (``kernel_cmdline.find`` entries) of one release.  Their
+    names are compared as written, unlike modprobe.d's: kmod keeps
+    ``modprobe.blacklist=`` names verbatim (libkmod-config.c,
+    kcmdline_parse_result) and the kernel compares ``module_blacklist=``
+    names byte for byte (kernel/module/main.c, blacklisted()), both against
+    the module's own name, which never holds a ``-``: ``virtio-net`` there
+    blocks nothing."""
     found = {}
     for entry in command_lines:
         for name, value in kernel_cmdline.parameters(entry["cmdline"]):
@@ -100,7 +106,7 @@ def cmdline_blocks(command_lines):
                 continue
             for module in value.split(","):
                 if module:
-                    found.setdefault(module_name(module), []).append(
+                    found.setdefault(module, []).append(
                         {"source": entry["source"], "line": entry["line"],
                          "text": "%s=%s" % (name, value), "how": CMDLINE_PARAMETERS[name]})
     return found

@@ -854,6 +854,16 @@ def test_install_false_and_the_command_line_block_a_module(tmp_path, initramfs_o
     assert "/etc/default/grub:1: module_blacklist=gve,virtio_pci (the kernel refuses to load it)" in net["message"]
 
 
+def test_a_dashed_name_on_the_command_line_blocks_nothing(tmp_path, initramfs_of):
+    # kmod keeps modprobe.blacklist= names verbatim and the kernel compares module_blacklist=
+    # byte for byte, both with the module's own name (virtio_net): unlike modprobe.d's
+    # "blacklist virtio-net", these load the driver all the same
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/etc/default/grub": 'GRUB_CMDLINE_LINUX="modprobe.blacklist=virtio-net module_blacklist=virtio-scsi"\n'})
+    assert results_status(results) == {"HW-NET-VIRTIO": "module-in-initramfs", "HW-SCSI-VIRTIO": "module-in-initramfs"}
+
+
 def test_masked_or_unrelated_modprobe_files_change_nothing(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD))
     put_files(tmp_path / "root", {
