@@ -62,11 +62,10 @@ HEADER_FIELDS = re.compile(rb"[0-9A-Fa-f]{104}\Z")   # 13 fields of 8 hex digits
 COMPRESSIONS = (
     (b"\x1f\x8b", "gzip"),
     (b"\xfd7zXZ\x00", "xz"),
-    (b"\x5d\x00\x00", "lzma"),
+    (b"\x5d\x00", "lzma"),           # two bytes, as lib/decompress.c: a 4 KiB dictionary is 5d 00 10 00 00
     (b"BZh", "bzip2"),
     (b"\x28\xb5\x2f\xfd", "zstd"),
     (b"\x02\x21\x4c\x18", "lz4"),   # legacy frame, what the kernel's lz4 initramfs uses
-    (b"\x04\x22\x4d\x18", "lz4"),
     (b"\x89LZO", "lzo"),
 )
 COMMANDS = {"zstd": ["zstd", "-dcq"], "lz4": ["lz4", "-dcq"], "lzo": ["lzop", "-dcq"]}
@@ -85,6 +84,16 @@ class InitramfsError(Exception):
 class NoArchive(InitramfsError):
     """The file holds no byte of any archive (empty, or only NUL bytes): no
     lister can do better, and one given gigabytes of zeros scans them all."""
+
+
+class NotForTheKernel(InitramfsError):
+    """A segment the kernel cannot unpack although a lister could list it (an
+    lz4 frame): what the lister would show never reaches the initramfs."""
+
+
+# lz4's frame format: the kernel reads only the legacy one (lib/decompress.c
+# knows the magic 02 21, lib/decompress_unlz4.c fails on any other header)
+LZ4_FRAME = b"\x04\x22\x4d\x18"
 
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -700,6 +709,10 @@ def read_image(path):
                 break
             offset = stream.offset
             kind = _kind(stream.peek(8))
+            if kind is None and stream.peek(4) == LZ4_FRAME:
+                raise NotForTheKernel(
+                    "lz4 frame format at offset %d: the kernel unpacks only the legacy lz4 format (lz4 -l), "
+                    "so nothing from here on reaches the initramfs at boot (rebuild it with lz4 -l)" % offset)
             if kind is None:
                 if not parts:
                     raise InitramfsError("not an initramfs: no cpio archive or known compression "
@@ -786,7 +799,7 @@ def _list_files(path, shown, listers):
         return files, method, None
     except InitramfsError as exc:
         error = "%s: %s" % (shown, exc)
-        nothing = isinstance(exc, NoArchive)
+        nothing = isinstance(exc, (NoArchive, NotForTheKernel))
     if listers and not nothing:
         for tool in LISTERS:
             exe = shutil.which(tool)

@@ -599,3 +599,30 @@ def test_the_initramfs_copy_of_modprobe_d_can_keep_a_driver_from_loading(tmp_pat
     assert initramfs.modprobe_config(shown) == [
         ("etc/modprobe.d/disks.conf", "# no SCSI\nblacklist virtio-scsi\n"), ("etc/modprobe.d/gve.conf", ""),
         ("usr/lib/modprobe.d/nic.conf", "install virtio_net /bin/false\n")]
+
+
+def test_segments_as_the_kernel_tells_them_apart(tmp_path, monkeypatch):
+    """lib/decompress.c knows lzma by two bytes (5d 00) and lz4 only in its
+    legacy format (lib/decompress_unlz4.c fails on a frame header): an lzma
+    segment with a 4 KiB dictionary (5d 00 10 ...) is read; an lz4 frame
+    segment is never unpacked at boot, so its modules are not the initramfs's,
+    whatever a lister shows (before: the first was "unrecognised data", the
+    second read as if the kernel unpacked it)."""
+    if not shutil.which("xz") or not shutil.which("lz4"):
+        pytest.skip("no xz or lz4 command on this host")
+    small = command(["xz", "--format=lzma", "--lzma1=dict=4KiB", "-c"], cpio(MAIN))
+    assert small[:3] == b"\x5d\x00\x10"
+    path = tmp_path / "lzma.img"
+    path.write_bytes(cpio(EARLY) + small)
+    assert initramfs.kernel_modules(str(path), listers=False) == (EXPECTED_MODULES, "python:cpio+lzma", None)
+    bindir = tmp_path / "bin"
+    called = tmp_path / "called"
+    fake_tool(bindir, "lsinitramfs", ": > %s; echo %s/net/gve.ko\n" % (called, MODDIR))
+    monkeypatch.setenv("PATH", "%s:%s" % (bindir, os.environ["PATH"]))
+    path = tmp_path / "frame.img"
+    path.write_bytes(cpio(EARLY) + command(["lz4", "-q", "-c"], cpio(MAIN)))
+    names, method, error = initramfs.kernel_modules(str(path))
+    assert names is None and method is None
+    assert error == ("%s: lz4 frame format at offset %d: the kernel unpacks only the legacy lz4 format (lz4 -l), "
+                     "so nothing from here on reaches the initramfs at boot (rebuild it with lz4 -l)" % (path, len(cpio(EARLY))))
+    assert not called.exists()
