@@ -83,6 +83,7 @@ class OfflineCheck(object):
                 info.update(modules=modules, method=method, error=error,
                             state="unreadable" if modules is None else "read")
                 if modules is not None:
+                    info["cannot_unpack"], info["unpacked_some"] = self._cannot_unpack(method)
                     # its own copy of modprobe.d is what udev loads by in the initramfs
                     try:
                         texts = initramfs_reader.modprobe_config(path, target=self.target)
@@ -93,6 +94,28 @@ class OfflineCheck(object):
                                                           for member, text in texts or ())
             self._initramfs = info
         return self._initramfs
+
+    def _cannot_unpack(self, method):
+        """``(reasons, some segment unpacked)``: why this kernel, by its
+        configuration, cannot unpack the initramfs read by ``method`` (the
+        reader's ``python:cpio+zstd(command)``), wholly or in part: no
+        initramfs support at all, or a compression it was built without
+        (init/initramfs.c: "compression method %s not configured" ends the
+        unpacking there)."""
+        config = self.config()[0]
+        if config is None:
+            return [], False
+        if config.get("BLK_DEV_INITRD") == "n":
+            return ["the kernel loads no initramfs (CONFIG_BLK_DEV_INITRD is not set)"], False
+        if not (method or "").startswith("python:"):
+            return [], False   # a lister's listing: the compressions are not known
+        kinds = [kind.replace("(command)", "") for kind in
+                 method[len("python:"):].split(";")[0].split(" ")[0].split("+")]
+        packed = [kind for kind in kinds if kind != "cpio"]
+        missing = [kind for kind in packed if config.get("RD_" + kind.upper()) == "n"]
+        reasons = ["the kernel cannot unpack its %s data (CONFIG_RD_%s is not set)" % (kind, kind.upper())
+                   for kind in missing]
+        return reasons, len(missing) < len(packed)
 
     def config(self):
         """``(Kconfig or None, why not)``: the release's configuration, once."""
@@ -322,6 +345,18 @@ class OfflineCheck(object):
                            want, info["path"], info["error"]),
                        remediation=["check %s by hand (lsinitramfs / lsinitrd) for %s"
                                     % (info["path"], want)])
+            return hop
+        if info.get("cannot_unpack"):
+            some = info["unpacked_some"]
+            hop.update(initramfs="unknown" if some else "unusable",
+                       status="unknown" if some else "module-missing-from-initramfs",
+                       message="%s is a module; %s: %s%s" % (
+                           want, info["path"], "; ".join(info["cannot_unpack"]),
+                           ", and which part holds %s is not known" % want if some else
+                           ", so no module in it is loaded at boot"),
+                       remediation=["rebuild the initramfs of %s with a compression the kernel has (COMPRESS= in "
+                                    "/etc/initramfs-tools/initramfs.conf, compress= in dracut.conf), or the kernel "
+                                    "with the option named set" % self.release])
             return hop
         missing = self.tree.missing_from_initramfs(want, info["modules"])
         hop["missing_dependencies"] = [name for name in missing if name != want]

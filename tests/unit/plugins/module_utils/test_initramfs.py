@@ -626,3 +626,38 @@ def test_segments_as_the_kernel_tells_them_apart(tmp_path, monkeypatch):
     assert error == ("%s: lz4 frame format at offset %d: the kernel unpacks only the legacy lz4 format (lz4 -l), "
                      "so nothing from here on reaches the initramfs at boot (rebuild it with lz4 -l)" % (path, len(cpio(EARLY))))
     assert not called.exists()
+
+
+@pytest.mark.parametrize("options, segments, status, said", [
+    ({}, ("zstd",), "module-in-initramfs", "virtio_scsi is a module in the initramfs"),
+    ({"RD_ZSTD": None}, ("zstd",), "module-missing-from-initramfs",
+     "the kernel cannot unpack its zstd data (CONFIG_RD_ZSTD is not set), so no module in it is loaded at boot"),
+    ({"RD_ZSTD": None}, ("gzip", "zstd"), "unknown",
+     "the kernel cannot unpack its zstd data (CONFIG_RD_ZSTD is not set), and which part holds virtio_scsi is not known"),
+    ({"BLK_DEV_INITRD": None}, ("gzip",), "module-missing-from-initramfs",
+     "the kernel loads no initramfs (CONFIG_BLK_DEV_INITRD is not set), so no module in it is loaded at boot")])
+def test_an_initramfs_the_kernel_cannot_unpack_carries_no_module(tmp_path, run_cache, options, segments, status, said):
+    """init/initramfs.c stops at a compression the kernel was built without
+    ("compression method zstd not configured"), and a kernel without
+    BLK_DEV_INITRD loads no initramfs: the modules in it never load at boot
+    (before: module-in-initramfs whatever the kernel's configuration)."""
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "root"
+
+    def unset(text):
+        for name in options:
+            text = text.replace("CONFIG_%s=y\n" % name, "# CONFIG_%s is not set\n" % name)
+        return text
+    trees.install(str(root), release, edits={"config": unset})
+    moddir = "usr/lib/modules/%s/kernel" % release
+    names = sorted(trees.initramfs_modules(release))
+    halves = [names[:len(names) // 2], names[len(names) // 2:]] if len(segments) == 2 else [names]
+    data = cpio(EARLY)
+    for kind, part in zip(segments, halves):
+        data += COMPRESS[kind](cpio([("%s/%s.ko" % (moddir, name), b"ko") for name in part]))
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(data)
+    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+    scsi = dict((r["id"], r) for r in hardware_results.assess(
+        cat.requirements("hardware"), {}, "x86_64", offline=check))["HW-SCSI-VIRTIO"]
+    assert scsi["status"] == status, scsi["message"]
+    assert said in scsi["message"]
