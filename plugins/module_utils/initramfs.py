@@ -902,13 +902,20 @@ def _listing(handle, name, shown, listers):
     cache = _cache_name(os.fstat(handle.fileno()))
     hit = _cached(cache, listers)
     if hit:
+        _CONFIGS[cache, listers] = hit[3]
         return hit + (None,)
     files, method, error = _list_files(name, shown, listers)
     if files is None:
         return None, method, None, None, error
     found, squash, config = modules_by_release(files), squash_image(files), getattr(files, "config", None)
     _store(cache, found, method, listers, squash, config)
+    _CONFIGS[cache, listers] = config
     return found, method, squash, config, None
+
+
+# the modprobe.d files of the images listed by this process: asked for right
+# after the modules, they are not listed again when the run cache is unusable
+_CONFIGS = {}
 
 
 def modprobe_config(path, listers=True, target=None):
@@ -919,7 +926,8 @@ def modprobe_config(path, listers=True, target=None):
     target = target or Target("/")
     try:
         with _opened(path, target) as (handle, name):
-            config = _listing(handle, name, target.display(path), listers)[3]
+            key = (_cache_name(os.fstat(handle.fileno())), listers)
+            config = _CONFIGS[key] if key in _CONFIGS else _listing(handle, name, target.display(path), listers)[3]
     except TargetError:
         return None
     return None if config is None else modprobe_texts(config)

@@ -661,3 +661,19 @@ def test_an_initramfs_the_kernel_cannot_unpack_carries_no_module(tmp_path, run_c
         cat.requirements("hardware"), {}, "x86_64", offline=check))["HW-SCSI-VIRTIO"]
     assert scsi["status"] == status, scsi["message"]
     assert said in scsi["message"]
+
+
+def test_modprobe_files_do_not_list_the_image_again(tmp_path, monkeypatch):
+    # the drivers check asks for the modules, then for the modprobe.d files: one listing,
+    # even when the run cache cannot be written
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setattr(runcache, "CACHE_DIR", str(blocker / "cache"))
+    calls = []
+    real = initramfs.read_image
+    monkeypatch.setattr(initramfs, "read_image", lambda path: calls.append(path) or real(path))
+    path = tmp_path / "modprobe.img"
+    path.write_bytes(gzip.compress(cpio(MAIN + [("etc/modprobe.d/x.conf", b"blacklist nvme\n")])))
+    assert initramfs.kernel_modules(str(path), listers=False)[0] == EXPECTED_MODULES
+    assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/x.conf", "blacklist nvme\n")]
+    assert len(calls) == 1
