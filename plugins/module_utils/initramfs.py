@@ -148,7 +148,8 @@ def _kernel_install_paths(target, release):
 
 def find_initramfs(release, root="/"):
     """The initramfs of kernel ``release`` inside ``root`` (a path or a
-    Target), the first of ``initramfs_candidates`` there, as a path inside
+    Target), the first of ``initramfs_candidates`` there, else the unified
+    kernel image of that release (its .uname) carrying one, as a path inside
     the root; None when there is none."""
     if not release:
         return None
@@ -156,7 +157,7 @@ def find_initramfs(release, root="/"):
     for path in initramfs_candidates(release, target):
         if target.exists(path):
             return path
-    return None
+    return _uki_of(target, release)
 
 
 def not_found(release, root="/"):
@@ -194,16 +195,70 @@ def not_found(release, root="/"):
 UKI_DIRS = tuple(base + "/EFI/Linux" for base in KERNEL_INSTALL_BASES)
 
 
-def _unified_images(target):
-    """Displayed paths of the unified kernel images (UKIs) inside ``target``."""
+def _uki_files(target):
+    """Paths inside ``target`` of the unified kernel images (UKIs) there."""
     found = []
     for directory in UKI_DIRS:
         try:
             names = target.listdir(directory)
         except TargetError:
             continue
-        found += [target.display("%s/%s" % (directory, name)) for name in names if name.lower().endswith(".efi")]
+        found += ["%s/%s" % (directory, name) for name in sorted(names) if name.lower().endswith(".efi")]
     return found
+
+
+def _unified_images(target):
+    """Displayed paths of the unified kernel images (UKIs) inside ``target``."""
+    return [target.display(path) for path in _uki_files(target)]
+
+
+# A UKI is a PE file: systemd-stub hands its .initrd section to the kernel as
+# the initramfs; its .uname section (ukify, systemd 253 on) is the release
+def _pe_sections(handle):
+    """``{name: (offset, size)}`` of the sections of the PE file open as
+    ``handle``; None when it is no PE file."""
+    handle.seek(0)
+    head = handle.read(64)
+    if len(head) < 64 or head[:2] != b"MZ":
+        return None
+    start = struct.unpack("<I", head[60:64])[0]
+    handle.seek(start)
+    coff = handle.read(24)
+    if len(coff) < 24 or coff[:4] != b"PE\0\0":
+        return None
+    count, optional = struct.unpack("<H", coff[6:8])[0], struct.unpack("<H", coff[20:22])[0]
+    handle.seek(start + 24 + optional)
+    table = handle.read(40 * count)
+    sections = {}
+    for index in range(len(table) // 40):
+        entry = table[40 * index:40 * index + 40]
+        virtual, dummy, raw, pointer = struct.unpack("<IIII", entry[8:24])
+        # the data in the file is SizeOfRawData long, padded; VirtualSize is what it holds
+        sections.setdefault(entry[:8].rstrip(b"\0").decode("latin-1"), (pointer, min(virtual, raw) if virtual else raw))
+    return sections
+
+
+def _uki_release(handle, sections):
+    """The release in a UKI's .uname section, None without one."""
+    where = sections.get(".uname")
+    if not where or where[1] > 256:
+        return None
+    handle.seek(where[0])
+    return handle.read(where[1]).rstrip(b"\0").strip().decode("utf-8", "replace") or None
+
+
+def _uki_of(target, release):
+    """The UKI inside ``target`` whose .uname is ``release`` and that carries
+    an initramfs (a .initrd section), or None."""
+    for path in _uki_files(target):
+        try:
+            with target.open(path) as handle:
+                sections = _pe_sections(handle)
+                if sections and ".initrd" in sections and _uki_release(handle, sections) == release:
+                    return path
+        except (TargetError, IOError, OSError):
+            continue
+    return None
 
 
 @contextlib.contextmanager
@@ -793,7 +848,43 @@ def list_files(path, listers=True, target=None):
         return None, None, _cannot_open(exc, shown, None)
 
 
+def _uki_initrd(path, shown):
+    """``(files, method, error)`` of the .initrd section of the PE file at
+    ``path``, None when it is no PE file."""
+    with open(path, "rb") as handle:
+        sections = _pe_sections(handle)
+        if sections is None:
+            return None
+        if ".initrd" not in sections:
+            return None, None, ("%s: a PE file (an EFI kernel or unified kernel image) with no .initrd section: "
+                                "it carries no initramfs" % shown)
+        offset, size = sections[".initrd"]
+        if size > MAX_INFLATED:
+            return None, None, "%s: its .initrd section claims %d bytes: not read" % (shown, size)
+        with tempfile.NamedTemporaryFile(prefix="guestready-initrd-") as part:
+            handle.seek(offset)
+            left = size
+            while left:
+                data = handle.read(min(CHUNK, left))
+                if not data:
+                    break
+                part.write(data)
+                left -= len(data)
+            part.flush()
+            try:
+                files, method = read_image(part.name)
+            except InitramfsError as exc:
+                return None, None, "%s: its .initrd section (offset %d): %s" % (shown, offset, exc)
+    return files, "%s (the .initrd section of a unified kernel image)" % method, None
+
+
 def _list_files(path, shown, listers):
+    try:
+        found = _uki_initrd(path, shown)
+    except (IOError, OSError) as exc:
+        return None, None, "%s: cannot read: %s" % (shown, exc.strerror or exc)
+    if found is not None:
+        return found
     try:
         files, method = read_image(path)
         return files, method, None
