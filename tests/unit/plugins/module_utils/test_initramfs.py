@@ -18,6 +18,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import catalogue as
 from ansible_collections.guestready.gce.plugins.module_utils import hardware_results, initramfs, kernel_drivers
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import runcache
+from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 import trees
@@ -728,3 +729,22 @@ def test_a_unified_kernel_image_is_read_for_its_release(tmp_path, run_cache):
     kernel.write_bytes(pe_file([(".text", b"code"), (".uname", release.encode())]))
     assert initramfs.list_files(str(kernel))[2] == (
         "%s: a PE file (an EFI kernel or unified kernel image) with no .initrd section: it carries no initramfs" % kernel)
+
+
+def test_an_unreadable_configuration_leaves_the_initramfs_judged_by_itself(tmp_path, run_cache, monkeypatch):
+    # without root /boot/config-R may be unreadable: arm64 judges no serial port, so nothing
+    # else asks for it, and the modules are judged by the image as they were
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "root"
+    trees.install(str(root), release)
+    moddir = "usr/lib/modules/%s/kernel" % release
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(
+        [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))])))
+
+    def unreadable(path, **kwargs):
+        raise target_module.Unreadable(path)
+    monkeypatch.setattr(kconfig, "read", unreadable)
+    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+    results = dict((r["id"], r["status"]) for r in hardware_results.assess(
+        cat.requirements("hardware"), {}, "arm64", offline=check))
+    assert results["HW-SCSI-VIRTIO"] == "module-in-initramfs"
