@@ -1694,7 +1694,7 @@ def execute(plan):
         # still reported (changed, diff), never left changed behind a failed task that says nothing
         try:
             host.target.makedirs(posixpath.dirname(path))
-            host.target.write_atomic(path, new, mode=0o644, owned=owned)
+            host.target.write_atomic(path, new, mode=0o644, owned=owned, expected=old)
         except TargetError as exc:
             errors.append("%s: not written (%s)" % (exc, ", ".join(sorted(rids))))
             del plan.files[path]

@@ -775,7 +775,7 @@ class Plan(object):
         try:
             if self.file_changed:
                 self.target.makedirs(os.path.dirname(self.own))
-                self.target.write_atomic(self.own, self.text, mode=0o644, owned=True)
+                self.target.write_atomic(self.own, self.text, mode=0o644, owned=True, expected=self.old_text)
         except TargetError as exc:
             raise loader.SysctlError(str(exc))
         # a file that cannot be edited (a read-only /usr) is an error of its own: the drop-in and
@@ -783,7 +783,7 @@ class Plan(object):
         errors = []
         for path, text in sorted(self.edits.items()):
             try:
-                self.target.write_atomic(path, text)
+                self.target.write_atomic(path, text, expected=self.edits_before[path])
             except TargetError as exc:
                 errors.append("%s: not written: its lines stay in force" % exc)
                 del self.edits[path], self.edits_before[path]

@@ -147,6 +147,33 @@ def _encode(text, where, current):
     return text.encode("utf-8")
 
 
+_ANY = object()  # write_atomic without an expected content
+
+
+def _holds(where, current, expected):
+    """Whether the regular file ``where`` (``current`` its lstat, None when
+    absent) holds ``expected``: bytes, text as ``read_text`` decodes it, or
+    None for no file."""
+    if current is None or expected is None:
+        return current is None and expected is None
+    wanted = expected if isinstance(expected, bytes) else expected.encode("utf-8")
+    try:   # never more than the expected content (a Latin-1 text's UTF-8 is no shorter than its bytes)
+        fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC,
+                     dir_fd=where.dir_fd)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return False
+            data = read_at_most(handle, len(wanted))
+    except (IOError, OSError):
+        return False
+    if isinstance(expected, bytes):
+        return data == expected
+    try:
+        return data.decode("utf-8") == expected
+    except UnicodeDecodeError:
+        return data.decode("latin-1") == expected
+
+
 # attributes the kernel derives from the content (IMA/EVM): copied, they would not match it
 _CONTENT_XATTRS = ("security.ima", "security.evm")
 
@@ -522,7 +549,7 @@ class Target(object):
                 raise TargetError("%s: is a %s, not a directory" % (
                     self.display(path), file_kind(info.st_mode)))
 
-    def write_atomic(self, path, data, mode=None, owned=False, owner=None):
+    def write_atomic(self, path, data, mode=None, owned=False, owner=None, expected=_ANY):
         """Replace ``path`` with ``data`` (bytes or text) so that a crash
         leaves the old or the new file, never a mix.
 
@@ -531,7 +558,12 @@ class Target(object):
         root and the file they lead to is replaced.  An existing file keeps
         its mode, owner and extended attributes (its SELinux label); a new
         one gets ``mode`` (0644) and ``owner``
-        (``(uid, gid)``, root's when running as root).  Returns the replaced
+        (``(uid, gid)``, root's when running as root).  ``expected``: the
+        content ``data`` was made from (text as ``read_text`` gives it, or
+        bytes; None: no file was there); a file that holds anything else
+        now (another program wrote it since it was read), other than
+        ``data`` itself, is left as it is, a TargetError, never overwritten
+        unseen.  Returns the replaced
         file's lstat (None when it was new)."""
         try:
             resolved = self._resolve(path, follow=not owned)
@@ -552,6 +584,13 @@ class Target(object):
                                             (owned and stat.S_ISLNK(current.st_mode))):
                 raise NotRegular("%s: is a %s, not a regular file: not replaced" % (
                     self.display(path), file_kind(current.st_mode)), file_kind(current.st_mode))
+            # a file that holds ``data`` already lost nothing (one file planned under two names)
+            if expected is not _ANY and (current is None or stat.S_ISREG(current.st_mode)) and \
+                    not _holds(where, current, expected) and not _holds(where, current, data):
+                raise TargetError("%s: changed since it was read (%s): not replaced, so that nothing written "
+                                  "there is lost; run again" % (
+                                      self.display(path), "removed" if current is None else "another program "
+                                      "wrote it" if expected is not None else "created by another program"))
             if not isinstance(data, bytes):
                 data = _encode(data, where, current)
             try:

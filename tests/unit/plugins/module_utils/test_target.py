@@ -299,6 +299,43 @@ def test_a_link_leading_into_no_directory_is_named_as_a_link(tree):
         Target(str(root)).write_atomic("/nowhere/own", "x", owned=True)
 
 
+@pytest.mark.parametrize("before, now, expected", [
+    ("read\n", "written by another program\n", "read\n"),
+    (None, "created by another program\n", None),
+    ("read\n", None, "read\n"),
+], ids=["rewritten", "created", "removed"])
+def test_a_file_changed_since_it_was_read_is_not_overwritten(tree, before, now, expected):
+    """Another program's write between the read a change was planned from
+    and the replace (a package script, an editor, a second tool on the
+    same tree): the replace used to overwrite it unseen; it is left as it
+    is and the error names the file."""
+    root, dummy = tree
+    path = root / "etc" / "conf"
+    if now is not None:
+        path.write_text(now)
+    with pytest.raises(TargetError, match=r"etc/conf: changed since it was read .*: not replaced"):
+        Target(str(root)).write_atomic("/etc/conf", "planned\n", expected=expected)
+    if now is None:
+        assert os.listdir(str(root / "etc")) == []
+    else:
+        assert path.read_text() == now and os.listdir(str(root / "etc")) == ["conf"], "no temporary is left"
+
+
+@pytest.mark.parametrize("data, expected", [
+    (b"caf\xe9\n", "caf\xe9\n"), (b"caf\xc3\xa9\n", "caf\xe9\n"), (b"\x00\xff", b"\x00\xff")])
+def test_a_file_unchanged_since_it_was_read_is_replaced(tree, data, expected):
+    root, dummy = tree
+    (root / "etc" / "conf").write_bytes(data)
+    Target(str(root)).write_atomic("/etc/conf", "planned\n", expected=expected)
+    assert (root / "etc" / "conf").read_text() == "planned\n"
+    Target(str(root)).write_atomic("/etc/new", "planned\n", expected=None)
+    assert (root / "etc" / "new").read_text() == "planned\n"
+    # one file planned under two names, the same change from the same text: the second write finds it made
+    (root / "etc" / "alias").symlink_to("conf")
+    Target(str(root)).write_atomic("/etc/alias", "planned\n", expected=expected)
+    assert (root / "etc" / "conf").read_text() == "planned\n" and os.path.islink(str(root / "etc" / "alias"))
+
+
 def test_write_refuses_special_files_and_leaves_no_temporary(tree):
     root, dummy = tree
     os.mkfifo(str(root / "etc" / "fifo"))

@@ -908,6 +908,42 @@ def test_a_file_that_cannot_be_written_leaves_the_others_reported(tmp_path, run_
     assert not [n for n in os.listdir(os.path.join(root, "etc/ssh")) if n.startswith("ssh_host_")]
 
 
+def test_a_file_another_program_wrote_since_it_was_read_is_not_overwritten(tmp_path, run_module, monkeypatch):
+    """/etc/fstab gets a line from another program (an image builder's step
+    running beside the harden) after the plan read it and before the edit is
+    written: the edit, made from the text read, replaced the file and the
+    line was lost without a word.  Now /etc/fstab is left as it is, the
+    error names it, and the other files are written and reported."""
+    root = debian_image(tmp_path / "image")
+    real_write = target_module.Target.write_atomic
+    added = "/dev/sdc1 /srv ext4 defaults 0 2\n"
+
+    def write_atomic(self, path, data, *args, **kwargs):
+        if path == "/etc/fstab":
+            with open(os.path.join(root, "etc/fstab"), "a") as handle:
+                handle.write(added)
+        return real_write(self, path, data, *args, **kwargs)
+    monkeypatch.setattr(target_module.Target, "write_atomic", write_atomic)
+    out = run(run_module, root, diff=True)
+    assert out["rc"] == 1 and re.search(r"etc/fstab: changed since it was read \(another program wrote it\): not "
+                                        r"replaced.*: not written \(GCE-FSTAB-NOFAIL", out["msg"]), out["msg"]
+    assert read(root, "/etc/fstab").endswith("proc /proc proc defaults 0 0\n" + added)
+    headers = [d["after_header"][len(root):] for d in out["diff"]]
+    assert "/etc/fstab" not in headers and gce_settings.GRUB_DROPIN in headers
+
+
+def test_one_file_under_two_names_is_edited_once_without_error(tmp_path, run_module):
+    """A boot entry and a link to it, both planned with the same edit: the
+    second write finds the first's change, which is its own; it is no
+    other program's write."""
+    root = red_hat_image(tmp_path / "image")
+    link(root, "/boot/loader/entries/b-5.15.conf", "a-5.15.conf")
+    out = run(run_module, root, diff=True)
+    assert out["rc"] == 0, out.get("msg")
+    assert read(root, "/boot/loader/entries/a-5.15.conf").endswith("options root=/dev/vda ro console=ttyS0,38400n8\n")
+    assert os.readlink(os.path.join(root, "boot/loader/entries/b-5.15.conf")) == "a-5.15.conf"
+
+
 def test_a_file_that_cannot_be_removed_leaves_the_others_reported(tmp_path, run_module, monkeypatch):
     # a host key the build cannot unlink (a bind mount: EBUSY): the area failed with that message
     # alone, changed false and no results, the files written and the other key removed unreported

@@ -230,3 +230,26 @@ def test_an_image_whose_loopback_keeps_the_kernels_default_at_boot_fails(tmp_pat
     out = run_module(sysctl_baseline, {"root": str(root)})
     assert out["rc"] == 0 and out["summary"]["fail"] == 0, [r["message"] for r in out["results"] if r["status"] == "fail"]
     assert run_module(sysctl_baseline_info, {"root": str(root)})["summary"]["fail"] == 0
+
+
+def test_a_file_another_program_wrote_since_it_was_read_is_not_overwritten(tmp_path, run_module, monkeypatch):
+    """/etc/sysctl.conf gets a line from another program after the plan
+    read it and before the edit is written: the edit, made from the text
+    read, replaced the file and the line was lost without a word.  Now the
+    file is left as it is and the error names it."""
+    from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
+    root = tree(tmp_path)
+    real_write = target_module.Target.write_atomic
+
+    def write_atomic(self, path, data, *args, **kwargs):
+        if path == "/etc/sysctl.conf":
+            with open(os.path.join(root, "etc/sysctl.conf"), "a") as handle:
+                handle.write("vm.swappiness = 10\n")
+        return real_write(self, path, data, *args, **kwargs)
+    monkeypatch.setattr(target_module.Target, "write_atomic", write_atomic)
+    out = run_module(sysctl_baseline, {"root": root, "neutralize": "winning"}, diff=True)
+    assert out["rc"] == 1 and "etc/sysctl.conf: changed since it was read (another program wrote it): not " \
+        "replaced" in out["msg"], out["msg"]
+    with open(os.path.join(root, "etc/sysctl.conf")) as handle:
+        assert handle.read() == "kernel.kptr_restrict = 0\nvm.swappiness = 10\n"
+    assert [d["after_header"] for d in out["diff"]] == [os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf")]
