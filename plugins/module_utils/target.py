@@ -290,6 +290,8 @@ class Target(object):
         directory or the links loop."""
         if not isinstance(path, str) or not path:
             raise TargetError("%r: not a path" % (path,))
+        if "\0" in path:  # no file name holds one; the system calls would raise ValueError
+            raise TargetError("%r: not a path: it holds a NUL byte" % (self.display(path),))
         if self.live and create is None:
             resolved = self._resolve_live(path, follow)
             if resolved is not None:

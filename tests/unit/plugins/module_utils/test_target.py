@@ -500,3 +500,18 @@ def test_lock_timeout_is_a_clear_error(tree):
 def test_bad_root_is_a_clear_error(tmp_path):
     with pytest.raises(TargetError, match="cannot open the target root"):
         Target(str(tmp_path / "nope")).read_text("/etc/x")
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_a_path_with_a_nul_byte_is_a_clear_error(tree, live):
+    """A NUL byte in a path (an option's value) reached os.stat: ValueError
+    'embedded null byte', a traceback instead of an error naming the path."""
+    root, dummy = tree
+    target = Target("/" if live else str(root))
+    for call in (target.lstat, target.read_text, target.listdir, target.host_path):
+        with pytest.raises(TargetError, match=r"etc/x\\x00y': not a path: it holds a NUL byte"):
+            call("/etc/x\0y")
+    assert not target.exists("/etc/x\0y") and not target.isfile("/etc/x\0y")
+    with pytest.raises(TargetError, match="holds a NUL byte"):
+        Target(str(root)).write_atomic("/etc/x\0y", "data\n")
+    assert os.listdir(str(root / "etc")) == []

@@ -215,3 +215,31 @@ def test_the_worker_takes_the_area_options_that_pass_the_early_check(tmp_path):
     params = dict((area.name, validated) for area, validated, applying in work)
     assert params["sysctl"]["neutralize"] == "all" and params["sysctl"]["root"] == str(tmp_path)
     assert params["kernel_config"]["source"] == "installed" and params["hardware"]["mode"] == "offline"
+
+
+@pytest.mark.parametrize("module, options, said", [
+    (sysctl_baseline, {"file": "/etc/sysctl.d/\0.conf"}, r"etc/sysctl.d/\x00.conf': not a path"),
+    (kernel_config_info, {"source": "path", "path": "/boot/config\0"}, r"boot/config\x00': not a path"),
+    (kernel_config_info, {"source": "installed", "kernel_release": "6.1\0"}, "kernel_release: 6.1\0 is not installed"),
+    (guest_hardware_info, {"kernel_release": "6.1\0"}, "kernel_release: no "),
+    (guest_hardware_info, {"initramfs": "/boot/initrd.img\0"}, "initramfs: "),
+    (compliance_info, {"areas": ["kernel_config"], "kernel_config": {"source": "installed", "kernel_release": "6.1\0"}},
+     "kernel_config: kernel_release: 6.1\0 is not installed"),
+])
+def test_a_nul_byte_in_a_path_option_is_a_clear_failure(module, options, said, tmp_path, run_module):
+    """A NUL byte in an option naming a file inside the tree (a templated
+    value gone wrong) ended the module with a traceback: ValueError
+    'embedded null byte' from the first system call given the path."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "boot").mkdir()
+    (root / "boot" / "config-6.2").write_text("CONFIG_64BIT=y\n")
+    (root / "lib" / "modules" / "6.2").mkdir(parents=True)
+    options = dict(options)
+    if "areas" in options:
+        options["kernel_config"] = dict(options["kernel_config"], root=str(root))
+    else:
+        options["root"] = str(root)
+    out = run_module(module, options, check_mode=True)
+    assert out["failed"] is True and said in out["msg"], out["msg"]
+    assert "Traceback" not in out["msg"] and "embedded null byte" not in out["msg"]
