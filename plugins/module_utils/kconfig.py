@@ -327,6 +327,9 @@ def check_kernels(params, entries, waivers, module):
     # before any kernel is read: with source=installed, a kernel whose check fails is only
     # warned about, and a mistyped option made every kernel's results unknown in a passing task
     check_overrides(params["version"], params["arch"])
+    if params["initramfs"] and params["check_initramfs"] and not target.isfile(params["initramfs"]):
+        # a mistyped image made every =m driver unknown in a passing task (guest_hardware_info fails)
+        raise KconfigError("initramfs: %s is not a regular file" % target.display(params["initramfs"]))
     if params["path"] and params["source"] != "path":
         # it was ignored: the verdict was the running (or default) kernel's, as if it were the file's
         raise KconfigError("path: %s is read only with source=path, and source is %s; give source=path "

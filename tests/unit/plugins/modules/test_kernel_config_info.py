@@ -523,3 +523,25 @@ def test_a_build_link_out_of_the_root_is_read_inside_it(tmp_path, run_module):
     out = run_module(kernel_config_info, {"root": root, "check_initramfs": False})
     # the link leads nowhere inside the root: no configuration, never the host's file
     assert out["failed"] is True and "no configuration for kernel %s" % ARCH in out["msg"]
+
+
+@pytest.mark.parametrize("source", ["installed", "running", "path"])
+@pytest.mark.parametrize("initramfs", ["/boot/initrd.img-6.1.0-50-cloud", "/boot", "/boot/fifo", "/boot/out"])
+def test_an_initramfs_that_is_no_file_is_a_clear_failure(tmp_path, run_module, source, initramfs):
+    """initramfs naming nothing (a typo), a directory, a FIFO or a link out
+    of the tree: the task passed, every =m driver unknown and the reason
+    only in kernels[].initramfs.error; guest_hardware_info fails on the
+    same option.  Now the task fails naming it, before anything is read."""
+    root = tree(tmp_path)
+    os.mkfifo(os.path.join(root, "boot", "fifo"))
+    outside = tmp_path / "initrd.img"
+    outside.write_bytes(gzip.compress(cpio(["usr/lib/modules/%s/kernel/virtio_pci.ko" % CLOUD])))
+    os.symlink(str(outside), os.path.join(root, "boot", "out"))
+    options = {"source": source, "root": root, "initramfs": initramfs}
+    if source == "path":
+        options["path"] = "/boot/config-" + CLOUD
+    out = run_module(kernel_config_info, options)
+    assert out["failed"] is True and out["msg"] == "initramfs: %s%s is not a regular file" % (root, initramfs)
+    assert "results" not in out
+    options["initramfs"] = "/boot/initrd.img-" + CLOUD
+    assert run_module(kernel_config_info, options)["rc"] == 0
