@@ -1310,10 +1310,15 @@ def plan_network(plan, base, failing):
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
     if "GCE-NET-NO-PERSISTENT-RULES" in failing:
+        # each file's rules in one pass: a pass per rule rewrote the whole file each time, hours for a
+        # hostile tree's file of many rules
+        numbers = {}
         for path, number, rule in udev.persistent_net_rules(host.target):
             if path.startswith(("/etc/", "/run/")):
-                plan.write(path, udev.comment_out(plan.text(path), [number], "GCE-NET-NO-PERSISTENT-RULES"),
-                           "GCE-NET-NO-PERSISTENT-RULES")
+                numbers.setdefault(path, []).append(number)
+        for path in sorted(numbers):
+            plan.write(path, udev.comment_out(plan.text(path), numbers[path], "GCE-NET-NO-PERSISTENT-RULES"),
+                       "GCE-NET-NO-PERSISTENT-RULES")
 
 
 def plan_fstab(plan, failing):

@@ -944,6 +944,24 @@ def test_one_file_under_two_names_is_edited_once_without_error(tmp_path, run_mod
     assert os.readlink(os.path.join(root, "boot/loader/entries/b-5.15.conf")) == "a-5.15.conf"
 
 
+def test_a_rules_file_of_many_persistent_rules_is_planned_in_seconds(tmp_path, run_module):
+    """70-persistent-net.rules with 20000 rules (1.6 MiB, far below the 32 MiB
+    a file may have): the plan commented them out one call per rule, each
+    splitting and joining the whole file again, minutes for this one and
+    hours for a file at the limit.  A file's rules are one pass now."""
+    from hostile import alarm
+    root = debian_image(tmp_path / "image")
+    rules = os.path.join(root, "etc/udev/rules.d/70-persistent-net.rules")
+    with open(rules, "a") as handle:
+        handle.writelines('SUBSYSTEM=="net", ATTR{address}=="52:54:00:00:%02x:%02x", NAME="eth%d"\n'
+                          % (number // 256, number % 256, number) for number in range(20000))
+    with alarm(30):
+        out = run(run_module, root, check_mode=True, diff=True)
+    assert out["rc"] == 0, out.get("msg")
+    after = [d["after"] for d in out["diff"] if d["after_header"] == rules][0]
+    assert after.count("# guestready.gce neutralised (GCE-NET-NO-PERSISTENT-RULES): SUBSYSTEM") == 20001
+
+
 def test_a_file_that_cannot_be_removed_leaves_the_others_reported(tmp_path, run_module, monkeypatch):
     # a host key the build cannot unlink (a bind mount: EBUSY): the area failed with that message
     # alone, changed false and no results, the files written and the other key removed unreported
