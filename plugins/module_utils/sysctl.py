@@ -496,6 +496,28 @@ def _writes(assignment, key, explicit):
     return any(name not in explicit and glob_matches(name, assignment["key"]) for name in names)
 
 
+def _reaching(items, first=lambda item: item):
+    """``candidates(key)``: the ``items`` (assignments, or groups of them
+    led by ``first(item)``) that may write ``key``, in their order: those
+    of the key's own names and every glob; ``_writes`` rules out the
+    others.  Asking every assignment of every key took hours for a file
+    naming many interfaces (a key per interface, a line per key)."""
+    literal, globs = {}, []
+    for position, item in enumerate(items):
+        assignment = first(item)
+        if assignment["glob"]:
+            globs.append(position)
+        else:
+            literal.setdefault(assignment["key"], []).append(position)
+
+    def candidates(key):
+        positions = list(globs)
+        for name in (key,) + SAME_VALUE.get(key, ()):
+            positions.extend(literal.get(name, ()))
+        return [items[position] for position in sorted(set(positions))]
+    return candidates
+
+
 def _systemd_order(assignments):
     """``(dropped, entries)``: systemd-sysctl's parse_file() keeps one entry
     per key as written, in an ordered hashmap.  The same value again keeps
@@ -582,12 +604,14 @@ def winners(assignments, keys, loader="systemd"):
     if loader == "systemd":
         dropped, groups = _systemd_order(assignments)
         explicit = set(group[0]["key"] for group in groups if not group[0]["glob"])
+        dropped_for, groups_for = _reaching(dropped), _reaching(groups, lambda group: group[0])
         for key in keys:
-            history[key] = [a for a in dropped if a["value"] is not None and _writes(a, key, explicit)]
-            applied = [a for group in groups if group[0]["value"] is not None
+            history[key] = [a for a in dropped_for(key) if a["value"] is not None and _writes(a, key, explicit)]
+            reaching = groups_for(key)
+            applied = [a for group in reaching if group[0]["value"] is not None
                        and _writes(group[0], key, explicit) for a in group]
             # a bare glob removes an earlier assignment of the same glob as a bare key does
-            removed = [group[0] for group in groups if group[0]["value"] is None and _writes(group[0], key, ())]
+            removed = [group[0] for group in reaching if group[0]["value"] is None and _writes(group[0], key, ())]
             # a removal matters only when it dropped an assignment of the key
             history[key].extend(applied or (removed[-1:] if history[key] else []))
         if RESET_BY_FORWARDING in history:
@@ -599,12 +623,10 @@ def winners(assignments, keys, loader="systemd"):
     # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
     # (Debian 12 has 4.0.2, Debian 13 and Ubuntu 24.04 4.0.4), which added fnmatch() there
     explicit = set(a["key"] for a in assignments if not a["glob"])
-    for assignment in assignments:
-        if assignment["value"] is None:
-            continue  # procps keeps the earlier value
-        for key in keys:
-            if _writes(assignment, key, explicit):
-                history[key].append(assignment)
+    reaching = _reaching(assignments)
+    for key in keys:
+        # procps keeps the earlier value for a bare key
+        history[key] = [a for a in reaching(key) if a["value"] is not None and _writes(a, key, explicit)]
     if RESET_BY_FORWARDING in history:
         reset = forwarding_reset(assignments, explicit)
         if reset:

@@ -253,3 +253,18 @@ def test_a_file_another_program_wrote_since_it_was_read_is_not_overwritten(tmp_p
     with open(os.path.join(root, "etc/sysctl.conf")) as handle:
         assert handle.read() == "kernel.kptr_restrict = 0\nvm.swappiness = 10\n"
     assert [d["after_header"] for d in out["diff"]] == [os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf")]
+
+
+def test_a_file_naming_thousands_of_interfaces_is_judged_in_seconds(tmp_path, run_module):
+    """A tree's sysctl.conf with a line for each of 6000 interfaces (200 KiB,
+    far below the 4 MiB a file may have): every key's history asked every
+    line, 36 million times a pass, minutes per run, hours for a file
+    at the limit.  The lines that may write a key are looked up now."""
+    from hostile import alarm
+    root = tree(tmp_path)
+    with open(os.path.join(root, "etc/sysctl.conf"), "a") as handle:
+        handle.writelines("net.ipv4.conf.if%d.rp_filter = 1\n" % number for number in range(6000))
+    with alarm(30):
+        out = run_module(sysctl_baseline, {"root": root, "neutralize": "all"}, check_mode=True)
+    assert out["rc"] == 0, out.get("msg")
+    assert [r for r in out["results"] if r["id"] == "SYSCTL-KPTR_RESTRICT"][0]["status"] == "fail"
