@@ -64,12 +64,14 @@ def replace_lines(text, changes, rid):
     """``text`` with each ``{line number: new fields}`` applied; the old line
     stays, commented out behind the marker."""
     rows = lines(text, True)
-    for number in sorted(changes, reverse=True):
-        old = rows[number - 1]
-        ending = "\n" if old.endswith("\n") else ""
-        rows[number - 1:number] = ["# %s replaced (%s): %s\n" % (MARKER, rid, old.rstrip("\n")),
-                                   "\t".join(changes[number]) + ending]
-    return "".join(rows)
+    out = []   # one pass: inserting into the list per change moved its tail each time
+    for number, old in enumerate(rows, 1):
+        if number in changes:
+            ending = "\n" if old.endswith("\n") else ""
+            out += ["# %s replaced (%s): %s\n" % (MARKER, rid, old.rstrip("\n")), "\t".join(changes[number]) + ending]
+        else:
+            out.append(old)
+    return "".join(out)
 
 
 def with_option(entry, option):
