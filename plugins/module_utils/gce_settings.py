@@ -1270,9 +1270,12 @@ def plan_time(plan, base, entry):
             config = configs.get(daemon) or configs.get("ntpd")
             if config is None:
                 continue
+            numbers = {}   # each file's lines in one pass: a pass per line was hours for a file of many
             for source in config.sources:
                 if source.host not in allowed:
-                    plan.write(source.path, _comment_line(plan.text(source.path), source.line, rid), rid)
+                    numbers.setdefault(source.path, set()).add(source.line)
+            for path in sorted(numbers):
+                plan.write(path, _comment_lines(plan.text(path), numbers[path], rid), rid)
             if not any(s.host in allowed for s in config.sources):
                 line = "server %s iburst\n" % server
                 # /run is a tmpfs: Debian's first sourcedir (/run/chrony-dhcp) is gone at boot
@@ -1288,12 +1291,13 @@ def plan_time(plan, base, entry):
             plan.command(["systemctl", "restart", unit], "apply the time sources", rid)
 
 
-def _comment_line(text, number, rid):
+def _comment_lines(text, numbers, rid):
     rows = lines(text, True)
-    if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
-        row = rows[number - 1]
-        ending = "\n" if row.endswith("\n") else ""
-        rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"), ending)
+    for number in numbers:
+        if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
+            row = rows[number - 1]
+            ending = "\n" if row.endswith("\n") else ""
+            rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"), ending)
     return "".join(rows)
 
 

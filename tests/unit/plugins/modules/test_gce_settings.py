@@ -962,6 +962,22 @@ def test_a_rules_file_of_many_persistent_rules_is_planned_in_seconds(tmp_path, r
     assert after.count("# guestready.gce neutralised (GCE-NET-NO-PERSISTENT-RULES): SUBSYSTEM") == 20001
 
 
+def test_a_time_configuration_of_many_sources_is_planned_in_seconds(tmp_path, run_module):
+    """chrony.conf with 40000 server lines (1.2 MiB): the plan commented them
+    out one call per line, each splitting and joining the whole file, minutes
+    for this one and hours for a file at the 32 MiB read limit."""
+    from hostile import alarm
+    root = red_hat_image(tmp_path / "image")
+    with open(os.path.join(root, "etc/chrony.conf"), "a") as handle:
+        handle.writelines("server ntp%d.example.org iburst\n" % number for number in range(40000))
+    with alarm(30):
+        out = run(run_module, root, check_mode=True, diff=True)
+    assert out["rc"] == 0, out.get("msg")
+    after = [d["after"] for d in out["diff"] if d["after_header"] == os.path.join(root, "etc/chrony.conf")][0]
+    assert after.count("# guestready.gce neutralised (GCE-TIME-METADATA-NTP): server ntp") == 40000
+    assert "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): pool 2.rhel.pool.ntp.org iburst\n" in after
+
+
 def test_a_file_that_cannot_be_removed_leaves_the_others_reported(tmp_path, run_module, monkeypatch):
     # a host key the build cannot unlink (a bind mount: EBUSY): the area failed with that message
     # alone, changed false and no results, the files written and the other key removed unreported
