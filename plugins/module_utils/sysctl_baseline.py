@@ -917,6 +917,18 @@ def apply_sysctl(params, entries, waivers, module):
                 "%s holds settings that are not the collection's (no guestready.gce header): not "
                 "replaced; move it away, or name another file with the sysctl area's file option"
                 % made.own_display)
+        if made.replaced_link is not None:
+            # a link to a file of settings (Debian's 99-sysctl.conf -> ../sysctl.conf): replacing
+            # the link would stop the loaders reading that file at boot, as replacing it would
+            try:
+                linked = target.read_optional(own, limit=loader.MAX_FILE_SIZE)
+            except TargetError:
+                linked = None
+            if linked and linked.strip() and MARKER not in linked[:1024]:
+                raise loader.SysctlError(
+                    "%s is a symbolic link to %s, a file of settings that are not the collection's: not "
+                    "replaced (the loaders would stop reading that file); name another file with the "
+                    "sysctl area's file option (for example %s)" % (made.own_display, made.replaced_link, DEFAULT_FILE))
         return made
 
     errors, removed = [], []

@@ -4,6 +4,8 @@ against an image root (no live kernel is touched)."""
 import hashlib
 import os
 
+import pytest
+
 from ansible_collections.guestready.gce.plugins.modules import sysctl_baseline, sysctl_baseline_info
 
 
@@ -123,6 +125,31 @@ def test_info_on_etc_sysctl_conf_knows_debians_link_to_it(tmp_path, run_module):
     assert kptr["message"] == "kernel.kptr_restrict = 2, persisted in %s:1 (no live kernel here: files only)" % (
         root / "etc" / "sysctl.d" / "99-sysctl.conf")
     assert results["SYSCTL-RANDOMIZE_VA_SPACE"]["message"].endswith("(not the guestready.gce drop-in)")
+
+
+@pytest.mark.parametrize("linked, refused", [("kernel.kptr_restrict = 2\n", True), ("", False), (None, False)])
+def test_a_drop_in_name_that_links_to_a_file_of_settings_is_not_replaced(tmp_path, run_module, linked, refused):
+    """file=/etc/sysctl.d/99-sysctl.conf on Debian (a link to ../sysctl.conf): the link was
+    replaced by the drop-in, with only a warning, and systemd-sysctl stopped reading
+    /etc/sysctl.conf at boot.  A link to a file of settings is refused as that file
+    itself is; a link to an empty or missing file is still replaced."""
+    root = tmp_path / "image"
+    (root / "etc" / "sysctl.d").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd").mkdir(parents=True)
+    (root / "usr" / "lib" / "systemd" / "systemd-sysctl").write_text("")
+    if linked is not None:
+        (root / "etc" / "sysctl.conf").write_text(linked)
+    link = root / "etc" / "sysctl.d" / "99-sysctl.conf"
+    os.symlink("../sysctl.conf", str(link))
+    out = run_module(sysctl_baseline, {"root": str(root), "file": "/etc/sysctl.d/99-sysctl.conf"})
+    if refused:
+        assert out.get("failed") and "is a symbolic link to ../sysctl.conf, a file of settings that are not " \
+            "the collection's: not replaced" in out["msg"], out
+        assert os.readlink(str(link)) == "../sysctl.conf"
+        assert (root / "etc" / "sysctl.conf").read_text() == linked
+    else:
+        assert not out.get("failed"), out
+        assert not os.path.islink(str(link)) and "guestready.gce" in link.read_text()
 
 
 def test_the_remediation_of_a_conflict_names_an_option_the_module_has(tmp_path, run_module):
