@@ -240,8 +240,8 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
         ignore_failure = line.startswith("-")
         if ignore_failure and not dashes:
             warnings.append("%s:%d: systemd-sysctl %d (before %d) reads the '-' as part of the key, a key the "
-                            "kernel has not: the line sets nothing: %s" % (source, number, version, SYSTEMD_DASH,
-                                                                            raw.strip()))
+                            "kernel has not: the line sets nothing: %s" % (
+                                source, number, version, SYSTEMD_DASH, raw.strip()))
             continue
         if ignore_failure and loader == "procps":
             line = line[2:] if line.startswith("--") else line[1:]
@@ -266,8 +266,8 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
         glob = any(char in path for char in "*?[")
         if glob and not globs:
             warnings.append("%s:%d: systemd-sysctl %d (before %d) reads no globs: the key is a literal name, "
-                            "which sets nothing unless /proc/sys has it: %s" % (source, number, version,
-                                                                                  SYSTEMD_GLOB, raw.strip()))
+                            "which sets nothing unless /proc/sys has it: %s" % (
+                                source, number, version, SYSTEMD_GLOB, raw.strip()))
             glob = False
         assignments.append({
             "key": path,
