@@ -31,6 +31,10 @@ IFUPDOWN = "/etc/network/interfaces"
 NM_DIRS = ("/etc/NetworkManager/system-connections", "/run/NetworkManager/system-connections",
            "/usr/lib/NetworkManager/system-connections")
 IFCFG_DIR = "/etc/sysconfig/network-scripts"
+# names NetworkManager's ifcfg-rh plugin ignores (NetworkManager, src/settings/plugins/ifcfg-rh/
+# nms-ifcfg-rh-utils.c utils_should_ignore_file(), any case): backups, and rpm's temporary ";<8 hex>"
+IFCFG_IGNORED = (".bak", "~", ".orig", ".rej", ".rpmnew", ".augnew", ".augtmp")
+_RPM_TEMP = re.compile(r";[0-9A-Fa-f]{8}$")
 # SUSE's ifcfg files, read by wicked (openSUSE/wicked man/ifcfg.5.in): the
 # name ends in the interface's; names with these endings are ignored;
 # STARTMODE (default manual) says whether it comes up at boot, BOOTPROTO
@@ -746,7 +750,7 @@ def _sysconfig_values(text):
 def read_ifcfg(target):
     configs = []
     for name in names(target, IFCFG_DIR, "ifcfg-*"):
-        if name == "ifcfg-lo":
+        if name == "ifcfg-lo" or name.lower().endswith(IFCFG_IGNORED) or _RPM_TEMP.search(name):
             continue
         path = posixpath.join(IFCFG_DIR, name)
         text = read(target, path)

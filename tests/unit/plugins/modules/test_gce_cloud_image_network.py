@@ -460,6 +460,27 @@ def test_rhel_cloud_init_ifcfg_passes_and_apply_leaves_it(tmp_path, run_module):
     assert "ifcfg-eth0" in found["GCE-NET-NO-MAC-BINDING"]["message"]
 
 
+@pytest.mark.parametrize("backup", ["ifcfg-eth0.bak", "ifcfg-eth0~", "ifcfg-eth0.orig", "ifcfg-eth0.rpmnew",
+                                    "ifcfg-eth0;5f2a9c01"])
+def test_an_ifcfg_backup_networkmanager_ignores_configures_nothing(tmp_path, run_module, backup):
+    """NetworkManager's ifcfg-rh plugin skips backups (utils_should_ignore_file()): the old
+    static, MAC-bound copy of an admin's edit is not the NIC's configuration."""
+    root = str(tmp_path / "image")
+    enable(root, "NetworkManager.service", "multi-user.target", "/usr/lib")
+    put(root, "/etc/sysconfig/network-scripts/ifcfg-eth0", "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\nTYPE=Ethernet\n")
+    put(root, "/etc/sysconfig/network-scripts/" + backup, "DEVICE=eth0\nHWADDR=52:54:00:12:34:56\nBOOTPROTO=none\n"
+        "IPADDR=192.168.122.10\nPREFIX=24\nMTU=1500\nONBOOT=yes\n")
+    found = check(run_module, root)
+    for rid in ("GCE-NET-DHCP", "GCE-NET-MTU-DHCP", "GCE-NET-NO-MAC-BINDING"):
+        assert found[rid]["status"] == "pass", found[rid]
+    assert backup not in found["GCE-NET-NO-MAC-BINDING"]["message"]
+    # without the real file, NetworkManager's automatic wired connection configures the NIC
+    os.unlink(os.path.join(root, "etc/sysconfig/network-scripts/ifcfg-eth0"))
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == "pass", found["GCE-NET-DHCP"]
+    assert "automatic wired connection" in found["GCE-NET-DHCP"]["message"]
+
+
 # NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
 # managed device NetworkManager.conf(5) does not list in [main] no-auto-default.  RHEL's and
 # Fedora's server installs carry NetworkManager-config-server, whose
