@@ -27,6 +27,12 @@ DEFAULTS_DIR = "/etc/default/grub.d"
 GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
 GRUBENVS = ("/boot/grub2/grubenv", "/boot/grub/grubenv")
 BLS_DIR = "/boot/loader/entries"
+# systemd-boot reads loader/loader.conf on the ESP (mounted at /boot, /efi or /boot/efi);
+# its ``timeout`` (systemd src/boot/efi/boot.c config_defaults_load_from_file()): seconds,
+# menu-hidden (0), menu-disabled (no menu), menu-force (waits for a key); unset: menu hidden
+LOADER_CONFS = ("/boot/loader/loader.conf", "/efi/loader/loader.conf", "/boot/efi/loader/loader.conf")
+LOADER_TIMEOUTS = {"menu-hidden": 0, "menu-disabled": 0, "menu-force": -1}
+UINT32_MAX = 4294967295
 MKCONFIGS = (("/usr/sbin/grub-mkconfig", "debian"), ("/usr/sbin/grub2-mkconfig", "redhat"),
              ("/sbin/grub-mkconfig", "debian"), ("/sbin/grub2-mkconfig", "redhat"))
 # grub-mkconfig's own default when GRUB_TIMEOUT is not set (util/grub-mkconfig.in)
@@ -146,6 +152,10 @@ class GrubConfig(object):
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
         self.bls_files = ["%s/%s" % (BLS_DIR, n) for n in names(target, BLS_DIR, "*.conf")]
+        # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
+        self.loader_conf = next((p for p in LOADER_CONFS if present(target, p)), None) \
+            if not (self.files or self.grub_cfg) else None
+        self.loader_text = self._text(self.loader_conf, replace) if self.loader_conf else None
         self.found = bool(self.files or self.grub_cfg or self.bls_files)
 
     def _text(self, path, replace):
@@ -184,6 +194,27 @@ class GrubConfig(object):
         if not found:
             return (DEFAULT_TIMEOUT if self.files else None), "grub-mkconfig's default"
         return _seconds(found[-1])
+
+    def systemd_boot(self):
+        """Whether the tree boots with systemd-boot: BLS entries and nothing
+        of GRUB's."""
+        return bool(self.bls_files) and not self.files and not self.grub_cfg
+
+    def loader_timeout(self):
+        """``(seconds or None, where)``: systemd-boot's menu timeout from
+        loader.conf, the last valid ``timeout`` line winning (-1: the menu
+        waits for a key); unset, the menu is hidden."""
+        found = (0, "systemd-boot's default (menu hidden)")
+        for number, raw in enumerate(lines(self.loader_text), 1):
+            key, value = _loader_line(raw)
+            if key != "timeout":
+                continue
+            where = "%s:%d" % (self.target.display(self.loader_conf), number)
+            if value in LOADER_TIMEOUTS:
+                found = LOADER_TIMEOUTS[value], where
+            elif re.match(r"^[0-9]+$", value) and int(value) <= UINT32_MAX:
+                found = int(value), where
+        return found
 
     def uses_recordfail(self):
         """Whether the menu waits GRUB_RECORDFAIL_TIMEOUT after a boot that
@@ -235,6 +266,38 @@ class GrubConfig(object):
 
     def _expand_env(self, text):
         return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def _loader_line(raw):
+    """``(key, value)`` of a loader.conf line as systemd-boot splits it
+    (line_get_key_value(): blanks trimmed, ``#`` lines skipped, the key up
+    to the first blank, one pair of double quotes around the value removed)."""
+    line = raw.strip(" \t\r\n")
+    if not line or line.startswith("#"):
+        return None, None
+    parts = re.split(r"[ \t]+", line, 1)
+    value = parts[1] if len(parts) > 1 else ""
+    if len(value) > 1 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    return parts[0], value
+
+
+def set_loader_timeout(text, seconds, rid):
+    """loader.conf with ``timeout seconds``: the last timeout line kept
+    behind the marker, the new one under it; appended when there is none."""
+    rows = lines(text, True)
+    if rows and not rows[-1].endswith("\n"):
+        rows[-1] += "\n"
+    new = "timeout %d\n" % seconds
+    last = None
+    for index, row in enumerate(rows):
+        if _loader_line(row)[0] == "timeout":
+            last = index
+    if last is None:
+        rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
+    else:
+        rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[last].lstrip()), new]
+    return "".join(rows)
 
 
 def _seconds(assignment):

@@ -350,6 +350,10 @@ def check_timeout(host, entry):
     seconds, where = grub.timeout()
     if grub.files and _too_long(seconds, limit):
         problems.append("GRUB_TIMEOUT is %s (%s)" % (seconds, where))
+    if grub.systemd_boot():
+        seconds, where = grub.loader_timeout()
+        if _too_long(seconds, limit):
+            problems.append("systemd-boot's timeout is %s (%s)" % ("menu-force" if seconds == -1 else seconds, where))
     if grub.files and grub.uses_recordfail():
         # counted: an unattended VM stops uncleanly now and then; Canonical's cloud images set it to 0
         after_failure, failure_where = grub.recordfail_timeout()
@@ -1144,6 +1148,9 @@ def plan_boot(plan, base, failing):
                    updates[0][0])
         for rid, dummy, dummy2 in updates[1:]:
             plan.also(bootloader.DEFAULTS, rid)
+    if limit is not None and grub.systemd_boot() and grub.loader_conf and _too_long(grub.loader_timeout()[0], limit):
+        plan.write(grub.loader_conf, bootloader.set_loader_timeout(plan.text(grub.loader_conf), limit, "GCE-BOOT-TIMEOUT"),
+                   "GCE-BOOT-TIMEOUT")
     current = plan.host.grub
     if arg:
         for path in current.bls_files:

@@ -699,3 +699,42 @@ def test_live_getty_not_running_on_a_kernel_console_says_so(tmp_path, monkeypatc
     assert outcome["status"] == "fail"
     assert outcome["message"] == ("serial-getty@ttyS0.service is not running although ttyS0 is a console of the "
                                   "running kernel (systemd's getty generator did not start it), and it is disabled")
+
+
+# systemd-boot (Arch's bootctl install): no GRUB, BLS entries and loader.conf on the ESP at /boot;
+# its timeout (systemd src/boot/efi/boot.c config_defaults_load_from_file()) is seconds,
+# menu-hidden, menu-disabled or menu-force (waits for a key), the last valid line winning; unset,
+# the menu is hidden
+ARCH_ENTRY = "title Arch Linux\nlinux /vmlinuz-linux\ninitrd /initramfs-linux.img\noptions root=UUID=%s rw\n" % UUID
+
+
+@pytest.mark.parametrize("loader, status", [
+    ("default arch.conf\ntimeout 4\nconsole-mode max\neditor no\n", "fail"),
+    ("timeout menu-force\n", "fail"),
+    ('timeout "5"\n', "fail"),
+    ("timeout 3\n#timeout 0\ntimeout menu-hidden\n", "pass"),
+    ("timeout 0\ntimeout soon\n", "pass"),   # an invalid value is ignored
+    ("default arch.conf\n", "pass"),
+    (None, "pass"),
+])
+def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, status):
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    if loader is not None:
+        put(root, "/boot/loader/loader.conf", loader)
+    found = boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]
+    assert found["status"] == status, found
+    if status == "fail":
+        assert "loader.conf" in found["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
+    if loader is None:
+        assert not os.path.exists(os.path.join(root, "boot/loader/loader.conf"))
+    elif status == "fail":
+        text = read(root, "/boot/loader/loader.conf")
+        assert "timeout 0\n" in text.splitlines(True) and "# guestready.gce replaced (GCE-BOOT-TIMEOUT): timeout" in text
+        assert text.startswith(loader.split("timeout")[0])
+    else:
+        assert read(root, "/boot/loader/loader.conf") == loader
+    assert run(run_module, root)["changed"] is False
