@@ -329,7 +329,10 @@ def check_getty(host, entry):
                         **detail)
     if host.enabled(getty):
         return _outcome("pass", state, "%s is enabled" % getty, expected=getty, **detail)
-    if host.grub.found and cmdline.has_console(host.grub.cmdline(), device):
+    # systemd-boot has no GRUB defaults: what every kernel gets is in its BLS entries
+    entries = host.grub.entries() if host.grub.systemd_boot() else []
+    if host.grub.found and (cmdline.has_console(host.grub.cmdline(), device) or (
+            entries and all(cmdline.has_console(e["cmdline"], device) for e in entries))):
         return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
                         "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
     if host.live and cmdline.has_console(cmdline.read_live() or "", device):

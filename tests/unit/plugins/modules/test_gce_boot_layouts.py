@@ -738,3 +738,24 @@ def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, sta
     else:
         assert read(root, "/boot/loader/loader.conf") == loader
     assert run(run_module, root)["changed"] is False
+
+
+@pytest.mark.parametrize("consoles, status", [
+    (["console=ttyS0,38400n8"], "pass"),
+    (["console=tty0 console=ttyS0"], "pass"),
+    (["console=ttyS0", ""], "fail"),   # a kernel booted from the second entry has no serial console
+    ([""], "fail"),
+])
+def test_systemd_boot_entries_with_the_console_start_the_getty(tmp_path, run_module, consoles, status):
+    """systemd's getty generator starts serial-getty@ttyS0 for a kernel console: under
+    systemd-boot the BLS entries are the command line (there are no GRUB defaults)."""
+    root = str(tmp_path / "image")
+    put(root, "/usr/lib/systemd/system/serial-getty@.service", "[Service]\nExecStart=/bin/true\n"
+        "[Install]\nWantedBy=getty.target\n")
+    for index, extra in enumerate(consoles):
+        put(root, "/boot/loader/entries/arch-%d.conf" % index, ARCH_ENTRY.rstrip("\n") + (" " + extra if extra else "") + "\n")
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    found = by_id(out)["GCE-BOOT-SERIAL-GETTY"]
+    assert found["status"] == status, found
+    if status == "pass":
+        assert "getty generator" in found["message"]
