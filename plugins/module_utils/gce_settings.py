@@ -63,6 +63,9 @@ NETWORK_MANAGERS = (("networkd", "systemd-networkd.service"), ("networkmanager",
 # the stage that renders the network configuration (cloud-init's
 # systemd/cloud-init-local.service.tmpl: WantedBy=cloud-init.target)
 CLOUD_INIT_UNIT = "cloud-init-local.service"
+# masked (a link to /dev/null, or an empty file: systemd.link(5)), the kernel's names stay: eth0
+# (systemd.io/PREDICTABLE_INTERFACE_NAMES, "mask udev's .link file for the default policy")
+NAMING_POLICY_FILES = ("/etc/systemd/network/99-default.link", "/etc/udev/rules.d/80-net-setup-link.rules")
 CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled"
 # every unit whose state the checks read (Host.unit), for one is-active call
 UNITS = tuple(dict.fromkeys(
@@ -240,6 +243,11 @@ class Host(object):
         line = self.grub.cmdline() if self.grub.found else (cmdline.read_live() if self.live else "")
         if cmdline.last_value(line, "net.ifnames") == "0":
             return "eth0", "net.ifnames=0 on the kernel command line"
+        # systemd's other ways to keep the kernel's names (PREDICTABLE_INTERFACE_NAMES):
+        # the default naming policy's .link file, or udev's rule applying it, masked
+        for path in NAMING_POLICY_FILES:
+            if self.target.is_masked(path) or self.text(path) == "":
+                return "eth0", "%s masks the predictable naming policy" % self.target.display(path)
         return "ens4", "Compute Engine's first NIC with predictable names"
 
 

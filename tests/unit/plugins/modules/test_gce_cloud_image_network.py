@@ -460,6 +460,33 @@ def test_rhel_cloud_init_ifcfg_passes_and_apply_leaves_it(tmp_path, run_module):
     assert "ifcfg-eth0" in found["GCE-NET-NO-MAC-BINDING"]["message"]
 
 
+@pytest.mark.parametrize("path, how, status", [
+    ("/etc/systemd/network/99-default.link", "link", "pass"),
+    ("/etc/systemd/network/99-default.link", "empty", "pass"),
+    ("/etc/udev/rules.d/80-net-setup-link.rules", "link", "pass"),
+    ("/etc/systemd/network/99-default.link", "policy", "fail"),   # a file of its own: names stay predictable
+    (None, None, "fail"),
+])
+def test_a_masked_naming_policy_keeps_the_kernel_s_eth0(tmp_path, run_module, path, how, status):
+    """Masking the default naming policy (systemd.link(5); systemd's PREDICTABLE_INTERFACE_NAMES)
+    keeps the kernel's names, as net.ifnames=0 does: the NIC is eth0."""
+    root = str(tmp_path / "image")
+    enable(root, "systemd-networkd.service", "multi-user.target")
+    put(root, "/etc/systemd/network/20-eth0.network", "[Match]\nName=eth0\n[Network]\nDHCP=ipv4\n[DHCPv4]\nUseMTU=true\n")
+    if how == "link":
+        link(root, path, "/dev/null")
+    elif how == "empty":
+        put(root, path, "")
+    elif how == "policy":
+        put(root, path, "[Match]\nOriginalName=*\n[Link]\nNamePolicy=keep kernel database onboard slot path\n")
+    found = check(run_module, root)
+    assert found["GCE-NET-DHCP"]["status"] == status, found["GCE-NET-DHCP"]
+    if status == "pass":
+        assert "20-eth0.network configures eth0" in found["GCE-NET-DHCP"]["message"]
+    else:
+        assert "no network configuration covers ens4" in found["GCE-NET-DHCP"]["message"]
+
+
 @pytest.mark.parametrize("backup", ["ifcfg-eth0.bak", "ifcfg-eth0~", "ifcfg-eth0.orig", "ifcfg-eth0.rpmnew",
                                     "ifcfg-eth0;5f2a9c01"])
 def test_an_ifcfg_backup_networkmanager_ignores_configures_nothing(tmp_path, run_module, backup):
