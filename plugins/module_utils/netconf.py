@@ -637,8 +637,12 @@ def read_networkmanager(target):
         mac = values.get("ethernet.mac-address") or values.get("802-3-ethernet.mac-address")
         mtu = values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu")
         method = values.get("ipv4.method", "auto")
-        configs.append(InterfaceConfig("networkmanager", target.display(path), path,
-                                       [name] if name else None, mac, method == "auto",
+        # connection.autoconnect (default true): a profile that is not activated at boot
+        # still keeps NetworkManager from making its automatic connection for the device
+        at_boot = values.get("connection.autoconnect", "true").strip().lower() not in ("false", "0")
+        where = target.display(path) + ("" if at_boot else " (autoconnect=false: not activated at boot)")
+        configs.append(InterfaceConfig("networkmanager", where, path,
+                                       [name] if name else None, mac, at_boot and method == "auto",
                                        method == "manual", None if mtu in (None, "", "0") else mtu, True,
                                        generator="cloud-init" if origin == "cloud-init" else rendered_by_cloud_init(text)))
     return configs
@@ -756,9 +760,13 @@ def read_ifcfg(target):
         text = read(target, path)
         values = _sysconfig_values(text)
         device = values.get("DEVICE") or name[len("ifcfg-"):]
-        configs.append(InterfaceConfig("ifcfg", target.display(path), path, [device],
+        # ONBOOT (default yes; NetworkManager's ifcfg-rh svGetValueBoolean()): ONBOOT=no is
+        # autoconnect=false, the profile is not activated at boot
+        at_boot = values.get("ONBOOT", "yes").lower() not in ("no", "false", "f", "n", "0")
+        where = target.display(path) + ("" if at_boot else " (ONBOOT=%s: not activated at boot)" % values["ONBOOT"])
+        configs.append(InterfaceConfig("ifcfg", where, path, [device],
                                        values.get("HWADDR") or values.get("MACADDR"),
-                                       values.get("BOOTPROTO", "").lower() == "dhcp",
+                                       at_boot and values.get("BOOTPROTO", "").lower() == "dhcp",
                                        bool(values.get("IPADDR")), values.get("MTU"), True,
                                        generator=rendered_by_cloud_init(text)))
     return configs

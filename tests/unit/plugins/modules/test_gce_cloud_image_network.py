@@ -508,6 +508,30 @@ def test_an_ifcfg_backup_networkmanager_ignores_configures_nothing(tmp_path, run
     assert "automatic wired connection" in found["GCE-NET-DHCP"]["message"]
 
 
+@pytest.mark.parametrize("name, text, status", [
+    ("ifcfg-eth0", "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\nTYPE=Ethernet\n", "pass"),
+    ("ifcfg-eth0", "DEVICE=eth0\nBOOTPROTO=dhcp\nTYPE=Ethernet\n", "pass"),   # ONBOOT defaults to yes
+    # anaconda's profile when "Connect automatically" was left off: NetworkManager never activates it
+    ("ifcfg-eth0", "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=no\nTYPE=Ethernet\n", "fail"),
+    ("ifcfg-eth0", 'DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT="no"\nTYPE=Ethernet\n', "fail"),
+    ("eth0.nmconnection", "[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\n[ipv4]\nmethod=auto\n", "pass"),
+    ("eth0.nmconnection", "[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\nautoconnect=false\n"
+     "[ipv4]\nmethod=auto\n", "fail"),
+])
+def test_a_networkmanager_profile_not_activated_at_boot_configures_nothing(tmp_path, run_module, name, text, status):
+    """ONBOOT=no (ifcfg-rh) and autoconnect=false (keyfile) profiles are not activated at boot, and
+    NetworkManager makes no automatic connection for a device one of its profiles fits."""
+    root = str(tmp_path / "image")
+    enable(root, "NetworkManager.service", "multi-user.target", "/usr/lib")
+    put(root, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 net.ifnames=0"\n')
+    directory = "/etc/sysconfig/network-scripts/" if name.startswith("ifcfg-") else "/etc/NetworkManager/system-connections/"
+    put(root, directory + name, text)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == status, found
+    if status == "fail":
+        assert "not activated at boot" in found["message"]
+
+
 # NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
 # managed device NetworkManager.conf(5) does not list in [main] no-auto-default.  RHEL's and
 # Fedora's server installs carry NetworkManager-config-server, whose
