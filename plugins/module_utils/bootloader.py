@@ -16,6 +16,7 @@ layouts, read through the target root.
 The edits keep what the user wrote: a replaced line stays in the file,
 commented out behind the collection's marker."""
 
+import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
@@ -25,6 +26,9 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
 GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+# without either: the ESP's grub.cfg, the menu itself on RHEL 8 and its rebuilds on UEFI
+# (grub2-mkconfig -o /boot/efi/EFI/<vendor>/grub.cfg); elsewhere it is a stub that loads /boot's
+ESP_EFI_DIR = "/boot/efi/EFI"
 GRUBENVS = ("/boot/grub2/grubenv", "/boot/grub/grubenv")
 BLS_DIR = "/boot/loader/entries"
 # systemd-boot reads loader/loader.conf on the ESP (mounted at /boot, /efi or /boot/efi);
@@ -127,9 +131,9 @@ class GrubConfig(object):
                 self.layout, self.mkconfig = layout, path
                 break
         # anything there (a FIFO, a directory, a link loop) is read, and the read names what is wrong
-        self.grub_cfg = next((p for p in GRUB_CFGS if present(target, p)), None)
+        self.grub_cfg = next((p for p in GRUB_CFGS if present(target, p)), None) or self._esp_grub_cfg(replace)
         if self.layout is None and self.grub_cfg:
-            self.layout = "redhat" if "grub2" in self.grub_cfg else "debian"
+            self.layout = "redhat" if "grub2" in self.grub_cfg or self.grub_cfg.startswith(ESP_EFI_DIR) else "debian"
         self.dropins_supported = self._dropins_supported()
         self.files, self.variables, self.assignments = [], {}, {}
         text = self._text(DEFAULTS, replace)
@@ -147,7 +151,9 @@ class GrubConfig(object):
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
                     text, target.display(path), self.variables, self.assignments)
-        self.grubenv_path = next((p for p in GRUBENVS if present(target, p)), None)
+        esp_env = [posixpath.join(posixpath.dirname(self.grub_cfg), "grubenv")] \
+            if self.grub_cfg and self.grub_cfg.startswith(ESP_EFI_DIR + "/") else []
+        self.grubenv_path = next((p for p in list(GRUBENVS) + esp_env if present(target, p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
@@ -160,6 +166,17 @@ class GrubConfig(object):
 
     def _text(self, path, replace):
         return replace[path] if path in replace else read(self.target, path)
+
+    def _esp_grub_cfg(self, replace):
+        """The ESP's EFI/<vendor>/grub.cfg that is a menu of its own (no
+        ``configfile`` loading another), or None."""
+        for vendor in names(self.target, ESP_EFI_DIR):
+            path = "%s/%s/grub.cfg" % (ESP_EFI_DIR, vendor)
+            if present(self.target, path):
+                text = self._text(path, replace)
+                if text is not None and not re.search(r"^[ \t]*configfile\s", text, re.M):
+                    return path
+        return None
 
     def _dropins_supported(self):
         """Debian's grub-mkconfig sources /etc/default/grub.d/*.cfg; Red

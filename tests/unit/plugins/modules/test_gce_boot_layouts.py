@@ -759,3 +759,82 @@ def test_systemd_boot_entries_with_the_console_start_the_getty(tmp_path, run_mod
     assert found["status"] == status, found
     if status == "pass":
         assert "getty generator" in found["message"]
+
+
+# RHEL 8 and its rebuilds on UEFI: the menu is the ESP's EFI/<vendor>/grub.cfg (grub2-mkconfig -o
+# /boot/efi/EFI/<vendor>/grub.cfg), with grubenv beside it and /boot/grub2/grubenv a link to it;
+# there is no /boot/grub2/grub.cfg.  Elsewhere the ESP's grub.cfg is a stub loading /boot's (configfile).
+EL8_EFI_CFG = ("set pager=1\nif [ -f ${config_directory}/grubenv ]; then\n  load_env -f ${config_directory}/grubenv\n"
+               "fi\nset timeout=%d\nblscfg\n")
+EL8_ENTRY = ("title Rocky Linux (4.18.0-513.el8.x86_64) 8.9\nversion 4.18.0-513.el8.x86_64\nlinux /vmlinuz-4.18.0-513.el8.x86_64\n"
+             "initrd /initramfs-4.18.0-513.el8.x86_64.img $tuned_initrd\noptions $kernelopts $tuned_params\nid rocky\n"
+             "grub_users $grub_users\ngrub_arg --unrestricted\ngrub_class kernel\n")
+
+
+def el8_uefi_image(root, defaults_timeout, cfg_timeout, env_link=True):
+    root = str(root)
+    put(root, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
+    put(root, "/etc/default/grub", 'GRUB_TIMEOUT=%d\nGRUB_DEFAULT=saved\nGRUB_DISABLE_SUBMENU=true\n'
+        'GRUB_CMDLINE_LINUX="crashkernel=auto rd.lvm.lv=rl/root"\nGRUB_DISABLE_RECOVERY="true"\n'
+        'GRUB_ENABLE_BLSCFG=true\n' % defaults_timeout)
+    put(root, "/boot/efi/EFI/BOOT/BOOTX64.EFI", "")
+    put(root, "/boot/efi/EFI/rocky/grub.cfg", EL8_EFI_CFG % cfg_timeout)
+    env = "# GRUB Environment Block\nkernelopts=root=/dev/mapper/rl-root ro crashkernel=auto rd.lvm.lv=rl/root\n"
+    put(root, "/boot/efi/EFI/rocky/grubenv", env + "#" * (1024 - len(env)))
+    if env_link:
+        os.makedirs(os.path.join(root, "boot/grub2"))
+        os.symlink("../efi/EFI/rocky/grubenv", os.path.join(root, "boot/grub2/grubenv"))
+    put(root, "/boot/loader/entries/abc-4.18.0-513.el8.x86_64.conf", EL8_ENTRY)
+    return root
+
+
+@pytest.mark.parametrize("env_link", [True, False])
+def test_el8_uefi_menu_is_the_esp_s_grub_cfg(tmp_path, run_module, env_link):
+    root = el8_uefi_image(tmp_path / "image", 0, 5, env_link)
+    found = boot_results(run_module, root)
+    assert found["GCE-BOOT-TIMEOUT"]["status"] == "fail", found["GCE-BOOT-TIMEOUT"]
+    assert "EFI/rocky/grub.cfg:5 sets timeout=5" in found["GCE-BOOT-TIMEOUT"]["message"]
+    assert found["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail"
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-BOOT-TIMEOUT"]["status"] == "pass" and by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+    assert "\nset timeout=0\n" in read(root, "/boot/efi/EFI/rocky/grub.cfg")
+    env = read(root, "/boot/efi/EFI/rocky/grubenv")
+    assert len(env) == 1024 and "kernelopts=root=/dev/mapper/rl-root ro crashkernel=auto rd.lvm.lv=rl/root console=ttyS0,38400n8\n" in env
+    assert read(root, "/boot/loader/entries/abc-4.18.0-513.el8.x86_64.conf") == EL8_ENTRY, "$kernelopts carries it"
+    assert run(run_module, root)["changed"] is False
+
+
+def test_an_esp_stub_that_loads_boot_s_menu_is_not_the_menu(tmp_path, run_module):
+    root = el8_uefi_image(tmp_path / "image", 0, 5)
+    put(root, "/boot/efi/EFI/rocky/grub.cfg", "search --no-floppy --fs-uuid --set=dev 1234\nset prefix=($dev)/grub2\n"
+        "export $prefix\nconfigfile $prefix/grub.cfg\n")
+    put(root, "/boot/grub2/grub.cfg", EL8_EFI_CFG % 0)
+    found = boot_results(run_module, root)
+    assert found["GCE-BOOT-TIMEOUT"]["status"] == "pass", found["GCE-BOOT-TIMEOUT"]
+    os.unlink(os.path.join(root, "boot/grub2/grub.cfg"))
+    bootloader_config = bootloader.GrubConfig(Target(root))
+    assert bootloader_config.grub_cfg is None
+
+
+class El8UefiModule(UbuntuModule):
+    """A live Rocky 8 on UEFI: grub2-mkconfig -o writes the menu from the defaults."""
+
+    def run_command(self, argv, environ_update=None):
+        if argv[0].endswith("grub2-mkconfig"):
+            self.commands.append(" ".join(argv[1:]))
+            with open(os.path.join(self.root, argv[2].lstrip("/")), "w") as handle:
+                handle.write(EL8_EFI_CFG % 0)
+        return 0, "", ""
+
+
+def test_live_el8_uefi_regenerates_the_esp_s_grub_cfg(tmp_path, monkeypatch):
+    root = el8_uefi_image(tmp_path / "image", 5, 5)
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    entries = [e for e in requirements("gce") if e["id"] in BOOT_IDS]
+    params = dict(root=root, generalize=False, interface="ens4", connection={}, install_packages=False,
+                  regenerate_bootloader=True, reload_services=False, lock_timeout=10)
+    module = El8UefiModule(root)
+    out = gce_settings.apply_gce(params, entries, {}, module)
+    assert dict((r["id"], r["status"]) for r in out["results"]) == {i: "pass" for i in BOOT_IDS}, out["results"]
+    assert set(module.commands) == {"-o /boot/efi/EFI/rocky/grub.cfg"}
