@@ -462,10 +462,16 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
             "no-scripts")
 
 
-def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
+# the lines that bring an interface up at boot: ``ifup -a`` (networking.service) takes the auto
+# ones, udev's ifupdown-hotplug the allow-hotplug ones when the NIC appears (interfaces(5))
+_AT_BOOT = ("auto", "allow-auto", "allow-hotplug")
+
+
+def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, started=None):
     """The ``inet`` stanzas of ``path`` and what it sources; ``includes``, a
     list, gets ``(directive, directory or pattern)`` of every ``source`` and
-    ``source-directory`` read."""
+    ``source-directory`` read; ``started``, a list, the interfaces an
+    ``auto``/``allow-hotplug`` line brings up at boot."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     # files read, and what the source patterns may still reach (configfiles.glob)
@@ -492,12 +498,14 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
             continue
         if key in _STANZAS or key.startswith("allow-"):
             current = None
+            if key in _AT_BOOT and started is not None:
+                started.extend(words[1:])
             if key == "source" and len(words) > 1:
                 pattern = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 if includes is not None:
                     includes.append((key, pattern))
                 for included in glob(target, pattern, sourced[1]):
-                    configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes))
+                    configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes, started))
             elif key == "source-directory" and len(words) > 1:
                 directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
                 if includes is not None:
@@ -505,7 +513,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None):
                 for name in names(target, directory, budget=sourced[1]):
                     if re.match(r"^[a-zA-Z0-9_-]+$", name):
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
-                                                     sourced, includes))
+                                                     sourced, includes, started))
             continue
         if current is not None:
             if key == "mtu" and len(words) > 1:
@@ -799,7 +807,12 @@ def read_all(target, replace=None):
     netplan, renderer = read_netplan(target)
     includes = []
     # the image's own stanzas first: the helper skips a NIC ifupdown knows
-    ifupdown = [c for c in read_ifupdown(target, includes=includes) if c.names != ["lo"]]
+    started = []
+    ifupdown = [c for c in read_ifupdown(target, includes=includes, started=started) if c.names != ["lo"]]
+    for config in ifupdown:
+        if not set(config.names) & set(started):   # a stanza nothing brings up: the NIC stays down
+            config.dhcp4 = False
+            config.where += " (no auto or allow-hotplug line: not brought up at boot)"
     return {"netplan": netplan, "networkd": read_networkd(target, replace),
             "ifupdown": ifupdown + read_cloud_ifupdown(target, includes),
             "networkmanager": read_networkmanager(target), "ifcfg": read_ifcfg(target),

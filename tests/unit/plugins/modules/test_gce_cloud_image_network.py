@@ -532,6 +532,25 @@ def test_a_networkmanager_profile_not_activated_at_boot_configures_nothing(tmp_p
         assert "not activated at boot" in found["message"]
 
 
+@pytest.mark.parametrize("main, dropin, status", [
+    ("", "allow-hotplug ens4\niface ens4 inet dhcp\n", "pass"),
+    ("", "auto ens4\niface ens4 inet dhcp\n", "pass"),
+    ("auto lo ens4\n", "iface ens4 inet dhcp\n", "pass"),   # the auto line may be in another file
+    # ifup -a takes the auto interfaces, udev the allow-hotplug ones: without either ens4 stays down
+    ("", "iface ens4 inet dhcp\n", "fail"),
+    ("", "allow-ovs ens4\niface ens4 inet dhcp\n", "fail"),
+])
+def test_an_ifupdown_stanza_nothing_brings_up_configures_nothing(tmp_path, run_module, main, dropin, status):
+    root = str(tmp_path / "image")
+    enable(root, "networking.service", "multi-user.target")
+    put(root, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\n" + main + "iface lo inet loopback\n")
+    put(root, "/etc/network/interfaces.d/ens4", dropin)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == status, found
+    if status == "fail":
+        assert "not brought up at boot" in found["message"]
+
+
 # NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
 # managed device NetworkManager.conf(5) does not list in [main] no-auto-default.  RHEL's and
 # Fedora's server installs carry NetworkManager-config-server, whose
