@@ -470,50 +470,134 @@ def glob_matches(key, pattern):
     over /proc/sys: component by component (``*`` never spans a ``/``), and
     a wildcard never matches a leading dot.  ``LATER_INTERFACE`` stands for
     any name an interface may get, so any wildcard component matches it."""
-    names, parts = key.split("/"), pattern.split("/")
-    if len(names) != len(parts):
-        return False
-    for name, part in zip(names, parts):
-        # a name as literal_name() writes it matches that name only
-        wild = any(char in part for char in "*?[") and not LITERAL_GLOB.match(part)
-        if name == LATER_INTERFACE:
-            if not wild:
+    return glob_matcher(pattern)(key)
+
+
+def _star_matcher(pieces):
+    """``fnmatch.fnmatchcase(., "*".join(pieces))`` for a pattern whose only
+    wildcard is ``*``, without compiling a regular expression for it."""
+    first, middle, last = pieces[0], pieces[1:-1], pieces[-1]
+
+    def matches(name):
+        start, end = len(first), len(name) - len(last)
+        if start > end or not name.startswith(first) or not name.endswith(last):
+            return False
+        for piece in middle:
+            start = name.find(piece, start, end)
+            if start == -1:
                 return False
-        elif name.startswith(".") and wild and not part.startswith("."):
-            return False
-        elif not fnmatch.fnmatchcase(name, part):
-            return False
-    return True
+            start += len(piece)
+        return True
+    return matches
 
 
-def _writes(assignment, key, explicit):
+# compiled components of globs (fnmatch keeps 256: a file may have thousands), dropped past the limit
+_PART_MATCHERS = {}
+_PART_MATCHERS_LIMIT = 4096
+
+
+def _part_matcher(part):
+    matcher = _PART_MATCHERS.get(part)
+    if matcher is None:
+        if len(_PART_MATCHERS) >= _PART_MATCHERS_LIMIT:
+            _PART_MATCHERS.clear()
+        if "?" in part or "[" in part:
+            matcher = re.compile(fnmatch.translate(part)).match
+        else:
+            matcher = _star_matcher(part.split("*"))
+        _PART_MATCHERS[part] = matcher
+    return matcher
+
+
+def glob_matcher(pattern):
+    """``glob_matches(., pattern)`` with the pattern read once: one glob is
+    asked of many keys."""
+    parts = []
+    for part in pattern.split("/"):
+        if not any(char in part for char in "*?["):
+            parts.append((part, None, False, False))
+        else:
+            # a name as literal_name() writes it matches that name only
+            parts.append((None, _part_matcher(part), not LITERAL_GLOB.match(part), part.startswith(".")))
+    count = len(parts)
+
+    def matches(key):
+        names = key.split("/")
+        if len(names) != count:
+            return False
+        for name, (plain, match, wild, dot) in zip(names, parts):
+            if plain is not None:
+                if name != plain:
+                    return False
+            elif name == LATER_INTERFACE:
+                if not wild:
+                    return False
+            elif name.startswith(".") and wild and not dot:
+                return False
+            elif not match(name):
+                return False
+        return True
+    return matches
+
+
+def _writes(assignment, key, explicit, matches=glob_matches):
     """Whether applying ``assignment`` writes ``key``: its own key, the other
     name of the same kernel value, or a glob reaching either where no
-    explicit assignment of that name keeps the glob off it."""
+    explicit assignment of that name keeps the glob off it.  ``matches``:
+    ``glob_matches`` or a faster equal."""
     names = (key,) + SAME_VALUE.get(key, ())
     if not assignment["glob"]:
         return assignment["key"] in names
-    return any(name not in explicit and glob_matches(name, assignment["key"]) for name in names)
+    return any(name not in explicit and matches(name, assignment["key"]) for name in names)
 
 
-def _reaching(items, first=lambda item: item):
+def _glob_index():
+    """``matches(key, pattern)``, ``glob_matches`` with each distinct
+    pattern read once and each (key, pattern) answer kept for the key being
+    asked only: no table of every key against every glob."""
+    matchers, answers = {}, {}
+
+    def matches(key, pattern):
+        if answers.get(None) != key:
+            answers.clear()
+            answers[None] = key
+        if pattern not in answers:
+            matcher = matchers.get(pattern)
+            if matcher is None:
+                matcher = matchers[pattern] = glob_matcher(pattern)
+            answers[pattern] = matcher(key)
+        return answers[pattern]
+    return matches
+
+
+def _reaching(items, first=lambda item: item, matches=glob_matches):
     """``candidates(key)``: the ``items`` (assignments, or groups of them
     led by ``first(item)``) that may write ``key``, in their order: those
-    of the key's own names and every glob; ``_writes`` rules out the
-    others.  Asking every assignment of every key took hours for a file
-    naming many interfaces (a key per interface, a line per key)."""
-    literal, globs = {}, []
+    of the key's own names and the globs naming one of them; ``_writes``
+    rules out the others.  Asking every assignment of every key took hours
+    for a file naming many interfaces (a key per interface, a line per
+    key), and asking every glob of every key minutes for one with many
+    globs too: the globs are grouped by pattern, asked once per pattern,
+    and only patterns of the key's length and last component are asked."""
+    literal, globs = {}, {}
     for position, item in enumerate(items):
         assignment = first(item)
         if assignment["glob"]:
-            globs.append(position)
+            parts = assignment["key"].split("/")
+            last = parts[-1] if not any(char in parts[-1] for char in "*?[") else None
+            globs.setdefault((len(parts), last), {}).setdefault(assignment["key"], []).append(position)
         else:
             literal.setdefault(assignment["key"], []).append(position)
 
     def candidates(key):
-        positions = list(globs)
+        positions = []
         for name in (key,) + SAME_VALUE.get(key, ()):
             positions.extend(literal.get(name, ()))
+            parts = name.split("/")
+            for bucket in (globs.get((len(parts), parts[-1]), {}), globs.get((len(parts), None), {})):
+                for pattern, where in bucket.items():
+                    if matches(name, pattern):
+                        positions.extend(where)
         return [items[position] for position in sorted(set(positions))]
     return candidates
 
@@ -545,7 +629,7 @@ FORWARDING = "net/ipv4/conf/all/forwarding"
 RESET_BY_FORWARDING = "net/ipv4/conf/all/accept_redirects"
 
 
-def forwarding_reset(applied, explicit):
+def forwarding_reset(applied, explicit, matches=glob_matches):
     """``(on, off)`` when, in the writes ``applied`` (in order), the last
     change of forwarding after the last write of ``RESET_BY_FORWARDING``
     turns it off, ``on`` being the write that had turned it on (forwarding
@@ -555,9 +639,9 @@ def forwarding_reset(applied, explicit):
         if assignment["value"] is None:
             continue
         # a glob over conf/all/* writes accept_redirects before forwarding (glob(3) sorts)
-        if _writes(assignment, RESET_BY_FORWARDING, explicit) and kernel_int(assignment["value"]) is not None:
+        if _writes(assignment, RESET_BY_FORWARDING, explicit, matches) and kernel_int(assignment["value"]) is not None:
             reset = None
-        if _writes(assignment, FORWARDING, explicit):
+        if _writes(assignment, FORWARDING, explicit, matches):
             number = kernel_int(assignment["value"])
             if number is None or number == forwarding:
                 continue  # refused, or no change: the kernel leaves accept_redirects alone
@@ -604,18 +688,20 @@ def winners(assignments, keys, loader="systemd"):
     if loader == "systemd":
         dropped, groups = _systemd_order(assignments)
         explicit = set(group[0]["key"] for group in groups if not group[0]["glob"])
-        dropped_for, groups_for = _reaching(dropped), _reaching(groups, lambda group: group[0])
+        matches = _glob_index()
+        dropped_for, groups_for = _reaching(dropped, matches=matches), _reaching(groups, lambda group: group[0], matches)
         for key in keys:
-            history[key] = [a for a in dropped_for(key) if a["value"] is not None and _writes(a, key, explicit)]
+            history[key] = [a for a in dropped_for(key) if a["value"] is not None and _writes(a, key, explicit, matches)]
             reaching = groups_for(key)
             applied = [a for group in reaching if group[0]["value"] is not None
-                       and _writes(group[0], key, explicit) for a in group]
+                       and _writes(group[0], key, explicit, matches) for a in group]
             # a bare glob removes an earlier assignment of the same glob as a bare key does
-            removed = [group[0] for group in reaching if group[0]["value"] is None and _writes(group[0], key, ())]
+            removed = [group[0] for group in reaching if group[0]["value"] is None
+                       and _writes(group[0], key, (), matches)]
             # a removal matters only when it dropped an assignment of the key
             history[key].extend(applied or (removed[-1:] if history[key] else []))
         if RESET_BY_FORWARDING in history:
-            reset = forwarding_reset([group[0] for group in groups], explicit)
+            reset = forwarding_reset([group[0] for group in groups], explicit, matches)
             if reset:
                 history[RESET_BY_FORWARDING].append(_reset_entry(reset))
         return history
@@ -623,12 +709,13 @@ def winners(assignments, keys, loader="systemd"):
     # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
     # (Debian 12 has 4.0.2, Debian 13 and Ubuntu 24.04 4.0.4), which added fnmatch() there
     explicit = set(a["key"] for a in assignments if not a["glob"])
-    reaching = _reaching(assignments)
+    matches = _glob_index()
+    reaching = _reaching(assignments, matches=matches)
     for key in keys:
         # procps keeps the earlier value for a bare key
-        history[key] = [a for a in reaching(key) if a["value"] is not None and _writes(a, key, explicit)]
+        history[key] = [a for a in reaching(key) if a["value"] is not None and _writes(a, key, explicit, matches)]
     if RESET_BY_FORWARDING in history:
-        reset = forwarding_reset(assignments, explicit)
+        reset = forwarding_reset(assignments, explicit, matches)
         if reset:
             history[RESET_BY_FORWARDING].append(_reset_entry(reset))
     return history

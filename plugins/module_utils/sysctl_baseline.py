@@ -5,6 +5,7 @@
 (which applies the plan) and sysctl_baseline_info (which only assesses)."""
 
 import copy
+import functools
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
@@ -27,7 +28,9 @@ HEADER = (
 )
 
 
+@functools.lru_cache(maxsize=4096, typed=True)
 def _int(value):
+    # asked for every line of every key of every interface: a file's values are a handful
     return loader.kernel_int(value)
 
 
@@ -236,6 +239,7 @@ def assess(entries, waivers, observation, histories, boot, own_file):
     names the loaders read it under (``own_names``)."""
     own_files = own_file if isinstance(own_file, (set, frozenset)) else {own_file}
     results = []
+    judged = judged_interfaces(observation, histories)
     for entry in entries:
         key = loader.normalize_key(entry["key"])
         live = observation.values.get(key)
@@ -265,7 +269,7 @@ def assess(entries, waivers, observation, histories, boot, own_file):
             last = history.get(key, [])
             if last and not complies(entry, last[-1]["value"]):
                 conflict_with(name, last[-1])
-        for name, assignment in weak_interface_lines(entry, histories, observation):
+        for name, assignment in weak_interface_lines(entry, histories, observation, judged=judged):
             conflict_with(name, assignment)
         for name, assignment in later_interface_lines(entry, entries, histories, boot):
             conflict_with(name, assignment, later=True)
@@ -497,15 +501,18 @@ def interface_globs(entries, histories, boot, own_path):
     return chosen
 
 
-def weak_interface_lines(entry, histories, observation, winning_only=True):
+def weak_interface_lines(entry, histories, observation, winning_only=True, judged=None):
     """``[(loader, assignment)]``: assignments to an interface's own key that
     make the interface's effective value fail once ``all`` has the expected
     value (a later ``net.ipv4.conf.eth0.rp_filter = 2`` beats the drop-in's
-    line at boot)."""
+    line at boot).  ``judged``: ``judged_interfaces(observation, histories)``,
+    read once by a caller asking for every entry (listing them again for
+    each entry cost seconds per assessment for a file naming a hundred
+    thousand interfaces)."""
     found = []
     if not per_interface_needed(entry):
         return found
-    for name in judged_interfaces(observation, histories):
+    for name in judged_interfaces(observation, histories) if judged is None else judged:
         key = interface_key(entry, name)
         forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
         for loader_name, history in sorted(histories.items()):
@@ -555,6 +562,7 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
     read, so never touched).  The drop-in's own lines are never touched."""
     by_id = dict((entry["id"], entry) for entry in entries)
     lines = {}
+    judged = judged_interfaces(observation, histories) if mode == "all" else None
 
     def add(assignment, rid):
         if assignment["path"] != own_path:
@@ -574,7 +582,7 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
             for conflict in result["conflicts"]:
                 add(conflict, result["id"])
         if mode == "all":
-            for dummy, assignment in weak_interface_lines(entry, histories, observation, False):
+            for dummy, assignment in weak_interface_lines(entry, histories, observation, False, judged):
                 add(assignment, result["id"])
             for dummy, assignment in later_interface_lines(entry, entries, histories, boot_of(histories), False):
                 add(assignment, result["id"])

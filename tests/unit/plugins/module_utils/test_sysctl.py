@@ -386,3 +386,57 @@ def test_dashes_and_globs_as_each_systemd_version_reads_them(tmp_path, version):
     assert any(":4:" in w for w in warnings) == (not modern)
     # procps is told nothing of systemd's version
     assert loader.load(str(tmp_path), "procps")[1] == []
+
+
+def _glob_matches_reference(key, pattern):
+    # glob_matches() as it was before glob_matcher(): fnmatch asked for every component
+    import fnmatch
+    names, parts = key.split("/"), pattern.split("/")
+    if len(names) != len(parts):
+        return False
+    for name, part in zip(names, parts):
+        wild = any(char in part for char in "*?[") and not loader.LITERAL_GLOB.match(part)
+        if name == loader.LATER_INTERFACE:
+            if not wild:
+                return False
+        elif name.startswith(".") and wild and not part.startswith("."):
+            return False
+        elif not fnmatch.fnmatchcase(name, part):
+            return False
+    return True
+
+
+def test_winners_asking_only_the_globs_that_name_a_key_is_unchanged(monkeypatch):
+    """winners() asks each distinct glob once per key, and only globs of the
+    key's length and last component: its histories are those of asking
+    every line of every key (checked on 20000 random files when written)."""
+    import random
+    names = ["eth0", "all", "default", "lo", ".hid", "e*", "[*]x", "*", "?th0", ".*", "[!e]*", "eth[0-1]", "[.]h"]
+    leaves = ["rp_filter", "forwarding", "accept_redirects", "*", "send_*"]
+    others = ["net/ipv4/ip_forward", "net/ipv4/ip_*", "net/*/ip_forward", "kernel/kptr_restrict", "*/*/*/*/*"]
+
+    def key(chance, plain=False):
+        if chance.random() < 0.1:
+            return chance.choice(others[:1] + others[3:4] if plain else others)
+        return "net/ipv4/conf/%s/%s" % (chance.choice([n for n in names if not plain or not any(c in n for c in "*?[")]),
+                                         chance.choice(leaves[:3] if plain else leaves))
+
+    def reference(assignments, keys, kind):
+        with monkeypatch.context() as patched:
+            patched.setattr(loader, "glob_matches", _glob_matches_reference)
+            patched.setattr(loader, "_glob_index", lambda: _glob_matches_reference)
+            patched.setattr(loader, "_reaching", lambda items, first=None, matches=None: lambda key: list(items))
+            return loader.winners(assignments, keys, kind)
+
+    for seed in range(300):
+        chance = random.Random(seed)
+        assignments = []
+        for number in range(chance.randint(0, 25)):
+            written = key(chance)
+            assignments.append({"key": written, "value": None if chance.random() < 0.15 else chance.choice("012x"),
+                                "line": number + 1, "text": written, "ignore_failure": False, "file": "f",
+                                "glob": any(c in written for c in "*?[") and chance.random() < 0.95})
+        keys = sorted(set([key(chance, True) for dummy in range(chance.randint(0, 12))] + [
+            loader.FORWARDING, loader.RESET_BY_FORWARDING, loader.later_interface_key(chance.choice(leaves[:3]))]))
+        for kind in loader.LOADERS:
+            assert loader.winners(assignments, keys, kind) == reference(assignments, keys, kind), (seed, kind)
