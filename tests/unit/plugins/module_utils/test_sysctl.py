@@ -418,8 +418,8 @@ def test_winners_asking_only_the_globs_that_name_a_key_is_unchanged(monkeypatch)
     def key(chance, plain=False):
         if chance.random() < 0.1:
             return chance.choice(others[:1] + others[3:4] if plain else others)
-        return "net/ipv4/conf/%s/%s" % (chance.choice([n for n in names if not plain or not any(c in n for c in "*?[")]),
-                                         chance.choice(leaves[:3] if plain else leaves))
+        name = chance.choice([n for n in names if not plain or not any(c in n for c in "*?[")])
+        return "net/ipv4/conf/%s/%s" % (name, chance.choice(leaves[:3] if plain else leaves))
 
     def reference(assignments, keys, kind):
         with monkeypatch.context() as patched:
