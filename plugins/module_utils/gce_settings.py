@@ -32,7 +32,7 @@ import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootconfig, bootloader, cmdline, configfiles, fstab, kernel_cmdline, netconf, packages, privilege, sshd, sysctl,
+    bootconfig, bootdisk, bootloader, cmdline, configfiles, fstab, kernel_cmdline, netconf, packages, privilege, sshd, sysctl,
     sysctl_baseline, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE, serial_console
 from ansible_collections.guestready.gce.plugins.module_utils.devices import root_arch
@@ -225,6 +225,11 @@ class Host(object):
     @property
     def network(self):
         return self.cached("network", lambda: netconf.read_all(self.target, self.replace))
+
+    @property
+    def boot_disk(self):
+        """The running system's disks (``bootdisk``): which hold / and an fstab entry."""
+        return self.cached("boot-disk", bootdisk.BootDisk, shared=True)
 
     @property
     def fstab_text(self):
@@ -901,19 +906,45 @@ def check_fstab_names(host, entry):
     return _outcome("pass", [], "every /etc/fstab entry names its device stably")
 
 
-def _needs_nofail(entry, item):
+def _mounted_at_boot(entry, item):
+    """A block device mounted at boot outside the essential mount points, without nofail."""
     return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and \
         "nofail" not in item.options and "noauto" not in item.options
+
+
+def _needs_nofail(host, entry, item):
+    return _mounted_at_boot(entry, item) and not _on_boot_disk(host, item)
+
+
+def _on_boot_disk(host, item):
+    """Proven on the disk that holds / (a live system's sysfs says so): the boot
+    disk's own, which boots with the VM and must not get nofail (systemd would
+    stop ordering it before local-fs.target)."""
+    return bool(host.live and host.boot_disk.on_boot_disk(fstab.unescape(item.spec)))
 
 
 def check_nofail(host, entry):
     if host.fstab_text is None:
         return _outcome("not-applicable", None, "no /etc/fstab")
-    missing = [e for e in _fstab_entries(host) if _needs_nofail(entry, e)]
+    entries = _fstab_entries(host)
+    missing = [e for e in entries if _needs_nofail(host, entry, e)]
+    own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e)]
+    evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
     if missing:
-        return _outcome("fail", [e.file for e in missing], "without nofail: %s" % ", ".join(
-            "%s (line %d)" % (e.file, e.line) for e in missing), entry["remediation"])
-    return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)")
+        if not host.live:
+            why = "a directory tree: which disk each entry is on could not be told"
+        elif not host.boot_disk.root_disks():
+            why = "the disk holding / could not be told from sysfs"
+        else:
+            unknown = [e for e in missing if not host.boot_disk.spec_disks(fstab.unescape(e.spec))]
+            why = "could not tell which disk %s %s on" % (", ".join(e.spec for e in unknown),
+                                                            "is" if len(unknown) == 1 else "are") if unknown else ""
+        note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
+            if why else ""
+        return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s" % (note, ", ".join(
+            "%s (line %d)" % (e.file, e.line) for e in missing)), entry["remediation"], **evidence)
+    return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)" + (
+        "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else ""), **evidence)
 
 
 def check_disk_naming(host, entry):
@@ -1366,7 +1397,7 @@ def plan_fstab(plan, failing):
     entry = failing.get("GCE-FSTAB-NOFAIL")
     if entry:
         changes = dict((item.line, fstab.with_option(item, "nofail")) for item in fstab.parse(text)
-                       if _needs_nofail(entry, item))
+                       if _needs_nofail(host, entry, item))
         if changes:
             plan.write(fstab.PATH, fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL"), "GCE-FSTAB-NOFAIL")
 

@@ -13,11 +13,12 @@ import shutil
 import signal
 import stat
 
+import fakedisks
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+from ansible_collections.guestready.gce.plugins.module_utils import bootdisk, gce_settings
 from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
-from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, requirements
 from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
 
 GCE_IDS = [e["id"] for e in requirements("gce")]
@@ -1179,6 +1180,70 @@ def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
     assert "UUID=2 none swap sw 0 0\n" in text and "UUID=3 /backup ext4 noauto 0 2\n" in text, text
     assert text.count("guestready.gce replaced") == 1 and "defaults,nofail" in text, text
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+
+
+CIS_FSTAB = ("UUID=aaaa / ext4 defaults 0 1\nUUID=hhhh /home ext4 nodev 0 2\nPARTUUID=p-5 /var/log ext4 defaults 0 2\n"
+             "LABEL=audit\\040log /var/log/audit ext4 defaults 0 2\n/dev/mapper/vg-tmp /tmp ext4 nosuid 0 2\n"
+             "UUID=bbbb /data ext4 defaults 0 2\nUUID=gone /backup ext4 defaults 0 2\n")
+
+
+def cis_disks(tmp_path, monkeypatch, root="sda2"):
+    """A running system whose /home, /var/log, /var/log/audit and /tmp are partitions (and LVM) of
+    the disk holding /, with a data disk sdb."""
+    paths = fakedisks.build(
+        str(tmp_path / "host"), {"sda": [(2, "8:2"), (3, "8:3"), (5, "8:5"), (6, "8:6"), (7, "8:7")], "sdb": [(1, "8:17")]},
+        mappers={"dm-0": ("253:0", ["sda7"])}, root=root,
+        links={"disk/by-uuid/aaaa": "sda2", "disk/by-uuid/hhhh": "sda3", "disk/by-partuuid/p-5": "sda5",
+               "disk/by-label/audit\\x20log": "sda6", "mapper/vg-tmp": "dm-0", "disk/by-uuid/bbbb": "sdb1"})
+    monkeypatch.setattr(bootdisk, "LIVE_SYS", paths[0])
+    monkeypatch.setattr(bootdisk, "LIVE_DEV", paths[1])
+    monkeypatch.setattr(bootdisk, "LIVE_MOUNTINFO", paths[2])
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+
+
+def test_nofail_spares_the_boot_disks_own_partitions_on_a_live_system(tmp_path, monkeypatch):
+    """nofail is for additional disks (a VM boots with one detached); on a partition of the boot disk it
+    only takes the mount out of local-fs.target's ordering (auditd may then write to / before
+    /var/log/audit is mounted).  Live, sysfs tells which entries are on the disk holding /."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", CIS_FSTAB)
+    cis_disks(tmp_path, monkeypatch)
+    entries = [BY_ID["GCE-FSTAB-NOFAIL"]]
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    result = gce_settings.check_gce(params, entries, {})["results"][0]
+    assert result["status"] == "fail" and result["actual"] == ["/data", "/backup"], result
+    assert "could not tell which disk UUID=gone is on" in result["message"], result
+    assert result["evidence"]["boot_disk"] == ["/home (line 2)", "/var/log (line 3)", "/var/log/audit (line 4)",
+                                               "/tmp (line 5)"], result
+    params.update(install_packages=False, regenerate_bootloader=False, reload_services=False, lock_timeout=10)
+    out = gce_settings.apply_gce(params, entries, {}, FakeModule(root))
+    text = read(root, "/etc/fstab")
+    assert "UUID=bbbb\t/data\text4\tdefaults,nofail\t0\t2\n" in text and "/backup\text4\tdefaults,nofail" in text, text
+    for line in CIS_FSTAB.splitlines()[:5]:
+        assert line + "\n" in text, text
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+    assert "on the boot disk, needing none: /home (line 2)" in by_id(out)["GCE-FSTAB-NOFAIL"]["message"]
+
+
+def test_nofail_keeps_flagging_when_the_root_disk_is_unknown(tmp_path, monkeypatch):
+    # / on btrfs or an overlay (an anonymous device number): nothing is proven, every entry is judged
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", CIS_FSTAB)
+    cis_disks(tmp_path, monkeypatch, root="0:31")
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    result = gce_settings.check_gce(params, [BY_ID["GCE-FSTAB-NOFAIL"]], {})["results"][0]
+    assert result["actual"] == ["/home", "/var/log", "/var/log/audit", "/tmp", "/data", "/backup"], result
+    assert "the disk holding / could not be told from sysfs" in result["message"], result
+
+
+def test_nofail_in_a_tree_says_the_boot_disks_own_entries_need_none(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\nUUID=2 /home ext4 defaults 0 2\n")
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
+    assert result["status"] == "fail" and result["message"] == (
+        "entries on the boot disk itself need no nofail (a directory tree: which disk each entry is on could "
+        "not be told; waive this if they are the boot disk's); without nofail: /home (line 2)"), result
 
 
 @pytest.mark.parametrize("value, status", [("1", "pass"), ("599", "pass"), ("600", "fail"), ("0", "fail")])
