@@ -937,8 +937,8 @@ def check_nofail(host, entry):
             why = "the disk holding / could not be told from sysfs"
         else:
             unknown = [e for e in missing if not host.boot_disk.spec_disks(fstab.unescape(e.spec))]
-            why = "could not tell which disk %s %s on" % (", ".join(e.spec for e in unknown),
-                                                            "is" if len(unknown) == 1 else "are") if unknown else ""
+            why = "could not tell which disk %s %s on" % (
+                ", ".join(e.spec for e in unknown), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
             if why else ""
         return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s" % (note, ", ".join(
