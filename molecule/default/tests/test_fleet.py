@@ -124,7 +124,10 @@ def test_junit_has_a_case_per_host_and_requirement():
         assert int(suite.get("failures")) == len(failed)
     old = root.find("testsuite[@name='%s']" % OLD)
     serial = old.find("testcase[@name='HW-SERIAL']/skipped")
-    assert serial.get("message") == "waived: " + WAIVER
+    # the skip carries the waived record's message: the reason, then what was found
+    report = dict((r["id"], r) for r in load(REPORTS, "host-%s.json" % OLD)["results"])
+    assert serial.get("message") == report["HW-SERIAL"]["message"]
+    assert serial.get("message").startswith("waived: %s (found: " % WAIVER)
 
 
 class Cells(HTMLParser):
