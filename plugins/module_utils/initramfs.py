@@ -662,6 +662,17 @@ def _end_without_padding(path, offset):
     return end if end < size else None
 
 
+def _copy(source, destination, size):
+    """Copy up to ``size`` bytes from ``source``'s position, in CHUNK steps."""
+    left = size
+    while left:
+        data = source.read(min(CHUNK, left))
+        if not data:
+            break
+        destination.write(data)
+        left -= len(data)
+
+
 def _run_command(argv, path, offset, end, kind, names, budget):
     """Feed bytes ``offset`` to ``end`` (None: the end of the file) to
     ``argv`` and parse what it prints."""
@@ -670,13 +681,7 @@ def _run_command(argv, path, offset, end, kind, names, budget):
             tempfile.TemporaryFile() as part:
         source.seek(offset)
         if end is not None:
-            left = end - offset
-            while left:
-                data = source.read(min(CHUNK, left))
-                if not data:
-                    break
-                part.write(data)
-                left -= len(data)
+            _copy(source, part, end - offset)
             part.seek(0)
         proc = subprocess.Popen(argv, stdin=source if end is None else part,
                                 stdout=subprocess.PIPE, stderr=errors)
@@ -863,13 +868,7 @@ def _uki_initrd(path, shown):
             return None, None, "%s: its .initrd section claims %d bytes: not read" % (shown, size)
         with tempfile.NamedTemporaryFile(prefix="guestready-initrd-") as part:
             handle.seek(offset)
-            left = size
-            while left:
-                data = handle.read(min(CHUNK, left))
-                if not data:
-                    break
-                part.write(data)
-                left -= len(data)
+            _copy(handle, part, size)
             part.flush()
             try:
                 files, method = read_image(part.name)
