@@ -577,43 +577,26 @@ def _zstd_length(handle, offset, size):
 
 
 def _lz4_length(handle, offset, size):
-    """The length of the lz4 stream at ``offset``: a frame (magic 184D2204,
-    ending with its EndMark) or the legacy format the kernel's lz4 initramfs
-    uses (magic 184C2102, then compressed chunks each after its 32-bit size,
-    to the end of the file, a zero size -- NUL padding -- or the next
-    segment); None when that cannot be told."""
+    """The length of the legacy lz4 stream at ``offset``, the only lz4 format
+    the kernel unpacks (magic 184C2102, then compressed chunks each after its
+    32-bit size, to the end of the file, a zero size -- NUL padding -- or the
+    next segment); None when that cannot be told."""
     handle.seek(offset)
-    magic = struct.unpack("<I", handle.read(4))[0]
-    if magic == 0x184C2102:
-        position = offset + 4
-        while position + 4 <= size:
-            handle.seek(position)
-            chunk = struct.unpack("<I", handle.read(4))[0]
-            if chunk == 0x184C2102:                     # a concatenated legacy stream
-                position += 4
-                continue
-            if chunk == 0:                              # padding: the stream ended
-                break
-            if position + 4 + chunk > size:
-                return None
-            position += 4 + chunk
-        return position - offset
-    flags = bytearray(handle.read(2))
-    if len(flags) < 2:
+    if struct.unpack("<I", handle.read(4))[0] != 0x184C2102:
         return None
-    position = offset + 4 + 2 + (8 if flags[0] & 0x08 else 0) + (4 if flags[0] & 0x01 else 0) + 1
-    while True:
+    position = offset + 4
+    while position + 4 <= size:
         handle.seek(position)
-        raw = handle.read(4)
-        if len(raw) < 4:
-            return None
-        block = struct.unpack("<I", raw)[0] & 0x7FFFFFFF
-        position += 4
-        if block == 0:                                  # EndMark
+        chunk = struct.unpack("<I", handle.read(4))[0]
+        if chunk == 0x184C2102:                     # a concatenated legacy stream
+            position += 4
+            continue
+        if chunk == 0:                              # padding: the stream ended
             break
-        position += block + (4 if flags[0] & 0x10 else 0)
-    position += 4 if flags[0] & 0x04 else 0
-    return position - offset if position <= size else None
+        if position + 4 + chunk > size:
+            return None
+        position += 4 + chunk
+    return position - offset
 
 
 def _command_segment(path, offset, kind, names, length, budget):
