@@ -12,6 +12,10 @@ Read only: ``/proc/self/mountinfo`` for the device number of ``/``, the
 list what they are built on in ``slaves/``).  Every answer that cannot be
 proven is None: the caller keeps judging as if the entry were another disk's.
 The three paths are parameters so that tests give a fake tree.
+
+``ImageDisk`` answers the same questions for the root of a disk image
+(disk_image): on Compute Engine the whole image becomes the boot disk, so an
+entry naming one of the image's partitions is the boot disk's own.
 """
 
 import os
@@ -23,6 +27,10 @@ TAGS = {"UUID": "by-uuid", "PARTUUID": "by-partuuid", "LABEL": "by-label", "PART
 NAME = re.compile(r"^[A-Za-z0-9._:+-]+$")
 NUMBER = re.compile(r"^\d+:\d+$")
 MAX_DEPTH = 8   # device-mapper over md over partitions, and some more
+LINKS = dict((link, tag) for tag, link in TAGS.items())
+IMAGE = "the disk image"
+# what blkid reads no names inside (the filesystems in them have UUIDs and labels too)
+CONTAINERS = ("crypto_LUKS", "LVM2_member", "linux_raid_member")
 
 
 def _udev_escape(value):
@@ -34,6 +42,73 @@ def _udev_escape(value):
         else:
             out.extend("\\x%02x" % byte for byte in char.encode("utf-8"))
     return "".join(out)
+
+
+def _udev_unescape(name):
+    """A /dev/disk/by-* link's name as the tag's value (the inverse of ``_udev_escape``)."""
+    raw = re.sub(br"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), name.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace")
+
+
+def _tag(spec):
+    """``(tag, value)`` of an fstab device named by a tag or its udev link, as
+    systemd's fstab generator reads it (fstab_node_to_udev_node: the tag in
+    upper case, the value unquoted, then /dev/disk/by-<tag>/<value> taken
+    verbatim, so case counts), or None (kernel names, device-mapper, by-id)."""
+    if "=" in spec and not spec.startswith("/"):
+        tag, value = spec.split("=", 1)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+    else:
+        link = spec[len("/dev/disk/"):].split("/") if spec.startswith("/dev/disk/") else []
+        if len(link) != 2 or link[0] not in LINKS:
+            return None
+        tag, value = LINKS[link[0]], _udev_unescape(link[1])
+    return (tag, value) if tag in TAGS and value else None
+
+
+class ImageDisk(object):
+    """The boot disk a disk image becomes: its partitions' names as blkid
+    gives them to udev, which makes the /dev/disk/by-* links systemd waits
+    for (60-persistent-storage.rules).  ``parts``: imagefile's partitions,
+    each with its ``filesystem`` (filesystems.probe: UUIDs in blkid's case,
+    lower case but FAT's upper-case ABCD-1234)."""
+
+    def __init__(self, parts):
+        self.names, self.opaque = set(), False
+        for part in parts:
+            fs = part.get("filesystem") or {}
+            # libblkid prints a GPT GUID in lower case (blkid_unparse_uuid) and an MBR PARTUUID
+            # as <disk id>-<nn>, none when the disk id is zero (partitions.c, blkid_partition_gen_uuid)
+            if part.get("uuid") and not part["uuid"].startswith("00000000-"):
+                self.names.add(("PARTUUID", part["uuid"].lower()))
+            if part.get("name"):
+                self.names.add(("PARTLABEL", part["name"]))
+            if fs.get("type") in CONTAINERS:
+                self.opaque = True
+                continue
+            if fs.get("uuid"):
+                self.names.add(("UUID", fs["uuid"]))
+            if fs.get("label"):
+                self.names.add(("LABEL", fs["label"]))
+
+    def root_disks(self):
+        return {IMAGE}
+
+    def spec_disks(self, spec):
+        """``{IMAGE}`` for a name of one of the image's partitions, an empty set for
+        a tag naming none of them (another disk's), None when it cannot be told: a
+        kernel name (/dev/sdb2 is the image's on one machine and not on another),
+        device-mapper, or a filesystem name when a container hides the image's."""
+        found = _tag(spec)
+        if found is None:
+            return None
+        if found in self.names:
+            return {IMAGE}
+        return None if self.opaque and found[0] in ("UUID", "LABEL") else set()
+
+    def on_boot_disk(self, spec):
+        return bool(self.spec_disks(spec))
 
 
 class BootDisk(object):

@@ -228,8 +228,13 @@ class Host(object):
 
     @property
     def boot_disk(self):
-        """The running system's disks (``bootdisk``): which hold / and an fstab entry."""
-        return self.cached("boot-disk", bootdisk.BootDisk, shared=True)
+        """Which disk holds / and which an fstab entry: live, the running system's
+        (``bootdisk.BootDisk``, from sysfs); the root of a disk image, the image's
+        partitions (the disk_image worker's module gives a ``bootdisk.ImageDisk``);
+        None for a directory tree (not known)."""
+        if self.live:
+            return self.cached("boot-disk", bootdisk.BootDisk, shared=True)
+        return getattr(self.module, "image_disk", None)
 
     @property
     def fstab_text(self):
@@ -917,10 +922,11 @@ def _needs_nofail(host, entry, item):
 
 
 def _on_boot_disk(host, item):
-    """Proven on the disk that holds / (a live system's sysfs says so): the boot
-    disk's own, which boots with the VM and must not get nofail (systemd would
-    stop ordering it before local-fs.target)."""
-    return bool(host.live and host.boot_disk.on_boot_disk(fstab.unescape(item.spec)))
+    """Proven on the disk that holds / (a live system's sysfs says so, or the entry
+    names a partition of the disk image judged): the boot disk's own, which boots
+    with the VM and must not get nofail (systemd would stop ordering it before
+    local-fs.target)."""
+    return bool(host.boot_disk is not None and host.boot_disk.on_boot_disk(fstab.unescape(item.spec)))
 
 
 def check_nofail(host, entry):
@@ -931,12 +937,13 @@ def check_nofail(host, entry):
     own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e)]
     evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
     if missing:
-        if not host.live:
+        if host.boot_disk is None:
             why = "a directory tree: which disk each entry is on could not be told"
         elif not host.boot_disk.root_disks():
             why = "the disk holding / could not be told from sysfs"
         else:
-            unknown = [e for e in missing if not host.boot_disk.spec_disks(fstab.unescape(e.spec))]
+            # an empty set: another disk's (a disk image's names are all known)
+            unknown = [e for e in missing if host.boot_disk.spec_disks(fstab.unescape(e.spec)) is None]
             why = "could not tell which disk %s %s on" % (
                 ", ".join(e.spec for e in unknown), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \

@@ -28,7 +28,7 @@ import sys
 import traceback
 
 from ansible_collections.guestready.gce.plugins.module_utils import areas as registry
-from ansible_collections.guestready.gce.plugins.module_utils import imagecheck, imagefile, modalias
+from ansible_collections.guestready.gce.plugins.module_utils import bootdisk, imagecheck, imagefile, modalias
 from ansible_collections.guestready.gce.plugins.module_utils import partitions
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, GUEST_OS_FEATURES, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.devices import release_arch
@@ -137,6 +137,7 @@ class _Module(object):
         self.check_mode = check_mode
         self.warnings = []
         self.params = {}
+        self.image_disk = None   # the image's partitions (bootdisk.ImageDisk): which fstab entries are on it
 
     def warn(self, message):
         self.warnings.append(message)
@@ -359,6 +360,7 @@ def audit(request):
             table = partitions.read_table(raw)
             parts = imagefile._partitions_with_filesystems(raw, table)
             facts["table"] = dict(table, partitions=parts)
+            module.image_disk = bootdisk.ImageDisk(parts)
             found = find_root(attachment, parts)
             if found[0] is None:
                 facts["root_status"], facts["root_problem"] = found[1], found[2]

@@ -87,3 +87,23 @@ def flip_at(path, offset):
         byte = handle.read(1)
         handle.seek(offset)
         handle.write(bytes([byte[0] ^ 0xFF]))
+
+
+def cis_disk(directory, table="gpt"):
+    """A CIS-style disk image in ``directory``: an ESP (FAT12), / and a separate /var/log/audit (ext4,
+    labelled "audit log"); ``table`` "gpt" or an MBR disk ID ("0x1234abcd").  Returns its path."""
+    path = sparse_file(os.path.join(str(directory), "disk.raw"), 64 * MIB)
+    if table == "gpt":
+        sfdisk(path, "label: gpt\nsize=4M, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=EFI\n"
+               "size=24M, type=L, name=root\nsize=16M, type=L, name=audit\n")
+    else:
+        sfdisk(path, "label: dos\nlabel-id: %s\n,4M,ef\n,24M,83,*\n,16M,83\n" % table)
+    starts = [(p["start"] * 512, p["size"] * 512) for p in sfdisk_json(path)["partitions"]]
+    esp = sparse_file(os.path.join(str(directory), "esp.raw"), starts[0][1])
+    mkfs_vfat(esp, 12, label="ESP")
+    with open(esp, "rb") as handle:
+        write_at(path, starts[0][0], handle.read())
+    os.unlink(esp)
+    mkfs_ext4(path, starts[1][0], starts[1][1], label="root")
+    mkfs_ext4(path, starts[2][0], starts[2][1], label="audit log")
+    return path

@@ -41,3 +41,66 @@ def test_a_root_that_is_no_block_device_proves_nothing(tmp_path):
     assert disks.root_disks() is None and not disks.on_boot_disk("UUID=aaaa")
     missing = bootdisk.BootDisk(str(tmp_path / "sys"), str(tmp_path / "dev"), str(tmp_path / "nothing"))
     assert missing.root_disks() is None and not missing.on_boot_disk("UUID=aaaa")
+
+
+# ---------------------------------------------------------------- a disk image's own partitions
+
+def cis_image(tmp_path, table="gpt"):
+    """A real CIS-style disk image's partitions as the disk_image worker reads them (no root needed)."""
+    from disktools import cis_disk
+    from ansible_collections.guestready.gce.plugins.module_utils import imagefile, partitions
+    with partitions.Disk(cis_disk(tmp_path, table)) as raw:
+        return imagefile._partitions_with_filesystems(raw, partitions.read_table(raw))
+
+
+def test_an_images_own_partitions_are_its_boot_disks_by_every_name_udev_gives_them(tmp_path):
+    """On Compute Engine the whole image becomes the boot disk: an fstab entry naming one of its
+    partitions needs no nofail, as on a live system.  Names as blkid gives them to udev (the links
+    systemd's fstab generator waits for): FAT's UUID in upper case, ext4's and GPT's in lower case."""
+    from disktools import blkid
+    parts = cis_image(tmp_path)
+    disk = bootdisk.ImageDisk(parts)
+    audit = blkid(str(tmp_path / "disk.raw"), parts[2]["start"])
+    esp = blkid(str(tmp_path / "disk.raw"), parts[0]["start"])
+    partuuid = parts[2]["uuid"].lower()
+    assert audit["LABEL"].replace("\\ ", " ") == "audit log" and esp["UUID"] == esp["UUID"].upper() and "-" in esp["UUID"]
+    assert disk.root_disks() == {bootdisk.IMAGE}
+    for spec in ("UUID=" + audit["UUID"], 'UUID="%s"' % audit["UUID"], "LABEL=audit log", "PARTLABEL=audit",
+                 "PARTUUID=" + partuuid, "UUID=" + esp["UUID"], "/dev/disk/by-uuid/" + audit["UUID"],
+                 "/dev/disk/by-label/audit\\x20log", "/dev/disk/by-partuuid/" + partuuid,
+                 "/dev/disk/by-partlabel/audit"):
+        assert disk.spec_disks(spec) == {bootdisk.IMAGE} and disk.on_boot_disk(spec), spec
+    # another disk's: named by what is none of the image's partitions
+    for spec in ("UUID=0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11", "LABEL=data", "PARTLABEL=data", "/dev/disk/by-label/\\xff\udcff",
+                 "PARTUUID=" + partuuid[:-1] + ("0" if partuuid[-1] != "0" else "1"),
+                 "/dev/disk/by-uuid/0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11",
+                 # the udev link systemd waits for is named in blkid's case: these never appear
+                 "UUID=" + esp["UUID"].lower(), "PARTUUID=" + partuuid.upper(), "UUID=" + audit["UUID"].upper(),
+                 "LABEL=AUDIT LOG"):
+        assert disk.spec_disks(spec) == set() and not disk.on_boot_disk(spec), spec
+    # kernel names, device-mapper, hardware names, tags systemd does not read: not proven either way
+    for spec in ("/dev/sda3", "/dev/vda3", "/dev/nvme0n1p3", "/dev/mapper/vg-home", "/dev/disk/by-id/google-x-part3",
+                 "uuid=" + audit["UUID"], "UUID=", "/dev/disk/by-uuid/", "server:/export", "/dev/disk/by-uuid/../../sda3"):
+        assert disk.spec_disks(spec) is None and not disk.on_boot_disk(spec), spec
+
+
+def test_an_mbr_images_partuuids_are_its_disk_id_and_number(tmp_path):
+    disk = bootdisk.ImageDisk(cis_image(tmp_path, "0x1234abcd"))
+    assert disk.on_boot_disk("PARTUUID=1234abcd-03") and disk.on_boot_disk("PARTUUID=1234abcd-02")
+    assert disk.spec_disks("PARTUUID=1234abcd-04") == set() and not disk.on_boot_disk("PARTUUID=1234ABCD-03")
+    # a zero disk ID gives no PARTUUID (libblkid's blkid_partition_gen_uuid): no link to wait for
+    assert not bootdisk.ImageDisk(cis_image(tmp_path, "0")).on_boot_disk("PARTUUID=00000000-03")
+
+
+def test_a_container_in_the_image_hides_the_names_of_what_it_holds():
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems
+    parts = [{"number": 1, "uuid": "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "name": "root",
+              "filesystem": filesystems._result("ext4", "2f1e5c2a-0000-4000-8000-000000000001")},
+             {"number": 2, "uuid": "5D2E3C0B-8B6E-4A0E-9C55-2A7E1B7C0D12", "name": "lvm",
+              "filesystem": filesystems._result("LVM2_member", "pvid", group="vg")}]
+    disk = bootdisk.ImageDisk(parts)
+    assert disk.on_boot_disk("UUID=2f1e5c2a-0000-4000-8000-000000000001")
+    # an LV's filesystem may well be on the image: not told; the partition table is read whole
+    assert disk.spec_disks("UUID=3a9c0d1e-0000-4000-8000-000000000002") is None
+    assert disk.spec_disks("LABEL=home") is None and not disk.on_boot_disk("UUID=pvid")
+    assert disk.spec_disks("PARTLABEL=data") == set() and disk.on_boot_disk("PARTLABEL=lvm")

@@ -216,3 +216,71 @@ def test_waivers_of_areas_the_image_run_left_out_are_reported_waived_not_checked
     assert [(r["id"], r["message"]) for r in added] == [
         ("HW-SERIAL", "waived: no serial (not checked: the hardware area was not run)"),
         ("IMG-ARCHIVE_GZIP", results["IMG-ARCHIVE_GZIP"]["message"])]
+
+
+class _TreeAttachment(object):
+    """imagefile.Attachment over a real image file whose mounts this machine cannot make without
+    root: the root partition's mount puts ``tree`` there, the others mount nothing."""
+
+    def __init__(self, tree, root_number):
+        self.tree, self.root_number = tree, root_number
+
+    def __call__(self, disk, writable, workdir=None, owner=None):
+        self.raw, self.workdir = disk["path"], workdir
+        return self
+
+    def __enter__(self):
+        import tempfile
+        self.dir, self.vfat = tempfile.mkdtemp(dir=self.workdir), False
+        return self
+
+    def __exit__(self, *exc):
+        import shutil
+        shutil.rmtree(self.dir)
+
+    def mount(self, part, fstype, where, writable=None, options=()):
+        if part["number"] == self.root_number:
+            for path, text in self.tree.items():
+                full = os.path.join(where, path.lstrip("/"))
+                if not os.path.isdir(os.path.dirname(full)):
+                    os.makedirs(os.path.dirname(full))
+                if text is None:
+                    os.makedirs(full)
+                else:
+                    with open(full, "w") as handle:
+                        handle.write(text)
+
+    def unmount(self, where):
+        import shutil
+        for name in os.listdir(where):
+            shutil.rmtree(os.path.join(where, name))
+
+
+def test_an_images_fstab_entries_on_its_own_partitions_need_no_nofail(tmp_path, monkeypatch):
+    """GCE-FSTAB-NOFAIL in a real GPT image: its fstab's /var/log/audit (UUID= of its third partition)
+    is on the boot disk the image becomes, and needs no nofail; a UUID none of its partitions has is
+    another disk's, and still needs it (the worker gives the areas the image's partitions)."""
+    from disktools import blkid, cis_disk
+    from ansible_collections.guestready.gce.plugins.module_utils import imagefile, imageworker, partitions
+    path = cis_disk(tmp_path)
+    with partitions.Disk(path) as raw:
+        parts = partitions.read_table(raw)["partitions"]
+    root, audit = blkid(path, parts[1]["start"])["UUID"], blkid(path, parts[2]["start"])["UUID"]
+    fstab = "UUID=%s / ext4 defaults 0 1\nUUID=%s /var/log/audit ext4 defaults 0 2\n" % (root, audit)
+    tree = {"/etc/os-release": 'ID=debian\nPRETTY_NAME="Debian GNU/Linux 12"\n', "/var/log/audit": None,
+            "/data": None}
+    request = {"disk": {"path": path, "format": "raw", "virtual_size": 64 << 20, "block_device": False},
+               "mode": "audit", "check_mode": True, "areas": ["gce_settings"], "apply": None, "area_options": {},
+               "waivers": {}, "overrides": {}, "archive": None, "label": "disk.raw", "workdir": str(tmp_path)}
+
+    def nofail(text):
+        monkeypatch.setattr(imagefile, "Attachment", _TreeAttachment(dict(tree, **{"/etc/fstab": text}), 2))
+        answer = imageworker.audit(request)
+        assert answer["facts"]["root"]["partition"] == 2 and not answer["errors"], answer["errors"]
+        return next(r for r in answer["results"] if r["id"] == "GCE-FSTAB-NOFAIL")
+
+    result = nofail(fstab)
+    assert result["status"] == "pass" and result["evidence"]["boot_disk"] == ["/var/log/audit (line 2)"], result
+    result = nofail(fstab + "UUID=0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11 /data ext4 defaults 0 2\n")
+    assert result["status"] == "fail" and result["actual"] == ["/data"], result
+    assert result["evidence"]["boot_disk"] == ["/var/log/audit (line 2)"] and "could not tell" not in result["message"]

@@ -1246,6 +1246,56 @@ def test_nofail_in_a_tree_says_the_boot_disks_own_entries_need_none(tmp_path, ru
         "not be told; waive this if they are the boot disk's); without nofail: /home (line 2)"), result
 
 
+IMAGE_ROOT, IMAGE_AUDIT, OTHER_DISK = ("2f1e5c2a-0000-4000-8000-000000000001", "3a9c0d1e-0000-4000-8000-000000000002",
+                                     "0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11")
+IMAGE_FSTAB = ("UUID=%s / ext4 defaults 0 1\nUUID=%s /var/log/audit ext4 defaults 0 2\n"
+               "UUID=ABCD-1234 /boot/efi vfat umask=0077 0 1\nPARTLABEL=home /home ext4 nodev 0 2\n"
+               "/dev/disk/by-partuuid/5d2e3c0b-8b6e-4a0e-9c55-2a7e1b7c0d12 /srv ext4 defaults 0 2\n"
+               "UUID=%s /data ext4 defaults 0 2\n/dev/sdb1 /backup ext4 defaults 0 2\n" % (IMAGE_ROOT, IMAGE_AUDIT, OTHER_DISK))
+
+
+def image_module(root):
+    """The module the disk_image worker gives the areas: it carries the image's partitions (a GPT
+    disk: ESP, /, /var/log/audit, /home, /srv), as imagefile reads them."""
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems
+    module = FakeModule(root)
+    module.image_disk = bootdisk.ImageDisk([
+        {"number": 1, "uuid": "C12A7328-0000-4000-8000-00000000000A", "name": "EFI", "filesystem": filesystems._result("vfat", "ABCD-1234", "ESP")},
+        {"number": 2, "uuid": "0FC63DAF-0000-4000-8000-00000000000B", "name": "root", "filesystem": filesystems._result("ext4", IMAGE_ROOT)},
+        {"number": 3, "uuid": "0FC63DAF-0000-4000-8000-00000000000C", "name": "audit", "filesystem": filesystems._result("ext4", IMAGE_AUDIT)},
+        {"number": 4, "uuid": "0FC63DAF-0000-4000-8000-00000000000D", "name": "home", "filesystem": filesystems._result("ext4")},
+        {"number": 5, "uuid": "5D2E3C0B-8B6E-4A0E-9C55-2A7E1B7C0D12", "name": "srv", "filesystem": filesystems._result("ext4")}])
+    return module
+
+
+def test_nofail_spares_a_disk_images_own_partitions(tmp_path):
+    """A disk image (disk_image) becomes the boot disk whole: its fstab's entries naming one of its own
+    partitions (UUID=, PARTLABEL=, a /dev/disk/by-* link) are the boot disk's, as on a live system;
+    the others name another disk.  A directory tree cannot tell (unchanged)."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", IMAGE_FSTAB)
+    entries = [BY_ID["GCE-FSTAB-NOFAIL"]]
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    result = gce_settings.check_gce(params, entries, {}, image_module(root))["results"][0]
+    assert result["status"] == "fail" and result["actual"] == ["/data", "/backup"], result
+    assert result["evidence"]["boot_disk"] == ["/var/log/audit (line 2)", "/home (line 4)", "/srv (line 5)"], result
+    # only the kernel name is not told: the UUID none of the image's partitions has is another disk's
+    assert result["message"].startswith("entries on the boot disk itself need no nofail (could not tell which "
+                                        "disk /dev/sdb1 is on; "), result
+    tree = gce_settings.check_gce(params, entries, {}, FakeModule(root))["results"][0]
+    assert tree["actual"] == ["/var/log/audit", "/home", "/srv", "/data", "/backup"] and "boot_disk" not in tree["evidence"]
+    assert "a directory tree: which disk each entry is on could not be told" in tree["message"], tree
+    params.update(install_packages=False, regenerate_bootloader=False, reload_services=False, lock_timeout=10)
+    out = gce_settings.apply_gce(params, entries, {}, image_module(root))
+    text = read(root, "/etc/fstab")
+    assert "UUID=%s\t/data\text4\tdefaults,nofail\t0\t2\n" % OTHER_DISK in text and "/backup\text4\tdefaults,nofail" in text
+    for line in IMAGE_FSTAB.splitlines()[:5]:
+        assert line + "\n" in text, text
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+    assert "on the boot disk, needing none: /var/log/audit (line 2), /home (line 4), /srv (line 5)" in \
+        by_id(out)["GCE-FSTAB-NOFAIL"]["message"]
+
+
 @pytest.mark.parametrize("value, status", [("1", "pass"), ("599", "pass"), ("600", "fail"), ("0", "fail")])
 def test_keepalive_bounds_are_inclusive(tmp_path, run_module, value, status):
     """Compute Engine drops idle connections after 10 minutes: any interval from 1 s to
