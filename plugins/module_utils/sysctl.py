@@ -72,6 +72,37 @@ SYSTEMD_GLOB = 245
 # (libsystemd-shared-241.so, Fedora's libsystemd-shared-255.4-1.fc40.so).
 SHARED_LIBRARY = re.compile(r"libsystemd-shared-([0-9]+)(?:[.~+-][^/]*)?\.so\Z")
 LIBRARY_DIRS = ("usr/lib", "lib", "usr/lib64", "lib64")
+# Before v231 there is no such library (RHEL 7's 219, Ubuntu 16.04's 229): the
+# --version text is a string in systemd-sysctl itself, "systemd 219" (v219
+# src/sysctl/sysctl.c: puts(PACKAGE_STRING)) or "systemd 229\n+PAM ..." (v229
+# src/basic/util.c version(), linked in statically).
+SYSCTL_BINARIES = ("usr/lib/systemd/systemd-sysctl", "lib/systemd/systemd-sysctl")
+# Not after a printable byte: not the end of a longer text.
+BINARY_VERSION = re.compile(br"(?<![ -~])systemd ([0-9]+)[\0\n]")
+MAX_BINARY_SIZE = 32 * 1024 * 1024
+# RHEL 8's 239 has the '-' prefix since 239-57.el8 (a backport of systemd#13191,
+# redhat-plumbers/systemd-rhel8 516fc73142, rhbz#2037807), not globs.  Its spec
+# builds with -Dversion-tag=%{version}-%{release}: the library's --version
+# text is "systemd 239 (239-74.el8_8.2)" (meson.build's version-tag; more may
+# come before "el8" in a rebuild's release).  No release told: no backport known.
+RHEL8_RELEASE = re.compile(br"(?<![ -~])systemd 239 \(239-([0-9]+)\.[0-9A-Za-z._]*el8")
+RHEL8_DASH_RELEASE = 57
+
+
+class DashBackport(int):
+    """A systemd version before ``SYSTEMD_DASH`` whose systemd-sysctl reads
+    the '-' prefix all the same (RHEL 8's 239 since 239-57.el8)."""
+
+
+def reads_dashes(version):
+    """Whether systemd-sysctl ``version`` (``systemd_version()``) reads a
+    leading '-' as "a failed write is no error" (None: a modern one)."""
+    return version is None or version >= SYSTEMD_DASH or isinstance(version, DashBackport)
+
+
+def reads_globs(version):
+    """Whether systemd-sysctl ``version`` reads glob keys (and a bare ``-key``)."""
+    return version is None or version >= SYSTEMD_GLOB
 
 
 def write_order(key):
@@ -83,12 +114,24 @@ class SysctlError(Exception):
     """A configuration file could not be read; the message names it."""
 
 
+def _binary_versions(target, path, pattern):
+    """The distinct first groups of ``pattern`` in the file ``path`` inside
+    the target (read up to ``MAX_BINARY_SIZE``); None when it cannot be read."""
+    try:
+        data = target.read_bytes(path, limit=MAX_BINARY_SIZE)
+    except TargetError:
+        return None
+    return set(int(match.group(1)) for match in pattern.finditer(data))
+
+
 def systemd_version(root="/"):
     """The systemd version of the tree (an int), from the name of its
-    libsystemd-shared library in <libdir>/systemd or <libdir>/<multiarch>/systemd;
-    None when there is none, or several that disagree."""
+    libsystemd-shared library in <libdir>/systemd or <libdir>/<multiarch>/systemd,
+    else from the --version text in systemd-sysctl; None when there is none,
+    or several that disagree.  RHEL 8's 239 with the '-' backport is a
+    ``DashBackport``."""
     target = as_target(root)
-    found = set()
+    found = {}
     for base in LIBRARY_DIRS:
         try:
             names = target.listdir("/" + base)
@@ -96,11 +139,26 @@ def systemd_version(root="/"):
             continue
         for directory in ["/%s/systemd" % base] + ["/%s/%s/systemd" % (base, name) for name in names if "-linux-" in name]:
             try:
-                found.update(int(match.group(1)) for match in map(SHARED_LIBRARY.match, target.listdir(directory))
-                             if match)
+                for name in target.listdir(directory):
+                    match = SHARED_LIBRARY.match(name)
+                    if match:
+                        found.setdefault(int(match.group(1)), "%s/%s" % (directory, name))
             except TargetError:
                 continue
-    return found.pop() if len(found) == 1 else None
+    if len(found) > 1:
+        return None
+    if found:
+        version, library = found.popitem()
+        if version == 239:
+            releases = _binary_versions(target, library, RHEL8_RELEASE)
+            if releases and min(releases) >= RHEL8_DASH_RELEASE:
+                return DashBackport(version)
+        return version
+    for path in SYSCTL_BINARIES:
+        versions = _binary_versions(target, "/" + path, BINARY_VERSION)
+        if versions is not None:
+            return versions.pop() if len(versions) == 1 else None
+    return None
 
 
 def normalize_key(key):
@@ -221,17 +279,16 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``.
 
     The ``-`` prefix: systemd-sysctl's parse_file() strips blanks after it
-    (``- key = 1`` sets ``key``).  procps does not: its key is `` key``,
+    (``- key = 1`` sets ``key``; before 245 it sets nothing).  procps does not: its key is `` key``,
     a path /proc/sys has not, so the line never sets anything; and its
     setting_new() drops one more ``-`` (procps 4.0: ``--key = 1`` sets
     ``key``; 3.3.17 sets nothing for it, nor does systemd).
 
-    ``version``: systemd's, for ``loader`` systemd (``SYSTEMD_DASH``,
-    ``SYSTEMD_GLOB``); None for a modern one.
+    ``version``: systemd's, for ``loader`` systemd (``systemd_version()``,
+    ``reads_dashes()``, ``reads_globs()``); None for a modern one.
     """
-    old_systemd = loader == "systemd" and version is not None
-    dashes = not old_systemd or version >= SYSTEMD_DASH
-    globs = not old_systemd or version >= SYSTEMD_GLOB
+    dashes = loader != "systemd" or reads_dashes(version)
+    globs = loader != "systemd" or reads_globs(version)
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
         line = raw.strip(BLANKS)
@@ -250,6 +307,13 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
                                 "key the kernel has not, and sets nothing: %s" % (source, number, raw.strip()))
                 continue
         elif ignore_failure:
+            if not globs and line[1:2] and line[1] in BLANKS and "=" in line:
+                # 243, 244 and RHEL 8's backport strip blanks before the '-', not after it
+                # (v243 src/sysctl/sysctl.c parse_file(); v245 strips the key after the '-')
+                warnings.append("%s:%d: a blank after '-': systemd-sysctl %d (before %d) reads the key with the "
+                                "blank, a key the kernel has not, and sets nothing: %s" % (
+                                    source, number, version, SYSTEMD_GLOB, raw.strip()))
+                continue
             line = line[1:].lstrip(BLANKS)
         if "=" in line:
             key, value = line.split("=", 1)

@@ -159,8 +159,8 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     systemd-sysctl reads as part of the key); before 245 its name is written
     as it is (no key is a glob there)."""
     blocks, wanted, globs, unwritable = [], {}, set(), set()
-    dash = "-" if systemd is None or systemd >= loader.SYSTEMD_DASH else ""
-    name_key = loader.literal_key if systemd is None or systemd >= loader.SYSTEMD_GLOB else (lambda key: key)
+    dash = "-" if loader.reads_dashes(systemd) else ""
+    name_key = loader.literal_key if loader.reads_globs(systemd) else (lambda key: key)
     for entry in entries:
         if entry["id"] in waivers:
             continue
@@ -196,7 +196,7 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     for name in sorted(unwritable):
         # the loaders end a key at its first '=': no line can name this interface
         header += "# Interface %r has no lines of its own: a '=' in its name would end the key\n" % name
-    if per_interface and systemd is not None and systemd < loader.SYSTEMD_GLOB and \
+    if per_interface and not loader.reads_globs(systemd) and \
             any(per_interface_needed(e) and e["id"] not in waivers for e in entries):
         header += ("# systemd-sysctl %d (before %d) reads no globs: an interface not named below that exists "
                    "before it runs\n# keeps the kernel's defaults; apply sysctl_baseline again once it exists\n"
@@ -646,7 +646,7 @@ class Plan(object):
                                        replace={own: self.old_text})
         # the version of systemd-sysctl (None: unknown, taken as a modern one); before 245 no key is a glob
         self.systemd = loader.systemd_version(self.target) if self.boot == "systemd" else None
-        old_systemd = self.systemd is not None and self.systemd < loader.SYSTEMD_GLOB
+        old_systemd = not loader.reads_globs(self.systemd)
         globs = interface_globs(entries, current, self.boot, own) if not old_systemd else set()
         if per_interface and self.boot == "systemd" and not old_systemd:
             # interfaces that exist before systemd-sysctl runs (a NIC the initramfs brought up, a
@@ -719,7 +719,7 @@ class Plan(object):
         if self.old_text is not None:
             # as this systemd-sysctl reads it: before 243 a '-' line sets nothing
             old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text, version=self.systemd)[0])
-        literal = loader.literal_key if self.systemd is None or self.systemd >= loader.SYSTEMD_GLOB else str
+        literal = loader.literal_key if loader.reads_globs(self.systemd) else str
         keys = set(key for key, dummy, dummy in self.live_changes)
         keys.update(key for key, value in self.wanted.items() if old.get(literal(key)) != str(value))
         ids = set(self.neutralized_ids)

@@ -103,11 +103,13 @@ notes:
   - Where another file's glob over interface names (systemd's C(net.ipv4.conf.*.rp_filter = 2))
     would weaken interfaces created after boot, the drop-in writes the same glob with the expected
     value; it is read last, so the other file stays as it is.
-  - The version of C(systemd-sysctl) is read from the name of the tree's C(libsystemd-shared-NNN.so).
+  - The version of C(systemd-sysctl) is read from the name of the tree's C(libsystemd-shared-NNN.so),
+    or, without that library (systemd 219 of RHEL 7, 229 of Ubuntu 16.04), from the version text in
+    C(systemd-sysctl) itself; when neither tells it, a modern version is assumed.
     Before 243 it takes a leading C(-) as part of the key, and before 245 it reads no glob; such lines
     set nothing at boot and are judged so (with a warning), the drop-in's interface lines have no C(-)
     there, and no glob is written (its header says that interfaces it does not name keep the
-    kernel's defaults). Without that library (systemd 219 of RHEL 7) a modern version is assumed.
+    kernel's defaults). RHEL 8's systemd 239 reads the C(-) since release 239-57.el8 (RHEL 8.6), but no glob.
   - Requirement IDs and values are listed in the collection's C(docs/requirements.md).
   - Changing the running system or a tree owned by another user needs root (C(become)); without
     it the task fails before anything is written, with one message saying so. Check mode still

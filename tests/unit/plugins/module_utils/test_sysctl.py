@@ -388,6 +388,149 @@ def test_dashes_and_globs_as_each_systemd_version_reads_them(tmp_path, version):
     assert loader.load(str(tmp_path), "procps")[1] == []
 
 
+# What a tree's systemd files hold, as bytes: the --version text sits among
+# other NUL-terminated strings of the binary's .rodata.
+FEATURES = b"+PAM +AUDIT +SELINUX +IMA -APPARMOR +SMACK +SYSVINIT +UTMP"
+
+
+def write_binary(root, relative, *strings):
+    path = os.path.join(str(root), relative)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(b"\x7fELF\x02\x01\x01\0" + b"\0".join((b"Failed to parse file '%s': %m",) + strings + (b"",)))
+    return path
+
+
+# systemd 219 (RHEL/CentOS 7, Amazon Linux 2): sysctl.c's --version is puts(PACKAGE_STRING);
+# 229 (Ubuntu 16.04): version(), puts(PACKAGE_STRING "\n" SYSTEMD_FEATURES), linked in statically
+TREES = {
+    "centos7": lambda root: write_binary(root, "usr/lib/systemd/systemd-sysctl", b"systemd 219", FEATURES),
+    "ubuntu1604": lambda root: write_binary(root, "lib/systemd/systemd-sysctl", b"systemd 229\n" + FEATURES),
+    # RHEL 8's libsystemd-shared-239.so: version() with -Dversion-tag=%{version}-%{release}
+    "rhel8.5": lambda root: write_binary(root, "usr/lib/systemd/libsystemd-shared-239.so",
+                                         b"systemd 239 (239-51.el8_5.2)\n" + FEATURES),
+    "rhel8.6": lambda root: write_binary(root, "usr/lib/systemd/libsystemd-shared-239.so",
+                                         b"systemd 239 (239-58.el8)\n" + FEATURES),
+    "rhel8.8": lambda root: write_binary(root, "usr/lib/systemd/libsystemd-shared-239.so",
+                                         b"systemd 239 (239-74.el8_8.2)\n" + FEATURES),
+    # Debian 12: the text is in the library, systemd-sysctl has none (checked on the real files)
+    "debian12": lambda root: (
+        write_binary(root, "usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-252.so",
+                     b"systemd 252 (252.39-1~deb12u2)\n%s\n"),
+        write_binary(root, "usr/lib/systemd/systemd-sysctl", b"Couldn't write '%s' to '%s', ignoring: %m")),
+    "unknown": lambda root: write_binary(root, "usr/lib/systemd/systemd-sysctl", b"Couldn't write '%s' to '%s'"),
+}
+
+
+@pytest.mark.parametrize("tree, version, dashes, globs", [
+    ("centos7", 219, False, False),
+    ("ubuntu1604", 229, False, False),
+    ("rhel8.5", 239, False, False),
+    ("rhel8.6", 239, True, False),
+    ("rhel8.8", 239, True, False),
+    ("debian12", 252, True, True),
+    ("unknown", None, True, True),
+])
+def test_the_systemd_version_of_a_tree_without_the_library_or_with_a_backport(tmp_path, tree, version, dashes, globs):
+    TREES[tree](tmp_path)
+    found = loader.systemd_version(str(tmp_path))
+    assert found == version
+    assert (loader.reads_dashes(found), loader.reads_globs(found)) == (dashes, globs)
+
+
+@pytest.mark.parametrize("strings, version", [
+    ((b"systemd 219", b"systemd 219"), 219),
+    ((b"systemd 219", b"systemd 229\n+PAM"), None),                 # two that disagree
+    ((b"libsystemd 219",), None),                                    # the end of a longer text
+    ((b"systemd 252.39-1~deb12u2 running in %ssystem mode",), None),  # pid1's log line, not --version
+    ((b"systemd %s",), None),
+])
+def test_the_version_text_in_systemd_sysctl(tmp_path, strings, version):
+    write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", *strings)
+    assert loader.systemd_version(str(tmp_path)) == version
+
+
+def test_the_library_name_wins_over_the_text_in_systemd_sysctl(tmp_path):
+    write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219")
+    write(tmp_path, "usr/lib/systemd/libsystemd-shared-252.so", "")
+    assert loader.systemd_version(str(tmp_path)) == 252
+
+
+@pytest.mark.parametrize("text", [
+    b"systemd 239 (239-7ubuntu10)\n",     # Ubuntu 18.10's 239: no backport
+    b"systemd 239\n",                      # no release told: not known to have it
+    b"systemd 241 (239-74.el8)\n",
+])
+def test_a_239_not_known_to_have_the_dash_backport(tmp_path, text):
+    write_binary(tmp_path, "usr/lib/systemd/libsystemd-shared-239.so", text + FEATURES)
+    assert not loader.reads_dashes(loader.systemd_version(str(tmp_path)))
+
+
+def test_a_systemd_sysctl_that_cannot_be_read_tells_no_version(tmp_path, monkeypatch):
+    write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219")
+    monkeypatch.setattr(loader, "MAX_BINARY_SIZE", 16)
+    assert loader.systemd_version(str(tmp_path)) is None
+
+
+def test_systemd_sysctl_outside_the_tree_is_not_read(tmp_path):
+    outside = write_binary(tmp_path / "host", "usr/lib/systemd/systemd-sysctl", b"systemd 219")
+    root = tmp_path / "tree"
+    os.makedirs(str(root / "usr/lib/systemd"))
+    os.symlink(outside, str(root / "usr/lib/systemd/systemd-sysctl"))
+    os.symlink("../host/usr/lib", str(root / "lib"))  # .. at the root stays at the root
+    assert loader.systemd_version(str(root)) is None
+
+
+@pytest.mark.parametrize("tree, rp_filter, redirects, dash_warning, glob_warning", [
+    ("centos7", "1", None, True, True),
+    ("ubuntu1604", "1", None, True, True),
+    ("rhel8.5", "1", None, True, True),
+    ("rhel8.6", "0", None, False, True),      # the '-' backported, globs not
+    ("debian12", "0", "0", False, False),
+    ("unknown", "0", "0", False, False),
+])
+def test_dashes_and_globs_as_each_distribution_reads_them(tmp_path, tree, rp_filter, redirects, dash_warning,
+                                                          glob_warning):
+    """RHEL 8's systemd-sysctl reads the '-' since 239-57.el8 (redhat-plumbers/systemd-rhel8
+    516fc73142, a backport of systemd#13191) but no glob: the file of RHEL 8.10 has no
+    glob code, and a bare -key is still "not an assignment"."""
+    TREES[tree](tmp_path)
+    write(tmp_path, "etc/sysctl.d/50-site.conf",
+          "net.ipv4.conf.all.rp_filter = 1\n"
+          "-net.ipv4.conf.all.rp_filter = 0\n"
+          "net.ipv4.conf.*.send_redirects = 0\n"
+          "-net.ipv4.conf.eth1.send_redirects\n")
+    assignments, warnings = loader.load(str(tmp_path), "systemd")
+    keys = ["net/ipv4/conf/all/rp_filter", "net/ipv4/conf/all/send_redirects"]
+    history = loader.winners(assignments, keys, "systemd")
+    assert [history[key][-1]["value"] if history[key] else None for key in keys] == [rp_filter, redirects]
+    assert any("reads the '-' as part of the key" in w and ":2:" in w for w in warnings) == dash_warning
+    assert any("reads no globs" in w and ":3:" in w for w in warnings) == glob_warning
+    # a bare -key sets nothing before 245: "not an assignment", or the '-' read as part of the key
+    assert any(":4: not an assignment" in w for w in warnings) == (glob_warning and not dash_warning)
+    assert any(":4:" in w for w in warnings) == glob_warning
+
+
+@pytest.mark.parametrize("tree, version", [("unknown", None), ("debian12", 252), ("243", 243), ("245", 245),
+                                           ("rhel8.6", 239)])
+def test_a_blank_after_the_dash_before_systemd_245(tmp_path, tree, version):
+    """243 and 244 (and RHEL 8's backport) strip the key before taking the '-' off
+    (v243 src/sysctl/sysctl.c parse_file()): "- key" writes /proc/sys/ key, which
+    does not exist; 245 strips the key after it."""
+    if tree in TREES:
+        TREES[tree](tmp_path)
+    else:
+        write(tmp_path, "usr/lib/systemd/libsystemd-shared-%s.so" % tree, "")
+    write(tmp_path, "etc/sysctl.d/a.conf", "- net.ipv4.ip_forward = 1\n-net.ipv4.ip_forward=0\n")
+    assignments, warnings = loader.load(str(tmp_path), "systemd")
+    modern = version is None or version >= 245
+    assert [(a["key"], a["value"]) for a in assignments] == (
+        [("net/ipv4/ip_forward", "1")] if modern else []) + [("net/ipv4/ip_forward", "0")]
+    assert warnings == ([] if modern else [
+        "%s/etc/sysctl.d/a.conf:1: a blank after '-': systemd-sysctl %d (before 245) reads the key with the blank, "
+        "a key the kernel has not, and sets nothing: - net.ipv4.ip_forward = 1" % (tmp_path, version)])
+
+
 def _glob_matches_reference(key, pattern):
     # glob_matches() as it was before glob_matcher(): fnmatch asked for every component
     import fnmatch

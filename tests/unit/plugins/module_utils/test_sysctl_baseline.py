@@ -798,19 +798,38 @@ def test_an_all_override_writes_no_glob_that_gives_interfaces_created_later_its_
     assert not host.plan(overrides=overrides).changed
 
 
-def test_the_drop_in_works_on_a_systemd_before_243(host):
-    """systemd-sysctl before 243 (Debian 10's 241, RHEL 8's 239) reads a leading
+# A tree's systemd as its files tell it: the library's name, or the --version
+# text in a binary (NUL-terminated among other strings)
+SYSTEMD_TREES = {
+    "debian10": ("usr/lib/systemd/libsystemd-shared-241.so", b""),
+    "centos7": ("usr/lib/systemd/systemd-sysctl", b"\0Usage: %s\0systemd 219\0+PAM +AUDIT +SELINUX\0"),
+    "rhel8.5": ("usr/lib/systemd/libsystemd-shared-239.so", b"\0systemd 239 (239-51.el8_5.2)\n+PAM +AUDIT\0"),
+    "rhel8.6": ("usr/lib/systemd/libsystemd-shared-239.so", b"\0systemd 239 (239-58.el8)\n+PAM +AUDIT\0"),
+    "244": ("usr/lib/systemd/libsystemd-shared-244.so", b""),
+}
+
+
+def install_systemd(host, tree):
+    path, data = SYSTEMD_TREES[tree]
+    with open(os.path.join(host.root, path), "wb") as handle:
+        handle.write(data)
+
+
+@pytest.mark.parametrize("tree, version", [("debian10", 241), ("centos7", 219), ("rhel8.5", 239)])
+def test_the_drop_in_works_on_a_systemd_before_243(host, tree, version):
+    """systemd-sysctl before 243 (Debian 10's 241, RHEL 7's 219 with no
+    libsystemd-shared, RHEL 8's 239 before 239-57.el8) reads a leading
     '-' as part of the key (systemd#13191) and no glob (systemd#14589, v245):
     the NIC's lines carry no '-' there (a key the kernel has not is only logged),
     and no glob is written, which the drop-in's header says."""
-    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-241.so"), "")
+    install_systemd(host, tree)
     results, warnings, errors = host.plan().apply()
     with open(host.own) as handle:
         text = handle.read()
     assert "\nnet.ipv4.conf.ens3.send_redirects = 0\n" in text
     assert "\nnet.ipv4.conf.ens3.rp_filter = 1\n" in text
     assert "\n-" not in text and "*." not in text
-    assert "# systemd-sysctl 241 (before 245) reads no globs" in text
+    assert "# systemd-sysctl %d (before 245) reads no globs" % version in text
     assert errors == [] and warnings == []
     statuses = dict((r["id"], r["status"]) for r in results)
     assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
@@ -818,8 +837,10 @@ def test_the_drop_in_works_on_a_systemd_before_243(host):
     assert not host.plan().changed
 
 
-def test_a_systemd_before_245_gets_no_globs_but_keeps_the_dash(host):
-    write(os.path.join(host.root, "usr/lib/systemd/libsystemd-shared-244.so"), "")
+@pytest.mark.parametrize("tree", ["244", "rhel8.6"])
+def test_a_systemd_before_245_gets_no_globs_but_keeps_the_dash(host, tree):
+    """RHEL 8's 239 reads the '-' since 239-57.el8 (the backport of systemd#13191)."""
+    install_systemd(host, tree)
     host.plan().apply()
     with open(host.own) as handle:
         text = handle.read()
