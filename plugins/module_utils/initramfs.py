@@ -365,12 +365,31 @@ class _Stream(object):
 class _Members(list):
     """Member paths, and in ``config`` the text of the modprobe.d files among
     them (``{path: text}``): the initramfs's own copy of modprobe's
-    configuration, what udev in the initramfs loads modules by."""
+    configuration, what udev in the initramfs loads modules by.  ``kinds``
+    and ``links``: each path's file type and, for a symbolic link, its
+    target, as its last entry left them (the kernel unpacks the archives in
+    order, a later entry replacing an earlier one of the same name:
+    init/initramfs.c, clean_path); ``wanted``: other paths whose text is kept
+    (the targets of modprobe.d links)."""
 
-    def __init__(self):
+    def __init__(self, wanted=()):
         list.__init__(self)
         self.config = {}
         self.config_size = 0
+        self.kinds = {}
+        self.links = {}
+        self.wanted = frozenset(wanted)
+
+    def keeps(self, name):
+        """Whether the text of regular file ``name`` is kept."""
+        return self.config is not None and (_modprobe_member(name) or name in self.wanted)
+
+    def add_entry(self, name, mode, link=None):
+        self.kinds[name] = stat.S_IFMT(mode)
+        if link is None:
+            self.links.pop(name, None)
+        else:
+            self.links[name] = link
 
     def add_config(self, name, text):
         """Keep a modprobe.d file; past MAX_CONFIG bytes in all, none is
@@ -380,6 +399,82 @@ class _Members(list):
             self.config[name] = text
         else:
             self.config = None
+
+
+# the kernel follows at most 40 symbolic links in one lookup (MAXSYMLINKS, include/linux/namei.h)
+MAX_LINKS = 40
+
+
+def _follow(members, name):
+    """``(kind, path)`` of what member ``name`` leads to inside the archive,
+    following symbolic links as a lookup in the unpacked initramfs would: an
+    absolute target from the archive's root, a relative one from the link's
+    directory, ``..`` at the root staying there, at most MAX_LINKS links.
+    ``kind`` is the S_IFMT of the member reached, None when there is none
+    (dangling, a loop, a path through a non-directory).  A directory the
+    archive names no entry of is taken to exist when something is under it
+    (the lookup finds the member or fails at the end anyway)."""
+    done, pending, links = [], name.split("/"), 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            del done[-1:]
+            continue
+        path = "/".join(done + [part])
+        kind = members.kinds.get(path)
+        if kind == stat.S_IFLNK:
+            links += 1
+            target = members.links.get(path)
+            if links > MAX_LINKS or not target:
+                return None, None
+            if target.startswith("/"):
+                done = []
+            pending = target.split("/") + pending
+            continue
+        if kind is None and not pending:
+            return None, None
+        if kind is not None and kind != stat.S_IFDIR and pending:
+            return None, None   # a path through a file: ENOTDIR
+        done.append(part)
+    return members.kinds.get("/".join(done), stat.S_IFDIR if not done else None), "/".join(done)
+
+
+def _linked_config(members, reread):
+    """The ``config`` of ``members`` with its modprobe.d links followed: a
+    link to a regular file in the archive reads as that file (kmod opens the
+    name, following the link); one that leads nowhere in the archive, or to
+    /dev (a devtmpfs at boot: /dev/null masks), configures nothing yet still
+    hides the name in later directories, as on disk; one to a directory is
+    skipped by kmod (libkmod-config.c, conf_files_filter_out).  ``reread(wanted)``:
+    the texts of paths ``wanted``, from reading the image again (None when
+    too big); needed only for link targets outside modprobe.d."""
+    if members.config is None:
+        return None
+    config, wanted = {}, {}
+    for name, kind in members.kinds.items():
+        if not _modprobe_member(name):
+            continue
+        if kind == stat.S_IFREG:
+            config[name] = members.config.get(name, "")
+        elif kind == stat.S_IFLNK:
+            reached, path = _follow(members, name)
+            if reached == stat.S_IFDIR:
+                continue
+            config[name] = ""
+            if reached == stat.S_IFREG and not path.startswith("dev/"):
+                if path in members.config:
+                    config[name] = members.config[path]
+                else:
+                    wanted[name] = path
+    if wanted:
+        texts = reread(set(wanted.values()))
+        if texts is None:
+            return None
+        for name, path in wanted.items():
+            config[name] = texts.get(path, "")
+    return config
 
 
 # the directories kmod reads (modprobe.CONF_DIRS) as member paths
@@ -435,15 +530,19 @@ def _parse_archive(stream, names, where):
             if name == "TRAILER!!!":
                 return
             name = _normalize(name)
-            if getattr(names, "config", None) is not None and _modprobe_member(name) \
-                    and stat.S_IFMT(fields[1]) in (stat.S_IFREG, stat.S_IFLNK):
+            kind, link = stat.S_IFMT(fields[1]), None
+            keeps = getattr(names, "keeps", None)
+            if keeps is not None and kind == stat.S_IFLNK and filesize <= MAX_NAME:
+                # a link's data is its target (the kernel skips a longer one: do_header)
+                link = stream.read(filesize).split(b"\x00", 1)[0].decode("utf-8", "replace")
+            elif keeps is not None and kind == stat.S_IFREG and keeps(name):
                 data = stream.read(min(filesize, MAX_CONFIG + 1))
                 stream.skip(filesize - len(data))
-                # a link's data is its target: one to /dev/null masks the name (a
-                # link elsewhere is not followed; it is taken as empty too)
-                names.add_config(name, "" if stat.S_ISLNK(fields[1]) else data.decode("utf-8", "replace"))
+                names.add_config(name, data.decode("utf-8", "replace"))
             else:
                 stream.skip(filesize)
+            if keeps is not None and name and name != ".":
+                names.add_entry(name, fields[1], link)
             stream.skip(_pad4(stream.offset))
         except _Truncated:
             raise InitramfsError("truncated cpio archive (%s, in the entry at offset %d)"
@@ -727,8 +826,15 @@ def _data_from(handle, offset, size):
 def read_image(path):
     """``(files, method)`` of the image at ``path`` with the standard-library
     reader (and the zstd/lz4/lzop commands); InitramfsError otherwise.
-    ``files.config`` holds its modprobe.d files (``_Members``)."""
-    names, parts = _Members(), []
+    ``files.config`` holds its modprobe.d files (``_Members``), links followed."""
+    names, method = _read_image(path, _Members())
+    names.config = _linked_config(names, lambda wanted: _read_image(path, _Members(wanted))[0].config)
+    return names, method
+
+
+def _read_image(path, names):
+    """``read_image`` into ``names``, a ``_Members``, links not followed."""
+    parts = []
     try:
         size = os.path.getsize(path)
         handle = open(path, "rb")
@@ -935,11 +1041,16 @@ def _for_release(found, release):
 # (device, inode, size, modification and change times: any write to the file
 # moves its change time, which no one can set back), so a changed image is
 # listed again.  Not by its path: one file reached through two roots (a bind
-# mount, hard links shared by image trees) holds the same bytes either way.
+# mount, hard links shared by image trees) holds the same bytes either way.  The
+# key starts with the entry's format: 2 since modprobe.d links are followed (the
+# cache outlives an upgrade of the collection; an older entry's texts are not)
+CACHE_FORMAT = 2
+
+
 def _cache_name(st):
-    key = "%d|%d|%d|%d|%d" % (st.st_dev, st.st_ino, st.st_size,
-                              getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
-                              getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
+    key = "%d|%d|%d|%d|%d|%d" % (CACHE_FORMAT, st.st_dev, st.st_ino, st.st_size,
+                                 getattr(st, "st_mtime_ns", int(st.st_mtime * 1e9)),
+                                 getattr(st, "st_ctime_ns", int(st.st_ctime * 1e9)))
     return "initramfs-%s.json" % hashlib.sha1(key.encode()).hexdigest()
 
 

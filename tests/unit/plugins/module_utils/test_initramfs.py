@@ -748,3 +748,58 @@ def test_an_unreadable_configuration_leaves_the_initramfs_judged_by_itself(tmp_p
     results = dict((r["id"], r["status"]) for r in hardware_results.assess(
         cat.requirements("hardware"), {}, "arm64", offline=check))
     assert results["HW-SCSI-VIRTIO"] == "module-in-initramfs"
+
+
+def test_modprobe_d_links_are_followed_inside_the_archive(tmp_path, run_cache):
+    """kmod in the initramfs opens a modprobe.d name through its symbolic
+    link: to a file of the archive (an absolute target from the archive's
+    root, a relative one from the link's directory, through linked
+    directories, ``..`` at the root staying there), it reads that file; a
+    link that leads nowhere (dangling, a loop) configures nothing but still
+    hides the name in later directories; one to a directory is skipped.  A
+    later archive's entry replaces an earlier one of the same name, as the
+    kernel unpacks them in order."""
+    first = [("etc/modprobe.d/h.conf", b"blacklist nvme\n"),
+             ("usr/share/x/a-real", b"blacklist old\n")]
+    second = [("usr/share/x/a-real", b"blacklist virtio_scsi\n"),
+              ("etc/modprobe.d/a.conf", Link(b"/usr/share/x/a-real")),
+              ("usr/lib/modprobe.d/b-real.conf", b"install virtio_net /bin/false\n"),
+              ("etc/modprobe.d/b.conf", Link(b"../../usr/lib/modprobe.d/b-real.conf")),
+              ("lib", Link(b"usr/lib")),
+              ("usr/lib/share/c.txt", b"blacklist gve\n"),
+              ("etc/modprobe.d/c.conf", Link(b"c2.conf")),
+              ("etc/modprobe.d/c2.conf", Link(b"/lib/share/c.txt")),
+              ("etc/modprobe.d/e.conf", Link(b"/nowhere/e.conf")),
+              ("usr/lib/modprobe.d/e.conf", b"blacklist e\n"),
+              ("etc/modprobe.d/f.conf", Link(b"f.conf")),
+              ("etc/modprobe.d/g.conf", Link(b"../../../../../usr/share/x/g")),
+              ("usr/share/x/g", b"blacklist g\n"),
+              ("etc/modprobe.d/h.conf", Link(b"/usr/share/x/h")),
+              ("usr/share/x/h", b"blacklist h\n"),
+              ("etc/modprobe.d/dir.conf", Link(b"/usr/share")),
+              ("usr/lib/modprobe.d/dir.conf", b"blacklist dir\n"),
+              ("etc/modprobe.d/null.conf", Link(b"/dev/null"))]
+    path = tmp_path / "links.img"
+    path.write_bytes(cpio(first) + gzip.compress(cpio(second)))
+    assert initramfs.modprobe_config(str(path), listers=False) == [
+        ("etc/modprobe.d/a.conf", "blacklist virtio_scsi\n"),
+        ("usr/lib/modprobe.d/b-real.conf", "install virtio_net /bin/false\n"),
+        ("etc/modprobe.d/b.conf", "install virtio_net /bin/false\n"),
+        ("etc/modprobe.d/c.conf", "blacklist gve\n"),
+        ("etc/modprobe.d/c2.conf", "blacklist gve\n"),
+        ("usr/lib/modprobe.d/dir.conf", "blacklist dir\n"),
+        ("etc/modprobe.d/e.conf", ""),
+        ("etc/modprobe.d/f.conf", ""),
+        ("etc/modprobe.d/g.conf", "blacklist g\n"),
+        ("etc/modprobe.d/h.conf", "blacklist h\n"),
+        ("etc/modprobe.d/null.conf", "")]
+    # a chain longer than the kernel follows leads nowhere
+    chain = [("etc/modprobe.d/l0.conf", Link(b"/l1"))] + [
+        ("l%d" % n, Link(b"/l%d" % (n + 1))) for n in range(1, initramfs.MAX_LINKS + 1)] + [
+        ("l%d" % (initramfs.MAX_LINKS + 1), b"blacklist deep\n")]
+    path.write_bytes(gzip.compress(cpio(chain)))
+    assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "")]
+    path.write_bytes(gzip.compress(cpio(chain[:1] + chain[2:])))
+    assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "")]
+    path.write_bytes(gzip.compress(cpio([("etc/modprobe.d/l0.conf", Link(b"/l2"))] + chain[2:])))
+    assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "blacklist deep\n")]
