@@ -44,7 +44,7 @@ import subprocess
 import tempfile
 import zlib
 
-from ansible_collections.guestready.gce.plugins.module_utils import runcache
+from ansible_collections.guestready.gce.plugins.module_utils import modprobe, runcache
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import flavor
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -1115,6 +1115,20 @@ def modprobe_config(path, listers=True, target=None):
     except TargetError:
         return None
     return None if config is None else modprobe_texts(config)
+
+
+def modprobe_blocks(path, listers=True, target=None):
+    """``{module: [what keeps it from loading]}`` (modprobe.text_blocks) by
+    the initramfs at ``path``'s own modprobe.d, what udev in the initramfs
+    loads by, each source ``<image>:<member>``; empty when that is not known
+    (``modprobe_config``).  The hardware and kernel-config areas both judge by it."""
+    target = target or Target("/")
+    try:
+        texts = modprobe_config(path, listers=listers, target=target)
+    except (IOError, OSError, ValueError, EOFError, InitramfsError):
+        texts = None
+    shown = target.display(path)
+    return modprobe.text_blocks(("%s:%s" % (shown, member), text) for member, text in texts or ())
 
 
 def kernel_modules(path, listers=True, target=None, release=None):

@@ -21,7 +21,7 @@ import fnmatch
 import os
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import initramfs, modalias, privilege
+from ansible_collections.guestready.gce.plugins.module_utils import initramfs, kernel_cmdline, modalias, modprobe, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_eval import evaluate, render_fragment, resolve
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import KconfigError, check_overrides, read
@@ -189,7 +189,13 @@ def _not_a_file(target, path):
     return "%s: is a %s, not a regular file" % (target.display(path), file_kind(mode))
 
 
-def _initramfs_view(path, release, target, check):
+def _initramfs_view(path, release, target, check, running=False):
+    """What ``_module_result`` (kconfig_eval) judges an ``=m`` driver by:
+    the initramfs's modules and the release's module tables, and what keeps
+    a module from loading there, as the hardware area judges it: the
+    image's own modprobe.d (``blocks``) and the release's kernel command
+    lines (``cmdline_blocks``, None with ``cmdline_error`` when they cannot
+    be read).  ``running``: the release runs here (/proc/cmdline counts)."""
     if not check:
         return None
     where = path or initramfs.find_initramfs(release, target)
@@ -201,8 +207,16 @@ def _initramfs_view(path, release, target, check):
         return {"path": None, "method": None, "modules": None, "error": why, "absent": status}
     names, method, error = initramfs.kernel_modules(where, target=target, release=release)
     tree, tree_error = _modules_tree(release, target)
-    return {"path": target.display(where), "method": method, "modules": names, "error": error,
-            "tree": tree, "tree_error": tree_error}
+    view = {"path": target.display(where), "method": method, "modules": names, "error": error,
+            "tree": tree, "tree_error": tree_error, "blocks": {}, "cmdline_blocks": {}, "cmdline_error": None}
+    if names is not None:
+        view["blocks"] = initramfs.modprobe_blocks(where, target=target)
+        try:
+            lines = kernel_cmdline.for_release(kernel_cmdline.find(target, running), release)
+            view["cmdline_blocks"] = modprobe.cmdline_blocks(lines)
+        except TargetError as exc:
+            view["cmdline_blocks"], view["cmdline_error"] = None, "the kernel command line is unknown: %s" % exc
+    return view
 
 
 def _modules_tree(release, target):
@@ -220,10 +234,11 @@ def _modules_tree(release, target):
 
 
 def check_kernel(entries, waivers, release, path, source, target, version=None, arch=None,
-                 machine=None, check_initramfs=True, initramfs_path=None):
+                 machine=None, check_initramfs=True, initramfs_path=None, running=False):
     """Everything known of one kernel: its configuration (``path`` inside
     ``target``) read and judged, its initramfs looked into when a required
-    driver is ``=m``.  KconfigError when the configuration cannot be read."""
+    driver is ``=m``.  KconfigError when the configuration cannot be read.
+    ``running``: ``release`` is the kernel running here (its /proc/cmdline counts)."""
     config = read(path, version=version, arch=arch, target=target)
     if config.version is None and release:
         config.set_version(release, "release")
@@ -233,7 +248,7 @@ def check_kernel(entries, waivers, release, path, source, target, version=None, 
                 and any(found.value == "m" for s in entry["symbols"]
                         for found in resolve(config, s["name"], kind="tristate"))
                 for entry in entries)
-    view = _initramfs_view(initramfs_path, release, target, check_initramfs) if needs else None
+    view = _initramfs_view(initramfs_path, release, target, check_initramfs, running) if needs else None
     results = evaluate(entries, config, waivers, view)
     shown = None
     if view is not None:
@@ -320,7 +335,8 @@ def check_kernels(params, entries, waivers, module):
     def check(release, path, source):
         try:
             return check_kernel(entries, waivers, release, path, source,
-                                machine=machine if release == running else None, **common)
+                                machine=machine if release == running else None,
+                                running=bool(running) and release == running, **common)
         except Unreadable as exc:  # the configuration: every option unknown, none guessed
             return unreadable_kernel(entries, release, target.display(path), source, str(exc))
 

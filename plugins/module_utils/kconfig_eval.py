@@ -17,7 +17,7 @@ tried: the verdict stands only when they all agree.
 """
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils import privilege
+from ansible_collections.guestready.gce.plugins.module_utils import modprobe, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import EXACT_NOT_SET_SINCE, NOT_SET_VALUE, kconfig_value
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
@@ -505,6 +505,9 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
             "make the modules table named a regular file again (depmod rewrites it), then re-run"
         return unread
     if not missing:
+        blocked = _blocked_result(module, base, expected, symbol, found, lines, initramfs, result, shown)
+        if blocked is not None:
+            return blocked
         unchecked = "" if tree is not None else " (modules.dep not found: the modules it needs were not checked)"
         return result("module-in-initramfs", base + ", present in %s%s" % (initramfs["path"], unchecked),
                       expected, symbol, found, module=module, initramfs=shown)
@@ -521,6 +524,37 @@ def _module_result(entry, symbol, expected, lines, initramfs, result, found):
                   lines, module=module, initramfs=shown,
                   hint="add %s to the initramfs (initramfs-tools: /etc/initramfs-tools/modules, "
                        "then update-initramfs -u; dracut: add_drivers+=\" %s \")" % (add, add))
+
+
+def _blocked_result(module, base, expected, symbol, found, lines, initramfs, result, shown):
+    """The result for ``module``, present in the initramfs, when what the
+    hardware area judges by keeps it from loading at boot there: the image's
+    own modprobe.d, the kernel command line (``kconfig._initramfs_view``); None
+    when nothing does.  A built-in driver ignores both: the fragment's ``=y`` fixes it."""
+    path = initramfs["path"]
+    where = (initramfs.get("blocks") or {}).get(module)
+    if where:
+        why = "%s: %s" % (modprobe.IN_INITRAMFS, modprobe.describe(where))
+        fix = "rebuild the initramfs from the current modprobe.d (update-initramfs -u, or dracut -f), " \
+              "or remove %s from the file named" % module
+    else:
+        error = initramfs.get("cmdline_error")
+        if initramfs.get("cmdline_blocks") is None and error:
+            unread = result("unknown", "%s, present in %s, but %s" % (base, path, error),
+                            expected, symbol, found, lines, module=module, initramfs=shown)
+            unread["remediation"] = privilege.BECOME if privilege.needs_root(error) else \
+                "fix or remove the file named, then re-run"
+            return unread
+        where = (initramfs.get("cmdline_blocks") or {}).get(module)
+        if not where:
+            return None
+        why = "the kernel command line keeps it from loading: %s" % modprobe.describe(where)
+        fix = "remove %s from the kernel command line named" % module
+    blocked = result("fail", "%s, present in %s, but %s" % (base, path, why), expected, symbol, found, lines,
+                     module=module, initramfs=shown, hint="%s; or build it in, which no blacklist stops" % fix)
+    # the lines that keep it, as the hardware area's evidence names them
+    blocked["evidence"] = dict(blocked["evidence"], blocked_by=modprobe.block_lines(where))
+    return blocked
 
 
 def evaluate(entries, config, waivers=None, initramfs=None):

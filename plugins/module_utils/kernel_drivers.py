@@ -85,13 +85,7 @@ class OfflineCheck(object):
                 if modules is not None:
                     info["cannot_unpack"], info["unpacked_some"] = self._cannot_unpack(method)
                     # its own copy of modprobe.d is what udev loads by in the initramfs
-                    try:
-                        texts = initramfs_reader.modprobe_config(path, target=self.target)
-                    except (IOError, OSError, ValueError, EOFError, initramfs_reader.InitramfsError):
-                        texts = None
-                    shown = info["path"]
-                    info["blocks"] = modprobe.text_blocks(("%s:%s" % (shown, member), text)
-                                                          for member, text in texts or ())
+                    info["blocks"] = initramfs_reader.modprobe_blocks(path, target=self.target)
             self._initramfs = info
         return self._initramfs
 
@@ -326,9 +320,9 @@ class OfflineCheck(object):
         where = found.get(want)
         if not where:
             return None
-        hop["blocked_by"] = ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
+        hop["blocked_by"] = modprobe.block_lines(where)
         hop.update(status="fail",
-                   message="%s is a module that is never loaded for the device: %s" % (want, _blocked_by(where)),
+                   message="%s is a module that is never loaded for the device: %s" % (want, modprobe.describe(where)),
                    remediation=["remove %s from %s (then rebuild the initramfs, which carries a copy of "
                                 "modprobe.d)" % (want, ", ".join(sorted(set(w["source"] for w in where))))])
         return hop
@@ -382,10 +376,10 @@ class OfflineCheck(object):
         where = info.get("blocks", {}).get(want)
         if where:
             # the tree's modprobe.d lets it load, the initramfs's older copy does not
-            hop["blocked_by"] = ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
+            hop["blocked_by"] = modprobe.block_lines(where)
             hop.update(initramfs="blocked", status="fail",
-                       message="%s is a module in the initramfs %s, but the initramfs's copy of modprobe.d keeps "
-                               "it from loading there: %s" % (want, info["path"], _blocked_by(where)),
+                       message="%s is a module in the initramfs %s, but %s: %s" % (
+                           want, info["path"], modprobe.IN_INITRAMFS, modprobe.describe(where)),
                        remediation=["rebuild the initramfs of %s from the current modprobe.d (update-initramfs "
                                     "-u -k %s, or dracut -f), or remove %s from the file named" % (
                                         self.release, self.release, want)])
@@ -446,14 +440,6 @@ class OfflineCheck(object):
         return verdict("fail", "; ".join(messages) + ": ttyS%d-ttyS%d can never appear" % (
             min(b["registered"] for b in short), needed - 1),
             remediation, evidence, needed=needed, registered=registered, boots=boots)
-
-
-def _blocked_by(where):
-    """What keeps a module from loading (modprobe.blocks entries), as text."""
-    return "; ".join("%s:%s: %s (%s)" % (
-        w["source"], w["line"], w["text"],
-        "udev loads with the blacklist applied" if w["how"] == "blacklist" else
-        "the install command loads nothing" if w["how"] == "install" else w["how"]) for w in where)
 
 
 def _new_hop(kind, alias, want):

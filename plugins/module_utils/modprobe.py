@@ -90,6 +90,22 @@ def text_blocks(files):
     return found
 
 
+# why each kind of block loads nothing, as the hardware and kernel-config areas say it
+WHY = {"blacklist": "udev loads with the blacklist applied", "install": "the install command loads nothing"}
+# what the hardware and kernel-config areas say of a module an initramfs carries and its modprobe.d blocks
+IN_INITRAMFS = "the initramfs's copy of modprobe.d keeps it from loading there"
+
+
+def block_lines(where):
+    """``["<source>:<line>: <text>"]`` of ``blocks`` entries (the evidence)."""
+    return ["%s:%s: %s" % (w["source"], w["line"], w["text"]) for w in where]
+
+
+def describe(where):
+    """What keeps a module from loading (``blocks`` entries), as text."""
+    return "; ".join("%s (%s)" % (line, WHY.get(w["how"], w["how"])) for line, w in zip(block_lines(where), where))
+
+
 def cmdline_blocks(command_lines):
     """``{module: [{"source", "line", "text", "how"}]}`` from the kernel
     command lines (``kernel_cmdline.find`` entries) of one release.  Their

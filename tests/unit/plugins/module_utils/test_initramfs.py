@@ -803,3 +803,52 @@ def test_modprobe_d_links_are_followed_inside_the_archive(tmp_path, run_cache):
     assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "")]
     path.write_bytes(gzip.compress(cpio([("etc/modprobe.d/l0.conf", Link(b"/l2"))] + chain[2:])))
     assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "blacklist deep\n")]
+
+
+def test_kernel_config_judges_the_initramfs_copy_of_modprobe_d_as_the_hardware_area(tmp_path, run_cache):
+    """An ``=m`` driver the initramfs carries but its own modprobe.d (or the
+    kernel command line) keeps from loading cannot load at boot: KCONF-*
+    fails it, naming the line, in the hardware area's words."""
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "root"
+    trees.install(str(root), release)
+    moddir = "usr/lib/modules/%s/kernel" % release
+    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
+    members += [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
+                ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n")]
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    shown = "%s/boot/initrd.img-%s" % (root, release)
+    target = Target(str(root))
+
+    def kconf():
+        kernel = kconfig.check_kernel(ENTRIES, {}, release, "/boot/config-" + release, "installed", target)
+        return dict((r["id"], r) for r in kernel["results"])
+
+    def hardware():
+        check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+        return dict((r["id"], r) for r in hardware_results.assess(
+            cat.requirements("hardware"), {}, "x86_64", offline=check))
+
+    results, hw = kconf(), hardware()
+    scsi, net, pci = results["KCONF-SCSI_VIRTIO"], results["KCONF-VIRTIO_NET"], results["KCONF-VIRTIO_PCI"]
+    said = ("the initramfs's copy of modprobe.d keeps it from loading there: %s:etc/modprobe.d/disks.conf:2: "
+            "blacklist virtio-scsi (udev loads with the blacklist applied)" % shown)
+    assert scsi["status"] == "fail", scsi["message"]
+    assert scsi["message"] == "CONFIG_SCSI_VIRTIO=m: built as module virtio_scsi, present in %s, but %s" % (shown, said)
+    assert said in hw["HW-SCSI-VIRTIO"]["message"]
+    assert scsi["evidence"]["blocked_by"] == hw["HW-SCSI-VIRTIO"]["evidence"]["offline"]["blocked_by"] == [
+        "%s:etc/modprobe.d/disks.conf:2: blacklist virtio-scsi" % shown]
+    assert "update-initramfs -u" in scsi["hint"]
+    assert net["status"] == "fail"
+    assert "usr/lib/modprobe.d/nic.conf:1: install virtio_net /bin/false (the install command loads nothing)" \
+        in net["message"]
+    assert pci["status"] == "module-in-initramfs", pci["message"]
+    # the kernel command line's blacklists, as the hardware area reads them
+    (root / "etc" / "default").mkdir(parents=True, exist_ok=True)
+    (root / "etc" / "default" / "grub").write_text('GRUB_CMDLINE_LINUX="module_blacklist=virtio_pci"\n')
+    pci, hw_pci = kconf()["KCONF-VIRTIO_PCI"], hardware()["HW-SCSI-VIRTIO"]
+    assert pci["status"] == "fail", pci["message"]
+    assert pci["message"].endswith("but the kernel command line keeps it from loading: %s/etc/default/grub:1: "
+                                   "module_blacklist=virtio_pci (the kernel refuses to load it)" % root)
+    assert pci["evidence"]["blocked_by"] == ["%s/etc/default/grub:1: module_blacklist=virtio_pci" % root]
+    assert "%s/etc/default/grub:1: module_blacklist=virtio_pci" % root in hw_pci["evidence"]["offline"]["blocked_by"]

@@ -871,3 +871,28 @@ def test_a_yama_fix_lists_yama_in_the_lsm_order_too():
     # a kernel without CONFIG_LSM (before 5.1): the option alone
     old = kconfig_parser.read(fixture("distros/ol7-uek4_4.1_x86_64.config.gz"))
     assert by_id(kconfig_eval.evaluate(ENTRIES, old))["KCONF-SECURITY_YAMA"]["remediation"] == "CONFIG_SECURITY_YAMA=y"
+
+
+def test_a_module_kept_from_loading_in_the_initramfs_is_not_counted():
+    config = kconfig_parser.read(fixture("bookworm_amd64_cloud-amd64.config.gz"))
+    line = {"source": "/boot/initrd.img-6.1.0-50-cloud-amd64:etc/modprobe.d/x.conf", "line": 3,
+            "text": "blacklist virtio_scsi", "how": "blacklist"}
+    present = view({"virtio_pci", "virtio_scsi", "virtio_net"})
+    results = by_id(kconfig_eval.evaluate(ENTRIES, config, initramfs=dict(present, blocks={"virtio_scsi": [line]})))
+    scsi = results["KCONF-SCSI_VIRTIO"]
+    assert scsi["status"] == "fail"
+    assert scsi["message"].endswith(
+        "present in /boot/initrd.img-6.1.0-50-cloud-amd64, but the initramfs's copy of modprobe.d keeps it from "
+        "loading there: /boot/initrd.img-6.1.0-50-cloud-amd64:etc/modprobe.d/x.conf:3: blacklist virtio_scsi "
+        "(udev loads with the blacklist applied)")
+    assert scsi["evidence"]["blocked_by"] == ["/boot/initrd.img-6.1.0-50-cloud-amd64:etc/modprobe.d/x.conf:3: "
+                                              "blacklist virtio_scsi"]
+    assert scsi["remediation"] == "CONFIG_SCSI_VIRTIO=y"
+    assert results["KCONF-VIRTIO_NET"]["status"] == "module-in-initramfs"
+    assert "blocked_by" not in results["KCONF-VIRTIO_NET"]["evidence"]
+    # a command line that cannot be read leaves a present module unknown, as in the hardware area
+    unread = dict(present, cmdline_blocks=None, cmdline_error="the kernel command line is unknown: /boot/grub/grub.cfg: "
+                  "is a directory")
+    net = by_id(kconfig_eval.evaluate(ENTRIES, config, initramfs=unread))["KCONF-VIRTIO_NET"]
+    assert net["status"] == "unknown"
+    assert net["message"].endswith("but the kernel command line is unknown: /boot/grub/grub.cfg: is a directory")
