@@ -14,8 +14,9 @@ if not os.path.exists(LINK):
     os.symlink(os.path.join("..", "..", "..", ".."), LINK)
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
-# fixture builders: ``import fakesys`` (fake sysfs trees), ``import trees`` (/lib/modules trees)
-for _fixtures in ("sysfs", "modules"):
+# fixture builders: ``import fakesys`` (fake sysfs trees), ``import trees`` (/lib/modules trees),
+# ``import lzofixtures`` (lzop-compressed archives)
+for _fixtures in ("sysfs", "modules", "initramfs"):
     sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures", _fixtures))
 
 

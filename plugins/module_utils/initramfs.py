@@ -19,10 +19,10 @@ A standard-library reader walks the image as the kernel does
 (init/initramfs.c): a sequence of cpio "newc"/"crc" archives, each either
 plain or compressed, separated by NUL padding -- typically an uncompressed
 early-microcode archive followed by the compressed main one.  gzip, xz, lzma
-and bzip2 are decompressed in Python; zstd, lz4 and lzo through the
-``zstd``/``lz4``/``lzop`` command.  The distribution's lister (``lsinitramfs``
-from initramfs-tools, ``lsinitrd`` from dracut) is used for what that reader
-cannot read.  The reader goes first because it is faster where it counts: on
+and bzip2 are decompressed in Python, lzo too (``unlzo``) unless there is an
+``lzop`` command; zstd and lz4 through the ``zstd``/``lz4`` command.  The
+distribution's lister (``lsinitramfs`` from initramfs-tools, ``lsinitrd``
+from dracut) is used for what that reader cannot read.  The reader goes first because it is faster where it counts: on
 a Compute-Engine-like TCG guest, Debian 12's 13 MB zstd initramfs took 9.4 s
 with it and 30.6 s with lsinitramfs (a shell script forking per member); both
 list the same members (tests/image/test_kernel_image.py checks they agree).
@@ -44,7 +44,7 @@ import subprocess
 import tempfile
 import zlib
 
-from ansible_collections.guestready.gce.plugins.module_utils import modprobe, runcache
+from ansible_collections.guestready.gce.plugins.module_utils import modprobe, runcache, unlzo
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import flavor
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -567,6 +567,8 @@ def _parse_stream(stream, names, where):
 
 
 def _decompressor(kind):
+    if kind == "lzo":
+        return unlzo.Decompressor()
     if kind == "gzip":
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if kind == "xz":
@@ -634,6 +636,22 @@ def _python_segment(handle, offset, kind, names, budget):
     if not decompressor.eof:
         raise InitramfsError("truncated %s: the compressed stream ends early" % where)
     return state["fed"] - len(decompressor.unused_data)
+
+
+def _lzo_segment(path, handle, offset, size, names, budget):
+    """Read the lzo segment at ``offset``; ``(compressed bytes used, how)``.
+    Its length and block layout are the kernel's (unlzo.stream_length);
+    ``lzop`` decompresses it when there is one (some 15 times faster than
+    Python: 0.18 s against 2.6 s for 40 MB), else unlzo does."""
+    where = "lzo data at offset %d" % offset
+    try:
+        length = unlzo.stream_length(handle, offset, size)
+    except unlzo.LzoError as exc:
+        raise InitramfsError("corrupt %s (%s)" % (where, exc))
+    if length is not None and shutil.which(COMMANDS["lzo"][0]):
+        _command_segment(path, offset, "lzo", names, length, budget)
+        return length, "lzo(command)"
+    return _python_segment(handle, offset, "lzo", names, budget), "lzo"
 
 
 def _zstd_length(handle, offset, size):
@@ -871,6 +889,9 @@ def _read_image(path, names):
             if kind == "cpio":
                 _parse_archive(stream, names, "cpio archive at offset %d" % offset)
                 offset = stream.offset
+            elif kind == "lzo":
+                used, kind = _lzo_segment(path, handle, offset, size, names, inflated)
+                offset += used
             elif kind in COMMANDS:
                 length = {"zstd": _zstd_length, "lz4": _lz4_length}.get(
                     kind, lambda *args: None)(handle, offset, size)
