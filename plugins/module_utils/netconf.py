@@ -19,10 +19,12 @@ flow lists and mappings, quoted and plain scalars, comments)."""
 import fnmatch
 import posixpath
 import re
+import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils import udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -631,9 +633,57 @@ def dhclient_fixed_mtu(target):
 
 
 # ---------------------------------------------------------- NetworkManager
+# NetworkManager's keyfile plugin (NetworkManager@355bc902, src/core/settings/plugins/keyfile/
+# nms-keyfile-plugin.c _ignore_filename(), src/libnm-core-impl/nm-keyfile.c
+# nm_keyfile_utils_ignore_filename()): in /etc any name is read (legacy profiles have no suffix) but a
+# hidden one, a backup ("~"), a temporary file (a last dot and six letters or digits: mkstemp's,
+# also .nmmeta, .rpmnew) and a certificate (.pem, .der, any case); in /run and /usr/lib only
+# "<name>.nmconnection"
+NM_SUFFIX = ".nmconnection"
+_NM_TEMPORARY = re.compile(r"\.[A-Za-z0-9]{6}$")
+
+
+def networkmanager_reads_name(directory, name):
+    """Whether NetworkManager's keyfile plugin reads a file ``name`` of ``directory`` (one of NM_DIRS)."""
+    if not name or name.startswith("."):
+        return False
+    if directory != NM_DIRS[0]:
+        return name.endswith(NM_SUFFIX) and len(name) > len(NM_SUFFIX)
+    return not (name.endswith("~") or _NM_TEMPORARY.search(name) or name.lower().endswith((".pem", ".der")))
+
+
+def _networkmanager_reads_file(target, path):
+    """Whether the keyfile plugin loads ``path`` (nms-keyfile-utils.c
+    nms_keyfile_utils_check_file_permissions(), which stat()s it): a regular file, no group or
+    other permission bits, owned by root.  An image tree unpacked without root (its root
+    directory not root's) has its unpacker's uid on every file: its owners are not judged."""
+    try:
+        info = target.stat(path)
+    except Unreadable:
+        raise
+    except TargetError:   # absent, a dangling link, a link loop: NetworkManager cannot stat it either
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
+        return False
+    return info.st_uid == 0 or not (target.live or target.stat("/").st_uid == 0)
+
+
+def networkmanager_files(target):
+    """The keyfiles NetworkManager loads, by name; a name in an earlier NM_DIRS
+    directory hides it in later ones (masked by a link to /dev/null: hidden too)."""
+    chosen = {}
+    for directory in NM_DIRS:
+        for name in names(target, directory):
+            if name in chosen or not networkmanager_reads_name(directory, name):
+                continue
+            path = posixpath.join(directory, name)
+            chosen[name] = path if not target.is_masked(path) and _networkmanager_reads_file(target, path) else None
+    return [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+
+
 def read_networkmanager(target):
     configs = []
-    for path, dummy in dropins(target, NM_DIRS, ".nmconnection"):
+    for path in networkmanager_files(target):
         text = read(target, path)
         rows = parse_ini(text)
         values = dict(("%s.%s" % (section, key), value) for section, key, value, dummy2 in rows)

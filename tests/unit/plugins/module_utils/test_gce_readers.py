@@ -586,11 +586,18 @@ def test_ifupdown_source_fan_out_is_bounded(tmp_path):
         netconf.read_ifupdown(Target(str(tmp_path)))
 
 
+def put_keyfile(root, path, text, mode=0o600):
+    """A NetworkManager keyfile, 0600 as NetworkManager and cloud-init write them."""
+    full = put(root, path, text)
+    os.chmod(full, mode)
+    return full
+
+
 def test_networkmanager_keyfile_and_ifcfg(tmp_path):
-    put(tmp_path, "/etc/NetworkManager/system-connections/wired.nmconnection",
-        "[connection]\nid=wired\ntype=ethernet\ninterface-name=eth0\n[ethernet]\nmtu=9000\n[ipv4]\nmethod=auto\n")
-    put(tmp_path, "/etc/NetworkManager/system-connections/mac.nmconnection",
-        "[connection]\nid=m\ntype=ethernet\n[ethernet]\nmac-address=42:01:0A:00:00:02\n[ipv4]\nmethod=manual\n")
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/wired.nmconnection",
+                "[connection]\nid=wired\ntype=ethernet\ninterface-name=eth0\n[ethernet]\nmtu=9000\n[ipv4]\nmethod=auto\n")
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/mac.nmconnection",
+                "[connection]\nid=m\ntype=ethernet\n[ethernet]\nmac-address=42:01:0A:00:00:02\n[ipv4]\nmethod=manual\n")
     put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth0", 'DEVICE=eth0\nBOOTPROTO="dhcp"\nMTU=1460\n')
     target = Target(str(tmp_path))
     nm = netconf.read_networkmanager(target)
@@ -598,6 +605,71 @@ def test_networkmanager_keyfile_and_ifcfg(tmp_path):
         (None, False, None, "42:01:0A:00:00:02"), (["eth0"], True, "9000", None)]
     ifcfg = netconf.read_ifcfg(target)
     assert ifcfg[0].names == ["eth0"] and ifcfg[0].dhcp4 and ifcfg[0].mtu == "1460"
+
+
+
+NM_WIRED = "[connection]\nid=%s\ntype=ethernet\ninterface-name=%s\n[ipv4]\nmethod=auto\n"
+
+
+@pytest.mark.parametrize("directory, name, read", [
+    # /etc: legacy names without the suffix are read (nms-keyfile-plugin.c _ignore_filename())
+    ("/etc", "Wired connection 1", True),
+    ("/etc", "eth0", True),
+    ("/etc", "eth0.bak", True),          # not among NetworkManager's ignored names
+    ("/etc", "eth0.rpmsave", True),
+    ("/etc", "eth0~", False),            # a backup
+    ("/etc", ".eth0", False),            # hidden
+    ("/etc", "eth0.rpmnew", False),      # ".XXXXXX": a temporary file of g_file_set_contents()
+    ("/etc", "eth0.nmmeta", False),
+    ("/etc", "eth0.Ab12Cd", False),
+    ("/etc", "client.PEM", False),       # 802.1x certificates and keys
+    ("/etc", "client.der", False),
+    # /run and /usr/lib: only "<name>.nmconnection"
+    ("/run", "eth0", False),
+    ("/run", "eth0.nmconnection", True),
+    ("/usr/lib", "eth0", False),
+    ("/usr/lib", ".nmconnection", False),
+])
+def test_networkmanager_reads_keyfiles_by_its_own_name_rules(tmp_path, directory, name, read):
+    put_keyfile(tmp_path, directory + "/NetworkManager/system-connections/" + name, NM_WIRED % (name, "eth0"))
+    found = netconf.read_networkmanager(Target(str(tmp_path)))
+    assert [c.names for c in found] == ([["eth0"]] if read else []), found
+
+
+@pytest.mark.parametrize("mode, read", [(0o600, True), (0o400, True), (0o640, False), (0o644, False), (0o604, False)])
+def test_networkmanager_ignores_keyfiles_others_may_read(tmp_path, mode, read):
+    """nms_keyfile_utils_check_file_permissions(): group or other permission bits make it insecure."""
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection", NM_WIRED % ("eth0", "eth0"), mode)
+    assert len(netconf.read_networkmanager(Target(str(tmp_path)))) == (1 if read else 0)
+
+
+def test_networkmanager_keyfile_owner_judged_live_and_in_trees_root_owns(tmp_path, monkeypatch):
+    """Not root's: ignored live, and in a tree whose root directory root owns (unpacked
+    as root: owners kept); in a tree a user unpacked, every file is the user's."""
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection", NM_WIRED % ("eth0", "eth0"))
+    target = Target(str(tmp_path))
+    real_stat = target.stat
+
+    def owned(root_uid):
+        """The tree's root directory ``root_uid``'s, every file uid 4242's."""
+        def fake(path):
+            info = real_stat(path)
+            return os.stat_result(tuple(info)[:4] + (root_uid if path == "/" else 4242,) + tuple(info)[5:])
+        return fake
+    monkeypatch.setattr(target, "stat", owned(1000))
+    assert len(netconf.read_networkmanager(target)) == 1
+    monkeypatch.setattr(target, "stat", owned(0))
+    assert netconf.read_networkmanager(target) == []
+    monkeypatch.setattr(target, "stat", owned(1000))
+    monkeypatch.setattr(target, "live", True)
+    assert netconf.read_networkmanager(target) == []
+
+
+def test_networkmanager_skips_what_is_not_a_regular_file(tmp_path):
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0", NM_WIRED % ("eth0", "eth0"))
+    os.makedirs(str(tmp_path / "etc/NetworkManager/system-connections/subdir"))
+    link(tmp_path, "/etc/NetworkManager/system-connections/dangling", "/nowhere")
+    assert [c.names for c in netconf.read_networkmanager(Target(str(tmp_path)))] == [["eth0"]]
 
 
 def test_dhclient_interface_mtu(tmp_path):

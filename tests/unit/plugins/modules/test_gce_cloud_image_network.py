@@ -425,7 +425,7 @@ iface eth0 inet dhcp
 def test_cloud_init_s_other_renderers_are_known_by_their_headers(tmp_path):
     put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth0", RHEL_IFCFG)
     put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth1", RHEL_IFCFG.split("#\n", 1)[1].replace("eth0", "eth1"))
-    put(tmp_path, "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection", NM_KEYFILE)
+    put(tmp_path, "/etc/NetworkManager/system-connections/cloud-init-eth0.nmconnection", NM_KEYFILE, 0o600)
     put(tmp_path, "/etc/systemd/network/10-cloud-init-eth0.network", NETWORKD_FILE)
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\n")
     put(tmp_path, "/etc/network/interfaces.d/50-cloud-init", ENI_FILE)
@@ -517,6 +517,9 @@ def test_an_ifcfg_backup_networkmanager_ignores_configures_nothing(tmp_path, run
     ("eth0.nmconnection", "[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\n[ipv4]\nmethod=auto\n", "pass"),
     ("eth0.nmconnection", "[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\nautoconnect=false\n"
      "[ipv4]\nmethod=auto\n", "fail"),
+    # a legacy keyfile name (no suffix) in /etc: NetworkManager reads it
+    ("Wired connection 1", "[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\nautoconnect=false\n"
+     "[ipv4]\nmethod=auto\n", "fail"),
 ])
 def test_a_networkmanager_profile_not_activated_at_boot_configures_nothing(tmp_path, run_module, name, text, status):
     """ONBOOT=no (ifcfg-rh) and autoconnect=false (keyfile) profiles are not activated at boot, and
@@ -525,7 +528,7 @@ def test_a_networkmanager_profile_not_activated_at_boot_configures_nothing(tmp_p
     enable(root, "NetworkManager.service", "multi-user.target", "/usr/lib")
     put(root, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 net.ifnames=0"\n')
     directory = "/etc/sysconfig/network-scripts/" if name.startswith("ifcfg-") else "/etc/NetworkManager/system-connections/"
-    put(root, directory + name, text)
+    put(root, directory + name, text, 0o600)
     found = check(run_module, root)["GCE-NET-DHCP"]
     assert found["status"] == status, found
     if status == "fail":
@@ -579,7 +582,7 @@ def nm_image(root):
     root = str(root)
     enable(root, "NetworkManager.service", "multi-user.target", "/usr/lib")
     put(root, "/etc/NetworkManager/NetworkManager.conf", "[main]\n#plugins=keyfile,ifcfg-rh\n")
-    put(root, "/etc/NetworkManager/system-connections/ens3.nmconnection", ANACONDA_KEYFILE)
+    put(root, "/etc/NetworkManager/system-connections/ens3.nmconnection", ANACONDA_KEYFILE, 0o600)
     return root
 
 
@@ -625,7 +628,7 @@ def test_networkmanager_s_automatic_connection_only_where_its_configuration_allo
 ])
 def test_a_profile_on_a_device_networkmanager_leaves_unmanaged_is_never_activated(tmp_path, run_module, files, status):
     root = nm_image(tmp_path / "image")
-    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection", ANACONDA_KEYFILE.replace("ens3", "ens4"))
+    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection", ANACONDA_KEYFILE.replace("ens3", "ens4"), 0o600)
     for path, text in files.items():
         put(root, path, text)
     found = check(run_module, root)["GCE-NET-DHCP"]
