@@ -312,7 +312,8 @@ def _read(target, path, limit=4 * 1024 * 1024):
         return None
 
 
-def _bls_entries(target):
+def bls_entries(target):
+    """The parsed entries of /boot/loader/entries (``parse_bls_entry``, ``id``: the name without .conf)."""
     entries = []
     try:
         names = target.listdir("/boot/loader/entries")
@@ -347,7 +348,7 @@ def gather_menu(target, esp):
             continue
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
-            entries = sorted(_bls_entries(target), key=lambda e: _version_key(e.get("version") or e["id"]),
+            entries = sorted(bls_entries(target), key=lambda e: _version_key(e.get("version") or e["id"]),
                              reverse=True)
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)

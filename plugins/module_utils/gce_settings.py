@@ -240,6 +240,38 @@ class Host(object):
     def fstab_text(self):
         return self.cached("fstab", lambda: self.text(fstab.PATH))
 
+    def boot_cmdline(self):
+        """``(command line, where)`` the next boot gives the default kernel:
+        the boot menu's default entry (``bootconfig.gather_menu``: grub.cfg,
+        the ESP's when it is the menu, its BLS entries with grubenv's
+        ``$kernelopts``, systemd-boot's entries); without a menu, what the
+        next one is made from (the GRUB defaults, /etc/kernel/cmdline);
+        without either, a live system's /proc/cmdline; ``("", None)``."""
+        def make():
+            grub = self.grub
+            esp = {"bls": bootconfig.bls_entries(self.target) if grub.systemd_boot() else []}
+            if grub.grub_cfg and grub.grub_cfg.startswith(bootloader.ESP_EFI_DIR + "/"):
+                esp["grub_configs"] = [(grub.grub_cfg, grub.cfg_text or "")]
+            if grub.grubenv_path:
+                esp["grubenv"] = self.text(grub.grubenv_path)
+            menu = bootconfig.gather_menu(self.target, esp)
+            if menu["default"] is not None:
+                entry = menu["default"]
+                shown = self.target.display(bootloader.BLS_DIR if menu["kind"] == "bls" else menu["config"])
+                return entry["args"] or "", "the default entry%s of %s" % (
+                    " %r" % entry["title"] if entry.get("title") else "", shown)
+            if grub.files:
+                return grub.cmdline(), "GRUB_CMDLINE_LINUX(_DEFAULT) of %s" % ", ".join(
+                    self.target.display(p) for p in grub.files)
+            next_kernel = self.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
+            if next_kernel is not None:   # read as kernel_cmdline.find reads it
+                return " ".join(line for line in lines(next_kernel) if not line.startswith("#")), \
+                    self.target.display(kernel_cmdline.KERNEL_INSTALL_CMDLINE)
+            if self.live:
+                return cmdline.read_live() or "", "/proc/cmdline"
+            return "", None
+        return self.cached("boot-cmdline", make)
+
     def interface(self):
         """The primary NIC's name: the option, the default route's when live,
         else what the image will call it on Compute Engine (eth0 with
@@ -250,9 +282,11 @@ class Host(object):
             name = netconf.live_default_interface()
             if name:
                 return name, "the default route's interface"
-        line = self.grub.cmdline() if self.grub.found else (cmdline.read_live() if self.live else "")
+        # the running system names its NICs as its own command line says; an image, as its next boot's
+        running = cmdline.read_live() if self.live and not self.params["generalize"] else None
+        line, where = (running, "/proc/cmdline") if running is not None else self.boot_cmdline()
         if cmdline.last_value(line, "net.ifnames") == "0":
-            return "eth0", "net.ifnames=0 on the kernel command line"
+            return "eth0", "net.ifnames=0 on the kernel command line (%s)" % where
         # systemd's other ways to keep the kernel's names (PREDICTABLE_INTERFACE_NAMES):
         # the default naming policy's .link file, or udev's rule applying it, masked
         for path in NAMING_POLICY_FILES:

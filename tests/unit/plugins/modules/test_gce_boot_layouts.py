@@ -838,3 +838,70 @@ def test_live_el8_uefi_regenerates_the_esp_s_grub_cfg(tmp_path, monkeypatch):
     out = gce_settings.apply_gce(params, entries, {}, module)
     assert dict((r["id"], r["status"]) for r in out["results"]) == {i: "pass" for i in BOOT_IDS}, out["results"]
     assert set(module.commands) == {"-o /boot/efi/EFI/rocky/grub.cfg"}
+
+
+# net.ifnames=0 keeps the kernel's name eth0: it counts where the next boot gives it to the default
+# kernel (the boot menu's default entry: grub.cfg, BLS entries with grubenv's $kernelopts, systemd-boot),
+# not only in the GRUB defaults
+def interface_of(root, generalize=False):
+    return gce_settings.Host(dict(root=str(root), generalize=generalize), None).interface()
+
+
+def without_ifnames_in_defaults(root):
+    put(root, "/etc/default/grub", read(root, "/etc/default/grub").replace(" net.ifnames=0", ""))
+    return root
+
+
+@pytest.mark.parametrize("release", [8, 9])
+def test_ifnames_from_the_rhel_default_entry(tmp_path, release):
+    """RHEL 8: the entry's $kernelopts from grubenv; RHEL 9: the entry's options (grubby edits both)."""
+    root = without_ifnames_in_defaults(rhel_image(tmp_path / "image", release))
+    name, why = interface_of(root)
+    assert name == "eth0", why
+    assert why.startswith("net.ifnames=0 on the kernel command line (the default entry 'Red Hat Enterprise Linux"), why
+    assert why.endswith("of %s/boot/grub2/grub.cfg)" % root), why
+
+
+def test_ifnames_only_in_stale_defaults_is_not_what_boots(tmp_path):
+    """The defaults say net.ifnames=0 but the menu, not regenerated since, does not give it."""
+    root = rhel_image(tmp_path / "image", 9)
+    entry = "/boot/loader/entries/1b2c3d4e-5.14.0-427.13.1.el9_4.x86_64.conf"
+    put(root, entry, read(root, entry).replace(" net.ifnames=0", ""))
+    assert interface_of(root)[0] == "ens4"
+
+
+def test_ifnames_from_the_el8_uefi_menu_s_grubenv(tmp_path):
+    root = el8_uefi_image(tmp_path / "image", 0, 0)
+    assert interface_of(root)[0] == "ens4"
+    env = "# GRUB Environment Block\nkernelopts=root=/dev/mapper/rl-root ro net.ifnames=0\n"
+    put(root, "/boot/efi/EFI/rocky/grubenv", env + "#" * (1024 - len(env)))
+    name, why = interface_of(root)
+    assert name == "eth0" and "EFI/rocky/grub.cfg" in why, why
+
+
+def test_ifnames_from_systemd_boot_entries(tmp_path):
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.rstrip("\n") + " net.ifnames=0\n")
+    name, why = interface_of(root)
+    assert name == "eth0" and why.endswith("(the default entry 'Arch Linux' of %s/boot/loader/entries)" % root), why
+
+
+def test_ifnames_from_kernel_install_cmdline_without_a_menu(tmp_path):
+    root = str(tmp_path / "image")
+    put(root, "/etc/kernel/cmdline", "# kernel-install\nroot=UUID=1 ro net.ifnames=0\n")
+    name, why = interface_of(root)
+    assert name == "eth0" and why.endswith("(%s/etc/kernel/cmdline)" % root), why
+
+
+def test_ifnames_live_is_the_running_kernel_s_unless_generalized(tmp_path, monkeypatch):
+    """A live system without a default route names its NIC as /proc/cmdline says; generalized,
+    as the image's next boot will."""
+    from ansible_collections.guestready.gce.plugins.module_utils import cmdline, netconf
+    root = rhel_image(tmp_path / "image", 9)
+    entry = "/boot/loader/entries/1b2c3d4e-5.14.0-427.13.1.el9_4.x86_64.conf"
+    put(root, entry, read(root, entry).replace(" net.ifnames=0", ""))
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(netconf, "live_default_interface", lambda: None)
+    monkeypatch.setattr(cmdline, "read_live", lambda: "BOOT_IMAGE=/vmlinuz root=UUID=1 net.ifnames=0")
+    assert interface_of(root) == ("eth0", "net.ifnames=0 on the kernel command line (/proc/cmdline)")
+    assert interface_of(root, generalize=True)[0] == "ens4"
