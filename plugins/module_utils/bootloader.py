@@ -37,6 +37,12 @@ BLS_DIR = "/boot/loader/entries"
 LOADER_CONFS = ("/boot/loader/loader.conf", "/efi/loader/loader.conf", "/boot/efi/loader/loader.conf")
 LOADER_TIMEOUTS = {"menu-hidden": 0, "menu-disabled": 0, "menu-force": -1}
 UINT32_MAX = 4294967295
+# the LoaderConfigTimeout EFI variable (bootctl set-timeout) overrides loader.conf's timeout when it
+# holds a valid value (systemd src/boot/boot.c config_load_defaults(), efivar_get_timeout()): a
+# UTF-16 string, menu-force, menu-hidden, menu-disabled or decimal seconds capped at UINT32_MAX, which
+# is menu-force (bootctl writes the numbers of menu-force and menu-hidden); anything else is ignored.
+# efivarfs puts the variable's 4 attribute bytes before its data
+LOADER_TIMEOUT_EFIVAR = "/sys/firmware/efi/efivars/LoaderConfigTimeout-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 MKCONFIGS = (("/usr/sbin/grub-mkconfig", "debian"), ("/usr/sbin/grub2-mkconfig", "redhat"),
              ("/sbin/grub-mkconfig", "debian"), ("/sbin/grub2-mkconfig", "redhat"))
 # grub-mkconfig's own default when GRUB_TIMEOUT is not set (util/grub-mkconfig.in)
@@ -283,6 +289,29 @@ class GrubConfig(object):
 
     def _expand_env(self, text):
         return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def efivar_loader_timeout(path=None):
+    """``(seconds, value)`` of the running machine's LoaderConfigTimeout as
+    systemd-boot reads it (-1: the menu waits for a key), or None when it is
+    unset, unreadable or invalid (loader.conf's timeout applies then)."""
+    try:
+        with open(path or LOADER_TIMEOUT_EFIVAR, "rb") as handle:
+            data = handle.read(4096)[4:]
+    except (IOError, OSError):
+        return None
+    if len(data) % 2:
+        return None
+    try:
+        value = data.decode("utf-16-le").split("\0", 1)[0]
+    except UnicodeDecodeError:
+        return None
+    if value in LOADER_TIMEOUTS:
+        return LOADER_TIMEOUTS[value], value
+    if not re.match(r"^[0-9]{1,20}$", value) or int(value) >= 2 ** 64:
+        return None
+    seconds = min(int(value), UINT32_MAX)
+    return (-1 if seconds == UINT32_MAX else seconds), value
 
 
 def _loader_line(raw):

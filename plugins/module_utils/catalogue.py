@@ -735,11 +735,13 @@ GCE = [
          "not finish, 30 s unless set), and the timeouts of the generated grub.cfg; a branch on a variable "
          "nothing sets at boot does not count (Red Hat's grubenv switches menu_show_once, menu_auto_hide, "
          "menu_show_once_timeout; recordfail outside Ubuntu); systemd-boot (BLS entries without GRUB): the "
-         "timeout of loader/loader.conf on the ESP (unset: the menu is hidden; menu-force waits for a key)",
+         "timeout of loader/loader.conf on the ESP (unset: the menu is hidden; menu-force waits for a key); "
+         "on a live system that is not generalized, the LoaderConfigTimeout EFI variable overrides it when set",
          "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE (GRUB_TIMEOUT, "
          "and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated; a grubenv "
          "switch whose branch waits longer (Fedora's menu_auto_hide=1) is unset, as grub2-editenv does; "
-         "systemd-boot: loader.conf's timeout line replaced behind a marker",
+         "systemd-boot: loader.conf's timeout line replaced behind a marker (a LoaderConfigTimeout EFI "
+         "variable is left alone: bootctl set-timeout changes it)",
          "set GRUB_TIMEOUT=0 and regenerate grub.cfg"),
     _gce("GCE-TIME-METADATA-NTP", "recommended",
          "Time comes from the metadata server (metadata.google.internal) and nothing else",

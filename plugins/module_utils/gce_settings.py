@@ -407,8 +407,15 @@ def check_timeout(host, entry):
         problems.append("GRUB_TIMEOUT is %s (%s)" % (seconds, where))
     if grub.systemd_boot():
         seconds, where = grub.loader_timeout()
+        # the firmware's variable belongs to this machine: an image of it boots without it
+        efivar = bootloader.efivar_loader_timeout() if host.live and not host.params["generalize"] else None
+        if efivar is not None:
+            seconds, where = efivar[0], "the LoaderConfigTimeout EFI variable (%s), which overrides %s" % (
+                efivar[1], "loader.conf's timeout" if grub.loader_conf else "loader.conf")
         if _too_long(seconds, limit):
-            problems.append("systemd-boot's timeout is %s (%s)" % ("menu-force" if seconds == -1 else seconds, where))
+            problems.append("systemd-boot's timeout is %s (%s)%s" % (
+                "menu-force" if seconds == -1 else seconds, where,
+                "; bootctl set-timeout %d sets it" % limit if efivar is not None else ""))
     if grub.files and grub.uses_recordfail():
         # counted: an unattended VM stops uncleanly now and then; Canonical's cloud images set it to 0
         after_failure, failure_where = grub.recordfail_timeout()

@@ -905,3 +905,62 @@ def test_ifnames_live_is_the_running_kernel_s_unless_generalized(tmp_path, monke
     monkeypatch.setattr(cmdline, "read_live", lambda: "BOOT_IMAGE=/vmlinuz root=UUID=1 net.ifnames=0")
     assert interface_of(root) == ("eth0", "net.ifnames=0 on the kernel command line (/proc/cmdline)")
     assert interface_of(root, generalize=True)[0] == "ens4"
+
+
+# systemd-boot's LoaderConfigTimeout EFI variable (bootctl set-timeout) overrides loader.conf's
+# timeout when set to a valid value (systemd src/boot/boot.c config_load_defaults()); efivarfs
+# gives 4 attribute bytes, then the UTF-16 string
+def efivar(tmp_path, value, attributes=b"\x07\x00\x00\x00"):
+    path = str(tmp_path / "LoaderConfigTimeout-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f")
+    with open(path, "wb") as handle:
+        handle.write(attributes + value)
+    return path
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("5\0".encode("utf-16-le"), (5, "5")),
+    ("0".encode("utf-16-le"), (0, "0")),
+    ("menu-force\0".encode("utf-16-le"), (-1, "menu-force")),
+    ("menu-hidden\0".encode("utf-16-le"), (0, "menu-hidden")),
+    ("menu-disabled\0".encode("utf-16-le"), (0, "menu-disabled")),
+    ("4294967295\0".encode("utf-16-le"), (-1, "4294967295")),        # bootctl's number for menu-force
+    ("99999999999\0".encode("utf-16-le"), (-1, "99999999999")),      # capped at UINT32_MAX
+    ("soon\0".encode("utf-16-le"), None),                            # invalid: ignored
+    ("\0".encode("utf-16-le"), None),
+    ("5".encode("utf-16-le") + b"\x00", None),                       # odd length
+    ("-1\0".encode("utf-16-le"), None),
+])
+def test_efivar_loader_timeout_is_read_as_systemd_boot_reads_it(tmp_path, data, expected):
+    assert bootloader.efivar_loader_timeout(efivar(tmp_path, data)) == expected
+
+
+def test_efivar_loader_timeout_unset_is_none(tmp_path):
+    assert bootloader.efivar_loader_timeout(str(tmp_path / "absent")) is None
+
+
+@pytest.mark.parametrize("loader, value, generalize, status", [
+    ("timeout 0\n", "5", False, "fail"),
+    ("timeout 0\n", "menu-force", False, "fail"),
+    ("timeout 4\n", "0", False, "pass"),            # the variable wins over loader.conf
+    ("timeout 4\n", "menu-hidden", False, "pass"),
+    ("timeout 4\n", "soon", False, "fail"),          # invalid: loader.conf's 4 applies
+    ("timeout 0\n", "5", True, "pass"),             # an image of the machine boots without its NVRAM
+    (None, "5", False, "fail"),
+])
+def test_live_systemd_boot_timeout_efivar_overrides_loader_conf(tmp_path, monkeypatch, loader, value, generalize,
+                                                                 status):
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    if loader is not None:
+        put(root, "/boot/loader/loader.conf", loader)
+    monkeypatch.setattr(gce_settings, "live_root", lambda path: True)
+    monkeypatch.setattr(bootloader, "LOADER_TIMEOUT_EFIVAR", efivar(tmp_path, (value + "\0").encode("utf-16-le")))
+    entry = [e for e in requirements("gce") if e["id"] == "GCE-BOOT-TIMEOUT"][0]
+    host = gce_settings.Host(dict(root=root, generalize=generalize), None)
+    outcome = gce_settings.check_timeout(host, entry)
+    assert outcome["status"] == status, outcome["message"]
+    if status == "fail" and value != "soon":
+        assert "the LoaderConfigTimeout EFI variable (%s), which overrides" % value in outcome["message"]
+        assert outcome["message"].endswith("bootctl set-timeout 0 sets it"), outcome["message"]
+    if status == "pass" and not generalize:
+        assert outcome["evidence"]["where"].startswith("the LoaderConfigTimeout EFI variable"), outcome
