@@ -607,7 +607,6 @@ def test_networkmanager_keyfile_and_ifcfg(tmp_path):
     assert ifcfg[0].names == ["eth0"] and ifcfg[0].dhcp4 and ifcfg[0].mtu == "1460"
 
 
-
 NM_WIRED = "[connection]\nid=%s\ntype=ethernet\ninterface-name=%s\n[ipv4]\nmethod=auto\n"
 
 

@@ -948,7 +948,7 @@ def test_efivar_loader_timeout_unset_is_none(tmp_path):
     (None, "5", False, "fail"),
 ])
 def test_live_systemd_boot_timeout_efivar_overrides_loader_conf(tmp_path, monkeypatch, loader, value, generalize,
-                                                                 status):
+                                                                status):
     root = str(tmp_path / "image")
     put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
     if loader is not None:
