@@ -515,7 +515,7 @@ def cloud_init_runs(host):
             return False, "%s is %s" % (CLOUD_INIT_UNIT, host.unit(CLOUD_INIT_UNIT)[0])
         if target.exists(CLOUD_INIT_DISABLED):
             return False, "%s exists" % target.display(CLOUD_INIT_DISABLED)
-        line = host.grub.cmdline() if host.grub.found else ((cmdline.read_live() or "") if host.live else "")
+        line = host.boot_cmdline()[0]   # what the next boot, an instance's first, gives the kernel
         if cmdline.last_value(line, "cloud-init") == "disabled":
             return False, "cloud-init=disabled on the kernel command line"
         sources, where = netconf.read_cloud_init_config(target).get("datasource_list", (None, None))
@@ -536,7 +536,7 @@ def cloud_init_renders_network(host):
         runs, why = cloud_init_runs(host)
         if not runs:
             return False, why
-        line = host.grub.cmdline() if host.grub.found else ((cmdline.read_live() or "") if host.live else "")
+        line = host.boot_cmdline()[0]   # what the next boot, an instance's first, gives the kernel
         if cmdline.last_value(line, "network-config") == "disabled":
             return False, "network-config=disabled on the kernel command line"
         network, where = netconf.read_cloud_init_config(host.target).get("network", (None, None))

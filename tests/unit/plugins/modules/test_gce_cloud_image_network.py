@@ -282,8 +282,14 @@ def test_ubuntu_cloud_init_netplan_passes_and_apply_leaves_it(tmp_path, run_modu
     (lambda root: put(root, "/etc/cloud/cloud.cfg.d/90_dpkg.cfg", "datasource_list: [ NoCloud, None ]\n"),
      "datasource_list in"),
     (lambda root: os.remove(os.path.join(root, "etc/cloud/cloud.cfg")), "cloud-init is not installed"),
+    # the command line the next boot gives the kernel: a boot entry's, or kernel-install's without a menu
+    (lambda root: put(root, "/boot/loader/entries/ubuntu.conf", "title Ubuntu\nlinux /vmlinuz\n"
+                      "options root=UUID=1 ro network-config=disabled\n"),
+     "network-config=disabled on the kernel command line"),
+    (lambda root: put(root, "/etc/kernel/cmdline", "root=UUID=1 ro cloud-init=disabled\n"),
+     "cloud-init=disabled on the kernel command line"),
 ], ids=["unit-disabled", "cloud-init-disabled", "network-disabled", "own-network-config", "no-gce-datasource",
-        "not-installed"])
+        "not-installed", "network-config-disabled-in-entry", "cloud-init-disabled-in-kernel-cmdline"])
 def test_cloud_init_s_file_is_judged_as_it_is_when_cloud_init_will_not_render_it(tmp_path, run_module, change, why):
     root = ubuntu_image(tmp_path / "image")
     change(root)
