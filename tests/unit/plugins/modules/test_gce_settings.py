@@ -1246,8 +1246,8 @@ def test_nofail_in_a_tree_says_the_boot_disks_own_entries_need_none(tmp_path, ru
         "not be told; waive this if they are the boot disk's); without nofail: /home (line 2)"), result
 
 
-IMAGE_ROOT, IMAGE_AUDIT, OTHER_DISK = ("2f1e5c2a-0000-4000-8000-000000000001", "3a9c0d1e-0000-4000-8000-000000000002",
-                                     "0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11")
+IMAGE_ROOT, IMAGE_AUDIT, OTHER_DISK = (
+    "2f1e5c2a-0000-4000-8000-000000000001", "3a9c0d1e-0000-4000-8000-000000000002", "0b4e7c1d-3c0f-4d43-9b0a-2d6c2e1f9a11")
 IMAGE_FSTAB = ("UUID=%s / ext4 defaults 0 1\nUUID=%s /var/log/audit ext4 defaults 0 2\n"
                "UUID=ABCD-1234 /boot/efi vfat umask=0077 0 1\nPARTLABEL=home /home ext4 nodev 0 2\n"
                "/dev/disk/by-partuuid/5d2e3c0b-8b6e-4a0e-9c55-2a7e1b7c0d12 /srv ext4 defaults 0 2\n"
