@@ -32,6 +32,11 @@ OFFLOAD_REQUESTS = {"tx-checksumming": ETHTOOL_GTXCSUM, "tcp-segmentation-offloa
                     "generic-receive-offload": ETHTOOL_GGRO}
 # the features ethtool -k shows under those (kept as evidence)
 RAW_KEPT = tuple(OFFLOAD_REQUESTS) + ("tx-checksum-ipv4", "tx-checksum-ip-generic", "tx-tcp-segmentation")
+# The features under an ethtool -k line that carry its IPv4 part: the line itself is "on" when
+# any feature under it is (ethtool's off_flags, the kernel's ETHTOOL_GTSO mask NETIF_F_ALL_TSO),
+# so "tcp-segmentation-offload: on" holds with TSO v4 (tx-tcp-segmentation) off and TSO6 on.
+IPV4_FEATURES = {"tx-checksumming": ("tx-checksum-ipv4", "tx-checksum-ip-generic"),
+                 "tcp-segmentation-offload": ("tx-tcp-segmentation",)}
 ENABLE_WORDS = {"tx-checksumming": "tx on", "tcp-segmentation-offload": "tso on",
                 "generic-receive-offload": "gro on"}
 
@@ -74,10 +79,19 @@ def ioctl_offloads(ifname, names=None, ioctl=None):
 
 
 def offloads_from_ethtool_k(text, method):
-    """An offload reading (see ``OffloadReader``) from ``ethtool -k`` output."""
+    """An offload reading (see ``OffloadReader``) from ``ethtool -k`` output;
+    an offload is judged by its IPv4 features where the output lists them
+    (``by`` names them)."""
     raw = parse_ethtool_k(text)
-    return {"values": dict((name, raw[name] == "on") for name in OFFLOAD_REQUESTS if name in raw),
-            "method": method, "error": None,
+    values, by = {}, {}
+    for name in OFFLOAD_REQUESTS:
+        shown = [feature for feature in IPV4_FEATURES.get(name, ()) if feature in raw]
+        if shown:
+            values[name] = any(raw[feature] == "on" for feature in shown)
+            by[name] = shown
+        elif name in raw:
+            values[name] = raw[name] == "on"
+    return {"values": values, "method": method, "error": None, "by": by,
             "raw": dict((k, v) for k, v in raw.items() if k in RAW_KEPT)}
 
 

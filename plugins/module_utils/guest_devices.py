@@ -400,7 +400,11 @@ class LiveCheck(object):
                     result.get("method") or "the ethtool interface", "them" if len(unread) > 1 else "it")))
         off = [name for name in expected["offloads"] if name in result["values"] and not result["values"][name]]
         if off:
-            found["problems"].append("%s: %s off" % (ifname, ", ".join(off)))
+            by, raw = result.get("by") or {}, result.get("raw") or {}
+            # a line that reads "on" with its IPv4 features off (TSO6 on, tx-tcp-segmentation off)
+            found["problems"].append("%s: %s off" % (ifname, ", ".join(
+                "%s for IPv4 (%s)" % (name, ", ".join(by[name])) if raw.get(name) == "on" and by.get(name)
+                else name for name in off)))
             found["remediation"].append(
                 "turn them on: ethtool -K %s %s (persist it in the network configuration); if the "
                 "device refuses, its virtio features above say why" % (

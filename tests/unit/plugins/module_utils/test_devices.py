@@ -1249,3 +1249,19 @@ def test_a_disk_found_instead_with_an_unknown_sector_size_shows_a_question_mark(
     scsi = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))["HW-SCSI-VIRTIO"]
     assert "disks: vda 4096/? on 0000:00:02.0" in scsi["message"], scsi["message"]
     assert "None" not in scsi["message"]
+
+
+def test_tso_v4_off_with_tso6_on_fails(tmp_path):
+    """ethtool -k prints "tcp-segmentation-offload: on" when any TSO feature is (ethtool's
+    off_flags; the kernel's ETHTOOL_GTSO reads NETIF_F_ALL_TSO): with TSO6 on and
+    tx-tcp-segmentation (TSO v4) off, the requirement's TSO v4 is off."""
+    manifest = tap()
+    manifest.ethtool["ens4"] = manifest.ethtool["ens4"].replace(
+        "\ttx-tcp-segmentation: on", "\ttx-tcp-segmentation: off").replace(
+        "\ttx-tcp6-segmentation: off [fixed]", "\ttx-tcp6-segmentation: on")
+    assert "tcp-segmentation-offload: on" in manifest.ethtool["ens4"]
+    result = net_result(tmp_path, manifest)
+    assert result["status"] == "fail", result["message"]
+    assert "ens4: tcp-segmentation-offload for IPv4 (tx-tcp-segmentation) off" in result["message"]
+    assert "ethtool -K ens4 tso on" in result["remediation"]
+    assert result["live"]["devices"][0]["offloads"]["tcp-segmentation-offload"] is False

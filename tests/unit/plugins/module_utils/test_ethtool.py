@@ -164,3 +164,17 @@ def test_offloads_neither_way_tells_are_left_out_not_off():
     assert result["values"] == {"tx-checksumming": True}
     assert result["error"] == ("/sbin/ethtool -k ens4 shows no tcp-segmentation-offload, "
                                "generic-receive-offload; SIOCETHTOOL on ens4: No such device")
+
+
+def test_offloads_are_judged_by_their_ipv4_features():
+    """"tx-checksumming: on" with only IPv6 checksumming on is no IPv4 checksum offload;
+    tx-checksum-ip-generic (virtio-net's NETIF_F_HW_CSUM) covers IPv4."""
+    text = ("Features for eth0:\ntx-checksumming: on\n\ttx-checksum-ipv4: off\n\ttx-checksum-ip-generic: off [fixed]\n"
+            "\ttx-checksum-ipv6: on\ntcp-segmentation-offload: on\n\ttx-tcp-segmentation: off\n"
+            "\ttx-tcp6-segmentation: on\ngeneric-receive-offload: on\n")
+    result = ethtool.offloads_from_ethtool_k(text, "ethtool -k eth0")
+    assert result["values"] == {"tx-checksumming": False, "tcp-segmentation-offload": False,
+                                "generic-receive-offload": True}
+    assert result["by"]["tcp-segmentation-offload"] == ["tx-tcp-segmentation"]
+    generic = text.replace("tx-checksum-ip-generic: off [fixed]", "tx-checksum-ip-generic: on")
+    assert ethtool.offloads_from_ethtool_k(generic, "ethtool -k eth0")["values"]["tx-checksumming"] is True
