@@ -39,6 +39,9 @@ VIRTIO_SCSI_OTHER_VECTORS = 3
 # The other physical block size a persistent disk can be created with (gcloud compute disks
 # create --physical-block-size: 4096, the default, or 16384; API Disk.physicalBlockSizeBytes)
 PD_LARGE_PHYSICAL_BLOCK = 16384
+# A modern-only virtio PCI device's ID is this plus its virtio device ID (include/uapi/linux/
+# virtio_pci.h's 0x1040 base; drivers/virtio/virtio_pci_modern_dev.c, vp_modern_probe)
+VIRTIO_MODERN_BASE = 0x1040
 
 
 def same_driver(actual, names):
@@ -113,12 +116,25 @@ class LiveCheck(object):
     # -- PCI devices -------------------------------------------------------
 
     def _instead(self, entry):
-        """Functions of the same kind (class, or subclass for bridges)."""
+        """Functions of the same kind (class, or subclass for bridges), and the
+        modern-only form of an expected virtio device whatever its class."""
+        modern = self._modern(entry)
+        found = [d for d in self.pci if modern and (number(d["vendor"]), number(d["device"])) == modern]
         wanted = number(entry.get("instead_class") or entry["expected"]["pci"].get("class"))
         if wanted is None:
-            return []
+            return found
         shift = 8 if wanted >> 16 == 0x06 else 16
-        return [d for d in self.pci if d["class"] and number(d["class"]) >> shift == wanted >> shift]
+        return [d for d in self.pci if d in found or d["class"] and number(d["class"]) >> shift == wanted >> shift]
+
+    @staticmethod
+    def _modern(entry):
+        """``(vendor, device)`` of the modern-only (non-transitional) form of
+        the expected virtio device, or None: device ID 0x1040 + the virtio
+        device ID (virtio 1.2, 4.1.2.1 "Device Requirements: PCI Device Discovery")."""
+        expected = entry["expected"]
+        if "virtio" not in expected:
+            return None
+        return number(expected["pci"]["vendor"]), VIRTIO_MODERN_BASE + expected["virtio"]["device_id"]
 
     def _matching(self, pci):
         """The functions with the vendor and device ID of ``pci``."""
@@ -174,10 +190,25 @@ class LiveCheck(object):
         for device in instead:
             evidence.update(device["evidence"])
         message = "no %s PCI device" % describe(expected["pci"]["vendor"], expected["pci"]["device"])
-        if instead:
-            message += "; found instead: %s" % ", ".join(
-                "%s %s%s" % (d["slot"], describe(d["vendor"], d["device"]),
-                             " (driver %s)" % d["driver"] if d["driver"] else "") for d in instead)
+        remedy = self._absent_remedy(entry)
+        bridges = []
+        if not instead and (number(expected["pci"].get("class")) or 0) >> 16 == 0x06:
+            # a chipset without this function (q35's ICH9 has no PIIX4 ACPI): name the one it has
+            bridges = [d for d in self.pci if d["class"] and number(d["class"]) >> 16 == 0x06]
+            for device in bridges:
+                evidence.update(device["evidence"])
+        for label, devices in (("found instead", instead), ("the chipset's bridges", bridges)):
+            if devices:
+                message += "; %s: %s" % (label, ", ".join(
+                    "%s %s%s" % (d["slot"], describe(d["vendor"], d["device"]),
+                                 " (driver %s)" % d["driver"] if d["driver"] else "") for d in devices))
+        modern = [d for d in instead if (number(d["vendor"]), number(d["device"])) == self._modern(entry)]
+        if modern:
+            remedy = ("%s %s the modern-only (non-transitional) form of the device; Compute Engine presents the "
+                      "transitional %s (QEMU makes a virtio device modern-only with disable-legacy=on, the default "
+                      "on a PCI Express port such as a q35 machine's pcie-root-port): %s" % (
+                          ", ".join(d["slot"] for d in modern), "is" if len(modern) == 1 else "are",
+                          describe(expected["pci"]["vendor"], expected["pci"]["device"]), HARDWARE_DIFFERS))
         if "disks" in expected:
             others = reader.block_devices(self.sysfs)
             if others:
@@ -185,7 +216,7 @@ class LiveCheck(object):
                     "%s %s on %s" % (b["name"], sectors(b), b["pci_slot"] or "?") for b in others)
         message += " (%s)" % self._platform_note()
         evidence.update(self.platform["evidence"])
-        return verdict("fail", message, [self._absent_remedy(entry)], evidence,
+        return verdict("fail", message, [remedy], evidence,
                        devices=[], instead=[self._device_summary(d) for d in instead])
 
     def _replaced(self, entry, evidence):

@@ -1265,3 +1265,42 @@ def test_tso_v4_off_with_tso6_on_fails(tmp_path):
     assert "ens4: tcp-segmentation-offload for IPv4 (tx-tcp-segmentation) off" in result["message"]
     assert "ethtool -K ens4 tso on" in result["remediation"]
     assert result["live"]["devices"][0]["offloads"]["tcp-segmentation-offload"] is False
+
+
+@pytest.mark.parametrize("rid, slot, modern, transitional", [
+    ("HW-NET-VIRTIO", NET, "1af4:1041 virtio-net (modern only)", "1af4:1000 virtio-net (transitional)"),
+    ("HW-SCSI-VIRTIO", SCSI, "1af4:1048 virtio-scsi (modern only)", "1af4:1004 virtio-scsi (transitional)"),
+])
+def test_a_modern_only_virtio_device_is_named_as_the_cause(tmp_path, rid, slot, modern, transitional):
+    """QEMU makes a virtio device modern-only (device ID 0x1040 + its virtio ID) with
+    disable-legacy=on, the default on a PCI Express port (QEMU 9a4c0e220d8a, "Enable
+    virtio-1.0 for devices plugged into PCIe ports"): the device is there in another form,
+    whatever its class (Compute Engine's virtio-scsi is class 0x000000)."""
+    manifest = tap().set(slot + "/device", "0x%s" % modern[5:9]).set(slot + "/class", "0x000000")
+    result = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))[rid]
+    assert result["status"] == "fail"
+    assert "found instead: " in result["message"] and modern in result["message"], result["message"]
+    assert result["remediation"].startswith(
+        "%s is the modern-only (non-transitional) form of the device; Compute Engine presents the "
+        "transitional %s (QEMU makes a virtio device modern-only with disable-legacy=on" % (slot.rsplit("/", 1)[1], transitional))
+    assert "judge the devices on such a machine" not in result["remediation"]
+
+
+def test_a_q35_chipset_is_named_for_the_piix4_functions_it_lacks(tmp_path):
+    """QEMU's q35 has an ICH9 LPC bridge (8086:2918) and no PIIX4 ACPI function at all:
+    the message names the chipset's bridges, not only the platform string."""
+    manifest = tap().remove("bus/pci/devices/0000:00:01.0").remove("bus/pci/devices/0000:00:01.3")
+    lpc = "devices/pci0000:00/0000:00:1f.0"
+    for name, value in (("vendor", "0x8086"), ("device", "0x2918"), ("class", "0x060100"), ("revision", "0x02")):
+        manifest.set(lpc + "/" + name, value)
+    manifest.link("bus/pci/devices/0000:00:1f.0", "../../../" + lpc)
+    manifest.set("class/dmi/id/product_name", "Google Compute Engine")
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))
+    acpi = results["HW-PCI-PIIX4-ACPI"]
+    assert acpi["status"] == "fail"
+    assert ("no 8086:7113 Intel 82371AB/EB/MB PIIX4 ACPI PCI device; the chipset's bridges: "
+            "0000:00:00.0 8086:1237, 0000:00:1f.0 8086:2918 Intel ICH9 LPC/ISA bridge (QEMU q35)") in acpi["message"]
+    assert str(tmp_path / "sys" / "bus/pci/devices/0000:00:1f.0/device") in acpi["evidence"]["live"]
+    isa = results["HW-ISA-PIIX4"]["message"]
+    assert "found instead: 0000:00:1f.0 8086:2918 Intel ICH9 LPC/ISA bridge (QEMU q35)" in isa
+    assert "the chipset's bridges" not in isa
