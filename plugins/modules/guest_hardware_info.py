@@ -40,7 +40,9 @@ description:
     subsystem, revision, class and the bound driver. Negotiated virtio feature bits, decoded by
     name. The NIC's offloads through the ethtool interface (C(ethtool -k) when installed, else
     the C(SIOCETHTOOL) get requests, which also read an offload C(ethtool -k) does not name; one
-    that neither tells is C(unknown)). Features of a virtio device no driver is bound to are not
+    that neither tells is C(unknown)). TSO and checksum offload are judged by their IPv4 features
+    (C(tx-tcp-segmentation); C(tx-checksum-ipv4) or C(tx-checksum-ip-generic)) where C(ethtool -k) lists
+    them, as its summary lines read on when any feature under them is. Features of a virtio device no driver is bound to are not
     judged (they are negotiated when its driver binds). The SCSI devices behind the virtio-scsi controller (type, SCSI
     level, sector sizes). The request queues the controller offers, from its MSI-X table in PCI
     configuration space (blk-mq's hardware queues under C(/sys/block/<disk>/mq) are capped at the
