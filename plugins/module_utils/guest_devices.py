@@ -155,7 +155,12 @@ class LiveCheck(object):
         if not candidates:
             return self._replaced(entry, evidence) or self._undetermined(entry, evidence) or \
                 self._absent(entry, evidence)
-        results = [self._candidate(entry, device) for device in candidates]
+        # controllers with SCSI devices: an empty one beside them leaves no disk unjudged
+        holders = [d["slot"] for d in candidates if "disks" in expected and any(
+            reader.scsi_devices(self.sysfs, under=v["real"]) for v in self.virtio
+            if v["real"] and v["parent"] == d["real"])]
+        results = [self._candidate(entry, device, [slot for slot in holders if slot != device["slot"]])
+                   for device in candidates]
         for result in results:
             evidence.update(result.pop("evidence"))
         remediation = unique(line for result in results for line in result.pop("remediation"))
@@ -288,7 +293,8 @@ class LiveCheck(object):
         if privilege.needs_root(why) and privilege.BECOME not in found["remediation"]:
             found["remediation"].append(privilege.BECOME)
 
-    def _candidate(self, entry, device):
+    def _candidate(self, entry, device, holders=()):
+        """``holders``: the other candidates' slots with SCSI devices behind them."""
         expected = entry["expected"]
         pci = expected["pci"]
         found = {"problems": [], "unknowns": [], "notes": [], "remediation": [],
@@ -325,7 +331,7 @@ class LiveCheck(object):
         if "offloads" in expected and child is not None:
             self._offloads(expected, child, found)
         if "disks" in expected and child is not None:
-            self._disks(expected["disks"], device, child, found)
+            self._disks(expected["disks"], device, child, found, holders)
         label = "%s %s" % (device["slot"], describe(device["vendor"], device["device"]))
         if found["problems"]:
             status, text = "fail", "; ".join(found["problems"])
@@ -445,7 +451,7 @@ class LiveCheck(object):
 
     # -- disks and request queues --------------------------------------------
 
-    def _disks(self, want, controller, child, found):
+    def _disks(self, want, controller, child, found, holders=()):
         devices = reader.scsi_devices(self.sysfs, under=child["real"])
         found["info"]["scsi_devices"] = []
         problems, remediation = found["problems"], found["remediation"]
@@ -499,10 +505,21 @@ class LiveCheck(object):
                         remediation.append("use a Compute Engine persistent disk (%s/%s); %s" % (
                             want["physical_block_size"], want["logical_block_size"], HARDWARE_DIFFERS))
                 queues["blk_mq"][block["name"]] = block["hw_queues"]
-            if not device["block"]:
-                found["unknowns"].append("%s has no block device" % address)
+            if not device["block"] and device["driver"] is None and not device["driver_unknown"]:
+                # sd (module sd_mod, CONFIG_BLK_DEV_SD) makes a SCSI disk a block device; only
+                # sg, if anything, has it without one
+                found["unknowns"].append("%s has no block device: no driver bound to it (sd expected: "
+                                         "without sd_mod the disk is not usable)" % address)
+                found["remediation"].append("load sd_mod (modprobe sd_mod) and make sure it loads at boot")
+            elif not device["block"]:
+                found["unknowns"].append("%s has no block device%s" % (
+                    address, " (driver %s; being removed?)" % device["driver"] if device["driver"] else ""))
         self._judge_queues(want["request_queues"], queues, found)
-        if not devices:
+        if not devices and holders:
+            if len(problems) == before:
+                found["notes"].append("no SCSI device behind it (the disks are behind %s), %s" % (
+                    ", ".join(holders), queues["summary"]))
+        elif not devices:
             found["unknowns"].append("no SCSI device behind the controller: nothing to check the disk "
                                      "requirements on")
         elif len(problems) == before:

@@ -318,8 +318,10 @@ def scsi_devices(sysfs, under=None):
         evidence = {}
         values = sysfs.attributes(path, real, ("type", "scsi_level", "vendor", "model"), evidence)
         kind, level = number(values["type"]), number(values["scsi_level"])
+        driver, driver_unknown = sysfs.driver(path, evidence, real=real)
         devices.append({
             "address": name, "path": path, "unresolved": None, "type": kind,
+            "driver": driver, "driver_unknown": driver_unknown,
             "type_name": SCSI_TYPES.get(kind, "type %s" % kind),
             "scsi_level": level, "scsi_version": SCSI_LEVELS.get(level, "level %s" % level),
             "vendor": values["vendor"], "model": values["model"],

@@ -1304,3 +1304,48 @@ def test_a_q35_chipset_is_named_for_the_piix4_functions_it_lacks(tmp_path):
     isa = results["HW-ISA-PIIX4"]["message"]
     assert "found instead: 0000:00:1f.0 8086:2918 Intel ICH9 LPC/ISA bridge (QEMU q35)" in isa
     assert "the chipset's bridges" not in isa
+
+
+def second_controller(manifest, slot="0000:00:05.0", name="virtio2"):
+    """A copy of the captured virtio-scsi controller at ``slot``, with no SCSI device behind it."""
+    for table in (manifest.files, manifest.links):
+        for path, value in list(table.items()):
+            if path.startswith("devices/pci0000:00/0000:00:03.0/") and "/host0/" not in path:
+                table[path.replace("0000:00:03.0", slot).replace("virtio0", name)] = value
+    manifest.link("bus/pci/devices/" + slot, "../../../devices/pci0000:00/" + slot)
+    return manifest.link("bus/virtio/devices/" + name, "../../../devices/pci0000:00/%s/%s" % (slot, name))
+
+
+def test_an_empty_controller_beside_one_with_disks_leaves_nothing_unknown(tmp_path):
+    """Every disk was judged behind the first controller; the second one's own IDs,
+    features and queues are judged, and no disk requirement is left unchecked."""
+    result = scsi_result(tmp_path / "a", second_controller(tap().set(DISK + "/scsi_level", "7")))
+    assert result["status"] == "pass", result["message"]
+    assert ("0000:00:05.0 1af4:1004 virtio-scsi (transitional): as expected (features HOTPLUG, CHANGE on, "
+            "no SCSI device behind it (the disks are behind 0000:00:03.0), 1 request queue (MSI-X table of 4 "
+            "vectors))") in result["message"]
+    # still judged: the empty controller's own queues
+    manifest = second_controller(tap().set(DISK + "/scsi_level", "7"))
+    manifest.set("devices/pci0000:00/0000:00:05.0/config", fakesys.Manifest.load("gce-scsi-2q").get(SCSI + "/config"))
+    result = scsi_result(tmp_path / "b", manifest)
+    assert result["status"] == "fail" and "0000:00:05.0 1af4:1004 virtio-scsi (transitional): the controller " \
+        "offers 2 request queues, expected 1" in result["message"]
+    # no controller with a disk: nothing to check the disk requirements on
+    result = scsi_result(tmp_path / "c", second_controller(tap().remove(DISK).remove("block/sda")))
+    assert result["status"] == "unknown" and "no SCSI device behind the controller" in result["message"]
+
+
+def test_a_disk_without_a_block_device_says_whether_sd_is_bound(tmp_path):
+    """sd (sd_mod) binds a SCSI disk and makes its block device; the scsi_device's
+    driver link says whether it is bound (drivers/base/dd.c, driver_sysfs_add)."""
+    manifest = tap().set(DISK + "/scsi_level", "7").remove("block/sda").remove(DISK + "/block")
+    result = scsi_result(tmp_path / "a", manifest)
+    assert result["status"] == "unknown"
+    assert "0:0:1:0 has no block device: no driver bound to it (sd expected" in result["message"]
+    assert "modprobe sd_mod" in result["remediation"]
+    manifest.link("devices/pci0000:00/0000:00:03.0/virtio0/host0/target0:0:1/0:0:1:0/driver",
+                  "../../../../../../../bus/scsi/drivers/sd")
+    result = scsi_result(tmp_path / "b", manifest)
+    assert result["status"] == "unknown"
+    assert "0:0:1:0 has no block device (driver sd; being removed?)" in result["message"]
+    assert "modprobe sd_mod" not in result["remediation"]
