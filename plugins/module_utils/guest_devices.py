@@ -39,6 +39,8 @@ VIRTIO_SCSI_OTHER_VECTORS = 3
 # The other physical block size a persistent disk can be created with (gcloud compute disks
 # create --physical-block-size: 4096, the default, or 16384; API Disk.physicalBlockSizeBytes)
 PD_LARGE_PHYSICAL_BLOCK = 16384
+# PCI class and subclass of a chipset's own bridges: host, ISA, EISA, other (include/linux/pci_ids.h)
+CHIPSET_BRIDGES = (0x0600, 0x0601, 0x0602, 0x0680)
 # A modern-only virtio PCI device's ID is this plus its virtio device ID (include/uapi/linux/
 # virtio_pci.h's 0x1040 base; drivers/virtio/virtio_pci_modern_dev.c, vp_modern_probe)
 VIRTIO_MODERN_BASE = 0x1040
@@ -198,8 +200,9 @@ class LiveCheck(object):
         remedy = self._absent_remedy(entry)
         bridges = []
         if not instead and (number(expected["pci"].get("class")) or 0) >> 16 == 0x06:
-            # a chipset without this function (q35's ICH9 has no PIIX4 ACPI): name the one it has
-            bridges = [d for d in self.pci if d["class"] and number(d["class"]) >> 16 == 0x06]
+            # a chipset without this function (q35's ICH9 has no PIIX4 ACPI): name the one it has,
+            # its host, ISA, EISA and "other" bridges (not the PCI-to-PCI bridges of every port)
+            bridges = [d for d in self.pci if d["class"] and number(d["class"]) >> 8 in CHIPSET_BRIDGES]
             for device in bridges:
                 evidence.update(device["evidence"])
         for label, devices in (("found instead", instead), ("the chipset's bridges", bridges)):

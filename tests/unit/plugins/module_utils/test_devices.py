@@ -1294,6 +1294,10 @@ def test_a_q35_chipset_is_named_for_the_piix4_functions_it_lacks(tmp_path):
     for name, value in (("vendor", "0x8086"), ("device", "0x2918"), ("class", "0x060100"), ("revision", "0x02")):
         manifest.set(lpc + "/" + name, value)
     manifest.link("bus/pci/devices/0000:00:1f.0", "../../../" + lpc)
+    port = "devices/pci0000:00/0000:00:1c.0"   # a pcie-root-port: no chipset function
+    for name, value in (("vendor", "0x1b36"), ("device", "0x000c"), ("class", "0x060400")):
+        manifest.set(port + "/" + name, value)
+    manifest.link("bus/pci/devices/0000:00:1c.0", "../../../" + port)
     manifest.set("class/dmi/id/product_name", "Google Compute Engine")
     results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path, manifest)))
     acpi = results["HW-PCI-PIIX4-ACPI"]
@@ -1301,6 +1305,7 @@ def test_a_q35_chipset_is_named_for_the_piix4_functions_it_lacks(tmp_path):
     assert ("no 8086:7113 Intel 82371AB/EB/MB PIIX4 ACPI PCI device; the chipset's bridges: "
             "0000:00:00.0 8086:1237, 0000:00:1f.0 8086:2918 Intel ICH9 LPC/ISA bridge (QEMU q35)") in acpi["message"]
     assert str(tmp_path / "sys" / "bus/pci/devices/0000:00:1f.0/device") in acpi["evidence"]["live"]
+    assert "1b36:000c" not in acpi["message"]
     isa = results["HW-ISA-PIIX4"]["message"]
     assert "found instead: 0000:00:1f.0 8086:2918 Intel ICH9 LPC/ISA bridge (QEMU q35)" in isa
     assert "the chipset's bridges" not in isa
