@@ -488,7 +488,11 @@ def pack(disk, destination, workdir=None):
     except OSError as exc:
         raise ImageError("%s: cannot create the directory for the archive: %s" % (archive, exc.strerror))
     _remove_stale_temporaries(archive, workdir)
-    scratch = tempfile.mkdtemp(prefix="%s%d-" % (PACK_PREFIX, os.getpid()), dir=workdir or directory)
+    try:
+        scratch = tempfile.mkdtemp(prefix="%s%d-" % (PACK_PREFIX, os.getpid()), dir=workdir or directory)
+    except OSError as exc:  # a workdir that is gone, a directory on a read-only filesystem
+        raise ImageError("%s: cannot create scratch space for the archive in %s: %s" % (
+            archive, workdir or directory, exc.strerror))
     try:
         # the file's own bytes: tar stores a symbolic link as a link member, not the disk it names
         source = os.path.realpath(disk["path"])
@@ -518,6 +522,8 @@ def pack(disk, destination, workdir=None):
                 os.fsync(handle.fileno())
             replaced = os.path.exists(archive)
             os.rename(temporary, archive)
+        except OSError as exc:  # the archive's path taken by a directory meanwhile, a full or read-only filesystem
+            raise ImageError("%s: cannot write the archive: %s" % (archive, exc.strerror))
         finally:
             if os.path.exists(temporary):
                 os.unlink(temporary)

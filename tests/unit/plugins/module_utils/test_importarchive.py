@@ -376,6 +376,36 @@ def test_pack_to_a_directory_is_an_error_naming_it(tmp_path):
     assert sorted(os.listdir(str(tmp_path))) == ["disk.raw", "taken.tar.gz"]
 
 
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_pack_scratch_space_that_cannot_be_made_is_an_error_naming_it(tmp_path, where):
+    # tempfile.mkdtemp's FileNotFoundError/NotADirectoryError left the module with a traceback, after the audit
+    need("tar")
+    source = raw_disk(tmp_path, "disk.raw")
+    workdir = tmp_path / "scratch"
+    if where == "file":
+        workdir.write_text("not a directory\n")
+    with pytest.raises(ImageError, match="out.tar.gz: cannot create scratch space for the archive in %s: " % workdir):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "out"), str(workdir))
+    assert not os.path.exists(str(tmp_path / "out.tar.gz"))
+
+
+def test_pack_onto_a_path_taken_by_a_directory_meanwhile_is_an_error_naming_it(tmp_path, monkeypatch):
+    # the destination is checked before the conversion and tar, which take long: the rename's
+    # IsADirectoryError was a traceback, and the temporary archive is not left behind
+    need("tar")
+    source = raw_disk(tmp_path, "disk.raw")
+    archive = tmp_path / "out.tar.gz"
+    checked = ia.check_destination
+
+    def check_then_taken(disk_path, path):
+        checked(disk_path, path)
+        archive.mkdir()
+    monkeypatch.setattr(ia, "check_destination", check_then_taken)
+    with pytest.raises(ImageError, match="out.tar.gz: cannot write the archive: Is a directory"):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "out"))
+    assert sorted(os.listdir(str(tmp_path))) == ["disk.raw", "out.tar.gz"] and not os.listdir(str(archive))
+
+
 def test_the_printed_command_is_one_safe_shell_command():
     # the user copies it into a shell: a name with spaces or metacharacters stays one word, runs nothing
     archive = "/b/my image;touch x $(id).tar.gz"
