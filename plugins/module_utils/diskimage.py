@@ -253,6 +253,11 @@ def run(params, check_mode=False, warn=None):
         # 0 is not "no limit": the worker was stopped after its cleanup margin, "within 0 s"
         raise ImageError("timeout: %s is not a number of seconds the work on the disk may take; give 1 or "
                          "more (default 1800)" % params["timeout"])
+    workdir = params.get("workdir")
+    if workdir and not os.path.isdir(workdir):
+        # before the audit: every scratch directory (the worker's, an archive's disk, the pack's) is made in it
+        raise ImageError("workdir: %s is not a directory (%s): give an existing directory for scratch space" % (
+            workdir, "it does not exist" if not os.path.lexists(workdir) else "it is not one"))
     if params.get("pack"):  # before the audit, which may take long
         importarchive.check_bucket(params["bucket"])
         if params.get("image_name"):

@@ -52,6 +52,22 @@ def test_an_empty_path_is_named_not_taken_for_the_working_directory(path):
         diskimage.run(params)
 
 
+@pytest.mark.parametrize("where", ["missing", "file"])
+def test_a_workdir_that_is_no_directory_is_refused_before_the_audit(tmp_path, monkeypatch, where):
+    # every scratch directory is made in it: the worker ended with an internal error, an archive's
+    # audit and the pack step (after the whole audit) with a traceback
+    workdir = tmp_path / "scratch"
+    if where == "file":
+        workdir.write_text("x\n")
+    disk = tmp_path / "disk.raw"
+    disk.write_bytes(b"\x00" * 4096)
+    monkeypatch.setattr(diskimage.imagefile, "describe_disk", lambda *args: pytest.fail("the disk was opened"))
+    params = dict(_params(None), path=str(disk), mode="audit", areas=None, apply=None, workdir=str(workdir),
+                  timeout=10, lock_timeout=1)
+    with pytest.raises(ImageError, match="^workdir: %s is not a directory" % workdir):
+        diskimage.run(params)
+
+
 def test_the_disk_audited_in_an_archive_is_its_disk_raw(tmp_path, monkeypatch):
     import io
     import tarfile
