@@ -297,8 +297,14 @@ def describe_disk(path, writable, member=False):
     if fmt == "raw":
         # qemu-img calls anything it does not recognise raw: look for a disk in it
         with partitions.Disk(path) as disk:
-            if partitions.read_table(disk)["kind"] is None:
+            table = partitions.read_table(disk)
+            if table["kind"] is None:
                 found = filesystems.probe(disk, 0, disk.size)
+                if found["type"] is None and table["problems"] and disk.size >= partitions.SECTOR:
+                    # a damaged table (both GPT headers, a protective MBR without its GPT) is no "not a disk image"
+                    raise ImageError("%s: no usable partition table: %s; and no filesystem on the whole disk: repair "
+                                     "the table (gdisk's recovery menu, sgdisk, sfdisk)" % (
+                                         path, "; ".join(table["problems"])))
                 if found["type"] is None:
                     raise ImageError("%s: not a disk image: no partition table (MBR or GPT) and no filesystem "
                                      "in it (%d bytes of what qemu-img can only call raw data)" % (path, disk.size))

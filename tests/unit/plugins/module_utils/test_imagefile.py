@@ -83,6 +83,32 @@ def test_not_disk_images(tmp_path):
         imagefile.describe_disk(str(tmp_path / "absent"), False)
 
 
+def test_a_damaged_partition_table_is_named_not_called_no_disk_image(tmp_path):
+    # both GPT headers unusable: the refusal said "no partition table (MBR or GPT)", of a disk that has one
+    path = sparse_file(tmp_path / "disk.raw", 64 * MIB)
+    sfdisk(path, "label: gpt\nsize=8M, type=L\n")
+    with open(path, "r+b") as handle:
+        handle.seek(1024 + 56)      # the first entry's name: its entry array's CRC32 no longer matches
+        handle.write(b"\xff")
+        handle.seek(64 * MIB - 512)  # the backup header, on the last LBA
+        handle.write(b"\x00" * 512)
+    with pytest.raises(ImageError) as caught:
+        imagefile.describe_disk(path, False)
+    assert str(caught.value).startswith("%s: no usable partition table: primary the GPT entry array of the header "
+                                        "at LBA 1 fails its CRC32 check; backup no GPT header at LBA %d"
+                                        % (path, 64 * MIB // 512 - 1)), caught.value
+    protective = sparse_file(tmp_path / "protective.raw", 64 * MIB)
+    sfdisk(protective, "label: gpt\nsize=8M, type=L\n")
+    with open(protective, "r+b") as handle:
+        handle.seek(512)
+        handle.write(b"\x00" * 512)
+        handle.seek(64 * MIB - 512)
+        handle.write(b"\x00" * 512)
+    with pytest.raises(ImageError, match="no usable partition table: the MBR is a GPT protective MBR, but there is "
+                                         "no valid GPT header at LBA 1"):
+        imagefile.describe_disk(protective, False)
+
+
 def test_truncated_qcow2_is_refused(tmp_path):
     path = image(tmp_path)
     with open(path, "r+b") as handle:
