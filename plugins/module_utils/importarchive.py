@@ -442,9 +442,10 @@ def _remove_stale_temporaries(archive, workdir):
 
 
 def check_destination(disk_path, archive):
-    """ImageError unless ``archive`` may be written: an earlier archive is
-    replaced, never the disk being packed, a directory, or a file that is
-    not a gzip-compressed archive (someone's file that only has the name)."""
+    """ImageError unless ``archive`` may be written: an earlier import
+    archive (gzip-compressed, its first member disk.raw) is replaced, never
+    the disk being packed, a directory, or any other file (someone's file
+    that only has the name)."""
     if not os.path.lexists(archive):
         return
     if os.path.isdir(archive) or (os.path.exists(archive) and not os.path.isfile(archive)):
@@ -461,6 +462,14 @@ def check_destination(disk_path, archive):
     if sniff_compression(head) != "gzip":
         raise ImageError("%s: the pack destination exists and is not a gzip-compressed archive: not replaced; "
                          "remove it or choose another pack path" % archive)
+    # any other .tar.gz (a backup, a source tarball) is someone's file with the name, as a report
+    # directory that is not a report is (plugin_utils/report.py): only an earlier import archive is replaced
+    members = read_archive(archive, first_member_only=True)["members"]
+    if not members or members[0]["name"] != cat.IMPORT_ARCHIVE_MEMBER:
+        raise ImageError("%s: the pack destination exists and is not an import archive (%s, not %s): not replaced; "
+                         "remove it or choose another pack path" % (
+                             archive, "its first member is %s" % members[0]["name"] if members else "no tar member read",
+                             cat.IMPORT_ARCHIVE_MEMBER))
 
 
 def _has_holes(path):

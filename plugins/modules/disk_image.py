@@ -71,8 +71,9 @@ options:
   pack:
     description:
       - Where to write the import archive, C(<pack>.tar.gz) (C(.tar.gz) is added when missing); parent
-        directories are created; an existing archive there is replaced atomically. A directory, the disk
-        being packed, or a file that is not a gzip-compressed archive is never replaced (the task fails).
+        directories are created; an earlier import archive there (gzip-compressed, its first member
+        C(disk.raw)) is replaced atomically. A directory, the disk being packed, or any other file (another
+        C(.tar.gz) among them) is never replaced (the task fails).
       - A symbolic link given as O(path) is followed, so the archive holds the disk's bytes.
     type: path
   image_name:

@@ -367,6 +367,26 @@ def test_pack_does_not_replace_a_file_that_is_not_an_archive(tmp_path):
     assert (tmp_path / "notes.tar.gz").read_text() == "my notes\n"
 
 
+@pytest.mark.parametrize("content", ["other", "text"])
+def test_pack_does_not_replace_a_gzip_file_that_is_not_an_import_archive(tmp_path, content):
+    # a backup or a source tarball that has the name: its gzip magic alone made it "an earlier archive"
+    need("tar")
+    source = raw_disk(tmp_path, "disk.raw")
+    if content == "other":
+        (tmp_path / "home").mkdir()
+        (tmp_path / "home" / "thesis.txt").write_text("years of work\n")
+        tar("-czf", "backup.tar.gz", "home", cwd=tmp_path)
+    else:
+        (tmp_path / "backup.tar.gz").write_bytes(gzip.compress(b"my notes\n"))
+    before = (tmp_path / "backup.tar.gz").read_bytes()
+    said = "its first member is home/" if content == "other" else "no tar member read"
+    with pytest.raises(ImageError, match="backup.tar.gz: the pack destination exists and is not an import archive "
+                                         "\\(%s, not disk.raw\\): not replaced" % said):
+        ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "backup"))
+    assert (tmp_path / "backup.tar.gz").read_bytes() == before
+    assert not [n for n in os.listdir(str(tmp_path)) if n.startswith(".")]
+
+
 def test_pack_to_a_directory_is_an_error_naming_it(tmp_path):
     need("tar")
     source = raw_disk(tmp_path, "disk.raw")
