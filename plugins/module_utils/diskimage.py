@@ -187,6 +187,13 @@ def _audit_archive(params, path, label, check_mode):
         os.chmod(scratch, 0o700)
         # the regular member, also when a link or a directory of its name comes first
         occurrence = [m["name"] for m in archive["members"][:archive["members"].index(first) + 1]].count(first["name"])
+        # tar -x writes every byte stored (a dense member's zeros too, a sparse one's data): a member
+        # that does not fit would fill the scratch filesystem (this machine's /tmp) before tar fails
+        free = _free_bytes(scratch)
+        if first["size"] > free:
+            raise ImageError("%s: its member %s stores %d bytes, more than the %d bytes free in %s: not restored "
+                             "to audit it; give a workdir with room, or set audit_archive_contents false" % (
+                                 label, first["name"], first["size"], free, os.path.dirname(scratch)))
         disk_path = importarchive.extract(path, first["name"], scratch, occurrence)
         try:
             disk = imagefile.describe_disk(disk_path, False, member=True)
@@ -197,6 +204,11 @@ def _audit_archive(params, path, label, check_mode):
         return answer
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _free_bytes(path):
+    info = os.statvfs(path)
+    return info.f_bavail * info.f_frsize
 
 
 def _pack(params, disk, answer, check_mode):

@@ -89,6 +89,30 @@ def test_the_disk_audited_in_an_archive_is_its_disk_raw(tmp_path, monkeypatch):
     assert extracted == [("disk.raw", 1)]
 
 
+def test_a_member_larger_than_the_free_scratch_space_is_not_restored(tmp_path, monkeypatch):
+    # a dense disk.raw of zeros compresses a thousandfold: tar -x wrote it in full into the workdir
+    # (the controller's /tmp by default) until the filesystem was full
+    import io
+    import tarfile
+    path = str(tmp_path / "vendor.tar.gz")
+    with tarfile.open(path, "w:gz", format=tarfile.GNU_FORMAT) as archive:
+        data = b"\x00" * 510 + b"\x55\xaa" + b"\x00" * (4 * 1024 * 1024 - 512)
+        info = tarfile.TarInfo("disk.raw")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    monkeypatch.setattr(diskimage, "_free_bytes", lambda where: 1024 * 1024, raising=False)
+    monkeypatch.setattr(diskimage.importarchive, "extract", lambda *args: pytest.fail("restored"))
+    params = dict(_params(None), audit_archive_contents=True, workdir=str(tmp_path))
+    with pytest.raises(ImageError, match=r"^vendor.tar.gz: its member disk.raw stores 4194304 bytes, more than the "
+                                         r"1048576 bytes free in %s: not restored" % tmp_path):
+        diskimage._audit_archive(params, path, "vendor.tar.gz", False)
+    assert sorted(os.listdir(str(tmp_path))) == ["vendor.tar.gz"], "the scratch directory is removed"
+    monkeypatch.setattr(diskimage, "_free_bytes", lambda where: 8 * 1024 * 1024)
+    monkeypatch.setattr(diskimage.importarchive, "extract", lambda *args: (_ for _ in ()).throw(ImageError("fits")))
+    with pytest.raises(ImageError, match="fits"):
+        diskimage._audit_archive(params, path, "vendor.tar.gz", False)
+
+
 def test_a_truncated_archive_fails_its_checks_and_is_not_restored(tmp_path, monkeypatch):
     """A cut archive passed every IMG-ARCHIVE_* check: its problems were read
     and judged by none.  Its disk is not restored either (tar -x fails on it)."""
