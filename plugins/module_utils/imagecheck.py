@@ -12,6 +12,8 @@ rule here is tested on plain data.  ``evaluate(facts, entries, waivers,
 linked)`` returns one result record per entry, in catalogue order.
 """
 
+import shlex
+
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, ESP_GUID
@@ -135,9 +137,17 @@ def disk_size(facts):
         return _outcome("fail", "the disk is empty (0 bytes)", "import a disk that holds the system", size=size)
     whole = (size + cat.GIB - 1) // cat.GIB
     gpt = (facts.get("table") or {}).get("kind") == "gpt"
+    source = facts["input"]
+    # the commands name the user's file; a container (or a block device) is written as a raw file first:
+    # qemu-img resize takes no VMDK, and sgdisk reads only a raw disk
+    target, first = "disk.raw", ""
+    if facts.get("archive") is None and source.get("format") == "raw" and not source.get("block_device"):
+        target = shlex.quote(source["path"])
+    elif facts.get("archive") is None:
+        first = "`qemu-img convert -O raw %s disk.raw`, then " % shlex.quote(source["path"])
     return _outcome("fail", "%d bytes (%s) is not a whole number of GiB" % (size, _gib(size)),
-                    "grow the disk to %d GiB: `qemu-img resize -f raw disk.raw %dG`%s" % (
-                        whole, whole, " then `sgdisk -e disk.raw` to move the backup GPT to the new end"
+                    "grow the disk to %d GiB: %s`qemu-img resize -f raw %s %dG`%s" % (
+                        whole, first, target, whole, " then `sgdisk -e %s` to move the backup GPT to the new end" % target
                         if gpt else ""), size=size)
 
 

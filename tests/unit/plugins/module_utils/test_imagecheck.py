@@ -95,6 +95,28 @@ def test_one_broken_fact(change, rid, status, words):
     assert words in result["message"] + result["remediation"]
 
 
+@pytest.mark.parametrize("given, archive, commands", [
+    ({"path": "build/my disk.img", "format": "raw"}, False,
+     "grow the disk to 3 GiB: `qemu-img resize -f raw 'build/my disk.img' 3G` then `sgdisk -e 'build/my disk.img'`"),
+    # qemu-img resize -f raw on a qcow2, or of a disk.raw the user does not have, was the advice
+    ({"path": "build/vm.qcow2", "format": "qcow2"}, False,
+     "grow the disk to 3 GiB: `qemu-img convert -O raw build/vm.qcow2 disk.raw`, then `qemu-img resize -f raw "
+     "disk.raw 3G` then `sgdisk -e disk.raw`"),
+    ({"path": "/dev/sdx", "format": "raw", "block_device": True}, False,
+     "grow the disk to 3 GiB: `qemu-img convert -O raw /dev/sdx disk.raw`, then `qemu-img resize -f raw disk.raw 3G`"),
+    ({"path": "vendor.tar.gz", "format": "raw"}, True,
+     "grow the disk to 3 GiB: `qemu-img resize -f raw disk.raw 3G` then `sgdisk -e disk.raw`"),
+])
+def test_the_disk_size_advice_names_the_file_given(given, archive, commands):
+    facts = good_bios()
+    facts["input"].update(given, virtual_size=2 * GIB + 512)
+    facts["table"]["kind"] = "gpt"
+    if archive:
+        facts["archive"] = {"gzip": True, "size": 1, "format": "gnu", "members": [], "problems": []}
+    result = judge(facts)["IMG-DISK_SIZE"]
+    assert result["status"] == "fail" and result["remediation"].startswith(commands), result["remediation"]
+
+
 def test_fstab_entries_that_do_not_hold_boot_are_not_failures():
     def change(facts):
         facts["fstab"].append({"spec": "/dev/sdb1", "file": "/scratch", "vfstype": "ext4",
