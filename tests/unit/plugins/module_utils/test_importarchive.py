@@ -277,6 +277,36 @@ def test_pack_a_raw_image_as_tar_lists_it(tmp_path):
     assert again["replaced"] and not [n for n in os.listdir(str(tmp_path / "out")) if n.startswith(".")]
 
 
+def test_pack_of_a_disk_past_8_gib_is_what_plain_gnu_tar_restores(tmp_path):
+    # the importer's reader is not ours: the archive must be what `tar -xzf` (no -S) restores, the
+    # disk's data where it was and its holes kept; past 8 GiB oldgnu's octal size fields overflow and GNU tar writes base-256
+    need("tar", "sfdisk")
+    size = 9 * 1024 * MIB
+    source = sparse_file(tmp_path / "big.raw", size)
+    sfdisk(source, "label: gpt\nsize=100M, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B\ntype=L\n")
+    write_at(source, 8500 * MIB, os.urandom(MIB))
+    out = ia.pack({"path": source, "format": "raw", "block_device": False}, str(tmp_path / "img"))
+    listing = subprocess.run(["tar", "-tvzf", out["archive"]], stdout=subprocess.PIPE, universal_newlines=True,
+                             check=True).stdout.split()
+    assert listing[2] == str(size) and listing[-1] == "disk.raw"
+    with gzip.open(out["archive"], "rb") as handle:
+        header = handle.read(512)
+    assert header[257:265] == b"ustar  \x00" and header[156:157] == b"S", "GNU oldgnu, a sparse member"
+    member = ia.read_archive(out["archive"])["members"][0]
+    assert (member["real_size"], member["sparse"]) == (size, True) and member["size"] < 4 * MIB
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    subprocess.run(["tar", "-xzf", out["archive"], "-C", str(restored)], check=True)
+    assert os.listdir(str(restored)) == ["disk.raw"]
+    assert os.stat(str(restored / "disk.raw")).st_blocks * 512 < 8 * MIB, "holes kept"
+    with open(str(restored / "disk.raw"), "rb") as one, open(source, "rb") as two:
+        for offset in (0, 512, 8500 * MIB, size - 33 * 512):   # MBR, GPT header, the data, the backup GPT
+            one.seek(offset)
+            two.seek(offset)
+            assert one.read(MIB) == two.read(MIB), offset
+    assert os.stat(str(restored / "disk.raw")).st_size == size
+
+
 def test_pack_stores_a_raw_file_written_in_full_sparse(tmp_path):
     # dd or cp --sparse=never leave no holes: tar -S alone would store every zero
     source = disk(tmp_path, "sparse.raw")
