@@ -108,7 +108,10 @@ def test_a_member_larger_than_the_free_scratch_space_is_not_restored(tmp_path, m
         diskimage._audit_archive(params, path, "vendor.tar.gz", False)
     assert sorted(os.listdir(str(tmp_path))) == ["vendor.tar.gz"], "the scratch directory is removed"
     monkeypatch.setattr(diskimage, "_free_bytes", lambda where: 8 * 1024 * 1024)
-    monkeypatch.setattr(diskimage.importarchive, "extract", lambda *args: (_ for _ in ()).throw(ImageError("fits")))
+
+    def extract(*args):
+        raise ImageError("fits")
+    monkeypatch.setattr(diskimage.importarchive, "extract", extract)
     with pytest.raises(ImageError, match="fits"):
         diskimage._audit_archive(params, path, "vendor.tar.gz", False)
 
