@@ -403,9 +403,16 @@ class _Members(list):
 
 # the kernel follows at most 40 symbolic links in one lookup (MAXSYMLINKS, include/linux/namei.h)
 MAX_LINKS = 40
+# path components _linked_config walks in all, every lookup together: 40 links of 4 KiB
+# targets each, or thousands of links to one such chain, stay bounded (real images: dozens)
+MAX_STEPS = 1000000
 
 
-def _follow(members, name):
+class _TooManySteps(Exception):
+    pass
+
+
+def _follow(members, name, budget=None):
     """``(kind, path)`` of what member ``name`` leads to inside the archive,
     following symbolic links as a lookup in the unpacked initramfs would: an
     absolute target from the archive's root, a relative one from the link's
@@ -413,16 +420,25 @@ def _follow(members, name):
     ``kind`` is the S_IFMT of the member reached, None when there is none
     (dangling, a loop, a path through a non-directory).  A directory the
     archive names no entry of is taken to exist when something is under it
-    (the lookup finds the member or fails at the end anyway)."""
-    done, pending, links = [], name.split("/"), 0
+    (the lookup finds the member or fails at the end anyway).  ``budget``:
+    ``[components left]``, shared by lookups; _TooManySteps when spent."""
+    # ``pending``: the components still to walk, the next one last; ``done``: the path
+    # reached at each component walked, None past MAX_NAME (no member is named so long)
+    done, pending, links = [], name.split("/")[::-1], 0
     while pending:
-        part = pending.pop(0)
+        part = pending.pop()
+        if budget is not None:
+            budget[0] -= 1
+            if budget[0] < 0:
+                raise _TooManySteps()
         if part in ("", "."):
             continue
         if part == "..":
             del done[-1:]
             continue
-        path = "/".join(done + [part])
+        parent = done[-1] if done else ""
+        path = None if parent is None or len(parent) + len(part) >= MAX_NAME else (
+            parent + "/" + part if parent else part)
         kind = members.kinds.get(path)
         if kind == stat.S_IFLNK:
             links += 1
@@ -431,14 +447,16 @@ def _follow(members, name):
                 return None, None
             if target.startswith("/"):
                 done = []
-            pending = target.split("/") + pending
+            pending.extend(target.split("/")[::-1])
             continue
         if kind is None and not pending:
             return None, None
         if kind is not None and kind != stat.S_IFDIR and pending:
             return None, None   # a path through a file: ENOTDIR
-        done.append(part)
-    return members.kinds.get("/".join(done), stat.S_IFDIR if not done else None), "/".join(done)
+        done.append(path)
+    if not done:
+        return stat.S_IFDIR, ""
+    return members.kinds.get(done[-1]), done[-1]
 
 
 def _linked_config(members, reread):
@@ -449,17 +467,21 @@ def _linked_config(members, reread):
     hides the name in later directories, as on disk; one to a directory is
     skipped by kmod (libkmod-config.c, conf_files_filter_out).  ``reread(wanted)``:
     the texts of paths ``wanted``, from reading the image again (None when
-    too big); needed only for link targets outside modprobe.d."""
+    too big); needed only for link targets outside modprobe.d.  None (not
+    known) when the links take more than MAX_STEPS components to follow."""
     if members.config is None:
         return None
-    config, wanted = {}, {}
+    config, wanted, budget = {}, {}, [MAX_STEPS]
     for name, kind in members.kinds.items():
         if not _modprobe_member(name):
             continue
         if kind == stat.S_IFREG:
             config[name] = members.config.get(name, "")
         elif kind == stat.S_IFLNK:
-            reached, path = _follow(members, name)
+            try:
+                reached, path = _follow(members, name, budget)
+            except _TooManySteps:
+                return None
             if reached == stat.S_IFDIR:
                 continue
             config[name] = ""

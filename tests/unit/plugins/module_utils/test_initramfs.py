@@ -3,10 +3,12 @@ reader supports, with and without an early-microcode prefix, and broken ones;
 and the KCONF-* module statuses they lead to."""
 
 import bz2
+import contextlib
 import gzip
 import lzma
 import os
 import shutil
+import signal
 import stat
 import struct
 import subprocess
@@ -46,12 +48,13 @@ def cpio(entries):
     """A cpio newc archive (directories implied), padded to 512 bytes as
     cpio(1) does."""
     out = bytearray()
-    names = []
+    names, seen = [], set()
     for name, data in entries:
         parts = name.split("/")
         for depth in range(1, len(parts)):
             directory = "/".join(parts[:depth])
-            if (directory, None) not in names:
+            if directory not in seen:
+                seen.add(directory)
                 names.append((directory, None))
         names.append((name, data))
 
@@ -803,6 +806,58 @@ def test_modprobe_d_links_are_followed_inside_the_archive(tmp_path, run_cache):
     assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "")]
     path.write_bytes(gzip.compress(cpio([("etc/modprobe.d/l0.conf", Link(b"/l2"))] + chain[2:])))
     assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/l0.conf", "blacklist deep\n")]
+
+
+@contextlib.contextmanager
+def alarm(seconds):
+    """Fail what is still running after ``seconds`` (a hang) instead of waiting for it."""
+    def expired(*args):
+        raise AssertionError("still running after %d s" % seconds)
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_hostile_modprobe_d_links_are_followed_in_bounded_time(tmp_path, run_cache):
+    """Links whose 4 KiB targets add thousands of components each, or
+    thousands of links through one long chain, were followed component by
+    component, each joined with all before it (a chain of 39 such targets:
+    46 s for one lookup): the walk is linear and bounded in all (MAX_STEPS;
+    past it the image's modprobe.d is not known)."""
+    path = tmp_path / "links.img"
+    tails = [("l%d" % n, Link(("l%d/" % (n + 1) + "x/" * 2000 + "x").encode())) for n in range(39)]
+    path.write_bytes(gzip.compress(cpio([("etc/modprobe.d/a.conf", Link(b"/l0"))] + tails)))
+    with alarm(10):
+        assert initramfs.modprobe_config(str(path), listers=False) == [("etc/modprobe.d/a.conf", "")]
+    dots = [("l%d" % n, Link(("./" * 2000 + "l%d" % (n + 1)).encode())) for n in range(39)]
+    dots.append(("l39", b"blacklist nvme\n"))
+    many = [("etc/modprobe.d/%05d.conf" % n, Link(b"/l0")) for n in range(20000)]
+    path.write_bytes(gzip.compress(cpio(many + dots)))
+    with alarm(10):
+        assert initramfs.modprobe_config(str(path), listers=False) is None
+    # as many links the plain way are all followed
+    many = [("etc/modprobe.d/%05d.conf" % n, Link(b"../../usr/share/%d" % (n % 2))) for n in range(20000)]
+    path.write_bytes(gzip.compress(cpio(many + [("usr/share/0", b"blacklist a\n"), ("usr/share/1", b"")])))
+    with alarm(10):
+        config = initramfs.modprobe_config(str(path), listers=False)
+    assert len(config) == 20000 and config[:2] == [("etc/modprobe.d/00000.conf", "blacklist a\n"),
+                                                   ("etc/modprobe.d/00001.conf", "")]
+
+
+def test_a_link_walk_past_any_member_s_length_comes_back_with_dot_dot():
+    # past MAX_NAME characters no member matches, yet ``..`` leads back to one
+    members = initramfs._Members()
+    deep = "y/" * 1100 + "f"
+    members.add_entry("a", stat.S_IFLNK | 0o777, "y/" * 1500)
+    members.add_entry("b", stat.S_IFLNK | 0o777, "a/" + "y/" * 600 + "../" * 1000)
+    members.add_entry(deep, stat.S_IFREG | 0o644)
+    assert initramfs._follow(members, "b/f") == (stat.S_IFREG, deep)
+    assert initramfs._follow(members, "b/g") == (None, None)
+    assert initramfs._follow(members, "a/" + "y/" * 600 + "f") == (None, None)
 
 
 def test_kernel_config_judges_the_initramfs_copy_of_modprobe_d_as_the_hardware_area(tmp_path, run_cache):
