@@ -20,7 +20,7 @@ import stat
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind)
+    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind, read_at_most)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -114,14 +114,27 @@ class SysctlError(Exception):
     """A configuration file could not be read; the message names it."""
 
 
+# what _binary_versions found in each file this process read, by the file's identity (as
+# initramfs._CONFIGS): systemd_version is asked several times a run (each loader, each area:
+# 9 in one compliance run), and a binary of up to MAX_BINARY_SIZE is read and scanned once
+_SCANNED = {}
+
+
 def _binary_versions(target, path, pattern):
     """The distinct first groups of ``pattern`` in the file ``path`` inside
     the target (read up to ``MAX_BINARY_SIZE``); None when it cannot be read."""
     try:
-        data = target.read_bytes(path, limit=MAX_BINARY_SIZE)
-    except TargetError:
+        with target.open(path) as handle:
+            info = os.fstat(handle.fileno())
+            key = (pattern.pattern, MAX_BINARY_SIZE, info.st_dev, info.st_ino, info.st_size,
+                   info.st_mtime_ns, info.st_ctime_ns)
+            if key not in _SCANNED:
+                data = read_at_most(handle, MAX_BINARY_SIZE)
+                _SCANNED[key] = None if len(data) > MAX_BINARY_SIZE else frozenset(
+                    int(match.group(1)) for match in pattern.finditer(data))
+    except (TargetError, IOError, OSError):
         return None
-    return set(int(match.group(1)) for match in pattern.finditer(data))
+    return None if _SCANNED[key] is None else set(_SCANNED[key])
 
 
 def systemd_version(root="/"):

@@ -1,10 +1,12 @@
 """The sysctl.d loader: parsing, load order, winners, per-interface rules."""
 
 import os
+import stat
 
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from ansible_collections.guestready.gce.plugins.module_utils import target as target_module
 
 
 def write(root, relative, text):
@@ -479,6 +481,42 @@ def test_systemd_sysctl_outside_the_tree_is_not_read(tmp_path):
     os.symlink(outside, str(root / "usr/lib/systemd/systemd-sysctl"))
     os.symlink("../host/usr/lib", str(root / "lib"))  # .. at the root stays at the root
     assert loader.systemd_version(str(root)) is None
+
+
+def test_a_systemd_binary_is_read_once_per_process_until_it_changes(tmp_path, monkeypatch):
+    """systemd_version is asked some 9 times in one compliance run: a 32 MiB
+    systemd-sysctl (or RHEL 8's library) was read and scanned each time, a
+    second or two apiece; the versions found are kept by the file's identity."""
+    reads = []
+
+    def counted(handle, limit):
+        reads.append(handle.name)
+        return real(handle, limit)
+    real = target_module.read_at_most
+    monkeypatch.setattr(target_module, "read_at_most", counted)
+    monkeypatch.setattr(loader, "read_at_most", counted, raising=False)
+    path = write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219", b"\0" * 4096)
+    assert [loader.systemd_version(str(tmp_path)) for dummy in range(3)] == [219, 219, 219]
+    assert len(reads) == 1
+    write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 229\n")   # replaced: read again
+    assert loader.systemd_version(str(tmp_path)) == 229 and len(reads) == 2
+    os.truncate(path, loader.MAX_BINARY_SIZE + 1)
+    assert [loader.systemd_version(str(tmp_path)) for dummy in range(2)] == [None, None]
+    assert len(reads) == 3
+
+
+def test_a_fifo_or_device_at_systemd_sysctl_s_path_is_not_opened(tmp_path):
+    os.makedirs(str(tmp_path / "usr/lib/systemd"))
+    os.mkfifo(str(tmp_path / "usr/lib/systemd/systemd-sysctl"))   # opening it would block
+    write_binary(tmp_path, "lib/systemd/systemd-sysctl", b"systemd 219")
+    assert loader.systemd_version(str(tmp_path)) == 219
+    library = str(tmp_path / "usr/lib/systemd/libsystemd-shared-239.so")
+    os.symlink("/dev/zero", library)   # resolved in the tree: nothing there
+    assert loader.systemd_version(str(tmp_path)) == 239
+    if os.geteuid() == 0:
+        os.remove(library)
+        os.mknod(library, stat.S_IFCHR | 0o644, os.makedev(1, 5))   # /dev/zero itself: never read
+        assert loader.systemd_version(str(tmp_path)) == 239
 
 
 @pytest.mark.parametrize("tree, rp_filter, redirects, dash_warning, glob_warning", [
