@@ -46,7 +46,11 @@ def _udev_escape(value):
 
 def _udev_unescape(name):
     """A /dev/disk/by-* link's name as the tag's value (the inverse of ``_udev_escape``)."""
-    raw = re.sub(br"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), name.encode("utf-8", "surrogateescape"))
+    try:
+        data = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:   # a lone surrogate no file name decodes to: no value
+        return None
+    raw = re.sub(br"\\x([0-9a-fA-F]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
     return raw.decode("utf-8", "replace")
 
 
@@ -54,7 +58,8 @@ def _tag(spec):
     """``(tag, value)`` of an fstab device named by a tag or its udev link, as
     systemd's fstab generator reads it (fstab_node_to_udev_node: the tag in
     upper case, the value unquoted, then /dev/disk/by-<tag>/<value> taken
-    verbatim, so case counts), or None (kernel names, device-mapper, by-id)."""
+    verbatim, so case counts), or None (kernel names, device-mapper, by-id);
+    ``(tag, None)`` for a link name udev gives no value."""
     if "=" in spec and not spec.startswith("/"):
         tag, value = spec.split("=", 1)
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
@@ -64,6 +69,10 @@ def _tag(spec):
         if len(link) != 2 or link[0] not in LINKS:
             return None
         tag, value = LINKS[link[0]], _udev_unescape(link[1])
+        if value and _udev_escape(value) != link[1]:
+            # a name udev makes for no value (/dev/disk/by-label/A\x41: label "AA" is linked as
+            # "AA"; \x2F, an invalid byte): no device ever appears there
+            return tag, None
     return (tag, value) if tag in TAGS and value else None
 
 

@@ -84,6 +84,25 @@ def test_an_images_own_partitions_are_its_boot_disks_by_every_name_udev_gives_th
         assert disk.spec_disks(spec) is None and not disk.on_boot_disk(spec), spec
 
 
+def test_a_link_name_udev_makes_for_no_value_is_no_partition_of_the_image():
+    """udev escapes only what it must (udev_encode_string: lower-case \\xNN): an fstab
+    link with any other escape names a link that never appears (systemd waits for it
+    and fails the boot without nofail); it was unescaped and taken as the image's."""
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems
+    disk = bootdisk.ImageDisk([{"number": 1, "uuid": "0FC63DAF-8483-4772-8E79-3D69D8477DE4", "name": "a/b",
+                                "filesystem": filesystems._result("ext4", "2f1e5c2a-0000-4000-8000-000000000001",
+                                                                  label="AA")}])
+    for spec in ("/dev/disk/by-label/AA", "/dev/disk/by-partlabel/a\\x2fb", "LABEL=AA", "PARTLABEL=a/b"):
+        assert disk.spec_disks(spec) == {bootdisk.IMAGE}, spec
+    for spec in ("/dev/disk/by-label/A\\x41", "/dev/disk/by-label/\\x41A", "/dev/disk/by-partlabel/a\\x2Fb",
+                 "/dev/disk/by-partlabel/a/b", "/dev/disk/by-label/AA\\x00", "/dev/disk/by-label/\\xff",
+                 "/dev/disk/by-label/\\x", "/dev/disk/by-label/" + "\\x41" * 100000, "/dev/disk/by-label/\ud800"):
+        assert disk.spec_disks(spec) in (set(), None) and not disk.on_boot_disk(spec), spec[:40]
+    for spec in ("UUID=", "=", "=x", "UUID=\"\"", "/dev/disk/by-uuid/", "/dev/disk/", "/dev/disk/by-uuid/\\x00",
+                 "LABEL=" + "A" * 100000, "/dev/disk/by-label/" + "A" * 100000):
+        assert not disk.on_boot_disk(spec), spec[:40]
+
+
 def test_an_mbr_images_partuuids_are_its_disk_id_and_number(tmp_path):
     disk = bootdisk.ImageDisk(cis_image(tmp_path, "0x1234abcd"))
     assert disk.on_boot_disk("PARTUUID=1234abcd-03") and disk.on_boot_disk("PARTUUID=1234abcd-02")
