@@ -43,6 +43,7 @@ UINT32_MAX = 4294967295
 # is menu-force (bootctl writes the numbers of menu-force and menu-hidden); anything else is ignored.
 # efivarfs puts the variable's 4 attribute bytes before its data
 LOADER_TIMEOUT_EFIVAR = "/sys/firmware/efi/efivars/LoaderConfigTimeout-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+MAX_EFIVAR = 1024 * 1024   # bytes; firmware variable stores hold some 64 KiB in all
 MKCONFIGS = (("/usr/sbin/grub-mkconfig", "debian"), ("/usr/sbin/grub2-mkconfig", "redhat"),
              ("/sbin/grub-mkconfig", "debian"), ("/sbin/grub2-mkconfig", "redhat"))
 # grub-mkconfig's own default when GRUB_TIMEOUT is not set (util/grub-mkconfig.in)
@@ -297,10 +298,12 @@ def efivar_loader_timeout(path=None):
     unset, unreadable or invalid (loader.conf's timeout applies then)."""
     try:
         with open(path or LOADER_TIMEOUT_EFIVAR, "rb") as handle:
-            data = handle.read(4096)[4:]
+            # whole: an odd length past any prefix read makes it invalid (efivar_get())
+            data = handle.read(MAX_EFIVAR + 1)
     except (IOError, OSError):
         return None
-    if len(data) % 2:
+    data = data[4:]
+    if len(data) % 2 or len(data) > MAX_EFIVAR - 4:
         return None
     try:
         value = data.decode("utf-16-le").split("\0", 1)[0]
@@ -308,9 +311,11 @@ def efivar_loader_timeout(path=None):
         return None
     if value in LOADER_TIMEOUTS:
         return LOADER_TIMEOUTS[value], value
-    if not re.match(r"^[0-9]{1,20}$", value) or int(value) >= 2 ** 64:
+    # parse_number16(): decimal digits, leading zeros too, no more than UINT64_MAX
+    digits = value.lstrip("0") or "0"
+    if not re.match(r"[0-9]+\Z", value) or len(digits) > 20 or int(digits) >= 2 ** 64:
         return None
-    seconds = min(int(value), UINT32_MAX)
+    seconds = min(int(digits), UINT32_MAX)
     return (-1 if seconds == UINT32_MAX else seconds), value
 
 

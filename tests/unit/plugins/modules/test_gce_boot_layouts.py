@@ -929,6 +929,17 @@ def efivar(tmp_path, value, attributes=b"\x07\x00\x00\x00"):
     ("\0".encode("utf-16-le"), None),
     ("5".encode("utf-16-le") + b"\x00", None),                       # odd length
     ("-1\0".encode("utf-16-le"), None),
+    # parse_number16() takes leading zeros, not a value past UINT64_MAX
+    pytest.param(("0" * 30 + "7\0").encode("utf-16-le"), (7, "0" * 30 + "7"), id="zeros-7"),
+    pytest.param(("0" * 5000 + "\0").encode("utf-16-le"), (0, "0" * 5000), id="5000-zeros"),
+    ("18446744073709551615\0".encode("utf-16-le"), (-1, "18446744073709551615")),
+    ("18446744073709551616\0".encode("utf-16-le"), None),
+    ("5\n\0".encode("utf-16-le"), None),                          # nothing after the digits
+    pytest.param(("9" * 5000 + "\0").encode("utf-16-le"), None, id="5000-nines"),
+    # efivar_get() checks the whole variable's length, however long
+    pytest.param("5\0".encode("utf-16-le") + b"\x00" * 5001, None, id="odd-past-4-KiB"),
+    pytest.param("5\0".encode("utf-16-le") + b"\x00" * 5000, (5, "5"), id="even-past-4-KiB"),
+    pytest.param(b"\xff" * (2 << 20), None, id="2-MiB"),
 ])
 def test_efivar_loader_timeout_is_read_as_systemd_boot_reads_it(tmp_path, data, expected):
     assert bootloader.efivar_loader_timeout(efivar(tmp_path, data)) == expected
