@@ -634,7 +634,7 @@ def _inflated(budget, size, where, stop=None):
 def _python_segment(handle, offset, kind, names, budget):
     """Decompress the segment at ``offset``; returns the compressed bytes used."""
     decompressor = _decompressor(kind)
-    state = {"fed": 0}
+    state = {"fed": 0, "out": 0}
     where = "%s data at offset %d" % (kind, offset)
 
     def chunks():
@@ -645,6 +645,7 @@ def _python_segment(handle, offset, kind, names, budget):
                 return
             state["fed"] += len(data)
             for out in _pieces(decompressor, data):
+                state["out"] += len(out)
                 _inflated(budget, len(out), where)
                 yield out
 
@@ -655,6 +656,11 @@ def _python_segment(handle, offset, kind, names, budget):
             pass
     except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError) as exc:
         raise InitramfsError("corrupt %s (%s)" % (where, exc))
+    except InitramfsError:
+        if not state["out"] and not decompressor.eof:
+            # the file ended before the stream gave a byte: truncated, not "no cpio archive"
+            raise InitramfsError("truncated %s: the compressed stream ends early" % where)
+        raise
     if not decompressor.eof:
         raise InitramfsError("truncated %s: the compressed stream ends early" % where)
     return state["fed"] - len(decompressor.unused_data)

@@ -4,6 +4,7 @@
 import gzip
 import shutil
 import struct
+import time
 
 import pytest
 from hypothesis import given, strategies as st
@@ -121,6 +122,64 @@ def test_block_decompressor_checks_like_lzo1x_decompress_safe():
         unlzo.lzo1x_decompress(b"\x11\x01\x15abcd\x11\x00\x00", 4)
 
 
+@given(st.binary(max_size=300), st.integers(min_value=0, max_value=unlzo.BLOCK_SIZE))
+def test_any_block_is_decompressed_or_rejected_within_its_size(data, size):
+    try:
+        out = unlzo.lzo1x_decompress(data, size)
+    except unlzo.LzoError:
+        return
+    assert len(out) == size
+
+
+def test_hostile_blocks_are_bounded_by_their_lengths():
+    """A match or literal run lengthened by many zero bytes, a block claiming
+    more than the kernel's 256 KiB, a far or overlapping match: an LzoError
+    or exactly the block's length, at once."""
+    zeros = b"\x00" * 200000
+    for block in (b"\x13ab\x20" + zeros + b"\x01\x00\x00\x11\x00\x00",   # a 51 MB match
+                  b"\x13ab\x10" + zeros + b"\x01\x00\x00\x11\x00\x00",   # a far one as long
+                  b"\x13ab\x00" + zeros + b"\x01abcd\x11\x00\x00",        # a 51 MB literal run
+                  b"\x13ab\x20" + zeros):                                 # a run to the end
+        with pytest.raises(unlzo.LzoError, match="overrun|bad end marker"):
+            unlzo.lzo1x_decompress(block, unlzo.BLOCK_SIZE)
+    # an overlapping match filling the block: 2 + 255 * 1027 + 31 + 224 = 262142 bytes from 2 back
+    block = b"\x13ab\x20" + b"\x00" * 1027 + bytes([224]) + b"\x04\x00\x11\x00\x00"
+    assert unlzo.lzo1x_decompress(block, unlzo.BLOCK_SIZE) == b"ab" * (unlzo.BLOCK_SIZE // 2)
+    header = fixture("modules-1.lzo")[:unlzo.header_length(fixture("modules-1.lzo"))]
+    for lengths in ((0xFFFFFFFF, 10), (unlzo.BLOCK_SIZE + 1, 10), (10, 0), (10, 11), (10, 0xFFFFFFFF)):
+        with pytest.raises(unlzo.LzoError, match="block size|file corrupted"):
+            decompress(header + struct.pack(">II", *lengths) + b"CSUM" + b"x" * 20)
+    # a stored block, then the end: what follows is the next segment's
+    out, decompressor = decompress(header + struct.pack(">II", 3, 3) + b"CSUMabc" + b"\x00" * 4 + b"next")
+    assert out == b"abc" and decompressor.eof and decompressor.unused_data == b"next"
+
+
+def blocks(name):
+    """The compressed blocks of a fixture, each with its two lengths and checksum."""
+    data = fixture(name)
+    position, found = unlzo.header_length(data), []
+    while struct.unpack(">I", data[position:position + 4])[0]:
+        src_len = struct.unpack(">I", data[position + 4:position + 8])[0]
+        found.append(data[position:position + 12 + src_len])
+        position += 12 + src_len
+    return data[:unlzo.header_length(data)], found
+
+
+def test_decompression_rate():
+    """40 MB of lzop's blocks decompress in well under a second (0.1 s here);
+    the slowest valid block (3-byte matches from 2-byte instructions: 4.6 MB/s
+    here) and a stream of 256 KiB bombs stay linear."""
+    header, found = blocks("modules-1.lzo")
+    start = time.time()
+    out, decompressor = decompress(header + found[0] * 160 + b"\x00" * 4)
+    assert len(out) == 160 * unlzo.BLOCK_SIZE and decompressor.eof
+    assert time.time() - start < 5
+    slow = b"\x13ab" + b"\x40\x00" * 87000 + b"\x11\x00\x00"
+    start = time.time()
+    assert len(unlzo.lzo1x_decompress(slow, 2 + 3 * 87000)) == 2 + 3 * 87000
+    assert time.time() - start < 2
+
+
 # -- in an initramfs ------------------------------------------------------------
 
 def without_lzop(monkeypatch):
@@ -156,6 +215,11 @@ def test_an_lzo_initramfs_the_kernel_cannot_unpack_says_so(tmp_path, monkeypatch
     path.write_bytes(data[:-10])
     files, method, error = initramfs.list_files(str(path), listers=False)
     assert error == "%s: truncated cpio archive (lzo data at offset 0, in the entry at offset 35008)" % path
+    # cut inside the header or the first block: nothing came out (was "no cpio archive in the decompressed data")
+    for end in (20, 200, 4000):
+        path.write_bytes(data[:end])
+        files, method, error = initramfs.list_files(str(path), listers=False)
+        assert error == "%s: truncated lzo data at offset 0: the compressed stream ends early" % path, end
 
 
 def test_lzop_decompresses_exactly_the_kernel_s_segment_when_there_is_one(tmp_path, monkeypatch):
