@@ -929,7 +929,8 @@ GCE = [
          "nofail on every mount outside the boot disk's own", "state",
          [DOC_DISKS + " (\"the nofail option ... allows the VM to boot even if the disk isn't available\")"],
          "every block-device entry of /etc/fstab other than /, /usr, /var, /boot, /boot/efi, /efi "
-         "and swap has nofail (or noauto)",
+         "and swap has nofail (or noauto), but one proven on the boot disk itself (live: the disk holding /, "
+         "from sysfs; a disk image: one of its own partitions, by UUID, LABEL, PARTUUID or PARTLABEL)",
          "nofail is added to those entries, the original line kept behind a marker",
          "add nofail to the mount options of additional disks",
          essential_mounts=["/", "/usr", "/var", "/boot", "/boot/efi", "/efi"]),
