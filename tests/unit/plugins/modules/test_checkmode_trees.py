@@ -1,0 +1,202 @@
+"""Check mode, diff mode, ``changed`` and idempotence of the modules that
+write, on the image trees of every distribution they support, with every
+area of compliance handled: a check-mode run writes nothing (no byte, mode,
+owner, mtime, link, directory or temporary file, in the tree or in the
+temporary directory), its ``changed`` per result and overall is the real
+run's, its diff is what the real run writes (``before`` the file before,
+``after`` the file after), a second run writes nothing, and a run where one
+write fails leaves each file old or new, names the file, and converges once
+the cause is gone."""
+
+import errno
+import os
+import tempfile
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.modules import compliance, sysctl_baseline
+
+from test_compliance_trees import debian_12, rhel_9, sles_15, snapshot, sysctl_files, ubuntu_24_04
+from test_gce_settings import debian_image, put, red_hat_image
+
+# Ubuntu 22.04's cloud image: cloud-init's GRUB drop-in and SSH drop-in (livecd-rootfs)
+UBUNTU_GRUB_CLOUDIMG = 'GRUB_CMDLINE_LINUX_DEFAULT="console=tty1 console=ttyS0"\nGRUB_TERMINAL=console\n'
+
+
+def ubuntu_22_04(top):
+    root = debian_image(top / "image")
+    put(root, "/etc/default/grub.d/50-cloudimg-settings.cfg", UBUNTU_GRUB_CLOUDIMG)
+    put(root, "/etc/ssh/sshd_config.d/60-cloudimg-settings.conf", "PasswordAuthentication yes\n")
+    put(root, "/etc/systemd/timesyncd.conf.d/10-site.conf", "[Time]\nNTP=ntp.ubuntu.com\n")
+    sysctl_files(root)
+    return root
+
+
+def rhel_8(top):
+    # RHEL 8: BLS entries with $kernelopts, grubenv, chrony, sshd without drop-ins
+    root = red_hat_image(top / "image")
+    sysctl_files(root)
+    put(root, "/etc/ssh/sshd_config", "PermitRootLogin yes\nPasswordAuthentication yes\nUsePAM yes\n"
+        "Subsystem sftp /usr/libexec/openssh/sftp-server\n", 0o600)
+    put(root, "/etc/fstab", "/dev/mapper/rhel-root / xfs defaults 0 0\n/dev/sdb1 /data xfs defaults 0 0\n")
+    return root
+
+
+def arch(top):
+    # Arch: /lib -> usr/lib, GRUB, systemd-networkd and timesyncd, sshd, no package database read
+    root = str(top / "image")
+    units = "/usr/lib/systemd/system/"
+    os.makedirs(os.path.join(root, "usr/lib"))
+    os.symlink("usr/lib", os.path.join(root, "lib"))
+    put(root, "/usr/bin/grub-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
+    put(root, "/etc/default/grub", 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="loglevel=3 quiet"\n'
+        'GRUB_CMDLINE_LINUX=""\n')
+    put(root, "/boot/grub/grub.cfg", "set timeout=5\nmenuentry 'Arch Linux' {\n\tlinux\t/vmlinuz-linux root=UUID=1 rw\n}\n")
+    for unit, install in (("serial-getty@.service", "getty.target"), ("systemd-networkd.service", "multi-user.target"),
+                          ("systemd-timesyncd.service", "sysinit.target"), ("sshd.service", "multi-user.target")):
+        put(root, units + unit, "[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=%s\n" % install)
+    for unit, install in (("systemd-networkd.service", "multi-user.target"), ("systemd-timesyncd.service", "sysinit.target")):
+        os.makedirs(os.path.join(root, "etc/systemd/system/%s.wants" % install), exist_ok=True)
+        os.symlink(units + unit, os.path.join(root, "etc/systemd/system/%s.wants/%s" % (install, unit)))
+    put(root, "/etc/systemd/timesyncd.conf", "[Time]\n#NTP=\n")
+    put(root, "/etc/systemd/network/20-wired.network", "[Match]\nName=en*\n[Network]\nDHCP=yes\n")
+    put(root, "/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n"
+        "PasswordAuthentication yes\nSubsystem sftp /usr/lib/ssh/sftp-server\n")
+    put(root, "/etc/fstab", "UUID=1 / ext4 rw,relatime 0 1\n/dev/sdb1 /data ext4 defaults 0 2\n")
+    put(root, "/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
+    sysctl_files(root)
+    return root
+
+
+DISTROS = [debian_12, ubuntu_22_04, ubuntu_24_04, rhel_8, rhel_9, sles_15, arch]
+
+
+def arguments(root):
+    # the applied areas (kernel_config and hardware only read, and these trees have no kernel)
+    return {"areas": ["sysctl", "gce_settings"], "sysctl": {"root": root, "neutralize": "all"},
+            "gce_settings": {"root": root}}
+
+
+def contents(root):
+    """Every regular file's bytes and every link's text under ``root``, by path."""
+    found = {}
+    for directory, dirs, names in os.walk(root):
+        for name in dirs + names:
+            path = os.path.join(directory, name)
+            if os.path.islink(path):
+                found[path] = "-> " + os.readlink(path)
+            elif os.path.isfile(path):
+                with open(path, "rb") as handle:
+                    found[path] = handle.read()
+    return found
+
+
+def changed_ids(out):
+    return dict((r["id"], r.get("changed")) for r in out["results"])
+
+
+@pytest.fixture
+def private_tmp(tmp_path, monkeypatch):
+    """The temporary directory a module would use, watched: it must stay empty."""
+    where = tmp_path / "tmp"
+    where.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    return where
+
+
+@pytest.mark.parametrize("make", DISTROS)
+def test_check_mode_is_the_real_run_and_the_second_run_writes_nothing(tmp_path, run_module, run_cache, private_tmp, make):
+    root = make(tmp_path)
+    args = arguments(root)
+    before, texts = snapshot(tmp_path, run_cache), contents(root)
+    check = run_module(compliance, args, check_mode=True, diff=True)
+    assert check["rc"] == 0 and check["changed"] is True, check.get("msg")
+    assert snapshot(tmp_path, run_cache) == before, "check mode wrote"
+    assert check["applied"] == ["sysctl", "gce_settings"]
+    out = run_module(compliance, args, diff=True)
+    assert out["rc"] == 0, out.get("msg")
+    assert out["changed"] is True
+    # the same results, the same changed per result and the same diff
+    assert changed_ids(check) == changed_ids(out)
+    assert out["diff"] == check["diff"]
+    written = contents(root)
+    for diff in out["diff"]:
+        path = diff["before_header"].split(" (")[0]
+        if " (symbolic link to " in diff["after_header"] or diff["after_header"].endswith(" (removed)"):
+            continue   # a link made or a file removed: text in neither
+        old = texts.get(path, b"").decode("utf-8")
+        assert diff["before"] == old, path
+        assert diff["after"] == written[path].decode("utf-8"), path
+    assert os.listdir(str(private_tmp)) == []
+    after = snapshot(tmp_path, run_cache)
+    # converged: check mode and a real run both say nothing changes, and nothing is touched
+    again_check = run_module(compliance, args, check_mode=True, diff=True)
+    assert again_check["rc"] == 0 and again_check["changed"] is False, again_check["diff"]
+    again = run_module(compliance, args, diff=True)
+    assert again["rc"] == 0 and again["changed"] is False, again["diff"]
+    assert again["diff"] == [] and not any(r.get("changed") for r in again["results"])
+    assert snapshot(tmp_path, run_cache) == after, "the second run wrote"
+
+
+@pytest.mark.parametrize("make", DISTROS)
+def test_sysctl_baseline_check_mode_is_the_real_run(tmp_path, run_module, run_cache, private_tmp, make):
+    root = make(tmp_path)
+    args = {"root": root, "neutralize": "all"}
+    before, texts = snapshot(tmp_path, run_cache), contents(root)
+    check = run_module(sysctl_baseline, args, check_mode=True, diff=True)
+    assert check["rc"] == 0 and check["changed"] is True, check.get("msg")
+    assert snapshot(tmp_path, run_cache) == before, "check mode wrote"
+    out = run_module(sysctl_baseline, args, diff=True)
+    assert out["rc"] == 0 and out["changed"] is True, out.get("msg")
+    assert changed_ids(check) == changed_ids(out) and out["diff"] == check["diff"]
+    written = contents(root)
+    for diff in out["diff"]:
+        path = diff["before_header"].split(" (")[0]
+        assert diff["before"] == texts.get(path, b"").decode("utf-8"), path
+        assert diff["after"] == written[path].decode("utf-8"), path
+    assert os.listdir(str(private_tmp)) == []
+    after = snapshot(tmp_path, run_cache)
+    again = run_module(sysctl_baseline, args, diff=True)
+    assert again["rc"] == 0 and again["changed"] is False, again.get("diff")
+    assert snapshot(tmp_path, run_cache) == after, "the second run wrote"
+
+
+@pytest.mark.parametrize("make", DISTROS)
+def test_a_failed_write_leaves_files_old_or_new_and_a_rerun_converges(tmp_path, run_module, run_cache, monkeypatch, make):
+    # the converged tree: what a run writes when nothing is in its way
+    reference = make(tmp_path / "reference")
+    planned = run_module(compliance, arguments(reference), diff=True)
+    assert planned["rc"] == 0, planned.get("msg")
+    new = dict((path[len(reference):], data) for path, data in contents(reference).items())
+    files = [d["after_header"][len(reference):] for d in planned["diff"] if not d["after_header"].endswith(")")]
+    failing = files[len(files) // 2]  # one in the middle: files are written before and after it
+    root = make(tmp_path)
+    old = dict((path[len(root):], data) for path, data in contents(root).items())
+    rename = os.rename
+
+    def full_disk(source, destination, *args, **kwargs):
+        # the file system fills up at that file's rename (the data written, the name not yet moved)
+        if destination == os.path.basename(failing) and os.path.basename(str(source)).startswith(".guestready-"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return rename(source, destination, *args, **kwargs)
+    monkeypatch.setattr(os, "rename", full_disk)
+    args = arguments(root)
+    out = run_module(compliance, args, diff=True)
+    monkeypatch.undo()
+    assert out["rc"] == 1 and root + failing in out["msg"], out.get("msg")
+    assert "No space left on device" in out["msg"], out["msg"]
+    now = contents(root)
+    assert now[root + failing] == old.get(failing, now[root + failing]), "the failed file is not the old one"
+    for path, data in now.items():
+        assert data in (old.get(path[len(root):]), new.get(path[len(root):])), path
+        assert not os.path.basename(path).startswith(".guestready-"), "temporary left: %s" % path
+    shown = [d["after_header"] for d in out["diff"]]
+    assert root + failing not in shown, "a file not written is in the diff"
+    fixed = run_module(compliance, args)
+    assert fixed["rc"] == 0 and fixed["changed"] is True, fixed.get("msg")
+    assert dict((path[len(root):], data) for path, data in contents(root).items()) == new
+    after = snapshot(root, run_cache)
+    again = run_module(compliance, args)
+    assert again["rc"] == 0 and again["changed"] is False
+    assert snapshot(root, run_cache) == after
+
