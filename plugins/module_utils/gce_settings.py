@@ -1846,14 +1846,17 @@ def apply_gce(params, entries, waivers, module):
             plan = make_plan(params, entries, waivers, module, before, host.answers)
             guard = guard_ssh(plan, host)
             results, errors = before, list(plan.refused)
+            stale = [target.display(left) for path in sorted(set(plan_paths()) | set(plan.files))
+                     for left in target.stale_temporaries(path)]
+            plan.notes.extend("would remove %s, left by an interrupted write" % path for path in stale)
         else:
             with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
                 # judged under the lock: a run that waited for it sees what the one before wrote
                 before = assess(host, entries, waivers)
                 plan = make_plan(params, entries, waivers, module, before, host.answers)
-                for path in sorted(set(plan_paths()) | set(plan.files)):
-                    plan.notes.extend("removed %s, left by an interrupted write" % stale
-                                      for stale in target.remove_stale_temporaries(path))
+                stale = [left for path in sorted(set(plan_paths()) | set(plan.files))
+                         for left in target.remove_stale_temporaries(path)]
+                plan.notes.extend("removed %s, left by an interrupted write" % path for path in stale)
                 guard = guard_ssh(plan, host)
                 errors = plan.refused + execute(plan)
                 # nothing written and nothing run: the state is the one just judged
@@ -1865,7 +1868,8 @@ def apply_gce(params, entries, waivers, module):
         result["changed"] = result["id"] in ids and result["status"] != "waived"
     reboot = any(r["id"] == "GCE-BOOT-CMDLINE-LIVE" and r["status"] == "fail" for r in results) and \
         any(r["id"] == "GCE-BOOT-SERIAL-CONSOLE" and r["status"] == "pass" for r in results)
-    return dict(changed=plan.changed, results=results, summary=summarize(results), diff=plan.diff(),
+    # removing what an interrupted run left is a change too (check mode: would be)
+    return dict(changed=plan.changed or bool(stale), results=results, summary=summarize(results), diff=plan.diff(),
                 errors=errors, root=target.display("/"), live=host.live, image=host.image,
                 packages=[name for name, rids in plan.packages],
                 units_enabled=[unit for unit, rids in plan.links],

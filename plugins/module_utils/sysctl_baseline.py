@@ -944,6 +944,8 @@ def apply_sysctl(params, entries, waivers, module):
         if module.check_mode:
             made = plan()
             results, warnings = made.assess_current()
+            # what the run would remove: removing them is a change, as writing is
+            removed = [target.display(path) for path in target.stale_temporaries(own)]
         else:
             with target.lock(params["lock_timeout"], on_wait=module.warn):
                 removed = target.remove_stale_temporaries(own)
@@ -965,6 +967,6 @@ def apply_sysctl(params, entries, waivers, module):
     changed_ids = made.changed_ids()
     for result in results:
         result["changed"] = result["id"] in changed_ids and result["status"] != "waived"
-    return dict(changed=made.changed, results=results, file=made.own_display,
+    return dict(changed=made.changed or bool(removed), results=results, file=made.own_display,
                 neutralized=sorted(target.display(path) for path in made.edits),
                 warnings_from_files=warnings, removed_temporaries=removed, diff=diff, errors=errors)

@@ -677,19 +677,20 @@ class Target(object):
                 if exc.errno != errno.ENOENT:
                     raise TargetError("%s: cannot remove: %s" % (self.display(path), _reason(exc)))
 
-    def remove_stale_temporaries(self, path):
-        """Remove temporary files that interrupted writes of ``path`` left
-        behind.  Call it under ``lock()``: then no other run is writing, and
-        a temporary whose process is gone is stale.  Only names in the format
-        ``_replace`` writes (``.guestready-<name>.<pid>.<8 hex digits>``) are
-        temporaries; anything else is someone's file."""
+    def stale_temporaries(self, path):
+        """The temporary files that interrupted writes of ``path`` left
+        behind, removing nothing (check mode says what a run would remove).
+        Only names in the format ``_replace`` writes
+        (``.guestready-<name>.<pid>.<8 hex digits>``) are temporaries;
+        anything else is someone's file.  One whose process still runs is
+        another run's write in progress, not stale."""
         directory, name = os.path.split("/" + "/".join(_components(path)))
         prefix = "%s%s." % (TEMP_PREFIX, name)
         try:
             names = self.listdir(directory)
         except TargetError:
             return []
-        removed = []
+        stale = []
         for entry in names:
             if not entry.startswith(prefix):
                 continue
@@ -698,7 +699,15 @@ class Target(object):
                 continue
             if ascii_int(pid) != os.getpid() and _process_alive(ascii_int(pid)):
                 continue
-            stale = os.path.join(directory, entry)
+            stale.append(os.path.join(directory, entry))
+        return stale
+
+    def remove_stale_temporaries(self, path):
+        """Remove the ``stale_temporaries`` of ``path``; their displayed
+        paths.  Call it under ``lock()``: then no other run is writing, and
+        a temporary whose process is gone is stale."""
+        removed = []
+        for stale in self.stale_temporaries(path):
             try:
                 self.remove(stale)
                 removed.append(self.display(stale))

@@ -226,7 +226,8 @@ warnings_from_files:
   elements: str
 removed_temporaries:
   description: Temporary files that an interrupted earlier run left beside the drop-in and this
-    run removed (only files whose process is gone, under the target's lock).
+    run removed (in check mode, would remove; only files whose process is gone, under the target's
+    lock). Removing them is a change.
   returned: always
   type: list
   elements: str

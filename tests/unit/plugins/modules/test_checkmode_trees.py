@@ -200,3 +200,44 @@ def test_a_failed_write_leaves_files_old_or_new_and_a_rerun_converges(tmp_path, 
     assert again["rc"] == 0 and again["changed"] is False
     assert snapshot(root, run_cache) == after
 
+
+def _leave_temporaries(root, paths):
+    """What a run killed between writing a temporary and renaming it leaves
+    (its process gone: pid 999999 is beyond Linux's default pid_max)."""
+    left = []
+    for path in paths:
+        directory, name = os.path.split(os.path.join(root, path.lstrip("/")))
+        left.append(os.path.join(directory, ".guestready-%s.999999.deadbeef" % name))
+        with open(left[-1], "w") as handle:
+            handle.write("half a file\n")
+    return left
+
+
+@pytest.mark.parametrize("make", DISTROS)
+def test_removing_what_an_interrupted_run_left_is_a_change_check_mode_reports(tmp_path, run_module, run_cache, make):
+    """A converged tree where an earlier run was killed mid-write: the run
+    removed its temporaries and said changed false, and check mode said
+    nothing would change; both say changed now, and only the real run
+    removes them."""
+    root = make(tmp_path)
+    args = arguments(root)
+    assert run_module(compliance, args)["rc"] == 0
+    left = _leave_temporaries(root, ["/etc/fstab", "/etc/sysctl.d/zz-guestready-gce.conf"])
+    before = snapshot(tmp_path, run_cache)
+    check = run_module(compliance, args, check_mode=True)
+    assert check["rc"] == 0 and check["changed"] is True, check.get("msg")
+    assert snapshot(tmp_path, run_cache) == before, "check mode wrote"
+    assert sorted(check["areas"]["sysctl"]["removed_temporaries"]) == left[1:]
+    assert "would remove %s, left by an interrupted write" % left[0] in check["areas"]["gce_settings"]["notes"]
+    out = run_module(compliance, args)
+    assert out["rc"] == 0 and out["changed"] is True, out.get("msg")
+    assert not [path for path in left if os.path.exists(path)]
+    assert out["areas"]["sysctl"]["removed_temporaries"] == left[1:]
+    assert "removed %s, left by an interrupted write" % left[0] in out["areas"]["gce_settings"]["notes"]
+    again = run_module(compliance, args)
+    assert again["changed"] is False
+    alone = _leave_temporaries(root, ["/etc/sysctl.d/zz-guestready-gce.conf"])
+    sysctl_args = {"root": root, "neutralize": "all"}
+    assert run_module(sysctl_baseline, sysctl_args, check_mode=True)["changed"] is True and os.path.exists(alone[0])
+    assert run_module(sysctl_baseline, sysctl_args)["changed"] is True and not os.path.exists(alone[0])
+    assert run_module(sysctl_baseline, sysctl_args)["changed"] is False
