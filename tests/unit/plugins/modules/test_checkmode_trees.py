@@ -10,6 +10,8 @@ the cause is gone."""
 
 import errno
 import os
+import shutil
+import subprocess
 import tempfile
 
 import pytest
@@ -68,7 +70,30 @@ def arch(top):
     return root
 
 
-DISTROS = [debian_12, ubuntu_22_04, ubuntu_24_04, rhel_8, rhel_9, sles_15, arch]
+def debian_12_hand_edited(top):
+    # files an administrator edited: Latin-1 comments, no final newline, a CRLF line
+    root = debian_12(top)
+    for path, data in (("etc/fstab", b"# Plattenger\xe4te\n/dev/sda1 / ext4 errors=remount-ro 0 1\n"
+                                     b"/dev/sdb1 /data ext4 defaults 0 2"),
+                       ("etc/ssh/sshd_config", b"Include /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin yes\n"
+                                               b"PasswordAuthentication yes"),
+                       ("etc/sysctl.conf", b"# r\xe9seau\nnet.ipv4.ip_forward=1\r\nkernel.kptr_restrict = 0"),
+                       ("etc/default/grub", b'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"')):
+        with open(os.path.join(root, path), "wb") as handle:
+            handle.write(data)
+    return root
+
+
+def rhel_9_rpm_database(top):
+    # the tree's own (empty) rpm database: it is read through a copy in the temporary directory
+    root = rhel_9(top)
+    os.makedirs(os.path.join(root, "var/lib/rpm"))
+    subprocess.check_call(["rpm", "--initdb", "--dbpath", os.path.join(root, "var/lib/rpm")])
+    return root
+
+
+DISTROS = [debian_12, debian_12_hand_edited, ubuntu_22_04, ubuntu_24_04, rhel_8, rhel_9, sles_15, arch,
+           pytest.param(rhel_9_rpm_database, marks=pytest.mark.skipif(not shutil.which("rpm"), reason="no rpm command"))]
 
 
 def arguments(root):
@@ -91,15 +116,23 @@ def contents(root):
     return found
 
 
+def text(data):
+    """File bytes as the modules show them: UTF-8, else Latin-1."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 def changed_ids(out):
     return dict((r["id"], r.get("changed")) for r in out["results"])
 
 
 @pytest.fixture
-def private_tmp(tmp_path, monkeypatch):
-    """The temporary directory a module would use, watched: it must stay empty."""
-    where = tmp_path / "tmp"
-    where.mkdir()
+def private_tmp(tmp_path_factory, monkeypatch):
+    """The temporary directory a module would use (a copy of an rpm database is
+    made there and removed), watched: it must be empty after a run."""
+    where = tmp_path_factory.mktemp("tmp")
     monkeypatch.setattr(tempfile, "tempdir", str(where))
     return where
 
@@ -124,9 +157,8 @@ def test_check_mode_is_the_real_run_and_the_second_run_writes_nothing(tmp_path, 
         path = diff["before_header"].split(" (")[0]
         if " (symbolic link to " in diff["after_header"] or diff["after_header"].endswith(" (removed)"):
             continue   # a link made or a file removed: text in neither
-        old = texts.get(path, b"").decode("utf-8")
-        assert diff["before"] == old, path
-        assert diff["after"] == written[path].decode("utf-8"), path
+        assert diff["before"] == text(texts.get(path, b"")), path
+        assert diff["after"] == text(written[path]), path
     assert os.listdir(str(private_tmp)) == []
     after = snapshot(tmp_path, run_cache)
     # converged: check mode and a real run both say nothing changes, and nothing is touched
@@ -152,8 +184,8 @@ def test_sysctl_baseline_check_mode_is_the_real_run(tmp_path, run_module, run_ca
     written = contents(root)
     for diff in out["diff"]:
         path = diff["before_header"].split(" (")[0]
-        assert diff["before"] == texts.get(path, b"").decode("utf-8"), path
-        assert diff["after"] == written[path].decode("utf-8"), path
+        assert diff["before"] == text(texts.get(path, b"")), path
+        assert diff["after"] == text(written[path]), path
     assert os.listdir(str(private_tmp)) == []
     after = snapshot(tmp_path, run_cache)
     again = run_module(sysctl_baseline, args, diff=True)
@@ -164,13 +196,14 @@ def test_sysctl_baseline_check_mode_is_the_real_run(tmp_path, run_module, run_ca
 @pytest.mark.parametrize("make", DISTROS)
 def test_a_failed_write_leaves_files_old_or_new_and_a_rerun_converges(tmp_path, run_module, run_cache, monkeypatch, make):
     # the converged tree: what a run writes when nothing is in its way
-    reference = make(tmp_path / "reference")
+    root = make(tmp_path)
+    reference = str(tmp_path / "reference")
+    shutil.copytree(root, reference, symlinks=True)
     planned = run_module(compliance, arguments(reference), diff=True)
     assert planned["rc"] == 0, planned.get("msg")
     new = dict((path[len(reference):], data) for path, data in contents(reference).items())
     files = [d["after_header"][len(reference):] for d in planned["diff"] if not d["after_header"].endswith(")")]
     failing = files[len(files) // 2]  # one in the middle: files are written before and after it
-    root = make(tmp_path)
     old = dict((path[len(root):], data) for path, data in contents(root).items())
     rename = os.rename
 
@@ -184,7 +217,7 @@ def test_a_failed_write_leaves_files_old_or_new_and_a_rerun_converges(tmp_path, 
     out = run_module(compliance, args, diff=True)
     monkeypatch.undo()
     assert out["rc"] == 1 and root + failing in out["msg"], out.get("msg")
-    assert "No space left on device" in out["msg"], out["msg"]
+    assert "No space left on device" in out["msg"] and out["changed"] is True, out["msg"]
     now = contents(root)
     assert now[root + failing] == old.get(failing, now[root + failing]), "the failed file is not the old one"
     for path, data in now.items():
