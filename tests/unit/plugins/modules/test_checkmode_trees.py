@@ -96,6 +96,25 @@ DISTROS = [debian_12, debian_12_hand_edited, ubuntu_22_04, ubuntu_24_04, rhel_8,
            pytest.param(rhel_9_rpm_database, marks=pytest.mark.skipif(not shutil.which("rpm"), reason="no rpm command"))]
 
 
+def drop_in_a_link(top):
+    # the sysctl drop-in's name a link: the file replaces it, the linked file is left alone
+    # (a link at a gce_settings file's name is a mask, left as it is: the task fails, by design)
+    root = debian_12(top)
+    put(root, "/usr/lib/sysctl.d/zz-old.conf", "")
+    os.symlink("/usr/lib/sysctl.d/zz-old.conf", os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf"))
+    return root
+
+
+def own_files_empty(top):
+    root = rhel_9(top)
+    put(root, "/etc/sysctl.d/zz-guestready-gce.conf", "")
+    put(root, "/etc/ssh/sshd_config.d/00-guestready-gce.conf", "")
+    return root
+
+
+EDGES = [drop_in_a_link, own_files_empty]
+
+
 def arguments(root):
     # the applied areas (kernel_config and hardware only read, and these trees have no kernel)
     return {"areas": ["sysctl", "gce_settings"], "sysctl": {"root": root, "neutralize": "all"},
@@ -114,6 +133,32 @@ def contents(root):
                 with open(path, "rb") as handle:
                     found[path] = handle.read()
     return found
+
+
+def as_read(root):
+    """What reading each path under ``root`` gives, links followed inside the
+    root as the modules follow them: bytes, or None (a link leading nowhere)."""
+    found = {}
+    for path in contents(root):
+        where, data = path, contents_of(path)
+        for hop in range(40):
+            if not isinstance(data, str):
+                break
+            value = data[len("-> "):]
+            where = os.path.join(root, value.lstrip("/")) if value.startswith("/") else \
+                os.path.normpath(os.path.join(os.path.dirname(where), value))
+            data = contents_of(where)
+        found[path] = None if isinstance(data, str) else data
+    return found
+
+
+def contents_of(path):
+    if os.path.islink(path):
+        return "-> " + os.readlink(path)
+    if os.path.isfile(path):
+        with open(path, "rb") as handle:
+            return handle.read()
+    return None
 
 
 def text(data):
@@ -137,11 +182,11 @@ def private_tmp(tmp_path_factory, monkeypatch):
     return where
 
 
-@pytest.mark.parametrize("make", DISTROS)
+@pytest.mark.parametrize("make", DISTROS + EDGES)
 def test_check_mode_is_the_real_run_and_the_second_run_writes_nothing(tmp_path, run_module, run_cache, private_tmp, make):
     root = make(tmp_path)
     args = arguments(root)
-    before, texts = snapshot(tmp_path, run_cache), contents(root)
+    before, texts = snapshot(tmp_path, run_cache), as_read(root)
     check = run_module(compliance, args, check_mode=True, diff=True)
     assert check["rc"] == 0 and check["changed"] is True, check.get("msg")
     assert snapshot(tmp_path, run_cache) == before, "check mode wrote"
@@ -157,7 +202,7 @@ def test_check_mode_is_the_real_run_and_the_second_run_writes_nothing(tmp_path, 
         path = diff["before_header"].split(" (")[0]
         if " (symbolic link to " in diff["after_header"] or diff["after_header"].endswith(" (removed)"):
             continue   # a link made or a file removed: text in neither
-        assert diff["before"] == text(texts.get(path, b"")), path
+        assert diff["before"] == text(texts.get(path) or b""), path
         assert diff["after"] == text(written[path]), path
     assert os.listdir(str(private_tmp)) == []
     after = snapshot(tmp_path, run_cache)
@@ -170,11 +215,11 @@ def test_check_mode_is_the_real_run_and_the_second_run_writes_nothing(tmp_path, 
     assert snapshot(tmp_path, run_cache) == after, "the second run wrote"
 
 
-@pytest.mark.parametrize("make", DISTROS)
+@pytest.mark.parametrize("make", DISTROS + EDGES)
 def test_sysctl_baseline_check_mode_is_the_real_run(tmp_path, run_module, run_cache, private_tmp, make):
     root = make(tmp_path)
     args = {"root": root, "neutralize": "all"}
-    before, texts = snapshot(tmp_path, run_cache), contents(root)
+    before, texts = snapshot(tmp_path, run_cache), as_read(root)
     check = run_module(sysctl_baseline, args, check_mode=True, diff=True)
     assert check["rc"] == 0 and check["changed"] is True, check.get("msg")
     assert snapshot(tmp_path, run_cache) == before, "check mode wrote"
@@ -184,7 +229,7 @@ def test_sysctl_baseline_check_mode_is_the_real_run(tmp_path, run_module, run_ca
     written = contents(root)
     for diff in out["diff"]:
         path = diff["before_header"].split(" (")[0]
-        assert diff["before"] == text(texts.get(path, b"")), path
+        assert diff["before"] == text(texts.get(path) or b""), path
         assert diff["after"] == text(written[path]), path
     assert os.listdir(str(private_tmp)) == []
     after = snapshot(tmp_path, run_cache)
