@@ -617,14 +617,19 @@ def check_dhcp(host, entry):
     evidence = {"interface": name, "named_by": why, "managers": managers,
                 "configs": [c.describe() for source in sorted(configs) for c in configs[source]]}
     if applying is None:
+        # a keyfile NetworkManager skips configures nothing, but the user wrote it: name it and why
+        ignored = ["%s (%s)" % (host.target.display(p), reason) for p, reason in netconf.networkmanager_ignored(host.target)]
+        skipped = "; NetworkManager ignores %s" % ", ".join(ignored) if ignored else ""
+        if ignored:
+            evidence["networkmanager_ignored"] = ignored
         auto, not_auto = _networkmanager_auto(host, name, managers, renderer)
         if auto:
             return _outcome("pass", "auto", "NetworkManager configures %s with its automatic wired "
-                            "connection (DHCP)" % name, **evidence)
+                            "connection (DHCP)%s" % (name, skipped), **evidence)
         return _outcome("fail", None, "no network configuration covers %s (%s); network managers "
-                        "enabled: %s%s%s" % (name, why, ", ".join(managers) or "none",
-                                             "; NetworkManager's %s" % not_auto if not_auto else "",
-                                             _cloud_init_files(host, configs["netplan"])),
+                        "enabled: %s%s%s%s" % (name, why, ", ".join(managers) or "none",
+                                               "; NetworkManager's %s" % not_auto if not_auto else "",
+                                               skipped, _cloud_init_files(host, configs["netplan"])),
                         entry["remediation"], **evidence)
     evidence["applies"] = applying.describe()
     generated = _generated(host, applying)

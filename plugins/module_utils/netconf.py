@@ -23,8 +23,8 @@ import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils import udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -652,39 +652,84 @@ def networkmanager_reads_name(directory, name):
     return not (name.endswith("~") or _NM_TEMPORARY.search(name) or name.lower().endswith((".pem", ".der")))
 
 
-def _networkmanager_reads_file(target, path):
-    """Whether the keyfile plugin loads ``path`` (nms-keyfile-utils.c
-    nms_keyfile_utils_check_file_permissions(), which stat()s it): a regular file, no group or
-    other permission bits, owned by root.  An image tree unpacked without root (its root
+def _networkmanager_refuses(target, path):
+    """Why the keyfile plugin does not load ``path`` (nms-keyfile-utils.c
+    nms_keyfile_utils_check_file_permissions(), which stat()s it: a regular file, no group or
+    other permission bits, owned by root), or None.  An image tree unpacked without root (its root
     directory not root's) has its unpacker's uid on every file: its owners are not judged."""
     try:
         info = target.stat(path)
     except Unreadable:
         raise
     except TargetError:   # absent, a dangling link, a link loop: NetworkManager cannot stat it either
-        return False
-    if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
-        return False
-    return info.st_uid == 0 or not (target.live or target.stat("/").st_uid == 0)
+        return "not a file NetworkManager can open"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_mode & 0o077:
+        return "mode %04o: a keyfile group or others may read; chmod 600" % stat.S_IMODE(info.st_mode)
+    if info.st_uid != 0 and (target.live or target.stat("/").st_uid == 0):
+        return "owned by uid %d, not root; chown root" % info.st_uid
+    return None
 
 
-def networkmanager_files(target):
-    """The keyfiles NetworkManager loads, by name; a name in an earlier NM_DIRS
-    directory hides it in later ones (masked by a link to /dev/null: hidden too)."""
+def _keyfile_text(target, path):
+    """``(text, None)`` as GKeyFile parses ``path``, or ``(None, why NetworkManager skips it)``.
+    GKeyFile (glib/gkeyfile.c g_key_file_parse_line()) takes each line as a C string: a NUL ends
+    the line there (a line starting with one is blank), and a line that is then no group, key=value
+    pair or '#' comment fails the whole file, which the keyfile plugin then skips (only that file)."""
+    try:
+        data = target.read_bytes(path, limit=MAX_SIZE)
+    except Missing:
+        return None, "not a file NetworkManager can open"
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    if b"\0" in data:
+        rows = [row.split(b"\0", 1)[0] for row in data.split(b"\n")]
+        if any(row.strip() and not row.strip().startswith((b"#", b"[")) and b"=" not in row for row in rows):
+            return None, "binary data (NUL bytes): not a keyfile GKeyFile can parse"
+        data = b"\n".join(rows)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), None
+
+
+def networkmanager_keyfiles(target):
+    """``([(path, text)] NetworkManager loads, [(path, why)] it ignores)``, by name; a name in an
+    earlier NM_DIRS directory hides it in later ones (masked by a link to /dev/null: hidden too,
+    and not named: a mask is deliberate)."""
     chosen = {}
     for directory in NM_DIRS:
         for name in names(target, directory):
             if name in chosen or not networkmanager_reads_name(directory, name):
                 continue
             path = posixpath.join(directory, name)
-            chosen[name] = path if not target.is_masked(path) and _networkmanager_reads_file(target, path) else None
-    return [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+            if target.is_masked(path):
+                chosen[name] = None
+                continue
+            why = _networkmanager_refuses(target, path)
+            text = None
+            if why is None:
+                text, why = _keyfile_text(target, path)
+            chosen[name] = (path, text, why)
+    found = [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+    return [(path, text) for path, text, why in found if why is None], [(path, why) for path, text, why in found if why]
+
+
+def networkmanager_files(target):
+    """The keyfiles NetworkManager loads (see networkmanager_keyfiles)."""
+    return [path for path, text in networkmanager_keyfiles(target)[0]]
+
+
+def networkmanager_ignored(target):
+    """``[(path, why)]``: keyfiles with names NetworkManager reads that it skips (permissions,
+    owner, not a regular file, content GKeyFile cannot parse): they configure nothing."""
+    return networkmanager_keyfiles(target)[1]
 
 
 def read_networkmanager(target):
     configs = []
-    for path in networkmanager_files(target):
-        text = read(target, path)
+    for path, text in networkmanager_keyfiles(target)[0]:
         rows = parse_ini(text)
         values = dict(("%s.%s" % (section, key), value) for section, key, value, dummy2 in rows)
         origin = values.get("user.org.freedesktop.NetworkManager.origin")

@@ -979,3 +979,30 @@ def test_dhclient_statements_in_order(tmp_path, text, requests, fixed):
     target = Target(str(tmp_path))
     assert netconf.dhclient_requests_mtu(target) is requests
     assert netconf.dhclient_fixed_mtu(target) == fixed
+
+
+def test_networkmanager_reads_a_keyfile_with_a_nul_as_gkeyfile_does(tmp_path):
+    """GKeyFile takes a line as a C string: a NUL ends it there (a line starting with one is blank);
+    such a file still loads when every line then is a group, key=value or comment."""
+    full = put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(b"[connection]\nid=eth0\ntype=ethernet\ninterface-name=eth0\x00junk\n\x00\x01binary\n[ipv4]\nmethod=auto\n")
+    target = Target(str(tmp_path))
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
+    assert netconf.networkmanager_ignored(target) == []
+
+
+def test_networkmanager_names_the_keyfiles_it_ignores(tmp_path):
+    directory = "/etc/NetworkManager/system-connections/"
+    put_keyfile(tmp_path, directory + "a.nmconnection", NM_WIRED % ("a", "eth0"), 0o640)
+    put_keyfile(tmp_path, directory + "b.nmconnection", NM_WIRED % ("b", "eth0"))
+    os.makedirs(str(tmp_path / "etc/NetworkManager/system-connections/c.nmconnection"))
+    full = put_keyfile(tmp_path, directory + "d.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(b"\x00\x00[connection]\nGARBAGE\x00=x\n")
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_files(target) == [directory + "b.nmconnection"]
+    assert netconf.networkmanager_ignored(target) == [
+        (directory + "a.nmconnection", "mode 0640: a keyfile group or others may read; chmod 600"),
+        (directory + "c.nmconnection", "not a regular file"),
+        (directory + "d.nmconnection", "binary data (NUL bytes): not a keyfile GKeyFile can parse")]

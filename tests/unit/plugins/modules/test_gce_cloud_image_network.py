@@ -653,3 +653,41 @@ def test_debian_dhclient_that_drops_the_server_s_mtu_fails(tmp_path, run_module,
     found = check(run_module, root)
     assert found["GCE-NET-MTU-DHCP"]["status"] == "fail" and said in found["GCE-NET-MTU-DHCP"]["message"]
     assert found["GCE-NET-DHCP"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("files, status", [({}, "pass"), ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF}, "fail")])
+def test_a_keyfile_networkmanager_ignores_is_named_with_why(tmp_path, run_module, files, status):
+    """nms_keyfile_utils_check_file_permissions(): a 0644 keyfile is skipped, so it configures nothing
+    (the verdict stays NetworkManager's automatic connection, or none), but the user is told which
+    file and why instead of the keyfile just disappearing."""
+    root = nm_image(tmp_path / "image")
+    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection", ANACONDA_KEYFILE.replace("ens3", "ens4"), 0o644)
+    for path, text in files.items():
+        put(root, path, text)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == status, found
+    assert "; NetworkManager ignores " in found["message"], found["message"]
+    assert ("/etc/NetworkManager/system-connections/ens4.nmconnection (mode 0644: a keyfile "
+            "group or others may read; chmod 600)") in found["message"], found["message"]
+    assert "ens3.nmconnection" not in found["message"]
+
+
+def test_a_binary_keyfile_is_skipped_and_named_not_the_whole_network_area(tmp_path, run_module):
+    """NetworkManager skips a keyfile GKeyFile cannot parse (glib gkeyfile.c: a line that is no group,
+    key=value or comment fails that file) and reads the others; the check did not inspect any."""
+    root = nm_image(tmp_path / "image")
+    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection", ANACONDA_KEYFILE.replace("ens3", "ens4"), 0o600)
+    full = os.path.join(root, "etc/NetworkManager/system-connections/junk.nmconnection")
+    with open(full, "wb") as handle:
+        handle.write(b"\x7fELF\x02\x01\x01\x00\x00\x00junk\n\x00\x01\x02")
+    os.chmod(full, 0o600)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == "pass", found
+    assert "ens4.nmconnection configures ens4 by DHCP" in found["message"], found["message"]
+    assert netconf.networkmanager_ignored(Target(root)) == [
+        ("/etc/NetworkManager/system-connections/junk.nmconnection",
+         "binary data (NUL bytes): not a keyfile GKeyFile can parse")]
+    os.unlink(os.path.join(root, "etc/NetworkManager/system-connections/ens4.nmconnection"))
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert "; NetworkManager ignores " in found["message"], found["message"]
+    assert "system-connections/junk.nmconnection (binary data (NUL bytes)" in found["message"], found["message"]
