@@ -412,7 +412,7 @@ class _TooManySteps(Exception):
     pass
 
 
-def _follow(members, name, budget=None):
+def _follow(members, name, budget=None, directory=False):
     """``(kind, path)`` of what member ``name`` leads to inside the archive,
     following symbolic links as a lookup in the unpacked initramfs would: an
     absolute target from the archive's root, a relative one from the link's
@@ -421,7 +421,9 @@ def _follow(members, name, budget=None):
     (dangling, a loop, a path through a non-directory).  A directory the
     archive names no entry of is taken to exist when something is under it
     (the lookup finds the member or fails at the end anyway).  ``budget``:
-    ``[components left]``, shared by lookups; _TooManySteps when spent."""
+    ``[components left]``, shared by lookups; _TooManySteps when spent.  With
+    ``directory``, the last component too is taken to be a directory when
+    something is under it (S_IFDIR)."""
     # ``pending``: the components still to walk, the next one last; ``done``: the path
     # reached at each component walked, None past MAX_NAME (no member is named so long)
     done, pending, links = [], name.split("/")[::-1], 0
@@ -449,14 +451,42 @@ def _follow(members, name, budget=None):
                 done = []
             pending.extend(target.split("/")[::-1])
             continue
-        if kind is None and not pending:
+        if kind is None and not pending and not (directory and path is not None and _has_under(members, path)):
             return None, None
         if kind is not None and kind != stat.S_IFDIR and pending:
             return None, None   # a path through a file: ENOTDIR
         done.append(path)
     if not done:
         return stat.S_IFDIR, ""
-    return members.kinds.get(done[-1]), done[-1]
+    return members.kinds.get(done[-1], stat.S_IFDIR if directory else None), done[-1]
+
+
+def _has_under(members, path):
+    prefix = path + "/"
+    return any(name.startswith(prefix) for name in members.kinds)
+
+
+def _config_members(members, budget):
+    """``[(name, member)]``: each modprobe.d file kmod opens as ``name`` (a
+    CONFIG_DIRS path) and the member path it opens (the same, or through a
+    linked directory).  kmod opendir()s each directory, following links
+    (libkmod-config.c conf_files_list): a CONFIG_DIRS directory, or one of its
+    parents, that is a link inside the archive lists the directory it leads
+    to.  With a merged /usr (lib -> usr/lib) lib/modprobe.d lists the files of
+    usr/lib/modprobe.d again: same names, same texts, and kmod (and
+    modprobe_texts) keep the first directory's."""
+    found = [(name, name) for name in members.kinds if _modprobe_member(name)]
+    for folder in CONFIG_DIRS:
+        reached, path = _follow(members, folder, budget, directory=True)
+        if reached != stat.S_IFDIR or path == folder:
+            continue
+        prefix = path + "/" if path else ""
+        for name in members.kinds:
+            base = name[len(prefix):]
+            if (name.startswith(prefix) and "/" not in base and base.endswith((".conf", ".alias"))
+                    and folder + "/" + base not in members.kinds):
+                found.append((folder + "/" + base, name))
+    return found
 
 
 def _linked_config(members, reread):
@@ -472,14 +502,20 @@ def _linked_config(members, reread):
     if members.config is None:
         return None
     config, wanted, budget = {}, {}, [MAX_STEPS]
-    for name, kind in members.kinds.items():
-        if not _modprobe_member(name):
-            continue
+    try:
+        found = _config_members(members, budget)
+    except _TooManySteps:
+        return None
+    for name, member in found:
+        kind = members.kinds[member]
         if kind == stat.S_IFREG:
-            config[name] = members.config.get(name, "")
+            if member in members.config or member == name:
+                config[name] = members.config.get(member, "")
+            else:
+                config[name], wanted[name] = "", member
         elif kind == stat.S_IFLNK:
             try:
-                reached, path = _follow(members, name, budget)
+                reached, path = _follow(members, member, budget)
             except _TooManySteps:
                 return None
             if reached == stat.S_IFDIR:

@@ -907,3 +907,41 @@ def test_kernel_config_judges_the_initramfs_copy_of_modprobe_d_as_the_hardware_a
                                    "module_blacklist=virtio_pci (the kernel refuses to load it)" % root)
     assert pci["evidence"]["blocked_by"] == ["%s/etc/default/grub:1: module_blacklist=virtio_pci" % root]
     assert "%s/etc/default/grub:1: module_blacklist=virtio_pci" % root in hw_pci["evidence"]["offline"]["blocked_by"]
+
+
+def test_modprobe_d_directories_reached_through_links_are_read(tmp_path, run_cache):
+    """kmod opendir()s each modprobe.d directory, following links (libkmod-config.c
+    conf_files_list): etc/modprobe.d linked to another directory of the archive, or a parent
+    linked (usr -> a directory elsewhere), lists that directory's files as its own.  A merged
+    /usr (lib -> usr/lib) lists usr/lib/modprobe.d twice: once per name, the first directory's."""
+    first = [("usr/share/modprobe-conf/blacklist.conf", b"blacklist virtio_scsi\n"),
+             ("usr/share/modprobe-conf/notes.txt", b"blacklist ignored\n"),
+             ("usr/share/modprobe-conf/sub/deep.conf", b"blacklist deeper\n"),
+             ("usr/share/modprobe-conf/l.conf", Link(b"../x/real")),
+             ("usr/share/x/real", b"blacklist gve\n"),
+             ("etc/modprobe.d", Link(b"../usr/share/modprobe-conf")),
+             ("run", Link(b"/var/run")),
+             ("var/run/modprobe.d/r.alias", b"alias foo virtio_net\n"),
+             ("usr/lib/modprobe.d/blacklist.conf", b"blacklist hidden\n"),
+             ("usr/lib/modprobe.d/m.conf", b"blacklist nvme\n"),
+             ("lib", Link(b"usr/lib"))]
+    path = tmp_path / "dirlinks.img"
+    path.write_bytes(gzip.compress(cpio(first)))
+    assert initramfs.modprobe_config(str(path), listers=False) == [
+        ("etc/modprobe.d/blacklist.conf", "blacklist virtio_scsi\n"),
+        ("etc/modprobe.d/l.conf", "blacklist gve\n"),
+        ("usr/lib/modprobe.d/m.conf", "blacklist nvme\n"),
+        ("run/modprobe.d/r.alias", "alias foo virtio_net\n")]
+
+
+def test_a_linked_modprobe_d_directory_without_an_entry_of_its_own_is_listed():
+    # an archive need not name a directory before the files under it (the kernel's
+    # unpacker needs it, but a list of members read back may lack it)
+    members = initramfs._Members()
+    members.add_entry("etc/modprobe.d", stat.S_IFLNK | 0o777, "/x/conf")
+    members.add_entry("x/conf/a.conf", stat.S_IFREG | 0o644)
+    members.add_entry("usr/lib/modprobe.d", stat.S_IFLNK | 0o777, "/nowhere")
+    members.config["x/conf/a.conf"] = "blacklist virtio_net\n"
+    assert initramfs._follow(members, "etc/modprobe.d") == (None, None)
+    assert initramfs._follow(members, "etc/modprobe.d", directory=True) == (stat.S_IFDIR, "x/conf")
+    assert initramfs._linked_config(members, lambda wanted: {}) == {"etc/modprobe.d/a.conf": "blacklist virtio_net\n"}
