@@ -12,6 +12,7 @@ Only *get* requests are ever issued: the numbers below are the kernel's
 the installed headers)."""
 
 import array
+import errno
 import socket
 import struct
 
@@ -24,6 +25,14 @@ SIOCETHTOOL = 0x8946
 ETHTOOL_GTXCSUM = 0x00000016   # get TX hw csum enable (struct ethtool_value)
 ETHTOOL_GTSO = 0x0000001E      # get TSO enable (struct ethtool_value)
 ETHTOOL_GGRO = 0x0000002B      # get GRO enable (struct ethtool_value)
+ETHTOOL_GSTRINGS = 0x0000001B  # get specified string set (struct ethtool_gstrings)
+ETHTOOL_GSSET_INFO = 0x00000037  # get string set info (struct ethtool_sset_info)
+ETHTOOL_GFEATURES = 0x0000003A  # get device offload settings (struct ethtool_gfeatures)
+ETH_SS_FEATURES = 4            # enum ethtool_stringset: device feature names
+ETH_GSTRING_LEN = 32
+# netdev features are numbered below 64 (NETDEV_FEATURE_COUNT, include/linux/netdev_features.h);
+# a count far past it is not believed (it sizes the buffers)
+MAX_FEATURES = 1024
 IFNAMSIZ = 16
 IFREQ_SIZE = 40                # sizeof(struct ifreq) on 64-bit Linux
 
@@ -52,30 +61,96 @@ def parse_ethtool_k(text):
     return features
 
 
-def get_request(ifname, command):
-    """``(ifreq bytes, ethtool_value buffer)`` for one legacy get request."""
-    buffer = array.array("B", struct.pack("=II", command, 0))   # struct ethtool_value
+def _ifreq(ifname, data):
+    """``(ifreq bytes, buffer)``: a request whose ifr_data points at a copy of ``data``."""
+    buffer = array.array("B", data)
     request = struct.pack("%dsP" % IFNAMSIZ, ifname.encode("utf-8")[:IFNAMSIZ - 1],
                           buffer.buffer_info()[0])               # ifr_name, ifr_data
     return request + b"\0" * (IFREQ_SIZE - len(request)), buffer
 
 
+def get_request(ifname, command):
+    """``(ifreq bytes, ethtool_value buffer)`` for one legacy get request."""
+    return _ifreq(ifname, struct.pack("=II", command, 0))       # struct ethtool_value
+
+
+def _ask(ioctl, fd, ifname, data):
+    """The bytes the kernel left in the buffer of one SIOCETHTOOL get request ``data``."""
+    request, buffer = _ifreq(ifname, data)
+    ioctl(fd, SIOCETHTOOL, request)
+    return buffer.tobytes()
+
+
+def _active_features(ioctl, fd, ifname):
+    """``{feature name: active}`` of the device (ETHTOOL_GSSET_INFO for the number of
+    ETH_SS_FEATURES strings, ETHTOOL_GSTRINGS for their names, ETHTOOL_GFEATURES for the
+    ``active`` bits: feature i is bit i % 32 of block i // 32; include/uapi/linux/ethtool.h
+    struct ethtool_sset_info, ethtool_gstrings, ethtool_gfeatures); None when the kernel
+    has no such requests (EOPNOTSUPP: before Linux 2.6.39)."""
+    try:
+        # struct ethtool_sset_info: cmd, reserved, u64 sset_mask, then one u32 per set returned
+        info = _ask(ioctl, fd, ifname, struct.pack("=IIQI", ETHTOOL_GSSET_INFO, 0, 1 << ETH_SS_FEATURES, 0))
+        dummy, dummy, mask, count = struct.unpack("=IIQI", info)
+        if not mask & (1 << ETH_SS_FEATURES) or not 0 < count <= MAX_FEATURES:
+            return None
+        # struct ethtool_gstrings: cmd, string_set, len, then len strings of ETH_GSTRING_LEN bytes
+        strings = _ask(ioctl, fd, ifname, struct.pack("=III", ETHTOOL_GSTRINGS, ETH_SS_FEATURES, count)
+                       + b"\0" * (count * ETH_GSTRING_LEN))
+        returned = min(struct.unpack_from("=III", strings)[2], count)
+        names = [strings[12 + i * ETH_GSTRING_LEN:12 + (i + 1) * ETH_GSTRING_LEN].split(b"\0", 1)[0].decode(
+            "ascii", "replace") for i in range(returned)]
+        # struct ethtool_gfeatures: cmd, size (blocks), then blocks of available, requested, active, never_changed
+        blocks = (count + 31) // 32
+        features = _ask(ioctl, fd, ifname, struct.pack("=II", ETHTOOL_GFEATURES, blocks) + b"\0" * (16 * blocks))
+    except (IOError, OSError) as exc:
+        if exc.errno == errno.EOPNOTSUPP:
+            return None
+        raise
+    active = [struct.unpack_from("=IIII", features, 8 + 16 * block)[2] for block in range(blocks)]
+    return dict((name, bool(active[i // 32] >> (i % 32) & 1)) for i, name in enumerate(names) if name)
+
+
 def ioctl_offloads(ifname, names=None, ioctl=None):
-    """``{name: bool}`` through SIOCETHTOOL (ETHTOOL_GTXCSUM, GTSO, GGRO);
-    ``ioctl`` is ``fcntl.ioctl`` unless a test gives its own."""
+    """``{"values": {name: bool}, "by": {name: [features]}, "raw": {...}, "legacy": [names]}``
+    through SIOCETHTOOL.  TX checksumming and TSO are judged by their IPv4 features
+    (IPV4_FEATURES, read with ETHTOOL_GFEATURES), as with ``ethtool -k``; ``raw`` keeps their
+    line as the legacy get (ETHTOOL_GTXCSUM, GTSO) reads it: on when any checksum / TSO
+    feature is.  Where the kernel has no ETHTOOL_GFEATURES (or names no IPv4 feature) the
+    legacy get decides (``legacy``).  GRO: ETHTOOL_GGRO.  ``ioctl`` is ``fcntl.ioctl`` unless
+    a test gives its own."""
     ioctl = ioctl or (fcntl.ioctl if fcntl is not None else None)
     if ioctl is None:
         raise OSError("no fcntl module on this host")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        values = {}
-        for name in names or list(OFFLOAD_REQUESTS):
-            request, buffer = get_request(ifname, OFFLOAD_REQUESTS[name])
-            ioctl(sock.fileno(), SIOCETHTOOL, request)
-            values[name] = bool(struct.unpack("=II", buffer.tobytes())[1])
-        return values
+        names = names or list(OFFLOAD_REQUESTS)
+        features = None
+        if any(name in IPV4_FEATURES for name in names):
+            features = _active_features(ioctl, sock.fileno(), ifname)
+        values, by, raw, legacy = {}, {}, {}, []
+        for name in names:
+            answer = _ask(ioctl, sock.fileno(), ifname, struct.pack("=II", OFFLOAD_REQUESTS[name], 0))
+            values[name] = bool(struct.unpack("=II", answer)[1])
+            raw[name] = "on" if values[name] else "off"
+            shown = [f for f in IPV4_FEATURES.get(name, ()) if features is not None and f in features]
+            if shown:
+                values[name] = any(features[f] for f in shown)
+                by[name] = shown
+                raw.update((f, "on" if features[f] else "off") for f in shown)
+            elif name in IPV4_FEATURES:
+                legacy.append(name)
+        return {"values": values, "by": by, "raw": raw, "legacy": legacy}
     finally:
         sock.close()
+
+
+def _ioctl_method(reading, asked=None):
+    """How ``reading`` (ioctl_offloads) was made, for ``method``."""
+    parts = [", ".join(asked)] if asked else []
+    if reading["legacy"]:
+        parts.append("%s by the legacy get requests: the kernel gives no ETHTOOL_GFEATURES reading of the IPv4 "
+                     "features, so any checksum or TSO offload counts" % ", ".join(reading["legacy"]))
+    return "SIOCETHTOOL ioctl" + (" (%s)" % "; ".join(parts) if parts else "")
 
 
 def offloads_from_ethtool_k(text, method):
@@ -119,9 +194,9 @@ class OffloadReader(object):
                 return result
             error = "%s: rc=%s %s" % (" ".join(command), rc, (err or out).strip())
         try:
-            values = ioctl_offloads(ifname, ioctl=self.ioctl)
-            return {"values": values, "method": "SIOCETHTOOL ioctl", "error": None,
-                    "raw": dict((k, "on" if v else "off") for k, v in values.items())}
+            reading = ioctl_offloads(ifname, ioctl=self.ioctl)
+            return {"values": reading["values"], "method": _ioctl_method(reading), "error": None,
+                    "by": reading["by"], "raw": reading["raw"]}
         except (IOError, OSError) as exc:
             message = "SIOCETHTOOL on %s: %s" % (ifname, getattr(exc, "strerror", None) or exc)
             return {"values": None, "method": "SIOCETHTOOL ioctl",
@@ -130,14 +205,15 @@ class OffloadReader(object):
     def _ioctl_for(self, ifname, names, result):
         """Complete ``result`` (from ``ethtool -k``) with ``names`` read by the ioctl."""
         try:
-            values = ioctl_offloads(ifname, names, ioctl=self.ioctl)
+            reading = ioctl_offloads(ifname, names, ioctl=self.ioctl)
         except (IOError, OSError) as exc:
             result["error"] = "%s shows no %s; SIOCETHTOOL on %s: %s" % (
                 result["method"], ", ".join(names), ifname, getattr(exc, "strerror", None) or exc)
             return
-        result["values"].update(values)
-        result["raw"].update((k, "on" if v else "off") for k, v in values.items())
-        result["method"] += " and SIOCETHTOOL ioctl (%s)" % ", ".join(names)
+        result["values"].update(reading["values"])
+        result["by"].update(reading["by"])
+        result["raw"].update(reading["raw"])
+        result["method"] += " and " + _ioctl_method(reading, names)
 
 
 def no_offload_reader(reason):
