@@ -42,9 +42,9 @@ def mkfs_ext4(path, offset, size, label=None, extra=()):
     subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def mkfs_vfat(path, fat_bits=32, label=None):
+def mkfs_vfat(path, fat_bits=32, label=None, volume_id=None):
     need("mkfs.vfat")
-    cmd = ["mkfs.vfat", "-F", str(fat_bits)] + (["-n", label] if label else []) + [str(path)]
+    cmd = ["mkfs.vfat", "-F", str(fat_bits)] + (["-n", label] if label else []) + (["-i", volume_id] if volume_id else []) + [str(path)]
     subprocess.run(cmd, check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -100,7 +100,8 @@ def cis_disk(directory, table="gpt"):
         sfdisk(path, "label: dos\nlabel-id: %s\n,4M,ef\n,24M,83,*\n,16M,83\n" % table)
     starts = [(p["start"] * 512, p["size"] * 512) for p in sfdisk_json(path)["partitions"]]
     esp = sparse_file(os.path.join(str(directory), "esp.raw"), starts[0][1])
-    mkfs_vfat(esp, 12, label="ESP")
+    # a volume ID with letters: tests compare its upper and lower case (a random one may be all digits)
+    mkfs_vfat(esp, 12, label="ESP", volume_id="4e2ab91c")
     with open(esp, "rb") as handle:
         write_at(path, starts[0][0], handle.read())
     os.unlink(esp)
