@@ -921,7 +921,8 @@ def test_fstab_of_many_lines_is_edited_in_one_pass():
                    if entry.line % 2 and entry.file != "/proc")
     started = time.time()
     edited = fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL")
-    assert time.time() - started < 5
+    # a liveness bound, not a speed target (benchmarks measure speed): the quadratic edit never ended in time
+    assert time.time() - started < 30
     rows = edited.split("\n")
     assert rows[:4] == ["# guestready.gce replaced (GCE-FSTAB-NOFAIL): /dev/sdb0 /data0 ext4 defaults 0 2",
                         "/dev/sdb0\t/data0\text4\tdefaults,nofail\t0\t2", "/dev/sdb1 /data1 ext4 defaults 0 2",

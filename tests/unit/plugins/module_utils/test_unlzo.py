@@ -168,16 +168,18 @@ def blocks(name):
 def test_decompression_rate():
     """40 MB of lzop's blocks decompress in well under a second (0.1 s here);
     the slowest valid block (3-byte matches from 2-byte instructions: 4.6 MB/s
-    here) and a stream of 256 KiB bombs stay linear."""
+    here) and a stream of 256 KiB bombs stay linear.  The bounds are liveness
+    bounds, a hundred times what they take, not speed targets (benchmarks
+    measure speed): a decoder gone quadratic never ends within them."""
     header, found = blocks("modules-1.lzo")
     start = time.time()
     out, decompressor = decompress(header + found[0] * 160 + b"\x00" * 4)
     assert len(out) == 160 * unlzo.BLOCK_SIZE and decompressor.eof
-    assert time.time() - start < 5
+    assert time.time() - start < 30
     slow = b"\x13ab" + b"\x40\x00" * 87000 + b"\x11\x00\x00"
     start = time.time()
     assert len(unlzo.lzo1x_decompress(slow, 2 + 3 * 87000)) == 2 + 3 * 87000
-    assert time.time() - start < 2
+    assert time.time() - start < 30
 
 
 # -- in an initramfs ------------------------------------------------------------
