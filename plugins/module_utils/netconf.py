@@ -20,6 +20,7 @@ import fnmatch
 import posixpath
 import re
 import stat
+import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
@@ -672,22 +673,71 @@ def _networkmanager_refuses(target, path):
     return None
 
 
+def _gkeyfile_error(data):
+    """None when GKeyFile parses ``data`` (bytes), else which line fails and why.  Models
+    glib/gkeyfile.c (GNOME/glib c2237ff) g_key_file_parse_data() and g_key_file_parse_line(): a
+    line ends at '\\n' (one '\\r' before it dropped; not at the end of the file) and is a C string
+    (a NUL ends it) with leading ASCII whitespace skipped; it must then be empty or a '#' comment,
+    else a group (_line_is_group(): '[' to the first ']', then only spaces/tabs; its name, up to the
+    line's last ']', per _is_group_name(): not empty, no '[', ']' or control character), else a
+    key=value pair (_line_is_key_value_pair(): not starting with '='; _parse_key_value_pair(): inside
+    a group, key with trailing whitespace chomped valid per _is_key_name(), "Encoding" in the first
+    group UTF-8).  No UTF-8 check: GKeyFile validates values only when read as strings."""
+    group = first = None
+    rows = data.split(b"\n")
+    for number, row in enumerate(rows, 1):
+        if row.endswith(b"\r") and number < len(rows):
+            row = row[:-1]
+        full = row.lstrip()   # bytes.lstrip(): g_ascii_isspace()
+        line = full.split(b"\0", 1)[0]
+        if not line or line.startswith(b"#"):
+            continue
+        if line.startswith(b"[") and b"]" in line and not line[line.index(b"]") + 1:].strip(b" \t"):
+            name = full[1:full.rindex(b"]")].split(b"\0", 1)[0]
+            if not name or re.search(b"[][\\x00-\\x1f\\x7f]", name):
+                return "line %d: invalid group name '%s'" % (number, name.decode("utf-8", "replace"))
+            group, first = name, first or name
+            continue
+        if b"=" not in line:
+            return "line %d is not a [group], key=value pair or '#' comment" % number
+        if line.startswith(b"="):
+            return "line %d: no key before '='" % number
+        if group is None:
+            return "line %d: a key=value pair before the first [group]" % number
+        key = line.split(b"=", 1)[0].rstrip()
+        stem, bracket, locale = key.partition(b"[")
+        if not stem or b"]" in stem or stem.endswith(b" ") or bracket and not _gkeyfile_locale(locale):
+            return "line %d: invalid key name '%s'" % (number, key.decode("utf-8", "replace"))
+        if key == b"Encoding" and group == first and full.split(b"=", 1)[1].lstrip().lower() != b"utf-8":
+            return "line %d: Encoding is not UTF-8" % number
+    return None
+
+
+def _gkeyfile_locale(text):
+    """Whether ``text`` is what g_key_file_is_key_name() accepts after a key's '[': letters,
+    digits (g_unichar_isalnum()), '-', '_', '.' or '@', then ']' ending the key."""
+    try:
+        text = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return text.endswith("]") and all(unicodedata.category(char)[0] in "LN" or char in "-_.@" for char in text[:-1])
+
+
 def _keyfile_text(target, path):
-    """``(text, None)`` as GKeyFile parses ``path``, or ``(None, why NetworkManager skips it)``.
-    GKeyFile (glib/gkeyfile.c g_key_file_parse_line()) takes each line as a C string: a NUL ends
-    the line there (a line starting with one is blank), and a line that is then no group, key=value
-    pair or '#' comment fails the whole file, which the keyfile plugin then skips (only that file)."""
+    """``(text, None)`` as GKeyFile parses ``path``, or ``(None, why NetworkManager skips it)``:
+    the keyfile plugin loads it with g_key_file_load_from_file(G_KEY_FILE_NONE)
+    (nms-keyfile-reader.c nms_keyfile_reader_from_file()), which fails the whole file on a line
+    _gkeyfile_error() refuses; the plugin then skips that file only.  A NUL ends its line."""
     try:
         data = target.read_bytes(path, limit=MAX_SIZE)
     except Missing:
         return None, "not a file NetworkManager can open"
     except TargetError as exc:
         raise ConfigError(str(exc))
-    if b"\0" in data:
-        rows = [row.split(b"\0", 1)[0] for row in data.split(b"\n")]
-        if any(row.strip() and not row.strip().startswith((b"#", b"[")) and b"=" not in row for row in rows):
-            return None, "binary data (NUL bytes): not a keyfile GKeyFile can parse"
-        data = b"\n".join(rows)
+    error = _gkeyfile_error(data)
+    if error:
+        return None, "%s%s: not a keyfile GKeyFile can parse" % ("binary data (NUL bytes): " if b"\0" in data else "", error)
+    data = b"\n".join(row.split(b"\0", 1)[0] for row in data.split(b"\n"))
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError:

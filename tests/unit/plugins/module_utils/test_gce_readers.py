@@ -1006,4 +1006,49 @@ def test_networkmanager_names_the_keyfiles_it_ignores(tmp_path):
     assert netconf.networkmanager_ignored(target) == [
         (directory + "a.nmconnection", "mode 0640: a keyfile group or others may read; chmod 600"),
         (directory + "c.nmconnection", "not a regular file"),
-        (directory + "d.nmconnection", "binary data (NUL bytes): not a keyfile GKeyFile can parse")]
+        (directory + "d.nmconnection", "binary data (NUL bytes): line 2 is not a [group], key=value pair "
+                                       "or '#' comment: not a keyfile GKeyFile can parse")]
+
+
+@pytest.mark.parametrize("text, why", [
+    (NM_WIRED % ("a", "eth0") + "junk line\n", "line 7 is not a [group], key=value pair or '#' comment"),
+    ("; a comment GKeyFile does not know\n" + NM_WIRED % ("a", "eth0"), "line 1 is not a [group], key=value pair or '#' comment"),
+    ("id=a\n" + NM_WIRED % ("a", "eth0"), "line 1: a key=value pair before the first [group]"),
+    ("[ipv4] method=auto\n" + NM_WIRED % ("a", "eth0"), "line 1: a key=value pair before the first [group]"),
+    (NM_WIRED.replace("[ipv4]", "[ipv4") % ("a", "eth0"), "line 5 is not a [group], key=value pair or '#' comment"),
+    (NM_WIRED.replace("[ipv4]", "[ipv4] eth0") % ("a", "eth0"), "line 5 is not a [group], key=value pair or '#' comment"),
+    (NM_WIRED % ("a", "eth0") + "=value\n", "line 7: no key before '='"),
+    (NM_WIRED % ("a", "eth0") + "[]\n", "line 7: invalid group name ''"),
+    (NM_WIRED % ("a", "eth0") + "id [de]=a\n", "line 7: invalid key name 'id [de]'"),
+    (NM_WIRED % ("a", "eth0") + "id[d e]=a\n", "line 7: invalid key name 'id[d e]'"),
+    (NM_WIRED % ("a", "eth0") + "id]=a\n", "line 7: invalid key name 'id]'"),
+    ("[connection]\nEncoding=ISO-8859-1\n" + NM_WIRED % ("a", "eth0"), "line 2: Encoding is not UTF-8"),
+    # the last line keeps its '\r' when no newline follows (g_key_file_flush_parse_buffer())
+    (NM_WIRED % ("a", "eth0") + "[ipv4]\r", "line 7 is not a [group], key=value pair or '#' comment"),
+])
+def test_networkmanager_skips_a_keyfile_gkeyfile_cannot_parse(tmp_path, text, why):
+    """glib gkeyfile.c g_key_file_parse_line(): a line that is no blank line, '#' comment, valid
+    group or valid key=value pair inside a group fails the whole file, which NetworkManager's keyfile
+    plugin skips: its connection configures nothing, and the file is named with the line and why."""
+    directory = "/etc/NetworkManager/system-connections/"
+    put_keyfile(tmp_path, directory + "a.nmconnection", text)
+    put_keyfile(tmp_path, directory + "b.nmconnection", NM_WIRED % ("b", "eth1"))
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == [
+        (directory + "a.nmconnection", why + ": not a keyfile GKeyFile can parse")]
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth1"], True)]
+
+
+def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
+    """What GKeyFile accepts: blank and '#' lines, whitespace around groups, keys and '=', CRLF, a
+    repeated group (merged) and key (the last wins), a translated key ``key[locale]``, a NUL ending a
+    line, no newline at the end, and bytes that are not UTF-8 (checked only when a value is read)."""
+    full = put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(b"# written by hand\n\n  [connection]  \t\r\n\tid = eth0 \r\n  type=ethernet\n"
+                     b"interface-name=eth9\n   # indented comment\n[ipv4]\nmethod=manual\n[connection]\n"
+                     b"interface-name =eth0\nid[de]=Kabelgebunden\nid[]=x\nEncoding=UTF-8\n"
+                     b"permissions=user:\xe9\x00\n[ipv4]\nmethod=auto")
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == []
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]

@@ -686,8 +686,24 @@ def test_a_binary_keyfile_is_skipped_and_named_not_the_whole_network_area(tmp_pa
     assert "ens4.nmconnection configures ens4 by DHCP" in found["message"], found["message"]
     assert netconf.networkmanager_ignored(Target(root)) == [
         ("/etc/NetworkManager/system-connections/junk.nmconnection",
-         "binary data (NUL bytes): not a keyfile GKeyFile can parse")]
+         "binary data (NUL bytes): line 1 is not a [group], key=value pair or '#' comment: "
+         "not a keyfile GKeyFile can parse")]
     os.unlink(os.path.join(root, "etc/NetworkManager/system-connections/ens4.nmconnection"))
     found = check(run_module, root)["GCE-NET-DHCP"]
     assert "; NetworkManager ignores " in found["message"], found["message"]
     assert "system-connections/junk.nmconnection (binary data (NUL bytes)" in found["message"], found["message"]
+
+
+def test_a_keyfile_with_a_line_gkeyfile_refuses_configures_nothing(tmp_path, run_module):
+    """glib gkeyfile.c g_key_file_parse_line(): one line that is no group, key=value pair or '#'
+    comment fails the whole keyfile, which NetworkManager then skips: its DHCP for ens4 does not
+    count, and the check names the file, the line and why."""
+    root = nm_image(tmp_path / "image")
+    put(root, "/usr/lib/NetworkManager/conf.d/00-server.conf", NM_SERVER_CONF)
+    put(root, "/etc/NetworkManager/system-connections/ens4.nmconnection",
+        ANACONDA_KEYFILE.replace("ens3", "ens4").replace("[ipv4]\n", "[ipv4]\nmay-fail false\n"), 0o600)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == "fail", found
+    assert "; NetworkManager ignores " in found["message"], found["message"]
+    assert ("system-connections/ens4.nmconnection (line 7 is not a [group], key=value pair or '#' comment: "
+            "not a keyfile GKeyFile can parse)") in found["message"], found["message"]
