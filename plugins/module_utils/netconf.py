@@ -791,8 +791,11 @@ def read_networkmanager(target):
         mtu = values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu")
         method = values.get("ipv4.method", "auto")
         # connection.autoconnect (default true): a profile that is not activated at boot
-        # still keeps NetworkManager from making its automatic connection for the device
-        at_boot = values.get("connection.autoconnect", "true").strip().lower() not in ("false", "0")
+        # still keeps NetworkManager from making its automatic connection for the device.
+        # Read by g_key_file_get_boolean() (glib gkeyfile.c g_key_file_parse_value_as_boolean():
+        # "true", "1", "false" or "0", case-sensitive); another value is a warning, default kept
+        # (nm-keyfile.c read_one_setting_value())
+        at_boot = values.get("connection.autoconnect", "true") not in ("false", "0")
         where = target.display(path) + ("" if at_boot else " (autoconnect=false: not activated at boot)")
         configs.append(InterfaceConfig("networkmanager", where, path,
                                        [name] if name else None, mac, at_boot and method == "auto",

@@ -1039,6 +1039,17 @@ def test_networkmanager_skips_a_keyfile_gkeyfile_cannot_parse(tmp_path, text, wh
     assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth1"], True)]
 
 
+@pytest.mark.parametrize("value, at_boot", [
+    ("false", False), ("0", False), ("false \t", False), ("true", True),
+    # g_key_file_parse_value_as_boolean() is case-sensitive: NetworkManager warns and keeps true
+    ("False", True), ("FALSE", True), ("no", True),
+])
+def test_networkmanager_autoconnect_as_gkeyfile_reads_a_boolean(tmp_path, value, at_boot):
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection",
+                NM_WIRED.replace("[ipv4]", "autoconnect=%s\n[ipv4]" % value) % ("eth0", "eth0"))
+    assert [c.dhcp4 for c in netconf.read_networkmanager(Target(str(tmp_path)))] == [at_boot]
+
+
 def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
     """What GKeyFile accepts: blank and '#' lines, whitespace around groups, keys and '=', CRLF, a
     repeated group (merged) and key (the last wins), a translated key ``key[locale]``, a NUL ending a
