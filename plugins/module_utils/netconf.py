@@ -726,7 +726,7 @@ def _gkeyfile_locale(text):
 def _keyfile_text(target, path):
     """``(text, None)`` as GKeyFile parses ``path``, or ``(None, why NetworkManager skips it)``:
     the keyfile plugin loads it with g_key_file_load_from_file(G_KEY_FILE_NONE)
-    (nms-keyfile-reader.c nms_keyfile_reader_from_file()), which fails the whole file on a line
+    (NetworkManager 355bc90 nms-keyfile-reader.c nms_keyfile_reader_from_file()), which fails the whole file on a line
     _gkeyfile_error() refuses; the plugin then skips that file only.  A NUL ends its line."""
     try:
         data = target.read_bytes(path, limit=MAX_SIZE)
