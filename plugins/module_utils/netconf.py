@@ -777,6 +777,26 @@ def networkmanager_ignored(target):
     return networkmanager_keyfiles(target)[1]
 
 
+# C's strtoull() with base 0 as NetworkManager reads an unsigned property: hex after 0x, octal after
+# a leading 0; a sign is allowed, but a negative value other than 0 is out of range
+_NM_UINT = re.compile(r"^([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$")
+
+
+def _networkmanager_uint(value):
+    """An unsigned keyfile value (ethernet.mtu) as NetworkManager reads it, as a decimal string; None
+    when absent, 0 or invalid: nm-keyfile.c (NetworkManager 355bc90) read_one_setting_value() reads
+    G_TYPE_UINT with _nm_utils_ascii_str_to_uint64(value, 0, 0, G_MAXUINT, ...), blanks around it
+    allowed; an invalid value is a warning and the property keeps its default, 0 (automatic)."""
+    match = _NM_UINT.match((value or "").strip())
+    if not match:
+        return None
+    sign, hexadecimal, octal, decimal = match.groups()
+    number = int(hexadecimal, 16) if hexadecimal else int(octal, 8) if octal else int(decimal)
+    if not number or sign == "-" or number > 0xFFFFFFFF:
+        return None
+    return str(number)
+
+
 def read_networkmanager(target):
     configs = []
     for path, text in networkmanager_keyfiles(target)[0]:
@@ -788,7 +808,7 @@ def read_networkmanager(target):
             continue
         name = values.get("connection.interface-name")
         mac = values.get("ethernet.mac-address") or values.get("802-3-ethernet.mac-address")
-        mtu = values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu")
+        mtu = _networkmanager_uint(values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu"))
         method = values.get("ipv4.method", "auto")
         # connection.autoconnect (default true): a profile that is not activated at boot
         # still keeps NetworkManager from making its automatic connection for the device.
@@ -799,7 +819,7 @@ def read_networkmanager(target):
         where = target.display(path) + ("" if at_boot else " (autoconnect=false: not activated at boot)")
         configs.append(InterfaceConfig("networkmanager", where, path,
                                        [name] if name else None, mac, at_boot and method == "auto",
-                                       method == "manual", None if mtu in (None, "", "0") else mtu, True,
+                                       method == "manual", mtu, True,
                                        generator="cloud-init" if origin == "cloud-init" else rendered_by_cloud_init(text)))
     return configs
 

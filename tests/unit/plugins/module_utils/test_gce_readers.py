@@ -1050,6 +1050,20 @@ def test_networkmanager_autoconnect_as_gkeyfile_reads_a_boolean(tmp_path, value,
     assert [c.dhcp4 for c in netconf.read_networkmanager(Target(str(tmp_path)))] == [at_boot]
 
 
+@pytest.mark.parametrize("value, mtu", [
+    ("1460", "1460"), (" 1460 ", "1460"), ("+1460", "1460"), ("0x5b4", "1460"), ("0X5B4", "1460"), ("02664", "1460"),
+    # 0, or what NetworkManager cannot read as an unsigned number (a warning; the default 0 kept): automatic
+    ("0", None), ("00", None), ("0x0", None), ("-0", None), ("", None), ("abc", None), ("1460abc", None),
+    ("0x", None), ("-1460", None), ("08", None), ("4294967296", None), ("1 460", None),
+])
+def test_networkmanager_reads_the_mtu_as_an_unsigned_number(tmp_path, value, mtu):
+    """ethernet.mtu is read with C's strtoull() in base 0, blanks around it allowed; 0 and an
+    invalid value leave the MTU automatic (the server's), which the old reading took as fixed."""
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection",
+                NM_WIRED % ("eth0", "eth0") + "[ethernet]\nmtu=%s\n" % value)
+    assert [c.mtu for c in netconf.read_networkmanager(Target(str(tmp_path)))] == [mtu]
+
+
 def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
     """What GKeyFile accepts: blank and '#' lines, whitespace around groups, keys and '=', CRLF, a
     repeated group (merged) and key (the last wins), a translated key ``key[locale]``, a NUL ending a
