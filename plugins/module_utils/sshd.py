@@ -9,7 +9,10 @@ for most keywords the first value obtained wins; ``Include`` takes globs
 (relative paths are relative to /etc/ssh) and is expanded in place, also
 inside a ``Match`` block, whose lines then belong to that block; a ``Match``
 block lasts until the next ``Match`` or the end of the file that holds it
-(servconf.c restores the includer's Match state after an Include).  For a
+(servconf.c restores the includer's Match state after an Include); in a
+file included in a Match block with criteria, a ``Match`` adds its criteria
+to the block's (servconf.c reads the file with SSHCFG_NEVERMATCH unless the
+block matches), and ``Match all`` there is the block itself.  For a
 connection, the values of matching ``Match`` blocks (first one wins) replace
 the global ones.  ``Match all`` matches every connection, and its lines are
 also read with the global ones when sshd starts (match_cfg_line() answers 1
@@ -33,7 +36,10 @@ DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-passwo
             "clientaliveinterval": "0", "pubkeyauthentication": "yes",
             "kbdinteractiveauthentication": "yes", "usepam": "no",
             "authorizedkeysfile": ".ssh/authorized_keys .ssh/authorized_keys2"}
+# servconf.c keywords[] since OpenSSH 8.7: ChallengeResponseAuthentication and SKeyAuthentication
+# are KbdInteractiveAuthentication (before, SKeyAuthentication was ignored: sDeprecated)
 ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication",
+           "skeyauthentication": "kbdinteractiveauthentication",
            "without-password": "prohibit-password"}
 
 
@@ -65,7 +71,10 @@ INT_MAX = 2 ** 31 - 1
 
 def _words(line):
     """sshd's splitting: the keyword (see KEYWORD_END), then misc.c
-    argv_split() for the arguments: blanks separate, double quotes group."""
+    argv_split() for the arguments: blanks separate, double or single quotes
+    group, a backslash escapes a quote, a backslash or (unquoted) a blank,
+    and a word starting with '#' ends the line (servconf.c passes
+    terminate_on_comment since OpenSSH 8.7; before, sshd refused such a line)."""
     keyword = re.match(r'[^ \t="]*', line).group(0)
     if not keyword:
         return _arguments(line)
@@ -73,17 +82,27 @@ def _words(line):
 
 
 def _arguments(text):
-    words, current, quoted, started = [], "", False, False
-    for char in text:
-        if char == '"':
-            quoted, started = not quoted, True
-        elif char in " \t" and not quoted:
+    words, current, quote, started, index = [], "", None, False, 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and text[index + 1:index + 2] in ("'", '"', "\\") + ((" ",) if quote is None else ()):
+            index += 1
+            current += text[index]
+            started = True
+        elif char in " \t" and quote is None:
             if started:
                 words.append(current)
             current, started = "", False
+        elif char == "#" and quote is None and not started:
+            break
+        elif char in "'\"" and quote is None:
+            quote, started = char, True
+        elif char == quote:
+            quote = None
         else:
             current += char
             started = True
+        index += 1
     if started:
         words.append(current)
     return words
@@ -146,7 +165,7 @@ class SshdConfig(object):
     def _text(self, path):
         return self.replace[path] if path in self.replace else read(self.target, path)
 
-    def _walk(self, path, depth, match):
+    def _walk(self, path, depth, match, within=None):
         if depth > MAX_DEPTH:
             raise ConfigError("%s: Include nests deeper than %d levels" % (self.target.display(path), MAX_DEPTH))
         check_included(self.target, path, len(self.files), "Include reads")
@@ -166,6 +185,11 @@ class SshdConfig(object):
             where = "%s:%d" % (self.target.display(path), number)
             if key == "match":
                 criteria = " ".join(words[1:])
+                if within is not None:
+                    # a file included in a Match block with criteria: servconf.c reads it with
+                    # SSHCFG_NEVERMATCH unless that block matches, so its Match lines add their
+                    # criteria to the block's ("Match all" there is that block, never every connection)
+                    criteria = within if criteria.lower() == "all" else "%s %s" % (within, criteria)
                 match[0] = criteria
                 match.append(where)
                 continue
@@ -177,7 +201,8 @@ class SshdConfig(object):
                     matched += sorted(p for p in self.replace if self.replace[p] is not None and
                                       p not in matched and re.match(_glob_re(pattern), p))
                     for included in sorted(set(matched)):
-                        self._walk(included, depth + 1, list(match))
+                        self._walk(included, depth + 1, list(match),
+                                   None if match[0] is None or match[0].lower() == "all" else match[0])
                 continue
             self.directives.append(Directive(key, words[1:], path, number, where,
                                              None if match[0] is None else (match[0], match[-1]), keyword))

@@ -727,6 +727,26 @@ def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
     assert not config.includes_dropin_dir()
 
 
+def test_sshd_match_all_in_a_file_included_in_a_match_block(tmp_path):
+    """servconf.c reads a file included in a Match block that does not match with
+    SSHCFG_NEVERMATCH: its "Match all" is that block (here: User admin), not every
+    connection, and its other Match lines add their criteria to the block's."""
+    put(tmp_path, "/etc/ssh/sshd_config", "PasswordAuthentication yes\nMatch User admin\n  Include /etc/ssh/admin.conf\n"
+        "Match all\n  Include /etc/ssh/all.conf\n")
+    put(tmp_path, "/etc/ssh/admin.conf", "PermitRootLogin yes\nMatch all\n  PasswordAuthentication no\n"
+        "Match Address 10.0.0.0/8\n  ClientAliveInterval 60\n")
+    put(tmp_path, "/etc/ssh/all.conf", "Match all\n  ClientAliveInterval 420\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.global_value("passwordauthentication")[0] == "yes"
+    assert config.connection_value("passwordauthentication")[0] == "yes"
+    assert [(d.match[0], d.value) for d in config.match_values("passwordauthentication")] == [("User admin", "no")]
+    assert [(d.match[0], d.value) for d in config.match_values("permitrootlogin")] == [("User admin", "yes")]
+    assert [d.match[0] for d in config.match_values("clientaliveinterval")] == ["User admin Address 10.0.0.0/8"]
+    # a file included in a Match all block: its Match all is every connection's
+    value, directive = config.connection_value("clientaliveinterval")
+    assert value == "420" and directive.every and directive.where.endswith("all.conf:2")
+
+
 def test_include_glob_descends_only_into_directories(tmp_path):
     """glob(3), which sshd, chrony and ifupdown use, skips what is no directory
     where the pattern goes on (a file, a dangling link, a link loop): the
@@ -866,6 +886,17 @@ def test_chrony_and_ntp_include_fan_out_is_bounded(tmp_path):
     ("AcceptEnv = LANG LC_*", ["AcceptEnv", "LANG", "LC_*"]),
     ('Banner = "/etc/my banner"', ["Banner", "/etc/my banner"]),
     ("SetEnv FOO=bar", ["SetEnv", "FOO=bar"]),
+    # argv_split(): a word starting with '#' ends the line (OpenSSH 8.7 and newer), single quotes
+    # group too, a backslash escapes a quote, a backslash, an unquoted blank
+    ("PasswordAuthentication yes # for now", ["PasswordAuthentication", "yes"]),
+    ("PermitRootLogin no\t#root", ["PermitRootLogin", "no"]),
+    ("Match all # every connection", ["Match", "all"]),
+    ("Banner /etc/issue#1", ["Banner", "/etc/issue#1"]),
+    ('Banner "/etc/#1" #x', ["Banner", "/etc/#1"]),
+    ("PasswordAuthentication 'yes'", ["PasswordAuthentication", "yes"]),
+    ("Banner '/etc/my \"banner\"'", ["Banner", '/etc/my "banner"']),
+    ("Banner /etc/my\\ banner \\#x", ["Banner", "/etc/my banner", "\\#x"]),   # no escape: the '\\' stays
+    ("Banner /etc/a\\b", ["Banner", "/etc/a\\b"]),
 ])
 def test_sshd_words_as_strdelim_splits_the_keyword(line, words):
     assert sshd._words(line) == words

@@ -544,6 +544,33 @@ def test_sshd_config_spellings_sshd_accepts(tmp_path, run_module):
     assert result["status"] == "fail" and "ClientAliveInterval is 1h" in result["message"]
 
 
+@pytest.mark.parametrize("config, rid, status", [
+    # misc.c argv_split() (OpenSSH 8.7 and newer): a word starting with '#' ends the line
+    ("PasswordAuthentication yes # until the keys are in\n", "GCE-SSH-NO-PASSWORD-AUTH", "fail"),
+    ("PasswordAuthentication no # keys only\n", "GCE-SSH-NO-PASSWORD-AUTH", "pass"),
+    ("PasswordAuthentication no\nPermitRootLogin no # never\n", "GCE-SSH-NO-ROOT-PASSWORD", "pass"),
+    ("PasswordAuthentication no\nClientAliveInterval 420 # 7 minutes\n", "GCE-SSH-KEEPALIVE", "pass"),
+    ("PasswordAuthentication yes\nMatch all # every connection\n  PasswordAuthentication no\n",
+     "GCE-SSH-NO-PASSWORD-AUTH", "pass"),
+    # single quotes group like double ones
+    ("PasswordAuthentication 'yes'\n", "GCE-SSH-NO-PASSWORD-AUTH", "fail"),
+    ("PasswordAuthentication no\nPermitRootLogin 'no'\n", "GCE-SSH-NO-ROOT-PASSWORD", "pass"),
+    # servconf.c keywords[] (8.7 and newer): SKeyAuthentication is KbdInteractiveAuthentication
+    ("PasswordAuthentication no\nUsePAM yes\nSKeyAuthentication yes\nKbdInteractiveAuthentication no\n",
+     "GCE-SSH-NO-PASSWORD-AUTH", "fail"),
+    ("PasswordAuthentication no\nUsePAM yes\nSKeyAuthentication no\n", "GCE-SSH-NO-PASSWORD-AUTH", "pass"),
+    # a Match all in a file included in a Match block with criteria is that block
+    ("PasswordAuthentication yes\nMatch User admin\n  Include /etc/ssh/admin.conf\n", "GCE-SSH-NO-PASSWORD-AUTH",
+     "fail"),
+])
+def test_sshd_config_lines_as_sshd_reads_them(tmp_path, run_module, config, rid, status):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", config)
+    put(root, "/etc/ssh/admin.conf", "Match all\n  PasswordAuthentication no\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[rid]
+    assert result["status"] == status, result["message"]
+
+
 # ------------------------------------------------------------- Red Hat tree
 def red_hat_image(root):
     root = str(root)
