@@ -1514,8 +1514,10 @@ def ssh_settings(base, failing):
 
 
 def plan_ssh(plan, base, failing):
-    """The SSH changes: the drop-in read first when sshd_config includes
-    sshd_config.d at its top, else a marked block at the top of sshd_config."""
+    """The SSH changes: the drop-in when sshd would read it before every
+    other setting (sshd_config includes sshd_config.d at its top and no file
+    there sorting before it sets anything), else a marked block at the top
+    of sshd_config."""
     if not base.sshd.found:
         return None
     settings = ssh_settings(base, failing)
@@ -1531,7 +1533,7 @@ def plan_ssh(plan, base, failing):
         return None
     block = "".join("# %s\n%s %s\n" % (rid, directive, value) for rid, directive, value in settings)
     ids = list(dict.fromkeys(s[0] for s in settings))
-    if base.sshd.includes_dropin_dir(SSHD_DROPIN_DIR):
+    if base.sshd.reads_first(SSHD_DROPIN, block):
         plan.write(SSHD_DROPIN, _header(ids) + block, ids[0], owned=True)
         target_path = SSHD_DROPIN
     else:

@@ -252,23 +252,14 @@ class SshdConfig(object):
             found.append(directive)
         return found
 
-    def includes_dropin_dir(self, directory="/etc/ssh/sshd_config.d"):
-        """True when the main file includes ``directory/*.conf`` before it
-        sets anything globally, so a drop-in there is read first."""
-        text = self._text(self.main) or ""
-        for raw in lines(text):
-            words = _words(raw.strip()) if raw.strip() and not raw.strip().startswith("#") else []
-            if not words:
-                continue
-            key = words[0].lower()
-            if key == "include":
-                for pattern in words[1:]:
-                    full = pattern if pattern.startswith("/") else posixpath.join("/etc/ssh", pattern)
-                    if posixpath.dirname(full) == directory and full.endswith("*.conf"):
-                        return True
-                continue
-            return False
-        return False
+    def reads_first(self, path, text):
+        """True when sshd would read the file ``path`` holding ``text`` (some
+        settings) before every other setting: the main file's Includes reach
+        it, globally, before any line that sets anything -- in the main file,
+        or in an included file that sorts before it (glob(3) order).  The
+        first value wins (servconf.c: ``if (*activep && *intptr == -1)``)."""
+        view = SshdConfig(self.target, self.main, dict(self.replace, **{path: text}))
+        return bool(view.directives) and view.directives[0].path == path and view.directives[0].match is None
 
 
 def _glob_re(pattern):

@@ -697,7 +697,7 @@ def test_sshd_include_match_and_first_value(tmp_path):
     assert config.global_value("permitrootlogin")[0] == "prohibit-password"
     assert [(d.match[0], d.value) for d in config.match_values("permitrootlogin")] == [("Address 10.0.0.0/8", "yes")]
     assert [d.match[0] for d in config.match_values("passwordauthentication")] == ["User admin"]
-    assert config.includes_dropin_dir()
+    assert config.reads_first("/etc/ssh/sshd_config.d/00-guestready-gce.conf", "PasswordAuthentication no\n")
     assert sshd.SshdConfig(Target(str(tmp_path))).global_value("kbdinteractiveauthentication") == ("yes", None)
 
 
@@ -724,7 +724,7 @@ def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):
     config = sshd.SshdConfig(Target(str(tmp_path)))
     assert config.global_value("passwordauthentication") == ("yes", None)  # the default
     assert [d.match[0] for d in config.match_values("passwordauthentication")] == ["Group sftp"]
-    assert not config.includes_dropin_dir()
+    assert not config.reads_first("/etc/ssh/sshd_config.d/00-guestready-gce.conf", "PasswordAuthentication no\n")
 
 
 def test_sshd_match_all_in_a_file_included_in_a_match_block(tmp_path):
@@ -745,6 +745,34 @@ def test_sshd_match_all_in_a_file_included_in_a_match_block(tmp_path):
     # a file included in a Match all block: its Match all is every connection's
     value, directive = config.connection_value("clientaliveinterval")
     assert value == "420" and directive.every and directive.where.endswith("all.conf:2")
+
+
+@pytest.mark.parametrize("main, others, first", [
+    # Debian, Ubuntu, Fedora: the Include is the first line
+    ("Include /etc/ssh/sshd_config.d/*.conf\nPasswordAuthentication yes\n", {"50-cloud-init.conf": "X11Forwarding no\n"},
+     True),
+    ("# comment\nInclude sshd_config.d/*.conf\nMatch User a\n  X11Forwarding no\n", {}, True),
+    # settings before the Include line
+    ("PasswordAuthentication yes\nInclude /etc/ssh/sshd_config.d/*.conf\n", {}, False),
+    # a drop-in that sorts before the collection's sets something first
+    ("Include /etc/ssh/sshd_config.d/*.conf\n", {"00-base.conf": "PasswordAuthentication yes\n"}, False),
+    ("Include /etc/ssh/sshd_config.d/*.conf\n", {"00-base.conf": "Include /etc/ssh/base.conf\n"}, False),
+    # one that sorts before it with nothing set, or only a Match block (which ends with its file)
+    ("Include /etc/ssh/sshd_config.d/*.conf\n", {"00-a.conf": "# nothing\n", "00-b.conf": "Match User a\n"}, True),
+    # a glob the collection's file name does not match, an Include in a Match block
+    ("Include /etc/ssh/sshd_config.d/5*.conf\n", {}, False),
+    ("Match User a\nInclude /etc/ssh/sshd_config.d/*.conf\n", {}, False),
+])
+def test_sshd_reads_the_collection_s_dropin_first(tmp_path, main, others, first):
+    """First value wins (servconf.c: ``if (*activep && *intptr == -1)``): the
+    drop-in decides only when nothing is set before it, in sshd_config or in a
+    file the Include reads before it (glob(3) sorts the names)."""
+    put(tmp_path, "/etc/ssh/sshd_config", main)
+    put(tmp_path, "/etc/ssh/base.conf", "PasswordAuthentication yes\n")
+    for name, text in others.items():
+        put(tmp_path, "/etc/ssh/sshd_config.d/" + name, text)
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.reads_first("/etc/ssh/sshd_config.d/00-guestready-gce.conf", "PasswordAuthentication no\n") is first
 
 
 def test_include_glob_descends_only_into_directories(tmp_path):

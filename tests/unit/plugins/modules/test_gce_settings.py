@@ -571,6 +571,29 @@ def test_sshd_config_lines_as_sshd_reads_them(tmp_path, run_module, config, rid,
     assert result["status"] == status, result["message"]
 
 
+@pytest.mark.parametrize("config, dropins", [
+    # settings before the Include line (Debian puts it first; other layouts later)
+    ("PasswordAuthentication yes\nInclude /etc/ssh/sshd_config.d/*.conf\n", {}),
+    # a drop-in that sorts before the collection's sets them first
+    ("Include /etc/ssh/sshd_config.d/*.conf\nSubsystem sftp /usr/lib/openssh/sftp-server\n",
+     {"00-base.conf": "PasswordAuthentication yes\nPermitRootLogin yes\n"}),
+])
+def test_sshd_dropin_that_would_be_read_too_late_becomes_a_marked_block(tmp_path, run_module, config, dropins):
+    """First value wins: a drop-in read after a setting of the same keyword
+    changes nothing, so the settings go to the top of sshd_config."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", config)
+    for name, text in dropins.items():
+        put(root, "/etc/ssh/sshd_config.d/" + name, text)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert read(root, "/etc/ssh/sshd_config").startswith(gce_settings.SSHD_BLOCK_BEGIN)
+    assert not os.path.exists(os.path.join(root, gce_settings.SSHD_DROPIN.lstrip("/")))
+    for rid in ("GCE-SSH-NO-PASSWORD-AUTH", "GCE-SSH-NO-ROOT-PASSWORD", "GCE-SSH-KEEPALIVE"):
+        assert statuses(out)[rid] == "pass", by_id(out)[rid]["message"]
+    assert run(run_module, root)["changed"] is False
+
+
 # ------------------------------------------------------------- Red Hat tree
 def red_hat_image(root):
     root = str(root)
