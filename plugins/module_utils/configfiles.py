@@ -123,7 +123,8 @@ def names(target, directory, pattern="*", budget=None):
 
 def glob(target, pattern, budget=None):
     """Paths inside the root matching an absolute glob pattern (``*``, ``?``,
-    ``[...]`` in any component), sorted like the shell sorts them.
+    ``[...]`` in any component; a name starting with '.' only where the
+    component does), sorted like the shell sorts them.
     ``budget``: a list holding how many more paths the includes of one
     configuration may reach (MAX_GLOB_PATHS for this glob alone without it);
     past it, a ConfigError naming the pattern."""
@@ -136,7 +137,9 @@ def glob(target, pattern, budget=None):
             if any(char in part for char in "*?["):
                 listing = _listing(target, base)
                 _spend(target, budget, len(listing), pattern)
-                following.extend(posixpath.join(base, name) for name in listing if fnmatch.fnmatchcase(name, part))
+                # glob(3) without GLOB_PERIOD: a leading '.' is matched only by a '.' in the pattern
+                following.extend(posixpath.join(base, name) for name in listing if fnmatch.fnmatchcase(name, part)
+                                 and (not name.startswith(".") or part.startswith(".")))
             else:
                 _spend(target, budget, 1, pattern)
                 if target.exists(posixpath.join(base, part)) or target.islink(posixpath.join(base, part)):

@@ -792,6 +792,18 @@ def test_include_glob_descends_only_into_directories(tmp_path):
     assert [s.host for s in timesync.read_chrony(Target(str(tmp_path))).sources] == ["metadata.google.internal"]
 
 
+def test_include_glob_skips_hidden_names(tmp_path):
+    """glob(3) without GLOB_PERIOD (sshd's Include, chrony's include): ``*`` does not match
+    a leading '.', so a hidden file -- a site's way to switch one off -- is not read."""
+    put(tmp_path, "/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\nInclude /etc/ssh/extra/.*.conf\n")
+    put(tmp_path, "/etc/ssh/sshd_config.d/.00-off.conf", "PasswordAuthentication no\n")
+    put(tmp_path, "/etc/ssh/sshd_config.d/50-site.conf", "PasswordAuthentication yes\n")
+    put(tmp_path, "/etc/ssh/extra/.x.conf", "PermitRootLogin no\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.files == ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/50-site.conf", "/etc/ssh/extra/.x.conf"]
+    assert config.global_value("passwordauthentication")[0] == "yes"
+
+
 def refused_in_time(read, root, said):
     """``read`` of the tree at ``root`` raises ConfigError matching ``said``
     (an alarm stops it after 60 s: unbounded, it expanded for hours)."""
