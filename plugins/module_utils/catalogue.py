@@ -854,7 +854,7 @@ GCE = [
          "password through PAM (KbdInteractiveAuthentication no, ChallengeResponseAuthentication no "
          "before OpenSSH 8.7, or UsePAM no), and no Match block turns either on",
          "a drop-in /etc/ssh/sshd_config.d/00-guestready-gce.conf read before every other setting "
-         "(or a marked block at the top of sshd_config when it has no Include) with "
+         "(or, where sshd would read another setting first, a marked block at the top of sshd_config) with "
          "PasswordAuthentication no, and KbdInteractiveAuthentication no with "
          "ChallengeResponseAuthentication no when PAM takes passwords, validated with "
          "sshd -t; the run fails before writing when the connecting user logs in with a password; "
