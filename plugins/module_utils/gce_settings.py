@@ -480,13 +480,18 @@ def check_time(host, entry):
             continue
         servers = [source.host for source in config.sources]
         actual[daemon] = servers
-        external = ["%s (%s)" % (s.host, s.where) for s in config.sources if s.host not in allowed]
+        external = ["%s (%s)" % (s.host, s.where) for s in config.sources
+                    if not timesync.names_server(s.host, allowed)]
+        unused = ["%s (%s): %s" % (s.host, s.where, s.unused) for s in config.sources
+                  if s.unused and timesync.names_server(s.host, allowed)]
         if not servers and daemon == "timesyncd":
             problems.append("timesyncd has no NTP= or FallbackNTP=: it uses its compiled-in servers")
         elif not servers:
             problems.append("%s has no server" % daemon)
-        elif external:
+        if external:
             problems.append("%s also uses %s" % (daemon, ", ".join(external)))
+        if unused:
+            problems.append("%s does not use %s" % (daemon, ", ".join(unused)))
     if len(daemons) > 1:
         problems.append("%d time daemons are enabled (%s): they fight over the clock" % (
             len(daemons), ", ".join(d for d, u in daemons)))
@@ -1374,11 +1379,11 @@ def plan_time(plan, base, entry):
                 continue
             numbers = {}   # each file's lines in one pass: a pass per line was hours for a file of many
             for source in config.sources:
-                if source.host not in allowed:
+                if source.unused or not timesync.names_server(source.host, allowed):
                     numbers.setdefault(source.path, set()).add(source.line)
             for path in sorted(numbers):
                 plan.write(path, _comment_lines(plan.text(path), numbers[path], rid), rid)
-            if not any(s.host in allowed for s in config.sources):
+            if not any(timesync.names_server(s.host, allowed) and not s.unused for s in config.sources):
                 line = "server %s iburst\n" % server
                 # /run is a tmpfs: Debian's first sourcedir (/run/chrony-dhcp) is gone at boot
                 kept = [d for d in config.sourcedirs if not _volatile(d)] if daemon == "chrony" else []

@@ -10,7 +10,7 @@ that names them."""
 import posixpath
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, read, strip_comment)
+    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -20,6 +20,14 @@ TIMESYNCD_DIRS = ("/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.
                   "/lib/systemd/timesyncd.conf.d")
 SOURCE_DIRECTIVES = ("server", "pool", "peer")
 MAX_DEPTH = 10
+# chrony's server/pool/peer options (chrony 4.8, cmdparse.c: CPS_ParseNTPSourceAdd and
+# CPS_GetSelectOption), without and with a value; any other word makes the line invalid
+CHRONY_FLAGS = ("auto_offline", "burst", "copy", "iburst", "offline", "ipv4", "ipv6", "nts", "xleave",
+                "noselect", "prefer", "require", "trust")
+CHRONY_VALUED = ("certset", "key", "asymmetry", "extfield", "filter", "maxdelay", "maxdelayratio",
+                 "maxdelaydevratio", "maxdelayquant", "maxpoll", "maxsamples", "maxsources", "maxunreach",
+                 "mindelay", "minpoll", "minsamples", "minstratum", "ntsport", "offset", "port", "polltarget",
+                 "presend", "version")
 
 # daemon -> the unit names distributions give it
 DAEMONS = (
@@ -31,8 +39,12 @@ DAEMONS = (
 
 
 class Source(object):
-    def __init__(self, kind, host, where, path, line, text):
+    """One server line.  ``unused``: why the daemon never takes time from it
+    although it is written (noselect, a line chronyd refuses), else None."""
+
+    def __init__(self, kind, host, where, path, line, text, unused=None):
         self.kind, self.host, self.where, self.path, self.line, self.text = kind, host, where, path, line, text
+        self.unused = unused
 
     def describe(self):
         return {"kind": self.kind, "server": self.host, "where": self.where}
@@ -48,16 +60,36 @@ class TimeConfig(object):
         self.sourcedirs, self.confdirs = [], []
 
 
-def _lines(target, path, config, depth=0):
+def names_server(host, allowed):
+    """Whether the host of a server line is one of ``allowed``: a host name
+    is matched without regard to case (RFC 4343), and a fully qualified one
+    may end in the root's dot as the resolver accepts it
+    ("metadata.google.internal." is that name; "metadata." is not the
+    search-list name "metadata")."""
+    host = host.lower()
+    if host.endswith(".") and "." in host[:-1]:
+        host = host[:-1]
+    return host in set(name.lower() for name in allowed)
+
+
+def _lines(target, path, config, depth=0, text=False, chrony=False):
     if depth > MAX_DEPTH:
         raise ConfigError("%s: includes nest deeper than %d levels" % (target.display(path), MAX_DEPTH))
     check_included(target, path, len(config.files))
-    text = read(target, path)
+    if text is False:
+        text = read(target, path)
     if text is None:
         return
     config.files.append(path)
     for number, raw in enumerate(lines(text), 1):
-        words = strip_comment(raw, "#!;%").split()
+        if chrony:
+            # chrony 4.8, cmdparse.c CPS_NormalizeLine: only a line that starts with !, ;, # or % is
+            # a comment; later in a line these are words like any other
+            words = raw.split()
+            if words and words[0][0] in "!;#%":
+                words = []
+        else:
+            words = strip_comment(raw, "#!;%").split()
         if words:
             yield path, number, raw, words
 
@@ -70,51 +102,107 @@ def read_chrony(target, replace=None):
         return config
 
     globbed = [MAX_GLOB_PATHS]   # what the include patterns and confdir/sourcedir may still reach
+    sourcedirs = []
 
     def walk(path, depth):
-        for where, number, raw, words in _lines(target, path, config, depth):
+        text = replace[path] if path in replace else False
+        for where, number, raw, words in _lines(target, path, config, depth, text, chrony=True):
             key = words[0].lower()
             if key in SOURCE_DIRECTIVES and len(words) > 1:
-                _add_source(config, target, where, number, raw, key, words[1])
+                # chronyd exits on a server line it cannot parse (conf.c parse_source, fatal)
+                invalid = _chrony_invalid(words[2:])
+                _add_source(config, target, where, number, raw, key, words[1],
+                            invalid and "chronyd does not start: %s" % invalid or _chrony_noselect(words[2:]))
+            elif key == "refclock" and len(words) > 1:
+                _add_source(config, target, where, number, raw, key, " ".join(words[:3]))
             elif key == "include" and len(words) > 1:
                 for included in glob(target, words[1], globbed):
                     walk(included, depth + 1)
             elif key == "confdir":
+                # conf.c parse_confdir: read where the directive stands, each directive on its own
                 config.confdirs.extend(words[1:])
+                for included in _chrony_dir(target, words[1:], ".conf", replace, globbed):
+                    walk(included, depth + 1)
             elif key == "sourcedir":
                 config.sourcedirs.extend(words[1:])
+                sourcedirs.append(words[1:])
 
     walk(main, 0)
-    # chrony.conf(5): confdir *.conf and sourcedir *.sources, a name in an
-    # earlier directory hiding the same name in a later one, sorted by name
-    for directories, suffix in ((config.confdirs, ".conf"), (config.sourcedirs, ".sources")):
-        files = dropins(target, directories, suffix, globbed)
-        present = set(path for path, dummy in files)
-        for path, text in replace.items():
-            if text is not None and path not in present and \
-                    posixpath.dirname(path) in directories and path.endswith(suffix):
-                files.append((path, posixpath.basename(path)))
-        for path, dummy in sorted(files, key=lambda item: item[1]):
-            if path in replace:
-                if replace[path] is None:
-                    continue
-                _sources_from_text(target, path, replace[path], config)
+    # conf.c reload_source_dirs: the *.sources of each sourcedir directive once the configuration is read
+    for directories in sourcedirs:
+        for path in _chrony_dir(target, directories, ".sources", replace, globbed):
+            check_included(target, path, len(config.files))
+            text = replace[path] if path in replace else read(target, path)
+            if text is not None:
                 config.files.append(path)
-            else:
-                walk(path, 1)
+                _sources_from_text(target, path, text, config)
     return config
 
 
-def _add_source(config, target, path, number, raw, directive, address):
+def _chrony_dir(target, directories, suffix, replace, budget):
+    """The files of one confdir or sourcedir directive as chrony's
+    search_dirs() (conf.c, chrony 4.8) reads them: ``*suffix`` in each
+    directory, a name in an earlier directory hiding the same name in later
+    ones, sorted by name; ``replace`` adds (text) or removes (None) files."""
+    chosen = {}
+    for directory in directories:
+        present = set(names(target, directory, "*" + suffix, budget))
+        for path, text in replace.items():
+            name = posixpath.basename(path)
+            if posixpath.dirname(path) == directory.rstrip("/") and name.endswith(suffix) and not name.startswith("."):
+                if text is None:
+                    present.discard(name)
+                else:
+                    present.add(name)
+        for name in present:
+            if name not in chosen:
+                path = posixpath.join(directory, name)
+                chosen[name] = None if target.is_masked(path) and path not in replace else path
+    return [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+
+
+def _chrony_invalid(options):
+    """Why chrony refuses these server options (cmdparse.c
+    CPS_ParseNTPSourceAdd: an unknown word, or an option without its value),
+    else None.  The values themselves are not checked."""
+    index = 0
+    while index < len(options):
+        option = options[index].lower()
+        if option in CHRONY_VALUED:
+            if index + 1 >= len(options):
+                return "%s without a value" % options[index]
+            index += 2
+        elif option in CHRONY_FLAGS:
+            index += 1
+        else:
+            return "invalid option %s" % options[index]
+    return None
+
+
+def _chrony_noselect(options):
+    if "noselect" in [option.lower() for option in options]:
+        return "noselect: chronyd never synchronises to it"
+    return None
+
+
+def _add_source(config, target, path, number, raw, directive, address, unused=None):
     config.sources.append(Source(directive, address, "%s:%d" % (target.display(path), number),
-                                 path, number, raw))
+                                 path, number, raw, unused))
 
 
 def _sources_from_text(target, path, text, config):
-    for number, raw in enumerate(lines(text), 1):
-        words = strip_comment(raw, "#!;%").split()
-        if len(words) > 1 and words[0].lower() in SOURCE_DIRECTIVES:
-            _add_source(config, target, path, number, raw, words[0].lower(), words[1])
+    """A sourcedir's file as conf.c load_source_file() reads it (chrony 4.8):
+    up to the first line without a newline, only server, pool and peer lines,
+    and a line with an option chrony does not know left out (not fatal)."""
+    for number, raw in enumerate(lines(text, True), 1):
+        if not raw.endswith("\n"):
+            break
+        words = raw.split()
+        if not words or words[0][0] in "!;#%":
+            continue
+        if len(words) > 1 and words[0].lower() in SOURCE_DIRECTIVES and not _chrony_invalid(words[2:]):
+            _add_source(config, target, path, number, raw.rstrip("\n"), words[0].lower(), words[1],
+                        _chrony_noselect(words[2:]))
 
 
 def read_ntp(target):
@@ -129,7 +217,11 @@ def read_ntp(target):
             if key in SOURCE_DIRECTIVES and words[1:2] in (["-4"], ["-6"]):
                 words = words[:1] + words[2:]   # ntpd's "server -4 host": the address family first
             if key in SOURCE_DIRECTIVES and len(words) > 1:
-                _add_source(config, target, where, number, raw, key, words[1])
+                # ntp.conf(5), ntpsec's ntp_conf(5): noselect marks a server "never used for synchronization"
+                _add_source(config, target, where, number, raw, key, words[1],
+                            "noselect: %s never synchronises to it" % config.daemon if "noselect" in words[2:] else None)
+            elif key == "refclock" and len(words) > 1 and config.daemon == "ntpsec":
+                _add_source(config, target, where, number, raw, key, " ".join(words[:2]))
             elif key == "includefile" and len(words) > 1:
                 included = words[1] if words[1].startswith("/") else posixpath.join(
                     posixpath.dirname(path), words[1])

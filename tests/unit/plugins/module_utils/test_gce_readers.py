@@ -450,13 +450,55 @@ def test_chrony_include_confdir_sourcedir(tmp_path):
     put(tmp_path, "/etc/chrony/chrony.conf", "confdir /etc/chrony/conf.d\npool 2.debian.pool.ntp.org iburst\n"
         "sourcedir /run/chrony-dhcp\nsourcedir /etc/chrony/sources.d\ninclude /etc/chrony/extra/*.conf\n")
     put(tmp_path, "/etc/chrony/conf.d/10-site.conf", "server ntp.example.com iburst\n")
-    put(tmp_path, "/etc/chrony/sources.d/gce.sources", "server metadata.google.internal iburst  # gce\n")
+    put(tmp_path, "/etc/chrony/sources.d/gce.sources", "# gce\nserver metadata.google.internal iburst\n")
     put(tmp_path, "/etc/chrony/extra/a.conf", "peer 10.0.0.1\n! server commented.example\n")
     config = timesync.read_chrony(Target(str(tmp_path)))
+    # a confdir is read where the directive stands (conf.c parse_confdir), the sourcedirs after the configuration
     assert [(s.kind, s.host) for s in config.sources] == [
-        ("pool", "2.debian.pool.ntp.org"), ("peer", "10.0.0.1"), ("server", "ntp.example.com"),
+        ("server", "ntp.example.com"), ("pool", "2.debian.pool.ntp.org"), ("peer", "10.0.0.1"),
         ("server", "metadata.google.internal")]
     assert config.sourcedirs == ["/run/chrony-dhcp", "/etc/chrony/sources.d"]
+
+
+def test_chrony_confdir_directives_each_hide_names_only_in_their_own_directories(tmp_path):
+    """chrony 4.8 conf.c search_dirs(): a name in an earlier directory of one
+    confdir line hides it in later ones of that line only; a confdir in a
+    file that a confdir reads is read too."""
+    put(tmp_path, "/etc/chrony/chrony.conf", "confdir /etc/chrony/a /etc/chrony/b\nconfdir /etc/chrony/c\n")
+    put(tmp_path, "/etc/chrony/a/10.conf", "server a.example\nconfdir /etc/chrony/d\n")
+    put(tmp_path, "/etc/chrony/b/10.conf", "server hidden.example\n")
+    put(tmp_path, "/etc/chrony/b/20.conf", "server b.example\n")
+    put(tmp_path, "/etc/chrony/c/10.conf", "server c.example\n")
+    put(tmp_path, "/etc/chrony/d/10.conf", "server d.example\n")
+    config = timesync.read_chrony(Target(str(tmp_path)))
+    assert [s.host for s in config.sources] == ["a.example", "d.example", "b.example", "c.example"]
+
+
+def test_chrony_sources_file_is_read_as_load_source_file_reads_it(tmp_path):
+    """chrony 4.8 conf.c load_source_file(): it stops at a line without a
+    newline, reads only server/pool/peer, and leaves out a line whose options
+    it refuses (a trailing ``# comment`` is an option there)."""
+    put(tmp_path, "/etc/chrony/chrony.conf", "sourcedir /etc/chrony/sources.d\n")
+    put(tmp_path, "/etc/chrony/sources.d/a.sources", "server metadata.google.internal iburst # gce\n"
+        "include /etc/chrony/x.conf\nserver ok.example iburst\nserver last.example")
+    put(tmp_path, "/etc/chrony/x.conf", "server included.example\n")
+    config = timesync.read_chrony(Target(str(tmp_path)))
+    assert [s.host for s in config.sources] == ["ok.example"]
+
+
+def test_chrony_server_lines_chronyd_does_not_use(tmp_path):
+    """noselect (chrony 4.8 cmdparse.c CPS_GetSelectOption) is never selected; a
+    word after ``#`` later in a chrony.conf line is an option chronyd refuses
+    (CPS_NormalizeLine takes only a line's first character as a comment),
+    so chronyd exits; a refclock is a time source too."""
+    put(tmp_path, "/etc/chrony.conf", "server metadata.google.internal iburst noselect\n"
+        "server 169.254.169.254 iburst # gce\nserver metadata prefer minpoll 4\n"
+        "refclock PHC /dev/ptp_hyperv poll 3\n")
+    config = timesync.read_chrony(Target(str(tmp_path)))
+    assert [(s.host, s.unused) for s in config.sources] == [
+        ("metadata.google.internal", "noselect: chronyd never synchronises to it"),
+        ("169.254.169.254", "chronyd does not start: invalid option #"),
+        ("metadata", None), ("refclock PHC /dev/ptp_hyperv", None)]
 
 
 def test_timesyncd_dropins_reset(tmp_path):
@@ -483,6 +525,20 @@ def test_ntpsec_includefile(tmp_path):
     config = timesync.read_ntp(Target(str(tmp_path)))
     assert config.daemon == "ntpsec" and [s.host for s in config.sources] == [
         "0.debian.pool.ntp.org", "metadata.google.internal"]
+
+
+def test_ntp_noselect_server(tmp_path):
+    put(tmp_path, "/etc/ntp.conf", "server metadata.google.internal iburst noselect\n")
+    assert [s.unused for s in timesync.read_ntp(Target(str(tmp_path))).sources] == [
+        "noselect: ntpd never synchronises to it"]
+
+
+@pytest.mark.parametrize("host, matched", [
+    ("metadata.google.internal", True), ("METADATA.Google.Internal", True), ("metadata.google.internal.", True),
+    ("169.254.169.254", True), ("metadata", True), ("metadata.", False), ("metadata.google.internal..", False),
+    ("metadata.google", False)])
+def test_metadata_server_names(host, matched):
+    assert timesync.names_server(host, ["metadata.google.internal", "169.254.169.254", "metadata"]) is matched
 
 
 def test_ntp_server_with_an_address_family(tmp_path):

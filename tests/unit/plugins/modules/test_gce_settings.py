@@ -649,6 +649,57 @@ def test_debian_chrony_gets_its_source_in_a_directory_that_outlives_a_boot(tmp_p
     assert run(run_module, root)["changed"] is False
 
 
+def chrony_image(root, conf):
+    """debian_image with chrony instead of timesyncd and ``conf`` as its chrony.conf."""
+    root = debian_image(root)
+    os.unlink(os.path.join(root, "etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service"))
+    put(root, "/etc/chrony/chrony.conf", conf)
+    put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
+    return root
+
+
+@pytest.mark.parametrize("server", ["METADATA.Google.Internal", "metadata.google.internal.", "169.254.169.254"])
+def test_metadata_server_in_any_spelling_the_resolver_accepts(tmp_path, run_module, server):
+    # host names are matched without case (RFC 4343); a trailing dot is the same fully qualified name
+    conf = "server %s iburst\n" % server
+    root = chrony_image(tmp_path / "image", conf)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "pass", result
+    assert run(run_module, root)["rc"] == 0 and read(root, "/etc/chrony/chrony.conf") == conf
+
+
+@pytest.mark.parametrize("line, why", [
+    ("server metadata.google.internal iburst noselect", "noselect: chronyd never synchronises to it"),
+    ("server metadata.google.internal iburst # gce", "chronyd does not start: invalid option #"),
+])
+def test_a_metadata_server_chronyd_does_not_use_is_replaced(tmp_path, run_module, line, why):
+    root = chrony_image(tmp_path / "image", line + "\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail" and why in result["message"], result
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    chrony = read(root, "/etc/chrony/chrony.conf")
+    assert chrony.startswith("# guestready.gce neutralised (GCE-TIME-METADATA-NTP): " + line + "\n")
+    assert chrony.endswith("server metadata.google.internal iburst\n")
+    assert run(run_module, root)["changed"] is False
+
+
+def test_a_chrony_refclock_is_a_second_time_source(tmp_path, run_module):
+    # Azure's chrony.conf: its PTP clock beside the metadata server
+    root = chrony_image(tmp_path / "image", "server metadata.google.internal iburst\n"
+                        "refclock PHC /dev/ptp_hyperv poll 3 dpoll -2 offset 0\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail" and "also uses refclock PHC /dev/ptp_hyperv" in result["message"], result
+    out = run(run_module, root)
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    assert "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): refclock PHC" in read(root, "/etc/chrony/chrony.conf")
+
+
 def test_someone_elses_file_at_the_collections_names_is_not_replaced(tmp_path, run_module):
     # an admin's sshd drop-in, and udev's way to switch a rules file off (a link to /dev/null)
     root = debian_image(tmp_path / "image")
