@@ -452,16 +452,24 @@ def _time_configs(host):
 def time_daemons(host):
     """``[(daemon, unit)]`` enabled (live: active or enabled), leaving out an
     inactive one whose unit a condition holds back because another daemon is
-    installed (Debian's timesyncd beside chrony or ntp)."""
-    found = []
+    installed (Debian's timesyncd beside chrony or ntp) or whose unit another
+    one's Conflicts= stops (chronyd.service beside timesyncd)."""
+    found, active = [], set()
     for daemon, unit_names in timesync.DAEMONS:
         for name in unit_names:
             state, detail = host.unit(name)
             if detail.get("is-active") == "active" or (
                     host.enabled(name) and not units.held_back_by(host.target, name)):
                 found.append((daemon, name))
+                if detail.get("is-active") == "active":
+                    active.add(name)
                 break
-    return found
+    # systemd.unit(5) Conflicts=: of two units a boot's transaction wants to start, "the unit that
+    # conflicts will be started and the unit that is conflicted is stopped" (upstream chronyd.service:
+    # Conflicts=ntpd.service systemd-timesyncd.service; Debian's chrony.service: ntp.service ntpsec.service)
+    conflicting = dict((name, units.conflicts(host.target, name)) for dummy, name in found)
+    return [(daemon, name) for daemon, name in found if name in active or not any(
+        name in conflicting[other] and other not in conflicting[name] for dummy, other in found if other != name)]
 
 
 def check_time(host, entry):

@@ -84,6 +84,27 @@ def held_back_by(target, name):
     return None
 
 
+def conflicts(target, name):
+    """The units the unit's ``Conflicts=`` names (its file, then its drop-ins
+    in name order)."""
+    path = unit_file(target, name)
+    if path is None:
+        return set()
+    directories = [posixpath.join(d, name + ".d") for d in UNIT_DIRS]
+    found = set()
+    for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
+        section = None
+        for raw in lines(read(target, source) or ""):
+            line = strip_comment(raw, "#;").strip()
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1]
+                continue
+            key, equals, value = line.partition("=")
+            if section == "Unit" and equals and key.strip() == "Conflicts":
+                found.update(value.split())
+    return found
+
+
 def masked(target, name):
     return any(target.is_masked(posixpath.join(d, name)) for d in UNIT_DIRS[:2])
 

@@ -1459,6 +1459,25 @@ def test_timesyncd_held_back_by_its_condition_is_not_a_second_daemon(tmp_path, r
         assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
 
 
+@pytest.mark.parametrize("conflicts, status", [
+    ("Conflicts=ntpd.service systemd-timesyncd.service\n", "pass"),   # chrony 4.8 examples/chronyd.service
+    ("Conflicts=openntpd.service ntp.service ntpsec.service\n", "fail"),   # Debian's chrony.service: both run
+])
+def test_timesyncd_that_chronyd_conflicts_with_is_not_a_second_daemon(tmp_path, run_module, conflicts, status):
+    # systemd.unit(5) Conflicts=: of two units wanted at boot, the one that conflicts starts, the other is stopped
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/chrony.conf", "server metadata.google.internal iburst\n")
+    put(root, "/usr/lib/systemd/system/chronyd.service", "[Unit]\n" + conflicts + "[Install]\nWantedBy=multi-user.target\n")
+    link(root, "/etc/systemd/system/multi-user.target.wants/chronyd.service", "/usr/lib/systemd/system/chronyd.service")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == status, result
+    if status == "fail":
+        assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
+    else:
+        assert result["evidence"]["daemons"] == ["chrony"], result
+
+
 def sles_image(root, ifcfg):
     """SLES 15 as Google's import left it (compute-image-tools@19adc438,
     daisy_workflows/image_import/suse/suse_import/translate.py: ifcfg-eth0
