@@ -15,6 +15,10 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
 TIMESYNCD_CONF = "/etc/systemd/timesyncd.conf"
+# systemd 256+ conf-parser.c config_parse_standard_file_with_dropins(): the first of these
+# that exists is the main file (older systemd reads only /etc's; vendors ship the others with 256+)
+TIMESYNCD_CONFS = (TIMESYNCD_CONF, "/run/systemd/timesyncd.conf", "/usr/local/lib/systemd/timesyncd.conf",
+                   "/usr/lib/systemd/timesyncd.conf")
 TIMESYNCD_DIRS = ("/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.d",
                   "/usr/local/lib/systemd/timesyncd.conf.d", "/usr/lib/systemd/timesyncd.conf.d",
                   "/lib/systemd/timesyncd.conf.d")
@@ -232,11 +236,12 @@ def read_ntp(target):
 
 
 def read_timesyncd(target, replace=None):
-    """timesyncd.conf then its drop-ins: ``NTP=`` lists add up, an empty
-    assignment resets the list (systemd.syntax(7))."""
+    """timesyncd.conf (the first of ``TIMESYNCD_CONFS``) then its drop-ins:
+    ``NTP=`` lists add up, an empty assignment resets the list (systemd.syntax(7))."""
     replace = replace or {}
-    config = TimeConfig("timesyncd", TIMESYNCD_CONF if target.isfile(TIMESYNCD_CONF) else None)
-    files = [TIMESYNCD_CONF] + [path for path, dummy in dropins(target, TIMESYNCD_DIRS, ".conf")]
+    main = next((p for p in TIMESYNCD_CONFS if (replace[p] is not None if p in replace else target.isfile(p))), None)
+    config = TimeConfig("timesyncd", main)
+    files = [main or TIMESYNCD_CONF] + [path for path, dummy in dropins(target, TIMESYNCD_DIRS, ".conf")]
     for path, text in replace.items():
         if text is not None and path not in files:
             files.append(path)
@@ -249,7 +254,11 @@ def read_timesyncd(target, replace=None):
         config.files.append(path)
         section = None
         for number, raw in enumerate(lines(text), 1):
-            line = strip_comment(raw, "#;").strip()
+            # conf-parser.c parse_line(): a line whose first character is # or ; is a comment; later in
+            # a line they are part of the value ("NTP= # reset" names the servers "#" and "reset")
+            line = raw.strip()
+            if line[:1] in ("#", ";"):
+                continue
             if line.startswith("["):
                 section = line.strip("[]")
             elif section == "Time" and "=" in line:

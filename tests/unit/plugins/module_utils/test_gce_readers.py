@@ -511,6 +511,26 @@ def test_timesyncd_dropins_reset(tmp_path):
     assert [s.host for s in config.sources] == ["metadata.google.internal"] and config.fallback_only
 
 
+def test_timesyncd_main_file_is_the_first_in_the_configuration_paths(tmp_path):
+    # systemd 256+ config_parse_standard_file_with_dropins(): /etc, /run, /usr/local/lib, /usr/lib
+    put(tmp_path, "/usr/lib/systemd/timesyncd.conf", "[Time]\nNTP=2.fedora.pool.ntp.org\n")
+    target = Target(str(tmp_path))
+    config = timesync.read_timesyncd(target)
+    assert config.main == "/usr/lib/systemd/timesyncd.conf" and [s.host for s in config.sources] == ["2.fedora.pool.ntp.org"]
+    put(tmp_path, "/etc/systemd/timesyncd.conf", "[Time]\n#NTP=\n")
+    assert timesync.read_timesyncd(target).sources == []
+
+
+def test_timesyncd_comment_only_at_the_start_of_a_line(tmp_path):
+    """conf-parser.c parse_line(): "NTP= # reset" is no empty assignment; its
+    words are servers."""
+    put(tmp_path, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=0.debian.pool.ntp.org\n")
+    put(tmp_path, "/etc/systemd/timesyncd.conf.d/gce.conf", "[Time]\nNTP= # reset\n  ; NTP=\n"
+        "NTP=metadata.google.internal\n")
+    assert [s.host for s in timesync.read_timesyncd(Target(str(tmp_path))).sources] == [
+        "0.debian.pool.ntp.org", "#", "reset", "metadata.google.internal"]
+
+
 def test_timesyncd_reads_ntp_in_the_time_section_only(tmp_path):
     """timesyncd.conf(5) options live in [Time]: NTP= under another section is an
     unknown-section key systemd ignores, not a server."""
