@@ -215,7 +215,17 @@ def read_ntp(target):
     if main is None:
         return config
 
+    globbed = [MAX_GLOB_PATHS]
+
     def walk(path, depth):
+        if config.daemon == "ntpsec" and target.isdir(path):
+            # ntpsec 1.0+ ntp_scanner.c lex_push_file(): a directory's entries whose names end in
+            # .conf, in name order, a directory among them read the same way
+            if depth > MAX_DEPTH:
+                raise ConfigError("%s: includes nest deeper than %d levels" % (target.display(path), MAX_DEPTH))
+            for name in names(target, path, "*.conf", globbed):
+                walk(posixpath.join(path, name), depth + 1)
+            return
         for where, number, raw, words in _lines(target, path, config, depth):
             key = words[0].lower()
             if key in SOURCE_DIRECTIVES and words[1:2] in (["-4"], ["-6"]):
@@ -232,6 +242,11 @@ def read_ntp(target):
                 walk(included, depth + 1)
 
     walk(main, 0)
+    if config.daemon == "ntpsec":
+        # ntp_config.c readconfig(): then the ntp.d directory beside the configuration file
+        ntp_d = posixpath.join(posixpath.dirname(main), "ntp.d")
+        if target.isdir(ntp_d):
+            walk(ntp_d, 1)
     return config
 
 

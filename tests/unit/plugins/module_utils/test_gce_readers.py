@@ -547,6 +547,19 @@ def test_ntpsec_includefile(tmp_path):
         "0.debian.pool.ntp.org", "metadata.google.internal"]
 
 
+def test_ntpsec_reads_its_ntp_d_directory_and_included_directories(tmp_path):
+    """ntpsec 1.0+ ntp_config.c readconfig() reads ntp.d beside ntp.conf, and
+    ntp_scanner.c lex_push_file() a directory's ``*.conf`` in name order."""
+    put(tmp_path, "/etc/ntpsec/ntp.conf", "server metadata.google.internal iburst\nincludefile site\n")
+    put(tmp_path, "/etc/ntpsec/site/a.conf", "server a.example\n")
+    put(tmp_path, "/etc/ntpsec/site/notes.txt", "server not-read.example\n")
+    put(tmp_path, "/etc/ntpsec/ntp.d/20-pool.conf", "pool 2.debian.pool.ntp.org iburst\n")
+    put(tmp_path, "/etc/ntpsec/ntp.d/10-more.conf/x.conf", "server b.example\n")
+    config = timesync.read_ntp(Target(str(tmp_path)))
+    assert [s.host for s in config.sources] == [
+        "metadata.google.internal", "a.example", "b.example", "2.debian.pool.ntp.org"]
+
+
 def test_ntp_noselect_server(tmp_path):
     put(tmp_path, "/etc/ntp.conf", "server metadata.google.internal iburst noselect\n")
     assert [s.unused for s in timesync.read_ntp(Target(str(tmp_path))).sources] == [
