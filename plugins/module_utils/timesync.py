@@ -227,7 +227,9 @@ def read_ntp(target):
                 walk(posixpath.join(path, name), depth + 1)
             return
         for where, number, raw, words in _lines(target, path, config, depth):
-            key = words[0].lower()
+            # ntp_scanner.c is_keyword() matches keywords byte for byte: "Server" is a syntax error,
+            # a line ntpd skips
+            key = words[0]
             if key in SOURCE_DIRECTIVES and words[1:2] in (["-4"], ["-6"]):
                 words = words[:1] + words[2:]   # ntpd's "server -4 host": the address family first
             if key in SOURCE_DIRECTIVES and len(words) > 1:

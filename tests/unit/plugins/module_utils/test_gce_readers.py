@@ -560,6 +560,12 @@ def test_ntpsec_reads_its_ntp_d_directory_and_included_directories(tmp_path):
         "metadata.google.internal", "a.example", "b.example", "2.debian.pool.ntp.org"]
 
 
+def test_ntp_keywords_are_lower_case(tmp_path):
+    # ntpsec ntp_scanner.c is_keyword(): no keyword but "server"; ntp_parser.y skips the line (error T_EOC)
+    put(tmp_path, "/etc/ntp.conf", "SERVER 0.pool.ntp.org\nServer 1.pool.ntp.org\nserver metadata.google.internal\n")
+    assert [s.host for s in timesync.read_ntp(Target(str(tmp_path))).sources] == ["metadata.google.internal"]
+
+
 def test_ntp_noselect_server(tmp_path):
     put(tmp_path, "/etc/ntp.conf", "server metadata.google.internal iburst noselect\n")
     assert [s.unused for s in timesync.read_ntp(Target(str(tmp_path))).sources] == [
