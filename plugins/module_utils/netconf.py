@@ -22,7 +22,7 @@ import re
 import stat
 import unicodedata
 
-from ansible_collections.guestready.gce.plugins.module_utils import udev
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
@@ -59,8 +59,13 @@ CLOUD_INIT_CFG_DIR = "/etc/cloud/cloud.cfg.d"
 # Debian's cloud images (debian-cloud-images, config_space/files/etc/udev/
 # rules.d/75-cloud-ifupdown.rules/CLOUD): the rule's RUN program
 CLOUD_IFUPDOWN_HELPER = "cloud-ifupdown-helper"
-TRUE = ("yes", "true", "on", "1")
-FALSE = ("no", "false", "off", "0")
+# systemd's parse_boolean() (src/basic/parse-util.c), any case
+TRUE = ("yes", "y", "true", "t", "on", "1")
+FALSE = ("no", "n", "false", "f", "off", "0")
+# netplan's handle_generic_bool() (canonical/netplan src/parse.c): the scalar's text, quoted
+# or not, any case; anything else is an error
+NETPLAN_TRUE = ("true", "on", "yes", "y")
+NETPLAN_FALSE = ("false", "off", "no", "n")
 
 
 class InterfaceConfig(object):
@@ -98,6 +103,15 @@ def _bool(value):
     if text in FALSE:
         return False
     return None
+
+
+def _netplan_bool(value):
+    """A netplan boolean as netplan reads it: ``dhcp4: "true"`` and
+    ``dhcp4: y`` are true, ``use-mtu: "false"`` false; None: none."""
+    if isinstance(value, bool):
+        return value
+    text = value.lower() if isinstance(value, str) else None
+    return True if text in NETPLAN_TRUE else False if text in NETPLAN_FALSE else None
 
 
 # ------------------------------------------------------------ YAML subset
@@ -316,8 +330,8 @@ def read_netplan(target):
         rendered = defined_in.get(ident) and all(p == CLOUD_INIT_NETPLAN for p in defined_in[ident])
         configs.append(InterfaceConfig(
             "netplan", "%s (ethernets.%s)" % (merged.get("_where", {}).get(ident, "netplan"), ident),
-            None, globs, match.get("macaddress"), spec.get("dhcp4") is True, bool(addresses),
-            spec.get("mtu"), True if use_mtu is None else bool(use_mtu),
+            None, globs, match.get("macaddress"), _netplan_bool(spec.get("dhcp4")) is True, bool(addresses),
+            spec.get("mtu"), _netplan_bool(use_mtu) is not False,
             generator="cloud-init" if rendered else None))
     return configs, network.get("renderer", "networkd")
 
@@ -424,37 +438,79 @@ def _match_list(value):
     return value.split()
 
 
+# the [Match] settings of a .network file (systemd src/shared/net-condition.c net_match_is_empty())
+# and its conditions (src/network/networkd-network-gperf.gperf): since systemd 246 (commit
+# dade7349, networkd-network.c network_verify()) a file that sets none of them is ignored, "To
+# match all interfaces, add Name=*"; before, it matched every link
+NETWORKD_MATCH_KEYS = ("MACAddress", "PermanentMACAddress", "Path", "Driver", "Type", "Kind", "Name", "Property",
+                       "WLANInterfaceType", "SSID", "BSSID", "Host", "Virtualization", "KernelCommandLine",
+                       "KernelVersion", "Credential", "Architecture", "Firmware")
+NETWORKD_EMPTY_MATCH_IGNORED = 246
+# [Network] DHCP= values that run DHCPv4 (networkd-dhcp-common.c config_parse_dhcp(): a
+# parse_boolean() true, "ipv4", or the old names "v4" and "both", those case-sensitive)
+NETWORKD_DHCP4 = ("ipv4", "v4", "both")
+
+
+def _networkd_dhcp4(value, before):
+    """Whether ``DHCP=value`` runs DHCPv4; ``before``: the earlier
+    assignment's, kept when systemd refuses the value."""
+    if value in NETWORKD_DHCP4 or _bool(value):
+        return True
+    if value in ("ipv6", "v6", "none") or _bool(value) is False or not value:
+        return False
+    return before
+
+
+def _ignores_empty_match(target):
+    version = sysctl.systemd_version(target)
+    return version is None or version >= NETWORKD_EMPTY_MATCH_IGNORED
+
+
 def read_networkd(target, replace=None):
     """One record per .network file (with its drop-ins), in the order
-    systemd-networkd tries them: the first file that matches a link wins."""
+    systemd-networkd tries them: the first file that matches a link wins.
+    A file systemd-networkd skips (empty, or without [Match] settings)
+    gives none."""
     replace = replace or {}
     configs = []
     for path in networkd_files(target, replace):
+        own = replace[path] if path in replace else read(target, path)
+        if not own:
+            # network_load_one(): null_or_empty_path(), "Skipping empty file"
+            continue
         rows = []
         for part in [path] + networkd_dropins(target, path, replace):
             text = replace[part] if part in replace else read(target, part)
             rows.extend((section, key, value, part) for section, key, value, dummy in parse_ini(text))
-        globs, mac, dhcp, static, mtu, use_mtu = None, None, False, False, None, None
-        properties = {}
+        globs, dhcp, static, mtu, use_mtu = None, False, False, None, None
+        properties, criteria, macs, unmanaged = {}, {}, {}, False
         for section, key, value, part in rows:
+            if section == "Match" and key in NETWORKD_MATCH_KEYS:
+                # an empty assignment resets the list (or the condition)
+                criteria[key] = bool(value)
             if section == "Match" and key in NIC_PROPERTIES:
                 properties[key] = (properties.get(key) or []) + _match_list(value) if value else None
             elif section == "Match" and key in ("Name", "OriginalName"):
                 globs = (globs or []) + _match_list(value) if value else None
-            elif section == "Match" and key in ("MACAddress", "PermanentMACAddress") and value:
-                mac = value
+            elif section == "Match" and key in ("MACAddress", "PermanentMACAddress"):
+                macs[key] = value or None
             elif section == "Network" and key == "DHCP":
-                dhcp = value.lower() in ("yes", "ipv4", "both", "true", "1", "on")
+                dhcp = _networkd_dhcp4(value, dhcp)
             elif (section == "Network" and key == "Address") or (section == "Address" and key == "Address"):
                 static = True
             elif section == "Link" and key == "MTUBytes":
                 mtu = value
             elif section in ("DHCPv4", "DHCP") and key == "UseMTU":
                 use_mtu = _bool(value)
-        own = replace[path] if path in replace else read(target, path)
+            elif section == "Link" and key == "Unmanaged":
+                # systemd.network(5): "networkd will not touch the link": no DHCP
+                unmanaged = bool(_bool(value))
+        if not any(criteria.values()) and _ignores_empty_match(target):
+            continue
         links = ["%s=%s" % (key, " ".join(patterns)) for key, patterns in sorted(properties.items())
                  if patterns and not match_list(patterns, NIC_PROPERTIES[key])]
-        configs.append(InterfaceConfig("networkd", target.display(path), path, globs, mac, dhcp, static,
+        mac = macs.get("MACAddress") or macs.get("PermanentMACAddress")
+        configs.append(InterfaceConfig("networkd", target.display(path), path, globs, mac, dhcp and not unmanaged, static,
                                        mtu, bool(use_mtu), generator=rendered_by_cloud_init(own),
                                        links=links or None))
     return configs

@@ -658,6 +658,63 @@ def test_networkd_leading_bang_inverts_the_whole_name_list(tmp_path):
     assert config.covers("ens4") and not config.covers("docker0") and not config.covers("lo")
 
 
+@pytest.mark.parametrize("version,covers", [(None, False), (246, False), (245, True)])
+def test_networkd_file_without_match_settings_is_ignored_since_246(tmp_path, version, covers):
+    """network_verify() (systemd 246, commit dade7349): a .network file without [Match]
+    settings or conditions is ignored ("add Name=*"); before, it matched every link.
+    An empty file is always skipped (network_load_one(): null_or_empty_path())."""
+    if version:
+        put(tmp_path, "/usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-%d.so" % version, "")
+    put(tmp_path, "/etc/systemd/network/00-empty.network", "")
+    put(tmp_path, "/etc/systemd/network/10-all.network", "[Match]\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/20-reset.network", "[Match]\nName=ens4\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/20-reset.network.d/all.conf", "[Match]\nName=\n")
+    put(tmp_path, "/etc/systemd/network/30-vm.network", "[Match]\nVirtualization=yes\n[Network]\nDHCP=yes\n")
+    configs = netconf.read_networkd(Target(str(tmp_path)))
+    names = [os.path.basename(c.where) for c in configs]
+    assert names == (["10-all.network", "20-reset.network"] if covers else []) + ["30-vm.network"]
+    assert all(c.covers("ens4") for c in configs)
+
+
+@pytest.mark.parametrize("values,dhcp4", [
+    (["y"], True), (["T"], True), (["v4"], True), (["both"], True), (["ipv4"], True),
+    (["ipv6"], False), (["none"], False), (["no", "yes"], True),
+    (["yes", "IPV4"], True), (["no", "Both"], False),  # refused (case-sensitive names): the earlier value stays
+])
+def test_networkd_dhcp_values_as_systemd_reads_them(tmp_path, values, dhcp4):
+    """config_parse_dhcp(): parse_boolean() (any case), ipv4/ipv6, the old none/v4/v6/both."""
+    put(tmp_path, "/etc/systemd/network/50-ens4.network", "[Match]\nName=ens4\n[Network]\n" +
+        "".join("DHCP=%s\n" % value for value in values) + "[DHCPv4]\nUseMTU=y\n")
+    config, = netconf.read_networkd(Target(str(tmp_path)))
+    assert config.dhcp4 is dhcp4 and config.use_mtu is True
+
+
+def test_networkd_mac_reset_and_unmanaged_link(tmp_path):
+    """An empty MACAddress= in a drop-in resets the list (systemd.network(5));
+    [Link] Unmanaged=yes: networkd does not touch the link, so no DHCP."""
+    put(tmp_path, "/etc/systemd/network/10-mac.network", "[Match]\nName=ens4\nMACAddress=42:01:0a:00:00:02\n"
+        "[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/10-mac.network.d/any.conf", "[Match]\nMACAddress=\n")
+    put(tmp_path, "/etc/systemd/network/20-off.network", "[Match]\nName=ens4\n[Link]\nUnmanaged=yes\n"
+        "[Network]\nDHCP=yes\n")
+    first, second = netconf.read_networkd(Target(str(tmp_path)))
+    assert first.mac is None and first.covers("ens4") and first.dhcp4
+    assert second.covers("ens4") and not second.dhcp4
+
+
+@pytest.mark.parametrize("dhcp4,use_mtu,expected", [
+    ('"true"', "'false'", (True, False)), ("y", "n", (True, False)), ("Y", "N", (True, False)),
+    ("'on'", "YES", (True, True)), ("'no'", '"off"', (False, False)),
+])
+def test_netplan_booleans_as_netplan_reads_them(tmp_path, dhcp4, use_mtu, expected):
+    """netplan's handle_generic_bool(): the scalar's text, quoted or not, any case:
+    true/on/yes/y and false/off/no/n."""
+    put(tmp_path, "/etc/netplan/50-gce.yaml", "network:\n  ethernets:\n    ens4:\n      dhcp4: %s\n"
+        "      dhcp4-overrides:\n        use-mtu: %s\n" % (dhcp4, use_mtu))
+    config, = netconf.read_netplan(Target(str(tmp_path)))[0]
+    assert (config.dhcp4, config.use_mtu) == expected
+
+
 def test_ifupdown_sources_and_options(tmp_path):
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
         "source-directory interfaces.more\n")
