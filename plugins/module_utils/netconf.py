@@ -298,8 +298,33 @@ def rendered_by_cloud_init(text):
     return "cloud-init" if first.startswith(CLOUD_INIT_HEADERS) else None
 
 
+# netplan's device types (canonical/netplan doc/netplan-yaml.md): each a mapping of definitions,
+# with a ``renderer`` of its own beside them
+NETPLAN_DEVICE_TYPES = ("ethernets", "wifis", "modems", "bonds", "bridges", "vlans", "vrfs", "tunnels",
+                        "dummy-devices", "virtual-ethernets", "nm-devices")
+
+
+def _netplan_renderer(network):
+    """"NetworkManager" when netplan renders any definition with it (a
+    definition's ``renderer``, else its type's, else the global one; an
+    ``nm-devices`` one always): netplan then writes its empty
+    10-globally-managed-devices.conf (src/configure.c); else the global one."""
+    default = network.get("renderer", "networkd")
+    for kind in NETPLAN_DEVICE_TYPES:
+        section = network.get(kind)
+        if not isinstance(section, dict):
+            continue
+        for ident, spec in section.items():
+            if ident == "renderer" or not isinstance(spec, dict):
+                continue
+            if kind == "nm-devices" or spec.get("renderer", section.get("renderer", default)) == "NetworkManager":
+                return "NetworkManager"
+    return default
+
+
 def read_netplan(target):
-    """``(configs, renderer)`` from the merged netplan files."""
+    """``(configs, renderer)`` from the merged netplan files; ``renderer``:
+    "NetworkManager" when netplan renders anything with it (``_netplan_renderer``)."""
     merged, defined_in = {}, {}
     for path in netplan_files(target):
         text = read(target, path)
@@ -318,6 +343,8 @@ def read_netplan(target):
     network = merged.get("network") or {}
     configs = []
     for ident, spec in sorted((network.get("ethernets") or {}).items()):
+        if ident == "renderer":
+            continue    # the renderer of every ethernet defined here, no interface
         spec = spec if isinstance(spec, dict) else {}
         match = spec.get("match") or {}
         globs = match.get("name")
@@ -333,7 +360,7 @@ def read_netplan(target):
             None, globs, match.get("macaddress"), _netplan_bool(spec.get("dhcp4")) is True, bool(addresses),
             spec.get("mtu"), _netplan_bool(use_mtu) is not False,
             generator="cloud-init" if rendered else None))
-    return configs, network.get("renderer", "networkd")
+    return configs, _netplan_renderer(network)
 
 
 def _top_level(text, keys):
@@ -894,7 +921,7 @@ _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5,19}$")
 def networkmanager_conf(target, renderer=None):
     """``{(section, key): (value, where)}`` as NetworkManager reads its
     configuration (``key+=`` and ``key-=`` add to and take from a list);
-    ``renderer``: netplan's global renderer."""
+    ``renderer``: netplan's (``read_netplan``)."""
     chosen = {}
     for index, directory in enumerate(NM_CONF_DIRS):
         for name in names(target, directory, "*.conf"):

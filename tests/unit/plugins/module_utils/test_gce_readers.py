@@ -702,6 +702,23 @@ def test_networkd_mac_reset_and_unmanaged_link(tmp_path):
     assert second.covers("ens4") and not second.dhcp4
 
 
+@pytest.mark.parametrize("network,renderer", [
+    ("  ethernets:\n    eth1:\n      renderer: NetworkManager\n      dhcp4: true\n", "NetworkManager"),
+    ("  ethernets:\n    renderer: NetworkManager\n    eth1:\n      dhcp4: true\n", "NetworkManager"),
+    ("  renderer: NetworkManager\n  ethernets:\n    eth1:\n      renderer: networkd\n", "NetworkManager"),
+    ("  renderer: NetworkManager\n", "NetworkManager"),
+    ("  ethernets:\n    renderer: NetworkManager\n", "networkd"),
+    ("  ethernets:\n    eth1:\n      dhcp4: true\n", "networkd"),
+])
+def test_netplan_renderer_used_anywhere(tmp_path, network, renderer):
+    """netplan writes its empty 10-globally-managed-devices.conf when
+    "renderer: NetworkManager" is used anywhere (src/configure.c): globally,
+    for a device type or for one definition; a type's renderer is no interface."""
+    put(tmp_path, "/etc/netplan/50-x.yaml", "network:\n" + network)
+    configs, found = netconf.read_netplan(Target(str(tmp_path)))
+    assert found == renderer and all("renderer" not in c.names for c in configs)
+
+
 @pytest.mark.parametrize("dhcp4,use_mtu,expected", [
     ('"true"', "'false'", (True, False)), ("y", "n", (True, False)), ("Y", "N", (True, False)),
     ("'on'", "YES", (True, True)), ("'no'", '"off"', (False, False)),
