@@ -85,6 +85,10 @@ class InterfaceConfig(object):
     def covers(self, interface):
         if self.links:
             return False
+        if self.mac is not None and self.source in ("networkd", "netplan"):
+            # every [Match] setting (systemd.network(5)), every match: property (netplan-yaml.md)
+            # must match: with a MAC address too, only the NIC with that address, not a new VM's
+            return False
         if self.names is None:
             return self.mac is None
         return match_list(self.names, interface)

@@ -719,6 +719,18 @@ def test_netplan_renderer_used_anywhere(tmp_path, network, renderer):
     assert found == renderer and all("renderer" not in c.names for c in configs)
 
 
+def test_name_and_mac_match_needs_the_mac_too(tmp_path):
+    """systemd.network(5) and netplan: every match property must match, so a
+    name and a MAC address match only the NIC with that address."""
+    put(tmp_path, "/etc/systemd/network/10-ens4.network", "[Match]\nName=ens4\nMACAddress=42:01:0a:00:00:02\n"
+        "[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/netplan/50-x.yaml", "network:\n  ethernets:\n    nic:\n      match:\n        name: ens4\n"
+        "        macaddress: 42:01:0a:00:00:02\n      dhcp4: true\n")
+    target = Target(str(tmp_path))
+    configs = netconf.read_networkd(target) + netconf.read_netplan(target)[0]
+    assert len(configs) == 2 and all(c.mac and not c.covers("ens4") for c in configs)
+
+
 @pytest.mark.parametrize("dhcp4,use_mtu,expected", [
     ('"true"', "'false'", (True, False)), ("y", "n", (True, False)), ("Y", "N", (True, False)),
     ("'on'", "YES", (True, True)), ("'no'", '"off"', (False, False)),
