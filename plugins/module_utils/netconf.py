@@ -492,6 +492,23 @@ def _networkd_dhcp4(value, before):
     return before
 
 
+# a Compute Engine VM as ConditionVirtualization= tests it (systemd src/shared/condition.c
+# condition_test_virtualization(): a boolean, "vm", "container", else the detected id): a VM,
+# which detect_virtualization() calls "google" or, before systemd knew Compute Engine, "kvm"
+GCE_VIRTUALIZATION_IDS = ("google", "kvm")
+
+
+def _gce_virtualization(value):
+    """Whether ``[Match] Virtualization=value`` holds on a Compute Engine VM;
+    None when it depends on the systemd version."""
+    negate = value.startswith("!")
+    word = value[1:] if negate else value
+    if word in GCE_VIRTUALIZATION_IDS:
+        return None
+    held = _bool(word) if _bool(word) is not None else word == "vm"
+    return held != negate
+
+
 def _ignores_empty_match(target):
     version = sysctl.systemd_version(target)
     return version is None or version >= NETWORKD_EMPTY_MATCH_IGNORED
@@ -514,11 +531,13 @@ def read_networkd(target, replace=None):
             text = replace[part] if part in replace else read(target, part)
             rows.extend((section, key, value, part) for section, key, value, dummy in parse_ini(text))
         globs, dhcp, static, mtu, use_mtu = None, False, False, None, None
-        properties, criteria, macs, unmanaged = {}, {}, {}, False
+        properties, criteria, macs, unmanaged, virtualization = {}, {}, {}, False, []
         for section, key, value, part in rows:
             if section == "Match" and key in NETWORKD_MATCH_KEYS:
                 # an empty assignment resets the list (or the condition)
                 criteria[key] = bool(value)
+            if section == "Match" and key == "Virtualization":
+                virtualization = virtualization + [value] if value else []
             if section == "Match" and key in NIC_PROPERTIES:
                 properties[key] = (properties.get(key) or []) + _match_list(value) if value else None
             elif section == "Match" and key in ("Name", "OriginalName"):
@@ -537,6 +556,9 @@ def read_networkd(target, replace=None):
                 # systemd.network(5): "networkd will not touch the link": no DHCP
                 unmanaged = bool(_bool(value))
         if not any(criteria.values()) and _ignores_empty_match(target):
+            continue
+        if any(_gce_virtualization(value) is False for value in virtualization):
+            # network_verify(): "Conditions in the file do not match the system environment, skipping"
             continue
         links = ["%s=%s" % (key, " ".join(patterns)) for key, patterns in sorted(properties.items())
                  if patterns and not match_list(patterns, NIC_PROPERTIES[key])]

@@ -676,6 +676,18 @@ def test_networkd_file_without_match_settings_is_ignored_since_246(tmp_path, ver
     assert all(c.covers("ens4") for c in configs)
 
 
+@pytest.mark.parametrize("values,read", [
+    (["no"], False), (["!yes"], False), (["container"], False), (["docker"], False), (["!vm"], False),
+    (["yes", "!container"], True), (["vm"], True), (["kvm"], True), (["!google"], True), (["no", ""], True),
+])
+def test_networkd_virtualization_condition_on_a_compute_engine_vm(tmp_path, values, read):
+    """condition_test_virtualization(): a Compute Engine VM is virtualized, a VM, no
+    container; its id (google, or kvm before systemd knew it) is left untested."""
+    put(tmp_path, "/etc/systemd/network/10-metal.network", "[Match]\nName=ens4\n" +
+        "".join("Virtualization=%s\n" % value for value in values) + "[Network]\nAddress=10.0.0.2/24\n")
+    assert len(netconf.read_networkd(Target(str(tmp_path)))) == (1 if read else 0)
+
+
 @pytest.mark.parametrize("values,dhcp4", [
     (["y"], True), (["T"], True), (["v4"], True), (["both"], True), (["ipv4"], True),
     (["ipv6"], False), (["none"], False), (["no", "yes"], True),
