@@ -416,8 +416,8 @@ def parse_ini(text):
 
 def _present(paths, replace):
     """``paths`` without those ``replace`` reads as absent (None): the state
-    without the collection's own file judges no empty file there, which
-    systemd-networkd would take for one matching every link."""
+    without the collection's own file judges no file there at all, not an
+    empty one."""
     return [path for path in paths if path not in replace or replace[path] is not None]
 
 
