@@ -520,7 +520,7 @@ def read_networkd(target, replace=None):
     A file systemd-networkd skips (empty, or without [Match] settings)
     gives none."""
     replace = replace or {}
-    configs = []
+    configs, empty_ignored = [], None
     for path in networkd_files(target, replace):
         own = replace[path] if path in replace else read(target, path)
         if not own:
@@ -555,8 +555,11 @@ def read_networkd(target, replace=None):
             elif section == "Link" and key == "Unmanaged":
                 # systemd.network(5): "networkd will not touch the link": no DHCP
                 unmanaged = bool(_bool(value))
-        if not any(criteria.values()) and _ignores_empty_match(target):
-            continue
+        if not any(criteria.values()):
+            if empty_ignored is None:   # one look at the tree's systemd, however many such files
+                empty_ignored = _ignores_empty_match(target)
+            if empty_ignored:
+                continue
         if any(_gce_virtualization(value) is False for value in virtualization):
             # network_verify(): "Conditions in the file do not match the system environment, skipping"
             continue
