@@ -394,8 +394,9 @@ def set_defaults(text, updates, header=""):
 
 def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
     """A grub.cfg (``linux`` lines) or BLS entry (``options`` lines) with
-    ``arg`` appended where no ``console=<device>`` is given; the original
-    line kept behind the marker."""
+    ``arg`` appended where no ``console=<device>`` is given (before a ``--``,
+    after which the arguments go to init: ``cmdline.init_start``); the
+    original line kept behind the marker."""
     pattern = lines_re or re.compile(r"^(\s*)(%s)(\s+\S+)(.*)$" % "|".join(LINUX_COMMANDS))
     rows, changed = [], False
     for row in lines(text, True):
@@ -403,11 +404,19 @@ def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
         if match and not cmdline.has_console(match.group(match.lastindex), device):
             ending = "\n" if row.endswith("\n") else ""
             rows.append("%s# %s replaced (%s): %s\n" % (match.group(1), MARKER, rid, row.strip()))
-            rows.append("%s %s%s" % (row.rstrip("\n").rstrip(), arg, ending))
+            line = row.rstrip("\n").rstrip()
+            start = match.start(match.lastindex)
+            rows.append("%s%s%s" % (line[:start], _with_arg(line[start:], arg), ending))
             changed = True
         else:
             rows.append(row)
     return "".join(rows), changed
+
+
+def _with_arg(args, arg):
+    """``args`` (blanks first) with `` arg`` added at the end of the kernel's part."""
+    end = cmdline.init_start(args)
+    return "%s %s" % (args, arg) if end is None else "%s%s %s" % (args[:end], arg, args[end:])
 
 
 BLS_OPTIONS = re.compile(r"^(\s*)(options)()(.*)$")

@@ -6,7 +6,10 @@ command lines a boot loader passes.
 
 Parsing follows the kernel's own ``next_arg()`` (lib/cmdline.c): arguments
 are separated by spaces, double quotes group spaces into one argument (and
-are dropped), ``key=value`` splits at the first ``=``."""
+are dropped), ``key=value`` splits at the first ``=``.  A ``--`` argument
+ends the kernel's parameters: what follows goes to init (kernel/params.c
+parse_args(): ``if (!val && strcmp(param, "--") == 0) return args``), so a
+``console=`` there is no console."""
 
 import os
 
@@ -52,17 +55,38 @@ def last_value(text, key, default=None):
 
 def consoles(text):
     """The console devices in order (``console=ttyS0,38400n8`` -> ``ttyS0``);
-    the last one becomes /dev/console."""
-    return [value.split(",", 1)[0] for value in values(text, "console")]
+    the last one becomes /dev/console.  Only the kernel's part counts (before
+    ``--``)."""
+    end = init_start(text or "")
+    return [value.split(",", 1)[0] for value in values(text[:end] if end is not None else text, "console")]
 
 
 def has_console(text, device="ttyS0"):
     return device in consoles(text)
 
 
+def init_start(text):
+    """The index in ``text`` of a ``--`` argument (split as ``split`` does),
+    after which the arguments go to init, not the kernel; None without one."""
+    quoted, start = False, None
+    for index, char in enumerate(text + " "):
+        if char.isspace() and not quoted:
+            if start is not None and text[start:index].replace('"', "") == "--":
+                return start
+            start = None
+        else:
+            start = index if start is None else start
+            quoted = not quoted if char == '"' else quoted
+    return None
+
+
 def append(text, arg):
-    """``text`` with ``arg`` appended (one space between)."""
+    """``text`` with ``arg`` appended (one space between), before a ``--``
+    (``init_start``) so that the kernel gets it."""
     text = (text or "").strip()
+    end = init_start(text)
+    if end is not None:
+        return "%s %s %s" % (text[:end].rstrip(), arg, text[end:]) if end else "%s %s" % (arg, text)
     return (text + " " + arg).strip()
 
 

@@ -1237,10 +1237,12 @@ def plan_boot(plan, base, failing):
     limit = int(timeout["expected"]) if timeout else None
     updates = []
     # GRUB_CMDLINE_LINUX: the part recovery entries get too
+    # (the drop-in extends the value before it, unless the console would land after a "--", which goes to init)
+    linux = grub.variables.get("GRUB_CMDLINE_LINUX", "")
     if arg and grub.files and not _console_in_every_kind(grub, device):
         updates.append(("GCE-BOOT-SERIAL-CONSOLE", "GRUB_CMDLINE_LINUX",
-                        '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported else
-                        bootloader._quote(cmdline.append(grub.variables.get("GRUB_CMDLINE_LINUX", ""), arg))))
+                        '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported and cmdline.init_start(linux) is None
+                        else bootloader._quote(cmdline.append(linux, arg))))
     if limit is not None and grub.files:
         if _too_long(grub.timeout()[0], limit):
             updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))

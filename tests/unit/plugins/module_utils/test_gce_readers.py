@@ -51,6 +51,22 @@ def test_cmdline_consoles_and_values():
     assert cmdline.last_value(line, "quiet") is None and ("quiet", None) in cmdline.parse(line)
 
 
+def test_cmdline_console_after_dashes_is_init_s():
+    """kernel/params.c parse_args(): a ``--`` argument ends the kernel's
+    parameters; what follows goes to init."""
+    assert cmdline.consoles('quiet "--" console=ttyS0') == []
+    assert not cmdline.has_console("ro -- console=ttyS0,38400n8")
+    assert cmdline.consoles('console=tty0 a="x -- y" console=ttyS0 --x') == ["tty0", "ttyS0"]
+    assert cmdline.append("ro -- single", "console=ttyS0") == "ro console=ttyS0 -- single"
+    assert cmdline.append("-- single", "console=ttyS0") == "console=ttyS0 -- single"
+    assert cmdline.append("ro --x", "console=ttyS0") == "ro --x console=ttyS0"
+    cfg, changed = bootloader.add_kernel_arg("\tlinux /vmlinuz ro -- console=ttyS0\n", "console=ttyS0,38400n8", "X")
+    assert changed and cfg.endswith("\tlinux /vmlinuz ro console=ttyS0,38400n8 -- console=ttyS0\n")
+    entry, changed = bootloader.add_kernel_arg("options root=x --\n", "console=ttyS0", "X",
+                                               lines_re=bootloader.BLS_OPTIONS)
+    assert changed and entry.endswith("\noptions root=x console=ttyS0 --\n")
+
+
 # --------------------------------------------------------------- bootloader
 def debian_grub(root, cmdline_linux='""', dropin=None):
     put(root, "/usr/sbin/grub-mkconfig", '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do . "$x"; done\n')

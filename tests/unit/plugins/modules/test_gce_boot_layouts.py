@@ -237,6 +237,28 @@ def test_ubuntu_recordfail_timeout_is_set_in_the_drop_in(tmp_path, run_module):
     assert all(r["status"] == "pass" for r in boot_results(run_module, root).values())
 
 
+def test_a_console_after_dashes_goes_to_init_and_the_fix_goes_before_them(tmp_path, run_module):
+    """kernel/params.c parse_args() stops at ``--``: what follows is init's,
+    so console=ttyS0 there is no console, and one appended there would not
+    be either (the check would fail again on every run)."""
+    root = ubuntu_image(tmp_path / "image", cloud=False)
+    put(root, "/etc/default/grub.d/40-init.cfg", 'GRUB_CMDLINE_LINUX="quiet -- console=ttyS0"\nGRUB_TIMEOUT=0\n')
+    update_grub(root)
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail", console["message"]
+    assert "no console=ttyS0 in 3 boot entries" in console["message"]
+
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+    dropin = read(root, gce_settings.GRUB_DROPIN)
+    assert 'GRUB_CMDLINE_LINUX="quiet console=ttyS0,38400n8 -- console=ttyS0"\n' in dropin
+    assert "ro quiet console=ttyS0,38400n8 -- console=ttyS0\n" in read(root, "/boot/grub/grub.cfg")
+    assert run(run_module, root)["changed"] is False
+    update_grub(root)
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+
+
 def test_recordfail_is_read_from_00_header_before_grub_cfg_has_it(tmp_path):
     root = ubuntu_image(tmp_path / "image", cloud=False)
     put(root, "/boot/grub/grub.cfg", "set timeout=0\n")
