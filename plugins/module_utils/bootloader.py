@@ -213,11 +213,38 @@ class GrubConfig(object):
         return kinds
 
     def timeout(self):
+        """``(seconds or None, where)``: the menu timeout grub-mkconfig writes:
+        GRUB_TIMEOUT, or the deprecated GRUB_HIDDEN_TIMEOUT where it takes its
+        place (``hidden_timeout``)."""
+        hidden = self.hidden_timeout()
+        if hidden:
+            return _seconds(hidden)
+        return self.grub_timeout()
+
+    def grub_timeout(self):
         """``(seconds or None, where)``: GRUB_TIMEOUT as grub-mkconfig sees it."""
         found = self.assignments.get("GRUB_TIMEOUT")
         if not found:
             return (DEFAULT_TIMEOUT if self.files else None), "grub-mkconfig's default"
         return _seconds(found[-1])
+
+    def hidden_timeout(self):
+        """The GRUB_HIDDEN_TIMEOUT assignment ``(file, line, value)`` that 00_header's
+        make_timeout() uses instead of GRUB_TIMEOUT, or None: when
+        GRUB_TIMEOUT_STYLE is unset or empty and GRUB_HIDDEN_TIMEOUT is set to
+        anything but 0 (to 0 as well where 00_header has Debian's quick_boot=1)
+        (rhboot/grub2@5e9e7e44e util/grub.d/00_header.in make_timeout();
+        Debian's debian/patches/quick-boot.patch)."""
+        found = self.assignments.get("GRUB_HIDDEN_TIMEOUT")
+        if self.variables.get("GRUB_TIMEOUT_STYLE") or not found or not found[-1][2]:
+            return None
+        if found[-1][2] == "0" and not self.quick_boot():
+            return None
+        return found[-1]
+
+    def quick_boot(self):
+        """Whether the tree's 00_header is Ubuntu's build (quick_boot=1)."""
+        return 'quick_boot="1"' in (read(self.target, HEADER_SCRIPT) or "")
 
     def systemd_boot(self):
         """Whether the tree boots with systemd-boot: BLS entries and nothing
@@ -246,7 +273,7 @@ class GrubConfig(object):
         tree's 00_header is Ubuntu's (quick_boot=1) and the next grub.cfg will."""
         if _set_at_boot(self.cfg_text, self.grubenv).get("recordfail"):
             return True
-        return 'quick_boot="1"' in (read(self.target, HEADER_SCRIPT) or "")
+        return self.quick_boot()
 
     def recordfail_timeout(self):
         """``(seconds or None, where)``: GRUB_RECORDFAIL_TIMEOUT as 00_header

@@ -730,7 +730,8 @@ GCE = [
          [DOC_OS_DETAILS + " (\"the boot timeout in the grub configuration is set to 0\")",
           TRANSLATE + " (enterprise_linux: GRUB_TIMEOUT=0)", EL_KICKSTART + " (bootloader --timeout=0)",
           UBUNTU_CLOUDIMG + " (50-cloudimg-settings.cfg: GRUB_RECORDFAIL_TIMEOUT=0, GRUB_TIMEOUT=0)"],
-         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins), "
+         "GRUB_TIMEOUT from /etc/default/grub and its grub.d drop-ins (the last assignment wins; the deprecated "
+         "GRUB_HIDDEN_TIMEOUT in its place where set, not 0 and GRUB_TIMEOUT_STYLE unset), "
          "GRUB_RECORDFAIL_TIMEOUT where Ubuntu's grub.cfg sets recordfail (the wait after a boot that did "
          "not finish, 30 s unless set), and the timeouts of the generated grub.cfg; a branch on a variable "
          "nothing sets at boot does not count (Red Hat's grubenv switches menu_show_once, menu_auto_hide, "
@@ -738,7 +739,7 @@ GCE = [
          "timeout of loader/loader.conf on the ESP (unset: the menu is hidden; menu-force waits for a key); "
          "on a live system that is not generalized, the LoaderConfigTimeout EFI variable overrides it when set",
          "the same drop-in or marked /etc/default/grub line as GCE-BOOT-SERIAL-CONSOLE (GRUB_TIMEOUT, "
-         "and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated; a grubenv "
+         "GRUB_HIDDEN_TIMEOUT where it is the timeout, and GRUB_RECORDFAIL_TIMEOUT where recordfail is set), then the grub.cfg is regenerated; a grubenv "
          "switch whose branch waits longer (Fedora's menu_auto_hide=1) is unset, as grub2-editenv does; "
          "systemd-boot: loader.conf's timeout line replaced behind a marker (a LoaderConfigTimeout EFI "
          "variable is left alone: bootctl set-timeout changes it)",

@@ -404,7 +404,8 @@ def check_timeout(host, entry):
     problems = []
     seconds, where = grub.timeout()
     if grub.files and _too_long(seconds, limit):
-        problems.append("GRUB_TIMEOUT is %s (%s)" % (seconds, where))
+        problems.append("%s is %s (%s)" % ("GRUB_HIDDEN_TIMEOUT" if grub.hidden_timeout() else "GRUB_TIMEOUT",
+                                           seconds, where))
     if grub.systemd_boot():
         seconds, where = grub.loader_timeout()
         # the firmware's variable belongs to this machine: an image of it boots without it
@@ -1244,8 +1245,12 @@ def plan_boot(plan, base, failing):
                         '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported and cmdline.init_start(linux) is None
                         else bootloader._quote(cmdline.append(linux, arg))))
     if limit is not None and grub.files:
+        # GRUB_HIDDEN_TIMEOUT may take GRUB_TIMEOUT's place; set to 0 outside Ubuntu it gives way to GRUB_TIMEOUT
         if _too_long(grub.timeout()[0], limit):
-            updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))
+            if grub.hidden_timeout():
+                updates.append(("GCE-BOOT-TIMEOUT", "GRUB_HIDDEN_TIMEOUT", str(limit)))
+            if _too_long(grub.grub_timeout()[0], limit):
+                updates.append(("GCE-BOOT-TIMEOUT", "GRUB_TIMEOUT", str(limit)))
         if grub.uses_recordfail() and _too_long(grub.recordfail_timeout()[0], limit):
             updates.append(("GCE-BOOT-TIMEOUT", "GRUB_RECORDFAIL_TIMEOUT", str(limit)))
     if updates and grub.dropins_supported:

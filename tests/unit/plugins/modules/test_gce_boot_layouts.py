@@ -346,6 +346,58 @@ def test_debian_recordfail_branch_counts_only_when_something_sets_it(tmp_path, r
     assert "GRUB_RECORDFAIL_TIMEOUT=0\n" in read(root, gce_settings.GRUB_DROPIN)
 
 
+def legacy_grub_cfg(root):
+    """A Debian grub.cfg as 00_header's make_timeout() (without quick_boot)
+    writes its timeout: GRUB_TIMEOUT_STYLE's, else a GRUB_HIDDEN_TIMEOUT set
+    and not 0, else GRUB_TIMEOUT (rhboot/grub2 util/grub.d/00_header.in)."""
+    variables = bootloader.GrubConfig(Target(root)).variables
+    hidden = variables.get("GRUB_HIDDEN_TIMEOUT", "")
+    if not variables.get("GRUB_TIMEOUT_STYLE") and hidden not in ("", "0"):
+        head = ("if [ x$feature_timeout_style = xy ] ; then\n  set timeout_style=hidden\n  set timeout=%s\n"
+                "elif sleep --interruptible %s ; then\n  set timeout=0\nfi\n" % (hidden, hidden))
+    else:
+        head = "set timeout=%s\n" % (variables.get("GRUB_TIMEOUT") or 5)
+    put(root, "/boot/grub/grub.cfg", head + "menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-%s root=UUID=%s ro %s\n}\n"
+        % (KERNEL, UUID, variables.get("GRUB_CMDLINE_LINUX", "")))
+
+
+def test_legacy_hidden_timeout_is_the_menu_s_timeout_and_is_set_too(tmp_path, run_module):
+    """GRUB_HIDDEN_TIMEOUT (deprecated, still read by make_timeout()) takes
+    GRUB_TIMEOUT's place while GRUB_TIMEOUT_STYLE is unset: a fix of
+    GRUB_TIMEOUT alone leaves the next grub.cfg waiting."""
+    root = str(tmp_path / "image")
+    put(root, "/usr/sbin/grub-mkconfig", '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do . "$x"; done\n')
+    put(root, "/etc/grub.d/00_header", HEADER % "0")
+    put(root, "/etc/default/grub", 'GRUB_DEFAULT=0\nGRUB_HIDDEN_TIMEOUT=5\nGRUB_HIDDEN_TIMEOUT_QUIET=true\n'
+        'GRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n')
+    legacy_grub_cfg(root)
+    timeout = boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]
+    assert timeout["status"] == "fail"
+    assert "GRUB_HIDDEN_TIMEOUT is 5 (%s/etc/default/grub:2)" % root in timeout["message"]
+
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
+    dropin = read(root, gce_settings.GRUB_DROPIN)
+    assert "GRUB_HIDDEN_TIMEOUT=0\n" in dropin and "GRUB_TIMEOUT=" not in dropin
+    assert run(run_module, root)["changed"] is False
+    legacy_grub_cfg(root)
+    assert all(r["status"] == "pass" for r in boot_results(run_module, root).values())
+    # a style set, or GRUB_HIDDEN_TIMEOUT=0 (outside Ubuntu), leaves GRUB_TIMEOUT in charge
+    put(root, "/etc/default/grub.d/zz-guestready-gce.cfg", "GRUB_TIMEOUT_STYLE=hidden\nGRUB_TIMEOUT=3\n")
+    assert bootloader.GrubConfig(Target(root)).timeout() == (3, "%s/etc/default/grub.d/zz-guestready-gce.cfg:2" % root)
+
+
+def test_ubuntu_hidden_timeout_0_boots_at_once(tmp_path):
+    """Ubuntu's make_timeout() (quick_boot=1) takes GRUB_HIDDEN_TIMEOUT=0 as
+    the timeout; Debian's and upstream's fall back to GRUB_TIMEOUT."""
+    root = ubuntu_image(tmp_path / "image", cloud=False)
+    put(root, "/etc/default/grub", "GRUB_HIDDEN_TIMEOUT=0\nGRUB_HIDDEN_TIMEOUT_QUIET=true\nGRUB_TIMEOUT=10\n")
+    assert bootloader.GrubConfig(Target(root)).timeout() == (0, "%s/etc/default/grub:1" % root)
+    put(root, "/etc/grub.d/00_header", HEADER % "0")
+    assert bootloader.GrubConfig(Target(root)).timeout() == (10, "%s/etc/default/grub:3" % root)
+
+
 class UbuntuModule(object):
     """A live Ubuntu: update-grub regenerates grub.cfg from the defaults."""
     check_mode = False
