@@ -61,19 +61,74 @@ MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-_WORD = re.compile(r"[^'\" \t#;`$]+|\$")
+_WORD = re.compile(r"[^'\" \t;`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?])")
+# what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
+_DQ_ESCAPES = "$`\"\\\n"
 
 
-def _expand(text, variables):
-    return _VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), ""), text)
+def _dollar(text, index, variables):
+    """``(value, end)`` of the parameter expansion at ``text[index]`` (a
+    ``$``): ``$NAME``, ``${NAME}``, ``${NAME:-word}`` and ``:+``, ``:=``,
+    ``:?``, with or without the colon (POSIX sh, 2.6.2 Parameter Expansion;
+    tuned writes ``"${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"``);
+    None for anything else, which is kept as written."""
+    match = _VARIABLE.match(text, index)
+    if match:
+        return variables.get(match.group(1) or match.group(2), ""), match.end()
+    match = _PARAMETER.match(text, index)
+    if not match:
+        return None
+    depth, end = 1, match.end()
+    while end < len(text) and depth:
+        if text[end] == "\\":
+            end += 2
+        elif text.startswith("${", end):
+            depth, end = depth + 1, end + 2
+        else:
+            depth, end = depth - (text[end] == "}"), end + 1
+    if depth:
+        return None
+    name, operator = match.group(1), match.group(2)
+    word = _double_quoted(text[match.end():end - 1], variables)
+    value = variables.get(name)
+    is_set = value is not None and (value != "" or ":" not in operator)
+    if operator[-1] == "+":
+        return (word if is_set else ""), end
+    if operator[-1] == "=" and not is_set:
+        variables[name] = word
+    return (value if is_set else word), end
+
+
+def _double_quoted(text, variables):
+    """What the shell makes of the inside of double quotes: a backslash
+    escapes ``$``, a backquote, ``"``, ``\\`` and a newline (and stays before
+    anything else), ``$`` expansions as ``_dollar`` reads them."""
+    out, index = [], 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and text[index + 1:index + 2] and text[index + 1] in _DQ_ESCAPES:
+            out.append("" if text[index + 1] == "\n" else text[index + 1])
+            index += 2
+            continue
+        found = _dollar(text, index, variables) if char == "$" else None
+        if found:
+            out.append(found[0])
+            index = found[1]
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def shell_value(text, variables):
     """The value of a shell assignment's right-hand side: quotes removed,
-    ``$VAR`` expanded in double quotes and bare words, single quotes
-    literal; an unquoted ``#`` or blank ends it.  Command substitutions are
-    kept as written (GRUB_DISTRIBUTOR's ``$(lsb_release ...)``)."""
+    ``$VAR`` expanded in double quotes and bare words (``_dollar``), single
+    quotes literal, a backslash escaping the next character (in double
+    quotes only some: ``_double_quoted``); an unquoted blank ends it, a ``#``
+    inside the word is part of it.  Command substitutions are kept as written
+    (GRUB_DISTRIBUTOR's ``$(lsb_release ...)``)."""
     out, index = [], 0
     while index < len(text):
         char = text[index]
@@ -86,9 +141,12 @@ def shell_value(text, variables):
             end = index + 1
             while end < len(text) and text[end] != '"':
                 end += 2 if text[end] == "\\" else 1
-            out.append(_expand(text[index + 1:end].replace('\\"', '"'), variables))
+            out.append(_double_quoted(text[index + 1:end], variables))
             index = end + 1
-        elif char in " \t#;":
+        elif char == "\\":
+            out.append(text[index + 1:index + 2])
+            index += 2
+        elif char in " \t;":
             break
         elif char == "`" or text.startswith("$(", index):
             closing = "`" if char == "`" else ")"
@@ -100,10 +158,10 @@ def shell_value(text, variables):
             match = _WORD.match(text, index)
             word = match.group(0)
             if word == "$":
-                var = _VARIABLE.match(text, index)
-                if var:
-                    out.append(variables.get(var.group(1) or var.group(2), ""))
-                    index = var.end()
+                found = _dollar(text, index, variables)
+                if found:
+                    out.append(found[0])
+                    index = found[1]
                     continue
             out.append(word)
             index += len(word)
@@ -388,7 +446,8 @@ def _seconds(assignment):
 
 # ----------------------------------------------------------------- edits
 def _quote(value):
-    return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+    """``value`` in double quotes, as ``_double_quoted`` reads it back."""
+    return '"%s"' % re.sub(r'([$`"\\])', r"\\\1", value)
 
 
 def dropin_text(header, lines):

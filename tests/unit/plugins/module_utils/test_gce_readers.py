@@ -90,6 +90,25 @@ def test_grub_debian_layout_with_dropins(tmp_path):
     assert grub.cfg_timeouts() == [(1, 5)]
 
 
+@pytest.mark.parametrize("text,value", [
+    ('"${V:+$V }\\$tuned_params"', "console=ttyS0 $tuned_params"),
+    ('"${U:+$U }\\$tuned_params"', "$tuned_params"),
+    ('"${E:-console=ttyS0}"', "console=ttyS0"),
+    ('"${E-x}${U-y}${U:=z}$U"', "yzz"),
+    ('"a\\\\b \\"c\\" \\x"', 'a\\b "c" \\x'),
+    ("a\\ console=ttyS0", "a console=ttyS0"),
+    ("console=ttyS0#1 # comment", "console=ttyS0#1"),
+    ("'$V'\"$V\"$V", "$Vconsole=ttyS0console=ttyS0"),
+])
+def test_grub_defaults_values_as_sh_reads_them(text, value):
+    """POSIX sh: parameter expansions with a word, backslashes (in double
+    quotes before a dollar, backquote, double quote or backslash only),
+    ``#`` inside a word."""
+    variables = {"V": "console=ttyS0", "E": ""}
+    assert bootloader.shell_value(text, variables) == value
+    assert bootloader.shell_value(bootloader._quote(value), {}) == value
+
+
 def test_grub_red_hat_layout_bls_and_grubenv(tmp_path):
     put(tmp_path, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
     put(tmp_path, "/etc/default/grub", 'GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet"\n'

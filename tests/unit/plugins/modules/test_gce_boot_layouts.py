@@ -615,6 +615,43 @@ def test_rhel_timeout_in_defaults_and_switch_fixed_together(tmp_path, run_module
     assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
 
 
+# what tuned's bootloader plugin appends to /etc/default/grub (tuned/plugins/plugin_bootloader.py,
+# _grub2_default_env_patch()): the profile's parameters come from grubenv at boot
+TUNED_DEFAULTS = ('GRUB_CMDLINE_LINUX_DEFAULT="${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"\n'
+                  'GRUB_INITRD_OVERLAY="${GRUB_INITRD_OVERLAY:+$GRUB_INITRD_OVERLAY }\\$tuned_initrd"\n')
+
+
+def test_rhel_tuned_defaults_are_read_as_the_shell_reads_them(tmp_path, run_module):
+    """``${VAR:+word}`` and ``\\$`` in double quotes: the console in
+    GRUB_CMDLINE_LINUX_DEFAULT survives tuned's line (recovery entries are
+    disabled, so normal entries are all there is)."""
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/etc/default/grub", read(root, "/etc/default/grub").replace(
+        'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 net.ifnames=0"',
+        'GRUB_CMDLINE_LINUX="net.ifnames=0"\nGRUB_CMDLINE_LINUX_DEFAULT="console=ttyS0,38400n8"') + TUNED_DEFAULTS)
+    grub = bootloader.GrubConfig(Target(root))
+    assert grub.cmdline() == "net.ifnames=0 console=ttyS0,38400n8 $tuned_params"
+    found = boot_results(run_module, root)
+    assert found["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass", found["GCE-BOOT-SERIAL-CONSOLE"]["message"]
+
+
+def test_rhel_marked_line_keeps_what_the_shell_would_expand_literal(tmp_path, run_module):
+    """The Red Hat layout writes GRUB_CMDLINE_LINUX's value into double
+    quotes: a ``$`` or a backslash in it stays as it was, and the line reads
+    back with the console (a second run writes nothing)."""
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/etc/default/grub", read(root, "/etc/default/grub").replace(
+        'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 net.ifnames=0"',
+        "GRUB_CMDLINE_LINUX='net.ifnames=0 rd.shell=$x\\y'"))
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail"
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert 'GRUB_CMDLINE_LINUX="net.ifnames=0 rd.shell=\\$x\\\\y console=ttyS0,38400n8"\n' in read(root, "/etc/default/grub")
+    grub = bootloader.GrubConfig(Target(root))
+    assert grub.variables["GRUB_CMDLINE_LINUX"] == "net.ifnames=0 rd.shell=$x\\y console=ttyS0,38400n8"
+    assert run(run_module, root)["changed"] is False
+
+
 class RhelModule(UbuntuModule):
     """A live RHEL 9: grub2-mkconfig would rewrite grub.cfg as it is (the
     defaults already say GRUB_TIMEOUT=0)."""
