@@ -61,6 +61,8 @@ MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+# the same over the rows of one line for sh (``_statements``)
+_STATEMENT = re.compile(_ASSIGNMENT.pattern, re.S)
 _WORD = re.compile(r"[^'\" \t;`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?])")
@@ -144,9 +146,9 @@ def shell_value(text, variables):
             out.append(_double_quoted(text[index + 1:end], variables))
             index = end + 1
         elif char == "\\":
-            out.append(text[index + 1:index + 2])
+            out.append(text[index + 1:index + 2].replace("\n", ""))   # a backslash-newline joins rows
             index += 2
-        elif char in " \t;":
+        elif char in " \t\n;":
             break
         elif char == "`" or text.startswith("$(", index):
             closing = "`" if char == "`" else ")"
@@ -168,19 +170,58 @@ def shell_value(text, variables):
     return "".join(out)
 
 
+def _statements(rows):
+    """``[(first, last)]``: the indexes of the physical ``rows`` that make one
+    line for sh, which goes on past the end of a row while a quote is open or
+    after a backslash ending it outside single quotes and comments (POSIX
+    sh, 2.2 Quoting, 2.3 Token Recognition)."""
+    found, first, quote = [], 0, None
+    for index, row in enumerate(rows):
+        row = row.rstrip("\n")
+        pos, continued = 0, False
+        while pos < len(row):
+            char = row[pos]
+            if quote == "'":
+                quote = None if char == "'" else quote
+            elif char == "\\":
+                continued = pos + 1 == len(row)
+                pos += 1
+            elif quote == '"':
+                quote = None if char == '"' else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "#" and (pos == 0 or row[pos - 1] in " \t;"):
+                break
+            pos += 1
+        if quote is None and not continued:
+            found.append((first, index))
+            first = index + 1
+    if first < len(rows):
+        found.append((first, len(rows) - 1))
+    return found
+
+
+def _assignments(rows):
+    """``[(first, last, NAME, right-hand side)]`` of the assignments among
+    ``rows``, each one line for sh (``_statements``)."""
+    found = []
+    for first, last in _statements(rows):
+        match = _STATEMENT.match("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
+        if match:
+            found.append((first, last, match.group(1), match.group(2)))
+    return found
+
+
 def parse_defaults(text, source, variables=None, assignments=None):
     """Run the assignments of one defaults file; returns ``(variables,
     assignments)`` where assignments maps a name to ``[(file, line,
-    value)]``."""
+    value)]`` (line: where it starts)."""
     variables = dict(variables or {})
     assignments = assignments if assignments is not None else {}
-    for number, line in enumerate(lines(text), 1):
-        match = _ASSIGNMENT.match(line)
-        if not match:
-            continue
-        value = shell_value(match.group(2), variables)
-        variables[match.group(1)] = value
-        assignments.setdefault(match.group(1), []).append((source, number, value))
+    for first, dummy, name, rest in _assignments(lines(text)):
+        value = shell_value(rest, variables)
+        variables[name] = value
+        assignments.setdefault(name, []).append((source, first + 1, value))
     return variables, assignments
 
 
@@ -459,22 +500,21 @@ def dropin_text(header, lines):
 
 def set_defaults(text, updates, header=""):
     """/etc/default/grub with each ``(ID, NAME, value)`` in ``updates`` set:
-    the last assignment of NAME is commented out behind the marker (kept) and
-    the new one written under it; a missing one is appended."""
+    the last assignment of NAME (all its rows) is commented out behind the
+    marker (kept) and the new one written under it; a missing one is appended."""
     rows = lines(text, True)
     if rows and not rows[-1].endswith("\n"):
         rows[-1] += "\n"
     for rid, name, value in updates:
         new = "%s=%s\n" % (name, value)
-        last = None
-        for index, row in enumerate(rows):
-            match = _ASSIGNMENT.match(row)
-            if match and match.group(1) == name:
-                last = index
-        if last is None:
+        found = [(first, last) for first, last, assigned, dummy in _assignments(rows) if assigned == name]
+        if not found:
             rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
         else:
-            rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[last]), new]
+            # every row of an assignment that goes on over several (a comment ends at its row)
+            first, last = found[-1]
+            rows[first:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[first])] + \
+                ["# %s" % row for row in rows[first + 1:last + 1]] + [new]
     return "".join(rows)
 
 

@@ -652,6 +652,31 @@ def test_rhel_marked_line_keeps_what_the_shell_would_expand_literal(tmp_path, ru
     assert run(run_module, root)["changed"] is False
 
 
+@pytest.mark.parametrize("console", ["", " console=ttyS0,38400n8"])
+def test_rhel_grub_cmdline_linux_over_several_rows(tmp_path, run_module, console):
+    """An assignment goes on over rows after a backslash and inside quotes
+    (POSIX sh): its value is read whole, and the marked edit comments out
+    every row of it (a row left behind would be a stray, unterminated
+    command that stops grub2-mkconfig)."""
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/etc/default/grub", read(root, "/etc/default/grub").replace(
+        'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 net.ifnames=0"',
+        'GRUB_CMDLINE_LINUX="crashkernel=auto \\\n  net.ifnames=0\n  rd.lvm.lv=rhel/root%s"' % console))
+    assert bootloader.GrubConfig(Target(root)).variables["GRUB_CMDLINE_LINUX"] == \
+        "crashkernel=auto   net.ifnames=0\n  rd.lvm.lv=rhel/root" + console
+    status = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"]
+    assert status == ("pass" if console else "fail")
+    if console:
+        return
+    assert run(run_module, root)["rc"] == 0
+    assert ('# guestready.gce replaced (GCE-BOOT-SERIAL-CONSOLE): GRUB_CMDLINE_LINUX="crashkernel=auto \\\n'
+            '#   net.ifnames=0\n#   rd.lvm.lv=rhel/root"\n'
+            'GRUB_CMDLINE_LINUX="crashkernel=auto   net.ifnames=0\n  rd.lvm.lv=rhel/root console=ttyS0,38400n8"\n'
+            'GRUB_DISABLE_RECOVERY="true"\n') in read(root, "/etc/default/grub")
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+    assert by_id(run(run_module, root))["GCE-BOOT-SERIAL-CONSOLE"]["changed"] is False
+
+
 class RhelModule(UbuntuModule):
     """A live RHEL 9: grub2-mkconfig would rewrite grub.cfg as it is (the
     defaults already say GRUB_TIMEOUT=0)."""
