@@ -57,6 +57,10 @@ RECORDFAIL_TIMEOUT = 30
 HEADER_SCRIPT = "/etc/grub.d/00_header"
 RECORDFAIL_FUNCTION = re.compile(r"^[ \t]*function recordfail\b", re.M)
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
+# Red Hat's 10_linux (BLS) writes into grub.cfg ``if [ -z "${kernelopts}" ]; then set
+# kernelopts="root=... ro ${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"; fi``: what the
+# entries' $kernelopts is when grubenv does not set it (rhboot/grub2@5e9e7e44e util/grub.d/10_linux.in)
+KERNELOPTS_FALLBACK = re.compile(r'^[ \t]*set kernelopts="([^"\n]*)"[ \t]*$', re.M)
 MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
 
@@ -262,6 +266,8 @@ class GrubConfig(object):
         self.grubenv_path = next((p for p in list(GRUBENVS) + esp_env if present(target, p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
+        fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")
+        self.cfg_kernelopts = fallback.group(1) if fallback else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
         self.bls_files = ["%s/%s" % (BLS_DIR, n) for n in names(target, BLS_DIR, "*.conf")]
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
@@ -397,7 +403,8 @@ class GrubConfig(object):
     def entries(self):
         """``[{"where", "cmdline"}]``: the command line of every kernel entry
         GRUB offers (grub.cfg ``linux`` lines; BLS entries when grub.cfg
-        reads them), ``$kernelopts`` expanded from grubenv."""
+        reads them), ``$kernelopts`` expanded (``kernelopts``), other
+        variables from grubenv."""
         found = []
         for number, line in enumerate(lines(self.cfg_text), 1):
             words = line.strip().split(None, 2)
@@ -414,8 +421,17 @@ class GrubConfig(object):
                               "cmdline": self._expand_env(" ".join(options))})
         return found
 
+    def kernelopts(self):
+        """The ``$kernelopts`` BLS entries get: grubenv's, or where it is unset
+        or empty, the fallback grub.cfg sets (``KERNELOPTS_FALLBACK``); None
+        without either."""
+        return self.grubenv.get("kernelopts") or self.cfg_kernelopts or self.grubenv.get("kernelopts")
+
     def _expand_env(self, text):
-        return _VARIABLE.sub(lambda m: self.grubenv.get(m.group(1) or m.group(2), m.group(0)), text)
+        env = dict(self.grubenv)
+        if self.kernelopts() is not None:
+            env["kernelopts"] = self.kernelopts()
+        return _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
 def efivar_loader_timeout(path=None):

@@ -1273,8 +1273,9 @@ def plan_boot(plan, base, failing):
                                                       device=device, lines_re=bootloader.BLS_OPTIONS)
             if changed and "$kernelopts" not in (plan.text(path) or ""):
                 plan.write(path, text, "GCE-BOOT-SERIAL-CONSOLE")
-        opts = current.grubenv.get("kernelopts")
-        if opts is not None and not cmdline.has_console(opts, device):
+        # grubenv's kernelopts (unset or empty: grub.cfg's fallback, which grub2-mkconfig also puts in grubenv)
+        opts = current.kernelopts()
+        if opts is not None and current.grubenv_path and not cmdline.has_console(opts, device):
             plan.write(current.grubenv_path, bootloader.set_grubenv(
                 plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
         next_kernel = plan.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)

@@ -677,6 +677,36 @@ def test_rhel_grub_cmdline_linux_over_several_rows(tmp_path, run_module, console
     assert by_id(run(run_module, root))["GCE-BOOT-SERIAL-CONSOLE"]["changed"] is False
 
 
+# what Red Hat's 10_linux writes before blscfg (util/grub.d/10_linux.in)
+KERNELOPTS_FALLBACK = ('# The kernelopts variable should be defined in the grubenv file. But to ensure that menu\n'
+                       'if [ -z "${kernelopts}" ]; then\n  set kernelopts="%s "\nfi\n')
+
+
+@pytest.mark.parametrize("env_kernelopts", [None, ""])
+@pytest.mark.parametrize("console", [True, False])
+def test_rhel8_kernelopts_from_grub_cfg_when_grubenv_has_none(tmp_path, run_module, env_kernelopts, console):
+    """$kernelopts is grub.cfg's fallback where grubenv does not set it (or
+    sets it empty); the fix puts the fallback and the console into grubenv
+    as grub2-mkconfig would, never a kernelopts of the console alone."""
+    root = rhel_image(tmp_path / "image", 8)
+    options = OPTIONS if console else OPTIONS.replace(" console=ttyS0,38400n8", "")
+    put(root, "/boot/grub2/grub.cfg", read(root, "/boot/grub2/grub.cfg").replace(
+        "insmod blscfg\n", KERNELOPTS_FALLBACK % options + "insmod blscfg\n"))
+    env = read(root, "/boot/grub2/grubenv")
+    env = env.replace("kernelopts=%s \n" % OPTIONS, "" if env_kernelopts is None else "kernelopts=\n")
+    put(root, "/boot/grub2/grubenv", env + "#" * (1024 - len(env)))
+    grub = bootloader.GrubConfig(Target(root))
+    assert grub.kernelopts() == options + " "
+    console_result = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console_result["status"] == ("pass" if console else "fail"), console_result["message"]
+    if console:
+        return
+    assert run(run_module, root)["rc"] == 0
+    assert bootconfig.parse_grubenv(read(root, "/boot/grub2/grubenv"))["kernelopts"] == options + " console=ttyS0,38400n8"
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+    assert by_id(run(run_module, root))["GCE-BOOT-SERIAL-CONSOLE"]["changed"] is False
+
+
 class RhelModule(UbuntuModule):
     """A live RHEL 9: grub2-mkconfig would rewrite grub.cfg as it is (the
     defaults already say GRUB_TIMEOUT=0)."""
