@@ -115,10 +115,14 @@ def _listing(target, directory):
 
 def names(target, directory, pattern="*", budget=None):
     """Sorted names in ``directory`` matching ``pattern`` (glob); [] when
-    the directory does not exist.  ``budget``: see ``glob``."""
+    the directory does not exist.  A name starting with '.' only when the
+    pattern does: glob(3) without GLOB_PERIOD (sh, chrony, netplan,
+    cloud-init), and systemd's conf-files skip hidden files too
+    (hidden_or_backup_file()).  ``budget``: see ``glob``."""
     listing = _listing(target, directory)
     _spend(target, budget, len(listing), directory)
-    return [name for name in listing if fnmatch.fnmatchcase(name, pattern)]
+    return [name for name in listing if fnmatch.fnmatchcase(name, pattern)
+            and (not name.startswith(".") or pattern.startswith("."))]
 
 
 def glob(target, pattern, budget=None):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootloader, cmdline, fstab, netconf, packages, sshd, timesync, udev, units)
+    bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
@@ -1030,6 +1030,21 @@ def test_include_glob_skips_hidden_names(tmp_path):
     config = sshd.SshdConfig(Target(str(tmp_path)))
     assert config.files == ["/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d/50-site.conf", "/etc/ssh/extra/.x.conf"]
     assert config.global_value("passwordauthentication")[0] == "yes"
+
+
+def test_configuration_directories_skip_hidden_names(tmp_path):
+    """What sh's glob (GRUB's grub.d), systemd's conf-files (networkd, udev, timesyncd drop-ins:
+    hidden_or_backup_file()), netplan's and cloud-init's globs list: a name starting with '.' is
+    left out, as a site's way to switch a file off.  They were read."""
+    put(tmp_path, "/etc/default/grub", "GRUB_TIMEOUT=0\n")
+    put(tmp_path, "/etc/default/grub.d/.off.cfg", "GRUB_TIMEOUT=10\n")
+    put(tmp_path, "/usr/sbin/grub-mkconfig", "for x in ${sysconfdir}/default/grub.d/*.cfg ; do . $x; done\n")
+    put(tmp_path, "/etc/systemd/network/.off.network", "[Match]\nName=ens4\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/netplan/.off.yaml", "network:\n  ethernets:\n    ens4:\n      dhcp4: true\n")
+    target = Target(str(tmp_path))
+    assert bootloader.GrubConfig(target).timeout()[0] == 0
+    assert netconf.read_networkd(target) == [] and netconf.read_netplan(target)[0] == []
+    assert configfiles.names(target, "/etc/netplan", ".*") == [".off.yaml"]
 
 
 def refused_in_time(read, root, said):
