@@ -23,8 +23,8 @@ where it was found and what kind of place that is:
 ``next_arg``: blanks separate, double quotes group, ``--`` ends the kernel's
 part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
 
-import re
 
+from ansible_collections.guestready.gce.plugins.module_utils import bootloader
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
 
@@ -36,8 +36,6 @@ GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
 BLS_DIR = "/boot/loader/entries"
 KERNEL_INSTALL_CMDLINE = "/etc/kernel/cmdline"
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
 def parameters(line):
@@ -132,57 +130,28 @@ def _grub_cfg(target, path):
 
 def _grub_defaults(target):
     """GRUB_CMDLINE_LINUX(_DEFAULT) after /etc/default/grub and grub.d/*.cfg
-    are sourced: one line, from the last file that set either variable."""
+    are sourced (by name, as sh's glob: hidden names left out) and read as
+    sh reads them (``bootloader.parse_defaults``): one line, from the last
+    file that set either variable."""
     paths = list(GRUB_DEFAULTS)
     try:
-        paths += ["%s/%s" % (GRUB_DEFAULTS_DIR, name) for name in target.listdir(GRUB_DEFAULTS_DIR)
-                  if name.endswith(".cfg")]
+        paths += ["%s/%s" % (GRUB_DEFAULTS_DIR, name) for name in sorted(target.listdir(GRUB_DEFAULTS_DIR))
+                  if name.endswith(".cfg") and not name.startswith(".")]
     except Missing:
         pass   # a directory there but unreadable raises, as _read does: never judged without it
-    variables, where = {}, None
+    variables, assignments = {}, {}
     for path in paths:
         text = _read(target, path)
-        for number, line in enumerate(lines(text), 1):
-            match = ASSIGNMENT.match(line)
-            if match and match.group(1) in GRUB_VARIABLES:
-                variables[match.group(1)] = shell_value(match.group(2), variables)
-                where = (path, number)
-    if where is None:
+        if text is not None:
+            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments)
+    # the last assignment of either, in the order the files are sourced
+    made = [(paths.index(source), line, source) for name in GRUB_VARIABLES
+            for source, line, value in assignments.get(name, [])]
+    if not made:
         return []
-    line = " ".join(variables.get(name, "") for name in GRUB_VARIABLES).strip()
-    return [_entry(target, where[0], where[1], "grub-default", line)]
-
-
-def shell_value(text, variables):
-    """The value of a shell assignment's right-hand side: quotes removed,
-    ``$NAME``/``${NAME}`` expanded from ``variables`` outside single quotes,
-    an unquoted ``#`` starting a comment.  Enough for /etc/default/grub."""
-    out, index, quote = [], 0, None
-    while index < len(text):
-        char = text[index]
-        if quote == "'":
-            if char == "'":
-                quote = None
-            else:
-                out.append(char)
-        elif char == "\\" and index + 1 < len(text):
-            index += 1
-            out.append(text[index])
-        elif char in "'\"" and quote in (None, char):
-            quote = None if quote else char
-        elif char == "$":
-            match = _VARIABLE.match(text, index)
-            if match:
-                out.append(variables.get(match.group(1) or match.group(2), ""))
-                index = match.end()
-                continue
-            out.append(char)
-        elif quote is None and (char.isspace() or char == ";"):
-            break
-        else:
-            out.append(char)
-        index += 1
-    return "".join(out)
+    dummy, line, source = max(made)
+    text = " ".join(variables.get(name, "") for name in GRUB_VARIABLES).strip()
+    return [_entry(target, source, line, "grub-default", text)]
 
 
 def _bls(target):

@@ -3,6 +3,7 @@ keeps them (GRUB's generated and default configuration, BLS entries,
 kernel-install, /proc/cmdline), read through the target root."""
 
 import os
+import unittest.mock
 
 import pytest
 
@@ -80,13 +81,24 @@ def test_nothing_found_is_an_empty_list(tmp_path):
     assert kernel_cmdline.find(str(tmp_path), running=True) == []
 
 
-def test_shell_values():
-    variables = {"A": "x y"}
-    assert kernel_cmdline.shell_value('"$A z"', variables) == "x y z"
-    assert kernel_cmdline.shell_value("'$A z'", variables) == "$A z"
-    assert kernel_cmdline.shell_value('plain # comment', variables) == "plain"
-    assert kernel_cmdline.shell_value(r'"a \"b\""', variables) == 'a "b"'
-    assert kernel_cmdline.shell_value('"${MISSING}"', variables) == ""
+def test_grub_defaults_are_sourced_by_name_and_read_as_sh_reads_them(tmp_path):
+    """grub-mkconfig sources grub.d/*.cfg in the order sh's glob gives them (by name, hidden names
+    left out), and tuned's ``${VAR:+...}`` expansion is sh's: the drop-ins were read in directory
+    order, a hidden one too, and ``${..:+..}`` kept as text (the GRUB defaults' own reader did it
+    right; this one was a second, older copy)."""
+    write(tmp_path, "/etc/default/grub", 'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+          'GRUB_CMDLINE_LINUX_DEFAULT="${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"\n')
+    names = ["90-last.cfg", "10-first.cfg", "50-middle.cfg", ".99-hidden.cfg"]
+    for name in names:
+        write(tmp_path, "/etc/default/grub.d/" + name, 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX %s"\n' % name[:-4])
+    for order in (names, list(reversed(names))):
+        # whatever order the directory lists them in
+        listdir = Target.listdir
+        fake = (lambda listed: lambda self, path: listed if path.endswith("grub.d") else listdir(self, path))(order)
+        with unittest.mock.patch.object(Target, "listdir", fake):
+            found = [e for e in kernel_cmdline.find(str(tmp_path)) if e["kind"] == "grub-default"]
+        assert [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"]) for e in found] == [
+            ("90-last.cfg", 1, "10-first 50-middle 90-last quiet $tuned_params")]
 
 
 def test_hostile_places_stay_inside_the_root_and_never_block(tmp_path):
