@@ -938,6 +938,26 @@ def _agent_host_keys_off(host):
     return False
 
 
+DBUS_MACHINE_ID = "/var/lib/dbus/machine-id"
+
+
+def _dbus_copy(host):
+    """Whether /var/lib/dbus/machine-id is a file of its own, apart from the
+    one /etc/machine-id resolves to.  systemd's machine_id_setup reads it
+    (unless it is a link) when /etc/machine-id holds no ID
+    (systemd/systemd src/shared/machine-id-setup.c, acquire_machine_id); an
+    /etc/machine-id that links to it is that same file, emptied with it, and
+    removing it would leave /etc/machine-id dangling (machine_id_setup's
+    O_CREAT|O_EXCL|O_NOFOLLOW then fails: no ID at boot)."""
+    if host.target.islink(DBUS_MACHINE_ID) or not host.target.isfile(DBUS_MACHINE_ID):
+        return False
+    try:
+        etc, dbus = host.target.stat("/etc/machine-id"), host.target.stat(DBUS_MACHINE_ID)
+    except TargetError:
+        return True
+    return (etc.st_dev, etc.st_ino) != (dbus.st_dev, dbus.st_ino)
+
+
 def check_machine_id(host, entry):
     if not host.image:
         return _outcome("not-applicable", None, "a running system keeps its machine ID (an image build "
@@ -949,9 +969,8 @@ def check_machine_id(host, entry):
                         "read-only root)")
     elif text.strip() not in ("", "uninitialized"):
         problems.append("/etc/machine-id holds an ID (%s)" % text.strip()[:32])
-    dbus = "/var/lib/dbus/machine-id"
-    if not host.target.islink(dbus) and host.target.isfile(dbus) and (host.text(dbus) or "").strip():
-        problems.append("%s is a separate copy of an ID" % dbus)
+    if _dbus_copy(host) and (host.text(DBUS_MACHINE_ID) or "").strip():
+        problems.append("%s is a separate copy of an ID" % DBUS_MACHINE_ID)
     if problems:
         return _outcome("fail", (text or "").strip() or None, "; ".join(problems), entry["remediation"])
     return _outcome("pass", "", "/etc/machine-id is empty: a new ID is made at first boot")
@@ -1480,9 +1499,8 @@ def plan_image(plan, failing):
     host = plan.host
     if "GCE-IMAGE-MACHINE-ID" in failing and host.image:
         plan.write("/etc/machine-id", "", "GCE-IMAGE-MACHINE-ID")
-        dbus = "/var/lib/dbus/machine-id"
-        if not host.target.islink(dbus) and host.target.isfile(dbus):
-            plan.removals.append((dbus, {"GCE-IMAGE-MACHINE-ID"}))
+        if _dbus_copy(host):
+            plan.removals.append((DBUS_MACHINE_ID, {"GCE-IMAGE-MACHINE-ID"}))
     if "GCE-SSH-NO-HOST-KEYS" in failing and host.image:
         if key_regenerator(host) or "google-guest-agent" in [name for name, ids in plan.packages]:
             for path in host_keys(host):

@@ -879,6 +879,20 @@ def test_live_path_runs_the_distribution_tools(tmp_path, monkeypatch):
     assert "console=ttyS0" not in read(root, "/boot/grub/grub.cfg")
 
 
+def test_machine_id_linked_to_the_dbus_file_is_emptied_not_left_dangling(tmp_path, run_module):
+    """/etc/machine-id a link to /var/lib/dbus/machine-id: one file, emptied
+    through the link; removing it as a "separate copy" left /etc/machine-id
+    dangling, which systemd's machine_id_setup cannot create (GCE-IMAGE-MACHINE-ID)."""
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/machine-id"))
+    link(root, "/etc/machine-id", "/var/lib/dbus/machine-id")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert os.path.islink(os.path.join(root, "etc/machine-id"))
+    assert read(root, "/var/lib/dbus/machine-id") == ""
+    assert statuses(out)["GCE-IMAGE-MACHINE-ID"] == "pass"
+
+
 def test_planning_asks_systemctl_nothing_it_was_told(tmp_path, monkeypatch):
     """systemctl is asked about each unit once before the changes (planning
     judges the host twice, from the same answers) and once after them."""
