@@ -37,11 +37,13 @@ def logical_lines(text):
 
 def persistent_net_rules(target):
     """``[(path, line, rule)]``: rules naming a network interface after its
-    MAC address (what 70-persistent-net.rules holds)."""
+    MAC address (what 70-persistent-net.rules holds).  NAME= assigns (so do
+    := and +=, which udev takes as =); NAME== and NAME!= only match a name
+    (systemd/systemd src/udev/udev-rules.c, parse_token "NAME")."""
     found = []
     for path, dummy in rule_files(target):
         for number, rule in logical_lines(read(target, path)):
-            if re.search(r'SUBSYSTEM\s*==\s*"net"', rule) and re.search(r'(^|[,\s])NAME\s*:?=', rule) \
+            if re.search(r'SUBSYSTEM\s*==\s*"net"', rule) and re.search(r'(^|[,\s])NAME\s*(:=|\+=|=(?!=))', rule) \
                     and re.search(r'ATTRS?\{address\}\s*==', rule):
                 found.append((path, number, rule))
     return found

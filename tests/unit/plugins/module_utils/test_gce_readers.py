@@ -1273,6 +1273,17 @@ def test_udev_persistent_net_and_disk_naming(tmp_path):
     assert udev.disk_naming_rules(target) == [], "a /dev/null link in /etc masks the packaged rules"
 
 
+def test_udev_persistent_net_rules_name_match_is_not_a_rename(tmp_path):
+    """NAME=="eth0" only matches the name (udev-rules.c): a rule that sets the
+    MTU of eth0 on one MAC address renames nothing, and is not commented out;
+    NAME+= renames like NAME= (GCE-NET-NO-PERSISTENT-RULES)."""
+    put(tmp_path, "/etc/udev/rules.d/71-mtu.rules",
+        'SUBSYSTEM=="net", ACTION=="add", NAME=="eth0", ATTR{address}=="42:01:0a:00:00:02", ATTR{mtu}="1460"\n'
+        'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="42:01:0a:00:00:03", NAME+="eth1"\n')
+    rules = udev.persistent_net_rules(Target(str(tmp_path)))
+    assert [(p, n) for p, n, r in rules] == [("/etc/udev/rules.d/71-mtu.rules", 2)]
+
+
 def test_udev_disk_naming_rules_commented_out_in_etc_make_no_links(tmp_path):
     rules = 'KERNEL=="sd*|vd*|nvme*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n'
     put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules", rules)
