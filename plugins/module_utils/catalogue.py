@@ -825,7 +825,8 @@ GCE = [
          [DOC_GUEST_ENV, DOC_IMPORT + " (\"Install the Compute Engine guest environment\")",
           DEBIAN_AGENT, TRANSLATE + " (google-compute-engine installed on import)"],
          "the package is installed (dpkg status, rpm -q --whatprovides) and google-guest-agent.service is enabled "
-         "(wants link, preset; systemctl is-enabled when live)",
+         "(wants link, preset; systemctl is-enabled when live), or google-guest-agent-manager.service, which "
+         "Google's plugin-manager builds enable in its place",
          "live: the distribution's package installed with apt-get, dnf or zypper; the unit enabled "
          "(systemctl, or a multi-user.target.wants link in an image)",
          "install google-guest-agent from the distribution (Debian: apt-get install google-guest-agent) "

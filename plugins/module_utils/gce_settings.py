@@ -67,11 +67,18 @@ CLOUD_INIT_UNIT = "cloud-init-local.service"
 # (systemd.io/PREDICTABLE_INTERFACE_NAMES, "mask udev's .link file for the default policy")
 NAMING_POLICY_FILES = ("/etc/systemd/network/99-default.link", "/etc/udev/rules.d/80-net-setup-link.rules")
 CLOUD_INIT_DISABLED = "/etc/cloud/cloud-init.disabled"
+# A unit that counts as enabled when the unit standing in for it is.  Google's guest agent with
+# its plugin manager (GoogleCloudPlatform/guest-agent@df9d2037: packaging/debian/rules
+# override_dh_installsystemd, packaging/google-guest-agent.spec %post) enables
+# google-guest-agent-manager.service, which runs the agent as its core plugin, and leaves
+# google-guest-agent.service disabled (disables it on upgrade): enabling both runs two agents.
+STAND_INS = {"google-guest-agent.service": "google-guest-agent-manager.service"}
 # every unit whose state the checks read (Host.unit), for one is-active call
 UNITS = tuple(dict.fromkeys(
     [unit for dummy, unit in NETWORK_MANAGERS]
     + [unit for dummy, names in timesync.DAEMONS for unit in names]
     + [unit for entry in CATALOGUE if entry["area"] == "gce" for unit in entry.get("units") or []]
+    + sorted(STAND_INS.values())
     + [CLOUD_INIT_UNIT]))
 # the getty of each architecture's first serial port: only this system's is asked about
 GETTYS = frozenset(BY_ID["GCE-BOOT-SERIAL-GETTY"]["units"])
@@ -718,6 +725,18 @@ def check_mac_binding(host, entry):
     return _outcome("pass", [], "no interface configuration names a MAC address")
 
 
+def _stood_in(host, unit):
+    """The unit that stands in for ``unit`` (``STAND_INS``) when that one is enabled, else None."""
+    other = STAND_INS.get(unit)
+    return other if other and host.enabled(other) else None
+
+
+def _stand_in(target, unit):
+    """The unit to enable for ``unit``: its stand-in when the tree has that unit's file."""
+    other = STAND_INS.get(unit)
+    return other if other and units.unit_file(target, other) is not None else unit
+
+
 def _package_check(host, entry, require_units):
     fmt = host.packages.format
     wanted = (entry["packages"] or {}).get(fmt or "deb", [])
@@ -725,19 +744,21 @@ def _package_check(host, entry, require_units):
     missing = [name for name, version in sorted(found.items()) if version is None]
     evidence = {"package_format": fmt, "versions": found}
     units_state = {}
-    for unit in entry.get("units", []):
+    asked = entry.get("units", [])
+    for unit in asked + [STAND_INS[u] for u in asked if u in STAND_INS]:
         units_state[unit] = host.unit(unit)[0]
     evidence["units"] = units_state
     if missing:
         return _outcome("fail", found, "not installed: %s" % ", ".join(missing), entry["remediation"], **evidence)
-    off = [u for u, s in sorted(units_state.items()) if not host.enabled(u) and
-           (require_units or s != "not-found")]
+    off = [u for u in sorted(asked) if not host.enabled(u) and not _stood_in(host, u) and
+           (require_units or units_state[u] != "not-found")]
     if off:
         return _outcome("fail", found, "installed, but %s" % ", ".join("%s is %s" % (u, units_state[u]) for u in off),
-                        "systemctl enable %s" % " ".join(off), **evidence)
+                        "systemctl enable %s" % " ".join(_stand_in(host.target, u) for u in off), **evidence)
+    shown = sorted(u if host.enabled(u) else _stood_in(host, u) or u for u in asked)
     return _outcome("pass", found, "%s installed%s" % (", ".join(
         "%s %s" % (n, v) for n, v in sorted(found.items())),
-        " and %s enabled" % ", ".join(sorted(units_state)) if units_state else ""), **evidence)
+        " and %s enabled" % ", ".join(shown) if shown else ""), **evidence)
 
 
 def check_agent(host, entry):
@@ -1374,6 +1395,9 @@ def plan_packages(plan, entry, rid):
         plan.notes.append("%s: install %s in the image (%s)" % (rid, " ".join(missing), entry["remediation"]))
     installing = [name for name, ids in plan.packages if name in missing]
     for unit in entry.get("units", []):
+        if _stood_in(host, unit):
+            continue
+        unit = _stand_in(host.target, unit)
         present = units.unit_file(host.target, unit) is not None
         if not host.enabled(unit) and ((present and host.unit(unit)[0] in ("disabled", "not-found")) or
                                        (installing and not present)):
@@ -1839,7 +1863,8 @@ def execute(plan):
             host.module.warn("gce_settings: installing %s failed (see notes); %s stays failed" % (
                 name, ", ".join(sorted(rids))))
     plan.packages = installed
-    plan.links = [(unit, rids) for unit, rids in plan.links
+    # a package just installed may bring the unit that stands in for the one planned (STAND_INS)
+    plan.links = [(unit, rids) for unit, rids in ((_stand_in(host.target, u), r) for u, r in plan.links)
                   if units.unit_file(host.target, unit) is not None]
     for path, (old, new, rids, owned) in sorted(plan.file_changes.items()):
         # a file that cannot be written is an error of its own: the files written before it are

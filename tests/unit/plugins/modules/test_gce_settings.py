@@ -248,6 +248,44 @@ def test_the_diff_shows_the_unit_links_a_run_makes(tmp_path, run_module):
     assert run(run_module, root, check_mode=True, diff=True)["diff"] == []
 
 
+def plugin_manager_agent(root, enabled):
+    """Google's guest agent with its plugin manager: google-guest-agent.service
+    shipped but left disabled, google-guest-agent-manager.service enabled by the
+    package (GoogleCloudPlatform/guest-agent packaging/debian/rules) when ``enabled``."""
+    unit = "google-guest-agent-manager.service"
+    put(root, "/lib/systemd/system/" + unit, "[Service]\nExecStart=/usr/bin/google_guest_agent_manager\n"
+        "[Install]\nWantedBy=multi-user.target\n")
+    if enabled:
+        link(root, "/etc/systemd/system/multi-user.target.wants/" + unit, "/lib/systemd/system/" + unit)
+    return os.path.join(root, "etc/systemd/system/multi-user.target.wants")
+
+
+def test_the_agent_plugin_manager_stands_in_for_the_agent_unit(tmp_path, run_module):
+    """The manager enabled runs the agent: GCE-GUEST-AGENT passes, and the legacy
+    unit is not enabled beside it (two agents)."""
+    root = debian_image(tmp_path / "image")
+    wants = plugin_manager_agent(root, True)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    result = by_id(out)["GCE-GUEST-AGENT"]
+    assert result["status"] == "pass" and not result["changed"]
+    assert "google-guest-agent-manager.service enabled" in result["message"]
+    assert not os.path.lexists(os.path.join(wants, "google-guest-agent.service"))
+
+
+def test_the_agent_plugin_manager_is_enabled_rather_than_the_agent_unit(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    wants = plugin_manager_agent(root, False)
+    check = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert by_id(check)["GCE-GUEST-AGENT"]["status"] == "fail"
+    assert by_id(check)["GCE-GUEST-AGENT"]["remediation"] == "systemctl enable google-guest-agent-manager.service"
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert os.path.islink(os.path.join(wants, "google-guest-agent-manager.service"))
+    assert not os.path.lexists(os.path.join(wants, "google-guest-agent.service"))
+    assert statuses(out)["GCE-GUEST-AGENT"] == "pass"
+
+
 def test_waivers_and_overrides(tmp_path, run_module):
     root = debian_image(tmp_path / "image")
     out = run(run_module, root, waivers={"GCE-SSH-NO-PASSWORD-AUTH": "bastion: passwords by design (SEC-9)"},
