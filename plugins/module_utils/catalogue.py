@@ -945,7 +945,8 @@ GCE = [
          "a udev rules file (not masked) creates disk/by-id/google-* links; live: the links exist "
          "for Google persistent disks",
          "when no package provides them: the SCSI part of Google's rules as "
-         "/etc/udev/rules.d/65-gce-disk-naming.rules (Apache-2.0, attributed)",
+         "/etc/udev/rules.d/65-gce-disk-naming.rules (Apache-2.0, attributed), removed again when it hides "
+         "a packaged file of that name",
          "install Google's guest-configs (package google-compute-engine) or its "
          "65-gce-disk-naming.rules"),
     _gce("GCE-SYSCTL-COEXIST", "recommended",

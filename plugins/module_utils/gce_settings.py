@@ -1054,11 +1054,25 @@ def check_nofail(host, entry):
         "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else ""), **evidence)
 
 
+def _own_disk_rules_hide(host):
+    """The packaged rules files (NVMe naming and all) that the collection's own
+    SCSI-only UDEV_DISK_RULES hides by its name, once a package has brought them."""
+    if not (host.text(UDEV_DISK_RULES) or "").startswith(UDEV_DISK_TEXT.split("\n", 1)[0]):
+        return []
+    return udev.hidden_disk_naming_rules(host.target, UDEV_DISK_RULES)
+
+
 def check_disk_naming(host, entry):
     found = udev.disk_naming_rules(host.target)
     evidence = {"rules": [host.target.display(p) for p in found]}
     if host.live and os.path.isdir("/dev/disk/by-id"):
         evidence["links"] = sorted(n for n in os.listdir("/dev/disk/by-id") if n.startswith("google-"))
+    hidden = _own_disk_rules_hide(host)
+    if hidden:
+        return _outcome("fail", evidence["rules"], "the collection's SCSI-only %s hides the packaged %s (NVMe "
+                        "naming included)" % (host.target.display(UDEV_DISK_RULES), ", ".join(
+                            host.target.display(p) for p in hidden)),
+                        "remove %s" % UDEV_DISK_RULES, **evidence)
     if found:
         return _outcome("pass", evidence["rules"], "disk naming rules: %s" % ", ".join(evidence["rules"]), **evidence)
     return _outcome("fail", [], "no udev rules make /dev/disk/by-id/google-* links", entry["remediation"], **evidence)
@@ -1544,7 +1558,10 @@ def _volatile(directory):
 
 
 def plan_udev(plan, failing):
-    if "GCE-UDEV-DISK-NAMING" in failing:
+    if "GCE-UDEV-DISK-NAMING" in failing and _own_disk_rules_hide(plan.host):
+        # the collection's stand-in, once a package brings the full rules (its header says so)
+        plan.removals.append((UDEV_DISK_RULES, {"GCE-UDEV-DISK-NAMING"}))
+    elif "GCE-UDEV-DISK-NAMING" in failing:
         plan.write(UDEV_DISK_RULES, UDEV_DISK_TEXT, "GCE-UDEV-DISK-NAMING", owned=True)
         if plan.host.live and plan.host.params.get("reload_services", True):
             plan.command(["udevadm", "trigger", "--action=change", "--subsystem-match=block"],

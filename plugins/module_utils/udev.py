@@ -49,11 +49,22 @@ def persistent_net_rules(target):
     return found
 
 
+def _makes_disk_links(target, path):
+    return any("disk/by-id/google-" in rule for number, rule in logical_lines(read(target, path)))
+
+
 def disk_naming_rules(target):
     """The rules files that make /dev/disk/by-id/google-* links (in a rule,
     not a comment: a commented-out copy in /etc hides the packaged file)."""
-    return [path for path, dummy in rule_files(target)
-            if any("disk/by-id/google-" in rule for number, rule in logical_lines(read(target, path)))]
+    return [path for path, dummy in rule_files(target) if _makes_disk_links(target, path)]
+
+
+def hidden_disk_naming_rules(target, path):
+    """The files of ``path``'s name in the directories udevd reads after its
+    own, which it hides (udev(7)), that make disk/by-id/google-* links."""
+    directory, name = path.rsplit("/", 1)
+    later = RULE_DIRS[RULE_DIRS.index(directory) + 1:] if directory in RULE_DIRS else ()
+    return [d + "/" + name for d in later if target.isfile(d + "/" + name) and _makes_disk_links(target, d + "/" + name)]
 
 
 def comment_out(text, numbers, rid):

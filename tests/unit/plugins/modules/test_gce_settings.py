@@ -286,6 +286,24 @@ def test_the_agent_plugin_manager_is_enabled_rather_than_the_agent_unit(tmp_path
     assert statuses(out)["GCE-GUEST-AGENT"] == "pass"
 
 
+def test_the_own_disk_rules_give_way_to_the_packaged_ones(tmp_path, run_module):
+    """The collection's SCSI-only 65-gce-disk-naming.rules in /etc hides a packaged
+    file of that name installed later (NVMe naming lost): it is removed (GCE-UDEV-DISK-NAMING)."""
+    root = debian_image(tmp_path / "image")
+    assert run(run_module, root)["rc"] == 0
+    assert read(root, gce_settings.UDEV_DISK_RULES).startswith("# Written by guestready.gce")
+    put(root, "/lib/udev/rules.d/65-gce-disk-naming.rules",
+        'KERNEL=="nvme*n*", ATTRS{model}=="nvme_card-pd", IMPORT{program}="google_nvme_id -d $tempnode"\n'
+        'KERNEL=="sd*|vd*|nvme*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n')
+    check = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert by_id(check)["GCE-UDEV-DISK-NAMING"]["status"] == "fail"
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert not os.path.lexists(os.path.join(root, gce_settings.UDEV_DISK_RULES.lstrip("/")))
+    assert statuses(out)["GCE-UDEV-DISK-NAMING"] == "pass"
+    assert by_id(out)["GCE-UDEV-DISK-NAMING"]["changed"]
+
+
 def test_waivers_and_overrides(tmp_path, run_module):
     root = debian_image(tmp_path / "image")
     out = run(run_module, root, waivers={"GCE-SSH-NO-PASSWORD-AUTH": "bastion: passwords by design (SEC-9)"},
