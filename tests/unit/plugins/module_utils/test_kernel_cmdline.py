@@ -91,11 +91,14 @@ def test_grub_defaults_are_sourced_by_name_and_read_as_sh_reads_them(tmp_path):
     names = ["90-last.cfg", "10-first.cfg", "50-middle.cfg", ".99-hidden.cfg"]
     for name in names:
         write(tmp_path, "/etc/default/grub.d/" + name, 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX %s"\n' % name[:-4])
+    listdir = Target.listdir
+
+    def listing(order):
+        return lambda self, path: order if path.endswith("grub.d") else listdir(self, path)
+
     for order in (names, list(reversed(names))):
         # whatever order the directory lists them in
-        listdir = Target.listdir
-        fake = (lambda listed: lambda self, path: listed if path.endswith("grub.d") else listdir(self, path))(order)
-        with unittest.mock.patch.object(Target, "listdir", fake):
+        with unittest.mock.patch.object(Target, "listdir", listing(order)):
             found = [e for e in kernel_cmdline.find(str(tmp_path)) if e["kind"] == "grub-default"]
         assert [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"]) for e in found] == [
             ("90-last.cfg", 1, "10-first 50-middle 90-last quiet $tuned_params")]
