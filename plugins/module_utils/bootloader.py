@@ -72,6 +72,9 @@ _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?])")
 # what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
 _DQ_ESCAPES = "$`\"\\\n"
+# expansions nested deeper in one another than this are kept as written: a hostile
+# ``${a:-${a:-...}}`` must neither exhaust Python's recursion limit nor take quadratic time
+MAX_NESTING = 32
 
 
 def _dollar(text, index, variables):
@@ -87,7 +90,7 @@ def _dollar(text, index, variables):
     if not match:
         return None
     depth, end = 1, match.end()
-    while end < len(text) and depth:
+    while end < len(text) and 0 < depth <= MAX_NESTING:
         if text[end] == "\\":
             end += 2
         elif text.startswith("${", end):

@@ -105,3 +105,22 @@ def test_gce_settings_read_many_blank_lines_in_linear_time(tmp_path, run_module)
     put(root, "/boot/grub/grub.cfg", "set timeout=0\n" + "\n" * 300000)
     with alarm(30):
         run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+
+
+# --- 5. nested parameter expansions: recursion limit and quadratic scans ------
+def test_grubconfig_reads_deeply_nested_expansions(tmp_path):
+    # ${a:-${a:-...x...}} 5000 deep: was a RecursionError traceback
+    put(tmp_path, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="%sx%s"\n' % ("${a:-" * 5000, "}" * 5000))
+    put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
+    with alarm(30):
+        config = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert "x" in config.variables["GRUB_CMDLINE_LINUX"]   # the deepest levels kept as written
+    assert bootloader.shell_value("${a:-${b:-x}}", {}) == "x"
+
+
+def test_grubconfig_reads_unclosed_expansions_in_linear_time(tmp_path):
+    # 40,000 unclosed '${a:-' (200 KB): each used to be scanned to the end of the line
+    put(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=" + "${a:-" * 40000 + "\n")
+    put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
+    with alarm(10):
+        bootloader.GrubConfig(Target(str(tmp_path)))
