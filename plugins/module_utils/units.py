@@ -53,30 +53,42 @@ def unit_file(target, name):
 ABSENCE_CONDITIONS = ("ConditionFileIsExecutable", "ConditionPathExists")
 
 
-def held_back_by(target, name):
-    """The file whose presence a negated ``ABSENCE_CONDITIONS`` of the unit
-    (its file, then its drop-ins in name order) finds, so systemd skips
-    starting it; None.  An empty assignment resets that condition's list."""
+def _unit_section(target, name):
+    """``[(key, value)]`` of the [Unit] section of the unit's file, then of its
+    drop-ins in name order; None without a unit file.  A comment is a line
+    that starts with # or ; (systemd conf-parser.c parse_line())."""
     path = unit_file(target, name)
     if path is None:
         return None
     directories = [posixpath.join(d, name + ".d") for d in UNIT_DIRS]
-    negated = dict((key, []) for key in ABSENCE_CONDITIONS)
+    found = []
     for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
         section = None
         for raw in lines(read(target, source) or ""):
-            line = strip_comment(raw, "#;").strip()
+            line = raw.strip()
+            if line[:1] in ("#", ";"):
+                continue
             if line.startswith("[") and line.endswith("]"):
                 section = line[1:-1]
                 continue
             key, equals, value = line.partition("=")
-            key, value = key.strip(), value.strip()
-            if section != "Unit" or not equals or key not in negated:
-                continue
-            if not value:
-                negated[key] = []
-            elif value.startswith("!") and value[1:].startswith("/"):
-                negated[key].append(value[1:])
+            if section == "Unit" and equals:
+                found.append((key.strip(), value.strip()))
+    return found
+
+
+def held_back_by(target, name):
+    """The file whose presence a negated ``ABSENCE_CONDITIONS`` of the unit
+    (its file, then its drop-ins in name order) finds, so systemd skips
+    starting it; None.  An empty assignment resets that condition's list."""
+    negated = dict((key, []) for key in ABSENCE_CONDITIONS)
+    for key, value in _unit_section(target, name) or []:
+        if key not in negated:
+            continue
+        if not value:
+            negated[key] = []
+        elif value.startswith("!") and value[1:].startswith("/"):
+            negated[key].append(value[1:])
     for key in ABSENCE_CONDITIONS:
         for found in negated[key]:
             if target.isfile(found) if key == "ConditionFileIsExecutable" else target.exists(found):
@@ -87,22 +99,7 @@ def held_back_by(target, name):
 def conflicts(target, name):
     """The units the unit's ``Conflicts=`` names (its file, then its drop-ins
     in name order)."""
-    path = unit_file(target, name)
-    if path is None:
-        return set()
-    directories = [posixpath.join(d, name + ".d") for d in UNIT_DIRS]
-    found = set()
-    for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
-        section = None
-        for raw in lines(read(target, source) or ""):
-            line = strip_comment(raw, "#;").strip()
-            if line.startswith("[") and line.endswith("]"):
-                section = line[1:-1]
-                continue
-            key, equals, value = line.partition("=")
-            if section == "Unit" and equals and key.strip() == "Conflicts":
-                found.update(value.split())
-    return found
+    return set(unit for key, value in _unit_section(target, name) or [] if key == "Conflicts" for unit in value.split())
 
 
 def masked(target, name):

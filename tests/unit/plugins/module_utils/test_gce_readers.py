@@ -1402,3 +1402,21 @@ def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
     target = Target(str(tmp_path))
     assert netconf.networkmanager_ignored(target) == []
     assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
+
+
+def test_unit_settings_are_read_with_comments_only_at_a_line_s_start(tmp_path):
+    """systemd's unit files (conf-parser.c parse_line()): a comment is a line starting with # or ;
+    -- later on a line both are part of the value.  A condition path with "# note" after it names
+    a file that does not exist (the unit starts); the drop-ins' [Unit] settings count in name order."""
+    put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service", "[Unit]\nConflicts=ntp.service\n")
+    put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service.d/10-a.conf",
+        "[Unit]\n; a comment\nConditionFileIsExecutable=!/usr/sbin/ntpd # note\n  # Conflicts=chrony.service\n")
+    put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service.d/20-b.conf",
+        "[Service]\nConflicts=x.service\n[Unit]\nConflicts=openntpd.service\n")
+    put(tmp_path, "/usr/sbin/ntpd", "")
+    os.chmod(os.path.join(str(tmp_path), "usr/sbin/ntpd"), 0o755)
+    target = Target(str(tmp_path))
+    assert units.held_back_by(target, "systemd-timesyncd.service") is None
+    assert units.conflicts(target, "systemd-timesyncd.service") == {"ntp.service", "openntpd.service"}
+    put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service.d/10-a.conf", "[Unit]\nConditionFileIsExecutable=!/usr/sbin/ntpd\n")
+    assert units.held_back_by(target, "systemd-timesyncd.service") == "/usr/sbin/ntpd"
