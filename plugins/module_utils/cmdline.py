@@ -12,6 +12,9 @@ parse_args(): ``if (!val && strcmp(param, "--") == 0) return args``), so a
 ``console=`` there is no console."""
 
 import os
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 
 
 def split(text):
@@ -58,7 +61,40 @@ def consoles(text):
     the last one becomes /dev/console.  Only the kernel's part counts (before
     ``--``)."""
     end = init_start(text or "")
-    return [value.split(",", 1)[0] for value in values(text[:end] if end is not None else text, "console")]
+    return [console_device(value) for value in values(text[:end] if end is not None else text, "console")]
+
+
+# The 8250 ports at the I/O addresses x86 probes (asm/serial.h SERIAL_PORT_DFNS),
+# which are HW-SERIAL's ports: ``console=uart8250,io,0x3f8`` is ttyS0.
+_IO_PORTS = dict((int(port["port"], 16), name) for name, port in BY_ID["HW-SERIAL"]["expected"]["serial"]["ports"].items())
+# simple_strtoull(p, NULL, 0): the longest number at the start, 0x hexadecimal, a leading 0 octal
+_C_NUMBER = re.compile(r"0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*)")
+_NAME_INDEX = re.compile(r"([^0-9]*)([0-9]+)")
+
+
+def console_device(value):
+    """The device a ``console=`` value names, as the kernel decodes it:
+    console_setup() (kernel/printk/printk.c) reads a leading digit as ttyS
+    (``0`` is ttyS0) and splits the name at its first digit or comma, the
+    index being the digits there (``ttyS00`` is ttyS0); 8250's
+    univ8250_console_match() takes a name starting with ``uart`` followed by
+    ``io,<address>`` (uart_parse_earlycon()) as the port at that address.
+    Anything else is the name as written, up to its first comma."""
+    name = value.split(",", 1)[0]
+    if name[:1].isdigit():
+        name = "ttyS" + name
+    if name.startswith("uart") and value[len(name):].startswith(",io,"):
+        match = _C_NUMBER.match(value[len(name) + 4:])
+        if match:
+            hexadecimal, octal, decimal = match.groups()
+            address = int(hexadecimal, 16) if hexadecimal else int(octal, 8) if octal else int(decimal)
+            return _IO_PORTS.get(address, name)
+        return name
+    match = _NAME_INDEX.match(name)
+    if not match:
+        return name
+    index = match.group(2).lstrip("0") or "0"
+    return name if len(index) > 9 else match.group(1) + index
 
 
 def has_console(text, device="ttyS0"):

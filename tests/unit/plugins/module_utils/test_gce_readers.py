@@ -51,6 +51,23 @@ def test_cmdline_consoles_and_values():
     assert cmdline.last_value(line, "quiet") is None and ("quiet", None) in cmdline.parse(line)
 
 
+@pytest.mark.parametrize("line, devices", [
+    ("console=uart8250,io,0x3f8,115200n8", ["ttyS0"]),   # univ8250_console_match(): the port at 0x3f8
+    ("console=uart,io,0x2F8", ["ttyS1"]),
+    ("console=uart8250,io,1016 console=uart8250,io,01750", ["ttyS0", "ttyS2"]),   # simple_strtoull(, 0)
+    ("console=uart8250,mmio,0x3f8", ["uart8250"]),   # memory-mapped: no x86 port
+    ("console=uart8250,io,0x3f9", ["uart8250"]),
+    ("console=uart8250,io,", ["uart8250"]),
+    ("console=0,115200", ["ttyS0"]),   # console_setup(): a leading digit is ttyS
+    ("console=ttyS00 console=ttyS01x", ["ttyS0", "ttyS1"]),   # the index is the digits after the name
+    ("console=ttyS99999999999999", ["ttyS99999999999999"]),
+    ("console=tty console=ttyAMA0,115200", ["tty", "ttyAMA0"]),
+])
+def test_cmdline_console_devices_as_the_kernel_decodes_them(line, devices):
+    assert cmdline.consoles(line) == devices
+    assert cmdline.has_console(line, "ttyS0") == ("ttyS0" in devices)
+
+
 def test_cmdline_console_after_dashes_is_init_s():
     """kernel/params.c parse_args(): a ``--`` argument ends the kernel's
     parameters; what follows goes to init."""

@@ -909,6 +909,7 @@ def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, sta
 @pytest.mark.parametrize("consoles, status", [
     (["console=ttyS0,38400n8"], "pass"),
     (["console=tty0 console=ttyS0"], "pass"),
+    (["console=tty0 console=uart8250,io,0x3f8,115200n8"], "pass"),   # the 8250 port at 0x3f8 is ttyS0
     (["console=ttyS0", ""], "fail"),   # a kernel booted from the second entry has no serial console
     ([""], "fail"),
 ])
