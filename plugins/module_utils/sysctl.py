@@ -88,6 +88,17 @@ MAX_BINARY_SIZE = 32 * 1024 * 1024
 RHEL8_RELEASE = re.compile(br"(?<![ -~])systemd 239 \(239-([0-9]+)\.[0-9A-Za-z._]*el8")
 RHEL8_DASH_RELEASE = 57
 
+# procps' `sysctl --system` by version.  3.3.x (Debian 11, Ubuntu 22.04, RHEL 9: 3.3.17) writes
+# each line as Preload() reads it (v3.3.17 sysctl.c Preload(), WriteSetting()): a key is a
+# literal path (no globs), a bare ``-key`` is "invalid syntax", and only one '-' is dropped.
+# 4.0.0 reads globs and bare ``-key`` lines (procps 6389deca, parse_setting_line()).  An unknown
+# version is taken as a modern one.
+PROCPS_GLOB = (4,)
+# Its -V text is "%s from %s\n" with PACKAGE_STRING, "procps-ng 3.3.17" (include/c.h
+# PROCPS_NG_VERSION): a string of its own in the sysctl binary.
+PROCPS_BINARIES = ("usr/sbin/sysctl", "sbin/sysctl")
+PROCPS_VERSION = re.compile(br"(?<![ -~])procps-ng ([0-9]+(?:\.[0-9]+)*)[-.~+0-9A-Za-z]*\0")
+
 
 class DashBackport(int):
     """A systemd version before ``SYSTEMD_DASH`` whose systemd-sysctl reads
@@ -105,6 +116,11 @@ def reads_globs(version):
     return version is None or version >= SYSTEMD_GLOB
 
 
+def procps_reads_globs(version):
+    """Whether procps ``version`` (``procps_version()``) reads glob keys (and a bare ``-key``)."""
+    return version is None or version >= PROCPS_GLOB
+
+
 def write_order(key):
     """Sort key for live writes: side-effecting keys first, then by name."""
     return (0 if key in WRITE_FIRST else 1, key)
@@ -120,9 +136,14 @@ class SysctlError(Exception):
 _SCANNED = {}
 
 
-def _binary_versions(target, path, pattern):
+def _version_tuple(text):
+    return tuple(int(part) for part in text.split(b"."))
+
+
+def _binary_versions(target, path, pattern, convert=int):
     """The distinct first groups of ``pattern`` in the file ``path`` inside
-    the target (read up to ``MAX_BINARY_SIZE``); None when it cannot be read."""
+    the target (read up to ``MAX_BINARY_SIZE``), each passed to ``convert``;
+    None when it cannot be read."""
     try:
         with target.open(path) as handle:
             info = os.fstat(handle.fileno())
@@ -131,7 +152,7 @@ def _binary_versions(target, path, pattern):
             if key not in _SCANNED:
                 data = read_at_most(handle, MAX_BINARY_SIZE)
                 _SCANNED[key] = None if len(data) > MAX_BINARY_SIZE else frozenset(
-                    int(match.group(1)) for match in pattern.finditer(data))
+                    convert(match.group(1)) for match in pattern.finditer(data))
     except (TargetError, IOError, OSError):
         return None
     return None if _SCANNED[key] is None else set(_SCANNED[key])
@@ -172,6 +193,17 @@ def systemd_version(root="/"):
         if versions is not None:
             return versions.pop() if len(versions) == 1 else None
     return None
+
+
+def procps_version(root="/"):
+    """The procps-ng version of the tree's sysctl (a tuple: ``(3, 3, 17)``),
+    from the version text in the binary; None when there is none, or
+    several that disagree."""
+    target = as_target(root)
+    found = set()
+    for path in PROCPS_BINARIES:
+        found.update(_binary_versions(target, "/" + path, PROCPS_VERSION, _version_tuple) or ())
+    return found.pop() if len(found) == 1 else None
 
 
 def normalize_key(key):
@@ -298,10 +330,13 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     ``key``; 3.3.17 sets nothing for it, nor does systemd).
 
     ``version``: systemd's, for ``loader`` systemd (``systemd_version()``,
-    ``reads_dashes()``, ``reads_globs()``); None for a modern one.
+    ``reads_dashes()``, ``reads_globs()``), procps' for procps
+    (``procps_version()``, ``procps_reads_globs()``); None for a modern one.
     """
-    dashes = loader != "systemd" or reads_dashes(version)
-    globs = loader != "systemd" or reads_globs(version)
+    if loader == "systemd":
+        dashes, globs = reads_dashes(version), reads_globs(version)
+    else:
+        dashes, globs = True, procps_reads_globs(version)
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
         line = raw.strip(BLANKS)
@@ -314,6 +349,12 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
                                 source, number, version, SYSTEMD_DASH, raw.strip()))
             continue
         if ignore_failure and loader == "procps":
+            if line.startswith("--") and not globs:
+                # 3.3.x's WriteSetting() drops one '-' (v3.3.17 sysctl.c): the key is '-key'
+                warnings.append("%s:%d: sysctl --system %s (procps before 4.0) reads the second '-' as part of "
+                                "the key, a key the kernel has not: the line sets nothing: %s" % (
+                                    source, number, _dotted(version), raw.strip()))
+                continue
             line = line[2:] if line.startswith("--") else line[1:]
             if line[:1] and line[0] in BLANKS:
                 warnings.append("%s:%d: a blank after '-': sysctl --system reads the key with the blank, a "
@@ -342,9 +383,11 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             continue
         glob = any(char in path for char in "*?[")
         if glob and not globs:
-            warnings.append("%s:%d: systemd-sysctl %d (before %d) reads no globs: the key is a literal name, "
+            warnings.append("%s:%d: %s reads no globs: the key is a literal name, "
                             "which sets nothing unless /proc/sys has it: %s" % (
-                                source, number, version, SYSTEMD_GLOB, raw.strip()))
+                                source, number, "systemd-sysctl %d (before %d)" % (version, SYSTEMD_GLOB)
+                                if loader == "systemd" else "sysctl --system %s (procps before 4.0)" % _dotted(version),
+                                raw.strip()))
             glob = False
         assignments.append({
             "key": path,
@@ -356,6 +399,10 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             "file": source,
         })
     return assignments, warnings
+
+
+def _dotted(version):
+    return ".".join(str(part) for part in version)
 
 
 def as_target(root):
@@ -500,7 +547,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
     replace = replace or {}
     warnings = []
     files = config_files(target, loader, warnings, persistent_only)
-    version = systemd_version(target) if loader == "systemd" else None
+    version = systemd_version(target) if loader == "systemd" else procps_version(target)
     present = set(path for path, dummy in files)
     for path, text in replace.items():
         if persistent_only and path.startswith("/" + RUNTIME_DIR + "/"):

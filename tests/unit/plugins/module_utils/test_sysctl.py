@@ -468,6 +468,48 @@ def test_a_239_not_known_to_have_the_dash_backport(tmp_path, text):
     assert not loader.reads_dashes(loader.systemd_version(str(tmp_path)))
 
 
+# -- procps' sysctl by version ----------------------------------------------
+
+@pytest.mark.parametrize("binaries, version", [
+    ({"sbin/sysctl": b"procps-ng 3.3.17"}, (3, 3, 17)),                       # Debian 11
+    ({"usr/sbin/sysctl": b"procps-ng 4.0.4"}, (4, 0, 4)),                     # Ubuntu 24.04
+    ({"usr/sbin/sysctl": b"procps-ng 3.3.17", "sbin/sysctl": b"procps-ng 4.0.2"}, None),
+    ({"usr/sbin/sysctl": b"https://gitlab.com/procps-ng 4"}, None),          # the end of a longer text
+    ({}, None),
+])
+def test_the_procps_version_is_read_from_its_sysctl(tmp_path, binaries, version):
+    for relative, text in binaries.items():
+        write_binary(tmp_path, relative, b"%s from %s\n", text)
+    assert loader.procps_version(str(tmp_path)) == version
+
+
+@pytest.mark.parametrize("version", [None, "3.3.17", "4.0.2"])
+def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_path, version):
+    """procps 3.3.17 (Debian 11, Ubuntu 22.04, RHEL 9) writes each line as
+    Preload() reads it: a glob is a literal path /proc/sys has not, a bare
+    -key is "invalid syntax", and WriteSetting() drops one '-' only, so
+    '--key = 2' names '-key'.  4.0.0 added globs and bare keys (procps
+    6389deca) and setting_new() drops a second '-'."""
+    if version:
+        write_binary(tmp_path, "usr/sbin/sysctl", b"procps-ng " + version.encode())
+    write(tmp_path, "usr/lib/sysctl.d/50-default.conf",
+          "net.ipv4.conf.default.rp_filter = 2\nnet.ipv4.conf.*.rp_filter = 2\n-net.ipv4.conf.all.rp_filter\n")
+    write(tmp_path, "etc/sysctl.d/60-site.conf", "kernel.kptr_restrict = 1\n--kernel.kptr_restrict = 2\n")
+    keys = ["net/ipv4/conf/eth0/rp_filter", "kernel/kptr_restrict"]
+    assignments, warnings = loader.load(str(tmp_path), "procps")
+    history = loader.winners(assignments, keys, "procps")
+    old = version == "3.3.17"
+    assert [a["value"] for a in history["net/ipv4/conf/eth0/rp_filter"]] == ([] if old else ["2"])
+    assert history["kernel/kptr_restrict"][-1]["value"] == ("1" if old else "2")
+    assert any("50-default.conf:2: sysctl --system 3.3.17 (procps before 4.0) reads no globs" in w
+               for w in warnings) == old
+    assert any("50-default.conf:3: not an assignment" in w for w in warnings) == old
+    assert any("60-site.conf:2: sysctl --system 3.3.17 (procps before 4.0) reads the second '-'" in w
+               for w in warnings) == old
+    # systemd is told nothing of procps' version
+    assert loader.load(str(tmp_path), "systemd")[1] == []
+
+
 def test_a_systemd_sysctl_that_cannot_be_read_tells_no_version(tmp_path, monkeypatch):
     write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219")
     monkeypatch.setattr(loader, "MAX_BINARY_SIZE", 16)
