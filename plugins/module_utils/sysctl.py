@@ -94,6 +94,9 @@ RHEL8_DASH_RELEASE = 57
 # 4.0.0 reads globs and bare ``-key`` lines (procps 6389deca, parse_setting_line()).  An unknown
 # version is taken as a modern one.
 PROCPS_GLOB = (4,)
+# 4.0.5's settinglist_findpath() skips a glob's match that a bare glob fnmatch()es (procps
+# v4.0.5 src/sysctl.c); before, only a key written as it is.  Not assumed when unknown.
+PROCPS_FNMATCH = (4, 0, 5)
 # Its -V text is "%s from %s\n" with PACKAGE_STRING, "procps-ng 3.3.17" (include/c.h
 # PROCPS_NG_VERSION): a string of its own in the sysctl binary.
 PROCPS_BINARIES = ("usr/sbin/sysctl", "sbin/sysctl")
@@ -321,7 +324,9 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     Returns ``(assignments, warnings)``.  Each assignment is a dict: ``key``
     (path form), ``value`` (``None`` for a bare ``-key``, which excludes the
     key from glob assignments), ``line`` (1-based), ``text`` (the line as
-    written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``.
+    written), ``ignore_failure`` (``-`` prefix), ``glob`` and ``file``; and
+    ``excludes`` for a bare glob that keeps other globs off what it matches
+    (procps 4.0.5 and later, ``PROCPS_FNMATCH``).
 
     The ``-`` prefix: systemd-sysctl's parse_file() strips blanks after it
     (``- key = 1`` sets ``key``; before 245 it sets nothing).  procps does not: its key is `` key``,
@@ -398,6 +403,8 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             "glob": glob,
             "file": source,
         })
+        if loader == "procps" and glob and value is None and version is not None and version >= PROCPS_FNMATCH:
+            assignments[-1]["excludes"] = True
     return assignments, warnings
 
 
@@ -787,6 +794,20 @@ def _reset_entry(reset):
     return entry
 
 
+class _Excluded(frozenset):
+    """The names procps 4.0.5's settinglist_findpath() finds: those written as
+    they are, and those a bare glob matches as fnmatch() with no flags does
+    (a ``*`` spans a ``/``, as fnmatch.fnmatchcase's)."""
+
+    def __new__(cls, names, patterns):
+        excluded = super(_Excluded, cls).__new__(cls, names)
+        excluded.patterns = patterns
+        return excluded
+
+    def __contains__(self, name):
+        return frozenset.__contains__(self, name) or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+
+
 def winners(assignments, keys, loader="systemd"):
     """For each key in ``keys`` (path form): the assignments that reach it,
     in the order ``loader`` applies them; the last one decides the value.
@@ -833,6 +854,9 @@ def winners(assignments, keys, loader="systemd"):
     # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
     # (Debian 12 has 4.0.2, Debian 13 and Ubuntu 24.04 4.0.4), which added fnmatch() there
     explicit = set(a["key"] for a in assignments if not a["glob"])
+    patterns = [a["key"] for a in assignments if a.get("excludes")]
+    if patterns:
+        explicit = _Excluded(explicit, patterns)
     matches = _glob_index()
     reaching = _reaching(assignments, matches=matches)
     for key in keys:

@@ -510,6 +510,20 @@ def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_pa
     assert loader.load(str(tmp_path), "systemd")[1] == []
 
 
+@pytest.mark.parametrize("version", [None, "4.0.4", "4.0.5"])
+def test_a_bare_glob_excludes_what_it_matches_from_procps_4_0_5(tmp_path, version):
+    """procps 4.0.5's settinglist_findpath() skips a glob's match that a bare
+    glob fnmatch()es (src/sysctl.c); 4.0.4 compares names with strcmp() only."""
+    if version:
+        write_binary(tmp_path, "usr/sbin/sysctl", b"procps-ng " + version.encode())
+    write(tmp_path, "usr/lib/sysctl.d/50-default.conf", "net.ipv4.conf.*.rp_filter = 2\n")
+    write(tmp_path, "etc/sysctl.d/60-site.conf", "-net.ipv4.conf.e*.rp_filter\n")
+    keys = ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/conf/lo/rp_filter"]
+    history = loader.winners(loader.load(str(tmp_path), "procps")[0], keys, "procps")
+    assert [a["value"] for a in history["net/ipv4/conf/eth0/rp_filter"]] == ([] if version == "4.0.5" else ["2"])
+    assert [a["value"] for a in history["net/ipv4/conf/lo/rp_filter"]] == ["2"]
+
+
 def test_a_systemd_sysctl_that_cannot_be_read_tells_no_version(tmp_path, monkeypatch):
     write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219")
     monkeypatch.setattr(loader, "MAX_BINARY_SIZE", 16)
