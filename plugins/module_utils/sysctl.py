@@ -388,11 +388,13 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             continue
         glob = any(char in path for char in "*?[")
         if glob and not globs:
-            warnings.append("%s:%d: %s reads no globs: the key is a literal name, "
-                            "which sets nothing unless /proc/sys has it: %s" % (
-                                source, number, "systemd-sysctl %d (before %d)" % (version, SYSTEMD_GLOB)
-                                if loader == "systemd" else "sysctl --system %s (procps before 4.0)" % _dotted(version),
-                                raw.strip()))
+            # not told for procps 3.3.x: the glob lines are there for systemd-sysctl (the
+            # drop-in's own among them), and `sysctl --system` passes over them silently
+            # (IgnoreError: no "cannot stat")
+            if loader == "systemd":
+                warnings.append("%s:%d: systemd-sysctl %d (before %d) reads no globs: the key is a literal name, "
+                                "which sets nothing unless /proc/sys has it: %s" % (
+                                    source, number, version, SYSTEMD_GLOB, raw.strip()))
             glob = False
         assignments.append({
             "key": path,

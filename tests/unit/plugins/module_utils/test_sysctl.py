@@ -501,8 +501,7 @@ def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_pa
     old = version == "3.3.17"
     assert [a["value"] for a in history["net/ipv4/conf/eth0/rp_filter"]] == ([] if old else ["2"])
     assert history["kernel/kptr_restrict"][-1]["value"] == ("1" if old else "2")
-    assert any("50-default.conf:2: sysctl --system 3.3.17 (procps before 4.0) reads no globs" in w
-               for w in warnings) == old
+    assert not any("50-default.conf:2:" in w for w in warnings), "passed over silently (IgnoreError)"
     assert any("50-default.conf:3: not an assignment" in w for w in warnings) == old
     assert any("60-site.conf:2: sysctl --system 3.3.17 (procps before 4.0) reads the second '-'" in w
                for w in warnings) == old
