@@ -94,6 +94,10 @@ RHEL8_DASH_RELEASE = 57
 # 4.0.0 reads globs and bare ``-key`` lines (procps 6389deca, parse_setting_line()).  An unknown
 # version is taken as a modern one.
 PROCPS_GLOB = (4,)
+# The '-' prefix since 3.3.16 (procps a6c0795d, "ignore errors from lines starting with -"):
+# before (RHEL 8's and Debian 10's 3.3.15), the '-' is part of the key, a path /proc/sys has
+# not, and `sysctl --system` passes over the line silently.
+PROCPS_DASH = (3, 3, 16)
 # 4.0.5's settinglist_findpath() skips a glob's match that a bare glob fnmatch()es (procps
 # v4.0.5 src/sysctl.c); before, only a key written as it is.  Not assumed when unknown.
 PROCPS_FNMATCH = (4, 0, 5)
@@ -117,6 +121,11 @@ def reads_dashes(version):
 def reads_globs(version):
     """Whether systemd-sysctl ``version`` reads glob keys (and a bare ``-key``)."""
     return version is None or version >= SYSTEMD_GLOB
+
+
+def procps_reads_dashes(version):
+    """Whether procps ``version`` (``procps_version()``) reads a leading '-'."""
+    return version is None or version >= PROCPS_DASH
 
 
 def procps_reads_globs(version):
@@ -341,7 +350,7 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     if loader == "systemd":
         dashes, globs = reads_dashes(version), reads_globs(version)
     else:
-        dashes, globs = True, procps_reads_globs(version)
+        dashes, globs = procps_reads_dashes(version), procps_reads_globs(version)
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
         line = raw.strip(BLANKS)
@@ -349,9 +358,11 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             continue
         ignore_failure = line.startswith("-")
         if ignore_failure and not dashes:
-            warnings.append("%s:%d: systemd-sysctl %d (before %d) reads the '-' as part of the key, a key the "
+            warnings.append("%s:%d: %s reads the '-' as part of the key, a key the "
                             "kernel has not: the line sets nothing: %s" % (
-                                source, number, version, SYSTEMD_DASH, raw.strip()))
+                                source, number, "systemd-sysctl %d (before %d)" % (version, SYSTEMD_DASH)
+                                if loader == "systemd" else "sysctl --system %s (procps before 3.3.16)" % _dotted(version),
+                                raw.strip()))
             continue
         if ignore_failure and loader == "procps":
             if line.startswith("--") and not globs:

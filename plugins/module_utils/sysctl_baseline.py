@@ -135,7 +135,8 @@ def policy_line(entries, waivers):
         ", ".join(sorted(waivers)) or "none", ", ".join(sorted(overrides)) or "none")
 
 
-def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=(), systemd=None):
+def desired_file(entries, waivers, observation, strictest, per_interface=True, interface_globs=(), systemd=None,
+                 procps=None):
     """The drop-in's text and the ``{key: value}`` it sets.
 
     ``interface_globs``: the IDs whose glob over interface names the drop-in
@@ -157,9 +158,11 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
     ``systemd``: the boot loader's systemd version, None when unknown or not
     systemd.  Before 243 an interface's line has no '-' (which that
     systemd-sysctl reads as part of the key); before 245 its name is written
-    as it is (no key is a glob there)."""
+    as it is (no key is a glob there).  ``procps``: the tree's procps
+    version (None: unknown): before 3.3.16 its `sysctl --system` reads the
+    '-' as part of the key too, so no line has one."""
     blocks, wanted, globs, unwritable = [], {}, set(), set()
-    dash = "-" if loader.reads_dashes(systemd) else ""
+    dash = "-" if loader.reads_dashes(systemd) and loader.procps_reads_dashes(procps) else ""
     name_key = loader.literal_key if loader.reads_globs(systemd) else (lambda key: key)
     for entry in entries:
         if entry["id"] in waivers:
@@ -647,6 +650,7 @@ class Plan(object):
         # the version of systemd-sysctl (None: unknown, taken as a modern one); before 245 no key is a glob
         self.systemd = loader.systemd_version(self.target) if self.boot == "systemd" else None
         old_systemd = not loader.reads_globs(self.systemd)
+        self.procps = loader.procps_version(self.target)
         globs = interface_globs(entries, current, self.boot, own) if not old_systemd else set()
         if per_interface and self.boot == "systemd" and not old_systemd:
             # interfaces that exist before systemd-sysctl runs (a NIC the initramfs brought up, a
@@ -666,7 +670,7 @@ class Plan(object):
         globs = set(i for i in globs if is_default_key(by_id[i]) or later.get(suffix[i], int(by_id[i]["expected"]))
                     == int(by_id[i]["expected"]))
         self.text, self.wanted = desired_file(entries, waivers, self.observation, strictest_values(entries, current),
-                                              per_interface, globs, self.systemd)
+                                              per_interface, globs, self.systemd, self.procps)
         self.previous_policy = _policy_of(self.old_text)
         self.live_changes = [
             (key, self.observation.values[key], str(value))
@@ -715,13 +719,14 @@ class Plan(object):
     def changed_ids(self):
         """IDs whose live value, persisted line or conflicting lines this plan
         changes."""
-        old = {}
+        olds = [{}]
         if self.old_text is not None:
-            # as this systemd-sysctl reads it: before 243 a '-' line sets nothing
-            old = dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text, version=self.systemd)[0])
+            # as this systemd-sysctl and this procps read it: before 243 (3.3.16) a '-' line sets nothing
+            olds = [dict((a["key"], a["value"]) for a in loader.parse_text(self.old_text, loader=name, version=version)[0])
+                    for name, version in (("systemd", self.systemd), ("procps", self.procps))]
         literal = loader.literal_key if loader.reads_globs(self.systemd) else str
         keys = set(key for key, dummy, dummy in self.live_changes)
-        keys.update(key for key, value in self.wanted.items() if old.get(literal(key)) != str(value))
+        keys.update(key for key, value in self.wanted.items() if any(old.get(literal(key)) != str(value) for old in olds))
         ids = set(self.neutralized_ids)
         for entry in self.entries:
             key = loader.normalize_key(entry["key"])

@@ -509,6 +509,22 @@ def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_pa
     assert loader.load(str(tmp_path), "systemd")[1] == []
 
 
+@pytest.mark.parametrize("version", ["3.3.15", "3.3.16", "3.3.17"])
+def test_the_dash_before_procps_3_3_16_is_part_of_the_key(tmp_path, version):
+    """procps a6c0795d taught sysctl the '-' prefix in 3.3.16: RHEL 8's and
+    Debian 10's 3.3.15 write '-key', a path /proc/sys has not (WriteSetting())."""
+    write_binary(tmp_path, "usr/sbin/sysctl", b"procps-ng " + version.encode())
+    write(tmp_path, "etc/sysctl.d/60-site.conf", "kernel.kptr_restrict = 1\n-kernel.kptr_restrict = 2\n")
+    assignments, warnings = loader.load(str(tmp_path), "procps")
+    history = loader.winners(assignments, ["kernel/kptr_restrict"], "procps")["kernel/kptr_restrict"]
+    old = version == "3.3.15"
+    assert history[-1]["value"] == ("1" if old else "2")
+    assert len(warnings) == (1 if old else 0)
+    assert not old or warnings[0].endswith("/etc/sysctl.d/60-site.conf:2: sysctl --system 3.3.15 (procps before "
+                                           "3.3.16) reads the '-' as part of the key, a key the kernel has not: "
+                                           "the line sets nothing: -kernel.kptr_restrict = 2")
+
+
 @pytest.mark.parametrize("version", [None, "4.0.4", "4.0.5"])
 def test_a_bare_glob_excludes_what_it_matches_from_procps_4_0_5(tmp_path, version):
     """procps 4.0.5's settinglist_findpath() skips a glob's match that a bare

@@ -847,6 +847,32 @@ def test_a_systemd_before_245_gets_no_globs_but_keeps_the_dash(host, tree):
     assert "\n-net.ipv4.conf.ens3.send_redirects = 0\n" in text and "*." not in text
 
 
+def test_the_drop_in_has_no_dash_for_a_procps_before_3_3_16(host):
+    """RHEL 8's systemd (239-57.el8 and later) reads the '-', its procps 3.3.15
+    does not (procps a6c0795d, 3.3.16): `sysctl --system` reads the key
+    '-net...', which the kernel has not.  Without the '-' both set the NIC's
+    value (a key the kernel has not is only logged by either)."""
+    install_systemd(host, "rhel8.6")
+    write(os.path.join(host.root, "usr/sbin/sysctl"), "\x7fELF\0%s from %s\n\0procps-ng 3.3.15\0")
+    results, warnings, errors = host.plan().apply()
+    with open(host.own) as handle:
+        text = handle.read()
+    assert "\nnet.ipv4.conf.ens3.send_redirects = 0\n" in text and "\n-" not in text
+    assert errors == [] and warnings == []
+    statuses = dict((r["id"], r["status"]) for r in results)
+    assert statuses.pop("SYSCTL-YAMA_PTRACE_SCOPE") == "unsupported"
+    assert set(statuses.values()) == {"pass"}, statuses
+    assert not host.plan().changed
+
+
+def test_an_old_drop_in_with_dashed_lines_is_rewritten_for_a_procps_before_3_3_16(host):
+    install_systemd(host, "rhel8.6")
+    host.plan().apply()
+    write(os.path.join(host.root, "usr/sbin/sysctl"), "\x7fELF\0procps-ng 3.3.15\0")
+    plan = host.plan()
+    assert plan.changed and "SYSCTL-SEND_REDIRECTS-ALL" in plan.changed_ids()
+
+
 def test_a_modern_systemd_gets_the_same_drop_in_as_an_unknown_one(tmp_path):
     texts = []
     for version in (None, 245, 252):
