@@ -345,7 +345,8 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
 
     ``version``: systemd's, for ``loader`` systemd (``systemd_version()``,
     ``reads_dashes()``, ``reads_globs()``), procps' for procps
-    (``procps_version()``, ``procps_reads_globs()``); None for a modern one.
+    (``procps_version()``, ``procps_reads_dashes()``, ``procps_reads_globs()``);
+    None for a modern one.
     """
     if loader == "systemd":
         dashes, globs = reads_dashes(version), reads_globs(version)
