@@ -856,6 +856,88 @@ def _keyfile_text(target, path):
         return data.decode("latin-1"), None
 
 
+# GKeyFile's escapes in a string value (glib gkeyfile.c g_key_file_parse_value_as_string())
+_GKEYFILE_ESCAPES = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+_NM_ETHERNET = ("ethernet", "802-3-ethernet")
+# nm-setting-ip4-config.c verify(): any other ipv4.method fails the profile ("property is invalid")
+_NM_IP4_METHODS = ("auto", "manual", "link-local", "shared", "disabled")
+
+
+def _gkeyfile_string(value):
+    """A keyfile string value as g_key_file_get_string() returns it: the raw value (leading
+    whitespace already dropped, trailing whitespace kept) with its escapes resolved; None for an
+    invalid escape (GKeyFile's error: NetworkManager then leaves the property unset)."""
+    parts, index = [], 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\":
+            if value[index + 1:index + 2] not in _GKEYFILE_ESCAPES:
+                return None
+            char = _GKEYFILE_ESCAPES[value[index + 1]]
+            index += 1
+        parts.append(char)
+        index += 1
+    return "".join(parts)
+
+
+def _keyfile_values(text):
+    """``{"group.key": raw value}`` as GKeyFile holds a keyfile ``_keyfile_text()`` accepted
+    (gkeyfile.c g_key_file_parse_key_value_pair()): the key's trailing whitespace chomped, the
+    value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only '#' comments; a
+    repeated group merged, the last of a repeated key wins."""
+    values, group = {}, None
+    for raw in lines(text):
+        line = raw.lstrip(" \t\n\v\f\r")
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and "]" in line:
+            group = line[1:line.rindex("]")]
+        elif "=" in line and group is not None:
+            key, value = line.split("=", 1)
+            values["%s.%s" % (group, key.rstrip(" \t\n\v\f\r"))] = value.lstrip(" \t\n\v\f\r")
+    return values
+
+
+def _nm_ifname_invalid(name):
+    """Why NetworkManager refuses ``name`` as an Ethernet profile's connection.interface-name, or
+    None (libnm-glib-aux/nm-shared-utils.c _nm_utils_ifname_valid_kernel(), the kernel's
+    dev_valid_name()): empty, "." or "..", 16 bytes or more, '/', ':', '%' or whitespace, or a
+    reserved name."""
+    if name in (".", ".."):
+        return "is reserved"
+    if len(name.encode("utf-8", "surrogateescape")) >= 16:
+        return "is 16 bytes or longer"
+    if any(char in "/:% \t\n\v\f\r" for char in name):
+        return "holds whitespace, '/', ':' or '%'"
+    if name in ("all", "default", "bonding_masters"):
+        return "is reserved"
+    return None
+
+
+def _networkmanager_rejects(values):
+    """Why NetworkManager's keyfile plugin refuses an Ethernet profile it parsed (``_keyfile_values``),
+    or None: nms-keyfile-reader.c nms_keyfile_reader_from_file() drops a connection
+    nm_connection_normalize() cannot verify ("invalid connection").  Values are taken as
+    g_key_file_get_string() gives them (nm-keyfile.c read_one_setting_value(), setting_alias_parser()):
+    ``type=ethernet `` names no connection type, ``interface-name=eth0 `` no valid interface, and
+    ``method=auto `` no ipv4 method."""
+    kind = _gkeyfile_string(values.get("connection.type", ""))
+    if kind is not None and kind != kind.strip() and kind.strip() in _NM_ETHERNET:
+        return "connection.type %r is no connection type (GKeyFile keeps trailing whitespace)" % kind
+    if kind not in _NM_ETHERNET:
+        return None
+    # an empty interface-name is none (nm-setting-connection.c: no direct_string_allow_empty)
+    name = _gkeyfile_string(values.get("connection.interface-name", ""))
+    why = _nm_ifname_invalid(name) if name else None
+    if why:
+        return "connection.interface-name %r %s: not a valid interface name" % (name, why)
+    method = values.get("ipv4.method")
+    method = _gkeyfile_string(method) if method is not None else None
+    if method is not None and method not in _NM_IP4_METHODS:
+        return "ipv4.method %r is not a valid method" % method
+    return None
+
+
 def networkmanager_keyfiles(target):
     """``([(path, text)] NetworkManager loads, [(path, why)] it ignores)``, by name; a name in an
     earlier NM_DIRS directory hides it in later ones (masked by a link to /dev/null: hidden too,
@@ -873,6 +955,9 @@ def networkmanager_keyfiles(target):
             text = None
             if why is None:
                 text, why = _keyfile_text(target, path)
+            if why is None:
+                why = _networkmanager_rejects(_keyfile_values(text))
+                why = why and "%s: NetworkManager rejects the profile" % why
             chosen[name] = (path, text, why)
     found = [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
     return [(path, text) for path, text, why in found if why is None], [(path, why) for path, text, why in found if why]
@@ -912,16 +997,19 @@ def _networkmanager_uint(value):
 def read_networkmanager(target):
     configs = []
     for path, text in networkmanager_keyfiles(target)[0]:
-        rows = parse_ini(text)
-        values = dict(("%s.%s" % (section, key), value) for section, key, value, dummy2 in rows)
+        raw = _keyfile_values(text)
+        # strings as g_key_file_get_string() gives them (trailing whitespace kept, escapes
+        # resolved; a profile they make invalid is rejected in networkmanager_keyfiles()); the
+        # numbers, booleans and MAC address with blanks around them dropped, as read before
+        values = dict((key, value.strip()) for key, value in raw.items())
         origin = values.get("user.org.freedesktop.NetworkManager.origin")
-        kind = values.get("connection.type", "")
-        if kind not in ("ethernet", "802-3-ethernet"):
+        kind = _gkeyfile_string(raw.get("connection.type", ""))
+        if kind not in _NM_ETHERNET:
             continue
-        name = values.get("connection.interface-name")
+        name = _gkeyfile_string(raw.get("connection.interface-name", ""))
         mac = values.get("ethernet.mac-address") or values.get("802-3-ethernet.mac-address")
         mtu = _networkmanager_uint(values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu"))
-        method = values.get("ipv4.method", "auto")
+        method = _gkeyfile_string(raw.get("ipv4.method", "auto"))
         # connection.autoconnect (default true): a profile that is not activated at boot
         # still keeps NetworkManager from making its automatic connection for the device.
         # Read by g_key_file_get_boolean() (glib gkeyfile.c g_key_file_parse_value_as_boolean():

@@ -1421,6 +1421,45 @@ def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
     assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
 
 
+@pytest.mark.parametrize("connection, ipv4, why", [
+    ("type=ethernet \ninterface-name=eth0\n", "method=auto\n",
+     "connection.type 'ethernet ' is no connection type (GKeyFile keeps trailing whitespace)"),
+    ("type=802-3-ethernet\t\ninterface-name=eth0\n", "method=auto\n",
+     "connection.type '802-3-ethernet\\t' is no connection type (GKeyFile keeps trailing whitespace)"),
+    ("type=ethernet\ninterface-name=eth0 \n", "method=auto\n",
+     "connection.interface-name 'eth0 ' holds whitespace, '/', ':' or '%': not a valid interface name"),
+    ("type=ethernet\ninterface-name=\\seth0\n", "method=auto\n",
+     "connection.interface-name ' eth0' holds whitespace, '/', ':' or '%': not a valid interface name"),
+    ("type=ethernet\ninterface-name=eth0\n", "method=auto \n", "ipv4.method 'auto ' is not a valid method"),
+    ("type=ethernet\ninterface-name=eth0\n", "method=dhcp\n", "ipv4.method 'dhcp' is not a valid method"),
+    ("type=ethernet\ninterface-name=enp0s0123456789x\n", "method=auto\n",
+     "connection.interface-name 'enp0s0123456789x' is 16 bytes or longer: not a valid interface name"),
+])
+def test_networkmanager_rejects_a_profile_its_trailing_whitespace_makes_invalid(tmp_path, connection, ipv4, why):
+    """GKeyFile drops the whitespace before a value but keeps the whitespace after it (gkeyfile.c
+    g_key_file_parse_key_value_pair()) and resolves ``\\s``; NetworkManager then fails to verify a
+    profile whose type, interface-name or ipv4.method that leaves invalid and does not load it
+    (nms-keyfile-reader.c): it configures nothing, and is named as ignored (GCE-NET-DHCP)."""
+    directory = "/etc/NetworkManager/system-connections/"
+    put_keyfile(tmp_path, directory + "a.nmconnection", "[connection]\nid=a\n%s[ipv4]\n%s" % (connection, ipv4))
+    put_keyfile(tmp_path, directory + "b.nmconnection", NM_WIRED % ("b", "eth1"))
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == [
+        (directory + "a.nmconnection", why + ": NetworkManager rejects the profile")]
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth1"], True)]
+
+
+def test_networkmanager_reads_string_values_as_gkeyfile_gives_them(tmp_path):
+    """Whitespace before a value is no part of it, an empty interface-name is none, and the numbers,
+    booleans and MAC address are still read with blanks around them dropped."""
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection",
+                "[connection]\nid=a\ntype= \tethernet\ninterface-name=\nautoconnect=true \n"
+                "[ethernet]\nmtu= 1460 \n[ipv4]\nmethod=  manual\naddress1=10.0.0.2/24\n")
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == []
+    assert [(c.names, c.static, c.mtu) for c in netconf.read_networkmanager(target)] == [(None, True, "1460")]
+
+
 def test_unit_settings_are_read_with_comments_only_at_a_line_s_start(tmp_path):
     """systemd's unit files (conf-parser.c parse_line()): a comment is a line starting with # or ;
     -- later on a line both are part of the value.  A condition path with "# note" after it names
