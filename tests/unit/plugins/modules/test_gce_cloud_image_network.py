@@ -707,3 +707,14 @@ def test_a_keyfile_with_a_line_gkeyfile_refuses_configures_nothing(tmp_path, run
     assert "; NetworkManager ignores " in found["message"], found["message"]
     assert ("system-connections/ens4.nmconnection (line 7 is not a [group], key=value pair or '#' comment: "
             "not a keyfile GKeyFile can parse)") in found["message"], found["message"]
+
+
+def test_a_keyfile_networkmanager_rejects_for_trailing_whitespace_is_named(tmp_path, run_module):
+    """``interface-name=ens4 `` keeps its blank (GKeyFile): NetworkManager rejects the profile, which
+    then neither configures the NIC nor hides it from the automatic connection (GCE-NET-DHCP)."""
+    root = nm_image(tmp_path / "image")
+    put(root, "/etc/NetworkManager/system-connections/ens3.nmconnection",
+        ANACONDA_KEYFILE.replace("interface-name=ens3", "interface-name=ens4 ").replace("method=auto", "method=manual"), 0o600)
+    found = check(run_module, root)["GCE-NET-DHCP"]
+    assert found["status"] == "pass" and "automatic wired connection" in found["message"], found
+    assert "ens3.nmconnection (connection.interface-name 'ens4 ' holds whitespace" in found["message"], found["message"]
