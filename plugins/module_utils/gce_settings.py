@@ -671,10 +671,35 @@ def check_dhcp(host, entry):
         applying.where, name, " (%s)" % generated if generated else ""), **evidence)
 
 
+def _nic_drivers():
+    """The drivers of Compute Engine's NICs, as the hardware entries name them (virtio_net, gve)."""
+    return [BY_ID["HW-NET-VIRTIO"]["expected"]["virtio"]["driver"]] + BY_ID["HW-NET-GVNIC"]["expected"]["bound_as"]
+
+
+def _link_file(host, name):
+    """``(path, MTU or None, where)`` of the .link file udev applies to the NIC ``name``, or None."""
+    return host.cached("link-file:" + name, lambda: netconf.link_file(host.target, name, _nic_drivers()))
+
+
+def _link_mtu_problem(host, name, evidence):
+    """The fixed MTU the .link file udev applies to ``name`` sets when the NIC appears, or None."""
+    found = _link_file(host, name)
+    if found is None or found[1] is None:
+        return None
+    path, mtu, where = found
+    evidence["link_file"] = {"path": host.target.display(path), "mtu": mtu}
+    return "%s fixes the MTU at %d when the NIC appears (udev applies the first .link file that matches it, %s)" % (
+        where, mtu, host.target.display(path))
+
+
 def check_mtu(host, entry):
     name, why, managers, applying, configs, renderer = _covering(host)
     if applying is None:
+        evidence = {"interface": name}
         if _networkmanager_auto(host, name, managers, renderer)[0]:
+            fixed = _link_mtu_problem(host, name, evidence)
+            if fixed:
+                return _outcome("fail", evidence["link_file"]["mtu"], fixed, entry["remediation"], **evidence)
             return _outcome("pass", None, "NetworkManager's automatic connection takes the DHCP MTU")
         return _outcome("unknown", None, "no network configuration covers %s: nothing to judge "
                         "(see GCE-NET-DHCP)" % name, entry["remediation"])
@@ -682,6 +707,9 @@ def check_mtu(host, entry):
     if _generated(host, applying):
         evidence["generated"] = _generated(host, applying)
     problems = []
+    fixed = _link_mtu_problem(host, name, evidence)
+    if fixed:
+        problems.append(fixed)
     if applying.mtu not in (None, ""):
         problems.append("%s fixes the MTU at %s" % (applying.where, applying.mtu))
     if applying.source == "ifupdown":
@@ -697,7 +725,8 @@ def check_mtu(host, entry):
         problems.append("%s does not take the MTU from DHCP (%s)" % (
             applying.where, "UseMTU= is off or unset" if applying.source == "networkd" else "use-mtu: false"))
     if problems:
-        return _outcome("fail", applying.mtu, "; ".join(problems), entry["remediation"], **evidence)
+        return _outcome("fail", applying.mtu or (evidence.get("link_file") or {}).get("mtu"), "; ".join(problems),
+                        entry["remediation"], **evidence)
     return _outcome("pass", "dhcp", "%s takes the MTU from DHCP" % applying.where, **evidence)
 
 
@@ -1490,7 +1519,7 @@ def plan_network(plan, base, failing):
                        sorted(set(["en*", "eth*", name]))), "GCE-NET-DHCP", owned=True)
         plan.also(NETWORKD_FILE, "GCE-NET-MTU-DHCP")
     elif "GCE-NET-MTU-DHCP" in failing and applying is not None and applying.source == "networkd" \
-            and applying.mtu in (None, "") and not applying.use_mtu:
+            and applying.mtu in (None, "") and not applying.use_mtu and (_link_file(base, name) or (None, None))[1] is None:
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
     if "GCE-NET-NO-PERSISTENT-RULES" in failing:

@@ -572,6 +572,100 @@ def read_networkd(target, replace=None):
     return configs
 
 
+# ------------------------------------------------------------ .link files
+# udev's net_setup_link builtin (systemd src/udev/net/link-config.c link_config_load(),
+# link_load_one(), link_config_get()): the .link files of NETWORKD_DIRS by name (a name in an
+# earlier directory hides it in later ones, a link to /dev/null masks it, hidden names skipped;
+# each with its <name>.link.d/*.conf drop-ins), empty ones skipped, and those whose conditions do
+# not hold; the FIRST whose [Match] matches a new link applies, alone.  Its [Link] MTUBytes= is
+# set on the NIC when it appears.  A file without [Match] settings or conditions is ignored since
+# the change that made networkd ignore such .network files (systemd PR #14761, "Refuse .network
+# and .link files with no matches"), NETWORKD_EMPTY_MATCH_IGNORED; before, it matched every link.
+LINK_MATCH_KEYS = ("MACAddress", "PermanentMACAddress", "OriginalName", "Path", "Driver", "Type", "Kind", "Property",
+                   "Host", "Virtualization", "KernelCommandLine", "KernelVersion", "Credential", "Architecture",
+                   "Firmware")
+# parse_size() (src/basic/parse-util.c) with base 1024, as parse_mtu() reads MTUBytes=
+_SIZE = re.compile(r"^(\d+)(?:\.(\d+))?\s*([KMGTPE]?|B)$")
+_SIZE_FACTORS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
+# the smallest MTU the kernel takes for an Ethernet link (IPV4_MIN_MTU, ETH_MIN_MTU)
+MIN_MTU = 68
+
+
+def _link_mtu(value):
+    """``MTUBytes=value`` in bytes, or None when systemd refuses it (a warning; the earlier
+    value kept): parse_mtu() (src/basic/parse-util.c), parse_size(value, 1024), so ``9K`` is 9216."""
+    match = _SIZE.match(value)
+    if not match:
+        return None
+    whole, fraction, suffix = match.groups()
+    factor = _SIZE_FACTORS[suffix]
+    size = int(whole) * factor + (int(fraction) * factor // 10 ** len(fraction) if fraction else 0)
+    return size if size <= 0xFFFFFFFF else None
+
+
+def _kernel_name(interface):
+    """The name the kernel gives Compute Engine's NIC before udev renames it, which [Match]
+    OriginalName= tests: virtio_net and gve register ``eth%d``, the primary NIC first."""
+    return interface if re.match(r"^eth\d+$", interface or "") else "eth0"
+
+
+def _link_matches(criteria, interface, drivers):
+    """Whether a .link file's [Match] (``{key: [patterns]}``) may match Compute Engine's NIC
+    ``interface`` (net_match_config(), src/shared/net-condition.c): a MAC address is the build
+    machine's, never a new VM's; OriginalName= is tested on the kernel's name; Type= and Kind= as
+    read_networkd() tests them; Driver= on the NIC drivers ``drivers`` (either may be the one).
+    Path=, Property= and the conditions but Virtualization= cannot be judged here: assumed to
+    hold, as read_networkd() assumes for its files."""
+    if criteria.get("MACAddress") or criteria.get("PermanentMACAddress"):
+        return False
+    if criteria.get("OriginalName") and not match_list(criteria["OriginalName"], _kernel_name(interface)):
+        return False
+    for key in ("Type", "Kind"):
+        if criteria.get(key) and not match_list(criteria[key], NIC_PROPERTIES[key]):
+            return False
+    if criteria.get("Driver") and not any(match_list(criteria["Driver"], driver) for driver in drivers):
+        return False
+    return not any(_gce_virtualization(value) is False for value in criteria.get("Virtualization") or [])
+
+
+def link_file(target, interface, drivers):
+    """``(path, MTU or None, where MTUBytes= set it)`` of the .link file udev applies to
+    Compute Engine's NIC ``interface`` (see above), or None when none does."""
+    empty_ignored = None
+    for path, dummy in dropins(target, NETWORKD_DIRS, ".link"):
+        own = read(target, path)
+        if not own:
+            # link_load_one(): null_or_empty_path(), "Skipping empty file"
+            continue
+        criteria, mtu, where = {}, None, None
+        for part in [path] + networkd_dropins(target, path):
+            for section, key, value, dummy2 in parse_ini(read(target, part)):
+                if section == "Match" and key in LINK_MATCH_KEYS:
+                    # a list grows, an empty assignment resets it (config_parse_match_strv() and
+                    # the others); a condition is one more test (config_parse_net_condition())
+                    if key in ("MACAddress", "PermanentMACAddress"):
+                        criteria[key] = [value] if value else None
+                    elif key == "Virtualization":
+                        criteria[key] = (criteria.get(key) or []) + [value] if value else None
+                    else:
+                        criteria[key] = (criteria.get(key) or []) + _match_list(value) if value else None
+                elif section == "Link" and key == "MTUBytes":
+                    size = _link_mtu(value)   # an empty value too is refused: no reset
+                    if size is not None:
+                        # 0 sets nothing (rtnl_set_link_properties()); below MIN_MTU the
+                        # kernel refuses it: either way this assignment leaves the MTU alone
+                        mtu, where = (size, "%s (MTUBytes=%s)" % (target.display(part), value)) if size >= MIN_MTU \
+                            else (None, None)
+        if not any(criteria.values()):
+            if empty_ignored is None:
+                empty_ignored = _ignores_empty_match(target)
+            if empty_ignored:
+                continue
+        if _link_matches(criteria, interface, drivers):
+            return path, mtu, where
+    return None
+
+
 # ---------------------------------------------------------------- ifupdown
 _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", "no-auto-down",
             "no-scripts")

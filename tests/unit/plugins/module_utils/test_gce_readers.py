@@ -728,6 +728,31 @@ def test_networkd_file_without_match_settings_is_ignored_since_246(tmp_path, ver
     assert all(c.covers("ens4") for c in configs)
 
 
+@pytest.mark.parametrize("version, applies", [(None, "99-default.link"), (246, "99-default.link"), (245, "50-all.link")])
+def test_link_file_the_first_that_matches_the_nic(tmp_path, version, applies):
+    """udev applies the first .link file whose [Match] matches (link-config.c link_config_get()): 99-default.link
+    ([Match] OriginalName=*) comes last; a file without [Match] settings matched every link before
+    systemd ignored it with the empty .network files; an empty file is skipped."""
+    if version:
+        put(tmp_path, "/usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-%d.so" % version, "")
+    put(tmp_path, "/usr/lib/systemd/network/99-default.link",
+        "[Match]\nOriginalName=*\n\n[Link]\nNamePolicy=keep kernel database onboard slot path\nMACAddressPolicy=persistent\n")
+    put(tmp_path, "/etc/systemd/network/00-empty.link", "")
+    put(tmp_path, "/etc/systemd/network/50-all.link", "[Match]\n[Link]\nMTUBytes=1.5K\n")
+    found = netconf.link_file(Target(str(tmp_path)), "ens4", ["virtio_net", "gve"])
+    assert os.path.basename(found[0]) == applies
+    assert found[1] == (1536 if applies == "50-all.link" else None)
+
+
+@pytest.mark.parametrize("value, size", [
+    ("1460", 1460), ("9K", 9216), ("1.5K", 1536), ("9 K", 9216), ("1M", 1048576), ("0", 0), ("4G", None),
+    ("", None), ("-1500", None), ("9k", None), ("abc", None), ("1500 bytes", None),
+])
+def test_link_mtu_bytes_as_systemd_parses_a_size(value, size):
+    """parse_mtu(): parse_size(value, 1024) (src/basic/parse-util.c), at most UINT32_MAX."""
+    assert netconf._link_mtu(value) == size
+
+
 @pytest.mark.parametrize("values,read", [
     (["no"], False), (["!yes"], False), (["container"], False), (["docker"], False), (["!vm"], False),
     (["yes", "!container"], True), (["vm"], True), (["kvm"], True), (["!google"], True), (["no", ""], True),

@@ -709,6 +709,20 @@ def test_a_keyfile_with_a_line_gkeyfile_refuses_configures_nothing(tmp_path, run
             "not a keyfile GKeyFile can parse)") in found["message"], found["message"]
 
 
+def test_a_link_file_mtu_fails_even_networkmanager_s_automatic_connection(tmp_path, run_module):
+    """The .link file udev applies to the NIC fixes its MTU whichever manager then configures it
+    (GCE-NET-MTU-DHCP); NetworkManager's automatic wired connection alone passes."""
+    root = nm_image(tmp_path / "image")
+    found = check(run_module, root)["GCE-NET-MTU-DHCP"]
+    assert found["status"] == "pass" and "automatic connection" in found["message"], found
+    put(root, "/etc/systemd/network/10-jumbo.link", "[Match]\nDriver=virtio_net\n[Link]\nMTUBytes=8896\n")
+    found = check(run_module, root)["GCE-NET-MTU-DHCP"]
+    assert found["status"] == "fail", found
+    assert "/etc/systemd/network/10-jumbo.link (MTUBytes=8896) fixes the MTU at 8896" in found["message"], found["message"]
+    assert found["evidence"]["link_file"]["path"].endswith("/etc/systemd/network/10-jumbo.link")
+    assert found["evidence"]["link_file"]["mtu"] == 8896
+
+
 def test_a_keyfile_networkmanager_rejects_for_trailing_whitespace_is_named(tmp_path, run_module):
     """``interface-name=ens4 `` keeps its blank (GKeyFile): NetworkManager rejects the profile, which
     then neither configures the NIC nor hides it from the automatic connection (GCE-NET-DHCP)."""

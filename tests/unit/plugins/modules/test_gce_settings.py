@@ -1595,6 +1595,60 @@ def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, if
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "pass"
 
 
+def test_no_usemtu_drop_in_where_a_link_file_fixes_the_mtu(tmp_path, run_module):
+    """UseMTU=true would not take the MTU from DHCP while a .link file fixes it: no drop-in is
+    written, and GCE-NET-MTU-DHCP stays failing, naming the .link file."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/network/10-jumbo.link", "[Match]\nOriginalName=*\n[Link]\nMTUBytes=9000\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert not os.path.exists(os.path.join(root, "etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf"))
+    found = by_id(out)["GCE-NET-MTU-DHCP"]
+    assert found["status"] == "fail" and "10-jumbo.link (MTUBytes=9000) fixes the MTU at 9000" in found["message"], found
+
+
+JUMBO_LINK = "[Match]\nOriginalName=eth*\n\n[Link]\nMTUBytes=9K\n"
+
+
+@pytest.mark.parametrize("files, masked, said", [
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK}, [],
+     "/etc/systemd/network/10-jumbo.link (MTUBytes=9K) fixes the MTU at 9216 when the NIC appears"),
+    ({"/usr/lib/systemd/network/10-jumbo.link": JUMBO_LINK.replace("eth*", "eth0\nDriver=virtio_net gve")}, [],
+     "10-jumbo.link (MTUBytes=9K) fixes the MTU at 9216"),
+    ({"/usr/lib/systemd/network/10-x.link": "[Match]\nType=ether\n",
+      "/etc/systemd/network/10-x.link.d/mtu.conf": "[Link]\nMTUBytes=1500\n"}, [],
+     "/etc/systemd/network/10-x.link.d/mtu.conf (MTUBytes=1500) fixes the MTU at 1500"),
+    # the first .link file that matches applies alone: an earlier one without MTUBytes= wins
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK,
+      "/usr/lib/systemd/network/05-first.link": "[Match]\nOriginalName=*\n[Link]\nNamePolicy=path\n"}, [], None),
+    # [Match] criteria a Compute Engine NIC fails: another driver, a MAC address, a renamed name, not Ethernet
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("eth*", "*\nDriver=e1000 ixgbe")}, [], None),
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("OriginalName=eth*", "MACAddress=52:54:00:12:34:56")},
+     [], None),
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("eth*", "ens4")}, [], None),
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("eth*", "*\nType=wlan")}, [], None),
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("eth*", "*\nVirtualization=container")}, [], None),
+    # an empty [Match] (systemd 246 and later ignore the file), a masked file, an MTU systemd refuses
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("OriginalName=eth*", "")}, [], None),
+    ({"/usr/lib/systemd/network/10-jumbo.link": JUMBO_LINK}, ["/etc/systemd/network/10-jumbo.link"], None),
+    ({"/etc/systemd/network/10-jumbo.link": JUMBO_LINK.replace("9K", "9 kB")}, [], None),
+])
+def test_a_link_file_that_fixes_the_nic_s_mtu(tmp_path, run_module, files, masked, said):
+    """udev's net_setup_link applies the first .link file whose [Match] matches the new NIC (systemd
+    link-config.c link_config_get()); its MTUBytes= fixes the NIC's MTU (GCE-NET-MTU-DHCP)."""
+    root = sles_image(tmp_path / "image", SLES_IFCFG)
+    for path, text in files.items():
+        put(root, path, text)
+    for path in masked:
+        link(root, path, "/dev/null")
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)["GCE-NET-MTU-DHCP"]
+    assert found["status"] == ("fail" if said else "pass"), found["message"]
+    if said:
+        assert said in found["message"]
+
+
 UBUNTU_CLOUD_CFG = ("datasource_list: [ NoCloud, ConfigDrive, GCE, None ]\ncloud_init_modules:\n  - seed_random\n"
                     "  - users_groups\n  - ssh\n  - [set_passwords, always]\n\ncloud_config_modules:\n  - ntp\n")
 
