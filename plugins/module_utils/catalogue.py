@@ -790,11 +790,11 @@ GCE = [
          "as option 26.",
          "MTU from DHCP option 26", "state",
          [DOC_IMPORT + " (\"Set the DHCP MTU to the network MTU\")", DOC_MTU],
-         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu, MTU=) nor in the "
-         "systemd .link file udev applies to it (the first whose [Match] matches; MTUBytes=), and the DHCP "
+         "no fixed MTU on the NIC's configuration (MTUBytes=, mtu:, mtu, ethernet.mtu, MTU=), and the DHCP "
          "client uses the server's MTU (networkd [DHCPv4] UseMTU=true; netplan dhcp4-overrides "
          "use-mtu not false; dhclient requests interface-mtu: in its last request statement or an also request, "
-         "and no supersede interface-mtu)",
+         "and no supersede interface-mtu); a failure also names the MTUBytes= of the systemd .link file udev "
+         "applies to the NIC (the first whose [Match] matches), which stays until a DHCP client sets the server's",
          "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",
          "take the MTU from DHCP (networkd: [DHCPv4] UseMTU=true) and remove fixed MTUs"),
     _gce("GCE-NET-NO-PERSISTENT-RULES", "required",

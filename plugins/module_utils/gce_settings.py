@@ -682,7 +682,8 @@ def _link_file(host, name):
 
 
 def _link_mtu_problem(host, name, evidence):
-    """The fixed MTU the .link file udev applies to ``name`` sets when the NIC appears, or None."""
+    """The fixed MTU the .link file udev applies to ``name`` sets when the NIC appears (until a
+    DHCP client sets the server's), or None."""
     found = _link_file(host, name)
     if found is None or found[1] is None:
         return None
@@ -695,11 +696,7 @@ def _link_mtu_problem(host, name, evidence):
 def check_mtu(host, entry):
     name, why, managers, applying, configs, renderer = _covering(host)
     if applying is None:
-        evidence = {"interface": name}
         if _networkmanager_auto(host, name, managers, renderer)[0]:
-            fixed = _link_mtu_problem(host, name, evidence)
-            if fixed:
-                return _outcome("fail", evidence["link_file"]["mtu"], fixed, entry["remediation"], **evidence)
             return _outcome("pass", None, "NetworkManager's automatic connection takes the DHCP MTU")
         return _outcome("unknown", None, "no network configuration covers %s: nothing to judge "
                         "(see GCE-NET-DHCP)" % name, entry["remediation"])
@@ -707,9 +704,6 @@ def check_mtu(host, entry):
     if _generated(host, applying):
         evidence["generated"] = _generated(host, applying)
     problems = []
-    fixed = _link_mtu_problem(host, name, evidence)
-    if fixed:
-        problems.append(fixed)
     if applying.mtu not in (None, ""):
         problems.append("%s fixes the MTU at %s" % (applying.where, applying.mtu))
     if applying.source == "ifupdown":
@@ -725,6 +719,10 @@ def check_mtu(host, entry):
         problems.append("%s does not take the MTU from DHCP (%s)" % (
             applying.where, "UseMTU= is off or unset" if applying.source == "networkd" else "use-mtu: false"))
     if problems:
+        # a DHCP client that takes the server's MTU replaces the .link file's; one that does not keeps it
+        fixed = _link_mtu_problem(host, name, evidence)
+        if fixed:
+            problems.append(fixed)
         return _outcome("fail", applying.mtu or (evidence.get("link_file") or {}).get("mtu"), "; ".join(problems),
                         entry["remediation"], **evidence)
     return _outcome("pass", "dhcp", "%s takes the MTU from DHCP" % applying.where, **evidence)
@@ -1519,7 +1517,7 @@ def plan_network(plan, base, failing):
                        sorted(set(["en*", "eth*", name]))), "GCE-NET-DHCP", owned=True)
         plan.also(NETWORKD_FILE, "GCE-NET-MTU-DHCP")
     elif "GCE-NET-MTU-DHCP" in failing and applying is not None and applying.source == "networkd" \
-            and applying.mtu in (None, "") and not applying.use_mtu and (_link_file(base, name) or (None, None))[1] is None:
+            and applying.mtu in (None, "") and not applying.use_mtu:
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
     if "GCE-NET-NO-PERSISTENT-RULES" in failing:

@@ -1595,16 +1595,18 @@ def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, if
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "pass"
 
 
-def test_no_usemtu_drop_in_where_a_link_file_fixes_the_mtu(tmp_path, run_module):
-    """UseMTU=true would not take the MTU from DHCP while a .link file fixes it: no drop-in is
-    written, and GCE-NET-MTU-DHCP stays failing, naming the .link file."""
+def test_the_usemtu_drop_in_takes_the_mtu_a_link_file_fixed(tmp_path, run_module):
+    """A .link file's MTUBytes= lasts until a DHCP client sets the server's MTU: while networkd does
+    not take it, GCE-NET-MTU-DHCP fails naming the .link file too; harden's UseMTU=true drop-in
+    makes networkd set the server's MTU, and the check passes."""
     root = debian_image(tmp_path / "image")
     put(root, "/etc/systemd/network/10-jumbo.link", "[Match]\nOriginalName=*\n[Link]\nMTUBytes=9000\n")
+    found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-MTU-DHCP"]
+    assert found["status"] == "fail" and "10-jumbo.link (MTUBytes=9000) fixes the MTU at 9000" in found["message"], found
     out = run(run_module, root)
     assert out["rc"] == 0, out.get("msg")
-    assert not os.path.exists(os.path.join(root, "etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf"))
-    found = by_id(out)["GCE-NET-MTU-DHCP"]
-    assert found["status"] == "fail" and "10-jumbo.link (MTUBytes=9000) fixes the MTU at 9000" in found["message"], found
+    assert "UseMTU=true" in read(root, "/etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf")
+    assert by_id(out)["GCE-NET-MTU-DHCP"]["status"] == "pass", by_id(out)["GCE-NET-MTU-DHCP"]
 
 
 JUMBO_LINK = "[Match]\nOriginalName=eth*\n\n[Link]\nMTUBytes=9K\n"
@@ -1635,8 +1637,9 @@ JUMBO_LINK = "[Match]\nOriginalName=eth*\n\n[Link]\nMTUBytes=9K\n"
 ])
 def test_a_link_file_that_fixes_the_nic_s_mtu(tmp_path, run_module, files, masked, said):
     """udev's net_setup_link applies the first .link file whose [Match] matches the new NIC (systemd
-    link-config.c link_config_get()); its MTUBytes= fixes the NIC's MTU (GCE-NET-MTU-DHCP)."""
-    root = sles_image(tmp_path / "image", SLES_IFCFG)
+    link-config.c link_config_get()); its MTUBytes= fixes the NIC's MTU until a DHCP client sets
+    the server's, so a failing GCE-NET-MTU-DHCP names it (here the ifcfg file fixes the MTU)."""
+    root = sles_image(tmp_path / "image", SLES_IFCFG + "\nMTU=1460\n")
     for path, text in files.items():
         put(root, path, text)
     for path in masked:
@@ -1644,9 +1647,11 @@ def test_a_link_file_that_fixes_the_nic_s_mtu(tmp_path, run_module, files, maske
     out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
     assert out["rc"] == 0, out.get("msg")
     found = by_id(out)["GCE-NET-MTU-DHCP"]
-    assert found["status"] == ("fail" if said else "pass"), found["message"]
+    assert found["status"] == "fail" and "ifcfg-eth0 fixes the MTU at 1460" in found["message"], found
     if said:
         assert said in found["message"]
+    else:
+        assert ".link" not in found["message"], found["message"]
 
 
 UBUNTU_CLOUD_CFG = ("datasource_list: [ NoCloud, ConfigDrive, GCE, None ]\ncloud_init_modules:\n  - seed_random\n"
