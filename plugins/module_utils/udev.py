@@ -20,18 +20,24 @@ def rule_files(target):
 
 
 def logical_lines(text):
-    """``[(first line number, rule text)]`` with backslash continuations joined."""
-    found, buffer, start = [], "", None
+    """``[(first line number, rule text)]`` with backslash continuations joined.
+    As udevd reads them (systemd src/udev/udev-rules.c, udev_rules_parse_file):
+    a line starting with '#' is skipped even inside a continuation, and its
+    trailing backslash continues nothing."""
+    found, buffer, start = [], None, None
     for number, raw in enumerate((text or "").splitlines(), 1):
-        if start is None:
-            start = number
-        if raw.endswith("\\"):
-            buffer += raw[:-1]
+        line = raw.lstrip(" \t")
+        if line.startswith("#"):
             continue
-        buffer += raw
-        if buffer.strip() and not buffer.strip().startswith("#"):
-            found.append((start, buffer.strip()))
-        buffer, start = "", None
+        if buffer is None:
+            buffer, start = [], number
+        if line.endswith("\\"):
+            buffer.append(line[:-1])
+            continue
+        rule = "".join(buffer + [line]).strip()
+        if rule:
+            found.append((start, rule))
+        buffer = None
     return found
 
 
@@ -76,9 +82,12 @@ def comment_out(text, numbers, rid):
     targets = set(numbers)
     continuing = False
     for index, row in enumerate(rows, 1):
-        if index in targets or continuing:
+        line = row.rstrip("\r\n").lstrip(" \t")
+        if continuing and line.startswith("#"):
+            out.append(row)   # a comment inside the rule: udevd reads on past it (logical_lines)
+        elif index in targets or continuing:
             out.append("# %s neutralised (%s): %s" % (MARKER, rid, row) if not row.startswith("#") else row)
-            continuing = row.rstrip("\n").endswith("\\")
+            continuing = line.endswith("\\")
         else:
             out.append(row)
     return "".join(out)

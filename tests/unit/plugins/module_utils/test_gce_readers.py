@@ -1333,6 +1333,31 @@ def test_udev_disk_naming_rules_commented_out_in_etc_make_no_links(tmp_path):
     assert udev.disk_naming_rules(Target(str(tmp_path))) == [], "the /etc copy hides the packaged file, and makes no link"
 
 
+def test_udev_comment_lines_inside_and_ending_a_continuation(tmp_path):
+    """udevd skips a line starting with '#' even inside a continuation, and a
+    comment's trailing backslash continues nothing (udev-rules.c,
+    udev_rules_parse_file): both rules below rename a NIC, and commenting
+    them out reaches past the comment, CRLF line ends too
+    (GCE-NET-NO-PERSISTENT-RULES, GCE-UDEV-DISK-NAMING)."""
+    text = ('# an old rule, switched off \\\n'
+            'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"\n'
+            'SUBSYSTEM=="net", ACTION=="add", \\\n'
+            '  # the NIC of the build machine\n'
+            '  ATTR{address}=="42:01:0a:00:00:03", NAME="eth1"\n')
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules", text)
+    put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules",
+        '# SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}-old" \\\n'
+        'KERNEL=="sd*", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n')
+    target = Target(str(tmp_path))
+    assert [(p, n) for p, n, r in udev.persistent_net_rules(target)] == [
+        ("/etc/udev/rules.d/70-persistent-net.rules", 2), ("/etc/udev/rules.d/70-persistent-net.rules", 3)]
+    assert udev.disk_naming_rules(target) == ["/usr/lib/udev/rules.d/65-gce-disk-naming.rules"]
+    for ends in ("\n", "\r\n"):
+        out = udev.comment_out(text.replace("\n", ends), [2, 3], "R")
+        assert udev.logical_lines(out) == [], out
+        assert "  # the NIC of the build machine" + ends in out, "the comment stays as it was"
+
+
 @pytest.mark.parametrize("text, requests, fixed", [
     ("request subnet-mask, interface-mtu, routers;\n", True, None),
     # a later request statement replaces the list (dhclient.conf(5)): the MTU is no longer asked for
