@@ -41,22 +41,57 @@ def logical_lines(text):
     return found
 
 
+# parse_line: a key ends at whitespace, '=', '{' or an operator; an attribute in
+# braces; the operator (parse_operator: "==" before "="); the value's e/i prefix
+_TOKEN = re.compile(r'[ \t\n\r,]*((?:[^ \t\n\r={+\-!:]|[+\-!:](?!=))+)(?:\{([^}]*)\})?[ \t\n\r]*'
+                    r'(==|!=|\+=|-=|=|:=)[ \t\n\r]*(ei|ie|e|i|)"')
+# udev_rule_parse_value: a plain value ends at a '"' not after a backslash; an
+# e"..." one skips past every escaped character
+_PLAIN = re.compile(r'((?:[^"\\]|\\"|\\(?!"))*)"')
+_ESCAPED = re.compile(r'((?:[^"\\]|\\.)*)"', re.S)
+_REST = re.compile(r'[ \t\n\r,]*$')
+ASSIGN = ("=", "+=", ":=")
+
+
+def tokens(rule):
+    """``[(key, attribute, operator, value)]`` of a rule as udevd parses it
+    (systemd src/udev/udev-rules.c, parse_line, udev_rule_parse_value), or
+    None for a line it ignores as invalid ("Invalid key/value pair").  An
+    e"..." value keeps its escapes: the checks look for words in it."""
+    found, index = [], 0
+    while not _REST.match(rule, index):
+        match = _TOKEN.match(rule, index)
+        escaped = bool(match) and "e" in match.group(4)
+        value = match and (_ESCAPED if escaped else _PLAIN).match(rule, match.end())
+        if not value:
+            return None
+        found.append((match.group(1), match.group(2), match.group(3),
+                      value.group(1) if escaped else value.group(1).replace('\\"', '"')))
+        index = value.end()
+    return found
+
+
 def persistent_net_rules(target):
     """``[(path, line, rule)]``: rules naming a network interface after its
     MAC address (what 70-persistent-net.rules holds).  NAME= assigns (so do
-    := and +=, which udev takes as =); NAME== and NAME!= only match a name
-    (systemd/systemd src/udev/udev-rules.c, parse_token "NAME")."""
+    := and +=, which udev takes as =); NAME== and NAME!= only match a name,
+    NAME="" and NAME="%k" are ignored (systemd/systemd src/udev/udev-rules.c,
+    parse_token "NAME").  Only a network interface takes a NAME=, so a rule
+    needs no SUBSYSTEM=="net" (a GOTO may stand for it)."""
     found = []
     for path, dummy in rule_files(target):
         for number, rule in logical_lines(read(target, path)):
-            if re.search(r'SUBSYSTEM\s*==\s*"net"', rule) and re.search(r'(^|[,\s])NAME\s*(:=|\+=|=(?!=))', rule) \
-                    and re.search(r'ATTRS?\{address\}\s*==', rule):
+            parsed = tokens(rule) or []
+            if any(k == "NAME" and op in ASSIGN and v not in ("", "%k") for k, a, op, v in parsed) \
+                    and any(k in ("ATTR", "ATTRS") and a == "address" and op == "==" for k, a, op, v in parsed):
                 found.append((path, number, rule))
     return found
 
 
 def _makes_disk_links(target, path):
-    return any("disk/by-id/google-" in rule for number, rule in logical_lines(read(target, path)))
+    # SYMLINK+= (=, :=) adds a link; SYMLINK== only matches one, -= removes it (parse_token "SYMLINK")
+    return any(k == "SYMLINK" and op in ASSIGN and "disk/by-id/google-" in v
+               for number, rule in logical_lines(read(target, path)) for k, a, op, v in tokens(rule) or [])
 
 
 def disk_naming_rules(target):

@@ -1358,6 +1358,39 @@ def test_udev_comment_lines_inside_and_ending_a_continuation(tmp_path):
         assert "  # the NIC of the build machine" + ends in out, "the comment stays as it was"
 
 
+@pytest.mark.parametrize("rule, pins", [
+    # only a network interface takes NAME=: a GOTO may stand for SUBSYSTEM=="net"
+    ('ACTION=="add", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"', True),
+    ('ACTION=="add", ATTRS{address}=="42:01:0a:00:00:02", NAME:=e"eth0"', True),
+    # NAME= inside another key's value, NAME="%k" and an unquoted value rename nothing (udevd ignores them)
+    ('SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:02", RUN+="/usr/bin/logger NAME=eth0"', False),
+    ('SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:02", NAME="%k"', False),
+    ('SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:02", NAME=eth0', False),
+    ('SUBSYSTEM=="net", ENV{MATCH}="ATTR{address}==42:01:0a:00:00:02", NAME="eth0"', False),
+])
+def test_udev_persistent_net_rules_read_as_udevd_parses_them(tmp_path, rule, pins):
+    """Keys, operators and quoted values as udevd parses them (udev-rules.c,
+    parse_line, udev_rule_parse_value, parse_token "NAME"), not words found
+    anywhere in the line (GCE-NET-NO-PERSISTENT-RULES)."""
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules",
+        'SUBSYSTEM!="net", GOTO="end"\n%s\nLABEL="end"\n' % rule)
+    assert bool(udev.persistent_net_rules(Target(str(tmp_path)))) is pins
+
+
+def test_udev_disk_naming_needs_a_symlink_assignment(tmp_path):
+    """SYMLINK== only matches a link another rule made, SYMLINK-= removes one
+    (udev-rules.c, parse_token "SYMLINK"): neither makes google-* links
+    (GCE-UDEV-DISK-NAMING)."""
+    put(tmp_path, "/etc/udev/rules.d/90-data.rules",
+        'SYMLINK=="disk/by-id/google-data", SYMLINK+="data"\nSYMLINK-="disk/by-id/google-scratch"\n'
+        'RUN+="/bin/ln -s /dev/%k /dev/disk/by-id/google-x"\n')
+    target = Target(str(tmp_path))
+    assert udev.disk_naming_rules(target) == []
+    put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules",
+        'KERNEL=="sd*|vd*|nvme*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n')
+    assert udev.disk_naming_rules(target) == ["/usr/lib/udev/rules.d/65-gce-disk-naming.rules"]
+
+
 @pytest.mark.parametrize("text, requests, fixed", [
     ("request subnet-mask, interface-mtu, routers;\n", True, None),
     # a later request statement replaces the list (dhclient.conf(5)): the MTU is no longer asked for
