@@ -19,13 +19,23 @@ def rule_files(target):
     return dropins(target, RULE_DIRS, ".rules")
 
 
+def _rows(text, keepends=False):
+    """The lines of ``text`` as udevd's read_line() splits them: at ``\\n``,
+    ``\\r\\n`` or ``\\r`` only (``str.splitlines`` also splits at \\x0b, \\x0c,
+    \\x1c-\\x1e, \\x85, U+2028/9, which would cut a rule in two inside a value)."""
+    rows = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text or "")
+    if not rows[-1]:
+        rows.pop()
+    return rows if keepends else [row.rstrip("\r\n") for row in rows]
+
+
 def logical_lines(text):
     """``[(first line number, rule text)]`` with backslash continuations joined.
     As udevd reads them (systemd src/udev/udev-rules.c, udev_rules_parse_file):
     a line starting with '#' is skipped even inside a continuation, and its
     trailing backslash continues nothing."""
     found, buffer, start = [], None, None
-    for number, raw in enumerate((text or "").splitlines(), 1):
+    for number, raw in enumerate(_rows(text), 1):
         line = raw.lstrip(" \t")
         if line.startswith("#"):
             continue
@@ -111,7 +121,7 @@ def hidden_disk_naming_rules(target, path):
 def comment_out(text, numbers, rid):
     """``text`` with the (logical) rules starting at ``numbers`` commented out
     behind the marker, continuation lines included."""
-    rows = (text or "").splitlines(True)
+    rows = _rows(text, True)
     index = 0
     out = []
     targets = set(numbers)

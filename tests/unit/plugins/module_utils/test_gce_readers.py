@@ -1358,6 +1358,19 @@ def test_udev_comment_lines_inside_and_ending_a_continuation(tmp_path):
         assert "  # the NIC of the build machine" + ends in out, "the comment stays as it was"
 
 
+def test_udev_rule_lines_end_only_where_udevd_ends_them(tmp_path):
+    """udevd's read_line() ends a line at \\n, \\r\\n or \\r only: a form feed
+    or \\x1c inside a value does not cut the rule in two, and commenting it
+    out covers all of it (GCE-NET-NO-PERSISTENT-RULES)."""
+    text = ('SUBSYSTEM=="net", RUN+="/bin/true \x0c\x1c", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"\r\n'
+            'SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:03", NAME="eth1"\r')
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules", text)
+    rules = udev.persistent_net_rules(Target(str(tmp_path)))
+    assert [(p, n) for p, n, r in rules] == [("/etc/udev/rules.d/70-persistent-net.rules", 1),
+                                             ("/etc/udev/rules.d/70-persistent-net.rules", 2)]
+    assert udev.logical_lines(udev.comment_out(text, [1, 2], "R")) == []
+
+
 @pytest.mark.parametrize("rule, pins", [
     # only a network interface takes NAME=: a GOTO may stand for SUBSYSTEM=="net"
     ('ACTION=="add", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"', True),
