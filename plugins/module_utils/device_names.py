@@ -37,12 +37,13 @@ UART_TYPES = {
     12: "XR16850", 13: "RSA",
 }
 
-# include/scsi/scsi_proto.h TYPE_*; sysfs scsi_level is the SCSI version + 1.
+# include/scsi/scsi_proto.h TYPE_*; sysfs scsi_level is the SCSI version + 1
+# (include/scsi/scsi.h SCSI_*: SPC-6 is version 0x0d, level 14).
 SCSI_TYPES = {0: "disk", 1: "tape", 2: "printer", 3: "processor", 4: "worm", 5: "cd/dvd",
               6: "scanner", 7: "optical", 8: "medium changer", 9: "communications",
               0xC: "raid", 0xD: "enclosure", 0xE: "rbc", 0x11: "osd", 0x14: "zbc", 0x1E: "wlun"}
 SCSI_LEVELS = {0: "unknown", 1: "SCSI-1", 2: "SCSI-1 CCS", 3: "SCSI-2", 4: "SPC", 5: "SPC-2",
-               6: "SPC-3", 7: "SPC-4", 8: "SPC-5", 9: "SPC-6"}
+               6: "SPC-3", 7: "SPC-4", 8: "SPC-5", 14: "SPC-6"}
 
 # Devices worth naming in a message (lspci's names; what QEMU and Compute Engine show).
 KNOWN_DEVICES = {

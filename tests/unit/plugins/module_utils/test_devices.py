@@ -72,6 +72,11 @@ def test_feature_bits_decoded_bit_zero_first():
     assert device_names.decode_features("1111", 8) == ["INOUT", "HOTPLUG", "CHANGE", "T10_PI"]
 
 
+def test_scsi_level_names_follow_the_kernel():
+    """include/scsi/scsi.h: SCSI_SPC_6 is 14 (version 0x0d + 1), no level 9."""
+    assert device_names.SCSI_LEVELS[14] == "SPC-6" and 9 not in device_names.SCSI_LEVELS
+
+
 def test_worst_status():
     assert hardware_results.worst(["pass", "module-in-initramfs"]) == "module-in-initramfs"
     assert hardware_results.worst(["module-in-initramfs", "unknown"]) == "unknown"
