@@ -804,7 +804,9 @@ GCE = [
          "no NAME= rules matched on ATTR{address}", "state",
          [DOC_IMPORT + " (\"rm -f /etc/udev/rules.d/70-persistent-net.rules\")", COMMON_ROUTINES],
          "no udev rule in /etc/udev/rules.d, /run/udev/rules.d or /lib/udev/rules.d sets NAME= for "
-         "a network interface matched on its MAC address (70-persistent-net.rules and the like)",
+         "a network interface matched on its MAC address (70-persistent-net.rules and the like); the rules "
+         "netplan generates at each boot (/run/udev/rules.d/99-netplan-*.rules) are named, and their netplan "
+         "file is GCE-NET-NO-MAC-BINDING's to judge",
          "each such rule is commented out behind a marker that keeps the original line",
          "remove /etc/udev/rules.d/70-persistent-net.rules"),
     _gce("GCE-NET-NO-MAC-BINDING", "required",

@@ -728,13 +728,28 @@ def check_mtu(host, entry):
     return _outcome("pass", "dhcp", "%s takes the MTU from DHCP" % applying.where, **evidence)
 
 
-def check_persistent_rules(host, entry):
+# netplan's generator writes a rule for each set-name on a match by MAC address at every boot
+# (netplan src/networkd.c write_rules_file(): run/udev/rules.d/99-netplan-<id>.rules); the netplan
+# file it comes from is GCE-NET-NO-MAC-BINDING's to judge, and an edit of it lasts until the next boot
+NETPLAN_RULES = "/run/udev/rules.d/99-netplan-*.rules"
+
+
+def _persistent_rules(host):
+    """``(rules, netplan's)``: the persistent-net rules, and the paths of those netplan generated."""
     rules = udev.persistent_net_rules(host.target)
+    generated = sorted(set(p for p, n, r in rules if fnmatch.fnmatchcase(p, NETPLAN_RULES)))
+    return [rule for rule in rules if rule[0] not in generated], generated
+
+
+def check_persistent_rules(host, entry):
+    rules, generated = _persistent_rules(host)
     found = ["%s:%d" % (host.target.display(p), n) for p, n, r in rules]
+    spared = ("; netplan generates %s at each boot from its configuration (GCE-NET-NO-MAC-BINDING judges that)"
+              % ", ".join(host.target.display(p) for p in generated)) if generated else ""
     if found:
-        return _outcome("fail", found, "interface names bound to MAC addresses: %s" % ", ".join(found),
+        return _outcome("fail", found, "interface names bound to MAC addresses: %s%s" % (", ".join(found), spared),
                         entry["remediation"], rules=[r for p, n, r in rules])
-    return _outcome("pass", [], "no persistent-net rules")
+    return _outcome("pass", [], "no persistent-net rules" + spared)
 
 
 def check_mac_binding(host, entry):
@@ -1524,7 +1539,7 @@ def plan_network(plan, base, failing):
         # each file's rules in one pass: a pass per rule rewrote the whole file each time, hours for a
         # hostile tree's file of many rules
         numbers = {}
-        for path, number, rule in udev.persistent_net_rules(host.target):
+        for path, number, rule in _persistent_rules(host)[0]:
             if path.startswith(("/etc/", "/run/")):
                 numbers.setdefault(path, []).append(number)
         for path in sorted(numbers):

@@ -1595,6 +1595,27 @@ def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, if
     assert found["GCE-NET-NO-MAC-BINDING"]["status"] == "pass"
 
 
+NETPLAN_RULE = 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="42:01:0a:80:00:02", NAME="ens4"\n'
+
+
+def test_netplan_s_generated_rules_are_judged_by_their_netplan_file(tmp_path, run_module):
+    """netplan writes /run/udev/rules.d/99-netplan-<id>.rules from a set-name matched on a MAC
+    address at every boot (cloud-init's 50-cloud-init.yaml on Ubuntu): GCE-NET-NO-MAC-BINDING
+    judges the netplan file; GCE-NET-NO-PERSISTENT-RULES names the rule and leaves it alone."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/run/udev/rules.d/99-netplan-ens4.rules", NETPLAN_RULE)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)["GCE-NET-NO-PERSISTENT-RULES"]
+    assert found["status"] == "pass" and found["changed"], found
+    assert "99-netplan-ens4.rules at each boot from its configuration (GCE-NET-NO-MAC-BINDING" in found["message"], found
+    assert read(root, "/run/udev/rules.d/99-netplan-ens4.rules") == NETPLAN_RULE
+    assert "# guestready.gce neutralised (GCE-NET-NO-PERSISTENT-RULES)" in read(root, "/etc/udev/rules.d/70-persistent-net.rules")
+    put(root, "/run/udev/rules.d/99-mine.rules", NETPLAN_RULE)
+    found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-NO-PERSISTENT-RULES"]
+    assert found["status"] == "fail" and found["actual"] == ["%s/run/udev/rules.d/99-mine.rules:1" % root], found
+
+
 def test_the_usemtu_drop_in_takes_the_mtu_a_link_file_fixed(tmp_path, run_module):
     """A .link file's MTUBytes= lasts until a DHCP client sets the server's MTU: while networkd does
     not take it, GCE-NET-MTU-DHCP fails naming the .link file too; harden's UseMTU=true drop-in
