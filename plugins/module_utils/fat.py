@@ -54,7 +54,18 @@ class FatReader(object):
             raise FatError("the FAT boot sector describes %s sectors, which do not fit the "
                            "partition" % total)
         self.clusters = (total - self.first_data) // self.sectors_per_cluster
-        self.kind = 12 if self.clusters < 4085 else 16 if self.clusters < 65525 else 32
+        # FAT32 is the BPB with no 16-bit FAT size, whatever its cluster count (mkfs.fat -F 32 makes
+        # small ones): Linux's fat_fill_super (fs/fat/inode.c) and libblkid's vfat.c decide so
+        if not fat16:
+            self.kind = 32
+        elif self.clusters < 4085:
+            self.kind = 12
+        elif self.clusters < 65525:
+            self.kind = 16
+        else:
+            # fat_fill_super: "count of clusters too big"
+            raise FatError("the FAT12/16 boot sector describes %d clusters, more than a FAT16 holds"
+                           % self.clusters)
         self.cluster_bytes = self.bytes_per_sector * self.sectors_per_cluster
         fat_bytes = fat_sectors * self.bytes_per_sector
         if fat_bytes > MAX_FAT_BYTES:

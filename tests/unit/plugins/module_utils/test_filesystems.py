@@ -214,6 +214,30 @@ def test_fat_reader_refuses_a_directory_that_loops_back(tmp_path):
                                     "x86_64")["error"].startswith("/EFI/BOOT: the directory tree loops back")
 
 
+def test_fat32_with_fewer_clusters_than_the_fat_spec_asks_is_fat32(tmp_path):
+    # mkfs.fat -F 32 makes one (with a warning); Linux and libblkid call it FAT32 by its empty
+    # 16-bit FAT size: read as FAT16 by its cluster count, its root directory looked empty
+    image = sparse_file(tmp_path / "small32.img", 64 * MIB)
+    need("mkfs.vfat")
+    subprocess.run(["mkfs.vfat", "-F", "32", "-s", "8", "-n", "ESP", image], check=True,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with open(image, "rb") as handle:
+        boot = handle.read(512)
+    reserved, fats = struct.unpack("<H", boot[14:16])[0], boot[16]
+    root = (reserved + fats * struct.unpack("<I", boot[36:40])[0]) * 512   # cluster 2
+    write_at(image, root + 32, _short(b"HELLO   TXT", 0x20, 0, 0))   # after the volume label's entry
+    assert blkid(image)["VERSION"] == "FAT32"
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        assert reader.clusters < 65525 and reader.kind == 32
+        assert reader.listdir("/") == ["HELLO.TXT"]
+    boot = bytearray(boot)
+    boot[22:24] = struct.pack("<H", 64)   # a 16-bit FAT size: FAT16, but too many clusters for it
+    boot[13] = 1
+    with pytest.raises(fat.FatError, match="more than a FAT16 holds"):
+        fat.FatReader(partitions.BytesDisk(bytes(boot) + bytes(64 * MIB - 512)), 0, 64 * MIB)
+
+
 def test_fat_reader_refuses_garbage():
     with pytest.raises(fat.FatError, match="0x55AA"):
         fat.FatReader(partitions.BytesDisk(b"\x00" * 4096), 0, 4096)
