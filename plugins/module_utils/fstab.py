@@ -51,12 +51,19 @@ class Entry(object):
 
 
 def parse(text):
+    """fstab's entries as libmount reads them (libmount/src/tab_parse.c,
+    mnt_table_parse_next and mnt_parse_table_line): the ``\r`` before a line's
+    end dropped, fields split at spaces and tabs only (a no-break space or a
+    form feed is part of a field), and a line of fewer than three fields, with
+    no filesystem type, a parse error that nothing mounts."""
     entries = []
     for number, raw in enumerate(lines(text), 1):
-        line = raw.strip()
+        line = (raw[:-1] if raw.endswith("\r") else raw).strip(" \t")
         if not line or line.startswith("#"):
             continue
-        entries.append(Entry(number, raw, line.split()))
+        fields = re.split("[ \t]+", line)
+        if len(fields) >= 3:
+            entries.append(Entry(number, raw, fields))
     return entries
 
 

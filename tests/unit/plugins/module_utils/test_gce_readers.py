@@ -1267,6 +1267,21 @@ def test_fstab_entries():
            "UUID=abc\t/data\text4\tdefaults,nofail\t0\t2\n" in edited
 
 
+def test_fstab_fields_and_lines_as_libmount_reads_them():
+    """libmount splits fields at spaces and tabs only and refuses a line
+    without a filesystem type (tab_parse.c, mnt_parse_table_line): a
+    no-break space split the mount point, and nofail was written into the
+    filesystem type's place; a two-field line got the type "0"."""
+    text = ("UUID=abc /mnt/a\xa0b ext4 defaults 0 2\n"
+            "UUID=def /mnt/two\n"
+            "LABEL=x\t/mnt/crlf xfs\tdefaults\r\n"
+            "/dev/sdc\n")
+    entries = fstab.parse(text)
+    assert [(e.line, e.file, e.vfstype) for e in entries] == [(1, "/mnt/a\xa0b", "ext4"), (3, "/mnt/crlf", "xfs")]
+    assert fstab.with_option(entries[0], "nofail") == ["UUID=abc", "/mnt/a\xa0b", "ext4", "defaults,nofail", "0", "2"]
+    assert entries[1].options == ["defaults"]
+
+
 def test_fstab_of_many_lines_is_edited_in_one_pass():
     """A tree's fstab of 400000 data disks (15 MiB, below the 32 MiB read
     limit): each line's change was inserted into the list of lines, moving
