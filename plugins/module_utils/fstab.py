@@ -39,7 +39,10 @@ class Entry(object):
 
     @property
     def is_block(self):
-        return self.vfstype not in PSEUDO and not self.spec.startswith(("//",)) and ":" not in self.spec.split("=")[0]
+        # a path in /dev is a device however many colons it holds (by-path names: pci-0000:00:04.0-scsi-0:0:2:0);
+        # systemd's fstab generator waits for it (is_device_path); a colon elsewhere is a server's (host:/export)
+        return self.vfstype not in PSEUDO and not self.spec.startswith(("//",)) and \
+            (self.spec.startswith("/dev/") or ":" not in self.spec.split("=")[0])
 
     @property
     def is_swap(self):

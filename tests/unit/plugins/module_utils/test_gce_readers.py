@@ -1301,6 +1301,13 @@ def test_fstab_of_many_lines_is_edited_in_one_pass():
     assert rows[-1] == "proc /proc proc defaults 0 0" and len(rows) == 600001
 
 
+def test_fstab_device_paths_with_colons_are_disks():
+    """A /dev/disk/by-path name holds colons (the PCI and SCSI addresses): it
+    was taken for a server's host:/export and needed no nofail (GCE-FSTAB-NOFAIL)."""
+    entry, = fstab.parse("/dev/disk/by-path/pci-0000:00:04.0-scsi-0:0:2:0-part1 /data ext4 defaults 0 2\n")
+    assert entry.is_block
+
+
 @pytest.mark.parametrize("line", [
     "gluster1:/gv0 /mnt/gluster glusterfs defaults,_netdev 0 0",   # host:volume, a type not in PSEUDO
     "mon1:6789,mon2:6789:/ /mnt/ceph ceph name=admin,_netdev 0 0",
