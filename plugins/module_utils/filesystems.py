@@ -43,7 +43,11 @@ def _result(fstype, uuid=None, label=None, version=None, note=None, group=None):
 
 def _ext(sb):
     compat, incompat, ro_compat = struct.unpack("<III", sb[92:104])
-    if incompat & (0x40 | 0x80 | 0x200) or ro_compat & 0x8:  # extents, 64bit, flex_bg, huge_file
+    # libblkid's probe_ext4 (superblocks/ext.c): ext4 is any feature ext3 does not know, beyond
+    # filetype, recover, meta_bg and sparse_super, large_file, btree_dir (metadata_csum, dir_nlink...)
+    if incompat & 0x8:  # journal_dev: an external journal, no filesystem (probe_jbd)
+        return _result("jbd", _uuid(sb[104:120]), _text(sb[120:136]), note="ext3/ext4 external journal")
+    if incompat & ~(0x2 | 0x4 | 0x10) or ro_compat & ~(0x1 | 0x2 | 0x4):
         fstype = "ext4"
     elif compat & 0x4:  # has_journal
         fstype = "ext3"

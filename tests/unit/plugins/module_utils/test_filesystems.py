@@ -28,12 +28,22 @@ def agrees_with_blkid(path, offset=0):
 EXT2_FEATURES = "^has_journal,^extent,^64bit,^flex_bg,^huge_file,^metadata_csum,^dir_nlink,^extra_isize"
 
 
-@pytest.mark.parametrize("extra,fstype", [((), "ext4"), (("-O", EXT2_FEATURES), "ext2")])
+@pytest.mark.parametrize("extra,fstype", [((), "ext4"), (("-O", EXT2_FEATURES), "ext2"),
+                                          # ext4-only features but none of extents, 64bit, flex_bg, huge_file
+                                          (("-O", "^extent,^64bit,^flex_bg,^huge_file"), "ext4"),
+                                          (("-O", EXT2_FEATURES.replace("^has_journal,", "")), "ext3")])
 def test_ext_at_an_offset(tmp_path, extra, fstype):
     disk = sparse_file(tmp_path / "ext.raw", 64 * MIB)
     mkfs_ext4(disk, MIB, 32 * MIB, label="lab-root", extra=extra)
     found = agrees_with_blkid(disk, MIB)
     assert found["type"] == fstype and found["mountable"]
+
+
+def test_ext_external_journal_is_no_filesystem(tmp_path):
+    disk = sparse_file(tmp_path / "journal.raw", 32 * MIB)
+    mkfs_ext4(disk, 0, 32 * MIB, label="jlog", extra=("-O", "journal_dev"))
+    found = agrees_with_blkid(disk)
+    assert found["type"] == "jbd" and not found["mountable"]
 
 
 @pytest.mark.parametrize("bits", [12, 16, 32])
