@@ -76,6 +76,7 @@ class FatReader(object):
         else:
             start = (reserved + fats * fat_sectors) * self.bytes_per_sector
             self.root = ("fixed", start, root_sectors * self.bytes_per_sector)
+        self._listings = {}
 
     # ------------------------------------------------------------- clusters
     def _next(self, cluster):
@@ -119,6 +120,14 @@ class FatReader(object):
 
     # ---------------------------------------------------------- directories
     def _entries(self, where):
+        # each directory is read once: a file is looked up from the root, and reading every
+        # loader entry by its path read /loader/entries (up to 2 MiB) again for each of them
+        key = tuple(where)
+        if key not in self._listings:
+            self._listings[key] = self._read_entries(where)
+        return self._listings[key]
+
+    def _read_entries(self, where):
         if where[0] == "fixed":
             raw = self.disk.read(self.offset + where[1], where[2])
         else:
@@ -224,7 +233,8 @@ class FatReader(object):
         """``[(path, is_dir, size)]`` of every file and directory below
         ``path``.  A directory met twice (a subdirectory entry pointing back
         up, or two entries sharing one directory) is a FatError: followed,
-        a few such entries made the walk exponential."""
+        a few such entries made the walk exponential; so are two directories
+        whose cluster chains join (cross-linked)."""
         found, seen = [], set()
         self._walk(path, self._lookup(path)[1], 0, found, seen)
         return found
@@ -243,7 +253,14 @@ class FatReader(object):
                 if entry["cluster"] in seen:
                     raise FatError("%s: the directory tree loops back (cluster %d is listed twice)"
                                    % (child, entry["cluster"]))
-                seen.add(entry["cluster"])
+                # every cluster of it, not its first only: directories whose chains join into one
+                # long tail had each read the whole tail (2 MiB) again
+                chain = self._chain(entry["cluster"], MAX_DIR_ENTRIES * 32)
+                shared = seen.intersection(chain)
+                if shared:
+                    raise FatError("%s: its cluster chain runs into another directory's (cluster %d is "
+                                   "cross-linked)" % (child, min(shared)))
+                seen.update(chain)
                 self._walk(child, ("cluster", entry["cluster"]), depth + 1, found, seen)
 
 

@@ -248,6 +248,46 @@ def test_fat32_with_fewer_clusters_than_the_fat_spec_asks_is_fat32(tmp_path):
         fat.FatReader(partitions.BytesDisk(bytes(boot) + bytes(64 * MIB - 512)), 0, 64 * MIB)
 
 
+def _fat32_with_root(tmp_path, entries, links):
+    """A 64 MiB FAT32 whose root directory holds ``entries`` and whose FAT links ``{cluster: next}``."""
+    image = sparse_file(tmp_path / "crafted32.img", 64 * MIB)
+    mkfs_vfat(image, 32)
+    with open(image, "rb") as handle:
+        boot = handle.read(512)
+    reserved, fats, fat_size = struct.unpack("<H", boot[14:16])[0], boot[16], struct.unpack("<I", boot[36:40])[0]
+    write_at(image, (reserved + fats * fat_size) * 512, b"".join(entries))
+    for cluster, following in links.items():
+        write_at(image, reserved * 512 + cluster * 4, struct.pack("<I", following))
+    return image
+
+
+def test_fat_walk_refuses_directories_whose_chains_join(tmp_path):
+    # a thousand directories whose chains ran into one 2 MiB tail read the tail a thousand times
+    links = dict((cluster, cluster + 1) for cluster in range(100, 110))
+    links.update({110: 0x0FFFFFFF, 10: 100, 11: 100})
+    image = _fat32_with_root(tmp_path, [_short(b"A          ", 0x10, 10, 0), _short(b"B          ", 0x10, 11, 0)], links)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        assert reader.listdir("/") == ["A", "B"]
+        with pytest.raises(fat.FatError, match=r"/B: its cluster chain runs into another directory's \(cluster 100 "):
+            reader.walk()
+
+
+def test_fat_reader_reads_a_directory_once_for_many_lookups(tmp_path):
+    # gather_esp reads every /loader/entries/*.conf by its path: each read listed the
+    # directories on the way again (65,000 entries: 2 MiB read 65,000 times)
+    image = esp(tmp_path, 32)
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        chains = []
+        read_chain = reader._read_chain
+        reader._read_chain = lambda first, length=None: chains.append(first) or read_chain(first, length)
+        for dummy in range(20):
+            assert reader.read("/EFI/debian/grub.cfg").startswith(b"search.fs_uuid")
+        directories = len(chains) - 20   # one chain per read is the file's own
+        assert directories == 3, "the root, /EFI and /EFI/debian, each once"
+
+
 def test_fat_reader_refuses_garbage():
     with pytest.raises(fat.FatError, match="0x55AA"):
         fat.FatReader(partitions.BytesDisk(b"\x00" * 4096), 0, 4096)
