@@ -174,11 +174,11 @@ class BootDisk(object):
     def spec_disks(self, spec):
         """The whole disks of an fstab device (``UUID=...``, ``/dev/...``), or None."""
         if "=" in spec and not spec.startswith("/"):
-            tag, value = spec.split("=", 1)
-            if tag not in TAGS or not value:
+            # unquoted as systemd unquotes it: one matching pair of " or ' (LABEL="data is no LABEL=data)
+            found = _tag(spec)
+            if found is None:
                 return None
-            value = value.strip('"')
-            path = os.path.join(self.dev, "disk", TAGS[tag], _udev_escape(value))
+            path = os.path.join(self.dev, "disk", TAGS[found[0]], _udev_escape(found[1]))
         elif spec.startswith("/dev/"):
             path = os.path.join(self.dev, spec[len("/dev/"):])
         else:

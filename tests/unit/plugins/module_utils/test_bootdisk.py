@@ -30,6 +30,16 @@ def test_entries_on_the_root_filesystems_disk_are_the_boot_disks_own(tmp_path):
     assert disks.spec_disks("/dev/mapper/vg-span") == {"sda", "sdb"}
 
 
+def test_a_tags_quotes_are_taken_off_as_systemd_takes_them_off(tmp_path):
+    """fstab_node_to_udev_node unquotes one matching pair of " or ': LABEL="audit log is the
+    link by-label/\x22audit\x20log, which never appears; strip('"') proved it the boot disk's."""
+    disks = cis(tmp_path)
+    for spec in ("LABEL='audit log'", 'LABEL="audit log"', 'UUID="aaaa"'):
+        assert disks.on_boot_disk(spec), spec
+    for spec in ('LABEL="audit log', 'UUID=aaaa"', 'UUID=""aaaa""', "UUID='aaaa\""):
+        assert not disks.on_boot_disk(spec), spec
+
+
 def test_root_on_lvm_follows_the_slaves_to_the_disk(tmp_path):
     disks = cis(tmp_path, root="dm-0")
     assert disks.root_disks() == {"sda"} and disks.on_boot_disk("UUID=aaaa") and not disks.on_boot_disk("/dev/sdb1")
