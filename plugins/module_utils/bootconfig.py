@@ -18,8 +18,8 @@ Specification").
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils import cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.fstab import mount_point, unescape
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab
+from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
@@ -32,26 +32,17 @@ BY_LINK = re.compile(r"^/dev/disk/by-(uuid|label|partuuid|partlabel)/(.+)$")
 BY_HARDWARE = re.compile(r"^/dev/disk/by-(id|path|diskseq)/(.+)$")
 TAGS = ("UUID", "LABEL", "PARTUUID", "PARTLABEL")
 STABLE_KINDS = ("uuid", "label", "partuuid", "partlabel")
-NODEV_TYPES = ("proc", "sysfs", "tmpfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "securityfs",
-               "debugfs", "tracefs", "mqueue", "hugetlbfs", "pstore", "efivarfs", "bpf", "binfmt_misc",
-               "configfs", "fusectl", "autofs", "ramfs", "nfs", "nfs4", "cifs", "smb3", "9p", "fuse",
-               "overlay", "none")
 
 
 def parse_fstab(text):
-    """``[{spec, file, vfstype, options, passno, line}]`` of fstab's entries."""
+    """``[{spec, file, vfstype, options, passno, line}]`` of fstab's entries,
+    the lines libmount reads as ``fstab.parse`` finds them, fields unescaped."""
     entries = []
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        fields = stripped.split()
-        if len(fields) < 2:
-            continue
-        fields = [unescape(field) for field in fields] + ["", "", "0", "0"][len(fields) - 2:]
-        entries.append({"spec": fields[0], "file": mount_point(fields[1]), "vfstype": fields[2] or "auto",
+    for entry in fstab.parse(text):
+        fields = [unescape(field) for field in entry.fields] + ["", "0", "0"][len(entry.fields) - 3:]
+        entries.append({"spec": fields[0], "file": entry.file, "vfstype": fields[2],
                         "options": fields[3].split(",") if fields[3] else ["defaults"],
-                        "passno": fields[5], "line": number})
+                        "passno": fields[5], "line": entry.line})
     return entries
 
 
@@ -85,7 +76,7 @@ def classify_spec(spec):
 def is_block_entry(entry):
     """An fstab entry for a block device: a filesystem to mount or swap
     space (a swap file is a path, not a device)."""
-    if entry["vfstype"] in NODEV_TYPES:
+    if entry["vfstype"] in fstab.PSEUDO:
         return False
     kind, dummy = classify_spec(entry["spec"])
     return kind != "other" or entry["spec"].startswith("/dev/")

@@ -12,9 +12,11 @@ PATH = "/etc/fstab"
 MARKER = "guestready.gce"
 # kernel device nodes whose names depend on probe order and disk interface
 DEVICE_NODE = re.compile(r"^/dev/(sd[a-z]+|vd[a-z]+|hd[a-z]+|xvd[a-z]+|nvme\d+n\d+)(p?\d+)?$")
+# filesystem types on no block device (kernel pseudo filesystems, network shares)
 PSEUDO = ("proc", "sysfs", "tmpfs", "devpts", "devtmpfs", "cgroup", "cgroup2", "securityfs",
           "debugfs", "tracefs", "mqueue", "hugetlbfs", "pstore", "efivarfs", "bpf", "none",
-          "nfs", "nfs4", "cifs", "smb3", "9p", "fuse", "overlay", "autofs", "binfmt_misc")
+          "nfs", "nfs4", "cifs", "smb3", "9p", "fuse", "overlay", "autofs", "binfmt_misc",
+          "configfs", "fusectl", "ramfs")
 
 
 def unescape(field):

@@ -147,3 +147,12 @@ def test_parse_fstab_mount_points_as_mount_reads_them():
     entries = bc.parse_fstab("UUID=a /boot/ ext4 defaults 0 2\nUUID=b //boot//efi/ vfat umask=0077 0 1\n"
                              "UUID=c // ext4 defaults 0 1\n/dev/sdb1 none swap sw 0 0\n")
     assert [e["file"] for e in entries] == ["/boot", "/boot/efi", "/", "none"]
+
+
+def test_parse_fstab_reads_the_lines_libmount_reads():
+    """The image audit's fstab is fstab.parse's: fields split at spaces and tabs only, a line of
+    fewer than three fields (no filesystem type) mounts nothing, and the fields are unescaped."""
+    text = "UUID=a\u00a0b / ext4 defaults 0 1\r\n/dev/sdb1 /data\n/dev/sdc1\t/mnt/my\\040disk\txfs\n"
+    assert bc.parse_fstab(text) == [
+        {"spec": "UUID=a\u00a0b", "file": "/", "vfstype": "ext4", "options": ["defaults"], "passno": "1", "line": 1},
+        {"spec": "/dev/sdc1", "file": "/mnt/my disk", "vfstype": "xfs", "options": ["defaults"], "passno": "0", "line": 3}]
