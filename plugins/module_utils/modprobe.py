@@ -19,6 +19,7 @@ masks it), read in name order; a line ending in ``\\`` goes on on the next,
 ``#`` starts a comment line, ``-`` and ``_`` in module names are one."""
 
 import posixpath
+import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
 
@@ -43,17 +44,26 @@ def config_files(target):
     return sorted(found, key=lambda item: item[1])
 
 
+# a backslash and the character it keeps (kmod's freadline_wrapped)
+_ESCAPE = re.compile(r"\\(.)", re.S)
+# kmod splits a line at blanks and tabs only (strtok_r(line, "\t ")): a
+# carriage return stays in the word ("blacklist gve\r" names no module)
+_BLANKS = re.compile(r"[\t ]+")
+
+
 def _logical_lines(text):
-    """``(number, line)`` with backslash continuations joined (kmod's
-    getline_wrapped), numbered by the line they start on."""
+    """``(number, line)`` as kmod reads them (shared/util.c,
+    freadline_wrapped), numbered by the line they start on: a backslash is
+    dropped and keeps the character after it, and before the end of a line
+    joins the next one to it; ``\\\\`` at the end is a backslash, no join."""
     pending, start = [], None
     for number, row in enumerate(configfiles.lines(text), 1):
         if start is None:
             start = number
-        if row.endswith("\\"):
-            pending.append(row[:-1])
+        if (len(row) - len(row.rstrip("\\"))) % 2:
+            pending.append(_ESCAPE.sub(r"\1", row[:-1]))
             continue
-        pending.append(row)
+        pending.append(_ESCAPE.sub(r"\1", row))
         yield start, "".join(pending)
         pending, start = [], None
     if pending:
@@ -74,7 +84,7 @@ def text_blocks(files):
     found = {}
     for source, text in files:
         for number, line in _logical_lines(text):
-            words = line.split()
+            words = [word for word in _BLANKS.split(line) if word]
             if len(words) < 2 or words[0].startswith("#"):
                 continue
             command, module = words[0], module_name(words[1])
