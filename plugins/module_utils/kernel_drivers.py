@@ -317,15 +317,34 @@ class OfflineCheck(object):
             hop.update(status="unknown", message="%s is a module; %s" % (want, error),
                        remediation=["fix or remove the file named, then re-run"])
             return hop
-        where = found.get(want)
+        where = self._blocking(found, want)
         if not where:
             return None
         hop["blocked_by"] = modprobe.block_lines(where)
         hop.update(status="fail",
                    message="%s is a module that is never loaded for the device: %s" % (want, modprobe.describe(where)),
                    remediation=["remove %s from %s (then rebuild the initramfs, which carries a copy of "
-                                "modprobe.d)" % (want, ", ".join(sorted(set(w["source"] for w in where))))])
+                                "modprobe.d)" % (", ".join([want] + sorted(set(w["module"] for w in where if "module" in w))),
+                                                 ", ".join(sorted(set(w["source"] for w in where))))])
         return hop
+
+    def _blocking(self, found, want):
+        """What in ``found`` (modprobe.blocks) keeps module ``want`` from
+        loading: its blacklist and install lines, and an install command
+        that loads nothing for a module it needs, which kmod loads first and
+        stops at when it fails (libkmod-module.c,
+        kmod_module_probe_insert_module; KMOD_PROBE_APPLY_BLACKLIST leaves
+        their blacklist alone).  A softdep cancels a module's install
+        command only when it names a module this kernel has."""
+        if not isinstance(found, modprobe.Blocks):
+            return found.get(want)
+
+        def resolves(name):
+            return bool(self.tree.kind(name) or self.tree.lookup(name))
+        where = list(dict.get(found, want) or ()) + found.install(want, resolves)
+        for dep in self.tree.dependencies(want):
+            where.extend(dict(entry, how="needed-install", module=dep) for entry in found.install(dep, resolves))
+        return where
 
     def _initramfs_hop(self, hop, want):
         info = self.initramfs()
@@ -373,7 +392,7 @@ class OfflineCheck(object):
                            "dracut `add_drivers+=\" %s \"` in /etc/dracut.conf.d/ and `dracut -f`"
                            % (add, want, self.release, add)])
             return hop
-        where = info.get("blocks", {}).get(want)
+        where = self._blocking(info.get("blocks", {}), want)
         if where:
             # the tree's modprobe.d lets it load, the initramfs's older copy does not
             hop["blocked_by"] = modprobe.block_lines(where)

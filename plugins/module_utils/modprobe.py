@@ -8,7 +8,9 @@ kmod reads it (libkmod/libkmod-config.c).
 systemd-udevd and systemd-modules-load load with KMOD_PROBE_APPLY_BLACKLIST
 (src/shared/module-util.c), in the initramfs too (dracut and
 initramfs-tools copy modprobe.d).  ``install <module> /bin/false`` (or
-``true``) replaces every load with a command that loads nothing.  On the
+``true``) replaces every load with a command that loads nothing: the first
+install line whose module pattern matches counts, for the module and for
+each module it needs, unless a softdep of it comes first.  On the
 kernel command line, ``modprobe.blacklist=a,b`` is kmod's blacklist and
 ``module_blacklist=a,b`` makes the kernel itself refuse the module.  None of
 them stops a driver that is built in.
@@ -22,6 +24,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.modalias import fnmatch
 
 CONF_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
              "/usr/lib/modprobe.d", "/lib/modprobe.d")
@@ -33,7 +36,13 @@ CMDLINE_PARAMETERS = {"modprobe.blacklist": "kmod's blacklist on the kernel comm
 
 
 def module_name(text):
-    return text.replace("-", "_")
+    """A module name (or pattern) as kmod keeps it (shared/util.c,
+    underscores): ``-`` is ``_`` outside ``[...]``; None for a ``]``
+    without its ``[`` or a ``[`` never closed (kmod ignores the line)."""
+    pieces = re.split(r"(\[[^]]*\])", text)
+    if any("[" in piece or "]" in piece for piece in pieces[0::2]):
+        return None
+    return "".join(piece if index % 2 else piece.replace("-", "_") for index, piece in enumerate(pieces))
 
 
 def config_files(target):
@@ -78,30 +87,75 @@ def blocks(target):
                        for path, dummy in config_files(target))
 
 
+class Blocks(dict):
+    """``{module: [blacklist lines]}``, and the ``install`` and ``softdep``
+    lines apart, in kmod's order: their module is a pattern and only the
+    first line matching a module counts (libkmod-module.c,
+    kmod_module_get_install_commands and kmod_module_get_softdeps: fnmatch,
+    "find only the first command").  ``get`` adds a module's install
+    command when it loads nothing."""
+
+    def __init__(self):
+        dict.__init__(self)
+        self.installs = []   # (pattern, entry, or None for a command that loads the module)
+        self.softdeps = []   # (pattern, names)
+
+    def __bool__(self):
+        return len(self) > 0 or bool(self.installs)
+
+    def install(self, module, resolves=None):
+        """``[entry]`` of the install command that replaces loading
+        ``module`` by nothing, or [].  kmod ignores the command of a module
+        with a softdep naming a module it finds (``resolves``, a name ->
+        bool; any name by default): __kmod_module_fill_softdep sets
+        ``ignorecmd``."""
+        for pattern, names in self.softdeps:
+            if fnmatch(pattern, module):
+                if any(resolves(name) if resolves else True for name in names):
+                    return []
+                break
+        for pattern, entry in self.installs:
+            if fnmatch(pattern, module):
+                return [entry] if entry else []
+        return []
+
+    def get(self, module, default=None):
+        return (dict.get(self, module) or []) + self.install(module) or default
+
+
 def text_blocks(files):
     """``blocks`` of configuration files given as ``(source, text)`` pairs,
     in kmod's order (an initramfs's copy of modprobe.d)."""
-    found = {}
+    found = Blocks()
     for source, text in files:
         for number, line in _logical_lines(text):
             words = [word for word in _BLANKS.split(line) if word]
-            if len(words) < 2 or words[0].startswith("#"):
+            # kmod_config_parse: a blacklist names a module, install and softdep more
+            if len(words) < (2 if words[:1] == ["blacklist"] else 3):
                 continue
             command, module = words[0], module_name(words[1])
-            if command == "blacklist":
-                how = "blacklist"
-            elif command == "install" and len(words) > 2 and \
-                    posixpath.basename(words[2]) in NO_OP_COMMANDS:
-                how = "install"
-            else:
+            if module is None:
                 continue
-            found.setdefault(module, []).append(
-                {"source": source, "line": number, "text": line.strip(), "how": how})
+            entry = {"source": source, "line": number, "text": line.strip(), "how": command}
+            if command == "blacklist":
+                found.setdefault(module, []).append(entry)
+            elif command == "install":
+                found.installs.append((module, entry if posixpath.basename(words[2]) in NO_OP_COMMANDS else None))
+            elif command == "softdep":
+                # "pre:" and "post:" switch lists; other words before them are ignored
+                names, mode = [], None
+                for word in words[2:]:
+                    if word in ("pre:", "post:"):
+                        mode = word
+                    elif mode:
+                        names.append(word)
+                found.softdeps.append((module, names))
     return found
 
 
 # why each kind of block loads nothing, as the hardware and kernel-config areas say it
-WHY = {"blacklist": "udev loads with the blacklist applied", "install": "the install command loads nothing"}
+WHY = {"blacklist": "udev loads with the blacklist applied", "install": "the install command loads nothing",
+       "needed-install": "a module it needs, loaded first, is replaced by a command that loads nothing"}
 # what the hardware and kernel-config areas say of a module an initramfs carries and its modprobe.d blocks
 IN_INITRAMFS = "the initramfs's copy of modprobe.d keeps it from loading there"
 

@@ -859,6 +859,23 @@ def test_install_false_and_the_command_line_block_a_module(tmp_path, initramfs_o
     assert "/etc/default/grub:1: module_blacklist=gve,virtio_pci (the kernel refuses to load it)" in net["message"]
 
 
+def test_an_install_command_of_a_module_it_needs_blocks_it(tmp_path, initramfs_of):
+    # kmod loads failover (virtio_net needs it, modules.dep) first, by its install command, and stops
+    # there; the pattern "virtio_s*" is the first install line matching virtio_scsi
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/etc/modprobe.d/hardening.conf": "install failover /bin/true\nblacklist net_failover\n"
+                                          "install virtio_s* /bin/false\ninstall virtio_scsi /sbin/modprobe "
+                                          "--ignore-install virtio_scsi\n"})
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail"
+    assert ("virtio_net is a module that is never loaded for the device: %s/root/etc/modprobe.d/hardening.conf:1: "
+            "install failover /bin/true (a module it needs, loaded first, is replaced by a command that loads "
+            "nothing)" % tmp_path) in net["message"]
+    assert "remove virtio_net, failover from" in net["remediation"]
+    assert "hardening.conf:3: install virtio_s* /bin/false" in results["HW-SCSI-VIRTIO"]["message"]
+
+
 def test_a_dashed_name_on_the_command_line_blocks_nothing(tmp_path, initramfs_of):
     # kmod keeps modprobe.blacklist= names verbatim and the kernel compares module_blacklist=
     # byte for byte, both with the module's own name (virtio_net): unlike modprobe.d's

@@ -24,3 +24,31 @@ def test_a_carriage_return_stays_in_the_name():
     # kmod splits at blanks and tabs only: "blacklist virtio_net\r" names "virtio_net\r"
     assert "virtio_net" not in blocked("blacklist virtio_net\r\nblacklist\tgve \r\n")
     assert "gve" in blocked("blacklist virtio_net\r\nblacklist\tgve \r\n")
+
+
+def installs(text, module, resolves=None):
+    return [w["line"] for w in modprobe.text_blocks([("/etc/modprobe.d/x.conf", text)]).install(module, resolves)]
+
+
+def test_the_first_install_line_matching_a_module_counts_and_its_module_is_a_pattern():
+    # kmod_module_get_install_commands: fnmatch(modname, mod->name), the first one only
+    assert installs("install virtio_* /bin/false\n", "virtio_net") == [1]
+    assert installs("install virtio_net /sbin/modprobe --ignore-install virtio_net\n"
+                    "install virtio_net /bin/true\n", "virtio_net") == []
+    assert installs("install virtio-[a-z]et /bin/true\n", "virtio_net") == [1]
+    assert installs("install virtio_[A-Z]et /bin/true\ninstall virtio_net /bin/sh -c :\n", "virtio_net") == []
+    assert installs("install virtio_[n]et /bin/true\n", "virtio_net") == [1]
+
+
+def test_a_softdep_cancels_the_install_command_when_it_names_a_module_found():
+    # __kmod_module_fill_softdep: ignorecmd = (pre != NULL || post != NULL)
+    text = "softdep virtio_net pre: crc32c\ninstall virtio_net /bin/false\n"
+    assert installs(text, "virtio_net") == []
+    assert installs(text, "virtio_net", resolves=lambda name: False) == [2]
+    assert installs("softdep virtio_net\ninstall virtio_net /bin/false\n", "virtio_net") == [2]
+
+
+def test_a_bracket_never_closed_is_a_bad_line():
+    # underscores() refuses it; "-" inside [...] stays as written
+    assert blocked("blacklist virtio_[net\nblacklist virtio]net\n") == {}
+    assert modprobe.module_name("a-b[-_]c-d") == "a_b[-_]c_d"
