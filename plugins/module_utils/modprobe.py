@@ -181,8 +181,14 @@ def cmdline_blocks(command_lines):
     blocks nothing."""
     found = {}
     for entry in command_lines:
-        for name, value in kernel_cmdline.parameters(entry["cmdline"]):
-            if name not in CMDLINE_PARAMETERS or not value:
+        given = kernel_cmdline.parameters(entry["cmdline"])
+        # the kernel keeps only the last module_blacklist= (a charp core_param:
+        # kernel/params.c, param_set_charp replaces the value); kmod adds up
+        # every modprobe.blacklist=
+        last = max([index for index, (name, value) in enumerate(given)
+                    if name == "module_blacklist" and value is not None] or [None])
+        for index, (name, value) in enumerate(given):
+            if name not in CMDLINE_PARAMETERS or not value or name == "module_blacklist" and index != last:
                 continue
             for module in value.split(","):
                 if module:

@@ -52,3 +52,12 @@ def test_a_bracket_never_closed_is_a_bad_line():
     # underscores() refuses it; "-" inside [...] stays as written
     assert blocked("blacklist virtio_[net\nblacklist virtio]net\n") == {}
     assert modprobe.module_name("a-b[-_]c-d") == "a_b[-_]c_d"
+
+
+def test_only_the_last_module_blacklist_counts_and_every_modprobe_blacklist():
+    # module_blacklist is a charp core_param: a later one replaces it (kernel/params.c, param_set_charp)
+    line = {"source": "/etc/default/grub", "line": 1, "cmdline":
+            "module_blacklist=virtio_net modprobe.blacklist=gve module-blacklist=nvme modprobe.blacklist=virtio_scsi"}
+    assert sorted(modprobe.cmdline_blocks([line])) == ["gve", "nvme", "virtio_scsi"]
+    line["cmdline"] = "module_blacklist=virtio_net module_blacklist= module_blacklist"
+    assert modprobe.cmdline_blocks([line]) == {}
