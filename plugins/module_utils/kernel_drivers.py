@@ -317,7 +317,7 @@ class OfflineCheck(object):
             hop.update(status="unknown", message="%s is a module; %s" % (want, error),
                        remediation=["fix or remove the file named, then re-run"])
             return hop
-        where = self._blocking(found, want)
+        where = self._blocking(found, want, hop["modalias"])
         if not where:
             return None
         hop["blocked_by"] = modprobe.block_lines(where)
@@ -328,20 +328,24 @@ class OfflineCheck(object):
                                                  ", ".join(sorted(set(w["source"] for w in where))))])
         return hop
 
-    def _blocking(self, found, want):
+    def _blocking(self, found, want, alias):
         """What in ``found`` (modprobe.blocks) keeps module ``want`` from
         loading: its blacklist and install lines, and an install command
         that loads nothing for a module it needs, which kmod loads first and
         stops at when it fails (libkmod-module.c,
         kmod_module_probe_insert_module; KMOD_PROBE_APPLY_BLACKLIST leaves
         their blacklist alone).  A softdep cancels a module's install
-        command only when it names a module this kernel has."""
+        command only when it names a module this kernel has.  An ``alias``
+        line matching the device's modalias ``alias`` without naming
+        ``want`` hands the device to another module."""
         if not isinstance(found, modprobe.Blocks):
             return found.get(want)
 
         def resolves(name):
             return bool(self.tree.kind(name) or self.tree.lookup(name))
         where = list(dict.get(found, want) or ()) + found.install(want, resolves)
+        if alias is not None:
+            where.extend(found.alias_override(alias, want))
         for dep in self.tree.dependencies(want):
             where.extend(dict(entry, how="needed-install", module=dep) for entry in found.install(dep, resolves))
         return where
@@ -392,7 +396,7 @@ class OfflineCheck(object):
                            "dracut `add_drivers+=\" %s \"` in /etc/dracut.conf.d/ and `dracut -f`"
                            % (add, want, self.release, add)])
             return hop
-        where = self._blocking(info.get("blocks", {}), want)
+        where = self._blocking(info.get("blocks", {}), want, hop["modalias"])
         if where:
             # the tree's modprobe.d lets it load, the initramfs's older copy does not
             hop["blocked_by"] = modprobe.block_lines(where)

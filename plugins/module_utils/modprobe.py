@@ -10,7 +10,9 @@ systemd-udevd and systemd-modules-load load with KMOD_PROBE_APPLY_BLACKLIST
 initramfs-tools copy modprobe.d).  ``install <module> /bin/false`` (or
 ``true``) replaces every load with a command that loads nothing: the first
 install line whose module pattern matches counts, for the module and for
-each module it needs, unless a softdep of it comes first.  On the
+each module it needs, unless a softdep of it comes first.  ``alias
+<pattern> <module>`` matching a device's modalias overrides depmod's
+tables: udev loads that module, not the driver.  On the
 kernel command line, ``modprobe.blacklist=a,b`` is kmod's blacklist and
 ``module_blacklist=a,b`` makes the kernel itself refuse the module.  None of
 them stops a driver that is built in.
@@ -99,9 +101,20 @@ class Blocks(dict):
         dict.__init__(self)
         self.installs = []   # (pattern, entry, or None for a command that loads the module)
         self.softdeps = []   # (pattern, names)
+        self.aliases = []    # (pattern, module, entry)
 
     def __bool__(self):
-        return len(self) > 0 or bool(self.installs)
+        return len(self) > 0 or bool(self.installs or self.aliases)
+
+    def alias_override(self, modalias, module):
+        """``[entry]`` of the ``alias`` lines matching ``modalias`` when
+        none of them names ``module``: they override every other table
+        (libkmod-module.c, kmod_module_new_from_lookup looks in the
+        configuration first and stops at a match), so udev loads theirs."""
+        matching = [(name, entry) for pattern, name, entry in self.aliases if fnmatch(pattern, modalias)]
+        if any(name == module for name, dummy in matching):
+            return []
+        return [entry for dummy, entry in matching]
 
     def install(self, module, resolves=None):
         """``[entry]`` of the install command that replaces loading
@@ -141,6 +154,10 @@ def text_blocks(files):
                 found.setdefault(module, []).append(entry)
             elif command == "install":
                 found.installs.append((module, entry if posixpath.basename(words[2]) in NO_OP_COMMANDS else None))
+            elif command == "alias":
+                target = module_name(words[2])
+                if target is not None:
+                    found.aliases.append((module, target, entry))
             elif command == "softdep":
                 # "pre:" and "post:" switch lists; other words before them are ignored
                 names, mode = [], None
@@ -155,7 +172,8 @@ def text_blocks(files):
 
 # why each kind of block loads nothing, as the hardware and kernel-config areas say it
 WHY = {"blacklist": "udev loads with the blacklist applied", "install": "the install command loads nothing",
-       "needed-install": "a module it needs, loaded first, is replaced by a command that loads nothing"}
+       "needed-install": "a module it needs, loaded first, is replaced by a command that loads nothing",
+       "alias": "the device's modalias is given to another module, which udev loads instead"}
 # what the hardware and kernel-config areas say of a module an initramfs carries and its modprobe.d blocks
 IN_INITRAMFS = "the initramfs's copy of modprobe.d keeps it from loading there"
 

@@ -876,6 +876,21 @@ def test_an_install_command_of_a_module_it_needs_blocks_it(tmp_path, initramfs_o
     assert "hardening.conf:3: install virtio_s* /bin/false" in results["HW-SCSI-VIRTIO"]["message"]
 
 
+def test_a_modprobe_d_alias_hands_the_device_to_another_module(tmp_path, initramfs_of):
+    # kmod_module_new_from_lookup looks in the configuration's aliases first and stops at a match:
+    # udev loads e1000 for the NIC's function, not virtio_pci; an alias naming the driver too leaves it
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/etc/modprobe.d/nic.conf": "alias pci:v00001AF4d00001000* e1000\n",
+        "/etc/modprobe.d/scsi.conf": "alias virtio:d00000008v* vhost_scsi\nalias virtio:d00000008v* virtio-scsi\n"})
+    net = results["HW-NET-VIRTIO"]
+    assert net["status"] == "fail"
+    assert ("virtio_pci is a module that is never loaded for the device: %s/root/etc/modprobe.d/nic.conf:1: "
+            "alias pci:v00001AF4d00001000* e1000 (the device's modalias is given to another module, which udev "
+            "loads instead)" % tmp_path) in net["message"]
+    assert results["HW-SCSI-VIRTIO"]["status"] == "module-in-initramfs"
+
+
 def test_a_dashed_name_on_the_command_line_blocks_nothing(tmp_path, initramfs_of):
     # kmod keeps modprobe.blacklist= names verbatim and the kernel compares module_blacklist=
     # byte for byte, both with the module's own name (virtio_net): unlike modprobe.d's

@@ -61,3 +61,11 @@ def test_only_the_last_module_blacklist_counts_and_every_modprobe_blacklist():
     assert sorted(modprobe.cmdline_blocks([line])) == ["gve", "nvme", "virtio_scsi"]
     line["cmdline"] = "module_blacklist=virtio_net module_blacklist= module_blacklist"
     assert modprobe.cmdline_blocks([line]) == {}
+
+
+def test_aliases_of_the_configuration_override_the_tables():
+    found = modprobe.text_blocks([("/etc/modprobe.d/x.conf", "alias pci:v00001AE0d00000042* my-gve\n")])
+    assert [w["line"] for w in found.alias_override("pci:v00001AE0d00000042sv00001AE0sd00000058bc02sc00i00", "gve")] == [1]
+    assert found.alias_override("pci:v00001AE0d00000042sv00001AE0sd00000058bc02sc00i00", "my_gve") == []
+    assert found.alias_override("pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "virtio_pci") == []
+    assert found   # a configuration of aliases alone is not empty
