@@ -27,6 +27,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.modalias import fnmatch
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CONF_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
              "/usr/lib/modprobe.d", "/lib/modprobe.d")
@@ -48,11 +49,25 @@ def module_name(text):
 
 
 def config_files(target):
-    """``[(path, name)]`` kmod reads, in its order."""
-    found = []
-    for suffix in SUFFIXES:
-        found.extend(configfiles.dropins(target, CONF_DIRS, suffix))
-    return sorted(found, key=lambda item: item[1])
+    """``[(path, name)]`` kmod reads, in its order.  A directory or a name
+    that cannot be stat()ed (a dangling link) is left out and hides no
+    later file of its name (libkmod-config.c, conf_files_filter_out runs
+    before conf_files_insert_sorted); a link to /dev/null hides it."""
+    chosen = {}
+    try:
+        for directory in CONF_DIRS:
+            for suffix in SUFFIXES:
+                for name in configfiles.names(target, directory, "*" + suffix):
+                    path = posixpath.join(directory, name)
+                    if name in chosen:
+                        continue
+                    if target.is_masked(path):
+                        chosen[name] = None
+                    elif target.exists(path) and not target.isdir(path):
+                        chosen[name] = path
+    except TargetError as exc:
+        raise configfiles.ConfigError(str(exc))
+    return [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
 
 
 # a backslash and the character it keeps (kmod's freadline_wrapped)

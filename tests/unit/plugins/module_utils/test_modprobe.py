@@ -1,7 +1,10 @@
 """modprobe.d and the kernel command line read as kmod reads them
 (libkmod/libkmod-config.c, shared/util.c): what keeps a driver from loading."""
 
+import os
+
 from ansible_collections.guestready.gce.plugins.module_utils import modprobe
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 
 def blocked(text, source="/etc/modprobe.d/x.conf"):
@@ -69,3 +72,17 @@ def test_aliases_of_the_configuration_override_the_tables():
     assert found.alias_override("pci:v00001AE0d00000042sv00001AE0sd00000058bc02sc00i00", "my_gve") == []
     assert found.alias_override("pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00", "virtio_pci") == []
     assert found   # a configuration of aliases alone is not empty
+
+
+def test_a_directory_or_a_dangling_link_named_conf_hides_nothing(tmp_path):
+    # conf_files_filter_out drops them before conf_files_insert_sorted: the later file of the name counts
+    root = tmp_path / "root"
+    for directory in ("etc/modprobe.d", "usr/lib/modprobe.d", "lib/modprobe.d"):
+        (root / directory).mkdir(parents=True)
+    (root / "etc/modprobe.d/a.conf").mkdir()
+    (root / "usr/lib/modprobe.d/a.conf").write_text("blacklist gve\n")
+    os.symlink("/nowhere.conf", str(root / "etc/modprobe.d/b.conf"))
+    (root / "lib/modprobe.d/b.conf").write_text("blacklist virtio_net\n")
+    os.symlink("/dev/null", str(root / "etc/modprobe.d/c.conf"))
+    (root / "lib/modprobe.d/c.conf").write_text("blacklist nvme\n")
+    assert sorted(modprobe.blocks(Target(str(root)))) == ["gve", "virtio_net"]
