@@ -211,7 +211,10 @@ def fnmatch(pattern, text):
     return step == len(tokens)
 
 
-_SPECIAL = re.compile(r"[*?\[\\]")
+# the characters kmod's index search stops descending the trie at
+# (libkmod-index.c, index_mm_searchwild_node): a backslash before them is an
+# ordinary character there, matched as it is written
+_SPECIAL = re.compile(r"[*?\[]")
 # characters after "<bus>:" that index the patterns (pci: "v" and the vendor)
 BUCKET = 9
 
@@ -543,7 +546,8 @@ class KernelModules(object):
         matches = []
         for order, prefix, alias, builtin in sorted(
                 entry for entry in self._candidates(modalias) if modalias.startswith(entry[1])):
-            if fnmatch(alias["pattern"], modalias):
+            # kmod matches the literal part byte for byte, fnmatch the rest
+            if fnmatch(alias["pattern"][len(prefix):], modalias[len(prefix):]):
                 match = dict(alias)
                 match["builtin"] = builtin or self.is_builtin(alias["module"])
                 matches.append(match)

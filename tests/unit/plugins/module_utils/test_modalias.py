@@ -161,6 +161,17 @@ def test_many_stars_are_matched_without_backtracking(tmp_path):
     assert modalias.fnmatch("*0" * 24 + "*", "0" * 24) and not modalias.fnmatch("*0" * 25 + "*", "0" * 24)
 
 
+def test_a_backslash_before_the_first_wildcard_is_matched_as_written(tmp_path):
+    # kmod's index search descends the trie byte for byte until "*", "?" or "[" (libkmod-index.c,
+    # index_mm_searchwild_node) and fnmatches only the rest: "d\\0" there never matches "d0"
+    lines = ("alias pci:v00001AF4d\\00001000* escaped_literal\n"
+             "alias pci:v00001AF4d00001000sv*\\s* escaped_in_the_rest\n")
+    path = trees.install(tmp_path, CLOUD, edits={"modules.alias": lambda text: lines + text})
+    tree = modalias.KernelModules(path)
+    device = modalias.pci_modalias(0x1AF4, 0x1000, 0x1AF4, 1, 0x020000)
+    assert [m["module"] for m in tree.lookup(device)] == ["escaped_in_the_rest", "virtio_pci"]
+
+
 def _every_match_in_table_order(tree, alias):
     """What lookup must answer, the slow way: every line of the tables in their
     order (built-in aliases, then modules.alias), built-in drivers first."""
