@@ -343,7 +343,9 @@ def parse_index(data):
             raise ValueError("its keys are far longer than a real index's")
         children = []
         if offset & INDEX_CHILDS:
-            if at + 2 > len(data) or data[at] > data[at + 1]:
+            # index_mm_read_node refuses a node whose children are not ASCII
+            # (INDEX_CHILDMAX): modprobe never sees what is below it
+            if at + 2 > len(data) or data[at] > data[at + 1] or data[at + 1] >= 128:
                 raise ValueError("bad child range at offset %d" % at)
             first, count = data[at], data[at + 1] - data[at] + 1
             at += 2

@@ -408,7 +408,9 @@ def test_a_tree_with_only_the_binary_indexes_is_read_from_them(tmp_path):
     # a node whose child is itself: a loop, not an endless key
     (struct.pack(">III", 0xB007F457, 0x00020001, 12 | 0x20000000) + b"aa" + struct.pack(">I", 12 | 0x20000000),
      "seen before"),
-    (struct.pack(">III", 0xB007F457, 0x00020001, 12 | 0x80000000) + b"pci:v", "not terminated")])
+    (struct.pack(">III", 0xB007F457, 0x00020001, 12 | 0x80000000) + b"pci:v", "not terminated"),
+    # children past ASCII: kmod's index_mm_read_node refuses the node (INDEX_CHILDMAX)
+    (kmod_index([("pci:v00001AF4d00001000*", "virtio_pci"), ("pci:\xe9", "x")]), "bad child range")])
 def test_a_damaged_binary_index_is_a_problem(tmp_path, data, said):
     path = trees.install(tmp_path, CLOUD, skip=("modules.alias",))
     with open(os.path.join(path, "modules.alias.bin"), "wb") as handle:
