@@ -147,8 +147,8 @@ class Blocks(dict):
                 return [entry] if entry else []
         return []
 
-    def get(self, module, default=None):
-        return (dict.get(self, module) or []) + self.install(module) or default
+    def get(self, key, default=None):
+        return (dict.get(self, key) or []) + self.install(key) or default
 
 
 def text_blocks(files):
