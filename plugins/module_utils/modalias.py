@@ -112,6 +112,9 @@ _CLASSES = {
     "upper": [("A", "Z")], "xdigit": [("0", "9"), ("A", "F"), ("a", "f")]}
 
 
+_CLASS_NAME = re.compile(r"[a-z]*\Z")
+
+
 def _bracket(pattern, start):
     """The bracket expression opening at ``pattern[start]`` as ``((negate,
     [(low, high)...]), next index)``, or ``None`` when it is not closed (then
@@ -131,7 +134,9 @@ def _bracket(pattern, start):
         first = False
         if char == "[" and pattern.startswith(":", index + 1):
             end = pattern.find(":]", index + 2)
-            if end != -1:
+            # a name with other than a-z is no class: its "[" is a member
+            # (glibc's fnmatch_loop.c, "cannot possibly be a character class name")
+            if end != -1 and _CLASS_NAME.match(pattern, index + 2, end):
                 name = pattern[index + 2:end]
                 if name not in _CLASSES:
                     # glibc's fnmatch fails on an unknown class: nothing matches
@@ -144,8 +149,11 @@ def _bracket(pattern, start):
             char = pattern[index]
         if (index + 2 < len(pattern) and pattern[index + 1] == "-"
                 and pattern[index + 2] != "]"):
-            ranges.append((char, pattern[index + 2]))
-            index += 3
+            # the end of a range may be escaped too (glibc's fnmatch_loop.c:
+            # a backslash before it keeps "\]" from closing the set)
+            escaped = pattern[index + 2] == "\\" and index + 3 < len(pattern)
+            ranges.append((char, pattern[index + 2 + escaped]))
+            index += 3 + escaped
             continue
         ranges.append((char, char))
         index += 1
@@ -174,6 +182,9 @@ def glob_tokens(pattern):
         elif char == "\\" and index + 1 < len(pattern):
             index += 1
             tokens.append(pattern[index])
+        elif char == "\\":
+            # glibc's fnmatch_loop.c: "Trailing \ loses": a set of nothing
+            tokens.append((False, []))
         else:
             tokens.append(char)
         index += 1

@@ -113,6 +113,18 @@ FNMATCH_CASES = [
     ("[x[:digit:]-]", "-", True),
     ("[[:alpha:][:digit:]]", "7", True),
     ("[[:bogus:]]", "b", False),
+    # the end of a range may be escaped: "\\]" ends the range; a set left open is no set, its
+    # "[" a character (not the range "*" to "\\", which holds the digits and capitals)
+    ("pci:v0000[*-\\]AF4", "pci:v00001AF4", False),
+    ("[*-\\]", "[*-]", True),
+    ("pci:v0000[*-\\]]AF4", "pci:v00001AF4", True),
+    ("a[0-\\9]", "a5", True),
+    # a trailing backslash loses (fnmatch_loop.c), even after a star
+    ("a\\", "a\\", False),
+    ("*\\", "\\", False),
+    # a class name of other than a-z is no class: its characters are the set's members
+    ("[[:b!:]", "!", True),
+    ("[[:b!:]", "b", True),
 ]
 
 
