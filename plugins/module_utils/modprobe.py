@@ -104,6 +104,22 @@ def blocks(target):
                        for path, dummy in config_files(target))
 
 
+_WILDCARDS = re.compile(r"[*?[\\]")
+
+
+def _literal(pattern):
+    """``(pattern, the part of it before any special character)``."""
+    special = _WILDCARDS.search(pattern)
+    return pattern, pattern if special is None else pattern[:special.start()]
+
+
+def _matches(pattern, name):
+    """fnmatch(3) of a ``_literal`` pattern, tried only when ``name``
+    starts with its literal part."""
+    pattern, start = pattern
+    return name.startswith(start) and (pattern == name if start == pattern else fnmatch(pattern, name))
+
+
 class Blocks(dict):
     """``{module: [blacklist lines]}``, and the ``install`` and ``softdep``
     lines apart, in kmod's order: their module is a pattern and only the
@@ -114,9 +130,11 @@ class Blocks(dict):
 
     def __init__(self):
         dict.__init__(self)
-        self.installs = []   # (pattern, entry, or None for a command that loads the module)
-        self.softdeps = []   # (pattern, names)
-        self.aliases = []    # (pattern, module, entry)
+        # each pattern with its literal start (_literal): a file of a million
+        # lines costs a string comparison per line and module, not a match
+        self.installs = []   # ((pattern, start), entry, or None for a command that loads the module)
+        self.softdeps = []   # ((pattern, start), names)
+        self.aliases = []    # ((pattern, start), module, entry)
 
     def __bool__(self):
         return len(self) > 0 or bool(self.installs or self.aliases)
@@ -126,7 +144,7 @@ class Blocks(dict):
         none of them names ``module``: they override every other table
         (libkmod-module.c, kmod_module_new_from_lookup looks in the
         configuration first and stops at a match), so udev loads theirs."""
-        matching = [(name, entry) for pattern, name, entry in self.aliases if fnmatch(pattern, modalias)]
+        matching = [(name, entry) for pattern, name, entry in self.aliases if _matches(pattern, modalias)]
         if any(name == module for name, dummy in matching):
             return []
         return [entry for dummy, entry in matching]
@@ -138,12 +156,12 @@ class Blocks(dict):
         bool; any name by default): __kmod_module_fill_softdep sets
         ``ignorecmd``."""
         for pattern, names in self.softdeps:
-            if fnmatch(pattern, module):
+            if _matches(pattern, module):
                 if any(resolves(name) if resolves else True for name in names):
                     return []
                 break
         for pattern, entry in self.installs:
-            if fnmatch(pattern, module):
+            if _matches(pattern, module):
                 return [entry] if entry else []
         return []
 
@@ -168,11 +186,11 @@ def text_blocks(files):
             if command == "blacklist":
                 found.setdefault(module, []).append(entry)
             elif command == "install":
-                found.installs.append((module, entry if posixpath.basename(words[2]) in NO_OP_COMMANDS else None))
+                found.installs.append((_literal(module), entry if posixpath.basename(words[2]) in NO_OP_COMMANDS else None))
             elif command == "alias":
                 target = module_name(words[2])
                 if target is not None:
-                    found.aliases.append((module, target, entry))
+                    found.aliases.append((_literal(module), target, entry))
             elif command == "softdep":
                 # "pre:" and "post:" switch lists; other words before them are ignored
                 names, mode = [], None
@@ -181,7 +199,7 @@ def text_blocks(files):
                         mode = word
                     elif mode:
                         names.append(word)
-                found.softdeps.append((module, names))
+                found.softdeps.append((_literal(module), names))
     return found
 
 

@@ -3,7 +3,7 @@
 
 import os
 
-from ansible_collections.guestready.gce.plugins.module_utils import modprobe
+from ansible_collections.guestready.gce.plugins.module_utils import modalias, modprobe
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 
@@ -86,3 +86,18 @@ def test_a_directory_or_a_dangling_link_named_conf_hides_nothing(tmp_path):
     os.symlink("/dev/null", str(root / "etc/modprobe.d/c.conf"))
     (root / "lib/modprobe.d/c.conf").write_text("blacklist nvme\n")
     assert sorted(modprobe.blocks(Target(str(root)))) == ["gve", "virtio_net"]
+
+
+def test_many_install_patterns_are_not_each_matched(monkeypatch):
+    # a hostile file of many lines: a pattern whose literal start differs is passed by a string
+    # comparison, not tokenized (and cached) for fnmatch
+    found = modprobe.text_blocks([("x.conf", "".join("install a%d* /bin/true\n" % n for n in range(20000))
+                                   + "install virtio_* /bin/false\n")])
+    matched = []
+
+    def counting(pattern, text):
+        matched.append(pattern)
+        return modalias.fnmatch(pattern, text)
+    monkeypatch.setattr(modprobe, "fnmatch", counting)
+    assert [w["line"] for w in found.install("virtio_net")] == [20001]
+    assert matched == ["virtio_*"]
