@@ -440,6 +440,8 @@ def _msix(data, shown):
                    if len(data) <= PCI_STD_HEADER_SIZEOF else "capability at 0x%02x beyond its %d bytes"
                    % (position, len(data)))
             return {"state": "unreadable", "error": "%s: %s" % (shown, why)}
+        if data[position] == 0xFF:  # drivers/pci/pci.c, __pci_find_next_cap_ttl: all ones ends the list
+            return {"state": "absent"}
         if data[position] == PCI_CAP_ID_MSIX:
             flags = data[position + 2] | data[position + 3] << 8
             return {"state": "read", "offset": "0x%02x" % position,

@@ -169,3 +169,15 @@ def test_the_live_sysfs_reads_driver_links():
     name, why = reader.driver(path, real=reader.real(path))
     assert (name, why) == (os.path.basename(os.readlink("/sys%s/driver" % path)), None)
     assert reader.driver("/bus/pci/devices/no-such-slot") == (None, None)
+
+
+def test_msix_walk_ends_at_a_capability_id_of_all_ones():
+    """drivers/pci/pci.c, __pci_find_next_cap_ttl: an ID of 0xff (a function that is
+    gone reads all ones) ends the list: no MSI-X, not a list that does not end."""
+    assert sysfs._msix(b"\xff" * 256, "c") == {"state": "absent"}
+    config = bytearray(256)
+    config[sysfs.PCI_STATUS] = sysfs.PCI_STATUS_CAP_LIST
+    config[sysfs.PCI_CAPABILITY_LIST] = 0x40
+    config[0x40:0x42] = bytes([0xFF, 0x50])
+    config[0x50:0x54] = bytes([0x11, 0x00, 0x07, 0x80])               # beyond the end: not found
+    assert sysfs._msix(bytes(config), "c") == {"state": "absent"}
