@@ -192,8 +192,13 @@ class Sysfs(object):
             return None, str(exc)
 
     def listdir(self, path):
+        """The names in the directory ``path``; none when it is absent or not
+        a directory.  A listing refused (permission) raises Unreadable: an
+        empty one would read as "no such device"."""
         try:
             return self.target.listdir(path)
+        except Unreadable:
+            raise
         except TargetError:
             return []
 

@@ -1,7 +1,12 @@
 """Hostile fake sysfs trees."""
+import os
+import shutil
+import tempfile
+
 import pytest
 from hostile import alarm
 from test_guest_hardware_info import no_ethtool_on_this_host  # noqa: F401  # pylint: disable=unused-import
+from test_without_root import both, by_id
 import fakesys
 from ansible_collections.guestready.gce.plugins.module_utils import sysfs as reader, initramfs
 from ansible_collections.guestready.gce.plugins.module_utils import guest_devices
@@ -65,3 +70,21 @@ def test_possible_cpus_thousands_of_digits_long_are_unknown_not_a_traceback(tmp_
     assert out["rc"] == 0, out.get("msg")
     scsi = dict((r["id"], r) for r in out["results"])["HW-SCSI-VIRTIO"]
     assert scsi["live"]["devices"][0]["request_queues"]["possible_cpus"] is None
+
+
+def test_a_device_list_only_root_reads_is_unknown_not_absent():
+    """A tree (or a hardened /sys) whose bus/pci/devices a user may enter but not
+    list: the devices are unknown, never "no such PCI device"."""
+    top = tempfile.mkdtemp(prefix="guestready-nonroot-")   # every user may enter it, unlike tmp_path
+    try:
+        os.chmod(top, 0o755)
+        sysfs_root = fakesys.Manifest.load("gce-tap").build(os.path.join(top, "sys"))
+        os.chmod(os.path.join(sysfs_root, "bus", "pci", "devices"), 0o311)
+        as_root, as_nobody = both(guest_hardware_info, {"sysfs_root": sysfs_root, "mode": "live"})
+    finally:
+        shutil.rmtree(top)
+    assert by_id(as_root)["HW-PCI-PIIX4-ACPI"]["status"] == "pass"
+    acpi = by_id(as_nobody)["HW-PCI-PIIX4-ACPI"]
+    assert acpi["status"] == "unknown", acpi["message"]
+    assert "needs root: %s/bus/pci/devices is not readable as user nobody" % sysfs_root in acpi["message"]
+    assert "no 8086:7113" not in acpi["message"]
