@@ -41,6 +41,7 @@ PCI_ATTRIBUTES = ("vendor", "device", "subsystem_vendor", "subsystem_device", "r
 
 # include/uapi/linux/pci_regs.h
 PCI_STATUS, PCI_STATUS_CAP_LIST = 0x06, 0x10
+PCI_REVISION_ID = 0x08
 PCI_CAPABILITY_LIST = 0x34
 PCI_CAP_ID_MSIX = 0x11
 PCI_MSIX_FLAGS_QSIZE, PCI_MSIX_FLAGS_ENABLE = 0x07FF, 0x8000
@@ -268,12 +269,27 @@ def pci_devices(sysfs):
         evidence = {}
         device = {"slot": slot, "path": path, "real": sysfs.real(path), "evidence": evidence}
         values = sysfs.attributes(path, device["real"], PCI_ATTRIBUTES, evidence)
+        if values["revision"] is None and evidence[sysfs.shown(join(path, "revision"))] is None:
+            values["revision"] = _config_revision(sysfs, path, device["real"], evidence)
         for attribute in PCI_ATTRIBUTES:
             width = 6 if attribute == "class" else (2 if attribute == "revision" else 4)
             device[attribute] = hex_id(values[attribute], width)
         device["driver"], device["driver_unknown"] = sysfs.driver(path, evidence, real=device["real"])
         devices.append(device)
     return devices
+
+
+def _config_revision(sysfs, path, real, evidence):
+    """The revision ID from the configuration space (byte 0x08, in the 64 bytes
+    any user reads), as lspci reads it, for a kernel without the ``revision``
+    attribute (drivers/pci/pci-sysfs.c has it from Linux 4.10); None when unreadable."""
+    config = join(path, "config")
+    data, error = sysfs.read_bytes(join(real or path, "config"), PCI_CONFIG_MAX)
+    if data is None or len(data) <= PCI_REVISION_ID:
+        evidence[sysfs.shown(config)] = "not read: %s" % (error or "%d bytes, no revision ID" % len(data))
+        return None
+    evidence[sysfs.shown(config)] = {"revision ID (byte 0x08)": "0x%02x" % data[PCI_REVISION_ID], "bytes": len(data)}
+    return "0x%02x" % data[PCI_REVISION_ID]
 
 
 def virtio_devices(sysfs):

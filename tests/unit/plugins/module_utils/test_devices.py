@@ -1391,3 +1391,17 @@ def test_a_disk_without_a_block_device_says_whether_sd_is_bound(tmp_path):
     assert result["status"] == "unknown"
     assert "0:0:1:0 has no block device (driver sd; being removed?)" in result["message"]
     assert "modprobe sd_mod" not in result["remediation"]
+
+
+def test_a_kernel_without_the_revision_attribute_is_judged_by_the_configuration_space(tmp_path):
+    """drivers/pci/pci-sysfs.c has a ``revision`` attribute from Linux 4.10 on (Ubuntu
+    16.04's 4.4, SLES 12 have none): the revision ID is byte 0x08 of ``config``, as lspci reads it."""
+    manifest = tap().remove("bus/pci/devices/0000:00:01.3/revision").remove("bus/pci/devices/0000:00:01.0/revision")
+    results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path / "a", manifest)))
+    assert results["HW-PCI-PIIX4-ACPI"]["status"] == "pass", results["HW-PCI-PIIX4-ACPI"]["message"]
+    config = str(tmp_path / "a" / "sys" / "bus/pci/devices/0000:00:01.3/config")
+    assert results["HW-PCI-PIIX4-ACPI"]["evidence"]["live"][config]["revision ID (byte 0x08)"] == "0x03"
+    assert "revision 0x00, expected 0x03" in results["HW-ISA-PIIX4"]["message"]
+    manifest.remove("bus/pci/devices/0000:00:01.3/config")
+    acpi = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path / "b", manifest)))["HW-PCI-PIIX4-ACPI"]
+    assert acpi["status"] == "unknown" and "revision unknown" in acpi["message"], acpi["message"]
