@@ -1395,7 +1395,7 @@ def test_a_disk_without_a_block_device_says_whether_sd_is_bound(tmp_path):
 
 def test_a_kernel_without_the_revision_attribute_is_judged_by_the_configuration_space(tmp_path):
     """drivers/pci/pci-sysfs.c has a ``revision`` attribute from Linux 4.10 on (Ubuntu
-    16.04's 4.4, SLES 12 have none): the revision ID is byte 0x08 of ``config``, as lspci reads it."""
+    16.04's and SLES 12 SP3's 4.4 have none): the revision ID is byte 0x08 of ``config``, as lspci reads it."""
     manifest = tap().remove("bus/pci/devices/0000:00:01.3/revision").remove("bus/pci/devices/0000:00:01.0/revision")
     results = by_id(hardware_results.assess(HW, {}, "x86_64", live=live(tmp_path / "a", manifest)))
     assert results["HW-PCI-PIIX4-ACPI"]["status"] == "pass", results["HW-PCI-PIIX4-ACPI"]["message"]
