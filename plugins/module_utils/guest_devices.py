@@ -96,7 +96,7 @@ class LiveCheck(object):
                 "platform": {"vendor": self.platform["sys_vendor"], "product": self.platform["product_name"]},
                 "pci_devices": ["%s %s rev %s class %s%s" % (
                     d["slot"], ident(d["vendor"], d["device"]) if d["vendor"] else "?",
-                    (d["revision"] or "?")[2:], (d["class"] or "?")[2:],
+                    (d["revision"] or "0x?")[2:], (d["class"] or "0x?")[2:],
                     " driver %s" % d["driver"] if d["driver"] else "") for d in self.pci]}
 
     def _platform_note(self):

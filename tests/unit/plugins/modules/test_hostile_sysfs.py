@@ -88,3 +88,13 @@ def test_a_device_list_only_root_reads_is_unknown_not_absent():
     assert acpi["status"] == "unknown", acpi["message"]
     assert "needs root: %s/bus/pci/devices is not readable as user nobody" % sysfs_root in acpi["message"]
     assert "no 8086:7113" not in acpi["message"]
+
+
+def test_an_unknown_revision_or_class_shows_a_question_mark_in_the_summary(tmp_path):
+    manifest = fakesys.Manifest.load("gce-tap")
+    for name in ("revision", "config"):
+        manifest.remove(NIC + "/" + name)
+    manifest.set(NIC + "/class", "junk")
+    check = guest_devices.LiveCheck(manifest.build(str(tmp_path / "sys")))
+    line = [d for d in check.summary()["pci_devices"] if d.startswith("0000:00:04.0 ")]
+    assert line == ["0000:00:04.0 1af4:1000 rev ? class ? driver virtio-pci"], line   # was "rev  class "
