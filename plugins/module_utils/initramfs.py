@@ -44,7 +44,7 @@ import subprocess
 import tempfile
 import zlib
 
-from ansible_collections.guestready.gce.plugins.module_utils import modprobe, runcache, unlzo
+from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline, modprobe, runcache, unlzo
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import flavor
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -382,7 +382,7 @@ class _Members(list):
 
     def keeps(self, name):
         """Whether the text of regular file ``name`` is kept."""
-        return self.config is not None and (_modprobe_member(name) or name in self.wanted)
+        return self.config is not None and (_modprobe_member(name) or _by_name_member(name) or name in self.wanted)
 
     def add_entry(self, name, mode, link=None):
         self.kinds[name] = stat.S_IFMT(mode)
@@ -532,6 +532,9 @@ def _linked_config(members, reread):
             return None
         for name, path in wanted.items():
             config[name] = texts.get(path, "")
+    # the lists of modules loaded by name, as the generator writes them: regular files
+    config.update((name, text) for name, text in members.config.items()
+                  if _by_name_member(name) and members.kinds.get(name) == stat.S_IFREG)
     return config
 
 
@@ -544,6 +547,43 @@ MAX_CONFIG = 1024 * 1024   # bytes of modprobe.d files kept from one image
 def _modprobe_member(name):
     directory, dummy, base = name.rpartition("/")
     return directory in CONFIG_DIRS and base.endswith((".conf", ".alias"))
+
+
+# what the initramfs loads by name, before udev, with ``modprobe <name>``:
+# initramfs-tools' conf/modules (/etc/initramfs-tools/modules; scripts/functions,
+# load_modules: ``modprobe $m`` for each line not empty nor a comment) and
+# dracut's rd.driver.pre= in etc/cmdline.d (force_drivers: dracut.sh writes
+# 20-force_drivers.conf; 80base/parse-kernel.sh and dracut-pre-udev.sh run
+# ``modprobe "$p"`` for each comma-separated name)
+BY_NAME_LIST = "conf/modules"
+BY_NAME_CMDLINE_DIR = "etc/cmdline.d"
+
+
+def _by_name_member(name):
+    directory, dummy, base = name.rpartition("/")
+    return name == BY_NAME_LIST or directory == BY_NAME_CMDLINE_DIR and base.endswith(".conf")
+
+
+def loaded_by_name(config):
+    """``{module: member}``: the modules an initramfs whose kept files are
+    ``config`` (``_Members.config``) loads by name, each with the member
+    saying so; names with ``-`` written ``_``, as kmod normalises them."""
+    found = {}
+    for member in sorted(config or ()):
+        if member == BY_NAME_LIST:
+            # the first word is the module, the rest its parameters (``modprobe $m``)
+            names = [line.split()[0] for line in config[member].splitlines()
+                     if line.strip() and not line.strip().startswith("#")]
+        elif _by_name_member(member):
+            words = kernel_cmdline.parameters(" ".join(config[member].splitlines()))
+            names = [name for key, value in words if key == "rd.driver.pre" and value for name in value.split(",")]
+        else:
+            continue
+        for name in names:
+            module = modprobe.module_name(name)
+            if module and not name.startswith("-"):
+                found.setdefault(module, member)
+    return found
 
 
 def modprobe_texts(config):
@@ -1127,9 +1167,10 @@ def _for_release(found, release):
 # moves its change time, which no one can set back), so a changed image is
 # listed again.  Not by its path: one file reached through two roots (a bind
 # mount, hard links shared by image trees) holds the same bytes either way.  The
-# key starts with the entry's format: 2 since modprobe.d links are followed (the
-# cache outlives an upgrade of the collection; an older entry's texts are not)
-CACHE_FORMAT = 2
+# key starts with the entry's format: 2 since modprobe.d links are followed, 3
+# since the lists of modules loaded by name are kept (the cache outlives an
+# upgrade of the collection; an older entry's texts are not)
+CACHE_FORMAT = 3
 
 
 def _cache_name(st):
@@ -1192,28 +1233,44 @@ def modprobe_config(path, listers=True, target=None):
     ``path`` inside ``target`` carries, in kmod's order (``modprobe_texts``);
     None when that is not known (the image could not be read, or only a
     distribution lister could list it)."""
-    target = target or Target("/")
+    config = _kept(path, listers, target or Target("/"))
+    return None if config is None else modprobe_texts(config)
+
+
+def _kept(path, listers, target):
+    """The texts the image keeps (``_Members.config``), None when not known."""
     try:
         with _opened(path, target) as (handle, name):
             key = (_cache_name(os.fstat(handle.fileno())), listers)
-            config = _CONFIGS[key] if key in _CONFIGS else _listing(handle, name, target.display(path), listers)[3]
+            return _CONFIGS[key] if key in _CONFIGS else _listing(handle, name, target.display(path), listers)[3]
     except TargetError:
         return None
-    return None if config is None else modprobe_texts(config)
 
 
 def modprobe_blocks(path, listers=True, target=None):
     """``{module: [what keeps it from loading]}`` (modprobe.text_blocks) by
     the initramfs at ``path``'s own modprobe.d, what udev in the initramfs
     loads by, each source ``<image>:<member>``; empty when that is not known
-    (``modprobe_config``).  The hardware and kernel-config areas both judge by it."""
+    (``modprobe_config``).  The hardware and kernel-config areas both judge by it.
+
+    A module the image loads by name (``loaded_by_name``) loads despite a
+    ``blacklist`` line: kmod's modprobe applies the blacklist only to a name
+    looked up as an alias (tools/modprobe.c, insmod:
+    KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY; libkmod-module.c,
+    kmod_module_probe_insert_module), and a module name is one unless an
+    ``alias`` line of modprobe.d matches it (kmod_module_new_from_lookup
+    looks in the configuration first).  Its ``install`` command still runs."""
     target = target or Target("/")
     try:
-        texts = modprobe_config(path, listers=listers, target=target)
+        config = _kept(path, listers, target)
     except (IOError, OSError, ValueError, EOFError, InitramfsError):
-        texts = None
+        config = None
     shown = target.display(path)
-    return modprobe.text_blocks(("%s:%s" % (shown, member), text) for member, text in texts or ())
+    found = modprobe.text_blocks(("%s:%s" % (shown, member), text) for member, text in modprobe_texts(config or {}))
+    for module in loaded_by_name(config):
+        if not found.alias_override(module, None):
+            found.pop(module, None)
+    return found
 
 
 def kernel_modules(path, listers=True, target=None, release=None):

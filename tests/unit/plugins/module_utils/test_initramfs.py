@@ -945,3 +945,42 @@ def test_a_linked_modprobe_d_directory_without_an_entry_of_its_own_is_listed():
     assert initramfs._follow(members, "etc/modprobe.d") == (None, None)
     assert initramfs._follow(members, "etc/modprobe.d", directory=True) == (stat.S_IFDIR, "x/conf")
     assert initramfs._linked_config(members, lambda wanted: {}) == {"etc/modprobe.d/a.conf": "blacklist virtio_net\n"}
+
+
+def test_a_module_the_initramfs_loads_by_name_loads_despite_a_blacklist(tmp_path, run_cache):
+    """initramfs-tools loads each module of conf/modules with ``modprobe $m``
+    and dracut each rd.driver.pre= of etc/cmdline.d with ``modprobe "$p"``:
+    kmod applies the blacklist only to an alias lookup (tools/modprobe.c,
+    KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY), so the module loads (HW-SCSI-VIRTIO,
+    HW-NET-GVNIC); an install command still replaces the load (HW-NET-VIRTIO)."""
+    release = "6.1.0-50-cloud-amd64"
+    root = tmp_path / "root"
+    trees.install(str(root), release)
+    moddir = "usr/lib/modules/%s/kernel" % release
+    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
+    members += [("etc/modprobe.d/disks.conf", b"blacklist virtio_scsi\nblacklist nvme\ninstall virtio_net /bin/false\n"),
+                ("conf/modules", b"# comment\n\nvirtio-scsi\nvirtio_net\n"),
+                ("etc/cmdline.d/20-force_drivers.conf", b"rd.driver.pre=nvme\n")]
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    shown = "%s/boot/initrd.img-%s" % (root, release)
+    blocks = initramfs.modprobe_blocks(shown)
+    assert "virtio_scsi" not in blocks and "nvme" not in blocks
+    assert blocks.install("virtio_net")
+    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+    results = dict((r["id"], r) for r in hardware_results.assess(
+        cat.requirements("hardware"), {}, "x86_64", offline=check))
+    assert results["HW-SCSI-VIRTIO"]["status"] != "fail", results["HW-SCSI-VIRTIO"]["message"]
+    assert results["HW-NET-VIRTIO"]["status"] == "fail"
+    kernel = kconfig.check_kernel(ENTRIES, {}, release, "/boot/config-" + release, "installed", Target(str(root)))
+    scsi = dict((r["id"], r) for r in kernel["results"])["KCONF-SCSI_VIRTIO"]
+    assert scsi["status"] == "module-in-initramfs", scsi["message"]
+    # loaded by a name an alias line of modprobe.d matches: an alias lookup, the blacklist holds
+    members[-2] = ("conf/modules", b"virtio_scsi\n")
+    members += [("etc/modprobe.d/a.conf", b"alias virtio_scsi virtio_scsi\n")]
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    assert "virtio_scsi" in initramfs.modprobe_blocks(shown)
+    assert initramfs.loaded_by_name({"conf/modules": "virtio-scsi opt=1\n  # x\n-b gve\n",
+                                     "etc/cmdline.d/a.conf": 'rd.driver.pre=gve,nvme "rd.driver.pre=b"\n',
+                                     "etc/modprobe.d/x.conf": "rd.driver.pre=no\n"}) == {
+        "virtio_scsi": "conf/modules", "gve": "etc/cmdline.d/a.conf", "nvme": "etc/cmdline.d/a.conf",
+        "b": "etc/cmdline.d/a.conf"}
