@@ -68,6 +68,47 @@ def _kernel_words(line):
     return words
 
 
+# kmod's blanks (libkmod-config.c, kmod_config_parse_kcmdline): the end of the line too
+_KMOD_BLANKS = " \n\t\v\f\r\0"
+
+
+def kmod_options(line):
+    """``[(module, parameter)]`` of a raw command line (/proc/cmdline) as kmod
+    reads it (libkmod-config.c, kmod_config_parse_kcmdline): a word
+    ``module.name=value``, the whole line (``--`` ends nothing), quotes kept
+    in the value -- ``modprobe.blacklist="a,b"`` is ``blacklist="a,b"`` --
+    and a quote that opens the word put back before the value, as kmod
+    "re-quotes" it; words with a quote or a blank elsewhere are ignored."""
+    found, state, quoted, quote_start, start, dot, value = [], "module", False, None, 0, None, None
+    line = (line or "") + "\0"
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+            if quoted and state == "module" and index == start:
+                quote_start, start = index, index + 1
+            elif state != "value":
+                state = "ignore"
+        elif char in _KMOD_BLANKS:
+            if quoted and state == "value":
+                pass
+            elif quoted:
+                state = "ignore"
+            elif state in ("value", "param"):
+                parameter = line[dot + 1:index]
+                if quote_start is not None and state == "value":
+                    parameter = parameter[:value - dot - 1] + '"' + parameter[value - dot - 1:]
+                found.append((line[start:dot], parameter))
+                state = "module"
+                start, quote_start = index + 1, None
+            else:
+                state, start, quote_start = "module", index + 1, None
+        elif char == "." and state in ("module", "param"):
+            state, dot = ("param", index) if state == "module" else ("ignore", dot)
+        elif char == "=" and state in ("module", "param"):
+            state, value = ("value", index + 1) if state == "param" else ("ignore", value)
+    return found
+
+
 def value(line, name):
     """The last value ``name`` is given on ``line`` (later ones win), or None."""
     name = name.replace("-", "_")

@@ -233,6 +233,14 @@ def cmdline_blocks(command_lines):
     found = {}
     for entry in command_lines:
         given = kernel_cmdline.parameters(entry["cmdline"])
+        if entry.get("kind") == "running":
+            # kmod reads /proc/cmdline itself, quotes kept ("a,b" blocks neither a nor b)
+            # and past "--" (libkmod-config.c, kmod_config_parse_kcmdline); GRUB's lexer has
+            # taken the quotes off the lines it boots before they get there
+            given = [(name, value) for name, value in given if name != "modprobe.blacklist"] + [
+                ("modprobe.blacklist", parameter[len("blacklist="):])
+                for module, parameter in kernel_cmdline.kmod_options(entry["cmdline"])
+                if module == "modprobe" and parameter.startswith("blacklist=")]
         # the kernel keeps only the last module_blacklist= (a charp core_param:
         # kernel/params.c, param_set_charp replaces the value); kmod adds up
         # every modprobe.blacklist=

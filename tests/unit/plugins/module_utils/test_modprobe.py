@@ -3,7 +3,7 @@
 
 import os
 
-from ansible_collections.guestready.gce.plugins.module_utils import modalias, modprobe
+from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline, modalias, modprobe
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 
@@ -64,6 +64,19 @@ def test_only_the_last_module_blacklist_counts_and_every_modprobe_blacklist():
     assert sorted(modprobe.cmdline_blocks([line])) == ["gve", "nvme", "virtio_scsi"]
     line["cmdline"] = "module_blacklist=virtio_net module_blacklist= module_blacklist"
     assert modprobe.cmdline_blocks([line]) == {}
+
+
+def test_kmod_reads_modprobe_blacklist_from_proc_cmdline_with_its_quotes():
+    # libkmod-config.c kmod_config_parse_kcmdline keeps the quotes in the value: "a,b" blacklists
+    # '"a' and 'b"', and it reads past "--"; the kernel takes them off module_blacklist= (next_arg)
+    line = {"source": "/proc/cmdline", "line": 1, "kind": "running",
+            "cmdline": 'modprobe.blacklist="gve,virtio_net,nvme" module_blacklist="virtio_pci" -- modprobe.blacklist=virtio_scsi'}
+    assert sorted(modprobe.cmdline_blocks([line])) == ['"gve', 'nvme"', "virtio_net", "virtio_pci", "virtio_scsi"]
+    # a line GRUB boots reaches /proc/cmdline without them (its lexer takes them off)
+    line = dict(line, kind="grub.cfg", source="/boot/grub/grub.cfg")
+    assert sorted(modprobe.cmdline_blocks([line])) == ["gve", "nvme", "virtio_net", "virtio_pci"]
+    assert kernel_cmdline.kmod_options('"modprobe.blacklist=a b" x"y.z=1" c.d e.f=1') == [
+        ("modprobe", 'blacklist="a b"'), ("c", "d"), ("e", "f=1")]
 
 
 def test_aliases_of_the_configuration_override_the_tables():
