@@ -552,16 +552,18 @@ def _modprobe_member(name):
 # what the initramfs loads by name, before udev, with ``modprobe <name>``:
 # initramfs-tools' conf/modules (/etc/initramfs-tools/modules; scripts/functions,
 # load_modules: ``modprobe $m`` for each line not empty nor a comment) and
-# dracut's rd.driver.pre= in etc/cmdline.d (force_drivers: dracut.sh writes
-# 20-force_drivers.conf; 80base/parse-kernel.sh and dracut-pre-udev.sh run
-# ``modprobe "$p"`` for each comma-separated name)
+# dracut's rd.driver.pre= in etc/cmdline.d/*.conf or etc/cmdline (force_drivers:
+# dracut.sh writes 20-force_drivers.conf; 80base/dracut-lib.sh getcmdline reads
+# them, and parse-kernel.sh and dracut-pre-udev.sh run ``modprobe "$p"`` for
+# each comma-separated name)
 BY_NAME_LIST = "conf/modules"
+BY_NAME_CMDLINE = "etc/cmdline"
 BY_NAME_CMDLINE_DIR = "etc/cmdline.d"
 
 
 def _by_name_member(name):
     directory, dummy, base = name.rpartition("/")
-    return name == BY_NAME_LIST or directory == BY_NAME_CMDLINE_DIR and base.endswith(".conf")
+    return name in (BY_NAME_LIST, BY_NAME_CMDLINE) or directory == BY_NAME_CMDLINE_DIR and base.endswith(".conf")
 
 
 def loaded_by_name(config):

@@ -981,6 +981,7 @@ def test_a_module_the_initramfs_loads_by_name_loads_despite_a_blacklist(tmp_path
     assert "virtio_scsi" in initramfs.modprobe_blocks(shown)
     assert initramfs.loaded_by_name({"conf/modules": "virtio-scsi opt=1\n  # x\n-b gve\n",
                                      "etc/cmdline.d/a.conf": 'rd.driver.pre=gve,nvme "rd.driver.pre=b"\n',
+                                     "etc/cmdline": "rd.driver.pre=virtio_pci\n",
                                      "etc/modprobe.d/x.conf": "rd.driver.pre=no\n"}) == {
         "virtio_scsi": "conf/modules", "gve": "etc/cmdline.d/a.conf", "nvme": "etc/cmdline.d/a.conf",
-        "b": "etc/cmdline.d/a.conf"}
+        "b": "etc/cmdline.d/a.conf", "virtio_pci": "etc/cmdline"}
