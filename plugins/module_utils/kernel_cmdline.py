@@ -79,7 +79,7 @@ def kmod_options(line):
     in the value -- ``modprobe.blacklist="a,b"`` is ``blacklist="a,b"`` --
     and a quote that opens the word put back before the value, as kmod
     "re-quotes" it; words with a quote or a blank elsewhere are ignored."""
-    found, state, quoted, quote_start, start, dot, value = [], "module", False, None, 0, None, None
+    found, state, quoted, quote_start, start, dot, equals = [], "module", False, None, 0, None, None
     line = (line or "") + "\0"
     for index, char in enumerate(line):
         if char == '"':
@@ -96,7 +96,7 @@ def kmod_options(line):
             elif state in ("value", "param"):
                 parameter = line[dot + 1:index]
                 if quote_start is not None and state == "value":
-                    parameter = parameter[:value - dot - 1] + '"' + parameter[value - dot - 1:]
+                    parameter = parameter[:equals - dot] + '"' + parameter[equals - dot:]
                 found.append((line[start:dot], parameter))
                 state = "module"
                 start, quote_start = index + 1, None
@@ -105,7 +105,7 @@ def kmod_options(line):
         elif char == "." and state in ("module", "param"):
             state, dot = ("param", index) if state == "module" else ("ignore", dot)
         elif char == "=" and state in ("module", "param"):
-            state, value = ("value", index + 1) if state == "param" else ("ignore", value)
+            state, equals = ("value", index) if state == "param" else ("ignore", equals)
     return found
 
 
