@@ -21,7 +21,9 @@ description:
     C(blacklist <module>), which udev and systemd apply, or C(install <module> /bin/false) (or C(true)) in
     C(/etc/modprobe.d), C(/run/modprobe.d), C(/usr/local/lib/modprobe.d), C(/usr/lib/modprobe.d) or
     C(/lib/modprobe.d), and C(modprobe.blacklist=) or C(module_blacklist=) on a kernel command line that
-    boots the release. Built-in drivers are not affected.
+    boots the release. Built-in drivers are not affected. A C(blacklist) holds only where the module is
+    looked up by its device's alias (kmod's modprobe), so in an initramfs that loads the module by name
+    (initramfs-tools' C(conf/modules), dracut's C(rd.driver.pre=) in C(etc/cmdline.d)) it does not.
   - A kernel built without loadable modules (C(CONFIG_MODULES) not set) has no modules directory. Its drivers are
     judged by its configuration, built in (C(=y)) or absent.
   - Before Linux 6.18, C(modules.builtin.modinfo) lists only a built-in driver's C(MODULE_ALIAS())

@@ -23,8 +23,8 @@ description:
     initramfs in C(/boot) at all the module is missing from it; with one under another name, C(unknown).
     A module the initramfs carries fails when, as for C(guest_hardware_info), the initramfs's own copy of
     modprobe.d (C(blacklist), C(install <module> /bin/false)) or the kernel command line
-    (C(modprobe.blacklist=), C(module_blacklist=)) keeps it from loading there; C(evidence.blocked_by)
-    names the lines.
+    (C(modprobe.blacklist=), C(module_blacklist=)) keeps it from loading there (a C(blacklist) not where
+    the initramfs loads the module by name); C(evidence.blocked_by) names the lines.
   - Configurations may be plain or compressed (gzip, xz, bzip2), recognised by content. The
     kernel version and architecture come from the configuration's header, else the version from
     the running kernel or the release and the architecture from options only one architecture has
