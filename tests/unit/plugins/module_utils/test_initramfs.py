@@ -566,25 +566,35 @@ def test_kernel_install_token_that_leaves_the_root_is_not_followed(tmp_path):
     assert initramfs.find_initramfs(RELEASE, str(tmp_path / "image")) is None
 
 
+def initramfs_tree(tmp_path, release, members, early=b""):
+    """An installed tree of ``release`` whose initrd.img (after ``early``, gzip) holds the
+    modules the kernel needs at boot and ``members``; returns the tree's root."""
+    root = tmp_path / "root"
+    trees.install(str(root), release)
+    moddir = "usr/lib/modules/%s/kernel" % release
+    modules = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
+    (root / "boot" / ("initrd.img-" + release)).write_bytes(early + gzip.compress(cpio(modules + members)))
+    return root
+
+
+def hardware_of(root, release):
+    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
+    return dict((r["id"], r) for r in hardware_results.assess(cat.requirements("hardware"), {}, "x86_64", offline=check))
+
+
 def test_the_initramfs_copy_of_modprobe_d_can_keep_a_driver_from_loading(tmp_path, run_cache):
     """udev in the initramfs loads by the initramfs's own copy of modprobe.d: a
     blacklist or an ``install ... /bin/false`` left there (the tree's file since
     fixed, the image not rebuilt) keeps the disk driver from loading at boot."""
     release = "6.1.0-50-cloud-amd64"
-    root = tmp_path / "root"
-    trees.install(str(root), release)
-    moddir = "usr/lib/modules/%s/kernel" % release
-    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
-    members += [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
-                ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n"),
-                # a link to /dev/null in /etc masks the same name in /usr/lib, as on disk
-                ("usr/lib/modprobe.d/gve.conf", b"blacklist virtio_pci\n"),
-                ("etc/modprobe.d/gve.conf", Link(b"/dev/null")),
-                ("etc/modprobe.d/notes.txt", b"blacklist virtio_pci\n")]
-    (root / "boot" / ("initrd.img-" + release)).write_bytes(cpio(EARLY) + gzip.compress(cpio(members)))
-    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
-    results = dict((r["id"], r) for r in hardware_results.assess(
-        cat.requirements("hardware"), {}, "x86_64", offline=check))
+    members = [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
+               ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n"),
+               # a link to /dev/null in /etc masks the same name in /usr/lib, as on disk
+               ("usr/lib/modprobe.d/gve.conf", b"blacklist virtio_pci\n"),
+               ("etc/modprobe.d/gve.conf", Link(b"/dev/null")),
+               ("etc/modprobe.d/notes.txt", b"blacklist virtio_pci\n")]
+    root = initramfs_tree(tmp_path, release, members, early=cpio(EARLY))
+    results = hardware_of(root, release)
     shown = "%s/boot/initrd.img-%s" % (root, release)
     scsi, net = results["HW-SCSI-VIRTIO"], results["HW-NET-VIRTIO"]
     assert scsi["status"] == "fail", scsi["message"]
@@ -865,13 +875,9 @@ def test_kernel_config_judges_the_initramfs_copy_of_modprobe_d_as_the_hardware_a
     kernel command line) keeps from loading cannot load at boot: KCONF-*
     fails it, naming the line, in the hardware area's words."""
     release = "6.1.0-50-cloud-amd64"
-    root = tmp_path / "root"
-    trees.install(str(root), release)
-    moddir = "usr/lib/modules/%s/kernel" % release
-    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
-    members += [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
-                ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n")]
-    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    members = [("etc/modprobe.d/disks.conf", b"# no SCSI\nblacklist virtio-scsi\n"),
+               ("usr/lib/modprobe.d/nic.conf", b"install virtio_net /bin/false\n")]
+    root = initramfs_tree(tmp_path, release, members)
     shown = "%s/boot/initrd.img-%s" % (root, release)
     target = Target(str(root))
 
@@ -954,21 +960,15 @@ def test_a_module_the_initramfs_loads_by_name_loads_despite_a_blacklist(tmp_path
     KMOD_PROBE_APPLY_BLACKLIST_ALIAS_ONLY), so the module loads (HW-SCSI-VIRTIO,
     HW-NET-GVNIC); an install command still replaces the load (HW-NET-VIRTIO)."""
     release = "6.1.0-50-cloud-amd64"
-    root = tmp_path / "root"
-    trees.install(str(root), release)
-    moddir = "usr/lib/modules/%s/kernel" % release
-    members = [("%s/%s.ko" % (moddir, name), b"ko") for name in sorted(trees.initramfs_modules(release))]
-    members += [("etc/modprobe.d/disks.conf", b"blacklist virtio_scsi\nblacklist nvme\ninstall virtio_net /bin/false\n"),
-                ("conf/modules", b"# comment\n\nvirtio-scsi\nvirtio_net\n"),
-                ("etc/cmdline.d/20-force_drivers.conf", b"rd.driver.pre=nvme\n")]
-    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    members = [("etc/modprobe.d/disks.conf", b"blacklist virtio_scsi\nblacklist nvme\ninstall virtio_net /bin/false\n"),
+               ("conf/modules", b"# comment\n\nvirtio-scsi\nvirtio_net\n"),
+               ("etc/cmdline.d/20-force_drivers.conf", b"rd.driver.pre=nvme\n")]
+    root = initramfs_tree(tmp_path, release, members)
     shown = "%s/boot/initrd.img-%s" % (root, release)
     blocks = initramfs.modprobe_blocks(shown)
     assert "virtio_scsi" not in blocks and "nvme" not in blocks
     assert blocks.install("virtio_net")
-    check = kernel_drivers.OfflineCheck("/lib/modules/" + release, root=str(root))
-    results = dict((r["id"], r) for r in hardware_results.assess(
-        cat.requirements("hardware"), {}, "x86_64", offline=check))
+    results = hardware_of(root, release)
     assert results["HW-SCSI-VIRTIO"]["status"] != "fail", results["HW-SCSI-VIRTIO"]["message"]
     assert results["HW-NET-VIRTIO"]["status"] == "fail"
     kernel = kconfig.check_kernel(ENTRIES, {}, release, "/boot/config-" + release, "installed", Target(str(root)))
@@ -977,7 +977,7 @@ def test_a_module_the_initramfs_loads_by_name_loads_despite_a_blacklist(tmp_path
     # loaded by a name an alias line of modprobe.d matches: an alias lookup, the blacklist holds
     members[-2] = ("conf/modules", b"virtio_scsi\n")
     members += [("etc/modprobe.d/a.conf", b"alias virtio_scsi virtio_scsi\n")]
-    (root / "boot" / ("initrd.img-" + release)).write_bytes(gzip.compress(cpio(members)))
+    initramfs_tree(tmp_path, release, members)
     assert "virtio_scsi" in initramfs.modprobe_blocks(shown)
     assert initramfs.loaded_by_name({"conf/modules": "virtio-scsi opt=1\n  # x\n-b gve\n",
                                      "etc/cmdline.d/a.conf": 'rd.driver.pre=gve,nvme "rd.driver.pre=b"\n',
