@@ -118,7 +118,18 @@ class Packages(object):
             copy = tempfile.mkdtemp(prefix="guestready-gce-rpmdb-")
             try:
                 copy_rpm_db(self.target, dbpath, copy)
-                self._tree_rpm.update(self._rpm_query([rpm, "--dbpath", copy], asked))
+                tree_files = set(os.listdir(copy))
+                found = self._rpm_query([rpm, "--dbpath", copy], asked)
+                # an rpm without the backend of the tree's database (Debian's and Ubuntu's have no
+                # ndb, SUSE's Packages.db) makes a new, empty one of its own and answers from it that
+                # nothing is installed, with no error (lib/backend/dbi.cc, dbDetectBackend)
+                made = sorted(set(RPM_DB_FILES) & (set(os.listdir(copy)) - tree_files))
+                if made:
+                    raise ConfigError("%s: this machine's rpm has no backend for the database %s: it made an "
+                                      "empty %s and read that, so what is installed is not known" % (
+                                          self.target.display(dbpath), " ".join(sorted(set(RPM_DB_FILES) & tree_files)),
+                                          made[0]))
+                self._tree_rpm.update(found)
             finally:
                 shutil.rmtree(copy, ignore_errors=True)
         return dict((name, self._tree_rpm[name]) for name in wanted)

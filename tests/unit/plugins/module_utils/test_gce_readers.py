@@ -379,6 +379,42 @@ def test_rpm_database_that_cannot_be_read_is_unknown_not_missing(tmp_path):
         packages.Packages(Target(str(tmp_path)), DebianRpmModule(broken=True)).query(["google-guest-agent"])
 
 
+class NoNdbRpm(RpmModule):
+    """Debian's and Ubuntu's rpm (sqlite and bdb_ro, no ndb) on SUSE's
+    Packages.db: dbDetectBackend (lib/backend/dbi.cc) finds no backend for
+    it, so rpm makes an empty rpmdb.sqlite beside it and answers from that,
+    with no error, that no package provides anything."""
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        dbpath = argv[argv.index("--dbpath") + 1]
+        if not os.path.exists(os.path.join(dbpath, "rpmdb.sqlite")):
+            with open(os.path.join(dbpath, "rpmdb.sqlite"), "w") as handle:
+                handle.write("SQLite format 3\0")
+        return 1, "no package provides %s\n" % argv[-1], ""
+
+
+def test_rpm_without_the_backend_of_the_tree_s_database_is_unknown_not_missing(tmp_path):
+    put(tmp_path, "/usr/lib/sysimage/rpm/Packages.db", "ndb")   # SLES 15, openSUSE Leap 15
+    link(tmp_path, "/var/lib/rpm", "../../usr/lib/sysimage/rpm")
+    with pytest.raises(ConfigError, match=r"usr/lib/sysimage/rpm: this machine's rpm has no backend for the database "
+                                          r"Packages.db: it made an empty rpmdb.sqlite"):
+        packages.Packages(Target(str(tmp_path)), NoNdbRpm()).query(["google-guest-agent"])
+    assert sorted(os.listdir(str(tmp_path / "usr/lib/sysimage/rpm"))) == ["Packages.db"]
+
+
+@pytest.mark.skipif(not shutil.which("rpm"), reason="needs rpm (Debian: rpm)")
+def test_real_rpm_on_a_database_it_cannot_read_is_unknown_not_missing(tmp_path):
+    """This machine's rpm on a SUSE Packages.db (here not a real one): without
+    ndb (Debian's rpm) it makes an empty sqlite database, with ndb it cannot
+    open it; either way no answer, never \"not installed\"."""
+    put(tmp_path, "/usr/lib/sysimage/rpm/Packages.db", "not really ndb")
+    before = tree_state(tmp_path)
+    with pytest.raises(ConfigError, match=str(tmp_path)):   # the database or the tree named
+        packages.Packages(Target(str(tmp_path)), CommandModule()).query(["google-guest-agent"])
+    assert tree_state(tmp_path) == before
+
+
 class JoiningRpm(RpmModule):
     """rpm as it finds its database: ``--root`` + ``--dbpath`` (else this
     machine's %_dbpath: /var/lib/rpm, Debian's rpm ~/.rpmdb) opened as a
