@@ -16,6 +16,10 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 DPKG_STATUS = "/var/lib/dpkg/status"
+# the states of a package dpkg has configured (man dpkg, "Package states"): triggers-pending and
+# triggers-awaited only have triggers left to run, an apt run passes through them, and dpkg takes
+# triggers-pending as installed for dependencies (src/main/packages.c, deppossi_ok_found)
+DPKG_CONFIGURED = ("installed", "triggers-pending", "triggers-awaited")
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
 # the database files of rpm's backends: sqlite (RHEL 9, Fedora, SUSE), ndb (SUSE before), bdb (RHEL 8)
 RPM_DB_FILES = ("rpmdb.sqlite", "Packages.db", "Packages")
@@ -25,17 +29,17 @@ RPM_DB_MAX_BYTES = 2 << 30
 
 
 def parse_dpkg_status(text, source=DPKG_STATUS):
-    """``{package: version}`` of the packages dpkg has ``installed``.  A line
-    dpkg itself would refuse (not ``Field: value``, not a continuation) is a
-    ConfigError naming ``source``: garbage tells nothing about what is
-    installed."""
+    """``{package: version}`` of the packages dpkg has configured
+    (``DPKG_CONFIGURED``).  A line dpkg itself would refuse (not ``Field:
+    value``, not a continuation) is a ConfigError naming ``source``: garbage
+    tells nothing about what is installed."""
     installed, fields = {}, {}
     for number, line in enumerate((text or "").split("\n") + [""], 1):
         if line[:1] in (" ", "\t", "#"):   # a continuation (most lines) or a comment
             continue
         if not line:
             status = fields.get("status", "").split()
-            if fields.get("package") and status[-1:] == ["installed"]:
+            if fields.get("package") and status[-1:] and status[-1].lower() in DPKG_CONFIGURED:
                 installed[fields["package"]] = fields.get("version", "")
             fields = {}
             continue

@@ -259,6 +259,18 @@ def test_dpkg_status():
                                                 "openssh-server": "1:9.2p1-2"}
 
 
+@pytest.mark.parametrize("state", ["triggers-pending", "triggers-awaited", "installed"])
+def test_dpkg_status_counts_a_package_configured_with_triggers_left_as_installed(state):
+    """A dpkg run that defers triggers (``--no-triggers``), or one cut
+    short, leaves packages in triggers-pending or triggers-awaited until the
+    triggers run: configured, their files all there (man dpkg, "Package
+    states"); unpacked and half-configured ones are not configured."""
+    text = ("Package: openssh-server\nStatus: install ok %s\nVersion: 1:9.2p1-2+deb12u3\n\n"
+            "Package: google-guest-agent\nStatus: install reinstreq half-configured\nVersion: 20211116.00-6\n\n"
+            "Package: chrony\nStatus: install ok unpacked\nVersion: 4.3-2\n" % state)
+    assert packages.parse_dpkg_status(text) == {"openssh-server": "1:9.2p1-2+deb12u3"}
+
+
 @pytest.mark.parametrize("garbage", ["\x7fELF\x02\x01\x01\0\0\0", "<html><body>not found</body></html>\n",
                                      "Package: chrony\nStatus: install ok installed\nthis line has no field\n"])
 def test_dpkg_status_that_dpkg_cannot_read_is_an_error_not_not_installed(tmp_path, garbage):
