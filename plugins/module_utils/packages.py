@@ -13,9 +13,13 @@ import stat
 import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError
 
 DPKG_STATUS = "/var/lib/dpkg/status"
+DPKG_UPDATES = "/var/lib/dpkg/updates"
+# dpkg folds its journal (updates/0000 on) into the status file after 250 updates (lib/dpkg/dpkg.h,
+# MAXUPDATES; lib/dpkg/dbmodify.c, modstatdb_note)
+DPKG_MAXUPDATES = 250
 # the states of a package dpkg has configured (man dpkg, "Package states"): triggers-pending and
 # triggers-awaited only have triggers left to run, an apt run passes through them, and dpkg takes
 # triggers-pending as installed for dependencies (src/main/packages.c, deppossi_ok_found)
@@ -33,14 +37,18 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
     (``DPKG_CONFIGURED``).  A line dpkg itself would refuse (not ``Field:
     value``, not a continuation) is a ConfigError naming ``source``: garbage
     tells nothing about what is installed."""
-    installed, fields = {}, {}
+    return _configured(_slots(_dpkg_stanzas(text, source)))
+
+
+def _dpkg_stanzas(text, source):
+    """The stanzas of a dpkg database file, each ``{field (lower case): value}``."""
+    stanzas, fields = [], {}
     for number, line in enumerate((text or "").split("\n") + [""], 1):
         if line[:1] in (" ", "\t", "#"):   # a continuation (most lines) or a comment
             continue
         if not line:
-            status = fields.get("status", "").split()
-            if fields.get("package") and status[-1:] and status[-1].lower() in DPKG_CONFIGURED:
-                installed[fields["package"]] = fields.get("version", "")
+            if fields.get("package"):
+                stanzas.append(fields)
             fields = {}
             continue
         key, colon, value = line.partition(":")
@@ -48,7 +56,49 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
             raise ConfigError("%s line %d is not a 'Field: value' line, so it is not dpkg's status database "
                               "(dpkg cannot read it either): %r" % (source, number, line[:80]))
         fields[key.lower()] = value.strip()
+    return stanzas
+
+
+def _slots(stanzas):
+    """``{(package, architecture): stanza}``: the status file has a record per architecture."""
+    return dict(((fields["package"], fields.get("architecture")), fields) for fields in stanzas)
+
+
+def _configured(records):
+    installed = {}
+    for fields in records.values():
+        status = fields.get("status", "").split()
+        if status[-1:] and status[-1].lower() in DPKG_CONFIGURED:
+            installed[fields["package"]] = fields.get("version", "")
     return installed
+
+
+def dpkg_installed(target):
+    """``parse_dpkg_status`` of the status file with dpkg's journal on top:
+    a dpkg run records each package's new state in ``updates/NNNN`` and
+    folds them into the status file only every 250 and at its end, so after
+    a run cut short (an image taken during an upgrade) the journal is
+    newer; dpkg and dpkg-query read it too (lib/dpkg/dbmodify.c,
+    cleanupdates).  Each file is the package's whole record: it replaces the
+    package's (of its architecture for ``Multi-Arch: same``: lib/dpkg/parse.c,
+    parse_find_pkg_slot)."""
+    records = _slots(_dpkg_stanzas(read(target, DPKG_STATUS), target.display(DPKG_STATUS)))
+    try:
+        names = [name for name in target.listdir(DPKG_UPDATES) if name.isdigit() and name.isascii()]
+    except Missing:
+        names = []
+    except TargetError as exc:
+        raise ConfigError(str(exc))
+    if len(names) > DPKG_MAXUPDATES + 1:
+        raise ConfigError("%s: %d journal files, more than dpkg leaves (it folds them in after %d): not dpkg's" % (
+            target.display(DPKG_UPDATES), len(names), DPKG_MAXUPDATES))
+    for name in sorted(names, key=int):   # dpkg: names of one length, in order (alphasort)
+        path = posixpath.join(DPKG_UPDATES, name)
+        for fields in _dpkg_stanzas(read(target, path), target.display(path)):
+            if fields.get("multi-arch", "").lower() != "same":
+                records = dict((key, value) for key, value in records.items() if key[0] != fields["package"])
+            records.update(_slots([fields]))
+    return _configured(records)
 
 
 def rpm_dbpath(target):
@@ -98,7 +148,7 @@ class Packages(object):
     def query(self, wanted):
         if self.format == "deb":
             if self._dpkg is None:
-                self._dpkg = parse_dpkg_status(read(self.target, DPKG_STATUS), self.target.display(DPKG_STATUS))
+                self._dpkg = dpkg_installed(self.target)
             return dict((name, self._dpkg.get(name)) for name in wanted)
         if self.format == "rpm":
             return self._rpm(wanted)

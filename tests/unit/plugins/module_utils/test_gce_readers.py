@@ -271,6 +271,33 @@ def test_dpkg_status_counts_a_package_configured_with_triggers_left_as_installed
     assert packages.parse_dpkg_status(text) == {"openssh-server": "1:9.2p1-2+deb12u3"}
 
 
+def test_dpkg_journal_of_a_run_cut_short_is_newer_than_the_status_file(tmp_path):
+    """dpkg writes each package's new record to updates/NNNN and folds them
+    into the status file only at its end (lib/dpkg/dbmodify.c): an image
+    taken during an upgrade that installed the guest agent and removed
+    chrony has the status file from before.  dpkg-query reads both."""
+    put(tmp_path, "/var/lib/dpkg/status",
+        "Package: chrony\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4.3-2\n\n"
+        "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2\n\n"
+        "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nVersion: 2.36-9\n\n"
+        "Package: libc6\nStatus: install ok installed\nArchitecture: i386\nMulti-Arch: same\nVersion: 2.36-9\n")
+    put(tmp_path, "/var/lib/dpkg/updates/0000",
+        "Package: google-guest-agent\nStatus: install ok half-installed\nArchitecture: amd64\nVersion: 20211116.00-6\n")
+    put(tmp_path, "/var/lib/dpkg/updates/0001",
+        "Package: google-guest-agent\nStatus: install ok installed\nArchitecture: amd64\nVersion: 20211116.00-6\n")
+    put(tmp_path, "/var/lib/dpkg/updates/0002", "Package: chrony\nStatus: deinstall ok config-files\n"
+        "Architecture: amd64\nVersion: 4.3-2\n")
+    put(tmp_path, "/var/lib/dpkg/updates/0003", "Package: libc6\nStatus: install ok unpacked\nArchitecture: i386\n"
+        "Multi-Arch: same\nVersion: 2.36-9\n")
+    put(tmp_path, "/var/lib/dpkg/updates/tmp.i", "Package: openssh-server\nStatus: purge ok not-installed\n")
+    found = packages.Packages(Target(str(tmp_path))).query(["google-guest-agent", "chrony", "openssh-server", "libc6"])
+    assert found == {"google-guest-agent": "20211116.00-6", "chrony": None, "openssh-server": "1:9.2p1-2",
+                     "libc6": "2.36-9"}
+    put(tmp_path, "/var/lib/dpkg/updates/0004", "\x7fELF\x02\x01\x01\0\0\0")
+    with pytest.raises(ConfigError, match=r"/var/lib/dpkg/updates/0004: binary data"):
+        packages.Packages(Target(str(tmp_path))).query(["google-guest-agent"])
+
+
 @pytest.mark.parametrize("garbage", ["\x7fELF\x02\x01\x01\0\0\0", "<html><body>not found</body></html>\n",
                                      "Package: chrony\nStatus: install ok installed\nthis line has no field\n"])
 def test_dpkg_status_that_dpkg_cannot_read_is_an_error_not_not_installed(tmp_path, garbage):
