@@ -128,11 +128,13 @@ def rpm_dbpath(target):
 
 
 def package_format(target):
-    if target.isfile(DPKG_STATUS):
+    """``deb``, ``rpm`` or None.  An empty dpkg status file beside an rpm
+    database is dpkg installed on an rpm system (Fedora's and EPEL's
+    dpkg.spec create it empty); a Debian system's lists dpkg itself."""
+    rpm = any(target.isdir(path) for path in RPM_DBS)
+    if target.isfile(DPKG_STATUS) and not (rpm and target.stat(DPKG_STATUS).st_size == 0):
         return "deb"
-    if any(target.isdir(path) for path in RPM_DBS):
-        return "rpm"
-    return None
+    return "rpm" if rpm else None
 
 
 class Packages(object):

@@ -409,6 +409,23 @@ def test_rpm_reads_the_tree_s_own_database_whatever_the_host_s_rpm_defaults_to(t
     assert module.seen == [os.path.basename([p for p, v in layout.items() if v is None][0])]
 
 
+def test_rpm_system_with_dpkg_installed_reads_rpm(tmp_path):
+    """Fedora's and EPEL's dpkg package creates an empty /var/lib/dpkg/status
+    (dpkg.spec, %install): the system's packages are still rpm's."""
+    put(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "db")
+    put(tmp_path, "/var/lib/dpkg/status", "")
+    tree = packages.Packages(Target(str(tmp_path)), DebianRpmModule())
+    assert tree.format == "rpm"
+    assert tree.query(["google-guest-agent"]) == {"google-guest-agent": "20240701.00-150000.1.49.1"}
+    # a Debian system (dpkg lists itself) with rpm's database too is still a dpkg system
+    put(tmp_path, "/var/lib/dpkg/status", "Package: dpkg\nStatus: install ok installed\nVersion: 1.21.22\n")
+    assert packages.Packages(Target(str(tmp_path)), DebianRpmModule()).format == "deb"
+    os.unlink(str(tmp_path / "var/lib/rpm/rpmdb.sqlite"))
+    os.rmdir(str(tmp_path / "var/lib/rpm"))
+    put(tmp_path, "/var/lib/dpkg/status", "")
+    assert packages.Packages(Target(str(tmp_path)), DebianRpmModule()).format == "deb"
+
+
 def test_rpm_database_that_cannot_be_read_is_unknown_not_missing(tmp_path):
     os.makedirs(str(tmp_path / "var/lib/rpm"))
     with pytest.raises(ConfigError, match=r"no rpm database file \(rpmdb.sqlite, Packages.db, Packages\)"):
