@@ -77,7 +77,7 @@ def resolve(config, name, _depth=0, kind=None):
                                                "configuration does not show"
                               % (config.source, number, name, text[:80], kind,
                                  " (the space or tab around it is part of it)" if text != text.strip() else ""))]
-            return [Found(value, "file")]
+            return [_without_modules(config, name, value, kind, _depth)]
     if name in config.ignored and not config.present(name) and name not in config.written:
         # the only line naming it is one kconfig skips: the option keeps a default the file does not show
         number, text = config.ignored[name]
@@ -96,10 +96,24 @@ def resolve(config, name, _depth=0, kind=None):
                                        "option then keeps its Kconfig default, which the configuration does not show"
                       % (config.source, number, name, cat.format_version(EXACT_NOT_SET_SINCE), when))]
     if config.present(name):
-        return [Found(config.get(name), "file")]
+        return [_without_modules(config, name, config.get(name), kind, _depth)]
     if not config.minimal:
         return [Found(None, "absent")]
     return _defaults(config, name, _depth)
+
+
+def _without_modules(config, name, value, kind, depth):
+    """The file's ``value`` of ``name``, but a tristate ``m`` is ``y`` when
+    CONFIG_MODULES is off (written so, or its Kconfig default n in a minimal
+    configuration): as scripts/kconfig/symbol.c sym_calc_value, where
+    sym_get_type makes a tristate a bool without modules and a bool's m is y."""
+    if value != "m" or kind != "tristate" or name == "MODULES" or depth >= MAX_DEPTH:
+        return Found(value, "file")
+    modules = resolve(config, "MODULES", depth + 1, kind="bool")
+    if any(found.on() is not False or found.origin == "absent" for found in modules):
+        return Found(value, "file")
+    return Found("y", "file", "written =m, but CONFIG_MODULES is %s: without modules kconfig builds a "
+                              "tristate option in (=y)" % modules[0].show())
 
 
 def _defaults(config, name, depth):
@@ -288,6 +302,8 @@ def _missing(finds):
 
 
 def _default_note(found):
+    if found.origin == "file" and found.why:
+        return " (%s)" % found.why
     if found.origin != "default":
         return ""
     return " (not listed in this minimal configuration: Kconfig default, %s)" % found.why

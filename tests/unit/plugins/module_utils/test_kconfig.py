@@ -896,3 +896,21 @@ def test_a_module_kept_from_loading_in_the_initramfs_is_not_counted():
     net = by_id(kconfig_eval.evaluate(ENTRIES, config, initramfs=unread))["KCONF-VIRTIO_NET"]
     assert net["status"] == "unknown"
     assert net["message"].endswith("but the kernel command line is unknown: /boot/grub/grub.cfg: is a directory")
+
+
+@pytest.mark.parametrize("config", [
+    minimal("CONFIG_IA32_EMULATION=y", "CONFIG_VIRTIO_NET=m", version="6.1"),
+    by_id(kconfig_eval.evaluate(ENTRIES, kconfig_parser.parse_text(
+        "# Linux/x86 6.1.0 Kernel Configuration\nCONFIG_64BIT=y\nCONFIG_X86_64=y\n"
+        "# CONFIG_MODULES is not set\nCONFIG_VIRTIO_NET=m\n"), initramfs=view(set()))),
+])
+def test_a_tristate_m_without_modules_is_built_in(config):
+    # scripts/kconfig/symbol.c: without MODULES a tristate is a bool, and a bool's m is y
+    net = config["KCONF-VIRTIO_NET"]
+    assert (net["status"], net["found"]) == ("pass", "y")
+    assert "written =m, but CONFIG_MODULES is" in net["message"]
+
+
+def test_a_tristate_m_with_modules_is_a_module():
+    net = minimal("CONFIG_IA32_EMULATION=y", "CONFIG_MODULES=y", "CONFIG_VIRTIO_NET=m", version="6.1")["KCONF-VIRTIO_NET"]
+    assert (net["status"], net["found"]) == ("unknown", "m")
