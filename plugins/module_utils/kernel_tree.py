@@ -19,15 +19,20 @@ KERNEL_FILES = ("modules.dep", "modules.alias", "modules.builtin", "vmlinuz", "c
 FLAVOR = re.compile(r"^[A-Za-z][A-Za-z0-9._+]*$")
 # a debug kernel's release, as grub-mkconfig on RHEL and Fedora tells it ("*?debug")
 DEBUG = re.compile(r"[+.]debug$")
+# release_key's parts that are no number (n, ""), no word (-1, word): the end of a name
+# sorts below a word, '^' between them, '~' below the end (rpm's rpmvercmp)
+END = (-3, "")
+RANKS = {"~": (-4, ""), "^": (-2, "")}
 
 
 def release_key(release):
     """Sort key of a kernel release, newest last.  As rpm's rpmvercmp: the
-    name is cut into runs of digits and runs of other characters (separators
-    dropped), numbers compare as numbers (``427`` above ``70``, ``10`` above
+    name is cut into runs of digits and runs of ASCII letters (every other
+    character separates), numbers compare as numbers (``427`` above ``70``, ``10`` above
     ``9``), a number above a word (``6.1.0-28`` above ``6.1.0-rc1``), and a
-    name that goes on is newer.  A run of more than 18 digits counts as a word
-    (a hostile name, not a version).
+    name that goes on is newer, unless with ``~`` (``6.1~rc1`` below ``6.1``,
+    as for dpkg and ``sort -V`` too); ``^`` goes on below any other character.
+    A run of more than 18 digits counts as a word (a hostile name, not a version).
 
     As grub-mkconfig's ``version_test_gt`` ranks the kernels it offers: ``R.old``
     (the copy installkernel keeps of a kernel ``make install`` replaced) just
@@ -39,10 +44,11 @@ def release_key(release):
         name = name[:-len(".old")]
     debug = DEBUG.search(name) is not None
     parts = []
-    for run in re.findall(r"[0-9]+|[^0-9.\-+~_]+", name):
+    # rpmvercmp: any other character is a separator; '~' sorts before the end, '^' after it
+    for run in re.findall(r"[0-9]+|[A-Za-z]+|[~^]", name):
         number = ascii_int(run)
-        parts.append((number, "") if number is not None else (-1, run))
-    return not debug, parts, not old, release
+        parts.append((number, "") if number is not None else RANKS.get(run, (-1, run)))
+    return not debug, parts + [END], not old, release
 
 
 def flavor(release):

@@ -29,6 +29,14 @@ GENERIC = "6.1.0-50-amd64"
     ("5.14.0-427.13.1.el9_4.x86_64+debug", "5.14.0-427.13.1.el9_4.x86_64"),
     ("5.14.0-503.el9.x86_64+debug", "5.14.0-427.13.1.el9_4.x86_64"),
     ("3.10.0-1160.el7.x86_64.debug", "3.10.0-1160.el7.x86_64"),
+    # rpmvercmp: '~' sorts before the end (dpkg and sort -V too), '^' after it but before anything else
+    ("6.1.0~rc1", "6.1.0"),
+    ("6.1.0~rc1", "6.1.0~rc2"),
+    ("6.1.0", "6.1.0^1"),
+    ("6.1.0^1", "6.1.0.1"),
+    ("6.1.0^1", "6.1.0a"),
+    # every other character separates
+    ("6.1.0-9%amd64", "6.1.0-10%amd64"),
 ])
 def test_release_order_is_rpms(older, newer):
     assert kernel_tree.release_key(older) < kernel_tree.release_key(newer)
