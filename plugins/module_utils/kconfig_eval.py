@@ -77,7 +77,7 @@ def resolve(config, name, _depth=0, kind=None):
                                                "configuration does not show"
                               % (config.source, number, name, text[:80], kind,
                                  " (the space or tab around it is part of it)" if text != text.strip() else ""))]
-            return [_without_modules(config, name, value, kind, _depth)]
+            return [_file_value(config, name, value, kind, _depth)]
     if name in config.ignored and not config.present(name) and name not in config.written:
         # the only line naming it is one kconfig skips: the option keeps a default the file does not show
         number, text = config.ignored[name]
@@ -96,17 +96,29 @@ def resolve(config, name, _depth=0, kind=None):
                                        "option then keeps its Kconfig default, which the configuration does not show"
                       % (config.source, number, name, cat.format_version(EXACT_NOT_SET_SINCE), when))]
     if config.present(name):
-        return [_without_modules(config, name, config.get(name), kind, _depth)]
+        return [_file_value(config, name, config.get(name), kind, _depth)]
     if not config.minimal:
         return [Found(None, "absent")]
     return _defaults(config, name, _depth)
 
 
-def _without_modules(config, name, value, kind, depth):
-    """The file's ``value`` of ``name``, but a tristate ``m`` is ``y`` when
-    CONFIG_MODULES is off (written so, or its Kconfig default n in a minimal
-    configuration): as scripts/kconfig/symbol.c sym_calc_value, where
-    sym_get_type makes a tristate a bool without modules and a bool's m is y."""
+def _file_value(config, name, value, kind, depth):
+    """The file's ``value`` of ``name`` as kconfig computes it (scripts/kconfig/
+    symbol.c sym_calc_value): an ``n`` in a minimal configuration is ``y`` when
+    an option it sets selects it (the select is or'ed in, whatever the user
+    value), and a tristate ``m`` is ``y`` when CONFIG_MODULES is off (written so,
+    or its Kconfig default n in a minimal configuration): sym_get_type makes a
+    tristate a bool without modules, and a bool's m is y."""
+    if value == NOT_SET_VALUE and config.minimal:
+        for rule in RULES.get(name, ()):
+            # only where the rule surely holds: its architecture and versions known
+            if (rule["arches"] is None or config.arch in rule["arches"]) and \
+                    (config.version is not None or not (rule["since"] or rule["until"])) and \
+                    cat.in_range(config.version, rule["since"], rule["until"]):
+                for other in rule["selected_by"]:
+                    if config.get(other) in ON:
+                        return Found("y", "file", "written n, but selected by CONFIG_%s=%s, and a select overrides "
+                                                  "it; %s" % (other, config.get(other), rule["source"]))
     if value != "m" or kind != "tristate" or name == "MODULES" or depth >= MAX_DEPTH:
         return Found(value, "file")
     modules = resolve(config, "MODULES", depth + 1, kind="bool")

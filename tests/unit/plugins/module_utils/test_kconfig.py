@@ -914,3 +914,17 @@ def test_a_tristate_m_without_modules_is_built_in(config):
 def test_a_tristate_m_with_modules_is_a_module():
     net = minimal("CONFIG_IA32_EMULATION=y", "CONFIG_MODULES=y", "CONFIG_VIRTIO_NET=m", version="6.1")["KCONF-VIRTIO_NET"]
     assert (net["status"], net["found"]) == ("unknown", "m")
+
+
+def test_a_select_overrides_an_n_in_a_minimal_configuration():
+    # scripts/kconfig/symbol.c sym_calc_value: the select (rev_dep) is or'ed into the user value
+    x86 = ("CONFIG_IA32_EMULATION=y",)
+    syn = minimal(*(x86 + ("# CONFIG_SYN_COOKIES is not set", "CONFIG_NFT_SYNPROXY=m")), version="6.1")["KCONF-SYN_COOKIES"]
+    assert (syn["status"], syn["found"]) == ("pass", "y")
+    assert "written n, but selected by CONFIG_NFT_SYNPROXY=m" in syn["message"]
+    msi = minimal(*(x86 + ("# CONFIG_PCI_MSI is not set", "CONFIG_AMD_IOMMU=y")), version="6.1")["KCONF-PCI_MSI"]
+    assert msi["status"] == "pass"
+    # nothing selects it, or the version the rule holds for is unknown: the n stands
+    assert minimal(*(x86 + ("# CONFIG_SYN_COOKIES is not set",)), version="6.1")["KCONF-SYN_COOKIES"]["status"] == "fail"
+    unknown = minimal(*(x86 + ("# CONFIG_SYN_COOKIES is not set", "CONFIG_NFT_SYNPROXY=m")))["KCONF-SYN_COOKIES"]
+    assert unknown["status"] == "fail"
