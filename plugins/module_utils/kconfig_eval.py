@@ -104,21 +104,30 @@ def resolve(config, name, _depth=0, kind=None):
 
 def _file_value(config, name, value, kind, depth):
     """The file's ``value`` of ``name`` as kconfig computes it (scripts/kconfig/
-    symbol.c sym_calc_value): an ``n`` in a minimal configuration is ``y`` when
-    an option it sets selects it (the select is or'ed in, whatever the user
-    value), and a tristate ``m`` is ``y`` when CONFIG_MODULES is off (written so,
-    or its Kconfig default n in a minimal configuration): sym_get_type makes a
-    tristate a bool without modules, and a bool's m is y."""
-    if value == NOT_SET_VALUE and config.minimal:
-        for rule in RULES.get(name, ()):
-            # only where the rule surely holds: its architecture and versions known
-            if (rule["arches"] is None or config.arch in rule["arches"]) and \
-                    (config.version is not None or not (rule["since"] or rule["until"])) and \
-                    cat.in_range(config.version, rule["since"], rule["until"]):
-                for other in rule["selected_by"]:
-                    if config.get(other) in ON:
-                        return Found("y", "file", "written n, but selected by CONFIG_%s=%s, and a select overrides "
-                                                  "it; %s" % (other, config.get(other), rule["source"]))
+    symbol.c sym_calc_value): in a minimal configuration, an ``n`` is ``y``
+    when an option it sets selects it (the select is or'ed in, whatever the
+    user value), and a ``y`` is ``n`` when an option it depends on is off (the
+    user value is and'ed with the dependencies); a tristate ``m`` is ``y``
+    when CONFIG_MODULES is off (written so, or its Kconfig default n in a
+    minimal configuration): sym_get_type makes a tristate a bool without
+    modules, and a bool's m is y."""
+    # the catalogue's rules, only where they surely hold: architecture and version known
+    rules = [rule for rule in RULES.get(name, ()) if config.minimal and depth < MAX_DEPTH
+             and (rule["arches"] is None or config.arch in rule["arches"])
+             and (config.version is not None or not (rule["since"] or rule["until"]))
+             and cat.in_range(config.version, rule["since"], rule["until"])]
+    selectors = [other for rule in rules for other in rule["selected_by"] if config.get(other) in ON]
+    if selectors and value == NOT_SET_VALUE:
+        return Found("y", "file", "written n, but selected by CONFIG_%s=%s, and a select overrides it; %s"
+                     % (selectors[0], config.get(selectors[0]), rules[0]["source"]))
+    if not selectors and value in ON:
+        for rule in rules:
+            for needed in rule["requires"]:
+                finds = resolve(config, needed, depth + 1)
+                if all(found.on() is False for found in finds):
+                    return Found(NOT_SET_VALUE, "file", "written %s, but CONFIG_%s, which it depends on, is %s: "
+                                                        "kconfig keeps it n; %s"
+                                 % (value, needed, finds[0].show(), rule["source"]))
     if value != "m" or kind != "tristate" or name == "MODULES" or depth >= MAX_DEPTH:
         return Found(value, "file")
     modules = resolve(config, "MODULES", depth + 1, kind="bool")

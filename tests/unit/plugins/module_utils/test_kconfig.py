@@ -928,3 +928,20 @@ def test_a_select_overrides_an_n_in_a_minimal_configuration():
     assert minimal(*(x86 + ("# CONFIG_SYN_COOKIES is not set",)), version="6.1")["KCONF-SYN_COOKIES"]["status"] == "fail"
     unknown = minimal(*(x86 + ("# CONFIG_SYN_COOKIES is not set", "CONFIG_NFT_SYNPROXY=m")))["KCONF-SYN_COOKIES"]
     assert unknown["status"] == "fail"
+
+
+def test_a_y_whose_dependency_is_off_is_n_in_a_minimal_configuration():
+    # scripts/kconfig/symbol.c sym_calc_value: the user value is and'ed with the dependencies
+    x86 = ("CONFIG_IA32_EMULATION=y",)
+    guest = minimal(*(x86 + ("CONFIG_KVM_GUEST=y", "# CONFIG_PARAVIRT is not set")), version="6.1")["KCONF-KVM_GUEST"]
+    assert guest["status"] == "fail"
+    assert "written y, but CONFIG_PARAVIRT, which it depends on, is not set: kconfig keeps it n" in guest["message"]
+    devmem = minimal(*(x86 + ("CONFIG_STRICT_DEVMEM=y", "# CONFIG_DEVMEM is not set")), version="6.1")
+    # (passes: no /dev/mem at all), but STRICT_DEVMEM itself is n
+    assert devmem["KCONF-STRICT_DEVMEM"]["evidence"]["tried"][0] == {"symbol": "STRICT_DEVMEM", "value": "not set"}
+    # the dependency on, or a select: the y stands
+    on = minimal(*(x86 + ("CONFIG_KVM_GUEST=y", "CONFIG_PARAVIRT=y")), version="6.1")["KCONF-KVM_GUEST"]
+    assert (on["status"], on["found"]) == ("pass", "y")
+    selected = minimal(*(x86 + ("CONFIG_KVM_GUEST=y", "# CONFIG_PARAVIRT is not set", "CONFIG_HYPERV=y")),
+                       version="6.1")["KCONF-KVM_GUEST"]
+    assert selected["status"] == "pass"
