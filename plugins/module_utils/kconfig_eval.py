@@ -116,10 +116,11 @@ def _file_value(config, name, value, kind, depth):
              and (rule["arches"] is None or config.arch in rule["arches"])
              and (config.version is not None or not (rule["since"] or rule["until"]))
              and cat.in_range(config.version, rule["since"], rule["until"])]
-    selectors = [other for rule in rules for other in rule["selected_by"] if config.get(other) in ON]
+    selectors = [(other, rule) for rule in rules for other in rule["selected_by"] if config.get(other) in ON]
     if selectors and value == NOT_SET_VALUE:
+        other, rule = selectors[0]
         return Found("y", "file", "written n, but selected by CONFIG_%s=%s, and a select overrides it; %s"
-                     % (selectors[0], config.get(selectors[0]), rules[0]["source"]))
+                     % (other, config.get(other), rule["source"]))
     if not selectors and value in ON:
         for rule in rules:
             for needed in rule["requires"]:
