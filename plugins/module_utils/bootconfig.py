@@ -339,7 +339,7 @@ def gather_menu(target, esp):
             continue
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
-            entries = sorted(bls_entries(target), key=lambda e: _version_key(e.get("version") or e["id"]),
+            entries = sorted(bls_entries(target), key=lambda e: version_key(e.get("version") or e["id"]),
                              reverse=True)
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)
@@ -350,12 +350,25 @@ def gather_menu(target, esp):
         return {"config": path, "kind": "grub", "default": chosen,
                 "error": None if chosen else "%s has no menuentry" % path}
     if esp and esp.get("bls"):
-        entries = sorted(esp["bls"], key=lambda e: _version_key(e.get("version") or ""), reverse=True)
+        entries = sorted(esp["bls"], key=lambda e: version_key(e.get("version") or ""), reverse=True)
         return {"config": "ESP /loader/entries", "kind": "bls", "default": entries[0], "error": None}
     return {"config": None, "kind": None, "default": None,
             "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
                      % ", ".join(GRUB_CONFIGS)}
 
 
-def _version_key(text):
-    return [-1 if ascii_int(part) is None else ascii_int(part) for part in re.split(r"[.\-+~_]", text or "")]
+# rpmvercmp: '~' sorts before the end of a version, '^' after it but before anything else
+_VERSION_END = (-3, "")
+_VERSION_RANKS = {"~": (-4, ""), "^": (-2, "")}
+
+
+def version_key(text):
+    """Sort key of a version as rpm's rpmvercmp orders them (blscfg sorts its entries
+    so), newest last: runs of digits and of ASCII letters, every other character a
+    separator; numbers compare as numbers and above words, and a version that goes on
+    is newer.  A run of more than 18 digits counts as a word (a hostile name)."""
+    parts = []
+    for run in re.findall(r"[0-9]+|[A-Za-z]+|[~^]", text or ""):
+        number = ascii_int(run)
+        parts.append((number, "") if number is not None else _VERSION_RANKS.get(run, (-1, run)))
+    return parts + [_VERSION_END]

@@ -9,7 +9,6 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import parse_version
-from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
 MODULE_DIRS = ("/lib/modules", "/usr/lib/modules")
@@ -19,10 +18,6 @@ KERNEL_FILES = ("modules.dep", "modules.alias", "modules.builtin", "vmlinuz", "c
 FLAVOR = re.compile(r"^[A-Za-z][A-Za-z0-9._+]*$")
 # a debug kernel's release, as grub-mkconfig on RHEL and Fedora tells it ("*?debug")
 DEBUG = re.compile(r"[+.]debug$")
-# release_key's parts that are no number (n, ""), no word (-1, word): the end of a name
-# sorts below a word, '^' between them, '~' below the end (rpm's rpmvercmp)
-END = (-3, "")
-RANKS = {"~": (-4, ""), "^": (-2, "")}
 
 
 def release_key(release):
@@ -43,12 +38,7 @@ def release_key(release):
     if old:
         name = name[:-len(".old")]
     debug = DEBUG.search(name) is not None
-    parts = []
-    # rpmvercmp: any other character is a separator; '~' sorts before the end, '^' after it
-    for run in re.findall(r"[0-9]+|[A-Za-z]+|[~^]", name):
-        number = ascii_int(run)
-        parts.append((number, "") if number is not None else RANKS.get(run, (-1, run)))
-    return not debug, parts + [END], not old, release
+    return not debug, bootconfig.version_key(name), not old, release
 
 
 def flavor(release):

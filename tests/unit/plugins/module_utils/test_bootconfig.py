@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig as bc
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "boot")
 
@@ -156,3 +157,14 @@ def test_parse_fstab_reads_the_lines_libmount_reads():
     assert bc.parse_fstab(text) == [
         {"spec": "UUID=a\u00a0b", "file": "/", "vfstype": "ext4", "options": ["defaults"], "passno": "1", "line": 1},
         {"spec": "/dev/sdc1", "file": "/mnt/my disk", "vfstype": "xfs", "options": ["defaults"], "passno": "0", "line": 3}]
+
+
+def test_bls_entries_are_ordered_as_rpmvercmp_orders_versions(tmp_path):
+    """blscfg and systemd-boot show the newest version first: letters are compared too
+    (fc41 above fc40), numbers as numbers, '~' before the end of a version."""
+    versions = ["6.8.5-301.fc40.x86_64", "6.8.5-301.fc41.x86_64", "6.10.0~rc1-1.fc41.x86_64", "6.9.12-200.fc41.x86_64"]
+    assert sorted(versions, key=bc.version_key) == [
+        "6.8.5-301.fc40.x86_64", "6.8.5-301.fc41.x86_64", "6.9.12-200.fc41.x86_64", "6.10.0~rc1-1.fc41.x86_64"]
+    assert bc.version_key("6.10.0~rc1") < bc.version_key("6.10.0") < bc.version_key("6.10.0^1") < bc.version_key("6.10.0a")
+    menu = bc.gather_menu(Target(str(tmp_path)), {"bls": [{"id": v, "version": v} for v in versions[:2]]})
+    assert menu["default"]["version"] == "6.8.5-301.fc41.x86_64"
