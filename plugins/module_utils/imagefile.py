@@ -41,7 +41,7 @@ import tempfile
 import time
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions
-from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import _version_key, gather_menu  # pylint: disable=unused-import
+from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
