@@ -15,6 +15,7 @@ import os
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
+from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 
 
 def split(text):
@@ -67,8 +68,8 @@ def consoles(text):
 # The 8250 ports at the I/O addresses x86 probes (asm/serial.h SERIAL_PORT_DFNS),
 # which are HW-SERIAL's ports: ``console=uart8250,io,0x3f8`` is ttyS0.
 _IO_PORTS = dict((int(port["port"], 16), name) for name, port in BY_ID["HW-SERIAL"]["expected"]["serial"]["ports"].items())
-# simple_strtoull(p, NULL, 0): the longest number at the start, 0x hexadecimal, a leading 0 octal
-_C_NUMBER = re.compile(r"0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*)")
+# simple_strtoull(p, NULL, 0): the longest number at the start
+_C_NUMBER = re.compile(C_UNSIGNED)
 _NAME_INDEX = re.compile(r"([^0-9]*)([0-9]+)")
 
 
@@ -85,11 +86,7 @@ def console_device(value):
         name = "ttyS" + name
     if name.startswith("uart") and value[len(name):].startswith(",io,"):
         match = _C_NUMBER.match(value[len(name) + 4:])
-        if match:
-            hexadecimal, octal, decimal = match.groups()
-            address = int(hexadecimal, 16) if hexadecimal else int(octal, 8) if octal else int(decimal)
-            return _IO_PORTS.get(address, name)
-        return name
+        return _IO_PORTS.get(c_unsigned(match), name) if match else name
     match = _NAME_INDEX.match(name)
     if not match:
         return name

@@ -12,3 +12,18 @@ def ascii_int(text, most=18):
     if text and len(text) <= most and all("0" <= char <= "9" for char in text):
         return int(text)
     return None
+
+
+# A number as C's strtoul(text, NULL, 0) reads it: 0x hexadecimal, a leading 0 octal, else decimal.
+# Three groups; readers add their own sign and anchors around it.
+C_UNSIGNED = r"0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*)"
+
+
+def c_unsigned(match, first=1, most=18):
+    """The number that ``C_UNSIGNED``'s three groups, from group ``first`` of
+    ``match``, spell; None when it has more than ``most`` digits (beyond any
+    value a reader takes, and an int() that costs or raises)."""
+    hexadecimal, octal, decimal = match.group(first, first + 1, first + 2)
+    digits, base = (hexadecimal, 16) if hexadecimal is not None else (octal, 8) if octal is not None else (decimal, 10)
+    digits = digits.lstrip("0") or "0"
+    return int(digits, base) if len(digits) <= most else None

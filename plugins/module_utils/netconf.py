@@ -25,6 +25,7 @@ import unicodedata
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
@@ -1070,7 +1071,7 @@ def networkmanager_ignored(target):
 
 # C's strtoull() with base 0 as NetworkManager reads an unsigned property: hex after 0x, octal after
 # a leading 0; a sign is allowed, but a negative value other than 0 is out of range
-_NM_UINT = re.compile(r"^([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$")
+_NM_UINT = re.compile(r"^([+-]?)(?:%s)$" % C_UNSIGNED)
 
 
 def _networkmanager_uint(value):
@@ -1081,9 +1082,8 @@ def _networkmanager_uint(value):
     match = _NM_UINT.match((value or "").strip())
     if not match:
         return None
-    sign, hexadecimal, octal, decimal = match.groups()
-    number = int(hexadecimal, 16) if hexadecimal else int(octal, 8) if octal else int(decimal)
-    if not number or sign == "-" or number > 0xFFFFFFFF:
+    number = c_unsigned(match, 2)
+    if not number or match.group(1) == "-" or number > 0xFFFFFFFF:
         return None
     return str(number)
 

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 
+from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -285,7 +286,7 @@ def display_key(path):
 # proc_get_long() (kernel/sysctl.c): an optional '-', then a number as
 # strtoul(..., 0) reads it (0x hexadecimal, a leading 0 octal), ended by a
 # blank; anything else ('+1', '08', '1.0') makes the write fail with EINVAL.
-KERNEL_INT = re.compile(r"(-?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))\Z")
+KERNEL_INT = re.compile(r"(-?)(?:%s)\Z" % C_UNSIGNED)
 INT_MAX = 2 ** 31 - 1
 
 
@@ -298,12 +299,10 @@ def kernel_int(value):
     match = KERNEL_INT.match(fields[0]) if fields else None
     if match is None:
         return None
-    sign, hexadecimal, octal, decimal = match.groups()
-    digits, base = (hexadecimal, 16) if hexadecimal else (octal, 8) if octal else (decimal, 10)
-    digits = digits.lstrip("0") or "0"
-    if len(digits) > 11:  # longer than any int in any of the bases: no costly int()
+    number = c_unsigned(match, 2, most=11)  # longer than any int in any of the bases
+    if number is None:
         return None
-    number = -int(digits, base) if sign else int(digits, base)
+    number = -number if match.group(1) else number
     # proc_dointvec() refuses what does not fit an int
     return number if -INT_MAX - 1 <= number <= INT_MAX else None
 

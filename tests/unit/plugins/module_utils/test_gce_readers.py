@@ -61,6 +61,7 @@ def test_cmdline_consoles_and_values():
     ("console=0,115200", ["ttyS0"]),   # console_setup(): a leading digit is ttyS
     ("console=ttyS00 console=ttyS01x", ["ttyS0", "ttyS1"]),   # the index is the digits after the name
     ("console=ttyS99999999999999", ["ttyS99999999999999"]),
+    ("console=uart8250,io," + "1" * 5000 + " console=uart8250,io,0" + "0" * 5000 + "1770", ["uart8250", "ttyS0"]),
     ("console=tty console=ttyAMA0,115200", ["tty", "ttyAMA0"]),
 ])
 def test_cmdline_console_devices_as_the_kernel_decodes_them(line, devices):
@@ -1607,6 +1608,7 @@ def test_networkmanager_autoconnect_as_gkeyfile_reads_a_boolean(tmp_path, value,
     # 0, or what NetworkManager cannot read as an unsigned number (a warning; the default 0 kept): automatic
     ("0", None), ("00", None), ("0x0", None), ("-0", None), ("", None), ("abc", None), ("1460abc", None),
     ("0x", None), ("-1460", None), ("08", None), ("4294967296", None), ("1 460", None),
+    ("1" * 5000, None), ("0" * 5000 + "2664", "1460"),   # past Python's int() limit: no ValueError
 ])
 def test_networkmanager_reads_the_mtu_as_an_unsigned_number(tmp_path, value, mtu):
     """ethernet.mtu is read with C's strtoull() in base 0, blanks around it allowed; 0 and an
