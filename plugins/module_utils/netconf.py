@@ -25,7 +25,7 @@ import unicodedata
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
-from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
+from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
@@ -586,7 +586,7 @@ LINK_MATCH_KEYS = ("MACAddress", "PermanentMACAddress", "OriginalName", "Path", 
                    "Host", "Virtualization", "KernelCommandLine", "KernelVersion", "Credential", "Architecture",
                    "Firmware")
 # parse_size() (src/basic/parse-util.c) with base 1024, as parse_mtu() reads MTUBytes=
-_SIZE = re.compile(r"^(\d+)(?:\.(\d+))?\s*([KMGTPE]?|B)$")
+_SIZE = re.compile(r"^([0-9]+)(?:\.([0-9]+))?\s*([KMGTPE]?|B)$")
 _SIZE_FACTORS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 # the smallest MTU the kernel takes for an Ethernet link (IPV4_MIN_MTU, ETH_MIN_MTU)
 MIN_MTU = 68
@@ -599,8 +599,12 @@ def _link_mtu(value):
     if not match:
         return None
     whole, fraction, suffix = match.groups()
+    # more digits than a 64-bit size has is ERANGE; past 18 a fraction's digits change no MTU
+    whole, fraction = ascii_int(whole.lstrip("0") or "0", most=20), (fraction or "")[:18]
+    if whole is None:
+        return None
     factor = _SIZE_FACTORS[suffix]
-    size = int(whole) * factor + (int(fraction) * factor // 10 ** len(fraction) if fraction else 0)
+    size = whole * factor + (int(fraction) * factor // 10 ** len(fraction) if fraction else 0)
     return size if size <= 0xFFFFFFFF else None
 
 

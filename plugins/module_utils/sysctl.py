@@ -105,7 +105,7 @@ PROCPS_FNMATCH = (4, 0, 5)
 # Its -V text is "%s from %s\n" with PACKAGE_STRING, "procps-ng 3.3.17" (include/c.h
 # PROCPS_NG_VERSION): a string of its own in the sysctl binary.
 PROCPS_BINARIES = ("usr/sbin/sysctl", "sbin/sysctl")
-PROCPS_VERSION = re.compile(br"(?<![ -~])procps-ng ([0-9]+(?:\.[0-9]+)*)[-.~+0-9A-Za-z]*\0")
+PROCPS_VERSION = re.compile(br"(?<![ -~])procps-ng ([0-9]{1,9}(?:\.[0-9]{1,9})*)[-.~+0-9A-Za-z]*\0")
 
 
 class DashBackport(int):

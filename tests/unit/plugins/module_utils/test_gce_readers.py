@@ -840,6 +840,8 @@ def test_link_file_the_first_that_matches_the_nic(tmp_path, version, applies):
 @pytest.mark.parametrize("value, size", [
     ("1460", 1460), ("9K", 9216), ("1.5K", 1536), ("9 K", 9216), ("1M", 1048576), ("0", 0), ("4G", None),
     ("", None), ("-1500", None), ("9k", None), ("abc", None), ("1500 bytes", None),
+    ("\u0661\u0665\u0660\u0660", None),   # Arabic-Indic digits: not for systemd, though int() reads them
+    ("1" * 5000, None), ("0" * 5000 + "1460", 1460), ("1." + "5" * 5000 + "K", 1592),   # no int() limit reached
 ])
 def test_link_mtu_bytes_as_systemd_parses_a_size(value, size):
     """parse_mtu(): parse_size(value, 1024) (src/basic/parse-util.c), at most UINT32_MAX."""

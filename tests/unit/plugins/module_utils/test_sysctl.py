@@ -475,6 +475,7 @@ def test_a_239_not_known_to_have_the_dash_backport(tmp_path, text):
     ({"usr/sbin/sysctl": b"procps-ng 4.0.4"}, (4, 0, 4)),                     # Ubuntu 24.04
     ({"usr/sbin/sysctl": b"procps-ng 3.3.17", "sbin/sysctl": b"procps-ng 4.0.2"}, None),
     ({"usr/sbin/sysctl": b"https://gitlab.com/procps-ng 4"}, None),          # the end of a longer text
+    ({"usr/sbin/sysctl": b"procps-ng 4." + b"1" * 5000}, (4, 111111111)),     # hostile: no int() limit reached
     ({}, None),
 ])
 def test_the_procps_version_is_read_from_its_sysctl(tmp_path, binaries, version):
