@@ -22,6 +22,7 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import parse_grubenv
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
@@ -371,8 +372,11 @@ class GrubConfig(object):
             where = "%s:%d" % (self.target.display(self.loader_conf), number)
             if value in LOADER_TIMEOUTS:
                 found = LOADER_TIMEOUTS[value], where
-            elif re.match(r"^[0-9]+$", value) and int(value) <= UINT32_MAX:
-                found = int(value), where
+            elif re.match(r"^[0-9]+$", value):
+                # a value past UINT32_MAX (or thousands of digits long) is refused
+                number = ascii_int(value.lstrip("0") or "0", most=10)
+                if number is not None and number <= UINT32_MAX:
+                    found = number, where
         return found
 
     def uses_recordfail(self):

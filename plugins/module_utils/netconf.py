@@ -191,7 +191,7 @@ def _scalar(text, depth=0):
         return False
     if lowered in ("", "~", "null"):
         return None
-    if re.match(r"^-?\d+$", text):
+    if re.match(r"^-?[0-9]{1,18}$", text):   # longer: kept as text (no int() past Python's limit)
         return int(text)
     return text
 

@@ -269,7 +269,7 @@ def _glob_re(pattern):
 def before_8_7(version):
     """True for an OpenSSH package version older than 8.7 (``1:8.4p1-5``,
     ``8.0p1-19.el8_8``); False when newer or not read."""
-    match = re.match(r"(?:[0-9]+:)?([0-9]+)\.([0-9]+)", version or "")
+    match = re.match(r"(?:[0-9]+:)?([0-9]{1,9})\.([0-9]{1,9})", version or "")
     return bool(match) and (int(match.group(1)), int(match.group(2))) < (8, 7)
 
 

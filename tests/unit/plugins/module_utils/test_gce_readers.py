@@ -1690,3 +1690,10 @@ def test_unit_settings_are_read_with_comments_only_at_a_line_s_start(tmp_path):
     assert units.conflicts(target, "systemd-timesyncd.service") == {"ntp.service", "openntpd.service"}
     put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service.d/10-a.conf", "[Unit]\nConditionFileIsExecutable=!/usr/sbin/ntpd\n")
     assert units.held_back_by(target, "systemd-timesyncd.service") == "/usr/sbin/ntpd"
+
+
+def test_numbers_thousands_of_digits_long_raise_nothing():
+    """Python refuses int() of decimal text past 4300 digits: a hostile package version or
+    netplan scalar is no number, not a ValueError."""
+    assert sshd.before_8_7("1:" + "9" * 5000 + ".1p1") is False and sshd.before_8_7("1:8.4p1-5") is True
+    assert netconf._scalar("1" * 5000, 0) == "1" * 5000 and netconf._scalar("-42", 0) == -42

@@ -880,6 +880,8 @@ ARCH_ENTRY = "title Arch Linux\nlinux /vmlinuz-linux\ninitrd /initramfs-linux.im
     ('timeout "5"\n', "fail"),
     ("timeout 3\n#timeout 0\ntimeout menu-hidden\n", "pass"),
     ("timeout 0\ntimeout soon\n", "pass"),   # an invalid value is ignored
+    ("timeout 0\ntimeout 4294967296\ntimeout " + "1" * 5000 + "\n", "pass"),   # so is one past UINT32_MAX
+    ("timeout " + "0" * 5000 + "7\n", "fail"),
     ("default arch.conf\n", "pass"),
     (None, "pass"),
 ])
