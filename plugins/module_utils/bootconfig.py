@@ -26,7 +26,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Targe
 # Kernel device names: not stable on Compute Engine, where the boot disk is
 # /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
 KERNEL_NAME = re.compile(
-    r"^/dev/(?:(?P<disk>(?:[shv]|xv)d[a-z]+)(?P<num>\d+)?|(?P<nvme>nvme\d+n\d+|mmcblk\d+)(?:p(?P<pnum>\d+))?)$")
+    r"^/dev/(?:(?P<disk>(?:[shv]|xv)d[a-z]+)(?P<num>[0-9]{1,9})?|(?P<nvme>nvme[0-9]+n[0-9]+|mmcblk[0-9]+)(?:p(?P<pnum>[0-9]{1,9}))?)$")
 BY_LINK = re.compile(r"^/dev/disk/by-(uuid|label|partuuid|partlabel)/(.+)$")
 # names that depend on the machine the image was built on (its disk's serial, its bus path)
 BY_HARDWARE = re.compile(r"^/dev/disk/by-(id|path|diskseq)/(.+)$")

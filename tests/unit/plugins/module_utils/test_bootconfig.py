@@ -47,7 +47,9 @@ def test_parse_fstab():
     ("/dev/xvda2", "kernel-name", ("xvda", 2)),
     ("/dev/disk/by-id/scsi-0Google_PersistentDisk_x", "hardware-name", "/dev/disk/by-id/scsi-0Google_PersistentDisk_x"),
     ("/dev/mapper/vg-root", "mapper", "/dev/mapper/vg-root"), ("/dev/vg/root", "mapper", "/dev/vg/root"),
-    ("tmpfs", "other", "tmpfs")])
+    ("tmpfs", "other", "tmpfs"),
+    # a hostile partition number: no int() of thousands of digits, no non-ASCII digits
+    ("/dev/sda" + "1" * 5000, "other", "/dev/sda" + "1" * 5000), ("/dev/sda\u0661", "other", "/dev/sda\u0661")])
 def test_classify_spec(spec, kind, value):
     assert bc.classify_spec(spec) == (kind, value)
 
