@@ -25,14 +25,21 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import (
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
+# Both loaders then read the files taken by name across the directories.
 CONF_DIRS = ("etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
              "lib/sysctl.d")
 SYSCTL_CONF = "etc/sysctl.conf"
 RUNTIME_DIR = "run/sysctl.d"
+# procps' PreloadSystem() before 3.3.17 put /run/sysctl.d first, so a runtime
+# file hides the same name in /etc/sysctl.d (v3.3.2 to v3.3.16 sysctl.c);
+# 3.3.17 took systemd's order (procps 24a1574f, "sysctl: config directory
+# order", Debian #950788).  An unknown version is taken as a modern one.
+PROCPS_ETC_FIRST = (3, 3, 17)
+PROCPS_RUN_FIRST_DIRS = (RUNTIME_DIR,) + tuple(d for d in CONF_DIRS if d != RUNTIME_DIR)
 
 # systemd-sysctl reads /etc/sysctl.conf only through the 99-sysctl.conf
 # symlink Debian and others ship; procps' `sysctl --system` reads it after
-# every drop-in, so it wins there.
+# every drop-in, in every version, so it wins there.
 LOADERS = ("systemd", "procps")
 
 # Two names of one kernel value: ip_forward's handler and conf/all/forwarding's
@@ -447,9 +454,20 @@ def read_text(target, path):
         return data.decode("latin-1")
 
 
-def config_files(root="/", loader="systemd", warnings=None, persistent_only=False):
+def conf_dirs(loader="systemd", version=None):
+    """The sysctl.d directories ``loader`` reads (procps: at ``version``,
+    ``procps_version()``), highest priority first."""
+    if loader == "procps" and version is not None and version < PROCPS_ETC_FIRST:
+        return PROCPS_RUN_FIRST_DIRS
+    return CONF_DIRS
+
+
+def config_files(root="/", loader="systemd", warnings=None, persistent_only=False, version=None):
     """The files ``loader`` reads, in the order it applies them: a list of
     ``(path, name)`` with paths inside the root; masked names are left out.
+    Each name is taken from the first directory of ``conf_dirs()`` that has
+    it (for procps at ``version``, ``procps_version()``: None is a modern
+    one), and the names are read sorted; procps reads /etc/sysctl.conf last.
     Entries that are not regular files (a FIFO, a socket, a device) are
     never read: ``warnings`` (a list) gets one line per such entry.  Such
     an entry still takes its name, hiding the same name in a later
@@ -465,7 +483,7 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
     the system boots (the files a loader reads after a reboot)."""
     target = as_target(root)
     chosen, claimed = {}, {}
-    for directory in CONF_DIRS:
+    for directory in conf_dirs(loader, version):
         if persistent_only and directory == RUNTIME_DIR:
             continue
         try:
@@ -566,8 +584,8 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
     target = as_target(root)
     replace = replace or {}
     warnings = []
-    files = config_files(target, loader, warnings, persistent_only)
     version = systemd_version(target) if loader == "systemd" else procps_version(target)
+    files = config_files(target, loader, warnings, persistent_only, version)
     present = set(path for path, dummy in files)
     for path, text in replace.items():
         if persistent_only and path.startswith("/" + RUNTIME_DIR + "/"):

@@ -880,7 +880,8 @@ def own_names(target, path):
     except TargetError:
         return names
     for name in loader.LOADERS:
-        for other, dummy in loader.config_files(target, name):
+        version = loader.procps_version(target) if name == "procps" else None
+        for other, dummy in loader.config_files(target, name, version=version):
             try:
                 if target.host_path(other) == real:
                     names.add(target.display(other))

@@ -484,6 +484,60 @@ def test_the_procps_version_is_read_from_its_sysctl(tmp_path, binaries, version)
     assert loader.procps_version(str(tmp_path)) == version
 
 
+@pytest.fixture
+def run_and_etc(tmp_path):
+    write(tmp_path, "usr/lib/sysctl.d/30-vendor.conf", "kernel.kptr_restrict = 1\n")
+    write(tmp_path, "run/sysctl.d/40-runtime.conf", "kernel.kptr_restrict = 0\n")
+    write(tmp_path, "run/sysctl.d/60-same.conf", "kernel.kptr_restrict = 0\n")
+    write(tmp_path, "etc/sysctl.d/60-same.conf", "kernel.kptr_restrict = 2\n")
+    write(tmp_path, "etc/sysctl.d/70-admin.conf", "net.ipv4.ip_forward = 0\n")
+    write(tmp_path, "usr/local/lib/sysctl.d/70-admin.conf", "net.ipv4.ip_forward = 1\n")
+    write(tmp_path, "etc/sysctl.conf", "kernel.dmesg_restrict = 1\n")
+    return tmp_path
+
+
+@pytest.mark.parametrize("version, first", [
+    ((3, 3, 10), "run"),    # RHEL 7
+    ((3, 3, 12), "run"),    # Debian 9, Ubuntu 18.04
+    ((3, 3, 15), "run"),    # RHEL 8, Debian 10
+    ((3, 3, 16), "run"),    # Ubuntu 20.04
+    ((3, 3, 17), "etc"),    # Debian 11, RHEL 9, Ubuntu 22.04
+    ((4, 0, 4), "etc"),     # Ubuntu 24.04
+    (None, "etc"),          # unknown: a modern one
+])
+def test_procps_directory_order_by_version(run_and_etc, version, first):
+    """PreloadSystem() takes each name from the first directory that has it,
+    sorts all names across directories and reads /etc/sysctl.conf last; its
+    directory list began with /run/sysctl.d until 3.3.16 (procps 24a1574f)."""
+    files = loader.config_files(str(run_and_etc), "procps", version=version)
+    assert files == [
+        ("/usr/lib/sysctl.d/30-vendor.conf", "30-vendor.conf"),
+        ("/run/sysctl.d/40-runtime.conf", "40-runtime.conf"),
+        ("/%s/sysctl.d/60-same.conf" % first, "60-same.conf"),
+        ("/etc/sysctl.d/70-admin.conf", "70-admin.conf"),
+        ("/etc/sysctl.conf", "sysctl.conf"),
+    ]
+    # /run/sysctl.d is empty after a reboot: /etc's file is read then
+    persistent = loader.config_files(str(run_and_etc), "procps", persistent_only=True, version=version)
+    assert [path for path, dummy in persistent] == [
+        "/usr/lib/sysctl.d/30-vendor.conf", "/etc/sysctl.d/60-same.conf", "/etc/sysctl.d/70-admin.conf",
+        "/etc/sysctl.conf"]
+    # systemd-sysctl's order is its own, whatever procps does
+    assert ("/etc/sysctl.d/60-same.conf", "60-same.conf") in loader.config_files(str(run_and_etc), "systemd")
+
+
+@pytest.mark.parametrize("version, value", [("3.3.15", "0"), ("3.3.16", "0"), ("3.3.17", "2"), ("4.0.2", "2")])
+def test_procps_load_reads_the_tree_s_version_order(run_and_etc, version, value):
+    write_binary(run_and_etc, "usr/sbin/sysctl", b"%s from %s\n", b"procps-ng " + version.encode())
+    keys = ["kernel/kptr_restrict"]
+    history = loader.winners(loader.load(str(run_and_etc), "procps")[0], keys, "procps")["kernel/kptr_restrict"]
+    assert [a["value"] for a in history][-1] == value
+    systemd = loader.winners(loader.load(str(run_and_etc), "systemd")[0], keys)["kernel/kptr_restrict"]
+    assert [a["value"] for a in systemd][-1] == "2"
+    after_reboot = loader.winners(loader.load(str(run_and_etc), "procps", persistent_only=True)[0], keys, "procps")
+    assert [a["value"] for a in after_reboot["kernel/kptr_restrict"]][-1] == "2"
+
+
 @pytest.mark.parametrize("version", [None, "3.3.17", "4.0.2"])
 def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_path, version):
     """procps 3.3.17 (Debian 11, Ubuntu 22.04, RHEL 9) writes each line as
