@@ -462,7 +462,7 @@ def conf_dirs(loader="systemd", version=None):
     return CONF_DIRS
 
 
-def config_files(root="/", loader="systemd", warnings=None, persistent_only=False, version=None):
+def config_files(root="/", loader="systemd", warnings=None, persistent_only=False, version=None, replace=None):
     """The files ``loader`` reads, in the order it applies them: a list of
     ``(path, name)`` with paths inside the root; masked names are left out.
     Each name is taken from the first directory of ``conf_dirs()`` that has
@@ -480,23 +480,30 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
     such as an editor's dangling lock link ``.#60-net.conf``.
 
     ``persistent_only``: leave out /run/sysctl.d, a tmpfs that is empty when
-    the system boots (the files a loader reads after a reboot)."""
+    the system boots (the files a loader reads after a reboot).
+
+    ``replace`` (as ``load()``'s): a path mapped to a text is a regular file,
+    taking its name as any other; one mapped to None is gone, so the same
+    name in a later directory is read."""
     target = as_target(root)
+    replace = replace or {}
     chosen, claimed = {}, {}
     for directory in conf_dirs(loader, version):
         if persistent_only and directory == RUNTIME_DIR:
             continue
+        added = [os.path.basename(path) for path, text in replace.items()
+                 if text is not None and os.path.dirname(path) == "/" + directory]
         try:
             names = target.listdir("/" + directory)
         except Missing:
-            continue
+            names = []
         except Unreadable:
             raise  # skipping it would judge from part of the files
         except TargetError as exc:
             if warnings is not None:
                 warnings.append("%s: not read" % exc)
             continue
-        for name in names:
+        for name in names + [name for name in added if name not in names]:
             if not name.endswith(".conf") or (loader == "systemd" and name.startswith(".")):
                 continue
             if name in chosen:
@@ -507,6 +514,10 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                         "systemd-sysctl" if loader == "systemd" else "sysctl --system"))
                 continue
             path = "/%s/%s" % (directory, name)
+            if path in replace:
+                if replace[path] is not None:
+                    chosen[name] = path
+                continue
             if target.is_masked(path):
                 chosen[name] = None
                 continue
@@ -533,9 +544,9 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                 continue
             chosen[name] = path
     files = [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
-    if loader == "procps":
-        if target.isfile("/" + SYSCTL_CONF):
-            files.append(("/" + SYSCTL_CONF, "sysctl.conf"))
+    conf = "/" + SYSCTL_CONF
+    if loader == "procps" and (replace[conf] is not None if conf in replace else target.isfile(conf)):
+        files.append((conf, "sysctl.conf"))
     return files
 
 
@@ -585,18 +596,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
     replace = replace or {}
     warnings = []
     version = systemd_version(target) if loader == "systemd" else procps_version(target)
-    files = config_files(target, loader, warnings, persistent_only, version)
-    present = set(path for path, dummy in files)
-    for path, text in replace.items():
-        if persistent_only and path.startswith("/" + RUNTIME_DIR + "/"):
-            continue
-        if text is not None and path not in present:
-            files.append((path, os.path.basename(path)))
-    if loader == "systemd":
-        files.sort(key=lambda item: item[1])
-    else:  # procps: drop-ins by name, /etc/sysctl.conf last
-        conf = "/" + SYSCTL_CONF
-        files.sort(key=lambda item: (item[0] == conf, item[1]))
+    files = config_files(target, loader, warnings, persistent_only, version, replace)
     assignments = []
     for path, dummy in files:
         key = path

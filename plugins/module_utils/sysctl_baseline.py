@@ -837,7 +837,8 @@ def _check_file(name, writing=False):
     loader reads: a ``.conf`` file directly in a persistent sysctl.d
     directory.  Elsewhere it would be written, never read, and every ID fail.
     /etc/sysctl.conf is read too, and judged as the file, never written: it is
-    the administrator's, and the drop-in replaces its file whole."""
+    the administrator's, and the drop-in replaces its file whole.  Returns
+    the path inside the root, normalised (the loaders' own spelling of it)."""
     path = os.path.normpath("/" + (name or "").lstrip("/"))
     directory, base = os.path.split(path)
     dirs = [d for d in loader.CONF_DIRS if d != loader.RUNTIME_DIR]
@@ -846,18 +847,19 @@ def _check_file(name, writing=False):
             raise loader.SysctlError(
                 "file: %r is the administrator's own file, which the drop-in would replace whole: give a .conf "
                 "file in /etc/sysctl.d/ (for example %s)" % (name, DEFAULT_FILE))
-        return
+        return path
     if directory.lstrip("/") not in dirs or not base.endswith(".conf") or base.startswith("."):
         raise loader.SysctlError(
             "file: %r is not read at boot: the drop-in must be a .conf file (not starting with a dot) directly in "
             "%s (for example %s)" % (name, ", ".join("/%s/" % d for d in dirs), DEFAULT_FILE))
+    return path
 
 
 def check_sysctl(params, entries, waivers, module=None):
     """Assess the SYSCTL-* ``entries`` on the tree ``params["root"]``; returns
     the module's result fields; an unreadable file raises SysctlError.
     (``module`` is unused: the signature is that of every area's check.)"""
-    _check_file(params["file"])
+    own = _check_file(params["file"])
     target = loader.as_target(params["root"])
     observation = Observation(entries, live=loader.live_kernel_available(params["root"]))
     try:
@@ -866,7 +868,7 @@ def check_sysctl(params, entries, waivers, module=None):
         results = unreadable_results(entries, waivers, observation, str(exc))
         return dict(results=results, summary=summarize(results), warnings_from_files=[])
     results = assess(entries, waivers, observation, histories, boot_loader(target),
-                     own_names(target, "/" + params["file"].lstrip("/")))
+                     own_names(target, own))
     return dict(results=results, summary=summarize(results), warnings_from_files=warnings)
 
 
@@ -917,9 +919,8 @@ def apply_sysctl(params, entries, waivers, module):
     (only assess in check mode).  Returns the module's result fields, with
     ``errors`` (live values that could not be set) and ``diff``; bad input
     raises SysctlError.  Holds the target's lock while it writes."""
-    _check_file(params["file"], writing=True)
+    own = _check_file(params["file"], writing=True)
     target = loader.as_target(params["root"])
-    own = "/" + params["file"].lstrip("/")
     live = _live_kernel(params)
 
     def plan():

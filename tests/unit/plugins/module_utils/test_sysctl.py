@@ -132,6 +132,32 @@ def test_replace_adds_or_hides_a_file(tree):
     assert winner["file"].endswith("etc/sysctl.conf"), "sysctl --system reads sysctl.conf last"
 
 
+def test_a_replacement_takes_its_name_as_the_file_will(tmp_path):
+    """A file about to be written hides the same name in a later directory
+    and is hidden by an earlier one; a file about to go leaves its name to
+    a later directory; only procps reads /etc/sysctl.conf itself."""
+    write(tmp_path, "usr/lib/sysctl.d/50-vendor.conf", "kernel.kptr_restrict = 1\n")
+    write(tmp_path, "usr/lib/sysctl.d/60-vendor.conf", "kernel.dmesg_restrict = 0\n")
+    write(tmp_path, "etc/sysctl.d/60-vendor.conf", "kernel.dmesg_restrict = 1\n")
+    write(tmp_path, "run/sysctl.d/zz-own.conf", "kernel.yama.ptrace_scope = 0\n")
+    write(tmp_path, "etc/sysctl.conf", "fs.suid_dumpable = 1\n")
+    replace = {"/etc/sysctl.d/50-vendor.conf": "kernel.kptr_restrict = 2\n",
+               "/etc/sysctl.d/60-vendor.conf": None,
+               "/etc/sysctl.d/zz-own.conf": "kernel.yama.ptrace_scope = 1\n",
+               "/etc/sysctl.conf": "fs.suid_dumpable = 0\n"}
+
+    def read(name, **options):
+        assignments, dummy = loader.load(str(tmp_path), name, replace, **options)
+        return [(a["path"], a["value"]) for a in assignments]
+
+    assert read("systemd") == [("/etc/sysctl.d/50-vendor.conf", "2"), ("/usr/lib/sysctl.d/60-vendor.conf", "0"),
+                               ("/etc/sysctl.d/zz-own.conf", "1")]
+    assert read("procps") == read("systemd") + [("/etc/sysctl.conf", "0")]
+    write_binary(tmp_path, "usr/sbin/sysctl", b"%s from %s\n", b"procps-ng 3.3.15")
+    assert read("procps")[2:] == [("/run/sysctl.d/zz-own.conf", "0"), ("/etc/sysctl.conf", "0")]
+    assert read("procps", persistent_only=True)[2:] == [("/etc/sysctl.d/zz-own.conf", "1"), ("/etc/sysctl.conf", "0")]
+
+
 def test_explicit_beats_glob_and_bare_key_excludes(tmp_path):
     write(tmp_path, "etc/sysctl.d/10-explicit.conf", "net.ipv4.conf.eth0.rp_filter = 1\n")
     write(tmp_path, "etc/sysctl.d/50-glob.conf",

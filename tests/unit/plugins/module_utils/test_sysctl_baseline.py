@@ -10,7 +10,8 @@ import pytest
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.policy import resolve
-from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import Plan
+from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
+    APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, Plan, apply_sysctl)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TEMP_PREFIX, Target
 
 # Kernel defaults of a Debian 12 guest before hardening (perf_event_paranoid 3
@@ -948,3 +949,26 @@ def test_the_loopback_without_a_line_of_its_own_fails_at_boot_and_a_nic_gets_def
     os.remove(os.path.join(host.root, "usr/lib/systemd/systemd-sysctl"))
     results = without(".lo.")
     assert results["SYSCTL-SEND_REDIRECTS-ALL"]["status"] == "pass"
+
+
+def test_a_file_option_spelt_otherwise_is_the_same_drop_in(tmp_path):
+    """The loaders know the drop-in by its directory and name: ``./`` in the
+    file option changes nothing (no line of another file is neutralised as if
+    the drop-in were not read)."""
+    class CheckMode(object):
+        check_mode = True
+
+        def warn(self, text):
+            raise AssertionError(text)
+
+    outcomes = []
+    for index, name in enumerate(("/etc/sysctl.d/zz-guestready-gce.conf", "etc/sysctl.d/./zz-guestready-gce.conf")):
+        root = str(tmp_path / str(index))
+        write(os.path.join(root, "etc/sysctl.d/50-site.conf"), "kernel.kptr_restrict = 0\n")
+        params = dict((option, spec.get("default")) for option, spec in
+                      list(INFO_ARGUMENT_SPEC.items()) + list(APPLY_ARGUMENT_SPEC.items()))
+        params.update(root=root, file=name, apply_live="never")
+        entries, waivers = resolve(requirements("sysctl"), None, {})
+        out = apply_sysctl(params, entries, waivers, CheckMode())
+        outcomes.append((out["neutralized"], [(d["before_header"].replace(root, ""), d["after"]) for d in out["diff"]]))
+    assert outcomes[0] == outcomes[1] and outcomes[0][0] == []
