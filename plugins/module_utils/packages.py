@@ -8,11 +8,12 @@ reads); installs with the distribution's own tool on a live system."""
 
 import os
 import posixpath
+import re
 import shutil
 import stat
 import tempfile
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, glob, read
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError
 
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -24,7 +25,17 @@ DPKG_MAXUPDATES = 250
 # triggers-awaited only have triggers left to run, an apt run passes through them, and dpkg takes
 # triggers-pending as installed for dependencies (src/main/packages.c, deppossi_ok_found)
 DPKG_CONFIGURED = ("installed", "triggers-pending", "triggers-awaited")
+# where rpm's database is when the tree's macro files do not say (RPM_MACRO_FILES, %_dbpath)
 RPM_DBS = ("/var/lib/rpm", "/usr/lib/sysimage/rpm")
+# rpm's macro path in its order, a later definition winning (lib/rpmrc.cc, setDefaults; rpmio/macro.cc,
+# macros::init; rpm 4.x to 6.1), less the entries that depend on what is not in the tree: the
+# platform's (%{_target}: the machine rpm runs on) and the user's (~/.rpmmacros, XDG_CONFIG_HOME).
+# The vendor's directory is RPM_VENDOR of rpm's build: redhat on Fedora and RHEL, suse on SUSE.
+RPM_MACRO_FILES = ("/usr/lib/rpm/macros", "/usr/lib/rpm/macros.d/macros.*", "/usr/lib/rpm/fileattrs/*.attr",
+                   "/usr/lib/rpm/redhat/macros", "/usr/lib/rpm/suse/macros", "/etc/rpm/macros.*", "/etc/rpm/macros")
+# the macros a %_dbpath may name (macros.in: %_dbpath %{_var}/lib/rpm; Fedora 36 and SUSE
+# %{_usr}/lib/sysimage/rpm); the platform file (not read) defines %_prefix, %_lib and the like
+RPM_PATH_MACROS = ("_usr", "_var")
 # the database files of rpm's backends: sqlite (RHEL 9, Fedora, SUSE), ndb (SUSE before), bdb (RHEL 8)
 RPM_DB_FILES = ("rpmdb.sqlite", "Packages.db", "Packages")
 # what a tree's database directory may hold in all before it is copied (RHEL 8's bdb
@@ -101,17 +112,122 @@ def dpkg_installed(target):
     return _configured(records)
 
 
-def rpm_dbpath(target):
-    """The tree's rpm database directory, as a path inside the root with no
-    link on it, or None when no directory of ``RPM_DBS`` holds a database
-    file.  rpm opens ``--root`` + ``--dbpath`` as a path of this machine and
-    follows links there (lib/rpmdb.c, rpmdbNew), so a link in the tree would
-    lead it out (``var/lib/rpm -> /var/lib/rpm``: this machine's database):
-    links are resolved inside the root (Fedora's ``/var/lib/rpm ->
-    ../../usr/lib/sysimage/rpm``), and a database directory holding a link
-    is a ConfigError."""
+def _macro_lines(text):
+    """``(line number, logical line)`` of the definitions (lines starting
+    with ``%``) of an rpm macro file: a definition goes on while its line
+    ends in a backslash or a ``%{``, ``%(`` or ``%[`` is open (rpmio/macro.cc,
+    rdcl)."""
+    rows = text.split("\n")
+    index = 0
+    while index < len(rows):
+        number, line = index + 1, rows[index].rstrip("\r")
+        index += 1
+        if not line.lstrip(" \t").startswith("%"):
+            continue
+        depth = {"{": 0, "(": 0, "[": 0}
+        part = line
+        while True:
+            _open_groups(part, depth)
+            if not (part.endswith("\\") or any(depth.values())) or index == len(rows):
+                break
+            part = rows[index].rstrip("\r")
+            line += "\n" + part
+            index += 1
+        yield number, line
+
+
+def _open_groups(text, depth):
+    """Count into ``depth`` the groups ``text`` opens and closes, as rdcl does."""
+    closing = {"}": "{", ")": "(", "]": "["}
+    index = 0
+    while index < len(text):
+        char, following = text[index], text[index + 1:index + 2]
+        if char == "\\" and following:
+            index += 1
+        elif char == "%" and following in ("{", "(", "[", "%"):
+            if following != "%":
+                depth[following] += 1
+            index += 1
+        elif char in depth and depth[char]:
+            depth[char] += 1
+        elif char in closing and depth[closing[char]]:
+            depth[closing[char]] -= 1
+        index += 1
+
+
+def rpm_macros(target, wanted=("_dbpath",) + RPM_PATH_MACROS):
+    """``{name: (body, file, line number)}``: the last definition of each
+    macro of ``wanted`` in the tree's macro files (RPM_MACRO_FILES), as rpm
+    loads them: a file ending in .rpmnew, .rpmsave, .rpmorig or in neither
+    letter nor digit is skipped (macros::init), a definition with an empty
+    body is refused and leaves the one before it (doDefine).  Only regular
+    files are read, through the root; the bodies are not expanded."""
+    found = {}
     try:
-        found = [target.inside(target.host_path(path)) for path in RPM_DBS if target.isdir(path)]
+        paths = [path for pattern in RPM_MACRO_FILES for path in glob(target, pattern)
+                 if not path.endswith((".rpmnew", ".rpmsave", ".rpmorig")) and re.search(r"[A-Za-z0-9]\Z", path)
+                 and target.isfile(path)]
+    except TargetError as exc:   # a directory on the way this user may not search
+        raise ConfigError(str(exc))
+    for path in paths:
+        for number, line in _macro_lines(read(target, path) or ""):
+            name = re.match(r"[ \t]*%([A-Za-z0-9_]*)(.*)", line, re.S)
+            body = name.group(2).strip(" \t\r\n")
+            if name.group(1) in wanted and body:
+                found[name.group(1)] = (body, target.display(path), number)
+    return found
+
+
+def _expand_path_macro(macros, name, seen=()):
+    """The value of the macro ``name`` of ``macros`` (``rpm_macros``), its
+    references to RPM_PATH_MACROS expanded; anything else -- a shell
+    expansion ``%(...)``, a conditional, an undefined macro, a body over
+    lines -- is a ConfigError naming its file and line: never run, never
+    guessed."""
+    body, path, number = macros[name]
+
+    def expand(found):
+        inner = found.group(1) or found.group(2)
+        if inner in seen + (name,):
+            raise ConfigError("%s line %d: %%%s names %%%s, which names it back: not expanded" % (path, number, name, inner))
+        if inner not in RPM_PATH_MACROS or inner not in macros:
+            raise ConfigError("%s line %d: %%%s names %%%s, which is not a path macro defined in rpm's macro files "
+                              "(%s): not expanded" % (path, number, name, inner, ", ".join("%" + n for n in RPM_PATH_MACROS)))
+        return _expand_path_macro(macros, inner, seen + (name,))
+    if not re.match(r"(?:[A-Za-z0-9_./+-]|%\{[A-Za-z0-9_]+\}|%[A-Za-z0-9_]+)+\Z", body):
+        raise ConfigError("%s line %d: %%%s %s is not a path of plain characters and path macros: not expanded "
+                          "(rpm's shell and other expansions are not run)" % (path, number, name, body[:120]))
+    return re.sub(r"%\{([A-Za-z0-9_]+)\}|%([A-Za-z0-9_]+)", expand, body)
+
+
+def rpm_dbpaths(target):
+    """Where the tree's rpm keeps its database: ``(%_dbpath,)`` when its
+    macro files define it (Fedora 36 on and SUSE moved it to
+    /usr/lib/sysimage/rpm, an administrator may move it anywhere), else
+    RPM_DBS.  A %_dbpath that is not an absolute path once expanded is a
+    ConfigError."""
+    macros = rpm_macros(target)
+    if "_dbpath" not in macros:
+        return RPM_DBS
+    dbpath = _expand_path_macro(macros, "_dbpath")
+    if not dbpath.startswith("/"):
+        body, path, number = macros["_dbpath"]
+        raise ConfigError("%s line %d: %%_dbpath %s is not an absolute path" % (path, number, body[:120]))
+    return (dbpath,)
+
+
+def rpm_dbpath(target, dbpaths=None):
+    """The tree's rpm database directory, as a path inside the root with no
+    link on it, or None when no directory of ``dbpaths`` (``rpm_dbpaths``)
+    holds a database file.  rpm opens ``--root`` + ``--dbpath`` as a path of
+    this machine and follows links there (lib/rpmdb.c, rpmdbNew), so a link
+    in the tree would lead it out (``var/lib/rpm -> /var/lib/rpm``: this
+    machine's database): links are resolved inside the root (Fedora's
+    ``/var/lib/rpm -> ../../usr/lib/sysimage/rpm``), as is a ``..`` of a
+    %_dbpath, and a database directory holding a link is a ConfigError."""
+    dbpaths = rpm_dbpaths(target) if dbpaths is None else dbpaths
+    try:
+        found = [target.inside(target.host_path(path)) for path in dbpaths if target.isdir(path)]
         # the directory holding a database file (or a link by that name, refused below)
         chosen = next((path for path in found if any(
             target.isfile(posixpath.join(path, name)) or target.islink(posixpath.join(path, name))
@@ -131,7 +247,10 @@ def package_format(target):
     """``deb``, ``rpm`` or None.  An empty dpkg status file beside an rpm
     database is dpkg installed on an rpm system (Fedora's and EPEL's
     dpkg.spec create it empty); a Debian system's lists dpkg itself."""
-    rpm = any(target.isdir(path) for path in RPM_DBS)
+    try:
+        rpm = any(target.isdir(path) for path in RPM_DBS + rpm_dbpaths(target))
+    except ConfigError:   # rpm's macro files name a database the query refuses, saying why
+        rpm = True
     if target.isfile(DPKG_STATUS) and not (rpm and target.stat(DPKG_STATUS).st_size == 0):
         return "deb"
     return "rpm" if rpm else None
@@ -165,10 +284,11 @@ class Packages(object):
             return self._rpm_query([rpm], wanted)
         # the tree's own database, named: rpm's compiled-in one differs by host (Debian's
         # rpm reads ~/.rpmdb) and a missing one is created, in the tree, empty
-        dbpath = rpm_dbpath(self.target)
+        dbpaths = rpm_dbpaths(self.target)
+        dbpath = rpm_dbpath(self.target, dbpaths)
         if dbpath is None:
             raise ConfigError("%s: no rpm database file (%s) in %s" % (
-                self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(RPM_DBS)))
+                self.target.display("/"), ", ".join(RPM_DB_FILES), " or ".join(dbpaths)))
         asked = [name for name in wanted if name not in self._tree_rpm]
         if asked:   # one copy of the database for the names not asked yet
             copy = tempfile.mkdtemp(prefix="guestready-gce-rpmdb-")

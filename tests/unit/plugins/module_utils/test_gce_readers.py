@@ -580,6 +580,94 @@ def test_rpm_reads_the_trees_database_never_one_a_link_leads_to(tmp_path, defaul
     assert module.commands == []
 
 
+# rpm's own /usr/lib/rpm/macros (macros.in, rpm 4.x to 6.1): %_dbpath %{_var}/lib/rpm, with a
+# definition over lines after it whose second line starts with a '%' (rdcl joins them)
+RPM_MACROS = ("%_usr\t\t\t/usr\n%_var\t\t\t/var\n%_dbpath\t\t%{_var}/lib/rpm\n#%_dbpath /commented\n"
+              "%_rpmlock_path\t%{_dbpath}/.rpm.lock\n%__spec_install_template\\\n%_dbpath /not/this\\\n%{nil}\n"
+              "%__lua_body %{lua:\n%_dbpath /not/this either\n}\n")
+
+
+@pytest.mark.parametrize("macros,expected", [
+    # an administrator's: the last definition in rpm's order wins; backups and .rpmnew files are not read
+    ({"/etc/rpm/macros.dbpath": "# moved\n%_dbpath /var/lib/rpmdb-custom\n",
+      "/etc/rpm/macros.dbpath.rpmnew": "%_dbpath /var/lib/rpm\n", "/etc/rpm/macros.zz~": "%_dbpath /var/lib/rpm\n",
+      "/usr/lib/rpm/macros.d/macros.zz": "%_dbpath /var/lib/rpm\n"}, "/var/lib/rpmdb-custom"),
+    # Fedora 36 on (%{_usr}/lib/sysimage/rpm), as a vendor's file would set it
+    ({"/usr/lib/rpm/redhat/macros": "%_dbpath %{_usr}/lib/sysimage/rpm\n"}, "/usr/lib/sysimage/rpm"),
+    # %_var redefined later: rpm expands %_dbpath when it is used, with the last %_var
+    ({"/etc/rpm/macros": "%_var /srv/var\n%_dbpath\n"}, "/srv/var/lib/rpm"),
+    ({"/etc/rpm/macros.custom": "%_dbpath %_var/lib/rpmdb-custom  \n"}, "/var/lib/rpmdb-custom"),
+])
+def test_rpm_database_where_the_tree_s_macro_files_put_it(tmp_path, macros, expected):
+    """rpm opens the database %_dbpath names, read from its macro files in
+    order (lib/rpmrc.cc, setDefaults; rpmio/macro.cc, macros::init), not
+    the first directory of a fixed list: a stale database left in
+    /var/lib/rpm is not the system's."""
+    put(tmp_path, "/usr/lib/rpm/macros", RPM_MACROS)
+    for path, text in macros.items():
+        put(tmp_path, path, text)
+    os.makedirs(str(tmp_path / "etc/rpm"), exist_ok=True)
+    os.mkfifo(str(tmp_path / "etc/rpm/macros.fifo"))   # not a regular file: not opened (it would block)
+    for path in ("/var/lib/rpm", "/usr/lib/sysimage/rpm", "/var/lib/rpmdb-custom", "/srv/var/lib/rpm"):
+        put(tmp_path, path + "/rpmdb.sqlite", "google-guest-agent %s\n" % ("20240701.00-1" if path == expected else "1-STALE"))
+    target = Target(str(tmp_path))
+    assert packages.rpm_dbpath(target) == expected
+    module = JoiningRpm()
+    assert packages.Packages(target, module).query(["google-guest-agent"]) == {"google-guest-agent": "20240701.00-1"}
+
+
+def test_rpm_database_named_by_macros_is_the_only_one(tmp_path):
+    """A %_dbpath holding no database: rpm finds none, so none is read, not
+    the one in /var/lib/rpm; the tree is still an rpm system."""
+    put(tmp_path, "/etc/rpm/macros.dbpath", "%_dbpath /var/lib/rpmdb-custom\n")
+    put(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "google-guest-agent 1-STALE\n")
+    os.makedirs(str(tmp_path / "var/lib/rpmdb-custom"))
+    module = JoiningRpm()
+    tree = packages.Packages(Target(str(tmp_path)), module)
+    assert tree.format == "rpm"
+    with pytest.raises(ConfigError, match=r"no rpm database file \(rpmdb.sqlite, Packages.db, Packages\) in /var/lib/rpmdb-custom\Z"):
+        tree.query(["google-guest-agent"])
+    assert module.commands == []
+
+
+@pytest.mark.parametrize("dbpath", ["/../outside", "/var/lib/link-out", "/var/lib/link-up"])
+def test_rpm_database_macro_leading_out_of_the_tree_reads_nothing_outside(tmp_path, dbpath):
+    root, outside = tmp_path / "image", tmp_path / "outside"
+    put(outside, "/rpmdb.sqlite", "google-guest-agent 666-OUTSIDE\n")
+    put(root, "/etc/rpm/macros.dbpath", "%%_dbpath %s\n" % dbpath)
+    link(root, "/var/lib/link-out", str(outside))
+    link(root, "/var/lib/link-up", "../../../../outside")
+    put(root, "/var/lib/rpm/rpmdb.sqlite", "google-guest-agent 1-STALE\n")
+    module = JoiningRpm()
+    with pytest.raises(ConfigError, match=r"no rpm database file .* in %s\Z" % dbpath):
+        packages.Packages(Target(str(root)), module).query(["google-guest-agent"])
+    assert module.commands == []
+
+
+@pytest.mark.parametrize("text,message", [
+    ("%_dbpath %(rm -rf /)\n", r"macros.dbpath line 1: %_dbpath %\(rm -rf /\) is not a path of plain characters"),
+    ("# run\n%_dbpath %(touch /tmp/x\\\n)/rpm\n", r"line 2: %_dbpath %\(touch /tmp/x\\\n\)/rpm is not a path"),
+    ("%_dbpath %{?_home}/rpm\n", r"line 1: %_dbpath %\{\?_home\}/rpm is not a path"),
+    ("%_dbpath /var/lib/rpm # moved\n", r"line 1: %_dbpath /var/lib/rpm # moved is not a path"),
+    ("%_dbpath %{_sysconfdir}/rpmdb\n", r"line 1: %_dbpath names %_sysconfdir, which is not a path macro defined in rpm's"),
+    ("%_dbpath %{_usr}/rpmdb\n", r"line 1: %_dbpath names %_usr, which is not a path macro defined"),
+    ("%_usr %{_var}\n%_var %_usr\n%_dbpath %{_var}/rpm\n", r"line 1: %_usr names %_var, which names it back"),
+    ("%_var %(id)\n%_dbpath %{_var}/rpm\n", r"line 1: %_var %\(id\) is not a path"),
+    ("%_dbpath var/lib/rpm\n", r"line 1: %_dbpath var/lib/rpm is not an absolute path"),
+])
+def test_rpm_database_macro_that_is_not_a_plain_path_is_refused(tmp_path, text, message):
+    """rpm would run a shell for %(...) (rpmio/macro.cc, doShellEscape): a
+    checker runs nothing of the tree's, and names the file and line."""
+    put(tmp_path, "/etc/rpm/macros.dbpath", text)
+    put(tmp_path, "/var/lib/rpm/rpmdb.sqlite", "google-guest-agent 1-STALE\n")
+    module = JoiningRpm()
+    tree = packages.Packages(Target(str(tmp_path)), module)
+    assert tree.format == "rpm"
+    with pytest.raises(ConfigError, match=message):
+        tree.query(["google-guest-agent"])
+    assert module.commands == [] and not os.path.exists("/tmp/x")
+
+
 def test_packages_install_with_zypper_on_suse():
     module = RpmModule(tools=("rpm", "zypper"))
     ok, output = packages.install(module, "rpm", ["google-compute-engine-oslogin"])
