@@ -597,6 +597,8 @@ RPM_MACROS = ("%_usr\t\t\t/usr\n%_var\t\t\t/var\n%_dbpath\t\t%{_var}/lib/rpm\n#%
     # %_var redefined later: rpm expands %_dbpath when it is used, with the last %_var
     ({"/etc/rpm/macros": "%_var /srv/var\n%_dbpath\n"}, "/srv/var/lib/rpm"),
     ({"/etc/rpm/macros.custom": "%_dbpath %_var/lib/rpmdb-custom  \n"}, "/var/lib/rpmdb-custom"),
+    # rpm-ostree's images (Fedora CoreOS, bootc): rust/src/composepost.rs, postprocess_rpm_macro
+    ({"/usr/lib/rpm/macros.d/macros.rpm-ostree": "%_dbpath /usr/share/rpm\n"}, "/usr/share/rpm"),
 ])
 def test_rpm_database_where_the_tree_s_macro_files_put_it(tmp_path, macros, expected):
     """rpm opens the database %_dbpath names, read from its macro files in
@@ -608,7 +610,7 @@ def test_rpm_database_where_the_tree_s_macro_files_put_it(tmp_path, macros, expe
         put(tmp_path, path, text)
     os.makedirs(str(tmp_path / "etc/rpm"), exist_ok=True)
     os.mkfifo(str(tmp_path / "etc/rpm/macros.fifo"))   # not a regular file: not opened (it would block)
-    for path in ("/var/lib/rpm", "/usr/lib/sysimage/rpm", "/var/lib/rpmdb-custom", "/srv/var/lib/rpm"):
+    for path in ("/var/lib/rpm", "/usr/lib/sysimage/rpm", "/var/lib/rpmdb-custom", "/srv/var/lib/rpm", "/usr/share/rpm"):
         put(tmp_path, path + "/rpmdb.sqlite", "google-guest-agent %s\n" % ("20240701.00-1" if path == expected else "1-STALE"))
     target = Target(str(tmp_path))
     assert packages.rpm_dbpath(target) == expected
