@@ -206,6 +206,8 @@ distros/fedora43_6.17_x86_64.config.gz|oracle/kconfigs|fa0a490ce5f1cbfae18994c9c
 distros/arch_6.18_x86_64.config.gz|oracle/kconfigs|fa0a490ce5f1cbfae18994c9ca258ef8286683da|out/Arch x86_64/config
 distros/opensuse-tumbleweed_6.18_arm64.config.gz|oracle/kconfigs|fa0a490ce5f1cbfae18994c9ca258ef8286683da|out/openSUSE Tumbleweed aarch64/config
 distros/upstream-defconfig_6.18_arm64.config.gz|oracle/kconfigs|fa0a490ce5f1cbfae18994c9ca258ef8286683da|out/Upstream Default 6.18 aarch64/config
+distros/cos-lakitu_5.15_x86_64.config.gz|sshyran/Linux-kernel-with-Container-Optimized-OS-Arm-based-branches|05527634e331a75ed62d2ad0ff98f9e8f94c4352|arch/x86/configs/lakitu_defconfig
+distros/cos-lakitu_5.15_arm64.config.gz|sshyran/Linux-kernel-with-Container-Optimized-OS-Arm-based-branches|05527634e331a75ed62d2ad0ff98f9e8f94c4352|arch/arm64/configs/lakitu_defconfig
 minimal/alpine-virt_6.6_x86_64.config|alpinelinux/aports|67791f4e9880472dc561130ef894c8e4bbe49f94|main/linux-lts/virt.x86_64.config
 minimal/flatcar_6.12_x86_64.config|flatcar/scripts|ab6d76d957b8815674e1a9e4f49f1d5e15fee55c|sdk_container/src/third_party/coreos-overlay/sys-kernel/coreos-modules/files/amd64_defconfig-6.12 + sdk_container/src/third_party/coreos-overlay/sys-kernel/coreos-modules/files/commonconfig-6.12
 minimal/flatcar_6.12_arm64.config|flatcar/scripts|ab6d76d957b8815674e1a9e4f49f1d5e15fee55c|sdk_container/src/third_party/coreos-overlay/sys-kernel/coreos-modules/files/arm64_defconfig-6.12 + sdk_container/src/third_party/coreos-overlay/sys-kernel/coreos-modules/files/commonconfig-6.12
@@ -262,7 +264,8 @@ $rows
 
 Full configurations other distributions ship (\`distros/*.config.gz\`: CentOS 7,
 Oracle Linux UEK, Trisquel, Debian 9, openSUSE, Amazon Linux 2, Qubes, Kali, Alma,
-SLE, Alpine, Ubuntu, CentOS Stream, Fedora, Arch, and what \`make defconfig\` writes
+SLE, Alpine, Ubuntu, CentOS Stream, Fedora, Arch, Container-Optimized OS, and what
+\`make defconfig\` writes
 for 4.14, 6.12 and 6.18), and savedefconfig-style minimal ones (\`minimal/\`:
 Alpine's virt flavour, Flatcar's, the kernel's own defconfigs), written by
 \`tools/fetch_kernel_configs.sh --git --defconfigs\`.  Where each comes from, at

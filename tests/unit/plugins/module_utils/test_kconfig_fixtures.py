@@ -258,6 +258,20 @@ FULL = {
         "N N P:VIRTIO_PCI F:SCSI_VIRTIO P:VIRTIO_NET P:PCI_MSI P:STRICT_DEVMEM P "
         "F:DEFAULT_MMAP_MIN_ADDR P:STRICT_KERNEL_RWX P:STRICT_MODULE_RWX P:STACKPROTECTOR N "
         "P:COMPAT_BRK N F:SYN_COOKIES F:SECURITY_YAMA F:SECURITY_YAMA"),
+    # Container-Optimized OS (lakitu_defconfig, a full .config, cos-5.15):
+    # Google's own Compute Engine kernel, so every required option holds and
+    # the virtio drivers are built in; no /dev/mem at all (DEVMEM is not set,
+    # STRICT_DEVMEM with it), mmap_min_addr 65536 on arm64 too
+    "distros/cos-lakitu_5.15_x86_64.config.gz": (
+        (5, 15, 63), "x86_64",
+        "P:KVM_GUEST P:KVM_GUEST P:VIRTIO_PCI P:SCSI_VIRTIO P:VIRTIO_NET P:PCI_MSI P:DEVMEM "
+        "P P:DEFAULT_MMAP_MIN_ADDR P:STRICT_KERNEL_RWX P:STRICT_MODULE_RWX P:STACKPROTECTOR "
+        "P:COMPAT_VDSO P:COMPAT_BRK N P:SYN_COOKIES P:SECURITY_YAMA P:SECURITY_YAMA"),
+    "distros/cos-lakitu_5.15_arm64.config.gz": (
+        (5, 15, 63), "arm64",
+        "N N P:VIRTIO_PCI P:SCSI_VIRTIO P:VIRTIO_NET P:PCI_MSI P:DEVMEM P "
+        "P:DEFAULT_MMAP_MIN_ADDR P:STRICT_KERNEL_RWX P:STRICT_MODULE_RWX P:STACKPROTECTOR N "
+        "P:COMPAT_BRK N P:SYN_COOKIES P:SECURITY_YAMA P:SECURITY_YAMA"),
 
     # -- synthetic (hand-written, see each file's comment) -----------------------
     # 3.2: KVM_CLOCK still exists; old names; no Yama before 3.4
