@@ -243,14 +243,23 @@ def rpm_dbpath(target, dbpaths=None):
     return chosen
 
 
-def package_format(target):
+def _rpm_dbpaths_or_error(target):
+    """``rpm_dbpaths(target)``, or the ConfigError it raised: the query
+    raises it, saying why, while the format is still rpm."""
+    try:
+        return rpm_dbpaths(target)
+    except ConfigError as exc:
+        return exc
+
+
+def package_format(target, dbpaths=None):
     """``deb``, ``rpm`` or None.  An empty dpkg status file beside an rpm
     database is dpkg installed on an rpm system (Fedora's and EPEL's
-    dpkg.spec create it empty); a Debian system's lists dpkg itself."""
-    try:
-        rpm = any(target.isdir(path) for path in RPM_DBS + rpm_dbpaths(target))
-    except ConfigError:   # rpm's macro files name a database the query refuses, saying why
-        rpm = True
+    dpkg.spec create it empty); a Debian system's lists dpkg itself.
+    ``dbpaths``: what ``_rpm_dbpaths_or_error`` answered, if known."""
+    dbpaths = _rpm_dbpaths_or_error(target) if dbpaths is None else dbpaths
+    # rpm's macro files naming a database the query refuses still make it an rpm system
+    rpm = isinstance(dbpaths, ConfigError) or any(target.isdir(path) for path in RPM_DBS + dbpaths)
     if target.isfile(DPKG_STATUS) and not (rpm and target.stat(DPKG_STATUS).st_size == 0):
         return "deb"
     return "rpm" if rpm else None
@@ -262,7 +271,8 @@ class Packages(object):
 
     def __init__(self, target, module=None):
         self.target, self.module = target, module
-        self.format = package_format(target)
+        self._dbpaths = _rpm_dbpaths_or_error(target)   # the tree's rpm macro files, read once
+        self.format = package_format(target, self._dbpaths)
         self._dpkg = None
         self._tree_rpm = {}   # a tree's answers: nothing installs into a tree during a run
 
@@ -284,7 +294,9 @@ class Packages(object):
             return self._rpm_query([rpm], wanted)
         # the tree's own database, named: rpm's compiled-in one differs by host (Debian's
         # rpm reads ~/.rpmdb) and a missing one is created, in the tree, empty
-        dbpaths = rpm_dbpaths(self.target)
+        dbpaths = self._dbpaths
+        if isinstance(dbpaths, ConfigError):
+            raise dbpaths
         dbpath = rpm_dbpath(self.target, dbpaths)
         if dbpath is None:
             raise ConfigError("%s: no rpm database file (%s) in %s" % (

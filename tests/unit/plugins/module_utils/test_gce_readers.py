@@ -632,6 +632,20 @@ def test_rpm_database_named_by_macros_is_the_only_one(tmp_path):
     assert module.commands == []
 
 
+def test_rpm_macro_files_are_read_once_per_package_reader(tmp_path, monkeypatch):
+    """Telling the format and querying both need %_dbpath: the tree's macro
+    files are read once, and a refused %_dbpath is still refused by the query."""
+    reads = []
+    real = packages.rpm_macros
+    monkeypatch.setattr(packages, "rpm_macros", lambda target: reads.append(target) or real(target))
+    put(tmp_path, "/etc/rpm/macros.dbpath", "%_dbpath /var/lib/rpmdb-custom\n")
+    put(tmp_path, "/var/lib/rpmdb-custom/rpmdb.sqlite", "google-guest-agent 20240701.00-1\n")
+    tree = packages.Packages(Target(str(tmp_path)), JoiningRpm())
+    assert tree.query(["google-guest-agent"]) == {"google-guest-agent": "20240701.00-1"}
+    assert tree.query(["google-compute-engine-oslogin"]) == {"google-compute-engine-oslogin": None}
+    assert len(reads) == 1
+
+
 @pytest.mark.parametrize("dbpath", ["/../outside", "/var/lib/link-out", "/var/lib/link-up"])
 def test_rpm_database_macro_leading_out_of_the_tree_reads_nothing_outside(tmp_path, dbpath):
     root, outside = tmp_path / "image", tmp_path / "outside"
