@@ -17,6 +17,11 @@ PSEUDO = ("proc", "sysfs", "tmpfs", "devpts", "devtmpfs", "cgroup", "cgroup2", "
           "debugfs", "tracefs", "mqueue", "hugetlbfs", "pstore", "efivarfs", "bpf", "none",
           "nfs", "nfs4", "cifs", "smb3", "9p", "fuse", "overlay", "autofs", "binfmt_misc",
           "configfs", "fusectl", "ramfs")
+# filesystem types systemd's fstab generator mounts for remote-fs.target, a "fuse." prefix dropped
+# (systemd fstype_is_network: the list v239 src/basic/mount-util.c has and every release to v257
+# src/basic/mountpoint-util.c and filesystems.c "@network" keeps; ceph and smb3 came in v245)
+NETWORK = ("afs", "cifs", "smbfs", "sshfs", "ncpfs", "ncp", "nfs", "nfs4", "gfs", "gfs2", "glusterfs",
+           "pvfs2", "ocfs2", "lustre")
 
 
 def unescape(field):
@@ -45,6 +50,17 @@ class Entry(object):
         # systemd's fstab generator waits for it (is_device_path); a colon elsewhere is a server's (host:/export)
         return self.vfstype not in PSEUDO and not self.spec.startswith(("//",)) and \
             (self.spec.startswith("/dev/") or ":" not in self.spec.split("=")[0])
+
+    def has_option(self, *names):
+        """Whether an option is one of ``names``, bare or with a value, as systemd's
+        fstab_test_option matches it (src/shared/fstab-util.c fstab_filter_options)."""
+        return any(o.split("=", 1)[0] in names or o in names for o in self.options)
+
+    @property
+    def is_network(self):
+        # systemd src/fstab-generator/fstab-generator.c mount_is_network (v239 to v257)
+        vfstype = self.vfstype[len("fuse."):] if self.vfstype.startswith("fuse.") else self.vfstype
+        return self.has_option("_netdev") or vfstype in NETWORK
 
     @property
     def is_swap(self):

@@ -1466,6 +1466,15 @@ def test_fstab_entries():
            "UUID=abc\t/data\text4\tdefaults,nofail\t0\t2\n" in edited
 
 
+def test_fstab_network_entries_as_systemds_generator_tells_them():
+    """mount_is_network (systemd fstab-generator.c): _netdev, or a network type, "fuse." dropped;
+    options match bare or with a value, not as a prefix of another option."""
+    entries = fstab.parse("UUID=1 /a ext4 _netdev 0 0\nUUID=2 /b gfs2 defaults 0 0\nu@h /c fuse.sshfs rw 0 0\n"
+                          "UUID=4 /d ext4 _netdevice,x-systemd.automount=yes 0 0\nUUID=5 /e fuse.gocryptfs rw 0 0\n")
+    assert [e.is_network for e in entries] == [True, True, True, False, False]
+    assert entries[3].has_option("x-systemd.automount") and not entries[3].has_option("_netdev")
+
+
 def test_fstab_fields_and_lines_as_libmount_reads_them():
     """libmount splits fields at spaces and tabs only and refuses a line
     without a filesystem type (tab_parse.c, mnt_parse_table_line): a
