@@ -1059,8 +1059,37 @@ def _mounted_at_boot(entry, item):
         "nofail" not in item.options and "noauto" not in item.options
 
 
-def _needs_nofail(host, entry, item):
-    return _mounted_at_boot(entry, item) and not _on_boot_disk(host, item)
+def _boot_goes_on_without(entry, item, entries):
+    """Why boot reaches its targets without this entry's disk, nofail or not, or None.
+    systemd's fstab generator (src/fstab-generator/fstab-generator.c, parse_fstab_one and
+    add_mount, v239 to v257) links a mount without nofail as required by local-fs.target,
+    whose failure starts emergency.target (units/local-fs.target OnFailure=), but: a network
+    mount (_netdev or a network type) by remote-fs.target, which has no OnFailure= and which
+    multi-user.target only wants; with x-systemd.automount, the .automount unit instead, which
+    waits for no device (src/core/automount.c: Triggers= the .mount only).  x-initrd.mount puts
+    it in the initrd's initrd-fs.target, OnFailure=emergency.target too."""
+    if item.has_option("x-initrd.mount"):
+        return None
+    # x-systemd.required-by= (v245 on) takes the place of the target: local-fs.target, say
+    if item.is_network and not item.has_option("x-systemd.required-by"):
+        why = "_netdev" if item.has_option("_netdev") else "%s, a network filesystem" % item.vfstype
+        return "%s: required by remote-fs.target, whose failure starts no emergency mode" % why
+    if not item.has_option("x-systemd.automount", "comment=systemd.automount"):
+        return None
+    # before v246 the .automount unit also carried x-systemd.requires= and -requires-mounts-for=
+    # (Requires=); every release makes it require the mounts of its parent directory
+    # (automount_add_mount_dependencies), which another fstab entry may leave failed
+    if item.has_option("x-systemd.requires", "x-systemd.requires-mounts-for"):
+        return None
+    if any(other is not item and other.file.startswith("/") and other.file not in entry["essential_mounts"]
+           and not other.is_swap and item.file.startswith(other.file + "/") for other in entries):
+        return None
+    return "x-systemd.automount: local-fs.target requires only the automount point, which waits for no disk"
+
+
+def _needs_nofail(host, entry, item, entries):
+    return _mounted_at_boot(entry, item) and not _on_boot_disk(host, item) and \
+        not _boot_goes_on_without(entry, item, entries)
 
 
 def _on_boot_disk(host, item):
@@ -1075,9 +1104,15 @@ def check_nofail(host, entry):
     if host.fstab_text is None:
         return _outcome("not-applicable", None, "no /etc/fstab")
     entries = _fstab_entries(host)
-    missing = [e for e in entries if _needs_nofail(host, entry, e)]
+    missing = [e for e in entries if _needs_nofail(host, entry, e, entries)]
     own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e)]
     evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
+    others = [e for e in entries if _mounted_at_boot(entry, e) and not _on_boot_disk(host, e)]
+    spared = ["%s (line %d, %s)" % (e.file, e.line, why) for e, why in
+              ((e, _boot_goes_on_without(entry, e, entries)) for e in others) if why]
+    if spared:
+        evidence["boot_goes_on"] = spared
+    spared_note = "; boot goes on without them, needing none: %s" % "; ".join(spared) if spared else ""
     if missing:
         if host.boot_disk is None:
             why = "a directory tree: which disk each entry is on could not be told"
@@ -1090,10 +1125,11 @@ def check_nofail(host, entry):
                 ", ".join(e.spec for e in unknown), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
             if why else ""
-        return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s" % (note, ", ".join(
-            "%s (line %d)" % (e.file, e.line) for e in missing)), entry["remediation"], **evidence)
+        return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s%s" % (note, ", ".join(
+            "%s (line %d)" % (e.file, e.line) for e in missing), spared_note), entry["remediation"], **evidence)
     return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)" + (
-        "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else ""), **evidence)
+        "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else "") + spared_note,
+        **evidence)
 
 
 def _own_disk_rules_hide(host):
@@ -1569,8 +1605,9 @@ def plan_fstab(plan, failing):
             plan.write(fstab.PATH, text, "GCE-FSTAB-STABLE-NAMES")
     entry = failing.get("GCE-FSTAB-NOFAIL")
     if entry:
-        changes = dict((item.line, fstab.with_option(item, "nofail")) for item in fstab.parse(text)
-                       if _needs_nofail(host, entry, item))
+        items = fstab.parse(text)
+        changes = dict((item.line, fstab.with_option(item, "nofail")) for item in items
+                       if _needs_nofail(host, entry, item, items))
         if changes:
             plan.write(fstab.PATH, fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL"), "GCE-FSTAB-NOFAIL")
 

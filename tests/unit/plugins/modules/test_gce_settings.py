@@ -1353,6 +1353,44 @@ def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
 
 
+BOOT_GOES_ON_FSTAB = (
+    "UUID=1 / ext4 defaults 0 1\nUUID=2 /srv/auto ext4 x-systemd.automount,x-systemd.device-timeout=5s 0 2\n"
+    "UUID=3 /mnt/iscsi ext4 _netdev 0 0\nUUID=4 /shared gfs2 noatime 0 0\n/dev/disk/by-id/google-x /data ext4 defaults 0 2\n"
+    "UUID=6 /data/cache ext4 x-systemd.automount 0 2\nUUID=7 /srv/dep ext4 x-systemd.automount,x-systemd.requires=/dev/sdc 0 2\n"
+    "UUID=8 /early ext4 _netdev,x-initrd.mount 0 2\nUUID=9 /var/tmp/a xfs comment=systemd.automount 0 2\n"
+    "UUID=10 /net ext4 _netdev,x-systemd.required-by=local-fs.target 0 2\n")
+
+
+def test_nofail_spares_entries_boot_goes_on_without(tmp_path, run_module):
+    """systemd's fstab generator requires an x-systemd.automount entry's .automount unit, which waits for
+    no disk, from local-fs.target, and a _netdev or network-type entry from remote-fs.target, which starts
+    no emergency mode: neither needs nofail.  Still judged: an automount below another fstab mount (its
+    .automount requires that mount), one with x-systemd.requires= (before v246 on the .automount), and
+    one the initrd mounts (x-initrd.mount: initrd-fs.target, OnFailure=emergency.target), and a network
+    one x-systemd.required-by= hands to another target."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", BOOT_GOES_ON_FSTAB)
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
+    assert result["status"] == "fail" and result["actual"] == ["/data", "/data/cache", "/srv/dep", "/early", "/net"], result
+    assert [line.split(",")[0] for line in result["evidence"]["boot_goes_on"]] == [
+        "/srv/auto (line 2", "/mnt/iscsi (line 3", "/shared (line 4", "/var/tmp/a (line 9"], result
+    assert "boot goes on without them, needing none: /srv/auto (line 2, x-systemd.automount: local-fs.target " \
+        "requires only the automount point, which waits for no disk); /mnt/iscsi (line 3, _netdev: required by " \
+        "remote-fs.target, whose failure starts no emergency mode); /shared (line 4, gfs2, a network filesystem: " \
+        in result["message"], result
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    text = read(root, "/etc/fstab")
+    for number in (1, 2, 3, 4, 9):
+        assert BOOT_GOES_ON_FSTAB.splitlines()[number - 1] + "\n" in text, text
+    assert text.count("guestready.gce replaced") == 5 and "\t/srv/dep\text4\tx-systemd.automount,x-systemd.requires=" \
+        "/dev/sdc,nofail\t0\t2\n" in text and "\t/early\text4\t_netdev,x-initrd.mount,nofail\t0\t2\n" in text, text
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+    assert "needing none: /srv/auto (line 2, " in by_id(out)["GCE-FSTAB-NOFAIL"]["message"]
+    assert run(run_module, root)["changed"] is False
+
+
 CIS_FSTAB = ("UUID=aaaa / ext4 defaults 0 1\nUUID=hhhh /home ext4 nodev 0 2\nPARTUUID=p-5 /var/log ext4 defaults 0 2\n"
              "LABEL=audit\\040log /var/log/audit ext4 defaults 0 2\n/dev/mapper/vg-tmp /tmp ext4 nosuid 0 2\n"
              "UUID=bbbb /data ext4 defaults 0 2\nUUID=gone /backup ext4 defaults 0 2\n")
