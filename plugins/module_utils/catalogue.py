@@ -935,7 +935,10 @@ GCE = [
          [DOC_DISKS + " (\"the nofail option ... allows the VM to boot even if the disk isn't available\")"],
          "every block-device entry of /etc/fstab other than /, /usr, /var, /boot, /boot/efi, /efi "
          "and swap has nofail (or noauto), but one proven on the boot disk itself (live: the disk holding /, "
-         "from sysfs; a disk image: one of its own partitions, by UUID, LABEL, PARTUUID or PARTLABEL)",
+         "from sysfs; a disk image: one of its own partitions, by UUID, LABEL, PARTUUID or PARTLABEL) and one whose "
+         "disk systemd's fstab generator keeps out of local-fs.target (x-systemd.automount, _netdev or a network "
+         "filesystem type; not with x-initrd.mount, nor a network one with x-systemd.required-by=, nor an "
+         "automount below another fstab mount or with x-systemd.requires=)",
          "nofail is added to those entries, the original line kept behind a marker",
          "add nofail to the mount options of additional disks",
          essential_mounts=["/", "/usr", "/var", "/boot", "/boot/efi", "/efi"]),
