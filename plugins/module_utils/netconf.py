@@ -737,7 +737,6 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
     return configs
 
 
-_UDEV_TOKEN = re.compile(r'([A-Za-z_]+(?:\{[^}]*\})?)\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"')
 # match keys whose value is the NIC's name (udev patterns: globs joined by |)
 _UDEV_NAME_KEYS = ("KERNEL", "NAME", "ENV{INTERFACE}")
 
@@ -749,7 +748,10 @@ def _hotplug_rule(rule):
     the Azure variant's ``DRIVERS=="hv_netvsc"``, says nothing of a
     Compute Engine NIC)."""
     helper, globs, seen = None, [], set()
-    for key, operator, value in _UDEV_TOKEN.findall(rule):
+    # the rule as udevd parses it (udev.tokens), in one pass: a regex searched at every position
+    # tried each letter of a long word as a key's start, quadratic in the line's length
+    for key, attribute, operator, value in udev.tokens(rule) or []:
+        key = key if attribute is None else "%s{%s}" % (key, attribute)
         if operator in ("==", "!="):
             seen.add(key)
             if key in _UDEV_NAME_KEYS:
