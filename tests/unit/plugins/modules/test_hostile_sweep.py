@@ -4,13 +4,15 @@ in a Debian 12 tree is recorded through the one layer that reads the tree
 (Target), then replaced by each hostile kind of file in turn, and the three
 runs are made again.  Each must end normally or fail with a message (never an
 uncaught exception), in time; nothing outside the tree may change and the
-secret held outside must never be shown.
+secret held outside must never be shown.  A file or directory of mode 000
+is swept as the user nobody (root reads anything).
 
 Every (path, kind) pair costs three module runs, so the default (``short``)
-profile takes a deterministic third of the pairs, every kind and every path
+profile takes a deterministic quarter of the pairs, every kind and every path
 still covered; ``GUESTREADY_FUZZ=long`` runs them all."""
 
 import os
+import pathlib
 import shutil
 import socket
 import traceback
@@ -20,12 +22,14 @@ import pytest
 from hostile import Hang, alarm
 from test_compliance_trees import debian_12
 from test_hostile_trees import digest
+from test_without_root import NOBODY, as_user, module_run, top  # noqa: F401  # pylint: disable=unused-import
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
 
 SECRET = "SECRET-OUTSIDE"
 ESCAPE = "../" * 30  # more '..' than the tree is deep: stops at the tree's root, would reach / outside it
 EVERY_PAIR = os.environ.get("GUESTREADY_FUZZ", "short") == "long"
+SAMPLE = 4  # else one pair in SAMPLE
 
 
 def _path(path):
@@ -140,17 +144,18 @@ def binary(full, outside, original=b""):
         handle.write(original + b"\xff\xfe\x00garbage\x00\xc3(\n" + original)
 
 
+# long runs of what parsers repeat: a regex that backtracks on one of them is quadratic in it
+LONG_RUNS = [b"GRUB_CMDLINE_LINUX=" + b"x" * 65536, b"a " * 32768, b"A{" * 32768, b'"' * 65536, b"\\" * 65536,
+             b"=" * 65536, b"$" * 65536, b"\t" * 65536 + b"x", b"a=b;" * 16384, b"[" * 65536, b"%" * 65536,
+             # and of the values the readers look into
+             b'GRUB_CMDLINE_LINUX="' + b"console=ttyS0 " * 4096 + b'"', b"NTP=" + b"a " * 32768,
+             b"PasswordAuthentication " + b"y" * 65536, b"/dev/sdb1 /data ext4 " + b"defaults," * 8192 + b" 0 2",
+             b'SUBSYSTEM=="net", ' * 4096 + b'NAME="eth0"', b"MTUBytes=" + b"9" * 65536]
+
+
 def long_line(full, outside, original=b""):
     with open(full, "wb") as handle:
-        handle.write(original + b"GRUB_CMDLINE_LINUX=" + b"x" * (256 * 1024) + b"\n")
-
-
-def unreadable(full, outside, original=b""):
-    if os.geteuid() == 0:
-        pytest.skip("root reads a file of mode 000: nothing to detect")
-    with open(full, "wb") as handle:
-        handle.write(original)
-    os.chmod(full, 0)
+        handle.write(original + b"\n".join(LONG_RUNS) + b"\n")
 
 
 def plain_file(full, outside):
@@ -159,21 +164,23 @@ def plain_file(full, outside):
 
 
 FILE_KINDS = [fifo, unix_socket, directory, dangling_link, link_loop, absolute_escape, relative_escape,
-              binary, long_line, unreadable]
+              binary, long_line]
 DIRECTORY_KINDS = [plain_file, fifo, dangling_link, link_loop, absolute_escape, relative_escape]
-CONTENT_KINDS = (binary, long_line, unreadable)
+CONTENT_KINDS = (binary, long_line)
 
 
 def pairs(touched, kinds, make, classes):
-    """The (path, kind) pairs of a kind: all of them with every pair asked
-    for, else every third, by a rotation that gives each path a third of the
-    kinds and each kind a third of the paths, the same every run."""
-    paths = [path for path, kind in touched if kind in classes]
+    """The paths of the pairs of a kind: all of them with every pair asked
+    for, else one in SAMPLE, by a rotation that gives each path a share of
+    the kinds and each kind a share of the paths, the same every run."""
+    paths, number = [path for path, kind in touched if kind in classes], kinds.index(make)
+    # the first SAMPLE kinds share the paths out among them; each later one is shifted by the
+    # path's block, so that no two kinds take the same paths
     return [path for index, path in enumerate(paths)
-            if EVERY_PAIR or (index + kinds.index(make)) % 3 == 0]
+            if EVERY_PAIR or (index + number + index // SAMPLE * (number // SAMPLE)) % SAMPLE == 0]
 
 
-def _check(run_module, tmp_path, path, make, with_content):
+def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
     """What went wrong with ``path`` replaced by ``make``: a list of words."""
     top = tmp_path / path.strip("/").replace("/", "_")
     root = debian_12(top)
@@ -182,14 +189,14 @@ def _check(run_module, tmp_path, path, make, with_content):
     os.makedirs(os.path.join(outside, "d"))
     full = os.path.join(root, path.lstrip("/"))
     original = b""
-    if os.path.isdir(full) and not os.path.islink(full):
-        for name in os.listdir(full):
+    if is_directory:  # a directory of the tree, or one the apply makes
+        for name in os.listdir(full) if os.path.isdir(full) else []:
             if os.path.isfile(os.path.join(full, name)):
                 with open(os.path.join(full, name), "rb") as handle:
                     data = handle.read()
                 with open(os.path.join(outside, "d", name), "wb") as handle:
                     handle.write(data + b"\n" + SECRET.encode() + b"\n")
-        shutil.rmtree(full)
+        shutil.rmtree(full, ignore_errors=True)
         target = os.path.join(outside, "d")
     else:
         if os.path.lexists(full):
@@ -238,7 +245,7 @@ def test_a_directory_the_runs_touch_replaced_by_something_hostile(tmp_path, run_
     failures = []
     for path in pairs(touched, DIRECTORY_KINDS, make, ("directory",)):
         failures.extend("%s as %s: %s" % (path, make.__name__, problem)
-                        for problem in _check(run_module, tmp_path, path, make, False))
+                        for problem in _check(run_module, tmp_path, path, make, False, is_directory=True))
     assert not failures, "\n".join(failures)
 
 
@@ -249,6 +256,37 @@ def test_the_sweep_covers_the_readers(touched):
                  "/etc/systemd/timesyncd.conf", "/etc/machine-id", "/var/lib/dpkg/status"):
         assert paths.get(path) == "file", (path, sorted(paths))
     assert paths.get("/etc/ssh/sshd_config.d") == "directory"
+
+
+def _info_in_time(root):
+    try:
+        with alarm(30):
+            return module_run(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    except Hang as exc:
+        return "hang: %s" % exc
+
+
+def test_a_file_or_directory_the_runs_touch_unreadable_to_the_user(top, touched):
+    # mode 000 means nothing to root: compliance_info runs as nobody (an apply without root is refused)
+    failures = []
+    for index, (path, kind) in enumerate(touched):
+        if kind not in ("file", "directory") or not (EVERY_PAIR or index % SAMPLE == 0):
+            continue
+        root = debian_12(pathlib.Path(top) / str(index))
+        if not os.path.lexists(os.path.join(root, path.lstrip("/"))):  # a directory the apply makes
+            shutil.rmtree(root)
+            continue
+        os.chmod(os.path.join(root, path.lstrip("/")), 0)
+        try:
+            out = as_user(NOBODY, _info_in_time, root)
+        except AssertionError as exc:  # the child's traceback
+            out = "uncaught: %s" % exc
+        if not isinstance(out, dict):
+            failures.append("%s (%s) mode 000: %s" % (path, kind, out))
+        elif "failed" in out and not out.get("msg"):
+            failures.append("%s (%s) mode 000: failed without a message" % (path, kind))
+        shutil.rmtree(root)
+    assert not failures, "\n".join(failures)
 
 
 # --- found by the sweep -------------------------------------------------------
