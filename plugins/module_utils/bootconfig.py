@@ -84,8 +84,9 @@ def is_block_entry(entry):
 
 def waits_for_device(entry):
     """Whether boot waits for the entry's device (systemd's fstab generator:
-    ``nofail`` and ``noauto`` entries do not hold boot up)."""
-    return not ({"nofail", "noauto"} & set(entry["options"]))
+    ``nofail`` and ``noauto`` entries do not hold boot up, the last of
+    nofail/fail and of noauto/auto winning)."""
+    return not fstab.says(entry["options"], "nofail", "fail") and not fstab.says(entry["options"], "noauto", "auto")
 
 
 def match_partition(spec, partitions):

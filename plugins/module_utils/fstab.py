@@ -57,6 +57,11 @@ class Entry(object):
         return any(o.split("=", 1)[0] in names or o in names for o in self.options)
 
     @property
+    def holds_boot(self):
+        """Neither nofail nor noauto, the last of each pair winning."""
+        return not says(self.options, "nofail", "fail") and not says(self.options, "noauto", "auto")
+
+    @property
     def is_network(self):
         # systemd src/fstab-generator/fstab-generator.c mount_is_network (v239 to v257)
         vfstype = self.vfstype[len("fuse."):] if self.vfstype.startswith("fuse.") else self.vfstype
@@ -69,6 +74,16 @@ class Entry(object):
     def device_node(self):
         """The kernel device name when the entry names one (/dev/sda1)."""
         return self.spec if DEVICE_NODE.match(self.spec) else None
+
+
+def says(options, yes, no):
+    """Whether the last of ``yes`` and ``no`` among ``options`` is ``yes``, as
+    systemd's fstab_test_yes_no_option reads nofail/fail and noauto/auto
+    (src/shared/fstab-util.h): "nofail,fail" waits for the disk."""
+    for option in reversed(options):
+        if option.split("=", 1)[0] in (yes, no):
+            return option.split("=", 1)[0] == yes
+    return False
 
 
 def parse(text):

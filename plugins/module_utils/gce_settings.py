@@ -1055,8 +1055,7 @@ def check_fstab_names(host, entry):
 
 def _mounted_at_boot(entry, item):
     """A block device mounted at boot outside the essential mount points, without nofail."""
-    return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and \
-        "nofail" not in item.options and "noauto" not in item.options
+    return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and item.holds_boot
 
 
 def _boot_goes_on_without(entry, item, entries):

@@ -170,3 +170,14 @@ def test_bls_entries_are_ordered_as_rpmvercmp_orders_versions(tmp_path):
     assert bc.version_key("6.10.0~rc1") < bc.version_key("6.10.0") < bc.version_key("6.10.0^1") < bc.version_key("6.10.0a")
     menu = bc.gather_menu(Target(str(tmp_path)), {"bls": [{"id": v, "version": v} for v in versions[:2]]})
     assert menu["default"]["version"] == "6.8.5-301.fc41.x86_64"
+
+
+@pytest.mark.parametrize("options,waits", [
+    ("nofail", False), ("noauto", False), ("defaults", True), ("nofail,fail", True), ("fail,nofail", False),
+    ("noauto,auto", True), ("auto,noauto", False), ("nofail,fail,noauto", False), ("x-nofail", True),
+])
+def test_the_last_of_nofail_and_fail_and_of_noauto_and_auto_wins(options, waits):
+    """systemd's fstab generator reads each pair with fstab_test_yes_no_option (src/shared/fstab-util.h):
+    the last one given wins, so a line that ends with ``fail`` holds boot up despite an earlier ``nofail``."""
+    entry = bc.parse_fstab("UUID=9 /data ext4 %s 0 2\n" % options)[0]
+    assert bc.waits_for_device(entry) is waits
