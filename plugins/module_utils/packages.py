@@ -13,7 +13,7 @@ import shutil
 import stat
 import tempfile
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, glob, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, glob, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError
 
 DPKG_STATUS = "/var/lib/dpkg/status"
@@ -260,7 +260,8 @@ def package_format(target, dbpaths=None):
     dbpaths = _rpm_dbpaths_or_error(target) if dbpaths is None else dbpaths
     # rpm's macro files naming a database the query refuses still make it an rpm system
     rpm = isinstance(dbpaths, ConfigError) or any(target.isdir(path) for path in RPM_DBS + dbpaths)
-    if target.isfile(DPKG_STATUS) and not (rpm and target.stat(DPKG_STATUS).st_size == 0):
+    # a status file that is not a regular file is still dpkg's: its read says what it is
+    if present(target, DPKG_STATUS) and not (rpm and target.isfile(DPKG_STATUS) and target.stat(DPKG_STATUS).st_size == 0):
         return "deb"
     return "rpm" if rpm else None
 

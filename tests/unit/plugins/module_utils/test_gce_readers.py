@@ -307,6 +307,17 @@ def test_dpkg_status_that_dpkg_cannot_read_is_an_error_not_not_installed(tmp_pat
         packages.Packages(Target(str(tmp_path))).query(["google-guest-agent"])
 
 
+@pytest.mark.parametrize("kind,make", [
+    ("FIFO", os.mkfifo), ("directory", os.mkdir), ("link loop", lambda path: os.symlink("status", path))])
+def test_a_dpkg_status_that_is_not_a_regular_file_is_named(tmp_path, kind, make):
+    """Not "no package database found": the status file is there, and the error says what it is."""
+    put(tmp_path, "/var/lib/dpkg/available", "")
+    make(str(tmp_path / "var/lib/dpkg/status"))
+    with pytest.raises(ConfigError, match=r"/var/lib/dpkg/status: .*(FIFO|directory|link)") as error:
+        packages.Packages(Target(str(tmp_path))).query(["google-guest-agent"])
+    assert "no package database" not in str(error.value)
+
+
 def test_packages_without_a_database(tmp_path):
     put(tmp_path, "/etc/hostname", "x\n")
     with pytest.raises(ConfigError, match="no package database"):
