@@ -19,6 +19,7 @@ Specification").
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab
+from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -35,14 +36,18 @@ STABLE_KINDS = ("uuid", "label", "partuuid", "partlabel")
 
 
 def parse_fstab(text):
-    """``[{spec, file, vfstype, options, passno, line}]`` of fstab's entries,
-    the lines libmount reads as ``fstab.parse`` finds them, fields unescaped."""
-    entries = []
-    for entry in fstab.parse(text):
+    """``[{spec, file, vfstype, options, passno, line, boot_goes_on}]`` of
+    fstab's entries, the lines libmount reads as ``fstab.parse`` finds them,
+    fields unescaped; ``boot_goes_on``: why boot does not wait for the entry's
+    disk whatever its nofail (``fstab.boot_goes_on_without``), or None."""
+    parsed, entries = fstab.parse(text), []
+    essential = BY_ID["GCE-FSTAB-NOFAIL"]["essential_mounts"]
+    for entry in parsed:
         fields = [unescape(field) for field in entry.fields] + ["", "0", "0"][len(entry.fields) - 3:]
         entries.append({"spec": fields[0], "file": entry.file, "vfstype": fields[2],
                         "options": fields[3].split(",") if fields[3] else ["defaults"],
-                        "passno": fields[5], "line": entry.line})
+                        "passno": fields[5], "line": entry.line,
+                        "boot_goes_on": fstab.boot_goes_on_without(entry, parsed, essential)})
     return entries
 
 
@@ -85,8 +90,10 @@ def is_block_entry(entry):
 def waits_for_device(entry):
     """Whether boot waits for the entry's device (systemd's fstab generator:
     ``nofail`` and ``noauto`` entries do not hold boot up, the last of
-    nofail/fail and of noauto/auto winning)."""
-    return not fstab.says(entry["options"], "nofail", "fail") and not fstab.says(entry["options"], "noauto", "auto")
+    nofail/fail and of noauto/auto winning, nor do those ``boot_goes_on``
+    without: network mounts and automounts)."""
+    return not fstab.says(entry["options"], "nofail", "fail") and not fstab.says(entry["options"], "noauto", "auto") \
+        and not entry.get("boot_goes_on")
 
 
 def match_partition(spec, partitions):

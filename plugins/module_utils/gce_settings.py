@@ -1059,31 +1059,7 @@ def _mounted_at_boot(entry, item):
 
 
 def _boot_goes_on_without(entry, item, entries):
-    """Why boot reaches its targets without this entry's disk, nofail or not, or None.
-    systemd's fstab generator (src/fstab-generator/fstab-generator.c, parse_fstab_one and
-    add_mount, v239 to v257) links a mount without nofail as required by local-fs.target,
-    whose failure starts emergency.target (units/local-fs.target OnFailure=), but: a network
-    mount (_netdev or a network type) by remote-fs.target, which has no OnFailure= and which
-    multi-user.target only wants; with x-systemd.automount, the .automount unit instead, which
-    waits for no device (src/core/automount.c: Triggers= the .mount only).  x-initrd.mount puts
-    it in the initrd's initrd-fs.target, OnFailure=emergency.target too."""
-    if item.has_option("x-initrd.mount"):
-        return None
-    # x-systemd.required-by= (v245 on) takes the place of the target: local-fs.target, say
-    if item.is_network and not item.has_option("x-systemd.required-by"):
-        why = "_netdev" if item.has_option("_netdev") else "%s, a network filesystem" % item.vfstype
-        return "%s: required by remote-fs.target, whose failure starts no emergency mode" % why
-    if not item.has_option("x-systemd.automount", "comment=systemd.automount"):
-        return None
-    # before v246 the .automount unit also carried x-systemd.requires= and -requires-mounts-for=
-    # (Requires=); every release makes it require the mounts of its parent directory
-    # (automount_add_mount_dependencies), which another fstab entry may leave failed
-    if item.has_option("x-systemd.requires", "x-systemd.requires-mounts-for"):
-        return None
-    if any(other is not item and other.file.startswith("/") and other.file not in entry["essential_mounts"]
-           and not other.is_swap and item.file.startswith(other.file + "/") for other in entries):
-        return None
-    return "x-systemd.automount: local-fs.target requires only the automount point, which waits for no disk"
+    return fstab.boot_goes_on_without(item, entries, entry["essential_mounts"])
 
 
 def _needs_nofail(host, entry, item, entries):

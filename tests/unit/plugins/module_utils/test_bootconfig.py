@@ -157,8 +157,10 @@ def test_parse_fstab_reads_the_lines_libmount_reads():
     fewer than three fields (no filesystem type) mounts nothing, and the fields are unescaped."""
     text = "UUID=a\u00a0b / ext4 defaults 0 1\r\n/dev/sdb1 /data\n/dev/sdc1\t/mnt/my\\040disk\txfs\n"
     assert bc.parse_fstab(text) == [
-        {"spec": "UUID=a\u00a0b", "file": "/", "vfstype": "ext4", "options": ["defaults"], "passno": "1", "line": 1},
-        {"spec": "/dev/sdc1", "file": "/mnt/my disk", "vfstype": "xfs", "options": ["defaults"], "passno": "0", "line": 3}]
+        {"spec": "UUID=a\u00a0b", "file": "/", "vfstype": "ext4", "options": ["defaults"], "passno": "1", "line": 1,
+         "boot_goes_on": None},
+        {"spec": "/dev/sdc1", "file": "/mnt/my disk", "vfstype": "xfs", "options": ["defaults"], "passno": "0", "line": 3,
+         "boot_goes_on": None}]
 
 
 def test_bls_entries_are_ordered_as_rpmvercmp_orders_versions(tmp_path):

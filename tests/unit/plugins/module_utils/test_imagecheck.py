@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import imagecheck
+from ansible_collections.guestready.gce.plugins.module_utils import imagecheck, imagefile
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import GIB, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, ESP_GUID
 
@@ -123,6 +123,25 @@ def test_fstab_entries_that_do_not_hold_boot_are_not_failures():
                                "options": ["defaults", "nofail"], "line": 2, "kind": "kernel-name", "partition": None})
     result = broken(change)["IMG-FSTAB_STABLE_ID"]
     assert result["status"] == "pass" and "not judged" in result["message"]
+
+
+def test_fstab_entries_boot_goes_on_without_are_not_failures():
+    """The image audit reads which entries hold boot up as GCE-FSTAB-NOFAIL does (fstab.boot_goes_on_without):
+    a _netdev mount and an automount of a disk the image lacks do not stop the boot, and harden gives them
+    no nofail, so they must not fail IMG-FSTAB_STABLE_ID either; a plain mount of such a disk does."""
+    def change(text):
+        def apply(facts):
+            facts["fstab"] = imagefile.resolve_fstab("UUID=%s / ext4 defaults 0 1\n%s" % (ROOT_UUID, text),
+                                                     facts["table"]["partitions"])
+        return apply
+    spared = change("UUID=77 /mnt/iscsi ext4 _netdev 0 0\nUUID=78 /srv/auto ext4 x-systemd.automount 0 2\n"
+                    "/dev/sdb1 /srv/b xfs x-systemd.automount 0 2\n")
+    result = broken(spared)["IMG-FSTAB_STABLE_ID"]
+    assert result["status"] == "pass", result["message"]
+    for held in ("UUID=79 /data ext4 defaults 0 2\n", "UUID=80 /early ext4 _netdev,x-initrd.mount 0 2\n",
+                 "UUID=81 /srv/auto ext4 x-systemd.automount,nofail,fail 0 2\nUUID=82 /srv ext4 defaults 0 2\n"):
+        result = broken(change(held))["IMG-FSTAB_STABLE_ID"]
+        assert result["status"] == "fail" and "names no filesystem on this disk has" in result["message"], (held, result)
 
 
 def test_virtio_drivers_follow_the_linked_kernel_options():
