@@ -807,7 +807,8 @@ GCE = [
          "a network interface matched on its MAC address (70-persistent-net.rules and the like); the rules "
          "netplan generates at each boot (/run/udev/rules.d/99-netplan-*.rules) are named, and their netplan "
          "file is GCE-NET-NO-MAC-BINDING's to judge",
-         "each such rule is commented out behind a marker that keeps the original line",
+         "each such rule is commented out behind a marker that keeps the original line; in a package's file "
+         "(/usr/lib/udev/rules.d, /lib/udev/rules.d), in a copy of it in /etc/udev/rules.d, which hides it",
          "remove /etc/udev/rules.d/70-persistent-net.rules"),
     _gce("GCE-NET-NO-MAC-BINDING", "required",
          "No interface configuration is bound to a MAC address",

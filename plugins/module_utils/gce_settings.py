@@ -1551,11 +1551,17 @@ def plan_network(plan, base, failing):
         # hostile tree's file of many rules
         numbers = {}
         for path, number, rule in _persistent_rules(host)[0]:
-            if path.startswith(("/etc/", "/run/")):
-                numbers.setdefault(path, []).append(number)
+            numbers.setdefault(path, []).append(number)
         for path in sorted(numbers):
-            plan.write(path, udev.comment_out(plan.text(path), numbers[path], "GCE-NET-NO-PERSISTENT-RULES"),
-                       "GCE-NET-NO-PERSISTENT-RULES")
+            edited = udev.comment_out(plan.text(path), numbers[path], "GCE-NET-NO-PERSISTENT-RULES")
+            if path.startswith(("/etc/", "/run/")):
+                plan.write(path, edited, "GCE-NET-NO-PERSISTENT-RULES")
+            else:
+                # a package's file is the package's: udevd reads a name once, /etc first (udev(7)), so a
+                # copy of it there with the rules commented out hides it and keeps its other rules
+                plan.write(udev.RULE_DIRS[0] + "/" + posixpath.basename(path), _header(["GCE-NET-NO-PERSISTENT-RULES"])
+                           + "# A copy of %s, which this file hides: its rules that name an interface after its MAC "
+                           "address are commented out.\n" % path + edited, "GCE-NET-NO-PERSISTENT-RULES", owned=True)
 
 
 def plan_fstab(plan, failing):

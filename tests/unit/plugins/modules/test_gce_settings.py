@@ -1671,6 +1671,30 @@ def test_netplan_s_generated_rules_are_judged_by_their_netplan_file(tmp_path, ru
     assert found["status"] == "fail" and found["actual"] == ["%s/run/udev/rules.d/99-mine.rules:1" % root], found
 
 
+@pytest.mark.parametrize("directory", ["/usr/lib/udev/rules.d", "/lib/udev/rules.d"])
+def test_a_packaged_persistent_rule_is_hidden_by_a_copy_in_etc(tmp_path, run_module, directory):
+    """A package's rules file is not edited in place (the package would put it back): a file of its name
+    in /etc/udev/rules.d hides it (udev(7)), so harden writes a copy there with the MAC-bound rules
+    commented out and the file's other rules kept; the package's file stays as it was."""
+    root = debian_image(tmp_path / "image")
+    other = 'SUBSYSTEM=="block", KERNEL=="sd*", ATTR{queue/scheduler}="none"\n'
+    packaged = "# vendor rules\n" + other + NETPLAN_RULE
+    put(root, directory + "/75-vendor-net.rules", packaged)
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    found = by_id(run_module(compliance_info, info))["GCE-NET-NO-PERSISTENT-RULES"]
+    assert found["status"] == "fail" and "%s%s/75-vendor-net.rules:3" % (root, directory) in found["actual"], found
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)["GCE-NET-NO-PERSISTENT-RULES"]
+    assert found["status"] == "pass" and found["changed"], found
+    assert read(root, directory + "/75-vendor-net.rules") == packaged
+    copy = read(root, "/etc/udev/rules.d/75-vendor-net.rules")
+    assert copy.startswith("# Managed by guestready.gce") and "# A copy of %s/75-vendor-net.rules" % directory in copy, copy
+    assert other in copy and "\n" + NETPLAN_RULE not in copy and "# vendor rules\n" in copy, copy
+    again = run(run_module, root)
+    assert not by_id(again)["GCE-NET-NO-PERSISTENT-RULES"]["changed"] and not again["changed"], again
+
+
 def test_the_usemtu_drop_in_takes_the_mtu_a_link_file_fixed(tmp_path, run_module):
     """A .link file's MTUBytes= lasts until a DHCP client sets the server's MTU: while networkd does
     not take it, GCE-NET-MTU-DHCP fails naming the .link file too; harden's UseMTU=true drop-in
