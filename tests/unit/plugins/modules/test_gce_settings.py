@@ -1336,38 +1336,36 @@ def test_a_latin_1_file_is_written_back_in_latin_1(tmp_path, run_module):
     assert run(run_module, root)["changed"] is False
 
 
+def _nofail_judged_then_hardened(tmp_path, run_module, text, without):
+    """The fstab after harden, once compliance_info failed GCE-FSTAB-NOFAIL naming ``without``."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", text)
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
+    assert result["status"] == "fail" and result["message"].endswith("without nofail: " + without), result
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
+    return read(root, "/etc/fstab")
+
+
 def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
     """Only a disk mounted at boot can hold the boot up: a swap line and a noauto line
     need no nofail, and are neither failed nor rewritten."""
-    root = debian_image(tmp_path / "image")
-    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\nUUID=2 none swap sw 0 0\n"
-        "UUID=3 /backup ext4 noauto 0 2\nUUID=4 /data ext4 defaults 0 2\n")
-    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
-    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
-    assert result["status"] == "fail" and result["message"].endswith("without nofail: /data (line 4)"), result
-    out = run(run_module, root)
-    assert out["rc"] == 0, out.get("msg")
-    text = read(root, "/etc/fstab")
+    text = _nofail_judged_then_hardened(tmp_path, run_module, "UUID=1 / ext4 defaults 0 1\nUUID=2 none swap sw 0 0\n"
+                                        "UUID=3 /backup ext4 noauto 0 2\nUUID=4 /data ext4 defaults 0 2\n", "/data (line 4)")
     assert "UUID=2 none swap sw 0 0\n" in text and "UUID=3 /backup ext4 noauto 0 2\n" in text, text
     assert text.count("guestready.gce replaced") == 1 and "defaults,nofail" in text, text
-    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
 
 
 def test_nofail_followed_by_fail_still_holds_boot_up(tmp_path, run_module):
     """The last of nofail and fail wins (systemd's fstab_test_yes_no_option), and of noauto and auto: a
     line ending in fail or auto waits for its disk, and harden's nofail, added last, then wins."""
-    root = debian_image(tmp_path / "image")
-    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\nUUID=2 /a ext4 nofail,fail 0 2\n"
-        "UUID=3 /b ext4 noauto,auto 0 2\nUUID=4 /c ext4 fail,nofail 0 2\nUUID=5 /d ext4 auto,noauto 0 2\n")
-    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
-    result = by_id(run_module(compliance_info, info))["GCE-FSTAB-NOFAIL"]
-    assert result["status"] == "fail" and result["message"].endswith("without nofail: /a (line 2), /b (line 3)"), result
-    out = run(run_module, root)
-    assert out["rc"] == 0, out.get("msg")
-    text = read(root, "/etc/fstab")
+    text = _nofail_judged_then_hardened(
+        tmp_path, run_module, "UUID=1 / ext4 defaults 0 1\nUUID=2 /a ext4 nofail,fail 0 2\nUUID=3 /b ext4 noauto,auto 0 2\n"
+        "UUID=4 /c ext4 fail,nofail 0 2\nUUID=5 /d ext4 auto,noauto 0 2\n", "/a (line 2), /b (line 3)")
     assert "\t/a\text4\tnofail,fail,nofail\t0\t2\n" in text and "\t/b\text4\tnoauto,auto,nofail\t0\t2\n" in text, text
     assert "UUID=4 /c ext4 fail,nofail 0 2\n" in text and "UUID=5 /d ext4 auto,noauto 0 2\n" in text, text
-    assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
 
 
 BOOT_GOES_ON_FSTAB = (
