@@ -939,7 +939,9 @@ GCE = [
          "from sysfs; a disk image: one of its own partitions, by UUID, LABEL, PARTUUID or PARTLABEL) and one whose "
          "disk systemd's fstab generator keeps out of local-fs.target (x-systemd.automount, _netdev or a network "
          "filesystem type; not with x-initrd.mount, nor a network one with x-systemd.required-by=, nor an "
-         "automount below another fstab mount or with x-systemd.requires=)",
+         "automount below another fstab mount or with x-systemd.requires=); so has every mount that systemd makes "
+         "require such a disk's mount, which fails with it: one mounted below it, or a bind or loop mount of a "
+         "path on it (and so on, down the fstab)",
          "nofail is added to those entries, the original line kept behind a marker",
          "add nofail to the mount options of additional disks",
          essential_mounts=["/", "/usr", "/var", "/boot", "/boot/efi", "/efi"]),

@@ -115,6 +115,36 @@ def boot_goes_on_without(item, entries, essential):
     return "x-systemd.automount: local-fs.target requires only the automount point, which waits for no disk"
 
 
+def mount_under(path, points, lengths):
+    """The shortest of ``points`` (mount points, not /) that ``path`` is or
+    lies below, or None; ``lengths``: the points' lengths, so that only the
+    prefixes of ``path`` that long are compared (a long path stays linear)."""
+    for end in lengths:
+        if end > len(path):
+            break
+        if (end == len(path) or path[end] == "/") and path[:end] in points:
+            return path[:end]
+    return None
+
+
+def required_mounts(item, points, lengths):
+    """``[(what, point)]``: the mounts among ``points`` that systemd makes this
+    entry's mount unit require (src/core/mount.c, mount_add_mount_dependencies,
+    v239 to v257): those above the directory it is mounted on, and those holding
+    its source when that is a path (a bind mount's or a loop file's)."""
+    found = []
+    if item.file.startswith("/") and item.file != "/":
+        point = mount_under(item.file.rsplit("/", 1)[0], points, lengths)
+        if point:
+            found.append(("it is mounted below %s" % point, point))
+    source = unescape(item.spec)
+    if source.startswith("/") and not source.startswith("/dev/"):
+        point = mount_under(mount_point(source), points, lengths)
+        if point and point != item.file:   # a mount point bound onto itself needs only its own mount
+            found.append(("its source %s is on %s" % (source, point), point))
+    return found
+
+
 def parse(text):
     """fstab's entries as libmount reads them (libmount/src/tab_parse.c,
     mnt_table_parse_next and mnt_parse_table_line): the ``\r`` before a line's

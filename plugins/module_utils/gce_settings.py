@@ -23,6 +23,7 @@ readers (boot loader, units, packages, time, network, SSH, fstab, udev) and
 What cannot be applied safely is reported with its remediation.
 """
 
+import bisect
 import fnmatch
 import os
 import posixpath
@@ -1067,6 +1068,32 @@ def _needs_nofail(host, entry, item, entries):
         not _boot_goes_on_without(entry, item, entries)
 
 
+def _nofail_missing(host, entry, entries):
+    """``[(item, why)]``: the entries GCE-FSTAB-NOFAIL wants nofail on, ``why``
+    None for an additional disk's own mount, else why its mount unit requires
+    such a disk's mount (mounted below it, or a bind or loop source on it):
+    with that disk missing, it fails too and holds boot up as well; so does
+    one that requires such a mount in turn, when fstab lists it later."""
+    essential = entry["essential_mounts"]
+    fallible = set(e.file for e in entries if e.is_block and not e.is_swap and e.file.startswith("/")
+                   and e.file not in essential and not _on_boot_disk(host, e))
+    lengths = sorted(set(len(point) for point in fallible))
+    missing = []
+    for item in entries:
+        if _needs_nofail(host, entry, item, entries):
+            missing.append((item, None))
+        elif fallible and item.holds_boot and not item.is_swap and item.file not in essential \
+                and not _boot_goes_on_without(entry, item, entries):
+            why = fstab.required_mounts(item, fallible, lengths)
+            if why:
+                missing.append((item, why[0][0]))
+                if item.file.startswith("/") and item.file not in fallible:
+                    fallible.add(item.file)
+                    if len(item.file) not in lengths:
+                        bisect.insort(lengths, len(item.file))
+    return missing
+
+
 def _on_boot_disk(host, item):
     """Proven on the disk that holds / (a live system's sysfs says so, or the entry
     names a partition of the disk image judged): the boot disk's own, which boots
@@ -1079,8 +1106,10 @@ def check_nofail(host, entry):
     if host.fstab_text is None:
         return _outcome("not-applicable", None, "no /etc/fstab")
     entries = _fstab_entries(host)
-    missing = [e for e in entries if _needs_nofail(host, entry, e, entries)]
-    own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e)]
+    needs = _nofail_missing(host, entry, entries)
+    missing = [e for e, reason in needs]
+    lines_missing = set(e.line for e in missing)
+    own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e) and e.line not in lines_missing]
     evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
     others = [e for e in entries if _mounted_at_boot(entry, e) and not _on_boot_disk(host, e)]
     spared = ["%s (line %d, %s)" % (e.file, e.line, why) for e, why in
@@ -1095,13 +1124,14 @@ def check_nofail(host, entry):
             why = "the disk holding / could not be told from sysfs"
         else:
             # an empty set: another disk's (a disk image's names are all known)
-            unknown = [e for e in missing if host.boot_disk.spec_disks(fstab.unescape(e.spec)) is None]
+            unknown = [e for e, reason in needs if reason is None and host.boot_disk.spec_disks(fstab.unescape(e.spec)) is None]
             why = "could not tell which disk %s %s on" % (
                 ", ".join(e.spec for e in unknown), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
-            if why else ""
+            if why and any(reason is None for e, reason in needs) else ""
         return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s%s" % (note, ", ".join(
-            "%s (line %d)" % (e.file, e.line) for e in missing), spared_note), entry["remediation"], **evidence)
+            "%s (line %d%s)" % (e.file, e.line, ", " + reason if reason else "") for e, reason in needs), spared_note),
+            entry["remediation"], **evidence)
     return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)" + (
         "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else "") + spared_note,
         **evidence)
@@ -1587,8 +1617,7 @@ def plan_fstab(plan, failing):
     entry = failing.get("GCE-FSTAB-NOFAIL")
     if entry:
         items = fstab.parse(text)
-        changes = dict((item.line, fstab.with_option(item, "nofail")) for item in items
-                       if _needs_nofail(host, entry, item, items))
+        changes = dict((item.line, fstab.with_option(item, "nofail")) for item, why in _nofail_missing(host, entry, items))
         if changes:
             plan.write(fstab.PATH, fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL"), "GCE-FSTAB-NOFAIL")
 

@@ -1368,6 +1368,39 @@ def test_nofail_followed_by_fail_still_holds_boot_up(tmp_path, run_module):
     assert "UUID=4 /c ext4 fail,nofail 0 2\n" in text and "UUID=5 /d ext4 auto,noauto 0 2\n" in text, text
 
 
+def test_nofail_follows_the_mounts_that_require_an_additional_disk_s(tmp_path, run_module):
+    """systemd makes a mount unit require the mounts above its mount point and, for a bind or loop mount,
+    those holding its source (src/core/mount.c, mount_add_mount_dependencies): with /data's disk detached,
+    a bind of /data/www and a tmpfs mounted below /data fail too and, without nofail, hold boot up; so
+    does a bind of that bind.  A bind from the boot disk, a mount point bound onto itself and /data's
+    own nofail line are left alone."""
+    text = _nofail_judged_then_hardened(
+        tmp_path, run_module, "UUID=1 / ext4 defaults 0 1\nUUID=2 /data ext4 defaults,nofail 0 2\n"
+        "/data/www /var/www none bind 0 0\ntmpfs /data/cache tmpfs defaults 0 0\n/var/www/site /srv/site none bind 0 0\n"
+        "/srv/x /srv/y none bind 0 0\n/data /data none bind,ro 0 0\ntmpfs /tmp tmpfs defaults 0 0\n",
+        "/var/www (line 3, its source /data/www is on /data), /data/cache (line 4, it is mounted below /data), "
+        "/srv/site (line 5, its source /var/www/site is on /var/www)")
+    for line in ("/data/www\t/var/www\tnone\tbind,nofail\t0\t0\n", "tmpfs\t/data/cache\ttmpfs\tdefaults,nofail\t0\t0\n",
+                 "/var/www/site\t/srv/site\tnone\tbind,nofail\t0\t0\n", "\n/srv/x /srv/y none bind 0 0\n",
+                 "\n/data /data none bind,ro 0 0\n", "\ntmpfs /tmp tmpfs defaults 0 0\n", "\nUUID=2 /data ext4 defaults,nofail 0 2\n"):
+        assert line in text, (line, text)
+
+
+def test_the_mounts_an_additional_disk_s_require_are_found_in_linear_time(tmp_path, run_module):
+    """Many binds below many disks, and one path of a million characters: each entry's prefixes are
+    compared only at the lengths of the mount points that can fail, each point added once."""
+    from hostile import alarm
+    root = debian_image(tmp_path / "image")
+    deep = "/d0" + "/a" * 500000
+    text = "UUID=1 / ext4 defaults 0 1\n" + "".join("UUID=%d /d%d ext4 nofail 0 2\n" % (n, n) for n in range(2000)) + \
+        "".join("/d%d/x /b/%d none bind 0 0\n" % (n % 2000, n) for n in range(10000)) + "%s /deep none bind 0 0\n" % deep
+    put(root, "/etc/fstab", text)
+    with alarm(20):
+        result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    found = result["GCE-FSTAB-NOFAIL"]
+    assert found["status"] == "fail" and len(found["actual"]) == 10001 and found["actual"][-1] == "/deep", found["actual"][-3:]
+
+
 BOOT_GOES_ON_FSTAB = (
     "UUID=1 / ext4 defaults 0 1\nUUID=2 /srv/auto ext4 x-systemd.automount,x-systemd.device-timeout=5s 0 2\n"
     "UUID=3 /mnt/iscsi ext4 _netdev 0 0\nUUID=4 /shared gfs2 noatime 0 0\n/dev/disk/by-id/google-x /data ext4 defaults 0 2\n"
@@ -1447,6 +1480,20 @@ def test_nofail_spares_the_boot_disks_own_partitions_on_a_live_system(tmp_path, 
         assert line + "\n" in text, text
     assert statuses(out)["GCE-FSTAB-NOFAIL"] == "pass"
     assert "on the boot disk, needing none: /home (line 2)" in by_id(out)["GCE-FSTAB-NOFAIL"]["message"]
+
+
+def test_a_boot_disk_partition_below_a_data_disk_needs_nofail_too(tmp_path, monkeypatch):
+    """A partition of the boot disk mounted below the data disk's mount point requires that mount
+    (src/core/mount.c): with the data disk detached it fails as well, so it needs nofail all the same."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", "UUID=aaaa / ext4 defaults 0 1\nUUID=bbbb /data ext4 defaults,nofail 0 2\n"
+        "PARTUUID=p-5 /data/logs ext4 defaults 0 2\nUUID=hhhh /home ext4 nodev 0 2\n")
+    cis_disks(tmp_path, monkeypatch)
+    params = dict(root=root, generalize=False, interface="ens4", connection={})
+    result = gce_settings.check_gce(params, [BY_ID["GCE-FSTAB-NOFAIL"]], {})["results"][0]
+    assert result["status"] == "fail" and result["actual"] == ["/data/logs"], result
+    assert result["message"] == "without nofail: /data/logs (line 3, it is mounted below /data)", result
+    assert result["evidence"]["boot_disk"] == ["/home (line 4)"], result
 
 
 def test_nofail_keeps_flagging_when_the_root_disk_is_unknown(tmp_path, monkeypatch):
