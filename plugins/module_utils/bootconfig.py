@@ -41,13 +41,13 @@ def parse_fstab(text):
     fields unescaped; ``boot_goes_on``: why boot does not wait for the entry's
     disk whatever its nofail (``fstab.boot_goes_on_without``), or None."""
     parsed, entries = fstab.parse(text), []
-    essential = BY_ID["GCE-FSTAB-NOFAIL"]["essential_mounts"]
+    mounts = fstab.other_mounts(parsed, BY_ID["GCE-FSTAB-NOFAIL"]["essential_mounts"])
     for entry in parsed:
         fields = [unescape(field) for field in entry.fields] + ["", "0", "0"][len(entry.fields) - 3:]
         entries.append({"spec": fields[0], "file": entry.file, "vfstype": fields[2],
                         "options": fields[3].split(",") if fields[3] else ["defaults"],
                         "passno": fields[5], "line": entry.line,
-                        "boot_goes_on": fstab.boot_goes_on_without(entry, parsed, essential)})
+                        "boot_goes_on": fstab.boot_goes_on_without(entry, mounts)})
     return entries
 
 

@@ -4,6 +4,7 @@
 """/etc/fstab (fstab(5)): entries with their line numbers, and the edits
 the GCE-* settings make, each keeping the original line behind a marker."""
 
+import bisect
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
@@ -86,9 +87,9 @@ def says(options, yes, no):
     return False
 
 
-def boot_goes_on_without(item, entries, essential):
+def boot_goes_on_without(item, mounts):
     """Why boot reaches its targets without this entry's disk, nofail or not, or None
-    (``essential``: the boot disk's own mount points, which an automount may sit below).
+    (``mounts``: ``other_mounts``, the points an automount must not sit below).
     systemd's fstab generator (src/fstab-generator/fstab-generator.c, parse_fstab_one and
     add_mount, v239 to v257) links a mount without nofail as required by local-fs.target,
     whose failure starts emergency.target (units/local-fs.target OnFailure=), but: a network
@@ -109,37 +110,64 @@ def boot_goes_on_without(item, entries, essential):
     # (automount_add_mount_dependencies), which another fstab entry may leave failed
     if item.has_option("x-systemd.requires", "x-systemd.requires-mounts-for"):
         return None
-    if any(other is not item and other.file.startswith("/") and other.file not in essential
-           and not other.is_swap and item.file.startswith(other.file + "/") for other in entries):
+    if item.file.startswith("/") and mounts.under(item.file.rsplit("/", 1)[0]):
         return None
     return "x-systemd.automount: local-fs.target requires only the automount point, which waits for no disk"
 
 
-def mount_under(path, points, lengths):
-    """The shortest of ``points`` (mount points, not /) that ``path`` is or
-    lies below, or None; ``lengths``: the points' lengths, so that only the
-    prefixes of ``path`` that long are compared (a long path stays linear)."""
-    for end in lengths:
-        if end > len(path):
-            break
-        if (end == len(path) or path[end] == "/") and path[:end] in points:
-            return path[:end]
-    return None
+class MountPoints(object):
+    """Mount points (not /), asked which of them a path is or lies below:
+    only the prefixes of the path as long as some point are compared, so a
+    long path or a long fstab stays linear."""
+
+    def __init__(self, paths=()):
+        self.points, self.lengths = set(), []
+        for path in paths:
+            self.add(path)
+
+    def add(self, path):
+        if path.startswith("/") and path != "/" and path not in self.points:
+            self.points.add(path)
+            index = bisect.bisect_left(self.lengths, len(path))
+            if index == len(self.lengths) or self.lengths[index] != len(path):
+                self.lengths.insert(index, len(path))
+
+    def __contains__(self, path):
+        return path in self.points
+
+    def __bool__(self):
+        return bool(self.points)
+
+    def under(self, path):
+        """The shortest point ``path`` is or lies below, or None."""
+        for end in self.lengths:
+            if end > len(path):
+                break
+            if (end == len(path) or path[end] == "/") and path[:end] in self.points:
+                return path[:end]
+        return None
 
 
-def required_mounts(item, points, lengths):
-    """``[(what, point)]``: the mounts among ``points`` that systemd makes this
-    entry's mount unit require (src/core/mount.c, mount_add_mount_dependencies,
-    v239 to v257): those above the directory it is mounted on, and those holding
-    its source when that is a path (a bind mount's or a loop file's)."""
+def other_mounts(entries, essential):
+    """The mount points below which a mount needs another fstab line's
+    mount first: all but swap and ``essential`` (the boot disk's own)."""
+    return MountPoints(e.file for e in entries if not e.is_swap and e.file not in essential)
+
+
+def required_mounts(item, points):
+    """``[(what, point)]``: the mounts among ``points`` (MountPoints) that
+    systemd makes this entry's mount unit require (src/core/mount.c,
+    mount_add_mount_dependencies, v239 to v257): those above the directory it
+    is mounted on, and those holding its source when that is a path (a bind
+    mount's or a loop file's)."""
     found = []
     if item.file.startswith("/") and item.file != "/":
-        point = mount_under(item.file.rsplit("/", 1)[0], points, lengths)
+        point = points.under(item.file.rsplit("/", 1)[0])
         if point:
             found.append(("it is mounted below %s" % point, point))
     source = unescape(item.spec)
     if source.startswith("/") and not source.startswith("/dev/"):
-        point = mount_under(mount_point(source), points, lengths)
+        point = points.under(mount_point(source))
         if point and point != item.file:   # a mount point bound onto itself needs only its own mount
             found.append(("its source %s is on %s" % (source, point), point))
     return found

@@ -23,7 +23,6 @@ readers (boot loader, units, packages, time, network, SSH, fstab, udev) and
 What cannot be applied safely is reported with its remediation.
 """
 
-import bisect
 import fnmatch
 import os
 import posixpath
@@ -1059,13 +1058,9 @@ def _mounted_at_boot(entry, item):
     return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and item.holds_boot
 
 
-def _boot_goes_on_without(entry, item, entries):
-    return fstab.boot_goes_on_without(item, entries, entry["essential_mounts"])
-
-
-def _needs_nofail(host, entry, item, entries):
+def _needs_nofail(host, entry, item, mounts):
     return _mounted_at_boot(entry, item) and not _on_boot_disk(host, item) and \
-        not _boot_goes_on_without(entry, item, entries)
+        not fstab.boot_goes_on_without(item, mounts)
 
 
 def _nofail_missing(host, entry, entries):
@@ -1075,22 +1070,19 @@ def _nofail_missing(host, entry, entries):
     with that disk missing, it fails too and holds boot up as well; so does
     one that requires such a mount in turn, when fstab lists it later."""
     essential = entry["essential_mounts"]
-    fallible = set(e.file for e in entries if e.is_block and not e.is_swap and e.file.startswith("/")
-                   and e.file not in essential and not _on_boot_disk(host, e))
-    lengths = sorted(set(len(point) for point in fallible))
+    mounts = fstab.other_mounts(entries, essential)
+    fallible = fstab.MountPoints(e.file for e in entries if e.is_block and not e.is_swap and e.file not in essential
+                                 and not _on_boot_disk(host, e))
     missing = []
     for item in entries:
-        if _needs_nofail(host, entry, item, entries):
+        if _needs_nofail(host, entry, item, mounts):
             missing.append((item, None))
         elif fallible and item.holds_boot and not item.is_swap and item.file not in essential \
-                and not _boot_goes_on_without(entry, item, entries):
-            why = fstab.required_mounts(item, fallible, lengths)
+                and not fstab.boot_goes_on_without(item, mounts):
+            why = fstab.required_mounts(item, fallible)
             if why:
                 missing.append((item, why[0][0]))
-                if item.file.startswith("/") and item.file not in fallible:
-                    fallible.add(item.file)
-                    if len(item.file) not in lengths:
-                        bisect.insort(lengths, len(item.file))
+                fallible.add(item.file)
     return missing
 
 
@@ -1112,8 +1104,9 @@ def check_nofail(host, entry):
     own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e) and e.line not in lines_missing]
     evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
     others = [e for e in entries if _mounted_at_boot(entry, e) and not _on_boot_disk(host, e)]
+    mounts = fstab.other_mounts(entries, entry["essential_mounts"])
     spared = ["%s (line %d, %s)" % (e.file, e.line, why) for e, why in
-              ((e, _boot_goes_on_without(entry, e, entries)) for e in others) if why]
+              ((e, fstab.boot_goes_on_without(e, mounts)) for e in others) if why]
     if spared:
         evidence["boot_goes_on"] = spared
     spared_note = "; boot goes on without them, needing none: %s" % "; ".join(spared) if spared else ""
