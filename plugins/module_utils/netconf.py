@@ -696,7 +696,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
     configs = []
     if text is None:
         return configs
-    current = None
+    current, generator = None, rendered_by_cloud_init(text)   # once a file: once a stanza was quadratic
     for number, raw in enumerate(lines(text), 1):
         words = strip_comment(raw).split()
         if not words:
@@ -705,8 +705,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
         if key == "iface" and len(words) >= 4:
             current = InterfaceConfig("ifupdown", "%s:%d" % (target.display(path), number), path,
                                       [words[1]], dhcp4=(words[2] == "inet" and words[3] == "dhcp"),
-                                      static=(words[3] == "static"), line=number,
-                                      generator=rendered_by_cloud_init(text))
+                                      static=(words[3] == "static"), line=number, generator=generator)
             if words[2] == "inet":
                 configs.append(current)
             continue
@@ -1277,8 +1276,9 @@ def read_all(target, replace=None):
     # the image's own stanzas first: the helper skips a NIC ifupdown knows
     started = []
     ifupdown = [c for c in read_ifupdown(target, includes=includes, started=started) if c.names != ["lo"]]
+    started = set(started)   # once: a set per stanza made many stanzas quadratic
     for config in ifupdown:
-        if not set(config.names) & set(started):   # a stanza nothing brings up: the NIC stays down
+        if started.isdisjoint(config.names):   # a stanza nothing brings up: the NIC stays down
             config.dhcp4 = False
             config.where += " (no auto or allow-hotplug line: not brought up at boot)"
     return {"netplan": netplan, "networkd": read_networkd(target, replace),

@@ -1404,6 +1404,21 @@ def test_the_mounts_an_additional_disk_s_require_are_found_in_linear_time(tmp_pa
     assert len(found["evidence"]["boot_goes_on"]) == 10000, found["evidence"]["boot_goes_on"][:3]
 
 
+def test_many_ifupdown_stanzas_are_read_in_linear_time(tmp_path, run_module):
+    """/etc/network/interfaces of 20000 stanzas: which are brought up was a set made per stanza, and
+    the cloud-init header looked for in the whole file per stanza (52 s for compliance_info)."""
+    from hostile import alarm
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/network/interfaces", "".join("auto e%d\niface e%d inet dhcp\n  mtu 1460\n" % (n, n) for n in range(20000))
+        + "auto ens4\niface ens4 inet dhcp\n  mtu 1460\n")
+    with alarm(20):
+        found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    # networkd's tree: ifupdown's stanzas are named, not used
+    configs = [c for c in found["GCE-NET-DHCP"]["evidence"]["configs"] if c["source"] == "ifupdown"]
+    assert len(configs) == 20001 and configs[-1]["where"].endswith("/etc/network/interfaces:60002") and \
+        configs[-1]["match"] == ["ens4"] and configs[-1]["mtu"] == "1460", configs[-1]
+
+
 BOOT_GOES_ON_FSTAB = (
     "UUID=1 / ext4 defaults 0 1\nUUID=2 /srv/auto ext4 x-systemd.automount,x-systemd.device-timeout=5s 0 2\n"
     "UUID=3 /mnt/iscsi ext4 _netdev 0 0\nUUID=4 /shared gfs2 noatime 0 0\n/dev/disk/by-id/google-x /data ext4 defaults 0 2\n"
