@@ -2016,16 +2016,14 @@ def apply_gce(params, entries, waivers, module):
             plan = make_plan(params, entries, waivers, module, before, host.answers)
             guard = guard_ssh(plan, host)
             results, errors = before, list(plan.refused)
-            stale = [target.display(left) for path in sorted(set(plan_paths()) | set(plan.files))
-                     for left in target.stale_temporaries(path)]
+            stale = [target.display(left) for left in target.stale_temporaries(*(set(plan_paths()) | set(plan.files)))]
             plan.notes.extend("would remove %s, left by an interrupted write" % path for path in stale)
         else:
             with target.lock(params.get("lock_timeout", 300), on_wait=module.warn):
                 # judged under the lock: a run that waited for it sees what the one before wrote
                 before = assess(host, entries, waivers)
                 plan = make_plan(params, entries, waivers, module, before, host.answers)
-                stale = [left for path in sorted(set(plan_paths()) | set(plan.files))
-                         for left in target.remove_stale_temporaries(path)]
+                stale = target.remove_stale_temporaries(*(set(plan_paths()) | set(plan.files)))
                 plan.notes.extend("removed %s, left by an interrupted write" % path for path in stale)
                 guard = guard_ssh(plan, host)
                 errors = plan.refused + execute(plan)

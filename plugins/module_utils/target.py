@@ -677,37 +677,42 @@ class Target(object):
                 if exc.errno != errno.ENOENT:
                     raise TargetError("%s: cannot remove: %s" % (self.display(path), _reason(exc)))
 
-    def stale_temporaries(self, path):
-        """The temporary files that interrupted writes of ``path`` left
+    def stale_temporaries(self, *paths):
+        """The temporary files that interrupted writes of ``paths`` left
         behind, removing nothing (check mode says what a run would remove).
         Only names in the format ``_replace`` writes
         (``.guestready-<name>.<pid>.<8 hex digits>``) are temporaries;
         anything else is someone's file.  One whose process still runs is
-        another run's write in progress, not stale."""
-        directory, name = os.path.split("/" + "/".join(_components(path)))
-        prefix = "%s%s." % (TEMP_PREFIX, name)
-        try:
-            names = self.listdir(directory)
-        except TargetError:
-            return []
+        another run's write in progress, not stale.  Each directory is
+        listed once, however many of its files are asked about."""
+        wanted = {}
+        for path in paths:
+            directory, name = os.path.split("/" + "/".join(_components(path)))
+            wanted.setdefault(directory, set()).add(name)
         stale = []
-        for entry in names:
-            if not entry.startswith(prefix):
+        for directory in sorted(wanted):
+            try:
+                names = self.listdir(directory)
+            except TargetError:
                 continue
-            pid, dot, tag = entry[len(prefix):].partition(".")
-            if ascii_int(pid) is None or len(tag) != 8 or tag.strip("0123456789abcdef"):
-                continue
-            if ascii_int(pid) != os.getpid() and _process_alive(ascii_int(pid)):
-                continue
-            stale.append(os.path.join(directory, entry))
+            for entry in names:
+                if not entry.startswith(TEMP_PREFIX) or entry.count(".") < 3:
+                    continue
+                name, pid, tag = entry[len(TEMP_PREFIX):].rsplit(".", 2)
+                if name not in wanted[directory] or ascii_int(pid) is None or len(tag) != 8 or \
+                        tag.strip("0123456789abcdef"):
+                    continue
+                if ascii_int(pid) != os.getpid() and _process_alive(ascii_int(pid)):
+                    continue
+                stale.append(os.path.join(directory, entry))
         return stale
 
-    def remove_stale_temporaries(self, path):
-        """Remove the ``stale_temporaries`` of ``path``; their displayed
+    def remove_stale_temporaries(self, *paths):
+        """Remove the ``stale_temporaries`` of ``paths``; their displayed
         paths.  Call it under ``lock()``: then no other run is writing, and
         a temporary whose process is gone is stale."""
         removed = []
-        for stale in self.stale_temporaries(path):
+        for stale in self.stale_temporaries(*paths):
             try:
                 self.remove(stale)
                 removed.append(self.display(stale))

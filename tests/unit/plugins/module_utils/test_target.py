@@ -457,6 +457,29 @@ def test_stale_temporaries_only_of_dead_processes(tree):
     assert alive.exists() and users.exists()
 
 
+def test_stale_temporaries_of_many_files_list_each_directory_once(tree, monkeypatch):
+    """An apply that writes 3000 udev rules files listed their directory once per file (quadratic:
+    20 s); each directory is now listed once, and each file still gets only its own temporaries."""
+    root, dummy = tree
+    rules = root / "etc" / "rules.d"
+    rules.mkdir()
+    for n in range(300):
+        (rules / ("%d.rules" % n)).write_text("x")
+    dead = [rules / ("%s%d.rules.%d.0123abcd" % (TEMP_PREFIX, n, 2 ** 22 + n)) for n in (7, 250)]
+    other = root / "etc" / ("%sown.%d.0123abcd" % (TEMP_PREFIX, 2 ** 22 + 1))
+    unasked = rules / ("%sx.rules.%d.0123abcd" % (TEMP_PREFIX, 2 ** 22 + 2))
+    for path in dead + [other, unasked]:
+        path.write_text("partial")
+    target = Target(str(root))
+    listed = []
+    real = Target.listdir
+    monkeypatch.setattr(Target, "listdir", lambda self, path: listed.append(path) or real(self, path))
+    found = target.stale_temporaries(*(["/etc/rules.d/%d.rules" % n for n in range(300)] + ["/etc/own"]))
+    assert sorted(found) == sorted("/" + str(p.relative_to(root)) for p in dead + [other]), found
+    assert sorted(listed) == ["/etc", "/etc/rules.d"], listed
+    assert unasked.exists()
+
+
 def test_lock_serialises_and_names_the_holder(tree):
     root, dummy = tree
     target = Target(str(root))
