@@ -1,16 +1,22 @@
-"""A class-level sweep of the gce_settings area's image-tree readers: every
-path that ``compliance_info`` and ``compliance`` (check mode and apply) touch
-in a Debian 12 tree is recorded through the one layer that reads the tree
-(Target), then replaced by each hostile kind of file in turn, and the three
-runs are made again.  Each must end normally or fail with a message (never an
-uncaught exception), in time; nothing outside the tree may change and the
-secret held outside must never be shown.  A file or directory of mode 000
-is swept as the user nobody (root reads anything).
+"""A class-level sweep of the image-tree readers of every area that reads an
+offline tree given as ``root``: gce_settings, sysctl, kernel_config and
+hardware (offline).  Every path that an area's runs touch in a Debian 12
+tree is recorded through the one layer that reads the tree (Target), then
+replaced by each hostile kind of file in turn (and each path they looked
+for and did not find is made one), and the runs are made again:
+``compliance_info``, and for an area that applies, ``compliance`` in check
+mode and applying; for the kernel areas, ``compliance_info`` with each way
+of choosing the kernel and its files.  Each run must end normally or fail
+with a message (never an uncaught exception), in time; nothing outside the
+tree may change and the secret held outside must never be shown.  A file or
+directory of mode 000 is swept as the user nobody (root reads anything).
 
-Every (path, kind) pair costs three module runs, so the default (``short``)
+Every (path, kind) pair costs an area's runs, so the default (``short``)
 profile takes a deterministic quarter of the pairs, every kind and every path
-still covered; ``GUESTREADY_FUZZ=long`` runs them all."""
+still covered (of the paths not found, a quarter, one kind each);
+``GUESTREADY_FUZZ=long`` runs them all."""
 
+import gzip
 import os
 import pathlib
 import shutil
@@ -19,7 +25,9 @@ import traceback
 
 import pytest
 
-from hostile import Hang, alarm
+import trees
+from hostile import Hang, alarm, put
+from lzofixtures import cpio
 from test_compliance_trees import debian_12
 from test_hostile_trees import digest
 from test_without_root import NOBODY, as_user, module_run, top  # noqa: F401  # pylint: disable=unused-import
@@ -30,19 +38,98 @@ SECRET = "SECRET-OUTSIDE"
 ESCAPE = "../" * 30  # more '..' than the tree is deep: stops at the tree's root, would reach / outside it
 EVERY_PAIR = os.environ.get("GUESTREADY_FUZZ", "short") == "long"
 SAMPLE = 4  # else one pair in SAMPLE
+CLOUD = "6.1.0-50-cloud-amd64"
+GRUB_CFG = os.path.join(trees.HERE, "..", "boot", "debian12-bios-grub.cfg")
+# what the readers of every area would show of a file they parse: the secret in each of their forms
+SECRET_TEXT = """\
+PermitRootLogin yes
+GRUB_CMDLINE_LINUX="{0}"
+{0}
+kernel.kptr_restrict = {0}
+net.ipv4.ip_forward = 1
+# Linux/x86 6.1.0 Kernel Configuration {0}
+CONFIG_VIRTIO_NET="{0}"
+CONFIG_SERIAL_8250_NR_UARTS={0}
+alias pci:v00001AF4d00001000sv*sd*bc*sc*i* {0}
+kernel/drivers/{0}.ko:
+blacklist virtio_net
+install virtio_scsi /bin/false {0}
+linux /boot/vmlinuz-{1} {0}
+""".format(SECRET, CLOUD)
+
+
+def debian_12_kernel(top):
+    """The Debian 12 tree with the kernel it boots: Debian's cloud kernel
+    (its configuration, depmod's tables, an image and a gzip initramfs holding
+    its modules and a modprobe.d file), GRUB's menu and environment naming it,
+    the /vmlinuz link and a modprobe.d file."""
+    root = debian_12(top)
+    trees.install(root, CLOUD)
+    put(root, "/boot/vmlinuz-" + CLOUD, b"MZ kernel")
+    os.symlink("boot/vmlinuz-" + CLOUD, os.path.join(root, "vmlinuz"))
+    shutil.copyfile(GRUB_CFG, os.path.join(root, "boot/grub/grub.cfg"))
+    env = "# GRUB Environment Block\nsaved_entry=0\n"
+    put(root, "/boot/grub/grubenv", env + "#" * (1024 - len(env)))
+    put(root, "/etc/default/grub", 'GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+        'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 8250.nr_uarts=4"\n')
+    put(root, "/etc/modprobe.d/local.conf", "blacklist floppy\noptions virtio_net napi_tx=1\n")
+    modules = "usr/lib/modules/%s/kernel/drivers" % CLOUD
+    members = [("init", b"#!/bin/sh\n"), ("etc/modprobe.d/local.conf", b"blacklist floppy\n")]
+    members += [("%s/%s.ko" % (modules, name), b"\x7fELF") for name in sorted(trees.initramfs_modules(CLOUD))]
+    put(root, "/boot/initrd.img-" + CLOUD, gzip.compress(cpio(members)))
+    return root
+
+
+class Sweep(object):
+    """An area's sweep: the tree it reads (``build(top)``, the root) and its
+    runs on a root: ``[(name, module, arguments, check mode)]``."""
+
+    def __init__(self, name, build, runs):
+        self.name, self.build, self.runs = name, build, runs
+
+
+def applied(area, **options):
+    """The runs of an area that applies: checked, and applied in check mode and for real."""
+    def runs(root):
+        params = {area: dict(options, root=root)}
+        args = dict(params, areas=[area], apply=[area])
+        return [("compliance_info", compliance_info, dict(params, areas=[area]), False),
+                ("compliance check mode", compliance, args, True), ("compliance apply", compliance, args, False)]
+    return runs
+
+
+def checked(area, *ways):
+    """The runs of an area that only checks: compliance_info with each of ``ways`` (its options)."""
+    def runs(root):
+        return [("compliance_info %s" % " ".join("%s=%s" % item for item in sorted(way.items())), compliance_info,
+                 {"areas": [area], area: dict(way, root=root)}, False) for way in ways]
+    return runs
+
+
+BY_NAME = {"/boot/config-" + CLOUD: "path", "/boot/initrd.img-" + CLOUD: "initramfs"}
+SWEEPS = [
+    Sweep("gce_settings", debian_12, applied("gce_settings")),
+    Sweep("sysctl", debian_12_kernel, applied("sysctl")),
+    # the tree's default kernel (its boot menu), every installed one, and one named by every option
+    Sweep("kernel_config", debian_12_kernel, checked(
+        "kernel_config", {"source": "running"}, {"source": "installed"},
+        {"source": "path", "path": "/boot/config-" + CLOUD, "kernel_release": CLOUD,
+         "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64", "version": "6.1.0"})),
+    Sweep("hardware", debian_12_kernel, checked(
+        "hardware", {"mode": "offline"},
+        {"mode": "offline", "kernel_release": CLOUD, "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64"})),
+]
+AREAS = dict((sweep.name, sweep) for sweep in SWEEPS)
+NAMES = [sweep.name for sweep in SWEEPS]
 
 
 def _path(path):
     return "/" + "/".join(part for part in path.split("/") if part and part != ".")
 
 
-def _runs(run_module, root):
-    """The three runs of a sweep case: (name, output or the uncaught error)."""
-    info_args = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
-    args = {"areas": ["gce_settings"], "apply": ["gce_settings"], "gce_settings": {"root": root}}
-    for name, module, run_args, check_mode in (("compliance_info", compliance_info, info_args, False),
-                                               ("compliance check mode", compliance, args, True),
-                                               ("compliance apply", compliance, args, False)):
+def _runs(run_module, sweep, root):
+    """The runs of a sweep case: (name, output or the uncaught error)."""
+    for name, module, run_args, check_mode in sweep.runs(root):
         try:
             with alarm(30):
                 out = run_module(module, run_args, check_mode=check_mode, diff=module is compliance)
@@ -56,18 +143,19 @@ def _runs(run_module, root):
         yield name, out
 
 
-_RECORDED = []
+_RECORDED = {}
 
 
-@pytest.fixture
-def touched(tmp_path, run_module):
-    """The paths inside a pristine Debian 12 tree that the three runs give
-    to Target (recorded once), each with the type it had before the runs:
-    ``file``, ``link``, ``directory``, or ``own file`` (absent: the
-    collection's file, which the apply creates)."""
-    if _RECORDED:
-        return _RECORDED
-    root = debian_12(tmp_path / "record")
+def recorded(sweep, top, run_module):
+    """The paths inside a pristine tree that the area's runs give to Target
+    (recorded once per area), each with the type it had before the runs:
+    ``file``, ``link``, ``directory``, ``own file`` (absent: the
+    collection's file, which the apply creates), or ``absent`` (a path the
+    runs looked for and did not find, where a hostile tree may have
+    anything)."""
+    if sweep.name in _RECORDED:
+        return _RECORDED[sweep.name]
+    root = sweep.build(top / ("record-" + sweep.name))
     real = os.path.realpath(root)
     seen = set()
     original = Target._resolve
@@ -77,27 +165,51 @@ def touched(tmp_path, run_module):
             seen.add(_path(path))
         return original(self, path, follow, create)
 
-    before = set(_path("/" + os.path.relpath(path, root)) for path in digest(root))
+    before = dict((_path("/" + os.path.relpath(path, root)), _kind(path)) for path in digest(root))
     Target._resolve = recording
     try:
-        for name, out in _runs(run_module, root):
+        for name, out in _runs(run_module, sweep, root):
             assert isinstance(out, dict) and out["rc"] == 0, (name, out)
     finally:
         Target._resolve = original
-    after = digest(root)
+    found = []
     for path in sorted(seen):
         full = os.path.join(root, path.lstrip("/"))
-        if path == "/" or full not in after:
-            continue  # the root itself is the user's choice; absent paths are probes of what is not there
-        if os.path.islink(full) and path in before:
-            kind = "link"
+        if path == "/":
+            continue  # the root itself is the user's choice
+        if path in before:  # as it was, also when the apply removed it
+            found.append((path, before[path]))
         elif os.path.isdir(full):
-            kind = "directory"
-        else:
-            kind = "file" if path in before else "own file"
-        _RECORDED.append((path, kind))
+            found.append((path, "directory"))  # one the apply makes
+        elif os.path.lexists(full):
+            found.append((path, "own file"))
+        elif _creatable(root, path):
+            found.append((path, "absent"))  # a probe of what is not there: a hostile tree may have it
     shutil.rmtree(root)
-    return _RECORDED
+    _RECORDED[sweep.name] = found
+    return found
+
+
+def _kind(full):
+    return "link" if os.path.islink(full) else "directory" if os.path.isdir(full) else "file"
+
+
+def _creatable(root, path):
+    """Whether ``path`` can be made in ``root``: no directory on its way is a
+    file (``/boot/config-R/R``, a probe of a kernel-install directory)."""
+    parent = os.path.dirname(path)
+    while parent != "/":
+        full = os.path.join(root, parent.lstrip("/"))
+        if os.path.lexists(full):
+            return os.path.isdir(full) and not os.path.islink(full)
+        parent = os.path.dirname(parent)
+    return True
+
+
+@pytest.fixture
+def touched(tmp_path, run_module):
+    """``touched(area)``: the paths the area's runs touch (``recorded``)."""
+    return lambda area: recorded(AREAS[area], tmp_path, run_module)
 
 
 def fifo(full, outside):
@@ -118,9 +230,12 @@ def unix_socket(full, outside):
 
 
 def directory(full, outside):
+    # where a directory is looked for (a probe of one the tree lacks: grub.d, loader/entries,
+    # a modprobe.d or sysctl.d), its files are read: long runs in the names they read, binary data
     os.mkdir(full)
-    with open(os.path.join(full, "x.conf"), "w") as handle:
-        handle.write("x\n")
+    for name in ("x.conf", "x.cfg"):
+        long_line(os.path.join(full, name), outside)
+    binary(os.path.join(full, "y.conf"), outside)
 
 
 def dangling_link(full, outside):
@@ -150,7 +265,17 @@ LONG_RUNS = [b"GRUB_CMDLINE_LINUX=" + b"x" * 65536, b"a " * 32768, b"A{" * 32768
              # and of the values the readers look into
              b'GRUB_CMDLINE_LINUX="' + b"console=ttyS0 " * 4096 + b'"', b"NTP=" + b"a " * 32768,
              b"PasswordAuthentication " + b"y" * 65536, b"/dev/sdb1 /data ext4 " + b"defaults," * 8192 + b" 0 2",
-             b'SUBSYSTEM=="net", ' * 4096 + b'NAME="eth0"', b"MTUBytes=" + b"9" * 65536]
+             b'SUBSYSTEM=="net", ' * 4096 + b'NAME="eth0"', b"MTUBytes=" + b"9" * 65536,
+             # of the kernel areas': sysctl globs, kconfig values, wildcard aliases, module paths, modprobe.d
+             b"net.ipv4.conf." + b"*" * 65536 + b".rp_filter = 1", b"-net.ipv4.conf.*" + b"[a" * 32768 + b".x",
+             b"kernel.kptr_restrict = " + b"9" * 65536, b"CONFIG_SERIAL_8250_NR_UARTS=" + b"9" * 65536,
+             b'CONFIG_CMDLINE="' + b"8250.nr_uarts=4 " * 4096 + b'"', b"CONFIG_" + b"X" * 65536 + b"=y",
+             b"alias pci:v" + b"*" * 65536 + b" virtio_net", b"alias pci:v" + b"*a" * 32768 + b"b virtio_net",
+             b"alias " + b"[!a-z]*" * 8192 + b" virtio_net",
+             b"kernel/drivers/" + b"a/" * 32768 + b"virtio_net.ko: " + b"kernel/x.ko " * 4096,
+             b"blacklist " + b"x" * 65536, b"install virtio_net " + b"/bin/false " * 8192,
+             b"linux /boot/vmlinuz-6.1.0-50-cloud-amd64 " + b"8250.nr_uarts=" + b"9" * 65536,
+             b"saved_entry=" + b">" * 65536]
 
 
 def long_line(full, outside, original=b""):
@@ -172,18 +297,25 @@ CONTENT_KINDS = (binary, long_line)
 def pairs(touched, kinds, make, classes):
     """The paths of the pairs of a kind: all of them with every pair asked
     for, else one in SAMPLE, by a rotation that gives each path a share of
-    the kinds and each kind a share of the paths, the same every run."""
-    paths, number = [path for path, kind in touched if kind in classes], kinds.index(make)
+    the kinds and each kind a share of the paths, the same every run.  The
+    probes of paths the tree lacks (``absent``: many, and what is put there
+    is read by the readers of the files that are there) are sampled
+    thinner: one in SAMPLE, with one kind each."""
+    number = kinds.index(make)
+    paths = [path for path, kind in touched if kind in classes and kind != "absent"]
+    absent = [path for path, kind in touched if kind in classes and kind == "absent"]
     # the first SAMPLE kinds share the paths out among them; each later one is shifted by the
     # path's block, so that no two kinds take the same paths
     return [path for index, path in enumerate(paths)
-            if EVERY_PAIR or (index + number + index // SAMPLE * (number // SAMPLE)) % SAMPLE == 0]
+            if EVERY_PAIR or (index + number + index // SAMPLE * (number // SAMPLE)) % SAMPLE == 0] + \
+        [path for index, path in enumerate(absent)
+         if EVERY_PAIR or (index % SAMPLE == 0 and index // SAMPLE % len(kinds) == number)]
 
 
-def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
+def _check(run_module, tmp_path, sweep, path, make, with_content, is_directory=False):
     """What went wrong with ``path`` replaced by ``make``: a list of words."""
     top = tmp_path / path.strip("/").replace("/", "_")
-    root = debian_12(top)
+    root = sweep.build(top)
     outside = str(top / "outside")
     # outside the tree: a file and a directory of files that a run must never read, show or change
     os.makedirs(os.path.join(outside, "d"))
@@ -195,7 +327,7 @@ def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
                 with open(os.path.join(full, name), "rb") as handle:
                     data = handle.read()
                 with open(os.path.join(outside, "d", name), "wb") as handle:
-                    handle.write(data + b"\n" + SECRET.encode() + b"\n")
+                    handle.write(data + b"\n" + SECRET_TEXT.encode() + b"\n")
         shutil.rmtree(full, ignore_errors=True)
         target = os.path.join(outside, "d")
     else:
@@ -206,7 +338,7 @@ def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
             os.unlink(full)
         target = os.path.join(outside, "secret")
     with open(os.path.join(outside, "secret"), "w") as handle:
-        handle.write("PermitRootLogin yes\nGRUB_CMDLINE_LINUX=\"%s\"\n%s\n" % (SECRET, SECRET))
+        handle.write(SECRET_TEXT)
     os.makedirs(os.path.dirname(full), exist_ok=True)
     if with_content:
         make(full, target, original)
@@ -214,7 +346,7 @@ def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
         make(full, target)
     before = digest(str(top), skip=root)
     problems = []
-    for name, out in _runs(run_module, root):
+    for name, out in _runs(run_module, sweep, root):
         if not isinstance(out, dict):
             problems.append("%s: %s" % (name, out))
             continue
@@ -231,60 +363,88 @@ def _check(run_module, tmp_path, path, make, with_content, is_directory=False):
 
 
 @pytest.mark.parametrize("make", FILE_KINDS, ids=[kind.__name__ for kind in FILE_KINDS])
-def test_a_file_the_runs_touch_replaced_by_something_hostile(tmp_path, run_module, touched, make):
-    classes = ("file",) if make in CONTENT_KINDS else ("file", "link", "own file")
+@pytest.mark.parametrize("area", NAMES)
+def test_a_file_the_runs_touch_replaced_by_something_hostile(tmp_path, run_module, touched, area, make):
+    classes = ("file", "absent") if make in CONTENT_KINDS else ("file", "link", "own file", "absent")
     failures = []
-    for path in pairs(touched, FILE_KINDS, make, classes):
+    for path in pairs(touched(area), FILE_KINDS, make, classes):
         failures.extend("%s as %s: %s" % (path, make.__name__, problem)
-                        for problem in _check(run_module, tmp_path, path, make, make in CONTENT_KINDS))
+                        for problem in _check(run_module, tmp_path, AREAS[area], path, make, make in CONTENT_KINDS))
     assert not failures, "\n".join(failures)
 
 
 @pytest.mark.parametrize("make", DIRECTORY_KINDS, ids=[kind.__name__ for kind in DIRECTORY_KINDS])
-def test_a_directory_the_runs_touch_replaced_by_something_hostile(tmp_path, run_module, touched, make):
+@pytest.mark.parametrize("area", NAMES)
+def test_a_directory_the_runs_touch_replaced_by_something_hostile(tmp_path, run_module, touched, area, make):
     failures = []
-    for path in pairs(touched, DIRECTORY_KINDS, make, ("directory",)):
+    for path in pairs(touched(area), DIRECTORY_KINDS, make, ("directory",)):
         failures.extend("%s as %s: %s" % (path, make.__name__, problem)
-                        for problem in _check(run_module, tmp_path, path, make, False, is_directory=True))
+                        for problem in _check(run_module, tmp_path, AREAS[area], path, make, False, is_directory=True))
     assert not failures, "\n".join(failures)
 
 
-def test_the_sweep_covers_the_readers(touched):
+# per area, files the recording must have seen (each kind of reader), and directories
+COVERS = {
+    "gce_settings": (["/etc/default/grub", "/boot/grub/grub.cfg", "/etc/ssh/sshd_config", "/etc/fstab",
+                      "/etc/systemd/timesyncd.conf", "/etc/machine-id", "/var/lib/dpkg/status"],
+                     ["/etc/ssh/sshd_config.d"]),
+    "sysctl": (["/etc/sysctl.conf", "/etc/sysctl.d/10-site.conf", "/usr/lib/sysctl.d/50-default.conf"],
+               ["/etc/sysctl.d", "/usr/lib/sysctl.d"]),
+    "kernel_config": (["/boot/config-" + CLOUD, "/boot/initrd.img-" + CLOUD, "/boot/grub/grub.cfg",
+                       "/lib/modules/%s/modules.dep" % CLOUD],
+                      ["/boot", "/lib/modules"]),
+    "hardware": (["/boot/config-" + CLOUD, "/boot/initrd.img-" + CLOUD, "/boot/grub/grub.cfg", "/etc/default/grub",
+                  "/etc/modprobe.d/local.conf"] + ["/lib/modules/%s/%s" % (CLOUD, name) for name in trees.FILES],
+                 ["/boot", "/lib/modules/" + CLOUD, "/etc/modprobe.d"]),
+}
+
+
+@pytest.mark.parametrize("area", NAMES)
+def test_the_sweep_covers_the_readers(touched, area):
     # the recording saw the files of every kind of reader, not an empty run
-    paths = dict(touched)
-    for path in ("/etc/default/grub", "/boot/grub/grub.cfg", "/etc/ssh/sshd_config", "/etc/fstab",
-                 "/etc/systemd/timesyncd.conf", "/etc/machine-id", "/var/lib/dpkg/status"):
+    paths = dict(touched(area))
+    files, directories = COVERS[area]
+    for path in files:
         assert paths.get(path) == "file", (path, sorted(paths))
-    assert paths.get("/etc/ssh/sshd_config.d") == "directory"
+    for path in directories:
+        assert paths.get(path) == "directory", (path, sorted(paths))
 
 
-def _info_in_time(root):
-    try:
-        with alarm(30):
-            return module_run(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
-    except Hang as exc:
-        return "hang: %s" % exc
+def _info_in_time(sweep, root):
+    """The area's check runs (no apply) as this user: their outputs, or the hang."""
+    outs = []
+    for name, module, args, check_mode in sweep.runs(root):
+        if "apply" in args:
+            continue
+        try:
+            with alarm(30):
+                outs.append(module_run(module, args))
+        except Hang as exc:
+            outs.append("hang: %s" % exc)
+    return outs
 
 
-def test_a_file_or_directory_the_runs_touch_unreadable_to_the_user(top, touched):
+@pytest.mark.parametrize("area", NAMES)
+def test_a_file_or_directory_the_runs_touch_unreadable_to_the_user(top, touched, area):
     # mode 000 means nothing to root: compliance_info runs as nobody (an apply without root is refused)
     failures = []
-    for index, (path, kind) in enumerate(touched):
+    for index, (path, kind) in enumerate(touched(area)):
         if kind not in ("file", "directory") or not (EVERY_PAIR or index % SAMPLE == 0):
             continue
-        root = debian_12(pathlib.Path(top) / str(index))
+        root = AREAS[area].build(pathlib.Path(top) / str(index))
         if not os.path.lexists(os.path.join(root, path.lstrip("/"))):  # a directory the apply makes
             shutil.rmtree(root)
             continue
         os.chmod(os.path.join(root, path.lstrip("/")), 0)
         try:
-            out = as_user(NOBODY, _info_in_time, root)
+            outs = as_user(NOBODY, _info_in_time, AREAS[area], root)
         except AssertionError as exc:  # the child's traceback
-            out = "uncaught: %s" % exc
-        if not isinstance(out, dict):
-            failures.append("%s (%s) mode 000: %s" % (path, kind, out))
-        elif "failed" in out and not out.get("msg"):
-            failures.append("%s (%s) mode 000: failed without a message" % (path, kind))
+            outs = ["uncaught: %s" % exc]
+        for out in outs:
+            if not isinstance(out, dict):
+                failures.append("%s (%s) mode 000: %s" % (path, kind, out))
+            elif "failed" in out and not out.get("msg"):
+                failures.append("%s (%s) mode 000: failed without a message" % (path, kind))
         shutil.rmtree(root)
     assert not failures, "\n".join(failures)
 
