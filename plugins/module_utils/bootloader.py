@@ -22,7 +22,7 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import parse_grubenv
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
-from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
@@ -401,7 +401,7 @@ class GrubConfig(object):
         found = []
         for number, dummy, dummy2, value in applicable_timeouts(self.cfg_text, self.grubenv):
             try:
-                found.append((number, int(value, 0)))
+                found.append((number, bounded_int(value, 0)))
             except ValueError:
                 raise ConfigError("%s:%d: timeout=%r is not a number"
                                   % (self.target.display(self.grub_cfg), number, value))
@@ -503,7 +503,7 @@ def set_loader_timeout(text, seconds, rid):
 def _seconds(assignment):
     source, line, value = assignment
     try:
-        return int(value), "%s:%d" % (source, line)
+        return bounded_int(value), "%s:%d" % (source, line)
     except ValueError:
         return None, "%s:%d (%r is not a number)" % (source, line, value)
 
@@ -640,7 +640,7 @@ def applicable_timeouts(text, grubenv):
 
 def _above(value, seconds):
     try:
-        return int(value, 0) > seconds
+        return bounded_int(value, 0) > seconds
     except ValueError:
         return True  # not a number GRUB reads as intended: replaced too
 

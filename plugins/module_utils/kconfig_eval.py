@@ -18,6 +18,7 @@ tried: the verdict stands only when they all agree.
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import modprobe, privilege
+from ansible_collections.guestready.gce.plugins.module_utils.digits import bounded_int
 from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import EXACT_NOT_SET_SINCE, NOT_SET_VALUE, kconfig_value
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
@@ -232,7 +233,7 @@ def _apply(config, rule, depth):
 
 def _number(value):
     try:
-        return int(str(value), 0)
+        return bounded_int(str(value), 0)
     except (TypeError, ValueError):
         return None
 

@@ -31,6 +31,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import initramfs as
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig, kernel_cmdline, modalias, modprobe
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.device_names import describe
+from ansible_collections.guestready.gce.plugins.module_utils.digits import bounded_int, kstrtouint
 from ansible_collections.guestready.gce.plugins.module_utils.hardware_results import verdict, worst
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError
 
@@ -475,7 +476,7 @@ def _uart_option(config, name):
     """``{"value", "text"}`` of an integer option; absent means its Kconfig default."""
     text = config.get(name)
     try:
-        return {"value": int(text, 0), "text": "CONFIG_%s=%s" % (name, text)}
+        return {"value": bounded_int(text, 0), "text": "CONFIG_%s=%s" % (name, text)}
     except (TypeError, ValueError):
         return {"value": UART_OPTION_DEFAULT,
                 "text": "CONFIG_%s %s: its default, %d" % (
@@ -488,10 +489,11 @@ def _boot(line, given, runtime, limit):
     parameter = given[-1] if given else None
     count = runtime
     if parameter is not None:
-        try:
-            count = int(parameter[1], 0)
-        except ValueError:
-            parameter = None   # the kernel rejects it and keeps the default
+        # a uint module parameter (kstrtouint): '-1', '0o4', a number past 32 bits are refused, and
+        # the driver keeps its default; '010' is 8
+        count = kstrtouint(parameter[1] or "")
+        if count is None:
+            parameter, count = None, runtime
     boot = {"source": line["source"] if line else None, "line": line["line"] if line else None,
             "kind": line["kind"] if line else None, "cmdline": line["cmdline"] if line else None,
             "parameter": "%s=%s" % parameter if parameter else None,

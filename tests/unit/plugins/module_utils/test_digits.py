@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, target
-from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int, kstrtouint
 
 
 @pytest.mark.parametrize("text,number", [
@@ -30,3 +30,17 @@ def test_only_temporaries_in_the_writers_format_are_stale(tmp_path):
         path.write_text("x")
     removed = target.Target(str(tmp_path)).remove_stale_temporaries("/etc/fstab")
     assert removed == [str(stale)] and not stale.exists() and all(path.exists() for path in kept)
+
+
+@pytest.mark.parametrize("text, number", [("4", 4), ("+4", 4), ("4\n", 4), ("010", 8), ("0x1f", 31), ("0", 0),
+                                          ("4294967295", 2 ** 32 - 1), ("4294967296", None), ("-1", None),
+                                          ("0o4", None), ("0b1", None), ("1_0", None), (" 4", None), ("4 ", None),
+                                          ("\u0664", None), ("0x", None), ("", None), ("9" * 100000, None)])
+def test_kstrtouint_reads_what_the_kernel_reads(text, number):
+    assert kstrtouint(text) == number
+
+
+def test_bounded_int_refuses_a_long_number_before_int_reads_it():
+    assert bounded_int("0x10", 0) == 16 and bounded_int("-5") == -5
+    with pytest.raises(ValueError):
+        bounded_int("9" * (2 * 1024 * 1024), 0)

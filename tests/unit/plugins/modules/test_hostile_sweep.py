@@ -16,11 +16,14 @@ profile takes a deterministic quarter of the pairs, every kind and every path
 still covered (of the paths not found, a quarter, one kind each);
 ``GUESTREADY_FUZZ=long`` runs them all."""
 
+import contextlib
 import gzip
 import os
 import pathlib
+import re
 import shutil
 import socket
+import sys
 import traceback
 
 import pytest
@@ -81,11 +84,13 @@ def debian_12_kernel(top):
 
 
 class Sweep(object):
-    """An area's sweep: the tree it reads (``build(top)``, the root) and its
-    runs on a root: ``[(name, module, arguments, check mode)]``."""
+    """An area's sweep: the tree it reads (``build(top)``, the root), its
+    runs on a root (``runs(root)``: ``[(name, module, arguments, check
+    mode)]``) and the numbers its readers take (``numbers``: ``{path: a
+    pattern whose group is one}``)."""
 
-    def __init__(self, name, build, runs):
-        self.name, self.build, self.runs = name, build, runs
+    def __init__(self, name, build, runs, numbers):
+        self.name, self.build, self.runs, self.numbers = name, build, runs, numbers
 
 
 def applied(area, **options):
@@ -106,21 +111,40 @@ def checked(area, *ways):
     return runs
 
 
-BY_NAME = {"/boot/config-" + CLOUD: "path", "/boot/initrd.img-" + CLOUD: "initramfs"}
+UARTS = r"^CONFIG_(?:SERIAL_8250_NR_UARTS|SERIAL_8250_RUNTIME_UARTS|DEFAULT_MMAP_MIN_ADDR)=(\d+)$"
 SWEEPS = [
-    Sweep("gce_settings", debian_12, applied("gce_settings")),
-    Sweep("sysctl", debian_12_kernel, applied("sysctl")),
+    Sweep("gce_settings", debian_12, applied("gce_settings"),
+          {"/etc/default/grub": r"GRUB_TIMEOUT=(\d+)", "/boot/grub/grub.cfg": r"timeout=(\d+)", "/etc/fstab": r" (\d+)$"}),
+    Sweep("sysctl", debian_12_kernel, applied("sysctl"), {"/etc/sysctl.conf": r"kptr_restrict = (\d+)",
+                                                          "/usr/lib/sysctl.d/50-default.conf": r"symlinks = (\d+)"}),
     # the tree's default kernel (its boot menu), every installed one, and one named by every option
     Sweep("kernel_config", debian_12_kernel, checked(
         "kernel_config", {"source": "running"}, {"source": "installed"},
         {"source": "path", "path": "/boot/config-" + CLOUD, "kernel_release": CLOUD,
-         "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64", "version": "6.1.0"})),
+         "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64", "version": "6.1.0"}),
+        {"/boot/config-" + CLOUD: UARTS}),
     Sweep("hardware", debian_12_kernel, checked(
         "hardware", {"mode": "offline"},
-        {"mode": "offline", "kernel_release": CLOUD, "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64"})),
+        {"mode": "offline", "kernel_release": CLOUD, "initramfs": "/boot/initrd.img-" + CLOUD, "arch": "x86_64"}),
+        {"/boot/config-" + CLOUD: UARTS, "/etc/default/grub": r"8250\.nr_uarts=(\d+)"}),
 ]
 AREAS = dict((sweep.name, sweep) for sweep in SWEEPS)
 NAMES = [sweep.name for sweep in SWEEPS]
+
+
+@contextlib.contextmanager
+def int_without_limit():
+    """int() as on Python 3.7 to 3.10, which the modules run on: any number
+    of digits read, in quadratic time (3.11 refuses more than 4300)."""
+    if not hasattr(sys, "set_int_max_str_digits"):
+        yield
+        return
+    old = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(0)
+    try:
+        yield
+    finally:
+        sys.set_int_max_str_digits(old)
 
 
 def _path(path):
@@ -131,7 +155,7 @@ def _runs(run_module, sweep, root):
     """The runs of a sweep case: (name, output or the uncaught error)."""
     for name, module, run_args, check_mode in sweep.runs(root):
         try:
-            with alarm(30):
+            with alarm(30), int_without_limit():
                 out = run_module(module, run_args, check_mode=check_mode, diff=module is compliance)
         except Hang as exc:
             out = "hang: %s" % exc
@@ -283,6 +307,21 @@ def long_line(full, outside, original=b""):
         handle.write(original + b"\n".join(LONG_RUNS) + b"\n")
 
 
+# int() reads it in a minute on Python 3.7 to 3.10 (quadratic): no reader may take it whole
+LONG_NUMBER = "9" * (2 * 1024 * 1024)
+
+
+def long_number(pattern):
+    """A content kind: each number ``pattern`` finds (its group) in the file made LONG_NUMBER long."""
+    def make(full, outside, original=b""):
+        text = re.sub(pattern, lambda match: match.group(0).replace(match.group(1), LONG_NUMBER),
+                      original.decode(), flags=re.M)
+        assert text != original.decode(), "no number in %s: %s" % (full, pattern)
+        with open(full, "w") as handle:
+            handle.write(text)
+    return make
+
+
 def plain_file(full, outside):
     with open(full, "w") as handle:
         handle.write("not a directory\n")
@@ -383,6 +422,16 @@ def test_a_directory_the_runs_touch_replaced_by_something_hostile(tmp_path, run_
     assert not failures, "\n".join(failures)
 
 
+@pytest.mark.parametrize("area", NAMES)
+def test_a_number_the_readers_take_made_millions_of_digits_long(tmp_path, run_module, touched, area):
+    failures = []
+    for path, pattern in sorted(AREAS[area].numbers.items()):
+        assert (path, "file") in touched(area), path
+        failures.extend("%s with a long number: %s" % (path, problem)
+                        for problem in _check(run_module, tmp_path, AREAS[area], path, long_number(pattern), True))
+    assert not failures, "\n".join(failures)
+
+
 # per area, files the recording must have seen (each kind of reader), and directories
 COVERS = {
     "gce_settings": (["/etc/default/grub", "/boot/grub/grub.cfg", "/etc/ssh/sshd_config", "/etc/fstab",
@@ -461,3 +510,44 @@ def test_a_long_line_in_a_udev_rules_file_is_read_in_linear_time(tmp_path, run_m
     with alarm(30):
         out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
     assert out["rc"] == 0, out.get("msg")
+
+
+NUMBERS = [("hardware", "/etc/default/grub", r"8250\.nr_uarts=(\d+)"),
+           ("hardware", "/boot/config-" + CLOUD, r"^CONFIG_SERIAL_8250_RUNTIME_UARTS=(\d+)$"),
+           ("kernel_config", "/boot/config-" + CLOUD, r"^CONFIG_DEFAULT_MMAP_MIN_ADDR=(\d+)$"),
+           ("gce_settings", "/etc/default/grub", r"GRUB_TIMEOUT=(\d+)"),
+           ("gce_settings", "/boot/grub/grub.cfg", r"timeout=(\d+)")]
+
+
+@pytest.mark.parametrize("area, path, pattern", NUMBERS, ids=["%s:%s" % number[:2] for number in NUMBERS])
+def test_a_number_millions_of_digits_long_is_refused_in_linear_time(tmp_path, run_module, area, path, pattern):
+    # HW-SERIAL (8250.nr_uarts=, CONFIG_SERIAL_8250_*_UARTS), KCONF-DEFAULT_MMAP_MIN_ADDR, GCE-BOOT-TIMEOUT:
+    # int() of the number, in quadratic time on Python 3.7 to 3.10 (a minute for 2 MiB of digits)
+    sweep = AREAS[area]
+    root = sweep.build(tmp_path)
+    full = os.path.join(root, path.lstrip("/"))
+    with open(full, "rb") as handle:
+        long_number(pattern)(full, None, handle.read())
+    name, module, args, check_mode = sweep.runs(root)[0]
+    with alarm(30), int_without_limit():
+        out = run_module(module, args, check_mode=check_mode)
+    assert out["rc"] == 0 or out.get("msg"), out
+
+
+def _serial(run_module, root, value):
+    with open(os.path.join(root, "etc/default/grub"), "a") as handle:
+        handle.write('GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 8250.nr_uarts=%s"\n' % value)
+    out = run_module(compliance_info, {"areas": ["hardware"], "hardware": {"root": root, "mode": "offline"}})
+    return [r for r in out["results"] if r["id"] == "HW-SERIAL"][0]
+
+
+@pytest.mark.parametrize("value, registered", [("-1", 4), ("0o2", 4), ("1_0", 4), ("4294967298", 4), ("02", 2),
+                                               ("0x2", 2), ("+2", 2), ("\u0662", 4)])
+def test_8250_nr_uarts_is_read_as_the_kernel_reads_a_uint_parameter(tmp_path, run_module, value, registered):
+    # kstrtouint(val, 0): '-1', '0o2', '1_0', non-ASCII digits and a number past 32 bits are refused, and the
+    # driver keeps CONFIG_SERIAL_8250_RUNTIME_UARTS (4); '02' is octal.  int(val, 0) read '-1' as 0 ports,
+    # '0o2' as 2, and refused '02'
+    serial = _serial(run_module, debian_12_kernel(tmp_path), value)
+    assert (serial["status"], "registers %d port" % registered in serial["message"] or
+            "registers only %d port" % registered in serial["message"]) == \
+        ("pass" if registered >= 4 else "fail", True), serial["message"]
