@@ -86,14 +86,14 @@ LIBRARY_DIRS = ("usr/lib", "lib", "usr/lib64", "lib64")
 # src/basic/util.c version(), linked in statically).
 SYSCTL_BINARIES = ("usr/lib/systemd/systemd-sysctl", "lib/systemd/systemd-sysctl")
 # Not after a printable byte: not the end of a longer text.
-BINARY_VERSION = re.compile(br"(?<![ -~])systemd ([0-9]+)[\0\n]")
+BINARY_VERSION = re.compile(br"(?<![ -~])systemd ([0-9]{1,9})[\0\n]")   # bounded: int() of a hostile run of digits
 MAX_BINARY_SIZE = 32 * 1024 * 1024
 # RHEL 8's 239 has the '-' prefix since 239-57.el8 (a backport of systemd#13191,
 # redhat-plumbers/systemd-rhel8 516fc73142, rhbz#2037807), not globs.  Its spec
 # builds with -Dversion-tag=%{version}-%{release}: the library's --version
 # text is "systemd 239 (239-74.el8_8.2)" (meson.build's version-tag; more may
 # come before "el8" in a rebuild's release).  No release told: no backport known.
-RHEL8_RELEASE = re.compile(br"(?<![ -~])systemd 239 \(239-([0-9]+)\.[0-9A-Za-z._]*el8")
+RHEL8_RELEASE = re.compile(br"(?<![ -~])systemd 239 \(239-([0-9]{1,9})\.[0-9A-Za-z._]*el8")
 RHEL8_DASH_RELEASE = 57
 
 # procps' `sysctl --system` by version.  3.3.x (Debian 11, Ubuntu 22.04, RHEL 9: 3.3.17) writes

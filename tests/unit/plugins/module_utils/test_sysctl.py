@@ -466,6 +466,14 @@ def test_the_systemd_version_of_a_tree_without_the_library_or_with_a_backport(tm
     assert (loader.reads_dashes(found), loader.reads_globs(found)) == (dashes, globs)
 
 
+def test_a_systemd_binary_with_a_long_run_of_digits_is_no_version(tmp_path):
+    """'systemd ' and 64 KiB of digits: int() of it is a ValueError past 4300 digits on Python 3.11
+    (a traceback) and quadratic before; no systemd has a 10-digit version."""
+    write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd " + b"7" * (1 << 16))
+    write_binary(tmp_path, "usr/lib/systemd/libsystemd-shared-239.so", b"systemd 239 (239-" + b"5" * (1 << 16) + b".el8)\n")
+    assert loader.systemd_version(str(tmp_path)) == 239
+
+
 @pytest.mark.parametrize("strings, version", [
     ((b"systemd 219", b"systemd 219"), 219),
     ((b"systemd 219", b"systemd 229\n+PAM"), None),                 # two that disagree
