@@ -92,8 +92,7 @@ def waits_for_device(entry):
     ``nofail`` and ``noauto`` entries do not hold boot up, the last of
     nofail/fail and of noauto/auto winning, nor do those ``boot_goes_on``
     without: network mounts and automounts)."""
-    return not fstab.says(entry["options"], "nofail", "fail") and not fstab.says(entry["options"], "noauto", "auto") \
-        and not entry.get("boot_goes_on")
+    return fstab.holds_boot(entry["options"]) and not entry.get("boot_goes_on")
 
 
 def match_partition(spec, partitions):

@@ -59,8 +59,7 @@ class Entry(object):
 
     @property
     def holds_boot(self):
-        """Neither nofail nor noauto, the last of each pair winning."""
-        return not says(self.options, "nofail", "fail") and not says(self.options, "noauto", "auto")
+        return holds_boot(self.options)
 
     @property
     def is_network(self):
@@ -82,9 +81,15 @@ def says(options, yes, no):
     systemd's fstab_test_yes_no_option reads nofail/fail and noauto/auto
     (src/shared/fstab-util.h): "nofail,fail" waits for the disk."""
     for option in reversed(options):
-        if option.split("=", 1)[0] in (yes, no):
-            return option.split("=", 1)[0] == yes
+        name = option.split("=", 1)[0]
+        if name in (yes, no):
+            return name == yes
     return False
+
+
+def holds_boot(options):
+    """Neither nofail nor noauto in force, the last of each pair winning."""
+    return not says(options, "nofail", "fail") and not says(options, "noauto", "auto")
 
 
 def boot_goes_on_without(item, mounts):
@@ -131,9 +136,6 @@ class MountPoints(object):
             index = bisect.bisect_left(self.lengths, len(path))
             if index == len(self.lengths) or self.lengths[index] != len(path):
                 self.lengths.insert(index, len(path))
-
-    def __contains__(self, path):
-        return path in self.points
 
     def __bool__(self):
         return bool(self.points)
