@@ -140,14 +140,17 @@ class MountPoints(object):
     def __bool__(self):
         return bool(self.points)
 
-    def under(self, path):
-        """The shortest point ``path`` is or lies below, or None."""
+    def every_under(self, path):
+        """The points ``path`` is or lies below, shortest first."""
         for end in self.lengths:
             if end > len(path):
                 break
             if (end == len(path) or path[end] == "/") and path[:end] in self.points:
-                return path[:end]
-        return None
+                yield path[:end]
+
+    def under(self, path):
+        """The shortest point ``path`` is or lies below, or None."""
+        return next(self.every_under(path), None)
 
 
 def other_mounts(entries, essential):
@@ -161,18 +164,37 @@ def required_mounts(item, points):
     systemd makes this entry's mount unit require (src/core/mount.c,
     mount_add_mount_dependencies, v239 to v257): those above the directory it
     is mounted on, and those holding its source when that is a path (a bind
-    mount's or a loop file's)."""
+    mount's or a loop file's), each shortest first."""
     found = []
     if item.file.startswith("/") and item.file != "/":
-        point = points.under(item.file.rsplit("/", 1)[0])
-        if point:
-            found.append(("it is mounted below %s" % point, point))
+        found.extend(("it is mounted below %s" % point, point) for point in points.every_under(item.file.rsplit("/", 1)[0]))
     source = unescape(item.spec)
     if source.startswith("/") and not source.startswith("/dev/"):
-        point = points.under(mount_point(source))
-        if point and point != item.file:   # a mount point bound onto itself needs only its own mount
-            found.append(("its source %s is on %s" % (source, point), point))
+        # a mount point bound onto itself needs only its own mount
+        found.extend(("its source %s is on %s" % (source, point), point)
+                     for point in points.every_under(mount_point(source)) if point != item.file)
     return found
+
+
+def failing_with(entries, fallible):
+    """``{entry: why}``: those of ``entries`` whose mount units fail when the
+    mounts at the points ``fallible`` fail, because they require one of them
+    (``required_mounts``) or an entry that fails in turn, in whatever order
+    fstab lists them; ``why`` names the shortest failing mount each requires."""
+    points = MountPoints(list(fallible) + [e.file for e in entries])
+    waiting = {}
+    for item in entries:
+        for dummy, point in required_mounts(item, points):
+            waiting.setdefault(point, []).append(item)
+    failing, queue = MountPoints(fallible), list(fallible)
+    found = set()
+    while queue:   # each point is queued once (MountPoints.add keeps it once): a bind loop ends
+        for item in waiting.pop(queue.pop(), ()):
+            found.add(item)
+            if item.file not in failing.points:
+                failing.add(item.file)
+                queue.append(item.file)
+    return dict((item, required_mounts(item, failing)[0][0]) for item in found)
 
 
 def parse(text):

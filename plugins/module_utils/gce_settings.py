@@ -1066,23 +1066,19 @@ def _needs_nofail(host, entry, item, mounts):
 def _nofail_missing(host, entry, entries):
     """``[(item, why)]``: the entries GCE-FSTAB-NOFAIL wants nofail on, ``why``
     None for an additional disk's own mount, else why its mount unit requires
-    such a disk's mount (mounted below it, or a bind or loop source on it):
-    with that disk missing, it fails too and holds boot up as well; so does
-    one that requires such a mount in turn, when fstab lists it later."""
+    such a disk's mount (mounted below it, or a bind or loop source on it), or a
+    mount that requires one in turn: with that disk missing, it fails too and
+    holds boot up as well."""
     essential = entry["essential_mounts"]
     mounts = fstab.other_mounts(entries, essential)
-    fallible = fstab.MountPoints(e.file for e in entries if e.is_block and not e.is_swap and e.file not in essential
-                                 and not _on_boot_disk(host, e))
+    mountable = [e for e in entries if not e.is_swap and e.file not in essential]
+    failing = fstab.failing_with(mountable, [e.file for e in mountable if e.is_block and not _on_boot_disk(host, e)])
     missing = []
     for item in entries:
         if _needs_nofail(host, entry, item, mounts):
             missing.append((item, None))
-        elif fallible and item.holds_boot and not item.is_swap and item.file not in essential \
-                and not fstab.boot_goes_on_without(item, mounts):
-            why = fstab.required_mounts(item, fallible)
-            if why:
-                missing.append((item, why[0][0]))
-                fallible.add(item.file)
+        elif item in failing and item.holds_boot and not fstab.boot_goes_on_without(item, mounts):
+            missing.append((item, failing[item]))
     return missing
 
 

@@ -1386,6 +1386,21 @@ def test_nofail_follows_the_mounts_that_require_an_additional_disk_s(tmp_path, r
         assert line in text, (line, text)
 
 
+def test_nofail_follows_chains_of_mounts_in_any_order_and_through_nofail_ones(tmp_path, run_module):
+    """A mount fails with every mount it requires, whatever order fstab lists them in: a bind of a bind
+    listed before the bind it requires (a chain of three, in reverse), and a mount that requires a bind
+    which has nofail itself (nofail keeps local-fs.target going, not the bind's own mount)."""
+    text = _nofail_judged_then_hardened(
+        tmp_path, run_module, "UUID=1 / ext4 defaults 0 1\n/srv/c/x /srv/d none bind 0 0\n/srv/b/x /srv/c none bind 0 0\n"
+        "/data/x /srv/b none bind 0 0\nUUID=2 /data ext4 nofail 0 2\n/data/y /srv/e none bind,nofail 0 0\n"
+        "/srv/e/z /srv/f none bind 0 0\n/srv/q /srv/r none bind 0 0\n",
+        "/srv/d (line 2, its source /srv/c/x is on /srv/c), /srv/c (line 3, its source /srv/b/x is on /srv/b), "
+        "/srv/b (line 4, its source /data/x is on /data), /srv/f (line 7, its source /srv/e/z is on /srv/e)")
+    for line in ("/srv/c/x\t/srv/d\tnone\tbind,nofail\t0\t0\n", "/srv/e/z\t/srv/f\tnone\tbind,nofail\t0\t0\n",
+                 "\n/data/y /srv/e none bind,nofail 0 0\n", "\n/srv/q /srv/r none bind 0 0\n"):
+        assert line in text, (line, text)
+
+
 def test_the_mounts_an_additional_disk_s_require_are_found_in_linear_time(tmp_path, run_module):
     """Many binds below many disks, many automounts, and one path of a million characters: each entry's
     prefixes are compared only at the lengths of the mount points asked about, each point indexed once
