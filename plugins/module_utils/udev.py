@@ -81,19 +81,64 @@ def tokens(rule):
     return found
 
 
+# the name udev's net_id builtin derives from a NIC's MAC address, ID_NET_NAME_MAC
+# (systemd src/udev/udev-builtin-net_id.c names_mac(): the interface type's prefix, get_ifname_prefix(),
+# "x" and the 6 bytes in hex without colons, enx42010a800002; none for InfiniBand)
+MAC_NAME_PREFIXES = ("enx", "slx", "wlx", "wwx")
+_WILDCARDS = re.compile(r"[*?]*\Z")
+
+
+def _every(pattern, prefixes, length):
+    """Whether the glob ``pattern`` matches every string of ``length`` characters after one
+    of ``prefixes``: a part of a prefix, then wildcards only ('*', or as many '?' as there
+    are characters left)."""
+    for prefix in prefixes:
+        literal = next((n for n in range(len(prefix), -1, -1) if pattern.startswith(prefix[:n])), 0)
+        rest, left = pattern[literal:], len(prefix) - literal + length
+        if _WILDCARDS.match(rest) and (rest.count("?") == left or "*" in rest and rest.count("?") <= left):
+            return True
+    return False
+
+
+def _binds(value, prefixes, length):
+    """Whether a match on ``value`` holds for some MAC addresses only.  udev splits the
+    value at '|' into fnmatch(3) globs (udev-rules.c token_match_string()): a value one of
+    whose globs matches every address ("?*", "*", "*?") names none, so such a rule names
+    each NIC, not one; "" matches an empty value only.  Any other glob is taken as bound,
+    to be safe: "42:01:0a:*" names the addresses of one vendor or network only, and a new
+    VM's NIC need not have one of them (a rarer spelling of "every address", such as
+    "*:*:*:*:*:*", is flagged too: a glob's letters are not matched here)."""
+    alternatives = value.split("|")
+    return any(alternatives) and not any(_every(a, prefixes, length) for a in alternatives)
+
+
+def _mac_match(key, attribute, operator, value):
+    """Whether a token matches a NIC on its MAC address: ATTR{address}== or ATTRS{address}==
+    (sysfs: "42:01:0a:80:00:02"), or ENV{ID_NET_NAME_MAC}== (the name derived from it:
+    "enx42010a800002"), for some addresses only."""
+    if operator != "==":
+        return False
+    if key in ("ATTR", "ATTRS") and attribute == "address":
+        return _binds(value, ("",), 17)
+    if key == "ENV" and attribute == "ID_NET_NAME_MAC":
+        return _binds(value, MAC_NAME_PREFIXES, 12)
+    return False
+
+
 def persistent_net_rules(target):
     """``[(path, line, rule)]``: rules naming a network interface after its
     MAC address (what 70-persistent-net.rules holds).  NAME= assigns (so do
     := and +=, which udev takes as =); NAME== and NAME!= only match a name,
     NAME="" and NAME="%k" are ignored (systemd/systemd src/udev/udev-rules.c,
     parse_token "NAME").  Only a network interface takes a NAME=, so a rule
-    needs no SUBSYSTEM=="net" (a GOTO may stand for it)."""
+    needs no SUBSYSTEM=="net" (a GOTO may stand for it).  The MAC address is
+    matched as sysfs has it or through ID_NET_NAME_MAC (``_mac_match``)."""
     found = []
     for path, dummy in rule_files(target):
         for number, rule in logical_lines(read(target, path)):
             parsed = tokens(rule) or []
             if any(k == "NAME" and op in ASSIGN and v not in ("", "%k") for k, a, op, v in parsed) \
-                    and any(k in ("ATTR", "ATTRS") and a == "address" and op == "==" for k, a, op, v in parsed):
+                    and any(_mac_match(*token) for token in parsed):
                 found.append((path, number, rule))
     return found
 

@@ -1631,6 +1631,36 @@ def test_udev_persistent_net_rules_read_as_udevd_parses_them(tmp_path, rule, pin
     assert bool(udev.persistent_net_rules(Target(str(tmp_path)))) is pins
 
 
+@pytest.mark.parametrize("match, pins", [
+    # the name udev's net_id builtin derives from the MAC address (udev-builtin-net_id.c names_mac())
+    ('ENV{ID_NET_NAME_MAC}=="enx42010a800002"', True),
+    ('ENV{ID_NET_NAME_MAC}=="enx42010a80000*"', True),
+    ('ENV{ID_NET_NAME_MAC}=="enx*"', False),
+    ('ENV{ID_NET_NAME_MAC}=="?*"', False),
+    ('ENV{ID_NET_NAME_MAC}!="enx42010a800002"', False),
+    # a glob that matches every address names each NIC, not one
+    ('ATTR{address}=="?*"', False),
+    ('ATTR{address}=="*"', False),
+    ('ATTRS{address}=="*?"', False),
+    ('ATTR{address}=="42:01:0a:80:00:02|?*"', False),
+    ('ATTR{address}==""', False),
+    # one alternative naming an address, or a partial glob (one vendor's or network's addresses), binds
+    ('ATTR{address}=="00:16:3e:00:00:01|42:01:0a:80:00:02"', True),
+    ('ATTR{address}=="42:01:0a:*"', True),
+])
+def test_udev_persistent_net_rules_bound_to_some_addresses_only(tmp_path, match, pins):
+    """A rule is bound to a MAC address when its match holds for some addresses only: udev's
+    patterns are fnmatch globs with '|' alternatives (udev-rules.c token_match_string()), and
+    ID_NET_NAME_MAC spells the address too; harden comments the rule out
+    (GCE-NET-NO-PERSISTENT-RULES)."""
+    text = 'SUBSYSTEM=="net", ACTION=="add", %s, NAME="lan0"\n' % match
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules", text)
+    rules = udev.persistent_net_rules(Target(str(tmp_path)))
+    assert bool(rules) is pins, rules
+    if pins:
+        assert udev.logical_lines(udev.comment_out(text, [1], "R")) == []
+
+
 def test_udev_disk_naming_needs_a_symlink_assignment(tmp_path):
     """SYMLINK== only matches a link another rule made, SYMLINK-= removes one
     (udev-rules.c, parse_token "SYMLINK"): neither makes google-* links

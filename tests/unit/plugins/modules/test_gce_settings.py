@@ -1749,6 +1749,24 @@ def test_netplan_s_generated_rules_are_judged_by_their_netplan_file(tmp_path, ru
     assert found["status"] == "fail" and found["actual"] == ["%s/run/udev/rules.d/99-mine.rules:1" % root], found
 
 
+def test_a_rule_bound_through_id_net_name_mac_is_neutralised_a_wildcard_one_kept(tmp_path, run_module):
+    """ENV{ID_NET_NAME_MAC}=="enx<address>" names the NIC after its MAC address as ATTR{address}
+    does (udev-builtin-net_id.c names_mac()): harden comments it out.  ATTR{address}=="?*"
+    matches every NIC: that rule is no persistent-net rule, and stays."""
+    root = debian_image(tmp_path / "image")
+    bound = 'SUBSYSTEM=="net", ACTION=="add", ENV{ID_NET_NAME_MAC}=="enx525400123456", NAME="lan0"\n'
+    wildcard = 'SUBSYSTEM=="net", ACTION=="add", ATTR{address}=="?*", KERNEL=="eth*", NAME="$env{ID_NET_NAME_PATH}"\n'
+    put(root, "/etc/udev/rules.d/70-persistent-net.rules", wildcard + bound)
+    info = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    found = by_id(run_module(compliance_info, info))["GCE-NET-NO-PERSISTENT-RULES"]
+    assert found["status"] == "fail" and found["actual"] == ["%s/etc/udev/rules.d/70-persistent-net.rules:2" % root], found
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-NET-NO-PERSISTENT-RULES"]["status"] == "pass"
+    assert read(root, "/etc/udev/rules.d/70-persistent-net.rules") == (
+        wildcard + "# guestready.gce neutralised (GCE-NET-NO-PERSISTENT-RULES): " + bound)
+
+
 @pytest.mark.parametrize("directory", ["/usr/lib/udev/rules.d", "/lib/udev/rules.d"])
 def test_a_packaged_persistent_rule_is_hidden_by_a_copy_in_etc(tmp_path, run_module, directory):
     """A package's rules file is not edited in place (the package would put it back): a file of its name
