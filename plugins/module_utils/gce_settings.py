@@ -752,19 +752,37 @@ def check_persistent_rules(host, entry):
     return _outcome("pass", [], "no persistent-net rules" + spared)
 
 
+# netplan's generator writes a .link file for a match: macaddress with set-name (or other link
+# settings) at every boot (netplan src/networkd.c write_link_file(): run/systemd/network/
+# 10-netplan-<id>.link): the netplan file it comes from is judged here already
+NETPLAN_LINKS = "/run/systemd/network/10-netplan-*.link"
+
+
+def _renaming_links(host):
+    """``([(path, what binds it)], netplan's)``: the .link files that rename a NIC by its MAC
+    address, and the paths of those netplan generated."""
+    links, shown = netconf.links_renamed_by_mac(host.target), host.target.display
+    generated = [shown(p) for p, mac, name, named in links if fnmatch.fnmatchcase(p, NETPLAN_LINKS)]
+    return [(shown(p), "%s, Name=%s%s" % (mac, name, "" if named == shown(p) else " in " + named))
+            for p, mac, name, named in links if not fnmatch.fnmatchcase(p, NETPLAN_LINKS)], generated
+
+
 def check_mac_binding(host, entry):
     configs, renderer = host.network
     bound = [c for source in sorted(configs) for c in configs[source] if c.mac]
     rerendered = [c for c in bound if c.generator == "cloud-init" and cloud_init_renders_network(host)[0]]
     bound = [c for c in bound if c not in rerendered]
-    if bound:
-        return _outcome("fail", [c.where for c in bound], "bound to a MAC address: %s%s" % (", ".join(
-            "%s (%s)" % (c.where, c.mac) for c in bound), _cloud_init_files(host, bound)), entry["remediation"])
+    links, generated = _renaming_links(host)
+    spared = ("; netplan generates %s at each boot from its configuration" % ", ".join(generated)) if generated else ""
+    if bound or links:
+        named = [(c.where, c.mac) for c in bound] + links
+        return _outcome("fail", [where for where, what in named], "bound to a MAC address: %s%s%s" % (
+            ", ".join("%s (%s)" % pair for pair in named), _cloud_init_files(host, bound), spared), entry["remediation"])
     if rerendered:
-        return _outcome("pass", [], "only cloud-init's own file names a MAC address: %s; %s" % (
-            ", ".join("%s (%s)" % (c.where, c.mac) for c in rerendered), cloud_init_renders_network(host)[1]),
+        return _outcome("pass", [], "only cloud-init's own file names a MAC address: %s; %s%s" % (
+            ", ".join("%s (%s)" % (c.where, c.mac) for c in rerendered), cloud_init_renders_network(host)[1], spared),
             generated=[c.describe() for c in rerendered])
-    return _outcome("pass", [], "no interface configuration names a MAC address")
+    return _outcome("pass", [], "no interface configuration names a MAC address" + spared)
 
 
 def _stood_in(host, unit):

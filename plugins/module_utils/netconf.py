@@ -633,16 +633,24 @@ def _link_matches(criteria, interface, drivers):
     return not any(_gce_virtualization(value) is False for value in criteria.get("Virtualization") or [])
 
 
-def link_file(target, interface, drivers):
-    """``(path, MTU or None, where MTUBytes= set it)`` of the .link file udev applies to
-    Compute Engine's NIC ``interface`` (see above), or None when none does."""
+def _ifname_valid(name):
+    """systemd's ifname_valid() (src/basic/socket-util.c ifname_valid_full()): 1 to 15 bytes of
+    printable ASCII but ':', '/' and '%', not ".", "..", "all", "default" or digits only."""
+    return (0 < len(name) < 16 and name not in (".", "..", "all", "default") and not name.isdigit()
+            and all("!" <= char <= "~" and char not in ":/%" for char in name))
+
+
+def _link_files(target):
+    """``(path, [Match] criteria, MTU or None, where MTUBytes= set it, Name= or None, where
+    Name= set it)`` of each .link file udev reads, in its order (see above), drop-ins applied;
+    empty files and those without [Match] settings that systemd ignores left out."""
     empty_ignored = None
     for path, dummy in dropins(target, NETWORKD_DIRS, ".link"):
         own = read(target, path)
         if not own:
             # link_load_one(): null_or_empty_path(), "Skipping empty file"
             continue
-        criteria, mtu, where = {}, None, None
+        criteria, mtu, where, name, named = {}, None, None, None, None
         for part in [path] + networkd_dropins(target, path):
             for section, key, value, dummy2 in parse_ini(read(target, part)):
                 if section == "Match" and key in LINK_MATCH_KEYS:
@@ -661,14 +669,42 @@ def link_file(target, interface, drivers):
                         # kernel refuses it: either way this assignment leaves the MTU alone
                         mtu, where = (size, "%s (MTUBytes=%s)" % (target.display(part), value)) if size >= MIN_MTU \
                             else (None, None)
+                elif section == "Link" and key == "Name" and (not value or _ifname_valid(value)):
+                    # config_parse_ifname(): an empty value resets, an invalid name is ignored
+                    name, named = (value, target.display(part)) if value else (None, None)
         if not any(criteria.values()):
             if empty_ignored is None:
                 empty_ignored = _ignores_empty_match(target)
             if empty_ignored:
                 continue
+        yield path, criteria, mtu, where, name, named
+
+
+def link_file(target, interface, drivers):
+    """``(path, MTU or None, where MTUBytes= set it)`` of the .link file udev applies to
+    Compute Engine's NIC ``interface`` (see above), or None when none does."""
+    for path, criteria, mtu, where, dummy, dummy2 in _link_files(target):
         if _link_matches(criteria, interface, drivers):
             return path, mtu, where
     return None
+
+
+def links_renamed_by_mac(target):
+    """``[(path, "MACAddress=..." and/or "PermanentMACAddress=...", name, where Name= is set)]``:
+    the .link files that rename the NIC of one MAC address, [Match] MACAddress= or
+    PermanentMACAddress= (exact addresses, config_parse_hw_addrs()) with a [Link] Name=: the
+    systemd form of 70-persistent-net.rules.
+    Name= is what udev falls back on when no NamePolicy= policy yields a name
+    (link-config.c link_generate_new_name()); whether one does depends on the NIC, so the
+    file is taken as renaming it.  A file matched on a MAC address without Name= sets
+    properties of that NIC only, and names nothing that a configuration relies on.  A
+    file whose Virtualization= fails on Compute Engine never applies there."""
+    found = []
+    for path, criteria, dummy, dummy2, name, named in _link_files(target):
+        macs = ["%s=%s" % (key, " ".join(criteria[key])) for key in ("MACAddress", "PermanentMACAddress") if criteria.get(key)]
+        if macs and name and not any(_gce_virtualization(v) is False for v in criteria.get("Virtualization") or []):
+            found.append((path, ", ".join(macs), name, named))
+    return found
 
 
 # ---------------------------------------------------------------- ifupdown

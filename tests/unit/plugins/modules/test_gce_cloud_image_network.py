@@ -313,6 +313,26 @@ def test_a_netplan_file_of_one_s_own_bound_to_a_mac_fails_beside_cloud_init_s(tm
     assert found["GCE-NET-NO-MAC-BINDING"]["actual"] == [extra + " (ethernets.data)"]
 
 
+# what netplan's generator writes at each boot for cloud-init's set-name on a match by MAC address
+# (netplan src/networkd.c write_link_file())
+NETPLAN_LINK = "[Match]\nPermanentMACAddress=42:01:0a:80:00:02\n\n[Link]\nName=ens4\nWakeOnLan=off\n"
+
+
+def test_netplan_s_generated_link_file_is_judged_by_its_netplan_file(tmp_path, run_module):
+    """/run/systemd/network/10-netplan-<id>.link comes from the netplan file, judged already (here
+    cloud-init's, rendered anew on each instance): it is named, not failed; a .link file of one's
+    own renaming the NIC by its MAC address fails."""
+    root = ubuntu_image(tmp_path / "image")
+    put(root, "/run/systemd/network/10-netplan-ens4.link", NETPLAN_LINK)
+    found = check(run_module, root)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == "pass", found
+    assert "netplan generates %s/run/systemd/network/10-netplan-ens4.link at each boot" % root in found["message"]
+    put(root, "/etc/systemd/network/10-ens4.link", NETPLAN_LINK)
+    found = check(run_module, root)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == "fail" and found["actual"] == ["%s/etc/systemd/network/10-ens4.link" % root], found
+    assert "(PermanentMACAddress=42:01:0a:80:00:02, Name=ens4)" in found["message"]
+
+
 def test_debian_11_cloud_image_passes_and_apply_writes_nothing_for_it(tmp_path, run_module):
     root = debian_11_image(tmp_path / "image")
     found = check(run_module, root)

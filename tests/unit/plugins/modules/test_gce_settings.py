@@ -1850,6 +1850,49 @@ def test_a_link_file_that_fixes_the_nic_s_mtu(tmp_path, run_module, files, maske
         assert ".link" not in found["message"], found["message"]
 
 
+LAN_LINK = "[Match]\nMACAddress=52:54:00:12:34:57\n\n[Link]\nName=lan0\n"
+
+
+@pytest.mark.parametrize("files, masked, bound", [
+    # the systemd form of 70-persistent-net.rules: a NIC renamed after its MAC address
+    ({"/etc/systemd/network/10-lan.link": LAN_LINK}, [], "10-lan.link (MACAddress=52:54:00:12:34:57, Name=lan0)"),
+    ({"/usr/lib/systemd/network/10-lan.link": LAN_LINK.replace("MACAddress", "PermanentMACAddress")}, [],
+     "10-lan.link (PermanentMACAddress=52:54:00:12:34:57, Name=lan0)"),
+    # the name from a drop-in (.link.d), or reset there
+    ({"/etc/systemd/network/10-lan.link": "[Match]\nMACAddress=52:54:00:12:34:57\n[Link]\nMTUBytes=1460\n",
+      "/run/systemd/network/10-lan.link.d/name.conf": "[Link]\nName=lan0\n"}, [], "Name=lan0 in "),
+    ({"/etc/systemd/network/10-lan.link": LAN_LINK, "/etc/systemd/network/10-lan.link.d/name.conf": "[Link]\nName=\n"},
+     [], None),
+    # a MAC match without Name= sets properties of that NIC only: it renames nothing
+    ({"/etc/systemd/network/10-lan.link": "[Match]\nMACAddress=52:54:00:12:34:57\n[Link]\nWakeOnLan=off\n"}, [], None),
+    # masked in /etc; a name systemd refuses; a file that never applies on a VM
+    ({"/usr/lib/systemd/network/10-lan.link": LAN_LINK}, ["/etc/systemd/network/10-lan.link"], None),
+    ({"/usr/lib/systemd/network/10-lan.link": LAN_LINK, "/etc/systemd/network/10-lan.link": ""}, [], None),
+    ({"/usr/lib/systemd/network/10-lan.link": LAN_LINK,
+      "/etc/systemd/network/10-lan.link": "[Match]\nOriginalName=eth9\n[Link]\nName=lan0\n"}, [], None),
+    ({"/etc/systemd/network/10-lan.link": LAN_LINK.replace("lan0", "lan:0")}, [], None),
+    ({"/etc/systemd/network/10-lan.link": LAN_LINK.replace("[Link]", "Virtualization=!vm\n[Link]")}, [], None),
+], ids=["mac-name", "permanent-mac", "name-in-drop-in", "name-reset", "no-name", "masked", "empty-in-etc", "hidden",
+        "invalid-name", "not-a-vm"])
+def test_a_link_file_that_renames_a_nic_by_its_mac_address_is_bound(tmp_path, run_module, files, masked, bound):
+    """udev's net_setup_link renames the NIC a .link file's [Match] MACAddress= or PermanentMACAddress=
+    names to its [Link] Name= (systemd.link(5), link-config.c link_generate_new_name()): a new VM's
+    NIC keeps another name, which GCE-NET-NO-MAC-BINDING reports; harden leaves the file alone."""
+    root = debian_image(tmp_path / "image")
+    for path, text in files.items():
+        put(root, path, text)
+    for path in masked:
+        link(root, path, "/dev/null")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    found = by_id(out)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == ("fail" if bound else "pass"), found
+    if bound:
+        assert bound in found["message"] and found["actual"] == [root + sorted(files)[0]], found
+    for path, text in files.items():
+        assert read(root, path) == text
+
+
 UBUNTU_CLOUD_CFG = ("datasource_list: [ NoCloud, ConfigDrive, GCE, None ]\ncloud_init_modules:\n  - seed_random\n"
                     "  - users_groups\n  - ssh\n  - [set_passwords, always]\n\ncloud_config_modules:\n  - ntp\n")
 
