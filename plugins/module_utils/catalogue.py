@@ -801,10 +801,13 @@ GCE = [
          "No persistent-net udev rules bind interface names to MAC addresses",
          "A new VM has a new MAC address: a rule naming the old one renames the NIC and the VM "
          "has no network.",
-         "no NAME= rules matched on ATTR{address}", "state",
+         "no NAME= rules matched on a MAC address (ATTR{address}, ID_NET_NAME_MAC)", "state",
          [DOC_IMPORT + " (\"rm -f /etc/udev/rules.d/70-persistent-net.rules\")", COMMON_ROUTINES],
          "no udev rule in /etc/udev/rules.d, /run/udev/rules.d or /lib/udev/rules.d sets NAME= for "
-         "a network interface matched on its MAC address (70-persistent-net.rules and the like); the rules "
+         "a network interface matched on its MAC address (70-persistent-net.rules and the like): ATTR{address}==, "
+         "ATTRS{address}== or ENV{ID_NET_NAME_MAC}== (enx<address>) with a pattern that names some addresses only, "
+         "a partial glob such as 42:01:0a:* too; a pattern that matches every address (?*, *) names each NIC "
+         "and binds nothing; the rules "
          "netplan generates at each boot (/run/udev/rules.d/99-netplan-*.rules) are named, and their netplan "
          "file is GCE-NET-NO-MAC-BINDING's to judge",
          "each such rule is commented out behind a marker that keeps the original line; in a package's file "
@@ -813,10 +816,13 @@ GCE = [
     _gce("GCE-NET-NO-MAC-BINDING", "required",
          "No interface configuration is bound to a MAC address",
          "A configuration matched on the build machine's MAC address never applies on a new VM.",
-         "no MAC match in network configurations", "state",
+         "no MAC match in network configurations or renaming .link files", "state",
          [DOC_IMPORT + " (\"prevent the instance from remembering MAC addresses\")", TRANSLATE],
          "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
-         "or ifcfg HWADDR= in the network configuration; cloud-init's "
+         "or ifcfg HWADDR= in the network configuration, and no systemd .link file (as udev reads them: drop-ins, "
+         "masking) that renames a NIC matched on [Match] MACAddress= or PermanentMACAddress= ([Link] Name=; one "
+         "without Name= sets that NIC's properties only); the .link files netplan generates at each boot "
+         "(/run/systemd/network/10-netplan-*.link) are named, their netplan file judged; cloud-init's "
          "/etc/netplan/50-cloud-init.yaml passes (named in the message) when cloud-init renders it "
          "anew, with the new instance's MAC address, on each instance's first boot (see GCE-NET-DHCP)",
          "reported only: a configuration that names a MAC address is the user's to change",
