@@ -16,6 +16,7 @@ writes: ``menuentry``/``submenu`` blocks, their ``linux``/``initrd`` lines,
 Specification").
 """
 
+import functools
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab
@@ -259,9 +260,10 @@ def parse_grubenv(text):
 
 def parse_bls_entry(text):
     """A Boot Loader Specification entry: ``{title, version, kernel, initrd,
-    args}`` (``options`` lines are the kernel command line)."""
+    args, sort_key, machine_id, efi}`` (``options`` lines are the kernel
+    command line; ``sort-key``, ``machine-id``: systemd-boot's order)."""
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
-             "id": None}
+             "id": None, "sort_key": None, "machine_id": None, "efi": None}
     options = []
     for line in text.splitlines():
         line = line.strip()
@@ -273,6 +275,8 @@ def parse_bls_entry(text):
             entry["title"] = value
         elif key == "version":
             entry["version"] = value
+        elif key in ("sort-key", "machine-id", "efi") and value:
+            entry[key.replace("-", "_")] = value
         elif key == "linux":
             entry["kernel"] = value
         elif key == "initrd":
@@ -310,28 +314,31 @@ def _read(target, path, limit=4 * 1024 * 1024):
         return None
 
 
-def bls_entries(target):
-    """The parsed entries of /boot/loader/entries (``parse_bls_entry``, ``id``: the name without .conf)."""
+def bls_entries(target, directories=("/boot/loader/entries",)):
+    """The parsed entries of ``directories`` (``parse_bls_entry``; ``file``:
+    the file name, ``id``: it without .conf, as blscfg names an entry)."""
     entries = []
-    try:
-        names = target.listdir("/boot/loader/entries")
-    except TargetError:
-        return entries
-    for name in names:
-        if name.endswith(".conf"):
-            text = _read(target, "/boot/loader/entries/" + name, 65536)
-            if text:
-                entry = parse_bls_entry(text)
-                entry["id"] = name[:-len(".conf")]
-                entries.append(entry)
+    for directory in directories:
+        try:
+            names = target.listdir(directory)
+        except TargetError:
+            continue
+        for name in names:
+            if name.endswith(".conf"):
+                text = _read(target, directory + "/" + name, 65536)
+                if text:
+                    entry = parse_bls_entry(text)
+                    entry["id"], entry["file"] = name[:-len(".conf")], name
+                    entries.append(entry)
     return entries
 
 
 def gather_menu(target, esp):
     """The boot menu and its default entry: grub.cfg in /boot, else the
     ESP's when it is the whole menu (RHEL 8 on UEFI) (its BLS entries when it
-    uses blscfg), else BLS entries on the ESP (systemd-boot); grubenv from
-    /boot, else the ESP's."""
+    uses blscfg), else BLS entries on the ESP (systemd-boot, ``esp["bls"]``
+    with loader.conf, ``esp["loader_conf"]``: ``(where, text)``); grubenv
+    from /boot, else the ESP's.  ``note``: what the choice could not know."""
     env = {}
     for text in [_read(target, path, 65536) for path in GRUBENVS] + [(esp or {}).get("grubenv")]:
         if text:
@@ -351,17 +358,279 @@ def gather_menu(target, esp):
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)
             chosen = next((e for e in entries if e["id"] == env.get("saved_entry")), entries[0] if entries else None)
-            return {"config": path, "kind": "grub+bls",
-                    "default": chosen, "error": None if chosen else "grub.cfg uses blscfg but /boot/loader/entries is empty"}
+            return {"config": path, "kind": "grub+bls", "default": chosen, "note": None,
+                    "error": None if chosen else "grub.cfg uses blscfg but /boot/loader/entries is empty"}
         chosen = default_entry(menu, env.get("saved_entry"))
-        return {"config": path, "kind": "grub", "default": chosen,
+        return {"config": path, "kind": "grub", "default": chosen, "note": None,
                 "error": None if chosen else "%s has no menuentry" % path}
     if esp and esp.get("bls"):
-        entries = sorted(esp["bls"], key=lambda e: version_key(e.get("version") or ""), reverse=True)
-        return {"config": "ESP /loader/entries", "kind": "bls", "default": entries[0], "error": None}
-    return {"config": None, "kind": None, "default": None,
+        chosen, note = systemd_boot_default(esp["bls"], esp.get("loader_conf"))
+        return {"config": "ESP /loader/entries", "kind": "bls", "default": chosen, "note": note,
+                "error": None if chosen else "no entry in loader/entries has a linux or efi line"}
+    return {"config": None, "kind": None, "default": None, "note": None,
             "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
                      % ", ".join(GRUB_CONFIGS)}
+
+
+# --------------------------------------------------------------------------
+# systemd-boot (systemd src/boot/boot.c)
+# --------------------------------------------------------------------------
+
+def loader_line(raw):
+    """``(key, value)`` of a loader.conf line as systemd-boot splits it
+    (line_get_key_value(): blanks trimmed, ``#`` lines skipped, the key up
+    to the first blank, one pair of double quotes around the value removed)."""
+    line = raw.strip(" \t\r\n")
+    if not line or line.startswith("#"):
+        return None, None
+    parts = re.split(r"[ \t]+", line, 1)
+    value = parts[1] if len(parts) > 1 else ""
+    if len(value) > 1 and value[0] == '"' and value[-1] == '"':
+        value = value[1:-1]
+    return parts[0], value
+
+
+def _ascii_lower(text):
+    # strtolower16() folds A-Z only
+    return re.sub(r"[A-Z]+", lambda m: m.group(0).lower(), text)
+
+
+def loader_default(text):
+    """loader.conf's ``default``, ASCII-lowercased, or None: the last line
+    with a value wins, and one starting with ``@`` other than ``@saved`` is
+    ignored (config_defaults_load_from_file(), config_load_defaults())."""
+    found = None
+    for raw in re.split(r"[\r\n]", text or ""):
+        key, value = loader_line(raw)
+        if key == "default" and value and (value[0] != "@" or value.lower() == "@saved"):
+            found = _ascii_lower(value)
+    return found
+
+
+_STAR, _ANY = object(), object()
+
+
+def _glob_tokens(pattern):
+    """efi_fnmatch()'s pattern as tokens: ``_STAR``, ``_ANY``, a character,
+    a set (a compiled character class) or ``None`` (a trailing ``\\`` or an
+    unterminated set, which matches nothing), parsed once as
+    efi_fnmatch_prefix() reads it."""
+    tokens, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 1
+            tokens.append(pattern[i] if i < len(pattern) else None)
+        elif char == "[":
+            members, first, can_range = [], True, True
+            while True:
+                i += 1
+                if i >= len(pattern):
+                    tokens.append(None)
+                    return tokens
+                if pattern[i] == "\\":
+                    i += 1
+                    if i >= len(pattern):
+                        tokens.append(None)
+                        return tokens
+                    members.append(re.escape(pattern[i]))
+                    can_range, first = True, False
+                    continue
+                if pattern[i] == "]" and not first:
+                    break
+                if pattern[i] == "-" and can_range and not first and pattern[i + 1:i + 2] != "]":
+                    low = pattern[i - 1]
+                    i += 1
+                    if pattern[i:i + 1] == "\\":
+                        i += 1
+                    if i >= len(pattern):
+                        tokens.append(None)
+                        return tokens
+                    if low <= pattern[i]:
+                        members.append("%s-%s" % (re.escape(low), re.escape(pattern[i])))
+                    can_range, first = False, False
+                    continue
+                members.append(re.escape(pattern[i]))
+                can_range, first = True, False
+            tokens.append(re.compile("[%s]" % "".join(members), re.S))
+        else:
+            tokens.append(_STAR if char == "*" else _ANY if char == "?" else char)
+        i += 1
+    return tokens
+
+
+def _glob_prefix(tokens, t, name, n):
+    """efi_fnmatch_prefix(): ``(matched, tail)`` of the tokens from ``t``
+    against ``name`` from ``n`` up to the next ``*``; ``tail``: where both go
+    on after it, None when the tokens ended."""
+    while True:
+        if t == len(tokens):
+            return n == len(name), None
+        token = tokens[t]
+        if token is _STAR:
+            while t < len(tokens) and tokens[t] is _STAR:
+                t += 1
+            return True, (t, n)
+        if n == len(name) or token is None:
+            return False, None
+        if not (token is _ANY or (token == name[n] if isinstance(token, str) else token.match(name[n]))):
+            return False, None
+        t, n = t + 1, n + 1
+
+
+def efi_fnmatch(pattern, name):
+    """Whether systemd-boot's glob matches ``name`` (src/boot/efi-string.c
+    efi_fnmatch(): ``*``, ``?``, ``[...]`` with ranges, ``\\`` escapes; no
+    negation; without backtracking, as it does)."""
+    tokens = _glob_tokens(pattern) if isinstance(pattern, str) else pattern   # or the tokens of one
+    t = n = 0
+    first = True
+    while True:
+        matched, tail = _glob_prefix(tokens, t, name, n)
+        if first:
+            if not matched:
+                return False
+            if tail is None:
+                return True
+            first = False
+        if tail is not None:
+            t, n = tail
+        elif matched or n == len(name):
+            return matched
+        else:
+            n += 1
+
+
+_DIGITS = frozenset("0123456789")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_VERSION_CHARS = _DIGITS | _LETTERS | frozenset("~-^.")
+
+
+def _cmp(a, b):
+    return (a > b) - (a < b)
+
+
+# one step of strverscmp_improved(): characters it drops, '~', then the end, or '-', '^', '.' and a
+# run of digits or else of letters (possibly none)
+_VERSION_STEP = re.compile(r"[^0-9A-Za-z~^.\-]*(~?)(?:(\Z)|(-?)(\^?)(\.?)([0-9]+|[A-Za-z]*))")
+_ABSENT = {"": "1"}
+
+
+def strverscmp_key(text):
+    """Sort key of a version in systemd's order (src/fundamental/string-util-
+    fundamental.c strverscmp_improved()), oldest first: like rpmvercmp, with
+    '-' (the release) older than '^' (a patched release), older than '.' (a
+    point release), older than a segment; '~' older than all and than the end.
+    strverscmp_improved() walks two strings in step, each step comparing what
+    each has; a step here spells what one string has ("0": the character is
+    there; a run ends in NUL, below any letter), so that comparing the keys,
+    plain strings, compares as it does."""
+    steps = []
+    for match in _VERSION_STEP.finditer(text or ""):   # steps are back to back: each takes a character
+        tilde, ended, dash, caret, dot, run = match.groups()
+        if ended is not None:
+            steps.append(_ABSENT.get(tilde, "0"))   # a string that ends here is older than one that goes on
+            break
+        if run[:1].isdigit():
+            digits = run.lstrip("0")
+            run = "2%010d%s" % (len(digits), digits)   # numbers above words, longer above shorter
+        else:
+            run = "1" + run if run else "0"
+        steps.append(_ABSENT.get(tilde, "0") + _ABSENT.get(dash, "0") + _ABSENT.get(caret, "0") + _ABSENT.get(dot, "0")
+                     + run + "\0")
+    return "".join(steps)
+
+
+def strverscmp_improved(a, b):
+    """-1, 0 or 1 as systemd's strverscmp_improved() compares versions (``strverscmp_key``)."""
+    return _cmp(strverscmp_key(a), strverscmp_key(b))
+
+
+INT_MAX = 2 ** 31 - 1
+
+
+def boot_counting(name, suffix=".conf"):
+    """``(tries left, tries done)`` of a file name's boot counting suffix
+    ``+LEFT[-DONE]`` before ``suffix``, or ``(-1, -1)`` without a valid one
+    (boot_entry_parse_tries(): after the last '+', numbers up to INT_MAX)."""
+    plus = name.rfind("+")
+    match = re.match(r"([0-9]+)(?:-([0-9]+))?(.*)\Z", name[plus + 1:], re.S) if plus >= 0 else None
+    if not match or match.group(3).lower() != suffix:
+        return -1, -1
+    left, done = (ascii_int(g.lstrip("0") or "0", most=10) if g is not None else 0 for g in match.group(1, 2))
+    if left is None or done is None or left > INT_MAX or done > INT_MAX:
+        return -1, -1
+    return left, done
+
+
+def _null_cmp(a, b):
+    # strcmp16(): a NULL string before any other
+    return _cmp(a is not None, b is not None) or _cmp(a or "", b or "")
+
+
+def _boot_entry_compare(a, b):
+    """boot_entry_compare(): entries without tries left last; with a
+    sort-key before those without, by sort-key, machine-id, then version
+    newest first; then by id newest first; then more tries left, fewer done."""
+    r = _cmp(a["tries"][0] == 0, b["tries"][0] == 0) or _cmp(a["sort_key"] is None, b["sort_key"] is None)
+    if r:
+        return r
+    if a["sort_key"] is not None:
+        r = _cmp(a["sort_key"], b["sort_key"]) or _null_cmp(a["machine_id"], b["machine_id"]) \
+            or -_cmp(a["keys"][0], b["keys"][0])
+        if r:
+            return r
+    r = -_cmp(a["keys"][1], b["keys"][1])
+    if r or a["tries"][0] < 0 or b["tries"][0] < 0:
+        return r
+    return -_cmp(a["tries"][0], b["tries"][0]) or _cmp(a["tries"][1], b["tries"][1])
+
+
+def systemd_boot_order(entries):
+    """Type #1 entries in systemd-boot's menu order (config_load_type1_entries(),
+    boot_entry_add_type1(), config_sort_entries: boot_entry_compare()), each
+    with ``sd_id`` (the file name, boot counting suffix and .conf included,
+    ASCII-lowercased) and ``tries``; an entry with neither a linux nor an efi
+    line, or whose name starts with "auto-" or ".", is left out."""
+    shown = []
+    for entry in entries:
+        name = entry.get("file") or "%s.conf" % (entry.get("id") or "")
+        if name.startswith(".") or name.lower().startswith("auto-") or not (entry.get("kernel") or entry.get("efi")):
+            continue
+        shown.append(dict({"sort_key": None, "machine_id": None, "version": None}, **entry))
+        shown[-1].update(sd_id=_ascii_lower(name), tries=boot_counting(name))
+        # strverscmp_improved() of the version and of the id, as keys: computed once
+        shown[-1]["keys"] = (strverscmp_key(shown[-1]["version"]), strverscmp_key(shown[-1]["sd_id"]))
+    ordered = sorted(shown, key=functools.cmp_to_key(_boot_entry_compare))
+    for entry in ordered:
+        del entry["keys"]
+    return ordered
+
+
+def systemd_boot_default(entries, loader_conf=None):
+    """``(entry, note)``: the entry systemd-boot boots without a keypress
+    (config_select_default_entry()): the first in its order whose id
+    loader.conf's ``default`` glob matches, else its first entry.  The EFI
+    variables that come first (LoaderEntryOneShot, LoaderEntryDefault:
+    ``bootctl set-default``) are not read; ``@saved`` names the
+    LoaderEntryLastBooted variable, which a tree does not hold: systemd-boot
+    without it boots its first entry, and ``note`` says so."""
+    ordered = systemd_boot_order(entries)
+    where, text = loader_conf or (None, None)
+    wanted = loader_default(text)
+    if not ordered:
+        return None, None
+    if wanted == "@saved":
+        return ordered[0], "%s: default @saved is the entry booted last (the EFI variable LoaderEntryLastBooted); " \
+            "without it systemd-boot boots its first entry" % where
+    if wanted is not None:
+        tokens = _glob_tokens(wanted)
+        found = next((e for e in ordered if efi_fnmatch(tokens, e["sd_id"])), None)
+        if found is not None:
+            return found, None
+        return ordered[0], "%s: default %s matches no entry (ids are file names such as %s); systemd-boot boots " \
+            "its first entry" % (where, wanted, ordered[0]["sd_id"])
+    return ordered[0], None
 
 
 # rpmvercmp: '~' sorts before the end of a version, '^' after it but before anything else

@@ -20,7 +20,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import parse_grubenv
+from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import loader_line as _loader_line, parse_grubenv
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -36,6 +36,9 @@ BLS_DIR = "/boot/loader/entries"
 # its ``timeout`` (systemd src/boot/efi/boot.c config_defaults_load_from_file()): seconds,
 # menu-hidden (0), menu-disabled (no menu), menu-force (waits for a key); unset: menu hidden
 LOADER_CONFS = ("/boot/loader/loader.conf", "/efi/loader/loader.conf", "/boot/efi/loader/loader.conf")
+# its entries: the ESP's and the XBOOTLDR partition's (mounted at /boot) loader/entries
+# (systemd src/boot/boot.c config_load_all_entries(): config_load_type1_entries(), config_load_xbootldr())
+SD_BOOT_ENTRIES = (BLS_DIR, "/efi/loader/entries", "/boot/efi/loader/entries")
 LOADER_TIMEOUTS = {"menu-hidden": 0, "menu-disabled": 0, "menu-force": -1}
 UINT32_MAX = 4294967295
 # the LoaderConfigTimeout EFI variable (bootctl set-timeout) overrides loader.conf's timeout when it
@@ -466,20 +469,6 @@ def efivar_loader_timeout(path=None):
         return None
     seconds = min(int(digits), UINT32_MAX)
     return (-1 if seconds == UINT32_MAX else seconds), value
-
-
-def _loader_line(raw):
-    """``(key, value)`` of a loader.conf line as systemd-boot splits it
-    (line_get_key_value(): blanks trimmed, ``#`` lines skipped, the key up
-    to the first blank, one pair of double quotes around the value removed)."""
-    line = raw.strip(" \t\r\n")
-    if not line or line.startswith("#"):
-        return None, None
-    parts = re.split(r"[ \t]+", line, 1)
-    value = parts[1] if len(parts) > 1 else ""
-    if len(value) > 1 and value[0] == '"' and value[-1] == '"':
-        value = value[1:-1]
-    return parts[0], value
 
 
 def set_loader_timeout(text, seconds, rid):

@@ -256,7 +256,9 @@ class Host(object):
         without either, a live system's /proc/cmdline; ``("", None)``."""
         def make():
             grub = self.grub
-            esp = {"bls": bootconfig.bls_entries(self.target) if grub.systemd_boot() else []}
+            esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else []}
+            if grub.loader_conf:
+                esp["loader_conf"] = (self.target.display(grub.loader_conf), grub.loader_text or "")
             if grub.grub_cfg and grub.grub_cfg.startswith(bootloader.ESP_EFI_DIR + "/"):
                 esp["grub_configs"] = [(grub.grub_cfg, grub.cfg_text or "")]
             if grub.grubenv_path:
@@ -265,8 +267,9 @@ class Host(object):
             if menu["default"] is not None:
                 entry = menu["default"]
                 shown = self.target.display(bootloader.BLS_DIR if menu["kind"] == "bls" else menu["config"])
-                return entry["args"] or "", "the default entry%s of %s" % (
-                    " %r" % entry["title"] if entry.get("title") else "", shown)
+                return entry["args"] or "", "the default entry%s of %s%s" % (
+                    " %r" % entry["title"] if entry.get("title") else "", shown,
+                    "; %s" % menu["note"] if menu.get("note") else "")
             if grub.files:
                 return grub.cmdline(), "GRUB_CMDLINE_LINUX(_DEFAULT) of %s" % ", ".join(
                     self.target.display(p) for p in grub.files)

@@ -339,7 +339,7 @@ def cmdline_root_id(facts):
         return _outcome("fail", "no boot entry: %s" % (menu.get("error") or "no boot loader configuration"),
                         "generate the boot loader configuration (update-grub / grub-mkconfig)")
     value = bootconfig.cmdline_root(entry.get("args"))
-    where = "%s entry %r" % (menu.get("config"), entry.get("title"))
+    where = "%s entry %r%s" % (menu.get("config"), entry.get("title"), _menu_note(menu))
     if value is None:
         return _outcome("fail", "%s has no root= on its kernel command line (%r)" % (where, entry.get("args")),
                         "regenerate grub.cfg (update-grub) so that it passes root=UUID=")
@@ -377,10 +377,15 @@ def boot_entry(facts):
     if missing:
         return _outcome("fail", "the default entry %r names %s, missing from the image" % (
             entry.get("title"), ", ".join(missing)), "regenerate grub.cfg (update-grub)", missing=missing)
-    return _outcome("pass", "default entry %r: %s%s" % (
-        entry.get("title"), kernel.get("found") or entry["kernel"],
+    return _outcome("pass", "default entry %r%s: %s%s" % (
+        entry.get("title"), _menu_note(menu), kernel.get("found") or entry["kernel"],
         ", " + ", ".join(i.get("found") or i["path"] for i in initrds) if initrds else
         " (no initramfs: the kernel's drivers must be built in)"), kernel=entry["kernel"])
+
+
+def _menu_note(menu):
+    """`` (what the default's choice could not know)`` (bootconfig.gather_menu's note), or ""."""
+    return " (%s)" % menu["note"] if menu.get("note") else ""
 
 
 def virtio_drivers(facts, linked):

@@ -833,7 +833,7 @@ def gather_esp(disk, parts, arch):
         return None
     esp = esps[0]
     facts = {"partition": esp["number"], "error": None, "loader": None, "efi_files": [], "bls": [],
-             "grub_configs": [], "grubenv": None}
+             "grub_configs": [], "grubenv": None, "loader_conf": None}
     try:
         reader = fat.FatReader(disk, esp["start"], esp["size"])
         files = reader.walk()
@@ -859,9 +859,18 @@ def gather_esp(disk, parts, arch):
     for path, is_dir, size in files:
         if not is_dir and path.lower().startswith("/loader/entries/") and path.lower().endswith(".conf"):
             try:
-                facts["bls"].append(bootconfig.parse_bls_entry(reader.read(path, 65536).decode("utf-8", "replace")))
+                entry = bootconfig.parse_bls_entry(reader.read(path, 65536).decode("utf-8", "replace"))
             except fat.FatError:
                 continue
+            # systemd-boot's id is the file name (bootconfig.systemd_boot_order)
+            entry["file"] = path.rsplit("/", 1)[-1]
+            entry["id"] = entry["file"][:-len(".conf")]
+            facts["bls"].append(entry)
+        if not is_dir and path.lower() == "/loader/loader.conf":
+            try:
+                facts["loader_conf"] = ("ESP " + path, reader.read(path).decode("utf-8", "replace"))
+            except fat.FatError as exc:
+                facts["error"] = str(exc)
         # GRUB's own files in the vendor directory: the whole grub.cfg where grub2-mkconfig wrote it
         # there (RHEL 8 on UEFI, /boot/grub2/grubenv a link to EFI/redhat/grubenv), else a stub
         parts = path.lower().split("/")
@@ -915,6 +924,7 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     if esp:   # the texts served the menu; the facts keep their names
         esp["grub_configs"] = [path for path, text in esp["grub_configs"]]
         esp.pop("grubenv", None)
+        esp.pop("loader_conf", None)
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")

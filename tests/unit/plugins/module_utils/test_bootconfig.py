@@ -170,7 +170,8 @@ def test_bls_entries_are_ordered_as_rpmvercmp_orders_versions(tmp_path):
     assert sorted(versions, key=bc.version_key) == [
         "6.8.5-301.fc40.x86_64", "6.8.5-301.fc41.x86_64", "6.9.12-200.fc41.x86_64", "6.10.0~rc1-1.fc41.x86_64"]
     assert bc.version_key("6.10.0~rc1") < bc.version_key("6.10.0") < bc.version_key("6.10.0^1") < bc.version_key("6.10.0a")
-    menu = bc.gather_menu(Target(str(tmp_path)), {"bls": [{"id": v, "version": v} for v in versions[:2]]})
+    entries = [{"id": v, "version": v, "kernel": "/vmlinuz-" + v} for v in versions[:2]]
+    menu = bc.gather_menu(Target(str(tmp_path)), {"bls": entries})
     assert menu["default"]["version"] == "6.8.5-301.fc41.x86_64"
 
 
@@ -183,3 +184,128 @@ def test_the_last_of_nofail_and_fail_and_of_noauto_and_auto_wins(options, waits)
     the last one given wins, so a line that ends with ``fail`` holds boot up despite an earlier ``nofail``."""
     entry = bc.parse_fstab("UUID=9 /data ext4 %s 0 2\n" % options)[0]
     assert bc.waits_for_device(entry) is waits
+
+
+# systemd's own cases (src/test/test-string-util.c TEST(strverscmp_improved)), oldest first
+SYSTEMD_VERSIONS = ["~1", "", "ab", "abb", "abc", "0001", "002", "12", "122", "122.9", "123~rc1", "123", "123-a",
+                    "123-a.1", "123-a1", "123-a1.1", "123-3", "123-3.1", "123^patch1", "123^1", "123.a-1", "123.1-1",
+                    "123a-1", "124"]
+
+
+def test_strverscmp_improved_orders_as_systemd_does():
+    for index, older in enumerate(SYSTEMD_VERSIONS):
+        assert bc.strverscmp_improved(older, older) == 0
+        for newer in SYSTEMD_VERSIONS[index + 1:]:
+            assert (bc.strverscmp_improved(older, newer), bc.strverscmp_improved(newer, older)) == (-1, 1), (older, newer)
+    for older, newer in [("123.45-67.88", "123.45-67.89"), ("123.45-67.89", "123.45-67.89a"), ("123.45-67.ab", "123.45-67.89"),
+                         ("123.45-67.9", "123.45-67.89"), ("123.45-67", "123.45-67.89"), ("123-99.99", "123.45-67.89"),
+                         ("123~rc1-99.99", "123^aa2-67.89"), ("123-99.99", "123^aa2-67.89"), ("123^45-67.89", "123.45-67.89"),
+                         ("123^aa2-67.89", "123aa2-67.89"), ("123.aa2-67.89", "123aa2-67.89"), ("123.aa2-67.89", "123.ab2-67.89")]:
+        assert (bc.strverscmp_improved(older, newer), bc.strverscmp_improved(newer, older)) == (-1, 1), (older, newer)
+    assert bc.strverscmp_improved("123_aa2-67.89", "123aa+2-67.89") == 0
+    assert bc.strverscmp_improved("123.", "123") > 0 and bc.strverscmp_improved("12_3", "123") < 0
+    assert bc.strverscmp_improved("12_3", "12.3") > 0 and bc.strverscmp_improved("123..0", "123.0") < 0
+    assert bc.strverscmp_improved("", None) == 0 and bc.strverscmp_improved("_0_", "0") == 0
+    assert bc.strverscmp_improved("", "~") > 0 and bc.strverscmp_improved("1\u0661", "1") == 0
+    assert bc.strverscmp_improved("1-" + "9" * 5000, "1-" + "9" * 4999) == 1   # no int() of a hostile run
+
+
+@pytest.mark.parametrize("pattern, name, expected", [
+    # systemd's own cases (src/boot/test-efi-string.c TEST(efi_fnmatch))
+    ("", "", True), ("abc", "abc", True), ("aBc", "abc", False), ("b", "", False), ("a?c", "azc", True), ("1?", "1", False),
+    ("***", "", True), ("*b*", "abcd", True), ("abc*d", "abc", False), ("start*end", "startendend", True),
+    ("start*end", "startenddne", False), ("start*end", "startendstartend", True), ("*.conf", "arch.conf", True),
+    ("debian-*.*", "debian-wheezy.efi", True), ("ab*cde", "abzcd", False), ("\\*\\a\\[", "*a[", True),
+    ("abc]", "abc]", True), ("[abc]", "z", False), ("[abc", "a", False), ("[][!] [][!] [][!]", "[ ] !", True),
+    ("[]-] []-]", "] -", True), ("[1\\]] [1\\]]", "1 ]", True), ("[$-\\+]", "&", True), ("[1-3A-C] [1-3A-C]", "2 B", True),
+    ("[a-c-f] [a-c-f] [a-c-f] [a-c-f] [a-c-f]", "a b c - f", True), ("[a-c-f]", "e", False),
+    ("[--0] [--0] [--0]", "- . 0", True), ("[+--] [+--] [+--]", "+ , -", True), ("[a\\-z]", "b", False),
+    ("?a*b[.-0]c", "/a/b/c", True), ("debian-*-*-*.*", "debian-jessie-2018-06-17-kernel-image-5.10.0-16-amd64.efi", True),
+    ("a*b*c*d*e*f*g*h*i*j*k*l*m*n*o*p*q*r*s*t*u*v*w*x*y*z*", "aaaabbbbccccddddeeeeffffgggghhhhiiiijjjjkkkkllllmmmmnnnnoooo"
+     "ppppqqqqrrrrssssttttuuuuvvvvwwwwxxxxyyyy", False),
+    # no negation, unlike fnmatch(3); a trailing escape matches nothing
+    ("[!a]", "b", False), ("[!a]", "!", True), ("abc\\", "abc", False), ("abc\\", "abc\\", False),
+    ("\\*", "x", False), ("\\?", "x", False), ("\\?", "?", True), ("a\\*", "a*", True),
+])
+def test_efi_fnmatch_matches_as_systemd_boot_does(pattern, name, expected):
+    assert bc.efi_fnmatch(pattern, name) is expected
+
+
+@pytest.mark.parametrize("name, tries", [
+    ("fedora-6.1.conf", (-1, -1)), ("fedora-6.1+3.conf", (3, 0)), ("fedora-6.1+0-3.CONF", (0, 3)),
+    ("a+1+2-1.conf", (2, 1)), ("a+2x.conf", (-1, -1)), ("a+2-.conf", (-1, -1)), ("a+2147483648.conf", (-1, -1)),
+    ("a+" + "0" * 5000 + "1.conf", (1, 0)), ("a+1.conf.bak", (-1, -1)),
+])
+def test_boot_counting_is_read_as_systemd_boot_reads_it(name, tries):
+    assert bc.boot_counting(name) == tries
+
+
+def sd_entry(name, version=None, sort_key=None, machine_id=None, kernel="/vmlinuz", title=None):
+    return {"file": name, "id": name[:-len(".conf")], "version": version, "sort_key": sort_key, "machine_id": machine_id,
+            "kernel": kernel, "title": title or name, "args": "", "initrd": [], "submenu": None}
+
+
+def sd_default(entries, loader=None):
+    menu = bc.gather_menu(_NoTree(), {"bls": entries, "loader_conf": ("/boot/loader/loader.conf", loader) if loader else None})
+    return (menu["default"] or {}).get("file"), menu.get("note")
+
+
+class _NoTree(object):
+    """A tree with nothing in it: the menu is the ESP's."""
+    def read_optional(self, path, limit=None):
+        return None
+
+    def listdir(self, path):
+        from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+        raise TargetError("%s: not there" % path)
+
+
+def test_systemd_boot_orders_by_sort_key_machine_id_version_then_id():
+    """boot_entry_compare(): entries with a sort-key first (by sort-key, machine-id, version newest first),
+    then the others by file name newest first; the old code took the highest version whatever the sort-key."""
+    entries = [sd_entry("b-6.12.conf", "6.12", sort_key="zeta"), sd_entry("a-6.1.conf", "6.1", sort_key="arch"),
+               sd_entry("a-6.6.conf", "6.6", sort_key="arch"), sd_entry("old-9.conf", "9")]
+    assert sd_default(entries) == ("a-6.6.conf", None)
+    assert [e["file"] for e in bc.systemd_boot_order(entries)] == ["a-6.6.conf", "a-6.1.conf", "b-6.12.conf", "old-9.conf"]
+    # without sort-keys the file name decides (newest first: "arch." after "arch-"), not the version line
+    assert sd_default([sd_entry("arch-lts.conf", "6.12"), sd_entry("arch.conf", "6.6")]) == ("arch.conf", None)
+    entries = [sd_entry("x-%s.conf" % m, "1", sort_key="k", machine_id=m) for m in ("b", "a")] + [
+        sd_entry("x-none.conf", "1", sort_key="k")]
+    assert [e["file"] for e in bc.systemd_boot_order(entries)] == ["x-none.conf", "x-a.conf", "x-b.conf"]
+
+
+def test_systemd_boot_puts_entries_without_tries_left_last():
+    entries = [sd_entry("linux-6.12+0-3.conf", "6.12", sort_key="arch"), sd_entry("linux-6.6+2-1.conf", "6.6", sort_key="arch"),
+               sd_entry("linux-6.6+3.conf", "6.6", sort_key="arch")]
+    assert sd_default(entries)[0] == "linux-6.6+3.conf"
+    assert [e["file"] for e in bc.systemd_boot_order(entries)] == [
+        "linux-6.6+3.conf", "linux-6.6+2-1.conf", "linux-6.12+0-3.conf"]
+
+
+@pytest.mark.parametrize("loader, chosen, note", [
+    ("default arch-lts.conf\n", "arch-lts.conf", None),
+    ("default Arch-LTS.CONF\n", "arch-lts.conf", None),          # ids and the pattern are lowercased
+    ("default arch-lts\n", "arch.conf", "matches no entry"),     # the id is the file name, .conf included
+    ("default arch*\n", "arch.conf", None),                      # the first match in the menu's order
+    ('default "arch-lts.conf"\ndefault @foo\n', "arch-lts.conf", None),   # unsupported @ ids are ignored
+    ("default arch-lts.conf\ndefault arch-zen.conf\n", "arch-zen.conf", None),   # the last line wins
+    ("default @saved\n", "arch.conf", "LoaderEntryLastBooted"),
+    ("default arch-fallback+*.conf\n", "arch-fallback+1-2.conf", None),    # the boot counting suffix is in the id
+    ("timeout 3\n", "arch.conf", None),
+])
+def test_systemd_boot_default_is_loader_conf_s_glob(loader, chosen, note):
+    """config_select_default_entry(): loader.conf's default is a glob over the entries' ids (the file
+    names), the first match in the menu's order wins; the old code took the highest version always."""
+    entries = [sd_entry("arch.conf", "6.12"), sd_entry("arch-lts.conf", "6.6"), sd_entry("arch-zen.conf", "6.11"),
+               sd_entry("arch-fallback+1-2.conf", "6.12")]
+    found, said = sd_default(entries, loader)
+    assert found == chosen
+    assert (note is None and said is None) or (note in said and "/boot/loader/loader.conf" in said), said
+
+
+def test_systemd_boot_leaves_out_entries_it_does_not_show():
+    """boot_entry_add_type1(): no linux or efi line, no entry; config_load_type1_entries(): auto-* and dot files skipped."""
+    entries = [sd_entry("zz.conf", "9", kernel=None), sd_entry("auto-x.conf", "9"), sd_entry("arch.conf", "6")]
+    assert sd_default(entries)[0] == "arch.conf"
+    menu = bc.gather_menu(_NoTree(), {"bls": [sd_entry("zz.conf", "9", kernel=None)]})
+    assert menu["default"] is None and "linux or efi" in menu["error"]

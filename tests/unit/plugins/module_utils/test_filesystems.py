@@ -418,3 +418,24 @@ def test_rhel_8_uefi_menu_and_grubenv_live_on_the_esp(tmp_path):
     # Debian's and RHEL 9's ESP file only loads /boot's: not a menu
     assert imagefile.gather_menu(Target(str(root)), dict(esp_facts, grub_configs=[
         ("ESP /EFI/debian/grub.cfg", "search.fs_uuid 1234 root\nconfigfile ($root)/boot/grub/grub.cfg\n")]))["config"] is None
+
+
+def test_systemd_boot_default_on_the_esp_is_loader_conf_s(tmp_path):
+    """systemd-boot on a disk image: the entries' ids are their file names on the ESP, and
+    loader/loader.conf's default picks among them (systemd src/boot/boot.c config_select_default_entry());
+    the old code took the entry of the highest version."""
+    need("mkfs.vfat", "mmd", "mcopy")
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16, label="ESP")
+    for name, version in (("arch.conf", "6.12"), ("arch-lts.conf", "6.6")):
+        (tmp_path / name).write_text("title %s\nversion %s\nlinux /vmlinuz-%s\noptions root=UUID=1234 rw\n" % (name, version, version))
+    (tmp_path / "loader.conf").write_text("timeout 0\ndefault *-LTS.conf\n")
+    mtools(image, ["mmd", "::/loader", "::/loader/entries"], ["mcopy", str(tmp_path / "loader.conf"), "::/loader/loader.conf"],
+           ["mcopy", str(tmp_path / "arch.conf"), "::/loader/entries/arch.conf"],
+           ["mcopy", str(tmp_path / "arch-lts.conf"), "::/loader/entries/arch-lts.conf"])
+    root = tmp_path / "root"
+    root.mkdir()
+    with partitions.Disk(image) as disk:
+        esp_facts = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}], "x86_64")
+    menu = imagefile.gather_menu(Target(str(root)), esp_facts)
+    assert menu["kind"] == "bls" and menu["default"]["title"] == "arch-lts.conf", menu

@@ -95,6 +95,15 @@ def test_one_broken_fact(change, rid, status, words):
     assert words in result["message"] + result["remediation"]
 
 
+def test_what_the_default_entry_s_choice_could_not_know_is_said():
+    """systemd-boot's loader.conf ``default @saved`` names an EFI variable the image does not hold:
+    the entry judged is systemd-boot's first, and the messages say so (bootconfig.gather_menu's note)."""
+    note = "ESP /loader/loader.conf: default @saved is the entry booted last (the EFI variable LoaderEntryLastBooted)"
+    results = broken(lambda f: f["boot"]["menu"].update(note=note))
+    for rid in ("IMG-BOOT_ENTRY", "IMG-CMDLINE_ROOT_ID"):
+        assert results[rid]["status"] == "pass" and note in results[rid]["message"], results[rid]["message"]
+
+
 @pytest.mark.parametrize("given, archive, commands", [
     ({"path": "build/my disk.img", "format": "raw"}, False,
      "grow the disk to 3 GiB: `qemu-img resize -f raw 'build/my disk.img' 3G` then `sgdisk -e 'build/my disk.img'`"),

@@ -1055,6 +1055,41 @@ def test_ifnames_from_systemd_boot_entries(tmp_path):
     assert name == "eth0" and why.endswith("(the default entry 'Arch Linux' of %s/boot/loader/entries)" % root), why
 
 
+@pytest.mark.parametrize("loader, name, said", [
+    (None, "ens4", None),                                  # no default: the first entry in systemd-boot's order
+    ("default arch-lts.conf\n", "eth0", None),             # loader.conf's default is a glob over the file names
+    ("default *lts*\n", "eth0", None),
+    ("default arch-lts\n", "ens4", "default arch-lts matches no entry"),
+    ("default @saved\n", "ens4", "default @saved is the entry booted last"),
+])
+def test_ifnames_from_the_systemd_boot_entry_loader_conf_names(tmp_path, loader, name, said):
+    """systemd-boot boots loader.conf's default (systemd src/boot/boot.c config_select_default_entry()),
+    not the entry of the highest version; @saved names an EFI variable a tree does not hold, and the
+    reason says so."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.replace("title", "version 6.6\ntitle"))
+    put(root, "/boot/loader/entries/arch-lts.conf", ARCH_ENTRY.rstrip("\n").replace("title Arch Linux", "version 6.12\ntitle Arch LTS")
+        + " net.ifnames=0\n")
+    if loader is not None:
+        put(root, "/boot/loader/loader.conf", loader)
+    found, why = interface_of(root)
+    assert found == name, why
+    where = gce_settings.Host(dict(root=root, generalize=False), None).boot_cmdline()[1]
+    assert where.startswith("the default entry '%s' of %s/boot/loader/entries" % ("Arch LTS" if found == "eth0" else "Arch Linux", root))
+    assert ("; %s/boot/loader/loader.conf: %s" % (root, said) in where) if said else ";" not in where, where
+
+
+def test_ifnames_from_the_systemd_boot_entry_on_the_esp_beside_xbootldr(tmp_path):
+    """systemd-boot reads the entries of the ESP (here /efi) and of the XBOOTLDR partition (/boot)
+    alike (systemd src/boot/boot.c config_load_all_entries()); loader.conf is the ESP's."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    put(root, "/efi/loader/entries/arch-lts.conf", ARCH_ENTRY.rstrip("\n").replace("Arch Linux", "Arch LTS") + " net.ifnames=0\n")
+    put(root, "/efi/loader/loader.conf", "default arch-lts.conf\n")
+    found, why = interface_of(root)
+    assert found == "eth0" and "'Arch LTS'" in why, why
+
+
 def test_ifnames_from_kernel_install_cmdline_without_a_menu(tmp_path):
     root = str(tmp_path / "image")
     put(root, "/etc/kernel/cmdline", "# kernel-install\nroot=UUID=1 ro net.ifnames=0\n")
