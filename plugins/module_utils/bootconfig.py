@@ -138,9 +138,9 @@ def _words(line):
 
 def parse_grub_cfg(text):
     """The menu of a grub.cfg: ``{"entries": [...], "default": value or None,
-    "uses_blscfg": bool, "search_uuids": [...]}``; an entry is ``{title, id,
+    "uses_blscfg": bool, "blscfg_at": index, "search_uuids": [...]}``; an entry is ``{title, id,
     kernel, initrd, args, submenu: [entries]}`` for a submenu."""
-    root = {"entries": [], "default": None, "uses_blscfg": False, "search_uuids": []}
+    root = {"entries": [], "default": None, "uses_blscfg": False, "blscfg_at": 0, "search_uuids": []}
     stack = [root["entries"]]
     current = []  # the open menuentry dicts (nesting of submenus)
     depth_kinds = []
@@ -181,6 +181,8 @@ def parse_grub_cfg(text):
                 root["default"] = value
             continue
         if head == "blscfg":
+            if not root["uses_blscfg"]:   # where its entries go among the top level's
+                root["blscfg_at"] = len(root["entries"])
             root["uses_blscfg"] = True
             continue
         if head in ("search", "search.fs_uuid"):
@@ -353,13 +355,15 @@ def gather_menu(target, esp):
             continue
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
-            entries = sorted(bls_entries(target), key=lambda e: version_key(e.get("version") or e["id"]),
-                             reverse=True)
+            entries = blscfg_order(bls_entries(target))
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)
-            chosen = next((e for e in entries if e["id"] == env.get("saved_entry")), entries[0] if entries else None)
+            # blscfg adds its entries where grub.cfg calls it; set default / saved_entry pick among all
+            at = menu["blscfg_at"]
+            chosen = default_entry(dict(menu, entries=menu["entries"][:at] + entries + menu["entries"][at:]),
+                                   env.get("saved_entry"))
             return {"config": path, "kind": "grub+bls", "default": chosen, "note": None,
-                    "error": None if chosen else "grub.cfg uses blscfg but /boot/loader/entries is empty"}
+                    "error": None if chosen else "grub.cfg uses blscfg but /boot/loader/entries has no entry with a linux line"}
         chosen = default_entry(menu, env.get("saved_entry"))
         return {"config": path, "kind": "grub", "default": chosen, "note": None,
                 "error": None if chosen else "%s has no menuentry" % path}
@@ -370,6 +374,17 @@ def gather_menu(target, esp):
     return {"config": None, "kind": None, "default": None, "note": None,
             "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
                      % ", ".join(GRUB_CONFIGS)}
+
+
+def blscfg_order(entries):
+    """BLS entries in the order Fedora's and Red Hat's blscfg shows them
+    (rhboot/grub2@770e0757 grub-core/commands/blscfg.c find_entry(), bls_cmp(),
+    create_entry()): newest first by rpm's version order of ``version`` when
+    every entry has one, then of the file name; an entry without a ``linux``
+    line is left out."""
+    use_version = all(e.get("version") for e in entries)
+    return sorted([e for e in entries if e.get("kernel")], reverse=True,
+                  key=lambda e: (version_key(e["version"]) if use_version else [], version_key(e["id"])))
 
 
 # --------------------------------------------------------------------------

@@ -309,3 +309,40 @@ def test_systemd_boot_leaves_out_entries_it_does_not_show():
     assert sd_default(entries)[0] == "arch.conf"
     menu = bc.gather_menu(_NoTree(), {"bls": [sd_entry("zz.conf", "9", kernel=None)]})
     assert menu["default"] is None and "linux or efi" in menu["error"]
+
+
+def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):
+    """blscfg.c find_entry(): the version orders only when every entry has one; then the file name
+    (bls_cmp()); entries without a linux line are not in the menu (create_entry())."""
+    entries = tmp_path / "boot" / "loader" / "entries"
+    entries.mkdir(parents=True)
+    (tmp_path / "boot" / "grub2").mkdir()
+    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text("blscfg\n")
+    (entries / "z-old.conf").write_text("title old\nversion 1.0\nlinux /vmlinuz-1.0\n")
+    (entries / "a-new.conf").write_text("title new\nversion 2.0\nlinux /vmlinuz-2.0\n")
+    (entries / "m-9.conf").write_text("title no linux\nversion 9\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == "new"
+    (entries / "m-9.conf").write_text("title no linux, no version\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == "old"   # z-old after a-new
+
+
+@pytest.mark.parametrize("cfg, env, title", [
+    ("blscfg\n", "saved_entry=m-5.14.0-70.el9\n", "old"),
+    ("blscfg\n", "saved_entry=gone\n", "new"),
+    ('set default="1"\nblscfg\n', "saved_entry=m-5.14.0-427.el9\n", "old"),   # a literal default wins over grubenv
+    ('set default="m-5.14.0-70.el9"\nblscfg\n', "", "old"),
+    ('set default="${saved_entry}"\nblscfg\n', "saved_entry=m-5.14.0-70.el9\n", "old"),
+    ('set default="2"\nmenuentry "first" {\n  linux /vmlinuz-x\n}\nblscfg\n', "", "old"),   # blscfg's entries go after it
+])
+def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, env, title):
+    """GRUB picks among blscfg's entries as among its own menuentries (default_entry): ``set default``
+    as grub.cfg sets it, saved_entry through it or when it sets none; the old code looked at saved_entry only."""
+    entries = tmp_path / "boot" / "loader" / "entries"
+    entries.mkdir(parents=True)
+    (tmp_path / "boot" / "grub2").mkdir()
+    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text(cfg)
+    block = "# GRUB Environment Block\n" + env
+    (tmp_path / "boot" / "grub2" / "grubenv").write_text(block + "#" * (1024 - len(block)))
+    (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
+    (entries / "m-5.14.0-427.el9.conf").write_text("title new\nversion 5.14.0-427.el9\nlinux /vmlinuz-5.14.0-427.el9\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
