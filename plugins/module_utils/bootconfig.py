@@ -262,10 +262,10 @@ def parse_grubenv(text):
 
 def parse_bls_entry(text):
     """A Boot Loader Specification entry: ``{title, version, kernel, initrd,
-    args, sort_key, machine_id, efi}`` (``options`` lines are the kernel
+    args, sort_key, machine_id, efi, uki}`` (``options`` lines are the kernel
     command line; ``sort-key``, ``machine-id``: systemd-boot's order)."""
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
-             "id": None, "sort_key": None, "machine_id": None, "efi": None}
+             "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None}
     options = []
     for line in text.splitlines():
         line = line.strip()
@@ -277,7 +277,7 @@ def parse_bls_entry(text):
             entry["title"] = value
         elif key == "version":
             entry["version"] = value
-        elif key in ("sort-key", "machine-id", "efi") and value:
+        elif key in ("sort-key", "machine-id", "efi", "uki") and value:
             entry[key.replace("-", "_")] = value
         elif key == "linux":
             entry["kernel"] = value
@@ -370,7 +370,7 @@ def gather_menu(target, esp):
     if esp and esp.get("bls"):
         chosen, note = systemd_boot_default(esp["bls"], esp.get("loader_conf"))
         return {"config": "ESP /loader/entries", "kind": "bls", "default": chosen, "note": note,
-                "error": None if chosen else "no entry in loader/entries has a linux or efi line"}
+                "error": None if chosen else "no entry in loader/entries has a linux, efi or uki line"}
     return {"config": None, "kind": None, "default": None, "note": None,
             "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
                      % ", ".join(GRUB_CONFIGS)}
@@ -604,16 +604,20 @@ def _boot_entry_compare(a, b):
 def systemd_boot_order(entries):
     """Type #1 entries in systemd-boot's menu order (config_load_type1_entries(),
     boot_entry_add_type1(), config_sort_entries: boot_entry_compare()), each
-    with ``sd_id`` (the file name, boot counting suffix and .conf included,
-    ASCII-lowercased) and ``tries``; an entry with neither a linux nor an efi
-    line, or whose name starts with "auto-" or ".", is left out."""
+    with ``sd_id`` (the file name, .conf included, without its boot counting
+    suffix, ASCII-lowercased) and ``tries``; an entry with no linux, efi or
+    uki line, or whose name starts with "auto-" or ".", is left out."""
     shown = []
     for entry in entries:
         name = entry.get("file") or "%s.conf" % (entry.get("id") or "")
-        if name.startswith(".") or name.lower().startswith("auto-") or not (entry.get("kernel") or entry.get("efi")):
+        if name.startswith(".") or name.lower().startswith("auto-") or not any(entry.get(k) for k in ("kernel", "efi", "uki")):
             continue
+        tries = boot_counting(name)
+        # the id without "+LEFT[-DONE]", as bootctl names entries: systemd-boot since systemd/systemd#38897
+        # (boot_entry_parse_tries(), September 2025); before (RHEL 10's 257 among them) it kept the counter
+        sd_id = name[:name.rfind("+")] + ".conf" if tries[0] >= 0 else name
         shown.append(dict({"sort_key": None, "machine_id": None, "version": None}, **entry))
-        shown[-1].update(sd_id=_ascii_lower(name), tries=boot_counting(name))
+        shown[-1].update(sd_id=_ascii_lower(sd_id), tries=tries)
         # strverscmp_improved() of the version and of the id, as keys: computed once
         shown[-1]["keys"] = (strverscmp_key(shown[-1]["version"]), strverscmp_key(shown[-1]["sd_id"]))
     ordered = sorted(shown, key=functools.cmp_to_key(_boot_entry_compare))

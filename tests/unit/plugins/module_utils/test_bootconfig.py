@@ -290,7 +290,8 @@ def test_systemd_boot_puts_entries_without_tries_left_last():
     ('default "arch-lts.conf"\ndefault @foo\n', "arch-lts.conf", None),   # unsupported @ ids are ignored
     ("default arch-lts.conf\ndefault arch-zen.conf\n", "arch-zen.conf", None),   # the last line wins
     ("default @saved\n", "arch.conf", "LoaderEntryLastBooted"),
-    ("default arch-fallback+*.conf\n", "arch-fallback+1-2.conf", None),    # the boot counting suffix is in the id
+    ("default arch-fallback.conf\n", "arch-fallback+1-2.conf", None),    # the boot counting suffix is not in the id
+    ("default arch-fallback+*\n", "arch.conf", "matches no entry"),
     ("timeout 3\n", "arch.conf", None),
 ])
 def test_systemd_boot_default_is_loader_conf_s_glob(loader, chosen, note):
@@ -304,11 +305,12 @@ def test_systemd_boot_default_is_loader_conf_s_glob(loader, chosen, note):
 
 
 def test_systemd_boot_leaves_out_entries_it_does_not_show():
-    """boot_entry_add_type1(): no linux or efi line, no entry; config_load_type1_entries(): auto-* and dot files skipped."""
+    """boot_entry_add_type1(): no linux, efi or uki line, no entry; config_load_type1_entries(): auto-* and dot files skipped."""
     entries = [sd_entry("zz.conf", "9", kernel=None), sd_entry("auto-x.conf", "9"), sd_entry("arch.conf", "6")]
     assert sd_default(entries)[0] == "arch.conf"
+    assert sd_default([dict(sd_entry("zz.conf", "9", kernel=None), uki="/EFI/Linux/arch.efi"), sd_entry("arch.conf", "6")])[0] == "zz.conf"
     menu = bc.gather_menu(_NoTree(), {"bls": [sd_entry("zz.conf", "9", kernel=None)]})
-    assert menu["default"] is None and "linux or efi" in menu["error"]
+    assert menu["default"] is None and "linux, efi or uki" in menu["error"]
 
 
 def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):
