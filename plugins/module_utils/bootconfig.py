@@ -318,7 +318,8 @@ def _read(target, path, limit=4 * 1024 * 1024):
 
 def bls_entries(target, directories=("/boot/loader/entries",)):
     """The parsed entries of ``directories`` (``parse_bls_entry``; ``file``:
-    the file name, ``id``: it without .conf, as blscfg names an entry)."""
+    the file name, ``id``: it without .conf, as blscfg names an entry;
+    ``directory``: where it is)."""
     entries = []
     for directory in directories:
         try:
@@ -330,7 +331,7 @@ def bls_entries(target, directories=("/boot/loader/entries",)):
                 text = _read(target, directory + "/" + name, 65536)
                 if text:
                     entry = parse_bls_entry(text)
-                    entry["id"], entry["file"] = name[:-len(".conf")], name
+                    entry["id"], entry["file"], entry["directory"] = name[:-len(".conf")], name, directory
                     entries.append(entry)
     return entries
 

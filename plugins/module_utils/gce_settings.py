@@ -266,7 +266,7 @@ class Host(object):
             menu = bootconfig.gather_menu(self.target, esp)
             if menu["default"] is not None:
                 entry = menu["default"]
-                shown = self.target.display(bootloader.BLS_DIR if menu["kind"] == "bls" else menu["config"])
+                shown = self.target.display(entry.get("directory", bootloader.BLS_DIR) if menu["kind"] == "bls" else menu["config"])
                 return entry["args"] or "", "the default entry%s of %s%s" % (
                     " %r" % entry["title"] if entry.get("title") else "", shown,
                     "; %s" % menu["note"] if menu.get("note") else "")
