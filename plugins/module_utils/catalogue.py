@@ -821,8 +821,9 @@ GCE = [
          "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
          "or ifcfg HWADDR= in the network configuration, and no systemd .link file (as udev reads them: drop-ins, "
          "masking) that renames a NIC matched on [Match] MACAddress= or PermanentMACAddress= ([Link] Name=; one "
-         "without Name= sets that NIC's properties only); the .link files netplan generates at each boot "
-         "(/run/systemd/network/10-netplan-*.link) are named, their netplan file judged; cloud-init's "
+         "without Name= sets that NIC's properties only); the files netplan generates at each boot "
+         "(/run/systemd/network/10-netplan-*.link and .network, /run/NetworkManager/system-connections/netplan-*) "
+         "are named, their netplan file judged; cloud-init's "
          "/etc/netplan/50-cloud-init.yaml passes (named in the message) when cloud-init renders it "
          "anew, with the new instance's MAC address, on each instance's first boot (see GCE-NET-DHCP)",
          "reported only: a configuration that names a MAC address is the user's to change",

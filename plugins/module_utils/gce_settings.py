@@ -759,6 +759,9 @@ def check_persistent_rules(host, entry):
 # settings) at every boot (netplan src/networkd.c write_link_file(): run/systemd/network/
 # 10-netplan-<id>.link): the netplan file it comes from is judged here already
 NETPLAN_LINKS = "/run/systemd/network/10-netplan-*.link"
+# and, for each netplan interface, networkd's or NetworkManager's file, which keeps its match on a MAC
+# address (netplan src/networkd.c, src/nm.c; src/util.c netplan_get_id_from_nm_filename() names the prefix)
+NETPLAN_OUTPUTS = ("/run/systemd/network/10-netplan-*.network", "/run/NetworkManager/system-connections/netplan-*.nmconnection")
 
 
 def _renaming_links(host):
@@ -774,8 +777,10 @@ def check_mac_binding(host, entry):
     configs, renderer = host.network
     bound = [c for source in sorted(configs) for c in configs[source] if c.mac]
     rerendered = [c for c in bound if c.generator == "cloud-init" and cloud_init_renders_network(host)[0]]
-    bound = [c for c in bound if c not in rerendered]
+    from_netplan = [c for c in bound if any(fnmatch.fnmatchcase(c.path or "", pattern) for pattern in NETPLAN_OUTPUTS)]
+    bound = [c for c in bound if c not in rerendered and c not in from_netplan]
     links, generated = _renaming_links(host)
+    generated = [c.where for c in from_netplan] + generated
     spared = ("; netplan generates %s at each boot from its configuration" % ", ".join(generated)) if generated else ""
     if bound or links:
         named = [(c.where, c.mac) for c in bound] + links

@@ -333,6 +333,30 @@ def test_netplan_s_generated_link_file_is_judged_by_its_netplan_file(tmp_path, r
     assert "(PermanentMACAddress=42:01:0a:80:00:02, Name=ens4)" in found["message"]
 
 
+@pytest.mark.parametrize("generated, text", [
+    ("/run/systemd/network/10-netplan-ens4.network",
+     "[Match]\nPermanentMACAddress=42:01:0a:80:00:02\nName=ens4\n\n[Network]\nDHCP=ipv4\n"),
+    ("/run/NetworkManager/system-connections/netplan-ens4.nmconnection",
+     "[connection]\nid=netplan-ens4\ntype=ethernet\ninterface-name=ens4\n\n[ethernet]\nmac-address=42:01:0a:80:00:02\n"
+     "\n[ipv4]\nmethod=auto\n"),
+], ids=["networkd", "NetworkManager"])
+def test_the_network_files_netplan_generates_are_judged_by_their_netplan_file(tmp_path, run_module, generated, text):
+    """A live Ubuntu VM: netplan writes networkd's (or NetworkManager's) file for cloud-init's interface
+    at each boot, keeping its match on the MAC address; cloud-init's file is judged (rendered anew on
+    each instance), the generated one named, not failed.  The same file of one's own in /etc fails."""
+    root = ubuntu_image(tmp_path / "image")
+    put(root, generated, text)
+    os.chmod(os.path.join(root, generated.lstrip("/")), 0o600)   # NetworkManager reads no other mode
+    found = check(run_module, root)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == "pass", found
+    assert "netplan generates %s%s at each boot" % (root, generated) in found["message"], found
+    own = generated.replace("/run/", "/etc/").replace("netplan-", "")
+    put(root, own, text)
+    os.chmod(os.path.join(root, own.lstrip("/")), 0o600)
+    found = check(run_module, root)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == "fail" and root + own in found["actual"][0], found
+
+
 def test_debian_11_cloud_image_passes_and_apply_writes_nothing_for_it(tmp_path, run_module):
     root = debian_11_image(tmp_path / "image")
     found = check(run_module, root)
