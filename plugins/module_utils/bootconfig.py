@@ -369,9 +369,16 @@ def gather_menu(target, esp):
         return {"config": path, "kind": "grub", "default": chosen, "note": None,
                 "error": None if chosen else "%s has no menuentry" % path}
     if esp and esp.get("bls"):
+        for entry in esp["bls"]:
+            if "loader_missing" not in entry and entry.get("directory") and bls_loader(entry):
+                # its path is from the root of the partition holding loader/entries (ESP or XBOOTLDR)
+                partition = entry["directory"][:-len("/loader/entries")]
+                entry["loader_missing"] = not target.isfile(partition + bls_loader(entry))
         chosen, note = systemd_boot_default(esp["bls"], esp.get("loader_conf"))
+        missing = _missing_loaders(esp["bls"])
         return {"config": "ESP /loader/entries", "kind": "bls", "default": chosen, "note": note,
-                "error": None if chosen else "no entry in loader/entries has a linux, efi or uki line"}
+                "error": None if chosen else "no entry of loader/entries systemd-boot would show: " + (
+                    missing or "none has a linux, efi or uki line")}
     return {"config": None, "kind": None, "default": None, "note": None,
             "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
                      % ", ".join(GRUB_CONFIGS)}
@@ -602,16 +609,31 @@ def _boot_entry_compare(a, b):
     return -_cmp(a["tries"][0], b["tries"][0]) or _cmp(a["tries"][1], b["tries"][1])
 
 
+def bls_loader(entry):
+    """The file systemd-boot loads for an entry (its linux, efi or uki line),
+    as a path from the root of the entry's partition, or None."""
+    path = entry.get("kernel") or entry.get("efi") or entry.get("uki")
+    return "/" + path.replace("\\", "/").lstrip("/") if path else None
+
+
+def _missing_loaders(entries):
+    """What systemd-boot leaves out for a missing file (``loader_missing``), or ""."""
+    missing = [e for e in entries if e.get("loader_missing")]
+    return "the file of %s is missing from its partition, which systemd-boot leaves out" % ", ".join(
+        "%s (%s)" % (e.get("file") or e.get("id"), bls_loader(e)) for e in missing) if missing else ""
+
+
 def systemd_boot_order(entries):
     """Type #1 entries in systemd-boot's menu order (config_load_type1_entries(),
     boot_entry_add_type1(), config_sort_entries: boot_entry_compare()), each
     with ``sd_id`` (the file name, .conf included, without its boot counting
     suffix, ASCII-lowercased) and ``tries``; an entry with no linux, efi or
-    uki line, or whose name starts with "auto-" or ".", is left out."""
+    uki line, whose file is missing (``loader_missing``: boot_entry_add_type1()
+    opens it first), or whose name starts with "auto-" or ".", is left out."""
     shown = []
     for entry in entries:
         name = entry.get("file") or "%s.conf" % (entry.get("id") or "")
-        if name.startswith(".") or name.lower().startswith("auto-") or not any(entry.get(k) for k in ("kernel", "efi", "uki")):
+        if name.startswith(".") or name.lower().startswith("auto-") or not bls_loader(entry) or entry.get("loader_missing"):
             continue
         tries = boot_counting(name)
         # the id without "+LEFT[-DONE]", as bootctl names entries: systemd-boot since systemd/systemd#38897
@@ -636,6 +658,12 @@ def systemd_boot_default(entries, loader_conf=None):
     LoaderEntryLastBooted variable, which a tree does not hold: systemd-boot
     without it boots its first entry, and ``note`` says so."""
     ordered = systemd_boot_order(entries)
+    chosen, note = _sd_boot_choice(ordered, loader_conf)
+    notes = [text for text in (note, _missing_loaders(entries)) if text]
+    return chosen, "; ".join(notes) if chosen and notes else None
+
+
+def _sd_boot_choice(ordered, loader_conf):
     where, text = loader_conf or (None, None)
     wanted = loader_default(text)
     if not ordered:

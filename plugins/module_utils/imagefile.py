@@ -865,6 +865,8 @@ def gather_esp(disk, parts, arch):
             # systemd-boot's id is the file name (bootconfig.systemd_boot_order)
             entry["file"] = path.rsplit("/", 1)[-1]
             entry["id"] = entry["file"][:-len(".conf")]
+            if bootconfig.bls_loader(entry):   # systemd-boot leaves out an entry whose file it cannot open
+                entry["loader_missing"] = not reader.exists(bootconfig.bls_loader(entry))
             facts["bls"].append(entry)
         if not is_dir and path.lower() == "/loader/loader.conf":
             try:

@@ -427,15 +427,20 @@ def test_systemd_boot_default_on_the_esp_is_loader_conf_s(tmp_path):
     need("mkfs.vfat", "mmd", "mcopy")
     image = sparse_file(tmp_path / "esp.img", 32 * MIB)
     mkfs_vfat(image, 16, label="ESP")
-    for name, version in (("arch.conf", "6.12"), ("arch-lts.conf", "6.6")):
+    # new-lts.conf sorts first, but its kernel is missing: systemd-boot leaves it out (boot_entry_add_type1())
+    for name, version in (("arch.conf", "6.12"), ("arch-lts.conf", "6.6"), ("new-lts.conf", "7.0")):
         (tmp_path / name).write_text("title %s\nversion %s\nlinux /vmlinuz-%s\noptions root=UUID=1234 rw\n" % (name, version, version))
     (tmp_path / "loader.conf").write_text("timeout 0\ndefault *-LTS.conf\n")
+    (tmp_path / "kernel").write_text("kernel")
     mtools(image, ["mmd", "::/loader", "::/loader/entries"], ["mcopy", str(tmp_path / "loader.conf"), "::/loader/loader.conf"],
            ["mcopy", str(tmp_path / "arch.conf"), "::/loader/entries/arch.conf"],
-           ["mcopy", str(tmp_path / "arch-lts.conf"), "::/loader/entries/arch-lts.conf"])
+           ["mcopy", str(tmp_path / "arch-lts.conf"), "::/loader/entries/arch-lts.conf"],
+           ["mcopy", str(tmp_path / "new-lts.conf"), "::/loader/entries/new-lts.conf"],
+           ["mcopy", str(tmp_path / "kernel"), "::/VMLINUZ-6.6"], ["mcopy", str(tmp_path / "kernel"), "::/vmlinuz-6.12"])
     root = tmp_path / "root"
     root.mkdir()
     with partitions.Disk(image) as disk:
         esp_facts = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}], "x86_64")
     menu = imagefile.gather_menu(Target(str(root)), esp_facts)
     assert menu["kind"] == "bls" and menu["default"]["title"] == "arch-lts.conf", menu
+    assert menu["note"] == "the file of new-lts.conf (/vmlinuz-7.0) is missing from its partition, which systemd-boot leaves out", menu

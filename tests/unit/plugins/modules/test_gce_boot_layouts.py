@@ -1051,6 +1051,7 @@ def test_ifnames_from_the_el8_uefi_menu_s_grubenv(tmp_path):
 def test_ifnames_from_systemd_boot_entries(tmp_path):
     root = str(tmp_path / "image")
     put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.rstrip("\n") + " net.ifnames=0\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")
     name, why = interface_of(root)
     assert name == "eth0" and why.endswith("(the default entry 'Arch Linux' of %s/boot/loader/entries)" % root), why
 
@@ -1070,6 +1071,7 @@ def test_ifnames_from_the_systemd_boot_entry_loader_conf_names(tmp_path, loader,
     put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.replace("title", "version 6.6\ntitle"))
     put(root, "/boot/loader/entries/arch-lts.conf", ARCH_ENTRY.rstrip("\n").replace("title Arch Linux", "version 6.12\ntitle Arch LTS")
         + " net.ifnames=0\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")
     if loader is not None:
         put(root, "/boot/loader/loader.conf", loader)
     found, why = interface_of(root)
@@ -1086,8 +1088,31 @@ def test_ifnames_from_the_systemd_boot_entry_on_the_esp_beside_xbootldr(tmp_path
     put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
     put(root, "/efi/loader/entries/arch-lts.conf", ARCH_ENTRY.rstrip("\n").replace("Arch Linux", "Arch LTS") + " net.ifnames=0\n")
     put(root, "/efi/loader/loader.conf", "default arch-lts.conf\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")
+    put(root, "/efi/vmlinuz-linux", "kernel")
     found, why = interface_of(root)
     assert found == "eth0" and "the default entry 'Arch LTS' of %s/efi/loader/entries" % root in why, why
+
+
+def test_systemd_boot_leaves_out_an_entry_whose_kernel_is_missing(tmp_path):
+    """systemd-boot opens an entry's linux (or efi) file before it adds the entry to its menu
+    (systemd src/boot/boot.c boot_entry_add_type1(), "check existence"), from the root of the
+    entry's partition: an entry whose kernel is gone is not booted, the next one is, and the
+    reason names the one left out."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.replace("title", "version 6.6\ntitle"))
+    put(root, "/boot/loader/entries/arch-new.conf", ARCH_ENTRY.rstrip("\n").replace("title Arch Linux", "version 6.12\ntitle Arch New")
+        .replace("/vmlinuz-linux", "/vmlinuz-new") + " net.ifnames=0\n")
+    put(root, "/boot/vmlinuz-new", "kernel")
+    found, why = interface_of(root)
+    assert found == "eth0", why   # the newer entry, its kernel there
+    os.remove(os.path.join(root, "boot/vmlinuz-new"))
+    put(root, "/vmlinuz-new", "not on the entry's partition")
+    put(root, "/boot/vmlinuz-linux", "kernel")
+    assert interface_of(root)[0] == "ens4"
+    why = gce_settings.Host(dict(root=root, generalize=False), None).boot_cmdline()[1]
+    assert why.startswith("the default entry 'Arch Linux' of %s/boot/loader/entries; " % root), why
+    assert "the file of arch-new.conf (/vmlinuz-new) is missing from its partition, which systemd-boot leaves out" in why, why
 
 
 def test_ifnames_from_kernel_install_cmdline_without_a_menu(tmp_path):
