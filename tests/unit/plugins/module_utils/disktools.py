@@ -66,6 +66,26 @@ def pe_image(machine=0x8664, size=8192):
     return bytes(data)
 
 
+def uki_image(sections, machine=0x8664, optional=240):
+    """A well-formed PE32+ file holding ``sections`` (``[(name, bytes)]``)
+    as ukify lays out a unified kernel image: the DOS header pointing at
+    "PE\\0\\0", the COFF header, a PE32+ optional header of ``optional``
+    bytes, the section table, then each section's data aligned to 512
+    bytes (no code: the sections are all that is read)."""
+    def align(size):
+        return (size + 511) // 512 * 512
+    table, body = b"", b""
+    start = align(64 + 24 + optional + 40 * len(sections))
+    for name, data in sections:
+        table += name.encode().ljust(8, b"\0") + struct.pack(
+            "<IIIIIIHHI", len(data), 0x1000 + len(body), align(len(data)), start + len(body), 0, 0, 0, 0, 0x40000040)
+        body += data.ljust(align(len(data)), b"\0")
+    dos = b"MZ" + b"\0" * 58 + struct.pack("<I", 64)
+    coff = b"PE\0\0" + struct.pack("<HHIIIHH", machine, len(sections), 0, 0, 0, optional, 0x22)
+    opt = struct.pack("<H", 0x20B).ljust(optional, b"\0")[:optional]
+    return (dos + coff + opt + table).ljust(start, b"\0") + body
+
+
 def blkid(path, offset=0):
     need("blkid")
     out = subprocess.run(["blkid", "-p", "-o", "export", "-O", str(offset), str(path)],
