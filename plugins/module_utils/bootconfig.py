@@ -13,13 +13,14 @@ links, kernel device names).  grub.cfg is read for what ``grub-mkconfig``
 writes: ``menuentry``/``submenu`` blocks, their ``linux``/``initrd`` lines,
 ``set default=`` and the ``saved_entry`` of ``grubenv``; BLS entries are
 ``/boot/loader/entries/*.conf`` (uapi-group.org, "Boot Loader
-Specification").
+Specification"), and systemd-boot's type #2 entries, the unified kernel
+images in ``$BOOT/EFI/Linux`` (their PE sections: ``uki.py``).
 """
 
 import functools
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab, uki
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
@@ -368,20 +369,88 @@ def gather_menu(target, esp):
         chosen = default_entry(menu, env.get("saved_entry"))
         return {"config": path, "kind": "grub", "default": chosen, "note": None,
                 "error": None if chosen else "%s has no menuentry" % path}
-    if esp and esp.get("bls"):
-        for entry in esp["bls"]:
+    if esp and (esp.get("bls") or esp.get("uki") or esp.get("uki_skipped")):
+        for entry in esp.get("bls") or []:
             if "loader_missing" not in entry and entry.get("directory") and bls_loader(entry):
                 # its path is from the root of the partition holding loader/entries (ESP or XBOOTLDR)
                 partition = entry["directory"][:-len("/loader/entries")]
                 entry["loader_missing"] = not target.isfile(partition + bls_loader(entry))
-        chosen, note = systemd_boot_default(esp["bls"], esp.get("loader_conf"))
-        missing = _missing_loaders(esp["bls"])
-        return {"config": "ESP /loader/entries", "kind": "bls", "default": chosen, "note": note,
-                "error": None if chosen else "no entry of loader/entries systemd-boot would show: " + (
+        # type #2 entries (EFI/Linux/*.efi) join type #1's in one order and one default choice
+        # (boot.c config_load_all_entries(): config_load_type2_entries(), then config_sort_entries)
+        entries = (esp.get("uki") or []) + (esp.get("bls") or [])
+        chosen, note = systemd_boot_default(entries, esp.get("loader_conf"))
+        skipped = "; ".join(esp.get("uki_skipped") or [])
+        if chosen and skipped:
+            note = "; ".join(text for text in (note, "systemd-boot shows no entry for " + skipped) if text)
+        missing = "; ".join(text for text in (_missing_loaders(entries), skipped) if text)
+        return {"config": "ESP /EFI/Linux" if chosen and chosen.get("type") == 2 else "ESP /loader/entries",
+                "kind": "bls", "default": chosen, "note": note,
+                "error": None if chosen else "no entry of loader/entries or EFI/Linux systemd-boot would show: " + (
                     missing or "none has a linux, efi or uki line")}
     return {"config": None, "kind": None, "default": None, "note": None,
-            "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries)"
-                     % ", ".join(GRUB_CONFIGS)}
+            "error": "no boot loader configuration (%s, the ESP's EFI/*/grub.cfg, /boot/loader/entries, "
+                     "EFI/Linux/*.efi)" % ", ".join(GRUB_CONFIGS)}
+
+
+def uki_listed(name):
+    """Whether systemd-boot reads the file ``name`` of EFI/Linux as a type #2
+    entry (config_load_type2_entries(): ``*.efi``, not hidden, not ``auto-*``,
+    case-insensitively)."""
+    return name.lower().endswith(".efi") and not name.startswith(".") and not name.lower().startswith("auto-")
+
+
+def type2_entry(info, name, loader, shown):
+    """``(entry, why not)``: the type #2 entry systemd-boot makes of the UKI
+    ``name`` (boot.c boot_entry_add_type2()), ``info`` being
+    ``uki.read_uki``'s; ``loader``: its path from the root of its partition.
+    None and the reason when systemd-boot shows none (not a PE image, no
+    .osrel, no name in it).  Its ``kernel`` and ``uki`` are the UKI itself;
+    ``uname``, ``has_linux``, ``has_initrd``: its .uname, whether it carries
+    a kernel and an initramfs (.linux, .initrd)."""
+    if info is None:
+        return None, "%s (not a PE image)" % shown
+    if info["title"] is None:
+        return None, "%s (%s)" % (shown, "no .osrel section" if info["osrel"] is None else
+                                  "its .osrel has no PRETTY_NAME, IMAGE_ID, NAME or ID")
+    return {"title": info["title"], "version": info["version"], "kernel": loader, "initrd": [],
+            "args": info["cmdline"] or "", "submenu": None, "id": name, "file": name, "sort_key": info["sort_key"],
+            "machine_id": None, "efi": None, "uki": loader, "type": 2, "uname": info["uname"],
+            "has_linux": info["linux"], "has_initrd": info["initrd"], "profiles": info["profiles"],
+            "loader_missing": False}, None
+
+
+def uki_entries(target, directories):
+    """``(entries, skipped)``: the type #2 entries of the UKIs in
+    ``directories`` (``$BOOT/EFI/Linux`` where the ESP or XBOOTLDR is mounted)
+    of a tree, read through the target layer; ``skipped``: the files
+    systemd-boot shows no entry for, each with why."""
+    entries, skipped = [], []
+    for directory in directories:
+        try:
+            names = target.listdir(directory)
+        except TargetError:
+            continue
+        for name in sorted(names):
+            path = directory + "/" + name
+            if not uki_listed(name) or not target.isfile(path):
+                continue
+            shown = target.display(path)
+            try:
+                with target.open(path) as handle:
+                    info = uki.read_handle(handle, shown)
+            except (TargetError, uki.UkiError) as exc:
+                skipped.append(str(exc))
+                continue
+            except (IOError, OSError) as exc:
+                skipped.append("%s (cannot read: %s)" % (shown, exc.strerror or exc))
+                continue
+            entry, why = type2_entry(info, name, "/EFI/Linux/" + name, shown)
+            if entry is None:
+                skipped.append(why)
+                continue
+            entry["directory"] = directory
+            entries.append(entry)
+    return entries, skipped
 
 
 def blscfg_order(entries):
@@ -624,10 +693,12 @@ def _missing_loaders(entries):
 
 
 def systemd_boot_order(entries):
-    """Type #1 entries in systemd-boot's menu order (config_load_type1_entries(),
-    boot_entry_add_type1(), config_sort_entries: boot_entry_compare()), each
-    with ``sd_id`` (the file name, .conf included, without its boot counting
-    suffix, ASCII-lowercased) and ``tries``; an entry with no linux, efi or
+    """Type #1 and type #2 entries (``type``: 2, ``type2_entry``) in
+    systemd-boot's menu order (config_load_type1_entries(),
+    boot_entry_add_type1(), boot_entry_add_type2(), config_sort_entries:
+    boot_entry_compare()), each with ``sd_id`` (the file name, .conf or .efi
+    included, without its boot counting suffix, ASCII-lowercased) and
+    ``tries``; an entry with no linux, efi or
     uki line, whose file is missing (``loader_missing``: boot_entry_add_type1()
     opens it first), or whose name starts with "auto-" or ".", is left out."""
     shown = []
@@ -635,10 +706,12 @@ def systemd_boot_order(entries):
         name = entry.get("file") or "%s.conf" % (entry.get("id") or "")
         if name.startswith(".") or name.lower().startswith("auto-") or not bls_loader(entry) or entry.get("loader_missing"):
             continue
-        tries = boot_counting(name)
+        # a type #2 entry's counter is before .efi (boot_entry_add_type2())
+        suffix = ".efi" if entry.get("type") == 2 else ".conf"
+        tries = boot_counting(name, suffix)
         # the id without "+LEFT[-DONE]", as bootctl names entries: systemd-boot since systemd/systemd#38897
         # (boot_entry_parse_tries(), September 2025); before (RHEL 10's 257 among them) it kept the counter
-        sd_id = name[:name.rfind("+")] + ".conf" if tries[0] >= 0 else name
+        sd_id = name[:name.rfind("+")] + suffix if tries[0] >= 0 else name
         shown.append(dict({"sort_key": None, "machine_id": None, "version": None}, **entry))
         shown[-1].update(sd_id=_ascii_lower(sd_id), tries=tries)
         # strverscmp_improved() of the version and of the id, as keys: computed once

@@ -39,6 +39,8 @@ LOADER_CONFS = ("/boot/loader/loader.conf", "/efi/loader/loader.conf", "/boot/ef
 # its entries: the ESP's and the XBOOTLDR partition's (mounted at /boot) loader/entries
 # (systemd src/boot/boot.c config_load_all_entries(): config_load_type1_entries(), config_load_xbootldr())
 SD_BOOT_ENTRIES = (BLS_DIR, "/efi/loader/entries", "/boot/efi/loader/entries")
+# its type #2 entries, unified kernel images: EFI/Linux/*.efi of the same partitions (config_load_type2_entries())
+SD_BOOT_UKI_DIRS = ("/boot/EFI/Linux", "/efi/EFI/Linux", "/boot/efi/EFI/Linux")
 LOADER_TIMEOUTS = {"menu-hidden": 0, "menu-disabled": 0, "menu-force": -1}
 UINT32_MAX = 4294967295
 # the LoaderConfigTimeout EFI variable (bootctl set-timeout) overrides loader.conf's timeout when it

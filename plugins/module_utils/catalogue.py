@@ -1074,8 +1074,10 @@ IMAGE = [
          "disk's device name.", "root=UUID=<root filesystem UUID>", "VDISK; MANUAL"),
     _img("IMG-BOOT_ENTRY", "required",
          "The default boot entry's kernel and initramfs exist in the image",
-         "GRUB loads the kernel and initramfs its default entry names; a missing file is a boot "
-         "failure.", {"kernel": "present", "initramfs": "present"}, "VDISK"),
+         "GRUB or systemd-boot loads the kernel and initramfs its default entry names; a missing file "
+         "is a boot failure. A unified kernel image (systemd-boot's EFI/Linux/*.efi) carries its own "
+         "kernel and initramfs (its .linux and .initrd sections).",
+         {"kernel": "present", "initramfs": "present"}, "VDISK"),
     _img("IMG-VIRTIO_DRIVERS", "required",
          "The default kernel and its initramfs carry virtio_scsi, virtio_net and virtio_pci",
          "The root disk is behind virtio-scsi; a driver built as a module works at boot only from "

@@ -257,6 +257,8 @@ class Host(object):
         def make():
             grub = self.grub
             esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else []}
+            if not (grub.files or grub.grub_cfg):   # no GRUB: systemd-boot's type #2 entries too
+                esp["uki"], esp["uki_skipped"] = bootconfig.uki_entries(self.target, bootloader.SD_BOOT_UKI_DIRS)
             if grub.loader_conf:
                 esp["loader_conf"] = (self.target.display(grub.loader_conf), grub.loader_text or "")
             if grub.grub_cfg and grub.grub_cfg.startswith(bootloader.ESP_EFI_DIR + "/"):

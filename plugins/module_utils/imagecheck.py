@@ -374,6 +374,16 @@ def boot_entry(facts):
     missing = [item["path"] for item in [kernel] + initrds if item and not item.get("exists")]
     if not entry.get("kernel"):
         return _outcome("fail", "the default entry %r names no kernel" % entry.get("title"))
+    if kernel.get("uki"):
+        # systemd-stub boots the kernel and initramfs a UKI carries (.linux, .initrd): no other file
+        where = "default entry %r%s: %s, a unified kernel image" % (entry.get("title"), _menu_note(menu), kernel["found"])
+        if not kernel.get("has_linux"):
+            return _outcome("fail", "%s with no kernel in it (no .linux section)" % where,
+                            "rebuild the unified kernel image (ukify build --linux=...)", kernel=entry["kernel"])
+        return _outcome("pass", "%s carrying its kernel%s" % (where, " and its initramfs (.linux, .initrd sections)"
+                                                              if kernel.get("has_initrd") else " and no initramfs (no .initrd "
+                                                              "section: the kernel's drivers must be built in)"),
+                        kernel=entry["kernel"], uki=True)
     if missing:
         return _outcome("fail", "the default entry %r names %s, missing from the image" % (
             entry.get("title"), ", ".join(missing)), "regenerate grub.cfg (update-grub)", missing=missing)
@@ -381,6 +391,22 @@ def boot_entry(facts):
         entry.get("title"), _menu_note(menu), kernel.get("found") or entry["kernel"],
         ", " + ", ".join(i.get("found") or i["path"] for i in initrds) if initrds else
         " (no initramfs: the kernel's drivers must be built in)"), kernel=entry["kernel"])
+
+
+def uki_initramfs_unread(boot, result):
+    """``result`` (a KCONF-* driver result), or a copy of it that is
+    unknown when it judged a module missing from an initramfs it did not
+    find while the default entry is a UKI carrying one (its .initrd
+    section: on an ESP the tree does not mount, initramfs.find_initramfs
+    cannot reach it)."""
+    kernel = boot.get("kernel_file") or {}
+    seen = result.get("initramfs")
+    if not (kernel.get("uki") and kernel.get("has_initrd")) or not result.get("id", "").startswith("KCONF-") \
+            or result.get("status") != "module-missing-from-initramfs" or not isinstance(seen, dict) or seen.get("path"):
+        return result
+    return dict(result, status="unknown", message="%s; but the default entry boots the unified kernel image %s, "
+                "which carries its initramfs in its .initrd section, not read here: extract it (objcopy "
+                "--dump-section .initrd=FILE) and give FILE with the initramfs option" % (result.get("message"), kernel["found"]))
 
 
 def _menu_note(menu):

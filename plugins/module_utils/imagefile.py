@@ -40,7 +40,7 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions, uki
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -833,7 +833,7 @@ def gather_esp(disk, parts, arch):
         return None
     esp = esps[0]
     facts = {"partition": esp["number"], "error": None, "loader": None, "efi_files": [], "bls": [],
-             "grub_configs": [], "grubenv": None, "loader_conf": None}
+             "uki": [], "uki_skipped": [], "grub_configs": [], "grubenv": None, "loader_conf": None}
     try:
         reader = fat.FatReader(disk, esp["start"], esp["size"])
         files = reader.walk()
@@ -868,6 +868,9 @@ def gather_esp(disk, parts, arch):
             if bootconfig.bls_loader(entry):   # systemd-boot leaves out an entry whose file it cannot open
                 entry["loader_missing"] = not reader.exists(bootconfig.bls_loader(entry))
             facts["bls"].append(entry)
+        name = path.rsplit("/", 1)[-1]
+        if not is_dir and path.lower() == "/efi/linux/" + name.lower() and bootconfig.uki_listed(name):
+            _esp_uki(reader, path, size, facts)
         if not is_dir and path.lower() == "/loader/loader.conf":
             try:
                 facts["loader_conf"] = ("ESP " + path, reader.read(path).decode("utf-8", "replace"))
@@ -886,6 +889,26 @@ def gather_esp(disk, parts, arch):
             elif facts["grubenv"] is None:
                 facts["grubenv"] = text
     return facts
+
+
+def _esp_uki(reader, path, size, facts):
+    """The type #2 entry of the UKI at ``path`` on the ESP (its PE sections
+    read where they are, not the whole file) into ``facts["uki"]``, or why
+    systemd-boot shows none into ``facts["uki_skipped"]``."""
+    shown = "ESP " + path
+    try:
+        info = uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown)
+    except uki.UkiError as exc:
+        facts["uki_skipped"].append(str(exc))
+        return
+    except fat.FatError as exc:
+        facts["uki_skipped"].append("%s (%s)" % (shown, exc))
+        return
+    entry, why = bootconfig.type2_entry(info, path.rsplit("/", 1)[-1], path, shown)
+    if entry is None:
+        facts["uki_skipped"].append(why)
+    else:
+        facts["uki"].append(entry)
 
 
 def subvolume_mounts(fstab, root_subvolume=None):
@@ -930,7 +953,12 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")
-    if entry and entry.get("kernel"):
+    if entry and entry.get("type") == 2:
+        # a UKI is its own kernel and carries its initramfs (.linux, .initrd: systemd-stub)
+        facts["kernel_file"] = {"path": entry["kernel"], "exists": True, "found": "ESP " + entry["kernel"],
+                                "uki": True, "has_linux": entry["has_linux"], "has_initrd": entry["has_initrd"]}
+        facts["release"] = entry.get("uname")
+    elif entry and entry.get("kernel"):
         found = _locate(target, entry["kernel"], boot_separate, subvolumes)
         facts["kernel_file"] = {"path": entry["kernel"], "exists": found is not None, "found": found}
         release = bootconfig.release_of_kernel(entry["kernel"])

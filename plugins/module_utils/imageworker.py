@@ -396,6 +396,9 @@ def audit(request):
             if boot["esp"]:
                 boot["esp"]["loader"] = (boot["esp"].get("loaders") or {}).get(imagecheck.LOADER_NAMES.get(arch))
             linked, boot["kernel_checked"] = _linked(details, release)
+            # a default UKI's initramfs the kernel_config area could not reach is no missing one
+            linked = dict((rid, imagecheck.uki_initramfs_unread(boot, r)) for rid, r in linked.items())
+            results = [imagecheck.uki_initramfs_unread(boot, r) for r in results]
             image_results = imagecheck.evaluate(facts, image_entries, waivers, linked)
             gvnic = _gvnic(target, release)
             answer["features"] = imagecheck.guest_os_features(facts, image_results, linked, gvnic)

@@ -1,11 +1,13 @@
 """fstab, grub.cfg, grubenv and Boot Loader Specification entries."""
 
+import io
 import os
 
 import pytest
+from disktools import uki_image
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig as bc
-from ansible_collections.guestready.gce.plugins.module_utils import cmdline
+from ansible_collections.guestready.gce.plugins.module_utils import cmdline, uki
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "boot")
@@ -311,6 +313,78 @@ def test_systemd_boot_leaves_out_entries_it_does_not_show():
     assert sd_default([dict(sd_entry("zz.conf", "9", kernel=None), uki="/EFI/Linux/arch.efi"), sd_entry("arch.conf", "6")])[0] == "zz.conf"
     menu = bc.gather_menu(_NoTree(), {"bls": [sd_entry("zz.conf", "9", kernel=None)]})
     assert menu["default"] is None and "linux, efi or uki" in menu["error"]
+
+
+# systemd-boot's type #2 entries: the unified kernel images in EFI/Linux (boot.c config_load_type2_entries(),
+# boot_entry_add_type2()), sorted and chosen among with the type #1 entries
+FEDORA_OSREL = b'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=41\nPRETTY_NAME="Fedora Linux 41"\n'
+
+
+def uki_sections(osrel=FEDORA_OSREL, cmdline=b"root=UUID=1234 ro net.ifnames=0\n", uname=b"6.11.4-301.fc41.x86_64"):
+    return [(".osrel", osrel), (".cmdline", cmdline), (".uname", uname), (".linux", b"kernel"), (".initrd", b"initrd")]
+
+
+def uki_entry(name, osrel=FEDORA_OSREL, cmdline=b"root=UUID=1234 ro\n"):
+    info = uki.read_handle(io.BytesIO(uki_image(uki_sections(osrel, cmdline))), name)
+    return bc.type2_entry(info, name, "/EFI/Linux/" + name, "ESP /EFI/Linux/" + name)[0]
+
+
+def test_a_uki_is_a_type_2_entry_of_systemd_boot():
+    """Only EFI/Linux/*.efi on the ESP: the default entry is the UKI, its command line its .cmdline
+    (the old code: "no boot loader configuration")."""
+    menu = bc.gather_menu(_NoTree(), {"uki": [uki_entry("fedora-6.11.efi")]})
+    entry = menu["default"]
+    assert menu["kind"] == "bls" and menu["config"] == "ESP /EFI/Linux" and menu["error"] is None, menu
+    assert (entry["title"], entry["version"], entry["args"]) == ("Fedora Linux 41", "41", "root=UUID=1234 ro")
+    assert entry["kernel"] == entry["uki"] == "/EFI/Linux/fedora-6.11.efi" and entry["initrd"] == []
+    assert entry["sd_id"] == "fedora-6.11.efi" and entry["uname"] == "6.11.4-301.fc41.x86_64" and entry["has_initrd"]
+
+
+@pytest.mark.parametrize("loader, chosen", [
+    (None, "fedora-6.11.efi"),             # a sort key (the .osrel's ID) sorts before an entry without one
+    ("default arch*\n", "arch.conf"),
+    ("default *.EFI\n", "fedora-6.11.efi"),
+    ("default fedora-6.1.efi\n", "fedora-6.1.efi"),
+])
+def test_loader_conf_s_default_chooses_between_a_uki_and_a_type_1_entry(loader, chosen):
+    """Type #2 ids are the UKIs' file names, .efi included, lowercased; they join the type #1
+    entries in one order (boot_entry_compare()) and loader.conf's glob picks among all."""
+    entries = [sd_entry("arch.conf", "6.12")]
+    ukis = [uki_entry("Fedora-6.1.efi", FEDORA_OSREL.replace(b"=41", b"=40")), uki_entry("fedora-6.11.efi")]
+    menu = bc.gather_menu(_NoTree(), {"bls": entries, "uki": ukis,
+                                      "loader_conf": ("/boot/loader/loader.conf", loader) if loader else None})
+    assert menu["default"]["sd_id"] == chosen and menu["note"] is None, menu
+    assert [e["sd_id"] for e in bc.systemd_boot_order(ukis + entries)] == ["fedora-6.11.efi", "fedora-6.1.efi", "arch.conf"]
+
+
+def test_a_uki_s_boot_counter_is_before_efi():
+    """boot_entry_parse_tries(..., ".efi"): a UKI with no tries left goes last; its id drops the counter."""
+    ukis = [uki_entry("fedora-6.11+0-3.efi"), uki_entry("fedora-6.1+2.efi", FEDORA_OSREL.replace(b"=41", b"=40"))]
+    order = bc.systemd_boot_order(ukis)
+    assert [(e["sd_id"], e["tries"]) for e in order] == [("fedora-6.1.efi", (2, 0)), ("fedora-6.11.efi", (0, 3))]
+
+
+def test_ukis_of_a_tree_are_read_where_the_esp_and_xbootldr_are_mounted(tmp_path):
+    """Tree mode: $BOOT/EFI/Linux/*.efi of /boot, /efi, /boot/efi through the target layer; a file
+    systemd-boot shows no entry for is named with why, and a hostile one is a clear reason, not a traceback."""
+    ukis = tmp_path / "efi" / "EFI" / "Linux"
+    ukis.mkdir(parents=True)
+    (ukis / "fedora.efi").write_bytes(uki_image(uki_sections()))
+    (ukis / "no-osrel.efi").write_bytes(uki_image(uki_sections()[1:]))
+    (ukis / "short.efi").write_bytes(uki_image(uki_sections())[:200])
+    (ukis / "readme.txt").write_text("not a UKI")
+    (ukis / "auto-x.efi").write_bytes(uki_image(uki_sections()))
+    (ukis / "dir.efi").mkdir()
+    target = Target(str(tmp_path))
+    entries, skipped = bc.uki_entries(target, ("/boot/EFI/Linux", "/efi/EFI/Linux", "/boot/efi/EFI/Linux"))
+    assert [(e["file"], e["directory"], e["args"]) for e in entries] == [("fedora.efi", "/efi/EFI/Linux", "root=UUID=1234 ro net.ifnames=0")]
+    shown = str(ukis)
+    assert skipped == ["%s/no-osrel.efi (no .osrel section)" % shown,
+                       "%s/short.efi: its section table (5 sections at offset 328) is past the end of the file (200 bytes)" % shown], skipped
+    (ukis / "fedora.efi").unlink()
+    menu = bc.gather_menu(target, {"uki": [], "uki_skipped": skipped})
+    assert menu["default"] is None and menu["error"].startswith(
+        "no entry of loader/entries or EFI/Linux systemd-boot would show: %s/no-osrel.efi (no .osrel section); " % shown), menu
 
 
 def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):

@@ -6,7 +6,7 @@ import struct
 import subprocess
 
 import pytest
-from disktools import MIB, blkid, mkfs_ext4, mkfs_vfat, mtools, need, pe_image, sparse_file, write_at
+from disktools import MIB, blkid, mkfs_ext4, mkfs_vfat, mtools, need, pe_image, sparse_file, uki_image, write_at
 
 from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, imagefile, partitions
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
@@ -444,3 +444,71 @@ def test_systemd_boot_default_on_the_esp_is_loader_conf_s(tmp_path):
     menu = imagefile.gather_menu(Target(str(root)), esp_facts)
     assert menu["kind"] == "bls" and menu["default"]["title"] == "arch-lts.conf", menu
     assert menu["note"] == "the file of new-lts.conf (/vmlinuz-7.0) is missing from its partition, which systemd-boot leaves out", menu
+
+
+UKI_OSREL = b'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=41\nPRETTY_NAME="Fedora Linux 41 (Cloud Edition)"\n'
+
+
+def uki_esp(tmp_path, loader):
+    """An ESP image holding two UKIs in EFI/Linux (one hostile), a type #1 entry and loader.conf."""
+    need("mkfs.vfat", "mmd", "mcopy")
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16, label="ESP")
+    # the small sections after a 300 KiB .initrd: read where they are, not from the start
+    sections = [(".linux", b"MZ" + b"k" * 5000), (".initrd", b"\x07" * (300 * 1024)), (".osrel", UKI_OSREL),
+                (".cmdline", b"root=UUID=1234 ro console=ttyS0\n"), (".uname", b"6.11.4-301.fc41.x86_64\n")]
+    (tmp_path / "fedora.efi").write_bytes(uki_image(sections))
+    (tmp_path / "broken.efi").write_bytes(uki_image(sections)[:300])
+    (tmp_path / "arch.conf").write_text("title Arch\nversion 6.12\nlinux /vmlinuz-6.12\noptions root=UUID=1234 rw\n")
+    (tmp_path / "loader.conf").write_text(loader)
+    (tmp_path / "kernel").write_text("kernel")
+    mtools(image, ["mmd", "::/loader", "::/loader/entries", "::/EFI", "::/EFI/Linux"],
+           ["mcopy", str(tmp_path / "loader.conf"), "::/loader/loader.conf"],
+           ["mcopy", str(tmp_path / "arch.conf"), "::/loader/entries/arch.conf"],
+           ["mcopy", str(tmp_path / "kernel"), "::/vmlinuz-6.12"],
+           ["mcopy", str(tmp_path / "fedora.efi"), "::/EFI/Linux/Fedora-6.11.4.efi"],
+           ["mcopy", str(tmp_path / "broken.efi"), "::/EFI/Linux/broken.efi"])
+    return image
+
+
+@pytest.mark.parametrize("loader, chosen", [("timeout 0\n", "fedora-6.11.4.efi"), ("default arch.conf\n", "arch.conf"),
+                                            ("default fedora-*\n", "fedora-6.11.4.efi")])
+def test_a_uki_on_the_esp_is_a_systemd_boot_entry(tmp_path, loader, chosen):
+    """systemd-boot's type #2 entries on a disk image's ESP (boot.c config_load_type2_entries()):
+    EFI/Linux/*.efi read through the FAT reader, title and command line from the UKI's .osrel and
+    .cmdline, joined with the type #1 entries for loader.conf's default; the old code read only
+    loader/entries."""
+    image = uki_esp(tmp_path, loader)
+    root = tmp_path / "root"
+    root.mkdir()
+    with partitions.Disk(image) as disk:
+        parts = [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}]
+        esp_facts = imagefile.gather_esp(disk, parts, "x86_64")
+        assert [e["file"] for e in esp_facts["uki"]] == ["Fedora-6.11.4.efi"]
+        assert esp_facts["uki_skipped"] == ["ESP /EFI/Linux/broken.efi: its section table (5 sections at offset 328) "
+                                            "is past the end of the file (300 bytes)"]
+        boot = imagefile.gather_boot(disk, {"kind": "gpt", "partitions": parts}, parts, Target(str(root)), [], "x86_64")
+    menu = boot["menu"]
+    assert menu["default"]["sd_id"] == chosen, menu
+    assert "systemd-boot shows no entry for ESP /EFI/Linux/broken.efi" in menu["note"]
+    if chosen == "arch.conf":
+        return
+    assert menu["config"] == "ESP /EFI/Linux" and menu["default"]["title"] == "Fedora Linux 41 (Cloud Edition)"
+    assert menu["default"]["args"] == "root=UUID=1234 ro console=ttyS0"
+    # the UKI is the kernel and carries the initramfs: no separate file is looked for
+    assert boot["kernel_file"] == {"path": "/EFI/Linux/Fedora-6.11.4.efi", "exists": True, "found": "ESP /EFI/Linux/Fedora-6.11.4.efi",
+                                   "uki": True, "has_linux": True, "has_initrd": True}
+    assert boot["initrd_files"] == [] and boot["release"] == "6.11.4-301.fc41.x86_64"
+
+
+def test_fat_read_at_reads_only_the_clusters_asked(tmp_path):
+    need("mkfs.vfat", "mcopy")
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16, label="ESP")
+    data = bytes(bytearray(i % 251 for i in range(200000)))
+    (tmp_path / "blob").write_bytes(data)
+    mtools(image, ["mcopy", str(tmp_path / "blob"), "::/blob"])
+    with partitions.Disk(image) as disk:
+        reader = fat.FatReader(disk, 0, disk.size)
+        for offset, length in ((0, 10), (4095, 2), (123457, 5000), (199990, 100), (200000, 5), (10 ** 12, 5)):
+            assert reader.read_at("/blob", offset, length) == data[offset:offset + length]

@@ -351,3 +351,51 @@ def test_the_architecture_an_esp_shows(names, arch):
     esp = {"loaders": dict((n, {"path": "EFI/BOOT/" + n, "machine": None}) for n in names)}
     assert imagecheck.esp_arch(esp) == arch
     assert imagecheck.esp_arch(None) is None
+
+
+def uki_default(has_linux=True, has_initrd=True):
+    """A UEFI image whose default entry is systemd-boot's type #2 entry, a UKI on the ESP."""
+    facts = uefi_only()
+    boot = facts["boot"]
+    boot["menu"] = {"config": "ESP /EFI/Linux", "kind": "bls", "error": None, "note": None,
+                    "default": {"title": "Fedora Linux 41", "kernel": "/EFI/Linux/fedora.efi", "uki": "/EFI/Linux/fedora.efi",
+                                "type": 2, "initrd": [], "args": "root=UUID=%s ro console=ttyS0" % ROOT_UUID}}
+    boot["kernel_file"] = {"path": "/EFI/Linux/fedora.efi", "exists": True, "found": "ESP /EFI/Linux/fedora.efi",
+                           "uki": True, "has_linux": has_linux, "has_initrd": has_initrd}
+    boot["initrd_files"] = []
+    boot["release"] = "6.11.4-301.fc41.x86_64"
+    return facts
+
+
+def test_a_uki_default_entry_is_its_own_kernel_and_initramfs():
+    """The default entry is a UKI: it carries its kernel and initramfs (.linux, .initrd), no separate
+    initramfs is looked for; one with no .linux boots nothing (the old code passed it, saying "no
+    initramfs: the kernel's drivers must be built in")."""
+    result = judge(uki_default())["IMG-BOOT_ENTRY"]
+    assert result["status"] == "pass" and result["message"] == (
+        "default entry 'Fedora Linux 41': ESP /EFI/Linux/fedora.efi, a unified kernel image carrying its kernel and its "
+        "initramfs (.linux, .initrd sections)"), result
+    result = judge(uki_default(has_initrd=False))["IMG-BOOT_ENTRY"]
+    assert result["status"] == "pass" and "no initramfs (no .initrd section" in result["message"], result
+    result = judge(uki_default(has_linux=False))["IMG-BOOT_ENTRY"]
+    assert result["status"] == "fail" and "with no kernel in it (no .linux section)" in result["message"], result
+    assert judge(uki_default())["IMG-CMDLINE_ROOT_ID"]["status"] == "pass"
+
+
+def test_a_driver_judged_missing_from_an_initramfs_not_found_is_unknown_under_a_uki():
+    """kernel_config looks for the release's initramfs in the tree; the UKI on an ESP the tree does not
+    mount is out of its reach: "missing from the initramfs" is then unknown, saying why, not a fail."""
+    missing = dict((rid, dict(r, initramfs={"path": None, "method": None, "error": "no initramfs of x found"}, message="m"))
+                   for rid, r in linked("module-missing-from-initramfs").items())
+    facts = uki_default()
+    adjusted = dict((rid, imagecheck.uki_initramfs_unread(facts["boot"], r)) for rid, r in missing.items())
+    assert set(r["status"] for r in adjusted.values()) == {"unknown"}
+    assert adjusted["KCONF-SCSI_VIRTIO"]["message"].startswith(
+        "m; but the default entry boots the unified kernel image ESP /EFI/Linux/fedora.efi, which carries its initramfs in its .initrd section")
+    assert judge(facts, adjusted)["IMG-VIRTIO_DRIVERS"]["status"] == "unknown"
+    # the initramfs was found and read (the ESP mounted): its verdict stands; so it does without a UKI
+    read = dict((rid, dict(r, initramfs={"path": "/boot/efi/EFI/Linux/fedora.efi"})) for rid, r in missing.items())
+    assert imagecheck.uki_initramfs_unread(facts["boot"], read["KCONF-SCSI_VIRTIO"]) is read["KCONF-SCSI_VIRTIO"]
+    assert imagecheck.uki_initramfs_unread(good_bios()["boot"], missing["KCONF-SCSI_VIRTIO"]) is missing["KCONF-SCSI_VIRTIO"]
+    assert imagecheck.uki_initramfs_unread(uki_default(has_initrd=False)["boot"], missing["KCONF-SCSI_VIRTIO"])["status"] == \
+        "module-missing-from-initramfs"

@@ -10,6 +10,8 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from disktools import uki_image
 from test_gce_settings import by_id, put, read, run
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader, gce_settings
@@ -1113,6 +1115,49 @@ def test_systemd_boot_leaves_out_an_entry_whose_kernel_is_missing(tmp_path):
     why = gce_settings.Host(dict(root=root, generalize=False), None).boot_cmdline()[1]
     assert why.startswith("the default entry 'Arch Linux' of %s/boot/loader/entries; " % root), why
     assert "the file of arch-new.conf (/vmlinuz-new) is missing from its partition, which systemd-boot leaves out" in why, why
+
+
+def put_uki(root, path, cmdline, osrel=b"ID=arch\nNAME=Arch Linux\nPRETTY_NAME=Arch Linux UKI\nBUILD_ID=rolling\n"):
+    full = os.path.join(root, path.lstrip("/"))
+    os.makedirs(os.path.dirname(full), exist_ok=True)
+    with open(full, "wb") as handle:
+        handle.write(uki_image([(".osrel", osrel), (".cmdline", cmdline), (".uname", b"6.12.1-arch1-1"),
+                                (".linux", b"kernel"), (".initrd", b"initrd")]))
+
+
+@pytest.mark.parametrize("loader, name, said", [
+    (None, "eth0", "the default entry 'Arch Linux UKI' of %s/efi/EFI/Linux"),   # the UKI's sort key (ID) puts it first
+    ("default arch.conf\n", "ens4", "the default entry 'Arch Linux' of %s/boot/loader/entries"),
+    ("default arch-*.efi\n", "eth0", "the default entry 'Arch Linux UKI' of %s/efi/EFI/Linux"),
+])
+def test_ifnames_from_a_unified_kernel_image_s_cmdline(tmp_path, loader, name, said):
+    """systemd-boot's type #2 entries (systemd src/boot/boot.c config_load_type2_entries()): a UKI in
+    $BOOT/EFI/Linux boots with its .cmdline section; it joins the type #1 entries, and loader.conf's
+    default chooses among all (the old code did not read UKIs: only the type #1 entry, or no menu)."""
+    root = str(tmp_path / "image")
+    put_uki(root, "/efi/EFI/Linux/arch-6.12.1.efi", b"root=UUID=%s rw net.ifnames=0\n" % UUID.encode())
+    if loader is not None:
+        put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+        put(root, "/boot/vmlinuz-linux", "kernel")
+        put(root, "/efi/loader/loader.conf", loader)
+    found, why = interface_of(root)
+    assert found == name, why
+    where = gce_settings.Host(dict(root=root, generalize=False), None).boot_cmdline()[1]
+    assert where == said % root, where
+
+
+def test_a_uki_only_tree_s_cmdline_is_the_uki_s_and_a_broken_one_is_named(tmp_path):
+    """A tree booting only UKIs: the command line is the default UKI's .cmdline (the old code found no
+    menu: ""); a UKI systemd-boot shows no entry for (no .osrel, a cut header) is named with why."""
+    root = str(tmp_path / "image")
+    put_uki(root, "/boot/efi/EFI/Linux/arch.efi", b"root=UUID=%s rw console=ttyS0\n" % UUID.encode())
+    with open(os.path.join(root, "boot/efi/EFI/Linux/cut.efi"), "wb") as handle:
+        handle.write(uki_image([(".osrel", b"ID=x\n")])[:120])
+    line, where = gce_settings.Host(dict(root=root, generalize=False), None).boot_cmdline()
+    assert line == "root=UUID=%s rw console=ttyS0" % UUID, (line, where)
+    assert where.startswith("the default entry 'Arch Linux UKI' of %s/boot/efi/EFI/Linux; systemd-boot shows no entry for "
+                            "%s/boot/efi/EFI/Linux/cut.efi: its PE header (at offset 64) is past the end of the file (120 bytes)"
+                            % (root, root)), where
 
 
 def test_ifnames_from_kernel_install_cmdline_without_a_menu(tmp_path):
