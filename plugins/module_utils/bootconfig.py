@@ -382,6 +382,8 @@ def gather_menu(target, esp):
         skipped = "; ".join(esp.get("uki_skipped") or [])
         if chosen and skipped:
             note = "; ".join(text for text in (note, "systemd-boot shows no entry for " + skipped) if text)
+        if chosen and chosen.get("problems"):   # its command line is unknown: say why
+            note = "; ".join([note] * bool(note) + chosen["problems"])
         missing = "; ".join(text for text in (_missing_loaders(entries), skipped) if text)
         return {"config": "ESP /EFI/Linux" if chosen and chosen.get("type") == 2 else "ESP /loader/entries",
                 "kind": "bls", "default": chosen, "note": note,
@@ -416,7 +418,7 @@ def type2_entry(info, name, loader, shown):
             "args": info["cmdline"] or "", "submenu": None, "id": name, "file": name, "sort_key": info["sort_key"],
             "machine_id": None, "efi": None, "uki": loader, "type": 2, "uname": info["uname"],
             "has_linux": info["linux"], "has_initrd": info["initrd"], "profiles": info["profiles"],
-            "loader_missing": False}, None
+            "problems": info["problems"], "loader_missing": False}, None
 
 
 def uki_entries(target, directories):

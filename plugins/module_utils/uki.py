@@ -144,25 +144,36 @@ def stub_cmdline(text):
 
 def read_uki(read, size, shown):
     """What systemd-boot reads of a UKI: ``{osrel, title, version, sort_key,
-    cmdline, uname, linux, initrd, profiles}``: ``osrel`` the .osrel values
+    cmdline, uname, linux, initrd, profiles, problems}``: ``osrel`` the .osrel values
     (None without the section), ``title``/``version``/``sort_key`` from them
     (``title`` None: systemd-boot shows no entry for the file), ``cmdline``
     and ``uname`` the sections' texts or None, ``linux``/``initrd`` whether
     the file carries a kernel and an initramfs, ``profiles`` the number of
-    .profile sections (only the first profile's entry is described).
-    None when it is no PE image; UkiError when it cannot be read."""
+    .profile sections (only the first profile's entry is described),
+    ``problems`` why a .cmdline or .uname could not be read (None then).
+    None when it is no PE image; UkiError when it, or its .osrel, cannot be
+    read."""
     table = section_table(read, size, shown)
     if table is None:
         return None
     sections, profiles = _profile_sections(table)
-    texts = dict((name, _text(read, size, sections[name], shown, name) if name in sections else None)
-                 for name in (".osrel", ".cmdline", ".uname"))
+    texts, problems = {}, []
+    for name in (".osrel", ".cmdline", ".uname"):
+        try:
+            texts[name] = _text(read, size, sections[name], shown, name) if name in sections else None
+        except UkiError as exc:
+            if name == ".osrel":   # no entry without it (boot_entry_add_type2(): "continue")
+                raise
+            # the entry is shown all the same, with no command line (its options are left unset)
+            texts[name] = None
+            problems.append(str(exc))
     osrel = key_values(texts[".osrel"]) if texts[".osrel"] is not None else None
     picked = pick_name_version_sort_key(osrel or {}) or (None, None, None)
     return {"osrel": osrel, "title": picked[0], "version": picked[1], "sort_key": picked[2],
             "cmdline": stub_cmdline(texts[".cmdline"]) if texts[".cmdline"] is not None else None,
             "uname": texts[".uname"].strip() or None if texts[".uname"] is not None else None,
-            "linux": ".linux" in sections, "initrd": ".initrd" in sections, "profiles": profiles}
+            "linux": ".linux" in sections, "initrd": ".initrd" in sections, "profiles": profiles,
+            "problems": problems}
 
 
 def read_handle(handle, shown):

@@ -357,6 +357,18 @@ def test_loader_conf_s_default_chooses_between_a_uki_and_a_type_1_entry(loader, 
     assert [e["sd_id"] for e in bc.systemd_boot_order(ukis + entries)] == ["fedora-6.11.efi", "fedora-6.1.efi", "arch.conf"]
 
 
+def test_a_uki_whose_cmdline_cannot_be_read_is_booted_and_the_note_says_why():
+    """boot_entry_add_type2() adds the entry before it reads .cmdline: the UKI is still the default,
+    with no command line, and the note names the problem."""
+    data = bytearray(uki_image(uki_sections()))
+    data[64 + 24 + 240 + 40 + 20:64 + 24 + 240 + 40 + 24] = b"\xf0\xff\xff\x7f"   # .cmdline past the end
+    info = uki.read_handle(io.BytesIO(bytes(data)), "ESP /EFI/Linux/f.efi")
+    entry = bc.type2_entry(info, "f.efi", "/EFI/Linux/f.efi", "ESP /EFI/Linux/f.efi")[0]
+    menu = bc.gather_menu(_NoTree(), {"uki": [entry]})
+    assert menu["default"]["file"] == "f.efi" and menu["default"]["args"] == ""
+    assert menu["note"].startswith("ESP /EFI/Linux/f.efi: its .cmdline section (32 bytes at offset 2147483632) is past the end"), menu
+
+
 def test_a_uki_s_boot_counter_is_before_efi():
     """boot_entry_parse_tries(..., ".efi"): a UKI with no tries left goes last; its id drops the counter."""
     ukis = [uki_entry("fedora-6.11+0-3.efi"), uki_entry("fedora-6.1+2.efi", FEDORA_OSREL.replace(b"=41", b"=40"))]

@@ -80,8 +80,6 @@ TABLE = 64 + 24 + 240
     # .osrel's data past the end of the file; .cmdline claiming 4 GiB
     (hostile(GOOD, TABLE + 20, "<I", 0x7FFFFFF0), "x.efi: its .osrel section (%d bytes at offset 2147483632) is past the end "
      "of the file" % len(OSREL)),
-    (hostile(hostile(GOOD, TABLE + 40 + 8, "<I", 0xFFFFFFFF), TABLE + 40 + 16, "<I", 0xFFFFFFFF),
-     "x.efi: its .cmdline section claims 4294967295 bytes: not read"),
 ])
 def test_a_hostile_pe_file_is_a_clear_error(data, said):
     with pytest.raises(uki.UkiError) as caught:
@@ -89,15 +87,29 @@ def test_a_hostile_pe_file_is_a_clear_error(data, said):
     assert str(caught.value).startswith(said), caught.value
 
 
+def test_a_cmdline_or_uname_that_cannot_be_read_leaves_the_entry_without_it():
+    """boot_entry_add_type2() shows the entry when its .cmdline cannot be read, with no options;
+    the reason is kept (``problems``)."""
+    data = hostile(hostile(GOOD, TABLE + 40 + 8, "<I", 0xFFFFFFFF), TABLE + 40 + 16, "<I", 0xFFFFFFFF)
+    data = hostile(data, TABLE + 80 + 20, "<I", 0x7FFFFFF0)
+    info = read(data)
+    assert info["title"] == "Fedora Linux 41 (Cloud Edition)" and info["cmdline"] is None and info["uname"] is None
+    assert info["problems"] == ["x.efi: its .cmdline section claims 4294967295 bytes: not read",
+                                "x.efi: its .uname section (23 bytes at offset 2147483632) is past the end of the file (%d bytes)"
+                                % len(data)]
+
+
 def test_the_reader_asks_for_bounded_reads_only():
     """A file claiming 65535 sections and 4 GiB sections never makes a read larger than the
     section table's 2.6 MB (no allocation the size of a claim)."""
     asked = []
     data = hostile(hostile(GOOD, TABLE + 40 + 8, "<I", 0xFFFFFFFF), TABLE + 40 + 16, "<I", 0xFFFFFFFF)
+    data = hostile(hostile(data, TABLE + 8, "<I", 0xFFFFFFFF), TABLE + 16, "<I", 0xFFFFFFFF)
 
     def reader(offset, length):
         asked.append(length)
         return data[offset:offset + length]
-    with pytest.raises(uki.UkiError):
+    with pytest.raises(uki.UkiError) as caught:
         uki.read_uki(reader, 1 << 40, "x.efi")
+    assert str(caught.value) == "x.efi: its .osrel section claims 4294967295 bytes: not read"
     assert max(asked) <= 65535 * 40
