@@ -44,7 +44,7 @@ import subprocess
 import tempfile
 import zlib
 
-from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline, modprobe, runcache, unlzo
+from ansible_collections.guestready.gce.plugins.module_utils import bootloader, kernel_cmdline, modprobe, runcache, uki, unlzo
 from ansible_collections.guestready.gce.plugins.module_utils.kernel_tree import flavor
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -192,7 +192,7 @@ def not_found(release, root="/"):
 
 # the Boot Loader Specification's type #2 entries: $BOOT/EFI/Linux/*.efi, $BOOT the ESP
 # (mounted on /efi, /boot or /boot/efi) or the XBOOTLDR partition (/boot)
-UKI_DIRS = tuple(base + "/EFI/Linux" for base in KERNEL_INSTALL_BASES)
+UKI_DIRS = bootloader.SD_BOOT_UKI_DIRS
 
 
 def _uki_files(target):
@@ -212,51 +212,18 @@ def _unified_images(target):
     return [target.display(path) for path in _uki_files(target)]
 
 
-# A UKI is a PE file: systemd-stub hands its .initrd section to the kernel as
-# the initramfs; its .uname section (ukify, systemd 253 on) is the release
-def _pe_sections(handle):
-    """``{name: (offset, size)}`` of the sections of the PE file open as
-    ``handle``; None when it is no PE file."""
-    handle.seek(0)
-    head = handle.read(64)
-    if len(head) < 64 or head[:2] != b"MZ":
-        return None
-    start = struct.unpack("<I", head[60:64])[0]
-    handle.seek(start)
-    coff = handle.read(24)
-    if len(coff) < 24 or coff[:4] != b"PE\0\0":
-        return None
-    count, optional = struct.unpack("<H", coff[6:8])[0], struct.unpack("<H", coff[20:22])[0]
-    handle.seek(start + 24 + optional)
-    table = handle.read(40 * count)
-    sections = {}
-    for index in range(len(table) // 40):
-        entry = table[40 * index:40 * index + 40]
-        virtual, dummy, raw, pointer = struct.unpack("<IIII", entry[8:24])
-        # the data in the file is SizeOfRawData long, padded; VirtualSize is what it holds
-        sections.setdefault(entry[:8].rstrip(b"\0").decode("latin-1"), (pointer, min(virtual, raw) if virtual else raw))
-    return sections
-
-
-def _uki_release(handle, sections):
-    """The release in a UKI's .uname section, None without one."""
-    where = sections.get(".uname")
-    if not where or where[1] > 256:
-        return None
-    handle.seek(where[0])
-    return handle.read(where[1]).rstrip(b"\0").strip().decode("utf-8", "replace") or None
-
-
+# A UKI is a PE file (uki.py reads it): systemd-stub hands its .initrd section to the kernel
+# as the initramfs; its .uname section (ukify, systemd 253 on) is the release
 def _uki_of(target, release):
     """The UKI inside ``target`` whose .uname is ``release`` and that carries
     an initramfs (a .initrd section), or None."""
     for path in _uki_files(target):
         try:
             with target.open(path) as handle:
-                sections = _pe_sections(handle)
-                if sections and ".initrd" in sections and _uki_release(handle, sections) == release:
+                sections = uki.sections_of(handle, path)
+                if sections and ".initrd" in sections and uki.uname(handle, sections, path) == release:
                     return path
-        except (TargetError, IOError, OSError):
+        except (TargetError, IOError, OSError, uki.UkiError):
             continue
     return None
 
@@ -1073,7 +1040,10 @@ def _uki_initrd(path, shown):
     """``(files, method, error)`` of the .initrd section of the PE file at
     ``path``, None when it is no PE file."""
     with open(path, "rb") as handle:
-        sections = _pe_sections(handle)
+        try:
+            sections = uki.sections_of(handle, shown)
+        except uki.UkiError as exc:
+            return None, None, str(exc)
         if sections is None:
             return None
         if ".initrd" not in sections:

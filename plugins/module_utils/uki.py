@@ -176,12 +176,34 @@ def read_uki(read, size, shown):
             "problems": problems}
 
 
-def read_handle(handle, shown):
-    """``read_uki`` of a file open for reading (seekable)."""
+def _reader(handle):
+    """``(read(offset, length), size)`` of a file open for reading (seekable)."""
     handle.seek(0, 2)
-    size = handle.tell()
 
     def read(offset, length):
         handle.seek(offset)
         return handle.read(length)
+    return read, handle.tell()
+
+
+def read_handle(handle, shown):
+    """``read_uki`` of a file open for reading (seekable)."""
+    read, size = _reader(handle)
     return read_uki(read, size, shown)
+
+
+def sections_of(handle, shown):
+    """``{name: (offset, size)}`` of the sections systemd-stub uses of the PE
+    file open as ``handle`` (the base ones overlaid with profile 0's), None
+    when it is no PE image; UkiError when its headers are broken."""
+    read, size = _reader(handle)
+    table = section_table(read, size, shown)
+    return None if table is None else _profile_sections(table)[0]
+
+
+def uname(handle, sections, shown):
+    """The release in the .uname section of a UKI (``sections_of``), None
+    without one; UkiError when it cannot be read."""
+    read, size = _reader(handle)
+    text = _text(read, size, sections[".uname"], shown, ".uname") if ".uname" in sections else None
+    return text.strip() or None if text is not None else None

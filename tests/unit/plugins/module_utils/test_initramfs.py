@@ -24,6 +24,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import target as ta
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.module_utils import kconfig
 import trees
+from disktools import uki_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "..", "..", "fixtures", "kconfig")
@@ -694,23 +695,6 @@ def test_modprobe_files_do_not_list_the_image_again(tmp_path, monkeypatch):
     assert len(calls) == 1
 
 
-def pe_file(sections):
-    """A PE file holding ``sections`` (``[(name, data)]``) laid out as ukify
-    lays out a unified kernel image (no code: its sections are all that is read)."""
-    def align(size):
-        return (size + 511) // 512 * 512
-    table = b""
-    body = b""
-    start = align(64 + 24 + 40 * len(sections))
-    for name, data in sections:
-        table += name.encode().ljust(8, b"\0") + struct.pack(
-            "<IIIIIIHHI", len(data), 0x1000 + len(body), align(len(data)), start + len(body), 0, 0, 0, 0, 0x40000040)
-        body += data.ljust(align(len(data)), b"\0")
-    header = b"MZ" + b"\0" * 58 + struct.pack("<I", 64)
-    coff = b"PE\0\0" + struct.pack("<HHIIIHH", 0x8664, len(sections), 0, 0, 0, 0, 0x22)
-    return (header + coff + table).ljust(start, b"\0") + body
-
-
 def test_a_unified_kernel_image_is_read_for_its_release(tmp_path, run_cache):
     """A UKI whose .uname is the release carries its initramfs in its .initrd
     section (systemd-stub hands it to the kernel): found and read (before: not
@@ -723,8 +707,8 @@ def test_a_unified_kernel_image_is_read_for_its_release(tmp_path, run_cache):
                                                for name in sorted(trees.initramfs_modules(release))]))
     ukis = root / "boot" / "efi" / "EFI" / "Linux"
     ukis.mkdir(parents=True)
-    (ukis / "debian-other.efi").write_bytes(pe_file([(".uname", b"6.12.0-1-amd64\0"), (".initrd", initrd)]))
-    (ukis / "debian-this.efi").write_bytes(pe_file([
+    (ukis / "debian-other.efi").write_bytes(uki_image([(".uname", b"6.12.0-1-amd64\0"), (".initrd", initrd)]))
+    (ukis / "debian-this.efi").write_bytes(uki_image([
         (".osrel", b"ID=debian\n"), (".uname", release.encode() + b"\0"), (".linux", b"\x4d\x5a kernel"),
         (".initrd", initrd)]))
     assert initramfs.find_initramfs(release, str(root)) == "/boot/efi/EFI/Linux/debian-this.efi"
@@ -739,7 +723,7 @@ def test_a_unified_kernel_image_is_read_for_its_release(tmp_path, run_cache):
     assert scsi["evidence"]["offline"]["initramfs"] == "%s/boot/efi/EFI/Linux/debian-this.efi" % root
     # a PE file without an initramfs in it (a plain EFI-stub kernel) says so
     kernel = tmp_path / "vmlinuz.efi"
-    kernel.write_bytes(pe_file([(".text", b"code"), (".uname", release.encode())]))
+    kernel.write_bytes(uki_image([(".text", b"code"), (".uname", release.encode())]))
     assert initramfs.list_files(str(kernel))[2] == (
         "%s: a PE file (an EFI kernel or unified kernel image) with no .initrd section: it carries no initramfs" % kernel)
 
