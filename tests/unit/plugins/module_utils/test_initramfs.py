@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import stat
-import struct
 import subprocess
 import time
 
