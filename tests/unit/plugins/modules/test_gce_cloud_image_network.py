@@ -283,8 +283,9 @@ def test_ubuntu_cloud_init_netplan_passes_and_apply_leaves_it(tmp_path, run_modu
      "datasource_list in"),
     (lambda root: os.remove(os.path.join(root, "etc/cloud/cloud.cfg")), "cloud-init is not installed"),
     # the command line the next boot gives the kernel: a boot entry's, or kernel-install's without a menu
-    (lambda root: put(root, "/boot/loader/entries/ubuntu.conf", "title Ubuntu\nlinux /vmlinuz\n"
-                      "options root=UUID=1 ro network-config=disabled\n"),
+    # (systemd-boot shows an entry only when its kernel is on the entry's partition)
+    (lambda root: (put(root, "/boot/loader/entries/ubuntu.conf", "title Ubuntu\nlinux /vmlinuz\n"
+                       "options root=UUID=1 ro network-config=disabled\n"), put(root, "/boot/vmlinuz", "kernel")),
      "network-config=disabled on the kernel command line"),
     (lambda root: put(root, "/etc/kernel/cmdline", "root=UUID=1 ro cloud-init=disabled\n"),
      "cloud-init=disabled on the kernel command line"),
