@@ -192,7 +192,8 @@ def glob_tokens(pattern):
     return tokens
 
 
-def _one(token, char):
+def token_matches(token, char):
+    """Whether the glob token ``token`` (a character or a set) matches ``char``."""
     if isinstance(token, tuple):
         negate, ranges = token
         return any(low <= char <= high for low, high in ranges) is not negate
@@ -209,7 +210,7 @@ def fnmatch(pattern, text):
         if step < len(tokens) and tokens[step] is STAR:
             star, retry = step, at
             step += 1
-        elif step < len(tokens) and _one(tokens[step], text[at]):
+        elif step < len(tokens) and token_matches(tokens[step], text[at]):
             step += 1
             at += 1
         elif star is not None:

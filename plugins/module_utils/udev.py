@@ -8,6 +8,7 @@ GCE-* settings look for."""
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import dropins, read
+from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
 
 RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
              "/usr/lib/udev/rules.d", "/lib/udev/rules.d")
@@ -85,31 +86,59 @@ def tokens(rule):
 # (systemd src/udev/udev-builtin-net_id.c names_mac(): the interface type's prefix, get_ifname_prefix(),
 # "x" and the 6 bytes in hex without colons, enx42010a800002; none for InfiniBand)
 MAC_NAME_PREFIXES = ("enx", "slx", "wlx", "wwx")
-_WILDCARDS = re.compile(r"[*?]*\Z")
+# the kernel prints an address in lower case hex (sysfs address: "%pM"; names_mac(): "%02x")
+_HEX = "0123456789abcdef"
+# what a MAC address (sysfs) and the hex part of ID_NET_NAME_MAC are, one set of characters a position
+ADDRESS = (_HEX, _HEX, ":") * 5 + (_HEX, _HEX)
+NAME_HEX = (_HEX,) * 12
+# sets of glob positions a match may be in after a character: beyond these the glob is taken as bound
+_STATES_LIMIT = 512
 
 
-def _every(pattern, prefixes, length):
-    """Whether the glob ``pattern`` matches every string of ``length`` characters after one
-    of ``prefixes``: a part of a prefix, then wildcards only ('*', or as many '?' as there
-    are characters left)."""
-    for prefix in prefixes:
-        literal = next((n for n in range(len(prefix), -1, -1) if pattern.startswith(prefix[:n])), 0)
-        rest, left = pattern[literal:], len(prefix) - literal + length
-        if _WILDCARDS.match(rest) and (rest.count("?") == left or "*" in rest and rest.count("?") <= left):
-            return True
-    return False
+def _closure(tokens, states):
+    """``states`` with the positions after every star they are at (a star may match nothing)."""
+    found = set(states)
+    for state in sorted(states):
+        while state < len(tokens) and tokens[state] is STAR:
+            state += 1
+            found.add(state)
+    return frozenset(found)
 
 
-def _binds(value, prefixes, length):
+def _every(pattern, strings):
+    """Whether the fnmatch(3) glob ``pattern`` matches every string of the language ``strings``
+    (one string of the characters a position may hold, for each position): the glob run as an
+    automaton over all of them at once, a set of glob positions for each string read so far.
+    A glob with more characters than a string has matches none; a glob whose sets grow past
+    ``_STATES_LIMIT`` is taken as not matching every string, to be safe."""
+    tokens = glob_tokens(pattern)
+    if sum(token is not STAR for token in tokens) > len(strings):
+        return False
+    frontier = {_closure(tokens, (0,))}
+    for chars in strings:
+        following = set()
+        for states in frontier:
+            for char in chars:
+                moved = _closure(tokens, set(s if tokens[s] is STAR else s + 1 for s in states
+                                             if s < len(tokens) and (tokens[s] is STAR or token_matches(tokens[s], char))))
+                if not moved:
+                    return False
+                following.add(moved)
+        if len(following) > _STATES_LIMIT:
+            return False
+        frontier = following
+    return all(len(tokens) in states for states in frontier)
+
+
+def _binds(value, languages):
     """Whether a match on ``value`` holds for some MAC addresses only.  udev splits the
     value at '|' into fnmatch(3) globs (udev-rules.c token_match_string()): a value one of
-    whose globs matches every address ("?*", "*", "*?") names none, so such a rule names
-    each NIC, not one; "" matches an empty value only.  Any other glob is taken as bound,
-    to be safe: "42:01:0a:*" names the addresses of one vendor or network only, and a new
-    VM's NIC need not have one of them (a rarer spelling of "every address", such as
-    "*:*:*:*:*:*", is flagged too: a glob's letters are not matched here)."""
+    whose globs matches every address of one of ``languages`` ("?*", "*", "*:*:*:*:*:*",
+    "enx*") names none, so such a rule names each NIC, not one; "" matches an empty value
+    only.  Any other glob is bound: "42:01:0a:*" names the addresses of one vendor or network
+    only, and a new VM's NIC need not have one of them."""
     alternatives = value.split("|")
-    return any(alternatives) and not any(_every(a, prefixes, length) for a in alternatives)
+    return any(alternatives) and not any(_every(a, language) for a in alternatives for language in languages)
 
 
 def _mac_match(key, attribute, operator, value):
@@ -119,9 +148,9 @@ def _mac_match(key, attribute, operator, value):
     if operator != "==":
         return False
     if key in ("ATTR", "ATTRS") and attribute == "address":
-        return _binds(value, ("",), 17)
+        return _binds(value, (ADDRESS,))
     if key == "ENV" and attribute == "ID_NET_NAME_MAC":
-        return _binds(value, MAC_NAME_PREFIXES, 12)
+        return _binds(value, [tuple(prefix) + NAME_HEX for prefix in MAC_NAME_PREFIXES])
     return False
 
 

@@ -1567,6 +1567,23 @@ def test_udev_persistent_net_rules_name_match_is_not_a_rename(tmp_path):
     assert [(p, n) for p, n, r in rules] == [("/etc/udev/rules.d/71-mtu.rules", 2)]
 
 
+@pytest.mark.parametrize("match, bound", [
+    ('ATTR{address}=="*:*:*:*:*:*"', False), ('ATTR{address}=="??:??:??:??:??:??"', False),
+    ('ATTRS{address}=="[0-9a-f][0-9a-f]:*"', False), ('ATTR{address}=="*[!0]*"', False),
+    ('ATTR{address}=="[[:xdigit:]]*|42:01:0a:00:00:02"', False), ('ENV{ID_NET_NAME_MAC}=="en*"', False),
+    ('ENV{ID_NET_NAME_MAC}=="enx????????????"', False),
+    ('ATTR{address}=="[0-7]*"', True), ('ATTR{address}=="??:??:??:??:??:?"', True),
+    ('ATTR{address}=="*:*:*:*:*:*:*"', True), ('ATTR{address}=="42:01:0a:*|02:*"', True),
+    ('ENV{ID_NET_NAME_MAC}=="enx42010a*"', True), ('ATTR{address}=="' + "*?" * 40000 + '"', True)])
+def test_udev_a_mac_glob_binds_unless_it_matches_every_address(tmp_path, match, bound):
+    """A glob is judged over every address udev could match it against (lower case hex, as the
+    kernel prints it), as fnmatch(3) would match it: "*:*:*:*:*:*" and sets of every hex digit name
+    every NIC, a glob that leaves out one address names some only (GCE-NET-NO-PERSISTENT-RULES)."""
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules", 'SUBSYSTEM=="net", %s, NAME="lan0"\n' % match)
+    rules = udev.persistent_net_rules(Target(str(tmp_path)))
+    assert bool(rules) is bound, rules
+
+
 def test_udev_disk_naming_rules_commented_out_in_etc_make_no_links(tmp_path):
     rules = 'KERNEL=="sd*|vd*|nvme*", ENV{DEVTYPE}=="disk", SYMLINK+="disk/by-id/google-$env{ID_SERIAL_SHORT}"\n'
     put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules", rules)
