@@ -375,6 +375,8 @@ def gather_menu(target, esp):
                 # its path is from the root of the partition holding loader/entries (ESP or XBOOTLDR)
                 partition = entry["directory"][:-len("/loader/entries")]
                 entry["loader_missing"] = not target.isfile(partition + bls_loader(entry))
+                if not entry["loader_missing"] and wants_uki_read(entry):
+                    _tree_uki_line(target, entry, partition + bls_loader(entry))
         # type #2 entries (EFI/Linux/*.efi) join type #1's in one order and one default choice
         # (boot.c config_load_all_entries(): config_load_type2_entries(), then config_sort_entries)
         entries = (esp.get("uki") or []) + (esp.get("bls") or [])
@@ -419,6 +421,52 @@ def type2_entry(info, name, loader, shown):
             "machine_id": None, "efi": None, "uki": loader, "type": 2, "uname": info["uname"],
             "has_linux": info["linux"], "has_initrd": info["initrd"], "profiles": info["profiles"],
             "problems": info["problems"], "loader_missing": False}, None
+
+
+def uki_line_entry(entry, info, shown):
+    """A type #1 entry whose ``uki`` line names a unified kernel image on its
+    partition (systemd v258 boot.c boot_entry_add_type1(): LOADER_UKI, the
+    file its loader) read as that UKI, ``info`` being ``uki.read_uki``'s or,
+    when it could not be read, why (a string naming the file): its ``kernel`` is the
+    UKI, which carries the kernel and initramfs (``has_linux``,
+    ``has_initrd``, ``uname`` as ``type2_entry``'s).  systemd-boot passes the
+    entry's ``options`` lines, joined, as the UKI's load options; systemd-stub
+    (stub.c settle_command_line()) boots with them in place of the .cmdline
+    section, unless Secure Boot is on and the UKI has a .cmdline, and with the
+    .cmdline when there are none.  ``uki_cmdline``: that .cmdline when
+    ``options`` may replace it (which one the kernel gets then depends on
+    Secure Boot), else None.  ``uki-url`` (not on the disk) is not read."""
+    entry.update(kernel=bls_loader(entry), uki_line=True, uname=None, has_linux=None, has_initrd=None, uki_cmdline=None)
+    if info is None or isinstance(info, str):
+        # systemd-boot shows the entry (it only opens the file); what the UKI holds is unknown
+        entry["problems"] = [info or "%s (not a PE image)" % shown]
+        return entry
+    entry.update(uname=info["uname"], has_linux=info["linux"], has_initrd=info["initrd"], problems=info["problems"])
+    if not entry["args"]:
+        entry["args"] = info["cmdline"] or ""
+    elif info["cmdline"] is not None:
+        entry["uki_cmdline"] = info["cmdline"]
+    return entry
+
+
+def wants_uki_read(entry):
+    """Whether ``entry`` (``parse_bls_entry``'s) is booted as the UKI its
+    ``uki`` line names: no linux or efi line (an entry mixing them is one
+    systemd-boot v258 rejects, LOADER_BAD; the linux line is read here)."""
+    return bool(entry.get("uki")) and not entry.get("kernel") and not entry.get("efi") and not entry.get("uki_line")
+
+
+def _tree_uki_line(target, entry, path):
+    """``uki_line_entry`` of a tree's entry whose UKI is ``path``."""
+    shown = target.display(path)
+    try:
+        with target.open(path) as handle:
+            info = uki.read_handle(handle, shown)
+    except (TargetError, uki.UkiError) as exc:
+        info = str(exc)
+    except (IOError, OSError) as exc:
+        info = "%s (cannot read: %s)" % (shown, exc.strerror or exc)
+    return uki_line_entry(entry, info, shown)
 
 
 def uki_entries(target, directories):

@@ -377,6 +377,8 @@ def boot_entry(facts):
     if kernel.get("uki"):
         # systemd-stub boots the kernel and initramfs a UKI carries (.linux, .initrd): no other file
         where = "default entry %r%s: %s, a unified kernel image" % (entry.get("title"), _menu_note(menu), kernel["found"])
+        if kernel.get("has_linux") is None:   # a type #1 entry's uki line names a file not read as a PE image
+            return _outcome("unknown", "%s whose sections could not be read" % where, kernel=entry["kernel"])
         if not kernel.get("has_linux"):
             return _outcome("fail", "%s with no kernel in it (no .linux section)" % where,
                             "rebuild the unified kernel image (ukify build --linux=...)", kernel=entry["kernel"])

@@ -867,6 +867,8 @@ def gather_esp(disk, parts, arch):
             entry["id"] = entry["file"][:-len(".conf")]
             if bootconfig.bls_loader(entry):   # systemd-boot leaves out an entry whose file it cannot open
                 entry["loader_missing"] = not reader.exists(bootconfig.bls_loader(entry))
+                if not entry["loader_missing"] and bootconfig.wants_uki_read(entry):
+                    _esp_uki_line(reader, entry)
             facts["bls"].append(entry)
         name = path.rsplit("/", 1)[-1]
         if not is_dir and path.lower() == "/efi/linux/" + name.lower() and bootconfig.uki_listed(name):
@@ -911,6 +913,24 @@ def _esp_uki(reader, path, size, facts):
         facts["uki"].append(entry)
 
 
+def _esp_uki_line(reader, entry):
+    """A type #1 entry of the ESP whose ``uki`` line names a UKI there, read
+    as that UKI (``bootconfig.uki_line_entry``), its sections read where they are."""
+    path = bootconfig.bls_loader(entry)
+    shown = "ESP " + path
+    try:
+        found = reader.stat(path)
+        if found["dir"]:
+            raise fat.FatError("a directory")
+        size = found["size"]
+        info = uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown)
+    except uki.UkiError as exc:
+        info = str(exc)
+    except fat.FatError as exc:
+        info = "%s (%s)" % (shown, exc)
+    bootconfig.uki_line_entry(entry, info, shown)
+
+
 def subvolume_mounts(fstab, root_subvolume=None):
     """``[(subvolume path, mount point)]`` of the btrfs subvolumes fstab
     mounts (``subvol=@`` on ``/``) and of the root's, where found."""
@@ -953,8 +973,9 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")
-    if entry and entry.get("type") == 2:
-        # a UKI is its own kernel and carries its initramfs (.linux, .initrd: systemd-stub)
+    if entry and (entry.get("type") == 2 or entry.get("uki_line")):
+        # a UKI is its own kernel and carries its initramfs (.linux, .initrd: systemd-stub); a type #1
+        # entry's uki line names one (bootconfig.uki_line_entry)
         facts["kernel_file"] = {"path": entry["kernel"], "exists": True, "found": "ESP " + entry["kernel"],
                                 "uki": True, "has_linux": entry["has_linux"], "has_initrd": entry["has_initrd"]}
         facts["release"] = entry.get("uname")

@@ -434,3 +434,32 @@ def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, en
     (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
     (entries / "m-5.14.0-427.el9.conf").write_text("title new\nversion 5.14.0-427.el9\nlinux /vmlinuz-5.14.0-427.el9\n")
     assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
+
+
+def test_a_type_1_entry_s_uki_line_is_read_as_the_uki_it_names(tmp_path):
+    """systemd v258 boot.c boot_entry_add_type1(): a ``uki`` line makes a LOADER_UKI entry booting that
+    file; its options lines are the load options stub.c settle_command_line() boots with in place of the
+    .cmdline (unless Secure Boot is on), and without any the .cmdline is the command line; the old code
+    took the entry for one with no kernel."""
+    esp = tmp_path / "boot" / "efi"
+    (esp / "EFI" / "Linux").mkdir(parents=True)
+    (esp / "loader" / "entries").mkdir(parents=True)
+    (esp / "EFI" / "Linux" / "f.efi").write_bytes(uki_image(uki_sections(cmdline=b"root=UUID=1234 console=ttyS0\n")))
+    (esp / "EFI" / "Linux" / "broken.efi").write_bytes(uki_image(uki_sections())[:200])
+    entries = esp / "loader" / "entries"
+    (entries / "a.conf").write_text("title F\nsort-key a\nuki /EFI/Linux/f.efi\n")
+    target = Target(str(tmp_path))
+    menu = bc.gather_menu(target, {"bls": bc.bls_entries(target, ("/boot/efi/loader/entries",))})
+    entry = menu["default"]
+    assert menu["error"] is None and entry["file"] == "a.conf", menu
+    assert (entry["kernel"], entry["args"], entry["uki_cmdline"]) == ("/EFI/Linux/f.efi", "root=UUID=1234 console=ttyS0", None)
+    assert (entry["uki_line"], entry["has_linux"], entry["has_initrd"], entry["uname"]) == (True, True, True, "6.11.4-301.fc41.x86_64")
+    # options lines, joined, replace the .cmdline when Secure Boot is off: both are kept
+    (entries / "a.conf").write_text("title F\nsort-key a\nuki \\EFI\\Linux\\f.efi\noptions root=UUID=1234\noptions quiet\n")
+    entry = bc.gather_menu(target, {"bls": bc.bls_entries(target, ("/boot/efi/loader/entries",))})["default"]
+    assert (entry["args"], entry["uki_cmdline"]) == ("root=UUID=1234 quiet", "root=UUID=1234 console=ttyS0")
+    # a file that is no readable UKI: still the entry systemd-boot shows; the note says why its contents are unknown
+    (entries / "a.conf").write_text("title F\nsort-key a\nuki /EFI/Linux/broken.efi\n")
+    menu = bc.gather_menu(target, {"bls": bc.bls_entries(target, ("/boot/efi/loader/entries",))})
+    assert menu["default"]["has_linux"] is None and menu["default"]["args"] == ""
+    assert "broken.efi: its section table (5 sections at offset 328) is past the end of the file (200 bytes)" in menu["note"], menu

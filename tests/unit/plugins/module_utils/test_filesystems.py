@@ -512,3 +512,25 @@ def test_fat_read_at_reads_only_the_clusters_asked(tmp_path):
         reader = fat.FatReader(disk, 0, disk.size)
         for offset, length in ((0, 10), (4095, 2), (123457, 5000), (199990, 100), (200000, 5), (10 ** 12, 5)):
             assert reader.read_at("/blob", offset, length) == data[offset:offset + length]
+
+
+def test_a_type_1_entry_s_uki_line_on_the_esp_boots_that_uki(tmp_path):
+    """A loader/entries file with only a ``uki`` line (systemd v258 boot.c boot_entry_add_type1(): LOADER_UKI)
+    is the UKI it names, read through the FAT reader: IMG-BOOT_ENTRY passes with the kernel and initramfs it
+    carries; the old code failed it as naming no kernel."""
+    from ansible_collections.guestready.gce.plugins.module_utils import imagecheck
+    image = uki_esp(tmp_path, "default uki.conf\n")
+    (tmp_path / "uki.conf").write_text("title Fedora UKI\nuki /EFI/Linux/Fedora-6.11.4.efi\n")
+    mtools(image, ["mcopy", str(tmp_path / "uki.conf"), "::/loader/entries/uki.conf"])
+    root = tmp_path / "root"
+    root.mkdir()
+    with partitions.Disk(image) as disk:
+        parts = [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}]
+        boot = imagefile.gather_boot(disk, {"kind": "gpt", "partitions": parts}, parts, Target(str(root)), [], "x86_64")
+    entry = boot["menu"]["default"]
+    assert entry["file"] == "uki.conf" and entry["args"] == "root=UUID=1234 ro console=ttyS0", boot["menu"]
+    assert boot["kernel_file"] == {"path": "/EFI/Linux/Fedora-6.11.4.efi", "exists": True, "found": "ESP /EFI/Linux/Fedora-6.11.4.efi",
+                                   "uki": True, "has_linux": True, "has_initrd": True}
+    assert boot["release"] == "6.11.4-301.fc41.x86_64"
+    status, message, dummy, evidence = imagecheck.boot_entry({"root": {"mounted": True}, "boot": boot})
+    assert status == "pass" and "unified kernel image carrying its kernel and its initramfs" in message, message

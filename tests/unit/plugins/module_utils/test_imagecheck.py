@@ -382,6 +382,13 @@ def test_a_uki_default_entry_is_its_own_kernel_and_initramfs():
     assert judge(uki_default())["IMG-CMDLINE_ROOT_ID"]["status"] == "pass"
 
 
+def test_a_uki_line_naming_a_file_not_read_as_a_uki_is_unknown():
+    """A type #1 entry's uki line names a file whose PE sections could not be read (bootconfig.uki_line_entry:
+    has_linux None): what it carries is unknown, not "no kernel in it" (the old code failed it so)."""
+    result = judge(uki_default(has_linux=None, has_initrd=None))["IMG-BOOT_ENTRY"]
+    assert result["status"] == "unknown" and result["message"].endswith("a unified kernel image whose sections could not be read"), result
+
+
 def test_a_driver_judged_missing_from_an_initramfs_not_found_is_unknown_under_a_uki():
     """kernel_config looks for the release's initramfs in the tree; the UKI on an ESP the tree does not
     mount is out of its reach: "missing from the initramfs" is then unknown, saying why, not a fail."""
