@@ -433,10 +433,12 @@ def uki_line_entry(entry, info, shown):
     entry's ``options`` lines, joined, as the UKI's load options; systemd-stub
     (stub.c settle_command_line()) boots with them in place of the .cmdline
     section, unless Secure Boot is on and the UKI has a .cmdline, and with the
-    .cmdline when there are none.  ``uki_cmdline``: that .cmdline when
+    .cmdline when there are none (``options_given``: whether it has
+    options lines).  ``uki_cmdline``: that .cmdline when
     ``options`` may replace it (which one the kernel gets then depends on
     Secure Boot), else None.  ``uki-url`` (not on the disk) is not read."""
-    entry.update(kernel=bls_loader(entry), uki_line=True, uname=None, has_linux=None, has_initrd=None, uki_cmdline=None)
+    entry.update(kernel=bls_loader(entry), uki_line=True, uname=None, has_linux=None, has_initrd=None, uki_cmdline=None,
+                 options_given=bool(entry["args"]))
     if info is None or isinstance(info, str):
         # systemd-boot shows the entry (it only opens the file); what the UKI holds is unknown
         entry["problems"] = [info or "%s (not a PE image)" % shown]

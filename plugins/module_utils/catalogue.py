@@ -692,7 +692,9 @@ GCE = [
          "GRUB_CMDLINE_LINUX alone), every kernel entry of the generated grub.cfg, and with BLS the "
          "options of /boot/loader/entries/*.conf (and grubenv kernelopts) carry console=ttyS0; so does "
          "/etc/kernel/cmdline where it exists, from which kernel-install writes the boot entry of the "
-         "next kernel installed",
+         "next kernel installed; systemd-boot: the command line of every entry it shows, its default entry "
+         "named (a type #1 entry's options lines; a unified kernel image's .cmdline; a type #1 entry's uki "
+         "line: its options lines and, as Secure Boot keeps it in their place, the image's .cmdline)",
          "GRUB_CMDLINE_LINUX (which every entry gets); Debian layout: a drop-in "
          "/etc/default/grub.d/zz-guestready-gce.cfg; Red Hat layout: the "
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "

@@ -247,13 +247,10 @@ class Host(object):
     def fstab_text(self):
         return self.cached("fstab", lambda: self.text(fstab.PATH))
 
-    def boot_cmdline(self):
-        """``(command line, where)`` the next boot gives the default kernel:
-        the boot menu's default entry (``bootconfig.gather_menu``: grub.cfg,
-        the ESP's when it is the menu, its BLS entries with grubenv's
-        ``$kernelopts``, systemd-boot's entries); without a menu, what the
-        next one is made from (the GRUB defaults, /etc/kernel/cmdline);
-        without either, a live system's /proc/cmdline; ``("", None)``."""
+    def boot_menu(self):
+        """The boot menu and its default entry (``bootconfig.gather_menu``:
+        grub.cfg, the ESP's when it is the menu, its BLS entries with grubenv's
+        ``$kernelopts``, systemd-boot's type #1 and type #2 entries)."""
         def make():
             grub = self.grub
             esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else []}
@@ -265,7 +262,27 @@ class Host(object):
                 esp["grub_configs"] = [(grub.grub_cfg, grub.cfg_text or "")]
             if grub.grubenv_path:
                 esp["grubenv"] = self.text(grub.grubenv_path)
-            menu = bootconfig.gather_menu(self.target, esp)
+            return bootconfig.gather_menu(self.target, esp), esp
+        return self.cached("boot-menu", make)[0]
+
+    def systemd_boot_entries(self):
+        """The entries systemd-boot shows, in its order (``bootconfig.systemd_boot_order``
+        of the type #1 and type #2 entries ``boot_menu`` read), each with ``where``."""
+        self.boot_menu()
+        esp = self._cache["boot-menu"][1]
+        shown = bootconfig.systemd_boot_order((esp.get("uki") or []) + (esp.get("bls") or []))
+        for entry in shown:
+            entry["where"] = "%s/%s" % (self.target.display(entry["directory"]), entry["file"])
+        return shown
+
+    def boot_cmdline(self):
+        """``(command line, where)`` the next boot gives the default kernel:
+        the boot menu's default entry (``boot_menu``); without a menu, what the
+        next one is made from (the GRUB defaults, /etc/kernel/cmdline);
+        without either, a live system's /proc/cmdline; ``("", None)``."""
+        def make():
+            grub = self.grub
+            menu = self.boot_menu()
             if menu["default"] is not None:
                 entry = menu["default"]
                 shown = self.target.display(entry.get("directory", bootloader.BLS_DIR) if menu["kind"] == "bls" else menu["config"])
@@ -322,20 +339,68 @@ def _no_grub(host):
                     "configure the boot loader the image uses by hand, or waive the ID")
 
 
+def _systemd_boot_default(host):
+    """``(entry, where, shown)``: the entry systemd-boot boots without a
+    keypress on a tree with nothing of GRUB's (``Host.boot_menu``: a type #1
+    entry, a UKI, or a type #1 entry's uki line), its file, and that with
+    what the choice could not know; Nones without one."""
+    grub = host.grub
+    if grub.files or grub.grub_cfg:
+        return None, None, None
+    menu = host.boot_menu()
+    entry = menu["default"]
+    if menu["kind"] != "bls" or entry is None:
+        return None, None, None
+    where = "%s/%s" % (host.target.display(entry["directory"]), entry["file"])
+    return entry, where, where + ("; %s" % menu["note"] if menu.get("note") else "")
+
+
+def default_entry_cmdlines(entry):
+    """``[(what, command line)]`` the kernel of systemd-boot's default entry
+    may get.  A type #1 entry: its options lines, joined (boot.c
+    boot_entry_add_type1()).  A UKI (type #2): its .cmdline, as systemd-boot
+    passes no options to it unless edited (boot_entry_add_type2(): options
+    implied).  A type #1 entry's uki line: its options lines, which
+    systemd-stub boots with in place of the UKI's .cmdline unless Secure Boot
+    is on and the UKI has one (stub.c settle_command_line()): both, since the
+    firmware's Secure Boot state is not in the tree."""
+    if entry.get("type") == 2:
+        return [("the .cmdline of the unified kernel image %s" % entry["kernel"], entry["args"])]
+    if entry.get("uki_line") and entry.get("uki_cmdline") is not None:
+        return [("its options lines, which the unified kernel image %s boots with when Secure Boot is off"
+                 % entry["kernel"], entry["args"]),
+                ("the .cmdline of %s, which it boots with instead when Secure Boot is on" % entry["kernel"],
+                 entry["uki_cmdline"])]
+    if entry.get("uki_line") and not entry.get("options_given"):
+        return [("the .cmdline of the unified kernel image %s" % entry["kernel"], entry["args"])]
+    return [("its options lines", entry["args"])]
+
+
 def check_serial_console(host, entry):
     grub = host.grub
-    if not grub.found:
+    default, default_file, default_at = _systemd_boot_default(host)
+    if not grub.found and default is None:
         return _no_grub(host)
     device, arg, dummy = host.serial_console(entry)
     problems = []
+    # systemd-boot: what its default entry gives the kernel (a UKI's .cmdline is in no entry file)
+    for what, line in default_entry_cmdlines(default) if default else []:
+        if not cmdline.has_console(line, device):
+            problems.append("no console=%s in %s, systemd-boot's default entry %r (%s): %r" % (
+                device, what, default.get("title"), default_at, line))
     line = grub.cmdline()
     if grub.files and not cmdline.has_console(line, device):
         problems.append("GRUB_CMDLINE_LINUX(_DEFAULT) is %r" % line)
     elif grub.files and not _console_in_every_kind(grub, device):
         problems.append("recovery entries get GRUB_CMDLINE_LINUX alone, which is %r"
                         % grub.variables.get("GRUB_CMDLINE_LINUX", ""))
-    entries = grub.entries()
-    missing = [e["where"] for e in entries if not cmdline.has_console(e["cmdline"], device)]
+    if default:
+        # every other entry systemd-boot shows, a UKI's .cmdline included (not the GRUB reading of loader/entries)
+        entries = [{"where": e["where"], "cmdline": line} for e in host.systemd_boot_entries()
+                   if e["where"] != default_file for dummy, line in default_entry_cmdlines(e)]
+    else:
+        entries = grub.entries()
+    missing = sorted(set(e["where"] for e in entries if not cmdline.has_console(e["cmdline"], device)))
     if missing:
         problems.append("no console=%s in %d boot entr%s (%s)" % (
             device, len(missing), "y" if len(missing) == 1 else "ies", ", ".join(missing[:4])))
@@ -350,10 +415,19 @@ def check_serial_console(host, entry):
                 "grub_cfg": host.target.display(grub.grub_cfg) if grub.grub_cfg else None,
                 "entries": entries, "kernel_install": shown if next_kernel is not None else None,
                 "arch": host.arch}
+    remediation = entry["remediation"]
+    if default:
+        line = default["args"]
+        evidence["default_entry"] = {"where": default_at, "cmdlines": default_entry_cmdlines(default)}
+        if default.get("type") == 2 or default.get("uki_line"):
+            # nothing here rewrites a signed PE file: the UKI is rebuilt with the console
+            remediation = "%s; a unified kernel image: rebuild it with %s in its .cmdline (ukify build --cmdline, or " \
+                "/etc/kernel/cmdline, then kernel-install add)" % (remediation, arg)
     if problems:
-        return _outcome("fail", line, "; ".join(problems), entry["remediation"], expected=arg, **evidence)
-    return _outcome("pass", line, "console=%s in the GRUB defaults and in %d boot entr%s%s" % (
-        device, len(entries), "y" if len(entries) == 1 else "ies",
+        return _outcome("fail", line, "; ".join(problems), remediation, expected=arg, **evidence)
+    return _outcome("pass", line, "console=%s in %s and in %d boot entr%s%s" % (
+        device, "systemd-boot's default entry %r (%s)" % (default.get("title"), default_at) if default
+        else "the GRUB defaults", len(entries), "y" if len(entries) == 1 else "ies",
         " and in %s" % shown if next_kernel is not None else ""), expected=arg, **evidence)
 
 

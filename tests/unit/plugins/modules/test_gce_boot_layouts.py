@@ -1249,3 +1249,75 @@ def test_live_systemd_boot_timeout_efivar_overrides_loader_conf(tmp_path, monkey
         assert outcome["message"].endswith("bootctl set-timeout 0 sets it"), outcome["message"]
     if status == "pass" and not generalize:
         assert outcome["evidence"]["where"].startswith("the LoaderConfigTimeout EFI variable"), outcome
+
+
+# GCE-BOOT-SERIAL-CONSOLE under systemd-boot: the command line of its default entry (bootconfig.gather_menu),
+# which for a unified kernel image is in its .cmdline section, in no entry file
+def serial_console_of(root):
+    host = gce_settings.Host(dict(root=root, generalize=False), None)
+    return gce_settings.check_serial_console(host, gce_settings.BY_ID["GCE-BOOT-SERIAL-CONSOLE"])
+
+
+@pytest.mark.parametrize("cmdline, status", [(b"root=UUID=%s rw console=ttyS0,38400n8\n" % UUID.encode(), "pass"),
+                                             (b"root=UUID=%s rw quiet\n" % UUID.encode(), "fail")])
+def test_serial_console_of_a_uki_only_tree_is_its_cmdline(tmp_path, cmdline, status):
+    """A tree booting only a UKI (boot.c boot_entry_add_type2(): its .cmdline is the entry's options, passed
+    implied): judged from the .cmdline; the old code found no GRUB and said unknown."""
+    root = str(tmp_path / "image")
+    put_uki(root, "/boot/efi/EFI/Linux/arch.efi", cmdline)
+    found = serial_console_of(root)
+    assert found["status"] == status, found
+    assert found["actual"] == cmdline.decode().strip()
+    if status == "fail":
+        assert found["message"] == ("no console=ttyS0 in the .cmdline of the unified kernel image /EFI/Linux/arch.efi, "
+                                    "systemd-boot's default entry 'Arch Linux UKI' (%s/boot/efi/EFI/Linux/arch.efi): %r"
+                                    % (root, cmdline.decode().strip())), found
+        assert "ukify build --cmdline" in found["remediation"]
+    else:
+        assert found["message"].startswith("console=ttyS0 in systemd-boot's default entry 'Arch Linux UKI'"), found
+
+
+def test_serial_console_of_a_uki_default_beside_type_1_entries_with_the_console(tmp_path):
+    """The type #1 entry has the console but the UKI sorts first (its .osrel ID is a sort key) and is the default:
+    the kernel boots without it (the old code judged only loader/entries and passed)."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.rstrip("\n") + " console=ttyS0\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")
+    put_uki(root, "/boot/EFI/Linux/arch-6.12.1.efi", b"root=UUID=%s rw\n" % UUID.encode())
+    found = serial_console_of(root)
+    assert found["status"] == "fail" and "systemd-boot's default entry 'Arch Linux UKI'" in found["message"], found
+    # another entry than the default: it fails as every entry does (a kernel booted from it has no console)
+    put(root, "/boot/loader/loader.conf", "default arch.conf\n")
+    found = serial_console_of(root)
+    assert found["status"] == "fail" and found["actual"].endswith("console=ttyS0"), found
+    assert found["message"].startswith("no console=ttyS0 in 1 boot entry (%s/boot/EFI/Linux/arch-6.12.1.efi)" % root), found
+    put_uki(root, "/boot/EFI/Linux/arch-6.12.1.efi", b"root=UUID=%s rw console=ttyS0\n" % UUID.encode())
+    found = serial_console_of(root)
+    assert found["status"] == "pass", found
+    assert found["message"] == "console=ttyS0 in systemd-boot's default entry 'Arch Linux' (%s/boot/loader/entries/arch.conf) " \
+        "and in 1 boot entry" % root, found
+
+
+@pytest.mark.parametrize("options, status, said", [
+    ("", "pass", None),                                            # no options lines: the .cmdline
+    ("options root=UUID=%s console=ttyS0\n" % UUID, "pass", None),
+    ("options root=UUID=%s\n" % UUID, "fail", "its options lines, which the unified kernel image /EFI/Linux/arch.efi "
+     "boots with when Secure Boot is off"),
+])
+def test_serial_console_of_a_type_1_entry_s_uki_line(tmp_path, options, status, said):
+    """A type #1 entry's uki line (systemd 258 boot.c boot_entry_add_type1()): its options lines replace the UKI's
+    .cmdline unless Secure Boot is on (stub.c settle_command_line()); both must carry the console."""
+    root = str(tmp_path / "image")
+    # its sort key puts it before the UKI's own type #2 entry (sort key "arch", its .osrel ID)
+    put(root, "/boot/loader/entries/arch-uki.conf", "title Arch UKI entry\nsort-key a\nuki /EFI/Linux/arch.efi\n" + options)
+    # the entry is on the XBOOTLDR partition (/boot): its uki line names a file there, not the ESP's
+    put_uki(root, "/boot/EFI/Linux/arch.efi", b"root=UUID=%s rw console=ttyS0\n" % UUID.encode())
+    found = serial_console_of(root)
+    assert found["status"] == status, found
+    if said:
+        assert said in found["message"] and "systemd-boot's default entry 'Arch UKI entry'" in found["message"], found
+    # the UKI's .cmdline without the console: it is what the kernel gets with no options, and with Secure Boot on
+    put_uki(root, "/boot/EFI/Linux/arch.efi", b"root=UUID=%s rw\n" % UUID.encode())
+    found = serial_console_of(root)
+    assert found["status"] == "fail", found
+    assert "the .cmdline of" in found["message"] and "/EFI/Linux/arch.efi" in found["message"], found
