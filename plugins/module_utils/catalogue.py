@@ -1073,7 +1073,10 @@ IMAGE = [
     _img("IMG-CMDLINE_ROOT_ID", "required",
          "The boot loader's kernel command line names the root filesystem by UUID or LABEL",
          "root= on the default boot entry must find this disk's root filesystem whatever the "
-         "disk's device name.", "root=UUID=<root filesystem UUID>", "VDISK; MANUAL"),
+         "disk's device name. Without root= (or with root=gpt-auto), systemd-gpt-auto-generator mounts the "
+         "partition of the architecture's root type (Discoverable Partitions Specification) when systemd-boot "
+         "or a unified kernel image boots the kernel and the initrd runs systemd: unknown when that partition "
+         "is the root filesystem, as the initrd is not read.", "root=UUID=<root filesystem UUID>", "VDISK; MANUAL"),
     _img("IMG-BOOT_ENTRY", "required",
          "The default boot entry's kernel and initramfs exist in the image",
          "GRUB or systemd-boot loads the kernel and initramfs its default entry names; a missing file "

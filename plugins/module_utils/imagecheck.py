@@ -16,7 +16,7 @@ import shlex
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
-from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, ESP_GUID
+from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, DPS_ROOT_GUIDS, ESP_GUID
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, record, waive
 
 LINKED = ("KCONF-VIRTIO_PCI", "KCONF-SCSI_VIRTIO", "KCONF-VIRTIO_NET")
@@ -340,9 +340,8 @@ def cmdline_root_id(facts):
                         "generate the boot loader configuration (update-grub / grub-mkconfig)")
     value = bootconfig.cmdline_root(entry.get("args"))
     where = "%s entry %r%s" % (menu.get("config"), entry.get("title"), _menu_note(menu))
-    if value is None:
-        return _outcome("fail", "%s has no root= on its kernel command line (%r)" % (where, entry.get("args")),
-                        "regenerate grub.cfg (update-grub) so that it passes root=UUID=")
+    if value is None or value == "gpt-auto":
+        return _no_root_arg(facts, menu, entry, where)
     kind, spec_value = bootconfig.classify_spec(value)
     if kind in ("kernel-name", "hardware-name"):
         return _outcome("fail", "%s boots with root=%s: a device name that changes on Compute Engine" % (where, value),
@@ -358,6 +357,59 @@ def cmdline_root_id(facts):
             "(partition %d)" % (target["number"], root["partition"])),
             "regenerate grub.cfg (update-grub)", root=value)
     return _outcome("pass", "%s boots with root=%s (the root filesystem)" % (where, value), root=value)
+
+
+def gpt_auto_root(facts, menu):
+    """``(partition, why not)``: the partition systemd-gpt-auto-generator
+    mounts as the root when the command line has no root= (or root=gpt-auto):
+    udev-builtin-blkid.c find_gpt_root() takes, on the disk of the ESP the
+    boot loader names in LoaderDevicePartUUID, the partition of the
+    architecture's root type (the Discoverable Partitions Specification)
+    without the no-auto flag whose label is the newest version
+    (strverscmp_improved()), the first among equals.  Only systemd-boot and
+    systemd-stub set LoaderDevicePartUUID (gpt-auto-generator.c
+    add_root_mount() stops without it): GRUB booting a kernel does not."""
+    entry = menu.get("default") or {}
+    systemd_boot = menu.get("kind") == "bls" and (menu.get("config") or "").startswith("ESP")
+    if not (systemd_boot or entry.get("type") == 2 or entry.get("uki_line")):
+        return None, "the boot loader is GRUB, which does not set the EFI variable LoaderDevicePartUUID " \
+            "systemd-gpt-auto-generator needs"
+    table = facts.get("table") or {}
+    if table.get("kind") != "gpt":
+        return None, "the disk has no GPT, where systemd-gpt-auto-generator looks for the root partition by its type"
+    arch = esp_arch((facts.get("boot") or {}).get("esp"))
+    wanted = [DPS_ROOT_GUIDS[arch]] if arch in DPS_ROOT_GUIDS else list(DPS_ROOT_GUIDS.values())
+    chosen = None
+    for part in table.get("partitions") or []:
+        if part.get("type") in wanted and not part.get("no_auto") and (
+                chosen is None or bootconfig.strverscmp_improved(part.get("name") or None, chosen.get("name") or None) > 0):
+            chosen = part
+    if chosen is None:
+        return None, "no partition has the root partition type of %s (%s) of the Discoverable Partitions " \
+            "Specification, by which systemd-gpt-auto-generator finds the root" % (arch or "any architecture", ", ".join(wanted))
+    return chosen, None
+
+
+def _no_root_arg(facts, menu, entry, where):
+    """IMG-CMDLINE_ROOT_ID for a command line without root= (or with
+    root=gpt-auto): systemd-gpt-auto-generator's root partition, when it is
+    this disk's root filesystem, is found whatever the device's name; but it
+    runs in the initrd only when the initrd runs systemd, which is not read
+    here: unknown then."""
+    root = facts["root"]
+    said = "%s has no root= on its kernel command line (%r)" % (where, entry.get("args"))
+    part, why = gpt_auto_root(facts, menu)
+    if part is None:
+        return _outcome("fail", "%s; %s" % (said, why), "regenerate grub.cfg (update-grub) so that it passes root=UUID=")
+    if part["number"] != root["partition"]:
+        return _outcome("fail", "%s; systemd-gpt-auto-generator would mount partition %d (its root partition type), "
+                        "not the root filesystem (partition %d)" % (said, part["number"], root["partition"]),
+                        "add root=UUID=%s to the command line" % root["filesystem"].get("uuid"), gpt_auto_root=part["number"])
+    return _outcome("unknown", "%s; systemd-gpt-auto-generator finds the root filesystem, partition %d, by its type %s "
+                    "(Discoverable Partitions Specification) when the initrd runs systemd, which is not read here"
+                    % (said, part["number"], part["type"]),
+                    "confirm that the initrd is systemd-based (dracut's systemd module, mkinitcpio's systemd hook), "
+                    "or add root=UUID=%s" % root["filesystem"].get("uuid"), gpt_auto_root=part["number"])
 
 
 def boot_entry(facts):

@@ -76,6 +76,11 @@ GPT_TYPES = {
     "6A898CC3-1DD2-11B2-99A6-080020736631": "ZFS (Solaris /usr)",
 }
 GPT_ATTR_LEGACY_BIOS_BOOTABLE = 1 << 2
+# the Discoverable Partitions Specification's "do not mount automatically" flag (systemd sd-gpt.h SD_GPT_FLAG_NO_AUTO)
+GPT_ATTR_NO_AUTO = 1 << 63
+# its root partition types by architecture (sd-gpt.h SD_GPT_ROOT_X86_64, SD_GPT_ROOT_X86, SD_GPT_ROOT_ARM64)
+DPS_ROOT_GUIDS = {"x86_64": "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "x86_32": "44479540-F297-41B2-9AF7-D131D5F0458A",
+                  "arm64": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"}
 
 
 class Disk(object):
@@ -325,6 +330,7 @@ def _gpt_partitions(data, entry_size, sector_size, first_usable, last_usable, pr
             "type": type_guid,
             "type_name": GPT_TYPES.get(type_guid, "unknown"),
             "bootable": bool(attributes & GPT_ATTR_LEGACY_BIOS_BOOTABLE),
+            "no_auto": bool(attributes & GPT_ATTR_NO_AUTO),
             "name": name,
             "uuid": guid_text(raw[16:32]),
             "logical": False,

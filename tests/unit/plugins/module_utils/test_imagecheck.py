@@ -382,6 +382,55 @@ def test_a_uki_default_entry_is_its_own_kernel_and_initramfs():
     assert judge(uki_default())["IMG-CMDLINE_ROOT_ID"]["status"] == "pass"
 
 
+X86_64_ROOT = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+
+
+def gpt_auto(root_type=X86_64_ROOT, name="", no_auto=False, loaders=("BOOTX64.EFI",), args="ro console=ttyS0"):
+    """A UKI default entry whose command line has no root= on a disk whose root partition has ``root_type``."""
+    facts = uki_default()
+    facts["boot"]["menu"]["default"]["args"] = args
+    facts["boot"]["esp"]["loaders"] = dict((loader, {"path": "EFI/BOOT/" + loader}) for loader in loaders)
+    facts["table"]["partitions"][1].update(type=root_type, name=name, no_auto=no_auto)
+    return facts
+
+
+def test_no_root_argument_is_gpt_auto_s_root_partition_unknown_as_the_initrd_is_not_read():
+    """systemd-gpt-auto-generator (udev-builtin-blkid.c find_gpt_root()) mounts the partition of the
+    architecture's DPS root type when root= is missing and systemd-boot or systemd-stub set
+    LoaderDevicePartUUID; it runs only in a systemd initrd, not read here: unknown, saying so (the old
+    code failed "no root=")."""
+    result = judge(gpt_auto())["IMG-CMDLINE_ROOT_ID"]
+    assert result["status"] == "unknown", result
+    assert result["message"].endswith("has no root= on its kernel command line ('ro console=ttyS0'); systemd-gpt-auto-generator "
+                                      "finds the root filesystem, partition 2, by its type %s (Discoverable Partitions "
+                                      "Specification) when the initrd runs systemd, which is not read here" % X86_64_ROOT), result
+    assert result["evidence"]["gpt_auto_root"] == 2
+    assert judge(gpt_auto(args="root=gpt-auto ro"))["IMG-CMDLINE_ROOT_ID"]["status"] == "unknown"
+
+
+@pytest.mark.parametrize("change, words", [
+    (dict(root_type="0FC63DAF-8483-4772-8E79-3D69D8477DE4"), "no partition has the root partition type of x86_64"),
+    (dict(loaders=("BOOTAA64.EFI",)), "no partition has the root partition type of arm64"),
+    (dict(no_auto=True), "no partition has the root partition type"),   # SD_GPT_FLAG_NO_AUTO
+])
+def test_no_root_argument_without_gpt_auto_s_root_partition_fails(change, words):
+    result = judge(gpt_auto(**change))["IMG-CMDLINE_ROOT_ID"]
+    assert result["status"] == "fail" and "has no root=" in result["message"] and words in result["message"], result
+
+
+def test_gpt_auto_s_root_is_the_newest_label_and_grub_sets_no_loader_partition():
+    facts = gpt_auto(name="root-1")
+    facts["table"]["partitions"].append(dict(facts["table"]["partitions"][1], number=3, name="root-2"))
+    result = judge(facts)["IMG-CMDLINE_ROOT_ID"]
+    assert result["status"] == "fail" and "would mount partition 3 (its root partition type), not the root filesystem " \
+        "(partition 2)" in result["message"], result
+    facts = gpt_auto()
+    facts["boot"]["menu"] = dict(facts["boot"]["menu"], kind="grub", config="/boot/grub/grub.cfg",
+                                 default=dict(facts["boot"]["menu"]["default"], type=None, uki=None))
+    result = judge(facts)["IMG-CMDLINE_ROOT_ID"]
+    assert result["status"] == "fail" and "GRUB, which does not set the EFI variable LoaderDevicePartUUID" in result["message"], result
+
+
 def test_a_uki_line_naming_a_file_not_read_as_a_uki_is_unknown():
     """A type #1 entry's uki line names a file whose PE sections could not be read (bootconfig.uki_line_entry:
     has_linux None): what it carries is unknown, not "no kernel in it" (the old code failed it so)."""
