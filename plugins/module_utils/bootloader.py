@@ -278,7 +278,9 @@ class GrubConfig(object):
         fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")
         self.cfg_kernelopts = fallback.group(1) if fallback else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
-        self.bls_files = ["%s/%s" % (BLS_DIR, n) for n in names(target, BLS_DIR, "*.conf")]
+        # GRUB's blscfg reads /boot/loader/entries; systemd-boot (no GRUB) the ESP's too
+        self.bls_files = ["%s/%s" % (directory, n) for directory in (
+            (BLS_DIR,) if self.files or self.grub_cfg else SD_BOOT_ENTRIES) for n in names(target, directory, "*.conf")]
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
         self.loader_conf = next((p for p in LOADER_CONFS if present(target, p)), None) \
             if not (self.files or self.grub_cfg) else None

@@ -467,10 +467,12 @@ def check_getty(host, entry):
                         **detail)
     if host.enabled(getty):
         return _outcome("pass", state, "%s is enabled" % getty, expected=getty, **detail)
-    # systemd-boot has no GRUB defaults: what every kernel gets is in its BLS entries
-    entries = host.grub.entries() if host.grub.systemd_boot() else []
-    if host.grub.found and (cmdline.has_console(host.grub.cmdline(), device) or (
-            entries and all(cmdline.has_console(e["cmdline"], device) for e in entries))):
+    # systemd-boot has no GRUB defaults: what every kernel gets is in the entries it shows, a UKI's .cmdline included
+    grub = host.grub
+    lines = [] if grub.files or grub.grub_cfg else [
+        line for e in host.systemd_boot_entries() for dummy, line in default_entry_cmdlines(e)]
+    if (grub.found and cmdline.has_console(grub.cmdline(), device)) or (
+            lines and all(cmdline.has_console(line, device) for line in lines)):
         return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
                         "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
     if host.live and cmdline.has_console(cmdline.read_live() or "", device):

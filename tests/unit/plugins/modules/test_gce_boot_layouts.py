@@ -923,6 +923,7 @@ def test_systemd_boot_entries_with_the_console_start_the_getty(tmp_path, run_mod
     root = str(tmp_path / "image")
     put(root, "/usr/lib/systemd/system/serial-getty@.service", "[Service]\nExecStart=/bin/true\n"
         "[Install]\nWantedBy=getty.target\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")   # systemd-boot shows no entry whose kernel is missing
     for index, extra in enumerate(consoles):
         put(root, "/boot/loader/entries/arch-%d.conf" % index, ARCH_ENTRY.rstrip("\n") + (" " + extra if extra else "") + "\n")
     out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
@@ -1321,3 +1322,35 @@ def test_serial_console_of_a_type_1_entry_s_uki_line(tmp_path, options, status, 
     found = serial_console_of(root)
     assert found["status"] == "fail", found
     assert "the .cmdline of" in found["message"] and "/EFI/Linux/arch.efi" in found["message"], found
+
+
+def test_systemd_boot_entries_only_on_the_esp_at_efi_are_judged_and_get_the_console(tmp_path, run_module):
+    """With the ESP at /efi and no XBOOTLDR partition, systemd-boot's entries are the ESP's
+    (boot.c config_load_all_entries()): the console is judged there and added there (the old code
+    counted /boot/loader/entries only, and found no boot configuration)."""
+    root = str(tmp_path / "image")
+    put(root, "/efi/loader/entries/arch.conf", ARCH_ENTRY)
+    put(root, "/efi/vmlinuz-linux", "kernel")
+    put(root, "/efi/loader/loader.conf", "timeout 0\n")
+    found = serial_console_of(root)
+    assert found["status"] == "fail" and "systemd-boot's default entry 'Arch Linux' (%s/efi/loader/entries/arch.conf)" % root \
+        in found["message"], found
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass", by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert "console=ttyS0" in read(root, "/efi/loader/entries/arch.conf")
+    assert run(run_module, root)["changed"] is False
+
+
+@pytest.mark.parametrize("cmdline, status", [(b"root=UUID=%s rw console=ttyS0\n" % UUID.encode(), "pass"),
+                                             (b"root=UUID=%s rw\n" % UUID.encode(), "fail")])
+def test_a_uki_s_cmdline_with_the_console_starts_the_getty(tmp_path, run_module, cmdline, status):
+    """systemd's getty generator starts serial-getty@ttyS0 for a kernel console: a UKI's kernel gets
+    its .cmdline (the old code read GRUB and loader/entries only, and failed a UKI with the console)."""
+    root = str(tmp_path / "image")
+    put(root, "/usr/lib/systemd/system/serial-getty@.service", "[Service]\nExecStart=/bin/true\n"
+        "[Install]\nWantedBy=getty.target\n")
+    put_uki(root, "/boot/efi/EFI/Linux/arch.efi", cmdline)
+    found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-BOOT-SERIAL-GETTY"]
+    assert found["status"] == status, found
+    assert ("getty generator" in found["message"]) is (status == "pass"), found
