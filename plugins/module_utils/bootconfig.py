@@ -263,10 +263,10 @@ def parse_grubenv(text):
 
 def parse_bls_entry(text):
     """A Boot Loader Specification entry: ``{title, version, kernel, initrd,
-    args, sort_key, machine_id, efi, uki}`` (``options`` lines are the kernel
+    args, sort_key, machine_id, efi, uki, architecture}`` (``options`` lines are the kernel
     command line; ``sort-key``, ``machine-id``: systemd-boot's order)."""
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
-             "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None}
+             "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None, "architecture": None}
     options = []
     for line in text.splitlines():
         line = line.strip()
@@ -278,7 +278,7 @@ def parse_bls_entry(text):
             entry["title"] = value
         elif key == "version":
             entry["version"] = value
-        elif key in ("sort-key", "machine-id", "efi", "uki") and value:
+        elif key in ("sort-key", "machine-id", "efi", "uki", "architecture") and value:
             entry[key.replace("-", "_")] = value
         elif key == "linux":
             entry["kernel"] = value
@@ -380,13 +380,13 @@ def gather_menu(target, esp):
         # type #2 entries (EFI/Linux/*.efi) join type #1's in one order and one default choice
         # (boot.c config_load_all_entries(): config_load_type2_entries(), then config_sort_entries)
         entries = (esp.get("uki") or []) + (esp.get("bls") or [])
-        chosen, note = systemd_boot_default(entries, esp.get("loader_conf"))
+        chosen, note = systemd_boot_default(entries, esp.get("loader_conf"), esp.get("arch"))
         skipped = "; ".join(esp.get("uki_skipped") or [])
         if chosen and skipped:
             note = "; ".join(text for text in (note, "systemd-boot shows no entry for " + skipped) if text)
         if chosen and chosen.get("problems"):   # its command line is unknown: say why
             note = "; ".join([note] * bool(note) + chosen["problems"])
-        missing = "; ".join(text for text in (_missing_loaders(entries), skipped) if text)
+        missing = "; ".join(text for text in (_missing_loaders(entries, esp.get("arch")), skipped) if text)
         return {"config": "ESP /EFI/Linux" if chosen and chosen.get("type") == 2 else "ESP /loader/entries",
                 "kind": "bls", "default": chosen, "note": note,
                 "error": None if chosen else "no entry of loader/entries or EFI/Linux systemd-boot would show: " + (
@@ -737,14 +737,41 @@ def bls_loader(entry):
     return "/" + path.replace("\\", "/").lstrip("/") if path else None
 
 
-def _missing_loaders(entries):
-    """What systemd-boot leaves out for a missing file (``loader_missing``), or ""."""
+# the EFI machine type names systemd-boot is built for (src/boot/efi.h EFI_MACHINE_TYPE_NAME), and the
+# UEFI removable-media loader of each (UEFI Specification 2.10, 3.5.1.1: EFI/BOOT/BOOT<name>.EFI)
+EFI_MACHINE_TYPES = {"x86_64": "x64", "x86_32": "ia32", "arm64": "aa64"}
+LOADER_NAMES = dict((arch, "BOOT%s.EFI" % name.upper()) for arch, name in EFI_MACHINE_TYPES.items())
+
+
+def esp_arch(esp):
+    """The architecture whose removable-media loader is the only one on the ESP, or None."""
+    loaders = (esp or {}).get("loaders") or {}
+    found = [arch for arch, name in sorted(LOADER_NAMES.items()) if loaders.get(name)]
+    return found[0] if len(found) == 1 else None
+
+
+def other_architecture(entry, arch):
+    """Whether systemd-boot built for ``arch`` leaves out a type #1 entry for its
+    ``architecture`` line (boot.c boot_entry_add_type1(): strcaseeq8 with
+    EFI_MACHINE_TYPE_NAME); never when ``arch`` is unknown."""
+    wanted = EFI_MACHINE_TYPES.get(arch)
+    return bool(wanted and entry.get("architecture")) and _ascii_lower(entry["architecture"]) != wanted
+
+
+def _missing_loaders(entries, arch=None):
+    """What systemd-boot leaves out for a missing file (``loader_missing``) or
+    another architecture, or ""."""
     missing = [e for e in entries if e.get("loader_missing")]
-    return "the file of %s is missing from its partition, which systemd-boot leaves out" % ", ".join(
-        "%s (%s)" % (e.get("file") or e.get("id"), bls_loader(e)) for e in missing) if missing else ""
+    other = [e for e in entries if other_architecture(e, arch)]
+    said = ["the file of %s is missing from its partition, which systemd-boot leaves out" % ", ".join(
+        "%s (%s)" % (e.get("file") or e.get("id"), bls_loader(e)) for e in missing)] if missing else []
+    said += ["%s %s for another architecture than %s, which systemd-boot leaves out" % (
+        ", ".join("%s (architecture %s)" % (e.get("file") or e.get("id"), e["architecture"]) for e in other),
+        "is" if len(other) == 1 else "are", EFI_MACHINE_TYPES[arch])] if other else []
+    return "; ".join(said)
 
 
-def systemd_boot_order(entries):
+def systemd_boot_order(entries, arch=None):
     """Type #1 and type #2 entries (``type``: 2, ``type2_entry``) in
     systemd-boot's menu order (config_load_type1_entries(),
     boot_entry_add_type1(), boot_entry_add_type2(), config_sort_entries:
@@ -752,11 +779,13 @@ def systemd_boot_order(entries):
     included, without its boot counting suffix, ASCII-lowercased) and
     ``tries``; an entry with no linux, efi or
     uki line, whose file is missing (``loader_missing``: boot_entry_add_type1()
-    opens it first), or whose name starts with "auto-" or ".", is left out."""
+    opens it first), for another architecture than ``arch`` (``other_architecture``),
+    or whose name starts with "auto-" or ".", is left out."""
     shown = []
     for entry in entries:
         name = entry.get("file") or "%s.conf" % (entry.get("id") or "")
-        if name.startswith(".") or name.lower().startswith("auto-") or not bls_loader(entry) or entry.get("loader_missing"):
+        if name.startswith(".") or name.lower().startswith("auto-") or not bls_loader(entry) or entry.get("loader_missing") \
+                or other_architecture(entry, arch):
             continue
         # a type #2 entry's counter is before .efi (boot_entry_add_type2())
         suffix = ".efi" if entry.get("type") == 2 else ".conf"
@@ -774,7 +803,7 @@ def systemd_boot_order(entries):
     return ordered
 
 
-def systemd_boot_default(entries, loader_conf=None):
+def systemd_boot_default(entries, loader_conf=None, arch=None):
     """``(entry, note)``: the entry systemd-boot boots without a keypress
     (config_select_default_entry()): the first in its order whose id
     loader.conf's ``default`` glob matches, else its first entry.  The EFI
@@ -782,9 +811,9 @@ def systemd_boot_default(entries, loader_conf=None):
     ``bootctl set-default``) are not read; ``@saved`` names the
     LoaderEntryLastBooted variable, which a tree does not hold: systemd-boot
     without it boots its first entry, and ``note`` says so."""
-    ordered = systemd_boot_order(entries)
+    ordered = systemd_boot_order(entries, arch)
     chosen, note = _sd_boot_choice(ordered, loader_conf)
-    notes = [text for text in (note, _missing_loaders(entries)) if text]
+    notes = [text for text in (note, _missing_loaders(entries, arch)) if text]
     return chosen, "; ".join(notes) if chosen and notes else None
 
 

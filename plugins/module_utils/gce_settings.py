@@ -253,7 +253,8 @@ class Host(object):
         ``$kernelopts``, systemd-boot's type #1 and type #2 entries)."""
         def make():
             grub = self.grub
-            esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else []}
+            esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else [],
+                   "arch": self.arch["name"]}
             if not (grub.files or grub.grub_cfg):   # no GRUB: systemd-boot's type #2 entries too
                 esp["uki"], esp["uki_skipped"] = bootconfig.uki_entries(self.target, bootloader.SD_BOOT_UKI_DIRS)
             if grub.loader_conf:
@@ -270,7 +271,7 @@ class Host(object):
         of the type #1 and type #2 entries ``boot_menu`` read), each with ``where``."""
         self.boot_menu()
         esp = self._cache["boot-menu"][1]
-        shown = bootconfig.systemd_boot_order((esp.get("uki") or []) + (esp.get("bls") or []))
+        shown = bootconfig.systemd_boot_order((esp.get("uki") or []) + (esp.get("bls") or []), esp["arch"])
         for entry in shown:
             entry["where"] = "%s/%s" % (self.target.display(entry["directory"]), entry["file"])
         return shown

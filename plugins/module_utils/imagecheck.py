@@ -20,7 +20,6 @@ from ansible_collections.guestready.gce.plugins.module_utils.partitions import B
 from ansible_collections.guestready.gce.plugins.module_utils.results import STATUSES, record, waive
 
 LINKED = ("KCONF-VIRTIO_PCI", "KCONF-SCSI_VIRTIO", "KCONF-VIRTIO_NET")
-LOADER_NAMES = {"x86_64": "BOOTX64.EFI", "x86_32": "BOOTIA32.EFI", "arm64": "BOOTAA64.EFI"}
 CONTAINER_NAMES = {"qcow2": "qcow2", "vmdk": "VMDK", "vpc": "VHD", "vhdx": "VHDX", "vdi": "VDI",
                    "qed": "QED", "qcow": "qcow"}
 
@@ -202,17 +201,10 @@ def bootable_partition(facts):
 
 # ---------------------------------------------------------- boot loaders
 
-def esp_arch(esp):
-    """The architecture whose removable-media loader is the only one on the ESP, or None."""
-    loaders = (esp or {}).get("loaders") or {}
-    found = [arch for arch, name in sorted(LOADER_NAMES.items()) if loaders.get(name)]
-    return found[0] if len(found) == 1 else None
-
-
 def uefi_boot(facts):
     esp = (facts.get("boot") or {}).get("esp")
     wanted = facts.get("arch") or "x86_64"
-    expected = LOADER_NAMES.get(wanted, "BOOTX64.EFI")
+    expected = bootconfig.LOADER_NAMES.get(wanted, "BOOTX64.EFI")
     if not esp and wanted == "arm64":
         return _outcome("fail", "no EFI System Partition: Compute Engine's Arm machines boot with UEFI only",
                         "add an EFI System Partition (FAT) with the boot loader at EFI/BOOT/%s "
@@ -377,7 +369,7 @@ def gpt_auto_root(facts, menu):
     table = facts.get("table") or {}
     if table.get("kind") != "gpt":
         return None, "the disk has no GPT, where systemd-gpt-auto-generator looks for the root partition by its type"
-    arch = esp_arch((facts.get("boot") or {}).get("esp"))
+    arch = bootconfig.esp_arch((facts.get("boot") or {}).get("esp"))
     wanted = [DPS_ROOT_GUIDS[arch]] if arch in DPS_ROOT_GUIDS else list(DPS_ROOT_GUIDS.values())
     chosen = None
     for part in table.get("partitions") or []:

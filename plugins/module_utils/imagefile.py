@@ -844,7 +844,7 @@ def gather_esp(disk, parts, arch):
                           if not is_dir and path.lower().endswith(".efi")][:50]
     # the removable-media paths, by architecture (UEFI Specification 2.10, 3.5.1.1)
     facts["loaders"] = {}
-    for name in ("BOOTX64.EFI", "BOOTAA64.EFI", "BOOTIA32.EFI"):
+    for name in bootconfig.LOADER_NAMES.values():
         path = "/EFI/BOOT/" + name
         if reader.exists(path):
             try:
@@ -854,8 +854,7 @@ def gather_esp(disk, parts, arch):
                 continue
             facts["loaders"][name] = {"path": "EFI/BOOT/" + reader.stat(path)["name"],
                                       "machine": fat.pe_machine(head)}
-    facts["loader"] = facts["loaders"].get(
-        {"x86_64": "BOOTX64.EFI", "arm64": "BOOTAA64.EFI", "x86_32": "BOOTIA32.EFI"}.get(arch or "x86_64"))
+    facts["loader"] = facts["loaders"].get(bootconfig.LOADER_NAMES.get(arch or "x86_64"))
     for path, is_dir, size in files:
         if not is_dir and path.lower().startswith("/loader/entries/") and path.lower().endswith(".conf"):
             try:
@@ -965,11 +964,13 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     boot_separate = any(e["file"] == "/boot" for e in fstab or [])
     subvolumes = subvolume_mounts(fstab, subvolume)
     esp = gather_esp(disk, parts, arch)
+    if esp:   # systemd-boot leaves out entries for another architecture: the ESP's loader tells it
+        esp["arch"] = arch or bootconfig.esp_arch(esp)
     menu = gather_menu(target, esp)
     if esp:   # the texts served the menu; the facts keep their names
         esp["grub_configs"] = [path for path, text in esp["grub_configs"]]
-        esp.pop("grubenv", None)
-        esp.pop("loader_conf", None)
+        for key in ("grubenv", "loader_conf", "arch"):
+            esp.pop(key, None)
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}
     entry = menu.get("default")

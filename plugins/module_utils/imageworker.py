@@ -28,7 +28,7 @@ import sys
 import traceback
 
 from ansible_collections.guestready.gce.plugins.module_utils import areas as registry
-from ansible_collections.guestready.gce.plugins.module_utils import bootdisk, imagecheck, imagefile, modalias
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootdisk, imagecheck, imagefile, modalias
 from ansible_collections.guestready.gce.plugins.module_utils import partitions
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, GUEST_OS_FEATURES, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.devices import release_arch
@@ -366,7 +366,7 @@ def audit(request):
                 facts["root_status"], facts["root_problem"] = found[1], found[2]
                 esp = imagefile.gather_esp(raw, parts, None)
                 facts["boot"] = {"bios": imagefile.gather_bios(raw, table, parts), "esp": esp, "menu": None}
-                facts["arch"] = imagecheck.esp_arch(esp) or "x86_64"  # no kernel to tell
+                facts["arch"] = bootconfig.esp_arch(esp) or "x86_64"  # no kernel to tell
                 answer["results"] = imagecheck.evaluate(facts, image_entries, waivers)
                 answer["root_error"] = {"status": found[1], "message": found[2]}
                 return _relabel(answer, prefix, request["label"])
@@ -391,10 +391,10 @@ def audit(request):
             results, details, errors, diffs, changed = registry.run_areas(work, entries, waivers, module)
             kconfig_arch = ((details.get("kernel_config") or {}).get("kernels") or [{}])[-1].get("arch")
             # Ubuntu's release names do not say the architecture: its kernel configuration, or the ESP's loader
-            arch = release_arch(release) or kconfig_arch or imagecheck.esp_arch(boot["esp"]) or "x86_64"
+            arch = release_arch(release) or kconfig_arch or bootconfig.esp_arch(boot["esp"]) or "x86_64"
             facts["arch"] = arch
             if boot["esp"]:
-                boot["esp"]["loader"] = (boot["esp"].get("loaders") or {}).get(imagecheck.LOADER_NAMES.get(arch))
+                boot["esp"]["loader"] = (boot["esp"].get("loaders") or {}).get(bootconfig.LOADER_NAMES.get(arch))
             linked, boot["kernel_checked"] = _linked(details, release)
             # a default UKI's initramfs the kernel_config area could not reach is no missing one
             linked = dict((rid, imagecheck.uki_initramfs_unread(boot, r)) for rid, r in linked.items())

@@ -534,3 +534,24 @@ def test_a_type_1_entry_s_uki_line_on_the_esp_boots_that_uki(tmp_path):
     assert boot["release"] == "6.11.4-301.fc41.x86_64"
     status, message, dummy, evidence = imagecheck.boot_entry({"root": {"mounted": True}, "boot": boot})
     assert status == "pass" and "unified kernel image carrying its kernel and its initramfs" in message, message
+
+
+def test_an_esp_entry_for_another_architecture_is_not_the_default(tmp_path):
+    """systemd-boot leaves out an entry whose architecture line is not its own EFI machine type (boot.c
+    boot_entry_add_type1()): loader.conf's default naming it falls back to the first entry, the note says
+    why; with no architecture known (none given, no removable-media loader on the ESP) nothing is left out."""
+    image = uki_esp(tmp_path, "default other.conf\n")
+    (tmp_path / "other.conf").write_text("title Arm\nlinux /vmlinuz-6.12\narchitecture AA64\n")
+    mtools(image, ["mcopy", str(tmp_path / "other.conf"), "::/loader/entries/other.conf"])
+    root = tmp_path / "root"
+    root.mkdir()
+    chosen = {}
+    for arch in ("x86_64", None):
+        with partitions.Disk(image) as disk:
+            parts = [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}]
+            boot = imagefile.gather_boot(disk, {"kind": "gpt", "partitions": parts}, parts, Target(str(root)), [], arch)
+        chosen[arch] = boot["menu"]
+        assert "arch" not in boot["esp"], "the hint served the menu only"
+    assert chosen["x86_64"]["default"]["file"] != "other.conf", chosen["x86_64"]
+    assert "other.conf (architecture AA64) is for another architecture than x64" in chosen["x86_64"]["note"], chosen["x86_64"]
+    assert chosen[None]["default"]["file"] == "other.conf", chosen[None]

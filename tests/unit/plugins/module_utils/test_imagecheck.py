@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import imagecheck, imagefile
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, imagecheck, imagefile
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import GIB, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.partitions import BIOS_BOOT_GUID, ESP_GUID
 
@@ -349,8 +349,8 @@ def test_arm64_boots_with_uefi_only():
     (["BOOTAA64.EFI"], "arm64"), (["BOOTX64.EFI"], "x86_64"), (["BOOTX64.EFI", "BOOTAA64.EFI"], None), ([], None)])
 def test_the_architecture_an_esp_shows(names, arch):
     esp = {"loaders": dict((n, {"path": "EFI/BOOT/" + n, "machine": None}) for n in names)}
-    assert imagecheck.esp_arch(esp) == arch
-    assert imagecheck.esp_arch(None) is None
+    assert bootconfig.esp_arch(esp) == arch
+    assert bootconfig.esp_arch(None) is None
 
 
 def uki_default(has_linux=True, has_initrd=True):

@@ -1354,3 +1354,23 @@ def test_a_uki_s_cmdline_with_the_console_starts_the_getty(tmp_path, run_module,
     found = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-BOOT-SERIAL-GETTY"]
     assert found["status"] == status, found
     assert ("getty generator" in found["message"]) is (status == "pass"), found
+
+
+def test_systemd_boot_leaves_out_an_entry_for_another_architecture(tmp_path):
+    """An entry whose architecture line names another EFI machine type than systemd-boot's own is
+    left out of its menu (boot.c boot_entry_add_type1(): strcaseeq8 with EFI_MACHINE_TYPE_NAME), though
+    it sorts first; the note names it.  The tree's architecture is this machine's (no kernel to tell)."""
+    root = str(tmp_path / "image")
+    own = bootconfig.EFI_MACHINE_TYPES[gce_settings.Host(dict(root=root, generalize=False), None).arch["name"]]
+    other = "aa64" if own != "aa64" else "x64"
+    put(root, "/boot/loader/entries/a-other.conf", ARCH_ENTRY.replace("Arch Linux", "Arch Other").rstrip("\n")
+        + " net.ifnames=0\narchitecture %s\n" % other)
+    put(root, "/boot/loader/entries/b-own.conf", ARCH_ENTRY.rstrip("\n") + "\narchitecture %s\n" % own.upper())
+    put(root, "/boot/vmlinuz-linux", "kernel")
+    assert interface_of(root)[0] == "ens4", "the other architecture's entry has net.ifnames=0"
+    menu = gce_settings.Host(dict(root=root, generalize=False), None).boot_menu()
+    assert menu["default"]["title"] == "Arch Linux", menu
+    assert "a-other.conf (architecture %s) is for another architecture than %s" % (other, own) in menu["note"], menu
+    entry = dict(bootconfig.parse_bls_entry("linux /v\narchitecture %s\n" % other), file="x.conf")
+    assert len(bootconfig.systemd_boot_order([entry], None)) == 1, "an unknown architecture leaves nothing out"
+    assert bootconfig.systemd_boot_order([entry], "arm64" if other == "x64" else "x86_64") == []
