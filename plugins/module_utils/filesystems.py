@@ -130,8 +130,23 @@ def _md(disk, offset, size):
     return None
 
 
+class _Area(object):
+    """The ``size`` bytes of ``disk`` from ``offset``, read as the disk reads
+    (short or empty past their end): what lies after a partition is the next
+    one's, and a superblock there is no filesystem of this one (libblkid
+    reads a partition through a probe of its size: probe.c
+    blkid_probe_get_buffer() refuses a read past it)."""
+
+    def __init__(self, disk, offset, size):
+        self.disk, self.end = disk, offset + max(size, 0)
+
+    def read(self, offset, length):
+        return self.disk.read(offset, min(length, self.end - offset))
+
+
 def probe(disk, offset, size):
     """Recognise what lies at ``offset`` (``size`` bytes) of ``disk``."""
+    disk = _Area(disk, offset, size)
     head = disk.read(offset, 4096)
     if len(head) < SECTOR:
         return _result(None, note="too small to hold a filesystem")

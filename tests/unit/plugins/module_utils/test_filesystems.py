@@ -39,6 +39,23 @@ def test_ext_at_an_offset(tmp_path, extra, fstype):
     assert found["type"] == fstype and found["mountable"]
 
 
+@pytest.mark.parametrize("size", [512, 1024])
+def test_a_superblock_past_the_end_of_the_partition_is_not_its_filesystem(tmp_path, size):
+    """A partition of a few sectors where an ext4 filesystem began (the table
+    was rewritten over an old disk): the superblock at byte 1024 lies in the
+    next partition, not in this one.  The probe read it and said ext4; blkid,
+    limited to the partition's size, finds nothing (found by test_binary_fuzz)."""
+    disk = sparse_file(tmp_path / "small.raw", 8 * MIB)
+    mkfs_ext4(disk, 0, 8 * MIB)
+    need("blkid")
+    theirs = subprocess.run(["blkid", "-p", "-o", "export", "--size", str(size), disk], stdout=subprocess.PIPE,
+                            universal_newlines=True, check=False).stdout
+    assert "TYPE=" not in theirs
+    with partitions.Disk(disk) as whole:
+        assert filesystems.probe(whole, 0, whole.size)["type"] == "ext4"
+        assert filesystems.probe(whole, 0, size)["type"] is None
+
+
 def test_ext_external_journal_is_no_filesystem(tmp_path):
     disk = sparse_file(tmp_path / "journal.raw", 32 * MIB)
     mkfs_ext4(disk, 0, 32 * MIB, label="jlog", extra=("-O", "journal_dev"))
