@@ -36,6 +36,8 @@ class FatError(Exception):
 class FatReader(object):
     def __init__(self, disk, offset, size):
         self.disk, self.offset, self.size = disk, offset, size
+        if size < 512:   # the boot sector's read would take the bytes after the partition
+            raise FatError("%d bytes: too small to hold a FAT boot sector" % size)
         boot = disk.read(offset, 512)
         if len(boot) < 512 or boot[510:512] != b"\x55\xaa":
             raise FatError("no FAT boot sector (no 0x55AA signature)")

@@ -368,6 +368,19 @@ def fat12(root, clusters):
     return partitions.BytesDisk(bytes(data))
 
 
+@pytest.mark.parametrize("size", [0, 1, 511])
+def test_fat_reader_reads_nothing_past_an_area_smaller_than_a_boot_sector(size):
+    """The boot sector was read whole whatever the area's size: 512 bytes,
+    the next partition's among them (found by test_binary_fuzz)."""
+    disk = fat12(_short(b"BOOTX64 EFI", 0x20, 2, 5), {2: b"MZ123"})
+    reads = []
+    read = disk.read
+    disk.read = lambda offset, length: reads.append((offset, length)) or read(offset, length)
+    with pytest.raises(fat.FatError):
+        fat.FatReader(disk, 0, size)
+    assert all(offset + length <= size for offset, length in reads), reads
+
+
 def test_fat_long_names_whose_checksum_does_not_match_are_orphans():
     # a tool that knows no long names renamed the file: the stale long-name entries
     # stay in front of the new 8.3 entry, and the firmware (checksum) ignores them
