@@ -24,6 +24,10 @@ import struct
 MAX_FAT_BYTES = 16 * 1024 * 1024
 MAX_DIR_ENTRIES = 65536
 MAX_DEPTH = 16
+# what read() and read_at() return, all files of one filesystem together: an ESP's boot files
+# are a few MiB, and cross-linked entries (many names, one cluster chain: fsck.fat's
+# "cross-linked") made a 4 MiB file read again for each of thousands of names
+MAX_READ_BYTES = 64 * 1024 * 1024
 ATTR_LFN = 0x0F
 ATTR_DIR = 0x10
 ATTR_VOLUME = 0x08
@@ -79,6 +83,13 @@ class FatReader(object):
             start = (reserved + fats * fat_sectors) * self.bytes_per_sector
             self.root = ("fixed", start, root_sectors * self.bytes_per_sector)
         self._listings = {}
+        self._read_left = MAX_READ_BYTES
+
+    def _spend(self, path, length):
+        if length > self._read_left:
+            raise FatError("%s: not read: the files read from this filesystem would add up to more than %d bytes "
+                           "(cross-linked files?)" % (path, MAX_READ_BYTES))
+        self._read_left -= length
 
     # ------------------------------------------------------------- clusters
     def _next(self, cluster):
@@ -226,6 +237,7 @@ class FatReader(object):
         wanted = node["size"] if head is None else min(head, node["size"])
         if wanted == 0:
             return b""
+        self._spend(path, wanted)
         data = self._read_chain(node["cluster"], wanted)
         if len(data) < wanted:
             raise FatError("%s: its clusters end before its size (%d bytes)" % (path, node["size"]))
@@ -244,6 +256,7 @@ class FatReader(object):
         chain = self._chain(node["cluster"], end)
         if len(chain) * self.cluster_bytes < end:
             raise FatError("%s: its clusters end before its size (%d bytes)" % (path, node["size"]))
+        self._spend(path, (len(chain) - offset // self.cluster_bytes) * self.cluster_bytes)
         data = []
         for cluster in chain[offset // self.cluster_bytes:]:
             start = self.offset + ((cluster - 2) * self.sectors_per_cluster + self.first_data) * \

@@ -585,3 +585,33 @@ def test_an_esp_entry_for_another_architecture_is_not_the_default(tmp_path):
     assert chosen["x86_64"]["default"]["file"] != "other.conf", chosen["x86_64"]
     assert "other.conf (architecture AA64) is for another architecture than x64" in chosen["x86_64"]["note"], chosen["x86_64"]
     assert chosen[None]["default"]["file"] == "other.conf", chosen[None]
+
+
+def test_cross_linked_files_are_not_read_without_end(tmp_path):
+    """Twenty-four vendor directories whose grub.cfg entries all point at one
+    4 MiB file (cross-linked, as fsck.fat calls it): each was read and kept
+    whole, 96 MiB from 4 MiB of files (a few thousand such entries exhaust the
+    memory).  The files read from one filesystem are bounded."""
+    image = sparse_file(tmp_path / "crossed.img", 32 * MIB)
+    mkfs_vfat(image, 16)
+    big, small = tmp_path / "big.cfg", tmp_path / "grub.cfg"
+    big.write_bytes(b"#" * (4 * MIB))
+    small.write_bytes(b"set root=x\n")
+    vendors = ["::/EFI/v%d" % number for number in range(24)]
+    mtools(image, ["mmd", "::/EFI"] + vendors, ["mcopy", str(big), "::/BIG.CFG"],
+           *[["mcopy", str(small), vendor + "/grub.cfg"] for vendor in vendors])
+    with open(image, "rb") as handle:
+        data = bytearray(handle.read())
+    target = data.index(b"BIG     CFG")
+    cluster, size = data[target + 26:target + 28], data[target + 28:target + 32]
+    entries = [at for at in range(0, len(data), 32) if data[at:at + 11] == b"GRUB    CFG"]
+    assert len(entries) == len(vendors)
+    for at in entries:
+        data[at + 26:at + 28], data[at + 28:at + 32] = cluster, size
+    disk = partitions.BytesDisk(bytes(data))
+    read = []
+    plain = disk.read
+    disk.read = lambda offset, length: read.append(length) or plain(offset, length)
+    esp = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": len(data), "type": partitions.ESP_GUID}], "x86_64")
+    assert 0 < len(esp["grub_configs"]) < len(vendors)
+    assert sum(read) <= fat.MAX_READ_BYTES + 2 * MIB
