@@ -82,7 +82,7 @@ class FatReader(object):
         else:
             start = (reserved + fats * fat_sectors) * self.bytes_per_sector
             self.root = ("fixed", start, root_sectors * self.bytes_per_sector)
-        self._listings = {}
+        self._listings, self._indexes = {}, {}
         self._read_left = MAX_READ_BYTES
 
     def _spend(self, path, length):
@@ -193,6 +193,18 @@ class FatReader(object):
                             "size": struct.unpack("<I", entry[28:32])[0]})
         return entries
 
+    def _named(self, where):
+        """``{lower-case name: entry}`` of a directory, the first entry of a
+        name kept: each of a directory's files is looked up by its path, and
+        a scan of its listing for each made 30,000 files minutes of work."""
+        key = tuple(where)
+        if key not in self._indexes:
+            index = {}
+            for entry in self._entries(where):
+                index.setdefault(entry["name"].lower(), entry)
+            self._indexes[key] = index
+        return self._indexes[key]
+
     def _lookup(self, path):
         where, node = self.root, {"name": "/", "dir": True, "cluster": None, "size": 0}
         parts = [part for part in path.split("/") if part and part != "."]
@@ -201,10 +213,9 @@ class FatReader(object):
         for depth, part in enumerate(parts):
             if not node["dir"]:
                 raise FatError("%s: %s is not a directory" % (path, "/".join(parts[:depth])))
-            found = [entry for entry in self._entries(where) if entry["name"].lower() == part.lower()]
-            if not found:
+            node = self._named(where).get(part.lower())
+            if node is None:
                 raise FatError("%s: no such file or directory" % path)
-            node = found[0]
             where = ("cluster", node["cluster"]) if node["dir"] else None
             if node["dir"] and node["cluster"] == 0:  # ".." style reference to the root
                 where = self.root
