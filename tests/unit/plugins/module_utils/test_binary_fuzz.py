@@ -31,7 +31,7 @@ import traceback
 import pytest
 from disktools import MIB, mkfs_ext4, mtools, need, pe_image, sfdisk, sfdisk_json, sparse_file, uki_image, write_at
 
-from ansible_collections.guestready.gce.plugins.module_utils import fat, filesystems, imagecheck, imagefile, partitions, uki
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, imagefile, partitions, uki
 
 LONG = os.environ.get("GUESTREADY_FUZZ", "short") == "long"
 CASES = int(os.environ.get("GUESTREADY_FUZZ_EXAMPLES") or (20000 if LONG else 1500))
@@ -392,7 +392,7 @@ def audit_disk(mutant):
         part = [p for p in parts if p["number"] == esp["partition"]][0]
         within(mutant.reads, part["start"], part["size"], "the FAT reader (gather_esp)")
     imagefile.gather_bios(mutant, table, parts)
-    imagecheck.esp_arch(esp)
+    bootconfig.esp_arch(esp)
 
 
 def read_fat(mutant):
