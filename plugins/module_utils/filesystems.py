@@ -41,6 +41,11 @@ def _result(fstype, uuid=None, label=None, version=None, note=None, group=None):
             "mountable": fstype in MOUNTABLE, "note": note, "group": group}
 
 
+def not_probed(note):
+    """The result for an area left unread, ``note`` saying why."""
+    return _result(None, note=note)
+
+
 def _ext(sb):
     compat, incompat, ro_compat = struct.unpack("<III", sb[92:104])
     # libblkid's probe_ext4 (superblocks/ext.c): ext4 is any feature ext3 does not know, beyond

@@ -726,15 +726,29 @@ def parse_os_release(text):
     return values
 
 
+# the last partition number Linux adds: block/partitions/efi.c efi_partition() stops at
+# state->limit - 1 entries, and msdos.c at state->limit, which is at most DISK_MAX_PARTS (256)
+LINUX_LAST_PARTITION = 255
+
+
 def _partitions_with_filesystems(disk, table):
     """The table's partitions, each with its ``filesystem``; the whole disk
-    as partition 0 when it has no partition table."""
+    as partition 0 when it has no partition table.  A hostile table's many
+    partitions over one area are probed once, and none Linux never shows."""
     parts = [dict(part) for part in table["partitions"]]
     if table["kind"] is None:
         parts = [{"number": 0, "start": 0, "size": disk.size, "type": None, "type_name": "whole disk",
                   "bootable": False, "name": None, "uuid": None, "logical": False}]
+    probed = {}
     for part in parts:
-        part["filesystem"] = filesystems.probe(disk, part["start"], part["size"])
+        if part["number"] > LINUX_LAST_PARTITION:
+            part["filesystem"] = filesystems.not_probed(
+                "not read: Linux adds no partition past number %d (DISK_MAX_PARTS)" % LINUX_LAST_PARTITION)
+            continue
+        area = (part["start"], part["size"])
+        if area not in probed:
+            probed[area] = filesystems.probe(disk, part["start"], part["size"])
+        part["filesystem"] = dict(probed[area])
     return parts
 
 

@@ -400,3 +400,23 @@ def test_grub_paths_on_a_btrfs_root_subvolume(tmp_path, fstab_subvol, probed):
     # a path of another subvolume is not taken for the root's
     assert imagefile._locate(Target(str(tmp_path)), "/@home/boot/vmlinuz-" + release, False,
                              imagefile.subvolume_mounts(fstab, probed)) is None
+
+
+def test_partitions_over_one_area_are_probed_once_and_none_past_linux_s_last(tmp_path, monkeypatch):
+    """A hostile GPT may list 32,768 partitions over one LVM volume, each probe a search of its
+    metadata (30-60 ms): the same area is probed once, and a partition Linux never adds (past 255,
+    block/partitions/efi.c: DISK_MAX_PARTS) not at all."""
+    from ansible_collections.guestready.gce.plugins.module_utils import filesystems, partitions
+    image = sparse_file(tmp_path / "disk.raw", 4 * MIB)
+    calls = []
+    real = filesystems.probe
+    monkeypatch.setattr(filesystems, "probe", lambda disk, start, size: calls.append((start, size)) or real(disk, start, size))
+    parts = [{"number": n, "start": MIB, "size": MIB, "type": "0x83", "name": None, "uuid": None, "logical": False}
+             for n in range(1, 1001)] + [{"number": 1001, "start": 2 * MIB, "size": MIB, "type": "0x83", "name": None,
+                                          "uuid": None, "logical": False}]
+    with partitions.Disk(image) as disk:
+        found = imagefile._partitions_with_filesystems(disk, {"kind": "gpt", "partitions": parts})
+    assert calls == [(MIB, MIB)], calls
+    assert found[254]["filesystem"] == found[0]["filesystem"] and found[254]["filesystem"] is not found[0]["filesystem"]
+    assert found[255]["filesystem"]["type"] is None and "past number 255" in found[255]["filesystem"]["note"], found[255]
+    assert "past number 255" in found[-1]["filesystem"]["note"]
