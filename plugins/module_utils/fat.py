@@ -283,7 +283,10 @@ class FatReader(object):
         a few such entries made the walk exponential; so are two directories
         whose cluster chains join (cross-linked)."""
         found, seen = [], set()
-        self._walk(path, self._lookup(path)[1], 0, found, seen)
+        node, where = self._lookup(path)
+        if not node["dir"]:
+            raise FatError("%s: not a directory" % path)
+        self._walk(path, where, 0, found, seen)
         return found
 
     def _walk(self, path, where, depth, found, seen):

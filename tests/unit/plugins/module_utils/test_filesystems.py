@@ -195,6 +195,8 @@ def test_fat_reader_walks_and_reads_what_mtools_wrote(tmp_path, bits):
             reader.read("/EFI/BOOT/grubx64.efi")
         with pytest.raises(fat.FatError, match="larger than"):
             reader.read("/EFI/BOOT/BOOTX64.EFI", limit=1000)
+        with pytest.raises(fat.FatError, match="/EFI/BOOT/BOOTX64.EFI: not a directory"):
+            reader.walk("/EFI/BOOT/BOOTX64.EFI")
 
 
 def test_fat_walk_reads_each_directory_once(tmp_path):
