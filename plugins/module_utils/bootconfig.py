@@ -261,18 +261,41 @@ def parse_grubenv(text):
     return values
 
 
-def parse_bls_entry(text):
+def _grub_bls_lines(text):
+    """``(key, value)`` of an entry's lines as GRUB's blscfg reads them (blscfg.c
+    read_entry(), lines from grub_file_getline(), carriage returns dropped):
+    leading blanks skipped, ``#`` lines skipped, the key up to the first space,
+    else the first tab; a line with nothing after it (an empty line among them)
+    ends the entry."""
+    for line in text.replace("\r", "").split("\n"):
+        line = line.lstrip(" \t")
+        if line.startswith("#"):
+            continue
+        at = line.find(" ") if " " in line else line.find("\t")
+        if at < 0 or at == len(line) - 1:
+            return
+        yield line[:at], line[at + 1:].lstrip(" \t")
+
+
+def _systemd_boot_lines(text):
+    """``(key, value)`` of an entry's lines as systemd-boot reads them
+    (``loader_line``: line_get_key_value(), as for loader.conf)."""
+    for raw in text.splitlines():
+        key, value = loader_line(raw)
+        if key is not None:
+            yield key, value
+
+
+def parse_bls_entry(text, grub=False):
     """A Boot Loader Specification entry: ``{title, version, kernel, initrd,
     args, sort_key, machine_id, efi, uki, architecture}`` (``options`` lines are the kernel
-    command line; ``sort-key``, ``machine-id``: systemd-boot's order)."""
+    command line; ``sort-key``, ``machine-id``: systemd-boot's order), read as
+    systemd-boot reads it, or as GRUB's blscfg does (``grub``): the two split
+    a line differently, and blscfg stops at an empty line."""
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
              "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None, "architecture": None}
     options = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, dummy, value = line.partition(" ")
+    for key, value in (_grub_bls_lines if grub else _systemd_boot_lines)(text):
         value = value.strip()
         if key == "title":
             entry["title"] = value
@@ -317,10 +340,10 @@ def _read(target, path, limit=4 * 1024 * 1024):
         return None
 
 
-def bls_entries(target, directories=("/boot/loader/entries",)):
-    """The parsed entries of ``directories`` (``parse_bls_entry``; ``file``:
-    the file name, ``id``: it without .conf, as blscfg names an entry;
-    ``directory``: where it is)."""
+def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
+    """The parsed entries of ``directories`` (``parse_bls_entry``, as GRUB
+    reads them when ``grub``; ``file``: the file name, ``id``: it without
+    .conf, as blscfg names an entry; ``directory``: where it is)."""
     entries = []
     for directory in directories:
         try:
@@ -331,7 +354,7 @@ def bls_entries(target, directories=("/boot/loader/entries",)):
             if name.endswith(".conf"):
                 text = _read(target, directory + "/" + name, 65536)
                 if text:
-                    entry = parse_bls_entry(text)
+                    entry = parse_bls_entry(text, grub)
                     entry["id"], entry["file"], entry["directory"] = name[:-len(".conf")], name, directory
                     entries.append(entry)
     return entries
@@ -357,7 +380,7 @@ def gather_menu(target, esp):
             continue
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
-            entries = blscfg_order(bls_entries(target))
+            entries = blscfg_order(bls_entries(target, grub=True))
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)
             # blscfg adds its entries where grub.cfg calls it; set default / saved_entry pick among all

@@ -436,6 +436,28 @@ def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, en
     assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
 
 
+def test_grub_and_systemd_boot_split_an_entry_s_lines_each_their_own_way(tmp_path):
+    """GRUB's blscfg (blscfg.c read_entry()) stops reading an entry at an empty line and splits a line at its
+    first space, else its first tab; systemd-boot (line_get_key_value()) skips empty lines, splits at the
+    first blank and drops one pair of quotes around the value.  The same file is two entries."""
+    text = 'title Fedora\nversion 6.5.6\n\nlinux /vmlinuz-6.5.6\noptions root=UUID=1 console=ttyS0\n'
+    grub, sd_boot = bc.parse_bls_entry(text, grub=True), bc.parse_bls_entry(text)
+    assert (grub["title"], grub["kernel"], grub["args"]) == ("Fedora", None, ""), grub
+    assert (sd_boot["kernel"], sd_boot["args"]) == ("/vmlinuz-6.5.6", "root=UUID=1 console=ttyS0"), sd_boot
+    text = 'title\tTabbed\nlinux\t/vmlinuz-6.5.6\noptions\t"root=UUID=1 quiet"\n'
+    grub, sd_boot = bc.parse_bls_entry(text, grub=True), bc.parse_bls_entry(text)
+    assert (grub["title"], grub["kernel"], grub["args"]) == ("Tabbed", "/vmlinuz-6.5.6", ""), grub   # "options\t\"root=UUID=1" is a key
+    assert (sd_boot["title"], sd_boot["kernel"], sd_boot["args"]) == ("Tabbed", "/vmlinuz-6.5.6", "root=UUID=1 quiet"), sd_boot
+    # GRUB's menu leaves the entry cut short by its empty line out: it has no linux line (create_entry())
+    entries = tmp_path / "boot" / "loader" / "entries"
+    entries.mkdir(parents=True)
+    (tmp_path / "boot" / "grub2").mkdir()
+    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text("blscfg\n")
+    (entries / "a-new.conf").write_text("title new\nversion 2.0\n\nlinux /vmlinuz-2.0\n")
+    (entries / "b-old.conf").write_text("title old\nversion 1.0\nlinux /vmlinuz-1.0\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == "old"
+
+
 def test_a_type_1_entry_s_uki_line_is_read_as_the_uki_it_names(tmp_path):
     """systemd v258 boot.c boot_entry_add_type1(): a ``uki`` line makes a LOADER_UKI entry booting that
     file; its options lines are the load options stub.c settle_command_line() boots with in place of the
