@@ -20,7 +20,8 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import loader_line as _loader_line, parse_grubenv
+from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
+    bls_loader, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -428,11 +429,11 @@ class GrubConfig(object):
                               "cmdline": self._expand_env(args)})
         if self.bls or not self.grub_cfg:
             for path in self.bls_files:
-                text = read(self.target, path) or ""
-                options = [line.strip()[len("options"):].strip() for line in lines(text)
-                           if re.match(r"^\s*options(\s|$)", line)]
-                found.append({"where": self.target.display(path),
-                              "cmdline": self._expand_env(" ".join(options))})
+                # read as the loader reads it (GRUB's blscfg, else systemd-boot): an entry it leaves out
+                # (GRUB: no linux line; systemd-boot: no linux, efi or uki line) boots nothing
+                entry = parse_bls_entry(read(self.target, path) or "", grub=self.bls)
+                if entry["kernel"] if self.bls else bls_loader(entry):
+                    found.append({"where": self.target.display(path), "cmdline": self._expand_env(entry["args"])})
         return found
 
     def kernelopts(self):

@@ -754,6 +754,21 @@ def test_rhel_kernel_install_cmdline_without_the_console_fails_and_is_fixed(tmp_
     assert console["status"] == "pass" and console["message"].endswith("/etc/kernel/cmdline"), console["message"]
 
 
+def test_rhel_an_entry_grub_never_shows_is_not_judged_for_the_console(tmp_path, run_module):
+    """GRUB's blscfg stops reading an entry at an empty line (blscfg.c read_entry()), and leaves an entry
+    without a linux line out of its menu (create_entry()): a stale entry cut short so boots nothing, and its
+    options without the console are no finding (the old code read every options line of every entry)."""
+    root = rhel_image(tmp_path / "image", 9)
+    put(root, "/boot/loader/entries/1b2c3d4e-0-rescue.conf", "title rescue\nversion 0-rescue\n\n"
+        "linux /vmlinuz-0-rescue\noptions root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro\n")
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "pass", console["message"]
+    put(root, "/boot/loader/entries/1b2c3d4e-0-rescue.conf", "title rescue\nversion 0-rescue\n"
+        "linux /vmlinuz-0-rescue\noptions root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro\n")
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail" and "1b2c3d4e-0-rescue.conf" in console["message"], console["message"]
+
+
 def test_rhel_kernel_install_cmdline_with_the_console_passes(tmp_path, run_module):
     root = rhel_image(tmp_path / "image", 9)
     put(root, "/etc/kernel/cmdline", "root=UUID=1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b ro console=ttyS0,38400n8\n")
