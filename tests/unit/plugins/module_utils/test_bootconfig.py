@@ -399,13 +399,19 @@ def test_ukis_of_a_tree_are_read_where_the_esp_and_xbootldr_are_mounted(tmp_path
         "no entry of loader/entries or EFI/Linux systemd-boot would show: %s/no-osrel.efi (no .osrel section); " % shown), menu
 
 
-def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):
-    """blscfg.c find_entry(): the version orders only when every entry has one; then the file name
-    (bls_cmp()); entries without a linux line are not in the menu (create_entry())."""
+def blscfg_tree(tmp_path, cfg="blscfg\n"):
+    """A RHEL-style /boot: grub.cfg calling blscfg; returns its loader/entries directory."""
     entries = tmp_path / "boot" / "loader" / "entries"
     entries.mkdir(parents=True)
     (tmp_path / "boot" / "grub2").mkdir()
-    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text("blscfg\n")
+    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text(cfg)
+    return entries
+
+
+def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):
+    """blscfg.c find_entry(): the version orders only when every entry has one; then the file name
+    (bls_cmp()); entries without a linux line are not in the menu (create_entry())."""
+    entries = blscfg_tree(tmp_path)
     (entries / "z-old.conf").write_text("title old\nversion 1.0\nlinux /vmlinuz-1.0\n")
     (entries / "a-new.conf").write_text("title new\nversion 2.0\nlinux /vmlinuz-2.0\n")
     (entries / "m-9.conf").write_text("title no linux\nversion 9\n")
@@ -425,10 +431,7 @@ def test_blscfg_sorts_by_file_name_when_an_entry_has_no_version(tmp_path):
 def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, env, title):
     """GRUB picks among blscfg's entries as among its own menuentries (default_entry): ``set default``
     as grub.cfg sets it, saved_entry through it or when it sets none; the old code looked at saved_entry only."""
-    entries = tmp_path / "boot" / "loader" / "entries"
-    entries.mkdir(parents=True)
-    (tmp_path / "boot" / "grub2").mkdir()
-    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text(cfg)
+    entries = blscfg_tree(tmp_path, cfg)
     block = "# GRUB Environment Block\n" + env
     (tmp_path / "boot" / "grub2" / "grubenv").write_text(block + "#" * (1024 - len(block)))
     (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
@@ -449,10 +452,7 @@ def test_grub_and_systemd_boot_split_an_entry_s_lines_each_their_own_way(tmp_pat
     assert (grub["title"], grub["kernel"], grub["args"]) == ("Tabbed", "/vmlinuz-6.5.6", ""), grub   # "options\t\"root=UUID=1" is a key
     assert (sd_boot["title"], sd_boot["kernel"], sd_boot["args"]) == ("Tabbed", "/vmlinuz-6.5.6", "root=UUID=1 quiet"), sd_boot
     # GRUB's menu leaves the entry cut short by its empty line out: it has no linux line (create_entry())
-    entries = tmp_path / "boot" / "loader" / "entries"
-    entries.mkdir(parents=True)
-    (tmp_path / "boot" / "grub2").mkdir()
-    (tmp_path / "boot" / "grub2" / "grub.cfg").write_text("blscfg\n")
+    entries = blscfg_tree(tmp_path)
     (entries / "a-new.conf").write_text("title new\nversion 2.0\n\nlinux /vmlinuz-2.0\n")
     (entries / "b-old.conf").write_text("title old\nversion 1.0\nlinux /vmlinuz-1.0\n")
     assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == "old"
