@@ -481,17 +481,23 @@ def wants_uki_read(entry):
     return bool(entry.get("uki")) and not entry.get("kernel") and not entry.get("efi") and not entry.get("uki_line")
 
 
-def _tree_uki_line(target, entry, path):
-    """``uki_line_entry`` of a tree's entry whose UKI is ``path``."""
+def _read_tree_uki(target, path):
+    """``(info, None)`` of the UKI at ``path`` of a tree (``uki.read_handle``),
+    or ``(None, why)`` naming it."""
     shown = target.display(path)
     try:
         with target.open(path) as handle:
-            info = uki.read_handle(handle, shown)
+            return uki.read_handle(handle, shown), None
     except (TargetError, uki.UkiError) as exc:
-        info = str(exc)
+        return None, str(exc)
     except (IOError, OSError) as exc:
-        info = "%s (cannot read: %s)" % (shown, exc.strerror or exc)
-    return uki_line_entry(entry, info, shown)
+        return None, "%s (cannot read: %s)" % (shown, exc.strerror or exc)
+
+
+def _tree_uki_line(target, entry, path):
+    """``uki_line_entry`` of a tree's entry whose UKI is ``path``."""
+    info, why = _read_tree_uki(target, path)
+    return uki_line_entry(entry, why or info, target.display(path))
 
 
 def uki_entries(target, directories):
@@ -509,17 +515,11 @@ def uki_entries(target, directories):
             path = directory + "/" + name
             if not uki_listed(name) or not target.isfile(path):
                 continue
-            shown = target.display(path)
-            try:
-                with target.open(path) as handle:
-                    info = uki.read_handle(handle, shown)
-            except (TargetError, uki.UkiError) as exc:
-                skipped.append(str(exc))
+            info, why = _read_tree_uki(target, path)
+            if why:
+                skipped.append(why)
                 continue
-            except (IOError, OSError) as exc:
-                skipped.append("%s (cannot read: %s)" % (shown, exc.strerror or exc))
-                continue
-            entry, why = type2_entry(info, name, "/EFI/Linux/" + name, shown)
+            entry, why = type2_entry(info, name, "/EFI/Linux/" + name, target.display(path))
             if entry is None:
                 skipped.append(why)
                 continue

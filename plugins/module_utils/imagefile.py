@@ -906,20 +906,29 @@ def gather_esp(disk, parts, arch):
     return facts
 
 
-def _esp_uki(reader, path, size, facts):
-    """The type #2 entry of the UKI at ``path`` on the ESP (its PE sections
-    read where they are, not the whole file) into ``facts["uki"]``, or why
-    systemd-boot shows none into ``facts["uki_skipped"]``."""
+def _read_esp_uki(reader, path, size=None):
+    """``(info, None)`` of the UKI at ``path`` on the ESP (``uki.read_uki``:
+    its PE sections read where they are, not the whole file), or ``(None,
+    why)`` naming it; ``size``: the file's, when the directory walk gave it."""
     shown = "ESP " + path
     try:
-        info = uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown)
+        if size is None:
+            found = reader.stat(path)
+            if found["dir"]:
+                raise fat.FatError("a directory")
+            size = found["size"]
+        return uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown), None
     except uki.UkiError as exc:
-        facts["uki_skipped"].append(str(exc))
-        return
+        return None, str(exc)
     except fat.FatError as exc:
-        facts["uki_skipped"].append("%s (%s)" % (shown, exc))
-        return
-    entry, why = bootconfig.type2_entry(info, path.rsplit("/", 1)[-1], path, shown)
+        return None, "%s (%s)" % (shown, exc)
+
+
+def _esp_uki(reader, path, size, facts):
+    """The type #2 entry of the UKI at ``path`` on the ESP into
+    ``facts["uki"]``, or why systemd-boot shows none into ``facts["uki_skipped"]``."""
+    info, why = _read_esp_uki(reader, path, size)
+    entry, why = (None, why) if why else bootconfig.type2_entry(info, path.rsplit("/", 1)[-1], path, "ESP " + path)
     if entry is None:
         facts["uki_skipped"].append(why)
     else:
@@ -928,20 +937,10 @@ def _esp_uki(reader, path, size, facts):
 
 def _esp_uki_line(reader, entry):
     """A type #1 entry of the ESP whose ``uki`` line names a UKI there, read
-    as that UKI (``bootconfig.uki_line_entry``), its sections read where they are."""
+    as that UKI (``bootconfig.uki_line_entry``)."""
     path = bootconfig.bls_loader(entry)
-    shown = "ESP " + path
-    try:
-        found = reader.stat(path)
-        if found["dir"]:
-            raise fat.FatError("a directory")
-        size = found["size"]
-        info = uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown)
-    except uki.UkiError as exc:
-        info = str(exc)
-    except fat.FatError as exc:
-        info = "%s (%s)" % (shown, exc)
-    bootconfig.uki_line_entry(entry, info, shown)
+    info, why = _read_esp_uki(reader, path)
+    bootconfig.uki_line_entry(entry, why or info, "ESP " + path)
 
 
 def subvolume_mounts(fstab, root_subvolume=None):
