@@ -54,13 +54,17 @@ MBR_TYPES = {
 
 ESP_GUID = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
 BIOS_BOOT_GUID = "21686148-6449-6E6F-744E-656564454649"
+# the Discoverable Partitions Specification's root partition types by architecture
+# (systemd sd-gpt.h SD_GPT_ROOT_X86_64, SD_GPT_ROOT_X86, SD_GPT_ROOT_ARM64)
+DPS_ROOT_GUIDS = {"x86_64": "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "x86_32": "44479540-F297-41B2-9AF7-D131D5F0458A",
+                  "arm64": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"}
 GPT_TYPES = {
     ESP_GUID: "EFI System",
     BIOS_BOOT_GUID: "BIOS boot",
     "0FC63DAF-8483-4772-8E79-3D69D8477DE4": "Linux filesystem",
-    "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709": "Linux root (x86-64)",
-    "44479540-F297-41B2-9AF7-D131D5F0458A": "Linux root (x86)",
-    "B921B045-1DF0-41C3-AF44-4C6F280D3FAE": "Linux root (ARM-64)",
+    DPS_ROOT_GUIDS["x86_64"]: "Linux root (x86-64)",
+    DPS_ROOT_GUIDS["x86_32"]: "Linux root (x86)",
+    DPS_ROOT_GUIDS["arm64"]: "Linux root (ARM-64)",
     "BC13C2FF-59E6-4262-A352-B275FD6F7172": "Linux extended boot",
     "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F": "Linux swap",
     "E6D6D379-F507-44C2-A23C-238F2A3DF928": "Linux LVM",
@@ -78,9 +82,6 @@ GPT_TYPES = {
 GPT_ATTR_LEGACY_BIOS_BOOTABLE = 1 << 2
 # the Discoverable Partitions Specification's "do not mount automatically" flag (systemd sd-gpt.h SD_GPT_FLAG_NO_AUTO)
 GPT_ATTR_NO_AUTO = 1 << 63
-# its root partition types by architecture (sd-gpt.h SD_GPT_ROOT_X86_64, SD_GPT_ROOT_X86, SD_GPT_ROOT_ARM64)
-DPS_ROOT_GUIDS = {"x86_64": "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709", "x86_32": "44479540-F297-41B2-9AF7-D131D5F0458A",
-                  "arm64": "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"}
 
 
 class Disk(object):
