@@ -14,7 +14,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, lines, names, read, strip_comment)
+    ConfigError, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # systemd.unit(5), system unit search path, highest priority first
@@ -53,28 +53,333 @@ def unit_file(target, name):
 ABSENCE_CONDITIONS = ("ConditionFileIsExecutable", "ConditionPathExists")
 
 
-def _unit_section(target, name):
-    """``[(key, value)]`` of the [Unit] section of the unit's file, then of its
-    drop-ins in name order; None without a unit file.  A comment is a line
-    that starts with # or ; (systemd conf-parser.c parse_line())."""
+def _unit_names(target, name, path):
+    """The names systemd knows the unit by, whose drop-in directories it
+    reads (systemd 246+ unit_file_build_name_map: a link in the unit path to
+    the unit's file is an alias; Debian's chrony.service has
+    Alias=chronyd.service): ``name``, the name of the file a link at ``path``
+    leads to, and the unit's ``Alias=`` names linked in /etc/systemd/system."""
+    found = [name]
+    try:
+        if target.islink(path):
+            found.append(posixpath.basename(target.readlink(path)))
+        aliases = install_section(read(target, path) or "").get("Alias", [])
+    except (ConfigError, TargetError):
+        return found
+    found.extend(alias for alias in aliases if UNIT_NAME.match(alias) and target.islink(posixpath.join(CONFIG_DIR, alias)))
+    return [unit for unit in dict.fromkeys(found) if UNIT_NAME.match(unit)]
+
+
+def section_settings(target, name, section):
+    """``[(key, value, path)]`` of one section (``Unit``, ``Service``) of the
+    unit's file, then of its drop-ins in name order (those of every name of
+    the unit, and the ``service.d`` ones every service reads, systemd 246+);
+    None without a unit file.  As systemd's conf-parser.c config_parse()
+    reads them: a comment is a line that starts with # or ;, a line ending
+    in a backslash goes on in the next (the backslash a space, comment lines
+    between left out)."""
     path = unit_file(target, name)
     if path is None:
         return None
-    directories = [posixpath.join(d, name + ".d") for d in UNIT_DIRS]
+    names = _unit_names(target, name, path) + [name.rsplit(".", 1)[-1]]
+    directories = [posixpath.join(d, unit + ".d") for d in UNIT_DIRS for unit in names]
     found = []
     for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
-        section = None
+        current, pending = None, None
         for raw in lines(read(target, source) or ""):
             line = raw.strip()
             if line[:1] in ("#", ";"):
                 continue
+            if pending is not None:
+                line, pending = pending + line, None
+            if line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2:
+                pending = line[:-1] + " "
+                continue
             if line.startswith("[") and line.endswith("]"):
-                section = line[1:-1]
+                current = line[1:-1]
                 continue
             key, equals, value = line.partition("=")
-            if section == "Unit" and equals:
-                found.append((key.strip(), value.strip()))
+            if current == section and equals:
+                found.append((key.strip(), value.strip(), source))
+        if pending is not None and current == section and "=" in pending:
+            key, dummy, value = pending.partition("=")
+            found.append((key.strip(), value.strip(), source))
     return found
+
+
+def _unit_section(target, name):
+    """``[(key, value)]`` of the [Unit] section (``section_settings``)."""
+    settings = section_settings(target, name, "Unit")
+    return None if settings is None else [(key, value) for key, value, dummy in settings]
+
+
+class Unresolved(Exception):
+    """The command line systemd starts a service with cannot be worked out
+    from its files; the message says why."""
+
+
+class NotStarted(Exception):
+    """systemd does not start the service as its files stand; the message
+    says why."""
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")   # env-util.c env_name_is_valid()
+# systemd 257 escape.c cunescape_one(): the escapes of a command line and of Environment=
+_C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
+              '"': '"', "'": "'", "s": " "}
+
+
+def split_words(text, cunescape=False):
+    """The words of ``text`` as systemd's extract_first_word() splits them
+    (extract-word.c, EXTRACT_UNQUOTE): at blanks, a quoted part joining the
+    word it is in, a backslash taking the next character as it is.  Without
+    ``cunescape`` (EXTRACT_RELAX: a variable's value split on an ExecStart=
+    line) an open quote ends at the end; with it (an ExecStart= or
+    Environment= line) C escapes are decoded and a word systemd refuses is
+    Unresolved."""
+    words, index, length = [], 0, len(text)
+    while True:
+        while index < length and text[index] in " \t\n\r":
+            index += 1
+        if index >= length:
+            return words
+        word, quote = [], None
+        while index < length and (quote or text[index] not in " \t\n\r"):
+            char = text[index]
+            if char == "\\":
+                if index + 1 >= length:
+                    if cunescape:
+                        raise Unresolved("a backslash at the end of %r" % text)
+                    index += 1
+                    continue
+                escaped, index = _escape(text, index + 1, cunescape)
+                word.append(escaped)
+                continue
+            if quote and char == quote:
+                quote = None
+            elif not quote and char in "'\"":
+                quote = char
+            else:
+                word.append(char)
+            index += 1
+        if quote and cunescape:
+            raise Unresolved("an unterminated quote in %r" % text)
+        words.append("".join(word))
+
+
+def _escape(text, index, cunescape):
+    """``(character, next index)`` of the escape whose character is at ``index``."""
+    char = text[index]
+    if not cunescape:
+        return char, index + 1
+    if char in _C_ESCAPES:
+        return _C_ESCAPES[char], index + 1
+    if char in " \t\n\r":
+        return char, index + 1   # load-fragment.c config_parse_exec(): EXTRACT_UNESCAPE_SEPARATORS
+    if char == "x" and re.match(r"[0-9a-fA-F]{2}", text[index + 1:index + 3]):
+        return chr(int(text[index + 1:index + 3], 16)), index + 3
+    if re.match(r"[0-7]{3}", text[index:index + 3]):
+        return chr(int(text[index:index + 3], 8)), index + 3
+    raise Unresolved("the escape \\%s in %r" % (char, text))
+
+
+def _specifiers(word, where):
+    """``word`` with systemd's ``%%`` resolved; any other specifier (``%i``,
+    ``%N``...) names something of the running system: Unresolved."""
+    found = re.search(r"%[^%]", word.replace("%%", ""))
+    if found or word.replace("%%", "").endswith("%"):
+        raise Unresolved("%s uses the specifier %s" % (where, found.group(0) if found else "%"))
+    return word.replace("%%", "%")
+
+
+def _replace_env(word, env):
+    """``${NAME}`` in a word replaced by the variable's value (nothing when
+    unset), ``$$`` by ``$``; ``$NAME`` inside a word and ``${NAME:-x}``
+    stay as written (systemd 257 env-util.c replace_env_full(), flags 0)."""
+    out, start, state = [], 0, "word"
+    for index, char in enumerate(word):
+        if state == "word":
+            state = "dollar" if char == "$" else state
+        elif state == "dollar":
+            if char == "{":
+                out.append(word[start:index - 1])
+                start, state = index - 1, "variable"
+            elif char == "$":
+                out.append(word[start:index])
+                start, state = index + 1, "word"
+            else:
+                state = "word"
+        elif char == "}":
+            name = word[start + 2:index]
+            out.append(env.get(name, "") if ENV_NAME.match(name) else "")
+            start, state = index + 1, "word"
+        elif char == ":":
+            state = "word"
+    out.append(word[start:])
+    return "".join(out)
+
+
+def expand_command(argv, env):
+    """A command line's words with the environment put in, as
+    systemd.service(5) says and env-util.c replace_env_argv() does: a word
+    that is ``$NAME`` becomes the value split into words (quotes honoured,
+    none when unset), ``${NAME}`` anywhere in a word its value as it is."""
+    expanded = []
+    for word in argv:
+        if word.startswith("$") and word[1:2] not in ("{", "$"):
+            value = env.get(word[1:]) if ENV_NAME.match(word[1:]) else None
+            expanded.extend(split_words(value) if value else [])
+        else:
+            expanded.append(_replace_env(word, env))
+    return expanded
+
+
+def env_file_values(text):
+    """``{KEY: value}`` of an EnvironmentFile= as systemd reads it
+    (env-file.c parse_env_file_internal(), systemd 254+): KEY=VALUE lines, a
+    line starting with # or ; a comment, single quotes literal, in double
+    quotes a backslash escaping ``"\\`$`` and a newline only, outside quotes
+    one escaping any character, a backslash-newline going on in the next
+    line, blanks around an unquoted value dropped; a later KEY wins."""
+    values, state, key, value, last_blank = {}, "pre_key", [], [], None
+
+    def push():
+        name = "".join(key).rstrip(" \t\r")
+        if ENV_NAME.match(name):
+            values[name] = "".join(value[:last_blank] if state == "value" and last_blank is not None else value)
+
+    for char in text:
+        if state == "pre_key":
+            if char in "#;":
+                state = "comment"
+            elif char not in " \t\n\r":
+                state, key, value = "key", [char], []
+        elif state == "key":
+            if char in "\n\r":
+                state = "pre_key"
+            elif char == "=":
+                state, last_blank = "pre_value", None
+            else:
+                key.append(char)
+        elif state in ("pre_value", "value"):
+            if char in "\n\r":
+                push()
+                state = "pre_key"
+            elif state == "pre_value" and char in "'\"":
+                state = "single" if char == "'" else "double"
+            elif char == "\\":
+                state, last_blank = "value_escape", None
+            elif state == "value" or char not in " \t":
+                if char in " \t":
+                    last_blank = len(value) if last_blank is None else last_blank
+                else:
+                    last_blank = None
+                state = "value"
+                value.append(char)
+        elif state == "value_escape":
+            state = "value"
+            if char not in "\n\r":
+                value.append(char)
+        elif state == "single":
+            if char == "'":
+                state = "pre_value"
+            else:
+                value.append(char)
+        elif state == "double":
+            if char == '"':
+                state = "pre_value"
+            elif char == "\\":
+                state = "double_escape"
+            else:
+                value.append(char)
+        elif state == "double_escape":
+            state = "double"
+            if char in '"\\`$':
+                value.append(char)
+            elif char != "\n":
+                value.extend(["\\", char])
+        elif state == "comment":
+            if char == "\\":
+                state = "comment_escape"
+            elif char in "\n\r":
+                state = "pre_key"
+        elif state == "comment_escape":
+            state = "pre_key" if char in "\n\r" else "comment"
+    if state not in ("pre_key", "key", "comment", "comment_escape"):
+        if state == "value_escape":
+            state = "value"
+        push()
+    return values
+
+
+# an environment file is a few lines; one this large is read no further (its characters are
+# parsed one by one)
+ENV_FILE_LIMIT = 1024 * 1024
+# systemd.service(5) ExecStart=: the characters that may come before the path
+EXEC_PREFIXES = "-@:+!|"
+
+
+def service_command(target, name):
+    """``(argv, where)``: the command line systemd starts the service with
+    from its files, ``where`` the files that made it; None without a unit
+    file or an ExecStart=.  The last ExecStart= counts, an empty one
+    resetting the list (a service other than Type=oneshot takes exactly
+    one: more is Unresolved); Environment= and then the EnvironmentFile=
+    files (a later one wins; ``-``: may be missing) are put in as
+    systemd.service(5) says, unless the path has the ``:`` prefix.
+    NotStarted when systemd does not start it (a required EnvironmentFile=
+    missing); Unresolved when the files do not tell (specifiers)."""
+    settings = section_settings(target, name, "Service")
+    if settings is None:
+        return None
+    commands, assignments, env_files = [], [], []
+    for key, value, path in settings:
+        for setting, found in (("ExecStart", commands), ("Environment", assignments), ("EnvironmentFile", env_files)):
+            if key == setting:
+                if value:
+                    found.append((value, path))
+                else:
+                    del found[:]   # systemd.unit(5): an empty assignment resets the list
+    if not commands:
+        return None
+    if len(commands) > 1:
+        raise Unresolved("%s has %d ExecStart= lines (%s): systemd takes more than one for Type=oneshot only"
+                         % (name, len(commands), ", ".join(target.display(p) for v, p in commands)))
+    line, path = commands[0]
+    where = "the ExecStart= of %s in %s" % (name, target.display(path))
+    words = [_specifiers(word, where) for word in split_words(line, cunescape=True)]
+    if ";" in words:
+        raise Unresolved("%s runs more than one command" % where)
+    first = words[0] if words else ""
+    prefixes = first[:len(first) - len(first.lstrip(EXEC_PREFIXES))]
+    argv = [first[len(prefixes):]] + words[1:]
+    if "@" in prefixes:
+        argv = argv[:1] + argv[2:]   # the word after the path is argv[0]: its name is no argument
+    sources = [target.display(path)]
+    if ":" in prefixes:
+        return argv, sources   # no environment variable is put in
+    env = {}
+    for value, source in assignments:
+        for word in split_words(value, cunescape=True):
+            variable, equals, content = _specifiers(word, "Environment= in %s" % target.display(source)).partition("=")
+            if equals and ENV_NAME.match(variable):
+                env[variable] = content
+    for value, source in env_files:
+        optional = value.startswith("-")
+        pattern = _specifiers(value[1:] if optional else value, "EnvironmentFile= in %s" % target.display(source))
+        if not pattern.startswith("/"):
+            continue   # load-fragment.c config_parse_unit_env_file(): "Path '%s' is not absolute, ignoring."
+        paths = glob(target, pattern) if any(c in pattern for c in "*?[") else [pattern]
+        texts = [(found, read(target, found, ENV_FILE_LIMIT)) for found in paths]
+        if not optional and (not texts or any(text is None for dummy, text in texts)):
+            # exec-invoke.c exec_context_load_environment(): a required file that is missing fails the start
+            raise NotStarted("systemd does not start %s: its EnvironmentFile=%s (%s) does not exist"
+                             % (name, value, target.display(source)))
+        for found, text in texts:
+            if text is not None:
+                env.update(env_file_values(text))
+                sources.append(target.display(found))
+    return expand_command(argv, env), sources
 
 
 def held_back_by(target, name):
