@@ -528,7 +528,9 @@ def _too_long(seconds, limit):
 def _time_configs(host):
     def make():
         configs = {}
-        chrony = timesync.read_chrony(host.target, host.replace)
+        # the chrony unit in use: its command line may name another configuration file (-f)
+        unit = next((name for daemon, name in time_daemons(host) if daemon == "chrony"), None)
+        chrony = timesync.read_chrony(host.target, host.replace, unit)
         if chrony.main:
             configs["chrony"] = chrony
         ntp = timesync.read_ntp(host.target)
@@ -570,12 +572,17 @@ def check_time(host, entry):
                         "or systemd-timesyncd)", "install chrony or systemd-timesyncd and point it at "
                         "metadata.google.internal")
     configs = _time_configs(host)
-    problems, actual = [], {}
+    problems, actual, notes = [], {}, []
     for daemon, unit in daemons:
         config = configs.get(daemon) or configs.get("ntpd" if daemon == "ntpsec" else daemon)
         if config is None:
             problems.append("%s is enabled but has no configuration file" % daemon)
             continue
+        if daemon == "chrony":
+            notes.extend(note for note in (config.started, config.note) if note)
+            if config.fatal:
+                problems.append(config.fatal)
+                continue
         servers = [source.host for source in config.sources]
         actual[daemon] = servers
         external = ["%s (%s)" % (s.host, s.where) for s in config.sources
@@ -595,9 +602,12 @@ def check_time(host, entry):
             len(daemons), ", ".join(d for d, u in daemons)))
     evidence = {"daemons": [d for d, u in daemons],
                 "sources": dict((d, [s.describe() for s in configs[d].sources]) for d, u in daemons if d in configs)}
+    if "chrony" in configs and "chrony" in evidence["daemons"]:
+        evidence["chrony_conf"] = configs["chrony"].main
     if problems:
-        return _outcome("fail", actual, "; ".join(problems), entry["remediation"], **evidence)
-    return _outcome("pass", actual, "%s uses only the metadata server" % " and ".join(actual), **evidence)
+        return _outcome("fail", actual, "; ".join(problems + notes), entry["remediation"], **evidence)
+    return _outcome("pass", actual, "; ".join(["%s uses only the metadata server" % " and ".join(actual)] + notes),
+                    **evidence)
 
 
 def network_managers(host):
@@ -1626,6 +1636,10 @@ def plan_time(plan, base, entry):
         elif daemon in ("chrony", "ntpsec", "ntpd"):
             config = configs.get(daemon) or configs.get("ntpd")
             if config is None:
+                continue
+            if config.fatal:
+                # no file to write would make chronyd start: its unit's command line is the admin's
+                plan.notes.append("%s: not applied: %s" % (rid, config.fatal))
                 continue
             numbers = {}   # each file's lines in one pass: a pass per line was hours for a file of many
             for source in config.sources:

@@ -9,8 +9,10 @@ that names them."""
 
 import posixpath
 
+from ansible_collections.guestready.gce.plugins.module_utils import units
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -62,6 +64,9 @@ class TimeConfig(object):
         self.daemon, self.main = daemon, main
         self.files, self.sources = [], []
         self.sourcedirs, self.confdirs = [], []
+        # chrony: why chronyd does not start; how it was found to read ``main`` (its -f); why its
+        # unit's command line could not be followed, so ``main`` is the default
+        self.fatal = self.started = self.note = None
 
 
 def names_server(host, allowed):
@@ -98,10 +103,110 @@ def _lines(target, path, config, depth=0, text=False, chrony=False):
             yield path, number, raw, words
 
 
-def read_chrony(target, replace=None):
+# chrony 4.8 main.c main(): getopt()'s option string ("x:" takes a value)
+CHRONYD_GETOPT = "46df:F:hl:L:mnpP:qQrRst:u:Uvx"
+# what chronyd does with these options instead of running as the time daemon (main.c)
+CHRONYD_EXITS = {"h": "prints its help and exits", "v": "prints its version and exits",
+                 "p": "prints its configuration and exits", "q": "sets the clock once and exits",
+                 "Q": "prints the offset once and exits"}
+
+
+def chronyd_options(args):
+    """``(file, left, stops)`` of chronyd's arguments as glibc getopt() with
+    CHRONYD_GETOPT reads them: ``file`` the value of the last ``-f`` (``-f
+    FILE`` or ``-fFILE``, options grouped as ``-df FILE``), ``left`` the
+    arguments that are no option (getopt moves them to the end; ``--`` ends
+    the options), ``stops`` why chronyd does not run as the daemon (an
+    unknown option, one without its value, --help, -v...) or None."""
+    for word in ("--help", "--version"):   # main.c looks for these before getopt()
+        if word in args:
+            return None, [], "with %s chronyd prints its %s and exits" % (word, word[2:])
+    conf, left, index = None, [], 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            left.extend(args[index:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            left.append(arg)
+            continue
+        for position in range(1, len(arg)):
+            option = arg[position]
+            spec = CHRONYD_GETOPT.find(option)
+            if option == ":" or spec < 0:
+                return conf, left, "-%s is no option of chronyd: it prints its help and exits" % option
+            if CHRONYD_GETOPT[spec + 1:spec + 2] == ":":
+                value = arg[position + 1:]
+                if not value:
+                    if index >= len(args):
+                        return conf, left, "-%s without its value: chronyd prints its help and exits" % option
+                    value, index = args[index], index + 1
+                if option == "f":
+                    conf = value
+                break
+            if option in CHRONYD_EXITS:
+                return conf, left, "with -%s chronyd %s" % (option, CHRONYD_EXITS[option])
+    return conf, left, None
+
+
+def chronyd_start(target, unit=None):
+    """``(file, how, fatal, note)``: the configuration file chronyd is
+    started with, from the ``-f`` on its unit's command line
+    (``units.service_command``: Debian's chrony.service runs ``chronyd
+    $DAEMON_OPTS`` with EnvironmentFile=-/etc/default/chrony, Fedora's
+    chronyd.service ``chronyd $OPTIONS`` with /etc/sysconfig/chronyd), or
+    None for chrony's default; ``how`` says where the -f came from,
+    ``fatal`` why chronyd does not start, ``note`` why the command line
+    could not be followed (then the default is read).  ``unit``: the chrony
+    unit in use, else the first of DAEMONS' chrony units there is."""
+    names = [unit] if unit else [name for daemon, found in DAEMONS if daemon == "chrony" for name in found]
+    name = next((n for n in names if units.unit_file(target, n)), None)
+    if name is None:
+        return None, None, None, None
+    try:
+        command = units.service_command(target, name)
+    except units.NotStarted as exc:
+        return None, None, str(exc), None
+    except (units.Unresolved, ConfigError, TargetError) as exc:
+        return None, None, None, "%s's command line could not be followed (%s): chrony's default file is read" % (
+            name, exc)
+    if command is None:
+        return None, None, None, None
+    argv, sources = command
+    if posixpath.basename(argv[0]) != "chronyd":
+        return None, None, None, "%s runs %s, not chronyd (%s): chrony's default file is read" % (
+            name, argv[0], ", ".join(sources))
+    conf, left, stops = chronyd_options(argv[1:])
+    how = "%s starts chronyd with %s (%s)" % (name, " ".join(argv[1:]) or "no arguments", ", ".join(sources))
+    if stops:
+        return None, None, "chronyd does not run: %s; %s" % (stops, how), None
+    if left:
+        # main.c: arguments left after the options are configuration lines, read instead of any file
+        raise ConfigError("%s: chronyd takes its configuration from these arguments, not from a file: not judged"
+                          % how)
+    if conf is not None and not conf.startswith("/"):
+        raise ConfigError("%s: -f %s is a relative path: not judged" % (how, conf))
+    return conf, how if conf is not None else None, None, None
+
+
+def read_chrony(target, replace=None, unit=None):
+    """chrony's configuration: the file its unit starts chronyd with
+    (``chronyd_start``), else the first of CHRONY_CONFS, with what it
+    includes and its sourcedirs."""
     replace = replace or {}
-    main = next((p for p in CHRONY_CONFS if target.isfile(p)), None)
+    conf, how, fatal, note = chronyd_start(target, unit)
+    main = conf if conf is not None else next((p for p in CHRONY_CONFS if target.isfile(p)), None)
     config = TimeConfig("chrony", main)
+    config.started, config.note = how, note
+    if fatal is None and conf is not None and (replace[conf] is None if conf in replace else not present(target, conf)):
+        # chrony 4.8 conf.c CNF_ReadFile(): UTI_OpenFile(NULL, filename, NULL, 'R', 0), and util.c
+        # UTI_OpenFile() logs an upper-case mode's failure at LOGS_FATAL: chronyd exits
+        fatal = "chronyd does not start: %s, which does not exist" % how
+    if fatal is not None:
+        config.main = config.main or CHRONY_CONFS[0]
+        config.fatal = fatal
+        return config
     if main is None:
         return config
 

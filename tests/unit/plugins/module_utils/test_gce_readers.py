@@ -761,6 +761,155 @@ def test_chrony_server_lines_chronyd_does_not_use(tmp_path):
         ("metadata", None), ("refclock PHC /dev/ptp_hyperv", None)]
 
 
+# chrony's unit as Debian 12 ships it (chrony 4.3-2+deb12u3, /lib/systemd/system/chrony.service), shortened
+DEBIAN_CHRONY_UNIT = ("[Unit]\nDescription=chrony, an NTP client/server\n\n[Service]\nType=forking\n"
+                      "EnvironmentFile=-/etc/default/chrony\nUser=_chrony\n"
+                      "# Daemon is started as root, but still sandboxed\nExecStart=!/usr/sbin/chronyd $DAEMON_OPTS\n\n"
+                      "[Install]\nAlias=chronyd.service\nWantedBy=multi-user.target\n")
+# Fedora's and RHEL's chronyd.service (chrony.spec): EnvironmentFile=-/etc/sysconfig/chronyd, OPTIONS="-F 2"
+RED_HAT_CHRONY_UNIT = ("[Service]\nType=forking\nPIDFile=/run/chrony/chronyd.pid\n"
+                       "EnvironmentFile=-/etc/sysconfig/chronyd\nExecStart=/usr/sbin/chronyd $OPTIONS\n\n"
+                       "[Install]\nWantedBy=multi-user.target\n")
+
+
+def chrony_tree(root, unit_path, unit_text):
+    """A tree whose default chrony.conf names a pool and /etc/chrony/gce.conf the metadata server."""
+    put(root, unit_path, unit_text)
+    put(root, "/etc/chrony/chrony.conf", "pool 2.debian.pool.ntp.org iburst\n")
+    put(root, "/etc/chrony.conf", "pool 2.rhel.pool.ntp.org iburst\n")
+    put(root, "/etc/chrony/gce.conf", "server metadata.google.internal iburst\nsourcedir /etc/chrony/gce.d\n")
+    return Target(str(root))
+
+
+def assert_reads_gce_conf(config, path="/etc/chrony/gce.conf"):
+    assert config.main == path and not config.fatal and not config.note, vars(config)
+    assert [s.host for s in config.sources] == ["metadata.google.internal"]
+    assert config.sourcedirs == ["/etc/chrony/gce.d"]
+
+
+@pytest.mark.parametrize("options", [
+    '"-F 1 -f /etc/chrony/gce.conf"', "'-F 1 -f/etc/chrony/gce.conf'", '-F 1 -df /etc/chrony/gce.conf',
+    '"-f /etc/chrony/chrony.conf -F 1" # comment\nDAEMON_OPTS="-F 1 \\\n -f /etc/chrony/gce.conf"',
+])
+def test_chrony_is_read_from_the_file_debians_daemon_opts_name(tmp_path, options):
+    """Debian's chrony.service runs ``chronyd $DAEMON_OPTS`` with
+    EnvironmentFile=-/etc/default/chrony: the -f there is the file chronyd
+    reads (chrony 4.8 main.c: getopt's -f, attached or not, grouped after
+    -d; the last assignment in the file wins, a backslash-newline goes on)."""
+    target = chrony_tree(tmp_path, "/lib/systemd/system/chrony.service", DEBIAN_CHRONY_UNIT)
+    put(tmp_path, "/etc/default/chrony", "# Options to pass to chrony.\nDAEMON_OPTS=%s\n" % options)
+    config = timesync.read_chrony(target, unit="chrony.service")
+    assert_reads_gce_conf(config)
+    assert "chrony.service starts chronyd with" in config.started and "/etc/default/chrony" in config.started
+    assert_reads_gce_conf(timesync.read_chrony(target))   # the unit found without being named
+
+
+def test_chrony_is_read_from_the_file_red_hats_options_name(tmp_path):
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/etc/sysconfig/chronyd", "# Command-line options for chronyd\nOPTIONS='-F 2' ; comment\n"
+        "OPTIONS=\"-F 2 -f /etc/chrony/gce.conf\"\n")
+    assert_reads_gce_conf(timesync.read_chrony(target, unit="chronyd.service"))
+
+
+def test_chrony_command_line_from_a_drop_in_that_resets_execstart(tmp_path):
+    """systemd.service(5): an empty ExecStart= resets the list, the last line
+    counts; a drop-in of the alias (chronyd.service.d) applies to Debian's
+    chrony.service too; the ``!`` and ``-`` prefixes are no part of the path."""
+    target = chrony_tree(tmp_path, "/lib/systemd/system/chrony.service", DEBIAN_CHRONY_UNIT)
+    link(tmp_path, "/etc/systemd/system/chronyd.service", "/lib/systemd/system/chrony.service")
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/override.conf", "[Service]\nExecStart=\n"
+        "ExecStart=-!/usr/sbin/chronyd -F 1 \\\n  -f /etc/chrony/gce.conf\n")
+    assert_reads_gce_conf(timesync.read_chrony(target, unit="chrony.service"))
+
+
+def test_chrony_command_line_with_quoting_environment_and_a_missing_optional_file(tmp_path):
+    """Environment= words are unquoted; ``$VAR`` as a word is split at blanks
+    (quotes honoured), ``${VAR}`` is one word (systemd.service(5)); a
+    missing ``-`` EnvironmentFile= is no error."""
+    unit = ("[Service]\nEnvironment=\"GCE=-f '/etc/chrony/my gce.conf'\" CONF=/etc/chrony/other\\x20gce.conf\n"
+            "EnvironmentFile=-/etc/sysconfig/chronyd\nExecStart=/usr/sbin/chronyd $OPTIONS $GCE\n")
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", unit)
+    put(tmp_path, "/etc/chrony/my gce.conf", "server metadata.google.internal iburst\nsourcedir /etc/chrony/gce.d\n")
+    assert_reads_gce_conf(timesync.read_chrony(target, unit="chronyd.service"), "/etc/chrony/my gce.conf")
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/conf.conf", "[Service]\nExecStart=\n"
+        "ExecStart=/usr/sbin/chronyd -f ${CONF}\n")
+    put(tmp_path, "/etc/chrony/other gce.conf", "server metadata.google.internal iburst\nsourcedir /etc/chrony/gce.d\n")
+    assert_reads_gce_conf(timesync.read_chrony(target, unit="chronyd.service"), "/etc/chrony/other gce.conf")
+
+
+def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
+    """chrony 4.8 conf.c CNF_ReadFile() opens the file with UTI_OpenFile(...,
+    'R'): chronyd exits when it is missing; so does systemd's start when a
+    required EnvironmentFile= is missing."""
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/etc/sysconfig/chronyd", 'OPTIONS="-F 2 -f /etc/chrony/missing.conf"\n')
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.main == "/etc/chrony/missing.conf" and config.sources == []
+    assert config.fatal.startswith("chronyd does not start: chronyd.service starts chronyd with -F 2 -f "
+                                   "/etc/chrony/missing.conf") and config.fatal.endswith("which does not exist")
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/env.conf", "[Service]\nEnvironmentFile=/etc/chrony/env\n")
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.fatal == ("systemd does not start chronyd.service: its EnvironmentFile=/etc/chrony/env "
+                            "(%s) does not exist" % target.display("/etc/systemd/system/chronyd.service.d/env.conf"))
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["-F", "1", "-f", "/a", "-f/b"], ("/b", [], None)),   # the last -f counts
+    (["-df", "/a", "line"], ("/a", ["line"], None)),
+    (["-f", "-d"], ("-d", [], None)),   # getopt takes the next argument as the value, whatever it is
+    (["-f"], (None, [], "-f without its value: chronyd prints its help and exits")),
+    (["-F", "1", "-Z"], (None, [], "-Z is no option of chronyd: it prints its help and exits")),
+    (["-q"], (None, [], "with -q chronyd sets the clock once and exits")),
+    (["-f", "/a", "--help"], (None, [], "with --help chronyd prints its help and exits")),
+])
+def test_chronyd_options_as_getopt_reads_them(args, expected):
+    assert timesync.chronyd_options(args) == expected
+
+
+def test_chronyd_that_does_not_run_for_its_options(tmp_path):
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/etc/sysconfig/chronyd", 'OPTIONS="-F 2 -Z -f /etc/chrony/gce.conf"\n')
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.fatal.startswith("chronyd does not run: -Z is no option of chronyd: it prints its help and exits; "
+                                   "chronyd.service starts chronyd with -F 2 -Z -f /etc/chrony/gce.conf")
+
+
+@pytest.mark.parametrize("command, message", [
+    ("/usr/sbin/chronyd -f chrony/gce.conf", "-f chrony/gce.conf is a relative path: not judged"),
+    ("/usr/sbin/chronyd -- -f /etc/chrony/gce.conf", "takes its configuration from these arguments"),
+    ("/usr/sbin/chronyd 'server metadata.google.internal'", "takes its configuration from these arguments"),
+])
+def test_chrony_command_lines_not_judged(tmp_path, command, message):
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", "[Service]\nExecStart=%s\n" % command)
+    with pytest.raises(ConfigError, match=message):
+        timesync.read_chrony(target, unit="chronyd.service")
+
+
+@pytest.mark.parametrize("dropin, why", [
+    ("[Service]\nExecStart=/usr/sbin/chronyd -f /etc/chrony/gce.conf\n", "2 ExecStart= lines"),
+    ("[Service]\nExecStart=\nExecStart=/usr/sbin/chronyd -f /etc/chrony/%i.conf\n", "uses the specifier %i"),
+    ("[Service]\nExecStart=\nExecStart=/usr/sbin/chronyd -f '/etc/chrony/gce.conf\n", "an unterminated quote"),
+    ("[Service]\nEnvironmentFile=/etc/sysconfig/big\n", "larger than 1048576 bytes: not read"),
+    ("[Service]\nExecStart=\nExecStart=/usr/local/bin/start-chrony -f /etc/chrony/gce.conf\n",
+     "runs /usr/local/bin/start-chrony, not chronyd"),
+])
+def test_chrony_command_line_that_cannot_be_followed_falls_back_and_says_so(tmp_path, dropin, why):
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/etc/sysconfig/chronyd", 'OPTIONS="-f /etc/chrony/gce.conf"\n')
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/x.conf", dropin)
+    put(tmp_path, "/etc/sysconfig/big", "A=%s\n" % ("x" * units.ENV_FILE_LIMIT))
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.main == "/etc/chrony/chrony.conf" and why in config.note and "chrony's default file is read" in config.note
+
+
+def test_systemd_environment_file_syntax():
+    """systemd 254+ env-file.c parse_env_file_internal()."""
+    text = ("# comment \\\nA=not a comment\n; B=1\n  C = 'x  y'z \nD=\"a\\\"b\\$c\\n\\\nd\"\nE=one\\\n two  \n"
+            "F\nG=\nH=\"unterminated")
+    assert units.env_file_values(text) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
+                                           "G": "", "H": "unterminated"}
+
+
 def test_timesyncd_dropins_reset(tmp_path):
     put(tmp_path, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=0.debian.pool.ntp.org 1.debian.pool.ntp.org\n")
     put(tmp_path, "/usr/lib/systemd/timesyncd.conf.d/01-cloud.conf", "[Time]\nFallbackNTP=metadata.google.internal\n")

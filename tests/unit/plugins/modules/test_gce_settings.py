@@ -756,6 +756,58 @@ def test_a_chrony_refclock_is_a_second_time_source(tmp_path, run_module):
     assert "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): refclock PHC" in read(root, "/etc/chrony/chrony.conf")
 
 
+def test_chrony_is_judged_and_fixed_in_the_file_its_unit_starts_it_with(tmp_path, run_module):
+    """Debian's chrony.service runs ``chronyd $DAEMON_OPTS`` from
+    /etc/default/chrony: with -f there, chronyd reads that file, not
+    chrony.conf; apply writes the source into that file's sourcedir and
+    comments out that file's pool, leaving the unused chrony.conf alone."""
+    conf = "server metadata.google.internal iburst\n"
+    root = chrony_image(tmp_path / "image", conf)
+    put(root, "/lib/systemd/system/chrony.service", "[Service]\nType=forking\nEnvironmentFile=-/etc/default/chrony\n"
+        "ExecStart=!/usr/sbin/chronyd $DAEMON_OPTS\n[Install]\nAlias=chronyd.service\nWantedBy=multi-user.target\n")
+    put(root, "/etc/default/chrony", '# Options to pass to chrony.\nDAEMON_OPTS="-F 1 -f /etc/chrony/gce.conf"\n')
+    put(root, "/etc/chrony/gce.conf", "pool 2.debian.pool.ntp.org iburst\nsourcedir /etc/chrony/gce.d\n")
+    os.makedirs(os.path.join(root, "etc/chrony/sources.d"))
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail" and "chrony also uses 2.debian.pool.ntp.org (%s:1)" % os.path.join(
+        root, "etc/chrony/gce.conf") in result["message"], result
+    assert "chrony.service starts chronyd with -F 1 -f /etc/chrony/gce.conf" in result["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    assert read(root, "/etc/chrony/gce.conf").startswith(
+        "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): pool 2.debian.pool.ntp.org iburst\n")
+    written = os.listdir(os.path.join(root, "etc", "chrony", "gce.d"))
+    assert len(written) == 1 and read(root, "/etc/chrony/gce.d/" + written[0]).endswith(
+        "server metadata.google.internal iburst\n")
+    assert read(root, "/etc/chrony/chrony.conf") == conf and os.listdir(os.path.join(root, "etc/chrony/sources.d")) == []
+    assert run(run_module, root)["changed"] is False
+
+
+def test_chrony_started_with_a_file_that_does_not_exist_fails_and_is_not_written(tmp_path, run_module):
+    """chrony 4.8 conf.c CNF_ReadFile(): a configuration file that cannot be
+    opened is fatal, so chronyd does not start whatever chrony.conf says;
+    no file written makes it start."""
+    root = red_hat_image(tmp_path / "image")
+    put(root, "/etc/chrony.conf", "server metadata.google.internal iburst\n")
+    put(root, "/usr/lib/systemd/system/chronyd.service", "[Service]\nEnvironmentFile=-/etc/sysconfig/chronyd\n"
+        "ExecStart=/usr/sbin/chronyd $OPTIONS\n[Install]\nWantedBy=multi-user.target\n")
+    put(root, "/etc/sysconfig/chronyd", "# Command-line options for chronyd\nOPTIONS=\"-F 2 -f /etc/chrony-gce.conf\"\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail" and result["message"].startswith(
+        "chronyd does not start: chronyd.service starts chronyd with -F 2 -f /etc/chrony-gce.conf"), result
+    assert "which does not exist" in result["message"]
+    before = digest(os.path.join(root, "etc"))
+    out = run(run_module, root)
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "fail"
+    assert not os.path.exists(os.path.join(root, "etc/chrony-gce.conf"))
+    assert read(root, "/etc/chrony.conf") == "server metadata.google.internal iburst\n"
+    assert [path for path, found in digest(os.path.join(root, "etc")).items()
+            if "chrony" in os.path.relpath(path, root) and before.get(path) != found] == []
+
+
 def test_someone_elses_file_at_the_collections_names_is_not_replaced(tmp_path, run_module):
     # an admin's sshd drop-in, and udev's way to switch a rules file off (a link to /dev/null)
     root = debian_image(tmp_path / "image")
