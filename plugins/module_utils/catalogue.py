@@ -756,9 +756,12 @@ GCE = [
           EL_KICKSTART + " (timezone --ntpservers=metadata.google.internal)"],
          "the time daemon the system uses (chrony with its confdir/sourcedir, ntpsec or ntpd, or "
          "systemd-timesyncd with timesyncd.conf.d) is enabled and its only servers are the "
-         "metadata server",
-         "chrony: a sources file in its sourcedir (or a line in chrony.conf) and other pool/server "
-         "lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
+         "metadata server; chrony's configuration is the file its unit starts chronyd with: the -f on "
+         "the unit's last ExecStart= (drop-ins included) once Environment= and EnvironmentFile= are put "
+         "in (Debian's /etc/default/chrony DAEMON_OPTS, Red Hat's /etc/sysconfig/chronyd OPTIONS), else "
+         "chrony.conf; a -f file that does not exist fails (chronyd does not start)",
+         "chrony: a sources file in the sourcedir of the file chronyd reads (or a line in that file) and "
+         "other pool/server lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
          "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf; the daemon restarted when live",
          "configure the time daemon with \"server metadata.google.internal iburst\" only",
          ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
