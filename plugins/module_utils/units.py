@@ -333,6 +333,7 @@ def service_command(target, name):
     if settings is None:
         return None
     commands, assignments, env_files = [], [], []
+    named = any(key == "ExecStart" for key, value, dummy in settings)
     for key, value, path in settings:
         for setting, found in (("ExecStart", commands), ("Environment", assignments), ("EnvironmentFile", env_files)):
             if key == setting:
@@ -341,6 +342,10 @@ def service_command(target, name):
                 else:
                     del found[:]   # systemd.unit(5): an empty assignment resets the list
     if not commands:
+        if named and ("Type", "oneshot") not in [(key, value) for key, value, dummy in settings]:
+            # service.c service_verify(): "Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing."
+            raise NotStarted("systemd does not start %s: an empty ExecStart= resets its command and none follows"
+                             % name)
         return None
     if len(commands) > 1:
         raise Unresolved("%s has %d ExecStart= lines (%s): systemd takes more than one for Type=oneshot only"

@@ -766,7 +766,7 @@ DEBIAN_CHRONY_UNIT = ("[Unit]\nDescription=chrony, an NTP client/server\n\n[Serv
                       "EnvironmentFile=-/etc/default/chrony\nUser=_chrony\n"
                       "# Daemon is started as root, but still sandboxed\nExecStart=!/usr/sbin/chronyd $DAEMON_OPTS\n\n"
                       "[Install]\nAlias=chronyd.service\nWantedBy=multi-user.target\n")
-# Fedora's and RHEL's chronyd.service (chrony.spec): EnvironmentFile=-/etc/sysconfig/chronyd, OPTIONS="-F 2"
+# chrony's examples/chronyd.service, which Fedora and RHEL ship (their /etc/sysconfig/chronyd: OPTIONS="-F 2")
 RED_HAT_CHRONY_UNIT = ("[Service]\nType=forking\nPIDFile=/run/chrony/chronyd.pid\n"
                        "EnvironmentFile=-/etc/sysconfig/chronyd\nExecStart=/usr/sbin/chronyd $OPTIONS\n\n"
                        "[Install]\nWantedBy=multi-user.target\n")
@@ -851,6 +851,9 @@ def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
     config = timesync.read_chrony(target, unit="chronyd.service")
     assert config.fatal == ("systemd does not start chronyd.service: its EnvironmentFile=/etc/chrony/env "
                             "(%s) does not exist" % target.display("/etc/systemd/system/chronyd.service.d/env.conf"))
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/env.conf", "[Service]\nExecStart=\n")
+    assert timesync.read_chrony(target, unit="chronyd.service").fatal == (
+        "systemd does not start chronyd.service: an empty ExecStart= resets its command and none follows")
 
 
 @pytest.mark.parametrize("args, expected", [
