@@ -1953,7 +1953,7 @@ def _match_applies(criteria, who):
     safe side for a lock-out check)."""
     words = criteria.split()
     pairs = dict((words[i].lower(), words[i + 1]) for i in range(0, len(words) - 1, 2))
-    if "user" in pairs and not any(fnmatch.fnmatchcase(who["user"], p) for p in pairs["user"].split(",")
+    if "user" in pairs and not any(configfiles.fnmatchcase(who["user"], p) for p in pairs["user"].split(",")
                                    if not p.startswith("!")):
         return False
     return True

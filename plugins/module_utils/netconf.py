@@ -16,7 +16,6 @@ client takes the server's MTU.  The guest has no PyYAML: netplan files are
 read with the small YAML subset parser below (block mappings and sequences,
 flow lists and mappings, quoted and plain scalars, comments)."""
 
-import fnmatch
 import posixpath
 import re
 import stat
@@ -24,7 +23,7 @@ import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, fnmatchcase, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
 
@@ -449,7 +448,7 @@ def match_list(patterns, string):
     for pattern in patterns:
         invert = pattern.startswith("!")
         positive = positive or not invert
-        if string is not None and fnmatch.fnmatchcase(string, pattern[1:] if invert else pattern):
+        if string is not None and fnmatchcase(string, pattern[1:] if invert else pattern):
             if invert:
                 return False
             matched = True
@@ -1214,8 +1213,8 @@ def _device_spec_matches(spec, interface):
         if name.startswith("="):
             return name[1:] == interface
         if name.startswith("~"):
-            return fnmatch.fnmatch(interface.lower(), name[1:].lower())
-        return fnmatch.fnmatchcase(interface, name)
+            return fnmatchcase(interface.lower(), name[1:].lower())
+        return fnmatchcase(interface, name)
     if spec.startswith("type:"):
         return spec[len("type:"):] in ("ethernet", "802-3-ethernet")
     if ":" in spec and not _MAC.match(spec):

@@ -8,13 +8,12 @@ presets say; ``systemctl`` itself on the live system.
 Enabling in a tree makes the links ``systemctl enable`` would make, from the
 unit's ``[Install]`` section, through the target root."""
 
-import fnmatch
 import os
 import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, glob, lines, names, read, strip_comment)
+    ConfigError, dropins, fnmatchcase, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # systemd.unit(5), system unit search path, highest priority first
@@ -475,7 +474,7 @@ def preset(target, name):
         for raw in lines(read(target, path)):
             words = strip_comment(raw, "#;").split()
             if len(words) >= 2 and words[0] in ("enable", "disable") and \
-                    fnmatch.fnmatchcase(name, words[1]):
+                    fnmatchcase(name, words[1]):
                 return words[0]
     return None
 

@@ -18,3 +18,27 @@ def test_an_alias_that_is_no_unit_name_makes_no_link(tmp_path, run_module):
     value = os.readlink(os.path.join(root, "usr/bin/python3"))
     print("usr/bin/python3 ->", value)
     assert value == "python3.11", "apply replaced the image's /usr/bin/python3 link"
+
+
+def test_a_preset_pattern_of_unclosed_brackets_is_matched_in_linear_time(tmp_path, run_module):
+    # found by test_gce_settings_fuzz: fnmatch.translate looks for the ']' of every '[' to the
+    # pattern's end; 40,000 unclosed '[!' took minutes, once per unit judged
+    from hostile import alarm
+    from test_gce_settings import debian_image, put
+    from ansible_collections.guestready.gce.plugins.modules import compliance_info
+    root = debian_image(tmp_path / "image")
+    put(root, "/usr/lib/systemd/system-preset/90-systemd.preset", "enable " + "[!" * 40000 + "\ndisable *\n")
+    with alarm(15):
+        out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0, out.get("msg")
+
+
+def test_fnmatchcase_matches_as_fnmatch_does():
+    import fnmatch
+    import random
+    from ansible_collections.guestready.gce.plugins.module_utils.configfiles import fnmatchcase
+    rng = random.Random(0)
+    for dummy in range(20000):
+        pattern = "".join(rng.choice("[]!*?a-b^\\") for dummy in range(rng.randrange(12)))
+        name = "".join(rng.choice("[]!ab-^\\") for dummy in range(rng.randrange(6)))
+        assert fnmatchcase(name, pattern) == fnmatch.fnmatchcase(name, pattern), (name, pattern)
