@@ -326,6 +326,31 @@ def _netplan_renderer(network):
     return default
 
 
+def _netplan_mappings(network, shown):
+    """ConfigError naming the file ``shown`` when what netplan reads as a
+    mapping (``network``, a device type, an ethernet's ``match`` and
+    ``dhcp4-overrides``) is a scalar or a list: netplan refuses the file
+    ("expected mapping", canonical/netplan src/parse.c process_mapping)."""
+    def refuse(where):
+        raise ConfigError("%s: %s: expected a mapping (netplan refuses the file)" % (shown, where))
+    if network is None:
+        return
+    if not isinstance(network, dict):
+        refuse("network")
+    for kind in NETPLAN_DEVICE_TYPES:
+        section = network.get(kind)
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            refuse("network.%s" % kind)
+        for ident, spec in section.items():
+            if kind != "ethernets" or not isinstance(spec, dict):
+                continue
+            for key in ("match", "dhcp4-overrides"):
+                if spec.get(key) is not None and not isinstance(spec[key], dict):
+                    refuse("network.ethernets.%s.%s" % (ident, key))
+
+
 def read_netplan(target):
     """``(configs, renderer)`` from the merged netplan files; ``renderer``:
     "NetworkManager" when netplan renders anything with it (``_netplan_renderer``)."""
@@ -337,6 +362,7 @@ def read_netplan(target):
         document = yaml_load(text, target.display(path)) or {}
         if not isinstance(document, dict):
             raise ConfigError("%s: not a YAML mapping" % target.display(path))
+        _netplan_mappings(document.get("network"), target.display(path))
         for key, value in (document.get("network") or {}).items():
             merged.setdefault("_where", {})
             if key == "ethernets" and isinstance(value, dict):
@@ -346,7 +372,8 @@ def read_netplan(target):
         merged = _merge(merged, {"network": document.get("network") or {}})
     network = merged.get("network") or {}
     configs = []
-    for ident, spec in sorted((network.get("ethernets") or {}).items()):
+    # by the ID's text: a YAML key may read as a number or null beside the names (netplan reads each as text)
+    for ident, spec in sorted((network.get("ethernets") or {}).items(), key=lambda item: str(item[0])):
         if ident == "renderer":
             continue    # the renderer of every ethernet defined here, no interface
         spec = spec if isinstance(spec, dict) else {}
