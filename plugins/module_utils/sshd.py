@@ -19,11 +19,12 @@ also read with the global ones when sshd starts (match_cfg_line() answers 1
 for "all" even with no connection), so ``sshd -T`` without ``-C`` shows the
 first of them but a connection gets the block's value."""
 
+import functools
 import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, glob, lines, read)
+    MAX_GLOB_PATHS, ConfigError, check_included, fnmatchcase, glob, lines, read)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 
 MAIN = "/etc/ssh/sshd_config"
@@ -70,6 +71,14 @@ INT_MAX = 2 ** 31 - 1
 
 
 def _words(line):
+    """``_split(line)`` as a list (see there)."""
+    return list(_split(line))
+
+
+# an Include that reaches its own file is read again at each level until sshd's limit
+# (MAX_DEPTH), and each plan reads the configuration again: a line is split once
+@functools.lru_cache(maxsize=256)
+def _split(line):
     """sshd's splitting: the keyword (see KEYWORD_END), then misc.c
     argv_split() for the arguments: blanks separate, double or single quotes
     group, a backslash escapes a quote, a backslash or (unquoted) a blank,
@@ -77,8 +86,8 @@ def _words(line):
     terminate_on_comment since OpenSSH 8.7; before, sshd refused such a line)."""
     keyword = re.match(r'[^ \t="]*', line).group(0)
     if not keyword:
-        return _arguments(line)
-    return [keyword] + _arguments(KEYWORD_END.sub("", line[len(keyword):], 1))
+        return tuple(_arguments(line))
+    return tuple([keyword] + _arguments(KEYWORD_END.sub("", line[len(keyword):], 1)))
 
 
 def _arguments(text):
@@ -199,7 +208,7 @@ class SshdConfig(object):
                         pattern = posixpath.join("/etc/ssh", pattern)
                     matched = glob(self.target, pattern, self.globbed)
                     matched += sorted(p for p in self.replace if self.replace[p] is not None and
-                                      p not in matched and re.match(_glob_re(pattern), p))
+                                      p not in matched and _glob_matches(pattern, p))
                     for included in sorted(set(matched)):
                         self._walk(included, depth + 1, list(match),
                                    None if match[0] is None or match[0].lower() == "all" else match[0])
@@ -262,8 +271,16 @@ class SshdConfig(object):
         return bool(view.directives) and view.directives[0].path == path and view.directives[0].match is None
 
 
-def _glob_re(pattern):
-    return "^" + re.escape(pattern).replace(r"\*", "[^/]*").replace(r"\?", "[^/]") + "$"
+def _glob_matches(pattern, path):
+    """Whether ``path`` (a file a plan writes) is one the absolute glob
+    ``pattern`` reaches, each component matched as configfiles.glob matches
+    it (glob(3)); a regular expression of the whole pattern took exponential
+    time on a hostile one (thousands of '*')."""
+    parts = [part for part in pattern.split("/") if part]
+    names = [name for name in path.split("/") if name]
+    return len(parts) == len(names) and all(
+        fnmatchcase(name, part) and (not name.startswith(".") or part.startswith("."))
+        for part, name in zip(parts, names))
 
 
 def before_8_7(version):
