@@ -1313,6 +1313,10 @@ def read_wicked(target):
     """SUSE's /etc/sysconfig/network/ifcfg-<interface> files (wicked; no
     MAC address match: LLADDR sets the address, it matches nothing)."""
     configs = []
+    if target.isfile(WICKED_DIR):
+        # Red Hat's /etc/sysconfig/network is a file (initscripts' global settings, NETWORKING=yes;
+        # initscripts doc/sysconfig.txt), not wicked's directory: no wicked configuration
+        return configs
     for name in names(target, WICKED_DIR, "ifcfg-*"):
         if name == "ifcfg-lo" or name.endswith(WICKED_IGNORED):
             continue

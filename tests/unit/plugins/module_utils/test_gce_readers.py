@@ -1239,6 +1239,15 @@ def test_networkmanager_keyfile_and_ifcfg(tmp_path):
     assert ifcfg[0].names == ["eth0"] and ifcfg[0].dhcp4 and ifcfg[0].mtu == "1460"
 
 
+def test_red_hat_s_sysconfig_network_file_is_no_wicked_directory(tmp_path):
+    # found by test_gce_settings_fuzz's Red Hat seed: "/etc/sysconfig/network: not a directory"
+    # made every GCE-NET-* check unknown on a Red Hat tree
+    put(tmp_path, "/etc/sysconfig/network", "NETWORKING=yes\nNOZEROCONF=yes\n")
+    put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth0", "DEVICE=eth0\nBOOTPROTO=dhcp\nONBOOT=yes\n")
+    found, renderer = netconf.read_all(Target(str(tmp_path)))
+    assert found["wicked"] == [] and [c.names for c in found["ifcfg"]] == [["eth0"]]
+
+
 NM_WIRED = "[connection]\nid=%s\ntype=ethernet\ninterface-name=%s\n[ipv4]\nmethod=auto\n"
 
 
