@@ -481,7 +481,7 @@ def test_the_seeds_are_what_the_readers_expect(seeds, run_module):
         out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
         assert out["rc"] == 0, out.get("msg")
         found[name] = dict((r["id"], r) for r in out["results"])
-    assert [r for r in found["ubuntu"]["GCE-NET-DHCP"]["evidence"]["managers"]]
+    assert found["ubuntu"]["GCE-NET-DHCP"]["evidence"]["managers"]
     for name in SEEDS:
         assert set(GCE_IDS) <= set(found[name])
 
