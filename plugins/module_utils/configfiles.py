@@ -9,9 +9,9 @@ Every read goes through a ``Target``: paths resolve inside the root, only
 regular files are read, and anything else is a ``ConfigError`` naming the
 path, never a blocked read or a traceback."""
 
-import fnmatch
 import posixpath
 
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError, Unreadable
 
 # Configuration files are a few KiB; a dpkg status file a few MiB.
@@ -111,43 +111,6 @@ def _listing(target, directory):
         return []
     except TargetError as exc:
         raise ConfigError(str(exc))
-
-
-def _close_brackets(pattern):
-    """``pattern`` with each '[' that no ']' closes written as the class
-    '[[]': it matches the '[' fnmatch takes literally, and fnmatch.translate
-    (CPython 3.11 Lib/fnmatch.py translate()) no longer looks for its ']' to
-    the pattern's end, once per '[' -- quadratic: 8,000 of them take seconds,
-    a hostile file's 30,000 more than a minute.  Walks as translate does: a
-    class that is closed is copied whole (the '[' inside it are not classes)."""
-    last = pattern.rfind("]")
-    if last < 0 and "[" not in pattern:
-        return pattern
-    out, index, size = [], 0, len(pattern)
-    while index < size:
-        char = pattern[index]
-        index += 1
-        if char != "[":
-            out.append(char)
-            continue
-        end = index
-        if end < size and pattern[end] == "!":
-            end += 1
-        if end < size and pattern[end] == "]":
-            end += 1
-        if last < end:   # no ']' closes it: a literal '['
-            out.append("[[]")
-            continue
-        close = pattern.index("]", end)
-        out.append(pattern[index - 1:close + 1])
-        index = close + 1
-    return "".join(out)
-
-
-def fnmatchcase(name, pattern):
-    """fnmatch.fnmatchcase(name, pattern) in time linear in a pattern a
-    configuration file gives (see _close_brackets)."""
-    return fnmatch.fnmatchcase(name, _close_brackets(pattern))
 
 
 def names(target, directory, pattern="*", budget=None):

@@ -23,8 +23,9 @@ import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, fnmatchcase, glob, lines, names, read, strip_comment)
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")

@@ -24,8 +24,9 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, fnmatchcase, glob, lines, read)
+    MAX_GLOB_PATHS, ConfigError, check_included, glob, lines, read)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 
 MAIN = "/etc/ssh/sshd_config"
 # SUSE's vendor configuration (openSUSE Tumbleweed and Leap 16, SLE 16: openssh's

@@ -12,12 +12,12 @@ form /proc/sys uses; ``display_key`` turns them back into dotted form.
 """
 
 import errno
-import fnmatch
 import os
 import re
 import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, translate
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -664,7 +664,7 @@ def _part_matcher(part):
         if len(_PART_MATCHERS) >= _PART_MATCHERS_LIMIT:
             _PART_MATCHERS.clear()
         if "?" in part or "[" in part:
-            matcher = re.compile(fnmatch.translate(part)).match
+            matcher = re.compile(translate(part)).match
         else:
             matcher = _star_matcher(part.split("*"))
         _PART_MATCHERS[part] = matcher
@@ -836,7 +836,7 @@ class _Excluded(frozenset):
         return excluded
 
     def __contains__(self, name):
-        return frozenset.__contains__(self, name) or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.patterns)
+        return frozenset.__contains__(self, name) or any(fnmatchcase(name, pattern) for pattern in self.patterns)
 
 
 def winners(assignments, keys, loader="systemd"):

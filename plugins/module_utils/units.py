@@ -13,7 +13,8 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, fnmatchcase, glob, lines, names, read, strip_comment)
+    ConfigError, dropins, glob, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # systemd.unit(5), system unit search path, highest priority first

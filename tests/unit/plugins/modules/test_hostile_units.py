@@ -36,7 +36,7 @@ def test_a_preset_pattern_of_unclosed_brackets_is_matched_in_linear_time(tmp_pat
 def test_fnmatchcase_matches_as_fnmatch_does():
     import fnmatch
     import random
-    from ansible_collections.guestready.gce.plugins.module_utils.configfiles import fnmatchcase
+    from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
     rng = random.Random(0)
     for dummy in range(20000):
         pattern = "".join(rng.choice("[]!*?a-b^\\") for dummy in range(rng.randrange(12)))
