@@ -39,7 +39,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.devices import root
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
-from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
+from ansible_collections.guestready.gce.plugins.module_utils.results import listed, record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 MARKER = "guestready.gce"
@@ -585,7 +585,7 @@ def check_time(host, entry):
                 problems.append(config.fatal)
                 continue
         servers = [source.host for source in config.sources]
-        actual[daemon] = servers
+        actual[daemon] = listed(servers)
         external = ["%s (%s)" % (s.host, s.where) for s in config.sources
                     if not timesync.names_server(s.host, allowed)]
         unused = ["%s (%s): %s" % (s.host, s.where, s.unused) for s in config.sources
@@ -595,14 +595,14 @@ def check_time(host, entry):
         elif not servers:
             problems.append("%s has no server" % daemon)
         if external:
-            problems.append("%s also uses %s" % (daemon, ", ".join(external)))
+            problems.append("%s also uses %s" % (daemon, ", ".join(listed(external))))
         if unused:
-            problems.append("%s does not use %s" % (daemon, ", ".join(unused)))
+            problems.append("%s does not use %s" % (daemon, ", ".join(listed(unused))))
     if len(daemons) > 1:
         problems.append("%d time daemons are enabled (%s): they fight over the clock" % (
             len(daemons), ", ".join(d for d, u in daemons)))
     evidence = {"daemons": [d for d, u in daemons],
-                "sources": dict((d, [s.describe() for s in configs[d].sources]) for d, u in daemons if d in configs)}
+                "sources": dict((d, listed(s.describe() for s in configs[d].sources)) for d, u in daemons if d in configs)}
     if "chrony" in configs and "chrony" in evidence["daemons"]:
         evidence["chrony_conf"] = configs["chrony"].main
     if problems:
@@ -840,8 +840,8 @@ def check_persistent_rules(host, entry):
     spared = ("; netplan generates %s at each boot from its configuration (GCE-NET-NO-MAC-BINDING judges that)"
               % ", ".join(host.target.display(p) for p in generated)) if generated else ""
     if found:
-        return _outcome("fail", found, "interface names bound to MAC addresses: %s%s" % (", ".join(found), spared),
-                        entry["remediation"], rules=[r for p, n, r in rules])
+        return _outcome("fail", listed(found), "interface names bound to MAC addresses: %s%s" % (
+            ", ".join(listed(found)), spared), entry["remediation"], rules=listed(r for p, n, r in rules))
     return _outcome("pass", [], "no persistent-net rules" + spared)
 
 
@@ -874,8 +874,9 @@ def check_mac_binding(host, entry):
     spared = ("; netplan generates %s at each boot from its configuration" % ", ".join(generated)) if generated else ""
     if bound or links:
         named = [(c.where, c.mac) for c in bound] + links
-        return _outcome("fail", [where for where, what in named], "bound to a MAC address: %s%s%s" % (
-            ", ".join("%s (%s)" % pair for pair in named), _cloud_init_files(host, bound), spared), entry["remediation"])
+        return _outcome("fail", listed(where for where, what in named), "bound to a MAC address: %s%s%s" % (
+            ", ".join(listed("%s (%s)" % pair for pair in named)), _cloud_init_files(host, bound), spared),
+            entry["remediation"])
     if rerendered:
         return _outcome("pass", [], "only cloud-init's own file names a MAC address: %s; %s%s" % (
             ", ".join("%s (%s)" % (c.where, c.mac) for c in rerendered), cloud_init_renders_network(host)[1], spared),
@@ -1164,8 +1165,8 @@ def check_fstab_names(host, entry):
         return _outcome("not-applicable", None, "no /etc/fstab")
     nodes = [e for e in _fstab_entries(host) if e.device_node()]
     if nodes:
-        return _outcome("fail", [e.spec for e in nodes], "device names in /etc/fstab: %s" % ", ".join(
-            "%s (line %d, %s)" % (e.spec, e.line, e.file) for e in nodes), entry["remediation"])
+        return _outcome("fail", listed(e.spec for e in nodes), "device names in /etc/fstab: %s" % ", ".join(listed(
+            "%s (line %d, %s)" % (e.spec, e.line, e.file) for e in nodes)), entry["remediation"])
     return _outcome("pass", [], "every /etc/fstab entry names its device stably")
 
 
@@ -1214,11 +1215,11 @@ def check_nofail(host, entry):
     missing = [e for e, reason in needs]
     lines_missing = set(e.line for e in missing)
     own = [e for e in entries if _mounted_at_boot(entry, e) and _on_boot_disk(host, e) and e.line not in lines_missing]
-    evidence = {"boot_disk": ["%s (line %d)" % (e.file, e.line) for e in own]} if own else {}
+    evidence = {"boot_disk": listed("%s (line %d)" % (e.file, e.line) for e in own)} if own else {}
     others = [e for e in entries if _mounted_at_boot(entry, e) and not _on_boot_disk(host, e)]
     mounts = fstab.other_mounts(entries, entry["essential_mounts"])
-    spared = ["%s (line %d, %s)" % (e.file, e.line, why) for e, why in
-              ((e, fstab.boot_goes_on_without(e, mounts)) for e in others) if why]
+    spared = listed("%s (line %d, %s)" % (e.file, e.line, why) for e, why in
+                    ((e, fstab.boot_goes_on_without(e, mounts)) for e in others) if why)
     if spared:
         evidence["boot_goes_on"] = spared
     spared_note = "; boot goes on without them, needing none: %s" % "; ".join(spared) if spared else ""
@@ -1231,11 +1232,11 @@ def check_nofail(host, entry):
             # an empty set: another disk's (a disk image's names are all known)
             unknown = [e for e, reason in needs if reason is None and host.boot_disk.spec_disks(fstab.unescape(e.spec)) is None]
             why = "could not tell which disk %s %s on" % (
-                ", ".join(e.spec for e in unknown), "is" if len(unknown) == 1 else "are") if unknown else ""
+                ", ".join(listed(e.spec for e in unknown)), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
             if why and any(reason is None for e, reason in needs) else ""
-        return _outcome("fail", [e.file for e in missing], "%swithout nofail: %s%s" % (note, ", ".join(
-            "%s (line %d%s)" % (e.file, e.line, ", " + reason if reason else "") for e, reason in needs), spared_note),
+        return _outcome("fail", listed(e.file for e in missing), "%swithout nofail: %s%s" % (note, ", ".join(listed(
+            "%s (line %d%s)" % (e.file, e.line, ", " + reason if reason else "") for e, reason in needs)), spared_note),
             entry["remediation"], **evidence)
     return _outcome("pass", [], "every additional disk is mounted with nofail (or noauto)" + (
         "; on the boot disk, needing none: %s" % ", ".join(evidence["boot_disk"]) if own else "") + spared_note,

@@ -29,6 +29,18 @@ STATUSES = {
     "waived": "skip",
 }
 
+# a result lists at most this many things of one kind (servers, lines): a
+# hostile file naming 500,000 servers would make megabytes of report per host
+MAX_LISTED = 20
+
+
+def listed(items, limit=MAX_LISTED):
+    """``items`` as a list of at most ``limit`` of them, then "... and N more"."""
+    items = list(items)
+    if len(items) <= limit:
+        return items
+    return items[:limit] + ["... and %d more" % (len(items) - limit)]
+
 
 def outcome(status):
     return STATUSES[status]

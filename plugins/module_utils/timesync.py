@@ -388,9 +388,8 @@ def read_timesyncd(target, replace=None):
                 if key in servers:
                     if not value:
                         servers[key] = []
-                    for host in value.split():
-                        servers[key].append(Source(key, host, "%s:%d" % (target.display(path), number),
-                                                   path, number, raw))
+                    where = "%s:%d" % (target.display(path), number)
+                    servers[key].extend(Source(key, host, where, path, number, raw) for host in value.split())
     config.sources = servers["NTP"] or servers["FallbackNTP"]
     config.fallback_only = not servers["NTP"] and bool(servers["FallbackNTP"])
     return config

@@ -1467,8 +1467,9 @@ def test_the_mounts_an_additional_disk_s_require_are_found_in_linear_time(tmp_pa
     with alarm(20):
         result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
     found = result["GCE-FSTAB-NOFAIL"]
-    assert found["status"] == "fail" and len(found["actual"]) == 10001 and found["actual"][-1] == "/deep", found["actual"][-3:]
-    assert len(found["evidence"]["boot_goes_on"]) == 10000, found["evidence"]["boot_goes_on"][:3]
+    # 10,000 binds and /deep, twenty of them named
+    assert found["status"] == "fail" and found["actual"][-1] == "... and 9981 more", found["actual"][-3:]
+    assert found["evidence"]["boot_goes_on"][-1] == "... and 9980 more", found["evidence"]["boot_goes_on"][-3:]
 
 
 def test_many_ifupdown_stanzas_are_read_in_linear_time(tmp_path, run_module):
@@ -2035,3 +2036,38 @@ def test_timesyncd_condition_that_systemd_does_not_apply_holds_nothing_back(tmp_
         "GCE-TIME-METADATA-NTP"]
     assert result["status"] == "fail", result
     assert "2 time daemons are enabled (chrony, timesyncd)" in result["message"], result
+
+
+def test_a_result_lists_twenty_servers_and_counts_the_rest(tmp_path, run_module):
+    """An NTP= line of 100,000 names (a hostile image): the message, ``actual`` and the
+    evidence name twenty and count the others, instead of megabytes of report per host."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=metadata.google.internal " +
+        " ".join("h%d.example" % number for number in range(100000)) + "\n")
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    result = by_id(out)["GCE-TIME-METADATA-NTP"]
+    assert result["status"] == "fail", result["message"][:300]
+    assert "h19.example (" in result["message"] and "h20.example" not in result["message"], result["message"][:3000]
+    assert result["message"].count("... and 99980 more") == 1, result["message"][-300:]
+    assert result["actual"]["timesyncd"][-1] == "... and 99981 more" and len(result["actual"]["timesyncd"]) == 21
+    assert len(result["evidence"]["sources"]["timesyncd"]) == 21
+    assert len(json.dumps(out)) < 100000
+
+
+def test_fstab_results_list_twenty_entries_and_count_the_rest(tmp_path, run_module):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/fstab", "UUID=1 / ext4 defaults 0 1\n" + "".join(
+        "/dev/sdb%d /data%d ext4 defaults 0 2\n" % (number, number) for number in range(1, 3001)))
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    names, nofail = by_id(out)["GCE-FSTAB-STABLE-NAMES"], by_id(out)["GCE-FSTAB-NOFAIL"]
+    assert names["status"] == nofail["status"] == "fail"
+    assert names["message"].endswith("/dev/sdb20 (line 21, /data20), ... and 2980 more"), names["message"][-300:]
+    assert nofail["message"].endswith("/data20 (line 21), ... and 2980 more"), nofail["message"][-300:]
+    assert len(names["actual"]) == len(nofail["actual"]) == 21
+
+
+def test_listed_keeps_short_lists_and_counts_what_it_leaves_out():
+    from ansible_collections.guestready.gce.plugins.module_utils.results import MAX_LISTED, listed
+    assert listed(iter("abc")) == ["a", "b", "c"]
+    assert listed(range(MAX_LISTED)) == list(range(MAX_LISTED))
+    assert listed(range(MAX_LISTED + 2)) == list(range(MAX_LISTED)) + ["... and 2 more"]
