@@ -515,6 +515,11 @@ def dropin_text(header, lines):
     return header + body
 
 
+def assigns(text, name):
+    """Whether the defaults file ``text`` assigns ``name`` anywhere."""
+    return any(assigned == name for dummy, dummy2, assigned, dummy3 in _assignments(lines(text or "", True)))
+
+
 def set_defaults(text, updates, header=""):
     """/etc/default/grub with each ``(ID, NAME, value)`` in ``updates`` set:
     the last assignment of NAME (all its rows) is commented out behind the

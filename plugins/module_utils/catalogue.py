@@ -696,7 +696,8 @@ GCE = [
          "named (a type #1 entry's options lines; a unified kernel image's .cmdline; a type #1 entry's uki "
          "line: its options lines and, as Secure Boot keeps it in their place, the image's .cmdline)",
          "GRUB_CMDLINE_LINUX (which every entry gets); Debian layout: a drop-in "
-         "/etc/default/grub.d/zz-guestready-gce.cfg; Red Hat layout: the "
+         "/etc/default/grub.d/zz-guestready-gce.cfg (a drop-in sorting after it that sets the variable "
+         "again gets the change in its last assignment instead); Red Hat layout: the "
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
          "BLS entries' options; /etc/kernel/cmdline where it exists; then update-grub or grub2-mkconfig "
          "on a live system",
@@ -762,7 +763,8 @@ GCE = [
          "chrony.conf; a -f file that does not exist fails (chronyd does not start)",
          "chrony: a sources file in the sourcedir of the file chronyd reads (or a line in that file) and "
          "other pool/server lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
-         "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf; the daemon restarted when live",
+         "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf, and the NTP=/FallbackNTP= lines of "
+         "drop-ins sorting after it commented out; the daemon restarted when live",
          "configure the time daemon with \"server metadata.google.internal iburst\" only",
          ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
     _gce("GCE-NET-DHCP", "required",

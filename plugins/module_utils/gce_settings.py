@@ -1497,10 +1497,23 @@ def plan_boot(plan, base, failing):
         if grub.uses_recordfail() and _too_long(grub.recordfail_timeout()[0], limit):
             updates.append(("GCE-BOOT-TIMEOUT", "GRUB_RECORDFAIL_TIMEOUT", str(limit)))
     if updates and grub.dropins_supported:
-        plan.write(GRUB_DROPIN, bootloader.dropin_text(_header(set(u[0] for u in updates)), updates),
-                   updates[0][0], owned=True)
-        for rid, dummy, dummy2 in updates[1:]:
-            plan.also(GRUB_DROPIN, rid)
+        # a drop-in sorting after ours that assigns a name decides its value: its last assignment there
+        # is replaced instead, by the value the name ends with plus the change
+        later = [p for p in grub.files if posixpath.dirname(p) == bootloader.DEFAULTS_DIR and p > GRUB_DROPIN]
+        final = {"GRUB_CMDLINE_LINUX": bootloader._quote(cmdline.append(linux, arg))} if arg else {}
+        ours = []
+        for rid, name, value in updates:
+            deciding = [p for p in later if bootloader.assigns(plan.text(p), name)]
+            if deciding:
+                plan.write(deciding[-1], bootloader.set_defaults(plan.text(deciding[-1]), [
+                    (rid, name, final.get(name, value))]), rid)
+            else:
+                ours.append((rid, name, value))
+        if ours:
+            plan.write(GRUB_DROPIN, bootloader.dropin_text(_header(set(u[0] for u in ours)), ours),
+                       ours[0][0], owned=True)
+            for rid, dummy, dummy2 in ours[1:]:
+                plan.also(GRUB_DROPIN, rid)
     elif updates:
         plan.write(bootloader.DEFAULTS, bootloader.set_defaults(plan.text(bootloader.DEFAULTS), updates),
                    updates[0][0])
@@ -1540,7 +1553,8 @@ def plan_boot(plan, base, failing):
             grubenv = bootconfig.parse_grubenv(text)
     if plan.host.live:
         # regenerated when the plan changes what grub-mkconfig reads, or the boot configuration fails as it is
-        inputs_changed = any(path in plan.file_changes for path in (GRUB_DROPIN, bootloader.DEFAULTS))
+        inputs_changed = any(path in (GRUB_DROPIN, bootloader.DEFAULTS) or posixpath.dirname(path) == bootloader.DEFAULTS_DIR
+                             for path in plan.file_changes)
         planned = Host(plan.host.params, plan.host.module, answers=plan.host.answers, replace=dict(
             plan.host.replace, **dict((path, v[1]) for path, v in plan.file_changes.items())))
         stale = [rid for rid in wanted if inputs_changed or CHECKS[rid](planned, failing[rid])["status"] != "pass"]
@@ -1635,6 +1649,13 @@ def plan_time(plan, base, entry):
             text = (_header([rid]) + "# The metadata server only: empty assignments reset what earlier files set.\n"
                     "[Time]\nNTP=\nNTP=%s\nFallbackNTP=\nFallbackNTP=%s\n" % (server, server))
             plan.write(TIMESYNCD_DROPIN, text, rid, owned=True)
+            # a drop-in read after ours adds servers to its list or resets it (its name sorts later)
+            numbers = {}
+            for path, number in configs["timesyncd"].server_lines:
+                if path != configs["timesyncd"].main and posixpath.basename(path) > posixpath.basename(TIMESYNCD_DROPIN):
+                    numbers.setdefault(path, set()).add(number)
+            for path in sorted(numbers):
+                plan.write(path, _comment_lines(plan.text(path), numbers[path], rid), rid)
         elif daemon in ("chrony", "ntpsec", "ntpd"):
             config = configs.get(daemon) or configs.get("ntpd")
             if config is None:

@@ -64,6 +64,8 @@ class TimeConfig(object):
         self.daemon, self.main = daemon, main
         self.files, self.sources = [], []
         self.sourcedirs, self.confdirs = [], []
+        # timesyncd: (path, line number) of every NTP= and FallbackNTP= line, an empty one too
+        self.server_lines = []
         # chrony: why chronyd does not start; how it was found to read ``main`` (its -f); why its
         # unit's command line could not be followed, so ``main`` is the default
         self.fatal = self.started = self.note = None
@@ -386,6 +388,7 @@ def read_timesyncd(target, replace=None):
             elif section == "Time" and "=" in line:
                 key, value = [part.strip() for part in line.split("=", 1)]
                 if key in servers:
+                    config.server_lines.append((path, number))
                     if not value:
                         servers[key] = []
                     where = "%s:%d" % (target.display(path), number)

@@ -2071,3 +2071,45 @@ def test_listed_keeps_short_lists_and_counts_what_it_leaves_out():
     assert listed(iter("abc")) == ["a", "b", "c"]
     assert listed(range(MAX_LISTED)) == list(range(MAX_LISTED))
     assert listed(range(MAX_LISTED + 2)) == list(range(MAX_LISTED)) + ["... and 2 more"]
+
+
+def test_a_timesyncd_drop_in_read_after_ours_is_neutralised(tmp_path, run_module):
+    """timesyncd reads drop-ins in name order and NTP= adds up: a file sorting after
+    zz-guestready-gce.conf added its servers to the metadata server, or reset the list.
+    Its NTP=/FallbackNTP= lines are commented out; one sorting before ours is left (our
+    empty NTP= resets it)."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/timesyncd.conf.d/10-site.conf", "[Time]\nNTP=early.example\n")
+    put(root, "/usr/lib/systemd/timesyncd.conf.d/zzz-vendor.conf", "[Time]\nNTP=\nFallbackNTP=pool.ntp.org\nRootDistanceMaxSec=5\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    text = read(root, "/usr/lib/systemd/timesyncd.conf.d/zzz-vendor.conf")
+    assert text == ("[Time]\n# guestready.gce neutralised (GCE-TIME-METADATA-NTP): NTP=\n"
+                    "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): FallbackNTP=pool.ntp.org\n"
+                    "RootDistanceMaxSec=5\n"), text
+    assert read(root, "/etc/systemd/timesyncd.conf.d/10-site.conf") == "[Time]\nNTP=early.example\n"
+    assert run(run_module, root)["changed"] is False
+
+
+def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
+    """grub-mkconfig sources /etc/default/grub.d/*.cfg in name order: a file sorting after
+    zz-guestready-gce.cfg set GRUB_TIMEOUT and GRUB_CMDLINE_LINUX again after ours. Its last
+    assignment is replaced in place (the console added to the value the variable ends with)."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub.d/zzz-site.cfg", 'GRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
+        'if true; then\n  GRUB_CMDLINE_LINUX="console=tty0"\nfi\n')
+    put(root, "/etc/default/grub.d/10-site.cfg", "GRUB_TIMEOUT=20\n")
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    assert "zzz-site.cfg:1" in before["GCE-BOOT-TIMEOUT"]["message"], before["GCE-BOOT-TIMEOUT"]["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-BOOT-TIMEOUT"] == statuses(out)["GCE-BOOT-SERIAL-CONSOLE"] == "pass", out["results"]
+    text = read(root, "/etc/default/grub.d/zzz-site.cfg")
+    assert text == ('# guestready.gce replaced (GCE-BOOT-TIMEOUT): GRUB_TIMEOUT=10\nGRUB_TIMEOUT=0\n'
+                    'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nif true; then\n'
+                    '# guestready.gce replaced (GCE-BOOT-SERIAL-CONSOLE):   GRUB_CMDLINE_LINUX="console=tty0"\n'
+                    'GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,38400n8"\nfi\n'), text
+    assert read(root, "/etc/default/grub.d/10-site.cfg") == "GRUB_TIMEOUT=20\n"
+    assert not os.path.exists(os.path.join(root, "etc/default/grub.d/zz-guestready-gce.cfg"))
+    assert run(run_module, root)["changed"] is False
