@@ -21,7 +21,8 @@ CASE_SECONDS.  A failure names the seed, the case number and the mutations
 (the same every run: random.Random(seed name, case number)).
 
 ``GUESTREADY_FUZZ=long`` (``make fuzz``) runs many more cases per seed;
-GUESTREADY_FUZZ_EXAMPLES sets the count."""
+GUESTREADY_FUZZ_EXAMPLES sets the count, GUESTREADY_FUZZ_FIRST the first case number
+(cases other than the usual ones)."""
 
 import json
 import os
@@ -41,6 +42,8 @@ from test_gce_settings import GCE_IDS, debian_image, digest, link, put, red_hat_
 
 LONG = os.environ.get("GUESTREADY_FUZZ", "short") == "long"
 CASES = int(os.environ.get("GUESTREADY_FUZZ_EXAMPLES") or (2000 if LONG else 100))
+# the first case number: another range of mutants than the usual one, to look further
+FIRST = int(os.environ.get("GUESTREADY_FUZZ_FIRST") or 0)
 CASE_SECONDS = 20   # a case takes a fraction of a second; a hang or a runaway loop far longer
 SECRET = "SECRET-OUTSIDE-THE-ROOT"
 
@@ -463,7 +466,7 @@ def test_mutated_trees_are_judged_or_refused_cleanly(seeds, run_module, tmp_path
     assert problem is None, problem
     expected_ids = [rid for rid in GCE_IDS if rid in seed_found["compliance_info"]]
     failures, differing = [], 0
-    for number in range(CASES):
+    for number in range(FIRST, FIRST + CASES):
         found, failure = run_case(run_module, seeds, tmp_path, name, number, expected_ids)
         if failure:
             failures.append(failure)
