@@ -802,7 +802,8 @@ GCE = [
          "use-mtu not false; dhclient requests interface-mtu: in its last request statement or an also request, "
          "and no supersede interface-mtu); a failure also names the MTUBytes= of the systemd .link file udev "
          "applies to the NIC (the first whose [Match] matches), which stays until a DHCP client sets the server's",
-         "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true",
+         "systemd-networkd: a drop-in <file>.network.d/50-guestready-gce.conf with UseMTU=true, and the "
+         "UseMTU= lines that turn it off again in drop-ins sorting after it commented out",
          "take the MTU from DHCP (networkd: [DHCPv4] UseMTU=true) and remove fixed MTUs"),
     _gce("GCE-NET-NO-PERSISTENT-RULES", "required",
          "No persistent-net udev rules bind interface names to MAC addresses",

@@ -1707,6 +1707,12 @@ def plan_network(plan, base, failing):
             and applying.mtu in (None, "") and not applying.use_mtu:
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
+        # a drop-in sorting after ours turns UseMTU= off again
+        for part in netconf.networkd_dropins(host.target, applying.path):
+            numbers = set(number for section, key, value, number in netconf.parse_ini(plan.text(part))
+                          if section in ("DHCPv4", "DHCP") and key == "UseMTU" and netconf._bool(value) is not True)
+            if numbers and posixpath.basename(part) > posixpath.basename(dropin):
+                plan.write(part, _comment_lines(plan.text(part), numbers, "GCE-NET-MTU-DHCP"), "GCE-NET-MTU-DHCP")
     if "GCE-NET-NO-PERSISTENT-RULES" in failing:
         # each file's rules in one pass: a pass per rule rewrote the whole file each time, hours for a
         # hostile tree's file of many rules

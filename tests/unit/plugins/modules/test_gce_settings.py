@@ -2113,3 +2113,21 @@ def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
     assert read(root, "/etc/default/grub.d/10-site.cfg") == "GRUB_TIMEOUT=20\n"
     assert not os.path.exists(os.path.join(root, "etc/default/grub.d/zz-guestready-gce.cfg"))
     assert run(run_module, root)["changed"] is False
+
+
+def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path, run_module):
+    """networkd reads a .network file's drop-ins in name order, the last value wins: a
+    99-site.conf with UseMTU=false undid 50-guestready-gce.conf. Its line is commented out;
+    a drop-in sorting before ours and a later UseMTU=yes are left."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/network/50-dhcp.network.d/10-site.conf", "[DHCPv4]\nUseMTU=no\n")
+    put(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf", "[DHCPv4]\nUseMTU=false\nUseMTU=yes\nUseMTU=\n")
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-NET-MTU-DHCP"] == "pass", by_id(out)["GCE-NET-MTU-DHCP"]["message"]
+    assert read(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf") == (
+        "[DHCPv4]\n# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=false\nUseMTU=yes\n"
+        "# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\n")
+    assert read(root, "/etc/systemd/network/50-dhcp.network.d/10-site.conf") == "[DHCPv4]\nUseMTU=no\n"
+    assert "UseMTU=true" in read(root, "/etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf")
+    assert run(run_module, root)["changed"] is False
