@@ -2073,17 +2073,25 @@ def test_listed_keeps_short_lists_and_counts_what_it_leaves_out():
     assert listed(range(MAX_LISTED + 2)) == list(range(MAX_LISTED)) + ["... and 2 more"]
 
 
+def _hardened_until_it_passes(tmp_path, run_module, rid, files):
+    """The Debian image with ``files`` ({path: text}) added, hardened once: ``rid`` passes."""
+    root = debian_image(tmp_path / "image")
+    for path, text in files.items():
+        put(root, path, text)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)[rid] == "pass", by_id(out)[rid]["message"]
+    return root
+
+
 def test_a_timesyncd_drop_in_read_after_ours_is_neutralised(tmp_path, run_module):
     """timesyncd reads drop-ins in name order and NTP= adds up: a file sorting after
     zz-guestready-gce.conf added its servers to the metadata server, or reset the list.
     Its NTP=/FallbackNTP= lines are commented out; one sorting before ours is left (our
     empty NTP= resets it)."""
-    root = debian_image(tmp_path / "image")
-    put(root, "/etc/systemd/timesyncd.conf.d/10-site.conf", "[Time]\nNTP=early.example\n")
-    put(root, "/usr/lib/systemd/timesyncd.conf.d/zzz-vendor.conf", "[Time]\nNTP=\nFallbackNTP=pool.ntp.org\nRootDistanceMaxSec=5\n")
-    out = run(run_module, root)
-    assert out["rc"] == 0, out.get("msg")
-    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "pass", by_id(out)["GCE-TIME-METADATA-NTP"]["message"]
+    root = _hardened_until_it_passes(tmp_path, run_module, "GCE-TIME-METADATA-NTP", {
+        "/etc/systemd/timesyncd.conf.d/10-site.conf": "[Time]\nNTP=early.example\n",
+        "/usr/lib/systemd/timesyncd.conf.d/zzz-vendor.conf": "[Time]\nNTP=\nFallbackNTP=pool.ntp.org\nRootDistanceMaxSec=5\n"})
     text = read(root, "/usr/lib/systemd/timesyncd.conf.d/zzz-vendor.conf")
     assert text == ("[Time]\n# guestready.gce neutralised (GCE-TIME-METADATA-NTP): NTP=\n"
                     "# guestready.gce neutralised (GCE-TIME-METADATA-NTP): FallbackNTP=pool.ntp.org\n"
@@ -2119,12 +2127,9 @@ def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path,
     """networkd reads a .network file's drop-ins in name order, the last value wins: a
     99-site.conf with UseMTU=false undid 50-guestready-gce.conf. Its line is commented out;
     a drop-in sorting before ours and a later UseMTU=yes are left."""
-    root = debian_image(tmp_path / "image")
-    put(root, "/etc/systemd/network/50-dhcp.network.d/10-site.conf", "[DHCPv4]\nUseMTU=no\n")
-    put(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf", "[DHCPv4]\nUseMTU=false\nUseMTU=yes\nUseMTU=\n")
-    out = run(run_module, root)
-    assert out["rc"] == 0, out.get("msg")
-    assert statuses(out)["GCE-NET-MTU-DHCP"] == "pass", by_id(out)["GCE-NET-MTU-DHCP"]["message"]
+    root = _hardened_until_it_passes(tmp_path, run_module, "GCE-NET-MTU-DHCP", {
+        "/etc/systemd/network/50-dhcp.network.d/10-site.conf": "[DHCPv4]\nUseMTU=no\n",
+        "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf": "[DHCPv4]\nUseMTU=false\nUseMTU=yes\nUseMTU=\n"})
     assert read(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf") == (
         "[DHCPv4]\n# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=false\nUseMTU=yes\n"
         "# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\n")
