@@ -114,16 +114,17 @@ CHRONYD_EXITS = {"h": "prints its help and exits", "v": "prints its version and 
 
 
 def chronyd_options(args):
-    """``(file, left, stops)`` of chronyd's arguments as glibc getopt() with
+    """``(file, left, stops, forks)`` of chronyd's arguments as glibc getopt() with
     CHRONYD_GETOPT reads them: ``file`` the value of the last ``-f`` (``-f
     FILE`` or ``-fFILE``, options grouped as ``-df FILE``), ``left`` the
     arguments that are no option (getopt moves them to the end; ``--`` ends
     the options), ``stops`` why chronyd does not run as the daemon (an
-    unknown option, one without its value, --help, -v...) or None."""
+    unknown option, one without its value, --help, -v...) or None, ``forks``
+    whether it turns into a daemon (no -d or -n)."""
     for word in ("--help", "--version"):   # main.c looks for these before getopt()
         if word in args:
-            return None, [], "with %s chronyd prints its %s and exits" % (word, word[2:])
-    conf, left, index = None, [], 0
+            return None, [], "with %s chronyd prints its %s and exits" % (word, word[2:]), True
+    conf, left, index, forks = None, [], 0, True
     while index < len(args):
         arg = args[index]
         index += 1
@@ -137,19 +138,38 @@ def chronyd_options(args):
             option = arg[position]
             spec = CHRONYD_GETOPT.find(option)
             if option == ":" or spec < 0:
-                return conf, left, "-%s is no option of chronyd: it prints its help and exits" % option
+                return conf, left, "-%s is no option of chronyd: it prints its help and exits" % option, forks
             if CHRONYD_GETOPT[spec + 1:spec + 2] == ":":
                 value = arg[position + 1:]
                 if not value:
                     if index >= len(args):
-                        return conf, left, "-%s without its value: chronyd prints its help and exits" % option
+                        return conf, left, "-%s without its value: chronyd prints its help and exits" % option, forks
                     value, index = args[index], index + 1
                 if option == "f":
                     conf = value
                 break
             if option in CHRONYD_EXITS:
-                return conf, left, "with -%s chronyd %s" % (option, CHRONYD_EXITS[option])
-    return conf, left, None
+                return conf, left, "with -%s chronyd %s" % (option, CHRONYD_EXITS[option]), forks
+            forks = forks and option not in "dn"
+    return conf, left, None, forks
+
+
+def _relative_to(target, name, forks, how):
+    """The directory chronyd reads a relative -f from: / when it forks (chrony
+    main.c: go_daemon() does chdir("/") before CNF_ReadFile()), else its
+    unit's WorkingDirectory= (systemd.exec(5): the root directory for a
+    system unit by default; a leading '-' only makes a missing one no error)."""
+    if forks:
+        return "/"
+    directory = "/"
+    for key, value, dummy in units.section_settings(target, name, "Service") or []:
+        if key == "WorkingDirectory":
+            directory = value or "/"
+    directory = directory[1:] if directory.startswith("-") else directory
+    if not directory.startswith("/") or "%" in directory:
+        # "~" (User='s home) or a specifier
+        raise ConfigError("%s: its -f is a relative path, read from WorkingDirectory=%s: not judged" % (how, directory))
+    return directory
 
 
 def chronyd_start(target, unit=None):
@@ -179,7 +199,7 @@ def chronyd_start(target, unit=None):
     if posixpath.basename(argv[0]) != "chronyd":
         return None, None, None, "%s runs %s, not chronyd (%s): chrony's default file is read" % (
             name, argv[0], ", ".join(sources))
-    conf, left, stops = chronyd_options(argv[1:])
+    conf, left, stops, forks = chronyd_options(argv[1:])
     how = "%s starts chronyd with %s (%s)" % (name, " ".join(argv[1:]) or "no arguments", ", ".join(sources))
     if stops:
         return None, None, "chronyd does not run: %s; %s" % (stops, how), None
@@ -188,7 +208,7 @@ def chronyd_start(target, unit=None):
         raise ConfigError("%s: chronyd takes its configuration from these arguments, not from a file: not judged"
                           % how)
     if conf is not None and not conf.startswith("/"):
-        raise ConfigError("%s: -f %s is a relative path: not judged" % (how, conf))
+        conf = posixpath.normpath(posixpath.join(_relative_to(target, name, forks, how), conf))
     return conf, how if conf is not None else None, None, None
 
 

@@ -857,13 +857,14 @@ def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["-F", "1", "-f", "/a", "-f/b"], ("/b", [], None)),   # the last -f counts
-    (["-df", "/a", "line"], ("/a", ["line"], None)),
-    (["-f", "-d"], ("-d", [], None)),   # getopt takes the next argument as the value, whatever it is
-    (["-f"], (None, [], "-f without its value: chronyd prints its help and exits")),
-    (["-F", "1", "-Z"], (None, [], "-Z is no option of chronyd: it prints its help and exits")),
-    (["-q"], (None, [], "with -q chronyd sets the clock once and exits")),
-    (["-f", "/a", "--help"], (None, [], "with --help chronyd prints its help and exits")),
+    (["-F", "1", "-f", "/a", "-f/b"], ("/b", [], None, True)),   # the last -f counts
+    (["-df", "/a", "line"], ("/a", ["line"], None, False)),
+    (["-f", "-d"], ("-d", [], None, True)),   # getopt takes the next argument as the value, whatever it is
+    (["-n", "-F", "1"], (None, [], None, False)),
+    (["-f"], (None, [], "-f without its value: chronyd prints its help and exits", True)),
+    (["-F", "1", "-Z"], (None, [], "-Z is no option of chronyd: it prints its help and exits", True)),
+    (["-q"], (None, [], "with -q chronyd sets the clock once and exits", True)),
+    (["-f", "/a", "--help"], (None, [], "with --help chronyd prints its help and exits", True)),
 ])
 def test_chronyd_options_as_getopt_reads_them(args, expected):
     assert timesync.chronyd_options(args) == expected
@@ -878,7 +879,8 @@ def test_chronyd_that_does_not_run_for_its_options(tmp_path):
 
 
 @pytest.mark.parametrize("command, message", [
-    ("/usr/sbin/chronyd -f chrony/gce.conf", "-f chrony/gce.conf is a relative path: not judged"),
+    ("/usr/sbin/chronyd -n -f gce.conf\nWorkingDirectory=~", "its -f is a relative path, read from WorkingDirectory=~"),
+    ("/usr/sbin/chronyd -d -f gce.conf\nWorkingDirectory=%S/chrony", "read from WorkingDirectory=%S/chrony"),
     ("/usr/sbin/chronyd -- -f /etc/chrony/gce.conf", "takes its configuration from these arguments"),
     ("/usr/sbin/chronyd 'server metadata.google.internal'", "takes its configuration from these arguments"),
 ])
@@ -886,6 +888,21 @@ def test_chrony_command_lines_not_judged(tmp_path, command, message):
     target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", "[Service]\nExecStart=%s\n" % command)
     with pytest.raises(ConfigError, match=message):
         timesync.read_chrony(target, unit="chronyd.service")
+
+
+@pytest.mark.parametrize("command, read", [
+    # chrony main.c: go_daemon() does chdir("/") before CNF_ReadFile(), whatever WorkingDirectory= says
+    ("/usr/sbin/chronyd -f etc/chrony/gce.conf\nWorkingDirectory=/var/lib", "/etc/chrony/gce.conf"),
+    # -n/-d: no fork, the unit's working directory (systemd.exec(5): / for a system unit by default)
+    ("/usr/sbin/chronyd -n -f ./gce.conf\nWorkingDirectory=-/etc/chrony", "/etc/chrony/gce.conf"),
+    ("/usr/sbin/chronyd -d -f etc/chrony/gce.conf", "/etc/chrony/gce.conf"),
+])
+def test_a_relative_f_is_read_from_chronyd_s_working_directory(tmp_path, command, read):
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", "[Service]\nExecStart=%s\n" % command)
+    put(tmp_path, "/etc/chrony/gce.conf", "server metadata.google.internal iburst\n")
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.main == read and config.fatal is None, (config.main, config.fatal)
+    assert [s.host for s in config.sources] == ["metadata.google.internal"]
 
 
 @pytest.mark.parametrize("dropin, why", [
