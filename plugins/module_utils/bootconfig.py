@@ -371,7 +371,12 @@ def gather_menu(target, esp):
         if text:
             env = parse_grubenv(text)
             break
-    configs = [(path, _read(target, path)) for path in GRUB_CONFIGS]
+    configs = []
+    for path in GRUB_CONFIGS:
+        try:
+            configs.append((path, target.read_optional(path, limit=4 * 1024 * 1024)))
+        except TargetError as exc:   # GRUB reads it (or fails to): the next file would not be its menu
+            return {"config": path, "kind": "grub", "default": None, "note": None, "error": str(exc)}
     # the ESP's grub.cfg when it is the menu itself, not a stub that loads /boot's (configfile)
     configs += [(path, text) for path, text in (esp or {}).get("grub_configs", [])
                 if not re.search(r"^\s*configfile\s", text, re.M)]

@@ -37,6 +37,12 @@ class FatError(Exception):
     """The FAT filesystem cannot be read as asked; the message says why."""
 
 
+class FatLimitError(FatError):
+    """A file not read because of this reader's own limits (the size a caller
+    allows, MAX_READ_BYTES in all): the file may be sound, so a caller that
+    skips unreadable files as a boot loader does must not skip this one."""
+
+
 class FatReader(object):
     def __init__(self, disk, offset, size):
         self.disk, self.offset, self.size = disk, offset, size
@@ -87,8 +93,8 @@ class FatReader(object):
 
     def _spend(self, path, length):
         if length > self._read_left:
-            raise FatError("%s: not read: the files read from this filesystem would add up to more than %d bytes "
-                           "(cross-linked files?)" % (path, MAX_READ_BYTES))
+            raise FatLimitError("%s: not read: the files read from this filesystem would add up to more than %d bytes "
+                                "(cross-linked files?)" % (path, MAX_READ_BYTES))
         self._read_left -= length
 
     # ------------------------------------------------------------- clusters
@@ -244,7 +250,7 @@ class FatReader(object):
         if node["dir"]:
             raise FatError("%s: is a directory" % path)
         if node["size"] > limit:
-            raise FatError("%s: larger than %d bytes: not read" % (path, limit))
+            raise FatLimitError("%s: larger than %d bytes: not read" % (path, limit))
         wanted = node["size"] if head is None else min(head, node["size"])
         if wanted == 0:
             return b""

@@ -873,6 +873,9 @@ def gather_esp(disk, parts, arch):
         if not is_dir and path.lower().startswith("/loader/entries/") and path.lower().endswith(".conf"):
             try:
                 entry = bootconfig.parse_bls_entry(reader.read(path, 65536).decode("utf-8", "replace"))
+            except fat.FatLimitError as exc:   # our limit, not systemd-boot's skip: judged without it, the menu is wrong
+                facts["error"] = str(exc)
+                continue
             except fat.FatError:
                 continue
             # systemd-boot's id is the file name (bootconfig.systemd_boot_order)
@@ -897,7 +900,8 @@ def gather_esp(disk, parts, arch):
         if not is_dir and len(parts) == 4 and parts[1] == "efi" and parts[3] in ("grub.cfg", "grubenv"):
             try:
                 text = reader.read(path, 4 * 1024 * 1024).decode("utf-8", "replace")
-            except fat.FatError:
+            except fat.FatError as exc:   # GRUB reads it: the menu cannot be judged without it
+                facts["error"] = str(exc)
                 continue
             if parts[3] == "grub.cfg":
                 facts["grub_configs"].append(("ESP " + path, text))

@@ -485,3 +485,25 @@ def test_a_type_1_entry_s_uki_line_is_read_as_the_uki_it_names(tmp_path):
     menu = bc.gather_menu(target, {"bls": bc.bls_entries(target, ("/boot/efi/loader/entries",))})
     assert menu["default"]["has_linux"] is None and menu["default"]["args"] == ""
     assert "broken.efi: its section table (5 sections at offset 328) is past the end of the file (200 bytes)" in menu["note"], menu
+
+
+@pytest.mark.parametrize("make", ["large", "directory"])
+def test_a_grub_cfg_that_cannot_be_read_is_the_menu_s_error_not_skipped(tmp_path, make):
+    """/boot/grub/grub.cfg larger than the reader takes (or not a file) was
+    skipped as if absent, and the menu came from the next configuration (here
+    a systemd-boot entry on the ESP GRUB never reads): a default entry the
+    machine does not boot.  The menu has no default and says which file and why."""
+    (tmp_path / "boot" / "grub").mkdir(parents=True)
+    cfg = tmp_path / "boot" / "grub" / "grub.cfg"
+    if make == "large":
+        cfg.write_text("menuentry 'Debian' {\n  linux /vmlinuz root=UUID=x\n}\n" + "#" * (4 * 1024 * 1024))
+    else:
+        cfg.mkdir()
+    esp = {"bls": [{"title": "other", "linux": "/vmlinuz-other", "kernel": "/vmlinuz-other", "args": "",
+                    "initrd": [], "file": "other.conf", "id": "other", "version": None, "sort_key": None,
+                    "machine_id": None, "efi": None, "uki": None, "loader_missing": False}]}
+    menu = bc.gather_menu(Target(str(tmp_path)), esp)
+    assert menu["default"] is None, menu
+    assert menu["config"] == "/boot/grub/grub.cfg"
+    assert "/boot/grub/grub.cfg: " in menu["error"], menu["error"]
+    assert ("larger than" if make == "large" else "directory") in menu["error"], menu["error"]

@@ -617,6 +617,27 @@ def test_cross_linked_files_are_not_read_without_end(tmp_path):
     esp = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": len(data), "type": partitions.ESP_GUID}], "x86_64")
     assert 0 < len(esp["grub_configs"]) < len(vendors)
     assert sum(read) <= fat.MAX_READ_BYTES + 2 * MIB
+    # the menu would be judged without the grub.cfg files left unread: said, not skipped in silence
+    assert "would add up to more than %d bytes" % fat.MAX_READ_BYTES in (esp["error"] or ""), esp["error"]
+
+
+@pytest.mark.parametrize("path, limit", [("::/loader/entries/big.conf", 65536), ("::/EFI/debian/grub.cfg", 4 * MIB)])
+def test_esp_files_past_the_readers_limits_are_not_skipped_in_silence(tmp_path, path, limit):
+    """A loader entry or a vendor grub.cfg larger than the reader takes was
+    skipped as if unreadable: systemd-boot and GRUB would read it, so the menu
+    was judged from the other files (a default entry that is not the one the
+    machine boots).  The ESP's facts name the file instead."""
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16)
+    big = tmp_path / "big"
+    big.write_bytes(b"title x\n" + b"#" * limit)
+    mtools(image, ["mmd", "::/loader", "::/loader/entries", "::/EFI", "::/EFI/debian"], ["mcopy", str(big), path])
+    with partitions.Disk(image) as disk:
+        esp = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": partitions.ESP_GUID}],
+                                   "x86_64")
+    shown = path[2:]
+    assert esp["error"] == "%s: larger than %d bytes: not read" % (shown, limit), esp
+    assert not esp["bls"] and not esp["grub_configs"]
 
 
 def _fat16_with_loader_entries(count):
