@@ -19,8 +19,11 @@ MATRIX ?= 2.16 2.17 2.18
 PARTS := unit sanity lint package lab image disk guest molecule bench
 empty :=
 space := $(empty) $(empty)
-TEST_PARTS ?= unit+sanity lint+package lab+image disk+guest molecule \
-	$(subst $(space),+,$(foreach line,$(MATRIX),sanity-$(line) unit-$(line))) \
+# The lab part waits on its guests with one core mostly idle once the image part ends: the
+# matrix's sanity and unit parts (pytest and ansible-test, one core each) fill it.
+TEST_PARTS ?= unit+sanity lint+package \
+	$(subst $(space),+,lab image $(foreach line,$(MATRIX),sanity-$(line) unit-$(line))) \
+	disk+guest molecule \
 	$(subst $(space),+,bench $(foreach line,$(MATRIX),smoke-$(line)))
 
 .PHONY: help deps venv matrix-venvs collection-link docs test unit sanity lint molecule demo build ee-context \
