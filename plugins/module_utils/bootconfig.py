@@ -24,7 +24,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fst
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge
 
 # Kernel device names: not stable on Compute Engine, where the boot disk is
 # /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
@@ -343,7 +343,9 @@ def _read(target, path, limit=4 * 1024 * 1024):
 def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
     """The parsed entries of ``directories`` (``parse_bls_entry``, as GRUB
     reads them when ``grub``; ``file``: the file name, ``id``: it without
-    .conf, as blscfg names an entry; ``directory``: where it is)."""
+    .conf, as blscfg names an entry; ``directory``: where it is).  An entry
+    the boot loader cannot read is left out, as it leaves it out; one larger
+    than this reader takes raises TooLarge: the menu is not judged without it."""
     entries = []
     for directory in directories:
         try:
@@ -352,7 +354,12 @@ def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
             continue
         for name in names:
             if name.endswith(".conf"):
-                text = _read(target, directory + "/" + name, 65536)
+                try:
+                    text = target.read_optional(directory + "/" + name, limit=65536)
+                except TooLarge:
+                    raise
+                except TargetError:
+                    text = None
                 if text:
                     entry = parse_bls_entry(text, grub)
                     entry["id"], entry["file"], entry["directory"] = name[:-len(".conf")], name, directory
@@ -385,7 +392,10 @@ def gather_menu(target, esp):
             continue
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
-            entries = blscfg_order(bls_entries(target, grub=True))
+            try:
+                entries = blscfg_order(bls_entries(target, grub=True))
+            except TooLarge as exc:
+                return {"config": path, "kind": "grub+bls", "default": None, "note": None, "error": str(exc)}
             for entry in entries:
                 entry["args"] = expand_grub_vars(entry["args"], env)
             # blscfg adds its entries where grub.cfg calls it; set default / saved_entry pick among all

@@ -40,7 +40,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import listed, record, summarize
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge
 
 MARKER = "guestready.gce"
 HEADER = ("# Managed by guestready.gce (gce_settings): Compute Engine's guest settings.\n"
@@ -254,8 +254,12 @@ class Host(object):
         ``$kernelopts``, systemd-boot's type #1 and type #2 entries)."""
         def make():
             grub = self.grub
-            esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else [],
-                   "arch": self.arch["name"]}
+            try:
+                esp = {"bls": bootconfig.bls_entries(self.target, bootloader.SD_BOOT_ENTRIES) if grub.systemd_boot() else [],
+                       "arch": self.arch["name"]}
+            except TooLarge as exc:   # the checks that need the default say why (_systemd_boot_default)
+                return {"config": None, "kind": "bls", "default": None, "note": None, "error": str(exc),
+                        "unread": True}, {"arch": self.arch["name"]}
             if not (grub.files or grub.grub_cfg):   # no GRUB: systemd-boot's type #2 entries too
                 esp["uki"], esp["uki_skipped"] = bootconfig.uki_entries(self.target, bootloader.SD_BOOT_UKI_DIRS)
             if grub.loader_conf:
@@ -270,7 +274,8 @@ class Host(object):
     def systemd_boot_entries(self):
         """The entries systemd-boot shows, in its order (``bootconfig.systemd_boot_order``
         of the type #1 and type #2 entries ``boot_menu`` read), each with ``where``."""
-        self.boot_menu()
+        if self.boot_menu().get("unread"):   # an entry not read could be any of them: unknown (assess)
+            raise TooLarge(self.boot_menu()["error"])
         esp = self._cache["boot-menu"][1]
         shown = bootconfig.systemd_boot_order((esp.get("uki") or []) + (esp.get("bls") or []), esp["arch"])
         for entry in shown:
@@ -350,6 +355,8 @@ def _systemd_boot_default(host):
     if grub.files or grub.grub_cfg:
         return None, None, None
     menu = host.boot_menu()
+    if menu.get("unread"):   # the default could be the entry not read: the check is unknown (assess)
+        raise TooLarge(menu["error"])
     entry = menu["default"]
     if menu["kind"] != "bls" or entry is None:
         return None, None, None

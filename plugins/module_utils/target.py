@@ -91,6 +91,11 @@ class Unreadable(TargetError):
         self.path = path
 
 
+class TooLarge(TargetError):
+    """The file is larger than the reader's limit: it may be sound, so a
+    reader that skips unreadable files as a boot loader does must not skip it."""
+
+
 class NotRegular(TargetError):
     """The path is not a regular file (``kind`` says what it is)."""
 
@@ -512,7 +517,7 @@ class Target(object):
             except (IOError, OSError) as exc:
                 raise TargetError("%s: cannot read: %s" % (self.display(path), _reason(exc)))
         if limit is not None and len(data) > limit:
-            raise TargetError("%s: larger than %d bytes: not read" % (self.display(path), limit))
+            raise TooLarge("%s: larger than %d bytes: not read" % (self.display(path), limit))
         return data
 
     def read_text(self, path, limit=None):

@@ -1389,3 +1389,31 @@ def test_systemd_boot_leaves_out_an_entry_for_another_architecture(tmp_path):
     entry = dict(bootconfig.parse_bls_entry("linux /v\narchitecture %s\n" % other), file="x.conf")
     assert len(bootconfig.systemd_boot_order([entry], None)) == 1, "an unknown architecture leaves nothing out"
     assert bootconfig.systemd_boot_order([entry], "arm64" if other == "x64" else "x86_64") == []
+
+
+def test_a_systemd_boot_entry_larger_than_the_reader_takes_is_not_skipped(tmp_path, run_module):
+    """A type #1 entry of more than 64 KiB was read as unreadable and left out,
+    so the menu was judged from the others (here: the console is in the small
+    entry only, and passed).  systemd-boot reads it: the checks that need the
+    default entry are unknown and name the file."""
+    root = str(tmp_path / "image")
+    put(root, "/usr/lib/systemd/system/serial-getty@.service", "[Service]\nExecStart=/bin/true\n"
+        "[Install]\nWantedBy=getty.target\n")
+    put(root, "/boot/vmlinuz-linux", "kernel")
+    put(root, "/boot/loader/entries/arch-0.conf", ARCH_ENTRY.rstrip("\n") + " console=ttyS0\n")
+    put(root, "/boot/loader/entries/arch-1.conf", ARCH_ENTRY + "#" * 70000 + "\n")
+    out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    for rid in ("GCE-BOOT-SERIAL-CONSOLE", "GCE-BOOT-SERIAL-GETTY"):
+        found = by_id(out)[rid]
+        assert found["status"] == "unknown", found
+        assert "arch-1.conf: larger than 65536 bytes: not read" in found["message"], found
+
+
+def test_a_blscfg_entry_larger_than_the_reader_takes_is_the_menu_s_error(tmp_path):
+    """The same under GRUB's blscfg (RHEL 8 on UEFI): the menu has no default and says why."""
+    root = el8_uefi_image(tmp_path / "image", 0, 0)
+    put(root, "/boot/loader/entries/zzz-huge.conf", EL8_ENTRY + "#" * 70000 + "\n")
+    esp = {"grub_configs": [("ESP /EFI/rocky/grub.cfg", EL8_EFI_CFG % 0)]}
+    menu = bootconfig.gather_menu(Target(root), esp)
+    assert menu["default"] is None, menu
+    assert "zzz-huge.conf: larger than 65536 bytes: not read" in menu["error"], menu
