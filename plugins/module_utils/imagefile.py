@@ -884,11 +884,18 @@ def gather_esp(disk, parts, arch):
             if bootconfig.bls_loader(entry):   # systemd-boot leaves out an entry whose file it cannot open
                 entry["loader_missing"] = not reader.exists(bootconfig.bls_loader(entry))
                 if not entry["loader_missing"] and bootconfig.wants_uki_read(entry):
-                    _esp_uki_line(reader, entry)
+                    try:
+                        _esp_uki_line(reader, entry)
+                    except fat.FatLimitError as exc:
+                        facts["error"] = str(exc)
+                        continue
             facts["bls"].append(entry)
         name = path.rsplit("/", 1)[-1]
         if not is_dir and path.lower() == "/efi/linux/" + name.lower() and bootconfig.uki_listed(name):
-            _esp_uki(reader, path, size, facts)
+            try:
+                _esp_uki(reader, path, size, facts)
+            except fat.FatLimitError as exc:
+                facts["error"] = str(exc)
         if not is_dir and path.lower() == "/loader/loader.conf":
             try:
                 facts["loader_conf"] = ("ESP " + path, reader.read(path).decode("utf-8", "replace"))
@@ -924,6 +931,8 @@ def _read_esp_uki(reader, path, size=None):
         return uki.read_uki(lambda offset, length: reader.read_at(path, offset, length), size, shown), None
     except uki.UkiError as exc:
         return None, str(exc)
+    except fat.FatLimitError:   # systemd-boot reads it: not a reason it shows no entry
+        raise
     except fat.FatError as exc:
         return None, "%s (%s)" % (shown, exc)
 

@@ -503,6 +503,21 @@ def uki_esp(tmp_path, loader):
     return image
 
 
+def test_a_uki_past_the_read_budget_is_the_esp_s_error_not_a_skipped_entry(tmp_path, monkeypatch):
+    """A UKI the reader stopped before (its budget spent on cross-linked
+    files) was listed as one systemd-boot shows no entry for, and the menu
+    chosen without it; systemd-boot reads it, so the ESP's facts say so."""
+    image = sparse_file(tmp_path / "esp.img", 32 * MIB)
+    mkfs_vfat(image, 16, label="ESP")
+    (tmp_path / "fedora.efi").write_bytes(uki_image([(".linux", b"MZ" + b"k" * 5000), (".osrel", UKI_OSREL)]))
+    mtools(image, ["mmd", "::/EFI", "::/EFI/Linux"], ["mcopy", str(tmp_path / "fedora.efi"), "::/EFI/Linux/fedora.efi"])
+    monkeypatch.setattr(fat, "MAX_READ_BYTES", 100)
+    with partitions.Disk(image) as disk:
+        esp = imagefile.gather_esp(disk, [{"number": 1, "start": 0, "size": disk.size, "type": "0xef"}], "x86_64")
+    assert esp["uki"] == [] and esp["uki_skipped"] == [], esp
+    assert esp["error"].startswith("/EFI/Linux/fedora.efi: not read: the files read from this filesystem"), esp
+
+
 @pytest.mark.parametrize("loader, chosen", [("timeout 0\n", "fedora-6.11.4.efi"), ("default arch.conf\n", "arch.conf"),
                                             ("default fedora-*\n", "fedora-6.11.4.efi")])
 def test_a_uki_on_the_esp_is_a_systemd_boot_entry(tmp_path, loader, chosen):
