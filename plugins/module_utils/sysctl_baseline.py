@@ -11,7 +11,7 @@ import os
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level, describe_levels
-from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize, waive
+from ansible_collections.guestready.gce.plugins.module_utils.results import MAX_LISTED, record, summarize, waive
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
 # The drop-in sorts after every numbered file (Google's
@@ -296,7 +296,9 @@ def assess(entries, waivers, observation, histories, boot, own_file):
         persisted = kept["value"] if kept else None
         extra = {"key": entry["key"], "before": live, "after": live, "persisted": persisted,
                  "winner": _where(winner) if winner else None, "conflicts": conflicts,
-                 "overridden": overridden, "interfaces": interfaces, "changed": False}
+                 "overridden": overridden[:MAX_LISTED], "interfaces": interfaces, "changed": False}
+        if len(overridden) > MAX_LISTED:   # a hostile tree's thousands of lines would be megabytes
+            extra["overridden_more"] = len(overridden) - MAX_LISTED
         evidence = {"proc": "/proc/sys/" + key, "load_order": boot}
 
         if not observation.live:

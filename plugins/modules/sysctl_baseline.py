@@ -190,9 +190,14 @@ results:
       type: list
       elements: dict
     overridden:
-      description: Non-compliant assignments in files that a later file overrides.
+      description: Non-compliant assignments in files that a later file overrides, in the order
+        they are loaded; the first 20 (C(overridden_more) counts the others).
       type: list
       elements: dict
+    overridden_more:
+      description: How many more overridden assignments there are than C(overridden) lists.
+      type: int
+      returned: when more than 20
     interfaces:
       description: For C(net.ipv4.conf.all.*) keys, per interface the own value, forwarding
         flag, effective value and whether it complies.

@@ -234,6 +234,19 @@ def test_earlier_file_is_overridden_not_a_conflict(host):
         assert handle.read() == "net.ipv4.ip_forward = 1\n", "only winning lines are neutralised"
 
 
+def test_thousands_of_overridden_lines_are_counted_not_all_listed(host):
+    """20,000 weaker lines for one key in an earlier file made ``overridden``
+    list each (5.7 MB of results): the first 20 are listed, the rest counted."""
+    write(os.path.join(host.root, "etc/sysctl.d/10-noise.conf"), "net.ipv4.ip_forward = 1\n" * 20000)
+    host.set("net/ipv4/ip_forward", 1)
+    results, dummy, dummy = host.plan(neutralize="winning").apply()
+    forward = by_id(results)["SYSCTL-IP_FORWARD"]
+    assert forward["status"] == "pass", forward
+    assert [o["line"] for o in forward["overridden"]] == list(range(1, 21)), forward["overridden"][:3]
+    assert forward["overridden_more"] == 19980
+    assert "overridden_more" not in by_id(results)["SYSCTL-KPTR_RESTRICT"]
+
+
 def test_waived_id_is_neither_applied_nor_failed(host):
     host.set("net/ipv4/ip_forward", 1)
     results, dummy, dummy = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
