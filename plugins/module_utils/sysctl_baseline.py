@@ -595,11 +595,13 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
 
 
 def neutralized_texts(target, lines):
-    """``({path: new_text}, {path: old_text}, IDs)``: each file with its
-    lines commented out behind the marker (the original kept in the
-    comment).  One file read under two names (99-sysctl.conf ->
-    ../sysctl.conf) is edited once, at its real place inside the root."""
-    edits, before, ids = {}, {}, set()
+    """``({path: new_text}, {path: old_text}, IDs, too_large)``: each file
+    with its lines commented out behind the marker (the original kept in
+    the comment).  One file read under two names (99-sysctl.conf ->
+    ../sysctl.conf) is edited once, at its real place inside the root.
+    A file the markers would make larger than the loader reads
+    (``loader.MAX_FILE_SIZE``) is left as it is, named in ``too_large``."""
+    edits, before, ids = {}, {}, {}
     for path in sorted(lines):
         real = target.host_path(path)
         text = edits.get(real)
@@ -611,11 +613,18 @@ def neutralized_texts(target, lines):
             if index < len(rows) and not rows[index].lstrip().startswith("#"):
                 line = rows[index].rstrip("\r\n")
                 rows[index] = "# %s neutralised (%s): %s%s" % (MARKER, rid, line, rows[index][len(line):])
-                ids.add(rid)
+                ids.setdefault(real, set()).add(rid)
         edits[real] = "".join(rows)
+    # written, it would be "larger than ... not read" to every later run: every ID unknown
+    too_large = sorted(real for real, text in edits.items()
+                       if text != before[real] and len(text.encode("utf-8")) > loader.MAX_FILE_SIZE)
+    for real in too_large:
+        edits[real] = before[real]
+        ids.pop(real, None)
     inside = dict((real, target.inside(real)) for real in edits)
     return (dict((inside[r], t) for r, t in edits.items() if t != before[r]),
-            dict((inside[r], before[r]) for r in edits if edits[r] != before[r]), ids)
+            dict((inside[r], before[r]) for r in edits if edits[r] != before[r]),
+            set(rid for found in ids.values() for rid in found), [inside[r] for r in too_large])
 
 
 NEUTRALIZE = ("winning", "all", "none")
@@ -680,6 +689,7 @@ class Plan(object):
             if live and key in self.observation.values and self.observation.values[key] != str(value)]
         self.edits, self.edits_before, self.neutralized_ids = {}, {}, set()
         self.neutralized_lines = {}   # {path as read: {line: ID}}
+        self.not_neutralized = []     # why a file is not edited (neutralized_texts' too_large)
         if neutralize != "none":
             # judged against the state this plan leads to: drop-in written, live values set
             planned = copy.copy(self.observation)
@@ -697,8 +707,12 @@ class Plan(object):
                 for path, chosen in found.items():
                     for line, rid in chosen.items():
                         lines.setdefault(path, {}).setdefault(line, rid)
-                self.edits, self.edits_before, self.neutralized_ids = neutralized_texts(
+                self.edits, self.edits_before, self.neutralized_ids, too_large = neutralized_texts(
                     self.target, lines)
+                self.not_neutralized = [
+                    "%s: not neutralised: with the markers it would be larger than %d bytes, which this "
+                    "collection does not read: its lines stay in force; edit it by hand" % (
+                        self.target.display(path), loader.MAX_FILE_SIZE) for path in too_large]
                 self.neutralized_lines = lines
                 if not new:
                     break
@@ -795,7 +809,7 @@ class Plan(object):
             raise loader.SysctlError(str(exc))
         # a file that cannot be edited (a read-only /usr) is an error of its own: the drop-in and
         # the other files written are still reported (changed, diff), never hidden behind it
-        errors = []
+        errors = list(self.not_neutralized)
         for path, text in sorted(self.edits.items()):
             try:
                 self.target.write_atomic(path, text, expected=self.edits_before[path])
@@ -953,6 +967,7 @@ def apply_sysctl(params, entries, waivers, module):
         if module.check_mode:
             made = plan()
             results, warnings = made.assess_current()
+            errors = list(made.not_neutralized)
             # what the run would remove: removing them is a change, as writing is
             removed = [target.display(path) for path in target.stale_temporaries(own)]
         else:

@@ -247,6 +247,31 @@ def test_thousands_of_overridden_lines_are_counted_not_all_listed(host):
     assert "overridden_more" not in by_id(results)["SYSCTL-KPTR_RESTRICT"]
 
 
+def test_a_file_the_markers_would_grow_past_the_read_limit_is_not_edited(host):
+    """neutralize=all on a sysctl.d file just under the 4 MiB the loader reads
+    wrote it with a marker on each line, past that size: every later run said
+    "larger than 4194304 bytes: not read" and judged nothing.  The file is left
+    as it is and the error names it; the other file is still neutralised."""
+    big = os.path.join(host.root, "etc/sysctl.d/10-noise.conf")
+    text = ("#" * 99999 + "\n") * 40 + "kernel.kptr_restrict = 0\n" * 3000   # 4,075,000 bytes; 52 more a marker
+    write(big, text)
+    write(os.path.join(host.root, "etc/sysctl.d/20-small.conf"), "net.ipv4.ip_forward = 1\n")
+    host.set("net/ipv4/ip_forward", 1)
+    plan = host.plan(neutralize="all")
+    assert plan.not_neutralized == ["%s: not neutralised: with the markers it would be larger than 4194304 bytes, "
+                                    "which this collection does not read: its lines stay in force; edit it by hand"
+                                    % plan.target.display("/etc/sysctl.d/10-noise.conf")]
+    results, dummy, errors = plan.apply()
+    assert errors == plan.not_neutralized
+    with open(big) as handle:
+        assert handle.read() == text
+    with open(os.path.join(host.root, "etc/sysctl.d/20-small.conf")) as handle:
+        assert handle.read().startswith("# guestready.gce neutralised (SYSCTL-IP_FORWARD)")
+    assert "SYSCTL-IP_FORWARD" in plan.neutralized_ids and "SYSCTL-KPTR_RESTRICT" not in plan.neutralized_ids
+    # later runs still read every file: nothing is unknown
+    assert set(r["status"] for r in host.plan(neutralize="all").assess_current()[0]) <= {"pass", "fail", "unsupported"}
+
+
 def test_waived_id_is_neither_applied_nor_failed(host):
     host.set("net/ipv4/ip_forward", 1)
     results, dummy, dummy = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
