@@ -2120,6 +2120,10 @@ def execute(plan):
         # a file that cannot be written is an error of its own: the files written before it are
         # still reported (changed, diff), never left changed behind a failed task that says nothing
         try:
+            size = len(new if isinstance(new, bytes) else new.encode("utf-8"))
+            if size > configfiles.MAX_SIZE:   # every later run would find it "larger than ... not read"
+                raise TargetError("%s: it would be %d bytes, larger than the %d this collection reads" % (
+                    host.target.display(path), size, configfiles.MAX_SIZE))
             host.target.makedirs(posixpath.dirname(path))
             host.target.write_atomic(path, new, mode=0o644, owned=owned, expected=old)
         except TargetError as exc:

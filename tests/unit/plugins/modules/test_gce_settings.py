@@ -2100,6 +2100,21 @@ def test_a_timesyncd_drop_in_read_after_ours_is_neutralised(tmp_path, run_module
     assert run(run_module, root)["changed"] is False
 
 
+def test_a_marked_edit_that_would_grow_a_file_past_the_read_limit_is_not_written(tmp_path, run_module):
+    """Commenting out a line adds the marker: a drop-in just under the 32 MiB the
+    collection reads was written past it, and every later run said it was not read."""
+    from ansible_collections.guestready.gce.plugins.module_utils.configfiles import MAX_SIZE
+    root = debian_image(tmp_path / "image")
+    head = "[Time]\nNTP=late.example\n"
+    text = head + "#" * (MAX_SIZE - len(head) - 11) + "\n"
+    put(root, "/etc/systemd/timesyncd.conf.d/zzz-site.conf", text)
+    out = run(run_module, root)
+    assert out["rc"] != 0 and "zzz-site.conf: it would be" in out["msg"], out.get("msg")
+    assert "larger than the %d this collection reads" % MAX_SIZE in out["msg"], out["msg"]
+    assert read(root, "/etc/systemd/timesyncd.conf.d/zzz-site.conf") == text
+    assert statuses(out)["GCE-TIME-METADATA-NTP"] == "fail", by_id(out)["GCE-TIME-METADATA-NTP"]
+
+
 def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
     """grub-mkconfig sources /etc/default/grub.d/*.cfg in name order: a file sorting after
     zz-guestready-gce.cfg set GRUB_TIMEOUT and GRUB_CMDLINE_LINUX again after ours. Its last
