@@ -333,13 +333,6 @@ GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
 GRUBENVS = ("/boot/grub/grubenv", "/boot/grub2/grubenv")
 
 
-def _read(target, path, limit=4 * 1024 * 1024):
-    try:
-        return target.read_optional(path, limit=limit)
-    except TargetError:
-        return None
-
-
 def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
     """The parsed entries of ``directories`` (``parse_bls_entry``, as GRUB
     reads them when ``grub``; ``file``: the file name, ``id``: it without
@@ -373,11 +366,21 @@ def gather_menu(target, esp):
     uses blscfg), else BLS entries on the ESP (systemd-boot, ``esp["bls"]``
     with loader.conf, ``esp["loader_conf"]``: ``(where, text)``); grubenv
     from /boot, else the ESP's.  ``note``: what the choice could not know."""
-    env = {}
-    for text in [_read(target, path, 65536) for path in GRUBENVS] + [(esp or {}).get("grubenv")]:
+    env, env_error = {}, None
+    for path in GRUBENVS:
+        try:
+            text = target.read_optional(path, limit=65536)
+        except TooLarge as exc:   # GRUB reads it whole: its saved_entry is not known here
+            env_error = str(exc)
+            break
+        except TargetError:       # load_env fails on it and GRUB goes on without
+            continue
         if text:
             env = parse_grubenv(text)
             break
+    else:
+        if (esp or {}).get("grubenv"):
+            env = parse_grubenv(esp["grubenv"])
     configs = []
     for path in GRUB_CONFIGS:
         try:
@@ -390,6 +393,8 @@ def gather_menu(target, esp):
     for path, text in configs:
         if text is None:
             continue
+        if env_error:
+            return {"config": path, "kind": "grub", "default": None, "note": None, "error": env_error}
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
             try:

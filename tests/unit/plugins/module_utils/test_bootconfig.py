@@ -507,3 +507,27 @@ def test_a_grub_cfg_that_cannot_be_read_is_the_menu_s_error_not_skipped(tmp_path
     assert menu["config"] == "/boot/grub/grub.cfg"
     assert "/boot/grub/grub.cfg: " in menu["error"], menu["error"]
     assert ("larger than" if make == "large" else "directory") in menu["error"], menu["error"]
+
+
+@pytest.mark.parametrize("make, title", [("large", None), ("directory", "new")])
+def test_a_grubenv_past_the_reader_s_limit_is_the_menu_s_error_not_an_empty_environment(tmp_path, make, title):
+    """A grubenv larger than the reader takes was read as no environment, so
+    its saved_entry was lost and the menu's default was the wrong kernel
+    (GRUB reads the block whole).  Now the menu has no default and names the
+    file.  One GRUB cannot load (a directory) is still no environment, as
+    GRUB's load_env fails and the menu goes on without it."""
+    entries = blscfg_tree(tmp_path, "blscfg\n")
+    grubenv = tmp_path / "boot" / "grub2" / "grubenv"
+    if make == "large":
+        block = "# GRUB Environment Block\nsaved_entry=m-5.14.0-70.el9\n"
+        grubenv.write_text(block + "#" * (70 * 1024))
+    else:
+        grubenv.mkdir()
+    (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
+    (entries / "m-5.14.0-427.el9.conf").write_text("title new\nversion 5.14.0-427.el9\nlinux /vmlinuz-5.14.0-427.el9\n")
+    menu = bc.gather_menu(Target(str(tmp_path)), None)
+    assert (menu["default"] or {}).get("title") == title, menu
+    if make == "large":
+        assert "/boot/grub2/grubenv" in menu["error"] and "larger than" in menu["error"], menu["error"]
+    else:
+        assert menu["error"] is None, menu
