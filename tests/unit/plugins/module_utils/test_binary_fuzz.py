@@ -18,7 +18,8 @@ the area a reader was given fails, naming the seed, the case number and the
 mutations (the same every run: random.Random(seed name, case number)).
 
 ``GUESTREADY_FUZZ=long`` (``make fuzz``) runs many more cases per seed;
-GUESTREADY_FUZZ_EXAMPLES sets the count."""
+GUESTREADY_FUZZ_EXAMPLES sets the count, GUESTREADY_FUZZ_FIRST the first case number
+(to run cases no earlier run has)."""
 
 import io
 import os
@@ -35,6 +36,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, 
 
 LONG = os.environ.get("GUESTREADY_FUZZ", "short") == "long"
 CASES = int(os.environ.get("GUESTREADY_FUZZ_EXAMPLES") or (20000 if LONG else 1500))
+FIRST = int(os.environ.get("GUESTREADY_FUZZ_FIRST") or 0)
 CASE_SECONDS = 20   # generous: a case takes milliseconds; a hang or a runaway loop takes far longer
 
 OSREL = b'NAME="Fedora Linux"\nID=fedora\nVERSION_ID=41\nPRETTY_NAME="Fedora Linux 41"\n'
@@ -469,7 +471,7 @@ def run_case(seed, number):
 def test_mutants_are_read_or_refused_cleanly(seeds, name):
     seed = built(seeds, name, SEEDS[name])
     READERS[name](Mutant(seed.data))   # the seed itself reads clean
-    failures = [failure for failure in (run_case(seed, number) for number in range(CASES)) if failure]
+    failures = [failure for failure in (run_case(seed, number) for number in range(FIRST, FIRST + CASES)) if failure]
     assert not failures, "%d of %d mutants failed:\n%s" % (len(failures), CASES, "\n".join(failures[:20]))
 
 
