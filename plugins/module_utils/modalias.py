@@ -115,11 +115,30 @@ _CLASSES = {
 _CLASS_NAME = re.compile(r"[a-z]*\Z")
 
 
-def _bracket(pattern, start):
+class _Scans(object):
+    """What the bracket scans of one pattern learnt: ``dead``, the indices a
+    scan passed (after its first member) without finding the end; and the
+    last search for a class's ``:]``.  A scan reaching a dead index will not
+    find the end either, so thousands of unclosed ``[`` (or ``[:``) cost one
+    pass of the pattern, not one each."""
+
+    def __init__(self, pattern):
+        self.pattern, self.dead = pattern, set()
+        self._searched = (None, -1)   # (from, found): no ":]" starts in [from, found)
+
+    def class_end(self, index):
+        start, found = self._searched
+        if start is None or index < start or (found != -1 and index > found):
+            self._searched = (index, self.pattern.find(":]", index))
+        return self._searched[1]
+
+
+def _bracket(pattern, start, scans=None):
     """The bracket expression opening at ``pattern[start]`` as ``((negate,
     [(low, high)...]), next index)``, or ``None`` when it is not closed (then
     ``[`` is an ordinary character, as in glibc).  A range whose ends are
-    reversed holds nothing."""
+    reversed holds nothing.  ``scans``: a ``_Scans`` of the pattern, shared by
+    its scans."""
     index = start + 1
     negate = False
     if index < len(pattern) and pattern[index] in "!^":
@@ -127,13 +146,18 @@ def _bracket(pattern, start):
         index += 1
     ranges = []
     first = True
+    passed = []
     while index < len(pattern):
+        if not first:
+            if scans is not None and index in scans.dead:
+                break
+            passed.append(index)
         char = pattern[index]
         if char == "]" and not first:
             return (negate, ranges), index + 1
         first = False
         if char == "[" and pattern.startswith(":", index + 1):
-            end = pattern.find(":]", index + 2)
+            end = scans.class_end(index + 2) if scans is not None else pattern.find(":]", index + 2)
             # a name with other than a-z is no class: its "[" is a member
             # (glibc's fnmatch_loop.c, "cannot possibly be a character class name")
             if end != -1 and _CLASS_NAME.match(pattern, index + 2, end):
@@ -157,6 +181,8 @@ def _bracket(pattern, start):
             continue
         ranges.append((char, char))
         index += 1
+    if scans is not None:
+        scans.dead.update(passed)
     return None
 
 
@@ -168,15 +194,17 @@ def glob_tokens(pattern):
         return tokens
     tokens = []
     index = 0
+    scans = _Scans(pattern)
     while index < len(pattern):
         char = pattern[index]
+        bracket = _bracket(pattern, index, scans) if char == "[" else None
         if char == "*":
             if not tokens or tokens[-1] is not STAR:
                 tokens.append(STAR)
         elif char == "?":
             tokens.append((True, []))
-        elif char == "[" and _bracket(pattern, index) is not None:
-            token, index = _bracket(pattern, index)
+        elif bracket is not None:
+            token, index = bracket
             tokens.append(token)
             continue
         elif char == "\\" and index + 1 < len(pattern):

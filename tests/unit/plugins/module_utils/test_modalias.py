@@ -173,6 +173,28 @@ def test_many_stars_are_matched_without_backtracking(tmp_path):
     assert modalias.fnmatch("*0" * 24 + "*", "0" * 24) and not modalias.fnmatch("*0" * 25 + "*", "0" * 24)
 
 
+@pytest.mark.parametrize("unit", ["[", "[:", "[!", "[\\", "[a-", "[[:a", "[-", "[[:"])
+def test_thousands_of_unclosed_brackets_are_read_in_one_pass(unit):
+    """Each '[' looked for its ']' to the end of the pattern: a udev rule's
+    glob of 30,000 '[' (a hostile image's 70-persistent-net.rules) took
+    minutes.  Scans now share what they learnt; an unclosed '[' is still
+    the character '[', as glibc has it."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules"))
+    from hostile import alarm
+    pattern = unit * (60000 // len(unit)) + "z"
+    with alarm(30):
+        tokens = modalias.glob_tokens(pattern)
+        literal = "".join(token for token in tokens if isinstance(token, str))
+        assert len(literal) == len(tokens), "every '[' is unclosed: each is the character"
+        assert modalias.fnmatch(pattern + "*", literal + "x") and not modalias.fnmatch(pattern + "]", literal + "x")
+    if LIBC_FNMATCH is not None:   # the same answers as the C library's on a short one
+        small = unit * 5 + "z"
+        literal = "".join(modalias.glob_tokens(small))
+        for text in (literal, literal + "x", literal[1:], small):
+            assert LIBC_FNMATCH(small + "*", text) is modalias.fnmatch(small + "*", text), text
+
+
 def test_a_backslash_before_the_first_wildcard_is_matched_as_written(tmp_path):
     # kmod's index search descends the trie byte for byte until "*", "?" or "[" (libkmod-index.c,
     # index_mm_searchwild_node) and fnmatches only the rest: "d\\0" there never matches "d0"
