@@ -760,7 +760,9 @@ GCE = [
          "metadata server; chrony's configuration is the file its unit starts chronyd with: the -f on "
          "the unit's last ExecStart= (drop-ins included) once Environment= and EnvironmentFile= are put "
          "in (Debian's /etc/default/chrony DAEMON_OPTS, Red Hat's /etc/sysconfig/chronyd OPTIONS), else "
-         "chrony.conf; a -f file that does not exist fails (chronyd does not start)",
+         "chrony.conf; a -f file that does not exist, or a line chronyd exits on (2048 bytes or more, a "
+         "confdir of more than 10 directories or none, an include of other than one pattern), fails "
+         "(chronyd does not start)",
          "chrony: a sources file in the sourcedir of the file chronyd reads (or a line in that file) and "
          "other pool/server lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
          "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf, and the NTP=/FallbackNTP= lines of "

@@ -1668,7 +1668,8 @@ def plan_time(plan, base, entry):
             if config is None:
                 continue
             if config.fatal:
-                # no file to write would make chronyd start: its unit's command line is the admin's
+                # no file to write would make chronyd start: its unit's command line, or a line of its
+                # configuration it exits on, is the admin's to mend
                 plan.notes.append("%s: not applied: %s" % (rid, config.fatal))
                 continue
             numbers = {}   # each file's lines in one pass: a pass per line was hours for a file of many

@@ -34,6 +34,18 @@ CHRONY_VALUED = ("certset", "key", "asymmetry", "extfield", "filter", "maxdelay"
                  "maxdelaydevratio", "maxdelayquant", "maxpoll", "maxsamples", "maxsources", "maxunreach",
                  "mindelay", "minpoll", "minsamples", "minstratum", "ntsport", "offset", "port", "polltarget",
                  "presend", "version")
+# chrony 4.0+ conf.c: CNF_ReadFile() reads a line with fgets() into MAX_LINE_LENGTH bytes and
+# CNF_ParseLine() exits on one that fills them ("String too long"; a comment too), and
+# load_source_file() stops at a line that does not fit; confdir takes 1 to MAX_CONF_DIRS
+# directories (search_dirs(): else "Could not parse confdir directive", fatal; a sourcedir of
+# more reads nothing) and include one argument (check_number_of_args(), fatal)
+CHRONY_LINE = 2048
+CHRONY_DIRS = 10
+
+
+class ChronyExits(Exception):
+    """A configuration line that makes chronyd exit (LOG_FATAL): the message says where and why."""
+
 
 # daemon -> the unit names distributions give it
 DAEMONS = (
@@ -92,8 +104,15 @@ def _lines(target, path, config, depth=0, text=False, chrony=False):
     if text is None:
         return
     config.files.append(path)
-    for number, raw in enumerate(lines(text), 1):
+    rows = lines(text)
+    for number, raw in enumerate(rows, 1):
         if chrony:
+            if 4 * len(raw) + 1 >= CHRONY_LINE:   # a character is at most 4 bytes: only then count them
+                size = len(raw.encode("utf-8", "surrogateescape")) + (number < len(rows) or text.endswith("\n"))
+                if size >= CHRONY_LINE:
+                    raise ChronyExits("%s:%d is a line of %d bytes (its newline included): chronyd reads %d at "
+                                      "most and exits on a line that fills them (\"String too long\")"
+                                      % (target.display(path), number, size, CHRONY_LINE))
             # chrony 4.8, cmdparse.c CPS_NormalizeLine: only a line that starts with !, ;, # or % is
             # a comment; later in a line these are words like any other
             words = raw.split()
@@ -246,19 +265,30 @@ def read_chrony(target, replace=None, unit=None):
                             invalid and "chronyd does not start: %s" % invalid or _chrony_noselect(words[2:]))
             elif key == "refclock" and len(words) > 1:
                 _add_source(config, target, where, number, raw, key, " ".join(words[:3]))
-            elif key == "include" and len(words) > 1:
+            elif key == "include":
+                if len(words) != 2:
+                    raise ChronyExits("%s:%d: include takes one pattern, not %d (\"Could not parse include "
+                                      "directive\")" % (target.display(where), number, len(words) - 1))
                 for included in glob(target, words[1], globbed):
                     walk(included, depth + 1)
             elif key == "confdir":
+                if not 0 < len(words) - 1 <= CHRONY_DIRS:
+                    raise ChronyExits("%s:%d: confdir names %d directories, chrony takes 1 to %d (\"Could not "
+                                      "parse confdir directive\")"
+                                      % (target.display(where), number, len(words) - 1, CHRONY_DIRS))
                 # conf.c parse_confdir: read where the directive stands, each directive on its own
                 config.confdirs.extend(words[1:])
                 for included in _chrony_dir(target, words[1:], ".conf", replace, globbed):
                     walk(included, depth + 1)
-            elif key == "sourcedir":
+            elif key == "sourcedir" and len(words) - 1 <= CHRONY_DIRS:
                 config.sourcedirs.extend(words[1:])
                 sourcedirs.append(words[1:])
 
-    walk(main, 0)
+    try:
+        walk(main, 0)
+    except ChronyExits as exc:
+        config.fatal = "chronyd does not start: %s" % exc
+        return config
     # conf.c reload_source_dirs: the *.sources of each sourcedir directive once the configuration is read
     for directories in sourcedirs:
         for path in _chrony_dir(target, directories, ".sources", replace, globbed):
@@ -323,10 +353,10 @@ def _add_source(config, target, path, number, raw, directive, address, unused=No
 
 def _sources_from_text(target, path, text, config):
     """A sourcedir's file as conf.c load_source_file() reads it (chrony 4.8):
-    up to the first line without a newline, only server, pool and peer lines,
+    up to the first line without a newline (or longer than its buffer), only server, pool and peer lines,
     and a line with an option chrony does not know left out (not fatal)."""
     for number, raw in enumerate(lines(text, True), 1):
-        if not raw.endswith("\n"):
+        if not raw.endswith("\n") or (4 * len(raw) > CHRONY_LINE and len(raw.encode("utf-8", "surrogateescape")) > CHRONY_LINE):
             break
         words = raw.split()
         if not words or words[0][0] in "!;#%":

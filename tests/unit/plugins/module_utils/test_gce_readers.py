@@ -856,6 +856,52 @@ def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
         "systemd does not start chronyd.service: an empty ExecStart= resets its command and none follows")
 
 
+@pytest.mark.parametrize("text, fatal", [
+    ("# " + "x" * 2045 + "\nserver metadata.google.internal\n", ":1 is a line of 2048 bytes (its newline included)"),
+    ("server metadata.google.internal\n# " + "\u00e9" * 1023 + "\n", ":2 is a line of 2049 bytes"),
+    ("server metadata.google.internal " + " " * 2013 + "\n", None),   # 2047 bytes with its newline
+    ("server metadata.google.internal\n# " + "x" * 2045, None),       # the last line, no newline: 2047
+    ("server metadata.google.internal\nconfdir " + "/etc/chrony/c " * 11 + "\n",
+     ":2: confdir names 11 directories, chrony takes 1 to 10"),
+    ("server metadata.google.internal\nconfdir\n", ":2: confdir names 0 directories"),
+    ("server metadata.google.internal\nconfdir " + "/etc/chrony/c " * 10 + "\n", None),
+    ("server metadata.google.internal\ninclude /etc/chrony/a.conf /etc/chrony/b.conf\n",
+     ":2: include takes one pattern, not 2"),
+    ("server metadata.google.internal\nconfdir " + "a " * 550000 + "\n", ":2 is a line of 1100009 bytes"),
+])
+def test_chrony_lines_that_make_chronyd_exit(tmp_path, text, fatal):
+    """chrony 4.0+ conf.c: a line that fills CNF_ReadFile()'s 2048-byte buffer
+    (a comment too: "String too long"), a confdir of more than 10 directories
+    or none, an include of other than one pattern make chronyd exit.  They
+    were read as if chronyd ran, and a confdir of 550,000 directories listed
+    each (minutes).  Now chronyd does not start, and the message names the line."""
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules"))
+    from hostile import alarm
+    put(tmp_path, "/etc/chrony/chrony.conf", text)
+    target = Target(str(tmp_path))
+    with alarm(30):
+        config = timesync.read_chrony(target)
+    if fatal is None:
+        assert config.fatal is None and [s.host for s in config.sources] == ["metadata.google.internal"]
+    else:
+        assert config.fatal.startswith("chronyd does not start: %s%s" % (target.display("/etc/chrony/chrony.conf"), fatal)), \
+            config.fatal
+
+
+def test_chrony_reads_no_sources_past_what_load_source_file_reads(tmp_path):
+    """A sourcedir of more than 10 directories reads none (search_dirs(), not
+    fatal there); a .sources line that does not fit load_source_file()'s
+    buffer ends the file, as a line without its newline does."""
+    put(tmp_path, "/etc/chrony/chrony.conf", "sourcedir " + "/etc/chrony/s " * 11 + "\nsourcedir /etc/chrony/t\n")
+    put(tmp_path, "/etc/chrony/s/a.sources", "server eleven.example\n")
+    put(tmp_path, "/etc/chrony/t/a.sources", "server first.example " + " " * 2026 + "\n"
+        "server long.example " + " " * 2028 + "\nserver after.example\n")
+    config = timesync.read_chrony(Target(str(tmp_path)))
+    assert config.fatal is None and config.sourcedirs == ["/etc/chrony/t"]
+    assert [s.host for s in config.sources] == ["first.example"]
+
+
 @pytest.mark.parametrize("args, expected", [
     (["-F", "1", "-f", "/a", "-f/b"], ("/b", [], None, True)),   # the last -f counts
     (["-df", "/a", "line"], ("/a", ["line"], None, False)),
