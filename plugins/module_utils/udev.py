@@ -20,36 +20,66 @@ def rule_files(target):
     return dropins(target, RULE_DIRS, ".rules")
 
 
+# read_line(f, UDEV_LINE_SIZE, ...) in udev_rules_parse_file: a line of this many
+# characters or more (line ends not counted) is an error that ends the file
+# there; joined continuation lines of this length are one rule left out
+LINE_SIZE = 16384
+# read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
+# kind already seen starts the next); NUL too, but a file holding one is not read here
+_LINE_END = re.compile(r"\r\n|\n\r|\n|\r")
+
+
 def _rows(text, keepends=False):
-    """The lines of ``text`` as udevd's read_line() splits them: at ``\\n``,
-    ``\\r\\n`` or ``\\r`` only (``str.splitlines`` also splits at \\x0b, \\x0c,
-    \\x1c-\\x1e, \\x85, U+2028/9, which would cut a rule in two inside a value)."""
-    rows = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text or "")
-    if not rows[-1]:
-        rows.pop()
-    return rows if keepends else [row.rstrip("\r\n") for row in rows]
+    """The lines of ``text`` as udevd's read_line() splits them (``_LINE_END``;
+    ``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
+    U+2028/9, which would cut a rule in two inside a value), up to the first
+    one read_line() refuses as too long: udevd reads no further in the file."""
+    rows, start = [], 0
+    for end in _LINE_END.finditer(text or ""):
+        if end.start() - start >= LINE_SIZE:
+            return rows
+        rows.append(text[start:end.end() if keepends else end.start()])
+        start = end.end()
+    if start < len(text or "") and len(text) - start < LINE_SIZE:
+        rows.append(text[start:])
+    return rows
+
+
+def _rules(rows):
+    """``[(line numbers, rule text)]`` of ``rows`` (``_rows``) as udevd joins
+    them (systemd src/udev/udev-rules.c, udev_rules_parse_file): a line
+    starting with '#' is skipped even inside a continuation, and its trailing
+    backslash continues nothing; whether a rule goes on is decided on the
+    lines joined so far (an empty line after ``\\\\`` continues it); a rule
+    whose joined lines reach LINE_SIZE characters is read and left out ("Line
+    is too long, ignored": its text None); a continuation the file ends in is
+    left out with its lines."""
+    found, joined, numbers, too_long = [], None, [], False
+    for number, raw in enumerate(rows, 1):
+        line = raw.rstrip("\r\n").lstrip(" \t")
+        if line.startswith("#"):
+            continue
+        if joined is None:
+            numbers = []
+        elif not too_long:
+            too_long = len(joined) + len(line) >= LINE_SIZE
+            joined += line   # bounded: once too long, nothing more is joined
+            if not too_long:
+                line = joined
+        numbers.append(number)
+        if line.endswith("\\"):
+            if not too_long:
+                joined = line[:-1]
+            continue
+        found.append((numbers, None if too_long else line.strip()))
+        joined, too_long = None, False
+    return found
 
 
 def logical_lines(text):
-    """``[(first line number, rule text)]`` with backslash continuations joined.
-    As udevd reads them (systemd src/udev/udev-rules.c, udev_rules_parse_file):
-    a line starting with '#' is skipped even inside a continuation, and its
-    trailing backslash continues nothing."""
-    found, buffer, start = [], None, None
-    for number, raw in enumerate(_rows(text), 1):
-        line = raw.lstrip(" \t")
-        if line.startswith("#"):
-            continue
-        if buffer is None:
-            buffer, start = [], number
-        if line.endswith("\\"):
-            buffer.append(line[:-1])
-            continue
-        rule = "".join(buffer + [line]).strip()
-        if rule:
-            found.append((start, rule))
-        buffer = None
-    return found
+    """``[(first line number, rule text)]``: the rules udevd reads in ``text``
+    (``_rules``), continuations joined."""
+    return [(numbers[0], rule) for numbers, rule in _rules(_rows(text)) if rule]
 
 
 # parse_line: a key ends at whitespace, '=', '{' or an operator; an attribute in
@@ -194,19 +224,12 @@ def hidden_disk_naming_rules(target, path):
 
 def comment_out(text, numbers, rid):
     """``text`` with the (logical) rules starting at ``numbers`` commented out
-    behind the marker, continuation lines included."""
+    behind the marker, continuation lines included (comment lines inside
+    them stay as they are: udevd reads on past them)."""
     rows = _rows(text, True)
-    index = 0
-    out = []
-    targets = set(numbers)
-    continuing = False
-    for index, row in enumerate(rows, 1):
-        line = row.rstrip("\r\n").lstrip(" \t")
-        if continuing and line.startswith("#"):
-            out.append(row)   # a comment inside the rule: udevd reads on past it (logical_lines)
-        elif index in targets or continuing:
-            out.append("# %s neutralised (%s): %s" % (MARKER, rid, row) if not row.startswith("#") else row)
-            continuing = line.endswith("\\")
-        else:
-            out.append(row)
-    return "".join(out)
+    starts = set(numbers)
+    lines = set(n for rule in _rules(rows) if rule[0][0] in starts for n in rule[0])
+    out = ["# %s neutralised (%s): %s" % (MARKER, rid, row) if index in lines else row
+           for index, row in enumerate(rows, 1)]
+    # what udevd does not read (from a line too long for it on) stays as it is
+    return "".join(out) + text[sum(map(len, rows)):]

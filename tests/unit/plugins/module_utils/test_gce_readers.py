@@ -1798,7 +1798,8 @@ def test_udev_persistent_net_rules_name_match_is_not_a_rename(tmp_path):
     ('ENV{ID_NET_NAME_MAC}=="enx????????????"', False),
     ('ATTR{address}=="[0-7]*"', True), ('ATTR{address}=="??:??:??:??:??:?"', True),
     ('ATTR{address}=="*:*:*:*:*:*:*"', True), ('ATTR{address}=="42:01:0a:*|02:*"', True),
-    ('ENV{ID_NET_NAME_MAC}=="enx42010a*"', True), ('ATTR{address}=="' + "*?" * 40000 + '"', True)])
+    ('ENV{ID_NET_NAME_MAC}=="enx42010a*"', True),
+    ('ATTR{address}=="' + "*?" * 8150 + '"', True)])   # a line just under udevd's limit (udev.LINE_SIZE)
 def test_udev_a_mac_glob_binds_unless_it_matches_every_address(tmp_path, match, bound):
     """A glob is judged over every address udev could match it against (lower case hex, as the
     kernel prints it), as fnmatch(3) would match it: "*:*:*:*:*:*" and sets of every hex digit name
@@ -1851,6 +1852,34 @@ def test_udev_rule_lines_end_only_where_udevd_ends_them(tmp_path):
     assert [(p, n) for p, n, r in rules] == [("/etc/udev/rules.d/70-persistent-net.rules", 1),
                                              ("/etc/udev/rules.d/70-persistent-net.rules", 2)]
     assert udev.logical_lines(udev.comment_out(text, [1, 2], "R")) == []
+
+
+def test_udev_reads_lines_as_read_line_does_and_no_further_than_a_line_too_long(tmp_path):
+    """udevd reads a rules file with read_line(f, UDEV_LINE_SIZE): \\n\\r ends one
+    line, not two; a rule goes on while the lines joined so far end in a
+    backslash (an empty line after "\\\\" too); joined lines of 16384
+    characters or more are one rule left out; a line of that length ends the
+    file, the rules before it kept (systemd udev-rules.c
+    udev_rules_parse_file, fileio.c read_line_full).  Commenting rules out
+    keeps what udevd does not read as it was (GCE-NET-NO-PERSISTENT-RULES)."""
+    rename = 'SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:0%d", NAME="eth%d"'
+    half = 'ENV{PAD}="%s", \\\n' % ("x" * 8185)   # 8200 characters, backslash included
+    text = (rename % (1, 1) + "\n"
+            + 'SUBSYSTEM=="net", \\\n\r' + 'ATTR{address}=="42:01:0a:00:00:02", NAME="eth2"\n'  # \n\r: one end
+            + 'SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:03", \\\\\n' + "\n" + 'NAME="eth3"\n'
+            + half + half + rename % (4, 4) + "\n"           # joined: 16399 characters, left out
+            + half + rename % (5, 5) + "\n"                  # joined: 8255, read
+            + 'ENV{PAD}="%s"\n' % ("x" * 16372)               # 16383 characters: read
+            + rename % (6, 6) + "\n"
+            + 'ENV{PAD}="%s"\n' % ("x" * 16373)               # 16384: udevd reads no further
+            + rename % (7, 7) + "\n")
+    put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules", text)
+    found = udev.persistent_net_rules(Target(str(tmp_path)))
+    assert [(n, r[-5:-1]) for p, n, r in found] == [(1, "eth1"), (2, "eth2"), (4, "eth3"), (10, "eth5"), (13, "eth6")]
+    out = udev.comment_out(text, [n for p, n, r in found], "R")
+    assert udev.logical_lines(out) == [(12, 'ENV{PAD}="%s"' % ("x" * 16372))], "every rename commented out"
+    tail = text[text.index('ENV{PAD}="%s"' % ("x" * 16373)):]
+    assert out.endswith("\n" + tail) and out.count(rename % (7, 7)) == 1, "what udevd does not read is kept"
 
 
 @pytest.mark.parametrize("rule, pins", [
