@@ -58,6 +58,9 @@ LATER_INTERFACE = "\0later"
 # these are blanks (str.splitlines() and str.strip() know many more).
 LINE_END = re.compile("\r\n|\r|\n")
 BLANKS = " \t\r\n"
+# procps 4.0's parse_setting_line() strips a line, key and value with lstrip() and
+# rstrip(), isspace(): \v and \f too (3.3.x strips what systemd does)
+PROCPS4_BLANKS = " \t\n\v\f\r"
 
 # Keys whose write changes other keys, so they are written first: changing
 # ip_forward makes the kernel set conf/all/accept_redirects to its inverse and
@@ -293,18 +296,24 @@ def display_key(path):
 # proc_get_long() (kernel/sysctl.c): an optional '-', then a number as
 # strtoul(..., 0) reads it (0x hexadecimal, a leading 0 octal), ended by a
 # blank; anything else ('+1', '08', '1.0') makes the write fail with EINVAL.
-KERNEL_INT = re.compile(r"(-?)(?:%s)\Z" % C_UNSIGNED)
+# proc_skip_spaces() skips isspace() before the number; proc_get_long() then
+# wants one of proc_wspace_sep (" \t\n") or the end after it, and refuses a number
+# of TMPBUFLEN - 1 characters or more (sign included): it may go on past its buffer.
+KERNEL_INT = re.compile(r"(-?)(?:%s)(?=[ \t\n]|\Z)" % C_UNSIGNED)
+KERNEL_SPACES = " \t\n\v\f\r"
+KERNEL_SEPARATORS = re.compile("[ \t\n]+")
+TMPBUFLEN = 22
 INT_MAX = 2 ** 31 - 1
 
 
 def kernel_int(value):
     """The number the kernel sets when ``value`` is written to an integer
     key (its first field), or None when the kernel refuses the write.
-    Python's int() reads '+1', '1_0' and non-ASCII digits, which the kernel
-    does not, and reads '010' as 10 where the kernel reads 8."""
-    fields = str(value).split() if value is not None else []
-    match = KERNEL_INT.match(fields[0]) if fields else None
-    if match is None:
+    Python's int() and str.split() read '+1', '1_0', non-ASCII digits and
+    a form feed after the number, which the kernel does not, and read '010'
+    as 10 where the kernel reads 8."""
+    match = KERNEL_INT.match(str(value).lstrip(KERNEL_SPACES)) if value is not None else None
+    if match is None or match.end() >= TMPBUFLEN - 1:
         return None
     number = c_unsigned(match, 2, most=11)  # longer than any int in any of the bases
     if number is None:
@@ -315,8 +324,8 @@ def kernel_int(value):
 
 
 def _normalize_value(value):
-    # sysctl values compare by their whitespace-separated fields
-    return " ".join(value.split())
+    # sysctl values compare by their fields, as the kernel separates them (kernel_int)
+    return " ".join(field for field in KERNEL_SEPARATORS.split(value) if field)
 
 
 def split_lines(text, keepends=False):
@@ -358,9 +367,10 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
         dashes, globs = reads_dashes(version), reads_globs(version)
     else:
         dashes, globs = procps_reads_dashes(version), procps_reads_globs(version)
+    blanks = PROCPS4_BLANKS if loader == "procps" and globs else BLANKS
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
-        line = raw.strip(BLANKS)
+        line = raw.strip(blanks)
         if not line or line[0] in "#;":
             continue
         ignore_failure = line.startswith("-")
@@ -379,7 +389,7 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
                                     source, number, _dotted(version), raw.strip()))
                 continue
             line = line[2:] if line.startswith("--") else line[1:]
-            if line[:1] and line[0] in BLANKS:
+            if line[:1] and line[0] in blanks:
                 warnings.append("%s:%d: a blank after '-': sysctl --system reads the key with the blank, a "
                                 "key the kernel has not, and sets nothing: %s" % (source, number, raw.strip()))
                 continue
@@ -394,13 +404,13 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             line = line[1:].lstrip(BLANKS)
         if "=" in line:
             key, value = line.split("=", 1)
-            value = _normalize_value(value)
+            value = _normalize_value(value.strip(blanks))
         elif ignore_failure and line and " " not in line and globs:
             key, value = line, None
         else:
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
             continue
-        path = normalize_key(key)
+        path = normalize_key(key.strip(blanks))
         if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue

@@ -598,6 +598,27 @@ def test_globs_bare_keys_and_two_dashes_as_each_procps_version_reads_them(tmp_pa
     assert loader.load(str(tmp_path), "systemd")[1] == []
 
 
+@pytest.mark.parametrize("version", [None, "3.3.17", "4.0.2"])
+def test_a_form_feed_around_a_key_or_value_as_each_loader_strips_it(tmp_path, version):
+    """procps 4.0's parse_setting_line() strips a line, key and value with
+    isspace(): '\\f', '\\v' too, so '\\fkernel.kptr_restrict = 2\\f' writes 2.
+    systemd-sysctl's strstrip() and procps 3.3's StripLeadingAndTrailingSpaces()
+    strip " \\t\\n\\r" only: the key is one /proc/sys has not, and "2\\f" is a
+    write the kernel refuses (kernel_int), so the earlier 1 stays."""
+    if version:
+        write_binary(tmp_path, "usr/sbin/sysctl", b"procps-ng " + version.encode())
+    write(tmp_path, "etc/sysctl.d/60-site.conf", "kernel.kptr_restrict = 1\n\fkernel.kptr_restrict\v= 2\f\n"
+          "net.ipv4.conf.all.rp_filter = 1\nnet.ipv4.conf.all.rp_filter = \v2\f \n")
+    keys = ["kernel/kptr_restrict", "net/ipv4/conf/all/rp_filter"]
+    modern = version != "3.3.17"
+    for kind in ("procps", "systemd"):
+        history = loader.winners(loader.load(str(tmp_path), kind)[0], keys, kind)
+        stripped = kind == "procps" and modern
+        assert [a["value"] for a in history["kernel/kptr_restrict"]] == (["1", "2"] if stripped else ["1"]), kind
+        last = history["net/ipv4/conf/all/rp_filter"][-1]["value"]
+        assert loader.kernel_int(last) == (2 if stripped else None), (kind, last)
+
+
 @pytest.mark.parametrize("version", ["3.3.15", "3.3.16", "3.3.17"])
 def test_the_dash_before_procps_3_3_16_is_part_of_the_key(tmp_path, version):
     """procps a6c0795d taught sysctl the '-' prefix in 3.3.16: RHEL 8's and

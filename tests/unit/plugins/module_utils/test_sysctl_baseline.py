@@ -2,8 +2,11 @@
 (a filesystem tree and a fake /proc/sys)."""
 
 import hashlib
+import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -505,14 +508,59 @@ def test_a_later_bare_key_that_unsets_the_dropin_line_is_neutralised(host):
     assert not host.plan().changed
 
 
-@pytest.mark.parametrize("text, number", [
+KERNEL_VALUES = [
     ("2", 2), ("0x2", 2), ("0X1f", 31), ("02", 2), ("010", 8), ("-1", -1), ("-0x2", -2), ("0", 0),
     ("1 2", 1), ("2147483647", 2147483647), ("-2147483648", -2147483648),
     # proc_get_long() refuses these: no '+', base 0 (so "08" is a bad octal number), ASCII digits only
     ("+1", None), ("08", None), ("0x", None), ("1.0", None), ("1_0", None), ("\u0661", None), ("1a", None),
-    ("", None), ("-", None), ("2147483648", None), ("-2147483649", None), ("0x" + "f" * 40, None), (None, None)])
+    ("", None), ("-", None), ("2147483648", None), ("-2147483649", None), ("0x" + "f" * 40, None),
+    # isspace() before the number, only " \t\n" after it; a number of 21 characters or more
+    # (sign included) runs past proc_get_long()'s buffer
+    ("\f2", 2), ("\v \r1", 1), ("1\tx", 1), ("1\nx", 1), ("2\f", None), ("1\v", None), ("1\rx", None),
+    ("2\u00a0", None), ("\u20032", None), ("0" * 19 + "1", 1), ("0" * 20 + "1", None), ("-" + "0" * 19 + "1", None),
+    ("0" * 22 + "1", None)]
+KERNEL_VALUES = [case for case in KERNEL_VALUES if case[0] is not None]
+
+
+@pytest.mark.parametrize("text, number", KERNEL_VALUES + [(None, None)])
 def test_a_value_is_read_as_the_kernel_reads_it(text, number):
     assert loader.kernel_int(text) == number
+
+
+def test_the_values_are_read_as_a_real_kernel_reads_them():
+    """Each value of the cases above written to an integer key without bounds
+    (conf/all/arp_announce: proc_dointvec) in a network namespace of the
+    test's own, never the host's: the key keeps its value when the kernel
+    refuses the write, and holds kernel_int's number when it does not."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1) for a network namespace of its own")
+    script = """if True:
+        import json, os, sys
+        key = "/proc/sys/net/ipv4/conf/all/arp_announce"
+        found = []
+        for text in json.load(sys.stdin):
+            with open(key, "w") as handle:
+                handle.write("12345\\n")
+            try:
+                fd = os.open(key, os.O_WRONLY)
+                try:
+                    os.write(fd, text.encode("utf-8") + b"\\n")
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+            with open(key) as handle:
+                found.append(int(handle.read()))
+        print(json.dumps(found))
+    """
+    texts = [text for text, number in KERNEL_VALUES]
+    run = subprocess.run(["unshare", "--net", sys.executable, "-c", script], input=json.dumps(texts),
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=False)
+    if run.returncode and "unshare failed" in run.stderr:
+        pytest.skip("no network namespace here: " + run.stderr.strip())
+    assert run.returncode == 0, run.stderr
+    kernel = json.loads(run.stdout)
+    assert [(text, 12345 if number is None else number) for text, number in KERNEL_VALUES] == list(zip(texts, kernel))
 
 
 @pytest.mark.parametrize("text", ["kernel.kptr_restrict = 5\n", "kernel.kptr_restrict = +2\n",
