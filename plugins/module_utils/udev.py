@@ -229,7 +229,20 @@ def comment_out(text, numbers, rid):
     rows = _rows(text, True)
     starts = set(numbers)
     lines = set(n for rule in _rules(rows) if rule[0][0] in starts for n in rule[0])
-    out = ["# %s neutralised (%s): %s" % (MARKER, rid, row) if index in lines else row
-           for index, row in enumerate(rows, 1)]
+    out = [_commented(row, rid) if index in lines else row for index, row in enumerate(rows, 1)]
     # what udevd does not read (from a line too long for it on) stays as it is
     return "".join(out) + text[sum(map(len, rows)):]
+
+
+def _commented(row, rid):
+    """``row`` behind the marker; in comment lines udevd's read_line() takes
+    when the marker would make it LINE_SIZE long, so that udevd goes on
+    reading the rules after it."""
+    body = row.rstrip("\r\n")
+    end = row[len(body):]
+    marked = "# %s neutralised (%s): %s" % (MARKER, rid, body)
+    if len(marked) < LINE_SIZE:
+        return marked + end
+    step = LINE_SIZE - 2
+    parts = ["# %s neutralised (%s), in parts:" % (MARKER, rid)] + ["#" + body[at:at + step] for at in range(0, len(body), step)]
+    return (end or "\n").join(parts) + end

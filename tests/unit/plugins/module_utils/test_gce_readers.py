@@ -1880,6 +1880,17 @@ def test_udev_reads_lines_as_read_line_does_and_no_further_than_a_line_too_long(
     assert udev.logical_lines(out) == [(12, 'ENV{PAD}="%s"' % ("x" * 16372))], "every rename commented out"
     tail = text[text.index('ENV{PAD}="%s"' % ("x" * 16373)):]
     assert out.endswith("\n" + tail) and out.count(rename % (7, 7)) == 1, "what udevd does not read is kept"
+    # a rule the marker would make too long for read_line() is commented out in parts it reads
+    for end, size in (("\n", 16360), ("\r\n", 16383), ("", 16383)):   # one comment line, two
+        long_rule = 'SUBSYSTEM=="net", ENV{PAD}="%s", %s' % ("x" * (size - 96), rename % (8, 8))
+        assert len(long_rule) == size
+        text = long_rule + "\n" + rename % (9, 9) + end
+        assert [r[-5:-1] for n, r in udev.logical_lines(text)] == ["eth8", "eth9"]
+        out = udev.comment_out(text, [1], "R")
+        assert [r[-5:-1] for n, r in udev.logical_lines(out)] == ["eth9"], "udevd reads on past it"
+        rows = out.splitlines()
+        assert rows[0] == "# guestready.gce neutralised (R), in parts:" and rows[-1] == rename % (9, 9)
+        assert "".join(row[1:] for row in rows[1:-1]) == long_rule and all(len(row) < 16384 for row in rows)
 
 
 @pytest.mark.parametrize("rule, pins", [
