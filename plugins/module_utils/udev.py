@@ -29,6 +29,11 @@ LINE_SIZE = 16384
 _LINE_END = re.compile(r"\r\n|\n\r|\n|\r")
 
 
+def _size(text):
+    # udevd counts bytes: a rules file is read as UTF-8 (configfiles.read)
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def _rows(text, keepends=False):
     """The lines of ``text`` as udevd's read_line() splits them (``_LINE_END``;
     ``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
@@ -36,11 +41,11 @@ def _rows(text, keepends=False):
     one read_line() refuses as too long: udevd reads no further in the file."""
     rows, start = [], 0
     for end in _LINE_END.finditer(text or ""):
-        if end.start() - start >= LINE_SIZE:
+        if _size(text[start:end.start()]) >= LINE_SIZE:
             return rows
         rows.append(text[start:end.end() if keepends else end.start()])
         start = end.end()
-    if start < len(text or "") and len(text) - start < LINE_SIZE:
+    if start < len(text or "") and _size(text[start:]) < LINE_SIZE:
         rows.append(text[start:])
     return rows
 
@@ -54,22 +59,23 @@ def _rules(rows):
     whose joined lines reach LINE_SIZE characters is read and left out ("Line
     is too long, ignored": its text None); a continuation the file ends in is
     left out with its lines."""
-    found, joined, numbers, too_long = [], None, [], False
+    found, joined, size, numbers, too_long = [], None, 0, [], False
     for number, raw in enumerate(rows, 1):
         line = raw.rstrip("\r\n").lstrip(" \t")
         if line.startswith("#"):
             continue
         if joined is None:
-            numbers = []
+            numbers, size = [], _size(line)
         elif not too_long:
-            too_long = len(joined) + len(line) >= LINE_SIZE
+            size += _size(line)
+            too_long = size >= LINE_SIZE
             joined += line   # bounded: once too long, nothing more is joined
             if not too_long:
                 line = joined
         numbers.append(number)
         if line.endswith("\\"):
             if not too_long:
-                joined = line[:-1]
+                joined, size = line[:-1], size - 1
             continue
         found.append((numbers, None if too_long else line.strip()))
         joined, too_long = None, False
@@ -241,8 +247,8 @@ def _commented(row, rid):
     body = row.rstrip("\r\n")
     end = row[len(body):]
     marked = "# %s neutralised (%s): %s" % (MARKER, rid, body)
-    if len(marked) < LINE_SIZE:
+    if _size(marked) < LINE_SIZE:
         return marked + end
-    step = LINE_SIZE - 2
+    step = (LINE_SIZE - 2) // (1 if body.isascii() else 4)   # up to 4 bytes a character
     parts = ["# %s neutralised (%s), in parts:" % (MARKER, rid)] + ["#" + body[at:at + step] for at in range(0, len(body), step)]
     return (end or "\n").join(parts) + end

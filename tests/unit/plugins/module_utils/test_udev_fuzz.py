@@ -9,11 +9,11 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import udev
 
 LIMIT = 16384   # UDEV_LINE_SIZE
-EOL = {"\n": 1, "\r": 2, "\0": 4}
+EOL = {ord("\n"): 1, ord("\r"): 2, 0: 4}
 
 
 def read_lines(data):
-    """read_line_full(f, LIMIT): the lines of ``data``, then None where it fails (ENOBUFS)."""
+    """read_line_full(f, LIMIT): the lines of the bytes ``data``, then None where it fails (ENOBUFS)."""
     at = 0
     while True:
         line, count, previous = [], 0, 0
@@ -34,38 +34,38 @@ def read_lines(data):
                 line.append(data[at - 1])
         if not count:
             return
-        yield "".join(line)
+        yield bytes(line)
 
 
-def parse(data):
-    """``[(line number, rule)]`` udev_rules_parse_file() passes to rule_add_line()."""
+def parse(text):
+    """``[(line number, rule)]`` udev_rules_parse_file() passes to rule_add_line(), of ``text`` in UTF-8."""
     rules, continuation, ignore, first, current = [], None, False, 0, 0
-    for buf in read_lines(data):
+    for buf in read_lines(text.encode("utf-8")):
         if buf is None:
             break
         current += 1
         if continuation is None:
             first = current
-        line = buf.lstrip(" \t\n\r")   # skip_leading_chars(buf, NULL): WHITESPACE
-        if line.startswith("#"):
+        line = buf.lstrip(b" \t\n\r")   # skip_leading_chars(buf, NULL): WHITESPACE
+        if line.startswith(b"#"):
             continue
         if continuation is not None and not ignore:
             ignore = len(continuation) + len(line) >= LIMIT
             continuation += line
             if not ignore:
                 line = continuation
-        if line.endswith("\\"):
+        if line.endswith(b"\\"):
             if not ignore:
                 continuation = line[:-1]
             continue
         if not ignore and line:
-            rules.append((first, line))
+            rules.append((first, line.decode("utf-8")))
         continuation, ignore = None, False
     return rules
 
 
 PIECES = st.sampled_from(["\n", "\r", "\r\n", "\n\r", "\\", "#", " ", "\t", "a", 'NAME="x"',
-                          "x" * 5000, "y" * 16383, "z" * 8190])
+                          "x" * 5000, "y" * 16383, "z" * 8190, "\u00e9" * 4096, "\u20ac" * 5461])
 TEXT = st.lists(PIECES, max_size=30).map("".join)
 
 
