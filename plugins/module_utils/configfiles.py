@@ -176,3 +176,24 @@ def strip_comment(line, markers="#"):
         if char in markers and (index == 0 or line[index - 1] in " \t"):
             return line[:index]
     return line
+
+
+def utf8_size(text):
+    """The bytes ``text`` takes in UTF-8: what a line-length limit of a
+    program reading the file counts."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+
+
+def commented(row, header, limit):
+    """``row`` (a line, its line end kept) as the comment ``header: row``; in
+    comment lines of fewer than ``limit`` bytes each when that one would not
+    be, since the program reading the file stops at a line that long (udevd's
+    UDEV_LINE_SIZE, systemd-sysctl's LONG_LINE_MAX) and would lose what follows."""
+    body = row.rstrip("\r\n")
+    end = row[len(body):]
+    marked = "%s: %s" % (header, body)
+    if utf8_size(marked) < limit:
+        return marked + end
+    step = (limit - 2) // (1 if body.isascii() else 4)   # up to 4 bytes a character
+    parts = [header + ", in parts:"] + ["#" + body[at:at + step] for at in range(0, len(body), step)]
+    return (end or "\n").join(parts) + end

@@ -16,6 +16,7 @@ import os
 import re
 import stat
 
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import utf8_size
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, translate
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -69,6 +70,10 @@ WRITE_FIRST = ("net/ipv4/ip_forward",)
 
 # Real sysctl files are a few KiB; anything this large is not one.
 MAX_FILE_SIZE = 4 * 1024 * 1024
+# systemd-sysctl reads a line with read_line(f, LONG_LINE_MAX): one of this many
+# bytes or more (line end not counted) fails, and it reads no further in that
+# file, the settings before it kept.  procps' getline() has no limit.
+LONG_LINE_MAX = 1024 * 1024
 
 # systemd-sysctl's syntax by version.  A leading '-' (a failed write is not an
 # error; a bare ``-key``) since v243 (systemd#13191): before, the '-' is part of
@@ -370,6 +375,10 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     blanks = PROCPS4_BLANKS if loader == "procps" and globs else BLANKS
     assignments, warnings = [], []
     for number, raw in enumerate(split_lines(text), 1):
+        if loader == "systemd" and 4 * len(raw) >= LONG_LINE_MAX and utf8_size(raw) >= LONG_LINE_MAX:
+            warnings.append("%s:%d: a line of 1 MiB or more: systemd-sysctl reads no further in the file" % (
+                source, number))
+            break
         line = raw.strip(blanks)
         if not line or line[0] in "#;":
             continue

@@ -11,6 +11,7 @@ import os
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level, describe_levels
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import commented
 from ansible_collections.guestready.gce.plugins.module_utils.results import MAX_LISTED, record, summarize, waive
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
 
@@ -611,8 +612,7 @@ def neutralized_texts(target, lines):
         for number, rid in sorted(lines[path].items()):
             index = number - 1
             if index < len(rows) and not rows[index].lstrip().startswith("#"):
-                line = rows[index].rstrip("\r\n")
-                rows[index] = "# %s neutralised (%s): %s%s" % (MARKER, rid, line, rows[index][len(line):])
+                rows[index] = commented(rows[index], "# %s neutralised (%s)" % (MARKER, rid), loader.LONG_LINE_MAX)
                 ids.setdefault(real, set()).add(rid)
         edits[real] = "".join(rows)
     # written, it would be "larger than ... not read" to every later run: every ID unknown

@@ -7,7 +7,7 @@ GCE-* settings look for."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import dropins, read
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import commented, dropins, read, utf8_size
 from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
 
 RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
@@ -29,11 +29,6 @@ LINE_SIZE = 16384
 _LINE_END = re.compile(r"\r\n|\n\r|\n|\r")
 
 
-def _size(text):
-    # udevd counts bytes: a rules file is read as UTF-8 (configfiles.read)
-    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-
-
 def _rows(text, keepends=False):
     """The lines of ``text`` as udevd's read_line() splits them (``_LINE_END``;
     ``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
@@ -41,11 +36,11 @@ def _rows(text, keepends=False):
     one read_line() refuses as too long: udevd reads no further in the file."""
     rows, start = [], 0
     for end in _LINE_END.finditer(text or ""):
-        if _size(text[start:end.start()]) >= LINE_SIZE:
+        if utf8_size(text[start:end.start()]) >= LINE_SIZE:
             return rows
         rows.append(text[start:end.end() if keepends else end.start()])
         start = end.end()
-    if start < len(text or "") and _size(text[start:]) < LINE_SIZE:
+    if start < len(text or "") and utf8_size(text[start:]) < LINE_SIZE:
         rows.append(text[start:])
     return rows
 
@@ -65,9 +60,9 @@ def _rules(rows):
         if line.startswith("#"):
             continue
         if joined is None:
-            numbers, size = [], _size(line)
+            numbers, size = [], utf8_size(line)
         elif not too_long:
-            size += _size(line)
+            size += utf8_size(line)
             too_long = size >= LINE_SIZE
             joined += line   # bounded: once too long, nothing more is joined
             if not too_long:
@@ -235,20 +230,7 @@ def comment_out(text, numbers, rid):
     rows = _rows(text, True)
     starts = set(numbers)
     lines = set(n for rule in _rules(rows) if rule[0][0] in starts for n in rule[0])
-    out = [_commented(row, rid) if index in lines else row for index, row in enumerate(rows, 1)]
+    out = [commented(row, "# %s neutralised (%s)" % (MARKER, rid), LINE_SIZE) if index in lines else row
+           for index, row in enumerate(rows, 1)]
     # what udevd does not read (from a line too long for it on) stays as it is
     return "".join(out) + text[sum(map(len, rows)):]
-
-
-def _commented(row, rid):
-    """``row`` behind the marker; in comment lines udevd's read_line() takes
-    when the marker would make it LINE_SIZE long, so that udevd goes on
-    reading the rules after it."""
-    body = row.rstrip("\r\n")
-    end = row[len(body):]
-    marked = "# %s neutralised (%s): %s" % (MARKER, rid, body)
-    if _size(marked) < LINE_SIZE:
-        return marked + end
-    step = (LINE_SIZE - 2) // (1 if body.isascii() else 4)   # up to 4 bytes a character
-    parts = ["# %s neutralised (%s), in parts:" % (MARKER, rid)] + ["#" + body[at:at + step] for at in range(0, len(body), step)]
-    return (end or "\n").join(parts) + end

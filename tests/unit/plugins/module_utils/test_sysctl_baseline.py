@@ -14,7 +14,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import sysctl as lo
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.policy import resolve
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
-    APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, Plan, apply_sysctl)
+    APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, Plan, apply_sysctl, histories_for)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TEMP_PREFIX, Target
 
 # Kernel defaults of a Debian 12 guest before hardening (perf_event_paranoid 3
@@ -273,6 +273,33 @@ def test_a_file_the_markers_would_grow_past_the_read_limit_is_not_edited(host):
     assert "SYSCTL-IP_FORWARD" in plan.neutralized_ids and "SYSCTL-KPTR_RESTRICT" not in plan.neutralized_ids
     # later runs still read every file: nothing is unknown
     assert set(r["status"] for r in host.plan(neutralize="all").assess_current()[0]) <= {"pass", "fail", "unsupported"}
+
+
+def test_a_line_of_1_mib_ends_what_systemd_sysctl_reads_and_a_marker_never_makes_one(host):
+    """systemd-sysctl reads with read_line(f, LONG_LINE_MAX): a line of 1 MiB
+    or more ends what it reads of the file (the settings before it kept);
+    sysctl --system reads on.  A weak line that the marker would make 1 MiB
+    long is commented out in shorter comment lines, or systemd-sysctl would
+    stop there and lose the lines after it."""
+    site = os.path.join(host.root, "etc/sysctl.d/10-site.conf")
+    padded = "kernel.kptr_restrict = 0" + " " * (loader.LONG_LINE_MAX - 30)   # 1 MiB - 6 bytes
+    write(site, "kernel.kptr_restrict = 1\n" + "net.core.somaxconn = " + "1" * loader.LONG_LINE_MAX + "\n"
+          "kernel.kptr_restrict = 0\n")
+    plan = host.plan()
+    histories, warnings = histories_for(plan.entries, plan.observation, plan.target)
+    assert [a["value"] for a in histories["systemd"]["kernel/kptr_restrict"]] == ["1"]
+    assert [a["value"] for a in histories["procps"]["kernel/kptr_restrict"]] == ["1", "0"]
+    assert "%s:2: a line of 1 MiB or more: systemd-sysctl reads no further in the file" % \
+        host.plan().target.display("/etc/sysctl.d/10-site.conf") in warnings
+    write(site, padded + "\nnet.ipv4.tcp_syncookies = 0\n")
+    plan = host.plan(neutralize="all")
+    text = plan.edits["/etc/sysctl.d/10-site.conf"]
+    assert text.startswith("# guestready.gce neutralised (SYSCTL-KPTR_RESTRICT), in parts:\n#kernel.kptr_restrict = 0 ")
+    assert text.endswith("\n# guestready.gce neutralised (SYSCTL-TCP_SYNCOOKIES): net.ipv4.tcp_syncookies = 0\n")
+    rows = text.split("\n")
+    assert all(len(row) < loader.LONG_LINE_MAX for row in rows) and "".join(row[1:] for row in rows[1:-2]) == padded
+    assignments, warnings = loader.parse_text(text, "10-site.conf")
+    assert assignments == [] and warnings == []
 
 
 def test_waived_id_is_neither_applied_nor_failed(host):
