@@ -21,7 +21,7 @@ def rule_files(target):
 
 
 # read_line(f, UDEV_LINE_SIZE, ...) in udev_rules_parse_file: a line of this many
-# characters or more (line ends not counted) is an error that ends the file
+# bytes or more (line ends not counted) is an error that ends the file
 # there; joined continuation lines of this length are one rule left out
 LINE_SIZE = 16384
 # read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
@@ -51,7 +51,7 @@ def _rules(rows):
     starting with '#' is skipped even inside a continuation, and its trailing
     backslash continues nothing; whether a rule goes on is decided on the
     lines joined so far (an empty line after ``\\\\`` continues it); a rule
-    whose joined lines reach LINE_SIZE characters is read and left out ("Line
+    whose joined lines reach LINE_SIZE bytes is read and left out ("Line
     is too long, ignored": its text None); a continuation the file ends in is
     left out with its lines."""
     found, joined, size, numbers, too_long = [], None, 0, [], False
