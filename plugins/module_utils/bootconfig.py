@@ -330,7 +330,14 @@ def release_of_kernel(path):
 
 # the boot menu of a tree, read through the target-root layer (disk images and image trees)
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
-GRUBENVS = ("/boot/grub/grubenv", "/boot/grub2/grubenv")
+
+
+def grubenv_beside(config):
+    """The grubenv GRUB loads with the menu ``config``: the one in its
+    directory (grub.cfg is ``$prefix/grub.cfg`` and load_env reads
+    ``$prefix/grubenv``; Red Hat's 00_header loads
+    ``${config_directory}/grubenv``), never another directory's."""
+    return config.rsplit("/", 1)[0] + "/grubenv"
 
 
 def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
@@ -360,31 +367,23 @@ def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
     return entries
 
 
-def gather_menu(target, esp):
+def gather_menu(target, esp, replace=None):
     """The boot menu and its default entry: grub.cfg in /boot, else the
     ESP's when it is the whole menu (RHEL 8 on UEFI) (its BLS entries when it
     uses blscfg), else BLS entries on the ESP (systemd-boot, ``esp["bls"]``
     with loader.conf, ``esp["loader_conf"]``: ``(where, text)``); grubenv
-    from /boot, else the ESP's.  ``note``: what the choice could not know."""
-    env, env_error = {}, None
-    for path in GRUBENVS:
-        try:
-            text = target.read_optional(path, limit=65536)
-        except TooLarge as exc:   # GRUB reads it whole: its saved_entry is not known here
-            env_error = str(exc)
-            break
-        except TargetError:       # load_env fails on it and GRUB goes on without
-            continue
-        if text:
-            env = parse_grubenv(text)
-            break
-    else:
-        if (esp or {}).get("grubenv"):
-            env = parse_grubenv(esp["grubenv"])
+    the one beside the grub.cfg chosen (``grubenv_beside``; the ESP's from
+    ``esp["grubenvs"]``, keyed by lower-case path, when the image's ESP is
+    read apart).  ``replace``: texts files are read as (a plan's), by path.
+    ``note``: what the choice could not know."""
+    replace = replace or {}
+
+    def read(path, limit):
+        return replace[path] if path in replace else target.read_optional(path, limit=limit)
     configs = []
     for path in GRUB_CONFIGS:
         try:
-            configs.append((path, target.read_optional(path, limit=4 * 1024 * 1024)))
+            configs.append((path, read(path, 4 * 1024 * 1024)))
         except TargetError as exc:   # GRUB reads it (or fails to): the next file would not be its menu
             return {"config": path, "kind": "grub", "default": None, "note": None, "error": str(exc)}
     # the ESP's grub.cfg when it is the menu itself, not a stub that loads /boot's (configfile)
@@ -393,8 +392,16 @@ def gather_menu(target, esp):
     for path, text in configs:
         if text is None:
             continue
-        if env_error:
-            return {"config": path, "kind": "grub", "default": None, "note": None, "error": env_error}
+        env_path = grubenv_beside(path)
+        if not path.startswith("/"):   # the ESP's, read by the image's FAT reader (case-insensitive)
+            env = parse_grubenv(((esp or {}).get("grubenvs") or {}).get(env_path.lower()) or "")
+        else:
+            try:
+                env = parse_grubenv(read(env_path, 65536) or "")
+            except TooLarge as exc:   # GRUB reads it whole: its saved_entry is not known here
+                return {"config": path, "kind": "grub", "default": None, "note": None, "error": str(exc)}
+            except TargetError:       # load_env fails on it and GRUB goes on without
+                env = {}
         menu = parse_grub_cfg(text)
         if menu["uses_blscfg"]:
             try:

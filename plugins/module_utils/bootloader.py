@@ -16,12 +16,11 @@ layouts, read through the target root.
 The edits keep what the user wrote: a replaced line stays in the file,
 commented out behind the collection's marker."""
 
-import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    bls_loader, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
+    bls_loader, grubenv_beside, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -31,7 +30,7 @@ GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
 # without either: the ESP's grub.cfg, the menu itself on RHEL 8 and its rebuilds on UEFI
 # (grub2-mkconfig -o /boot/efi/EFI/<vendor>/grub.cfg); elsewhere it is a stub that loads /boot's
 ESP_EFI_DIR = "/boot/efi/EFI"
-GRUBENVS = ("/boot/grub2/grubenv", "/boot/grub/grubenv")
+GRUBENV_BY_LAYOUT = {"redhat": "/boot/grub2/grubenv", "debian": "/boot/grub/grubenv"}
 BLS_DIR = "/boot/loader/entries"
 # systemd-boot reads loader/loader.conf on the ESP (mounted at /boot, /efi or /boot/efi);
 # its ``timeout`` (systemd src/boot/efi/boot.c config_defaults_load_from_file()): seconds,
@@ -271,9 +270,10 @@ class GrubConfig(object):
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
                     text, target.display(path), self.variables, self.assignments)
-        esp_env = [posixpath.join(posixpath.dirname(self.grub_cfg), "grubenv")] \
-            if self.grub_cfg and self.grub_cfg.startswith(ESP_EFI_DIR + "/") else []
-        self.grubenv_path = next((p for p in list(GRUBENVS) + esp_env if present(target, p)), None)
+        # GRUB loads the grubenv beside its grub.cfg; before there is one, where grub-mkconfig's layout keeps it
+        candidates = [grubenv_beside(self.grub_cfg)] if self.grub_cfg else \
+            [GRUBENV_BY_LAYOUT[self.layout]] if self.layout else list(GRUBENV_BY_LAYOUT.values())
+        self.grubenv_path = next((p for p in candidates if present(target, p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
         fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")

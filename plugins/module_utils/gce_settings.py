@@ -266,9 +266,7 @@ class Host(object):
                 esp["loader_conf"] = (self.target.display(grub.loader_conf), grub.loader_text or "")
             if grub.grub_cfg and grub.grub_cfg.startswith(bootloader.ESP_EFI_DIR + "/"):
                 esp["grub_configs"] = [(grub.grub_cfg, grub.cfg_text or "")]
-            if grub.grubenv_path:
-                esp["grubenv"] = self.text(grub.grubenv_path)
-            return bootconfig.gather_menu(self.target, esp), esp
+            return bootconfig.gather_menu(self.target, esp, self.replace), esp
         return self.cached("boot-menu", make)[0]
 
     def systemd_boot_entries(self):

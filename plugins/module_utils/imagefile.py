@@ -847,7 +847,7 @@ def gather_esp(disk, parts, arch):
         return None
     esp = esps[0]
     facts = {"partition": esp["number"], "error": None, "loader": None, "efi_files": [], "bls": [],
-             "uki": [], "uki_skipped": [], "grub_configs": [], "grubenv": None, "loader_conf": None}
+             "uki": [], "uki_skipped": [], "grub_configs": [], "grubenvs": {}, "loader_conf": None}
     try:
         reader = fat.FatReader(disk, esp["start"], esp["size"])
         files = reader.walk()
@@ -912,8 +912,8 @@ def gather_esp(disk, parts, arch):
                 continue
             if parts[3] == "grub.cfg":
                 facts["grub_configs"].append(("ESP " + path, text))
-            elif facts["grubenv"] is None:
-                facts["grubenv"] = text
+            else:   # GRUB loads the one beside the grub.cfg it reads (bootconfig.grubenv_beside)
+                facts["grubenvs"][("ESP " + path).lower()] = text
     return facts
 
 
@@ -995,7 +995,7 @@ def gather_boot(disk, table, parts, target, fstab, arch, subvolume=None):
     menu = gather_menu(target, esp)
     if esp:   # the texts served the menu; the facts keep their names
         esp["grub_configs"] = [path for path, text in esp["grub_configs"]]
-        for key in ("grubenv", "loader_conf", "arch"):
+        for key in ("grubenvs", "loader_conf", "arch"):
             esp.pop(key, None)
     facts = {"bios": gather_bios(disk, table, parts), "esp": esp, "menu": menu, "kernel_file": None,
              "initrd_files": [], "release": None}

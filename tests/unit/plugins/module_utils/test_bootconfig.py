@@ -7,7 +7,7 @@ import pytest
 from disktools import uki_image
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig as bc
-from ansible_collections.guestready.gce.plugins.module_utils import cmdline, uki
+from ansible_collections.guestready.gce.plugins.module_utils import bootloader, cmdline, uki
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "fixtures", "boot")
@@ -437,6 +437,26 @@ def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, en
     (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
     (entries / "m-5.14.0-427.el9.conf").write_text("title new\nversion 5.14.0-427.el9\nlinux /vmlinuz-5.14.0-427.el9\n")
     assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
+
+
+@pytest.mark.parametrize("beside, title", [(True, "old"), (False, "new")])
+def test_the_grubenv_is_the_one_beside_the_grub_cfg_grub_reads(tmp_path, beside, title):
+    """GRUB's load_env reads $prefix/grubenv (Red Hat's 00_header ${config_directory}/grubenv): the
+    directory of the grub.cfg it boots with.  A leftover /boot/grub/grubenv beside a /boot/grub2 menu was
+    taken first, and its saved_entry picked the wrong kernel; without a grubenv beside the menu GRUB has no
+    saved_entry at all.  The installer's check reads it the same way (bootloader.GrubConfig)."""
+    entries = blscfg_tree(tmp_path, 'set default="${saved_entry}"\nblscfg\n')
+    (tmp_path / "boot" / "grub").mkdir()
+    for directory, saved in (("grub", "m-5.14.0-427.el9"), ("grub2", "m-5.14.0-70.el9")):
+        if directory == "grub" or beside:
+            block = "# GRUB Environment Block\nsaved_entry=%s\n" % saved
+            (tmp_path / "boot" / directory / "grubenv").write_text(block + "#" * (1024 - len(block)))
+    (entries / "m-5.14.0-70.el9.conf").write_text("title old\nversion 5.14.0-70.el9\nlinux /vmlinuz-5.14.0-70.el9\n")
+    (entries / "m-5.14.0-427.el9.conf").write_text("title new\nversion 5.14.0-427.el9\nlinux /vmlinuz-5.14.0-427.el9\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
+    grub = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert (grub.grubenv_path, grub.grubenv.get("saved_entry")) == (
+        ("/boot/grub2/grubenv", "m-5.14.0-70.el9") if beside else (None, None))
 
 
 def test_grub_and_systemd_boot_split_an_entry_s_lines_each_their_own_way(tmp_path):

@@ -434,7 +434,11 @@ def test_rhel_8_uefi_menu_and_grubenv_live_on_the_esp(tmp_path):
     env = "# GRUB Environment Block\nsaved_entry=abc-%s\nkernelopts=root=UUID=1234 ro console=ttyS0\n" % kernel
     (tmp_path / "grub.cfg").write_text(RHEL8_EFI_GRUB_CFG)
     (tmp_path / "grubenv").write_text(env + "#" * (1024 - len(env)))
-    mtools(image, ["mmd", "::/EFI", "::/EFI/redhat"], ["mcopy", str(tmp_path / "grub.cfg"), "::/EFI/redhat/grub.cfg"],
+    # another vendor's leftover, first on the ESP: GRUB loads the grubenv beside its grub.cfg, not the first found
+    stale = "# GRUB Environment Block\nsaved_entry=old\nkernelopts=root=/dev/sda2 ro\n"
+    (tmp_path / "stale").write_text(stale + "#" * (1024 - len(stale)))
+    mtools(image, ["mmd", "::/EFI", "::/EFI/centos", "::/EFI/redhat"], ["mcopy", str(tmp_path / "stale"), "::/EFI/centos/GRUBENV"],
+           ["mcopy", str(tmp_path / "grub.cfg"), "::/EFI/redhat/grub.cfg"],
            ["mcopy", str(tmp_path / "grubenv"), "::/EFI/redhat/grubenv"])
     root = tmp_path / "root"
     (root / "boot" / "loader" / "entries").mkdir(parents=True)

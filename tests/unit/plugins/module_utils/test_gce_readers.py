@@ -191,11 +191,11 @@ def test_recovery_entries_get_grub_cmdline_linux_alone(tmp_path):
     assert bootloader.GrubConfig(Target(str(tmp_path))).entry_cmdlines() == {"normal": "console=tty1 console=ttyS0"}
 
 
-@pytest.mark.parametrize("name", ["/boot/grub/grub.cfg", "/boot/grub2/grubenv"])
+@pytest.mark.parametrize("name", ["/boot/grub/grub.cfg", "/boot/grub/grubenv"])
 def test_grub_file_that_is_a_link_loop_is_read_not_taken_for_absent(tmp_path, name):
     # like a FIFO there: GRUB cannot read it, so nothing is judged from the other files alone
     debian_grub(tmp_path)
-    put(tmp_path, "/boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda1\n")
+    put(tmp_path, "/boot/grub/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda1\n")
     os.unlink(os.path.join(str(tmp_path), name.lstrip("/")))
     link(tmp_path, name, os.path.basename(name))
     with pytest.raises(ConfigError, match=r"%s: too many levels of symbolic links" % name.rsplit("/", 1)[1]):
