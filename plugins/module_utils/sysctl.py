@@ -752,10 +752,14 @@ def _glob_index():
 
 
 def _reaching(items, first=lambda item: item, matches=glob_matches):
-    """``candidates(key)``: the ``items`` (assignments, or groups of them
-    led by ``first(item)``) that may write ``key``, in their order: those
-    of the key's own names and the globs naming one of them; ``_writes``
-    rules out the others.  Asking every assignment of every key took hours
+    """``candidates(key, explicit=None)``: the ``items`` (assignments, or
+    groups of them led by ``first(item)``) that may write ``key``, in their
+    order: those of the key's own names and the globs naming one of them;
+    ``_writes`` rules out the others.  Given ``explicit``, those that write
+    it (``_writes``), each glob asked once for all its lines.  Keys reached
+    by the same lines share one list, never to be changed: a file with a
+    glob line repeated for each of its interface lines (N x M) filled the
+    memory.  Asking every assignment of every key took hours
     for a file naming many interfaces (a key per interface, a line per
     key), and asking every glob of every key minutes for one with many
     globs too: the globs are grouped by pattern, asked once per pattern,
@@ -770,17 +774,34 @@ def _reaching(items, first=lambda item: item, matches=glob_matches):
         else:
             literal.setdefault(assignment["key"], []).append(position)
 
-    def candidates(key):
-        positions = []
+    shared = {}
+
+    def candidates(key, explicit=None):
+        positions, patterns = [], []
         for name in (key,) + SAME_VALUE.get(key, ()):
             positions.extend(literal.get(name, ()))
+            if explicit is not None and name in explicit:
+                continue   # an explicit assignment keeps the globs off it
             parts = name.split("/")
             for bucket in (globs.get((len(parts), parts[-1]), {}), globs.get((len(parts), None), {})):
-                for pattern, where in bucket.items():
-                    if matches(name, pattern):
-                        positions.extend(where)
-        return [items[position] for position in sorted(set(positions))]
+                patterns.extend((bucket, pattern) for pattern in bucket if matches(name, pattern))
+        signature = (tuple(positions), tuple(pattern for dummy, pattern in patterns))
+        found = shared.get(signature)
+        if found is None:
+            for bucket, pattern in patterns:
+                positions.extend(bucket[pattern])
+            found = shared[signature] = [items[position] for position in sorted(set(positions))]
+        return found
     return candidates
+
+
+def _shared(cache, signature, make):
+    """``make()``, made once for each ``signature`` of the lists it is made
+    of (``_reaching``'s shared lists, kept alive by it: their ids are theirs)."""
+    found = cache.get(signature)
+    if found is None:
+        found = cache[signature] = make()
+    return found
 
 
 def _systemd_order(assignments):
@@ -861,6 +882,7 @@ class _Excluded(frozenset):
 def winners(assignments, keys, loader="systemd"):
     """For each key in ``keys`` (path form): the assignments that reach it,
     in the order ``loader`` applies them; the last one decides the value.
+    Keys reached by the same lines share one list: read it, never change it.
 
     An explicit assignment beats a glob whatever their order, and a bare
     ``-key`` keeps globs off the key.  procps applies every line in file
@@ -885,20 +907,22 @@ def winners(assignments, keys, loader="systemd"):
         explicit = set(group[0]["key"] for group in groups if not group[0]["glob"])
         matches = _glob_index()
         dropped_for, groups_for = _reaching(dropped, matches=matches), _reaching(groups, lambda group: group[0], matches)
-        for key in keys:
-            history[key] = [a for a in dropped_for(key) if a["value"] is not None and _writes(a, key, explicit, matches)]
-            reaching = groups_for(key)
-            applied = [a for group in reaching if group[0]["value"] is not None
-                       and _writes(group[0], key, explicit, matches) for a in group]
+        made = {}
+
+        def make(dropped_lines, writing, reaching):
+            lines = [a for a in dropped_lines if a["value"] is not None]
+            applied = [a for group in writing if group[0]["value"] is not None for a in group]
             # a bare glob removes an earlier assignment of the same glob as a bare key does
-            removed = [group[0] for group in reaching if group[0]["value"] is None
-                       and _writes(group[0], key, (), matches)]
+            removed = [group[0] for group in reaching if group[0]["value"] is None]
             # a removal matters only when it dropped an assignment of the key
-            history[key].extend(applied or (removed[-1:] if history[key] else []))
+            return lines + (applied or (removed[-1:] if lines else []))
+        for key in keys:
+            lists = (dropped_for(key, explicit), groups_for(key, explicit), groups_for(key))
+            history[key] = _shared(made, tuple(id(found) for found in lists), lambda: make(*lists))
         if RESET_BY_FORWARDING in history:
             reset = forwarding_reset([group[0] for group in groups], explicit, matches)
-            if reset:
-                history[RESET_BY_FORWARDING].append(_reset_entry(reset))
+            if reset:   # a new list: the one there may be other keys' too
+                history[RESET_BY_FORWARDING] = history[RESET_BY_FORWARDING] + [_reset_entry(reset)]
         return history
     # write_setting_list() skips a glob's match that settinglist_findpath() finds by its
     # name: a key written as it is.  A bare glob excludes nothing before procps 4.0.5
@@ -909,13 +933,15 @@ def winners(assignments, keys, loader="systemd"):
         explicit = _Excluded(explicit, patterns)
     matches = _glob_index()
     reaching = _reaching(assignments, matches=matches)
+    made = {}
     for key in keys:
         # procps keeps the earlier value for a bare key
-        history[key] = [a for a in reaching(key) if a["value"] is not None and _writes(a, key, explicit, matches)]
+        lines = reaching(key, explicit)
+        history[key] = _shared(made, id(lines), lambda: [a for a in lines if a["value"] is not None])
     if RESET_BY_FORWARDING in history:
         reset = forwarding_reset(assignments, explicit, matches)
-        if reset:
-            history[RESET_BY_FORWARDING].append(_reset_entry(reset))
+        if reset:   # a new list: the one there may be other keys' too
+            history[RESET_BY_FORWARDING] = history[RESET_BY_FORWARDING] + [_reset_entry(reset)]
     return history
 
 

@@ -515,14 +515,19 @@ def weak_interface_lines(entry, histories, observation, winning_only=True, judge
     read once by a caller asking for every entry (listing them again for
     each entry cost seconds per assessment for a file naming a hundred
     thousand interfaces)."""
-    found = []
+    found, asked = [], set()
     if not per_interface_needed(entry):
         return found
     for name in judged_interfaces(observation, histories) if judged is None else judged:
         key = interface_key(entry, name)
         forwarding = _int(observation.values.get("net/ipv4/conf/%s/forwarding" % name)) or 0
         for loader_name, history in sorted(histories.items()):
-            lines = history.get(key, [])[-1:] if winning_only else history.get(key, [])
+            lines = history.get(key, ())[-1:] if winning_only else history.get(key, ())
+            if not winning_only:
+                # interfaces reached by the same lines share their list (sysctl.winners): asked once
+                if (loader_name, id(lines), forwarding) in asked:
+                    continue
+                asked.add((loader_name, id(lines), forwarding))
             for assignment in lines:
                 own = _int(assignment["value"])
                 # a removed own line (bare -key) or one the kernel refuses leaves the interface's value unset at boot
