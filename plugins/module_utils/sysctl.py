@@ -506,12 +506,14 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
     name in a later directory is read."""
     target = as_target(root)
     replace = replace or {}
-    chosen, claimed = {}, {}
+    chosen, claimed, new_files = {}, {}, {}
+    for path, text in replace.items():   # a plan may replace every file of a tree: sorted out once
+        if text is not None:
+            new_files.setdefault(os.path.dirname(path), []).append(os.path.basename(path))
     for directory in conf_dirs(loader, version):
         if persistent_only and directory == RUNTIME_DIR:
             continue
-        added = [os.path.basename(path) for path, text in replace.items()
-                 if text is not None and os.path.dirname(path) == "/" + directory]
+        added = new_files.get("/" + directory, [])
         try:
             names = target.listdir("/" + directory)
         except Missing:
@@ -522,7 +524,8 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
             if warnings is not None:
                 warnings.append("%s: not read" % exc)
             continue
-        for name in names + [name for name in added if name not in names]:
+        listed = set(names)
+        for name in names + [name for name in added if name not in listed]:
             if not name.endswith(".conf") or (loader == "systemd" and name.startswith(".")):
                 continue
             if name in chosen:
