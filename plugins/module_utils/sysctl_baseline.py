@@ -592,6 +592,14 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
         else:
             for conflict in result["conflicts"]:
                 add(conflict, result["id"])
+            # with the winner commented out the line before it wins: the weaker lines at the end
+            # of a history go in one round (the plan repeats until none wins), not one round each
+            key = loader.normalize_key(entry["key"])
+            for history in histories.values():
+                for assignment in reversed(history.get(key, ())):
+                    if assignment["path"] == own_path or complies(entry, assignment["value"]):
+                        break
+                    add(assignment, result["id"])
         if mode == "all":
             for dummy, assignment in weak_interface_lines(entry, histories, observation, False, judged):
                 add(assignment, result["id"])

@@ -317,6 +317,25 @@ def test_a_glob_line_repeated_for_thousands_of_interfaces_is_neutralised_in_seco
     assert "net.ipv4.conf.if2999.rp_filter = 1" in rows
 
 
+def test_a_weak_line_repeated_thousands_of_times_is_neutralised_in_one_round(tmp_path, run_module):
+    """The same failing line 3000 times: commenting out the winner made the
+    one before it win, and the plan asked again for each (3000 rounds of
+    reading every file: it never finished).  The run of failing lines at the
+    end of a history goes in one round; a failing line an earlier compliant
+    one follows is not winning, and stays."""
+    from hostile import alarm
+    root = tree(tmp_path)
+    with open(os.path.join(root, "etc/sysctl.conf"), "w") as handle:
+        handle.write("kernel.kptr_restrict = 0\nkernel.kptr_restrict = 2\n" + "net.ipv4.ip_forward = 1\n" * 3000)
+    with alarm(30):
+        out = run_module(sysctl_baseline, {"root": root})
+    assert out["rc"] == 0, out.get("msg")
+    with open(os.path.join(root, "etc/sysctl.conf")) as handle:
+        rows = handle.read().splitlines()
+    assert rows[:2] == ["kernel.kptr_restrict = 0", "kernel.kptr_restrict = 2"], rows[:3]
+    assert rows[2:] == ["# guestready.gce neutralised (SYSCTL-IP_FORWARD): net.ipv4.ip_forward = 1"] * 3000, rows[2:4]
+
+
 def _file_of_4_mib(line):
     """sysctl.conf's text at the size a file may have: ``line(number)`` for
     as many numbers as fit."""
