@@ -583,8 +583,8 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
         if result["status"] == "waived":
             continue
         entry = by_id[result["id"]]
+        key = loader.normalize_key(entry["key"])
         if mode == "all":
-            key = loader.normalize_key(entry["key"])
             for history in histories.values():
                 for assignment in history.get(key, []):
                     if not complies(entry, assignment["value"]):
@@ -594,7 +594,6 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
                 add(conflict, result["id"])
             # with the winner commented out the line before it wins: the weaker lines at the end
             # of a history go in one round (the plan repeats until none wins), not one round each
-            key = loader.normalize_key(entry["key"])
             for history in histories.values():
                 for assignment in reversed(history.get(key, ())):
                     if assignment["path"] == own_path or complies(entry, assignment["value"]):
