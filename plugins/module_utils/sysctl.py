@@ -22,7 +22,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatc
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind, read_at_most)
+    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind, null_device, read_at_most)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -540,11 +540,16 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                 if replace[path] is not None:
                     chosen[name] = path
                 continue
-            if target.is_masked(path):
+            try:   # a plain file is answered by one lstat; a link is followed in the root
+                info = target.lstat(path)
+            except TargetError:
+                info = None
+            plain = info is not None and not stat.S_ISLNK(info.st_mode)
+            if null_device(info) if plain else target.is_masked(path):
                 chosen[name] = None
                 continue
             try:
-                mode = target.stat(path).st_mode
+                mode = info.st_mode if plain else target.stat(path).st_mode
             except TargetError as exc:
                 if name.startswith(".") and not isinstance(exc, Unreadable):
                     if warnings is not None:
@@ -605,17 +610,20 @@ def dangling(target, path):
     return True
 
 
-def load(root="/", loader="systemd", replace=None, persistent_only=False):
+def load(root="/", loader="systemd", replace=None, persistent_only=False, seen=None):
     """Read every file ``loader`` reads.
 
     ``replace`` maps a path (inside the root) to the text it should be read
     as (a file as it will be after a write), or to ``None`` for a file that
-    will not exist.  Returns ``(assignments, warnings)`` in application
-    order; each assignment's ``file`` is the path as the user sees it and
-    ``path`` the path inside the root.
+    will not exist.  ``seen``: a dict shared by loads made while nothing
+    writes to the tree (a plan's), so that each file is read, and its
+    links resolved, once among them.  Returns ``(assignments, warnings)`` in
+    application order; each assignment's ``file`` is the path as the user
+    sees it and ``path`` the path inside the root.
     """
     target = as_target(root)
     replace = replace or {}
+    seen = {} if seen is None else seen
     warnings = []
     version = systemd_version(target) if loader == "systemd" else procps_version(target)
     files = config_files(target, loader, warnings, persistent_only, version, replace)
@@ -624,23 +632,32 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False):
         key = path
         if key not in replace and replace:
             # one file read under two names (99-sysctl.conf -> ../sysctl.conf)
-            try:
-                key = target.inside(target.host_path(path))
-            except TargetError:
-                pass
+            if ("inside", path) not in seen:
+                try:
+                    seen["inside", path] = target.inside(target.host_path(path))
+                except TargetError:
+                    seen["inside", path] = path
+            key = seen["inside", path]
         if key in replace:
             if replace[key] is None:
                 continue
             text = replace[key]
-        elif dangling(target, path):
-            # a link to a file that is gone (99-sysctl.conf -> ../sysctl.conf once sysctl.conf is
-            # deleted): systemd-sysctl skips it (parse_file(), ignore_enoent), procps warns and
-            # reads on (PreloadSystem()); its name still hides the same name in a later directory
-            warnings.append("%s: a symbolic link to a missing file: not read (systemd-sysctl skips it, "
-                            "sysctl --system warns)" % target.display(path))
-            continue
         else:
-            text = read_text(target, path)
+            if ("text", path) not in seen:
+                try:
+                    seen["text", path] = read_text(target, path)
+                except SysctlError:
+                    if not dangling(target, path):
+                        raise
+                    seen["text", path] = None
+            text = seen["text", path]
+            if text is None:
+                # a link to a file that is gone (99-sysctl.conf -> ../sysctl.conf once sysctl.conf is
+                # deleted): systemd-sysctl skips it (parse_file(), ignore_enoent), procps warns and
+                # reads on (PreloadSystem()); its name still hides the same name in a later directory
+                warnings.append("%s: a symbolic link to a missing file: not read (systemd-sysctl skips it, "
+                                "sysctl --system warns)" % target.display(path))
+                continue
         parsed, problems = parse_text(text, target.display(path), loader, version)
         for assignment in parsed:
             assignment["path"] = path

@@ -416,14 +416,16 @@ def judged_interfaces(observation, histories):
     return sorted(names)
 
 
-def histories_for(entries, observation, root, replace=None):
+def histories_for(entries, observation, root, replace=None, seen=None):
     """``{loader: {key: [assignments]}}`` and the loaders' warnings, for the
     entries' keys and, where the kernel's rule makes them matter, the own
     keys of the observed interfaces and of those the files name
-    (``named_interfaces``)."""
+    (``named_interfaces``).  ``seen``: as ``load()``'s (each file read once
+    among the loaders, and among calls that share it)."""
     boot = boot_loader(root)
-    loaded = [(name, name, loader.load(root, name, replace)) for name in loader.LOADERS]
-    loaded.append((after_reboot(boot), boot, loader.load(root, boot, replace, persistent_only=True)))
+    seen = {} if seen is None else seen
+    loaded = [(name, name, loader.load(root, name, replace, seen=seen)) for name in loader.LOADERS]
+    loaded.append((after_reboot(boot), boot, loader.load(root, boot, replace, persistent_only=True, seen=seen)))
     names = set(observation.interfaces)
     for dummy, dummy, (assignments, dummy) in loaded:
         names.update(named_interfaces(entries, assignments))
@@ -607,19 +609,21 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
     return lines
 
 
-def neutralized_texts(target, lines):
+def neutralized_texts(target, lines, seen=None):
     """``({path: new_text}, {path: old_text}, IDs, too_large)``: each file
     with its lines commented out behind the marker (the original kept in
     the comment).  One file read under two names (99-sysctl.conf ->
     ../sysctl.conf) is edited once, at its real place inside the root.
     A file the markers would make larger than the loader reads
-    (``loader.MAX_FILE_SIZE``) is left as it is, named in ``too_large``."""
+    (``loader.MAX_FILE_SIZE``) is left as it is, named in ``too_large``.
+    ``seen``: the texts the lines were found in (``loader.load()``'s)."""
     edits, before, ids = {}, {}, {}
+    seen = seen or {}
     for path in sorted(lines):
         real = target.host_path(path)
         text = edits.get(real)
         if text is None:
-            text = before[real] = loader.read_text(target, path)
+            text = before[real] = seen.get(("text", path)) or loader.read_text(target, path)
         rows = loader.split_lines(text, True)
         for number, rid in sorted(lines[path].items()):
             index = number - 1
@@ -658,6 +662,7 @@ class Plan(object):
         self.proc_root = proc_root
         self.boot = boot_loader(self.target)
         self.observation = Observation(entries, proc_root, live=live)
+        self.seen = {}   # the files as the plan read them (sysctl.load), until it is applied
         self.replaced_link = None
         if self.target.islink(own):
             # the drop-in's path is the collection's: a link there is replaced, never followed
@@ -669,7 +674,7 @@ class Plan(object):
             except TargetError as exc:
                 raise loader.SysctlError(str(exc))
         current, dummy = histories_for(entries, self.observation, self.target,
-                                       replace={own: self.old_text})
+                                       replace={own: self.old_text}, seen=self.seen)
         # the version of systemd-sysctl (None: unknown, taken as a modern one); before 245 no key is a glob
         self.systemd = loader.systemd_version(self.target) if self.boot == "systemd" else None
         old_systemd = not loader.reads_globs(self.systemd)
@@ -711,7 +716,7 @@ class Plan(object):
             # nothing weaker wins (each round only adds lines, so it ends)
             lines, replace = {}, {own: self.text}
             while True:
-                histories, dummy = histories_for(entries, planned, self.target, replace=replace)
+                histories, dummy = histories_for(entries, planned, self.target, replace=replace, seen=self.seen)
                 results = assess(entries, waivers, planned, histories, self.boot, self.own_display)
                 found = neutralizable(results, entries, histories, planned, own, neutralize)
                 new = [(path, line) for path, chosen in found.items() for line in chosen
@@ -720,7 +725,7 @@ class Plan(object):
                     for line, rid in chosen.items():
                         lines.setdefault(path, {}).setdefault(line, rid)
                 self.edits, self.edits_before, self.neutralized_ids, too_large = neutralized_texts(
-                    self.target, lines)
+                    self.target, lines, self.seen)
                 self.not_neutralized = [
                     "%s: not neutralised: with the markers it would be larger than %d bytes, which this "
                     "collection does not read: its lines stay in force; edit it by hand" % (
@@ -784,7 +789,7 @@ class Plan(object):
 
     def assess_current(self):
         """Results for the state the host is in now."""
-        histories, warnings = histories_for(self.entries, self.observation, self.target)
+        histories, warnings = histories_for(self.entries, self.observation, self.target, seen=self.seen)
         return assess(self.entries, self.waivers, self.observation, histories, self.boot,
                       self.own_display), warnings
 
@@ -813,6 +818,7 @@ class Plan(object):
         """Write the drop-in and neutralised files, set live values; return
         the results of the state reached, the loaders' warnings and the
         errors met.  Call it under ``self.target.lock()``."""
+        self.seen = None   # what the plan read is not what this leaves
         try:
             if self.file_changed:
                 self.target.makedirs(os.path.dirname(self.own))

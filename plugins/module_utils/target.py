@@ -115,6 +115,12 @@ def file_kind(mode):
     return "special file"
 
 
+def null_device(info):
+    """Whether the stat result ``info`` is the null device (1:3), as
+    systemd's masking takes it."""
+    return stat.S_ISCHR(info.st_mode) and os.major(info.st_rdev) == 1 and os.minor(info.st_rdev) == 3
+
+
 def _components(path):
     return [part for part in path.split("/") if part and part != "."]
 
@@ -455,8 +461,7 @@ class Target(object):
             info = self.stat(path)
         except TargetError:
             return False
-        return stat.S_ISCHR(info.st_mode) and os.major(info.st_rdev) == 1 and \
-            os.minor(info.st_rdev) == 3
+        return null_device(info)
 
     def listdir(self, path):
         """Sorted names in the directory ``path``; Missing when absent,

@@ -98,6 +98,23 @@ def tree(tmp_path):
     return tmp_path
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_the_null_device_itself_masks_a_name(tmp_path):
+    """A name is masked by the null device itself as well as by a link to
+    it: the node, answered by one lstat, hides the same name in a later
+    directory for both loaders.  Another device node is never read: procps
+    takes its name, systemd-sysctl passes over it (the later file is read)."""
+    write(tmp_path, "usr/lib/sysctl.d/50-vendor.conf", "net.ipv4.ip_forward = 1\n")
+    write(tmp_path, "usr/lib/sysctl.d/60-vendor.conf", "kernel.kptr_restrict = 0\n")
+    os.makedirs(str(tmp_path / "etc" / "sysctl.d"))
+    os.mknod(str(tmp_path / "etc/sysctl.d/50-vendor.conf"), stat.S_IFCHR | 0o644, os.makedev(1, 3))
+    os.mknod(str(tmp_path / "etc/sysctl.d/60-vendor.conf"), stat.S_IFCHR | 0o644, os.makedev(1, 5))
+    for name, files in (("systemd", [("/usr/lib/sysctl.d/60-vendor.conf", "60-vendor.conf")]), ("procps", [])):
+        warnings = []
+        assert loader.config_files(str(tmp_path), name, warnings) == files, name
+        assert "60-vendor.conf: is a character device" in warnings[0] and "50-vendor" not in str(warnings), warnings
+
+
 def test_files_in_order_per_loader(tree):
     names = [name for dummy, name in loader.config_files(str(tree), "systemd")]
     assert names == ["50-default.conf", "60-vendor.conf", "70-runtime.conf", "90-local.conf",
