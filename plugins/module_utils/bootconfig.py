@@ -330,6 +330,10 @@ def release_of_kernel(path):
 
 # the boot menu of a tree, read through the target-root layer (disk images and image trees)
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+# the most read of a file of the menu, in a tree and on an image's ESP alike: GRUB reads grub.cfg
+# and grubenv whole, so a larger one leaves the menu unjudged, never judged from part of it
+GRUB_FILE_MAX = 4 * 1024 * 1024
+BLS_ENTRY_MAX = 65536
 
 
 def grubenv_beside(config):
@@ -355,7 +359,7 @@ def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
         for name in names:
             if name.endswith(".conf"):
                 try:
-                    text = target.read_optional(directory + "/" + name, limit=65536)
+                    text = target.read_optional(directory + "/" + name, limit=BLS_ENTRY_MAX)
                 except TooLarge:
                     raise
                 except TargetError:
@@ -383,7 +387,7 @@ def gather_menu(target, esp, replace=None):
     configs = []
     for path in GRUB_CONFIGS:
         try:
-            configs.append((path, read(path, 4 * 1024 * 1024)))
+            configs.append((path, read(path, GRUB_FILE_MAX)))
         except TargetError as exc:   # GRUB reads it (or fails to): the next file would not be its menu
             return {"config": path, "kind": "grub", "default": None, "note": None, "error": str(exc)}
     # the ESP's grub.cfg when it is the menu itself, not a stub that loads /boot's (configfile)
@@ -397,7 +401,7 @@ def gather_menu(target, esp, replace=None):
             env = parse_grubenv(((esp or {}).get("grubenvs") or {}).get(env_path.lower()) or "")
         else:
             try:
-                env = parse_grubenv(read(env_path, 65536) or "")
+                env = parse_grubenv(read(env_path, GRUB_FILE_MAX) or "")
             except TooLarge as exc:   # GRUB reads it whole: its saved_entry is not known here
                 return {"config": path, "kind": "grub", "default": None, "note": None, "error": str(exc)}
             except TargetError:       # load_env fails on it and GRUB goes on without

@@ -872,7 +872,7 @@ def gather_esp(disk, parts, arch):
     for path, is_dir, size in files:
         if not is_dir and path.lower().startswith("/loader/entries/") and path.lower().endswith(".conf"):
             try:
-                entry = bootconfig.parse_bls_entry(reader.read(path, 65536).decode("utf-8", "replace"))
+                entry = bootconfig.parse_bls_entry(reader.read(path, bootconfig.BLS_ENTRY_MAX).decode("utf-8", "replace"))
             except fat.FatLimitError as exc:   # our limit, not systemd-boot's skip: judged without it, the menu is wrong
                 facts["error"] = str(exc)
                 continue
@@ -906,7 +906,7 @@ def gather_esp(disk, parts, arch):
         parts = path.lower().split("/")
         if not is_dir and len(parts) == 4 and parts[1] == "efi" and parts[3] in ("grub.cfg", "grubenv"):
             try:
-                text = reader.read(path, 4 * 1024 * 1024).decode("utf-8", "replace")
+                text = reader.read(path, bootconfig.GRUB_FILE_MAX).decode("utf-8", "replace")
             except fat.FatError as exc:   # GRUB reads it: the menu cannot be judged without it
                 facts["error"] = str(exc)
                 continue

@@ -529,17 +529,21 @@ def test_a_grub_cfg_that_cannot_be_read_is_the_menu_s_error_not_skipped(tmp_path
     assert ("larger than" if make == "large" else "directory") in menu["error"], menu["error"]
 
 
-@pytest.mark.parametrize("make, title", [("large", None), ("directory", "new")])
+@pytest.mark.parametrize("make, title", [("large", None), ("padded", "old"), ("directory", "new")])
 def test_a_grubenv_past_the_reader_s_limit_is_the_menu_s_error_not_an_empty_environment(tmp_path, make, title):
     """A grubenv larger than the reader takes was read as no environment, so
     its saved_entry was lost and the menu's default was the wrong kernel
     (GRUB reads the block whole).  Now the menu has no default and names the
     file.  One GRUB cannot load (a directory) is still no environment, as
-    GRUB's load_env fails and the menu goes on without it."""
+    GRUB's load_env fails and the menu goes on without it.  The limit is the
+    one the ESP's grubenv is read with (a 70 KiB one was an error in a tree
+    and read on the ESP)."""
     entries = blscfg_tree(tmp_path, "blscfg\n")
     grubenv = tmp_path / "boot" / "grub2" / "grubenv"
+    block = "# GRUB Environment Block\nsaved_entry=m-5.14.0-70.el9\n"
     if make == "large":
-        block = "# GRUB Environment Block\nsaved_entry=m-5.14.0-70.el9\n"
+        grubenv.write_text(block + "#" * (bc.GRUB_FILE_MAX - len(block) + 1))
+    elif make == "padded":
         grubenv.write_text(block + "#" * (70 * 1024))
     else:
         grubenv.mkdir()
