@@ -347,6 +347,18 @@ def split_lines(text, keepends=False):
     return rows
 
 
+def _procps_lines(text):
+    """``(number, line)`` of the lines procps reads: getline() ends them at
+    ``\n`` only, so a bare ``\r`` stays inside (systemd's read_line() ends a
+    line there).  Each is numbered by the line ``split_lines()`` starts it
+    at, the numbers the neutralising edits use."""
+    number = 1
+    for line in text.split("\n"):
+        yield number, line
+        # the rows split_lines() makes of it: one, and one more after each bare \r in it
+        number += 1 + line.count("\r", 0, len(line) - 1 if line.endswith("\r") else len(line))
+
+
 def parse_text(text, source="<string>", loader="systemd", version=None):
     """Parse one sysctl.d file's text as ``loader`` reads it.
 
@@ -374,7 +386,7 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
         dashes, globs = procps_reads_dashes(version), procps_reads_globs(version)
     blanks = PROCPS4_BLANKS if loader == "procps" and globs else BLANKS
     assignments, warnings = [], []
-    for number, raw in enumerate(split_lines(text), 1):
+    for number, raw in enumerate(split_lines(text), 1) if loader == "systemd" else _procps_lines(text):
         if loader == "systemd" and 4 * len(raw) >= LONG_LINE_MAX and utf8_size(raw) >= LONG_LINE_MAX:
             warnings.append("%s:%d: a line of 1 MiB or more: systemd-sysctl reads no further in the file" % (
                 source, number))
@@ -413,6 +425,10 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             line = line[1:].lstrip(BLANKS)
         if "=" in line:
             key, value = line.split("=", 1)
+            if loader == "procps" and not globs:
+                # 3.3.x takes the value with strtok(NULL, "\n\r"): it ends at a carriage return
+                # (4.0 writes it whole, \r and all, and the kernel refuses a number followed by one)
+                value = value.lstrip("\r").split("\r", 1)[0]
             value = _normalize_value(value.strip(blanks))
         elif ignore_failure and line and " " not in line and globs:
             key, value = line, None

@@ -330,6 +330,29 @@ def test_lines_end_only_where_the_loaders_end_them():
     assert loader.split_lines(text, True)[1].endswith("\r\n")
 
 
+@pytest.mark.parametrize("version, first", [(None, "1\rnet.ipv4.ip_forward = 1"), ((3, 3, 17), "1")])
+def test_a_carriage_return_ends_a_line_for_systemd_only(version, first):
+    """systemd's read_line() ends a line at a bare \r; procps reads lines
+    with getline(), to \n: what follows a \r is the value's (4.0 writes it
+    whole, and the kernel refuses a number followed by a \r) or dropped
+    (3.3.x's strtok(NULL, "\n\r")), never a line of its own.  Both were
+    read as systemd reads them, so ``sysctl --system`` was judged to set
+    ip_forward here.  A line's number is the one systemd's reading gives it
+    (the neutralising edits count lines so)."""
+    text = "kernel.kptr_restrict = 1\rnet.ipv4.ip_forward = 1\n\rkernel.yama.ptrace_scope = 2\r\nvm.swappiness = 9\r"
+
+    def rows(assignments):
+        return [(a["line"], a["key"], a["value"]) for a in assignments]
+    assert rows(loader.parse_text(text, "/f.conf", "systemd")[0]) == [
+        (1, "kernel/kptr_restrict", "1"), (2, "net/ipv4/ip_forward", "1"), (4, "kernel/yama/ptrace_scope", "2"),
+        (5, "vm/swappiness", "9")]
+    procps = rows(loader.parse_text(text, "/f.conf", "procps", version)[0])
+    assert procps == [(1, "kernel/kptr_restrict", first), (3, "kernel/yama/ptrace_scope", "2"), (5, "vm/swappiness", "9")]
+    assert loader.kernel_int(procps[0][2]) == (None if version is None else 1)
+    assert [row.rstrip("\r\n") for row in loader.split_lines(text, True)][2:5] == [
+        "", "kernel.yama.ptrace_scope = 2", "vm.swappiness = 9"]
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo", "link to a directory", "link to a fifo"])
 def test_an_entry_that_is_not_a_file_hides_a_later_file_as_each_loader_does(tmp_path, kind):
     """procps' PreloadSystem() takes every name ending in .conf, whatever the entry is;
