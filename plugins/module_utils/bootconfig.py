@@ -330,6 +330,7 @@ def release_of_kernel(path):
 
 # the boot menu of a tree, read through the target-root layer (disk images and image trees)
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+BLS_DIR = "/boot/loader/entries"
 # the most read of a file of the menu, in a tree and on an image's ESP alike: GRUB reads grub.cfg
 # and grubenv whole, so a larger one leaves the menu unjudged, never judged from part of it
 GRUB_FILE_MAX = 4 * 1024 * 1024
@@ -344,7 +345,7 @@ def grubenv_beside(config):
     return config.rsplit("/", 1)[0] + "/grubenv"
 
 
-def bls_entries(target, directories=("/boot/loader/entries",), grub=False):
+def bls_entries(target, directories=(BLS_DIR,), grub=False):
     """The parsed entries of ``directories`` (``parse_bls_entry``, as GRUB
     reads them when ``grub``; ``file``: the file name, ``id``: it without
     .conf, as blscfg names an entry; ``directory``: where it is).  An entry

@@ -20,18 +20,16 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    bls_loader, grubenv_beside, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_loader, grubenv_beside, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
-GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
-# without either: the ESP's grub.cfg, the menu itself on RHEL 8 and its rebuilds on UEFI
+# without /boot's grub.cfg (GRUB_CONFIGS): the ESP's grub.cfg, the menu itself on RHEL 8 and its rebuilds on UEFI
 # (grub2-mkconfig -o /boot/efi/EFI/<vendor>/grub.cfg); elsewhere it is a stub that loads /boot's
 ESP_EFI_DIR = "/boot/efi/EFI"
 GRUBENV_BY_LAYOUT = {"redhat": "/boot/grub2/grubenv", "debian": "/boot/grub/grubenv"}
-BLS_DIR = "/boot/loader/entries"
 # systemd-boot reads loader/loader.conf on the ESP (mounted at /boot, /efi or /boot/efi);
 # its ``timeout`` (systemd src/boot/efi/boot.c config_defaults_load_from_file()): seconds,
 # menu-hidden (0), menu-disabled (no menu), menu-force (waits for a key); unset: menu hidden
@@ -250,7 +248,7 @@ class GrubConfig(object):
                 self.layout, self.mkconfig = layout, path
                 break
         # anything there (a FIFO, a directory, a link loop) is read, and the read names what is wrong
-        self.grub_cfg = next((p for p in GRUB_CFGS if present(target, p)), None) or self._esp_grub_cfg(replace)
+        self.grub_cfg = next((p for p in GRUB_CONFIGS if present(target, p)), None) or self._esp_grub_cfg(replace)
         if self.layout is None and self.grub_cfg:
             self.layout = "redhat" if "grub2" in self.grub_cfg or self.grub_cfg.startswith(ESP_EFI_DIR) else "debian"
         self.dropins_supported = self._dropins_supported()
@@ -431,7 +429,7 @@ class GrubConfig(object):
             for path in self.bls_files:
                 # read as the loader reads it (GRUB's blscfg, else systemd-boot): an entry it leaves out
                 # (GRUB: no linux line; systemd-boot: no linux, efi or uki line) boots nothing
-                entry = parse_bls_entry(read(self.target, path) or "", grub=self.bls)
+                entry = parse_bls_entry(read(self.target, path, BLS_ENTRY_MAX) or "", grub=self.bls)
                 if entry["kernel"] if self.bls else bls_loader(entry):
                     found.append({"where": self.target.display(path), "cmdline": self._expand_env(entry["args"])})
         return found

@@ -24,18 +24,13 @@ where it was found and what kind of place that is:
 part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
 
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootloader
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
 
 MAX_FILE = 4 * 1024 * 1024
-GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
-GRUB_DEFAULTS = ("/etc/default/grub",)
-GRUB_DEFAULTS_DIR = "/etc/default/grub.d"
 GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
-BLS_DIR = "/boot/loader/entries"
 KERNEL_INSTALL_CMDLINE = "/etc/kernel/cmdline"
-LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
 
 
 def parameters(line):
@@ -140,7 +135,7 @@ def find(target=None, running=False):
         text = _read(target, "/proc/cmdline")
         if text is not None:
             found.append(_entry(target, "/proc/cmdline", 1, "running", text))
-    for path in GRUB_CONFIGS:
+    for path in bootconfig.GRUB_CONFIGS:
         found.extend(_grub_cfg(target, path))
     found.extend(_grub_defaults(target))
     found.extend(_bls(target))
@@ -163,7 +158,7 @@ def _grub_cfg(target, path):
     found = []
     for number, line in enumerate(lines(text), 1):
         words = line.split(None, 2)
-        if len(words) >= 2 and words[0] in LINUX_COMMANDS:
+        if len(words) >= 2 and words[0] in bootloader.LINUX_COMMANDS:
             found.append(_entry(target, path, number, "grub.cfg", words[2] if len(words) > 2 else "",
                                 kernel=words[1]))
     return found
@@ -174,9 +169,9 @@ def _grub_defaults(target):
     are sourced (by name, as sh's glob: hidden names left out) and read as
     sh reads them (``bootloader.parse_defaults``): one line, from the last
     file that set either variable."""
-    paths = list(GRUB_DEFAULTS)
+    paths = [bootloader.DEFAULTS]
     try:
-        paths += ["%s/%s" % (GRUB_DEFAULTS_DIR, name) for name in sorted(target.listdir(GRUB_DEFAULTS_DIR))
+        paths += ["%s/%s" % (bootloader.DEFAULTS_DIR, name) for name in sorted(target.listdir(bootloader.DEFAULTS_DIR))
                   if name.endswith(".cfg") and not name.startswith(".")]
     except Missing:
         pass   # a directory there but unreadable raises, as _read does: never judged without it
@@ -197,12 +192,12 @@ def _grub_defaults(target):
 
 def _bls(target):
     try:
-        names = [name for name in target.listdir(BLS_DIR) if name.endswith(".conf")]
+        names = [name for name in target.listdir(bootloader.BLS_DIR) if name.endswith(".conf")]
     except Missing:
         return []
     found = []
     for name in names:
-        path = "%s/%s" % (BLS_DIR, name)
+        path = "%s/%s" % (bootloader.BLS_DIR, name)
         kernel, options = None, []
         for number, line in enumerate(lines(_read(target, path)), 1):
             key, dummy, rest = line.strip().partition(" ")

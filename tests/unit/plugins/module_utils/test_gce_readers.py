@@ -12,7 +12,7 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, timesync, udev, units)
+    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
@@ -145,6 +145,23 @@ def test_grub_red_hat_layout_bls_and_grubenv(tmp_path):
     env = bootloader.set_grubenv(open(os.path.join(str(tmp_path), "boot/grub2/grubenv")).read(),
                                  "kernelopts", "root=x console=ttyS0")
     assert len(env) == 1024 and "kernelopts=root=x console=ttyS0\n" in env
+
+
+def test_a_bls_entry_past_the_limit_is_refused_by_both_readers_of_the_menu(tmp_path):
+    """The entries GRUB's blscfg offers were read up to 32 MiB for the
+    console check and up to 64 KiB for the boot menu: one entry judged by
+    one reader and refused by the other.  Both take bootconfig's limit."""
+    put(tmp_path, "/boot/grub2/grub.cfg", "set timeout=1\ninsmod blscfg\nblscfg\n")
+    head = "title RHEL\nlinux /vmlinuz-5.14\noptions root=/dev/sda1 console=ttyS0\n"
+    put(tmp_path, "/boot/loader/entries/abc-5.14.conf", head + "#" * bootconfig.BLS_ENTRY_MAX)
+    target = Target(str(tmp_path))
+    with pytest.raises(ConfigError, match="abc-5.14.conf: larger than %d bytes" % bootconfig.BLS_ENTRY_MAX):
+        bootloader.GrubConfig(target).entries()
+    menu = bootconfig.gather_menu(target, None)
+    assert menu["default"] is None and "abc-5.14.conf: larger than %d bytes" % bootconfig.BLS_ENTRY_MAX in menu["error"]
+    put(tmp_path, "/boot/loader/entries/abc-5.14.conf", head + "#" * (bootconfig.BLS_ENTRY_MAX - len(head)))
+    assert [e["cmdline"] for e in bootloader.GrubConfig(target).entries()] == ["root=/dev/sda1 console=ttyS0"]
+    assert bootconfig.gather_menu(target, None)["default"]["args"] == "root=/dev/sda1 console=ttyS0"
 
 
 def test_grub_edits_keep_the_original(tmp_path):
