@@ -322,15 +322,24 @@ def long_number(pattern):
     return make
 
 
+def many_lines(full, outside, original=b""):
+    """The file's own lines repeated to 2 MiB (half what most readers take):
+    a reader that asks each line about every other, or each key about every
+    line, is quadratic in them."""
+    lines = original or b"a = b\n"
+    with open(full, "wb") as handle:
+        handle.write(lines * (2 * 1024 * 1024 // len(lines) + 1))
+
+
 def plain_file(full, outside):
     with open(full, "w") as handle:
         handle.write("not a directory\n")
 
 
 FILE_KINDS = [fifo, unix_socket, directory, dangling_link, link_loop, absolute_escape, relative_escape,
-              binary, long_line]
+              binary, long_line] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: the long profile's
 DIRECTORY_KINDS = [plain_file, fifo, dangling_link, link_loop, absolute_escape, relative_escape]
-CONTENT_KINDS = (binary, long_line)
+CONTENT_KINDS = (binary, long_line, many_lines)
 
 
 def pairs(touched, kinds, make, classes):
