@@ -1284,9 +1284,9 @@ def check_sysctl_coexist(host, entry):
     google, dummy = sysctl.parse_text(sysctl.read_text(host.target, files[name]), host.target.display(files[name]))
     keys = sorted(set(a["key"] for a in google if not a["glob"]))
     by_key = dict((sysctl.normalize_key(e["key"]), e) for e in BY_ID.values() if e["area"] == "sysctl")
-    histories = {}
+    histories, seen = {}, {}
     for loader in sysctl.LOADERS:
-        assignments, dummy = sysctl.load(host.target, loader)
+        assignments, dummy = sysctl.load(host.target, loader, seen=seen)
         histories[loader] = sysctl.winners(assignments, keys, loader)
     problems, actual = [], {}
     for key in keys:
