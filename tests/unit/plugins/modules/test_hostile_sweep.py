@@ -331,15 +331,23 @@ def many_lines(full, outside, original=b""):
         handle.write(lines * (2 * 1024 * 1024 // len(lines) + 1))
 
 
+def carriage_returns(full, outside, original=b""):
+    """The file's lines ended by a bare carriage return (old Mac editors),
+    and a Latin-1 byte: systemd's read_line() ends a line there, getline()
+    and most parsers do not, and the text is not UTF-8."""
+    with open(full, "wb") as handle:
+        handle.write(b"# caf\xe9\r" + original.replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
+
+
 def plain_file(full, outside):
     with open(full, "w") as handle:
         handle.write("not a directory\n")
 
 
 FILE_KINDS = [fifo, unix_socket, directory, dangling_link, link_loop, absolute_escape, relative_escape,
-              binary, long_line] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: the long profile's
+              binary, long_line, carriage_returns] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: long profile
 DIRECTORY_KINDS = [plain_file, fifo, dangling_link, link_loop, absolute_escape, relative_escape]
-CONTENT_KINDS = (binary, long_line, many_lines)
+CONTENT_KINDS = (binary, long_line, carriage_returns, many_lines)
 
 
 def pairs(touched, kinds, make, classes):
