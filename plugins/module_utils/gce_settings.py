@@ -1123,6 +1123,7 @@ def _agent_host_keys_off(host):
     return False
 
 
+MACHINE_ID = "/etc/machine-id"
 DBUS_MACHINE_ID = "/var/lib/dbus/machine-id"
 
 
@@ -1137,7 +1138,7 @@ def _dbus_copy(host):
     if host.target.islink(DBUS_MACHINE_ID) or not host.target.isfile(DBUS_MACHINE_ID):
         return False
     try:
-        etc, dbus = host.target.stat("/etc/machine-id"), host.target.stat(DBUS_MACHINE_ID)
+        etc, dbus = host.target.stat(MACHINE_ID), host.target.stat(DBUS_MACHINE_ID)
     except TargetError:
         return True
     return (etc.st_dev, etc.st_ino) != (dbus.st_dev, dbus.st_ino)
@@ -1147,7 +1148,7 @@ def check_machine_id(host, entry):
     if not host.image:
         return _outcome("not-applicable", None, "a running system keeps its machine ID (an image build "
                         "sets generalize to judge the VM it captures)")
-    text = host.text("/etc/machine-id")
+    text = host.text(MACHINE_ID)
     problems = []
     if text is None:
         problems.append("/etc/machine-id is missing (systemd needs the empty file to make an ID on a "
@@ -1768,7 +1769,7 @@ def plan_fstab(plan, failing):
 def plan_image(plan, failing):
     host = plan.host
     if "GCE-IMAGE-MACHINE-ID" in failing and host.image:
-        plan.write("/etc/machine-id", "", "GCE-IMAGE-MACHINE-ID")
+        plan.write(MACHINE_ID, "", "GCE-IMAGE-MACHINE-ID")
         if _dbus_copy(host):
             plan.removals.append((DBUS_MACHINE_ID, {"GCE-IMAGE-MACHINE-ID"}))
     if "GCE-SSH-NO-HOST-KEYS" in failing and host.image:

@@ -40,7 +40,7 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, partitions, uki
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, fstab, partitions, uki
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -756,7 +756,7 @@ def _root_candidate(target):
     """os-release and fstab facts of a mounted tree, or None if it is no root."""
     has_release = target.isfile("/etc/os-release") or target.islink("/etc/os-release") or \
         target.isfile("/usr/lib/os-release")
-    has_fstab = target.isfile("/etc/fstab")
+    has_fstab = target.isfile(fstab.PATH)
     if not (has_release or has_fstab):
         return None
     text = None
@@ -767,13 +767,13 @@ def _root_candidate(target):
             text = None
         if text:
             break
-    fstab = None
+    fstab_text = None
     if has_fstab:
         try:
-            fstab = target.read_text("/etc/fstab", limit=1024 * 1024)
+            fstab_text = target.read_text(fstab.PATH, limit=1024 * 1024)
         except TargetError:
-            fstab = None
-    return {"os_release": parse_os_release(text), "fstab_text": fstab}
+            fstab_text = None
+    return {"os_release": parse_os_release(text), "fstab_text": fstab_text}
 
 
 def _not_a_root_reason(parts):
