@@ -949,9 +949,10 @@ def winners(assignments, keys, loader="systemd"):
             lines = [a for a in dropped_lines if a["value"] is not None]
             applied = [a for group in writing if group[0]["value"] is not None for a in group]
             # a bare glob removes an earlier assignment of the same glob as a bare key does
-            removed = [group[0] for group in reaching if group[0]["value"] is None]
-            # a removal matters only when it dropped an assignment of the key
-            return lines + (applied or (removed[-1:] if lines else []))
+            removed = [group for group in reaching if group[0]["value"] is None]
+            # a removal matters only when it dropped an assignment of the key; the same bare
+            # line again joins its entry, as an equal value does (each would remove it alone)
+            return lines + (applied or (removed[-1] if removed and lines else []))
         for key in keys:
             lists = (dropped_for(key, explicit), groups_for(key, explicit), groups_for(key))
             history[key] = _shared(made, tuple(id(found) for found in lists), lambda: make(*lists))

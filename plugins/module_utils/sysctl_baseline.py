@@ -576,6 +576,11 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
     by_id = dict((entry["id"], entry) for entry in entries)
     lines = {}
     judged = judged_interfaces(observation, histories) if mode == "all" else None
+    ends = {}   # the histories' lists by their last line (lists are shared: each once)
+    for history in histories.values() if mode == "winning" else ():
+        for found in history.values():
+            if found:
+                ends.setdefault((found[-1]["path"], found[-1]["line"]), {})[id(found)] = found
 
     def add(assignment, rid):
         if assignment["path"] != own_path:
@@ -594,6 +599,13 @@ def neutralizable(results, entries, histories, observation, own_path, mode):
         else:
             for conflict in result["conflicts"]:
                 add(conflict, result["id"])
+                # the same line just before it (systemd keeps equal values as one entry, procps
+                # writes each) reaches the same keys and wins next: it goes in this round too
+                for found in ends.get((conflict["path"], conflict["line"]), {}).values():
+                    for assignment in reversed(found[:-1]):
+                        if (assignment["key"], assignment["value"]) != (found[-1]["key"], found[-1]["value"]):
+                            break
+                        add(assignment, result["id"])
             # with the winner commented out the line before it wins: the weaker lines at the end
             # of a history go in one round (the plan repeats until none wins), not one round each
             for history in histories.values():

@@ -276,6 +276,21 @@ def test_a_later_bare_key_removes_the_assignment_under_systemd(tmp_path):
     assert [a["value"] for a in procps] == ["1"], "procps keeps the earlier value"
 
 
+def test_the_same_bare_key_again_joins_the_entry_it_made(tmp_path):
+    """systemd's parse_file() keeps the entry of an equal value where it is
+    (streq_ptr(), NULL and NULL too), so the second -key is part of the
+    first one's entry: with the first commented out, it removes the key on
+    its own.  The history held the first alone, so a plan commented them
+    out one round each (a round per file: minutes for hundreds)."""
+    write(tmp_path, "etc/sysctl.d/50-own.conf", "kernel.kptr_restrict = 1\n")
+    write(tmp_path, "etc/sysctl.d/60-a.conf", "-kernel.kptr_restrict\n")
+    write(tmp_path, "etc/sysctl.d/70-b.conf", "-kernel.kptr_restrict\n")
+    key = "kernel/kptr_restrict"
+    systemd = loader.winners(loader.load(str(tmp_path), "systemd")[0], [key], "systemd")[key]
+    assert [(a["path"], a["value"]) for a in systemd] == [
+        ("/etc/sysctl.d/50-own.conf", "1"), ("/etc/sysctl.d/60-a.conf", None), ("/etc/sysctl.d/70-b.conf", None)]
+
+
 def test_a_bare_glob_removes_the_same_glob_under_systemd_and_excludes_nothing_under_procps(tmp_path):
     """systemd's own 50-default.conf sets net.ipv4.conf.*.rp_filter = 2; a later
     bare -net.ipv4.conf.*.rp_filter replaces that hashmap entry with one that

@@ -317,6 +317,40 @@ def test_a_glob_line_repeated_for_thousands_of_interfaces_is_neutralised_in_seco
     assert "net.ipv4.conf.if2999.rp_filter = 1" in rows
 
 
+def test_the_same_weak_lines_in_hundreds_of_files_are_neutralised_in_one_round(tmp_path, run_module, monkeypatch):
+    """300 copies of systemd's 50-default.conf sorting after the drop-in:
+    systemd keeps equal lines as one entry, so commenting out the winning
+    copy made the copy before it win, and the plan judged again for each
+    (300 rounds of loading every file: minutes; 3000 copies: hours).  The
+    equal lines before a winner go in the same round."""
+    from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline as baseline
+    from test_compliance_trees import SYSTEMD_50_DEFAULT
+    root = tree(tmp_path)
+    os.makedirs(os.path.join(root, "usr/lib/systemd"))
+    with open(os.path.join(root, "usr/lib/systemd/systemd-sysctl"), "w"):
+        pass   # systemd-sysctl applies sysctl.d at boot
+    for number in range(300):
+        with open(os.path.join(root, "etc/sysctl.d/zz%04d.conf" % number), "w") as handle:
+            handle.write(SYSTEMD_50_DEFAULT)
+    rounds = []
+    neutralizable = baseline.neutralizable
+
+    def counted(*args, **kwargs):
+        rounds.append(1)
+        return neutralizable(*args, **kwargs)
+    monkeypatch.setattr(baseline, "neutralizable", counted)
+    out = run_module(sysctl_baseline, {"root": root})
+    assert out["rc"] == 0, out.get("msg")
+    assert len(rounds) == 2, len(rounds)   # the lines found, then nothing more
+    for number in (0, 150, 299):
+        with open(os.path.join(root, "etc/sysctl.d/zz%04d.conf" % number)) as handle:
+            rows = handle.read().splitlines()
+        # rp_filter=2 and the bare -net.ipv4.conf.all.rp_filter win against the drop-in in each copy
+        assert [row.startswith("# guestready.gce neutralised") for row in rows] == [
+            True, True, True, False, False, number == 299, False, False], (number, rows)
+    assert all(r["status"] == "pass" for r in out["results"] if r["id"].startswith("SYSCTL-RP_FILTER")), out["results"]
+
+
 def test_a_plan_reads_each_file_once(tmp_path, run_module, monkeypatch):
     """A plan loads the files for each loader, before and after the drop-in,
     round after round of neutralising: 12 loads of 20,000 files read each
