@@ -449,6 +449,40 @@ def test_a_number_the_readers_take_made_millions_of_digits_long(tmp_path, run_mo
     assert not failures, "\n".join(failures)
 
 
+COPIES = 3000 if EVERY_PAIR else 500
+
+
+@pytest.mark.parametrize("area", NAMES)
+def test_a_directory_the_runs_touch_filled_with_copies_of_its_files(tmp_path, run_module, touched, area):
+    """Each directory the runs list, with COPIES more files: copies of one
+    of its own, named after it, under each suffix it has.  A reader or a
+    plan that asks every file about every other, or goes round once per
+    file, is quadratic in them (300 copies of systemd's 50-default.conf
+    took a sysctl plan 301 rounds)."""
+    failures = []
+    sweep = AREAS[area]
+    for index, path in enumerate(path for path, kind in touched(area) if kind == "directory"):
+        root = sweep.build(tmp_path / ("copies%d" % index))
+        full = os.path.join(root, path.lstrip("/"))
+        os.makedirs(full, exist_ok=True)   # one the apply makes: the copies are there first
+        files = sorted(name for name in os.listdir(full) if os.path.isfile(os.path.join(full, name)))
+        suffixes = sorted(set(os.path.splitext(name)[1] for name in files)) or [".conf"]
+        data = b"a = b\n"
+        if files:
+            with open(os.path.join(full, files[0]), "rb") as handle:
+                data = handle.read(65536)
+        for number in range(COPIES):
+            with open(os.path.join(full, "zz%05d%s" % (number, suffixes[number % len(suffixes)])), "wb") as handle:
+                handle.write(data)
+        for name, out in _runs(run_module, sweep, root):
+            if not isinstance(out, dict):
+                failures.append("%s with %d copies, %s: %s" % (path, COPIES, name, out))
+            elif out["rc"] != 0 and not (out.get("failed") and out.get("msg")) or "Traceback" in repr(out):
+                failures.append("%s with %d copies, %s: rc %s: %s" % (path, COPIES, name, out["rc"], out.get("msg")))
+        shutil.rmtree(root)
+    assert not failures, "\n".join(failures)
+
+
 # per area, files the recording must have seen (each kind of reader), and directories
 COVERS = {
     "gce_settings": (["/etc/default/grub", "/boot/grub/grub.cfg", "/etc/ssh/sshd_config", "/etc/fstab",
