@@ -626,6 +626,19 @@ def dangling(target, path):
     return True
 
 
+def read_once(target, path, seen):
+    """``read_text``, once among the reads sharing ``seen`` (``load()``'s);
+    None for a link to a file that is gone (``dangling``)."""
+    if ("text", path) not in seen:
+        try:
+            seen["text", path] = read_text(target, path)
+        except SysctlError:
+            if not dangling(target, path):
+                raise
+            seen["text", path] = None
+    return seen["text", path]
+
+
 def load(root="/", loader="systemd", replace=None, persistent_only=False, seen=None):
     """Read every file ``loader`` reads.
 
@@ -659,14 +672,7 @@ def load(root="/", loader="systemd", replace=None, persistent_only=False, seen=N
                 continue
             text = replace[key]
         else:
-            if ("text", path) not in seen:
-                try:
-                    seen["text", path] = read_text(target, path)
-                except SysctlError:
-                    if not dangling(target, path):
-                        raise
-                    seen["text", path] = None
-            text = seen["text", path]
+            text = read_once(target, path, seen)
             if text is None:
                 # a link to a file that is gone (99-sysctl.conf -> ../sysctl.conf once sysctl.conf is
                 # deleted): systemd-sysctl skips it (parse_file(), ignore_enoent), procps warns and

@@ -630,12 +630,12 @@ def neutralized_texts(target, lines, seen=None):
     (``loader.MAX_FILE_SIZE``) is left as it is, named in ``too_large``.
     ``seen``: the texts the lines were found in (``loader.load()``'s)."""
     edits, before, ids = {}, {}, {}
-    seen = seen or {}
+    seen = {} if seen is None else seen
     for path in sorted(lines):
         real = target.host_path(path)
         text = edits.get(real)
         if text is None:
-            text = before[real] = seen.get(("text", path)) or loader.read_text(target, path)
+            text = before[real] = loader.read_once(target, path, seen)
         rows = loader.split_lines(text, True)
         for number, rid in sorted(lines[path].items()):
             index = number - 1
