@@ -145,7 +145,7 @@ def parse_grub_cfg(text):
     stack = [root["entries"]]
     current = []  # the open menuentry dicts (nesting of submenus)
     depth_kinds = []
-    for raw in text.splitlines():
+    for raw in grub_lines(text):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -261,13 +261,19 @@ def parse_grubenv(text):
     return values
 
 
+def grub_lines(text):
+    """The lines of ``text`` as GRUB reads a file (grub_file_getline()):
+    split at ``\n`` only, carriage returns dropped."""
+    return text.replace("\r", "").split("\n") if text else []
+
+
 def _grub_bls_lines(text):
     """``(key, value)`` of an entry's lines as GRUB's blscfg reads them (blscfg.c
     read_entry(), lines from grub_file_getline(), carriage returns dropped):
     leading blanks skipped, ``#`` lines skipped, the key up to the first space,
     else the first tab; a line with nothing after it (an empty line among them)
     ends the entry."""
-    for line in text.replace("\r", "").split("\n"):
+    for line in grub_lines(text):
         line = line.lstrip(" \t")
         if line.startswith("#"):
             continue
@@ -277,10 +283,11 @@ def _grub_bls_lines(text):
         yield line[:at], line[at + 1:].lstrip(" \t")
 
 
-def _systemd_boot_lines(text):
-    """``(key, value)`` of an entry's lines as systemd-boot reads them
-    (``loader_line``: line_get_key_value(), as for loader.conf)."""
-    for raw in text.splitlines():
+def loader_lines(text):
+    """``(key, value)`` of the lines of an entry or loader.conf as
+    systemd-boot reads them (``loader_line``: line_get_key_value(), a line
+    ends at ``\n`` or ``\r`` only)."""
+    for raw in re.split(r"[\r\n]", text):
         key, value = loader_line(raw)
         if key is not None:
             yield key, value
@@ -295,7 +302,7 @@ def parse_bls_entry(text, grub=False):
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
              "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None, "architecture": None}
     options = []
-    for key, value in (_grub_bls_lines if grub else _systemd_boot_lines)(text):
+    for key, value in (_grub_bls_lines if grub else loader_lines)(text):
         value = value.strip()
         if key == "title":
             entry["title"] = value
@@ -599,8 +606,7 @@ def loader_default(text):
     with a value wins, and one starting with ``@`` other than ``@saved`` is
     ignored (config_defaults_load_from_file(), config_load_defaults())."""
     found = None
-    for raw in re.split(r"[\r\n]", text or ""):
-        key, value = loader_line(raw)
+    for key, value in loader_lines(text or ""):
         if key == "default" and value and (value[0] != "@" or value.lower() == "@saved"):
             found = _ascii_lower(value)
     return found

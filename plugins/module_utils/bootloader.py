@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_loader, grubenv_beside, loader_line as _loader_line, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_loader, grub_lines, grubenv_beside, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -371,10 +371,9 @@ class GrubConfig(object):
         loader.conf, the last valid ``timeout`` line winning (-1: the menu
         waits for a key); unset, the menu is hidden."""
         found = (0, "systemd-boot's default (menu hidden)")
-        for number, raw in enumerate(lines(self.loader_text), 1):
-            key, value = _loader_line(raw)
-            if key != "timeout":
-                continue
+        timeouts = [(number, value) for number, raw in enumerate(lines(self.loader_text), 1)
+                    for key, value in loader_lines(raw) if key == "timeout"]
+        for number, value in timeouts:
             where = "%s:%d" % (self.target.display(self.loader_conf), number)
             if value in LOADER_TIMEOUTS:
                 found = LOADER_TIMEOUTS[value], where
@@ -419,7 +418,7 @@ class GrubConfig(object):
         reads them), ``$kernelopts`` expanded (``kernelopts``), other
         variables from grubenv."""
         found = []
-        for number, line in enumerate(lines(self.cfg_text), 1):
+        for number, line in enumerate(grub_lines(self.cfg_text), 1):
             words = line.strip().split(None, 2)
             if len(words) >= 2 and words[0] in LINUX_COMMANDS:
                 args = words[2] if len(words) > 2 else ""
@@ -483,12 +482,14 @@ def set_loader_timeout(text, seconds, rid):
     new = "timeout %d\n" % seconds
     last = None
     for index, row in enumerate(rows):
-        if _loader_line(row)[0] == "timeout":
+        if any(key == "timeout" for key, value in loader_lines(row)):
             last = index
     if last is None:
         rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
     else:
-        rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[last].lstrip()), new]
+        # systemd-boot also ends a line at a lone \r: the copy kept in the comment must not hold one
+        kept = re.sub(r"\r(?!\n)", " ", rows[last].lstrip())
+        rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, kept), new]
     return "".join(rows)
 
 

@@ -111,12 +111,12 @@ def value(line, name):
     return values[-1] if values else None
 
 
-def _read(target, path):
+def _read(target, path, limit=MAX_FILE):
     """The text, or None when the file is not there.  A file that is there
-    but cannot be read (FIFO, directory, too large, link loop) raises
-    TargetError naming it: callers must not judge without it."""
+    but cannot be read (FIFO, directory, larger than ``limit``, link loop)
+    raises TargetError naming it: callers must not judge without it."""
     try:
-        return target.read_text(path, limit=MAX_FILE)
+        return target.read_text(path, limit=limit)
     except Missing:
         return None
 
@@ -154,9 +154,9 @@ def for_release(found, release):
 
 
 def _grub_cfg(target, path):
-    text = _read(target, path)
+    text = _read(target, path, bootconfig.GRUB_FILE_MAX)
     found = []
-    for number, line in enumerate(lines(text), 1):
+    for number, line in enumerate(bootconfig.grub_lines(text), 1):
         words = line.split(None, 2)
         if len(words) >= 2 and words[0] in bootloader.LINUX_COMMANDS:
             found.append(_entry(target, path, number, "grub.cfg", words[2] if len(words) > 2 else "",
@@ -199,12 +199,13 @@ def _bls(target):
     for name in names:
         path = "%s/%s" % (bootloader.BLS_DIR, name)
         kernel, options = None, []
-        for number, line in enumerate(lines(_read(target, path)), 1):
-            key, dummy, rest = line.strip().partition(" ")
-            if key == "linux":
-                kernel = rest.strip()
-            elif key == "options":
-                options.append((number, rest))
+        # read as systemd-boot reads an entry (a line ends at \n or \r; the key at a space or a tab)
+        for number, line in enumerate(lines(_read(target, path, bootconfig.BLS_ENTRY_MAX)), 1):
+            for key, rest in bootconfig.loader_lines(line):
+                if key == "linux":
+                    kernel = rest.strip()
+                elif key == "options":
+                    options.append((number, rest))
         for number, rest in options:
             found.append(_entry(target, path, number, "bls", rest, kernel=kernel))
     return found

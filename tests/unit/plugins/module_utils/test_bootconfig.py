@@ -555,3 +555,12 @@ def test_a_grubenv_past_the_reader_s_limit_is_the_menu_s_error_not_an_empty_envi
         assert "/boot/grub2/grubenv" in menu["error"] and "larger than" in menu["error"], menu["error"]
     else:
         assert menu["error"] is None, menu
+
+
+def test_the_menu_is_read_in_lines_as_grub_reads_them():
+    """GRUB reads a line up to \\n and drops carriage returns: a form feed or a \\x1c in a linux line
+    does not end it (str.splitlines did, and the menu lost the rest of its command line)."""
+    menu = bc.parse_grub_cfg("menuentry 'x' {\r\n\tlinux /vmlinuz-6.1 ro\x0cquiet\x1c8250.nr_uarts=3\r\n}\r\n")
+    entry = menu["entries"][0]
+    assert entry["kernel"] == "/vmlinuz-6.1"
+    assert entry["args"].endswith("8250.nr_uarts=3") and "\r" not in entry["args"]

@@ -141,3 +141,24 @@ def test_a_directory_of_boot_entries_that_cannot_be_listed_is_not_judged_as_empt
         kernel_cmdline.find(str(root))
     monkeypatch.setattr(Target, "listdir", listdir)
     assert [e["kind"] for e in kernel_cmdline.find(str(root))] == ["grub-default"]
+
+
+def test_bls_entries_are_split_as_the_loaders_split_them(tmp_path):
+    """A key ends at a space or a tab, and systemd-boot ends a line at a lone \\r too: an ``options``
+    line written with a tab was not found (the key ran to the first space)."""
+    write(tmp_path, "/boot/loader/entries/tab.conf",
+          "title\tDebian\nlinux\t/vmlinuz-6.1.0-50-cloud-amd64\noptions\t8250.nr_uarts=2 ro\n"
+          "options quiet\roptions 8250.nr_uarts=5\n")
+    found = kernel_cmdline.find(str(tmp_path))
+    assert [(e["line"], e["cmdline"], e["kernel"]) for e in found] == [
+        (3, "8250.nr_uarts=2 ro", "/vmlinuz-6.1.0-50-cloud-amd64"),
+        (4, "quiet", "/vmlinuz-6.1.0-50-cloud-amd64"),
+        (4, "8250.nr_uarts=5", "/vmlinuz-6.1.0-50-cloud-amd64")]
+
+
+def test_a_bls_entry_larger_than_the_loaders_read_is_an_error(tmp_path):
+    """The boot menu's reader refuses an entry past bootconfig.BLS_ENTRY_MAX; this one read up to 4 MiB
+    and judged what the menu would not."""
+    write(tmp_path, "/boot/loader/entries/big.conf", "linux /vmlinuz\noptions ro\n" + "#" * 70000 + "\n")
+    with pytest.raises(TargetError, match="big.conf"):
+        kernel_cmdline.find(str(tmp_path))

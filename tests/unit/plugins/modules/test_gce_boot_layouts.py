@@ -925,6 +925,24 @@ def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, sta
     assert run(run_module, root)["changed"] is False
 
 
+@pytest.mark.parametrize("loader", ["editor no\rtimeout 5\n", "timeout 0\nconsole-mode max\rtimeout 5\r\n"])
+def test_systemd_boot_ends_a_loader_conf_line_at_a_lone_carriage_return(tmp_path, run_module, loader):
+    """systemd-boot's line_get_key_value() ends a line at \\n or \\r: the timeout after a lone \\r was
+    read as part of the line before it (no timeout: pass), and the line commented out kept it live."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    put(root, "/boot/loader/loader.conf", loader)
+    found = boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]
+    assert found["status"] == "fail" and "loader.conf:" in found["message"], found
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    text = read(root, "/boot/loader/loader.conf")
+    assert "\rtimeout" not in text and text.endswith("timeout 0\n")
+    assert "# guestready.gce replaced (GCE-BOOT-TIMEOUT): " in text
+    assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
+    assert run(run_module, root)["changed"] is False
+
+
 @pytest.mark.parametrize("consoles, status", [
     (["console=ttyS0,38400n8"], "pass"),
     (["console=tty0 console=ttyS0"], "pass"),
