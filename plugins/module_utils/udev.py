@@ -92,6 +92,7 @@ _TOKEN = re.compile(r'[ \t\n\r,]*((?:[^ \t\n\r={+\-!:]|[+\-!:](?!=))+)(?:\{([^}]
 _PLAIN = re.compile(r'((?:[^"\\]|\\"|\\(?!"))*)"')
 _ESCAPED = re.compile(r'((?:[^"\\]|\\.)*)"', re.S)
 _REST = re.compile(r'[ \t\n\r,]*$')
+_ASCII_UPPER = re.compile(r"[A-Z]+")
 ASSIGN = ("=", "+=", ":=")
 
 
@@ -99,7 +100,10 @@ def tokens(rule):
     """``[(key, attribute, operator, value)]`` of a rule as udevd parses it
     (systemd src/udev/udev-rules.c, parse_line, udev_rule_parse_value), or
     None for a line it ignores as invalid ("Invalid key/value pair").  An
-    e"..." value keeps its escapes: the checks look for words in it."""
+    e"..." value keeps its escapes: the checks look for words in it.  An
+    i"..." match is given in ASCII lower case: udevd matches it ignoring case
+    (fnmatch FNM_CASEFOLD), and what the checks match it against (addresses,
+    names, subsystems) is lower case."""
     found, index = [], 0
     while not _REST.match(rule, index):
         match = _TOKEN.match(rule, index)
@@ -107,8 +111,10 @@ def tokens(rule):
         value = match and (_ESCAPED if escaped else _PLAIN).match(rule, match.end())
         if not value:
             return None
-        found.append((match.group(1), match.group(2), match.group(3),
-                      value.group(1) if escaped else value.group(1).replace('\\"', '"')))
+        text = value.group(1) if escaped else value.group(1).replace('\\"', '"')
+        if "i" in match.group(4) and match.group(3) in ("==", "!="):
+            text = _ASCII_UPPER.sub(lambda upper: upper.group(0).lower(), text)
+        found.append((match.group(1), match.group(2), match.group(3), text))
         index = value.end()
     return found
 

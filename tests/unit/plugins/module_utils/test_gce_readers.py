@@ -1945,6 +1945,11 @@ def test_udev_persistent_net_rules_read_as_udevd_parses_them(tmp_path, rule, pin
     # one alternative naming an address, or a partial glob (one vendor's or network's addresses), binds
     ('ATTR{address}=="00:16:3e:00:00:01|42:01:0a:80:00:02"', True),
     ('ATTR{address}=="42:01:0a:*"', True),
+    # i"...": matched ignoring case (FNM_CASEFOLD): an upper-case glob binds no address without it
+    ('ATTR{address}=="[0-9A-F][0-9A-F]:*"', True),
+    ('ATTR{address}==i"[0-9A-F][0-9A-F]:*"', False),
+    ('ATTR{address}==i"42:01:0A:80:00:02"', True),
+    ('ENV{ID_NET_NAME_MAC}==i"ENX*"', False),
 ])
 def test_udev_persistent_net_rules_bound_to_some_addresses_only(tmp_path, match, pins):
     """A rule is bound to a MAC address when its match holds for some addresses only: udev's

@@ -230,6 +230,17 @@ def test_debian_cloud_ifupdown_rule_is_read_as_the_stanza_it_writes(tmp_path):
     assert "75-cloud-ifupdown.rules:2" in config.where and "cloud-interfaces-template:4" in config.where
 
 
+def test_a_case_insensitive_udev_match_is_read_as_udevd_matches_it(tmp_path):
+    """udevd matches an i"..." value ignoring case: SUBSYSTEM==i"NET" is the net subsystem and
+    ENV{INTERFACE}==i"ETH*" names eth0 (the rule was taken for one on something else)."""
+    root = debian_11_image(tmp_path)
+    put(root, "/etc/udev/rules.d/75-cloud-ifupdown.rules",
+        'SUBSYSTEM==i"NET", ACTION=="add", ENV{INTERFACE}==i"ETH*|En*", RUN+="/etc/network/cloud-ifupdown-helper"\n')
+    (config,) = netconf.read_all(Target(root))[0]["ifupdown"]
+    assert config.generator == "cloud-ifupdown-helper" and config.names == ["eth*", "en*"]
+    assert config.covers("ens4")
+
+
 @pytest.mark.parametrize("change", [
     lambda root: put(root, "/etc/udev/rules.d/75-cloud-ifupdown.rules", DEBIAN_RULE_AZURE),
     lambda root: os.remove(os.path.join(root, "etc/network/cloud-ifupdown-helper")),
