@@ -277,9 +277,11 @@ class GrubConfig(object):
         fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")
         self.cfg_kernelopts = fallback.group(1) if fallback else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
-        # GRUB's blscfg reads /boot/loader/entries; systemd-boot (no GRUB) the ESP's too
-        self.bls_files = ["%s/%s" % (directory, n) for directory in (
-            (BLS_DIR,) if self.files or self.grub_cfg else SD_BOOT_ENTRIES) for n in names(target, directory, "*.conf")]
+        # GRUB's blscfg reads /boot/loader/entries; systemd-boot (no GRUB) the ESP's too; both skip
+        # a name they cannot open as a file (a directory, a link leading nowhere)
+        self.bls_files = [path for directory in ((BLS_DIR,) if self.files or self.grub_cfg else SD_BOOT_ENTRIES)
+                          for path in ("%s/%s" % (directory, n) for n in names(target, directory, "*.conf"))
+                          if target.isfile(path)]
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
         self.loader_conf = next((p for p in LOADER_CONFS if present(target, p)), None) \
             if not (self.files or self.grub_cfg) else None

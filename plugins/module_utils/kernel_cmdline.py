@@ -198,6 +198,8 @@ def _bls(target):
     found = []
     for name in names:
         path = "%s/%s" % (bootloader.BLS_DIR, name)
+        if not target.isfile(path):
+            continue   # the loaders skip a name they cannot open as a file (a directory, a link leading nowhere)
         kernel, options = None, []
         # read as systemd-boot reads an entry (a line ends at \n or \r; the key at a space or a tab)
         for number, line in enumerate(lines(_read(target, path, bootconfig.BLS_ENTRY_MAX)), 1):

@@ -156,6 +156,16 @@ def test_bls_entries_are_split_as_the_loaders_split_them(tmp_path):
         (4, "8250.nr_uarts=5", "/vmlinuz-6.1.0-50-cloud-amd64")]
 
 
+def test_a_bls_entry_name_that_is_no_file_is_skipped_as_the_loaders_skip_it(tmp_path):
+    """A directory or a link leading nowhere named *.conf is no entry to systemd-boot or blscfg: it
+    made the whole search fail ("is a directory, not a regular file")."""
+    write(tmp_path, "/boot/loader/entries/a.conf", "linux /vmlinuz-6.1\noptions ro quiet\n")
+    os.mkdir(str(tmp_path / "boot/loader/entries/b.conf"))
+    os.symlink("missing.conf", str(tmp_path / "boot/loader/entries/c.conf"))
+    assert [(e["source"].rsplit("/", 1)[1], e["cmdline"]) for e in kernel_cmdline.find(str(tmp_path))] == [
+        ("a.conf", "ro quiet")]
+
+
 def test_a_bls_entry_larger_than_the_loaders_read_is_an_error(tmp_path):
     """The boot menu's reader refuses an entry past bootconfig.BLS_ENTRY_MAX; this one read up to 4 MiB
     and judged what the menu would not."""

@@ -925,6 +925,19 @@ def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, sta
     assert run(run_module, root)["changed"] is False
 
 
+@pytest.mark.parametrize("odd", ["directory", "fifo", "dangling-link"])
+def test_systemd_boot_skips_an_entry_name_it_cannot_open_as_a_file(tmp_path, run_module, odd):
+    """systemd-boot and GRUB's blscfg skip a *.conf they cannot open as a file: the serial console was
+    left unknown ("is a directory, not a regular file: not read") instead of judged from the entries."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    where = os.path.join(root, "boot/loader/entries/zz.conf")
+    {"directory": os.mkdir, "fifo": os.mkfifo, "dangling-link": lambda path: os.symlink("nowhere.conf", path)}[odd](where)
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail" and "entries/arch.conf" in console["message"], console
+    assert "zz.conf" not in console["message"]
+
+
 @pytest.mark.parametrize("loader", ["editor no\rtimeout 5\n", "timeout 0\nconsole-mode max\rtimeout 5\r\n"])
 def test_systemd_boot_ends_a_loader_conf_line_at_a_lone_carriage_return(tmp_path, run_module, loader):
     """systemd-boot's line_get_key_value() ends a line at \\n or \\r: the timeout after a lone \\r was
