@@ -148,9 +148,12 @@ def find(target=None, running=False):
 
 def for_release(found, release):
     """The command lines that apply to kernel ``release``: boot entries whose
-    image names it (``vmlinuz-<release>``) and every line not tied to an image."""
-    return [entry for entry in found
-            if entry["kernel"] is None or entry["kernel"].rstrip().endswith("-" + release)]
+    image names it (``vmlinuz-<release>``, or kernel-install's
+    ``/<entry token>/<release>/linux``) and every line not tied to an image."""
+    def names(kernel):
+        kernel = kernel.rstrip()
+        return kernel.endswith("-" + release) or "/%s/" % release in kernel
+    return [entry for entry in found if entry["kernel"] is None or names(entry["kernel"])]
 
 
 def _grub_cfg(target, path):

@@ -166,6 +166,19 @@ def test_a_bls_entry_name_that_is_no_file_is_skipped_as_the_loaders_skip_it(tmp_
         ("a.conf", "ro quiet")]
 
 
+def test_kernel_install_entries_name_the_release_as_a_directory(tmp_path):
+    """kernel-install's bls layout boots /<entry token>/<release>/linux: such an entry's command
+    line was taken for another kernel's and left out of its own."""
+    token = "6a9857a393724b7a981ebb5b8495b9ea"
+    for release in ("6.8.0-1-amd64", "6.8.0-2-amd64"):
+        write(tmp_path, "/boot/loader/entries/%s-%s.conf" % (token, release),
+              "title Debian\nversion %s\nlinux /%s/%s/linux\noptions ro 8250.nr_uarts=%s\n"
+              % (release, token, release, release[6]))
+    found = kernel_cmdline.find(str(tmp_path))
+    assert [e["cmdline"] for e in kernel_cmdline.for_release(found, "6.8.0-2-amd64")] == ["ro 8250.nr_uarts=2"]
+    assert kernel_cmdline.for_release(found, "6.8.0") == []
+
+
 def test_a_bls_entry_larger_than_the_loaders_read_is_an_error(tmp_path):
     """The boot menu's reader refuses an entry past bootconfig.BLS_ENTRY_MAX; this one read up to 4 MiB
     and judged what the menu would not."""
