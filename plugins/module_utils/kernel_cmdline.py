@@ -16,7 +16,8 @@ where it was found and what kind of place that is:
                      (sourced in that order): what ``update-grub`` /
                      ``grub-mkconfig`` writes into grub.cfg next time;
 ``bls``              ``options`` of ``/boot/loader/entries/*.conf`` (the Boot
-                     Loader Specification: systemd-boot, Fedora/RHEL GRUB);
+                     Loader Specification: systemd-boot, Fedora/RHEL GRUB), and
+                     without GRUB those of the ESP's ``loader/entries`` too;
 ``kernel-install``   ``/etc/kernel/cmdline``.
 
 ``parameters(line)`` splits a line the way the kernel does (lib/cmdline.c
@@ -25,7 +26,7 @@ part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
 
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines, present
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
 
 MAX_FILE = 4 * 1024 * 1024
@@ -193,14 +194,24 @@ def _grub_defaults(target):
     return [_entry(target, source, line, "grub-default", text)]
 
 
+def _bls_paths(target):
+    """The BLS entries the boot loader reads: /boot/loader/entries with
+    GRUB (blscfg), systemd-boot's directories on the ESP too without it (as
+    ``bootloader.GrubConfig`` decides); hidden names are skipped by both."""
+    grub = any(present(target, path) for path in bootconfig.GRUB_CONFIGS + (bootloader.DEFAULTS,))
+    paths = []
+    for directory in (bootloader.BLS_DIR,) if grub else bootloader.SD_BOOT_ENTRIES:
+        try:
+            paths.extend("%s/%s" % (directory, name) for name in sorted(target.listdir(directory))
+                         if name.endswith(".conf") and not name.startswith("."))
+        except Missing:
+            pass
+    return paths
+
+
 def _bls(target):
-    try:
-        names = [name for name in target.listdir(bootloader.BLS_DIR) if name.endswith(".conf")]
-    except Missing:
-        return []
     found = []
-    for name in names:
-        path = "%s/%s" % (bootloader.BLS_DIR, name)
+    for path in _bls_paths(target):
         if not target.isfile(path):
             continue   # the loaders skip a name they cannot open as a file (a directory, a link leading nowhere)
         kernel, options = None, []

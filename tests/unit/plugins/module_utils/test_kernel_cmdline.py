@@ -179,6 +179,19 @@ def test_kernel_install_entries_name_the_release_as_a_directory(tmp_path):
     assert kernel_cmdline.for_release(found, "6.8.0") == []
 
 
+def test_systemd_boot_entries_on_the_esp_are_read_without_grub(tmp_path):
+    """systemd-boot reads the ESP's loader/entries (mounted at /efi or /boot/efi) as well as
+    /boot's; without GRUB those were never read. With GRUB only /boot/loader/entries counts
+    (blscfg), and a hidden name is no entry to either loader."""
+    write(tmp_path, "/efi/loader/entries/arch.conf", "linux /vmlinuz-linux\noptions root=/dev/sda2 rw\n")
+    write(tmp_path, "/efi/loader/entries/.old.conf", "linux /vmlinuz-linux\noptions old\n")
+    write(tmp_path, "/boot/efi/loader/entries/b.conf", "linux /vmlinuz-lts\noptions lts\n")
+    found = [(e["source"].split(str(tmp_path), 1)[1], e["cmdline"]) for e in kernel_cmdline.find(str(tmp_path))]
+    assert found == [("/efi/loader/entries/arch.conf", "root=/dev/sda2 rw"), ("/boot/efi/loader/entries/b.conf", "lts")]
+    write(tmp_path, "/boot/grub/grub.cfg", "set default=0\n")
+    assert kernel_cmdline.find(str(tmp_path)) == []
+
+
 def test_a_bls_entry_larger_than_the_loaders_read_is_an_error(tmp_path):
     """The boot menu's reader refuses an entry past bootconfig.BLS_ENTRY_MAX; this one read up to 4 MiB
     and judged what the menu would not."""
