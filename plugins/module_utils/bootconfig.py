@@ -352,6 +352,18 @@ def grubenv_beside(config):
     return config.rsplit("/", 1)[0] + "/grubenv"
 
 
+def bls_entry_name(name, grub=False):
+    """Whether a file named ``name`` in loader/entries is an entry to GRUB's
+    blscfg (``grub``: read_entry(), a name ending in ``.conf``) or to
+    systemd-boot (config_load_type1_entries(): ``.conf`` in any case, not
+    ``auto-*``); both skip hidden names."""
+    if name.startswith(".") or len(name) <= len(".conf"):
+        return False
+    if grub:
+        return name.endswith(".conf")
+    return name[-len(".conf"):].lower() == ".conf" and not name.startswith("auto-")
+
+
 def bls_entries(target, directories=(BLS_DIR,), grub=False):
     """The parsed entries of ``directories`` (``parse_bls_entry``, as GRUB
     reads them when ``grub``; ``file``: the file name, ``id``: it without
@@ -365,7 +377,7 @@ def bls_entries(target, directories=(BLS_DIR,), grub=False):
         except TargetError:
             continue
         for name in names:
-            if name.endswith(".conf"):
+            if bls_entry_name(name, grub):
                 try:
                     text = target.read_optional(directory + "/" + name, limit=BLS_ENTRY_MAX)
                 except TooLarge:

@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_loader, grub_lines, grubenv_beside, loader_lines, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_entry_name, bls_loader, grub_lines, grubenv_beside, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -279,8 +279,10 @@ class GrubConfig(object):
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
         # GRUB's blscfg reads /boot/loader/entries; systemd-boot (no GRUB) the ESP's too; both skip
         # a name they cannot open as a file (a directory, a link leading nowhere)
-        self.bls_files = [path for directory in ((BLS_DIR,) if self.files or self.grub_cfg else SD_BOOT_ENTRIES)
-                          for path in ("%s/%s" % (directory, n) for n in names(target, directory, "*.conf"))
+        grub = bool(self.files or self.grub_cfg)
+        self.bls_files = [path for directory in ((BLS_DIR,) if grub else SD_BOOT_ENTRIES)
+                          for path in ("%s/%s" % (directory, n) for n in names(target, directory)
+                                       if bls_entry_name(n, grub))
                           if target.isfile(path)]
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
         self.loader_conf = next((p for p in LOADER_CONFS if present(target, p)), None) \

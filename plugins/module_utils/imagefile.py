@@ -870,7 +870,8 @@ def gather_esp(disk, parts, arch):
                                       "machine": fat.pe_machine(head)}
     facts["loader"] = facts["loaders"].get(bootconfig.LOADER_NAMES.get(arch or "x86_64"))
     for path, is_dir, size in files:
-        if not is_dir and path.lower().startswith("/loader/entries/") and path.lower().endswith(".conf"):
+        if not is_dir and path.lower().rsplit("/", 1)[0] == "/loader/entries" and \
+                bootconfig.bls_entry_name(path.rsplit("/", 1)[1]):
             try:
                 entry = bootconfig.parse_bls_entry(reader.read(path, bootconfig.BLS_ENTRY_MAX).decode("utf-8", "replace"))
             except fat.FatLimitError as exc:   # our limit, not systemd-boot's skip: judged without it, the menu is wrong

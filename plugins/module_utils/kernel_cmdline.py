@@ -197,13 +197,13 @@ def _grub_defaults(target):
 def _bls_paths(target):
     """The BLS entries the boot loader reads: /boot/loader/entries with
     GRUB (blscfg), systemd-boot's directories on the ESP too without it (as
-    ``bootloader.GrubConfig`` decides); hidden names are skipped by both."""
+    ``bootloader.GrubConfig`` decides), named as that loader reads them."""
     grub = any(present(target, path) for path in bootconfig.GRUB_CONFIGS + (bootloader.DEFAULTS,))
     paths = []
     for directory in (bootloader.BLS_DIR,) if grub else bootloader.SD_BOOT_ENTRIES:
         try:
             paths.extend("%s/%s" % (directory, name) for name in sorted(target.listdir(directory))
-                         if name.endswith(".conf") and not name.startswith("."))
+                         if bootconfig.bls_entry_name(name, grub))
         except Missing:
             pass
     return paths

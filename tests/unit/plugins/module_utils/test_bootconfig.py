@@ -564,3 +564,18 @@ def test_the_menu_is_read_in_lines_as_grub_reads_them():
     entry = menu["entries"][0]
     assert entry["kernel"] == "/vmlinuz-6.1"
     assert entry["args"].endswith("8250.nr_uarts=3") and "\r" not in entry["args"]
+
+
+@pytest.mark.parametrize("name, grub, systemd_boot", [
+    ("fedora-6.8.conf", True, True),
+    ("ARCH.CONF", False, True),          # systemd-boot: endswith_no_case()
+    ("auto-windows.conf", True, False),  # systemd-boot skips auto-* (its own entries' ids)
+    (".hidden.conf", False, False),
+    (".conf", False, False),
+    ("entry.conf~", False, False),
+    ("entry.config", False, False),
+])
+def test_bls_entry_names_as_each_loader_takes_them(name, grub, systemd_boot):
+    """GRUB's blscfg read_entry() and systemd-boot's config_load_type1_entries() take different
+    names from loader/entries; the readers had one rule of their own each."""
+    assert (bc.bls_entry_name(name, grub=True), bc.bls_entry_name(name)) == (grub, systemd_boot)

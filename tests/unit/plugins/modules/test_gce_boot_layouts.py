@@ -925,6 +925,18 @@ def test_systemd_boot_timeout_is_loader_conf_s(tmp_path, run_module, loader, sta
     assert run(run_module, root)["changed"] is False
 
 
+def test_systemd_boot_entries_are_the_names_it_takes(tmp_path, run_module):
+    """systemd-boot takes *.CONF in any case and skips auto-* names: the first was left out of the
+    serial console's judgement and the second judged as a boot entry."""
+    root = str(tmp_path / "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY.replace(" rw", " rw console=ttyS0,38400n8"))
+    put(root, "/boot/loader/entries/LTS.CONF", ARCH_ENTRY.replace("linux\n", "linux-lts\n"))
+    put(root, "/boot/loader/entries/auto-old.conf", ARCH_ENTRY.replace("linux\n", "linux-old\n"))
+    console = boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert console["status"] == "fail" and "LTS.CONF" in console["message"], console
+    assert "auto-old" not in console["message"]
+
+
 @pytest.mark.parametrize("odd", ["directory", "fifo", "dangling-link"])
 def test_systemd_boot_skips_an_entry_name_it_cannot_open_as_a_file(tmp_path, run_module, odd):
     """systemd-boot and GRUB's blscfg skip a *.conf they cannot open as a file: the serial console was
