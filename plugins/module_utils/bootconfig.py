@@ -22,6 +22,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab, uki
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge
@@ -361,7 +362,7 @@ def bls_entry_name(name, grub=False):
         return False
     if grub:
         return name.endswith(".conf")
-    return name[-len(".conf"):].lower() == ".conf" and not name.startswith("auto-")
+    return ascii_lower(name[-len(".conf"):]) == ".conf" and not name.startswith("auto-")
 
 
 def bls_entries(target, directories=(BLS_DIR,), grub=False):
@@ -608,11 +609,6 @@ def loader_line(raw):
     return parts[0], value
 
 
-def _ascii_lower(text):
-    # strtolower16() folds A-Z only
-    return re.sub(r"[A-Z]+", lambda m: m.group(0).lower(), text)
-
-
 def loader_default(text):
     """loader.conf's ``default``, ASCII-lowercased, or None: the last line
     with a value wins, and one starting with ``@`` other than ``@saved`` is
@@ -620,7 +616,7 @@ def loader_default(text):
     found = None
     for key, value in loader_lines(text or ""):
         if key == "default" and value and (value[0] != "@" or value.lower() == "@saved"):
-            found = _ascii_lower(value)
+            found = ascii_lower(value)
     return found
 
 
@@ -828,7 +824,7 @@ def other_architecture(entry, arch):
     ``architecture`` line (boot.c boot_entry_add_type1(): strcaseeq8 with
     EFI_MACHINE_TYPE_NAME); never when ``arch`` is unknown."""
     wanted = EFI_MACHINE_TYPES.get(arch)
-    return bool(wanted and entry.get("architecture")) and _ascii_lower(entry["architecture"]) != wanted
+    return bool(wanted and entry.get("architecture")) and ascii_lower(entry["architecture"]) != wanted
 
 
 def _missing_loaders(entries, arch=None):
@@ -867,7 +863,7 @@ def systemd_boot_order(entries, arch=None):
         # (boot_entry_parse_tries(), September 2025); before (RHEL 10's 257 among them) it kept the counter
         sd_id = name[:name.rfind("+")] + suffix if tries[0] >= 0 else name
         shown.append(dict({"sort_key": None, "machine_id": None, "version": None}, **entry))
-        shown[-1].update(sd_id=_ascii_lower(sd_id), tries=tries)
+        shown[-1].update(sd_id=ascii_lower(sd_id), tries=tries)
         # strverscmp_improved() of the version and of the id, as keys: computed once
         shown[-1]["keys"] = (strverscmp_key(shown[-1]["version"]), strverscmp_key(shown[-1]["sd_id"]))
     ordered = sorted(shown, key=functools.cmp_to_key(_boot_entry_compare))

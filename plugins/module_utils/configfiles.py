@@ -74,6 +74,15 @@ def present(target, path):
     return True
 
 
+_ASCII_LOWER = dict((code, code + 32) for code in range(ord("A"), ord("Z") + 1))
+
+
+def ascii_lower(text):
+    """``text`` with A-Z folded to a-z only, as C's tolower() in the C locale
+    (``str.lower`` folds other letters too)."""
+    return text.translate(_ASCII_LOWER)
+
+
 def lines(text, keepends=False):
     """The lines of ``text`` as sh, GRUB and libmount see them: split at
     ``\n`` only (``str.splitlines`` also splits at \x0b, \x0c, \x1c-\x1e,

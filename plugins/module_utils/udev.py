@@ -7,7 +7,7 @@ GCE-* settings look for."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import commented, dropins, read, utf8_size
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, utf8_size
 from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
 
 RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
@@ -92,7 +92,6 @@ _TOKEN = re.compile(r'[ \t\n\r,]*((?:[^ \t\n\r={+\-!:]|[+\-!:](?!=))+)(?:\{([^}]
 _PLAIN = re.compile(r'((?:[^"\\]|\\"|\\(?!"))*)"')
 _ESCAPED = re.compile(r'((?:[^"\\]|\\.)*)"', re.S)
 _REST = re.compile(r'[ \t\n\r,]*$')
-_ASCII_UPPER = re.compile(r"[A-Z]+")
 ASSIGN = ("=", "+=", ":=")
 
 
@@ -113,7 +112,7 @@ def tokens(rule):
             return None
         text = value.group(1) if escaped else value.group(1).replace('\\"', '"')
         if "i" in match.group(4) and match.group(3) in ("==", "!="):
-            text = _ASCII_UPPER.sub(lambda upper: upper.group(0).lower(), text)
+            text = ascii_lower(text)
         found.append((match.group(1), match.group(2), match.group(3), text))
         index = value.end()
     return found
