@@ -20,7 +20,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_entry_name, bls_loader, grub_lines, grubenv_beside, loader_lines, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_entry_name, bls_loader, grub_lines, grubenv_beside, loader_line, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -480,20 +480,20 @@ def efivar_loader_timeout(path=None):
 def set_loader_timeout(text, seconds, rid):
     """loader.conf with ``timeout seconds``: the last timeout line kept
     behind the marker, the new one under it; appended when there is none."""
-    rows = lines(text, True)
+    # systemd-boot also ends a line at a lone \r: such a line is split there, so that only the
+    # timeout goes behind the marker and the settings beside it stay
+    rows = [piece for row in lines(text, True) for piece in lines(re.sub(r"\r(?!\n)", "\n", row), True)]
     if rows and not rows[-1].endswith("\n"):
         rows[-1] += "\n"
     new = "timeout %d\n" % seconds
     last = None
     for index, row in enumerate(rows):
-        if any(key == "timeout" for key, value in loader_lines(row)):
+        if loader_line(row)[0] == "timeout":
             last = index
     if last is None:
         rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
     else:
-        # systemd-boot also ends a line at a lone \r: the copy kept in the comment must not hold one
-        kept = re.sub(r"\r(?!\n)", " ", rows[last].lstrip())
-        rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, kept), new]
+        rows[last:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[last].lstrip()), new]
     return "".join(rows)
 
 

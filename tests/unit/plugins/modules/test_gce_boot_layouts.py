@@ -953,7 +953,8 @@ def test_systemd_boot_skips_an_entry_name_it_cannot_open_as_a_file(tmp_path, run
 @pytest.mark.parametrize("loader", ["editor no\rtimeout 5\n", "timeout 0\nconsole-mode max\rtimeout 5\r\n"])
 def test_systemd_boot_ends_a_loader_conf_line_at_a_lone_carriage_return(tmp_path, run_module, loader):
     """systemd-boot's line_get_key_value() ends a line at \\n or \\r: the timeout after a lone \\r was
-    read as part of the line before it (no timeout: pass), and the line commented out kept it live."""
+    read as part of the line before it (no timeout: pass), and the line commented out kept it live;
+    the setting before the \\r stays live."""
     root = str(tmp_path / "image")
     put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
     put(root, "/boot/loader/loader.conf", loader)
@@ -963,7 +964,9 @@ def test_systemd_boot_ends_a_loader_conf_line_at_a_lone_carriage_return(tmp_path
     assert out["rc"] == 0, out.get("msg")
     text = read(root, "/boot/loader/loader.conf")
     assert "\rtimeout" not in text and text.endswith("timeout 0\n")
-    assert "# guestready.gce replaced (GCE-BOOT-TIMEOUT): " in text
+    assert "# guestready.gce replaced (GCE-BOOT-TIMEOUT): timeout 5" in text
+    kept = loader.split("\r")[0].split("\n")[-1]
+    assert kept + "\n" in text.splitlines(True), text
     assert boot_results(run_module, root)["GCE-BOOT-TIMEOUT"]["status"] == "pass"
     assert run(run_module, root)["changed"] is False
 
