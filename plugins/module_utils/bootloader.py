@@ -482,7 +482,7 @@ def set_loader_timeout(text, seconds, rid):
     behind the marker, the new one under it; appended when there is none."""
     # systemd-boot also ends a line at a lone \r: such a line is split there, so that only the
     # timeout goes behind the marker and the settings beside it stay
-    rows = [piece for row in lines(text, True) for piece in lines(re.sub(r"\r(?!\n)", "\n", row), True)]
+    rows = lines(re.sub(r"\r(?!\n)", "\n", text or ""), True)
     if rows and not rows[-1].endswith("\n"):
         rows[-1] += "\n"
     new = "timeout %d\n" % seconds
