@@ -236,6 +236,17 @@ def parse_defaults(text, source, variables=None, assignments=None):
     return variables, assignments
 
 
+def bls_entry_paths(target, grub, listing):
+    """The BLS entry files the boot loader reads: GRUB's blscfg (``grub``)
+    /boot/loader/entries, systemd-boot the ESP's too; each takes the names
+    ``bls_entry_name`` says and skips a name it cannot open as a file (a
+    directory, a link leading nowhere).  ``listing(directory)``: its names,
+    [] when it is not there (the caller's errors for the rest)."""
+    return [path for directory in ((BLS_DIR,) if grub else SD_BOOT_ENTRIES)
+            for path in ("%s/%s" % (directory, n) for n in sorted(listing(directory)) if bls_entry_name(n, grub))
+            if target.isfile(path)]
+
+
 class GrubConfig(object):
     """What GRUB 2 boots with on a tree (``found`` is False without GRUB 2)."""
 
@@ -277,13 +288,7 @@ class GrubConfig(object):
         fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")
         self.cfg_kernelopts = fallback.group(1) if fallback else None
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
-        # GRUB's blscfg reads /boot/loader/entries; systemd-boot (no GRUB) the ESP's too; both skip
-        # a name they cannot open as a file (a directory, a link leading nowhere)
-        grub = bool(self.files or self.grub_cfg)
-        self.bls_files = [path for directory in ((BLS_DIR,) if grub else SD_BOOT_ENTRIES)
-                          for path in ("%s/%s" % (directory, n) for n in names(target, directory)
-                                       if bls_entry_name(n, grub))
-                          if target.isfile(path)]
+        self.bls_files = bls_entry_paths(target, bool(self.files or self.grub_cfg), lambda d: names(target, d))
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
         self.loader_conf = next((p for p in LOADER_CONFS if present(target, p)), None) \
             if not (self.files or self.grub_cfg) else None

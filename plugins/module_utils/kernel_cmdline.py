@@ -173,12 +173,9 @@ def _grub_defaults(target):
     are sourced (by name, as sh's glob: hidden names left out) and read as
     sh reads them (``bootloader.parse_defaults``): one line, from the last
     file that set either variable."""
-    paths = [bootloader.DEFAULTS]
-    try:
-        paths += ["%s/%s" % (bootloader.DEFAULTS_DIR, name) for name in sorted(target.listdir(bootloader.DEFAULTS_DIR))
-                  if name.endswith(".cfg") and not name.startswith(".")]
-    except Missing:
-        pass   # a directory there but unreadable raises, as _read does: never judged without it
+    paths = [bootloader.DEFAULTS] + ["%s/%s" % (bootloader.DEFAULTS_DIR, name)
+                                     for name in sorted(_listing(target, bootloader.DEFAULTS_DIR))
+                                     if name.endswith(".cfg") and not name.startswith(".")]
     variables, assignments = {}, {}
     for path in paths:
         text = _read(target, path)
@@ -194,26 +191,18 @@ def _grub_defaults(target):
     return [_entry(target, source, line, "grub-default", text)]
 
 
-def _bls_paths(target):
-    """The BLS entries the boot loader reads: /boot/loader/entries with
-    GRUB (blscfg), systemd-boot's directories on the ESP too without it (as
-    ``bootloader.GrubConfig`` decides), named as that loader reads them."""
-    grub = any(present(target, path) for path in bootconfig.GRUB_CONFIGS + (bootloader.DEFAULTS,))
-    paths = []
-    for directory in (bootloader.BLS_DIR,) if grub else bootloader.SD_BOOT_ENTRIES:
-        try:
-            paths.extend("%s/%s" % (directory, name) for name in sorted(target.listdir(directory))
-                         if bootconfig.bls_entry_name(name, grub))
-        except Missing:
-            pass
-    return paths
+def _listing(target, directory):
+    try:
+        return target.listdir(directory)
+    except Missing:
+        return []   # a directory there but unreadable raises, as _read does: never judged without it
 
 
 def _bls(target):
+    # with GRUB (grub.cfg or its defaults there) blscfg's entries, else systemd-boot's, as GrubConfig decides
+    grub = any(present(target, path) for path in bootconfig.GRUB_CONFIGS + (bootloader.DEFAULTS,))
     found = []
-    for path in _bls_paths(target):
-        if not target.isfile(path):
-            continue   # the loaders skip a name they cannot open as a file (a directory, a link leading nowhere)
+    for path in bootloader.bls_entry_paths(target, grub, lambda directory: _listing(target, directory)):
         kernel, options = None, []
         # read as systemd-boot reads an entry (a line ends at \n or \r; the key at a space or a tab)
         for number, line in enumerate(lines(_read(target, path, bootconfig.BLS_ENTRY_MAX)), 1):
