@@ -9,6 +9,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, utf8_size
 from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
+from ansible_collections.guestready.gce.plugins.module_utils.systemd_conf import LINE_END
 
 RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",
              "/usr/lib/udev/rules.d", "/lib/udev/rules.d")
@@ -24,18 +25,15 @@ def rule_files(target):
 # bytes or more (line ends not counted) is an error that ends the file
 # there; joined continuation lines of this length are one rule left out
 LINE_SIZE = 16384
-# read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
-# kind already seen starts the next); NUL too, but a file holding one is not read here
-_LINE_END = re.compile(r"\r\n|\n\r|\n|\r")
 
 
 def _rows(text, keepends=False):
-    """The lines of ``text`` as udevd's read_line() splits them (``_LINE_END``;
+    """The lines of ``text`` as udevd's read_line() splits them (systemd_conf.LINE_END;
     ``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
     U+2028/9, which would cut a rule in two inside a value), up to the first
     one read_line() refuses as too long: udevd reads no further in the file."""
     rows, start = [], 0
-    for end in _LINE_END.finditer(text or ""):
+    for end in LINE_END.finditer(text or ""):
         if utf8_size(text[start:end.start()]) >= LINE_SIZE:
             return rows
         rows.append(text[start:end.end() if keepends else end.start()])

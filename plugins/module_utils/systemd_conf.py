@@ -1,0 +1,102 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, guestready.gce contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""systemd's configuration files (.network and .link files, timesyncd.conf,
+unit files, their drop-ins) as its conf-parser.c config_parse() reads them
+(systemd v257 src/shared/conf-parser.c, read_line_full() of
+src/basic/fileio.c).  One reader for every such file, so that a line ending,
+a continued line or a broken section header means the same everywhere."""
+
+import re
+
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import utf8_size
+
+# read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
+# kind already seen starts the next); NUL too, but configfiles.read() refuses a file holding one
+LINE_END = re.compile(r"\r\n|\n\r|\n|\r")
+# LONG_LINE_MAX (src/basic/fileio.h): config_parse() fails a file on a line this long, or on
+# continued lines longer than it together
+LONG_LINE_MAX = 1024 * 1024
+# WHITESPACE (src/basic/string-util.h), what strstrip() and skip_leading_chars() take off
+WHITESPACE = " \t\n\r"
+BOM = u"\ufeff"
+
+
+def lines(text, keepends=False):
+    """The lines of ``text`` as read_line_full() splits them (``LINE_END``)."""
+    rows, start = [], 0
+    for end in LINE_END.finditer(text or ""):
+        rows.append(text[start:end.end() if keepends else end.start()])
+        start = end.end()
+    if start < len(text or ""):
+        rows.append(text[start:])
+    return rows
+
+
+def _unsafe(name):
+    """string_is_safe() refuses it: a control character, a quote, a backslash or DEL."""
+    return any(ord(char) < 32 or char in "\"'\\\x7f" for char in name)
+
+
+def parse(text):
+    """``(settings, stop)`` of one file: ``settings`` is ``[(section, key, value,
+    first line, last line)]`` in file order (section None before the first
+    header); ``stop`` is None, or ``(line, why)`` where config_parse() fails the
+    file (an invalid section header, a line too long).  What came before ``stop``
+    was read: a daemon keeps it and reads no further file; networkd and udev
+    drop the whole .network or .link file (network_load_one(), link_load_one():
+    "Failed to load %s, ignoring").
+
+    A line whose first non-blank character is # or ; is a comment, even inside
+    a continuation, and continues nothing; a line ending in an odd number of
+    backslashes goes on in the next (that backslash a space); a line without
+    '=' or without a key is ignored; the first BOM that starts a line is
+    dropped.  Invalid UTF-8 (also a failure there) is not judged: configfiles.read()
+    decodes such a file as Latin-1."""
+    settings, section, pending, size, first, bom_seen = [], None, None, 0, 0, False
+    number = 0
+    for number, row in enumerate(lines(text), 1):
+        row_size = utf8_size(row)
+        if row_size >= LONG_LINE_MAX:
+            return settings, (number, "a line of %d bytes or more" % LONG_LINE_MAX)
+        if row.lstrip(WHITESPACE).startswith(("#", ";")):
+            continue
+        if not bom_seen and row.startswith(BOM):
+            row, bom_seen, row_size = row[1:], True, row_size - 3
+        if pending is not None:
+            if size + row_size > LONG_LINE_MAX:
+                return settings, (number, "continued lines longer than %d bytes" % LONG_LINE_MAX)
+            pending.append(row)
+            size += row_size
+        else:
+            pending, size, first = [row], row_size, number
+        # the backslashes ending the lines joined so far: the earlier ones end in a space
+        if (len(row) - len(row.rstrip("\\"))) % 2:
+            pending[-1] = row[:-1] + " "
+            continue
+        section, stop = _parse_line("".join(pending), first, number, settings, section)
+        pending = None
+        if stop:
+            return settings, stop
+    if pending is not None:
+        # the file ends in a continuation: config_parse() parses what was joined
+        section, stop = _parse_line("".join(pending), first, number, settings, section)
+        return settings, stop
+    return settings, None
+
+
+def _parse_line(line, first, last, settings, section):
+    """parse_line(): ``(section, None)``, the section that follows (an
+    assignment appended to ``settings``), or ``(section, (line, why))`` when
+    the file fails here."""
+    line = line.strip(WHITESPACE)
+    if line.startswith("["):
+        if not line.endswith("]"):
+            return section, (first, "invalid section header %r" % line)
+        if _unsafe(line[1:-1]):
+            return section, (first, "bad characters in section header %r" % line)
+        return line[1:-1], None
+    key, equals, value = line.partition("=")
+    if equals and key:
+        settings.append((section, key.strip(WHITESPACE), value.strip(WHITESPACE), first, last))
+    return section, None

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+"""systemd_conf: systemd's configuration files as conf-parser.c config_parse()
+reads them (the cases below are what systemd v257 does with each text)."""
+
+import pytest
+
+from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
+
+
+def settings(text):
+    found, stop = systemd_conf.parse(text)
+    assert stop is None, stop
+    return [(section, key, value) for section, key, value, first, last in found]
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r", "\n\r"])
+def test_each_line_ending_read_line_full_knows_ends_a_line(ending):
+    text = ending.join(["[Match]", "Name=en*", "[Network]", "DHCP=ipv4", ""])
+    assert settings(text) == [("Match", "Name", "en*"), ("Network", "DHCP", "ipv4")]
+
+
+def test_a_second_line_end_of_a_kind_already_seen_starts_an_empty_line():
+    assert systemd_conf.lines("a\r\n\rb\n\nc") == ["a", "", "b", "", "c"]
+    assert systemd_conf.lines("a\r\n\rb\n", keepends=True) == ["a\r\n", "\r", "b\n"]
+    # str.splitlines() would cut the value at \x0b, \x0c, \x1c-\x1e, \x85, U+2028/9
+    assert settings("[Time]\nNTP=a\x0cb\x85c\u2028d\n") == [("Time", "NTP", "a\x0cb\x85c\u2028d")]
+
+
+def test_a_line_ending_in_a_backslash_goes_on_in_the_next_comment_lines_between_left_out():
+    found, stop = systemd_conf.parse("[Network]\nDHCP=\\\n# a note\n  ; another\nipv4\nDNS=1.1.1.1\n")
+    assert stop is None
+    assert found == [("Network", "DHCP", "ipv4", 2, 5), ("Network", "DNS", "1.1.1.1", 6, 6)]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("[S]\nK=a\\\\\nL=b\n", "a\\\\"),        # an even run of backslashes continues nothing
+    ("[S]\nK=a\\\\\\\nb\n", "a\\\\ b"),      # an odd one does, its last a space
+    ("[S]\nK=a\\ \nL=b\n", "a\\"),           # a blank after it: no continuation
+    ("[S]\nK=a\\\n\nL=b\n", "a"),            # an empty line ends it
+    ("[S]\nK=a\\\nb\\\n", "a b"),            # the file ends in a continuation: still read
+])
+def test_continuations_as_config_parse_joins_them(text, value):
+    assert settings(text)[0] == ("S", "K", value)
+
+
+def test_comments_and_lines_that_assign_nothing():
+    assert settings("# c\n  ; c\n[Time]\nNTP= # not a comment\nno equals sign\n=no key\n  Key  =  v  \n") == [
+        ("Time", "NTP", "# not a comment"), ("Time", "Key", "v")]
+    # before the first section header an assignment has no section
+    assert settings("NTP=x\n[Time]\n") == [(None, "NTP", "x")]
+
+
+def test_the_first_byte_order_mark_that_starts_a_line_is_dropped():
+    assert settings(u"\ufeff[Match]\nName=en*\n") == [("Match", "Name", "en*")]
+    # the comment test looks before the mark is dropped: "#x=1" is then a key
+    assert settings(u"[S]\n\ufeff#x=1\n") == [("S", "#x", "1")]
+    assert settings(u"\ufeff[S]\n\ufeffK=v\n") == [("S", u"\ufeffK", "v")]
+
+
+@pytest.mark.parametrize("text, line, why", [
+    ("[Match]\nName=en*\n[Network\nDHCP=ipv4\n", 3, "invalid section header '[Network'"),
+    ("[Match] # the NIC\nName=en*\n", 1, "invalid section header '[Match] # the NIC'"),
+    ("[Match]\n[Net\\work]\n", 2, "bad characters in section header '[Net\\\\work]'"),
+    ("[Match]\n[Net\x01]\n", 2, "bad characters in section header '[Net\\x01]'"),
+    ('[Match]\n["Network"]\n', 2, "bad characters in section header '[\"Network\"]'"),
+    ("[Time]\nNTP=%s\n" % ("x" * systemd_conf.LONG_LINE_MAX), 2, "a line of 1048576 bytes or more"),
+    ("[Time]\nNTP=\\\n%s\n" % ("x" * (systemd_conf.LONG_LINE_MAX - 4)), 3, "continued lines longer than 1048576 bytes"),
+])
+def test_where_config_parse_fails_the_file_what_came_before_is_read(text, line, why):
+    found, stop = systemd_conf.parse(text)
+    assert stop == (line, why)
+    assert [(s, k, v) for s, k, v, first, last in found] == \
+        ([("Match", "Name", "en*")] if text.startswith("[Match]\nName") else [])
+
+
+def test_the_limit_counts_bytes_and_a_line_one_short_of_it_is_read():
+    value = u"é" * 1000 + "x" * (systemd_conf.LONG_LINE_MAX - 5 - 2000)   # "NTP=" and it: the limit less one
+    assert settings("[Time]\nNTP=%s\n" % value) == [("Time", "NTP", value)]
+    assert systemd_conf.parse("[Time]\nNTP=%sx\n" % value)[1] == (2, "a line of 1048576 bytes or more")
