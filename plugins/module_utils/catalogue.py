@@ -766,7 +766,8 @@ GCE = [
          "chrony: a sources file in the sourcedir of the file chronyd reads (or a line in that file) and "
          "other pool/server lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
          "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf, and the NTP=/FallbackNTP= lines of "
-         "drop-ins sorting after it commented out; the daemon restarted when live",
+         "drop-ins sorting after it commented out, as is the rest of a file from a line timesyncd fails to "
+         "parse (it reads no file after that one); the daemon restarted when live",
          "configure the time daemon with \"server metadata.google.internal iburst\" only",
          ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
     _gce("GCE-NET-DHCP", "required",
@@ -779,7 +780,8 @@ GCE = [
           "BOOTPROTO=dhcp, STARTMODE=auto)", DOC_IMPORT],
          "the configuration of the network manager in use (netplan, ifupdown, NetworkManager "
          "keyfiles or ifcfg, SUSE's wicked ifcfg files with a STARTMODE that starts them at boot, "
-         "systemd-networkd) matches the primary NIC (ens4/eth0, or the "
+         "systemd-networkd, which drops a .network file it fails to parse: named in the message) matches "
+         "the primary NIC (ens4/eth0, or the "
          "default-route interface when live) and enables DHCPv4 without a static address, or else "
          "NetworkManager makes its automatic wired connection for it (NetworkManager.conf and its conf.d "
          "neither list it in no-auto-default nor in unmanaged-devices); what "

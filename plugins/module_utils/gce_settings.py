@@ -33,7 +33,7 @@ import tempfile
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
     bootconfig, bootdisk, bootloader, cmdline, configfiles, fstab, kernel_cmdline, netconf, packages, privilege, sshd, sysctl,
-    sysctl_baseline, timesync, udev, units)
+    sysctl_baseline, systemd_conf, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE, serial_console
 from ansible_collections.guestready.gce.plugins.module_utils.devices import root_arch
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
@@ -584,8 +584,8 @@ def check_time(host, entry):
         if config is None:
             problems.append("%s is enabled but has no configuration file" % daemon)
             continue
+        notes.extend(note for note in (config.started, config.note) if note)
         if daemon == "chrony":
-            notes.extend(note for note in (config.started, config.note) if note)
             if config.fatal:
                 problems.append(config.fatal)
                 continue
@@ -737,10 +737,14 @@ def check_dhcp(host, entry):
                 "configs": [c.describe() for source in sorted(configs) for c in configs[source]]}
     if applying is None:
         # a keyfile NetworkManager skips configures nothing, but the user wrote it: name it and why
-        ignored = ["%s (%s)" % (host.target.display(p), reason) for p, reason in netconf.networkmanager_ignored(host.target)]
-        skipped = "; NetworkManager ignores %s" % ", ".join(ignored) if ignored else ""
-        if ignored:
-            evidence["networkmanager_ignored"] = ignored
+        skipped = ""
+        for manager, key, ignored in (
+                ("NetworkManager", "networkmanager_ignored", netconf.networkmanager_ignored(host.target)),
+                ("systemd-networkd", "networkd_ignored", netconf.networkd_ignored(host.target, host.replace))):
+            ignored = ["%s (%s)" % (host.target.display(p), reason) for p, reason in ignored]
+            if ignored:
+                skipped += "; %s ignores %s" % (manager, ", ".join(ignored))
+                evidence[key] = ignored
         auto, not_auto = _networkmanager_auto(host, name, managers, renderer)
         if auto:
             return _outcome("pass", "auto", "NetworkManager configures %s with its automatic wired "
@@ -1561,8 +1565,7 @@ def plan_boot(plan, base, failing):
         # regenerated when the plan changes what grub-mkconfig reads, or the boot configuration fails as it is
         inputs_changed = any(path in (GRUB_DROPIN, bootloader.DEFAULTS) or posixpath.dirname(path) == bootloader.DEFAULTS_DIR
                              for path in plan.file_changes)
-        planned = Host(plan.host.params, plan.host.module, answers=plan.host.answers, replace=dict(
-            plan.host.replace, **dict((path, v[1]) for path, v in plan.file_changes.items())))
+        planned = Host(plan.host.params, plan.host.module, answers=plan.host.answers, replace=_planned_texts(plan))
         stale = [rid for rid in wanted if inputs_changed or CHECKS[rid](planned, failing[rid])["status"] != "pass"]
         if not stale:
             return
@@ -1655,13 +1658,25 @@ def plan_time(plan, base, entry):
             text = (_header([rid]) + "# The metadata server only: empty assignments reset what earlier files set.\n"
                     "[Time]\nNTP=\nNTP=%s\nFallbackNTP=\nFallbackNTP=%s\n" % (server, server))
             plan.write(TIMESYNCD_DROPIN, text, rid, owned=True)
+            config, mended = configs["timesyncd"], set()
+            while config.stopped and config.stopped[0] not in mended:
+                # timesyncd reads no file after one it fails to parse, ours neither: the rest of that file,
+                # which it never reads, is commented out (a line too long stays so: the note says where)
+                path, first = config.stopped
+                old = plan.text(path)
+                plan.write(path, _comment_lines(old, range(first, len(systemd_conf.lines(old)) + 1), rid,
+                                                systemd_conf.lines), rid)
+                mended.add(path)
+                config = timesync.read_timesyncd(host.target, _planned_texts(plan))
+            if config.stopped:
+                plan.notes.append("%s: %s" % (rid, config.note))
             # a drop-in read after ours adds servers to its list or resets it (its name sorts later)
             numbers = {}
-            for path, number in configs["timesyncd"].server_lines:
-                if path != configs["timesyncd"].main and posixpath.basename(path) > posixpath.basename(TIMESYNCD_DROPIN):
+            for path, number in config.server_lines:
+                if path != config.main and posixpath.basename(path) > posixpath.basename(TIMESYNCD_DROPIN):
                     numbers.setdefault(path, set()).add(number)
             for path in sorted(numbers):
-                plan.write(path, _comment_lines(plan.text(path), numbers[path], rid), rid)
+                plan.write(path, _comment_lines(plan.text(path), numbers[path], rid, systemd_conf.lines), rid)
         elif daemon in ("chrony", "ntpsec", "ntpd"):
             config = configs.get(daemon) or configs.get("ntpd")
             if config is None:
@@ -1692,13 +1707,19 @@ def plan_time(plan, base, entry):
             plan.command(["systemctl", "restart", unit], "apply the time sources", rid)
 
 
-def _comment_lines(text, numbers, rid):
-    rows = lines(text, True)
+def _planned_texts(plan):
+    """``{path: text}`` of the host's files as they stand once ``plan`` is written (None: removed)."""
+    return dict(plan.host.replace, **dict((path, change[1]) for path, change in plan.file_changes.items()))
+
+
+def _comment_lines(text, numbers, rid, split=lines):
+    """``text`` with its lines ``numbers`` (as ``split`` counts them) commented out."""
+    rows = split(text, True)
     for number in numbers:
         if 0 < number <= len(rows) and not rows[number - 1].lstrip().startswith("#"):
             row = rows[number - 1]
-            ending = "\n" if row.endswith("\n") else ""
-            rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, row.rstrip("\n"), ending)
+            body = row.rstrip("\r\n")
+            rows[number - 1] = "# %s neutralised (%s): %s%s" % (MARKER, rid, body, row[len(body):])
     return "".join(rows)
 
 
@@ -1716,10 +1737,12 @@ def plan_network(plan, base, failing):
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
         # a drop-in sorting after ours turns UseMTU= off again
         for part in netconf.networkd_dropins(host.target, applying.path):
-            numbers = set(number for section, key, value, number in netconf.parse_ini(plan.text(part))
-                          if section in ("DHCPv4", "DHCP") and key == "UseMTU" and netconf._bool(value) is not True)
+            numbers = set(number for section, key, value, first, last in systemd_conf.parse(plan.text(part))[0]
+                          if section in ("DHCPv4", "DHCP") and key == "UseMTU" and netconf._bool(value) is not True
+                          for number in range(first, last + 1))
             if numbers and posixpath.basename(part) > posixpath.basename(dropin):
-                plan.write(part, _comment_lines(plan.text(part), numbers, "GCE-NET-MTU-DHCP"), "GCE-NET-MTU-DHCP")
+                plan.write(part, _comment_lines(plan.text(part), numbers, "GCE-NET-MTU-DHCP", systemd_conf.lines),
+                           "GCE-NET-MTU-DHCP")
     if "GCE-NET-NO-PERSISTENT-RULES" in failing:
         # each file's rules in one pass: a pass per rule rewrote the whole file each time, hours for a
         # hostile tree's file of many rules

@@ -21,7 +21,7 @@ import re
 import stat
 import unicodedata
 
-from ansible_collections.guestready.gce.plugins.module_utils import sysctl, udev
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
@@ -428,7 +428,7 @@ def read_cloud_init_config(target, keys=("network", "datasource_list")):
 
 # ---------------------------------------------------------------- networkd
 def parse_ini(text):
-    """``[(section, key, value, line)]`` of a systemd/NetworkManager INI file."""
+    """``[(section, key, value, line)]`` of NetworkManager.conf or one of its conf.d files."""
     section, found = None, []
     for number, raw in enumerate(lines(text), 1):
         line = raw.strip()
@@ -542,22 +542,42 @@ def _ignores_empty_match(target):
     return version is None or version >= NETWORKD_EMPTY_MATCH_IGNORED
 
 
+def _networkd_parsed(target, replace):
+    """``(path, its text, [(path or drop-in, systemd_conf.parse() of it)])`` of
+    each .network file systemd-networkd does not skip as empty
+    (network_load_one(): null_or_empty_path(), "Skipping empty file")."""
+    for path in networkd_files(target, replace):
+        own = replace[path] if path in replace else read(target, path)
+        if own:
+            yield path, own, [(part, systemd_conf.parse(replace[part] if part in replace else read(target, part)))
+                              for part in [path] + networkd_dropins(target, path, replace)]
+
+
+def networkd_ignored(target, replace=None):
+    """``[(path, why)]``: the .network files systemd-networkd fails to load,
+    their file or a drop-in not parsed ("Failed to load %s, ignoring"): they
+    configure nothing."""
+    found = []
+    for path, own, parts in _networkd_parsed(target, replace or {}):
+        stops = ["%sline %d: %s" % ("" if part == path else target.display(part) + " ", stop[0], stop[1])
+                 for part, (dummy, stop) in parts if stop]
+        if stops:
+            found.append((path, stops[0]))
+    return found
+
+
 def read_networkd(target, replace=None):
     """One record per .network file (with its drop-ins), in the order
     systemd-networkd tries them: the first file that matches a link wins.
-    A file systemd-networkd skips (empty, or without [Match] settings)
-    gives none."""
+    A file systemd-networkd skips (empty, without [Match] settings, or
+    not parsed: ``networkd_ignored``) gives none."""
     replace = replace or {}
     configs, empty_ignored = [], None
-    for path in networkd_files(target, replace):
-        own = replace[path] if path in replace else read(target, path)
-        if not own:
-            # network_load_one(): null_or_empty_path(), "Skipping empty file"
-            continue
-        rows = []
-        for part in [path] + networkd_dropins(target, path, replace):
-            text = replace[part] if part in replace else read(target, part)
-            rows.extend((section, key, value, part) for section, key, value, dummy in parse_ini(text))
+    for path, own, parts in _networkd_parsed(target, replace):
+        if any(stop for part, (settings, stop) in parts):
+            continue   # network_load_one(): config_parse_many() failed; networkd_ignored() names it
+        rows = [(section, key, value, part) for part, (settings, stop) in parts
+                for section, key, value, dummy, dummy2 in settings]
         globs, dhcp, static, mtu, use_mtu = None, False, False, None, None
         properties, criteria, macs, unmanaged, virtualization = {}, {}, {}, False, []
         for section, key, value, part in rows:
@@ -677,9 +697,13 @@ def _link_files(target):
         if not own:
             # link_load_one(): null_or_empty_path(), "Skipping empty file"
             continue
+        parts = [(part, systemd_conf.parse(read(target, part))) for part in [path] + networkd_dropins(target, path)]
+        if any(stop for part, (settings, stop) in parts):
+            # link_load_one(): a file or drop-in config_parse() fails is not loaded at all
+            continue
         criteria, mtu, where, name, named = {}, None, None, None, None
-        for part in [path] + networkd_dropins(target, path):
-            for section, key, value, dummy2 in parse_ini(read(target, part)):
+        for part, (settings, stop) in parts:
+            for section, key, value, dummy2, dummy3 in settings:
                 if section == "Match" and key in LINK_MATCH_KEYS:
                     # a list grows, an empty assignment resets it (config_parse_match_strv() and
                     # the others); a condition is one more test (config_parse_net_condition())

@@ -9,7 +9,7 @@ that names them."""
 
 import posixpath
 
-from ansible_collections.guestready.gce.plugins.module_utils import units
+from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf, units
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -79,8 +79,11 @@ class TimeConfig(object):
         # timesyncd: (path, line number) of every NTP= and FallbackNTP= line, an empty one too
         self.server_lines = []
         # chrony: why chronyd does not start; how it was found to read ``main`` (its -f); why its
-        # unit's command line could not be followed, so ``main`` is the default
+        # unit's command line could not be followed, so ``main`` is the default; (timesyncd) why it
+        # stops reading its files
         self.fatal = self.started = self.note = None
+        # timesyncd: (path, line) where it fails to parse its files and reads no further
+        self.stopped = None
 
 
 def names_server(host, allowed):
@@ -410,14 +413,17 @@ def read_ntp(target):
 
 
 def read_timesyncd(target, replace=None):
-    """timesyncd.conf (the first of ``TIMESYNCD_CONFS``) then its drop-ins:
-    ``NTP=`` lists add up, an empty assignment resets the list (systemd.syntax(7))."""
+    """timesyncd.conf (the first of ``TIMESYNCD_CONFS``) then its drop-ins,
+    as systemd_conf.parse() reads each: ``NTP=`` lists add up, an empty
+    assignment resets the list (systemd.syntax(7)); a file timesyncd fails
+    to parse is read up to there, and no later one."""
     replace = replace or {}
     main = next((p for p in TIMESYNCD_CONFS if (replace[p] is not None if p in replace else target.isfile(p))), None)
     config = TimeConfig("timesyncd", main)
     files = [main or TIMESYNCD_CONF] + [path for path, dummy in dropins(target, TIMESYNCD_DIRS, ".conf")]
     for path, text in replace.items():
-        if text is not None and path not in files:
+        # a drop-in a plan writes (``replace`` may hold other files of the plan too)
+        if text is not None and path not in files and posixpath.dirname(path) in TIMESYNCD_DIRS and path.endswith(".conf"):
             files.append(path)
     files = [files[0]] + sorted(files[1:], key=posixpath.basename)
     servers = {"NTP": [], "FallbackNTP": []}
@@ -426,23 +432,21 @@ def read_timesyncd(target, replace=None):
         if text is None:
             continue
         config.files.append(path)
-        section = None
-        for number, raw in enumerate(lines(text), 1):
-            # conf-parser.c parse_line(): a line whose first character is # or ; is a comment; later in
-            # a line they are part of the value ("NTP= # reset" names the servers "#" and "reset")
-            line = raw.strip()
-            if line[:1] in ("#", ";"):
-                continue
-            if line.startswith("["):
-                section = line.strip("[]")
-            elif section == "Time" and "=" in line:
-                key, value = [part.strip() for part in line.split("=", 1)]
-                if key in servers:
-                    config.server_lines.append((path, number))
-                    if not value:
-                        servers[key] = []
-                    where = "%s:%d" % (target.display(path), number)
-                    servers[key].extend(Source(key, host, where, path, number, raw) for host in value.split())
+        # a # or ; later in a line is part of the value ("NTP= # reset" names the servers "#" and "reset")
+        settings, stop = systemd_conf.parse(text)
+        for section, key, value, first, last in settings:
+            if section == "Time" and key in servers:
+                config.server_lines.extend((path, number) for number in range(first, last + 1))
+                if not value:
+                    servers[key] = []
+                where, line = "%s:%d" % (target.display(path), first), "%s=%s" % (key, value)   # one text for its hosts
+                servers[key].extend(Source(key, host, where, path, first, line) for host in value.split())
+        if stop:
+            # config_parse_many_files(): what was read stands, no later file is read
+            config.stopped = (path, stop[0])
+            config.note = "timesyncd stops reading its configuration at %s line %d (%s): it reads no later file" % (
+                target.display(path), stop[0], stop[1])
+            break
     config.sources = servers["NTP"] or servers["FallbackNTP"]
     config.fallback_only = not servers["NTP"] and bool(servers["FallbackNTP"])
     return config

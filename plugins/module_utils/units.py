@@ -14,6 +14,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, glob, lines, names, read, strip_comment)
+from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
@@ -75,9 +76,7 @@ def section_settings(target, name, section):
     unit's file, then of its drop-ins in name order (those of every name of
     the unit, and the ``service.d`` ones every service reads, systemd 246+);
     None without a unit file.  As systemd's conf-parser.c config_parse()
-    reads them: a comment is a line that starts with # or ;, a line ending
-    in a backslash goes on in the next (the backslash a space, comment lines
-    between left out)."""
+    reads them (systemd_conf.parse())."""
     path = unit_file(target, name)
     if path is None:
         return None
@@ -85,25 +84,10 @@ def section_settings(target, name, section):
     directories = [posixpath.join(d, unit + ".d") for d in UNIT_DIRS for unit in names]
     found = []
     for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
-        current, pending = None, None
-        for raw in lines(read(target, source) or ""):
-            line = raw.strip()
-            if line[:1] in ("#", ";"):
-                continue
-            if pending is not None:
-                line, pending = pending + line, None
-            if line.endswith("\\") and (len(line) - len(line.rstrip("\\"))) % 2:
-                pending = line[:-1] + " "
-                continue
-            if line.startswith("[") and line.endswith("]"):
-                current = line[1:-1]
-                continue
-            key, equals, value = line.partition("=")
-            if current == section and equals:
-                found.append((key.strip(), value.strip(), source))
-        if pending is not None and current == section and "=" in pending:
-            key, dummy, value = pending.partition("=")
-            found.append((key.strip(), value.strip(), source))
+        # a file config_parse() fails is read up to there (load-dropin.c unit_load_dropin()
+        # goes on with the next drop-in; a unit's own file failing fails the unit, not judged here)
+        found.extend((key, value, source) for current, key, value, dummy, dummy2
+                     in systemd_conf.parse(read(target, source) or "")[0] if current == section)
     return found
 
 
@@ -417,18 +401,19 @@ def masked(target, name):
 
 
 def install_section(text):
-    """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``."""
-    section, found = None, {}
-    for raw in lines(text):
-        line = strip_comment(raw, "#;").strip()
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        elif section == "Install" and "=" in line:
-            key, value = [part.strip() for part in line.split("=", 1)]
-            if key == "DefaultInstance":
-                found[key] = value
-            else:
-                found.setdefault(key, []).extend(value.split())
+    """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``
+    of a unit file as systemctl reads it (install.c unit_file_load(): config_parse(),
+    systemd_conf.parse(); config_parse_strv(): an empty assignment resets a list)."""
+    found = {}
+    for section, key, value, dummy, dummy2 in systemd_conf.parse(text)[0]:
+        if section != "Install":
+            continue
+        if key == "DefaultInstance":
+            found[key] = value
+        elif value:
+            found.setdefault(key, []).extend(value.split())
+        else:
+            found[key] = []
     return found
 
 

@@ -268,6 +268,22 @@ def test_units_required_by_and_masked_at_runtime(tmp_path):
     assert units.state(target, "chrony.service") == ("masked", [])
 
 
+def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
+    """An [Install] list is reset by an empty assignment (config_parse_strv()), a lone \r ends
+    a line, and a continued ExecStart= is one line (systemd_conf)."""
+    put(tmp_path, "/lib/systemd/system/agent.service",
+        "[Service]\rExecStart=/usr/bin/agent \\\r  --flag\r[Install]\rWantedBy=graphical.target\rWantedBy=\r"
+        "WantedBy=multi-user.target\r")
+    put(tmp_path, "/etc/systemd/system/agent.service.d/10-dir.conf", "[Service]\r\nWorkingDirectory=/srv\r\n")
+    target = Target(str(tmp_path))
+    assert units.enablement_links(target, "agent.service") == [
+        ("/etc/systemd/system/multi-user.target.wants/agent.service", "/lib/systemd/system/agent.service")]
+    assert units.section_settings(target, "agent.service", "Service") == [
+        ("ExecStart", "/usr/bin/agent    --flag", "/lib/systemd/system/agent.service"),
+        ("WorkingDirectory", "/srv", "/etc/systemd/system/agent.service.d/10-dir.conf")]
+    assert units.service_command(target, "agent.service")[0] == ["/usr/bin/agent", "--flag"]
+
+
 # ----------------------------------------------------------------- packages
 def test_dpkg_status():
     text = ("Package: google-guest-agent\nStatus: install ok installed\nVersion: 20211116.00-6\n"

@@ -41,7 +41,8 @@ def link(root, path, value):
 
 
 def read(root, path):
-    with open(os.path.join(str(root), path.lstrip("/"))) as handle:
+    """The file's text, its line ends as they are (no \r turned into \n)."""
+    with open(os.path.join(str(root), path.lstrip("/")), newline="") as handle:
         return handle.read()
 
 
@@ -2039,17 +2040,18 @@ def test_timesyncd_condition_that_systemd_does_not_apply_holds_nothing_back(tmp_
 
 
 def test_a_result_lists_twenty_servers_and_counts_the_rest(tmp_path, run_module):
-    """An NTP= line of 100,000 names (a hostile image): the message, ``actual`` and the
-    evidence name twenty and count the others, instead of megabytes of report per host."""
+    """An NTP= line of 60,000 names (a hostile image; timesyncd reads a line up to 1 MiB):
+    the message, ``actual`` and the evidence name twenty and count the others, instead of
+    most of a megabyte of report per host."""
     root = debian_image(tmp_path / "image")
     put(root, "/etc/systemd/timesyncd.conf", "[Time]\nNTP=metadata.google.internal " +
-        " ".join("h%d.example" % number for number in range(100000)) + "\n")
+        " ".join("h%d.example" % number for number in range(60000)) + "\n")
     out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
     result = by_id(out)["GCE-TIME-METADATA-NTP"]
     assert result["status"] == "fail", result["message"][:300]
     assert "h19.example (" in result["message"] and "h20.example" not in result["message"], result["message"][:3000]
-    assert result["message"].count("... and 99980 more") == 1, result["message"][-300:]
-    assert result["actual"]["timesyncd"][-1] == "... and 99981 more" and len(result["actual"]["timesyncd"]) == 21
+    assert result["message"].count("... and 59980 more") == 1, result["message"][-300:]
+    assert result["actual"]["timesyncd"][-1] == "... and 59981 more" and len(result["actual"]["timesyncd"]) == 21
     assert len(result["evidence"]["sources"]["timesyncd"]) == 21
     assert len(json.dumps(out)) < 100000
 
@@ -2150,4 +2152,77 @@ def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path,
         "# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\n")
     assert read(root, "/etc/systemd/network/50-dhcp.network.d/10-site.conf") == "[DHCPv4]\nUseMTU=no\n"
     assert "UseMTU=true" in read(root, "/etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf")
+    assert run(run_module, root)["changed"] is False
+
+
+# systemd's own reader (systemd_conf): a .network file, a timesyncd drop-in and a .network
+# drop-in read as config_parse() reads them, line ends, continuations and broken headers alike
+@pytest.mark.parametrize("text", [
+    "[Match]\rName=en*\r[Network]\rDHCP=ipv4\r",                 # classic Mac line ends
+    u"\ufeff[Match]\r\nName=en*\r\n[Network]\r\nDHCP=ipv4\r\n",   # a Windows editor's BOM and CRLF
+    "[Match]\nName=en*\n[Network]\nDHCP=\\\n# IPv4 only\n  ipv4\n",   # a continued line, a comment between
+])
+def test_a_network_file_is_read_as_networkd_reads_it(tmp_path, run_module, text):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/network/50-dhcp.network", text)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-DHCP"]
+    assert result["status"] == "pass" and "50-dhcp.network configures" in result["message"], result
+
+
+def test_a_network_file_networkd_fails_to_parse_is_named_and_configures_nothing(tmp_path, run_module):
+    """systemd-networkd drops a .network file whose section header config_parse() refuses
+    ("Failed to load ..., ignoring"): the check says so, and harden's own file covers the NIC."""
+    root = debian_image(tmp_path / "image")
+    text = "[Match]\nName=en*\n[Network] # DHCP\nDHCP=ipv4\n"
+    put(root, "/etc/systemd/network/50-dhcp.network", text)
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-DHCP"]
+    assert before["status"] == "fail", before
+    assert ("systemd-networkd ignores %s/etc/systemd/network/50-dhcp.network (line 3: invalid section header "
+            "'[Network] # DHCP')" % root) in before["message"], before["message"]
+    assert before["evidence"]["networkd_ignored"], before
+    out = run(run_module, root)
+    assert out["rc"] == 0 and statuses(out)["GCE-NET-DHCP"] == "pass", by_id(out)["GCE-NET-DHCP"]
+    assert read(root, "/etc/systemd/network/50-dhcp.network") == text
+    assert os.path.exists(os.path.join(root, gce_settings.NETWORKD_FILE.lstrip("/")))
+
+
+def test_a_timesyncd_file_it_fails_to_parse_no_longer_hides_the_drop_ins_after_it(tmp_path, run_module):
+    """timesyncd reads its files up to a line config_parse() refuses, and no later file:
+    zz-guestready-gce.conf was never read. The rest of that file, which timesyncd never
+    reads, is commented out; what it read before stays."""
+    rid = "GCE-TIME-METADATA-NTP"
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/timesyncd.conf.d/10-site.conf", "[Time]\nRootDistanceMaxSec=7\n[Time\nNTP=late.example\n")
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[rid]
+    assert before["status"] == "fail" and "0.debian.pool.ntp.org" in before["message"], before
+    assert "late.example" not in before["message"], before
+    assert ("timesyncd stops reading its configuration at %s/etc/systemd/timesyncd.conf.d/10-site.conf line 3 "
+            "(invalid section header '[Time'): it reads no later file" % root) in before["message"], before["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0 and statuses(out)[rid] == "pass", by_id(out)[rid]
+    assert read(root, "/etc/systemd/timesyncd.conf.d/10-site.conf") == (
+        "[Time]\nRootDistanceMaxSec=7\n# guestready.gce neutralised (%s): [Time\n"
+        "# guestready.gce neutralised (%s): NTP=late.example\n" % (rid, rid))
+    assert run(run_module, root)["changed"] is False
+
+
+def test_a_timesyncd_drop_in_after_ours_with_carriage_returns_is_neutralised_line_by_line(tmp_path, run_module):
+    """timesyncd ends a line at a lone \\r too: a drop-in sorting after ours written with them
+    set NTP= again, which a reader of \\n-ended lines did not see."""
+    rid = "GCE-TIME-METADATA-NTP"
+    root = _hardened_until_it_passes(tmp_path, run_module, rid, {
+        "/etc/systemd/timesyncd.conf.d/zzz-site.conf": "[Time]\rNTP=late.example\rRootDistanceMaxSec=7\r"})
+    assert read(root, "/etc/systemd/timesyncd.conf.d/zzz-site.conf") == (
+        "[Time]\r# guestready.gce neutralised (%s): NTP=late.example\rRootDistanceMaxSec=7\r" % rid)
+    assert run(run_module, root)["changed"] is False
+
+
+def test_a_networkd_drop_in_after_ours_with_a_continued_usemtu_is_neutralised_whole(tmp_path, run_module):
+    """UseMTU= continued on the next line (and ended by a lone \\r) is commented out on every
+    line it spans: commenting its first line alone left "no" for the next setting to take."""
+    root = _hardened_until_it_passes(tmp_path, run_module, "GCE-NET-MTU-DHCP", {
+        "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf": "[DHCPv4]\rUseMTU=\\\r# off\rno\rClientIdentifier=mac\r"})
+    assert read(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf") == (
+        "[DHCPv4]\r# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\\\r# off\r"
+        "# guestready.gce neutralised (GCE-NET-MTU-DHCP): no\rClientIdentifier=mac\r")
     assert run(run_module, root)["changed"] is False
