@@ -23,7 +23,7 @@ import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, read, strip_comment)
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
@@ -427,21 +427,6 @@ def read_cloud_init_config(target, keys=("network", "datasource_list")):
 
 
 # ---------------------------------------------------------------- networkd
-def parse_ini(text):
-    """``[(section, key, value, line)]`` of NetworkManager.conf or one of its conf.d files."""
-    section, found = None, []
-    for number, raw in enumerate(lines(text), 1):
-        line = raw.strip()
-        if not line or line[0] in "#;":
-            continue
-        if line.startswith("[") and line.endswith("]"):
-            section = line[1:-1]
-        elif "=" in line:
-            key, value = line.split("=", 1)
-            found.append((section, key.strip(), value.strip(), number))
-    return found
-
-
 def _present(paths, replace):
     """``paths`` without those ``replace`` reads as absent (None): the state
     without the collection's own file judges no file there at all, not an
@@ -1067,13 +1052,13 @@ def _gkeyfile_string(value):
     return "".join(parts)
 
 
-def _keyfile_values(text):
-    """``{"group.key": raw value}`` as GKeyFile holds a keyfile ``_keyfile_text()`` accepted
-    (gkeyfile.c g_key_file_parse_key_value_pair()): the key's trailing whitespace chomped, the
-    value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only '#' comments; a
-    repeated group merged, the last of a repeated key wins."""
-    values, group = {}, None
-    for raw in lines(text):
+def _gkeyfile_pairs(text):
+    """``[(group, key, raw value, line)]`` of a file ``_keyfile_text()`` accepted, as GKeyFile
+    reads it (gkeyfile.c g_key_file_parse_key_value_pair()): the key's trailing whitespace
+    chomped, the value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only
+    '#' comments (a ';' line is no comment: _gkeyfile_error() refuses it)."""
+    pairs, group = [], None
+    for number, raw in enumerate(lines(text), 1):
         line = raw.lstrip(" \t\n\v\f\r")
         if not line or line.startswith("#"):
             continue
@@ -1081,8 +1066,14 @@ def _keyfile_values(text):
             group = line[1:line.rindex("]")]
         elif "=" in line and group is not None:
             key, value = line.split("=", 1)
-            values["%s.%s" % (group, key.rstrip(" \t\n\v\f\r"))] = value.lstrip(" \t\n\v\f\r")
-    return values
+            pairs.append((group, key.rstrip(" \t\n\v\f\r"), value.lstrip(" \t\n\v\f\r"), number))
+    return pairs
+
+
+def _keyfile_values(text):
+    """``{"group.key": raw value}`` as GKeyFile holds a keyfile (``_gkeyfile_pairs``): a
+    repeated group merged, the last of a repeated key wins."""
+    return dict(("%s.%s" % (group, key), value) for group, key, value, dummy in _gkeyfile_pairs(text))
 
 
 def _nm_ifname_invalid(name):
@@ -1221,10 +1212,31 @@ NM_GLOBALLY_MANAGED = "10-globally-managed-devices.conf"
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5,19}$")
 
 
+# nm-config.c _setting_is_device_spec(), _setting_is_string_list(): the keys "key+=" and "key-="
+# add to and take from; on any other key NetworkManager drops them
+_NM_LIST_KEYS = (("main", "no-auto-default"), ("main", "ignore-carrier"), ("main", "assume-ipv6ll-only"),
+                 ("keyfile", "unmanaged-devices"), ("main", "plugins"), ("main", "debug"), ("logging", "domains"))
+# nm_config_parse_boolean() (_nm_utils_ascii_str_to_bool()), blanks around it allowed, any case
+_NM_FALSE = ("false", "no", "off", "0")
+_NM_TRUE = ("true", "yes", "on", "1")
+
+
+def _nm_snippet_disabled(pairs):
+    """Whether a conf.d file's ``[.config] enable=`` turns it off (nm-config.c
+    ignore_config_snippet()): a false boolean.  A match spec (nm-version-min:, env:)
+    is taken to enable it: the NetworkManager version of the image is not judged."""
+    enable = [value for group, key, value, dummy in pairs if (group, key) == (".config", "enable")]
+    return bool(enable) and enable[-1].strip().lower() in _NM_FALSE
+
+
 def networkmanager_conf(target, renderer=None):
-    """``{(section, key): (value, where)}`` as NetworkManager reads its
-    configuration (``key+=`` and ``key-=`` add to and take from a list);
-    ``renderer``: netplan's (``read_netplan``)."""
+    """``({(section, key): (value, where)}, None)`` as NetworkManager reads
+    its configuration (``key+=`` and ``key-=`` add to and take from a list;
+    a conf.d file with ``[.config] enable=false`` skipped), or ``(what was
+    read, why NetworkManager does not start)``: nm-config.c
+    read_entire_config() fails on a file GKeyFile cannot parse (any of
+    them, _gkeyfile_error()) or a conf.d name it cannot open, and
+    NetworkManager exits.  ``renderer``: netplan's (``read_netplan``)."""
     chosen = {}
     for index, directory in enumerate(NM_CONF_DIRS):
         for name in names(target, directory, "*.conf"):
@@ -1236,10 +1248,21 @@ def networkmanager_conf(target, renderer=None):
         [path for index, name, path in order if index == 2]
     found = {}
     for path in files:
-        text = read(target, path) if path else ""
-        for section, key, value, number in parse_ini(text):
-            operator = key[-1] if key and key[-1] in "+-" else ""
-            key = key[:-1].strip() if operator else key
+        if path is None or (path == NM_CONF and not present(target, path)):
+            continue   # read_base_config(): no NetworkManager.conf is no error
+        text, why = _keyfile_text(target, path)
+        if why:
+            return found, "configuration %s: %s, so NetworkManager does not start" % (target.display(path), why)
+        pairs = _gkeyfile_pairs(text)
+        if path != NM_CONF and _nm_snippet_disabled(pairs):
+            continue
+        for section, key, value, number in pairs:
+            if section == ".config" or section.startswith(".intern"):
+                continue   # read_config(): the snippet's own group; internal groups no user file sets
+            operator = key[-1] if len(key) > 1 and key[-1] in "+-" else ""
+            key = key[:-1] if operator else key
+            if operator and (section, key) not in _NM_LIST_KEYS:
+                continue
             where = "%s:%d" % (target.display(path), number)
             old = found.get((section, key), ("", None))[0]
             if operator:
@@ -1248,7 +1271,7 @@ def networkmanager_conf(target, renderer=None):
                 parts = parts + extra if operator == "+" else [p for p in parts if p not in extra]
                 value = ",".join(parts)
             found[(section, key)] = (value, where)
-    return found
+    return found, None
 
 
 def _device_spec_matches(spec, interface):
@@ -1294,7 +1317,9 @@ def networkmanager_auto_connection(target, interface, renderer=None, settings=NM
     connection (DHCP) for ``interface``, else ``(False, why)``; with
     ``settings=NM_UNMANAGED``, whether it manages the device at all (a
     profile of its own is never activated on an unmanaged device)."""
-    conf = networkmanager_conf(target, renderer)
+    conf, fatal = networkmanager_conf(target, renderer)
+    if fatal:
+        return False, fatal
     for section, key, why in settings:
         value, where = conf.get((section, key), ("", None))
         if device_list_matches(value, interface):

@@ -667,6 +667,23 @@ def nm_image(root):
     ({"/usr/lib/NetworkManager/conf.d/10-globally-managed-devices.conf": UBUNTU_GLOBALLY_MANAGED,
       "/etc/netplan/01-network-manager-all.yaml": "network:\n  version: 2\n  renderer: NetworkManager\n"},
      "pass", "automatic wired connection"),
+    # NetworkManager reads its files with GKeyFile: a ';' line is no comment, a line that is no group,
+    # key=value pair or '#' comment fails the file and NetworkManager exits (read_entire_config())
+    ({"/etc/NetworkManager/conf.d/50-site.conf": "; ours\n[main]\ndns=none\n"}, "fail",
+     "50-site.conf: line 1 is not a [group], key=value pair or '#' comment: not a keyfile GKeyFile can parse, "
+     "so NetworkManager does not start"),
+    ({"/etc/NetworkManager/NetworkManager.conf": "[main]\nplugins=keyfile\n[logging] # quiet\n"}, "fail",
+     "NetworkManager.conf: line 3 is not a [group]"),
+    # a ';' within a '#' comment line, and a conf.d file that [.config] enable=false turns off
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "# ; site\n[main]\nno-auto-default=*\n[.config]\nenable= No\n"},
+     "pass", "automatic wired connection"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[.config]\nenable=nm-version-min:1.20\n[main]\nno-auto-default=*\n"},
+     "fail", "50-noauto.conf"),
+    # "key+=" adds to a device list only; on another key NetworkManager drops it
+    ({"/usr/lib/NetworkManager/conf.d/00-server.conf": "[main]\nno-auto-default=interface-name:eth9\n",
+      "/etc/NetworkManager/conf.d/50-more.conf": "[main]\nno-auto-default+=interface-name:ens4\n"}, "fail", "50-more.conf"),
+    ({"/etc/NetworkManager/conf.d/50-more.conf": "[main]\nno-auto-default +=interface-name:ens4\n"}, "pass",
+     "automatic wired connection"),
 ])
 def test_networkmanager_s_automatic_connection_only_where_its_configuration_allows_it(
         tmp_path, run_module, files, status, words):
@@ -687,6 +704,8 @@ def test_networkmanager_s_automatic_connection_only_where_its_configuration_allo
       "/etc/netplan/01-network-manager-all.yaml": "network:\n  version: 2\n  renderer: NetworkManager\n"}, "pass"),
     # no-auto-default is about NetworkManager's own connection, not a profile's
     ({"/usr/lib/NetworkManager/conf.d/00-server.conf": NM_SERVER_CONF}, "pass"),
+    # a configuration file NetworkManager cannot parse: it does not start at all
+    ({"/usr/lib/NetworkManager/conf.d/20-vendor.conf": "[main]\nthis line has no equals sign\n"}, "fail"),
 ])
 def test_a_profile_on_a_device_networkmanager_leaves_unmanaged_is_never_activated(tmp_path, run_module, files, status):
     root = nm_image(tmp_path / "image")
@@ -696,7 +715,9 @@ def test_a_profile_on_a_device_networkmanager_leaves_unmanaged_is_never_activate
     found = check(run_module, root)["GCE-NET-DHCP"]
     assert found["status"] == status, found
     if status == "fail":
-        assert "unmanaged-devices=" in found["message"] and "never activated" in found["message"], found["message"]
+        assert "never activated" in found["message"], found["message"]
+        assert ("unmanaged-devices=" if "10-globally" in str(files) else "so NetworkManager does not start") in \
+            found["message"], found["message"]
 
 
 @pytest.mark.parametrize("extra, said", [
