@@ -209,10 +209,21 @@ def _key_value(text):
     return key, (match.group(2) or "").strip()
 
 
+# the line breaks of YAML 1.1, which libyaml (netplan) and PyYAML (cloud-init) both end a line at
+# (libyaml IS_BREAK; PyYAML reader.py/scanner.py): CR LF, CR, LF, NEL, LS, PS
+_YAML_BREAK = re.compile(u"\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def yaml_lines(text):
+    """The lines of a YAML text, split at its line breaks (``_YAML_BREAK``)."""
+    rows = _YAML_BREAK.split(text or "")
+    return rows[:-1] if rows and not rows[-1] else rows
+
+
 def yaml_load(text, source="<yaml>"):
     """The YAML subset netplan files use, as dicts, lists and scalars."""
     rows = []
-    for number, raw in enumerate(lines(text), 1):
+    for number, raw in enumerate(yaml_lines(text), 1):
         if "\t" in raw[:len(raw) - len(raw.lstrip())]:
             raise ConfigError("%s:%d: tab in indentation (YAML forbids it)" % (source, number))
         stripped = _strip_yaml_comment(raw).rstrip()
@@ -399,7 +410,7 @@ def _top_level(text, keys):
     """The YAML text of the top-level ``key:`` blocks of ``keys`` in
     ``text``: cloud.cfg holds much else, none of which is read here."""
     kept, keeping = [], False
-    for raw in lines(text):
+    for raw in yaml_lines(text):
         if raw[:1] not in (" ", "\t", "#", "-", "") and raw.strip():
             keeping = raw.split(":", 1)[0].strip().strip("'\"") in keys and ":" in raw
         if keeping:

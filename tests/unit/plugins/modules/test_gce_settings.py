@@ -2226,3 +2226,14 @@ def test_a_networkd_drop_in_after_ours_with_a_continued_usemtu_is_neutralised_wh
         "[DHCPv4]\r# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\\\r# off\r"
         "# guestready.gce neutralised (GCE-NET-MTU-DHCP): no\rClientIdentifier=mac\r")
     assert run(run_module, root)["changed"] is False
+
+
+@pytest.mark.parametrize("brk", ["\r", "\r\n", u"\u2028", u"\x85"])
+def test_a_netplan_file_is_read_at_the_line_breaks_of_yaml(tmp_path, run_module, brk):
+    """libyaml (netplan) and PyYAML (cloud-init) end a line at CR, CR LF, LF, NEL, LS and PS."""
+    root = debian_image(tmp_path / "image")
+    os.unlink(os.path.join(root, "etc/systemd/network/50-dhcp.network"))
+    put(root, "/etc/netplan/50-site.yaml", brk.join(["network:", "  version: 2  # ours", "  ethernets:", "    ens4:",
+                                                     "      dhcp4: true", ""]))
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-DHCP"]
+    assert result["status"] == "pass" and "50-site.yaml" in result["message"], result
