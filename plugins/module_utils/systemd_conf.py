@@ -24,13 +24,17 @@ BOM = u"\ufeff"
 
 def lines(text, keepends=False):
     """The lines of ``text`` as read_line_full() splits them (``LINE_END``)."""
-    rows, start = [], 0
-    for end in LINE_END.finditer(text or ""):
-        rows.append(text[start:end.end() if keepends else end.start()])
+    return list(_rows(text or "", keepends))
+
+
+def _rows(text, keepends=False):
+    # one at a time: a hostile file of millions of lines is not held twice
+    start = 0
+    for end in LINE_END.finditer(text):
+        yield text[start:end.end() if keepends else end.start()]
         start = end.end()
-    if start < len(text or ""):
-        rows.append(text[start:])
-    return rows
+    if start < len(text):
+        yield text[start:]
 
 
 def _unsafe(name):
@@ -55,7 +59,7 @@ def parse(text):
     decodes such a file as Latin-1."""
     settings, section, pending, size, first, bom_seen = [], None, None, 0, 0, False
     number = 0
-    for number, row in enumerate(lines(text), 1):
+    for number, row in enumerate(_rows(text or ""), 1):
         row_size = utf8_size(row)
         if row_size >= LONG_LINE_MAX:
             return settings, (number, "a line of %d bytes or more" % LONG_LINE_MAX)
@@ -66,16 +70,19 @@ def parse(text):
         if pending is not None:
             if size + row_size > LONG_LINE_MAX:
                 return settings, (number, "continued lines longer than %d bytes" % LONG_LINE_MAX)
-            pending.append(row)
             size += row_size
-        else:
-            pending, size, first = [row], row_size, number
         # the backslashes ending the lines joined so far: the earlier ones end in a space
-        if (len(row) - len(row.rstrip("\\"))) % 2:
-            pending[-1] = row[:-1] + " "
+        if row.endswith("\\") and (len(row) - len(row.rstrip("\\"))) % 2:
+            if pending is None:
+                pending, size, first = [], row_size, number
+            pending.append(row[:-1] + " ")
             continue
-        section, stop = _parse_line("".join(pending), first, number, settings, section)
-        pending = None
+        if pending is not None:
+            pending.append(row)
+            row, pending = "".join(pending), None
+        else:
+            first = number
+        section, stop = _parse_line(row, first, number, settings, section)
         if stop:
             return settings, stop
     if pending is not None:
