@@ -1229,7 +1229,6 @@ _NM_LIST_KEYS = (("main", "no-auto-default"), ("main", "ignore-carrier"), ("main
                  ("keyfile", "unmanaged-devices"), ("main", "plugins"), ("main", "debug"), ("logging", "domains"))
 # nm_config_parse_boolean() (_nm_utils_ascii_str_to_bool()), blanks around it allowed, any case
 _NM_FALSE = ("false", "no", "off", "0")
-_NM_TRUE = ("true", "yes", "on", "1")
 
 
 def _nm_snippet_disabled(pairs):
