@@ -204,7 +204,10 @@ class Host(object):
                 if found is not None:
                     return found[0], {"is-enabled": found[0], "is-active": found[1]}
             state, links = units.state(self.target, name)
-            return state, {"links": links, "preset": units.preset(self.target, name)}
+            detail = {"links": links, "preset": units.preset(self.target, name)}
+            if state == "unloadable":
+                detail["load_error"] = units.load_error(self.target, name)
+            return state, detail
         return self.cached("unit:" + name, make, shared=True)
 
     def active(self, name):
@@ -472,6 +475,9 @@ def check_getty(host, entry):
     if state == "masked":
         return _outcome("fail", state, "%s is masked" % getty, "systemctl unmask %s" % getty, expected=getty,
                         **detail)
+    if state == "unloadable":   # neither enabled nor started by the getty generator: systemd does not load it
+        return _outcome("fail", state, _unit_is(host, getty), "mend the unit file of %s" % getty, expected=getty,
+                        **detail)
     if host.enabled(getty):
         return _outcome("pass", state, "%s is enabled" % getty, expected=getty, **detail)
     # systemd-boot has no GRUB defaults: what every kernel gets is in the entries it shows, a UKI's .cmdline included
@@ -631,7 +637,7 @@ def cloud_init_runs(host):
         if not target.isfile(netconf.CLOUD_INIT_CFG):
             return False, "cloud-init is not installed (no %s)" % target.display(netconf.CLOUD_INIT_CFG)
         if not host.enabled(CLOUD_INIT_UNIT):
-            return False, "%s is %s" % (CLOUD_INIT_UNIT, host.unit(CLOUD_INIT_UNIT)[0])
+            return False, _unit_is(host, CLOUD_INIT_UNIT)
         if target.exists(CLOUD_INIT_DISABLED):
             return False, "%s exists" % target.display(CLOUD_INIT_DISABLED)
         line = host.boot_cmdline()[0]   # what the next boot, an instance's first, gives the kernel
@@ -905,6 +911,13 @@ def _stand_in(target, unit):
     return other if other and units.unit_file(target, other) is not None else unit
 
 
+def _unit_is(host, unit):
+    """"<unit> is <state>", and why systemd does not load it when it does not."""
+    state, detail = host.unit(unit)
+    why = detail.get("load_error")
+    return "%s is %s%s" % (unit, state, " (%s)" % why if why else "")
+
+
 def _package_check(host, entry, require_units):
     fmt = host.packages.format
     wanted = (entry["packages"] or {}).get(fmt or "deb", [])
@@ -921,7 +934,7 @@ def _package_check(host, entry, require_units):
     off = [u for u in sorted(asked) if not host.enabled(u) and not _stood_in(host, u) and
            (require_units or units_state[u] != "not-found")]
     if off:
-        return _outcome("fail", found, "installed, but %s" % ", ".join("%s is %s" % (u, units_state[u]) for u in off),
+        return _outcome("fail", found, "installed, but %s" % ", ".join(_unit_is(host, u) for u in off),
                         "systemctl enable %s" % " ".join(_stand_in(host.target, u) for u in off), **evidence)
     shown = sorted(u if host.enabled(u) else _stood_in(host, u) or u for u in asked)
     return _outcome("pass", found, "%s installed%s" % (", ".join(
@@ -1628,6 +1641,8 @@ def plan_packages(plan, entry, rid):
         if not host.enabled(unit) and ((present and host.unit(unit)[0] in ("disabled", "not-found")) or
                                        (installing and not present)):
             plan.links.append((unit, {rid}))
+        elif present and host.unit(unit)[0] == "unloadable":
+            plan.notes.append("%s: not enabled: %s; mend its unit file" % (rid, _unit_is(host, unit)))
 
 
 def plan_time(plan, base, entry):

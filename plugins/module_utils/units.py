@@ -422,6 +422,9 @@ def enablement_links(target, name):
     path = unit_file(target, name)
     if path is None:
         return []
+    why = load_error(target, name)
+    if why:
+        raise ConfigError("%s: systemctl cannot read it: not enabled" % why)
     install = install_section(read(target, path))
     for kind in ("WantedBy", "RequiredBy", "Alias"):
         for unit in install.get(kind, []):
@@ -465,13 +468,30 @@ def preset(target, name):
     return None
 
 
+def load_error(target, name):
+    """Why systemd loads the unit not at all, or None: its own file (a drop-in
+    does not count) is one config_parse() fails (load-fragment.c
+    unit_load_fragment() returns the error, the unit's load state is "error";
+    systemctl's install.c unit_file_load() fails the same way, so it cannot be
+    enabled either).  A file that cannot be read here is not judged."""
+    path = unit_file(target, name)
+    try:
+        stop = systemd_conf.parse(read(target, path) or "")[1] if path else None
+    except ConfigError:
+        return None
+    return None if stop is None else "%s line %d: %s" % (target.display(path), stop[0], stop[1])
+
+
 def state(target, name):
     """The unit's state from the tree's files: ``masked``, ``not-found``,
-    ``enabled`` or ``disabled`` (and the links found)."""
+    ``unloadable`` (``load_error``), ``enabled`` or ``disabled`` (and the
+    links found)."""
     if masked(target, name):
         return "masked", []
     if unit_file(target, name) is None:
         return "not-found", []
+    if load_error(target, name):
+        return "unloadable", []
     links = enabled_links(target, name)
     return ("enabled" if links else "disabled"), links
 

@@ -284,6 +284,18 @@ def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
     assert units.service_command(target, "agent.service")[0] == ["/usr/bin/agent", "--flag"]
 
 
+def test_a_unit_file_systemd_cannot_parse_is_unloadable_and_not_enabled(tmp_path):
+    put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Unit]\n[Install] # getty\nWantedBy=getty.target\n")
+    link(tmp_path, "/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service",
+         "/lib/systemd/system/serial-getty@.service")
+    target = Target(str(tmp_path))
+    assert units.state(target, "serial-getty@ttyS0.service") == ("unloadable", [])
+    assert units.load_error(target, "serial-getty@ttyS0.service") == (
+        "%s/lib/systemd/system/serial-getty@.service line 2: invalid section header '[Install] # getty'" % tmp_path)
+    with pytest.raises(ConfigError, match="line 2: invalid section header .*: systemctl cannot read it: not enabled"):
+        units.enablement_links(target, "serial-getty@ttyS1.service")
+
+
 # ----------------------------------------------------------------- packages
 def test_dpkg_status():
     text = ("Package: google-guest-agent\nStatus: install ok installed\nVersion: 20211116.00-6\n"

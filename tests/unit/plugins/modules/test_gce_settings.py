@@ -2237,3 +2237,27 @@ def test_a_netplan_file_is_read_at_the_line_breaks_of_yaml(tmp_path, run_module,
                                                      "      dhcp4: true", ""]))
     result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))["GCE-NET-DHCP"]
     assert result["status"] == "pass" and "50-site.yaml" in result["message"], result
+
+
+def test_a_unit_whose_file_systemd_cannot_parse_is_not_enabled_but_named(tmp_path, run_module):
+    """systemd loads no unit whose own file config_parse() fails (load state "error"), and
+    systemctl cannot enable it: enabling it in the tree is no fix. The check names the line,
+    apply leaves the unit alone and says why."""
+    root = debian_image(tmp_path / "image")
+    text = "[Unit]\nDescription=agent\n[Service\nExecStart=/usr/bin/google_guest_agent\n[Install]\nWantedBy=multi-user.target\n"
+    put(root, "/lib/systemd/system/google-guest-agent.service", text)
+    out = run(run_module, root)
+    agent = by_id(out)["GCE-GUEST-AGENT"]
+    assert agent["status"] == "fail", agent
+    assert ("installed, but google-guest-agent.service is unloadable (%s/lib/systemd/system/google-guest-agent.service "
+            "line 3: invalid section header '[Service')" % root) in agent["message"], agent["message"]
+    assert agent["evidence"]["units"]["google-guest-agent.service"] == "unloadable", agent["evidence"]
+    assert not os.path.lexists(os.path.join(root, "etc/systemd/system/multi-user.target.wants/google-guest-agent.service"))
+    assert any(note.startswith("GCE-GUEST-AGENT: not enabled: google-guest-agent.service is unloadable (")
+               and note.endswith("); mend its unit file") for note in out["areas"]["gce_settings"]["notes"]), out
+    # a drop-in that fails is read up to there: the unit still loads
+    text = text.replace("[Service\n", "[Service]\n")
+    put(root, "/lib/systemd/system/google-guest-agent.service", text)
+    put(root, "/etc/systemd/system/google-guest-agent.service.d/10-site.conf", "[Service\nNice=5\n")
+    out = run(run_module, root)
+    assert statuses(out)["GCE-GUEST-AGENT"] == "pass", by_id(out)["GCE-GUEST-AGENT"]
