@@ -18,6 +18,14 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Missi
 MAX_SIZE = 32 * 1024 * 1024
 
 
+class NotUtf8(str):
+    """The text of a file that is not valid UTF-8, decoded as Latin-1 (a
+    character a byte: its bytes are ``text.encode("latin-1")``).  Its own
+    type, so that a reader whose program refuses such lines can tell it from
+    UTF-8 text holding the same characters."""
+    __slots__ = ()
+
+
 class ConfigError(Exception):
     """A configuration file could not be read or understood; the message
     names it."""
@@ -44,7 +52,7 @@ def as_target(root):
 def read(target, path, limit=MAX_SIZE):
     """The text of ``path`` inside the root, or None when it does not exist.
     Binary content, a non-regular file or an unreadable one is a
-    ConfigError."""
+    ConfigError; a text that is not UTF-8 is a ``NotUtf8``."""
     try:
         data = target.read_bytes(path, limit=limit)
     except Missing:
@@ -56,7 +64,7 @@ def read(target, path, limit=MAX_SIZE):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return NotUtf8(data.decode("latin-1"))
 
 
 def present(target, path):

@@ -9,7 +9,7 @@ a continued line or a broken section header means the same everywhere."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import utf8_size
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8, utf8_size
 
 # read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
 # kind already seen starts the next); NUL too, but configfiles.read() refuses a file holding one
@@ -55,18 +55,21 @@ def parse(text):
     a continuation, and continues nothing; a line ending in an odd number of
     backslashes goes on in the next (that backslash a space); a line without
     '=' or without a key is ignored; the first BOM that starts a line is
-    dropped.  Invalid UTF-8 (also a failure there) is not judged: configfiles.read()
-    decodes such a file as Latin-1."""
+    dropped.  A line that is not UTF-8 (in a ``configfiles.NotUtf8`` text,
+    where a character is a byte) fails the file there too; a comment is not
+    checked."""
     settings, section, pending, size, first, bom_seen = [], None, None, 0, 0, False
     number = 0
+    not_utf8 = isinstance(text, NotUtf8)
+    bom, size_of = (BOM.encode("utf-8").decode("latin-1"), len) if not_utf8 else (BOM, utf8_size)
     for number, row in enumerate(_rows(text or ""), 1):
-        row_size = utf8_size(row)
+        row_size = size_of(row)
         if row_size >= LONG_LINE_MAX:
             return settings, (number, "a line of %d bytes or more" % LONG_LINE_MAX)
         if row.lstrip(WHITESPACE).startswith(("#", ";")):
             continue
-        if not bom_seen and row.startswith(BOM):
-            row, bom_seen, row_size = row[1:], True, row_size - 3
+        if not bom_seen and row.startswith(bom):
+            row, bom_seen, row_size = row[len(bom):], True, row_size - 3
         if pending is not None:
             if size + row_size > LONG_LINE_MAX:
                 return settings, (number, "continued lines longer than %d bytes" % LONG_LINE_MAX)
@@ -82,21 +85,34 @@ def parse(text):
             row, pending = "".join(pending), None
         else:
             first = number
-        section, stop = _parse_line(row, first, number, settings, section)
+        section, stop = _parse_line(row, first, number, settings, section, not_utf8)
         if stop:
             return settings, stop
     if pending is not None:
         # the file ends in a continuation: config_parse() parses what was joined
-        section, stop = _parse_line("".join(pending), first, number, settings, section)
+        section, stop = _parse_line("".join(pending), first, number, settings, section, not_utf8)
         return settings, stop
     return settings, None
 
 
-def _parse_line(line, first, last, settings, section):
+def _utf8(line):
+    try:
+        line.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+def _parse_line(line, first, last, settings, section, not_utf8=False):
     """parse_line(): ``(section, None)``, the section that follows (an
     assignment appended to ``settings``), or ``(section, (line, why))`` when
-    the file fails here."""
+    the file fails here (``not_utf8``: the line's characters are its bytes)."""
     line = line.strip(WHITESPACE)
+    if not line:
+        return section, None
+    if not_utf8 and not _utf8(line):
+        # log_syntax_invalid_utf8() returns -EINVAL, and config_parse() stops with it
+        return section, (first, "a line that is not valid UTF-8")
     if line.startswith("["):
         if not line.endswith("]"):
             return section, (first, "invalid section header %r" % line)

@@ -295,6 +295,12 @@ def test_a_unit_file_systemd_cannot_parse_is_unloadable_and_not_enabled(tmp_path
     with pytest.raises(ConfigError, match="line 2: invalid section header .*: systemctl cannot read it: not enabled"):
         units.enablement_links(target, "serial-getty@ttyS1.service")
 
+    # a line that is not UTF-8 fails it too; a comment that is not does not
+    with open(put(tmp_path, "/lib/systemd/system/serial-getty@.service", ""), "wb") as handle:
+        handle.write(b"# f\xfcr ttyS0\n[Unit]\nDescription=Serial Getty f\xfcr %I\n[Install]\nWantedBy=getty.target\n")
+    assert units.load_error(target, "serial-getty@ttyS0.service") == (
+        "%s/lib/systemd/system/serial-getty@.service line 3: a line that is not valid UTF-8" % tmp_path)
+
 
 # ----------------------------------------------------------------- packages
 def test_dpkg_status():

@@ -77,3 +77,30 @@ def test_the_limit_counts_bytes_and_a_line_one_short_of_it_is_read():
     value = u"é" * 1000 + "x" * (systemd_conf.LONG_LINE_MAX - 5 - 2000)   # "NTP=" and it: the limit less one
     assert settings("[Time]\nNTP=%s\n" % value) == [("Time", "NTP", value)]
     assert systemd_conf.parse("[Time]\nNTP=%sx\n" % value)[1] == (2, "a line of 1048576 bytes or more")
+
+
+def _not_utf8(data):
+    # what configfiles.read() makes of a file that is not UTF-8
+    from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8
+    return NotUtf8(data.decode("latin-1"))
+
+
+def test_a_line_that_is_not_utf8_fails_the_file_there_a_comment_does_not():
+    text = _not_utf8(b"# Netzwerkkarte f\xfcr eth0\n[Match]\nName=en*\n[Network]\nDescription=f\xfcr eth0\nDHCP=ipv4\n")
+    found, stop = systemd_conf.parse(text)
+    assert stop == (5, "a line that is not valid UTF-8")
+    assert [(s, k, v) for s, k, v, first, last in found] == [("Match", "Name", "en*")]
+    # a sequence cut by a continuation is invalid in the joined line, reported at its first line
+    assert systemd_conf.parse(_not_utf8(b"[S]\nK=\xc3\\\n\xa9\n# \xff\n"))[1] == (2, "a line that is not valid UTF-8")
+
+
+def test_utf8_in_a_file_that_is_not_utf8_elsewhere_is_read_and_its_lines_counted_in_bytes():
+    # the mark and "é" are UTF-8 here; only the comment is not
+    text = _not_utf8(b"\xef\xbb\xbf[S]\nK=caf\xc3\xa9\n; \xe9\n")
+    found, stop = systemd_conf.parse(text)
+    assert stop is None and [(s, k, v) for s, k, v, first, last in found] == [("S", "K", "caf\xc3\xa9")]
+    # one character a byte: a line one byte short of the limit is read
+    limit_less_one = _not_utf8(b"[S]\nK=" + b"\xc3\xa9" * 1000 + b"x" * (systemd_conf.LONG_LINE_MAX - 3 - 2000) + b"\n#\xff\n")
+    assert systemd_conf.parse(limit_less_one)[1] is None
+    # the same characters in a UTF-8 text are not judged as bytes
+    assert systemd_conf.parse(u"[S]\nK=f\xfcr\n")[1] is None

@@ -2206,6 +2206,34 @@ def test_a_timesyncd_file_it_fails_to_parse_no_longer_hides_the_drop_ins_after_i
     assert run(run_module, root)["changed"] is False
 
 
+def test_files_that_are_not_utf8_are_read_up_to_the_line_systemd_refuses_and_keep_their_bytes(tmp_path, run_module):
+    """config_parse() fails a file at a line that is not UTF-8 ("String is not UTF-8 clean"),
+    not at a comment: networkd ignores such a .network file, timesyncd reads no further.
+    Harden comments out what timesyncd never read; the file keeps its Latin-1 bytes."""
+    rid = "GCE-TIME-METADATA-NTP"
+    root = debian_image(tmp_path / "image")
+    network = b"# Netzwerkkarte f\xfcr eth0\n[Match]\nName=en*\n[Network]\nDescription=Netz f\xfcr eth0\nDHCP=ipv4\n"
+    timesync = b"# Zeitserver f\xfcr alle\n[Time]\nRootDistanceMaxSec=7\nNTP=zeit.example # \xfcber\n"
+    for path, data in (("/etc/systemd/network/50-dhcp.network", network),
+                       ("/etc/systemd/timesyncd.conf.d/10-site.conf", timesync)):
+        with open(put(root, path, ""), "wb") as handle:
+            handle.write(data)
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    assert before["GCE-NET-DHCP"]["status"] == "fail", before["GCE-NET-DHCP"]
+    assert ("systemd-networkd ignores %s/etc/systemd/network/50-dhcp.network (line 5: a line that is not valid UTF-8)"
+            % root) in before["GCE-NET-DHCP"]["message"], before["GCE-NET-DHCP"]["message"]
+    assert before[rid]["status"] == "fail" and "zeit.example" not in before[rid]["message"], before[rid]
+    assert ("timesyncd stops reading its configuration at %s/etc/systemd/timesyncd.conf.d/10-site.conf line 4 "
+            "(a line that is not valid UTF-8)" % root) in before[rid]["message"], before[rid]["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0 and statuses(out)[rid] == statuses(out)["GCE-NET-DHCP"] == "pass", by_id(out)
+    with open(os.path.join(root, "etc/systemd/timesyncd.conf.d/10-site.conf"), "rb") as handle:
+        assert handle.read() == timesync.replace(b"NTP=", ("# guestready.gce neutralised (%s): NTP=" % rid).encode())
+    with open(os.path.join(root, "etc/systemd/network/50-dhcp.network"), "rb") as handle:
+        assert handle.read() == network
+    assert run(run_module, root)["changed"] is False
+
+
 def test_a_timesyncd_drop_in_after_ours_with_carriage_returns_is_neutralised_line_by_line(tmp_path, run_module):
     """timesyncd ends a line at a lone \\r too: a drop-in sorting after ours written with them
     set NTP= again, which a reader of \\n-ended lines did not see."""
