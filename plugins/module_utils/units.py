@@ -404,8 +404,12 @@ def install_section(text):
     """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``
     of a unit file as systemctl reads it (install.c unit_file_load(): config_parse(),
     systemd_conf.parse(); config_parse_strv(): an empty assignment resets a list)."""
+    return _install(systemd_conf.parse(text)[0])
+
+
+def _install(settings):
     found = {}
-    for section, key, value, dummy, dummy2 in systemd_conf.parse(text)[0]:
+    for section, key, value, dummy, dummy2 in settings:
         if section != "Install":
             continue
         if key == "DefaultInstance":
@@ -419,13 +423,12 @@ def install_section(text):
 
 def enablement_links(target, name):
     """The ``(link path, link text)`` pairs ``systemctl enable name`` makes."""
-    path = unit_file(target, name)
+    path, settings, stop = _own_file(target, name)
     if path is None:
         return []
-    why = load_error(target, name)
-    if why:
-        raise ConfigError("%s: systemctl cannot read it: not enabled" % why)
-    install = install_section(read(target, path))
+    if stop:
+        raise ConfigError("%s: systemctl cannot read it: not enabled" % _failed_at(target, path, stop))
+    install = _install(settings)
     for kind in ("WantedBy", "RequiredBy", "Alias"):
         for unit in install.get(kind, []):
             # systemctl refuses what is no unit name (unit_name_is_valid): a '/'
@@ -474,12 +477,25 @@ def load_error(target, name):
     unit_load_fragment() returns the error, the unit's load state is "error";
     systemctl's install.c unit_file_load() fails the same way, so it cannot be
     enabled either).  A file that cannot be read here is not judged."""
-    path = unit_file(target, name)
     try:
-        stop = systemd_conf.parse(read(target, path) or "")[1] if path else None
+        path, dummy, stop = _own_file(target, name)
     except ConfigError:
         return None
-    return None if stop is None else "%s line %d: %s" % (target.display(path), stop[0], stop[1])
+    return _failed_at(target, path, stop) if stop else None
+
+
+def _own_file(target, name):
+    """``(path, settings, stop)`` of the unit's own file as systemd_conf.parse()
+    reads it; ``(None, [], None)`` when it has none."""
+    path = unit_file(target, name)
+    if path is None:
+        return None, [], None
+    settings, stop = systemd_conf.parse(read(target, path) or "")
+    return path, settings, stop
+
+
+def _failed_at(target, path, stop):
+    return "%s line %d: %s" % (target.display(path), stop[0], stop[1])
 
 
 def state(target, name):
