@@ -62,9 +62,13 @@ class Directive(object):
             "permitrootlogin", "passwordauthentication") else value
 
 
-# servconf.c splits the keyword off with misc.c strdelim(): it ends at a blank
-# or at one '=', which may have blanks on either side ("Key = value")
-KEYWORD_END = re.compile(r"[ \t]*(?:=[ \t]*)?")
+# servconf.c splits the keyword off with misc.c strdelim(): it ends at WHITESPACE
+# (" \t\r\n") or at one '=', which may have blanks on either side ("Key = value")
+KEYWORD_END = re.compile(r"[ \t\r\n]*(?:=[ \t\r\n]*)?")
+# what sshd takes off a line: load_server_config() the leading " \t\r", then
+# process_server_config_line_depth() the trailing WHITESPACE and \f (a \v or a
+# leading \f stays, and makes a keyword sshd refuses)
+LEADING_BLANKS, TRAILING_BLANKS = " \t\r", " \t\r\n\f"
 # misc.c convtime(): a whole number of seconds, or numbers each with a unit
 TIME_PART = re.compile(r"([0-9]+)([sSmMhHdDwW]?)")
 TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -85,7 +89,7 @@ def _split(line):
     group, a backslash escapes a quote, a backslash or (unquoted) a blank,
     and a word starting with '#' ends the line (servconf.c passes
     terminate_on_comment since OpenSSH 8.7; before, sshd refused such a line)."""
-    keyword = re.match(r'[^ \t="]*', line).group(0)
+    keyword = re.match(r'[^ \t\r\n="]*', line).group(0)
     if not keyword:
         return tuple(_arguments(line))
     return tuple([keyword] + _arguments(KEYWORD_END.sub("", line[len(keyword):], 1)))
@@ -184,7 +188,7 @@ class SshdConfig(object):
             return
         self.files.append(path)
         for number, raw in enumerate(lines(text), 1):
-            line = raw.strip()
+            line = raw.lstrip(LEADING_BLANKS).rstrip(TRAILING_BLANKS)
             if not line or line.startswith("#"):
                 continue
             words = _words(line)

@@ -1456,6 +1456,18 @@ def test_sshd_include_match_and_first_value(tmp_path):
     assert sshd.SshdConfig(Target(str(tmp_path))).global_value("kbdinteractiveauthentication") == ("yes", None)
 
 
+def test_sshd_config_lines_are_trimmed_as_sshd_trims_them(tmp_path):
+    """sshd takes " \\t\\r" off a line's start and WHITESPACE and \\f off its end, no
+    more: a keyword after a carriage return is read, one after a \\v is not a keyword it
+    knows (sshd refuses the file), so it sets nothing here."""
+    put(tmp_path, "/etc/ssh/sshd_config", "PermitRootLogin\ryes\n\x0bPasswordAuthentication no\n"
+        "\r ClientAliveInterval 60\x0c\r\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.global_value("permitrootlogin")[0] == "yes"
+    assert config.global_value("passwordauthentication") == ("yes", None)
+    assert config.global_value("clientaliveinterval")[0] == "60"
+
+
 def test_sshd_match_all_is_every_connection(tmp_path):
     """servconf.c match_cfg_line() answers 1 for "all" with no connection, so a Match all
     block's lines are read with the global ones at start (first value wins, sshd -T shows
@@ -1707,6 +1719,10 @@ def test_chrony_and_ntp_include_fan_out_is_bounded(tmp_path):
     ("Banner '/etc/my \"banner\"'", ["Banner", '/etc/my "banner"']),
     ("Banner /etc/my\\ banner \\#x", ["Banner", "/etc/my banner", "\\#x"]),   # no escape: the '\\' stays
     ("Banner /etc/a\\b", ["Banner", "/etc/a\\b"]),
+    # strdelim() ends the keyword at a carriage return too; argv_split() splits at blanks only
+    ("PermitRootLogin\ryes", ["PermitRootLogin", "yes"]),
+    ("PermitRootLogin\r=\ryes", ["PermitRootLogin", "yes"]),
+    ("AcceptEnv LANG\rLC_*", ["AcceptEnv", "LANG\rLC_*"]),
 ])
 def test_sshd_words_as_strdelim_splits_the_keyword(line, words):
     assert sshd._words(line) == words
