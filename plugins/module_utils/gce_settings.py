@@ -591,6 +591,8 @@ def check_time(host, entry):
             problems.append("%s is enabled but has no configuration file" % daemon)
             continue
         notes.extend(note for note in (config.started, config.note) if note)
+        if config.ignored:
+            notes.append("%s ignores %s: no host name or address" % (daemon, ", ".join(listed(config.ignored))))
         if daemon == "chrony":
             if config.fatal:
                 problems.append(config.fatal)

@@ -8,10 +8,11 @@ directories).  Each daemon's view is its servers with the file and line
 that names them."""
 
 import posixpath
+import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf, units
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment)
+    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment, utf8_size)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
@@ -82,8 +83,49 @@ class TimeConfig(object):
         # unit's command line could not be followed, so ``main`` is the default; (timesyncd) why it
         # stops reading its files
         self.fatal = self.started = self.note = None
-        # timesyncd: (path, line) where it fails to parse its files and reads no further
-        self.stopped = None
+        # timesyncd: (path, line) where it fails to parse its files and reads no further; the
+        # words of its NTP= lines it ignores
+        self.stopped, self.ignored = None, []
+
+
+# a word of extract_first_word() with no flags: up to systemd's WHITESPACE, a backslash
+# taking the next character (group 1: a backslash that ends the value, an error)
+_SERVER_WORD = re.compile(r"(?:[^ \t\n\r\\]|\\[\s\S])*(\\\Z)?")
+_ESCAPED = re.compile(r"\\([\s\S])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_NAME = re.compile(r"(?:[^\x00-\x1f\x7f.]{1,63}\.)*[^\x00-\x1f\x7f.]{1,63}\.?\Z")
+
+
+def timesyncd_servers(value):
+    """``(names, ignored)`` of an ``NTP=`` or ``FallbackNTP=`` value as
+    timesyncd-conf.c manager_parse_server_string() reads it: words split by
+    extract_first_word() with no flags (at systemd's WHITESPACE only, a
+    backslash taking the next character as it is, quotes ordinary; a
+    backslash at the end is an error that drops the rest), and a word that is
+    no address nor valid DNS name (dns_name_is_valid_or_address()) ignored
+    ("Invalid NTP server name or address, ignoring")."""
+    names, ignored = [], []
+    for match in _SERVER_WORD.finditer(value):
+        word = match.group(0)
+        if match.group(1):
+            ignored.append(word)
+        elif word:
+            word = _ESCAPED.sub(r"\1", word) if "\\" in word else word
+            (names if _host_or_address(word) else ignored).append(word)
+    return names, ignored
+
+
+def _host_or_address(word):
+    # dns-domain.c dns_name_concat(): labels of 1 to 63 bytes without control characters,
+    # 253 bytes in all, one final dot allowed ("." is the root's name); every IPv4 and IPv6
+    # address passes these rules too
+    if word == ".":
+        return True
+    if word.isascii():
+        return len(word) - word.endswith(".") <= 253 and bool(_ASCII_NAME.match(word))
+    name = word[:-1] if word.endswith(".") else word
+    return bool(name) and not _CONTROL.search(name) and utf8_size(name) <= 253 and all(
+        0 < utf8_size(label) <= 63 for label in name.split("."))
 
 
 def names_server(host, allowed):
@@ -440,7 +482,9 @@ def read_timesyncd(target, replace=None):
                 if not value:
                     servers[key] = []
                 where, line = "%s:%d" % (target.display(path), first), "%s=%s" % (key, value)   # one text for its hosts
-                servers[key].extend(Source(key, host, where, path, first, line) for host in value.split())
+                hosts, ignored = timesyncd_servers(value)
+                servers[key].extend(Source(key, host, where, path, first, line) for host in hosts)
+                config.ignored.extend("%r (%s)" % (word, where) for word in ignored)
         if stop:
             # config_parse_many_files(): what was read stands, no later file is read
             config.stopped = (path, stop[0])

@@ -1057,6 +1057,29 @@ def test_timesyncd_comment_only_at_the_start_of_a_line(tmp_path):
         "0.debian.pool.ntp.org", "#", "reset", "metadata.google.internal"]
 
 
+@pytest.mark.parametrize("value, names, ignored", [
+    # extract_first_word() splits at WHITESPACE only: a no-break space or a form feed is part of the
+    # name (a form feed, a control character, makes it no name)
+    (u"metadata.google.internal\u00a0", [u"metadata.google.internal\u00a0"], []),
+    ("a.example\x0cb.example c.example", ["c.example"], ["a.example\x0cb.example"]),
+    ("\tmetadata.google.internal\r", ["metadata.google.internal"], []),
+    # a backslash takes the next character as it is, quotes are ordinary characters
+    ("metadata\\.google\\.internal", ["metadata.google.internal"], []),
+    ("a\\ b.example 'c.example'", ["a b.example", "'c.example'"], []),
+    # a backslash at the end fails that word; the words before stay
+    ("a.example b.example\\", ["a.example"], ["b.example\\"]),
+    # dns_name_is_valid_or_address(): a control character, an empty or over-long label is no name
+    ("bad\x01name 10.0.0.1 fe80::1 a..b %s.example x. ." % ("l" * 64), ["10.0.0.1", "fe80::1", "x.", "."],
+     ["bad\x01name", "a..b", "%s.example" % ("l" * 64)]),
+    # 253 bytes at most, the root's dot not counted; a non-ASCII label counts its UTF-8 bytes
+    ("%s %s. %sl" % ((".".join(["l" * 63] * 3 + ["l" * 61]),) * 3), [".".join(["l" * 63] * 3 + ["l" * 61]), ".".join(["l" * 63] * 3 + ["l" * 61]) + "."],
+     [".".join(["l" * 63] * 3 + ["l" * 61]) + "l"]),
+    (u"%s %s" % (u"\u00e9" * 31, u"\u00e9" * 32), [u"\u00e9" * 31], [u"\u00e9" * 32]),
+])
+def test_timesyncd_splits_and_checks_server_names_as_timesyncd_does(value, names, ignored):
+    assert timesync.timesyncd_servers(value) == (names, ignored)
+
+
 def test_timesyncd_reads_ntp_in_the_time_section_only(tmp_path):
     """timesyncd.conf(5) options live in [Time]: NTP= under another section is an
     unknown-section key systemd ignores, not a server."""

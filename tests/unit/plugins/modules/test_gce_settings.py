@@ -2234,6 +2234,20 @@ def test_files_that_are_not_utf8_are_read_up_to_the_line_systemd_refuses_and_kee
     assert run(run_module, root)["changed"] is False
 
 
+@pytest.mark.parametrize("value, status, said", [
+    # a no-break space is part of the name timesyncd asks the resolver for: not the metadata server
+    (u"metadata.google.internal\u00a0", "fail", u"timesyncd also uses metadata.google.internal\u00a0"),
+    ("metadata\\.google.internal", "pass", "timesyncd uses only the metadata server"),
+    ("bad\x01name metadata.google.internal", "pass", "timesyncd ignores 'bad\\x01name' ("),
+])
+def test_timesyncd_server_names_are_the_words_timesyncd_takes(tmp_path, run_module, value, status, said):
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/timesyncd.conf.d/50-gce.conf", u"[Time]\nNTP=\nNTP=%s\n" % value)
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-TIME-METADATA-NTP"]
+    assert result["status"] == status and said in result["message"], result
+
+
 def test_a_timesyncd_drop_in_after_ours_with_carriage_returns_is_neutralised_line_by_line(tmp_path, run_module):
     """timesyncd ends a line at a lone \\r too: a drop-in sorting after ours written with them
     set NTP= again, which a reader of \\n-ended lines did not see."""
