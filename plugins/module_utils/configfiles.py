@@ -10,6 +10,7 @@ regular files are read, and anything else is a ``ConfigError`` naming the
 path, never a blocked read or a traceback."""
 
 import posixpath
+import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError, Unreadable
@@ -193,6 +194,16 @@ def strip_comment(line, markers="#"):
         if char in markers and (index == 0 or line[index - 1] in " \t"):
             return line[:index]
     return line
+
+
+# isspace() of the C locale: what C programs split a line's words at (str.split()
+# also splits at \x1c-\x1f, \x85, a no-break space and other Unicode blanks)
+_C_WORD = re.compile(r"[^ \t\n\v\f\r]+")
+
+
+def c_words(text):
+    """The words of ``text`` between runs of C ``isspace()`` characters."""
+    return _C_WORD.findall(text)
 
 
 def utf8_size(text):

@@ -12,7 +12,8 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf, units
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment, utf8_size)
+    MAX_GLOB_PATHS, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read, strip_comment,
+    utf8_size)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
@@ -160,11 +161,11 @@ def _lines(target, path, config, depth=0, text=False, chrony=False):
                                       % (target.display(path), number, size, CHRONY_LINE))
             # chrony 4.8, cmdparse.c CPS_NormalizeLine: only a line that starts with !, ;, # or % is
             # a comment; later in a line these are words like any other
-            words = raw.split()
+            words = c_words(raw)
             if words and words[0][0] in "!;#%":
                 words = []
         else:
-            words = strip_comment(raw, "#!;%").split()
+            words = c_words(strip_comment(raw, "#!;%"))
         if words:
             yield path, number, raw, words
 
@@ -403,7 +404,7 @@ def _sources_from_text(target, path, text, config):
     for number, raw in enumerate(lines(text, True), 1):
         if not raw.endswith("\n") or (4 * len(raw) > CHRONY_LINE and len(raw.encode("utf-8", "surrogateescape")) > CHRONY_LINE):
             break
-        words = raw.split()
+        words = c_words(raw)
         if not words or words[0][0] in "!;#%":
             continue
         if len(words) > 1 and words[0].lower() in SOURCE_DIRECTIVES and not _chrony_invalid(words[2:]):

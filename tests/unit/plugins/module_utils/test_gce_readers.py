@@ -797,6 +797,19 @@ def test_chrony_sources_file_is_read_as_load_source_file_reads_it(tmp_path):
     assert [s.host for s in config.sources] == ["ok.example"]
 
 
+def test_chrony_and_ntp_words_end_where_c_isspace_ends_them(tmp_path):
+    """chronyd (CPS_NormalizeLine()) and ntpd split a line at the C locale's isspace():
+    a vertical tab separates words, a no-break space is part of the host name."""
+    put(tmp_path, "/etc/chrony/chrony.conf", u"server\x0bmetadata.google.internal\x0ciburst\n"
+        u"server metadata.google.internal\u00a0iburst\nsourcedir /etc/chrony/sources.d\n")
+    put(tmp_path, "/etc/chrony/sources.d/a.sources", u"server\x0bsrc.example\n")
+    put(tmp_path, "/etc/ntpsec/ntp.conf", u"server\x0bmetadata.google.internal\u00a0iburst\n")
+    assert [s.host for s in timesync.read_chrony(Target(str(tmp_path))).sources] == [
+        "metadata.google.internal", u"metadata.google.internal\u00a0iburst", "src.example"]
+    assert [s.host for s in timesync.read_ntp(Target(str(tmp_path))).sources] == [
+        u"metadata.google.internal\u00a0iburst"]
+
+
 def test_chrony_server_lines_chronyd_does_not_use(tmp_path):
     """noselect (chrony 4.8 cmdparse.c CPS_GetSelectOption) is never selected; a
     word after ``#`` later in a chrony.conf line is an option chronyd refuses
