@@ -484,13 +484,19 @@ def match_list(patterns, string):
 NIC_PROPERTIES = {"Type": "ether", "Kind": None, "WLANInterfaceType": None, "SSID": None, "BSSID": None}
 
 
-def _match_list(value):
-    """A [Match] list as systemd reads it (config_parse_match_strv): a
-    leading ``!`` inverts the whole list, so ``!lo docker*`` is ``!lo
-    !docker*``."""
-    if value.startswith("!"):
-        return ["!" + word for word in value[1:].split()]
-    return value.split()
+# how net-condition.c splits a [Match] list (systemd_conf.words()): config_parse_match_ifnames()
+# and config_parse_hwaddrs() with no flags, config_parse_match_property() unquoting (its C
+# escapes are taken as plain ones here), config_parse_match_strv() unquoting and keeping backslashes
+_MATCH_WORDS = {"Name": {}, "OriginalName": {}, "BSSID": {}, "Property": {"unquote": True}}
+
+
+def _match_list(value, key):
+    """A [Match] list as systemd reads it: a leading ``!`` inverts the
+    whole list, so ``!lo docker*`` is ``!lo !docker*``; from a word that is
+    an error on, the rest is ignored."""
+    invert = value.startswith("!")
+    found, dummy = systemd_conf.words(value[invert:], **_MATCH_WORDS.get(key, {"unquote": True, "retain_escape": True}))
+    return ["!" + word for word in found] if invert else found
 
 
 # the [Match] settings of a .network file (systemd src/shared/net-condition.c net_match_is_empty())
@@ -583,9 +589,9 @@ def read_networkd(target, replace=None):
             if section == "Match" and key == "Virtualization":
                 virtualization = virtualization + [value] if value else []
             if section == "Match" and key in NIC_PROPERTIES:
-                properties[key] = (properties.get(key) or []) + _match_list(value) if value else None
+                properties[key] = (properties.get(key) or []) + _match_list(value, key) if value else None
             elif section == "Match" and key in ("Name", "OriginalName"):
-                globs = (globs or []) + _match_list(value) if value else None
+                globs = (globs or []) + _match_list(value, key) if value else None
             elif section == "Match" and key in ("MACAddress", "PermanentMACAddress"):
                 macs[key] = value or None
             elif section == "Network" and key == "DHCP":
@@ -708,7 +714,7 @@ def _link_files(target):
                     elif key == "Virtualization":
                         criteria[key] = (criteria.get(key) or []) + [value] if value else None
                     else:
-                        criteria[key] = (criteria.get(key) or []) + _match_list(value) if value else None
+                        criteria[key] = (criteria.get(key) or []) + _match_list(value, key) if value else None
                 elif section == "Link" and key == "MTUBytes":
                     size = _link_mtu(value)   # an empty value too is refused: no reset
                     if size is not None:

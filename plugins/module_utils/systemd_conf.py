@@ -37,6 +37,51 @@ def _rows(text, keepends=False):
         yield text[start:]
 
 
+_PLAIN = re.compile(r"[^ \t\n\r]+")
+
+
+def words(value, unquote=False, retain_escape=False):
+    """``(words, rest)`` of a list setting as extract_first_word() splits it
+    (src/basic/extract-word.c, separators WHITESPACE): a backslash takes the
+    next character as it is unless ``retain_escape`` (EXTRACT_RETAIN_ESCAPE:
+    then it is an ordinary character); with ``unquote`` (EXTRACT_UNQUOTE)
+    single or double quotes anywhere in a word group blanks and are dropped.
+    ``rest`` is None, or the text from the word that is an error (an
+    unterminated quote, a backslash that ends the value): the callers keep
+    the words before it and ignore the rest ("Invalid syntax, ignoring")."""
+    if "\\" not in value and not (unquote and ("'" in value or '"' in value)):
+        return _PLAIN.findall(value), None
+    found, index, size = [], 0, len(value)
+    while True:
+        while index < size and value[index] in WHITESPACE:
+            index += 1
+        if index >= size:
+            return found, None
+        start, word, quote = index, [], None
+        while index < size:
+            char = value[index]
+            if char == "\\" and not retain_escape:
+                if index + 1 >= size:
+                    return found, value[start:]
+                index += 1
+                word.append(value[index])
+            elif quote:
+                if char == quote:
+                    quote = None
+                else:
+                    word.append(char)
+            elif unquote and char in "'\"":
+                quote = char
+            elif char in WHITESPACE:
+                break
+            else:
+                word.append(char)
+            index += 1
+        if quote:
+            return found, value[start:]
+        found.append("".join(word))
+
+
 def _unsafe(name):
     """string_is_safe() refuses it: a control character, a quote, a backslash or DEL."""
     return any(ord(char) < 32 or char in "\"'\\\x7f" for char in name)

@@ -89,31 +89,22 @@ class TimeConfig(object):
         self.stopped, self.ignored = None, []
 
 
-# a word of extract_first_word() with no flags: up to systemd's WHITESPACE, a backslash
-# taking the next character (group 1: a backslash that ends the value, an error)
-_SERVER_WORD = re.compile(r"(?:[^ \t\n\r\\]|\\[\s\S])*(\\\Z)?")
-_ESCAPED = re.compile(r"\\([\s\S])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ASCII_NAME = re.compile(r"(?:[^\x00-\x1f\x7f.]{1,63}\.)*[^\x00-\x1f\x7f.]{1,63}\.?\Z")
 
 
 def timesyncd_servers(value):
     """``(names, ignored)`` of an ``NTP=`` or ``FallbackNTP=`` value as
-    timesyncd-conf.c manager_parse_server_string() reads it: words split by
-    extract_first_word() with no flags (at systemd's WHITESPACE only, a
-    backslash taking the next character as it is, quotes ordinary; a
-    backslash at the end is an error that drops the rest), and a word that is
+    timesyncd-conf.c manager_parse_server_string() reads it: the words of
+    extract_first_word() with no flags (systemd_conf.words(); a backslash
+    that ends the value is an error, that word ignored), and a word that is
     no address nor valid DNS name (dns_name_is_valid_or_address()) ignored
     ("Invalid NTP server name or address, ignoring")."""
+    found, rest = systemd_conf.words(value)
     names, ignored = [], []
-    for match in _SERVER_WORD.finditer(value):
-        word = match.group(0)
-        if match.group(1):
-            ignored.append(word)
-        elif word:
-            word = _ESCAPED.sub(r"\1", word) if "\\" in word else word
-            (names if _host_or_address(word) else ignored).append(word)
-    return names, ignored
+    for word in found:
+        (names if _host_or_address(word) else ignored).append(word)
+    return names, ignored + ([rest] if rest else [])
 
 
 def _host_or_address(word):

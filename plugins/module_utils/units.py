@@ -393,7 +393,9 @@ def held_back_by(target, name):
 def conflicts(target, name):
     """The units the unit's ``Conflicts=`` names (its file, then its drop-ins
     in name order)."""
-    return set(unit for key, value in _unit_section(target, name) or [] if key == "Conflicts" for unit in value.split())
+    # config_parse_unit_deps(): extract_first_word() with EXTRACT_RETAIN_ESCAPE
+    return set(unit for key, value in _unit_section(target, name) or [] if key == "Conflicts"
+               for unit in systemd_conf.words(value, retain_escape=True)[0])
 
 
 def masked(target, name):
@@ -415,7 +417,8 @@ def _install(settings):
         if key == "DefaultInstance":
             found[key] = value
         elif value:
-            found.setdefault(key, []).extend(value.split())
+            # config_parse_strv(): EXTRACT_UNQUOTE|EXTRACT_RETAIN_ESCAPE
+            found.setdefault(key, []).extend(systemd_conf.words(value, unquote=True, retain_escape=True)[0])
         else:
             found[key] = []
     return found

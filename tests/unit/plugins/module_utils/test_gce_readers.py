@@ -284,6 +284,18 @@ def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
     assert units.service_command(target, "agent.service")[0] == ["/usr/bin/agent", "--flag"]
 
 
+def test_unit_lists_are_split_into_the_words_systemd_takes(tmp_path):
+    """config_parse_strv() unquotes [Install] lists; Conflicts= (config_parse_unit_deps())
+    splits at systemd's blanks only, so a no-break space is part of a unit's name."""
+    put(tmp_path, "/lib/systemd/system/agent.service", u"[Unit]\nConflicts=chrony.service\u00a0ntp.service\n"
+        u"[Install]\nWantedBy=\"multi-user.target\" 'getty.target'\n")
+    target = Target(str(tmp_path))
+    assert units.enablement_links(target, "agent.service") == [
+        ("/etc/systemd/system/multi-user.target.wants/agent.service", "/lib/systemd/system/agent.service"),
+        ("/etc/systemd/system/getty.target.wants/agent.service", "/lib/systemd/system/agent.service")]
+    assert units.conflicts(target, "agent.service") == {u"chrony.service\u00a0ntp.service"}
+
+
 def test_a_unit_file_systemd_cannot_parse_is_unloadable_and_not_enabled(tmp_path):
     put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Unit]\n[Install] # getty\nWantedBy=getty.target\n")
     link(tmp_path, "/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service",

@@ -104,3 +104,20 @@ def test_utf8_in_a_file_that_is_not_utf8_elsewhere_is_read_and_its_lines_counted
     assert systemd_conf.parse(limit_less_one)[1] is None
     # the same characters in a UTF-8 text are not judged as bytes
     assert systemd_conf.parse(u"[S]\nK=f\xfcr\n")[1] is None
+
+
+@pytest.mark.parametrize("value, flags, found, rest", [
+    # systemd's WHITESPACE only: a no-break space, \v and \f are part of a word
+    (u"a\u00a0b\x0bc\x0cd  e\tf\r", {}, [u"a\u00a0b\x0bc\x0cd", "e", "f"], None),
+    # no flags: a backslash takes the next character, quotes are ordinary
+    ("a\\ b 'c d' \\\\e", {}, ["a b", "'c", "d'", "\\e"], None),
+    ("a b\\", {}, ["a"], "b\\"),
+    # EXTRACT_UNQUOTE: quotes anywhere in a word group and are dropped, escapes work inside
+    ("'multi-user.target' a\"b c\"d \"x\\\"y\"", {"unquote": True}, ["multi-user.target", "ab cd", 'x"y'], None),
+    ("a 'b c", {"unquote": True}, ["a"], "'b c"),
+    # EXTRACT_RETAIN_ESCAPE: a backslash is an ordinary character, inside quotes too
+    ("a\\ b '\\x' c\\", {"unquote": True, "retain_escape": True}, ["a\\", "b", "\\x", "c\\"], None),
+    ("x\\'y z'", {"unquote": True, "retain_escape": True}, ["x\\y z"], None),
+])
+def test_words_as_extract_first_word_splits_them(value, flags, found, rest):
+    assert systemd_conf.words(value, **flags) == (found, rest)

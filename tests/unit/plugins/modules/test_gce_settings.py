@@ -2161,6 +2161,8 @@ def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path,
     "[Match]\rName=en*\r[Network]\rDHCP=ipv4\r",                 # classic Mac line ends
     u"\ufeff[Match]\r\nName=en*\r\n[Network]\r\nDHCP=ipv4\r\n",   # a Windows editor's BOM and CRLF
     "[Match]\nName=en*\n[Network]\nDHCP=\\\n# IPv4 only\n  ipv4\n",   # a continued line, a comment between
+    "[Match]\nName=en*\nType='ether'\n[Network]\nDHCP=ipv4\n",   # config_parse_match_strv() unquotes
+    "[Match]\nName=lo e\\n*\n[Network]\nDHCP=ipv4\n",   # config_parse_match_ifnames(): a backslash escapes
 ])
 def test_a_network_file_is_read_as_networkd_reads_it(tmp_path, run_module, text):
     root = debian_image(tmp_path / "image")
