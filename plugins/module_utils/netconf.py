@@ -23,7 +23,8 @@ import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, check_included, dropins, glob, lines, names, present, read, strip_comment)
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read,
+    strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
@@ -787,7 +788,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
         return configs
     current, generator = None, rendered_by_cloud_init(text)   # once a file: once a stanza was quadratic
     for number, raw in enumerate(lines(text), 1):
-        words = strip_comment(raw).split()
+        words = c_words(strip_comment(raw))   # ifupdown's config.c splits with isspace()
         if not words:
             continue
         key = words[0]

@@ -1370,6 +1370,14 @@ def test_ifupdown_sources_and_options(tmp_path):
     assert configs["ens4"].static and configs["ens4"].mac == "42:01:0a:00:00:02"
 
 
+def test_ifupdown_words_end_where_c_isspace_ends_them(tmp_path):
+    """ifupdown splits a line with isspace(): a vertical tab separates words; a no-break
+    space does not, so "ens5<NBSP>inet" is one word and that iface line lacks its method."""
+    put(tmp_path, "/etc/network/interfaces", u"iface\x0bens4\x0binet\x0bdhcp\niface ens5\u00a0inet dhcp\n")
+    configs = netconf.read_ifupdown(Target(str(tmp_path)))
+    assert [(c.names, c.dhcp4) for c in configs] == [(["ens4"], True)]
+
+
 def test_ifupdown_source_fan_out_is_bounded(tmp_path):
     # 300 ** 3 reads before: the module never returned
     for level in range(3):
