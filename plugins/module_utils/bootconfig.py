@@ -25,7 +25,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower
 from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge, Unreadable
 
 # Kernel device names: not stable on Compute Engine, where the boot disk is
 # /dev/sda behind virtio-scsi and /dev/nvme0n1 on NVMe machine series.
@@ -370,18 +370,21 @@ def bls_entries(target, directories=(BLS_DIR,), grub=False):
     reads them when ``grub``; ``file``: the file name, ``id``: it without
     .conf, as blscfg names an entry; ``directory``: where it is).  An entry
     the boot loader cannot read is left out, as it leaves it out; one larger
-    than this reader takes raises TooLarge: the menu is not judged without it."""
+    than this reader takes raises TooLarge, and one this user may not read
+    (or a directory) Unreadable: the menu is not judged without it."""
     entries = []
     for directory in directories:
         try:
             names = target.listdir(directory)
+        except Unreadable:
+            raise
         except TargetError:
             continue
         for name in names:
             if bls_entry_name(name, grub):
                 try:
                     text = target.read_optional(directory + "/" + name, limit=BLS_ENTRY_MAX)
-                except TooLarge:
+                except (TooLarge, Unreadable):
                     raise
                 except TargetError:
                     text = None

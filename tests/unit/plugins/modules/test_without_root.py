@@ -284,3 +284,39 @@ def test_check_mode_without_root_is_a_preview(top):
     out = as_user(NOBODY, module_run, sysctl_baseline, {"root": root}, True)
     assert out.get("failed") is not True and out["changed"] is True   # would change, changed nothing
     assert not os.path.exists(os.path.join(root, "etc/sysctl.d/zz-guestready-gce.conf"))
+
+
+@pytest.mark.parametrize("unread", ["entry", "directory"])
+def test_boot_loader_entries_the_user_cannot_read_make_the_boot_results_unknown(top, unread):
+    """GRUB's blscfg reads every /boot/loader/entries file at boot: an entry (or the
+    directory, 0700 on Fedora and RHEL) this user may not read is named, not left out."""
+    root = debian_image(os.path.join(top, "image"))
+    put(root, "/boot/grub/grub.cfg", "set timeout=5\nblscfg\n")
+    entry = put(root, "/boot/loader/entries/a.conf", "title Debian\nlinux /vmlinuz\noptions root=UUID=1 ro\n")
+    os.chmod(entry if unread == "entry" else os.path.dirname(entry), 0o600 if unread == "entry" else 0o700)
+    as_root, as_nobody = both(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert by_id(as_root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail", by_id(as_root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert_needs_root(by_id(as_nobody)["GCE-BOOT-SERIAL-CONSOLE"],
+                      root + ("/boot/loader/entries/a.conf" if unread == "entry" else "/boot/loader/entries"))
+
+
+def test_systemd_boot_entries_the_user_cannot_read_make_the_boot_results_unknown(top):
+    """An ESP is often mounted root-only (fmask=0077): systemd-boot reads its entries at boot,
+    so one this user may not read is named, not left out of the judgement."""
+    from test_gce_boot_layouts import ARCH_ENTRY
+    root = os.path.join(top, "image")
+    put(root, "/boot/loader/entries/arch.conf", ARCH_ENTRY)
+    put(root, "/boot/loader/entries/lts.conf", ARCH_ENTRY.replace(" rw", " rw console=ttyS0,38400n8"), 0o600)
+    as_root, as_nobody = both(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert by_id(as_root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail", by_id(as_root)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert_needs_root(by_id(as_nobody)["GCE-BOOT-SERIAL-CONSOLE"], root + "/boot/loader/entries/lts.conf")
+    # the reader itself says so, whoever calls it
+    assert as_user(NOBODY, _bls_entries_or_error, root) == "Unreadable"
+
+
+def _bls_entries_or_error(root):
+    from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, target
+    try:
+        return [entry["file"] for entry in bootconfig.bls_entries(target.Target(root))]
+    except target.TargetError as exc:
+        return type(exc).__name__
