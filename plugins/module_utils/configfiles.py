@@ -212,6 +212,12 @@ def utf8_size(text):
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
 
 
+def size_counter(text):
+    """How to count the bytes of a piece of ``text`` in its file: a
+    character a byte in a ``NotUtf8`` text, its UTF-8 otherwise."""
+    return len if isinstance(text, NotUtf8) else utf8_size
+
+
 def commented(row, header, limit):
     """``row`` (a line, its line end kept) as the comment ``header: row``; in
     comment lines of fewer than ``limit`` bytes each when that one would not

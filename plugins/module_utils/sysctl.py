@@ -16,7 +16,7 @@ import os
 import re
 import stat
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import utf8_size
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8, size_counter
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, translate
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
@@ -385,9 +385,9 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
     else:
         dashes, globs = procps_reads_dashes(version), procps_reads_globs(version)
     blanks = PROCPS4_BLANKS if loader == "procps" and globs else BLANKS
-    assignments, warnings = [], []
+    assignments, warnings, size_of = [], [], size_counter(text)
     for number, raw in enumerate(split_lines(text), 1) if loader == "systemd" else _procps_lines(text):
-        if loader == "systemd" and 4 * len(raw) >= LONG_LINE_MAX and utf8_size(raw) >= LONG_LINE_MAX:
+        if loader == "systemd" and 4 * len(raw) >= LONG_LINE_MAX and size_of(raw) >= LONG_LINE_MAX:
             warnings.append("%s:%d: a line of 1 MiB or more: systemd-sysctl reads no further in the file" % (
                 source, number))
             break
@@ -486,7 +486,7 @@ def read_text(target, path):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return NotUtf8(data.decode("latin-1"))
 
 
 def conf_dirs(loader="systemd", version=None):

@@ -9,7 +9,7 @@ a continued line or a broken section header means the same everywhere."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8, utf8_size
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8, size_counter
 
 # read_line_full(): \n, \r, \r\n and \n\r each end one line (a second marker of a
 # kind already seen starts the next); NUL too, but configfiles.read() refuses a file holding one
@@ -106,7 +106,7 @@ def parse(text):
     settings, section, pending, size, first, bom_seen = [], None, None, 0, 0, False
     number = 0
     not_utf8 = isinstance(text, NotUtf8)
-    bom, size_of = (BOM.encode("utf-8").decode("latin-1"), len) if not_utf8 else (BOM, utf8_size)
+    bom, size_of = BOM.encode("utf-8").decode("latin-1") if not_utf8 else BOM, size_counter(text)
     for number, row in enumerate(_rows(text or ""), 1):
         row_size = size_of(row)
         if row_size >= LONG_LINE_MAX:

@@ -12,8 +12,8 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf, units
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read, strip_comment,
-    utf8_size)
+    MAX_GLOB_PATHS, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read, size_counter,
+    strip_comment, utf8_size)
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
@@ -145,7 +145,7 @@ def _lines(target, path, config, depth=0, text=False, chrony=False):
     for number, raw in enumerate(rows, 1):
         if chrony:
             if 4 * len(raw) + 1 >= CHRONY_LINE:   # a character is at most 4 bytes: only then count them
-                size = len(raw.encode("utf-8", "surrogateescape")) + (number < len(rows) or text.endswith("\n"))
+                size = size_counter(text)(raw) + (number < len(rows) or text.endswith("\n"))
                 if size >= CHRONY_LINE:
                     raise ChronyExits("%s:%d is a line of %d bytes (its newline included): chronyd reads %d at "
                                       "most and exits on a line that fills them (\"String too long\")"
@@ -393,7 +393,7 @@ def _sources_from_text(target, path, text, config):
     up to the first line without a newline (or longer than its buffer), only server, pool and peer lines,
     and a line with an option chrony does not know left out (not fatal)."""
     for number, raw in enumerate(lines(text, True), 1):
-        if not raw.endswith("\n") or (4 * len(raw) > CHRONY_LINE and len(raw.encode("utf-8", "surrogateescape")) > CHRONY_LINE):
+        if not raw.endswith("\n") or (4 * len(raw) > CHRONY_LINE and size_counter(text)(raw) > CHRONY_LINE):
             break
         words = c_words(raw)
         if not words or words[0][0] in "!;#%":

@@ -7,7 +7,7 @@ GCE-* settings look for."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, utf8_size
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, size_counter
 from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
 from ansible_collections.guestready.gce.plugins.module_utils.systemd_conf import LINE_END
 
@@ -32,19 +32,20 @@ def _rows(text, keepends=False):
     ``str.splitlines`` also splits at \\x0b, \\x0c, \\x1c-\\x1e, \\x85,
     U+2028/9, which would cut a rule in two inside a value), up to the first
     one read_line() refuses as too long: udevd reads no further in the file."""
-    rows, start = [], 0
+    rows, start, size_of = [], 0, size_counter(text)
     for end in LINE_END.finditer(text or ""):
-        if utf8_size(text[start:end.start()]) >= LINE_SIZE:
+        if size_of(text[start:end.start()]) >= LINE_SIZE:
             return rows
         rows.append(text[start:end.end() if keepends else end.start()])
         start = end.end()
-    if start < len(text or "") and utf8_size(text[start:]) < LINE_SIZE:
+    if start < len(text or "") and size_of(text[start:]) < LINE_SIZE:
         rows.append(text[start:])
     return rows
 
 
-def _rules(rows):
-    """``[(line numbers, rule text)]`` of ``rows`` (``_rows``) as udevd joins
+def _rules(rows, size_of):
+    """``[(line numbers, rule text)]`` of ``rows`` (``_rows``; ``size_of`` counts
+    a piece's bytes, configfiles.size_counter()) as udevd joins
     them (systemd src/udev/udev-rules.c, udev_rules_parse_file): a line
     starting with '#' is skipped even inside a continuation, and its trailing
     backslash continues nothing; whether a rule goes on is decided on the
@@ -58,9 +59,9 @@ def _rules(rows):
         if line.startswith("#"):
             continue
         if joined is None:
-            numbers, size = [], utf8_size(line)
+            numbers, size = [], size_of(line)
         elif not too_long:
-            size += utf8_size(line)
+            size += size_of(line)
             too_long = size >= LINE_SIZE
             joined += line   # bounded: once too long, nothing more is joined
             if not too_long:
@@ -78,7 +79,7 @@ def _rules(rows):
 def logical_lines(text):
     """``[(first line number, rule text)]``: the rules udevd reads in ``text``
     (``_rules``), continuations joined."""
-    return [(numbers[0], rule) for numbers, rule in _rules(_rows(text)) if rule]
+    return [(numbers[0], rule) for numbers, rule in _rules(_rows(text), size_counter(text)) if rule]
 
 
 # parse_line: a key ends at whitespace, '=', '{' or an operator; an attribute in
@@ -232,7 +233,7 @@ def comment_out(text, numbers, rid):
     them stay as they are: udevd reads on past them)."""
     rows = _rows(text, True)
     starts = set(numbers)
-    lines = set(n for rule in _rules(rows) if rule[0][0] in starts for n in rule[0])
+    lines = set(n for rule in _rules(rows, size_counter(text)) if rule[0][0] in starts for n in rule[0])
     out = [commented(row, "# %s neutralised (%s)" % (MARKER, rid), LINE_SIZE) if index in lines else row
            for index, row in enumerate(rows, 1)]
     # what udevd does not read (from a line too long for it on) stays as it is

@@ -1887,6 +1887,20 @@ def test_fstab_network_mounts_are_not_disks(line):
 
 
 # --------------------------------------------------------------------- udev
+def test_files_that_are_not_utf8_count_their_line_lengths_in_their_own_bytes(tmp_path):
+    """udevd (16 KiB) and chronyd (2048 bytes) limit a line's bytes: a Latin-1 comment under
+    the limit is no long line though its characters take twice as much in UTF-8."""
+    for path, data in (("/etc/udev/rules.d/70-persistent-net.rules",
+                        b"# " + b"\xe9" * 10000 + b'\nSUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"\n'),
+                       ("/etc/chrony/chrony.conf", b"# " + b"\xe9" * 1500 + b"\nserver metadata.google.internal iburst\n")):
+        with open(put(tmp_path, path, ""), "wb") as handle:
+            handle.write(data)
+    target = Target(str(tmp_path))
+    assert [(p, n) for p, n, r in udev.persistent_net_rules(target)] == [("/etc/udev/rules.d/70-persistent-net.rules", 2)]
+    config = timesync.read_chrony(target)
+    assert config.fatal is None and [s.host for s in config.sources] == ["metadata.google.internal"]
+
+
 def test_udev_persistent_net_and_disk_naming(tmp_path):
     put(tmp_path, "/etc/udev/rules.d/70-persistent-net.rules",
         '# PCI device\nSUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", \\\n  ATTR{address}=="42:01:0a:00:00:02", '

@@ -302,6 +302,17 @@ def test_a_line_of_1_mib_ends_what_systemd_sysctl_reads_and_a_marker_never_makes
     assert assignments == [] and warnings == []
 
 
+def test_a_file_that_is_not_utf8_counts_its_line_lengths_in_its_own_bytes(host):
+    """A Latin-1 comment of 600,000 bytes is no line of 1 MiB to systemd-sysctl, though its
+    characters take 1.2 MB in UTF-8: the setting after it is read."""
+    with open(os.path.join(host.root, "etc/sysctl.d/10-site.conf"), "wb") as handle:
+        handle.write(b"# " + b"\xe9" * 600000 + b"\nkernel.kptr_restrict = 0\n")
+    plan = host.plan()
+    histories, warnings = histories_for(plan.entries, plan.observation, plan.target)
+    assert [a["value"] for a in histories["systemd"]["kernel/kptr_restrict"]] == ["0"]
+    assert not warnings, warnings
+
+
 def test_waived_id_is_neither_applied_nor_failed(host):
     host.set("net/ipv4/ip_forward", 1)
     results, dummy, dummy = host.plan(waivers={"SYSCTL-IP_FORWARD": "NAT gateway"}).apply()
