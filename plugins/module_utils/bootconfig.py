@@ -122,9 +122,12 @@ def match_partition(spec, partitions):
 # --------------------------------------------------------------------------
 
 def cmdline_root(text):
-    """The value of the last ``root=`` on a kernel command line, or None
-    (split as the kernel splits it: ``cmdline.split``)."""
-    return cmdline.last_value(text, "root")
+    """The value of the last ``root=`` on a kernel command line, or None:
+    split as the kernel splits it (``cmdline.args``), double quotes left in
+    the value dropped: the initramfs finds the root itself, and dracut's
+    systemd unquotes the command line's words (``root=LABEL="a b"``)."""
+    value = cmdline.last_value(text, "root")
+    return None if value is None else value.replace('"', "")
 
 
 # --------------------------------------------------------------------------

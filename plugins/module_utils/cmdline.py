@@ -4,45 +4,73 @@
 """The kernel command line: the one reader of ``/proc/cmdline`` and of the
 command lines a boot loader passes.
 
-Parsing follows the kernel's own ``next_arg()`` (lib/cmdline.c): arguments
-are separated by spaces, double quotes group spaces into one argument (and
-are dropped), ``key=value`` splits at the first ``=``.  A ``--`` argument
-ends the kernel's parameters: what follows goes to init (kernel/params.c
-parse_args(): ``if (!val && strcmp(param, "--") == 0) return args``), so a
-``console=`` there is no console."""
+Parsing follows the kernel's own ``next_arg()`` (lib/cmdline.c, ``args``):
+arguments are separated by the kernel's blanks, double quotes group blanks
+into one argument, ``key=value`` splits at the first ``=``; only a quote that
+opens the argument or its value, and the quote ending that argument, are
+dropped.  A ``--`` argument ends the kernel's parameters: what follows goes
+to init (kernel/params.c parse_args(): ``if (!val && strcmp(param, "--") ==
+0) return args``), so a ``console=`` there is no console."""
 
 import os
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
+from ansible_collections.guestready.gce.plugins.module_utils.target import text_of
+
+
+# isspace() of the kernel's lib/ctype.c (_S): \t \n \v \f \r, the space and byte 0xa0; not
+# the other characters Python calls blanks (\x1c-\x1f, \x85, Unicode spaces)
+KERNEL_BLANKS = " \t\n\v\f\r\xa0"
+
+
+def args(text):
+    """``[(start, param, value)]``: each argument as next_arg() takes it,
+    ``start`` its index in ``text``, ``value`` None without an ``=``.  A
+    quote opening the argument is dropped with the quote that ends it
+    (``"a=b c"``), so is one opening the value (``a="b c"``); quotes
+    elsewhere stay (``a=b"c d"`` is ``b"c d"``).  The first ``=`` splits, but
+    not one that starts the argument (next_arg() keeps ``equals`` 0 there)."""
+    found, index, length = [], 0, len(text or "")
+    while index < length and text[index] in KERNEL_BLANKS:
+        index += 1
+    while index < length:
+        start = index
+        quoted = in_quote = text[index] == '"'
+        index += quoted
+        begin, equals = index, None
+        while index < length and (in_quote or text[index] not in KERNEL_BLANKS):
+            if equals is None and text[index] == "=" and index > begin:
+                equals = index
+            if text[index] == '"':
+                in_quote = not in_quote
+            index += 1
+        end = index
+        # next_arg(): the argument's last character, when a quote, goes with a quote opening
+        # the value or the argument (once: it is then a NUL)
+        closing = end > begin and text[end - 1] == '"'
+        value_start = None if equals is None else equals + 1
+        if value_start is not None and text[value_start:value_start + 1] == '"':
+            value_start += 1
+            quoted = True
+        end -= quoted and closing
+        value = None if value_start is None else text[value_start:end] if value_start <= end else ""
+        found.append((start, text[begin:end if equals is None else equals], value))
+        while index < length and text[index] in KERNEL_BLANKS:
+            index += 1
+    return found
 
 
 def split(text):
-    """The arguments of a command line, quotes removed."""
-    args, current, quoted, started = [], [], False, False
-    for char in text or "":
-        if char == '"':
-            quoted, started = not quoted, True
-        elif char.isspace() and not quoted:
-            if started:
-                args.append("".join(current))
-            current, started = [], False
-        else:
-            current.append(char)
-            started = True
-    if started:
-        args.append("".join(current))
-    return args
+    """The arguments of a command line as the kernel takes them (``args``):
+    ``param`` or ``param=value``."""
+    return [param if value is None else "%s=%s" % (param, value) for dummy, param, value in args(text)]
 
 
 def parse(text):
     """``[(key, value)]`` in order; ``value`` is None for a bare flag."""
-    pairs = []
-    for arg in split(text):
-        key, sep, value = arg.partition("=")
-        pairs.append((key, value if sep else None))
-    return pairs
+    return [(param, value) for dummy, param, value in args(text)]
 
 
 def values(text, key):
@@ -99,17 +127,11 @@ def has_console(text, device="ttyS0"):
 
 
 def init_start(text):
-    """The index in ``text`` of a ``--`` argument (split as ``split`` does),
-    after which the arguments go to init, not the kernel; None without one."""
-    quoted, start = False, None
-    for index, char in enumerate(text + " "):
-        if char.isspace() and not quoted:
-            if start is not None and text[start:index].replace('"', "") == "--":
-                return start
-            start = None
-        else:
-            start = index if start is None else start
-            quoted = not quoted if char == '"' else quoted
+    """The index in ``text`` of a ``--`` argument (``args``), after which
+    the arguments go to init, not the kernel; None without one."""
+    for start, param, value in args(text):
+        if param == "--" and value is None:
+            return start
     return None
 
 
@@ -126,7 +148,8 @@ def append(text, arg):
 def read_live(proc_root="/proc"):
     """The running kernel's command line, or None when /proc is not there."""
     try:
-        with open(os.path.join(proc_root, "cmdline")) as handle:
-            return handle.read().replace("\0", " ").strip()
+        with open(os.path.join(proc_root, "cmdline"), "rb") as handle:
+            # bytes a boot loader passed, not necessarily UTF-8 (nor the locale's encoding)
+            return text_of(handle.read()).replace("\0", " ").strip(KERNEL_BLANKS)
     except (IOError, OSError):
         return None

@@ -20,12 +20,12 @@ where it was found and what kind of place that is:
                      without GRUB those of the ESP's ``loader/entries`` too;
 ``kernel-install``   ``/etc/kernel/cmdline``.
 
-``parameters(line)`` splits a line the way the kernel does (lib/cmdline.c
-``next_arg``: blanks separate, double quotes group, ``--`` ends the kernel's
-part) and names compare with ``-`` and ``_`` as one (``parameq``)."""
+``parameters(line)`` splits a line the way the kernel does (``cmdline.args``,
+lib/cmdline.c ``next_arg``; ``--`` ends the kernel's part) and names compare
+with ``-`` and ``_`` as one (``parameq``)."""
 
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader, cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines, present
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
 
@@ -35,33 +35,15 @@ KERNEL_INSTALL_CMDLINE = "/etc/kernel/cmdline"
 
 
 def parameters(line):
-    """``[(name, value or None)]`` of a kernel command line, names with ``-``
-    written ``_``; what follows ``--`` belongs to init and is left out."""
+    """``[(name, value or None)]`` of a kernel command line (``cmdline.parse``),
+    names with ``-`` written ``_``; what follows ``--`` belongs to init and is
+    left out."""
     found = []
-    for word in _kernel_words(line or ""):
-        if word == "--":
+    for name, value in cmdline.parse(line or ""):
+        if name == "--" and value is None:
             break
-        name, equals, value = word.partition("=")
-        found.append((name.replace("-", "_"), value if equals else None))
+        found.append((name.replace("-", "_"), value))
     return found
-
-
-def _kernel_words(line):
-    words, current, quoted, started = [], [], False, False
-    for char in line:
-        if char == '"':
-            quoted, started = not quoted, True
-            continue
-        if char.isspace() and not quoted:
-            if started:
-                words.append("".join(current))
-            current, started = [], False
-            continue
-        current.append(char)
-        started = True
-    if started:
-        words.append("".join(current))
-    return words
 
 
 # kmod's blanks (libkmod-config.c, kmod_config_parse_kcmdline): the end of the line too
@@ -122,9 +104,9 @@ def _read(target, path, limit=MAX_FILE):
         return None
 
 
-def _entry(target, path, number, kind, cmdline, kernel=None):
+def _entry(target, path, number, kind, line, kernel=None):
     return {"source": target.display(path), "line": number, "kind": kind,
-            "cmdline": cmdline.strip(), "kernel": kernel}
+            "cmdline": line.strip(), "kernel": kernel}
 
 
 def find(target=None, running=False):

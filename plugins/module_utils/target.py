@@ -74,6 +74,14 @@ def read_at_most(handle, limit):
     return b"".join(chunks)
 
 
+def text_of(data):
+    """``data`` decoded as UTF-8, else as Latin-1 (a character a byte)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
 class TargetError(Exception):
     """A path under the target could not be used; the message names it."""
 
@@ -528,11 +536,7 @@ class Target(object):
     def read_text(self, path, limit=None):
         """The file's text (UTF-8, else Latin-1: nothing a user wrote is
         lost to a decoding error)."""
-        data = self.read_bytes(path, limit)
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
+        return text_of(self.read_bytes(path, limit))
 
     def read_optional(self, path, limit=None):
         """``read_text``, or None when the path does not exist."""

@@ -43,6 +43,39 @@ def test_cmdline_split(text, args):
     assert cmdline.split(text) == args
 
 
+@pytest.mark.parametrize("text,args", [
+    # lib/cmdline.c next_arg(): only a quote opening the argument or its value goes, with
+    # the argument's last quote; quotes inside a word are characters
+    ('console=tty"S0" x', [(0, "console", 'tty"S0"'), (16, "x", None)]),
+    ('a"b c"d', [(0, 'a"b c"d', None)]),
+    ('"a="b""', [(0, "a", 'b"')]),       # the closing quote goes once
+    ('"a="b c', [(0, "a", "b"), (6, "c", None)]),
+    ('foo="', [(0, "foo", "")]),
+    ("=a=b =c", [(0, "=a", "b"), (5, "=c", None)]),   # an '=' starting the argument splits nothing
+    # the kernel's isspace(): not \x1c-\x1f, \x85 or Unicode spaces, but byte 0xa0
+    ("ro\x1c-- q\x85r s\u2003t u\xa0v",
+     [(0, "ro\x1c--", None), (6, "q\x85r", None), (10, "s\u2003t", None), (14, "u", None), (16, "v", None)]),
+])
+def test_cmdline_args_as_next_arg_takes_them(text, args):
+    assert cmdline.args(text) == args
+
+
+def test_cmdline_quotes_and_blanks_the_kernel_keeps():
+    assert not cmdline.has_console('console=tty"S0"')             # console_setup() finds no "tty\"S"
+    assert cmdline.has_console("ro\x1c-- console=ttyS0")          # "ro\x1c--" is no "--": the kernel's
+    assert cmdline.init_start('ro -"-" console=ttyS0') is None
+    assert cmdline.init_start('ro "--" console=ttyS0') == 3
+
+
+def test_cmdline_read_live_takes_any_bytes(tmp_path):
+    """/proc/cmdline holds what the boot loader passed, UTF-8 or not: read
+    as Latin-1 then, never a decoding error."""
+    (tmp_path / "cmdline").write_bytes(b"BOOT_IMAGE=/vmlinuz console=ttyS0,38400n8 label=\xff\xe9t\xe9\0\n")
+    line = cmdline.read_live(str(tmp_path))
+    assert line == "BOOT_IMAGE=/vmlinuz console=ttyS0,38400n8 label=\xff\xe9t\xe9"
+    assert cmdline.has_console(line) and cmdline.last_value(line, "label") == "\xff\xe9t\xe9"
+
+
 def test_cmdline_consoles_and_values():
     line = "console=tty0 console=ttyS0,38400n8 8250.nr_uarts=4 8250.nr_uarts=1 quiet"
     assert cmdline.consoles(line) == ["tty0", "ttyS0"]

@@ -45,6 +45,13 @@ def test_words_as_the_kernel_splits_them():
     assert kernel_cmdline.parameters("") == []
 
 
+def test_quotes_inside_a_word_stay_as_the_kernel_keeps_them():
+    """next_arg() drops only the quote opening the argument or its value;
+    and parameters() and cmdline.consoles() split alike."""
+    assert kernel_cmdline.parameters('mod.opt=a"b c"d x "--" y') == [("mod.opt", 'a"b c"d'), ("x", None)]
+    assert kernel_cmdline.parameters("x\u00a0y\u2003z") == [("x", None), ("y\u2003z", None)]
+
+
 def test_every_place_is_found(tmp_path):
     write(tmp_path, "/boot/grub/grub.cfg", GRUB_CFG)
     write(tmp_path, "/etc/default/grub",
