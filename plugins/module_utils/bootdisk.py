@@ -27,6 +27,9 @@ TAGS = {"UUID": "by-uuid", "PARTUUID": "by-partuuid", "LABEL": "by-label", "PART
 NAME = re.compile(r"^[A-Za-z0-9._:+-]+$")
 NUMBER = re.compile(r"^\d+:\d+$")
 MAX_DEPTH = 8   # device-mapper over md over partitions, and some more
+# seq_path() / mangle(): the kernel writes a space, tab, newline and backslash in a path of
+# /proc/self/mountinfo and /proc/swaps as \ooo
+_MANGLED = re.compile(rb"\\([0-7]{3})")
 LINKS = dict((link, tag) for tag, link in TAGS.items())
 IMAGE = "the disk image"
 # what blkid reads no names inside (the filesystems in them have UUIDs and labels too)
@@ -74,6 +77,27 @@ def _tag(spec):
             # "AA"; \x2F, an invalid byte): no device ever appears there
             return tag, None
     return (tag, value) if tag in TAGS and value else None
+
+
+def unmangle(field):
+    """A path field (bytes) of mountinfo or /proc/swaps as the path it is:
+    octal escapes undone, decoded as ``os.listdir`` decodes names (a name
+    that is not UTF-8 keeps its bytes: ``os.fsdecode``)."""
+    return os.fsdecode(_MANGLED.sub(lambda found: bytes([int(found.group(1), 8)]), field))
+
+
+def mounts(mountinfo=LIVE_MOUNTINFO):
+    """``[(major:minor, mount point)]`` of a mountinfo file (proc(5)), in
+    its order (a later mount covers an earlier one at the same point).
+    OSError when it cannot be read."""
+    with open(mountinfo, "rb") as handle:
+        data = handle.read()
+    found = []
+    for line in data.split(b"\n"):
+        fields = line.split(b" ")
+        if len(fields) > 4:
+            found.append((fields[2].decode("ascii", "replace"), unmangle(fields[4])))
+    return found
 
 
 class ImageDisk(object):
@@ -158,11 +182,9 @@ class BootDisk(object):
             self._root = None
             number = None
             try:
-                with open(self.mountinfo) as handle:
-                    for line in handle:
-                        fields = line.split()
-                        if len(fields) > 4 and fields[4] == "/":
-                            number = fields[2]   # the last one: what is mounted over the others
+                for device, point in mounts(self.mountinfo):
+                    if point == "/":
+                        number = device   # the last one: what is mounted over the others
             except (IOError, OSError):
                 number = None
             if number and NUMBER.match(number):

@@ -40,10 +40,10 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, fat, filesystems, fstab, partitions, uki
+from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootdisk, fat, filesystems, fstab, partitions, uki
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, text_of
 
 FORMATS = ("raw", "qcow2", "qcow", "vmdk", "vpc", "vhdx", "vdi", "qed")
 FORMAT_NAMES = {"raw": "raw", "qcow2": "qcow2", "qcow": "qcow (v1)", "vmdk": "VMDK", "vpc": "VHD",
@@ -368,8 +368,9 @@ def open_by(info, proc="/proc"):
             except (OSError, ValueError):
                 pass
             try:
-                with open(os.path.join(proc, pid, "comm")) as handle:
-                    command = handle.read().strip()
+                # a process names itself: any bytes
+                with open(os.path.join(proc, pid, "comm"), "rb") as handle:
+                    command = text_of(handle.read().strip())
             except OSError:
                 command = "?"
             holders.append((int(pid), command, mode))
@@ -387,8 +388,9 @@ def loop_devices_of(path, info, sys_block="/sys/block"):
         if not name.startswith("loop"):
             continue
         try:
-            with open(os.path.join(sys_block, name, "loop", "backing_file")) as handle:
-                backing = handle.read().strip()
+            # the path as the kernel has it (d_path(), any bytes), then a newline
+            with open(os.path.join(sys_block, name, "loop", "backing_file"), "rb") as handle:
+                backing = os.fsdecode(handle.read().rstrip(b"\n"))
         except OSError:
             continue
         backing = re.sub(r" \(deleted\)$", "", backing)
@@ -421,11 +423,8 @@ def _mounted_devices(mountinfo="/proc/self/mountinfo"):
     """``{"major:minor": mount point}`` of what is mounted in this mount namespace."""
     mounted = {}
     try:
-        with open(mountinfo) as handle:
-            for line in handle:
-                fields = line.split()
-                if len(fields) > 4:
-                    mounted.setdefault(fields[2], fields[4])
+        for device, point in bootdisk.mounts(mountinfo):
+            mounted.setdefault(device, point)
     except OSError:
         pass
     return mounted
@@ -462,9 +461,9 @@ def check_block_device(path, info):
             raise Refused("%s is in use: %s is held by %s (device-mapper, LVM, RAID or a loop device); "
                           "never touched" % (path, name, ", ".join(held)))
     try:
-        with open("/proc/swaps") as handle:
-            for line in handle.readlines()[1:]:
-                swap = line.split()[0]
+        with open("/proc/swaps", "rb") as handle:
+            for line in handle.read().splitlines()[1:]:
+                swap = bootdisk.unmangle(line.split()[0])
                 try:
                     if stat.S_ISBLK(os.stat(swap).st_mode) and \
                             "%d:%d" % (os.major(os.stat(swap).st_rdev), os.minor(os.stat(swap).st_rdev)) in devices:
@@ -640,9 +639,7 @@ def leave_mount_namespace():
 
 def _mounted_under(path, mountinfo="/proc/self/mountinfo"):
     try:
-        with open(mountinfo) as handle:
-            return any(line.split()[4] == path or line.split()[4].startswith(path + "/")
-                       for line in handle if len(line.split()) > 4)
+        return any(point == path or point.startswith(path + "/") for dummy, point in bootdisk.mounts(mountinfo))
     except OSError:
         return True
 

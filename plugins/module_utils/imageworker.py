@@ -92,9 +92,9 @@ def _children(pid, proc_root="/proc"):
     found = []
     for name in os.listdir(proc_root):
         try:
-            with open(os.path.join(proc_root, name, "stat")) as handle:
-                # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-                if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+            with open(os.path.join(proc_root, name, "stat"), "rb") as handle:
+                # "pid (comm) state ppid ...": comm may hold spaces, parentheses, any bytes
+                if int(handle.read().rsplit(b")", 1)[1].split()[1]) == pid:
                     found.append(int(name))
         except (IOError, OSError, ValueError, IndexError):
             continue

@@ -16,6 +16,7 @@ client takes the server's MTU.  The guest has no PyYAML: netplan files are
 read with the small YAML subset parser below (block mappings and sequences,
 flow lists and mappings, quoted and plain scalars, comments)."""
 
+import os
 import posixpath
 import re
 import stat
@@ -1423,11 +1424,12 @@ def read_all(target, replace=None):
 def live_default_interface(proc_root="/proc"):
     """The interface of the IPv4 default route, or None."""
     try:
-        with open(posixpath.join(proc_root, "net", "route")) as handle:
+        with open(posixpath.join(proc_root, "net", "route"), "rb") as handle:
             for line in handle.read().splitlines()[1:]:
                 fields = line.split()
-                if len(fields) > 2 and fields[1] == "00000000":
-                    return fields[0]
+                if len(fields) > 2 and fields[1] == b"00000000":
+                    # an interface name is any bytes but '/', ':' and blanks: named as os.listdir() names it
+                    return os.fsdecode(fields[0])
     except (IOError, OSError):
         pass
     return None

@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+import os
+
 import fakedisks
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootdisk
@@ -51,6 +53,18 @@ def test_a_root_that_is_no_block_device_proves_nothing(tmp_path):
     assert disks.root_disks() is None and not disks.on_boot_disk("UUID=aaaa")
     missing = bootdisk.BootDisk(str(tmp_path / "sys"), str(tmp_path / "dev"), str(tmp_path / "nothing"))
     assert missing.root_disks() is None and not missing.on_boot_disk("UUID=aaaa")
+
+
+def test_mountinfo_paths_are_read_as_the_kernel_writes_them(tmp_path):
+    """proc(5): a path's space, tab, newline and backslash are written as
+    \\ooo; any other byte is itself, UTF-8 or not (a mount point named in
+    Latin-1 made every root_disks() a UnicodeDecodeError)."""
+    sys_root, dev, mountinfo = fakedisks.build(str(tmp_path), {"sda": [(1, "8:1"), (2, "8:2")]}, root="sda2")
+    with open(mountinfo, "ab") as handle:
+        handle.write(b"40 1 8:1 / /media/caf\xe9\\040cl\303\251\\134 rw - vfat /dev/sda1 rw\n"
+                     b"41 1 0:50 / /srv\\011x rw - tmpfs tmpfs rw\n")
+    assert bootdisk.mounts(mountinfo)[-2:] == [("8:1", os.fsdecode(b"/media/caf\xe9 cl\xc3\xa9\\")), ("0:50", "/srv\tx")]
+    assert bootdisk.BootDisk(sys_root, dev, mountinfo).root_disks() == {"sda"}
 
 
 # ---------------------------------------------------------------- a disk image's own partitions

@@ -76,6 +76,19 @@ def test_cmdline_read_live_takes_any_bytes(tmp_path):
     assert cmdline.has_console(line) and cmdline.last_value(line, "label") == "\xff\xe9t\xe9"
 
 
+def test_the_default_routes_interface_in_any_bytes(tmp_path):
+    """An interface name is any bytes but '/', ':' and blanks: /proc/net/route
+    prints it raw; named as os.listdir() names it (was a UnicodeDecodeError)."""
+    (tmp_path / "net").mkdir()
+    (tmp_path / "net" / "route").write_bytes(
+        b"Iface\tDestination\tGateway\tFlags\n"
+        b"e\xff0\t0002000A\t00000000\t0001\n"
+        b"e\xff0\t00000000\t0102000A\t0003\n")
+    assert netconf.live_default_interface(str(tmp_path)) == os.fsdecode(b"e\xff0")
+    (tmp_path / "net" / "route").write_bytes(b"Iface\tDestination\n")
+    assert netconf.live_default_interface(str(tmp_path)) is None
+
+
 def test_cmdline_consoles_and_values():
     line = "console=tty0 console=ttyS0,38400n8 8250.nr_uarts=4 8250.nr_uarts=1 quiet"
     assert cmdline.consoles(line) == ["tty0", "ttyS0"]

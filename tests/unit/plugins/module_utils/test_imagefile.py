@@ -229,6 +229,53 @@ def test_loop_devices_are_found_by_their_backing_file(tmp_path):
     assert imagefile.loop_devices_of(path, os.stat(path), str(sysfs)) == ["/dev/loop3"]
 
 
+def test_loop_devices_and_mounts_with_names_in_any_bytes(tmp_path):
+    """A loop device's backing_file and mountinfo hold paths as bytes: one
+    that is not UTF-8 (any loop device of the host) was a UnicodeDecodeError
+    for every disk; a mount point's blanks are octal escapes there."""
+    path = os.path.join(os.fsdecode(bytes(tmp_path)), os.fsdecode(b"caf\xe9.img"))
+    with open(path, "wb") as handle:
+        handle.truncate(MIB)
+    sysfs = tmp_path / "sys"
+    for name, backing in (("loop0", b"/srv/\xff\xfe.img"), ("loop1", os.fsencode(path))):
+        (sysfs / name / "loop").mkdir(parents=True)
+        (sysfs / name / "loop" / "backing_file").write_bytes(backing + b"\n")
+    assert imagefile.loop_devices_of(path, os.stat(path), str(sysfs)) == ["/dev/loop1"]
+    mountinfo = tmp_path / "mountinfo"
+    mountinfo.write_bytes(b"30 1 7:1 / /tmp/my\\040dir/guestready-1-x/p1 rw - ext4 /dev/loop1 rw\n"
+                          b"31 1 7:2 / /mnt/\xff rw - ext4 /dev/loop2 rw\n")
+    assert imagefile._mounted_under("/tmp/my dir/guestready-1-x", str(mountinfo))
+    assert not imagefile._mounted_under("/tmp/my", str(mountinfo))
+    assert imagefile._mounted_devices(str(mountinfo)) == {"7:1": "/tmp/my dir/guestready-1-x/p1",
+                                                          "7:2": os.fsdecode(b"/mnt/\xff")}
+
+
+def test_a_holder_is_named_whatever_its_name(tmp_path):
+    """A process names itself (/proc/PID/comm, any bytes): a holder named in
+    Latin-1 was a UnicodeDecodeError instead of the refusal naming it."""
+    path = image(tmp_path)
+    child = subprocess.Popen([sys.executable, "-c", "import sys, time; open('/proc/self/comm', 'wb').write(b'h\\xffld'); "
+                              "f = open(sys.argv[1], 'r+b'); print('open', flush=True); time.sleep(60)", path],
+                             stdout=subprocess.PIPE)
+    try:
+        assert child.stdout.readline().strip() == b"open"
+        assert imagefile.open_by(os.stat(path)) == [(child.pid, "h\xffld", "write")]
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_a_workers_children_are_found_whatever_their_names(tmp_path):
+    """/proc/PID/stat: "pid (comm) state ppid ...", comm any bytes a process
+    chose (read as text, a Latin-1 name hid that child from the cleanup)."""
+    from ansible_collections.guestready.gce.plugins.module_utils.imageworker import _children
+    for pid, line in (("101", b"101 (qemu\xff) S 100 0"), ("102", b"102 (a) b) R 100 0"), ("103", b"103 (x) S 1 0"),
+                      ("self", b"")):
+        (tmp_path / pid).mkdir()
+        (tmp_path / pid / "stat").write_bytes(line)
+    assert sorted(_children(100, str(tmp_path))) == [101, 102]
+
+
 def root_block_device():
     wanted = os.stat("/").st_dev
     for name in sorted(os.listdir("/dev")):
