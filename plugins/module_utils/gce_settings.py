@@ -1994,8 +1994,8 @@ def _effective_values(host, config_text, who, errors):
         directory = tempfile.mkdtemp(prefix="guestready-sshd-")
         try:
             path = os.path.join(directory, "sshd_config")
-            with open(path, "w") as handle:
-                handle.write(config_text)
+            with open(path, "wb") as handle:   # not the locale's encoding: sshd reads bytes
+                handle.write(config_text.encode("utf-8", "surrogateescape"))
             problem = sshd.test(host.module, path)
             if problem:
                 errors.append("sshd -t rejects the new configuration: %s" % problem)

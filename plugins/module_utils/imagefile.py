@@ -72,8 +72,9 @@ class Unsupported(ImageError):
 
 def _run(cmd, timeout=COMMAND_TIMEOUT, **kwargs):
     try:
+        # UTF-8 whatever the locale; a message quoting an image's bytes (a path, a label) is shown
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                              universal_newlines=True, check=False, **kwargs)
+                              universal_newlines=True, encoding="utf-8", errors="replace", check=False, **kwargs)
     except OSError as exc:
         raise ImageError("cannot run %s: %s" % (cmd[0], exc.strerror))
     except subprocess.TimeoutExpired:

@@ -149,9 +149,11 @@ class _Module(object):
         return found
 
     def run_command(self, args, check_rc=False, **kwargs):
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                              check=False)
-        return proc.returncode, proc.stdout, proc.stderr
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+        # decoded as AnsibleModule.run_command() decodes (errors='surrogate_or_strict'): an
+        # image's rpm database may print any bytes, whatever this process's locale
+        return (proc.returncode, proc.stdout.decode("utf-8", "surrogateescape"),
+                proc.stderr.decode("utf-8", "surrogateescape"))
 
     def fail_json(self, msg, **kwargs):
         raise ImageError(msg)

@@ -265,6 +265,17 @@ def test_a_holder_is_named_whatever_its_name(tmp_path):
         child.wait()
 
 
+def test_command_output_in_any_bytes():
+    """What a command prints about an image (rpm on a hostile database, a
+    tool quoting a Latin-1 path) is decoded, never a UnicodeDecodeError: the
+    worker's run_command() as AnsibleModule's (surrogateescape), the image
+    tools' messages with replacement characters."""
+    from ansible_collections.guestready.gce.plugins.module_utils.imageworker import _Module
+    printer = ["sh", "-c", "printf 'v\\377\\n'; printf 'e\\376' >&2; exit 3"]
+    assert _Module(True).run_command(printer) == (3, "v\udcff\n", "e\udcfe")
+    assert imagefile._run(printer) == (3, "v\ufffd\n", "e\ufffd")
+
+
 def test_a_workers_children_are_found_whatever_their_names(tmp_path):
     """/proc/PID/stat: "pid (comm) state ppid ...", comm any bytes a process
     chose (read as text, a Latin-1 name hid that child from the cleanup)."""
