@@ -137,6 +137,91 @@ def cmdline_root(text):
 _WORDS = re.compile(r"""'[^']*'|"(?:[^"\\]|\\.)*"|\S+""")
 
 
+LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
+# GRUB's script lexer (grub-core/script/yylex.l): a variable reference, kept as written (the
+# callers expand $kernelopts and grubenv's variables); the characters that end a word list
+_GRUB_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#*@])")
+_GRUB_COMMAND_END = ";|&<>{}"
+# a grub.cfg line has no newline; one in the GRUB defaults reaches the kernel through
+# $kernelopts (Red Hat's grubenv), whose expansion GRUB splits at blanks and newlines
+_GRUB_BLANKS = " \t\n"
+
+
+def grub_words(text):
+    """The arguments of a GRUB command, ``text`` being what follows its
+    name, as GRUB's lexer makes them: words at spaces and tabs; a single
+    quote keeps everything to the next one; in double quotes a backslash
+    escapes ``$``, ``"`` and ``\\`` only; outside quotes it takes the next
+    character as it is; a ``#`` starting a word starts a comment;
+    ``$name`` stays as written."""
+    words, word, started, index, length = [], [], False, 0, len(text)
+    while index < length:
+        char = text[index]
+        if char in _GRUB_BLANKS or char in _GRUB_COMMAND_END:
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+            if char in _GRUB_COMMAND_END:
+                break   # the command ends: what follows is another command (or a syntax error)
+            index += 1
+            continue
+        if char == "#" and not started:
+            break
+        started = True
+        if char == "\\":
+            word.append(text[index + 1:index + 2])
+            index += 2
+        elif char == "'":
+            end = text.find("'", index + 1)
+            end = length if end < 0 else end
+            word.append(text[index + 1:end])
+            index = end + 1
+        elif char == '"':
+            index += 1
+            while index < length and text[index] != '"':
+                if text[index] == "\\" and text[index + 1:index + 2] in ('"', "$", "\\"):
+                    index += 1
+                word.append(text[index])
+                index += 1
+            index += 1
+        elif char == "$" and _GRUB_VARIABLE.match(text, index):
+            found = _GRUB_VARIABLE.match(text, index).group(0)
+            word.append(found)
+            index += len(found)
+        else:
+            word.append(char)
+            index += 1
+    if started:
+        words.append("".join(word))
+    return words
+
+
+def grub_cmdline(words):
+    """The kernel command line GRUB's ``linux`` command builds from its
+    arguments after the kernel's path: joined by spaces, one holding a space
+    in double quotes (lib/cmdline.c grub_create_loader_cmdline(); some
+    versions also put a backslash before a quote or backslash in a word,
+    which the kernel keeps as a character)."""
+    return " ".join('"%s"' % word if " " in word else word for word in words)
+
+
+def grub_args(text):
+    """``grub_cmdline`` of the arguments GRUB's lexer makes of ``text``
+    (``grub_words``): what the kernel gets from text that GRUB reads as
+    arguments of ``linux`` (an options line of a BLS entry under blscfg, the
+    GRUB defaults grub-mkconfig writes into grub.cfg)."""
+    return grub_cmdline(grub_words(text or ""))
+
+
+def grub_linux(line):
+    """``(kernel, command line)`` of a grub.cfg ``linux``/``linux16``/
+    ``linuxefi`` line with a kernel, else None."""
+    words = grub_words(line)
+    if len(words) >= 2 and words[0] in LINUX_COMMANDS:
+        return words[1], grub_cmdline(words[2:])
+    return None
+
+
 def _words(line):
     return [w[1:-1] if len(w) >= 2 and w[0] == w[-1] and w[0] in "'\"" else w for w in _WORDS.findall(line)]
 
@@ -200,9 +285,8 @@ def parse_grub_cfg(text):
             continue
         if current and current[-1]["submenu"] is None:
             entry = current[-1]
-            if head in ("linux", "linux16", "linuxefi") and len(words) > 1:
-                entry["kernel"] = words[1]
-                entry["args"] = " ".join(line.split(None, 2)[2:]) if len(line.split(None, 2)) > 2 else ""
+            if grub_linux(line):
+                entry["kernel"], entry["args"] = grub_linux(line)
             elif head in ("initrd", "initrd16", "initrdefi") and len(words) > 1:
                 entry["initrd"] = words[1:]
     return root
@@ -440,7 +524,8 @@ def gather_menu(target, esp, replace=None):
             except TooLarge as exc:
                 return {"config": path, "kind": "grub+bls", "default": None, "note": None, "error": str(exc)}
             for entry in entries:
-                entry["args"] = expand_grub_vars(entry["args"], env)
+                # blscfg puts the options, variables expanded, on a linux line GRUB then reads
+                entry["args"] = grub_args(expand_grub_vars(entry["args"], env))
             # blscfg adds its entries where grub.cfg calls it; set default / saved_entry pick among all
             at = menu["blscfg_at"]
             chosen = default_entry(dict(menu, entries=menu["entries"][:at] + entries + menu["entries"][at:]),

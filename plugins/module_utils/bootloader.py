@@ -20,7 +20,8 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, bls_entry_name, bls_loader, grub_lines, grubenv_beside, loader_line, loader_lines, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, LINUX_COMMANDS, bls_entry_name, bls_loader, grub_args, grub_linux, grub_lines, grubenv_beside,
+    loader_line, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -60,7 +61,6 @@ DEFAULT_TIMEOUT = 5
 RECORDFAIL_TIMEOUT = 30
 HEADER_SCRIPT = "/etc/grub.d/00_header"
 RECORDFAIL_FUNCTION = re.compile(r"^[ \t]*function recordfail\b", re.M)
-LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
 # Red Hat's 10_linux (BLS) writes into grub.cfg ``if [ -z "${kernelopts}" ]; then set
 # kernelopts="root=... ro ${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"; fi``: what the
 # entries' $kernelopts is when grubenv does not set it (rhboot/grub2@5e9e7e44e util/grub.d/10_linux.in)
@@ -320,10 +320,11 @@ class GrubConfig(object):
         return self.layout == "debian" or self.target.isdir(DEFAULTS_DIR)
 
     def cmdline(self):
-        """The command line grub-mkconfig gives normal entries."""
-        return " ".join(part.strip() for part in (self.variables.get("GRUB_CMDLINE_LINUX", ""),
-                                                  self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))
-                        if part.strip())
+        """The command line the kernel of a normal entry gets from the
+        defaults: grub-mkconfig writes them on its linux lines, which GRUB
+        reads (``grub_args``)."""
+        return grub_args(" ".join((self.variables.get("GRUB_CMDLINE_LINUX", ""),
+                                   self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))))
 
     def entry_cmdlines(self):
         """``{kind: command line}`` for each kind of entry 10_linux writes:
@@ -333,7 +334,7 @@ class GrubConfig(object):
         "${GRUB_CMDLINE_LINUX_RECOVERY} ${GRUB_CMDLINE_LINUX}"``)."""
         kinds = {"normal": self.cmdline()}
         if self.variables.get("GRUB_DISABLE_RECOVERY") != "true":
-            kinds["recovery"] = self.variables.get("GRUB_CMDLINE_LINUX", "").strip()
+            kinds["recovery"] = grub_args(self.variables.get("GRUB_CMDLINE_LINUX", ""))
         return kinds
 
     def timeout(self):
@@ -428,18 +429,19 @@ class GrubConfig(object):
         variables from grubenv."""
         found = []
         for number, line in enumerate(grub_lines(self.cfg_text), 1):
-            words = line.strip().split(None, 2)
-            if len(words) >= 2 and words[0] in LINUX_COMMANDS:
-                args = words[2] if len(words) > 2 else ""
+            linux = grub_linux(line)
+            if linux:
                 found.append({"where": "%s:%d" % (self.target.display(self.grub_cfg), number),
-                              "cmdline": self._expand_env(args)})
+                              "cmdline": self._expand_env(linux[1])})
         if self.bls or not self.grub_cfg:
             for path in self.bls_files:
                 # read as the loader reads it (GRUB's blscfg, else systemd-boot): an entry it leaves out
                 # (GRUB: no linux line; systemd-boot: no linux, efi or uki line) boots nothing
                 entry = parse_bls_entry(read(self.target, path, BLS_ENTRY_MAX) or "", grub=self.bls)
                 if entry["kernel"] if self.bls else bls_loader(entry):
-                    found.append({"where": self.target.display(path), "cmdline": self._expand_env(entry["args"])})
+                    # blscfg puts the options, variables expanded, on a linux line GRUB then reads
+                    args = self._expand_env(entry["args"])
+                    found.append({"where": self.target.display(path), "cmdline": grub_args(args) if self.bls else args})
         return found
 
     def kernelopts(self):
@@ -548,16 +550,17 @@ def set_defaults(text, updates, header=""):
     return "".join(rows)
 
 
-def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None):
+def add_kernel_arg(text, arg, rid, device="ttyS0", lines_re=None, grub=True):
     """A grub.cfg (``linux`` lines) or BLS entry (``options`` lines) with
     ``arg`` appended where no ``console=<device>`` is given (before a ``--``,
     after which the arguments go to init: ``cmdline.init_start``); the
-    original line kept behind the marker."""
+    original line kept behind the marker.  ``grub``: GRUB reads the lines
+    (its lexer takes its quotes off before the kernel sees them)."""
     pattern = lines_re or re.compile(r"^(\s*)(%s)(\s+\S+)(.*)$" % "|".join(LINUX_COMMANDS))
     rows, changed = [], False
     for row in lines(text, True):
         match = pattern.match(row.rstrip("\n"))
-        if match and not cmdline.has_console(match.group(match.lastindex), device):
+        if match and not cmdline.has_console((grub_args if grub else str)(match.group(match.lastindex)), device):
             ending = "\n" if row.endswith("\n") else ""
             rows.append("%s# %s replaced (%s): %s\n" % (match.group(1), MARKER, rid, row.strip()))
             line = row.rstrip("\n").rstrip()

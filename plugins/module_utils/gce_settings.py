@@ -1551,12 +1551,12 @@ def plan_boot(plan, base, failing):
     if arg:
         for path in current.bls_files:
             text, changed = bootloader.add_kernel_arg(plan.text(path), arg, "GCE-BOOT-SERIAL-CONSOLE",
-                                                      device=device, lines_re=bootloader.BLS_OPTIONS)
+                                                      device=device, lines_re=bootloader.BLS_OPTIONS, grub=current.bls)
             if changed and "$kernelopts" not in (plan.text(path) or ""):
                 plan.write(path, text, "GCE-BOOT-SERIAL-CONSOLE")
         # grubenv's kernelopts (unset or empty: grub.cfg's fallback, which grub2-mkconfig also puts in grubenv)
         opts = current.kernelopts()
-        if opts is not None and current.grubenv_path and not cmdline.has_console(opts, device):
+        if opts is not None and current.grubenv_path and not cmdline.has_console(bootconfig.grub_args(opts), device):
             plan.write(current.grubenv_path, bootloader.set_grubenv(
                 plan.text(current.grubenv_path), "kernelopts", cmdline.append(opts, arg)), "GCE-BOOT-SERIAL-CONSOLE")
         next_kernel = plan.text(kernel_cmdline.KERNEL_INSTALL_CMDLINE)

@@ -143,10 +143,9 @@ def _grub_cfg(target, path):
     text = _read(target, path, bootconfig.GRUB_FILE_MAX)
     found = []
     for number, line in enumerate(bootconfig.grub_lines(text), 1):
-        words = line.split(None, 2)
-        if len(words) >= 2 and words[0] in bootloader.LINUX_COMMANDS:
-            found.append(_entry(target, path, number, "grub.cfg", words[2] if len(words) > 2 else "",
-                                kernel=words[1]))
+        linux = bootconfig.grub_linux(line)
+        if linux:
+            found.append(_entry(target, path, number, "grub.cfg", linux[1], kernel=linux[0]))
     return found
 
 
@@ -169,7 +168,8 @@ def _grub_defaults(target):
     if not made:
         return []
     dummy, line, source = max(made)
-    text = " ".join(variables.get(name, "") for name in GRUB_VARIABLES).strip()
+    # grub-mkconfig writes them on the linux lines of grub.cfg, which GRUB reads
+    text = bootconfig.grub_args(" ".join(variables.get(name, "") for name in GRUB_VARIABLES))
     return [_entry(target, source, line, "grub-default", text)]
 
 
@@ -194,5 +194,6 @@ def _bls(target):
                 elif key == "options":
                     options.append((number, rest))
         for number, rest in options:
-            found.append(_entry(target, path, number, "bls", rest, kernel=kernel))
+            # GRUB's blscfg puts them on a linux line GRUB reads; systemd-boot passes them as they are
+            found.append(_entry(target, path, number, "bls", bootconfig.grub_args(rest) if grub else rest, kernel=kernel))
     return found

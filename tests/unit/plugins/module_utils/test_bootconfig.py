@@ -579,3 +579,54 @@ def test_bls_entry_names_as_each_loader_takes_them(name, grub, systemd_boot):
     """GRUB's blscfg read_entry() and systemd-boot's config_load_type1_entries() take different
     names from loader/entries; the readers had one rule of their own each."""
     assert (bc.bls_entry_name(name, grub=True), bc.bls_entry_name(name)) == (grub, systemd_boot)
+
+
+@pytest.mark.parametrize("text, words, kernel_line", [
+    # grub-core/script/yylex.l: quotes are GRUB's syntax, taken off before the kernel sees the words
+    ("ro 'console=ttyS0,38400n8' x=tty\"S0\"", ["ro", "console=ttyS0,38400n8", "x=ttyS0"],
+     "ro console=ttyS0,38400n8 x=ttyS0"),
+    ('a="b c" $kernelopts ${x}y', ["a=b c", "$kernelopts", "${x}y"], '"a=b c" $kernelopts ${x}y'),
+    ("a\\ b \"q\\\"\\n\" 'c\\d'", ["a b", 'q"\\n', "c\\d"], '"a b" q"\\n c\\d'),
+    ("ro #quiet", ["ro"], "ro"),                  # a word starting with # starts a comment
+    ("ro a#b", ["ro", "a#b"], "ro a#b"),
+    ("ro; console=ttyS0", ["ro"], "ro"),          # ';' ends the command
+    ("ro\n  console=ttyS0", ["ro", "console=ttyS0"], "ro console=ttyS0"),   # $kernelopts split at newlines
+])
+def test_grub_reads_a_linux_lines_arguments_with_its_own_lexer(text, words, kernel_line):
+    assert bc.grub_words(text) == words
+    assert bc.grub_args(text) == kernel_line
+    assert bc.grub_linux("\tlinux\t'/boot/my kernel' " + text) == ("/boot/my kernel", kernel_line)
+
+
+def test_the_kernel_gets_what_grub_makes_of_its_lines(tmp_path):
+    """GRUB takes its quotes off a linux line (and an options line under blscfg, and the defaults
+    grub-mkconfig writes there) before the kernel splits what is left: 'console=ttyS0' is a
+    console for the kernel, tty"S0" is ttyS0.  systemd-boot passes an options line as it is."""
+    (tmp_path / "boot" / "grub").mkdir(parents=True)
+    (tmp_path / "boot" / "grub" / "grub.cfg").write_text(
+        "menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz-6.1 root=UUID=1 ro 'console=ttyS0,38400n8' 8250.nr_uarts=\"1\"\n}\n")
+    (tmp_path / "etc" / "default").mkdir(parents=True)
+    (tmp_path / "etc" / "default" / "grub").write_text("GRUB_CMDLINE_LINUX=\"console=tty'S0'\"\n")
+    target = Target(str(tmp_path))
+    menu = bc.gather_menu(target, None)
+    assert menu["default"]["args"] == "root=UUID=1 ro console=ttyS0,38400n8 8250.nr_uarts=1"
+    grub = bootloader.GrubConfig(target)
+    assert [entry["cmdline"] for entry in grub.entries()] == [menu["default"]["args"]]
+    assert grub.cmdline() == "console=ttyS0" and cmdline.has_console(grub.cmdline())
+    assert cmdline.consoles(menu["default"]["args"]) == ["ttyS0"]
+    # the same options line: GRUB's blscfg takes the quotes off, systemd-boot leaves them to the kernel
+    options = "options root=UUID=1 console='ttyS0'\n"
+    grub_entry = bc.parse_bls_entry("title A\nlinux /vmlinuz\n" + options, grub=True)
+    sd_boot_entry = bc.parse_bls_entry("title A\nlinux /vmlinuz\n" + options)
+    assert cmdline.consoles(bc.grub_args(grub_entry["args"])) == ["ttyS0"]
+    assert not cmdline.has_console(sd_boot_entry["args"])   # console_setup(): no "'ttyS" console
+
+
+def test_a_console_grub_gives_the_kernel_is_not_added_again():
+    """add_kernel_arg() judges a line as its boot loader hands it to the kernel."""
+    cfg = "menuentry 'D' {\n\tlinux\t/vmlinuz ro 'console=ttyS0,38400n8'\n}\n"
+    assert bootloader.add_kernel_arg(cfg, "console=ttyS0,38400n8", "GCE-BOOT-SERIAL-CONSOLE") == (cfg, False)
+    entry = "title A\nlinux /vmlinuz\noptions ro console='ttyS0'\n"
+    assert bootloader.add_kernel_arg(entry, "console=ttyS0", "R", lines_re=bootloader.BLS_OPTIONS) == (entry, False)
+    text, changed = bootloader.add_kernel_arg(entry, "console=ttyS0", "R", lines_re=bootloader.BLS_OPTIONS, grub=False)
+    assert changed and text.endswith("options ro console='ttyS0' console=ttyS0\n")   # systemd-boot: the kernel's "'ttyS0'"

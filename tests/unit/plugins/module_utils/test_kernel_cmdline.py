@@ -83,6 +83,24 @@ def test_every_place_is_found(tmp_path):
     assert running[0]["kind"] == "running" and running[0]["cmdline"].endswith("8250.nr_uarts=3")
 
 
+def test_grub_lines_are_what_grub_gives_the_kernel(tmp_path):
+    """grub.cfg, the GRUB defaults and BLS entries under blscfg go through GRUB's lexer: its quotes
+    are gone when the kernel splits the line; systemd-boot's entries reach the kernel as written."""
+    write(tmp_path, "/boot/grub/grub.cfg", "menuentry 'D' {\n\tlinux\t'/boot/vmlinuz-6.1.0-50-cloud-amd64' "
+          "ro 'mod.opt=a b' 8250.nr_uarts=\"1\"\n}\n")
+    write(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=\"console=tty'S0' quiet\"\n")
+    write(tmp_path, "/boot/loader/entries/a.conf", "title A\nlinux /vmlinuz-6.1.0-50-cloud-amd64\noptions x='1'\n")
+    found = kernel_cmdline.find(str(tmp_path))
+    assert [(e["kind"], e["cmdline"], e["kernel"]) for e in found] == [
+        ("grub.cfg", 'ro "mod.opt=a b" 8250.nr_uarts=1', "/boot/vmlinuz-6.1.0-50-cloud-amd64"),
+        ("grub-default", "console=ttyS0 quiet", None), ("bls", "x=1", "/vmlinuz-6.1.0-50-cloud-amd64")]
+    assert kernel_cmdline.parameters(found[0]["cmdline"]) == [("ro", None), ("mod.opt", "a b"), ("8250.nr_uarts", "1")]
+    os.remove(os.path.join(str(tmp_path), "boot/grub/grub.cfg"))
+    os.remove(os.path.join(str(tmp_path), "etc/default/grub"))
+    write(tmp_path, "/efi/loader/entries/b.conf", "title B\nlinux /vmlinuz-6.1.0-50-cloud-amd64\noptions y='2'\n")
+    assert [(e["kind"], e["cmdline"]) for e in kernel_cmdline.find(str(tmp_path))] == [("bls", "x='1'"), ("bls", "y='2'")]
+
+
 def test_nothing_found_is_an_empty_list(tmp_path):
     assert kernel_cmdline.find(str(tmp_path)) == []
     assert kernel_cmdline.find(str(tmp_path), running=True) == []
