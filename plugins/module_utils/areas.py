@@ -28,7 +28,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import sysctl as lo
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl_baseline
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import CATALOGUE, requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    fail_on_policy_error, refuse_without_root, root_problem)
+    displayable, fail_on_policy_error, refuse_without_root, root_problem)
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import unknown_results
 from ansible_collections.guestready.gce.plugins.module_utils.results import record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
@@ -204,7 +204,8 @@ def run(module, apply=(), apply_options=False):
         if module._diff:  # whole files before and after: only when asked for (--diff)
             outcome["diff"] = diffs
     if module.params["results_format"] == "json":
-        outcome["results_json"] = results_json(outcome.pop("results"), outcome.pop("areas"))
+        # displayable before encoding: the text's \u escapes would bring the surrogates back
+        outcome["results_json"] = results_json(*displayable((outcome.pop("results"), outcome.pop("areas"))))
     if errors:
         module.fail_json(msg="; ".join(errors), **outcome)
     module.exit_json(**outcome)

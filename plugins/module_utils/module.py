@@ -4,7 +4,9 @@
 """What every guestready.gce module shares: the policy options, and the
 main() of a read-only check."""
 
+import json
 import os
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
@@ -12,6 +14,55 @@ from ansible_collections.guestready.gce.plugins.module_utils.policy import Polic
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import refusal, unknown_results
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import Unreadable
+
+# what os.fsdecode() makes of bytes that are not UTF-8 (a file, interface or mount point named
+# in Latin-1): lone surrogates, which ansible-core refuses in an answer ("Refusing to
+# deserialize an invalid UTF8 string value") and JSON readers may too
+_SURROGATE = re.compile(u"[\ud800-\udfff]")
+
+
+def _escape(found):
+    char = found.group(0)
+    return "\\x%02x" % (ord(char) - 0xdc00) if u"\udc80" <= char <= u"\udcff" else "\\u%04x" % ord(char)
+
+
+def displayable(value):
+    """``value`` (a module's answer: dicts, lists, text) with every text
+    valid UTF-8: a byte os.fsdecode() kept as a surrogate shown as ``\\xNN``.
+    The answer itself when it already is (one C-level pass over it)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except (UnicodeError, TypeError, ValueError):
+        return _escaped(value)
+
+
+def _escaped(value):
+    if isinstance(value, str):
+        return _SURROGATE.sub(_escape, value)
+    if isinstance(value, dict):
+        return dict((_escaped(key), _escaped(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_escaped(item) for item in value]
+    if isinstance(value, (set, frozenset)):   # as the answer's JSON has them: sorted lists
+        return sorted(_escaped(item) for item in value)
+    return value
+
+
+class GuestModule(AnsibleModule):
+    """The AnsibleModule of every guestready.gce module: its answer, its
+    failure and its warnings are ``displayable``, whatever names the
+    system it judged gave its files and interfaces."""
+
+    def exit_json(self, **kwargs):
+        AnsibleModule.exit_json(self, **displayable(kwargs))
+
+    def fail_json(self, msg, **kwargs):
+        AnsibleModule.fail_json(self, displayable(msg), **displayable(kwargs))
+
+    def warn(self, warning):
+        AnsibleModule.warn(self, displayable(warning))
+
 
 POLICY_ARGS = dict(
     waivers=dict(type="dict", default={}),
@@ -57,8 +108,8 @@ def run_check_module(argument_spec, catalogue_areas, check, errors, required_if=
     overrides, ``check(params, entries, waivers, module)`` over the entries of
     ``catalogue_areas``, and its result fields; ``errors`` (bad input) end the
     task with their message."""
-    module = AnsibleModule(argument_spec=dict(argument_spec, **POLICY_ARGS), required_if=required_if,
-                           supports_check_mode=True)
+    module = GuestModule(argument_spec=dict(argument_spec, **POLICY_ARGS), required_if=required_if,
+                         supports_check_mode=True)
     fail_on_root_problem(module)
     entries, waivers = fail_on_policy_error(module, requirements(catalogue_areas))
     try:

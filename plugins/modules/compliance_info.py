@@ -113,18 +113,17 @@ results_json:
   sample: '{"results":[{"id":"SYSCTL-IP_FORWARD","status":"pass"}],"areas":{"sysctl":{}}}'
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import bytecode
 
 bytecode.install()  # the collection's code imported below is kept compiled between executions
 
 from ansible_collections.guestready.gce.plugins.module_utils import areas
-from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS
+from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS, GuestModule
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(areas.module_options(), **POLICY_ARGS),
-                           supports_check_mode=True)
+    module = GuestModule(argument_spec=dict(areas.module_options(), **POLICY_ARGS),
+                         supports_check_mode=True)
     areas.run(module)
 
 

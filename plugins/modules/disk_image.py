@@ -230,18 +230,17 @@ seconds:
   type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import bytecode
 
 bytecode.install()  # the collection's code imported below is kept compiled between executions
 
 from ansible_collections.guestready.gce.plugins.module_utils import diskimage
 from ansible_collections.guestready.gce.plugins.module_utils.imagefile import ImageError
-from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS
+from ansible_collections.guestready.gce.plugins.module_utils.module import POLICY_ARGS, GuestModule
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(diskimage.ARGUMENT_SPEC, **POLICY_ARGS), supports_check_mode=True)
+    module = GuestModule(argument_spec=dict(diskimage.ARGUMENT_SPEC, **POLICY_ARGS), supports_check_mode=True)
     try:
         result = diskimage.run(dict(module.params), module.check_mode, module.warn)
     except diskimage.Failed as exc:

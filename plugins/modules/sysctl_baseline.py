@@ -238,7 +238,6 @@ removed_temporaries:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.guestready.gce.plugins.module_utils import bytecode
 
 bytecode.install()  # the collection's code imported below is kept compiled between executions
@@ -246,14 +245,14 @@ bytecode.install()  # the collection's code imported below is kept compiled betw
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import requirements
 from ansible_collections.guestready.gce.plugins.module_utils.module import (
-    POLICY_ARGS, fail_on_policy_error, fail_on_root_problem, refuse_without_root)
+    POLICY_ARGS, GuestModule, fail_on_policy_error, fail_on_root_problem, refuse_without_root)
 from ansible_collections.guestready.gce.plugins.module_utils.results import summarize
 from ansible_collections.guestready.gce.plugins.module_utils.sysctl_baseline import (
     APPLY_ARGUMENT_SPEC, INFO_ARGUMENT_SPEC, apply_sysctl)
 
 
 def main():
-    module = AnsibleModule(
+    module = GuestModule(
         argument_spec=dict(INFO_ARGUMENT_SPEC, **dict(APPLY_ARGUMENT_SPEC, **POLICY_ARGS)),
         supports_check_mode=True,
     )
