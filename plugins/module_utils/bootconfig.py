@@ -138,60 +138,43 @@ _WORDS = re.compile(r"""'[^']*'|"(?:[^"\\]|\\.)*"|\S+""")
 
 
 LINUX_COMMANDS = ("linux", "linux16", "linuxefi")
-# GRUB's script lexer (grub-core/script/yylex.l): a variable reference, kept as written (the
-# callers expand $kernelopts and grubenv's variables); the characters that end a word list
-_GRUB_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#*@])")
-_GRUB_COMMAND_END = ";|&<>{}"
-# a grub.cfg line has no newline; one in the GRUB defaults reaches the kernel through
-# $kernelopts (Red Hat's grubenv), whose expansion GRUB splits at blanks and newlines
-_GRUB_BLANKS = " \t\n"
+# GRUB's script lexer (grub-core/script/yylex.l), one token at a time: blanks (a grub.cfg line
+# has no newline; one in the GRUB defaults reaches the kernel through $kernelopts, Red Hat's
+# grubenv, whose expansion GRUB splits at blanks and newlines), a character that ends the
+# command, a quoted part (unterminated: to the end), an escape, a variable reference (kept as
+# written: the callers expand $kernelopts and grubenv's variables), a run of plain characters
+_GRUB_TOKEN = re.compile(r"""(?P<blank>[ \t\n]+)|(?P<end>[;|&<>{}])|'(?P<single>[^']*)'?"""
+                         r"""|"(?P<double>(?:[^"\\]|\\.)*)"?|\\(?P<escaped>.?)"""
+                         r"""|(?P<plain>\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[?#*@])|[^ \t\n;|&<>{}'"\\$]+|\$)""",
+                         re.S)
+_GRUB_DQ_ESCAPE = re.compile(r'\\(["$\\])')
 
 
 def grub_words(text):
     """The arguments of a GRUB command, ``text`` being what follows its
-    name, as GRUB's lexer makes them: words at spaces and tabs; a single
-    quote keeps everything to the next one; in double quotes a backslash
-    escapes ``$``, ``"`` and ``\\`` only; outside quotes it takes the next
-    character as it is; a ``#`` starting a word starts a comment;
+    name, as GRUB's lexer makes them: words at spaces, tabs and newlines; a
+    single quote keeps everything to the next one; in double quotes a
+    backslash escapes ``$``, ``"`` and ``\\`` only; outside quotes it takes
+    the next character as it is; a ``#`` starting a word starts a comment;
+    ``;``, ``|``, ``&``, ``<``, ``>``, ``{`` and ``}`` end the command;
     ``$name`` stays as written."""
-    words, word, started, index, length = [], [], False, 0, len(text)
-    while index < length:
-        char = text[index]
-        if char in _GRUB_BLANKS or char in _GRUB_COMMAND_END:
-            if started:
+    words, word = [], None
+    for token in _GRUB_TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind in ("blank", "end"):
+            if word is not None:
                 words.append("".join(word))
-            word, started = [], False
-            if char in _GRUB_COMMAND_END:
-                break   # the command ends: what follows is another command (or a syntax error)
-            index += 1
+            word = None
+            if kind == "end":
+                break   # what follows is another command (or a syntax error)
             continue
-        if char == "#" and not started:
-            break
-        started = True
-        if char == "\\":
-            word.append(text[index + 1:index + 2])
-            index += 2
-        elif char == "'":
-            end = text.find("'", index + 1)
-            end = length if end < 0 else end
-            word.append(text[index + 1:end])
-            index = end + 1
-        elif char == '"':
-            index += 1
-            while index < length and text[index] != '"':
-                if text[index] == "\\" and text[index + 1:index + 2] in ('"', "$", "\\"):
-                    index += 1
-                word.append(text[index])
-                index += 1
-            index += 1
-        elif char == "$" and _GRUB_VARIABLE.match(text, index):
-            found = _GRUB_VARIABLE.match(text, index).group(0)
-            word.append(found)
-            index += len(found)
-        else:
-            word.append(char)
-            index += 1
-    if started:
+        value = token.group(kind)
+        if word is None:
+            if kind == "plain" and value.startswith("#"):
+                break   # a comment
+            word = []
+        word.append(_GRUB_DQ_ESCAPE.sub(r"\1", value) if kind == "double" else value)
+    if word is not None:
         words.append("".join(word))
     return words
 
@@ -216,6 +199,8 @@ def grub_args(text):
 def grub_linux(line):
     """``(kernel, command line)`` of a grub.cfg ``linux``/``linux16``/
     ``linuxefi`` line with a kernel, else None."""
+    if not line.lstrip(" \t").startswith(("linux", "'linux", '"linux')):
+        return None   # the lexer is a loop over characters: only for the lines it can matter to
     words = grub_words(line)
     if len(words) >= 2 and words[0] in LINUX_COMMANDS:
         return words[1], grub_cmdline(words[2:])
@@ -285,8 +270,9 @@ def parse_grub_cfg(text):
             continue
         if current and current[-1]["submenu"] is None:
             entry = current[-1]
-            if grub_linux(line):
-                entry["kernel"], entry["args"] = grub_linux(line)
+            linux = grub_linux(line)
+            if linux:
+                entry["kernel"], entry["args"] = linux
             elif head in ("initrd", "initrd16", "initrdefi") and len(words) > 1:
                 entry["initrd"] = words[1:]
     return root
