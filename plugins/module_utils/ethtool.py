@@ -13,6 +13,7 @@ the installed headers)."""
 
 import array
 import errno
+import os
 import socket
 import struct
 
@@ -64,7 +65,8 @@ def parse_ethtool_k(text):
 def _ifreq(ifname, data):
     """``(ifreq bytes, buffer)``: a request whose ifr_data points at a copy of ``data``."""
     buffer = array.array("B", data)
-    request = struct.pack("%dsP" % IFNAMSIZ, ifname.encode("utf-8")[:IFNAMSIZ - 1],
+    # the name's own bytes: os.listdir() gives one that is not UTF-8 with surrogates
+    request = struct.pack("%dsP" % IFNAMSIZ, os.fsencode(ifname)[:IFNAMSIZ - 1],
                           buffer.buffer_info()[0])               # ifr_name, ifr_data
     return request + b"\0" * (IFREQ_SIZE - len(request)), buffer
 

@@ -271,3 +271,10 @@ def test_ioctl_features_are_found_by_name_in_any_block():
     reading = ethtool.ioctl_offloads("ens4", ["tcp-segmentation-offload", "tx-checksumming"], ioctl=kernel.ioctl)
     assert reading["values"] == {"tcp-segmentation-offload": True, "tx-checksumming": False}
     assert reading["by"]["tx-checksumming"] == ["tx-checksum-ipv4"] and reading["legacy"] == []
+
+
+def test_an_interface_name_in_any_bytes_is_asked_by_its_bytes():
+    """An interface name is any bytes but '/', ':' and blanks; os.listdir() gives one that is
+    not UTF-8 with surrogates, which str.encode() refused (a traceback for the whole area)."""
+    request, dummy = ethtool.get_request(os.fsdecode(b"e\xff0"), 0xa)
+    assert request[:ethtool.IFNAMSIZ] == b"e\xff0" + b"\0" * (ethtool.IFNAMSIZ - 3)
