@@ -322,8 +322,11 @@ class Host(object):
         # the running system names its NICs as its own command line says; an image, as its next boot's
         running = cmdline.read_live() if self.live and not self.params["generalize"] else None
         line, where = (running, "/proc/cmdline") if running is not None else self.boot_cmdline()
-        if cmdline.last_value(line, "net.ifnames") == "0":
-            return "eth0", "net.ifnames=0 on the kernel command line (%s)" % where
+        # udev's enable_name_policy() (link-config.c): proc_cmdline_get_bool(), the last value given,
+        # as parse_boolean() reads it (no, off, false...); one it cannot read keeps the policy
+        ifnames = cmdline.last_value(line, "net.ifnames")
+        if ifnames is not None and netconf._bool(ifnames) is False:
+            return "eth0", "net.ifnames=%s on the kernel command line (%s)" % (ifnames, where)
         # systemd's other ways to keep the kernel's names (PREDICTABLE_INTERFACE_NAMES):
         # the default naming policy's .link file, or udev's rule applying it, masked
         for path in NAMING_POLICY_FILES:

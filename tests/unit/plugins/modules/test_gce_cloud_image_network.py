@@ -804,3 +804,17 @@ def test_a_keyfile_networkmanager_rejects_for_trailing_whitespace_is_named(tmp_p
     found = check(run_module, root)["GCE-NET-DHCP"]
     assert found["status"] == "pass" and "automatic wired connection" in found["message"], found
     assert "ens3.nmconnection (connection.interface-name 'ens4 ' holds whitespace" in found["message"], found["message"]
+
+
+@pytest.mark.parametrize("flag, name", [("net.ifnames=0", "eth0"), ("net.ifnames=no", "eth0"), ("net.ifnames=Off", "eth0"),
+                                        ("net.ifnames=0 net.ifnames", "eth0"), ("net.ifnames=1", "ens4"),
+                                        ("net.ifnames=nope", "ens4"), ("net.ifnames", "ens4")])
+def test_the_kernel_names_are_kept_as_udev_reads_net_ifnames(tmp_path, run_module, flag, name):
+    """link-config.c enable_name_policy(): proc_cmdline_get_bool(), the last value given read by
+    parse_boolean() (any case); a bare flag after it changes nothing; a value it cannot read keeps
+    the naming policy."""
+    from test_gce_settings import debian_image
+    root = debian_image(tmp_path / "image")
+    put(root, "/boot/grub/grub.cfg", "menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=UUID=1 ro %s\n}\n" % flag)
+    dhcp = check(run_module, root)["GCE-NET-DHCP"]
+    assert dhcp["evidence"]["interface"] == name, dhcp["evidence"]
