@@ -487,10 +487,18 @@ def check_getty(host, entry):
     grub = host.grub
     lines = [] if grub.files or grub.grub_cfg else [
         line for e in host.systemd_boot_entries() for dummy, line in default_entry_cmdlines(e)]
-    if (grub.found and cmdline.has_console(grub.cmdline(), device)) or (
-            lines and all(cmdline.has_console(line, device) for line in lines)):
-        return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
-                        "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
+    if grub.found and cmdline.has_console(grub.cmdline(), device):
+        lines = [grub.cmdline()]
+    if lines and all(cmdline.has_console(line, device) for line in lines):
+        version = host.cached("systemd-version", lambda: sysctl.systemd_version(host.target), shared=True)
+        off = [line for line in lines if not getty_generator_on_consoles(line, version)]
+        if not off:
+            return _outcome("pass", state, "systemd's getty generator starts %s for the kernel console "
+                            "(console=%s in the boot configuration)" % (getty, device), expected=getty, **detail)
+        return _outcome("fail", state, "%s is %s, and systemd's getty generator, which would start it for the kernel "
+                        "console, is told not to on the kernel command line (%s)" % (
+                            getty, state, " ".join(getty_auto_args(off[0]))),
+                        "systemctl enable %s" % getty, expected=getty, **detail)
     if host.live and cmdline.has_console(cmdline.read_live() or "", device):
         # the generator starts it only under systemd, at boot: here it is not running
         return _outcome("fail", state, "%s is not running although %s is a console of the running kernel "
@@ -498,6 +506,42 @@ def check_getty(host, entry):
                         "systemctl enable --now %s" % getty, expected=getty, **detail)
     return _outcome("fail", state, "%s is %s and %s is not a kernel console" % (getty, state, device),
                     "systemctl enable %s" % getty, expected=getty, **detail)
+
+
+# systemd-getty-generator (src/getty-generator/getty-generator.c): systemd.getty_auto= since
+# systemd 250, an optional boolean; since 258 also a list of the sources it starts gettys for
+GETTY_AUTO_SINCE, GETTY_SOURCES_SINCE = 250, 258
+GETTY_SOURCES = ("credential", "container", "console", "builtin")
+
+
+def getty_auto_args(line):
+    """The ``systemd.getty_auto=`` arguments of a command line, as written."""
+    return [key if value is None else "%s=%s" % (key, value) for key, value in cmdline.parse(line)
+            if key.replace("-", "_") == "systemd.getty_auto"]
+
+
+def getty_generator_on_consoles(line, version):
+    """Whether systemd-getty-generator starts serial gettys on the kernel's
+    consoles with ``line`` as the kernel command line, under systemd
+    ``version`` (None: a recent one): each ``systemd.getty_auto=`` in turn
+    (parse_getty_sources(): nothing or empty is every source, a boolean all
+    or none, a list the sources it names; a value it cannot read is
+    ignored)."""
+    if version is not None and version < GETTY_AUTO_SINCE:
+        return True
+    on = True
+    for key, value in cmdline.parse(line):
+        if key.replace("-", "_") != "systemd.getty_auto":   # proc_cmdline_key_streq(): '-' is '_'
+            continue
+        if not value:
+            on = True
+        elif netconf._bool(value) is not None:
+            on = netconf._bool(value)
+        elif version is None or version >= GETTY_SOURCES_SINCE:
+            sources = [word for word in value.split(",") if word]
+            if all(word in GETTY_SOURCES for word in sources):
+                on = "console" in sources
+    return on
 
 
 def check_timeout(host, entry):

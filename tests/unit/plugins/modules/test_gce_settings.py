@@ -2305,3 +2305,32 @@ def test_a_unit_whose_file_systemd_cannot_parse_is_not_enabled_but_named(tmp_pat
     put(root, "/etc/systemd/system/google-guest-agent.service.d/10-site.conf", "[Service\nNice=5\n")
     out = run(run_module, root)
     assert statuses(out)["GCE-GUEST-AGENT"] == "pass", by_id(out)["GCE-GUEST-AGENT"]
+
+
+@pytest.mark.parametrize("args, version, on", [
+    ("", None, True), ("systemd.getty_auto=0", None, False), ("systemd.getty-auto=no", None, False),
+    ("systemd.getty_auto=0 systemd.getty_auto", None, True),        # a bare flag: every source again
+    ("systemd.getty_auto=0 systemd.getty_auto=maybe", None, False),  # a value it cannot read is ignored
+    ("systemd.getty_auto=builtin,credential", None, False), ("systemd.getty_auto=console", 258, True),
+    ("systemd.getty_auto=builtin", 257, True),                       # a list before 258: ignored
+    ("systemd.getty_auto=0", 249, True),                             # before 250 nothing reads it
+])
+def test_the_getty_generator_is_on_as_it_reads_the_command_line(args, version, on):
+    from ansible_collections.guestready.gce.plugins.module_utils.gce_settings import getty_generator_on_consoles
+    assert getty_generator_on_consoles("ro console=ttyS0,38400n8 " + args, version) is on
+
+
+def test_a_console_is_no_getty_when_the_generator_is_told_not_to_start_one(tmp_path, run_module):
+    """systemd-getty-generator starts serial-getty@ttyS0 for console=ttyS0 unless systemd.getty_auto=
+    turns it off: then the unit must be enabled, and harden enables it."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8 systemd.getty_auto=false"\n')
+    put(root, "/boot/grub/grub.cfg", "menuentry 'Debian' {\n\tlinux\t/boot/vmlinuz root=UUID=1 ro "
+        "console=ttyS0,38400n8 systemd.getty_auto=false\n}\n")
+    getty = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-BOOT-SERIAL-GETTY"]
+    assert getty["status"] == "fail" and "told not to on the kernel command line (systemd.getty_auto=false)" \
+        in getty["message"], getty["message"]
+    assert run(run_module, root)["rc"] == 0
+    assert statuses(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-BOOT-SERIAL-GETTY"] == "pass"
