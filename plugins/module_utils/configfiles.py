@@ -13,18 +13,11 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError, Unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Missing, NotUtf8, Target, TargetError, Unreadable, text_of)
 
 # Configuration files are a few KiB; a dpkg status file a few MiB.
 MAX_SIZE = 32 * 1024 * 1024
-
-
-class NotUtf8(str):
-    """The text of a file that is not valid UTF-8, decoded as Latin-1 (a
-    character a byte: its bytes are ``text.encode("latin-1")``).  Its own
-    type, so that a reader whose program refuses such lines can tell it from
-    UTF-8 text holding the same characters."""
-    __slots__ = ()
 
 
 class ConfigError(Exception):
@@ -62,10 +55,7 @@ def read(target, path, limit=MAX_SIZE):
         raise ConfigError(str(exc))
     if b"\0" in data:
         raise ConfigError("%s: binary data, not a configuration file" % target.display(path))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return NotUtf8(data.decode("latin-1"))
+    return text_of(data)
 
 
 def present(target, path):

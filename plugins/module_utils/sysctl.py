@@ -16,13 +16,13 @@ import os
 import re
 import stat
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import NotUtf8, size_counter
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import size_counter
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, translate
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    MAX_LINKS, Missing, Target, TargetError, Unreadable, file_kind, null_device, read_at_most)
+    MAX_LINKS, Missing, NotUtf8, Target, TargetError, Unreadable, file_kind, null_device, read_at_most, text_of)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -274,8 +274,9 @@ def unliteral_name(part):
 def valid_interface_name(name):
     """Whether the kernel allows ``name`` for an interface (dev_valid_name(),
     net/core/dev.c): 1 to 15 bytes, not ``.`` or ``..``, no ``/``, ``:`` or
-    blank.  A key naming another (``eth0:1``, an alias) never sets anything."""
-    return 0 < len(name.encode("utf-8")) < 16 and name not in (".", "..") and \
+    blank.  A key naming another (``eth0:1``, an alias) never sets anything.
+    A name holding bytes that are not UTF-8 has them as os.fsdecode() does."""
+    return 0 < len(name.encode("utf-8", "surrogateescape")) < 16 and name not in (".", "..") and \
         not any(char in "/: \t\n\v\f\r" for char in name)
 
 
@@ -436,6 +437,9 @@ def parse_text(text, source="<string>", loader="systemd", version=None):
             warnings.append("%s:%d: not an assignment, ignored: %s" % (source, number, raw.strip()))
             continue
         path = normalize_key(key.strip(blanks))
+        if isinstance(text, NotUtf8):
+            # the key names /proc/sys by these bytes: as os.fsdecode() names them
+            path = path.encode("latin-1").decode("utf-8", "surrogateescape")
         if not path:
             warnings.append("%s:%d: empty key, ignored" % (source, number))
             continue
@@ -483,10 +487,7 @@ def read_text(target, path):
         raise SysctlError(str(exc))
     if b"\0" in data:
         raise SysctlError("%s: binary data, not a sysctl configuration file" % target.display(path))
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return NotUtf8(data.decode("latin-1"))
+    return text_of(data)
 
 
 def conf_dirs(loader="systemd", version=None):

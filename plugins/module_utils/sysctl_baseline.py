@@ -11,9 +11,9 @@ import os
 from ansible_collections.guestready.gce.plugins.module_utils import privilege
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import accepts_level, describe_levels
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import commented
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import commented, size_counter
 from ansible_collections.guestready.gce.plugins.module_utils.results import MAX_LISTED, record, summarize, waive
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, Unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, TargetError, Unreadable
 
 # The drop-in sorts after every numbered file (Google's
 # 60-gce-network-security.conf, Debian's 99-sysctl.conf -> /etc/sysctl.conf,
@@ -205,7 +205,18 @@ def desired_file(entries, waivers, observation, strictest, per_interface=True, i
         header += ("# systemd-sysctl %d (before %d) reads no globs: an interface not named below that exists "
                    "before it runs\n# keeps the kernel's defaults; apply sysctl_baseline again once it exists\n"
                    % (systemd, loader.SYSTEMD_GLOB))
-    return "\n".join([header] + [block for dummy, dummy, block in sorted(blocks)]), wanted
+    return as_file_text("\n".join([header] + [block for dummy, dummy, block in sorted(blocks)])), wanted
+
+
+def as_file_text(text):
+    """``text`` as the drop-in's file text: an interface whose name is not
+    UTF-8 (os.fsdecode()'s surrogates) is named by its own bytes, in a
+    ``NotUtf8`` text (what reading the file back gives)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return NotUtf8(text.encode("utf-8", "surrogateescape").decode("latin-1"))
+    return text
 
 
 def _conflict_text(conflict):
@@ -642,10 +653,10 @@ def neutralized_texts(target, lines, seen=None):
             if index < len(rows) and not rows[index].lstrip().startswith("#"):
                 rows[index] = commented(rows[index], "# %s neutralised (%s)" % (MARKER, rid), loader.LONG_LINE_MAX)
                 ids.setdefault(real, set()).add(rid)
-        edits[real] = "".join(rows)
+        edits[real] = type(text)("".join(rows))  # a NotUtf8 text stays one: its bytes are Latin-1
     # written, it would be "larger than ... not read" to every later run: every ID unknown
     too_large = sorted(real for real, text in edits.items()
-                       if text != before[real] and len(text.encode("utf-8")) > loader.MAX_FILE_SIZE)
+                       if text != before[real] and size_counter(text)(text) > loader.MAX_FILE_SIZE)
     for real in too_large:
         edits[real] = before[real]
         ids.pop(real, None)

@@ -74,12 +74,20 @@ def read_at_most(handle, limit):
     return b"".join(chunks)
 
 
+class NotUtf8(str):
+    """The text of a file that is not valid UTF-8, decoded as Latin-1 (a
+    character a byte: its bytes are ``text.encode("latin-1")``).  Its own
+    type, so that a reader whose program refuses such lines can tell it from
+    UTF-8 text holding the same characters."""
+    __slots__ = ()
+
+
 def text_of(data):
-    """``data`` decoded as UTF-8, else as Latin-1 (a character a byte)."""
+    """``data`` decoded as UTF-8, else as a ``NotUtf8`` (a character a byte)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode("latin-1")
+        return NotUtf8(data.decode("latin-1"))
 
 
 class TargetError(Exception):
@@ -149,7 +157,9 @@ def _encode(text, where, current):
     """``text`` as the bytes of the file it replaces: Latin-1 when that file
     is not UTF-8, as ``read_text`` decoded it, so that the lines the
     collection leaves alone (a comment, a mount point's name) keep their
-    bytes; else UTF-8."""
+    bytes; else UTF-8.  A ``NotUtf8`` text is its own Latin-1 bytes."""
+    if isinstance(text, NotUtf8):
+        return text.encode("latin-1")
     if current is not None and stat.S_ISREG(current.st_mode):
         try:
             fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC,

@@ -1096,3 +1096,26 @@ def test_a_file_option_spelt_otherwise_is_the_same_drop_in(tmp_path):
         out = apply_sysctl(params, entries, waivers, CheckMode())
         outcomes.append((out["neutralized"], [(d["before_header"].replace(root, ""), d["after"]) for d in out["diff"]]))
     assert outcomes[0] == outcomes[1] and outcomes[0][0] == []
+
+
+def test_a_latin1_file_names_an_interface_by_its_bytes(tmp_path):
+    """A live interface whose name is not UTF-8 (os.listdir()'s surrogates) gets its own lines
+    in the drop-in, by its bytes, and the next run changes nothing.  A file that is not UTF-8
+    names an interface by bytes: systemd-sysctl writes /proc/sys/net/ipv4/conf/<those bytes>/,
+    so its line is that live interface's own line, and a 15-byte Latin-1 name is one the kernel
+    allows (dev_valid_name() counts bytes), though its UTF-8 would take 16."""
+    host = Host(tmp_path, interfaces=("lo", "ens3", "wl\udce9"))
+    results, warnings, errors = host.plan().apply()
+    assert errors == [] and set(r["status"] for r in results) == {"pass", "unsupported"}
+    with open(host.own, "rb") as handle:
+        assert b"-net.ipv4.conf.wl\xe9.send_redirects = 0\n" in handle.read()
+    assert not host.plan().changed
+    with open(os.path.join(host.root, "etc/sysctl.d/zzz-nic.conf"), "wb") as handle:
+        handle.write(b"net.ipv4.conf.wl\xe9.send_redirects = 1\nnet.ipv4.conf.abcdefghijklmn\xe9.send_redirects = 1\n")
+    redirects = by_id(host.plan().assess_current()[0])["SYSCTL-SEND_REDIRECTS-ALL"]
+    assert redirects["status"] == "fail"
+    assert "zzz-nic.conf:1 sets 1, which wins for systemd" in redirects["message"]
+    assert sorted(redirects["interfaces"]) == ["ens3", "lo", "wl\udce9"], "the live interface, not a second one"
+    entries, waivers = resolve(requirements("sysctl"))
+    image = by_id(Plan(entries, waivers, host.root, host.own_path, False).assess_current()[0])
+    assert "zzz-nic.conf:2 sets 1, which wins for systemd" in image["SYSCTL-SEND_REDIRECTS-ALL"]["message"]
