@@ -341,20 +341,20 @@ def grub_lines(text):
     return text.replace("\r", "").split("\n") if text else []
 
 
-def _grub_bls_lines(text):
-    """``(key, value)`` of an entry's lines as GRUB's blscfg reads them (blscfg.c
-    read_entry(), lines from grub_file_getline(), carriage returns dropped):
-    leading blanks skipped, ``#`` lines skipped, the key up to the first space,
-    else the first tab; a line with nothing after it (an empty line among them)
-    ends the entry."""
-    for line in grub_lines(text):
+def grub_bls_lines(text):
+    """``(number, key, value)`` of an entry's lines as GRUB's blscfg reads them
+    (blscfg.c read_entry(), lines from grub_file_getline(), carriage returns
+    dropped): leading blanks skipped, ``#`` lines skipped, the key up to the
+    first space, else the first tab; a line with nothing after it (an empty
+    line among them) ends the entry."""
+    for number, line in enumerate(grub_lines(text), 1):
         line = line.lstrip(" \t")
         if line.startswith("#"):
             continue
         at = line.find(" ") if " " in line else line.find("\t")
         if at < 0 or at == len(line) - 1:
             return
-        yield line[:at], line[at + 1:].lstrip(" \t")
+        yield number, line[:at], line[at + 1:].lstrip(" \t")
 
 
 def loader_lines(text):
@@ -376,7 +376,8 @@ def parse_bls_entry(text, grub=False):
     entry = {"title": None, "version": None, "kernel": None, "initrd": [], "args": "", "submenu": None,
              "id": None, "sort_key": None, "machine_id": None, "efi": None, "uki": None, "architecture": None}
     options = []
-    for key, value in (_grub_bls_lines if grub else loader_lines)(text):
+    pairs = ((key, value) for dummy, key, value in grub_bls_lines(text)) if grub else loader_lines(text)
+    for key, value in pairs:
         value = value.strip()
         if key == "title":
             entry["title"] = value
@@ -395,9 +396,21 @@ def parse_bls_entry(text, grub=False):
 
 
 def expand_grub_vars(text, env):
-    """Replace ``$name``/``${name}`` from ``env`` (grubenv's ``kernelopts``,
-    as Fedora's BLS entries use)."""
-    return re.sub(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", lambda m: env.get(m.group(1), m.group(0)), text)
+    """Replace ``$name``/``${name}`` from ``env`` (``grub_env``: grubenv's
+    ``kernelopts``, as Red Hat's BLS entries use); a variable ``env`` has not
+    is left as it is."""
+    return _GRUB_VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def grub_env(cfg_text, grubenv):
+    """The variables GRUB expands a BLS entry's options with: ``grubenv``'s
+    (load_env runs first), and where it leaves ``kernelopts`` unset or empty,
+    the value grub.cfg then sets (``KERNELOPTS_FALLBACK``)."""
+    env = dict(grubenv)
+    fallback = KERNELOPTS_FALLBACK.search(cfg_text or "")
+    if fallback and not env.get("kernelopts"):
+        env["kernelopts"] = fallback.group(1)
+    return env
 
 
 def release_of_kernel(path):
@@ -411,6 +424,11 @@ def release_of_kernel(path):
 
 # the boot menu of a tree, read through the target-root layer (disk images and image trees)
 GRUB_CONFIGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+# Red Hat's 10_linux (BLS) writes into grub.cfg ``if [ -z "${kernelopts}" ]; then set
+# kernelopts="root=... ro ${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"; fi``: what the
+# entries' $kernelopts is when grubenv does not set it (rhboot/grub2@5e9e7e44e util/grub.d/10_linux.in)
+KERNELOPTS_FALLBACK = re.compile(r'^[ \t]*set kernelopts="([^"\n]*)"[ \t]*$', re.M)
+_GRUB_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 BLS_DIR = "/boot/loader/entries"
 # the most read of a file of the menu, in a tree and on an image's ESP alike: GRUB reads grub.cfg
 # and grubenv whole, so a larger one leaves the menu unjudged, never judged from part of it
@@ -511,7 +529,7 @@ def gather_menu(target, esp, replace=None):
                 return {"config": path, "kind": "grub+bls", "default": None, "note": None, "error": str(exc)}
             for entry in entries:
                 # blscfg puts the options, variables expanded, on a linux line GRUB then reads
-                entry["args"] = grub_args(expand_grub_vars(entry["args"], env))
+                entry["args"] = grub_args(expand_grub_vars(entry["args"], grub_env(text, env)))
             # blscfg adds its entries where grub.cfg calls it; set default / saved_entry pick among all
             at = menu["blscfg_at"]
             chosen = default_entry(dict(menu, entries=menu["entries"][:at] + entries + menu["entries"][at:]),

@@ -20,8 +20,8 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, LINUX_COMMANDS, bls_entry_name, bls_loader, grub_args, grub_linux, grub_lines, grubenv_beside,
-    loader_line, loader_lines, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, LINUX_COMMANDS, bls_entry_name, bls_loader, expand_grub_vars, grub_args, grub_env,
+    grub_linux, grub_lines, grubenv_beside, loader_line, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 
@@ -61,10 +61,6 @@ DEFAULT_TIMEOUT = 5
 RECORDFAIL_TIMEOUT = 30
 HEADER_SCRIPT = "/etc/grub.d/00_header"
 RECORDFAIL_FUNCTION = re.compile(r"^[ \t]*function recordfail\b", re.M)
-# Red Hat's 10_linux (BLS) writes into grub.cfg ``if [ -z "${kernelopts}" ]; then set
-# kernelopts="root=... ro ${GRUB_CMDLINE_LINUX} ${GRUB_CMDLINE_LINUX_DEFAULT}"; fi``: what the
-# entries' $kernelopts is when grubenv does not set it (rhboot/grub2@5e9e7e44e util/grub.d/10_linux.in)
-KERNELOPTS_FALLBACK = re.compile(r'^[ \t]*set kernelopts="([^"\n]*)"[ \t]*$', re.M)
 MARKER = "guestready.gce"
 GRUBENV_SIZE = 1024
 
@@ -285,8 +281,7 @@ class GrubConfig(object):
         self.grubenv_path = next((p for p in candidates if present(target, p)), None)
         self.grubenv = parse_grubenv(self._text(self.grubenv_path, replace)) if self.grubenv_path else {}
         self.cfg_text = self._text(self.grub_cfg, replace) if self.grub_cfg else None
-        fallback = KERNELOPTS_FALLBACK.search(self.cfg_text or "")
-        self.cfg_kernelopts = fallback.group(1) if fallback else None
+        self.env = grub_env(self.cfg_text, self.grubenv)
         self.bls = bool(self.cfg_text and re.search(r"^[ \t]*blscfg\b", self.cfg_text, re.M))
         self.bls_files = bls_entry_paths(target, bool(self.files or self.grub_cfg), lambda d: names(target, d))
         # no GRUB defaults and no grub.cfg: the BLS entries are systemd-boot's
@@ -432,7 +427,7 @@ class GrubConfig(object):
             linux = grub_linux(line)
             if linux:
                 found.append({"where": "%s:%d" % (self.target.display(self.grub_cfg), number),
-                              "cmdline": self._expand_env(linux[1])})
+                              "cmdline": expand_grub_vars(linux[1], self.env)})
         if self.bls or not self.grub_cfg:
             for path in self.bls_files:
                 # read as the loader reads it (GRUB's blscfg, else systemd-boot): an entry it leaves out
@@ -440,21 +435,14 @@ class GrubConfig(object):
                 entry = parse_bls_entry(read(self.target, path, BLS_ENTRY_MAX) or "", grub=self.bls)
                 if entry["kernel"] if self.bls else bls_loader(entry):
                     # blscfg puts the options, variables expanded, on a linux line GRUB then reads
-                    args = self._expand_env(entry["args"])
+                    args = expand_grub_vars(entry["args"], self.env)
                     found.append({"where": self.target.display(path), "cmdline": grub_args(args) if self.bls else args})
         return found
 
     def kernelopts(self):
-        """The ``$kernelopts`` BLS entries get: grubenv's, or where it is unset
-        or empty, the fallback grub.cfg sets (``KERNELOPTS_FALLBACK``); None
-        without either."""
-        return self.grubenv.get("kernelopts") or self.cfg_kernelopts or self.grubenv.get("kernelopts")
-
-    def _expand_env(self, text):
-        env = dict(self.grubenv)
-        if self.kernelopts() is not None:
-            env["kernelopts"] = self.kernelopts()
-        return _VARIABLE.sub(lambda m: env.get(m.group(1) or m.group(2), m.group(0)), text)
+        """The ``$kernelopts`` BLS entries get (``grub_env``); None without
+        one."""
+        return self.env.get("kernelopts")
 
 
 def efivar_loader_timeout(path=None):

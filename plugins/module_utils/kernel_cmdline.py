@@ -183,17 +183,33 @@ def _listing(target, directory):
 def _bls(target):
     # with GRUB (grub.cfg or its defaults there) blscfg's entries, else systemd-boot's, as GrubConfig decides
     grub = any(present(target, path) for path in bootconfig.GRUB_CONFIGS + (bootloader.DEFAULTS,))
-    found = []
+    found, env = [], None
     for path in bootloader.bls_entry_paths(target, grub, lambda directory: _listing(target, directory)):
-        kernel, options = None, []
-        # read as systemd-boot reads an entry (a line ends at \n or \r; the key at a space or a tab)
-        for number, line in enumerate(lines(_read(target, path, bootconfig.BLS_ENTRY_MAX)), 1):
-            for key, rest in bootconfig.loader_lines(line):
-                if key == "linux":
-                    kernel = rest.strip()
-                elif key == "options":
-                    options.append((number, rest))
-        for number, rest in options:
-            # GRUB's blscfg puts them on a linux line GRUB reads; systemd-boot passes them as they are
-            found.append(_entry(target, path, number, "bls", bootconfig.grub_args(rest) if grub else rest, kernel=kernel))
+        text = _read(target, path, bootconfig.BLS_ENTRY_MAX)
+        if grub:
+            # read as blscfg reads it; it puts the options, grubenv's variables ($kernelopts)
+            # expanded, on a linux line GRUB then reads
+            read = list(bootconfig.grub_bls_lines(text))
+            if env is None and any("$" in value for dummy, key, value in read if key == "options"):
+                env = _grub_env(target)
+        else:
+            # as systemd-boot reads it (a line ends at \n or \r; the key at a space or a tab), passed as it is
+            read = [(number, key, value) for number, line in enumerate(lines(text), 1)
+                    for key, value in bootconfig.loader_lines(line)]
+        kernel = next((value.strip() for dummy, key, value in reversed(read) if key == "linux"), None)
+        for number, key, value in read:
+            if key == "options":
+                line = bootconfig.grub_args(bootconfig.expand_grub_vars(value, env or {})) if grub else value
+                found.append(_entry(target, path, number, "bls", line, kernel=kernel))
     return found
+
+
+def _grub_env(target):
+    """The variables GRUB has when blscfg reads the entries: the first grub.cfg's
+    and the grubenv beside it (``bootconfig.grub_env``)."""
+    for path in bootconfig.GRUB_CONFIGS:
+        text = _read(target, path, bootconfig.GRUB_FILE_MAX)
+        if text is not None:
+            grubenv = _read(target, bootconfig.grubenv_beside(path), bootconfig.GRUB_FILE_MAX)
+            return bootconfig.grub_env(text, bootconfig.parse_grubenv(grubenv or ""))
+    return {}

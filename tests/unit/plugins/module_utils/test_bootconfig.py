@@ -439,6 +439,24 @@ def test_blscfg_default_is_grub_s_set_default_then_saved_entry(tmp_path, cfg, en
     assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["title"] == title
 
 
+@pytest.mark.parametrize("env, args", [
+    ("kernelopts=root=/dev/sda2 ro\n", "root=/dev/sda2 ro quiet"),
+    ("kernelopts=\n", "root=UUID=1 ro console=ttyS0,38400n8 quiet"),
+    ("", "root=UUID=1 ro console=ttyS0,38400n8 quiet"),
+])
+def test_blscfg_entries_get_grub_cfgs_kernelopts_where_grubenv_has_none(tmp_path, env, args):
+    """Red Hat's 10_linux sets $kernelopts in grub.cfg when grubenv leaves it unset or empty, before
+    blscfg runs: the image audit expanded grubenv's variables only, so such an image's default entry
+    had no console= (the installer's check, bootloader.GrubConfig, read the fallback)."""
+    entries = blscfg_tree(tmp_path, 'load_env\nif [ -z "${kernelopts}" ]; then\n'
+                                    '  set kernelopts="root=UUID=1 ro console=ttyS0,38400n8 "\nfi\nblscfg\n')
+    block = "# GRUB Environment Block\n" + env
+    (tmp_path / "boot" / "grub2" / "grubenv").write_text(block + "#" * (1024 - len(block)))
+    (entries / "m-4.18.0-553.el8.conf").write_text("title r\nversion 4.18.0-553.el8\nlinux /vmlinuz-4.18.0-553.el8\n"
+                                                   "options $kernelopts quiet\n")
+    assert bc.gather_menu(Target(str(tmp_path)), None)["default"]["args"] == args
+
+
 @pytest.mark.parametrize("beside, title", [(True, "old"), (False, "new")])
 def test_the_grubenv_is_the_one_beside_the_grub_cfg_grub_reads(tmp_path, beside, title):
     """GRUB's load_env reads $prefix/grubenv (Red Hat's 00_header ${config_directory}/grubenv): the

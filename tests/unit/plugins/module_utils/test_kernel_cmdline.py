@@ -7,7 +7,7 @@ import unittest.mock
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline
+from ansible_collections.guestready.gce.plugins.module_utils import kernel_cmdline, modprobe
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable
 
 GRUB_CFG = """\
@@ -223,3 +223,24 @@ def test_a_bls_entry_larger_than_the_loaders_read_is_an_error(tmp_path):
     write(tmp_path, "/boot/loader/entries/big.conf", "linux /vmlinuz\noptions ro\n" + "#" * 70000 + "\n")
     with pytest.raises(TargetError, match="big.conf"):
         kernel_cmdline.find(str(tmp_path))
+
+
+def test_grub_reads_bls_entries_with_grubenvs_variables(tmp_path):
+    """RHEL 8's entries say ``options $kernelopts $tuned_params``: blscfg expands grubenv's
+    variables (and $kernelopts from grub.cfg's fallback where grubenv leaves it unset) before GRUB
+    reads the line, and stops reading an entry at an empty line.  A module_blacklist= held in
+    $kernelopts was not seen: the line was the two variable names."""
+    write(tmp_path, "/boot/grub2/grub.cfg", 'load_env\nif [ -z "${kernelopts}" ]; then\n'
+          '  set kernelopts="root=/dev/sda2 ro console=ttyS0,38400n8 "\nfi\ninsmod blscfg\nblscfg\n')
+    write(tmp_path, "/boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=root=/dev/sda2 ro "
+          "module_blacklist=virtio_scsi\ntuned_params=x\n")
+    write(tmp_path, "/boot/loader/entries/a-4.18.0-553.el8_10.x86_64.conf",
+          "title Red Hat\nversion 4.18.0-553.el8_10.x86_64\nlinux /vmlinuz-4.18.0-553.el8_10.x86_64\n"
+          "options $kernelopts ${tuned_params}\r\n\noptions after=empty\n")
+    found = kernel_cmdline.for_release(kernel_cmdline.find(str(tmp_path)), "4.18.0-553.el8_10.x86_64")
+    assert [(e["kind"], e["line"], e["cmdline"]) for e in found] == [
+        ("bls", 4, "root=/dev/sda2 ro module_blacklist=virtio_scsi x")]
+    assert "virtio_scsi" in modprobe.cmdline_blocks(found)
+    write(tmp_path, "/boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=\n")
+    found = kernel_cmdline.find(str(tmp_path))
+    assert [e["cmdline"] for e in found] == ["root=/dev/sda2 ro console=ttyS0,38400n8 ${tuned_params}"]
