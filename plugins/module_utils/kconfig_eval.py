@@ -19,7 +19,7 @@ tried: the verdict stands only when they all agree.
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
 from ansible_collections.guestready.gce.plugins.module_utils import modprobe, privilege
 from ansible_collections.guestready.gce.plugins.module_utils.digits import bounded_int
-from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import EXACT_NOT_SET_SINCE, NOT_SET_VALUE, kconfig_value
+from ansible_collections.guestready.gce.plugins.module_utils.kconfig_parser import EXACT_NOT_SET_SINCE, NOT_SET_VALUE, kconfig_value, show_value
 from ansible_collections.guestready.gce.plugins.module_utils.results import record
 
 ON = ("y", "m")
@@ -49,16 +49,8 @@ class Found(object):
         if self.origin == "unknown":
             return "unknown"
         if self.origin != "default":
-            return _show(self.value)
+            return show_value(self.value)
         return "%s (Kconfig default)" % ("absent" if self.value is None else self.value)
-
-
-def _show(value):
-    if value is None:
-        return "absent"
-    if value == NOT_SET_VALUE:
-        return "not set"
-    return value
 
 
 def resolve(config, name, _depth=0, kind=None):
@@ -372,7 +364,7 @@ def evaluate_entry(entry, config, initramfs=None):
         actual = found.value if found is not None else None
         return record(entry, status, expected=expected, actual=actual, evidence=evidence,
                       message=message, remediation="; ".join(lines), symbol=symbol,
-                      found=found.show() if found is not None else _show(None),
+                      found=found.show() if found is not None else show_value(None),
                       fragment_lines=lines, **extra)
 
     expected, compare = expectation(entry, arch)
@@ -450,7 +442,7 @@ def evaluate_entry(entry, config, initramfs=None):
         if version is not None:
             fold_lines += [line for s, line in zip(remedies, lines) if _bounded(s)]
         return result("fail", "CONFIG_%s %s and CONFIG_%s, which it is folded into, is %s%s"
-                      % (entry["symbols"][0]["name"], why, folded, _show(fold[0].value),
+                      % (entry["symbols"][0]["name"], why, folded, show_value(fold[0].value),
                          _default_note(fold[0])),
                       "y", folded, fold[0], fold_lines)
 

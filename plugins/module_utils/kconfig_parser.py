@@ -178,7 +178,8 @@ def _unquote(value):
     return value
 
 
-def _show(value):
+def show_value(value):
+    """A value as the results show it: ``absent``, ``not set`` or itself."""
     if value is None:
         return "absent"
     if value == NOT_SET_VALUE:
@@ -416,8 +417,8 @@ def parse_text(text, source="<string>", compression=None):
                     "%s: CONFIG_%s is set twice with different values: line %d (%s) and line %d "
                     "(%s); kconfig would keep the last, but a configuration kconfig wrote never "
                     "repeats a symbol: run `make olddefconfig` and check the file it writes"
-                    % (source, name, lines[name], _show(values[name])[:80], number,
-                       _show(value)[:80]))
+                    % (source, name, lines[name], show_value(values[name])[:80], number,
+                       show_value(value)[:80]))
             warnings.append("%s: CONFIG_%s is repeated with the same value (lines %d and %d)"
                             % (source, name, lines[name], number))
             continue
