@@ -24,6 +24,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
     grub_linux, grub_lines, grubenv_beside, loader_line, loader_lines, parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
+from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes
 
 DEFAULTS = "/etc/default/grub"
 DEFAULTS_DIR = "/etc/default/grub.d"
@@ -696,8 +697,10 @@ def set_grubenv(text, key, value):
         body.append(line)
     if not seen and value is not None:
         body.append("%s=%s" % (key, value))
-    data = "\n".join(body) + "\n"
-    size = max(GRUBENV_SIZE, len((text or "").encode("utf-8")))
-    if len(data.encode("utf-8")) > size:
+    # a block that is not UTF-8 stays one (its bytes are its Latin-1), padded by its bytes
+    kind = NotUtf8 if isinstance(text, NotUtf8) else str
+    data = kind("\n".join(body) + "\n")
+    size, used = max(GRUBENV_SIZE, len(text_bytes(text or ""))), len(text_bytes(data))
+    if used > size:
         raise ConfigError("grubenv: %s=%s does not fit in the %d-byte environment block" % (key, value, size))
-    return data + "#" * (size - len(data.encode("utf-8")))
+    return kind(data + "#" * (size - used))

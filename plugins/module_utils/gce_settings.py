@@ -40,7 +40,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import listed, record, summarize
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge, text_bytes
 
 MARKER = "guestready.gce"
 HEADER = ("# Managed by guestready.gce (gce_settings): Compute Engine's guest settings.\n"
@@ -2207,7 +2207,7 @@ def execute(plan):
         # a file that cannot be written is an error of its own: the files written before it are
         # still reported (changed, diff), never left changed behind a failed task that says nothing
         try:
-            size = len(new if isinstance(new, bytes) else new.encode("utf-8"))
+            size = len(new if isinstance(new, bytes) else text_bytes(new))
             if size > configfiles.MAX_SIZE:   # every later run would find it "larger than ... not read"
                 raise TargetError("%s: it would be %d bytes, larger than the %d this collection reads" % (
                     host.target.display(path), size, configfiles.MAX_SIZE))

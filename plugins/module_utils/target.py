@@ -82,6 +82,15 @@ class NotUtf8(str):
     __slots__ = ()
 
 
+def text_bytes(text):
+    """The bytes ``text`` stands for: a ``NotUtf8`` text's Latin-1, else its
+    UTF-8, a byte os.fsdecode() kept as a surrogate (a name that is not
+    UTF-8) as that byte."""
+    if isinstance(text, NotUtf8):
+        return text.encode("latin-1")
+    return text.encode("utf-8", "surrogateescape")
+
+
 def text_of(data):
     """``data`` decoded as UTF-8, else as a ``NotUtf8`` (a character a byte)."""
     try:
@@ -157,10 +166,8 @@ def _encode(text, where, current):
     """``text`` as the bytes of the file it replaces: Latin-1 when that file
     is not UTF-8, as ``read_text`` decoded it, so that the lines the
     collection leaves alone (a comment, a mount point's name) keep their
-    bytes; else UTF-8.  A ``NotUtf8`` text is its own Latin-1 bytes."""
-    if isinstance(text, NotUtf8):
-        return text.encode("latin-1")
-    if current is not None and stat.S_ISREG(current.st_mode):
+    bytes; else ``text_bytes``."""
+    if current is not None and not isinstance(text, NotUtf8) and stat.S_ISREG(current.st_mode):
         try:
             fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC,
                          dir_fd=where.dir_fd)
@@ -173,7 +180,7 @@ def _encode(text, where, current):
                 pass
         except (IOError, OSError):
             pass
-    return text.encode("utf-8")
+    return text_bytes(text)
 
 
 _ANY = object()  # write_atomic without an expected content
@@ -185,7 +192,7 @@ def _holds(where, current, expected):
     None for no file."""
     if current is None or expected is None:
         return current is None and expected is None
-    wanted = expected if isinstance(expected, bytes) else expected.encode("utf-8")
+    wanted = expected if isinstance(expected, bytes) else text_bytes(expected)
     try:   # never more than the expected content (a Latin-1 text's UTF-8 is no shorter than its bytes)
         fd = os.open(where.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | _O_CLOEXEC,
                      dir_fd=where.dir_fd)
@@ -195,8 +202,10 @@ def _holds(where, current, expected):
             data = read_at_most(handle, len(wanted))
     except (IOError, OSError):
         return False
+    if data == wanted:
+        return True
     if isinstance(expected, bytes):
-        return data == expected
+        return False
     try:
         return data.decode("utf-8") == expected
     except UnicodeDecodeError:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    READ_FIRST, READ_STEP, TEMP_PREFIX, Missing, NotRegular, Target, TargetError, lock_holder,
+    READ_FIRST, READ_STEP, TEMP_PREFIX, Missing, NotRegular, NotUtf8, Target, TargetError, lock_holder,
     read_at_most)
 
 
@@ -334,6 +334,23 @@ def test_a_file_unchanged_since_it_was_read_is_replaced(tree, data, expected):
     (root / "etc" / "alias").symlink_to("conf")
     Target(str(root)).write_atomic("/etc/alias", "planned\n", expected=expected)
     assert (root / "etc" / "conf").read_text() == "planned\n" and os.path.islink(str(root / "etc" / "alias"))
+
+
+def test_text_holding_bytes_that_are_not_utf8_is_written_as_those_bytes(tree):
+    """A text read from a file that is not UTF-8 (a NotUtf8, Latin-1) and a text naming something
+    by os.fsdecode()'s surrogates (an interface, a file that is not UTF-8) are written as the
+    bytes they stand for, into a new file too, and the next write finds them as written: the
+    surrogates were a UnicodeEncodeError, a NotUtf8 text in a new file became UTF-8."""
+    root, dummy = tree
+    target = Target(str(root))
+    target.write_atomic("/etc/latin1", NotUtf8("caf\xe9\n"), expected=None)
+    assert (root / "etc" / "latin1").read_bytes() == b"caf\xe9\n"
+    assert target.read_text("/etc/latin1") == "caf\xe9\n" and isinstance(target.read_text("/etc/latin1"), NotUtf8)
+    target.write_atomic("/etc/names", "wl\udce9 caf\xe9\n", expected=None)
+    assert (root / "etc" / "names").read_bytes() == b"wl\xe9 caf\xc3\xa9\n"
+    target.write_atomic("/etc/names", "planned\n", expected="wl\udce9 caf\xe9\n")
+    target.write_atomic("/etc/latin1", "planned\n", expected=NotUtf8("caf\xe9\n"))
+    assert (root / "etc" / "names").read_text() == (root / "etc" / "latin1").read_text() == "planned\n"
 
 
 def test_write_refuses_special_files_and_leaves_no_temporary(tree):

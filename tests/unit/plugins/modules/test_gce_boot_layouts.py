@@ -709,6 +709,25 @@ def test_rhel8_kernelopts_from_grub_cfg_when_grubenv_has_none(tmp_path, run_modu
     assert by_id(run(run_module, root))["GCE-BOOT-SERIAL-CONSOLE"]["changed"] is False
 
 
+def test_a_grubenv_that_is_not_utf8_keeps_its_bytes_and_its_size(tmp_path, run_module):
+    """grub2-editenv saves any bytes (a saved_entry named by another tool in Latin-1): the console
+    put into kernelopts keeps them and the block stays 1024 bytes, as GRUB's save_env needs (it
+    writes into the file's blocks in place).  The padding was counted in UTF-8: 1023 bytes."""
+    root = rhel_image(tmp_path / "image", 8)
+    path = os.path.join(root, "boot/grub2/grubenv")
+    with open(path, "rb") as handle:
+        block = handle.read().replace(b" console=ttyS0,38400n8", b"").replace(b"saved_entry=", b"saved_entry=caf\xe9-")
+    with open(path, "wb") as handle:
+        handle.write(block[:1024])
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail"
+    assert run(run_module, root)["rc"] == 0
+    with open(path, "rb") as handle:
+        block = handle.read()
+    assert len(block) == 1024 and b"\nsaved_entry=caf\xe9-1b2c3d4e-" in block
+    assert b"console=ttyS0,38400n8" in block.split(b"\nkernelopts=", 1)[1].split(b"\n", 1)[0]
+    assert boot_results(run_module, root)["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "pass"
+
+
 class RhelModule(UbuntuModule):
     """A live RHEL 9: grub2-mkconfig would rewrite grub.cfg as it is (the
     defaults already say GRUB_TIMEOUT=0)."""
