@@ -28,7 +28,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
     strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable, text_of
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -1040,11 +1040,7 @@ def _keyfile_text(target, path):
     error = _gkeyfile_error(data)
     if error:
         return None, "%s%s: not a keyfile GKeyFile can parse" % ("binary data (NUL bytes): " if b"\0" in data else "", error)
-    data = b"\n".join(row.split(b"\0", 1)[0] for row in data.split(b"\n"))
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), None
+    return text_of(b"\n".join(row.split(b"\0", 1)[0] for row in data.split(b"\n"))), None
 
 
 # GKeyFile's escapes in a string value (glib gkeyfile.c g_key_file_parse_value_as_string())
