@@ -25,13 +25,64 @@ PRESET_DIRS = ("/etc/systemd/system-preset", "/run/systemd/system-preset",
                "/usr/local/lib/systemd/system-preset", "/usr/lib/systemd/system-preset",
                "/lib/systemd/system-preset")
 CONFIG_DIR = "/etc/systemd/system"
-UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]+\.[a-z]+$")
+
+
+# unit-name.c: the unit types (unit_type_from_string), the characters of a name (VALID_CHARS
+# and '@'), and which types may be aliased or templated (unit_type_may_alias/_template)
+UNIT_TYPES = ("service", "mount", "swap", "socket", "target", "device", "automount", "timer", "path",
+              "slice", "scope")
+_ALIAS_TYPES = ("service", "socket", "target", "device", "timer", "path")
+_TEMPLATE_TYPES = ("service", "socket", "target", "timer", "path")
+_NAME_CHARS = re.compile(r"[0-9A-Za-z:_.\\@-]+\Z")
+UNIT_NAME_MAX = 256
+
+
+def unit_name_kind(name):
+    """``"plain"``, ``"template"`` (``foo@.service``) or ``"instance"``
+    (``foo@bar.service``), as systemd's unit_name_is_valid() classifies the
+    name; None when it is no unit name (a known type after the last dot,
+    the characters it allows, no leading '@', shorter than 256 bytes)."""
+    prefix, dot, suffix = name.rpartition(".")
+    if not prefix or suffix not in UNIT_TYPES or len(name.encode("utf-8", "surrogateescape")) >= UNIT_NAME_MAX \
+            or not _NAME_CHARS.match(prefix) or prefix.startswith("@"):
+        return None
+    if "@" not in prefix:
+        return "plain"
+    return "template" if prefix.endswith("@") and prefix.index("@") == len(prefix) - 1 else "instance"
 
 
 def template_of(name):
-    """``serial-getty@ttyS0.service`` -> ``serial-getty@.service``."""
-    match = re.match(r"^([^@]+@)[^.]*(\.[a-z]+)$", name)
-    return match.group(1) + match.group(2) if match else None
+    """``serial-getty@ttyS0.service`` -> ``serial-getty@.service``; None for
+    a name that is no instance."""
+    if unit_name_kind(name) != "instance":
+        return None
+    prefix, suffix = name.rsplit(".", 1)
+    return "%s@.%s" % (prefix.split("@", 1)[0], suffix)
+
+
+def with_instance(name, instance):
+    """``foo@.service`` with ``instance``: ``foo@instance.service`` (unit_name_replace_instance())."""
+    prefix, suffix = name.rsplit(".", 1)
+    return "%s@%s.%s" % (prefix.split("@", 1)[0], instance, suffix)
+
+
+def _alias_refused(alias, name):
+    """Why systemctl refuses ``alias`` for the unit ``name`` (unit-file.c
+    unit_validate_alias_symlink_or_warn()), or None."""
+    kind, unit_kind = unit_name_kind(alias), unit_name_kind(name)
+    if kind is None:
+        return "not a unit name"
+    suffix = alias.rsplit(".", 1)[1]
+    if suffix not in _ALIAS_TYPES or (kind != "plain" and suffix not in _TEMPLATE_TYPES):
+        return "%s units cannot have this alias" % suffix
+    if not (kind == unit_kind or (kind == "instance" and unit_kind == "template")):
+        named = {"plain": "a plain name", "template": "a template", "instance": "an instance"}
+        return "it is %s, the unit %s" % (named[kind], named[unit_kind])
+    if unit_kind == "instance" and alias.rsplit(".", 1)[0].split("@", 1)[1] != name.rsplit(".", 1)[0].split("@", 1)[1]:
+        return "its instance differs"
+    if suffix != name.rsplit(".", 1)[1]:
+        return "its type differs"
+    return None
 
 
 def unit_file(target, name):
@@ -67,8 +118,8 @@ def _unit_names(target, name, path):
         aliases = install_section(read(target, path) or "").get("Alias", [])
     except (ConfigError, TargetError):
         return found
-    found.extend(alias for alias in aliases if UNIT_NAME.match(alias) and target.islink(posixpath.join(CONFIG_DIR, alias)))
-    return [unit for unit in dict.fromkeys(found) if UNIT_NAME.match(unit)]
+    found.extend(alias for alias in aliases if unit_name_kind(alias) and target.islink(posixpath.join(CONFIG_DIR, alias)))
+    return [unit for unit in dict.fromkeys(found) if unit_name_kind(unit)]
 
 
 def section_settings(target, name, section):
@@ -425,28 +476,46 @@ def _install(settings):
 
 
 def enablement_links(target, name):
-    """The ``(link path, link text)`` pairs ``systemctl enable name`` makes."""
+    """The ``(link path, link text)`` pairs ``systemctl enable name`` makes
+    (install.c install_info_apply()): an ``Alias=`` link each (a template
+    alias of an instance gets its instance; an alias to the unit itself is
+    none), a ``.wants``/``.requires`` link for each ``WantedBy=`` and
+    ``RequiredBy=`` (a template names its ``DefaultInstance=``, else only
+    templates and instances may want it), each to the unit's file.
+    ConfigError for what systemctl refuses."""
     path, settings, stop = _own_file(target, name)
     if path is None:
         return []
     if stop:
         raise ConfigError("%s: systemctl cannot read it: not enabled" % _failed_at(target, path, stop))
-    install = _install(settings)
-    for kind in ("WantedBy", "RequiredBy", "Alias"):
-        for unit in install.get(kind, []):
-            # systemctl refuses what is no unit name (unit_name_is_valid): a '/'
-            # or '..' would put the link anywhere in the tree
-            if not UNIT_NAME.match(unit):
-                raise ConfigError("%s: %s=%s is not a unit name: not enabled"
-                                  % (target.display(path), kind, unit))
-    link_value = path if template_of(name) is None else posixpath.join(
-        posixpath.dirname(path), template_of(name))
+    install, kind = _install(settings), unit_name_kind(name)
+    where = target.display(path)
     links = []
-    for kind, suffix in (("WantedBy", ".wants"), ("RequiredBy", ".requires")):
-        for unit in install.get(kind, []):
-            links.append((posixpath.join(CONFIG_DIR, unit + suffix, name), link_value))
     for alias in install.get("Alias", []):
-        links.append((posixpath.join(CONFIG_DIR, alias), link_value))
+        if unit_name_kind(alias) == "template" and kind == "instance":
+            alias = with_instance(alias, name.rsplit(".", 1)[0].split("@", 1)[1])
+        if alias == name:
+            continue   # an alias to itself: systemctl passes over it
+        # a '/' or '..' in it would put the link anywhere in the tree
+        why = "not a unit name" if "/" in alias else _alias_refused(alias, name)
+        if why:
+            raise ConfigError("%s: Alias=%s: %s (systemctl refuses it): not enabled" % (where, alias, why))
+        links.append((posixpath.join(CONFIG_DIR, alias), path))
+    wanted, kinds = name, ("plain", "template", "instance")
+    if kind == "template":
+        if install.get("DefaultInstance"):
+            wanted = with_instance(name, install["DefaultInstance"])
+            if unit_name_kind(wanted) != "instance":
+                raise ConfigError("%s: DefaultInstance=%s makes no unit name: not enabled" % (
+                    where, install["DefaultInstance"]))
+        else:
+            kinds = ("template", "instance")   # the instance comes from the unit that wants it
+    for key, suffix in (("WantedBy", ".wants"), ("RequiredBy", ".requires")):
+        for unit in install.get(key, []):
+            if unit_name_kind(unit) not in kinds:
+                raise ConfigError("%s: %s=%s is not a unit name%s (systemctl refuses it): not enabled" % (
+                    where, key, unit, "" if unit_name_kind(unit) is None else " of a template or an instance"))
+            links.append((posixpath.join(CONFIG_DIR, unit + suffix, wanted), path))
     return links
 
 

@@ -4,6 +4,7 @@ configurations, sshd_config, fstab and udev -- on fixture trees, through the
 target root."""
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -328,6 +329,37 @@ def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
         ("ExecStart", "/usr/bin/agent    --flag", "/lib/systemd/system/agent.service"),
         ("WorkingDirectory", "/srv", "/etc/systemd/system/agent.service.d/10-dir.conf")]
     assert units.service_command(target, "agent.service")[0] == ["/usr/bin/agent", "--flag"]
+
+
+def test_enabling_follows_systemctls_install_rules(tmp_path):
+    """systemctl enable (install.c install_info_apply()): a template names its DefaultInstance in
+    the wants link; an instance's template alias gets its instance, an alias to the unit itself is
+    no link, an alias of another kind is refused; a WantedBy= of no known unit type is refused; an
+    instance with a file of its own links to that file.  The links were the template's name, an
+    invalid alias link was made, and any lower-case suffix passed (test_units_real_systemctl.py
+    compares with the real systemctl)."""
+    put(tmp_path, "/lib/systemd/system/serial-getty@.service",
+        "[Install]\nWantedBy=getty.target\nDefaultInstance=ttyS0\nAlias=console-getty@.service\n")
+    put(tmp_path, "/etc/systemd/system/serial-getty@ttyS1.service", "[Install]\nWantedBy=getty.target\n")
+    target = Target(str(tmp_path))
+    template = "/lib/systemd/system/serial-getty@.service"
+    assert units.enablement_links(target, "serial-getty@.service") == [
+        ("/etc/systemd/system/console-getty@.service", template),
+        ("/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service", template)]
+    assert units.enablement_links(target, "serial-getty@ttyS2.service") == [
+        ("/etc/systemd/system/console-getty@ttyS2.service", template),
+        ("/etc/systemd/system/getty.target.wants/serial-getty@ttyS2.service", template)]
+    assert units.enablement_links(target, "serial-getty@ttyS1.service") == [
+        ("/etc/systemd/system/getty.target.wants/serial-getty@ttyS1.service",
+         "/etc/systemd/system/serial-getty@ttyS1.service")]
+    for install, refused in (("Alias=other.service", "Alias=other.service: it is a plain name, the unit an instance"),
+                             ("Alias=serial-getty@ttyS3.service", "its instance differs"),
+                             ("WantedBy=getty.tgt", "WantedBy=getty.tgt is not a unit name")):
+        put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Install]\nWantedBy=getty.target\n%s\n" % install)
+        with pytest.raises(ConfigError, match=re.escape(refused)):
+            units.enablement_links(target, "serial-getty@ttyS2.service")
+    put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Install]\nAlias=serial-getty@.service\n")
+    assert units.enablement_links(target, "serial-getty@ttyS2.service") == [], "an alias to itself"
 
 
 def test_unit_lists_are_split_into_the_words_systemd_takes(tmp_path):
