@@ -48,6 +48,15 @@ def module_name(text):
     return "".join(piece if index % 2 else piece.replace("-", "_") for index, piece in enumerate(pieces))
 
 
+def loads_nothing(command):
+    """Whether an install command (the words after the module) loads
+    nothing: ``true`` or ``false`` by any path; with a carriage return after
+    it (a file with CRLF line ends) the shell finds no such command, which
+    loads nothing either."""
+    words = [word for word in _BLANKS.split(command) if word]
+    return bool(words) and posixpath.basename(words[0].rstrip("\r")) in NO_OP_COMMANDS
+
+
 def config_files(target):
     """``[(path, name)]`` kmod reads, in its order.  A directory or a name
     that cannot be stat()ed (a dangling link) is left out and hides no
@@ -75,6 +84,7 @@ _ESCAPE = re.compile(r"\\(.)", re.S)
 # kmod splits a line at blanks and tabs only (strtok_r(line, "\t ")): a
 # carriage return stays in the word ("blacklist gve\r" names no module)
 _BLANKS = re.compile(r"[\t ]+")
+_C_SPACES = re.compile(r"[ \t\n\v\f\r]+")
 
 
 def _logical_lines(text):
@@ -186,15 +196,16 @@ def text_blocks(files):
             if command == "blacklist":
                 found.setdefault(module, []).append(entry)
             elif command == "install":
-                found.installs.append((_literal(module), entry if posixpath.basename(words[2]) in NO_OP_COMMANDS else None))
+                found.installs.append((_literal(module), entry if loads_nothing(" ".join(words[2:])) else None))
             elif command == "alias":
                 target = module_name(words[2])
                 if target is not None:
                     found.aliases.append((_literal(module), target, entry))
             elif command == "softdep":
-                # "pre:" and "post:" switch lists; other words before them are ignored
+                # "pre:" and "post:" switch lists; other words before them are ignored; the
+                # names end at any isspace() character (kmod_config_add_softdep), a \r too
                 names, mode = [], None
-                for word in words[2:]:
+                for word in [word for word in _C_SPACES.split(" ".join(words[2:])) if word]:
                     if word in ("pre:", "post:"):
                         mode = word
                     elif mode:

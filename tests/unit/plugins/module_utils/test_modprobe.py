@@ -51,6 +51,19 @@ def test_a_softdep_cancels_the_install_command_when_it_names_a_module_found():
     assert installs("softdep virtio_net\ninstall virtio_net /bin/false\n", "virtio_net") == [2]
 
 
+def test_a_softdep_names_end_at_any_c_space_a_carriage_return_too():
+    """kmod_config_add_softdep() splits its names at isspace(): in a file with CRLF line ends
+    the last name is crc32c, which resolves and cancels the install command; it was read as
+    "crc32c\\r", a module not found, and the driver judged blocked (test_modprobe_real_kmod.py
+    compares with kmod's own parse)."""
+    text = "softdep virtio_net pre: crc32c\r\ninstall virtio_net /bin/false\n"
+    assert installs(text, "virtio_net", resolves=lambda name: name == "crc32c") == []
+    text = "softdep virtio_net pre:\x0bcrc32c\x0cpost:\x0bx\ninstall virtio_net /bin/false\n"
+    assert installs(text, "virtio_net", resolves=lambda name: name == "crc32c") == []
+    # without the softdep, "/bin/false\r" is no command the shell finds: nothing is loaded either
+    assert installs("install virtio_net /bin/false\r\n", "virtio_net") == [1]
+
+
 def test_a_bracket_never_closed_is_a_bad_line():
     # underscores() refuses it; "-" inside [...] stays as written
     assert blocked("blacklist virtio_[net\nblacklist virtio]net\n") == {}
