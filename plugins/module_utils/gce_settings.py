@@ -1005,7 +1005,7 @@ def _sshd_value(host, key, parser_only=False):
     why_not = None
     every = host.sshd.connection_value(key)[1] if host.sshd.found else None
     if every is not None and every.every:
-        # a Match all block: every connection gets its value (sshd -T without -C shows the global one)
+        # a Match all block: every connection gets its value (as sshd -T shows it)
         return every.value, "%s (Match all: every connection)" % every.where
     if host.live and not parser_only:
         values, error = host.cached("sshd-T", lambda: sshd.dump(host.module))

@@ -14,10 +14,12 @@ file included in a Match block with criteria, a ``Match`` adds its criteria
 to the block's (servconf.c reads the file with SSHCFG_NEVERMATCH unless the
 block matches), and ``Match all`` there is the block itself.  For a
 connection, the values of matching ``Match`` blocks (first one wins) replace
-the global ones.  ``Match all`` matches every connection, and its lines are
-also read with the global ones when sshd starts (match_cfg_line() answers 1
-for "all" even with no connection), so ``sshd -T`` without ``-C`` shows the
-first of them but a connection gets the block's value."""
+the global ones, for the keywords a Match block may set (``MATCH_KEYWORDS``).
+``Match all`` matches every connection, and its lines are also read with the
+global ones when sshd starts (match_cfg_line() answers 1 for "all" even with
+no connection), so the start-up value is the first of them, but a
+connection gets the block's value, and so does ``sshd -T`` (without ``-C``
+it applies the Match blocks for a connection that matches no criteria)."""
 
 import functools
 import posixpath
@@ -38,6 +40,22 @@ DEFAULTS = {"passwordauthentication": "yes", "permitrootlogin": "prohibit-passwo
             "clientaliveinterval": "0", "pubkeyauthentication": "yes",
             "kbdinteractiveauthentication": "yes", "usepam": "no",
             "authorizedkeysfile": ".ssh/authorized_keys .ssh/authorized_keys2"}
+# The keywords a Match block may set (sshd_config(5), "Match"; servconf.c SSHCFG_MATCH): only
+# their values are copied for a connection (copy_set_server_options()); another keyword in a
+# Match block is read at start-up in a "Match all" block (first value wins, as a global line)
+# and makes sshd refuse to start in a block with criteria
+MATCH_KEYWORDS = frozenset(
+    "acceptenv allowagentforwarding allowgroups allowstreamlocalforwarding allowtcpforwarding allowusers "
+    "authenticationmethods authorizedkeyscommand authorizedkeyscommanduser authorizedkeysfile "
+    "authorizedprincipalscommand authorizedprincipalscommanduser authorizedprincipalsfile banner "
+    "casignaturealgorithms channeltimeout chrootdirectory clientalivecountmax clientaliveinterval denygroups "
+    "denyusers disableforwarding exposeauthinfo forcecommand gatewayports gssapiauthentication "
+    "hostbasedacceptedalgorithms hostbasedauthentication hostbasedusesnamefrompacketonly ignorerhosts include "
+    "ipqos kbdinteractiveauthentication kerberosauthentication loglevel maxauthtries maxsessions "
+    "passwordauthentication permitemptypasswords permitlisten permitopen permitrootlogin permittty "
+    "permittunnel permituserrc pubkeyacceptedalgorithms pubkeyauthentication pubkeyauthoptions rekeylimit "
+    "revokedkeys setenv streamlocalbindmask streamlocalbindunlink trustedusercakeys unusedconnectiontimeout "
+    "x11displayoffset x11forwarding x11uselocalhost".split())
 # servconf.c keywords[] since OpenSSH 8.7: ChallengeResponseAuthentication and SKeyAuthentication
 # are KbdInteractiveAuthentication (before, SKeyAuthentication was ignored: sDeprecated)
 ALIASES = {"challengeresponseauthentication": "kbdinteractiveauthentication",
@@ -232,7 +250,10 @@ class SshdConfig(object):
     def connection_value(self, key):
         """``(value, directive or None)`` for a connection no earlier Match
         block matches: the first ``Match all`` value (the Match pass applies it
-        over the global one), else ``global_value``."""
+        over the global one), else ``global_value``.  A keyword no Match block
+        may set (``MATCH_KEYWORDS``) keeps its start-up value."""
+        if key not in MATCH_KEYWORDS:
+            return self.global_value(key)
         for directive in self.directives:
             if directive.key == key and directive.every:
                 return directive.value, directive
@@ -256,9 +277,10 @@ class SshdConfig(object):
     def match_values(self, key):
         """Directives inside Match blocks with criteria that set ``key`` and
         can win for some connection: those before the first ``Match all``
-        line setting it (its value is obtained first for every connection)."""
+        line setting it (its value is obtained first for every connection).
+        None of a keyword no Match block may set (``MATCH_KEYWORDS``)."""
         found = []
-        for directive in self.directives:
+        for directive in self.directives if key in MATCH_KEYWORDS else ():
             if directive.key != key or directive.match is None:
                 continue
             if directive.every:

@@ -1604,9 +1604,11 @@ def test_sshd_config_lines_are_trimmed_as_sshd_trims_them(tmp_path):
 
 def test_sshd_match_all_is_every_connection(tmp_path):
     """servconf.c match_cfg_line() answers 1 for "all" with no connection, so a Match all
-    block's lines are read with the global ones at start (first value wins, sshd -T shows
-    it), and the Match pass then gives its value to every connection; a Match block with
-    criteria after it never wins for the key it sets."""
+    block's lines are read with the global ones at start (first value wins), and the Match pass
+    then gives its value to every connection (sshd -T shows that one); a Match block with
+    criteria after it never wins for the key it sets.  A keyword no Match block may set (UsePAM)
+    keeps its start-up value: the Match pass copies only the others (test_sshd_real_openssh.py
+    compares with the real sshd -T)."""
     put(tmp_path, "/etc/ssh/sshd_config", "PermitRootLogin no\nMatch all\n  PasswordAuthentication yes\n"
         "  PermitRootLogin yes\nMatch User admin\n  PermitRootLogin no\n  ClientAliveInterval 60\n")
     config = sshd.SshdConfig(Target(str(tmp_path)))
@@ -1617,6 +1619,10 @@ def test_sshd_match_all_is_every_connection(tmp_path):
     assert config.connection_value("clientaliveinterval") == ("0", None)  # the default
     assert config.match_values("permitrootlogin") == []                 # Match User admin comes after
     assert [d.match[0] for d in config.match_values("clientaliveinterval")] == ["User admin"]
+    put(tmp_path, "/etc/ssh/sshd_config", "UsePAM yes\nMatch all\n  UsePAM no\n  PermitRootLogin no\n")
+    config = sshd.SshdConfig(Target(str(tmp_path)))
+    assert config.connection_value("usepam")[0] == "yes" and config.connection_value("permitrootlogin")[0] == "no"
+    assert config.match_values("usepam") == []
 
 
 def test_sshd_include_in_match_and_no_dropin_dir(tmp_path):

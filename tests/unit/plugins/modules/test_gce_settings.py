@@ -469,7 +469,7 @@ def test_directories_made_under_a_hardened_umask_are_readable_by_the_daemons(tmp
 
 
 @pytest.mark.parametrize("config, status", [
-    # every connection gets the Match all value, whatever sshd -T shows without -C
+    # every connection gets the Match all value (and sshd -T shows it)
     ("PasswordAuthentication no\nMatch all\n  PasswordAuthentication yes\n", "fail"),
     ("PasswordAuthentication yes\nKbdInteractiveAuthentication no\nMatch all\n  PasswordAuthentication no\n",
      "pass"),
@@ -481,6 +481,18 @@ def test_a_match_all_block_decides_for_every_connection(tmp_path, run_module, co
         "GCE-SSH-NO-PASSWORD-AUTH"]
     assert result["status"] == status, result["message"]
     assert "Match all: every connection" in result["message"]
+
+
+def test_a_match_all_block_sets_no_keyword_a_match_block_may_not_set(tmp_path, run_module):
+    """UsePAM may not be set in a Match block: in a Match all block it is read at start-up, after
+    the global line here, so PAM stays on and keyboard-interactive asks for passwords through it.
+    The Match all value was taken for every connection and the check passed."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/ssh/sshd_config", "PasswordAuthentication no\nKbdInteractiveAuthentication yes\nUsePAM yes\n"
+        "Match all\n  UsePAM no\n")
+    result = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-SSH-NO-PASSWORD-AUTH"]
+    assert result["status"] == "fail", result["message"]
 
 
 # openSUSE Leap 15's /etc/ssh/sshd_config (OpenSSH 8.4p1; comments shortened): keyboard-interactive at
