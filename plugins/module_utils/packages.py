@@ -48,13 +48,18 @@ def parse_dpkg_status(text, source=DPKG_STATUS):
     (``DPKG_CONFIGURED``).  A line dpkg itself would refuse (not ``Field:
     value``, not a continuation) is a ConfigError naming ``source``: garbage
     tells nothing about what is installed."""
-    return _configured(_slots(_dpkg_stanzas(text, source)))
+    return _configured(_status_records(_dpkg_stanzas(text, source), source))
 
 
 def _dpkg_stanzas(text, source):
     """The stanzas of a dpkg database file, each ``{field (lower case): value}``."""
     stanzas, fields = [], {}
-    for number, line in enumerate((text or "").split("\n") + [""], 1):
+    rows = (text or "").split("\n")
+    if rows[-1].strip(" \t"):
+        # lib/dpkg/parse.c: "end of file during value of field ... (missing final newline)", fatal
+        raise ConfigError("%s line %d ends without a newline in the middle of a field, so dpkg cannot read "
+                          "it: %r" % (source, len(rows), rows[-1][:80]))
+    for number, line in enumerate(rows + [""], 1):
         if line[:1] in (" ", "\t", "#"):   # a continuation (most lines) or a comment
             continue
         if not line:
@@ -66,13 +71,53 @@ def _dpkg_stanzas(text, source):
         if not colon or not key or " " in key or "\t" in key or "\0" in line:
             raise ConfigError("%s line %d is not a 'Field: value' line, so it is not dpkg's status database "
                               "(dpkg cannot read it either): %r" % (source, number, line[:80]))
+        if key.lower() in fields:   # lib/dpkg/parse.c: "duplicate value for ... field", fatal
+            raise ConfigError("%s line %d sets the %s field a second time in the record of %s: dpkg cannot "
+                              "read the database either" % (source, number, key, fields.get("package", "a package")))
         fields[key.lower()] = value.strip()
     return stanzas
 
 
-def _slots(stanzas):
-    """``{(package, architecture): stanza}``: the status file has a record per architecture."""
-    return dict(((fields["package"], fields.get("architecture")), fields) for fields in stanzas)
+def _installed_instance(fields):
+    """Whether dpkg counts the record as an instance (its state is not not-installed)."""
+    return fields.get("status", "").split()[-1:] != ["not-installed"]
+
+
+def _same(fields):
+    return fields.get("multi-arch", "").lower() == "same"
+
+
+def _place(records, fields, source, journal=False):
+    """Put a record into ``records`` (``{(package, architecture): record}``)
+    as dpkg does (lib/dpkg/parse.c): the package's installed instances must
+    be one, or all ``Multi-Arch: same`` (parse_find_set_slot: the new record
+    counts too when it is from the status file), and a journal record that
+    is not ``Multi-Arch: same`` cannot join several, else dpkg refuses the
+    database; the status file has a slot per architecture, and a journal
+    record replaces the package's only installed instance whatever its
+    architecture (a cross-grade) unless both are ``Multi-Arch: same``
+    (parse_find_pkg_slot)."""
+    package = fields["package"]
+    installed = [key for key, other in records.items() if key[0] == package and _installed_instance(other)]
+    counted = [records[key] for key in installed] + ([fields] if not journal and _installed_instance(fields) else [])
+    singles = sum(1 for other in counted if not _same(other))
+    if singles > 1 or (singles and len(counted) > singles):
+        raise ConfigError("%s: %s has installed records that are not all Multi-Arch: same, so dpkg cannot read the "
+                          "database (\"%s non-coinstallable package instances present\")" % (
+                              source, package, "multiple" if singles > 1 else "mixed"))
+    if journal and len(installed) > 1 and not _same(fields):
+        raise ConfigError("%s: %s is not Multi-Arch: same but the package has %d installed instances, so dpkg "
+                          "cannot read the database (\"is not co-installable\")" % (source, package, len(installed)))
+    if journal and len(installed) == 1 and not (_same(records[installed[0]]) and _same(fields)):
+        del records[installed[0]]
+    records[(package, fields.get("architecture"))] = fields
+
+
+def _status_records(stanzas, source):
+    records = {}
+    for fields in stanzas:
+        _place(records, fields, source)
+    return records
 
 
 def _configured(records):
@@ -91,9 +136,9 @@ def dpkg_installed(target):
     a run cut short (an image taken during an upgrade) the journal is
     newer; dpkg and dpkg-query read it too (lib/dpkg/dbmodify.c,
     cleanupdates).  Each file is the package's whole record: it replaces the
-    package's (of its architecture for ``Multi-Arch: same``: lib/dpkg/parse.c,
-    parse_find_pkg_slot)."""
-    records = _slots(_dpkg_stanzas(read(target, DPKG_STATUS), target.display(DPKG_STATUS)))
+    package's (``_place``)."""
+    records = _status_records(_dpkg_stanzas(read(target, DPKG_STATUS), target.display(DPKG_STATUS)),
+                              target.display(DPKG_STATUS))
     try:
         names = [name for name in target.listdir(DPKG_UPDATES) if name.isdigit() and name.isascii()]
     except Missing:
@@ -106,9 +151,7 @@ def dpkg_installed(target):
     for name in sorted(names, key=int):   # dpkg: names of one length, in order (alphasort)
         path = posixpath.join(DPKG_UPDATES, name)
         for fields in _dpkg_stanzas(read(target, path), target.display(path)):
-            if fields.get("multi-arch", "").lower() != "same":
-                records = dict((key, value) for key, value in records.items() if key[0] != fields["package"])
-            records.update(_slots([fields]))
+            _place(records, fields, target.display(path), journal=True)
     return _configured(records)
 
 

@@ -448,6 +448,35 @@ def test_dpkg_status_that_dpkg_cannot_read_is_an_error_not_not_installed(tmp_pat
         packages.Packages(Target(str(tmp_path))).query(["google-guest-agent"])
 
 
+CHRONY = "Package: chrony\nStatus: install ok installed\nArchitecture: %s\nVersion: 4.3-2\n"
+LIBC = "Package: libc6\nStatus: install ok installed\nArchitecture: %s\n%sVersion: 2.36-9\n"
+
+
+@pytest.mark.parametrize("status, journal, refused", [
+    (CHRONY % "amd64" + "Version: 4.3-3\n", None, "line 5 sets the Version field a second time in the record of chrony"),
+    ((CHRONY % "amd64")[:-1], None, "line 4 ends without a newline in the middle of a field"),
+    (CHRONY % "amd64" + "\n" + CHRONY % "i386", None, "chrony has installed records that are not all Multi-Arch: "
+     "same, so dpkg cannot read the database (\"multiple non-coinstallable"),
+    (LIBC % ("amd64", "Multi-Arch: same\n") + "\n" + LIBC % ("i386", ""), None, "(\"mixed non-coinstallable"),
+    (LIBC % ("amd64", "Multi-Arch: same\n") + "\n" + LIBC % ("i386", "Multi-Arch: same\n"), LIBC % ("amd64", ""),
+     "updates/0000: libc6 is not Multi-Arch: same but the package has 2 installed instances"),
+])
+def test_dpkg_database_dpkg_refuses_is_refused(tmp_path, status, journal, refused):
+    """What dpkg-query refuses (lib/dpkg/parse.c: a field given twice, a file ending inside a field,
+    instances of a package that cannot be installed together) is an error naming the file, not a
+    list of packages (test_dpkg_real_dpkg_query.py compares with the real dpkg-query)."""
+    put(tmp_path, "/var/lib/dpkg/status", status)
+    if journal:
+        put(tmp_path, "/var/lib/dpkg/updates/0000", journal)
+    with pytest.raises(ConfigError, match=re.escape(refused)):
+        packages.Packages(Target(str(tmp_path))).query(["chrony"])
+    status = LIBC % ("amd64", "Multi-Arch: same\n") + "\n" + LIBC % ("i386", "Multi-Arch: same\n") + "\n" + \
+        "Package: chrony\nStatus: purge ok not-installed\nArchitecture: i386\n\n" + CHRONY % "amd64"
+    put(tmp_path, "/var/lib/dpkg/status", status)
+    put(tmp_path, "/var/lib/dpkg/updates/0000", (CHRONY % "all").replace("4.3-2", "4.3-3"))   # a cross-grade
+    assert packages.Packages(Target(str(tmp_path))).query(["chrony", "libc6"]) == {"chrony": "4.3-3", "libc6": "2.36-9"}
+
+
 @pytest.mark.parametrize("kind,make", [
     ("FIFO", os.mkfifo), ("directory", os.mkdir), ("link loop", lambda path: os.symlink("status", path))])
 def test_a_dpkg_status_that_is_not_a_regular_file_is_named(tmp_path, kind, make):
