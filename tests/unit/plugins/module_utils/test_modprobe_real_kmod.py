@@ -12,7 +12,6 @@ unshare and kmod (Debian 12: kmod 30); skipped elsewhere."""
 
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
@@ -20,11 +19,10 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, modprobe
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from realtools import chroot_root, run_in_namespace, unavailable
 
 MODPROBE = "/usr/sbin/modprobe"
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("chroot") or not os.path.exists(MODPROBE),
-    reason="needs root, unshare, chroot and kmod's modprobe")
+pytestmark = pytest.mark.skipif(unavailable(MODPROBE) is not None, reason=str(unavailable(MODPROBE)))
 
 MODULES = st.sampled_from(["virtio_scsi", "virtio-scsi", "gve", "nvme*", "virtio_[sn]*", "virtio-[a-z]*", "x]y",
                            "[ab", "8250", "Virtio_Net"])
@@ -51,19 +49,12 @@ CONTENT = st.one_of(FILE, FILE, FILE, st.just(("link", "/dev/null")), st.just(("
 TREE = st.dictionaries(st.tuples(st.sampled_from(DIRS), NAMES), CONTENT, max_size=6)
 
 RUN = r"""
-set -eu
-R=$1 T=$2
-mount --bind /usr "$R/usr"
-mount -o remount,bind,ro "$R/usr"
 mount -t tmpfs none "$R/usr/local"
 mkdir -p "$R/usr/local/lib/modprobe.d"
 mount --bind "$T/usr/local/lib/modprobe.d" "$R/usr/local/lib/modprobe.d"
 mount --bind "$T/usr/lib/modprobe.d" "$R/usr/lib/modprobe.d"
 mount --bind "$T/etc" "$R/etc"
 mount --bind "$T/run" "$R/run"
-mount -t tmpfs none "$R/dev"
-touch "$R/dev/null"
-mount --bind /dev/null "$R/dev/null"
 chroot "$R" /usr/sbin/modprobe -c 2>/dev/null || true
 """
 
@@ -83,17 +74,11 @@ def build(base, tree):
         else:
             with open(path, "w") as handle:
                 handle.write(content)
-    root = os.path.join(base, "root")
-    for directory in ("usr", "etc", "run", "dev"):
-        os.makedirs(os.path.join(root, directory))
-    for name in ("lib", "lib64", "bin", "sbin"):
-        os.symlink("usr/" + name, os.path.join(root, name))
-    return model, root
+    return model, chroot_root(base)
 
 
 def real_config(model, root):
-    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", RUN, "sh", root, model],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+    out = run_in_namespace(RUN, root, model)
     found = {"blacklist": set(), "install": [], "alias": [], "softdep": []}
     for line in out.split("# End of configuration files", 1)[0].split("\n"):
         words = line.split(" ")

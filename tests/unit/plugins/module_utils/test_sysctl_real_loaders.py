@@ -11,20 +11,18 @@ which ends with the process.  Needs root, unshare and the two loaders
 
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl as loader
+from realtools import chroot_root, run_in_namespace, unavailable
 
 SYSTEMD_SYSCTL = "/usr/lib/systemd/systemd-sysctl"
 PROCPS_SYSCTL = "/usr/sbin/sysctl"
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("chroot")
-    or not os.path.exists(SYSTEMD_SYSCTL) or not os.path.exists(PROCPS_SYSCTL),
-    reason="needs root, unshare, chroot, systemd-sysctl and procps' sysctl")
+pytestmark = pytest.mark.skipif(unavailable(SYSTEMD_SYSCTL, PROCPS_SYSCTL) is not None,
+                                reason=str(unavailable(SYSTEMD_SYSCTL, PROCPS_SYSCTL)))
 
 INTERFACES = ("all", "default", "lo", "eth0", "eth0.100", "ens4")
 # the keys the stand-in /proc/sys has (path form); forwarding is left out: the kernel, not the loader,
@@ -56,19 +54,13 @@ CONTENT = st.one_of(FILE, FILE, FILE, st.just(("link", "/dev/null")), st.just(("
 TREE = st.dictionaries(st.tuples(st.sampled_from(DIRS), NAMES), CONTENT, max_size=6)
 
 RUN = r"""
-set -eu
-R=$1 T=$2 LOADER=$3
-mount --bind /usr "$R/usr"
-mount -o remount,bind,ro "$R/usr"
+LOADER=$3
 mount -t tmpfs none "$R/usr/local"
 mkdir -p "$R/usr/local/lib/sysctl.d"
 mount --bind "$T/usr/local/lib/sysctl.d" "$R/usr/local/lib/sysctl.d"
 mount --bind "$T/usr/lib/sysctl.d" "$R/usr/lib/sysctl.d"
 mount --bind "$T/etc" "$R/etc"
 mount --bind "$T/run" "$R/run"
-mount -t tmpfs none "$R/dev"
-touch "$R/dev/null"
-mount --bind /dev/null "$R/dev/null"
 mount -t tmpfs none "$R/proc"
 cd "$R/proc"
 while read -r key; do mkdir -p "sys/${key%/*}"; echo unset > "sys/$key"; done < "$T/keys"
@@ -101,17 +93,11 @@ def build(base, tree):
                 handle.write(content)
     with open(os.path.join(model, "keys"), "w") as handle:
         handle.write("".join("%s\n" % key for key in PROC_KEYS))
-    root = os.path.join(base, "root")
-    for directory in ("usr", "etc", "run", "proc", "dev"):
-        os.makedirs(os.path.join(root, directory))
-    for name in ("lib", "lib64", "bin", "sbin"):
-        os.symlink("usr/" + name, os.path.join(root, name))
-    return model, root
+    return model, chroot_root(base, ("etc", "run", "proc"))
 
 
 def real_writes(model, root, which):
-    out = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", RUN, "sh", root, model, which],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+    out = run_in_namespace(RUN, root, model, which)
     # a write does not truncate (as in /proc/sys) and ends with a newline: the first line is the last write
     return dict((key, None if value == "unset" else value) for key, value in (row.split("\t", 1) for row in out.split("\n") if row))
 

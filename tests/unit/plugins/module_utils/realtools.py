@@ -1,0 +1,50 @@
+"""What the tests that compare a reader with this machine's own program
+share: a program that reads its configuration from fixed paths of the real
+root runs under chroot in a private mount namespace (``unshare --mount``),
+/usr bound read-only and the generated tree's directories bound where the
+program looks.  Every mount is made inside that namespace and goes with
+it; nothing on the host is mounted or written."""
+
+import os
+import shutil
+import subprocess
+
+# the start of every script: the chroot's /usr is the host's, read-only; $R is the root, $T the tree
+BIND_USR = r"""
+set -eu
+R=$1 T=$2
+mount --bind /usr "$R/usr"
+mount -o remount,bind,ro "$R/usr"
+mount -t tmpfs none "$R/dev"
+touch "$R/dev/null"
+mount --bind /dev/null "$R/dev/null"
+"""
+
+
+def unavailable(*programs):
+    """Why such a test cannot run here (not root, no unshare, chroot or one of
+    ``programs``, paths or names), or None."""
+    if os.geteuid() != 0:
+        return "needs root (mount namespaces)"
+    missing = [p for p in ("unshare", "chroot") + programs if not (os.path.exists(p) if "/" in p else shutil.which(p))]
+    return "needs %s" % ", ".join(missing) if missing else None
+
+
+def chroot_root(base, directories=("etc", "run")):
+    """An empty root under ``base`` for the chroot: mount points for /usr,
+    /dev and ``directories``, and /lib, /lib64, /bin, /sbin leading into /usr
+    (a merged-/usr system, as Debian 12 is)."""
+    root = os.path.join(base, "root")
+    for directory in ("usr", "dev") + tuple(directories):
+        os.makedirs(os.path.join(root, directory))
+    for name in ("lib", "lib64", "bin", "sbin"):
+        os.symlink("usr/" + name, os.path.join(root, name))
+    return root
+
+
+def run_in_namespace(script, root, tree, *args):
+    """``BIND_USR`` then ``script`` in a private mount namespace, with
+    ``root``, ``tree`` and ``args`` as $1, $2, ...; its output."""
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", BIND_USR + script, "sh",
+                           root, tree] + list(args),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=True).stdout.decode()
