@@ -321,18 +321,48 @@ GRUBENV_SIGNATURE = "# GRUB Environment Block\n"
 
 def parse_grubenv(text):
     """``{key: value}`` of a grubenv block, as GRUB's load_env reads it
-    (grub-core/lib/envblk.c): lines end at ``\n`` only, ``#`` lines are
-    padding, and a block without its signature is refused (grub_envblk_open):
-    none of its variables exist then."""
-    values = {}
+    (``grubenv_variables``); the last of a name wins."""
+    return dict(grubenv_variables(text))
+
+
+def grubenv_variables(text):
+    """``[(name, value)]`` of a grubenv block in its order, as GRUB reads it
+    (grub-core/lib/envblk.c, grub_envblk_iterate()): a block without its
+    signature has none (grub_envblk_open); a line starting with ``#`` is
+    padding; a name runs to the next ``=`` (a line without one, or an empty
+    line, becomes the start of the next name); a value runs to a newline
+    that no backslash escapes, and a backslash keeps the character after
+    it; a variable not ended by a newline, and all after it, is none."""
+    found = []
     if not (text or "").startswith(GRUBENV_SIGNATURE):
-        return values
-    for line in text.split("\n"):
-        if line.startswith("#") or "=" not in line:
+        return found
+    at, end = len(GRUBENV_SIGNATURE), len(text)
+    while at < end:
+        if text[at] == "#":
+            at = text.find("\n", at)
+            at = end if at < 0 else at + 1
             continue
-        key, value = line.split("=", 1)
-        values[key] = value
-    return values
+        equals = text.find("=", at)
+        if equals < 0:
+            break
+        value, position = [], equals + 1
+        while position < end and text[position] != "\n":
+            if text[position] == "\\":
+                position += 1
+            if position < end:
+                value.append(text[position])
+            position += 1
+        if position >= end:
+            break
+        found.append((text[at:equals], "".join(value)))
+        at = position + 1
+    return found
+
+
+def grubenv_line(name, value):
+    """``name=value`` as grub-editenv writes it (grub_envblk_set(): a
+    backslash and a newline in the value escaped)."""
+    return "%s=%s\n" % (name, value.replace("\\", "\\\\").replace("\n", "\\\n"))
 
 
 def grub_lines(text):

@@ -20,8 +20,9 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
-    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, LINUX_COMMANDS, bls_entry_name, bls_loader, expand_grub_vars, grub_args, grub_env,
-    grub_linux, grub_lines, grubenv_beside, loader_line, loader_lines, parse_bls_entry, parse_grubenv)
+    BLS_DIR, BLS_ENTRY_MAX, GRUB_CONFIGS, GRUBENV_SIGNATURE, LINUX_COMMANDS, bls_entry_name, bls_loader, expand_grub_vars,
+    grub_args, grub_env, grub_linux, grub_lines, grubenv_beside, grubenv_line, grubenv_variables, loader_line, loader_lines,
+    parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes
@@ -684,22 +685,18 @@ def timeout_switches(text, grubenv, seconds):
 
 def set_grubenv(text, key, value):
     """A grubenv block with ``key`` set (removed when ``value`` is None, as
-    ``grub2-editenv - unset`` does), padded with ``#`` to its size (GRUB reads
-    a fixed 1024-byte block)."""
-    kept = [line for line in (text or "").split("\n") if line and not line.startswith("#")]
-    body = ["# GRUB Environment Block"]
-    seen = False
-    for line in kept:
-        if line.split("=", 1)[0] == key:
-            if value is None:
-                continue
-            line, seen = "%s=%s" % (key, value), True
-        body.append(line)
-    if not seen and value is not None:
-        body.append("%s=%s" % (key, value))
+    ``grub2-editenv - unset`` does), its other variables as GRUB reads them
+    (``bootconfig.grubenv_variables``; every line of the name replaced),
+    padded with ``#`` to its size (GRUB reads a fixed 1024-byte block)."""
+    variables = [(name, old) for name, old in grubenv_variables(text) if name != key or value is not None]
+    if value is not None:
+        if any(name == key for name, dummy in variables):
+            variables = [(name, value if name == key else old) for name, old in variables]
+        else:
+            variables.append((key, value))
     # a block that is not UTF-8 stays one (its bytes are its Latin-1), padded by its bytes
     kind = NotUtf8 if isinstance(text, NotUtf8) else str
-    data = kind("\n".join(body) + "\n")
+    data = kind(GRUBENV_SIGNATURE + "".join(grubenv_line(name, old) for name, old in variables))
     size, used = max(GRUBENV_SIZE, len(text_bytes(text or ""))), len(text_bytes(data))
     if used > size:
         raise ConfigError("grubenv: %s=%s does not fit in the %d-byte environment block" % (key, value, size))

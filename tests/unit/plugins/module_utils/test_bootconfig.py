@@ -132,6 +132,21 @@ def test_bls_and_grubenv():
     assert bc.parse_grub_cfg("insmod blscfg\nblscfg\n")["uses_blscfg"]
 
 
+def test_grubenv_is_read_as_grub_reads_it():
+    """grub_envblk_iterate(): a backslash keeps the next character (grub-editenv escapes a backslash
+    and a newline in a value), an empty line or a line without "=" starts the next name (GRUB then has
+    no "kernelopts", but "\\nkernelopts"), a last line without its newline is no variable.  Lines were
+    split at every newline and read as they are (test_grubenv_real_grub_editenv.py compares with
+    grub-editenv)."""
+    sig = bc.GRUBENV_SIGNATURE
+    assert bc.parse_grubenv(sig + "a=x\\\\y\nb=1\\\n2\nc=3") == {"a": "x\\y", "b": "1\n2"}
+    assert bc.parse_grubenv(sig + "saved_entry=x\n\nkernelopts=root=/dev/sda2 ro\ngarbage\nk=v\n") == {
+        "saved_entry": "x", "\nkernelopts": "root=/dev/sda2 ro", "garbage\nk": "v"}
+    block = bootloader.set_grubenv(sig + "a=x\\\\y\n\nkernelopts=ro\n", "kernelopts", "ro console=ttyS0")
+    assert bc.grubenv_variables(block) == [("a", "x\\y"), ("\nkernelopts", "ro"), ("kernelopts", "ro console=ttyS0")]
+    assert len(block) == 1024 and block.startswith(sig + "a=x\\\\y\n\nkernelopts=ro\nkernelopts=ro console=ttyS0\n#")
+
+
 def test_cmdline_root_takes_the_last_one():
     assert bc.cmdline_root("root=/dev/sda1 ro root=UUID=x quiet") == "UUID=x"
     assert bc.cmdline_root("ro quiet") is None
