@@ -28,6 +28,10 @@ TIMESYNCD_DIRS = ("/etc/systemd/timesyncd.conf.d", "/run/systemd/timesyncd.conf.
                   "/lib/systemd/timesyncd.conf.d")
 SOURCE_DIRECTIVES = ("server", "pool", "peer")
 MAX_DEPTH = 10
+# chrony conf.c MAX_INCLUDE_LEVEL: the files one include chain may hold, the main file counted
+CHRONY_INCLUDE_LEVELS = 10
+# glob(3) patterns: what makes one more than a file name (GLOB_NOMAGIC returns any other as it is)
+_GLOB_MAGIC = re.compile(r"[*?[]")
 # chrony's server/pool/peer options (chrony 4.8, cmdparse.c: CPS_ParseNTPSourceAdd and
 # CPS_GetSelectOption), without and with a value; any other word makes the line invalid
 CHRONY_FLAGS = ("auto_offline", "burst", "copy", "iburst", "offline", "ipv4", "ipv6", "nts", "xleave",
@@ -36,6 +40,15 @@ CHRONY_VALUED = ("certset", "key", "asymmetry", "extfield", "filter", "maxdelay"
                  "maxdelaydevratio", "maxdelayquant", "maxpoll", "maxsamples", "maxsources", "maxunreach",
                  "mindelay", "minpoll", "minsamples", "minstratum", "ntsport", "offset", "port", "polltarget",
                  "presend", "version")
+# how CPS_ParseNTPSourceAdd() reads each value: sscanf() "%d", "%u" ("%"SCNu32), "%x" (extfield) or
+# "%lf", and the whole word ("%n": what is left of it would be read as the next option)
+_C_INT = re.compile(r"[+-]?[0-9]+\Z")
+_C_HEX = re.compile(r"[+-]?(?:0[xX])?[0-9a-fA-F]+\Z")
+_C_FLOAT = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|"
+                      r"\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?|inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)\Z", re.I)
+CHRONY_VALUE_FORMS = dict([(option, _C_FLOAT) for option in (
+    "asymmetry", "maxdelay", "maxdelayratio", "maxdelaydevratio", "maxdelayquant", "mindelay", "offset")] +
+    [("extfield", _C_HEX)])
 # chrony 4.0+ conf.c: CNF_ReadFile() reads a line with fgets() into MAX_LINE_LENGTH bytes and
 # CNF_ParseLine() exits on one that fills them ("String too long"; a comment too), and
 # load_source_file() stops at a line that does not fit; confdir takes 1 to MAX_CONF_DIRS
@@ -133,6 +146,10 @@ def names_server(host, allowed):
 
 
 def _lines(target, path, config, depth=0, text=False, chrony=False):
+    if chrony and depth >= CHRONY_INCLUDE_LEVELS:
+        # conf.c CNF_ReadFile(): the main file is level 1, and a level above MAX_INCLUDE_LEVEL is fatal
+        raise ChronyExits("%s is included %d levels deep, more than chronyd reads (\"Maximum include level "
+                          "reached\")" % (target.display(path), depth + 1))
     if depth > MAX_DEPTH:
         raise ConfigError("%s: includes nest deeper than %d levels" % (target.display(path), MAX_DEPTH))
     check_included(target, path, len(config.files))
@@ -306,7 +323,7 @@ def read_chrony(target, replace=None, unit=None):
                 if len(words) != 2:
                     raise ChronyExits("%s:%d: include takes one pattern, not %d (\"Could not parse include "
                                       "directive\")" % (target.display(where), number, len(words) - 1))
-                for included in glob(target, words[1], globbed):
+                for included in _chrony_include(target, words[1], "%s:%d" % (target.display(where), number), globbed):
                     walk(included, depth + 1)
             elif key == "confdir":
                 if not 0 < len(words) - 1 <= CHRONY_DIRS:
@@ -337,6 +354,24 @@ def read_chrony(target, replace=None, unit=None):
     return config
 
 
+def _chrony_include(target, pattern, where, budget):
+    """The files an ``include`` reads, as chrony's parse_include() globs
+    them (GLOB_NOMAGIC | GLOB_ERR): a name without a wildcard is the file
+    itself, which chronyd exits without ("Could not open"); a pattern whose
+    directory is missing makes it exit too ("Could not search for files
+    matching"); no match in a directory that is there is nothing."""
+    magic = _GLOB_MAGIC.search(pattern)
+    if magic is None:
+        if not target.exists(pattern):
+            raise ChronyExits("%s: include %s: no such file (\"Could not open\")" % (where, pattern))
+        return [pattern]
+    directory = pattern[:magic.start()].rsplit("/", 1)[0] or "/"
+    if not target.exists(directory) and not target.islink(directory):
+        raise ChronyExits("%s: include %s: the directory %s does not exist (\"Could not search for files matching\")"
+                          % (where, pattern, target.display(directory)))
+    return glob(target, pattern, budget)
+
+
 def _chrony_dir(target, directories, suffix, replace, budget):
     """The files of one confdir or sourcedir directive as chrony's
     search_dirs() (conf.c, chrony 4.8) reads them: ``*suffix`` in each
@@ -361,14 +396,16 @@ def _chrony_dir(target, directories, suffix, replace, budget):
 
 def _chrony_invalid(options):
     """Why chrony refuses these server options (cmdparse.c
-    CPS_ParseNTPSourceAdd: an unknown word, or an option without its value),
-    else None.  The values themselves are not checked."""
+    CPS_ParseNTPSourceAdd: an unknown word, an option without its value, or
+    a value that is not the number it takes), else None."""
     index = 0
     while index < len(options):
         option = options[index].lower()
         if option in CHRONY_VALUED:
             if index + 1 >= len(options):
                 return "%s without a value" % options[index]
+            if not CHRONY_VALUE_FORMS.get(option, _C_INT).match(options[index + 1]):
+                return "%s %s: not a number" % (options[index], options[index + 1])
             index += 2
         elif option in CHRONY_FLAGS:
             index += 1

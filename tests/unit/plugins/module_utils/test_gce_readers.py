@@ -936,12 +936,14 @@ def test_chrony_server_lines_chronyd_does_not_use(tmp_path):
     so chronyd exits; a refclock is a time source too."""
     put(tmp_path, "/etc/chrony.conf", "server metadata.google.internal iburst noselect\n"
         "server 169.254.169.254 iburst # gce\nserver metadata prefer minpoll 4\n"
-        "refclock PHC /dev/ptp_hyperv poll 3\n")
+        "refclock PHC /dev/ptp_hyperv poll 3\nserver m2 maxpoll iburst\nserver m3 offset 1e-3 extfield F323\n")
     config = timesync.read_chrony(Target(str(tmp_path)))
     assert [(s.host, s.unused) for s in config.sources] == [
         ("metadata.google.internal", "noselect: chronyd never synchronises to it"),
         ("169.254.169.254", "chronyd does not start: invalid option #"),
-        ("metadata", None), ("refclock PHC /dev/ptp_hyperv", None)]
+        ("metadata", None), ("refclock PHC /dev/ptp_hyperv", None),
+        # sscanf() of each value: a word that is not the number it takes makes the line one chronyd refuses
+        ("m2", "chronyd does not start: maxpoll iburst: not a number"), ("m3", None)]
 
 
 # chrony's unit as Debian 12 ships it (chrony 4.3-2+deb12u3, /lib/systemd/system/chrony.service), shortened
@@ -1051,6 +1053,14 @@ def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
     ("server metadata.google.internal\ninclude /etc/chrony/a.conf /etc/chrony/b.conf\n",
      ":2: include takes one pattern, not 2"),
     ("server metadata.google.internal\nconfdir " + "a " * 550000 + "\n", ":2 is a line of 1100009 bytes"),
+    # parse_include(): glob(GLOB_NOMAGIC | GLOB_ERR), and CNF_ReadFile()'s MAX_INCLUDE_LEVEL
+    ("server metadata.google.internal\ninclude /etc/chrony/none.conf\n",
+     ":2: include /etc/chrony/none.conf: no such file (\"Could not open\")"),
+    ("server metadata.google.internal\ninclude /etc/chrony/missing/*.conf\n",
+     ":2: include /etc/chrony/missing/*.conf: the directory"),
+    ("server metadata.google.internal\ninclude /etc/chrony/*.none\n", None),
+    ("server metadata.google.internal\ninclude /etc/chrony/chrony.conf\n",
+     " is included 11 levels deep, more than chronyd reads"),
 ])
 def test_chrony_lines_that_make_chronyd_exit(tmp_path, text, fatal):
     """chrony 4.0+ conf.c: a line that fills CNF_ReadFile()'s 2048-byte buffer

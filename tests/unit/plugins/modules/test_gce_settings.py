@@ -1069,7 +1069,7 @@ def chrony_include_loop(root, outside):
     put(root, "/etc/chrony/chrony.conf", "include /etc/chrony/chrony.conf\n")
     link(root, "/etc/systemd/system/multi-user.target.wants/chrony.service", "/lib/systemd/system/chrony.service")
     put(root, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\n")
-    return r"nest deeper than"
+    return r"Maximum include level reached"
 
 
 def dpkg_status_garbage(root, outside):
