@@ -23,7 +23,6 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab, uki
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower
-from ansible_collections.guestready.gce.plugins.module_utils.fstab import unescape
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge, Unreadable
 
@@ -40,18 +39,14 @@ STABLE_KINDS = ("uuid", "label", "partuuid", "partlabel")
 
 def parse_fstab(text):
     """``[{spec, file, vfstype, options, passno, line, boot_goes_on}]`` of
-    fstab's entries, the lines libmount reads as ``fstab.parse`` finds them,
-    fields unescaped; ``boot_goes_on``: why boot does not wait for the entry's
+    fstab's entries as systemd's fstab generator reads them (``fstab.parse``,
+    fields decoded); ``boot_goes_on``: why boot does not wait for the entry's
     disk whatever its nofail (``fstab.boot_goes_on_without``), or None."""
-    parsed, entries = fstab.parse(text), []
+    parsed = fstab.parse(text)
     mounts = fstab.other_mounts(parsed, BY_ID["GCE-FSTAB-NOFAIL"]["essential_mounts"])
-    for entry in parsed:
-        fields = [unescape(field) for field in entry.fields] + ["", "0", "0"][len(entry.fields) - 3:]
-        entries.append({"spec": fields[0], "file": entry.file, "vfstype": fields[2],
-                        "options": fields[3].split(",") if fields[3] else ["defaults"],
-                        "passno": fields[5], "line": entry.line,
-                        "boot_goes_on": fstab.boot_goes_on_without(entry, mounts)})
-    return entries
+    return [{"spec": entry.spec, "file": entry.file, "vfstype": entry.vfstype, "options": entry.options,
+             "passno": str(entry.passno), "line": entry.line, "boot_goes_on": fstab.boot_goes_on_without(entry, mounts)}
+            for entry in parsed]
 
 
 def classify_spec(spec):

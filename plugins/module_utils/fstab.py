@@ -2,12 +2,19 @@
 # Copyright: (c) 2026, guestready.gce contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 """/etc/fstab (fstab(5)): entries with their line numbers, and the edits
-the GCE-* settings make, each keeping the original line behind a marker."""
+the GCE-* settings make, each keeping the original line behind a marker.
+
+The entries are the ones boot mounts: systemd's fstab generator reads fstab
+with glibc's getmntent() (src/fstab-generator/fstab-generator.c parse_fstab,
+v239 to v257), not with libmount as mount(8) does, and where the two differ
+(a line of two fields, a CRLF line's last field, escapes, long lines) it is
+getmntent's reading that decides what boot waits for."""
 
 import bisect
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
+from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes
 
 PATH = "/etc/fstab"
 MARKER = "guestready.gce"
@@ -25,25 +32,48 @@ NETWORK = ("afs", "cifs", "smbfs", "sshfs", "ncpfs", "ncp", "nfs", "nfs4", "gfs"
            "pvfs2", "ocfs2", "lustre")
 
 
+# glibc's decode_name (misc/mntent_r.c): only these four escapes, and "\\\\" for a backslash
+_ESCAPES = {"\\040": " ", "\\011": "\t", "\\012": "\n", "\\134": "\\", "\\\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:040|011|012|134|\\)")
+
+
 def unescape(field):
-    """An fstab field with its octal escapes (``\\040``) decoded."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+    """An fstab field as getmntent() decodes it: ``\\040`` (space), ``\\011``
+    (tab), ``\\012`` (newline), ``\\134`` and ``\\\\`` (backslash); any other
+    backslash stays as written."""
+    return _ESCAPE.sub(lambda m: _ESCAPES[m.group(0)], field)
 
 
 def mount_point(field):
-    """The (unescaped) mount point as mount(8) and systemd's fstab generator
-    read it: ``/boot/`` and ``//boot`` are ``/boot``; ``none``, ``swap`` as written."""
-    return re.sub("/+", "/", field).rstrip("/") or "/" if field.startswith("/") else field
+    """The (unescaped) mount point as systemd's fstab generator makes it: a
+    path is one with a slash (is_path), taken from / (the generator's working
+    directory at boot: ``data/`` is /data), its ``.`` and empty components
+    dropped and ``..`` going up (chase() of a path that does not exist yet);
+    ``/boot/`` and ``//boot`` are /boot.  ``none``, ``swap`` stay as written."""
+    if "/" not in field:
+        return field
+    parts = []
+    for part in field.split("/"):
+        if part == "..":
+            parts = parts[:-1]
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
 
 
 class Entry(object):
-    def __init__(self, line, text, fields):
-        self.line, self.text = line, text
-        self.spec = fields[0]
-        self.file = mount_point(unescape(fields[1])) if len(fields) > 1 else ""
-        self.vfstype = fields[2] if len(fields) > 2 else ""
-        self.options = fields[3].split(",") if len(fields) > 3 else ["defaults"]
-        self.fields = fields
+    """One entry as getmntent() returns it: ``fields`` as written (escaped,
+    for an edit to rewrite), the four that systemd reads decoded (a missing
+    one empty) and ``passno`` as its sscanf() reads it."""
+
+    def __init__(self, line, text, fields, passno=0, whole=True):
+        self.line, self.text, self.fields, self.passno = line, text, fields, passno
+        # False: getmntent() read the line only in part (a NUL, or longer than its buffer)
+        self.whole = whole
+        spec, where, vfstype, options = [unescape(field) for field in (fields + ["", "", ""])[:4]]
+        self.spec, self.vfstype = spec, vfstype
+        self.file = mount_point(where)
+        self.options = options.split(",") if options else ["defaults"]
 
     @property
     def is_block(self):
@@ -66,6 +96,13 @@ class Entry(object):
         # systemd src/fstab-generator/fstab-generator.c mount_is_network (v239 to v257)
         vfstype = self.vfstype[len("fuse."):] if self.vfstype.startswith("fuse.") else self.vfstype
         return self.has_option("_netdev") or vfstype in NETWORK
+
+    @property
+    def has_unit(self):
+        """Whether systemd's fstab generator makes a unit of it: swap, or a
+        mount on an absolute path (parse_fstab_one: "Mount point %s is not a
+        valid path, ignoring.")."""
+        return self.vfstype == "swap" or self.file.startswith("/")
 
     @property
     def is_swap(self):
@@ -168,7 +205,7 @@ def required_mounts(item, points):
     found = []
     if item.file.startswith("/") and item.file != "/":
         found.extend(("it is mounted below %s" % point, point) for point in points.every_under(item.file.rsplit("/", 1)[0]))
-    source = unescape(item.spec)
+    source = item.spec
     if source.startswith("/") and not source.startswith("/dev/"):
         # a mount point bound onto itself needs only its own mount
         found.extend(("its source %s is on %s" % (source, point), point)
@@ -197,20 +234,95 @@ def failing_with(entries, fallible):
     return dict((item, required_mounts(item, failing)[0][0]) for item in found)
 
 
+# glibc's getmntent() reads a line into a buffer of 4096 bytes (misc/mntent.c BUFFER_SIZE)
+GETMNTENT_BUFFER = 4096
+_BLANKS = re.compile("[ \t]+")
+_BLANK = re.compile("[ \t]")
+# sscanf(" %d %d ") after the fourth field: C isspace() skipped before each number
+C_SPACE = " \t\n\v\f\r"
+_FREQ_PASSNO = re.compile(r"[ \t\n\v\f\r]*[-+]?[0-9]+(?![0-9])[ \t\n\v\f\r]*([-+]?[0-9]+)")
+
+
+def _c_int(digits):
+    """A %d conversion's int: strtol()'s long, held at its limits, stored in an int."""
+    value = max(-2 ** 63, min(2 ** 63 - 1, int(digits)))
+    return (value + 2 ** 31) % 2 ** 32 - 2 ** 31
+
+
+def _getmntent_lines(text):
+    """``(line number, line, whole)`` of the lines getmntent() reads an entry from
+    (glibc misc/mntent_r.c get_mnt_entry), in fgets() pieces of the file's
+    bytes: a line ends at its first NUL, and one that fgets() did not read
+    to its newline (longer than the buffer, or holding a NUL before it) is
+    read on and forgotten up to the next newline that follows, with no
+    blanks stripped at its end (``whole`` False); blank and comment lines
+    skipped."""
+    data = text_bytes(text)
+    codec = ("latin-1", "strict") if isinstance(text, NotUtf8) else ("utf-8", "surrogateescape")
+    pos, number, end = 0, 1, len(data)
+    while pos < end:
+        stop = data.find(b"\n", pos, pos + GETMNTENT_BUFFER - 1)
+        stop = stop + 1 if stop >= 0 else min(end, pos + GETMNTENT_BUFFER - 1)
+        piece, first, pos = data[pos:stop], number, stop
+        line = piece.split(b"\0", 1)[0]
+        whole = line == piece and (piece.endswith(b"\n") or pos == end)
+        number += data.count(b"\n", pos - 1, pos)
+        if line.endswith(b"\n"):
+            line = line[:-1].rstrip(b" \t")
+        else:
+            # "Not the whole line was read.  Do it now but forget it.": pieces of 1023 bytes up to one
+            # whose text (up to a NUL) holds a newline
+            while pos < end:
+                stop = data.find(b"\n", pos, pos + 1023)
+                stop = stop + 1 if stop >= 0 else min(end, pos + 1023)
+                piece, pos = data[pos:stop], stop
+                number += data.count(b"\n", pos - 1, pos)
+                if b"\n" in piece.split(b"\0", 1)[0]:
+                    break
+        line = line.lstrip(b" \t")
+        if line and not line.startswith(b"#"):
+            yield first, line.decode(*codec), whole
+
+
+def _after_fourth(line):
+    """What get_mnt_entry() gives sscanf() after the fourth field (the text
+    past the blank that ended it), or None when a field ended the line."""
+    rest = line
+    for count in range(4):
+        cut = _BLANK.search(rest)
+        if not cut:
+            return None
+        rest = rest[cut.start() + 1:]
+        if count < 3:
+            rest = rest.lstrip(" \t")
+    return rest
+
+
 def parse(text):
-    """fstab's entries as libmount reads them (libmount/src/tab_parse.c,
-    mnt_table_parse_next and mnt_parse_table_line): the ``\r`` before a line's
-    end dropped, fields split at spaces and tabs only (a no-break space or a
-    form feed is part of a field), and a line of fewer than three fields, with
-    no filesystem type, a parse error that nothing mounts."""
-    entries = []
-    for number, raw in enumerate(lines(text), 1):
-        line = (raw[:-1] if raw.endswith("\r") else raw).strip(" \t")
-        if not line or line.startswith("#"):
+    """fstab's entries as systemd's fstab generator gets them from glibc's
+    getmntent(): fields split at spaces and tabs only (a no-break space or a
+    form feed is part of a field), a missing field empty (a line of two
+    fields is a mount of a filesystem type left to probe), and only the
+    blanks before a line's newline stripped: a CRLF line's ``\r`` stays in
+    its last field (an option "nofail\r" is no nofail).  An autofs entry
+    with the option ``ignore`` is skipped, as getmntent() skips it.  passno:
+    when nothing but C spaces follows the fourth field (a CRLF line's
+    ``\r``), sscanf() converts nothing and returns EOF, and getmntent()
+    leaves the previous entry's in place."""
+    entries, passno = [], 0
+    for number, line, whole in _getmntent_lines(text or ""):
+        fields = [field for field in _BLANKS.split(line) if field]
+        after = _after_fourth(line)
+        if after is None:
+            passno = 0
+        elif after.strip(C_SPACE):
+            freq_passno = _FREQ_PASSNO.match(after)
+            passno = _c_int(freq_passno.group(1)) if freq_passno else 0
+        entry = Entry(number, line, fields, passno, whole)
+        if entry.vfstype == "autofs" and entry.has_option("ignore"):
+            passno = 0   # the entry is cleared (memset) before the next is read
             continue
-        fields = re.split("[ \t]+", line)
-        if len(fields) >= 3:
-            entries.append(Entry(number, raw, fields))
+        entries.append(entry)
     return entries
 
 
@@ -229,9 +341,16 @@ def replace_lines(text, changes, rid):
 
 
 def with_option(entry, option):
+    """The entry's fields with ``option`` added; a CRLF line's ``\r``, which
+    getmntent() keeps in the last field, dropped from the options it ends
+    (the new line ends at ``\n``: "defaults\r,nofail" would pass mount an
+    option "defaults\r"); a missing type is "auto", which probes as an
+    empty one does."""
     fields = list(entry.fields)
+    if len(fields) == 4:
+        fields[3] = fields[3].rstrip("\r")
     while len(fields) < 4:
-        fields.append("defaults" if len(fields) == 3 else "0")
+        fields.append("auto" if len(fields) == 2 else "defaults")
     options = [o for o in fields[3].split(",") if o]
     fields[3] = ",".join(options + [option])
     return fields

@@ -1235,7 +1235,7 @@ def _fstab_entries(host):
 def check_fstab_names(host, entry):
     if host.fstab_text is None:
         return _outcome("not-applicable", None, "no /etc/fstab")
-    nodes = [e for e in _fstab_entries(host) if e.device_node()]
+    nodes = [e for e in _fstab_entries(host) if e.has_unit and e.device_node()]
     if nodes:
         return _outcome("fail", listed(e.spec for e in nodes), "device names in /etc/fstab: %s" % ", ".join(listed(
             "%s (line %d, %s)" % (e.spec, e.line, e.file) for e in nodes)), entry["remediation"])
@@ -1244,7 +1244,8 @@ def check_fstab_names(host, entry):
 
 def _mounted_at_boot(entry, item):
     """A block device mounted at boot outside the essential mount points, without nofail."""
-    return item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and item.holds_boot
+    return item.has_unit and item.is_block and not item.is_swap and item.file not in entry["essential_mounts"] and \
+        item.holds_boot
 
 
 def _needs_nofail(host, entry, item, mounts):
@@ -1276,7 +1277,7 @@ def _on_boot_disk(host, item):
     names a partition of the disk image judged): the boot disk's own, which boots
     with the VM and must not get nofail (systemd would stop ordering it before
     local-fs.target)."""
-    return bool(host.boot_disk is not None and host.boot_disk.on_boot_disk(fstab.unescape(item.spec)))
+    return bool(host.boot_disk is not None and host.boot_disk.on_boot_disk(item.spec))
 
 
 def check_nofail(host, entry):
@@ -1302,7 +1303,7 @@ def check_nofail(host, entry):
             why = "the disk holding / could not be told from sysfs"
         else:
             # an empty set: another disk's (a disk image's names are all known)
-            unknown = [e for e, reason in needs if reason is None and host.boot_disk.spec_disks(fstab.unescape(e.spec)) is None]
+            unknown = [e for e, reason in needs if reason is None and host.boot_disk.spec_disks(e.spec) is None]
             why = "could not tell which disk %s %s on" % (
                 ", ".join(listed(e.spec for e in unknown)), "is" if len(unknown) == 1 else "are") if unknown else ""
         note = "entries on the boot disk itself need no nofail (%s; waive this if they are the boot disk's); " % why \
@@ -1835,7 +1836,8 @@ def plan_fstab(plan, failing):
         blkid = host.module.get_bin_path("blkid", opt_dirs=["/sbin", "/usr/sbin"]) if host.module else None
         for item in fstab.parse(text):
             node = item.device_node()
-            if not node or not blkid:
+            # a line getmntent() reads only in part is left for a person: rewriting it would drop the rest
+            if not node or not blkid or not item.whole or not item.has_unit:
                 continue
             rc, out, dummy = host.module.run_command([blkid, "-s", "UUID", "-o", "value", node])
             if rc == 0 and out.strip():
@@ -1848,7 +1850,8 @@ def plan_fstab(plan, failing):
     entry = failing.get("GCE-FSTAB-NOFAIL")
     if entry:
         items = fstab.parse(text)
-        changes = dict((item.line, fstab.with_option(item, "nofail")) for item, why in _nofail_missing(host, entry, items))
+        changes = dict((item.line, fstab.with_option(item, "nofail")) for item, why in _nofail_missing(host, entry, items)
+                       if item.whole)
         if changes:
             plan.write(fstab.PATH, fstab.replace_lines(text, changes, "GCE-FSTAB-NOFAIL"), "GCE-FSTAB-NOFAIL")
 

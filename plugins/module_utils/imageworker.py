@@ -242,7 +242,9 @@ def _mount_fstab(attachment, target, rootdir, entries, parts):
     mounted, notes = [], []
     by_number = dict((p["number"], p) for p in parts)
     for entry in sorted(entries, key=lambda e: (e["file"].rstrip("/").count("/"), e["file"])):
-        if entry["file"] in ("/", "none", "swap") or entry["vfstype"] == "swap" or entry["partition"] is None:
+        # a mount point that is no absolute path is none systemd mounts
+        if not entry["file"].startswith("/") or entry["file"] == "/" or entry["vfstype"] == "swap" or \
+                entry["partition"] is None:
             continue
         part = by_number.get(entry["partition"])
         fstype = part["filesystem"]["type"] if part else None

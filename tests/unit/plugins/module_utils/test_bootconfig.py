@@ -169,12 +169,15 @@ def test_parse_fstab_mount_points_as_mount_reads_them():
     assert [e["file"] for e in entries] == ["/boot", "/boot/efi", "/", "none"]
 
 
-def test_parse_fstab_reads_the_lines_libmount_reads():
-    """The image audit's fstab is fstab.parse's: fields split at spaces and tabs only, a line of
-    fewer than three fields (no filesystem type) mounts nothing, and the fields are unescaped."""
+def test_parse_fstab_reads_the_lines_systemds_generator_reads():
+    """The image audit's fstab is fstab.parse's, getmntent()'s: fields split at spaces and tabs only, a
+    line of two fields a mount of a type to probe (libmount refuses it; systemd's generator mounts it),
+    the four fields decoded, and the passno sscanf() reads past a CRLF line's \\r."""
     text = "UUID=a\u00a0b / ext4 defaults 0 1\r\n/dev/sdb1 /data\n/dev/sdc1\t/mnt/my\\040disk\txfs\n"
     assert bc.parse_fstab(text) == [
         {"spec": "UUID=a\u00a0b", "file": "/", "vfstype": "ext4", "options": ["defaults"], "passno": "1", "line": 1,
+         "boot_goes_on": None},
+        {"spec": "/dev/sdb1", "file": "/data", "vfstype": "", "options": ["defaults"], "passno": "0", "line": 2,
          "boot_goes_on": None},
         {"spec": "/dev/sdc1", "file": "/mnt/my disk", "vfstype": "xfs", "options": ["defaults"], "passno": "0", "line": 3,
          "boot_goes_on": None}]

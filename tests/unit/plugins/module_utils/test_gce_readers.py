@@ -1956,19 +1956,35 @@ def test_fstab_network_entries_as_systemds_generator_tells_them():
     assert entries[3].has_option("x-systemd.automount") and not entries[3].has_option("_netdev")
 
 
-def test_fstab_fields_and_lines_as_libmount_reads_them():
-    """libmount splits fields at spaces and tabs only and refuses a line
-    without a filesystem type (tab_parse.c, mnt_parse_table_line): a
-    no-break space split the mount point, and nofail was written into the
-    filesystem type's place; a two-field line got the type "0"."""
+def test_fstab_fields_and_lines_as_getmntent_reads_them():
+    """systemd's fstab generator reads fstab with glibc's getmntent(): fields split at spaces and
+    tabs only (a no-break space stays in the mount point), a missing field empty (a two-field line
+    mounts a type to probe; libmount refused it, and it needed no nofail), a CRLF line's \\r kept
+    in its last field, a one-field line no mount (no path to mount on)."""
     text = ("UUID=abc /mnt/a\xa0b ext4 defaults 0 2\n"
             "UUID=def /mnt/two\n"
-            "LABEL=x\t/mnt/crlf xfs\tdefaults\r\n"
+            "LABEL=x\t/mnt/crlf xfs\tdefaults,nofail\r\n"
             "/dev/sdc\n")
     entries = fstab.parse(text)
-    assert [(e.line, e.file, e.vfstype) for e in entries] == [(1, "/mnt/a\xa0b", "ext4"), (3, "/mnt/crlf", "xfs")]
+    assert [(e.line, e.file, e.vfstype, e.has_unit) for e in entries] == [
+        (1, "/mnt/a\xa0b", "ext4", True), (2, "/mnt/two", "", True), (3, "/mnt/crlf", "xfs", True), (4, "", "", False)]
     assert fstab.with_option(entries[0], "nofail") == ["UUID=abc", "/mnt/a\xa0b", "ext4", "defaults,nofail", "0", "2"]
-    assert entries[1].options == ["defaults"]
+    assert entries[1].options == ["defaults"] and entries[1].holds_boot
+    assert entries[2].options == ["defaults", "nofail\r"] and entries[2].holds_boot
+    # the new line ends at "\n": the \\r goes, or mount would be passed an option "nofail\r"
+    assert fstab.with_option(entries[2], "nofail") == ["LABEL=x", "/mnt/crlf", "xfs", "defaults,nofail,nofail"]
+
+
+def test_fstab_lines_getmntent_reads_in_part():
+    """A line getmntent() reads only in part: cut at a NUL, and the line after it read on and
+    forgotten; longer than its 4095 bytes, cut there; neither is ``whole`` (an edit would drop
+    the rest); escapes are glibc's four, others stay as written."""
+    long_line = "UUID=1 /long ext4 defaults," + "x" * 5000 + " 0 2\n"
+    entries = fstab.parse("UUID=a /a ext4 defaults\x00,nofail 0 2\nUUID=b /b ext4 defaults 0 2\n"
+                          + long_line + "UUID=c /c\\055d\\134e ext4 rw 0 7\n")
+    assert [(e.line, e.file, e.options[:1], e.whole) for e in entries] == [
+        (1, "/a", ["defaults"], False), (3, "/long", ["defaults"], False), (4, "/c\\055d\\e", ["rw"], True)]
+    assert len(entries[1].text) == 4095 and entries[2].passno == 7
 
 
 def test_fstab_of_many_lines_is_edited_in_one_pass():

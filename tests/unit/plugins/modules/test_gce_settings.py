@@ -1423,6 +1423,31 @@ def test_nofail_leaves_swap_and_noauto_lines_alone(tmp_path, run_module):
     assert text.count("guestready.gce replaced") == 1 and "defaults,nofail" in text, text
 
 
+def test_nofail_as_systemds_generator_reads_fstab(tmp_path, run_module):
+    """Boot waits as systemd's fstab generator reads fstab, with glibc's getmntent(), not libmount:
+    a CRLF line's last field keeps its \\r ("nofail\\r" is no nofail), and a two-field line is a
+    mount (of a type to probe) that holds boot up; both passed before.  harden's new line drops
+    the \\r that ends the options: "defaults\\r,nofail" would pass mount an option it refuses."""
+    text = _nofail_judged_then_hardened(
+        tmp_path, run_module, "UUID=1 / ext4 defaults 0 1\r\nUUID=2 /crlf ext4 defaults,nofail\r\n"
+        "UUID=3 /two\r\nUUID=4 /done ext4 nofail 0 2\r\n", "/crlf (line 2), /two\r (line 3)")
+    assert "UUID=2\t/crlf\text4\tdefaults,nofail,nofail\n" in text, repr(text)
+    # the \\r of the mount point stays: "/two\\r" is the directory boot mounts on
+    assert "UUID=3\t/two\r\tauto\tdefaults,nofail\n" in text and "UUID=4 /done ext4 nofail 0 2\r\n" in text, repr(text)
+
+
+def test_nofail_leaves_a_line_getmntent_reads_in_part_to_a_person(tmp_path, run_module):
+    """getmntent() reads 4095 bytes of a line and forgets the rest: a nofail beyond them is none,
+    and rewriting the line from what was read would drop the rest.  It stays failed, unedited."""
+    root = debian_image(tmp_path / "image")
+    original = "UUID=1 / ext4 defaults 0 1\nUUID=2 /a ext4 defaults,%s,nofail 0 2\n" % ("x-note=" + "x" * 4100)
+    put(root, "/etc/fstab", original)
+    out = run(run_module, root)
+    result = by_id(out)["GCE-FSTAB-NOFAIL"]
+    assert result["status"] == "fail" and result["message"].endswith("without nofail: /a (line 2)"), result["message"]
+    assert read(root, "/etc/fstab") == original
+
+
 def test_nofail_followed_by_fail_still_holds_boot_up(tmp_path, run_module):
     """The last of nofail and fail wins (systemd's fstab_test_yes_no_option), and of noauto and auto: a
     line ending in fail or auto waits for its disk, and harden's nofail, added last, then wins."""
