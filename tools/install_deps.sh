@@ -29,6 +29,8 @@ PACKAGES=(
   rpm
   # the scanner-clean sysctl mode is proven against the CIS profile of the SCAP Security Guide
   ssg-debderived
+  # the kernel configuration reader is compared with kconfig's own conf (scripts/kconfig/conf)
+  linux-kbuild-6.1
 )
 
 # From bookworm-backports when the archive has them (QEMU 10: -M pc,x-south-bridge=piix4-isa

@@ -60,17 +60,8 @@ def resolve(config, name, _depth=0, kind=None):
     catalogue knows it: its value as written is then read as kconfig reads
     it (``kconfig_value``), and one kconfig ignores is unknown: the option
     keeps a Kconfig default that the configuration alone does not show."""
-    if kind is not None and name in config.written:
-        number, text = config.written[name]
-        if not (config.present(name) and config.lines[name] > number):  # unless a later "is not set"
-            value = kconfig_value(text, kind)
-            if value is None:
-                return [Found(None, "unknown", "%s:%d: CONFIG_%s=%s is no valid %s value%s: kconfig ignores "
-                                               "it and the option keeps its Kconfig default, which the "
-                                               "configuration does not show"
-                              % (config.source, number, name, text[:80], kind,
-                                 " (the space or tab around it is part of it)" if text != text.strip() else ""))]
-            return [_file_value(config, name, value, kind, _depth)]
+    if kind is not None and name in config.history:
+        return [_read_in_turn(config, name, kind, _depth)]
     if name in config.ignored and not config.present(name) and name not in config.written:
         # the only line naming it is one kconfig skips: the option keeps a default the file does not show
         number, text = config.ignored[name]
@@ -93,6 +84,43 @@ def resolve(config, name, _depth=0, kind=None):
     if not config.minimal:
         return [Found(None, "absent")]
     return _defaults(config, name, _depth)
+
+
+def _read_in_turn(config, name, kind, depth):
+    """The value kconfig ends with after reading, in turn, every line that
+    sets ``name`` (scripts/kconfig/confdata.c conf_read_simple): a value the
+    option's type does not allow (``kconfig_value``) leaves the one before,
+    and so does an "is not set" of an int, hex or string option (it sets a
+    bool or tristate only) or one with more after it from Linux 6.8 on;
+    none left: the option keeps its Kconfig default, unknown here."""
+    value = ignored = uncertain = None
+    for number, text, loose in config.history[name]:
+        if text is not None:
+            found = kconfig_value(text, kind)
+            if found is None:
+                ignored = "%s:%d: CONFIG_%s=%s is no valid %s value%s: kconfig ignores it" % (
+                    config.source, number, name, text[:80], kind,
+                    " (the space or tab around it is part of it)" if text != text.strip() else "")
+            else:
+                value, uncertain = found, None
+        elif kind not in ("bool", "tristate"):
+            ignored = "%s:%d: '# CONFIG_%s is not set' sets a bool or tristate option only: kconfig ignores " \
+                      "it for this %s option" % (config.source, number, name, kind)
+        elif loose and (config.version is None or config.version >= EXACT_NOT_SET_SINCE):
+            # "# CONFIG_X is not set<more>": n for kconfig before 6.8 (strncmp), skipped since (strcmp)
+            ignored = "%s:%d: '# CONFIG_%s is not set' has more after it: the kconfig of Linux %s and later " \
+                      "skips such a line (before, it read it as n), and %s" % (
+                          config.source, number, name, cat.format_version(EXACT_NOT_SET_SINCE),
+                          "this is Linux %s" % cat.format_version(config.version) if config.version
+                          else "the kernel version is unknown")
+            if config.version is None:
+                value, uncertain = NOT_SET_VALUE, ignored
+        else:
+            value, uncertain = NOT_SET_VALUE, None
+    if value is None or uncertain:
+        return Found(None, "unknown", "%s; the option then keeps its Kconfig default, which the configuration "
+                                      "does not show" % (uncertain or ignored))
+    return _file_value(config, name, value, kind, depth)
 
 
 def _file_value(config, name, value, kind, depth):

@@ -44,6 +44,7 @@ import re
 import zlib
 
 from ansible_collections.guestready.gce.plugins.module_utils import catalogue as cat
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines as text_lines
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target, TargetError, Unreadable, read_at_most
 
 # plain or decompressed: the largest real configurations are < 0.5 MiB (15,000
@@ -222,6 +223,28 @@ def infer_arch(values):
     return None, None
 
 
+def _string_value(text):
+    """A string option's value as conf_set_sym_val reads it: from an opening
+    quote to the first quote no backslash escapes, each backslash dropped and
+    the character after it kept; what follows the closing quote is not read
+    (``"a" # note`` is a); None without both quotes."""
+    if text[:1] != '"':
+        return None
+    value, index = [], 1
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            return "".join(value)
+        if char == "\\":
+            index += 1
+            if index == len(text):
+                return None
+            char = text[index]
+        value.append(char)
+        index += 1
+    return None
+
+
 INT_VALUE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
 HEX_VALUE = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
 
@@ -242,7 +265,7 @@ def kconfig_value(text, kind):
     if kind == "hex":
         return text if HEX_VALUE.match(text) else None
     if kind == "string":
-        return _unquote(text) if VALUE.match(text) and text[:1] == '"' else None
+        return _string_value(text)
     raise ValueError("kind %r" % (kind,))
 
 
@@ -257,6 +280,9 @@ class Kconfig(object):
     the first line naming it that kconfig skips (indented, or ``CONFIG_X = y``);
     ``loose`` maps a symbol to the line number of a ``# CONFIG_X is not set``
     with more after it (n before Linux 6.8's kconfig, skipped since).
+    ``history`` maps a symbol to ``(line, text, loose)`` of every line that
+    sets it, in order: ``text`` as written after ``CONFIG_X=``, or None for
+    a ``# CONFIG_X is not set`` (``loose``: with more after it).
 
     ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
     ``form_evidence`` the observations that decided it.  ``version_source``
@@ -265,10 +291,11 @@ class Kconfig(object):
     architecture ``inferred from <option>``."""
 
     def __init__(self, source, values, lines, header_arch=None, header_version=None,
-                 compression=None, warnings=None, written=None, ignored=None, loose=None):
+                 compression=None, warnings=None, written=None, ignored=None, loose=None, history=None):
         self.source = source
         self.values = values
         self.written = written or {}
+        self.history = history or {}
         self.ignored = ignored or {}
         self.loose = loose or {}
         self.lines = lines
@@ -357,10 +384,13 @@ def _shown_lines(numbers):
 def parse_text(text, source="<string>", compression=None):
     """Parse a configuration's text; KconfigError for duplicates with two
     values and for text that is not a kernel configuration at all."""
-    values, lines, warnings, written = {}, {}, [], {}
+    values, lines, warnings, written, history = {}, {}, [], {}, {}
     header_arch = header_version = None
     unexpected, spaced, ignored, skipped_lines, loose = [], [], {}, [], {}
-    for number, raw in enumerate(text.splitlines(), 1):
+    for number, raw in enumerate(text_lines(text), 1):
+        # conf_read_simple reads up to "\n" only and drops one "\r" before it: a form feed or a lone
+        # "\r" (which str.splitlines() splits at) is part of the value
+        raw = raw[:-1] if raw.endswith("\r") else raw
         line = raw.strip()
         if not line:
             continue
@@ -381,6 +411,7 @@ def parse_text(text, source="<string>", compression=None):
             name, exact = match.group(1), match.group(2)
             value = exact.strip()
             written[name] = (number, exact)
+            history.setdefault(name, []).append((number, exact, False))
             if exact != value:
                 spaced.append(number)
             if not VALUE.match(value) or (value[:1] == '"' and _unquote(value) in ("y", "m", "n")):
@@ -396,6 +427,7 @@ def parse_text(text, source="<string>", compression=None):
             match = NOT_SET.match(raw)
             if match:
                 name, value = match.group(1), NOT_SET_VALUE
+                history.setdefault(name, []).append((number, None, bool(match.group(2))))
                 if not match.group(2):
                     loose.pop(name, None)  # an exact line: n for every kconfig
                 elif name not in values:
@@ -455,7 +487,7 @@ def parse_text(text, source="<string>", compression=None):
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
     return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written,
-                   ignored, loose)
+                   ignored, loose, history)
 
 
 # The kernel_config and hardware areas of one execution read the same

@@ -794,9 +794,33 @@ def test_is_not_set_with_more_after_it_depends_on_the_kconfig(tmp_path, fixture_
     ("m", "bool", None), ('"n"', "bool", None), ("", "bool", None),
     ("65536", "int", "65536"), ("-1", "int", "-1"), ("0x10000", "int", None), ('"65536"', "int", None),
     ("065536", "int", None), ("0x10000", "hex", "0x10000"), ("10000", "hex", "10000"), ('"a b"', "string", "a b"),
+    # a string is read to its first unescaped quote; what follows is not read
+    ('"a" # note', "string", "a"), ('"a\\"b"', "string", 'a"b'), ('"x\\\\y"', "string", "x\\y"),
+    ('"open', "string", None), ("plain", "string", None),
 ])
 def test_kconfig_value_is_conf_set_sym_val(text, kind, value):
     assert kconfig_parser.kconfig_value(text, kind) == value
+
+
+def _read_as(text, name, kind):
+    config = kconfig_parser.parse_text(text, ".config")
+    found = kconfig_eval.resolve(config, name, kind=kind)[0]
+    return found.value if found.origin == "file" else found.origin
+
+
+@pytest.mark.parametrize("text,kind,value", [
+    # conf_read_simple reads a line up to "\n": a form feed or a lone "\r" does not end it (str.splitlines()
+    # made two lines of it, and the int was 12 and the hex set)
+    ("CONFIG_A=12\x0cCONFIG_B=0x20\n", "int", "unknown"), ("CONFIG_B=1\nCONFIG_A=y\rCONFIG_B=m\n", "bool", "y"),
+    ("CONFIG_A=12\r\r\n", "int", "unknown"), ("CONFIG_A=12\r\n", "int", "12"),
+    # a value its type does not allow leaves the one before (the last line written was taken, and unknown)
+    ("CONFIG_A=12\nCONFIG_A=yes\n", "int", "12"), ("CONFIG_A=m\nCONFIG_A=m \n", "bool", "unknown"),
+    # "is not set" sets a bool or tristate only (it was n for an int)
+    ("# CONFIG_A is not set\n", "int", "unknown"), ("# CONFIG_A is not set\n", "string", "unknown"),
+])
+def test_each_line_is_read_in_turn_as_conf_reads_it(text, kind, value):
+    """Checked against kconfig's own conf in test_kconfig_real_conf.py."""
+    assert _read_as("CONFIG_MODULES=y\n" + text, "A", kind) == value
 
 
 @pytest.mark.parametrize("lsm", ['"integrity,apparmor"', '""', '"lockdown, yama,integrity"'])
