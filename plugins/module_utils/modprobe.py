@@ -26,7 +26,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.modalias import fnmatch
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatch
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 CONF_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",

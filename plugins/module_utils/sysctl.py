@@ -18,7 +18,7 @@ import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import size_counter
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, c_unsigned
-from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, translate
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -253,7 +253,7 @@ def interface_glob_key(key):
     return "net/ipv4/conf/*/%s" % key.rsplit(".", 1)[1]
 
 
-LITERAL_GLOB = re.compile(r"(?:[^*?\[]|\[[*?\[]\])*\Z")
+LITERAL_GLOB = re.compile(r"(?:[^*?\[\\]|\\.|\[[*?\[]\])*\Z")
 
 
 def literal_name(name):
@@ -715,6 +715,12 @@ def _star_matcher(pieces):
     return matches
 
 
+def _glibc_matcher(part):
+    def matches(name):
+        return fnmatchcase(name, part)
+    return matches
+
+
 # compiled components of globs (fnmatch keeps 256: a file may have thousands), dropped past the limit
 _PART_MATCHERS = {}
 _PART_MATCHERS_LIMIT = 4096
@@ -725,8 +731,8 @@ def _part_matcher(part):
     if matcher is None:
         if len(_PART_MATCHERS) >= _PART_MATCHERS_LIMIT:
             _PART_MATCHERS.clear()
-        if "?" in part or "[" in part:
-            matcher = re.compile(translate(part)).match
+        if "?" in part or "[" in part or "\\" in part:
+            matcher = _glibc_matcher(part)
         else:
             matcher = _star_matcher(part.split("*"))
         _PART_MATCHERS[part] = matcher
@@ -738,11 +744,12 @@ def glob_matcher(pattern):
     asked of many keys."""
     parts = []
     for part in pattern.split("/"):
-        if not any(char in part for char in "*?["):
+        if not any(char in part for char in "*?[\\"):
             parts.append((part, None, False, False))
         else:
-            # a name as literal_name() writes it matches that name only
-            parts.append((None, _part_matcher(part), not LITERAL_GLOB.match(part), part.startswith(".")))
+            # a name as literal_name() writes it matches that name only; glob(3) matches a leading
+            # "." only by one the pattern writes (an escaped one too)
+            parts.append((None, _part_matcher(part), not LITERAL_GLOB.match(part), part.startswith((".", "\\."))))
     count = len(parts)
 
     def matches(key):

@@ -8,7 +8,7 @@ GCE-* settings look for."""
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, size_counter
-from ansible_collections.guestready.gce.plugins.module_utils.modalias import STAR, glob_tokens, token_matches
+from ansible_collections.guestready.gce.plugins.module_utils.globs import STAR, glob_tokens, token_matches
 from ansible_collections.guestready.gce.plugins.module_utils.systemd_conf import LINE_END
 
 RULE_DIRS = ("/etc/udev/rules.d", "/run/udev/rules.d", "/usr/local/lib/udev/rules.d",

@@ -538,7 +538,7 @@ def preset(target, name):
         for raw in lines(read(target, path)):
             words = strip_comment(raw, "#;").split()
             if len(words) >= 2 and words[0] in ("enable", "disable") and \
-                    fnmatchcase(name, words[1]):
+                    fnmatchcase(name, words[1], noescape=True):   # systemd: fnmatch(..., FNM_NOESCAPE)
                 return words[0]
     return None
 

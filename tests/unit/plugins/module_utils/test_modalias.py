@@ -10,7 +10,7 @@ import struct
 
 import pytest
 
-from ansible_collections.guestready.gce.plugins.module_utils import modalias
+from ansible_collections.guestready.gce.plugins.module_utils import globs, modalias
 import trees
 import fakesys
 
@@ -184,13 +184,13 @@ def test_thousands_of_unclosed_brackets_are_read_in_one_pass(unit):
     from hostile import alarm
     pattern = unit * (60000 // len(unit)) + "z"
     with alarm(30):
-        tokens = modalias.glob_tokens(pattern)
+        tokens = globs.glob_tokens(pattern)
         literal = "".join(token for token in tokens if isinstance(token, str))
         assert len(literal) == len(tokens), "every '[' is unclosed: each is the character"
         assert modalias.fnmatch(pattern + "*", literal + "x") and not modalias.fnmatch(pattern + "]", literal + "x")
     if LIBC_FNMATCH is not None:   # the same answers as the C library's on a short one
         small = unit * 5 + "z"
-        literal = "".join(modalias.glob_tokens(small))
+        literal = "".join(globs.glob_tokens(small))
         for text in (literal, literal + "x", literal[1:], small):
             assert LIBC_FNMATCH(small + "*", text) is modalias.fnmatch(small + "*", text), text
 

@@ -723,6 +723,21 @@ def test_globs_of_thousands_of_unclosed_brackets_are_read_in_linear_time(tmp_pat
     assert [a["value"] for a in history["net/ipv4/conf/[x/rp_filter"]] == ["2", "1"]
 
 
+@pytest.mark.parametrize("loader_name", ["systemd", "procps"])
+def test_globs_are_matched_as_glibc_matches_them(tmp_path, loader_name):
+    """Both loaders expand a glob with glibc's glob(3): a POSIX class, a "^" set and a backslash escape
+    mean there what they mean to fnmatch(3) (Python's fnmatch knew no class, read [^e] as a set of ^ and
+    e and a backslash as itself: the rp_filter=0 reached no interface).  Checked against the real
+    loaders in test_sysctl_real_loaders.py."""
+    write_binary(tmp_path, "usr/sbin/sysctl", b"procps-ng 4.0.2")
+    write(tmp_path, "etc/sysctl.d/60-site.conf", "net.ipv4.conf.[[:alpha:]]*.rp_filter = 0\n"
+          "net.ipv4.conf.[^e]*.send_redirects = 1\nnet.ipv4.conf.\\e*.accept_redirects = 1\n")
+    keys = ["net/ipv4/conf/eth0/rp_filter", "net/ipv4/conf/lo/send_redirects", "net/ipv4/conf/eth0/send_redirects",
+            "net/ipv4/conf/eth0/accept_redirects"]
+    history = loader.winners(loader.load(str(tmp_path), loader_name)[0], keys, loader_name)
+    assert [[a["value"] for a in history[key]] for key in keys] == [["0"], ["1"], [], ["1"]]
+
+
 def test_a_systemd_sysctl_that_cannot_be_read_tells_no_version(tmp_path, monkeypatch):
     write_binary(tmp_path, "usr/lib/systemd/systemd-sysctl", b"systemd 219")
     monkeypatch.setattr(loader, "MAX_BINARY_SIZE", 16)

@@ -32,7 +32,9 @@ PROC_KEYS = ["kernel/kptr_restrict", "kernel/perf_event_paranoid", "net/ipv4/tcp
 KEYS = ["kernel.kptr_restrict", "kernel/perf_event_paranoid", "net.ipv4.tcp_syncookies", "kernel.missing",
         "net.ipv4.conf.eth0.rp_filter", "net/ipv4/conf/eth0.100/send_redirects", "net.ipv4.conf.eth0.100.rp_filter",
         "net.ipv4.conf.*.rp_filter", "net.ipv4.conf.e*.send_redirects", "net/ipv4/conf/*/send_redirects",
-        "net.ipv4.conf.[el]*.rp_filter", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.send_redirects"]
+        "net.ipv4.conf.[el]*.rp_filter", "net.ipv4.conf.all.rp_filter", "net.ipv4.conf.default.send_redirects",
+        "net.ipv4.conf.[[:alpha:]]*.rp_filter", "net.ipv4.conf.[^e]*.rp_filter", "net.ipv4.conf.e\\th0.rp_filter",
+        "net.ipv4.conf.[!a-d]*.send_redirects", "net.ipv4.conf.[[:digit:]]*.send_redirects", "net/ipv4/conf/\\*/rp_filter"]
 VALUES = st.one_of(st.sampled_from(["0", "1", "2", "3", "1 2", "0\t", "", " 2 ", "a=b", "1 # 2", "x\x0by"]),
                    st.text(alphabet="01 \t=#-x\x0b\x0c\r", max_size=5))
 LINE = st.one_of(
