@@ -25,6 +25,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import (
     parse_bls_entry, parse_grubenv)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, names, present, read
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int, bounded_int
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatch
 from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes
 
 DEFAULTS = "/etc/default/grub"
@@ -71,66 +72,149 @@ _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 _STATEMENT = re.compile(_ASSIGNMENT.pattern, re.S)
 _WORD = re.compile(r"[^'\" \t;`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-_PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?])")
+_PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?]|##?|%%?)")
 # what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
 _DQ_ESCAPES = "$`\"\\\n"
 # expansions nested deeper in one another than this are kept as written: a hostile
 # ``${a:-${a:-...}}`` must neither exhaust Python's recursion limit nor take quadratic time
 MAX_NESTING = 32
+# characters expansions may add to a value: ``A=$A$A`` on thirty lines doubles it to gigabytes (sh
+# runs out of memory, grub-mkconfig with it); a kernel command line holds a few thousand
+MAX_SHELL_VALUE = 64 * 1024
+MAX_PATTERN_VALUE = 4096
 
 
-def _dollar(text, index, variables):
+def _dollar(text, index, variables, quoted=False):
     """``(value, end)`` of the parameter expansion at ``text[index]`` (a
     ``$``): ``$NAME``, ``${NAME}``, ``${NAME:-word}`` and ``:+``, ``:=``,
     ``:?``, with or without the colon (POSIX sh, 2.6.2 Parameter Expansion;
     tuned writes ``"${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"``);
-    None for anything else, which is kept as written."""
+    None for anything else, which is kept as written.  ``quoted``: inside
+    double quotes, where the word's quotes are its characters; outside, the
+    word's quotes are removed as a word's are."""
     match = _VARIABLE.match(text, index)
     if match:
         return variables.get(match.group(1) or match.group(2), ""), match.end()
     match = _PARAMETER.match(text, index)
     if not match:
         return None
-    depth, end = 1, match.end()
-    while end < len(text) and 0 < depth <= MAX_NESTING:
-        if text[end] == "\\":
-            end += 2
-        elif text.startswith("${", end):
-            depth, end = depth + 1, end + 2
-        else:
-            depth, end = depth - (text[end] == "}"), end + 1
-    if depth:
+    end = _closing_brace(text, match.end(), quoted)
+    if end is None:
         return None
-    name, operator = match.group(1), match.group(2)
-    word = _double_quoted(text[match.end():end - 1], variables)
+    name, operator, inner = match.group(1), match.group(2), text[match.end():end]
+    word = _double_quoted(inner, variables, True) if quoted else _word(inner, 0, variables, "")[0]
     value = variables.get(name)
+    if operator[0] in "#%":
+        return _removed(value or "", word, operator), end + 1
     is_set = value is not None and (value != "" or ":" not in operator)
     if operator[-1] == "+":
-        return (word if is_set else ""), end
+        return (word if is_set else ""), end + 1
     if operator[-1] == "=" and not is_set:
         variables[name] = word
-    return (value if is_set else word), end
+    return (value if is_set else word), end + 1
 
 
-def _double_quoted(text, variables):
+def _sized(value, written):
+    """``value``, or ConfigError when its expansions made it MAX_SHELL_VALUE
+    longer than the ``written`` text it comes from."""
+    if len(value) > len(written) + MAX_SHELL_VALUE:
+        raise ConfigError("expansions grow a value by more than %d characters (an assignment doubling itself?): sh would run "
+                          "out of memory, and grub-mkconfig with it" % MAX_SHELL_VALUE)
+    return value
+
+
+def _removed(value, pattern, operator):
+    """``value`` without the shortest (``#``, ``%``) or longest (``##``,
+    ``%%``) prefix (``#``) or suffix (``%``) that ``pattern`` matches as
+    fnmatch(3) does (POSIX sh, 2.6.2; a quoted ``*`` in the pattern is taken
+    as a wildcard too)."""
+    if len(value) > MAX_PATTERN_VALUE:   # each cut is matched: quadratic in the value
+        raise ConfigError("a pattern is removed from a value of more than %d characters" % MAX_PATTERN_VALUE)
+    cuts = range(len(value) + 1)
+    if (operator == "##") != (operator == "%"):
+        cuts = reversed(cuts)
+    for cut in cuts:
+        if operator[0] == "#" and fnmatch(pattern, value[:cut]):
+            return value[cut:]
+        if operator[0] == "%" and fnmatch(pattern, value[cut:]):
+            return value[:cut]
+    return value
+
+
+def _closing_brace(text, index, quoted):
+    """The index of the ``}`` that closes an expansion whose word starts at
+    ``text[index]``, or None: a backslash escapes the next character, a
+    ``}`` in double quotes closes nothing, nor outside double quotes
+    (``quoted`` False) one in single quotes (inside them a single quote is
+    a character: ``"${A:-'}'}"`` is ``''}``, as dash and bash have it);
+    expansions nested deeper than MAX_NESTING are not followed."""
+    depth = 1
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+        elif char == "'" and not quoted:
+            index = text.find("'", index + 1)
+            if index < 0:
+                return None
+            index += 1
+        elif char == '"':
+            index = _closing_quote(text, index + 1)
+            if index is None:
+                return None
+            index += 1
+        elif text.startswith("${", index):
+            depth += 1
+            if depth > MAX_NESTING:
+                return None
+            index += 2
+        elif char == "}":
+            depth -= 1
+            if not depth:
+                return index
+            index += 1
+        else:
+            index += 1
+    return None
+
+
+def _closing_quote(text, index):
+    """The index of the ``"`` that closes double quotes opened before
+    ``text[index]``, or None: an expansion's word may hold quotes of its own
+    (``"${A:-"in"}"``)."""
+    while index < len(text) and text[index] != '"':
+        if text.startswith("${", index):
+            end = _closing_brace(text, index + 2, True)
+            index = index + 2 if end is None else end + 1
+        else:
+            index += 2 if text[index] == "\\" else 1
+    return index if index < len(text) else None
+
+
+def _double_quoted(text, variables, nested=False):
     """What the shell makes of the inside of double quotes: a backslash
     escapes ``$``, a backquote, ``"``, ``\\`` and a newline (and stays before
-    anything else), ``$`` expansions as ``_dollar`` reads them."""
+    anything else), ``$`` expansions as ``_dollar`` reads them.  ``nested``:
+    the word of an expansion inside double quotes, where a ``"`` opens or
+    closes quotes of its own and is removed."""
     out, index = [], 0
     while index < len(text):
         char = text[index]
+        if nested and char == '"':
+            index += 1
+            continue
         if char == "\\" and text[index + 1:index + 2] and text[index + 1] in _DQ_ESCAPES:
             out.append("" if text[index + 1] == "\n" else text[index + 1])
             index += 2
             continue
-        found = _dollar(text, index, variables) if char == "$" else None
+        found = _dollar(text, index, variables, True) if char == "$" else None
         if found:
             out.append(found[0])
             index = found[1]
             continue
         out.append(char)
         index += 1
-    return "".join(out)
+    return _sized("".join(out), text)
 
 
 def shell_value(text, variables):
@@ -140,7 +224,13 @@ def shell_value(text, variables):
     quotes only some: ``_double_quoted``); an unquoted blank ends it, a ``#``
     inside the word is part of it.  Command substitutions are kept as written
     (GRUB_DISTRIBUTOR's ``$(lsb_release ...)``)."""
-    out, index = [], 0
+    return _word(text, 0, variables)[0]
+
+
+def _word(text, index, variables, stop=" \t\n;"):
+    """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
+    ended by an unquoted character of ``stop``."""
+    out, start = [], index
     while index < len(text):
         char = text[index]
         if char == "'":
@@ -149,15 +239,14 @@ def shell_value(text, variables):
             out.append(text[index + 1:end])
             index = end + 1
         elif char == '"':
-            end = index + 1
-            while end < len(text) and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
+            end = _closing_quote(text, index + 1)
+            end = len(text) if end is None else end
             out.append(_double_quoted(text[index + 1:end], variables))
             index = end + 1
         elif char == "\\":
             out.append(text[index + 1:index + 2].replace("\n", ""))   # a backslash-newline joins rows
             index += 2
-        elif char in " \t\n;":
+        elif char in stop:
             break
         elif char == "`" or text.startswith("$(", index):
             closing = "`" if char == "`" else ")"
@@ -167,7 +256,8 @@ def shell_value(text, variables):
             index = end + 1
         else:
             match = _WORD.match(text, index)
-            word = match.group(0)
+            # None: a blank or ";" that does not end this word (an expansion's word, ``stop`` "")
+            word = match.group(0) if match else char
             if word == "$":
                 found = _dollar(text, index, variables)
                 if found:
@@ -176,7 +266,7 @@ def shell_value(text, variables):
                     continue
             out.append(word)
             index += len(word)
-    return "".join(out)
+    return _sized("".join(out), text[start:index]), index
 
 
 def _statements(rows):
@@ -184,7 +274,8 @@ def _statements(rows):
     line for sh, which goes on past the end of a row while a quote is open or
     after a backslash ending it outside single quotes and comments (POSIX
     sh, 2.2 Quoting, 2.3 Token Recognition)."""
-    found, first, quote = [], 0, None
+    found, first, quote, braces = [], 0, None, 0
+    previous = "\n"   # the character before, the backslash-newlines sh removes left out
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
         pos, continued = 0, False
@@ -194,15 +285,26 @@ def _statements(rows):
                 quote = None if char == "'" else quote
             elif char == "\\":
                 continued = pos + 1 == len(row)
+                pos += 2
+                previous = previous if continued else "\\"   # an escaped blank ends no word
+                continue
+            elif row.startswith("${", pos):
+                braces += 1   # an expansion goes on to its "}", over rows too
                 pos += 1
+            elif char == "}" and braces:
+                braces -= 1
             elif quote == '"':
                 quote = None if char == '"' else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#" and (pos == 0 or row[pos - 1] in " \t;"):
+            elif char == "#" and previous in " \t;\n":
                 break
+            if not continued:
+                previous = row[pos]
             pos += 1
-        if quote is None and not continued:
+        if not continued:
+            previous = "\n"
+        if quote is None and not continued and not braces:
             found.append((first, index))
             first = index + 1
     if first < len(rows):
@@ -210,27 +312,125 @@ def _statements(rows):
     return found
 
 
+# an assignment word's start; blanks between words (a backslash-newline is removed before words are read)
+_NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
+# what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14), or one whose
+# arguments are the assignments
+_KEEPING = (":", "export", "readonly")
+
+
+def _joined(text):
+    """``text`` with each backslash-newline outside single quotes removed, as
+    sh removes them before it reads words (POSIX sh, 2.2.1): ``$B\\<newline>x``
+    is ``$Bx``."""
+    if "\\\n" not in text:
+        return text
+    out, index, quote = [], 0, None
+    while index < len(text):
+        char = text[index]
+        if quote == "'":
+            quote = None if char == "'" else quote
+        elif char == "\\":
+            if text[index + 1:index + 2] != "\n":
+                out.append(text[index:index + 2])
+            index += 2
+            continue
+        elif char == '"':
+            quote = None if quote == '"' else '"'
+        elif char == "'" and quote is None:
+            quote = "'"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _line_assignments(text, variables):
+    """``[(NAME, value)]`` of the assignments sh performs on one line, in
+    order (``variables`` follows them): the leading assignment words of each
+    simple command (the line split at an unquoted ``;``), each expanded once
+    the ones before it took effect, when no command word follows them or the
+    command is ``:``; and the assignments ``export`` and ``readonly`` are
+    given, all expanded before the first is made.  Before another command
+    they are its environment only (and under grub-mkconfig's ``set -e`` a
+    command it does not find stops it).  A ``#`` at a word's start ends the
+    line."""
+    found, index, text = [], 0, _joined(text)
+    while index < len(text):
+        command, prefix, declared, before = None, [], [], dict(variables)
+        while True:
+            index = _BLANKS.match(text, index).end()
+            if index >= len(text) or text[index] in "#;":
+                break
+            match = _NAME_EQ.match(text, index)
+            if match and command is None:
+                value, end = _word(text, match.end(), variables)
+                variables[match.group(0)[:-1]] = value
+                prefix.append((match.group(0)[:-1], value, match.end()))
+                index = end
+            elif match and command in ("export", "readonly"):
+                # a declaration's arguments are all expanded before any is assigned (dash, bash)
+                value, index = _word(text, match.end(), variables)
+                declared.append((match.group(0)[:-1], value))
+            else:
+                # a command's words are expanded before the assignments before it are made
+                expanding = dict(before) if command is None and prefix else variables
+                word, end = _word(text, index, expanding)
+                # an unquoted expansion to nothing is no field: no command either
+                if command is None and (word or any(quote in text[index:end] for quote in "'\"")):
+                    if expanding is not variables:
+                        variables.clear()
+                        variables.update(expanding)
+                    command = word
+                index = max(end, index + 1)
+        if command is None:
+            found.extend((name, value) for name, value, dummy in prefix)
+        elif command in _KEEPING:
+            # the assignments before a command are expanded after its words (POSIX sh, 2.9.1)
+            for name, dummy, start in prefix:
+                variables[name] = _word(text, start, variables)[0]
+                found.append((name, variables[name]))
+            variables.update(declared)
+            found.extend(declared)
+        if index >= len(text) or text[index] == "#":
+            break
+        index += 1
+    return found
+
+
 def _assignments(rows):
-    """``[(first, last, NAME, right-hand side)]`` of the assignments among
-    ``rows``, each one line for sh (``_statements``)."""
+    """``[(first, last, NAME, alone)]`` of the assignments among ``rows``,
+    each one line for sh (``_statements``); ``alone``: the only word of its
+    line (``export`` and a comment aside), which an edit may replace whole."""
     found = []
     for first, last in _statements(rows):
-        match = _STATEMENT.match("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
+        text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
+        names = [name for name, dummy in _line_assignments(text, {})]
+        match = _STATEMENT.match(text) if len(names) == 1 else None
+        alone = False
         if match:
-            found.append((first, last, match.group(1), match.group(2)))
+            rest = text[_word(text, match.start(2), {})[1]:].lstrip(" \t")
+            alone = not rest or rest.startswith("#")
+        found.extend((first, last, name, alone) for name in names)
     return found
 
 
 def parse_defaults(text, source, variables=None, assignments=None):
-    """Run the assignments of one defaults file; returns ``(variables,
-    assignments)`` where assignments maps a name to ``[(file, line,
-    value)]`` (line: where it starts)."""
+    """Run the assignments of one defaults file as sh does
+    (``_line_assignments``); returns ``(variables, assignments)`` where
+    assignments maps a name to ``[(file, line, value)]`` (line: where the
+    line it is on starts)."""
     variables = dict(variables or {})
     assignments = assignments if assignments is not None else {}
-    for first, dummy, name, rest in _assignments(lines(text)):
-        value = shell_value(rest, variables)
-        variables[name] = value
-        assignments.setdefault(name, []).append((source, first + 1, value))
+    rows = lines(text)
+    for first, last in _statements(rows):
+        text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
+        try:
+            made = _line_assignments(text, variables)
+        except ConfigError as exc:
+            raise ConfigError("%s:%d: %s" % (source, first + 1, exc))
+        for name, value in made:
+            assignments.setdefault(name, []).append((source, first + 1, value))
     return variables, assignments
 
 
@@ -529,12 +729,15 @@ def set_defaults(text, updates, header=""):
         rows[-1] += "\n"
     for rid, name, value in updates:
         new = "%s=%s\n" % (name, value)
-        found = [(first, last) for first, last, assigned, dummy in _assignments(rows) if assigned == name]
+        found = [(first, last, alone) for first, last, assigned, alone in _assignments(rows) if assigned == name]
         if not found:
             rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
+        elif not found[-1][2]:
+            # a line that does more (another assignment, a command): kept whole, the new one after it
+            rows.insert(found[-1][1] + 1, "# %s (%s)\n%s" % (MARKER, rid, new))
         else:
             # every row of an assignment that goes on over several (a comment ends at its row)
-            first, last = found[-1]
+            first, last, dummy = found[-1]
             rows[first:last + 1] = ["# %s replaced (%s): %s" % (MARKER, rid, rows[first])] + \
                 ["# %s" % row for row in rows[first + 1:last + 1]] + [new]
     return "".join(rows)

@@ -174,6 +174,35 @@ def test_grub_defaults_values_as_sh_reads_them(text, value):
     assert bootloader.shell_value(bootloader._quote(value), {}) == value
 
 
+@pytest.mark.parametrize("text,expected", [
+    # every assignment word of a line is made (only the first was)
+    ('GRUB_TIMEOUT=0 GRUB_CMDLINE_LINUX="console=ttyS0"\n', {"GRUB_TIMEOUT": "0", "GRUB_CMDLINE_LINUX": "console=ttyS0"}),
+    ("A=x; GRUB_CMDLINE_LINUX=$A\n", {"A": "x", "GRUB_CMDLINE_LINUX": "x"}),
+    # outside double quotes an expansion's word has its quotes removed ('s' was kept with its quotes)
+    ("GRUB_CMDLINE_LINUX=${A:-'s'}\n", {"GRUB_CMDLINE_LINUX": "s"}),
+    ('GRUB_CMDLINE_LINUX="${A:-"in"}"\n', {"GRUB_CMDLINE_LINUX": "in"}),
+    # a backslash-newline is removed before words are read: $B<newline>x is $Bx
+    ("GRUB_CMDLINE_LINUX=$A\\\nconsole=ttyS0\n", {"GRUB_CMDLINE_LINUX": "=ttyS0"}),
+    # a '#' after a backslash-newline is inside a word; the assignment after it is made
+    ("GRUB_CMDLINE_LINUX=\\\n# GRUB_CMDLINE_LINUX=\\\nconsole=ttyS0\n", {"GRUB_CMDLINE_LINUX": "console=ttyS0"}),
+    # export expands all its arguments first; assignments before a command are its environment
+    ("export A= B=${A-z}\n", {"A": "", "B": "z"}), ("A=x true\n", {}),
+    ("GRUB_CMDLINE_LINUX=${A%%=*}\n", {"GRUB_CMDLINE_LINUX": ""}),
+])
+def test_grub_defaults_lines_as_sh_runs_them(text, expected):
+    """Checked against this machine's /bin/sh in test_grub_defaults_real_sh.py."""
+    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert variables == expected
+
+
+def test_a_defaults_line_that_does_more_than_the_assignment_is_kept_whole():
+    """Editing GRUB_CMDLINE_LINUX commented out its whole line, GRUB_TIMEOUT=0 with it."""
+    text = 'GRUB_TIMEOUT=0 GRUB_CMDLINE_LINUX="quiet"\n'
+    edited = bootloader.set_defaults(text, [("GCE-X", "GRUB_CMDLINE_LINUX", '"quiet console=ttyS0"')])
+    assert edited == text + '# guestready.gce (GCE-X)\nGRUB_CMDLINE_LINUX="quiet console=ttyS0"\n'
+    assert bootloader.parse_defaults(edited, "x")[0] == {"GRUB_TIMEOUT": "0", "GRUB_CMDLINE_LINUX": "quiet console=ttyS0"}
+
+
 def test_grub_red_hat_layout_bls_and_grubenv(tmp_path):
     put(tmp_path, "/usr/sbin/grub2-mkconfig", "#!/bin/sh\n. /etc/default/grub\n")
     put(tmp_path, "/etc/default/grub", 'GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX="crashkernel=auto rhgb quiet"\n'

@@ -124,3 +124,17 @@ def test_grubconfig_reads_unclosed_expansions_in_linear_time(tmp_path):
     put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
     with alarm(10):
         bootloader.GrubConfig(Target(str(tmp_path)))
+
+
+def test_a_defaults_file_doubling_a_value_is_refused_in_time(tmp_path, run_module):
+    """``A=$A$A`` on thirty lines grows a value to gigabytes: the check ran out of memory (sh would
+    too, and grub-mkconfig with it).  Past 64 KiB of expansion the file is an error naming its line."""
+    from test_gce_settings import by_id, debian_image
+    from ansible_collections.guestready.gce.plugins.modules import compliance_info
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="console=ttyS0"\n' + "GRUB_CMDLINE_LINUX=$GRUB_CMDLINE_LINUX$GRUB_CMDLINE_LINUX\n" * 40)
+    with alarm(60):
+        out = run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}})
+    assert out["rc"] == 0, out.get("msg")
+    result = by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
+    assert result["status"] == "unknown" and "/etc/default/grub:14: expansions grow a value" in result["message"], result

@@ -1,0 +1,67 @@
+"""The /etc/default/grub reader against the real shell: grub-mkconfig (a
+``#! /bin/sh`` script under ``set -e``) sources the file, so generated files
+are sourced by this machine's /bin/sh (dash on Debian) and every variable
+it ends with set, and its value, is what ``bootloader.parse_defaults``
+says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
+
+The files hold assignments, comments and words, never a command
+substitution or a redirection; sh runs with no PATH (a word is a command
+it does not find) in a temporary directory."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ansible_collections.guestready.gce.plugins.module_utils import bootloader
+
+SH = "/bin/sh"
+pytestmark = pytest.mark.skipif(not os.path.exists(SH), reason="needs /bin/sh")
+
+NAMES = ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_TIMEOUT", "A", "B"]
+PIECES = st.sampled_from([
+    "console=ttyS0", "quiet", "0", "$A", "${A}", "${A:-x}", "${A:+y $A}", "${B-z}", "${B=w}", "${B:=v}", "\\$A",
+    "'$A'", '"$A"', '" a \\" b"', '\\"', "'x y'", '""', "\\ ", "a#b", " #c", "\\\n", '"multi\nline"', "'q\nr'",
+    "$", "${", "}", "\\\\", '"\\$B \\\\ \\x"', "${A:-'s'}", '"${A:-"in"}"', "$A$B", "\t", " ", ";", "=", "#",
+    "${A#*=}", "${A##*s}", "${A%=*}", '"${A%%t*}"', "${A#con}"])
+VALUE = st.lists(PIECES, max_size=5).map("".join)
+ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
+                       st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
+LINE = st.one_of(ASSIGNMENT, ASSIGNMENT, ASSIGNMENT,
+                 st.builds(lambda a, sep, b: a + sep + b, ASSIGNMENT, st.sampled_from([" ", ";", "; ", " # "]), ASSIGNMENT),
+                 st.sampled_from(["", "# GRUB_CMDLINE_LINUX=commented", "  # A=x", ": comment", "export A", "B"]))
+# no special parameter ($0, $#, $$, ${#A}...): grub-mkconfig's own or a length, which no defaults file uses
+FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows)).filter(
+    lambda text: not re.search(r"\$(?:\\\n)*\{?(?:\\\n)*[0-9#?!@*$-]", text))
+
+REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
+
+
+def sh_variables(base, text):
+    """``{name: value}`` of the variables sh has set after sourcing ``text``, or None when it failed."""
+    path = os.path.join(base, "grub")
+    with open(path, "w") as handle:
+        handle.write(text)
+    done = subprocess.run([SH, "-c", REPORT, "sh", path], cwd=base, env={"PATH": "/nonexistent"},
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30, check=False)
+    if done.returncode != 0:
+        return None
+    fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return dict((name, fields[2 * index + 1]) for index, name in enumerate(NAMES) if fields[2 * index] == "set")
+
+
+@given(text=FILE)
+def test_the_variables_are_what_sh_sets(text):
+    base = tempfile.mkdtemp()
+    try:
+        real = sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
+    if real is None:   # sh failed: grub-mkconfig stops there
+        return
+    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert dict((name, variables[name]) for name in NAMES if name in variables) == real, repr(text)
