@@ -37,7 +37,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import (
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID, CATALOGUE, serial_console
 from ansible_collections.guestready.gce.plugins.module_utils.devices import root_arch
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines
-from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
+from ansible_collections.guestready.gce.plugins.module_utils.globs import simple_match
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.results import listed, record, summarize
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, TooLarge, text_bytes
@@ -2079,7 +2079,8 @@ def _match_applies(criteria, who):
     safe side for a lock-out check)."""
     words = criteria.split()
     pairs = dict((words[i].lower(), words[i + 1]) for i in range(0, len(words) - 1, 2))
-    if "user" in pairs and not any(fnmatchcase(who["user"], p) for p in pairs["user"].split(",")
+    # OpenSSH's match_pattern(): * and ? only
+    if "user" in pairs and not any(simple_match(who["user"], p) for p in pairs["user"].split(",")
                                    if not p.startswith("!")):
         return False
     return True

@@ -153,7 +153,22 @@ def fnmatch(pattern, text, noescape=False):
     """fnmatch(``pattern``, ``text``, 0) of glibc (FNM_NOESCAPE with
     ``noescape``): ``*`` and ``?`` match any character (``/`` and a leading
     ``.`` included)."""
-    tokens = glob_tokens(pattern, noescape)
+    return _matches(glob_tokens(pattern, noescape), text)
+
+
+_ANY = (True, [])
+
+
+def simple_match(name, pattern):
+    """Whether ``name`` matches a pattern of ``*`` (any string) and ``?``
+    (any character) only, every other character itself: GLib's
+    g_pattern_match_simple() (NetworkManager's ``interface-name:`` specs)
+    and OpenSSH's match_pattern() (``Match User``)."""
+    return _matches([STAR if char == "*" else _ANY if char == "?" else char for char in pattern], name)
+
+
+def _matches(tokens, text):
+    """Whether ``text`` matches the pattern ``tokens`` (``glob_tokens``)."""
     at = step = 0
     star = retry = None
     while at < len(text):

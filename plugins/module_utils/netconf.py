@@ -27,7 +27,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
     MAX_GLOB_PATHS, MAX_SIZE, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read,
     strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
-from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
+from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, simple_match
 from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable, text_of
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
@@ -1293,19 +1293,21 @@ def _device_spec_matches(spec, interface):
     that name whose MAC address is a new instance's: True, False, or
     ``"except"`` when an ``except:`` spec leaves it out."""
     spec = spec.strip()
-    if spec.startswith("except:"):
-        return "except" if _device_spec_matches(spec[len("except:"):], interface) is True else False
+    tag = spec.split(":", 1)[0].lower() + ":" if ":" in spec else ""   # tags are matched ignoring case
+    if tag == "except:":
+        return "except" if _device_spec_matches(spec[len(tag):], interface) is True else False
     if spec == "*":
         return True
-    if spec.startswith("interface-name:"):
-        name = spec[len("interface-name:"):]
+    if tag == "interface-name:":
+        # match_device_eval(): "=" the name itself; else (a "~" dropped) it or a g_pattern_match_simple()
+        # pattern, * and ? only, case and all
+        name = spec[len(tag):]
         if name.startswith("="):
             return name[1:] == interface
-        if name.startswith("~"):
-            return fnmatchcase(interface.lower(), name[1:].lower())
-        return fnmatchcase(interface, name)
-    if spec.startswith("type:"):
-        return spec[len("type:"):] in ("ethernet", "802-3-ethernet")
+        name = name[1:] if name.startswith("~") else name
+        return name == interface or simple_match(interface, name)
+    if tag == "type:":
+        return spec[len(tag):] in ("ethernet", "802-3-ethernet")
     if ":" in spec and not _MAC.match(spec):
         return False   # mac:, driver:, path:, s390-subchannels: ...: not the new NIC as far as is known
     return not _MAC.match(spec) and spec == interface   # a bare name, or a MAC address (a new one)

@@ -42,3 +42,13 @@ def test_fnmatchcase_is_glibcs_fnmatch(flags, pattern, name):
 def test_what_pythons_fnmatch_answered_otherwise(name, pattern, noescape, expected):
     """Python's fnmatch: a backslash is itself, ``[^e]`` a set of ^ and e, no POSIX classes."""
     assert globs.fnmatchcase(name, pattern, noescape) is expected
+
+
+@pytest.mark.parametrize("name,pattern,expected", [
+    ("ens4", "ens?", True), ("ens4", "e*", True), ("ens4", "[e]ns4", False), ("[e]ns4", "[e]ns4", True),
+    ("ens4", "ENS*", False), ("a\\b", "a\\b", True), ("ab", "a\\b", False), ("", "*", True), ("x", "", False),
+])
+def test_simple_match_knows_star_and_question_mark_only(name, pattern, expected):
+    """GLib's g_pattern_match_simple() (NetworkManager's interface-name:) and OpenSSH's match_pattern()
+    (Match User): no sets, no escapes, case kept."""
+    assert globs.simple_match(name, pattern) is expected

@@ -684,6 +684,14 @@ def nm_image(root):
       "/etc/NetworkManager/conf.d/50-more.conf": "[main]\nno-auto-default+=interface-name:ens4\n"}, "fail", "50-more.conf"),
     ({"/etc/NetworkManager/conf.d/50-more.conf": "[main]\nno-auto-default +=interface-name:ens4\n"}, "pass",
      "automatic wired connection"),
+    # match_device_eval(): a tag is matched ignoring case, a pattern is g_pattern_match_simple()'s (* and ?,
+    # a "[" itself), "~" marks a pattern and keeps case (it was taken as ignoring case, and [e] as a set)
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=Interface-Name:ens?\n"}, "fail",
+     "50-noauto.conf"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:[e]ns4\n"}, "pass",
+     "automatic wired connection"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:~ENS*\n"}, "pass",
+     "automatic wired connection"),
 ])
 def test_networkmanager_s_automatic_connection_only_where_its_configuration_allows_it(
         tmp_path, run_module, files, status, words):
