@@ -77,11 +77,13 @@ _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?]|##?|%%?)")
 _DQ_ESCAPES = "$`\"\\\n"
 # expansions nested deeper in one another than this are kept as written: a hostile
 # ``${a:-${a:-...}}`` must neither exhaust Python's recursion limit nor take quadratic time
-MAX_NESTING = 32
+MAX_NESTING = 8
 # characters expansions may add to a value: ``A=$A$A`` on thirty lines doubles it to gigabytes (sh
 # runs out of memory, grub-mkconfig with it); a kernel command line holds a few thousand
 MAX_SHELL_VALUE = 64 * 1024
-MAX_PATTERN_VALUE = 4096
+# characters the ${A#p} and ${A%p} of one defaults file may match, each cut of a value matched
+MAX_PATTERN_WORK = 4 * 1024 * 1024
+_PATTERN_WORK = [0]   # spent so far: parse_defaults() and shell_value() start it again
 
 
 def _dollar(text, index, variables, quoted=False):
@@ -128,8 +130,11 @@ def _removed(value, pattern, operator):
     ``%%``) prefix (``#``) or suffix (``%``) that ``pattern`` matches as
     fnmatch(3) does (POSIX sh, 2.6.2; a quoted ``*`` in the pattern is taken
     as a wildcard too)."""
-    if len(value) > MAX_PATTERN_VALUE:   # each cut is matched: quadratic in the value
-        raise ConfigError("a pattern is removed from a value of more than %d characters" % MAX_PATTERN_VALUE)
+    # each cut is matched: quadratic in the value, and a file may remove patterns on every line
+    _PATTERN_WORK[0] += (len(value) + 1) * (len(value) + 2) // 2
+    if _PATTERN_WORK[0] > MAX_PATTERN_WORK:
+        raise ConfigError("patterns are removed from values of %d characters and more: past %d characters "
+                          "matched, the file is not read further" % (len(value), MAX_PATTERN_WORK))
     cuts = range(len(value) + 1)
     if (operator == "##") != (operator == "%"):
         cuts = reversed(cuts)
@@ -141,13 +146,14 @@ def _removed(value, pattern, operator):
     return value
 
 
-def _closing_brace(text, index, quoted):
+def _closing_brace(text, index, quoted, outer=0):
     """The index of the ``}`` that closes an expansion whose word starts at
     ``text[index]``, or None: a backslash escapes the next character, a
     ``}`` in double quotes closes nothing, nor outside double quotes
     (``quoted`` False) one in single quotes (inside them a single quote is
     a character: ``"${A:-'}'}"`` is ``''}``, as dash and bash have it);
-    expansions nested deeper than MAX_NESTING are not followed."""
+    expansions and quotes nested deeper than MAX_NESTING (``outer``: the
+    levels around this one) are not followed."""
     depth = 1
     while index < len(text):
         char = text[index]
@@ -159,13 +165,13 @@ def _closing_brace(text, index, quoted):
                 return None
             index += 1
         elif char == '"':
-            index = _closing_quote(text, index + 1)
+            index = _closing_quote(text, index + 1, outer + depth)
             if index is None:
                 return None
             index += 1
         elif text.startswith("${", index):
             depth += 1
-            if depth > MAX_NESTING:
+            if outer + depth > MAX_NESTING:
                 return None
             index += 2
         elif char == "}":
@@ -178,13 +184,13 @@ def _closing_brace(text, index, quoted):
     return None
 
 
-def _closing_quote(text, index):
+def _closing_quote(text, index, outer=0):
     """The index of the ``"`` that closes double quotes opened before
     ``text[index]``, or None: an expansion's word may hold quotes of its own
     (``"${A:-"in"}"``)."""
     while index < len(text) and text[index] != '"':
         if text.startswith("${", index):
-            end = _closing_brace(text, index + 2, True)
+            end = _closing_brace(text, index + 2, True, outer + 1) if outer < MAX_NESTING else None
             index = index + 2 if end is None else end + 1
         else:
             index += 2 if text[index] == "\\" else 1
@@ -224,6 +230,7 @@ def shell_value(text, variables):
     quotes only some: ``_double_quoted``); an unquoted blank ends it, a ``#``
     inside the word is part of it.  Command substitutions are kept as written
     (GRUB_DISTRIBUTOR's ``$(lsb_release ...)``)."""
+    _PATTERN_WORK[0] = 0
     return _word(text, 0, variables)[0]
 
 
@@ -269,7 +276,7 @@ def _word(text, index, variables, stop=" \t\n;"):
     return _sized("".join(out), text[start:index]), index
 
 
-def _statements(rows):
+def _statements(rows, left_open=None):
     """``[(first, last)]``: the indexes of the physical ``rows`` that make one
     line for sh, which goes on past the end of a row while a quote is open or
     after a backslash ending it outside single quotes and comments (POSIX
@@ -309,6 +316,8 @@ def _statements(rows):
             first = index + 1
     if first < len(rows):
         found.append((first, len(rows) - 1))
+    if left_open is not None and (quote or braces):
+        left_open.append("a quote" if quote else "an expansion")   # what the file ends inside
     return found
 
 
@@ -422,8 +431,13 @@ def parse_defaults(text, source, variables=None, assignments=None):
     line it is on starts)."""
     variables = dict(variables or {})
     assignments = assignments if assignments is not None else {}
-    rows = lines(text)
-    for first, last in _statements(rows):
+    _PATTERN_WORK[0] = 0
+    rows, left_open = lines(text), []
+    statements = _statements(rows, left_open)
+    if left_open:
+        raise ConfigError("%s:%d: %s is not closed before the file ends: sh stops with a syntax error, and "
+                          "grub-mkconfig with it" % (source, statements[-1][0] + 1, left_open[0]))
+    for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
             made = _line_assignments(text, variables)

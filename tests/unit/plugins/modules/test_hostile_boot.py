@@ -1,10 +1,13 @@
 """Hostile boot-loader inputs."""
 import os
 import sys
+
+import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 from hostile import alarm, put
 from ansible_collections.guestready.gce.plugins.module_utils import bootloader, kernel_cmdline
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 
@@ -118,12 +121,23 @@ def test_grubconfig_reads_deeply_nested_expansions(tmp_path):
     assert bootloader.shell_value("${a:-${b:-x}}", {}) == "x"
 
 
-def test_grubconfig_reads_unclosed_expansions_in_linear_time(tmp_path):
-    # 40,000 unclosed '${a:-' (200 KB): each used to be scanned to the end of the line
-    put(tmp_path, "/etc/default/grub", "GRUB_CMDLINE_LINUX=" + "${a:-" * 40000 + "\n")
+@pytest.mark.parametrize("value", ["${a:-" * 40000, '"${a:-' * 40000, ('"${a:-' + "x" * 1000) * 2000,
+                                   '"' + '${A:-"' * 5000])
+def test_grubconfig_reads_unclosed_expansions_in_linear_time(tmp_path, value):
+    """40,000 unclosed '${a:-' (200 KB): each used to be scanned to the end of the line; nested
+    quotes in expansions ran out of Python's stack, and unclosed ones took quadratic time.  sh
+    stops at the syntax error, and grub-mkconfig with it: the file is an error naming its line."""
+    put(tmp_path, "/etc/default/grub", "GRUB_TIMEOUT=1\nGRUB_CMDLINE_LINUX=" + value + "\n")
     put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
     with alarm(10):
-        bootloader.GrubConfig(Target(str(tmp_path)))
+        with pytest.raises(ConfigError, match=r"/etc/default/grub:2: an? (quote|expansion) is not closed"):
+            bootloader.GrubConfig(Target(str(tmp_path)))
+
+
+def test_nested_quotes_in_expansions_are_followed_to_a_depth(tmp_path):
+    with alarm(10):
+        variables, dummy = bootloader.parse_defaults('A="' + '${A:-"' * 3000 + '"}' * 3000 + '"\n', "x")
+    assert "A" in variables
 
 
 def test_a_defaults_file_doubling_a_value_is_refused_in_time(tmp_path, run_module):
