@@ -6,10 +6,10 @@ boot loader's menu (GRUB 2's ``grub.cfg``, Boot Loader Specification entries)
 and the kernel command line.  Parsers of text only: callers read the files
 through the target-root layer.
 
-fstab follows fstab(5) (whitespace-separated fields, ``\\040``-style octal
-escapes, ``#`` comments); device specs are told apart as libmount does
-(``UUID=``, ``LABEL=``, ``PARTUUID=``, ``PARTLABEL=``, ``/dev/disk/by-*/``
-links, kernel device names).  grub.cfg is read for what ``grub-mkconfig``
+fstab is read as systemd's fstab generator reads it at boot (``fstab.parse``:
+glibc's getmntent(), its four escapes, ``#`` comments); device specs are told
+apart by their form (``UUID=``, ``LABEL=``, ``PARTUUID=``, ``PARTLABEL=``,
+``/dev/disk/by-*/`` links, kernel device names).  grub.cfg is read for what ``grub-mkconfig``
 writes: ``menuentry``/``submenu`` blocks, their ``linux``/``initrd`` lines,
 ``set default=`` and the ``saved_entry`` of ``grubenv``; BLS entries are
 ``/boot/loader/entries/*.conf`` (uapi-group.org, "Boot Loader
