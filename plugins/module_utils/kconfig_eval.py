@@ -62,7 +62,7 @@ def resolve(config, name, _depth=0, kind=None):
     keeps a Kconfig default that the configuration alone does not show."""
     if kind is not None and name in config.history:
         return [_read_in_turn(config, name, kind, _depth)]
-    if name in config.ignored and not config.present(name) and name not in config.written:
+    if name in config.ignored and name not in config.history:
         # the only line naming it is one kconfig skips: the option keeps a default the file does not show
         number, text = config.ignored[name]
         return [Found(None, "unknown", "%s:%d: '%s': kconfig skips this line (it reads CONFIG_X=value and "

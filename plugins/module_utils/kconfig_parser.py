@@ -273,16 +273,15 @@ class Kconfig(object):
     """A parsed configuration: ``values`` maps a symbol (without ``CONFIG_``)
     to its value as written (``"y"``, ``"m"``, a number, an unquoted string) or
     ``"n"`` for ``# CONFIG_X is not set``; an absent symbol has no key.
-    ``written`` maps a symbol to ``(line, text)`` of its last ``CONFIG_X=``
-    line as written, a value kconfig never writes included (``y # note``,
-    ``yes``, ``"n"``): ``kconfig_value`` says what kconfig makes of it once
-    the option's type is known.  ``ignored`` maps a symbol to ``(line, text)`` of
+    ``history`` maps a symbol to ``(line, text, loose)`` of every line that
+    sets it, in order: ``text`` as written after ``CONFIG_X=`` (a value
+    kconfig never writes included: ``y # note``, ``yes``, ``"n"``;
+    ``kconfig_value`` says what kconfig makes of it once the option's type is
+    known), or None for a ``# CONFIG_X is not set`` (``loose``: with more
+    after it); ``written`` its last ``CONFIG_X=`` line as ``(line, text)``.  ``ignored`` maps a symbol to ``(line, text)`` of
     the first line naming it that kconfig skips (indented, or ``CONFIG_X = y``);
     ``loose`` maps a symbol to the line number of a ``# CONFIG_X is not set``
     with more after it (n before Linux 6.8's kconfig, skipped since).
-    ``history`` maps a symbol to ``(line, text, loose)`` of every line that
-    sets it, in order: ``text`` as written after ``CONFIG_X=``, or None for
-    a ``# CONFIG_X is not set`` (``loose``: with more after it).
 
     ``form`` is ``"full"`` or ``"minimal"`` (see the module's docstring) and
     ``form_evidence`` the observations that decided it.  ``version_source``
@@ -291,10 +290,9 @@ class Kconfig(object):
     architecture ``inferred from <option>``."""
 
     def __init__(self, source, values, lines, header_arch=None, header_version=None,
-                 compression=None, warnings=None, written=None, ignored=None, loose=None, history=None):
+                 compression=None, warnings=None, history=None, ignored=None, loose=None):
         self.source = source
         self.values = values
-        self.written = written or {}
         self.history = history or {}
         self.ignored = ignored or {}
         self.loose = loose or {}
@@ -314,6 +312,12 @@ class Kconfig(object):
             if arch:
                 self.arch, self.arch_source = arch, "inferred from %s" % evidence
         self.form, self.form_evidence = self._form()
+
+    @property
+    def written(self):
+        """``{symbol: (line, text)}`` of each symbol's last ``CONFIG_X=`` line."""
+        return dict((name, (number, text)) for name, rows in self.history.items()
+                    for number, text, dummy in rows if text is not None)
 
     def _form(self):
         promptless = sum(1 for name in self.values if PROMPTLESS.match(name))
@@ -384,7 +388,7 @@ def _shown_lines(numbers):
 def parse_text(text, source="<string>", compression=None):
     """Parse a configuration's text; KconfigError for duplicates with two
     values and for text that is not a kernel configuration at all."""
-    values, lines, warnings, written, history = {}, {}, [], {}, {}
+    values, lines, warnings, history = {}, {}, [], {}
     header_arch = header_version = None
     unexpected, spaced, ignored, skipped_lines, loose = [], [], {}, [], {}
     for number, raw in enumerate(text_lines(text), 1):
@@ -406,11 +410,10 @@ def parse_text(text, source="<string>", compression=None):
                 continue
         if match:
             # kconfig strips the line break only: a space or tab around the value is
-            # part of it (``written`` keeps it for kconfig_value: ``=y `` is y, an int
+            # part of it (``history`` keeps it for kconfig_value: ``=y `` is y, an int
             # ``=65536 `` is ignored); ``values`` has it stripped
             name, exact = match.group(1), match.group(2)
             value = exact.strip()
-            written[name] = (number, exact)
             history.setdefault(name, []).append((number, exact, False))
             if exact != value:
                 spaced.append(number)
@@ -486,8 +489,8 @@ def parse_text(text, source="<string>", compression=None):
                         % (source, len(spaced), _shown_lines(spaced)))
     if not text.endswith("\n"):
         warnings.append("%s: the last line has no newline: the file may be truncated" % source)
-    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, written,
-                   ignored, loose, history)
+    return Kconfig(source, values, lines, header_arch, header_version, compression, warnings, history,
+                   ignored, loose)
 
 
 # The kernel_config and hardware areas of one execution read the same
@@ -506,10 +509,10 @@ def _parse(text, shown, compression):
         if len(_PARSED) >= _PARSED_KEPT:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = (config.values, config.lines, config.header_arch, config.header_version,
-                        tuple(config.warnings), config.written, config.ignored, config.loose)
+                        tuple(config.warnings), config.history, config.ignored, config.loose)
         return config
-    values, lines, header_arch, header_version, warnings, written, ignored, loose = parts
-    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), written,
+    values, lines, header_arch, header_version, warnings, history, ignored, loose = parts
+    return Kconfig(shown, values, lines, header_arch, header_version, compression, list(warnings), history,
                    ignored, loose)
 
 

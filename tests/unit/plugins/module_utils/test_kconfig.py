@@ -291,6 +291,19 @@ def test_a_configuration_read_twice_is_parsed_once(tmp_path, monkeypatch):
     assert len(kconfig_parser._PARSED) == kconfig_parser._PARSED_KEPT
 
 
+def test_a_configuration_read_twice_is_judged_alike(tmp_path, monkeypatch):
+    """The second read came from the parse cache without the lines' history: a value kconfig reads
+    by its first character (``y # note``) was y in one area and unknown in the other."""
+    path = tmp_path / "config"
+    path.write_text("CONFIG_MODULES=y\nCONFIG_A=y # note\nCONFIG_B=12\nCONFIG_B=yes\n# CONFIG_C is not set\n")
+    monkeypatch.setattr(kconfig_parser, "_PARSED", {})
+    reads = [kconfig_parser.read(str(path), version="6.1") for dummy in range(2)]
+    judged = [[(f.value, f.origin) for name, kind in (("A", "bool"), ("B", "int"), ("C", "int"))
+               for f in kconfig_eval.resolve(config, name, kind=kind)] for config in reads]
+    assert judged[0] == judged[1] == [("y", "file"), ("12", "file"), (None, "unknown")]
+    assert reads[1].written == reads[0].written == {"MODULES": (1, "y"), "A": (2, "y # note"), "B": (4, "yes")}
+
+
 def full_text(*lines):
     """A headerless configuration kconfig wrote (it lists promptless options)."""
     markers = ["CONFIG_HAVE_MARKER_%d=y" % n for n in range(kconfig_parser.FULL_MARKERS)]
