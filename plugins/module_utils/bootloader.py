@@ -83,7 +83,7 @@ MAX_NESTING = 8
 MAX_SHELL_VALUE = 64 * 1024
 # characters the ${A#p} and ${A%p} of one defaults file may match, each cut of a value matched
 MAX_PATTERN_WORK = 4 * 1024 * 1024
-_PATTERN_WORK = [0]   # spent so far: parse_defaults() and shell_value() start it again
+_PATTERN_WORK = [0]   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
 
 
 def _dollar(text, index, variables, quoted=False):
@@ -412,6 +412,7 @@ def _assignments(rows):
     each one line for sh (``_statements``); ``alone``: the only word of its
     line (``export`` and a comment aside), which an edit may replace whole."""
     found = []
+    _PATTERN_WORK[0] = 0   # each file's reading has the whole budget
     for first, last in _statements(rows):
         text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
         names = [name for name, dummy in _line_assignments(text, {})]

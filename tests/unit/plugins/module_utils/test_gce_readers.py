@@ -2442,3 +2442,11 @@ def test_numbers_thousands_of_digits_long_raise_nothing():
     netplan scalar is no number, not a ValueError."""
     assert sshd.before_8_7("1:" + "9" * 5000 + ".1p1") is False and sshd.before_8_7("1:8.4p1-5") is True
     assert netconf._scalar("1" * 5000, 0) == "1" * 5000 and netconf._scalar("-42", 0) == -42
+
+
+def test_each_edit_of_a_defaults_file_has_the_whole_pattern_budget():
+    """The budget of ${A%pattern} matching was spent across edits: the twentieth edit of one ordinary
+    file was refused as if the file had removed patterns from huge values."""
+    text = "A=" + "x" * 256 + "\n" + "B=${A%%*y}\n" * 100
+    for dummy in range(20):
+        assert "GRUB_TIMEOUT=0\n" in bootloader.set_defaults(text, [("GCE-X", "GRUB_TIMEOUT", "0")])
