@@ -41,9 +41,10 @@ import tempfile
 import time
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootdisk, fat, filesystems, fstab, partitions, uki
+from ansible_collections.guestready.gce.plugins.module_utils.envfile import os_release_values
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, text_of
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, text_of
 
 FORMATS = ("raw", "qcow2", "qcow", "vmdk", "vpc", "vhdx", "vdi", "qed")
 FORMAT_NAMES = {"raw": "raw", "qcow2": "qcow2", "qcow": "qcow (v1)", "vmdk": "VMDK", "vpc": "VHD",
@@ -712,18 +713,6 @@ def _kernel_has(fstype):
 # what the disk holds
 # --------------------------------------------------------------------------
 
-def parse_os_release(text):
-    values = {}
-    for line in (text or "").splitlines():
-        match = re.match(r"^([A-Z_][A-Z0-9_]*)=(.*)$", line.strip())
-        if match:
-            value = match.group(2).strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            values[match.group(1)] = value
-    return values
-
-
 # the last partition number Linux adds: block/partitions/efi.c efi_partition() stops at
 # state->limit - 1 entries, and msdos.c at state->limit, which is at most DISK_MAX_PARTS (256)
 LINUX_LAST_PARTITION = 255
@@ -757,21 +746,23 @@ def _root_candidate(target):
     has_fstab = target.isfile(fstab.PATH)
     if not (has_release or has_fstab):
         return None
-    text = None
+    os_release = {}
+    # os-util.c open_os_release(): /usr/lib/os-release only when /etc/os-release does not exist
     for path in ("/etc/os-release", "/usr/lib/os-release"):
         try:
-            text = target.read_optional(path, limit=65536)
+            os_release = os_release_values(target.read_bytes(path, limit=65536))
+        except Missing:
+            continue
         except TargetError:
-            text = None
-        if text:
-            break
+            pass
+        break
     fstab_text = None
     if has_fstab:
         try:
             fstab_text = target.read_text(fstab.PATH, limit=1024 * 1024)
         except TargetError:
             fstab_text = None
-    return {"os_release": parse_os_release(text), "fstab_text": fstab_text}
+    return {"os_release": os_release, "fstab_text": fstab_text}
 
 
 def _not_a_root_reason(parts):

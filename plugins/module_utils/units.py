@@ -15,6 +15,7 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
+from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, env_file_values
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
@@ -158,7 +159,6 @@ class NotStarted(Exception):
     says why."""
 
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")   # env-util.c env_name_is_valid()
 # systemd 257 escape.c cunescape_one(): the escapes of a command line and of Environment=
 _C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\",
               '"': '"', "'": "'", "s": " "}
@@ -267,84 +267,6 @@ def expand_command(argv, env):
         else:
             expanded.append(_replace_env(word, env))
     return expanded
-
-
-def env_file_values(text):
-    """``{KEY: value}`` of an EnvironmentFile= as systemd reads it
-    (env-file.c parse_env_file_internal(), systemd 254+): KEY=VALUE lines, a
-    line starting with # or ; a comment, single quotes literal, in double
-    quotes a backslash escaping ``"\\`$`` and a newline only, outside quotes
-    one escaping any character, a backslash-newline going on in the next
-    line, blanks around an unquoted value dropped; a later KEY wins."""
-    values, state, key, value, last_blank = {}, "pre_key", [], [], None
-
-    def push():
-        name = "".join(key).rstrip(" \t\r")
-        if ENV_NAME.match(name):
-            values[name] = "".join(value[:last_blank] if state == "value" and last_blank is not None else value)
-
-    for char in text:
-        if state == "pre_key":
-            if char in "#;":
-                state = "comment"
-            elif char not in " \t\n\r":
-                state, key, value = "key", [char], []
-        elif state == "key":
-            if char in "\n\r":
-                state = "pre_key"
-            elif char == "=":
-                state, last_blank = "pre_value", None
-            else:
-                key.append(char)
-        elif state in ("pre_value", "value"):
-            if char in "\n\r":
-                push()
-                state = "pre_key"
-            elif state == "pre_value" and char in "'\"":
-                state = "single" if char == "'" else "double"
-            elif char == "\\":
-                state, last_blank = "value_escape", None
-            elif state == "value" or char not in " \t":
-                if char in " \t":
-                    last_blank = len(value) if last_blank is None else last_blank
-                else:
-                    last_blank = None
-                state = "value"
-                value.append(char)
-        elif state == "value_escape":
-            state = "value"
-            if char not in "\n\r":
-                value.append(char)
-        elif state == "single":
-            if char == "'":
-                state = "pre_value"
-            else:
-                value.append(char)
-        elif state == "double":
-            if char == '"':
-                state = "pre_value"
-            elif char == "\\":
-                state = "double_escape"
-            else:
-                value.append(char)
-        elif state == "double_escape":
-            state = "double"
-            if char in '"\\`$':
-                value.append(char)
-            elif char != "\n":
-                value.extend(["\\", char])
-        elif state == "comment":
-            if char == "\\":
-                state = "comment_escape"
-            elif char in "\n\r":
-                state = "pre_key"
-        elif state == "comment_escape":
-            state = "pre_key" if char in "\n\r" else "comment"
-    if state not in ("pre_key", "key", "comment", "comment_escape"):
-        if state == "value_escape":
-            state = "value"
-        push()
-    return values
 
 
 # an environment file is a few lines; one this large is read no further (its characters are

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import (
-    bootconfig, bootloader, cmdline, configfiles, fstab, netconf, packages, sshd, timesync, udev, units)
+    bootconfig, bootloader, cmdline, configfiles, envfile, fstab, netconf, packages, sshd, timesync, udev, units)
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
@@ -1194,7 +1194,7 @@ def test_systemd_environment_file_syntax():
     """systemd 254+ env-file.c parse_env_file_internal()."""
     text = ("# comment \\\nA=not a comment\n; B=1\n  C = 'x  y'z \nD=\"a\\\"b\\$c\\n\\\nd\"\nE=one\\\n two  \n"
             "F\nG=\nH=\"unterminated")
-    assert units.env_file_values(text) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
+    assert envfile.env_file_values(text) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
                                            "G": "", "H": "unterminated"}
 
 

@@ -306,11 +306,6 @@ def test_this_machines_root_disk_is_refused_without_opening_it():
         imagefile.check_block_device(path, info)
 
 
-def test_parse_os_release():
-    assert imagefile.parse_os_release('NAME="Debian GNU/Linux"\nVERSION_ID=\'12\'\n# c\nID=debian\nbad line\n') == {
-        "NAME": "Debian GNU/Linux", "VERSION_ID": "12", "ID": "debian"}
-
-
 def test_messages_show_the_image_not_the_private_mount_point():
     from ansible_collections.guestready.gce.plugins.module_utils.imageworker import _relabel
     prefix = "/tmp/guestready-image-42-abc"
