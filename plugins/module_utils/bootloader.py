@@ -87,16 +87,17 @@ _PATTERN_WORK = [0]   # spent so far: parse_defaults(), _assignments() and shell
 
 
 def _dollar(text, index, variables, quoted=False):
-    """``(value, end)`` of the parameter expansion at ``text[index]`` (a
+    """``(value, end, quoted)`` of the parameter expansion at ``text[index]`` (a
     ``$``): ``$NAME``, ``${NAME}``, ``${NAME:-word}`` and ``:+``, ``:=``,
     ``:?``, with or without the colon (POSIX sh, 2.6.2 Parameter Expansion;
     tuned writes ``"${GRUB_CMDLINE_LINUX_DEFAULT:+$GRUB_CMDLINE_LINUX_DEFAULT }\\$tuned_params"``);
     None for anything else, which is kept as written.  ``quoted``: inside
     double quotes, where the word's quotes are its characters; outside, the
-    word's quotes are removed as a word's are."""
+    word's quotes are removed as a word's are, and ``quoted`` says whether
+    the value is a word with quotes (``${A:-""}`` is a field, empty or not)."""
     match = _VARIABLE.match(text, index)
     if match:
-        return variables.get(match.group(1) or match.group(2), ""), match.end()
+        return variables.get(match.group(1) or match.group(2), ""), match.end(), False
     match = _PARAMETER.match(text, index)
     if not match:
         return None
@@ -104,16 +105,34 @@ def _dollar(text, index, variables, quoted=False):
     if end is None:
         return None
     name, operator, inner = match.group(1), match.group(2), text[match.end():end]
-    word = _double_quoted(inner, variables, True) if quoted else _word(inner, 0, variables, "")[0]
+    # the word of ${A#word} is a pattern: what is quoted or escaped in it matches itself
+    literal = _glob_literal if operator[0] in "#%" else _same
     value = variables.get(name)
-    if operator[0] in "#%":
-        return _removed(value or "", word, operator), end + 1
     is_set = value is not None and (value != "" or ":" not in operator)
-    if operator[-1] == "+":
-        return (word if is_set else ""), end + 1
-    if operator[-1] == "=" and not is_set:
+    # the word is expanded only when it is used (its ${B=x} assign nothing otherwise): a pattern
+    # when the variable is set, :+ when set, the others when not
+    used = value is not None if operator[0] in "#%" else (operator[-1] == "+") == is_set
+    if not used:
+        return ("" if operator[-1] in "#%+" else value), end + 1, False
+    if quoted:
+        word, has_quotes = _double_quoted(inner, variables, True, literal), True
+    else:
+        word, dummy, has_quotes = _quoted_word(inner, 0, variables, "", literal)
+    if operator[0] in "#%":
+        return _removed(value, word, operator), end + 1, False
+    if operator[-1] == "=":
         variables[name] = word
-    return (value if is_set else word), end + 1
+        return word, end + 1, False   # the variable's value is substituted, unquoted
+    return word, end + 1, has_quotes
+
+
+def _same(text):
+    return text
+
+
+def _glob_literal(text):
+    """``text`` as a pattern that matches itself (fnmatch(3) escapes)."""
+    return re.sub(r"([*?\[\\])", r"\\\1", text)
 
 
 def _sized(value, written):
@@ -128,8 +147,8 @@ def _sized(value, written):
 def _removed(value, pattern, operator):
     """``value`` without the shortest (``#``, ``%``) or longest (``##``,
     ``%%``) prefix (``#``) or suffix (``%``) that ``pattern`` matches as
-    fnmatch(3) does (POSIX sh, 2.6.2; a quoted ``*`` in the pattern is taken
-    as a wildcard too)."""
+    fnmatch(3) does (POSIX sh, 2.6.2: ``_dollar`` escapes what is quoted in
+    it)."""
     # each cut is matched: quadratic in the value, and a file may remove patterns on every line
     _PATTERN_WORK[0] += (len(value) + 1) * (len(value) + 2) // 2
     if _PATTERN_WORK[0] > MAX_PATTERN_WORK:
@@ -197,28 +216,31 @@ def _closing_quote(text, index, outer=0):
     return index if index < len(text) else None
 
 
-def _double_quoted(text, variables, nested=False):
+def _double_quoted(text, variables, nested=False, literal=_same):
     """What the shell makes of the inside of double quotes: a backslash
     escapes ``$``, a backquote, ``"``, ``\\`` and a newline (and stays before
     anything else), ``$`` expansions as ``_dollar`` reads them.  ``nested``:
     the word of an expansion inside double quotes, where a ``"`` opens or
-    closes quotes of its own and is removed."""
-    out, index = [], 0
+    closes quotes of its own and is removed.  ``literal`` is applied to
+    what is quoted (``_word``)."""
+    out, index, inner = [], 0, False
     while index < len(text):
         char = text[index]
         if nested and char == '"':
+            inner = not inner
             index += 1
             continue
+        mark = literal if inner or not nested else _same
         if char == "\\" and text[index + 1:index + 2] and text[index + 1] in _DQ_ESCAPES:
-            out.append("" if text[index + 1] == "\n" else text[index + 1])
+            out.append("" if text[index + 1] == "\n" else literal(text[index + 1]))
             index += 2
             continue
         found = _dollar(text, index, variables, True) if char == "$" else None
         if found:
-            out.append(found[0])
+            out.append(mark(found[0]))
             index = found[1]
             continue
-        out.append(char)
+        out.append(mark(char))
         index += 1
     return _sized("".join(out), text)
 
@@ -237,21 +259,30 @@ def shell_value(text, variables):
 def _word(text, index, variables, stop=" \t\n;"):
     """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
     ended by an unquoted character of ``stop``."""
-    out, start = [], index
+    return _quoted_word(text, index, variables, stop)[:2]
+
+
+def _quoted_word(text, index, variables, stop=" \t\n;", literal=_same):
+    """``(value, end, quoted)`` of the word at ``text[index]`` (``_word``):
+    ``literal`` is applied to what is quoted or escaped (a pattern's,
+    ``_glob_literal``); ``quoted``: some of it is, so that it is a field even
+    when empty."""
+    out, start, quoted = [], index, False
     while index < len(text):
         char = text[index]
+        quoted = quoted or char in "'\"\\"
         if char == "'":
             end = text.find("'", index + 1)
             end = len(text) if end < 0 else end
-            out.append(text[index + 1:end])
+            out.append(literal(text[index + 1:end]))
             index = end + 1
         elif char == '"':
             end = _closing_quote(text, index + 1)
             end = len(text) if end is None else end
-            out.append(_double_quoted(text[index + 1:end], variables))
+            out.append(_double_quoted(text[index + 1:end], variables, literal=literal))
             index = end + 1
         elif char == "\\":
-            out.append(text[index + 1:index + 2].replace("\n", ""))   # a backslash-newline joins rows
+            out.append(literal(text[index + 1:index + 2].replace("\n", "")))   # a backslash-newline joins rows
             index += 2
         elif char in stop:
             break
@@ -269,11 +300,11 @@ def _word(text, index, variables, stop=" \t\n;"):
                 found = _dollar(text, index, variables)
                 if found:
                     out.append(found[0])
-                    index = found[1]
+                    index, quoted = found[1], quoted or found[2]
                     continue
             out.append(word)
             index += len(word)
-    return _sized("".join(out), text[start:index]), index
+    return _sized("".join(out), text[start:index]), index, quoted
 
 
 def _statements(rows, left_open=None):
@@ -304,7 +335,7 @@ def _statements(rows, left_open=None):
                 quote = None if char == '"' else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#" and previous in " \t;\n":
+            elif char == "#" and previous in " \t;\n" and not braces:   # no comment inside ${...}
                 break
             if not continued:
                 previous = row[pos]
@@ -384,13 +415,22 @@ def _line_assignments(text, variables):
             else:
                 # a command's words are expanded before the assignments before it are made
                 expanding = dict(before) if command is None and prefix else variables
-                word, end = _word(text, index, expanding)
-                # an unquoted expansion to nothing is no field: no command either
-                if command is None and (word or any(quote in text[index:end] for quote in "'\"")):
+                word, end, quoted = _quoted_word(text, index, expanding)
+                # an unquoted expansion to nothing or to blanks only (split at $IFS) is no field: no
+                # command either
+                if command is None and (word.strip(" \t\n") or quoted):
                     if expanding is not variables:
                         variables.clear()
                         variables.update(expanding)
                     command = word
+                elif command is None and expanding is not variables and expanding != before:
+                    # no field, but its ${B=x} assigned: the prefix is expanded and assigned after that
+                    before = expanding
+                    variables.clear()
+                    variables.update(expanding)
+                    for number, (name, dummy, start) in enumerate(prefix):
+                        variables[name] = _word(text, start, variables)[0]
+                        prefix[number] = (name, variables[name], start)
                 index = max(end, index + 1)
         if command is None:
             found.extend((name, value) for name, value, dummy in prefix)

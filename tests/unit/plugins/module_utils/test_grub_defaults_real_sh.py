@@ -27,7 +27,12 @@ PIECES = st.sampled_from([
     "console=ttyS0", "quiet", "0", "$A", "${A}", "${A:-x}", "${A:+y $A}", "${B-z}", "${B=w}", "${B:=v}", "\\$A",
     "'$A'", '"$A"', '" a \\" b"', '\\"', "'x y'", '""', "\\ ", "a#b", " #c", "\\\n", '"multi\nline"', "'q\nr'",
     "$", "${", "}", "\\\\", '"\\$B \\\\ \\x"', "${A:-'s'}", '"${A:-"in"}"', "$A$B", "\t", " ", ";", "=", "#",
-    "${A#*=}", "${A##*s}", "${A%=*}", '"${A%%t*}"', "${A#con}"])
+    "${A#*=}", "${A##*s}", "${A%=*}", '"${A%%t*}"', "${A#con}",
+    # quoted or escaped glob characters in a pattern match themselves, expanded unquoted ones are patterns
+    "'*'", "'?x'", "\\*", "a[b", '${A%"*"}', "${A#'?'}", "${A%\\*}", '"${A%"*"}"', '"${A##*"?"}"', '${A%"$B"}',
+    "${A##$B}", "${A%'['*}", '"${A#\\*}"', '"${A%\\\\}"', "${A%[*]}",
+    # an unquoted expansion is a field when the word it takes has quotes, not a pattern's or an assigned one's
+    '${A:-""}', '${B=""}', "${A:+''}", '${B%""}', "${A-\\ }"])
 VALUE = st.lists(PIECES, max_size=5).map("".join)
 ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
                        st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
@@ -65,3 +70,26 @@ def test_the_variables_are_what_sh_sets(text):
         return
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == real, repr(text)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('A=console=ttyS0\nGRUB_CMDLINE_LINUX="${A##*"?"}"\n', {"A": "console=ttyS0", "GRUB_CMDLINE_LINUX": "console=ttyS0"}),
+    ("A='a*'\nB=${A%\"*\"}\n", {"A": "a*", "B": "a"}),
+    ("A=abc\nB=${A%\\*}\n", {"A": "abc", "B": "abc"}),
+    ('GRUB_CMDLINE_LINUX=\t${A%"*"}\n', {"GRUB_CMDLINE_LINUX": ""}),
+    ("GRUB_CMDLINE_LINUX=${A#b${B=w}}\n", {"GRUB_CMDLINE_LINUX": ""}),
+    ("A=1\nGRUB_CMDLINE_LINUX=${A:-${B=w}}\n", {"A": "1", "GRUB_CMDLINE_LINUX": "1"}),
+    ("B=' '\nGRUB_CMDLINE_LINUX=\t${B=\"\"}\n", {"B": " ", "GRUB_CMDLINE_LINUX": ""}),
+    ("GRUB_CMDLINE_LINUX=\t${B=\"\"}\n", {"B": "", "GRUB_CMDLINE_LINUX": ""}),
+    ("GRUB_CMDLINE_LINUX=${A:-x # y}\n", {"GRUB_CMDLINE_LINUX": "x # y"}),
+])
+def test_what_the_reader_missed(text, expected):
+    """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
+    expansion was a command, a "#" inside ${...} began a comment."""
+    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
+    base = tempfile.mkdtemp()
+    try:
+        assert sh_variables(base, text) == expected
+    finally:
+        shutil.rmtree(base)
