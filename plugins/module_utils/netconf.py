@@ -976,6 +976,10 @@ def _networkmanager_refuses(target, path):
     return None
 
 
+# g_ascii_isspace(), which g_strchug() and g_strchomp() use: no vertical tab, unlike C's isspace()
+GLIB_SPACE = b" \t\n\f\r"
+
+
 def _gkeyfile_error(data):
     """None when GKeyFile parses ``data`` (bytes), else which line fails and why.  Models
     glib/gkeyfile.c (GNOME/glib c2237ff) g_key_file_parse_data() and g_key_file_parse_line(): a
@@ -991,7 +995,7 @@ def _gkeyfile_error(data):
     for number, row in enumerate(rows, 1):
         if row.endswith(b"\r") and number < len(rows):
             row = row[:-1]
-        full = row.lstrip()   # bytes.lstrip(): g_ascii_isspace()
+        full = row.lstrip(GLIB_SPACE)
         line = full.split(b"\0", 1)[0]
         if not line or line.startswith(b"#"):
             continue
@@ -1007,11 +1011,11 @@ def _gkeyfile_error(data):
             return "line %d: no key before '='" % number
         if group is None:
             return "line %d: a key=value pair before the first [group]" % number
-        key = line.split(b"=", 1)[0].rstrip()
+        key = line.split(b"=", 1)[0].rstrip(GLIB_SPACE)
         stem, bracket, locale = key.partition(b"[")
         if not stem or b"]" in stem or stem.endswith(b" ") or bracket and not _gkeyfile_locale(locale):
             return "line %d: invalid key name '%s'" % (number, key.decode("utf-8", "replace"))
-        if key == b"Encoding" and group == first and full.split(b"=", 1)[1].lstrip().lower() != b"utf-8":
+        if key == b"Encoding" and group == first and full.split(b"=", 1)[1].lstrip(GLIB_SPACE).lower() != b"utf-8":
             return "line %d: Encoding is not UTF-8" % number
     return None
 
@@ -1040,7 +1044,15 @@ def _keyfile_text(target, path):
     error = _gkeyfile_error(data)
     if error:
         return None, "%s%s: not a keyfile GKeyFile can parse" % ("binary data (NUL bytes): " if b"\0" in data else "", error)
-    return text_of(b"\n".join(row.split(b"\0", 1)[0] for row in data.split(b"\n"))), None
+    return _gkeyfile_text(data), None
+
+
+def _gkeyfile_text(data):
+    """The lines GKeyFile parses in ``data`` (bytes), as text: the "\\r" before a line's "\\n"
+    dropped (g_key_file_parse_data()), then a NUL ending the line (a C string)."""
+    rows = data.split(b"\n")
+    rows = [row[:-1] if row.endswith(b"\r") and number < len(rows) else row for number, row in enumerate(rows, 1)]
+    return text_of(b"\n".join(row.split(b"\0", 1)[0] for row in rows))
 
 
 # GKeyFile's escapes in a string value (glib gkeyfile.c g_key_file_parse_value_as_string())
@@ -1071,17 +1083,21 @@ def _gkeyfile_pairs(text):
     """``[(group, key, raw value, line)]`` of a file ``_keyfile_text()`` accepted, as GKeyFile
     reads it (gkeyfile.c g_key_file_parse_key_value_pair()): the key's trailing whitespace
     chomped, the value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only
-    '#' comments (a ';' line is no comment: _gkeyfile_error() refuses it)."""
+    '#' comments (a ';' line is no comment: _gkeyfile_error() refuses it).  A translation
+    (``key[locale]``) is left out: loaded without G_KEY_FILE_KEEP_TRANSLATIONS, GKeyFile keeps only
+    those of the reader's locale, and NetworkManager reads none."""
     pairs, group = [], None
     for number, raw in enumerate(lines(text), 1):
-        line = raw.lstrip(" \t\n\v\f\r")
+        line = raw.lstrip(GLIB_SPACE.decode())
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and "]" in line:
             group = line[1:line.rindex("]")]
         elif "=" in line and group is not None:
             key, value = line.split("=", 1)
-            pairs.append((group, key.rstrip(" \t\n\v\f\r"), value.lstrip(" \t\n\v\f\r"), number))
+            key = key.rstrip(GLIB_SPACE.decode())
+            if "[" not in key:
+                pairs.append((group, key, value.lstrip(GLIB_SPACE.decode()), number))
     return pairs
 
 

@@ -2380,6 +2380,35 @@ def test_networkmanager_reads_a_keyfile_gkeyfile_parses(tmp_path):
     assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
 
 
+def test_networkmanager_reads_a_crlf_keyfile_as_gkeyfile_does(tmp_path):
+    """g_key_file_parse_data() drops the "\\r" before each "\\n": a profile written with CRLF line
+    ends configures its NIC (the "\\r" was kept in every value, and the type "ethernet\\r" taken for
+    one NetworkManager rejects)."""
+    full = put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/eth0.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(NM_WIRED.replace("\n", "\r\n").encode() % (b"eth0", b"eth0"))
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == []
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
+
+
+@pytest.mark.parametrize("data, ignored", [
+    (b"[connection]\nid=a\ntype=\x0bethernet\ninterface-name=eth0\n[ipv4]\nmethod=auto\n",
+     "connection.type '\\x0bethernet' is no connection type"),
+    (b"[connection]\nid=a\ntype=ethernet\ninterface-name=eth0\n\x0b[ipv4]\nmethod=auto\n",
+     "line 5 is not a [group], key=value pair or '#' comment: not a keyfile GKeyFile can parse"),
+])
+def test_networkmanager_keyfile_vertical_tab_is_no_blank(tmp_path, data, ignored):
+    """g_ascii_isspace() leaves out the vertical tab that C's isspace() and Python's strip() count."""
+    full = put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(data)
+    target = Target(str(tmp_path))
+    assert [(path, ignored in why) for path, why in netconf.networkmanager_ignored(target)] == [
+        ("/etc/NetworkManager/system-connections/a.nmconnection", True)]
+    assert netconf.read_networkmanager(target) == []
+
+
 @pytest.mark.parametrize("connection, ipv4, why", [
     ("type=ethernet \ninterface-name=eth0\n", "method=auto\n",
      "connection.type 'ethernet ' is no connection type (GKeyFile keeps trailing whitespace)"),
