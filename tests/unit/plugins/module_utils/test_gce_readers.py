@@ -1195,7 +1195,7 @@ def test_systemd_environment_file_syntax():
     text = ("# comment \\\nA=not a comment\n; B=1\n  C = 'x  y'z \nD=\"a\\\"b\\$c\\n\\\nd\"\nE=one\\\n two  \n"
             "F\nG=\nH=\"unterminated")
     assert envfile.env_file_values(text) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
-                                           "G": "", "H": "unterminated"}
+                                             "G": "", "H": "unterminated"}
 
 
 def test_timesyncd_dropins_reset(tmp_path):
