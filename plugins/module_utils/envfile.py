@@ -88,25 +88,25 @@ def env_file_pairs(text):
     return pairs
 
 
-def env_file_values(text):
-    """``{KEY: value}`` of an EnvironmentFile=: the pairs whose key is a
-    variable name (the rest never reaches the environment:
-    strv_env_clean()); a later KEY wins."""
-    return dict((key, value) for key, value in env_file_pairs(text) if ENV_NAME.match(key))
+def load_env_file(data):
+    """``(pairs, None)`` of a file's bytes as systemd loads it (``env_file_pairs``), or
+    ``(None, why)`` when it refuses the whole file: a NUL byte (fileio.c read_full_stream():
+    EBADMSG), a key or value that is not UTF-8 (check_utf8ness_and_warn(): EINVAL)."""
+    if b"\0" in data:
+        return None, "it holds a NUL byte"
+    pairs = env_file_pairs(data.decode("utf-8", "surrogateescape"))
+    for key, value in pairs:
+        if _not_utf8(key) or _not_utf8(value):
+            return None, "%s=%s is not UTF-8" % tuple(
+                text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")[:80] for text in (key, value))
+    return pairs, None
 
 
 def os_release_values(data):
     """``{KEY: value}`` of an os-release file's bytes as systemd reads it
     (os-util.c parse_os_release() over parse_env_file()): nothing at all
-    when the file has a NUL byte (fileio.c read_full_stream(): EBADMSG) or
-    when any key or value is not UTF-8 (check_utf8ness_and_warn(): EINVAL);
-    a later KEY wins."""
-    if b"\0" in data:
-        return {}
-    pairs = env_file_pairs(data.decode("utf-8", "surrogateescape"))
-    if any(_not_utf8(key) or _not_utf8(value) for key, value in pairs):
-        return {}
-    return dict(pairs)
+    from a file ``load_env_file`` refuses; a later KEY wins."""
+    return dict(load_env_file(data)[0] or [])
 
 
 def _not_utf8(text):

@@ -15,9 +15,9 @@ import re
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, glob, lines, names, read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
-from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, env_file_values
+from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError
 
 # systemd.unit(5), system unit search path, highest priority first
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
@@ -332,16 +332,33 @@ def service_command(target, name):
         if not pattern.startswith("/"):
             continue   # load-fragment.c config_parse_unit_env_file(): "Path '%s' is not absolute, ignoring."
         paths = glob(target, pattern) if any(c in pattern for c in "*?[") else [pattern]
-        texts = [(found, read(target, found, ENV_FILE_LIMIT)) for found in paths]
-        if not optional and (not texts or any(text is None for dummy, text in texts)):
+        files = [(found, _env_file_bytes(target, found)) for found in paths]
+        if not optional and (not files or any(data is None for dummy, data in files)):
             # exec-invoke.c exec_context_load_environment(): a required file that is missing fails the start
             raise NotStarted("systemd does not start %s: its EnvironmentFile=%s (%s) does not exist"
                              % (name, value, target.display(source)))
-        for found, text in texts:
-            if text is not None:
-                env.update(env_file_values(text))
-                sources.append(target.display(found))
+        for found, data in files:
+            if data is None:
+                continue
+            pairs, why = load_env_file(data)
+            if why and optional:
+                continue   # a file load_env_file() fails on is skipped with "-", and fails the start without
+            if why:
+                raise NotStarted("systemd does not start %s: it cannot load its EnvironmentFile=%s (%s): %s: %s"
+                                 % (name, value, target.display(source), target.display(found), why))
+            env.update((key, text) for key, text in pairs if ENV_NAME.match(key))
+            sources.append(target.display(found))
     return expand_command(argv, env), sources
+
+
+def _env_file_bytes(target, path):
+    """An EnvironmentFile='s bytes, or None when it does not exist."""
+    try:
+        return target.read_bytes(path, limit=ENV_FILE_LIMIT)
+    except Missing:
+        return None
+    except TargetError as exc:
+        raise ConfigError(str(exc))
 
 
 def held_back_by(target, name):

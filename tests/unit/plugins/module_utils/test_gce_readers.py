@@ -1070,6 +1070,26 @@ def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
         "systemd does not start chronyd.service: an empty ExecStart= resets its command and none follows")
 
 
+@pytest.mark.parametrize("data, why", [
+    (b'OPTIONS="-f /etc/chrony/missing.conf"\nX=caf\xe9\n', "X=caf\ufffd is not UTF-8"),
+    (b'OPTIONS="-f /etc/chrony/missing.conf"\n\0', "it holds a NUL byte"),
+])
+def test_an_environment_file_systemd_cannot_load(tmp_path, data, why):
+    """env-file.c: a NUL byte or a value that is not UTF-8 fails the whole file; exec_context_load_environment()
+    then skips a "-" file (its -f never reaches chronyd) and fails the start with a required one."""
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/etc/sysconfig/chronyd", "")
+    with open(str(tmp_path / "etc/sysconfig/chronyd"), "wb") as handle:
+        handle.write(data)
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.main == "/etc/chrony/chrony.conf" and config.fatal is None
+    put(tmp_path, "/etc/systemd/system/chronyd.service.d/env.conf", "[Service]\nEnvironmentFile=/etc/sysconfig/chronyd\n")
+    config = timesync.read_chrony(target, unit="chronyd.service")
+    assert config.fatal == ("systemd does not start chronyd.service: it cannot load its EnvironmentFile=/etc/sysconfig/"
+                            "chronyd (%s): %s: %s" % (target.display("/etc/systemd/system/chronyd.service.d/env.conf"),
+                                                      target.display("/etc/sysconfig/chronyd"), why))
+
+
 @pytest.mark.parametrize("text, fatal", [
     ("# " + "x" * 2045 + "\nserver metadata.google.internal\n", ":1 is a line of 2048 bytes (its newline included)"),
     ("server metadata.google.internal\n# " + "\u00e9" * 1023 + "\n", ":2 is a line of 2049 bytes"),
@@ -1194,7 +1214,7 @@ def test_systemd_environment_file_syntax():
     """systemd 254+ env-file.c parse_env_file_internal()."""
     text = ("# comment \\\nA=not a comment\n; B=1\n  C = 'x  y'z \nD=\"a\\\"b\\$c\\n\\\nd\"\nE=one\\\n two  \n"
             "F\nG=\nH=\"unterminated")
-    assert envfile.env_file_values(text) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
+    assert dict(envfile.env_file_pairs(text)) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
                                              "G": "", "H": "unterminated"}
 
 
