@@ -1214,8 +1214,8 @@ def test_systemd_environment_file_syntax():
     """systemd 254+ env-file.c parse_env_file_internal()."""
     text = ("# comment \\\nA=not a comment\n; B=1\n  C = 'x  y'z \nD=\"a\\\"b\\$c\\n\\\nd\"\nE=one\\\n two  \n"
             "F\nG=\nH=\"unterminated")
-    assert dict(envfile.env_file_pairs(text)) == {"A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two",
-                                             "G": "", "H": "unterminated"}
+    assert dict(envfile.env_file_pairs(text)) == {
+        "A": "not a comment", "C": "x  yz", "D": 'a"b$c\\nd', "E": "one two", "G": "", "H": "unterminated"}
 
 
 def test_timesyncd_dropins_reset(tmp_path):
