@@ -1724,7 +1724,7 @@ def plan_time(plan, base, entry):
                     "[Time]\nNTP=\nNTP=%s\nFallbackNTP=\nFallbackNTP=%s\n" % (server, server))
             plan.write(TIMESYNCD_DROPIN, text, rid, owned=True)
             config, mended = configs["timesyncd"], set()
-            while config.stopped and config.stopped[0] not in mended:
+            while config.stopped and config.stopped[1] is not None and config.stopped[0] not in mended:
                 # timesyncd reads no file after one it fails to parse, ours neither: the rest of that file,
                 # which it never reads, is commented out (a line too long stays so: the note says where)
                 path, first = config.stopped

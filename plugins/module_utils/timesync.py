@@ -97,8 +97,9 @@ class TimeConfig(object):
         # unit's command line could not be followed, so ``main`` is the default; (timesyncd) why it
         # stops reading its files
         self.fatal = self.started = self.note = None
-        # timesyncd: (path, line) where it fails to parse its files and reads no further; the
-        # words of its NTP= lines it ignores
+        # timesyncd: (path, line) where it fails to parse its files and reads no further (line
+        # None: a directory of a drop-in's name, which it fails to read); the words of its NTP= lines
+        # it ignores
         self.stopped, self.ignored = None, []
 
 
@@ -499,6 +500,13 @@ def read_timesyncd(target, replace=None):
     files = [files[0]] + sorted(files[1:], key=posixpath.basename)
     servers = {"NTP": [], "FallbackNTP": []}
     for path in files:
+        if path not in replace and target.isdir(path):
+            # conf-files.c lists a directory of a drop-in's name (hiding that name in later directories);
+            # config_parse() fails to read it, and config_parse_many_files() reads nothing after it
+            config.stopped = (path, None)
+            config.note = "timesyncd stops reading its configuration at %s, a directory: it reads no later file" % (
+                target.display(path))
+            break
         text = replace[path] if path in replace else read(target, path)
         if text is None:
             continue

@@ -2245,6 +2245,24 @@ def test_a_timesyncd_file_it_fails_to_parse_no_longer_hides_the_drop_ins_after_i
     assert run(run_module, root)["changed"] is False
 
 
+def test_a_directory_named_as_a_timesyncd_drop_in_stops_its_reading(tmp_path, run_module):
+    """conf-files.c lists a directory of a drop-in's name (it hides that name in later directories)
+    and timesyncd fails to read it and reads no later file (systemd-analyze cat-config stops there
+    too): the check says so, harden cannot mend a directory and leaves it, naming it."""
+    rid = "GCE-TIME-METADATA-NTP"
+    root = debian_image(tmp_path / "image")
+    os.makedirs(os.path.join(root, "etc/systemd/timesyncd.conf.d/50-site.conf"))
+    put(root, "/usr/lib/systemd/timesyncd.conf.d/50-site.conf", "[Time]\nNTP=hidden.example\n")
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[rid]
+    note = ("timesyncd stops reading its configuration at %s/etc/systemd/timesyncd.conf.d/50-site.conf, a directory: "
+            "it reads no later file" % root)
+    assert before["status"] == "fail" and note in before["message"], before
+    assert "hidden.example" not in before["message"], before
+    out = run(run_module, root)
+    assert statuses(out)[rid] == "fail" and note in by_id(out)[rid]["message"], by_id(out)[rid]
+    assert os.path.isdir(os.path.join(root, "etc/systemd/timesyncd.conf.d/50-site.conf"))
+
+
 def test_files_that_are_not_utf8_are_read_up_to_the_line_systemd_refuses_and_keep_their_bytes(tmp_path, run_module):
     """config_parse() fails a file at a line that is not UTF-8 ("String is not UTF-8 clean"),
     not at a comment: networkd ignores such a .network file, timesyncd reads no further.
