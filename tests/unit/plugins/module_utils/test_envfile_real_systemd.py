@@ -20,7 +20,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.target import Targe
 def analyze_version():
     if not shutil.which("systemd-analyze"):
         return 0
-    output = subprocess.run(["systemd-analyze", "--version"], stdout=subprocess.PIPE, universal_newlines=True).stdout
+    output = subprocess.run(["systemd-analyze", "--version"], stdout=subprocess.PIPE, universal_newlines=True,
+                            check=False).stdout
     match = re.match(r"systemd (\d+)", output)
     return int(match.group(1)) if match else 0
 
@@ -51,7 +52,7 @@ def systemd_verdict(path, values):
     expected.update((key, value) for key, value in values.items() if envfile.ENV_NAME.match(key))
     run = subprocess.run(["systemd-analyze", "condition"] + [condition(k, v) for k, v in sorted(expected.items())],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-                         env={"SYSTEMD_OS_RELEASE": str(path), "PATH": "/usr/bin:/bin"})
+                         env={"SYSTEMD_OS_RELEASE": str(path), "PATH": "/usr/bin:/bin"}, check=False)
     return None if "Conditions succeeded." in run.stdout else run.stdout
 
 

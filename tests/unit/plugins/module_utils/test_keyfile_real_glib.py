@@ -69,7 +69,7 @@ def glib_keyfile(data):
             for key in _strings(keys):
                 error = ctypes.c_void_p()
                 string = _taken(GLIB.g_key_file_get_string(keyfile, group, key, ctypes.byref(error)))
-                if error.value:   # NetworkManager takes no value then (nm-keyfile.c read_one_setting_value())
+                if error.value is not None:   # NetworkManager takes no value then (nm-keyfile.c read_one_setting_value())
                     GLIB.g_error_free(error)
                     string = None
                 held[(group, key)] = (_taken(GLIB.g_key_file_get_value(keyfile, group, key, None)), string)
