@@ -43,16 +43,24 @@ def as_target(root):
     return root if isinstance(root, Target) else Target(root or "/")
 
 
-def read(target, path, limit=MAX_SIZE):
-    """The text of ``path`` inside the root, or None when it does not exist.
-    Binary content, a non-regular file or an unreadable one is a
-    ConfigError; a text that is not UTF-8 is a ``NotUtf8``."""
+def read_data(target, path, limit=MAX_SIZE):
+    """The bytes of ``path`` inside the root, or None when it does not
+    exist; a non-regular file or an unreadable one is a ConfigError."""
     try:
-        data = target.read_bytes(path, limit=limit)
+        return target.read_bytes(path, limit=limit)
     except Missing:
         return None
     except TargetError as exc:
         raise ConfigError(str(exc))
+
+
+def read(target, path, limit=MAX_SIZE):
+    """The text of ``path`` inside the root, or None when it does not exist.
+    Binary content, a non-regular file or an unreadable one is a
+    ConfigError; a text that is not UTF-8 is a ``NotUtf8``."""
+    data = read_data(target, path, limit)
+    if data is None:
+        return None
     if b"\0" in data:
         raise ConfigError("%s: binary data, not a configuration file" % target.display(path))
     return text_of(data)

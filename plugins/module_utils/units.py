@@ -13,11 +13,11 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, glob, lines, names, read, strip_comment)
+    ConfigError, dropins, glob, lines, names, read, read_data, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
 
 # systemd.unit(5), system unit search path, highest priority first
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
@@ -332,7 +332,7 @@ def service_command(target, name):
         if not pattern.startswith("/"):
             continue   # load-fragment.c config_parse_unit_env_file(): "Path '%s' is not absolute, ignoring."
         paths = glob(target, pattern) if any(c in pattern for c in "*?[") else [pattern]
-        files = [(found, _env_file_bytes(target, found)) for found in paths]
+        files = [(found, read_data(target, found, ENV_FILE_LIMIT)) for found in paths]
         if not optional and (not files or any(data is None for dummy, data in files)):
             # exec-invoke.c exec_context_load_environment(): a required file that is missing fails the start
             raise NotStarted("systemd does not start %s: its EnvironmentFile=%s (%s) does not exist"
@@ -349,16 +349,6 @@ def service_command(target, name):
             env.update((key, text) for key, text in pairs if ENV_NAME.match(key))
             sources.append(target.display(found))
     return expand_command(argv, env), sources
-
-
-def _env_file_bytes(target, path):
-    """An EnvironmentFile='s bytes, or None when it does not exist."""
-    try:
-        return target.read_bytes(path, limit=ENV_FILE_LIMIT)
-    except Missing:
-        return None
-    except TargetError as exc:
-        raise ConfigError(str(exc))
 
 
 def held_back_by(target, name):
