@@ -767,7 +767,8 @@ GCE = [
          "other pool/server lines commented out behind a marker; ntpsec/ntpd: the same in ntp.conf; timesyncd: a "
          "drop-in /etc/systemd/timesyncd.conf.d/zz-guestready-gce.conf, and the NTP=/FallbackNTP= lines of "
          "drop-ins sorting after it commented out, as is the rest of a file from a line timesyncd fails to "
-         "parse (it reads no file after that one); the daemon restarted when live",
+         "parse (it reads no file after that one, nor after a directory named like a drop-in, which is "
+         "reported); the daemon restarted when live",
          "configure the time daemon with \"server metadata.google.internal iburst\" only",
          ntp_servers=[METADATA_NTP, "169.254.169.254", "metadata"]),
     _gce("GCE-NET-DHCP", "required",
