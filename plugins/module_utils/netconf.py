@@ -978,6 +978,7 @@ def _networkmanager_refuses(target, path):
 
 # g_ascii_isspace(), which g_strchug() and g_strchomp() use: no vertical tab, unlike C's isspace()
 GLIB_SPACE = b" \t\n\f\r"
+_GLIB_BLANKS = GLIB_SPACE.decode()
 
 
 def _gkeyfile_error(data):
@@ -991,10 +992,7 @@ def _gkeyfile_error(data):
     a group, key with trailing whitespace chomped valid per _is_key_name(), "Encoding" in the first
     group UTF-8).  No UTF-8 check: GKeyFile validates values only when read as strings."""
     group = first = None
-    rows = data.split(b"\n")
-    for number, row in enumerate(rows, 1):
-        if row.endswith(b"\r") and number < len(rows):
-            row = row[:-1]
+    for number, row in enumerate(_gkeyfile_rows(data), 1):
         full = row.lstrip(GLIB_SPACE)
         line = full.split(b"\0", 1)[0]
         if not line or line.startswith(b"#"):
@@ -1047,12 +1045,17 @@ def _keyfile_text(target, path):
     return _gkeyfile_text(data), None
 
 
-def _gkeyfile_text(data):
-    """The lines GKeyFile parses in ``data`` (bytes), as text: the "\\r" before a line's "\\n"
-    dropped (g_key_file_parse_data()), then a NUL ending the line (a C string)."""
+def _gkeyfile_rows(data):
+    """The lines of ``data`` (bytes) as g_key_file_parse_data() gathers them: split at "\\n", the
+    "\\r" before it dropped (not at the end of the file)."""
     rows = data.split(b"\n")
-    rows = [row[:-1] if row.endswith(b"\r") and number < len(rows) else row for number, row in enumerate(rows, 1)]
-    return text_of(b"\n".join(row.split(b"\0", 1)[0] for row in rows))
+    return [row[:-1] if row.endswith(b"\r") and number < len(rows) else row for number, row in enumerate(rows, 1)]
+
+
+def _gkeyfile_text(data):
+    """The lines GKeyFile parses in ``data`` (bytes), as text (``_gkeyfile_rows``), a NUL ending
+    a line (a C string)."""
+    return text_of(b"\n".join(row.split(b"\0", 1)[0] for row in _gkeyfile_rows(data)))
 
 
 # GKeyFile's escapes in a string value (glib gkeyfile.c g_key_file_parse_value_as_string())
@@ -1088,16 +1091,16 @@ def _gkeyfile_pairs(text):
     those of the reader's locale, and NetworkManager reads none."""
     pairs, group = [], None
     for number, raw in enumerate(lines(text), 1):
-        line = raw.lstrip(GLIB_SPACE.decode())
+        line = raw.lstrip(_GLIB_BLANKS)
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and "]" in line:
             group = line[1:line.rindex("]")]
         elif "=" in line and group is not None:
             key, value = line.split("=", 1)
-            key = key.rstrip(GLIB_SPACE.decode())
+            key = key.rstrip(_GLIB_BLANKS)
             if "[" not in key:
-                pairs.append((group, key, value.lstrip(GLIB_SPACE.decode()), number))
+                pairs.append((group, key, value.lstrip(_GLIB_BLANKS), number))
     return pairs
 
 
