@@ -53,13 +53,16 @@ def classify_spec(spec):
     """``(kind, value)`` of a device spec: kind is one of uuid, label,
     partuuid, partlabel (stable names), kernel-name (value: ``(disk,
     partition number)``), hardware-name (/dev/disk/by-id, by-path), mapper
-    (device-mapper: LVM, LUKS), other."""
-    for tag in TAGS:
-        if spec.upper().startswith(tag + "="):
-            value = spec[len(tag) + 1:]
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            return tag.lower(), value
+    (device-mapper: LVM, LUKS), not-a-tag (``uuid=...``: systemd's fstab
+    generator, mount, initramfs-tools, dracut and the kernel match tags in
+    upper case only, and take any other for a file name), other."""
+    name, equals, value = spec.partition("=")
+    if equals and name in TAGS:
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        return name.lower(), value
+    if equals and name.upper() in TAGS:
+        return "not-a-tag", spec
     link = BY_LINK.match(spec)
     if link:
         value = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), link.group(2))

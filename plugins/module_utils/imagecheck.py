@@ -291,7 +291,7 @@ def fstab_stable_id(facts):
     entries = facts.get("fstab")
     if entries is None:
         return _outcome("fail", "the root filesystem has no /etc/fstab")
-    bad, unresolved, checked, skipped = [], [], [], []
+    bad, unresolved, miscased, checked, skipped = [], [], [], [], []
     for entry in entries:
         kind = entry["kind"]
         waits = bootconfig.waits_for_device(entry)
@@ -302,17 +302,22 @@ def fstab_stable_id(facts):
                 checked.append(entry["spec"])
         elif kind in ("kernel-name", "hardware-name"):
             (bad if waits else skipped).append(_describe_spec(entry))
+        elif kind == "not-a-tag":
+            (miscased if waits else skipped).append(_describe_spec(entry))
         else:
             skipped.append(_describe_spec(entry))
-    if bad or unresolved:
+    if bad or unresolved or miscased:
         message = []
         if bad:
             message.append("kernel or hardware device names, which change on Compute Engine: " + "; ".join(bad))
         if unresolved:
             message.append("names no filesystem on this disk has: " + "; ".join(unresolved))
+        if miscased:
+            message.append("tags not in upper case, which systemd and mount take for file names: "
+                           + "; ".join(miscased))
         return _outcome("fail", "/etc/fstab uses " + " and ".join(message),
                         "name each filesystem by UUID= (blkid shows it) or LABEL=, or mark entries for other "
-                        "disks nofail", bad=bad, unresolved=unresolved)
+                        "disks nofail", bad=bad, unresolved=unresolved, miscased=miscased)
     if not checked:
         return _outcome("pass", "/etc/fstab mounts nothing from a block device by name"
                         + (" (not judged: %s)" % "; ".join(skipped) if skipped else ""))
@@ -340,8 +345,9 @@ def cmdline_root_id(facts):
                         "use root=UUID=%s (GRUB_DISABLE_LINUX_UUID must not be true)" % root["filesystem"].get("uuid"),
                         root=value)
     if kind not in bootconfig.STABLE_KINDS:
-        return _outcome("fail", "%s boots with root=%s, which is not this disk's root filesystem by UUID or LABEL" % (
-            where, value), "use root=UUID=%s" % root["filesystem"].get("uuid"), root=value)
+        return _outcome("fail", "%s boots with root=%s, which is not this disk's root filesystem by UUID or LABEL%s" % (
+            where, value, ": the initramfs and the kernel match tags in upper case only" if kind == "not-a-tag" else ""),
+            "use root=UUID=%s" % root["filesystem"].get("uuid"), root=value)
     target = bootconfig.match_partition("%s=%s" % (kind.upper(), spec_value), facts["table"]["partitions"])
     if target is None or target["number"] != root["partition"]:
         return _outcome("fail", "%s boots with root=%s, which is %s" % (

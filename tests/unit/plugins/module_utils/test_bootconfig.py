@@ -43,7 +43,8 @@ def test_parse_fstab():
 
 @pytest.mark.parametrize("spec,kind,value", [
     ("UUID=abc", "uuid", "abc"), ('LABEL="my root"', "label", "my root"), ("PARTUUID=1234abcd-02", "partuuid", "1234abcd-02"),
-    ("partlabel=root", "partlabel", "root"), ("/dev/disk/by-uuid/abc", "uuid", "abc"),
+    ("PARTLABEL=root", "partlabel", "root"), ("partlabel=root", "not-a-tag", "partlabel=root"),
+    ("Label=x", "not-a-tag", "Label=x"), ("/dev/x=UUID=1", "other", "/dev/x=UUID=1"), ("/dev/disk/by-uuid/abc", "uuid", "abc"),
     ("/dev/disk/by-label/my\\x20root", "label", "my root"), ("/dev/sda1", "kernel-name", ("sda", 1)),
     ("/dev/vdb", "kernel-name", ("vdb", None)), ("/dev/nvme0n1p15", "kernel-name", ("nvme0n1", 15)),
     ("/dev/xvda2", "kernel-name", ("xvda", 2)),

@@ -83,6 +83,8 @@ def broken(change):
     (lambda f: f["boot"]["menu"]["default"].update(args="ro quiet"), "IMG-CMDLINE_ROOT_ID", "fail", "no root="),
     (lambda f: f["boot"]["menu"]["default"].update(args="root=UUID=0000 ro"), "IMG-CMDLINE_ROOT_ID", "fail",
      "not on this disk"),
+    (lambda f: f["boot"]["menu"]["default"].update(args="root=uuid=%s ro" % f["root"]["filesystem"]["uuid"]),
+     "IMG-CMDLINE_ROOT_ID", "fail", "upper case only"),
     (lambda f: f["boot"]["menu"].update(default=None, error="no boot loader configuration"), "IMG-BOOT_ENTRY", "fail",
      "no boot entry"),
     (lambda f: f["boot"]["initrd_files"][0].update(exists=False), "IMG-BOOT_ENTRY", "fail", "missing from the image"),
@@ -151,6 +153,22 @@ def test_fstab_entries_boot_goes_on_without_are_not_failures():
                  "UUID=81 /srv/auto ext4 x-systemd.automount,nofail,fail 0 2\nUUID=82 /srv ext4 defaults 0 2\n"):
         result = broken(change(held))["IMG-FSTAB_STABLE_ID"]
         assert result["status"] == "fail" and "names no filesystem on this disk has" in result["message"], (held, result)
+
+
+def test_fstab_tags_not_in_upper_case_are_file_names():
+    """systemd's fstab generator (fstab_node_to_udev_node: startswith "UUID=") and libmount
+    (mnt_valid_tagname: strcmp) match tags in upper case only: ``uuid=<the root's UUID>`` is a
+    file name, a mount that fails at boot, not the root filesystem's name."""
+    def change(text):
+        def apply(facts):
+            facts["fstab"] = imagefile.resolve_fstab(text, facts["table"]["partitions"])
+        return apply
+    for spec in ("uuid=%s" % ROOT_UUID, "Uuid=%s" % ROOT_UUID):
+        result = broken(change("%s / ext4 defaults 0 1\n" % spec))["IMG-FSTAB_STABLE_ID"]
+        assert result["status"] == "fail" and "not in upper case" in result["message"], result
+        assert result["evidence"]["miscased"] == ["%s (line 1, /)" % spec], result
+    result = broken(change("UUID=%s / ext4 defaults 0 1\nlabel=spare /spare ext4 nofail 0 2\n" % ROOT_UUID))
+    assert result["IMG-FSTAB_STABLE_ID"]["status"] == "pass" and "label=spare" in result["IMG-FSTAB_STABLE_ID"]["message"]
 
 
 def test_virtio_drivers_follow_the_linked_kernel_options():
