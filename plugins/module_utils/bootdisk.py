@@ -37,14 +37,42 @@ CONTAINERS = ("crypto_LUKS", "LVM2_member", "linux_raid_member")
 
 
 def _udev_escape(value):
-    """A tag's value as udev names its link (udev_encode_string: unsafe bytes as \\xNN)."""
-    out = []
-    for char in value:
-        if char.isalnum() or ord(char) >= 128 or char in "#+-.:=@_":   # udev keeps valid UTF-8
-            out.append(char)
+    """A tag's value as udev names its link and systemd's fstab generator
+    waits for it (encode_devnode_name()): a character of valid UTF-8 that
+    systemd deems one (unichar_is_valid(): no surrogate, no U+FDD0..U+FDEF,
+    no U+xFFFE or U+xFFFF) and ASCII letters, digits and ``#+-.:=@_`` kept,
+    every other byte as ``\\xNN``.  A name that is not UTF-8 keeps its bytes
+    (``os.fsdecode``)."""
+    data, out, index = value.encode("utf-8", "surrogateescape"), [], 0
+    while index < len(data):
+        byte = data[index]
+        size = 1 if byte < 0x80 else 2 if byte < 0xe0 else 3 if byte < 0xf0 else 4
+        try:
+            char = data[index:index + size].decode("utf-8")
+        except UnicodeDecodeError:
+            char = ""
+        code = ord(char) if len(char) == 1 else None
+        if code is not None and (code >= 0x80 and not 0xfdd0 <= code <= 0xfdef and code & 0xfffe != 0xfffe
+                                 or code < 0x80 and (char.isalnum() or char in "#+-.:=@_")):
+            out.append(data[index:index + size])
+            index += size
         else:
-            out.extend("\\x%02x" % byte for byte in char.encode("utf-8"))
-    return "".join(out)
+            out.append(b"\\x%02x" % byte)
+            index += 1
+    return os.fsdecode(b"".join(out))
+
+
+def tag_link(spec):
+    """The udev link systemd's fstab generator mounts for ``TAG=value``
+    (fstab_node_to_udev_node(): one of the four tags, in upper case, its
+    value unquoted of one matching pair of quotes), or None for any other
+    spec."""
+    tag, equals, value = spec.partition("=")
+    if not equals or tag not in TAGS:
+        return None
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return "/dev/disk/%s/%s" % (TAGS[tag], _udev_escape(value))
 
 
 def _udev_unescape(name):
@@ -59,24 +87,20 @@ def _udev_unescape(name):
 
 def _tag(spec):
     """``(tag, value)`` of an fstab device named by a tag or its udev link, as
-    systemd's fstab generator reads it (fstab_node_to_udev_node: the tag in
-    upper case, the value unquoted, then /dev/disk/by-<tag>/<value> taken
-    verbatim, so case counts), or None (kernel names, device-mapper, by-id);
-    ``(tag, None)`` for a link name udev gives no value."""
-    if "=" in spec and not spec.startswith("/"):
-        tag, value = spec.split("=", 1)
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-    else:
-        link = spec[len("/dev/disk/"):].split("/") if spec.startswith("/dev/disk/") else []
-        if len(link) != 2 or link[0] not in LINKS:
-            return None
-        tag, value = LINKS[link[0]], _udev_unescape(link[1])
-        if value and _udev_escape(value) != link[1]:
-            # a name udev makes for no value (/dev/disk/by-label/A\x41: label "AA" is linked as
-            # "AA"; \x2F, an invalid byte): no device ever appears there
-            return tag, None
-    return (tag, value) if tag in TAGS and value else None
+    systemd's fstab generator reads it (a tag as its link: ``tag_link``; the
+    link's name taken verbatim, so case counts), or None (kernel names,
+    device-mapper, by-id); ``(tag, None)`` for a link name udev gives no
+    value."""
+    link = tag_link(spec) or spec
+    parts = link[len("/dev/disk/"):].split("/") if link.startswith("/dev/disk/") else []
+    if len(parts) != 2 or parts[0] not in LINKS:
+        return None
+    tag, value = LINKS[parts[0]], _udev_unescape(parts[1])
+    if value and _udev_escape(value) != parts[1]:
+        # a name udev makes for no value (/dev/disk/by-label/A\x41: label "AA" is linked as
+        # "AA"; \x2F, an invalid byte): no device ever appears there
+        return tag, None
+    return (tag, value) if value else None
 
 
 def unmangle(field):
@@ -197,10 +221,10 @@ class BootDisk(object):
         """The whole disks of an fstab device (``UUID=...``, ``/dev/...``), or None."""
         if "=" in spec and not spec.startswith("/"):
             # unquoted as systemd unquotes it: one matching pair of " or ' (LABEL="data is no LABEL=data)
-            found = _tag(spec)
-            if found is None:
+            link = tag_link(spec)
+            if link is None or link.endswith("/"):
                 return None
-            path = os.path.join(self.dev, "disk", TAGS[found[0]], _udev_escape(found[1]))
+            path = os.path.join(self.dev, link[len("/dev/"):])
         elif spec.startswith("/dev/"):
             path = os.path.join(self.dev, spec[len("/dev/"):])
         else:

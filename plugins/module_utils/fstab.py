@@ -13,6 +13,7 @@ getmntent's reading that decides what boot waits for."""
 import bisect
 import re
 
+from ansible_collections.guestready.gce.plugins.module_utils import bootdisk
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines
 from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes
 
@@ -101,8 +102,11 @@ class Entry(object):
     def has_unit(self):
         """Whether systemd's fstab generator makes a unit of it: swap, or a
         mount on an absolute path (parse_fstab_one: "Mount point %s is not a
-        valid path, ignoring.")."""
-        return self.vfstype == "swap" or self.file.startswith("/")
+        valid path, ignoring."), but not of a tag valued ``..``: its link
+        /dev/disk/by-uuid/.. is no unit name (unit_name_from_path()), and the
+        generator leaves a unit without What= that nothing starts."""
+        return (self.vfstype == "swap" or self.file.startswith("/")) and \
+            not (bootdisk.tag_link(self.spec) or "").endswith("/..")
 
     @property
     def is_swap(self):

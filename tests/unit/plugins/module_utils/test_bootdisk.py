@@ -42,6 +42,17 @@ def test_a_tags_quotes_are_taken_off_as_systemd_takes_them_off(tmp_path):
         assert not disks.on_boot_disk(spec), spec
 
 
+def test_a_tags_link_is_named_as_udev_encodes_it():
+    """encode_devnode_name(): valid UTF-8 kept, but not the characters systemd's
+    unichar_is_valid() refuses (noncharacters), nor bytes that are not UTF-8; tags
+    in upper case only (what systemd-fstab-generator writes as What=)."""
+    assert bootdisk.tag_link("LABEL=caf\xe9 1") == "/dev/disk/by-label/caf\xe9\\x201"
+    assert bootdisk.tag_link("PARTLABEL=a\ufdd0\U0001fffe\U0001f600") == \
+        "/dev/disk/by-partlabel/a\\xef\\xb7\\x90\\xf0\\x9f\\xbf\\xbe\U0001f600"
+    assert bootdisk.tag_link("UUID=\udce9\\") == "/dev/disk/by-uuid/\\xe9\\x5c"
+    assert bootdisk.tag_link("uuid=aaaa") is None and bootdisk.tag_link("/dev/sda1") is None
+
+
 def test_root_on_lvm_follows_the_slaves_to_the_disk(tmp_path):
     disks = cis(tmp_path, root="dm-0")
     assert disks.root_disks() == {"sda"} and disks.on_boot_disk("UUID=aaaa") and not disks.on_boot_disk("/dev/sdb1")

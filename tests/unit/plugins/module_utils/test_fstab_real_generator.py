@@ -3,7 +3,7 @@ are read by this machine's glibc getmntent() (through ctypes: the fields and
 passno it returns) and by its systemd-fstab-generator (the units it writes
 and the targets that require or want them), and ``fstab.parse`` says the
 same: the same entries, fields, mount points, network mounts, nofail,
-noauto and automounts.
+noauto, automounts and what each mounts (a tag as the udev link it waits for).
 
 The generator reads the file ``$SYSTEMD_FSTAB`` names and writes only into
 the directories it is given (a temporary one); the kernel command line is
@@ -22,7 +22,7 @@ import tempfile
 import pytest
 from hypothesis import given, strategies as st
 
-from ansible_collections.guestready.gce.plugins.module_utils import fstab
+from ansible_collections.guestready.gce.plugins.module_utils import bootdisk, fstab
 from ansible_collections.guestready.gce.plugins.module_utils.target import NotUtf8, text_bytes, text_of
 
 GENERATOR = "/usr/lib/systemd/system-generators/systemd-fstab-generator"
@@ -60,8 +60,15 @@ def getmntent_entries(path):
         libc.endmntent(handle)
 
 
+# a tag's value as udev encodes it for the link the generator waits for: ASCII it keeps and escapes,
+# quotes it takes off in pairs, UTF-8 it keeps, noncharacters and bytes that are not UTF-8 it escapes
+TAG_VALUES = st.lists(st.sampled_from(list("aZ09#+-.:=@_%/*\\\"'\xa0\xe9") + [
+    "\\040", "\\011", "\\134", "\ufdd0", "\ufdef", "\ufffe", "\U0001fffe", "\U0001f600", "\udce9"]),
+    max_size=6).map("".join)
+TAG_SPECS = st.builds(lambda tag, value: tag + "=" + value,
+                      st.sampled_from(["UUID", "LABEL", "PARTUUID", "PARTLABEL", "uuid", "Label", "ID"]), TAG_VALUES)
 SPECS = st.sampled_from(["UUID=1", "LABEL=data", "/dev/sdb1", "/dev/disk/by-id/google-d-part1", "srv:/export",
-                         "//nas/share", "/srv/image.img", "tmpfs", "UUID=a\\040b", "PARTUUID=\\134x"])
+                         "//nas/share", "/srv/image.img", "tmpfs", "UUID=a\\040b", "PARTUUID=\\134x"]) | TAG_SPECS
 # a directory of its own per line (the generator refuses a second unit for a mount point), written as
 # mount(8) users write them: a trailing slash, doubled slashes, glibc's escapes and one it leaves alone
 DECORATIONS = st.sampled_from(["", "/", "//", "\\040x", "\\011y", "\\134z", "\\055w", "\\\\v", "\xe9", "\xa0u",
@@ -123,12 +130,16 @@ def _units(out):
         if not name.endswith(".mount"):
             continue
         with open(os.path.join(out, name), "rb") as handle:
-            where = [line[len(b"Where="):] for line in handle.read().split(b"\n") if line.startswith(b"Where=")][0]
+            lines = handle.read().split(b"\n")
+        if not any(line.startswith(b"What=") for line in lines):
+            continue   # cut short where the generator failed: systemd refuses it, nothing starts it
+        where, what = [[line[len(key):].replace(b"%%", b"%") for line in lines if line.startswith(key)][0]
+                       for key in (b"Where=", b"What=")]
         automount = name[:-len(".mount")] + ".automount"
         if os.path.exists(os.path.join(out, automount)):
-            mounts[where.replace(b"%%", b"%")] = links.get(automount, (None, None)) + ("automount",)
+            mounts[where] = links.get(automount, (None, None)) + ("automount", what)
         else:
-            mounts[where.replace(b"%%", b"%")] = links.get(name, (None, None)) + ("mount",)
+            mounts[where] = links.get(name, (None, None)) + ("mount", what)
     return mounts
 
 
@@ -155,8 +166,12 @@ def modelled_units(entries, encode):
                 started = (None, None)
             else:
                 started = (target, "wants" if fstab.says(entry.options, "nofail", "fail") else "requires")
+            # what it mounts: a tag's udev link, any other spec as written (the model takes a name
+            # that is not UTF-8 as os.fsdecode() gives it)
+            spec = os.fsdecode(encode(entry.spec))
+            what = os.fsencode(bootdisk.tag_link(spec) or spec)
             # a second entry for a mount point makes no unit: the first one's file exists
-            mounts.setdefault(encode(entry.file), started + ("automount" if automount else "mount",))
+            mounts.setdefault(encode(entry.file), started + ("automount" if automount else "mount", what))
     return mounts
 
 

@@ -2024,6 +2024,14 @@ def test_fstab_fields_and_lines_as_getmntent_reads_them():
     assert fstab.with_option(entries[2], "nofail") == ["LABEL=x", "/mnt/crlf", "xfs", "defaults,nofail,nofail"]
 
 
+def test_fstab_tag_valued_dot_dot_makes_no_unit():
+    """/dev/disk/by-uuid/.. is no unit name: systemd-fstab-generator fails that entry and leaves a
+    unit without What= that nothing starts, so boot does not wait for it (nor for a swap's)."""
+    entries = fstab.parse("UUID=.. /a ext4 defaults 0 2\nLABEL=.. none swap sw 0 0\nUUID=. /b ext4 defaults 0 2\n"
+                          "uuid=.. /c ext4 defaults 0 2\n")
+    assert [e.has_unit for e in entries] == [False, False, True, True]
+
+
 def test_fstab_lines_getmntent_reads_in_part():
     """A line getmntent() reads only in part: cut at a NUL, and the line after it read on and
     forgotten; longer than its 4095 bytes, cut there; neither is ``whole`` (an edit would drop
