@@ -28,7 +28,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
     strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, simple_match
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable, text_of
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, NotUtf8, TargetError, Unreadable, text_of
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -1068,7 +1068,10 @@ _NM_IP4_METHODS = ("auto", "manual", "link-local", "shared", "disabled")
 def _gkeyfile_string(value):
     """A keyfile string value as g_key_file_get_string() returns it: the raw value (leading
     whitespace already dropped, trailing whitespace kept) with its escapes resolved; None for an
-    invalid escape (GKeyFile's error: NetworkManager then leaves the property unset)."""
+    invalid escape or a value that is not UTF-8 (GKeyFile's errors: NetworkManager then leaves the
+    property unset)."""
+    if isinstance(value, NotUtf8):
+        return None
     parts, index = [], 0
     while index < len(value):
         char = value[index]
@@ -1088,20 +1091,31 @@ def _gkeyfile_pairs(text):
     chomped, the value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only
     '#' comments (a ';' line is no comment: _gkeyfile_error() refuses it).  A translation
     (``key[locale]``) is left out: loaded without G_KEY_FILE_KEEP_TRANSLATIONS, GKeyFile keeps only
-    those of the reader's locale, and NetworkManager reads none."""
+    those of the reader's locale, and NetworkManager reads none.  In a file that is not UTF-8 each
+    group, key and value is its own: UTF-8 text, else a ``NotUtf8`` of its bytes."""
     pairs, group = [], None
+    own = _utf8_or_bytes if isinstance(text, NotUtf8) else (lambda piece: piece)
     for number, raw in enumerate(lines(text), 1):
         line = raw.lstrip(_GLIB_BLANKS)
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and "]" in line:
-            group = line[1:line.rindex("]")]
+            group = own(line[1:line.rindex("]")])
         elif "=" in line and group is not None:
             key, value = line.split("=", 1)
             key = key.rstrip(_GLIB_BLANKS)
             if "[" not in key:
-                pairs.append((group, key, value.lstrip(_GLIB_BLANKS), number))
+                pairs.append((group, own(key), own(value.lstrip(_GLIB_BLANKS)), number))
     return pairs
+
+
+def _utf8_or_bytes(piece):
+    """A piece of a ``NotUtf8`` text (a character a byte) as UTF-8 text when its bytes are, else
+    still ``NotUtf8``."""
+    try:
+        return piece.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return NotUtf8(piece)
 
 
 def _keyfile_values(text):

@@ -2420,6 +2420,21 @@ def test_networkmanager_reads_a_crlf_keyfile_as_gkeyfile_does(tmp_path):
     assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(["eth0"], True)]
 
 
+def test_networkmanager_takes_no_value_that_is_not_utf8(tmp_path):
+    """g_key_file_get_string() refuses a value that is not UTF-8 (NetworkManager leaves the property
+    unset: this profile binds no interface), and reads the UTF-8 of the file's other lines as UTF-8
+    (the file was decoded as Latin-1 throughout: the name 'eth\xe9' was 'eth\xc3\xa9')."""
+    full = put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection", "")
+    with open(full, "wb") as handle:
+        handle.write(b"[connection]\nid=caf\xe9\ntype=ethernet\ninterface-name=eth\xff\n[ipv4]\nmethod=auto\n")
+    with open(full.replace("/a.", "/b."), "wb") as handle:
+        handle.write(b"[connection]\nid=caf\xe9\ntype=ethernet\ninterface-name=eth\xc3\xa9\n[ipv4]\nmethod=auto\n")
+    os.chmod(full.replace("/a.", "/b."), 0o600)
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == []
+    assert [(c.names, c.dhcp4) for c in netconf.read_networkmanager(target)] == [(None, True), (["eth\xe9"], True)]
+
+
 @pytest.mark.parametrize("data, ignored", [
     (b"[connection]\nid=a\ntype=\x0bethernet\ninterface-name=eth0\n[ipv4]\nmethod=auto\n",
      "connection.type '\\x0bethernet' is no connection type"),
