@@ -14,7 +14,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    Missing, NotUtf8, Target, TargetError, Unreadable, text_of)
+    Missing, NotUtf8, Target, TargetError, Unreadable, name_order, text_of)
 
 # Configuration files are a few KiB; a dpkg status file a few MiB.
 MAX_SIZE = 32 * 1024 * 1024
@@ -167,7 +167,7 @@ def glob(target, pattern, budget=None):
         # like glob(3), descend only into directories: a file, a dangling link or
         # a link loop where the pattern goes on matches nothing, it is no error
         found = following if index == len(parts) - 1 else [path for path in following if target.isdir(path)]
-    return sorted(found)
+    return sorted(found, key=name_order)
 
 
 def dropins(target, directories, suffix, budget=None):
@@ -183,7 +183,7 @@ def dropins(target, directories, suffix, budget=None):
                 continue
             path = posixpath.join(directory, name)
             chosen[name] = None if target.is_masked(path) else path
-    return [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
+    return [(chosen[name], name) for name in sorted(chosen, key=name_order) if chosen[name] is not None]
 
 
 def strip_comment(line, markers="#"):

@@ -27,7 +27,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import configfiles, kernel_cmdline
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatch
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, name_order
 
 CONF_DIRS = ("/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d",
              "/usr/lib/modprobe.d", "/lib/modprobe.d")
@@ -76,7 +76,7 @@ def config_files(target):
                         chosen[name] = path
     except TargetError as exc:
         raise configfiles.ConfigError(str(exc))
-    return [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
+    return [(chosen[name], name) for name in sorted(chosen, key=name_order) if chosen[name] is not None]
 
 
 # a backslash and the character it keeps (kmod's freadline_wrapped)

@@ -28,7 +28,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
     strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, simple_match
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, NotUtf8, TargetError, Unreadable, text_of
+from ansible_collections.guestready.gce.plugins.module_utils.target import (
+    Missing, NotUtf8, TargetError, Unreadable, name_order, text_of)
 
 NETPLAN_DIRS = ("/run/netplan", "/etc/netplan", "/lib/netplan", "/usr/lib/netplan")
 NETWORKD_DIRS = ("/etc/systemd/network", "/run/systemd/network", "/usr/local/lib/systemd/network",
@@ -306,7 +307,7 @@ def netplan_files(target):
     for directory in NETPLAN_DIRS:
         for name in names(target, directory, "*.yaml"):
             chosen.setdefault(name, posixpath.join(directory, name))
-    return [chosen[name] for name in sorted(chosen)]
+    return [chosen[name] for name in sorted(chosen, key=name_order)]
 
 
 def rendered_by_cloud_init(text):
@@ -447,12 +448,16 @@ def _present(paths, replace):
     return [path for path in paths if path not in replace or replace[path] is not None]
 
 
+def _base_order(path):
+    return name_order(posixpath.basename(path))
+
+
 def networkd_files(target, replace=None):
     files = _present([path for path, dummy in dropins(target, NETWORKD_DIRS, ".network")], replace or {})
     for path, text in (replace or {}).items():
         if text is not None and path.endswith(".network") and path not in files:
             files.append(path)
-    return sorted(files, key=posixpath.basename)
+    return sorted(files, key=_base_order)
 
 
 def networkd_dropins(target, path, replace=None):
@@ -462,7 +467,7 @@ def networkd_dropins(target, path, replace=None):
     for extra, text in (replace or {}).items():
         if text is not None and posixpath.basename(posixpath.dirname(extra)) == name and extra not in paths:
             paths.append(extra)
-    return sorted(paths, key=posixpath.basename)
+    return sorted(paths, key=_base_order)
 
 
 def match_list(patterns, string):
@@ -551,10 +556,24 @@ def _networkd_parsed(target, replace):
     each .network file systemd-networkd does not skip as empty
     (network_load_one(): null_or_empty_path(), "Skipping empty file")."""
     for path in networkd_files(target, replace):
-        own = replace[path] if path in replace else read(target, path)
-        if own:
-            yield path, own, [(part, systemd_conf.parse(replace[part] if part in replace else read(target, part)))
+        own = _networkd_text(target, path, replace)
+        if own != "":
+            yield path, own, [(part, _networkd_parse(target, part, replace))
                               for part in [path] + networkd_dropins(target, path, replace)]
+
+
+def _networkd_text(target, path, replace=None):
+    """The text of a .network or .link file or drop-in, "" for none; None for a directory of such
+    a name, which systemd lists and then fails to read (config_parse(): the file is not loaded)."""
+    replace = replace or {}
+    if path in replace:
+        return replace[path] or ""
+    return None if target.isdir(path) else read(target, path) or ""
+
+
+def _networkd_parse(target, path, replace=None):
+    text = _networkd_text(target, path, replace)
+    return ([], (None, "is a directory, which systemd fails to read")) if text is None else systemd_conf.parse(text)
 
 
 def networkd_ignored(target, replace=None):
@@ -563,7 +582,8 @@ def networkd_ignored(target, replace=None):
     configure nothing."""
     found = []
     for path, own, parts in _networkd_parsed(target, replace or {}):
-        stops = ["%sline %d: %s" % ("" if part == path else target.display(part) + " ", stop[0], stop[1])
+        stops = ["%s%s%s" % ("" if part == path else target.display(part) + " ",
+                             "" if stop[0] is None else "line %d: " % stop[0], stop[1])
                  for part, (dummy, stop) in parts if stop]
         if stops:
             found.append((path, stops[0]))
@@ -697,11 +717,10 @@ def _link_files(target):
     empty files and those without [Match] settings that systemd ignores left out."""
     empty_ignored = None
     for path, dummy in dropins(target, NETWORKD_DIRS, ".link"):
-        own = read(target, path)
-        if not own:
+        if _networkd_text(target, path) == "":
             # link_load_one(): null_or_empty_path(), "Skipping empty file"
             continue
-        parts = [(part, systemd_conf.parse(read(target, part))) for part in [path] + networkd_dropins(target, path)]
+        parts = [(part, _networkd_parse(target, part)) for part in [path] + networkd_dropins(target, path)]
         if any(stop for part, (settings, stop) in parts):
             # link_load_one(): a file or drop-in config_parse() fails is not loaded at all
             continue
@@ -873,7 +892,7 @@ def read_cloud_ifupdown(target, includes):
     helper will write, matched on the rule's names."""
     configs = []
     for path, dummy in udev.rule_files(target):
-        for number, rule in udev.logical_lines(read(target, path)):
+        for number, rule in udev.logical_lines(udev.rules_text(target, path)):
             found = _hotplug_rule(rule)
             if found is None:
                 continue
@@ -1185,7 +1204,7 @@ def networkmanager_keyfiles(target):
                 why = _networkmanager_rejects(_keyfile_values(text))
                 why = why and "%s: NetworkManager rejects the profile" % why
             chosen[name] = (path, text, why)
-    found = [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+    found = [chosen[name] for name in sorted(chosen, key=name_order) if chosen[name] is not None]
     return [(path, text) for path, text, why in found if why is None], [(path, why) for path, text, why in found if why]
 
 
@@ -1290,7 +1309,8 @@ def networkmanager_conf(target, renderer=None):
             chosen[name] = (index, posixpath.join(directory, name))
     if renderer == "NetworkManager" and chosen.get(NM_GLOBALLY_MANAGED, (0,))[0] < 2:
         chosen[NM_GLOBALLY_MANAGED] = (1, None)   # netplan's empty file in /run
-    order = sorted((index, name, path) for name, (index, path) in chosen.items())
+    order = sorted(((index, name, path) for name, (index, path) in chosen.items()),
+                   key=lambda item: (item[0], name_order(item[1])))
     files = [path for index, name, path in order if index < 2] + [NM_CONF] + \
         [path for index, name, path in order if index == 2]
     found = {}

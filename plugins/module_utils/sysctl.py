@@ -22,7 +22,8 @@ from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatc
 from ansible_collections.guestready.gce.plugins.module_utils.host import live_root
 from ansible_collections.guestready.gce.plugins.module_utils.privilege import denied, unreadable
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
-    MAX_LINKS, Missing, NotUtf8, Target, TargetError, Unreadable, file_kind, null_device, read_at_most, text_of)
+    MAX_LINKS, Missing, NotUtf8, Target, TargetError, Unreadable, file_kind, name_order, null_device, read_at_most,
+    text_of)
 
 # Directories read for *.conf files, highest priority first: a file name in an
 # earlier directory hides the same name in a later one (sysctl.d(5), sysctl(8)).
@@ -587,7 +588,7 @@ def config_files(root="/", loader="systemd", warnings=None, persistent_only=Fals
                         target.display(path), file_kind(mode)))
                 continue
             chosen[name] = path
-    files = [(chosen[name], name) for name in sorted(chosen) if chosen[name] is not None]
+    files = [(chosen[name], name) for name in sorted(chosen, key=name_order) if chosen[name] is not None]
     conf = "/" + SYSCTL_CONF
     if loader == "procps" and (replace[conf] is not None if conf in replace else target.isfile(conf)):
         files.append((conf, "sysctl.conf"))

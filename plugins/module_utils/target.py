@@ -91,6 +91,12 @@ def text_bytes(text):
     return text.encode("utf-8", "surrogateescape")
 
 
+def name_order(name):
+    """The key that sorts names as strcmp() sorts their bytes (as str, a byte that is not UTF-8,
+    kept as a surrogate, sorts before U+E000 and every character beyond U+FFFF)."""
+    return name.encode("utf-8", "surrogateescape")
+
+
 def text_of(data):
     """``data`` decoded as UTF-8, else as a ``NotUtf8`` (a character a byte)."""
     try:
@@ -506,7 +512,7 @@ class Target(object):
                     raise Unreadable(self.display(path))
                 raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
             try:
-                return sorted(os.listdir(fd))
+                return sorted(os.listdir(fd), key=name_order)
             finally:
                 os.close(fd)
 

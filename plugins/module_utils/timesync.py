@@ -14,7 +14,7 @@ from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     MAX_GLOB_PATHS, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read, size_counter,
     strip_comment, utf8_size)
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError, name_order
 
 CHRONY_CONFS = ("/etc/chrony/chrony.conf", "/etc/chrony.conf")
 NTP_CONFS = ("/etc/ntpsec/ntp.conf", "/etc/ntp.conf")
@@ -392,7 +392,7 @@ def _chrony_dir(target, directories, suffix, replace, budget):
             if name not in chosen:
                 path = posixpath.join(directory, name)
                 chosen[name] = None if target.is_masked(path) and path not in replace else path
-    return [chosen[name] for name in sorted(chosen) if chosen[name] is not None]
+    return [chosen[name] for name in sorted(chosen, key=name_order) if chosen[name] is not None]
 
 
 def _chrony_invalid(options):
@@ -497,7 +497,7 @@ def read_timesyncd(target, replace=None):
         # a drop-in a plan writes (``replace`` may hold other files of the plan too)
         if text is not None and path not in files and posixpath.dirname(path) in TIMESYNCD_DIRS and path.endswith(".conf"):
             files.append(path)
-    files = [files[0]] + sorted(files[1:], key=posixpath.basename)
+    files = [files[0]] + sorted(files[1:], key=lambda path: name_order(posixpath.basename(path)))
     servers = {"NTP": [], "FallbackNTP": []}
     for path in files:
         if path not in replace and target.isdir(path):

@@ -21,6 +21,13 @@ def rule_files(target):
     return dropins(target, RULE_DIRS, ".rules")
 
 
+def rules_text(target, path):
+    """The text udevd parses in a rules file: none in a directory of a rules file's name, which
+    it fails to read and passes over (udev_rules_load(): "Failed to read rules file %s,
+    ignoring"), its name still hiding the same name in later directories."""
+    return "" if target.isdir(path) else read(target, path)
+
+
 # read_line(f, UDEV_LINE_SIZE, ...) in udev_rules_parse_file: a line of this many
 # bytes or more (line ends not counted) is an error that ends the file
 # there; joined continuation lines of this length are one rule left out
@@ -199,7 +206,7 @@ def persistent_net_rules(target):
     matched as sysfs has it or through ID_NET_NAME_MAC (``_mac_match``)."""
     found = []
     for path, dummy in rule_files(target):
-        for number, rule in logical_lines(read(target, path)):
+        for number, rule in logical_lines(rules_text(target, path)):
             parsed = tokens(rule) or []
             if any(k == "NAME" and op in ASSIGN and v not in ("", "%k") for k, a, op, v in parsed) \
                     and any(_mac_match(*token) for token in parsed):
@@ -210,7 +217,7 @@ def persistent_net_rules(target):
 def _makes_disk_links(target, path):
     # SYMLINK+= (=, :=) adds a link; SYMLINK== only matches one, -= removes it (parse_token "SYMLINK")
     return any(k == "SYMLINK" and op in ASSIGN and "disk/by-id/google-" in v
-               for number, rule in logical_lines(read(target, path)) for k, a, op, v in tokens(rule) or [])
+               for number, rule in logical_lines(rules_text(target, path)) for k, a, op, v in tokens(rule) or [])
 
 
 def disk_naming_rules(target):

@@ -1379,6 +1379,27 @@ def test_networkd_first_file_and_dropins(tmp_path):
     assert configs[1].mac and not configs[1].covers("ens4") and configs[2].covers("ens4")
 
 
+def test_networkd_directories_named_like_its_files(tmp_path):
+    """systemd lists a directory of a .network, .link or drop-in's name (conf_files_list_strv() with
+    no type filter) and fails to read it: a .network so named hides the same name below and is not
+    loaded, and so is a .network with a drop-in so named ("Failed to load %s, ignoring"); the
+    readers stopped with an error."""
+    put(tmp_path, "/usr/lib/systemd/network/50-dhcp.network", "[Match]\nName=*\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/usr/lib/systemd/network/99-default.link", "[Match]\nOriginalName=*\n[Link]\nMTUBytes=1500\n")
+    put(tmp_path, "/etc/systemd/network/60-eth.network", "[Match]\nName=eth0\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/70-any.network", "[Match]\nName=*\n[Network]\nDHCP=yes\n")
+    for directory in ("etc/systemd/network/50-dhcp.network", "etc/systemd/network/60-eth.network.d/mtu.conf",
+                      "etc/systemd/network/99-default.link"):
+        os.makedirs(os.path.join(str(tmp_path), directory))
+    target = Target(str(tmp_path))
+    assert [c.path for c in netconf.read_networkd(target)] == ["/etc/systemd/network/70-any.network"]
+    assert [(path, why.replace(str(tmp_path), "")) for path, why in netconf.networkd_ignored(target)] == [
+        ("/etc/systemd/network/50-dhcp.network", "is a directory, which systemd fails to read"),
+        ("/etc/systemd/network/60-eth.network",
+         "/etc/systemd/network/60-eth.network.d/mtu.conf is a directory, which systemd fails to read")]
+    assert list(netconf._link_files(target)) == []
+
+
 def test_networkd_negated_name_match(tmp_path):
     """``Name=!lo`` (systemd.network(5): a list prefixed with "!" inverts the test)
     matches every link but lo; a YAML-style '#' inside a value is no comment."""
@@ -2147,6 +2168,21 @@ def test_udev_disk_naming_rules_commented_out_in_etc_make_no_links(tmp_path):
     put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules", rules)
     put(tmp_path, "/etc/udev/rules.d/65-gce-disk-naming.rules", "# disabled here\n# " + rules)
     assert udev.disk_naming_rules(Target(str(tmp_path))) == [], "the /etc copy hides the packaged file, and makes no link"
+
+
+def test_udev_a_directory_named_like_rules_hides_and_holds_nothing(tmp_path):
+    """udevd lists a directory of a rules file's name (conf_files_list_strv() with no type filter),
+    fails to read it and goes on (udev_rules_load(): "Failed to read rules file %s, ignoring"): it
+    hides the packaged file of its name and makes no rule; the checks stopped with an error."""
+    rules = 'SUBSYSTEM=="net", ATTR{address}=="42:01:0a:00:00:02", NAME="eth0"\n'
+    put(tmp_path, "/usr/lib/udev/rules.d/70-persistent-net.rules", rules)
+    put(tmp_path, "/usr/lib/udev/rules.d/65-gce-disk-naming.rules", 'SYMLINK+="disk/by-id/google-$env{ID_SERIAL}"\n')
+    put(tmp_path, "/etc/udev/rules.d/80-net.rules", rules)
+    os.makedirs(os.path.join(str(tmp_path), "etc/udev/rules.d/70-persistent-net.rules"))
+    os.makedirs(os.path.join(str(tmp_path), "etc/udev/rules.d/65-gce-disk-naming.rules"))
+    target = Target(str(tmp_path))
+    assert [(p, n) for p, n, r in udev.persistent_net_rules(target)] == [("/etc/udev/rules.d/80-net.rules", 1)]
+    assert udev.disk_naming_rules(target) == []
 
 
 def test_udev_comment_lines_inside_and_ending_a_continuation(tmp_path):
