@@ -66,6 +66,14 @@ def read(target, path, limit=MAX_SIZE):
     return text_of(data)
 
 
+def listed_text(target, path):
+    """The text of a file a configuration directory lists (``dropins``) as udev and systemd's
+    units read it: none in a directory of such a name, which conf_files_list_strv() lists (its
+    name hiding the same name in later directories) and the reader fails to read and passes over
+    (udev_rules_load(): "Failed to read rules file %s, ignoring"; unit_load_dropin())."""
+    return "" if target.isdir(path) else read(target, path)
+
+
 def present(target, path):
     """Whether ``path`` is there to be read: it exists, or it is a link that
     cannot be resolved (a loop), which the read then names; a dangling link

@@ -24,8 +24,8 @@ import unicodedata
 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf, udev
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, c_words, check_included, dropins, glob, lines, names, present, read,
-    strip_comment)
+    MAX_GLOB_PATHS, MAX_SIZE, ConfigError, c_words, check_included, dropins, glob, lines, listed_text, names, present,
+    read, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils.digits import C_UNSIGNED, ascii_int, c_unsigned
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase, simple_match
 from ansible_collections.guestready.gce.plugins.module_utils.target import (
@@ -892,7 +892,7 @@ def read_cloud_ifupdown(target, includes):
     helper will write, matched on the rule's names."""
     configs = []
     for path, dummy in udev.rule_files(target):
-        for number, rule in udev.logical_lines(udev.rules_text(target, path)):
+        for number, rule in udev.logical_lines(listed_text(target, path)):
             found = _hotplug_rule(rule)
             if found is None:
                 continue

@@ -7,7 +7,8 @@ GCE-* settings look for."""
 
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower, commented, dropins, read, size_counter
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
+    ascii_lower, commented, dropins, listed_text, size_counter)
 from ansible_collections.guestready.gce.plugins.module_utils.globs import STAR, glob_tokens, token_matches
 from ansible_collections.guestready.gce.plugins.module_utils.systemd_conf import LINE_END
 
@@ -19,13 +20,6 @@ MARKER = "guestready.gce"
 def rule_files(target):
     """``[(path, name)]`` udevd reads, in its order (masked names left out)."""
     return dropins(target, RULE_DIRS, ".rules")
-
-
-def rules_text(target, path):
-    """The text udevd parses in a rules file: none in a directory of a rules file's name, which
-    it fails to read and passes over (udev_rules_load(): "Failed to read rules file %s,
-    ignoring"), its name still hiding the same name in later directories."""
-    return "" if target.isdir(path) else read(target, path)
 
 
 # read_line(f, UDEV_LINE_SIZE, ...) in udev_rules_parse_file: a line of this many
@@ -206,7 +200,7 @@ def persistent_net_rules(target):
     matched as sysfs has it or through ID_NET_NAME_MAC (``_mac_match``)."""
     found = []
     for path, dummy in rule_files(target):
-        for number, rule in logical_lines(rules_text(target, path)):
+        for number, rule in logical_lines(listed_text(target, path)):
             parsed = tokens(rule) or []
             if any(k == "NAME" and op in ASSIGN and v not in ("", "%k") for k, a, op, v in parsed) \
                     and any(_mac_match(*token) for token in parsed):
@@ -217,7 +211,7 @@ def persistent_net_rules(target):
 def _makes_disk_links(target, path):
     # SYMLINK+= (=, :=) adds a link; SYMLINK== only matches one, -= removes it (parse_token "SYMLINK")
     return any(k == "SYMLINK" and op in ASSIGN and "disk/by-id/google-" in v
-               for number, rule in logical_lines(rules_text(target, path)) for k, a, op, v in tokens(rule) or [])
+               for number, rule in logical_lines(listed_text(target, path)) for k, a, op, v in tokens(rule) or [])
 
 
 def disk_naming_rules(target):

@@ -13,7 +13,7 @@ import posixpath
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
-    ConfigError, dropins, glob, lines, names, read, read_data, strip_comment)
+    ConfigError, dropins, glob, lines, listed_text, names, read, read_data, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
@@ -139,7 +139,7 @@ def section_settings(target, name, section):
         # a file config_parse() fails is read up to there (load-dropin.c unit_load_dropin()
         # goes on with the next drop-in; a unit's own file failing fails the unit, not judged here)
         found.extend((key, value, source) for current, key, value, dummy, dummy2
-                     in systemd_conf.parse(read(target, source) or "")[0] if current == section)
+                     in systemd_conf.parse(listed_text(target, source) or "")[0] if current == section)
     return found
 
 

@@ -360,6 +360,18 @@ def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
     assert units.service_command(target, "agent.service")[0] == ["/usr/bin/agent", "--flag"]
 
 
+def test_unit_drop_in_directory_hides_and_holds_nothing(tmp_path):
+    """A directory of a drop-in's name is listed (conf_files_list_strv() with no type filter), hides
+    the same name below and fails to parse, which unit_load_dropin() passes over; it was an error."""
+    put(tmp_path, "/usr/lib/systemd/system/agent.service", "[Service]\nExecStart=/usr/bin/agent\n")
+    put(tmp_path, "/usr/lib/systemd/system/agent.service.d/20-user.conf", "[Service]\nUser=nobody\n")
+    put(tmp_path, "/usr/lib/systemd/system/agent.service.d/30-group.conf", "[Service]\nGroup=nogroup\n")
+    os.makedirs(os.path.join(str(tmp_path), "etc/systemd/system/agent.service.d/20-user.conf"))
+    assert units.section_settings(Target(str(tmp_path)), "agent.service", "Service") == [
+        ("ExecStart", "/usr/bin/agent", "/usr/lib/systemd/system/agent.service"),
+        ("Group", "nogroup", "/usr/lib/systemd/system/agent.service.d/30-group.conf")]
+
+
 def test_enabling_follows_systemctls_install_rules(tmp_path):
     """systemctl enable (install.c install_info_apply()): a template names its DefaultInstance in
     the wants link; an instance's template alias gets its instance, an alias to the unit itself is

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import udev
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import listed_text
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 
 pytestmark = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="needs systemd-analyze")
@@ -61,9 +62,9 @@ def ours(base):
     found = []
     for path, dummy in udev.rule_files(target):
         if target.isdir(path):
-            assert udev.rules_text(target, path) == ""
+            assert listed_text(target, path) == ""
             found.append((path, "directory"))
-        elif (udev.rules_text(target, path) or "").strip():
+        elif (listed_text(target, path) or "").strip():
             found.append((path, "rules"))
     return found
 
