@@ -40,7 +40,8 @@ import subprocess
 import tempfile
 import time
 
-from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootdisk, fat, filesystems, fstab, partitions, uki
+from ansible_collections.guestready.gce.plugins.module_utils import (
+    bootconfig, bootdisk, fat, filesystems, fstab, partitions, sysctl, uki)
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import os_release_values
 from ansible_collections.guestready.gce.plugins.module_utils.bootconfig import gather_menu
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
@@ -750,7 +751,7 @@ def _root_candidate(target):
     # os-util.c open_os_release(): /usr/lib/os-release only when /etc/os-release does not exist
     for path in ("/etc/os-release", "/usr/lib/os-release"):
         try:
-            os_release = os_release_values(target.read_bytes(path, limit=65536))
+            os_release = os_release_values(target.read_bytes(path, limit=65536), sysctl.systemd_version(target))
         except Missing:
             continue
         except TargetError:

@@ -14,7 +14,7 @@ import re
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, glob, lines, listed_text, names, read, read_data, strip_comment)
-from ansible_collections.guestready.gce.plugins.module_utils import systemd_conf
+from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
 from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
@@ -340,7 +340,7 @@ def service_command(target, name):
         for found, data in files:
             if data is None:
                 continue
-            pairs, why = load_env_file(data)
+            pairs, why = load_env_file(data, sysctl.systemd_version(target))
             if why and optional:
                 continue   # a file load_env_file() fails on is skipped with "-", and fails the start without
             if why:

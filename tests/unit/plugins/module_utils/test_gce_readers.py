@@ -1063,6 +1063,17 @@ def test_chrony_command_line_with_quoting_environment_and_a_missing_optional_fil
     assert_reads_gce_conf(timesync.read_chrony(target, unit="chronyd.service"), "/etc/chrony/other gce.conf")
 
 
+@pytest.mark.parametrize("version, main", [(252, "/etc/chrony/chrony.conf"), (254, "/etc/chrony/gce.conf")])
+def test_environment_file_comment_ending_in_a_backslash_as_the_images_systemd_reads_it(tmp_path, version, main):
+    """Before systemd 254 a comment line ending in a backslash goes on in the next line (env-file.c
+    COMMENT_ESCAPE): on Debian 12 (252) the OPTIONS= after it is comment, and chronyd reads its default."""
+    target = chrony_tree(tmp_path, "/usr/lib/systemd/system/chronyd.service", RED_HAT_CHRONY_UNIT)
+    put(tmp_path, "/usr/lib/x86_64-linux-gnu/systemd/libsystemd-shared-%d.so" % version, "")
+    put(tmp_path, "/etc/sysconfig/chronyd", '# the GCE configuration \\\nOPTIONS="-f /etc/chrony/gce.conf"\n')
+    put(tmp_path, "/etc/chrony/gce.conf", "server metadata.google.internal iburst\n")
+    assert timesync.read_chrony(target, unit="chronyd.service").main == main
+
+
 def test_chrony_without_the_file_its_f_names_does_not_start(tmp_path):
     """chrony 4.8 conf.c CNF_ReadFile() opens the file with UTI_OpenFile(...,
     'R'): chronyd exits when it is missing; so does systemd's start when a
