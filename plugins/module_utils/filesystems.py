@@ -28,12 +28,26 @@ CONTAINERS = ("crypto_LUKS", "LVM2_member", "linux_raid_member")
 
 
 def _uuid(raw):
+    """A binary UUID as libblkid prints it, None when it is all zeros (blkid_probe_set_uuid())."""
+    if not any(bytearray(raw)):
+        return None
     hexed = raw.hex()
     return "%s-%s-%s-%s-%s" % (hexed[0:8], hexed[8:12], hexed[12:16], hexed[16:20], hexed[20:32])
 
 
 def _text(raw):
-    return raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip() or None
+    """A label as libblkid sets it (blkid_probe_set_label()): up to its first NUL, the C blanks at
+    its end trimmed (not those at its start); None when nothing is left."""
+    raw = raw.split(b"\x00", 1)[0].rstrip(b" \t\n\v\f\r")
+    return raw.decode("utf-8", "replace") if raw else None
+
+
+def _u16(data, at):
+    return struct.unpack("<H", data[at:at + 2])[0]
+
+
+def _u32(data, at):
+    return struct.unpack("<I", data[at:at + 4])[0]
 
 
 def _result(fstype, uuid=None, label=None, version=None, note=None, group=None):
@@ -46,33 +60,128 @@ def not_probed(note):
     return _result(None, note=note)
 
 
+# libblkid superblocks/ext.c (util-linux 2.38): the features ext2 and ext3 know
+EXT2_INCOMPAT, EXT3_INCOMPAT, EXT3_RO_COMPAT = 0x2 | 0x10, 0x2 | 0x4 | 0x10, 0x1 | 0x2 | 0x4
+HAS_JOURNAL, JOURNAL_DEV, TEST_FILESYS = 0x4, 0x8, 0x4
+
+
 def _ext(sb):
+    """The ext types libblkid's probes find in a superblock (ext4dev, ext4, ext3, ext2, jbd, in
+    its order; more than one is an ambivalent result): ext2 without a journal or any feature ext2
+    does not know, ext3 with a journal and no feature ext3 does not know, ext4 with one, ext4dev
+    (and not ext4) marked a test filesystem, jbd an external journal."""
     compat, incompat, ro_compat = struct.unpack("<III", sb[92:104])
-    # libblkid's probe_ext4 (superblocks/ext.c): ext4 is any feature ext3 does not know, beyond
-    # filetype, recover, meta_bg and sparse_super, large_file, btree_dir (metadata_csum, dir_nlink...)
-    if incompat & 0x8:  # journal_dev: an external journal, no filesystem (probe_jbd)
-        return _result("jbd", _uuid(sb[104:120]), _text(sb[120:136]), note="ext3/ext4 external journal")
-    if incompat & ~(0x2 | 0x4 | 0x10) or ro_compat & ~(0x1 | 0x2 | 0x4):
-        fstype = "ext4"
-    elif compat & 0x4:  # has_journal
-        fstype = "ext3"
-    else:
-        fstype = "ext2"
-    return _result(fstype, _uuid(sb[104:120]), _text(sb[120:136]))
+    flags = _u32(sb, 352)
+    found = []
+    if not incompat & JOURNAL_DEV and flags & TEST_FILESYS:
+        found.append("ext4dev")
+    if not incompat & JOURNAL_DEV and (ro_compat & ~EXT3_RO_COMPAT or incompat & ~EXT3_INCOMPAT) \
+            and not flags & TEST_FILESYS:
+        found.append("ext4")
+    if compat & HAS_JOURNAL and not (ro_compat & ~EXT3_RO_COMPAT or incompat & ~EXT3_INCOMPAT):
+        found.append("ext3")
+    if not compat & HAS_JOURNAL and not (ro_compat & ~EXT3_RO_COMPAT or incompat & ~EXT2_INCOMPAT):
+        found.append("ext2")
+    if incompat & JOURNAL_DEV:
+        found.append("jbd")
+    label = _text(sb[120:136]) if sb[120:121] != b"\x00" else None
+    return [_result(fstype, _uuid(sb[104:120]), label, note="ext3/ext4 external journal" if fstype == "jbd" else None)
+            for fstype in found]
 
 
-def _fat(boot):
-    if boot[82:90] == b"FAT32   ":
-        serial, label, version = boot[67:71], boot[71:82], "FAT32"
-    elif boot[54:62] in (b"FAT16   ", b"FAT12   ", b"FAT     "):
-        serial, label, version = boot[39:43], boot[43:54], boot[54:62].decode().strip()
-    else:
+# libblkid superblocks/vfat.c (util-linux 2.38): its magics, in the order it tries them
+FAT_MAGICS = ((0x52, b"MSWIN"), (0x52, b"FAT32   "), (0x36, b"MSDOS"), (0x36, b"FAT16   "), (0x36, b"FAT12   "),
+              (0x36, b"FAT     "), (0, b"\xeb"), (0, b"\xe9"), (0x1FE, b"\x55\xaa"))
+FAT12_MAX, FAT16_MAX, FAT32_MAX = 0xFF4, 0xFFF4, 0x0FFFFFF6
+TINY = 1440 * 1024   # libblkid's "tiny" device (a floppy): read a directory entry at a time, first result wins
+_U32 = 0xFFFFFFFF
+BITLOCKER = (b"\xeb\x52\x90-FVE-FS-", b"\xeb\x58\x90-FVE-FS-", b"\xeb\x58\x90MSWIN4.1")
+
+
+def _power_of_2(value):
+    return value != 0 and not value & (value - 1)
+
+
+def _bitlocker(area, offset, head):
+    """Whether libblkid takes the volume for BitLocker (bitlocker.c get_bitlocker_headers())."""
+    kind = BITLOCKER.index(head[0:11]) if head[0:11] in BITLOCKER else None
+    if kind == 0:
+        return True
+    if kind is None:
+        return False
+    where = struct.unpack("<Q", head[176:184] if kind == 1 else head[440:448])[0]
+    return bool(where) and where < (1 << 62) and area.read(offset + where, 8) == b"-FVE-FS-"
+
+
+def _fat_label_entry(area, offset, start, entries, tiny):
+    """The name of the root directory's volume label entry (search_fat_label()), or None."""
+    whole = None
+    if not tiny:
+        whole = area.read(offset + start, entries * 32) if entries else b""
+        if not entries or len(whole) < entries * 32:
+            return None
+    for index in range(entries):
+        entry = whole[index * 32:index * 32 + 32] if whole is not None else area.read(offset + start + index * 32, 32)
+        if len(entry) < 32 or entry[0] == 0:
+            return None
+        if entry[0] == 0xE5 or entry[20:22] != b"\x00\x00" or entry[26:28] != b"\x00\x00" or entry[11] & 0x3F == 0x0F:
+            continue
+        if entry[11] & (0x08 | 0x10) == 0x08:
+            return (b"\xe5" + entry[1:11]) if entry[0] == 0x05 else entry[0:11]
+    return None
+
+
+def _fat(area, offset, size, head):
+    """vfat as libblkid's probe_vfat() finds it: one of its magics (a jump or the boot signature
+    alone only with 55 AA and not JFS or HPFS), then fat_valid_superblock()'s checks (FATs,
+    reserved sectors, media byte, cluster and sector sizes, the count of clusters for the FAT's
+    width, no BitLocker); the label is the root directory's volume label entry (LABEL_FATBOOT,
+    the boot sector's, is not LABEL), the UUID the serial number (FAT12/16: with an extended boot
+    signature), FAT32's FSInfo signatures checked."""
+    magic = next((m for at, m in FAT_MAGICS if head[at:at + len(m)] == m), None)
+    if magic is None or len(head) < 512:
         return None
-    number = struct.unpack("<I", serial)[0]
-    label_text = _text(label)
-    if label_text == "NO NAME":
-        label_text = None
-    return _result("vfat", "%04X-%04X" % (number >> 16, number & 0xFFFF), label_text, version)
+    if len(magic) <= 2 and (head[510:512] != b"\x55\xaa" or head[0x36:0x3E] in (b"JFS     ", b"HPFS    ")):
+        return None
+    fats, reserved, media, cluster, sector = head[0x10], _u16(head, 0x0E), head[0x15], head[0x0D], _u16(head, 0x0B)
+    if not fats or not reserved or not (media >= 0xF8 or media == 0xF0) or not _power_of_2(cluster) or \
+            not _power_of_2(sector) or not 512 <= sector <= 4096:
+        return None
+    fat16_length, fat32_length = _u16(head, 0x16), _u32(head, 0x24)
+    fat_size = (fat16_length or fat32_length) * fats & _U32
+    dir_size = (_u16(head, 0x11) * 32 + sector - 1) // sector
+    clusters = ((_u16(head, 0x13) or _u32(head, 0x20)) - ((reserved + fat_size + dir_size) & _U32) & _U32) // cluster
+    if clusters > (FAT32_MAX if not fat16_length and fat32_length else FAT16_MAX if clusters > FAT12_MAX else FAT12_MAX):
+        return None
+    if _bitlocker(area, offset, head):
+        return None
+    tiny, label, serial, version = size <= TINY, None, None, None
+    if fat16_length:
+        label = _fat_label_entry(area, offset, (reserved + fat_size) * sector & _U32, _u16(head, 0x11), tiny)
+        serial = head[0x27:0x2B] if head[0x26] in (0x28, 0x29) else None
+        version = "FAT12" if clusters < FAT12_MAX else "FAT16" if clusters < FAT16_MAX else None
+    elif fat32_length:
+        cluster_bytes, data_start = cluster * sector, (reserved + fat_size) & _U32
+        entries, following, turns = fat32_length * sector // 4 & _U32, _u32(head, 0x2C), 99
+        while following and following < entries and turns:
+            turns -= 1
+            start = (data_start + ((following - 2) * cluster & _U32) & _U32) * sector
+            label = _fat_label_entry(area, offset, start, cluster_bytes // 32, tiny)
+            if label:
+                break
+            fat_entry = area.read(offset + reserved * sector + following * 4, cluster_bytes)
+            if len(fat_entry) < cluster_bytes:
+                break
+            following = _u32(fat_entry, 0) & 0x0FFFFFFF
+        version, serial = "FAT32", head[0x43:0x47]
+        fsinfo = _u16(head, 0x30)
+        if fsinfo:
+            info = area.read(offset + fsinfo * sector, 512)
+            if len(info) < 512 or info[0:4] not in (b"RRaA", b"RRdA", b"\x00" * 4) or \
+                    info[484:488] not in (b"rrAa", b"\x00" * 4):
+                return None
+    uuid = "%02X%02X-%02X%02X" % (serial[3], serial[2], serial[1], serial[0]) if serial and any(serial) else None
+    return _result("vfat", uuid, _text(label) if label else None, version)
 
 
 def _luks(head):
@@ -149,38 +258,61 @@ class _Area(object):
         return self.disk.read(offset, min(length, self.end - offset))
 
 
+def _swap(area, offset, size):
+    """Swap as libblkid's probe_swap() finds it (swap.c): at least ten pages, the magic at the end
+    of a 4, 8, 16, 32 or 64 KiB page, not TuxOnIce's; a v1 header of version 1 (either byte
+    order) with a last page, its label and UUID read when the padding after them is clean."""
+    if size < 10 * 4096:
+        return None
+    magic = next((found for found in (area.read(offset + page - 10, 10) for page in (4096, 8192, 16384, 32768, 65536))
+                  if found in (b"SWAP-SPACE", b"SWAPSPACE2")), None)
+    if magic is None or area.read(offset, 8) == b"\xed\xc3\x02\xe9\x98\x56\xe5\x0c":
+        return None
+    if magic == b"SWAP-SPACE":
+        return _result("swap", version="0")
+    header = area.read(offset + 1024, 516)
+    if len(header) < 516 or 1 not in struct.unpack("<I", header[0:4]) + struct.unpack(">I", header[0:4]) or \
+            not _u32(header, 4):
+        return None
+    if _u32(header, 172) or _u32(header, 176):
+        return _result("swap", version="1")
+    return _result("swap", _uuid(header[12:28]), _text(header[28:44]) if header[28:29] != b"\x00" else None, "1")
+
+
 def probe(disk, offset, size):
-    """Recognise what lies at ``offset`` (``size`` bytes) of ``disk``."""
-    disk = _Area(disk, offset, size)
-    head = disk.read(offset, 4096)
-    if len(head) < SECTOR:
+    """Recognise what lies at ``offset`` (``size`` bytes) of ``disk``, as libblkid's safe probe
+    does (superblocks.c superblocks_safeprobe()): containers first, the first found wins (md,
+    LVM, LUKS, BitLocker); then every filesystem, and two signatures are an ambivalent result,
+    no filesystem (a device of at most 1440 KiB: the first found)."""
+    size = max(0, min(size, disk.size - offset)) if hasattr(disk, "size") else size
+    area = _Area(disk, offset, size)
+    head = area.read(offset, 4096)
+    if size <= 1024 or len(head) < SECTOR:
         return _result(None, note="too small to hold a filesystem")
-    if head[0:6] == b"LUKS\xba\xbe":
-        return _luks(head)
-    if head[0:4] == b"XFSB":
-        return _result("xfs", _uuid(head[32:48]), _text(head[108:120]))
-    if head[0:4] == b"hsqs":
-        return _result("squashfs", note="read-only squashfs image")
-    if head[3:11] == b"NTFS    ":
-        return _result("ntfs")
-    sb = disk.read(offset + 1024, 1024)
-    if len(sb) >= 136 and sb[56:58] == b"\x53\xef":
-        return _ext(sb)
-    btrfs = disk.read(offset + 0x10000, 0x12B + 256)
-    if len(btrfs) >= 0x12B and btrfs[64:72] == b"_BHRfS_M":
-        return _result("btrfs", _uuid(btrfs[32:48]), _text(btrfs[0x12B:0x12B + 256]))
-    if head[510:512] == b"\x55\xaa":
-        fat = _fat(head)
-        if fat:
-            return fat
-    for page in (4096, 8192, 16384, 65536):
-        if disk.read(offset + page - 10, 10) in (b"SWAPSPACE2", b"SWAP-SPACE"):
-            raw = disk.read(offset + 1024, 44)
-            return _result("swap", _uuid(raw[12:28]) if len(raw) >= 28 else None,
-                           _text(raw[28:44]) if len(raw) >= 44 else None)
-    found = _lvm(disk, offset, size) or _md(disk, offset, size)
+    found = _md(area, offset, size) or _lvm(area, offset, size)
     if found:
         return found
-    if disk.read(offset + 0x8001, 5) == b"CD001":
-        return _result("iso9660", note="ISO 9660 (CD/DVD) filesystem")
-    return _result(None)
+    if head[0:6] == b"LUKS\xba\xbe":
+        return _luks(head)
+    if _bitlocker(area, offset, head):
+        return _result("BitLocker", note="BitLocker encrypted volume")
+    found = [_fat(area, offset, size, head), _swap(area, offset, size)]
+    if head[0:4] == b"XFSB":
+        found.append(_result("xfs", _uuid(head[32:48]), _text(head[108:120])))
+    sb = area.read(offset + 1024, 1024)
+    if len(sb) == 1024 and sb[56:58] == b"\x53\xef":
+        found.extend(_ext(sb))
+    if area.read(offset + 0x8001, 5) == b"CD001":
+        found.append(_result("iso9660", note="ISO 9660 (CD/DVD) filesystem"))
+    if head[3:11] == b"NTFS    ":
+        found.append(_result("ntfs"))
+    if head[0:4] == b"hsqs":
+        found.append(_result("squashfs", note="read-only squashfs image"))
+    btrfs = area.read(offset + 0x10000, 0x12B + 256)
+    if len(btrfs) >= 0x12B and btrfs[64:72] == b"_BHRfS_M":
+        found.append(_result("btrfs", _uuid(btrfs[32:48]), _text(btrfs[0x12B:0x12B + 256])))
+    found = [result for result in found if result]
+    if len(found) > 1 and size > TINY and any(result["type"] != "iso9660" for result in found):
+        return _result(None, note="ambivalent: signatures of %s, which blkid and udev take for no filesystem"
+                       % " and ".join(result["type"] for result in found))
+    return found[0] if found else _result(None)
