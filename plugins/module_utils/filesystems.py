@@ -113,21 +113,19 @@ def _bitlocker(area, offset, head):
     return bool(where) and where < (1 << 62) and area.read(offset + where, 8) == b"-FVE-FS-"
 
 
-def _fat_label_entry(area, offset, start, entries, tiny):
-    """The name of the root directory's volume label entry (search_fat_label()), or None."""
-    whole = None
-    if not tiny:
-        whole = area.read(offset + start, entries * 32) if entries else b""
-        if not entries or len(whole) < entries * 32:
+def _fat_label_entry(area, offset, start, entries, tiny, size):
+    """The name of a root directory's volume label entry (search_fat_label()), or None: the
+    directory is read whole unless the device is tiny (then up to where it ends), to the first
+    free-from-here entry, passing over deleted and long-name entries and those with a cluster."""
+    if not tiny and (not entries or start + entries * 32 > size):
+        return None
+    whole = area.read(offset + start, min(entries * 32, max(size - start, 0)))
+    columns = zip(whole[0::32], whole[11::32], whole[20::32], whole[21::32], whole[26::32], whole[27::32])
+    for index, (first, attr, high0, high1, low0, low1) in enumerate(columns):
+        if first == 0 or (index + 1) * 32 > len(whole):
             return None
-    for index in range(entries):
-        entry = whole[index * 32:index * 32 + 32] if whole is not None else area.read(offset + start + index * 32, 32)
-        if len(entry) < 32 or entry[0] == 0:
-            return None
-        if entry[0] == 0xE5 or entry[20:22] != b"\x00\x00" or entry[26:28] != b"\x00\x00" or entry[11] & 0x3F == 0x0F:
-            continue
-        if entry[11] & (0x08 | 0x10) == 0x08:
-            return (b"\xe5" + entry[1:11]) if entry[0] == 0x05 else entry[0:11]
+        if first != 0xE5 and not (high0 or high1 or low0 or low1) and attr & 0x3F != 0x0F and attr & 0x18 == 0x08:
+            return (b"\xe5" if first == 0x05 else whole[index * 32:index * 32 + 1]) + whole[index * 32 + 1:index * 32 + 11]
     return None
 
 
@@ -157,22 +155,25 @@ def _fat(area, offset, size, head):
         return None
     tiny, label, serial, version = size <= TINY, None, None, None
     if fat16_length:
-        label = _fat_label_entry(area, offset, (reserved + fat_size) * sector & _U32, _u16(head, 0x11), tiny)
+        label = _fat_label_entry(area, offset, (reserved + fat_size) * sector & _U32, _u16(head, 0x11), tiny, size)
         serial = head[0x27:0x2B] if head[0x26] in (0x28, 0x29) else None
         version = "FAT12" if clusters < FAT12_MAX else "FAT16" if clusters < FAT16_MAX else None
     elif fat32_length:
         cluster_bytes, data_start = cluster * sector, (reserved + fat_size) & _U32
-        entries, following, turns = fat32_length * sector // 4 & _U32, _u32(head, 0x2C), 99
+        entries, following, turns, scanned = fat32_length * sector // 4 & _U32, _u32(head, 0x2C), 99, set()
         while following and following < entries and turns:
             turns -= 1
             start = (data_start + ((following - 2) * cluster & _U32) & _U32) * sector
-            label = _fat_label_entry(area, offset, start, cluster_bytes // 32, tiny)
+            # a cluster the chain comes back to holds no label this time either
+            label = None if start in scanned else _fat_label_entry(area, offset, start, cluster_bytes // 32, tiny, size)
+            scanned.add(start)
             if label:
                 break
-            fat_entry = area.read(offset + reserved * sector + following * 4, cluster_bytes)
-            if len(fat_entry) < cluster_bytes:
+            # blkid_probe_get_buffer() of a cluster's bytes at the FAT entry: none past the end
+            fat_entry = reserved * sector + following * 4
+            if fat_entry + cluster_bytes > size:
                 break
-            following = _u32(fat_entry, 0) & 0x0FFFFFFF
+            following = _u32(area.read(offset + fat_entry, 4), 0) & 0x0FFFFFFF
         version, serial = "FAT32", head[0x43:0x47]
         fsinfo = _u16(head, 0x30)
         if fsinfo:
