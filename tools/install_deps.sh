@@ -19,8 +19,9 @@ PACKAGES=(
   # initramfs and compression tools the tests use to build and read images (bindep.txt lists
   # the ones the collection itself needs on a controller)
   cpio gzip xz-utils bzip2 zstd lz4 initramfs-tools-core
-  # disk images (tests/image, tests/disk): FAT filesystems for the FAT reader's and the ESP's tests
-  dosfstools mtools
+  # disk images (tests/image, tests/disk): FAT filesystems for the FAT reader's and the ESP's tests;
+  # XFS for the superblock probes' comparison with libblkid
+  dosfstools mtools xfsprogs
   # the HTML report is rendered in headless Chromium
   chromium
   # the kernel's headers: the ethtool request constants are checked against linux/ethtool.h

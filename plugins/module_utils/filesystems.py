@@ -259,6 +259,26 @@ class _Area(object):
         return self.disk.read(offset, min(length, self.end - offset))
 
 
+def _xfs(head):
+    """XFS as libblkid's probe_xfs() finds it (xfs.c xfs_verify_sb(), util-linux 2.38): the magic,
+    then sector, block and inode sizes in range and matching their logs, a realtime extent of 4 KiB
+    to 1 GiB (32-bit product), at most 100% for inodes, and data blocks within the allocation
+    groups' bounds; not the magic alone."""
+    if head[0:4] != b"XFSB" or len(head) < 160:
+        return None
+    blocksize, dblocks = struct.unpack(">IQ", head[4:16])
+    rextsize, agblocks, agcount = struct.unpack(">III", head[80:92])
+    sectsize, inodesize = struct.unpack(">HH", head[102:106])
+    blocklog, sectlog, inodelog, inopblog = bytearray(head[120:124])
+    imax_pct = bytearray(head[127:128])[0]
+    valid = agcount and 512 <= sectsize <= 32768 and 9 <= sectlog <= 15 and sectsize == 1 << sectlog and \
+        512 <= blocksize <= 65536 and 9 <= blocklog <= 16 and blocksize == 1 << blocklog and \
+        256 <= inodesize <= 2048 and 8 <= inodelog <= 11 and inodesize == 1 << inodelog and \
+        blocklog - inodelog == inopblog and 4096 <= rextsize * blocksize & _U32 <= 1 << 30 and imax_pct <= 100 and \
+        dblocks and (agcount - 1) * agblocks + 64 <= dblocks <= agcount * agblocks
+    return _result("xfs", _uuid(head[32:48]), _text(head[108:120]) if head[108:109] != b"\x00" else None) if valid else None
+
+
 def _swap(area, offset, size):
     """Swap as libblkid's probe_swap() finds it (swap.c): at least ten pages, the magic at the end
     of a 4, 8, 16, 32 or 64 KiB page, not TuxOnIce's; a v1 header of version 1 (either byte
@@ -298,8 +318,7 @@ def probe(disk, offset, size):
     if _bitlocker(area, offset, head):
         return _result("BitLocker", note="BitLocker encrypted volume")
     found = [_fat(area, offset, size, head), _swap(area, offset, size)]
-    if head[0:4] == b"XFSB":
-        found.append(_result("xfs", _uuid(head[32:48]), _text(head[108:120])))
+    found.append(_xfs(head))
     sb = area.read(offset + 1024, 1024)
     if len(sb) == 1024 and sb[56:58] == b"\x53\xef":
         found.extend(_ext(sb))

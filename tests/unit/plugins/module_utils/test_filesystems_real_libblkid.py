@@ -3,16 +3,14 @@ the flags udev's blkid builtin probes with (udev-builtin-blkid.c: label, UUID,
 type, version; no bad checksum accepted) and its safe probe: the TYPE, UUID
 and LABEL udev gives a partition, from which it makes the /dev/disk/by-uuid
 and by-label links an fstab entry waits for.  Filesystems mkfs makes (ext2,
-ext3, ext4, FAT12, FAT16, FAT32, swap) are spoilt a few bytes at a time in
-their superblocks, boot sectors, FSInfo sectors, root directories and swap
-headers.  Skipped without libblkid, mkfs.ext4, mkfs.vfat or mkswap."""
+ext3, ext4, FAT12, FAT16, FAT32, swap, XFS) are spoilt a few bytes at a time
+in their superblocks, boot sectors, FSInfo sectors, root directories and swap
+headers.  Skipped without libblkid, mkfs.ext4, mkfs.vfat, mkswap or mkfs.xfs."""
 
 import ctypes
 import ctypes.util
-import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 from hypothesis import given, strategies as st
@@ -20,8 +18,9 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import filesystems, partitions
 
 LIBBLKID = ctypes.util.find_library("blkid")
-pytestmark = pytest.mark.skipif(not LIBBLKID or not all(shutil.which(tool) for tool in ("mkfs.ext4", "mkfs.vfat", "mkswap")),
-                                reason="needs libblkid, mkfs.ext4, mkfs.vfat and mkswap")
+pytestmark = pytest.mark.skipif(
+    not LIBBLKID or not all(shutil.which(tool) for tool in ("mkfs.ext4", "mkfs.vfat", "mkswap", "mkfs.xfs")),
+    reason="needs libblkid, mkfs.ext4, mkfs.vfat, mkswap and mkfs.xfs")
 # blkid.h BLKID_SUBLKS_LABEL | UUID | TYPE | SECTYPE | USAGE | VERSION: what udev asks for
 UDEV_FLAGS = (1 << 1) | (1 << 3) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8)
 EXT2 = "^has_journal,^extent,^64bit,^flex_bg,^huge_file,^metadata_csum,^dir_nlink,^extra_isize"
@@ -35,6 +34,7 @@ BASES = {
     "fat16": (["mkfs.vfat", "-F", "16"], 40 * MIB, [(0, 512), (0, 120000)]),
     "fat32": (["mkfs.vfat", "-F", "32", "-n", "EFI"], 40 * MIB, [(0, 512), (512, 1024), (0, 600000)]),
     "swap": (["mkswap", "-L", "sw"], 4 * MIB, [(1024, 1540), (4086, 4096), (0, 70000)]),
+    "xfs": (["mkfs.xfs", "-q", "-f", "-L", "data"], 300 * MIB, [(0, 160), (0, 512)]),
 }
 
 
@@ -71,15 +71,15 @@ def udev_sees(lib, path):
 
 @pytest.fixture(scope="module")
 def bases(tmp_path_factory):
+    """``({name: path of a sparse image mkfs made}, libblkid)``; each test spoils bytes of an
+    image and puts them back."""
     where = tmp_path_factory.mktemp("filesystems")
     made = {}
     for name, (command, size, dummy) in BASES.items():
-        path = str(where / name)
+        made[name] = path = str(where / name)
         with open(path, "wb") as handle:
             handle.truncate(size)
         subprocess.run(command + [path], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        with open(path, "rb") as handle:
-            made[name] = handle.read()
     return made, libblkid()
 
 
@@ -90,20 +90,24 @@ SPOILS = st.lists(st.tuples(st.integers(0, 3), st.floats(0, 1, exclude_max=True)
 @given(name=st.sampled_from(sorted(BASES)), spoils=SPOILS, value=st.integers(0, 255))
 def test_the_probe_sees_what_udev_sees(bases, name, spoils, value):
     made, lib = bases
-    data = bytearray(made[name])
-    areas = BASES[name][2]
-    for area, where, byte in spoils:
-        start, end = areas[area % len(areas)]
-        at = start + int(where * (end - start))
-        data[at] = value if byte is None else byte if data[at] != byte else data[at] ^ 0x80
-    handle, path = tempfile.mkstemp(suffix=".img")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        with partitions.Disk(path) as disk:
-            found = filesystems.probe(disk, 0, disk.size)
-        assert (found["type"], found["uuid"] and found["uuid"].lower(), found["label"]) == \
-            tuple(value and value.lower() if key == 1 else value for key, value in enumerate(udev_sees(lib, path))), \
-            (name, spoils, value, found)
-    finally:
-        os.unlink(path)
+    path, areas, kept = made[name], BASES[name][2], []
+    with open(path, "r+b") as handle:
+        try:
+            for area, where, byte in spoils:
+                start, end = areas[area % len(areas)]
+                at = start + int(where * (end - start))
+                handle.seek(at)
+                old = handle.read(1)[0]
+                kept.append((at, old))
+                handle.seek(at)
+                handle.write(bytes([value if byte is None else byte if old != byte else old ^ 0x80]))
+            handle.flush()
+            with partitions.Disk(path) as disk:
+                found = filesystems.probe(disk, 0, disk.size)
+            real = udev_sees(lib, path)
+        finally:
+            for at, old in reversed(kept):
+                handle.seek(at)
+                handle.write(bytes([old]))
+    assert (found["type"], found["uuid"] and found["uuid"].lower(), found["label"]) == \
+        (real[0], real[1] and real[1].lower(), real[2]), (name, spoils, value, found)
