@@ -185,12 +185,28 @@ def _fat(area, offset, size, head):
     return _result("vfat", uuid, _text(label) if label else None, version)
 
 
-def _luks(head):
-    version = struct.unpack(">H", head[6:8])[0]
-    uuid = _text(head[168:208])
-    label = _text(head[24:72]) if version == 2 else None
-    return _result("crypto_LUKS", uuid, label, str(version),
-                   note="LUKS%d encrypted volume" % version)
+# LUKS2's secondary header may lie at these offsets (libblkid luks.c secondary_offsets)
+LUKS2_SECONDARY = (0x4000, 0x8000, 0x10000, 0x20000, 0x40000, 0x80000, 0x100000, 0x200000, 0x400000)
+
+
+def _luks(area, offset, head):
+    """LUKS as libblkid's probe_luks() finds it: the primary header, else a LUKS2 secondary one
+    ("SKUL") at one of its offsets; the UUID of version 1 or 2, the label of version 2."""
+    if len(head) < 512:   # the header structure libblkid reads
+        return None
+    header = head if head[0:6] == b"LUKS\xba\xbe" else None
+    for where in () if header else LUKS2_SECONDARY:
+        found = area.read(offset + where, 512)
+        if len(found) < 512:
+            return None
+        if found[0:6] == b"SKUL\xba\xbe":
+            header = found
+            break
+    if header is None:
+        return None
+    version = struct.unpack(">H", header[6:8])[0]
+    return _result("crypto_LUKS", _text(header[168:208]) if version in (1, 2) else None,
+                   _text(header[24:72]) if version == 2 else None, str(version), note="LUKS%d encrypted volume" % version)
 
 
 def lvm_crc(data, crc=0xF597A6CF):
@@ -313,8 +329,9 @@ def probe(disk, offset, size):
     found = _md(area, offset, size) or _lvm(area, offset, size)
     if found:
         return found
-    if head[0:6] == b"LUKS\xba\xbe":
-        return _luks(head)
+    found = _luks(area, offset, head)
+    if found:
+        return found
     if _bitlocker(area, offset, head):
         return _result("BitLocker", note="BitLocker encrypted volume")
     found = [_fat(area, offset, size, head), _swap(area, offset, size)]

@@ -3,13 +3,15 @@ the flags udev's blkid builtin probes with (udev-builtin-blkid.c: label, UUID,
 type, version; no bad checksum accepted) and its safe probe: the TYPE, UUID
 and LABEL udev gives a partition, from which it makes the /dev/disk/by-uuid
 and by-label links an fstab entry waits for.  Filesystems mkfs makes (ext2,
-ext3, ext4, FAT12, FAT16, FAT32, swap, XFS) are spoilt a few bytes at a time
-in their superblocks, boot sectors, FSInfo sectors, root directories and swap
-headers.  Skipped without libblkid, mkfs.ext4, mkfs.vfat, mkswap or mkfs.xfs."""
+ext3, ext4, FAT12, FAT16, FAT32, swap, XFS) and LUKS1 and LUKS2 headers are
+spoilt a few bytes at a time in their superblocks, headers, boot sectors,
+FSInfo sectors, root directories and swap headers.  Skipped without libblkid,
+mkfs.ext4, mkfs.vfat, mkswap or mkfs.xfs."""
 
 import ctypes
 import ctypes.util
 import shutil
+import struct
 import subprocess
 
 import pytest
@@ -35,7 +37,21 @@ BASES = {
     "fat32": (["mkfs.vfat", "-F", "32", "-n", "EFI"], 40 * MIB, [(0, 512), (512, 1024), (0, 600000)]),
     "swap": (["mkswap", "-L", "sw"], 4 * MIB, [(1024, 1540), (4086, 4096), (0, 70000)]),
     "xfs": (["mkfs.xfs", "-q", "-f", "-L", "data"], 300 * MIB, [(0, 160), (0, 512)]),
+    # LUKS headers as cryptsetup writes them (version, UUID, a LUKS2 label), the LUKS2 one also as the
+    # secondary header alone, at 16 KiB
+    "luks1": (None, 5 * MIB, [(0, 8), (168, 208)]),
+    "luks2": (None, 5 * MIB, [(0, 8), (24, 72), (168, 208)]),
+    "luks2-secondary": (None, 5 * MIB, [(0x4000, 0x4008), (0x4000 + 168, 0x4000 + 208), (0, 8)]),
 }
+
+
+def luks_header(version, magic=b"LUKS\xba\xbe"):
+    header = bytearray(512)
+    header[0:8] = magic + struct.pack(">H", version)
+    header[168:204] = b"2b2dc9c8-8f0e-4bd9-9c51-4e3a7b6f0d11"
+    if version == 2:
+        header[24:32] = b"cryptroot"[:8]
+    return bytes(header)
 
 
 def libblkid():
@@ -79,7 +95,11 @@ def bases(tmp_path_factory):
         made[name] = path = str(where / name)
         with open(path, "wb") as handle:
             handle.truncate(size)
-        subprocess.run(command + [path], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if name.startswith("luks"):
+                handle.seek(0x4000 if name.endswith("secondary") else 0)
+                handle.write(luks_header(int(name[4]), b"SKUL\xba\xbe" if name.endswith("secondary") else b"LUKS\xba\xbe"))
+        if command:
+            subprocess.run(command + [path], check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return made, libblkid()
 
 
