@@ -139,7 +139,8 @@ def test_lvm_label_with_a_bad_checksum_is_not_lvm(tmp_path):
     assert probe(disk)["type"] is None
 
 
-@pytest.mark.parametrize("head,fstype", [(b"XFSB", "xfs"), (b"hsqs", "squashfs")])
+# the XFS magic alone is no XFS to libblkid (xfs_verify_sb()): test_filesystems_real_libblkid.py has real ones
+@pytest.mark.parametrize("head,fstype", [(b"XFSB", None), (b"hsqs", "squashfs")])
 def test_other_magics(head, fstype):
     data = bytearray(2 * MIB)
     data[0:4] = head
