@@ -11,7 +11,9 @@ and named instead of mounted.  Magic numbers and offsets are those of the
 kernel's on-disk formats (include/uapi/linux/magic.h, fs/ext4/ext4.h,
 fs/xfs/libxfs/xfs_format.h, fs/btrfs/ (super at 64 KiB), fs/fat/, the LUKS1
 and LUKS2 on-disk specifications, LVM2's label format, md's v0.90 and v1.x
-superblocks) and util-linux's libblkid probes.
+superblocks) and util-linux's libblkid probes; ext, FAT, swap, XFS and LUKS
+are judged as libblkid 2.38's probes judge them (what udev links at boot: the
+tests compare them with the real library).
 
 ``probe(disk, offset, size)`` returns ``{type, uuid, label, version,
 mountable, note, group}`` (``group``: an LVM volume group's name); ``type``
@@ -334,8 +336,7 @@ def probe(disk, offset, size):
         return found
     if _bitlocker(area, offset, head):
         return _result("BitLocker", note="BitLocker encrypted volume")
-    found = [_fat(area, offset, size, head), _swap(area, offset, size)]
-    found.append(_xfs(head))
+    found = [_fat(area, offset, size, head), _swap(area, offset, size), _xfs(head)]
     sb = area.read(offset + 1024, 1024)
     if len(sb) == 1024 and sb[56:58] == b"\x53\xef":
         found.extend(_ext(sb))
