@@ -326,6 +326,7 @@ def service_command(target, name):
             variable, equals, content = _specifiers(word, "Environment= in %s" % target.display(source)).partition("=")
             if equals and ENV_NAME.match(variable):
                 env[variable] = content
+    systemd = sysctl.systemd_version(target) if env_files else None   # how it reads the files
     for value, source in env_files:
         optional = value.startswith("-")
         pattern = _specifiers(value[1:] if optional else value, "EnvironmentFile= in %s" % target.display(source))
@@ -340,7 +341,7 @@ def service_command(target, name):
         for found, data in files:
             if data is None:
                 continue
-            pairs, why = load_env_file(data, sysctl.systemd_version(target))
+            pairs, why = load_env_file(data, systemd)
             if why and optional:
                 continue   # a file load_env_file() fails on is skipped with "-", and fails the start without
             if why:
