@@ -20,7 +20,7 @@ images in ``$BOOT/EFI/Linux`` (their PE sections: ``uki.py``).
 import functools
 import re
 
-from ansible_collections.guestready.gce.plugins.module_utils import cmdline, fstab, uki
+from ansible_collections.guestready.gce.plugins.module_utils import bootdisk, cmdline, fstab, uki
 from ansible_collections.guestready.gce.plugins.module_utils.catalogue import BY_ID
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ascii_lower
 from ansible_collections.guestready.gce.plugins.module_utils.digits import ascii_int
@@ -33,7 +33,6 @@ KERNEL_NAME = re.compile(
 BY_LINK = re.compile(r"^/dev/disk/by-(uuid|label|partuuid|partlabel)/(.+)$")
 # names that depend on the machine the image was built on (its disk's serial, its bus path)
 BY_HARDWARE = re.compile(r"^/dev/disk/by-(id|path|diskseq)/(.+)$")
-TAGS = ("UUID", "LABEL", "PARTUUID", "PARTLABEL")
 STABLE_KINDS = ("uuid", "label", "partuuid", "partlabel")
 
 
@@ -56,12 +55,11 @@ def classify_spec(spec):
     (device-mapper: LVM, LUKS), not-a-tag (``uuid=...``: systemd's fstab
     generator, mount, initramfs-tools, dracut and the kernel match tags in
     upper case only, and take any other for a file name), other."""
-    name, equals, value = spec.partition("=")
-    if equals and name in TAGS:
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        return name.lower(), value
-    if equals and name.upper() in TAGS:
+    tag = bootdisk.tag_value(spec)
+    if tag:
+        return tag[0].lower(), tag[1]
+    name, equals, dummy = spec.partition("=")
+    if equals and name.upper() in bootdisk.TAGS:
         return "not-a-tag", spec
     link = BY_LINK.match(spec)
     if link:

@@ -62,17 +62,23 @@ def _udev_escape(value):
     return os.fsdecode(b"".join(out))
 
 
-def tag_link(spec):
-    """The udev link systemd's fstab generator mounts for ``TAG=value``
-    (fstab_node_to_udev_node(): one of the four tags, in upper case, its
-    value unquoted of one matching pair of quotes), or None for any other
-    spec."""
+def tag_value(spec):
+    """``(tag, value)`` of ``TAG=value`` as systemd's fstab generator, mount and the initramfs
+    read it (fstab_node_to_udev_node(): one of the four tags, in upper case only, its value
+    unquoted of one matching pair of quotes), or None for any other spec."""
     tag, equals, value = spec.partition("=")
     if not equals or tag not in TAGS:
         return None
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value = value[1:-1]
-    return "/dev/disk/%s/%s" % (TAGS[tag], _udev_escape(value))
+    return tag, value
+
+
+def tag_link(spec):
+    """The udev link systemd's fstab generator mounts for ``TAG=value``
+    (``tag_value``), or None for any other spec."""
+    found = tag_value(spec)
+    return None if found is None else "/dev/disk/%s/%s" % (TAGS[found[0]], _udev_escape(found[1]))
 
 
 def _udev_unescape(name):
