@@ -205,7 +205,7 @@ class Host(object):
                     return found[0], {"is-enabled": found[0], "is-active": found[1]}
             state, links = units.state(self.target, name)
             detail = {"links": links, "preset": units.preset(self.target, name)}
-            if state == "unloadable":
+            if state in ("unloadable", "unknown"):
                 detail["load_error"] = units.load_error(self.target, name)
             return state, detail
         return self.cached("unit:" + name, make, shared=True)
@@ -472,12 +472,12 @@ def check_getty(host, entry):
     state, detail = host.unit(getty)
     if host.live and detail.get("is-active") == "active":
         return _outcome("pass", "active", "%s is running" % getty, expected=getty, **detail)
+    if state in ("masked", "masked-runtime"):
+        return _outcome("fail", state, "%s is masked" % getty, "systemctl unmask %s" % getty, expected=getty,
+                        **detail)
     if units.unit_file(host.target, getty) is None:
         return _outcome("fail", state, "no %s unit (serial-getty@.service) in %s" % (
             getty, host.params["root"]), "systemctl enable %s" % getty, expected=getty, **detail)
-    if state == "masked":
-        return _outcome("fail", state, "%s is masked" % getty, "systemctl unmask %s" % getty, expected=getty,
-                        **detail)
     if state == "unloadable":   # neither enabled nor started by the getty generator: systemd does not load it
         return _outcome("fail", state, _unit_is(host, getty), "mend the unit file of %s" % getty, expected=getty,
                         **detail)
@@ -672,8 +672,15 @@ def check_time(host, entry):
 
 
 def network_managers(host):
-    """The network configuration systems in use (their unit enabled)."""
-    found = [name for name, unit in NETWORK_MANAGERS if host.enabled(unit)]
+    """The network configuration systems in use (their unit enabled); a
+    unit that is another one's alias is that one (SLES: network.service
+    for wicked.service)."""
+    named = dict((unit, name) for name, unit in NETWORK_MANAGERS)
+    found = []
+    for name, unit in NETWORK_MANAGERS:
+        if host.enabled(unit):
+            name = named.get(units.alias_of(host.target, unit), name)
+            found.extend([name] if name not in found else [])
     return found
 
 
@@ -1688,10 +1695,10 @@ def plan_packages(plan, entry, rid):
             continue
         unit = _stand_in(host.target, unit)
         present = units.unit_file(host.target, unit) is not None
-        if not host.enabled(unit) and ((present and host.unit(unit)[0] in ("disabled", "not-found")) or
+        if not host.enabled(unit) and ((present and host.unit(unit)[0] in ("disabled", "not-found", "linked")) or
                                        (installing and not present)):
             plan.links.append((unit, {rid}))
-        elif present and host.unit(unit)[0] == "unloadable":
+        elif present and host.unit(unit)[0] in ("unloadable", "unknown"):
             plan.notes.append("%s: not enabled: %s; mend its unit file" % (rid, _unit_is(host, unit)))
 
 

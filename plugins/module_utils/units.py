@@ -11,17 +11,21 @@ unit's ``[Install]`` section, through the target root."""
 import os
 import posixpath
 import re
+import stat
 
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import (
     ConfigError, dropins, glob, lines, listed_text, names, read, read_data, strip_comment)
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import TargetError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, file_kind
 
 # systemd.unit(5), system unit search path, highest priority first
+# (Debian's systemd, built for split /usr up to Debian 12, reads /lib before /usr/lib:
+# `systemd-analyze unit-paths`; on a merged /usr they are one directory)
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
-             "/usr/lib/systemd/system", "/lib/systemd/system")
+             "/lib/systemd/system", "/usr/lib/systemd/system")
+RUNTIME_DIR = "/run/systemd/system"
 PRESET_DIRS = ("/etc/systemd/system-preset", "/run/systemd/system-preset",
                "/usr/local/lib/systemd/system-preset", "/usr/lib/systemd/system-preset",
                "/lib/systemd/system-preset")
@@ -86,18 +90,162 @@ def _alias_refused(alias, name):
     return None
 
 
+def masks(info):
+    """Whether a unit file with the stat result ``info`` masks its name:
+    systemd's null_or_empty() takes an empty regular file and any character
+    device (not only /dev/null) for a mask."""
+    return (stat.S_ISREG(info.st_mode) and info.st_size <= 0) or stat.S_ISCHR(info.st_mode)
+
+
+def _masked_at(target, path):
+    try:
+        return target.is_masked(path) or masks(target.stat(path))
+    except TargetError:
+        return False
+
+
 def unit_file(target, name):
-    """The path of the unit's file (its template's for an instance), or None."""
+    """The path of the unit's file (its template's for an instance), or None
+    (none, or masked).  As the service manager finds it: what is no
+    regular file is passed over."""
     for candidate in (name, template_of(name)):
         if not candidate:
             continue
         for directory in UNIT_DIRS:
             path = posixpath.join(directory, candidate)
-            if target.is_masked(path):
+            if _masked_at(target, path):
                 return None
             if target.isfile(path):
                 return path
     return None
+
+
+class _Lookup(Exception):
+    """systemctl finds no unit file state: ``state`` is ``not-found`` or
+    ``unloadable``, the message says why."""
+
+    def __init__(self, state, message):
+        super(_Lookup, self).__init__(message)
+        self.state = state
+
+
+def _load(target, path):
+    """``(type, where, [Install] settings)`` of the file at ``path`` as
+    install.c unit_file_load_or_readlink() (systemd 252) takes it:
+    ``masked`` (where the mask is, or None), ``regular``, ``symlink`` (an
+    alias) or ``linked`` (where the link leads); None when there is nothing
+    (ENOENT, ENOTDIR, EACCES)."""
+    try:
+        info = target.lstat(path)
+    except TargetError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            return _load_link(target, path)
+        except TargetError as exc:
+            raise _Lookup("unloadable", str(exc))
+    if masks(info):
+        return "masked", None, {}
+    if not stat.S_ISREG(info.st_mode):
+        raise _Lookup("unloadable", "%s is a %s" % (target.display(path), file_kind(info.st_mode)))
+    settings, stop = systemd_conf.parse(read(target, path) or "")
+    if stop:
+        raise _Lookup("unloadable", _failed_at(target, path, stop))
+    return "regular", None, _install(settings)
+
+
+def _chase(target, path):
+    """``path`` with the links on its way (not the last) resolved in the
+    root; where a directory on the way is missing, the text made absolute
+    (chase_symlinks() with CHASE_NOFOLLOW|CHASE_NONEXISTENT)."""
+    try:
+        return target.inside(target.host_path(path, follow=False))
+    except Missing:
+        return posixpath.normpath("/" + path.lstrip("/"))
+
+
+# systemd 252's whole system unit search path (`systemd-analyze unit-paths`): a link into it is an alias
+_SEARCH_PATH = UNIT_DIRS + ("/etc/systemd/system.control", "/run/systemd/system.control", "/run/systemd/transient",
+                            "/run/systemd/generator.early", "/etc/systemd/system.attached",
+                            "/run/systemd/system.attached", "/run/systemd/generator", "/run/systemd/generator.late")
+
+
+def _load_link(target, path):
+    """A unit file that is a link, one step of it (unit-file.c
+    unit_file_resolve_symlink() as systemctl 252 calls it): into the search
+    path an alias, which must be one systemd accepts; else a mask when it
+    leads to /dev/null or to a file that masks, or a linked file."""
+    where = _chase(target, posixpath.join(posixpath.dirname(path), target.readlink(path)))
+    inside = any(where.startswith(d + "/") for d in _SEARCH_PATH)
+    alias, other = posixpath.basename(path), posixpath.basename(where)
+    why = inside and other != alias and ("%s is no unit name" % other if unit_name_kind(other) is None
+                                         else _alias_refused(alias, other))
+    if why:
+        raise _Lookup("unloadable", "%s: a link to %s: %s" % (target.display(path), where, why))
+    if inside:   # an alias: the unit file found by that name decides, a mask too
+        return "symlink", where, {}
+    # a tree need not have a /dev/null: a link to that path masks (null_or_empty_path_with_root());
+    # where the mask is decides whether it is for this boot only (the link's for /dev/null)
+    if where == "/dev/null":
+        return "masked", None, {}
+    try:
+        if masks(target.stat(where)):
+            return "masked", where, {}
+    except Missing:
+        pass
+    return "linked", where, {}   # a file linked in from elsewhere, whatever its name
+
+
+def _search(target, name):
+    """``(path, loaded)`` of the first of the unit's (then its template's)
+    files in the search path (install.c unit_file_search()); None."""
+    for candidate in (name, template_of(name)):
+        for directory in UNIT_DIRS if candidate else ():
+            path = posixpath.join(directory, candidate)
+            loaded = _load(target, path)
+            if loaded is not None:
+                return path, loaded
+    return None
+
+
+def _discover(target, name):
+    """``(name, path, type, [Install] settings)`` of the unit file
+    ``systemctl is-enabled name`` looks at (install.c install_info_traverse():
+    a link leads to the file it names, or to the unit named by its
+    destination, an alias); _Lookup when there is none it can use."""
+    found = _search(target, name)
+    if found is None:
+        raise _Lookup("not-found", "no unit file for %s" % name)
+    path, (kind, dest, install) = found
+    for dummy in range(64):   # UNIT_FILE_FOLLOW_SYMLINK_MAX
+        if kind not in ("symlink", "linked"):
+            return name, dest if kind == "masked" and dest else path, kind, install
+        other = posixpath.basename(dest)
+        if other != name and unit_name_kind(name) == "instance" and unit_name_kind(other) == "template":
+            other = with_instance(other, name.rsplit(".", 1)[0].split("@", 1)[1])
+        if kind == "linked" or other == name:
+            path, loaded = dest, _load(target, dest)
+            if loaded is None:
+                raise _Lookup("not-found", "%s: no such file" % target.display(dest))
+        else:
+            if unit_name_kind(other) is None:
+                raise _Lookup("unloadable", "%s leads to %s, which is no unit name" % (target.display(path), dest))
+            name, found = other, _search(target, other)
+            if found is None:   # systemctl: "Link has been severed"
+                raise _Lookup("not-found", "%s leads to %s, which has no unit file" % (target.display(path), other))
+            path, loaded = found
+        kind, dest, install = loaded
+    raise _Lookup("unloadable", "%s: too many levels of links" % target.display(path))
+
+
+def alias_of(target, name):
+    """The unit ``name`` is an alias of (a link to its file in the unit
+    search path, as ``systemctl is-enabled`` follows it), or None."""
+    try:
+        found = _discover(target, name)[0]
+    except (_Lookup, ConfigError, TargetError):
+        return None
+    return found if found != name else None
 
 
 # the conditions a unit is skipped by when another program is installed
@@ -379,10 +527,6 @@ def conflicts(target, name):
                for unit in systemd_conf.words(value, retain_escape=True)[0])
 
 
-def masked(target, name):
-    return any(target.is_masked(posixpath.join(d, name)) for d in UNIT_DIRS[:2])
-
-
 def install_section(text):
     """``{"WantedBy": [...], "RequiredBy": [...], "Alias": [...], "DefaultInstance": ...}``
     of a unit file as systemctl reads it (install.c unit_file_load(): config_parse(),
@@ -449,16 +593,82 @@ def enablement_links(target, name):
     return links
 
 
-def enabled_links(target, name):
-    """Links under /etc/systemd/system (``*.wants``, ``*.requires``) that
-    pull the unit in: what makes it enabled."""
-    found = []
-    for entry in names(target, CONFIG_DIR):
-        if entry.endswith((".wants", ".requires")):
-            path = posixpath.join(CONFIG_DIR, entry, name)
-            if target.islink(path) or target.isfile(path):
-                found.append(path)
-    return found
+def _known_name(name, install, link_name):
+    """install.c is_symlink_with_known_name(): the unit's name, an Alias=
+    of it, or its template with DefaultInstance=."""
+    if link_name == name or link_name in install.get("Alias", []):
+        return True
+    default = install.get("DefaultInstance")
+    return bool(default) and unit_name_kind(name) == "template" and with_instance(name, default) == link_name
+
+
+def _links_in(target, directory, name, install, match_aliases, ignore_same_name, config_path):
+    """``(links, same name link)``: the links in ``directory`` that tell the
+    unit is enabled (install.c find_symlinks_in_directory(), systemd 252): in
+    a ``.wants``/``.requires`` directory a link by the unit's name (or, for a
+    template, by one of its instances), wherever it leads; in the directory
+    itself one by its name or to a file by it.  With ``match_aliases`` only
+    by a name its [Install] section gives."""
+    found, same_name = [], False
+    in_wants = directory != config_path
+    for entry in names(target, directory):
+        path = posixpath.join(directory, entry)
+        if not target.islink(path):
+            continue
+        if in_wants:   # the link's name alone (systemd 252 ignores where it leads)
+            by_path = entry == name
+            by_dest = not by_path and template_of(entry) == name
+        else:
+            by_path = not ignore_same_name and entry == name
+            by_dest = posixpath.basename(target.readlink(path)) == name
+        if by_path and by_dest and not in_wants:
+            same_name = True
+        elif (by_path or by_dest) and (not match_aliases or _known_name(name, install, entry)):
+            found.append(path)
+    return found, same_name
+
+
+def _links_in_scope(target, name, path, install, match_aliases):
+    """``(state, links)`` from the links in the search path (install.c
+    find_symlinks_in_scope(), systemd 252): links in /etc/systemd/system or
+    its ``.wants``/``.requires`` enable the unit (in /run: enabled-runtime);
+    elsewhere they make an instance static (and tell nothing of another
+    unit); a link by the unit's name to it in /etc is ``linked``.
+    ``(None, [])`` without any that tell."""
+    runtime = at_all = same_config = same_runtime = False
+    ignore_same_name = False
+    for directory in UNIT_DIRS:
+        try:
+            entries = names(target, directory)
+        except (ConfigError, TargetError):
+            entries = []
+        found, same_name = [], False
+        for entry in entries:
+            sub = posixpath.join(directory, entry)
+            if entry.rpartition(".")[2] in ("wants", "requires") and "." in entry and \
+                    target.isdir(sub) and not target.islink(sub):
+                found.extend(_links_in(target, sub, name, install, match_aliases, ignore_same_name, directory)[0])
+        if not found and entries:
+            found, same_name = _links_in(target, directory, name, install, match_aliases, ignore_same_name, directory)
+        if found:
+            if directory == CONFIG_DIR:
+                return "enabled", found
+            if directory == RUNTIME_DIR:
+                runtime = runtime or found
+            else:
+                at_all = at_all or found
+        elif same_name:
+            same_config = same_config or directory == CONFIG_DIR
+            same_runtime = same_runtime or directory == RUNTIME_DIR
+        if path.startswith(directory + "/"):
+            ignore_same_name = True   # links by its name below its own file are hidden by it
+    if runtime:
+        return "enabled-runtime", runtime
+    if at_all and unit_name_kind(name) == "instance":
+        return "static", at_all
+    if same_config or same_runtime:
+        return ("linked" if same_config else "linked-runtime"), []
+    return None, []
 
 
 def preset(target, name):
@@ -474,16 +684,18 @@ def preset(target, name):
 
 
 def load_error(target, name):
-    """Why systemd loads the unit not at all, or None: its own file (a drop-in
-    does not count) is one config_parse() fails (load-fragment.c
-    unit_load_fragment() returns the error, the unit's load state is "error";
-    systemctl's install.c unit_file_load() fails the same way, so it cannot be
-    enabled either).  A file that cannot be read here is not judged."""
+    """Why ``systemctl is-enabled`` cannot tell the unit's state (``state``
+    says ``unloadable`` or ``unknown``), or None: its file is one
+    config_parse() fails (a drop-in does not count; the service manager
+    does not load it either: load-fragment.c unit_load_fragment()), a
+    directory, a link systemd refuses, or a file that cannot be read here."""
     try:
-        path, dummy, stop = _own_file(target, name)
-    except ConfigError:
-        return None
-    return _failed_at(target, path, stop) if stop else None
+        _discover(target, name)
+    except _Lookup as exc:
+        return str(exc) if exc.state == "unloadable" else None
+    except (ConfigError, TargetError) as exc:
+        return str(exc)
+    return None
 
 
 def _own_file(target, name):
@@ -501,17 +713,36 @@ def _failed_at(target, path, stop):
 
 
 def state(target, name):
-    """The unit's state from the tree's files: ``masked``, ``not-found``,
-    ``unloadable`` (``load_error``), ``enabled`` or ``disabled`` (and the
-    links found)."""
-    if masked(target, name):
-        return "masked", []
-    if unit_file(target, name) is None:
-        return "not-found", []
-    if load_error(target, name):
-        return "unloadable", []
-    links = enabled_links(target, name)
-    return ("enabled" if links else "disabled"), links
+    """``(state, links)``: the unit's state from the tree's files as
+    ``systemctl is-enabled`` (install.c unit_file_lookup_state(), systemd
+    252) tells it: ``masked``/``masked-runtime``, ``alias``, ``enabled``,
+    ``enabled-runtime``, ``static``, ``linked``/``linked-runtime``,
+    ``indirect`` or ``disabled``, and the links that say so; where it
+    fails, ``not-found`` or ``unloadable``, and ``unknown`` where a file
+    cannot be read here (``load_error`` says why)."""
+    try:
+        found, path, kind, install = _discover(target, name)
+    except _Lookup as exc:
+        return exc.state, []
+    except (ConfigError, TargetError):
+        return "unknown", []   # a file that cannot be read here is not judged
+    if kind == "masked":
+        return ("masked-runtime" if path.startswith("/run/") else "masked"), []   # path_is_runtime()
+    if name != posixpath.basename(path) and unit_name_kind(found) != "instance":
+        return "alias", []
+    try:
+        result, links = _links_in_scope(target, found, path, install, True)
+        if result:
+            return result, links
+        # known by other names (links to it under them): it may be in use
+        result, links = _links_in_scope(target, found, path, install, False)
+        if result:
+            return "indirect", links
+    except (ConfigError, TargetError):
+        return "unknown", []
+    if any(install.get(key) for key in ("Alias", "WantedBy", "RequiredBy")):
+        return "disabled", []
+    return ("indirect" if install.get("Also") else "static"), []
 
 
 def systemctl(module, *args):

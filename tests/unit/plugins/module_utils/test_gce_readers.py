@@ -341,7 +341,7 @@ def test_units_required_by_and_masked_at_runtime(tmp_path):
     target = Target(str(tmp_path))
     assert units.state(target, "google-guest-agent.service") == (
         "enabled", ["/etc/systemd/system/multi-user.target.requires/google-guest-agent.service"])
-    assert units.state(target, "chrony.service") == ("masked", [])
+    assert units.state(target, "chrony.service") == ("masked-runtime", [])
 
 
 def test_units_read_as_systemctl_and_systemd_read_them(tmp_path):
@@ -413,6 +413,40 @@ def test_unit_lists_are_split_into_the_words_systemd_takes(tmp_path):
         ("/etc/systemd/system/multi-user.target.wants/agent.service", "/lib/systemd/system/agent.service"),
         ("/etc/systemd/system/getty.target.wants/agent.service", "/lib/systemd/system/agent.service")]
     assert units.conflicts(target, "agent.service") == {u"chrony.service\u00a0ntp.service"}
+
+
+def test_unit_states_as_systemctl_is_enabled_tells_them(tmp_path):
+    """systemd takes an empty unit file for a mask as it takes a link to
+    /dev/null (null_or_empty()), in any unit directory; a name linked to
+    another unit's file is an alias; a unit without [Install] is static;
+    a directory by the unit's name or an alias systemd refuses leaves it
+    unloadable, and a link to a unit with no file not-found."""
+    getty = "[Unit]\n[Service]\nExecStart=/sbin/agetty\n[Install]\nWantedBy=getty.target\n"
+    put(tmp_path, "/lib/systemd/system/serial-getty@.service", getty)
+    link(tmp_path, "/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service",
+         "/lib/systemd/system/serial-getty@.service")
+    put(tmp_path, "/etc/systemd/system/serial-getty@ttyS0.service", "")
+    put(tmp_path, "/lib/systemd/system/chrony.service", "[Install]\nWantedBy=multi-user.target\nAlias=chronyd.service\n")
+    link(tmp_path, "/etc/systemd/system/chronyd.service", "/lib/systemd/system/chrony.service")
+    link(tmp_path, "/usr/lib/systemd/system/ntp.service", "/dev/null")
+    put(tmp_path, "/lib/systemd/system/static.service", "[Service]\nExecStart=/bin/true\n")
+    os.makedirs(str(tmp_path / "etc/systemd/system/dir.service"))
+    put(tmp_path, "/lib/systemd/system/dir.service", getty)
+    link(tmp_path, "/etc/systemd/system/wrong.service", "/lib/systemd/system/serial-getty@.service")
+    link(tmp_path, "/etc/systemd/system/severed.service", "/lib/systemd/system/gone.service")
+    target = Target(str(tmp_path))
+    assert units.state(target, "serial-getty@ttyS0.service") == ("masked", [])
+    assert units.unit_file(target, "serial-getty@ttyS0.service") is None
+    assert units.state(target, "chrony.service") == ("enabled", ["/etc/systemd/system/chronyd.service"])
+    assert units.state(target, "chronyd.service") == ("alias", [])
+    assert units.alias_of(target, "chronyd.service") == "chrony.service"
+    assert units.state(target, "ntp.service") == ("masked", [])
+    assert units.state(target, "static.service") == ("static", [])
+    assert units.state(target, "dir.service") == ("unloadable", [])
+    assert units.load_error(target, "dir.service") == "%s/etc/systemd/system/dir.service is a directory" % tmp_path
+    assert units.state(target, "wrong.service")[0] == "unloadable"
+    assert "it is a plain name, the unit a template" in units.load_error(target, "wrong.service")
+    assert units.state(target, "severed.service") == ("not-found", [])
 
 
 def test_a_unit_file_systemd_cannot_parse_is_unloadable_and_not_enabled(tmp_path):

@@ -2375,6 +2375,17 @@ def test_the_getty_generator_is_on_as_it_reads_the_command_line(args, version, o
     assert getty_generator_on_consoles("ro console=ttyS0,38400n8 " + args, version) is on
 
 
+def test_a_getty_masked_by_an_empty_unit_file_is_masked(tmp_path, run_module):
+    """An empty file by the unit's name masks it as a link to /dev/null does (systemd's
+    null_or_empty()): the getty is masked, not missing, and not enabled by its wants link."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/systemd/system/serial-getty@ttyS0.service", "")
+    getty = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-BOOT-SERIAL-GETTY"]
+    assert (getty["status"], getty["actual"], getty["message"]) == (
+        "fail", "masked", "serial-getty@ttyS0.service is masked"), getty
+
+
 def test_a_console_is_no_getty_when_the_generator_is_told_not_to_start_one(tmp_path, run_module):
     """systemd-getty-generator starts serial-getty@ttyS0 for console=ttyS0 unless systemd.getty_auto=
     turns it off: then the unit must be enabled, and harden enables it."""
