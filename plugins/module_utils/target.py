@@ -516,6 +516,32 @@ class Target(object):
             finally:
                 os.close(fd)
 
+    def symlinks(self, path):
+        """``{name: link text}`` of the symbolic links in the directory
+        ``path``, from one read of it (the entries' types, no stat each);
+        Missing when absent, TargetError when it is no directory."""
+        with self._resolve(path) as where:
+            try:
+                fd = os.open(where.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC,
+                             dir_fd=where.dir_fd)
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    raise Missing("%s: no such directory" % self.display(path))
+                raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
+            try:
+                found = {}
+                for entry in os.scandir(fd):
+                    if entry.is_symlink():
+                        try:
+                            found[entry.name] = os.readlink(entry.name, dir_fd=fd)
+                        except OSError:   # replaced while we read
+                            continue
+                return found
+            except OSError as exc:
+                raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
+            finally:
+                os.close(fd)
+
     # ---------------------------------------------------------------- reads
     @contextlib.contextmanager
     def open(self, path):

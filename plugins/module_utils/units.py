@@ -18,7 +18,7 @@ from ansible_collections.guestready.gce.plugins.module_utils.configfiles import 
 from ansible_collections.guestready.gce.plugins.module_utils import sysctl, systemd_conf
 from ansible_collections.guestready.gce.plugins.module_utils.envfile import ENV_NAME, load_env_file
 from ansible_collections.guestready.gce.plugins.module_utils.globs import fnmatchcase
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, file_kind
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, TargetError, Unreadable, file_kind
 
 # systemd.unit(5), system unit search path, highest priority first
 # (Debian's systemd, built for split /usr up to Debian 12, reads /lib before /usr/lib:
@@ -97,25 +97,26 @@ def masks(info):
     return (stat.S_ISREG(info.st_mode) and info.st_size <= 0) or stat.S_ISCHR(info.st_mode)
 
 
-def _masked_at(target, path):
-    try:
-        return target.is_masked(path) or masks(target.stat(path))
-    except TargetError:
-        return False
-
-
 def unit_file(target, name):
     """The path of the unit's file (its template's for an instance), or None
     (none, or masked).  As the service manager finds it: what is no
     regular file is passed over."""
     for candidate in (name, template_of(name)):
-        if not candidate:
-            continue
-        for directory in UNIT_DIRS:
+        for directory in UNIT_DIRS if candidate else ():
             path = posixpath.join(directory, candidate)
-            if _masked_at(target, path):
+            try:
+                info = target.lstat(path)
+                if stat.S_ISLNK(info.st_mode):
+                    if target.is_masked(path):   # a link to /dev/null, whether the tree has one or not
+                        return None
+                    info = target.stat(path)
+            except Unreadable:
+                raise   # "absent" would be a guess
+            except TargetError:
+                continue
+            if masks(info):
                 return None
-            if target.isfile(path):
+            if stat.S_ISREG(info.st_mode):
                 return path
     return None
 
@@ -256,32 +257,68 @@ ABSENCE_CONDITIONS = ("ConditionFileIsExecutable", "ConditionPathExists")
 
 def _unit_names(target, name, path):
     """The names systemd knows the unit by, whose drop-in directories it
-    reads (systemd 246+ unit_file_build_name_map: a link in the unit path to
-    the unit's file is an alias; Debian's chrony.service has
-    Alias=chronyd.service): ``name``, the name of the file a link at ``path``
-    leads to, and the unit's ``Alias=`` names linked in /etc/systemd/system."""
+    reads, its own first (systemd 246+ unit_file_build_name_map: a link in
+    the unit path to the unit's file is an alias; Debian's chrony.service
+    has Alias=chronyd.service): ``name`` (or, when ``path`` is a link, the
+    name of the file it leads to), the links in the unit directories to the
+    unit's file (a template's, named for the instance) and the unit's
+    ``Alias=`` names linked in /etc/systemd/system."""
     found = [name]
+    instance = name.rsplit(".", 1)[0].split("@", 1)[1] if unit_name_kind(name) == "instance" else None
     try:
-        if target.islink(path):
-            found.append(posixpath.basename(target.readlink(path)))
+        if target.islink(path):   # the unit's own name is its file's; ``name`` an alias
+            own = posixpath.basename(target.readlink(path))
+            found.insert(0, with_instance(own, instance) if instance and unit_name_kind(own) == "template" else own)
+        base = posixpath.basename(path)
+        links = [entry for directory in UNIT_DIRS for entry, text in sorted(_symlinks(target, directory).items())
+                 if entry != base and posixpath.basename(text) == base]
         aliases = install_section(read(target, path) or "").get("Alias", [])
     except (ConfigError, TargetError):
         return found
     found.extend(alias for alias in aliases if unit_name_kind(alias) and target.islink(posixpath.join(CONFIG_DIR, alias)))
+    found.extend(with_instance(link, instance) if instance and unit_name_kind(link) == "template" else link
+                 for link in links if unit_name_kind(link) and not _alias_refused(link, base))
     return [unit for unit in dict.fromkeys(found) if unit_name_kind(unit)]
+
+
+def _dropin_names(name):
+    """The names whose drop-in directories a unit of that name reads
+    (dropin.c unit_file_find_dirs(), systemd 246+): its own, its template's
+    (and so on for that), then those of its dash prefixes, the longest
+    first: ``foo-bar-baz.service`` reads ``foo-bar-.service.d`` and
+    ``foo-.service.d``; an instance ``foo-bar@x.service`` ``foo-@x.service.d``."""
+    found = [name]
+    kind = unit_name_kind(name)
+    if kind == "instance":
+        found.extend(_dropin_names(template_of(name)))
+    prefix, suffix = name.rsplit(".", 1)
+    prefix, at, instance = prefix.partition("@")
+    dash = prefix.rfind("-")
+    if dash == len(prefix) - 1:   # a trailing dash is chopped off, once
+        prefix = prefix[:dash]
+        dash = prefix.rfind("-")
+    if dash <= 0:
+        return found
+    built = prefix[:dash + 1] + ("@" + instance if kind == "instance" else "") + "." + suffix
+    return found + _dropin_names(built) if unit_name_kind(built) else found
 
 
 def section_settings(target, name, section):
     """``[(key, value, path)]`` of one section (``Unit``, ``Service``) of the
     unit's file, then of its drop-ins in name order (those of every name of
-    the unit, and the ``service.d`` ones every service reads, systemd 246+);
+    the unit and of their dash prefixes, and the ``service.d`` ones every
+    service reads, systemd 246+);
     None without a unit file.  As systemd's conf-parser.c config_parse()
     reads them (systemd_conf.parse())."""
     path = unit_file(target, name)
     if path is None:
         return None
-    names = _unit_names(target, name, path) + [name.rsplit(".", 1)[-1]]
-    directories = [posixpath.join(d, unit + ".d") for d in UNIT_DIRS for unit in names]
+    # dropin.c unit_file_find_dropin_paths(): those of the unit's name in each unit directory, then
+    # those of each alias (in no set order: systemd iterates a hash set), then the type's
+    # (service.d), the most generic, which the more specific ones override
+    directories = [posixpath.join(d, dropin + ".d") for unit in _unit_names(target, name, path) for d in UNIT_DIRS
+                   for dropin in _dropin_names(unit)] + [
+        posixpath.join(d, name.rsplit(".", 1)[-1] + ".d") for d in UNIT_DIRS]
     found = []
     for source in [path] + [p for p, dummy in dropins(target, directories, ".conf")]:
         # a file config_parse() fails is read up to there (load-dropin.c unit_load_dropin()
@@ -602,54 +639,80 @@ def _known_name(name, install, link_name):
     return bool(default) and unit_name_kind(name) == "template" and with_instance(name, default) == link_name
 
 
-def _links_in(target, directory, name, install, match_aliases, ignore_same_name, config_path):
-    """``(links, same name link)``: the links in ``directory`` that tell the
-    unit is enabled (install.c find_symlinks_in_directory(), systemd 252): in
-    a ``.wants``/``.requires`` directory a link by the unit's name (or, for a
-    template, by one of its instances), wherever it leads; in the directory
-    itself one by its name or to a file by it.  With ``match_aliases`` only
-    by a name its [Install] section gives."""
+# systemd's hidden_or_backup_file(): what FOREACH_DIRENT passes over
+_BACKUP_SUFFIXES = ("~", ".rpmnew", ".rpmsave", ".rpmorig", ".dpkg-old", ".dpkg-new", ".dpkg-tmp", ".dpkg-dist",
+                    ".dpkg-bak", ".dpkg-backup", ".dpkg-remove", ".ucf-new", ".ucf-old", ".ucf-dist", ".swp", ".bak",
+                    ".old", ".new")
+
+
+def _symlinks(target, directory):
+    """``{name: link text}`` of the links in a unit directory, hidden and
+    backup names left out; {} when it is none."""
+    try:
+        found = target.symlinks(directory)
+    except TargetError:
+        return {}
+    return dict((name, text) for name, text in found.items()
+                if not name.startswith(".") and not name.endswith(_BACKUP_SUFFIXES))
+
+
+def _links_in(directory, links, name, install, match_aliases, ignore_same_name, config_path):
+    """``(links, same name link)``: of ``links`` (``{name: text}``) in
+    ``directory``, those that tell the unit is enabled (install.c
+    find_symlinks_in_directory(), systemd 252): in a ``.wants``/``.requires``
+    directory a link by the unit's name (or, for a template, by one of its
+    instances), wherever it leads; in the directory itself one by its name
+    or to a file by it.  With ``match_aliases`` only by a name its [Install]
+    section gives."""
     found, same_name = [], False
     in_wants = directory != config_path
-    for entry in names(target, directory):
-        path = posixpath.join(directory, entry)
-        if not target.islink(path):
-            continue
+    for entry, text in sorted(links.items()):
         if in_wants:   # the link's name alone (systemd 252 ignores where it leads)
             by_path = entry == name
             by_dest = not by_path and template_of(entry) == name
         else:
             by_path = not ignore_same_name and entry == name
-            by_dest = posixpath.basename(target.readlink(path)) == name
+            by_dest = posixpath.basename(text) == name
         if by_path and by_dest and not in_wants:
             same_name = True
         elif (by_path or by_dest) and (not match_aliases or _known_name(name, install, entry)):
-            found.append(path)
+            found.append(posixpath.join(directory, entry))
     return found, same_name
 
 
-def _links_in_scope(target, name, path, install, match_aliases):
-    """``(state, links)`` from the links in the search path (install.c
-    find_symlinks_in_scope(), systemd 252): links in /etc/systemd/system or
-    its ``.wants``/``.requires`` enable the unit (in /run: enabled-runtime);
-    elsewhere they make an instance static (and tell nothing of another
-    unit); a link by the unit's name to it in /etc is ``linked``.
-    ``(None, [])`` without any that tell."""
-    runtime = at_all = same_config = same_runtime = False
-    ignore_same_name = False
-    for directory in UNIT_DIRS:
+def _unit_links(target, directory, read):
+    """``([(wants directory, links)], links)``: the links in a unit directory
+    and in its ``.wants``/``.requires`` directories (not links to
+    directories); ``read`` keeps them for ``state``'s second look."""
+    if directory not in read:
         try:
             entries = names(target, directory)
         except (ConfigError, TargetError):
             entries = []
+        wants = [posixpath.join(directory, entry) for entry in entries
+                 if "." in entry and entry.rpartition(".")[2] in ("wants", "requires")]
+        read[directory] = ([(sub, _symlinks(target, sub)) for sub in wants
+                            if target.isdir(sub) and not target.islink(sub)],
+                           _symlinks(target, directory) if entries else {})
+    return read[directory]
+
+
+def _links_in_scope(target, read, name, path, install, match_aliases):
+    """``(state, links)`` from the links in the search path (``_unit_links``;
+    install.c find_symlinks_in_scope(), systemd 252): links in
+    /etc/systemd/system or its ``.wants``/``.requires`` enable the unit (in
+    /run: enabled-runtime); elsewhere they make an instance static (and tell
+    nothing of another unit); a link by the unit's name to it in /etc is
+    ``linked``.  ``(None, [])`` without any that tell."""
+    runtime = at_all = same_config = same_runtime = False
+    ignore_same_name = False
+    for directory in UNIT_DIRS:
+        wants, links = _unit_links(target, directory, read)
         found, same_name = [], False
-        for entry in entries:
-            sub = posixpath.join(directory, entry)
-            if entry.rpartition(".")[2] in ("wants", "requires") and "." in entry and \
-                    target.isdir(sub) and not target.islink(sub):
-                found.extend(_links_in(target, sub, name, install, match_aliases, ignore_same_name, directory)[0])
-        if not found and entries:
-            found, same_name = _links_in(target, directory, name, install, match_aliases, ignore_same_name, directory)
+        for sub, sub_links in wants:
+            found.extend(_links_in(sub, sub_links, name, install, match_aliases, ignore_same_name, directory)[0])
+        if not found:
+            found, same_name = _links_in(directory, links, name, install, match_aliases, ignore_same_name, directory)
         if found:
             if directory == CONFIG_DIR:
                 return "enabled", found
@@ -730,16 +793,14 @@ def state(target, name):
         return ("masked-runtime" if path.startswith("/run/") else "masked"), []   # path_is_runtime()
     if name != posixpath.basename(path) and unit_name_kind(found) != "instance":
         return "alias", []
-    try:
-        result, links = _links_in_scope(target, found, path, install, True)
-        if result:
-            return result, links
-        # known by other names (links to it under them): it may be in use
-        result, links = _links_in_scope(target, found, path, install, False)
-        if result:
-            return "indirect", links
-    except (ConfigError, TargetError):
-        return "unknown", []
+    read = {}
+    result, links = _links_in_scope(target, read, found, path, install, True)
+    if result:
+        return result, links
+    # known by other names (links to it under them): it may be in use
+    result, links = _links_in_scope(target, read, found, path, install, False)
+    if result:
+        return "indirect", links
     if any(install.get(key) for key in ("Alias", "WantedBy", "RequiredBy")):
         return "disabled", []
     return ("indirect" if install.get("Also") else "static"), []

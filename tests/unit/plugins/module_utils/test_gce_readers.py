@@ -449,6 +449,28 @@ def test_unit_states_as_systemctl_is_enabled_tells_them(tmp_path):
     assert units.state(target, "severed.service") == ("not-found", [])
 
 
+def test_unit_dropins_of_dash_prefixes_templates_and_aliases(tmp_path):
+    """systemd 246+ reads the drop-ins of a unit's dash prefixes (systemd-.service.d for
+    systemd-timesyncd.service), of its template and of its aliases, its own name's first, in
+    every unit directory, before the aliases' and the type's (dropin.c)."""
+    put(tmp_path, "/lib/systemd/system/systemd-timesyncd.service", "[Unit]\nDescription=t\n")
+    put(tmp_path, "/etc/systemd/system/systemd-.service.d/50-x.conf", "[Unit]\nConditionPathExists=!/x\n")
+    put(tmp_path, "/lib/systemd/system/getty@.service", "[Unit]\nDescription=g\n")
+    link(tmp_path, "/etc/systemd/system/autovt@.service", "/lib/systemd/system/getty@.service")
+    put(tmp_path, "/usr/lib/systemd/system/autovt@.service.d/10-a.conf", "[Unit]\nDescription=alias\n")
+    put(tmp_path, "/etc/systemd/system/service.d/10-a.conf", "[Unit]\nDescription=type\n")
+    put(tmp_path, "/usr/lib/systemd/system/getty@tty1.service.d/20-b.conf", "[Unit]\nDescription=own\n")
+    target = Target(str(tmp_path))
+    assert units.section_settings(target, "systemd-timesyncd.service", "Unit") == [
+        ("Description", "t", "/lib/systemd/system/systemd-timesyncd.service"),
+        ("Description", "type", "/etc/systemd/system/service.d/10-a.conf"),
+        ("ConditionPathExists", "!/x", "/etc/systemd/system/systemd-.service.d/50-x.conf")]
+    assert units.section_settings(target, "getty@tty1.service", "Unit") == [
+        ("Description", "g", "/lib/systemd/system/getty@.service"),
+        ("Description", "alias", "/usr/lib/systemd/system/autovt@.service.d/10-a.conf"),
+        ("Description", "own", "/usr/lib/systemd/system/getty@tty1.service.d/20-b.conf")]
+
+
 def test_a_unit_file_systemd_cannot_parse_is_unloadable_and_not_enabled(tmp_path):
     put(tmp_path, "/lib/systemd/system/serial-getty@.service", "[Unit]\n[Install] # getty\nWantedBy=getty.target\n")
     link(tmp_path, "/etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service",
