@@ -555,3 +555,28 @@ def test_a_path_with_a_nul_byte_is_a_clear_error(tree, live):
     with pytest.raises(TargetError, match="holds a NUL byte"):
         Target(str(root)).write_atomic("/etc/x\0y", "data\n")
     assert os.listdir(str(root / "etc")) == []
+
+
+def test_symlinks_reads_a_directorys_links_inside_the_root(tree):
+    """``symlinks``: the links of a directory the root's own resolution reaches (a link to the
+    directory leading outside the root does not read the outside one), with their texts; no files,
+    no directories; Missing for a directory that is not there, TargetError for a file."""
+    root, outside = tree
+    units = root / "etc" / "units"
+    units.mkdir()
+    (units / "plain.service").write_text("[Unit]\n")
+    (units / "sub.wants").mkdir()
+    (units / "alias.service").symlink_to("plain.service")
+    (units / "masked.service").symlink_to("/dev/null")
+    (units / "dangling.service").symlink_to("../../nowhere/x.service")
+    (outside / "evil.service").symlink_to("/etc/shadow")
+    (root / "etc" / "escape").symlink_to(str(outside))
+    target = Target(str(root))
+    assert target.symlinks("/etc/units") == {"alias.service": "plain.service", "masked.service": "/dev/null",
+                                             "dangling.service": "../../nowhere/x.service"}
+    with pytest.raises(Missing):
+        target.symlinks("/etc/escape")
+    with pytest.raises(Missing):
+        target.symlinks("/etc/none")
+    with pytest.raises(TargetError):
+        target.symlinks("/etc/units/plain.service")
