@@ -34,6 +34,11 @@ PACKAGES=(
   linux-kbuild-6.1
 )
 
+# .deb files a comparison test unpacks into a private directory and runs from there, never installed
+# (netplan.io's generator would join this machine's boot): netplan's own `generate`
+DEBS=(netplan.io libnetplan0)
+DEB_DIR=${GUESTREADY_LAB_CACHE:-$HOME/.cache/guestready-lab}/tool-debs
+
 # From bookworm-backports when the archive has them (QEMU 10: -M pc,x-south-bridge=piix4-isa
 # gives the PIIX4 ISA bridge); the lab falls back to bookworm's QEMU 7.2 and reports the gap.
 BACKPORTS_PACKAGES=(qemu-system-x86 qemu-utils)
@@ -64,6 +69,22 @@ missing_from() {
     grep -qxF "$pkg" <<<"$installed" || echo "$pkg"
   done
 }
+# The .deb files not in DEB_DIR yet: fetched (apt-get download: no install), or named with --check.
+MISSING_DEBS=()
+for deb in "${DEBS[@]}"; do
+  compgen -G "$DEB_DIR/${deb}_*.deb" >/dev/null || MISSING_DEBS+=("$deb")
+done
+if [ ${#MISSING_DEBS[@]} -gt 0 ]; then
+  if [ "${1:-}" = --check ]; then
+    echo "install_deps: not downloaded to $DEB_DIR: ${MISSING_DEBS[*]}" >&2
+    exit 1
+  fi
+  echo "install_deps: downloading ${MISSING_DEBS[*]} to $DEB_DIR"
+  mkdir -p "$DEB_DIR"
+  (cd "$DEB_DIR" && apt-get download -q "${MISSING_DEBS[@]}" 2>/dev/null) \
+    || { apt-get update -q >/dev/null && (cd "$DEB_DIR" && apt-get download -q "${MISSING_DEBS[@]}"); }
+fi
+
 mapfile -t MISSING < <(missing_from "${PACKAGES[@]}")
 mapfile -t MISSING_BACKPORTS < <(missing_from "${BACKPORTS_PACKAGES[@]}")
 total=$((${#PACKAGES[@]} + ${#BACKPORTS_PACKAGES[@]}))

@@ -341,29 +341,63 @@ def _netplan_renderer(network):
     return default
 
 
-def _netplan_mappings(network, shown):
-    """ConfigError naming the file ``shown`` when what netplan reads as a
-    mapping (``network``, a device type, an ethernet's ``match`` and
-    ``dhcp4-overrides``) is a scalar or a list: netplan refuses the file
-    ("expected mapping", canonical/netplan src/parse.c process_mapping)."""
-    def refuse(where):
-        raise ConfigError("%s: %s: expected a mapping (netplan refuses the file)" % (shown, where))
-    if network is None:
-        return
+# the booleans of an ethernet and of its dhcp4-overrides that netplan 0.106 reads
+# (src/parse.c handle_netdef_bool, handle_dhcp4_overrides): a value it cannot read refuses the file
+NETPLAN_ETHERNET_BOOLEANS = ("dhcp4", "dhcp6", "optional", "critical", "accept-ra", "ipv6-privacy", "wakeonlan",
+                             "emit-lldp", "ignore-carrier")
+NETPLAN_OVERRIDE_BOOLEANS = ("use-dns", "use-ntp", "send-hostname", "use-hostname", "use-mtu", "use-routes")
+_UNSIGNED = re.compile(r"\s*([+-]?)([0-9]+)\Z")
+
+
+def _netplan_unsigned(value):
+    """An unsigned value (``mtu``) as netplan reads it (handle_netdef_guint():
+    g_ascii_strtoull(), the whole text, at most G_MAXUINT): the number, 0 for
+    an empty one; None when netplan refuses it."""
+    if value is None or value == "":   # no digits: strtoull() stops at the end, 0
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    found = _UNSIGNED.match(str(value))
+    if not found or (found.group(1) == "-" and int(found.group(2))):
+        return None
+    number = int(found.group(2))
+    return number if number <= 0xFFFFFFFF else None
+
+
+def _netplan_refused(network, shown):
+    """ConfigError naming the file ``shown`` where netplan (0.106,
+    src/parse.c) refuses it, and so writes no network configuration at all:
+    ``network``, a device type, a definition, an ethernet's ``match`` or
+    ``dhcp4-overrides`` that is no mapping ("expected mapping"), a boolean it
+    cannot read, an ``mtu`` that is no unsigned number."""
+    def refuse(where, why="expected a mapping"):
+        raise ConfigError("%s: %s: %s (netplan refuses the file: no network configuration)" % (shown, where, why))
     if not isinstance(network, dict):
         refuse("network")
     for kind in NETPLAN_DEVICE_TYPES:
-        section = network.get(kind)
-        if section is None:
+        if kind not in network:
             continue
+        section = network[kind]
         if not isinstance(section, dict):
             refuse("network.%s" % kind)
         for ident, spec in section.items():
-            if kind != "ethernets" or not isinstance(spec, dict):
+            where = "network.%s.%s" % (kind, ident)
+            if ident == "renderer":
+                continue
+            if not isinstance(spec, dict):
+                refuse(where)
+            if kind != "ethernets":
                 continue
             for key in ("match", "dhcp4-overrides"):
-                if spec.get(key) is not None and not isinstance(spec[key], dict):
-                    refuse("network.ethernets.%s.%s" % (ident, key))
+                if key in spec and not isinstance(spec[key], dict):
+                    refuse("%s.%s" % (where, key))
+            for key, value in [(key, spec[key]) for key in NETPLAN_ETHERNET_BOOLEANS if key in spec] + [
+                    ("dhcp4-overrides." + key, spec["dhcp4-overrides"][key]) for key in NETPLAN_OVERRIDE_BOOLEANS
+                    if key in spec.get("dhcp4-overrides", {})]:
+                if _netplan_bool(value) is None:
+                    refuse("%s.%s" % (where, key), "%r is no boolean" % (value,))
+            if "mtu" in spec and _netplan_unsigned(spec["mtu"]) is None:
+                refuse(where + ".mtu", "%r is no unsigned number" % (spec["mtu"],))
 
 
 def read_netplan(target):
@@ -377,14 +411,23 @@ def read_netplan(target):
         document = yaml_load(text, target.display(path)) or {}
         if not isinstance(document, dict):
             raise ConfigError("%s: not a YAML mapping" % target.display(path))
-        _netplan_mappings(document.get("network"), target.display(path))
+        if "network" in document:
+            _netplan_refused(document["network"], target.display(path))
         for key, value in (document.get("network") or {}).items():
             merged.setdefault("_where", {})
             if key == "ethernets" and isinstance(value, dict):
                 for name in value:
                     merged["_where"][name] = target.display(path)
                     defined_in.setdefault(name, []).append(path)
+                    # defined first without match:, netplan matches the ID's name until a match: names one
+                    merged.setdefault("_by_id", {}).setdefault(
+                        name, name != "renderer" and "match" not in (value[name] or {}))
         merged = _merge(merged, {"network": document.get("network") or {}})
+        # netplan checks each definition as it has read it so far: match: from an earlier file counts
+        for ident, spec in ((document.get("network") or {}).get("ethernets") or {}).items():
+            if isinstance(spec, dict) and "set-name" in spec and "match" not in merged["network"]["ethernets"][ident]:
+                raise ConfigError("%s: network.ethernets.%s.set-name: it requires match: (netplan refuses the file: "
+                                  "no network configuration)" % (target.display(path), ident))
     network = merged.get("network") or {}
     configs = []
     # by the ID's text: a YAML key may read as a number or null beside the names (netplan reads each as text)
@@ -392,11 +435,17 @@ def read_netplan(target):
         if ident == "renderer":
             continue    # the renderer of every ethernet defined here, no interface
         spec = spec if isinstance(spec, dict) else {}
+        renderer = spec.get("renderer", network["ethernets"].get("renderer", network.get("renderer")))
+        # src/nm.c: NetworkManager matches by name, which set-name gives; else netplan writes nothing
+        if renderer == "NetworkManager" and "driver" in (spec.get("match") or {}) and "set-name" not in spec:
+            raise ConfigError("%s: ethernets.%s: NetworkManager definitions cannot match by driver (netplan "
+                              "refuses the configuration: no network configuration)" % (
+                                  merged.get("_where", {}).get(ident, "netplan"), ident))
+        # the .network netplan writes matches the name set-name gives, else match's name, else the ID
+        # when its first definition had no match: (any name otherwise: "match: {}" matches them all)
         match = spec.get("match") or {}
-        globs = match.get("name")
-        globs = [globs] if isinstance(globs, str) else None
-        if globs is None and not match:
-            globs = [str(ident)]
+        globs = spec.get("set-name", match.get("name", ident if merged["_by_id"].get(ident) else None))
+        globs = [str(globs)] if globs is not None and not isinstance(globs, (bool, list, dict)) else None
         addresses = spec.get("addresses") or []
         overrides = spec.get("dhcp4-overrides") or {}
         use_mtu = overrides.get("use-mtu")
@@ -404,7 +453,7 @@ def read_netplan(target):
         configs.append(InterfaceConfig(
             "netplan", "%s (ethernets.%s)" % (merged.get("_where", {}).get(ident, "netplan"), ident),
             None, globs, match.get("macaddress"), _netplan_bool(spec.get("dhcp4")) is True, bool(addresses),
-            spec.get("mtu"), _netplan_bool(use_mtu) is not False,
+            _netplan_unsigned(spec.get("mtu")) or None, _netplan_bool(use_mtu) is not False,
             generator="cloud-init" if rendered else None))
     return configs, _netplan_renderer(network)
 

@@ -28,8 +28,9 @@ STUBS = {
         skip=0; action=
         for arg in "$@"; do
           if [ $skip = 1 ]; then skip=0; continue; fi
-          case "$arg" in -t|-o) skip=1 ;; -*) ;; install|update) action=$arg ;;
-            *) [ "$action" = install ] && echo "$arg" >> "$STUB/installed.txt" ;; esac
+          case "$arg" in -t|-o) skip=1 ;; -*) ;; install|update|download) action=$arg ;;
+            *) [ "$action" = install ] && echo "$arg" >> "$STUB/installed.txt"
+               [ "$action" = download ] && touch "${arg}_1.0_amd64.deb" ;; esac
         done
         exit 0
     """,
@@ -52,6 +53,10 @@ def stub(tmp_path):
     (tmp_path / "etc" / "sources.list.d").mkdir(parents=True)
     (tmp_path / "installed.txt").write_text("")
     (tmp_path / "calls.log").write_text("")
+    debs = tmp_path / "cache" / "tool-debs"   # the downloads there already, unless a test removes them
+    debs.mkdir(parents=True)
+    for name in ("netplan.io", "libnetplan0"):
+        (debs / (name + "_0.106_amd64.deb")).write_text("")
     for name, body in STUBS.items():
         path = bindir / name
         path.write_text("#!/bin/bash\n" + textwrap.dedent(body))
@@ -60,7 +65,8 @@ def stub(tmp_path):
 
 
 def run(stub, *args, **env):
-    environ = dict(os.environ, STUB=str(stub), PATH="%s:%s" % (stub / "bin", os.environ["PATH"]))
+    environ = dict(os.environ, STUB=str(stub), PATH="%s:%s" % (stub / "bin", os.environ["PATH"]),
+                   GUESTREADY_LAB_CACHE=str(stub / "cache"))
     environ.pop("GUESTREADY_SKIP_DEPS", None)
     environ.update(env)
     proc = subprocess.run(["bash", SCRIPT] + list(args), env=environ, stdout=subprocess.PIPE,
@@ -155,3 +161,18 @@ def test_bad_argument_is_a_usage_error(stub):
     rc, out, calls = run(stub, "--frobnicate")
     assert rc == 2
     assert "unknown argument '--frobnicate'" in out
+
+
+def test_the_debs_a_comparison_runs_are_downloaded_not_installed(stub):
+    """netplan's generate is run from an unpacked .deb (never installed: its generator would join
+    the machine's boot); the step downloads what is not in the cache, --check names it."""
+    install(stub, package_list())
+    debs = stub / "cache" / "tool-debs"
+    (debs / "netplan.io_0.106_amd64.deb").unlink()
+    code, out, calls = run(stub, "--check")
+    assert code == 1 and "not downloaded to %s: netplan.io" % debs in out and calls == []
+    code, out, calls = run(stub)
+    assert code == 0, out
+    assert calls == ["apt-get download -q netplan.io"]
+    assert sorted(os.listdir(str(debs))) == ["libnetplan0_0.106_amd64.deb", "netplan.io_1.0_amd64.deb"]
+    assert not any("install" in call for call in calls)

@@ -1623,6 +1623,46 @@ def test_netplan_booleans_as_netplan_reads_them(tmp_path, dhcp4, use_mtu, expect
     assert (config.dhcp4, config.use_mtu) == expected
 
 
+@pytest.mark.parametrize("files, refused", [
+    ({"/etc/netplan/50-gce.yaml": "network:\n  version: 2\n  ethernets:\n"}, "network.ethernets: expected a mapping"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4:\n"}, "network.ethernets.ens4: expected a mapping"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: 1}\n"}, "dhcp4: 1 is no boolean"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, optional: ~}\n"},
+     "optional: None is no boolean"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, mtu: -1}\n"},
+     "mtu: -1 is no unsigned number"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, set-name: eth0}\n"},
+     "set-name: it requires match:"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  renderer: NetworkManager\n  ethernets:\n"
+      "    nic: {dhcp4: true, match: {driver: gve}}\n"}, "NetworkManager definitions cannot match by driver"),
+    # a later file's match: comes too late for an earlier set-name
+    ({"/etc/netplan/10-a.yaml": "network:\n  ethernets:\n    nic: {set-name: eth0}\n",
+      "/etc/netplan/20-b.yaml": "network:\n  ethernets:\n    nic: {match: {driver: gve}}\n"}, "requires match:"),
+])
+def test_netplan_refuses_what_netplan_generate_refuses(tmp_path, files, refused):
+    """netplan writes no network configuration at all when one file has an error
+    (netplan 0.106 src/parse.c): the reader refuses the tree, naming the file and the key."""
+    for path, text in files.items():
+        put(tmp_path, path, text)
+    with pytest.raises(ConfigError, match="netplan refuses") as caught:
+        netconf.read_netplan(Target(str(tmp_path)))
+    assert refused in str(caught.value)
+
+
+def test_netplan_names_matched_as_netplan_writes_them(tmp_path):
+    """The .network netplan writes matches set-name's name, else match's name, else the ID when
+    the ID was first defined without match: ("match: {}" in its first definition matches every
+    interface); an mtu of 0 or none is no MTU; a set-name with a match: of an earlier file holds."""
+    put(tmp_path, "/etc/netplan/10-a.yaml", "network:\n  ethernets:\n    eth0: {dhcp4: true}\n"
+        "    any: {dhcp4: true, match: {}, mtu: 0}\n    nic: {match: {driver: gve}}\n")
+    put(tmp_path, "/etc/netplan/20-b.yaml", "network:\n  ethernets:\n    eth0: {match: {macaddress: "
+        "'42:01:0a:80:00:02'}, mtu: ''}\n    nic: {set-name: lan0, dhcp4: yes, mtu: '+1460'}\n")
+    configs = dict((c.where.rsplit(".", 1)[1][:-1], c) for c in netconf.read_netplan(Target(str(tmp_path)))[0])
+    assert (configs["eth0"].names, configs["eth0"].mac, configs["eth0"].mtu) == (["eth0"], "42:01:0a:80:00:02", None)
+    assert (configs["any"].names, configs["any"].mtu) == (None, None)
+    assert (configs["nic"].names, configs["nic"].mtu) == (["lan0"], 1460)
+
+
 def test_ifupdown_sources_and_options(tmp_path):
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
         "source-directory interfaces.more\n")

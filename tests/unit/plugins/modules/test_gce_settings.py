@@ -1822,6 +1822,20 @@ def test_suse_wicked_ifcfg_is_the_network_configuration(tmp_path, run_module, if
 NETPLAN_RULE = 'SUBSYSTEM=="net", ACTION=="add", DRIVERS=="?*", ATTR{address}=="42:01:0a:80:00:02", NAME="ens4"\n'
 
 
+def test_a_netplan_file_netplan_refuses_leaves_no_dhcp(tmp_path, run_module):
+    """One netplan file netplan refuses (a boolean it cannot read) and netplan writes no network
+    configuration at all: the image gets no address at boot, whatever the other files say."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/netplan/50-cloud-init.yaml", "network:\n  version: 2\n  ethernets:\n    ens4:\n"
+        "      dhcp4: true\n")
+    put(root, "/etc/netplan/90-local.yaml", "network:\n  ethernets:\n    ens4:\n      optional: 1\n")
+    dhcp = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))[
+        "GCE-NET-DHCP"]
+    assert dhcp["status"] != "pass", dhcp
+    assert "90-local.yaml: network.ethernets.ens4.optional: 1 is no boolean (netplan refuses the file" \
+        in dhcp["message"], dhcp["message"]
+
+
 def test_netplan_s_generated_rules_are_judged_by_their_netplan_file(tmp_path, run_module):
     """netplan writes /run/udev/rules.d/99-netplan-<id>.rules from a set-name matched on a MAC
     address at every boot (cloud-init's 50-cloud-init.yaml on Ubuntu): GCE-NET-NO-MAC-BINDING
