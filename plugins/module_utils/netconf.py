@@ -444,7 +444,7 @@ def read_netplan(target):
         # the .network netplan writes matches the name set-name gives, else match's name, else the ID
         # when its first definition had no match: (any name otherwise: "match: {}" matches them all)
         match = spec.get("match") or {}
-        globs = spec.get("set-name", match.get("name", ident if merged["_by_id"].get(ident) else None))
+        globs = spec.get("set-name", match.get("name", str(ident) if merged["_by_id"].get(ident) else None))
         globs = [str(globs)] if globs is not None and not isinstance(globs, (bool, list, dict)) else None
         addresses = spec.get("addresses") or []
         overrides = spec.get("dhcp4-overrides") or {}
@@ -838,29 +838,65 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
 # the lines that bring an interface up at boot: ``ifup -a`` (networking.service) takes the auto
 # ones, udev's ifupdown-hotplug the allow-hotplug ones when the NIC appears (interfaces(5))
 _AT_BOOT = ("auto", "allow-auto", "allow-hotplug")
+# ifupdown 0.8's address families and their methods (inet.defn, inet6.defn, can.defn, ipx.defn)
+_IFUPDOWN_METHODS = {"inet": ("loopback", "static", "manual", "dhcp", "bootp", "tunnel", "ppp", "wvdial", "ipv4ll"),
+                     "inet6": ("auto", "loopback", "static", "manual", "dhcp", "v4tunnel", "6to4"),
+                     "can": ("static",), "ipx": ("static", "dynamic")}
+
+
+def _ifupdown_refused(words, in_stanza):
+    """Why ifupdown 0.8 cannot read a file with this line (config.c: then
+    ``ifup -a`` brings up nothing), or None: an option outside an ``iface``
+    or ``mapping`` stanza, an option without a value, an ``iface`` line
+    without a known address family and method (unless it inherits)."""
+    key = words[0]
+    if key == "iface":
+        if "inherits" in words[2:]:
+            return "'inherits' keyword is missing a parameter" if words[-1] == "inherits" else None
+        if len(words) < 4 or words[2] not in _IFUPDOWN_METHODS:
+            return "unknown or no address type"
+        return None if words[3] in _IFUPDOWN_METHODS[words[2]] else "unknown method %s" % words[3]
+    if key in _STANZAS or key.startswith("allow-"):
+        return None
+    if not in_stanza:
+        return "misplaced option"
+    return "option with empty value" if len(words) < 2 else None
 
 
 def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, started=None):
     """The ``inet`` stanzas of ``path`` and what it sources; ``includes``, a
     list, gets ``(directive, directory or pattern)`` of every ``source`` and
     ``source-directory`` read; ``started``, a list, the interfaces an
-    ``auto``/``allow-hotplug`` line brings up at boot."""
+    ``auto``/``allow-hotplug`` line brings up at boot.  A line ifupdown
+    cannot read (``_ifupdown_refused``) is a ConfigError in the main file,
+    where ifupdown reads nothing; a sourced file is read up to it."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     # files read, and what the source patterns may still reach (configfiles.glob)
     sourced = [0, [MAX_GLOB_PATHS]] if sourced is None else sourced
     check_included(target, path, sourced[0], "sources read")
     sourced[0] += 1
-    text = read(target, path)
     configs = []
+    if depth and target.isdir(path):   # a pattern reaching a directory: ifupdown says so and goes on
+        return configs
+    text = read(target, path)
     if text is None:
         return configs
     current, generator = None, rendered_by_cloud_init(text)   # once a file: once a stanza was quadratic
+    in_stanza = False
     for number, raw in enumerate(lines(text), 1):
         words = c_words(strip_comment(raw))   # ifupdown's config.c splits with isspace()
         if not words:
             continue
         key = words[0]
+        why = _ifupdown_refused(words, in_stanza)
+        if why and depth:   # a sourced file is read up to there (ifupdown says so and goes on)
+            return configs
+        if why:
+            raise ConfigError("%s:%d: %s: ifupdown cannot read the file (ifup -a brings up no interface)" % (
+                target.display(path), number, why))
+        if key in _STANZAS or key.startswith("allow-"):
+            in_stanza = key in ("iface", "mapping")
         if key == "iface" and len(words) >= 4:
             current = InterfaceConfig("ifupdown", "%s:%d" % (target.display(path), number), path,
                                       [words[1]], dhcp4=(words[2] == "inet" and words[3] == "dhcp"),
@@ -872,14 +908,16 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
             current = None
             if key in _AT_BOOT and started is not None:
                 started.extend(words[1:])
+            # interfaces(5): a relative path is relative to the directory of the file that names it
+            here = posixpath.dirname(path)
             if key == "source" and len(words) > 1:
-                pattern = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
+                pattern = posixpath.join(here, words[1])
                 if includes is not None:
                     includes.append((key, pattern))
                 for included in glob(target, pattern, sourced[1]):
                     configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes, started))
             elif key == "source-directory" and len(words) > 1:
-                directory = words[1] if words[1].startswith("/") else posixpath.join("/etc/network", words[1])
+                directory = posixpath.join(here, words[1])
                 if includes is not None:
                     includes.append((key, posixpath.normpath(directory)))
                 for name in names(target, directory, budget=sourced[1]):
@@ -887,10 +925,10 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
                                                      sourced, includes, started))
             continue
-        if current is not None:
-            if key == "mtu" and len(words) > 1:
+        if current is not None:   # an option given twice: ifupdown keeps the first
+            if key == "mtu" and len(words) > 1 and current.mtu is None:
                 current.mtu = words[1]
-            elif key == "hwaddress" and len(words) > 1:
+            elif key == "hwaddress" and len(words) > 1 and current.mac is None:
                 current.mac = words[-1]
     return configs
 

@@ -1678,10 +1678,45 @@ def test_ifupdown_sources_and_options(tmp_path):
 
 def test_ifupdown_words_end_where_c_isspace_ends_them(tmp_path):
     """ifupdown splits a line with isspace(): a vertical tab separates words; a no-break
-    space does not, so "ens5<NBSP>inet" is one word and that iface line lacks its method."""
-    put(tmp_path, "/etc/network/interfaces", u"iface\x0bens4\x0binet\x0bdhcp\niface ens5\u00a0inet dhcp\n")
+    space does not, so "ens5<NBSP>inet" is one word and that iface line lacks its method:
+    ifupdown cannot read the file (ifquery: "unknown or no address type")."""
+    put(tmp_path, "/etc/network/interfaces", u"iface\x0bens4\x0binet\x0bdhcp\n")
     configs = netconf.read_ifupdown(Target(str(tmp_path)))
     assert [(c.names, c.dhcp4) for c in configs] == [(["ens4"], True)]
+    put(tmp_path, "/etc/network/interfaces", u"iface\x0bens4\x0binet\x0bdhcp\niface ens5\u00a0inet dhcp\n")
+    with pytest.raises(ConfigError, match="interfaces:2: unknown or no address type: ifupdown cannot read"):
+        netconf.read_ifupdown(Target(str(tmp_path)))
+
+
+@pytest.mark.parametrize("text, why", [
+    ("  mtu 1460\nauto eth0\niface eth0 inet dhcp\n", "interfaces:1: misplaced option"),
+    ("auto eth0\n  mtu 1460\niface eth0 inet dhcp\n", "interfaces:2: misplaced option"),
+    ("auto eth0\niface eth0 inet dhcp\n  mtu\n", "interfaces:3: option with empty value"),
+    ("auto eth0\niface eth0 inet DHCP\n", "interfaces:2: unknown method DHCP"),
+    ("auto eth0\niface eth0 ip4 dhcp\n", "interfaces:2: unknown or no address type"),
+    ("auto eth0\niface eth0 inet dhcp inherits\n", "'inherits' keyword is missing a parameter"),
+])
+def test_ifupdown_refuses_a_main_file_ifupdown_cannot_read(tmp_path, text, why):
+    """ifupdown 0.8 reads nothing of an interfaces file with such a line ("couldn't read
+    interfaces file"): ifup -a brings up no interface at boot."""
+    put(tmp_path, "/etc/network/interfaces", text)
+    with pytest.raises(ConfigError, match="ifupdown cannot read the file") as caught:
+        netconf.read_ifupdown(Target(str(tmp_path)))
+    assert why in str(caught.value)
+
+
+def test_ifupdown_sourced_files_relative_paths_and_repeated_options(tmp_path):
+    """A sourced file ifupdown cannot read is read up to that line (ifquery says so and goes on);
+    a relative path is relative to the directory of the file that names it (interfaces(5));
+    an option given twice keeps its first value."""
+    put(tmp_path, "/etc/network/interfaces", "source interfaces.d/*\nauto ens4 eth1\n")
+    put(tmp_path, "/etc/network/interfaces.d/a", "iface ens4 inet dhcp\n  mtu 1460\n  mtu 1500\n"
+        "auto ens4\n  mtu 9000\niface ens5 inet dhcp\n")
+    put(tmp_path, "/etc/network/interfaces.d/b", "source-directory more\n")
+    put(tmp_path, "/etc/network/interfaces.d/more/eth1", "iface eth1 inet dhcp\n")
+    put(tmp_path, "/etc/network/more/eth1", "iface eth1 inet static\n")
+    configs = netconf.read_ifupdown(Target(str(tmp_path)))
+    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], True, "1460"), (["eth1"], True, None)]
 
 
 def test_ifupdown_source_fan_out_is_bounded(tmp_path):

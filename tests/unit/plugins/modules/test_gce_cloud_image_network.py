@@ -196,7 +196,8 @@ def test_cloud_init_s_netplan_file_is_known_by_its_path(tmp_path, text):
     put(tmp_path, "/etc/netplan/01-netcfg.yaml", text.replace("ens4:", "ens5:", 1))
     configs = dict((c.where.rsplit(".", 1)[1].rstrip(")"), c) for c in netconf.read_netplan(Target(str(tmp_path)))[0])
     assert configs["ens4"].generator == "cloud-init" and configs["ens4"].mac.startswith("42:01:0a:")
-    assert configs["ens4"].dhcp4 and configs["ens4"].names is None and not configs["ens4"].covers("ens4")
+    # netplan's .network matches the MAC address and the name set-name gives (PermanentMACAddress=, Name=ens4)
+    assert configs["ens4"].dhcp4 and configs["ens4"].names == ["ens4"] and not configs["ens4"].covers("ens4")
     assert configs["ens5"].generator is None, "the same content in a file of one's own is one's own"
 
 

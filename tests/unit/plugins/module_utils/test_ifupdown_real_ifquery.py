@@ -1,0 +1,148 @@
+"""The ifupdown reader against ifupdown itself: generated
+/etc/network/interfaces trees (``source`` and ``source-directory``, relative
+and absolute, files run-parts would skip, options outside a stanza, unknown
+methods, options given twice) are read by ``ifquery`` and ``ifup --no-act``
+of Debian 12's ifupdown 0.8, unpacked from the .deb ``make deps`` downloads
+to the lab cache (never installed), under chroot in a private mount
+namespace (the tree's /etc and /run bound in), and by
+``netconf.read_ifupdown``.  When ifupdown cannot read the main file (it then
+brings up nothing), the reader refuses it; else, for each interface with an
+``inet`` stanza: whether ``auto``/``allow-hotplug`` brings it up, whether
+``ifup`` runs DHCP for it, and the MTU (of interfaces with no ``inet6``
+stanza: the reader keeps the IPv4 stanzas only).  ``mapping`` stanzas are
+not generated (not modelled).  Needs root, unshare and the downloaded .deb;
+skipped elsewhere."""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ansible_collections.guestready.gce.plugins.module_utils import netconf
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+from ansible_collections.guestready.gce.plugins.module_utils.target import Target
+from realtools import chroot_root, run_in_namespace, unavailable
+
+DEBS = os.path.join(os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab"),
+                    "tool-debs")
+PACKAGE = sorted(glob.glob(os.path.join(DEBS, "ifupdown_*_amd64.deb")))[-1:]
+WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGE else "needs ifupdown in %s (make deps)" % DEBS)
+pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
+
+NAMES = ("eth0", "ens4", "x")
+IFACE = st.builds("iface {} {} {}".format, st.sampled_from(NAMES + ("lo",)), st.sampled_from(["inet", "inet", "inet6"]),
+                  st.sampled_from(["dhcp", "dhcp", "static", "manual", "auto", "bogus"]))
+OPTION = st.sampled_from(["  mtu 1460", "  mtu 1500", "  address 10.0.0.2/24", "  hwaddress ether 42:01:0a:00:00:02",
+                          "  mtu", "  script /bin/true"])
+START = st.builds(lambda word, names: word + " " + " ".join(names), st.sampled_from(["auto", "allow-hotplug", "allow-auto"]),
+                  st.lists(st.sampled_from(NAMES + ("lo",)), min_size=1, max_size=2))
+OTHER = st.sampled_from(["# comment", "", "  # indented comment", "no-auto-down eth0"])
+SOURCE = st.sampled_from(["source interfaces.d/*", "source /etc/network/interfaces.d/*", "source-directory interfaces.d",
+                          "source-directory /etc/network/more", "source more/*", "source-directory ../network/more",
+                          "source-directory interfaces.d/more"])
+LINES = st.lists(st.one_of(IFACE, IFACE, OPTION, OPTION, START, OTHER, st.just("source-directory more")), min_size=1,
+                 max_size=6)
+MAIN = st.lists(st.one_of(IFACE, IFACE, OPTION, OPTION, START, OTHER, SOURCE), min_size=1, max_size=8)
+SOURCED = st.dictionaries(st.sampled_from(["interfaces.d/a", "interfaces.d/b.cfg", "interfaces.d/c", "more/m",
+                                           "more/.h", "more/n-1", "interfaces.d/more/m"]), LINES, max_size=3)
+
+# ifquery -l (auto), -l --allow=hotplug, each interface's options, and ifup --no-act's commands for it
+RUN = r"""
+mount --bind "$T/etc" "$R/etc"
+mount --bind "$T/run" "$R/run"
+mount --bind "$3" "$R/opt"
+Q="chroot $R /opt/sbin/ifquery --state-dir /run/network"
+echo "== auto"; $Q -l 2>&1 || true
+echo "== hotplug"; $Q -l --allow=hotplug 2>&1 || true
+for name in eth0 ens4 x; do
+  echo "== query $name"; $Q "$name" 2>&1 && echo "== known"
+  echo "== up $name"; chroot "$R" /opt/sbin/ifup --no-act --verbose --force --ignore-errors \
+    --state-dir /run/network "$name" 2>&1 || true
+done
+"""
+
+
+@pytest.fixture(scope="module")
+def ifupdown():
+    where = tempfile.mkdtemp()
+    try:
+        subprocess.run(["dpkg-deb", "-x", PACKAGE[0], where], check=True)
+        yield where
+    finally:
+        shutil.rmtree(where)
+
+
+def sections(output):
+    found, name = {}, None
+    for line in output.splitlines():
+        if line.startswith("== "):
+            name = line[3:]
+            found[name] = []
+        elif name is not None:
+            found[name].append(line)
+    return found
+
+
+def real(base, tree, unpacked):
+    root = chroot_root(base, ("etc", "run", "opt"))
+    shown = sections(run_in_namespace(RUN, root, tree, unpacked))
+    if any("couldn't read interfaces file" in line for line in shown["auto"]):
+        return "refused", shown["auto"]
+    # (an auto line naming an interface without a stanza: ifquery says so and lists the others)
+    started = set(line for line in shown["auto"] + shown["hotplug"] if not line.startswith("ifquery: "))
+    found = {}
+    for name in NAMES:
+        options = "\n".join(shown["query %s" % name])
+        mtu = re.findall(r"^mtu: (\S+)", options, re.M)
+        up = "\n".join(shown["up %s" % name]).split("ifup: configuring interface")
+        dhcp = any("No DHCP client software found" in part for part in up if "(inet)" in part.split("\n", 1)[0])
+        found[name] = (name in started, dhcp, mtu[0] if mtu else None)
+    return found
+
+
+def ours(tree):
+    started = []
+    try:
+        configs = netconf.read_ifupdown(Target(tree), started=started)
+    except ConfigError as exc:
+        return "refused", str(exc)
+    found = {}
+    for name in NAMES:
+        mine = [config for config in configs if config.names == [name]]
+        mtu = [config.mtu for config in mine if config.mtu is not None]
+        found[name] = (name in started if mine else None, any(config.dhcp4 for config in mine), mtu[0] if mtu else None)
+    return found
+
+
+@given(main=MAIN, sourced=SOURCED)
+def test_ifupdown_reads_the_files_as_ifquery_does(ifupdown, main, sourced):
+    base = tempfile.mkdtemp()
+    try:
+        tree = os.path.join(base, "tree")
+        for directory in ("etc/network/interfaces.d/more", "etc/network/more", "run/network"):
+            os.makedirs(os.path.join(tree, directory))
+        files = dict(sourced, interfaces=main)
+        for name, lines in files.items():
+            with open(os.path.join(tree, "etc/network", name), "w") as handle:
+                handle.write("\n".join(lines) + "\n")
+        theirs, mine = real(base, tree, ifupdown), ours(tree)
+        if isinstance(theirs, tuple) or isinstance(mine, tuple):
+            assert isinstance(theirs, tuple) and isinstance(mine, tuple), (theirs, mine)
+            return
+        inet6 = set(line.split()[1] for lines in files.values() for line in lines if line.startswith("iface ")
+                    and line.split()[2:3] == ["inet6"])
+        for name in NAMES:
+            started, dhcp, mtu = theirs[name]
+            assert mine[name][1] == dhcp, (name, theirs, mine)
+            if mine[name][0] is None:
+                continue   # no IPv4 stanza read: whether a line would bring it up says nothing here
+            assert mine[name][0] == started, (name, theirs, mine)
+            if name not in inet6:   # the reader keeps the IPv4 stanzas only, ifquery the options of all
+                assert mine[name][2] == mtu, (name, theirs, mine)
+    finally:
+        shutil.rmtree(base)
