@@ -496,8 +496,9 @@ class Target(object):
             return False
         return null_device(info)
 
-    def listdir(self, path):
-        """Sorted names in the directory ``path``; Missing when absent,
+    @contextlib.contextmanager
+    def _directory(self, path):
+        """A descriptor of the directory ``path``; Missing when absent,
         TargetError when it is not a directory or cannot be read."""
         with self._resolve(path) as where:
             try:
@@ -512,35 +513,31 @@ class Target(object):
                     raise Unreadable(self.display(path))
                 raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
             try:
-                return sorted(os.listdir(fd), key=name_order)
+                yield fd
+            except OSError as exc:
+                raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
             finally:
                 os.close(fd)
+
+    def listdir(self, path):
+        """Sorted names in the directory ``path``; Missing when absent,
+        TargetError when it is not a directory or cannot be read."""
+        with self._directory(path) as fd:
+            return sorted(os.listdir(fd), key=name_order)
 
     def symlinks(self, path):
         """``{name: link text}`` of the symbolic links in the directory
         ``path``, from one read of it (the entries' types, no stat each);
         Missing when absent, TargetError when it is no directory."""
-        with self._resolve(path) as where:
-            try:
-                fd = os.open(where.name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC,
-                             dir_fd=where.dir_fd)
-            except OSError as exc:
-                if exc.errno == errno.ENOENT:
-                    raise Missing("%s: no such directory" % self.display(path))
-                raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
-            try:
-                found = {}
-                for entry in os.scandir(fd):
-                    if entry.is_symlink():
-                        try:
-                            found[entry.name] = os.readlink(entry.name, dir_fd=fd)
-                        except OSError:   # replaced while we read
-                            continue
-                return found
-            except OSError as exc:
-                raise TargetError("%s: cannot list: %s" % (self.display(path), _reason(exc)))
-            finally:
-                os.close(fd)
+        found = {}
+        with self._directory(path) as fd:
+            for entry in os.scandir(fd):
+                if entry.is_symlink():
+                    try:
+                        found[entry.name] = os.readlink(entry.name, dir_fd=fd)
+                    except OSError:   # replaced while we read
+                        continue
+        return found
 
     # ---------------------------------------------------------------- reads
     @contextlib.contextmanager
