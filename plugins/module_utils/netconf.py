@@ -863,20 +863,23 @@ def _ifupdown_refused(words, in_stanza):
     return "option with empty value" if len(words) < 2 else None
 
 
-def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, started=None):
+def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, started=None, stanzas=None):
     """The ``inet`` stanzas of ``path`` and what it sources; ``includes``, a
     list, gets ``(directive, directory or pattern)`` of every ``source`` and
     ``source-directory`` read; ``started``, a list, the interfaces an
     ``auto``/``allow-hotplug`` line brings up at boot.  A line ifupdown
     cannot read (``_ifupdown_refused``) is a ConfigError in the main file,
-    where ifupdown reads nothing; a sourced file is read up to it."""
+    where ifupdown reads nothing; a sourced file is read up to it.  An
+    interface's MTU is the first ``mtu`` of its stanzas, ``inet6`` ones too
+    (``stanzas`` gathers them all): each sets the link's."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     # files read, and what the source patterns may still reach (configfiles.glob)
     sourced = [0, [MAX_GLOB_PATHS]] if sourced is None else sourced
     check_included(target, path, sourced[0], "sources read")
     sourced[0] += 1
-    configs = []
+    configs, top = [], stanzas is None
+    stanzas = [] if top else stanzas
     if depth and target.isdir(path):   # a pattern reaching a directory: ifupdown says so and goes on
         return configs
     text = read(target, path)
@@ -901,6 +904,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
             current = InterfaceConfig("ifupdown", "%s:%d" % (target.display(path), number), path,
                                       [words[1]], dhcp4=(words[2] == "inet" and words[3] == "dhcp"),
                                       static=(words[3] == "static"), line=number, generator=generator)
+            stanzas.append(current)
             if words[2] == "inet":
                 configs.append(current)
             continue
@@ -915,7 +919,7 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
                 if includes is not None:
                     includes.append((key, pattern))
                 for included in glob(target, pattern, sourced[1]):
-                    configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes, started))
+                    configs.extend(read_ifupdown(target, included, depth + 1, sourced, includes, started, stanzas))
             elif key == "source-directory" and len(words) > 1:
                 directory = posixpath.join(here, words[1])
                 if includes is not None:
@@ -923,13 +927,15 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
                 for name in names(target, directory, budget=sourced[1]):
                     if re.match(r"^[a-zA-Z0-9_-]+$", name):
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
-                                                     sourced, includes, started))
+                                                     sourced, includes, started, stanzas))
             continue
         if current is not None:   # an option given twice: ifupdown keeps the first
             if key == "mtu" and len(words) > 1 and current.mtu is None:
                 current.mtu = words[1]
             elif key == "hwaddress" and len(words) > 1 and current.mac is None:
                 current.mac = words[-1]
+    for config in configs if top else ():
+        config.mtu = next((stanza.mtu for stanza in stanzas if stanza.names == config.names and stanza.mtu), None)
     return configs
 
 

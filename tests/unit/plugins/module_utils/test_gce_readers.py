@@ -1719,6 +1719,15 @@ def test_ifupdown_sourced_files_relative_paths_and_repeated_options(tmp_path):
     assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], True, "1460"), (["eth1"], True, None)]
 
 
+def test_ifupdown_an_inet6_stanza_s_mtu_is_the_link_s(tmp_path):
+    """Each stanza of an interface sets the link's MTU, an inet6 one too: the interface's MTU is
+    the first of its stanzas' (what ifquery shows)."""
+    put(tmp_path, "/etc/network/interfaces", "auto ens4\niface ens4 inet6 auto\n  mtu 1500\n"
+        "iface ens4 inet dhcp\niface eth1 inet dhcp\n  mtu 1460\niface eth1 inet6 auto\n  mtu 9000\n")
+    configs = netconf.read_ifupdown(Target(str(tmp_path)))
+    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], True, "1500"), (["eth1"], True, "1460")]
+
+
 def test_ifupdown_source_fan_out_is_bounded(tmp_path):
     # 300 ** 3 reads before: the module never returned
     for level in range(3):
