@@ -828,8 +828,9 @@ def check_dhcp(host, entry):
                             "activated" % (applying.where, name, unmanaged), entry["remediation"], **evidence)
     if applying.static or not applying.dhcp4:
         return _outcome("fail", "static" if applying.static else "no-dhcp",
-                        "%s configures %s without DHCPv4%s" % (
-                            applying.where, name, " (static addresses)" if applying.static else ""),
+                        "%s configures %s without DHCPv4%s%s" % (
+                            applying.where, name, " (static addresses)" if applying.static else "",
+                            " (%s)" % applying.note if applying.note else ""),
                         entry["remediation"], **evidence)
     return _outcome("pass", "dhcp", "%s configures %s by DHCP%s" % (
         applying.where, name, " (%s)" % generated if generated else ""), **evidence)

@@ -85,6 +85,7 @@ class InterfaceConfig(object):
         # renderers wrote: CLOUD_INIT_HEADERS) or
         # CLOUD_IFUPDOWN_HELPER (a stanza per NIC added); None: the image's file
         self.generator = generator
+        self.note = None   # why the manager does less with it than it says (ifupdown: _ifup)
 
     def covers(self, interface):
         if self.links:
@@ -101,7 +102,7 @@ class InterfaceConfig(object):
         return {"source": self.source, "where": self.where, "match": self.names, "mac": self.mac,
                 "not_ethernet": self.links,
                 "dhcp4": self.dhcp4, "static": self.static, "mtu": self.mtu, "use_mtu": self.use_mtu,
-                "generator": self.generator}
+                "generator": self.generator, "note": self.note}
 
 
 def _bool(value):
@@ -840,8 +841,19 @@ _STANZAS = ("iface", "mapping", "auto", "source", "source-directory", "rename", 
 _AT_BOOT = ("auto", "allow-auto", "allow-hotplug")
 # ifupdown 0.8's address families and their methods (inet.defn, inet6.defn, can.defn, ipx.defn)
 _IFUPDOWN_METHODS = {"inet": ("loopback", "static", "manual", "dhcp", "bootp", "tunnel", "ppp", "wvdial", "ipv4ll"),
-                     "inet6": ("auto", "loopback", "static", "manual", "dhcp", "v4tunnel", "6to4"),
+                     "inet6": ("auto", "loopback", "static", "manual", "dhcp", "v4tunnel", "6to4", "tunnel"),
                      "can": ("static",), "ipx": ("static", "dynamic")}
+# the options a method's commands name outside [[ ]]: without one ifup fails the interface at that
+# stanza ("missing required variable") and configures none of its later ones
+_IFUPDOWN_REQUIRED = {("inet", "static"): ("address",), ("inet", "tunnel"): ("address", "netmask", "mode", "endpoint"),
+                      ("inet6", "static"): ("address",), ("inet6", "tunnel"): ("mode", "endpoint"),
+                      ("inet6", "v4tunnel"): ("endpoint",), ("inet6", "6to4"): ("local",),
+                      ("can", "static"): ("bitrate",), ("ipx", "static"): ("frame", "netnum"), ("ipx", "dynamic"): ("frame",)}
+# what a method does with ``mtu``: "set" (ip link set ... mtu), "raise" (inet6 static and manual:
+# the link's only when lower, else net.ipv6.conf.<if>.mtu); the others (dhcp, auto, ...) ignore it
+_IFUPDOWN_MTU = {("inet", "static"): "set", ("inet", "manual"): "set", ("inet", "tunnel"): "set",
+                 ("inet6", "static"): "raise", ("inet6", "manual"): "raise", ("inet6", "tunnel"): "set",
+                 ("inet6", "v4tunnel"): "set", ("inet6", "6to4"): "set"}
 
 
 def _ifupdown_refused(words, in_stanza):
@@ -869,9 +881,10 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
     ``source-directory`` read; ``started``, a list, the interfaces an
     ``auto``/``allow-hotplug`` line brings up at boot.  A line ifupdown
     cannot read (``_ifupdown_refused``) is a ConfigError in the main file,
-    where ifupdown reads nothing; a sourced file is read up to it.  An
-    interface's MTU is the first ``mtu`` of its stanzas, ``inet6`` ones too
-    (``stanzas`` gathers them all): each sets the link's."""
+    where ifupdown reads nothing; a sourced file is read up to it.  A
+    record's ``dhcp4`` and ``mtu`` are what ``ifup`` does with all the
+    interface's stanzas, ``inet6`` ones too (``stanzas`` gathers them all):
+    ``_ifup``."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     # files read, and what the source patterns may still reach (configfiles.glob)
@@ -904,7 +917,8 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
             current = InterfaceConfig("ifupdown", "%s:%d" % (target.display(path), number), path,
                                       [words[1]], dhcp4=(words[2] == "inet" and words[3] == "dhcp"),
                                       static=(words[3] == "static"), line=number, generator=generator)
-            stanzas.append(current)
+            options = {}
+            stanzas.append((current, words[2], words[3], "inherits" in words[2:], options))
             if words[2] == "inet":
                 configs.append(current)
             continue
@@ -930,13 +944,41 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
                                                      sourced, includes, started, stanzas))
             continue
         if current is not None:   # an option given twice: ifupdown keeps the first
-            if key == "mtu" and len(words) > 1 and current.mtu is None:
-                current.mtu = words[1]
-            elif key == "hwaddress" and len(words) > 1 and current.mac is None:
+            options.setdefault(key, words[1])
+            if key == "hwaddress" and current.mac is None:
                 current.mac = words[-1]
+    by_name = {}
+    for stanza in stanzas if top else ():
+        by_name.setdefault(tuple(stanza[0].names), []).append(stanza)
     for config in configs if top else ():
-        config.mtu = next((stanza.mtu for stanza in stanzas if stanza.names == config.names and stanza.mtu), None)
+        config.mtu, configured, config.note = _ifup(by_name[tuple(config.names)])
+        config.dhcp4 = config.dhcp4 and config in configured
     return configs
+
+
+def _ifup(stanzas):
+    """What ``ifup`` does with the ``stanzas`` of one interface, in
+    their order (ifupdown 0.8's inet.defn and inet6.defn): ``(the MTU it
+    leaves on the link, None for the NIC's own or DHCP's; the records of the
+    stanzas it configures; why it stops, or None)``.  A stanza without an
+    option its method needs fails the interface there.  An ``inet6``
+    stanza's mtu only raises the link's: on an MTU the image does not fix,
+    it is taken as the one it fixes (the link's or IPv6's)."""
+    mtu, configured = None, []
+    for config, family, method, inherits, options in stanzas:
+        missing = [o for o in _IFUPDOWN_REQUIRED.get((family, method), ()) if o not in options]
+        if missing and not inherits:   # (an inherited stanza may have them from its template)
+            return mtu, configured, "ifup fails %s at %s: its %s %s stanza has no %s" % (
+                config.names[0], config.where, family, method, " or ".join(missing))
+        configured.append(config)
+        value, effect = options.get("mtu"), _IFUPDOWN_MTU.get((family, method))
+        if value is None or effect is None:
+            continue
+        if effect == "set" or mtu is None:
+            mtu = value
+        elif mtu.isdigit() and value.isdigit() and int(mtu) < int(value):   # ([ -lt ] fails on a word)
+            mtu = value
+    return mtu, configured, None
 
 
 # match keys whose value is the NIC's name (udev patterns: globs joined by |)
@@ -1007,6 +1049,7 @@ def read_cloud_ifupdown(target, includes):
                 "ifupdown", where, path, globs, dhcp4=bool(stanza and stanza.dhcp4),
                 static=bool(stanza and stanza.static), mtu=stanza.mtu if stanza else None, line=number,
                 generator=CLOUD_IFUPDOWN_HELPER))
+            configs[-1].note = stanza.note if stanza else None
     return configs
 
 

@@ -1666,13 +1666,13 @@ def test_netplan_names_matched_as_netplan_writes_them(tmp_path):
 def test_ifupdown_sources_and_options(tmp_path):
     put(tmp_path, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo\niface lo inet loopback\n"
         "source-directory interfaces.more\n")
-    put(tmp_path, "/etc/network/interfaces.d/eth0", "allow-hotplug eth0\niface eth0 inet dhcp\n  mtu 1500\n")
+    put(tmp_path, "/etc/network/interfaces.d/eth0", "allow-hotplug eth0\niface eth0 inet manual\n  mtu 1500\n")
     put(tmp_path, "/etc/network/interfaces.more/ens4", "iface ens4 inet static\n  address 10.0.0.2/24\n"
         "  hwaddress ether 42:01:0a:00:00:02\n")
     put(tmp_path, "/etc/network/interfaces.more/skip.bak", "iface bogus inet dhcp\n")
     configs = dict((c.names[0], c) for c in netconf.read_ifupdown(Target(str(tmp_path))))
     assert sorted(configs) == ["ens4", "eth0", "lo"]
-    assert configs["eth0"].dhcp4 and configs["eth0"].mtu == "1500"
+    assert not configs["eth0"].dhcp4 and configs["eth0"].mtu == "1500"
     assert configs["ens4"].static and configs["ens4"].mac == "42:01:0a:00:00:02"
 
 
@@ -1710,22 +1710,45 @@ def test_ifupdown_sourced_files_relative_paths_and_repeated_options(tmp_path):
     a relative path is relative to the directory of the file that names it (interfaces(5));
     an option given twice keeps its first value."""
     put(tmp_path, "/etc/network/interfaces", "source interfaces.d/*\nauto ens4 eth1\n")
-    put(tmp_path, "/etc/network/interfaces.d/a", "iface ens4 inet dhcp\n  mtu 1460\n  mtu 1500\n"
+    put(tmp_path, "/etc/network/interfaces.d/a", "iface ens4 inet manual\n  mtu 1460\n  mtu 1500\n"
         "auto ens4\n  mtu 9000\niface ens5 inet dhcp\n")
     put(tmp_path, "/etc/network/interfaces.d/b", "source-directory more\n")
     put(tmp_path, "/etc/network/interfaces.d/more/eth1", "iface eth1 inet dhcp\n")
     put(tmp_path, "/etc/network/more/eth1", "iface eth1 inet static\n")
     configs = netconf.read_ifupdown(Target(str(tmp_path)))
-    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], True, "1460"), (["eth1"], True, None)]
+    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], False, "1460"), (["eth1"], True, None)]
 
 
-def test_ifupdown_an_inet6_stanza_s_mtu_is_the_link_s(tmp_path):
-    """Each stanza of an interface sets the link's MTU, an inet6 one too: the interface's MTU is
-    the first of its stanzas' (what ifquery shows)."""
-    put(tmp_path, "/etc/network/interfaces", "auto ens4\niface ens4 inet6 auto\n  mtu 1500\n"
-        "iface ens4 inet dhcp\niface eth1 inet dhcp\n  mtu 1460\niface eth1 inet6 auto\n  mtu 9000\n")
+@pytest.mark.parametrize("text, mtus", [
+    # the dhcp and auto methods leave mtu to DHCP (ifup runs no command with it)
+    ("iface ens4 inet dhcp\n  mtu 1500\niface ens4 inet6 auto\n  mtu 9000\n", [None]),
+    # static and manual set it, in the stanzas' order
+    ("iface ens4 inet static\n  address 10.0.0.2/24\n  mtu 9000\niface ens4 inet manual\n  mtu 1500\n",
+     ["1500", "1500"]),
+    # an inet6 static or manual stanza only raises it: on DHCP's MTU it is the one fixed
+    ("iface ens4 inet dhcp\niface ens4 inet6 manual\n  mtu 1500\n", ["1500"]),
+    ("iface ens4 inet manual\n  mtu 9000\niface ens4 inet6 static\n  address fd00::2/64\n  mtu 1500\n", ["9000"]),
+    ("iface ens4 inet manual\n  mtu 1400\niface ens4 inet6 static\n  address fd00::2/64\n  mtu 1500\n", ["1500"]),
+    # a tunnel method sets it
+    ("iface ens4 inet dhcp\niface ens4 inet6 6to4\n  local 10.0.0.3\n  mtu 1480\n", ["1480"]),
+])
+def test_ifupdown_mtu_is_what_ifup_leaves_on_the_link(tmp_path, text, mtus):
+    """An interface's MTU is what ifup's commands for its stanzas leave on the link
+    (ifupdown 0.8's inet.defn and inet6.defn), not the first mtu ifquery lists."""
+    put(tmp_path, "/etc/network/interfaces", "auto ens4\n" + text)
+    assert [c.mtu for c in netconf.read_ifupdown(Target(str(tmp_path)))] == mtus
+
+
+def test_ifupdown_a_stanza_without_what_its_method_needs_ends_the_interface(tmp_path):
+    """ifup fails an interface at a stanza without an option its method needs ("missing required
+    variable": a static stanza without address) and configures none of its later stanzas: no DHCP."""
+    put(tmp_path, "/etc/network/interfaces", "auto ens4\niface ens4 inet6 static\n  mtu 1500\n"
+        "iface ens4 inet dhcp\niface eth1 inet dhcp\niface eth1 inet static\n")
     configs = netconf.read_ifupdown(Target(str(tmp_path)))
-    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], True, "1500"), (["eth1"], True, "1460")]
+    assert [(c.names, c.dhcp4, c.mtu) for c in configs] == [(["ens4"], False, None), (["eth1"], True, None),
+                                                            (["eth1"], False, None)]
+    assert configs[0].note.startswith("ifup fails ens4 at ") and \
+        configs[0].note.endswith("interfaces:2: its inet6 static stanza has no address"), configs[0].note
 
 
 def test_ifupdown_source_fan_out_is_bounded(tmp_path):

@@ -1,15 +1,17 @@
 """The ifupdown reader against ifupdown itself: generated
 /etc/network/interfaces trees (``source`` and ``source-directory``, relative
 and absolute, files run-parts would skip, options outside a stanza, unknown
-methods, options given twice) are read by ``ifquery`` and ``ifup --no-act``
-of Debian 12's ifupdown 0.8, unpacked from the .deb ``make deps`` downloads
+methods, options given twice, stanzas without an option their method
+needs) are read by ``ifquery`` and ``ifup --no-act`` (as networking.service
+runs it: without --ignore-errors) of Debian 12's ifupdown 0.8, unpacked from the .deb ``make deps`` downloads
 to the lab cache (never installed), under chroot in a private mount
 namespace (the tree's /etc and /run bound in), and by
 ``netconf.read_ifupdown``.  When ifupdown cannot read the main file (it then
 brings up nothing), the reader refuses it; else, for each interface with an
 ``inet`` stanza: whether ``auto``/``allow-hotplug`` brings it up, whether
-``ifup`` runs DHCP for it, and the MTU (the first of its stanzas').  ``mapping`` stanzas are
-not generated (not modelled).  Needs root, unshare and the downloaded .deb;
+``ifup`` runs DHCP for it, and the MTU its commands leave on the link (an
+``inet6`` stanza's only raises it; on the NIC's own MTU, unknown here, it is
+taken as fixing it).  ``mapping`` stanzas are not generated (not modelled).  Needs root, unshare and the downloaded .deb;
 skipped elsewhere."""
 
 import glob
@@ -35,9 +37,10 @@ pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 NAMES = ("eth0", "ens4", "x")
 IFACE = st.builds("iface {} {} {}".format, st.sampled_from(NAMES + ("lo",)), st.sampled_from(["inet", "inet", "inet6"]),
-                  st.sampled_from(["dhcp", "dhcp", "static", "manual", "auto", "bogus"]))
-OPTION = st.sampled_from(["  mtu 1460", "  mtu 1500", "  address 10.0.0.2/24", "  hwaddress ether 42:01:0a:00:00:02",
-                          "  mtu", "  script /bin/true"])
+                  st.sampled_from(["dhcp", "dhcp", "static", "static", "manual", "auto", "tunnel", "6to4", "bogus"]))
+OPTION = st.sampled_from(["  mtu 1460", "  mtu 1500", "  mtu 9000", "  address 10.0.0.2/24", "  address 10.0.0.2/24",
+                          "  hwaddress ether 42:01:0a:00:00:02", "  mtu", "  script /bin/true", "  mode gre",
+                          "  endpoint 10.0.0.9", "  local 10.0.0.3", "  netmask 24"])
 START = st.builds(lambda word, names: word + " " + " ".join(names), st.sampled_from(["auto", "allow-hotplug", "allow-auto"]),
                   st.lists(st.sampled_from(NAMES + ("lo",)), min_size=1, max_size=2))
 OTHER = st.sampled_from(["# comment", "", "  # indented comment", "no-auto-down eth0"])
@@ -60,7 +63,7 @@ echo "== auto"; $Q -l 2>&1 || true
 echo "== hotplug"; $Q -l --allow=hotplug 2>&1 || true
 for name in eth0 ens4 x; do
   echo "== query $name"; $Q "$name" 2>&1 && echo "== known"
-  echo "== up $name"; chroot "$R" /opt/sbin/ifup --no-act --verbose --force --ignore-errors \
+  echo "== up $name"; chroot "$R" /opt/sbin/ifup --no-act --verbose --force \
     --state-dir /run/network "$name" 2>&1 || true
 done
 """
@@ -96,12 +99,24 @@ def real(base, tree, unpacked):
     started = set(line for line in shown["auto"] + shown["hotplug"] if not line.startswith("ifquery: "))
     found = {}
     for name in NAMES:
-        options = "\n".join(shown["query %s" % name])
-        mtu = re.findall(r"^mtu: (\S+)", options, re.M)
         up = "\n".join(shown["up %s" % name]).split("ifup: configuring interface")
         dhcp = any("No DHCP client software found" in part for part in up if "(inet)" in part.split("\n", 1)[0])
-        found[name] = (name in started, dhcp, mtu[0] if mtu else None)
+        found[name] = (name in started, dhcp, link_mtu(shown["up %s" % name], name))
     return found
+
+
+def link_mtu(commands, name):
+    """The MTU ``commands`` leave on ``name``'s link, None when they set none;
+    a raise (``if [ ... -lt N ]``) on that unknown MTU counts as N."""
+    mtu = None
+    for line in commands:
+        raised = re.match(r'if \[ "\$\(cat /sys/class/net/%s/mtu\)" -lt (\S+) \]' % name, line)
+        if raised and (mtu is None or (mtu.isdigit() and raised.group(1).isdigit() and
+                                       int(mtu) < int(raised.group(1)))):
+            mtu = raised.group(1)
+        elif not raised and re.match(r"ip link set (dev )?%s .*\bmtu (\S+)" % name, line):
+            mtu = re.match(r"ip link set (dev )?%s .*\bmtu (\S+)" % name, line).group(2)
+    return mtu
 
 
 def ours(tree):

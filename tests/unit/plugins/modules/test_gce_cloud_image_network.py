@@ -617,6 +617,26 @@ def test_an_ifupdown_stanza_nothing_brings_up_configures_nothing(tmp_path, run_m
         assert "not brought up at boot" in found["message"]
 
 
+@pytest.mark.parametrize("dropin, dhcp, mtu, said", [
+    # ifupdown's dhcp method runs no command with mtu: DHCP's MTU stays (dhclient requests it)
+    ("iface ens4 inet dhcp\n  mtu 1500\n", "pass", "pass", "takes the MTU from DHCP"),
+    # an inet6 static stanza raises the link's MTU over DHCP's
+    ("iface ens4 inet dhcp\niface ens4 inet6 static\n  address fd00::2/64\n  mtu 1500\n", "pass", "fail",
+     "fixes the MTU at 1500"),
+    # ifup fails ens4 at a stanza without its method's address: the dhcp stanza after it never runs
+    ("iface ens4 inet6 static\n  mtu 1500\niface ens4 inet dhcp\n", "fail", "pass",
+     "its inet6 static stanza has no address"),
+])
+def test_ifupdown_stanzas_are_judged_by_what_ifup_runs(tmp_path, run_module, dropin, dhcp, mtu, said):
+    root = str(tmp_path / "image")
+    enable(root, "networking.service", "multi-user.target")
+    put(root, "/etc/network/interfaces", "source /etc/network/interfaces.d/*\nauto lo ens4\niface lo inet loopback\n")
+    put(root, "/etc/network/interfaces.d/ens4", dropin)
+    found = check(run_module, root)
+    assert (found["GCE-NET-DHCP"]["status"], found["GCE-NET-MTU-DHCP"]["status"]) == (dhcp, mtu), found
+    assert said in found["GCE-NET-DHCP"]["message"] + found["GCE-NET-MTU-DHCP"]["message"], found
+
+
 # NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
 # managed device NetworkManager.conf(5) does not list in [main] no-auto-default.  RHEL's and
 # Fedora's server installs carry NetworkManager-config-server, whose
