@@ -833,7 +833,8 @@ GCE = [
          "no MAC match in network configurations or renaming .link files", "state",
          [DOC_IMPORT + " (\"prevent the instance from remembering MAC addresses\")", TRANSLATE],
          "no netplan match: macaddress, networkd [Match] MACAddress=, NetworkManager mac-address= "
-         "or ifcfg HWADDR= in the network configuration, and no systemd .link file (as udev reads them: drop-ins, "
+         "or ifcfg HWADDR= in the network configuration, no ifupdown hwaddress that ifup sets on the NIC (an inet "
+         "or inet6 stanza's whose method uses it), and no systemd .link file (as udev reads them: drop-ins, "
          "masking) that renames a NIC matched on [Match] MACAddress= or PermanentMACAddress= ([Link] Name=; one "
          "without Name= sets that NIC's properties only); the files netplan generates at each boot "
          "(/run/systemd/network/10-netplan-*.link and .network, /run/NetworkManager/system-connections/netplan-*) "

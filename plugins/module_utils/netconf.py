@@ -849,11 +849,27 @@ _IFUPDOWN_REQUIRED = {("inet", "static"): ("address",), ("inet", "tunnel"): ("ad
                       ("inet6", "static"): ("address",), ("inet6", "tunnel"): ("mode", "endpoint"),
                       ("inet6", "v4tunnel"): ("endpoint",), ("inet6", "6to4"): ("local",),
                       ("can", "static"): ("bitrate",), ("ipx", "static"): ("frame", "netnum"), ("ipx", "dynamic"): ("frame",)}
-# what a method does with ``mtu``: "set" (ip link set ... mtu), "raise" (inet6 static and manual:
-# the link's only when lower, else net.ipv6.conf.<if>.mtu); the others (dhcp, auto, ...) ignore it
-_IFUPDOWN_MTU = {("inet", "static"): "set", ("inet", "manual"): "set", ("inet", "tunnel"): "set",
-                 ("inet6", "static"): "raise", ("inet6", "manual"): "raise", ("inet6", "tunnel"): "set",
-                 ("inet6", "v4tunnel"): "set", ("inet6", "6to4"): "set"}
+# what ifup runs for a stanza, command by command (inet.defn, inet6.defn): what each does to the
+# link ("link": ip link set with its mtu and hwaddress; "raise": the link's MTU raised to mtu when
+# lower, else IPv6's set, a failure ignored; "dhcp": the DHCP client started) and the options it
+# names, in its order.  ifupdown joins an option given twice with a newline: the shell runs the
+# command's first line, then fails on the rest as a command, and ifup fails the interface there.
+_IFUP_COMMANDS = {
+    ("inet", "static"): ((None, "address netmask broadcast pointopoint scope"), ("link", "mtu hwaddress"),
+                         (None, "gateway metric")),
+    ("inet", "manual"): (("link", "mtu"), ("link", "hwaddress")),
+    ("inet", "dhcp"): (("link", "hwaddress"), ("dhcp", "metric")),
+    ("inet", "tunnel"): ((None, "mode endpoint local ttl"), ("link", "mtu"), (None, "address netmask dstaddr"),
+                         (None, "gateway metric")),
+    ("inet6", "static"): (("raise", "mtu"), ("link", "hwaddress"), (None, "address netmask scope preferred-lifetime"),
+                          (None, "gateway metric")),
+    ("inet6", "manual"): (("raise", "mtu"), ("link", "hwaddress")),
+    ("inet6", "dhcp"): (("link", "hwaddress"),),
+    ("inet6", "v4tunnel"): ((None, "endpoint local ttl"), ("link", "mtu"), (None, "address netmask gateway metric")),
+    ("inet6", "6to4"): ((None, "local ttl"), ("link", "mtu"), (None, "preferred-lifetime metric")),
+    ("inet6", "tunnel"): ((None, "mode endpoint local ttl encaplimit"), ("link", "mtu"),
+                          (None, "address netmask gateway metric")),
+}
 
 
 def _ifupdown_refused(words, in_stanza):
@@ -882,9 +898,9 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
     ``auto``/``allow-hotplug`` line brings up at boot.  A line ifupdown
     cannot read (``_ifupdown_refused``) is a ConfigError in the main file,
     where ifupdown reads nothing; a sourced file is read up to it.  A
-    record's ``dhcp4`` and ``mtu`` are what ``ifup`` does with all the
-    interface's stanzas, ``inet6`` ones too (``stanzas`` gathers them all):
-    ``_ifup``."""
+    record's ``dhcp4``, ``mtu`` and ``mac`` are what ``ifup`` does with all
+    the interface's stanzas, ``inet6`` ones too (``stanzas`` gathers them
+    all): ``_ifup``."""
     if depth > 10:
         raise ConfigError("%s: sources nest deeper than 10 levels" % target.display(path))
     # files read, and what the source patterns may still reach (configfiles.glob)
@@ -943,42 +959,53 @@ def read_ifupdown(target, path=IFUPDOWN, depth=0, sourced=None, includes=None, s
                         configs.extend(read_ifupdown(target, posixpath.join(directory, name), depth + 1,
                                                      sourced, includes, started, stanzas))
             continue
-        if current is not None:   # an option given twice: ifupdown keeps the first
-            options.setdefault(key, words[1])
-            if key == "hwaddress" and current.mac is None:
-                current.mac = words[-1]
+        if current is not None:   # (an option given twice: _IFUP_COMMANDS)
+            options.setdefault(key, []).append(" ".join(words[1:]))
     by_name = {}
     for stanza in stanzas if top else ():
         by_name.setdefault(tuple(stanza[0].names), []).append(stanza)
     for config in configs if top else ():
-        config.mtu, configured, config.note = _ifup(by_name[tuple(config.names)])
-        config.dhcp4 = config.dhcp4 and config in configured
+        config.mtu, config.mac, started, config.note = _ifup(by_name[tuple(config.names)])
+        config.dhcp4 = config in started
     return configs
 
 
 def _ifup(stanzas):
-    """What ``ifup`` does with the ``stanzas`` of one interface, in
-    their order (ifupdown 0.8's inet.defn and inet6.defn): ``(the MTU it
-    leaves on the link, None for the NIC's own or DHCP's; the records of the
-    stanzas it configures; why it stops, or None)``.  A stanza without an
-    option its method needs fails the interface there.  An ``inet6``
-    stanza's mtu only raises the link's: on an MTU the image does not fix,
-    it is taken as the one it fixes (the link's or IPv6's)."""
-    mtu, configured = None, []
+    """What ``ifup`` does with the ``stanzas`` of one interface, in their
+    order (ifupdown 0.8's inet.defn and inet6.defn, ``_IFUP_COMMANDS``):
+    ``(the MTU it leaves on the link, None for the NIC's own or DHCP's; the
+    MAC address it sets, or None; the records of the dhcp stanzas whose
+    DHCP client it starts; why it stops, or None)``.  A stanza without an
+    option its method needs fails the interface before it runs anything;
+    an option given twice fails it after the command naming it.  An
+    ``inet6`` stanza's mtu only raises the link's: on an MTU the image does
+    not fix, it is taken as the one it fixes (the link's or IPv6's)."""
+    mtu, mac, started = None, None, []
     for config, family, method, inherits, options in stanzas:
         missing = [o for o in _IFUPDOWN_REQUIRED.get((family, method), ()) if o not in options]
         if missing and not inherits:   # (an inherited stanza may have them from its template)
-            return mtu, configured, "ifup fails %s at %s: its %s %s stanza has no %s" % (
+            return mtu, mac, started, "ifup fails %s at %s: its %s %s stanza has no %s" % (
                 config.names[0], config.where, family, method, " or ".join(missing))
-        configured.append(config)
-        value, effect = options.get("mtu"), _IFUPDOWN_MTU.get((family, method))
-        if value is None or effect is None:
-            continue
-        if effect == "set" or mtu is None:
-            mtu = value
-        elif mtu.isdigit() and value.isdigit() and int(mtu) < int(value):   # ([ -lt ] fails on a word)
-            mtu = value
-    return mtu, configured, None
+        for effect, named in _IFUP_COMMANDS.get((family, method), ()):
+            twice = next((o for o in named.split() if len(options.get(o, ())) > 1), None)
+            # the command's first line ends with the first value of the option given twice
+            reached = named.split()[:named.split().index(twice) + 1] if twice else named.split()
+            value = options.get("mtu", [None])[0] if "mtu" in reached else None
+            if effect == "dhcp":
+                started.append(config)
+            elif effect == "link" and value is not None:
+                mtu = value
+            elif effect == "raise" and value is not None:
+                raised = mtu is not None and mtu.isdigit() and value.isdigit() and int(mtu) < int(value)
+                # ([ -lt ] fails on a word; a second line breaks the test: IPv6's MTU is set)
+                mtu = value if mtu is None or (raised and not twice) else mtu
+                continue   # its failure is ignored
+            if effect == "link" and "hwaddress" in reached and "hwaddress" in options:
+                mac = options["hwaddress"][0].split()[-1]   # (cleanup_hwaddress() drops "ether")
+            if twice:
+                return mtu, mac, started, "ifup fails %s at %s: ifupdown joins its two %s lines into one command" % (
+                    config.names[0], config.where, twice)
+    return mtu, mac, started, None
 
 
 # match keys whose value is the NIC's name (udev patterns: globs joined by |)

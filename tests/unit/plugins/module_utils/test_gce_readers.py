@@ -1708,7 +1708,7 @@ def test_ifupdown_refuses_a_main_file_ifupdown_cannot_read(tmp_path, text, why):
 def test_ifupdown_sourced_files_relative_paths_and_repeated_options(tmp_path):
     """A sourced file ifupdown cannot read is read up to that line (ifquery says so and goes on);
     a relative path is relative to the directory of the file that names it (interfaces(5));
-    an option given twice keeps its first value."""
+    an mtu given twice: ifup sets the first, then fails the interface on the second line."""
     put(tmp_path, "/etc/network/interfaces", "source interfaces.d/*\nauto ens4 eth1\n")
     put(tmp_path, "/etc/network/interfaces.d/a", "iface ens4 inet manual\n  mtu 1460\n  mtu 1500\n"
         "auto ens4\n  mtu 9000\niface ens5 inet dhcp\n")
@@ -1749,6 +1749,28 @@ def test_ifupdown_a_stanza_without_what_its_method_needs_ends_the_interface(tmp_
                                                             (["eth1"], False, None)]
     assert configs[0].note.startswith("ifup fails ens4 at ") and \
         configs[0].note.endswith("interfaces:2: its inet6 static stanza has no address"), configs[0].note
+
+
+@pytest.mark.parametrize("text, found, why", [
+    # ifupdown joins the two values into one command: the shell sets the first MAC address, then
+    # fails on the second line, and ifup fails ens4 there: dhclient never starts
+    ("iface ens4 inet dhcp\n  hwaddress 42:01:0a:00:00:02\n  hwaddress 42:01:0a:00:00:03\n",
+     (False, None, "42:01:0a:00:00:02"), "its two hwaddress lines"),
+    # the first MTU is set, then the stanza fails: the dhcp stanza after it never runs
+    ("iface ens4 inet manual\n  mtu 1500\n  mtu 1460\niface ens4 inet dhcp\n", (False, "1500", None), "its two mtu lines"),
+    # the dhcp method runs nothing with mtu: twice is harmless
+    ("iface ens4 inet dhcp\n  mtu 1500\n  mtu 1460\n", (True, None, None), None),
+    # an inet6 stanza's hwaddress sets the link's MAC address too ("ether" dropped)
+    ("iface ens4 inet dhcp\niface ens4 inet6 manual\n  hwaddress ether 42:01:0a:00:00:09\n",
+     (True, None, "42:01:0a:00:00:09"), None),
+    # a raise broken by a second line sets IPv6's MTU: its failure is ignored and ifup goes on
+    ("iface ens4 inet6 manual\n  mtu 1500\n  mtu 1460\niface ens4 inet dhcp\n", (True, "1500", None), None),
+])
+def test_ifupdown_an_option_given_twice_is_one_command_of_two_lines(tmp_path, text, found, why):
+    put(tmp_path, "/etc/network/interfaces", "auto ens4\n" + text)
+    configs = netconf.read_ifupdown(Target(str(tmp_path)))
+    assert (any(c.dhcp4 for c in configs), configs[0].mtu, configs[0].mac) == found
+    assert (why is None and configs[0].note is None) or why in configs[0].note, configs[0].note
 
 
 def test_ifupdown_source_fan_out_is_bounded(tmp_path):

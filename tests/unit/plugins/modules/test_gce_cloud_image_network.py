@@ -626,6 +626,9 @@ def test_an_ifupdown_stanza_nothing_brings_up_configures_nothing(tmp_path, run_m
     # ifup fails ens4 at a stanza without its method's address: the dhcp stanza after it never runs
     ("iface ens4 inet6 static\n  mtu 1500\niface ens4 inet dhcp\n", "fail", "pass",
      "its inet6 static stanza has no address"),
+    # the two hwaddress lines make one command of two lines: the shell fails it before dhclient
+    ("iface ens4 inet dhcp\n  hwaddress 42:01:0a:00:00:02\n  hwaddress 42:01:0a:00:00:03\n", "fail", "pass",
+     "ifupdown joins its two hwaddress lines into one command"),
 ])
 def test_ifupdown_stanzas_are_judged_by_what_ifup_runs(tmp_path, run_module, dropin, dhcp, mtu, said):
     root = str(tmp_path / "image")
@@ -635,6 +638,17 @@ def test_ifupdown_stanzas_are_judged_by_what_ifup_runs(tmp_path, run_module, dro
     found = check(run_module, root)
     assert (found["GCE-NET-DHCP"]["status"], found["GCE-NET-MTU-DHCP"]["status"]) == (dhcp, mtu), found
     assert said in found["GCE-NET-DHCP"]["message"] + found["GCE-NET-MTU-DHCP"]["message"], found
+
+
+def test_an_inet6_stanza_s_hwaddress_binds_the_nic_to_a_mac_address(tmp_path, run_module):
+    """ifup sets the link's MAC address from an inet6 static, manual or dhcp stanza's hwaddress too:
+    a new instance's NIC would take the build machine's address."""
+    root = str(tmp_path / "image")
+    enable(root, "networking.service", "multi-user.target")
+    put(root, "/etc/network/interfaces", "auto lo ens4\niface lo inet loopback\niface ens4 inet dhcp\n"
+        "iface ens4 inet6 dhcp\n  hwaddress ether 42:01:0a:80:00:02\n")
+    found = check(run_module, root)["GCE-NET-NO-MAC-BINDING"]
+    assert found["status"] == "fail" and "(42:01:0a:80:00:02)" in found["message"], found
 
 
 # NetworkManager's automatic wired connection ("Wired connection 1", DHCP) is made only for a
