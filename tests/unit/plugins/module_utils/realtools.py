@@ -5,6 +5,7 @@ root runs under chroot in a private mount namespace (``unshare --mount``),
 program looks.  Every mount is made inside that namespace and goes with
 it; nothing on the host is mounted or written."""
 
+import glob
 import os
 import shutil
 import subprocess
@@ -19,6 +20,23 @@ mount -t tmpfs none "$R/dev"
 touch "$R/dev/null"
 mount --bind /dev/null "$R/dev/null"
 """
+
+# the lab's cache (lab/lab, make deps): apt-archives holds the lab images' packages, tool-debs the
+# programs make deps downloads for these comparisons (never installed)
+LAB_CACHE = os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab")
+
+
+def cached_deb(directory, package):
+    """The last by name of ``package``'s amd64 .deb files in the lab cache's ``directory``, or None."""
+    found = sorted(glob.glob(os.path.join(LAB_CACHE, directory, package + "_*_amd64.deb")))
+    return found[-1] if found else None
+
+
+def unpack(where, *debs):
+    """``debs`` unpacked into the directory ``where`` (dpkg-deb -x); ``where``."""
+    for deb in debs:
+        subprocess.run(["dpkg-deb", "-x", deb, where], check=True)
+    return where
 
 
 def unavailable(*programs):

@@ -15,7 +15,6 @@ unshare or that package."""
 import glob
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
@@ -24,11 +23,10 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import timesync
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import chroot_root, run_in_namespace, unavailable
+from realtools import cached_deb, chroot_root, run_in_namespace, unavailable, unpack
 
-CACHE = os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab")
-PACKAGES = sorted(glob.glob(os.path.join(CACHE, "apt-archives", "chrony_*_amd64.deb")))
-WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGES else "needs chrony in the lab's apt cache")
+PACKAGE = cached_deb("apt-archives", "chrony")
+WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGE else "needs chrony in the lab's apt cache")
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 LINE = st.one_of(
@@ -63,9 +61,7 @@ fi
 
 @pytest.fixture(scope="module")
 def chronyd(tmp_path_factory):
-    where = str(tmp_path_factory.mktemp("chrony"))
-    subprocess.run(["dpkg-deb", "-x", PACKAGES[-1], where], check=True)
-    return where
+    return unpack(str(tmp_path_factory.mktemp("chrony")), PACKAGE)
 
 
 def build(base, main, files):

@@ -9,7 +9,6 @@ the lab's apt cache (``<lab cache>/apt-archives``), unpacked into a temporary
 directory, never installed; it only reads and writes the block it is given.
 Skipped without that package."""
 
-import glob
 import os
 import subprocess
 import tempfile
@@ -19,10 +18,10 @@ from hypothesis import example, given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+from realtools import cached_deb, unpack
 
-CACHE = os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab")
-PACKAGES = sorted(glob.glob(os.path.join(CACHE, "apt-archives", "grub-common_*_amd64.deb")))
-pytestmark = pytest.mark.skipif(not PACKAGES, reason="needs grub-common in the lab's apt cache")
+PACKAGE = cached_deb("apt-archives", "grub-common")
+pytestmark = pytest.mark.skipif(not PACKAGE, reason="needs grub-common in the lab's apt cache")
 
 LINES = st.sampled_from(["kernelopts=root=/dev/sda2 ro console=ttyS0,38400n8", "saved_entry=abc-6.1", "k=v", "#c",
                          "", "garbage", "a=x\\\\y", "b=1\\\n2", "=x", "k=", "boot_success=1", "tuned_params=",
@@ -41,9 +40,7 @@ WELL_FORMED = st.lists(LINES.filter(lambda line: line.startswith("#") or "=" in 
 
 @pytest.fixture(scope="module")
 def editenv(tmp_path_factory):
-    where = str(tmp_path_factory.mktemp("grub-common"))
-    subprocess.run(["dpkg-deb", "-x", PACKAGES[-1], where], check=True)
-    return os.path.join(where, "usr/bin/grub-editenv")
+    return os.path.join(unpack(str(tmp_path_factory.mktemp("grub-common")), PACKAGE), "usr/bin/grub-editenv")
 
 
 def listed(editenv, path, *command):

@@ -13,7 +13,6 @@ installed.  It runs under chroot in a private mount namespace (``unshare
 there); nothing is mounted or written outside it, and nothing listens.
 Skipped without root, unshare or that package."""
 
-import glob
 import os
 import shutil
 import subprocess
@@ -24,11 +23,10 @@ from hypothesis import assume, example, given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import sshd
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import chroot_root, run_in_namespace, unavailable
+from realtools import cached_deb, chroot_root, run_in_namespace, unavailable, unpack
 
-CACHE = os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab")
-PACKAGES = sorted(glob.glob(os.path.join(CACHE, "apt-archives", "openssh-server_*_amd64.deb")))
-WHY_NOT = unavailable("dpkg-deb", "ssh-keygen") or (None if PACKAGES else "needs openssh-server in the lab's apt cache")
+PACKAGE = cached_deb("apt-archives", "openssh-server")
+WHY_NOT = unavailable("dpkg-deb", "ssh-keygen") or (None if PACKAGE else "needs openssh-server in the lab's apt cache")
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 KEYS = ("passwordauthentication", "permitrootlogin", "clientaliveinterval", "pubkeyauthentication",
@@ -81,8 +79,7 @@ done
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    where = str(tmp_path_factory.mktemp("openssh-server"))
-    subprocess.run(["dpkg-deb", "-x", PACKAGES[-1], where], check=True)
+    where = unpack(str(tmp_path_factory.mktemp("openssh-server")), PACKAGE)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(where, "hostkey")],
                    check=True, stdout=subprocess.DEVNULL)
     return where
