@@ -348,6 +348,34 @@ NETPLAN_ETHERNET_BOOLEANS = ("dhcp4", "dhcp6", "optional", "critical", "accept-r
                              "emit-lldp", "ignore-carrier")
 NETPLAN_OVERRIDE_BOOLEANS = ("use-dns", "use-ntp", "send-hostname", "use-hostname", "use-mtu", "use-routes")
 _UNSIGNED = re.compile(r"\s*([+-]?)([0-9]+)\Z")
+# the keys netplan reads (src/parse.c of 1.2: network_handlers, ethernet_def_handlers and the
+# mappings in it; older versions know fewer): any other refuses the file ("unknown key '...'") in
+# every version, null or not
+_NETPLAN_LINK_KEYS = (
+    "accept-ra", "activation-mode", "addresses", "critical", "ignore-carrier", "dhcp4", "dhcp6", "dhcp-identifier",
+    "dhcp4-overrides", "dhcp6-overrides", "ra-overrides", "gateway4", "gateway6", "ipv6-address-generation",
+    "ipv6-address-token", "ipv6-mtu", "ipv6-privacy", "link-local", "macaddress", "mtu", "nameservers", "optional",
+    "optional-addresses", "renderer", "routes", "routing-policy", "hairpin", "port-mac-learning", "neigh-suppress",
+    "networkmanager", "openvswitch")
+_NETPLAN_PHYSICAL_KEYS = (
+    "match", "set-name", "wakeonlan", "wakeonwlan", "emit-lldp", "receive-checksum-offload",
+    "transmit-checksum-offload", "tcp-segmentation-offload", "tcp6-segmentation-offload",
+    "generic-segmentation-offload", "generic-receive-offload", "large-receive-offload")
+_NETPLAN_DHCP_OVERRIDES = ("hostname", "route-metric", "send-hostname", "use-dns", "use-domains", "use-hostname",
+                           "use-mtu", "use-ntp", "use-routes")
+NETPLAN_KEYS = {
+    "network": ("bonds", "bridges", "dummy-devices", "ethernets", "modems", "nm-devices", "openvswitch", "renderer",
+                "tunnels", "version", "virtual-ethernets", "vlans", "vrfs", "wifis"),
+    "ethernet": _NETPLAN_LINK_KEYS + _NETPLAN_PHYSICAL_KEYS + (
+        "auth", "link", "virtual-function-count", "embedded-switch-mode", "delay-virtual-functions-rebind",
+        "infiniband-mode"),
+    "match": ("driver", "macaddress", "name"),
+    "dhcp4-overrides": _NETPLAN_DHCP_OVERRIDES,
+    "dhcp6-overrides": _NETPLAN_DHCP_OVERRIDES,
+    "nameservers": ("addresses", "search"),
+    "routes": ("advertised-mss", "advertised-receive-window", "congestion-window", "from", "metric", "mtu", "on-link",
+               "scope", "table", "to", "type", "via"),
+}
 
 
 def _netplan_unsigned(value):
@@ -365,16 +393,34 @@ def _netplan_unsigned(value):
     return number if number <= 0xFFFFFFFF else None
 
 
+def _netplan_version(value):
+    """``version:`` as netplan reads it (handle_network_version(): strtol()
+    of the scalar, base 10, whatever follows the digits); None: no number."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        return None
+    found = re.match(r"\s*([+-]?[0-9]+)", str(value))
+    return int(found.group(1)) if found else None
+
+
 def _netplan_refused(network, shown):
     """ConfigError naming the file ``shown`` where netplan (0.106,
     src/parse.c) refuses it, and so writes no network configuration at all:
     ``network``, a device type, a definition, an ethernet's ``match`` or
     ``dhcp4-overrides`` that is no mapping ("expected mapping"), a boolean it
-    cannot read, an ``mtu`` that is no unsigned number."""
+    cannot read, an ``mtu`` that is no unsigned number, a key it does not
+    know (``NETPLAN_KEYS``), a version other than 2."""
     def refuse(where, why="expected a mapping"):
         raise ConfigError("%s: %s: %s (netplan refuses the file: no network configuration)" % (shown, where, why))
+
+    def known(mapping, where, keys):
+        unknown = next((key for key in mapping if str(key) not in NETPLAN_KEYS[keys]), None)
+        if unknown is not None:
+            refuse("%s.%s" % (where, unknown), "unknown key")
     if not isinstance(network, dict):
         refuse("network")
+    known(network, "network", "network")
+    if "version" in network and _netplan_version(network["version"]) != 2:
+        refuse("network.version", "%r: only version 2 is supported" % (network["version"],))
     for kind in NETPLAN_DEVICE_TYPES:
         if kind not in network:
             continue
@@ -389,9 +435,17 @@ def _netplan_refused(network, shown):
                 refuse(where)
             if kind != "ethernets":
                 continue
-            for key in ("match", "dhcp4-overrides"):
+            known(spec, where, "ethernet")
+            for key in ("match", "dhcp4-overrides", "dhcp6-overrides", "nameservers"):
                 if key in spec and not isinstance(spec[key], dict):
                     refuse("%s.%s" % (where, key))
+                known(spec.get(key) or {}, "%s.%s" % (where, key), key)
+            if not isinstance(spec.get("routes", []), list):
+                refuse(where + ".routes", "expected a sequence")
+            for route in spec.get("routes") or []:
+                if not isinstance(route, dict):
+                    refuse(where + ".routes", "expected a mapping in the sequence")
+                known(route, where + ".routes", "routes")
             for key, value in [(key, spec[key]) for key in NETPLAN_ETHERNET_BOOLEANS if key in spec] + [
                     ("dhcp4-overrides." + key, spec["dhcp4-overrides"][key]) for key in NETPLAN_OVERRIDE_BOOLEANS
                     if key in spec.get("dhcp4-overrides", {})]:

@@ -1638,6 +1638,21 @@ def test_netplan_booleans_as_netplan_reads_them(tmp_path, dhcp4, use_mtu, expect
     # a later file's match: comes too late for an earlier set-name
     ({"/etc/netplan/10-a.yaml": "network:\n  ethernets:\n    nic: {set-name: eth0}\n",
       "/etc/netplan/20-b.yaml": "network:\n  ethernets:\n    nic: {match: {driver: gve}}\n"}, "requires match:"),
+    # a key no netplan knows, at any level, null too; a version other than 2
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, gateway: 10.0.0.1}\n"},
+     "network.ethernets.ens4.gateway: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernet:\n    ens4: {dhcp4: true}\n"}, "network.ethernet: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, nameservers: {address: [1.1.1.1]}}\n"},
+     "network.ethernets.ens4.nameservers.address: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4:\n      dhcp4: true\n      routes:\n"
+      "        - to: default\n          gw: 10.0.0.1\n"}, "network.ethernets.ens4.routes.gw: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, match: {mac: 42:01:0a:80:00:02}}\n"},
+     "network.ethernets.ens4.match.mac: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, dhcp6-overrides: {use-mt: false}}\n"},
+     "dhcp6-overrides.use-mt: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  ethernets:\n    ens4: {dhcp4: true, bogus: ~}\n"}, "bogus: unknown key"),
+    ({"/etc/netplan/50-gce.yaml": "network:\n  version: 1\n  ethernets:\n    ens4: {dhcp4: true}\n"},
+     "network.version: 1: only version 2 is supported"),
 ])
 def test_netplan_refuses_what_netplan_generate_refuses(tmp_path, files, refused):
     """netplan writes no network configuration at all when one file has an error
@@ -1647,6 +1662,18 @@ def test_netplan_refuses_what_netplan_generate_refuses(tmp_path, files, refused)
     with pytest.raises(ConfigError, match="netplan refuses") as caught:
         netconf.read_netplan(Target(str(tmp_path)))
     assert refused in str(caught.value)
+
+
+@pytest.mark.parametrize("text", [
+    "network:\n  version: '2'\n  ethernets:\n    ens4: {dhcp4: true}\n",
+    # keys only later netplan versions know are taken as known: the image's netplan may be one of them
+    "network:\n  version: 2\n  ethernets:\n    ens4: {dhcp4: true, hairpin: true, ra-overrides: {use-dns: true}}\n",
+    "network:\n  ethernets:\n    ens4:\n      dhcp4: true\n      nameservers: {addresses: [169.254.169.254]}\n"
+    "      routes: [{to: default, via: 10.128.0.1, on-link: true}]\n      dhcp6-overrides: {use-mtu: true}\n",
+])
+def test_netplan_reads_the_keys_some_netplan_knows(tmp_path, text):
+    put(tmp_path, "/etc/netplan/50-gce.yaml", text)
+    assert [(c.names, c.dhcp4) for c in netconf.read_netplan(Target(str(tmp_path)))[0]] == [(["ens4"], True)]
 
 
 def test_netplan_names_matched_as_netplan_writes_them(tmp_path):

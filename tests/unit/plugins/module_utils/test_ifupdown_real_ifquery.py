@@ -16,11 +16,9 @@ on the NIC's own MTU, unknown here, it is taken as fixing it) and the MAC
 address they leave on the link.  ``mapping`` stanzas are not generated (not modelled).  Needs root, unshare and the downloaded .deb;
 skipped elsewhere."""
 
-import glob
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 
 import pytest
@@ -29,12 +27,10 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import chroot_root, run_in_namespace, unavailable
+from realtools import LAB_CACHE, cached_deb, chroot_root, run_in_namespace, unavailable, unpack
 
-DEBS = os.path.join(os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab"),
-                    "tool-debs")
-PACKAGE = sorted(glob.glob(os.path.join(DEBS, "ifupdown_*_amd64.deb")))[-1:]
-WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGE else "needs ifupdown in %s (make deps)" % DEBS)
+PACKAGE = cached_deb("tool-debs", "ifupdown")
+WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGE else "needs ifupdown in %s (make deps)" % os.path.join(LAB_CACHE, "tool-debs"))
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 NAMES = ("eth0", "ens4", "x")
@@ -78,8 +74,7 @@ done
 def ifupdown():
     where = tempfile.mkdtemp()
     try:
-        subprocess.run(["dpkg-deb", "-x", PACKAGE[0], where], check=True)
-        yield where
+        yield unpack(where, PACKAGE)
     finally:
         shutil.rmtree(where)
 

@@ -7,9 +7,10 @@ Where netplan refuses the configuration (then it writes none: no network at
 boot), the reader refuses it too; else, for each ethernet, the .network
 netplan writes says what the reader says: the name matched, the MAC
 address, DHCPv4, the MTU and whether the DHCP server's MTU is taken; and
-netplan hands devices to NetworkManager when the reader says so.  Only
-the keys the reader knows are generated (netplan refuses an unknown key:
-not modelled).  Skipped without the downloaded .debs or dpkg-deb."""
+netplan hands devices to NetworkManager when the reader says so.  Keys no
+netplan knows (typos) are generated, not those only later versions know (the
+reader takes those as known).  Skipped without the downloaded .debs or
+dpkg-deb."""
 
 import glob
 import os
@@ -23,13 +24,11 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import unavailable
+from realtools import LAB_CACHE, cached_deb, unavailable, unpack
 
-DEBS = os.path.join(os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cache/guestready-lab"),
-                    "tool-debs")
-PACKAGES = [sorted(glob.glob(os.path.join(DEBS, name + "_*_amd64.deb")))[-1:] for name in ("netplan.io", "libnetplan0")]
+PACKAGES = [cached_deb("tool-debs", name) for name in ("netplan.io", "libnetplan0")]
 WHY_NOT = unavailable("dpkg-deb") or (None if all(PACKAGES) else "needs netplan.io and libnetplan0 in %s "
-                                      "(make deps)" % DEBS)
+                                      "(make deps)" % os.path.join(LAB_CACHE, "tool-debs"))
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
 
 DIRS = ("etc/netplan", "run/netplan", "lib/netplan")
@@ -49,11 +48,20 @@ KEY = st.one_of(
     st.builds("addresses: [{}]".format, st.sampled_from(["10.0.0.2/24", "", "'10.0.0.3/32'"])),
     st.builds("optional: {}".format, BOOLEANS),
     st.builds("set-name: {}".format, st.sampled_from(["eth0", "lan0"])),
-    st.builds("renderer: {}".format, st.sampled_from(["networkd", "NetworkManager"])))
+    st.builds("renderer: {}".format, st.sampled_from(["networkd", "NetworkManager"])),
+    # keys no netplan knows, at each level, and their right spelling
+    st.sampled_from(["dhcp-4: true", "gateway: 10.0.0.1", "bogus: ~", "nameserver: {addresses: [8.8.8.8]}",
+                     "nameservers: {addresses: [8.8.8.8]}", "nameservers: {address: [8.8.8.8]}", "nameservers:",
+                     "routes: [{to: default, via: 10.0.0.1}]", "routes: [{to: default, gw: 10.0.0.1}]", "routes: []",
+                     "routes: 5", "dhcp6-overrides: {use-mtu: false}", "dhcp6-overrides: {use-mt: false}",
+                     "dhcp4-overrides: {use-mtus: false}", "match: {name: eth0, mac: 42:01:0a:80:00:02}",
+                     "wakeonlan: false", "7: x"]))
 DEFINITION = st.lists(KEY, max_size=4, unique_by=lambda line: line.split(":")[0])
 ETHERNETS = st.dictionaries(st.sampled_from(["eth0", "ens4", "id0", "nic"]), DEFINITION, max_size=2)
-DOCUMENT = st.tuples(st.booleans(), st.sampled_from([None, "networkd", "NetworkManager"]),
-                     st.sampled_from(["block", "block", "block", "flow", "null"]), ETHERNETS)
+DOCUMENT = st.tuples(st.sampled_from([None, "2", "2", "'2'", "1", "x", "2x", "~"]),
+                     st.sampled_from([None, "networkd", "NetworkManager"]),
+                     st.sampled_from(["block", "block", "block", "flow", "null"]), ETHERNETS,
+                     st.sampled_from([None, None, "ethernet: {}", "vlans: {}", "bogus: 1"]))
 FILE_NAMES = st.sampled_from(["10-a.yaml", "50-cloud-init.yaml", "90-z.yaml"])
 FILES = st.dictionaries(st.tuples(st.sampled_from(DIRS), FILE_NAMES), DOCUMENT, min_size=1, max_size=3)
 
@@ -62,16 +70,16 @@ FILES = st.dictionaries(st.tuples(st.sampled_from(DIRS), FILE_NAMES), DOCUMENT, 
 def generate():
     where = tempfile.mkdtemp()
     try:
-        for package in PACKAGES:
-            subprocess.run(["dpkg-deb", "-x", package[0], where], check=True)
+        unpack(where, *PACKAGES)
         env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(where, "usr/lib/x86_64-linux-gnu"))
         yield [os.path.join(where, "usr/libexec/netplan/generate")], env
     finally:
         shutil.rmtree(where)
 
 
-def document(version, renderer, style, ethernets):
-    lines = ["network:"] + (["  version: 2"] if version else []) + (["  renderer: " + renderer] if renderer else [])
+def document(version, renderer, style, ethernets, other):
+    lines = ["network:"] + (["  version: " + version] if version else []) + (["  renderer: " + renderer] if renderer else [])
+    lines.extend(["  " + other] if other else [])
     if style == "null":
         lines.append("  ethernets:")
     elif style == "flow" and not ethernets:
