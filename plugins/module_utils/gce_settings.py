@@ -1808,10 +1808,10 @@ def plan_network(plan, base, failing):
             and applying.mtu in (None, "") and not applying.use_mtu:
         dropin = "/etc/systemd/network/%s.d/50-guestready-gce.conf" % posixpath.basename(applying.path)
         plan.write(dropin, _header(["GCE-NET-MTU-DHCP"]) + "[DHCPv4]\nUseMTU=true\n", "GCE-NET-MTU-DHCP", owned=True)
-        # a drop-in sorting after ours turns UseMTU= off again
+        # a drop-in sorting after ours turns UseMTU= off again (an empty or unreadable value is ignored)
         for part in netconf.networkd_dropins(host.target, applying.path):
             numbers = set(number for section, key, value, first, last in systemd_conf.parse(plan.text(part))[0]
-                          if section in ("DHCPv4", "DHCP") and key == "UseMTU" and netconf._bool(value) is not True
+                          if section in ("DHCPv4", "DHCP") and key == "UseMTU" and netconf._bool(value) is False
                           for number in range(first, last + 1))
             if numbers and posixpath.basename(part) > posixpath.basename(dropin):
                 plan.write(part, _comment_lines(plan.text(part), numbers, "GCE-NET-MTU-DHCP", systemd_conf.lines),

@@ -625,10 +625,11 @@ NETWORKD_DHCP4 = ("ipv4", "v4", "both")
 
 def _networkd_dhcp4(value, before):
     """Whether ``DHCP=value`` runs DHCPv4; ``before``: the earlier
-    assignment's, kept when systemd refuses the value."""
+    assignment's, kept when systemd refuses the value (an empty one too:
+    no reset)."""
     if value in NETWORKD_DHCP4 or _bool(value):
         return True
-    if value in ("ipv6", "v6", "none") or _bool(value) is False or not value:
+    if value in ("ipv6", "v6", "none") or _bool(value) is False:
         return False
     return before
 
@@ -716,21 +717,25 @@ def read_networkd(target, replace=None):
                 virtualization = virtualization + [value] if value else []
             if section == "Match" and key in NIC_PROPERTIES:
                 properties[key] = (properties.get(key) or []) + _match_list(value, key) if value else None
-            elif section == "Match" and key in ("Name", "OriginalName"):
+            elif section == "Match" and key == "Name":   # (OriginalName= is a .link file's, unknown here)
                 globs = (globs or []) + _match_list(value, key) if value else None
             elif section == "Match" and key in ("MACAddress", "PermanentMACAddress"):
-                macs[key] = value or None
+                # config_parse_hw_addrs(): each assignment adds its addresses, an empty one resets
+                macs[key] = (macs.get(key) or []) + value.split() if value else None
             elif section == "Network" and key == "DHCP":
                 dhcp = _networkd_dhcp4(value, dhcp)
             elif (section == "Network" and key == "Address") or (section == "Address" and key == "Address"):
                 static = True
             elif section == "Link" and key == "MTUBytes":
-                mtu = value
+                # config_parse_mtu(): a value it cannot read is ignored, 0 unsets
+                size = _link_mtu(value)
+                mtu = mtu if size is None else size or None
+            # config_parse_bool(): a value that is no boolean is ignored, an empty one too
             elif section in ("DHCPv4", "DHCP") and key == "UseMTU":
-                use_mtu = _bool(value)
+                use_mtu = use_mtu if _bool(value) is None else _bool(value)
             elif section == "Link" and key == "Unmanaged":
                 # systemd.network(5): "networkd will not touch the link": no DHCP
-                unmanaged = bool(_bool(value))
+                unmanaged = unmanaged if _bool(value) is None else _bool(value)
         if not any(criteria.values()):
             if empty_ignored is None:   # one look at the tree's systemd, however many such files
                 empty_ignored = _ignores_empty_match(target)
@@ -741,10 +746,11 @@ def read_networkd(target, replace=None):
             continue
         links = ["%s=%s" % (key, " ".join(patterns)) for key, patterns in sorted(properties.items())
                  if patterns and not match_list(patterns, NIC_PROPERTIES[key])]
-        mac = macs.get("MACAddress") or macs.get("PermanentMACAddress")
+        mac = " ".join(macs.get("MACAddress") or macs.get("PermanentMACAddress") or []) or None
         configs.append(InterfaceConfig("networkd", target.display(path), path, globs, mac, dhcp and not unmanaged, static,
-                                       mtu, bool(use_mtu), generator=rendered_by_cloud_init(own),
+                                       None if unmanaged else mtu, bool(use_mtu), generator=rendered_by_cloud_init(own),
                                        links=links or None))
+        configs[-1].note = "[Link] Unmanaged=yes: systemd-networkd leaves the link alone" if unmanaged else None
     return configs
 
 
@@ -761,7 +767,7 @@ LINK_MATCH_KEYS = ("MACAddress", "PermanentMACAddress", "OriginalName", "Path", 
                    "Host", "Virtualization", "KernelCommandLine", "KernelVersion", "Credential", "Architecture",
                    "Firmware")
 # parse_size() (src/basic/parse-util.c) with base 1024, as parse_mtu() reads MTUBytes=
-_SIZE = re.compile(r"^([0-9]+)(?:\.([0-9]+))?\s*([KMGTPE]?|B)$")
+_SIZE = re.compile(r"^\+?([0-9]+)(?:\.([0-9]+))?\s*([KMGTPE]?|B)$")   # (strtoull() takes a "+")
 _SIZE_FACTORS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, "E": 1 << 60}
 # the smallest MTU the kernel takes for an Ethernet link (IPV4_MIN_MTU, ETH_MIN_MTU)
 MIN_MTU = 68

@@ -1454,8 +1454,38 @@ def test_networkd_first_file_and_dropins(tmp_path):
     configs = netconf.read_networkd(Target(str(tmp_path)))
     assert [os.path.basename(c.where) for c in configs] == ["10-ens4.network", "20-mac.network", "99-default.network"]
     first = configs[0]
-    assert first.static and not first.dhcp4 and first.mtu == "1500" and first.use_mtu is True
+    assert first.static and not first.dhcp4 and first.mtu == 1500 and first.use_mtu is True
     assert configs[1].mac and not configs[1].covers("ens4") and configs[2].covers("ens4")
+
+
+@pytest.mark.parametrize("text, found", [
+    # config_parse_dhcp(), config_parse_bool(), config_parse_mtu(): an empty or unreadable value is
+    # ignored, the earlier one kept (no reset); MTUBytes=0 unsets; a size may have a "+" and a suffix
+    ("[Network]\nDHCP=yes\nDHCP=\n[DHCPv4]\nUseMTU=yes\nUseMTU=\n[Link]\nMTUBytes=1400\nMTUBytes=bogus\n",
+     (True, True, 1400, None)),
+    ("[Network]\nDHCP=ipv4\n[Link]\nMTUBytes=9K\nMTUBytes=\n", (True, False, 9216, None)),
+    ("[Network]\nDHCP=ipv4\n[Link]\nMTUBytes=1400\nMTUBytes=0\n", (True, False, None, None)),
+    ("[Network]\nDHCP=ipv4\n[Link]\nMTUBytes=+1460\n", (True, False, 1460, None)),
+    # Unmanaged=yes: networkd leaves the link alone, no DHCP, no MTU; an unreadable value keeps it
+    ("[Network]\nDHCP=ipv4\n[Link]\nMTUBytes=1460\nUnmanaged=yes\nUnmanaged=maybe\n", (False, False, None, "Unmanaged=yes")),
+])
+def test_networkd_settings_as_networkd_parses_them(tmp_path, text, found):
+    put(tmp_path, "/etc/systemd/network/50-dhcp.network", "[Match]\nName=ens4\n" + text)
+    config, = netconf.read_networkd(Target(str(tmp_path)))
+    note = found[3] and config.note and found[3] in config.note and found[3]
+    assert (config.dhcp4, config.use_mtu, config.mtu, note or None) == found
+
+
+def test_networkd_match_lists_as_networkd_reads_them(tmp_path):
+    """MACAddress= adds to the list (an empty one resets it); OriginalName= is a .link file's key,
+    which networkd 252 ignores in a .network file: a file matched on it alone matches nothing."""
+    put(tmp_path, "/etc/systemd/network/10-mac.network", "[Match]\nMACAddress=42:01:0a:80:00:02\n"
+        "MACAddress=42:01:0a:80:00:03\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/20-original.network", "[Match]\nOriginalName=eth0\n[Network]\nDHCP=yes\n")
+    put(tmp_path, "/etc/systemd/network/30-both.network", "[Match]\nName=ens4\nOriginalName=eth9\n[Network]\nDHCP=yes\n")
+    configs = netconf.read_networkd(Target(str(tmp_path)))
+    assert [(os.path.basename(c.path), c.names, c.mac) for c in configs] == [
+        ("10-mac.network", None, "42:01:0a:80:00:02 42:01:0a:80:00:03"), ("30-both.network", ["ens4"], None)]
 
 
 def test_networkd_directories_named_like_its_files(tmp_path):

@@ -2194,13 +2194,13 @@ def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
 def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path, run_module):
     """networkd reads a .network file's drop-ins in name order, the last value wins: a
     99-site.conf with UseMTU=false undid 50-guestready-gce.conf. Its line is commented out;
-    a drop-in sorting before ours and a later UseMTU=yes are left."""
+    a drop-in sorting before ours, an earlier UseMTU=yes and an empty UseMTU= (ignored by
+    config_parse_bool(), no reset) are left."""
     root = _hardened_until_it_passes(tmp_path, run_module, "GCE-NET-MTU-DHCP", {
         "/etc/systemd/network/50-dhcp.network.d/10-site.conf": "[DHCPv4]\nUseMTU=no\n",
-        "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf": "[DHCPv4]\nUseMTU=false\nUseMTU=yes\nUseMTU=\n"})
+        "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf": "[DHCPv4]\nUseMTU=yes\nUseMTU=false\nUseMTU=\n"})
     assert read(root, "/usr/lib/systemd/network/50-dhcp.network.d/99-site.conf") == (
-        "[DHCPv4]\n# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=false\nUseMTU=yes\n"
-        "# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=\n")
+        "[DHCPv4]\nUseMTU=yes\n# guestready.gce neutralised (GCE-NET-MTU-DHCP): UseMTU=false\nUseMTU=\n")
     assert read(root, "/etc/systemd/network/50-dhcp.network.d/10-site.conf") == "[DHCPv4]\nUseMTU=no\n"
     assert "UseMTU=true" in read(root, "/etc/systemd/network/50-dhcp.network.d/50-guestready-gce.conf")
     assert run(run_module, root)["changed"] is False
