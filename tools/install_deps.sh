@@ -35,8 +35,9 @@ PACKAGES=(
 )
 
 # .deb files a comparison test unpacks into a private directory and runs from there, never installed
-# (netplan.io's generator would join this machine's boot): netplan's own `generate`, ifupdown's `ifquery`
-DEBS=(netplan.io libnetplan0 ifupdown)
+# (netplan.io's generator would join this machine's boot): netplan's own `generate`, ifupdown's `ifquery`,
+# NetworkManager's `nmcli --offline`
+DEBS=(netplan.io libnetplan0 ifupdown network-manager libnm0)
 DEB_DIR=${GUESTREADY_LAB_CACHE:-$HOME/.cache/guestready-lab}/tool-debs
 
 # From bookworm-backports when the archive has them (QEMU 10: -M pc,x-south-bridge=piix4-isa

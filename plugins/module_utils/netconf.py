@@ -1302,9 +1302,28 @@ def _gkeyfile_text(data):
 
 # GKeyFile's escapes in a string value (glib gkeyfile.c g_key_file_parse_value_as_string())
 _GKEYFILE_ESCAPES = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
-_NM_ETHERNET = ("ethernet", "802-3-ethernet")
-# nm-setting-ip4-config.c verify(): any other ipv4.method fails the profile ("property is invalid")
-_NM_IP4_METHODS = ("auto", "manual", "link-local", "shared", "disabled")
+# NetworkManager 355bc90: nm-keyfile-utils.c alias_list, a setting's group may be named by its alias
+_NM_GROUP_ALIASES = {"ethernet": "802-3-ethernet", "wifi": "802-11-wireless", "wifi-security": "802-11-wireless-security"}
+_NM_ALIAS_OF = dict((setting, alias) for alias, setting in _NM_GROUP_ALIASES.items())
+_NM_WIRED = "802-3-ethernet"
+# nm-meta-setting-base-impl.c: the settings of NM_SETTING_PRIORITY_HW_BASE, each a connection type
+_NM_BASE_TYPES = frozenset(("6lowpan adsl bond bridge cdma dummy generic geneve gsm hsr infiniband ip-tunnel ipvlan "
+                            "loopback macsec macvlan 802-11-olpc-mesh ovs-bridge ovs-interface ovs-port team tun veth "
+                            "vlan vpn vrf vxlan wifi-p2p wimax 802-3-ethernet wireguard 802-11-wireless wpan").split())
+# nm-connection.c _nm_connection_detect_port_type(): a port setting and the controller's type it implies
+_NM_PORT_SETTINGS = (("bridge-port", "bridge"), ("bond-port", "bond"), ("team-port", "team"),
+                     ("ovs-port", "ovs-bridge"), ("ovs-interface", "ovs-port"))
+# nm-setting-ip4-config.c and nm-setting-ip6-config.c verify(): any other method fails the profile
+_NM_IP_METHODS = {"ipv4": ("auto", "manual", "link-local", "shared", "disabled"),
+                  "ipv6": ("ignore", "auto", "dhcp", "link-local", "manual", "shared", "disabled")}
+# nm-keyfile.c _build_list_match_key_w_name(): address, addresses, address0, addresses2, ... (no other
+# leading zero, at most G_MAXINT32)
+_NM_ADDRESS_KEY = re.compile(r"^address(?:es)?(0|[1-9][0-9]{0,9})?$")
+_NM_ROUTE_KEY = re.compile(r"^routes?(0|[1-9][0-9]{0,9})?$")
+_NM_HWADDR = re.compile(r"^[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}$")
+_C_SPACE = " \t\n\v\f\r"
+# _nm_utils_ascii_str_to_int64(value, 10, ...): blanks around a decimal number allowed
+_NM_BYTE = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
 
 
 def _gkeyfile_string(value):
@@ -1328,14 +1347,20 @@ def _gkeyfile_string(value):
 
 
 def _gkeyfile_pairs(text):
-    """``[(group, key, raw value, line)]`` of a file ``_keyfile_text()`` accepted, as GKeyFile
-    reads it (gkeyfile.c g_key_file_parse_key_value_pair()): the key's trailing whitespace
-    chomped, the value's leading ASCII whitespace chugged and its trailing whitespace KEPT; only
-    '#' comments (a ';' line is no comment: _gkeyfile_error() refuses it).  A translation
-    (``key[locale]``) is left out: loaded without G_KEY_FILE_KEEP_TRANSLATIONS, GKeyFile keeps only
-    those of the reader's locale, and NetworkManager reads none.  In a file that is not UTF-8 each
-    group, key and value is its own: UTF-8 text, else a ``NotUtf8`` of its bytes."""
-    pairs, group = [], None
+    """``[(group, key, raw value, line)]`` of a file ``_keyfile_text()`` accepted (``_gkeyfile_read``)."""
+    return _gkeyfile_read(text)[1]
+
+
+def _gkeyfile_read(text):
+    """``([group], [(group, key, raw value, line)])`` of a file ``_keyfile_text()`` accepted, as
+    GKeyFile reads it (gkeyfile.c g_key_file_parse_key_value_pair()): every group, empty ones too,
+    in file order; the key's trailing whitespace chomped, the value's leading ASCII whitespace
+    chugged and its trailing whitespace KEPT; only '#' comments (a ';' line is no comment:
+    _gkeyfile_error() refuses it).  A translation (``key[locale]``) is left out: loaded without
+    G_KEY_FILE_KEEP_TRANSLATIONS, GKeyFile keeps only those of the reader's locale, and
+    NetworkManager reads none.  In a file that is not UTF-8 each group, key and value is its own:
+    UTF-8 text, else a ``NotUtf8`` of its bytes."""
+    groups, pairs, group = [], [], None
     own = _utf8_or_bytes if isinstance(text, NotUtf8) else (lambda piece: piece)
     for number, raw in enumerate(lines(text), 1):
         line = raw.lstrip(_GLIB_BLANKS)
@@ -1343,12 +1368,13 @@ def _gkeyfile_pairs(text):
             continue
         if line.startswith("[") and "]" in line:
             group = own(line[1:line.rindex("]")])
+            groups.append(group)
         elif "=" in line and group is not None:
             key, value = line.split("=", 1)
             key = key.rstrip(_GLIB_BLANKS)
             if "[" not in key:
                 pairs.append((group, own(key), own(value.lstrip(_GLIB_BLANKS)), number))
-    return pairs
+    return groups, pairs
 
 
 def _utf8_or_bytes(piece):
@@ -1358,12 +1384,6 @@ def _utf8_or_bytes(piece):
         return piece.encode("latin-1").decode("utf-8")
     except UnicodeDecodeError:
         return NotUtf8(piece)
-
-
-def _keyfile_values(text):
-    """``{"group.key": raw value}`` as GKeyFile holds a keyfile (``_gkeyfile_pairs``): a
-    repeated group merged, the last of a repeated key wins."""
-    return dict(("%s.%s" % (group, key), value) for group, key, value, dummy in _gkeyfile_pairs(text))
 
 
 def _nm_ifname_invalid(name):
@@ -1382,28 +1402,125 @@ def _nm_ifname_invalid(name):
     return None
 
 
-def _networkmanager_rejects(values):
-    """Why NetworkManager's keyfile plugin refuses an Ethernet profile it parsed (``_keyfile_values``),
-    or None: nms-keyfile-reader.c nms_keyfile_reader_from_file() drops a connection
-    nm_connection_normalize() cannot verify ("invalid connection").  Values are taken as
-    g_key_file_get_string() gives them (nm-keyfile.c read_one_setting_value(), setting_alias_parser()):
-    ``type=ethernet `` names no connection type, ``interface-name=eth0 `` no valid interface, and
-    ``method=auto `` no ipv4 method."""
-    kind = _gkeyfile_string(values.get("connection.type", ""))
-    if kind is not None and kind != kind.strip() and kind.strip() in _NM_ETHERNET:
-        return "connection.type %r is no connection type (GKeyFile keeps trailing whitespace)" % kind
-    if kind not in _NM_ETHERNET:
-        return None
-    # an empty interface-name is none (nm-setting-connection.c: no direct_string_allow_empty)
-    name = _gkeyfile_string(values.get("connection.interface-name", ""))
-    why = _nm_ifname_invalid(name) if name else None
+def _networkmanager_profile(text):
+    """``(profile, None)``: what NetworkManager's keyfile plugin makes of a keyfile (``_keyfile_text``)
+    that is an Ethernet profile, as a dict (``name``, ``mac``, ``mtu``, ``ipv4``: its method, None for
+    a port, ``controller``, ``autoconnect``, ``origin``); ``(None, why)`` for an Ethernet profile it rejects;
+    ``(None, None)`` for any other.  NetworkManager 355bc90 (Debian 12's 1.42 reads the same):
+    nm-keyfile.c nm_keyfile_read() reads the settings the file's groups name (a setting's own name
+    before its alias: ``[802-3-ethernet]`` hides ``[ethernet]``), nms-keyfile-reader.c then
+    normalizes and verifies the profile and drops one that fails ("invalid connection")."""
+    groups, pairs = _gkeyfile_read(text)
+    raw = dict(((group, key), value) for group, key, value, dummy in pairs)   # the last of a key wins
+
+    def value(setting, key):
+        # nm_keyfile_plugin_kf_get_*(): the setting's group, its alias only when the file has no such group
+        alias = _NM_ALIAS_OF.get(setting)
+        return raw.get((setting if setting in groups or alias is None else alias, key))
+
+    def string(setting, key):
+        found = value(setting, key)
+        return None if found is None else _gkeyfile_string(found)
+
+    settings = set(_NM_GROUP_ALIASES.get(group, group) for group in groups)
+    kind = string("connection", "type")
+    if kind is None:
+        # _normalize_connection_type(): the one setting of a connection type the file has
+        bases = settings & _NM_BASE_TYPES
+        if bases != set([_NM_WIRED]):
+            return None, ("connection.type is missing and the groups name no one type" if _NM_WIRED in bases else None)
+        kind = _NM_WIRED
+    elif _NM_GROUP_ALIASES.get(kind, kind) == _NM_WIRED:
+        kind = _NM_WIRED
+    elif _NM_GROUP_ALIASES.get(kind.strip(), kind.strip()) == _NM_WIRED:
+        return None, "connection.type %r is no connection type (GKeyFile keeps trailing whitespace)" % kind
+    else:
+        return None, None
+    if string("connection", "id") == "":
+        return None, "connection.id is empty"
+    name = string("connection", "interface-name")
+    if value("connection", "interface-name") is None and value("connection", "type") is not None:
+        # nm_keyfile_read(): the deprecated place, the group the type names itself (no alias)
+        found = raw.get((kind, "interface-name"))
+        name = None if found is None else _gkeyfile_string(found)
+    why = None if name is None else "must not be empty" if name == "" else _nm_ifname_invalid(name)
     if why:
-        return "connection.interface-name %r %s: not a valid interface name" % (name, why)
-    method = values.get("ipv4.method")
-    method = _gkeyfile_string(method) if method is not None else None
-    if method is not None and method not in _NM_IP4_METHODS:
-        return "ipv4.method %r is not a valid method" % method
+        return None, "connection.interface-name %r %s: not a valid interface name" % (name, why)
+    controller = string("connection", "master") or string("connection", "controller")
+    port = string("connection", "slave-type") or string("connection", "port-type")
+    if controller and not port:
+        # _normalize_connection_port_type(): the one port setting the file has
+        found = [kind for setting, kind in _NM_PORT_SETTINGS if setting in settings]
+        port = found[0] if len(found) == 1 else None
+    if bool(controller) != bool(port):
+        return None, "connection.master and slave-type go together: one without the other"
+    other = [setting for setting, implied in _NM_PORT_SETTINGS if setting in settings and implied != port]
+    if port and other:
+        return None, "connection.slave-type %r with a [%s] group, which is another's port" % (port, other[0])
+    profile = {"name": name, "mac": _nm_mac(value(_NM_WIRED, "mac-address")), "controller": controller,
+               # the user setting cloud-init's NetworkManager renderer writes
+               "origin": (raw.get(("user", "org.freedesktop.NetworkManager.origin")) or "").strip(),
+               "mtu": _networkmanager_uint((value(_NM_WIRED, "mtu") or "").strip()),
+               # g_key_file_get_boolean(): "true", "1", "false" or "0" (glib gkeyfile.c
+               # g_key_file_parse_value_as_boolean(), case-sensitive); another value is a warning,
+               # the default kept (true)
+               "autoconnect": (value("connection", "autoconnect") or "true").strip() not in ("false", "0")}
+    for family in ("ipv4", "ipv6"):
+        why = _nm_ip_rejects(family, family in settings, raw)   # a port's too: verified before normalized
+        if why:
+            return None, why
+    # _normalize_ip_config(): a port (but a VRF's) has no IP configuration: its controller's has
+    profile["ipv4"] = string("ipv4", "method") or "auto" if not controller or port == "vrf" else None
+    return profile, None
+
+
+def _nm_ip_rejects(family, present, raw):
+    """Why verify() of a profile's ``ipv4`` or ``ipv6`` setting fails, or None: nm-setting-ip-config.c
+    (the method missing from a group the file has), nm-setting-ip4-config.c, nm-setting-ip6-config.c.
+    An address or route key counts whatever its value (its syntax is not checked)."""
+    if not present:
+        return None   # _normalize_ip_config(): the default setting, method "auto"
+    found = raw.get((family, "method"))
+    method = None if found is None else _gkeyfile_string(found)
+    if method is None:
+        return "%s.method is missing" % family
+    if method not in _NM_IP_METHODS[family]:
+        return "%s.method %r is not a valid method" % (family, method)
+    keys = [key for (group, key), text in raw.items() if group == family and text.strip(_GLIB_BLANKS)]
+    addresses = any(_nm_list_key(_NM_ADDRESS_KEY, key) for key in keys)
+    if "gateway" in keys and not addresses:
+        return "%s.gateway with no address" % family
+    if family == "ipv4" and method == "manual" and not addresses and not any(_nm_list_key(_NM_ROUTE_KEY, key) for key in keys):
+        return "ipv4.method 'manual' with no address or route"
+    if family == "ipv4" and method in ("link-local", "disabled") and addresses:
+        return "ipv4.method %r does not allow addresses" % method
+    if family == "ipv4" and method in ("link-local", "shared", "disabled") and set(keys) & set(["dns", "dns-search"]):
+        return "ipv4.method %r does not allow dns or dns-search" % method
     return None
+
+
+def _nm_list_key(pattern, key):
+    match = pattern.match(key)
+    return bool(match) and int(match.group(1) or 0) <= 0x7FFFFFFF
+
+
+def _nm_mac(text):
+    """A keyfile's MAC address as NetworkManager reads it (nm-keyfile.c mac_address_parser()), as
+    "42:01:0A:80:00:02"; None when absent or invalid (a warning, the property left unset): six
+    bytes of one or two hex digits each, ':' or '-' between them, one of the two throughout
+    (nm-shared-utils.c nm_utils_hexstr2bin_full()); else the old form, a list of six numbers from
+    0 to 255 (``66;1;10;128;0;2;``, g_key_file_get_string_list())."""
+    string = None if text is None else _gkeyfile_string(text)
+    if string is None:
+        return None
+    match = _NM_HWADDR.match(string)
+    if match and len(set(re.findall("[-:]", string))) == 1:
+        return ":".join(part.upper().zfill(2) for part in re.split("[-:]", string))
+    items = text[:-1].split(";") if text.endswith(";") else text.split(";")
+    if "\\" in text or len(items) != 6 or not all(_NM_BYTE.match(item) for item in items):
+        return None
+    numbers = [int(item.strip(_C_SPACE)) for item in items]
+    return ":".join("%02X" % number for number in numbers) if all(0 <= number <= 255 for number in numbers) else None
 
 
 def networkmanager_keyfiles(target):
@@ -1424,7 +1541,7 @@ def networkmanager_keyfiles(target):
             if why is None:
                 text, why = _keyfile_text(target, path)
             if why is None:
-                why = _networkmanager_rejects(_keyfile_values(text))
+                why = _networkmanager_profile(text)[1]
                 why = why and "%s: NetworkManager rejects the profile" % why
             chosen[name] = (path, text, why)
     found = [chosen[name] for name in sorted(chosen, key=name_order) if chosen[name] is not None]
@@ -1464,30 +1581,20 @@ def _networkmanager_uint(value):
 def read_networkmanager(target):
     configs = []
     for path, text in networkmanager_keyfiles(target)[0]:
-        raw = _keyfile_values(text)
-        # strings as g_key_file_get_string() gives them (trailing whitespace kept, escapes
-        # resolved; a profile they make invalid is rejected in networkmanager_keyfiles()); the
-        # numbers, booleans and MAC address with blanks around them dropped, as read before
-        values = dict((key, value.strip()) for key, value in raw.items())
-        origin = values.get("user.org.freedesktop.NetworkManager.origin")
-        kind = _gkeyfile_string(raw.get("connection.type", ""))
-        if kind not in _NM_ETHERNET:
+        profile = _networkmanager_profile(text)[0]
+        if profile is None:
             continue
-        name = _gkeyfile_string(raw.get("connection.interface-name", ""))
-        mac = values.get("ethernet.mac-address") or values.get("802-3-ethernet.mac-address")
-        mtu = _networkmanager_uint(values.get("ethernet.mtu") or values.get("802-3-ethernet.mtu"))
-        method = _gkeyfile_string(raw.get("ipv4.method", "auto"))
-        # connection.autoconnect (default true): a profile that is not activated at boot
-        # still keeps NetworkManager from making its automatic connection for the device.
-        # Read by g_key_file_get_boolean() (glib gkeyfile.c g_key_file_parse_value_as_boolean():
-        # "true", "1", "false" or "0", case-sensitive); another value is a warning, default kept
-        # (nm-keyfile.c read_one_setting_value())
-        at_boot = values.get("connection.autoconnect", "true") not in ("false", "0")
+        at_boot = profile["autoconnect"]
+        # connection.autoconnect=false: not activated at boot, but it still keeps NetworkManager
+        # from making its automatic connection for the device
         where = target.display(path) + ("" if at_boot else " (autoconnect=false: not activated at boot)")
-        configs.append(InterfaceConfig("networkmanager", where, path,
-                                       [name] if name else None, mac, at_boot and method == "auto",
-                                       method == "manual", mtu, True,
-                                       generator="cloud-init" if origin == "cloud-init" else rendered_by_cloud_init(text)))
+        config = InterfaceConfig("networkmanager", where, path, [profile["name"]] if profile["name"] else None,
+                                 profile["mac"], at_boot and profile["ipv4"] == "auto", profile["ipv4"] == "manual",
+                                 profile["mtu"], True,
+                                 generator="cloud-init" if profile["origin"] == "cloud-init" else rendered_by_cloud_init(text))
+        if profile["controller"]:
+            config.note = "a port of %s: the IP configuration is the controller's" % profile["controller"]
+        configs.append(config)
     return configs
 
 

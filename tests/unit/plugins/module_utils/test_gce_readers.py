@@ -1851,7 +1851,7 @@ def test_networkmanager_keyfile_and_ifcfg(tmp_path):
     put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/wired.nmconnection",
                 "[connection]\nid=wired\ntype=ethernet\ninterface-name=eth0\n[ethernet]\nmtu=9000\n[ipv4]\nmethod=auto\n")
     put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/mac.nmconnection",
-                "[connection]\nid=m\ntype=ethernet\n[ethernet]\nmac-address=42:01:0A:00:00:02\n[ipv4]\nmethod=manual\n")
+                "[connection]\nid=m\ntype=ethernet\n[ethernet]\nmac-address=42:01:0A:00:00:02\n[ipv4]\nmethod=manual\naddress1=10.0.0.2/24\n")
     put(tmp_path, "/etc/sysconfig/network-scripts/ifcfg-eth0", 'DEVICE=eth0\nBOOTPROTO="dhcp"\nMTU=1460\n')
     target = Target(str(tmp_path))
     nm = netconf.read_networkmanager(target)
@@ -2782,14 +2782,68 @@ def test_networkmanager_rejects_a_profile_its_trailing_whitespace_makes_invalid(
 
 
 def test_networkmanager_reads_string_values_as_gkeyfile_gives_them(tmp_path):
-    """Whitespace before a value is no part of it, an empty interface-name is none, and the numbers,
-    booleans and MAC address are still read with blanks around them dropped."""
+    """Whitespace before a value is no part of it, and the numbers and booleans are still read
+    with blanks around them dropped."""
     put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection",
-                "[connection]\nid=a\ntype= \tethernet\ninterface-name=\nautoconnect=true \n"
+                "[connection]\nid=a\ntype= \tethernet\nautoconnect=true \n"
                 "[ethernet]\nmtu= 1460 \n[ipv4]\nmethod=  manual\naddress1=10.0.0.2/24\n")
     target = Target(str(tmp_path))
     assert netconf.networkmanager_ignored(target) == []
     assert [(c.names, c.static, c.mtu) for c in netconf.read_networkmanager(target)] == [(None, True, "1460")]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("[connection]\nid=a\ntype=ethernet\ninterface-name=\n",
+     "connection.interface-name '' must not be empty: not a valid interface name"),
+    ("[connection]\nid=\ntype=ethernet\n", "connection.id is empty"),
+    ("[connection]\nid=a\n[ethernet]\n[wifi]\nssid=x\n", "connection.type is missing and the groups name no one type"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv4]\ndns=8.8.8.8;\n", "ipv4.method is missing"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv4]\nmethod=manual\naddress01=10.0.0.2/24\n",
+     "ipv4.method 'manual' with no address or route"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv4]\nmethod=disabled\naddress1=10.0.0.2/24\n",
+     "ipv4.method 'disabled' does not allow addresses"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv4]\nmethod=shared\ndns=8.8.8.8;\n",
+     "ipv4.method 'shared' does not allow dns or dns-search"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv4]\nmethod=auto\ngateway=10.0.0.1\n", "ipv4.gateway with no address"),
+    ("[connection]\nid=a\ntype=ethernet\n[ipv6]\nmethod=bogus\n", "ipv6.method 'bogus' is not a valid method"),
+    ("[connection]\nid=a\ntype=ethernet\nmaster=br0\n", "connection.master and slave-type go together"),
+    ("[connection]\nid=a\ntype=ethernet\nmaster=bond0\nslave-type=bond\n[bridge-port]\n",
+     "connection.slave-type 'bond' with a [bridge-port] group, which is another's port"),
+])
+def test_networkmanager_rejects_a_profile_it_cannot_verify(tmp_path, text, why):
+    """What NetworkManager 1.42's nmcli --offline rejects (test_keyfile_real_nmcli.py), the keyfile
+    plugin does not load: the profile configures nothing and is named as ignored."""
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection", text)
+    target = Target(str(tmp_path))
+    assert [why in reason for path, reason in netconf.networkmanager_ignored(target)] == [True]
+    assert netconf.read_networkmanager(target) == []
+
+
+@pytest.mark.parametrize("text, found", [
+    # the type of the one setting a connection type names
+    ("[connection]\nid=a\n[ethernet]\nmtu=1460\n", (None, None, "1460", True)),
+    # the setting's own group before its alias, as a whole
+    ("[connection]\nid=a\n[ethernet]\nmtu=1400\n[802-3-ethernet]\nmac-address=42:01:0a:80:00:02\n",
+     (None, "42:01:0A:80:00:02", None, True)),
+    # an invalid MAC address is left unset: the profile is bound to no NIC
+    ("[connection]\nid=a\ntype=ethernet\n[ethernet]\nmac-address=42:01:0a:80:00:02 \n", (None, None, None, True)),
+    ("[connection]\nid=a\ntype=ethernet\n[ethernet]\nmac-address=42:01-0a:80:00:02\n", (None, None, None, True)),
+    ("[connection]\nid=a\ntype=ethernet\n[ethernet]\nmac-address=42:01:0a:80:00:02:03\n", (None, None, None, True)),
+    ("[connection]\nid=a\ntype=ethernet\n[ethernet]\nmac-address=66; 1;10;128;0;+2\n",
+     (None, "42:01:0A:80:00:02", None, True)),
+    ("[connection]\nid=a\ntype=ethernet\n[ethernet]\nmac-address=a:b:c:d:e:f\n", (None, "0A:0B:0C:0D:0E:0F", None, True)),
+    # the deprecated place of interface-name: the group the type names, not its alias
+    ("[connection]\nid=a\ntype=ethernet\n[802-3-ethernet]\ninterface-name=ens4\n", (["ens4"], None, None, True)),
+    ("[connection]\nid=a\ntype=802-3-ethernet\n[ethernet]\ninterface-name=ens4\n", (None, None, None, True)),
+    # a port: no DHCP of its own, whatever its [ipv4] says
+    ("[connection]\nid=a\ntype=ethernet\ninterface-name=ens4\nmaster=br0\n[bridge-port]\n[ipv4]\nmethod=auto\n",
+     (["ens4"], None, None, False)),
+])
+def test_networkmanager_reads_a_profile_as_networkmanager_does(tmp_path, text, found):
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection", text)
+    target = Target(str(tmp_path))
+    assert netconf.networkmanager_ignored(target) == []
+    assert [(c.names, c.mac, c.mtu, c.dhcp4) for c in netconf.read_networkmanager(target)] == [found]
 
 
 def test_unit_settings_are_read_with_comments_only_at_a_line_s_start(tmp_path):
