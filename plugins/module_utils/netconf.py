@@ -1611,8 +1611,9 @@ _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5,19}$")
 
 # nm-config.c _setting_is_device_spec(), _setting_is_string_list(): the keys "key+=" and "key-="
 # add to and take from; on any other key NetworkManager drops them
-_NM_LIST_KEYS = (("main", "no-auto-default"), ("main", "ignore-carrier"), ("main", "assume-ipv6ll-only"),
-                 ("keyfile", "unmanaged-devices"), ("main", "plugins"), ("main", "debug"), ("logging", "domains"))
+_NM_SPEC_KEYS = (("main", "no-auto-default"), ("main", "ignore-carrier"), ("main", "assume-ipv6ll-only"),
+                 ("keyfile", "unmanaged-devices"))
+_NM_LIST_KEYS = _NM_SPEC_KEYS + (("main", "plugins"), ("main", "debug"), ("logging", "domains"))
 # nm_config_parse_boolean() (_nm_utils_ascii_str_to_bool()), blanks around it allowed, any case
 _NM_FALSE = ("false", "no", "off", "0")
 
@@ -1635,8 +1636,10 @@ def networkmanager_conf(target, renderer=None):
     NetworkManager exits.  ``renderer``: netplan's (``read_netplan``)."""
     chosen = {}
     for index, directory in enumerate(NM_CONF_DIRS):
-        for name in names(target, directory, "*.conf"):
-            chosen[name] = (index, posixpath.join(directory, name))
+        # nm-config.c _get_config_dir_files(): every name ending in ".conf", hidden ones too
+        for name in names(target, directory) + names(target, directory, ".*"):
+            if name.endswith(".conf"):
+                chosen[name] = (index, posixpath.join(directory, name))
     if renderer == "NetworkManager" and chosen.get(NM_GLOBALLY_MANAGED, (0,))[0] < 2:
         chosen[NM_GLOBALLY_MANAGED] = (1, None)   # netplan's empty file in /run
     order = sorted(((index, name, path) for name, (index, path) in chosen.items()),
@@ -1653,9 +1656,13 @@ def networkmanager_conf(target, renderer=None):
         pairs = _gkeyfile_pairs(text)
         if path != NM_CONF and _nm_snippet_disabled(pairs):
             continue
+        # read_config(): the file's keys, each once with the last value GKeyFile holds for it
+        last = {}
         for section, key, value, number in pairs:
+            last[(section, key)] = (value, number)
+        for (section, key), (value, number) in last.items():
             if section == ".config" or section.startswith(".intern"):
-                continue   # read_config(): the snippet's own group; internal groups no user file sets
+                continue   # the snippet's own group; internal groups no user file sets
             operator = key[-1] if len(key) > 1 and key[-1] in "+-" else ""
             key = key[:-1] if operator else key
             if operator and (section, key) not in _NM_LIST_KEYS:
@@ -1663,10 +1670,14 @@ def networkmanager_conf(target, renderer=None):
             where = "%s:%d" % (target.display(path), number)
             old = found.get((section, key), ("", None))[0]
             if operator:
-                parts = [p for p in re.split(r"[,;]", old) if p.strip()]
-                extra = [p for p in re.split(r"[,;]", value) if p.strip()]
-                parts = parts + extra if operator == "+" else [p for p in parts if p not in extra]
-                value = ",".join(parts)
+                # merged "by omitting duplicates": "a,b" then "+=a,c" is "a,b,c"; a device list is
+                # split and joined again as NetworkManager does (a string list approximately so)
+                spec = (section, key) in _NM_SPEC_KEYS
+                split = nm_spec_split if spec else (lambda v: [p.strip() for p in re.split(r"[,;]", v) if p.strip()])
+                parts, extra = split(old), split(value)
+                parts = parts + [p for p in extra if p not in parts] if operator == "+" else \
+                    [p for p in parts if p not in extra]
+                value = nm_spec_join(parts) if spec else ",".join(parts)
             found[(section, key)] = (value, where)
     return found, None
 
@@ -1699,12 +1710,70 @@ def _device_spec_matches(spec, interface):
 def device_list_matches(value, interface):
     """Whether a NetworkManager device list names ``interface``: an
     ``except:`` match wins; a list of ``except:`` alone matches the rest."""
-    results = [_device_spec_matches(spec, interface) for spec in re.split(r"[,;]", value or "") if spec.strip()]
+    specs = [spec for spec in nm_spec_split(value or "") if spec.strip()]
+    results = [_device_spec_matches(spec, interface) for spec in specs]
     if "except" in results:
         return False
     if True in results:
         return True
-    return bool(results) and all(spec.strip().startswith("except:") for spec in re.split(r"[,;]", value) if spec.strip())
+    return bool(results) and all(spec.strip().startswith("except:") for spec in specs)
+
+
+# nm_match_spec_split(): what a backslash makes of the next character ("\\," and "\\;" the
+# character itself, any other the backslash and it)
+_NM_SPEC_ESCAPES = {"s": " ", "n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+_NM_SPEC_JOIN_ESCAPES = {"\n": "\\n", "\r": "\\r", "\\": "\\\\", ",": "\\,", ";": "\\;"}
+
+
+def nm_spec_split(value):
+    """The specs of a device list (its raw value) as NetworkManager splits it (nm-core-utils.c
+    nm_match_spec_split()): at an unescaped ',' or ';', blanks after it and at the start
+    skipped, escapes resolved.  Kept as NetworkManager has it: a piece loses as many characters
+    at its end as it had blanks since its last escape, whatever came after them ("eth 0" is "eth ")."""
+    pieces, out, start, trailing, index = [], [], 0, 0, 0
+    while index < len(value) and value[index] in _GLIB_BLANKS:
+        index += 1
+    while index < len(value):
+        char = value[index]
+        if char == "\\":
+            index += 1
+            if index == len(value):
+                break
+            char = value[index]
+            out.extend(_NM_SPEC_ESCAPES.get(char, char if char in ",;" else "\\" + char))
+            trailing = 0
+        elif char in ",;":
+            if start < len(out) - trailing:
+                pieces.append("".join(out[start:len(out) - trailing]))
+            out.append(char)
+            start, trailing = len(out), 0
+            index += 1
+            while index < len(value) and value[index] in _GLIB_BLANKS:
+                index += 1
+            continue
+        else:
+            out.append(char)
+            trailing += char in _GLIB_BLANKS
+        index += 1
+    if start < len(out) - trailing:
+        pieces.append("".join(out[start:len(out) - trailing]))
+    return pieces
+
+
+def nm_spec_join(specs):
+    """The raw value NetworkManager writes for a list of specs (nm-core-utils.c nm_match_spec_join()):
+    joined by ',', each escaped, a blank at either end of one as "\\s" or "\\t"."""
+    text = ""
+    for spec in specs:
+        if not spec:
+            continue
+        text += "," if text else ""
+        if spec[0] in " \t":
+            text, spec = text + ("\\s" if spec[0] == " " else "\\t"), spec[1:]
+        text += "".join(_NM_SPEC_JOIN_ESCAPES.get(char, char) for char in spec)
+        if text.endswith((" ", "\t")):
+            text = text[:-1] + ("\\s" if text.endswith(" ") else "\\t")
+    return text
 
 
 NM_UNMANAGED = (("keyfile", "unmanaged-devices", "leaves %s unmanaged"),)

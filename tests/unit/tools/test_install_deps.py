@@ -55,7 +55,7 @@ def stub(tmp_path):
     (tmp_path / "calls.log").write_text("")
     debs = tmp_path / "cache" / "tool-debs"   # the downloads there already, unless a test removes them
     debs.mkdir(parents=True)
-    for name in ("netplan.io", "libnetplan0", "ifupdown", "network-manager", "libnm0"):
+    for name in ("netplan.io", "libnetplan0", "ifupdown", "network-manager", "libnm0", "libndp0"):
         (debs / (name + "_0.106_amd64.deb")).write_text("")
     for name, body in STUBS.items():
         path = bindir / name
@@ -175,6 +175,6 @@ def test_the_debs_a_comparison_runs_are_downloaded_not_installed(stub):
     assert code == 0, out
     assert calls == ["apt-get download -q netplan.io"]
     assert sorted(os.listdir(str(debs))) == [
-        "ifupdown_0.106_amd64.deb", "libnetplan0_0.106_amd64.deb", "libnm0_0.106_amd64.deb",
+        "ifupdown_0.106_amd64.deb", "libndp0_0.106_amd64.deb", "libnetplan0_0.106_amd64.deb", "libnm0_0.106_amd64.deb",
         "netplan.io_1.0_amd64.deb", "network-manager_0.106_amd64.deb"]
     assert not any(" install " in call for call in calls)

@@ -727,6 +727,17 @@ def nm_image(root):
      "automatic wired connection"),
     ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:~ENS*\n"}, "pass",
      "automatic wired connection"),
+    # _get_config_dir_files(): a hidden name ending in .conf is read too (compared with NetworkManager
+    # --print-config, test_nmconf_real_networkmanager.py)
+    ({"/etc/NetworkManager/conf.d/.noauto.conf": "[main]\nno-auto-default=*\n"}, "fail", ".noauto.conf"),
+    # a key given twice in one file is read once, with its last value (GKeyFile)
+    ({"/etc/NetworkManager/conf.d/50-more.conf": "[main]\nno-auto-default+=interface-name:ens4\n"
+      "no-auto-default+=interface-name:eth9\n"}, "pass", "automatic wired connection"),
+    # nm_match_spec_split(): an escaped ',' is part of the spec; blanks after it and at the ends are not
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=interface-name:eth0\\,ens4\n"}, "pass",
+     "automatic wired connection"),
+    ({"/etc/NetworkManager/conf.d/50-noauto.conf": "[main]\nno-auto-default=eth0 ;  interface-name:ens4 \n"}, "fail",
+     "50-noauto.conf"),
 ])
 def test_networkmanager_s_automatic_connection_only_where_its_configuration_allows_it(
         tmp_path, run_module, files, status, words):
