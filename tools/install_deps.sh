@@ -36,8 +36,10 @@ PACKAGES=(
 
 # .deb files a comparison test unpacks into a private directory and runs from there, never installed
 # (netplan.io's generator would join this machine's boot): netplan's own `generate`, ifupdown's `ifquery`,
-# NetworkManager's `nmcli --offline` and `NetworkManager --print-config`
-DEBS=(netplan.io libnetplan0 ifupdown network-manager libnm0 libndp0)
+# NetworkManager's `nmcli --offline` and `NetworkManager --print-config`, cloud-init's configuration
+# reader with the Python packages it imports
+DEBS=(netplan.io libnetplan0 ifupdown network-manager libnm0 libndp0 cloud-init python3-yaml python3-requests
+  python3-urllib3 python3-idna python3-certifi python3-charset-normalizer python3-chardet)
 DEB_DIR=${GUESTREADY_LAB_CACHE:-$HOME/.cache/guestready-lab}/tool-debs
 
 # From bookworm-backports when the archive has them (QEMU 10: -M pc,x-south-bridge=piix4-isa

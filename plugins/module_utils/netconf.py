@@ -175,6 +175,10 @@ def _scalar(text, depth=0):
     if depth > MAX_NESTING:
         raise _TooDeep()
     text = text.strip()
+    if text[:1] in ("[", "{") and text[-1] != {"[": "]", "{": "}"}[text[0]]:
+        # YAML reads no plain scalar starting so: a flow collection, which a YAML loader fails
+        # unclosed (one over several lines is not read here either)
+        raise _Unsupported("a flow collection not closed on its line: %s" % text[:80])
     if text.startswith("[") and text.endswith("]"):
         return [_scalar(part, depth + 1) for part in _split_flow(text[1:-1])]
     if text.startswith("{") and text.endswith("}"):
@@ -526,22 +530,38 @@ def _top_level(text, keys):
 
 
 def read_cloud_init_config(target, keys=("network", "datasource_list")):
-    """``{key: (value, file that set it last)}`` for the top-level ``keys`` of
-    cloud-init's configuration: /etc/cloud/cloud.cfg, then
-    /etc/cloud/cloud.cfg.d/*.cfg by name, a later file's mapping merged over
-    an earlier one's (cloudinit/util.py read_conf_with_confd)."""
+    """``{key: (value, the file whose value prevails)}`` for the top-level ``keys`` of
+    cloud-init's configuration as cloudinit/util.py read_conf_with_confd() merges it: the files of
+    /etc/cloud/cloud.cfg.d (every name ending in ".cfg" that is a file, hidden ones too:
+    read_conf_d()) from the last by name to the first, then /etc/cloud/cloud.cfg, each merged
+    into what the ones before it gave (``_cloud_init_merge``)."""
+    confd = [posixpath.join(CLOUD_INIT_CFG_DIR, n) for n in sorted(
+        names(target, CLOUD_INIT_CFG_DIR) + names(target, CLOUD_INIT_CFG_DIR, ".*"), key=name_order) if n.endswith(".cfg")]
     found = {}
-    for path in [CLOUD_INIT_CFG] + [posixpath.join(CLOUD_INIT_CFG_DIR, n) for n in names(target, CLOUD_INIT_CFG_DIR, "*.cfg")]:
+    for path in reversed([CLOUD_INIT_CFG] + [path for path in confd if target.isfile(path)]):
         text = read(target, path)
-        if not text:
-            continue
-        document = yaml_load(_top_level(text, keys), target.display(path)) or {}
+        document = yaml_load(_top_level(text, keys), target.display(path)) if text else None
         for key in keys:
             if isinstance(document, dict) and key in document:
-                earlier = found.get(key, (None, None))[0]
-                found[key] = (_merge(earlier, document[key]) if isinstance(earlier, dict) else document[key],
-                              target.display(path))
+                value, where = found.get(key, (document[key], target.display(path)))
+                merged = _cloud_init_merge(value, document[key]) if key in found else value
+                found[key] = (merged, target.display(path) if merged is document[key] else where)
     return found
+
+
+def _cloud_init_merge(value, lower):
+    """``value`` merged with ``lower``, one of a file of lower priority, by cloud-init's default
+    mergers (cloudinit/mergers, "list()+dict()+str()"): two mappings key by key, the keys
+    ``value`` lacks added; a mapping replaces a string or a list (m_str, m_list "replace"); anything
+    else leaves ``value`` as it is (a None, a list or a string of lower priority changes nothing)."""
+    if not isinstance(lower, dict):
+        return value
+    if isinstance(value, dict):
+        merged = dict(value)
+        for key, item in lower.items():
+            merged[key] = _cloud_init_merge(merged[key], item) if key in merged else item
+        return merged
+    return lower if isinstance(value, (str, list)) else value
 
 
 # ---------------------------------------------------------------- networkd

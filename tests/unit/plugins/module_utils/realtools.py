@@ -27,8 +27,10 @@ LAB_CACHE = os.path.expanduser(os.environ.get("GUESTREADY_LAB_CACHE") or "~/.cac
 
 
 def cached_deb(directory, package):
-    """The last by name of ``package``'s amd64 .deb files in the lab cache's ``directory``, or None."""
-    found = sorted(glob.glob(os.path.join(LAB_CACHE, directory, package + "_*_amd64.deb")))
+    """The last by name of ``package``'s amd64 (or architecture-independent) .deb files in the lab
+    cache's ``directory``, or None."""
+    found = sorted(glob.glob(os.path.join(LAB_CACHE, directory, package + "_*_amd64.deb")) +
+                   glob.glob(os.path.join(LAB_CACHE, directory, package + "_*_all.deb")))
     return found[-1] if found else None
 
 

@@ -15,6 +15,7 @@ import os
 import pytest
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
 from ansible_collections.guestready.gce.plugins.modules import compliance, compliance_info
 
@@ -219,6 +220,36 @@ def test_cloud_init_config_top_level_keys_merged_in_order(tmp_path):
     assert found["network"] == ({"version": 2, "ethernets": {}, "config": "disabled"},
                                 target.display("/etc/cloud/cloud.cfg.d/99-disable-network-config.cfg"))
     assert "GCE" in found["datasource_list"][0] and found["datasource_list"][0][-1] == "None"
+
+
+@pytest.mark.parametrize("files, network", [
+    # read_conf_d(): a hidden name ending in .cfg is read; a directory with such a name is not
+    ({"/etc/cloud/cloud.cfg.d/.off.cfg": "network: {config: disabled}\n"}, {"config": "disabled"}),
+    ({"/etc/cloud/cloud.cfg.d/50-dir.cfg/x": "network: {config: disabled}\n"}, None),
+    # the last file prevails; a null or a list of lower priority changes nothing, a mapping adds keys
+    ({"/etc/cloud/cloud.cfg.d/10-a.cfg": "network: null\n", "/etc/cloud/cloud.cfg.d/90-z.cfg": "network: {config: disabled}\n",
+      "/etc/cloud/cloud.cfg": "network: {version: 2}\n"}, {"config": "disabled", "version": 2}),
+    ({"/etc/cloud/cloud.cfg.d/10-a.cfg": "network: {config: disabled}\n", "/etc/cloud/cloud.cfg.d/90-z.cfg": "network:\n"},
+     None),
+    # a string of higher priority is replaced by a mapping (cloud-init's str merger)
+    ({"/etc/cloud/cloud.cfg.d/10-a.cfg": "network: {config: disabled}\n", "/etc/cloud/cloud.cfg.d/90-z.cfg": "network: x\n"},
+     {"config": "disabled"}),
+])
+def test_cloud_init_config_merged_as_cloud_init_merges_it(tmp_path, files, network):
+    """Compared with cloud-init's own read_conf_with_confd() (test_cloud_init_real_cloud_init.py)."""
+    for path, text in files.items():
+        put(tmp_path, path, text)
+    assert netconf.read_cloud_init_config(Target(str(tmp_path))).get("network", (None,))[0] == network
+
+
+def test_a_flow_collection_left_open_is_no_string(tmp_path):
+    """PyYAML (cloud-init) and libyaml (netplan) fail a file with "network: {config: disabled": it is
+    named, never read as the string "{config: disabled"."""
+    put(tmp_path, "/etc/cloud/cloud.cfg.d/99-off.cfg", "network: {config: disabled\n")
+    with pytest.raises(ConfigError, match="99-off.cfg: a flow collection not closed on its line: {config: disabled"):
+        netconf.read_cloud_init_config(Target(str(tmp_path)))
+    with pytest.raises(ConfigError, match="not closed on its line: {b: c$"):
+        netconf.yaml_load("k: [a, {b: c]\n")
 
 
 def test_debian_cloud_ifupdown_rule_is_read_as_the_stanza_it_writes(tmp_path):
