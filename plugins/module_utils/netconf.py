@@ -252,7 +252,7 @@ def yaml_load(text, source="<yaml>"):
                 rest = rows[index][1][1:].strip()
                 if not rest:
                     value, index = block(index + 1, start_indent + 1, depth + 1)
-                elif _key_value(rest) and not rest.startswith(("[", "{", "'", '"')):
+                elif not rest.startswith(("[", "{", "'", '"')) and _key_value(rest):
                     # "- key: value" starts a mapping indented past the dash
                     column = start_indent + 2
                     rows[index] = (column, rest, rows[index][2])
@@ -542,10 +542,15 @@ def read_cloud_init_config(target, keys=("network", "datasource_list")):
         text = read(target, path)
         document = yaml_load(_top_level(text, keys), target.display(path)) if text else None
         for key in keys:
-            if isinstance(document, dict) and key in document:
-                value, where = found.get(key, (document[key], target.display(path)))
-                merged = _cloud_init_merge(value, document[key]) if key in found else value
-                found[key] = (merged, target.display(path) if merged is document[key] else where)
+            if not isinstance(document, dict) or key not in document:
+                continue
+            if key not in found:
+                found[key] = (document[key], target.display(path))
+                continue
+            value, where = found[key]
+            merged = _cloud_init_merge(value, document[key])
+            # a mapping that replaced a string or a list is this file's
+            found[key] = (merged, target.display(path) if isinstance(merged, dict) and merged is document[key] else where)
     return found
 
 
@@ -1343,7 +1348,7 @@ _NM_ROUTE_KEY = re.compile(r"^routes?(0|[1-9][0-9]{0,9})?$")
 _NM_HWADDR = re.compile(r"^[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}$")
 _C_SPACE = " \t\n\v\f\r"
 # _nm_utils_ascii_str_to_int64(value, 10, ...): blanks around a decimal number allowed
-_NM_BYTE = re.compile(r"^[ \t\n\v\f\r]*[+-]?[0-9]+[ \t\n\v\f\r]*$")
+_NM_BYTE = re.compile("^[%s]*[+-]?[0-9]+[%s]*$" % (_C_SPACE, _C_SPACE))
 
 
 def _gkeyfile_string(value):
