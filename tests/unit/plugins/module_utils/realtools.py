@@ -5,10 +5,12 @@ root runs under chroot in a private mount namespace (``unshare --mount``),
 program looks.  Every mount is made inside that namespace and goes with
 it; nothing on the host is mounted or written."""
 
+import contextlib
 import glob
 import os
 import shutil
 import subprocess
+import tempfile
 
 # the start of every script: the chroot's /usr is the host's, read-only; $R is the root, $T the tree
 BIND_USR = r"""
@@ -41,6 +43,17 @@ def unpack(where, *debs):
     return where
 
 
+@contextlib.contextmanager
+def unpacked(*debs):
+    """``debs`` unpacked into a temporary directory, removed afterwards: ``(its path, the
+    environment that runs its programs with its libraries)``."""
+    where = tempfile.mkdtemp()
+    try:
+        yield unpack(where, *debs), dict(os.environ, LD_LIBRARY_PATH=os.path.join(where, "usr/lib/x86_64-linux-gnu"))
+    finally:
+        shutil.rmtree(where)
+
+
 def unavailable(*programs):
     """Why such a test cannot run here (not root, no unshare, chroot or one of
     ``programs``, paths or names), or None."""
@@ -68,3 +81,23 @@ def run_in_namespace(script, root, tree, *args):
     return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", BIND_USR + script, "sh",
                            root, tree] + list(args),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60, check=True).stdout.decode()
+
+
+def write_network_tree(base, dirs, tree, dropins):
+    """A generated systemd-style tree (``{(key, name): text or "/dev/null"}``, drop-ins
+    ``{(key, name, conf): text}``) written twice: under ``base``/key, to be bound where the program
+    looks, and in an image root ``base``/root at the paths ``dirs`` (``{key: directory}``) names; the root."""
+    root = os.path.join(base, "root")
+    for key in dirs:
+        os.makedirs(os.path.join(base, key))
+    files = dict(((key, name), text) for (key, name), text in tree.items())
+    files.update(((key, os.path.join(name + ".d", conf)), text) for (key, name, conf), text in dropins.items())
+    for (key, name), text in files.items():
+        for where in (os.path.join(base, key, name), os.path.join(root, dirs[key][1:], name)):
+            os.makedirs(os.path.dirname(where), exist_ok=True)
+            if text == "/dev/null":
+                os.symlink("/dev/null", where)
+            else:
+                with open(where, "w") as handle:
+                    handle.write(text)
+    return root

@@ -22,7 +22,7 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import LAB_CACHE, cached_deb, unavailable, unpack
+from realtools import LAB_CACHE, cached_deb, unavailable, unpacked
 
 NAMES = ("cloud-init", "python3-yaml", "python3-requests", "python3-urllib3", "python3-idna", "python3-certifi",
          "python3-charset-normalizer", "python3-chardet")
@@ -55,12 +55,8 @@ CONF_D = st.dictionaries(st.sampled_from(["10-a.cfg", "90-z.cfg", ".hidden.cfg",
 
 @pytest.fixture(scope="module")
 def cloud_init():
-    where = tempfile.mkdtemp()
-    try:
-        unpack(where, *PACKAGES)
+    with unpacked(*PACKAGES) as (where, dummy):
         yield os.path.join(where, "usr/lib/python3/dist-packages")
-    finally:
-        shutil.rmtree(where)
 
 
 def loads(text):

@@ -27,7 +27,7 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import LAB_CACHE, cached_deb, chroot_root, run_in_namespace, unavailable, unpack
+from realtools import LAB_CACHE, cached_deb, chroot_root, run_in_namespace, unavailable, unpacked
 
 PACKAGE = cached_deb("tool-debs", "ifupdown")
 WHY_NOT = unavailable("dpkg-deb") or (None if PACKAGE else "needs ifupdown in %s (make deps)" % os.path.join(LAB_CACHE, "tool-debs"))
@@ -72,11 +72,8 @@ done
 
 @pytest.fixture(scope="module")
 def ifupdown():
-    where = tempfile.mkdtemp()
-    try:
-        yield unpack(where, PACKAGE)
-    finally:
-        shutil.rmtree(where)
+    with unpacked(PACKAGE) as (where, dummy):
+        yield where
 
 
 def sections(output):

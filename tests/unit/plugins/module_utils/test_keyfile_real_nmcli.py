@@ -22,7 +22,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import LAB_CACHE, cached_deb, unavailable, unpack
+from realtools import LAB_CACHE, cached_deb, unavailable, unpacked
 
 PACKAGES = [cached_deb("tool-debs", name) for name in ("network-manager", "libnm0")]
 WHY_NOT = unavailable("dpkg-deb") or (None if all(PACKAGES) else "needs network-manager and libnm0 in %s "
@@ -74,10 +74,7 @@ KEYFILE = st.builds(keyfile, CONNECTION, st.none() | WIRED, st.sampled_from(["et
 
 @pytest.fixture(scope="module")
 def nmcli():
-    where = tempfile.mkdtemp()
-    try:
-        unpack(where, *PACKAGES)
-        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(where, "usr/lib/x86_64-linux-gnu"))
+    with unpacked(*PACKAGES) as (where, env):
         # a change that changes nothing: the profile read, normalized, verified and written out
         command = [os.path.join(where, "usr/bin/nmcli"), "--offline", "connection", "modify", "connection.zone", ""]
         probe = subprocess.run(command[:1] + ["--version"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -85,8 +82,6 @@ def nmcli():
         if probe.returncode:
             pytest.skip("the unpacked nmcli does not run here: %s" % probe.stderr.decode(errors="replace"))
         yield command, env
-    finally:
-        shutil.rmtree(where)
 
 
 def nmcli_profile(nmcli, text):

@@ -22,7 +22,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import unavailable
+from realtools import unavailable, write_network_tree
 
 WHY_NOT = unavailable("udevadm", "ip")
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=str(WHY_NOT))
@@ -96,22 +96,7 @@ def ours(root):
 def test_udev_applies_the_link_file_the_reader_says(tree, dropins):
     base = tempfile.mkdtemp()
     try:
-        for key in DIRS:
-            os.makedirs(os.path.join(base, key))
-        root = os.path.join(base, "root")
-        for (key, name), text in tree.items():
-            for where in (os.path.join(base, key, name), os.path.join(root, DIRS[key][1:], name)):
-                os.makedirs(os.path.dirname(where), exist_ok=True)
-                if text == "/dev/null":
-                    os.symlink("/dev/null", where)
-                else:
-                    with open(where, "w") as handle:
-                        handle.write(text)
-        for (key, name, conf), text in dropins.items():
-            for where in (os.path.join(base, key, name + ".d", conf), os.path.join(root, DIRS[key][1:], name + ".d", conf)):
-                os.makedirs(os.path.dirname(where), exist_ok=True)
-                with open(where, "w") as handle:
-                    handle.write(text)
+        root = write_network_tree(base, DIRS, tree, dropins)
         theirs = real(base)
         # the path udev names is where it found the file; the reader names it inside the image
         theirs = (theirs[0] and "/" + os.path.relpath(theirs[0], "/"), theirs[1])

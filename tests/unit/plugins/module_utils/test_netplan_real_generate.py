@@ -24,7 +24,7 @@ from hypothesis import given, strategies as st
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import LAB_CACHE, cached_deb, unavailable, unpack
+from realtools import LAB_CACHE, cached_deb, unavailable, unpacked
 
 PACKAGES = [cached_deb("tool-debs", name) for name in ("netplan.io", "libnetplan0")]
 WHY_NOT = unavailable("dpkg-deb") or (None if all(PACKAGES) else "needs netplan.io and libnetplan0 in %s "
@@ -68,13 +68,8 @@ FILES = st.dictionaries(st.tuples(st.sampled_from(DIRS), FILE_NAMES), DOCUMENT, 
 
 @pytest.fixture(scope="module")
 def generate():
-    where = tempfile.mkdtemp()
-    try:
-        unpack(where, *PACKAGES)
-        env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(where, "usr/lib/x86_64-linux-gnu"))
+    with unpacked(*PACKAGES) as (where, env):
         yield [os.path.join(where, "usr/libexec/netplan/generate")], env
-    finally:
-        shutil.rmtree(where)
 
 
 def document(version, renderer, style, ethernets, other):

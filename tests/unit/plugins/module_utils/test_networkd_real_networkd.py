@@ -26,7 +26,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import unavailable
+from realtools import unavailable, write_network_tree
 
 NETWORKD = "/lib/systemd/systemd-networkd"
 WHY_NOT = unavailable(NETWORKD, "ip")
@@ -116,22 +116,7 @@ def ours(root):
 def test_networkd_applies_the_file_the_reader_says(tree, dropins):
     base = tempfile.mkdtemp()
     try:
-        for key in DIRS:
-            os.makedirs(os.path.join(base, key))
-        root = os.path.join(base, "root")
-        for (key, name), text in tree.items():
-            for where in (os.path.join(base, key, name), os.path.join(root, DIRS[key][1:], name)):
-                os.makedirs(os.path.dirname(where), exist_ok=True)
-                if text == "/dev/null":
-                    os.symlink("/dev/null", where)
-                else:
-                    with open(where, "w") as handle:
-                        handle.write(text)
-        for (key, name, conf), text in dropins.items():
-            for where in (os.path.join(base, key, name + ".d", conf), os.path.join(root, DIRS[key][1:], name + ".d", conf)):
-                os.makedirs(os.path.dirname(where), exist_ok=True)
-                with open(where, "w") as handle:
-                    handle.write(text)
+        root = write_network_tree(base, DIRS, tree, dropins)
         theirs, mine = real(base), ours(root)
         assert mine == theirs, (theirs, mine)
     finally:

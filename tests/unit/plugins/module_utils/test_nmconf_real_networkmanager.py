@@ -23,7 +23,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.target import Target
-from realtools import LAB_CACHE, cached_deb, unavailable, unpack
+from realtools import LAB_CACHE, cached_deb, unavailable, unpacked
 
 PACKAGES = [cached_deb("tool-debs", name) for name in ("network-manager", "libnm0", "libndp0")]
 WHY_NOT = unavailable("dpkg-deb") or (None if all(PACKAGES) else "needs network-manager, libnm0 and libndp0 in %s "
@@ -69,11 +69,8 @@ STRING_LISTS = (("main", "plugins"), ("main", "debug"), ("logging", "domains"))
 
 @pytest.fixture(scope="module")
 def networkmanager():
-    where = tempfile.mkdtemp()
-    try:
-        yield unpack(where, *PACKAGES)
-    finally:
-        shutil.rmtree(where)
+    with unpacked(*PACKAGES) as (where, dummy):
+        yield where
 
 
 def write(root, conf_d, main):
