@@ -19,6 +19,7 @@ flow lists and mappings, quoted and plain scalars, comments)."""
 import os
 import posixpath
 import re
+import socket
 import stat
 import unicodedata
 
@@ -1345,6 +1346,11 @@ _NM_IP_METHODS = {"ipv4": ("auto", "manual", "link-local", "shared", "disabled")
 # leading zero, at most G_MAXINT32)
 _NM_ADDRESS_KEY = re.compile(r"^address(?:es)?(0|[1-9][0-9]{0,9})?$")
 _NM_ROUTE_KEY = re.compile(r"^routes?(0|[1-9][0-9]{0,9})?$")
+# nm-keyfile.c IP_ADDRESS_CHARS: what an address or gateway field may hold
+_NM_IP_CHARS = "0123456789abcdefABCDEF:.%"
+# the methods that forbid DNS servers and search domains, and those that forbid addresses
+_NM_IP_NO_DNS = {"ipv4": ("link-local", "shared", "disabled"), "ipv6": ("ignore", "link-local", "disabled")}
+_NM_IP_NO_ADDRESSES = {"ipv4": ("link-local", "disabled"), "ipv6": ("ignore", "link-local", "disabled")}
 _NM_HWADDR = re.compile(r"^[0-9A-Fa-f]{1,2}([:-][0-9A-Fa-f]{1,2}){5}$")
 _C_SPACE = " \t\n\v\f\r"
 # _nm_utils_ascii_str_to_int64(value, 10, ...): blanks around a decimal number allowed
@@ -1501,27 +1507,152 @@ def _networkmanager_profile(text):
 
 def _nm_ip_rejects(family, present, raw):
     """Why verify() of a profile's ``ipv4`` or ``ipv6`` setting fails, or None: nm-setting-ip-config.c
-    (the method missing from a group the file has), nm-setting-ip4-config.c, nm-setting-ip6-config.c.
-    An address or route key counts whatever its value (its syntax is not checked)."""
+    (the method missing from a group the file has, an empty dhcp-hostname, a gateway without an
+    address or not an address), nm-setting-ip4-config.c, nm-setting-ip6-config.c.  Only the
+    addresses, routes and DNS servers NetworkManager's reader keeps count (``_nm_ip_entries``)."""
+    def string(key):
+        found = raw.get((family, key))
+        return None if found is None else _gkeyfile_string(found)
+
     if not present:
         return None   # _normalize_ip_config(): the default setting, method "auto"
-    found = raw.get((family, "method"))
-    method = None if found is None else _gkeyfile_string(found)
+    method = string("method")
     if method is None:
         return "%s.method is missing" % family
     if method not in _NM_IP_METHODS[family]:
         return "%s.method %r is not a valid method" % (family, method)
-    keys = [key for (group, key), text in raw.items() if group == family and text.strip(_GLIB_BLANKS)]
-    addresses = any(_nm_list_key(_NM_ADDRESS_KEY, key) for key in keys)
-    if "gateway" in keys and not addresses:
+    if string("dhcp-hostname") == "":
+        return "%s.dhcp-hostname is empty" % family
+    addresses, gateway = _nm_ip_entries(family, raw, _NM_ADDRESS_KEY)
+    routes = _nm_ip_entries(family, raw, _NM_ROUTE_KEY)[0]
+    found = string("gateway")
+    if found is not None:
+        # the key prevails over an address's gateway; an unspecified address is none
+        gateway = None if _nm_inet(family, found) in (b"\0" * 4, b"\0" * 16) else found
+    if gateway is not None and not addresses:
         return "%s.gateway with no address" % family
-    if family == "ipv4" and method == "manual" and not addresses and not any(_nm_list_key(_NM_ROUTE_KEY, key) for key in keys):
-        return "ipv4.method 'manual' with no address or route"
-    if family == "ipv4" and method in ("link-local", "disabled") and addresses:
-        return "ipv4.method %r does not allow addresses" % method
-    if family == "ipv4" and method in ("link-local", "shared", "disabled") and set(keys) & set(["dns", "dns-search"]):
-        return "ipv4.method %r does not allow dns or dns-search" % method
+    if gateway is not None and _nm_inet(family, gateway) is None:
+        return "%s.gateway %r is not an IP address" % (family, gateway)
+    dns = [item for item in _gkeyfile_string_list(raw.get((family, "dns"), "")) if _nm_dns_server(family, item)]
+    searches = _gkeyfile_string_list(raw.get((family, "dns-search"), ""))
+    if method == "manual" and not addresses and not routes:
+        # NetworkManager 1.46 and newer; older ones also refuse routes without an address
+        return "%s.method 'manual' with no address or route" % family
+    if method in _NM_IP_NO_DNS[family] and (dns or searches):
+        return "%s.method %r does not allow dns or dns-search" % (family, method)
+    if method in _NM_IP_NO_ADDRESSES[family] and addresses:
+        return "%s.method %r does not allow addresses" % (family, method)
     return None
+
+
+def _nm_ip_entries(family, raw, pattern):
+    """``(count, gateway)``: how many of the family's ``address*`` or ``route*`` keys (``pattern``) NetworkManager's
+    reader keeps, and the gateway of the first address that has one (nm-keyfile.c
+    ip_address_or_route_parser(): keys by number, then ``address`` before ``addresses``)."""
+    keys = []
+    for (group, key) in raw:
+        match = pattern.match(key) if group == family else None
+        if match and _nm_list_key(pattern, key):
+            keys.append((int(match.group(1)) if match.group(1) else -1, key.rstrip("0123456789").endswith("s"), key))
+    count, gateway = 0, None
+    for dummy, dummy, key in sorted(keys):
+        value = _gkeyfile_string(raw[(family, key)])
+        entry = None if value is None else _nm_ip_entry(family, value, pattern is _NM_ROUTE_KEY)
+        if entry is not None:
+            count += 1
+            gateway = entry[0] if gateway is None else gateway
+    return count, gateway
+
+
+def _nm_ip_entry(family, value, route):
+    """``(gateway or None,)`` of an address or route value NetworkManager keeps, or None for one it drops
+    with a warning (nm-keyfile.c read_one_ip_address_or_route(), build_address(), build_route()):
+    ``address[/prefix][,gateway][,metric]`` (a route's metric only), '/', ';' and ',' alike.  A bad
+    prefix is no reason: it defaults, and the field is read again as the gateway.  An address's gateway
+    is checked later, with the setting (``_nm_ip_rejects``); a route's here."""
+    address, at, bad = _nm_field(value, 0, _NM_IP_CHARS)
+    if bad:
+        return None
+    dummy, at, dummy = _nm_field(value, at, "0123456789")
+    gateway, at, bad = _nm_field(value, at, _NM_IP_CHARS)
+    if bad:
+        return None
+    metric = None
+    if route:
+        metric, at, bad = _nm_field(value, at, "0123456789")
+        if bad:
+            return None
+    if at is not None and at < len(value):
+        return None   # garbage at the end; one delimiter at the end is allowed
+    if address is None or _nm_inet(family, address) is None:
+        return None
+    if not route:
+        return (gateway,)
+    if gateway and _nm_inet(family, gateway) is None:
+        # bgo#719851: an old writer's "dest/plen,metric" for IPv6
+        if family != "ipv6" or metric is not None or not _nm_uint32(gateway):
+            return None
+    if metric is not None and not _nm_uint32(metric):
+        return None
+    return (None,)
+
+
+def _nm_field(value, start, characters):
+    """nm-keyfile.c read_field(): ``(field, where the next starts, bad)``: the run of ``characters`` at
+    ``start`` ended by a delimiter (skipped) or the end (next None); ``(None, start, True)`` when another
+    character ends it; ``(None, start, False)`` at the end of the value or after it."""
+    if start is None or start == len(value):
+        return None, start, False
+    end = start
+    while end < len(value) and value[end] in characters:
+        end += 1
+    if end == len(value):
+        return value[start:], None, False
+    if value[end] in "/;,":
+        return value[start:end], end + 1, False
+    return None, start, True
+
+
+def _nm_uint32(text):
+    """get_one_int(): a decimal number of 0 to G_MAXUINT32 (the fields hold no blanks or signs)."""
+    return text.isdigit() and int(text) <= 0xFFFFFFFF
+
+
+def _nm_inet(family, text):
+    """The address as bytes, or None when inet_pton() refuses it (nm_inet_parse_bin(): no legacy
+    forms, no IPv6 scope)."""
+    try:
+        return socket.inet_pton(socket.AF_INET if family == "ipv4" else socket.AF_INET6, text)
+    except (OSError, ValueError):
+        return None
+
+
+def _nm_dns_server(family, text):
+    """nm_utils_dnsname_parse() (NetworkManager 1.42): an address, maybe ``#`` and a server name."""
+    address, hash_sign, name = text.partition("#")
+    return _nm_inet(family, address) is not None and not (hash_sign and not name)
+
+
+def _gkeyfile_string_list(value):
+    """g_key_file_get_string_list(): the items of a raw value split at ';' (``\\;`` is one, a ';' at the
+    end closes the last item), their escapes resolved; [] for an empty value or an invalid one."""
+    if isinstance(value, NotUtf8):
+        return []
+    items, item, index = [], "", 0
+    while index < len(value):
+        char = value[index]
+        index += 1
+        if char == "\\":
+            follower = value[index:index + 1]
+            if follower not in _GKEYFILE_ESCAPES and follower != ";":
+                return []
+            char = _GKEYFILE_ESCAPES.get(follower, ";")
+            index += 1
+        elif char == ";":
+            items.append(item)
+            item, char = "", ""
+        item += char
+    return items + [item] if item else items
 
 
 def _nm_list_key(pattern, key):
