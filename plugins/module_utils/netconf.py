@@ -14,7 +14,8 @@ which interfaces a configuration matches (by name or MAC address), whether
 it runs DHCPv4 or sets static addresses, a fixed MTU, and whether the DHCP
 client takes the server's MTU.  The guest has no PyYAML: netplan files are
 read with the small YAML subset parser below (block mappings and sequences,
-flow lists and mappings, quoted and plain scalars, comments)."""
+flow lists and mappings, also over several lines, quoted and plain scalars,
+comments)."""
 
 import os
 import posixpath
@@ -172,20 +173,46 @@ class _Unsupported(Exception):
     pass
 
 
+def _flow_key_end(part):
+    """Where the ':' that ends a flow entry's key is, or -1: outside quotes and nested collections,
+    followed by a blank or the end, or right after a quoted key (PyYAML and libyaml: ``{a: x:y}``
+    is one value, ``{"a":b}`` a key and a value)."""
+    quote, depth = None, 0
+    for index, char in enumerate(part):
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == ":" and depth == 0 and (part[index + 1:index + 2] in ("", " ", "\t") or
+                                             part[:index].rstrip()[-1:] in ("'", '"')):
+            return index
+    return -1
+
+
 def _scalar(text, depth=0):
     if depth > MAX_NESTING:
         raise _TooDeep()
     text = text.strip()
     if text[:1] in ("[", "{") and text[-1] != {"[": "]", "{": "}"}[text[0]]:
-        # YAML reads no plain scalar starting so: a flow collection, which a YAML loader fails
-        # unclosed (one over several lines is not read here either)
-        raise _Unsupported("a flow collection not closed on its line: %s" % text[:80])
+        # YAML reads no plain scalar starting so: a flow collection, which a YAML loader fails unclosed
+        raise _Unsupported("a flow collection not closed: %s" % text[:80])
     if text.startswith("[") and text.endswith("]"):
-        return [_scalar(part, depth + 1) for part in _split_flow(text[1:-1])]
+        parts = _split_flow(text[1:-1])
+        if any(_flow_key_end(part) >= 0 for part in parts):
+            raise _Unsupported("a mapping inside a flow sequence: %s" % text[:80])
+        return [_scalar(part, depth + 1) for part in parts]
     if text.startswith("{") and text.endswith("}"):
         mapping = {}
         for part in _split_flow(text[1:-1]):
-            key, dummy, value = part.partition(":")
+            at = _flow_key_end(part)
+            key, value = (part[:at], part[at + 1:]) if at >= 0 else (part, "")
+            if _flow_key_end(value) >= 0:
+                # "{a: b: c}": YAML allows no second value indicator
+                raise _Unsupported("a flow mapping entry with two values: %s" % part.strip()[:80])
             key = _scalar(key, depth + 1)
             if isinstance(key, (list, dict)):
                 raise _Unsupported("a flow collection as a mapping key: %s" % part.strip()[:80])
@@ -229,16 +256,68 @@ def yaml_lines(text):
     return rows[:-1] if rows and not rows[-1] else rows
 
 
+def _flow_depth(text):
+    """How many flow collections ``text`` leaves open (quotes respected; a quote left open is
+    a quoted scalar over several lines, not read here)."""
+    depth, quote = 0, None
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+    if quote:
+        raise _Unsupported("a quoted scalar over several lines: %s" % text[:80])
+    return depth
+
+
+def _flow_start(content):
+    """The flow collection a line's value starts (after ``- `` and ``key:``), or ''."""
+    while content == "-" or content.startswith("- "):
+        content = content[1:].strip()
+    pair = None if content.startswith(("[", "{", "'", '"')) else _key_value(content)
+    value = pair[1] if pair else content
+    return value if value[:1] in ("[", "{") else ""
+
+
+def _flow_continuations(lines, strict=True):
+    """For each line, whether it continues a flow collection a line before it left open: PyYAML
+    and libyaml ignore indentation inside one.  Not ``strict``: a line that cannot be judged
+    (``_Unsupported``) opens none."""
+    depth = 0
+    for raw in lines:
+        content = _strip_yaml_comment(raw).strip()
+        inside = depth > 0
+        try:
+            depth = depth + _flow_depth(content) if inside else _flow_depth(_flow_start(content))
+        except _Unsupported:
+            if strict:
+                raise
+            depth = 0
+        yield inside
+
+
 def yaml_load(text, source="<yaml>"):
     """The YAML subset netplan files use, as dicts, lists and scalars."""
     rows = []
-    for number, raw in enumerate(yaml_lines(text), 1):
-        if "\t" in raw[:len(raw) - len(raw.lstrip())]:
-            raise ConfigError("%s:%d: tab in indentation (YAML forbids it)" % (source, number))
-        stripped = _strip_yaml_comment(raw).rstrip()
-        if not stripped.strip() or stripped.strip() in ("---", "..."):
-            continue
-        rows.append((len(stripped) - len(stripped.lstrip()), stripped.strip(), number))
+    try:
+        continued = _flow_continuations(yaml_lines(text))
+        for number, raw in enumerate(yaml_lines(text), 1):
+            inside = next(continued)
+            if "\t" in raw[:len(raw) - len(raw.lstrip())]:
+                raise ConfigError("%s:%d: tab in indentation (YAML forbids it)" % (source, number))
+            stripped = _strip_yaml_comment(raw).strip()
+            if inside and stripped in ("---", "..."):
+                raise ConfigError("%s:%d: a document marker inside a flow collection" % (source, number))
+            if inside:
+                rows[-1] = (rows[-1][0], rows[-1][1] + " " + stripped, rows[-1][2])
+            elif stripped and stripped not in ("---", "..."):
+                rows.append((len(raw) - len(raw.lstrip()), stripped, number))
+    except _Unsupported as exc:
+        raise ConfigError("%s: %s" % (source, exc))
 
     def block(index, indent, depth=0):
         if depth > MAX_NESTING:
@@ -522,8 +601,9 @@ def _top_level(text, keys):
     """The YAML text of the top-level ``key:`` blocks of ``keys`` in
     ``text``: cloud.cfg holds much else, none of which is read here."""
     kept, keeping = [], False
-    for raw in yaml_lines(text):
-        if raw[:1] not in (" ", "\t", "#", "-", "") and raw.strip():
+    lines = yaml_lines(text)
+    for raw, inside in zip(lines, _flow_continuations(lines, strict=False)):
+        if not inside and raw[:1] not in (" ", "\t", "#", "-", "") and raw.strip():
             keeping = raw.split(":", 1)[0].strip().strip("'\"") in keys and ":" in raw
         if keeping:
             kept.append(raw)

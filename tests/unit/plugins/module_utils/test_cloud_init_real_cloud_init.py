@@ -46,7 +46,10 @@ ENTRY = st.sampled_from([
     "network: disabled", "network: {config: 'disabled'}", "network:\n  config: disabled\n  version: 1",
     "datasource_list: [GCE, None]", "datasource_list: [ NoCloud ]", "datasource_list: GCE",
     "datasource_list:\n  - GCE\n  - None", "datasource_list: []", "other: 1", "other:\n  - a",
-    "# network: {config: disabled}", "network: {config: disabled", "datasource_list: [GCE, None"])
+    "# network: {config: disabled}", "network: {config: disabled", "datasource_list: [GCE, None",
+    # flow collections over several lines, indented or not, and one a document marker breaks
+    "datasource_list: [\n  GCE,\n  None\n]", "datasource_list: [GCE, # the one\nNone]", "network: {config:\n disabled}",
+    "network:\n  config: disabled\n  ethernets: {eth0: {dhcp4: true},\n  }", "datasource_list: [GCE,\n---\n None]"])
 FILE = st.one_of(st.lists(ENTRY, max_size=3).map(lambda entries: "".join(e + "\n" for e in entries)),
                  st.just("- a\n- b\n"), st.just(""))
 CONF_D = st.dictionaries(st.sampled_from(["10-a.cfg", "90-z.cfg", ".hidden.cfg", "50-b.cfg.bak", "A.cfg"]), FILE,

@@ -45,7 +45,11 @@ KEY = st.one_of(
     st.just("match:"),
     st.builds("dhcp4-overrides:\n  use-mtu: {}".format, BOOLEANS),
     st.just("dhcp4-overrides:"),
-    st.builds("addresses: [{}]".format, st.sampled_from(["10.0.0.2/24", "", "'10.0.0.3/32'"])),
+    st.builds("addresses: [{}]".format, st.sampled_from(["10.0.0.2/24", "", "'10.0.0.3/32'", "\n  10.0.0.2/24\n",
+                                                         "10.0.0.2/24,\n'10.0.0.3/32'"])),
+    # flow collections over several lines, the continuation indented less than the key or more
+    st.builds("match: {{name: eth0,\n{}macaddress: 42:01:0a:80:00:02}}".format, st.sampled_from(["", "  ", "        "])),
+    st.builds("dhcp4-overrides: {{\n  use-mtu: {}\n  }}".format, BOOLEANS),
     st.builds("optional: {}".format, BOOLEANS),
     st.builds("set-name: {}".format, st.sampled_from(["eth0", "lan0"])),
     st.builds("renderer: {}".format, st.sampled_from(["networkd", "NetworkManager"])),

@@ -13,6 +13,7 @@ The file contents are the real ones, cited where they are defined."""
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.guestready.gce.plugins.module_utils import netconf
 from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
@@ -246,10 +247,29 @@ def test_a_flow_collection_left_open_is_no_string(tmp_path):
     """PyYAML (cloud-init) and libyaml (netplan) fail a file with "network: {config: disabled": it is
     named, never read as the string "{config: disabled"."""
     put(tmp_path, "/etc/cloud/cloud.cfg.d/99-off.cfg", "network: {config: disabled\n")
-    with pytest.raises(ConfigError, match="99-off.cfg: a flow collection not closed on its line: {config: disabled"):
+    with pytest.raises(ConfigError, match="99-off.cfg: a flow collection not closed: {config: disabled"):
         netconf.read_cloud_init_config(Target(str(tmp_path)))
-    with pytest.raises(ConfigError, match="not closed on its line: {b: c$"):
+    with pytest.raises(ConfigError, match="not closed: {b: c$"):
         netconf.yaml_load("k: [a, {b: c]\n")
+
+
+@pytest.mark.parametrize("text", [
+    "datasource_list: [\n  GCE,\n  None\n]\n", "a:\n  b: [1,\n2]\n  c: 3\n", "a: [1, # x\n 2]\n",
+    "- [1,\n 2]\n", "a: {x: 1,\n y: [2,\n 3]}\n", "a: [1,\n\n 2]\nb: 3\n", "a:\n- {config:\n   disabled}\n",
+    "a: [1\n , 2]\n", "- k: [1,\n   2]\n  j: 3\n", 'k: {"a:b": c}\n', 'k: {"a":b}\n', "k: [http://x, a:b]\n",
+    "k: {a: x:y, b: c :d}\n", "k: {a: {b: c}, d: [e, f]}\n"])
+def test_a_flow_collection_over_several_lines_is_read_as_pyyaml_reads_it(text):
+    assert netconf.yaml_load(text) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("text, error", [
+    ("a: [1,\n---\n 2]\n", "a document marker inside a flow collection"),
+    ("a: [1,\n 'x\n y']\n", "a quoted scalar over several lines"), ("a: [1,\n 2\n", "a flow collection not closed"),
+    ("k: {a: b: c}\n", "a flow mapping entry with two values"), ("k: {a: b:}\n", "two values"),
+    ("k: [a: b]\n", "a mapping inside a flow sequence"), ("k: [fe80::]\n", "a mapping inside a flow sequence")])
+def test_a_flow_collection_yaml_refuses_or_reads_otherwise_is_named(text, error):
+    with pytest.raises(ConfigError, match=error):
+        netconf.yaml_load(text)
 
 
 def test_debian_cloud_ifupdown_rule_is_read_as_the_stanza_it_writes(tmp_path):
