@@ -70,7 +70,7 @@ GRUBENV_SIZE = 1024
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 # the same over the rows of one line for sh (``_statements``)
 _STATEMENT = re.compile(_ASSIGNMENT.pattern, re.S)
-_WORD = re.compile(r"[^'\" \t;`$\\]+|\$")
+_WORD = re.compile(r"[^'\" \t;&|`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?]|##?|%%?)")
 # what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
@@ -84,6 +84,38 @@ MAX_SHELL_VALUE = 64 * 1024
 # characters the ${A#p} and ${A%p} of one defaults file may match, each cut of a value matched
 MAX_PATTERN_WORK = 4 * 1024 * 1024
 _PATTERN_WORK = [0]   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
+
+
+class Unknown(str):
+    """A variable's value that only running sh would tell: assigned from a command's output
+    (``$(...)``, backquotes) or from a variable that is Unknown, or assigned under a condition
+    (after ``&&`` or ``||``, inside ``if``, ``while``, ``case``...).  Its text is the value as read,
+    command substitutions as written; ``why`` says which."""
+
+    def __new__(cls, value, why):
+        made = str.__new__(cls, value)
+        made.why = why
+        return made
+
+
+# reserved words (POSIX sh, 2.4) that open and close the compound commands whose inside runs
+# only under a condition, or in a subshell; a { } group runs as it is (a function's body is not
+# told apart)
+_OPENERS = ("if", "while", "until", "for", "case", "(")
+_CLOSERS = ("fi", "done", "esac", ")")
+_STARTERS = ("if", "then", "elif", "else", "while", "until", "do", "{", "!")
+_COMPOUND = "assigned inside a compound command (if, while, case...)"
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _unknown_value(value, written, variables, condition):
+    """``value`` as an Unknown when the ``written`` word it comes from runs a command or uses an
+    Unknown variable, or when ``condition`` (why it may not run) is given; else ``value``."""
+    outside = re.sub(r"'[^']*'", "", written)   # single quotes make nothing run
+    why = condition or ("set from a command's output" if "`" in outside or "$(" in outside else None)
+    unknown = [name for name in _REFERENCE.findall(outside) if isinstance(variables.get(name), Unknown)]
+    why = why or ("made from %s, whose value only sh knows" % unknown[0] if unknown else None)
+    return Unknown(value, why) if why else value
 
 
 def _dollar(text, index, variables, quoted=False):
@@ -121,7 +153,9 @@ def _dollar(text, index, variables, quoted=False):
     if operator[0] in "#%":
         return _removed(value, word, operator), end + 1, False
     if operator[-1] == "=":
-        variables[name] = word
+        # whether it assigns hangs on the value it had: one only sh knows makes this one such too
+        variables[name] = _unknown_value(word, inner, variables, "made from %s, whose value only sh knows" % name
+                                         if isinstance(value, Unknown) else None)
         return word, end + 1, False   # the variable's value is substituted, unquoted
     return word, end + 1, has_quotes
 
@@ -256,13 +290,13 @@ def shell_value(text, variables):
     return _word(text, 0, variables)[0]
 
 
-def _word(text, index, variables, stop=" \t\n;"):
+def _word(text, index, variables, stop=" \t\n;&|"):
     """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
     ended by an unquoted character of ``stop``."""
     return _quoted_word(text, index, variables, stop)[:2]
 
 
-def _quoted_word(text, index, variables, stop=" \t\n;", literal=_same):
+def _quoted_word(text, index, variables, stop=" \t\n;&|", literal=_same):
     """``(value, end, quoted)`` of the word at ``text[index]`` (``_word``):
     ``literal`` is applied to what is quoted or escaped (a pattern's,
     ``_glob_literal``); ``quoted``: some of it is, so that it is a field even
@@ -311,20 +345,31 @@ def _statements(rows, left_open=None):
     """``[(first, last)]``: the indexes of the physical ``rows`` that make one
     line for sh, which goes on past the end of a row while a quote is open or
     after a backslash ending it outside single quotes and comments (POSIX
-    sh, 2.2 Quoting, 2.3 Token Recognition)."""
-    found, first, quote, braces = [], 0, None, 0
+    sh, 2.2 Quoting, 2.3 Token Recognition), and past a row ending in ``&&``,
+    ``||`` or ``|``, whose command follows (2.9.2, 2.9.3)."""
+    found, first, quote, braces, bad = [], 0, None, 0, False
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
-        pos, continued = 0, False
+        pos, continued, last = 0, False, ""   # last: the row's last two characters that are no blank
         while pos < len(row):
             char = row[pos]
+            if bad:
+                # dash reads a bad substitution (${A x}) to the first "}", quotes and all
+                bad = char != "}"
+                pos += 2 if char == "\\" else 1
+                continue
             if quote == "'":
                 quote = None if char == "'" else quote
             elif char == "\\":
                 continued = pos + 1 == len(row)
+                last = last if continued else "\\"
                 pos += 2
                 previous = previous if continued else "\\"   # an escaped blank ends no word
+                continue
+            elif row.startswith("${", pos) and not _SUBSTITUTION.match(row, pos):
+                bad = True
+                pos += 2
                 continue
             elif row.startswith("${", pos):
                 braces += 1   # an expansion goes on to its "}", over rows too
@@ -335,23 +380,31 @@ def _statements(rows, left_open=None):
                 quote = None if char == '"' else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#" and previous in " \t;\n" and not braces:   # no comment inside ${...}
+            elif char == "#" and previous in " \t;&|\n" and not braces:   # no comment inside ${...}
                 break
             if not continued:
                 previous = row[pos]
+            if row[pos] not in " \t":
+                last = (last + (row[pos] if quote is None and not braces else "x"))[-2:]
             pos += 1
         if not continued:
             previous = "\n"
-        if quote is None and not continued and not braces:
+        if last in ("&&", "||") or last[-1:] == "|":
+            continued = True   # the command after the operator is on the next row
+        if quote is None and not continued and not braces and not bad:
             found.append((first, index))
             first = index + 1
     if first < len(rows):
         found.append((first, len(rows) - 1))
-    if left_open is not None and (quote or braces):
+    if left_open is not None and (quote or braces or bad):
         left_open.append("a quote" if quote else "an expansion")   # what the file ends inside
     return found
 
 
+# how a parameter expansion dash reads starts: ${#NAME} (a length), or a parameter followed by "}" or
+# an operator; anything else is a bad substitution (dash, src/parser.c parsesub())
+_PARAMETER_NAME = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!0-])"
+_SUBSTITUTION = re.compile(r"\$\{(?:#%s\}|%s(?:\}|:?[-=?+]|##?|%%%%?))" % (_PARAMETER_NAME, _PARAMETER_NAME))
 # an assignment word's start; blanks between words (a backslash-newline is removed before words are read)
 _NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
@@ -385,65 +438,154 @@ def _joined(text):
     return "".join(out)
 
 
-def _line_assignments(text, variables):
+_UNSET = object()
+
+
+class _Journal(dict):
+    """The shell's variables, keeping what one command changed (``changed``: each name's value
+    before it, _UNSET for none) so that its state before can be had without copying them all."""
+
+    def __init__(self, values=()):
+        dict.__init__(self, values)
+        self.changed = {}
+
+    def __setitem__(self, name, value):
+        self.changed.setdefault(name, self.get(name, _UNSET))
+        dict.__setitem__(self, name, value)
+
+    def __delitem__(self, name):
+        self.changed.setdefault(name, self.get(name, _UNSET))
+        dict.__delitem__(self, name)
+
+    def update(self, pairs):
+        for name, value in (pairs.items() if isinstance(pairs, dict) else pairs):
+            self[name] = value
+
+    def before(self):
+        """The values as they were before the command (a copy)."""
+        values = dict(self)
+        for name, value in self.changed.items():
+            if value is _UNSET:
+                values.pop(name, None)
+            else:
+                values[name] = value
+        return values
+
+    def undo(self):
+        """Put back what the command changed (a subshell's)."""
+        for name, value in self.changed.items():
+            if value is _UNSET:
+                dict.pop(self, name, None)
+            else:
+                dict.__setitem__(self, name, value)
+        self.changed = {}
+
+    def become(self, values):
+        """Take ``values`` (the command's words' expansions assigned in a copy)."""
+        for name in [name for name in self if name not in values]:
+            del self[name]
+        for name, value in values.items():
+            if self.get(name, _UNSET) is not value:
+                self[name] = value
+
+
+def _line_assignments(text, variables, state=None):
     """``[(NAME, value)]`` of the assignments sh performs on one line, in
     order (``variables`` follows them): the leading assignment words of each
-    simple command (the line split at an unquoted ``;``), each expanded once
-    the ones before it took effect, when no command word follows them or the
-    command is ``:``; and the assignments ``export`` and ``readonly`` are
-    given, all expanded before the first is made.  Before another command
-    they are its environment only (and under grub-mkconfig's ``set -e`` a
-    command it does not find stops it).  A ``#`` at a word's start ends the
-    line."""
-    found, index, text = [], 0, _joined(text)
+    simple command (the line split at an unquoted ``;``, ``&&``, ``||``,
+    ``|`` or ``&``), each expanded once the ones before it took effect, when
+    no command word follows them or the command is ``:``; and the
+    assignments ``export`` and ``readonly`` are given, all expanded before
+    the first is made.  Before another command they are its environment only
+    (and under grub-mkconfig's ``set -e`` a command it does not find stops
+    it).  A ``#`` at a word's start ends the line.  A command in a pipeline
+    or run in the background runs in a subshell: it assigns nothing here.
+    A value from a command's output, and one assigned after ``&&`` or ``||``
+    or inside a compound command (every ``NAME=`` word there, a ``case``
+    branch's too), is ``Unknown``; ``state`` carries how deep inside
+    compound commands the next line starts."""
+    state = state if state is not None else {"depth": 0}
+    variables = variables if isinstance(variables, _Journal) else _Journal(variables)
+    found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
-        command, prefix, declared, before = None, [], [], dict(variables)
+        command, prefix, declared, before, inside = None, [], [], None, []
+        variables.changed = {}
+        why = "assigned after %s" % connector if connector in ("&&", "||") else _COMPOUND if state["depth"] else None
+
+        def assign(name, start):
+            value, end = _word(text, start, variables)
+            variables[name] = _unknown_value(value, text[start:end], variables, why)
+            return variables[name], end
+
         while True:
             index = _BLANKS.match(text, index).end()
-            if index >= len(text) or text[index] in "#;":
+            if index >= len(text) or text[index] in "#;&|":
                 break
             match = _NAME_EQ.match(text, index)
             if match and command is None:
-                value, end = _word(text, match.end(), variables)
-                variables[match.group(0)[:-1]] = value
+                value, end = assign(match.group(0)[:-1], match.end())
                 prefix.append((match.group(0)[:-1], value, match.end()))
                 index = end
             elif match and command in ("export", "readonly"):
                 # a declaration's arguments are all expanded before any is assigned (dash, bash)
                 value, index = _word(text, match.end(), variables)
-                declared.append((match.group(0)[:-1], value))
+                declared.append((match.group(0)[:-1], value, text[match.end():index]))
+            elif match and why:
+                # an argument that may be an assignment (then X=1, a case branch's): the
+                # variable's value is no longer known
+                value, index = _word(text, match.end(), variables)
+                inside.append((match.group(0)[:-1], Unknown(value, why)))
             else:
                 # a command's words are expanded before the assignments before it are made
+                before = variables.before() if before is None and command is None and prefix else before
                 expanding = dict(before) if command is None and prefix else variables
                 word, end, quoted = _quoted_word(text, index, expanding)
                 # an unquoted expansion to nothing or to blanks only (split at $IFS) is no field: no
                 # command either
                 if command is None and (word.strip(" \t\n") or quoted):
                     if expanding is not variables:
-                        variables.clear()
-                        variables.update(expanding)
+                        variables.become(expanding)
                     command = word
+                    if word in _OPENERS or word in _CLOSERS:
+                        state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
+                        why = why or (_COMPOUND if state["depth"] else None)
+                    if word in _STARTERS and not prefix:
+                        # a reserved word the next command follows on the same line
+                        command, before = None, None
+                        variables.changed = {}
                 elif command is None and expanding is not variables and expanding != before:
                     # no field, but its ${B=x} assigned: the prefix is expanded and assigned after that
                     before = expanding
-                    variables.clear()
-                    variables.update(expanding)
+                    variables.become(expanding)
                     for number, (name, dummy, start) in enumerate(prefix):
-                        variables[name] = _word(text, start, variables)[0]
-                        prefix[number] = (name, variables[name], start)
+                        prefix[number] = (name, assign(name, start)[0], start)
                 index = max(end, index + 1)
+        operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||") else text[index:index + 1]
+        made = []
         if command is None:
-            found.extend((name, value) for name, value, dummy in prefix)
+            made = [(name, value) for name, value, dummy in prefix]
         elif command in _KEEPING:
             # the assignments before a command are expanded after its words (POSIX sh, 2.9.1)
-            for name, dummy, start in prefix:
-                variables[name] = _word(text, start, variables)[0]
-                found.append((name, variables[name]))
+            made = [(name, assign(name, start)[0]) for name, dummy, start in prefix]
+            declared = [(name, _unknown_value(value, written, variables, why)) for name, value, written in declared]
             variables.update(declared)
-            found.extend(declared)
+            made.extend(declared)
+        variables.update(inside)
+        made.extend(inside)
+        if connector == "|" or operator in ("|", "&"):
+            # a pipeline's commands and a background one run in subshells
+            variables.undo()
+            made = []
+        elif why:
+            # what its expansions assigned (${B=x}) is as uncertain as the command
+            for name in list(variables.changed):
+                if name in variables and not isinstance(variables[name], Unknown):
+                    variables[name] = Unknown(variables[name], why)
+        found.extend(made)
         if index >= len(text) or text[index] == "#":
             break
-        index += 1
+        connector = operator or ";"
+        index += len(operator or ";")
     return found
 
 
@@ -470,7 +612,7 @@ def parse_defaults(text, source, variables=None, assignments=None):
     (``_line_assignments``); returns ``(variables, assignments)`` where
     assignments maps a name to ``[(file, line, value)]`` (line: where the
     line it is on starts)."""
-    variables = dict(variables or {})
+    variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}
     _PATTERN_WORK[0] = 0
     rows, left_open = lines(text), []
@@ -478,15 +620,16 @@ def parse_defaults(text, source, variables=None, assignments=None):
     if left_open:
         raise ConfigError("%s:%d: %s is not closed before the file ends: sh stops with a syntax error, and "
                           "grub-mkconfig with it" % (source, statements[-1][0] + 1, left_open[0]))
+    state = {"depth": 0}
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
-            made = _line_assignments(text, variables)
+            made = _line_assignments(text, variables, state)
         except ConfigError as exc:
             raise ConfigError("%s:%d: %s" % (source, first + 1, exc))
         for name, value in made:
             assignments.setdefault(name, []).append((source, first + 1, value))
-    return variables, assignments
+    return dict(variables), assignments
 
 
 def bls_entry_paths(target, grub, listing):
@@ -550,6 +693,14 @@ class GrubConfig(object):
     def _text(self, path, replace):
         return replace[path] if path in replace else read(self.target, path)
 
+    def value(self, name):
+        """A defaults variable's value ("" when unset); ConfigError when only sh knows it (``Unknown``)."""
+        value, found = self.variables.get(name, ""), self.assignments.get(name)
+        if isinstance(value, Unknown):
+            source, line = found[-1][:2] if found else ("the GRUB defaults", 0)
+            _known((source, line, value), name)
+        return value
+
     def _esp_grub_cfg(self, replace):
         """The ESP's EFI/<vendor>/grub.cfg that is a menu of its own (no
         ``configfile`` loading another), or None."""
@@ -575,8 +726,7 @@ class GrubConfig(object):
         """The command line the kernel of a normal entry gets from the
         defaults: grub-mkconfig writes them on its linux lines, which GRUB
         reads (``grub_args``)."""
-        return grub_args(" ".join((self.variables.get("GRUB_CMDLINE_LINUX", ""),
-                                   self.variables.get("GRUB_CMDLINE_LINUX_DEFAULT", ""))))
+        return grub_args(" ".join((self.value("GRUB_CMDLINE_LINUX"), self.value("GRUB_CMDLINE_LINUX_DEFAULT"))))
 
     def entry_cmdlines(self):
         """``{kind: command line}`` for each kind of entry 10_linux writes:
@@ -585,8 +735,8 @@ class GrubConfig(object):
         alone (util/grub.d/10_linux.in: ``linux_entry ... recovery
         "${GRUB_CMDLINE_LINUX_RECOVERY} ${GRUB_CMDLINE_LINUX}"``)."""
         kinds = {"normal": self.cmdline()}
-        if self.variables.get("GRUB_DISABLE_RECOVERY") != "true":
-            kinds["recovery"] = grub_args(self.variables.get("GRUB_CMDLINE_LINUX", ""))
+        if self.value("GRUB_DISABLE_RECOVERY") != "true":
+            kinds["recovery"] = grub_args(self.value("GRUB_CMDLINE_LINUX"))
         return kinds
 
     def timeout(self):
@@ -595,7 +745,7 @@ class GrubConfig(object):
         place (``hidden_timeout``)."""
         hidden = self.hidden_timeout()
         if hidden:
-            return _seconds(hidden)
+            return _seconds(hidden, "GRUB_HIDDEN_TIMEOUT")
         return self.grub_timeout()
 
     def grub_timeout(self):
@@ -603,7 +753,7 @@ class GrubConfig(object):
         found = self.assignments.get("GRUB_TIMEOUT")
         if not found:
             return (DEFAULT_TIMEOUT if self.files else None), "grub-mkconfig's default"
-        return _seconds(found[-1])
+        return _seconds(found[-1], "GRUB_TIMEOUT")
 
     def hidden_timeout(self):
         """The GRUB_HIDDEN_TIMEOUT assignment ``(file, line, value)`` that 00_header's
@@ -613,7 +763,7 @@ class GrubConfig(object):
         (rhboot/grub2@5e9e7e44e util/grub.d/00_header.in make_timeout();
         Debian's debian/patches/quick-boot.patch)."""
         found = self.assignments.get("GRUB_HIDDEN_TIMEOUT")
-        if self.variables.get("GRUB_TIMEOUT_STYLE") or not found or not found[-1][2]:
+        if self.value("GRUB_TIMEOUT_STYLE") or not found or not _known(found[-1], "GRUB_HIDDEN_TIMEOUT")[2]:
             return None
         if found[-1][2] == "0" and not self.quick_boot():
             return None
@@ -660,7 +810,7 @@ class GrubConfig(object):
         found = self.assignments.get("GRUB_RECORDFAIL_TIMEOUT")
         if not found or not found[-1][2]:
             return RECORDFAIL_TIMEOUT, "00_header's default"
-        return _seconds(found[-1])
+        return _seconds(found[-1], "GRUB_RECORDFAIL_TIMEOUT")
 
     def cfg_timeouts(self):
         """``[(line, seconds)]`` of the generated grub.cfg's timeout
@@ -749,8 +899,18 @@ def set_loader_timeout(text, seconds, rid):
     return "".join(rows)
 
 
-def _seconds(assignment):
+def _known(assignment, name):
+    """A defaults assignment ``(file, line, value)`` of ``name``; ConfigError when its value is
+    ``Unknown``."""
     source, line, value = assignment
+    if isinstance(value, Unknown):
+        raise ConfigError("%s:%d: %s is %s: its value is known only when grub-mkconfig runs the file"
+                          % (source, line, name, value.why))
+    return assignment
+
+
+def _seconds(assignment, name):
+    source, line, value = _known(assignment, name)
     try:
         return bounded_int(value), "%s:%d" % (source, line)
     except ValueError:

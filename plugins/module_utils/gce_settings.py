@@ -406,7 +406,7 @@ def check_serial_console(host, entry):
         problems.append("GRUB_CMDLINE_LINUX(_DEFAULT) is %r" % line)
     elif grub.files and not _console_in_every_kind(grub, device):
         problems.append("recovery entries get GRUB_CMDLINE_LINUX alone, which is %r"
-                        % grub.variables.get("GRUB_CMDLINE_LINUX", ""))
+                        % grub.value("GRUB_CMDLINE_LINUX"))
     if default:
         # every other entry systemd-boot shows, a UKI's .cmdline included (not the GRUB reading of loader/entries)
         entries = [{"where": e["where"], "cmdline": line} for e in host.systemd_boot_entries()
@@ -1563,7 +1563,7 @@ def plan_boot(plan, base, failing):
     updates = []
     # GRUB_CMDLINE_LINUX: the part recovery entries get too
     # (the drop-in extends the value before it, unless the console would land after a "--", which goes to init)
-    linux = grub.variables.get("GRUB_CMDLINE_LINUX", "")
+    linux = grub.value("GRUB_CMDLINE_LINUX")
     if arg and grub.files and not _console_in_every_kind(grub, device):
         updates.append(("GCE-BOOT-SERIAL-CONSOLE", "GRUB_CMDLINE_LINUX",
                         '"$GRUB_CMDLINE_LINUX %s"' % arg if grub.dropins_supported and cmdline.init_start(linux) is None

@@ -168,7 +168,8 @@ def _grub_defaults(target):
     if not made:
         return []
     dummy, line, source = max(made)
-    # grub-mkconfig writes them on the linux lines of grub.cfg, which GRUB reads
+    # grub-mkconfig writes them on the linux lines of grub.cfg, which GRUB reads; a value only sh
+    # knows (bootloader.Unknown) is listed as read: a command line that may apply
     text = bootconfig.grub_args(" ".join(variables.get(name, "") for name in GRUB_VARIABLES))
     return [_entry(target, source, line, "grub-default", text)]
 

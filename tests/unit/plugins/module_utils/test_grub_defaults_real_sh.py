@@ -4,9 +4,13 @@ are sourced by this machine's /bin/sh (dash on Debian) and every variable
 it ends with set, and its value, is what ``bootloader.parse_defaults``
 says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
 
-The files hold assignments, comments and words, never a command
-substitution or a redirection; sh runs with no PATH (a word is a command
-it does not find) in a temporary directory."""
+The files hold assignments, comments, words, command substitutions, lists
+(``&&``, ``||``), pipelines, background commands and compound commands
+(``if``, ``case``, ``{ }``), never a redirection; sh runs with no PATH (a
+word is a command it does not find) in a temporary directory.  A value the
+reader says only sh knows (``bootloader.Unknown``: a command's output, an
+assignment under a condition) is not compared, and there is one only in a
+file with a command substitution, a list or a conditional command."""
 
 import os
 import re
@@ -18,6 +22,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootloader
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
 
 SH = "/bin/sh"
 pytestmark = pytest.mark.skipif(not os.path.exists(SH), reason="needs /bin/sh")
@@ -32,13 +37,21 @@ PIECES = st.sampled_from([
     "'*'", "'?x'", "\\*", "a[b", '${A%"*"}', "${A#'?'}", "${A%\\*}", '"${A%"*"}"', '"${A##*"?"}"', '${A%"$B"}',
     "${A##$B}", "${A%'['*}", '"${A#\\*}"', '"${A%\\\\}"', "${A%[*]}",
     # an unquoted expansion is a field when the word it takes has quotes, not a pattern's or an assigned one's
-    '${A:-""}', '${B=""}', "${A:+''}", '${B%""}', "${A-\\ }"])
+    '${A:-""}', '${B=""}', "${A:+''}", '${B%""}', "${A-\\ }",
+    # a command's output: only sh knows it
+    "$(echo s)", "`echo t`", '"$(echo u v)"', "'$(echo w)'"])
 VALUE = st.lists(PIECES, max_size=5).map("".join)
 ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
                        st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
 LINE = st.one_of(ASSIGNMENT, ASSIGNMENT, ASSIGNMENT,
                  st.builds(lambda a, sep, b: a + sep + b, ASSIGNMENT, st.sampled_from([" ", ";", "; ", " # "]), ASSIGNMENT),
-                 st.sampled_from(["", "# GRUB_CMDLINE_LINUX=commented", "  # A=x", ": comment", "export A", "B"]))
+                 st.sampled_from(["", "# GRUB_CMDLINE_LINUX=commented", "  # A=x", ": comment", "export A", "B"]),
+                 # lists and pipelines (a row ending in an operator goes on), and compound commands
+                 st.builds(lambda a, op, b: a + op + b, ASSIGNMENT | st.sampled_from(["true", "false", '[ -n "$A" ]']),
+                           st.sampled_from([" && ", " || ", "||", " | ", " & ", "&", " &&\n", " |\n  "]), ASSIGNMENT),
+                 st.builds("if {}; then {}; fi".format, st.sampled_from(["true", "false"]), ASSIGNMENT),
+                 st.builds("if false; then :; else\n{}\nfi".format, ASSIGNMENT),
+                 st.builds("case x in x) {};; esac".format, ASSIGNMENT), st.builds("{{ {}; }}".format, ASSIGNMENT))
 # no special parameter ($0, $#, $$, ${#A}...): grub-mkconfig's own or a length, which no defaults file uses
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows)).filter(
     lambda text: not re.search(r"\$(?:\\\n)*\{?(?:\\\n)*[0-9#?!@*$-]", text))
@@ -46,13 +59,16 @@ FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
 
 
-def sh_variables(base, text):
-    """``{name: value}`` of the variables sh has set after sourcing ``text``, or None when it failed."""
+def sh_variables(base, text, errors=None):
+    """``{name: value}`` of the variables sh has set after sourcing ``text``, or None when it failed;
+    what it printed on its standard error is added to ``errors``."""
     path = os.path.join(base, "grub")
     with open(path, "w") as handle:
         handle.write(text)
     done = subprocess.run([SH, "-c", REPORT, "sh", path], cwd=base, env={"PATH": "/nonexistent"},
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30, check=False)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
+    if errors is not None:
+        errors.append(done.stderr.decode("utf-8", "replace"))
     if done.returncode != 0:
         return None
     fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
@@ -63,13 +79,24 @@ def sh_variables(base, text):
 def test_the_variables_are_what_sh_sets(text):
     base = tempfile.mkdtemp()
     try:
-        real = sh_variables(base, text)
+        errors = []
+        real = sh_variables(base, text, errors)
     finally:
         shutil.rmtree(base)
     if real is None:   # sh failed: grub-mkconfig stops there
         return
-    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
-    assert dict((name, variables[name]) for name in NAMES if name in variables) == real, repr(text)
+    try:
+        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    except ConfigError:
+        # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline
+        assert "Bad substitution" in errors[0], (text, errors)
+        return
+    # a value only sh knows (a command's output, an assignment under a condition) is named as such
+    unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b", text):
+        assert not unknown, repr(text)
+    assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
+        dict((name, value) for name, value in real.items() if name not in unknown), repr(text)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -2168,13 +2168,36 @@ def test_a_marked_edit_that_would_grow_a_file_past_the_read_limit_is_not_written
     assert statuses(out)["GCE-TIME-METADATA-NTP"] == "fail", by_id(out)["GCE-TIME-METADATA-NTP"]
 
 
+@pytest.mark.parametrize("lines, why", [
+    ('GRUB_CMDLINE_LINUX="$(cat /etc/kernel/cmdline)"\n', "a command's output"),
+    ('[ -e /sys/firmware/efi ] &&\n  GRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n', "assigned after &&"),
+    ('if [ -e /sys/firmware/efi ]; then\n  GRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\nfi\n', "inside a compound command"),
+    ('A=`uname -r`\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8 $A"\n', "made from A")])
+def test_a_kernel_command_line_only_sh_knows_is_unknown(tmp_path, run_module, lines, why):
+    """A value from a command's output, or assigned under a condition, is known only when
+    grub-mkconfig runs the file: the check says so, naming the line, and harden leaves it alone.
+    Debian's own GRUB_DISTRIBUTOR from lsb_release is no such matter."""
+    root = debian_image(tmp_path / "image")
+    distributor = "GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\n"
+    put(root, "/etc/default/grub.d/50-site.cfg", distributor)
+    check = {"areas": ["gce_settings"], "gce_settings": {"root": root}}
+    assert by_id(run_module(compliance_info, check))["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "fail"
+    put(root, "/etc/default/grub.d/50-site.cfg", distributor + lines)
+    found = by_id(run_module(compliance_info, check))["GCE-BOOT-SERIAL-CONSOLE"]
+    assert found["status"] == "unknown" and "50-site.cfg:" in found["message"], found
+    assert "GRUB_CMDLINE_LINUX is " in found["message"] and why in found["message"], found["message"]
+    run(run_module, root)
+    assert read(root, "/etc/default/grub.d/50-site.cfg") == distributor + lines
+    assert by_id(run_module(compliance_info, check))["GCE-BOOT-SERIAL-CONSOLE"]["status"] == "unknown"
+
+
 def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
     """grub-mkconfig sources /etc/default/grub.d/*.cfg in name order: a file sorting after
     zz-guestready-gce.cfg set GRUB_TIMEOUT and GRUB_CMDLINE_LINUX again after ours. Its last
     assignment is replaced in place (the console added to the value the variable ends with)."""
     root = debian_image(tmp_path / "image")
     put(root, "/etc/default/grub.d/zzz-site.cfg", 'GRUB_TIMEOUT=10\nGRUB_CMDLINE_LINUX_DEFAULT="quiet"\n'
-        'if true; then\n  GRUB_CMDLINE_LINUX="console=tty0"\nfi\n')
+        '{\n  GRUB_CMDLINE_LINUX="console=tty0"\n}\n')
     put(root, "/etc/default/grub.d/10-site.cfg", "GRUB_TIMEOUT=20\n")
     before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
     assert "zzz-site.cfg:1" in before["GCE-BOOT-TIMEOUT"]["message"], before["GCE-BOOT-TIMEOUT"]["message"]
@@ -2183,9 +2206,9 @@ def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
     assert statuses(out)["GCE-BOOT-TIMEOUT"] == statuses(out)["GCE-BOOT-SERIAL-CONSOLE"] == "pass", out["results"]
     text = read(root, "/etc/default/grub.d/zzz-site.cfg")
     assert text == ('# guestready.gce replaced (GCE-BOOT-TIMEOUT): GRUB_TIMEOUT=10\nGRUB_TIMEOUT=0\n'
-                    'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\nif true; then\n'
+                    'GRUB_CMDLINE_LINUX_DEFAULT="quiet"\n{\n'
                     '# guestready.gce replaced (GCE-BOOT-SERIAL-CONSOLE):   GRUB_CMDLINE_LINUX="console=tty0"\n'
-                    'GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,38400n8"\nfi\n'), text
+                    'GRUB_CMDLINE_LINUX="console=tty0 console=ttyS0,38400n8"\n}\n'), text
     assert read(root, "/etc/default/grub.d/10-site.cfg") == "GRUB_TIMEOUT=20\n"
     assert not os.path.exists(os.path.join(root, "etc/default/grub.d/zz-guestready-gce.cfg"))
     assert run(run_module, root)["changed"] is False
