@@ -105,7 +105,12 @@ _OPENERS = ("if", "while", "until", "for", "case", "(")
 _CLOSERS = ("fi", "done", "esac", ")")
 _STARTERS = ("if", "then", "elif", "else", "while", "until", "do", "{", "!")
 _COMPOUND = "assigned inside a compound command (if, while, case...)"
-_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_REFERENCE = re.compile(r"\$\{?#?([A-Za-z_][A-Za-z0-9_]*)")
+# a special or positional parameter ($0, $#, ${1}, $?...): what grub-mkconfig runs with, not the file's
+_SPECIAL = re.compile(r"\$(?:\{#?)?[0-9#?!@*$-]")
+_SPECIAL_EXPANSION = re.compile(r"\$\{(?:[0-9]+|[@*#?$!-])")
+# ${#NAME}: the value's length
+_LENGTH = re.compile(r"\$\{#([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def _unknown_value(value, written, variables, condition):
@@ -113,6 +118,11 @@ def _unknown_value(value, written, variables, condition):
     Unknown variable, or when ``condition`` (why it may not run) is given; else ``value``."""
     outside = re.sub(r"'[^']*'", "", written)   # single quotes make nothing run
     why = condition or ("set from a command's output" if "`" in outside or "$(" in outside else None)
+    special = _SPECIAL.search(_LENGTH.sub("", outside))
+    shown = special and special.group(0) + ("}" if special.group(0).startswith("${") else "")
+    why = why or ("set from a parameter of the running grub-mkconfig (%s)" % shown if special else None)
+    wide = [name for name in _LENGTH.findall(outside) if re.search(r"[^\x00-\x7f]", variables.get(name, ""))]
+    why = why or ("the length of %s, which dash counts in bytes and bash in characters" % wide[0] if wide else None)
     unknown = [name for name in _REFERENCE.findall(outside) if isinstance(variables.get(name), Unknown)]
     why = why or ("made from %s, whose value only sh knows" % unknown[0] if unknown else None)
     return Unknown(value, why) if why else value
@@ -130,6 +140,18 @@ def _dollar(text, index, variables, quoted=False):
     match = _VARIABLE.match(text, index)
     if match:
         return variables.get(match.group(1) or match.group(2), ""), match.end(), False
+    if text[index + 1:index + 2] and text[index + 1] in _SPECIAL_PARAMETERS + "123456789":
+        # $$, $#, $1...: grub-mkconfig's own, kept as written (_unknown_value)
+        return text[index:index + 2], index + 2, False
+    match = _LENGTH.match(text, index)
+    if match:
+        # dash counts bytes, bash characters: the same only in ASCII (``_unknown_value``)
+        return str(len(variables.get(match.group(1), "").encode("utf-8", "surrogateescape"))), match.end(), False
+    match = _SPECIAL_EXPANSION.match(text, index)
+    end = match and _closing_brace(text, match.end(), quoted)
+    if end is not None:
+        # ${1}, ${$#...}: grub-mkconfig's own parameters, kept as written (_unknown_value)
+        return text[index:end + 1], end + 1, False
     match = _PARAMETER.match(text, index)
     if not match:
         return None
@@ -222,6 +244,8 @@ def _closing_brace(text, index, quoted, outer=0):
             if index is None:
                 return None
             index += 1
+        elif text.startswith("$$", index):
+            index += 2   # the shell's PID: no expansion starts
         elif text.startswith("${", index):
             depth += 1
             if outer + depth > MAX_NESTING:
@@ -242,7 +266,9 @@ def _closing_quote(text, index, outer=0):
     ``text[index]``, or None: an expansion's word may hold quotes of its own
     (``"${A:-"in"}"``)."""
     while index < len(text) and text[index] != '"':
-        if text.startswith("${", index):
+        if text.startswith("$$", index):
+            index += 2
+        elif text.startswith("${", index):
             end = _closing_brace(text, index + 2, True, outer + 1) if outer < MAX_NESTING else None
             index = index + 2 if end is None else end + 1
         else:
@@ -347,18 +373,13 @@ def _statements(rows, left_open=None):
     after a backslash ending it outside single quotes and comments (POSIX
     sh, 2.2 Quoting, 2.3 Token Recognition), and past a row ending in ``&&``,
     ``||`` or ``|``, whose command follows (2.9.2, 2.9.3)."""
-    found, first, quote, braces, bad = [], 0, None, 0, False
+    found, first, quote, braces = [], 0, None, 0
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
         pos, continued, last = 0, False, ""   # last: the row's last two characters that are no blank
         while pos < len(row):
             char = row[pos]
-            if bad:
-                # dash reads a bad substitution (${A x}) to the first "}", quotes and all
-                bad = char != "}"
-                pos += 2 if char == "\\" else 1
-                continue
             if quote == "'":
                 quote = None if char == "'" else quote
             elif char == "\\":
@@ -367,13 +388,16 @@ def _statements(rows, left_open=None):
                 pos += 2
                 previous = previous if continued else "\\"   # an escaped blank ends no word
                 continue
-            elif row.startswith("${", pos) and not _SUBSTITUTION.match(row, pos):
-                bad = True
-                pos += 2
+            elif row.startswith("$$", pos):
+                pos += 2   # the shell's PID: "${" after it is no expansion
+                previous = "$"
                 continue
             elif row.startswith("${", pos):
-                braces += 1   # an expansion goes on to its "}", over rows too
-                pos += 1
+                # an expansion goes on to its "}", over rows too
+                pos, opens = _substitution_header(row, pos)
+                braces += opens
+                previous = "{"
+                continue
             elif char == "}" and braces:
                 braces -= 1
             elif quote == '"':
@@ -391,20 +415,64 @@ def _statements(rows, left_open=None):
             previous = "\n"
         if last in ("&&", "||") or last[-1:] == "|":
             continued = True   # the command after the operator is on the next row
-        if quote is None and not continued and not braces and not bad:
+        if quote is None and not continued and not braces:
             found.append((first, index))
             first = index + 1
     if first < len(rows):
         found.append((first, len(rows) - 1))
-    if left_open is not None and (quote or braces or bad):
+    if left_open is not None and (quote or braces):
         left_open.append("a quote" if quote else "an expansion")   # what the file ends inside
     return found
 
 
-# how a parameter expansion dash reads starts: ${#NAME} (a length), or a parameter followed by "}" or
-# an operator; anything else is a bad substitution (dash, src/parser.c parsesub())
-_PARAMETER_NAME = r"(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+|[@*#?$!0-])"
-_SUBSTITUTION = re.compile(r"\$\{(?:#%s\}|%s(?:\}|:?[-=?+]|##?|%%%%?))" % (_PARAMETER_NAME, _PARAMETER_NAME))
+_NAME_START = re.compile(r"[A-Za-z_]")
+_NAME_REST = re.compile(r"[A-Za-z0-9_]*")
+_SPECIAL_PARAMETERS = "@*#?$!-0"
+
+
+def _substitution_header(row, pos):
+    """``(end, open)`` for the ``${`` at ``row[pos]`` as dash 0.5.12 reads it (src/parser.c
+    parsesub()): where its parameter and operator end, and whether a word follows that a ``}``
+    closes (``${A}`` is closed already).  A bad substitution (``${A x}``) is only an error when it
+    is expanded: its word goes on to a ``}`` too, and the character after the name is dropped."""
+    index, length = pos + 2, False
+    while True:
+        char = row[index:index + 1]
+        if _NAME_START.match(char):
+            index = _NAME_REST.match(row, index + 1).end()
+        elif char.isdigit() and char.isascii():
+            index += 1
+            while row[index:index + 1].isdigit() and row[index:index + 1].isascii():
+                index += 1
+        elif char not in ("}", ""):
+            special, index = char, index + 1
+            if special == "#" and not length:
+                length, char = True, row[index:index + 1]
+                if char == "_" or (char.isalnum() and char.isascii()):
+                    continue   # ${#NAME}
+                if char == "}" or row[index + 1:index + 2] != "}":
+                    special = "#"   # ${#} or ${#-...}: $# itself
+                else:
+                    special, index = char, index + 1   # ${#?}: the length of $?
+            if special not in _SPECIAL_PARAMETERS:
+                return index, True   # bad: the character after it is read again
+        else:
+            return index, True   # ${} or ${ at the end: bad
+        break
+    char = row[index:index + 1]
+    if length:
+        return index, True   # its "}" (or a bad one's) is read again and closes it
+    colon = char == ":"
+    if colon:
+        index += 1
+        char = row[index:index + 1]
+    if char in ("%", "#") and char and not colon:
+        index += 2 if row[index + 1:index + 2] == char else 1
+        return index, True
+    # an operator, "}" or, bad, anything else: the character is taken
+    return index + 1, not (char == "}" and not colon)
+
+
 # an assignment word's start; blanks between words (a backslash-newline is removed before words are read)
 _NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
@@ -462,13 +530,13 @@ class _Journal(dict):
             self[name] = value
 
     def before(self):
-        """The values as they were before the command (a copy)."""
-        values = dict(self)
+        """The values as they were before the command (a copy, journaling nothing yet)."""
+        values = _Journal(self)
         for name, value in self.changed.items():
             if value is _UNSET:
-                values.pop(name, None)
+                dict.pop(values, name, None)
             else:
-                values[name] = value
+                dict.__setitem__(values, name, value)
         return values
 
     def undo(self):
@@ -481,11 +549,14 @@ class _Journal(dict):
         self.changed = {}
 
     def become(self, values):
-        """Take ``values`` (the command's words' expansions assigned in a copy)."""
-        for name in [name for name in self if name not in values]:
-            del self[name]
-        for name, value in values.items():
-            if self.get(name, _UNSET) is not value:
+        """Take ``values``: a copy of the values before the command (``before``), a _Journal in which
+        the command's words' expansions assigned.  Only what either changed can differ."""
+        for name in set(self.changed) | set(values.changed):
+            value = values.get(name, _UNSET)
+            if value is _UNSET:
+                if name in self:
+                    del self[name]
+            elif self.get(name, _UNSET) is not value:
                 self[name] = value
 
 
@@ -508,7 +579,7 @@ def _line_assignments(text, variables, state=None):
     variables = variables if isinstance(variables, _Journal) else _Journal(variables)
     found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
-        command, prefix, declared, before, inside = None, [], [], None, []
+        command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
         variables.changed = {}
         why = "assigned after %s" % connector if connector in ("&&", "||") else _COMPOUND if state["depth"] else None
 
@@ -538,12 +609,18 @@ def _line_assignments(text, variables, state=None):
             else:
                 # a command's words are expanded before the assignments before it are made
                 before = variables.before() if before is None and command is None and prefix else before
-                expanding = dict(before) if command is None and prefix else variables
+                expanding = before if command is None and prefix else variables
+                if expanding is before:
+                    before.changed = {}   # what this word's expansions assign
                 word, end, quoted = _quoted_word(text, index, expanding)
+                made_from = _unknown_value("", text[index:end], expanding, None) if prefix and not doubt else None
+                doubt = doubt or (made_from.why if isinstance(made_from, Unknown) else None)
                 # an unquoted expansion to nothing or to blanks only (split at $IFS) is no field: no
                 # command either
                 if command is None and (word.strip(" \t\n") or quoted):
                     if expanding is not variables:
+                        # what the assignments made, which stays when the word may be no command
+                        kept = dict((name, variables[name]) for name in variables.changed if name in variables)
                         variables.become(expanding)
                     command = word
                     if word in _OPENERS or word in _CLOSERS:
@@ -553,9 +630,8 @@ def _line_assignments(text, variables, state=None):
                         # a reserved word the next command follows on the same line
                         command, before = None, None
                         variables.changed = {}
-                elif command is None and expanding is not variables and expanding != before:
+                elif command is None and expanding is not variables and expanding.changed:
                     # no field, but its ${B=x} assigned: the prefix is expanded and assigned after that
-                    before = expanding
                     variables.become(expanding)
                     for number, (name, dummy, start) in enumerate(prefix):
                         prefix[number] = (name, assign(name, start)[0], start)
@@ -570,6 +646,11 @@ def _line_assignments(text, variables, state=None):
             declared = [(name, _unknown_value(value, written, variables, why)) for name, value, written in declared]
             variables.update(declared)
             made.extend(declared)
+        if doubt and command not in _KEEPING:
+            # whether a command follows them hangs on a value only sh knows: so do the assignments
+            kept.update((name, value) for name, value, dummy in prefix)
+            variables.update((name, Unknown(value, "assigned before a word %s" % doubt)) for name, value in kept.items())
+            made = [(name, variables[name]) for name, value, dummy in prefix]
         variables.update(inside)
         made.extend(inside)
         if connector == "|" or operator in ("|", "&"):
