@@ -283,9 +283,9 @@ def _flow_start(content):
     return value if value[:1] in ("[", "{") else ""
 
 
-def _flow_continuations(lines, strict=True):
+def _flow_continuations(lines, raising=True):
     """For each line, whether it continues a flow collection a line before it left open: PyYAML
-    and libyaml ignore indentation inside one.  Not ``strict``: a line that cannot be judged
+    and libyaml ignore indentation inside one.  Not ``raising``: a line that cannot be judged
     (``_Unsupported``) opens none."""
     depth = 0
     for raw in lines:
@@ -294,7 +294,7 @@ def _flow_continuations(lines, strict=True):
         try:
             depth = depth + _flow_depth(content) if inside else _flow_depth(_flow_start(content))
         except _Unsupported:
-            if strict:
+            if raising:
                 raise
             depth = 0
         yield inside
@@ -602,7 +602,7 @@ def _top_level(text, keys):
     ``text``: cloud.cfg holds much else, none of which is read here."""
     kept, keeping = [], False
     lines = yaml_lines(text)
-    for raw, inside in zip(lines, _flow_continuations(lines, strict=False)):
+    for raw, inside in zip(lines, _flow_continuations(lines, raising=False)):
         if not inside and raw[:1] not in (" ", "\t", "#", "-", "") and raw.strip():
             keeping = raw.split(":", 1)[0].strip().strip("'\"") in keys and ":" in raw
         if keeping:
