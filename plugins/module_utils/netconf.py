@@ -139,25 +139,27 @@ def _strip_yaml_comment(text):
     return text
 
 
-def _split_flow(text):
-    parts, depth, quote, current = [], 0, None, ""
-    for char in text:
+def _unquoted(text):
+    """``(index, char, depth)`` of each character of a flow text outside quotes, ``depth`` the
+    flow collections open around it; last ``(len(text), the quote left open or None, depth)``."""
+    quote, depth = None, 0
+    for index, char in enumerate(text):
         if quote:
             quote = None if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-            continue
-        current += char
-    if current.strip():
-        parts.append(current)
-    return [part.strip() for part in parts]
+        else:
+            depth -= 1 if char in "]}" else 0
+            yield index, char, depth
+            depth += 1 if char in "[{" else 0
+    yield len(text), quote, depth
+
+
+def _split_flow(text):
+    """The entries of a flow collection's inside, split at its own commas (an empty last one left out)."""
+    cuts = [index for index, char, depth in _unquoted(text) if char == "," and depth == 0]
+    parts = [text[start + 1:end].strip() for start, end in zip([-1] + cuts, cuts + [len(text)])]
+    return parts[:-1] if parts and not parts[-1] else parts
 
 
 # netplan files nest a few levels; a deeper file would exhaust Python's
@@ -177,18 +179,9 @@ def _flow_key_end(part):
     """Where the ':' that ends a flow entry's key is, or -1: outside quotes and nested collections,
     followed by a blank or the end, or right after a quoted key (PyYAML and libyaml: ``{a: x:y}``
     is one value, ``{"a":b}`` a key and a value)."""
-    quote, depth = None, 0
-    for index, char in enumerate(part):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == ":" and depth == 0 and (part[index + 1:index + 2] in ("", " ", "\t") or
-                                             part[:index].rstrip()[-1:] in ("'", '"')):
+    for index, char, depth in _unquoted(part):
+        if char == ":" and depth == 0 and (part[index + 1:index + 2] in ("", " ", "\t") or
+                                           part[:index].rstrip()[-1:] in ("'", '"')):
             return index
     return -1
 
@@ -259,16 +252,8 @@ def yaml_lines(text):
 def _flow_depth(text):
     """How many flow collections ``text`` leaves open (quotes respected; a quote left open is
     a quoted scalar over several lines, not read here)."""
-    depth, quote = 0, None
-    for char in text:
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
+    for dummy, quote, depth in _unquoted(text):
+        pass
     if quote:
         raise _Unsupported("a quoted scalar over several lines: %s" % text[:80])
     return depth
