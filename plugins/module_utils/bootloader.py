@@ -70,7 +70,7 @@ GRUBENV_SIZE = 1024
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 # the same over the rows of one line for sh (``_statements``)
 _STATEMENT = re.compile(_ASSIGNMENT.pattern, re.S)
-_WORD = re.compile(r"[^'\" \t;&|`$\\]+|\$")
+_WORD = re.compile(r"[^'\" \t;&|<>`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?]|##?|%%?)")
 # what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
@@ -316,13 +316,13 @@ def shell_value(text, variables):
     return _word(text, 0, variables)[0]
 
 
-def _word(text, index, variables, stop=" \t\n;&|"):
+def _word(text, index, variables, stop=" \t\n;&|<>"):
     """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
     ended by an unquoted character of ``stop``."""
     return _quoted_word(text, index, variables, stop)[:2]
 
 
-def _quoted_word(text, index, variables, stop=" \t\n;&|", literal=_same):
+def _quoted_word(text, index, variables, stop=" \t\n;&|<>", literal=_same):
     """``(value, end, quoted)`` of the word at ``text[index]`` (``_word``):
     ``literal`` is applied to what is quoted or escaped (a pattern's,
     ``_glob_literal``); ``quoted``: some of it is, so that it is a field even
@@ -372,7 +372,10 @@ def _statements(rows, left_open=None):
     line for sh, which goes on past the end of a row while a quote is open or
     after a backslash ending it outside single quotes and comments (POSIX
     sh, 2.2 Quoting, 2.3 Token Recognition), and past a row ending in ``&&``,
-    ``||`` or ``|``, whose command follows (2.9.2, 2.9.3)."""
+    ``||`` or ``|``, whose command follows (2.9.2, 2.9.3).  They end before a
+    here-document (``<<``), whose text is the rows after it, not commands.
+    ``left_open`` gets ``(row, why)`` for a file sh cannot be followed
+    through: one ending inside a quote or an expansion, or a here-document."""
     found, first, quote, braces = [], 0, None, 0
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
     for index, row in enumerate(rows):
@@ -404,8 +407,13 @@ def _statements(rows, left_open=None):
                 quote = None if char == '"' else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#" and previous in " \t;&|\n" and not braces:   # no comment inside ${...}
+            elif char == "#" and previous in " \t;&|<>\n" and not braces:   # no comment inside ${...}
                 break
+            elif row.startswith("<<", pos) and not braces:
+                if left_open is not None:
+                    left_open.append((index, "a here-document (<<) is not read: the rows after it are its text, "
+                                             "not commands"))
+                return found
             if not continued:
                 previous = row[pos]
             if row[pos] not in " \t":
@@ -421,7 +429,8 @@ def _statements(rows, left_open=None):
     if first < len(rows):
         found.append((first, len(rows) - 1))
     if left_open is not None and (quote or braces):
-        left_open.append("a quote" if quote else "an expansion")   # what the file ends inside
+        left_open.append((found[-1][0], "%s is not closed before the file ends: sh stops with a syntax error, and "
+                                        "grub-mkconfig with it" % ("a quote" if quote else "an expansion")))
     return found
 
 
@@ -475,6 +484,8 @@ def _substitution_header(row, pos):
 
 # an assignment word's start; blanks between words (a backslash-newline is removed before words are read)
 _NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# a redirection's operator, a file descriptor's number before it (one digit for dash, parser.c readtoken1())
+_REDIRECTION = re.compile(r"[0-9]?(?:>>|[<>]&|>\||<>|[<>])")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
 # what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14), or one whose
 # arguments are the assignments
@@ -565,7 +576,8 @@ def _line_assignments(text, variables, state=None):
     order (``variables`` follows them): the leading assignment words of each
     simple command (the line split at an unquoted ``;``, ``&&``, ``||``,
     ``|`` or ``&``), each expanded once the ones before it took effect, when
-    no command word follows them or the command is ``:``; and the
+    no command word follows them or the command is ``:`` (a ``NAME=`` word
+    after another word is one, even one that expands to nothing); and the
     assignments ``export`` and ``readonly`` are given, all expanded before
     the first is made.  Before another command they are its environment only
     (and under grub-mkconfig's ``set -e`` a command it does not find stops
@@ -574,12 +586,15 @@ def _line_assignments(text, variables, state=None):
     A value from a command's output, and one assigned after ``&&`` or ``||``
     or inside a compound command (every ``NAME=`` word there, a ``case``
     branch's too), is ``Unknown``; ``state`` carries how deep inside
-    compound commands the next line starts."""
+    compound commands the next line starts.  A redirection (``>/dev/null``,
+    ``2>&1``) is no word: its file's name is expanded after the command's
+    words and before the assignments (dash's evalcommand())."""
     state = state if state is not None else {"depth": 0}
     variables = variables if isinstance(variables, _Journal) else _Journal(variables)
     found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
+        words, fieldless, redirections = False, [], []   # words: one that is no assignment came
         variables.changed = {}
         why = "assigned after %s" % connector if connector in ("&&", "||") else _COMPOUND if state["depth"] else None
 
@@ -592,8 +607,14 @@ def _line_assignments(text, variables, state=None):
             index = _BLANKS.match(text, index).end()
             if index >= len(text) or text[index] in "#;&|":
                 break
+            redirection = _REDIRECTION.match(text, index)
+            if redirection:
+                index = _BLANKS.match(text, redirection.end()).end()
+                redirections.append(index)
+                index = max(_word(text, index, {})[1], index)
+                continue
             match = _NAME_EQ.match(text, index)
-            if match and command is None:
+            if match and command is None and not words:
                 value, end = assign(match.group(0)[:-1], match.end())
                 prefix.append((match.group(0)[:-1], value, match.end()))
                 index = end
@@ -613,6 +634,7 @@ def _line_assignments(text, variables, state=None):
                 if expanding is before:
                     before.changed = {}   # what this word's expansions assign
                 word, end, quoted = _quoted_word(text, index, expanding)
+                words = True
                 made_from = _unknown_value("", text[index:end], expanding, None) if prefix and not doubt else None
                 doubt = doubt or (made_from.why if isinstance(made_from, Unknown) else None)
                 # an unquoted expansion to nothing or to blanks only (split at $IFS) is no field: no
@@ -628,14 +650,29 @@ def _line_assignments(text, variables, state=None):
                         why = why or (_COMPOUND if state["depth"] else None)
                     if word in _STARTERS and not prefix:
                         # a reserved word the next command follows on the same line
-                        command, before = None, None
+                        command, before, words = None, None, False
                         variables.changed = {}
-                elif command is None and expanding is not variables and expanding.changed:
-                    # no field, but its ${B=x} assigned: the prefix is expanded and assigned after that
-                    variables.become(expanding)
-                    for number, (name, dummy, start) in enumerate(prefix):
-                        prefix[number] = (name, assign(name, start)[0], start)
+                elif command is None:
+                    fieldless.append(index)
+                    if expanding is not variables and expanding.changed:
+                        # no field, but its ${B=x} assigned: the prefix is expanded and assigned after that
+                        variables.become(expanding)
+                        for number, (name, dummy, start) in enumerate(prefix):
+                            prefix[number] = (name, assign(name, start)[0], start)
                 index = max(end, index + 1)
+        if redirections and command is None and prefix:
+            # the files' names are expanded before the assignments: again, from the values before them
+            replayed = variables.before()
+            replayed.changed = {}
+            for start in fieldless + redirections:
+                _word(text, start, replayed)
+            if replayed.changed:
+                variables.become(replayed)
+                for number, (name, dummy, start) in enumerate(prefix):
+                    prefix[number] = (name, assign(name, start)[0], start)
+        else:
+            for start in redirections:
+                _word(text, start, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||") else text[index:index + 1]
         made = []
         if command is None:
@@ -699,8 +736,7 @@ def parse_defaults(text, source, variables=None, assignments=None):
     rows, left_open = lines(text), []
     statements = _statements(rows, left_open)
     if left_open:
-        raise ConfigError("%s:%d: %s is not closed before the file ends: sh stops with a syntax error, and "
-                          "grub-mkconfig with it" % (source, statements[-1][0] + 1, left_open[0]))
+        raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
     state = {"depth": 0}
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])

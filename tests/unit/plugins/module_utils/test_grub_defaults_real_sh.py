@@ -5,9 +5,10 @@ it ends with set, and its value, is what ``bootloader.parse_defaults``
 says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
 
 The files hold assignments, comments, words, command substitutions, lists
-(``&&``, ``||``), pipelines, background commands and compound commands
-(``if``, ``case``, ``{ }``), never a redirection; sh runs with no PATH (a
-word is a command it does not find) in a temporary directory.  A value the
+(``&&``, ``||``), pipelines, background commands, compound commands (``if``,
+``case``, ``{ }``) and redirections (never a here-document, which the reader
+refuses); sh runs with no PATH (a word is a command it does not find) in a
+temporary directory, where the redirections make their files.  A value the
 reader says only sh knows (``bootloader.Unknown``: a command's output, an
 assignment under a condition) is not compared, and there is one only in a
 file with a command substitution, a list or a conditional command."""
@@ -52,6 +53,11 @@ LINE = st.one_of(ASSIGNMENT, ASSIGNMENT, ASSIGNMENT,
                  st.builds("if {}; then {}; fi".format, st.sampled_from(["true", "false"]), ASSIGNMENT),
                  st.builds("if false; then :; else\n{}\nfi".format, ASSIGNMENT),
                  st.builds("case x in x) {};; esac".format, ASSIGNMENT), st.builds("{{ {}; }}".format, ASSIGNMENT))
+# a redirection, before or after assignments: its file's name is expanded before them
+REDIRECTION = st.sampled_from([">/dev/null", "2>&1", ">&2", "</dev/null", "2>/dev/null", ">>out", ">|out", "<>out",
+                               "2>&-", "> out", '>"$A"o', ">${B=r}", "1>${A:-f}", "2>${B:=e}x", "3>o", "12>o"])
+LINE = LINE | st.builds(lambda a, r: a + " " + r, ASSIGNMENT, REDIRECTION) | \
+    st.builds(lambda r, a, b: r + a + " " + b, REDIRECTION, ASSIGNMENT, ASSIGNMENT | REDIRECTION)
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
@@ -107,10 +113,16 @@ def test_the_variables_are_what_sh_sets(text):
     ("B=' '\nGRUB_CMDLINE_LINUX=\t${B=\"\"}\n", {"B": " ", "GRUB_CMDLINE_LINUX": ""}),
     ("GRUB_CMDLINE_LINUX=\t${B=\"\"}\n", {"B": "", "GRUB_CMDLINE_LINUX": ""}),
     ("GRUB_CMDLINE_LINUX=${A:-x # y}\n", {"GRUB_CMDLINE_LINUX": "x # y"}),
+    ('GRUB_CMDLINE_LINUX="console=ttyS0" 2>&1\n', {"GRUB_CMDLINE_LINUX": "console=ttyS0"}),
+    ("GRUB_TIMEOUT=0>/dev/null\n", {"GRUB_TIMEOUT": "0"}),
+    (">/dev/null A=q B=$A\n", {"A": "q", "B": "q"}),
+    ("A=$B >${B=x}\n", {"A": "x", "B": "x"}),
+    ("A=1 >${A=2}\n", {"A": "1"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
-    expansion was a command, a "#" inside ${...} began a comment."""
+    expansion was a command, a "#" inside ${...} began a comment; a redirection was a command
+    word (``2>&1`` ran in the background), and its file's name is expanded before the assignments."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
     base = tempfile.mkdtemp()
@@ -118,3 +130,26 @@ def test_what_the_reader_missed(text, expected):
         assert sh_variables(base, text) == expected
     finally:
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("text,command", [("$C GRUB_TIMEOUT=0\n", "GRUB_TIMEOUT=0"),
+                                          ("A=1 $C GRUB_TIMEOUT=0 >/dev/null\n", "GRUB_TIMEOUT=0")])
+def test_an_assignment_after_a_word_expanding_to_nothing_is_the_command(text, command):
+    """The words before the first that is no ``NAME=`` are the assignments, whatever it expands
+    to: sh runs ``GRUB_TIMEOUT=0`` as a command it does not find, and grub-mkconfig stops."""
+    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert variables == {}
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        assert sh_variables(base, text, errors) is None
+    finally:
+        shutil.rmtree(base)
+    assert "%s: not found" % command in errors[0]
+
+
+def test_a_here_document_is_refused_naming_its_line():
+    """Its text is the rows after it (``${B=x}`` in them assigns); the reader does not follow it."""
+    text = "GRUB_TIMEOUT=1\ncat <<EOF >/dev/null\nGRUB_TIMEOUT=5\nEOF\n"
+    with pytest.raises(ConfigError, match=r"^/etc/default/grub:2: a here-document \(<<\) is not read"):
+        bootloader.parse_defaults(text, "/etc/default/grub")
+    assert bootloader.parse_defaults("A='<<'\nB=\"<<\" C=${D:-<<} # <<\n", "g")[0] == {"A": "<<", "B": "<<", "C": "<<"}

@@ -152,3 +152,20 @@ def test_a_defaults_file_doubling_a_value_is_refused_in_time(tmp_path, run_modul
     assert out["rc"] == 0, out.get("msg")
     result = by_id(out)["GCE-BOOT-SERIAL-CONSOLE"]
     assert result["status"] == "unknown" and "/etc/default/grub:14: expansions grow a value" in result["message"], result
+
+
+def test_a_defaults_file_with_a_here_document_is_named_and_left_alone(tmp_path, run_module):
+    """The reader does not follow a here-document (its rows are text, not commands): the boot
+    settings are unknown, naming the line, and the file is not edited."""
+    from test_gce_settings import by_id, debian_image, run
+    root = debian_image(tmp_path / "image")
+    text = 'GRUB_TIMEOUT=5\n: <<"EOF"\nGRUB_CMDLINE_LINUX="quiet"\nEOF\n'
+    put(root, "/etc/default/grub", text)
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    for rid in ("GCE-BOOT-SERIAL-CONSOLE", "GCE-BOOT-TIMEOUT"):
+        result = by_id(out)[rid]
+        assert result["status"] == "unknown", result
+        assert "/etc/default/grub:2: a here-document (<<) is not read" in result["message"], result
+    with open(os.path.join(root, "etc/default/grub")) as handle:
+        assert handle.read() == text
