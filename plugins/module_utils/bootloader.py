@@ -70,7 +70,7 @@ GRUBENV_SIZE = 1024
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 # the same over the rows of one line for sh (``_statements``)
 _STATEMENT = re.compile(_ASSIGNMENT.pattern, re.S)
-_WORD = re.compile(r"[^'\" \t;&|<>`$\\]+|\$")
+_WORD = re.compile(r"[^'\" \t;&|<>()`$\\]+|\$")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 _PARAMETER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-+=?]|##?|%%?)")
 # what a backslash escapes inside double quotes (POSIX sh, 2.2.3 Double-Quotes)
@@ -83,6 +83,8 @@ MAX_NESTING = 8
 MAX_SHELL_VALUE = 64 * 1024
 # characters the ${A#p} and ${A%p} of one defaults file may match, each cut of a value matched
 MAX_PATTERN_WORK = 4 * 1024 * 1024
+# the values the calls of a defaults file's functions may assign (each call all its body assigns)
+MAX_CALLED = 64 * 1024
 _PATTERN_WORK = [0]   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
 
 
@@ -101,8 +103,8 @@ class Unknown(str):
 # reserved words (POSIX sh, 2.4) that open and close the compound commands whose inside runs
 # only under a condition, or in a subshell; a { } group runs as it is (a function's body is not
 # told apart)
-_OPENERS = ("if", "while", "until", "for", "case", "(")
-_CLOSERS = ("fi", "done", "esac", ")")
+_OPENERS = ("if", "while", "until", "for", "case")
+_CLOSERS = ("fi", "done", "esac")
 _STARTERS = ("if", "then", "elif", "else", "while", "until", "do", "{", "!")
 _COMPOUND = "assigned inside a compound command (if, while, case...)"
 _REFERENCE = re.compile(r"\$\{?#?([A-Za-z_][A-Za-z0-9_]*)")
@@ -316,13 +318,13 @@ def shell_value(text, variables):
     return _word(text, 0, variables)[0]
 
 
-def _word(text, index, variables, stop=" \t\n;&|<>"):
+def _word(text, index, variables, stop=" \t\n;&|<>()"):
     """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
     ended by an unquoted character of ``stop``."""
     return _quoted_word(text, index, variables, stop)[:2]
 
 
-def _quoted_word(text, index, variables, stop=" \t\n;&|<>", literal=_same):
+def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
     """``(value, end, quoted)`` of the word at ``text[index]`` (``_word``):
     ``literal`` is applied to what is quoted or escaped (a pattern's,
     ``_glob_literal``); ``quoted``: some of it is, so that it is a field even
@@ -407,7 +409,7 @@ def _statements(rows, left_open=None):
                 quote = None if char == '"' else quote
             elif char in "'\"":
                 quote = char
-            elif char == "#" and previous in " \t;&|<>\n" and not braces:   # no comment inside ${...}
+            elif char == "#" and previous in " \t;&|<>()\n" and not braces:   # no comment inside ${...}
                 break
             elif row.startswith("<<", pos) and not braces:
                 if left_open is not None:
@@ -486,6 +488,9 @@ def _substitution_header(row, pos):
 _NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 # a redirection's operator, a file descriptor's number before it (one digit for dash, parser.c readtoken1())
 _REDIRECTION = re.compile(r"[0-9]?(?:>>|[<>]&|>\||<>|[<>])")
+# a function's definition: the compound command after it is its body, run when it is called (POSIX sh, 2.9.5)
+_FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\([ \t]*\)")
+_ESAC = re.compile(r"esac(?![^ \t\n;&|<>()])")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
 # what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14), or one whose
 # arguments are the assignments
@@ -571,6 +576,58 @@ class _Journal(dict):
                 self[name] = value
 
 
+def _body_assigned(body, scratch):
+    """Keep what the last command in a function's body assigned (to ``scratch``): a call assigns it."""
+    body["names"].update((name, scratch.get(name, "")) for name in scratch.changed)
+    scratch.changed = {}
+
+
+def _end_body(state):
+    """The function whose body just ended is defined; returns the shell's own variables again."""
+    body = state.pop("body")
+    _body_assigned(body, body["scratch"])
+    state.setdefault("functions", {})[body["name"]] = body["names"]
+    body["real"].changed = {}
+    return body["real"]
+
+
+def _compound_word(state, word, variables):
+    """Follow a command word that opens or closes a compound command (``if``, ``fi``, a function
+    body's ``{`` and ``}``...); returns the variables to go on with (a function body's ending)."""
+    if word in _OPENERS or word in _CLOSERS:
+        state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
+    body = state.get("body")
+    if body:
+        body["braces"] += (word == "{") - (word == "}")
+        if body["braces"] <= 0 and state["depth"] <= body["depth"] and (word == "}" or word in _CLOSERS):
+            return _end_body(state)
+        body["started"] = True
+    return variables
+
+
+def _operator(state, operator, variables):
+    """Follow ``(`` and ``)`` (a subshell, whose assignments are undone when it ends; a case
+    pattern's end) and ``;;`` (the next case pattern); returns the variables to go on with."""
+    if operator == ";;":
+        state["pattern"] = True
+    elif operator == ")" and state.get("pattern"):
+        state["pattern"] = False
+    elif operator == "(":
+        body = state.get("body")
+        if body and not body["started"]:
+            variables = _end_body(state)   # a subshell body: a call assigns nothing
+        state["depth"] += 1
+        state.setdefault("subshells", []).append({})
+    elif operator == ")":
+        state["depth"] = max(0, state["depth"] - 1)
+        for name, value in (state["subshells"].pop() if state.get("subshells") else {}).items():
+            if value is _UNSET:
+                dict.pop(variables, name, None)
+            else:
+                dict.__setitem__(variables, name, value)
+    return variables
+
+
 def _line_assignments(text, variables, state=None):
     """``[(NAME, value)]`` of the assignments sh performs on one line, in
     order (``variables`` follows them): the leading assignment words of each
@@ -588,13 +645,17 @@ def _line_assignments(text, variables, state=None):
     branch's too), is ``Unknown``; ``state`` carries how deep inside
     compound commands the next line starts.  A redirection (``>/dev/null``,
     ``2>&1``) is no word: its file's name is expanded after the command's
-    words and before the assignments (dash's evalcommand())."""
+    words and before the assignments (dash's evalcommand()).  A function's
+    body (``f() { ...; }``) assigns nothing where it is defined; what it
+    assigns is ``Unknown`` where it is called."""
     state = state if state is not None else {"depth": 0}
     variables = variables if isinstance(variables, _Journal) else _Journal(variables)
+    if state.get("body"):
+        variables = state["body"]["scratch"]   # the body's assignments go to a copy, kept for a call
     found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
-        words, fieldless, redirections = False, [], []   # words: one that is no assignment came
+        words, fieldless, redirections, called = False, [], [], None   # words: one that is no assignment came
         variables.changed = {}
         why = "assigned after %s" % connector if connector in ("&&", "||") else _COMPOUND if state["depth"] else None
 
@@ -605,13 +666,27 @@ def _line_assignments(text, variables, state=None):
 
         while True:
             index = _BLANKS.match(text, index).end()
-            if index >= len(text) or text[index] in "#;&|":
+            if state.get("pattern") and index < len(text) and text[index] not in "#;)":
+                # a case branch's patterns, up to the ")": matched against, never run
+                if _ESAC.match(text, index):
+                    state["pattern"] = False
+                    variables = _compound_word(state, "esac", variables)
+                index = max(_word(text, index, {})[1], index + 1)
+                continue
+            if index >= len(text) or text[index] in "#;&|()":
                 break
             redirection = _REDIRECTION.match(text, index)
             if redirection:
                 index = _BLANKS.match(text, redirection.end()).end()
                 redirections.append(index)
                 index = max(_word(text, index, {})[1], index)
+                continue
+            definition = None if command or prefix or words or state.get("body") else _FUNCTION.match(text, index)
+            if definition:
+                state["body"] = {"name": definition.group(1), "braces": 0, "depth": state["depth"],
+                                 "real": variables, "names": {}, "scratch": _Journal(variables), "started": False}
+                variables = state["body"]["scratch"]
+                index = definition.end()
                 continue
             match = _NAME_EQ.match(text, index)
             if match and command is None and not words:
@@ -645,13 +720,15 @@ def _line_assignments(text, variables, state=None):
                         kept = dict((name, variables[name]) for name in variables.changed if name in variables)
                         variables.become(expanding)
                     command = word
-                    if word in _OPENERS or word in _CLOSERS:
-                        state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
-                        why = why or (_COMPOUND if state["depth"] else None)
+                    called = word if word in state.get("functions", ()) and not state.get("body") else None
+                    variables = _compound_word(state, word, variables)
+                    why = why or (_COMPOUND if state["depth"] else None)
                     if word in _STARTERS and not prefix:
                         # a reserved word the next command follows on the same line
                         command, before, words = None, None, False
                         variables.changed = {}
+                elif command == "case" and word == "in" and not quoted:
+                    state["pattern"] = True
                 elif command is None:
                     fieldless.append(index)
                     if expanding is not variables and expanding.changed:
@@ -673,7 +750,7 @@ def _line_assignments(text, variables, state=None):
         else:
             for start in redirections:
                 _word(text, start, variables)
-        operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||") else text[index:index + 1]
+        operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         made = []
         if command is None:
             made = [(name, value) for name, value, dummy in prefix]
@@ -688,6 +765,14 @@ def _line_assignments(text, variables, state=None):
             kept.update((name, value) for name, value, dummy in prefix)
             variables.update((name, Unknown(value, "assigned before a word %s" % doubt)) for name, value in kept.items())
             made = [(name, variables[name]) for name, value, dummy in prefix]
+        if called:
+            state["called"] = state.get("called", 0) + len(state["functions"][called])
+            if state["called"] > MAX_CALLED:
+                raise ConfigError("its functions' calls assign more than %d values: the reader stops there" % MAX_CALLED)
+            calls = [(name, Unknown(value, "assigned when the function %s runs, which the reader does not follow" % called))
+                     for name, value in state["functions"][called].items()]
+            variables.update(calls)
+            made.extend(calls)
         variables.update(inside)
         made.extend(inside)
         if connector == "|" or operator in ("|", "&"):
@@ -699,7 +784,14 @@ def _line_assignments(text, variables, state=None):
             for name in list(variables.changed):
                 if name in variables and not isinstance(variables[name], Unknown):
                     variables[name] = Unknown(variables[name], why)
+        if state.get("body"):
+            _body_assigned(state["body"], variables)
+            made = []   # read, not run: kept for a call
+        for saved in state.get("subshells", [])[-1:]:
+            for name, value in variables.changed.items():
+                saved.setdefault(name, value)   # its value before the subshell, put back at its ")"
         found.extend(made)
+        variables = _operator(state, operator, variables)
         if index >= len(text) or text[index] == "#":
             break
         connector = operator or ";"
@@ -711,11 +803,11 @@ def _assignments(rows):
     """``[(first, last, NAME, alone)]`` of the assignments among ``rows``,
     each one line for sh (``_statements``); ``alone``: the only word of its
     line (``export`` and a comment aside), which an edit may replace whole."""
-    found = []
+    found, state = [], {"depth": 0}
     _PATTERN_WORK[0] = 0   # each file's reading has the whole budget
     for first, last in _statements(rows):
         text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
-        names = [name for name, dummy in _line_assignments(text, {})]
+        names = [name for name, dummy in _line_assignments(text, {}, state)]
         match = _STATEMENT.match(text) if len(names) == 1 else None
         alone = False
         if match:
@@ -725,11 +817,12 @@ def _assignments(rows):
     return found
 
 
-def parse_defaults(text, source, variables=None, assignments=None):
+def parse_defaults(text, source, variables=None, assignments=None, functions=None):
     """Run the assignments of one defaults file as sh does
     (``_line_assignments``); returns ``(variables, assignments)`` where
     assignments maps a name to ``[(file, line, value)]`` (line: where the
-    line it is on starts)."""
+    line it is on starts).  ``functions``: the functions the files sourced
+    before defined (the same shell), which this one's definitions join."""
     variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}
     _PATTERN_WORK[0] = 0
@@ -737,7 +830,7 @@ def parse_defaults(text, source, variables=None, assignments=None):
     statements = _statements(rows, left_open)
     if left_open:
         raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
-    state = {"depth": 0}
+    state = {"depth": 0, "functions": functions if functions is not None else {}}
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
@@ -746,6 +839,11 @@ def parse_defaults(text, source, variables=None, assignments=None):
             raise ConfigError("%s:%d: %s" % (source, first + 1, exc))
         for name, value in made:
             assignments.setdefault(name, []).append((source, first + 1, value))
+        if state.get("body"):
+            state["body"].setdefault("line", first + 1)
+    if state.get("body"):
+        raise ConfigError("%s:%d: the body of the function %s is not closed before the file ends: sh stops with a "
+                          "syntax error, and grub-mkconfig with it" % (source, state["body"]["line"], state["body"]["name"]))
     return dict(variables), assignments
 
 
@@ -777,10 +875,10 @@ class GrubConfig(object):
             self.layout = "redhat" if "grub2" in self.grub_cfg or self.grub_cfg.startswith(ESP_EFI_DIR) else "debian"
         self.dropins_supported = self._dropins_supported()
         self.files, self.variables, self.assignments = [], {}, {}
-        text = self._text(DEFAULTS, replace)
+        text, functions = self._text(DEFAULTS, replace), {}
         if text is not None:
             self.files.append(DEFAULTS)
-            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS))
+            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS), functions=functions)
         if self.dropins_supported:
             paths = ["%s/%s" % (DEFAULTS_DIR, n) for n in names(target, DEFAULTS_DIR, "*.cfg")]
             paths = sorted(set(paths) | set(p for p in replace if p.startswith(DEFAULTS_DIR + "/")
@@ -791,7 +889,7 @@ class GrubConfig(object):
                     continue
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
-                    text, target.display(path), self.variables, self.assignments)
+                    text, target.display(path), self.variables, self.assignments, functions)
         # GRUB loads the grubenv beside its grub.cfg; before there is one, where grub-mkconfig's layout keeps it
         candidates = [grubenv_beside(self.grub_cfg)] if self.grub_cfg else \
             [GRUBENV_BY_LAYOUT[self.layout]] if self.layout else list(GRUBENV_BY_LAYOUT.values())

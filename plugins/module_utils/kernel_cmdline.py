@@ -157,11 +157,11 @@ def _grub_defaults(target):
     paths = [bootloader.DEFAULTS] + ["%s/%s" % (bootloader.DEFAULTS_DIR, name)
                                      for name in sorted(_listing(target, bootloader.DEFAULTS_DIR))
                                      if name.endswith(".cfg") and not name.startswith(".")]
-    variables, assignments = {}, {}
+    variables, assignments, functions = {}, {}, {}
     for path in paths:
         text = _read(target, path)
         if text is not None:
-            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments)
+            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments, functions)
     # the last assignment of either, in the order the files are sourced
     made = [(paths.index(source), line, source) for name in GRUB_VARIABLES
             for source, line, value in assignments.get(name, [])]

@@ -6,12 +6,13 @@ says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
 
 The files hold assignments, comments, words, command substitutions, lists
 (``&&``, ``||``), pipelines, background commands, compound commands (``if``,
-``case``, ``{ }``) and redirections (never a here-document, which the reader
-refuses); sh runs with no PATH (a word is a command it does not find) in a
+``case`` of several patterns, ``{ }``, subshells), function definitions and
+calls, and redirections (never a here-document, which the reader refuses); sh runs with no PATH (a word is a command it does not find) in a
 temporary directory, where the redirections make their files.  A value the
 reader says only sh knows (``bootloader.Unknown``: a command's output, an
-assignment under a condition) is not compared, and there is one only in a
-file with a command substitution, a list or a conditional command."""
+assignment under a condition or by a function) is not compared, and there is
+one only in a file with a command substitution, a list, a conditional
+command or a function's call."""
 
 import os
 import re
@@ -58,6 +59,13 @@ REDIRECTION = st.sampled_from([">/dev/null", "2>&1", ">&2", "</dev/null", "2>/de
                                "2>&-", "> out", '>"$A"o', ">${B=r}", "1>${A:-f}", "2>${B:=e}x", "3>o", "12>o"])
 LINE = LINE | st.builds(lambda a, r: a + " " + r, ASSIGNMENT, REDIRECTION) | \
     st.builds(lambda r, a, b: r + a + " " + b, REDIRECTION, ASSIGNMENT, ASSIGNMENT | REDIRECTION)
+# subshells, whose assignments are undone; case branches of several patterns; a function's body, run
+# where it is called (a line "f")
+LINE = LINE | st.builds("( {} )".format, ASSIGNMENT) | st.builds("({}; ( {} ); {})".format, ASSIGNMENT, ASSIGNMENT, ASSIGNMENT) | \
+    st.builds("case {} in\n a|x) {};;\n (B=*|*) {} ;;\nesac".format, st.sampled_from(["x", "$A", "y"]), ASSIGNMENT, ASSIGNMENT) | \
+    st.builds(lambda form, a, b: form.format(a, b), st.sampled_from(
+        ["f() {{ {}; {}; }}", "f()\n{{\n{}\n{}\n}}", "f ( ) ( {}; {} )", "f() {{ {} | {}; }}", "f() if true; then {}; fi; {}"]),
+        ASSIGNMENT, ASSIGNMENT) | st.just("f")
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
@@ -97,7 +105,7 @@ def test_the_variables_are_what_sh_sets(text):
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
-    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]", text.replace("\\\n", "")):
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$", text.replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
         dict((name, value) for name, value in real.items() if name not in unknown), repr(text)
@@ -118,11 +126,19 @@ def test_the_variables_are_what_sh_sets(text):
     (">/dev/null A=q B=$A\n", {"A": "q", "B": "q"}),
     ("A=$B >${B=x}\n", {"A": "x", "B": "x"}),
     ("A=1 >${A=2}\n", {"A": "1"}),
+    ("f() {\nGRUB_TIMEOUT=0\n}\n", {}),
+    ("A=0\nf() { A=1; }\nB=$A\n", {"A": "0", "B": "0"}),
+    ("f() ( A=1 )\nf\n", {}),
+    ("( A=1 )\nB=2\n", {"B": "2"}),
+    ("A=0; (A=1; (B=2); B=$A); B=$A$A\n", {"A": "0", "B": "00"}),
+    ("case x in\n a|x) A=1 ;;\n (B=*) B=3 ;;\nesac\nB=2\n", {"A": "1", "B": "2"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
     expansion was a command, a "#" inside ${...} began a comment; a redirection was a command
-    word (``2>&1`` ran in the background), and its file's name is expanded before the assignments."""
+    word (``2>&1`` ran in the background), and its file's name is expanded before the assignments;
+    a function's body was run where it is defined, a subshell's assignments stayed, and a case
+    pattern's "|" was a pipeline."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
     base = tempfile.mkdtemp()
@@ -153,3 +169,32 @@ def test_a_here_document_is_refused_naming_its_line():
     with pytest.raises(ConfigError, match=r"^/etc/default/grub:2: a here-document \(<<\) is not read"):
         bootloader.parse_defaults(text, "/etc/default/grub")
     assert bootloader.parse_defaults("A='<<'\nB=\"<<\" C=${D:-<<} # <<\n", "g")[0] == {"A": "<<", "B": "<<", "C": "<<"}
+
+
+def test_what_a_called_function_assigns_is_known_only_to_sh():
+    variables, assignments = bootloader.parse_defaults("f() {\n GRUB_TIMEOUT=0\n}\nGRUB_TIMEOUT=5\nf\n", "/etc/default/grub")
+    assert variables == {"GRUB_TIMEOUT": "0"}
+    assert isinstance(variables["GRUB_TIMEOUT"], bootloader.Unknown) and "function f" in variables["GRUB_TIMEOUT"].why
+    assert [line for dummy, line, dummy2 in assignments["GRUB_TIMEOUT"]] == [4, 5]
+
+
+def test_a_function_defined_in_one_file_is_called_in_the_next():
+    """grub-mkconfig sources /etc/default/grub and grub.d/*.cfg in one shell."""
+    functions = {}
+    variables, assignments = bootloader.parse_defaults("f() { GRUB_TIMEOUT=0; }\nGRUB_TIMEOUT=5\n", "/etc/default/grub",
+                                                       functions=functions)
+    assert variables == {"GRUB_TIMEOUT": "5"}
+    variables, dummy = bootloader.parse_defaults("f\n", "/etc/default/grub.d/50.cfg", variables, assignments, functions)
+    assert isinstance(variables["GRUB_TIMEOUT"], bootloader.Unknown) and variables["GRUB_TIMEOUT"] == "0"
+
+
+def test_a_function_body_left_open_is_named():
+    text = "A=1\nf() {\nGRUB_TIMEOUT=0\n"
+    with pytest.raises(ConfigError, match=r"^/etc/default/grub:2: the body of the function f is not closed before the file ends"):
+        bootloader.parse_defaults(text, "/etc/default/grub")
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        assert sh_variables(base, text, errors) is None
+    finally:
+        shutil.rmtree(base)
+    assert "Syntax error" in errors[0]

@@ -244,3 +244,13 @@ def test_grub_reads_bls_entries_with_grubenvs_variables(tmp_path):
     write(tmp_path, "/boot/grub2/grubenv", "# GRUB Environment Block\nkernelopts=\n")
     found = kernel_cmdline.find(str(tmp_path))
     assert [e["cmdline"] for e in found] == ["root=/dev/sda2 ro console=ttyS0,38400n8 ${tuned_params}"]
+
+
+def test_a_function_a_grub_dropin_calls_sets_the_command_line(tmp_path):
+    """One shell sources them all: the function /etc/default/grub defines (its body not run there)
+    assigns where grub.d/50-call.cfg calls it, a command line that may apply (listed as read)."""
+    write(tmp_path, "/etc/default/grub", 'f() {\n  GRUB_CMDLINE_LINUX="console=ttyS0"\n}\nGRUB_CMDLINE_LINUX=quiet\n')
+    write(tmp_path, "/etc/default/grub.d/50-call.cfg", "f\n")
+    found = [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"])
+             for e in kernel_cmdline.find(str(tmp_path)) if e["kind"] == "grub-default"]
+    assert found == [("50-call.cfg", 1, "console=ttyS0")]

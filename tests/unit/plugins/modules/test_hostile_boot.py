@@ -169,3 +169,27 @@ def test_a_defaults_file_with_a_here_document_is_named_and_left_alone(tmp_path, 
         assert "/etc/default/grub:2: a here-document (<<) is not read" in result["message"], result
     with open(os.path.join(root, "etc/default/grub")) as handle:
         assert handle.read() == text
+
+
+def test_a_function_a_dropin_calls_makes_the_timeout_known_only_to_sh(tmp_path, run_module):
+    """/etc/default/grub defines f, whose body is not run there; grub.d/50-call.cfg (sourced by
+    grub-mkconfig in the same shell) calls it: what it assigns only sh knows."""
+    from test_gce_settings import by_id, debian_image, run
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub", 'f() {\n  GRUB_TIMEOUT=30\n}\nGRUB_TIMEOUT=0\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n')
+    put(root, "/etc/default/grub.d/50-call.cfg", "f\n")
+    result = by_id(run(run_module, root, check_mode=True))["GCE-BOOT-TIMEOUT"]
+    assert result["status"] == "unknown" and "/etc/default/grub.d/50-call.cfg:1: GRUB_TIMEOUT is assigned when the " \
+        "function f runs" in result["message"], result
+    os.remove(os.path.join(root, "etc/default/grub.d/50-call.cfg"))
+    result = by_id(run(run_module, root, check_mode=True))["GCE-BOOT-TIMEOUT"]
+    assert result["status"] != "unknown" and "function f runs" not in result["message"], result
+
+
+def test_function_calls_that_assign_without_end_are_refused_in_time():
+    """A body of 3,000 assignments called 20,000 times (66 KB) made sixty million values: the
+    reader ran out of memory.  Past MAX_CALLED values the file is an error naming its line."""
+    text = "f() { " + "; ".join("V%d=1" % number for number in range(3000)) + "; }\n" + "f\n" * 20000
+    with alarm(30):
+        with pytest.raises(ConfigError, match=r"^/etc/default/grub:23: its functions' calls assign more than 65536 values"):
+            bootloader.parse_defaults(text, "/etc/default/grub")
