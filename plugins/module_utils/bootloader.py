@@ -16,6 +16,7 @@ layouts, read through the target root.
 The edits keep what the user wrote: a replaced line stays in the file,
 commented out behind the collection's marker."""
 
+import itertools
 import re
 
 from ansible_collections.guestready.gce.plugins.module_utils import cmdline
@@ -115,10 +116,17 @@ _SPECIAL_EXPANSION = re.compile(r"\$\{(?:[0-9]+|[@*#?$!-])")
 _LENGTH = re.compile(r"\$\{#([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+# a double-quoted span (its escapes), a single-quoted one or an escaped character: group 1 what is not literal
+_UNQUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"|\'[^\']*\'|\\.', re.S)
+_ESCAPED = re.compile(r"\\.", re.S)
+
+
 def _unknown_value(value, written, variables, condition):
     """``value`` as an Unknown when the ``written`` word it comes from runs a command or uses an
     Unknown variable, or when ``condition`` (why it may not run) is given; else ``value``."""
-    outside = re.sub(r"'[^']*'", "", written)   # single quotes make nothing run
+    # what is quoted or escaped is literal: a NUL in its place, which joins no "$" to what follows
+    outside = _UNQUOTED.sub(lambda match: "\0" if match.group(1) is None else "\0%s\0" % _ESCAPED.sub("\0", match.group(1)),
+                            written)
     why = condition or ("set from a command's output" if "`" in outside or "$(" in outside else None)
     special = _SPECIAL.search(_LENGTH.sub("", outside))
     shown = special and special.group(0) + ("}" if special.group(0).startswith("${") else "")
@@ -492,9 +500,12 @@ _REDIRECTION = re.compile(r"[0-9]?(?:>>|[<>]&|>\||<>|[<>])")
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\([ \t]*\)")
 _ESAC = re.compile(r"esac(?![^ \t\n;&|<>()])")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
-# what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14), or one whose
-# arguments are the assignments
-_KEEPING = (":", "export", "readonly")
+# what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14; dash keeps them)
+_KEEPING = (":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
+            "times", "trap", "unset")
+# eval running eval: how deep the reader follows it; the characters all the evals of a file run
+MAX_EVAL_DEPTH = 16
+MAX_EVAL_TEXT = 1024 * 1024
 
 
 def _joined(text):
@@ -532,14 +543,20 @@ class _Journal(dict):
     def __init__(self, values=()):
         dict.__init__(self, values)
         self.changed = {}
+        self.outer = []   # the journals of the commands running this one (eval's), which see its changes too
 
     def __setitem__(self, name, value):
-        self.changed.setdefault(name, self.get(name, _UNSET))
+        self._journal(name)
         dict.__setitem__(self, name, value)
 
     def __delitem__(self, name):
-        self.changed.setdefault(name, self.get(name, _UNSET))
+        self._journal(name)
         dict.__delitem__(self, name)
+
+    def _journal(self, name):
+        before = self.get(name, _UNSET)
+        for changed in [self.changed] + self.outer:
+            changed.setdefault(name, before)
 
     def update(self, pairs):
         for name, value in (pairs.items() if isinstance(pairs, dict) else pairs):
@@ -628,6 +645,75 @@ def _operator(state, operator, variables):
     return variables
 
 
+def _builtin(command, arguments, variables, state, why):
+    """``[(NAME, value)]`` that the built-in ``command`` run with ``arguments`` assigns (``unset``
+    takes variables and functions away; ``for``, ``read`` and ``getopts`` assign values only sh
+    knows; ``eval`` runs its arguments joined); ConfigError for one after which the reader cannot
+    go on (``.``, ``exit``, ``return``, ``exec`` of a command)."""
+    if command == "unset":
+        options = list(itertools.takewhile(lambda word: word.startswith("-"), arguments))
+        if any("f" in option for option in options):
+            for name in arguments[len(options):]:
+                state["functions"].pop(name, None)
+            return []
+        made = []
+        for name in arguments[len(options):]:
+            if why:
+                variables[name] = Unknown("", "unset %s" % why)   # unset or not, only sh knows
+                made.append((name, variables[name]))
+            elif name in variables:
+                del variables[name]
+        return made
+    if command in ("for", "read", "getopts"):
+        if command == "for":
+            items = arguments[2:] if arguments[1:2] == ["in"] else [""]   # no "in": the positional parameters
+            names = arguments[:1] if items else []
+            value = items[-1] if items else ""
+        else:
+            names = [word for word in arguments if not word.startswith("-")][1 if command == "getopts" else 0:]
+            names, value = names[:1] if command == "getopts" else names, ""
+        made = [(name, Unknown(value, "assigned by %s" % command)) for name in names if _NAME_EQ.match(name + "=")]
+        variables.update(made)
+        return made
+    if command == "eval":
+        unknown = [word for word in arguments if isinstance(word, Unknown)]
+        if unknown:
+            raise ConfigError("eval runs a text %s: what it assigns only sh knows too" % unknown[0].why)
+        return _eval(" ".join(arguments), variables, state, why)
+    if command != "exec" or arguments:
+        raise ConfigError({".": "the file sourced here is not read: what it assigns only sh knows",
+                           "exec": "exec runs another program in grub-mkconfig's place"}.get(
+            command, "%s here stops sh reading the file, which the reader does not follow" % command))
+    return []
+
+
+_BUILTINS = ("unset", "for", "read", "getopts", "eval", ".", "exit", "return", "exec")
+
+
+def _eval(text, variables, state, why):
+    """What ``eval`` running ``text`` assigns: its lines, read as the file's are (in ``state``)."""
+    state["evals"], state["eval_text"] = state.get("evals", 0) + 1, state.get("eval_text", 0) + len(text)
+    if state["evals"] > MAX_EVAL_DEPTH:
+        raise ConfigError("eval runs eval more than %d deep: the reader stops there" % MAX_EVAL_DEPTH)
+    if state["eval_text"] > MAX_EVAL_TEXT:
+        raise ConfigError("its evals run more than %d characters: the reader stops there" % MAX_EVAL_TEXT)
+    rows, left_open, made = lines(text), [], []
+    statements = _statements(rows, left_open)
+    if left_open:
+        raise ConfigError("the text eval runs: %s" % left_open[0][1])
+    # the commands it runs start their journals again: the one running eval keeps what they change
+    outer, outer_why = variables.changed, state.get("why")
+    variables.outer.append(outer)
+    state["why"] = why or outer_why
+    try:
+        for first, last in statements:
+            made.extend(_line_assignments("\n".join(row.rstrip("\n") for row in rows[first:last + 1]), variables, state))
+    finally:
+        variables.outer.pop()
+        variables.changed, state["why"], state["evals"] = outer, outer_why, state["evals"] - 1
+    return made
+
+
 def _line_assignments(text, variables, state=None):
     """``[(NAME, value)]`` of the assignments sh performs on one line, in
     order (``variables`` follows them): the leading assignment words of each
@@ -655,9 +741,10 @@ def _line_assignments(text, variables, state=None):
     found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
-        words, fieldless, redirections, called = False, [], [], None   # words: one that is no assignment came
+        words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         variables.changed = {}
-        why = "assigned after %s" % connector if connector in ("&&", "||") else _COMPOUND if state["depth"] else None
+        why = "assigned after %s" % connector if connector in ("&&", "||") else \
+            _COMPOUND if state["depth"] else state.get("why")
 
         def assign(name, start):
             value, end = _word(text, start, variables)
@@ -729,6 +816,9 @@ def _line_assignments(text, variables, state=None):
                         variables.changed = {}
                 elif command == "case" and word == "in" and not quoted:
                     state["pattern"] = True
+                elif command is not None:
+                    if word.strip(" \t\n") or quoted:   # an argument (an unquoted one of blanks is no field)
+                        arguments.append(_unknown_value(word, text[index:end], expanding, None))
                 elif command is None:
                     fieldless.append(index)
                     if expanding is not variables and expanding.changed:
@@ -760,6 +850,8 @@ def _line_assignments(text, variables, state=None):
             declared = [(name, _unknown_value(value, written, variables, why)) for name, value, written in declared]
             variables.update(declared)
             made.extend(declared)
+        if command in _BUILTINS and not state.get("body"):
+            made.extend(_builtin(command, arguments, variables, state, why))
         if doubt and command not in _KEEPING:
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)

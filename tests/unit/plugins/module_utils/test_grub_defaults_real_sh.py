@@ -7,7 +7,9 @@ says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
 The files hold assignments, comments, words, command substitutions, lists
 (``&&``, ``||``), pipelines, background commands, compound commands (``if``,
 ``case`` of several patterns, ``{ }``, subshells), function definitions and
-calls, and redirections (never a here-document, which the reader refuses); sh runs with no PATH (a word is a command it does not find) in a
+calls, built-ins that assign, unset or keep the assignments before them
+(``unset``, ``for``, ``read``, ``eval``, special ones) and redirections
+(never a here-document, which the reader refuses); sh runs with no PATH (a word is a command it does not find) in a
 temporary directory, where the redirections make their files.  A value the
 reader says only sh knows (``bootloader.Unknown``: a command's output, an
 assignment under a condition or by a function) is not compared, and there is
@@ -66,6 +68,12 @@ LINE = LINE | st.builds("( {} )".format, ASSIGNMENT) | st.builds("({}; ( {} ); {
     st.builds(lambda form, a, b: form.format(a, b), st.sampled_from(
         ["f() {{ {}; {}; }}", "f()\n{{\n{}\n{}\n}}", "f ( ) ( {}; {} )", "f() {{ {} | {}; }}", "f() if true; then {}; fi; {}"]),
         ASSIGNMENT, ASSIGNMENT) | st.just("f")
+# built-ins that assign, unset or keep the assignments before them (special ones), eval of a line
+LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset", "for A in x y; do :; done",
+                               "for B in; do :; done", "for A in $B; do :; done", "read A </dev/null", "getopts a B"]) | \
+    st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
+              st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
+    st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
@@ -77,7 +85,7 @@ def sh_variables(base, text, errors=None):
     path = os.path.join(base, "grub")
     with open(path, "w") as handle:
         handle.write(text)
-    done = subprocess.run([SH, "-c", REPORT, "sh", path], cwd=base, env={"PATH": "/nonexistent"},
+    done = subprocess.run([SH, "-c", REPORT, "sh", path], cwd=base, env={"PATH": "/nonexistent"}, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
     if errors is not None:
         errors.append(done.stderr.decode("utf-8", "replace"))
@@ -105,7 +113,7 @@ def test_the_variables_are_what_sh_sets(text):
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
-    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$", text.replace("\\\n", ""), re.M):
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b", text.replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
         dict((name, value) for name, value in real.items() if name not in unknown), repr(text)
@@ -132,13 +140,20 @@ def test_the_variables_are_what_sh_sets(text):
     ("( A=1 )\nB=2\n", {"B": "2"}),
     ("A=0; (A=1; (B=2); B=$A); B=$A$A\n", {"A": "0", "B": "00"}),
     ("case x in\n a|x) A=1 ;;\n (B=*) B=3 ;;\nesac\nB=2\n", {"A": "1", "B": "2"}),
+    ("A=1; unset A; B=${A-u}\n", {"B": "u"}),
+    ("A=1 eval B=\\$A\n", {"A": "1", "B": "1"}),
+    ("A=1; eval \"B=2; A=3\"\n", {"A": "3", "B": "2"}),
+    ("B=1 unset -f B\n", {"B": "1"}),
+    ("A=1 exec\nB=2 times >/dev/null\n", {"A": "1", "B": "2"}),
+    ("GRUB_CMDLINE_LINUX=$'$A'0\n", {"GRUB_CMDLINE_LINUX": "$$A0"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
     expansion was a command, a "#" inside ${...} began a comment; a redirection was a command
     word (``2>&1`` ran in the background), and its file's name is expanded before the assignments;
     a function's body was run where it is defined, a subshell's assignments stayed, and a case
-    pattern's "|" was a pipeline."""
+    pattern's "|" was a pipeline; unset and eval were commands like any, the assignments before a
+    special built-in were its environment only, and a quoted "$" before a digit was $0."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
     base = tempfile.mkdtemp()
@@ -198,3 +213,28 @@ def test_a_function_body_left_open_is_named():
     finally:
         shutil.rmtree(base)
     assert "Syntax error" in errors[0]
+
+
+@pytest.mark.parametrize("text,name,value,why", [
+    ("A=1\nfor A in x y; do :; done\n", "A", "y", "for"),
+    ("read -r A B </dev/null\n", "B", "", "read"),
+    ("A=3\nif true; then unset A; fi\n", "A", "", "unset"),
+    ("true && eval A=1 'B=2'\n", "B", "2", "after &&"),
+])
+def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert isinstance(variables[name], bootloader.Unknown) and variables[name] == value and why in variables[name].why
+
+
+@pytest.mark.parametrize("text,message", [
+    ("A=1\n. /etc/default/grub.local\n", "g:2: the file sourced here is not read"),
+    ("A=1\n[ -f x ] || return\n", "g:2: return here stops sh reading the file"),
+    ("exit 0\n", "g:1: exit here stops sh"),
+    ("exec /bin/true\n", "g:1: exec runs another program in grub-mkconfig's place"),
+    ("eval \"$(cat /etc/grub.extra)\"\n", "g:1: eval runs a text set from a command's output"),
+    ("A='eval $A'\neval $A\n", "g:2: eval runs eval more than 16 deep"),
+    ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
+])
+def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
+    with pytest.raises(ConfigError, match="^" + re.escape(message)):
+        bootloader.parse_defaults(text, "g")

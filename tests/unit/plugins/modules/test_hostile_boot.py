@@ -193,3 +193,12 @@ def test_function_calls_that_assign_without_end_are_refused_in_time():
     with alarm(30):
         with pytest.raises(ConfigError, match=r"^/etc/default/grub:23: its functions' calls assign more than 65536 values"):
             bootloader.parse_defaults(text, "/etc/default/grub")
+
+
+def test_evals_of_a_long_text_are_refused_in_time():
+    """eval of a 60 KB value on a thousand lines is 60 MB to read: past MAX_EVAL_TEXT characters
+    the file is an error naming its line."""
+    text = 'X="' + "A=1; " * 12000 + '"\n' + 'eval "$X"\n' * 1000
+    with alarm(30):
+        with pytest.raises(ConfigError, match=r"^/etc/default/grub:19: its evals run more than 1048576 characters"):
+            bootloader.parse_defaults(text, "/etc/default/grub")
