@@ -503,7 +503,7 @@ _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
 # what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14; dash keeps them)
 _KEEPING = (":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
             "times", "trap", "unset")
-# eval running eval: how deep the reader follows it; the characters all the evals of a file run
+# eval and . running one another: how deep the reader follows them; the characters they all run in a file
 MAX_EVAL_DEPTH = 16
 MAX_EVAL_TEXT = 1024 * 1024
 
@@ -679,35 +679,69 @@ def _builtin(command, arguments, variables, state, why):
         unknown = [word for word in arguments if isinstance(word, Unknown)]
         if unknown:
             raise ConfigError("eval runs a text %s: what it assigns only sh knows too" % unknown[0].why)
-        return _eval(" ".join(arguments), variables, state, why)
+        return _eval(" ".join(arguments), variables, state, why, "the text eval runs")
+    if command == ".":
+        return _source(arguments[0] if arguments else "", variables, state, why)
     if command != "exec" or arguments:
-        raise ConfigError({".": "the file sourced here is not read: what it assigns only sh knows",
-                           "exec": "exec runs another program in grub-mkconfig's place"}.get(
-            command, "%s here stops sh reading the file, which the reader does not follow" % command))
+        raise ConfigError("exec runs another program in grub-mkconfig's place" if command == "exec" else
+                          "%s here stops sh reading the file, which the reader does not follow" % command)
     return []
+
+
+def _source(path, variables, state, why):
+    """What ``. path`` assigns: the file, read by ``state["sourced"](path)`` (its text, None when
+    it is not there), run as lines of this one."""
+    reading = state.get("sourced")
+    if reading is None or isinstance(path, Unknown) or not path.startswith("/"):
+        raise ConfigError("the file sourced here (. %s) is not read: %s" % (
+            path, "sh looks a name without a '/' up in PATH" if reading and path and not isinstance(path, Unknown)
+            else "what it assigns only sh knows"))
+    state.setdefault("sources", []).append(path)
+    text = reading(path)
+    if text is None:
+        if why:
+            return []   # where it runs, sh stops: grub-mkconfig writes nothing
+        raise ConfigError("it sources %s, which is not there: sh stops, and grub-mkconfig with it" % path)
+    return _eval(text, variables, state, why, "the file %s" % path)
 
 
 _BUILTINS = ("unset", "for", "read", "getopts", "eval", ".", "exit", "return", "exec")
 
 
-def _eval(text, variables, state, why):
-    """What ``eval`` running ``text`` assigns: its lines, read as the file's are (in ``state``)."""
+class _Limit(ConfigError):
+    """A limit of the reader's reached (said once, where the file reaches it)."""
+
+
+def _at(what, row):
+    """Where in a sourced file (``what``) an error is: its line."""
+    return ", line %d" % (row + 1) if what.startswith("the file") else ""
+
+
+def _eval(text, variables, state, why, what):
+    """What ``eval`` or ``.`` running ``text`` (``what``) assigns: its lines, read as the file's
+    are (in ``state``)."""
     state["evals"], state["eval_text"] = state.get("evals", 0) + 1, state.get("eval_text", 0) + len(text)
     if state["evals"] > MAX_EVAL_DEPTH:
-        raise ConfigError("eval runs eval more than %d deep: the reader stops there" % MAX_EVAL_DEPTH)
+        raise _Limit("eval and . run one another more than %d deep: the reader stops there" % MAX_EVAL_DEPTH)
     if state["eval_text"] > MAX_EVAL_TEXT:
-        raise ConfigError("its evals run more than %d characters: the reader stops there" % MAX_EVAL_TEXT)
+        raise _Limit("its evals and the files it sources run more than %d characters: the reader stops there"
+                     % MAX_EVAL_TEXT)
     rows, left_open, made = lines(text), [], []
     statements = _statements(rows, left_open)
     if left_open:
-        raise ConfigError("the text eval runs: %s" % left_open[0][1])
+        raise ConfigError("%s%s: %s" % (what, _at(what, left_open[0][0]), left_open[0][1]))
     # the commands it runs start their journals again: the one running eval keeps what they change
     outer, outer_why = variables.changed, state.get("why")
     variables.outer.append(outer)
     state["why"] = why or outer_why
     try:
         for first, last in statements:
-            made.extend(_line_assignments("\n".join(row.rstrip("\n") for row in rows[first:last + 1]), variables, state))
+            try:
+                made.extend(_line_assignments("\n".join(row.rstrip("\n") for row in rows[first:last + 1]), variables, state))
+            except _Limit:
+                raise
+            except ConfigError as exc:
+                raise ConfigError("%s%s: %s" % (what, _at(what, first), exc))
     finally:
         variables.outer.pop()
         variables.changed, state["why"], state["evals"] = outer, outer_why, state["evals"] - 1
@@ -895,11 +929,15 @@ def _assignments(rows):
     """``[(first, last, NAME, alone)]`` of the assignments among ``rows``,
     each one line for sh (``_statements``); ``alone``: the only word of its
     line (``export`` and a comment aside), which an edit may replace whole."""
-    found, state = [], {"depth": 0}
+    # a file it sources (not read here) may assign any name: its line is one of NAME "."
+    found, state = [], {"depth": 0, "sourced": lambda path: ""}
     _PATTERN_WORK[0] = 0   # each file's reading has the whole budget
     for first, last in _statements(rows):
         text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
+        sources = len(state.get("sources", ()))
         names = [name for name, dummy in _line_assignments(text, {}, state)]
+        if len(state.get("sources", ())) > sources:
+            found.append((first, last, ".", False))
         match = _STATEMENT.match(text) if len(names) == 1 else None
         alone = False
         if match:
@@ -909,12 +947,14 @@ def _assignments(rows):
     return found
 
 
-def parse_defaults(text, source, variables=None, assignments=None, functions=None):
+def parse_defaults(text, source, variables=None, assignments=None, functions=None, sourced=None):
     """Run the assignments of one defaults file as sh does
     (``_line_assignments``); returns ``(variables, assignments)`` where
     assignments maps a name to ``[(file, line, value)]`` (line: where the
     line it is on starts).  ``functions``: the functions the files sourced
-    before defined (the same shell), which this one's definitions join."""
+    before defined (the same shell), which this one's definitions join.
+    ``sourced(path)``: the text of a file ``.`` sources (None: not there);
+    without it, a ``.`` is an error."""
     variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}
     _PATTERN_WORK[0] = 0
@@ -922,7 +962,7 @@ def parse_defaults(text, source, variables=None, assignments=None, functions=Non
     statements = _statements(rows, left_open)
     if left_open:
         raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
-    state = {"depth": 0, "functions": functions if functions is not None else {}}
+    state = {"depth": 0, "functions": functions if functions is not None else {}, "sourced": sourced}
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
@@ -968,9 +1008,14 @@ class GrubConfig(object):
         self.dropins_supported = self._dropins_supported()
         self.files, self.variables, self.assignments = [], {}, {}
         text, functions = self._text(DEFAULTS, replace), {}
+
+        def sourced(path):
+            return self._text(path, replace)
+
         if text is not None:
             self.files.append(DEFAULTS)
-            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS), functions=functions)
+            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS), functions=functions,
+                                                              sourced=sourced)
         if self.dropins_supported:
             paths = ["%s/%s" % (DEFAULTS_DIR, n) for n in names(target, DEFAULTS_DIR, "*.cfg")]
             paths = sorted(set(paths) | set(p for p in replace if p.startswith(DEFAULTS_DIR + "/")
@@ -981,7 +1026,7 @@ class GrubConfig(object):
                     continue
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
-                    text, target.display(path), self.variables, self.assignments, functions)
+                    text, target.display(path), self.variables, self.assignments, functions, sourced)
         # GRUB loads the grubenv beside its grub.cfg; before there is one, where grub-mkconfig's layout keeps it
         candidates = [grubenv_beside(self.grub_cfg)] if self.grub_cfg else \
             [GRUBENV_BY_LAYOUT[self.layout]] if self.layout else list(GRUBENV_BY_LAYOUT.values())
@@ -1238,20 +1283,22 @@ def dropin_text(header, lines):
 
 
 def assigns(text, name):
-    """Whether the defaults file ``text`` assigns ``name`` anywhere."""
-    return any(assigned == name for dummy, dummy2, assigned, dummy3 in _assignments(lines(text or "", True)))
+    """Whether the defaults file ``text`` assigns ``name`` anywhere (or sources a file, which may)."""
+    return any(assigned in (name, ".") for dummy, dummy2, assigned, dummy3 in _assignments(lines(text or "", True)))
 
 
 def set_defaults(text, updates, header=""):
     """/etc/default/grub with each ``(ID, NAME, value)`` in ``updates`` set:
     the last assignment of NAME (all its rows) is commented out behind the
-    marker (kept) and the new one written under it; a missing one is appended."""
+    marker (kept) and the new one written under it; a missing one is appended.
+    After a ``.`` line sourcing a file (which may assign it) the new one goes
+    under that line."""
     rows = lines(text, True)
     if rows and not rows[-1].endswith("\n"):
         rows[-1] += "\n"
     for rid, name, value in updates:
         new = "%s=%s\n" % (name, value)
-        found = [(first, last, alone) for first, last, assigned, alone in _assignments(rows) if assigned == name]
+        found = [(first, last, alone) for first, last, assigned, alone in _assignments(rows) if assigned in (name, ".")]
         if not found:
             rows.append("# %s (%s)\n%s" % (MARKER, rid, new))
         elif not found[-1][2]:

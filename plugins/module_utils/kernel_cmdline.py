@@ -161,7 +161,8 @@ def _grub_defaults(target):
     for path in paths:
         text = _read(target, path)
         if text is not None:
-            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments, functions)
+            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments, functions,
+                                                               lambda sourced: _read(target, sourced))
     # the last assignment of either, in the order the files are sourced
     made = [(paths.index(source), line, source) for name in GRUB_VARIABLES
             for source, line, value in assignments.get(name, [])]

@@ -74,17 +74,24 @@ LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset",
     st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
               st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
     st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
+# a file sourced (INCLUDED: its path in the test's directory), unless it is not there
+LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@ >/dev/null"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
+INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }"]), max_size=3).map(
+    lambda rows: "".join(row + "\n" for row in rows))
 
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
 
 
-def sh_variables(base, text, errors=None):
+def sh_variables(base, text, errors=None, included=None):
     """``{name: value}`` of the variables sh has set after sourcing ``text``, or None when it failed;
-    what it printed on its standard error is added to ``errors``."""
+    what it printed on its standard error is added to ``errors``.  ``included``: the text of the file
+    ``@INC@`` names (None: not there)."""
     path = os.path.join(base, "grub")
-    with open(path, "w") as handle:
-        handle.write(text)
+    for name, content in (("grub", text), ("inc", included)):
+        if content is not None:
+            with open(os.path.join(base, name), "w") as handle:
+                handle.write(content)
     done = subprocess.run([SH, "-c", REPORT, "sh", path], cwd=base, env={"PATH": "/nonexistent"}, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
     if errors is not None:
@@ -95,18 +102,20 @@ def sh_variables(base, text, errors=None):
     return dict((name, fields[2 * index + 1]) for index, name in enumerate(NAMES) if fields[2 * index] == "set")
 
 
-@given(text=FILE)
-def test_the_variables_are_what_sh_sets(text):
+@given(text=FILE, included=INCLUDED)
+def test_the_variables_are_what_sh_sets(text, included):
     base = tempfile.mkdtemp()
+    inc = os.path.join(base, "inc")
+    text = text.replace("@INC@", inc)
     try:
         errors = []
-        real = sh_variables(base, text, errors)
+        real = sh_variables(base, text, errors, included)
     finally:
         shutil.rmtree(base)
     if real is None:   # sh failed: grub-mkconfig stops there
         return
     try:
-        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub", sourced={inc: included}.get)
     except ConfigError:
         # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline
         assert "Bad substitution" in errors[0], (text, errors)
@@ -227,14 +236,21 @@ def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
 
 
 @pytest.mark.parametrize("text,message", [
-    ("A=1\n. /etc/default/grub.local\n", "g:2: the file sourced here is not read"),
+    ("A=1\n. /etc/default/grub.local\n", "g:2: the file sourced here (. /etc/default/grub.local) is not read"),
+    ("A=1\n. grub.local\n", "g:2: the file sourced here (. grub.local) is not read: sh looks a name without a '/' up in PATH"),
     ("A=1\n[ -f x ] || return\n", "g:2: return here stops sh reading the file"),
     ("exit 0\n", "g:1: exit here stops sh"),
     ("exec /bin/true\n", "g:1: exec runs another program in grub-mkconfig's place"),
     ("eval \"$(cat /etc/grub.extra)\"\n", "g:1: eval runs a text set from a command's output"),
-    ("A='eval $A'\neval $A\n", "g:2: eval runs eval more than 16 deep"),
+    ("A='eval $A'\neval $A\n", "g:2: eval and . run one another more than 16 deep"),
+    (". /l\n", "g:1: eval and . run one another more than 16 deep"),
+    (". /m\n", "g:1: it sources /m, which is not there: sh stops"),
+    ("A=1\n. /n\n", "g:2: the file /n, line 2: exit here stops sh"),
+    ("A=1\n. /q\n", "g:2: the file /q, line 1: a quote is not closed"),
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
 ])
 def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
+    files = {"/l": ". /l\n", "/n": "A=2\nexit\n", "/q": "A='\n"}
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
-        bootloader.parse_defaults(text, "g")
+        # without a reader of the files it sources, a "." is an error
+        bootloader.parse_defaults(text, "g", sourced=None if message.endswith("is not read") else files.get)

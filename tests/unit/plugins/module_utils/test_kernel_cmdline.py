@@ -254,3 +254,16 @@ def test_a_function_a_grub_dropin_calls_sets_the_command_line(tmp_path):
     found = [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"])
              for e in kernel_cmdline.find(str(tmp_path)) if e["kind"] == "grub-default"]
     assert found == [("50-call.cfg", 1, "console=ttyS0")]
+
+
+def test_a_file_the_grub_defaults_source_is_read_inside_the_root(tmp_path):
+    """``. /etc/default/grub.local`` is read as sh reads it, through the root: a link to an absolute
+    path leads inside the root, never to the machine's own file."""
+    outside = tmp_path / "outside.cfg"
+    outside.write_text('GRUB_CMDLINE_LINUX="outside=1"\n')
+    write(tmp_path / "image", "/etc/default/grub", 'GRUB_CMDLINE_LINUX=quiet\n. /etc/default/grub.local\n')
+    write(tmp_path / "image", str(outside), 'GRUB_CMDLINE_LINUX="$GRUB_CMDLINE_LINUX inside=1"\n')
+    os.symlink(str(outside), str(tmp_path / "image" / "etc" / "default" / "grub.local"))
+    found = [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"])
+             for e in kernel_cmdline.find(str(tmp_path / "image")) if e["kind"] == "grub-default"]
+    assert found == [("grub", 2, "quiet inside=1")]

@@ -2214,6 +2214,30 @@ def test_a_grub_drop_in_read_after_ours_gets_the_change(tmp_path, run_module):
     assert run(run_module, root)["changed"] is False
 
 
+def test_a_file_a_grub_drop_in_sources_is_read_and_the_change_goes_after_it(tmp_path, run_module):
+    """A drop-in sorting after ours sources /etc/default/grub.local (``.``), which sets GRUB_TIMEOUT:
+    the file is read as sh reads it (it was a command that assigned nothing, then an error), the
+    value named at the ``.`` line, and the changes written under that line, not into the file it
+    sources.  A ``.`` of a file that is not there under a condition runs nothing."""
+    root = debian_image(tmp_path / "image")
+    put(root, "/etc/default/grub.d/zzz-site.cfg", "GRUB_TIMEOUT=1\n. /etc/default/grub.local\n"
+        "[ -f /etc/default/grub.none ] && . /etc/default/grub.none\nGRUB_DISABLE_OS_PROBER=true\n")
+    put(root, "/etc/default/grub.local", "GRUB_TIMEOUT=10\n")
+    before = by_id(run_module(compliance_info, {"areas": ["gce_settings"], "gce_settings": {"root": root}}))
+    assert before["GCE-BOOT-TIMEOUT"]["status"] == "fail", before["GCE-BOOT-TIMEOUT"]
+    assert "zzz-site.cfg:2" in before["GCE-BOOT-TIMEOUT"]["message"], before["GCE-BOOT-TIMEOUT"]["message"]
+    out = run(run_module, root)
+    assert out["rc"] == 0, out.get("msg")
+    assert statuses(out)["GCE-BOOT-TIMEOUT"] == "pass", out["results"]
+    assert read(root, "/etc/default/grub.d/zzz-site.cfg") == (
+        "GRUB_TIMEOUT=1\n. /etc/default/grub.local\n[ -f /etc/default/grub.none ] && . /etc/default/grub.none\n"
+        "# guestready.gce (GCE-BOOT-TIMEOUT)\nGRUB_TIMEOUT=0\n"
+        # the file it sources may set the command line too: the drop-in decides it
+        '# guestready.gce (GCE-BOOT-SERIAL-CONSOLE)\nGRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\nGRUB_DISABLE_OS_PROBER=true\n')
+    assert read(root, "/etc/default/grub.local") == "GRUB_TIMEOUT=10\n"
+    assert run(run_module, root)["changed"] is False
+
+
 def test_a_networkd_drop_in_read_after_ours_no_longer_turns_usemtu_off(tmp_path, run_module):
     """networkd reads a .network file's drop-ins in name order, the last value wins: a
     99-site.conf with UseMTU=false undid 50-guestready-gce.conf. Its line is commented out;

@@ -200,5 +200,15 @@ def test_evals_of_a_long_text_are_refused_in_time():
     the file is an error naming its line."""
     text = 'X="' + "A=1; " * 12000 + '"\n' + 'eval "$X"\n' * 1000
     with alarm(30):
-        with pytest.raises(ConfigError, match=r"^/etc/default/grub:19: its evals run more than 1048576 characters"):
+        with pytest.raises(ConfigError, match=r"^/etc/default/grub:19: its evals and the files it sources run more than 1048576 characters"):
             bootloader.parse_defaults(text, "/etc/default/grub")
+
+
+def test_a_defaults_file_sourcing_itself_is_refused_in_time(tmp_path):
+    """``. /etc/default/grub`` inside /etc/default/grub: sh recurses until it runs out of file
+    descriptors; the reader stops MAX_EVAL_DEPTH deep, naming the line."""
+    put(tmp_path, "/etc/default/grub", "GRUB_TIMEOUT=0\n. /etc/default/grub\n")
+    put(tmp_path, "/boot/grub/grub.cfg", "set timeout=0\n")
+    with alarm(10):
+        with pytest.raises(ConfigError, match=r"/etc/default/grub:2: eval and \. run one another more than 16 deep"):
+            bootloader.GrubConfig(Target(str(tmp_path)))
