@@ -114,6 +114,8 @@ _SPECIAL = re.compile(r"\$(?:\{#?)?[0-9#?!@*$-]")
 _SPECIAL_EXPANSION = re.compile(r"\$\{(?:[0-9]+|[@*#?$!-])")
 # ${#NAME}: the value's length
 _LENGTH = re.compile(r"\$\{#([A-Za-z_][A-Za-z0-9_]*)\}")
+# a length, or the shell's PID ("$${#A}" is $$ and "{#A}")
+_LENGTH_OR_PID = re.compile(r"\$\$|" + _LENGTH.pattern)
 
 
 # a double-quoted span (its escapes), a single-quoted one or an escaped character: group 1 what is not literal
@@ -128,7 +130,7 @@ def _unknown_value(value, written, variables, condition):
     outside = _UNQUOTED.sub(lambda match: "\0" if match.group(1) is None else "\0%s\0" % _ESCAPED.sub("\0", match.group(1)),
                             written)
     why = condition or ("set from a command's output" if "`" in outside or "$(" in outside else None)
-    special = _SPECIAL.search(_LENGTH.sub("", outside))
+    special = _SPECIAL.search(_LENGTH_OR_PID.sub(lambda match: "\0" if match.group(1) else "$$", outside))
     shown = special and special.group(0) + ("}" if special.group(0).startswith("${") else "")
     why = why or ("set from a parameter of the running grub-mkconfig (%s)" % shown if special else None)
     wide = [name for name in _LENGTH.findall(outside) if re.search(r"[^\x00-\x7f]", variables.get(name, ""))]
@@ -271,15 +273,47 @@ def _closing_brace(text, index, quoted, outer=0):
     return None
 
 
+def _closing_paren(text, index, quoted=False, outer=0):
+    """The index of the ``)`` that closes a command substitution (or an
+    arithmetic expansion) whose text starts at ``text[index]``, or None: its
+    quotes and escapes are its own, parentheses in it nest; nested deeper
+    than MAX_NESTING (``outer``) it is not followed.  (``quoted``: as for
+    ``_closing_brace``; quotes inside are new ones either way.)"""
+    depth = 1
+    while index < len(text):
+        char = text[index]
+        if char == "\\":
+            index += 2
+        elif char == "'":
+            index = text.find("'", index + 1)
+            if index < 0:
+                return None
+            index += 1
+        elif char == '"':
+            index = _closing_quote(text, index + 1, outer + 1) if outer < MAX_NESTING else None
+            if index is None:
+                return None
+            index += 1
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+            if not depth:
+                return index
+            index += 1
+        else:
+            index += 1
+    return None
+
+
 def _closing_quote(text, index, outer=0):
     """The index of the ``"`` that closes double quotes opened before
     ``text[index]``, or None: an expansion's word may hold quotes of its own
-    (``"${A:-"in"}"``)."""
+    (``"${A:-"in"}"``), and a command substitution (``"$(echo ")")"``)."""
     while index < len(text) and text[index] != '"':
         if text.startswith("$$", index):
             index += 2
-        elif text.startswith("${", index):
-            end = _closing_brace(text, index + 2, True, outer + 1) if outer < MAX_NESTING else None
+        elif text.startswith("${", index) or text.startswith("$(", index):
+            closing = _closing_brace if text[index + 1] == "{" else _closing_paren
+            end = closing(text, index + 2, True, outer + 1) if outer < MAX_NESTING else None
             index = index + 2 if end is None else end + 1
         else:
             index += 2 if text[index] == "\\" else 1
@@ -357,9 +391,8 @@ def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
         elif char in stop:
             break
         elif char == "`" or text.startswith("$(", index):
-            closing = "`" if char == "`" else ")"
-            end = text.find(closing, index + 1)
-            end = len(text) - 1 if end < 0 else end
+            end = text.find("`", index + 1) if char == "`" else _closing_paren(text, index + 2)
+            end = len(text) - 1 if end is None or end < 0 else end
             out.append(text[index:end + 1])
             index = end + 1
         else:
@@ -386,7 +419,7 @@ def _statements(rows, left_open=None):
     here-document (``<<``), whose text is the rows after it, not commands.
     ``left_open`` gets ``(row, why)`` for a file sh cannot be followed
     through: one ending inside a quote or an expansion, or a here-document."""
-    found, first, quote, braces = [], 0, None, 0
+    found, first, quote, braces, substitutions = [], 0, None, 0, []   # each: [quote around it, parens open]
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
@@ -413,9 +446,22 @@ def _statements(rows, left_open=None):
                 continue
             elif char == "}" and braces:
                 braces -= 1
-            elif quote == '"':
-                quote = None if char == '"' else quote
-            elif char in "'\"":
+            elif row.startswith("$(", pos):
+                # a command substitution goes on to its ")", over rows too; quotes in it are its own
+                substitutions.append([quote, 0])
+                quote, previous = None, "("
+                pos += 2
+                continue
+            elif char in "()" and substitutions and quote is None:
+                if char == "(" or substitutions[-1][1]:
+                    substitutions[-1][1] += 1 if char == "(" else -1
+                else:
+                    quote = substitutions.pop()[0]
+                    pos, previous = pos + 1, "$"   # the word goes on after it: a "#" there is no comment
+                    continue
+            elif quote in ('"', "`"):
+                quote = None if char == quote else quote   # a command in backquotes goes on to the next one
+            elif char in "'\"`":
                 quote = char
             elif char == "#" and previous in " \t;&|<>()\n" and not braces:   # no comment inside ${...}
                 break
@@ -433,14 +479,15 @@ def _statements(rows, left_open=None):
             previous = "\n"
         if last in ("&&", "||") or last[-1:] == "|":
             continued = True   # the command after the operator is on the next row
-        if quote is None and not continued and not braces:
+        if quote is None and not continued and not braces and not substitutions:
             found.append((first, index))
             first = index + 1
     if first < len(rows):
         found.append((first, len(rows) - 1))
-    if left_open is not None and (quote or braces):
+    if left_open is not None and (quote or braces or substitutions):
         left_open.append((found[-1][0], "%s is not closed before the file ends: sh stops with a syntax error, and "
-                                        "grub-mkconfig with it" % ("a quote" if quote else "an expansion")))
+                                        "grub-mkconfig with it" % ("a command substitution" if substitutions else
+                                                                   "a quote" if quote else "an expansion")))
     return found
 
 
@@ -650,6 +697,9 @@ def _builtin(command, arguments, variables, state, why):
     takes variables and functions away; ``for``, ``read`` and ``getopts`` assign values only sh
     knows; ``eval`` runs its arguments joined); ConfigError for one after which the reader cannot
     go on (``.``, ``exit``, ``return``, ``exec`` of a command)."""
+    unknown = [word for word in arguments if isinstance(word, Unknown)]
+    if unknown and command in ("unset", "read", "getopts") or unknown[:1] == arguments[:1] and command == "for":
+        raise ConfigError("%s is given a name %s" % (command, unknown[0].why))
     if command == "unset":
         options = list(itertools.takewhile(lambda word: word.startswith("-"), arguments))
         if any("f" in option for option in options):
@@ -668,7 +718,7 @@ def _builtin(command, arguments, variables, state, why):
         if command == "for":
             items = arguments[2:] if arguments[1:2] == ["in"] else [""]   # no "in": the positional parameters
             names = arguments[:1] if items else []
-            value = items[-1] if items else ""
+            value = items[-1] if items else ""   # (an item only sh knows may be any number of words)
         else:
             names = [word for word in arguments if not word.startswith("-")][1 if command == "getopts" else 0:]
             names, value = names[:1] if command == "getopts" else names, ""
@@ -676,7 +726,6 @@ def _builtin(command, arguments, variables, state, why):
         variables.update(made)
         return made
     if command == "eval":
-        unknown = [word for word in arguments if isinstance(word, Unknown)]
         if unknown:
             raise ConfigError("eval runs a text %s: what it assigns only sh knows too" % unknown[0].why)
         return _eval(" ".join(arguments), variables, state, why, "the text eval runs")
@@ -851,8 +900,10 @@ def _line_assignments(text, variables, state=None):
                 elif command == "case" and word == "in" and not quoted:
                     state["pattern"] = True
                 elif command is not None:
-                    if word.strip(" \t\n") or quoted:   # an argument (an unquoted one of blanks is no field)
-                        arguments.append(_unknown_value(word, text[index:end], expanding, None))
+                    # an argument (an unquoted one of blanks is no field: unless only sh knows)
+                    argument = _unknown_value(word, text[index:end], expanding, None)
+                    if word.strip(" \t\n") or quoted or isinstance(argument, Unknown):
+                        arguments.append(argument)
                 elif command is None:
                     fieldless.append(index)
                     if expanding is not variables and expanding.changed:
@@ -874,6 +925,18 @@ def _line_assignments(text, variables, state=None):
         else:
             for start in redirections:
                 _word(text, start, variables)
+        if command is not None and command not in _KEEPING and prefix:
+            # the command's environment: each made in turn (their ${B=x} stay), then taken back
+            saved = []
+            for name, dummy, start in prefix:
+                value, end = _word(text, start, variables)
+                saved.append((name, variables.get(name, _UNSET)))   # after its own ${NAME=x}
+                variables[name] = value
+            for name, value in reversed(saved):
+                if value is not _UNSET:
+                    variables[name] = value
+                elif name in variables:
+                    del variables[name]
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         made = []
         if command is None:

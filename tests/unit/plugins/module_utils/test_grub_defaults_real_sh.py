@@ -43,7 +43,9 @@ PIECES = st.sampled_from([
     # an unquoted expansion is a field when the word it takes has quotes, not a pattern's or an assigned one's
     '${A:-""}', '${B=""}', "${A:+''}", '${B%""}', "${A-\\ }",
     # a command's output, and grub-mkconfig's own parameters: only sh knows them; a length
-    "$(echo s)", "`echo t`", '"$(echo u v)"', "'$(echo w)'", "$0", "$#", '"${1-x}"', "${#}", "$?", "${#A}", '"${#B}"'])
+    "$(echo s)", "`echo t`", '"$(echo u v)"', "'$(echo w)'", "$0", "$#", '"${1-x}"', "${#}", "$?", "${#A}", '"${#B}"',
+    # command substitutions over several rows, with parentheses and quotes of their own; arithmetic
+    "$(\nB=1\n)", "`:\nA=2\n`", '"$(echo ")")"', "$( (echo x) )", "$((1+2))", '"$(echo "\nB=3\n")"'])
 VALUE = st.lists(PIECES, max_size=5).map("".join)
 ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
                        st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
@@ -116,13 +118,15 @@ def test_the_variables_are_what_sh_sets(text, included):
         return
     try:
         variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub", sourced={inc: included}.get)
-    except ConfigError:
-        # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline
-        assert "Bad substitution" in errors[0], (text, errors)
+    except ConfigError as exc:
+        # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline;
+        # a file sourced under a condition stops it where the condition holds
+        assert "Bad substitution" in errors[0] or ("&& . " in text and "the file %s" % inc in str(exc)), (text, errors)
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
-    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b", text.replace("\\\n", ""), re.M):
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
+                     (text + (included or "")).replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
         dict((name, value) for name, value in real.items() if name not in unknown), repr(text)
@@ -155,6 +159,10 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("B=1 unset -f B\n", {"B": "1"}),
     ("A=1 exec\nB=2 times >/dev/null\n", {"A": "1", "B": "2"}),
     ("GRUB_CMDLINE_LINUX=$'$A'0\n", {"GRUB_CMDLINE_LINUX": "$$A0"}),
+    ('(A="$(echo ")")"; B=$((1+2)) )\n', {}),
+    ("A=${B=w} quiet || :\n", {"B": "w"}),
+    ("A=${A=x} true || :\n", {"A": "x"}),
+    ("B=${A=1} A=${B=2} true || :\n", {"A": "1"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
@@ -162,7 +170,9 @@ def test_what_the_reader_missed(text, expected):
     word (``2>&1`` ran in the background), and its file's name is expanded before the assignments;
     a function's body was run where it is defined, a subshell's assignments stayed, and a case
     pattern's "|" was a pipeline; unset and eval were commands like any, the assignments before a
-    special built-in were its environment only, and a quoted "$" before a digit was $0."""
+    special built-in were its environment only, and a quoted "$" before a digit was $0; a command
+    substitution ended at its row or its first ")"; the ${B=x} in the assignments before a command
+    were undone with them."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
     base = tempfile.mkdtemp()
@@ -254,3 +264,21 @@ def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         # without a reader of the files it sources, a "." is an error
         bootloader.parse_defaults(text, "g", sourced=None if message.endswith("is not read") else files.get)
+
+
+def test_the_shells_pid_before_a_length_is_known_only_to_sh():
+    """``$${#A}`` is $$ and ``{#A}``: the length taken out first left a known "$"."""
+    variables, dummy = bootloader.parse_defaults("GRUB_CMDLINE_LINUX=$${#A}\n", "/etc/default/grub")
+    assert isinstance(variables["GRUB_CMDLINE_LINUX"], bootloader.Unknown)
+
+
+@pytest.mark.parametrize("text", ["A=$(\nB=1\n)\n", "A=`:\nB=1\n`\n", 'A="$(: "\nB=1\n")"\n'])
+def test_a_command_substitution_over_several_rows_is_one_command(text):
+    """Its rows were lines of their own: B=1 in it was assigned."""
+    variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert list(variables) == ["A"] and isinstance(variables["A"], bootloader.Unknown)
+    base = tempfile.mkdtemp()
+    try:
+        assert sh_variables(base, text) == {"A": ""}
+    finally:
+        shutil.rmtree(base)
