@@ -165,6 +165,10 @@ def _dollar(text, index, variables, quoted=False):
         # ${1}, ${$#...}: grub-mkconfig's own parameters, kept as written (_unknown_value)
         return text[index:end + 1], end + 1, False
     match = _PARAMETER.match(text, index)
+    if not match and text.startswith("${", index) and _closing_brace(text, index + 2, quoted) is not None:
+        # ${ A}, ${A x}, ${}, bash's ${A/x/y}: an error where it is expanded
+        raise ConfigError("%s is a bad substitution: sh stops there, and grub-mkconfig with it"
+                          % text[index:_closing_brace(text, index + 2, quoted) + 1][:40].split("\n")[0])
     if not match:
         return None
     end = _closing_brace(text, match.end(), quoted)
@@ -655,11 +659,17 @@ def _end_body(state):
     return body["real"]
 
 
-def _compound_word(state, word, variables):
-    """Follow a command word that opens or closes a compound command (``if``, ``fi``, a function
-    body's ``{`` and ``}``...); returns the variables to go on with (a function body's ending)."""
+def _compound_word(state, word, variables, piped):
+    """Follow a command word that opens or closes a compound command (``if``, ``fi``, ``{``,
+    ``}``, a function body's...); returns the variables to go on with (a function body's ending).
+    Each keeps what is assigned inside it (``state["groups"]``): all of it is undone when it runs
+    in a subshell (``piped``: after a ``|``; or a ``|`` or ``&`` after its end)."""
     if word in _OPENERS or word in _CLOSERS:
         state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
+    if word in _OPENERS or word == "{":
+        state.setdefault("groups", []).append([{}, piped])
+    elif (word in _CLOSERS or word == "}") and state.get("groups"):
+        state.setdefault("closed", []).append(state["groups"].pop())
     body = state.get("body")
     if body:
         body["braces"] += (word == "{") - (word == "}")
@@ -681,15 +691,46 @@ def _operator(state, operator, variables):
         if body and not body["started"]:
             variables = _end_body(state)   # a subshell body: a call assigns nothing
         state["depth"] += 1
-        state.setdefault("subshells", []).append({})
+        state.setdefault("groups", []).append([{}, True])
     elif operator == ")":
         state["depth"] = max(0, state["depth"] - 1)
-        for name, value in (state["subshells"].pop() if state.get("subshells") else {}).items():
-            if value is _UNSET:
-                dict.pop(variables, name, None)
-            else:
-                dict.__setitem__(variables, name, value)
+        _restore(variables, state["groups"].pop()[0] if state.get("groups") else {})
     return variables
+
+
+def _read_only(state, variables, command, arguments):
+    """Stop where a command assigns or unsets a variable made read only (sh does, with an error);
+    ``readonly`` makes its ``arguments`` read only."""
+    made = state.setdefault("readonly", set())
+    stuck = sorted(name for name in variables.changed if name in made)
+    if stuck and not state.get("groups"):
+        raise ConfigError("%s is read only: sh stops where it is assigned again, and grub-mkconfig with it" % stuck[0])
+    for name in stuck:
+        # inside a group that may run in a subshell, which the error stops alone
+        variables[name] = Unknown(variables.get(name, ""), "assigned though it is read only (sh stops there unless "
+                                                           "it runs in a subshell)")
+    if command == "readonly":
+        made.update(name for name in arguments if _NAME_EQ.match(name + "="))
+
+
+def _restore(variables, saved):
+    """Put back the values a subshell started with (``saved``: each name's, _UNSET for none)."""
+    for name, value in saved.items():
+        if value is _UNSET:
+            dict.pop(variables, name, None)
+        else:
+            dict.__setitem__(variables, name, value)
+
+
+def _closed(state, variables, operator):
+    """Follow the compound commands the last command ended: undone if they ran in a subshell,
+    else what they assigned is the enclosing one's."""
+    for saved, piped in state.pop("closed", ()):
+        if piped or operator in ("|", "&"):
+            _restore(variables, saved)
+        elif state.get("groups"):
+            for name, value in saved.items():
+                state["groups"][-1][0].setdefault(name, value)
 
 
 def _builtin(command, arguments, variables, state, why):
@@ -840,7 +881,7 @@ def _line_assignments(text, variables, state=None):
                 # a case branch's patterns, up to the ")": matched against, never run
                 if _ESAC.match(text, index):
                     state["pattern"] = False
-                    variables = _compound_word(state, "esac", variables)
+                    variables = _compound_word(state, "esac", variables, connector == "|")
                 index = max(_word(text, index, {})[1], index + 1)
                 continue
             if index >= len(text) or text[index] in "#;&|()":
@@ -891,7 +932,7 @@ def _line_assignments(text, variables, state=None):
                         variables.become(expanding)
                     command = word
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
-                    variables = _compound_word(state, word, variables)
+                    variables = _compound_word(state, word, variables, connector == "|")
                     why = why or (_COMPOUND if state["depth"] else None)
                     if word in _STARTERS and not prefix:
                         # a reserved word the next command follows on the same line
@@ -976,9 +1017,12 @@ def _line_assignments(text, variables, state=None):
         if state.get("body"):
             _body_assigned(state["body"], variables)
             made = []   # read, not run: kept for a call
-        for saved in state.get("subshells", [])[-1:]:
+        for saved, dummy in state.get("groups", [])[-1:]:
             for name, value in variables.changed.items():
-                saved.setdefault(name, value)   # its value before the subshell, put back at its ")"
+                saved.setdefault(name, value)   # its value before the compound command, put back if a subshell
+        _closed(state, variables, operator)
+        if not state.get("body"):
+            _read_only(state, variables, command, [name for name, dummy in declared] + arguments)
         found.extend(made)
         variables = _operator(state, operator, variables)
         if index >= len(text) or text[index] == "#":
@@ -998,7 +1042,10 @@ def _assignments(rows):
     for first, last in _statements(rows):
         text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
         sources = len(state.get("sources", ()))
-        names = [name for name, dummy in _line_assignments(text, {}, state)]
+        try:
+            names = [name for name, dummy in _line_assignments(text, {}, state)]
+        except ConfigError:
+            names = []   # a line sh stops at (a bad substitution its values reach here): nothing to edit in it
         if len(state.get("sources", ())) > sources:
             found.append((first, last, ".", False))
         match = _STATEMENT.match(text) if len(names) == 1 else None

@@ -6,7 +6,8 @@ says.  A file that makes sh fail (grub-mkconfig would stop) is left out.
 
 The files hold assignments, comments, words, command substitutions, lists
 (``&&``, ``||``), pipelines, background commands, compound commands (``if``,
-``case`` of several patterns, ``{ }``, subshells), function definitions and
+``case`` of several patterns, ``{ }``, subshells, in pipelines or not), variables
+made read only, function definitions and
 calls, built-ins that assign, unset or keep the assignments before them
 (``unset``, ``for``, ``read``, ``eval``, special ones) and redirections
 (never a here-document, which the reader refuses); sh runs with no PATH (a word is a command it does not find) in a
@@ -76,6 +77,10 @@ LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset",
     st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
               st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
     st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
+# groups and compound commands in a pipeline or the background (subshells); variables made read only
+LINE = LINE | st.builds(lambda form, a: form.format(a), st.sampled_from(
+    ["{{ {}; }} | :", "{{ {}; }} &", ": | {{ {}; }}", "if true; then {}; fi | :", "{{ {{ {}; }} | :; }}"]), ASSIGNMENT) | \
+    st.sampled_from(["readonly A", "readonly B=1", "readonly -p >/dev/null"])
 # a file sourced (INCLUDED: its path in the test's directory), unless it is not there
 LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@ >/dev/null"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
@@ -163,6 +168,8 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("A=${B=w} quiet || :\n", {"B": "w"}),
     ("A=${A=x} true || :\n", {"A": "x"}),
     ("B=${A=1} A=${B=2} true || :\n", {"A": "1"}),
+    ("A=x; { A=y; } | :\n", {"A": "x"}),
+    ("A=x; : | { A=y; }; if true; then A=z; fi &\n", {"A": "x"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
@@ -170,7 +177,8 @@ def test_what_the_reader_missed(text, expected):
     word (``2>&1`` ran in the background), and its file's name is expanded before the assignments;
     a function's body was run where it is defined, a subshell's assignments stayed, and a case
     pattern's "|" was a pipeline; unset and eval were commands like any, the assignments before a
-    special built-in were its environment only, and a quoted "$" before a digit was $0; a command
+    special built-in were its environment only, a group in a pipeline kept what it assigned, and a
+    quoted "$" before a digit was $0; a command
     substitution ended at its row or its first ")"; the ${B=x} in the assignments before a command
     were undone with them."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
@@ -257,6 +265,8 @@ def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
     (". /m\n", "g:1: it sources /m, which is not there: sh stops"),
     ("A=1\n. /n\n", "g:2: the file /n, line 2: exit here stops sh"),
     ("A=1\n. /q\n", "g:2: the file /q, line 1: a quote is not closed"),
+    ("readonly A=1\nunset A\n", "g:2: A is read only: sh stops"),
+    ("A=1\nGRUB_CMDLINE_LINUX=${A/1/2}\n", "g:2: ${A/1/2} is a bad substitution: sh stops"),
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
 ])
 def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
