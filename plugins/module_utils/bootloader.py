@@ -245,7 +245,20 @@ def _closing_brace(text, index, quoted, outer=0):
     a character: ``"${A:-'}'}"`` is ``''}``, as dash and bash have it);
     expansions and quotes nested deeper than MAX_NESTING (``outer``: the
     levels around this one) are not followed."""
-    depth = 1
+    return _closing(text, index, "}", quoted, outer)
+
+
+def _closing_paren(text, index, quoted=False, outer=0):
+    """The index of the ``)`` that closes a command substitution (or an
+    arithmetic expansion) whose text starts at ``text[index]``, or None: its
+    quotes and escapes are its own (``quoted`` changes nothing), parentheses
+    in it nest."""
+    return _closing(text, index, ")", False, outer)
+
+
+def _closing(text, index, closer, quoted, outer):
+    """``_closing_brace`` (``closer`` "}") and ``_closing_paren`` (")")."""
+    depth, braces = 1, closer == "}"
     while index < len(text):
         char = text[index]
         if char == "\\":
@@ -256,50 +269,19 @@ def _closing_brace(text, index, quoted, outer=0):
                 return None
             index += 1
         elif char == '"':
-            index = _closing_quote(text, index + 1, outer + depth)
+            index = _closing_quote(text, index + 1, outer + (depth if braces else 1))
             if index is None:
                 return None
             index += 1
         elif text.startswith("$$", index):
             index += 2   # the shell's PID: no expansion starts
-        elif text.startswith("${", index):
+        elif text.startswith("${" if braces else "(", index):
             depth += 1
-            if outer + depth > MAX_NESTING:
+            if braces and outer + depth > MAX_NESTING:
                 return None
-            index += 2
-        elif char == "}":
+            index += 2 if braces else 1
+        elif char == closer:
             depth -= 1
-            if not depth:
-                return index
-            index += 1
-        else:
-            index += 1
-    return None
-
-
-def _closing_paren(text, index, quoted=False, outer=0):
-    """The index of the ``)`` that closes a command substitution (or an
-    arithmetic expansion) whose text starts at ``text[index]``, or None: its
-    quotes and escapes are its own, parentheses in it nest; nested deeper
-    than MAX_NESTING (``outer``) it is not followed.  (``quoted``: as for
-    ``_closing_brace``; quotes inside are new ones either way.)"""
-    depth = 1
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-        elif char == "'":
-            index = text.find("'", index + 1)
-            if index < 0:
-                return None
-            index += 1
-        elif char == '"':
-            index = _closing_quote(text, index + 1, outer + 1) if outer < MAX_NESTING else None
-            if index is None:
-                return None
-            index += 1
-        elif char in "()":
-            depth += 1 if char == "(" else -1
             if not depth:
                 return index
             index += 1
