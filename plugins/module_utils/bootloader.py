@@ -820,6 +820,33 @@ def _eval(text, variables, state, why, what):
     return made
 
 
+def _environment(text, prefix, variables):
+    """The assignments before a command (``prefix``: ``(NAME, value, start)``) are its environment:
+    each made in turn, its expansions' ``${B=x}`` too, then all taken back (dash)."""
+    saved = []
+    for name, dummy, start in prefix:
+        value = _word(text, start, variables)[0]
+        saved.append((name, variables.get(name, _UNSET)))   # after its own ${NAME=x}
+        variables[name] = value
+    for name, value in reversed(saved):
+        if value is not _UNSET:
+            variables[name] = value
+        elif name in variables:
+            del variables[name]
+
+
+def _call(state, name, variables):
+    """``[(NAME, value)]`` a call of the function ``name`` assigns: what its body assigns, each a value
+    only sh knows."""
+    state["called"] = state.get("called", 0) + len(state["functions"][name])
+    if state["called"] > MAX_CALLED:
+        raise ConfigError("its functions' calls assign more than %d values: the reader stops there" % MAX_CALLED)
+    calls = [(assigned, Unknown(value, "assigned when the function %s runs, which the reader does not follow" % name))
+             for assigned, value in state["functions"][name].items()]
+    variables.update(calls)
+    return calls
+
+
 def _line_assignments(text, variables, state=None):
     """``[(NAME, value)]`` of the assignments sh performs on one line, in
     order (``variables`` follows them): the leading assignment words of each
@@ -948,18 +975,8 @@ def _line_assignments(text, variables, state=None):
         else:
             for start in redirections:
                 _word(text, start, variables)
-        if command is not None and command not in _KEEPING and prefix:
-            # the command's environment: each made in turn (their ${B=x} stay), then taken back
-            saved = []
-            for name, dummy, start in prefix:
-                value, end = _word(text, start, variables)
-                saved.append((name, variables.get(name, _UNSET)))   # after its own ${NAME=x}
-                variables[name] = value
-            for name, value in reversed(saved):
-                if value is not _UNSET:
-                    variables[name] = value
-                elif name in variables:
-                    del variables[name]
+        if command is not None and command not in _KEEPING:
+            _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         made = []
         if command is None:
@@ -978,13 +995,7 @@ def _line_assignments(text, variables, state=None):
             variables.update((name, Unknown(value, "assigned before a word %s" % doubt)) for name, value in kept.items())
             made = [(name, variables[name]) for name, value, dummy in prefix]
         if called:
-            state["called"] = state.get("called", 0) + len(state["functions"][called])
-            if state["called"] > MAX_CALLED:
-                raise ConfigError("its functions' calls assign more than %d values: the reader stops there" % MAX_CALLED)
-            calls = [(name, Unknown(value, "assigned when the function %s runs, which the reader does not follow" % called))
-                     for name, value in state["functions"][called].items()]
-            variables.update(calls)
-            made.extend(calls)
+            made.extend(_call(state, called, variables))
         variables.update(inside)
         made.extend(inside)
         if connector == "|" or operator in ("|", "&"):
