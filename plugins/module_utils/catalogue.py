@@ -697,7 +697,8 @@ GCE = [
          "line: its options lines and, as Secure Boot keeps it in their place, the image's .cmdline)",
          "GRUB_CMDLINE_LINUX (which every entry gets); Debian layout: a drop-in "
          "/etc/default/grub.d/zz-guestready-gce.cfg (a drop-in sorting after it that sets the variable "
-         "again gets the change in its last assignment instead); Red Hat layout: the "
+         "again gets the change in its last assignment instead, or under its last line sourcing a file); "
+         "Red Hat layout: the "
          "GRUB_CMDLINE_LINUX line of /etc/default/grub (the original kept behind a marker) and the "
          "BLS entries' options; /etc/kernel/cmdline where it exists; then update-grub or grub2-mkconfig "
          "on a live system",
