@@ -820,6 +820,18 @@ def _eval(text, variables, state, why, what):
     return made
 
 
+# What reading a file carries from one line to the next (``state`` of _line_assignments):
+#   depth      how deep inside compound commands (if, while, case, subshells) the line starts
+#   groups     for each open compound command [what it changed (name: value before), runs in a subshell]
+#   closed     the groups the last command ended, followed once its operator is known (_closed)
+#   pattern    a case pattern is read (up to its ")")
+#   body       the function whose body is read: its name, the shell's variables, a copy the body
+#              assigns to, what it assigned; functions: each defined one's assignments
+#   called     the values calls assigned so far (MAX_CALLED); readonly: the names made read only
+#   why        the condition an eval or . runs under; evals, eval_text: how deep, how much (MAX_EVAL_*)
+#   sourced    reads a file . sources (None: not read); sources: the files sourced so far
+
+
 def _environment(text, prefix, variables):
     """The assignments before a command (``prefix``: ``(NAME, value, start)``) are its environment:
     each made in turn, its expansions' ``${B=x}`` too, then all taken back (dash)."""
