@@ -456,9 +456,12 @@ def _netplan_unsigned(value):
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return None
     found = _UNSIGNED.match(str(value))
-    if not found or (found.group(1) == "-" and int(found.group(2))):
+    if not found:
         return None
-    number = int(found.group(2))
+    # past 20 digits strtoull() saturates: beyond G_MAXUINT, as int() of thousands of digits would raise
+    number = ascii_int(found.group(2).lstrip("0") or "0", most=20)
+    if number is None or (found.group(1) == "-" and number):
+        return None
     return number if number <= 0xFFFFFFFF else None
 
 
@@ -467,8 +470,12 @@ def _netplan_version(value):
     of the scalar, base 10, whatever follows the digits); None: no number."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return None
-    found = re.match(r"\s*([+-]?[0-9]+)", str(value))
-    return int(found.group(1)) if found else None
+    found = re.match(r"\s*([+-]?)0*([0-9]+)", str(value))
+    if not found:
+        return None
+    # strtol() saturates at LONG_MAX: a number of thousands of digits is no version netplan knows
+    number = ascii_int(found.group(2), most=19)
+    return (2 ** 63 - 1 if number is None else number) * (-1 if found.group(1) == "-" else 1)
 
 
 def _netplan_refused(network, shown):
@@ -1147,7 +1154,9 @@ def _ifup(stanzas):
             elif effect == "link" and value is not None:
                 mtu = value
             elif effect == "raise" and value is not None:
-                raised = mtu is not None and mtu.isdigit() and value.isdigit() and int(mtu) < int(value)
+                # ([ -lt ] refuses a number past intmax_t: no raise)
+                numbers = [ascii_int(text or "", most=19) for text in (mtu, value)]
+                raised = None not in numbers and max(numbers) < 2 ** 63 and numbers[0] < numbers[1]
                 # ([ -lt ] fails on a word; a second line breaks the test: IPv6's MTU is set)
                 mtu = value if mtu is None or (raised and not twice) else mtu
                 continue   # its failure is ignored
@@ -1680,7 +1689,8 @@ def _nm_field(value, start, characters):
 
 def _nm_uint32(text):
     """get_one_int(): a decimal number of 0 to G_MAXUINT32 (the fields hold no blanks or signs)."""
-    return text.isdigit() and int(text) <= 0xFFFFFFFF
+    number = ascii_int(text.lstrip("0") or "0" if text else "")
+    return number is not None and number <= 0xFFFFFFFF
 
 
 def _nm_inet(family, text):
@@ -1722,7 +1732,10 @@ def _gkeyfile_string_list(value):
 
 def _nm_list_key(pattern, key):
     match = pattern.match(key)
-    return bool(match) and int(match.group(1) or 0) <= 0x7FFFFFFF
+    if not match:
+        return False
+    number = ascii_int((match.group(1) or "0").lstrip("0") or "0")
+    return number is not None and number <= 0x7FFFFFFF
 
 
 def _nm_mac(text):
@@ -1740,8 +1753,16 @@ def _nm_mac(text):
     items = text[:-1].split(";") if text.endswith(";") else text.split(";")
     if "\\" in text or len(items) != 6 or not all(_NM_BYTE.match(item) for item in items):
         return None
-    numbers = [int(item.strip(_C_SPACE)) for item in items]
+    numbers = [_nm_byte(item.strip(_C_SPACE)) for item in items]
     return ":".join("%02X" % number for number in numbers) if all(0 <= number <= 255 for number in numbers) else None
+
+
+def _nm_byte(text):
+    """A byte's number as _nm_utils_ascii_str_to_int64() reads it; -1 for one past any byte (the
+    thousands of digits int() refuses too)."""
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    number = ascii_int(digits, most=18)
+    return -1 if number is None else -number if text.startswith("-") else number
 
 
 def networkmanager_keyfiles(target):

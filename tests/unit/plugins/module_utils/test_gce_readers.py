@@ -2877,3 +2877,47 @@ def test_each_edit_of_a_defaults_file_has_the_whole_pattern_budget():
     text = ("A=" + "x" * 256 + " B=${A%%*y}\n") * 100
     for dummy in range(3):   # each reading spends about 3.3 Mi of the 4 Mi
         assert "GRUB_TIMEOUT=0\n" in bootloader.set_defaults(text, [("GCE-X", "GRUB_TIMEOUT", "0")])
+
+
+HUGE = "9" * 5000   # past the 4300 digits int() takes (Python 3.11): a traceback, before the readers bounded them
+
+
+@pytest.mark.parametrize("text, refused", [
+    ("network:\n  ethernets:\n    ens4: {dhcp4: true, mtu: %s}\n" % HUGE, "mtu"),
+    ("network:\n  ethernets:\n    ens4: {dhcp4: true, mtu: %s1460}\n" % ("0" * 5000), None),
+    ("network:\n  version: %s\n  ethernets:\n    ens4: {dhcp4: true}\n" % HUGE, "only version 2 is supported"),
+])
+def test_netplan_numbers_of_thousands_of_digits(tmp_path, text, refused):
+    """g_ascii_strtoull() saturates past G_MAXUINT64 (an MTU netplan refuses), strtol() past LONG_MAX
+    (a version it does not know); leading zeros are no digits of the number."""
+    put(tmp_path, "/etc/netplan/50-gce.yaml", text)
+    if refused:
+        with pytest.raises(ConfigError, match="netplan refuses") as caught:
+            netconf.read_netplan(Target(str(tmp_path)))
+        assert refused in str(caught.value)
+    else:
+        assert [c.mtu for c in netconf.read_netplan(Target(str(tmp_path)))[0]] == [1460]
+
+
+@pytest.mark.parametrize("rows, dhcp4, static, mac", [
+    # a route whose metric is past G_MAXUINT32 is dropped; the address makes the profile
+    ("[ipv4]\nmethod=manual\naddress1=10.0.0.2/24\nroute1=10.1.0.0/16,10.0.0.1,%s\n" % HUGE, False, True, None),
+    ("[ipv4]\nmethod=manual\naddress1=10.0.0.2/24\nroute1=10.1.0.0/16,10.0.0.1,\u00b2\n", False, True, None),
+    # a key numbered past G_MAXINT is no address key
+    ("[ipv4]\nmethod=auto\naddress%s=10.0.0.2/24\n" % HUGE, True, False, None),
+    # a byte of thousands of digits is no byte: no MAC address
+    ("[ethernet]\nmac-address=66;1;10;128;0;%s;\n[ipv4]\nmethod=auto\n" % HUGE, True, False, None),
+    ("[ethernet]\nmac-address=66;1;10;128;0;%s2;\n[ipv4]\nmethod=auto\n" % ("0" * 5000), True, False, "42:01:0A:80:00:02"),
+])
+def test_networkmanager_numbers_of_thousands_of_digits(tmp_path, rows, dhcp4, static, mac):
+    put_keyfile(tmp_path, "/etc/NetworkManager/system-connections/a.nmconnection",
+                "[connection]\nid=a\ntype=ethernet\ninterface-name=ens4\n" + rows)
+    configs = netconf.read_networkmanager(Target(str(tmp_path)))
+    assert [(c.dhcp4, c.static, c.mac) for c in configs] == [(dhcp4, static, mac)]
+
+
+def test_ifupdown_an_mtu_of_thousands_of_digits_raises_nothing(tmp_path):
+    """ifup's ``[ "$(cat .../mtu)" -lt VALUE ]`` fails on a number past intmax_t: the MTU stays."""
+    put(tmp_path, "/etc/network/interfaces", "auto ens4\niface ens4 inet manual\n  mtu 1400\n"
+        "iface ens4 inet6 static\n  address fd00::2/64\n  mtu %s\n" % HUGE)
+    assert [c.mtu for c in netconf.read_ifupdown(Target(str(tmp_path)))] == ["1400"]
