@@ -86,7 +86,9 @@ MAX_SHELL_VALUE = 64 * 1024
 MAX_PATTERN_WORK = 4 * 1024 * 1024
 # the values the calls of a defaults file's functions may assign (each call all its body assigns)
 MAX_CALLED = 64 * 1024
-_PATTERN_WORK = [0]   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
+_PATTERN_WORK = [0]
+# the bad substitutions the command being read expanded (_dollar), an error if it runs in this shell
+_BAD = []   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
 
 
 class Unknown(str):
@@ -165,10 +167,11 @@ def _dollar(text, index, variables, quoted=False):
         # ${1}, ${$#...}: grub-mkconfig's own parameters, kept as written (_unknown_value)
         return text[index:end + 1], end + 1, False
     match = _PARAMETER.match(text, index)
-    if not match and text.startswith("${", index) and _closing_brace(text, index + 2, quoted) is not None:
-        # ${ A}, ${A x}, ${}, bash's ${A/x/y}: an error where it is expanded
-        raise ConfigError("%s is a bad substitution: sh stops there, and grub-mkconfig with it"
-                          % text[index:_closing_brace(text, index + 2, quoted) + 1][:40].split("\n")[0])
+    end = None if match or not text.startswith("${", index) else _closing_brace(text, index + 2, quoted)
+    if end is not None:
+        # ${ A}, ${A x}, ${}, bash's ${A/x/y}: an error where it is expanded (the command's end tells)
+        _BAD.append(text[index:end + 1])
+        return text[index:end + 1], end + 1, False
     if not match:
         return None
     end = _closing_brace(text, match.end(), quoted)
@@ -888,6 +891,7 @@ def _line_assignments(text, variables, state=None):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         variables.changed = {}
+        del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
             _COMPOUND if state["depth"] else state.get("why")
 
@@ -990,6 +994,9 @@ def _line_assignments(text, variables, state=None):
         if command is not None and command not in _KEEPING:
             _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
+        if _BAD and not (why or state.get("body") or connector == "|" or operator in ("|", "&")):
+            raise ConfigError("%s is a bad substitution: sh stops there, and grub-mkconfig with it"
+                              % _BAD[0][:40].split("\n")[0])
         made = []
         if command is None:
             made = [(name, value) for name, value, dummy in prefix]
