@@ -399,6 +399,10 @@ def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
     return _sized("".join(out), text[start:index]), index, quoted
 
 
+# characters _statements() passes over one at a time, as any other
+_PLAIN = re.compile(r"[^'\"\\$}()`#<]+")
+
+
 def _statements(rows, left_open=None):
     """``[(first, last)]``: the indexes of the physical ``rows`` that make one
     line for sh, which goes on past the end of a row while a quote is open or
@@ -414,6 +418,19 @@ def _statements(rows, left_open=None):
         row = row.rstrip("\n")
         pos, continued, last = 0, False, ""   # last: the row's last two characters that are no blank
         while pos < len(row):
+            # a run of characters no rule below looks at, or of a single-quoted text: taken at once
+            if quote == "'":
+                end = row.find("'", pos)
+                plain = row[pos:len(row) if end < 0 else end]
+            else:
+                found_plain = _PLAIN.match(row, pos)
+                plain = found_plain.group(0) if found_plain else ""
+            if plain:
+                stripped = plain.rstrip(" \t")
+                solid = stripped[:-1].rstrip(" \t")[-1:] + stripped[-1:]   # its last two that are no blank
+                last = (last + (solid if quote is None and not braces else "x" * len(solid)))[-2:]
+                previous, pos = plain[-1], pos + len(plain)
+                continue
             char = row[pos]
             if quote == "'":
                 quote = None if char == "'" else quote

@@ -212,3 +212,15 @@ def test_a_defaults_file_sourcing_itself_is_refused_in_time(tmp_path):
     with alarm(10):
         with pytest.raises(ConfigError, match=r"/etc/default/grub:2: eval and \. run one another more than 16 deep"):
             bootloader.GrubConfig(Target(str(tmp_path)))
+
+
+@pytest.mark.parametrize("text", ["# " + "conso " * 700000 + "\n", "A='" + "x" * 4000000 + "'\n",
+                                  "GRUB_CMDLINE_LINUX=\"" + "quiet " * 600000 + "\"\n"])
+def test_a_defaults_file_of_megabytes_is_split_into_lines_in_time(text):
+    """The line splitter took each character by itself, with several tests each: 4 MB took
+    seconds a read, and the gce_settings fuzz (debian case 71337) over 20 s.  Runs of characters
+    no rule looks at are taken at once."""
+    with alarm(10):
+        rows = bootloader.lines(text)
+        for dummy in range(8):
+            assert bootloader._statements(rows) == [(0, 0)]
