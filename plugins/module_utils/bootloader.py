@@ -700,17 +700,17 @@ def _operator(state, operator, variables):
     return variables
 
 
-def _read_only(state, variables, command, arguments):
-    """Stop where a command assigns or unsets a variable made read only (sh does, with an error);
-    ``readonly`` makes its ``arguments`` read only."""
+def _read_only(state, variables, command, arguments, why):
+    """Stop where a command assigns or unsets a variable made read only (sh does, with an error;
+    under a condition, ``why``, it may not run); ``readonly`` makes its ``arguments`` read only."""
     made = state.setdefault("readonly", set())
     stuck = sorted(name for name in variables.changed if name in made)
-    if stuck and not state.get("groups"):
+    if stuck and not (state.get("groups") or why):
         raise ConfigError("%s is read only: sh stops where it is assigned again, and grub-mkconfig with it" % stuck[0])
     for name in stuck:
-        # inside a group that may run in a subshell, which the error stops alone
-        variables[name] = Unknown(variables.get(name, ""), "assigned though it is read only (sh stops there unless "
-                                                           "it runs in a subshell)")
+        # under a condition, or inside a group that may run in a subshell, which the error stops alone
+        variables[name] = Unknown(variables.get(name, ""), "assigned though it is read only (sh stops there where "
+                                                           "it runs, unless in a subshell)")
     if command == "readonly":
         made.update(name for name in arguments if _NAME_EQ.match(name + "="))
 
@@ -1051,7 +1051,7 @@ def _line_assignments(text, variables, state=None):
                 saved.setdefault(name, value)   # its value before the compound command, put back if a subshell
         _closed(state, variables, operator)
         if not state.get("body"):
-            _read_only(state, variables, command, [name for name, dummy in declared] + arguments)
+            _read_only(state, variables, command, [name for name, dummy in declared] + arguments, why)
         found.extend(made)
         variables = _operator(state, operator, variables)
         if index >= len(text) or text[index] == "#":

@@ -247,6 +247,7 @@ def test_a_function_body_left_open_is_named():
     ("read -r A B </dev/null\n", "B", "", "read"),
     ("A=3\nif true; then unset A; fi\n", "A", "", "unset"),
     ("true && eval A=1 'B=2'\n", "B", "2", "after &&"),
+    ("readonly B\ntrue || B=x\n", "B", "x", "read only"),
 ])
 def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
     variables, dummy = bootloader.parse_defaults(text, "g")
