@@ -13,7 +13,8 @@ where it was found and what kind of place that is:
                      with the kernel image it names;
 ``grub-default``     ``GRUB_CMDLINE_LINUX`` and ``GRUB_CMDLINE_LINUX_DEFAULT``
                      of ``/etc/default/grub`` and ``/etc/default/grub.d/*.cfg``
-                     (sourced in that order): what ``update-grub`` /
+                     (sourced in that order, the drop-ins where the tree's
+                     grub-mkconfig sources them): what ``update-grub`` /
                      ``grub-mkconfig`` writes into grub.cfg next time;
 ``bls``              ``options`` of ``/boot/loader/entries/*.conf`` (the Boot
                      Loader Specification: systemd-boot, Fedora/RHEL GRUB), and
@@ -26,8 +27,8 @@ with ``-`` and ``_`` as one (``parameq``)."""
 
 
 from ansible_collections.guestready.gce.plugins.module_utils import bootconfig, bootloader, cmdline
-from ansible_collections.guestready.gce.plugins.module_utils.configfiles import lines, present
-from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target
+from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError, lines, present
+from ansible_collections.guestready.gce.plugins.module_utils.target import Missing, Target, TargetError
 
 MAX_FILE = 4 * 1024 * 1024
 GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
@@ -104,8 +105,8 @@ def _read(target, path, limit=MAX_FILE):
         return None
 
 
-def _entry(target, path, number, kind, line, kernel=None):
-    return {"source": target.display(path), "line": number, "kind": kind,
+def _entry(source, number, kind, line, kernel=None):
+    return {"source": source, "line": number, "kind": kind,
             "cmdline": line.strip(), "kernel": kernel}
 
 
@@ -117,14 +118,14 @@ def find(target=None, running=False):
     if running:
         text = _read(target, "/proc/cmdline")
         if text is not None:
-            found.append(_entry(target, "/proc/cmdline", 1, "running", text))
+            found.append(_entry(target.display("/proc/cmdline"), 1, "running", text))
     for path in bootconfig.GRUB_CONFIGS:
         found.extend(_grub_cfg(target, path))
     found.extend(_grub_defaults(target))
     found.extend(_bls(target))
     text = _read(target, KERNEL_INSTALL_CMDLINE)
     if text is not None and text.strip():
-        found.append(_entry(target, KERNEL_INSTALL_CMDLINE, 1, "kernel-install",
+        found.append(_entry(target.display(KERNEL_INSTALL_CMDLINE), 1, "kernel-install",
                             " ".join(line for line in lines(text) if not line.startswith("#"))))
     return found
 
@@ -145,34 +146,31 @@ def _grub_cfg(target, path):
     for number, line in enumerate(bootconfig.grub_lines(text), 1):
         linux = bootconfig.grub_linux(line)
         if linux:
-            found.append(_entry(target, path, number, "grub.cfg", linux[1], kernel=linux[0]))
+            found.append(_entry(target.display(path), number, "grub.cfg", linux[1], kernel=linux[0]))
     return found
 
 
 def _grub_defaults(target):
-    """GRUB_CMDLINE_LINUX(_DEFAULT) after /etc/default/grub and grub.d/*.cfg
-    are sourced (by name, as sh's glob: hidden names left out) and read as
-    sh reads them (``bootloader.parse_defaults``): one line, from the last
-    file that set either variable."""
-    paths = [bootloader.DEFAULTS] + ["%s/%s" % (bootloader.DEFAULTS_DIR, name)
-                                     for name in sorted(_listing(target, bootloader.DEFAULTS_DIR))
-                                     if name.endswith(".cfg") and not name.startswith(".")]
-    variables, assignments, functions = {}, {}, {}
-    for path in paths:
-        text = _read(target, path)
-        if text is not None:
-            variables, assignments = bootloader.parse_defaults(text, path, variables, assignments, functions,
-                                                               lambda sourced: _read(target, sourced))
+    """GRUB_CMDLINE_LINUX(_DEFAULT) as grub-mkconfig sources the GRUB defaults
+    (``bootloader.GrubConfig``: /etc/default/grub, then grub.d/*.cfg where
+    the tree's grub-mkconfig sources them): one line, from the last file
+    that set either variable.  A file the reader refuses is a TargetError
+    naming its line, as any file that cannot be read."""
+    try:
+        grub = bootloader.GrubConfig(target)
+    except ConfigError as exc:
+        raise TargetError(str(exc))
     # the last assignment of either, in the order the files are sourced
-    made = [(paths.index(source), line, source) for name in GRUB_VARIABLES
-            for source, line, value in assignments.get(name, [])]
+    order = [target.display(path) for path in grub.files]
+    made = [(order.index(source), line, source) for name in GRUB_VARIABLES
+            for source, line, value in grub.assignments.get(name, [])]
     if not made:
         return []
     dummy, line, source = max(made)
     # grub-mkconfig writes them on the linux lines of grub.cfg, which GRUB reads; a value only sh
     # knows (bootloader.Unknown) is listed as read: a command line that may apply
-    text = bootconfig.grub_args(" ".join(variables.get(name, "") for name in GRUB_VARIABLES))
-    return [_entry(target, source, line, "grub-default", text)]
+    text = bootconfig.grub_args(" ".join(grub.variables.get(name, "") for name in GRUB_VARIABLES))
+    return [_entry(source, line, "grub-default", text)]
 
 
 def _listing(target, directory):
@@ -202,7 +200,7 @@ def _bls(target):
         for number, key, value in read:
             if key == "options":
                 line = bootconfig.grub_args(bootconfig.expand_grub_vars(value, env or {})) if grub else value
-                found.append(_entry(target, path, number, "bls", line, kernel=kernel))
+                found.append(_entry(target.display(path), number, "bls", line, kernel=kernel))
     return found
 
 

@@ -901,6 +901,17 @@ def test_a_dashed_name_on_the_command_line_blocks_nothing(tmp_path, initramfs_of
     assert results_status(results) == {"HW-NET-VIRTIO": "module-in-initramfs", "HW-SCSI-VIRTIO": "module-in-initramfs"}
 
 
+def test_grub_defaults_the_reader_refuses_leave_the_blocks_unknown_naming_the_line(tmp_path, initramfs_of):
+    # a here-document in /etc/default/grub: the reader's error escaped the hardware area as a
+    # traceback; the command line that may block a driver is unknown, and the message says where
+    initramfs_of(trees.initramfs_modules(CLOUD))
+    results = blocked_results(tmp_path, {
+        "/etc/default/grub": 'GRUB_TIMEOUT=5\n: <<"EOF"\nGRUB_CMDLINE_LINUX="modprobe.blacklist=virtio_net"\nEOF\n'})
+    assert results_status(results) == {"HW-NET-VIRTIO": "unknown", "HW-SCSI-VIRTIO": "unknown"}
+    assert ("virtio_net is a module; the kernel command line is unknown: %s/root/etc/default/grub:2: a here-document "
+            "(<<) is not read" % tmp_path) in results["HW-NET-VIRTIO"]["message"]
+
+
 def test_masked_or_unrelated_modprobe_files_change_nothing(tmp_path, initramfs_of):
     initramfs_of(trees.initramfs_modules(CLOUD))
     put_files(tmp_path / "root", {

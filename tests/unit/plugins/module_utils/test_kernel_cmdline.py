@@ -162,7 +162,7 @@ def test_a_directory_of_boot_entries_that_cannot_be_listed_is_not_judged_as_empt
             raise Unreadable("needs root: %s" % path)
         return listdir(self, path)
     monkeypatch.setattr(Target, "listdir", denied)
-    with pytest.raises(Unreadable, match="needs root"):
+    with pytest.raises(TargetError, match="needs root"):
         kernel_cmdline.find(str(root))
     monkeypatch.setattr(Target, "listdir", listdir)
     assert [e["kind"] for e in kernel_cmdline.find(str(root))] == ["grub-default"]
@@ -267,3 +267,28 @@ def test_a_file_the_grub_defaults_source_is_read_inside_the_root(tmp_path):
     found = [(e["source"].rsplit("/", 1)[1], e["line"], e["cmdline"])
              for e in kernel_cmdline.find(str(tmp_path / "image")) if e["kind"] == "grub-default"]
     assert found == [("grub", 2, "quiet inside=1")]
+
+
+def test_a_defaults_file_the_reader_refuses_makes_the_command_line_unknown_naming_its_line(tmp_path):
+    """A here-document in /etc/default/grub: the reader's ConfigError escaped find(), whose callers
+    (kernel drivers, kernel options) judge the command line unknown on a TargetError only."""
+    write(tmp_path, "/etc/default/grub", 'GRUB_TIMEOUT=5\n: <<"EOF"\nGRUB_CMDLINE_LINUX="quiet"\nEOF\n')
+    with pytest.raises(TargetError, match=r"etc/default/grub:2: a here-document \(<<\) is not read"):
+        kernel_cmdline.find(str(tmp_path))
+
+
+def test_grub_d_dropins_count_only_where_the_trees_grub_mkconfig_sources_them(tmp_path):
+    """Red Hat's grub2-mkconfig sources /etc/default/grub alone: a grub.d/*.cfg there changes nothing
+    grub.cfg gets (the GRUB defaults' reader knew it; this one read the drop-in all the same)."""
+    write(tmp_path, "/usr/sbin/grub2-mkconfig", '#!/bin/sh\n. "${sysconfdir}/default/grub"\n')
+    write(tmp_path, "/boot/grub2/grub.cfg", "set timeout=5\n")
+    write(tmp_path, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="console=ttyS0,38400n8"\n')
+    write(tmp_path, "/etc/default/grub.d/50-quiet.cfg", 'GRUB_CMDLINE_LINUX="quiet"\n')
+    found = [(e["source"].rsplit("/", 1)[1], e["cmdline"]) for e in kernel_cmdline.find(str(tmp_path))
+             if e["kind"] == "grub-default"]
+    assert found == [("grub", "console=ttyS0,38400n8")]
+    # Debian's sources them, after /etc/default/grub
+    write(tmp_path, "/usr/sbin/grub2-mkconfig", '#!/bin/sh\nfor x in ${sysconfdir}/default/grub.d/*.cfg ; do . "$x"; done\n')
+    found = [(e["source"].rsplit("/", 1)[1], e["cmdline"]) for e in kernel_cmdline.find(str(tmp_path))
+             if e["kind"] == "grub-default"]
+    assert found == [("50-quiet.cfg", "quiet")]
