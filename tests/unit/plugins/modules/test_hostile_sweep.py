@@ -339,15 +339,33 @@ def carriage_returns(full, outside, original=b""):
         handle.write(b"# caf\xe9\r" + original.replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
 
 
+# what the readers refuse rather than read (sh's here-document and unclosed quote, YAML's and
+# keyfiles' unclosed brackets, a directive without its argument), after the file's own lines: a
+# refusal of one reader must reach the run as a message, whichever area asked for the file
+REFUSED = b"""
+: <<EOF
+[unclosed
+\tkey: [a, {b
+Include
+EOF
+GRUB_CMDLINE_LINUX="unclosed
+"""
+
+
+def refused_syntax(full, outside, original=b""):
+    with open(full, "wb") as handle:
+        handle.write(original + REFUSED)
+
+
 def plain_file(full, outside):
     with open(full, "w") as handle:
         handle.write("not a directory\n")
 
 
 FILE_KINDS = [fifo, unix_socket, directory, dangling_link, link_loop, absolute_escape, relative_escape,
-              binary, long_line, carriage_returns] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: long profile
+              binary, long_line, carriage_returns, refused_syntax] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: long profile
 DIRECTORY_KINDS = [plain_file, fifo, dangling_link, link_loop, absolute_escape, relative_escape]
-CONTENT_KINDS = (binary, long_line, carriage_returns, many_lines)
+CONTENT_KINDS = (binary, long_line, carriage_returns, refused_syntax, many_lines)
 
 
 def pairs(touched, kinds, make, classes):
