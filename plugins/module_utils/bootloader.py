@@ -162,12 +162,12 @@ def _dollar(text, index, variables, quoted=False):
         # dash counts bytes, bash characters: the same only in ASCII (``_unknown_value``)
         return str(len(variables.get(match.group(1), "").encode("utf-8", "surrogateescape"))), match.end(), False
     match = _SPECIAL_EXPANSION.match(text, index)
-    end = match and _closing_brace(text, match.end(), quoted)
+    end = match and _expansion_end(text, index, quoted)
     if end is not None:
         # ${1}, ${$#...}: grub-mkconfig's own parameters, kept as written (_unknown_value)
         return text[index:end + 1], end + 1, False
     match = _PARAMETER.match(text, index)
-    end = None if match or not text.startswith("${", index) else _closing_brace(text, index + 2, quoted)
+    end = None if match or not text.startswith("${", index) else _expansion_end(text, index, quoted)
     if end is not None:
         # ${ A}, ${A x}, ${}, bash's ${A/x/y}: an error where it is expanded (the command's end tells)
         _BAD.append(text[index:end + 1])
@@ -251,6 +251,14 @@ def _closing_brace(text, index, quoted, outer=0):
     return _closing(text, index, "}", quoted, outer)
 
 
+def _expansion_end(text, index, quoted, outer=0):
+    """The index of the ``}`` that ends the ``${`` at ``text[index]``, or None: after its
+    parameter and operator as dash reads them (``_substitution_header``: a bad one's character
+    after the name is dropped, ``${A${B}`` ends at B's brace)."""
+    start, opens = _substitution_header(text, index)
+    return _closing_brace(text, start, quoted, outer) if opens else start - 1
+
+
 def _closing_paren(text, index, quoted=False, outer=0):
     """The index of the ``)`` that closes a command substitution (or an
     arithmetic expansion) whose text starts at ``text[index]``, or None: its
@@ -278,11 +286,14 @@ def _closing(text, index, closer, quoted, outer):
             index += 1
         elif text.startswith("$$", index):
             index += 2   # the shell's PID: no expansion starts
-        elif text.startswith("${" if braces else "(", index):
-            depth += 1
-            if braces and outer + depth > MAX_NESTING:
+        elif braces and text.startswith("${", index):
+            index, opens = _substitution_header(text, index)
+            depth += opens
+            if outer + depth > MAX_NESTING:
                 return None
-            index += 2 if braces else 1
+        elif not braces and char == "(":
+            depth += 1
+            index += 1
         elif char == closer:
             depth -= 1
             if not depth:
@@ -301,8 +312,9 @@ def _closing_quote(text, index, outer=0):
         if text.startswith("$$", index):
             index += 2
         elif text.startswith("${", index) or text.startswith("$(", index):
-            closing = _closing_brace if text[index + 1] == "{" else _closing_paren
-            end = closing(text, index + 2, True, outer + 1) if outer < MAX_NESTING else None
+            closing = _expansion_end if text[index + 1] == "{" else _closing_paren
+            end = closing(text, index if closing is _expansion_end else index + 2, True, outer + 1) \
+                if outer < MAX_NESTING else None
             index = index + 2 if end is None else end + 1
         else:
             index += 2 if text[index] == "\\" else 1
@@ -523,7 +535,7 @@ def _substitution_header(row, pos):
                 if char == "_" or (char.isalnum() and char.isascii()):
                     continue   # ${#NAME}
                 if char == "}" or row[index + 1:index + 2] != "}":
-                    special = "#"   # ${#} or ${#-...}: $# itself
+                    special, length = "#", False   # ${#} or ${#-...}: $# itself
                 else:
                     special, index = char, index + 1   # ${#?}: the length of $?
             if special not in _SPECIAL_PARAMETERS:
@@ -696,23 +708,49 @@ def _operator(state, operator, variables):
         state.setdefault("groups", []).append([{}, True])
     elif operator == ")":
         state["depth"] = max(0, state["depth"] - 1)
-        _restore(variables, state["groups"].pop()[0] if state.get("groups") else {})
+        group = state["groups"].pop() if state.get("groups") else [{}, True]
+        _restore(variables, group[0])
+        _scope_ends(state, group, True)
     return variables
 
 
 def _read_only(state, variables, command, arguments, why):
     """Stop where a command assigns or unsets a variable made read only (sh does, with an error;
-    under a condition, ``why``, it may not run); ``readonly`` makes its ``arguments`` read only."""
-    made = state.setdefault("readonly", set())
+    under a condition, ``why``, it may not run); ``readonly`` makes its ``arguments`` read only.
+    ``state["readonly"]``: each name's scope, None where it is read only for certain, the group it
+    was made in (read only after it unless it runs in a subshell: ``_scope_ends``), or _MAYBE
+    (made under a condition)."""
+    made = state.setdefault("readonly", {})
     stuck = sorted(name for name in variables.changed if name in made)
-    if stuck and not (state.get("groups") or why):
+    if stuck and made[stuck[0]] is None and not (state.get("groups") or why):
         raise ConfigError("%s is read only: sh stops where it is assigned again, and grub-mkconfig with it" % stuck[0])
     for name in stuck:
         # under a condition, or inside a group that may run in a subshell, which the error stops alone
-        variables[name] = Unknown(variables.get(name, ""), "assigned though it is read only (sh stops there where "
-                                                           "it runs, unless in a subshell)")
+        variables[name] = Unknown(variables.get(name, ""), "assigned though it %s read only (sh stops there where "
+                                                           "it runs, unless in a subshell)"
+                                  % ("is" if made[name] is None else "may be"))
     if command == "readonly":
-        made.update(name for name in arguments if _NAME_EQ.match(name + "="))
+        groups = state.get("groups") or [None]
+        # inside a subshell (which gives why) it ends with it; else a condition may not run it
+        scope = next((group for group in reversed(groups) if group and group[1]), None) or \
+            (_MAYBE if why else groups[-1])
+        for name in arguments:
+            if _NAME_EQ.match(name + "=") and (made.get(name, _MAYBE) is _MAYBE or scope is None):
+                made[name] = scope
+
+
+_MAYBE = "made read only under a condition"
+
+
+def _scope_ends(state, group, subshell):
+    """The group ``group`` ended: what it made read only is undone if it ran in a ``subshell``,
+    else read only in the group around it (for certain outside every group)."""
+    made = state.get("readonly", {})
+    for name in [name for name, scope in made.items() if scope is group]:
+        if subshell:
+            del made[name]
+        else:
+            made[name] = state["groups"][-1] if state.get("groups") else None
 
 
 def _restore(variables, saved):
@@ -727,19 +765,22 @@ def _restore(variables, saved):
 def _closed(state, variables, operator):
     """Follow the compound commands the last command ended: undone if they ran in a subshell,
     else what they assigned is the enclosing one's."""
-    for saved, piped in state.pop("closed", ()):
+    for group in state.pop("closed", ()):
+        saved, piped = group
         if piped or operator in ("|", "&"):
             _restore(variables, saved)
         elif state.get("groups"):
             for name, value in saved.items():
                 state["groups"][-1][0].setdefault(name, value)
+        _scope_ends(state, group, piped or operator in ("|", "&"))
 
 
-def _builtin(command, arguments, variables, state, why):
+def _builtin(command, arguments, variables, state, why, failing_stops=True):
     """``[(NAME, value)]`` that the built-in ``command`` run with ``arguments`` assigns (``unset``
     takes variables and functions away; ``for``, ``read`` and ``getopts`` assign values only sh
     knows; ``eval`` runs its arguments joined); ConfigError for one after which the reader cannot
-    go on (``.``, ``exit``, ``return``, ``exec`` of a command)."""
+    go on (``.``, ``exit``, ``return``, ``exec`` of a command), or one that fails where sh stops
+    (``failing_stops``)."""
     unknown = [word for word in arguments if isinstance(word, Unknown)]
     if unknown and command in ("unset", "read", "getopts") or unknown[:1] == arguments[:1] and command == "for":
         raise ConfigError("%s is given a name %s" % (command, unknown[0].why))
@@ -763,9 +804,16 @@ def _builtin(command, arguments, variables, state, why):
             names = arguments[:1] if items else []
             value = items[-1] if items else ""   # (an item only sh knows may be any number of words)
         else:
-            names = [word for word in arguments if not word.startswith("-")][1 if command == "getopts" else 0:]
-            names, value = names[:1] if command == "getopts" else names, ""
-        made = [(name, Unknown(value, "assigned by %s" % command)) for name in names if _NAME_EQ.match(name + "=")]
+            names, value = _read_names(arguments) if command == "read" else arguments[1:2] + ["OPTARG", "OPTIND"], ""
+            # it fails at a name that is none (bad variable name) or read only: the ones before it
+            # are assigned; grub-mkconfig runs with set -e, which stops at a failed command
+            readonly = state.get("readonly", {})
+            assigned = list(itertools.takewhile(lambda name: readonly.get(name, _MAYBE) is _MAYBE, names))
+            if len(assigned) < len(names) and failing_stops:
+                raise ConfigError("%s is read only: %s fails there, and grub-mkconfig, which runs with set -e, stops"
+                                  % (names[len(assigned)], command))
+            names = itertools.takewhile(lambda name: _NAME_EQ.match(name + "="), assigned)
+        made = [(name, Unknown(value, "assigned by %s" % command)) for name in names]
         variables.update(made)
         return made
     if command == "eval":
@@ -778,6 +826,24 @@ def _builtin(command, arguments, variables, state, why):
         raise ConfigError("exec runs another program in grub-mkconfig's place" if command == "exec" else
                           "%s here stops sh reading the file, which the reader does not follow" % command)
     return []
+
+
+def _read_names(arguments):
+    """The names ``read`` assigns: the words after its options, which dash reads as its built-ins'
+    options (``nextopt("p:r")``: ``-p`` takes the rest of its word or the next one as the prompt;
+    ``--`` or a word not an option ends them); none after an option it does not know (an error)."""
+    index = 0
+    while index < len(arguments) and arguments[index].startswith("-") and arguments[index] != "-":
+        word, index = arguments[index], index + 1
+        if word == "--":
+            break
+        for position, letter in enumerate(word[1:], 1):
+            if letter == "p":
+                index += position == len(word) - 1   # the prompt is the next word
+                break
+            if letter != "r":
+                return []
+    return arguments[index:]
 
 
 def _source(path, variables, state, why):
@@ -847,7 +913,8 @@ def _eval(text, variables, state, why, what):
 #   pattern    a case pattern is read (up to its ")")
 #   body       the function whose body is read: its name, the shell's variables, a copy the body
 #              assigns to, what it assigned; functions: each defined one's assignments
-#   called     the values calls assigned so far (MAX_CALLED); readonly: the names made read only
+#   called     the values calls assigned so far (MAX_CALLED); readonly: the names made read only,
+#              each with where it holds (_read_only)
 #   why        the condition an eval or . runs under; evals, eval_text: how deep, how much (MAX_EVAL_*)
 #   sourced    reads a file . sources (None: not read); sources: the files sourced so far
 
@@ -907,6 +974,7 @@ def _line_assignments(text, variables, state=None):
     while index < len(text):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
+        unknown_command = None   # why only sh knows which command runs (its word is such a value)
         variables.changed = {}
         del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
@@ -950,11 +1018,12 @@ def _line_assignments(text, variables, state=None):
                 # a declaration's arguments are all expanded before any is assigned (dash, bash)
                 value, index = _word(text, match.end(), variables)
                 declared.append((match.group(0)[:-1], value, text[match.end():index]))
-            elif match and why:
-                # an argument that may be an assignment (then X=1, a case branch's): the
-                # variable's value is no longer known
+            elif match and (why or unknown_command):
+                # an argument that may be an assignment (then X=1, a case branch's, or one of a
+                # command only sh knows, which may be eval or export): the variable's value is no
+                # longer known
                 value, index = _word(text, match.end(), variables)
-                inside.append((match.group(0)[:-1], Unknown(value, why)))
+                inside.append((match.group(0)[:-1], Unknown(value, why or unknown_command)))
             else:
                 # a command's words are expanded before the assignments before it are made
                 before = variables.before() if before is None and command is None and prefix else before
@@ -973,6 +1042,9 @@ def _line_assignments(text, variables, state=None):
                         kept = dict((name, variables[name]) for name in variables.changed if name in variables)
                         variables.become(expanding)
                     command = word
+                    unknown_command = _unknown_value(word, text[index:end], expanding, None)
+                    unknown_command = "named by a command only sh knows (%s)" % unknown_command.why \
+                        if isinstance(unknown_command, Unknown) else None
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
                     variables = _compound_word(state, word, variables, connector == "|")
                     why = why or (_COMPOUND if state["depth"] else None)
@@ -987,6 +1059,9 @@ def _line_assignments(text, variables, state=None):
                     argument = _unknown_value(word, text[index:end], expanding, None)
                     if word.strip(" \t\n") or quoted or isinstance(argument, Unknown):
                         arguments.append(argument)
+                    if unknown_command and text[index:end] == word and _NAME_EQ.match(word + "="):
+                        # the command may be unset, read or export of it
+                        inside.append((word, Unknown(variables.get(word, ""), unknown_command)))
                 elif command is None:
                     fieldless.append(index)
                     if expanding is not variables and expanding.changed:
@@ -1024,7 +1099,9 @@ def _line_assignments(text, variables, state=None):
             variables.update(declared)
             made.extend(declared)
         if command in _BUILTINS and not state.get("body"):
-            made.extend(_builtin(command, arguments, variables, state, why))
+            # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
+            made.extend(_builtin(command, arguments, variables, state, why,
+                                 failing_stops=not why and operator not in ("&&", "||", "|", "&")))
         if doubt and command not in _KEEPING:
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)

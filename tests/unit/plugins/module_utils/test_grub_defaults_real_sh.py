@@ -73,14 +73,16 @@ LINE = LINE | st.builds("( {} )".format, ASSIGNMENT) | st.builds("({}; ( {} ); {
         ASSIGNMENT, ASSIGNMENT) | st.just("f")
 # built-ins that assign, unset or keep the assignments before them (special ones), eval of a line
 LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset", "for A in x y; do :; done",
-                               "for B in; do :; done", "for A in $B; do :; done", "read A </dev/null", "getopts a B"]) | \
+                               "for B in; do :; done", "for A in $B; do :; done", "read A </dev/null", "getopts a B",
+                               "read -p B A </dev/null || :", "read -rpB -- A </dev/null || :", "getopts -a B || :"]) | \
     st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
               st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
     st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
 # groups and compound commands in a pipeline or the background (subshells); variables made read only
 LINE = LINE | st.builds(lambda form, a: form.format(a), st.sampled_from(
     ["{{ {}; }} | :", "{{ {}; }} &", ": | {{ {}; }}", "if true; then {}; fi | :", "{{ {{ {}; }} | :; }}"]), ASSIGNMENT) | \
-    st.sampled_from(["readonly A", "readonly B=1", "readonly -p >/dev/null"])
+    st.sampled_from(["readonly A", "readonly B=1", "readonly -p >/dev/null", "( readonly A )", "{ readonly B; } | :",
+                     "false && readonly A", "( { readonly B=2; }; : )", "read -r B </dev/null || :"])
 # a file sourced (INCLUDED: its path in the test's directory), unless it is not there
 LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@ >/dev/null"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
@@ -242,16 +244,83 @@ def test_a_function_body_left_open_is_named():
     assert "Syntax error" in errors[0]
 
 
+@pytest.mark.parametrize("text,name", [
+    ("B=1\nread -p B A </dev/null || :\n", "B"),     # B is the prompt
+    ("B=1\nread -rpB A </dev/null || :\n", "B"),
+    ("A=1\nread -- -r A </dev/null || :\n", "A"),    # sh stops at -r, no name
+    ("A=1\nread -x A </dev/null || :\n", "A"),       # an option read does not know: an error
+])
+def test_read_assigns_the_names_after_its_options(text, name):
+    """``read -p PROMPT NAME``: PROMPT was taken for a name, a value only sh knows."""
+    base = tempfile.mkdtemp()
+    try:
+        real = sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert not isinstance(variables[name], bootloader.Unknown) and variables[name] == real[name] == "1"
+
+
 @pytest.mark.parametrize("text,name,value,why", [
     ("A=1\nfor A in x y; do :; done\n", "A", "y", "for"),
     ("read -r A B </dev/null\n", "B", "", "read"),
     ("A=3\nif true; then unset A; fi\n", "A", "", "unset"),
     ("true && eval A=1 'B=2'\n", "B", "2", "after &&"),
     ("readonly B\ntrue || B=x\n", "B", "x", "read only"),
+    # the command is what $(...) prints, if anything, then "unset": only sh knows
+    ("A=1\n$(true) unset A\n", "A", "1", "named by a command only sh knows (set from a command's output)"),
+    ("A=1\n$1 eval A=2\n", "A", "2", "named by a command only sh knows (set from a parameter"),
 ])
 def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
     variables, dummy = bootloader.parse_defaults(text, "g")
     assert isinstance(variables[name], bootloader.Unknown) and variables[name] == value and why in variables[name].why
+
+
+@pytest.mark.parametrize("text,known", [
+    ("( readonly A )\nA=1\n", {"A": "1"}),     # made read only in a subshell: gone with it
+    ("{ readonly A; } | :\nA=1\n", {"A": "1"}),
+    ("( { readonly A; }; A=2 ) || :\nA=1\n", {"A": "1"}),
+    ("false && readonly A\nA=1\n", {}),        # may be read only: A is a value only sh knows
+    ("readonly A\nread -r A B </dev/null || :\n", {}),     # read fails at A: B is not assigned
+])
+def test_a_variable_is_read_only_where_sh_made_it_so(text, known):
+    """A readonly in a subshell (or under a condition) was read only for the rest of the file: the
+    next assignment was an error where sh goes on."""
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        real = sh_variables(base, text, errors)
+    finally:
+        shutil.rmtree(base)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == \
+        known == dict((name, value) for name, value in real.items() if name in known), errors
+    assert "B" not in variables and "B" not in real
+
+
+@pytest.mark.parametrize("text", [
+    "f() { GRUB_CMDLINE_LINUX=; GRUB_CMDLINE_LINUX=${quiet${A}; }\nGRUB_TIMEOUT=3\n",
+    "true || A=${q${A}} ; GRUB_TIMEOUT=2\n",
+    "true || A=${q$A; GRUB_TIMEOUT=1; }; GRUB_TIMEOUT=2\n",
+    "true || A=${q:x${B}; GRUB_TIMEOUT=1\n",
+    "true || A=${1x${B}; GRUB_TIMEOUT=1\n",
+    'true || A=${q"a"; B=1; }; GRUB_TIMEOUT=2\n',
+    'if false; then GRUB_CMDLINE_LINUX=${#${A%"*"}; fi\nGRUB_TIMEOUT=1\n',   # ${# then $: $#, the $ dropped
+])
+def test_a_bad_substitution_ends_where_dash_ends_it(text):
+    """dash drops the character after a bad substitution's name (``${q$A`` reads on as ``${qA``):
+    in ``${q${A}`` the brace of ${A} ends both.  The reader read on to a later brace, and took the
+    function body above for one not closed."""
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        real = sh_variables(base, text, errors)
+    finally:
+        shutil.rmtree(base)
+    if real is None:
+        with pytest.raises(ConfigError):
+            bootloader.parse_defaults(text, "g")
+        return
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert variables["GRUB_TIMEOUT"] == real["GRUB_TIMEOUT"], errors
 
 
 @pytest.mark.parametrize("text,message", [
@@ -267,6 +336,8 @@ def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
     ("A=1\n. /n\n", "g:2: the file /n, line 2: exit here stops sh"),
     ("A=1\n. /q\n", "g:2: the file /q, line 1: a quote is not closed"),
     ("readonly A=1\nunset A\n", "g:2: A is read only: sh stops"),
+    ("{ readonly A; }\nA=1\n", "g:2: A is read only: sh stops"),
+    ("readonly B\nread -r A B\n", "g:2: B is read only: read fails there, and grub-mkconfig, which runs with set -e, stops"),
     ("A=1\nGRUB_CMDLINE_LINUX=${A/1/2}\n", "g:2: ${A/1/2} is a bad substitution: sh stops"),
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
 ])
