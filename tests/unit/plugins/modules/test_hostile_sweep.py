@@ -357,15 +357,25 @@ def refused_syntax(full, outside, original=b""):
         handle.write(original + REFUSED)
 
 
+# what recursive readers recurse on, nested far deeper than any file (Python's recursion limit is 1,000)
+DEEP = b"\n".join([b"[" * 20000, b"{" * 20000, b"(" * 20000, b"${A:-" * 20000, b"$(" * 20000, b"- " * 20000 + b"x",
+                    b"a: " * 20000 + b"x", b"Match " * 20000, b'"' + b"\\\"" * 20000 + b'"']) + b"\n"
+
+
+def deep_nesting(full, outside, original=b""):
+    with open(full, "wb") as handle:
+        handle.write(original + DEEP)
+
+
 def plain_file(full, outside):
     with open(full, "w") as handle:
         handle.write("not a directory\n")
 
 
 FILE_KINDS = [fifo, unix_socket, directory, dangling_link, link_loop, absolute_escape, relative_escape,
-              binary, long_line, carriage_returns, refused_syntax] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: long profile
+              binary, long_line, carriage_returns, refused_syntax, deep_nesting] + ([many_lines] if EVERY_PAIR else [])   # minutes a run: long profile
 DIRECTORY_KINDS = [plain_file, fifo, dangling_link, link_loop, absolute_escape, relative_escape]
-CONTENT_KINDS = (binary, long_line, carriage_returns, refused_syntax, many_lines)
+CONTENT_KINDS = (binary, long_line, carriage_returns, refused_syntax, deep_nesting, many_lines)
 
 
 def pairs(touched, kinds, make, classes):
