@@ -426,9 +426,12 @@ def _statements(rows, left_open=None):
     through: one ending inside a quote or an expansion, or a here-document."""
     found, first, quote, braces, substitutions = [], 0, None, 0, []   # each: [quote around it, parens open]
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
+    resume = (0, 0)   # the row and position the scan goes on from (past an expansion's header)
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
-        pos, continued, last = 0, False, ""   # last: the row's last two characters that are no blank
+        if index < resume[0]:
+            continue   # all inside the header
+        pos, continued, last = resume[1] if index == resume[0] else 0, False, ""   # last: the row's last two no blank
         while pos < len(row):
             # a run of characters no rule below looks at, or of a single-quoted text: taken at once
             if quote == "'":
@@ -458,9 +461,12 @@ def _statements(rows, left_open=None):
                 continue
             elif row.startswith("${", pos):
                 # an expansion goes on to its "}", over rows too
-                pos, opens = _substitution_header(row, pos)
+                pos, opens, resume = _header_over_rows(rows, index, pos)
                 braces += opens
                 previous = "{"
+                if resume[0] > index:
+                    continued = True
+                    break
                 continue
             elif char == "}" and braces:
                 braces -= 1
@@ -510,8 +516,32 @@ def _statements(rows, left_open=None):
 
 
 _NAME_START = re.compile(r"[A-Za-z_]")
+_NAME_ROW = re.compile(r"[A-Za-z0-9_]*\\\Z")
 _NAME_REST = re.compile(r"[A-Za-z0-9_]*")
 _SPECIAL_PARAMETERS = "@*#?$!-0"
+
+
+def _header_over_rows(rows, index, pos):
+    """``(end, open, (row, position))``: ``_substitution_header`` of the ``${`` at
+    ``rows[index][pos]``, which dash reads past backslash-newlines (pgetc_eatbnl: ``${\\``, a
+    newline, then ``A}`` is ``${A}``): ``end`` in the rows joined, and where the scan goes on."""
+    joined, starts = rows[index].rstrip("\n"), [0]   # where each row joined starts
+    end, opens = _substitution_header(joined, pos)
+    while joined.endswith("\\") and end >= len(joined) and index + len(starts) < len(rows):
+        pieces, length = [joined[:-1]], len(joined) - 1
+        while index + len(starts) < len(rows):
+            # the rows of a name's characters and a backslash, joined at once: the header reads them all
+            row = rows[index + len(starts)].rstrip("\n")
+            starts.append(length)
+            named = _NAME_ROW.match(row)
+            pieces.append(row[:-1] if named else row)
+            length += len(pieces[-1])
+            if not named:
+                break
+        joined = "".join(pieces)
+        end, opens = _substitution_header(joined, pos)
+    last = max(number for number, start in enumerate(starts) if start <= end)
+    return end, opens, (index + last, end - starts[last])
 
 
 def _substitution_header(row, pos):

@@ -305,6 +305,9 @@ def test_a_variable_is_read_only_where_sh_made_it_so(text, known):
     "true || A=${1x${B}; GRUB_TIMEOUT=1\n",
     'true || A=${q"a"; B=1; }; GRUB_TIMEOUT=2\n',
     'if false; then GRUB_CMDLINE_LINUX=${#${A%"*"}; fi\nGRUB_TIMEOUT=1\n',   # ${# then $: $#, the $ dropped
+    # dash reads the parameter past backslash-newlines: ${ then $ (the { after it dropped)
+    "if false; then GRUB_CMDLINE_LINUX=${\\\n${A}; fi\nGRUB_TIMEOUT=1\n",
+    "GRUB_TIMEOUT=${\\\n\\\nB:-4}\n",
 ])
 def test_a_bad_substitution_ends_where_dash_ends_it(text):
     """dash drops the character after a bad substitution's name (``${q$A`` reads on as ``${qA``):

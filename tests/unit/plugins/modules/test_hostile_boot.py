@@ -186,6 +186,15 @@ def test_a_function_a_dropin_calls_makes_the_timeout_known_only_to_sh(tmp_path, 
     assert result["status"] != "unknown" and "function f runs" not in result["message"], result
 
 
+def test_a_parameter_name_over_thousands_of_continued_rows_is_read_in_linear_time():
+    """dash reads a ``${`` parameter's name past backslash-newlines: 8,000 rows of a name, each
+    joined to the ones before and the header read again, took minutes."""
+    text = "GRUB_TIMEOUT=${" + ("x" * 1000 + "\\\n") * 8000 + ":-5}\n"
+    with alarm(30):
+        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert variables["GRUB_TIMEOUT"] == "5"
+
+
 def test_function_calls_that_assign_without_end_are_refused_in_time():
     """A body of 3,000 assignments called 20,000 times (66 KB) made sixty million values: the
     reader ran out of memory.  Past MAX_CALLED values the file is an error naming its line."""

@@ -359,7 +359,7 @@ def refused_syntax(full, outside, original=b""):
 
 # what recursive readers recurse on, nested far deeper than any file (Python's recursion limit is 1,000)
 DEEP = b"\n".join([b"[" * 20000, b"{" * 20000, b"(" * 20000, b"${A:-" * 20000, b"$(" * 20000, b"- " * 20000 + b"x",
-                    b"a: " * 20000 + b"x", b"Match " * 20000, b'"' + b"\\\"" * 20000 + b'"']) + b"\n"
+                   b"a: " * 20000 + b"x", b"Match " * 20000, b'"' + b"\\\"" * 20000 + b'"']) + b"\n"
 
 
 def deep_nesting(full, outside, original=b""):
