@@ -1076,13 +1076,15 @@ def _line_assignments(text, variables, state=None):
                     unknown_command = "named by a command only sh knows (%s)" % unknown_command.why \
                         if isinstance(unknown_command, Unknown) else None
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
-                    variables = _compound_word(state, word, variables, connector == "|")
+                    # a reserved word is one as written: "$A}" expanded to "}" closes nothing
+                    reserved = word if text[index:end] == word else None
+                    variables = _compound_word(state, reserved, variables, connector == "|")
                     why = why or (_COMPOUND if state["depth"] else None)
-                    if word in _STARTERS and not prefix:
+                    if reserved in _STARTERS and not prefix:
                         # a reserved word the next command follows on the same line
                         command, before, words = None, None, False
                         variables.changed = {}
-                elif command == "case" and word == "in" and not quoted:
+                elif command == "case" and text[index:end] == "in":
                     state["pattern"] = True
                 elif command is not None:
                     # an argument (an unquoted one of blanks is no field: unless only sh knows)

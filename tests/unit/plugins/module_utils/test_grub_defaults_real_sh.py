@@ -326,6 +326,26 @@ def test_a_bad_substitution_ends_where_dash_ends_it(text):
     assert variables["GRUB_TIMEOUT"] == real["GRUB_TIMEOUT"], errors
 
 
+@pytest.mark.parametrize("text", [
+    "f() { A=1 $B}; GRUB_TIMEOUT=1; }\n",            # $B} expands to "}": no reserved word
+    "f() { A=$${B:+y $B}; GRUB_TIMEOUT=1; }\n",
+])
+def test_a_reserved_word_is_one_as_written(text):
+    """``$B}`` with B unset expands to ``}``, which closed the function body for the reader:
+    sh knows reserved words before it expands anything."""
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        real = sh_variables(base, text, errors)
+    finally:
+        shutil.rmtree(base)
+    if real is None:
+        with pytest.raises(ConfigError):
+            bootloader.parse_defaults(text, "g")
+        return
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert variables.get("GRUB_TIMEOUT") == real.get("GRUB_TIMEOUT"), errors
+
+
 @pytest.mark.parametrize("text,message", [
     ("A=1\n. /etc/default/grub.local\n", "g:2: the file sourced here (. /etc/default/grub.local) is not read"),
     ("A=1\n. grub.local\n", "g:2: the file sourced here (. grub.local) is not read: sh looks a name without a '/' up in PATH"),
