@@ -1045,9 +1045,11 @@ def _line_assignments(text, variables, state=None):
                 prefix.append((match.group(0)[:-1], value, match.end()))
                 index = end
             elif match and command in ("export", "readonly"):
-                # a declaration's arguments are all expanded before any is assigned (dash, bash)
-                value, index = _word(text, match.end(), variables)
-                declared.append((match.group(0)[:-1], value, text[match.end():index]))
+                # a declaration's arguments are all expanded before any is assigned (dash, bash),
+                # and before the assignments before it: whether only sh knows one is seen now
+                value, end = _word(text, match.end(), variables)
+                declared.append((match.group(0)[:-1], _unknown_value(value, text[match.end():end], variables, None)))
+                index = end
             elif match and (why or unknown_command):
                 # an argument that may be an assignment (then X=1, a case branch's, or one of a
                 # command only sh knows, which may be eval or export): the variable's value is no
@@ -1127,7 +1129,8 @@ def _line_assignments(text, variables, state=None):
         elif command in _KEEPING:
             # the assignments before a command are expanded after its words (POSIX sh, 2.9.1)
             made = [(name, assign(name, start)[0]) for name, dummy, start in prefix]
-            declared = [(name, _unknown_value(value, written, variables, why)) for name, value, written in declared]
+            declared = [(name, Unknown(value, why) if why and not isinstance(value, Unknown) else value)
+                        for name, value in declared]
             variables.update(declared)
             made.extend(declared)
         if command in _BUILTINS and not state.get("body"):

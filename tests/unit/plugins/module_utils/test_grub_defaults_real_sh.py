@@ -270,6 +270,8 @@ def test_read_assigns_the_names_after_its_options(text, name):
     # the command is what $(...) prints, if anything, then "unset": only sh knows
     ("A=1\n$(true) unset A\n", "A", "1", "named by a command only sh knows (set from a command's output)"),
     ("A=1\n$1 eval A=2\n", "A", "2", "named by a command only sh knows (set from a parameter"),
+    # export's word is expanded before B= is assigned: from the shell's PID
+    ("B=$$\nB= export C=$B\n", "C", "$$", "made from B, whose value only sh knows"),
 ])
 def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
     variables, dummy = bootloader.parse_defaults(text, "g")
