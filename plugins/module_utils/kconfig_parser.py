@@ -391,10 +391,11 @@ def parse_text(text, source="<string>", compression=None):
     values, lines, warnings, history = {}, {}, [], {}
     header_arch = header_version = None
     unexpected, spaced, ignored, skipped_lines, loose = [], [], {}, [], {}
-    for number, raw in enumerate(text_lines(text), 1):
-        # conf_read_simple reads up to "\n" only and drops one "\r" before it: a form feed or a lone
-        # "\r" (which str.splitlines() splits at) is part of the value
-        raw = raw[:-1] if raw.endswith("\r") else raw
+    for number, raw in enumerate(text_lines(text, keepends=True), 1):
+        # conf_read_simple reads up to "\n" only and drops one "\r" before it (a last line without
+        # one keeps its "\r"): a form feed or a lone "\r" (which str.splitlines() splits at) is part
+        # of the value
+        raw = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
         line = raw.strip()
         if not line:
             continue

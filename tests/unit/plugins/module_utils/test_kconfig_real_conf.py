@@ -99,3 +99,15 @@ def test_the_values_are_what_kconfig_reads(text):
         assert modelled == conf_values(base, text), repr(text)
     finally:
         shutil.rmtree(base)
+
+
+@pytest.mark.parametrize("text", ["CONFIG_H1=12\r", "CONFIG_I1=5\r", "CONFIG_B1=y\r", "CONFIG_H1=12\r\n"])
+def test_a_carriage_return_ending_the_file_stays_in_the_value(text):
+    """conf drops a "\\r" only before the "\\n" that ends its line: the last line of a file without
+    one keeps it, and the value is invalid (the option keeps its default).  The reader dropped it."""
+    text = "CONFIG_MODULES=y\n" + text
+    base = tempfile.mkdtemp()
+    try:
+        assert modelled_values(text) == conf_values(base, text)
+    finally:
+        shutil.rmtree(base)
