@@ -59,7 +59,7 @@ def conf_values(base, text):
     subprocess.run([CONF, "--olddefconfig", "Kconfig"], cwd=base, env={"KCONFIG_CONFIG": path, "PATH": os.defpath},
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
     found = {}
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8", newline="") as handle:   # a "\r" in a value is no line end
         for line in handle.read().split("\n"):
             written = re.match(r"^CONFIG_([A-Z0-9]+)=(.*)$", line)
             not_set = re.match(r"^# CONFIG_([A-Z0-9]+) is not set$", line)
