@@ -259,11 +259,11 @@ def _expansion_end(text, index, quoted, outer=0):
     return _closing_brace(text, start, quoted, outer) if opens else start - 1
 
 
-def _closing_paren(text, index, quoted=False, outer=0):
+def _closing_paren(text, index, outer=0):
     """The index of the ``)`` that closes a command substitution (or an
     arithmetic expansion) whose text starts at ``text[index]``, or None: its
-    quotes and escapes are its own (``quoted`` changes nothing), parentheses
-    in it nest."""
+    quotes and escapes are its own (double quotes around it change nothing),
+    parentheses in it nest."""
     return _closing(text, index, ")", False, outer)
 
 
@@ -312,9 +312,8 @@ def _closing_quote(text, index, outer=0):
         if text.startswith("$$", index):
             index += 2
         elif text.startswith("${", index) or text.startswith("$(", index):
-            closing = _expansion_end if text[index + 1] == "{" else _closing_paren
-            end = closing(text, index if closing is _expansion_end else index + 2, True, outer + 1) \
-                if outer < MAX_NESTING else None
+            end = None if outer >= MAX_NESTING else _expansion_end(text, index, True, outer + 1) \
+                if text[index + 1] == "{" else _closing_paren(text, index + 2, outer + 1)
             index = index + 2 if end is None else end + 1
         else:
             index += 2 if text[index] == "\\" else 1
