@@ -454,11 +454,19 @@ def _statements(rows, left_open=None):
                 pos += 2
                 previous = previous if continued else "\\"   # an escaped blank ends no word
                 continue
+            elif char == "$" and row[pos + 1:] == "\\" and _joined_to(rows, index) in ("$", "("):
+                # dash reads the character after a "$" past backslash-newlines: "$", "(" on a later row
+                resume = (_joined_to(rows, index, True), 1)
+                if rows[resume[0]][0] == "(":
+                    substitutions.append([quote, 0])
+                    quote = None
+                continued, previous = True, rows[resume[0]][0]
+                break
             elif row.startswith("$$", pos):
                 pos += 2   # the shell's PID: "${" after it is no expansion
                 previous = "$"
                 continue
-            elif row.startswith("${", pos):
+            elif row.startswith("${", pos) or (char == "$" and row[pos + 1:] == "\\" and _joined_to(rows, index) == "{"):
                 # an expansion goes on to its "}", over rows too
                 pos, opens, resume = _header_over_rows(rows, index, pos)
                 braces += opens
@@ -512,6 +520,17 @@ def _statements(rows, left_open=None):
                                         "grub-mkconfig with it" % ("a command substitution" if substitutions else
                                                                    "a quote" if quote else "an expansion")))
     return found
+
+
+def _joined_to(rows, index, row=False):
+    """The first character of the row after ``rows[index]`` (which ends in a backslash) and the rows
+    of a backslash only, which sh joins to it ("" at the end); with ``row``, that row's index."""
+    following = index + 1
+    while following < len(rows) and rows[following].rstrip("\n") == "\\":
+        following += 1
+    if row:
+        return following
+    return rows[following][:1] if following < len(rows) else ""
 
 
 _NAME_START = re.compile(r"[A-Za-z_]")

@@ -36,7 +36,7 @@ NAMES = ["GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT", "GRUB_TIMEOUT", "A"
 PIECES = st.sampled_from([
     "console=ttyS0", "quiet", "0", "$A", "${A}", "${A:-x}", "${A:+y $A}", "${B-z}", "${B=w}", "${B:=v}", "\\$A",
     "'$A'", '"$A"', '" a \\" b"', '\\"', "'x y'", '""', "\\ ", "a#b", " #c", "\\\n", '"multi\nline"', "'q\nr'",
-    "$", "${", "}", "\\\\", '"\\$B \\\\ \\x"', "${A:-'s'}", '"${A:-"in"}"', "$A$B", "\t", " ", ";", "=", "#",
+    "$", "$\\\n", "${", "}", "\\\\", '"\\$B \\\\ \\x"', "${A:-'s'}", '"${A:-"in"}"', "$A$B", "\t", " ", ";", "=", "#",
     "${A#*=}", "${A##*s}", "${A%=*}", '"${A%%t*}"', "${A#con}",
     # quoted or escaped glob characters in a pattern match themselves, expanded unquoted ones are patterns
     "'*'", "'?x'", "\\*", "a[b", '${A%"*"}', "${A#'?'}", "${A%\\*}", '"${A%"*"}"', '"${A##*"?"}"', '${A%"$B"}',
@@ -326,6 +326,31 @@ def test_a_reserved_word_is_one_as_written(text):
     """``$B}`` with B unset expands to ``}``, which closed the function body for the reader:
     sh knows reserved words before it expands anything."""
     assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text,known", [
+    ("A=x\nGRUB_CMDLINE_LINUX=$\\\n${\nGRUB_TIMEOUT=1\n", {"A": "x", "GRUB_TIMEOUT": "1"}),   # $$ and "{"
+    ("A=x\nGRUB_CMDLINE_LINUX=$\\\n\\\n$\n", {"A": "x"}),
+    ("A=x\nGRUB_CMDLINE_LINUX=$\\\n(\nB=1\n)\n", {"A": "x"}),   # a command substitution over rows
+    ('A=x\nGRUB_CMDLINE_LINUX="$\\\n(: ")")"\nB=1\n', {"A": "x", "B": "1"}),
+    ("GRUB_CMDLINE_LINUX=$\\\n{A:-\n}\nB=1\n", {"GRUB_CMDLINE_LINUX": "\n", "B": "1"}),
+    ("A=x\nGRUB_CMDLINE_LINUX=$\\\n{A}\n", {"A": "x", "GRUB_CMDLINE_LINUX": "x"}),
+])
+def test_the_character_after_a_dollar_is_read_past_backslash_newlines(text, known):
+    """dash reads past them (parser.c parsesub(): pgetc_eatbnl): ``$``, a backslash-newline and
+    ``${`` is ``$$`` and ``{``, which the reader refused as an expansion not closed; ``$(`` over
+    two rows was no command substitution, so a row in it was a command (B=1), and ``${`` over two
+    rows ended at its first row."""
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == known
+    assert set(variables) - set(known) <= {"GRUB_CMDLINE_LINUX"}
+    base = tempfile.mkdtemp()
+    try:
+        real = sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
+    assert dict((name, value) for name, value in real.items() if name in known) == known
+    assert set(real) == set(variables)
 
 
 def assert_timeout_as_sh_reads_it(text):
