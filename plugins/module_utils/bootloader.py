@@ -940,6 +940,7 @@ def _eval(text, variables, state, why, what):
     outer, outer_why = variables.changed, state.get("why")
     variables.outer.append(outer)
     state["why"] = why or outer_why
+    groups, opened = len(state.get("groups") or ()), None   # a compound command must end in the text it begins in
     try:
         for first, last in statements:
             try:
@@ -948,6 +949,9 @@ def _eval(text, variables, state, why, what):
                 raise
             except ConfigError as exc:
                 raise ConfigError("%s%s: %s" % (what, _at(what, first), exc))
+            opened = (first if opened is None else opened) if len(state.get("groups") or ()) > groups else None
+        if opened is not None:
+            raise ConfigError("%s%s: %s" % (what, _at(what, opened), _NOT_CLOSED))
     finally:
         variables.outer.pop()
         variables.changed, state["why"], state["evals"] = outer, outer_why, state["evals"] - 1
@@ -1232,6 +1236,7 @@ def parse_defaults(text, source, variables=None, assignments=None, functions=Non
     if left_open:
         raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
     state = {"depth": 0, "functions": functions if functions is not None else {}, "sourced": sourced}
+    opened = None   # the line of the first compound command still open
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
@@ -1242,10 +1247,17 @@ def parse_defaults(text, source, variables=None, assignments=None, functions=Non
             assignments.setdefault(name, []).append((source, first + 1, value))
         if state.get("body"):
             state["body"].setdefault("line", first + 1)
+        opened = (first if opened is None else opened) if state.get("groups") else None
     if state.get("body"):
         raise ConfigError("%s:%d: the body of the function %s is not closed before the file ends: sh stops with a "
                           "syntax error, and grub-mkconfig with it" % (source, state["body"]["line"], state["body"]["name"]))
+    if opened is not None:
+        raise ConfigError("%s:%d: %s" % (source, opened + 1, _NOT_CLOSED))
     return dict(variables), assignments
+
+
+_NOT_CLOSED = ("a compound command (if, case, while, for, { or a subshell) begun here is not closed before the file ends: "
+               "sh stops with a syntax error, and grub-mkconfig with it")
 
 
 def bls_entry_paths(target, grub, listing):

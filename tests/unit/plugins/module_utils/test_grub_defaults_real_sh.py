@@ -85,6 +85,10 @@ LINE = LINE | st.builds(lambda form, a: form.format(a), st.sampled_from(
                      "false && readonly A", "( { readonly B=2; }; : )", "read -r B </dev/null || :"])
 # a file sourced (INCLUDED: its path in the test's directory), unless it is not there
 LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@ >/dev/null"])
+# a compound command's opening and closing words on rows of their own: one row may close what another
+# opened, or the file end with one still open (sh stops)
+LINE = LINE | st.sampled_from(["{", "}", "if true; then", "if false; then", "else", "fi", "(", ")", "case x in x)", ";;",
+                               "esac", "while false; do", "done"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }"]), max_size=3).map(
     lambda rows: "".join(row + "\n" for row in rows))
@@ -391,6 +395,24 @@ def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         # without a reader of the files it sources, a "." is an error
         bootloader.parse_defaults(text, "g", sourced=None if message.endswith("is not read") else files.get)
+
+
+@pytest.mark.parametrize("text,line", [
+    ("(\nB=1\n", "g:1"), ("A=1\nif true; then\nB=1\n", "g:2"), ("{ A=1; }\n{\nB=1\n", "g:2"),
+    ("case x in x) B=1;;\n", "g:1"), ("while false; do\n:\n", "g:1"), ("# a comment \\\n(\nB=1\n", "g:2"),
+    ('eval "if true; then"\n', "g:1: the text eval runs"), ("A=1\n. @INC@\n", "g:2: the file @INC@, line 2"),
+])
+def test_a_compound_command_not_closed_before_the_file_ends_is_named(text, line):
+    """sh stops with a syntax error, and grub-mkconfig with it: the reader went on and gave the
+    values assigned inside it (B=1 in ``{``), as if the file ended the command."""
+    base, errors, included = tempfile.mkdtemp(), [], "A=2\ncase $A in 2)\n"
+    text, line = text.replace("@INC@", os.path.join(base, "inc")), line.replace("@INC@", os.path.join(base, "inc"))
+    try:
+        assert sh_variables(base, text, errors, included) is None and "Syntax error" in errors[0]
+    finally:
+        shutil.rmtree(base)
+    with pytest.raises(ConfigError, match="^%s: a compound command .* is not closed before the file ends" % re.escape(line)):
+        bootloader.parse_defaults(text, "g", sourced={os.path.join(base, "inc"): included}.get)
 
 
 def test_the_shells_pid_before_a_length_is_known_only_to_sh():
