@@ -272,7 +272,9 @@ def _closing(text, index, closer, quoted, outer):
     depth, braces = 1, closer == "}"
     while index < len(text):
         char = text[index]
-        if char == "\\":
+        if char not in _CLOSING_MARKS:
+            index = _CLOSING_PLAIN.match(text, index).end()
+        elif char == "\\":
             index += 2
         elif char == "'" and not quoted:
             index = text.find("'", index + 1)
@@ -304,12 +306,20 @@ def _closing(text, index, closer, quoted, outer):
     return None
 
 
+# what _closing and _closing_quote, _double_quoted look at; a run of other characters is taken at once
+_CLOSING_MARKS = "\\'\"$(){}"
+_CLOSING_PLAIN = re.compile(r"[^\\'\"$(){}]+")
+_QUOTED_PLAIN = re.compile(r'[^"$\\]+')
+
+
 def _closing_quote(text, index, outer=0):
     """The index of the ``"`` that closes double quotes opened before
     ``text[index]``, or None: an expansion's word may hold quotes of its own
     (``"${A:-"in"}"``), and a command substitution (``"$(echo ")")"``)."""
     while index < len(text) and text[index] != '"':
-        if text.startswith("$$", index):
+        if text[index] not in '$\\':
+            index = _QUOTED_PLAIN.match(text, index).end()
+        elif text.startswith("$$", index):
             index += 2
         elif text.startswith("${", index) or text.startswith("$(", index):
             end = None if outer >= MAX_NESTING else _expansion_end(text, index, True, outer + 1) \
@@ -335,6 +345,11 @@ def _double_quoted(text, variables, nested=False, literal=_same):
             index += 1
             continue
         mark = literal if inner or not nested else _same
+        if char not in '"$\\':
+            plain = _QUOTED_PLAIN.match(text, index).group(0)
+            out.append(mark(plain))
+            index += len(plain)
+            continue
         if char == "\\" and text[index + 1:index + 2] and text[index + 1] in _DQ_ESCAPES:
             out.append("" if text[index + 1] == "\n" else literal(text[index + 1]))
             index += 2
@@ -621,6 +636,9 @@ MAX_EVAL_DEPTH = 16
 MAX_EVAL_TEXT = 1024 * 1024
 
 
+_JOINED_PLAIN = re.compile(r"[^'\"\\]+")
+
+
 def _joined(text):
     """``text`` with each backslash-newline outside single quotes removed, as
     sh removes them before it reads words (POSIX sh, 2.2.1): ``$B\\<newline>x``
@@ -630,6 +648,11 @@ def _joined(text):
     out, index, quote = [], 0, None
     while index < len(text):
         char = text[index]
+        if char not in "'\"\\":
+            plain = _JOINED_PLAIN.match(text, index).group(0)
+            out.append(plain)
+            index += len(plain)
+            continue
         if quote == "'":
             quote = None if char == "'" else quote
         elif char == "\\":

@@ -512,3 +512,16 @@ def test_a_huge_line_in_an_sshd_config_that_includes_itself_is_split_once(tmp_pa
         found, problem = judge(run_module, root, GCE_IDS)
     assert problem is None, problem
     assert found["compliance_info"]["GCE-SSH-NO-PASSWORD-AUTH"] == "unknown"   # sshd refuses the Include loop
+
+
+def test_a_grub_command_line_of_megabytes_over_thousands_of_rows_is_judged_in_time(tmp_path, run_module):
+    # red-hat case 75138 of the long run: 4 MB of rows inside GRUB_CMDLINE_LINUX's double quotes,
+    # which the GRUB defaults reader walked one character at a time, in every one of its passes
+    from hostile import alarm
+    root = red_hat_like_image(tmp_path / "image")
+    rows = "".join("  " * i + "k%d:\n" % i for i in range(2000))
+    put(root, "/etc/default/grub", 'GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX="crashkernel=1G%s rhgb quiet"\n' % rows)
+    with alarm(15):
+        found, problem = judge(run_module, root, GCE_IDS)
+    assert problem is None, problem
+    assert found["compliance_info"]["GCE-BOOT-SERIAL-CONSOLE"] == "fail"   # no console= in all of it
