@@ -87,7 +87,8 @@ MAX_PATTERN_WORK = 4 * 1024 * 1024
 # the values the calls of a defaults file's functions may assign (each call all its body assigns)
 MAX_CALLED = 64 * 1024
 _PATTERN_WORK = [0]
-# the bad substitutions the command being read expanded (_dollar), an error if it runs in this shell
+# why expansions of the command being read fail (_dollar: a bad substitution, ${A?} of A unset), an
+# error if it runs in this shell
 _BAD = []   # spent so far: parse_defaults(), _assignments() and shell_value() start it again
 
 
@@ -170,7 +171,7 @@ def _dollar(text, index, variables, quoted=False):
     end = None if match or not text.startswith("${", index) else _expansion_end(text, index, quoted)
     if end is not None:
         # ${ A}, ${A x}, ${}, bash's ${A/x/y}: an error where it is expanded (the command's end tells)
-        _BAD.append(text[index:end + 1])
+        _BAD.append("%s is a bad substitution" % text[index:end + 1][:40].split("\n")[0])
         return text[index:end + 1], end + 1, False
     if not match:
         return None
@@ -187,6 +188,8 @@ def _dollar(text, index, variables, quoted=False):
     used = value is not None if operator[0] in "#%" else (operator[-1] == "+") == is_set
     if not used:
         return ("" if operator[-1] in "#%+" else value), end + 1, False
+    if operator[-1] == "?" and not isinstance(value, Unknown):
+        _BAD.append("%s is %s: %s" % (name, "empty" if value == "" else "not set", text[index:end + 1][:40].split("\n")[0]))
     if quoted:
         word, has_quotes = _double_quoted(inner, variables, True, literal), True
     else:
@@ -199,6 +202,20 @@ def _dollar(text, index, variables, quoted=False):
                                          if isinstance(value, Unknown) else None)
         return word, end + 1, False   # the variable's value is substituted, unquoted
     return word, end + 1, has_quotes
+
+
+# an assignment in an arithmetic expansion: =, +=, <<=... (not ==, <=, >=, !=)
+_ARITHMETIC_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<<|>>|[-+*/%&^|])?=(?!=)")
+
+
+def _arithmetic(text, variables):
+    """The variables the arithmetic expansion ``text`` starts with (``$((``) assigns, in this
+    shell, are values only sh knows (the reader does not evaluate it: ``$((A=4))``)."""
+    if text.startswith("$(("):
+        end = _closing_paren(text, 2)
+        written = text[:len(text) if end is None else end + 1]
+        for name in _ARITHMETIC_ASSIGNMENT.findall(written[3:]):
+            variables[name] = Unknown(variables.get(name, ""), "assigned by the arithmetic expansion %s" % written[:40])
 
 
 def _same(text):
@@ -355,6 +372,8 @@ def _double_quoted(text, variables, nested=False, literal=_same):
             index += 2
             continue
         found = _dollar(text, index, variables, True) if char == "$" else None
+        if char == "$" and not found and text.startswith("$((", index):
+            _arithmetic(text[index:], variables)
         if found:
             out.append(mark(found[0]))
             index = found[1]
@@ -408,6 +427,7 @@ def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
         elif char == "`" or text.startswith("$(", index):
             end = text.find("`", index + 1) if char == "`" else _closing_paren(text, index + 2)
             end = len(text) - 1 if end is None or end < 0 else end
+            _arithmetic(text[index:end + 1], variables)
             out.append(text[index:end + 1])
             index = end + 1
         else:
@@ -438,7 +458,7 @@ def _statements(rows, left_open=None):
     here-document (``<<``), whose text is the rows after it, not commands.
     ``left_open`` gets ``(row, why)`` for a file sh cannot be followed
     through: one ending inside a quote or an expansion, or a here-document."""
-    found, first, quote, braces, substitutions = [], 0, None, 0, []   # each: [quote around it, parens open]
+    found, first, quote, braces, substitutions = [], 0, None, 0, []   # each: [quote around it, parens open, arithmetic]
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
     resume = (0, 0)   # the row and position the scan goes on from (past an expansion's header)
     for index, row in enumerate(rows):
@@ -473,7 +493,7 @@ def _statements(rows, left_open=None):
                 # dash reads the character after a "$" past backslash-newlines: "$", "(" on a later row
                 resume = (_joined_to(rows, index, True), 1)
                 if rows[resume[0]][0] == "(":
-                    substitutions.append([quote, 0])
+                    substitutions.append([quote, 0, rows[resume[0]].startswith("((")])
                     quote = None
                 continued, previous = True, rows[resume[0]][0]
                 break
@@ -494,7 +514,7 @@ def _statements(rows, left_open=None):
                 braces -= 1
             elif row.startswith("$(", pos):
                 # a command substitution goes on to its ")", over rows too; quotes in it are its own
-                substitutions.append([quote, 0])
+                substitutions.append([quote, 0, row.startswith("$((", pos)])
                 quote, previous = None, "("
                 pos += 2
                 continue
@@ -511,7 +531,7 @@ def _statements(rows, left_open=None):
                 quote = char
             elif char == "#" and previous in " \t;&|<>()\n" and not braces:   # no comment inside ${...}
                 break
-            elif row.startswith("<<", pos) and not braces:
+            elif row.startswith("<<", pos) and not braces and not (substitutions and substitutions[-1][2]):   # $((1<<2)): a shift
                 if left_open is not None:
                     left_open.append((index, "a here-document (<<) is not read: the rows after it are its text, "
                                              "not commands"))
@@ -1166,8 +1186,7 @@ def _line_assignments(text, variables, state=None):
             _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         if _BAD and not (why or state.get("body") or connector == "|" or operator in ("|", "&")):
-            raise ConfigError("%s is a bad substitution: sh stops there, and grub-mkconfig with it"
-                              % _BAD[0][:40].split("\n")[0])
+            raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % _BAD[0])
         made = []
         if command is None:
             made = [(name, value) for name, value, dummy in prefix]

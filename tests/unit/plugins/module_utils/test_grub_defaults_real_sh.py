@@ -46,7 +46,9 @@ PIECES = st.sampled_from([
     # a command's output, and grub-mkconfig's own parameters: only sh knows them; a length
     "$(echo s)", "`echo t`", '"$(echo u v)"', "'$(echo w)'", "$0", "$#", '"${1-x}"', "${#}", "$?", "${#A}", '"${#B}"',
     # command substitutions over several rows, with parentheses and quotes of their own; arithmetic
-    "$(\nB=1\n)", "`:\nA=2\n`", '"$(echo ")")"', "$( (echo x) )", "$((1+2))", '"$(echo "\nB=3\n")"'])
+    "$(\nB=1\n)", "`:\nA=2\n`", '"$(echo ")")"', "$( (echo x) )", "$((1+2))", '"$(echo "\nB=3\n")"',
+    # arithmetic that assigns or shifts; an error when a parameter is not set (or empty)
+    "$((A=4))", '"$((B+=1))"', "$((1<<2))", "${B?}", "${A:?e}"])
 VALUE = st.lists(PIECES, max_size=5).map("".join)
 ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
                        st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
@@ -355,6 +357,43 @@ def test_the_character_after_a_dollar_is_read_past_backslash_newlines(text, know
         shutil.rmtree(base)
     assert dict((name, value) for name, value in real.items() if name in known) == known
     assert set(real) == set(variables)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("A=${B?}\n", "g:1: B is not set: ${B?}: sh stops there"),
+    ("B=\nA=\"${B:?empty}\"\n", "g:2: B is empty: ${B:?empty}: sh stops there"),
+    ("A=${C:-${B?}}\n", "g:1: B is not set: ${B?}: sh stops there"),
+    ("B=\nA=${B?}\nGRUB_TIMEOUT=1\n", None), ("C=1; A=${C:-${B?}}\n", None), ("true || A=${B?}\nGRUB_TIMEOUT=1\n", None),
+])
+def test_an_expansion_of_a_parameter_not_set_that_must_be_is_an_error(text, message):
+    """``${B?}`` with B unset stops sh (and grub-mkconfig): the reader took it for ``${B-}``."""
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        real = sh_variables(base, text, errors)
+    finally:
+        shutil.rmtree(base)
+    if message:
+        assert real is None and "B: " in errors[0]
+        with pytest.raises(ConfigError, match="^" + re.escape(message)):
+            bootloader.parse_defaults(text, "g")
+    else:
+        variables, dummy = bootloader.parse_defaults(text, "g")
+        assert dict((name, value) for name, value in variables.items()
+                    if name in NAMES and not isinstance(value, bootloader.Unknown)) == real
+
+
+@pytest.mark.parametrize("text,assigned", [(": $((A=4))\nB=$A\n", "A"), ("B=$((A+=2))\n", "A"),
+                                           ('B="x$((A<<=1))"\n', "A"), ("B=$(( (A=2) ))\n", "A")])
+def test_what_an_arithmetic_expansion_assigns_is_known_only_to_sh(text, assigned):
+    """The reader does not evaluate it: ``$((A=4))`` left A as it was (unset, so B=$A was a known
+    "", sh's 4), and the ``<<`` of a shift was taken for a here-document."""
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert isinstance(variables[assigned], bootloader.Unknown) and isinstance(variables["B"], bootloader.Unknown)
+    base = tempfile.mkdtemp()
+    try:
+        assert assigned in sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
 
 
 def assert_timeout_as_sh_reads_it(text):
