@@ -1070,6 +1070,7 @@ def _line_assignments(text, variables, state=None):
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         unknown_command = None   # why only sh knows which command runs (its word is such a value)
+        wrapped = False   # the command runs through ``command``: a special built-in as a regular one
         variables.changed = {}
         del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
@@ -1139,9 +1140,7 @@ def _line_assignments(text, variables, state=None):
                         kept = dict((name, variables[name]) for name in variables.changed if name in variables)
                         variables.become(expanding)
                     command = word
-                    unknown_command = _unknown_value(word, text[index:end], expanding, None)
-                    unknown_command = "named by a command only sh knows (%s)" % unknown_command.why \
-                        if isinstance(unknown_command, Unknown) else None
+                    unknown_command = _named_by(word, text[index:end], expanding)
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
                     # a reserved word is one as written: "$A}" expanded to "}" closes nothing
                     reserved = word if text[index:end] == word else None
@@ -1153,6 +1152,13 @@ def _line_assignments(text, variables, state=None):
                         variables.changed = {}
                 elif command == "case" and text[index:end] == "in":
                     state["pattern"] = True
+                elif command == "command" and not (arguments or unknown_command) and \
+                        (word.strip(" \t\n") or quoted) and (word == "-p" or word[:1] != "-"):
+                    # "command NAME ...": NAME runs (never a function), a special built-in as a
+                    # regular one; -p only picks the PATH it is looked up in
+                    if word != "-p":
+                        command, wrapped = word, True
+                        unknown_command = _named_by(word, text[index:end], expanding)
                 elif command is not None:
                     # an argument (an unquoted one of blanks is no field: unless only sh knows)
                     argument = _unknown_value(word, text[index:end], expanding, None)
@@ -1182,7 +1188,7 @@ def _line_assignments(text, variables, state=None):
         else:
             for start in redirections:
                 _word(text, start, variables)
-        if command is not None and command not in _KEEPING:
+        if command is not None and (command not in _KEEPING or wrapped):
             _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         if _BAD and not (why or state.get("body") or connector == "|" or operator in ("|", "&")):
@@ -1192,7 +1198,7 @@ def _line_assignments(text, variables, state=None):
             made = [(name, value) for name, value, dummy in prefix]
         elif command in _KEEPING:
             # the assignments before a command are expanded after its words (POSIX sh, 2.9.1)
-            made = [(name, assign(name, start)[0]) for name, dummy, start in prefix]
+            made = [] if wrapped else [(name, assign(name, start)[0]) for name, dummy, start in prefix]
             declared = [(name, Unknown(value, why) if why and not isinstance(value, Unknown) else value)
                         for name, value in declared]
             variables.update(declared)
@@ -1201,7 +1207,7 @@ def _line_assignments(text, variables, state=None):
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
             made.extend(_builtin(command, arguments, variables, state, why,
                                  failing_stops=not why and operator not in ("&&", "||", "|", "&")))
-        if doubt and command not in _KEEPING:
+        if doubt and (command not in _KEEPING or wrapped):
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)
             variables.update((name, Unknown(value, "assigned before a word %s" % doubt)) for name, value in kept.items())
@@ -1235,6 +1241,12 @@ def _line_assignments(text, variables, state=None):
         connector = operator or ";"
         index += len(operator or ";")
     return found
+
+
+def _named_by(word, written, variables):
+    """Why only sh knows which command the ``word`` (as ``written``) runs, or None."""
+    value = _unknown_value(word, written, variables, None)
+    return "named by a command only sh knows (%s)" % value.why if isinstance(value, Unknown) else None
 
 
 def _assignments(rows):

@@ -76,7 +76,9 @@ LINE = LINE | st.builds("( {} )".format, ASSIGNMENT) | st.builds("({}; ( {} ); {
 # built-ins that assign, unset or keep the assignments before them (special ones), eval of a line
 LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset", "for A in x y; do :; done",
                                "for B in; do :; done", "for A in $B; do :; done", "read A </dev/null", "getopts a B",
-                               "read -p B A </dev/null || :", "read -rpB -- A </dev/null || :", "getopts -a B || :"]) | \
+                               "read -p B A </dev/null || :", "read -rpB -- A </dev/null || :", "getopts -a B || :",
+                               "command export A=1", "A=2 command eval B=\\$A", "A=3 command :", "command -p unset A",
+                               "command readonly B", "command -v export >/dev/null"]) | \
     st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
               st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
     st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
@@ -178,6 +180,8 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("B=${A=1} A=${B=2} true || :\n", {"A": "1"}),
     ("A=x; { A=y; } | :\n", {"A": "x"}),
     ("A=x; : | { A=y; }; if true; then A=z; fi &\n", {"A": "x"}),
+    ("command export A=1\n", {"A": "1"}), ("A=1 command eval B=2\n", {"B": "2"}), ("A=1 command export B=$A\n", {"B": ""}),
+    ("A=1; command -p command unset A\nB=${A-u}\n", {"B": "u"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
@@ -188,7 +192,7 @@ def test_what_the_reader_missed(text, expected):
     special built-in were its environment only, a group in a pipeline kept what it assigned, and a
     quoted "$" before a digit was $0; a command
     substitution ended at its row or its first ")"; the ${B=x} in the assignments before a command
-    were undone with them."""
+    were undone with them; ``command export`` (``eval``, ``unset``...) was a command like any."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
     base = tempfile.mkdtemp()
