@@ -943,8 +943,9 @@ def _source(path, variables, state, why):
     reading = state.get("sourced")
     if reading is None or isinstance(path, Unknown) or not path.startswith("/"):
         raise ConfigError("the file sourced here (. %s) is not read: %s" % (
-            path, "sh looks a name without a '/' up in PATH" if reading and path and not isinstance(path, Unknown)
-            else "what it assigns only sh knows"))
+            path, "what it assigns only sh knows" if not reading or not path or isinstance(path, Unknown)
+            else "sh reads a relative path from the directory grub-mkconfig runs in" if "/" in path
+            else "sh looks a name without a '/' up in PATH"))
     state.setdefault("sources", []).append(path)
     text = reading(path)
     if text is None:

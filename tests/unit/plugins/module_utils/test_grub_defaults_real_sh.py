@@ -418,6 +418,8 @@ def assert_timeout_as_sh_reads_it(text):
 @pytest.mark.parametrize("text,message", [
     ("A=1\n. /etc/default/grub.local\n", "g:2: the file sourced here (. /etc/default/grub.local) is not read"),
     ("A=1\n. grub.local\n", "g:2: the file sourced here (. grub.local) is not read: sh looks a name without a '/' up in PATH"),
+    ("cd /etc/default\n. ./grub.local\n", "g:2: the file sourced here (. ./grub.local) is not read: sh reads a relative path "
+                                          "from the directory grub-mkconfig runs in"),
     ("A=1\n[ -f x ] || return\n", "g:2: return here stops sh reading the file"),
     ("exit 0\n", "g:1: exit here stops sh"),
     ("exec /bin/true\n", "g:1: exec runs another program in grub-mkconfig's place"),
