@@ -1206,8 +1206,10 @@ def _line_assignments(text, variables, state=None):
             made.extend(declared)
         if command in _BUILTINS and not state.get("body"):
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
-            made.extend(_builtin(command, arguments, variables, state, why,
-                                 failing_stops=not why and operator not in ("&&", "||", "|", "&")))
+            made.extend(_builtin(command, arguments, variables, state, why, failing_stops=not why and operator not in (
+                "&&", "||", "|", "&") and state.get("errexit", True) is True))
+        if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
+            _errexit(arguments, state, why)
         if doubt and (command not in _KEEPING or wrapped):
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)
@@ -1244,6 +1246,24 @@ def _line_assignments(text, variables, state=None):
     return found
 
 
+def _errexit(arguments, state, why):
+    """Follow ``set -e`` and ``set +e`` (``-o errexit``, ``+o errexit``, with other options):
+    ``state["errexit"]`` True (grub-mkconfig's own set -e) or False, None where only sh knows
+    (under a condition ``why``, or an option only sh knows)."""
+    index = 0
+    while index < len(arguments) and arguments[index][:1] in ("-", "+") and arguments[index] not in ("-", "--"):
+        argument, index = arguments[index], index + 1
+        if isinstance(argument, Unknown):
+            state["errexit"] = None
+        elif argument[1:] == "o":
+            name = arguments[index] if index < len(arguments) else None
+            index += 1
+            if name == "errexit" or isinstance(name, Unknown):
+                state["errexit"] = None if why or isinstance(name, Unknown) else argument[0] == "-"
+        elif "e" in argument[1:]:
+            state["errexit"] = None if why else argument[0] == "-"
+
+
 def _named_by(word, written, variables):
     """Why only sh knows which command the ``word`` (as ``written``) runs, or None."""
     value = _unknown_value(word, written, variables, None)
@@ -1275,14 +1295,15 @@ def _assignments(rows):
     return found
 
 
-def parse_defaults(text, source, variables=None, assignments=None, functions=None, sourced=None):
+def parse_defaults(text, source, variables=None, assignments=None, shell=None, sourced=None):
     """Run the assignments of one defaults file as sh does
     (``_line_assignments``); returns ``(variables, assignments)`` where
     assignments maps a name to ``[(file, line, value)]`` (line: where the
-    line it is on starts).  ``functions``: the functions the files sourced
-    before defined (the same shell), which this one's definitions join.
-    ``sourced(path)``: the text of a file ``.`` sources (None: not there);
-    without it, a ``.`` is an error."""
+    line it is on starts).  ``shell``: what the files sourced before left in
+    the same shell besides its variables (``_SHELL_STATE``: the functions
+    defined, the variables made read only, whether set -e holds), which this
+    one goes on from and adds to.  ``sourced(path)``: the text of a file
+    ``.`` sources (None: not there); without it, a ``.`` is an error."""
     variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}
     _PATTERN_WORK[0] = 0
@@ -1290,7 +1311,9 @@ def parse_defaults(text, source, variables=None, assignments=None, functions=Non
     statements = _statements(rows, left_open)
     if left_open:
         raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
-    state = {"depth": 0, "functions": functions if functions is not None else {}, "sourced": sourced}
+    shell = shell if shell is not None else {}
+    shell.setdefault("functions", {})
+    state = dict(shell, depth=0, sourced=sourced)
     opened = None   # the line of the first compound command still open
     for first, last in statements:
         text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
@@ -1308,7 +1331,12 @@ def parse_defaults(text, source, variables=None, assignments=None, functions=Non
                           "syntax error, and grub-mkconfig with it" % (source, state["body"]["line"], state["body"]["name"]))
     if opened is not None:
         raise ConfigError("%s:%d: %s" % (source, opened + 1, _NOT_CLOSED))
+    shell.update((key, state[key]) for key in _SHELL_STATE if key in state)
     return dict(variables), assignments
+
+
+# what one file sourced leaves in grub-mkconfig's shell for the next (_line_assignments' state)
+_SHELL_STATE = ("functions", "readonly", "errexit")
 
 
 _NOT_CLOSED = ("a compound command (if, case, while, for, { or a subshell) begun here is not closed before the file ends: "
@@ -1343,15 +1371,14 @@ class GrubConfig(object):
             self.layout = "redhat" if "grub2" in self.grub_cfg or self.grub_cfg.startswith(ESP_EFI_DIR) else "debian"
         self.dropins_supported = self._dropins_supported()
         self.files, self.variables, self.assignments = [], {}, {}
-        text, functions = self._text(DEFAULTS, replace), {}
+        text, shell = self._text(DEFAULTS, replace), {}
 
         def sourced(path):
             return self._text(path, replace)
 
         if text is not None:
             self.files.append(DEFAULTS)
-            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS), functions=functions,
-                                                              sourced=sourced)
+            self.variables, self.assignments = parse_defaults(text, target.display(DEFAULTS), shell=shell, sourced=sourced)
         if self.dropins_supported:
             paths = ["%s/%s" % (DEFAULTS_DIR, n) for n in names(target, DEFAULTS_DIR, "*.cfg")]
             paths = sorted(set(paths) | set(p for p in replace if p.startswith(DEFAULTS_DIR + "/")
@@ -1362,7 +1389,7 @@ class GrubConfig(object):
                     continue
                 self.files.append(path)
                 self.variables, self.assignments = parse_defaults(
-                    text, target.display(path), self.variables, self.assignments, functions, sourced)
+                    text, target.display(path), self.variables, self.assignments, shell, sourced)
         # GRUB loads the grubenv beside its grub.cfg; before there is one, where grub-mkconfig's layout keeps it
         candidates = [grubenv_beside(self.grub_cfg)] if self.grub_cfg else \
             [GRUBENV_BY_LAYOUT[self.layout]] if self.layout else list(GRUBENV_BY_LAYOUT.values())

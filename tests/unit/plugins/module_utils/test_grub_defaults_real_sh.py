@@ -78,7 +78,7 @@ LINE = LINE | st.sampled_from(["unset A", "unset -v B A", "unset -f f", "unset",
                                "for B in; do :; done", "for A in $B; do :; done", "read A </dev/null", "getopts a B",
                                "read -p B A </dev/null || :", "read -rpB -- A </dev/null || :", "getopts -a B || :",
                                "command export A=1", "A=2 command eval B=\\$A", "A=3 command :", "command -p unset A",
-                               "command readonly B", "command -v export >/dev/null"]) | \
+                               "command readonly B", "command -v export >/dev/null", "set +e", "set -e"]) | \
     st.builds(lambda a, builtin: a + " " + builtin, ASSIGNMENT,
               st.sampled_from(["eval :", "set >/dev/null", "times >/dev/null", "trap", "exec", "unset A", "eval B=\\$A"])) | \
     st.builds(lambda line: "eval '%s'" % line.replace("'", "'\\''"), ASSIGNMENT | st.builds("{}; {}".format, ASSIGNMENT, ASSIGNMENT))
@@ -234,12 +234,33 @@ def test_what_a_called_function_assigns_is_known_only_to_sh():
 
 def test_a_function_defined_in_one_file_is_called_in_the_next():
     """grub-mkconfig sources /etc/default/grub and grub.d/*.cfg in one shell."""
-    functions = {}
+    shell = {}
     variables, assignments = bootloader.parse_defaults("f() { GRUB_TIMEOUT=0; }\nGRUB_TIMEOUT=5\n", "/etc/default/grub",
-                                                       functions=functions)
+                                                       shell=shell)
     assert variables == {"GRUB_TIMEOUT": "5"}
-    variables, dummy = bootloader.parse_defaults("f\n", "/etc/default/grub.d/50.cfg", variables, assignments, functions)
+    variables, dummy = bootloader.parse_defaults("f\n", "/etc/default/grub.d/50.cfg", variables, assignments, shell)
     assert isinstance(variables["GRUB_TIMEOUT"], bootloader.Unknown) and variables["GRUB_TIMEOUT"] == "0"
+
+
+def test_a_variable_made_read_only_in_one_file_stays_so_in_the_next():
+    """readonly in /etc/default/grub holds in the grub.d file sourced after it: sh stops there."""
+    shell = {}
+    variables, assignments = bootloader.parse_defaults("readonly GRUB_TIMEOUT=5\n", "/etc/default/grub", shell=shell)
+    with pytest.raises(ConfigError, match="^/etc/default/grub.d/50.cfg:1: GRUB_TIMEOUT is read only"):
+        bootloader.parse_defaults("GRUB_TIMEOUT=0\n", "/etc/default/grub.d/50.cfg", variables, assignments, shell)
+
+
+@pytest.mark.parametrize("text", [
+    "set +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    "set -o errexit +o errexit\nreadonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    "true && set +ex; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    "set +e; set -e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    "set -- +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    ": | set +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+])
+def test_a_failing_read_stops_sh_only_under_set_e(text):
+    """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there."""
+    assert_timeout_as_sh_reads_it(text)
 
 
 def test_a_function_body_left_open_is_named():
