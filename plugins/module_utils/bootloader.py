@@ -394,6 +394,14 @@ def shell_value(text, variables):
     return _word(text, 0, variables)[0]
 
 
+def _word_end(text, index):
+    """Where the word at ``text[index]`` ends, what its expansions would do left out."""
+    failed = len(_BAD)
+    end = _word(text, index, {})[1]
+    del _BAD[failed:]
+    return end
+
+
 def _word(text, index, variables, stop=" \t\n;&|<>()"):
     """``(value, end)`` of the word at ``text[index]`` (``shell_value``),
     ended by an unquoted character of ``stop``."""
@@ -1015,19 +1023,22 @@ def _eval(text, variables, state, why, what):
 #   sourced    reads a file . sources (None: not read); sources: the files sourced so far
 
 
-def _environment(text, prefix, variables):
+def _environment(text, prefix, variables, run=None):
     """The assignments before a command (``prefix``: ``(NAME, value, start)``) are its environment:
-    each made in turn, its expansions' ``${B=x}`` too, then all taken back (dash)."""
+    each made in turn, its expansions' ``${B=x}`` too, then all taken back (dash); ``run()``, run
+    in it, gives what this returns (what it assigns to them is taken back too)."""
     saved = []
     for name, dummy, start in prefix:
         value = _word(text, start, variables)[0]
         saved.append((name, variables.get(name, _UNSET)))   # after its own ${NAME=x}
         variables[name] = value
+    made = run() if run else None
     for name, value in reversed(saved):
         if value is not _UNSET:
             variables[name] = value
         elif name in variables:
             del variables[name]
+    return made
 
 
 def _call(state, name, variables):
@@ -1089,7 +1100,7 @@ def _line_assignments(text, variables, state=None):
                 if _ESAC.match(text, index):
                     state["pattern"] = False
                     variables = _compound_word(state, "esac", variables, connector == "|")
-                index = max(_word(text, index, {})[1], index + 1)
+                index = max(_word_end(text, index), index + 1)
                 continue
             if index >= len(text) or text[index] in "#;&|()":
                 break
@@ -1097,7 +1108,7 @@ def _line_assignments(text, variables, state=None):
             if redirection:
                 index = _BLANKS.match(text, redirection.end()).end()
                 redirections.append(index)
-                index = max(_word(text, index, {})[1], index)
+                index = max(_word_end(text, index), index)
                 continue
             definition = None if command or prefix or words or state.get("body") else _FUNCTION.match(text, index)
             if definition:
@@ -1180,16 +1191,21 @@ def _line_assignments(text, variables, state=None):
             # the files' names are expanded before the assignments: again, from the values before them
             replayed = variables.before()
             replayed.changed = {}
+            first_pass, _BAD[:] = list(_BAD), []   # what failed in the assignments, expanded again if need be
             for start in fieldless + redirections:
                 _word(text, start, replayed)
             if replayed.changed:
                 variables.become(replayed)
                 for number, (name, dummy, start) in enumerate(prefix):
                     prefix[number] = (name, assign(name, start)[0], start)
+            else:
+                _BAD.extend(first_pass)
         else:
             for start in redirections:
                 _word(text, start, variables)
-        if command is not None and (command not in _KEEPING or wrapped):
+        # eval and . through command run in the environment the assignments before them make
+        in_environment = wrapped and command in ("eval", ".")
+        if command is not None and (command not in _KEEPING or wrapped) and not in_environment:
             _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         if _BAD and not (why or state.get("body") or connector == "|" or operator in ("|", "&")):
@@ -1206,8 +1222,10 @@ def _line_assignments(text, variables, state=None):
             made.extend(declared)
         if command in _BUILTINS and not state.get("body"):
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
-            made.extend(_builtin(command, arguments, variables, state, why, failing_stops=not why and operator not in (
-                "&&", "||", "|", "&") and state.get("errexit", True) is True))
+            failing_stops = not why and operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True
+            made.extend(_environment(text, prefix, variables, lambda: _builtin(
+                command, arguments, variables, state, why, failing_stops)) if in_environment else
+                _builtin(command, arguments, variables, state, why, failing_stops))
         if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
         if doubt and (command not in _KEEPING or wrapped):

@@ -182,6 +182,8 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("A=x; : | { A=y; }; if true; then A=z; fi &\n", {"A": "x"}),
     ("command export A=1\n", {"A": "1"}), ("A=1 command eval B=2\n", {"B": "2"}), ("A=1 command export B=$A\n", {"B": ""}),
     ("A=1; command -p command unset A\nB=${A-u}\n", {"B": "u"}),
+    ("A=2 command eval B=\\$A\n", {"B": "2"}), ("A=2 command eval A=3\n", {}),
+    ("GRUB_CMDLINE_LINUX=${B?} >${B=r}\n", {"GRUB_CMDLINE_LINUX": "r", "B": "r"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
