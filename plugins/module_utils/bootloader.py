@@ -650,6 +650,9 @@ def _substitution_header(row, pos):
 
 # an assignment word's start; blanks between words (a backslash-newline is removed before words are read)
 _NAME_EQ = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# bash's NAME+=value
+_NAME_APPEND = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\+=")
+_APPENDED = "appended to with +=: bash appends, dash runs it as a command it does not find and grub-mkconfig stops"
 # a redirection's operator, a file descriptor's number before it (one digit for dash, parser.c readtoken1())
 _REDIRECTION = re.compile(r"[0-9]?(?:>>|[<>]&|>\||<>|[<>])")
 # a function's definition: the compound command after it is its body, run when it is called (POSIX sh, 2.9.5)
@@ -1116,6 +1119,13 @@ def _line_assignments(text, variables, state=None):
                                  "real": variables, "names": {}, "scratch": _Journal(variables), "started": False}
                 variables = state["body"]["scratch"]
                 index = definition.end()
+                continue
+            appended = _NAME_APPEND.match(text, index) if command is None and not words else None
+            if appended:
+                # bash appends, dash runs a command it does not find (grub-mkconfig stops): /bin/sh tells
+                value, index = _word(text, appended.end(), variables)
+                inside.append((appended.group(1), Unknown(variables.get(appended.group(1), "") + value, _APPENDED)))
+                why = why or _APPENDED   # and what else the command assigns
                 continue
             match = _NAME_EQ.match(text, index)
             if match and command is None and not words:

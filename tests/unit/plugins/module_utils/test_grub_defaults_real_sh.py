@@ -423,6 +423,22 @@ def test_what_an_arithmetic_expansion_assigns_is_known_only_to_sh(text, assigned
         shutil.rmtree(base)
 
 
+@pytest.mark.parametrize("text", ['GRUB_CMDLINE_LINUX="quiet"\nGRUB_CMDLINE_LINUX+=" console=ttyS0"\n',
+                                  'GRUB_CMDLINE_LINUX+=" console=ttyS0" GRUB_TIMEOUT=0\n'])
+def test_an_append_of_bash_is_known_only_to_sh(text):
+    """dash (Debian's /bin/sh) runs ``NAME+=`` as a command it does not find, and grub-mkconfig
+    stops; bash (Red Hat's) appends.  The reader took it for a command and kept "quiet"."""
+    base, errors = tempfile.mkdtemp(), []
+    try:
+        assert sh_variables(base, text, errors) is None and "not found" in errors[0]
+    finally:
+        shutil.rmtree(base)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    value = variables["GRUB_CMDLINE_LINUX"]
+    assert isinstance(value, bootloader.Unknown) and value.endswith(" console=ttyS0") and "bash appends" in value.why
+    assert all(isinstance(value, bootloader.Unknown) for value in variables.values())
+
+
 def assert_timeout_as_sh_reads_it(text):
     """GRUB_TIMEOUT after ``text`` is what sh makes of it; where sh fails, the reader refuses it."""
     base, errors = tempfile.mkdtemp(), []
