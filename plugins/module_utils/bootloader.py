@@ -1218,8 +1218,11 @@ def _line_assignments(text, variables, state=None):
         if command is not None and (command not in _KEEPING or wrapped) and not in_environment:
             _environment(text, prefix, variables)
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
-        if _BAD and not (why or state.get("body") or connector == "|" or operator in ("|", "&")):
+        if _BAD and not (why or state.get("body") or state.get("groups") or connector == "|" or operator in ("|", "&")):
             raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % _BAD[0])
+        if _BAD:
+            # a group may run in a subshell (piped), which the error stops alone
+            why = why or "%s: sh stops there where it runs, unless in a subshell" % _BAD[0]
         made = []
         if command is None:
             made = [(name, value) for name, value, dummy in prefix]

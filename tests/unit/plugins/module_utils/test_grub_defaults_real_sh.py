@@ -391,6 +391,7 @@ def test_the_character_after_a_dollar_is_read_past_backslash_newlines(text, know
     ("B=\nA=\"${B:?empty}\"\n", "g:2: B is empty: ${B:?empty}: sh stops there"),
     ("A=${C:-${B?}}\n", "g:1: B is not set: ${B?}: sh stops there"),
     ("B=\nA=${B?}\nGRUB_TIMEOUT=1\n", None), ("C=1; A=${C:-${B?}}\n", None), ("true || A=${B?}\nGRUB_TIMEOUT=1\n", None),
+    ("{ GRUB_TIMEOUT=${B?}; } | :\nA=1\n", None),   # the group runs in a subshell, which the error stops alone
 ])
 def test_an_expansion_of_a_parameter_not_set_that_must_be_is_an_error(text, message):
     """``${B?}`` with B unset stops sh (and grub-mkconfig): the reader took it for ``${B-}``."""
