@@ -1166,6 +1166,9 @@ def _line_assignments(text, variables, state=None):
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
                     # a reserved word is one as written: "$A}" expanded to "}" closes nothing
                     reserved = word if text[index:end] == word else None
+                    if reserved in state.get("aliases", ()):
+                        raise ConfigError("%s is an alias here: sh reads the words of its value in its place, which "
+                                          "the reader does not follow" % word)
                     variables = _compound_word(state, reserved, variables, connector == "|")
                     why = why or (_COMPOUND if state["depth"] else None)
                     if reserved in _STARTERS and not prefix:
@@ -1241,6 +1244,8 @@ def _line_assignments(text, variables, state=None):
                 _builtin(command, arguments, variables, state, why, failing_stops))
         if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
+        if command in ("alias", "unalias") and not state.get("body"):
+            _aliases(command, arguments, state, why or connector == "|" or operator in ("|", "&"))
         if doubt and (command not in _KEEPING or wrapped):
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)
@@ -1293,6 +1298,16 @@ def _errexit(arguments, state, why):
                 state["errexit"] = None if why or isinstance(name, Unknown) else argument[0] == "-"
         elif "e" in argument[1:]:
             state["errexit"] = None if why else argument[0] == "-"
+
+
+def _aliases(command, arguments, state, uncertain):
+    """Follow ``alias NAME=value`` and ``unalias`` in ``state["aliases"]``: the names defined
+    (where ``uncertain``, one that may be is kept, one that may be removed too)."""
+    aliases = state.setdefault("aliases", set())
+    if command == "alias":
+        aliases.update(argument.split("=", 1)[0] for argument in arguments if "=" in argument)
+    elif not uncertain:
+        aliases.difference_update(aliases.copy() if "-a" in arguments else arguments)
 
 
 def _named_by(word, written, variables):
@@ -1367,7 +1382,7 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
 
 
 # what one file sourced leaves in grub-mkconfig's shell for the next (_line_assignments' state)
-_SHELL_STATE = ("functions", "readonly", "errexit")
+_SHELL_STATE = ("functions", "readonly", "errexit", "aliases")
 
 
 _NOT_CLOSED = ("a compound command (if, case, while, for, { or a subshell) begun here is not closed before the file ends: "

@@ -474,6 +474,8 @@ def assert_timeout_as_sh_reads_it(text):
     ("readonly B\nread -r A B\n", "g:2: B is read only: read fails there, and grub-mkconfig, which runs with set -e, stops"),
     ("A=1\nGRUB_CMDLINE_LINUX=${A/1/2}\n", "g:2: ${A/1/2} is a bad substitution: sh stops"),
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
+    ("alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here: sh reads the words of its value in its place"),
+    ("[ -z \"$A\" ] && alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here"),
 ])
 def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
     files = {"/l": ". /l\n", "/n": "A=2\nexit\n", "/q": "A='\n"}
