@@ -1144,6 +1144,8 @@ def _line_assignments(text, variables, state=None):
                 # longer known
                 value, index = _word(text, match.end(), variables)
                 inside.append((match.group(0)[:-1], Unknown(value, why or unknown_command)))
+                if command == "alias":
+                    arguments.append(match.group(0) + value)
             else:
                 # a command's words are expanded before the assignments before it are made
                 before = variables.before() if before is None and command is None and prefix else before
