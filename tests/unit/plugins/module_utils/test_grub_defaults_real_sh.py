@@ -9,7 +9,9 @@ The files hold assignments, comments, words, command substitutions, lists
 ``case`` of several patterns, ``{ }``, subshells, in pipelines or not), variables
 made read only, function definitions and
 calls, built-ins that assign, unset or keep the assignments before them
-(``unset``, ``for``, ``read``, ``eval``, special ones) and redirections
+(``unset``, ``for``, ``read``, ``eval``, special ones, through ``command``),
+``set -e`` and ``set +e``, arithmetic that assigns, ``${A?}`` errors, a
+compound command's words on rows of their own, and redirections
 (never a here-document, which the reader refuses); sh runs with no PATH (a word is a command it does not find) in a
 temporary directory, where the redirections make their files.  A value the
 reader says only sh knows (``bootloader.Unknown``: a command's output, an
