@@ -1413,6 +1413,10 @@ _NM_BASE_TYPES = frozenset(("6lowpan adsl bond bridge cdma dummy generic geneve 
 # nm-connection.c _nm_connection_detect_port_type(): a port setting and the controller's type it implies
 _NM_PORT_SETTINGS = (("bridge-port", "bridge"), ("bond-port", "bond"), ("team-port", "team"),
                      ("ovs-port", "ovs-bridge"), ("ovs-interface", "ovs-port"))
+# nm-setting-*.c verify(): a setting and a property it cannot be without (_nm_setting_rejects)
+_NM_REQUIRED = (("infiniband", "transport-mode"), ("802-11-wireless", "ssid"), ("802-11-wireless-security", "key-mgmt"),
+                ("802-1x", "eap"), ("veth", "peer"), ("pppoe", "username"), ("ip-tunnel", "mode"), ("cdma", "number"),
+                ("bluetooth", "type"))
 # nm-setting-ip4-config.c and nm-setting-ip6-config.c verify(): any other method fails the profile
 _NM_IP_METHODS = {"ipv4": ("auto", "manual", "link-local", "shared", "disabled"),
                   "ipv6": ("ignore", "auto", "dhcp", "link-local", "manual", "shared", "disabled")}
@@ -1562,6 +1566,9 @@ def _networkmanager_profile(text):
     other = [setting for setting, implied in _NM_PORT_SETTINGS if setting in settings and implied != port]
     if port and other:
         return None, "connection.slave-type %r with a [%s] group, which is another's port" % (port, other[0])
+    why = _nm_setting_rejects(settings, string, controller)
+    if why:
+        return None, why
     profile = {"name": name, "mac": _nm_mac(value(_NM_WIRED, "mac-address")), "controller": controller,
                # the user setting cloud-init's NetworkManager renderer writes
                "origin": (raw.get(("user", "org.freedesktop.NetworkManager.origin")) or "").strip(),
@@ -1577,6 +1584,24 @@ def _networkmanager_profile(text):
     # _normalize_ip_config(): a port (but a VRF's) has no IP configuration: its controller's has
     profile["ipv4"] = string("ipv4", "method") or "auto" if not controller or port == "vrf" else None
     return profile, None
+
+
+def _nm_setting_rejects(settings, string, controller):
+    """Why verify() of another setting the profile has (a group of any type's, by its name or alias)
+    fails it, or None: nm-setting-*.c verify() of NetworkManager 355bc90 (1.42 the same) needs
+    these properties set and not empty; a VLAN or MACsec its parent, unless the wired setting names
+    the MAC address; an OVS interface or port a controller."""
+    for setting, key in _NM_REQUIRED:
+        if setting in settings and not string(setting, key):
+            return "%s.%s is missing or empty, which a profile with that setting needs" % (setting, key)
+    for setting in ("vlan", "macsec"):
+        parent = string(setting, "parent") if setting in settings else "-"
+        if parent == "" or (parent is None and not string(_NM_WIRED, "mac-address")):
+            return "%s.parent is missing or empty, and no 802-3-ethernet.mac-address stands for it" % setting
+    found = [setting for setting in ("ovs-interface", "ovs-port") if setting in settings]
+    if found and not controller:
+        return "a profile with an %s setting needs a controller (connection.master)" % found[0]
+    return None
 
 
 def _nm_ip_rejects(family, present, raw):

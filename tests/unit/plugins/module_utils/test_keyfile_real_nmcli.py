@@ -86,7 +86,11 @@ IPV6 = with_method(["method=auto", "method=ignore", "method=bogus", "method=disa
                     "method=link-local", "method=manual", "method=auto "], IPV6_ROWS)
 OTHER = st.sampled_from([None, None, "[foo]\nbar=1\n", "[wifi]\nssid=x\n", "[bridge-port]\n", "[bond-port]\n",
                          "[802-3-ethernet]\ninterface-name=ens4\n", "[ethernet]\ninterface-name=eth0\n",
-                         "[user]\norg.freedesktop.NetworkManager.origin=cloud-init\n"])
+                         "[user]\norg.freedesktop.NetworkManager.origin=cloud-init\n",
+                         # settings of other types, which verify() checks all the same
+                         "[infiniband]\n", "[infiniband]\ntransport-mode=datagram\n", "[vlan]\n", "[vlan]\nparent=eth1\n",
+                         "[macsec]\nparent=\n", "[ovs-port]\n", "[ovs-interface]\n", "[pppoe]\nusername=\n",
+                         "[wifi-security]\nkey-mgmt=none\n", "[802-1x]\n", "[wifi]\nssid=x\n[802-11-wireless]\n"])
 
 
 def group(name, rows):
@@ -188,3 +192,17 @@ def test_networkmanager_reads_keyfiles_as_networkmanager_does(nmcli, text):
         [name] if name else None, profile.get("ethernet.mac-address"), profile.get("ethernet.mtu"),
         at_boot and method == "auto", method == "manual"), (text, profile)
     assert (config.note is not None) == ("connection.master" in profile), (text, profile)
+
+
+@pytest.mark.parametrize("other", [
+    "[infiniband]\n", "[vlan]\n", "[vlan]\nparent=\n", "[ovs-port]\n", "[pppoe]\nusername=\n", "[802-1x]\n",
+    "[wifi]\nssid=x\n[802-11-wireless]\n",   # the setting's own name hides the alias's group
+    "[802-3-ethernet]\nmac-address=42:01:0a:80:00:02\n[vlan]\n", "[infiniband]\ntransport-mode=datagram\n",
+    "[wifi-security]\nkey-mgmt=none\n"])
+def test_a_setting_of_another_type_is_verified_as_networkmanager_does(nmcli, other):
+    """verify() checks every setting a profile has: an Ethernet profile with an [infiniband] group
+    and no transport-mode is one NetworkManager rejects, which the reader loaded."""
+    text = "[connection]\nid=a\ntype=ethernet\ninterface-name=eth0\n" + other
+    profile, error = nmcli_profile(nmcli, text)
+    loaded, ignored, configs = read(text)
+    assert (profile is None) == bool(ignored) == (configs == []), (text, error, ignored)
