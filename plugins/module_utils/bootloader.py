@@ -208,12 +208,11 @@ def _dollar(text, index, variables, quoted=False):
 _ARITHMETIC_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<<|>>|[-+*/%&^|])?=(?!=)")
 
 
-def _arithmetic(text, variables):
-    """The variables the arithmetic expansion ``text`` starts with (``$((``) assigns, in this
-    shell, are values only sh knows (the reader does not evaluate it: ``$((A=4))``)."""
-    if text.startswith("$(("):
-        end = _closing_paren(text, 2)
-        written = text[:len(text) if end is None else end + 1]
+def _arithmetic(written, variables):
+    """The variables the command substitution or arithmetic expansion ``written`` assigns, if
+    it is one (``$((``), in this shell, are values only sh knows (the reader does not evaluate it:
+    ``$((A=4))``)."""
+    if written.startswith("$(("):
         for name in _ARITHMETIC_ASSIGNMENT.findall(written[3:]):
             variables[name] = Unknown(variables.get(name, ""), "assigned by the arithmetic expansion %s" % written[:40])
 
@@ -372,8 +371,14 @@ def _double_quoted(text, variables, nested=False, literal=_same):
             index += 2
             continue
         found = _dollar(text, index, variables, True) if char == "$" else None
-        if char == "$" and not found and text.startswith("$((", index):
-            _arithmetic(text[index:], variables)
+        if not found and text.startswith("$(", index):
+            # its own quotes and escapes: kept as written, taken at once (only sh knows its value)
+            end = _closing_paren(text, index + 2)
+            end = len(text) - 1 if end is None else end
+            _arithmetic(text[index:end + 1], variables)
+            out.append(mark(text[index:end + 1]))
+            index = end + 1
+            continue
         if found:
             out.append(mark(found[0]))
             index = found[1]
@@ -497,7 +502,7 @@ def _statements(rows, left_open=None):
                 pos += 2
                 previous = previous if continued else "\\"   # an escaped blank ends no word
                 continue
-            elif char == "$" and row[pos + 1:] == "\\" and _joined_to(rows, index) in ("$", "("):
+            elif char == "$" and pos + 2 == len(row) and row[-1] == "\\" and _joined_to(rows, index) in ("$", "("):
                 # dash reads the character after a "$" past backslash-newlines: "$", "(" on a later row
                 resume = (_joined_to(rows, index, True), 1)
                 if rows[resume[0]][0] == "(":
@@ -509,7 +514,7 @@ def _statements(rows, left_open=None):
                 pos += 2   # the shell's PID: "${" after it is no expansion
                 previous = "$"
                 continue
-            elif row.startswith("${", pos) or (char == "$" and row[pos + 1:] == "\\" and _joined_to(rows, index) == "{"):
+            elif row.startswith("${", pos) or (char == "$" and pos + 2 == len(row) and row[-1] == "\\" and _joined_to(rows, index) == "{"):
                 # an expansion goes on to its "}", over rows too
                 pos, opens, resume = _header_over_rows(rows, index, pos)
                 braces += opens

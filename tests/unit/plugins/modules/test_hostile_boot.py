@@ -29,6 +29,16 @@ def test_kernel_cmdline_reads_a_long_run_of_dollars_in_linear_time(tmp_path):
         kernel_cmdline.find(str(tmp_path))
 
 
+def test_grubconfig_reads_nested_arithmetic_in_double_quotes_in_linear_time(tmp_path):
+    # each $(( inside the quotes looked for its closing )) through the rest of the value
+    depth = N // 8
+    put(tmp_path, "/etc/default/grub", 'GRUB_CMDLINE_LINUX="' + "$(( " * depth + "1" + " ))" * depth + '"\n')
+    put(tmp_path, "/boot/grub/grub.cfg", "set timeout=1\n")
+    with alarm(30):
+        config = bootloader.GrubConfig(Target(str(tmp_path)))
+    assert isinstance(config.variables["GRUB_CMDLINE_LINUX"], bootloader.Unknown)
+
+
 # --- 2. grub.cfg that is a FIFO / not a regular file: silently "absent" ------
 def test_serial_console_is_unknown_when_grub_cfg_is_a_fifo(tmp_path, run_module):
     from test_gce_settings import debian_image, by_id
