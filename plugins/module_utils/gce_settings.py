@@ -130,6 +130,13 @@ class GceError(Exception):
     """Bad input or a refused change; the message says which and why."""
 
 
+class _Failed(object):
+    """What ``Context.cached`` keeps of an answer that failed: the error, raised again."""
+
+    def __init__(self, error):
+        self.error = error
+
+
 class Host(object):
     """The tree and what the readers make of it, read once (lazily).
     ``replace`` maps paths inside the root to the text they are read as
@@ -153,7 +160,13 @@ class Host(object):
         each systemctl process costs a fraction of a second on a small guest."""
         store = self.answers if shared else self._cache
         if name not in store:
-            store[name] = make()
+            try:
+                store[name] = make()
+            except (ConfigError, TargetError) as exc:
+                # the same files fail the same way: each check that asks is told, none reads them again
+                store[name] = _Failed(exc)
+        if isinstance(store[name], _Failed):
+            raise store[name].error
         return store[name]
 
     def text(self, path):

@@ -525,3 +525,20 @@ def test_a_grub_command_line_of_megabytes_over_thousands_of_rows_is_judged_in_ti
         found, problem = judge(run_module, root, GCE_IDS)
     assert problem is None, problem
     assert found["compliance_info"]["GCE-BOOT-SERIAL-CONSOLE"] == "fail"   # no console= in all of it
+
+
+def test_a_file_that_fails_to_read_is_read_once_per_judgement(tmp_path):
+    # debian case 77262 of the long run: /etc/default/grub sourcing itself, 420 KB of rows, failed
+    # (eval and . past their limit) in every check that asked for it again, a dozen times a run
+    from ansible_collections.guestready.gce.plugins.module_utils import gce_settings
+    from ansible_collections.guestready.gce.plugins.module_utils.configfiles import ConfigError
+    host = gce_settings.Host({"root": str(tmp_path), "generalize": False}, None)
+    made = []
+
+    def make():
+        made.append(1)
+        raise ConfigError("/etc/default/grub:1: it sources itself")
+    for dummy in range(3):
+        with pytest.raises(ConfigError, match="sources itself"):
+            host.cached("grub", make)
+    assert len(made) == 1
