@@ -209,9 +209,8 @@ _ARITHMETIC_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?:<<|>>|[-+*/%
 
 
 def _arithmetic(written, variables):
-    """The variables the command substitution or arithmetic expansion ``written`` assigns, if
-    it is one (``$((``), in this shell, are values only sh knows (the reader does not evaluate it:
-    ``$((A=4))``)."""
+    """What the arithmetic expansion ``written`` (a ``$((``; any other ``$(`` assigns nothing here)
+    assigns in this shell becomes a value only sh knows: the reader does not evaluate it (``$((A=4))``)."""
     if written.startswith("$(("):
         for name in _ARITHMETIC_ASSIGNMENT.findall(written[3:]):
             variables[name] = Unknown(variables.get(name, ""), "assigned by the arithmetic expansion %s" % written[:40])
@@ -1354,8 +1353,8 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
     assignments maps a name to ``[(file, line, value)]`` (line: where the
     line it is on starts).  ``shell``: what the files sourced before left in
     the same shell besides its variables (``_SHELL_STATE``: the functions
-    defined, the variables made read only, whether set -e holds), which this
-    one goes on from and adds to.  ``sourced(path)``: the text of a file
+    defined, the variables made read only, whether set -e holds, the aliases),
+    which this one goes on from and adds to.  ``sourced(path)``: the text of a file
     ``.`` sources (None: not there); without it, a ``.`` is an error."""
     variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}

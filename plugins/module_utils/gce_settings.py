@@ -131,7 +131,7 @@ class GceError(Exception):
 
 
 class _Failed(object):
-    """What ``Context.cached`` keeps of an answer that failed: the error, raised again."""
+    """What ``Host.cached`` keeps of an answer that failed: the error, raised again."""
 
     def __init__(self, error):
         self.error = error
