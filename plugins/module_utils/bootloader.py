@@ -1090,6 +1090,7 @@ def _line_assignments(text, variables, state=None):
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         unknown_command = None   # why only sh knows which command runs (its word is such a value)
         wrapped = False   # the command runs through ``command``: a special built-in as a regular one
+        marked, prefix_bad = None, []   # what failed expanding the assignments before a command, which sh does after its words
         variables.changed = {}
         del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
@@ -1153,6 +1154,7 @@ def _line_assignments(text, variables, state=None):
             else:
                 # a command's words are expanded before the assignments before it are made
                 before = variables.before() if before is None and command is None and prefix else before
+                marked = len(_BAD) if marked is None and command is None and prefix else marked
                 expanding = before if command is None and prefix else variables
                 if expanding is before:
                     before.changed = {}   # what this word's expansions assign
@@ -1168,6 +1170,8 @@ def _line_assignments(text, variables, state=None):
                         kept = dict((name, variables[name]) for name in variables.changed if name in variables)
                         variables.become(expanding)
                     command = word
+                    if marked:
+                        prefix_bad[:], _BAD[:marked] = _BAD[:marked], []
                     unknown_command = _named_by(word, text[index:end], expanding)
                     called = word if word in state.get("functions", ()) and not state.get("body") else None
                     # a reserved word is one as written: "$A}" expanded to "}" closes nothing
@@ -1226,6 +1230,8 @@ def _line_assignments(text, variables, state=None):
         in_environment = wrapped and command in ("eval", ".")
         if command is not None and (command not in _KEEPING or wrapped) and not in_environment:
             _environment(text, prefix, variables)
+        if prefix_bad and (in_environment or command in _KEEPING and not wrapped):
+            _environment(text, prefix, variables)   # expanded again after the command's words: what still fails
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
         if _BAD and not (why or state.get("body") or state.get("groups") or connector == "|" or operator in ("|", "&")):
             raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % _BAD[0])

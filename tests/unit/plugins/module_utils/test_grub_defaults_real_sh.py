@@ -186,6 +186,8 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("A=1; command -p command unset A\nB=${A-u}\n", {"B": "u"}),
     ("A=2 command eval B=\\$A\n", {"B": "2"}), ("A=2 command eval A=3\n", {}),
     ("GRUB_CMDLINE_LINUX=${B?} >${B=r}\n", {"GRUB_CMDLINE_LINUX": "r", "B": "r"}),
+    ("GRUB_CMDLINE_LINUX=${B?} export GRUB_CMDLINE_LINUX=${B=w}\n", {"B": "w", "GRUB_CMDLINE_LINUX": "w"}),
+    ("A=${B?} : ${B=w}\n", {"A": "w", "B": "w"}), ("A=${B:?} true ${B:=w}\n", {"B": "w"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
