@@ -774,9 +774,37 @@ def _end_body(state):
     """The function whose body just ended is defined; returns the shell's own variables again."""
     body = state.pop("body")
     _body_assigned(body, body["scratch"])
-    state.setdefault("functions", {})[body["name"]] = body["names"]
+    state.setdefault("functions", {})[body["name"]] = dict((key, body[key]) for key in _FUNCTION_KEPT if key in body)
     body["real"].changed = {}
     return body["real"]
+
+
+# what a call does, kept from its function's body (_body_runs): names it assigns, functions it calls,
+# names it makes read only, whether it runs set, a built-in the reader does not follow there
+_FUNCTION_KEPT = ("names", "calls", "readonly", "set", "unfollowed")
+_UNFOLLOWED = (".", "eval", "alias", "unalias", "exit", "exec")
+
+
+def _body_runs(body, command, arguments, declared, unknown_command):
+    """Keep what a command in a function's body does besides assigning, for a call (_call): the
+    names ``read``, ``getopts``, ``for`` and ``unset`` assign, the ones ``readonly`` makes read
+    only (``declared``: its assignments), that ``set`` runs, the function it may be; or that it
+    is a built-in the reader does not follow (``.``, ``eval``...), or a command only sh knows."""
+    named = [word for word in arguments if not word.startswith("-")]
+    if unknown_command or command in _UNFOLLOWED and (command != "exec" or arguments) or \
+            command == "unset" and any("f" in word for word in arguments if word.startswith("-")) or \
+            command in ("read", "getopts", "for", "unset", "readonly") and any(isinstance(w, Unknown) for w in arguments):
+        body.setdefault("unfollowed", "a command %s" % unknown_command if unknown_command else command)
+    elif command in ("read", "getopts", "for", "unset"):
+        names = (_read_names(arguments) if command == "read" else arguments[1:2] + ["OPTARG", "OPTIND"]
+                 if command == "getopts" else arguments[:1] if command == "for" else named)
+        body["names"].update((name, "") for name in names if _NAME_EQ.match(name + "="))
+    elif command == "readonly":
+        body.setdefault("readonly", []).extend([name for name, dummy in declared] + named)
+    elif command == "set":
+        body["set"] = True
+    else:
+        body.setdefault("calls", {})[command] = True
 
 
 def _compound_word(state, word, variables, piped):
@@ -1024,7 +1052,7 @@ def _eval(text, variables, state, why, what):
 #   pattern    a case pattern is read (up to its ")")
 #   body       the function whose body is read: its name, the shell's variables, a copy the body
 #              assigns to, what it assigned; functions: each defined one's assignments
-#   called     the values calls assigned so far (MAX_CALLED); readonly: the names made read only,
+#   called     the values calls assigned and the bodies they ran so far (MAX_CALLED); readonly: the names made read only,
 #              each with where it holds (_read_only)
 #   why        the condition an eval or . runs under; evals, eval_text: how deep, how much (MAX_EVAL_*)
 #   sourced    reads a file . sources (None: not read); sources: the files sourced so far
@@ -1049,13 +1077,29 @@ def _environment(text, prefix, variables, run=None):
 
 
 def _call(state, name, variables):
-    """``[(NAME, value)]`` a call of the function ``name`` assigns: what its body assigns, each a value
-    only sh knows."""
-    state["called"] = state.get("called", 0) + len(state["functions"][name])
-    if state["called"] > MAX_CALLED:
-        raise ConfigError("its functions' calls assign more than %d values: the reader stops there" % MAX_CALLED)
-    calls = [(assigned, Unknown(value, "assigned when the function %s runs, which the reader does not follow" % name))
-             for assigned, value in state["functions"][name].items()]
+    """``[(NAME, value)]`` a call of the function ``name`` assigns: what its body assigns, and the
+    functions it calls, each a value only sh knows; the names their ``readonly`` makes read only
+    may be so, and whether set -e holds after a ``set`` only sh knows; ConfigError where one
+    runs a built-in the reader does not follow."""
+    functions, calls, order, seen = state["functions"], [], [name], set([name])
+    for called in order:   # each function the call may run, once
+        function = functions[called]
+        if function.get("unfollowed"):
+            raise ConfigError("the function %s runs %s, which the reader does not follow where %s is called" % (
+                called, function["unfollowed"], name))
+        state["called"] = state.get("called", 0) + len(function["names"]) + len(function.get("calls", ())) + 1
+        if state["called"] > MAX_CALLED:
+            raise ConfigError("its functions' calls assign more than %d values: the reader stops there" % MAX_CALLED)
+        calls.extend((assigned, Unknown(value, "assigned when the function %s runs, which the reader does not follow"
+                                        % called)) for assigned, value in function["names"].items())
+        for other in function.get("calls", ()):
+            if other in functions and other not in seen:
+                seen.add(other)
+                order.append(other)
+        for made in function.get("readonly", ()):
+            state.setdefault("readonly", {}).setdefault(made, _MAYBE)
+        if function.get("set"):
+            state["errexit"] = None
     variables.update(calls)
     return calls
 
@@ -1248,6 +1292,8 @@ def _line_assignments(text, variables, state=None):
                         for name, value in declared]
             variables.update(declared)
             made.extend(declared)
+        if state.get("body") and command is not None:
+            _body_runs(state["body"], command, arguments, declared, unknown_command)
         if command in _BUILTINS and not state.get("body"):
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
             failing_stops = not why and operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True

@@ -95,6 +95,9 @@ LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@
 # opened, or the file end with one still open (sh stops)
 LINE = LINE | st.sampled_from(["{", "}", "if true; then", "if false; then", "else", "fi", "(", ")", "case x in x)", ";;",
                                "esac", "while false; do", "done"])
+# functions whose bodies run built-ins and other functions
+LINE = LINE | st.sampled_from(["f() { read A </dev/null; }", "f() { unset A; }", "f() { for B in 1; do :; done; }",
+                               "g() { A=5; }; f() { g; }", "f() { readonly B; }", "f() { set +e; }", "f() { eval B=7; }"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }"]), max_size=3).map(
     lambda rows: "".join(row + "\n" for row in rows))
@@ -137,8 +140,9 @@ def test_the_variables_are_what_sh_sets(text, included):
         variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub", sourced={inc: included}.get)
     except ConfigError as exc:
         # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline;
-        # a file sourced under a condition stops it where the condition holds
-        assert "Bad substitution" in errors[0] or ("&& . " in text and "the file %s" % inc in str(exc)), (text, errors)
+        # a file sourced under a condition stops it where the condition holds; a function that runs eval
+        assert "Bad substitution" in errors[0] or ("&& . " in text and "the file %s" % inc in str(exc)) or \
+            "runs eval, which the reader does not follow" in str(exc), (text, errors, str(exc))
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
@@ -267,6 +271,29 @@ def test_a_variable_made_read_only_in_one_file_stays_so_in_the_next():
 def test_a_failing_read_stops_sh_only_under_set_e(text):
     """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there."""
     assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text,unknown", [
+    ("f() { read A </dev/null; }\nA=1\nf\nB=$A\n", ["A", "B"]), ("f() { unset A; }\nA=1\nf\nB=${A-u}\n", ["A", "B"]),
+    ("f() { for A in 2; do :; done; }\nf\nB=$A\n", ["A", "B"]), ("f() { getopts a A; }\nf\nB=$A\n", ["A", "B"]),
+    ("g() { A=2; }\nf() { g; }\nf\nB=$A\n", ["A", "B"]), ("f() { g; }\ng() { A=2; }\nf\nB=$A\n", ["A", "B"]),
+    ("f() { f; A=2; }\nf\nB=$A\n", ["A", "B"]),
+])
+def test_a_call_assigns_what_the_built_ins_and_functions_its_body_runs_assign(text, unknown):
+    """The reader kept only the body's own ``NAME=`` words: B=$A after a call was a known value,
+    the one before the call."""
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert sorted(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown)) == unknown
+
+
+def test_what_a_called_function_makes_read_only_may_be_so():
+    """readonly in a function's body holds once it is called (here sh stops); set there may turn
+    set -e off: where read fails after it, the reader does not stop."""
+    assert isinstance(bootloader.parse_defaults("f() { readonly A; }\nf\nA=1\n", "g")[0]["A"], bootloader.Unknown)
+    assert bootloader.parse_defaults("f() { readonly A; }\nA=1\n", "g")[0] == {"A": "1"}
+    assert bootloader.parse_defaults("f() { set +e; }\nreadonly B\nf\nread B\nA=1\n", "g")[0] == {"A": "1"}
+    with pytest.raises(ConfigError, match="B is read only"):
+        bootloader.parse_defaults("f() { :; }\nreadonly B\nf\nread B\n", "g")
 
 
 def test_a_function_body_left_open_is_named():
@@ -480,6 +507,8 @@ def assert_timeout_as_sh_reads_it(text):
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
     ("alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here: sh reads the words of its value in its place"),
     ("[ -z \"$A\" ] && alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here"),
+    ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
+    ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
 ])
 def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
     files = {"/l": ". /l\n", "/n": "A=2\nexit\n", "/q": "A='\n"}

@@ -214,6 +214,15 @@ def test_function_calls_that_assign_without_end_are_refused_in_time():
             bootloader.parse_defaults(text, "/etc/default/grub")
 
 
+def test_calls_of_functions_that_call_one_another_are_refused_in_time():
+    """A call runs what the functions its body calls assign too: a chain of 5,000 functions, each
+    calling the one before, called 100 times, is an error past MAX_CALLED, not minutes of work."""
+    text = "f0() { V=1; }\n" + "".join("f%d() { f%d; f%d; }\n" % (n, n - 1, n - 1) for n in range(1, 5000)) + "f4999\n" * 100
+    with alarm(30):
+        with pytest.raises(ConfigError, match=r"^/etc/default/grub:5007: its functions' calls assign more than 65536 values"):
+            bootloader.parse_defaults(text, "/etc/default/grub")
+
+
 def test_evals_of_a_long_text_are_refused_in_time():
     """eval of a 60 KB value on a thousand lines is 60 MB to read: past MAX_EVAL_TEXT characters
     the file is an error naming its line."""
