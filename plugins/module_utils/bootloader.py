@@ -909,11 +909,12 @@ def _closed(state, variables, operator):
         _scope_ends(state, group, piped or operator in ("|", "&"))
 
 
-def _builtin(command, arguments, variables, state, why, failing_stops=True):
+def _builtin(command, arguments, variables, state, why, failing_stops=True, listed=False):
     """``[(NAME, value)]`` that the built-in ``command`` run with ``arguments`` assigns (``unset``
     takes variables and functions away; ``for``, ``read`` and ``getopts`` assign values only sh
-    knows; ``eval`` runs its arguments joined); ConfigError for one after which the reader cannot
-    go on (``.``, ``exit``, ``return``, ``exec`` of a command), or one that fails where sh stops
+    knows; ``eval`` runs its arguments joined; ``.`` runs a file, ``listed``: one a ``&&`` or
+    ``||`` follows, whose failure set -e lets go); ConfigError for one after which the reader
+    cannot go on (``exit``, ``exec`` of a command), or one that fails where sh stops
     (``failing_stops``)."""
     unknown = [word for word in arguments if isinstance(word, Unknown)]
     if unknown and command in ("unset", "read", "getopts") or unknown[:1] == arguments[:1] and command == "for":
@@ -955,7 +956,7 @@ def _builtin(command, arguments, variables, state, why, failing_stops=True):
             raise ConfigError("eval runs a text %s: what it assigns only sh knows too" % unknown[0].why)
         return _eval(" ".join(arguments), variables, state, why, "the text eval runs")
     if command == ".":
-        return _source(arguments[0] if arguments else "", variables, state, why)
+        return _source(arguments[0] if arguments else "", variables, state, why, listed)
     if command != "exec" or arguments:
         raise ConfigError("exec runs another program in grub-mkconfig's place" if command == "exec" else
                           "%s here stops sh reading the file, which the reader does not follow" % command)
@@ -980,9 +981,10 @@ def _read_names(arguments):
     return arguments[index:]
 
 
-def _source(path, variables, state, why):
+def _source(path, variables, state, why, listed=False):
     """What ``. path`` assigns: the file, read by ``state["sourced"](path)`` (its text, None when
-    it is not there), run as lines of this one."""
+    it is not there), run as lines of this one, up to a ``return`` (``listed``: a ``&&`` or ``||``
+    follows the ``.``, so that a status not 0 it returns does not stop sh)."""
     reading = state.get("sourced")
     if reading is None or isinstance(path, Unknown) or not path.startswith("/"):
         raise ConfigError("the file sourced here (. %s) is not read: %s" % (
@@ -995,10 +997,57 @@ def _source(path, variables, state, why):
         if why:
             return []   # where it runs, sh stops: grub-mkconfig writes nothing
         raise ConfigError("it sources %s, which is not there: sh stops, and grub-mkconfig with it" % path)
-    return _eval(text, variables, state, why, "the file %s" % path)
+    outer = dict((key, state.pop(key)) for key in _RETURN_STATE if key in state)
+    state["listed"], state["entry"] = listed, (why or state.get("why"), state["depth"], len(state.get("groups") or ()))
+    try:
+        return _eval(text, variables, state, why, "the file %s" % path)
+    finally:
+        for key in _RETURN_STATE:
+            state.pop(key, None)
+        state.update(outer)
 
 
-_BUILTINS = ("unset", "for", "read", "getopts", "eval", ".", "exit", "return", "exec")
+# a file sourced and its return (_return): the rest of it is not run, or may not be; whether a &&
+# or || follows the "."; the condition, depth and groups it is sourced under
+_RETURN_STATE = ("returned", "returning", "listed", "entry")
+_MAY_RETURN = "assigned after a return that may run: sh may have stopped reading the file before"
+# dash's number() (strtoimax): blanks, a sign, digits, blanks; from 0 to INT_MAX
+_STATUS = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)[ \t\n\v\f\r]*\Z")
+
+
+def _return(arguments, state, why, connector, operator):
+    """``return`` outside a function: the file sourced ends there (dash, as ksh: the rest of it is
+    not read), ``state["returned"]``, where it runs whenever the file does; else what the rest
+    assigns is a value only sh knows (``state["returning"]``).  In a subshell it ends only that.
+    A status sh cannot take stops sh; so does one not 0 (without one, after ``||``, the last
+    command's) under set -e, at the return or at the ``.`` unless a ``&&`` or ``||`` follows
+    both: ConfigError where that is certain (not in a group, which may be piped), nothing where
+    it may be (grub-mkconfig writes nothing there)."""
+    groups = state.get("groups") or ()
+    if any(piped for dummy, piped in groups):
+        return
+    entry_why, depth, entry_groups = state.get("entry", (None, 0, 0))
+    # not after && or ||, nor in a compound command or a group (which may be piped) the file opened
+    runs = connector not in ("&&", "||") and state["depth"] == depth and len(groups) == entry_groups and \
+        state.get("why") == entry_why and not state.get("returning")
+    status = arguments[0] if arguments else None
+    known = status is not None and not isinstance(status, Unknown)
+    number = _STATUS.match(status) if known else None
+    bad = known and (not number or int(number.group(2)) > 2147483647 or number.group(1) == "-" and int(number.group(2)))
+    failed = int(number.group(2)) if number else status is None and connector == "||"
+    if bad or failed and state.get("errexit", True) is True and not (operator in ("&&", "||") and state.get("listed")):
+        if runs and not (why or groups):
+            raise ConfigError("return %s: %s" % (status or "", "sh takes no such number (Illegal number) and stops, and "
+                                                 "grub-mkconfig with it" if bad else
+                                                 "a status not 0 under set -e: sh stops, and grub-mkconfig with it"))
+        return   # where it runs, sh stops: grub-mkconfig writes nothing
+    if runs:
+        state["returned"] = True
+    else:
+        state["returning"] = state.get("returning") or _MAY_RETURN
+
+
+_BUILTINS = ("unset", "for", "read", "getopts", "eval", ".", "exit", "exec")
 
 
 class _Limit(ConfigError):
@@ -1022,7 +1071,8 @@ def _eval(text, variables, state, why, what):
     rows, left_open, made = lines(text), [], []
     statements = _statements(rows, left_open)
     if left_open:
-        raise ConfigError("%s%s: %s" % (what, _at(what, left_open[0][0]), left_open[0][1]))
+        # sh reads one line at a time: up to it, a return may end the text before
+        statements = [(first, last) for first, last in statements if last < left_open[0][0]]
     # the commands it runs start their journals again: the one running eval keeps what they change
     outer, outer_why = variables.changed, state.get("why")
     variables.outer.append(outer)
@@ -1037,6 +1087,12 @@ def _eval(text, variables, state, why, what):
             except ConfigError as exc:
                 raise ConfigError("%s%s: %s" % (what, _at(what, first), exc))
             opened = (first if opened is None else opened) if len(state.get("groups") or ()) > groups else None
+            if state.get("returned"):
+                return made
+        if state.get("returning"):
+            return made   # sh stops at what follows, unless the return ran: reading on from there
+        if left_open:
+            raise ConfigError("%s%s: %s" % (what, _at(what, left_open[0][0]), left_open[0][1]))
         if opened is not None:
             raise ConfigError("%s%s: %s" % (what, _at(what, opened), _NOT_CLOSED))
     finally:
@@ -1138,7 +1194,7 @@ def _line_assignments(text, variables, state=None):
         variables.changed = {}
         del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
-            _COMPOUND if state["depth"] else state.get("why")
+            _COMPOUND if state["depth"] else state.get("why") or state.get("returning")
 
         def assign(name, start):
             value, end = _word(text, start, variables)
@@ -1294,12 +1350,17 @@ def _line_assignments(text, variables, state=None):
             made.extend(declared)
         if state.get("body") and command is not None:
             _body_runs(state["body"], command, arguments, declared, unknown_command)
-        if command in _BUILTINS and not state.get("body"):
+        # an exit (exec) where it may run, or in a group that may be piped: where it runs, grub-mkconfig writes nothing
+        stopping = command in ("exit", "exec") and (why or state.get("groups") or connector == "|" or operator in ("|", "&"))
+        if command in _BUILTINS and not state.get("body") and not stopping:
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
             failing_stops = not why and operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True
+            listed = operator in ("&&", "||")
             made.extend(_environment(text, prefix, variables, lambda: _builtin(
-                command, arguments, variables, state, why, failing_stops)) if in_environment else
-                _builtin(command, arguments, variables, state, why, failing_stops))
+                command, arguments, variables, state, why, failing_stops, listed)) if in_environment else
+                _builtin(command, arguments, variables, state, why, failing_stops, listed))
+        if command == "return" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
+            _return(arguments, state, why, connector, operator)
         if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
         if command in ("alias", "unalias") and not state.get("body"):
@@ -1333,7 +1394,7 @@ def _line_assignments(text, variables, state=None):
             _read_only(state, variables, command, [name for name, dummy in declared] + arguments, why)
         found.extend(made)
         variables = _operator(state, operator, variables)
-        if index >= len(text) or text[index] == "#":
+        if index >= len(text) or text[index] == "#" or state.get("returned"):
             break
         connector = operator or ";"
         index += len(operator or ";")
@@ -1414,7 +1475,8 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
     rows, left_open = lines(text), []
     statements = _statements(rows, left_open)
     if left_open:
-        raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
+        # sh reads one line at a time: up to it, a return may end the file before
+        statements = [(first, last) for first, last in statements if last < left_open[0][0]]
     shell = shell if shell is not None else {}
     shell.setdefault("functions", {})
     state = dict(shell, depth=0, sourced=sourced)
@@ -1430,10 +1492,15 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
         if state.get("body"):
             state["body"].setdefault("line", first + 1)
         opened = (first if opened is None else opened) if state.get("groups") else None
-    if state.get("body"):
+        if state.get("returned"):
+            break
+    ended = state.get("returned") or state.get("returning")   # sh may stop reading the file before its end
+    if left_open and not ended:
+        raise ConfigError("%s:%d: %s" % (source, left_open[0][0] + 1, left_open[0][1]))
+    if state.get("body") and not ended:
         raise ConfigError("%s:%d: the body of the function %s is not closed before the file ends: sh stops with a "
                           "syntax error, and grub-mkconfig with it" % (source, state["body"]["line"], state["body"]["name"]))
-    if opened is not None:
+    if opened is not None and not ended:
         raise ConfigError("%s:%d: %s" % (source, opened + 1, _NOT_CLOSED))
     shell.update((key, state[key]) for key in _SHELL_STATE if key in state)
     return dict(variables), assignments

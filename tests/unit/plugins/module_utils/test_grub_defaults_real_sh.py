@@ -95,11 +95,16 @@ LINE = LINE | st.sampled_from([". @INC@", '[ -n "$A" ] && . @INC@', "B=1 . @INC@
 # opened, or the file end with one still open (sh stops)
 LINE = LINE | st.sampled_from(["{", "}", "if true; then", "if false; then", "else", "fi", "(", ")", "case x in x)", ";;",
                                "esac", "while false; do", "done"])
-# functions whose bodies run built-ins and other functions
-LINE = LINE | st.sampled_from(["f() { read A </dev/null; }", "f() { unset A; }", "f() { for B in 1; do :; done; }",
-                               "g() { A=5; }; f() { g; }", "f() { readonly B; }", "f() { set +e; }", "f() { eval B=7; }"])
+# a return, which ends the file sourced (or may); functions whose bodies run built-ins and other functions
+LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] && return', '[ -z "$A" ] || return 0',
+                               "{ return; }", "( return 1 )", "eval return", "return x", "return 1 || :", "return | :",
+                               "if true; then return; fi", "f() { read A </dev/null; }", "f() { unset A; }",
+                               "f() { for B in 1; do :; done; }", "g() { A=5; }; f() { g; }", "f() { readonly B; }",
+                               "f() { set +e; }", "f() { eval B=7; }", "f() { return; B=8; }", '[ -n "$A" ] && exit 0',
+                               "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true'])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
-INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }"]), max_size=3).map(
+INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return']),
+                                max_size=3).map(
     lambda rows: "".join(row + "\n" for row in rows))
 
 REPORT = "set -e\n. \"$1\"\nprintf '%s\\0' " + " ".join('"${%s+set}" "${%s-}"' % (name, name) for name in NAMES) + "\n"
@@ -118,7 +123,7 @@ def sh_variables(base, text, errors=None, included=None):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, check=False)
     if errors is not None:
         errors.append(done.stderr.decode("utf-8", "replace"))
-    if done.returncode != 0:
+    if done.returncode != 0 or not done.stdout:   # (a status of 256 is 0)
         return None
     fields = done.stdout.decode("utf-8", "surrogateescape").split("\0")
     return dict((name, fields[2 * index + 1]) for index, name in enumerate(NAMES) if fields[2 * index] == "set")
@@ -146,7 +151,7 @@ def test_the_variables_are_what_sh_sets(text, included):
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
-    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case|return)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
                      (text + (included or "")).replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
@@ -271,6 +276,56 @@ def test_a_variable_made_read_only_in_one_file_stays_so_in_the_next():
 def test_a_failing_read_stops_sh_only_under_set_e(text):
     """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there."""
     assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text,included,known", [
+    ("A=1\nreturn\nA=2\n", None, {"A": "1"}),
+    ("A=1\neval return; A=3\nA=2\nif\n", None, {"A": "1"}),   # sh reads no further: no syntax error
+    ("A=1\nreturn 0 # \nA=2\nB='\n", None, {"A": "1"}),
+    ("A=1\n[ -n \"$A\" ] && return\nB=2\n", None, {"A": "1"}),   # B: may be assigned or not
+    ("A=1\n{ return; }; A=3\nA=2\n", None, {}),   # a group may be piped: A, only sh knows
+    ("A=1\nreturn | :\nA=2\n", None, {"A": "2"}), ("A=1\n( return; A=3 ); B=$A\n", None, {"A": "1", "B": "1"}),
+    ("set +e\nA=1\nreturn 1\nA=2\n", None, {"A": "1"}), ("A=5 return 0\nB=1\n", None, {"A": "5"}),
+    ("A=1\n. @INC@\nB=$A\n", "A=2\nreturn\nA=3\n", {"A": "2", "B": "2"}),
+    ("A=1\n. @INC@ || :\nB=$A\n", "A=2\nreturn 1 || :\nA=3\n", {"A": "2", "B": "2"}),
+    ("A=1\n. @INC@\nB=$A\n", "{ A=4; eval 'return 0'; }\nA=3\n", {}),
+    ("A=1\n. @INC@\nB=$A\n", "return\nA='\n", {"A": "1", "B": "1"}),
+    ("A=1\n. @INC@\nB=$A\n", "A=2\n[ -z \"$A\" ] || return 0\nA=3\n", {}),
+])
+def test_a_return_ends_the_file_sourced(text, included, known):
+    """grub-mkconfig sources /etc/default/grub and each grub.d/*.cfg: a return outside a function
+    ends that file, and where it may run, the rest of it assigns values only sh knows.  The reader
+    refused every return."""
+    base = tempfile.mkdtemp()
+    inc = os.path.join(base, "inc")
+    text = text.replace("@INC@", inc)
+    try:
+        real = sh_variables(base, text, None, included)
+    finally:
+        shutil.rmtree(base)
+    variables, dummy = bootloader.parse_defaults(text, "g", sourced={inc: included}.get)
+    assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == known
+    assert dict((name, value) for name, value in real.items() if name in known) == known
+    assert set(real) <= set(variables) and all(isinstance(variables[name], bootloader.Unknown)
+                                               for name in set(variables) - set(real))
+
+
+@pytest.mark.parametrize("text,known,stops", [
+    ("A=1\n[ -n \"$A\" ] && exit 0\nB=2\n", {"A": "1", "B": "2"}, True),
+    ("A=1\nif [ -z \"$A\" ]; then exit; fi\nB=2\n", {"A": "1", "B": "2"}, False),
+    ("A=1\n( exit 0 ); exit | :; { exit 0; } | :\nB=2\n", {"A": "1", "B": "2"}, False),
+    ("A=1\n[ -n \"$A\" ] || exec /bin/true\nB=2\n", {"A": "1", "B": "2"}, False),
+])
+def test_an_exit_that_may_run_is_where_grub_mkconfig_writes_nothing(text, known, stops):
+    """Where it runs, grub-mkconfig ends without a grub.cfg: what the reader gives is what the
+    grub.cfg it writes otherwise has.  The reader refused every exit."""
+    base = tempfile.mkdtemp()
+    try:
+        real = sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
+    assert (real is None) is stops and real in (None, known)
+    assert bootloader.parse_defaults(text, "g")[0] == known
 
 
 @pytest.mark.parametrize("text,unknown", [
@@ -491,7 +546,11 @@ def assert_timeout_as_sh_reads_it(text):
     ("A=1\n. grub.local\n", "g:2: the file sourced here (. grub.local) is not read: sh looks a name without a '/' up in PATH"),
     ("cd /etc/default\n. ./grub.local\n", "g:2: the file sourced here (. ./grub.local) is not read: sh reads a relative path "
                                           "from the directory grub-mkconfig runs in"),
-    ("A=1\n[ -f x ] || return\n", "g:2: return here stops sh reading the file"),
+    ("A=1\nreturn 3\nA=2\n", "g:2: return 3: a status not 0 under set -e: sh stops"),
+    ("return x\n", "g:1: return x: sh takes no such number (Illegal number) and stops"),
+    ("A=1\n. /r\n", "g:2: the file /r, line 1: return 2147483648: sh takes no such number"),
+    ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
+    ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
     ("exit 0\n", "g:1: exit here stops sh"),
     ("exec /bin/true\n", "g:1: exec runs another program in grub-mkconfig's place"),
     ("eval \"$(cat /etc/grub.extra)\"\n", "g:1: eval runs a text set from a command's output"),
@@ -507,11 +566,9 @@ def assert_timeout_as_sh_reads_it(text):
     ("eval \"A='x\"\n", "g:1: the text eval runs: a quote is not closed"),
     ("alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here: sh reads the words of its value in its place"),
     ("[ -z \"$A\" ] && alias x='GRUB_TIMEOUT=0'\nx\n", "g:2: x is an alias here"),
-    ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
-    ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
 ])
 def test_a_built_in_the_reader_cannot_follow_is_named(text, message):
-    files = {"/l": ". /l\n", "/n": "A=2\nexit\n", "/q": "A='\n"}
+    files = {"/l": ". /l\n", "/n": "A=2\nexit\n", "/q": "A='\n", "/r": "return 2147483648\n"}
     with pytest.raises(ConfigError, match="^" + re.escape(message)):
         # without a reader of the files it sources, a "." is an error
         bootloader.parse_defaults(text, "g", sourced=None if message.endswith("is not read") else files.get)
