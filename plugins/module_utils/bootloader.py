@@ -785,16 +785,17 @@ _FUNCTION_KEPT = ("names", "calls", "readonly", "set", "unfollowed")
 _UNFOLLOWED = (".", "eval", "alias", "unalias", "exit", "exec")
 
 
-def _body_runs(body, command, arguments, declared, unknown_command):
+def _body_runs(body, command, arguments, declared):
     """Keep what a command in a function's body does besides assigning, for a call (_call): the
     names ``read``, ``getopts``, ``for`` and ``unset`` assign, the ones ``readonly`` makes read
     only (``declared``: its assignments), that ``set`` runs, the function it may be; or that it
-    is a built-in the reader does not follow (``.``, ``eval``...), or a command only sh knows."""
+    is a built-in the reader does not follow (``.``, ``eval``...).  (A command only sh knows:
+    the names among its arguments are assigned in the body, as where one runs.)"""
     named = [word for word in arguments if not word.startswith("-")]
-    if unknown_command or command in _UNFOLLOWED and (command != "exec" or arguments) or \
+    if command in _UNFOLLOWED and (command != "exec" or arguments) or \
             command == "unset" and any("f" in word for word in arguments if word.startswith("-")) or \
             command in ("read", "getopts", "for", "unset", "readonly") and any(isinstance(w, Unknown) for w in arguments):
-        body.setdefault("unfollowed", "a command %s" % unknown_command if unknown_command else command)
+        body.setdefault("unfollowed", command)
     elif command in ("read", "getopts", "for", "unset"):
         names = (_read_names(arguments) if command == "read" else arguments[1:2] + ["OPTARG", "OPTIND"]
                  if command == "getopts" else arguments[:1] if command == "for" else named)
@@ -979,6 +980,28 @@ def _read_names(arguments):
             if letter != "r":
                 return []
     return arguments[index:]
+
+
+def _target(text, start, variables):
+    """The file (descriptor) the redirection whose word starts at ``start`` names, expanded."""
+    value, end = _word(text, start, variables)
+    return _unknown_value(value, text[start:end], variables, None)
+
+
+_FAILS = "fails"
+_REDIRECTION_FAILS = "assigned by a command whose redirection may fail: where it does, sh assigns nothing"
+
+
+def _redirection_fails(operators, targets):
+    """Whether redirections fail: _FAILS for one naming no file, "may" for a file or a descriptor
+    but 0, 1 and 2 (only sh knows whether it opens), None for /dev/null, 0, 1, 2 and "-"."""
+    failing = None
+    for operator, target in zip(operators, targets):
+        if target == "" and not isinstance(target, Unknown) and not operator.endswith("&"):
+            return _FAILS
+        if isinstance(target, Unknown) or target not in (("-", "0", "1", "2") if operator.endswith("&") else ("/dev/null",)):
+            failing = "may"
+    return failing
 
 
 def _source(path, variables, state, why, listed=False):
@@ -1190,6 +1213,7 @@ def _line_assignments(text, variables, state=None):
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         unknown_command = None   # why only sh knows which command runs (its word is such a value)
         wrapped = False   # the command runs through ``command``: a special built-in as a regular one
+        redirected, targets = [], []   # each redirection's operator, the file (descriptor) it names
         marked, prefix_bad = None, []   # what failed expanding the assignments before a command, which sh does after its words
         variables.changed = {}
         del _BAD[:]
@@ -1216,6 +1240,7 @@ def _line_assignments(text, variables, state=None):
             if redirection:
                 index = _BLANKS.match(text, redirection.end()).end()
                 redirections.append(index)
+                redirected.append(redirection.group(0))
                 index = max(_word_end(text, index), index)
                 continue
             definition = None if command or prefix or words or state.get("body") else _FUNCTION.match(text, index)
@@ -1315,8 +1340,9 @@ def _line_assignments(text, variables, state=None):
             replayed = variables.before()
             replayed.changed = {}
             first_pass, _BAD[:] = list(_BAD), []   # what failed in the assignments, expanded again if need be
-            for start in fieldless + redirections:
+            for start in fieldless:
                 _word(text, start, replayed)
+            targets = [_target(text, start, replayed) for start in redirections]
             if replayed.changed:
                 variables.become(replayed)
                 for number, (name, dummy, start) in enumerate(prefix):
@@ -1324,8 +1350,7 @@ def _line_assignments(text, variables, state=None):
             else:
                 _BAD.extend(first_pass)
         else:
-            for start in redirections:
-                _word(text, start, variables)
+            targets = [_target(text, start, variables) for start in redirections]
         # eval and . through command run in the environment the assignments before them make
         in_environment = wrapped and command in ("eval", ".")
         if command is not None and (command not in _KEEPING or wrapped) and not in_environment:
@@ -1338,6 +1363,19 @@ def _line_assignments(text, variables, state=None):
         if _BAD:
             # a group may run in a subshell (piped), which the error stops alone
             why = why or "%s: sh stops there where it runs, unless in a subshell" % _BAD[0]
+        failing = _redirection_fails(redirected, targets)
+        if failing and not (why or connector == "|" or operator in ("|", "&")):
+            # where it fails, a special built-in stops sh, and set -e any other command unless a list goes on
+            stops = command in _KEEPING and not wrapped or \
+                operator not in ("&&", "||") and state.get("errexit", True) is True
+            if failing is _FAILS and stops and not state.get("groups"):
+                raise ConfigError("a redirection here names no file: it fails, sh stops there, and grub-mkconfig with it")
+            if command is None and not (stops and not state.get("groups")):
+                # the assignments are not made where it fails
+                for number, (name, value, start) in enumerate(prefix):
+                    value = value if isinstance(value, Unknown) else Unknown(value, _REDIRECTION_FAILS)
+                    variables[name] = value
+                    prefix[number] = (name, value, start)
         made = []
         if command is None:
             made = [(name, value) for name, value, dummy in prefix]
@@ -1349,7 +1387,7 @@ def _line_assignments(text, variables, state=None):
             variables.update(declared)
             made.extend(declared)
         if state.get("body") and command is not None:
-            _body_runs(state["body"], command, arguments, declared, unknown_command)
+            _body_runs(state["body"], command, arguments, declared)
         # an exit (exec) where it may run, or in a group that may be piped: where it runs, grub-mkconfig writes nothing
         stopping = command in ("exit", "exec") and (why or state.get("groups") or connector == "|" or operator in ("|", "&"))
         if command in _BUILTINS and not state.get("body") and not stopping:

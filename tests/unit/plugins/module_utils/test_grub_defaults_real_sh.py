@@ -151,7 +151,7 @@ def test_the_variables_are_what_sh_sets(text, included):
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
-    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case|return)\b|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
+    if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case|return)\b|set \+e|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
                      (text + (included or "")).replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
@@ -310,6 +310,29 @@ def test_a_return_ends_the_file_sourced(text, included, known):
                                                for name in set(variables) - set(real))
 
 
+@pytest.mark.parametrize("text,known,unknown,stops", [
+    ("set +e\nA=1 >\"\"\nB=2\n", {"B": "2"}, ["A"], False),
+    ("A=1 >/nonexistent/x || :\nB=$A\n", {}, ["A", "B"], False),
+    ("set +e\nA=1 2>&7\nB=$A\n", {}, ["A", "B"], False),
+    ("A=1 >/dev/null 2>&1 <&- || :\nB=$A\n", {"A": "1", "B": "1"}, [], False),
+    # a special built-in's stops sh: where grub-mkconfig writes a grub.cfg, it opened
+    ("set +e\nexport A=1 >/nonexistent/x\nB=2\n", {"A": "1", "B": "2"}, [], True),
+])
+def test_an_assignment_whose_redirection_may_fail_is_known_only_to_sh(text, known, unknown, stops):
+    """Where a redirection fails, sh assigns nothing, and goes on under set +e or in a list.  The
+    reader took every redirection for one that opens."""
+    base = tempfile.mkdtemp()
+    try:
+        real = sh_variables(base, text)
+    finally:
+        shutil.rmtree(base)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert sorted(name for name in variables if isinstance(variables[name], bootloader.Unknown)) == unknown
+    assert dict((name, value) for name, value in variables.items() if name not in unknown) == known
+    assert (real is None) is stops
+    assert stops or dict((name, value) for name, value in real.items() if name not in unknown) == known
+
+
 @pytest.mark.parametrize("text,known,stops", [
     ("A=1\n[ -n \"$A\" ] && exit 0\nB=2\n", {"A": "1", "B": "2"}, True),
     ("A=1\nif [ -z \"$A\" ]; then exit; fi\nB=2\n", {"A": "1", "B": "2"}, False),
@@ -333,6 +356,7 @@ def test_an_exit_that_may_run_is_where_grub_mkconfig_writes_nothing(text, known,
     ("f() { for A in 2; do :; done; }\nf\nB=$A\n", ["A", "B"]), ("f() { getopts a A; }\nf\nB=$A\n", ["A", "B"]),
     ("g() { A=2; }\nf() { g; }\nf\nB=$A\n", ["A", "B"]), ("f() { g; }\ng() { A=2; }\nf\nB=$A\n", ["A", "B"]),
     ("f() { f; A=2; }\nf\nB=$A\n", ["A", "B"]),
+    ("f() { $(echo read) A; }\nA=1\nf\nB=$A\n", ["A", "B"]),   # a command only sh knows, as where one runs
 ])
 def test_a_call_assigns_what_the_built_ins_and_functions_its_body_runs_assign(text, unknown):
     """The reader kept only the body's own ``NAME=`` words: B=$A after a call was a known value,
@@ -548,6 +572,7 @@ def assert_timeout_as_sh_reads_it(text):
                                           "from the directory grub-mkconfig runs in"),
     ("A=1\nreturn 3\nA=2\n", "g:2: return 3: a status not 0 under set -e: sh stops"),
     ("return x\n", "g:1: return x: sh takes no such number (Illegal number) and stops"),
+    ("A=1 >\"$B\"\n", "g:1: a redirection here names no file: it fails, sh stops there"),
     ("A=1\n. /r\n", "g:2: the file /r, line 1: return 2147483648: sh takes no such number"),
     ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
     ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
