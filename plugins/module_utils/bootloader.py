@@ -1160,8 +1160,9 @@ def _call(state, name, variables):
     functions it calls, each a value only sh knows; the names their ``readonly`` makes read only
     may be so, and whether set -e holds after a ``set`` only sh knows; ConfigError where one
     runs a built-in the reader does not follow."""
-    functions, calls, order, seen = state["functions"], [], [name], set([name])
-    for called in order:   # each function the call may run, once
+    functions, calls, pending, seen = state["functions"], [], [name], set([name])
+    while pending:   # each function the call may run, once
+        called = pending.pop()
         function = functions[called]
         if function.get("unfollowed"):
             raise ConfigError("the function %s runs %s, which the reader does not follow where %s is called" % (
@@ -1174,7 +1175,7 @@ def _call(state, name, variables):
         for other in function.get("calls", ()):
             if other in functions and other not in seen:
                 seen.add(other)
-                order.append(other)
+                pending.append(other)
         for made in function.get("readonly", ()):
             state.setdefault("readonly", {}).setdefault(made, _MAYBE)
         if function.get("set"):
