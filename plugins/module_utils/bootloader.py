@@ -1371,8 +1371,8 @@ def _line_assignments(text, variables, state=None):
                 operator not in ("&&", "||") and state.get("errexit", True) is True
             if failing is _FAILS and stops and not state.get("groups"):
                 raise ConfigError("a redirection here names no file: it fails, sh stops there, and grub-mkconfig with it")
-            if command is None and not (stops and not state.get("groups")):
-                # the assignments are not made where it fails
+            if command is None and not stops:
+                # the assignments are not made where it fails (in a group a || may follow: not followed)
                 for number, (name, value, start) in enumerate(prefix):
                     value = value if isinstance(value, Unknown) else Unknown(value, _REDIRECTION_FAILS)
                     variables[name] = value

@@ -315,6 +315,7 @@ def test_a_return_ends_the_file_sourced(text, included, known):
     ("A=1 >/nonexistent/x || :\nB=$A\n", {}, ["A", "B"], False),
     ("set +e\nA=1 2>&7\nB=$A\n", {}, ["A", "B"], False),
     ("A=1 >/dev/null 2>&1 <&- || :\nB=$A\n", {"A": "1", "B": "1"}, [], False),
+    ("{\nA=1 2>>out\n}\nB=$A\n", {"A": "1", "B": "1"}, [], False),   # in a group: where it fails, sh stops
     # a special built-in's stops sh: where grub-mkconfig writes a grub.cfg, it opened
     ("set +e\nexport A=1 >/nonexistent/x\nB=2\n", {"A": "1", "B": "2"}, [], True),
 ])
