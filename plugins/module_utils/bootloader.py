@@ -1400,6 +1400,9 @@ def _line_assignments(text, variables, state=None):
                 _builtin(command, arguments, variables, state, why, failing_stops, listed))
         if command == "return" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _return(arguments, state, why, connector, operator)
+        if command == "false" and not (why or state.get("body") or state.get("groups") or connector == "|") and \
+                operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True:
+            raise ConfigError("false fails here: grub-mkconfig, which runs with set -e, stops")
         if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
         if command in ("alias", "unalias") and not state.get("body"):

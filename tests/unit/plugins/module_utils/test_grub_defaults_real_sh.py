@@ -101,7 +101,7 @@ LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] &&
                                "if true; then return; fi", "f() { read A </dev/null; }", "f() { unset A; }",
                                "f() { for B in 1; do :; done; }", "g() { A=5; }; f() { g; }", "f() { readonly B; }",
                                "f() { set +e; }", "f() { eval B=7; }", "f() { return; B=8; }", '[ -n "$A" ] && exit 0',
-                               "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true'])
+                               "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true', "false"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return']),
                                 max_size=3).map(
@@ -266,15 +266,17 @@ def test_a_variable_made_read_only_in_one_file_stays_so_in_the_next():
 
 
 @pytest.mark.parametrize("text", [
-    "set +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
+    "set +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n", "set +e; false; GRUB_TIMEOUT=1\n",
+    "false || :; GRUB_TIMEOUT=1\n", "false; GRUB_TIMEOUT=1\n", "{ false; } | :; ( false ) || :; false & GRUB_TIMEOUT=1\n",
     "set -o errexit +o errexit\nreadonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
     "true && set +ex; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
     "set +e; set -e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
     "set -- +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
     ": | set +e; readonly B; read B </dev/null; GRUB_TIMEOUT=1\n",
 ])
-def test_a_failing_read_stops_sh_only_under_set_e(text):
-    """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there."""
+def test_a_failing_command_stops_sh_only_under_set_e(text):
+    """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there.
+    A false that certainly runs stops sh under set -e: the reader went on."""
     assert_timeout_as_sh_reads_it(text)
 
 
@@ -574,6 +576,7 @@ def assert_timeout_as_sh_reads_it(text):
     ("A=1\nreturn 3\nA=2\n", "g:2: return 3: a status not 0 under set -e: sh stops"),
     ("return x\n", "g:1: return x: sh takes no such number (Illegal number) and stops"),
     ("A=1 >\"$B\"\n", "g:1: a redirection here names no file: it fails, sh stops there"),
+    ("A=1\ncommand false >/dev/null\n", "g:2: false fails here: grub-mkconfig, which runs with set -e, stops"),
     ("A=1\n. /r\n", "g:2: the file /r, line 1: return 2147483648: sh takes no such number"),
     ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
     ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
