@@ -432,7 +432,8 @@ def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
             out.append(_double_quoted(text[index + 1:end], variables, literal=literal))
             index = end + 1
         elif char == "\\":
-            out.append(literal(text[index + 1:index + 2].replace("\n", "")))   # a backslash-newline joins rows
+            # a backslash-newline joins rows; one ending the text (the file, without a newline) is itself
+            out.append(literal(text[index + 1:index + 2].replace("\n", "") if index + 1 < len(text) else "\\"))
             index += 2
         elif char in stop:
             break
@@ -459,6 +460,15 @@ def _quoted_word(text, index, variables, stop=" \t\n;&|<>()", literal=_same):
 
 # characters _statements() passes over one at a time, as any other
 _PLAIN = re.compile(r"[^'\"\\$}()`#<]+")
+
+
+def _statement_text(rows, first, last, ended=False):
+    """The text of the line for sh that ``rows[first:last + 1]`` make (``_statements``).  A
+    backslash ending the last row of a text that ends in a newline (``ended``) joins that newline:
+    sh removes both (without the newline, the backslash is a character)."""
+    text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
+    ending = rows[last] if ended and last == len(rows) - 1 else ""
+    return text + "\n" if (len(ending) - len(ending.rstrip("\\"))) % 2 else text
 
 
 def _statements(rows, left_open=None):
@@ -1091,7 +1101,7 @@ def _eval(text, variables, state, why, what):
     if state["eval_text"] > MAX_EVAL_TEXT:
         raise _Limit("its evals and the files it sources run more than %d characters: the reader stops there"
                      % MAX_EVAL_TEXT)
-    rows, left_open, made = lines(text), [], []
+    rows, left_open, made, ended = lines(text), [], [], text.endswith("\n")
     statements = _statements(rows, left_open)
     if left_open:
         # sh reads one line at a time: up to it, a return may end the text before
@@ -1104,7 +1114,7 @@ def _eval(text, variables, state, why, what):
     try:
         for first, last in statements:
             try:
-                made.extend(_line_assignments("\n".join(row.rstrip("\n") for row in rows[first:last + 1]), variables, state))
+                made.extend(_line_assignments(_statement_text(rows, first, last, ended), variables, state))
             except _Limit:
                 raise
             except ConfigError as exc:
@@ -1485,7 +1495,7 @@ def _assignments(rows):
     found, state = [], {"depth": 0, "sourced": lambda path: ""}
     _PATTERN_WORK[0] = 0   # each file's reading has the whole budget
     for first, last in _statements(rows):
-        text = _joined("\n".join(row.rstrip("\n") for row in rows[first:last + 1]))
+        text = _joined(_statement_text(rows, first, last))
         sources = len(state.get("sources", ()))
         try:
             names = [name for name, dummy in _line_assignments(text, {}, state)]
@@ -1514,7 +1524,7 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
     variables = _Journal(variables or {})
     assignments = assignments if assignments is not None else {}
     _PATTERN_WORK[0] = 0
-    rows, left_open = lines(text), []
+    rows, left_open, ended = lines(text), [], text.endswith("\n")
     statements = _statements(rows, left_open)
     if left_open:
         # sh reads one line at a time: up to it, a return may end the file before
@@ -1524,9 +1534,8 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
     state = dict(shell, depth=0, sourced=sourced)
     opened = None   # the line of the first compound command still open
     for first, last in statements:
-        text = "\n".join(row.rstrip("\n") for row in rows[first:last + 1])
         try:
-            made = _line_assignments(text, variables, state)
+            made = _line_assignments(_statement_text(rows, first, last, ended), variables, state)
         except ConfigError as exc:
             raise ConfigError("%s:%d: %s" % (source, first + 1, exc))
         for name, value in made:

@@ -103,6 +103,7 @@ LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] &&
                                "f() { set +e; }", "f() { eval B=7; }", "f() { return; B=8; }", '[ -n "$A" ] && exit 0',
                                "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true', "false"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
+FILE = FILE | FILE.map(lambda text: text[:-1])   # without its last newline
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return']),
                                 max_size=3).map(
     lambda rows: "".join(row + "\n" for row in rows))
@@ -197,6 +198,9 @@ def test_the_variables_are_what_sh_sets(text, included):
     ("GRUB_CMDLINE_LINUX=${B?} >${B=r}\n", {"GRUB_CMDLINE_LINUX": "r", "B": "r"}),
     ("GRUB_CMDLINE_LINUX=${B?} export GRUB_CMDLINE_LINUX=${B=w}\n", {"B": "w", "GRUB_CMDLINE_LINUX": "w"}),
     ("A=${B?} : ${B=w}\n", {"A": "w", "B": "w"}), ("A=${B:?} true ${B:=w}\n", {"B": "w"}),
+    # a backslash ending the file: with its newline, both removed; without, itself
+    ("A=1 \\\n", {"A": "1"}), ("A=1\\", {"A": "1\\"}), ("eval 'GRUB_CMDLINE_LINUX=\t\\\n'\n", {"GRUB_CMDLINE_LINUX": ""}),
+    ("eval 'A=1\\'\n", {"A": "1\\"}),
 ])
 def test_what_the_reader_missed(text, expected):
     """A quoted pattern character matched anything, an unused word's ${B=w} assigned, a blank
