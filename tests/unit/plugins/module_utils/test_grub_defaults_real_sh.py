@@ -130,6 +130,15 @@ def sh_variables(base, text, errors=None, included=None):
     return dict((name, fields[2 * index + 1]) for index, name in enumerate(NAMES) if fields[2 * index] == "set")
 
 
+def sh_real(text, errors=None):
+    """``sh_variables`` of ``text`` in a directory of its own, removed after."""
+    base = tempfile.mkdtemp()
+    try:
+        return sh_variables(base, text, errors)
+    finally:
+        shutil.rmtree(base)
+
+
 @given(text=FILE, included=INCLUDED)
 def test_the_variables_are_what_sh_sets(text, included):
     base = tempfile.mkdtemp()
@@ -214,11 +223,7 @@ def test_what_the_reader_missed(text, expected):
     were undone with them; ``command export`` (``eval``, ``unset``...) was a command like any."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert dict((name, variables[name]) for name in NAMES if name in variables) == expected
-    base = tempfile.mkdtemp()
-    try:
-        assert sh_variables(base, text) == expected
-    finally:
-        shutil.rmtree(base)
+    assert sh_real(text) == expected
 
 
 @pytest.mark.parametrize("text,command", [("$C GRUB_TIMEOUT=0\n", "GRUB_TIMEOUT=0"),
@@ -228,11 +233,8 @@ def test_an_assignment_after_a_word_expanding_to_nothing_is_the_command(text, co
     to: sh runs ``GRUB_TIMEOUT=0`` as a command it does not find, and grub-mkconfig stops."""
     variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
     assert variables == {}
-    base, errors = tempfile.mkdtemp(), []
-    try:
-        assert sh_variables(base, text, errors) is None
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    assert sh_real(text, errors) is None
     assert "%s: not found" % command in errors[0]
 
 
@@ -328,11 +330,7 @@ def test_a_return_ends_the_file_sourced(text, included, known):
 def test_an_assignment_whose_redirection_may_fail_is_known_only_to_sh(text, known, unknown, stops):
     """Where a redirection fails, sh assigns nothing, and goes on under set +e or in a list.  The
     reader took every redirection for one that opens."""
-    base = tempfile.mkdtemp()
-    try:
-        real = sh_variables(base, text)
-    finally:
-        shutil.rmtree(base)
+    real = sh_real(text)
     variables, dummy = bootloader.parse_defaults(text, "g")
     assert sorted(name for name in variables if isinstance(variables[name], bootloader.Unknown)) == unknown
     assert dict((name, value) for name, value in variables.items() if name not in unknown) == known
@@ -349,11 +347,7 @@ def test_an_assignment_whose_redirection_may_fail_is_known_only_to_sh(text, know
 def test_an_exit_that_may_run_is_where_grub_mkconfig_writes_nothing(text, known, stops):
     """Where it runs, grub-mkconfig ends without a grub.cfg: what the reader gives is what the
     grub.cfg it writes otherwise has.  The reader refused every exit."""
-    base = tempfile.mkdtemp()
-    try:
-        real = sh_variables(base, text)
-    finally:
-        shutil.rmtree(base)
+    real = sh_real(text)
     assert (real is None) is stops and real in (None, known)
     assert bootloader.parse_defaults(text, "g")[0] == known
 
@@ -386,11 +380,8 @@ def test_a_function_body_left_open_is_named():
     text = "A=1\nf() {\nGRUB_TIMEOUT=0\n"
     with pytest.raises(ConfigError, match=r"^/etc/default/grub:2: the body of the function f is not closed before the file ends"):
         bootloader.parse_defaults(text, "/etc/default/grub")
-    base, errors = tempfile.mkdtemp(), []
-    try:
-        assert sh_variables(base, text, errors) is None
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    assert sh_real(text, errors) is None
     assert "Syntax error" in errors[0]
 
 
@@ -402,11 +393,7 @@ def test_a_function_body_left_open_is_named():
 ])
 def test_read_assigns_the_names_after_its_options(text, name):
     """``read -p PROMPT NAME``: PROMPT was taken for a name, a value only sh knows."""
-    base = tempfile.mkdtemp()
-    try:
-        real = sh_variables(base, text)
-    finally:
-        shutil.rmtree(base)
+    real = sh_real(text)
     variables, dummy = bootloader.parse_defaults(text, "g")
     assert not isinstance(variables[name], bootloader.Unknown) and variables[name] == real[name] == "1"
 
@@ -438,11 +425,8 @@ def test_what_a_built_in_may_assign_is_known_only_to_sh(text, name, value, why):
 def test_a_variable_is_read_only_where_sh_made_it_so(text, known):
     """A readonly in a subshell (or under a condition) was read only for the rest of the file: the
     next assignment was an error where sh goes on."""
-    base, errors = tempfile.mkdtemp(), []
-    try:
-        real = sh_variables(base, text, errors)
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    real = sh_real(text, errors)
     variables, dummy = bootloader.parse_defaults(text, "g")
     assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == \
         known == dict((name, value) for name, value in real.items() if name in known), errors
@@ -494,11 +478,7 @@ def test_the_character_after_a_dollar_is_read_past_backslash_newlines(text, know
     variables, dummy = bootloader.parse_defaults(text, "g")
     assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == known
     assert set(variables) - set(known) <= {"GRUB_CMDLINE_LINUX"}
-    base = tempfile.mkdtemp()
-    try:
-        real = sh_variables(base, text)
-    finally:
-        shutil.rmtree(base)
+    real = sh_real(text)
     assert dict((name, value) for name, value in real.items() if name in known) == known
     assert set(real) == set(variables)
 
@@ -512,11 +492,8 @@ def test_the_character_after_a_dollar_is_read_past_backslash_newlines(text, know
 ])
 def test_an_expansion_of_a_parameter_not_set_that_must_be_is_an_error(text, message):
     """``${B?}`` with B unset stops sh (and grub-mkconfig): the reader took it for ``${B-}``."""
-    base, errors = tempfile.mkdtemp(), []
-    try:
-        real = sh_variables(base, text, errors)
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    real = sh_real(text, errors)
     if message:
         assert real is None and "B: " in errors[0]
         with pytest.raises(ConfigError, match="^" + re.escape(message)):
@@ -559,11 +536,8 @@ def test_an_append_of_bash_is_known_only_to_sh(text):
 
 def assert_timeout_as_sh_reads_it(text):
     """GRUB_TIMEOUT after ``text`` is what sh makes of it; where sh fails, the reader refuses it."""
-    base, errors = tempfile.mkdtemp(), []
-    try:
-        real = sh_variables(base, text, errors)
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    real = sh_real(text, errors)
     if real is None:
         with pytest.raises(ConfigError):
             bootloader.parse_defaults(text, "g")
