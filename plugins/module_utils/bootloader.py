@@ -1032,9 +1032,14 @@ def _source(path, variables, state, why, listed=False):
         raise ConfigError("it sources %s, which is not there: sh stops, and grub-mkconfig with it" % path)
     outer = dict((key, state.pop(key)) for key in _RETURN_STATE if key in state)
     state["listed"], state["entry"] = listed, (why or state.get("why"), state["depth"], len(state.get("groups") or ()))
+    opened = dict((key, state.get(key)) for key in ("depth", "body", "pattern"))
     try:
         return _eval(text, variables, state, why, "the file %s" % path)
     finally:
+        if state.get("returning"):
+            # sh reads on only where the return ran: what the file opened after it was never read
+            del (state.get("groups") or [])[state["entry"][2]:]
+            state.update(opened)
         for key in _RETURN_STATE:
             state.pop(key, None)
         state.update(outer)

@@ -104,7 +104,8 @@ LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] &&
                                "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true', "false"])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 FILE = FILE | FILE.map(lambda text: text[:-1])   # without its last newline
-INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return']),
+INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return',
+                                                             "{", "}", "if true; then", "fi"]),
                                 max_size=3).map(
     lambda rows: "".join(row + "\n" for row in rows))
 
@@ -162,7 +163,7 @@ def test_the_variables_are_what_sh_sets(text, included):
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
     unknown = set(name for name in NAMES if isinstance(variables.get(name), bootloader.Unknown))
     if not re.search(r"&&|\|\||`|\$\(|\b(?:if|case|return)\b|set \+e|\$(?:\{#?)?[0-9#?!@*$-]|^f$|\b(?:for|read|getopts)\b",
-                     (text + (included or "")).replace("\\\n", ""), re.M):
+                     (text + "\n" + (included or "")).replace("\\\n", ""), re.M):
         assert not unknown, repr(text)
     assert dict((name, variables[name]) for name in NAMES if name in variables and name not in unknown) == \
         dict((name, value) for name, value in real.items() if name not in unknown), repr(text)
@@ -299,6 +300,9 @@ def test_a_failing_command_stops_sh_only_under_set_e(text):
     ("A=1\n. @INC@\nB=$A\n", "{ A=4; eval 'return 0'; }\nA=3\n", {}),
     ("A=1\n. @INC@\nB=$A\n", "return\nA='\n", {"A": "1", "B": "1"}),
     ("A=1\n. @INC@\nB=$A\n", "A=2\n[ -z \"$A\" ] || return 0\nA=3\n", {}),
+    # what the file opens after a return that may run is never read where sh reads on
+    ("A=1\n. @INC@\nGRUB_TIMEOUT=5\n", "A=2\n[ -n \"$A\" ] && return\n{\nB=3\n", {"A": "2", "GRUB_TIMEOUT": "5"}),
+    ("A=1\n. @INC@\nGRUB_TIMEOUT=5\n", "A=2\n[ -n \"$A\" ] && return\nf() {\ncase x in\n", {"A": "2", "GRUB_TIMEOUT": "5"}),
 ])
 def test_a_return_ends_the_file_sourced(text, included, known):
     """grub-mkconfig sources /etc/default/grub and each grub.d/*.cfg: a return outside a function
