@@ -818,15 +818,16 @@ def _body_runs(body, command, arguments, declared):
         body.setdefault("calls", {})[command] = True
 
 
-def _compound_word(state, word, variables, piped):
+def _compound_word(state, word, variables, piped, opened=None):
     """Follow a command word that opens or closes a compound command (``if``, ``fi``, ``{``,
     ``}``, a function body's...); returns the variables to go on with (a function body's ending).
     Each keeps what is assigned inside it (``state["groups"]``): all of it is undone when it runs
-    in a subshell (``piped``: after a ``|``; or a ``|`` or ``&`` after its end)."""
+    in a subshell (``piped``: after a ``|``; or a ``|`` or ``&`` after its end).  ``opened``: how
+    a ``{`` runs (_opened)."""
     if word in _OPENERS or word in _CLOSERS:
         state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
     if word in _OPENERS or word == "{":
-        state.setdefault("groups", []).append([{}, piped])
+        state.setdefault("groups", []).append([{}, piped, opened if word == "{" else None])
     elif (word in _CLOSERS or word == "}") and state.get("groups"):
         state.setdefault("closed", []).append(state["groups"].pop())
     body = state.get("body")
@@ -838,9 +839,11 @@ def _compound_word(state, word, variables, piped):
     return variables
 
 
-def _operator(state, operator, variables):
-    """Follow ``(`` and ``)`` (a subshell, whose assignments are undone when it ends; a case
-    pattern's end) and ``;;`` (the next case pattern); returns the variables to go on with."""
+def _operator(state, operator, variables, opened=None):
+    """Follow ``(`` and ``)`` (a subshell, whose assignments are undone when it ends, and whose
+    status the next operator tells what becomes of (_closed); a case pattern's end) and ``;;``
+    (the next case pattern); returns the variables to go on with.  ``opened``: how a ``(`` runs
+    (_opened)."""
     if operator == ";;":
         state["pattern"] = True
     elif operator == ")" and state.get("pattern"):
@@ -850,13 +853,66 @@ def _operator(state, operator, variables):
         if body and not body["started"]:
             variables = _end_body(state)   # a subshell body: a call assigns nothing
         state["depth"] += 1
-        state.setdefault("groups", []).append([{}, True])
+        if opened:
+            opened.update(depth=state["depth"], subshell=True)
+        state.setdefault("groups", []).append([{}, True, opened])
     elif operator == ")":
         state["depth"] = max(0, state["depth"] - 1)
-        group = state["groups"].pop() if state.get("groups") else [{}, True]
+        group = state["groups"].pop() if state.get("groups") else [{}, True, None]
         _restore(variables, group[0])
         _scope_ends(state, group, True)
+        if group[2] and group[2]["fails"]:
+            state.setdefault("closed", []).append(group)   # its status: followed once the next operator is known
     return variables
+
+
+def _opened(state, connector, why, negated):
+    """How a ``{`` or ``(`` group opened here runs: whether wherever the innermost group around it
+    (the file, outside every group) does (_group_runs); whether set -e may stop sh where its status
+    is not 0 (not after ``!``); the first command in it that certainly fails (``fails``: its message,
+    and whether it stops sh whatever set -e and the operators after it say); None inside a function's
+    body, which is read, not run."""
+    if state.get("body"):
+        return None
+    return {"runs": _group_runs(state, connector, why), "checked": not negated, "fails": None,
+            "depth": state["depth"], "subshell": False}
+
+
+def _group_runs(state, connector, why):
+    """Whether the command here runs wherever the innermost open ``{`` or ``(`` group does (the
+    file, outside every group): not after ``&&``, ``||`` or ``|``, nor under a condition of its own
+    (``why``, or an if, while, case... inside the group)."""
+    if connector in ("&&", "||", "|") or state.get("body") or state.get("why") or state.get("returning"):
+        return False
+    groups = state.get("groups")
+    if not groups:
+        return not why
+    opened = groups[-1][2]
+    return opened is not None and state["depth"] == opened["depth"]
+
+
+def _group_why(state):
+    """Why what an open ``{`` group assigns is a value only sh knows: the group may not run (it
+    follows ``&&`` or ``||``, or a return that may run...)."""
+    if any(opened and not opened["runs"] for dummy, dummy, opened in state.get("groups") or ()):
+        return _MAY_NOT_RUN
+    return None
+
+
+_MAY_NOT_RUN = "assigned inside a { } group that may not run (after && or ||, or in a pipeline)"
+
+
+def _fails(state, message, fatal):
+    """A command that fails where it runs, which it does wherever the innermost open group does:
+    sh stops there, outside every group (ConfigError); in a group, the first such command is
+    remembered for its end (_closed).  ``fatal``: sh stops whatever set -e and the operators after the
+    group say (an expansion's error, a special built-in's redirection)."""
+    groups = state.get("groups")
+    if not groups:
+        raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % message)
+    opened = groups[-1][2]
+    if opened is not None and opened["fails"] is None:
+        opened["fails"] = (message, fatal)
 
 
 def _read_only(state, variables, command, arguments, why):
@@ -909,15 +965,42 @@ def _restore(variables, saved):
 
 def _closed(state, variables, operator):
     """Follow the compound commands the last command ended: undone if they ran in a subshell,
-    else what they assigned is the enclosing one's."""
+    else what they assigned is the enclosing one's.  One in which a command certainly failed
+    fails where it runs (_fails), unless a ``|`` or ``&`` follows it; a ``&&``, a ``||`` or a ``!``
+    before it keeps set -e from stopping sh there, and so does set +e around a subshell."""
     for group in state.pop("closed", ()):
-        saved, piped = group
+        saved, piped, opened = group
         if piped or operator in ("|", "&"):
             _restore(variables, saved)
         elif state.get("groups"):
             for name, value in saved.items():
                 state["groups"][-1][0].setdefault(name, value)
         _scope_ends(state, group, piped or operator in ("|", "&"))
+        if opened and opened.get("may_fail") and not (piped or operator in ("|", "&")):
+            _may_have_failed(state, variables, opened, operator)
+        if not (opened and opened["fails"] and opened["runs"]) or operator in ("|", "&"):
+            continue
+        message, fatal = opened["fails"]
+        fatal = fatal and not opened["subshell"]   # a subshell's error ends it alone: its status is not 0
+        if fatal or opened["checked"] and operator not in ("&&", "||") and \
+                (not opened["subshell"] or state.get("errexit", True) is True):
+            _fails(state, message if message.endswith(_IN_GROUP) else message + _IN_GROUP, fatal)
+
+
+_IN_GROUP = " in the group that ends here"
+
+
+def _may_have_failed(state, variables, opened, operator):
+    """A ``{`` group ended in which assignments were made by commands whose redirections may fail
+    (``opened["may_fail"]``): where one fails, set -e stops sh, unless a ``&&`` or ``||`` follows
+    the group or a ``!`` comes before it; then sh goes on, and what they assigned (unless assigned
+    again since) is a value only sh knows."""
+    if operator in ("&&", "||") or not opened["checked"]:
+        for name, value in opened["may_fail"].items():
+            if variables.get(name) is value and not isinstance(value, Unknown):
+                variables[name] = Unknown(value, _REDIRECTION_FAILS)
+    elif state.get("groups") and state["groups"][-1][2]:
+        state["groups"][-1][2].setdefault("may_fail", {}).update(opened["may_fail"])
 
 
 def _builtin(command, arguments, variables, state, why, failing_stops=True, listed=False):
@@ -1062,7 +1145,7 @@ def _return(arguments, state, why, connector, operator):
     both: ConfigError where that is certain (not in a group, which may be piped), nothing where
     it may be (grub-mkconfig writes nothing there)."""
     groups = state.get("groups") or ()
-    if any(piped for dummy, piped in groups):
+    if any(group[1] for group in groups):
         return
     entry_why, depth, entry_groups = state.get("entry", (None, 0, 0))
     # not after && or ||, nor in a compound command or a group (which may be piped) the file opened
@@ -1090,6 +1173,20 @@ _BUILTINS = ("unset", "for", "read", "getopts", "eval", ".", "exit", "exec")
 
 class _Limit(ConfigError):
     """A limit of the reader's reached (said once, where the file reaches it)."""
+
+
+def _subshell_ends(state, command, arguments):
+    """``exit`` or ``return`` that certainly runs where the innermost group, a subshell, does ends
+    it: with a status not 0 (its low 8 bits), or one sh takes for no number, the subshell fails
+    (_fails).  Without a status, the last command's (0 here: one that failed stopped it)."""
+    opened = state["groups"][-1][2]
+    status = arguments[0] if arguments else None
+    if not (opened and opened["subshell"]) or status is None or isinstance(status, Unknown):
+        return
+    number = _STATUS.match(status)
+    if not number or int(number.group(2)) > 2147483647 or int(number.group(2)) % 256 or \
+            number.group(1) == "-" and int(number.group(2)):
+        _fails(state, "%s %s ends the subshell with a status not 0" % (command, status), False)
 
 
 def _at(what, row):
@@ -1231,10 +1328,11 @@ def _line_assignments(text, variables, state=None):
         wrapped = False   # the command runs through ``command``: a special built-in as a regular one
         redirected, targets = [], []   # each redirection's operator, the file (descriptor) it names
         marked, prefix_bad = None, []   # what failed expanding the assignments before a command, which sh does after its words
+        negated = False   # after "!": set -e does not stop sh where the pipeline fails
         variables.changed = {}
         del _BAD[:]
         why = "assigned after %s" % connector if connector in ("&&", "||") else \
-            _COMPOUND if state["depth"] else state.get("why") or state.get("returning")
+            _COMPOUND if state["depth"] else state.get("why") or state.get("returning") or _group_why(state)
 
         def assign(name, start):
             value, end = _word(text, start, variables)
@@ -1320,8 +1418,10 @@ def _line_assignments(text, variables, state=None):
                     if reserved in state.get("aliases", ()):
                         raise ConfigError("%s is an alias here: sh reads the words of its value in its place, which "
                                           "the reader does not follow" % word)
-                    variables = _compound_word(state, reserved, variables, connector == "|")
+                    variables = _compound_word(state, reserved, variables, connector == "|",
+                                               _opened(state, connector, why, negated) if reserved == "{" else None)
                     why = why or (_COMPOUND if state["depth"] else None)
+                    negated = negated or reserved == "!"
                     if reserved in _STARTERS and not prefix:
                         # a reserved word the next command follows on the same line
                         command, before, words = None, None, False
@@ -1374,20 +1474,27 @@ def _line_assignments(text, variables, state=None):
         if prefix_bad and (in_environment or command in _KEEPING and not wrapped):
             _environment(text, prefix, variables)   # expanded again after the command's words: what still fails
         operator = text[index:index + 2] if text[index:index + 2] in ("&&", "||", ";;") else text[index:index + 1]
-        if _BAD and not (why or state.get("body") or state.get("groups") or connector == "|" or operator in ("|", "&")):
-            raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % _BAD[0])
+        # whether the command runs wherever the innermost group does (the file, outside every group)
+        certain = _group_runs(state, connector, why) if state.get("groups") else not (
+            why or state.get("body") or connector == "|")
+        if _BAD and certain and operator not in ("|", "&"):
+            _fails(state, _BAD[0], True)
         if _BAD:
             # a group may run in a subshell (piped), which the error stops alone
             why = why or "%s: sh stops there where it runs, unless in a subshell" % _BAD[0]
         failing = _redirection_fails(redirected, targets)
-        if failing and not (why or connector == "|" or operator in ("|", "&")):
+        if failing and certain and operator not in ("|", "&"):
             # where it fails, a special built-in stops sh, and set -e any other command unless a list goes on
-            stops = command in _KEEPING and not wrapped or \
-                operator not in ("&&", "||") and state.get("errexit", True) is True
-            if failing is _FAILS and stops and not state.get("groups"):
-                raise ConfigError("a redirection here names no file: it fails, sh stops there, and grub-mkconfig with it")
-            if command is None and not stops:
-                # the assignments are not made where it fails (in a group a || may follow: not followed)
+            special = command in _KEEPING and not wrapped
+            stops = special or operator not in ("&&", "||") and not negated and state.get("errexit", True) is True
+            if failing is _FAILS and stops:
+                _fails(state, "a redirection here names no file (it fails)", special)
+            opened = state["groups"][-1][2] if state.get("groups") else None
+            if command is None and stops and opened:
+                # sh stops where it fails, unless a && or || follows the group, or a ! comes before it (_closed)
+                opened.setdefault("may_fail", {}).update((name, value) for name, value, dummy in prefix)
+            elif command is None and not stops:
+                # the assignments are not made where it fails
                 for number, (name, value, start) in enumerate(prefix):
                     value = value if isinstance(value, Unknown) else Unknown(value, _REDIRECTION_FAILS)
                     variables[name] = value
@@ -1415,9 +1522,11 @@ def _line_assignments(text, variables, state=None):
                 _builtin(command, arguments, variables, state, why, failing_stops, listed))
         if command == "return" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _return(arguments, state, why, connector, operator)
-        if command == "false" and not (why or state.get("body") or state.get("groups") or connector == "|") and \
-                operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True:
-            raise ConfigError("false fails here: grub-mkconfig, which runs with set -e, stops")
+        if command in ("exit", "return") and certain and state.get("groups") and operator not in ("|", "&"):
+            _subshell_ends(state, command, arguments)
+        if command == "false" and certain and not negated and operator not in ("&&", "||", "|", "&") and \
+                state.get("errexit", True) is True:
+            _fails(state, "false fails here under set -e (grub-mkconfig's)", False)
         if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
         if command in ("alias", "unalias") and not state.get("body"):
@@ -1443,18 +1552,21 @@ def _line_assignments(text, variables, state=None):
         if state.get("body"):
             _body_assigned(state["body"], variables)
             made = []   # read, not run: kept for a call
-        for saved, dummy in state.get("groups", [])[-1:]:
+        for saved in [group[0] for group in state.get("groups", [])[-1:]]:
             for name, value in variables.changed.items():
                 saved.setdefault(name, value)   # its value before the compound command, put back if a subshell
         _closed(state, variables, operator)
         if not state.get("body"):
             _read_only(state, variables, command, [name for name, dummy in declared] + arguments, why)
         found.extend(made)
-        variables = _operator(state, operator, variables)
+        variables = _operator(state, operator, variables,
+                              _opened(state, connector, why, negated) if operator == "(" else None)
         if index >= len(text) or text[index] == "#" or state.get("returned"):
             break
         connector = operator or ";"
         index += len(operator or ";")
+    if state.get("closed"):
+        _closed(state, variables, "")   # a subshell the line ends with: no operator follows it
     return found
 
 

@@ -102,6 +102,10 @@ LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] &&
                                "f() { for B in 1; do :; done; }", "g() { A=5; }; f() { g; }", "f() { readonly B; }",
                                "f() { set +e; }", "f() { eval B=7; }", "f() { return; B=8; }", '[ -n "$A" ] && exit 0',
                                "exit | :", "( exit )", "{ exit; } | :", '[ -z "$A" ] || exec /bin/true', "false"])
+# groups and subshells that fail, and what keeps their status from counting; groups that may not run
+LINE = LINE | st.sampled_from(["( false )", "( false ) || :", "! false", "! { false; }", "{ false; } || :", "false && {",
+                               "true || {", "! {", "( false ) &&", "{ false; } &&", "( ${B?} ) || :", "{ A=1 >\"\"; } || :", "( exit 3 )", "( exit 256 )",
+                               '[ -n "$A" ] && {'])
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 FILE = FILE | FILE.map(lambda text: text[:-1])   # without its last newline
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return',
@@ -285,6 +289,46 @@ def test_a_failing_command_stops_sh_only_under_set_e(text):
     """The file may turn grub-mkconfig's set -e off: the reader refused a read that fails there.
     A false that certainly runs stops sh under set -e: the reader went on."""
     assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text,stops", [
+    ("( false )\nGRUB_TIMEOUT=1\n", True), ("GRUB_TIMEOUT=1\n(\nfalse\n)", True), ("{\nfalse\nGRUB_TIMEOUT=1\n}\n", True),
+    ("( : ${B?} ) || :\nGRUB_TIMEOUT=1\n", False), ("{ : ${B?}; } || :\nGRUB_TIMEOUT=1\n", True),
+    ("{ ( false; GRUB_TIMEOUT=2 ); }\nGRUB_TIMEOUT=1\n", True), ("( { export A >\"$B\"; } || : )\nGRUB_TIMEOUT=1\n", True),
+    ("set +e\n( false ); ( : ${B?} )\nGRUB_TIMEOUT=1\n", False), ("set +e\n{ A=1 >\"\"; }\nGRUB_TIMEOUT=1\n", False),
+    ("( false ) || :\n! ( false )\n! false\n{ false; GRUB_TIMEOUT=2; } || :\nGRUB_TIMEOUT=$GRUB_TIMEOUT$GRUB_TIMEOUT\n", False),
+    ("{ ( false ) | :; }\n( false ) &\nif true; then ( false ); fi || :\n! { false; }; GRUB_TIMEOUT=1\n", False),
+    ("f() ( false )\ng() { false; }\nGRUB_TIMEOUT=1\n", False), ("( set +e; false; GRUB_TIMEOUT=2 )\nGRUB_TIMEOUT=1\n", False),
+    # exit and return end a subshell: with a status not 0 (its low 8 bits), or one sh takes for no number, it fails
+    ("( exit 3 )\nGRUB_TIMEOUT=1\n", True), ("( return 1 )\nGRUB_TIMEOUT=1\n", True), ("( ( exit -1 ) )\nGRUB_TIMEOUT=1\n", True),
+    ("( exit 256 ); ( return -0 ); ( exit +0 ); ( exit 1 ) || :; ( return 2 ) | :\nGRUB_TIMEOUT=1\n", False),
+])
+def test_a_group_that_fails_stops_sh_where_its_status_counts(text, stops):
+    """A subshell or a { } group in which a command certainly fails (false under set -e, ${B?}, a
+    redirection that names no file) stops sh unless a ||, a &&, a | or a ! keeps its status from
+    counting (an expansion's error in a { } group stops sh whatever follows it); so does a subshell
+    that exit or return ends with a status not 0.  The reader went on past every one of them; and
+    it took "! false" for a false that stops sh."""
+    assert (sh_real(text) is None) is stops
+    assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text,known", [
+    ("false && {\nGRUB_TIMEOUT=1\n}\n:\n", {}), ("false || { A=1; B=2; }\nGRUB_TIMEOUT=0\n", {"GRUB_TIMEOUT": "0"}),
+    ("[ -n \"$A\" ] && {\nA=1\n{ B=2; }\n}\nGRUB_TIMEOUT=$A\n", {}),
+    ("{ A=1 >/nonexistent/x; } || :\n{ { B=1 2>/nonexistent/x; }; } || :\n", {}),
+    ("! { A=1 >/nonexistent/x; }\n{ B=1 >/nonexistent/x; B=2; } || :\n", {"B": "2"}),
+    ("{\nA=1\n{ B=2; }\n} | :\n{\nGRUB_TIMEOUT=3\n}\n", {"GRUB_TIMEOUT": "3"}),
+])
+def test_what_a_group_that_may_not_run_assigns_is_known_only_to_sh(text, known):
+    """A { } group after && or || may not run: the reader reported what it assigns from its second
+    command on (or from its second row) as known.  Where a redirection in a group fails, a || after
+    the group (or a ! before it) lets sh go on without the assignment: the reader kept it."""
+    real = sh_real(text)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == known
+    assert dict((name, value) for name, value in real.items() if name in known) == known
+    assert set(real) <= set(variables)
 
 
 @pytest.mark.parametrize("text,included,known", [
@@ -557,8 +601,8 @@ def assert_timeout_as_sh_reads_it(text):
                                           "from the directory grub-mkconfig runs in"),
     ("A=1\nreturn 3\nA=2\n", "g:2: return 3: a status not 0 under set -e: sh stops"),
     ("return x\n", "g:1: return x: sh takes no such number (Illegal number) and stops"),
-    ("A=1 >\"$B\"\n", "g:1: a redirection here names no file: it fails, sh stops there"),
-    ("A=1\ncommand false >/dev/null\n", "g:2: false fails here: grub-mkconfig, which runs with set -e, stops"),
+    ("A=1 >\"$B\"\n", "g:1: a redirection here names no file (it fails): sh stops there"),
+    ("A=1\ncommand false >/dev/null\n", "g:2: false fails here under set -e (grub-mkconfig's): sh stops there"),
     ("A=1\n. /r\n", "g:2: the file /r, line 1: return 2147483648: sh takes no such number"),
     ("f() { . /n; }\nA=1\nf\n", "g:3: the function f runs ., which the reader does not follow where f is called"),
     ("g() { eval B=1; }\nf() { g; }\nf\n", "g:3: the function g runs eval, which the reader does not follow where f is"),
