@@ -166,6 +166,7 @@ def _dollar(text, index, variables, quoted=False):
     end = match and _expansion_end(text, index, quoted)
     if end is not None:
         # ${1}, ${$#...}: grub-mkconfig's own parameters, kept as written (_unknown_value)
+        _assigned_inside(text[index:end + 1], variables)
         return text[index:end + 1], end + 1, False
     match = _PARAMETER.match(text, index)
     end = None if match or not text.startswith("${", index) else _expansion_end(text, index, quoted)
@@ -214,6 +215,19 @@ def _arithmetic(written, variables):
     if written.startswith("$(("):
         for name in _ARITHMETIC_ASSIGNMENT.findall(written[3:]):
             variables[name] = Unknown(variables.get(name, ""), "assigned by the arithmetic expansion %s" % written[:40])
+
+
+_NESTED_ASSIGNMENT = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):?=")
+
+
+def _assigned_inside(written, variables):
+    """What the word of an expansion the reader keeps as written (``${$#${B=w}}``: the pattern is
+    expanded) may assign: a value only sh knows."""
+    for name in _NESTED_ASSIGNMENT.findall(written, 2):
+        variables[name] = Unknown(variables.get(name, ""), "may be assigned inside %s, which only sh expands"
+                                  % written[:40].split("\n")[0])
+    for start in [match.start() for match in re.finditer(r"\$\(\(", written)]:
+        _arithmetic(written[start:], variables)
 
 
 def _same(text):
@@ -482,6 +496,7 @@ def _statements(rows, left_open=None):
     through: one ending inside a quote or an expansion, or a here-document."""
     found, first, quote, braces, substitutions = [], 0, None, 0, []   # each: [quote around it, parens open, arithmetic]
     previous = "\n"   # the character before, the backslash-newlines sh removes left out
+    operator = False   # the last row with a command ended in "&&", "||" or "|": blank and comment rows go on after it
     resume = (0, 0)   # the row and position the scan goes on from (past an expansion's header)
     for index, row in enumerate(rows):
         row = row.rstrip("\n")
@@ -565,8 +580,10 @@ def _statements(rows, left_open=None):
             pos += 1
         if not continued:
             previous = "\n"
-        if last in ("&&", "||") or last[-1:] == "|":
-            continued = True   # the command after the operator is on the next row
+        if last in ("&&", "||") or last[-1:] == "|" or operator and not last and quote is None and not continued:
+            continued = operator = True   # the command after the operator is on a later row
+        else:
+            operator = False
         if quote is None and not continued and not braces and not substitutions:
             found.append((first, index))
             first = index + 1
@@ -673,6 +690,8 @@ _REDIRECTION = re.compile(r"[0-9]?(?:>>|[<>]&|>\||<>|[<>])")
 _FUNCTION = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*\([ \t]*\)")
 _ESAC = re.compile(r"esac(?![^ \t\n;&|<>()])")
 _BLANKS = re.compile(r"(?:[ \t]|\\\n)*")
+# what may come between "&&", "||" or "|" and the command after it: blanks, newlines, comments
+_AFTER_OPERATOR = re.compile(r"(?:[ \t\n]|\\\n|#[^\n]*)*")
 # what keeps the assignments before it in the shell: a special built-in (POSIX sh, 2.14; dash keeps them)
 _KEEPING = (":", ".", "break", "continue", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift",
             "times", "trap", "unset")
@@ -1155,7 +1174,8 @@ def _return(arguments, state, why, connector, operator):
     known = status is not None and not isinstance(status, Unknown)
     number = _STATUS.match(status) if known else None
     bad = known and (not number or int(number.group(2)) > 2147483647 or number.group(1) == "-" and int(number.group(2)))
-    failed = int(number.group(2)) if number else status is None and connector == "||"
+    # without a status, the last command's: one not 0 where known (false || return), or after ||
+    failed = int(number.group(2)) if number else status is None and (state.get("status") is False or connector == "||")
     if bad or failed and state.get("errexit", True) is True and not (operator in ("&&", "||") and state.get("listed")):
         if runs and not (why or groups):
             raise ConfigError("return %s: %s" % (status or "", "sh takes no such number (Illegal number) and stops, and "
@@ -1322,6 +1342,9 @@ def _line_assignments(text, variables, state=None):
         variables = state["body"]["scratch"]   # the body's assignments go to a copy, kept for a call
     found, index, text, connector = [], 0, _joined(text), ";"
     while index < len(text):
+        if connector in ("&&", "||", "|"):
+            index = _AFTER_OPERATOR.match(text, index).end()   # the command may follow on a later row
+        begin = index   # where the simple command starts: a command substitution in it makes its status sh's
         command, prefix, declared, before, inside, doubt, kept = None, [], [], None, [], None, {}
         words, fieldless, redirections, called, arguments = False, [], [], None, []   # words: one that is no assignment came
         unknown_command = None   # why only sh knows which command runs (its word is such a value)
@@ -1331,7 +1354,12 @@ def _line_assignments(text, variables, state=None):
         negated = False   # after "!": set -e does not stop sh where the pipeline fails
         variables.changed = {}
         del _BAD[:]
-        why = "assigned after %s" % connector if connector in ("&&", "||") else \
+        # after a status that lets it run (true && ...: _status), the command runs as after a ";"; after one
+        # that does not (false && ...), it is read only
+        status = None if state.get("body") else state.get("status", True)
+        connector = ";" if (connector, status) in (("&&", True), ("||", False)) else connector
+        skipped = (connector, status) in (("&&", False), ("||", True))
+        why = _NOT_RUN if skipped else "assigned after %s" % connector if connector in ("&&", "||") else \
             _COMPOUND if state["depth"] else state.get("why") or state.get("returning") or _group_why(state)
 
         def assign(name, start):
@@ -1513,35 +1541,38 @@ def _line_assignments(text, variables, state=None):
             _body_runs(state["body"], command, arguments, declared)
         # an exit (exec) where it may run, or in a group that may be piped: where it runs, grub-mkconfig writes nothing
         stopping = command in ("exit", "exec") and (why or state.get("groups") or connector == "|" or operator in ("|", "&"))
-        if command in _BUILTINS and not state.get("body") and not stopping:
+        if command in _BUILTINS and not (state.get("body") or stopping or skipped):
             # set -e (grub-mkconfig's) stops where it fails, unless a list or a pipeline goes on
             failing_stops = not why and operator not in ("&&", "||", "|", "&") and state.get("errexit", True) is True
             listed = operator in ("&&", "||")
             made.extend(_environment(text, prefix, variables, lambda: _builtin(
                 command, arguments, variables, state, why, failing_stops, listed)) if in_environment else
                 _builtin(command, arguments, variables, state, why, failing_stops, listed))
-        if command == "return" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
+        if command == "return" and not (state.get("body") or skipped) and connector != "|" and operator not in ("|", "&"):
             _return(arguments, state, why, connector, operator)
         if command in ("exit", "return") and certain and state.get("groups") and operator not in ("|", "&"):
             _subshell_ends(state, command, arguments)
-        if command == "false" and certain and not negated and operator not in ("&&", "||", "|", "&") and \
+        own = None if failing or called or _SUBSTITUTION.search(text, begin, index) else \
+            _command_status(command, arguments, variables)
+        if own is False and certain and not negated and operator not in ("&&", "||", "|", "&") and \
                 state.get("errexit", True) is True:
-            _fails(state, "false fails here under set -e (grub-mkconfig's)", False)
-        if command == "set" and not state.get("body") and connector != "|" and operator not in ("|", "&"):
+            _fails(state, "%s fails here under set -e (grub-mkconfig's)" % (
+                command if command == "false" else text[begin:index].strip(" \t\n")[:60]), False)
+        if command == "set" and not (state.get("body") or skipped) and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
-        if command in ("alias", "unalias") and not state.get("body"):
+        if command in ("alias", "unalias") and not (state.get("body") or skipped):
             _aliases(command, arguments, state, why or connector == "|" or operator in ("|", "&"))
         if doubt and (command not in _KEEPING or wrapped):
             # whether a command follows them hangs on a value only sh knows: so do the assignments
             kept.update((name, value) for name, value, dummy in prefix)
             variables.update((name, Unknown(value, "assigned before a word %s" % doubt)) for name, value in kept.items())
             made = [(name, variables[name]) for name, value, dummy in prefix]
-        if called:
+        if called and not skipped:
             made.extend(_call(state, called, variables))
         variables.update(inside)
         made.extend(inside)
-        if connector == "|" or operator in ("|", "&"):
-            # a pipeline's commands and a background one run in subshells
+        if connector == "|" or operator in ("|", "&") or skipped:
+            # a pipeline's commands and a background one run in subshells; a command not run assigns nothing
             variables.undo()
             made = []
         elif why:
@@ -1558,6 +1589,8 @@ def _line_assignments(text, variables, state=None):
         _closed(state, variables, operator)
         if not state.get("body"):
             _read_only(state, variables, command, [name for name, dummy in declared] + arguments, why)
+            if command is not None or prefix or redirected or operator in ("(", ")"):
+                state["status"] = _status(state, own, connector, operator, negated)
         found.extend(made)
         variables = _operator(state, operator, variables,
                               _opened(state, connector, why, negated) if operator == "(" else None)
@@ -1568,6 +1601,87 @@ def _line_assignments(text, variables, state=None):
     if state.get("closed"):
         _closed(state, variables, "")   # a subshell the line ends with: no operator follows it
     return found
+
+
+_SUBSTITUTION = re.compile(r"\$\(|`")
+_NOT_RUN = "after a status that does not let it run"
+
+
+def _command_status(command, arguments, variables):
+    """Whether the simple ``command`` run with ``arguments`` exits 0 (True), not 0 (False), or only
+    sh knows (None): assignments alone, ``:``, ``true``, ``export``, ``readonly``, ``false``, and
+    ``[`` or ``test`` of strings and integers are followed (_test_status)."""
+    if command is None or command in (":", "true", "export", "readonly"):
+        return True
+    if command == "false":
+        return False
+    if command in ("[", "test"):
+        return _test_status(command, arguments, variables)
+    return None
+
+
+def _status(state, own, connector, operator, negated):
+    """The status of the last command the file ran (``state["status"]``: True for 0, False for not
+    0, None where only sh knows) after the simple command whose own status is ``own``: a ``&&`` or
+    ``||`` before it runs it only after a status that lets it; a ``!`` before it turns it over.  Inside
+    a compound command, a group or a pipeline the reader does not follow it; a command run in the
+    background has 0."""
+    if state["depth"] or state.get("groups") or state.get("returning") or operator in ("(", ")", "|") or \
+            connector == "|":
+        return None
+    if operator == "&":
+        return True
+    own = (not own) if negated and own is not None else own
+    before = state.get("status", True)
+    if connector == "&&":
+        return before if before is False else own if before else (False if own is False else None)
+    if connector == "||":
+        return before if before is True else own if before is False else (True if own is True else None)
+    return own
+
+
+# test's unary string primaries and its binary integer ones (a file's test: what only sh knows)
+_TEST_STRING = {"-n": bool, "-z": lambda value: not value}
+_TEST_INTEGER = {"-eq": int.__eq__, "-ne": int.__ne__, "-gt": int.__gt__, "-ge": int.__ge__, "-lt": int.__lt__,
+                 "-le": int.__le__}
+_INTEGER = re.compile(r"-?[0-9]{1,18}\Z")   # within intmax_t: sh refuses more
+
+
+def _test_status(command, arguments, variables):
+    """The status of ``[`` or ``test`` with ``arguments`` (POSIX's rules by their number, up to
+    four): True, False, or None where only sh knows (a file's test, an argument only sh knows or that
+    sh may split into fields or match against file names, a form the rules leave open)."""
+    if command == "[":
+        if not arguments or arguments[-1] != "]":
+            return None if any(isinstance(argument, Unknown) for argument in arguments) else False   # "missing ]"
+        arguments = arguments[:-1]
+    if "IFS" in variables or any(isinstance(argument, Unknown) or set(argument) & set(" \t\n*?[")
+                                 for argument in arguments):
+        return None
+    return _test(list(arguments))
+
+
+def _test(arguments):
+    """POSIX test of 0 to 4 ``arguments``, each a string sh gives it: True, False or None (the forms
+    where dash's parser and POSIX's rules may part: operators as operands, nested "!" and "(")."""
+    count = len(arguments)
+    if count < 2:
+        return bool(arguments and arguments[0])
+    if count == 2 and arguments[0] == "!":
+        return not arguments[1]
+    if count == 2 and arguments[0] in _TEST_STRING:
+        return _TEST_STRING[arguments[0]](arguments[1])
+    if count == 3 and arguments[1] in ("=", "!="):
+        return (arguments[0] == arguments[2]) is (arguments[1] == "=")
+    if count == 3 and arguments[1] in _TEST_INTEGER:
+        if _INTEGER.match(arguments[0]) and _INTEGER.match(arguments[2]):
+            return _TEST_INTEGER[arguments[1]](int(arguments[0]), int(arguments[2]))
+        return None
+    if arguments[0] == "!" and count in (3, 4) and (arguments[1] in _TEST_STRING if count == 3 else
+                                                    arguments[2] in ("=", "!=") or arguments[2] in _TEST_INTEGER):
+        inner = _test(arguments[1:])
+        return None if inner is None else not inner
+    return None
 
 
 def _errexit(arguments, state, why):
@@ -1650,6 +1764,7 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
     shell.setdefault("functions", {})
     state = dict(shell, depth=0, sourced=sourced)
     opened = None   # the line of the first compound command still open
+    ran = None   # the line of the last statement sh ran
     for first, last in statements:
         try:
             made = _line_assignments(_statement_text(rows, first, last, ended), variables, state)
@@ -1660,6 +1775,7 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
         if state.get("body"):
             state["body"].setdefault("line", first + 1)
         opened = (first if opened is None else opened) if state.get("groups") else None
+        ran = first
         if state.get("returned"):
             break
     ended = state.get("returned") or state.get("returning")   # sh may stop reading the file before its end
@@ -1670,6 +1786,9 @@ def parse_defaults(text, source, variables=None, assignments=None, shell=None, s
                           "syntax error, and grub-mkconfig with it" % (source, state["body"]["line"], state["body"]["name"]))
     if opened is not None and not ended:
         raise ConfigError("%s:%d: %s" % (source, opened + 1, _NOT_CLOSED))
+    if state.get("status") is False and state.get("errexit", True) is True and not state.get("returning"):
+        raise ConfigError("%s:%d: the file's last command has a status not 0: the . that sources it returns that "
+                          "status, and grub-mkconfig, which runs with set -e, stops there" % (source, ran + 1))
     shell.update((key, state[key]) for key in _SHELL_STATE if key in state)
     return dict(variables), assignments
 

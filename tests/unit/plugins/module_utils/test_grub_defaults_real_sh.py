@@ -54,12 +54,16 @@ PIECES = st.sampled_from([
 VALUE = st.lists(PIECES, max_size=5).map("".join)
 ASSIGNMENT = st.builds(lambda lead, name, value: "%s%s=%s" % (lead, name, value),
                        st.sampled_from(["", " ", "\t", "export "]), st.sampled_from(NAMES), VALUE)
+# commands whose status a && or || list goes on after
+STATUS = st.sampled_from(["true", "false", '[ -n "$A" ]', '[ "$A" = x ]', "test $B", "! [ -z $A ]", '[ "$B" -lt 3 ]',
+                          '[ ! "$A" ]', ": >/dev/null"])
 LINE = st.one_of(ASSIGNMENT, ASSIGNMENT, ASSIGNMENT,
                  st.builds(lambda a, sep, b: a + sep + b, ASSIGNMENT, st.sampled_from([" ", ";", "; ", " # "]), ASSIGNMENT),
                  st.sampled_from(["", "# GRUB_CMDLINE_LINUX=commented", "  # A=x", ": comment", "export A", "B"]),
                  # lists and pipelines (a row ending in an operator goes on), and compound commands
-                 st.builds(lambda a, op, b: a + op + b, ASSIGNMENT | st.sampled_from(["true", "false", '[ -n "$A" ]']),
-                           st.sampled_from([" && ", " || ", "||", " | ", " & ", "&", " &&\n", " |\n  "]), ASSIGNMENT),
+                 st.builds(lambda a, op, b: a + op + b, ASSIGNMENT | STATUS,
+                           st.sampled_from([" && ", " || ", "||", " | ", " & ", "&", " &&\n", " |\n  ", " && # c\n",
+                                            " ||\n\n", " |\n# c\n  "]), ASSIGNMENT),
                  st.builds("if {}; then {}; fi".format, st.sampled_from(["true", "false"]), ASSIGNMENT),
                  st.builds("if false; then :; else\n{}\nfi".format, ASSIGNMENT),
                  st.builds("case x in x) {};; esac".format, ASSIGNMENT), st.builds("{{ {}; }}".format, ASSIGNMENT))
@@ -106,6 +110,7 @@ LINE = LINE | st.sampled_from(["return", "return 0", "return 1", '[ -n "$A" ] &&
 LINE = LINE | st.sampled_from(["( false )", "( false ) || :", "! false", "! { false; }", "{ false; } || :", "false && {",
                                "true || {", "! {", "( false ) &&", "{ false; } &&", "( ${B?} ) || :", "{ A=1 >\"\"; } || :", "( exit 3 )", "( exit 256 )",
                                '[ -n "$A" ] && {'])
+LINE = LINE | STATUS   # a file's last command: its status is the "."'s
 FILE = st.lists(LINE, max_size=6).map(lambda rows: "".join(row + "\n" for row in rows))
 FILE = FILE | FILE.map(lambda text: text[:-1])   # without its last newline
 INCLUDED = st.none() | st.lists(ASSIGNMENT | st.sampled_from(["unset A", "f() { B=2; }", "return", '[ -n "$A" ] && return',
@@ -161,7 +166,7 @@ def test_the_variables_are_what_sh_sets(text, included):
     except ConfigError as exc:
         # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline;
         # a file sourced under a condition stops it where the condition holds; a function that runs eval
-        assert "Bad substitution" in errors[0] or ("&& . " in text and "the file %s" % inc in str(exc)) or \
+        assert "Bad substitution" in errors[0] or (re.search(r"&&\s*\. ", text) and "the file %s" % inc in str(exc)) or \
             "runs eval, which the reader does not follow" in str(exc), (text, errors, str(exc))
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such
@@ -313,8 +318,72 @@ def test_a_group_that_fails_stops_sh_where_its_status_counts(text, stops):
     assert_timeout_as_sh_reads_it(text)
 
 
+@pytest.mark.parametrize("text,stops", [
+    ("GRUB_TIMEOUT=1\n[ -n \"$B\" ] && GRUB_TIMEOUT=2\n", True), ("[ -n \"$B\" ] && GRUB_TIMEOUT=2\n:\n", False),
+    ("A=\n[ \"$A\" = y ] && GRUB_TIMEOUT=2", True), ("A=y\n[ \"$A\" = y ] && GRUB_TIMEOUT=2\n", False),
+    ("GRUB_TIMEOUT=1\nfalse && GRUB_TIMEOUT=2 # off\n\n", True), ("test $A\n", True), ("! true\n", True),
+    ("[ 3 -lt 2 ] || GRUB_TIMEOUT=1\n", False), ("[ -n x\n", True), ("A=1 [ ! \"$A\" ] || test 2 -ge 01\n", False),
+    ("set +e\nfalse && GRUB_TIMEOUT=1\n", False), ("false &\n", False), ("GRUB_TIMEOUT=1\nreturn 0\nfalse\n", False),
+    ("false() { :; }\nfalse\nGRUB_TIMEOUT=1\n", False), ("true() { false; }\ntrue || :\n", False),
+    ("A=1 :; ( false ) || [ \"$A\" ] && A=2\n", False), ("{ false; } || GRUB_TIMEOUT=1\n", False),
+    # a test that fails, not in a list, stops sh there; so does a false a list certainly runs
+    ("A=1\n[ -n \"$B\" ]\nGRUB_TIMEOUT=2\n", True), ("! [ -n \"$B\" ]\n{ test 1 -gt 2; } || :\nGRUB_TIMEOUT=2\n", False),
+    ("{ test 1 -gt 2; }\nGRUB_TIMEOUT=2\n", True), ("true && false\nGRUB_TIMEOUT=1\n", True),
+    # a return without a status returns the last command's
+    ("GRUB_TIMEOUT=1\nfalse || return\nGRUB_TIMEOUT=2\n", True), ("GRUB_TIMEOUT=1\ntrue || return\nGRUB_TIMEOUT=2\n", False),
+])
+def test_a_file_whose_last_command_fails_stops_grub_mkconfig(text, stops):
+    """grub-mkconfig sources each file under set -e, and "." returns the status of the file's last
+    command: a file ending in a list whose test fails ("[ -n "$X" ] && ..." with X empty) stops it,
+    with nothing said; a test that fails stops it where it is no list's.  The reader went on; it now
+    names the line where it knows the status (of assignments, ":", true, false, export, readonly,
+    and "[" or test of strings and integers).  And a function named false is what "false" runs: the
+    reader took it for a false that stops sh."""
+    assert (sh_real(text) is None) is stops
+    assert_timeout_as_sh_reads_it(text)
+
+
+@pytest.mark.parametrize("text", [
+    "A=x && # c\nA=y\n", "A=x |\n\nA=y\n", "A=x ||\n  # c\n  A=y\n", "A=x &&\n\n# c\n\nA=y\nB=1\n",
+    "false ||\n\n{ A=1; }\n", "A=1 | # c\n\n B=2\n",
+])
+def test_the_command_after_an_operator_may_follow_blank_and_comment_rows(text):
+    """After "&&", "||" or "|", sh reads on past newlines, blank rows and comments to the command:
+    the reader ended the list at a blank row, and the line at a comment after the operator (the
+    command after "A=x && # c" was lost; "A=x |", a blank row and "A=y" gave A=y, which sh runs in
+    a subshell)."""
+    real = sh_real(text)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == real
+
+
+TEST_ARGUMENT = st.sampled_from(["", "x", "-n", "-z", "!", "(", ")", "=", "!=", "-eq", "-lt", "-ge", "1", "2", "-1", "01",
+                                 "+1", "-0", "-a", "-o", "-e", "]", "1x", "99999999999999999999", "a b", "*"])
+
+
+@given(arguments=st.lists(TEST_ARGUMENT, max_size=5))
+def test_the_status_of_a_test_is_what_dash_gives(arguments):
+    """The reader's status of "[" (of the arguments sh gives it) is dash's, wherever it tells one."""
+    status = bootloader._test_status("[", arguments + ["]"], {})
+    if status is not None:
+        done = subprocess.run([SH, "-c", '[ "$@" ]', "sh"] + arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=30, check=False)
+        assert (done.returncode == 0) is status, arguments
+
+
+def test_what_an_expansion_kept_as_written_assigns_is_known_only_to_sh():
+    """${$#word}: the pattern is expanded, its ${B=w} assigning B (the dash fuzz): the reader kept
+    the expansion as written, and B unset."""
+    text = "GRUB_CMDLINE_LINUX=${$# >/dev/null\n{ GRUB_CMDLINE_LINUX=${B=w}; }\nA=${1:-$((GRUB_TIMEOUT=2))}\n"
+    real = sh_real(text)
+    variables, dummy = bootloader.parse_defaults(text, "g")
+    assert real["B"] == "w" and isinstance(variables["B"], bootloader.Unknown)
+    assert isinstance(variables["GRUB_TIMEOUT"], bootloader.Unknown)
+
+
 @pytest.mark.parametrize("text,known", [
-    ("false && {\nGRUB_TIMEOUT=1\n}\n:\n", {}), ("false || { A=1; B=2; }\nGRUB_TIMEOUT=0\n", {"GRUB_TIMEOUT": "0"}),
+    ("false && {\nGRUB_TIMEOUT=1\n}\n:\n", {}), ("[ -e /nonexistent ] || { A=1; B=2; }\nGRUB_TIMEOUT=0\n", {"GRUB_TIMEOUT": "0"}),
+    ("false || { A=1; B=2; }\nGRUB_TIMEOUT=0\n", {"A": "1", "B": "2", "GRUB_TIMEOUT": "0"}),   # it runs: false fails
     ("[ -n \"$A\" ] && {\nA=1\n{ B=2; }\n}\nGRUB_TIMEOUT=$A\n", {}),
     ("{ A=1 >/nonexistent/x; } || :\n{ { B=1 2>/nonexistent/x; }; } || :\n", {}),
     ("! { A=1 >/nonexistent/x; }\n{ B=1 >/nonexistent/x; B=2; } || :\n", {"B": "2"}),
@@ -343,7 +412,8 @@ def test_what_a_group_that_may_not_run_assigns_is_known_only_to_sh(text, known):
     ("A=1\n. @INC@ || :\nB=$A\n", "A=2\nreturn 1 || :\nA=3\n", {"A": "2", "B": "2"}),
     ("A=1\n. @INC@\nB=$A\n", "{ A=4; eval 'return 0'; }\nA=3\n", {}),
     ("A=1\n. @INC@\nB=$A\n", "return\nA='\n", {"A": "1", "B": "1"}),
-    ("A=1\n. @INC@\nB=$A\n", "A=2\n[ -z \"$A\" ] || return 0\nA=3\n", {}),
+    ("A=1\n. @INC@\nB=$A\n", "A=2\n[ -e /nonexistent ] || return 0\nA=3\n", {}),
+    ("A=1\n. @INC@\nB=$A\n", "A=2\n[ -z \"$A\" ] || return 0\nA=3\n", {"A": "2", "B": "2"}),   # A is set: it returns
     # what the file opens after a return that may run is never read where sh reads on
     ("A=1\n. @INC@\nGRUB_TIMEOUT=5\n", "A=2\n[ -n \"$A\" ] && return\n{\nB=3\n", {"A": "2", "GRUB_TIMEOUT": "5"}),
     ("A=1\n. @INC@\nGRUB_TIMEOUT=5\n", "A=2\n[ -n \"$A\" ] && return\nf() {\ncase x in\n", {"A": "2", "GRUB_TIMEOUT": "5"}),
@@ -387,7 +457,7 @@ def test_an_assignment_whose_redirection_may_fail_is_known_only_to_sh(text, know
 
 
 @pytest.mark.parametrize("text,known,stops", [
-    ("A=1\n[ -n \"$A\" ] && exit 0\nB=2\n", {"A": "1", "B": "2"}, True),
+    ("A=1\n[ -e /nonexistent ] || exit 0\nB=2\n", {"A": "1", "B": "2"}, True),
     ("A=1\nif [ -z \"$A\" ]; then exit; fi\nB=2\n", {"A": "1", "B": "2"}, False),
     ("A=1\n( exit 0 ); exit | :; { exit 0; } | :\nB=2\n", {"A": "1", "B": "2"}, False),
     ("A=1\n[ -n \"$A\" ] || exec /bin/true\nB=2\n", {"A": "1", "B": "2"}, False),
@@ -450,8 +520,8 @@ def test_read_assigns_the_names_after_its_options(text, name):
     ("A=1\nfor A in x y; do :; done\n", "A", "y", "for"),
     ("read -r A B </dev/null\n", "B", "", "read"),
     ("A=3\nif true; then unset A; fi\n", "A", "", "unset"),
-    ("true && eval A=1 'B=2'\n", "B", "2", "after &&"),
-    ("readonly B\ntrue || B=x\n", "B", "x", "read only"),
+    ("[ -e /etc/x ] && eval A=1 'B=2'\n", "B", "2", "after &&"),
+    ("readonly B\n[ -e /etc/x ] || B=x\n", "B", "x", "read only"),
     # the command is what $(...) prints, if anything, then "unset": only sh knows
     ("A=1\n$(true) unset A\n", "A", "1", "named by a command only sh knows (set from a command's output)"),
     ("A=1\n$1 eval A=2\n", "A", "2", "named by a command only sh knows (set from a parameter"),
