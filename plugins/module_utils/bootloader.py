@@ -1135,6 +1135,7 @@ def _source(path, variables, state, why, listed=False):
     outer = dict((key, state.pop(key)) for key in _RETURN_STATE if key in state)
     state["listed"], state["entry"] = listed, (why or state.get("why"), state["depth"], len(state.get("groups") or ()))
     opened = dict((key, state.get(key)) for key in ("depth", "body", "pattern"))
+    state["status"] = True   # a file without commands returns 0
     try:
         return _eval(text, variables, state, why, "the file %s" % path)
     finally:
@@ -1552,12 +1553,15 @@ def _line_assignments(text, variables, state=None):
             _return(arguments, state, why, connector, operator)
         if command in ("exit", "return") and certain and state.get("groups") and operator not in ("|", "&"):
             _subshell_ends(state, command, arguments)
+        # the status of a "." is its file's last command's (the reader ran its lines: state["status"])
+        sourced = command == "." and not (wrapped or skipped or state.get("body"))
         own = None if failing or called or _SUBSTITUTION.search(text, begin, index) else \
-            _command_status(command, arguments, variables)
+            state.get("status") if sourced else _command_status(command, arguments, variables)
         if own is False and certain and not negated and operator not in ("&&", "||", "|", "&") and \
                 state.get("errexit", True) is True:
-            _fails(state, "%s fails here under set -e (grub-mkconfig's)" % (
-                command if command == "false" else text[begin:index].strip(" \t\n")[:60]), False)
+            _fails(state, "%s under set -e (grub-mkconfig's)" % (
+                "the file sourced here ends with a status not 0, which . returns" if sourced else
+                "%s fails here" % (command if command == "false" else text[begin:index].strip(" \t\n")[:60])), False)
         if command == "set" and not (state.get("body") or skipped) and connector != "|" and operator not in ("|", "&"):
             _errexit(arguments, state, why)
         if command in ("alias", "unalias") and not (state.get("body") or skipped):

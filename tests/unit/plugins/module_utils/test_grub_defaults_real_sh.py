@@ -357,6 +357,29 @@ def test_the_command_after_an_operator_may_follow_blank_and_comment_rows(text):
     assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == real
 
 
+@pytest.mark.parametrize("text,included,stops", [
+    ("GRUB_TIMEOUT=1\n. @INC@\nGRUB_TIMEOUT=2\n", "[ -n \"$B\" ] && A=1\n", True),
+    ("GRUB_TIMEOUT=1\n. @INC@ || :\nGRUB_TIMEOUT=2\n", "[ -n \"$B\" ] && A=1\n", False),
+    ("GRUB_TIMEOUT=1\nfalse || . @INC@\nGRUB_TIMEOUT=2\n", "", False),   # no command: 0
+    ("GRUB_TIMEOUT=1\n. @INC@\n", "false\n", True), ("GRUB_TIMEOUT=1\n. @INC@ && GRUB_TIMEOUT=$A\n", "A=3\n", False),
+])
+def test_a_file_sourced_returns_its_last_status(text, included, stops):
+    """"." returns the status of the sourced file's last command: not 0, it stops sh under set -e."""
+    base = tempfile.mkdtemp()
+    inc = os.path.join(base, "inc")
+    text = text.replace("@INC@", inc)
+    try:
+        real = sh_variables(base, text, None, included)
+    finally:
+        shutil.rmtree(base)
+    assert (real is None) is stops
+    if stops:
+        with pytest.raises(ConfigError, match="status not 0|false fails here"):
+            bootloader.parse_defaults(text, "g", sourced={inc: included}.get)
+    else:
+        assert bootloader.parse_defaults(text, "g", sourced={inc: included}.get)[0]["GRUB_TIMEOUT"] == real["GRUB_TIMEOUT"]
+
+
 TEST_ARGUMENT = st.sampled_from(["", "x", "-n", "-z", "!", "(", ")", "=", "!=", "-eq", "-lt", "-ge", "1", "2", "-1", "01",
                                  "+1", "-0", "-a", "-o", "-e", "]", "1x", "99999999999999999999", "a b", "*"])
 
