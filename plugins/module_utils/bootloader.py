@@ -86,6 +86,8 @@ MAX_SHELL_VALUE = 64 * 1024
 MAX_PATTERN_WORK = 4 * 1024 * 1024
 # the values the calls of a defaults file's functions may assign (each call all its body assigns)
 MAX_CALLED = 64 * 1024
+# compound commands ({ }, subshells, if, while...) open at once: real files open a few
+MAX_GROUPS = 1024
 _PATTERN_WORK = [0]
 # why expansions of the command being read fail (_dollar: a bad substitution, ${A?} of A unset), an
 # error if it runs in this shell
@@ -763,14 +765,8 @@ class _Journal(dict):
             self[name] = value
 
     def before(self):
-        """The values as they were before the command (a copy, journaling nothing yet)."""
-        values = _Journal(self)
-        for name, value in self.changed.items():
-            if value is _UNSET:
-                dict.pop(values, name, None)
-            else:
-                dict.__setitem__(values, name, value)
-        return values
+        """The values as they were before the command (_Before, journaling nothing yet)."""
+        return _Before(self)
 
     def undo(self):
         """Put back what the command changed (a subshell's)."""
@@ -791,6 +787,48 @@ class _Journal(dict):
                     del self[name]
             elif self.get(name, _UNSET) is not value:
                 self[name] = value
+
+
+class _Before(_Journal):
+    """The values a _Journal (``base``) had before its command: read through to it, with what the
+    command changed put back (``base.changed``, which keeps each name's value before whatever the
+    command assigns later), not copied (a file of thousands of variables copied them all at each
+    command); what is assigned here stays here."""
+
+    def __init__(self, base):
+        _Journal.__init__(self)
+        self.base, self.reverted, self.gone = base, base.changed, set()
+
+    def get(self, name, default=None):
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        value = _UNSET if name in self.gone else self.reverted.get(name, _NOT_CHANGED)
+        value = dict.get(self.base, name, _UNSET) if value is _NOT_CHANGED else value
+        return default if value is _UNSET else value
+
+    def __getitem__(self, name):
+        value = self.get(name, _UNSET)
+        if value is _UNSET:
+            raise KeyError(name)
+        return value
+
+    def __contains__(self, name):
+        return self.get(name, _UNSET) is not _UNSET
+
+    def __setitem__(self, name, value):
+        self._journal(name)
+        self.gone.discard(name)
+        dict.__setitem__(self, name, value)
+
+    def __delitem__(self, name):
+        if name not in self:
+            raise KeyError(name)
+        self._journal(name)
+        dict.pop(self, name, None)
+        self.gone.add(name)
+
+
+_NOT_CHANGED = object()
 
 
 def _body_assigned(body, scratch):
@@ -846,7 +884,7 @@ def _compound_word(state, word, variables, piped, opened=None):
     if word in _OPENERS or word in _CLOSERS:
         state["depth"] = max(0, state["depth"] + (1 if word in _OPENERS else -1))
     if word in _OPENERS or word == "{":
-        state.setdefault("groups", []).append([{}, piped, opened if word == "{" else None])
+        _open_group(state, piped, opened if word == "{" else None)
     elif (word in _CLOSERS or word == "}") and state.get("groups"):
         state.setdefault("closed", []).append(state["groups"].pop())
     body = state.get("body")
@@ -874,13 +912,13 @@ def _operator(state, operator, variables, opened=None):
         state["depth"] += 1
         if opened:
             opened.update(depth=state["depth"], subshell=True)
-        state.setdefault("groups", []).append([{}, True, opened])
+        _open_group(state, True, opened)
     elif operator == ")":
         state["depth"] = max(0, state["depth"] - 1)
-        group = state["groups"].pop() if state.get("groups") else [{}, True, None]
-        _restore(variables, group[0])
+        group = state["groups"].pop() if state.get("groups") else _Group(True, None, None)
+        _restore(variables, group.saved)
         _scope_ends(state, group, True)
-        if group[2] and group[2]["fails"]:
+        if group.opened and group.opened["fails"]:
             state.setdefault("closed", []).append(group)   # its status: followed once the next operator is known
     return variables
 
@@ -894,7 +932,7 @@ def _opened(state, connector, why, negated):
     if state.get("body"):
         return None
     return {"runs": _group_runs(state, connector, why), "checked": not negated, "fails": None,
-            "depth": state["depth"], "subshell": False}
+            "depth": state["depth"], "subshell": False, "mark": len(state.setdefault("may_fail", []))}
 
 
 def _group_runs(state, connector, why):
@@ -906,16 +944,37 @@ def _group_runs(state, connector, why):
     groups = state.get("groups")
     if not groups:
         return not why
-    opened = groups[-1][2]
+    opened = groups[-1].opened
     return opened is not None and state["depth"] == opened["depth"]
+
+
+class _Group(object):
+    """A compound command open (``state["groups"]``, innermost last)."""
+    __slots__ = ("saved", "piped", "opened", "quiet", "subshell", "around", "ended")
+
+    def __init__(self, piped, opened, around):
+        self.saved = {}   # what it changed: each name's value before (_UNSET: none), put back if a subshell
+        self.piped = piped   # it runs in a subshell
+        self.opened = opened   # how a { or ( runs (_opened); None for if, while, until, for and case
+        # it or a group around it may not run (_group_why)
+        self.quiet = bool(opened and not opened["runs"]) or bool(around and around.quiet)
+        self.subshell = self if piped else around and around.subshell   # the innermost subshell it is in
+        self.around = around   # the group it is in (None: none)
+        self.ended = None   # "normal", or "subshell" where it ran in one (_scope_ends)
+
+
+def _open_group(state, piped, opened):
+    """Open a compound command (_Group); sh nests them without end, the reader MAX_GROUPS deep."""
+    groups = state.setdefault("groups", [])
+    if len(groups) >= MAX_GROUPS:
+        raise _Limit("compound commands open more than %d deep: the reader stops there" % MAX_GROUPS)
+    groups.append(_Group(piped, opened, groups[-1] if groups else None))
 
 
 def _group_why(state):
     """Why what an open ``{`` group assigns is a value only sh knows: the group may not run (it
     follows ``&&`` or ``||``, or a return that may run...)."""
-    if any(opened and not opened["runs"] for dummy, dummy, opened in state.get("groups") or ()):
-        return _MAY_NOT_RUN
-    return None
+    return _MAY_NOT_RUN if state.get("groups") and state["groups"][-1].quiet else None
 
 
 _MAY_NOT_RUN = "assigned inside a { } group that may not run (after && or ||, or in a pipeline)"
@@ -929,7 +988,7 @@ def _fails(state, message, fatal):
     groups = state.get("groups")
     if not groups:
         raise ConfigError("%s: sh stops there, and grub-mkconfig with it" % message)
-    opened = groups[-1][2]
+    opened = groups[-1].opened
     if opened is not None and opened["fails"] is None:
         opened["fails"] = (message, fatal)
 
@@ -941,7 +1000,7 @@ def _read_only(state, variables, command, arguments, why):
     was made in (read only after it unless it runs in a subshell: ``_scope_ends``), or _MAYBE
     (made under a condition)."""
     made = state.setdefault("readonly", {})
-    stuck = sorted(name for name in variables.changed if name in made)
+    stuck = sorted(name for name in variables.changed if name in made and _scope(made, name) is not _ABSENT)
     if stuck and made[stuck[0]] is None and not (state.get("groups") or why):
         raise ConfigError("%s is read only: sh stops where it is assigned again, and grub-mkconfig with it" % stuck[0])
     for name in stuck:
@@ -950,13 +1009,29 @@ def _read_only(state, variables, command, arguments, why):
                                                            "it runs, unless in a subshell)"
                                   % ("is" if made[name] is None else "may be"))
     if command == "readonly":
-        groups = state.get("groups") or [None]
+        group = state["groups"][-1] if state.get("groups") else None
         # inside a subshell (which gives why) it ends with it; else a condition may not run it
-        scope = next((group for group in reversed(groups) if group and group[1]), None) or \
-            (_MAYBE if why else groups[-1])
+        scope = group and group.subshell or (_MAYBE if why else group)
         for name in arguments:
-            if _NAME_EQ.match(name + "=") and (made.get(name, _MAYBE) is _MAYBE or scope is None):
+            if _NAME_EQ.match(name + "=") and (_scope(made, name) in (_MAYBE, _ABSENT) or scope is None):
                 made[name] = scope
+
+
+def _scope(made, name):
+    """Where ``name`` is read only (``made``: state["readonly"]): None for certain, the group it
+    holds in, _MAYBE, or _ABSENT.  A group that ended hands its names to the group around it (to
+    none: for certain), unless it ran in a subshell (_scope_ends); followed here, once per name."""
+    scope = resolved = made.get(name, _ABSENT)
+    while isinstance(resolved, _Group) and resolved.ended:
+        resolved = resolved.around if resolved.ended == "normal" else _ABSENT
+    if resolved is _ABSENT and scope is not _ABSENT:
+        del made[name]
+    elif resolved is not scope:
+        made[name] = resolved
+    return resolved
+
+
+_ABSENT = object()
 
 
 _MAYBE = "made read only under a condition"
@@ -964,13 +1039,8 @@ _MAYBE = "made read only under a condition"
 
 def _scope_ends(state, group, subshell):
     """The group ``group`` ended: what it made read only is undone if it ran in a ``subshell``,
-    else read only in the group around it (for certain outside every group)."""
-    made = state.get("readonly", {})
-    for name in [name for name, scope in made.items() if scope is group]:
-        if subshell:
-            del made[name]
-        else:
-            made[name] = state["groups"][-1] if state.get("groups") else None
+    else read only in the group around it (for certain outside every group): _scope follows it."""
+    group.ended = "subshell" if subshell else "normal"
 
 
 def _restore(variables, saved):
@@ -988,15 +1058,21 @@ def _closed(state, variables, operator):
     fails where it runs (_fails), unless a ``|`` or ``&`` follows it; a ``&&``, a ``||`` or a ``!``
     before it keeps set -e from stopping sh there, and so does set +e around a subshell."""
     for group in state.pop("closed", ()):
-        saved, piped, opened = group
+        saved, piped, opened = group.saved, group.piped, group.opened
         if piped or operator in ("|", "&"):
             _restore(variables, saved)
         elif state.get("groups"):
-            for name, value in saved.items():
-                state["groups"][-1][0].setdefault(name, value)
+            # the enclosing group's values before it win; the smaller dict goes into the larger (linear in all)
+            around = state["groups"][-1]
+            if len(saved) > len(around.saved):
+                saved.update(around.saved)
+                around.saved = saved
+            else:
+                for name, value in saved.items():
+                    around.saved.setdefault(name, value)
         _scope_ends(state, group, piped or operator in ("|", "&"))
-        if opened and opened.get("may_fail") and not (piped or operator in ("|", "&")):
-            _may_have_failed(state, variables, opened, operator)
+        if opened:
+            _may_have_failed(state, variables, opened, piped or operator in ("|", "&"), operator)
         if not (opened and opened["fails"] and opened["runs"]) or operator in ("|", "&"):
             continue
         message, fatal = opened["fails"]
@@ -1009,17 +1085,18 @@ def _closed(state, variables, operator):
 _IN_GROUP = " in the group that ends here"
 
 
-def _may_have_failed(state, variables, opened, operator):
-    """A ``{`` group ended in which assignments were made by commands whose redirections may fail
-    (``opened["may_fail"]``): where one fails, set -e stops sh, unless a ``&&`` or ``||`` follows
-    the group or a ``!`` comes before it; then sh goes on, and what they assigned (unless assigned
-    again since) is a value only sh knows."""
-    if operator in ("&&", "||") or not opened["checked"]:
-        for name, value in opened["may_fail"].items():
+def _may_have_failed(state, variables, opened, subshell, operator):
+    """A ``{`` group ended: the assignments made in it by commands whose redirections may fail
+    (``state["may_fail"]`` from ``opened["mark"]`` on: a group's are those made since it opened, its
+    inner groups' too): where one fails, set -e stops sh, unless a ``&&`` or ``||`` follows the
+    group or a ``!`` comes before it; then sh goes on, and what they assigned (unless assigned again
+    since) is a value only sh knows.  Otherwise they are the enclosing group's."""
+    pending = state.get("may_fail", [])
+    if subshell or operator in ("&&", "||") or not opened["checked"]:
+        for name, value in pending[opened["mark"]:] if not subshell else ():
             if variables.get(name) is value and not isinstance(value, Unknown):
                 variables[name] = Unknown(value, _REDIRECTION_FAILS)
-    elif state.get("groups") and state["groups"][-1][2]:
-        state["groups"][-1][2].setdefault("may_fail", {}).update(opened["may_fail"])
+        del pending[opened["mark"]:]
 
 
 def _builtin(command, arguments, variables, state, why, failing_stops=True, listed=False):
@@ -1056,7 +1133,7 @@ def _builtin(command, arguments, variables, state, why, failing_stops=True, list
             # it fails at a name that is none (bad variable name) or read only: the ones before it
             # are assigned; grub-mkconfig runs with set -e, which stops at a failed command
             readonly = state.get("readonly", {})
-            assigned = list(itertools.takewhile(lambda name: readonly.get(name, _MAYBE) is _MAYBE, names))
+            assigned = list(itertools.takewhile(lambda name: _scope(readonly, name) in (_MAYBE, _ABSENT), names))
             if len(assigned) < len(names) and failing_stops:
                 raise ConfigError("%s is read only: %s fails there, and grub-mkconfig, which runs with set -e, stops"
                                   % (names[len(assigned)], command))
@@ -1165,7 +1242,7 @@ def _return(arguments, state, why, connector, operator):
     both: ConfigError where that is certain (not in a group, which may be piped), nothing where
     it may be (grub-mkconfig writes nothing there)."""
     groups = state.get("groups") or ()
-    if any(group[1] for group in groups):
+    if groups and groups[-1].subshell:
         return
     entry_why, depth, entry_groups = state.get("entry", (None, 0, 0))
     # not after && or ||, nor in a compound command or a group (which may be piped) the file opened
@@ -1200,7 +1277,7 @@ def _subshell_ends(state, command, arguments):
     """``exit`` or ``return`` that certainly runs where the innermost group, a subshell, does ends
     it: with a status not 0 (its low 8 bits), or one sh takes for no number, the subshell fails
     (_fails).  Without a status, the last command's (0 here: one that failed stopped it)."""
-    opened = state["groups"][-1][2]
+    opened = state["groups"][-1].opened
     status = arguments[0] if arguments else None
     if not (opened and opened["subshell"]) or status is None or isinstance(status, Unknown):
         return
@@ -1310,7 +1387,9 @@ def _call(state, name, variables):
                 seen.add(other)
                 pending.append(other)
         for made in function.get("readonly", ()):
-            state.setdefault("readonly", {}).setdefault(made, _MAYBE)
+            readonly = state.setdefault("readonly", {})
+            if _scope(readonly, made) is _ABSENT:
+                readonly[made] = _MAYBE
         if function.get("set"):
             state["errexit"] = None
     variables.update(calls)
@@ -1518,10 +1597,10 @@ def _line_assignments(text, variables, state=None):
             stops = special or operator not in ("&&", "||") and not negated and state.get("errexit", True) is True
             if failing is _FAILS and stops:
                 _fails(state, "a redirection here names no file (it fails)", special)
-            opened = state["groups"][-1][2] if state.get("groups") else None
+            opened = state["groups"][-1].opened if state.get("groups") else None
             if command is None and stops and opened:
                 # sh stops where it fails, unless a && or || follows the group, or a ! comes before it (_closed)
-                opened.setdefault("may_fail", {}).update((name, value) for name, value, dummy in prefix)
+                state.setdefault("may_fail", []).extend((name, value) for name, value, dummy in prefix)
             elif command is None and not stops:
                 # the assignments are not made where it fails
                 for number, (name, value, start) in enumerate(prefix):
@@ -1587,7 +1666,7 @@ def _line_assignments(text, variables, state=None):
         if state.get("body"):
             _body_assigned(state["body"], variables)
             made = []   # read, not run: kept for a call
-        for saved in [group[0] for group in state.get("groups", [])[-1:]]:
+        for saved in [group.saved for group in state.get("groups", [])[-1:]]:
             for name, value in variables.changed.items():
                 saved.setdefault(name, value)   # its value before the compound command, put back if a subshell
         _closed(state, variables, operator)

@@ -166,7 +166,7 @@ def test_the_variables_are_what_sh_sets(text, included):
     except ConfigError as exc:
         # a bad substitution stops sh (and grub-mkconfig), but not outside a subshell in a pipeline;
         # a file sourced under a condition stops it where the condition holds; a function that runs eval
-        assert "Bad substitution" in errors[0] or (re.search(r"&&\s*\. ", text) and "the file %s" % inc in str(exc)) or \
+        assert "Bad substitution" in errors[0] or (re.search(r"&&\s*(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*\. ", text) and "the file %s" % inc in str(exc)) or \
             "runs eval, which the reader does not follow" in str(exc), (text, errors, str(exc))
         return
     # a value only sh knows (a command's output, an assignment under a condition) is named as such

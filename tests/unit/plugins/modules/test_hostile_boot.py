@@ -252,3 +252,28 @@ def test_a_defaults_file_of_megabytes_is_split_into_lines_in_time(text):
         rows = bootloader.lines(text)
         for dummy in range(8):
             assert bootloader._statements(rows) == [(0, 0)]
+
+
+@pytest.mark.parametrize("form", ["A%d=1 :\n", "A%d=$B :\n", "A%d=1 >/dev/null\n"])
+def test_assignments_before_a_command_of_many_variables_are_read_in_linear_time(form):
+    """The values before a command (its words are expanded from them) were a copy of every
+    variable: 60,000 rows of "A1=1 :" (600 KB) took over a minute.  They are read through now."""
+    text = "".join(form % number for number in range(60000)) + "GRUB_TIMEOUT=$A59999\n"
+    with alarm(30):
+        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert variables["GRUB_TIMEOUT"] == ("1" if "$B" not in form else "")
+
+
+def test_compound_commands_open_without_end_are_refused_in_time():
+    """Every command looked at each group open around it, and each group's end moved what it made
+    read only and assigned to the one around it: thousands of nested groups took seconds each
+    thousand rows.  Past MAX_GROUPS open at once the file is an error naming its line."""
+    text = "{ readonly R\n" + "".join("{ A%d=1 >/x\n" % number for number in range(4000)) + "}\n" * 4001
+    with alarm(30):
+        with pytest.raises(ConfigError, match=r"^/etc/default/grub:1025: compound commands open more than 1024 deep"):
+            bootloader.parse_defaults(text, "/etc/default/grub")
+    text = "{\n" * 1000 + "".join("readonly A%d; B%d=1 >/x; [ -n x ] && { C=1; }\n" % (n, n) for n in range(20000)) + \
+        "}\n" * 999 + "} || :\nreadonly A1\nGRUB_TIMEOUT=$B7\n"
+    with alarm(30):
+        variables, dummy = bootloader.parse_defaults(text, "/etc/default/grub")
+    assert isinstance(variables["GRUB_TIMEOUT"], bootloader.Unknown)   # "|| :": B7=1 may have failed
