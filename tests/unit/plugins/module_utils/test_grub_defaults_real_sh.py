@@ -140,6 +140,18 @@ def sh_variables(base, text, errors=None, included=None):
     return dict((name, fields[2 * index + 1]) for index, name in enumerate(NAMES) if fields[2 * index] == "set")
 
 
+def sh_sourcing(text, included, errors=None):
+    """``(text, path, variables)``: ``text`` with @INC@ replaced by the path of a file of ``included``
+    in a directory of its own (removed after), and ``sh_variables`` of it."""
+    base = tempfile.mkdtemp()
+    inc = os.path.join(base, "inc")
+    text = text.replace("@INC@", inc)
+    try:
+        return text, inc, sh_variables(base, text, errors, included)
+    finally:
+        shutil.rmtree(base)
+
+
 def sh_real(text, errors=None):
     """``sh_variables`` of ``text`` in a directory of its own, removed after."""
     base = tempfile.mkdtemp()
@@ -151,14 +163,8 @@ def sh_real(text, errors=None):
 
 @given(text=FILE, included=INCLUDED)
 def test_the_variables_are_what_sh_sets(text, included):
-    base = tempfile.mkdtemp()
-    inc = os.path.join(base, "inc")
-    text = text.replace("@INC@", inc)
-    try:
-        errors = []
-        real = sh_variables(base, text, errors, included)
-    finally:
-        shutil.rmtree(base)
+    errors = []
+    text, inc, real = sh_sourcing(text, included, errors)
     if real is None:   # sh failed: grub-mkconfig stops there
         return
     try:
@@ -365,13 +371,7 @@ def test_the_command_after_an_operator_may_follow_blank_and_comment_rows(text):
 ])
 def test_a_file_sourced_returns_its_last_status(text, included, stops):
     """"." returns the status of the sourced file's last command: not 0, it stops sh under set -e."""
-    base = tempfile.mkdtemp()
-    inc = os.path.join(base, "inc")
-    text = text.replace("@INC@", inc)
-    try:
-        real = sh_variables(base, text, None, included)
-    finally:
-        shutil.rmtree(base)
+    text, inc, real = sh_sourcing(text, included)
     assert (real is None) is stops
     if stops:
         with pytest.raises(ConfigError, match="status not 0|false fails here"):
@@ -445,13 +445,7 @@ def test_a_return_ends_the_file_sourced(text, included, known):
     """grub-mkconfig sources /etc/default/grub and each grub.d/*.cfg: a return outside a function
     ends that file, and where it may run, the rest of it assigns values only sh knows.  The reader
     refused every return."""
-    base = tempfile.mkdtemp()
-    inc = os.path.join(base, "inc")
-    text = text.replace("@INC@", inc)
-    try:
-        real = sh_variables(base, text, None, included)
-    finally:
-        shutil.rmtree(base)
+    text, inc, real = sh_sourcing(text, included)
     variables, dummy = bootloader.parse_defaults(text, "g", sourced={inc: included}.get)
     assert dict((name, value) for name, value in variables.items() if not isinstance(value, bootloader.Unknown)) == known
     assert dict((name, value) for name, value in real.items() if name in known) == known
