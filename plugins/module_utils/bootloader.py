@@ -1672,7 +1672,7 @@ def _line_assignments(text, variables, state=None):
         _closed(state, variables, operator)
         if not state.get("body"):
             _read_only(state, variables, command, [name for name, dummy in declared] + arguments, why)
-            if command is not None or prefix or redirected or operator in ("(", ")"):
+            if command is not None or prefix or redirected or words or operator in ("(", ")"):
                 state["status"] = _status(state, own, connector, operator, negated)
         found.extend(made)
         variables = _operator(state, operator, variables,

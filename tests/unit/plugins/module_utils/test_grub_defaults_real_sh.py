@@ -337,6 +337,7 @@ def test_a_group_that_fails_stops_sh_where_its_status_counts(text, stops):
     ("{ test 1 -gt 2; }\nGRUB_TIMEOUT=2\n", True), ("true && false\nGRUB_TIMEOUT=1\n", True),
     # a return without a status returns the last command's
     ("GRUB_TIMEOUT=1\nfalse || return\nGRUB_TIMEOUT=2\n", True), ("GRUB_TIMEOUT=1\ntrue || return\nGRUB_TIMEOUT=2\n", False),
+    ("false && GRUB_TIMEOUT=1; $A\n", False),   # a command of no words (the fuzz): 0
 ])
 def test_a_file_whose_last_command_fails_stops_grub_mkconfig(text, stops):
     """grub-mkconfig sources each file under set -e, and "." returns the status of the file's last
